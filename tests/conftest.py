@@ -25,3 +25,25 @@ def manifest_rows(shared_data: Path) -> list[dict[str, str]]:
     """Rows of ``../shared/data/manifest.csv`` as dictionaries."""
     with (shared_data / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="session")
+def track_clip(shared_data: Path):
+    """Track a clip of the data set once per test session; returns its FaceObservations.
+
+    Tracking is the slow part of many tests (about 12 ms a frame), so every test that needs
+    the observations of a clip shares one pass over it.
+    """
+    from kiosk.analysis.face import FaceTracker
+    from kiosk.camera import open_source
+
+    cache: dict[str, list] = {}
+
+    def track(relpath: str) -> list:
+        if relpath not in cache:
+            with open_source(str(shared_data / relpath), paced=False) as source, \
+                    FaceTracker() as tracker:
+                cache[relpath] = [tracker.observe(frame) for frame in source]
+        return cache[relpath]
+
+    return track

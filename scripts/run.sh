@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (first time) and start the kiosk. Extra arguments go to main.py, e.g.
+#   bash scripts/run.sh --windowed --source ../shared/data/KwaiVGI_LivePortrait/assets/examples/driving/d7.mp4
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec .venv/bin/python main.py "$@"

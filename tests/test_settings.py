@@ -1,0 +1,118 @@
+"""Settings: defaults, TOML file, environment overrides, and clear rejections."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kiosk.errors import ConfigError
+from kiosk.settings import SCHEMA, default_config_path, load_settings, markdown_table
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_match_the_seed_deployment():
+    s = load_settings(None, {})
+    assert s.liveness.confidence_threshold == 90.0
+    assert s.matching.similarity_threshold == 95.0
+    assert s.liveness.challenge_count == 3 and s.liveness.response_window_s == 4.0
+    assert s.audit.max_failures == 5 and s.audit.failure_window_min == 15.0
+    assert s.audit.lockout_min == 30.0
+    assert s.source == "defaults"
+
+
+def test_settings_are_frozen():
+    s = load_settings(None, {})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.liveness.challenge_count = 4
+
+
+def test_file_values_apply(tmp_path):
+    path = write(tmp_path, '[liveness]\nchallenge_count = 4\nresponse_window_s = 8\n'
+                           '[kiosk]\nmode = "staffed"\n')
+    s = load_settings(path, {})
+    assert s.liveness.challenge_count == 4
+    assert s.liveness.response_window_s == 8.0 and isinstance(s.liveness.response_window_s, float)
+    assert s.kiosk.mode == "staffed" and s.source == str(path)
+
+
+def test_platform_config_file_is_read_when_present(tmp_path):
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    path = default_config_path(env, platform="linux")
+    assert path == tmp_path / "cfg" / "liveness-kiosk" / "kiosk.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("[camera]\nfps = 15\n")
+    assert load_settings(None, env).camera.fps == 15
+
+
+def test_legacy_environment_names_still_work():
+    s = load_settings(None, {"LIVENESS_CONFIDENCE_THRESHOLD": "80",
+                             "FACE_SIMILARITY_THRESHOLD": "97.5"})
+    assert s.liveness.confidence_threshold == 80.0
+    assert s.matching.similarity_threshold == 97.5
+
+
+def test_environment_overrides_the_file(tmp_path):
+    path = write(tmp_path, "[camera]\nfps = 15\nallow_virtual = true\n")
+    s = load_settings(path, {"KIOSK_CAMERA_FPS": "25", "KIOSK_CAMERA_ALLOW_VIRTUAL": "no"})
+    assert s.camera.fps == 25 and s.camera.allow_virtual is False
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[camera]\nwidht = 640\n", "unknown setting camera.widht"),
+    ("[cameras]\nfps = 10\n", r"unknown section \[cameras\]"),
+    ("[liveness]\nchallenge_count = 7\n", r"liveness.challenge_count = 7 is out of range; "
+                                         r"allowed: int from 2 to 6"),
+    ("[liveness]\nchallenge_count = 3.5\n", "liveness.challenge_count = 3.5 has the wrong type"),
+    ("[camera]\nallow_virtual = 1\n", "camera.allow_virtual = 1 has the wrong type"),
+    ('[matching]\nmatcher = "cloud"\n', "matching.matcher = 'cloud' is not allowed; allowed: "
+                                        "one of 'auto', 'local', 'rekognition'"),
+    ('[kiosk]\noperator_pin = "12ab"\n', "kiosk.operator_pin must be 4 to 12 digits"),
+    ("camera = 3\n", "camera must be a table"),
+    ("[camera\n", "not valid TOML"),
+])
+def test_bad_files_name_the_key_and_range(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, text), {})
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"LIVENESS_CONFIDENCE_THRESHOLD": "120"}, "from 0 to 100"),
+    ({"FACE_SIMILARITY_THRESHOLD": "high"}, "FACE_SIMILARITY_THRESHOLD"),
+    ({"KIOSK_CAMERA_WIDHT": "640"}, "KIOSK_CAMERA_WIDHT: unknown setting"),
+    ({"KIOSK_CAMERA_ALLOW_VIRTUAL": "maybe"}, "true or false"),
+])
+def test_bad_environment_is_rejected(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, env)
+
+
+def test_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", {})
+
+
+def test_digest_changes_with_settings_but_not_with_the_pin():
+    base = load_settings(None, {})
+    assert base.digest() == load_settings(None, {}).digest()
+    assert base.replace("liveness", challenge_count=4).digest() != base.digest()
+    assert base.replace("kiosk", operator_pin="123456").digest() == base.digest()
+
+
+def test_replace_validates():
+    with pytest.raises(ConfigError, match="out of range"):
+        load_settings(None, {}).replace("liveness", response_window_s=100.0)
+
+
+def test_readme_lists_every_setting_with_its_default():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = markdown_table()
+    assert table in readme, "README.md settings table is stale: paste `kiosk settings --markdown`"
+    for option in SCHEMA:
+        assert f"`{option.section}.{option.key}`" in table
