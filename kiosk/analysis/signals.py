@@ -1,0 +1,56 @@
+"""The common shape of passive presentation-attack analyzers.
+
+Every analyzer is a small class that is fed the session's frames with their observations and
+returns one :class:`~kiosk.model.Signal` at the end. Single-frame analyzers also answer for a
+still image. Model-backed or costly set-up happens once in ``__init__``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from kiosk.model import FaceObservation, Frame, Signal
+
+# Reason codes raised by passive cues (a Signal's ``reason``).
+PRINT_SUSPECTED = "PRINT_SUSPECTED"
+SCREEN_SUSPECTED = "SCREEN_SUSPECTED"
+PLANAR_FACE = "PLANAR_FACE"
+DEVICE_EDGES = "DEVICE_EDGES"
+GLARE = "GLARE"
+RIGID_SCENE = "FACE_MOVES_WITH_BACKGROUND"
+NO_PULSE = "NO_PULSE"
+LIGHTING_MISMATCH = "LIGHTING_MISMATCH"
+TEXTURE_SUSPECTED = "TEXTURE_SUSPECTED"
+
+
+@runtime_checkable
+class Analyzer(Protocol):
+    """A passive cue over a session.
+
+    Attributes
+    ----------
+    name : str
+        Short stable name (``texture``, ``moire``, ``planar`` ...), used in the audit log.
+    single_frame : bool
+        True when one frame is enough (the analyzer also runs on still images).
+    """
+
+    name: str
+    single_frame: bool
+
+    def reset(self) -> None:
+        """Forget everything; ready for a new session."""
+
+    def update(self, frame: Frame, obs: FaceObservation) -> None:
+        """Take one frame (``frame.image`` (H, W, 3) uint8 BGR) and its observation.
+
+        Must be cheap (the per-frame budget is shared by every analyzer); an analyzer may
+        keep only what it needs, sample frames, or ignore frames without a face.
+        """
+
+    def result(self) -> Signal:
+        """The cue over everything seen since :meth:`reset`.
+
+        With too little evidence (no face, no movement, too few frames) the Signal has
+        ``confidence`` 0 and says why in ``details["why"]``; it never guesses.
+        """
