@@ -1,0 +1,91 @@
+"""Choose and open the right frame source for a command-line or settings value."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.camera.device import DeviceSource
+from kiosk.camera.images import (
+    DEFAULT_IMAGE_FPS,
+    ImageFileSource,
+    ImageFolderSource,
+    is_image_path,
+)
+from kiosk.camera.source import Clock, FrameSource, Sleep
+from kiosk.camera.video import VideoFileSource, check_file
+from kiosk.errors import InputError
+from kiosk.settings import Settings
+
+
+def is_device_spec(spec: str | os.PathLike[str]) -> bool:
+    """True for a camera index (``"0"``) or a device path (``/dev/video0``)."""
+    text = os.fspath(spec).strip()
+    return bool(re.fullmatch(r"\d+", text)) or text.startswith("/dev/")
+
+
+def open_source(spec: str | os.PathLike[str], *, settings: Settings | None = None,
+                paced: bool = False, start: int = 0, end: int | None = None,
+                fps: float | None = None, clock: Clock = time.monotonic,
+                sleep: Sleep = time.sleep, open_now: bool = True,
+                **device_options: Any) -> FrameSource:
+    """The frame source ``spec`` names, opened.
+
+    Parameters
+    ----------
+    spec : str or path-like
+        A camera index (``"0"``) or ``/dev/...`` path: :class:`DeviceSource` configured by
+        ``settings.camera``; a folder: :class:`ImageFolderSource`; a still image (by
+        extension): :class:`ImageFileSource`; anything else: :class:`VideoFileSource`
+        (animated GIFs included).
+    settings : Settings, optional
+        Camera settings for devices; the defaults when None.
+    paced : bool
+        Deliver file and folder frames in real time (devices are live anyway).
+    start, end : int
+        Inclusive 0-based frame range for videos and folders.
+    fps : float, optional
+        Nominal rate of a folder or single image (15 by default).
+    clock, sleep :
+        Injectable for tests.
+    open_now : bool
+        Open the source before returning it (default), so a bad ``spec`` fails here.
+    **device_options :
+        Extra :class:`DeviceSource` arguments (``capture_factory``, ``sysfs_root``, ...).
+
+    Raises
+    ------
+    InputError
+        Missing, empty or undecodable file or folder; a frame range given for a camera.
+    CameraError
+        A camera cannot be opened or is a refused virtual camera.
+    """
+    text = os.fspath(spec)
+    source: FrameSource
+    if is_device_spec(text):
+        if start != 0 or end is not None:
+            raise InputError("a frame range applies to video files and image folders, not to "
+                             f"camera {text}")
+        source = DeviceSource.from_settings(settings or Settings(), device=text.strip(),
+                                            clock=clock, **device_options)
+    else:
+        path = Path(text).expanduser()
+        image_fps = DEFAULT_IMAGE_FPS if fps is None else fps
+        if path.is_dir():
+            source = ImageFolderSource(path, fps=image_fps, paced=paced, start=start, end=end,
+                                       clock=clock, sleep=sleep)
+        elif is_image_path(path):
+            check_file(path, "image file")
+            if start > 0:
+                raise InputError(f"frame range starts at {start} but {path} is a single image")
+            source = ImageFileSource(path, fps=image_fps, clock=clock, sleep=sleep)
+        else:
+            check_file(path, "video file")
+            source = VideoFileSource(path, paced=paced, start=start, end=end, clock=clock,
+                                     sleep=sleep)
+    if open_now:
+        source.open()
+    return source

@@ -1,0 +1,224 @@
+"""Camera health, measured continuously from the frames a source delivers.
+
+:class:`HealthMonitor` is a small pure class: feed it every frame (``observe``) and the events
+the source sees (drops, corrupt frames, reconnects, errors); read a :class:`CameraHealth`
+snapshot at any time, from any thread.
+
+Frozen frames are frames identical to the previous one. A live sensor always has noise, so an
+exact repeat means a stalled driver or an injected stream (a still image, or a video replayed
+at a lower rate than the device's). The check is cheap: a strided sample of about 64 x 48
+pixels is compared first (no averaging, so sensor noise survives); only when the samples are
+equal are the whole images compared.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.model import Frame
+
+# Strided sample size used for the cheap frozen-frame pre-check.
+_SAMPLE_COLUMNS = 64
+_SAMPLE_ROWS = 48
+
+
+@dataclass(frozen=True)
+class CameraHealth:
+    """A snapshot of a source's health.
+
+    Attributes
+    ----------
+    frames : int
+        Frames observed (delivered by the source).
+    fps : float
+        Actual frames per second over the sliding window, from the frames' ``t``; 0.0 until
+        two frames were seen. For an unpaced file this is the media rate.
+    nominal_fps : float
+        The rate the source claims (requested device rate, file rate, folder rate).
+    dropped : int
+        Frames lost: gaps in ``seq`` plus frames replaced in a latest-frame slot before anyone
+        took them.
+    frozen : int
+        Frames identical to their predecessor, in total.
+    frozen_run : int
+        Identical frames in a row right now (0 when the last frame differed from the previous).
+    corrupt : int
+        Frames or images that could not be decoded or had an unusable shape.
+    reconnects : int
+        Successful reconnections after the device was lost.
+    connected : bool
+        True while the source is open and delivering (False after an unplug, before the next
+        successful reconnection, and after close).
+    last_error : str or None
+        The latest error message, None when there was none.
+    last_t : float or None
+        ``t`` of the latest frame.
+    """
+
+    frames: int = 0
+    fps: float = 0.0
+    nominal_fps: float = 0.0
+    dropped: int = 0
+    frozen: int = 0
+    frozen_run: int = 0
+    corrupt: int = 0
+    reconnects: int = 0
+    connected: bool = False
+    last_error: str | None = None
+    last_t: float | None = None
+
+    @property
+    def frozen_ratio(self) -> float:
+        """Share of observed frames that repeated their predecessor exactly."""
+        return self.frozen / self.frames if self.frames else 0.0
+
+
+def _sample(image: np.ndarray) -> np.ndarray:
+    """A strided sample of about 64 x 48 pixels (all channels), copied.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, C) or (H, W)
+    """
+    step_y = max(1, image.shape[0] // _SAMPLE_ROWS)
+    step_x = max(1, image.shape[1] // _SAMPLE_COLUMNS)
+    return np.ascontiguousarray(image[::step_y, ::step_x])
+
+
+class HealthMonitor:
+    """Accumulates the health of one source from the frames it delivers.
+
+    Parameters
+    ----------
+    nominal_fps : float
+        The rate the source claims, reported as is.
+    window_s : float
+        Length of the sliding window for the actual fps, in seconds of frame time.
+
+    Notes
+    -----
+    The monitor keeps a reference to the previous image for the frozen check; sources deliver
+    a fresh array per frame, so nothing is copied. All methods are thread-safe.
+    """
+
+    def __init__(self, nominal_fps: float = 0.0, window_s: float = 2.0) -> None:
+        if window_s <= 0:
+            raise ValueError(f"window_s must be positive, got {window_s!r}")
+        self._lock = threading.Lock()
+        self._window_s = float(window_s)
+        self._nominal_fps = float(nominal_fps)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a source that is opened again starts a new run)."""
+        with self._lock:
+            self._times: deque[float] = deque()
+            self._frames = 0
+            self._dropped = 0
+            self._frozen = 0
+            self._frozen_run = 0
+            self._corrupt = 0
+            self._reconnects = 0
+            self._connected = False
+            self._last_error: str | None = None
+            self._last_seq: int | None = None
+            self._previous: np.ndarray | None = None
+            self._previous_sample: np.ndarray | None = None
+            self._last_t: float | None = None
+
+    def set_nominal_fps(self, fps: float) -> None:
+        """Record the rate the source claims (known only once it is open)."""
+        with self._lock:
+            self._nominal_fps = float(fps)
+
+    def observe(self, frame: Frame) -> bool:
+        """Account for one delivered frame.
+
+        Parameters
+        ----------
+        frame : Frame
+            ``frame.image`` is (H, W, 3) uint8.
+
+        Returns
+        -------
+        bool
+            True when the frame repeats its predecessor exactly (frozen).
+        """
+        image = frame.image
+        sample = _sample(image)
+        previous = self._previous
+        frozen = (previous is not None and previous.shape == image.shape
+                  and np.array_equal(sample, self._previous_sample)
+                  and bool(np.array_equal(image, previous)))
+        with self._lock:
+            self._frames += 1
+            self._connected = True
+            if self._last_seq is not None and frame.seq > self._last_seq + 1:
+                self._dropped += frame.seq - self._last_seq - 1
+            self._last_seq = frame.seq
+            if frozen:
+                self._frozen += 1
+                self._frozen_run += 1
+            else:
+                self._frozen_run = 0
+            self._previous = image
+            self._previous_sample = sample
+            times = self._times
+            if times and frame.t < times[-1]:
+                times.clear()  # the clock went backwards: a new run, not a negative rate
+            times.append(frame.t)
+            self._last_t = frame.t
+            while times and frame.t - times[0] > self._window_s:
+                times.popleft()
+        return frozen
+
+    def note_dropped(self, count: int = 1) -> None:
+        """Count frames lost outside the ``seq`` numbering (e.g. replaced in a slot)."""
+        with self._lock:
+            self._dropped += count
+
+    def note_corrupt(self, count: int = 1, error: str | None = None) -> None:
+        """Count frames that could not be used; ``error`` becomes the last error."""
+        with self._lock:
+            self._corrupt += count
+            if error is not None:
+                self._last_error = error
+
+    def note_reconnect(self) -> None:
+        """Count a successful reconnection."""
+        with self._lock:
+            self._reconnects += 1
+            self._connected = True
+
+    def note_error(self, message: str) -> None:
+        """Record the latest error message."""
+        with self._lock:
+            self._last_error = message
+
+    def set_connected(self, connected: bool) -> None:
+        """Record whether the source is currently delivering."""
+        with self._lock:
+            self._connected = connected
+            if not connected:
+                # After a gap the next frame is not "identical to the previous one" in any
+                # useful sense, and the fps window must not span the outage.
+                self._previous = None
+                self._previous_sample = None
+                self._frozen_run = 0
+                self._times.clear()
+
+    def snapshot(self) -> CameraHealth:
+        """The current health."""
+        with self._lock:
+            times = self._times
+            span = times[-1] - times[0] if len(times) >= 2 else 0.0
+            fps = (len(times) - 1) / span if span > 0 else 0.0
+            return CameraHealth(
+                frames=self._frames, fps=fps, nominal_fps=self._nominal_fps,
+                dropped=self._dropped, frozen=self._frozen, frozen_run=self._frozen_run,
+                corrupt=self._corrupt, reconnects=self._reconnects, connected=self._connected,
+                last_error=self._last_error, last_t=self._last_t)

@@ -1,0 +1,227 @@
+"""Still images as a frame source: a folder of images, or one image file."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.camera.source import BaseSource, Clock, Sleep, as_bgr
+from kiosk.camera.video import check_file, check_frame_range
+from kiosk.errors import InputError
+from kiosk.model import Frame
+
+log = logging.getLogger(__name__)
+
+# Still formats OpenCV decodes to 8-bit BGR. GIF is deliberately absent: an animated GIF is a
+# video (VideoFileSource); HDR/EXR decode to floats.
+IMAGE_EXTENSIONS = frozenset({
+    ".bmp", ".dib", ".jpg", ".jpeg", ".jpe", ".jp2", ".png", ".webp", ".avif",
+    ".pbm", ".pgm", ".ppm", ".pnm", ".tif", ".tiff", ".sr", ".ras",
+})
+
+DEFAULT_IMAGE_FPS = 15.0
+
+
+def is_image_path(path: str | Path) -> bool:
+    """True when the file name has a still-image extension (case-insensitive)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def natural_key(name: str) -> list[object]:
+    """Sort key that orders ``frame2`` before ``frame10``."""
+    return [int(part) if part.isdigit() else part.lower()
+            for part in re.split(r"(\d+)", name)]
+
+
+def read_image(path: Path) -> np.ndarray | None:
+    """Decode one image file to (H, W, 3) uint8 BGR; None when it cannot be decoded.
+
+    Reads the bytes with numpy so non-ASCII paths work on every platform; EXIF orientation
+    is applied (phone photos come out upright).
+    """
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    return as_bgr(cv2.imdecode(data, cv2.IMREAD_COLOR))
+
+
+class ImageSequenceSource(BaseSource):
+    """A fixed list of image files delivered as frames at a nominal rate.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        The images, in delivery order.
+    fps : float
+        Nominal rate: frame ``i`` of the list has ``media_t = i / fps``.
+    paced : bool
+        Sleep so the images come out in real time at ``fps``.
+    start, end : int
+        Inclusive range of list positions (0-based); ``end=None`` reads to the end.
+    description : str, optional
+        What the source reads, for messages (the folder); the single path by default.
+    clock, sleep :
+        Injectable for tests.
+
+    Notes
+    -----
+    An image that cannot be decoded is skipped, counted in ``health.corrupt`` and logged;
+    ``read()`` raises :class:`InputError` at the end only when no image at all decoded.
+    ``seq`` counts delivered frames, so a skipped image leaves no gap in it.
+    """
+
+    def __init__(self, paths: Sequence[str | Path], *, fps: float = DEFAULT_IMAGE_FPS,
+                 paced: bool = False, start: int = 0, end: int | None = None,
+                 description: str | None = None, clock: Clock = time.monotonic,
+                 sleep: Sleep = time.sleep) -> None:
+        if fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps!r}")
+        check_frame_range(start, end)
+        self._paths = [Path(p) for p in paths]
+        if description is None:
+            description = str(self._paths[0]) if len(self._paths) == 1 else "image sequence"
+        super().__init__(description, nominal_fps=fps, paced=paced, clock=clock, sleep=sleep)
+        self._start = start
+        self._end = end
+        self._position = start
+        self._last_index = -1
+
+    @property
+    def paths(self) -> list[Path]:
+        """The image files, in delivery order."""
+        return list(self._paths)
+
+    @property
+    def last_index(self) -> int:
+        """List position of the latest delivered image, -1 before the first."""
+        return self._last_index
+
+    def _open(self) -> None:
+        if not self._paths:
+            raise InputError(f"{self._description} has no images")
+        if len(self._paths) == 1:
+            check_file(self._paths[0], "image file")
+        if self._start >= len(self._paths):
+            raise InputError(f"frame range starts at {self._start} but {self._description} "
+                             f"has only {len(self._paths)} images")
+        self._position = self._start
+        self._last_index = -1
+
+    def _stop(self) -> int:
+        last = len(self._paths) - 1
+        return last if self._end is None else min(self._end, last)
+
+    def _read(self) -> Frame | None:
+        while self._position <= self._stop():
+            index = self._position
+            self._position += 1
+            path = self._paths[index]
+            image = read_image(path)
+            if image is None:
+                log.warning("skipping %s: not a decodable image", path)
+                self._monitor.note_corrupt(error=f"image {path} cannot be decoded")
+                continue
+            self._last_index = index
+            return self._emit(image, index / self._fps)
+        if self._seq == 0:
+            count = self._stop() - self._start + 1
+            if len(self._paths) == 1:
+                raise InputError(f"image file {self._paths[0]} cannot be decoded (corrupt or "
+                                 "unsupported format)")
+            raise InputError(f"none of the {count} images of {self._description} could be "
+                             "decoded (corrupt or unsupported files)")
+        return None
+
+    def _close(self) -> None:
+        """Nothing to release: images are read one at a time."""
+
+
+def list_images(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The image files of a folder (natural order) and the other files that were skipped.
+
+    Hidden files and sub-folders are ignored.
+
+    Raises
+    ------
+    InputError
+        The folder does not exist, is not a folder or cannot be listed.
+    """
+    if not folder.exists():
+        raise InputError(f"image folder {folder} does not exist")
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    try:
+        entries = [p for p in folder.iterdir()
+                   if not p.name.startswith(".") and p.is_file()]
+    except OSError as exc:
+        raise InputError(f"image folder {folder} cannot be listed ({exc.strerror})") from None
+    entries.sort(key=lambda p: natural_key(p.name))
+    images = [p for p in entries if is_image_path(p)]
+    others = [p for p in entries if not is_image_path(p)]
+    return images, others
+
+
+class ImageFolderSource(ImageSequenceSource):
+    """The image files of one folder in natural name order (``2.jpg`` before ``10.jpg``).
+
+    Parameters
+    ----------
+    folder : path-like
+    fps, paced, start, end, clock, sleep :
+        As for :class:`ImageSequenceSource`.
+
+    Raises
+    ------
+    InputError
+        From the constructor: the folder is missing or holds no image file. Files without an
+        image extension are skipped with a warning (see :attr:`skipped`).
+    """
+
+    def __init__(self, folder: str | Path, *, fps: float = DEFAULT_IMAGE_FPS,
+                 paced: bool = False, start: int = 0, end: int | None = None,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self._folder = Path(folder)
+        images, others = list_images(self._folder)
+        if not images:
+            detail = f" (only {len(others)} non-image files)" if others else ""
+            raise InputError(f"image folder {self._folder} holds no image files{detail}; "
+                             "expected " + ", ".join(sorted(IMAGE_EXTENSIONS)))
+        if others:
+            shown = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+            log.warning("%s: skipping %d non-image files (%s)", self._folder, len(others),
+                        shown)
+        self._skipped = tuple(others)
+        super().__init__(images, fps=fps, paced=paced, start=start, end=end,
+                         description=str(self._folder), clock=clock, sleep=sleep)
+
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    @property
+    def skipped(self) -> tuple[Path, ...]:
+        """Files of the folder that were not images."""
+        return self._skipped
+
+
+class ImageFileSource(ImageSequenceSource):
+    """One still image as a one-frame source (``seq 0``, ``media_t 0.0``).
+
+    Raises
+    ------
+    InputError
+        From ``open()``: the file is missing or empty; from ``read()``: it cannot be decoded.
+    """
+
+    def __init__(self, path: str | Path, *, fps: float = DEFAULT_IMAGE_FPS,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        super().__init__([path], fps=fps, clock=clock, sleep=sleep)

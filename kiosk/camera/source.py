@@ -1,0 +1,266 @@
+"""The :class:`FrameSource` protocol and the machinery its implementations share.
+
+A source is opened, read frame by frame and closed::
+
+    with open_source("clip.mp4") as source:
+        for frame in source:
+            ...
+
+``read()`` returns None at the end of a finite source (file, folder); a live device never
+ends, it raises :class:`~kiosk.errors.CameraError` when it fails. Every frame carries a
+sequence number (0, 1, 2, ... per delivered frame), a monotonic timestamp ``t`` and the media
+time ``media_t`` (see :class:`kiosk.model.Frame`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from kiosk.camera.health import CameraHealth, HealthMonitor
+from kiosk.errors import CameraError
+from kiosk.model import Frame
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+CaptureFactory = Callable[[Any, int], Any]
+"""``factory(source, api_preference) -> capture`` (``cv2.VideoCapture`` by default): an object
+with ``isOpened()``, ``read()``, ``grab()``, ``get(prop)``, ``set(prop, value)``, ``release()``."""
+
+# A paced source that falls further behind than this re-anchors its schedule instead of
+# delivering a burst of overdue frames at full speed.
+MAX_PACING_LAG_S = 0.25
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """Anything that delivers :class:`~kiosk.model.Frame` objects.
+
+    ``open()`` is idempotent; ``close()`` may be called any number of times; ``open()`` after
+    ``close()`` starts a new run (``seq`` from 0, fresh health). Used as a context manager the
+    source is opened on entry and closed on exit; iterating opens it and stops at the end of
+    a finite source.
+    """
+
+    @property
+    def fps(self) -> float:
+        """Nominal frames per second (requested, or the file's own rate)."""
+        ...
+
+    @property
+    def health(self) -> CameraHealth:
+        """A snapshot of the source's health."""
+        ...
+
+    @property
+    def is_live(self) -> bool:
+        """True for a camera (never ends, may disconnect), False for files and folders."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """What the source reads, for messages and logs (a path or a device)."""
+        ...
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> FrameSource: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def __iter__(self) -> Iterator[Frame]: ...
+
+
+def as_bgr(image: np.ndarray | None) -> np.ndarray | None:
+    """Normalise a decoded picture to (H, W, 3) uint8 BGR, or None when it is unusable.
+
+    Parameters
+    ----------
+    image : ndarray (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8, or None
+        Grey and BGRA pictures are converted; anything else (other dtypes, empty arrays,
+        other channel counts) is unusable.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8 or None
+    """
+    if image is None or not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        return None
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim < 2 or image.shape[0] == 0 or image.shape[1] == 0:
+        return None
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 3:
+        return image
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return None
+
+
+class BaseSource:
+    """Shared behaviour of the sources: open/close state, stamping, pacing, health.
+
+    Subclasses implement ``_open()``, ``_read()`` and ``_close()``; ``_read()`` returns the
+    next frame (through :meth:`_emit`) or None at the end.
+
+    Parameters
+    ----------
+    description : str
+        What the source reads (a path or a device), for messages.
+    nominal_fps : float
+        The rate known before opening (updated by subclasses once it is known).
+    paced : bool
+        Sleep so frames come out at their media time (finite sources only).
+    clock : callable
+        Monotonic clock in seconds (``time.monotonic``); injectable for tests.
+    sleep : callable
+        Sleep function (``time.sleep``); injectable for tests.
+    """
+
+    is_live: bool = False
+
+    def __init__(self, description: str, *, nominal_fps: float = 0.0, paced: bool = False,
+                 clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self._description = description
+        self._paced = paced
+        self._clock = clock
+        self._sleep = sleep
+        self._fps = float(nominal_fps)
+        self._monitor = HealthMonitor(nominal_fps=nominal_fps)
+        self._active = False
+        self._seq = 0
+        self._anchor: tuple[float, float] | None = None  # (clock, media_t) of pacing origin
+
+    # -- public API -------------------------------------------------------------------------
+    @property
+    def fps(self) -> float:
+        return self._fps
+
+    @property
+    def health(self) -> CameraHealth:
+        return self._monitor.snapshot()
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    @property
+    def paced(self) -> bool:
+        """True when frames are delivered in real time at their media time."""
+        return self._paced
+
+    @property
+    def is_open(self) -> bool:
+        return self._active
+
+    def open(self) -> None:
+        """Open the source (idempotent).
+
+        Raises
+        ------
+        InputError
+            A file or folder is missing or unusable.
+        CameraError
+            A device cannot be opened.
+        """
+        if self._active:
+            return
+        self._seq = 0
+        self._anchor = None
+        self._monitor.reset()
+        self._monitor.set_nominal_fps(self._fps)
+        self._open()
+        self._active = True
+
+    def read(self) -> Frame | None:
+        """The next frame, or None at the end of a finite source.
+
+        Raises
+        ------
+        CameraError
+            The source is not open, or a device failed.
+        InputError
+            A file turned out to be unusable.
+        """
+        if not self._active:
+            raise CameraError(f"{self._description} is not open")
+        return self._read()
+
+    def close(self) -> None:
+        """Release the source (idempotent)."""
+        if self._active:
+            self._active = False
+            self._close()
+        self._monitor.set_connected(False)
+
+    def __enter__(self) -> BaseSource:
+        self.open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        self.open()
+        while (frame := self.read()) is not None:
+            yield frame
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._description!r})"
+
+    # -- for subclasses ---------------------------------------------------------------------
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> Frame | None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def _emit(self, image: np.ndarray, media_t: float, t: float | None = None) -> Frame:
+        """Stamp one image, pace it when asked, feed the health monitor.
+
+        Parameters
+        ----------
+        image : ndarray (H, W, 3) uint8, BGR
+        media_t : float
+            Media time of the image in seconds.
+        t : float, optional
+            Capture time on the monotonic clock (live sources). When None, a paced source
+            uses its delivery time and an unpaced one uses ``media_t``.
+        """
+        if t is None:
+            t = self._pace(media_t) if self._paced else media_t
+        frame = Frame(image=image, seq=self._seq, t=t, media_t=media_t)
+        self._seq += 1
+        self._monitor.observe(frame)
+        return frame
+
+    def _pace(self, media_t: float) -> float:
+        """Sleep until ``media_t`` is due on the clock; return the delivery time."""
+        now = self._clock()
+        if self._anchor is None:
+            self._anchor = (now, media_t)
+            return now
+        due = self._anchor[0] + (media_t - self._anchor[1])
+        if due > now:
+            self._sleep(due - now)
+            return self._clock()
+        if now - due > MAX_PACING_LAG_S:
+            log.debug("%s: %.3f s behind schedule, re-anchoring", self._description, now - due)
+            self._anchor = (now, media_t)
+        return now
