@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.camera.device import parse_device
-from kiosk.camera.v4l2 import SYSFS_ROOT, VideoDevice, list_devices, node_of
+from kiosk.camera.v4l2 import SYSFS_ROOT, VideoDevice, list_devices, node_of, query_capability
 from kiosk.errors import CameraError
 
 EXIT_OK = 0
@@ -23,7 +23,8 @@ def register(subparsers: Any) -> None:
                     "which the kiosk refuses unless camera.allow_virtual is true.")
     parser.add_argument("--json", action="store_true",
                         help="print a JSON list of devices instead of a table")
-    parser.set_defaults(func=run, sysfs_root=SYSFS_ROOT)
+    # sysfs_root and querycap are not options: tests replace them to use a fake tree.
+    parser.set_defaults(func=run, sysfs_root=SYSFS_ROOT, querycap=query_capability)
 
 
 def _configured_node(device: str) -> str | None:
@@ -56,7 +57,7 @@ def format_table(devices: list[VideoDevice], configured: str | None) -> str:
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
     sysfs_root = Path(args.sysfs_root)
-    devices = list_devices(sysfs_root)
+    devices = list_devices(sysfs_root, querycap=args.querycap)
     camera = ctx.settings.camera
     configured = _configured_node(camera.device)
     if args.json:
