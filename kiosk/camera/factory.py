@@ -64,6 +64,9 @@ def open_source(spec: str | os.PathLike[str], *, settings: Settings | None = Non
         A camera cannot be opened or is a refused virtual camera.
     """
     text = os.fspath(spec)
+    if not text.strip():
+        raise InputError("no source given: expected a camera index, a device path, a video "
+                         "file, an image file or an image folder")
     source: FrameSource
     if is_device_spec(text):
         if start != 0 or end is not None:

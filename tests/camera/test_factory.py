@@ -81,6 +81,11 @@ def test_missing_and_unopened(tmp_path: Path) -> None:
     assert not source.is_open
 
 
+def test_empty_spec() -> None:
+    with pytest.raises(InputError, match="no source given"):
+        open_source("  ")
+
+
 def test_single_image_has_no_later_frames(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "a.png"), pattern(0, 8, 8))
     with pytest.raises(InputError, match="single image"):
