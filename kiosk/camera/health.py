@@ -150,11 +150,11 @@ class HealthMonitor:
         """
         image = frame.image
         sample = _sample(image)
-        previous = self._previous
-        frozen = (previous is not None and previous.shape == image.shape
-                  and np.array_equal(sample, self._previous_sample)
-                  and bool(np.array_equal(image, previous)))
         with self._lock:
+            previous = self._previous
+            frozen = (previous is not None and previous.shape == image.shape
+                      and np.array_equal(sample, self._previous_sample)
+                      and bool(np.array_equal(image, previous)))
             self._frames += 1
             self._connected = True
             if self._last_seq is not None and frame.seq > self._last_seq + 1:

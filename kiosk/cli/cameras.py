@@ -49,6 +49,9 @@ def format_table(devices: list[VideoDevice], configured: str | None) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
+    if any(r[0] == "*" for r in rows[1:]):
+        lines.append("* = the configured camera (camera.device); CAPTURE ? = node not queried "
+                     "(no access)")
     for d in devices:
         if d.is_virtual:
             lines.append(f"{d.path} is virtual: {d.why_virtual}")
