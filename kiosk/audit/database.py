@@ -1,0 +1,235 @@
+"""Opening the audit database, its connection settings, and SQLite errors as typed errors.
+
+One ``sqlite3`` connection per :class:`~kiosk.audit.log.AuditLog`, wrapped in a
+``sqlite_utils.Database``; the log serialises its threads with a lock. The connection runs in
+autocommit mode (``isolation_level=None``) and every write is an explicit ``BEGIN IMMEDIATE``
+transaction: it takes SQLite's write lock before reading the chain head, so writers in other
+processes (the ``kiosk audit`` command beside a running kiosk) queue on the busy timeout
+instead of forking the chain.
+
+Settings on each connection: WAL journal (readers never block the writer), ``synchronous=FULL``
+(a committed attempt survives a power cut, not only a crash), ``secure_delete`` (purged rows are
+overwritten, not left in free pages), foreign keys on, ``trusted_schema`` off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlite_utils import Database
+
+from kiosk.audit import errors as e
+from kiosk.audit.errors import AuditError, AuditUnavailable
+from kiosk.audit.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+
+
+def describe(path: str | Path) -> str:
+    """How error messages name the database."""
+    return "the in-memory audit database" if str(path) == MEMORY else f"the audit database {path}"
+
+
+def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
+                doing: str) -> AuditError:
+    """Turn a ``sqlite3`` or OS error into the typed error the kiosk shows.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The ``sqlite3.Error`` or ``OSError`` caught.
+    path : str or Path
+        The database file (for the message).
+    busy_timeout_s : float
+        The busy timeout in force (a lock message says how long it waited).
+    doing : str
+        What was being done, e.g. ``"recording an attempt"``.
+    """
+    where = describe(path)
+    path_text = str(path)
+    if isinstance(exc, OSError):
+        return AuditUnavailable(f"{where} cannot be opened while {doing}: "
+                                f"{exc.strerror or exc}", reason=e.CANNOT_OPEN, path=path_text)
+    if isinstance(exc, sqlite3.ProgrammingError):
+        return AuditError(f"{where} cannot be used while {doing}: {exc}")
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    detail = str(exc)
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return AuditUnavailable(f"{where} is locked by another program (waited "
+                                f"{busy_timeout_s:g} s while {doing})", reason=e.LOCKED,
+                                path=path_text)
+    if primary == sqlite3.SQLITE_READONLY:
+        return AuditUnavailable(f"{where} is read-only, so attempts cannot be recorded (check "
+                                "the file's permissions and the disk's mount options)",
+                                reason=e.READ_ONLY, path=path_text)
+    if primary == sqlite3.SQLITE_FULL:
+        return AuditUnavailable(f"the disk holding {where} is full or the database reached "
+                                f"its size limit while {doing}; free space or purge old "
+                                "attempts", reason=e.FULL, path=path_text)
+    if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return AuditUnavailable(f"{where} is damaged or not a database ({detail}); move it "
+                                "aside and restore a backup", reason=e.CORRUPT, path=path_text)
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return AuditUnavailable(f"{where} cannot be opened ({detail}); check that its folder "
+                                "exists and is writable", reason=e.CANNOT_OPEN, path=path_text)
+    if primary == sqlite3.SQLITE_IOERR:
+        return AuditUnavailable(f"the disk holding {where} reported an I/O error while "
+                                f"{doing} ({detail})", reason=e.IO_ERROR, path=path_text)
+    if primary == sqlite3.SQLITE_CONSTRAINT:
+        return AuditError(f"{where} refused a change while {doing}: {detail}")
+    return AuditUnavailable(f"{where} failed while {doing}: {detail}", reason=e.IO_ERROR,
+                            path=path_text)
+
+
+@contextlib.contextmanager
+def guard(path: str | Path, busy_timeout_s: float, doing: str) -> Iterator[None]:
+    """Re-raise ``sqlite3`` and OS errors inside the block as typed audit errors."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise unavailable(exc, path, busy_timeout_s, doing) from exc
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.rollback()
+        raise
+    # A failed COMMIT (disk full at the last moment) leaves the transaction open: roll back.
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.rollback()
+        raise
+
+
+@contextlib.contextmanager
+def read_snapshot(db: Database) -> Iterator[Database]:
+    """A read transaction: every query in the block sees the same committed state."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            db.rollback()
+
+
+def _create_file(path: Path) -> None:
+    """Create the database file (and its folder) readable by the owner only.
+
+    SQLite gives the -wal and -shm files the database file's permissions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def connect(path: str | Path, *, read_only: bool, create: bool,
+            busy_timeout_s: float) -> Database:
+    """Open the connection and set its pragmas (no schema work).
+
+    Raises
+    ------
+    AuditUnavailable
+        ``missing`` when the file does not exist and ``create`` is False; ``cannot_open``,
+        ``corrupt``, ``locked`` and so on from SQLite.
+    """
+    memory = str(path) == MEMORY
+    target: str = MEMORY
+    if not memory:
+        file = Path(path).expanduser().absolute()
+        if not file.exists():
+            if not create or read_only:
+                raise AuditUnavailable(f"there is no audit database at {file}",
+                                       reason=e.MISSING, path=str(file))
+            _create_file(file)
+        target = f"file:{quote(str(file))}" + ("?mode=ro" if read_only else "")
+    conn = sqlite3.connect(target, uri=not memory, timeout=busy_timeout_s,
+                           isolation_level=None, check_same_thread=False)
+    try:
+        db = Database(conn, execute_plugins=False)
+        for pragma in ("foreign_keys = ON", "secure_delete = ON", "trusted_schema = OFF",
+                       "cell_size_check = ON", "synchronous = FULL"):
+            db.execute(f"PRAGMA {pragma}")
+        if not memory and not read_only:
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("%s stays in %s journal mode (WAL refused)", describe(path), mode)
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def quick_check(db: Database, path: str | Path) -> None:
+    """``PRAGMA quick_check``: raise AuditUnavailable(``corrupt``) naming the first problem."""
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
+    if problems != ["ok"]:
+        raise AuditUnavailable(f"{describe(path)} is damaged ({problems[0]}); move it aside and "
+                               "restore a backup", reason=e.CORRUPT, path=str(path))
+
+
+def schema_version(db: Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _check_identity(db: Database, path: str | Path, version: int) -> None:
+    app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise AuditUnavailable(f"{describe(path)} was written by a newer kiosk (schema "
+                               f"{version}, this kiosk knows {SCHEMA_VERSION}); update the kiosk",
+                               reason=e.NEWER_SCHEMA, path=str(path))
+    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id != APPLICATION_ID and (version > 0 or tables > 0):
+        raise AuditUnavailable(f"{path} is not a kiosk audit database (another program's "
+                               "file?); refusing to touch it", reason=e.NOT_AUDIT_DB,
+                               path=str(path))
+
+
+def migrate(db: Database, path: str | Path, *, read_only: bool) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`; return the version found before.
+
+    Each migration and its ``user_version`` bump share one ``BEGIN IMMEDIATE`` transaction; the
+    version is read again under the write lock, so two processes opening a new file at once
+    apply each migration exactly once.
+
+    Raises
+    ------
+    AuditUnavailable
+        ``newer_schema``, ``not_audit_db``, or ``old_schema`` when a read-only open finds a
+        schema that needs upgrading.
+    """
+    found = schema_version(db)
+    _check_identity(db, path, found)
+    if found == SCHEMA_VERSION:
+        return found
+    if read_only:
+        raise AuditUnavailable(f"{describe(path)} has schema {found} and needs upgrading to "
+                               f"{SCHEMA_VERSION}; start the kiosk once to upgrade it",
+                               reason=e.OLD_SCHEMA, path=str(path))
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        with write_transaction(db):
+            current = schema_version(db)
+            _check_identity(db, path, current)
+            if current >= version:
+                continue
+            name, apply = MIGRATIONS[version - 1]
+            apply(db)
+            db.execute(f"PRAGMA user_version = {version}")
+        log.info("audit schema upgraded to version %d (%s)", version, name)
+    return found

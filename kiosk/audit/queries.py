@@ -1,0 +1,140 @@
+"""Read-only queries: attempts, operator actions and statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.audit.errors import RecordNotFound
+from kiosk.audit.records import DECISIONS
+from kiosk.audit.results import AuditStats, OperatorAction, StoredAttempt
+from kiosk.audit.storage import action_from_row, stored_attempt
+from kiosk.audit.timeutil import to_iso
+
+DECISION_FILTERS: tuple[str, ...] = (*DECISIONS, "incomplete")
+
+_SELECT = ("SELECT a.*, EXISTS (SELECT 1 FROM frames f WHERE f.attempt_id = a.id) AS has_frame "
+           "FROM attempts a")
+
+
+def _where(decision: str | None, since: datetime | None, until: datetime | None,
+           kiosk_id: str | None = None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    args: list[Any] = []
+    if decision is not None:
+        if decision not in DECISION_FILTERS:
+            raise ValueError(f"decision must be one of {DECISION_FILTERS}, got {decision!r}")
+        if decision == "incomplete":
+            clauses.append("a.status = 'incomplete'")
+        else:
+            clauses.append("a.decision = ?")
+            args.append(decision)
+    if since is not None:
+        clauses.append("a.started_at >= ?")
+        args.append(to_iso(since, "since"))
+    if until is not None:
+        clauses.append("a.started_at < ?")
+        args.append(to_iso(until, "until"))
+    if kiosk_id is not None:
+        clauses.append("a.kiosk_id = ?")
+        args.append(kiosk_id)
+    return clauses, args
+
+
+def get_attempt(db: Database, attempt_id: int) -> StoredAttempt:
+    """One attempt by id; RecordNotFound when there is none."""
+    rows = list(db.query(_SELECT + " WHERE a.id = ?", [int(attempt_id)]))
+    if not rows:
+        raise RecordNotFound(f"there is no attempt {attempt_id} in the audit log (it may have "
+                             "been purged)")
+    return stored_attempt(rows[0])
+
+
+def list_attempts(db: Database, *, decision: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None, kiosk_id: str | None = None,
+                  limit: int | None = 50) -> list[StoredAttempt]:
+    """Attempts, newest first, filtered; ``limit`` None for all."""
+    clauses, args = _where(decision, since, until, kiosk_id)
+    sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    sql += " ORDER BY a.started_at DESC, a.id DESC"
+    if limit is not None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    return [stored_attempt(row) for row in db.query(sql, args)]
+
+
+def attempts_page(db: Database, *, after_id: int, batch: int, decision: str | None,
+                  since: datetime | None, until: datetime | None) -> list[StoredAttempt]:
+    """Up to ``batch`` attempts with id greater than ``after_id``, oldest id first."""
+    clauses, args = _where(decision, since, until)
+    clauses.append("a.id > ?")
+    args.append(int(after_id))
+    sql = _SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY a.id LIMIT ?"
+    return [stored_attempt(row) for row in db.query(sql, [*args, int(batch)])]
+
+
+def iter_pages(fetch: Any, batch: int) -> Iterator[StoredAttempt]:
+    """Iterate ``fetch(after_id, batch)`` page by page (keyset pagination)."""
+    after = 0
+    while True:
+        page = fetch(after, batch)
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].id
+
+
+def operator_actions(db: Database, *, limit: int | None = 50) -> list[OperatorAction]:
+    """Operator actions (unlocks, purges), newest first."""
+    sql = "SELECT * FROM operator_actions ORDER BY seq DESC"
+    args: list[Any] = []
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    return [action_from_row(row) for row in db.query(sql, args)]
+
+
+def _count_between(db: Database, table: str, column: str, condition: str,
+                   since: datetime | None, until: datetime | None) -> int:
+    sql = f"SELECT count(*) FROM {table} WHERE {condition}"
+    args = []
+    if since is not None:
+        sql += f" AND {column} >= ?"
+        args.append(to_iso(since, "since"))
+    if until is not None:
+        sql += f" AND {column} < ?"
+        args.append(to_iso(until, "until"))
+    return int(db.execute(sql, args).fetchone()[0])
+
+
+def stats(db: Database, *, since: datetime | None = None,
+          until: datetime | None = None) -> AuditStats:
+    """Counts of completed attempts by decision, by reason code and by UTC day."""
+    clauses, args = _where(None, since, until)
+    done = " AND ".join([*clauses, "a.status = 'complete'"])
+    by_decision = {d: 0 for d in DECISIONS}
+    for row in db.query(f"SELECT a.decision, count(*) AS n FROM attempts a WHERE {done} "
+                        "GROUP BY a.decision", args):
+        by_decision[row["decision"]] = row["n"]
+    by_reason = {row["code"]: row["n"] for row in db.query(
+        f"SELECT j.value AS code, count(*) AS n FROM attempts a, json_each(a.reasons) j "
+        f"WHERE {done} GROUP BY j.value ORDER BY n DESC, code", args)}
+    by_day: dict[str, dict[str, int]] = {}
+    for row in db.query(f"SELECT substr(a.started_at, 1, 10) AS day, a.decision, count(*) AS n "
+                        f"FROM attempts a WHERE {done} GROUP BY day, a.decision ORDER BY day",
+                        args):
+        by_day.setdefault(row["day"], {d: 0 for d in DECISIONS})[row["decision"]] = row["n"]
+    open_where = " AND ".join([*clauses, "a.status = 'incomplete'"])
+    incomplete = next(iter(db.query(f"SELECT count(*) AS n FROM attempts a WHERE {open_where}",
+                                    args)))["n"]
+    lockouts = _count_between(db, "lockouts", "started_at", "1 = 1", since, until)
+    unlocks = _count_between(db, "operator_actions", "acted_at", "action = 'unlock'", since,
+                             until)
+    return AuditStats(total=sum(by_decision.values()), by_decision=by_decision,
+                      by_reason=by_reason, by_day=by_day, incomplete=incomplete,
+                      lockouts=lockouts, unlocks=unlocks, since=since, until=until)

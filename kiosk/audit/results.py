@@ -1,0 +1,176 @@
+"""What the audit log returns: stored rows and the outcome of its operations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kiosk.audit.records import AttemptRecord
+
+
+@dataclass(frozen=True)
+class StoredAttempt:
+    """One attempt row as stored.
+
+    Attributes
+    ----------
+    id : int
+        The attempt id (``kiosk audit show ID``); never reused, even after a purge.
+    status : str
+        ``"complete"`` or ``"incomplete"`` (begun, not finished yet, not chained yet).
+    kiosk_id, started_at, subject_ref :
+        Known from the start of the attempt.
+    seq, recorded_at, row_hash :
+        Position in the hash chain and the log's clock at commit; None while incomplete.
+    has_frame : bool
+        An encrypted best frame is stored with it.
+    record : AttemptRecord or None
+        The full record; None while incomplete.
+    """
+
+    id: int
+    status: str
+    kiosk_id: str
+    started_at: datetime
+    subject_ref: str | None
+    seq: int | None
+    recorded_at: datetime | None
+    row_hash: str | None
+    has_frame: bool
+    record: AttemptRecord | None
+
+    @property
+    def decision(self) -> str:
+        """The decision, or ``"incomplete"``."""
+        return self.record.decision if self.record is not None else "incomplete"
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lockout started by too many failures.
+
+    ``scope`` is ``"subject"`` (``target`` is a subject reference) or ``"kiosk"`` (``target``
+    is a kiosk id). ``lifted_by`` is the id of the operator unlock that ended it early, if any.
+    """
+
+    id: int
+    seq: int
+    scope: str
+    target: str
+    kiosk_id: str
+    started_at: datetime
+    until: datetime
+    failures: int
+    attempt_id: int | None
+    lifted_by: int | None = None
+
+    def active(self, now: datetime) -> bool:
+        """In force at ``now``: not lifted and not yet expired."""
+        return self.lifted_by is None and now < self.until
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """An operator unlock or a purge, with who did it and why."""
+
+    id: int
+    seq: int
+    acted_at: datetime
+    action: str
+    actor: str
+    reason: str
+    scope: str | None
+    target: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """A committed attempt: its id, chain position and any lockouts it started."""
+
+    attempt_id: int
+    seq: int
+    row_hash: str
+    lockouts: tuple[Lockout, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnlockResult:
+    """A recorded operator unlock and the lockouts it lifted (possibly none)."""
+
+    action_id: int
+    lifted: tuple[Lockout, ...]
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    """What a purge removed.
+
+    ``cutoff`` is the effective cut (rows recorded before it may go); ``anchor_seq`` the last
+    chain position removed; ``action_id`` the recorded purge, None when nothing was removed.
+    """
+
+    cutoff: datetime
+    anchor_seq: int
+    attempts: int
+    lockouts: int
+    operator_actions: int
+    frames: int
+    incomplete: int
+    action_id: int | None
+
+    @property
+    def removed(self) -> int:
+        return self.attempts + self.lockouts + self.operator_actions + self.incomplete
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first row where the hash chain fails, and why (a plain sentence)."""
+
+    table: str
+    row_id: int | None
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.table} #{self.row_id}" if self.row_id is not None else self.table
+        at = f" (seq {self.seq})" if self.seq is not None else ""
+        return f"{where}{at}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Result of walking the hash chain.
+
+    ``rows`` counts the chained rows checked; ``incomplete`` the unchained, still-open attempts
+    (not an error); ``head_seq``/``head_hash`` the recorded head; ``anchor_seq`` the last purged
+    position (0 when nothing was purged).
+    """
+
+    ok: bool
+    rows: int
+    head_seq: int
+    head_hash: str
+    anchor_seq: int
+    incomplete: int
+    first_break: ChainBreak | None = None
+
+
+@dataclass(frozen=True)
+class AuditStats:
+    """Counts over completed attempts in a time range.
+
+    ``by_day`` maps an ISO date (UTC, of ``started_at``) to counts by decision.
+    """
+
+    total: int
+    by_decision: dict[str, int]
+    by_reason: dict[str, int]
+    by_day: dict[str, dict[str, int]]
+    incomplete: int
+    lockouts: int
+    unlocks: int
+    since: datetime | None = None
+    until: datetime | None = None

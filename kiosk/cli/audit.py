@@ -1,0 +1,349 @@
+"""``kiosk audit``: list, show, export, stats, unlock, verify, purge and keygen.
+
+Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
+is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
+read-only and never create it. Nothing printed contains an ID number (the log holds none),
+a frame or an embedding; subjects appear as their keyed-hash references.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from kiosk.audit import (
+    AuditConfig,
+    AuditLog,
+    StoredAttempt,
+    create_key_file,
+    key_store,
+    resolve_db_path,
+)
+from kiosk.audit.export import FORMATS, write_export
+from kiosk.audit.queries import DECISION_FILTERS
+from kiosk.audit.timeutil import parse_duration, parse_when
+from kiosk.errors import InputError
+from kiosk.settings import default_data_dir
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+
+
+def _when(text: str) -> Any:
+    try:
+        return parse_when(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _duration(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _db_path(args: argparse.Namespace, ctx: Any) -> Path:
+    if args.db:
+        return Path(args.db).expanduser()
+    return resolve_db_path(ctx.settings, default_data_dir(ctx.environ))
+
+
+def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity: bool = False,
+          hasher: bool = False) -> AuditLog:
+    path = _db_path(args, ctx)
+    config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
+    subject_hasher = key_store(ctx.settings, path).subject_hasher() if hasher else None
+    return AuditLog.open(path, config, read_only=not write, create=False,
+                         check_integrity=integrity, subject_hasher=subject_hasher)
+
+
+def _t(value: Any, precise: bool = False) -> str:
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f UTC" if precise else "%Y-%m-%d %H:%M:%S")
+
+
+def _num(value: float | None, fmt: str = ".1f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def _short(ref: str | None) -> str:
+    return "-" if ref is None else ref[:12]
+
+
+# -- list / show ---------------------------------------------------------------------------
+
+def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        rows = audit.list_attempts(decision=args.decision, since=args.since, until=args.until,
+                                   limit=args.limit)
+    out = ctx.stdout
+    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':12}  {'SUBJECT':12}  {'DECISION':10}  "
+          f"{'LIVENESS':>8}  REASONS", file=out)
+    for a in rows:
+        record = a.record
+        reasons = ",".join(record.reasons) if record else ""
+        liveness = _num(record.liveness_score) if record else "-"
+        print(f"{a.id:>7}  {_t(a.started_at):19}  {a.kiosk_id[:12]:12}  "
+              f"{_short(a.subject_ref):12}  {a.decision:10}  {liveness:>8}  {reasons or '-'}",
+              file=out)
+    print(f"{len(rows)} attempt(s), newest first", file=out)
+    return EXIT_OK
+
+
+def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
+    r = a.record
+    if r is None:
+        return [("started", _t(a.started_at, True)), ("subject", a.subject_ref or "none given")]
+    if r.match is None:
+        match = "not attempted"
+    else:
+        m = r.match
+        match = (f"{m['matcher']}, similarity {_num(m['similarity'], '.2f')}, matched "
+                 f"{'yes' if m['matched'] else 'no'}, reasons {', '.join(m['reasons']) or '-'}")
+    return [("started", _t(r.started_at, True)), ("ended", _t(r.ended_at, True)),
+            ("recorded", _t(a.recorded_at, True)), ("subject", r.subject_ref or "none given"),
+            ("decision", r.decision), ("reasons", ", ".join(r.reasons) or "-"),
+            ("liveness score", _num(r.liveness_score, ".2f")), ("match", match),
+            ("cloud calls", ", ".join(r.cloud_calls) or "none"), ("app version", r.app_version),
+            ("settings digest", r.settings_digest)]
+
+
+def _print_steps(a: StoredAttempt, out: TextIO) -> None:
+    r = a.record
+    if r is None:
+        return
+    print(f"  challenges ({len(r.challenges)}):", file=out)
+    for i, c in enumerate(r.challenges, 1):
+        answered = "-"
+        if c["responded_at"] is not None:
+            delay = (c["responded_at"] - c["prompted_at"]).total_seconds()
+            answered = f"{_t(c['responded_at'], True)} (+{delay:.3f} s)"
+        print(f"    {i}. {c['action']}: {c['outcome']}, prompted {_t(c['prompted_at'], True)}, "
+              f"answered {answered}, confidence {_num(c['confidence'], '.2f')}, reason "
+              f"{c['reason'] or '-'}", file=out)
+    print(f"  signals ({len(r.signals)}):", file=out)
+    for name, s in r.signals.items():
+        details = " ".join(f"{k}={v}" for k, v in s["details"].items())
+        print(f"    {name}: score {s['score']:.3f}, confidence {s['confidence']:.2f}, reason "
+              f"{s['reason'] or '-'}{', ' + details if details else ''}", file=out)
+
+
+def _cmd_show(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        a = audit.get_attempt(args.id)
+    out = ctx.stdout
+    chain = f"seq {a.seq}" if a.seq is not None else "not chained yet"
+    print(f"attempt {a.id} ({a.status}, {chain})", file=out)
+    lines = [("kiosk", a.kiosk_id), *_record_lines(a),
+             ("best frame", "stored, encrypted" if a.has_frame else "none"),
+             ("row hash", a.row_hash or "-")]
+    for label, value in lines:
+        print(f"  {label + ':':17} {value}", file=out)
+    _print_steps(a, out)
+    return EXIT_OK
+
+
+# -- export / stats ------------------------------------------------------------------------
+
+def _cmd_export(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        attempts = audit.iter_attempts(since=args.since, until=args.until,
+                                       decision=args.decision)
+        if args.output is None:
+            count = write_export(attempts, ctx.stdout, args.format)
+        else:
+            target = Path(args.output).expanduser()
+            try:
+                # The export holds subject references: owner-only, never overwrite.
+                fh = target.open("x", encoding="utf-8", newline="", opener=_private_opener)
+            except FileExistsError:
+                raise InputError(f"{target} exists; choose another --output") from None
+            except OSError as exc:
+                raise InputError(f"cannot create {target}: {exc.strerror}") from None
+            with fh:
+                count = write_export(attempts, fh, args.format)
+    print(f"exported {count} attempt(s) as {args.format}", file=ctx.stderr)
+    return EXIT_OK
+
+
+def _private_opener(path: str, flags: int) -> int:
+    import os
+
+    return os.open(path, flags, 0o600)
+
+
+def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        s = audit.stats(since=args.since, until=args.until)
+    out = ctx.stdout
+    decisions = ", ".join(f"{k} {v}" for k, v in s.by_decision.items())
+    print(f"attempts: {s.total} ({decisions}); incomplete: {s.incomplete}", file=out)
+    print(f"lockouts: {s.lockouts}; operator unlocks: {s.unlocks}", file=out)
+    print("by reason:", file=out)
+    for code, n in s.by_reason.items():
+        print(f"  {code:32} {n:>7}", file=out)
+    if not s.by_reason:
+        print("  (none)", file=out)
+    names = list(s.by_decision)
+    print("by day (UTC):  " + "".join(f"{n:>8}" for n in names), file=out)
+    for day, counts in s.by_day.items():
+        print(f"  {day:12}" + "".join(f"{counts[n]:>8}" for n in names), file=out)
+    return EXIT_OK
+
+
+# -- unlock / verify / purge / keygen -----------------------------------------------------
+
+def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
+    if args.kiosk and args.ref:
+        raise InputError("give either --kiosk or --ref, not both")
+    subject = args.subject
+    if subject == "-":
+        subject = sys.stdin.readline().strip()
+    with _open(args, ctx, write=True, hasher=not (args.kiosk or args.ref)) as audit:
+        if args.kiosk:
+            scope, target = "kiosk", subject
+        elif args.ref:
+            scope, target = "subject", subject.lower()
+        else:
+            try:
+                scope, target = "subject", audit.subject_ref(subject)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        try:
+            result = audit.unlock(scope, target, actor=args.by, reason=args.reason)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    shown = target if scope == "kiosk" else _short(target)
+    print(f"unlock #{result.action_id} recorded by {args.by} for {scope} {shown}", file=ctx.stdout)
+    for lk in result.lifted:
+        print(f"  lifted lockout #{lk.id} (was until {_t(lk.until)} UTC)", file=ctx.stdout)
+    if not result.lifted:
+        print("  no lockout was in force; the failure count starts again", file=ctx.stdout)
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx, integrity=True) as audit:
+        report = audit.verify()
+    out = ctx.stdout
+    if report.ok:
+        first = report.anchor_seq + 1
+        print(f"chain OK: {report.rows} row(s), seq {first}-{report.head_seq}; "
+              f"{report.incomplete} incomplete attempt(s)", file=out)
+        print(f"head hash: {report.head_hash}", file=out)
+        return EXIT_OK
+    print(f"chain BROKEN at {report.first_break}", file=out)
+    print(f"({report.rows} row(s) checked; the recorded head is seq {report.head_seq})", file=out)
+    return EXIT_BROKEN
+
+
+def _cmd_purge(args: argparse.Namespace, ctx: Any) -> int:
+    actor = args.by or ctx.environ.get("USER") or "operator"
+    with _open(args, ctx, write=True) as audit:
+        result = audit.purge(args.older_than, actor=actor, reason=args.reason)
+    out = ctx.stdout
+    if result.action_id is None:
+        print(f"nothing to purge before {_t(result.cutoff)} UTC", file=out)
+        return EXIT_OK
+    print(f"purged before {_t(result.cutoff)} UTC: {result.attempts} attempt(s), "
+          f"{result.frames} frame(s), {result.lockouts} lockout(s), {result.operator_actions} "
+          f"operator action(s), {result.incomplete} unfinished attempt(s)", file=out)
+    print(f"chain anchor now at seq {result.anchor_seq}; purge recorded as operator action "
+          f"#{result.action_id}", file=out)
+    return EXIT_OK
+
+
+def _cmd_keygen(args: argparse.Namespace, ctx: Any) -> int:
+    path = args.key_file or ctx.settings.audit.key_file
+    if not path:
+        raise InputError("give --key-file PATH (or set audit.key_file in the settings)")
+    target = Path(path).expanduser()
+    try:
+        create_key_file(target)
+    except FileExistsError:
+        raise InputError(f"{target} exists; a key is never overwritten (a new key cannot read "
+                         "earlier frames or match earlier subjects)") from None
+    except OSError as exc:
+        raise InputError(f"cannot create {target}: {exc.strerror or exc}") from None
+    print(f"created key file {target} (mode 0600); set audit.key_file = \"{target}\" and back "
+          "it up apart from the database", file=ctx.stdout)
+    return EXIT_OK
+
+
+def _since_until(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_when, metavar="DATE",
+                        help="from this UTC date or ISO date-time (inclusive)")
+    parser.add_argument("--until", type=_when, metavar="DATE",
+                        help="up to this UTC date or ISO date-time (exclusive)")
+
+
+def register(subparsers: Any) -> None:
+    """Add ``kiosk audit`` and its subcommands."""
+    parser = subparsers.add_parser("audit", help="inspect, export, verify and maintain the "
+                                   "audit log", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", help="audit database (default: "
+                        "audit.db_path, else kiosk.db in the platform data folder)")
+
+    def add(name: str, func: Callable[[argparse.Namespace, Any], int],
+            help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("list", _cmd_list, "list attempts, newest first")
+    p.add_argument("--decision", choices=DECISION_FILTERS)
+    _since_until(p)
+    p.add_argument("--limit", type=_positive, default=50, help="at most N rows (default 50)")
+
+    p = add("show", _cmd_show, "show one attempt in full (no frame is ever printed)")
+    p.add_argument("id", type=_positive, metavar="ID")
+
+    p = add("export", _cmd_export, "export attempts as CSV or JSON Lines")
+    _since_until(p)
+    p.add_argument("--decision", choices=DECISION_FILTERS)
+    p.add_argument("--format", choices=FORMATS, default="csv")
+    p.add_argument("--output", metavar="FILE", help="write to FILE (created 0600, never "
+                   "overwritten) instead of standard output")
+
+    p = add("stats", _cmd_stats, "counts by decision, reason code and day")
+    _since_until(p)
+
+    p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why")
+    p.add_argument("subject", metavar="SUBJECT", help="the badge or ID number ('-' reads it "
+                   "from standard input, keeping it out of the shell history)")
+    p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+    p.add_argument("--ref", action="store_true", help="SUBJECT is a subject reference as "
+                   "shown by show (64 hex digits)")
+    p.add_argument("--kiosk", action="store_true", help="SUBJECT is a kiosk id: lift that "
+                   "kiosk's lockout")
+
+    add("verify", _cmd_verify, "check the hash chain and the file; exit 1 naming the first "
+        "broken row")
+
+    p = add("purge", _cmd_purge, "remove rows older than a given age; the chain stays "
+            "verifiable")
+    p.add_argument("--older-than", type=_duration, required=True, metavar="AGE",
+                   help="e.g. 30d, 12h, 2w")
+    p.add_argument("--by", metavar="NAME", help="operator name (default: $USER)")
+    p.add_argument("--reason", default="manual purge", metavar="TEXT")
+
+    p = add("keygen", _cmd_keygen, "create a new key file for subject references and frames")
+    p.add_argument("--key-file", metavar="PATH", help="where (default: audit.key_file)")

@@ -1,0 +1,201 @@
+"""The audit log: round trips, begin/finish, schema, reopening, refusing foreign files."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from kiosk.audit import (
+    INTERRUPTED,
+    AuditConfig,
+    AuditError,
+    AuditLog,
+    AuditUnavailable,
+    KeyUnavailable,
+    RecordNotFound,
+    SubjectHasher,
+)
+from kiosk.audit.schema import APPLICATION_ID, SCHEMA_VERSION
+from tests.audit.conftest import DIGEST, FakeClock, make_record
+
+
+@pytest.mark.parametrize("where", ["memory", "file"])
+def test_record_round_trip(where: str, tmp_path: Path, clock: FakeClock,
+                           hasher: SubjectHasher) -> None:
+    path = ":memory:" if where == "memory" else tmp_path / "k.db"
+    with AuditLog.open(path, clock=clock, subject_hasher=hasher) as audit:
+        ref = audit.subject_ref("AB-123")
+        record = make_record(clock, decision="review", subject_ref=ref)
+        result = audit.record_attempt(record)
+        stored = audit.get_attempt(result.attempt_id)
+    assert stored.record == record
+    assert (stored.status, stored.seq, stored.row_hash) == ("complete", 1, result.row_hash)
+    assert stored.recorded_at == clock.now
+    assert stored.subject_ref == ref
+    assert not stored.has_frame
+
+
+def test_the_number_itself_is_never_stored(tmp_path: Path, clock: FakeClock,
+                                           hasher: SubjectHasher) -> None:
+    path = tmp_path / "k.db"
+    number = "X9876543210"
+    with AuditLog.open(path, clock=clock, subject_hasher=hasher) as audit:
+        audit.record_attempt(make_record(clock, subject_ref=audit.subject_ref(number)))
+    for file in tmp_path.iterdir():
+        assert number.encode() not in file.read_bytes()
+
+
+def test_begin_then_finish(memory_log: AuditLog, clock: FakeClock) -> None:
+    start = clock.now
+    attempt_id = memory_log.begin_attempt(started_at=start, subject_ref=None,
+                                          app_version="0.1.0", settings_digest=DIGEST)
+    opened = memory_log.get_attempt(attempt_id)
+    assert (opened.status, opened.decision, opened.seq) == ("incomplete", "incomplete", None)
+    assert memory_log.verify().incomplete == 1
+    clock.advance(seconds=10)
+    result = memory_log.finish_attempt(attempt_id, make_record(clock, started_at=start))
+    assert result.attempt_id == attempt_id and result.seq == 1
+    assert memory_log.get_attempt(attempt_id).decision == "pass"
+    with pytest.raises(AuditError, match="already closed"):
+        memory_log.finish_attempt(attempt_id, make_record(clock))
+    with pytest.raises(RecordNotFound):
+        memory_log.finish_attempt(999, make_record(clock))
+    report = memory_log.verify()
+    assert (report.ok, report.rows, report.incomplete) == (True, 1, 0)
+
+
+def test_an_open_attempt_is_closed_as_interrupted_failure(memory_log: AuditLog,
+                                                          clock: FakeClock) -> None:
+    ref = memory_log.subject_ref("A1")
+    first = memory_log.begin_attempt(started_at=clock.now, subject_ref=ref,
+                                     app_version="0.1.0", settings_digest=DIGEST)
+    clock.advance(seconds=30)
+    second = memory_log.begin_attempt(started_at=clock.now, subject_ref=None,
+                                      app_version="0.1.0", settings_digest=DIGEST)
+    closed = memory_log.get_attempt(first)
+    assert closed.record is not None
+    assert (closed.decision, closed.record.reasons) == ("fail", (INTERRUPTED,))
+    assert closed.record.subject_ref == ref
+    assert memory_log.get_attempt(second).status == "incomplete"
+    assert [r.attempt_id for r in memory_log.recover_interrupted()] == [second]
+    assert memory_log.recover_interrupted() == []
+
+
+def test_record_must_belong_to_this_kiosk(memory_log: AuditLog, clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="not this log's kiosk"):
+        memory_log.record_attempt(make_record(clock, kiosk_id="kiosk-2"))
+
+
+def test_list_filters_and_order(memory_log: AuditLog, clock: FakeClock) -> None:
+    for decision in ["pass", "fail", "review", "pass", "fail"]:
+        memory_log.record_attempt(make_record(clock, decision=decision))
+        clock.advance(hours=10)
+    everything = memory_log.list_attempts()
+    assert [a.id for a in everything] == [5, 4, 3, 2, 1]
+    assert [a.id for a in memory_log.list_attempts(decision="fail")] == [5, 2]
+    since = clock.now - timedelta(hours=31)
+    assert [a.id for a in memory_log.list_attempts(since=since)] == [5, 4, 3]
+    assert [a.id for a in memory_log.list_attempts(limit=2)] == [5, 4]
+    assert [a.id for a in memory_log.iter_attempts(batch=2)] == [1, 2, 3, 4, 5]
+
+
+def test_stats_by_decision_reason_and_day(memory_log: AuditLog, clock: FakeClock) -> None:
+    for decision in ["pass", "fail", "fail", "review"]:
+        memory_log.record_attempt(make_record(clock, decision=decision))
+        clock.advance(hours=8)
+    stats = memory_log.stats()
+    assert stats.total == 4
+    assert stats.by_decision == {"pass": 1, "fail": 2, "review": 1}
+    assert stats.by_reason == {"SCREEN_SUSPECTED": 3}
+    assert stats.by_day == {"2026-05-01": {"pass": 1, "fail": 1, "review": 0},
+                            "2026-05-02": {"pass": 0, "fail": 1, "review": 1}}
+
+
+def test_file_is_private_wal_and_versioned(file_log: AuditLog, db_path: Path) -> None:
+    assert db_path.stat().st_mode & 0o077 == 0
+    raw = sqlite3.connect(db_path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        raw.close()
+    assert {"attempts", "lockouts", "operator_actions", "frames", "chain_state"} <= tables
+    assert file_log.schema_version == SCHEMA_VERSION
+
+
+def test_reopen_keeps_everything(db_path: Path, clock: FakeClock, hasher: SubjectHasher) -> None:
+    with AuditLog.open(db_path, clock=clock, subject_hasher=hasher) as audit:
+        for _ in range(3):
+            audit.record_attempt(make_record(clock))
+    with AuditLog.open(db_path, clock=clock, subject_hasher=hasher, read_only=True) as audit:
+        assert len(audit.list_attempts()) == 3
+        assert audit.verify().ok
+
+
+def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE customers (name TEXT)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(AuditUnavailable, match="not a kiosk audit database") as info:
+        AuditLog.open(path)
+    assert info.value.reason == "not_audit_db"
+
+
+def test_newer_schema_is_refused(db_path: Path) -> None:
+    AuditLog.open(db_path).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.commit()
+    raw.close()
+    with pytest.raises(AuditUnavailable, match="newer kiosk") as info:
+        AuditLog.open(db_path)
+    assert info.value.reason == "newer_schema"
+
+
+def test_a_different_subject_key_is_refused(db_path: Path, hasher: SubjectHasher) -> None:
+    AuditLog.open(db_path, subject_hasher=hasher).close()
+    with pytest.raises(KeyUnavailable, match="not the key this audit log was written with") as info:
+        AuditLog.open(db_path, subject_hasher=SubjectHasher(bytes(32)))
+    assert info.value.reason == "key_mismatch"
+    AuditLog.open(db_path, subject_hasher=hasher).close()
+
+
+def test_missing_database_is_not_created_when_asked(tmp_path: Path) -> None:
+    with pytest.raises(AuditUnavailable, match="no audit database") as info:
+        AuditLog.open(tmp_path / "none.db", create=False)
+    assert info.value.reason == "missing"
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_closed_log_raises(memory_log: AuditLog, clock: FakeClock) -> None:
+    memory_log.close()
+    with pytest.raises(AuditError, match="closed"):
+        memory_log.record_attempt(make_record(clock))
+    memory_log.close()
+
+
+def test_clock_must_be_aware(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    with pytest.raises(ValueError, match="clock"):
+        AuditLog.open(tmp_path / "k.db", clock=lambda: datetime(2026, 1, 1))
+
+
+def test_settings_configure_the_log() -> None:
+    from kiosk.settings import Settings
+
+    settings = Settings().replace("audit", max_failures=3, failure_window_min=10.0,
+                                  lockout_min=60.0, retention_days=7)
+    settings = settings.replace("kiosk", kiosk_id="lobby")
+    config = AuditConfig.from_settings(settings, busy_timeout_s=1.0)
+    assert (config.kiosk_id, config.retention_days, config.busy_timeout_s) == ("lobby", 7, 1.0)
+    assert config.limits.max_failures == 3
+    assert config.limits.window.total_seconds() == 600
+    assert config.limits.lockout.total_seconds() == 3600
