@@ -1,0 +1,164 @@
+"""Calling Rekognition: every botocore failure becomes a typed error with a plain message.
+
+Retries are botocore's (standard or adaptive mode, configured on the client by
+:func:`kiosk.cloud.client.make_rekognition_client`): throttling and transient faults are
+retried with exponential back-off inside the one call, and what still fails after the last
+attempt is mapped here. Only the operation name and AWS's error code are logged, never request
+or response bodies (they hold images).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from kiosk.cloud.errors import (
+    AccessDenied,
+    CloudError,
+    CloudOffline,
+    CloudThrottled,
+    CloudTimeout,
+    CloudUnavailable,
+    CollectionNotFound,
+    ImageRejected,
+    LivenessSessionError,
+    NoCredentials,
+    NoFaceInImage,
+)
+
+log = logging.getLogger(__name__)
+
+THROTTLING_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException",
+                              "LimitExceededException", "TooManyRequestsException"})
+SERVICE_FAULT_CODES = frozenset({"InternalServerError", "ServiceUnavailable",
+                                 "ServiceUnavailableException", "InternalFailure"})
+DENIED_CODES = frozenset({"AccessDeniedException", "UnrecognizedClientException",
+                          "InvalidSignatureException", "ExpiredTokenException",
+                          "InvalidClientTokenId", "MissingAuthenticationToken",
+                          "SignatureDoesNotMatch", "IncompleteSignature"})
+#: Operations whose InvalidParameterException means "no face in the image".
+IMAGE_OPERATIONS = frozenset({"CompareFaces", "SearchFacesByImage", "IndexFaces", "DetectFaces"})
+
+
+def map_client_error(operation: str, code: str, attempts: int | None = None) -> CloudError:
+    """The typed error for an AWS error code returned by ``operation`` (``aws_code`` set)."""
+    error = _client_error(operation, code, attempts)
+    error.aws_code = code
+    return error
+
+
+def _client_error(operation: str, code: str, attempts: int | None) -> CloudError:
+    tried = f" after {attempts} attempts" if attempts and attempts > 1 else ""
+    if code in THROTTLING_CODES:
+        return CloudThrottled(f"Rekognition is throttling this account ({operation} refused"
+                              f"{tried}); try again shortly or raise the account's quota")
+    if code in SERVICE_FAULT_CODES:
+        return CloudUnavailable(f"Rekognition had an internal fault ({operation}, {code}{tried})")
+    if code in DENIED_CODES:
+        return AccessDenied(f"AWS refused the Rekognition {operation} call ({code}): check the "
+                            "kiosk's AWS credentials and their IAM policy")
+    if code == "InvalidImageFormatException":
+        return ImageRejected(f"Rekognition cannot read the image format ({operation})")
+    if code == "ImageTooLargeException":
+        return ImageRejected(f"Rekognition says the image is too large ({operation})")
+    if code == "InvalidParameterException" and operation in IMAGE_OPERATIONS:
+        return NoFaceInImage(f"Rekognition found no face it could use in the image "
+                             f"({operation})")
+    if code == "ResourceNotFoundException":
+        return CollectionNotFound(f"the Rekognition collection does not exist ({operation}); "
+                                  "enrol a member to create it, or check matching.collection_id")
+    if code == "SessionNotFoundException":
+        return LivenessSessionError("the Face Liveness session does not exist or has expired")
+    return CloudError(f"Rekognition {operation} failed ({code})")
+
+
+def map_botocore_error(operation: str, exc: BotoCoreError) -> CloudError:
+    """The typed error for a failure before or outside an AWS answer."""
+    if isinstance(exc, NoRegionError):
+        return NoCredentials("no AWS region is configured (set one in ~/.aws/config or "
+                             "AWS_DEFAULT_REGION)")
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
+        return NoCredentials("AWS credentials are not configured or incomplete (boto3 looked in "
+                             "the environment, ~/.aws and the instance role)")
+    # ConnectTimeoutError is also an EndpointConnectionError: test time-outs first.
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        kind = "connecting to" if isinstance(exc, ConnectTimeoutError) else "waiting for"
+        return CloudTimeout(f"time-out {kind} Rekognition ({operation}); the network is slow "
+                            "or down")
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | HTTPClientError):
+        return CloudOffline(f"Rekognition cannot be reached ({operation}); the network is down "
+                            "or blocks AWS")
+    if isinstance(exc, ParamValidationError):
+        return CloudError(f"the kiosk built an invalid {operation} request; this is a bug")
+    return CloudUnavailable(f"Rekognition {operation} failed ({type(exc).__name__})")
+
+
+class RekognitionCaller:
+    """Calls a boto3 Rekognition client, counts operations and maps every failure.
+
+    Parameters
+    ----------
+    client : botocore client
+        A ``rekognition`` client (built by :func:`make_rekognition_client`, or stubbed).
+
+    Attributes
+    ----------
+    count : int
+        Operations called so far (each may have made several HTTP attempts).
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.count = 0
+
+    def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call ``operation`` (API name, e.g. ``"CompareFaces"``) and return the response.
+
+        Raises
+        ------
+        CloudError
+            A subclass naming what went wrong, with a plain message.
+        """
+        method = getattr(self.client, _snake(operation))
+        self.count += 1
+        try:
+            return method(**params)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            attempts = None if attempts is None else attempts + 1
+            log.warning("Rekognition %s failed: %s (attempts: %s)", operation, code, attempts)
+            raise map_client_error(operation, code, attempts) from None
+        except ParamValidationError as exc:
+            # Not logged in full: botocore's report quotes parameter values (image bytes).
+            log.error("invalid %s request rejected by botocore's parameter validation",
+                      operation)
+            raise map_botocore_error(operation, exc) from None
+        except BotoCoreError as exc:
+            log.warning("Rekognition %s failed: %s", operation, type(exc).__name__)
+            raise map_botocore_error(operation, exc) from None
+
+
+def _snake(operation: str) -> str:
+    """``"CompareFaces"`` -> ``"compare_faces"``."""
+    out = []
+    for i, ch in enumerate(operation):
+        if ch.isupper() and i:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)

@@ -1,0 +1,167 @@
+"""Enrolling and removing members in the Rekognition collection.
+
+A member is one ``ExternalImageId`` (the member id); Rekognition keeps only a face vector and
+that id, never the photo. Enrolment is one IndexFaces call when the collection exists (two more,
+CreateCollection and a second IndexFaces, the first time).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kiosk.cloud.detect import COMPARABLE_FACE_RATIO
+from kiosk.cloud.errors import (
+    CloudError,
+    CollectionNotFound,
+    ImageRejected,
+    NoFaceInImage,
+    NotEnrolled,
+    SeveralFaces,
+)
+from kiosk.cloud.images import check_image, encode_jpeg
+from kiosk.cloud.results import EnrolResult, RemoveResult
+from kiosk.errors import InputError
+
+log = logging.getLogger(__name__)
+
+Call = Callable[..., dict[str, Any]]
+
+#: Rekognition's ExternalImageId pattern and length.
+MEMBER_ID = re.compile(r"^[a-zA-Z0-9_.\-:]{1,255}$")
+#: Largest page ListFaces returns and batch DeleteFaces accepts.
+PAGE = 4096
+
+
+def check_member_id(member_id: str) -> str:
+    """Return ``member_id`` if Rekognition accepts it as an ExternalImageId.
+
+    Raises
+    ------
+    InputError
+        Empty, longer than 255 characters, or other characters than letters, digits and
+        ``_ . - :``.
+    """
+    if not isinstance(member_id, str) or not MEMBER_ID.match(member_id):
+        raise InputError(f"member id {member_id!r} is not valid: use 1-255 letters, digits and "
+                         "_ . - : (no spaces, no personal data)")
+    return member_id
+
+
+def enrol(call: Call, collection_id: str, member_id: str, photo: np.ndarray, *,
+          quality_filter: str = "AUTO") -> EnrolResult:
+    """Index the one face of ``photo`` under ``member_id``.
+
+    Parameters
+    ----------
+    call : RekognitionCaller
+        Calls Rekognition and maps errors.
+    photo : ndarray (H, W, 3) uint8
+        BGR member photo, upright.
+
+    Raises
+    ------
+    NoFaceInImage
+        Rekognition found no face.
+    ImageRejected
+        The face was found but refused by the quality filter (reasons in the message).
+    SeveralFaces
+        Another face of comparable size was in the photo; the indexed face is deleted again.
+    """
+    check_member_id(member_id)
+    check_image(photo, "photo")
+    before = getattr(call, "count", 0)
+    params = dict(CollectionId=collection_id, Image={"Bytes": encode_jpeg(photo)},
+                  ExternalImageId=member_id, MaxFaces=1, QualityFilter=quality_filter,
+                  DetectionAttributes=["DEFAULT"])
+    created = False
+    try:
+        response = call("IndexFaces", **params)
+    except CollectionNotFound:
+        created = create_collection(call, collection_id)
+        response = call("IndexFaces", **params)
+    records = response.get("FaceRecords", [])
+    unindexed = response.get("UnindexedFaces", [])
+    if not records:
+        reasons = sorted({r for face in unindexed for r in face.get("Reasons", [])})
+        if reasons:
+            raise ImageRejected("Rekognition did not accept the face in the member photo ("
+                                + ", ".join(reasons) + "); use a sharp, well-lit frontal photo")
+        raise NoFaceInImage("Rekognition found no face in the member photo")
+    face = records[0]["Face"]
+    face_id = face["FaceId"]
+    width = float(face.get("BoundingBox", {}).get("Width", 0.0))
+    others = [u for u in unindexed if "EXCEEDS_MAX_FACES" in u.get("Reasons", [])
+              and float(u.get("FaceDetail", {}).get("BoundingBox", {}).get("Width", 0.0))
+              >= COMPARABLE_FACE_RATIO * width]
+    if others:
+        # The photo shows more than one person: the enrolment would be ambiguous, so undo it.
+        call("DeleteFaces", CollectionId=collection_id, FaceIds=[face_id])
+        raise SeveralFaces(f"the member photo shows {1 + len(others)} faces; it must show "
+                           "exactly one person")
+    log.info("enrolled member %s in collection %s", member_id, collection_id)
+    return EnrolResult(collection_id=collection_id, member_id=member_id, face_id=face_id,
+                       created_collection=created, calls=getattr(call, "count", 0) - before)
+
+
+def create_collection(call: Call, collection_id: str) -> bool:
+    """Create the collection; False when another process created it first."""
+    try:
+        call("CreateCollection", CollectionId=collection_id)
+    except CloudError as exc:
+        if exc.aws_code == "ResourceAlreadyExistsException":
+            return False
+        raise
+    log.info("created Rekognition collection %s", collection_id)
+    return True
+
+
+def member_faces(call: Call, collection_id: str, member_id: str) -> list[str]:
+    """Face ids indexed under ``member_id`` (ListFaces, paginated)."""
+    found: list[str] = []
+    token = None
+    while True:
+        params: dict[str, Any] = dict(CollectionId=collection_id, MaxResults=PAGE)
+        if token:
+            params["NextToken"] = token
+        response = call("ListFaces", **params)
+        found += [f["FaceId"] for f in response.get("Faces", [])
+                  if f.get("ExternalImageId") == member_id]
+        token = response.get("NextToken")
+        if not token:
+            return found
+
+
+def remove(call: Call, collection_id: str, member_id: str,
+           face_ids: tuple[str, ...] | None = None) -> RemoveResult:
+    """Delete a member's faces from the collection.
+
+    Parameters
+    ----------
+    face_ids : tuple of str, optional
+        The member's face ids when the caller stored them (saves the ListFaces pages).
+
+    Raises
+    ------
+    NotEnrolled
+        No face is indexed under ``member_id``.
+    """
+    check_member_id(member_id)
+    before = getattr(call, "count", 0)
+    ids = list(face_ids) if face_ids else member_faces(call, collection_id, member_id)
+    if not ids:
+        raise NotEnrolled(f"member {member_id} is not enrolled in collection {collection_id}")
+    deleted: list[str] = []
+    for start in range(0, len(ids), PAGE):
+        response = call("DeleteFaces", CollectionId=collection_id, FaceIds=ids[start:start + PAGE])
+        deleted += response.get("DeletedFaces", [])
+    if not deleted:
+        raise NotEnrolled(f"member {member_id} has no face left to delete in {collection_id}")
+    log.info("removed member %s (%d faces) from collection %s", member_id, len(deleted),
+             collection_id)
+    return RemoveResult(collection_id=collection_id, member_id=member_id,
+                        face_ids=tuple(deleted), calls=getattr(call, "count", 0) - before)

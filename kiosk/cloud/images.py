@@ -1,0 +1,188 @@
+"""Image files in, JPEG bytes out: ID-photo loading and Rekognition's 5 MB limit.
+
+Rekognition accepts at most 5 MB of image bytes per call; botocore and Stubber do not check it,
+so :func:`encode_jpeg` does. ID photos come from files (JPEG or PNG, up to 15 MB); their EXIF
+orientation is applied so that a phone photo taken sideways is upright before any detector
+sees it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from kiosk.cloud.errors import ImageRejected, InvalidImage
+
+log = logging.getLogger(__name__)
+
+#: Rekognition's limit for images passed as bytes (API reference, Image.Bytes).
+REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
+#: Largest ID-photo file accepted (the issue's limit; Rekognition's S3 limit is also 15 MB).
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+#: Pillow format names accepted as "JPEG or PNG" (MPO is the multi-picture JPEG of phones).
+PHOTO_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}
+
+
+def check_image(image: np.ndarray, name: str = "image") -> None:
+    """Raise ValueError naming ``name`` unless it is an (H, W, 3) uint8 array."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 \
+            or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        shape = getattr(image, "shape", None)
+        dtype = getattr(image, "dtype", type(image).__name__)
+        raise ValueError(f"{name} must be an (H, W, 3) uint8 BGR array, got shape {shape} "
+                         f"dtype {dtype}")
+
+
+def _imencode(image: np.ndarray, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:  # pragma: no cover - OpenCV only fails on invalid input, checked above
+        raise ImageRejected("the image could not be encoded as JPEG")
+    return buf.tobytes()
+
+
+def encode_jpeg(image: np.ndarray, max_bytes: int = REKOGNITION_MAX_BYTES, *,
+                quality: int = 92, min_quality: int = 75, min_side: int = 80) -> bytes:
+    """Encode a frame as JPEG no larger than ``max_bytes``.
+
+    Quality is lowered first (to ``min_quality``), keeping the resolution that small faces need;
+    after that the image is downscaled, by a factor predicted from the byte count (JPEG size
+    grows roughly with the pixel count), until it fits.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) uint8
+        BGR pixels; not modified.
+    max_bytes : int
+        Size limit, Rekognition's 5 MB by default.
+
+    Returns
+    -------
+    bytes
+        A baseline JPEG of at most ``max_bytes`` bytes.
+
+    Raises
+    ------
+    ValueError
+        ``image`` is not an (H, W, 3) uint8 array.
+    ImageRejected
+        The image cannot fit without a side shrinking below ``min_side`` pixels (Rekognition's
+        minimum is 80).
+    """
+    check_image(image)
+    data = _imencode(image, quality)
+    if len(data) <= max_bytes:
+        return data
+    mid_quality = (quality + min_quality) // 2
+    for q in (mid_quality, min_quality):
+        data = _imencode(image, q)
+        if len(data) <= max_bytes:
+            log.info("JPEG fitted under %d bytes at quality %d", max_bytes, q)
+            return data
+    current = image
+    while len(data) > max_bytes:
+        factor = min(0.9, 0.95 * math.sqrt(max_bytes / len(data)))
+        height, width = current.shape[:2]
+        new_size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        if min(new_size) < min_side:
+            raise ImageRejected(f"the image cannot be made smaller than {max_bytes} bytes "
+                                f"without falling below {min_side} pixels")
+        current = cv2.resize(current, new_size, interpolation=cv2.INTER_AREA)
+        data = _imencode(current, min_quality)
+    log.info("JPEG fitted under %d bytes by downscaling %dx%d to %dx%d", max_bytes,
+             image.shape[1], image.shape[0], current.shape[1], current.shape[0])
+    return data
+
+
+def load_photo(path: str | Path, *, what: str = "ID photo",
+               max_bytes: int = PHOTO_MAX_BYTES) -> np.ndarray:
+    """Load a JPEG or PNG photo upright, as BGR pixels.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    what : str
+        How the message names the file ("ID photo", "member photo").
+    max_bytes : int
+        Largest file accepted (15 MB).
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        BGR pixels with the EXIF orientation applied; transparency is flattened onto white.
+
+    Raises
+    ------
+    InvalidImage
+        Missing, unreadable, empty, too large, not a JPEG or PNG, damaged, or too many pixels.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InvalidImage(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise InvalidImage(f"{what} {path} cannot be read ({exc.strerror})") from None
+    if path.is_dir():
+        raise InvalidImage(f"{what} {path} is a folder, not an image file")
+    if size == 0:
+        raise InvalidImage(f"{what} {path} is empty (0 bytes)")
+    if size > max_bytes:
+        raise InvalidImage(f"{what} {path} is {size / 1e6:.1f} MB; the limit is "
+                           f"{max_bytes / 1e6:.1f} MB")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidImage(f"{what} {path} cannot be read ({exc.strerror})") from None
+    return decode_photo(data, what=f"{what} {path}")
+
+
+def decode_photo(data: bytes, *, what: str = "photo") -> np.ndarray:
+    """Decode JPEG or PNG bytes upright, as BGR pixels (see :func:`load_photo`)."""
+    if not data:
+        raise InvalidImage(f"{what} is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) between 89 and 179 megapixels; fail instead.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                kind = PHOTO_FORMATS.get(img.format or "")
+                if kind is None:
+                    raise InvalidImage(f"{what} is a {img.format or 'unknown'} image; use a "
+                                       "JPEG or PNG file")
+                img.load()
+                upright = ImageOps.exif_transpose(img)
+                rgb = _flatten_to_rgb(upright)
+    except InvalidImage:
+        raise
+    except UnidentifiedImageError:
+        raise InvalidImage(f"{what} is not an image (expected a JPEG or PNG file)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InvalidImage(f"{what} has too many pixels to be a photo") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        # Pillow reports truncated or corrupt data as OSError/SyntaxError/ValueError.
+        raise InvalidImage(f"{what} is damaged and cannot be decoded ({exc})") from None
+    array = np.asarray(rgb, dtype=np.uint8)
+    return np.ascontiguousarray(array[:, :, ::-1])
+
+
+def _flatten_to_rgb(img: Image.Image) -> Image.Image:
+    """RGB copy of any Pillow mode; transparent pixels become white, not black."""
+    if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if img.mode.startswith("I"):
+        # 16-bit greyscale PNG: scale 0-65535 to 0-255 (a plain conversion would clip).
+        array = np.asarray(img, dtype=np.float64)
+        if array.max() > 255:
+            array = array / 257.0
+        return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)).convert("RGB")
+    return img.convert("RGB")
