@@ -25,7 +25,7 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
-from kiosk.audit.errors import AuditError, AuditUnavailable
+from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable
 from kiosk.audit.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -233,3 +233,47 @@ def migrate(db: Database, path: str | Path, *, read_only: bool) -> int:
             db.execute(f"PRAGMA user_version = {version}")
         log.info("audit schema upgraded to version %d (%s)", version, name)
     return found
+
+
+def bind_subject_key(db: Database, path: str | Path, key_id: str, *, store: bool) -> None:
+    """Remember the subject key's id in ``meta`` (when ``store``), or check it.
+
+    Raises
+    ------
+    AuditUnavailable
+        (``KeyUnavailable``, reason ``key_mismatch``) the log was written with another key.
+    """
+    found = db.execute("SELECT value FROM meta WHERE key = 'subject_key_id'").fetchone()
+    if found is None:
+        if store:
+            db.execute("INSERT INTO meta VALUES ('subject_key_id', ?)", [key_id])
+        return
+    if found[0] != key_id:
+        raise KeyUnavailable(f"the subject key (id {key_id}) is not the key this audit log was "
+                             f"written with (id {found[0]}); earlier subjects and lockouts would "
+                             "not match. Restore the original key file or keyring entry",
+                             reason=e.KEY_MISMATCH, path=str(path))
+
+
+def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
+            subject_key_id: str | None, now: str, max_db_bytes: int | None) -> None:
+    """Everything :meth:`AuditLog.open` does after connecting.
+
+    Integrity check, schema migration, subject-key binding, and for a writable log a real
+    write (``meta.last_opened_at``) so a read-only or full database fails at start-up rather
+    than at the first attempt; then the optional size cap.
+    """
+    if integrity:
+        quick_check(db, path)
+    migrate(db, path, read_only=read_only)
+    if read_only:
+        if subject_key_id is not None:
+            bind_subject_key(db, path, subject_key_id, store=False)
+        return
+    with write_transaction(db):
+        if subject_key_id is not None:
+            bind_subject_key(db, path, subject_key_id, store=True)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)", [now])
+    if max_db_bytes is not None:
+        page = int(db.execute("PRAGMA page_size").fetchone()[0])
+        db.execute(f"PRAGMA max_page_count = {max_db_bytes // page}")

@@ -17,11 +17,8 @@ Attempts are written in one of two ways:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,77 +27,56 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
-from kiosk.audit import queries
+from kiosk.audit.attempts import (
+    check_frame,
+    complete,
+    insert_open,
+    interrupt_open,
+)
 from kiosk.audit.canonical import canonical_json
-from kiosk.audit.chain import append_row, complete_attempt, frame_digest, verify_chain
+from kiosk.audit.chain import append_row
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.database import (
     MEMORY,
     connect,
     guard,
-    migrate,
-    quick_check,
-    read_snapshot,
-    schema_version,
+    prepare,
     write_transaction,
 )
 from kiosk.audit.errors import AuditError, KeyUnavailable, RecordNotFound
 from kiosk.audit.keys import FrameCipher, SubjectHasher
-from kiosk.audit.ratelimit import SCOPES, active_lockouts, all_lockouts, apply_limits
+from kiosk.audit.ratelimit import SCOPES, active_lockouts
+from kiosk.audit.reader import AuditReader
 from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check_subject_ref
 from kiosk.audit.results import (
-    AuditStats,
-    Lockout,
-    OperatorAction,
     PurgeResult,
     RecordResult,
-    StoredAttempt,
     UnlockResult,
-    VerifyReport,
 )
 from kiosk.audit.retention import purge as purge_rows
-from kiosk.audit.storage import attempt_columns
-from kiosk.audit.timeutil import Clock, from_iso, now_from, to_iso, utc_now
+from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "INTERRUPTED"
 AUTO_PURGE_INTERVAL = timedelta(hours=6)
-_JPEG_MAGIC = b"\xff\xd8\xff"
 
 
-def _frame_aad(attempt_id: int) -> bytes:
-    return f"liveness-kiosk audit frame v1|attempt={attempt_id}".encode()
+class AuditLog(AuditReader):
+    """The audit database of one kiosk: reads (see :class:`AuditReader`) and writes.
 
-
-class AuditLog:
-    """The audit database of one kiosk. Build it with :meth:`open`.
-
-    Attributes
-    ----------
-    path : str
-        The database file, or ``":memory:"``.
-    config : AuditConfig
-        Kiosk id, limits, retention.
-    read_only : bool
-        Opened read-only (writes raise ``AuditUnavailable(reason="read_only")``).
+    Build it with :meth:`open`.
     """
 
     def __init__(self, db: Database, *, path: str, config: AuditConfig, clock: Clock,
                  subject_hasher: SubjectHasher | None, frame_cipher: FrameCipher | None,
                  read_only: bool, auto_purge: bool) -> None:
-        self._db: Database | None = db
-        self._lock = threading.RLock()
-        self.path = path
-        self.config = config
-        self.read_only = read_only
-        self._clock = clock
-        self._hasher = subject_hasher
-        self._cipher = frame_cipher
+        super().__init__(db, path=path, config=config, clock=clock,
+                         subject_hasher=subject_hasher, frame_cipher=frame_cipher,
+                         read_only=read_only)
         self._auto_purge = auto_purge
         self._last_auto_purge: datetime | None = None
 
-    # -- opening and closing -------------------------------------------------------------
+    # -- opening ---------------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], config: AuditConfig | None = None, *,
@@ -150,20 +126,9 @@ class AuditLog:
             db = connect(where, read_only=read_only, create=create,
                          busy_timeout_s=config.busy_timeout_s)
             try:
-                if check_integrity:
-                    quick_check(db, where)
-                migrate(db, where, read_only=read_only)
-                if not read_only:
-                    with write_transaction(db):
-                        cls._bind_key(db, where, subject_hasher)
-                        # Also proves the file is writable now, not at the first attempt.
-                        db.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)",
-                                   [to_iso(now_from(clock))])
-                    if config.max_db_bytes is not None:
-                        page = db.execute("PRAGMA page_size").fetchone()[0]
-                        db.execute(f"PRAGMA max_page_count = {config.max_db_bytes // page}")
-                else:
-                    cls._bind_key(db, where, subject_hasher)
+                prepare(db, where, read_only=read_only, integrity=check_integrity,
+                        subject_key_id=subject_hasher.key_id if subject_hasher else None,
+                        now=to_iso(now_from(clock)), max_db_bytes=config.max_db_bytes)
             except BaseException:
                 db.close()
                 raise
@@ -177,111 +142,9 @@ class AuditLog:
                 raise
         return audit
 
-    @staticmethod
-    def _bind_key(db: Database, path: str, hasher: SubjectHasher | None) -> None:
-        if hasher is None:
-            return
-        found = db.execute("SELECT value FROM meta WHERE key = 'subject_key_id'").fetchone()
-        if found is None:
-            if db.conn.in_transaction:
-                db.execute("INSERT INTO meta VALUES ('subject_key_id', ?)", [hasher.key_id])
-            return
-        if found[0] != hasher.key_id:
-            raise KeyUnavailable(f"the subject key (id {hasher.key_id}) is not the key this audit "
-                                 f"log was written with (id {found[0]}); earlier subjects and "
-                                 "lockouts would not match. Restore the original key file or "
-                                 "keyring entry", reason=e.KEY_MISMATCH, path=path)
-
-    def close(self) -> None:
-        """Close the connection; later calls raise AuditError. Safe to call twice."""
-        with self._lock:
-            if self._db is not None:
-                with contextlib.suppress(Exception):
-                    self._db.close()
-                self._db = None
-
-    def __enter__(self) -> AuditLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextlib.contextmanager
-    def _use(self, doing: str) -> Iterator[Database]:
-        with self._lock:
-            if self._db is None:
-                raise AuditError("the audit log is closed")
-            with guard(self.path, self.config.busy_timeout_s, doing):
-                yield self._db
-
-    def _now(self) -> datetime:
-        return now_from(self._clock)
-
-    @property
-    def schema_version(self) -> int:
-        """The schema version of the open database."""
-        with self._use("reading the schema version") as db:
-            return schema_version(db)
-
-    # -- subjects and frames ---------------------------------------------------------------
-
-    def subject_ref(self, number: str) -> str:
-        """The subject reference of a badge or ID number (see :mod:`kiosk.audit.keys`).
-
-        Raises
-        ------
-        KeyUnavailable
-            The log was opened without a subject hasher.
-        """
-        if self._hasher is None:
-            raise KeyUnavailable("no subject key was given to the audit log", reason=e.NO_KEY)
-        return self._hasher.ref(number)
-
     def _check_frame(self, frame: Any) -> bytes | None:
-        if frame is None:
-            return None
-        if not isinstance(frame, bytes | bytearray | memoryview):
-            raise ValueError(f"best_frame must be JPEG bytes, not {type(frame).__name__}")
-        data = bytes(frame)
-        if not data.startswith(_JPEG_MAGIC):
-            raise ValueError("best_frame must be a JPEG (it must start with FF D8 FF)")
-        if len(data) > self.config.max_frame_bytes:
-            raise ValueError(f"best_frame is {len(data)} bytes; the limit is "
-                             f"{self.config.max_frame_bytes}")
-        if not self.config.store_best_frame:
-            log.debug("best frame not stored: audit.store_best_frame is off")
-            return None
-        return data
-
-    def _store_frame(self, db: Database, attempt_id: int, frame: bytes) -> str:
-        if self._cipher is None:  # open() refuses store_best_frame without a cipher
-            raise KeyUnavailable("no frame encryption key", reason=e.NO_KEY)
-        nonce, ciphertext = self._cipher.encrypt(frame, _frame_aad(attempt_id))
-        db["frames"].insert({"attempt_id": attempt_id, "key_id": self._cipher.key_id,
-                             "nonce": nonce, "ciphertext": ciphertext})
-        return frame_digest(self._cipher.key_id, nonce, ciphertext)
-
-    def best_frame(self, attempt_id: int) -> bytes | None:
-        """The decrypted best frame of an attempt (JPEG bytes), None when none was stored.
-
-        Raises
-        ------
-        KeyUnavailable
-            No frame cipher was given.
-        AuditError
-            The frame does not decrypt (other key, altered, moved).
-        """
-        with self._use("reading a best frame") as db:
-            found = db.execute("SELECT key_id, nonce, ciphertext FROM frames WHERE attempt_id = ?",
-                               [int(attempt_id)]).fetchone()
-        if found is None:
-            return None
-        if self._cipher is None:
-            raise KeyUnavailable("the frame key is needed to read best frames", reason=e.NO_KEY)
-        if found[0] != self._cipher.key_id:
-            raise AuditError(f"the best frame of attempt {attempt_id} was encrypted with another "
-                             f"key (id {found[0]}, this key is {self._cipher.key_id})")
-        return self._cipher.decrypt(found[1], found[2], _frame_aad(int(attempt_id)))
+        return check_frame(frame, store=self.config.store_best_frame,
+                           max_bytes=self.config.max_frame_bytes)
 
     # -- writing attempts -----------------------------------------------------------------
 
@@ -294,44 +157,18 @@ class AuditLog:
 
     def _insert_open(self, db: Database, started_at: str, subject_ref: str | None,
                      app_version: str, settings_digest: str) -> int:
-        inserted = db["attempts"].insert({
-            "status": "incomplete", "kiosk_id": self.config.kiosk_id, "started_at": started_at,
-            "subject_ref": subject_ref, "app_version": app_version,
-            "settings_digest": settings_digest})
-        return int(inserted.last_rowid)
+        return insert_open(db, kiosk_id=self.config.kiosk_id, started_at=started_at,
+                           subject_ref=subject_ref, app_version=app_version,
+                           settings_digest=settings_digest)
 
     def _complete(self, db: Database, attempt_id: int, record: AttemptRecord,
                   frame: bytes | None, now: datetime) -> RecordResult:
-        columns = attempt_columns(record)
-        columns["recorded_at"] = to_iso(now)
-        columns["frame_sha256"] = (self._store_frame(db, attempt_id, frame)
-                                   if frame is not None else None)
-        seq, digest = complete_attempt(db, attempt_id, columns)
-        lockouts: list[Lockout] = []
-        if record.failed:
-            lockouts = apply_limits(db, self.config.limits, kiosk_id=record.kiosk_id,
-                                    subject_ref=record.subject_ref, attempt_id=attempt_id,
-                                    now=now)
-        for lockout in lockouts:
-            log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
-                        lockout.scope, lockout.target[:12], lockout.until.isoformat(),
-                        lockout.failures)
-        return RecordResult(attempt_id, seq, digest, tuple(lockouts))
+        return complete(db, attempt_id, record, frame=frame, cipher=self._cipher,
+                        limits=self.config.limits, now=now)
 
     def _interrupt_open(self, db: Database, now: datetime) -> list[RecordResult]:
-        rows = list(db.query("SELECT * FROM attempts WHERE status = 'incomplete' AND "
-                             "kiosk_id = ? ORDER BY id", [self.config.kiosk_id]))
-        results = []
-        for row in rows:
-            started = from_iso(row["started_at"])
-            record = AttemptRecord(
-                kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
-                subject_ref=row["subject_ref"], decision="fail", reasons=(INTERRUPTED,),
-                app_version=row["app_version"], settings_digest=row["settings_digest"])
-            results.append(self._complete(db, row["id"], record, None, now))
-            log.warning("attempt %d never finished (the kiosk stopped or restarted); recorded "
-                        "as a failure with reason %s", row["id"], INTERRUPTED)
-        return results
+        return interrupt_open(db, kiosk_id=self.config.kiosk_id, limits=self.config.limits,
+                              now=now)
 
     def begin_attempt(self, *, started_at: datetime, subject_ref: str | None,
                       app_version: str, settings_digest: str) -> int:
@@ -413,24 +250,6 @@ class AuditLog:
             return self._interrupt_open(db, self._now())
 
     # -- lockouts ------------------------------------------------------------------------
-
-    def active_lockout(self, subject_ref: str | None = None) -> Lockout | None:
-        """The lockout that blocks an attempt now: of this kiosk, or of ``subject_ref``.
-
-        Returns the one that ends last, or None when the attempt may go ahead.
-        """
-        check_subject_ref(subject_ref)
-        with self._use("checking lockouts") as db, read_snapshot(db):
-            now = self._now()
-            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now)
-            if subject_ref is not None:
-                found += active_lockouts(db, "subject", subject_ref, now)
-        return max(found, key=lambda lk: lk.until, default=None)
-
-    def lockouts(self, *, active_only: bool = True, limit: int | None = 100) -> list[Lockout]:
-        """Lockouts, newest first (only those in force when ``active_only``)."""
-        with self._use("listing lockouts") as db:
-            return all_lockouts(db, self._now(), active_only=active_only, limit=limit)
 
     def unlock(self, scope: str, target: str, *, actor: str, reason: str) -> UnlockResult:
         """Lift the lockouts of a subject or a kiosk early, recording who and why.
@@ -514,42 +333,3 @@ class AuditLog:
         self._last_auto_purge = now
 
     # -- reading -------------------------------------------------------------------------
-
-    def get_attempt(self, attempt_id: int) -> StoredAttempt:
-        """One attempt; RecordNotFound when there is none (or it was purged)."""
-        with self._use("reading an attempt") as db:
-            return queries.get_attempt(db, attempt_id)
-
-    def list_attempts(self, *, decision: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, kiosk_id: str | None = None,
-                      limit: int | None = 50) -> list[StoredAttempt]:
-        """Attempts, newest first. ``decision`` is pass, fail, review or incomplete;
-        ``since``/``until`` bound ``started_at`` (aware datetimes)."""
-        with self._use("listing attempts") as db:
-            return queries.list_attempts(db, decision=decision, since=since, until=until,
-                                         kiosk_id=kiosk_id, limit=limit)
-
-    def iter_attempts(self, *, decision: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, batch: int = 500) -> Iterator[StoredAttempt]:
-        """All matching attempts, oldest id first, read in batches (for exports)."""
-        def fetch(after: int, size: int) -> list[StoredAttempt]:
-            with self._use("exporting attempts") as db:
-                return queries.attempts_page(db, after_id=after, batch=size, decision=decision,
-                                             since=since, until=until)
-        return queries.iter_pages(fetch, batch)
-
-    def operator_actions(self, *, limit: int | None = 50) -> list[OperatorAction]:
-        """Unlocks and purges, newest first."""
-        with self._use("listing operator actions") as db:
-            return queries.operator_actions(db, limit=limit)
-
-    def stats(self, *, since: datetime | None = None,
-              until: datetime | None = None) -> AuditStats:
-        """Counts by decision, reason code and day."""
-        with self._use("counting attempts") as db, read_snapshot(db):
-            return queries.stats(db, since=since, until=until)
-
-    def verify(self) -> VerifyReport:
-        """Walk the hash chain (see :func:`kiosk.audit.chain.verify_chain`)."""
-        with self._use("verifying the chain") as db, read_snapshot(db):
-            return verify_chain(db)

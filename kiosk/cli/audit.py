@@ -9,6 +9,7 @@ a frame or an embedding; subjects appear as their keyed-hash references.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -167,24 +168,21 @@ def _cmd_export(args: argparse.Namespace, ctx: Any) -> int:
         if args.output is None:
             count = write_export(attempts, ctx.stdout, args.format)
         else:
-            target = Path(args.output).expanduser()
-            try:
-                # The export holds subject references: owner-only, never overwrite.
-                fh = target.open("x", encoding="utf-8", newline="", opener=_private_opener)
-            except FileExistsError:
-                raise InputError(f"{target} exists; choose another --output") from None
-            except OSError as exc:
-                raise InputError(f"cannot create {target}: {exc.strerror}") from None
-            with fh:
+            with _create_private(Path(args.output).expanduser()) as fh:
                 count = write_export(attempts, fh, args.format)
     print(f"exported {count} attempt(s) as {args.format}", file=ctx.stderr)
     return EXIT_OK
 
 
-def _private_opener(path: str, flags: int) -> int:
-    import os
-
-    return os.open(path, flags, 0o600)
+def _create_private(target: Path) -> TextIO:
+    """A new text file readable by the owner only (exports hold subject references)."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(f"{target} exists; choose another --output") from None
+    except OSError as exc:
+        raise InputError(f"cannot create {target}: {exc.strerror}") from None
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:

@@ -1,0 +1,132 @@
+"""Writing attempts inside a transaction: open rows, completion, interruption, frames.
+
+Every function here runs inside the caller's write transaction (see
+:class:`kiosk.audit.log.AuditLog`), so an attempt, its frame and the lockouts it starts are
+committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from kiosk.audit import errors as e
+from kiosk.audit.chain import complete_attempt, frame_digest
+from kiosk.audit.errors import AuditError, KeyUnavailable
+from kiosk.audit.keys import FrameCipher
+from kiosk.audit.ratelimit import RateLimitPolicy, apply_limits
+from kiosk.audit.records import AttemptRecord
+from kiosk.audit.results import Lockout, RecordResult
+from kiosk.audit.storage import attempt_columns
+from kiosk.audit.timeutil import from_iso, to_iso
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "INTERRUPTED"
+"""Reason code of an attempt closed because the kiosk stopped before it ended."""
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+def frame_aad(attempt_id: int) -> bytes:
+    """AES-GCM associated data: a frame decrypts only as the frame of its own attempt."""
+    return f"liveness-kiosk audit frame v1|attempt={attempt_id}".encode()
+
+
+def check_frame(frame: object, *, store: bool, max_bytes: int) -> bytes | None:
+    """Validate best-frame bytes; return them if they are to be stored, else None.
+
+    Raises
+    ------
+    ValueError
+        Not bytes, not a JPEG, or larger than ``max_bytes`` (checked even when not storing,
+        so a caller bug shows up with the default settings too).
+    """
+    if frame is None:
+        return None
+    if not isinstance(frame, bytes | bytearray | memoryview):
+        raise ValueError(f"best_frame must be JPEG bytes, not {type(frame).__name__}")
+    data = bytes(frame)
+    if not data.startswith(JPEG_MAGIC):
+        raise ValueError("best_frame must be a JPEG (it must start with FF D8 FF)")
+    if len(data) > max_bytes:
+        raise ValueError(f"best_frame is {len(data)} bytes; the limit is {max_bytes}")
+    if not store:
+        log.debug("best frame not stored: audit.store_best_frame is off")
+        return None
+    return data
+
+
+def store_frame(db: Database, cipher: FrameCipher | None, attempt_id: int, frame: bytes) -> str:
+    """Encrypt and insert a frame; return the digest recorded in the attempt's content."""
+    if cipher is None:
+        raise KeyUnavailable("no frame encryption key", reason=e.NO_KEY)
+    nonce, ciphertext = cipher.encrypt(frame, frame_aad(attempt_id))
+    db["frames"].insert({"attempt_id": attempt_id, "key_id": cipher.key_id, "nonce": nonce,
+                         "ciphertext": ciphertext})
+    return frame_digest(cipher.key_id, nonce, ciphertext)
+
+
+def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> bytes | None:
+    """The decrypted frame of an attempt, None when it has none."""
+    found = db.execute("SELECT key_id, nonce, ciphertext FROM frames WHERE attempt_id = ?",
+                       [attempt_id]).fetchone()
+    if found is None:
+        return None
+    if cipher is None:
+        raise KeyUnavailable("the frame key is needed to read best frames", reason=e.NO_KEY)
+    if found[0] != cipher.key_id:
+        raise AuditError(f"the best frame of attempt {attempt_id} was encrypted with another "
+                         f"key (id {found[0]}, this key is {cipher.key_id})")
+    return cipher.decrypt(found[1], found[2], frame_aad(attempt_id))
+
+
+def insert_open(db: Database, *, kiosk_id: str, started_at: str, subject_ref: str | None,
+                app_version: str, settings_digest: str) -> int:
+    """Insert an incomplete (unchained) attempt row; return its id."""
+    inserted = db["attempts"].insert({
+        "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
+        "subject_ref": subject_ref, "app_version": app_version,
+        "settings_digest": settings_digest})
+    return int(inserted.last_rowid)
+
+
+def complete(db: Database, attempt_id: int, record: AttemptRecord, *, frame: bytes | None,
+             cipher: FrameCipher | None, limits: RateLimitPolicy,
+             now: datetime) -> RecordResult:
+    """Chain an open attempt with its record (and frame), then apply the rate limits."""
+    columns = attempt_columns(record)
+    columns["recorded_at"] = to_iso(now)
+    columns["frame_sha256"] = (store_frame(db, cipher, attempt_id, frame)
+                               if frame is not None else None)
+    seq, digest = complete_attempt(db, attempt_id, columns)
+    lockouts: list[Lockout] = []
+    if record.failed:
+        lockouts = apply_limits(db, limits, kiosk_id=record.kiosk_id,
+                                subject_ref=record.subject_ref, attempt_id=attempt_id, now=now)
+    for lockout in lockouts:
+        log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
+                    lockout.scope, lockout.target[:12], lockout.until.isoformat(),
+                    lockout.failures)
+    return RecordResult(attempt_id, seq, digest, tuple(lockouts))
+
+
+def interrupt_open(db: Database, *, kiosk_id: str, limits: RateLimitPolicy,
+                   now: datetime) -> list[RecordResult]:
+    """Close every open attempt of ``kiosk_id`` as a failure with reason ``INTERRUPTED``."""
+    rows = list(db.query("SELECT * FROM attempts WHERE status = 'incomplete' AND kiosk_id = ? "
+                         "ORDER BY id", [kiosk_id]))
+    results = []
+    for row in rows:
+        started = from_iso(row["started_at"])
+        record = AttemptRecord(
+            kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
+            subject_ref=row["subject_ref"], decision="fail", reasons=(INTERRUPTED,),
+            app_version=row["app_version"], settings_digest=row["settings_digest"])
+        results.append(complete(db, row["id"], record, frame=None, cipher=None, limits=limits,
+                                now=now))
+        log.warning("attempt %d never finished (the kiosk stopped or restarted); recorded as a "
+                    "failure with reason %s", row["id"], INTERRUPTED)
+    return results

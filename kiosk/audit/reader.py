@@ -1,0 +1,168 @@
+"""Reading the audit log: the base of :class:`~kiosk.audit.log.AuditLog`.
+
+:class:`AuditReader` holds the connection and the lock and offers every read: attempts,
+lockouts, operator actions, statistics, the chain check and decrypted best frames. The
+operator panel can be typed against it when it only reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Self
+
+from sqlite_utils import Database
+
+from kiosk.audit import errors as e
+from kiosk.audit import queries
+from kiosk.audit.attempts import read_frame
+from kiosk.audit.chain import verify_chain
+from kiosk.audit.config import AuditConfig
+from kiosk.audit.database import guard, read_snapshot, schema_version
+from kiosk.audit.errors import AuditError, KeyUnavailable
+from kiosk.audit.keys import FrameCipher, SubjectHasher
+from kiosk.audit.ratelimit import active_lockouts, all_lockouts
+from kiosk.audit.records import check_subject_ref
+from kiosk.audit.results import AuditStats, Lockout, OperatorAction, StoredAttempt, VerifyReport
+from kiosk.audit.timeutil import Clock, now_from
+
+
+class AuditReader:
+    """Read access to an open audit database (use :meth:`AuditLog.open` to get one).
+
+    Attributes
+    ----------
+    path : str
+        The database file, or ``":memory:"``.
+    config : AuditConfig
+        Kiosk id, limits, retention.
+    read_only : bool
+        Opened read-only (writes raise ``AuditUnavailable(reason="read_only")``).
+    """
+
+    def __init__(self, db: Database, *, path: str, config: AuditConfig, clock: Clock,
+                 subject_hasher: SubjectHasher | None, frame_cipher: FrameCipher | None,
+                 read_only: bool) -> None:
+        self._db: Database | None = db
+        self._lock = threading.RLock()
+        self.path = path
+        self.config = config
+        self.read_only = read_only
+        self._clock = clock
+        self._hasher = subject_hasher
+        self._cipher = frame_cipher
+
+    def close(self) -> None:
+        """Close the connection; later calls raise AuditError. Safe to call twice."""
+        with self._lock:
+            if self._db is not None:
+                with contextlib.suppress(Exception):
+                    self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _use(self, doing: str) -> Iterator[Database]:
+        with self._lock:
+            if self._db is None:
+                raise AuditError("the audit log is closed")
+            with guard(self.path, self.config.busy_timeout_s, doing):
+                yield self._db
+
+    def _now(self) -> datetime:
+        return now_from(self._clock)
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._use("reading the schema version") as db:
+            return schema_version(db)
+
+    def subject_ref(self, number: str) -> str:
+        """The subject reference of a badge or ID number (see :mod:`kiosk.audit.keys`).
+
+        Raises
+        ------
+        KeyUnavailable
+            The log was opened without a subject hasher.
+        """
+        if self._hasher is None:
+            raise KeyUnavailable("no subject key was given to the audit log", reason=e.NO_KEY)
+        return self._hasher.ref(number)
+
+    def best_frame(self, attempt_id: int) -> bytes | None:
+        """The decrypted best frame of an attempt (JPEG bytes), None when none was stored.
+
+        Raises
+        ------
+        KeyUnavailable
+            No frame cipher was given.
+        AuditError
+            The frame does not decrypt (other key, altered, moved).
+        """
+        with self._use("reading a best frame") as db:
+            return read_frame(db, self._cipher, int(attempt_id))
+
+    def active_lockout(self, subject_ref: str | None = None) -> Lockout | None:
+        """The lockout that blocks an attempt now: of this kiosk, or of ``subject_ref``.
+
+        Returns the one that ends last, or None when the attempt may go ahead.
+        """
+        check_subject_ref(subject_ref)
+        with self._use("checking lockouts") as db, read_snapshot(db):
+            now = self._now()
+            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now)
+            if subject_ref is not None:
+                found += active_lockouts(db, "subject", subject_ref, now)
+        return max(found, key=lambda lk: lk.until, default=None)
+
+    def lockouts(self, *, active_only: bool = True, limit: int | None = 100) -> list[Lockout]:
+        """Lockouts, newest first (only those in force when ``active_only``)."""
+        with self._use("listing lockouts") as db:
+            return all_lockouts(db, self._now(), active_only=active_only, limit=limit)
+
+    def get_attempt(self, attempt_id: int) -> StoredAttempt:
+        """One attempt; RecordNotFound when there is none (or it was purged)."""
+        with self._use("reading an attempt") as db:
+            return queries.get_attempt(db, attempt_id)
+
+    def list_attempts(self, *, decision: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, kiosk_id: str | None = None,
+                      limit: int | None = 50) -> list[StoredAttempt]:
+        """Attempts, newest first. ``decision`` is pass, fail, review or incomplete;
+        ``since``/``until`` bound ``started_at`` (aware datetimes)."""
+        with self._use("listing attempts") as db:
+            return queries.list_attempts(db, decision=decision, since=since, until=until,
+                                         kiosk_id=kiosk_id, limit=limit)
+
+    def iter_attempts(self, *, decision: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, batch: int = 500) -> Iterator[StoredAttempt]:
+        """All matching attempts, oldest id first, read in batches (for exports)."""
+        def fetch(after: int, size: int) -> list[StoredAttempt]:
+            with self._use("exporting attempts") as db:
+                return queries.attempts_page(db, after_id=after, batch=size, decision=decision,
+                                             since=since, until=until)
+        return queries.iter_pages(fetch, batch)
+
+    def operator_actions(self, *, limit: int | None = 50) -> list[OperatorAction]:
+        """Unlocks and purges, newest first."""
+        with self._use("listing operator actions") as db:
+            return queries.operator_actions(db, limit=limit)
+
+    def stats(self, *, since: datetime | None = None,
+              until: datetime | None = None) -> AuditStats:
+        """Counts by decision, reason code and day."""
+        with self._use("counting attempts") as db, read_snapshot(db):
+            return queries.stats(db, since=since, until=until)
+
+    def verify(self) -> VerifyReport:
+        """Walk the hash chain (see :func:`kiosk.audit.chain.verify_chain`)."""
+        with self._use("verifying the chain") as db, read_snapshot(db):
+            return verify_chain(db)

@@ -1,0 +1,223 @@
+"""``kiosk audit ...``: every subcommand, its exit status and what it never prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from keyring.backends import fail
+
+from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, key_store
+from kiosk.cli import main
+from kiosk.settings import Settings
+from tests.audit.conftest import FakeClock, make_record
+
+NUMBER = "ZX-4471-09"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "share")}
+
+
+@pytest.fixture
+def db(tmp_path: Path, clock: FakeClock) -> Path:
+    """Eight attempts over four days; the subject is locked out after the last failures.
+
+    The commands run on the real clock, so the lockout lasts ten years to be in force.
+    """
+    path = tmp_path / "audit" / "kiosk.db"
+    keys = key_store(Settings(), path, keyring_backend=fail.Keyring())
+    config = AuditConfig(limits=RateLimitPolicy(max_failures=3, kiosk_max_failures=100,
+                                                lockout=timedelta(days=3650)))
+    with AuditLog.open(path, config, clock=clock, subject_hasher=keys.subject_hasher()) as audit:
+        ref = audit.subject_ref(NUMBER)
+        for decision in ["pass", "review", "pass", "fail"]:
+            audit.record_attempt(make_record(clock, decision=decision, subject_ref=ref))
+            clock.advance(hours=20)
+        for _ in range(3):
+            audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
+            clock.advance(minutes=2)
+        audit.record_attempt(make_record(clock, decision="pass", subject_ref=None))
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], env: dict[str, str], *argv: str) -> tuple[int, str, str]:
+    status = main(["audit", *argv], environ=env)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_list_filters_and_never_shows_the_number(db: Path, env: dict[str, str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "list", "--db", str(db))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["ID", "STARTED", "(UTC)"]
+    assert [int(line.split()[0]) for line in lines[1:-1]] == [8, 7, 6, 5, 4, 3, 2, 1]
+    assert lines[-1] == "8 attempt(s), newest first"
+    assert NUMBER not in out and NUMBER.replace("-", "") not in out
+    status, out, _ = run(capsys, env, "list", "--db", str(db), "--decision", "fail",
+                         "--limit", "2")
+    assert [int(line.split()[0]) for line in out.splitlines()[1:-1]] == [7, 6]
+    status, out, _ = run(capsys, env, "list", "--db", str(db), "--since", "2026-05-02")
+    assert [int(line.split()[0]) for line in out.splitlines()[1:-1]] == [8, 7, 6, 5, 4, 3, 2]
+
+
+def test_show_prints_the_whole_attempt(db: Path, env: dict[str, str],
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "show", "4", "--db", str(db))
+    assert status == 0
+    assert out.startswith("attempt 4 (complete, seq 4)\n")
+    for expected in ("decision:         fail", "reasons:          SCREEN_SUSPECTED",
+                     "liveness score:   42.50", "cloud calls:      CompareFaces",
+                     "1. blink: passed", "(+0.650 s)", "2. turn_left: timeout",
+                     "moire: score 0.710, confidence 0.55, reason SCREEN_SUSPECTED",
+                     "lbp_chi2=0.031 levels=32", "best frame:       none"):
+        assert expected in out
+    assert NUMBER not in out
+    status, _, err = run(capsys, env, "show", "99", "--db", str(db))
+    assert status == 2 and "there is no attempt 99" in err
+
+
+def test_export_csv_and_jsonl(db: Path, env: dict[str, str], tmp_path: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, env, "export", "--db", str(db), "--format", "csv")
+    assert status == 0 and err.strip() == "exported 8 attempt(s) as csv"
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["id"] for r in rows] == [str(i) for i in range(1, 9)]
+    assert rows[3]["decision"] == "fail" and rows[3]["reasons"] == "SCREEN_SUSPECTED"
+    assert json.loads(rows[3]["challenges"])[0]["action"] == "blink"
+    status, out, _ = run(capsys, env, "export", "--db", str(db), "--format", "jsonl",
+                         "--since", "2026-05-03T00:00:00")
+    items = [json.loads(line) for line in out.splitlines()]
+    assert [i["id"] for i in items] == [3, 4, 5, 6, 7, 8]
+    assert items[0]["match"] == {"matched": True, "matcher": "local", "reasons": [],
+                                 "similarity": 96.25}
+    target = tmp_path / "out.jsonl"
+    assert run(capsys, env, "export", "--db", str(db), "--format", "jsonl", "--output",
+               str(target))[0] == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert len(target.read_text().splitlines()) == 8
+    status, _, err = run(capsys, env, "export", "--db", str(db), "--output", str(target))
+    assert status == 2 and "exists" in err
+    for text in (out, target.read_text()):
+        assert NUMBER not in text
+
+
+def test_stats(db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "stats", "--db", str(db))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == "attempts: 8 (pass 3, fail 4, review 1); incomplete: 0"
+    assert lines[1] == "lockouts: 1; operator unlocks: 0"
+    assert lines[3].split() == ["SCREEN_SUSPECTED", "5"]
+    assert lines[4].split() == ["by", "day", "(UTC):", "pass", "fail", "review"]
+    assert [line.split() for line in lines[5:]] == [["2026-05-01", "1", "0", "0"],
+                                                     ["2026-05-02", "0", "0", "1"],
+                                                     ["2026-05-03", "1", "1", "0"],
+                                                     ["2026-05-04", "1", "3", "0"]]
+
+
+def test_unlock_by_number_records_who_and_why(db: Path, env: dict[str, str],
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "unlock", "zx 4471 09", "--by", "Dana",
+                         "--reason", "passport checked at the desk", "--db", str(db))
+    assert status == 0
+    assert out.splitlines()[0].startswith("unlock #1 recorded by Dana for subject ")
+    assert "lifted lockout #1" in out and NUMBER not in out
+    with AuditLog.open(db, read_only=True) as audit:
+        action = audit.operator_actions()[0]
+        assert (action.actor, action.reason, action.details) == (
+            "Dana", "passport checked at the desk", {"lifted": [1]})
+        assert audit.lockouts() == []
+    status, out, _ = run(capsys, env, "unlock", action.target, "--ref", "--by", "Dana",
+                         "--reason", "again", "--db", str(db))
+    assert status == 0 and "no lockout was in force" in out
+    status, out, _ = run(capsys, env, "unlock", "kiosk-1", "--kiosk", "--by", "Dana",
+                         "--reason", "reset", "--db", str(db))
+    assert status == 0 and "for kiosk kiosk-1" in out
+
+
+def test_unlock_reads_the_number_from_stdin(db: Path, env: dict[str, str],
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(NUMBER + "\n"))
+    status, out, _ = run(capsys, env, "unlock", "-", "--by", "Eve", "--reason", "ok",
+                         "--db", str(db))
+    assert status == 0 and "lifted lockout #1" in out
+
+
+def test_verify_passes_then_names_the_edited_row(db: Path, env: dict[str, str],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "verify", "--db", str(db))
+    assert status == 0
+    assert out.splitlines()[0] == "chain OK: 9 row(s), seq 1-9; 0 incomplete attempt(s)"
+    raw = sqlite3.connect(db)
+    raw.execute("DROP TRIGGER attempts_append_only")
+    raw.execute("UPDATE attempts SET decision = 'pass' WHERE id = 2")
+    raw.commit()
+    raw.close()
+    status, out, _ = run(capsys, env, "verify", "--db", str(db))
+    assert status == 1
+    assert out.splitlines()[0] == ("chain BROKEN at attempts #2 (seq 2): its content does not "
+                                   "match its row hash: the row was edited")
+
+
+def test_purge_keeps_the_chain_verifiable(db: Path, env: dict[str, str],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, env, "purge", "--older-than", "1d", "--by", "Fay",
+                         "--db", str(db))
+    assert status == 0 and out.startswith("purged before ")
+    status, out, _ = run(capsys, env, "verify", "--db", str(db))
+    assert status == 0
+    status, out, _ = run(capsys, env, "purge", "--older-than", "3650d", "--db", str(db))
+    assert status == 0 and out.startswith("nothing to purge")
+
+
+def test_default_database_comes_from_the_settings(tmp_path: Path, env: dict[str, str],
+                                                  clock: FakeClock,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    default = tmp_path / "share" / "liveness-kiosk" / "kiosk.db"
+    with AuditLog.open(default, clock=clock) as audit:
+        audit.record_attempt(make_record(clock))
+    status, out, _ = run(capsys, env, "list")
+    assert status == 0 and out.splitlines()[-1] == "1 attempt(s), newest first"
+    configured = tmp_path / "elsewhere.db"
+    with AuditLog.open(configured, clock=clock) as audit:
+        for _ in range(2):
+            audit.record_attempt(make_record(clock))
+    status, out, _ = run(capsys, {**env, "KIOSK_AUDIT_DB_PATH": str(configured)}, "list")
+    assert out.splitlines()[-1] == "2 attempt(s), newest first"
+
+
+def test_errors_exit_2_with_a_plain_message(tmp_path: Path, env: dict[str, str],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "none.db"
+    status, _, err = run(capsys, env, "verify", "--db", str(missing))
+    assert status == 2 and err.strip() == f"kiosk audit: there is no audit database at {missing}"
+    assert not missing.exists()
+    with pytest.raises(SystemExit) as info:
+        main(["audit", "list", "--since", "yesterday"], environ=env)
+    assert info.value.code == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_keygen_creates_a_private_key_once(tmp_path: Path, env: dict[str, str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "keys" / "audit.key"
+    status, out, _ = run(capsys, env, "keygen", "--key-file", str(key))
+    assert status == 0 and str(key) in out
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    secret = key.read_text().strip()
+    assert len(secret) == 64 and secret not in out
+    status, _, err = run(capsys, env, "keygen", "--key-file", str(key))
+    assert status == 2 and "never overwritten" in err
+    assert key.read_text().strip() == secret
