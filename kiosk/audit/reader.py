@@ -79,6 +79,10 @@ class AuditReader:
     def _now(self) -> datetime:
         return now_from(self._clock)
 
+    def now(self) -> datetime:
+        """The log's clock (aware UTC): what lockouts are judged against."""
+        return self._now()
+
     @property
     def schema_version(self) -> int:
         """The schema version of the open database."""

@@ -1,4 +1,4 @@
-"""``kiosk audit``: list, show, export, stats, unlock, verify, purge and keygen.
+"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, purge, keygen.
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
@@ -235,6 +235,23 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        found = audit.lockouts(active_only=not args.all, limit=args.limit)
+        now = audit.now()
+    out = ctx.stdout
+    print(f"{'ID':>6}  {'SCOPE':7}  {'TARGET':12}  {'STARTED (UTC)':19}  {'UNTIL (UTC)':19}  "
+          f"{'FAILURES':>8}  STATE", file=out)
+    for lk in found:
+        target = lk.target[:12] if lk.scope == "subject" else lk.target
+        state = ("active" if lk.active(now) else
+                 f"lifted by unlock #{lk.lifted_by}" if lk.lifted_by else "expired")
+        print(f"{lk.id:>6}  {lk.scope:7}  {target:12}  {_t(lk.started_at):19}  "
+              f"{_t(lk.until):19}  {lk.failures:>8}  {state}", file=out)
+    print(f"{len(found)} lockout(s){'' if args.all else ' in force'}", file=out)
+    return EXIT_OK
+
+
 def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx, integrity=True) as audit:
         report = audit.verify()
@@ -292,8 +309,8 @@ def _since_until(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``kiosk audit`` and its subcommands."""
-    parser = subparsers.add_parser("audit", help="inspect, export, verify and maintain the "
-                                   "audit log", description=__doc__.splitlines()[0])
+    summary = "inspect, export, verify and maintain the audit log"
+    parser = subparsers.add_parser("audit", help=summary, description=summary.capitalize())
     sub = parser.add_subparsers(dest="audit_command", metavar="SUBCOMMAND", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="PATH", help="audit database (default: "
@@ -322,6 +339,10 @@ def register(subparsers: Any) -> None:
 
     p = add("stats", _cmd_stats, "counts by decision, reason code and day")
     _since_until(p)
+
+    p = add("lockouts", _cmd_lockouts, "list the lockouts in force (--all: every lockout)")
+    p.add_argument("--all", action="store_true", help="include expired and lifted ones")
+    p.add_argument("--limit", type=_positive, default=100, help="at most N rows (default 100)")
 
     p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why")
     p.add_argument("subject", metavar="SUBJECT", help="the badge or ID number ('-' reads it "

@@ -221,3 +221,18 @@ def test_keygen_creates_a_private_key_once(tmp_path: Path, env: dict[str, str],
     status, _, err = run(capsys, env, "keygen", "--key-file", str(key))
     assert status == 2 and "never overwritten" in err
     assert key.read_text().strip() == secret
+
+
+def test_lockouts_lists_those_in_force_and_their_history(db: Path, env: dict[str, str],
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    status, out, _ = run(capsys, env, "lockouts", "--db", str(db))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[1].split()[:2] == ["1", "subject"] and lines[1].endswith("3  active")
+    assert lines[-1] == "1 lockout(s) in force"
+    run(capsys, env, "unlock", NUMBER, "--by", "Gus", "--reason", "ok", "--db", str(db))
+    status, out, _ = run(capsys, env, "lockouts", "--db", str(db))
+    assert out.splitlines()[-1] == "0 lockout(s) in force"
+    status, out, _ = run(capsys, env, "lockouts", "--all", "--db", str(db))
+    assert out.splitlines()[1].endswith("lifted by unlock #1")
