@@ -238,8 +238,6 @@ def usable_keyring(backend: Any = None) -> Any | None:
 
 
 def _keyring_master(backend: Any) -> bytes:
-    from keyring.errors import KeyringError
-
     try:
         stored = backend.get_password(KEYRING_SERVICE, KEYRING_ENTRY)
         if stored is None:
@@ -247,9 +245,10 @@ def _keyring_master(backend: Any) -> bytes:
                                  secrets.token_bytes(KEY_BYTES).hex())
             # Read back: another process may have stored its key first; both must agree.
             stored = backend.get_password(KEYRING_SERVICE, KEYRING_ENTRY)
-    except KeyringError as exc:
-        raise KeyUnavailable(f"the OS keyring refused the audit key: {exc}",
-                             reason=e.NO_KEY) from None
+    except Exception as exc:  # backends raise KeyringError, D-Bus and OS errors alike
+        raise KeyUnavailable(f"the OS keyring ({type(backend).__name__}) failed to give the "
+                             f"audit key ({type(exc).__name__}: {exc}); unlock the keyring or "
+                             "configure audit.key_file", reason=e.NO_KEY) from None
     try:
         master = bytes.fromhex(stored or "")
     except ValueError:

@@ -3,7 +3,8 @@
 Failures are attempts with decision ``fail`` (``review`` and ``pass`` do not count; an attempt
 interrupted by a crash is closed as a failure, so pulling the plug does not buy free tries).
 They are counted per subject reference and per kiosk over ``(now - window, now]`` on the log's
-clock (``recorded_at``). Reaching ``max_failures`` starts a lockout of ``lockout`` length for
+clock (``recorded_at``; a failure recorded later than ``now`` after the clock stepped back
+still counts). Reaching ``max_failures`` starts a lockout of ``lockout`` length for
 that subject or for the whole kiosk. The count restarts after a lockout or an operator unlock
 of the same target: only failures chained after the latest of those count, so an unlock is a
 fresh start and an expired lockout is not re-triggered by the failures that caused it.
@@ -103,10 +104,11 @@ def count_failures(db: Database, scope: str, target: str, now: datetime,
                    window: timedelta) -> int:
     """Failures of one target that count at ``now`` (in the window, after the last reset)."""
     column = _COLUMN[scope]
+    # No upper bound: if the clock steps back, failures "from the future" still count.
     row = db.execute(
         f"SELECT count(*) FROM attempts WHERE decision = 'fail' AND {column} = ? "
-        "AND recorded_at > ? AND recorded_at <= ? AND seq > ?",
-        [target, to_iso(now - window), to_iso(now), _reset_seq(db, scope, target)]).fetchone()
+        "AND recorded_at > ? AND seq > ?",
+        [target, to_iso(now - window), _reset_seq(db, scope, target)]).fetchone()
     return int(row[0])
 
 

@@ -140,3 +140,14 @@ def test_frame_cipher_binds_the_frame_to_its_attempt() -> None:
     with pytest.raises(AuditError, match="does not decrypt"):
         FrameCipher(bytes(32)).decrypt(nonce, ciphertext, b"attempt=1")
     assert cipher.encrypt(jpeg, b"a")[0] != cipher.encrypt(jpeg, b"a")[0]
+
+
+def test_a_failing_keyring_is_an_error_not_a_silent_new_key(tmp_path: Path) -> None:
+    class LockedKeyring(MemoryKeyring):
+        def get_password(self, service: str, user: str) -> str | None:
+            raise RuntimeError("the collection is locked")
+
+    store = KeyStore(fallback_dir=tmp_path, keyring_backend=LockedKeyring())
+    with pytest.raises(KeyUnavailable, match="LockedKeyring.*collection is locked.*key_file"):
+        store.subject_hasher()
+    assert not (tmp_path / FALLBACK_KEY_NAME).exists()

@@ -148,3 +148,12 @@ def test_a_crash_does_not_buy_free_tries(db_path: Path, clock: FakeClock,
         recovered = audit.recover_interrupted()
         assert len(recovered) == 1 and len(recovered[0].lockouts) == 1
         assert audit.active_lockout(ref) is not None
+
+
+def test_a_clock_stepping_back_does_not_forget_failures(audit: AuditLog,
+                                                        clock: FakeClock) -> None:
+    ref = audit.subject_ref("A1")
+    for _ in range(4):
+        fail(audit, clock, ref)
+    clock.advance(hours=-1)  # NTP correction
+    assert len(fail(audit, clock, ref).lockouts) == 1
