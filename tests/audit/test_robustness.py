@@ -123,13 +123,14 @@ def test_damaged_page_is_reported_corrupt(db_path: Path, clock: FakeClock) -> No
 
 def test_writer_and_reader_threads_at_once(file_log: AuditLog, clock: FakeClock,
                                            hasher: SubjectHasher) -> None:
-    done = threading.Event()
+    done, reading = threading.Event(), threading.Event()
     errors: list[BaseException] = []
     seen: list[int] = []
     refs = [hasher.ref(f"S{i}") for i in range(4)]
 
     def write(offset: int) -> None:
         try:
+            reading.wait(timeout=30)  # start once the reader is running, so they overlap
             for i in range(60):
                 file_log.record_attempt(make_record(clock, decision=("pass", "review")[i % 2],
                                                     subject_ref=refs[(i + offset) % 4]))
@@ -138,17 +139,22 @@ def test_writer_and_reader_threads_at_once(file_log: AuditLog, clock: FakeClock,
 
     def read() -> None:
         try:
-            while not done.is_set():
+            while True:
+                last_round = done.is_set()
                 report = file_log.verify()
                 assert report.ok, report.first_break
                 seen.append(report.rows)
                 file_log.list_attempts(limit=5)
                 file_log.stats()
+                reading.set()
+                if last_round:
+                    return
         except BaseException as exc:
             errors.append(exc)
+            reading.set()
 
-    writers = [threading.Thread(target=write, args=(k,)) for k in range(2)]
     reader = threading.Thread(target=read)
+    writers = [threading.Thread(target=write, args=(k,)) for k in range(2)]
     reader.start()
     for t in writers:
         t.start()
@@ -157,7 +163,7 @@ def test_writer_and_reader_threads_at_once(file_log: AuditLog, clock: FakeClock,
     done.set()
     reader.join()
     assert errors == []
-    assert seen == sorted(seen) and len(seen) >= 1
+    assert seen == sorted(seen) and seen[0] < 120 and seen[-1] == 120
     report = file_log.verify()
     assert (report.ok, report.rows, report.head_seq) == (True, 120, 120)
 
