@@ -1,0 +1,56 @@
+"""Challenge-response liveness: action detectors, the person's baseline, the prompt sequence.
+
+Public API (what the session, the CLI and the GUI use)::
+
+    from kiosk.analysis.challenges import (
+        ActionDetector, detect_events,            # detectors over a stream
+        draw_sequence, ChallengeEngine,           # the randomized sequence
+        parse_script, run_script,                 # scripted mode (evaluation only)
+    )
+"""
+
+from kiosk.analysis.challenges.actions import (
+    ACTIONS,
+    CHALLENGE_ACTIONS,
+    SPONTANEOUS,
+    contradicts,
+)
+from kiosk.analysis.challenges.baseline import Baseline, BaselineEstimator
+from kiosk.analysis.challenges.blink import BlinkDetector
+from kiosk.analysis.challenges.continuity import (
+    FACE_CHANGED,
+    FACE_LOST,
+    MULTIPLE_FACES,
+    FaceContinuity,
+)
+from kiosk.analysis.challenges.detector import Detector
+from kiosk.analysis.challenges.events import ActionDetector, detect_events
+from kiosk.analysis.challenges.head import PitchDetector, TurnDetector
+from kiosk.analysis.challenges.results import (
+    ACTION_BEFORE_PROMPT,
+    CHALLENGE_TIMEOUT,
+    NO_BASELINE,
+    RESPONSE_TOO_FAST,
+    WRONG_ACTION,
+    ChallengeOutcome,
+    Progress,
+    SequenceResult,
+    event_dict,
+)
+from kiosk.analysis.challenges.scripted import parse_script, run_script
+from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
+from kiosk.analysis.challenges.smile import SmileDetector
+
+#: Every reason code a challenge sequence can fail with.
+REASON_CODES = (CHALLENGE_TIMEOUT, WRONG_ACTION, ACTION_BEFORE_PROMPT, RESPONSE_TOO_FAST,
+                FACE_LOST, MULTIPLE_FACES, FACE_CHANGED, NO_BASELINE)
+
+__all__ = [
+    "ACTIONS", "CHALLENGE_ACTIONS", "SPONTANEOUS", "REASON_CODES",
+    "ACTION_BEFORE_PROMPT", "CHALLENGE_TIMEOUT", "FACE_CHANGED", "FACE_LOST",
+    "MULTIPLE_FACES", "NO_BASELINE", "RESPONSE_TOO_FAST", "WRONG_ACTION",
+    "ActionDetector", "Baseline", "BaselineEstimator", "BlinkDetector", "ChallengeEngine",
+    "ChallengeOutcome", "Detector", "FaceContinuity", "PitchDetector", "Progress",
+    "SequenceResult", "SmileDetector", "TurnDetector", "contradicts", "detect_events",
+    "draw_sequence", "event_dict", "parse_script", "run_script",
+]

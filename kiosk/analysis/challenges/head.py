@@ -1,0 +1,269 @@
+"""Head movements: turns (yaw) and nods / looks up and down (pitch), relative to the person.
+
+A movement is an *excursion*: the angle leaves the person's resting value, goes at least
+``angle_deg`` away in one direction, and comes back toward rest, to within ``back_fraction``
+of the largest excursion. Its start is the moment it left the ``onset`` band around rest,
+its end the moment it came back; its confidence grows with the excursion's size. After an
+excursion the angle must re-enter the onset band (or cross to the other side) before another
+one in the same direction can start, so the tail of a slow return is not a second movement.
+
+Faces drop out of tracking at extreme poses (near profile, chin on chest), i.e. in the middle
+of exactly these movements; a dropout of up to ``max_gap_s`` (1.5 s) inside an excursion is
+bridged, and the excursion is reported if the head is seen coming back.
+
+Angles are measured from the baseline, not from zero: people sit off-centre, cameras sit above
+or below the screen, and a 20-degree turn is 20 degrees from wherever the person faces.
+
+Roll (tilting the head toward a shoulder) is not used. Yaw from the facial transformation
+matrix is the horizontal direction of the face's forward axis, which a tilt about that axis
+does not change; on the developer head-turn clip, where the turn to the subject's right comes
+with 13 degrees of roll, the roll-free forward-vector yaw and the Euler yaw agree within a
+degree, so roll neither hides nor fakes a turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.analysis.challenges.actions import LOOK_DOWN, LOOK_UP, NOD, TURN_LEFT, TURN_RIGHT
+from kiosk.analysis.challenges.baseline import Baseline
+from kiosk.analysis.challenges.detector import GapGuard, ramp
+from kiosk.model import Event, Face, FaceObservation
+
+
+@dataclass
+class _Excursion:
+    sign: int
+    start: float
+    peak: float = 0.0
+    peak_t: float = 0.0
+    armed: bool = False
+    spoiled: bool = False
+
+
+class ExcursionTracker:
+    """Finds away-and-back excursions of one angle relative to its rest value.
+
+    Parameters
+    ----------
+    angle_deg : float
+        Least excursion that counts.
+    onset_fraction : float
+        The excursion starts when the angle leaves ``onset_fraction * angle_deg`` around rest
+        (at least 3 degrees, above pose-estimate jitter).
+    back_fraction : float
+        The excursion ends when the angle returns within ``back_fraction`` of its peak.
+    """
+
+    def __init__(self, angle_deg: float, *, onset_fraction: float = 0.25,
+                 back_fraction: float = 0.5) -> None:
+        if angle_deg <= 0 or not 0.0 < back_fraction < 1.0:
+            raise ValueError("need angle_deg > 0 and 0 < back_fraction < 1")
+        self.angle_deg = float(angle_deg)
+        self.onset_deg = max(onset_fraction * self.angle_deg, 3.0)
+        self.back_fraction = back_fraction
+        self._ex: _Excursion | None = None
+        self.value = 0.0
+        # Sign of the last reported excursion until the angle re-enters the onset band.
+        self._blocked = 0
+
+    def reset(self) -> None:
+        self._ex = None
+        self.value = 0.0
+        self._blocked = 0
+
+    @property
+    def pending(self) -> tuple[int, float, float] | None:
+        """``(sign, start, peak)`` of an excursion past the threshold that has not come back."""
+        ex = self._ex
+        if ex is None or not ex.armed or ex.spoiled:
+            return None
+        return ex.sign, ex.start, ex.peak
+
+    @property
+    def active(self) -> bool:
+        return self._ex is not None or abs(self.value) >= self.onset_deg
+
+    def spoil(self) -> None:
+        """Mark the excursion in progress as unusable (it will end without an event)."""
+        if self._ex is not None:
+            self._ex.spoiled = True
+
+    def update(self, t: float, value: float) -> tuple[int, float, float, float] | None:
+        """Take the relative angle at time ``t``.
+
+        Returns
+        -------
+        tuple or None
+            ``(sign, start, end, peak)`` of an excursion that just came back (sign +1 or -1,
+            peak in degrees), None otherwise.
+        """
+        self.value = value
+        ex = self._ex
+        magnitude = abs(value)
+        sign = 1 if value > 0 else -1
+        if ex is None:
+            if magnitude < self.onset_deg or sign != self._blocked:
+                self._blocked = 0
+            if magnitude >= self.onset_deg and not self._blocked:
+                self._ex = _Excursion(sign=sign, start=t, peak=magnitude, peak_t=t,
+                                      armed=magnitude >= self.angle_deg)
+            return None
+        along = value * ex.sign
+        if along > ex.peak:
+            ex.peak, ex.peak_t = along, t
+            ex.armed = ex.armed or along >= self.angle_deg
+        if not ex.armed:
+            if along < self.onset_deg:
+                # A partial movement that never reached the threshold; the angle may already
+                # be past the onset on the other side.
+                self._ex = None
+                if magnitude >= self.onset_deg:
+                    return self.update(t, value)
+            return None
+        if along <= self.back_fraction * ex.peak:
+            self._ex = None
+            self._blocked = ex.sign if along >= self.onset_deg else 0
+            if ex.spoiled:
+                return None
+            return ex.sign, ex.start, t, ex.peak
+        return None
+
+
+def _confidence(peak: float, angle: float) -> float:
+    """0.5 at the threshold, 1.0 at twice the threshold."""
+    return round(0.5 + 0.5 * ramp(peak, angle, 2.0 * angle), 3)
+
+
+class TurnDetector:
+    """Streaming head-turn detector (``turn_left``, ``turn_right``; subject's own sides).
+
+    Parameters
+    ----------
+    angle_deg : float
+        Least yaw excursion from rest (settings ``liveness.turn_angle_deg``, default 20).
+    back_fraction : float
+        The head counts as back when yaw is within this share of the peak excursion.
+    max_gap_s : float
+        Longest face dropout bridged inside a turn (faces near profile drop out).
+    """
+
+    actions = (TURN_LEFT, TURN_RIGHT)
+
+    def __init__(self, angle_deg: float = 20.0, *, back_fraction: float = 0.5,
+                 max_gap_s: float = 1.5) -> None:
+        self.tracker = ExcursionTracker(angle_deg, back_fraction=back_fraction)
+        self._gap = GapGuard(max_gap_s)
+        self._last_t = 0.0
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self._gap.reset()
+
+    @property
+    def pending(self) -> Event | None:
+        now = self.tracker.pending
+        if now is None:
+            return None
+        sign, start, peak = now
+        return Event(TURN_LEFT if sign > 0 else TURN_RIGHT, start, self._last_t,
+                     _confidence(peak, self.tracker.angle_deg))
+
+    @property
+    def active(self) -> bool:
+        return self.tracker.active
+
+    @property
+    def ongoing(self) -> Event | None:
+        return None
+
+    def finish(self) -> list[Event]:
+        # A head still away when the stream ends never came back: not a movement.
+        return []
+
+    def update(self, obs: FaceObservation, baseline: Baseline) -> list[Event]:
+        if self._gap.broken(obs):
+            self.tracker.reset()
+        if obs.face is None:
+            return []
+        self._last_t = obs.t
+        done = self.tracker.update(obs.t, obs.face.yaw - baseline.yaw)
+        if done is None:
+            return []
+        sign, start, end, peak = done
+        action = TURN_LEFT if sign > 0 else TURN_RIGHT
+        return [Event(action, start, end, _confidence(peak, self.tracker.angle_deg))]
+
+
+class PitchDetector:
+    """Streaming pitch detector: ``look_down``, ``look_up`` and ``nod``.
+
+    Every pitch excursion is reported by its direction (``look_down`` or ``look_up``); one
+    that is over within ``nod_max_s`` is also reported as a ``nod`` (down-and-back, or
+    up-and-down, both count).
+
+    Parameters
+    ----------
+    angle_deg : float
+        Least pitch excursion from rest.
+    nod_max_s : float
+        Longest excursion that is also a nod.
+    max_yaw_deg : float
+        Pitch estimates drift when the head is turned far; an excursion during which the yaw
+        leaves this band around rest is not reported.
+    """
+
+    actions = (NOD, LOOK_UP, LOOK_DOWN)
+
+    def __init__(self, angle_deg: float = 15.0, *, nod_max_s: float = 1.5,
+                 back_fraction: float = 0.5, max_yaw_deg: float = 20.0,
+                 max_gap_s: float = 1.5) -> None:
+        self.tracker = ExcursionTracker(angle_deg, back_fraction=back_fraction)
+        self._last_t = 0.0
+        self.nod_max_s = nod_max_s
+        self.max_yaw_deg = max_yaw_deg
+        self._gap = GapGuard(max_gap_s)
+
+    def reset(self) -> None:
+        self.tracker.reset()
+        self._gap.reset()
+
+    @property
+    def pending(self) -> Event | None:
+        now = self.tracker.pending
+        if now is None:
+            return None
+        sign, start, peak = now
+        return Event(LOOK_UP if sign > 0 else LOOK_DOWN, start, self._last_t,
+                     _confidence(peak, self.tracker.angle_deg))
+
+    @property
+    def active(self) -> bool:
+        return self.tracker.active
+
+    @property
+    def ongoing(self) -> Event | None:
+        return None
+
+    def finish(self) -> list[Event]:
+        # A head still away when the stream ends never came back: not a movement.
+        return []
+
+    def update(self, obs: FaceObservation, baseline: Baseline) -> list[Event]:
+        if self._gap.broken(obs):
+            self.tracker.reset()
+        face: Face | None = obs.face
+        if face is None:
+            return []
+        self._last_t = obs.t
+        done = self.tracker.update(obs.t, face.pitch - baseline.pitch)
+        if abs(face.yaw - baseline.yaw) > self.max_yaw_deg:
+            self.tracker.spoil()
+        if done is None:
+            return []
+        sign, start, end, peak = done
+        confidence = _confidence(peak, self.tracker.angle_deg)
+        events = [Event(LOOK_UP if sign > 0 else LOOK_DOWN, start, end, confidence)]
+        if end - start <= self.nod_max_s:
+            events.append(Event(NOD, start, end, confidence))
+        return events
