@@ -78,6 +78,8 @@ SCHEMA: tuple[Option, ...] = (
     Option("camera", "fps", 30, "Requested frames per second.", minimum=5, maximum=120),
     Option("camera", "allow_virtual", False, "Accept virtual cameras (v4l2loopback, OBS): an "
            "injected stream is an attack, so only for development."),
+    Option("camera", "reconnect_min_s", 0.5, "First wait before reconnecting after an unplug "
+           "(doubles up to reconnect_max_s).", minimum=0.05, maximum=10),
     Option("camera", "reconnect_max_s", 8.0, "Longest wait between reconnection attempts after "
            "an unplug.", minimum=0.5, maximum=300),
     # liveness
@@ -118,9 +120,15 @@ SCHEMA: tuple[Option, ...] = (
            "(0 keeps everything).", minimum=0, maximum=3650),
     Option("audit", "max_failures", 5, "Failed attempts that trigger a lockout.",
            minimum=1, maximum=100),
+    Option("audit", "kiosk_max_failures", 5, "Failed attempts of anyone at this kiosk, within "
+           "the window, that lock the whole kiosk.", minimum=1, maximum=1000),
     Option("audit", "failure_window_min", 15.0, "Sliding window for counting failures, minutes.",
            minimum=1, maximum=1440),
     Option("audit", "lockout_min", 30.0, "Lockout length, minutes.", minimum=1, maximum=10080),
+    Option("audit", "busy_timeout_s", 5.0, "How long a write waits for a locked database "
+           "before the kiosk goes out of service.", minimum=0.1, maximum=60),
+    Option("audit", "max_db_mb", 0, "Size cap of the audit database in MB, treated like a full "
+           "disk when reached (0 = no cap).", minimum=0, maximum=100000),
     Option("audit", "store_best_frame", False, "Keep the best frame, encrypted, with each "
            "attempt."),
     Option("audit", "key_file", "", "Key file for the subject hash and frame encryption; empty = "

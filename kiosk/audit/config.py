@@ -63,9 +63,12 @@ class AuditConfig:
             "kiosk_id": settings.kiosk.kiosk_id,
             "limits": RateLimitPolicy(max_failures=audit.max_failures,
                                       window=timedelta(minutes=audit.failure_window_min),
-                                      lockout=timedelta(minutes=audit.lockout_min)),
+                                      lockout=timedelta(minutes=audit.lockout_min),
+                                      kiosk_max_failures=audit.kiosk_max_failures),
             "retention_days": audit.retention_days,
             "store_best_frame": audit.store_best_frame,
+            "busy_timeout_s": audit.busy_timeout_s,
+            "max_db_bytes": audit.max_db_mb * 1024 * 1024 or None,
         }
         values.update(overrides)
         return cls(**values)

@@ -147,6 +147,7 @@ class DeviceSource(BaseSource):
         camera = settings.camera
         return cls(camera.device if device is None else device, width=camera.width,
                    height=camera.height, fps=camera.fps, allow_virtual=camera.allow_virtual,
+                   reconnect_min_s=min(camera.reconnect_min_s, camera.reconnect_max_s),
                    reconnect_max_s=camera.reconnect_max_s, **kwargs)
 
     # -- state ------------------------------------------------------------------------------

@@ -262,11 +262,11 @@ def test_busy_hint(webcam: FakeSysfs, clock: FakeClock, tmp_path: Path) -> None:
 
 def test_from_settings(webcam: FakeSysfs, clock: FakeClock) -> None:
     settings = Settings().replace("camera", device="/dev/video0", width=1280, height=720,
-                                  fps=15, reconnect_max_s=0.5)
+                                  fps=15, reconnect_min_s=0.5, reconnect_max_s=0.5)
     camera = FakeCamera()
     source = DeviceSource.from_settings(settings, capture_factory=camera.factory, clock=clock,
                                         sysfs_root=webcam.root, querycap=no_querycap,
-                                        platform="linux", reconnect_min_s=0.5)
+                                        platform="linux")
     with source:
         assert camera.captures[0].sets[cv2.CAP_PROP_FRAME_WIDTH] == 1280
         assert source.device == "/dev/video0"
