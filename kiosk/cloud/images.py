@@ -135,8 +135,8 @@ def load_photo(path: str | Path, *, what: str = "ID photo",
     if size == 0:
         raise InvalidImage(f"{what} {path} is empty (0 bytes)")
     if size > max_bytes:
-        raise InvalidImage(f"{what} {path} is {size / 1e6:.1f} MB; the limit is "
-                           f"{max_bytes / 1e6:.1f} MB")
+        raise InvalidImage(f"{what} {path} is too large ({size / 2**20:.1f} MB); the limit "
+                           f"is {max_bytes / 2**20:.0f} MB")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -1,0 +1,143 @@
+"""Cloud first with local fallback, the offline policy, and the matcher factory."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.stub import ANY
+
+from kiosk.cloud.errors import CloudThrottled, NoFaceInImage
+from kiosk.cloud.factory import build_matcher
+from kiosk.cloud.fallback import (
+    FAIL,
+    OFFLINE_REVIEW,
+    PASS,
+    QUALITY_REVIEW,
+    REVIEW,
+    ResilientMatcher,
+    match_outcome,
+    offline_may_pass,
+)
+from kiosk.cloud.local import LocalMatcher
+from kiosk.cloud.rekognition import RekognitionMatcher
+from kiosk.cloud.results import (
+    CLOUD_EYES_CLOSED,
+    CLOUD_QUALITY_MULTIPLE_FACES,
+    MATCH_OFFLINE,
+    MatchResult,
+    QualityReport,
+)
+from kiosk.settings import Settings
+from tests.cloud import responses as r
+from tests.cloud.conftest import fake_session
+
+
+@pytest.mark.parametrize(("mode", "policy", "expected"), [
+    ("staffed", "auto", True), ("unattended", "auto", False),
+    ("staffed", "review", False), ("unattended", "pass", True),
+])
+def test_offline_may_pass(mode, policy, expected):
+    assert offline_may_pass(mode, policy) is expected
+
+
+def test_offline_policy_arguments_are_checked():
+    with pytest.raises(ValueError, match="offline_policy"):
+        offline_may_pass("staffed", "maybe")
+    with pytest.raises(ValueError, match="mode"):
+        offline_may_pass("kiosk", "auto")
+
+
+def _result(matched=True, offline=False, reasons=(), quality=None) -> MatchResult:
+    return MatchResult(matched=matched, similarity=99.0 if matched else 10.0, threshold=95.0,
+                       matcher="local" if offline else "rekognition", offline=offline,
+                       reasons=reasons, quality=quality)
+
+
+def test_outcomes():
+    online = _result()
+    assert match_outcome(online, mode="unattended", offline_policy="auto") == (PASS, ())
+    assert match_outcome(_result(matched=False), mode="staffed",
+                         offline_policy="pass")[0] == FAIL
+    offline = _result(offline=True, reasons=(MATCH_OFFLINE,))
+    assert match_outcome(offline, mode="staffed", offline_policy="auto") == (PASS,
+                                                                             (MATCH_OFFLINE,))
+    assert match_outcome(offline, mode="unattended", offline_policy="auto") == (
+        REVIEW, (MATCH_OFFLINE, OFFLINE_REVIEW))
+    crowd = _result(reasons=(CLOUD_QUALITY_MULTIPLE_FACES,))
+    assert match_outcome(crowd, mode="staffed", offline_policy="pass")[0] == FAIL
+    eyes = _result(reasons=(CLOUD_EYES_CLOSED,),
+                   quality=QualityReport(faces=1, reasons=(CLOUD_EYES_CLOSED,)))
+    assert match_outcome(eyes, mode="staffed", offline_policy="pass") == (
+        REVIEW, (CLOUD_EYES_CLOSED, QUALITY_REVIEW))
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+COMPARE = {"SourceImage": {"Bytes": ANY}, "TargetImage": {"Bytes": ANY},
+           "SimilarityThreshold": 95.0, "QualityFilter": "AUTO"}
+
+
+def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, faces):
+    client, stubber, counter = stubbed
+    clock = _Clock()
+    matcher = ResilientMatcher(RekognitionMatcher(client), local_matcher, cooldown_s=60,
+                               clock=clock)
+    stubber.add_client_error("compare_faces", "ThrottlingException", "Rate exceeded", 400)
+    first = matcher.compare(faces["obama2"], faces["obama"])
+    assert first.matched and first.offline and first.matcher == "local"
+    assert first.reasons[0] == CloudThrottled.code and MATCH_OFFLINE in first.reasons
+    assert "throttling" in first.note and "local matcher" in first.note
+    assert counter["calls"] == 1
+    # Within the cool-down the cloud is not asked again.
+    clock.now += 30
+    second = matcher.compare(faces["biden"], faces["obama"])
+    assert not second.matched and second.offline and counter["calls"] == 1
+    assert "moments ago" in second.note
+    # After it, the cloud answers again.
+    clock.now += 31
+    live = faces["obama2"]
+    stubber.add_response("compare_faces", r.compare_faces([(r.bbox(0.3, 0.2, 0.4, 0.5), 99.0)]),
+                         COMPARE)
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4, 0.5))),
+                         {"Image": {"Bytes": ANY}, "Attributes": ["ALL"]})
+    third = matcher.compare(live, faces["obama"])
+    assert third.matcher == "rekognition" and not third.offline and third.matched
+    assert counter["calls"] == 3
+
+
+def test_a_face_problem_is_not_hidden_by_the_fallback(stubbed, local_matcher, faces):
+    client, stubber, _ = stubbed
+    stubber.add_client_error("compare_faces", "InvalidParameterException",
+                             "Request has invalid parameters", 400)
+    matcher = ResilientMatcher(RekognitionMatcher(client), local_matcher)
+    with pytest.raises(NoFaceInImage):
+        matcher.compare(faces["obama2"], faces["obama"])
+
+
+def test_access_denied_falls_back_with_its_reason(stubbed, local_matcher, faces):
+    client, stubber, _ = stubbed
+    stubber.add_client_error("compare_faces", "AccessDeniedException", "denied", 400)
+    result = ResilientMatcher(RekognitionMatcher(client), local_matcher).compare(
+        faces["obama2"], faces["obama"])
+    assert result.offline and result.reasons[0] == "CLOUD_ACCESS_DENIED"
+
+
+def test_factory_choices(aws_env, detector):
+    settings = Settings()
+    assert isinstance(build_matcher(settings, choice="local", detector=detector), LocalMatcher)
+    # No AWS configuration at all: auto means local.
+    assert isinstance(build_matcher(settings, detector=detector), LocalMatcher)
+    session = fake_session()
+    auto = build_matcher(settings, session=session, detector=detector)
+    assert isinstance(auto, ResilientMatcher) and auto.name == "rekognition+local"
+    assert auto.cloud.reference_detector is detector and auto.local.detector is detector
+    cloud = build_matcher(settings.replace("matching", matcher="rekognition", collection_id="m"),
+                          session=session, detector=detector)
+    assert isinstance(cloud, RekognitionMatcher) and cloud.collection_id == "m"
+    with pytest.raises(ValueError, match="matcher"):
+        build_matcher(settings, choice="best", detector=detector)

@@ -1,0 +1,114 @@
+"""The offline dlib matcher on real photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kiosk.cloud.errors import NoFaceInImage, SeveralFaces
+from kiosk.cloud.local import LocalMatcher, dlib_box_from_landmark_box
+from kiosk.cloud.protocol import FaceMatcher
+from kiosk.cloud.results import (
+    MATCH_BELOW_THRESHOLD,
+    MATCH_NO_FACE_LIVE,
+    MATCH_OFFLINE,
+    MATCH_SEVERAL_FACES_LIVE,
+    FaceBox,
+)
+from tests.cloud.conftest import side_by_side
+
+
+def test_is_a_face_matcher(local_matcher: LocalMatcher):
+    assert isinstance(local_matcher, FaceMatcher)
+    assert local_matcher.name == "local"
+    assert local_matcher.threshold_distance == pytest.approx(0.45)
+
+
+def test_same_person_matches(local_matcher: LocalMatcher, faces):
+    result = local_matcher.compare(faces["obama2"], faces["obama"])
+    assert result.matched
+    assert result.matcher == "local" and result.offline and result.calls == 0
+    assert result.reasons == (MATCH_OFFLINE,)
+    assert result.distance < 0.45  # PROVENANCE quotes 0.37 for this pair
+    assert result.similarity >= 95.0
+    assert result.live_faces == 1 and result.face_box is not None
+
+
+def test_different_people_do_not_match(local_matcher: LocalMatcher, faces):
+    result = local_matcher.compare(faces["biden"], faces["obama"])
+    assert not result.matched
+    assert result.distance > 0.7  # PROVENANCE quotes 0.82-0.87
+    assert result.similarity < 5.0
+    assert MATCH_BELOW_THRESHOLD in result.reasons
+
+
+def test_threshold_decides(detector, faces):
+    # The same pair fails a matcher whose threshold is above its similarity.
+    strict = LocalMatcher(99.9, detector=detector)
+    result = strict.compare(faces["obama2"], faces["obama"])
+    assert not result.matched and result.threshold == 99.9
+
+
+def test_tracked_landmark_box_gives_nearly_the_same_descriptor(local_matcher, faces):
+    live = faces["obama2"]
+    detected = local_matcher.detect(live)[0]
+    # A MediaPipe-style landmark box: narrower than dlib's square, same centre.
+    cx, cy = detected.center
+    half = detected.width / 1.10 / 2
+    landmark_box = (cx - half, cy - half * 1.25, cx + half, cy + half * 1.25)
+    via_box = local_matcher.embed(live, landmark_box)
+    via_detector = local_matcher.embed(live)
+    assert np.linalg.norm(via_box.vector - via_detector.vector) < 0.1
+    assert via_box.box.width == pytest.approx(detected.width, rel=0.02)
+
+
+def test_landmark_box_conversion_is_a_centred_square():
+    box = dlib_box_from_landmark_box((100, 50, 200, 180))
+    assert box.center == pytest.approx((150, 115))
+    assert box.width == pytest.approx(110) and box.height == pytest.approx(110)
+    with pytest.raises(ValueError, match="x1 > x0"):
+        dlib_box_from_landmark_box((10, 10, 5, 20))
+
+
+def test_embedding_repr_never_shows_the_descriptor(local_matcher, faces):
+    embedding = local_matcher.embed(faces["obama"])
+    assert embedding.vector.shape == (128,)
+    assert "vector" not in repr(embedding)
+
+
+def test_reference_with_two_people_is_refused(local_matcher, faces):
+    with pytest.raises(SeveralFaces, match="the reference photo shows 2 faces"):
+        local_matcher.compare(faces["obama2"], side_by_side(faces["obama"], faces["biden"]))
+
+
+def test_reference_without_face_is_refused(local_matcher, faces):
+    blank = np.full((300, 300, 3), 90, np.uint8)
+    with pytest.raises(NoFaceInImage, match="no face was found in the reference photo"):
+        local_matcher.compare(faces["obama2"], blank)
+
+
+def test_live_without_face_or_with_two_faces_does_not_match(local_matcher, faces):
+    blank = np.full((300, 300, 3), 90, np.uint8)
+    empty = local_matcher.compare(blank, faces["obama"])
+    assert not empty.matched and empty.live_faces == 0
+    assert empty.reasons[0] == MATCH_NO_FACE_LIVE
+    crowd = local_matcher.compare(side_by_side(faces["obama2"], faces["biden"]), faces["obama"])
+    assert not crowd.matched and crowd.live_faces == 2
+    assert crowd.reasons[0] == MATCH_SEVERAL_FACES_LIVE
+
+
+def test_tracked_box_selects_the_person_in_a_two_face_frame(local_matcher, faces):
+    frame = side_by_side(faces["biden"], faces["obama2"])
+    boxes = local_matcher.detect(frame)
+    obama_box = max(boxes, key=lambda b: b.x0)  # the right-hand face
+    biden_box = min(boxes, key=lambda b: b.x0)
+    as_landmarks = [FaceBox(b.x0 + 5, b.y0, b.x1 - 5, b.y1) for b in (obama_box, biden_box)]
+    assert local_matcher.compare(frame, faces["obama"], live_box=as_landmarks[0]).matched
+    assert not local_matcher.compare(frame, faces["obama"], live_box=as_landmarks[1]).matched
+
+
+def test_invalid_arguments(local_matcher):
+    with pytest.raises(ValueError, match="threshold"):
+        LocalMatcher(101.0, detector=local_matcher.detector)
+    with pytest.raises(ValueError, match="live must be"):
+        local_matcher.compare(np.zeros((5, 5), np.uint8), np.zeros((5, 5, 3), np.uint8))
