@@ -5,12 +5,13 @@ The evidence, and why each piece is there:
 - **Landmark EAR relative to the person's open eye** (:func:`eye_closure`) is the main signal:
   it follows even a one-frame blink, which the eyeBlink blendshapes can miss, and being
   relative it works for narrow eyes and glasses (open EAR 0.2) as well as wide ones (0.4).
-- **A fast onset.** A blink closes the lids within about 100 ms. When an eye first passes
-  ``closed``, the closure must have risen by ``rise`` above its lowest level of the preceding
-  ``ref_window_s`` (always including the two previous frames); the slow lowering of the lids when
-  someone looks down (about 0.1 per 30 fps frame on the developer clips, against 0.3-0.8 for
-  blinks), or the narrowing of the eyes as a smile builds, does not. Comparing with the recent
-  level also means a squinting eye must close further to count.
+- **A fast onset.** A blink closes the lids within about 100 ms. An episode starts only when
+  an eye's closure is past ``closed`` *and* has risen by ``rise`` above its lowest level of
+  the preceding ``ref_window_s`` (always including the two previous frames); the slow lowering
+  of the lids when someone looks down (about 0.1 per 30 fps frame on the developer clips,
+  against 0.3-0.8 for blinks), or the narrowing of the eyes as a smile builds, never starts
+  one. Comparing with the recent level also means a squinting eye must close further to count,
+  and a blink on top of a squint is still seen.
 - **Both eyes.** A blink closes both eyes together; a wink closes one while the other only
   narrows. Both eyes must pass ``closed`` in at least one frame, and in ``bilateral_share`` of
   the frames where one eye is closed the other must be at least ``partner`` closed.
@@ -45,7 +46,6 @@ class _Episode:
     both: int = 0
     peak_both: float = 0.0
     peak_blend: float = -1.0
-    max_rise: float = 0.0
     open_level: float = 0.0
     smiling: bool = False
     looking_down: bool = False
@@ -163,15 +163,13 @@ class BlinkDetector:
 
         events: list[Event] = []
         episode = self._episode
-        if episode is None and either >= self.closed:
-            episode = self._episode = _Episode(start=obs.t, last=obs.t)
-            episode.open_level = min((c for _, c, _ in self._history), default=0.0)
+        open_level = min((c for _, c, _ in self._history), default=0.0)
+        if episode is None and either >= max(self.closed, open_level + self.rise):
+            episode = self._episode = _Episode(start=obs.t, last=obs.t, open_level=open_level)
             episode.smiling = smile_score(face) - baseline.smile >= self.smile_rise
             episode.looking_down = self._looking_down(face, baseline)
         if episode is not None:
             if either >= max(self.reopened, episode.open_level + self.reopen_margin):
-                open_level = min((c for _, c, _ in self._history), default=0.0)
-                episode.max_rise = max(episode.max_rise, either - open_level)
                 episode.last = obs.t
                 if either >= self.closed:
                     episode.frames += 1
@@ -198,7 +196,7 @@ class BlinkDetector:
         duration = episode.last - episode.start
         needed = self.strict_closed if episode.smiling or episode.looking_down else self.closed
         longest = self.strict_max_s if episode.looking_down else self.max_duration_s
-        if episode.max_rise < self.rise or duration > longest:
+        if duration > longest:
             return None
         if episode.both < self.bilateral_share * episode.frames or episode.peak_both < needed:
             return None

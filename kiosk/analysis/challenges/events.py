@@ -129,7 +129,9 @@ class ActionDetector:
 
     def _neutral(self, obs: FaceObservation, baseline: Baseline) -> bool:
         face = obs.face
-        if face is None or obs.n_faces != 1 or any(d.active for d in self.detectors):
+        # Pending (past-threshold) actions block adaptation; a small steady offset does not,
+        # so a posture that drifts a few degrees becomes the new rest.
+        if face is None or obs.n_faces != 1 or any(d.pending is not None for d in self.detectors):
             return False
         if abs(face.yaw - baseline.yaw) > NEUTRAL_POSE_DEG or \
                 abs(face.pitch - baseline.pitch) > NEUTRAL_POSE_DEG:

@@ -18,7 +18,9 @@ Roll (tilting the head toward a shoulder) is not used. Yaw from the facial trans
 matrix is the horizontal direction of the face's forward axis, which a tilt about that axis
 does not change; on the developer head-turn clip, where the turn to the subject's right comes
 with 13 degrees of roll, the roll-free forward-vector yaw and the Euler yaw agree within a
-degree, so roll neither hides nor fakes a turn.
+degree, so roll neither hides nor fakes a turn. That turn reaches only about -21 degrees from
+rest (the left one +44): MediaPipe's yaw for this subject's right turn is simply small, and
+the 20-degree default is kept.
 """
 
 from __future__ import annotations

@@ -116,11 +116,11 @@ def pitch(start: float, angle: float, *, move_s: float = 0.3, hold_s: float = 0.
 
 
 def smile(start: float, hold_s: float = 1.0, strength: float = 0.9, *, one_sided: bool = False,
-          squint: float = 0.3) -> Action:
+          squint: float = 0.3, rise_s: float = 0.25, fall_s: float = 0.3) -> Action:
     """Both mouth corners up (one for a smirk), wider mouth, cheeks up, eyes narrowed by
     ``squint``."""
     def apply(t: float, v: dict) -> None:
-        s = trapezoid(t, start, 0.25, hold_s, 0.3)
+        s = trapezoid(t, start, rise_s, hold_s, fall_s)
         v["smile_left"] += strength * s
         v["smile_right"] += (0.2 if one_sided else 1.0) * strength * s
         v["mouth_width"] *= 1.0 + 0.25 * s
@@ -144,7 +144,7 @@ def make_face(values: Mapping[str, float]) -> Face:
     w, cx, cy = v["width"], v["cx"], v["cy"]
     lm = np.zeros((478, 3), np.float32)
     points = {263: (0.23, -0.10), 33: (-0.23, -0.10), 168: (0.0, -0.10),
-              1: (0.0, 0.12 * v["shape"]), 454: (0.45, 0.0), 234: (-0.45, 0.0),
+              1: (0.0, -0.10 + 0.22 * v["shape"]), 454: (0.45, 0.0), 234: (-0.45, 0.0),
               10: (0.0, -0.45)}
     for index, (x, y) in points.items():
         lm[index] = (cx + x * w, cy + y * w, 0.0)
