@@ -21,8 +21,8 @@ from kiosk.errors import InputError
 log = logging.getLogger(__name__)
 
 # The frame to print is chosen among at most this many frames spread over the clip (tracking
-# costs ~15 ms a frame; 60 samples cover a clip well enough to find a sharp frontal one).
-MAX_STILL_CANDIDATES = 60
+# costs ~15 ms a frame; 40 samples cover a clip well enough to find a sharp frontal one).
+MAX_STILL_CANDIDATES = 40
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
@@ -75,7 +75,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate", help="render a simulated print or replay attack (tests and training only)",
-        description=__doc__.split("\n\n")[1].replace("\n", " "))
+        description="Render a simulated presentation attack from bona fide material, for tests "
+                    "and training only: every evaluation reports simulated and real material "
+                    "apart, and real material is what counts. print: one frame of SRC printed "
+                    "on paper and filmed held by hand; replay: SRC played on a phone, tablet or "
+                    "monitor and filmed. OUT (.mp4 or .avi) has SRC's frame size and rate.")
     sub = parser.add_subparsers(dest="attack", metavar="ATTACK", required=True)
     pr = sub.add_parser(
         "print", help="one frame printed on paper, held by hand",
@@ -193,32 +197,38 @@ def _background(path: str | None):
 
 # -- output ----------------------------------------------------------------------------------
 
+def check_output(out: str, src: str) -> tuple[Path, str]:
+    """OUT as a path and its fourcc, or InputError before any work is done."""
+    path = Path(out).expanduser()
+    fourcc = FOURCC.get(path.suffix.lower())
+    if fourcc is None:
+        raise InputError(f"cannot write {path}: OUT must end in .mp4 or .avi")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"cannot write {path}: permission denied")
+    source = Path(src).expanduser()
+    if path.exists() and source.exists() and path.resolve() == source.resolve():
+        raise InputError(f"OUT {path} is SRC; choose another file")
+    return path, fourcc
+
+
 class _VideoOut:
     """OUT as a cv2.VideoWriter; the partial file is removed when writing fails."""
 
-    def __init__(self, out: str, src: str, fps: float, size: tuple[int, int]) -> None:
+    def __init__(self, path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> None:
         import cv2
 
-        path = Path(out).expanduser()
-        fourcc = FOURCC.get(path.suffix.lower())
-        if fourcc is None:
-            raise InputError(f"cannot write {path}: OUT must end in .mp4 or .avi")
-        if path.is_dir():
-            raise InputError(f"cannot write {path}: it is a folder")
-        parent = path.resolve().parent
-        if not parent.is_dir():
-            raise InputError(f"cannot write {path}: folder {parent} does not exist")
-        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise InputError(f"cannot write {path}: permission denied")
-        if path.exists() and Path(src).expanduser().exists() \
-                and path.resolve() == Path(src).expanduser().resolve():
-            raise InputError(f"OUT {path} is SRC; choose another file")
         self.path = path
         self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
         if not self._writer.isOpened():
             self._writer.release()
             self._discard()
-            raise InputError(f"cannot write {path}: OpenCV has no {fourcc} encoder for it")
+            raise InputError(f"cannot write {path}: OpenCV cannot open it for writing with "
+                             f"the {fourcc} codec (unwritable location or codec missing)")
         self.frames = 0
 
     def write(self, image) -> None:
@@ -266,6 +276,7 @@ def run_print(args: argparse.Namespace, ctx: Any) -> int:
 
     from kiosk.analysis.simulate import PrintParams, prepare_print, render_print_frame
 
+    target = check_output(args.out, args.src)
     count, fps, size = _probe(args.src, args.fps)
     if args.frame is not None and args.frame >= count:
         raise InputError(f"--frame {args.frame}: {args.src} has {count} frames (0-{count - 1})")
@@ -281,7 +292,7 @@ def run_print(args: argparse.Namespace, ctx: Any) -> int:
     if args.fingers is not None:
         overrides["fingers"] = args.fingers
     params = PrintParams.random(rng, **overrides)
-    with _VideoOut(args.out, args.src, fps, size) as out:
+    with _VideoOut(*target, fps, size) as out:
         scene = prepare_print(still, n_frames, fps, params, rng, out_size=size,
                               background=background)
         for i in range(n_frames):
@@ -298,6 +309,7 @@ def run_replay(args: argparse.Namespace, ctx: Any) -> int:
 
     from kiosk.analysis.simulate import ReplayParams, prepare_replay, render_replay_frame
 
+    target = check_output(args.out, args.src)
     count, fps, size = _probe(args.src, args.fps)
     n_frames = count if args.seconds is None else max(1, round(args.seconds * fps))
     background = _background(args.background)
@@ -312,7 +324,7 @@ def run_replay(args: argparse.Namespace, ctx: Any) -> int:
         overrides["pixel_pitch"] = args.pitch
         overrides["supersample"] = 3 if args.pitch < 1.5 else 2
     params = ReplayParams.random(rng, device=args.device, **overrides)
-    with _VideoOut(args.out, args.src, fps, size) as out:
+    with _VideoOut(*target, fps, size) as out:
         scene = prepare_replay(n_frames, fps, size, params, rng, out_size=size,
                                background=background)
         frames = _looped_frames(args.src, args.fps)

@@ -377,6 +377,22 @@ def test_replay_shows_a_dark_bezel_and_glare():
     assert gain[1] < gain[0] / 3
 
 
+def test_replay_layout_letterboxes_or_zooms():
+    whole = prepare_replay(1, FPS, (200, 200), replay_params(device="phone", zoom=1.0),
+                           np.random.default_rng(0)).layout
+    sw, sh = whole.screen_size
+    x, y, cw, ch = whole.content_rect
+    assert sw > sh and ch == sh and cw == pytest.approx(sh, abs=1) and x > 0
+    assert whole.source_crop == (0, 0, 200, 200)
+    # Zoomed until it fills the screen: nothing letterboxed, top and bottom cropped.
+    filled = prepare_replay(1, FPS, (200, 200), replay_params(device="phone", zoom=4.0),
+                            np.random.default_rng(0)).layout
+    assert filled.content_rect == (0, 0, *filled.screen_size)
+    cx, cy, crop_w, crop_h = filled.source_crop
+    assert crop_w == 200 and crop_h == pytest.approx(200 * sh / sw, abs=2)
+    assert cy == pytest.approx((200 - crop_h) / 2, abs=1)
+
+
 def test_stripe_pattern_has_rgb_order_and_unit_mean():
     pattern = stripe_pattern(0.8, 0.8, 0.0)
     assert pattern.mean(axis=(0, 1)) == pytest.approx([1.0, 1.0, 1.0], rel=1e-5)

@@ -197,6 +197,9 @@ class ReplayParams:
     screen_scale : float
         The screen fits in this fraction of the frame (width and height) at the nominal
         distance; above 1 the bezel leaves the frame.
+    zoom : float
+        Magnification of the played video over fitting it whole on the screen (1: whole,
+        letterboxed); capped where it fills the screen, and what overflows is cropped.
     pixel_pitch : float
         Screen pixel spacing in output pixels at the nominal distance. A 400 ppi phone at
         25 cm from a VGA webcam is about 0.25; near and below 1 the grid aliases into moire.
@@ -242,6 +245,7 @@ class ReplayParams:
 
     device: str = "phone"
     screen_scale: float = 0.7
+    zoom: float = 1.0
     pixel_pitch: float = 1.2
     bezel: float = 0.05
     corner_radius: float = 0.08
@@ -270,6 +274,7 @@ class ReplayParams:
         checks = {
             "device": self.device in DEVICES,
             "screen_scale": 0.1 <= self.screen_scale <= 1.5,
+            "zoom": 1.0 <= self.zoom <= 4.0,
             "pixel_pitch": 0.2 <= self.pixel_pitch <= 10.0,
             "bezel": 0.0 <= self.bezel <= 0.5,
             "corner_radius": 0.0 <= self.corner_radius <= 0.5,
@@ -314,6 +319,7 @@ class ReplayParams:
         params = cls(
             device=device,
             screen_scale=scale,
+            zoom=rng.uniform(1.0, 1.6),
             pixel_pitch=pitch,
             bezel=rng.uniform(*_BEZEL[device]),
             corner_radius=rng.uniform(0.02, 0.1) if device != "monitor" else 0.01,

@@ -70,6 +70,8 @@ class ScreenLayout:
         ``(width, height)`` of the lit screen in screen pixels.
     content_rect : tuple of int
         ``(x, y, width, height)`` of the played video on the screen (letterboxed).
+    source_crop : tuple of int
+        ``(x, y, width, height)`` of the part of each source frame that is shown.
     bezel_px : float
         Width of the bezel around the screen.
     pattern : ndarray (_STEPS, _STEPS, 3) float32
@@ -84,6 +86,7 @@ class ScreenLayout:
 
     screen_size: tuple[int, int]
     content_rect: tuple[int, int, int, int]
+    source_crop: tuple[int, int, int, int]
     bezel_px: float
     pattern: np.ndarray
     screen_mask: np.ndarray
@@ -126,12 +129,16 @@ def layout_screen(source_size: tuple[int, int], out_size: tuple[int, int],
     box_w = min(params.screen_scale * w_out, params.screen_scale * h_out * aspect)
     screen_w = max(8, round(box_w / params.pixel_pitch))
     screen_h = max(8, round(box_w / aspect / params.pixel_pitch))
+    # Fit the video whole, magnify by zoom up to filling the screen, crop the overflow.
     fit = min(screen_w / src_w, screen_h / src_h)
-    cw, ch = max(1, round(src_w * fit)), max(1, round(src_h * fit))
+    fit = min(fit * params.zoom, max(screen_w / src_w, screen_h / src_h))
+    cw, ch = min(screen_w, max(1, round(src_w * fit))), min(screen_h, max(1, round(src_h * fit)))
+    crop_w, crop_h = min(src_w, max(1, round(cw / fit))), min(src_h, max(1, round(ch / fit)))
     bezel_px = params.bezel * min(screen_w, screen_h)
     return ScreenLayout(
         screen_size=(screen_w, screen_h),
         content_rect=((screen_w - cw) // 2, (screen_h - ch) // 2, cw, ch),
+        source_crop=((src_w - crop_w) // 2, (src_h - crop_h) // 2, crop_w, crop_h),
         bezel_px=bezel_px,
         pattern=stripe_pattern(params.col_fill, params.row_fill,
                                1.0 / (params.pixel_pitch * ss)),
@@ -174,8 +181,13 @@ def display_image(frame: np.ndarray, params: ReplayParams, layout: ScreenLayout,
     p = params
     x, y, cw, ch = layout.content_rect
     sw, sh = layout.screen_size
-    interp = cv2.INTER_AREA if cw < frame.shape[1] else cv2.INTER_LINEAR
-    lin = saturate(to_linear(cv2.resize(frame, (cw, ch), interpolation=interp)), p.saturation)
+    sx, sy, crop_w, crop_h = layout.source_crop
+    if frame.shape[1] < sx + crop_w or frame.shape[0] < sy + crop_h:
+        raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}, smaller than the "
+                         "source size the screen was laid out for")
+    shown = frame[sy:sy + crop_h, sx:sx + crop_w]
+    interp = cv2.INTER_AREA if cw < crop_w else cv2.INTER_LINEAR
+    lin = saturate(to_linear(cv2.resize(shown, (cw, ch), interpolation=interp)), p.saturation)
     screen = np.zeros((sh, sw, 3), np.float32)
     screen[y:y + ch, x:x + cw] = np.power(lin, np.float32(p.display_gamma))
     white = np.float32(p.brightness) * np.asarray(p.white_tint, np.float32)
