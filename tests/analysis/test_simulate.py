@@ -410,6 +410,8 @@ def test_replay_rejects_bad_input():
     scene = prepare_replay(1, FPS, (64, 48), replay_params(), np.random.default_rng(0))
     with pytest.raises(ValueError, match="frame"):
         render_replay_frame(scene, np.zeros((4, 4, 3), np.uint8), 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="laid out for 64x48"):
+        render_replay_frame(scene, np.zeros((40, 64, 3), np.uint8), 0, np.random.default_rng(0))
 
 
 # -- CLI -------------------------------------------------------------------------------------

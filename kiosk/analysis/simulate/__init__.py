@@ -54,6 +54,7 @@ from kiosk.analysis.simulate.replay import (
     simulate_replay,
 )
 from kiosk.analysis.simulate.scene import (
+    background_canvas,
     draw_fingers,
     light_falloff,
     skin_tone,
@@ -77,5 +78,6 @@ __all__ = [
     "plane_normal", "prepare_print", "prepare_replay", "print_picture", "render_print_frame",
     "render_replay_frame", "rotation", "saturate", "simulate_print", "simulate_replay",
     "skin_tone", "smooth_noise", "stripe_pattern", "supersampled", "synthetic_background",
+    "background_canvas",
     "to_linear", "to_srgb",
 ]

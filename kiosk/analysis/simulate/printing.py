@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.analysis.simulate.common import camera_capture, check_image, to_linear
+from kiosk.analysis.simulate.common import camera_capture, check_image
 from kiosk.analysis.simulate.motion import (
     hand_motion,
     plane_homography,
@@ -33,11 +33,11 @@ from kiosk.analysis.simulate.motion import (
 from kiosk.analysis.simulate.paper import MAX_PRINT_FACTOR, bend_sheet, print_picture
 from kiosk.analysis.simulate.params import PrintParams
 from kiosk.analysis.simulate.scene import (
+    background_canvas,
     draw_fingers,
     light_falloff,
     skin_tone,
     smooth_noise,
-    synthetic_background,
 )
 
 
@@ -152,16 +152,10 @@ def prepare_print(still: np.ndarray, n_frames: int, fps: float, params: PrintPar
                      np.float32)
 
     size_hi = (h_out * ss, w_out * ss)
-    if background is None:
-        back = synthetic_background(size_hi, rng)
-    else:
-        check_image(background, "background")
-        back = to_linear(cv2.resize(background, (w_out * ss, h_out * ss),
-                                    interpolation=cv2.INTER_LINEAR))
+    back = background_canvas(background, (w_out, h_out), ss, rng)
     light = cv2.merge([light_falloff(size_hi, params.light_center, params.light_falloff)] * 3)
     return PrintScene(params=params, out_size=(w_out, h_out), sheet=sheet, background=back,
-                      light=light,
-                      sheet_to_frame=sheet_to_frame, still_to_frame=still_to_frame,
+                      light=light, sheet_to_frame=sheet_to_frame, still_to_frame=still_to_frame,
                       gains=gains, skin=skin_tone(rng), finger_seed=int(rng.integers(2**31)))
 
 
@@ -195,7 +189,8 @@ def render_print_frame(scene: PrintScene, index: int, rng: np.random.Generator) 
     img = cv2.multiply(img, scene.light)
     if scene.params.fingers:
         h, w = scene.sheet.shape[:2]
-        draw_fingers(img, hom, (w, h), scene.params.fingers, scene.skin * float(scene.light.mean()),
+        skin = scene.skin * float(scene.light.mean())
+        draw_fingers(img, hom, (w, h), scene.params.fingers, skin,
                      np.random.default_rng(scene.finger_seed))
     return camera_capture(img, ss, scene.params.camera, rng)
 

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.analysis.simulate.common import camera_capture, check_image, to_linear
+from kiosk.analysis.simulate.common import camera_capture, check_image
 from kiosk.analysis.simulate.motion import hand_motion, plane_homography, supersampled
 from kiosk.analysis.simulate.params import ReplayParams
 from kiosk.analysis.simulate.scene import (
+    background_canvas,
     draw_fingers,
     light_falloff,
     skin_tone,
-    synthetic_background,
 )
 from kiosk.analysis.simulate.screen import (
     ScreenLayout,
@@ -119,12 +119,7 @@ def prepare_replay(n_frames: int, fps: float, source_size: tuple[int, int],
     size_hi = (h_out * ss, w_out * ss)
     light_center = (rng.uniform(-0.2, 1.2), rng.uniform(-0.2, 1.0))
     light = light_falloff(size_hi, light_center, rng.uniform(0.1, 0.4))
-    if background is None:
-        back = synthetic_background(size_hi, rng)
-    else:
-        check_image(background, "background")
-        back = to_linear(cv2.resize(background, (w_out * ss, h_out * ss),
-                                    interpolation=cv2.INTER_LINEAR))
+    back = background_canvas(background, (w_out, h_out), ss, rng)
     back *= light[:, :, None]
     return ReplayScene(params=params, out_size=(w_out, h_out), layout=layout,
                        device_to_frame=homs, glare_offsets=glare, background=back, light=light,

@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from kiosk.analysis.simulate.common import TO_LINEAR
+from kiosk.analysis.simulate.common import TO_LINEAR, check_image, to_linear
 
 
 def smooth_noise(shape: tuple[int, int], sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -51,6 +51,33 @@ def synthetic_background(shape: tuple[int, int], rng: np.random.Generator) -> np
     canvas = cv2.GaussianBlur(canvas, (0, 0), sigmaX=max(w, h) / 60.0)
     mottle = 1.0 + 0.05 * smooth_noise((h, w), max(w, h) / 20.0, rng)
     return np.clip(canvas * mottle[:, :, None], 0.0, 1.0)
+
+
+def background_canvas(background: np.ndarray | None, out_size: tuple[int, int], ss: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """What is behind the attack, on the supersampled canvas.
+
+    Parameters
+    ----------
+    background : ndarray (h, w, 3) uint8 or None
+        A photo, stretched to the frame; None for :func:`synthetic_background`.
+    out_size : tuple of int
+        ``(width, height)`` of the output frames.
+    ss : int
+        Supersampling factor of the canvas.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray (height * ss, width * ss, 3) float32, linear light
+    """
+    w, h = out_size
+    if background is None:
+        # Drawn at output size: it is blurred anyway, and blurring the canvas costs ss^2 more.
+        small = synthetic_background((h, w), rng)
+        return cv2.resize(small, (w * ss, h * ss), interpolation=cv2.INTER_LINEAR)
+    check_image(background, "background")
+    return to_linear(cv2.resize(background, (w * ss, h * ss), interpolation=cv2.INTER_LINEAR))
 
 
 def light_falloff(shape: tuple[int, int], center: tuple[float, float],

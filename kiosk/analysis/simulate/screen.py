@@ -70,6 +70,8 @@ class ScreenLayout:
         ``(width, height)`` of the lit screen in screen pixels.
     content_rect : tuple of int
         ``(x, y, width, height)`` of the played video on the screen (letterboxed).
+    source_size : tuple of int
+        ``(width, height)`` of the played video's frames.
     source_crop : tuple of int
         ``(x, y, width, height)`` of the part of each source frame that is shown.
     bezel_px : float
@@ -86,6 +88,7 @@ class ScreenLayout:
 
     screen_size: tuple[int, int]
     content_rect: tuple[int, int, int, int]
+    source_size: tuple[int, int]
     source_crop: tuple[int, int, int, int]
     bezel_px: float
     pattern: np.ndarray
@@ -138,6 +141,7 @@ def layout_screen(source_size: tuple[int, int], out_size: tuple[int, int],
     return ScreenLayout(
         screen_size=(screen_w, screen_h),
         content_rect=((screen_w - cw) // 2, (screen_h - ch) // 2, cw, ch),
+        source_size=(src_w, src_h),
         source_crop=((src_w - crop_w) // 2, (src_h - crop_h) // 2, crop_w, crop_h),
         bezel_px=bezel_px,
         pattern=stripe_pattern(params.col_fill, params.row_fill,
@@ -182,9 +186,9 @@ def display_image(frame: np.ndarray, params: ReplayParams, layout: ScreenLayout,
     x, y, cw, ch = layout.content_rect
     sw, sh = layout.screen_size
     sx, sy, crop_w, crop_h = layout.source_crop
-    if frame.shape[1] < sx + crop_w or frame.shape[0] < sy + crop_h:
-        raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}, smaller than the "
-                         "source size the screen was laid out for")
+    if (frame.shape[1], frame.shape[0]) != layout.source_size:
+        raise ValueError(f"frame is {frame.shape[1]}x{frame.shape[0]}; the screen was laid "
+                         f"out for {layout.source_size[0]}x{layout.source_size[1]}")
     shown = frame[sy:sy + crop_h, sx:sx + crop_w]
     interp = cv2.INTER_AREA if cw < crop_w else cv2.INTER_LINEAR
     lin = saturate(to_linear(cv2.resize(shown, (cw, ch), interpolation=interp)), p.saturation)
