@@ -20,8 +20,8 @@ The evidence, and why each piece is there:
   of the episode: a landmark glitch does not move them.
 - **Context.** When the closure starts during a smile (cheeks push the lower lids up) or while
   the person looks down (the upper lids follow the gaze), the closure must go deeper
-  (``strict_closed``) and be brief (``strict_max_s``) to count: a downward look with the lids
-  lowered can last for seconds, a blink does not.
+  (``strict_closed``); under a downward look it must also be brief (``strict_max_s``): a
+  lowered gaze with the lids nearly shut can last for seconds, a blink does not.
 
 At 15 fps a 100 ms blink is one or two frames: every rule above works on a single closed frame
 with an open frame before and after it.
@@ -77,7 +77,7 @@ class BlinkDetector:
     strict_closed : float
         Closure of both eyes needed when the onset happens during a smile or a downward gaze.
     strict_max_s : float
-        Longest closure that counts when the onset happens during a smile or downward look.
+        Longest closure that counts when the onset happens during a downward look.
     max_duration_s : float
         Longer closures are not blinks (sleep, looking down for long).
     smile_rise : float
@@ -92,13 +92,12 @@ class BlinkDetector:
 
     actions = (BLINK,)
 
-    def __init__(self, *, closed: float = 0.4, reopened: float = 0.25, reopen_margin: float = 0.15,
-                 rise: float = 0.4,
-                 ref_window_s: float = 0.12, bilateral_share: float = 0.5,
-                 partner: float = 0.35,
+    def __init__(self, *, closed: float = 0.4, reopened: float = 0.25,
+                 reopen_margin: float = 0.15, rise: float = 0.4, ref_window_s: float = 0.12,
+                 bilateral_share: float = 0.5, partner: float = 0.35,
                  blend_confirm: float = 0.1, strict_closed: float = 0.7,
-                 strict_max_s: float = 0.5, max_duration_s: float = 1.5, smile_rise: float = 0.25,
-                 look_down_deg: float = 12.0, gaze_down: float = 0.4,
+                 strict_max_s: float = 0.5, max_duration_s: float = 1.5,
+                 smile_rise: float = 0.25, look_down_deg: float = 12.0, gaze_down: float = 0.4,
                  max_gap_s: float = 0.4) -> None:
         if not 0.0 < reopened < closed < 1.0:
             raise ValueError("need 0 < reopened < closed < 1")
