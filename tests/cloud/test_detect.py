@@ -69,3 +69,15 @@ def test_two_real_faces_side_by_side_are_several(faces, detector: HogFaceDetecto
 def test_max_side_is_checked():
     with pytest.raises(ValueError, match="max_side"):
         HogFaceDetector(max_side=50)
+
+
+def test_detect_near_finds_the_face_at_the_guess_only(faces, detector: HogFaceDetector):
+    pair = side_by_side(faces["obama"], faces["biden"])
+    left, right = sorted(detector.detect(pair), key=lambda b: b.x0)
+    # A rough guess around the right-hand face, as a landmark tracker would give it.
+    guess = FaceBox(right.x0 + 10, right.y0 - 5, right.x1 - 5, right.y1 + 15)
+    found = detector.detect_near(pair, guess)
+    assert found is not None
+    assert found.contains(*right.center) and not found.contains(*left.center)
+    assert detector.detect_near(np.full((300, 300, 3), 90, np.uint8),
+                                FaceBox(100, 100, 200, 200)) is None
