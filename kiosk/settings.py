@@ -91,6 +91,10 @@ SCHEMA: tuple[Option, ...] = (
            minimum=2, maximum=20),
     Option("liveness", "turn_angle_deg", 20.0, "Yaw excursion that counts as a head turn.",
            minimum=10, maximum=45),
+    Option("liveness", "pitch_angle_deg", 15.0, "Pitch excursion that counts as a nod or a look "
+           "up or down.", minimum=8, maximum=30),
+    Option("liveness", "settle_s", 0.5, "Pause after an answered prompt, with the head back "
+           "near rest, before the next prompt.", minimum=0, maximum=3),
     Option("liveness", "min_reaction_ms", 150, "Responses sooner than this after a prompt are "
            "not human and fail.", minimum=50, maximum=1000),
     Option("liveness", "baseline_s", 1.0, "Seconds of neutral face measured before the first "

@@ -64,6 +64,7 @@ class ActionDetector:
     def from_settings(cls, liveness, **kwargs) -> ActionDetector:
         """Build from ``settings.liveness`` (turn angle, baseline length)."""
         kwargs.setdefault("turn_angle_deg", float(liveness.turn_angle_deg))
+        kwargs.setdefault("pitch_angle_deg", float(liveness.pitch_angle_deg))
         kwargs.setdefault("baseline_s", float(liveness.baseline_s))
         return cls(**kwargs)
 

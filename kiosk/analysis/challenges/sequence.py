@@ -147,6 +147,8 @@ class ChallengeEngine:
         kwargs.setdefault("response_window_s", float(liveness.response_window_s))
         kwargs.setdefault("min_reaction_ms", float(liveness.min_reaction_ms))
         kwargs.setdefault("turn_angle_deg", float(liveness.turn_angle_deg))
+        kwargs.setdefault("pitch_angle_deg", float(liveness.pitch_angle_deg))
+        kwargs.setdefault("settle_s", float(liveness.settle_s))
         kwargs.setdefault("baseline_s", float(liveness.baseline_s))
         return cls(actions, **kwargs)
 
