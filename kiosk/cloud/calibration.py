@@ -15,12 +15,13 @@ How the two parameters were chosen (anchors, not a fit to individual files):
   threshold, is the strict operating point a kiosk needs. LFW is mostly faces of European
   descent, and dlib is known to compress distances between East-Asian faces (PROVENANCE.md
   notes 0.40-0.50 there is only "likely"). On the developer pairs (``../shared/data/pairs.csv``,
-  15 same / 23 different, measured with this module's pipeline) every different-person pair
-  closer than 0.6 is a pair of East-Asian people (0.48-0.58: at 0.6 the false-accept rate would
-  be 6/23), while same-person distances are 0.17-0.43 (mean 0.34, sd 0.07). 0.45 is the round
-  value in the gap between the two groups, rounded towards the same-person side; with 38 pairs
-  this is an informed policy choice, not a statistically powered estimate, so the README
-  reports the rates around it and the held-out set has the last word.
+  15 same / 23 different, measured with the kiosk's pipeline: HOG detection, 5-point
+  alignment, no jitter) every different-person pair closer than 0.6 is a pair of East-Asian
+  people (0.49-0.58: at 0.6 the false-accept rate would be 6/23), while same-person distances
+  are 0.27-0.44 (mean 0.35, sd 0.05). 0.45 is the round value in the gap between the two
+  groups, nearer the same-person side; with 38 pairs this is an informed policy choice, not a
+  statistically powered estimate (``benchmarks/match.py`` prints the rates around it), and the
+  held-out set has the last word.
 
 Resulting scale: d 0.30 -> 99.7, 0.35 -> 99.3, 0.40 -> 98.1, 0.43 -> 96.6, 0.45 -> 95.0,
 0.48 -> 91.3, 0.50 -> 87.7, 0.60 -> 50, 0.70 -> 12.3, 0.80 -> 1.9 (similarity 99 <-> 0.37).

@@ -55,8 +55,8 @@ def offline_may_pass(mode: str, offline_policy: str) -> bool:
     return offline_policy == "pass"
 
 
-def match_outcome(result: MatchResult, *, mode: str,
-                  offline_policy: str) -> tuple[str, tuple[str, ...]]:
+def match_outcome(result: MatchResult, *, mode: str, offline_policy: str,
+                  fail_reasons: frozenset[str] = FAIL_REASONS) -> tuple[str, tuple[str, ...]]:
     """Turn a match result into ``("pass" | "review" | "fail", reasons)``.
 
     - not matched -> fail;
@@ -73,12 +73,15 @@ def match_outcome(result: MatchResult, *, mode: str,
         ``settings.kiosk.mode``.
     offline_policy : {"auto", "pass", "review"}
         ``settings.matching.offline_policy``.
+    fail_reasons : frozenset of str
+        Reasons that fail a match outright (:data:`FAIL_REASONS`); any other quality reason
+        only asks for review.
     """
     reasons = result.reasons
     may_pass_offline = offline_may_pass(mode, offline_policy)
     if not result.matched:
         return FAIL, reasons
-    if FAIL_REASONS.intersection(reasons):
+    if fail_reasons.intersection(reasons):
         return FAIL, reasons
     if result.quality is not None and not result.quality.passed:
         return REVIEW, reasons + (QUALITY_REVIEW,)
