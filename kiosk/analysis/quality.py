@@ -69,3 +69,47 @@ def crop_quality(grey: np.ndarray) -> tuple[float, float, float]:
     brightness = float(grey.mean())
     clipped = np.count_nonzero((grey <= DARK_CLIP) | (grey >= BRIGHT_CLIP))
     return sharpness, brightness, clipped / grey.size
+
+
+# Best-frame choice: the frame sent to the matcher should be sharp, frontal, eyes open and
+# well exposed. Each factor is in [0, 1]; the product ranks candidate frames.
+FRONTAL_FREE_DEG = 8.0      # pose within this many degrees costs nothing
+FRONTAL_ZERO_DEG = 30.0     # beyond this the frame is useless for matching
+EYES_OPEN_BLINK = 0.45      # eyeBlink blendshape above this: eyes (nearly) closed
+SHARPNESS_GOOD = 150.0      # Laplacian variance of a sharp 128-px webcam face crop
+
+
+def frame_score(face) -> float:
+    """How suitable one face measurement is as the best frame, in [0, 1] (0 = unusable).
+
+    Parameters
+    ----------
+    face : kiosk.model.Face
+    """
+    pose = max(abs(face.yaw), abs(face.pitch))
+    frontal = float(np.clip((FRONTAL_ZERO_DEG - pose) / (FRONTAL_ZERO_DEG - FRONTAL_FREE_DEG),
+                            0.0, 1.0))
+    eyes = 0.0 if max(face.blink_left, face.blink_right) > EYES_OPEN_BLINK else 1.0
+    # Mid-grey faces expose best; clipped pixels lose detail the matcher needs.
+    exposure = float(np.clip(1.0 - abs(face.brightness - 128.0) / 128.0, 0.0, 1.0))
+    exposure *= float(np.clip(1.0 - 2.0 * face.exposure, 0.0, 1.0))
+    sharp = float(np.clip(face.sharpness / SHARPNESS_GOOD, 0.0, 1.0))
+    return frontal * eyes * exposure * sharp
+
+
+class BestFrame:
+    """Keeps the best frame seen so far by :func:`frame_score` (one copy, not a history)."""
+
+    def __init__(self) -> None:
+        self.score = 0.0
+        self.image: np.ndarray | None = None
+        self.face = None
+        self.t: float | None = None
+
+    def offer(self, image: np.ndarray, face, t: float) -> bool:
+        """Consider a frame ((H, W, 3) uint8 BGR) and its face; True when it became the best."""
+        score = frame_score(face)
+        if score <= self.score:
+            return False
+        self.score, self.image, self.face, self.t = score, image.copy(), face, t
+        return True
