@@ -1,0 +1,237 @@
+"""The session generator end to end with synthetic observations and a real audit log.
+
+The tracker is replaced by one that replays a synthetic observation stream, and fusion by a
+fixed score, so each test sets exactly one thing that decides the outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from kiosk.analysis.challenges import synthetic as syn
+from kiosk.audit import AttemptRecord, create_key_file, open_kiosk_log
+from kiosk.cloud.errors import CloudUnavailable
+from kiosk.cloud.results import MatchResult
+from kiosk.model import Frame, Signal
+from kiosk.session import (
+    FACE_MISMATCH,
+    LIVENESS_FAILED,
+    MATCH_UNAVAILABLE,
+    RATE_LIMITED,
+    SessionRequest,
+    Verifier,
+)
+from kiosk.settings import Settings
+
+SCRIPT = [("blink", 1.5), ("turn_left", 3.0), ("smile", 5.0)]
+
+
+def performing_stream(fps: float = 30.0):
+    """A face that blinks, turns to its left and smiles, each ~0.4 s after its prompt."""
+    return syn.stream(8.0, fps, syn.blink(1.9), syn.turn(3.4, 28.0), syn.smile(5.4), seed=1)
+
+
+class ReplayTracker:
+    """Returns the prepared observations in order (the frames only carry time)."""
+
+    def __init__(self, observations):
+        self._obs = iter(observations)
+
+    def observe(self, frame):
+        return next(self._obs)
+
+
+class FixedFusion:
+    def __init__(self, score, reasons=()):
+        self.score, self.reasons = score, reasons
+        self.seen = None
+
+    def fuse(self, signals, *, still=False):
+        self.seen = list(signals)
+        return SimpleNamespace(score=self.score, reasons=self.reasons)
+
+
+class CountingAnalyzer:
+    name, single_frame = "counting", False
+
+    def __init__(self):
+        self.frames = 0
+
+    def reset(self):
+        self.frames = 0
+
+    def update(self, frame, obs):
+        self.frames += 1
+
+    def result(self):
+        return Signal(self.name, 0.1, 0.8, "TEXTURE_SUSPECTED", {"frames": self.frames,
+                                                                  "curve": [1, 2, 3]})
+
+
+class FixedMatcher:
+    name, threshold = "local", 95.0
+
+    def __init__(self, result=None, error=None):
+        self.result, self.error, self.calls = result, error, 0
+
+    def compare(self, live, reference, *, live_box=None):
+        self.calls += 1
+        assert live.shape == (480, 640, 3) and live_box is not None
+        if self.error:
+            raise self.error
+        return self.result
+
+
+def frames_for(observations):
+    image = np.full((480, 640, 3), 100, np.uint8)
+    return [Frame(image, o.seq, o.t, o.media_t) for o in observations]
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def settings(tmp_path):
+    key = tmp_path / "audit.key"
+    create_key_file(key)
+    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def audit(settings, tmp_path, clock):
+    log = open_kiosk_log(settings, tmp_path, clock=clock)
+    yield log
+    log.close()
+
+
+def run(verifier, observations, request):
+    gen = verifier.session(frames_for(observations), request)
+    progress = []
+    try:
+        while True:
+            progress.append(next(gen))
+    except StopIteration as stop:
+        return stop.value, progress
+
+
+def verifier(settings, audit, clock, *, score=96.0, reasons=(), matcher=None, obs=None):
+    analyzer = CountingAnalyzer()
+    v = Verifier(settings, tracker=ReplayTracker(obs if obs is not None else performing_stream()),
+                 fusion=FixedFusion(score, reasons), analyzers=lambda: [analyzer],
+                 matcher=matcher, audit=audit, clock=clock)
+    return v, analyzer
+
+
+def test_a_live_person_passes_and_the_attempt_is_recorded(settings, audit, clock):
+    v, analyzer = verifier(settings, audit, clock)
+    decision, progress = run(v, performing_stream(), SessionRequest(script=SCRIPT))
+    assert decision.decision == "pass" and decision.reasons == ()
+    assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
+    assert analyzer.frames > 100
+    prompts = [p.prompt for p in progress if p.prompt]
+    assert prompts[0] == "blink" and "turn_left" in prompts and prompts[-1] == "smile"
+    assert any(p.time_left is not None and 0 < p.time_left <= 4.0 for p in progress)
+    stored = audit.get_attempt(decision.attempt_id)
+    assert stored.decision == "pass"
+    assert stored.record.signals["counting"]["details"] == {"frames": analyzer.frames}  # no arrays
+    assert stored.record.challenges[0]["prompted_at"] == clock.now + timedelta(seconds=1.5)
+    assert audit.verify().ok
+
+
+def test_a_failed_challenge_fails_with_its_reason(settings, audit, clock):
+    still_face = syn.stream(8.0, 30.0, seed=2)  # a photo: no blink, no turn
+    v, _ = verifier(settings, audit, clock, obs=still_face)
+    decision, _ = run(v, still_face, SessionRequest(script=SCRIPT))
+    assert decision.decision == "fail"
+    assert decision.reasons[0] == "CHALLENGE_TIMEOUT"
+    assert audit.get_attempt(decision.attempt_id).decision == "fail"
+
+
+def test_a_spoof_that_answers_the_prompts_is_still_rejected_by_fusion(settings, audit, clock):
+    v, _ = verifier(settings, audit, clock, score=12.0, reasons=("SCREEN_SUSPECTED",))
+    decision, _ = run(v, performing_stream(), SessionRequest(script=SCRIPT))
+    assert decision.decision == "fail"
+    assert decision.reasons == (LIVENESS_FAILED, "SCREEN_SUSPECTED")
+    assert decision.liveness_score == 12.0
+
+
+def match(matched, *, offline=False, similarity=99.0):
+    return MatchResult(matched=matched, similarity=similarity, threshold=95.0,
+                       matcher="local" if offline else "rekognition", offline=offline)
+
+
+def test_face_mismatch_fails(settings, audit, clock):
+    matcher = FixedMatcher(match(False, similarity=None))
+    v, _ = verifier(settings, audit, clock, matcher=matcher)
+    decision, _ = run(v, performing_stream(),
+                      SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
+    assert decision.decision == "fail" and FACE_MISMATCH in decision.reasons
+    assert matcher.calls == 1
+    assert decision.cloud_calls == ("CompareFaces",)
+
+
+def test_offline_match_follows_the_policy(settings, audit, clock):
+    reference = np.zeros((400, 300, 3), np.uint8)
+    for mode, expected in (("unattended", "review"), ("staffed", "pass")):
+        s = settings.replace("kiosk", mode=mode)
+        v, _ = verifier(s, audit, clock, matcher=FixedMatcher(match(True, offline=True)))
+        decision, _ = run(v, performing_stream(), SessionRequest(reference=reference,
+                                                                 script=SCRIPT))
+        assert decision.decision == expected, mode
+
+
+def test_matcher_down_means_review_not_pass(settings, audit, clock):
+    matcher = FixedMatcher(error=CloudUnavailable("network unreachable"))
+    v, _ = verifier(settings, audit, clock, matcher=matcher)
+    decision, _ = run(v, performing_stream(),
+                      SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
+    assert decision.decision == "review" and MATCH_UNAVAILABLE in decision.reasons
+
+
+def test_the_matcher_is_not_asked_when_liveness_fails(settings, audit, clock):
+    matcher = FixedMatcher(match(True))
+    v, _ = verifier(settings, audit, clock, score=30.0, matcher=matcher)
+    decision, _ = run(v, performing_stream(),
+                      SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
+    assert decision.decision == "fail" and matcher.calls == 0
+
+
+def test_a_locked_out_subject_is_refused_before_any_frame(settings, audit, clock):
+    ref = audit.subject_ref("ID-1234")
+    for i in range(settings.audit.max_failures):
+        clock.now += timedelta(minutes=1)
+        audit.record_attempt(AttemptRecord(
+            kiosk_id=settings.kiosk.kiosk_id, started_at=clock.now, ended_at=clock.now,
+            subject_ref=ref, decision="fail", app_version="test",
+            settings_digest=settings.digest(), reasons=("CHALLENGE_TIMEOUT",)))
+    tracker_used = []
+    v = Verifier(settings, tracker=SimpleNamespace(observe=tracker_used.append),
+                 fusion=FixedFusion(99.0), analyzers=list, audit=audit, clock=clock)
+    decision, progress = run(v, performing_stream(), SessionRequest(subject_number="ID-1234",
+                                                                   script=SCRIPT))
+    assert decision.decision == "fail" and decision.reasons == (RATE_LIMITED,)
+    assert progress == [] and tracker_used == []
+
+
+def test_random_challenges_are_drawn_per_session(settings, clock):
+    import random
+
+    v = Verifier(settings, tracker=ReplayTracker([]), fusion=FixedFusion(99.0), analyzers=list,
+                 clock=clock, rng=random.Random(5))
+    decision, _ = run(v, [], SessionRequest())
+    # No frames at all: the sequence cannot start, and nothing passes.
+    assert decision.decision == "fail"
