@@ -58,8 +58,9 @@ SKIN_CHROMA_TOL = 12
 # its border is skin-coloured.
 SKIN_BORDER_SHARE = 0.5
 # Weight of an oversized highlight's excess: weak evidence, since overexposure (a flash, a lamp
-# close to the face) clips a live face's skin in the same way.
-OVERSIZED_WEIGHT = 0.25
+# close to the face) clips a live face's skin in the same way. Oversized highlights alone can
+# bring the score up to 0.5 (OVERSIZED_CAP = the midpoint below) but not beyond.
+OVERSIZED_WEIGHT, OVERSIZED_CAP = 0.25, 0.02
 # The body of each eyebrow: midpoints of upper/lower contour pairs of MediaPipe's face mesh,
 # without the thin outer tails (where forehead skin shows between the hairs).
 BROW_PAIRS = ((63, 53), (105, 52), (66, 65), (107, 55),
@@ -134,7 +135,7 @@ def glare_measure(image: np.ndarray, box, landmarks: np.ndarray) -> dict[str, An
           & (brow_pts[:, 1] >= 0) & (brow_pts[:, 1] < size[1]))
     brow_labels = set(labels[brow_pts[ok, 1], brow_pts[ok, 0]].tolist()) - {0}
     in_counts = np.bincount(labels[inside], minlength=n)
-    highlight = unexplained = largest = 0.0
+    highlight = unexplained = oversize = largest = 0.0
     straddling = on_brows = oversized = 0
     for i in range(1, n):
         area = stats[i, cv2.CC_STAT_AREA] / face_area
@@ -153,7 +154,8 @@ def glare_measure(image: np.ndarray, box, landmarks: np.ndarray) -> dict[str, An
             unexplained += part_in
         elif part_in > SKIN_SPECULAR_MAX:
             oversized += 1
-            unexplained += OVERSIZED_WEIGHT * (part_in - SKIN_SPECULAR_MAX)
+            oversize += OVERSIZED_WEIGHT * (part_in - SKIN_SPECULAR_MAX)
+    unexplained += min(oversize, OVERSIZED_CAP)
     return {"highlight": float(highlight), "unexplained": float(unexplained),
             "straddling": straddling, "on_brows": on_brows, "oversized": oversized,
             "largest": float(largest)}

@@ -23,7 +23,8 @@ move or erase the fringes), power spectra averaged over the tiles of each region
 whitened by the median power of each radial frequency band so a smooth spectrum is ~1
 everywhere. Excluded as camera/codec artefacts rather than scene content: the two axes and
 their first neighbours (row/column processing, resampling, deinterlacing; a Hann window
-leaks an axis line into +-1 bin), the 8-pixel JPEG/MPEG block lattice, frequencies above
+leaks an axis line into +-1 bin, so those bins count only where they outshine the axis),
+the 8-pixel JPEG/MPEG block lattice, frequencies above
 0.42 cycles/pixel (demosaicing and chroma subsampling) and below 0.06 (the face's own
 shape).
 """
@@ -59,11 +60,13 @@ MAX_TILES = 48
 
 # Peak -> score. Whitened powers of a smooth spectrum averaged over >= 4 tiles rarely exceed
 # ~3 anywhere (the maximum of ~1000 Gamma-distributed bins). Measured on the developer set
-# (benchmarks/frame_analyzers.py --scores prints them; native resolution and resized to
-# 640x480): bona fide clips have per-clip median local peaks of 1.5-2.8 (90th percentiles
-# 2.1-5.8, one clip 8.2) and stills 1.3-4.0; the phone replay's median is 8.7. Local midpoint 6,
-# width 1.5: 3 -> 0.12, 6 -> 0.5, 9 -> 0.88. Without a control region the raw joint peak is
-# used: bona fide medians 1.7-6.8 at native resolution, midpoint 8, width 2.
+# (benchmarks/frame_analyzers.py --scores prints the per-file medians), every 10th frame, at
+# native resolution and resized to 640x480: bona fide clips have per-clip median local peaks
+# of 1.7-3.9 (90th percentiles up to 5.9, one clip 8.3), bona fide stills 1.7-4.7; the phone
+# replay's median is 8.7 (4.4 resized). Local midpoint 6, width 1.5: 3 -> 0.12, 6 -> 0.5,
+# 9 -> 0.88. Without a control region the raw joint peak is used: bona fide clip medians
+# 2.4-4.2 at native resolution (up to ~18 when resampled), stills up to 7.0; midpoint 8,
+# width 2, and half the confidence.
 LOCAL_MIDPOINT, LOCAL_WIDTH = 6.0, 1.5
 JOINT_MIDPOINT, JOINT_WIDTH = 8.0, 2.0
 # How far the cue can be trusted: strong when it fires, but periodic clothing or backgrounds
@@ -72,19 +75,38 @@ CONFIDENCE_CAP = 0.6
 
 
 def _frequency_grid(tile: int):
-    # Half spectrum as rfft2 returns it: all fy, fx >= 0.
+    # Half spectrum as rfft2 returns it: fy in fftfreq order, fx >= 0; every frequency of a
+    # real image appears once (the kx = 0 column twice, as +-ky).
     fy, fx = np.meshgrid(np.fft.fftfreq(tile), np.fft.rfftfreq(tile), indexing="ij")
     r = np.hypot(fy, fx)
     ky, kx = np.rint(fy * tile).astype(int), np.rint(fx * tile).astype(int)
     block = tile // 8
-    valid = ((r > F_MIN) & (r < F_MAX) & (np.abs(ky) > 1) & (np.abs(kx) > 1)
-             & ~((ky % block == 0) & (kx % block == 0))
-             # Real input: the spectrum is symmetric, keep one half-plane.
-             & ((ky > 0) | ((ky == 0) & (kx > 0))))
+    band = ((r > F_MIN) & (r < F_MAX) & ~((ky % block == 0) & (kx % block == 0))
+            & ((kx > 0) | (ky > 0)))
+    valid = band & (np.abs(ky) > 1) & (kx > 1)
+    # Bins next to an axis: admitted only where the pattern is really off the axis (below).
+    near_row = band & (np.abs(ky) == 1) & (kx > 1)
+    near_col = band & (kx == 1) & (np.abs(ky) > 1)
     rings = np.minimum(np.rint(r * tile).astype(int), tile // 2 + 1)
     order = np.argsort(rings, axis=None)
     bounds = np.searchsorted(rings.ravel()[order], np.arange(tile // 2 + 3))
-    return fy, fx, valid, rings, order, bounds
+    return fy, fx, valid, rings, order, bounds, near_row, near_col
+
+
+def _searched(w: np.ndarray) -> np.ndarray:
+    """Bins of a whitened half spectrum (T, T//2+1) that count as scene frequencies.
+
+    The static band, plus bins one step from an axis when they hold more power than the axis
+    bin beside them: a pattern tilted by at least half a bin from the image axes (a screen
+    held a little rotated) peaks there, while an axis-aligned camera artefact, leaking through
+    the Hann window, is at most a quarter as strong one bin off the axis.
+    """
+    _, _, valid, _, _, _, near_row, near_col = _GRID[TILE]
+    axis_row = np.empty_like(w)
+    axis_row[1] = axis_row[-1] = w[0]              # ky = +-1 against ky = 0, same kx
+    axis_col = np.empty_like(w)
+    axis_col[:, 1] = w[:, 0]                        # kx = 1 against kx = 0, same ky
+    return valid | (near_row & (w > axis_row)) | (near_col & (w > axis_col))
 
 
 _GRID = {TILE: _frequency_grid(TILE)}
@@ -112,7 +134,7 @@ def whitened_spectrum(tiles: np.ndarray) -> np.ndarray:
         raise ValueError(f"tiles must have shape (K>0, T, T) with T in {sorted(_GRID)}, "
                          f"got {tiles.shape}")
     tile = tiles.shape[1]
-    _, _, _, rings, order, bounds = _GRID[tile]
+    _, _, _, rings, order, bounds, _, _ = _GRID[tile]
     t = tiles.astype(np.float32)
     t = t - t.mean(axis=(1, 2), keepdims=True)
     spec = sfft.rfft2(t * _WINDOW[tile], axes=(1, 2))
@@ -185,11 +207,13 @@ def spectral_peaks(image: np.ndarray, box) -> dict[str, Any]:
               if x + TILE <= rx0 or y + TILE <= ry0 or x >= rx1 or y >= ry1]
     face_w = whitened_spectrum(_stack(grey, face_xy))
     ring_w = whitened_spectrum(_stack(grey, ring_xy))
-    fy, fx, valid, *_ = _GRID[TILE]
+    fy, fx = _GRID[TILE][:2]
+    face_ok, ring_ok = _searched(face_w), _searched(ring_w)
     # Allow a peak to sit one bin away in another region (the tiles differ in content).
     grow = np.ones((3, 3), np.uint8)
-    ring_near = cv2.dilate(ring_w.astype(np.float32), grow, borderType=cv2.BORDER_REPLICATE)
-    joint = np.where(valid, np.minimum(face_w, ring_near), 0.0)
+    ring_near = cv2.dilate(np.where(ring_ok, ring_w, 0.0).astype(np.float32), grow,
+                           borderType=cv2.BORDER_REPLICATE)
+    joint = np.where(face_ok, np.minimum(face_w, ring_near), 0.0)
     local_peak, best = float("nan"), int(np.argmax(joint))
     if len(far_xy) >= MIN_FAR_TILES:
         far_w = whitened_spectrum(_stack(grey, far_xy))
@@ -198,8 +222,8 @@ def spectral_peaks(image: np.ndarray, box) -> dict[str, Any]:
         best = int(np.argmax(local))
         local_peak = float(local.flat[best])
     return {
-        "face_peak": float(face_w[valid].max()),
-        "ring_peak": float(ring_w[valid].max()),
+        "face_peak": float(face_w[face_ok].max()),
+        "ring_peak": float(ring_w[ring_ok].max()),
         "joint_peak": float(joint.max()),
         "local_peak": local_peak,
         "frequency": (float(fy.flat[best]), float(fx.flat[best])),
