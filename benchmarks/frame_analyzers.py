@@ -38,8 +38,17 @@ DEFAULT_CLIPS = (
     "tranvanluyt2203_face_anti_spoofing/videos/real.mp4",
     "tranvanluyt2203_face_anti_spoofing/videos/fake.mp4",
 )
-RAW_KEY = {"texture": "ratio", "moire": "joint_peak", "edges": "evidence",
-           "glare": "unexplained", "lighting": "evidence"}
+RAW_KEY = {"texture": "ratio", "edges": "evidence", "glare": "unexplained",
+           "lighting": "evidence"}
+
+
+def raw_input(name: str, signal) -> str:
+    """The number a Signal's score was computed from (moire: its local or joint peak)."""
+    d = signal.details
+    if name == "moire":
+        kind = d.get("peak_kind")
+        return f"{kind} {d[kind + '_peak']}" if kind else "-"
+    return str(d.get(RAW_KEY[name], "-"))
 
 
 def read_clip(path: Path, size: tuple[int, int] | None) -> list[np.ndarray]:
@@ -105,7 +114,7 @@ def print_scores(stride: int) -> None:
         tracked, _ = track(frames)
         sig = session_signals(tracked, stride)
         label = row["label"] + (f"/{row['species']}" if row["species"] else "")
-        cells = "  ".join(f"{n} {s.score:.2f}/{s.confidence:.2f} ({s.details.get(RAW_KEY[n], '-')})"
+        cells = "  ".join(f"{n} {s.score:.2f}/{s.confidence:.2f} ({raw_input(n, s)})"
                           for n, s in sig.items())
         print(f"{row['media']:5s} {label:14s} {cells}  {row['path'].split('/')[-1]}")
 

@@ -134,3 +134,19 @@ def test_the_phone_replay_shows_a_local_pattern_the_live_clip_does_not(shared_da
     # median over the session sits near the midpoint, well above the live clip.
     assert replay.details["local_peak"] > 1.8 * live.details["local_peak"]
     assert replay.score > 0.3 > 0.1 > live.score
+
+
+def test_without_room_for_a_control_region_the_joint_peak_counts_a_quarter(face_scene):
+    image, face = face_scene
+    x0, y0, x1, y1 = (int(v) for v in face.box)
+    # The frame barely holds the face and its ring: nothing left to compare with.
+    crop = with_pattern(image, screen_grid(image.shape))[y0 - 70:y1 + 70, x0 - 70:x1 + 70].copy()
+    box = (70, 70, 70 + x1 - x0, 70 + y1 - y0)
+    found = spectral_peaks(crop, box)
+    assert np.isnan(found["local_peak"]) and found["far_tiles"] < 6
+    analyzer = MoireAnalyzer()
+    analyzer.update(*observe(crop, make_face(face.landmarks - np.float32([x0 - 70, y0 - 70, 0]),
+                                             crop.shape[:2])))
+    signal = analyzer.result()
+    assert signal.details["peak_kind"] == "joint"
+    assert signal.score > 0.9 and signal.confidence == pytest.approx(0.6 / 4 / 2)

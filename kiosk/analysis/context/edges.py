@@ -58,7 +58,10 @@ MAX_PARALLEL_DEG = 10.0
 # Evidence -> score. Each framing side found adds its coverage (capped at 1; a bottom edge counts
 # half because collars, shoulders and tables give horizontal lines below a live chin); parallel
 # left and right edges add PAIR_BONUS. One full side alone (a door frame beside a live face)
-# scores logistic(1.0) ~ 0.18; two sides ~0.82; three or more ~0.98.
+# scores logistic(1.0) ~ 0.18; two sides ~0.82; three or more ~0.98. On the developer set
+# (benchmarks/frame_analyzers.py --scores) two bona fide stills with framed backgrounds (flags
+# and curtains; a cupboard behind the head) reach 2.5-2.8: the cue's known false alarm, hence
+# its moderate confidence.
 EVIDENCE_MIDPOINT, EVIDENCE_WIDTH = 1.5, 0.33
 BOTTOM_WEIGHT, PAIR_BONUS = 0.5, 0.5
 CONFIDENCE_CAP = 0.5

@@ -15,7 +15,7 @@ artefacts over the whole frame; resizing the developer clips to 640x480 raised t
 fide joint peaks from ~2-4 to ~8-15. A screen or print held in front of the camera is local,
 so the joint peak is divided by the whitened power at the same frequency in the rest of the
 frame (the *local* peak). When the rest of the frame is too small to measure, the raw joint
-peak is used with half the confidence. A monitor that fills the whole frame is discounted
+peak is used with a quarter of the confidence. A monitor that fills the whole frame is discounted
 like a camera artefact (the developer set's monitor replay is not caught by this cue).
 
 Method. Welch's method: Hann-windowed 64x64 tiles at native resolution (resampling would
@@ -64,13 +64,14 @@ MAX_TILES = 48
 # native resolution and resized to 640x480: bona fide clips have per-clip median local peaks
 # of 1.7-3.9 (90th percentiles up to 5.9, one clip 8.3), bona fide stills 1.7-4.7; the phone
 # replay's median is 8.7 (4.4 resized). Local midpoint 6, width 1.5: 3 -> 0.12, 6 -> 0.5,
-# 9 -> 0.88. Without a control region the raw joint peak is used: bona fide clip medians
-# 2.4-4.2 at native resolution (up to ~18 when resampled), stills up to 7.0; midpoint 8,
-# width 2, and half the confidence.
+# 9 -> 0.88. Without a control region the raw joint peak is used, which cannot tell a screen
+# from the camera's own resampling: bona fide clip medians are 2.4-4.2 at native resolution
+# but ~10-18 when resampled, stills reach 7.0. Midpoint 10, width 2.5, and a quarter of the
+# confidence.
 LOCAL_MIDPOINT, LOCAL_WIDTH = 6.0, 1.5
-JOINT_MIDPOINT, JOINT_WIDTH = 8.0, 2.0
+JOINT_MIDPOINT, JOINT_WIDTH = 10.0, 2.5
 # How far the cue can be trusted: strong when it fires, but periodic clothing or backgrounds
-# reaching the face box can imitate it. Halved when no control region was measured.
+# reaching the face box can imitate it. A quarter of it without a control region.
 CONFIDENCE_CAP = 0.6
 
 
@@ -284,6 +285,6 @@ class MoireAnalyzer(SampledAnalyzer):
             "ring_peak": round(median_of(samples, "ring_peak"), 3),
             "frequency": tuple(round(v, 4) for v in best["frequency"]),
         }
-        cap = CONFIDENCE_CAP if use_local else CONFIDENCE_CAP / 2
+        cap = CONFIDENCE_CAP if use_local else CONFIDENCE_CAP / 4
         return Signal(self.name, moire_score(peak, use_local),
                       sample_confidence(len(samples), cap), self.reason, details)
