@@ -212,7 +212,7 @@ def test_the_matcher_is_not_asked_when_liveness_fails(settings, audit, clock):
 
 def test_a_locked_out_subject_is_refused_before_any_frame(settings, audit, clock):
     ref = audit.subject_ref("ID-1234")
-    for i in range(settings.audit.max_failures):
+    for _ in range(settings.audit.max_failures):
         clock.now += timedelta(minutes=1)
         audit.record_attempt(AttemptRecord(
             kiosk_id=settings.kiosk.kiosk_id, started_at=clock.now, ended_at=clock.now,
