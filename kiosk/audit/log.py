@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
+from kiosk.audit.actions import insert_event, insert_override
 from kiosk.audit.attempts import (
     check_frame,
     complete,
@@ -49,6 +51,7 @@ from kiosk.audit.ratelimit import SCOPES, active_lockouts
 from kiosk.audit.reader import AuditReader
 from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check_subject_ref
 from kiosk.audit.results import (
+    OperatorAction,
     PurgeResult,
     RecordResult,
     UnlockResult,
@@ -287,6 +290,44 @@ class AuditLog(AuditReader):
         log.info("unlock %d by %s: %s %s, %d lockout(s) lifted", action_id, actor, scope,
                  target[:12], len(lifted))
         return UnlockResult(action_id, tuple(replace(lk, lifted_by=action_id) for lk in lifted))
+
+    def override(self, attempt_id: int, decision: str, *, actor: str,
+                 reason: str) -> OperatorAction:
+        """Record an operator's change of a finished attempt's decision, with who and why.
+
+        The attempt row itself stays as recorded; the override is a chained operator action
+        (``scope`` ``"attempt"``, ``target`` the attempt id, ``details`` ``{"from", "to"}``).
+        It changes no failure count or lockout (use :meth:`unlock` for that).
+
+        Raises
+        ------
+        RecordNotFound
+            No such attempt.
+        AuditError
+            The attempt is not finished.
+        ValueError
+            ``decision`` is not pass, fail or review, is already the attempt's decision, or
+            ``actor`` (1-100) / ``reason`` (1-500 printable characters) is bad.
+        """
+        with self._use("recording an override") as db, write_transaction(db):
+            action = insert_override(db, int(attempt_id), decision, actor=actor, reason=reason,
+                                     now=self._now())
+        log.info("override %d by %s: attempt %d %s -> %s", action.id, actor, int(attempt_id),
+                 action.details["from"], decision)
+        return action
+
+    def record_action(self, action: str, *, actor: str, reason: str,
+                      details: Mapping[str, Any] | None = None) -> OperatorAction:
+        """Record a ``"settings"`` change or a ``"pin_refused"`` event as an operator action.
+
+        ``details`` is flat: code keys, values scalars or lists of up to 8 scalars (e.g.
+        ``{"liveness.challenge_count": [3, 4]}``). Never pass a PIN or a secret.
+        """
+        with self._use("recording an operator action") as db, write_transaction(db):
+            recorded = insert_event(db, action, actor=actor, reason=reason, details=details,
+                                    now=self._now())
+        log.info("operator action %d (%s) by %s", recorded.id, action, actor)
+        return recorded
 
     # -- retention -----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 from kiosk.audit.errors import RecordNotFound
 from kiosk.audit.records import DECISIONS
 from kiosk.audit.results import AuditStats, OperatorAction, StoredAttempt
+from kiosk.audit.schema import OPERATOR_ACTIONS
 from kiosk.audit.storage import action_from_row, stored_attempt
 from kiosk.audit.timeutil import to_iso
 
@@ -89,10 +90,18 @@ def iter_pages(fetch: Any, batch: int) -> Iterator[StoredAttempt]:
         after = page[-1].id
 
 
-def operator_actions(db: Database, *, limit: int | None = 50) -> list[OperatorAction]:
-    """Operator actions (unlocks, purges), newest first."""
-    sql = "SELECT * FROM operator_actions ORDER BY seq DESC"
-    args: list[Any] = []
+def operator_actions(db: Database, *, limit: int | None = 50, action: str | None = None,
+                     target: str | None = None) -> list[OperatorAction]:
+    """Operator actions, newest first, optionally of one kind and/or one target."""
+    if action is not None and action not in OPERATOR_ACTIONS:
+        raise ValueError(f"action must be one of {OPERATOR_ACTIONS}, got {action!r}")
+    clauses, args = [], []
+    for column, value in (("action", action), ("target", target)):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    sql = "SELECT * FROM operator_actions"
+    sql += (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY seq DESC"
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))

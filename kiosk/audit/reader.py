@@ -155,10 +155,13 @@ class AuditReader:
                                              since=since, until=until)
         return queries.iter_pages(fetch, batch)
 
-    def operator_actions(self, *, limit: int | None = 50) -> list[OperatorAction]:
-        """Unlocks and purges, newest first."""
+    def operator_actions(self, *, limit: int | None = 50, action: str | None = None,
+                         target: str | None = None) -> list[OperatorAction]:
+        """Operator actions (unlocks, purges, overrides, settings changes, refused PINs),
+        newest first; only of one ``action`` kind and/or ``target`` when given (an
+        override's target is the attempt id as text)."""
         with self._use("listing operator actions") as db:
-            return queries.operator_actions(db, limit=limit)
+            return queries.operator_actions(db, limit=limit, action=action, target=target)
 
     def stats(self, *, since: datetime | None = None,
               until: datetime | None = None) -> AuditStats:

@@ -72,7 +72,12 @@ class Lockout:
 
 @dataclass(frozen=True)
 class OperatorAction:
-    """An operator unlock or a purge, with who did it and why."""
+    """An operator action with who did it and why.
+
+    ``action`` is ``unlock``, ``purge``, ``override`` (scope ``"attempt"``, target the
+    attempt id, details ``{"from", "to"}``), ``settings`` (details: key to ``[old, new]``) or
+    ``pin_refused`` (a wrong operator PIN; the PIN is never stored).
+    """
 
     id: int
     seq: int

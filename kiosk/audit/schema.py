@@ -149,10 +149,58 @@ def _v1(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+OPERATOR_ACTIONS: tuple[str, ...] = ("unlock", "purge", "override", "settings", "pin_refused")
+"""Kinds of ``operator_actions`` rows (schema 2 on; schema 1 allowed unlock and purge only)."""
+
+_V2_ACTIONS_TABLE = """
+CREATE TABLE operator_actions_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL UNIQUE,
+    prev_hash TEXT NOT NULL,
+    row_hash TEXT,
+    acted_at TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('unlock', 'purge', 'override', 'settings',
+                                           'pin_refused')),
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    scope TEXT,
+    target TEXT,
+    details TEXT NOT NULL
+) STRICT;
+"""
+_ACTION_COLUMNS = ("id, seq, prev_hash, row_hash, acted_at, action, actor, reason, scope, "
+                   "target, details")
+
+
+def _v2(db: Database) -> None:
+    """Widen the action CHECK of ``operator_actions`` by rebuilding the table.
+
+    SQLite cannot alter a CHECK constraint. Rows are copied unchanged (their hashes cover the
+    values, not the DDL), the AUTOINCREMENT counter is carried over so ids are never reused,
+    and the index and guard triggers are recreated. DROP TABLE fires no delete triggers.
+    """
+    counter = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'operator_actions'"
+                         ).fetchone()
+    db.execute(_V2_ACTIONS_TABLE)
+    db.execute(f"INSERT INTO operator_actions_v2 ({_ACTION_COLUMNS}) "
+               f"SELECT {_ACTION_COLUMNS} FROM operator_actions ORDER BY id")
+    db.execute("DROP TABLE operator_actions")
+    db.execute("ALTER TABLE operator_actions_v2 RENAME TO operator_actions")
+    if counter is not None:
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'operator_actions'")
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('operator_actions', ?)",
+                   [counter[0]])
+    script = ("CREATE INDEX operator_actions_target ON operator_actions "
+              "(action, scope, target, seq);\n" + _append_only_triggers("operator_actions"))
+    for statement in _split(script):
+        db.execute(statement)
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("attempts, frames, lockouts, operator actions, chain state", _v1),
+    ("operator actions: override, settings and pin_refused", _v2),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""
