@@ -1,0 +1,113 @@
+"""Camera choice and live health for the operator: plain text, warnings first."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kiosk.camera import CameraHealth, VideoDevice, is_device_spec
+
+FROZEN_MIN_FRAMES = 5
+"""Identical frames in a row that raise the frozen warning, at the least (one second of
+frames at the nominal rate when that is longer)."""
+
+SLOW_RATIO = 0.5
+"""Measured frame rate below this share of the nominal rate raises a warning."""
+
+
+@dataclass(frozen=True)
+class CameraChoice:
+    """One device the operator may pick.
+
+    ``spec`` is what ``camera.device`` is set to; ``warning`` is empty for a physical camera.
+    """
+
+    spec: str
+    label: str
+    is_virtual: bool
+    warning: str
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    """Health of the camera in use, as lines of ``(label, value)`` and warnings."""
+
+    device: str
+    connected: bool
+    lines: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+
+
+def virtual_warning(device: VideoDevice, allow_virtual: bool) -> str:
+    """The warning for a virtual camera, empty for a physical one."""
+    if not device.is_virtual:
+        return ""
+    verdict = ("accepted only because camera.allow_virtual is on (development)" if allow_virtual
+               else "the kiosk refuses it")
+    return (f"{device.path} looks like a VIRTUAL camera ({device.why_virtual}): an injected "
+            f"video stream is an attack; {verdict}.")
+
+
+def find(devices: Sequence[VideoDevice], spec: str) -> VideoDevice | None:
+    """The listed device a ``camera.device`` value names (index or path), if any."""
+    text = spec.strip()
+    for device in devices:
+        if text.isdigit() and int(text) == device.index:
+            return device
+        if text.startswith("/") and os.path.realpath(text) == os.path.realpath(device.path):
+            return device
+    return None
+
+
+def camera_choices(devices: Sequence[VideoDevice], current: str,
+                   allow_virtual: bool) -> list[CameraChoice]:
+    """Capture devices to choose from; the current setting is kept even when not listed."""
+    choices = []
+    for d in devices:
+        if d.is_capture is False:
+            continue  # metadata and codec nodes cannot deliver pictures
+        where = ", ".join(filter(None, (d.driver, d.bus)))
+        label = f"{d.path}: {d.name}" + (f" ({where})" if where else "")
+        warning = virtual_warning(d, allow_virtual)
+        choices.append(CameraChoice(d.path, label + (" - VIRTUAL" if d.is_virtual else ""),
+                                    d.is_virtual, warning))
+    if find(devices, current) is None and is_device_spec(current):
+        choices.insert(0, CameraChoice(current, f"{current} (current setting; not found now)",
+                                       False, ""))
+    return choices
+
+
+def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[VideoDevice],
+                  allow_virtual: bool) -> CameraStatus:
+    """What the camera page shows; ``health`` None means no camera is running."""
+    warnings = []
+    device = find(devices, spec)
+    if device is not None and device.is_virtual:
+        warnings.append(virtual_warning(device, allow_virtual))
+    if health is None:
+        warnings.append("No camera is running.")
+        return CameraStatus(spec, False, (("device", spec),), tuple(warnings))
+    if not health.connected:
+        warnings.append("The camera is not delivering frames"
+                        + (f": {health.last_error}" if health.last_error else "."))
+    frozen_limit = max(FROZEN_MIN_FRAMES, round(health.nominal_fps))
+    if health.frozen_run >= frozen_limit:
+        warnings.append(f"The picture has not changed for {health.frozen_run} frames: a frozen "
+                        "camera or a still image fed in place of one.")
+    if health.frames > 1 and health.nominal_fps > 0 and \
+            health.fps < SLOW_RATIO * health.nominal_fps:
+        warnings.append(f"The camera runs at {health.fps:.1f} fps of the "
+                        f"{health.nominal_fps:.0f} asked for.")
+    lines = (
+        ("device", spec + (f" ({device.name})" if device else "")),
+        ("connected", "yes" if health.connected else "no"),
+        ("frame rate", f"{health.fps:.1f} fps (asked {health.nominal_fps:.0f})"),
+        ("frames", str(health.frames)),
+        ("dropped", str(health.dropped)),
+        ("frozen", f"{health.frozen} in total, {health.frozen_run} in a row now"),
+        ("corrupt", str(health.corrupt)),
+        ("reconnections", str(health.reconnects)),
+        ("last error", health.last_error or "none"),
+    )
+    return CameraStatus(spec, health.connected, lines, tuple(warnings))

@@ -1,0 +1,289 @@
+"""OperatorContext: everything the operator panel does, without Qt.
+
+Every method is a plain call that may touch the audit database or the file system, so the
+panel runs them off the UI thread; :meth:`OperatorContext.camera_status` is the exception (it
+reads a health snapshot and the device list cached by :meth:`camera_choices`). Methods raise
+:class:`~kiosk.errors.KioskError` subclasses with plain messages for the operator: bad input
+(``InputError``), a bad setting (``ConfigError``, naming the key and its allowed values) or
+an audit failure (``AuditError``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from kiosk.audit import AuditLog, Lockout, OperatorAction, UnlockResult
+from kiosk.audit.errors import AuditError
+from kiosk.camera import CameraHealth, VideoDevice, list_devices
+from kiosk.errors import ConfigError, InputError
+from kiosk.operator.attempts import (
+    MAX_ROWS,
+    AttemptDetail,
+    AttemptFilter,
+    AttemptPage,
+    attempt_detail,
+    attempt_row,
+    latest_overrides,
+    matches,
+)
+from kiosk.operator.camera import CameraChoice, CameraStatus, camera_choices, camera_status, find
+from kiosk.operator.charts import ChartData, chart_data
+from kiosk.operator.pin import PinGate, PinResult
+from kiosk.operator.settings_edit import SettingField, propose, setting_fields
+from kiosk.operator.verify import VerifyOutcome, verify
+from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PANEL_ACTOR = "operator panel"
+"""Actor recorded for refused PINs (nobody is known before the PIN is accepted)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """An applied settings change.
+
+    ``changed`` maps ``section.key`` to ``(old, new)`` (empty: nothing differed, nothing was
+    applied); ``action_id`` is the recorded operator action, None when nothing changed or the
+    audit log could not record it (then ``warning`` says so).
+    """
+
+    settings: Settings
+    changed: dict[str, tuple[Any, Any]]
+    action_id: int | None
+    warning: str = ""
+
+
+def _who(actor: str, reason: str) -> tuple[str, str]:
+    """The operator's name and reason, checked before anything is written."""
+    actor, reason = (actor or "").strip(), (reason or "").strip()
+    if not actor or len(actor) > 100 or not actor.isprintable():
+        raise InputError("type your name (1-100 characters) in 'Operator name': it is recorded "
+                         "with the action")
+    if not reason or len(reason) > 500 or not reason.isprintable():
+        raise InputError("give a reason (1-500 characters, one line): it is recorded with the "
+                         "action")
+    return actor, reason
+
+
+class OperatorContext:
+    """The Qt-free partner of the operator panel.
+
+    Parameters
+    ----------
+    settings : Settings
+        The settings in force; replaced by :meth:`apply_changes`.
+    audit : AuditLog
+        The kiosk's open audit log (thread-safe).
+    camera_health : callable
+        Returns the running camera's :class:`CameraHealth`, or None when none runs.
+    apply_settings : callable
+        Puts new, validated settings into force (the composition root's job).
+    clock : callable
+        Returns the current aware datetime (PIN refusals, chart days).
+    list_cameras : callable
+        Returns the :class:`VideoDevice` list (``kiosk.camera.list_devices``).
+    """
+
+    def __init__(self, *, settings: Settings, audit: AuditLog,
+                 camera_health: Callable[[], CameraHealth | None],
+                 apply_settings: Callable[[Settings], None],
+                 clock: Callable[[], datetime] = _utc_now,
+                 list_cameras: Callable[[], list] = list_devices) -> None:
+        self.audit = audit
+        self._settings = settings
+        self._camera_health = camera_health
+        self._apply_settings = apply_settings
+        self._clock = clock
+        self._list_cameras = list_cameras
+        self._pin = PinGate(clock)
+        self._devices: list[VideoDevice] = []
+        self._settings_lock = threading.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (after the last applied change)."""
+        return self._settings
+
+    @property
+    def pin_enabled(self) -> bool:
+        """False when ``kiosk.operator_pin`` is empty: the panel must not open."""
+        return bool(self._settings.kiosk.operator_pin)
+
+    # -- PIN ---------------------------------------------------------------------------------
+
+    def check_pin(self, entered: str) -> PinResult:
+        """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action.
+
+        After 5 wrong PINs in a row every entry is refused for 5 minutes. The PIN itself is
+        never logged or recorded.
+        """
+        result = self._pin.check(entered, self._settings.kiosk.operator_pin)
+        if result.wrong:
+            log.warning("wrong operator PIN (%d in a row)%s", result.wrong_in_a_row,
+                        "; refusing entries for 5 minutes" if result.refused_until else "")
+            details = {"in_a_row": result.wrong_in_a_row,
+                       "refused": result.refused_until is not None}
+            try:
+                self.audit.record_action("pin_refused", actor=PANEL_ACTOR,
+                                         reason="wrong operator PIN", details=details)
+            except AuditError as exc:
+                log.error("could not record a refused operator PIN: %s", exc)
+        return result
+
+    # -- attempts ----------------------------------------------------------------------------
+
+    def find_attempts(self, flt: AttemptFilter | None = None) -> AttemptPage:
+        """Attempts matching the filter, newest first, with their overrides."""
+        flt = AttemptFilter() if flt is None else flt
+        read = MAX_ROWS if flt.needs_scan else flt.limit
+        found = self.audit.list_attempts(decision=flt.decision, since=flt.since,
+                                         until=flt.until, limit=read)
+        overrides = latest_overrides(self.audit.operator_actions(action="override", limit=None))
+        rows = [attempt_row(a, overrides) for a in found if matches(a, flt)][:flt.limit]
+        return AttemptPage(tuple(rows), len(found), flt.needs_scan and len(found) == read)
+
+    def reason_codes(self) -> list[str]:
+        """Reason codes found in the log, most frequent first (for the reason filter)."""
+        return list(self.audit.stats().by_reason)
+
+    def attempt_detail(self, attempt_id: int) -> AttemptDetail:
+        """One attempt with its signals, challenge timeline, match, cloud calls, overrides."""
+        attempt = self.audit.get_attempt(int(attempt_id))
+        overrides = self.audit.operator_actions(action="override", target=str(attempt.id),
+                                                limit=None)
+        return attempt_detail(attempt, overrides)
+
+    def override(self, attempt_id: int, decision: str, *, actor: str,
+                 reason: str) -> OperatorAction:
+        """Record a changed decision for an attempt, with who and why."""
+        actor, reason = _who(actor, reason)
+        try:
+            return self.audit.override(int(attempt_id), decision, actor=actor, reason=reason)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    # -- lockouts ----------------------------------------------------------------------------
+
+    def lockouts(self, *, active_only: bool = True) -> list[Lockout]:
+        """Lockouts, newest first (only those in force when ``active_only``)."""
+        return self.audit.lockouts(active_only=active_only)
+
+    def recent_actions(self, limit: int = 50) -> list[OperatorAction]:
+        """Operator actions, newest first."""
+        return self.audit.operator_actions(limit=limit)
+
+    def unlock(self, scope: str, target: str, *, actor: str, reason: str) -> UnlockResult:
+        """Lift the lockouts of a subject (``target`` its reference) or a kiosk (its id)."""
+        actor, reason = _who(actor, reason)
+        try:
+            return self.audit.unlock(scope, target, actor=actor, reason=reason)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def unlock_kiosk(self, *, actor: str, reason: str) -> UnlockResult:
+        """Lift this kiosk's lockouts."""
+        return self.unlock("kiosk", self.audit.config.kiosk_id, actor=actor, reason=reason)
+
+    def unlock_subject_number(self, number: str, *, actor: str, reason: str) -> UnlockResult:
+        """Lift a subject's lockouts given the badge or ID number (hashed, never stored)."""
+        actor, reason = _who(actor, reason)
+        if not (number or "").strip():
+            raise InputError("type the badge or ID number of the person to unlock")
+        try:
+            ref = self.audit.subject_ref(number)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        return self.unlock("subject", ref, actor=actor, reason=reason)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def setting_fields(self) -> list[SettingField]:
+        """The editable settings with their current values."""
+        return setting_fields(self._settings)
+
+    def apply_changes(self, changes: Mapping[str, Any], *, actor: str,
+                      reason: str = "changed in the operator panel") -> SettingsChange:
+        """Validate ``changes`` (``section.key`` to text or value), apply, record.
+
+        Raises
+        ------
+        ConfigError
+            A value is not valid (the message names the key and the allowed values), or the
+            camera chosen is virtual while ``camera.allow_virtual`` is off.
+        InputError
+            No operator name or reason.
+        """
+        with self._settings_lock:
+            new, changed = propose(self._settings, changes)
+            actor, reason = _who(actor, reason)
+            if not changed:
+                return SettingsChange(self._settings, {}, None)
+            if "camera.device" in changed:
+                self._refuse_virtual(new)
+            self._apply_settings(new)
+            self._settings = new
+        details = {name: [old, value] for name, (old, value) in changed.items()}
+        details["settings_digest"] = new.digest()
+        try:
+            action = self.audit.record_action("settings", actor=actor, reason=reason,
+                                              details=details)
+        except AuditError as exc:
+            log.error("settings applied but not recorded: %s", exc)
+            return SettingsChange(new, changed, None, f"The settings were applied, but the "
+                                  f"audit log could not record the change: {exc}")
+        log.info("settings changed by %s: %s", actor, ", ".join(changed))
+        return SettingsChange(new, changed, action.id)
+
+    def _refuse_virtual(self, new: Settings) -> None:
+        if new.camera.allow_virtual:
+            return
+        device = find(self._list_cameras(), new.camera.device)
+        if device is not None and device.is_virtual:
+            raise ConfigError(f"camera.device = {new.camera.device!r} is a virtual camera "
+                              f"({device.why_virtual}); the kiosk refuses virtual cameras "
+                              "unless camera.allow_virtual is on")
+
+    # -- camera ------------------------------------------------------------------------------
+
+    def camera_choices(self) -> list[CameraChoice]:
+        """List the video devices again (file system and ioctl: not on the UI thread)."""
+        self._devices = list(self._list_cameras())
+        cam = self._settings.camera
+        return camera_choices(self._devices, cam.device, cam.allow_virtual)
+
+    def camera_status(self) -> CameraStatus:
+        """Live health of the camera in use; cheap (safe to call from a UI timer)."""
+        cam = self._settings.camera
+        return camera_status(self._camera_health(), cam.device, self._devices,
+                             cam.allow_virtual)
+
+    def choose_camera(self, spec: str, *, actor: str,
+                      reason: str = "camera chosen in the operator panel") -> SettingsChange:
+        """Switch ``camera.device`` (see :meth:`apply_changes`)."""
+        return self.apply_changes({"camera.device": spec}, actor=actor, reason=reason)
+
+    # -- audit -------------------------------------------------------------------------------
+
+    def verify(self) -> VerifyOutcome:
+        """Walk the audit hash chain; the outcome names the first broken row."""
+        return verify(self.audit)
+
+    def chart_data(self, days: int = 14) -> ChartData:
+        """Passes, failures and reviews per UTC day over the last ``days`` days, and reasons."""
+        if not 1 <= days <= 366:
+            raise InputError(f"days must be from 1 to 366, got {days}")
+        last = self._clock().astimezone(UTC).date()
+        first = last - timedelta(days=days - 1)
+        since = datetime.combine(first, time(), tzinfo=UTC)
+        until = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+        return chart_data(self.audit.stats(since=since, until=until), first, last)

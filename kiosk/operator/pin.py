@@ -1,0 +1,119 @@
+"""The operator PIN: constant-time check, and a pause after repeated wrong entries."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+MAX_WRONG = 5
+"""Wrong PINs in a row that start a refusal."""
+
+REFUSAL = timedelta(minutes=5)
+"""How long every entry is refused after :data:`MAX_WRONG` wrong PINs."""
+
+
+@dataclass(frozen=True)
+class PinResult:
+    """The outcome of one PIN entry.
+
+    Attributes
+    ----------
+    accepted : bool
+        The PIN was right and the panel may open.
+    message : str
+        What to tell the person at the keypad (never the PIN).
+    wrong : bool
+        This entry was compared and was wrong (False when the panel is disabled or the entry
+        was refused without comparing).
+    wrong_in_a_row : int
+        Wrong entries since the last right one or the last refusal.
+    refused_until : datetime or None
+        While set, every entry is refused without being compared.
+    """
+
+    accepted: bool
+    message: str
+    wrong: bool = False
+    wrong_in_a_row: int = 0
+    refused_until: datetime | None = None
+
+
+def _digest(text: str) -> bytes:
+    # Hashing first gives compare_digest equal lengths, so the time taken says nothing about
+    # the PIN's length either.
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+class PinGate:
+    """Checks entered PINs against the configured one; thread-safe.
+
+    Parameters
+    ----------
+    clock : callable
+        Returns the current aware datetime.
+    max_wrong : int
+        Wrong entries in a row that start a refusal.
+    refusal : timedelta
+        Length of the refusal. The count lives in memory: a restart of the kiosk clears it.
+    """
+
+    def __init__(self, clock: Callable[[], datetime], *, max_wrong: int = MAX_WRONG,
+                 refusal: timedelta = REFUSAL) -> None:
+        if max_wrong < 1 or refusal <= timedelta(0):
+            raise ValueError("max_wrong must be at least 1 and refusal positive")
+        self._clock = clock
+        self._max_wrong = max_wrong
+        self._refusal = refusal
+        self._lock = threading.Lock()
+        self._wrong = 0
+        self._refused_until: datetime | None = None
+
+    def check(self, entered: str, expected: str) -> PinResult:
+        """Compare ``entered`` with ``expected`` (``settings.kiosk.operator_pin``).
+
+        An empty ``expected`` means the panel is disabled: nothing is accepted.
+        """
+        if not isinstance(entered, str):
+            raise ValueError(f"entered must be a string, not {type(entered).__name__}")
+        if not expected:
+            return PinResult(False, "The operator panel is disabled: no operator PIN is set "
+                             "(kiosk.operator_pin).")
+        with self._lock:
+            now = self._clock()
+            if self._refused_until is not None:
+                if now < self._refused_until:
+                    return PinResult(False, _wait_message(self._refused_until - now),
+                                     wrong_in_a_row=self._wrong,
+                                     refused_until=self._refused_until)
+                self._refused_until, self._wrong = None, 0
+            if hmac.compare_digest(_digest(entered), _digest(expected)):
+                self._wrong = 0
+                return PinResult(True, "PIN accepted.")
+            self._wrong += 1
+            left = self._max_wrong - self._wrong
+            if left > 0:
+                return PinResult(False, f"Wrong PIN. {left} more wrong "
+                                 f"{'entry' if left == 1 else 'entries'} and the panel locks "
+                                 f"for {_duration(self._refusal)}.", wrong=True,
+                                 wrong_in_a_row=self._wrong)
+            self._refused_until = now + self._refusal
+            return PinResult(False, f"Wrong PIN. {_wait_message(self._refusal)}", wrong=True,
+                             wrong_in_a_row=self._wrong, refused_until=self._refused_until)
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(1, round(delta.total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    if minutes and seconds:
+        return f"{minutes} min {seconds} s"
+    if minutes:
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    return f"{seconds} s"
+
+
+def _wait_message(left: timedelta) -> str:
+    return f"Too many wrong PINs: try again in {_duration(left)}."

@@ -1,0 +1,128 @@
+"""The settings an operator may change at the kiosk, parsed and validated like a file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.camera import is_device_spec
+from kiosk.errors import ConfigError
+from kiosk.settings import SCHEMA, Option, Settings
+
+EDITABLE: tuple[str, ...] = (
+    "liveness.confidence_threshold",
+    "matching.similarity_threshold",
+    "liveness.challenge_count",
+    "liveness.response_window_s",
+    "matching.offline_policy",
+    "camera.device",
+)
+"""``section.key`` names the panel edits. The PIN, the audit database and the keys are not
+among them: those are changed in the settings file by whoever administers the kiosk."""
+
+LABELS: dict[str, str] = {
+    "liveness.confidence_threshold": "Liveness threshold",
+    "matching.similarity_threshold": "Face similarity threshold",
+    "liveness.challenge_count": "Challenges per session",
+    "liveness.response_window_s": "Seconds to answer each prompt",
+    "matching.offline_policy": "Offline match policy",
+    "camera.device": "Camera device",
+}
+
+_OPTIONS: dict[str, Option] = {f"{o.section}.{o.key}": o for o in SCHEMA}
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One editable setting as the form shows it."""
+
+    name: str
+    label: str
+    value: Any
+    text: str
+    allowed: str
+    choices: tuple[str, ...] | None
+    help: str
+
+
+def value_text(value: Any) -> str:
+    """How a value is written in the form (``90`` rather than ``90.0``)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def setting_fields(settings: Settings) -> list[SettingField]:
+    """The editable settings with their current values, in :data:`EDITABLE` order."""
+    fields = []
+    for name in EDITABLE:
+        option = _OPTIONS[name]
+        value = getattr(getattr(settings, option.section), option.key)
+        fields.append(SettingField(name, LABELS[name], value, value_text(value),
+                                   option.allowed(), option.choices, option.help))
+    return fields
+
+
+def parse_value(name: str, raw: Any) -> Any:
+    """Turn form text into the setting's type; numbers and choices pass through.
+
+    Raises
+    ------
+    ConfigError
+        Not an editable setting, or text that is not a number of the right kind; the message
+        names the key and the allowed values.
+    """
+    option = _OPTIONS.get(name)
+    if option is None or name not in EDITABLE:
+        raise ConfigError(f"{name} cannot be changed from the operator panel; editable: "
+                          + ", ".join(EDITABLE))
+    if not isinstance(raw, str) or option.kind is str:
+        return raw.strip() if isinstance(raw, str) else raw
+    text = raw.strip()
+    try:
+        return int(text) if option.kind is int else float(text)
+    except ValueError:
+        kind = "a whole number" if option.kind is int else "a number"
+        raise ConfigError(f"{name} = {text!r} is not {kind}; allowed: "
+                          f"{option.allowed()}") from None
+
+
+def propose(settings: Settings, changes: Mapping[str, Any]) -> tuple[Settings, dict[str, tuple]]:
+    """The settings with ``changes`` applied, validated by :meth:`Settings.replace`.
+
+    Parameters
+    ----------
+    changes : mapping of ``section.key`` to text or value
+        Unchanged values may be included; they are left out of the returned difference.
+
+    Returns
+    -------
+    (Settings, dict)
+        The new settings and ``{name: (old, new)}`` for the values that differ.
+
+    Raises
+    ------
+    ConfigError
+        The first bad value; the message names the key and its allowed range or choices.
+    """
+    parsed = {name: parse_value(name, raw) for name, raw in changes.items()}
+    device = parsed.get("camera.device")
+    if isinstance(device, str) and not is_device_spec(device):
+        raise ConfigError(f"camera.device = {device!r} is not a camera; allowed: an index "
+                          "(0, 1, ...) or a device path (/dev/video0)")
+    by_section: dict[str, dict[str, Any]] = {}
+    for name, value in parsed.items():
+        section, key = name.split(".", 1)
+        by_section.setdefault(section, {})[key] = value
+    new = settings
+    for section, values in by_section.items():
+        try:
+            new = new.replace(section, **values)
+        except ConfigError as exc:
+            raise ConfigError(str(exc).removeprefix("replace: ")) from None
+    diff = {}
+    for name in parsed:
+        section, key = name.split(".", 1)
+        old, value = getattr(getattr(settings, section), key), getattr(getattr(new, section), key)
+        if old != value:
+            diff[name] = (old, value)
+    return new, diff
