@@ -1,0 +1,294 @@
+"""Attempts page: filters, the table, one attempt's detail and the override form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.audit import DECISIONS, OperatorAction
+from kiosk.errors import KioskError
+from kiosk.operator import (
+    DECISION_FILTERS,
+    AttemptDetail,
+    AttemptFilter,
+    AttemptPage,
+    OperatorContext,
+)
+from kiosk.ui.operator.tasks import TaskRunner
+from kiosk.ui.operator.widgets import (
+    fill_table,
+    fit_rows,
+    fmt_num,
+    fmt_time,
+    make_table,
+    message_label,
+    named,
+    show_message,
+)
+
+ANY = "any"
+
+
+def _utc_midnight(day: QDate) -> datetime:
+    return datetime.combine(day.toPython(), time(), tzinfo=UTC)
+
+
+class AttemptsPage(QWidget):
+    """Recent attempts with filters; selecting one shows its detail (loaded off the UI thread).
+
+    Parameters
+    ----------
+    context : OperatorContext
+    runner : TaskRunner
+        Runs the database calls.
+    operator_name : callable
+        Returns the name typed in the panel's header (recorded with an override).
+    """
+
+    def __init__(self, context: OperatorContext, runner: TaskRunner,
+                 operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._runner = runner
+        self._operator_name = operator_name
+        self._ids: list[int] = []
+        self._recorded: list[str] = []
+        self._detail_id: int | None = None
+
+        self.decision_filter = QComboBox()
+        self.decision_filter.addItems([ANY, *DECISION_FILTERS])
+        named(self.decision_filter, "Decision filter")
+        self.reason_filter = QComboBox()
+        self.reason_filter.addItem(ANY)
+        named(self.reason_filter, "Reason filter", "Only attempts whose decision gave this reason")
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("text in any reason code")
+        named(self.search_edit, "Search reason codes",
+              "Part of a reason or outcome code, e.g. screen or timeout")
+        self.use_dates = QCheckBox("&Dates from")
+        named(self.use_dates, "Limit to a date range")
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addDays(-7))
+        self.date_to = QDateEdit(today)
+        for edit, name in ((self.date_from, "First day (UTC)"), (self.date_to, "Last day (UTC)")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            named(edit, name)
+        self.search_button = QPushButton("&Search")
+        named(self.search_button, "Search attempts")
+
+        filters = QGridLayout()
+        filters.addWidget(_buddy("D&ecision", self.decision_filter), 0, 0)
+        filters.addWidget(self.decision_filter, 0, 1)
+        filters.addWidget(_buddy("&Reason", self.reason_filter), 0, 2)
+        filters.addWidget(self.reason_filter, 0, 3)
+        filters.addWidget(_buddy("Te&xt", self.search_edit), 0, 4)
+        filters.addWidget(self.search_edit, 0, 5)
+        filters.addWidget(self.use_dates, 1, 0)
+        filters.addWidget(self.date_from, 1, 1)
+        filters.addWidget(QLabel("to"), 1, 2)
+        filters.addWidget(self.date_to, 1, 3)
+        filters.addWidget(self.search_button, 1, 5)
+
+        self.table = make_table("Attempts", ["ID", "Started (UTC)", "Decision", "Liveness",
+                                             "Reasons", "Subject"])
+        self.message = message_label("Attempts status")
+
+        self.detail_summary = QLabel("Select an attempt to see its detail.")
+        self.detail_summary.setWordWrap(True)
+        self.detail_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        named(self.detail_summary, "Attempt detail")
+        self.signals_table = make_table("Signal scores", ["Signal", "Score", "Confidence",
+                                                          "Reason", "Details"])
+        self.timeline_table = make_table("Challenge timeline", [
+            "#", "Prompt", "Prompted (UTC)", "Response", "Outcome", "Confidence", "Reason"])
+
+        self.override_decision = QComboBox()
+        self.override_decision.addItems(list(DECISIONS))
+        named(self.override_decision, "New decision")
+        self.override_reason = QLineEdit()
+        named(self.override_reason, "Override reason", "Why the decision is changed (recorded)")
+        self.override_button = QPushButton("Record &override")
+        named(self.override_button, "Record the override")
+        self.override_button.setEnabled(False)
+        override_box = QGroupBox("Override the decision (recorded with your name)")
+        row = QHBoxLayout(override_box)
+        row.addWidget(self.override_decision)
+        row.addWidget(_buddy("Reason", self.override_reason))
+        row.addWidget(self.override_reason, 1)
+        row.addWidget(self.override_button)
+
+        detail = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(detail)
+        named(scroll, "Attempt detail area")
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.addWidget(self.detail_summary)
+        detail_layout.addWidget(QLabel("Signals (higher score = more suspicious)"))
+        detail_layout.addWidget(self.signals_table)
+        detail_layout.addWidget(QLabel("Challenge timeline"))
+        detail_layout.addWidget(self.timeline_table)
+        detail_layout.addWidget(override_box)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(scroll)
+        splitter.setSizes([320, 480])
+        fit_rows(self.signals_table)
+        fit_rows(self.timeline_table)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+        self.search_button.clicked.connect(self.refresh)
+        self.search_edit.returnPressed.connect(self.refresh)
+        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+        self.override_button.clicked.connect(self._on_override_clicked)
+        self.override_reason.returnPressed.connect(self._on_override_clicked)
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def current_filter(self) -> AttemptFilter:
+        """The filter the controls describe (raises InputError for a bad date range)."""
+        decision = self.decision_filter.currentText()
+        reason = self.reason_filter.currentText()
+        since = until = None
+        if self.use_dates.isChecked():
+            since = _utc_midnight(self.date_from.date())
+            until = _utc_midnight(self.date_to.date()) + timedelta(days=1)
+        return AttemptFilter(decision=None if decision == ANY else decision,
+                             reason=None if reason == ANY else reason, since=since, until=until,
+                             search=self.search_edit.text())
+
+    def refresh(self) -> None:
+        """Reload the table (and the reason codes) from the audit log."""
+        try:
+            flt = self.current_filter()
+        except KioskError as exc:
+            show_message(self.message, str(exc), "error")
+            return
+        show_message(self.message, "Loading attempts...")
+        self._runner.run(lambda: self._context.find_attempts(flt), self._on_attempts_loaded,
+                         self._on_error)
+        self._runner.run(self._context.reason_codes, self._on_reasons_loaded, self._on_error)
+
+    def _on_reasons_loaded(self, codes: list[str]) -> None:
+        current = self.reason_filter.currentText()
+        self.reason_filter.blockSignals(True)
+        self.reason_filter.clear()
+        self.reason_filter.addItems([ANY, *codes])
+        if current in codes:
+            self.reason_filter.setCurrentText(current)
+        self.reason_filter.blockSignals(False)
+
+    def _on_attempts_loaded(self, page: AttemptPage) -> None:
+        self._ids = [row.id for row in page.rows]
+        self._recorded = [row.decision for row in page.rows]
+        fill_table(self.table, [
+            [str(r.id), fmt_time(r.started_at), _decision_text(r.decision, r.overridden_to),
+             fmt_num(r.liveness_score, ".1f"), ", ".join(r.reasons) or "-", r.subject]
+            for r in page.rows])
+        text = f"{len(page.rows)} attempt(s), newest first."
+        if page.truncated:
+            text += f" Only the newest {page.scanned} were searched: narrow the dates."
+        show_message(self.message, text)
+
+    def _on_error(self, message: str) -> None:
+        show_message(self.message, message, "error")
+
+    # -- detail ------------------------------------------------------------------------------
+
+    def selected_id(self) -> int | None:
+        row = self.table.currentRow()
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def _on_selection_changed(self) -> None:
+        attempt_id = self.selected_id()
+        self.override_button.setEnabled(attempt_id is not None)
+        if attempt_id is not None:
+            self._load_detail(attempt_id)
+
+    def _load_detail(self, attempt_id: int) -> None:
+        self._detail_id = attempt_id
+        self._runner.run(lambda: self._context.attempt_detail(attempt_id), self._on_detail_loaded,
+                         self._on_error)
+
+    def _on_detail_loaded(self, d: AttemptDetail) -> None:
+        if d.id != self._detail_id:
+            return  # the operator moved on to another row meanwhile
+        decision = d.decision
+        if d.overrides:
+            o = d.overrides[0]
+            decision += (f", overridden to {d.effective_decision} by {o.actor} at "
+                         f"{fmt_time(o.acted_at)}: {o.reason}")
+        lines = [
+            f"Attempt {d.id} ({d.status}) at {d.kiosk_id}, started {fmt_time(d.started_at)} "
+            f"UTC, ended {fmt_time(d.ended_at)}",
+            f"Decision: {decision}",
+            f"Reasons: {', '.join(d.reasons) or 'none'}",
+            f"Liveness score: {fmt_num(d.liveness_score, '.1f')}",
+            f"Face match: {d.match}",
+            f"Cloud calls: {', '.join(d.cloud_calls) or 'none'}",
+            f"Subject: {d.subject}; best frame {'stored' if d.has_frame else 'not stored'}",
+        ]
+        self.detail_summary.setText("\n".join(lines))
+        self.detail_summary.setAccessibleDescription(" ".join(lines))
+        fill_table(self.signals_table, [
+            [s.name, f"{s.score:.3f}", f"{s.confidence:.2f}", s.reason or "-", s.details or "-"]
+            for s in d.signals])
+        fill_table(self.timeline_table, [
+            [str(t.index), t.prompt, fmt_time(t.prompted_at),
+             "none" if t.response_s is None else f"after {t.response_s:.2f} s", t.outcome,
+             fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
+        fit_rows(self.signals_table)
+        fit_rows(self.timeline_table)
+
+    def _on_override_clicked(self) -> None:
+        attempt_id = self.selected_id()
+        if attempt_id is None:
+            show_message(self.message, "Select an attempt first.", "error")
+            return
+        decision, reason = self.override_decision.currentText(), self.override_reason.text()
+        actor = self._operator_name()
+        self._runner.run(
+            lambda: self._context.override(attempt_id, decision, actor=actor, reason=reason),
+            lambda action: self._on_overridden(attempt_id, action), self._on_error)
+
+    def _on_overridden(self, attempt_id: int, action: OperatorAction) -> None:
+        self.override_reason.clear()
+        if attempt_id in self._ids:
+            index = self._ids.index(attempt_id)
+            recorded = self._recorded[index]
+            self.table.item(index, 2).setText(_decision_text(recorded, action.details["to"]))
+        show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
+                     f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
+        self._load_detail(attempt_id)
+
+
+def _decision_text(recorded: str, overridden_to: str | None) -> str:
+    return recorded + (f" -> {overridden_to} (override)" if overridden_to else "")
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label

@@ -1,0 +1,173 @@
+"""Lockouts page: lockouts in force, unlock with a reason, and the operator actions log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.audit import Lockout, OperatorAction, UnlockResult
+from kiosk.operator import OperatorContext
+from kiosk.ui.operator.tasks import TaskRunner
+from kiosk.ui.operator.widgets import (
+    fill_table,
+    fmt_time,
+    make_table,
+    message_label,
+    named,
+    show_message,
+)
+
+
+def _target_text(scope: str | None, target: str | None) -> str:
+    if scope == "subject" and target:
+        return f"person {target[:12]}"
+    if scope == "attempt":
+        return f"attempt {target}"
+    return f"{scope} {target}" if scope else "-"
+
+
+def _action_detail(action: OperatorAction) -> str:
+    if action.action == "override":
+        return f"{action.details.get('from')} -> {action.details.get('to')}"
+    if action.action == "settings":
+        return ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in action.details.items()
+                         if isinstance(v, list) and len(v) == 2)
+    if action.action == "unlock":
+        return f"{len(action.details.get('lifted', []))} lockout(s) lifted"
+    if action.action == "pin_refused":
+        return f"{action.details.get('in_a_row')} in a row"
+    return ""
+
+
+class LockoutsPage(QWidget):
+    """Lockouts with unlock buttons; every unlock needs the operator's name and a reason."""
+
+    def __init__(self, context: OperatorContext, runner: TaskRunner,
+                 operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._runner = runner
+        self._operator_name = operator_name
+        self._lockouts: list[Lockout] = []
+
+        self.active_only = QCheckBox("Only lockouts &in force")
+        self.active_only.setChecked(True)
+        named(self.active_only, "Show only lockouts in force")
+        self.refresh_button = QPushButton("Re&fresh")
+        named(self.refresh_button, "Reload lockouts and operator actions")
+        self.table = make_table("Lockouts", ["ID", "Locked", "From (UTC)", "Until (UTC)",
+                                             "Failures", "State"])
+        self.reason_edit = QLineEdit()
+        named(self.reason_edit, "Unlock reason", "Why the lockout is lifted (recorded)")
+        self.unlock_button = QPushButton("Unlock &selected")
+        named(self.unlock_button, "Unlock the selected lockout")
+        self.unlock_button.setEnabled(False)
+        self.unlock_kiosk_button = QPushButton("Unlock this &kiosk")
+        named(self.unlock_kiosk_button, "Unlock this kiosk")
+        self.number_edit = QLineEdit()
+        named(self.number_edit, "Badge or ID number",
+              "Unlock a person by their number; it is hashed, never stored")
+        self.unlock_number_button = QPushButton("Unlock this &person")
+        named(self.unlock_number_button, "Unlock the person with this number")
+        self.message = message_label("Lockouts status")
+        self.actions_table = make_table("Operator actions", ["When (UTC)", "Action", "By",
+                                                             "Reason", "About", "Detail"])
+
+        self.caption = QLabel("Lockouts")
+        named(self.caption, "Lockouts count")
+        top = QHBoxLayout()
+        top.addWidget(self.caption)
+        top.addSpacing(24)
+        top.addWidget(self.active_only)
+        top.addStretch(1)
+        top.addWidget(self.refresh_button)
+        form = QGridLayout()
+        reason_label = QLabel("&Reason")
+        reason_label.setBuddy(self.reason_edit)
+        form.addWidget(reason_label, 0, 0)
+        form.addWidget(self.reason_edit, 0, 1)
+        form.addWidget(self.unlock_button, 0, 2)
+        form.addWidget(self.unlock_kiosk_button, 0, 3)
+        number_label = QLabel("Badge/ID num&ber")
+        number_label.setBuddy(self.number_edit)
+        form.addWidget(number_label, 1, 0)
+        form.addWidget(self.number_edit, 1, 1)
+        form.addWidget(self.unlock_number_button, 1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 2)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(QLabel("Operator actions, newest first"))
+        layout.addWidget(self.actions_table, 2)
+
+        self.refresh_button.clicked.connect(self.refresh)
+        self.active_only.toggled.connect(self.refresh)
+        self.table.itemSelectionChanged.connect(
+            lambda: self.unlock_button.setEnabled(self.table.currentRow() >= 0))
+        self.unlock_button.clicked.connect(self._on_unlock_selected_clicked)
+        self.unlock_kiosk_button.clicked.connect(self._on_unlock_kiosk_clicked)
+        self.unlock_number_button.clicked.connect(self._on_unlock_number_clicked)
+
+    def refresh(self) -> None:
+        """Reload lockouts and operator actions from the audit log."""
+        active_only = self.active_only.isChecked()
+        self._runner.run(lambda: (self._context.lockouts(active_only=active_only),
+                                  self._context.audit.now(), self._context.recent_actions()),
+                         self._on_loaded, self._on_error)
+
+    def _on_loaded(self, loaded: tuple) -> None:
+        lockouts, now, actions = loaded
+        self._lockouts = list(lockouts)
+        fill_table(self.table, [
+            [str(lk.id), _target_text(lk.scope, lk.target), fmt_time(lk.started_at),
+             fmt_time(lk.until), str(lk.failures),
+             "lifted" if lk.lifted_by else ("in force" if lk.active(now) else "expired")]
+            for lk in self._lockouts])
+        self.unlock_button.setEnabled(False)
+        kind = "in force" if self.active_only.isChecked() else "recorded (newest 100)"
+        self.caption.setText(f"Lockouts {kind}: {len(self._lockouts) or 'none'}")
+        fill_table(self.actions_table, [
+            [fmt_time(a.acted_at), a.action, a.actor, a.reason, _target_text(a.scope, a.target),
+             _action_detail(a)] for a in actions])
+
+    def _on_error(self, message: str) -> None:
+        show_message(self.message, message, "error")
+
+    def _unlock(self, job: Callable[[str, str], UnlockResult]) -> None:
+        actor, reason = self._operator_name(), self.reason_edit.text()
+        self._runner.run(lambda: job(actor, reason), self._on_unlocked, self._on_error)
+
+    def _on_unlock_selected_clicked(self) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self._lockouts):
+            show_message(self.message, "Select a lockout first.", "error")
+            return
+        lk = self._lockouts[row]
+        self._unlock(lambda actor, reason: self._context.unlock(lk.scope, lk.target, actor=actor,
+                                                                reason=reason))
+
+    def _on_unlock_kiosk_clicked(self) -> None:
+        self._unlock(lambda actor, reason: self._context.unlock_kiosk(actor=actor, reason=reason))
+
+    def _on_unlock_number_clicked(self) -> None:
+        number = self.number_edit.text()
+        self._unlock(lambda actor, reason: self._context.unlock_subject_number(
+            number, actor=actor, reason=reason))
+
+    def _on_unlocked(self, result: UnlockResult) -> None:
+        self.reason_edit.clear()
+        self.number_edit.clear()
+        show_message(self.message, f"Unlock recorded (operator action #{result.action_id}); "
+                     f"{len(result.lifted)} lockout(s) lifted.", "ok")
+        self.refresh()

@@ -1,0 +1,125 @@
+"""The operator panel: one widget with a page per job, and a Close button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.operator import OperatorContext
+from kiosk.ui.operator.attempts_page import AttemptsPage
+from kiosk.ui.operator.audit_page import AuditPage
+from kiosk.ui.operator.camera_page import CameraPage
+from kiosk.ui.operator.charts_page import ChartsPage
+from kiosk.ui.operator.lockouts_page import LockoutsPage
+from kiosk.ui.operator.settings_page import SettingsPage
+from kiosk.ui.operator.tasks import TaskRunner
+from kiosk.ui.operator.widgets import STYLE, named
+
+
+class OperatorPanel(QWidget):
+    """Attempts, lockouts, settings, camera, audit check and charts, behind the PIN dialog.
+
+    Every database call runs on the panel's :class:`TaskRunner` (off the UI thread). The
+    panel emits ``closed`` when the operator leaves (Close button or Escape), after waiting
+    for the calls in flight; it can be shown again later (it reloads when shown).
+
+    Parameters
+    ----------
+    context : OperatorContext
+        The panel's Qt-free partner.
+    """
+
+    closed = Signal()
+
+    def __init__(self, context: OperatorContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.runner = TaskRunner(self)
+        self._leaving = False
+        self.setStyleSheet(STYLE)
+        self.setWindowTitle("Operator panel")
+        named(self, "Operator panel")
+
+        title = QLabel("Operator panel")
+        title.setStyleSheet("font-size: 28px; font-weight: bold;")
+        self.operator_edit = QLineEdit()
+        self.operator_edit.setMaxLength(100)
+        named(self.operator_edit, "Operator name",
+              "Your name: recorded with every unlock, override and settings change")
+        name_label = QLabel("Operator &name")
+        name_label.setBuddy(self.operator_edit)
+        self.close_button = QPushButton("&Close")
+        named(self.close_button, "Close the operator panel and return to the kiosk")
+        header = QHBoxLayout()
+        header.addWidget(title)
+        header.addStretch(1)
+        header.addWidget(name_label)
+        header.addWidget(self.operator_edit, 1)
+        header.addWidget(self.close_button)
+
+        name = self.operator_edit.text
+        self.attempts = AttemptsPage(context, self.runner, name)
+        self.lockouts = LockoutsPage(context, self.runner, name)
+        self.settings = SettingsPage(context, self.runner, name)
+        self.camera = CameraPage(context, self.runner, name)
+        self.audit = AuditPage(context, self.runner)
+        self.charts = ChartsPage(context, self.runner)
+        self.tabs = QTabWidget()
+        named(self.tabs, "Operator pages")
+        for page, label in ((self.attempts, "&Attempts"), (self.lockouts, "&Lockouts"),
+                            (self.settings, "Se&ttings"), (self.camera, "Ca&mera"),
+                            (self.audit, "A&udit"), (self.charts, "C&harts")):
+            self.tabs.addTab(page, label)
+            named(page, label.replace("&", ""))
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.tabs, 1)
+
+        self.close_button.clicked.connect(self.leave)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        escape.activated.connect(self.leave)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self._leaving = False
+        self.reload()
+        self.operator_edit.setFocus()
+
+    def reload(self) -> None:
+        """Read everything again (attempts, lockouts, settings, cameras, charts)."""
+        self.attempts.refresh()
+        self.lockouts.refresh()
+        self.settings.load()
+        self.camera.refresh()
+        self.charts.refresh()
+
+    def leave(self) -> None:
+        """Stop the camera timer, wait for database calls in flight, emit ``closed`` once."""
+        if self._leaving:
+            return
+        self._leaving = True
+        self.camera.timer.stop()
+        self.runner.wait()
+        self.closed.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        # Escape that no child used (the shortcut above needs the window to be active).
+        if event.key() == Qt.Key.Key_Escape:
+            self.leave()
+            return
+        super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.leave()
+        super().closeEvent(event)

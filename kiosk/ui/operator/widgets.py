@@ -1,0 +1,107 @@
+"""Shared look and small helpers of the operator panel: high contrast, large text, names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+FONT_PX = 20
+
+# White on black with a yellow focus ring: contrast above 15:1 for text and 12:1 for focus.
+STYLE = f"""
+QWidget {{ background: #000000; color: #ffffff; font-size: {FONT_PX}px; }}
+QLineEdit, QComboBox, QSpinBox, QDateEdit, QTableWidget, QAbstractItemView {{
+    background: #101010; color: #ffffff; border: 2px solid #ffffff; padding: 4px; }}
+QPushButton {{ background: #1c1c1c; color: #ffffff; border: 2px solid #ffffff;
+    padding: 8px 18px; min-height: 36px; }}
+QPushButton:disabled, QLineEdit:disabled {{ color: #9a9a9a; border-color: #9a9a9a; }}
+QLineEdit:focus, QComboBox:focus, QSpinBox:focus, QDateEdit:focus, QTableWidget:focus,
+QPushButton:focus, QCheckBox:focus, QTabBar::tab:focus {{ border: 3px solid #ffd400; }}
+QTableWidget::item:selected {{ background: #ffd400; color: #000000; }}
+QHeaderView::section {{ background: #262626; color: #ffffff; font-weight: bold;
+    border: 1px solid #ffffff; padding: 4px; }}
+QTabBar::tab {{ background: #1c1c1c; color: #ffffff; border: 2px solid #ffffff;
+    padding: 10px 18px; }}
+QTabBar::tab:selected {{ background: #ffd400; color: #000000; }}
+QCheckBox::indicator {{ width: 24px; height: 24px; border: 2px solid #ffffff;
+    background: #101010; }}
+QCheckBox::indicator:checked {{ background: #ffd400; }}
+QGroupBox {{ border: 2px solid #ffffff; margin-top: 18px; padding-top: 10px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 10px; }}
+"""
+
+COLORS = {"ok": "#00e676", "error": "#ff8a8a", "warning": "#ffd400", "info": "#ffffff"}
+
+
+def named(widget: QWidget, name: str, description: str = "") -> QWidget:
+    """Give a control its accessible name (and description, also shown as a tooltip)."""
+    widget.setAccessibleName(name)
+    if description:
+        widget.setAccessibleDescription(description)
+        widget.setToolTip(description)
+    return widget
+
+
+def message_label(name: str) -> QLabel:
+    """A word-wrapped label for results and errors, read out by screen readers."""
+    label = QLabel()
+    label.setWordWrap(True)
+    named(label, name)
+    return label
+
+
+def show_message(label: QLabel, text: str, role: str = "info") -> None:
+    """Show ``text`` in the colour of ``role`` (ok, error, warning, info)."""
+    label.setStyleSheet(f"color: {COLORS[role]}; font-weight: bold;")
+    label.setText(text)
+    label.setAccessibleDescription(text)
+
+
+def make_table(name: str, headers: Sequence[str]) -> QTableWidget:
+    """A read-only, row-selecting table that Tab leaves (arrow keys move inside it)."""
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    named(table, name)
+    return table
+
+
+def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
+    """Replace the table's content with text cells."""
+    table.setRowCount(0)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+
+
+def fit_rows(table: QTableWidget, most: int = 8) -> None:
+    """Make the table tall enough for its rows (up to ``most``, then it scrolls)."""
+    header = table.horizontalHeader().sizeHint().height()
+    row = table.verticalHeader().defaultSectionSize()
+    frame = 2 * table.frameWidth() + table.horizontalScrollBar().sizeHint().height()
+    table.setFixedHeight(header + row * max(1, min(most, table.rowCount())) + frame + 4)
+
+
+def fmt_time(value: datetime | None) -> str:
+    """UTC time to the second (the audit log's zone), ``-`` for None."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def fmt_num(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
