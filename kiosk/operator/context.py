@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from kiosk.audit import AuditLog, Lockout, OperatorAction, UnlockResult
-from kiosk.audit.errors import AuditError
+from kiosk.audit import AuditError, AuditLog, Lockout, OperatorAction, UnlockResult
 from kiosk.camera import CameraHealth, VideoDevice, list_devices
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator.attempts import (

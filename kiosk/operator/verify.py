@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.audit import AuditReader, ChainBreak, VerifyReport
-from kiosk.audit.errors import AuditError
+from kiosk.audit import AuditError, AuditReader, ChainBreak, VerifyReport
 
 
 @dataclass(frozen=True)
