@@ -1,8 +1,14 @@
-"""Composition root of the kiosk GUI.
+"""Composition root of the kiosk application.
 
-Reads the settings, sets up logging, builds the frame source, the face tracker factory and
-the window, then runs the Qt event loop. A bad configuration does not crash the kiosk: it
-shows the out-of-service screen with the reason for staff.
+Reads the settings and the environment, takes the single-instance lock, builds the frame
+source, the worker's parts (tracker, fusion, passive analyzers, audit log, face matcher; all
+built inside the worker thread) and the window, then runs the Qt event loop. Nothing here
+crashes the kiosk on a bad configuration, a missing camera or an unusable audit database: the
+window shows the out-of-service screen with the reason for staff.
+
+    python main.py                      kiosk mode on the configured camera
+    python main.py --windowed           a normal window (development)
+    python main.py --source clip.mp4    a video file or image folder instead of the camera
 """
 
 from __future__ import annotations
@@ -10,14 +16,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from pathlib import Path
+from typing import Any
 
 import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
-from kiosk.analysis.face import FaceTracker
-from kiosk.camera import DeviceSource, open_source
-from kiosk.errors import KioskError
-from kiosk.settings import load_settings
+from kiosk.errors import KioskError, ResourceError
+from kiosk.settings import default_data_dir, load_settings
+from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
 from kiosk.ui.qtenv import drop_opencv_qt_paths
 
 log = logging.getLogger("kiosk")
@@ -28,10 +36,67 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--config", metavar="PATH", help="settings TOML file")
     parser.add_argument("--source", metavar="PATH",
                         help="video file or image folder in place of the camera (demos, tests)")
+    parser.add_argument("--id-folder", metavar="DIR",
+                        help="scanner drop folder for the staffed desk; the newest image wins")
     parser.add_argument("--windowed", action="store_true",
                         help="a normal window instead of fullscreen kiosk mode (development)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     return parser.parse_args(argv)
+
+
+def build_parts(data_dir: Path, *, camera_fixed: bool):
+    """The worker's factories; each runs in the worker thread."""
+    from kiosk.ui.worker import WorkerParts
+
+    def tracker():
+        from kiosk.analysis.face import FaceTracker
+        return FaceTracker()
+
+    def fusion():
+        try:
+            from kiosk.analysis.fusion import Fusion
+        except ImportError as exc:
+            raise ResourceError(f"liveness fusion is not available ({exc})") from None
+        return Fusion.load()
+
+    texture: dict[str, Any] = {}
+
+    def analyzers(settings):
+        from kiosk.analysis.passive import default_analyzers
+        from kiosk.analysis.texture import load_texture_reference
+        if "reference" not in texture:
+            texture["reference"] = load_texture_reference()
+        return default_analyzers(settings, camera_fixed=camera_fixed,
+                                 texture_reference=texture["reference"])
+
+    def audit(settings):
+        from kiosk.audit import open_kiosk_log
+        return open_kiosk_log(settings, data_dir)
+
+    def matcher(settings):
+        from kiosk.cloud.factory import build_matcher
+        return build_matcher(settings)
+
+    return WorkerParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
+                       matcher=matcher)
+
+
+def build_worker(settings, args: argparse.Namespace, data_dir: Path):
+    """The worker on the camera (or ``--source``); raises KioskError when the source is
+    unusable."""
+    from kiosk.camera import DeviceSource, open_source
+    from kiosk.feed import FrameFeed
+    from kiosk.ui.worker import KioskWorker
+
+    if args.source:
+        source = open_source(args.source, paced=True)
+        source_factory = None
+    else:
+        source = DeviceSource.from_settings(settings)
+        source_factory = DeviceSource.from_settings
+    return KioskWorker(settings, FrameFeed(source, loop_finite=True),
+                       build_parts(data_dir, camera_fixed=not args.source),
+                       source_factory=source_factory)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,32 +104,58 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     drop_opencv_qt_paths(os.environ)
+    data_dir = default_data_dir(os.environ)
+    lock = InstanceLock(data_dir / LOCK_NAME)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        sys.stderr.write(f"kiosk: {exc}\n")
+        return 2
+    except KioskError as exc:
+        sys.stderr.write(f"kiosk: {exc}\n")
+        return 2
+    try:
+        return _run(args, data_dir)
+    finally:
+        lock.release()
 
-    from PySide6.QtCore import Qt
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.ui.app import MainWindow
-    from kiosk.ui.worker import AnalysisWorker
+    from kiosk.ui.app import KioskWindow
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Liveness kiosk")
-    worker, failure = None, ""
+    settings, worker, failure = None, None, ""
     try:
         settings = load_settings(args.config, os.environ)
-        if args.source:
-            source = open_source(args.source, paced=True)
-        else:
-            source = DeviceSource.from_settings(settings)
-        worker = AnalysisWorker(source, FaceTracker)
+        worker = build_worker(settings, args, data_dir)
     except KioskError as exc:
         log.error("kiosk cannot start: %s", exc)
         failure = str(exc)
-    window = MainWindow(worker, failure)
+    window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
+                         kiosk_mode=not args.windowed)
+
+    def quit_on_signal(signum, frame) -> None:
+        log.info("signal %d: stopping", signum)
+        window.allow_close()
+        app.quit()
+
+    signal.signal(signal.SIGTERM, quit_on_signal)
+    signal.signal(signal.SIGINT, quit_on_signal)
+    # Python runs signal handlers only between bytecodes: wake it up regularly.
+    wake = QTimer()
+    wake.start(500)
+    wake.timeout.connect(lambda: None)
+
     if args.windowed:
-        window.resize(960, 720)
+        window.resize(1280, 800)
         window.show()
     else:
-        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        window.setWindowFlags(window.windowFlags() | Qt.WindowType.FramelessWindowHint
+                              | Qt.WindowType.WindowStaysOnTopHint)
         window.showFullScreen()
     window.start()
     code = app.exec()

@@ -1,145 +1,503 @@
-"""The kiosk window: a live screen and an out-of-service screen, composed in a stack.
+"""The kiosk window: composes the screens, routes the worker's signals to the flow, draws.
 
-The window does no computer vision and no I/O: the :class:`AnalysisWorker` in its own thread
-sends it frames and guidance, and it only draws.
+The window does no computer vision, no SQL and no network: the :class:`KioskWorker` in its
+own QThread does all of that and reports through signals; :class:`kiosk.flow.KioskFlow`
+decides which screen shows. Two UI-thread timers run: the preview timer, which paints the
+newest camera frame from the feed's preview slot (independent of analysis speed), and the
+flow timer, which applies the screens' timeouts.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, QThread, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from kiosk.ui.worker import AnalysisWorker, PreviewFrame
+from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
-BACKGROUND = "#101418"
-FOREGROUND = "#ffffff"
-GOOD, ATTENTION = QColor("#3ddc84"), QColor("#ffb300")
+from kiosk.flow import (
+    AUDIT,
+    BUSY,
+    CAMERA,
+    CONFIG,
+    CONSENT,
+    IDENTITY,
+    IDLE,
+    LIVE,
+    OPERATOR,
+    OUT_OF_SERVICE,
+    PROCESSING,
+    RESULT,
+    STARTUP,
+    FlowConfig,
+    KioskFlow,
+)
+from kiosk.settings import Settings
+from kiosk.ui.screens import (
+    ConsentScreen,
+    IdentityScreen,
+    IdleScreen,
+    LiveScreen,
+    OutOfServiceScreen,
+    ProcessingScreen,
+    ResultScreen,
+)
+from kiosk.ui.widgets import STYLE_SHEET
+from kiosk.ui.worker import FaceCheck, KioskWorker
+from kiosk.wording import consent_text
 
+log = logging.getLogger(__name__)
 
-def _label(text: str, point_size: int, name: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    font = QFont()
-    font.setPointSize(point_size)
-    label.setFont(font)
-    label.setAccessibleName(name)
-    return label
-
-
-class LiveScreen(QWidget):
-    """Mirrored preview with an oval guide and one line of guidance in large text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.preview = QLabel()
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(320, 240)
-        self.preview.setAccessibleName("Camera preview")
-        self.guidance = _label("Starting the camera...", 28, "Guidance")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.preview, 1)
-        layout.addWidget(self.guidance)
-
-    def show_frame(self, frame: PreviewFrame) -> None:
-        pixmap = QPixmap.fromImage(frame.image)
-        painter = QPainter(pixmap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        w, h = pixmap.width(), pixmap.height()
-        colour = GOOD if frame.guidance_code == "OK" else ATTENTION
-        painter.setPen(QPen(colour, max(3, w // 160)))
-        # The oval guide: where a face of comfortable size sits (see analysis.guidance).
-        painter.drawEllipse(QRectF(w * 0.32, h * 0.12, w * 0.36, h * 0.70))
-        painter.end()
-        self.preview.setPixmap(pixmap.scaled(self.preview.size(),
-                                             Qt.AspectRatioMode.KeepAspectRatio,
-                                             Qt.TransformationMode.SmoothTransformation))
-        self.guidance.setText(frame.guidance_text)
+OPERATOR_ESCAPE = "Ctrl+Alt+O"
+STARTING = "the kiosk is starting"
+PREVIEW_INTERVAL_MS = 15   # faster than the camera, so a frame waits at most ~15 ms
+FLOW_INTERVAL_MS = 200
+PANEL_UNAVAILABLE = "Operator panel unavailable"
 
 
-class OutOfServiceScreen(QWidget):
-    """Shown when the camera, the database or the configuration fails; the reason is for staff."""
+class _KioskKeys(QObject):
+    """Application event filter: any key or click counts as activity for the flow's
+    timeouts; in kiosk mode, key combinations with Ctrl, Alt or Meta are swallowed except
+    the operator escape (and inside the operator panel and the staff's identity step)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.title = _label("Out of service", 40, "Out of service")
-        self.advice = _label("Please ask a member of staff for help.", 24, "Advice")
-        self.reason = _label("", 14, "Reason for staff")
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        for widget in (self.title, self.advice, self.reason):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._escape = QKeySequence(OPERATOR_ESCAPE)[0].toCombined()
 
-    def set_reason(self, reason: str) -> None:
-        self.reason.setText(f"For staff: {reason}")
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+            self._window.flow.touch()
+        if (kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
+                and self._window.kiosk_mode
+                and self._window.flow.state not in (OPERATOR, IDENTITY)):
+            mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                        | Qt.KeyboardModifier.AltModifier
+                                        | Qt.KeyboardModifier.MetaModifier)
+            combined = event.keyCombination().toCombined()
+            if mods and combined != self._escape:
+                return True
+        return False
 
 
-class MainWindow(QMainWindow):
-    """Composes the screens and routes the worker's signals to them.
+class KioskWindow(QMainWindow):
+    """The kiosk's main window.
 
     Parameters
     ----------
-    worker : AnalysisWorker or None
-        Started in its own thread by :meth:`start`; None when the kiosk cannot run at all
-        (e.g. a bad configuration), in which case ``failure`` is shown.
+    settings : Settings or None
+        None when the configuration could not be read (``failure`` says why).
+    worker : KioskWorker or None
+        Started in its own thread by :meth:`start`; None when the kiosk cannot run at all.
     failure : str
-        Reason shown on the out-of-service screen when there is no worker.
+        Reason for staff when there is no worker (e.g. the configuration error).
+    scan_folder : str or None
+        Scanner drop folder for the identity step (``--id-folder``).
+    kiosk_mode : bool
+        Ignore close requests and swallow shortcuts (see :class:`_KioskKeys`).
+    clock : callable
+        Monotonic seconds for the flow's timeouts.
+    operator_loader : callable, optional
+        ``() -> (OperatorPanel, OperatorContext, PinDialog)`` classes; imports
+        :mod:`kiosk.ui.operator` and :mod:`kiosk.operator` by default.
+    beep : callable, optional
+        Plays the prompt sound (``QApplication.beep``).
     """
 
-    def __init__(self, worker: AnalysisWorker | None, failure: str = "") -> None:
+    # Settings applied by the operator context, possibly from a task thread.
+    settings_received = Signal(object)
+
+    def __init__(self, settings: Settings | None, worker: KioskWorker | None, *,
+                 failure: str = "", scan_folder: str | None = None, kiosk_mode: bool = False,
+                 clock: Callable[[], float] = time.monotonic,
+                 operator_loader: Callable[[], tuple[Any, Any, Any]] | None = None,
+                 beep: Callable[[], None] = QApplication.beep) -> None:
         super().__init__()
-        self.setWindowTitle("Liveness kiosk")
-        self.setStyleSheet(f"background: {BACKGROUND}; color: {FOREGROUND};")
-        self.live = LiveScreen()
-        self.out_of_service = OutOfServiceScreen()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.live)
-        self.stack.addWidget(self.out_of_service)
-        self.setCentralWidget(self.stack)
+        self.setWindowTitle("Identity check")
+        self.setStyleSheet(STYLE_SHEET)
+        self.settings = settings if settings is not None else Settings()
+        self.kiosk_mode = kiosk_mode
         self._worker = worker
         self._thread: QThread | None = None
+        self._allow_close = not kiosk_mode
+        self._operator_loader = operator_loader or _load_operator
+        self._beep = beep
+        self._panel: QWidget | None = None
+        self._operator_context: Any = None
+        self._pin_dialog: Any = None
+        self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
+
+        self.idle = IdleScreen(self.settings)
+        self.consent = ConsentScreen(consent_text(self.settings))
+        self.identity = IdentityScreen(scan_folder)
+        self.live = LiveScreen()
+        self.processing = ProcessingScreen()
+        self.result = ResultScreen()
+        self.out_of_service = OutOfServiceScreen()
+        self.stack = QStackedWidget()
+        for screen in self._pages().values():
+            self.stack.addWidget(screen)
+        self.setCentralWidget(self.stack)
+        self._scan_folder = scan_folder
+
+        self.idle.start_requested.connect(self._on_start_requested)
+        self.consent.accepted.connect(self._on_consent_accepted)
+        self.consent.declined.connect(self._on_consent_declined)
+        self.identity.file_chosen.connect(self._on_file_chosen)
+        self.identity.scan_requested.connect(self._on_scan_requested)
+        self.identity.card_requested.connect(self._on_card_requested)
+        self.identity.confirmed.connect(self._on_identity_confirmed)
+        self.identity.cancelled.connect(self._on_consent_declined)
+        self.result.done.connect(self._on_result_done)
+        self.settings_received.connect(self._on_settings_received)
+        self.flow.add_listener(self._on_flow_changed)
+
+        self._keys = _KioskKeys(self)
+        QApplication.instance().installEventFilter(self._keys)
+        self.escape = QShortcut(QKeySequence(OPERATOR_ESCAPE), self)
+        self.escape.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.escape.activated.connect(self._on_escape_activated)
+
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
+        self.preview_timer.timeout.connect(self._on_preview_timeout)
+        self.flow_timer = QTimer(self)
+        self.flow_timer.setInterval(FLOW_INTERVAL_MS)
+        self.flow_timer.timeout.connect(self._on_flow_timeout)
+
         if worker is None:
-            self._on_camera_failed(failure or "the kiosk could not start")
+            self.flow.fault(CONFIG, failure or "the kiosk could not start")
+        else:
+            self.flow.fault(STARTUP, STARTING)
+            self._connect_worker(worker)
+        self._show(self.flow.state)
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    @property
+    def worker(self) -> KioskWorker | None:
+        return self._worker
 
     def start(self) -> None:
-        """Start the worker thread (if any)."""
+        """Start the worker thread and the timers."""
+        self.flow_timer.start()
         if self._worker is None or self._thread is not None:
             return
         self._thread = QThread(self)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
-        self._worker.frame_ready.connect(self._on_frame_ready)
-        self._worker.camera_failed.connect(self._on_camera_failed)
-        self._worker.camera_recovered.connect(self._on_camera_recovered)
         self._worker.stopped.connect(self._thread.quit)
         self._thread.start()
+        self.preview_timer.start()
 
-    def shutdown(self) -> None:
-        """Stop the worker and wait for its thread."""
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Stop the worker (a running session ends as a recorded failure) and its thread."""
+        self.preview_timer.stop()
+        self.flow_timer.stop()
         if self._worker is not None:
             self._worker.stop()
         if self._thread is not None:
             self._thread.quit()
-            self._thread.wait(5000)
+            if not self._thread.wait(timeout_ms):
+                log.error("the kiosk worker did not stop within %d ms", timeout_ms)
             self._thread = None
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._keys)
+
+    def allow_close(self) -> None:
+        """Let the next close request through (kiosk mode ignores them otherwise)."""
+        self._allow_close = True
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if not self._allow_close:
+            event.ignore()
+            return
         self.shutdown()
         super().closeEvent(event)
 
+    def _connect_worker(self, worker: KioskWorker) -> None:
+        worker.face_checked.connect(self._on_face_checked)
+        worker.progress_made.connect(self._on_progress_made)
+        worker.decision_made.connect(self._on_decision_made)
+        worker.session_failed.connect(self._on_session_failed)
+        worker.camera_failed.connect(self._on_camera_failed)
+        worker.camera_recovered.connect(self._on_camera_recovered)
+        worker.audit_failed.connect(self._on_audit_failed)
+        worker.audit_recovered.connect(self._on_audit_recovered)
+        worker.startup_failed.connect(self._on_startup_failed)
+        worker.started.connect(self._on_started)
+        worker.identity_loaded.connect(self._on_identity_loaded)
+        worker.identity_failed.connect(self._on_identity_failed)
+
+    # -- screens --------------------------------------------------------------------------
+
+    def _pages(self) -> dict[str, QWidget]:
+        pages = {IDLE: self.idle, CONSENT: self.consent, IDENTITY: self.identity,
+                 LIVE: self.live, PROCESSING: self.processing, RESULT: self.result,
+                 OUT_OF_SERVICE: self.out_of_service}
+        if self._panel is not None:
+            pages[OPERATOR] = self._panel
+        return pages
+
+    def current_screen(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def _show(self, state: str) -> None:
+        if state == OUT_OF_SERVICE:
+            self._refresh_out_of_service()
+        page = self._pages().get(state, self.out_of_service)
+        self.stack.setCurrentWidget(page)
+        primary = getattr(page, "primary", None)
+        if primary is not None:
+            primary.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _refresh_out_of_service(self) -> None:
+        faults = self.flow.faults
+        self.out_of_service.set_reason(self.flow.fault_reason,
+                                       starting=faults == {STARTUP: STARTING})
+
+    def _on_flow_changed(self, old: str, new: str) -> None:
+        worker = self._worker
+        if old in BUSY and new not in BUSY and new != RESULT and worker is not None:
+            worker.cancel_session(self.flow.session_id)
+        if IDENTITY in (old, new):
+            self.identity.reset()  # the previous person's photo and number go
+        if new == LIVE:
+            self.live.reset()
+            if worker is not None:
+                worker.start_session(self.flow.session_id, self.flow.request)
+        elif new == RESULT and self.flow.result is not None:
+            self.result.show_result(self.flow.result)
+        elif new == CONSENT:
+            self.consent.set_text(consent_text(self.settings))
+        if new == IDLE:
+            self.idle.set_hint("")
+        self._show(new)
+
+    # -- person's inputs ------------------------------------------------------------------
+
+    @Slot()
+    def _on_start_requested(self) -> None:
+        self.flow.start()
+
+    @Slot()
+    def _on_consent_accepted(self) -> None:
+        self.flow.accept()
+
+    @Slot()
+    def _on_consent_declined(self) -> None:
+        self.flow.decline()
+
+    @Slot()
+    def _on_result_done(self) -> None:
+        self.flow.finish()
+
+    @Slot(str)
+    def _on_file_chosen(self, path: str) -> None:
+        if self._worker is not None:
+            self._worker.load_id_photo(path)
+
+    @Slot()
+    def _on_scan_requested(self) -> None:
+        if self._worker is not None and self._scan_folder is not None:
+            self._worker.load_newest_scan(self._scan_folder)
+
+    @Slot()
+    def _on_card_requested(self) -> None:
+        if self._worker is not None:
+            self._worker.capture_id_card()
+
+    @Slot()
+    def _on_identity_confirmed(self) -> None:
+        photo = self.identity.photo
+        if photo is not None:
+            self.flow.identity_ready(photo.image, self.identity.number)
+
+    # -- timers ---------------------------------------------------------------------------
+
+    @Slot()
+    def _on_preview_timeout(self) -> None:
+        if self._worker is None:
+            return
+        frame = self._worker.feed.preview.get_nowait()
+        if frame is None:
+            return
+        state = self.flow.state
+        if state == LIVE:
+            self.live.show_frame(frame.image)
+        elif state == IDENTITY:
+            self.identity.show_frame(frame.image)
+
+    @Slot()
+    def _on_flow_timeout(self) -> None:
+        self.flow.tick()
+        if self.flow.state == OUT_OF_SERVICE:
+            self._refresh_out_of_service()
+
+    # -- worker reports -------------------------------------------------------------------
+
     @Slot(object)
-    def _on_frame_ready(self, frame: PreviewFrame) -> None:
-        if self.stack.currentWidget() is not self.live:
-            self.stack.setCurrentWidget(self.live)
-        self.live.show_frame(frame)
+    def _on_face_checked(self, check: FaceCheck) -> None:
+        if self.flow.state == IDLE:
+            self.idle.set_hint(check.guidance.message if check.present and not check.ok
+                               else "")
+        self.flow.face_seen(check.ok, check.present)
+
+    @Slot(int, object)
+    def _on_progress_made(self, session_id: int, progress) -> None:
+        if not self.flow.progress(session_id, progress.stage):
+            return
+        if self.flow.state == LIVE and self.live.show_progress(progress) \
+                and self.settings.kiosk.sound:
+            self._beep()
+
+    @Slot(int, object)
+    def _on_decision_made(self, session_id: int, decision) -> None:
+        self.flow.decided(session_id, decision)
+
+    @Slot(int, str)
+    def _on_session_failed(self, session_id: int, reason: str) -> None:
+        log.error("session %d ended without a decision: %s", session_id, reason)
+        self.flow.session_failed(session_id)
 
     @Slot(str)
     def _on_camera_failed(self, reason: str) -> None:
-        self.out_of_service.set_reason(reason)
-        self.stack.setCurrentWidget(self.out_of_service)
+        self._fault(CAMERA, reason)
 
     @Slot()
     def _on_camera_recovered(self) -> None:
-        self.stack.setCurrentWidget(self.live)
+        self.flow.clear(CAMERA)
+
+    @Slot(str)
+    def _on_audit_failed(self, reason: str) -> None:
+        self._fault(AUDIT, reason)
+
+    @Slot()
+    def _on_audit_recovered(self) -> None:
+        self.flow.clear(AUDIT)
+
+    @Slot(str)
+    def _on_startup_failed(self, reason: str) -> None:
+        self._fault(STARTUP, reason)
+
+    @Slot()
+    def _on_started(self) -> None:
+        self.flow.clear(STARTUP)
+
+    @Slot(object)
+    def _on_identity_loaded(self, photo) -> None:
+        if self.flow.state == IDENTITY:
+            self.identity.show_photo(photo)
+
+    @Slot(str)
+    def _on_identity_failed(self, message: str) -> None:
+        if self.flow.state == IDENTITY:
+            self.identity.show_error(message)
+
+    def _fault(self, cause: str, reason: str) -> None:
+        self.flow.fault(cause, reason)
+        if self.flow.state == OUT_OF_SERVICE:
+            self._refresh_out_of_service()
+
+    # -- operator -------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        """A status line on the idle and out-of-service screens."""
+        self.idle.set_status(text)
+        self.out_of_service.set_status(text)
+
+    @Slot()
+    def _on_escape_activated(self) -> None:
+        """The operator escape: the PIN dialog, then the panel (never during a session)."""
+        if self.flow.busy or self.flow.state == OPERATOR or self._pin_dialog is not None:
+            return
+        try:
+            panel_class, context_class, dialog_class = self._operator_loader()
+            context = self._context(context_class)
+            dialog = dialog_class(context, self)
+        except Exception as exc:  # the panel must never take the kiosk down
+            log.exception("operator panel unavailable")
+            self._say(f"{PANEL_UNAVAILABLE}: {exc}")
+            return
+        self._pin_dialog = dialog
+        dialog.accepted.connect(lambda: self.open_operator_panel(panel_class, context))
+        dialog.finished.connect(self._on_pin_dialog_finished)
+        dialog.open()
+
+    @Slot()
+    def _on_pin_dialog_finished(self) -> None:
+        dialog, self._pin_dialog = self._pin_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def _context(self, context_class: Any) -> Any:
+        """The operator context, kept between openings (its PIN refusal count lives in it);
+        built again when the worker has reopened the audit log."""
+        audit = self._worker.audit if self._worker is not None else None
+        if audit is None:
+            raise RuntimeError("the audit log is not open")
+        context = self._operator_context
+        if context is None or context.audit is not audit:
+            context = context_class(settings=self.settings, audit=audit,
+                                    camera_health=self._camera_health,
+                                    apply_settings=self.apply_settings,
+                                    clock=lambda: datetime.now(UTC))
+            self._operator_context = context
+        return context
+
+    def open_operator_panel(self, panel_class: Any, context: Any) -> bool:
+        """Show the operator panel (the PIN was accepted); False when it cannot open now."""
+        if self.flow.busy or self._panel is not None:
+            return False
+        try:
+            panel = panel_class(context, parent=None)
+        except Exception as exc:
+            log.exception("operator panel unavailable")
+            self._say(f"{PANEL_UNAVAILABLE}: {exc}")
+            return False
+        self._panel = panel
+        self.stack.addWidget(panel)
+        panel.closed.connect(self._on_panel_closed)
+        self._say("")
+        return self.flow.open_operator()
+
+    def _camera_health(self):
+        return self._worker.camera_health() if self._worker is not None else None
+
+    @Slot()
+    def _on_panel_closed(self) -> None:
+        panel, self._panel = self._panel, None
+        if panel is not None:
+            self.stack.removeWidget(panel)
+            panel.deleteLater()
+        self.flow.close_operator()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings from the operator panel: the screens, the flow and the worker.
+
+        Called by the operator context, from whichever thread runs its task: the signal
+        queues the change to the UI thread.
+        """
+        self.settings_received.emit(settings)
+
+    @Slot(object)
+    def _on_settings_received(self, settings: Settings) -> None:
+        self.settings = settings
+        self.flow.config = FlowConfig.from_settings(settings)
+        self.idle.set_settings(settings)
+        self.consent.set_text(consent_text(settings))
+        if self._worker is not None:
+            self._worker.apply_settings(settings)
+
+
+def _load_operator() -> tuple[Any, Any, Any]:
+    from kiosk.operator import OperatorContext
+    from kiosk.ui.operator import OperatorPanel, PinDialog
+
+    return OperatorPanel, OperatorContext, PinDialog

@@ -1,0 +1,207 @@
+"""The camera feed of the kiosk: one capture thread, two newest-frame paths.
+
+No Qt here. The capture thread puts every frame into two :class:`LatestFrameSlot` mailboxes:
+
+- the analysis slot, read by the worker (face tracking and the session), which takes what it
+  can and lets older frames drop;
+- the preview slot, read by the UI thread's repaint timer, so the preview keeps the camera's
+  frame rate however slow the analysis is.
+
+The feed also decides when the camera is failing (an error with no frame since, or no frame
+at all for ``stall_s``) and restarts a capture thread that ended: a finite source (video file,
+image folder) starts again from the beginning when ``loop_finite``; a source that failed is
+retried every ``restart_s``. A live camera retries by itself inside its capture thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.camera import CameraHealth, CaptureThread, FrameSource, LatestFrameSlot
+from kiosk.model import Frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """Whether the camera delivers; ``reason`` says why not, for staff."""
+
+    ok: bool
+    reason: str = ""
+
+
+class _TeeSlot(LatestFrameSlot):
+    """The analysis slot; every frame put into it also goes to the preview slot."""
+
+    def __init__(self, preview: LatestFrameSlot, on_put: Callable[[], None]) -> None:
+        super().__init__()
+        self._preview = preview
+        self._on_put = on_put
+
+    def put(self, frame: Frame) -> bool:
+        self._preview.put(frame)
+        self._on_put()
+        return super().put(frame)
+
+
+class FrameFeed:
+    """A frame source read by a capture thread into an analysis slot and a preview slot.
+
+    Parameters
+    ----------
+    source : FrameSource
+        Camera, video file or image folder; opened and closed by the capture thread.
+    loop_finite : bool
+        Start a finite source again when it ends (demos); otherwise its end is a failure.
+    stall_s : float
+        No frame for this long means the camera is failing (a stalled driver).
+    restart_s : float
+        Wait before restarting a capture thread that ended with an error.
+    clock : callable
+        Monotonic seconds.
+
+    Notes
+    -----
+    :meth:`next_frame` and :meth:`status` are for one consumer thread (the worker);
+    :attr:`preview` and :attr:`health` may be read from any thread.
+    """
+
+    def __init__(self, source: FrameSource, *, loop_finite: bool = True, stall_s: float = 3.0,
+                 restart_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        if stall_s <= 0 or restart_s < 0:
+            raise ValueError("stall_s must be > 0 and restart_s >= 0")
+        self._source = source
+        self._loop_finite = loop_finite
+        self._stall_s = float(stall_s)
+        self._restart_s = float(restart_s)
+        self._clock = clock
+        self._preview = LatestFrameSlot()
+        self._lock = threading.Lock()
+        self._error: str | None = None  # last error with no frame after it
+        self._last_put: float | None = None
+        self._started_at: float | None = None
+        self._capture: CaptureThread | None = None
+        self._restart_at: float | None = None
+        self._stopped = threading.Event()
+
+    # -- any thread -----------------------------------------------------------------------
+
+    @property
+    def source(self) -> FrameSource:
+        return self._source
+
+    @property
+    def preview(self) -> LatestFrameSlot:
+        """The newest frame for the preview; poll it with ``get_nowait()``."""
+        return self._preview
+
+    @property
+    def health(self) -> CameraHealth:
+        """The camera's health (slot drops included)."""
+        capture = self._capture
+        return capture.health if capture is not None else self._source.health
+
+    # -- the consumer thread --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the capture thread (idempotent)."""
+        if self._capture is None and not self._stopped.is_set():
+            self._started_at = self._clock()
+            self._launch()
+
+    def stop(self) -> None:
+        """Stop the capture thread and wake any waiting reader; the feed cannot restart."""
+        self._stopped.set()
+        capture, self._capture = self._capture, None
+        self._preview.close()
+        if capture is not None:
+            capture.slot.close()  # wakes a reader even while the device blocks in read()
+            capture.stop()
+
+    def replace_source(self, source: FrameSource) -> None:
+        """Read from ``source`` from now on (the operator chose another camera)."""
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.stop()
+        self._source = source
+        with self._lock:
+            self._error = None
+            self._last_put = None
+        self._started_at = self._clock()
+        if not self._stopped.is_set():
+            self._launch()
+
+    def next_frame(self, timeout: float) -> Frame | None:
+        """The newest frame not yet taken, waiting up to ``timeout`` seconds (None if none)."""
+        deadline = self._clock() + timeout
+        while not self._stopped.is_set():
+            self._maintain()
+            capture = self._capture
+            remaining = deadline - self._clock()
+            if capture is not None and not capture.slot.closed:
+                frame = capture.slot.get(timeout=max(remaining, 0.0))
+                if frame is not None:
+                    return frame
+            elif capture is not None and (frame := capture.slot.get_nowait()) is not None:
+                return frame
+            else:
+                self._stopped.wait(min(max(remaining, 0.0), 0.05))
+            if self._clock() >= deadline:
+                return None
+        return None
+
+    def status(self) -> FeedStatus:
+        """Whether the camera is delivering right now."""
+        now = self._clock()
+        with self._lock:
+            error, last_put = self._error, self._last_put
+        if error is not None:
+            return FeedStatus(False, error)
+        since = last_put if last_put is not None else self._started_at
+        if since is not None and now - since > self._stall_s:
+            what = "no picture from the camera" if last_put is None else \
+                "the camera stopped delivering pictures"
+            return FeedStatus(False, f"{what} for {now - since:.0f} s ({self._source.description})")
+        return FeedStatus(True)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _launch(self) -> None:
+        slot = _TeeSlot(self._preview, self._note_frame)
+        self._capture = CaptureThread(self._source, slot, on_error=self._note_error)
+        self._restart_at = None
+        self._capture.start()
+
+    def _note_frame(self) -> None:  # capture thread
+        with self._lock:
+            self._last_put = self._clock()
+            self._error = None
+
+    def _note_error(self, exc: Exception) -> None:  # capture thread
+        with self._lock:
+            self._error = str(exc) or type(exc).__name__
+
+    def _maintain(self) -> None:
+        """Restart a capture thread that has ended (looping a finite source, retrying a
+        failed one)."""
+        capture = self._capture
+        if capture is None or capture.is_alive() or self._stopped.is_set():
+            return
+        if capture.finished and capture.error is None:
+            if self._loop_finite:
+                log.debug("%s ended; starting it again", self._source.description)
+                self._launch()
+            else:
+                with self._lock:
+                    self._error = f"{self._source.description} ended"
+            return
+        if self._restart_at is None:
+            self._restart_at = self._clock() + self._restart_s
+        elif self._clock() >= self._restart_at:
+            log.info("restarting the capture of %s", self._source.description)
+            self._launch()

@@ -1,0 +1,316 @@
+"""The kiosk's screens as a plain state machine: which screen shows, and when it changes.
+
+No Qt here: the window calls these methods from its slots and timers and redraws on each
+transition; the tests drive the same object with a fake clock::
+
+    idle -> consent -> [identity (staffed desk only)] -> live -> processing -> result -> idle
+
+Out of service is entered from any screen while any cause is active (camera, audit log,
+configuration, ...) and left, to idle, when the last cause clears. The operator panel is
+entered only between verifications. Every screen a person can leave unattended has a timeout,
+so the kiosk always finds its way back to idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.session import ANALYSING, MATCHING, SessionRequest
+from kiosk.wording import RESULT_ERROR, ResultMessage, result_message
+
+log = logging.getLogger(__name__)
+
+IDLE, CONSENT, IDENTITY, LIVE = "idle", "consent", "identity", "live"
+PROCESSING, RESULT, OUT_OF_SERVICE, OPERATOR = "processing", "result", "out_of_service", "operator"
+STATES = (IDLE, CONSENT, IDENTITY, LIVE, PROCESSING, RESULT, OUT_OF_SERVICE, OPERATOR)
+
+# Causes of being out of service (several may be active at once).
+CAMERA, AUDIT, CONFIG, STARTUP, SESSION = "camera", "audit", "config", "startup", "session"
+
+#: States during which a session runs in the worker.
+BUSY = frozenset({LIVE, PROCESSING})
+
+Listener = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Timing and mode of the flow.
+
+    Attributes
+    ----------
+    staffed : bool
+        Show the identity step (settings ``kiosk.mode == "staffed"``).
+    approach_s : float
+        A well-placed face (guidance OK) for this long starts the kiosk from idle.
+    consent_timeout_s, identity_timeout_s : float
+        Inactivity after which these screens give up and return to idle.
+    result_s : float
+        How long the result stays (settings ``kiosk.result_seconds``).
+    stall_s : float
+        A session that reports nothing for this long puts the kiosk out of service (the
+        worker is stuck); it must exceed the matcher's worst case (time-outs x attempts).
+    """
+
+    staffed: bool = False
+    approach_s: float = 1.0
+    consent_timeout_s: float = 60.0
+    identity_timeout_s: float = 180.0
+    result_s: float = 6.0
+    stall_s: float = 90.0
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> FlowConfig:
+        """Mode and result time from the settings; the stall limit covers the cloud's
+        worst case (connect + read time-out per attempt) with a margin."""
+        m = settings.matching
+        worst_match = (float(m.connect_timeout_s) + float(m.read_timeout_s)) * int(m.max_attempts)
+        values = dict(staffed=settings.kiosk.mode == "staffed",
+                      result_s=float(settings.kiosk.result_seconds),
+                      stall_s=max(90.0, worst_match + 30.0))
+        values.update(overrides)
+        return cls(**values)
+
+
+class KioskFlow:
+    """The screen state machine.
+
+    Parameters
+    ----------
+    config : FlowConfig
+    clock : callable
+        Monotonic seconds (``time.monotonic``; tests inject a fake).
+
+    Notes
+    -----
+    Methods return True when they changed the state (or, for inputs that do not, when the
+    input was accepted). Listeners added with :meth:`add_listener` are called as
+    ``listener(old, new)`` after every change. Session ids tie the worker's reports to the
+    session the flow started: reports of an older session are ignored.
+    """
+
+    def __init__(self, config: FlowConfig = FlowConfig(),
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self._clock = clock
+        self._state = IDLE
+        self._listeners: list[Listener] = []
+        self._faults: dict[str, str] = {}
+        self._since = clock()
+        self._face_ok_since: float | None = None
+        self._armed = True
+        self._session_id = 0
+        self._last_report = self._since
+        self._request = SessionRequest()
+        self._result: ResultMessage | None = None
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def busy(self) -> bool:
+        """True while a session runs (live check or processing)."""
+        return self._state in BUSY
+
+    @property
+    def session_id(self) -> int:
+        """Id of the latest session started (0 before the first)."""
+        return self._session_id
+
+    @property
+    def request(self) -> SessionRequest:
+        """What the identity step supplied for the current session (empty when unattended)."""
+        return self._request
+
+    @property
+    def result(self) -> ResultMessage | None:
+        """The message of the last result (None before the first)."""
+        return self._result
+
+    @property
+    def faults(self) -> dict[str, str]:
+        """Active causes of being out of service, with their reasons for staff."""
+        return dict(self._faults)
+
+    @property
+    def fault_reason(self) -> str:
+        """All active reasons in one line for the out-of-service screen ('' when none)."""
+        return "; ".join(f"{cause}: {reason}" for cause, reason in self._faults.items())
+
+    @property
+    def auto_start_armed(self) -> bool:
+        """Whether an approaching face may start the kiosk (re-armed once nobody is in view)."""
+        return self._armed
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(old, new)`` after every state change."""
+        self._listeners.append(listener)
+
+    # -- person inputs --------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """The Start button: idle -> consent."""
+        return self._state == IDLE and self._go(CONSENT)
+
+    def face_seen(self, ok: bool, present: bool = True) -> bool:
+        """Live guidance outside a session: ``ok`` when a face is well placed, ``present``
+        when any face is in view. A well-placed face held for ``approach_s`` starts the kiosk.
+        """
+        if not present:
+            self._armed = True
+        if self._state != IDLE or not ok or not self._armed:
+            self._face_ok_since = None
+            return False
+        now = self._clock()
+        if self._face_ok_since is None:
+            self._face_ok_since = now
+        if now - self._face_ok_since >= self.config.approach_s:
+            return self._go(CONSENT)
+        return False
+
+    def touch(self) -> None:
+        """Any key or click: restarts the inactivity timeout of the current screen."""
+        if self._state in (CONSENT, IDENTITY):
+            self._since = self._clock()
+
+    def accept(self) -> bool:
+        """Consent given: to the identity step (staffed) or straight to the live check."""
+        if self._state != CONSENT:
+            return False
+        if self.config.staffed:
+            return self._go(IDENTITY)
+        return self._start_session(SessionRequest())
+
+    def decline(self) -> bool:
+        """No consent, or the identity step cancelled: back to idle."""
+        return self._state in (CONSENT, IDENTITY) and self._go(IDLE)
+
+    def identity_ready(self, reference: Any, subject_number: str | None = None) -> bool:
+        """Staff supplied the ID photo (ndarray (H, W, 3) uint8 BGR): start the live check."""
+        if self._state != IDENTITY:
+            return False
+        if reference is None:
+            raise ValueError("the identity step needs a reference photo")
+        number = (subject_number or "").strip() or None
+        return self._start_session(SessionRequest(reference=reference, subject_number=number))
+
+    def finish(self) -> bool:
+        """The Done button on the result screen."""
+        return self._state == RESULT and self._go(IDLE)
+
+    # -- worker reports -------------------------------------------------------------------
+
+    def progress(self, session_id: int, stage: str) -> bool:
+        """A progress report of a session; analysing or matching shows the processing screen."""
+        if session_id != self._session_id or self._state not in BUSY:
+            return False
+        self._last_report = self._clock()
+        if self._state == LIVE and stage in (ANALYSING, MATCHING):
+            self._go(PROCESSING)
+        return True
+
+    def decided(self, session_id: int, decision: Any) -> bool:
+        """The session's :class:`~kiosk.session.Decision`: show the result."""
+        if session_id != self._session_id:
+            return False
+        if self.clear(SESSION) or self._state not in BUSY:
+            # Out of service meanwhile: the attempt is recorded, but the person has been
+            # told to ask staff; the result is not shown.
+            return False
+        self._result = result_message(decision)
+        return self._go(RESULT)
+
+    def session_failed(self, session_id: int) -> bool:
+        """The session ended without a decision (an unexpected error in the worker)."""
+        if session_id != self._session_id or self._state not in BUSY:
+            return False
+        self._result = RESULT_ERROR
+        return self._go(RESULT)
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def fault(self, cause: str, reason: str) -> bool:
+        """``cause`` is failing: out of service (the operator panel, if open, stays)."""
+        self._faults[cause] = reason
+        if self._state in (OUT_OF_SERVICE, OPERATOR):
+            return False
+        return self._go(OUT_OF_SERVICE)
+
+    def clear(self, cause: str) -> bool:
+        """``cause`` works again; idle once no cause is left."""
+        if self._faults.pop(cause, None) is None:
+            return False
+        if self._state == OUT_OF_SERVICE and not self._faults:
+            return self._go(IDLE)
+        return False
+
+    # -- operator -------------------------------------------------------------------------
+
+    def open_operator(self) -> bool:
+        """The operator escape; refused while a session runs (it would abandon a person)."""
+        if self._state in BUSY or self._state == OPERATOR:
+            return False
+        return self._go(OPERATOR)
+
+    def close_operator(self) -> bool:
+        if self._state != OPERATOR:
+            return False
+        return self._go(OUT_OF_SERVICE if self._faults else IDLE)
+
+    # -- time -----------------------------------------------------------------------------
+
+    def tick(self) -> bool:
+        """Apply the timeouts; call a few times a second."""
+        now = self._clock()
+        waited = now - self._since
+        if self._state == CONSENT and waited >= self.config.consent_timeout_s:
+            return self._go(IDLE)
+        if self._state == IDENTITY and waited >= self.config.identity_timeout_s:
+            return self._go(IDLE)
+        if self._state == RESULT and waited >= self.config.result_s:
+            return self._go(IDLE)
+        if self._state in BUSY and now - self._last_report >= self.config.stall_s:
+            log.error("session %d reported nothing for %.0f s", self._session_id,
+                      now - self._last_report)
+            return self.fault(SESSION, "the verification stopped responding")
+        return False
+
+    def seconds_left(self) -> float | None:
+        """Time until the current screen's timeout (None for screens without one)."""
+        limits = {CONSENT: self.config.consent_timeout_s,
+                  IDENTITY: self.config.identity_timeout_s, RESULT: self.config.result_s}
+        if self._state not in limits:
+            return None
+        return max(limits[self._state] - (self._clock() - self._since), 0.0)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _start_session(self, request: SessionRequest) -> bool:
+        self._session_id += 1
+        self._request = request
+        self._last_report = self._clock()
+        return self._go(LIVE)
+
+    def _go(self, new: str) -> bool:
+        old = self._state
+        if new == old:
+            return False
+        self._state = new
+        self._since = self._clock()
+        self._face_ok_since = None
+        if new == IDLE and old in (CONSENT, IDENTITY, RESULT, OPERATOR):
+            # Whoever was just served is probably still in view: wait until nobody is.
+            self._armed = False
+        if new not in BUSY:
+            self._request = SessionRequest()  # drop the ID photo as soon as it is not needed
+        log.info("screen: %s -> %s", old, new)
+        for listener in list(self._listeners):
+            listener(old, new)
+        return True

@@ -1,0 +1,157 @@
+"""The staffed desk's identity step: the ID photo from a file, a scanner folder or the camera.
+
+No Qt here; the kiosk runs these in its worker thread (decoding a large scan and finding the
+face takes a few hundred milliseconds, too long for the UI thread). Every failure is an
+:class:`IdPhotoError` whose message is written for the member of staff at the desk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.camera import IMAGE_EXTENSIONS
+from kiosk.cloud.detect import HogFaceDetector, single_face
+from kiosk.cloud.errors import InvalidImage, NoFaceInImage, SeveralFaces
+from kiosk.cloud.images import load_photo
+from kiosk.cloud.results import FaceBox
+from kiosk.errors import InputError
+
+log = logging.getLogger(__name__)
+
+# A scan modified more recently than this may still be being written by the scanner.
+SCAN_SETTLE_S = 0.5
+# Margin around the card's face, in face widths, kept in the reference crop so the matcher's
+# own detector finds the face again.
+CARD_MARGIN = 0.8
+FILE, SCAN, CAMERA = "file", "scan", "camera"
+
+
+class IdPhotoError(InputError):
+    """The ID photo cannot be used; ``str(error)`` tells staff why and what to do."""
+
+
+@dataclass(frozen=True)
+class IdPhoto:
+    """A checked reference photo.
+
+    Attributes
+    ----------
+    image : ndarray (H, W, 3) uint8
+        BGR pixels, upright; the matcher's reference.
+    box : FaceBox
+        The one face, in ``image`` pixels.
+    origin : str
+        ``file``, ``scan`` or ``camera``.
+    name : str
+        File name (or ``camera``), for the staff's screen.
+    """
+
+    image: np.ndarray
+    box: FaceBox
+    origin: str
+    name: str
+
+
+def _one_face(image: np.ndarray, detector: HogFaceDetector, what: str,
+              ratio: float | None = None) -> FaceBox:
+    boxes = detector.detect(image)
+    try:
+        if ratio is None:
+            return single_face(boxes, what)
+        return single_face(boxes, what, ratio=ratio)
+    except (NoFaceInImage, SeveralFaces) as exc:
+        raise IdPhotoError(str(exc)) from None
+
+
+def load_id_photo(path: str | Path, detector: HogFaceDetector, *, origin: str = FILE) -> IdPhoto:
+    """Load an ID photo file and check it shows exactly one face.
+
+    Raises
+    ------
+    IdPhotoError
+        Not a readable JPEG or PNG, no face, or several faces.
+    """
+    path = Path(path)
+    try:
+        image = load_photo(path)
+    except InvalidImage as exc:
+        raise IdPhotoError(str(exc)) from None
+    box = _one_face(image, detector, f"the ID photo {path.name}")
+    return IdPhoto(image, box, origin, path.name)
+
+
+def newest_image(folder: str | Path, *, clock: Callable[[], float] = time.time,
+                 settle_s: float = SCAN_SETTLE_S) -> Path:
+    """The most recently modified image file of a scanner drop folder.
+
+    Raises
+    ------
+    IdPhotoError
+        The folder is missing or holds no image, or the newest is still being written.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise IdPhotoError(f"the scanner folder {folder} does not exist")
+    try:
+        candidates = [p for p in folder.iterdir()
+                      if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
+                      and p.is_file()]
+        newest = max(candidates, key=lambda p: p.stat().st_mtime, default=None)
+        mtime = newest.stat().st_mtime if newest is not None else None
+    except OSError as exc:
+        raise IdPhotoError(f"the scanner folder {folder} cannot be read ({exc.strerror})") \
+            from None
+    if newest is None:
+        raise IdPhotoError(f"no scanned image in {folder} yet; scan the ID and try again")
+    if clock() - mtime < settle_s:
+        raise IdPhotoError(f"{newest.name} is still being written; try again in a moment")
+    return newest
+
+
+def load_newest_scan(folder: str | Path, detector: HogFaceDetector, *,
+                     clock: Callable[[], float] = time.time) -> IdPhoto:
+    """:func:`load_id_photo` on :func:`newest_image` of ``folder``."""
+    return load_id_photo(newest_image(folder, clock=clock), detector, origin=SCAN)
+
+
+def capture_id_card(image: np.ndarray, detector: HogFaceDetector) -> IdPhoto:
+    """The ID card's photo from a camera frame, cropped around its face.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) uint8
+        The unmirrored camera frame (BGR) with the card held up to the camera.
+    detector : HogFaceDetector
+        One that upsamples camera frames (small card faces); see :func:`card_detector`.
+
+    Raises
+    ------
+    IdPhotoError
+        No face, or more than one face of any size: the person's own face must not be in
+        view, or it could become the reference and the comparison would prove nothing.
+    """
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    try:
+        box = _one_face(image, detector, "the camera picture of the ID card", ratio=0.0)
+    except IdPhotoError as exc:
+        raise IdPhotoError(f"{exc}. Hold only the card up to the camera, with nobody else "
+                           "in view") from None
+    h, w = image.shape[:2]
+    margin = CARD_MARGIN * box.width
+    x0, y0 = int(max(box.x0 - margin, 0)), int(max(box.y0 - margin, 0))
+    x1, y1 = int(min(box.x1 + margin, w)), int(min(box.y1 + margin, h))
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    moved = FaceBox(box.x0 - x0, box.y0 - y0, box.x1 - x0, box.y1 - y0)
+    return IdPhoto(crop, moved, CAMERA, CAMERA)
+
+
+def card_detector() -> HogFaceDetector:
+    """A HOG detector that upsamples camera frames, so a card's small face is found."""
+    return HogFaceDetector(max_side=640, upsample_below=1000)

@@ -1,0 +1,42 @@
+"""Out of service: a plain message for the public, the reason for staff, and the promise
+that the kiosk keeps retrying by itself."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from kiosk.ui.widgets import ATTENTION, IconWidget, text_label
+from kiosk.wording import OUT_OF_SERVICE_ADVICE, OUT_OF_SERVICE_RETRY, OUT_OF_SERVICE_TITLE
+
+STARTING_TITLE = "Starting"
+STARTING_ADVICE = "The kiosk is getting ready. One moment, please."
+
+
+class OutOfServiceScreen(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.icon = IconWidget("staff", ATTENTION, size=150)
+        self.title = text_label(OUT_OF_SERVICE_TITLE, 44, "Title", bold=True)
+        self.advice = text_label(OUT_OF_SERVICE_ADVICE, 26, "Advice")
+        self.retry = text_label(OUT_OF_SERVICE_RETRY, 18, "Retrying")
+        self.reason = text_label("", 16, "Reason for staff")
+        self.status = text_label("", 16, "Status message")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(80, 40, 80, 40)
+        layout.addStretch(1)
+        for widget in (self.icon, self.title, self.advice, self.retry):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.status)
+        self.primary = None
+
+    def set_reason(self, reason: str, *, starting: bool = False) -> None:
+        """``starting``: the kiosk is still loading, nothing has failed."""
+        self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
+        self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
+        self.retry.setVisible(not starting)
+        self.reason.setText("" if starting else f"For staff: {reason}")
+
+    def set_status(self, text: str) -> None:
+        self.status.setText(text)

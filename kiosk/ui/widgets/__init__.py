@@ -1,0 +1,24 @@
+"""Reusable kiosk widgets: large text and buttons, the mirrored preview with its oval guide,
+the countdown ring and spinner, and vector icons drawn with QPainter (no image assets)."""
+
+from kiosk.ui.widgets.common import (
+    ACCENT,
+    ATTENTION,
+    BACKGROUND,
+    BAD,
+    FOREGROUND,
+    GOOD,
+    STAFF,
+    STYLE_SHEET,
+    BigButton,
+    text_label,
+)
+from kiosk.ui.widgets.icons import IconWidget, draw_icon
+from kiosk.ui.widgets.preview import PreviewWidget
+from kiosk.ui.widgets.ring import CountdownRing, Spinner
+
+__all__ = [
+    "ACCENT", "ATTENTION", "BACKGROUND", "BAD", "FOREGROUND", "GOOD", "STAFF", "STYLE_SHEET",
+    "BigButton", "CountdownRing", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
+    "text_label",
+]

@@ -1,0 +1,78 @@
+"""Colours, the style sheet, large labels and keyboard-friendly buttons.
+
+White on near-black (contrast about 19:1) with a thick yellow focus ring, so the kiosk is
+readable from a step back and usable with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy
+
+BACKGROUND = QColor("#0b0f14")
+FOREGROUND = QColor("#ffffff")
+ACCENT = QColor("#ffd54f")      # focus ring
+GOOD = QColor("#3ddc84")
+ATTENTION = QColor("#ffb300")
+BAD = QColor("#ff6b6b")
+STAFF = QColor("#64b5f6")
+
+STYLE_SHEET = f"""
+QWidget {{ background: {BACKGROUND.name()}; color: {FOREGROUND.name()}; }}
+QPushButton {{
+    background: #1f2a36; color: #ffffff; border: 3px solid #5c6f82; border-radius: 12px;
+    padding: 14px 36px; min-height: 64px;
+}}
+QPushButton:focus {{ border: 6px solid {ACCENT.name()}; }}
+QPushButton:pressed {{ background: #34475a; }}
+QPushButton:disabled {{ color: #8a96a3; border-color: #3a4654; }}
+QPushButton[primary="true"] {{ background: #1565c0; border-color: #90caf9; }}
+QLineEdit {{
+    background: #ffffff; color: #000000; border: 3px solid #5c6f82; border-radius: 8px;
+    padding: 8px; min-height: 48px;
+}}
+QLineEdit:focus {{ border: 6px solid {ACCENT.name()}; }}
+"""
+
+
+def font(point_size: int, bold: bool = False) -> QFont:
+    f = QFont()
+    f.setPointSize(point_size)
+    f.setBold(bold)
+    return f
+
+
+def text_label(text: str, point_size: int, name: str, *, bold: bool = False,
+               align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
+               colour: QColor | None = None) -> QLabel:
+    """A word-wrapped label in large type with an accessible name."""
+    label = QLabel(text)
+    label.setAlignment(align)
+    label.setWordWrap(True)
+    label.setFont(font(point_size, bold))
+    label.setAccessibleName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    if colour is not None:
+        label.setStyleSheet(f"color: {colour.name()};")
+    return label
+
+
+class BigButton(QPushButton):
+    """A large push button that Enter and Return activate as well as Space and a click."""
+
+    def __init__(self, text: str, name: str, *, description: str = "",
+                 primary: bool = False) -> None:
+        super().__init__(text)
+        self.setFont(font(24, bold=True))
+        self.setAccessibleName(name)
+        self.setAccessibleDescription(description or text)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setProperty("primary", primary)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.isAutoRepeat():
+            self.animateClick()
+            return
+        super().keyPressEvent(event)

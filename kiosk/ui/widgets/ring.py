@@ -1,0 +1,101 @@
+"""The countdown ring of a prompt and the processing spinner."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+from kiosk.ui.widgets.common import ATTENTION, FOREGROUND, GOOD, font
+
+
+class CountdownRing(QWidget):
+    """A ring that empties as the time to answer runs out, with the seconds in its middle.
+
+    :meth:`set_time` takes the seconds left and the whole window; None hides the ring.
+    """
+
+    def __init__(self, size: int = 150) -> None:
+        super().__init__()
+        self._size = size
+        self._left: float | None = None
+        self._window = 1.0
+        self.setMinimumSize(size // 2, size // 2)
+        self.setAccessibleName("Time left")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._size, self._size)
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the window left (0-1), None when hidden."""
+        if self._left is None:
+            return None
+        return min(max(self._left / self._window, 0.0), 1.0)
+
+    def set_time(self, left: float | None, window: float = 1.0) -> None:
+        self._left = None if left is None else max(float(left), 0.0)
+        self._window = max(float(window), 1e-6)
+        self.setAccessibleDescription("" if left is None else f"{math.ceil(self._left)} seconds")
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        fraction = self.fraction
+        if fraction is None:
+            return
+        side = min(self.width(), self.height()) - 12
+        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        width = max(side / 10, 4)
+        p.setPen(QPen(QColor("#2c3a48"), width))
+        p.drawEllipse(rect)
+        colour = GOOD if fraction > 0.34 else ATTENTION
+        p.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        # Qt angles are in 1/16 degree, counter-clockwise from 3 o'clock: start at 12.
+        p.drawArc(rect, 90 * 16, int(round(fraction * 360 * 16)))
+        p.setPen(FOREGROUND)
+        p.setFont(font(max(int(side / 5), 10), bold=True))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(math.ceil(self._left)))
+        p.end()
+
+
+class Spinner(QWidget):
+    """A rotating arc that shows the kiosk is working; it turns only while visible."""
+
+    def __init__(self, size: int = 140, interval_ms: int = 40) -> None:
+        super().__init__()
+        self._size = size
+        self._angle = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timeout)
+        self.setMinimumSize(size // 2, size // 2)
+        self.setAccessibleName("Working")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(self._size, self._size)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._timer.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def _on_timeout(self) -> None:
+        self._angle = (self._angle + 12) % 360
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        side = min(self.width(), self.height()) - 12
+        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(FOREGROUND, max(side / 12, 4), Qt.PenStyle.SolidLine,
+                      Qt.PenCapStyle.RoundCap))
+        p.drawArc(rect, -self._angle * 16, 270 * 16)
+        p.end()

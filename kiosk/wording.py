@@ -1,0 +1,164 @@
+"""Every sentence the person in front of the kiosk reads, as plain data (no Qt).
+
+The screens only lay these out. Keeping the words here means they are tested without a window
+and cannot drift into telling the person which check failed: a result says pass, a generic
+failure with what to do next, or that staff will help, and never a score or a detector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.analysis.challenges.actions import (
+    BLINK,
+    LOOK_DOWN,
+    LOOK_UP,
+    NOD,
+    SMILE,
+    TURN_LEFT,
+    TURN_RIGHT,
+)
+
+# Icon names the UI knows how to draw (kiosk.ui.widgets.icons).
+ICON_CHECK, ICON_CROSS, ICON_STAFF = "check", "cross", "staff"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One challenge as the screen shows it: large text, a smaller hint, an icon name."""
+
+    action: str
+    text: str
+    hint: str
+    icon: str
+
+
+#: Directions are the person's own; the preview is mirrored, so "your left" is the left of
+#: the screen and the turn_left icon points left.
+PROMPTS: dict[str, Prompt] = {
+    BLINK: Prompt(BLINK, "Blink", "Close your eyes briefly, then open them", BLINK),
+    TURN_LEFT: Prompt(TURN_LEFT, "Turn your head to your left",
+                      "Then face the camera again", TURN_LEFT),
+    TURN_RIGHT: Prompt(TURN_RIGHT, "Turn your head to your right",
+                       "Then face the camera again", TURN_RIGHT),
+    SMILE: Prompt(SMILE, "Smile", "A big smile, then relax", SMILE),
+    NOD: Prompt(NOD, "Nod", "Tip your head down and back up", NOD),
+    LOOK_UP: Prompt(LOOK_UP, "Look up", "Tilt your head up, then back", LOOK_UP),
+    LOOK_DOWN: Prompt(LOOK_DOWN, "Look down", "Tilt your head down, then back", LOOK_DOWN),
+}
+
+BASELINE_TEXT = "Look at the camera and hold still"
+BETWEEN_PROMPTS_TEXT = "Good. Face the camera again"
+PROCESSING_TEXT = "Checking, one moment please"
+
+
+def prompt_for(action: str) -> Prompt:
+    """The on-screen prompt of ``action``; ValueError names the known actions otherwise."""
+    try:
+        return PROMPTS[action]
+    except KeyError:
+        raise ValueError(f"no wording for action {action!r}; known: "
+                         + ", ".join(PROMPTS)) from None
+
+
+def step_text(index: int, total: int) -> str:
+    """``"Step 2 of 3"`` for the 0-based ``index``."""
+    return f"Step {index + 1} of {total}"
+
+
+@dataclass(frozen=True)
+class ResultMessage:
+    """What the result screen says. ``kind`` is pass, fail, review, locked or error."""
+
+    kind: str
+    title: str
+    detail: str
+    icon: str
+
+
+RESULT_PASS = ResultMessage("pass", "You are verified", "Thank you. You can go ahead.",
+                            ICON_CHECK)
+RESULT_FAIL = ResultMessage(
+    "fail", "We could not verify you",
+    "Please try again: face the camera in good light, with nothing covering your face, and "
+    "follow each instruction. If it still does not work, ask a member of staff.", ICON_CROSS)
+RESULT_REVIEW = ResultMessage("review", "A member of staff will help you",
+                              "Please wait here; someone will be with you shortly.", ICON_STAFF)
+RESULT_LOCKED = ResultMessage("locked", "Please ask a member of staff",
+                              "Self-service checks are paused at the moment. A member of staff "
+                              "can help you.", ICON_STAFF)
+RESULT_ERROR = ResultMessage("error", "The check could not be completed",
+                             "Please try again. If it happens again, ask a member of staff.",
+                             ICON_CROSS)
+
+
+def result_message(decision: Any) -> ResultMessage:
+    """The plain-words result of a :class:`kiosk.session.Decision`.
+
+    Only ``decision.decision`` and the rate-limit reason are read: every other failure,
+    whatever caused it, gets the same generic message.
+    """
+    if decision.decision == "pass":
+        return RESULT_PASS
+    if decision.decision == "review":
+        return RESULT_REVIEW
+    if "RATE_LIMITED" in decision.reasons:
+        return RESULT_LOCKED
+    return RESULT_FAIL
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    """The consent and privacy notice: what is checked, what is kept and for how long."""
+
+    title: str
+    checked: tuple[str, ...]
+    kept: tuple[str, ...]
+    question: str
+
+
+def consent_text(settings: Any) -> ConsentText:
+    """The notice for these settings (challenge count, mode, retention, best-frame storage)."""
+    staffed = settings.kiosk.mode == "staffed"
+    n = int(settings.liveness.challenge_count)
+    checked = [f"You will be asked to do {n} simple movements, such as blinking or turning "
+               "your head, one at a time.",
+               "The kiosk checks that the camera sees a live person, not a photo, a screen "
+               "or a mask."]
+    if staffed:
+        checked.append("Your face is compared with the photo on your ID.")
+        if settings.matching.matcher != "local":
+            checked.append("For that comparison one picture of your face may be sent to a "
+                           "cloud face-matching service (Amazon Rekognition), which does not "
+                           "keep it.")
+    days = int(settings.audit.retention_days)
+    how_long = (f"for {days} day{'s' if days != 1 else ''}" if days > 0
+                else "until a member of staff deletes it")
+    kept = [f"A record of this check is kept {how_long}: the time, the result and the "
+            "measurements behind it."]
+    if settings.audit.store_best_frame:
+        kept.append("One picture of your face from the check is kept with it, encrypted.")
+    else:
+        kept.append("No picture or video of you is kept.")
+    if staffed:
+        kept.append("If staff enter your ID number, only a scrambled one-way form of it is "
+                    "kept.")
+    return ConsentText(title="Before we start", checked=tuple(checked), kept=tuple(kept),
+                       question="Do you want to continue?")
+
+
+IDLE_TITLE = "Identity check"
+
+
+def idle_text(settings: Any) -> str:
+    """What the kiosk is for and how to start."""
+    what = ("This kiosk checks that you are a real person in front of the camera and that "
+            "you match your ID." if settings.kiosk.mode == "staffed" else
+            "This kiosk checks that you are a real person in front of the camera.")
+    return f"{what}\nPress Start, or step in front of the camera."
+
+
+OUT_OF_SERVICE_TITLE = "Out of service"
+OUT_OF_SERVICE_ADVICE = "Please ask a member of staff for help."
+OUT_OF_SERVICE_RETRY = "The kiosk keeps trying and will start again by itself."

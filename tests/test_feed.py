@@ -1,0 +1,159 @@
+"""The kiosk's camera feed: two newest-frame paths, looping, failure and stall detection."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.camera import BaseSource, open_source
+from kiosk.errors import CameraError
+from kiosk.feed import FrameFeed
+
+
+class LiveSource(BaseSource):
+    """A live source at ``fps`` that can fail or freeze on request."""
+
+    is_live = True
+
+    def __init__(self, fps: float = 100.0) -> None:
+        super().__init__("test camera", nominal_fps=fps)
+        self.period = 1.0 / fps
+        self.failing = threading.Event()
+        self.frozen = threading.Event()
+
+    def _open(self) -> None:
+        pass
+
+    def _close(self) -> None:
+        pass
+
+    def _read(self):
+        time.sleep(self.period)
+        while self.frozen.is_set():
+            time.sleep(0.01)
+        if self.failing.is_set():
+            raise CameraError("test camera unplugged")
+        return self._emit(np.full((8, 8, 3), self._seq % 256, np.uint8), self._seq * self.period,
+                          t=time.monotonic())
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def feeds():
+    made = []
+
+    def make(source, **options):
+        feed = FrameFeed(source, **options)
+        made.append(feed)
+        feed.start()
+        return feed
+
+    yield make
+    for feed in made:
+        feed.stop()
+
+
+def test_preview_and_analysis_each_get_the_newest_frame(feeds):
+    feed = feeds(LiveSource(fps=200))
+    first = feed.next_frame(2.0)
+    assert first is not None
+    time.sleep(0.2)  # a slow analysis step: ~40 frames arrive meanwhile
+    newest_preview = feed.preview.get_nowait()
+    analysed = feed.next_frame(1.0)
+    assert newest_preview is not None and analysed.seq > first.seq + 10
+    assert abs(newest_preview.seq - analysed.seq) <= 2
+    # Frames the analysis skipped are counted as dropped in the health.
+    assert feed.health.dropped > 10
+    assert feed.status().ok
+
+
+def test_a_finite_source_loops(feeds, tmp_path):
+    for i in range(3):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), np.full((8, 8, 3), i * 50, np.uint8))
+    feed = feeds(open_source(str(tmp_path), fps=100.0, paced=True), restart_s=0.0)
+    seqs = [f.seq for f in (feed.next_frame(2.0) for _ in range(8)) if f is not None]
+    assert len(seqs) == 8 and max(seqs) <= 2 and seqs.count(0) >= 2
+    assert feed.status().ok
+
+
+def test_the_end_of_a_finite_source_is_a_failure_when_not_looping(feeds, tmp_path):
+    cv2.imwrite(str(tmp_path / "0.png"), np.zeros((8, 8, 3), np.uint8))
+    feed = feeds(open_source(str(tmp_path), paced=True), loop_finite=False)
+    assert feed.next_frame(2.0) is not None
+    assert feed.next_frame(0.3) is None
+    status = feed.status()
+    assert not status.ok and "ended" in status.reason
+
+
+def test_a_failing_camera_is_reported_until_it_delivers_again(feeds):
+    source = LiveSource()
+    feed = feeds(source)
+    assert feed.next_frame(2.0) is not None
+    source.failing.set()
+    assert wait_for(lambda: not feed.status().ok)
+    assert feed.status().reason == "test camera unplugged"
+    source.failing.clear()
+    assert wait_for(lambda: feed.status().ok)
+    assert feed.next_frame(2.0) is not None
+
+
+def test_a_stalled_camera_is_a_failure(feeds):
+    source = LiveSource()
+    feed = feeds(source, stall_s=0.3)
+    assert feed.next_frame(2.0) is not None
+    source.frozen.set()
+    assert wait_for(lambda: not feed.status().ok)
+    assert "stopped delivering pictures" in feed.status().reason
+    source.frozen.clear()
+    assert wait_for(lambda: feed.status().ok)
+
+
+def test_a_camera_that_never_delivers_is_a_failure(feeds):
+    source = LiveSource()
+    source.frozen.set()
+    feed = feeds(source, stall_s=0.2)
+    assert wait_for(lambda: not feed.status().ok)
+    assert feed.status().reason.startswith("no picture from the camera")
+    source.frozen.clear()
+
+
+def test_replace_source_switches_cameras(feeds):
+    old, new = LiveSource(), LiveSource()
+    feed = feeds(old)
+    assert feed.next_frame(2.0) is not None
+    feed.replace_source(new)
+    assert feed.source is new
+    assert feed.next_frame(2.0) is not None and new.health.frames > 0
+
+
+def test_stop_wakes_a_waiting_reader_and_closes_the_preview():
+    source = LiveSource()
+    source.frozen.set()  # the device blocks in read(), as a stalled driver does
+    feed = FrameFeed(source)
+    feed.start()
+    got = []
+    reader = threading.Thread(target=lambda: got.append(feed.next_frame(60.0)))
+    reader.start()
+    time.sleep(0.1)
+    threading.Thread(target=feed.stop).start()
+    reader.join(20.0)
+    assert not reader.is_alive() and got == [None]
+    assert feed.preview.closed
+    source.frozen.clear()
+
+
+def test_bad_parameters_are_refused():
+    with pytest.raises(ValueError, match="stall_s"):
+        FrameFeed(LiveSource(), stall_s=0)

@@ -1,0 +1,244 @@
+"""The kiosk's screen state machine, without Qt, on a fake clock."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from kiosk.flow import (
+    AUDIT,
+    CAMERA,
+    CONSENT,
+    IDENTITY,
+    IDLE,
+    LIVE,
+    OPERATOR,
+    OUT_OF_SERVICE,
+    PROCESSING,
+    RESULT,
+    SESSION,
+    FlowConfig,
+    KioskFlow,
+)
+from kiosk.settings import Settings
+from kiosk.wording import RESULT_ERROR, RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def make(clock, **config):
+    flow = KioskFlow(FlowConfig(**config), clock=clock)
+    changes = []
+    flow.add_listener(lambda old, new: changes.append((old, new)))
+    return flow, changes
+
+
+def decision(kind, *reasons):
+    return SimpleNamespace(decision=kind, reasons=tuple(reasons))
+
+
+REFERENCE = np.zeros((10, 10, 3), np.uint8)
+
+
+def test_unattended_walk_through(clock):
+    flow, changes = make(clock)
+    assert flow.start() and flow.state == CONSENT
+    assert flow.accept() and flow.state == LIVE and flow.session_id == 1
+    assert flow.request.reference is None
+    assert flow.progress(1, "challenge") and flow.state == LIVE
+    assert flow.progress(1, "analysing") and flow.state == PROCESSING
+    assert flow.decided(1, decision("pass")) and flow.state == RESULT
+    assert flow.result == RESULT_PASS
+    assert flow.finish() and flow.state == IDLE
+    assert [new for _, new in changes] == [CONSENT, LIVE, PROCESSING, RESULT, IDLE]
+
+
+def test_staffed_walk_through_carries_the_id_photo_only_while_needed(clock):
+    flow, _ = make(clock, staffed=True)
+    flow.start()
+    flow.accept()
+    assert flow.state == IDENTITY
+    with pytest.raises(ValueError, match="reference photo"):
+        flow.identity_ready(None)
+    assert flow.identity_ready(REFERENCE, "  ID-7 ")
+    assert flow.state == LIVE
+    assert flow.request.reference is REFERENCE and flow.request.subject_number == "ID-7"
+    flow.decided(1, decision("review"))
+    assert flow.result == RESULT_REVIEW
+    assert flow.request.reference is None  # dropped once the session is over
+
+
+def test_empty_id_number_is_none(clock):
+    flow, _ = make(clock, staffed=True)
+    flow.start(), flow.accept(), flow.identity_ready(REFERENCE, "   ")
+    assert flow.request.subject_number is None
+
+
+@pytest.mark.parametrize("kind,reasons,expected", [
+    ("fail", ("CHALLENGE_TIMEOUT",), RESULT_FAIL),
+    ("fail", ("LIVENESS_FAILED", "SCREEN_SUSPECTED"), RESULT_FAIL),
+    ("fail", ("FACE_MISMATCH",), RESULT_FAIL),
+    ("fail", ("RATE_LIMITED",), RESULT_LOCKED),
+    ("review", ("MATCH_UNAVAILABLE",), RESULT_REVIEW),
+])
+def test_results_are_plain_words(clock, kind, reasons, expected):
+    flow, _ = make(clock)
+    flow.start(), flow.accept()
+    flow.decided(1, decision(kind, *reasons))
+    assert flow.result == expected
+
+
+def test_reports_of_an_older_session_are_ignored(clock):
+    flow, _ = make(clock)
+    flow.start(), flow.accept()
+    flow.fault(CAMERA, "unplugged")
+    flow.clear(CAMERA)
+    flow.start(), flow.accept()
+    assert flow.session_id == 2
+    assert not flow.progress(1, "analysing") and flow.state == LIVE
+    assert not flow.decided(1, decision("pass")) and flow.state == LIVE
+    assert not flow.session_failed(1)
+    assert flow.decided(2, decision("fail")) and flow.state == RESULT
+
+
+def test_a_session_without_a_decision_shows_the_error_result(clock):
+    flow, _ = make(clock)
+    flow.start(), flow.accept()
+    assert flow.session_failed(1) and flow.result == RESULT_ERROR
+
+
+@pytest.mark.parametrize("state_path,limit", [
+    (("start",), "consent_timeout_s"),
+    (("start", "accept"), "identity_timeout_s"),
+])
+def test_unanswered_screens_time_out_to_idle(clock, state_path, limit):
+    flow, _ = make(clock, staffed=True, consent_timeout_s=60, identity_timeout_s=120)
+    for step in state_path:
+        getattr(flow, step)()
+    seconds = getattr(flow.config, limit)
+    clock.now += seconds - 1
+    flow.touch()  # activity restarts the timeout
+    clock.now += seconds - 1
+    assert not flow.tick()
+    assert flow.seconds_left() == pytest.approx(1.0)
+    clock.now += 1
+    assert flow.tick() and flow.state == IDLE
+
+
+def test_the_result_returns_to_idle_after_result_seconds(clock):
+    flow, _ = make(clock, result_s=6)
+    flow.start(), flow.accept(), flow.decided(1, decision("pass"))
+    clock.now += 5.9
+    assert not flow.tick() and flow.state == RESULT
+    clock.now += 0.1
+    assert flow.tick() and flow.state == IDLE
+
+
+def test_a_stalled_session_goes_out_of_service_and_back_on_its_report(clock):
+    flow, _ = make(clock, stall_s=90)
+    flow.start(), flow.accept()
+    clock.now += 89
+    assert flow.progress(1, "challenge")
+    clock.now += 89
+    assert not flow.tick()
+    clock.now += 2
+    assert flow.tick() and flow.state == OUT_OF_SERVICE
+    assert SESSION in flow.faults
+    # The late decision is not shown (the person has been told to ask staff) but clears it.
+    assert not flow.decided(1, decision("pass"))
+    assert flow.faults == {} and flow.state == IDLE
+    assert flow.clear(SESSION) is False  # already cleared by the report
+
+
+def test_faults_come_from_anywhere_and_clear_only_when_all_are_gone(clock):
+    flow, changes = make(clock)
+    flow.start(), flow.accept()
+    assert flow.fault(CAMERA, "unplugged") and flow.state == OUT_OF_SERVICE
+    assert changes[-1] == (LIVE, OUT_OF_SERVICE)
+    assert not flow.fault(AUDIT, "locked")
+    assert flow.fault_reason == "camera: unplugged; audit: locked"
+    assert not flow.clear(CAMERA) and flow.state == OUT_OF_SERVICE
+    assert not flow.clear(CAMERA)  # not active any more
+    assert flow.clear(AUDIT) and flow.state == IDLE
+    assert flow.start() and flow.state == CONSENT
+
+
+def test_no_input_works_while_out_of_service(clock):
+    flow, _ = make(clock)
+    flow.fault(CAMERA, "unplugged")
+    assert not flow.start() and not flow.accept() and not flow.finish()
+    assert not flow.face_seen(True) and flow.state == OUT_OF_SERVICE
+
+
+def test_a_face_held_for_approach_s_starts_the_kiosk(clock):
+    flow, _ = make(clock, approach_s=1.0)
+    assert not flow.face_seen(True)
+    clock.now += 0.6
+    assert not flow.face_seen(False, present=True)  # moved: starts again
+    clock.now += 0.1
+    assert not flow.face_seen(True)
+    clock.now += 0.99
+    assert not flow.face_seen(True)
+    clock.now += 0.01
+    assert flow.face_seen(True) and flow.state == CONSENT
+
+
+def test_auto_start_rearms_only_when_nobody_is_in_view(clock):
+    flow, _ = make(clock, approach_s=1.0)
+    flow.start(), flow.accept(), flow.decided(1, decision("pass")), flow.finish()
+    assert not flow.auto_start_armed
+    for _ in range(5):
+        clock.now += 1
+        assert not flow.face_seen(True)
+    flow.face_seen(False, present=False)
+    assert flow.auto_start_armed
+    flow.face_seen(True)
+    clock.now += 1
+    assert flow.face_seen(True) and flow.state == CONSENT
+
+
+def test_declining_consent_does_not_restart_at_once(clock):
+    flow, _ = make(clock, approach_s=0.5)
+    flow.start()
+    assert flow.decline() and flow.state == IDLE and not flow.auto_start_armed
+
+
+def test_the_operator_panel_opens_only_between_sessions(clock):
+    flow, _ = make(clock)
+    flow.start(), flow.accept()
+    assert not flow.open_operator()
+    flow.progress(1, "matching")
+    assert not flow.open_operator()
+    flow.decided(1, decision("fail"))
+    assert flow.open_operator() and flow.state == OPERATOR
+    assert not flow.open_operator()
+    # Faults while the panel is open do not take the panel away; closing shows them.
+    assert not flow.fault(CAMERA, "unplugged") and flow.state == OPERATOR
+    assert flow.close_operator() and flow.state == OUT_OF_SERVICE
+    flow.clear(CAMERA)
+    assert flow.open_operator() and flow.close_operator() and flow.state == IDLE
+    assert not flow.close_operator()
+
+
+def test_config_from_settings():
+    s = Settings().replace("kiosk", mode="staffed", result_seconds=9.0)
+    config = FlowConfig.from_settings(s)
+    assert config.staffed and config.result_s == 9.0
+    # The stall limit covers the cloud's worst case: (3 + 10) s x 3 attempts + 30 s margin.
+    assert config.stall_s == 90.0
+    slow = s.replace("matching", read_timeout_s=60.0, max_attempts=5)
+    assert FlowConfig.from_settings(slow).stall_s == (3.0 + 60.0) * 5 + 30.0
+    assert FlowConfig.from_settings(Settings(), approach_s=2.0).approach_s == 2.0

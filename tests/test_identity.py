@@ -1,0 +1,127 @@
+"""The staffed desk's ID photo: files, the scanner folder, the card held to the camera."""
+
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.cloud.detect import HogFaceDetector
+from kiosk.identity import (
+    CAMERA,
+    SCAN,
+    IdPhotoError,
+    capture_id_card,
+    card_detector,
+    load_id_photo,
+    load_newest_scan,
+    newest_image,
+)
+
+EXAMPLES = "ageitgey_face_recognition/examples"
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return HogFaceDetector()
+
+
+def face(shared_data, name, height):
+    image = cv2.imread(str(shared_data / EXAMPLES / name))
+    scale = height / image.shape[0]
+    return cv2.resize(image, (int(image.shape[1] * scale), height), interpolation=cv2.INTER_AREA)
+
+
+def test_a_real_id_photo_loads_with_its_one_face(shared_data, detector):
+    photo = load_id_photo(shared_data / EXAMPLES / "obama.jpg", detector)
+    assert photo.image.shape == (1137, 910, 3) and photo.origin == "file"
+    assert photo.name == "obama.jpg"
+    cx, cy = photo.box.center
+    assert 200 < cx < 700 and 150 < cy < 700 and photo.box.width > 150
+
+
+def test_a_file_that_is_not_an_image_is_explained(tmp_path, detector):
+    path = tmp_path / "notes.jpg"
+    path.write_text("not a picture")
+    with pytest.raises(IdPhotoError, match="not an image"):
+        load_id_photo(path, detector)
+
+
+def test_a_photo_without_a_face_is_explained(tmp_path, detector):
+    path = tmp_path / "wall.png"
+    cv2.imwrite(str(path), np.random.default_rng(0).integers(0, 255, (300, 300, 3), np.uint8))
+    with pytest.raises(IdPhotoError, match="no face was found in the ID photo wall.png"):
+        load_id_photo(path, detector)
+
+
+def test_a_photo_with_two_faces_is_explained(shared_data, tmp_path, detector):
+    both = np.hstack([face(shared_data, "obama.jpg", 500), face(shared_data, "obama2.jpg", 500)])
+    path = tmp_path / "two.png"
+    cv2.imwrite(str(path), both)
+    with pytest.raises(IdPhotoError, match="shows 2 faces"):
+        load_id_photo(path, detector)
+
+
+def touch(path, mtime):
+    path.write_bytes(b"x")
+    os.utime(path, (mtime, mtime))
+
+
+def test_the_newest_scan_wins(tmp_path):
+    touch(tmp_path / "a.jpg", 1000)
+    touch(tmp_path / "b.png", 3000)
+    touch(tmp_path / ".hidden.jpg", 5000)
+    touch(tmp_path / "notes.txt", 6000)
+    (tmp_path / "folder.jpg").mkdir()
+    assert newest_image(tmp_path, clock=lambda: 4000.0).name == "b.png"
+
+
+def test_a_scan_still_being_written_waits(tmp_path):
+    touch(tmp_path / "a.jpg", 1000)
+    with pytest.raises(IdPhotoError, match="still being written"):
+        newest_image(tmp_path, clock=lambda: 1000.2)
+
+
+def test_an_empty_or_missing_scanner_folder_is_explained(tmp_path):
+    with pytest.raises(IdPhotoError, match="no scanned image"):
+        newest_image(tmp_path)
+    with pytest.raises(IdPhotoError, match="does not exist"):
+        newest_image(tmp_path / "missing")
+
+
+def test_the_newest_scan_is_loaded_and_checked(shared_data, tmp_path, detector):
+    cv2.imwrite(str(tmp_path / "scan1.jpg"), face(shared_data, "obama2.jpg", 600))
+    photo = load_newest_scan(tmp_path, detector, clock=lambda: 1e12)
+    assert photo.origin == SCAN and photo.name == "scan1.jpg"
+
+
+def card_frame(shared_data, *, with_person: bool) -> np.ndarray:
+    """A 640x480 camera frame with a small ID-card photo (and maybe the person)."""
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    card = face(shared_data, "obama.jpg", 130)
+    frame[300:430, 420:420 + card.shape[1]] = card
+    if with_person:
+        person = face(shared_data, "biden.jpg", 420)
+        frame[30:450, 40:40 + person.shape[1]] = person
+    return frame
+
+
+def test_the_card_photo_is_cropped_from_the_camera_frame(shared_data):
+    photo = capture_id_card(card_frame(shared_data, with_person=False), card_detector())
+    assert photo.origin == CAMERA
+    h, w = photo.image.shape[:2]
+    assert 60 < w <= 320 and 60 < h <= 320
+    assert 0 <= photo.box.x0 < photo.box.x1 <= w and 0 <= photo.box.y0 < photo.box.y1 <= h
+
+
+def test_the_person_in_view_makes_the_card_capture_fail(shared_data):
+    # Otherwise the live face could become the reference and the match would prove nothing.
+    with pytest.raises(IdPhotoError, match="Hold only the card up to the camera"):
+        capture_id_card(card_frame(shared_data, with_person=True), card_detector())
+
+
+def test_capture_checks_the_frame():
+    with pytest.raises(ValueError, match="uint8"):
+        capture_id_card(np.zeros((10, 10), np.uint8), card_detector())

@@ -1,0 +1,85 @@
+"""What the person reads: prompts, results and the consent notice."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from kiosk.analysis.challenges import ACTIONS
+from kiosk.settings import Settings
+from kiosk.wording import (
+    RESULT_ERROR,
+    RESULT_FAIL,
+    RESULT_LOCKED,
+    RESULT_PASS,
+    RESULT_REVIEW,
+    consent_text,
+    idle_text,
+    prompt_for,
+    result_message,
+    step_text,
+)
+
+
+def test_every_action_has_a_prompt_and_an_icon():
+    for action in ACTIONS:
+        prompt = prompt_for(action)
+        assert prompt.action == action and prompt.icon == action and prompt.text
+    with pytest.raises(ValueError, match="known: blink"):
+        prompt_for("wink")
+    assert step_text(1, 3) == "Step 2 of 3"
+
+
+def test_turn_prompts_use_the_persons_own_side():
+    assert "your left" in prompt_for("turn_left").text
+    assert "your right" in prompt_for("turn_right").text
+
+
+@pytest.mark.parametrize("message", [RESULT_PASS, RESULT_FAIL, RESULT_REVIEW, RESULT_LOCKED,
+                                     RESULT_ERROR])
+def test_results_carry_no_numbers_or_codes(message):
+    text = f"{message.title} {message.detail}"
+    assert not re.search(r"\d", text) and not re.search(r"[A-Z]{2,}_", text)
+
+
+def test_every_failure_reason_gets_the_same_words_except_the_lockout():
+    for reasons in (("CHALLENGE_TIMEOUT",), ("LIVENESS_FAILED", "MOIRE_SUSPECTED"),
+                    ("FACE_MISMATCH",), ("NO_USABLE_FRAME",), ()):
+        assert result_message(SimpleNamespace(decision="fail", reasons=reasons)) == RESULT_FAIL
+    assert result_message(SimpleNamespace(decision="fail", reasons=("RATE_LIMITED",))) \
+        == RESULT_LOCKED
+    assert result_message(SimpleNamespace(decision="review", reasons=("X",))) == RESULT_REVIEW
+    assert "member of staff will help" in RESULT_REVIEW.title
+
+
+def test_the_consent_notice_follows_the_settings():
+    text = consent_text(Settings())
+    assert "3 simple movements" in " ".join(text.checked)
+    assert "for 30 days" in text.kept[0]
+    assert "No picture or video of you is kept." in text.kept
+    assert not any("ID" in line for line in text.checked)
+
+    s = (Settings().replace("kiosk", mode="staffed")
+         .replace("audit", retention_days=1, store_best_frame=True)
+         .replace("liveness", challenge_count=4).replace("matching", matcher="local"))
+    text = consent_text(s)
+    assert "4 simple movements" in text.checked[0]
+    assert any("photo on your ID" in line for line in text.checked)
+    assert not any("Amazon" in line for line in text.checked)
+    assert "for 1 day:" in text.kept[0]
+    assert any("encrypted" in line for line in text.kept)
+    assert any("one-way" in line for line in text.kept)
+
+
+def test_the_consent_notice_names_the_cloud_matcher_and_unlimited_retention():
+    s = Settings().replace("kiosk", mode="staffed").replace("audit", retention_days=0)
+    text = consent_text(s)
+    assert any("Amazon Rekognition" in line for line in text.checked)
+    assert "until a member of staff deletes it" in text.kept[0]
+
+
+def test_idle_text_says_what_the_kiosk_is_for():
+    assert "match your ID" in idle_text(Settings().replace("kiosk", mode="staffed"))
+    assert "match your ID" not in idle_text(Settings())

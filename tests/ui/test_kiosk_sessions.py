@@ -1,0 +1,288 @@
+"""Whole sessions through the kiosk window, the real worker and the real session code.
+
+A synthetic camera (twice real time) and a synthetic person who answers each prompt when it
+appears replace the camera and the face tracker; the audit log is a real one in tmp_path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from kiosk.analysis.challenges import draw_sequence
+from kiosk.audit import AuditUnavailable, create_key_file, open_kiosk_log
+from kiosk.cloud.errors import CloudUnavailable
+from kiosk.flow import CONSENT, IDENTITY, IDLE, LIVE, OUT_OF_SERVICE, PROCESSING, RESULT
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from kiosk.wording import RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
+from tests.ui.harness import (
+    FixedFusion,
+    FixedMatcher,
+    Responder,
+    SyntheticCamera,
+    make_worker,
+    match,
+)
+
+SEED = 7
+SESSION_TIMEOUT_MS = 30000
+
+
+@pytest.fixture
+def settings(tmp_path):
+    key = tmp_path / "audit.key"
+    create_key_file(key)
+    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+
+
+@pytest.fixture
+def kiosk(qtbot, tmp_path):
+    """Builds a started kiosk window; every window is shut down at the end of the test."""
+    windows = []
+
+    def build(settings, *, responder=None, fusion=None, matcher=None, audit_factory=None,
+              approach=False, camera=None):
+        responder = responder or Responder()
+        camera = camera or SyntheticCamera(speed=2.0)
+        audit_factory = audit_factory or (lambda s: open_kiosk_log(s, tmp_path))
+        worker = make_worker(settings, camera=camera, responder=responder,
+                             audit_factory=audit_factory, fusion=fusion, matcher=matcher,
+                             seed=SEED)
+        window = KioskWindow(settings, worker)
+        if not approach:
+            window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
+        qtbot.addWidget(window)
+        window.resize(1024, 768)
+        window.show()
+        window.start()
+        windows.append(window)
+        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        return window, worker, responder, camera
+
+    yield build
+    for window in windows:
+        window.shutdown()
+
+
+def progress_log(worker):
+    """Every (session id, progress) the worker reported, in order (a lambda without a
+    context object runs in the emitting thread; list.append is thread-safe)."""
+    seen = []
+    worker.progress_made.connect(lambda sid, p: seen.append((sid, p)))
+    return seen
+
+
+def run_unattended(qtbot, window):
+    """Start with the Start button, consent with the keyboard, wait for the result."""
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    assert window.current_screen() is window.consent
+    assert window.consent.accept.hasFocus()
+    qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)  # animated: clicks ~100 ms later
+    qtbot.waitUntil(lambda: window.flow.state != CONSENT, timeout=2000)
+    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=SESSION_TIMEOUT_MS)
+    return window.result.kind
+
+
+def last_attempt(tmp_path, settings):
+    log = open_kiosk_log(settings, tmp_path)
+    try:
+        return log.list_attempts()[0]
+    finally:
+        log.close()
+
+
+def shown_text(window):
+    return f"{window.result.title.text()} {window.result.detail.text()}"
+
+
+def test_a_live_person_passes(qtbot, kiosk, settings, tmp_path):
+    window, worker, responder, _ = kiosk(settings)
+    seen = progress_log(worker)
+    assert run_unattended(qtbot, window) == "pass"
+    assert window.result.title.text() == RESULT_PASS.title
+    assert window.current_screen() is window.result and window.result.finish.hasFocus()
+    # The prompts came in the order the seeded draw gives, one at a time.
+    expected = list(draw_sequence(settings.liveness.challenge_count, rng=random.Random(SEED)))
+    assert [a for _, a, _ in responder.prompts] == expected
+    prompts = [p.prompt for _, p in seen if p.prompt is not None]
+    assert [k for i, k in enumerate(prompts) if i == 0 or prompts[i - 1] != k] == expected
+    # The live screen showed each prompt with its icon and countdown while it ran.
+    assert any(p.time_left is not None and 0 < p.time_left <= p.window_s for _, p in seen)
+    assert window.live.preview.frames_shown > 10
+    stored = last_attempt(tmp_path, settings)
+    assert stored.decision == "pass"
+    assert [c["outcome"] for c in stored.record.challenges] == ["passed"] * 3
+    # Done goes back to idle; the person still in view does not restart it by itself.
+    qtbot.keyClick(window.result.finish, Qt.Key.Key_Space)
+    assert window.flow.state == IDLE and not window.flow.auto_start_armed
+
+
+def test_a_failed_challenge_fails_with_generic_words(qtbot, kiosk, settings, tmp_path):
+    window, *_ = kiosk(settings, responder=Responder("still"))
+    assert run_unattended(qtbot, window) == "fail"
+    assert window.result.title.text() == RESULT_FAIL.title
+    assert last_attempt(tmp_path, settings).record.reasons[0] == "CHALLENGE_TIMEOUT"
+
+
+def test_a_spoof_that_answers_the_prompts_is_rejected(qtbot, kiosk, settings, tmp_path):
+    fusion = FixedFusion(12.0, ("SCREEN_SUSPECTED",))
+    window, *_ = kiosk(settings, fusion=fusion)
+    assert run_unattended(qtbot, window) == "fail"
+    text = shown_text(window)
+    # The same words as any failure: no score, no detector.
+    assert window.result.detail.text() == RESULT_FAIL.detail
+    assert "SCREEN" not in text.upper() and not re.search(r"\d", text)
+    stored = last_attempt(tmp_path, settings)
+    assert stored.record.reasons[:2] == ("LIVENESS_FAILED", "SCREEN_SUSPECTED")
+
+
+def staffed(settings, **matching):
+    s = settings.replace("kiosk", mode="staffed")
+    return s.replace("matching", **matching) if matching else s
+
+
+def run_staffed(qtbot, window, photo_path, number="ID-42"):
+    """Through the identity step with a photo file, then the live check."""
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window.consent.accept, Qt.Key.Key_Space)
+    assert window.flow.state == IDENTITY
+    window.identity.file_chosen.emit(str(photo_path))
+    qtbot.waitUntil(lambda: window.identity.proceed.isEnabled(), timeout=5000)
+    window.identity.number_edit.setText(number)
+    qtbot.mouseClick(window.identity.proceed, Qt.MouseButton.LeftButton)
+    assert window.identity.photo is None  # the widget forgot the photo at once
+    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=SESSION_TIMEOUT_MS)
+    return window.result.kind
+
+
+@pytest.fixture
+def id_photo(tmp_path):
+    path = tmp_path / "id.png"
+    cv2.imwrite(str(path), np.full((300, 240, 3), 128, np.uint8))
+    return path
+
+
+def test_a_face_mismatch_fails(qtbot, kiosk, settings, tmp_path, id_photo):
+    s = staffed(settings)
+    matcher = FixedMatcher(match(False, similarity=None))
+    window, *_ = kiosk(s, matcher=matcher)
+    screens = []
+    window.flow.add_listener(lambda old, new: screens.append(new))
+    assert run_staffed(qtbot, window, id_photo) == "fail"
+    assert matcher.calls == 1
+    assert screens == [CONSENT, IDENTITY, LIVE, PROCESSING, RESULT]
+    stored = last_attempt(tmp_path, s)
+    assert "FACE_MISMATCH" in stored.record.reasons
+    assert stored.record.subject_ref is not None  # the number, hashed
+
+
+@pytest.mark.parametrize("case", ["cloud_down", "offline_match_review_policy"])
+def test_a_cloud_failure_follows_the_offline_policy(qtbot, kiosk, settings, tmp_path, id_photo,
+                                                    case):
+    if case == "cloud_down":
+        s, matcher = staffed(settings), FixedMatcher(error=CloudUnavailable("network down"))
+    else:
+        s = staffed(settings, offline_policy="review")
+        matcher = FixedMatcher(match(True, offline=True))
+    window, *_ = kiosk(s, matcher=matcher)
+    assert run_staffed(qtbot, window, id_photo) == "review"
+    assert window.result.title.text() == RESULT_REVIEW.title
+    assert last_attempt(tmp_path, s).decision == "review"
+
+
+def test_the_staffed_desk_passes_with_an_offline_match_by_default(qtbot, kiosk, settings,
+                                                                   id_photo):
+    window, *_ = kiosk(staffed(settings), matcher=FixedMatcher(match(True, offline=True)))
+    assert run_staffed(qtbot, window, id_photo) == "pass"
+
+
+def test_repeated_failures_lock_the_kiosk(qtbot, kiosk, settings, tmp_path):
+    s = settings.replace("audit", kiosk_max_failures=2, max_failures=2)
+    window, *_ = kiosk(s, responder=Responder("wrong"))
+    for _ in range(2):
+        assert run_unattended(qtbot, window) == "fail"
+        qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    assert run_unattended(qtbot, window) == "locked"
+    assert window.result.title.text() == RESULT_LOCKED.title
+    log = open_kiosk_log(s, tmp_path)
+    try:
+        assert log.active_lockout() is not None
+        assert len(log.list_attempts()) == 2  # the refused try is not an attempt
+    finally:
+        log.close()
+
+
+def test_the_camera_fails_and_the_kiosk_recovers_by_itself(qtbot, kiosk, settings, tmp_path):
+    window, worker, _, camera = kiosk(settings)
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.flow.state == LIVE, timeout=2000)
+    camera.unplug()
+    qtbot.waitUntil(lambda: window.flow.state == OUT_OF_SERVICE, timeout=10000)
+    assert "unplugged" in window.out_of_service.reason.text()
+    assert window.out_of_service.retry.isVisibleTo(window.out_of_service)
+    camera.plug()
+    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+    # The interrupted session was recorded as a failure, not dropped.
+    qtbot.waitUntil(lambda: _count(settings, tmp_path) == 1, timeout=10000)
+    assert last_attempt(tmp_path, settings).decision == "fail"
+    assert run_unattended(qtbot, window) == "pass"
+
+
+def _count(settings, tmp_path):
+    log = open_kiosk_log(settings, tmp_path)
+    try:
+        return len(log.list_attempts())
+    finally:
+        log.close()
+
+
+def test_an_unusable_audit_log_is_out_of_service_until_it_opens(qtbot, kiosk, settings,
+                                                               tmp_path):
+    tries = []
+
+    def audit_factory(s):
+        tries.append(1)
+        if len(tries) < 3:
+            raise AuditUnavailable("database kiosk.db is locked", reason="locked")
+        return open_kiosk_log(s, tmp_path)
+
+    responder = Responder()
+    camera = SyntheticCamera(speed=2.0)
+    worker = make_worker(settings, camera=camera, responder=responder,
+                         audit_factory=audit_factory)
+    window = KioskWindow(settings, worker)
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: "locked" in window.out_of_service.reason.text(), timeout=5000)
+        assert window.flow.state == OUT_OF_SERVICE
+        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        assert len(tries) == 3
+    finally:
+        window.shutdown()
+
+
+def test_a_face_held_in_view_starts_the_kiosk(qtbot, kiosk, settings):
+    window, *_ = kiosk(settings, approach=True)
+    qtbot.waitUntil(lambda: window.flow.state == "consent", timeout=5000)
+    qtbot.mouseClick(window.consent.decline, Qt.MouseButton.LeftButton)
+    assert window.flow.state == IDLE and not window.flow.auto_start_armed
+
+
+def test_closing_during_a_session_stops_the_worker_and_records_the_attempt(
+        qtbot, kiosk, settings, tmp_path):
+    window, worker, responder, _ = kiosk(settings)
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(responder.prompts) >= 1, timeout=10000)
+    with qtbot.waitSignal(worker.stopped, timeout=10000):
+        window.close()
+    assert _count(settings, tmp_path) == 1

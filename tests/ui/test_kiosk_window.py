@@ -1,0 +1,281 @@
+"""The kiosk window's screens: identity step, keyboard and accessibility, kiosk mode, the
+operator escape, and the widgets' drawing."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPainter
+from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
+
+from kiosk.audit import create_key_file, open_kiosk_log
+from kiosk.flow import IDENTITY, IDLE, LIVE, OPERATOR, RESULT
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from kiosk.ui.widgets import CountdownRing
+from kiosk.ui.widgets.icons import ICONS, draw_icon
+from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
+
+
+@pytest.fixture
+def settings(tmp_path):
+    key = tmp_path / "audit.key"
+    create_key_file(key)
+    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+
+
+@pytest.fixture
+def window_for(qtbot, tmp_path):
+    windows = []
+
+    def build(settings, *, kiosk_mode=False, operator_loader=None, beep=None, matcher=None,
+              responder=None):
+        worker = make_worker(settings, camera=SyntheticCamera(speed=2.0),
+                             responder=responder or Responder(present=False),
+                             audit_factory=lambda s: open_kiosk_log(s, tmp_path),
+                             matcher=matcher)
+        options = {"beep": beep} if beep is not None else {}
+        window = KioskWindow(settings, worker, kiosk_mode=kiosk_mode,
+                             operator_loader=operator_loader, **options)
+        qtbot.addWidget(window)
+        window.resize(1024, 768)
+        window.show()
+        window.start()
+        windows.append(window)
+        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        return window
+
+    yield build
+    for window in windows:
+        window.allow_close()
+        window.shutdown()
+
+
+def to_identity(qtbot, window):
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    assert window.flow.state == IDENTITY and window.current_screen() is window.identity
+
+
+def test_the_identity_step_explains_an_unusable_file(qtbot, window_for, settings, tmp_path):
+    s = settings.replace("kiosk", mode="staffed")
+    window = window_for(s, matcher=FixedMatcher(match(True)))
+    to_identity(qtbot, window)
+    bad = tmp_path / "scan.jpg"
+    bad.write_text("not a picture")
+    window.identity.file_chosen.emit(str(bad))
+    qtbot.waitUntil(lambda: "not an image" in window.identity.message.text(), timeout=5000)
+    assert not window.identity.proceed.isEnabled()
+
+
+def test_the_identity_step_takes_the_card_from_the_camera(qtbot, window_for, settings):
+    window = window_for(settings.replace("kiosk", mode="staffed"),
+                        matcher=FixedMatcher(match(True)))
+    to_identity(qtbot, window)
+    qtbot.waitUntil(lambda: window.identity.preview.frames_shown > 3, timeout=5000)
+    qtbot.mouseClick(window.identity.capture, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.identity.proceed.isEnabled(), timeout=5000)
+    assert window.identity.photo.origin == "camera"
+    assert window.identity.thumb.pixmap() is not None and window.identity.proceed.hasFocus()
+    qtbot.mouseClick(window.identity.cancel, Qt.MouseButton.LeftButton)
+    assert window.flow.state == IDLE and window.identity.photo is None
+
+
+def test_the_scanner_folder_button_shows_only_with_a_folder(qtbot, settings, tmp_path):
+    from kiosk.ui.screens import IdentityScreen
+
+    without, with_folder = IdentityScreen(None), IdentityScreen(str(tmp_path))
+    for screen in (without, with_folder):
+        qtbot.addWidget(screen)
+        screen.show()
+    assert not without.use_scan.isVisible() and with_folder.use_scan.isVisible()
+
+
+def test_the_newest_scan_is_loaded_from_the_folder(qtbot, settings, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "id.png"), np.full((200, 160, 3), 120, np.uint8))
+    old = time.time() - 10  # the scanner finished writing it
+    os.utime(folder / "id.png", (old, old))
+    worker = make_worker(settings.replace("kiosk", mode="staffed"),
+                         camera=SyntheticCamera(speed=2.0), responder=Responder(present=False),
+                         audit_factory=lambda s: open_kiosk_log(s, tmp_path),
+                         matcher=FixedMatcher(match(True)))
+    window = KioskWindow(settings.replace("kiosk", mode="staffed"), worker,
+                         scan_folder=str(folder))
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        window.flow.start(), window.flow.accept()
+        qtbot.mouseClick(window.identity.use_scan, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.identity.photo is not None, timeout=5000)
+        assert window.identity.photo.name == "id.png" and window.identity.photo.origin == "scan"
+    finally:
+        window.shutdown()
+
+
+def test_prompts_beep_when_sound_is_on(qtbot, window_for, settings):
+    beeps = []
+    window = window_for(settings.replace("kiosk", sound=True), beep=lambda: beeps.append(1),
+                        responder=Responder())
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    assert window.flow.state == LIVE
+    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=30000)
+    assert window.result.kind == "pass" and len(beeps) == settings.liveness.challenge_count
+
+
+def test_every_control_has_an_accessible_name(qtbot, window_for, settings):
+    window = window_for(settings.replace("kiosk", mode="staffed"),
+                        matcher=FixedMatcher(match(True)))
+    screens = [window.idle, window.consent, window.identity, window.live, window.processing,
+               window.result, window.out_of_service]
+    for screen in screens:
+        for widget in screen.findChildren(QWidget):
+            if isinstance(widget, QPushButton | QLineEdit) or (
+                    isinstance(widget, QLabel) and widget.text()):
+                assert widget.accessibleName(), (type(screen).__name__, widget)
+    # Type is large: no text on the person's screens under 16 points.
+    for screen in screens:
+        for label in screen.findChildren(QLabel):
+            if label.text():
+                assert label.font().pointSize() >= 16, label.text()
+
+
+def test_the_identity_step_works_from_the_keyboard(qtbot, window_for, settings):
+    window = window_for(settings.replace("kiosk", mode="staffed"),
+                        matcher=FixedMatcher(match(True)))
+    to_identity(qtbot, window)
+    screen = window.identity
+    assert screen.open_file.hasFocus()
+    order = []
+    for _ in range(4):
+        order.append(QWidget.focusWidget(screen))
+        qtbot.keyClick(QWidget.focusWidget(screen), Qt.Key.Key_Tab)
+    # Hidden (no scanner folder) and disabled (no photo yet) buttons are skipped.
+    assert order == [screen.open_file, screen.capture, screen.number_edit, screen.cancel]
+    qtbot.keyClick(screen.cancel, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=2000)
+
+
+def key(key_code, modifiers=Qt.KeyboardModifier.NoModifier):
+    return QKeyEvent(QEvent.Type.KeyPress, key_code, modifiers)
+
+
+def test_kiosk_mode_ignores_close_and_swallows_shortcuts(qtbot, window_for, settings):
+    window = window_for(settings, kiosk_mode=True)
+    window.close()
+    assert window.isVisible()
+    keys = window._keys
+    ctrl_alt = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+    assert keys.eventFilter(window, key(Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier))
+    assert keys.eventFilter(window, key(Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier))
+    assert not keys.eventFilter(window, key(Qt.Key.Key_O, ctrl_alt))  # the operator escape
+    assert not keys.eventFilter(window, key(Qt.Key.Key_Tab))
+    window.allow_close()
+    window.close()
+    assert not window.isVisible()
+
+
+def test_windowed_mode_keeps_shortcuts(qtbot, window_for, settings):
+    window = window_for(settings)
+    assert not window._keys.eventFilter(window, key(Qt.Key.Key_Q,
+                                                    Qt.KeyboardModifier.ControlModifier))
+
+
+class FakeContext:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.audit = kwargs["audit"]
+
+
+class FakeDialog(QDialog):
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+
+
+class FakePanel(QWidget):
+    closed = Signal()
+
+    def __init__(self, context, parent=None):
+        super().__init__(parent)
+        self.context = context
+
+
+def test_the_operator_escape_opens_the_pin_dialog_then_the_panel(qtbot, window_for, settings):
+    window = window_for(settings.replace("kiosk", operator_pin="2468"),
+                        operator_loader=lambda: (FakePanel, FakeContext, FakeDialog))
+    window.escape.activated.emit()
+    dialog = window._pin_dialog
+    assert isinstance(dialog, FakeDialog)
+    context = dialog.context
+    assert context.audit is window.worker.audit and context.kwargs["settings"] is window.settings
+    assert context.kwargs["camera_health"]().frames > 0
+    dialog.accept()
+    assert window.flow.state == OPERATOR and isinstance(window.current_screen(), FakePanel)
+    # While the panel is open, the settings it applies reach the kiosk (queued).
+    window.worker.audit  # noqa: B018 (the worker keeps its log)
+    context.kwargs["apply_settings"](window.settings.replace("kiosk", result_seconds=9.0))
+    qtbot.waitUntil(lambda: window.flow.config.result_s == 9.0, timeout=2000)
+    window.current_screen().closed.emit()
+    assert window.flow.state == IDLE and window.current_screen() is window.idle
+    # The context is kept between openings (it counts wrong PINs).
+    window.escape.activated.emit()
+    assert window._pin_dialog.context is context
+    window._pin_dialog.reject()
+
+
+def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, settings):
+    def missing():
+        raise ImportError("No module named 'kiosk.ui.operator'")
+
+    window = window_for(settings.replace("kiosk", operator_pin="2468"), operator_loader=missing)
+    window.escape.activated.emit()
+    assert window.flow.state == IDLE
+    assert "Operator panel unavailable" in window.idle.status.text()
+
+
+def test_the_real_operator_panel_opens_behind_its_pin(qtbot, window_for, settings):
+    pytest.importorskip("kiosk.ui.operator")
+    window = window_for(settings.replace("kiosk", operator_pin="2468"))
+    window.escape.activated.emit()
+    dialog = window._pin_dialog
+    assert dialog is not None, window.idle.status.text()
+    dialog.pin_edit.setText("2468")
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: window.flow.state == OPERATOR, timeout=10000)
+    panel = window.current_screen()
+    with qtbot.waitSignal(panel.closed, timeout=10000):
+        panel.close_button.click()
+    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=5000)
+
+
+def test_every_icon_draws_something():
+    for name in ICONS:
+        image = QImage(64, 64, QImage.Format.Format_ARGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        draw_icon(painter, QRectF(0, 0, 64, 64), name)
+        painter.end()
+        arr = np.frombuffer(image.constBits(), np.uint8).reshape(64, 64, 4)
+        assert (arr[:, :, 3] > 0).sum() > 50, name
+    with pytest.raises(ValueError, match="unknown icon"):
+        draw_icon(QPainter(), QRectF(0, 0, 1, 1), "rocket")
+
+
+def test_the_countdown_ring_shows_the_share_left(qtbot):
+    ring = CountdownRing()
+    qtbot.addWidget(ring)
+    ring.set_time(3.0, 4.0)
+    assert ring.fraction == pytest.approx(0.75) and ring.accessibleDescription() == "3 seconds"
+    ring.set_time(-1.0, 4.0)
+    assert ring.fraction == 0.0
+    ring.set_time(None)
+    assert ring.fraction is None

@@ -1,0 +1,93 @@
+"""The window with the real face tracker on real media, and with sources that fail."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from kiosk.analysis.face import FaceTracker
+from kiosk.audit import create_key_file, open_kiosk_log
+from kiosk.camera import open_source
+from kiosk.feed import FrameFeed
+from kiosk.flow import IDLE, OUT_OF_SERVICE
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from kiosk.ui.widgets.preview import fit_size, mirrored_bgra
+from kiosk.ui.worker import KioskWorker, WorkerParts
+from tests.ui.harness import CountingAnalyzer, FixedFusion
+
+
+@pytest.fixture
+def settings(tmp_path):
+    key = tmp_path / "audit.key"
+    create_key_file(key)
+    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+
+
+def real_worker(settings, source, tmp_path, **feed_options):
+    parts = WorkerParts(tracker=FaceTracker, fusion=FixedFusion,
+                        analyzers=lambda s: [CountingAnalyzer()],
+                        audit=lambda s: open_kiosk_log(s, tmp_path), rng=random.Random(1))
+    return KioskWorker(settings, FrameFeed(source, **feed_options), parts)
+
+
+def test_mirrored_bgra_flips_left_and_right():
+    image = np.zeros((2, 3, 3), np.uint8)
+    image[:, 0] = (255, 0, 0)  # blue column on the left (BGR)
+    out = mirrored_bgra(image, (3, 2))
+    assert out.shape == (2, 3, 4)
+    assert out[0, 2, 0] == 255 and out[0, 0, 0] == 0 and out[0, 0, 3] == 255
+
+
+def test_fit_size_keeps_the_aspect_ratio():
+    assert fit_size(640, 480, 1000, 1000) == (1000, 750)
+    assert fit_size(640, 480, 320, 480) == (320, 240)
+    with pytest.raises(ValueError, match="positive"):
+        fit_size(0, 480, 10, 10)
+
+
+def test_the_real_tracker_sees_a_face_in_a_real_clip(qtbot, settings, tmp_path, shared_data):
+    clip = shared_data / "KwaiVGI_LivePortrait/assets/examples/driving/d7.mp4"
+    worker = real_worker(settings, open_source(str(clip), paced=True), tmp_path)
+    window = KioskWindow(settings, worker)
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        with qtbot.waitSignal(worker.face_checked, timeout=20000,
+                              check_params_cb=lambda check: check.present) as blocker:
+            pass
+        assert blocker.args[0].guidance.code in ("OK", "TOO_CLOSE", "OFF_CENTRE", "HOLD_STILL",
+                                                 "LOOK_AT_CAMERA", "TOO_FAR")
+        qtbot.waitUntil(lambda: window.flow.state in (IDLE, "consent"), timeout=20000)
+    finally:
+        window.shutdown()
+
+
+def test_an_undecodable_video_puts_the_kiosk_out_of_service(qtbot, settings, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 4096)
+    worker = real_worker(settings, open_source(str(broken), paced=True, open_now=False),
+                         tmp_path, loop_finite=False)
+    window = KioskWindow(settings, worker)
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.flow.state == OUT_OF_SERVICE
+                        and "cannot be decoded" in window.out_of_service.reason.text(),
+                        timeout=20000)
+        assert window.out_of_service.reason.text().startswith("For staff: camera:")
+    finally:
+        window.shutdown()
+
+
+def test_a_bad_configuration_shows_out_of_service(qtbot):
+    reason = "settings file /x/kiosk.toml: unknown setting camera.widht"
+    window = KioskWindow(None, None, failure=reason)
+    qtbot.addWidget(window)
+    window.start()
+    assert window.flow.state == OUT_OF_SERVICE
+    assert window.current_screen() is window.out_of_service
+    assert reason in window.out_of_service.reason.text()
+    window.shutdown()
