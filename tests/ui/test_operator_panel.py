@@ -18,7 +18,7 @@ from kiosk.audit import AttemptRecord, AuditConfig, AuditLog, RateLimitPolicy, S
 from kiosk.camera import CameraHealth, VideoDevice
 from kiosk.operator import OperatorContext
 from kiosk.settings import Settings
-from kiosk.ui.operator import BarChart, OperatorPanel, PinDialog
+from kiosk.ui.operator import BarChart, OperatorPanel, PinDialog, UiThreadGarbageCollector
 from kiosk.ui.operator.charts_page import FAIL_COLOR, PASS_COLOR
 
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
@@ -42,6 +42,14 @@ def record(end: datetime, decision: str, reasons: tuple[str, ...] = (),
                  "texture": {"score": 0.15, "confidence": 0.85}},
         liveness_score=37.5, reasons=reasons, cloud_calls=("CompareFaces",),
         match={"matcher": "local", "similarity": 97.5, "matched": True})
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_ui_thread(qapp: Any) -> Iterator[None]:
+    """Database jobs run in a pool thread: garbage collection must not (see tasks.py)."""
+    collector = UiThreadGarbageCollector()
+    yield
+    collector.stop()
 
 
 class Clock:
@@ -389,3 +397,24 @@ def test_controls_have_accessible_names(panel: OperatorPanel) -> None:
     unnamed = [type(w).__name__ + ":" + getattr(w, "text", lambda: "")()
                for w in controls if not w.accessibleName()]
     assert len(controls) > 30 and unnamed == []
+
+
+def test_garbage_is_collected_on_the_ui_thread_only(qapp: Any) -> None:
+    import gc
+
+    collector = UiThreadGarbageCollector()  # a second one, nested in the autouse fixture's
+    try:
+        assert not gc.isenabled()
+        threshold = gc.get_threshold()[0]
+        cycles = []
+        for _ in range(threshold + 100):
+            item: list = []
+            item.append(item)
+            cycles.append(item)
+        del cycles, item
+        assert gc.get_count()[0] > threshold
+        collector.check()
+        assert gc.get_count()[0] < threshold
+    finally:
+        collector.stop()
+    assert not gc.isenabled()  # the fixture's collector still holds it off

@@ -7,6 +7,6 @@ again on its ``closed`` signal.
 from kiosk.ui.operator.charts_page import BarChart
 from kiosk.ui.operator.panel import OperatorPanel
 from kiosk.ui.operator.pin_dialog import PinDialog
-from kiosk.ui.operator.tasks import TaskRunner
+from kiosk.ui.operator.tasks import TaskRunner, UiThreadGarbageCollector
 
-__all__ = ["BarChart", "OperatorPanel", "PinDialog", "TaskRunner"]
+__all__ = ["BarChart", "OperatorPanel", "PinDialog", "TaskRunner", "UiThreadGarbageCollector"]
