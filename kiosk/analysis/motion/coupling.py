@@ -23,7 +23,7 @@ import math
 import cv2
 import numpy as np
 
-from kiosk.analysis.motion.flow import detect_points, track_points
+from kiosk.analysis.motion.flow import detect_points, min_strength, noise_sigma, track_points
 from kiosk.analysis.motion.regions import MESH, face_mask, scene_masks
 from kiosk.analysis.signals import RIGID_SCENE
 from kiosk.model import FaceObservation, Frame, Signal
@@ -55,6 +55,8 @@ MIN_SEPARATION_PX = 1.0
 # background <= 0.05.
 C_LIVE = 0.2
 C_ATTACK = 0.8
+# The camera's noise (which sets the weakest corner kept) is re-measured every this many pairs.
+NOISE_EVERY = 15
 # Confidence grows with the decisive ring observations and with the pairs they come from
 # (1 - 1/e at these counts), so that one jolt cannot decide a session.
 N_CONFIDENCE = 150
@@ -144,6 +146,8 @@ class CouplingAnalyzer:
         Pairs skipped because the far scene had too few tracked points.
     ``ring_points_median``, ``far_points_median`` : float
         Median tracked points per pair in the ring and the far scene (texture available).
+    ``noise_sigma`` : float
+        Last measured image noise, grey levels (sets the weakest corner used).
     ``camera_fixed`` : bool
     ``why`` : str
         Present when the evidence was too thin.
@@ -175,6 +179,9 @@ class CouplingAnalyzer:
         self._coupled = 0
         self._ring_counts: list[int] = []
         self._far_counts: list[int] = []
+        self._starts = 0
+        self._strength = 0.0
+        self._sigma = 0.0
 
     def update(self, frame: Frame, obs: FaceObservation) -> None:
         self._frames += 1
@@ -203,6 +210,11 @@ class CouplingAnalyzer:
         if prev is not None and prev["grey"].shape == grey.shape:
             half = cv2.pyrDown(grey)
             self._pair(prev, grey, half)
+        if self._starts % NOISE_EVERY == 0:
+            self._sigma = noise_sigma(grey)
+            self._strength = min_strength(self._sigma)
+        self._starts += 1
+        strength = self._strength
         marks = face.landmarks[:MESH, :2] * scale
         spacing = max(2.0, width * scale * SPACING)
         face_m = face_mask(grey.shape, marks, erode_px=max(1, int(width * scale / 40)))
@@ -214,9 +226,11 @@ class CouplingAnalyzer:
                               interpolation=cv2.INTER_NEAREST)
         self._prev = {
             "t": obs.t, "grey": grey, "half": half,
-            "face": detect_points(grey, face_m, MAX_FACE_POINTS, spacing),
-            "ring": detect_points(grey, ring_m, MAX_RING_POINTS, spacing),
-            "far": detect_points(half, far_half, MAX_FAR_POINTS, spacing),
+            "face": detect_points(grey, face_m, MAX_FACE_POINTS, spacing, strength=strength),
+            "ring": detect_points(grey, ring_m, MAX_RING_POINTS, spacing, strength=strength),
+            # Averaging 2x2 pixels halves the noise: a quarter of the variance.
+            "far": detect_points(half, far_half, MAX_FAR_POINTS, spacing,
+                                 strength=min_strength(self._sigma / 2.0)),
         }
 
     def _pair(self, prev: dict, grey: np.ndarray, half: np.ndarray) -> None:
@@ -261,6 +275,7 @@ class CouplingAnalyzer:
             "ring_points_median": float(np.median(self._ring_counts)) if self._pairs else 0.0,
             "far_points_median": float(np.median(self._far_counts)) if self._pairs else 0.0,
             "camera_fixed": self.camera_fixed,
+            "noise_sigma": self._sigma,
         }
         if self._decisive < MIN_DECISIVE or self._pairs_evidence < MIN_PAIRS:
             details["why"] = self._why()

@@ -10,21 +10,27 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Lucas-Kanade window and pyramid: 21x21 px with 3 levels follows motions of up to ~40 px per
-# step at the working scales used here (faces ~100-160 px wide).
-LK_WINDOW = 21
-LK_LEVELS = 3
+# Lucas-Kanade window and pyramid: 15x15 px with levels 0-2 follows motions of up to about
+# 7 x 2^2 = 30 px per step, more than a quick head turn moves a 100-160 px face in 1/15 s.
+LK_WINDOW = 15
+LK_LEVELS = 2
 _LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
 # A track is kept when it returns within this many pixels of its start (working scale).
 FB_MAX_PX = 0.5
-# Weakest corner kept: the smaller eigenvalue of the structure tensor (central-difference
-# gradients summed over 7x7 px), grey levels squared. Lucas-Kanade locates a corner to about
-# noise / sqrt(strength): 300 gives ~0.1 px under sensor noise of 2 grey levels. Corners found
-# in pure noise measured 36, 135 and 544 for noise of 1, 2 and 4 grey levels, so plain walls
-# of ordinary cameras give none (``goodFeaturesToTrack`` alone only ranks corners relative to
-# the strongest one and finds "corners" in noise).
-MIN_CORNER_STRENGTH = 300.0
+# Weakest corner kept, from the image's own noise: the smaller eigenvalue of the structure
+# tensor (central-difference gradients summed over 7x7 px) must reach STRENGTH_PER_NOISE times
+# the noise variance. ``goodFeaturesToTrack`` alone only ranks corners against the strongest
+# one, so on a plain wall it returns "corners" made of sensor noise: their strength measured
+# 36, 135 and 544 (about 34-42 sigma^2) for noise of sigma = 1, 2 and 4 grey levels. 100 sigma^2
+# keeps a 2.4x margin above them and locates a kept corner to about 0.1 px (Lucas-Kanade's
+# error is about sigma / sqrt(strength)). STRENGTH_FLOOR applies to noise-free or heavily
+# compressed frames (sigma ~0.25 from 8-bit quantisation alone).
+STRENGTH_PER_NOISE = 100.0
+STRENGTH_FLOOR = 25.0
 _STRENGTH_RADIUS = 3
+# Immerkaer's noise operator (a difference of two Laplacians, "Fast noise variance
+# estimation", CVIU 64(2), 1996): flat on smooth image content, 6 sigma in response to noise.
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 def _check_grey(image: np.ndarray, name: str) -> np.ndarray:
@@ -32,6 +38,29 @@ def _check_grey(image: np.ndarray, name: str) -> np.ndarray:
     if arr.ndim != 2 or arr.dtype != np.uint8:
         raise ValueError(f"{name} must be a (H, W) uint8 grey image, got {arr.shape} {arr.dtype}")
     return arr
+
+
+def noise_sigma(grey: np.ndarray) -> float:
+    """Standard deviation of the image noise, grey levels (robust Immerkaer estimate).
+
+    The median absolute response of Immerkaer's operator, on every second pixel, scaled to a
+    standard deviation: image structure affects a median far less than the mean of the
+    original method.
+
+    Parameters
+    ----------
+    grey : ndarray (H, W) uint8, H and W >= 3
+    """
+    g = _check_grey(grey, "grey")
+    if g.shape[0] < 3 or g.shape[1] < 3:
+        raise ValueError(f"grey must be at least 3x3, got {g.shape}")
+    response = cv2.filter2D(g.astype(np.float32), -1, _NOISE_KERNEL)[1:-1:2, 1:-1:2]
+    return float(1.4826 * np.median(np.abs(response)) / 6.0)
+
+
+def min_strength(sigma: float) -> float:
+    """Weakest corner strength kept for images with noise ``sigma`` (grey levels)."""
+    return max(STRENGTH_FLOOR, STRENGTH_PER_NOISE * float(sigma) ** 2)
 
 
 def corner_strength(grey: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -67,7 +96,7 @@ def corner_strength(grey: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def detect_points(grey: np.ndarray, mask: np.ndarray, max_points: int,
                   min_distance: float, quality: float = 0.01,
-                  min_strength: float = MIN_CORNER_STRENGTH) -> np.ndarray:
+                  strength: float = STRENGTH_FLOOR) -> np.ndarray:
     """Shi-Tomasi corners inside a mask.
 
     Parameters
@@ -81,8 +110,9 @@ def detect_points(grey: np.ndarray, mask: np.ndarray, max_points: int,
         Smallest distance between two corners, pixels.
     quality : float
         Corners weaker than this fraction of the strongest are dropped.
-    min_strength : float
-        Corners weaker than this (see :func:`corner_strength`) are dropped too.
+    strength : float
+        Corners weaker than this (see :func:`corner_strength` and :func:`min_strength`) are
+        dropped too.
 
     Returns
     -------
@@ -107,8 +137,8 @@ def detect_points(grey: np.ndarray, mask: np.ndarray, max_points: int,
     if pts is None:
         return np.zeros((0, 2), np.float32)
     pts = pts.reshape(-1, 2).astype(np.float32) + np.float32((x, y))
-    if min_strength > 0:
-        pts = pts[corner_strength(g, pts) >= min_strength]
+    if strength > 0:
+        pts = pts[corner_strength(g, pts) >= strength]
     return pts
 
 
@@ -180,3 +210,36 @@ def grey_crop(image: np.ndarray, roi: tuple[int, int, int, int], scale: float) -
         return grey
     size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+
+
+def highpass(grey: np.ndarray, sigma: float, gain: float = 2.0) -> np.ndarray:
+    """Remove an image's slow brightness changes: ``gain * (grey - blur(grey)) + 128``,
+    saturated to uint8.
+
+    Light that does not move with the surface (a lamp's fall-off across a print turned under
+    it, the camera's exposure) breaks Lucas-Kanade's brightness constancy and drags tracks; the
+    texture that tracking needs is finer than ``sigma``.
+
+    Parameters
+    ----------
+    grey : ndarray (H, W) uint8
+    sigma : float
+        Gaussian sigma, pixels, of the part removed.
+    gain : float
+        Contrast gain of what is kept (saturating at 0 and 255).
+
+    Returns
+    -------
+    ndarray (H, W) uint8
+    """
+    g = _check_grey(grey, "grey")
+    if not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}")
+    # The blur is taken at a quarter of the size (area-averaged, blurred by sigma / 4, scaled
+    # back up): the same low-pass for a tenth of the cost of a full-size Gaussian.
+    h, w = g.shape
+    small = cv2.resize(g, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    blur = cv2.resize(cv2.GaussianBlur(small, (0, 0), sigma / 4.0), (w, h),
+                      interpolation=cv2.INTER_LINEAR)
+    return cv2.addWeighted(g, float(gain), blur, -float(gain), 128.0)
+
