@@ -46,7 +46,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def build_parts(data_dir: Path, *, camera_fixed: bool):
     """The worker's factories; each runs in the worker thread."""
-    from kiosk.ui.worker import WorkerParts
+    from kiosk.ui.parts import WorkerParts
 
     def tracker():
         from kiosk.analysis.face import FaceTracker
@@ -74,8 +74,10 @@ def build_parts(data_dir: Path, *, camera_fixed: bool):
         return open_kiosk_log(settings, data_dir)
 
     def matcher(settings):
+        # In a child process: dlib holds the GIL for ~140 ms at a time (kiosk.matcher_process).
         from kiosk.cloud.factory import build_matcher
-        return build_matcher(settings)
+        from kiosk.matcher_process import ProcessMatcher
+        return ProcessMatcher(build_matcher, settings)
 
     return WorkerParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
                        matcher=matcher)
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, data_dir: Path) -> int:
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from kiosk.ui.app import KioskWindow
@@ -141,7 +143,7 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     def quit_on_signal(signum, frame) -> None:
         log.info("signal %d: stopping", signum)
         window.allow_close()
-        app.quit()
+        QTimer.singleShot(0, app.quit)  # also right if the event loop has not started yet
 
     signal.signal(signal.SIGTERM, quit_on_signal)
     signal.signal(signal.SIGINT, quit_on_signal)
@@ -154,9 +156,9 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         window.resize(1280, 800)
         window.show()
     else:
-        window.setWindowFlags(window.windowFlags() | Qt.WindowType.FramelessWindowHint
-                              | Qt.WindowType.WindowStaysOnTopHint)
-        window.showFullScreen()
+        window.show_kiosk()
+    log.info("kiosk window shown (%s) on the %s platform",
+             "windowed" if args.windowed else "fullscreen", app.platformName())
     window.start()
     code = app.exec()
     window.shutdown()

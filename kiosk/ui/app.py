@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
@@ -37,6 +36,8 @@ from kiosk.flow import (
     KioskFlow,
 )
 from kiosk.settings import Settings
+from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
+from kiosk.ui.parts import FaceCheck
 from kiosk.ui.screens import (
     ConsentScreen,
     IdentityScreen,
@@ -47,42 +48,14 @@ from kiosk.ui.screens import (
     ResultScreen,
 )
 from kiosk.ui.widgets import STYLE_SHEET
-from kiosk.ui.worker import FaceCheck, KioskWorker
+from kiosk.ui.worker import KioskWorker
 from kiosk.wording import consent_text
 
 log = logging.getLogger(__name__)
 
-OPERATOR_ESCAPE = "Ctrl+Alt+O"
 STARTING = "the kiosk is starting"
 PREVIEW_INTERVAL_MS = 15   # faster than the camera, so a frame waits at most ~15 ms
 FLOW_INTERVAL_MS = 200
-PANEL_UNAVAILABLE = "Operator panel unavailable"
-
-
-class _KioskKeys(QObject):
-    """Application event filter: any key or click counts as activity for the flow's
-    timeouts; in kiosk mode, key combinations with Ctrl, Alt or Meta are swallowed except
-    the operator escape (and inside the operator panel and the staff's identity step)."""
-
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self._escape = QKeySequence(OPERATOR_ESCAPE)[0].toCombined()
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        kind = event.type()
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
-            self._window.flow.touch()
-        if (kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride)
-                and self._window.kiosk_mode
-                and self._window.flow.state not in (OPERATOR, IDENTITY)):
-            mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                        | Qt.KeyboardModifier.AltModifier
-                                        | Qt.KeyboardModifier.MetaModifier)
-            combined = event.keyCombination().toCombined()
-            if mods and combined != self._escape:
-                return True
-        return False
 
 
 class KioskWindow(QMainWindow):
@@ -99,7 +72,7 @@ class KioskWindow(QMainWindow):
     scan_folder : str or None
         Scanner drop folder for the identity step (``--id-folder``).
     kiosk_mode : bool
-        Ignore close requests and swallow shortcuts (see :class:`_KioskKeys`).
+        Ignore close requests and swallow shortcuts (see :class:`kiosk.ui.escape.KioskKeys`).
     clock : callable
         Monotonic seconds for the flow's timeouts.
     operator_loader : callable, optional
@@ -125,11 +98,8 @@ class KioskWindow(QMainWindow):
         self._worker = worker
         self._thread: QThread | None = None
         self._allow_close = not kiosk_mode
-        self._operator_loader = operator_loader or _load_operator
         self._beep = beep
         self._panel: QWidget | None = None
-        self._operator_context: Any = None
-        self._pin_dialog: Any = None
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
 
         self.idle = IdleScreen(self.settings)
@@ -157,8 +127,16 @@ class KioskWindow(QMainWindow):
         self.settings_received.connect(self._on_settings_received)
         self.flow.add_listener(self._on_flow_changed)
 
-        self._keys = _KioskKeys(self)
+        self._keys = KioskKeys(self, touch=self.flow.touch, swallow=self._swallow_keys)
         QApplication.instance().installEventFilter(self._keys)
+        self.operator = OperatorEscape(
+            self, settings=lambda: self.settings,
+            audit=lambda: self._worker.audit if self._worker is not None else None,
+            camera_health=self._camera_health, apply_settings=self.apply_settings,
+            loader=operator_loader or load_operator)
+        self.operator.opened.connect(self._on_operator_opened)
+        self.operator.closed.connect(self._on_operator_closed)
+        self.operator.said.connect(self._say)
         self.escape = QShortcut(QKeySequence(OPERATOR_ESCAPE), self)
         self.escape.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.escape.activated.connect(self._on_escape_activated)
@@ -210,6 +188,16 @@ class KioskWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self._keys)
 
+    def show_kiosk(self) -> None:
+        """Fullscreen without decorations, on top. The geometry is set as well because
+        fullscreen is only a hint to the window manager, and a kiosk may run without one."""
+        self.setWindowFlags(self.windowFlags() | Qt.WindowType.FramelessWindowHint
+                            | Qt.WindowType.WindowStaysOnTopHint)
+        screen = QApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(screen.geometry())
+        self.showFullScreen()
+
     def allow_close(self) -> None:
         """Let the next close request through (kiosk mode ignores them otherwise)."""
         self._allow_close = True
@@ -220,6 +208,10 @@ class KioskWindow(QMainWindow):
             return
         self.shutdown()
         super().closeEvent(event)
+
+    def _swallow_keys(self) -> bool:
+        # Staff type in the identity step and the operator panel; nobody else needs shortcuts.
+        return self.kiosk_mode and self.flow.state not in (OPERATOR, IDENTITY)
 
     def _connect_worker(self, worker: KioskWorker) -> None:
         worker.face_checked.connect(self._on_face_checked)
@@ -407,6 +399,7 @@ class KioskWindow(QMainWindow):
 
     # -- operator -------------------------------------------------------------------------
 
+    @Slot(str)
     def _say(self, text: str) -> None:
         """A status line on the idle and out-of-service screens."""
         self.idle.set_status(text)
@@ -414,69 +407,26 @@ class KioskWindow(QMainWindow):
 
     @Slot()
     def _on_escape_activated(self) -> None:
-        """The operator escape: the PIN dialog, then the panel (never during a session)."""
-        if self.flow.busy or self.flow.state == OPERATOR or self._pin_dialog is not None:
-            return
-        try:
-            panel_class, context_class, dialog_class = self._operator_loader()
-            context = self._context(context_class)
-            dialog = dialog_class(context, self)
-        except Exception as exc:  # the panel must never take the kiosk down
-            log.exception("operator panel unavailable")
-            self._say(f"{PANEL_UNAVAILABLE}: {exc}")
-            return
-        self._pin_dialog = dialog
-        dialog.accepted.connect(lambda: self.open_operator_panel(panel_class, context))
-        dialog.finished.connect(self._on_pin_dialog_finished)
-        dialog.open()
+        """The operator escape; ignored during a session (it would abandon a person)."""
+        if not self.flow.busy and self.flow.state != OPERATOR:
+            self.operator.activate()
 
-    @Slot()
-    def _on_pin_dialog_finished(self) -> None:
-        dialog, self._pin_dialog = self._pin_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
-
-    def _context(self, context_class: Any) -> Any:
-        """The operator context, kept between openings (its PIN refusal count lives in it);
-        built again when the worker has reopened the audit log."""
-        audit = self._worker.audit if self._worker is not None else None
-        if audit is None:
-            raise RuntimeError("the audit log is not open")
-        context = self._operator_context
-        if context is None or context.audit is not audit:
-            context = context_class(settings=self.settings, audit=audit,
-                                    camera_health=self._camera_health,
-                                    apply_settings=self.apply_settings,
-                                    clock=lambda: datetime.now(UTC))
-            self._operator_context = context
-        return context
-
-    def open_operator_panel(self, panel_class: Any, context: Any) -> bool:
-        """Show the operator panel (the PIN was accepted); False when it cannot open now."""
-        if self.flow.busy or self._panel is not None:
-            return False
-        try:
-            panel = panel_class(context, parent=None)
-        except Exception as exc:
-            log.exception("operator panel unavailable")
-            self._say(f"{PANEL_UNAVAILABLE}: {exc}")
-            return False
+    @Slot(object)
+    def _on_operator_opened(self, panel: QWidget) -> None:
         self._panel = panel
         self.stack.addWidget(panel)
-        panel.closed.connect(self._on_panel_closed)
-        self._say("")
-        return self.flow.open_operator()
-
-    def _camera_health(self):
-        return self._worker.camera_health() if self._worker is not None else None
+        if not self.flow.open_operator():
+            panel.closed.emit()  # cannot show it now (never expected: the dialog is modal)
 
     @Slot()
-    def _on_panel_closed(self) -> None:
+    def _on_operator_closed(self) -> None:
         panel, self._panel = self._panel, None
         if panel is not None:
             self.stack.removeWidget(panel)
-            panel.deleteLater()
         self.flow.close_operator()
+
+    def _camera_health(self):
+        return self._worker.camera_health() if self._worker is not None else None
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the operator panel: the screens, the flow and the worker.
@@ -494,10 +444,3 @@ class KioskWindow(QMainWindow):
         self.consent.set_text(consent_text(settings))
         if self._worker is not None:
             self._worker.apply_settings(settings)
-
-
-def _load_operator() -> tuple[Any, Any, Any]:
-    from kiosk.operator import OperatorContext
-    from kiosk.ui.operator import OperatorPanel, PinDialog
-
-    return OperatorPanel, OperatorContext, PinDialog

@@ -21,27 +21,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import cv2
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtGui import QImage
 
-from kiosk.analysis.guidance import Guidance, guidance
+from kiosk.analysis.guidance import guidance
 from kiosk.audit import AuditUnavailable
-from kiosk.cloud.detect import HogFaceDetector
 from kiosk.errors import KioskError
 from kiosk.feed import FrameFeed
-from kiosk.identity import (
-    IdPhotoError,
-    capture_id_card,
-    card_detector,
-    load_id_photo,
-    load_newest_scan,
-)
+from kiosk.identity import IdPhotoError, capture_id_card, load_id_photo, load_newest_scan
 from kiosk.session import SessionRequest, Verifier
+from kiosk.ui.parts import FaceCheck, WorkerParts
 
 log = logging.getLogger(__name__)
 
@@ -54,70 +44,10 @@ IDLE_INTERVAL_S = 0.1
 AUDIT_RETRY_S = 5.0
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class FaceCheck:
-    """Guidance for one tracked frame outside a session (idle screen, approach detection)."""
-
-    guidance: Guidance
-    present: bool
-
-    @property
-    def ok(self) -> bool:
-        return self.guidance.ok
-
-
-@dataclass
-class WorkerParts:
-    """How the worker builds what it needs, in its own thread.
-
-    Attributes
-    ----------
-    tracker : callable
-        ``() -> tracker`` with ``observe(frame) -> FaceObservation``
-        (:class:`kiosk.analysis.face.FaceTracker`).
-    fusion : callable
-        ``() -> fusion`` with ``fuse(signals, still=False)`` (``Fusion.load``).
-    analyzers : callable
-        ``(settings) -> list of analyzers``, fresh for each session.
-    audit : callable
-        ``(settings) -> AuditLog``; raises :class:`AuditUnavailable` (retried).
-    matcher : callable or None
-        ``(settings) -> FaceMatcher``; None when the kiosk never compares faces. Built at
-        start in staffed mode, otherwise on the first session with a reference photo.
-    id_detector, card_detector : callable
-        ``() -> HogFaceDetector`` for ID photo files and for ID cards held to the camera.
-    clock : callable
-        Aware UTC now, for the session's timestamps.
-    rng : object with ``choice`` or None
-        The challenge draw's randomness (None: ``secrets.SystemRandom``; tests seed one).
-    """
-
-    tracker: Callable[[], Any]
-    fusion: Callable[[], Any]
-    analyzers: Callable[[Any], list]
-    audit: Callable[[Any], Any]
-    matcher: Callable[[Any], Any] | None = None
-    id_detector: Callable[[], Any] = HogFaceDetector
-    card_detector: Callable[[], Any] = card_detector
-    clock: Callable[[], datetime] = _utc_now
-    rng: Any = None
-
-
 @dataclass
 class _Ticket:
     session_id: int
     request: SessionRequest = field(default_factory=SessionRequest)
-
-
-def mirrored_qimage(image: np.ndarray) -> QImage:
-    """A mirrored RGB QImage of a BGR frame (H, W, 3) uint8; it owns its pixels."""
-    rgb = cv2.cvtColor(cv2.flip(image, 1), cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 class KioskWorker(QObject):
@@ -243,6 +173,7 @@ class KioskWorker(QObject):
             self.startup_failed.emit("internal error in the kiosk worker; see the log")
         finally:
             self._feed.stop()
+            self._close_matcher()
             for part in (self._tracker, self._audit):
                 close = getattr(part, "close", None)
                 if close is not None:
@@ -277,6 +208,12 @@ class KioskWorker(QObject):
             self.startup_failed.emit(f"face matcher unavailable: {exc}")
             return False
         return True
+
+    def _close_matcher(self) -> None:
+        matcher, self._matcher = self._matcher, None
+        close = getattr(matcher, "close", None)
+        if close is not None:
+            close()
 
     def _open_audit(self) -> None:
         try:
@@ -329,7 +266,7 @@ class KioskWorker(QObject):
             except KioskError as exc:
                 self.camera_failed.emit(str(exc))
         if new.matching != old.matching:
-            self._matcher = None  # rebuilt when next needed
+            self._close_matcher()  # rebuilt when next needed
         if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id:
             audit, self._audit = self._audit, None
             if audit is not None:

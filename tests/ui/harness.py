@@ -22,7 +22,8 @@ from kiosk.cloud.results import FaceBox, MatchResult
 from kiosk.errors import CameraError
 from kiosk.feed import FrameFeed
 from kiosk.model import FaceObservation, Signal
-from kiosk.ui.worker import KioskWorker, WorkerParts
+from kiosk.ui.parts import WorkerParts
+from kiosk.ui.worker import KioskWorker
 
 FRAME_SHAPE = (480, 640)
 

@@ -1,6 +1,6 @@
 """Whole sessions through the kiosk window, the real worker and the real session code.
 
-A synthetic camera (twice real time) and a synthetic person who answers each prompt when it
+A synthetic camera (three times real time) and a synthetic person who answers each prompt when it
 appears replace the camera and the face tracker; the audit log is a real one in tmp_path.
 """
 
@@ -50,7 +50,7 @@ def kiosk(qtbot, tmp_path):
     def build(settings, *, responder=None, fusion=None, matcher=None, audit_factory=None,
               approach=False, camera=None):
         responder = responder or Responder()
-        camera = camera or SyntheticCamera(speed=2.0)
+        camera = camera or SyntheticCamera(speed=3.0)
         audit_factory = audit_factory or (lambda s: open_kiosk_log(s, tmp_path))
         worker = make_worker(settings, camera=camera, responder=responder,
                              audit_factory=audit_factory, fusion=fusion, matcher=matcher,
@@ -255,7 +255,7 @@ def test_an_unusable_audit_log_is_out_of_service_until_it_opens(qtbot, kiosk, se
         return open_kiosk_log(s, tmp_path)
 
     responder = Responder()
-    camera = SyntheticCamera(speed=2.0)
+    camera = SyntheticCamera(speed=3.0)
     worker = make_worker(settings, camera=camera, responder=responder,
                          audit_factory=audit_factory)
     window = KioskWindow(settings, worker)

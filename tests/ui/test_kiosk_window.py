@@ -35,7 +35,7 @@ def window_for(qtbot, tmp_path):
 
     def build(settings, *, kiosk_mode=False, operator_loader=None, beep=None, matcher=None,
               responder=None):
-        worker = make_worker(settings, camera=SyntheticCamera(speed=2.0),
+        worker = make_worker(settings, camera=SyntheticCamera(speed=3.0),
                              responder=responder or Responder(present=False),
                              audit_factory=lambda s: open_kiosk_log(s, tmp_path),
                              matcher=matcher)
@@ -103,7 +103,7 @@ def test_the_newest_scan_is_loaded_from_the_folder(qtbot, settings, tmp_path):
     old = time.time() - 10  # the scanner finished writing it
     os.utime(folder / "id.png", (old, old))
     worker = make_worker(settings.replace("kiosk", mode="staffed"),
-                         camera=SyntheticCamera(speed=2.0), responder=Responder(present=False),
+                         camera=SyntheticCamera(speed=3.0), responder=Responder(present=False),
                          audit_factory=lambda s: open_kiosk_log(s, tmp_path),
                          matcher=FixedMatcher(match(True)))
     window = KioskWindow(settings.replace("kiosk", mode="staffed"), worker,
@@ -213,7 +213,7 @@ def test_the_operator_escape_opens_the_pin_dialog_then_the_panel(qtbot, window_f
     window = window_for(settings.replace("kiosk", operator_pin="2468"),
                         operator_loader=lambda: (FakePanel, FakeContext, FakeDialog))
     window.escape.activated.emit()
-    dialog = window._pin_dialog
+    dialog = window.operator.dialog
     assert isinstance(dialog, FakeDialog)
     context = dialog.context
     assert context.audit is window.worker.audit and context.kwargs["settings"] is window.settings
@@ -228,8 +228,8 @@ def test_the_operator_escape_opens_the_pin_dialog_then_the_panel(qtbot, window_f
     assert window.flow.state == IDLE and window.current_screen() is window.idle
     # The context is kept between openings (it counts wrong PINs).
     window.escape.activated.emit()
-    assert window._pin_dialog.context is context
-    window._pin_dialog.reject()
+    assert window.operator.dialog.context is context
+    window.operator.dialog.reject()
 
 
 def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, settings):
@@ -246,7 +246,7 @@ def test_the_real_operator_panel_opens_behind_its_pin(qtbot, window_for, setting
     pytest.importorskip("kiosk.ui.operator")
     window = window_for(settings.replace("kiosk", operator_pin="2468"))
     window.escape.activated.emit()
-    dialog = window._pin_dialog
+    dialog = window.operator.dialog
     assert dialog is not None, window.idle.status.text()
     dialog.pin_edit.setText("2468")
     dialog.ok_button.click()

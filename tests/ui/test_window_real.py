@@ -14,8 +14,9 @@ from kiosk.feed import FrameFeed
 from kiosk.flow import IDLE, OUT_OF_SERVICE
 from kiosk.settings import Settings
 from kiosk.ui.app import KioskWindow
+from kiosk.ui.parts import WorkerParts
 from kiosk.ui.widgets.preview import fit_size, mirrored_bgra
-from kiosk.ui.worker import KioskWorker, WorkerParts
+from kiosk.ui.worker import KioskWorker
 from tests.ui.harness import CountingAnalyzer, FixedFusion
 
 

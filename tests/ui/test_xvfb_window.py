@@ -1,7 +1,8 @@
 """A real PySide6 window under Xvfb, started after cv2 and mediapipe are imported.
 
 mediapipe requires opencv-contrib-python, whose import points Qt at its bundled Qt 5 plugins.
-The window is started in a fresh process, in the order the kiosk uses, on a real X server.
+The window is started in a fresh process, in the order the kiosk uses, on a real X server:
+a plain window, the kiosk window in fullscreen kiosk mode, and ``python main.py`` itself.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from tests.ui.xvfb import xvfb_display
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
 import json, os, sys
@@ -70,3 +74,110 @@ def test_drop_opencv_qt_paths_keeps_user_paths():
            "QT_QPA_FONTDIR": "/usr/share/fonts", "PATH": "/bin"}
     assert drop_opencv_qt_paths(env) == ["QT_QPA_PLATFORM_PLUGIN_PATH"]
     assert env == {"QT_QPA_FONTDIR": "/usr/share/fonts", "PATH": "/bin"}
+
+
+KIOSK_SCRIPT = r"""
+import json, os, sys
+import cv2, mediapipe
+from kiosk.ui.qtenv import drop_opencv_qt_paths
+drop_opencv_qt_paths(os.environ)
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+from kiosk.audit import open_kiosk_log
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from tests.ui.harness import Responder, SyntheticCamera, make_worker
+app = QApplication(sys.argv[:1])
+tmp = Path(sys.argv[1])
+settings = Settings().replace("audit", db_path=str(tmp / "kiosk.db"),
+                              key_file=str(tmp / "audit.key"))
+worker = make_worker(settings, camera=SyntheticCamera(), responder=Responder(present=False),
+                     audit_factory=lambda s: open_kiosk_log(s, tmp))
+window = KioskWindow(settings, worker, kiosk_mode=True)
+window.show_kiosk()
+window.start()
+result = {}
+def check():
+    if window.flow.state != "idle":
+        QTimer.singleShot(100, check)
+        return
+    screen = app.primaryScreen().grabWindow(0).toImage()
+    result.update(platform=app.platformName(), state=window.flow.state,
+                  fullscreen=window.isFullScreen(), exposed=window.windowHandle().isExposed(),
+                  size=[window.width(), window.height()],
+                  corner=QColor(screen.pixel(3, 3)).name())
+    window.allow_close()
+    window.close()
+    app.quit()
+QTimer.singleShot(300, check)
+QTimer.singleShot(60000, app.quit)
+app.exec()
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.xvfb
+def test_the_kiosk_window_starts_fullscreen_under_xvfb(tmp_path):
+    from kiosk.audit import create_key_file
+
+    create_key_file(tmp_path / "audit.key")
+    with xvfb_display() as display:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env["DISPLAY"] = display
+        proc = subprocess.run([sys.executable, "-c", KIOSK_SCRIPT, str(tmp_path)], env=env,
+                              capture_output=True, text=True, timeout=120,
+                              cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["platform"] == "xcb" and result["state"] == "idle"
+    assert result["fullscreen"] and result["exposed"] and result["size"] == [1280, 800]
+    # The X server shows the kiosk's own background in the corner: it covers the screen.
+    assert result["corner"] == "#0b0f14"
+
+
+@pytest.mark.xvfb
+def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path):
+    """python main.py in kiosk mode on an image folder: the window shows, SIGTERM ends it."""
+    import signal
+    import threading
+
+    import cv2
+    import numpy as np
+
+    from kiosk.audit import create_key_file
+
+    create_key_file(tmp_path / "audit.key")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (240, 320, 3), np.uint8))
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[audit]\ndb_path = "{tmp_path / "kiosk.db"}"\n'
+                      f'key_file = "{tmp_path / "audit.key"}"\n')
+    with xvfb_display() as display:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env.update(DISPLAY=display, XDG_DATA_HOME=str(tmp_path / "data"))
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--source", str(frames),
+                                 "--config", str(config), "-v"], env=env, cwd=str(ROOT),
+                                stderr=subprocess.PIPE, text=True)
+        lines, shown = [], threading.Event()
+
+        def read():
+            for line in proc.stderr:
+                lines.append(line)
+                if "kiosk window shown" in line:
+                    shown.set()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert shown.wait(90), "".join(lines)[-2000:]
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(60)
+        reader.join(10)
+    log = "".join(lines)
+    assert code == 0, log[-2000:]
+    assert "kiosk window shown (fullscreen) on the xcb platform" in log
+    assert "signal 15: stopping" in log

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.identity import IdPhoto
 from kiosk.ui.widgets import BAD, GOOD, BigButton, PreviewWidget, text_label
+from kiosk.ui.widgets.common import font
 
 THUMB_PX = 260
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
@@ -95,6 +96,7 @@ class IdentityScreen(QWidget):
         self.number_edit = QLineEdit()
         self.number_edit.setAccessibleName("Badge or ID number")
         self.number_edit.setMaxLength(64)
+        self.number_edit.setFont(font(22))
         number_label.setBuddy(self.number_edit)
         self.cancel = BigButton("Cancel", "Cancel", description="Stop and go back to the start")
         self.proceed = BigButton("Continue", "Continue", description="Start the live check",

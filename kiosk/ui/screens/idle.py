@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import BigButton, IconWidget, text_label
@@ -30,7 +30,7 @@ class IdleScreen(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         layout.addSpacing(24)
-        layout.addWidget(self.start)
+        layout.addWidget(self.start, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.hint)
         layout.addStretch(1)
         layout.addWidget(self.status)

@@ -5,7 +5,7 @@ Never a score and never which check failed (see kiosk.wording.result_message).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import BAD, GOOD, STAFF, BigButton, IconWidget, text_label
@@ -34,7 +34,7 @@ class ResultScreen(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.detail)
         layout.addSpacing(24)
-        layout.addWidget(self.finish)
+        layout.addWidget(self.finish, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
         self.primary = self.finish
         self.kind: str | None = None

@@ -1,0 +1,150 @@
+"""Kiosk mode's keyboard rules and the operator escape (PIN dialog, then the operator panel).
+
+The operator panel and its PIN dialog belong to :mod:`kiosk.ui.operator`, their logic to
+:class:`kiosk.operator.OperatorContext`; this module only opens them, and keeps one context
+between openings so that its count of wrong PINs survives a closed dialog.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QWidget
+
+log = logging.getLogger(__name__)
+
+OPERATOR_ESCAPE = "Ctrl+Alt+O"
+PANEL_UNAVAILABLE = "Operator panel unavailable"
+_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+              | Qt.KeyboardModifier.MetaModifier)
+
+
+class KioskKeys(QObject):
+    """Application event filter.
+
+    Any key or click calls ``touch`` (activity for the screens' timeouts). While
+    ``swallow()`` is true (kiosk mode, outside the staff's screens), key combinations with
+    Ctrl, Alt or Meta are dropped, except the operator escape.
+    """
+
+    def __init__(self, parent: QObject, *, touch: Callable[[], None],
+                 swallow: Callable[[], bool]) -> None:
+        super().__init__(parent)
+        self._touch = touch
+        self._swallow = swallow
+        self._escape = QKeySequence(OPERATOR_ESCAPE)[0].toCombined()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+            self._touch()
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and self._swallow():
+            combined = event.keyCombination().toCombined()
+            if event.modifiers() & _MODIFIERS and combined != self._escape:
+                return True
+        return False
+
+
+def load_operator() -> tuple[Any, Any, Any]:
+    """The operator panel, its context and its PIN dialog classes."""
+    from kiosk.operator import OperatorContext
+    from kiosk.ui.operator import OperatorPanel, PinDialog
+
+    return OperatorPanel, OperatorContext, PinDialog
+
+
+class OperatorEscape(QObject):
+    """Opens the operator's PIN dialog and, once the PIN is accepted, the panel.
+
+    Signals: ``opened(panel)`` when the panel is ready to show, ``closed()`` when the
+    operator left it, ``said(text)`` with a status line for the public screens (e.g. the
+    panel is unavailable). Failures never propagate: the kiosk keeps running.
+
+    Parameters
+    ----------
+    parent : QWidget
+        The kiosk window (parent of the dialog).
+    settings, audit, camera_health : callable
+        Current settings, the open audit log (None while unavailable), the camera's health.
+    apply_settings : callable
+        Receives settings the operator changed (from any thread).
+    loader : callable
+        ``() -> (OperatorPanel, OperatorContext, PinDialog)`` classes.
+    """
+
+    opened = Signal(object)
+    closed = Signal()
+    said = Signal(str)
+
+    def __init__(self, parent: QWidget, *, settings: Callable[[], Any],
+                 audit: Callable[[], Any], camera_health: Callable[[], Any],
+                 apply_settings: Callable[[Any], None],
+                 loader: Callable[[], tuple[Any, Any, Any]] = load_operator) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._settings = settings
+        self._audit = audit
+        self._camera_health = camera_health
+        self._apply_settings = apply_settings
+        self._loader = loader
+        self._context: Any = None
+        self.dialog: Any = None
+        self.panel: QWidget | None = None
+
+    def activate(self) -> None:
+        """Show the PIN dialog (nothing when it or the panel is already open)."""
+        if self.dialog is not None or self.panel is not None:
+            return
+        try:
+            panel_class, context_class, dialog_class = self._loader()
+            context = self._context_for(context_class)
+            dialog = dialog_class(context, self._parent)
+        except Exception as exc:  # the panel must never take the kiosk down
+            log.exception("operator panel unavailable")
+            self.said.emit(f"{PANEL_UNAVAILABLE}: {exc}")
+            return
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._open_panel(panel_class, context))
+        dialog.finished.connect(self._on_dialog_finished)
+        dialog.open()
+
+    def _context_for(self, context_class: Any) -> Any:
+        audit = self._audit()
+        if audit is None:
+            raise RuntimeError("the audit log is not open")
+        if self._context is None or self._context.audit is not audit:
+            self._context = context_class(settings=self._settings(), audit=audit,
+                                          camera_health=self._camera_health,
+                                          apply_settings=self._apply_settings,
+                                          clock=lambda: datetime.now(UTC))
+        return self._context
+
+    def _open_panel(self, panel_class: Any, context: Any) -> None:
+        try:
+            panel = panel_class(context, parent=None)
+        except Exception as exc:
+            log.exception("operator panel unavailable")
+            self.said.emit(f"{PANEL_UNAVAILABLE}: {exc}")
+            return
+        self.panel = panel
+        panel.closed.connect(self._on_panel_closed)
+        self.said.emit("")
+        self.opened.emit(panel)
+
+    @Slot()
+    def _on_dialog_finished(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot()
+    def _on_panel_closed(self) -> None:
+        panel, self.panel = self.panel, None
+        if panel is not None:
+            self.closed.emit()
+            panel.deleteLater()

@@ -1,0 +1,182 @@
+#!/usr/bin/env python
+"""Render every kiosk screen on a real X server (a private Xvfb) to PNG files for the README.
+
+Usage::
+
+    .venv/bin/python scripts/render_screens.py [--out docs/screens] [--size 1280x800]
+
+Without a DISPLAY (or with --xvfb) the script starts ``Xvfb -displayfd`` itself and runs
+again inside it. The screens are the real widgets of :class:`kiosk.ui.app.KioskWindow`,
+filled with representative content; the camera picture is a drawn cartoon face (no real
+person's image goes into the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCREENS = ("idle", "consent", "identity", "live_prompt", "live_guidance", "processing",
+           "result_pass", "result_fail", "result_review", "out_of_service")
+
+
+def run_under_xvfb(argv: list[str], size: str) -> int:
+    """Start a private Xvfb, run this script again on it, stop the server."""
+    if shutil.which("Xvfb") is None:
+        sys.stderr.write("Xvfb is not installed (Debian package xvfb)\n")
+        return 2
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+                               f"{size}x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as fh:
+            number = fh.readline().strip()
+        if not number:
+            sys.stderr.write("Xvfb did not start\n")
+            return 2
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env["DISPLAY"] = f":{number}"
+        return subprocess.call([sys.executable, __file__, *argv, "--inside"], env=env)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def cartoon_frame(width: int = 640, height: int = 480, *, offset: int = 0):
+    """A drawn face on a soft background, (H, W, 3) uint8 BGR (unmirrored camera frame)."""
+    import cv2
+    import numpy as np
+
+    y = np.linspace(0, 1, height)[:, None]
+    x = np.linspace(0, 1, width)[None, :]
+    frame = np.zeros((height, width, 3), np.uint8)
+    frame[..., 0] = (150 + 60 * y + 0 * x).astype(np.uint8)
+    frame[..., 1] = (120 + 40 * y + 20 * x).astype(np.uint8)
+    frame[..., 2] = (90 + 30 * x + 0 * y).astype(np.uint8)
+    cx, cy = width // 2 + offset, height // 2 - 10
+    cv2.ellipse(frame, (cx, cy + 200), (190, 90), 0, 180, 360, (80, 60, 50), -1)   # shoulders
+    cv2.ellipse(frame, (cx, cy), (95, 125), 0, 0, 360, (120, 160, 215), -1)       # face
+    cv2.ellipse(frame, (cx, cy - 90), (100, 55), 0, 180, 360, (40, 50, 70), -1)   # hair
+    for dx in (-38, 38):
+        cv2.ellipse(frame, (cx + dx, cy - 15), (16, 9), 0, 0, 360, (250, 250, 250), -1)
+        cv2.circle(frame, (cx + dx, cy - 15), 6, (60, 40, 30), -1)
+    cv2.line(frame, (cx, cy), (cx - 6, cy + 30), (90, 120, 170), 3)
+    cv2.ellipse(frame, (cx, cy + 55), (34, 14), 0, 0, 180, (70, 70, 160), 4)
+    return frame
+
+
+def render(out: Path, size: tuple[int, int]) -> list[Path]:
+    import cv2  # noqa: F401  (before Qt)
+
+    from kiosk.ui.qtenv import drop_opencv_qt_paths
+
+    drop_opencv_qt_paths(os.environ)
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.analysis.guidance import OK, TOO_CLOSE
+    from kiosk.cloud.results import FaceBox
+    from kiosk.identity import IdPhoto
+    from kiosk.session import CHALLENGE, SessionProgress
+    from kiosk.settings import Settings
+    from kiosk.ui.app import KioskWindow
+    from kiosk.wording import RESULT_FAIL, RESULT_PASS, RESULT_REVIEW, consent_text
+
+    app = QApplication(sys.argv[:1])
+    settings = (Settings().replace("kiosk", mode="staffed")
+                .replace("audit", retention_days=30))
+    window = KioskWindow(settings, None, scan_folder="/srv/id-scans")
+    window.resize(*size)
+    window.show()
+    frame = cartoon_frame()
+
+    def progress(prompt, index, left, guidance):
+        return SessionProgress(stage=CHALLENGE, prompt=prompt, index=index, total=3,
+                               time_left=left, window_s=4.0, guidance=guidance,
+                               face_box=None, frame_shape=(480, 640))
+
+    def idle():
+        window.stack.setCurrentWidget(window.idle)
+
+    def consent():
+        window.consent.set_text(consent_text(settings))
+        window.stack.setCurrentWidget(window.consent)
+
+    def identity():
+        card = cartoon_frame(320, 400)
+        window.stack.setCurrentWidget(window.identity)
+        window.identity.show_frame(frame)
+        window.identity.number_edit.setText("B-20417")
+        window.identity.show_photo(IdPhoto(card, FaceBox(60, 40, 260, 330), "scan",
+                                           "scan-0412.jpg"))
+
+    def live_prompt():
+        window.stack.setCurrentWidget(window.live)
+        window.live.reset()
+        window.live.show_frame(frame)
+        window.live.show_progress(progress("turn_left", 1, 2.6, OK))
+
+    def live_guidance():
+        window.stack.setCurrentWidget(window.live)
+        window.live.reset()
+        window.live.show_frame(cartoon_frame(offset=0)[60:420, 80:560].copy())
+        window.live.show_progress(progress(None, 0, None, TOO_CLOSE))
+
+    def processing():
+        window.stack.setCurrentWidget(window.processing)
+
+    def result(message):
+        def show():
+            window.result.show_result(message)
+            window.stack.setCurrentWidget(window.result)
+        return show
+
+    def out_of_service():
+        window.out_of_service.set_reason("camera: /dev/video0 stopped delivering frames "
+                                         "(unplugged?); reconnecting in 2.0 s")
+        window.stack.setCurrentWidget(window.out_of_service)
+
+    steps = dict(idle=idle, consent=consent, identity=identity, live_prompt=live_prompt,
+                 live_guidance=live_guidance, processing=processing,
+                 result_pass=result(RESULT_PASS), result_fail=result(RESULT_FAIL),
+                 result_review=result(RESULT_REVIEW), out_of_service=out_of_service)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in SCREENS:
+        steps[name]()
+        for _ in range(20):  # layout, the spinner's first turn, the X server's copy
+            app.processEvents()
+        shot = app.primaryScreen().grabWindow(window.winId())
+        path = out / f"{name}.png"
+        if not shot.save(str(path), "PNG"):
+            raise SystemExit(f"cannot write {path}")
+        written.append(path)
+    window.shutdown()
+    print(f"{app.platformName()}: {len(written)} screens in {out}")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description="Render the kiosk screens to PNG files.")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screens")
+    parser.add_argument("--size", default="1280x800", help="window size WxH")
+    parser.add_argument("--xvfb", action="store_true", help="use a private Xvfb even with a "
+                        "DISPLAY")
+    parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.inside and (args.xvfb or not os.environ.get("DISPLAY")):
+        return run_under_xvfb([a for a in argv if a != "--xvfb"], args.size)
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    render(args.out, size)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
