@@ -208,7 +208,7 @@ class CouplingAnalyzer:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         half = None
         if prev is not None and prev["grey"].shape == grey.shape:
-            half = cv2.pyrDown(grey)
+            half = None if self.camera_fixed else cv2.pyrDown(grey)
             self._pair(prev, grey, half)
         if self._starts % NOISE_EVERY == 0:
             self._sigma = noise_sigma(grey)
@@ -220,27 +220,32 @@ class CouplingAnalyzer:
         face_m = face_mask(grey.shape, marks, erode_px=max(1, int(width * scale / 40)))
         ring_m, far_m = scene_masks(grey.shape, marks)
         # The far scene only has to show the camera's motion: it is tracked at half the
-        # working resolution, which quarters its cost (it spans most of the frame).
-        half = cv2.pyrDown(grey) if half is None else half
-        far_half = cv2.resize(far_m, (half.shape[1], half.shape[0]),
-                              interpolation=cv2.INTER_NEAREST)
+        # working resolution, which quarters its cost (it spans most of the frame). A fixed
+        # camera does not move: nothing to track there.
+        far = np.zeros((0, 2), np.float32)
+        if not self.camera_fixed:
+            half = cv2.pyrDown(grey) if half is None else half
+            far_half = cv2.resize(far_m, (half.shape[1], half.shape[0]),
+                                  interpolation=cv2.INTER_NEAREST)
+            # Smoothing and halving the image about halves the noise.
+            far = detect_points(half, far_half, MAX_FAR_POINTS, spacing,
+                                strength=min_strength(self._sigma / 2.0))
         self._prev = {
-            "t": obs.t, "grey": grey, "half": half,
+            "t": obs.t, "grey": grey, "half": half, "far": far,
             "face": detect_points(grey, face_m, MAX_FACE_POINTS, spacing, strength=strength),
             "ring": detect_points(grey, ring_m, MAX_RING_POINTS, spacing, strength=strength),
-            # Averaging 2x2 pixels halves the noise: a quarter of the variance.
-            "far": detect_points(half, far_half, MAX_FAR_POINTS, spacing,
-                                 strength=min_strength(self._sigma / 2.0)),
         }
 
-    def _pair(self, prev: dict, grey: np.ndarray, half: np.ndarray) -> None:
+    def _pair(self, prev: dict, grey: np.ndarray, half: np.ndarray | None) -> None:
         """Track the previous frame's corners into this one and count ring points."""
         tracked = {}
         for key in ("face", "ring"):
             moved, ok = track_points(prev["grey"], grey, prev[key])
             tracked[key] = (prev[key][ok], moved[ok])
-        moved, ok = track_points(prev["half"], half, prev["far"])
-        tracked["far"] = (2.0 * prev["far"][ok], 2.0 * moved[ok])
+        tracked["far"] = (prev["far"], prev["far"])
+        if half is not None and prev["half"] is not None:
+            moved, ok = track_points(prev["half"], half, prev["far"])
+            tracked["far"] = (2.0 * prev["far"][ok], 2.0 * moved[ok])
         self._pairs += 1
         self._ring_counts.append(len(tracked["ring"][0]))
         self._far_counts.append(len(tracked["far"][0]))

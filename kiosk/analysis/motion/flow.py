@@ -10,10 +10,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Lucas-Kanade window and pyramid: 15x15 px with levels 0-2 follows motions of up to about
-# 7 x 2^2 = 30 px per step, more than a quick head turn moves a 100-160 px face in 1/15 s.
+# Lucas-Kanade window and pyramid: 15x15 px with levels 0-3 follows motions of up to about
+# 7 x 2^3 = 56 px per step, more than a quick head turn moves a 100-160 px face in 1/15 s
+# (with levels 0-2 the laughing, head-shaking man of LivePortrait d12 lost most windows).
 LK_WINDOW = 15
-LK_LEVELS = 2
+LK_LEVELS = 3
 _LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
 # A track is kept when it returns within this many pixels of its start (working scale).
 FB_MAX_PX = 0.5

@@ -111,7 +111,8 @@ class PlanarAnalyzer:
     Notes
     -----
     ``update`` keeps each frame's landmarks (x, y) and tracks corners within the current window
-    (one grey crop, one forward-backward Lucas-Kanade step); ``result`` fits the homographies.
+    (one high-passed grey crop and one forward-backward Lucas-Kanade step, every second frame
+    at 30 fps); ``result`` fits the homographies.
     The Signal's details:
 
     ``ratio_points``, ``ratio_landmarks`` : float or None
