@@ -136,7 +136,7 @@ class KioskWindow(QMainWindow):
             loader=operator_loader or load_operator)
         self.operator.opened.connect(self._on_operator_opened)
         self.operator.closed.connect(self._on_operator_closed)
-        self.operator.said.connect(self._say)
+        self.operator.said.connect(self._on_operator_said)
         self.escape = QShortcut(QKeySequence(OPERATOR_ESCAPE), self)
         self.escape.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.escape.activated.connect(self._on_escape_activated)
@@ -400,7 +400,7 @@ class KioskWindow(QMainWindow):
     # -- operator -------------------------------------------------------------------------
 
     @Slot(str)
-    def _say(self, text: str) -> None:
+    def _on_operator_said(self, text: str) -> None:
         """A status line on the idle and out-of-service screens."""
         self.idle.set_status(text)
         self.out_of_service.set_status(text)
