@@ -70,6 +70,9 @@ class FlowConfig:
         m = settings.matching
         worst_match = (float(m.connect_timeout_s) + float(m.read_timeout_s)) * int(m.max_attempts)
         values = dict(staffed=settings.kiosk.mode == "staffed",
+                      approach_s=float(settings.kiosk.approach_s),
+                      consent_timeout_s=float(settings.kiosk.consent_timeout_s),
+                      identity_timeout_s=float(settings.kiosk.identity_timeout_s),
                       result_s=float(settings.kiosk.result_seconds),
                       stall_s=max(90.0, worst_match + 30.0))
         values.update(overrides)

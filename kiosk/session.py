@@ -202,6 +202,9 @@ class Verifier:
     def session(self, frames: Iterable[Frame], request: SessionRequest = SessionRequest()
                 ) -> Generator[SessionProgress, None, Decision]:
         """Run one verification over ``frames``; see the module docstring."""
+        if request.reference is not None and self.matcher is None:
+            # A pass without comparing faces would be a silent identity bypass.
+            raise ValueError("a reference photo was given but the verifier has no matcher")
         started_at = self.clock()
         liveness = self.settings.liveness
         subject_ref = None
@@ -264,7 +267,7 @@ class Verifier:
         if not reasons:
             if best.image is None:
                 reasons.append(NO_USABLE_FRAME)
-            elif request.reference is None or self.matcher is None:
+            elif request.reference is None:
                 decision = PASS  # liveness only: no reference to compare with
             else:
                 yield SessionProgress(MATCHING, None, len(actions), len(actions), None,

@@ -71,6 +71,12 @@ SCHEMA: tuple[Option, ...] = (
     Option("kiosk", "result_seconds", 6.0, "How long the result stays on screen before idle.",
            minimum=2, maximum=60),
     Option("kiosk", "sound", False, "Play a sound with each prompt."),
+    Option("kiosk", "approach_s", 1.0, "A well-placed face held this long starts the kiosk from "
+           "the idle screen.", minimum=0.3, maximum=5),
+    Option("kiosk", "consent_timeout_s", 60.0, "Inactivity on the consent screen before it "
+           "returns to idle.", minimum=10, maximum=600),
+    Option("kiosk", "identity_timeout_s", 180.0, "Inactivity on the ID-photo step before it "
+           "returns to idle.", minimum=30, maximum=1800),
     # camera
     Option("camera", "device", "0", "Camera index or device path (e.g. /dev/video0)."),
     Option("camera", "width", 640, "Requested frame width in pixels.", minimum=160, maximum=3840),
@@ -146,7 +152,9 @@ _BY_NAME: dict[tuple[str, str], Option] = {(o.section, o.key): o for o in SCHEMA
 def _section_class(section: str) -> type:
     fields = [(o.key, o.kind, dataclasses.field(default=o.default))
               for o in SCHEMA if o.section == section]
-    return dataclasses.make_dataclass(f"{section.title()}Settings", fields, frozen=True)
+    cls = dataclasses.make_dataclass(f"{section.title()}Settings", fields, frozen=True)
+    cls.__module__ = __name__  # so settings pickle (the matcher runs in a child process)
+    return cls
 
 
 KioskSettings = _section_class("kiosk")

@@ -116,3 +116,10 @@ def test_readme_lists_every_setting_with_its_default():
     assert table in readme, "README.md settings table is stale: paste `kiosk settings --markdown`"
     for option in SCHEMA:
         assert f"`{option.section}.{option.key}`" in table
+
+
+def test_settings_pickle_for_the_matcher_process():
+    import pickle
+
+    s = load_settings(None, {"KIOSK_CAMERA_FPS": "15"})
+    assert pickle.loads(pickle.dumps(s)) == s

@@ -235,3 +235,10 @@ def test_random_challenges_are_drawn_per_session(settings, clock):
     decision, _ = run(v, [], SessionRequest())
     # No frames at all: the sequence cannot start, and nothing passes.
     assert decision.decision == "fail"
+
+
+def test_a_reference_without_a_matcher_is_refused(settings, clock):
+    v = Verifier(settings, tracker=ReplayTracker([]), fusion=FixedFusion(99.0), analyzers=list,
+                 clock=clock)
+    with pytest.raises(ValueError, match="no matcher"):
+        next(v.session([], SessionRequest(reference=np.zeros((10, 10, 3), np.uint8))))
