@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -150,6 +152,7 @@ def test_a_still_patch_has_no_pulse_with_low_confidence():
     assert sig.score == 1.0
     assert 0.0 < sig.confidence <= CONF_NO_PULSE
     assert sig.details["moving_share"] == 0.0
+    json.dumps(sig.details, allow_nan=False)  # fit for the audit log
 
 
 def test_too_short_or_faceless_sessions_give_no_evidence():

@@ -76,7 +76,8 @@ class PulseAnalyzer:
     ``bpm`` : float or None
         Rate of the strongest peak in 0.7-3 Hz (42-180 bpm).
     ``snr_db`` : float or None
-        de Haan's SNR of that peak over the averaged patch spectra.
+        de Haan's SNR of that peak over the averaged patch spectra (None when the spectrum has
+        no peak in the band at all).
     ``patch_bpm``, ``patch_snr_db`` : dict
         The same per patch (forehead, cheek_right, cheek_left) that was usable.
     ``agreement`` : float
@@ -149,12 +150,12 @@ class PulseAnalyzer:
             return self._none(details, "no skin patch was visible in enough frames")
         stack = np.stack(traces)
         bpm, snr = pos_pulse(stack, rate)
-        details["bpm"], details["snr_db"] = float(bpm), float(snr)
+        details["bpm"], details["snr_db"] = float(bpm), _finite(snr)
         agree = 0
         for name, trace in zip(names, stack, strict=True):
             p_bpm, p_snr = pos_pulse(trace, rate)
             details["patch_bpm"][name] = float(p_bpm)
-            details["patch_snr_db"][name] = float(p_snr)
+            details["patch_snr_db"][name] = _finite(p_snr)
             agree += int(abs(p_bpm - bpm) / 60.0 <= AGREE_HZ)
         agreement = agree / len(names)
         details["agreement"] = agreement
@@ -172,6 +173,12 @@ class PulseAnalyzer:
         confidence = span * ((1.0 - score) * found + score * missing)
         return Signal(self.name, score, float(confidence), NO_PULSE, details)
 
-    def _none(self, details: dict, why: str) -> Signal:
+    @staticmethod
+    def _none(details: dict, why: str) -> Signal:
         details["why"] = why
-        return Signal(self.name, 0.0, 0.0, NO_PULSE, details)
+        return Signal(PulseAnalyzer.name, 0.0, 0.0, NO_PULSE, details)
+
+
+def _finite(value: float) -> float | None:
+    """A float for the details, None when it is infinite (no peak at all): JSON has no inf."""
+    return float(value) if np.isfinite(value) else None
