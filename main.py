@@ -127,9 +127,13 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from kiosk.ui.app import KioskWindow
+    from kiosk.ui.operator import UiThreadGarbageCollector
 
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Liveness kiosk")
+    # Python's collector may run on a worker thread and free a Qt object there; collect on
+    # the UI thread only (see UiThreadGarbageCollector).
+    UiThreadGarbageCollector(parent=app)  # parented: lives as long as the application
     settings, worker, failure = None, None, ""
     try:
         settings = load_settings(args.config, os.environ)
