@@ -128,7 +128,8 @@ class Decision:
         """JSON-ready values (``kiosk verify --json``)."""
         return {
             "decision": self.decision, "reasons": list(self.reasons),
-            "challenges": [dict(c) for c in self.challenges],
+            "challenges": [{k: v.isoformat() if isinstance(v, datetime) else v
+                            for k, v in c.items()} for c in self.challenges],
             "liveness_score": self.liveness_score,
             "signals": {k: dict(v) for k, v in self.signals.items()},
             "match": self.match, "attempt_id": self.attempt_id,
