@@ -12,6 +12,7 @@ import json
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 
+from kiosk.cli.analyze_passive import passive_part
 from kiosk.model import FaceObservation
 
 Part = Callable[[str, Sequence[FaceObservation], object, argparse.Namespace], dict]
@@ -85,7 +86,7 @@ def events_part(path: str, observations: Sequence[FaceObservation], settings,
 
 
 #: The report's parts, in output order.
-PARTS: list[Part] = [timing_part, faces_part, events_part]
+PARTS: list[Part] = [timing_part, faces_part, events_part, passive_part]
 
 
 def build_report(path: str, observations: Sequence[FaceObservation], settings,

@@ -1,0 +1,109 @@
+"""The passive presentation-attack analyzers of one session, and how to run them.
+
+One set of analyzers serves one session (they keep per-session state); build a fresh set with
+:func:`default_analyzers` for every verification and :func:`still_analyzers` for a still
+image. :func:`run_analyzers` feeds recorded frames through a set and returns the Signals,
+which :class:`kiosk.analysis.fusion.Fusion` turns into a liveness score.
+
+Which analyzers (issue 4):
+
+- single-frame (also for stills): texture, moire, edges, glare, lighting
+  (:func:`kiosk.analysis.context.single_frame_analyzers`);
+- multi-frame (sessions only): planar motion, face/background coupling, pulse
+  (:mod:`kiosk.analysis.motion`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from kiosk.analysis.context import single_frame_analyzers
+from kiosk.analysis.motion import CouplingAnalyzer, PlanarAnalyzer, PulseAnalyzer
+from kiosk.analysis.signals import Analyzer
+from kiosk.model import FaceObservation, Frame, Signal
+
+# Each single-frame analyzer measures one face frame in STRIDE, with staggered phases, so a
+# 30 fps session runs at most one of the five per frame (the per-frame budget, issue 4).
+STRIDE = 6
+
+#: Names of the single-frame and the multi-frame analyzers, in the order they are built.
+SINGLE_FRAME = ("texture", "moire", "edges", "glare", "lighting")
+MULTI_FRAME = ("planar", "coupling", "pulse")
+
+
+def default_analyzers(settings=None, *, camera_fixed: bool = False, texture_reference=None,
+                      stride: int = STRIDE) -> list[Analyzer]:
+    """A fresh set of every passive analyzer for one session.
+
+    Parameters
+    ----------
+    settings : kiosk.settings.Settings, optional
+        Accepted so callers can pass what they have; no analyzer reads a setting yet.
+    camera_fixed : bool
+        True for a mounted camera that cannot move (the kiosk's): the coupling cue then
+        treats anything that moves with the face as carried with it. False for hand-held
+        recordings (the developer set, ``kiosk analyze``/``evaluate``), where the camera's own
+        motion is measured on the far scene.
+    texture_reference : kiosk.analysis.texture.TextureReference, optional
+        The live-skin reference of the texture cue; read from resources once per call when
+        None (pass one loaded with :func:`kiosk.analysis.texture.load_texture_reference` to
+        avoid re-reading it for every session).
+    stride : int
+        Sampling stride of the single-frame analyzers.
+
+    Returns
+    -------
+    list of Analyzer
+        texture, moire, edges, glare, lighting, planar, coupling, pulse.
+
+    Raises
+    ------
+    ResourceError
+        The texture reference is missing or invalid.
+    """
+    del settings  # no analyzer setting exists yet; see the module docstring
+    return [*single_frame_analyzers(stride=stride, texture_reference=texture_reference),
+            PlanarAnalyzer(), CouplingAnalyzer(camera_fixed=camera_fixed), PulseAnalyzer()]
+
+
+def still_analyzers(texture_reference=None) -> list[Analyzer]:
+    """A fresh set of the single-frame analyzers, for one still image (one ``update``).
+
+    Raises
+    ------
+    ResourceError
+        The texture reference is missing or invalid.
+    """
+    return single_frame_analyzers(stride=STRIDE, texture_reference=texture_reference)
+
+
+def run_analyzers(frames_and_observations: Iterable[tuple[Frame, FaceObservation]],
+                  analyzers: Sequence[Analyzer]) -> list[Signal]:
+    """Feed a recording through ``analyzers`` and return one Signal per analyzer.
+
+    Parameters
+    ----------
+    frames_and_observations : iterable of (Frame, FaceObservation)
+        In time order; each observation belongs to its frame (same ``seq``).
+    analyzers : sequence of Analyzer
+        Reset first, so a set can be reused for another recording.
+
+    Returns
+    -------
+    list of Signal
+        In the order of ``analyzers``.
+
+    Raises
+    ------
+    ValueError
+        An observation's ``seq`` differs from its frame's.
+    """
+    for analyzer in analyzers:
+        analyzer.reset()
+    for frame, obs in frames_and_observations:
+        if obs.seq != frame.seq:
+            raise ValueError(f"frames_and_observations pairs frame {frame.seq} with the "
+                             f"observation of frame {obs.seq}")
+        for analyzer in analyzers:
+            analyzer.update(frame, obs)
+    return [analyzer.result() for analyzer in analyzers]

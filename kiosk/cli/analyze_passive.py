@@ -1,0 +1,89 @@
+"""The passive part of ``kiosk analyze``: every passive cue and the fused liveness score.
+
+A part of :data:`kiosk.cli.analyze.PARTS`: it gets the tracked observations, decodes the
+frames once more (the part interface carries observations only) and runs the passive analyzers
+over them, then :class:`kiosk.analysis.fusion.Fusion`. A single image is a still: only the
+single-frame cues run, and the still model fuses them.
+
+Adds one key, ``passive``::
+
+    {"still": bool, "liveness": 0-100, "attack_probability": float, "passed": bool,
+     "threshold": settings.liveness.confidence_threshold, "reasons": [codes],
+     "evidence": float, "contributions": {cue: log-odds},
+     "signals": [{"name", "score", "confidence", "reason", "details": {scalars}}]}
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from kiosk.errors import InputError
+from kiosk.model import FaceObservation, Frame
+
+# Details kept per Signal: numbers, flags and short strings (``why``), no lists or arrays.
+MAX_DETAIL_CHARS = 160
+
+
+def scalar_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """The scalar entries of a Signal's details, floats rounded to 4 decimals."""
+    out: dict[str, Any] = {}
+    for key, value in details.items():
+        if isinstance(value, bool) or value is None or isinstance(value, int):
+            out[str(key)] = value
+        elif isinstance(value, float):
+            out[str(key)] = round(value, 4) if value == value else None
+        elif isinstance(value, str) and len(value) <= MAX_DETAIL_CHARS:
+            out[str(key)] = value
+    return out
+
+
+def _paired(path: str, observations: Sequence[FaceObservation]
+            ) -> Iterator[tuple[Frame, FaceObservation]]:
+    """The frames of ``path`` decoded again, each with its observation (same ``seq``)."""
+    from kiosk.camera import open_source
+
+    with open_source(path, paced=False) as source:
+        for frame, obs in zip(source, observations, strict=False):
+            if frame.seq != obs.seq:
+                raise InputError(f"{path} decoded differently the second time (frame {frame.seq}"
+                                 f" against observation {obs.seq}); cannot analyse it")
+            yield frame, obs
+
+
+def passive_part(path: str, observations: Sequence[FaceObservation], settings,
+                 args: argparse.Namespace) -> dict:
+    """Every passive Signal and the fused liveness of the recording (see the module docstring).
+
+    Raises
+    ------
+    ResourceError
+        The fusion model or the texture reference is missing or invalid.
+    """
+    from pathlib import Path
+
+    from kiosk.analysis.fusion import Fusion
+    from kiosk.analysis.passive import default_analyzers, run_analyzers, still_analyzers
+    from kiosk.camera import is_image_path
+
+    fusion = Fusion.load()
+    still = Path(path).is_file() and is_image_path(Path(path))
+    analyzers = still_analyzers() if still else default_analyzers(settings)
+    signals = run_analyzers(_paired(path, observations), analyzers)
+    fused = fusion.fuse(signals, still=still)
+    threshold = float(settings.liveness.confidence_threshold)
+    liveness = round(float(fused.score), 2)
+    return {"passive": {
+        "still": still,
+        "liveness": liveness,
+        "attack_probability": round(float(fused.attack_probability), 6),
+        "passed": liveness >= threshold,
+        "threshold": threshold,
+        "reasons": list(fused.reasons),
+        "evidence": round(float(fused.evidence), 4),
+        "contributions": {k: round(float(v), 4) for k, v in fused.contributions.items()},
+        "signals": [{"name": s.name, "score": round(float(s.score), 4),
+                     "confidence": round(float(s.confidence), 4), "reason": s.reason,
+                     "details": scalar_details(s.details)} for s in signals],
+    }}

@@ -1,0 +1,225 @@
+"""``kiosk evaluate MANIFEST.csv [--pairs PAIRS.csv] --out DIR``: measure the kiosk on labelled media.
+
+Every manifest row (its frame range only) is tracked, analysed by the passive analyzers, fused
+(:class:`kiosk.analysis.fusion.Fusion`) and run through the challenge detectors; rows whose
+notes start with ``overlay:`` are counted and left out. Writes ``DIR/metrics.json`` (issue 4's
+keys, see :func:`kiosk.analysis.evaluation.build_metrics`) and ``DIR/det.png``. With
+``--pairs`` the offline (local) face matcher is measured too; with ``--simulated N``, N
+simulated attacks per bona fide video are rendered and reported in their own block.
+
+Exit status: 0 when every row was analysed, 1 when some could not be (listed under
+``failed``), 2 for unusable arguments (manifest, pairs file, output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import InputError, KioskError
+
+log = logging.getLogger(__name__)
+
+# Simulated attacks: seconds per rendered clip (the pulse cue needs 6 s of face; a kiosk
+# session lasts about 10 s) and the first seed (see simulated_plan).
+SIM_SECONDS = 7.0
+SIM_SEED = 1
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="PAD, challenge-event and face-matching metrics on a labelled manifest",
+        description="Analyse every presentation of a manifest (see ../shared/data/"
+                    "PROVENANCE.md for the format) and write DIR/metrics.json (ISO/IEC 30107-3 "
+                    "APCER per species, BPCER, ACER, BPCER at APCER 1%%; challenge-event "
+                    "precision and recall; face-matching TAR/FAR with --pairs) and DIR/det.png. "
+                    "Rows whose notes start with 'overlay:' are counted and left out.")
+    parser.add_argument("manifest", metavar="MANIFEST.csv", help="labelled media list")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="output folder (created if missing)")
+    parser.add_argument("--pairs", metavar="PAIRS.csv",
+                        help="face-matching pairs (a,b,same,notes) measured with the local "
+                             "matcher")
+    parser.add_argument("--simulated", type=_nonneg_int, default=0, metavar="N",
+                        help="also render N simulated attacks per bona fide video (print, "
+                             "replay, tilted print, cycling) and report them apart (default 0)")
+    parser.add_argument("--seed", type=_nonneg_int, default=SIM_SEED,
+                        help=f"first seed of the simulated attacks (default {SIM_SEED})")
+    parser.add_argument("--camera-fixed", action="store_true",
+                        help="the recordings come from a mounted camera that cannot move "
+                             "(default: hand-held; the camera's motion is measured)")
+    parser.set_defaults(func=run)
+
+
+def output_folder(text: str) -> Path:
+    """DIR, created if needed and checked writable, or InputError before any work."""
+    out = Path(text).expanduser()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out} cannot be created ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(f"--out {out} is not writable")
+    return out
+
+
+def simulated_plan(rows, count: int, seed: int) -> list[tuple[Any, str, int]]:
+    """(bona fide video row, attack kind, seed) for ``count`` attacks per bona fide video.
+
+    Attack k of the i-th bona fide video has kind ``kinds(count)[k]`` and seed
+    ``seed + 1000 * k + i``.
+    """
+    from kiosk.analysis.simulated_attacks import kinds
+
+    videos = [r for r in rows if r.label == "bona_fide" and not r.still]
+    return [(row, kind, seed + 1000 * k + i)
+            for k, kind in enumerate(kinds(count)) for i, row in enumerate(videos)]
+
+
+def run(args: argparse.Namespace, ctx) -> int:
+    from tqdm import tqdm
+
+    from kiosk.analysis.det_plot import plot_det
+    from kiosk.analysis.evaluation import build_metrics
+    from kiosk.analysis.fusion import Fusion
+    from kiosk.analysis.manifest import read_manifest
+    from kiosk.analysis.texture import load_texture_reference
+    from kiosk.cli.evaluate_media import analyse_file, render_simulated, simulated_row
+
+    manifest = Path(args.manifest).expanduser()
+    rows = read_manifest(manifest)
+    pairs_csv = Path(args.pairs).expanduser() if args.pairs else None
+    if pairs_csv is not None and not pairs_csv.is_file():
+        raise InputError(f"--pairs {pairs_csv} does not exist or is not a file")
+    out = output_folder(args.out)
+    settings = ctx.settings
+    usable = [r for r in rows if not r.overlay]
+    excluded = len(rows) - len(usable)
+    fusion = Fusion.load()
+    context = {"settings": settings, "fusion": fusion,
+               "texture_reference": load_texture_reference(),
+               "camera_fixed": bool(args.camera_fixed)}
+    sims = simulated_plan(usable, args.simulated, args.seed)
+
+    presentations, failed = [], []
+    base = manifest.parent
+    with tqdm(total=len(usable) + len(sims), desc="evaluate", unit="presentation",
+              file=ctx.stderr, dynamic_ncols=True) as bar:
+        for row in usable:
+            bar.set_postfix_str(Path(row.path).name, refresh=False)
+            try:
+                presentations.append(analyse_file(base / row.path, row, **context))
+            except KioskError as exc:
+                log.warning("%s: %s", row.key, exc)
+                failed.append({"path": row.path, "frames": row.frames, "error": str(exc)})
+            bar.update()
+        with tempfile.TemporaryDirectory(prefix="kiosk-evaluate-") as tmp:
+            for row, kind, seed in sims:
+                bar.set_postfix_str(f"simulated {kind} of {Path(row.path).name}",
+                                    refresh=False)
+                sim_row = simulated_row(row, kind, seed)
+                try:
+                    target = render_simulated(base / row.path, row, kind, seed, Path(tmp),
+                                              SIM_SECONDS)
+                    presentations.append(analyse_file(target, sim_row, simulated=True,
+                                                      **context))
+                    target.unlink()
+                except KioskError as exc:
+                    log.warning("%s: %s", sim_row.path, exc)
+                    failed.append({"path": sim_row.path, "frames": "", "error": str(exc)})
+                bar.update()
+
+    pairs = None
+    if pairs_csv is not None:
+        pairs = _pairs(pairs_csv, settings, ctx)
+    metrics = build_metrics(presentations, confidence_threshold=settings.liveness.
+                            confidence_threshold, excluded_overlay=excluded, pairs=pairs,
+                            failed=failed)
+    metrics["fusion_provenance"] = {k: fusion.provenance.get(k)
+                                    for k in ("script", "date", "seed")}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    threshold = metrics["pad"]["threshold"]
+    plot_det(out / "det.png", det_curves(presentations), threshold,
+             title=f"DET per species ({manifest.name}; dashed: simulated)")
+    _summary(metrics, out, ctx.stdout)
+    return 1 if failed else 0
+
+
+def det_curves(presentations) -> list[dict]:
+    """One DET curve per species with attacks: real ones, then simulated ones (dashed).
+
+    Simulated attacks are set against the real bona fide videos they were rendered from.
+    """
+    from kiosk.analysis.pad_metrics import SPECIES
+
+    real = [p for p in presentations if not p.simulated]
+    sim = [p for p in presentations if p.simulated]
+    bona = [p.attack_score for p in real if p.row.label == "bona_fide"]
+    bona_videos = [p.attack_score for p in real if p.row.label == "bona_fide" and not p.row.still]
+    curves = []
+    for group, bona_fide, prefix in ((real, bona, ""), (sim, bona_videos, "simulated ")):
+        for species in SPECIES:
+            attack = [p.attack_score for p in group
+                      if p.row.label == "attack" and p.row.species == species]
+            curves.append({"label": prefix + species, "bona_fide": bona_fide, "attack": attack,
+                           "dashed": bool(prefix)})
+    return curves
+
+
+def _pairs(pairs_csv: Path, settings, ctx) -> dict:
+    from tqdm import tqdm
+
+    from kiosk.cloud.factory import build_matcher
+    from kiosk.cloud.pairs import evaluate_pairs
+
+    matcher = build_matcher(settings, choice="local")
+    with tqdm(desc="pairs", unit="pair", file=ctx.stderr, dynamic_ncols=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        return evaluate_pairs(pairs_csv, matcher, progress=progress)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _summary(metrics: dict, out: Path, stream) -> None:
+    pad, counts = metrics["pad"], metrics["presentations"]
+    attacks = ", ".join(f"{k} {v}" for k, v in counts["attack"].items() if v)
+    stream.write(f"{counts['bona_fide']} bona fide and {sum(counts['attack'].values())} attack "
+                 f"presentations ({attacks or 'none'}); {metrics['excluded_overlay']} overlay "
+                 f"rows left out; {len(metrics['failed'])} failed\n")
+    apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in pad["apcer"].items() if v is not None)
+    stream.write(f"PAD at liveness {metrics['liveness_threshold']:g} (attack score >= "
+                 f"{pad['threshold']:.3f}): APCER {apcer or '-'}; BPCER {_fmt(pad['bpcer'])}; "
+                 f"ACER {_fmt(pad['acer'])}; BPCER@APCER1% {_fmt(pad['bpcer_at_apcer_1pct'])}\n")
+    for action, c in metrics["events"].items():
+        stream.write(f"event {action:<11} P {_fmt(c['precision'])} R {_fmt(c['recall'])} "
+                     f"({c['labelled']} labelled, {c['detected']} detected)\n")
+    if metrics["pairs"] is not None:
+        p = metrics["pairs"]
+        stream.write(f"pairs: TAR {_fmt(p['tar'])} ({p['same']} same), FAR {_fmt(p['far'])} "
+                     f"({p['different']} different) at similarity {p['threshold']:g}\n")
+    if metrics["simulated"] is not None:
+        sim = metrics["simulated"]["pad"]
+        apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in sim["apcer"].items() if v is not None)
+        stream.write(f"simulated attacks (reported apart): APCER {apcer}\n")
+    stream.write(f"wrote {out / 'metrics.json'} and {out / 'det.png'}\n")

@@ -1,0 +1,99 @@
+"""The passive part of ``kiosk analyze --json``: signals, fused liveness, reasons, still flag."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
+from kiosk.cli import main
+from kiosk.cli.analyze_passive import passive_part, scalar_details
+from kiosk.errors import InputError
+from kiosk.model import FaceObservation
+from kiosk.settings import Settings
+
+D0 = "KwaiVGI_LivePortrait/assets/examples/driving/d0.mp4"
+T1 = "minivision-ai_Silent-Face-Anti-Spoofing/images/sample/image_T1.jpg"
+PASSIVE_KEYS = {"still", "liveness", "attack_probability", "passed", "threshold", "reasons",
+                "evidence", "contributions", "signals"}
+
+
+@pytest.fixture
+def cached_tracking(monkeypatch, shared_data, track_clip):
+    """Make ``kiosk analyze`` reuse the test session's tracking pass of each file."""
+    import kiosk.cli.analyze as analyze
+
+    def observe(path):
+        return iter(track_clip(str(path).removeprefix(str(shared_data) + "/")))
+    monkeypatch.setattr(analyze, "observe", observe)
+    return shared_data
+
+
+def analyze_json(capsys, path) -> dict:
+    status = main(["analyze", str(path), "--json"], environ={})
+    out, _ = capsys.readouterr()
+    assert status == 0
+    return json.loads(out)
+
+
+def check_passive(passive: dict, names) -> None:
+    assert set(passive) == PASSIVE_KEYS
+    assert [s["name"] for s in passive["signals"]] == list(names)
+    for s in passive["signals"]:
+        assert set(s) == {"name", "score", "confidence", "reason", "details"}
+        assert 0.0 <= s["score"] <= 1.0 and 0.0 <= s["confidence"] <= 1.0
+        assert all(v is None or isinstance(v, bool | int | float | str)
+                   for v in s["details"].values())
+    assert passive["liveness"] == pytest.approx(100 * (1 - passive["attack_probability"]),
+                                                abs=0.01)
+    assert passive["passed"] == (passive["liveness"] >= passive["threshold"])
+    assert passive["threshold"] == 90.0
+    assert set(passive["contributions"]) <= set(names)
+    assert all(v >= 0 for v in passive["contributions"].values())
+
+
+@pytest.mark.data
+def test_a_video_gets_every_cue_and_a_liveness_score(capsys, cached_tracking):
+    report = analyze_json(capsys, cached_tracking / D0)
+    assert report["frames"] == 78  # the other parts are still there
+    passive = report["passive"]
+    check_passive(passive, SINGLE_FRAME + MULTI_FRAME)
+    assert passive["still"] is False
+    assert "PASSIVE_INSUFFICIENT" not in passive["reasons"]  # a frontal, well-lit face
+    by_name = {s["name"]: s for s in passive["signals"]}
+    assert by_name["texture"]["details"]["samples"] >= 5
+    assert "ratio" in by_name["texture"]["details"]
+    # 3 s of clip: too short for a pulse, and the cue says so instead of guessing.
+    assert by_name["pulse"]["confidence"] == 0.0 and "why" in by_name["pulse"]["details"]
+
+
+@pytest.mark.data
+def test_a_still_image_gets_the_single_frame_cues_and_says_so(capsys, cached_tracking):
+    report = analyze_json(capsys, cached_tracking / T1)
+    passive = report["passive"]
+    check_passive(passive, SINGLE_FRAME)
+    assert passive["still"] is True
+
+
+def test_details_keep_scalars_only():
+    details = {"ratio": 1.234567, "samples": 3, "why": "no face", "flag": True, "none": None,
+               "nan": math.nan, "seq": [1, 2], "glcm": {"a": 1.0}, "long": "x" * 500}
+    assert scalar_details(details) == {"ratio": 1.2346, "samples": 3, "why": "no face",
+                                       "flag": True, "none": None, "nan": None}
+
+
+def test_observations_that_do_not_match_the_frames_are_refused(tmp_path):
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 15.0, (64, 48))
+    for _ in range(3):
+        writer.write(np.full((48, 64, 3), 128, np.uint8))
+    writer.release()
+    shifted = [FaceObservation(seq=i + 1, t=i / 15, media_t=i / 15, frame_shape=(48, 64),
+                               n_faces=0, face=None) for i in range(3)]
+    with pytest.raises(InputError, match="decoded differently"):
+        passive_part(str(path), shifted, Settings(), argparse.Namespace())
