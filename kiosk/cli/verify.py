@@ -1,89 +1,116 @@
-"""``kiosk verify --source VIDEO --script "blink@0.5,turn_left@2.0"``: replay a recording
-through the challenge sequence with prompts at fixed times.
+"""``kiosk verify --source PATH``: one whole verification, headless, exactly as the kiosk runs it.
 
-Scripted mode is for evaluation only: the kiosk's own sessions draw their prompts at random
-and never take a script. The scripted part is :func:`scripted_challenges` (observations and a
-script in, the sequence outcome out), so the full verification pipeline can reuse it.
+Random challenges by default (a recording cannot answer prompts it could not predict, so a
+recording normally fails: that is the point). ``--script "blink@0.5,turn_left@2.0"`` is the
+evaluation-only scripted mode: the prompts are shown at those media times, so real recordings
+can be replayed through the same session. The kiosk's UI never takes a script.
+
+Exit status: 0 pass, 1 fail or review, 2 error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable
+import os
 
 from kiosk.errors import InputError
-from kiosk.model import FaceObservation
 
 
-def scripted_challenges(observations: Iterable[FaceObservation], script: str, liveness):
-    """Run the challenge engine over ``observations`` with the prompts of ``script``.
-
-    Parameters
-    ----------
-    observations : iterable of FaceObservation
-        In time order (media time for recordings); consumed lazily.
-    script : str
-        ``"action@seconds,..."``.
-    liveness :
-        ``settings.liveness`` (response window, reaction time, turn angle, baseline).
-
-    Returns
-    -------
-    SequenceResult
-
-    Raises
-    ------
-    InputError
-        The script is malformed or names an unknown action.
-    """
-    from kiosk.analysis.challenges import parse_script, run_script
+def parse_script_arg(text: str) -> list[tuple[str, float]]:
+    """The ``--script`` value as (action, seconds) pairs; InputError when malformed."""
+    from kiosk.analysis.challenges import parse_script
 
     try:
-        items = parse_script(script)
+        return list(parse_script(text))
     except ValueError as exc:
         raise InputError(f"--script: {exc}") from None
-    return run_script(
-        observations, items,
-        response_window_s=float(liveness.response_window_s),
-        min_reaction_ms=float(liveness.min_reaction_ms),
-        turn_angle_deg=float(liveness.turn_angle_deg),
-        baseline_s=float(liveness.baseline_s))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "verify", help="replay a recording through the challenge sequence (scripted mode)",
-        description="Replay a recorded video through the challenge-response sequence, showing "
-                    "each scripted prompt at its media time. For evaluation only; exit "
-                    "status 0 when every challenge passed, 1 when one failed.")
-    parser.add_argument("--source", required=True, metavar="VIDEO", help="recorded video")
-    parser.add_argument("--script", required=True, metavar="SCRIPT",
-                        help='prompts and their times, e.g. "blink@0.5,turn_left@2.0"')
+        "verify", help="run one whole verification on a recording (headless kiosk session)",
+        description="Run the kiosk's verification session on a video file or image folder: "
+                    "rate limit, challenges, passive analysis, liveness, best frame, face "
+                    "match (with --id-photo) and the audit row. Exit status 0 for pass, 1 for "
+                    "fail or review, 2 for an error.")
+    parser.add_argument("--source", required=True, metavar="PATH",
+                        help="video file or image folder in place of the camera")
+    parser.add_argument("--id-photo", metavar="IMG", help="ID photo to match the live face to")
+    parser.add_argument("--subject", metavar="ID",
+                        help="badge or ID number (only its keyed hash is recorded)")
+    parser.add_argument("--db", metavar="PATH", help="audit database (default from settings)")
+    parser.add_argument("--matcher", choices=("auto", "local", "rekognition"),
+                        help="face matcher (default from settings)")
+    parser.add_argument("--script", metavar="SCRIPT",
+                        help='evaluation only: prompts at fixed media times, '
+                             'e.g. "blink@0.5,turn_left@2.0"')
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    from kiosk.cli.analyze import observe
+    script = parse_script_arg(args.script) if args.script is not None else None
+    if not os.path.exists(args.source):
+        raise InputError(f"--source {args.source} does not exist")
+    # Heavy imports stay inside the command so `kiosk --help` starts fast.
+    from kiosk.analysis.face import FaceTracker
+    from kiosk.analysis.fusion import Fusion
+    from kiosk.analysis.passive import default_analyzers
+    from kiosk.audit import open_kiosk_log
+    from kiosk.camera import open_source
+    from kiosk.session import SessionRequest, Verifier
+    from kiosk.settings import default_data_dir
 
-    # observe() is lazy: a bad script is reported before any tracking starts.
-    result = scripted_challenges(observe(args.source), args.script, ctx.settings.liveness)
-    out = ctx.stdout
+    settings = ctx.settings
+    if args.db:
+        settings = settings.replace("audit", db_path=args.db)
+    reference, matcher = None, None
+    if args.id_photo:
+        from kiosk.cloud.factory import build_matcher
+        from kiosk.identity import card_detector, load_id_photo
+
+        reference = load_id_photo(args.id_photo, card_detector()).image
+        matcher = build_matcher(settings, choice=args.matcher)
+    fusion = Fusion.load()
+    with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \
+            open_source(args.source, paced=False) as source, FaceTracker() as tracker:
+        verifier = Verifier(settings, tracker=tracker, fusion=fusion,
+                            analyzers=lambda: default_analyzers(settings), matcher=matcher,
+                            audit=audit)
+        session = verifier.session(source, SessionRequest(
+            reference=reference, subject_number=args.subject, script=script))
+        try:
+            while True:
+                next(session)
+        except StopIteration as stop:
+            decision = stop.value
+    report = {"source": args.source, **decision.as_dict()}
+    if script is not None:
+        report["script"] = args.script
     if args.json:
-        out.write(json.dumps({"source": args.source, "script": args.script,
-                              **result.as_dict()}) + "\n")
+        ctx.stdout.write(json.dumps(report) + "\n")
     else:
-        verdict = "PASSED" if result.passed else f"FAILED ({result.reason})"
-        out.write(f"{args.source}: {verdict}\n")
-        for c in result.challenges:
-            line = f"  {c.index + 1}. {c.action:<10} {c.outcome:<9}"
-            if c.prompt_t is not None:
-                line += f" prompt {c.prompt_t:6.2f} s"
-            if c.reaction_s is not None:
-                line += f"  {c.event.action} after {c.reaction_s * 1000:.0f} ms" \
-                        f" (confidence {c.confidence:.2f})"
-            if c.reason:
-                line += f"  {c.reason}: {c.detail}"
-            out.write(line + "\n")
-    return 0 if result.passed else 1
+        _print_text(ctx.stdout, report)
+    return 0 if decision.decision == "pass" else 1
+
+
+def _print_text(out, report: dict) -> None:
+    reasons = ", ".join(report["reasons"]) or "none"
+    out.write(f"{report['source']}: {report['decision'].upper()} (reasons: {reasons}; "
+              f"attempt {report['attempt_id']})\n")
+    for i, c in enumerate(report["challenges"], 1):
+        line = f"  {i}. {c['action']:<10} {c['outcome']:<9}"
+        if c.get("prompt_t") is not None:
+            line += f" prompt {c['prompt_t']:6.2f} s"
+        if c.get("reaction_s") is not None:
+            line += f"  answered after {c['reaction_s'] * 1000:.0f} ms"
+        if c.get("reason"):
+            line += f"  {c['reason']}"
+        out.write(line + "\n")
+    if report.get("liveness_score") is not None:
+        out.write(f"  liveness {report['liveness_score']:.1f}\n")
+    if report.get("match"):
+        m = report["match"]
+        out.write(f"  match: {'yes' if m['matched'] else 'no'} ({m['matcher']}, "
+                  f"similarity {m['similarity']})\n")

@@ -1,4 +1,4 @@
-"""``kiosk analyze`` and ``kiosk verify`` (scripted mode) through the CLI dispatcher."""
+"""``kiosk analyze`` and ``kiosk verify`` through the CLI dispatcher."""
 
 from __future__ import annotations
 
@@ -65,21 +65,59 @@ def test_analyze_plain_text(capsys, cached_tracking):
     assert "178 frames" in out and out.count("blink") >= 3
 
 
-def test_verify_passes_a_matching_script(capsys, cached_tracking):
-    status, out, _ = kiosk(capsys, "verify", "--source", str(cached_tracking / REAL),
-                           "--script", "turn_left@1.5,turn_right@7.0", "--json")
+def test_verify_passes_a_matching_script(capsys, shared_data, tmp_path):
+    db = tmp_path / "audit.db"
+    # d7 closes both eyes at ~2.3-2.8 s: a blink prompt at 1.9 s is answered ~0.4 s later.
+    status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / D7),
+                           "--script", "blink@1.9", "--db", str(db), "--json")
     result = json.loads(out)
-    assert status == 0 and result["passed"] is True
-    assert [c["outcome"] for c in result["challenges"]] == ["passed", "passed"]
-    assert result["challenges"][1]["prompt_t"] == 7.0
-    assert result["challenges"][1]["event"]["action"] == "turn_right"
+    assert status == 0 and result["decision"] == "pass" and result["reasons"] == []
+    [challenge] = result["challenges"]
+    assert challenge["outcome"] == "passed" and challenge["prompt_t"] == 1.9
+    assert challenge["event"]["action"] == "blink" and 0.15 <= challenge["reaction_s"] < 1.0
+    assert isinstance(result["attempt_id"], int) and db.is_file()
+    assert set(result["signals"]) >= {"texture", "moire", "edges", "planar", "pulse"}
 
 
-def test_verify_fails_the_replay(capsys, cached_tracking):
-    status, out, _ = kiosk(capsys, "verify", "--source", str(cached_tracking / FAKE),
-                           "--script", "blink@1.0,smile@3.0")
+def test_verify_fails_the_replay(capsys, shared_data, tmp_path):
+    status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / FAKE),
+                           "--script", "blink@1.0,smile@3.0", "--db", str(tmp_path / "a.db"))
     assert status == 1
-    assert "FAILED (WRONG_ACTION)" in out and "not_shown" in out
+    assert out.startswith(f"{shared_data / FAKE}: FAIL (reasons: WRONG_ACTION")
+    assert "not_shown" in out
+
+
+def test_verify_draws_random_challenges_by_default(capsys, shared_data, tmp_path):
+    status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / D0),
+                           "--db", str(tmp_path / "a.db"), "--json")
+    result = json.loads(out)
+    assert status in (0, 1) and result["decision"] in ("pass", "fail", "review")
+    assert len(result["challenges"]) == 3  # settings.liveness.challenge_count
+    actions = [c["action"] for c in result["challenges"]]
+    assert all(a != b for a, b in zip(actions, actions[1:], strict=False))
+    assert "script" not in result
+
+
+def test_verify_refuses_a_locked_out_subject(capsys, shared_data, tmp_path):
+    from datetime import UTC, datetime
+
+    from kiosk.audit import AttemptRecord, open_kiosk_log
+    from kiosk.settings import Settings
+
+    db = tmp_path / "a.db"
+    settings = Settings().replace("audit", db_path=str(db))
+    with open_kiosk_log(settings, tmp_path) as audit:
+        ref = audit.subject_ref("B-77")
+        for _ in range(settings.audit.max_failures):
+            now = datetime.now(UTC)
+            audit.record_attempt(AttemptRecord(
+                kiosk_id="kiosk-1", started_at=now, ended_at=now, subject_ref=ref,
+                decision="fail", app_version="test", settings_digest=settings.digest()))
+    status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / D0), "--db", str(db),
+                           "--subject", "B-77", "--json")
+    result = json.loads(out)
+    assert status == 1 and result["decision"] == "fail" and result["reasons"] == ["RATE_LIMITED"]
+    assert result["challenges"] == []
 
 
 def test_verify_rejects_a_bad_script_before_tracking(capsys, tmp_path):
