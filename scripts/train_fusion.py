@@ -199,6 +199,10 @@ def table(items: list[dict]) -> None:
 # -- fitting ------------------------------------------------------------------------------
 
 NAMES = SINGLE_FRAME + MULTI_FRAME
+# Each cue counts from its analyzer's own midpoint (score 0.5), where its author put the edge
+# of what bona fide presentations produce (see kiosk/analysis/fusion.py and the analyzers'
+# constants); below it a score is bona fide noise and is not evidence.
+FLOORS = dict.fromkeys(NAMES, 0.5)
 # Prior on each weight: N(0, 5^2) in log-odds per unit of evidence (confidence * score). A cue
 # at full score and confidence 1 can then move the odds by about e^5 ~ 150 (from even to 99 %)
 # and no further without strong support from the data: one fully trusted cue may decide a
@@ -219,9 +223,9 @@ REASON_MIN_LOGIT = 1.0
 LIVENESS_THRESHOLD = 90.0
 
 
-def design(items: list[dict]):
+def design(items: list[dict], floors=FLOORS):
     """Evidence matrix, labels, media, groups, and which items the model decides."""
-    x = evidence_matrix([it["signals"] for it in items], NAMES)
+    x = evidence_matrix([it["signals"] for it in items], NAMES, floors)
     y = np.array([it["row"]["label"] == "attack" for it in items], int)
     media = np.array([it["row"]["media"] == "image" for it in items], int)
     groups = []
@@ -332,8 +336,9 @@ def model_json(model, items, metrics: dict, manifest: Path, args) -> dict:
     return {
         "version": 1,
         "kind": "evidence accumulation: logit P(attack) = bias[media] + sum_i w_i * "
-                "confidence_i * score_i, w_i >= 0 (kiosk/analysis/fusion.py)",
-        "cues": {name: {"reason": reasons[name]} for name in NAMES},
+                "confidence_i * max(0, score_i - floor_i) / (1 - floor_i), w_i >= 0 "
+                "(kiosk/analysis/fusion.py)",
+        "cues": {name: {"reason": reasons[name], "floor": FLOORS[name]} for name in NAMES},
         "media": {
             "video": {"bias": round(model.bias["video"], 4), "weights": weights,
                       "min_evidence": MIN_EVIDENCE["video"]},
@@ -360,7 +365,8 @@ def model_json(model, items, metrics: dict, manifest: Path, args) -> dict:
             "git_commit": git_commit(),
             "code_digest": {"analyzers": code_digest(ANALYZER_SOURCES),
                             "simulator": code_digest(SIMULATOR_SOURCES)},
-            "fit": {"prior_sd": PRIOR_SD, "weights": "non-negative (L-BFGS-B)",
+            "fit": {"prior_sd": PRIOR_SD, "floors": FLOORS,
+                    "weights": "non-negative (L-BFGS-B)",
                     "sample_weights": "balanced per media type and class",
                     "min_evidence": MIN_EVIDENCE, "reason_min_logit": REASON_MIN_LOGIT},
             "metrics": metrics,
@@ -408,6 +414,10 @@ def main(argv=None) -> int:
     print_blocks("comparison: trained on real material only (leave one subject out)",
                  {k: v for k, v in blocks(items, p_real_only, y, media, sim, threshold).items()
                   if k.startswith("real")})
+    x_lin = design(items, dict.fromkeys(NAMES, 0.0))[0]
+    p_linear = loso(x_lin, y, media, groups, decided, sim, prior_sd=PRIOR_SD)
+    print_blocks("comparison: linear evidence, no floor (confidence * score; leave one "
+                 "subject out)", blocks(items, p_linear, y, media, sim, threshold))
     sweep = {}
     for sd in PRIOR_SD_SWEEP:
         b = blocks(items, loso(x, y, media, groups, decided, sim, prior_sd=sd), y, media, sim,

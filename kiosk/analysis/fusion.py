@@ -3,8 +3,15 @@
 The model (fitted by scripts/train_fusion.py, stored in resources/models/fusion.json) is
 evidence accumulation with a logistic link::
 
-    logit P(attack) = bias[media] + sum_i  w_i * confidence_i * score_i,     w_i >= 0
+    logit P(attack) = bias[media] + sum_i  w_i * confidence_i * excess_i,     w_i >= 0
+    excess_i = max(0, score_i - floor_i) / (1 - floor_i)
 
+- A cue counts from its own decision point. Every analyzer maps its measurement to a score
+  whose midpoint (0.5) is where its author put the edge of what live faces produce (moire's
+  local peak of 6 against bona fide medians of 2-4, glare's 2 % of the face against a bona
+  fide maximum of 1.1 %, one straight side beside a face scoring 0.18 for edges, ...). Below
+  the floor (0.5 for every cue) a score is what bona fide presentations give, and eight such
+  small scores must not add up to an attack.
 - Each cue can only push toward attack. Every analyzer is a detector of some attacks (moire
   of screens, planar motion of hand-held pictures, ...); a low score means "this attack was
   not seen", not "this is a live face" (a replay of a live head shows parallax and may carry a
@@ -100,6 +107,11 @@ class _Media:
     min_evidence: float
 
 
+def cue_evidence(score: float, confidence: float, floor: float) -> float:
+    """A cue's evidence toward attack: ``confidence * max(0, score - floor) / (1 - floor)``."""
+    return confidence * max(0.0, score - floor) / (1.0 - floor)
+
+
 def _number(value: Any, what: str, low: float = -math.inf, high: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, got {value!r}")
@@ -114,7 +126,7 @@ class Fusion:
     Parameters
     ----------
     model : mapping
-        The parsed fusion.json: ``version``, ``cues`` ({name: {"reason"}}), ``media``
+        The parsed fusion.json: ``version``, ``cues`` ({name: {"reason", "floor"}}), ``media``
         ({"video"|"still": {"bias", "weights": {name: w >= 0}, "min_evidence"}}),
         ``insufficient_probability``, ``reason_min_logit``, ``provenance``.
 
@@ -131,11 +143,13 @@ class Fusion:
         if not isinstance(cues, Mapping) or not cues:
             raise ValueError("cues must be a non-empty mapping of cue name to its reason")
         self.reasons: dict[str, str] = {}
+        self.floors: dict[str, float] = {}
         for name, cue in cues.items():
             reason = cue.get("reason") if isinstance(cue, Mapping) else None
             if not isinstance(reason, str) or not reason:
                 raise ValueError(f"cues.{name}.reason must be a reason code")
             self.reasons[str(name)] = reason
+            self.floors[str(name)] = _number(cue.get("floor"), f"cues.{name}.floor", 0.0, 0.99)
         self._media: dict[str, _Media] = {}
         for media in MEDIA:
             m = model["media"][media]
@@ -217,7 +231,8 @@ class Fusion:
                 continue
             if conf == 0.0:
                 continue  # no evidence either way
-            contribution = media.weights[s.name] * conf * score
+            contribution = media.weights[s.name] * cue_evidence(score, conf,
+                                                                self.floors[s.name])
             contributions[s.name] = contribution
             logit += contribution
             evidence += conf

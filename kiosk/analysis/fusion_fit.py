@@ -2,7 +2,10 @@
 
 The model is the one :mod:`kiosk.analysis.fusion` evaluates::
 
-    logit P(attack) = bias[media] + sum_i  w_i * confidence_i * score_i,     w_i >= 0
+    logit P(attack) = bias[media] + sum_i  w_i * evidence_i,     w_i >= 0
+
+with ``evidence_i = confidence_i * max(0, score_i - floor_i) / (1 - floor_i)``
+(:func:`kiosk.analysis.fusion.cue_evidence`),
 
 fitted by penalised maximum likelihood: the weighted logistic log-loss plus a Gaussian prior
 ``w_i ~ N(0, prior_sd^2)`` (biases unpenalised), with the non-negativity bounds enforced by
@@ -21,11 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from kiosk.analysis.fusion import cue_evidence
+
 MEDIA = ("video", "still")
 
 
-def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[str]) -> np.ndarray:
-    """Evidence ``confidence * score`` per presentation and cue.
+def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[str],
+                    floors: Mapping[str, float] | None = None) -> np.ndarray:
+    """Evidence (:func:`~kiosk.analysis.fusion.cue_evidence`) per presentation and cue.
 
     Parameters
     ----------
@@ -34,6 +40,8 @@ def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[st
         (or Signal objects).
     names : sequence of str
         The cues, in column order; a cue absent from a presentation gives 0.
+    floors : mapping of str to float, optional
+        Each cue's floor (0 when omitted: evidence = confidence * score).
 
     Returns
     -------
@@ -46,7 +54,8 @@ def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[st
             get = s.get if isinstance(s, Mapping) else (lambda key, s=s: getattr(s, key))
             k = col.get(get("name"))
             if k is not None:
-                x[i, k] = float(get("confidence")) * float(get("score"))
+                floor = 0.0 if floors is None else float(floors[names[k]])
+                x[i, k] = cue_evidence(float(get("score")), float(get("confidence")), floor)
     return x
 
 

@@ -23,13 +23,13 @@ REASONS = {"texture": "TEXTURE_SUSPECTED", "moire": "SCREEN_SUSPECTED",
            "pulse": "NO_PULSE"}
 
 
-def model(**changes) -> dict:
+def model(floor: float = 0.0, **changes) -> dict:
     """A small hand-made model: round numbers, so the arithmetic can be checked exactly."""
     weights = {"texture": 2.0, "moire": 4.0, "edges": 6.0, "glare": 4.0, "lighting": 0.0,
                "planar": 4.0, "coupling": 3.0, "pulse": 0.0}
     data = {
         "version": 1,
-        "cues": {n: {"reason": REASONS[n]} for n in NAMES},
+        "cues": {n: {"reason": REASONS[n], "floor": floor} for n in NAMES},
         "media": {
             "video": {"bias": -3.0, "weights": weights, "min_evidence": 1.0},
             "still": {"bias": -2.0, "weights": {n: weights[n] for n in SINGLE_FRAME},
@@ -74,6 +74,21 @@ def test_the_score_is_the_logistic_of_the_accumulated_evidence():
     assert calm.attack_probability == pytest.approx(1.0 / (1.0 + math.exp(3.0)))
     assert calm.score == pytest.approx(100.0 * (1.0 - calm.attack_probability))
     assert calm.reasons == ()
+
+
+def test_scores_count_only_above_the_floor():
+    fusion = Fusion(model(floor=0.5))
+    base = quiet()
+
+    def with_edges(score):
+        return fusion.fuse([s if s.name != "edges" else sig("edges", score, 0.5) for s in base])
+    # Below the floor: bona fide noise, no evidence.
+    assert with_edges(0.18).attack_probability == fusion.fuse(base).attack_probability
+    assert "edges" in with_edges(0.18).contributions  # measured, but contributing 0
+    assert with_edges(0.18).contributions["edges"] == 0.0
+    # Above it the excess is rescaled to [0, 1]: 0.75 -> 0.5, 1.0 -> 1.0.
+    assert with_edges(0.75).contributions["edges"] == pytest.approx(6.0 * 0.5 * 0.5)
+    assert with_edges(1.0).contributions["edges"] == pytest.approx(6.0 * 0.5)
 
 
 def test_reasons_are_the_cues_that_pushed_hardest_strongest_first():
@@ -211,8 +226,10 @@ def _broken(mutate) -> dict:
     _broken(lambda d: d["provenance"].pop("seed")),
     _broken(lambda d: d.pop("cues")),
     _broken(lambda d: d["cues"].update(edges={"reason": ""})),
+    _broken(lambda d: d["cues"].update(edges={"reason": "DEVICE_EDGES", "floor": 1.0})),
+    _broken(lambda d: d["cues"].update(edges={"reason": "DEVICE_EDGES"})),
 ], ids=["version", "negative-weight", "unknown-cue", "no-bias", "text-bias",
-        "probability", "provenance", "no-cues", "empty-reason"])
+        "probability", "provenance", "no-cues", "empty-reason", "floor-1", "no-floor"])
 def test_invalid_model_is_a_resource_error(tmp_path, data):
     path = tmp_path / "fusion.json"
     path.write_text(json.dumps(data))
