@@ -216,8 +216,9 @@ PRIOR_SD_SWEEP = (1.0, 2.0, 5.0, 10.0, 20.0)
 # fewer than about two independent looks at the face were possible.
 MIN_EVIDENCE = {"video": 1.0, "still": 0.5}
 INSUFFICIENT_PROBABILITY = 0.5
-# A cue is named as a reason when it alone multiplies the attack odds by e (1 log-odds unit).
-REASON_MIN_LOGIT = 1.0
+# Every cue that pushed toward attack is named (issue 4's reason codes), except pushes below
+# 0.1 log-odds (10 % in the odds), a score just past its floor that changed nothing.
+REASON_MIN_LOGIT = 0.1
 # The liveness threshold the metrics are reported at (settings liveness.confidence_threshold
 # default, the seed deployment's LIVENESS_CONFIDENCE_THRESHOLD).
 LIVENESS_THRESHOLD = 90.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.analysis.challenges import detect_events
@@ -63,7 +63,6 @@ class Presentation:
     fused: Any
     events: list[Event] | None = None
     simulated: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def attack_score(self) -> float:
@@ -165,7 +164,6 @@ def presentation_entry(p: Presentation, threshold: float) -> dict:
         "signals": {s.name: {"score": round(float(s.score), 4),
                              "confidence": round(float(s.confidence), 4)}
                     for s in p.signals},
-        **p.extra,
     }
 
 

@@ -237,8 +237,9 @@ class Fusion:
             logit += contribution
             evidence += conf
         p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
-        ranked = sorted((c, n) for n, c in contributions.items() if c >= self.reason_min_logit)
-        reasons = list(dict.fromkeys(self.reasons[n] for c, n in reversed(ranked)))
+        ranked = sorted((n for n, c in contributions.items() if c >= self.reason_min_logit),
+                        key=lambda n: (-contributions[n], n))
+        reasons = list(dict.fromkeys(self.reasons[n] for n in ranked))
         if evidence < media.min_evidence:
             p = max(p, self.insufficient_probability)
             reasons.append(PASSIVE_INSUFFICIENT)

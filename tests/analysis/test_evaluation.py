@@ -240,6 +240,25 @@ def test_evaluate_writes_metrics_and_det_curve(capsys, tmp_path, synthetic_manif
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_evaluate_renders_simulated_attacks_and_reports_them_apart(capsys, tmp_path,
+                                                                 synthetic_manifest):
+    out = tmp_path / "out"
+    status, _, _ = kiosk(capsys, "evaluate", str(synthetic_manifest), "--out", str(out),
+                         "--simulated", "2", "--seed", "5")
+    assert status == 0
+    m = json.loads((out / "metrics.json").read_text())
+    # The real blocks are unchanged by the simulated material.
+    assert m["presentations"]["attack"] == {"print": 1, "replay": 1, "mask": 0, "unknown": 0}
+    assert len(m["per_presentation"]) == 3
+    sim = m["simulated"]
+    # One bona fide video: a print (seed 5) and a replay (seed 1005) rendered from it.
+    assert sim["presentations"]["attack"] == {"print": 1, "replay": 1, "mask": 0, "unknown": 0}
+    paths = [e["path"] for e in sim["per_presentation"]]
+    assert paths == ["simulated/print/seed-5/live.avi", "simulated/replay/seed-1005/live.avi"]
+    assert all(e["simulated"] and e["n_frames"] == 105 for e in sim["per_presentation"])
+    assert sim["bona_fide_reference"].startswith("the real bona fide")
+
+
 def test_evaluate_reports_unreadable_rows_and_exits_1(capsys, tmp_path, synthetic_manifest):
     (tmp_path / "broken.avi").write_bytes(b"not a video at all")
     rows = list(csv.DictReader(synthetic_manifest.open(newline="")))
