@@ -231,7 +231,9 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
         out = {}
         for name, is_still in (("still", True), ("video", False)):
             members = [p for p in group if p.row.still == is_still]
-            bona = [p for p in real if p.row.still == is_still] if reference else None
+            # Against the real bona fide of this media type, when it has simulated attacks.
+            bona = ([p for p in real if p.row.still == is_still] if members else []) \
+                if reference else None
             out[name] = {"presentations": _counts(members),
                          "pad": _pad(members, threshold, bona)}
         return out

@@ -115,7 +115,8 @@ def test_simulated_material_is_reported_apart():
     assert s["pad"]["apcer"]["print"] == 0.0
     # The bona fide side is the real bona fide videos the attacks were rendered from.
     assert s["pad"]["bpcer"] == 0.0 and s["pad"]["bpcer_at_apcer_1pct"] == 0.0
-    assert s["by_media"]["still"]["pad"]["bpcer"] is None
+    assert s["by_media"]["still"]["pad"]["bpcer"] is None  # no simulated still attack
+    assert s["by_media"]["video"]["pad"]["bpcer"] == 0.0
     assert [e["path"] for e in s["per_presentation"]] == ["s1.mp4", "s2.mp4"]
 
 
@@ -300,7 +301,8 @@ SUBSET = (
 
 @pytest.mark.data
 def test_evaluate_on_developer_media(capsys, tmp_path, shared_data, manifest_rows):
-    chosen = [r for r in manifest_rows if r["path"] in SUBSET or r["notes"].startswith("overlay:")
+    # Copies: manifest_rows is shared by the whole test session.
+    chosen = [dict(r) for r in manifest_rows if r["path"] in SUBSET or r["notes"].startswith("overlay:")
               and r["frames"] == "0-32"]
     for r in chosen:  # paths relative to the subset manifest's folder
         r["path"] = os.path.relpath(shared_data / r["path"], tmp_path)
