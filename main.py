@@ -23,7 +23,7 @@ from typing import Any
 
 import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
-from kiosk.errors import KioskError, ResourceError
+from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
 from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
 from kiosk.ui.qtenv import drop_opencv_qt_paths
@@ -53,10 +53,7 @@ def build_parts(data_dir: Path, *, camera_fixed: bool):
         return FaceTracker()
 
     def fusion():
-        try:
-            from kiosk.analysis.fusion import Fusion
-        except ImportError as exc:
-            raise ResourceError(f"liveness fusion is not available ({exc})") from None
+        from kiosk.analysis.fusion import Fusion
         return Fusion.load()
 
     texture: dict[str, Any] = {}
@@ -96,8 +93,10 @@ def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     else:
         source = DeviceSource.from_settings(settings)
         source_factory = DeviceSource.from_settings
+    # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
     return KioskWorker(settings, FrameFeed(source, loop_finite=True),
-                       build_parts(data_dir, camera_fixed=not args.source),
+                       build_parts(data_dir, camera_fixed=settings.camera.mounted
+                                   and not args.source),
                        source_factory=source_factory)
 
 

@@ -84,6 +84,9 @@ SCHEMA: tuple[Option, ...] = (
     Option("camera", "fps", 30, "Requested frames per second.", minimum=5, maximum=120),
     Option("camera", "allow_virtual", False, "Accept virtual cameras (v4l2loopback, OBS): an "
            "injected stream is an attack, so only for development."),
+    Option("camera", "mounted", True, "The camera is rigidly mounted (a kiosk): motion of the "
+           "surroundings then means a hand-held picture or screen. Set false for a hand-held "
+           "or laptop camera."),
     Option("camera", "reconnect_min_s", 0.5, "First wait before reconnecting after an unplug "
            "(doubles up to reconnect_max_s).", minimum=0.05, maximum=10),
     Option("camera", "reconnect_max_s", 8.0, "Longest wait between reconnection attempts after "
