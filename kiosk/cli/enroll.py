@@ -1,8 +1,9 @@
 """``kiosk enroll MEMBER_ID PHOTO`` and ``kiosk enroll --remove MEMBER_ID``.
 
 Adds a member's face to the Rekognition collection ``matching.collection_id`` (created on first
-use) or removes every face enrolled under the member id. Needs AWS credentials and a region
-from boto3's standard chain; only the face vector and the member id are stored by AWS.
+use) or removes every face enrolled under the member id. Needs AWS credentials and a region,
+taken only from boto3's standard chain; AWS stores the face vector and the member id, nothing
+else.
 """
 
 from __future__ import annotations
