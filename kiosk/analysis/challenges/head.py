@@ -137,23 +137,15 @@ def _confidence(peak: float, angle: float) -> float:
     return round(0.5 + 0.5 * ramp(peak, angle, 2.0 * angle), 3)
 
 
-class TurnDetector:
-    """Streaming head-turn detector (``turn_left``, ``turn_right``; subject's own sides).
+class _AxisDetector:
+    """What the yaw and pitch detectors share: one excursion tracker, gap bridging, and the
+    pending event while the head is away. Subclasses name the actions of each direction and
+    turn a finished excursion into events."""
 
-    Parameters
-    ----------
-    angle_deg : float
-        Least yaw excursion from rest (settings ``liveness.turn_angle_deg``, default 20).
-    back_fraction : float
-        The head counts as back when yaw is within this share of the peak excursion.
-    max_gap_s : float
-        Longest face dropout bridged inside a turn (faces near profile drop out).
-    """
+    positive: str = ""
+    negative: str = ""
 
-    actions = (TURN_LEFT, TURN_RIGHT)
-
-    def __init__(self, angle_deg: float = 20.0, *, back_fraction: float = 0.5,
-                 max_gap_s: float = 1.5) -> None:
+    def __init__(self, angle_deg: float, *, back_fraction: float, max_gap_s: float) -> None:
         self.tracker = ExcursionTracker(angle_deg, back_fraction=back_fraction)
         self._gap = GapGuard(max_gap_s)
         self._last_t = 0.0
@@ -168,7 +160,7 @@ class TurnDetector:
         if now is None:
             return None
         sign, start, peak = now
-        return Event(TURN_LEFT if sign > 0 else TURN_RIGHT, start, self._last_t,
+        return Event(self.positive if sign > 0 else self.negative, start, self._last_t,
                      _confidence(peak, self.tracker.angle_deg))
 
     @property
@@ -183,13 +175,40 @@ class TurnDetector:
         # A head still away when the stream ends never came back: not a movement.
         return []
 
-    def update(self, obs: FaceObservation, baseline: Baseline) -> list[Event]:
+    def _start(self, obs: FaceObservation) -> Face | None:
+        """Bridge or break on face gaps; the face to measure, or None."""
         if self._gap.broken(obs):
             self.tracker.reset()
-        if obs.face is None:
+        if obs.face is not None:
+            self._last_t = obs.t
+        return obs.face
+
+
+class TurnDetector(_AxisDetector):
+    """Streaming head-turn detector (``turn_left``, ``turn_right``; subject's own sides).
+
+    Parameters
+    ----------
+    angle_deg : float
+        Least yaw excursion from rest (settings ``liveness.turn_angle_deg``, default 20).
+    back_fraction : float
+        The head counts as back when yaw is within this share of the peak excursion.
+    max_gap_s : float
+        Longest face dropout bridged inside a turn (faces near profile drop out).
+    """
+
+    actions = (TURN_LEFT, TURN_RIGHT)
+    positive, negative = TURN_LEFT, TURN_RIGHT
+
+    def __init__(self, angle_deg: float = 20.0, *, back_fraction: float = 0.5,
+                 max_gap_s: float = 1.5) -> None:
+        super().__init__(angle_deg, back_fraction=back_fraction, max_gap_s=max_gap_s)
+
+    def update(self, obs: FaceObservation, baseline: Baseline) -> list[Event]:
+        face = self._start(obs)
+        if face is None:
             return []
-        self._last_t = obs.t
-        done = self.tracker.update(obs.t, obs.face.yaw - baseline.yaw)
+        done = self.tracker.update(obs.t, face.yaw - baseline.yaw)
         if done is None:
             return []
         sign, start, end, peak = done
@@ -197,7 +216,7 @@ class TurnDetector:
         return [Event(action, start, end, _confidence(peak, self.tracker.angle_deg))]
 
 
-class PitchDetector:
+class PitchDetector(_AxisDetector):
     """Streaming pitch detector: ``look_down``, ``look_up`` and ``nod``.
 
     Every pitch excursion is reported by its direction (``look_down`` or ``look_up``); one
@@ -216,48 +235,19 @@ class PitchDetector:
     """
 
     actions = (NOD, LOOK_UP, LOOK_DOWN)
+    positive, negative = LOOK_UP, LOOK_DOWN
 
     def __init__(self, angle_deg: float = 15.0, *, nod_max_s: float = 1.5,
                  back_fraction: float = 0.5, max_yaw_deg: float = 20.0,
                  max_gap_s: float = 1.5) -> None:
-        self.tracker = ExcursionTracker(angle_deg, back_fraction=back_fraction)
-        self._last_t = 0.0
+        super().__init__(angle_deg, back_fraction=back_fraction, max_gap_s=max_gap_s)
         self.nod_max_s = nod_max_s
         self.max_yaw_deg = max_yaw_deg
-        self._gap = GapGuard(max_gap_s)
-
-    def reset(self) -> None:
-        self.tracker.reset()
-        self._gap.reset()
-
-    @property
-    def pending(self) -> Event | None:
-        now = self.tracker.pending
-        if now is None:
-            return None
-        sign, start, peak = now
-        return Event(LOOK_UP if sign > 0 else LOOK_DOWN, start, self._last_t,
-                     _confidence(peak, self.tracker.angle_deg))
-
-    @property
-    def active(self) -> bool:
-        return self.tracker.active
-
-    @property
-    def ongoing(self) -> Event | None:
-        return None
-
-    def finish(self) -> list[Event]:
-        # A head still away when the stream ends never came back: not a movement.
-        return []
 
     def update(self, obs: FaceObservation, baseline: Baseline) -> list[Event]:
-        if self._gap.broken(obs):
-            self.tracker.reset()
-        face: Face | None = obs.face
+        face = self._start(obs)
         if face is None:
             return []
-        self._last_t = obs.t
         done = self.tracker.update(obs.t, face.pitch - baseline.pitch)
         if abs(face.yaw - baseline.yaw) > self.max_yaw_deg:
             self.tracker.spoil()
