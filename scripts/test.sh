@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 echo "== ruff"
-.venv/bin/ruff check kiosk tests benchmarks main.py
+.venv/bin/ruff check kiosk tests benchmarks scripts main.py
 echo "== import-linter"
 .venv/bin/lint-imports --no-cache
 echo "== pytest"
