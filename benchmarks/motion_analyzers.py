@@ -14,40 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
+from frames import SHARED_DATA, frames_640x480  # benchmarks/ is on sys.path as the script dir
 
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.motion import CouplingAnalyzer, PlanarAnalyzer, PulseAnalyzer
 from kiosk.model import Frame
 
-DEFAULT = (Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-           / "tranvanluyt2203_face_anti_spoofing" / "videos" / "real.mp4")
-
-
-def frames_640x480(path: Path, limit: int) -> list[np.ndarray]:
-    """Decode up to ``limit`` frames and letterbox them into 640x480 BGR."""
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while len(out) < limit:
-        ok, image = cap.read()
-        if not ok:
-            break
-        h, w = image.shape[:2]
-        scale = min(640 / w, 480 / h)
-        resized = cv2.resize(image, (int(w * scale), int(h * scale)))
-        canvas = np.zeros((480, 640, 3), np.uint8)
-        y, x = (480 - resized.shape[0]) // 2, (640 - resized.shape[1]) // 2
-        canvas[y:y + resized.shape[0], x:x + resized.shape[1]] = resized
-        out.append(canvas)
-    cap.release()
-    if not out:
-        sys.exit(f"no frames decoded from {path}")
-    return out
+DEFAULT = (SHARED_DATA / "tranvanluyt2203_face_anti_spoofing" / "videos" / "real.mp4")
 
 
 def main() -> None:
