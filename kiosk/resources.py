@@ -14,15 +14,6 @@ FACE_LANDMARKER = RESOURCES / "models" / "face_landmarker.task"
 FACE_LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verified_bytes(path: Path, sha256: str) -> bytes:
     """Read a shipped file and check it against its published hash.
 

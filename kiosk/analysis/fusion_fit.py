@@ -171,22 +171,3 @@ def fit_fusion(x: np.ndarray, labels: np.ndarray, media: np.ndarray, names: Sequ
     return FittedFusion(names=tuple(names), still_names=tuple(still_names),
                         bias={"video": float(theta[0]), "still": float(theta[1])},
                         weights=np.asarray(theta[2:], np.float64))
-
-
-def leave_one_group_out(x: np.ndarray, labels: np.ndarray, media: np.ndarray,
-                        groups: Sequence[str], names: Sequence[str],
-                        still_names: Sequence[str], *, prior_sd: float) -> np.ndarray:
-    """Held-out P(attack) of every presentation from a fit without its group.
-
-    Returns
-    -------
-    ndarray (N,) float64
-    """
-    groups = np.asarray(groups)
-    p = np.full(len(groups), np.nan)
-    for g in np.unique(groups):
-        held = groups == g
-        model = fit_fusion(x[~held], labels[~held], media[~held], names, still_names,
-                           prior_sd=prior_sd)
-        p[held] = model.probability(x[held], media[held])
-    return p
