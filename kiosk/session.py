@@ -33,6 +33,7 @@ from kiosk.analysis.challenges import ChallengeEngine, draw_sequence
 from kiosk.analysis.challenges.actions import HEAD_ACTIONS
 from kiosk.analysis.guidance import OK, Guidance, guidance
 from kiosk.analysis.quality import BestFrame
+from kiosk.analysis.signals import signal_dict
 from kiosk.audit import AttemptRecord
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.fallback import match_outcome
@@ -141,25 +142,6 @@ class Decision:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _scalar_details(details: Mapping[str, Any], limit: int = 24) -> dict[str, Any]:
-    """Signal details reduced to short scalar values: the audit log takes no arrays."""
-    out: dict[str, Any] = {}
-    for key, value in details.items():
-        if len(out) >= limit:
-            break
-        if isinstance(value, bool | int | float | str) and (not isinstance(value, str)
-                                                            or len(value) <= 120):
-            out[str(key)[:64]] = round(value, 4) if isinstance(value, float) else value
-    return out
-
-
-def signal_dict(signal: Signal) -> dict[str, Any]:
-    """A Signal as plain values for the decision and the audit log."""
-    return {"score": round(float(signal.score), 4),
-            "confidence": round(float(signal.confidence), 4),
-            "reason": signal.reason, "details": _scalar_details(signal.details)}
 
 
 class Verifier:

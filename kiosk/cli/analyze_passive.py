@@ -16,27 +16,10 @@ Adds one key, ``passive``::
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 from kiosk.errors import InputError
 from kiosk.model import FaceObservation, Frame
-
-# Details kept per Signal: numbers, flags and short strings (``why``), no lists or arrays.
-MAX_DETAIL_CHARS = 160
-
-
-def scalar_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    """The scalar entries of a Signal's details, floats rounded to 4 decimals."""
-    out: dict[str, Any] = {}
-    for key, value in details.items():
-        if isinstance(value, bool) or value is None or isinstance(value, int):
-            out[str(key)] = value
-        elif isinstance(value, float):
-            out[str(key)] = round(value, 4) if value == value else None
-        elif isinstance(value, str) and len(value) <= MAX_DETAIL_CHARS:
-            out[str(key)] = value
-    return out
 
 
 def _paired(path: str, observations: Sequence[FaceObservation]
@@ -65,6 +48,7 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
 
     from kiosk.analysis.fusion import Fusion
     from kiosk.analysis.passive import default_analyzers, run_analyzers, still_analyzers
+    from kiosk.analysis.signals import signal_dict
     from kiosk.camera import is_image_path
 
     fusion = Fusion.load()
@@ -83,7 +67,5 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
         "reasons": list(fused.reasons),
         "evidence": round(float(fused.evidence), 4),
         "contributions": {k: round(float(v), 4) for k, v in fused.contributions.items()},
-        "signals": [{"name": s.name, "score": round(float(s.score), 4),
-                     "confidence": round(float(s.confidence), 4), "reason": s.reason,
-                     "details": scalar_details(s.details)} for s in signals],
+        "signals": [{"name": s.name, **signal_dict(s)} for s in signals],
     }}

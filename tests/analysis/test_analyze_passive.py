@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
+from kiosk.analysis.signals import scalar_details
 from kiosk.cli import main
-from kiosk.cli.analyze_passive import passive_part, scalar_details
+from kiosk.cli.analyze_passive import passive_part
 from kiosk.errors import InputError
 from kiosk.model import FaceObservation
 from kiosk.settings import Settings
