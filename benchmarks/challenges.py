@@ -3,7 +3,7 @@
 Tracks every video row of ``manifest.csv`` once, then runs the detectors with the whole-clip
 baseline (``kiosk analyze``) and the session-like start baseline, at the clip's own rate and
 decimated to half (30 -> 15 fps), and scores them with
-:func:`kiosk.analysis.events_eval.evaluate_events`. Prints a table per setting, the wrong and
+:func:`kiosk.lab.events_eval.evaluate_events`. Prints a table per setting, the wrong and
 missed events, and the figures as one JSON object on the last line.
 
     .venv/bin/python benchmarks/challenges.py [--data ../shared/data]
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from kiosk.analysis.challenges import ActionDetector, detect_events
-from kiosk.analysis.challenges import synthetic as S
-from kiosk.analysis.events_eval import evaluate_events, format_summary, row_key
 from kiosk.analysis.face import FaceTracker
 from kiosk.camera import open_source
+from kiosk.lab import synthetic as S
+from kiosk.lab.events_eval import evaluate_events, format_summary, row_key
 
 ROOT = Path(__file__).resolve().parent.parent
 

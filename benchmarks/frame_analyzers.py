@@ -27,8 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.analysis.context import single_frame_analyzers
 from kiosk.analysis.face import FaceTracker
+from kiosk.analysis.passive import single_frame_analyzers
 from kiosk.model import Frame
 
 REPO = Path(__file__).resolve().parent.parent

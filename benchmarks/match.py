@@ -23,7 +23,7 @@ from kiosk.analysis.face import FaceTracker
 from kiosk.cloud.images import encode_jpeg
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.media import load_face_image
-from kiosk.cloud.pairs import read_pairs, segment_frames
+from kiosk.lab.pairs import read_pairs, segment_frames
 from kiosk.model import Frame
 
 DEFAULT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pairs.csv"

@@ -11,7 +11,7 @@ What it does, and why this way:
 
 * Data. Every row of the developer manifest except those whose notes start with
   ``overlay:`` (app UI over the picture), respecting frame ranges; plus simulated attacks
-  rendered from every bona fide row with :mod:`kiosk.analysis.simulated_attacks` and fixed
+  rendered from every bona fide row with :mod:`kiosk.lab.simulated_attacks` and fixed
   seeds (``SEED + 1000 * k + i`` for attack k of row i): a held print, a replay and a tilted
   print (7 s each) per bona fide video, a print and a replay (one JPEG frame) per bona fide
   still. Each presentation runs through the kiosk's own analyzers
@@ -59,9 +59,6 @@ import numpy as np
 
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.fusion import FUSION_MODEL, Fusion
-from kiosk.analysis.fusion_fit import evidence_matrix, fit_fusion
-from kiosk.analysis.manifest import read_manifest
-from kiosk.analysis.pad_metrics import SPECIES, pad_block
 from kiosk.analysis.passive import (
     MULTI_FRAME,
     SINGLE_FRAME,
@@ -69,10 +66,13 @@ from kiosk.analysis.passive import (
     run_analyzers,
     still_analyzers,
 )
-from kiosk.analysis.simulated_attacks import kinds
 from kiosk.analysis.texture import load_texture_reference
 from kiosk.camera import open_source
-from kiosk.cli.evaluate_media import render_simulated, simulated_row
+from kiosk.lab.fusion_fit import evidence_matrix, fit_fusion
+from kiosk.lab.manifest import read_manifest
+from kiosk.lab.media import render_simulated, simulated_row
+from kiosk.lab.pad_metrics import SPECIES, pad_block
+from kiosk.lab.simulated_attacks import kinds
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO.parent / "shared" / "data" / "manifest.csv"
@@ -359,7 +359,7 @@ def model_json(model, items, metrics: dict, manifest: Path, args) -> dict:
                      "excluded": "rows whose notes start with overlay:",
                      "simulated": f"{args.per_clip} per bona fide video ({', '.join(kinds(args.per_clip))}), "
                                   f"{args.seconds:g} s each; print and replay per bona fide "
-                                  "still (kiosk.analysis.simulated_attacks)",
+                                  "still (kiosk.lab.simulated_attacks)",
                      "presentations": dict(sorted(counts.items()))},
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "seed": SEED,

@@ -47,3 +47,14 @@ def track_clip(shared_data: Path):
         return cache[relpath]
 
     return track
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    """Default settings with the audit log and its key file in ``tmp_path``."""
+    from kiosk.audit import create_key_file
+    from kiosk.settings import Settings
+
+    key = tmp_path / "audit.key"
+    create_key_file(key)
+    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))

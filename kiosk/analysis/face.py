@@ -10,9 +10,7 @@ import logging
 from types import MappingProxyType
 
 import cv2
-import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions, vision
 
 from kiosk.analysis.geometry import (
     LEFT_EYE,
@@ -71,6 +69,12 @@ class FaceTracker:
     def __init__(self, model_path=FACE_LANDMARKER, sha256: str = FACE_LANDMARKER_SHA256,
                  max_faces: int = MAX_FACES) -> None:
         model = verified_bytes(model_path, sha256)
+        # Imported here: importing mediapipe loads its whole task library (and matplotlib,
+        # a dependency of its drawing helpers), which nothing needs before a tracker exists.
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        self._mp = mp
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=model),
             running_mode=vision.RunningMode.VIDEO,
@@ -112,7 +116,7 @@ class FaceTracker:
             raise ValueError(f"frame.image must be (H, W, 3) uint8, got {image.shape} "
                              f"{image.dtype}")
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
         return self._landmarker.detect_for_video(mp_image, self._timestamp_ms(frame.t))
 
     def observe(self, frame: Frame) -> FaceObservation:

@@ -8,7 +8,7 @@ which :class:`kiosk.analysis.fusion.Fusion` turns into a liveness score.
 Which analyzers (issue 4):
 
 - single-frame (also for stills): texture, moire, edges, glare, lighting
-  (:func:`kiosk.analysis.context.single_frame_analyzers`);
+  (:func:`single_frame_analyzers`);
 - multi-frame (sessions only): planar motion, face/background coupling, pulse
   (:mod:`kiosk.analysis.motion`).
 """
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kiosk.analysis.context import single_frame_analyzers
+from kiosk.analysis.context import EdgeAnalyzer, GlareAnalyzer, LightingAnalyzer, MoireAnalyzer
 from kiosk.analysis.motion import CouplingAnalyzer, PlanarAnalyzer, PulseAnalyzer
 from kiosk.analysis.signals import Analyzer
+from kiosk.analysis.texture import TextureAnalyzer
 from kiosk.model import FaceObservation, Frame, Signal
 
 # Each single-frame analyzer measures one face frame in STRIDE, with staggered phases, so a
@@ -29,6 +30,33 @@ STRIDE = 6
 #: Names of the single-frame and the multi-frame analyzers, in the order they are built.
 SINGLE_FRAME = ("texture", "moire", "edges", "glare", "lighting")
 MULTI_FRAME = ("planar", "coupling", "pulse")
+
+
+def single_frame_analyzers(stride: int = STRIDE, texture_reference=None) -> list[Analyzer]:
+    """The five single-frame analyzers with staggered sampling phases.
+
+    With ``stride`` >= 5 each frame with a face runs at most one of them (the first face
+    frame runs all five, so a still gets every cue).
+
+    Parameters
+    ----------
+    stride : int
+        Each analyzer measures one face frame in ``stride``.
+    texture_reference : TextureReference, optional
+        Defaults to the shipped reference (read once).
+
+    Returns
+    -------
+    list
+        TextureAnalyzer, MoireAnalyzer, EdgeAnalyzer, GlareAnalyzer, LightingAnalyzer.
+    """
+    return [
+        TextureAnalyzer(texture_reference, stride=stride, phase=0),
+        MoireAnalyzer(stride=stride, phase=1),
+        EdgeAnalyzer(stride=stride, phase=2),
+        GlareAnalyzer(stride=stride, phase=3),
+        LightingAnalyzer(stride=stride, phase=4),
+    ]
 
 
 def default_analyzers(settings=None, *, camera_fixed: bool = False, texture_reference=None,

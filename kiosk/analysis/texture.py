@@ -31,7 +31,7 @@ import numpy as np
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 
 from kiosk.analysis.context.regions import check_box, check_image, logistic
-from kiosk.analysis.context.sampling import SampledAnalyzer, median_of, sample_confidence
+from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.analysis.signals import TEXTURE_SUSPECTED
 from kiosk.errors import ResourceError
 from kiosk.model import Face, Signal
@@ -282,6 +282,7 @@ class TextureAnalyzer(SampledAnalyzer):
 
     name = "texture"
     reason = TEXTURE_SUSPECTED
+    confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, reference: TextureReference | None = None, stride: int = 6,
                  phase: int = 0, max_samples: int = 32, min_face_px: float = 64.0,
@@ -301,7 +302,7 @@ class TextureAnalyzer(SampledAnalyzer):
         ratios = [s["ratio"] for s in samples]
         glcm = {f"{p}_d{d}": round(median_of(samples, f"{p}_d{d}"), 5)
                 for p in GLCM_PROPS for d in GLCM_DISTANCES}
-        details = self._base_details() | {
+        details = {
             "ratio": round(ratio, 4),
             "ratio_min": round(float(min(ratios)), 4),
             "ratio_max": round(float(max(ratios)), 4),
@@ -309,5 +310,4 @@ class TextureAnalyzer(SampledAnalyzer):
             "glcm_bona_fide_p10_p90": self.reference.glcm_range,
             "reference": "one-class, bona fide stills",
         }
-        return Signal(self.name, self.reference.score(ratio),
-                      sample_confidence(len(samples), CONFIDENCE_CAP), self.reason, details)
+        return self._signal(samples, self.reference.score(ratio), details)

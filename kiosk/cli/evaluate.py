@@ -3,7 +3,7 @@
 Every manifest row (its frame range only) is tracked, analysed by the passive analyzers, fused
 (:class:`kiosk.analysis.fusion.Fusion`) and run through the challenge detectors; rows whose
 notes start with ``overlay:`` are counted and left out. Writes ``DIR/metrics.json`` (issue 4's
-keys, see :func:`kiosk.analysis.evaluation.build_metrics`) and ``DIR/det.png``. With
+keys, see :func:`kiosk.lab.evaluation.build_metrics`) and ``DIR/det.png``. With
 ``--pairs`` the offline (local) face matcher is measured too; with ``--simulated N``, N
 simulated attacks per bona fide video are rendered and reported in their own block.
 
@@ -86,7 +86,7 @@ def simulated_plan(rows, count: int, seed: int) -> list[tuple[Any, str, int]]:
     Attack k of the i-th bona fide video has kind ``kinds(count)[k]`` and seed
     ``seed + 1000 * k + i``.
     """
-    from kiosk.analysis.simulated_attacks import kinds
+    from kiosk.lab.simulated_attacks import kinds
 
     videos = [r for r in rows if r.label == "bona_fide" and not r.still]
     return [(row, kind, seed + 1000 * k + i)
@@ -94,14 +94,17 @@ def simulated_plan(rows, count: int, seed: int) -> list[tuple[Any, str, int]]:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    from kiosk.lab.extras import require_lab
+
+    require_lab("kiosk evaluate")
     from tqdm import tqdm
 
-    from kiosk.analysis.det_plot import plot_det
-    from kiosk.analysis.evaluation import build_metrics
     from kiosk.analysis.fusion import Fusion
-    from kiosk.analysis.manifest import read_manifest
     from kiosk.analysis.texture import load_texture_reference
-    from kiosk.cli.evaluate_media import analyse_file, render_simulated, simulated_row
+    from kiosk.lab.det_plot import plot_det
+    from kiosk.lab.evaluation import build_metrics
+    from kiosk.lab.manifest import read_manifest
+    from kiosk.lab.media import analyse_file, render_simulated, simulated_row
 
     manifest = Path(args.manifest).expanduser()
     rows = read_manifest(manifest)
@@ -167,7 +170,7 @@ def det_curves(presentations) -> list[dict]:
 
     Simulated attacks are set against the real bona fide videos they were rendered from.
     """
-    from kiosk.analysis.pad_metrics import SPECIES
+    from kiosk.lab.pad_metrics import SPECIES
 
     real = [p for p in presentations if not p.simulated]
     sim = [p for p in presentations if p.simulated]
@@ -187,7 +190,7 @@ def _pairs(pairs_csv: Path, settings, ctx) -> dict:
     from tqdm import tqdm
 
     from kiosk.cloud.factory import build_matcher
-    from kiosk.cloud.pairs import evaluate_pairs
+    from kiosk.lab.pairs import evaluate_pairs
 
     matcher = build_matcher(settings, choice="local")
     with tqdm(desc="pairs", unit="pair", file=ctx.stderr, dynamic_ncols=True) as bar:

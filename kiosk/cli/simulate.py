@@ -149,7 +149,7 @@ def _choose_still(src: str, fps: float | None, count: int) -> int:
     import numpy as np
 
     from kiosk.analysis.face import FaceTracker
-    from kiosk.analysis.simulate import choose_still
+    from kiosk.lab.simulate import choose_still
 
     if count == 1:
         return 0
@@ -274,7 +274,7 @@ def run_print(args: argparse.Namespace, ctx: Any) -> int:
     # numpy, OpenCV and MediaPipe load slowly: import them only when the command runs.
     import numpy as np
 
-    from kiosk.analysis.simulate import PrintParams, prepare_print, render_print_frame
+    from kiosk.lab.simulate import PrintParams, prepare_print, render_print_frame
 
     target = check_output(args.out, args.src)
     count, fps, size = _probe(args.src, args.fps)
@@ -307,7 +307,7 @@ def run_print(args: argparse.Namespace, ctx: Any) -> int:
 def run_replay(args: argparse.Namespace, ctx: Any) -> int:
     import numpy as np
 
-    from kiosk.analysis.simulate import ReplayParams, prepare_replay, render_replay_frame
+    from kiosk.lab.simulate import ReplayParams, prepare_replay, render_replay_frame
 
     target = check_output(args.out, args.src)
     count, fps, size = _probe(args.src, args.fps)

@@ -19,7 +19,7 @@ from kiosk.errors import InputError
 
 def parse_script_arg(text: str) -> list[tuple[str, float]]:
     """The ``--script`` value as (action, seconds) pairs; InputError when malformed."""
-    from kiosk.analysis.challenges import parse_script
+    from kiosk.lab.scripted import parse_script
 
     try:
         return list(parse_script(text))

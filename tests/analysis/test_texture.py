@@ -23,7 +23,7 @@ from kiosk.analysis.texture import (
     texture_measure,
 )
 from kiosk.errors import ResourceError
-from tests.analysis.test_context_common import (
+from tests.analysis.context.test_common import (
     TVL_FAKE,
     TVL_REAL,
     make_face,

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kiosk.analysis.challenges import synthetic as syn
-from kiosk.audit import AttemptRecord, create_key_file, open_kiosk_log
+from kiosk.audit import AttemptRecord, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.cloud.results import MatchResult
+from kiosk.lab import synthetic as syn
 from kiosk.model import Frame, Signal
 from kiosk.session import (
     FACE_MISMATCH,
@@ -25,7 +25,6 @@ from kiosk.session import (
     SessionRequest,
     Verifier,
 )
-from kiosk.settings import Settings
 
 SCRIPT = [("blink", 1.5), ("turn_left", 3.0), ("smile", 5.0)]
 
@@ -97,13 +96,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-@pytest.fixture
-def settings(tmp_path):
-    key = tmp_path / "audit.key"
-    create_key_file(key)
-    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
 
 
 @pytest.fixture

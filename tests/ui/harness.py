@@ -16,11 +16,11 @@ from types import SimpleNamespace
 import numpy as np
 from PySide6.QtCore import Qt
 
-from kiosk.analysis.challenges import synthetic as syn
 from kiosk.camera import BaseSource
 from kiosk.cloud.results import FaceBox, MatchResult
 from kiosk.errors import CameraError
 from kiosk.feed import FrameFeed
+from kiosk.lab import synthetic as syn
 from kiosk.model import FaceObservation, Signal
 from kiosk.ui.parts import WorkerParts
 from kiosk.ui.worker import KioskWorker

@@ -16,10 +16,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.analysis.challenges import draw_sequence
-from kiosk.audit import AuditUnavailable, create_key_file, open_kiosk_log
+from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.flow import CONSENT, IDENTITY, IDLE, LIVE, OUT_OF_SERVICE, PROCESSING, RESULT
-from kiosk.settings import Settings
 from kiosk.ui.app import KioskWindow
 from kiosk.wording import RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
 from tests.ui.harness import (
@@ -33,13 +32,6 @@ from tests.ui.harness import (
 
 SEED = 7
 SESSION_TIMEOUT_MS = 30000
-
-
-@pytest.fixture
-def settings(tmp_path):
-    key = tmp_path / "audit.key"
-    create_key_file(key)
-    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
 
 
 @pytest.fixture

@@ -13,20 +13,12 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
-from kiosk.audit import create_key_file, open_kiosk_log
+from kiosk.audit import open_kiosk_log
 from kiosk.flow import IDENTITY, IDLE, LIVE, OPERATOR, RESULT
-from kiosk.settings import Settings
 from kiosk.ui.app import KioskWindow
 from kiosk.ui.widgets import CountdownRing
 from kiosk.ui.widgets.icons import ICONS, draw_icon
 from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
-
-
-@pytest.fixture
-def settings(tmp_path):
-    key = tmp_path / "audit.key"
-    create_key_file(key)
-    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
 
 
 @pytest.fixture

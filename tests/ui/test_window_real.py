@@ -8,23 +8,15 @@ import numpy as np
 import pytest
 
 from kiosk.analysis.face import FaceTracker
-from kiosk.audit import create_key_file, open_kiosk_log
+from kiosk.audit import open_kiosk_log
 from kiosk.camera import open_source
 from kiosk.feed import FrameFeed
 from kiosk.flow import IDLE, OUT_OF_SERVICE
-from kiosk.settings import Settings
 from kiosk.ui.app import KioskWindow
 from kiosk.ui.parts import WorkerParts
 from kiosk.ui.widgets.preview import fit_size, mirrored_bgra
 from kiosk.ui.worker import KioskWorker
 from tests.ui.harness import CountingAnalyzer, FixedFusion
-
-
-@pytest.fixture
-def settings(tmp_path):
-    key = tmp_path / "audit.key"
-    create_key_file(key)
-    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
 
 
 def real_worker(settings, source, tmp_path, **feed_options):

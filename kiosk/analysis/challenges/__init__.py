@@ -5,7 +5,6 @@ Public API (what the session, the CLI and the GUI use)::
     from kiosk.analysis.challenges import (
         ActionDetector, detect_events,            # detectors over a stream
         draw_sequence, ChallengeEngine,           # the randomized sequence
-        parse_script, run_script,                 # scripted mode (evaluation only)
     )
 """
 
@@ -37,7 +36,6 @@ from kiosk.analysis.challenges.results import (
     SequenceResult,
     event_dict,
 )
-from kiosk.analysis.challenges.scripted import parse_script, run_script
 from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
 from kiosk.analysis.challenges.smile import SmileDetector
 
@@ -52,5 +50,5 @@ __all__ = [
     "ActionDetector", "Baseline", "BaselineEstimator", "BlinkDetector", "ChallengeEngine",
     "ChallengeOutcome", "Detector", "FaceContinuity", "PitchDetector", "Progress",
     "SequenceResult", "SmileDetector", "TurnDetector", "contradicts", "detect_events",
-    "draw_sequence", "event_dict", "parse_script", "run_script",
+    "draw_sequence", "event_dict",
 ]

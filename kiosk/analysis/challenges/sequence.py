@@ -3,7 +3,7 @@
 :func:`draw_sequence` draws the prompts with an unpredictable source (``secrets``): a recorded
 video cannot answer prompts it could not predict. :class:`ChallengeEngine` is driven by
 observations and their timestamps alone (it never reads a clock), so the same code runs a live
-camera, a replayed recording (scripted mode, :mod:`~kiosk.analysis.challenges.scripted`) and a
+camera, a replayed recording (scripted mode, :mod:`~kiosk.lab.scripted`) and a
 synthetic stream in tests; :attr:`ChallengeEngine.progress` is what the screen shows.
 
 The drawn sequence is never logged: each prompt is logged when it is shown, not before.

@@ -31,7 +31,7 @@ from kiosk.analysis.context.regions import (
     logistic,
     pad_box,
 )
-from kiosk.analysis.context.sampling import SampledAnalyzer, sample_confidence
+from kiosk.analysis.context.sampling import SampledAnalyzer
 from kiosk.analysis.geometry import eye_centres
 from kiosk.analysis.signals import DEVICE_EDGES
 from kiosk.model import Face, Signal
@@ -251,6 +251,7 @@ class EdgeAnalyzer(SampledAnalyzer):
 
     name = "edges"
     reason = DEVICE_EDGES
+    confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 2, max_samples: int = 32,
                  min_face_px: float = 48.0) -> None:
@@ -263,11 +264,10 @@ class EdgeAnalyzer(SampledAnalyzer):
 
     def _aggregate(self, samples: list[dict[str, Any]]) -> Signal:
         evidence = float(np.median([s["evidence"] for s in samples]))
-        details = self._base_details() | {
+        details = {
             "evidence": round(evidence, 3),
             "sides": {k: round(float(np.mean([s[f"side_{k}"] for s in samples])), 3)
                       for k in ("left", "right", "top", "bottom")},
             "parallel_fraction": round(float(np.mean([s["parallel"] for s in samples])), 3),
         }
-        return Signal(self.name, edge_score(evidence),
-                      sample_confidence(len(samples), CONFIDENCE_CAP), self.reason, details)
+        return self._signal(samples, edge_score(evidence), details)

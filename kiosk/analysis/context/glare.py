@@ -34,7 +34,7 @@ from kiosk.analysis.context.regions import (
     logistic,
     pad_box,
 )
-from kiosk.analysis.context.sampling import SampledAnalyzer, median_of, sample_confidence
+from kiosk.analysis.context.sampling import SampledAnalyzer, median_details, median_of
 from kiosk.analysis.signals import GLARE
 from kiosk.model import Face, Signal
 
@@ -198,6 +198,7 @@ class GlareAnalyzer(SampledAnalyzer):
 
     name = "glare"
     reason = GLARE
+    confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 3, max_samples: int = 32,
                  min_face_px: float = 48.0) -> None:
@@ -207,13 +208,8 @@ class GlareAnalyzer(SampledAnalyzer):
         return glare_measure(image, face.box, face.landmarks)
 
     def _aggregate(self, samples: list[dict[str, Any]]) -> Signal:
-        unexplained = median_of(samples, "unexplained")
-        details = self._base_details() | {
-            "unexplained": round(unexplained, 4),
-            "highlight": round(median_of(samples, "highlight"), 4),
-            "largest": round(median_of(samples, "largest"), 4),
+        details = median_details(samples, ("unexplained", "highlight", "largest")) | {
             "straddling_fraction": round(float(np.mean([s["straddling"] > 0 for s in samples])), 3),
             "brow_fraction": round(float(np.mean([s["on_brows"] > 0 for s in samples])), 3),
         }
-        return Signal(self.name, glare_score(unexplained),
-                      sample_confidence(len(samples), CONFIDENCE_CAP), self.reason, details)
+        return self._signal(samples, glare_score(median_of(samples, "unexplained")), details)

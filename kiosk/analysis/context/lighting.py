@@ -34,7 +34,7 @@ from kiosk.analysis.context.regions import (
     logistic,
     pad_box,
 )
-from kiosk.analysis.context.sampling import SampledAnalyzer, median_of, sample_confidence
+from kiosk.analysis.context.sampling import SampledAnalyzer, median_details, median_of
 from kiosk.analysis.geometry import eye_centres
 from kiosk.analysis.signals import LIGHTING_MISMATCH
 from kiosk.model import Face, Signal
@@ -143,6 +143,7 @@ class LightingAnalyzer(SampledAnalyzer):
 
     name = "lighting"
     reason = LIGHTING_MISMATCH
+    confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 4, max_samples: int = 32,
                  min_face_px: float = 48.0, max_yaw_deg: float = MAX_YAW_DEG) -> None:
@@ -156,11 +157,5 @@ class LightingAnalyzer(SampledAnalyzer):
         return lighting_measure(image, face.box, face.landmarks)
 
     def _aggregate(self, samples: list[dict[str, Any]]) -> Signal:
-        evidence = median_of(samples, "evidence")
-        details = self._base_details() | {
-            "evidence": round(evidence, 4),
-            "face_gradient": round(median_of(samples, "face_gradient"), 4),
-            "surround_gradient": round(median_of(samples, "surround_gradient"), 4),
-        }
-        return Signal(self.name, lighting_score(evidence),
-                      sample_confidence(len(samples), CONFIDENCE_CAP), self.reason, details)
+        details = median_details(samples, ("evidence", "face_gradient", "surround_gradient"))
+        return self._signal(samples, lighting_score(median_of(samples, "evidence")), details)

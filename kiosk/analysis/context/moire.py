@@ -38,7 +38,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from kiosk.analysis.context.regions import check_box, check_image, expand_box, logistic
-from kiosk.analysis.context.sampling import SampledAnalyzer, median_of, sample_confidence
+from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.analysis.signals import SCREEN_SUSPECTED
 from kiosk.model import Face, Signal
 
@@ -276,7 +276,7 @@ class MoireAnalyzer(SampledAnalyzer):
         peaks = locals_ if use_local else joints
         best = samples[int(np.nanargmax(peaks))]
         peak = median_of(samples, "local_peak" if use_local else "joint_peak")
-        details = self._base_details() | {
+        details = {
             "peak_kind": "local" if use_local else "joint",
             "local_peak": round(median_of(samples, "local_peak"), 3),
             "joint_peak": round(float(np.median(joints)), 3),
@@ -285,6 +285,6 @@ class MoireAnalyzer(SampledAnalyzer):
             "ring_peak": round(median_of(samples, "ring_peak"), 3),
             "frequency": tuple(round(v, 4) for v in best["frequency"]),
         }
+        # Without the face's own spectrum the joint peak says much less (see moire_score).
         cap = CONFIDENCE_CAP if use_local else CONFIDENCE_CAP / 4
-        return Signal(self.name, moire_score(peak, use_local),
-                      sample_confidence(len(samples), cap), self.reason, details)
+        return self._signal(samples, moire_score(peak, use_local), details, cap=cap)

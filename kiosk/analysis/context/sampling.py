@@ -66,9 +66,10 @@ class FrameSampler:
 class SampledAnalyzer:
     """Base of the single-frame analyzers: gating, sampling and the no-evidence Signal.
 
-    Subclasses set ``name`` and ``reason`` and implement :meth:`_measure` (one frame to a dict
-    of numbers, or None with a reason) and :meth:`_aggregate` (the kept measurements to a
-    Signal). They satisfy :class:`kiosk.analysis.signals.Analyzer`.
+    Subclasses set ``name``, ``reason`` and ``confidence_cap`` and implement :meth:`_measure`
+    (one frame to a dict of numbers, or a short reason string when it cannot be measured) and
+    :meth:`_aggregate` (the kept measurements to a Signal, through :meth:`_signal`). They
+    satisfy :class:`kiosk.analysis.signals.Analyzer`.
 
     Parameters
     ----------
@@ -81,6 +82,8 @@ class SampledAnalyzer:
     name = "sampled"
     reason = ""
     single_frame = True
+    #: Confidence of a cue measured on ``n_full`` frames or more (see sample_confidence).
+    confidence_cap = 1.0
 
     def __init__(self, stride: int = 6, phase: int = 0, max_samples: int = 32,
                  min_face_px: float = 48.0) -> None:
@@ -143,6 +146,15 @@ class SampledAnalyzer:
     def _aggregate(self, samples: list[dict[str, Any]]) -> Signal:
         raise NotImplementedError
 
+    def _signal(self, samples: list[dict[str, Any]], score: float, details: dict[str, Any],
+                *, cap: float | None = None) -> Signal:
+        """The Signal of an aggregate: ``score``, the confidence earned by the number of
+        samples (up to ``cap``, the class's ``confidence_cap`` by default) and ``details``
+        after the sampling details."""
+        cap = self.confidence_cap if cap is None else cap
+        return Signal(self.name, float(score), sample_confidence(len(samples), cap),
+                      self.reason, self._base_details() | details)
+
     def _base_details(self) -> dict[str, Any]:
         return {"frames": self._frames, "samples": len(self._samples),
                 "skipped": dict(self._skipped),
@@ -154,6 +166,12 @@ def median_of(samples: list[dict[str, Any]], key: str) -> float:
     vals = np.array([s[key] for s in samples if key in s], dtype=np.float64)
     vals = vals[np.isfinite(vals)]
     return float(np.median(vals)) if vals.size else float("nan")
+
+
+def median_details(samples: list[dict[str, Any]], keys: tuple[str, ...],
+                   digits: int = 4) -> dict[str, float]:
+    """``{key: median, rounded}`` for each of ``keys`` (see :func:`median_of`)."""
+    return {key: round(median_of(samples, key), digits) for key in keys}
 
 
 def sample_confidence(n: int, cap: float, n_full: int = 5) -> float:

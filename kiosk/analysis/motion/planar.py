@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 # Out-of-plane motion (s, in inter-ocular distances) below which a window says nothing. Measured
 # on flat pictures made from 4 bona fide frames of the developer set: (a) warped by 3D plane
 # rotations of +-25 deg yaw and +-12 deg pitch through a 600 px pinhole camera with sensor noise
-# 2-4 grey levels, JPEG 60-70, 1 px blur, faces 80-160 px wide; (b) kiosk.analysis.simulate's
+# 2-4 grey levels, JPEG 60-70, 1 px blur, faces 80-160 px wide; (b) kiosk.lab.simulate's
 # print attacks (halftone, paper, lamp fall-off, 640x480) turned by a hand. The per-clip median
 # planar residual h was 0.0015-0.014 for tracked points and 0.004-0.017 for landmarks, and a
 # picture moved only within its plane showed s of the same size. The gates sit above that noise.
@@ -87,7 +87,7 @@ MAX_POINTS = 80
 MIN_TRACKS = 8
 # Tracking runs on the crop minus its blur at this sigma (px at the working scale, about a
 # 27th of the face's width): a lamp's fall-off across a print turned under it otherwise drags
-# the tracks off the plane. Measured on three simulated prints turned +-25 deg (kiosk.analysis.
+# the tracks off the plane. Measured on three simulated prints turned +-25 deg (kiosk.lab.
 # simulate, 640x480, noise 1.6-3.0): points' R fell from 0.25-0.69 to 0.14-0.21.
 HIGHPASS_SIGMA = 6.0
 # The crop spans the face box enlarged this much, so the face can move within a window.

@@ -1,0 +1,293 @@
+"""Every reason code the kiosk records, with what it means for staff and for the person.
+
+A reason code is the machine word behind a failure, a review or a quality note (``FACE_LOST``,
+``SCREEN_SUSPECTED``, ``CLOUD_TIMEOUT`` ...). Codes are :class:`Reason` members, each equal to
+its string, so the audit log and JSON output hold plain strings. :data:`CATALOGUE` gives each
+code its class (:class:`ReasonKind`), a meaning for staff (operator panel, ``kiosk audit``,
+``kiosk verify``), and the sentence the person in front of the kiosk may read, or None when
+the person must not learn which check fired: security failures only ever say "Please ask a
+member of staff" (see :mod:`kiosk.wording`).
+
+``attack`` marks the codes that suggest an attack rather than an honest miss; the per-kiosk
+lockout counts only attempts that carry one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Every reason code (the value is the code)."""
+
+    # challenge-response (kiosk.analysis.challenges)
+    CHALLENGE_TIMEOUT = "CHALLENGE_TIMEOUT"
+    WRONG_ACTION = "WRONG_ACTION"
+    ACTION_BEFORE_PROMPT = "ACTION_BEFORE_PROMPT"
+    RESPONSE_TOO_FAST = "RESPONSE_TOO_FAST"
+    NO_BASELINE = "NO_BASELINE"
+    FACE_LOST = "FACE_LOST"
+    MULTIPLE_FACES = "MULTIPLE_FACES"
+    FACE_CHANGED = "FACE_CHANGED"
+    # passive presentation-attack cues (kiosk.analysis)
+    LIVENESS_FAILED = "LIVENESS_FAILED"
+    PASSIVE_INSUFFICIENT = "PASSIVE_INSUFFICIENT"
+    PRINT_SUSPECTED = "PRINT_SUSPECTED"
+    SCREEN_SUSPECTED = "SCREEN_SUSPECTED"
+    PLANAR_FACE = "PLANAR_FACE"
+    DEVICE_EDGES = "DEVICE_EDGES"
+    GLARE = "GLARE"
+    FACE_MOVES_WITH_BACKGROUND = "FACE_MOVES_WITH_BACKGROUND"
+    NO_PULSE = "NO_PULSE"
+    LIGHTING_MISMATCH = "LIGHTING_MISMATCH"
+    TEXTURE_SUSPECTED = "TEXTURE_SUSPECTED"
+    # the session (kiosk.session)
+    RATE_LIMITED = "RATE_LIMITED"
+    NO_USABLE_FRAME = "NO_USABLE_FRAME"
+    SOURCE_ENDED = "SOURCE_ENDED"
+    INTERRUPTED = "INTERRUPTED"
+    # identity (kiosk.session, kiosk.cloud)
+    FACE_MISMATCH = "FACE_MISMATCH"
+    MATCH_UNAVAILABLE = "MATCH_UNAVAILABLE"
+    MATCH_BELOW_THRESHOLD = "MATCH_BELOW_THRESHOLD"
+    MATCH_NO_FACE_LIVE = "MATCH_NO_FACE_LIVE"
+    MATCH_SEVERAL_FACES_LIVE = "MATCH_SEVERAL_FACES_LIVE"
+    MATCH_OTHER_FACE = "MATCH_OTHER_FACE"
+    MATCH_OFFLINE = "MATCH_OFFLINE"
+    MATCH_OFFLINE_REVIEW = "MATCH_OFFLINE_REVIEW"
+    MATCH_QUALITY_REVIEW = "MATCH_QUALITY_REVIEW"
+    # Rekognition's DetectFaces cross-check (kiosk.cloud)
+    CLOUD_QUALITY_NO_FACE = "CLOUD_QUALITY_NO_FACE"
+    CLOUD_QUALITY_MULTIPLE_FACES = "CLOUD_QUALITY_MULTIPLE_FACES"
+    CLOUD_EYES_CLOSED = "CLOUD_EYES_CLOSED"
+    CLOUD_POSE = "CLOUD_POSE"
+    CLOUD_BLURRY = "CLOUD_BLURRY"
+    CLOUD_DARK = "CLOUD_DARK"
+    CLOUD_OCCLUDED = "CLOUD_OCCLUDED"
+    CLOUD_BOX_MISMATCH = "CLOUD_BOX_MISMATCH"
+    # AWS Face Liveness results (kiosk.cloud.liveness)
+    CLOUD_LIVENESS_BELOW_THRESHOLD = "CLOUD_LIVENESS_BELOW_THRESHOLD"
+    CLOUD_LIVENESS_NOT_FINISHED = "CLOUD_LIVENESS_NOT_FINISHED"
+    CLOUD_LIVENESS_FAILED = "CLOUD_LIVENESS_FAILED"
+    # cloud and image errors (kiosk.cloud.errors), recorded as the cause of a fallback
+    CLOUD_ERROR = "CLOUD_ERROR"
+    CLOUD_UNAVAILABLE = "CLOUD_UNAVAILABLE"
+    CLOUD_THROTTLED = "CLOUD_THROTTLED"
+    CLOUD_TIMEOUT = "CLOUD_TIMEOUT"
+    CLOUD_OFFLINE = "CLOUD_OFFLINE"
+    CLOUD_NO_CREDENTIALS = "CLOUD_NO_CREDENTIALS"
+    CLOUD_ACCESS_DENIED = "CLOUD_ACCESS_DENIED"
+    CLOUD_IMAGE_REJECTED = "CLOUD_IMAGE_REJECTED"
+    CLOUD_COLLECTION_NOT_FOUND = "CLOUD_COLLECTION_NOT_FOUND"
+    CLOUD_LIVENESS_SESSION = "CLOUD_LIVENESS_SESSION"
+    NO_FACE = "NO_FACE"
+    SEVERAL_FACES = "SEVERAL_FACES"
+    INVALID_IMAGE = "INVALID_IMAGE"
+    NOT_ENROLLED = "NOT_ENROLLED"
+
+
+class ReasonKind(StrEnum):
+    """The class of failure a reason belongs to."""
+
+    CHALLENGE = "challenge"          # a prompt was not answered as asked
+    PLACEMENT = "placement"          # where the face is, the light, the number of people
+    PRESENTATION = "presentation"    # liveness: a print, a screen, a mask, a changed face
+    IDENTITY = "identity"            # the face does not match, or could not be compared
+    QUALITY = "quality"              # a picture too poor to judge
+    CLOUD = "cloud"                  # the cloud service could not be used
+    SYSTEM = "system"                # the kiosk itself (camera stopped, crash)
+    LOCKOUT = "lockout"              # too many failures
+
+
+@dataclass(frozen=True)
+class ReasonInfo:
+    """One reason code explained.
+
+    Attributes
+    ----------
+    code : str
+        The code.
+    kind : ReasonKind
+    staff : str
+        What it means, for staff.
+    person : str or None
+        One actionable sentence for the person in front of the kiosk; None when the person
+        must not learn which check fired (they are asked to see staff).
+    attack : bool
+        The code suggests an attack rather than an honest miss.
+    """
+
+    code: str
+    kind: ReasonKind
+    staff: str
+    person: str | None = None
+    attack: bool = False
+
+
+_ASK_STAFF = None  # the person is only asked to see a member of staff
+
+_C, _P, _S = ReasonKind.CHALLENGE, ReasonKind.PLACEMENT, ReasonKind.PRESENTATION
+_I, _Q, _CL = ReasonKind.IDENTITY, ReasonKind.QUALITY, ReasonKind.CLOUD
+_SY, _L = ReasonKind.SYSTEM, ReasonKind.LOCKOUT
+
+_ENTRIES: tuple[ReasonInfo, ...] = (
+    ReasonInfo(Reason.CHALLENGE_TIMEOUT, _C,
+               "A prompt was not answered within its response window.",
+               "We did not see the movement in time. Follow each instruction as it appears."),
+    ReasonInfo(Reason.WRONG_ACTION, _C,
+               "A clear, deliberate head movement other than the one asked for.",
+               "We saw a different movement from the one asked for.", attack=True),
+    ReasonInfo(Reason.ACTION_BEFORE_PROMPT, _C,
+               "The asked movement started before the prompt was shown: a recording "
+               "cannot know the prompt in advance.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.RESPONSE_TOO_FAST, _C,
+               "The answer came faster than a human can react to a prompt.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.NO_BASELINE, _P,
+               "The face was not seen steadily enough to measure its resting state.",
+               "Please look at the camera and hold still until the first instruction."),
+    ReasonInfo(Reason.FACE_LOST, _P,
+               "The face left the picture during the check.",
+               "Your face left the picture. Please stay in front of the camera."),
+    ReasonInfo(Reason.MULTIPLE_FACES, _P,
+               "More than one face was in view during the check.",
+               "Only one person at a time, please.", attack=True),
+    ReasonInfo(Reason.FACE_CHANGED, _S,
+               "The face jumped in position, size or proportions between frames: possibly "
+               "a picture swapped in.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.LIVENESS_FAILED, _S,
+               "The liveness score was below the threshold (see the cues that pushed it).",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.PASSIVE_INSUFFICIENT, _S,
+               "Too little evidence from the passive cues to judge liveness (face too small, "
+               "too few frames, too dark).", _ASK_STAFF),
+    ReasonInfo(Reason.PRINT_SUSPECTED, _S, "A cue suggests a printed photo.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.SCREEN_SUSPECTED, _S,
+               "Screen moire or pixel structure on the face suggests a display.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.PLANAR_FACE, _S,
+               "The face moved as one flat plane, as a photo or a screen does.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.DEVICE_EDGES, _S,
+               "Straight edges frame the face like a phone, tablet or paper sheet.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.GLARE, _S,
+               "Highlights inconsistent with skin: a screen's or glossy print's reflection.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.FACE_MOVES_WITH_BACKGROUND, _S,
+               "The face moved together with its surroundings, as a held picture does.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.NO_PULSE, _S, "No pulse signal was found in the skin colour.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.LIGHTING_MISMATCH, _S,
+               "The face is lit from a different side than its surroundings.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.TEXTURE_SUSPECTED, _S,
+               "The skin texture differs from live skin (print or screen texture).",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.RATE_LIMITED, _L,
+               "The subject or this kiosk is locked out after repeated failures.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.NO_USABLE_FRAME, _Q,
+               "No frame was sharp, frontal and well lit enough to compare faces.",
+               "We could not get a clear picture of your face. Please face the camera in "
+               "good light."),
+    ReasonInfo(Reason.SOURCE_ENDED, _SY,
+               "The camera or recording stopped before the check finished.",
+               "The check was interrupted. Please try again."),
+    ReasonInfo(Reason.INTERRUPTED, _SY,
+               "The attempt was still open when the kiosk stopped (crash, kill or power "
+               "cut) and was closed as a failure at the next start.", _ASK_STAFF),
+    ReasonInfo(Reason.FACE_MISMATCH, _I,
+               "The live face does not match the ID photo or member.", _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_UNAVAILABLE, _I,
+               "No face matcher could compare the faces (cloud and local failed).",
+               _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_BELOW_THRESHOLD, _I,
+               "The similarity is below the matching threshold.", _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_NO_FACE_LIVE, _I, "The matcher found no face in the live frame.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_SEVERAL_FACES_LIVE, _I,
+               "Several faces in the live frame and no tracked face to choose.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.MATCH_OTHER_FACE, _I,
+               "The matching face is not the one the kiosk tracked.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.MATCH_OFFLINE, _I,
+               "The local matcher answered because the cloud could not be used.", _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_OFFLINE_REVIEW, _I,
+               "Matched offline; the offline policy sends it to staff for review.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.MATCH_QUALITY_REVIEW, _I,
+               "Matched, but the quality cross-check found problems; staff review.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_QUALITY_NO_FACE, _Q, "Rekognition found no face in the frame.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_QUALITY_MULTIPLE_FACES, _Q,
+               "Rekognition found several faces in the frame.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.CLOUD_EYES_CLOSED, _Q, "Rekognition reports closed eyes.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_POSE, _Q, "Rekognition reports a face turned too far.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_BLURRY, _Q, "Rekognition reports a blurred face.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_DARK, _Q, "Rekognition reports a face too dark.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_OCCLUDED, _Q, "Rekognition reports a covered face.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_BOX_MISMATCH, _Q,
+               "Rekognition's face is not where the kiosk tracked one.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.CLOUD_LIVENESS_BELOW_THRESHOLD, _S,
+               "AWS Face Liveness confidence below the liveness threshold.", _ASK_STAFF,
+               attack=True),
+    ReasonInfo(Reason.CLOUD_LIVENESS_NOT_FINISHED, _CL,
+               "The AWS Face Liveness session has not finished.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_LIVENESS_FAILED, _CL,
+               "The AWS Face Liveness session failed or expired.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_ERROR, _CL, "An unexpected error from the cloud service.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_UNAVAILABLE, _CL, "The cloud service could not be reached.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_THROTTLED, _CL, "The cloud service refused: too many requests.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_TIMEOUT, _CL, "The cloud service did not answer in time.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_OFFLINE, _CL, "No network connection to the cloud service.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_NO_CREDENTIALS, _CL, "No AWS credentials are configured.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_ACCESS_DENIED, _CL,
+               "The AWS credentials lack permission for the call.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_IMAGE_REJECTED, _CL, "The cloud service rejected the image.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_COLLECTION_NOT_FOUND, _CL,
+               "The Rekognition collection of members does not exist.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_LIVENESS_SESSION, _CL,
+               "The AWS Face Liveness session could not be created or read.", _ASK_STAFF),
+    ReasonInfo(Reason.NO_FACE, _Q, "No face was found in the image.", _ASK_STAFF),
+    ReasonInfo(Reason.SEVERAL_FACES, _Q, "Several faces were found in the image.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.INVALID_IMAGE, _Q, "The file is not a usable image.", _ASK_STAFF),
+    ReasonInfo(Reason.NOT_ENROLLED, _I, "The face matches no enrolled member.", _ASK_STAFF),
+)
+
+#: Every reason code, explained.
+CATALOGUE: dict[str, ReasonInfo] = {info.code: info for info in _ENTRIES}
+
+
+def describe(code: str) -> ReasonInfo:
+    """The entry of ``code``; an unknown code (an older log, a newer kiosk) gets a neutral
+    entry naming it rather than an error, so staff always see something."""
+    info = CATALOGUE.get(code)
+    if info is None:
+        return ReasonInfo(code, ReasonKind.SYSTEM, f"Unknown reason code {code}.", _ASK_STAFF)
+    return info
+
+
+def staff_text(codes: Iterable[str]) -> str:
+    """``"CODE: meaning; CODE: meaning"`` for staff (operator panel, CLI)."""
+    return "; ".join(f"{code}: {describe(code).staff}" for code in codes)
+
+
+def suggests_attack(codes: Iterable[str]) -> bool:
+    """True when any of ``codes`` suggests an attack (counts toward the kiosk lockout)."""
+    return any(describe(code).attack for code in codes)
