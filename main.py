@@ -46,7 +46,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def build_parts(data_dir: Path, *, camera_fixed: bool):
     """The worker's factories; each runs in the worker thread."""
-    from kiosk.ui.parts import WorkerParts
+    from kiosk.runtime import RuntimeParts
 
     def tracker():
         from kiosk.analysis.face import FaceTracker
@@ -76,7 +76,7 @@ def build_parts(data_dir: Path, *, camera_fixed: bool):
         from kiosk.matcher_process import ProcessMatcher
         return ProcessMatcher(build_matcher, settings)
 
-    return WorkerParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
+    return RuntimeParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
                        matcher=matcher)
 
 

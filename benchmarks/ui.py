@@ -51,7 +51,6 @@ import cv2  # noqa: F401  (before Qt: see kiosk/ui/qtenv.py)
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # tests.ui.harness: the synthetic responder of the UI tests
 
 from kiosk.ui.qtenv import drop_opencv_qt_paths  # noqa: E402
 
@@ -64,12 +63,12 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from kiosk.audit import create_key_file, open_kiosk_log  # noqa: E402
 from kiosk.camera import BaseSource  # noqa: E402
 from kiosk.feed import FrameFeed  # noqa: E402
-from kiosk.flow import IDLE, LIVE, PROCESSING  # noqa: E402
+from kiosk.lab.standin import FixedFusion, Responder  # noqa: E402
+from kiosk.runtime import RuntimeParts  # noqa: E402
 from kiosk.settings import Settings  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
-from kiosk.ui.parts import WorkerParts  # noqa: E402
 from kiosk.ui.worker import KioskWorker  # noqa: E402
-from tests.ui.harness import FixedFusion, Responder  # noqa: E402
+from kiosk.vocabulary import FlowState  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 CLIP = "KwaiVGI_LivePortrait/assets/examples/driving/d7.mp4"
@@ -198,10 +197,10 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
     """Run ``sessions`` sessions through the window (``begin()`` starts one from idle);
     returns the figures."""
     deadline = time.monotonic() + 120
-    while window.flow.state != IDLE and time.monotonic() < deadline:
+    while window.flow.state != FlowState.IDLE and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
-    if window.flow.state != IDLE:
+    if window.flow.state != FlowState.IDLE:
         raise SystemExit(f"the kiosk did not start: {window.flow.fault_reason}")
     watcher = PromptWatcher()
     worker.progress_made.connect(watcher.on_progress_made)
@@ -210,12 +209,12 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
     preview = window.live.preview
     for _ in range(sessions):
         begin()
-        assert window.flow.state == LIVE, window.flow.state
+        assert window.flow.state == FlowState.LIVE, window.flow.state
         sid = window.flow.session_id
         frames0, t0 = camera.health.frames, time.monotonic()
         shown0, paints0 = preview.frames_shown, preview.paints
         stalls.recording = True
-        while window.flow.state == LIVE or window.flow.state == PROCESSING:
+        while window.flow.state == FlowState.LIVE or window.flow.state == FlowState.PROCESSING:
             app.processEvents()
             time.sleep(0.001)
             if time.monotonic() > deadline + 300:
@@ -237,8 +236,8 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
             "results": decisions}
 
 
-def build(settings, camera, parts, size):
-    worker = KioskWorker(settings, FrameFeed(camera), parts)
+def build(settings, camera, parts, size, observer=None):
+    worker = KioskWorker(settings, FrameFeed(camera), parts, observer=observer)
     window = KioskWindow(settings, worker)
     window.resize(*size)
     window.show()
@@ -271,8 +270,8 @@ def part_a(app, tmp: Path, frames, sessions: int, size) -> dict:
     settings = settings_in(tmp)
     fusion, kind = fusion_factory()
     camera = MemoryCamera(frames)
-    parts = WorkerParts(tracker=FaceTracker, fusion=fusion, analyzers=real_analyzers(),
-                        audit=lambda s: open_kiosk_log(s, tmp))
+    parts = RuntimeParts(tracker=FaceTracker, fusion=fusion, analyzers=real_analyzers(),
+                         audit=lambda s: open_kiosk_log(s, tmp))
     window, worker = build(settings, camera, parts, size)
     window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
     stalls = Stalls()
@@ -307,12 +306,11 @@ def part_b(app, tmp: Path, data: Path, frames, sessions: int, size) -> dict:
         images, reference = frames, frames[0]
     camera = MemoryCamera(images)
     responder = Responder()
-    parts = WorkerParts(tracker=lambda: responder, fusion=lambda: FixedFusion(96.0),
-                        analyzers=real_analyzers(), audit=lambda s: open_kiosk_log(s, tmp),
-                        matcher=lambda s: ProcessMatcher(build_matcher, s),
-                        rng=random.Random(3))
-    window, worker = build(settings, camera, parts, size)
-    responder.connect(worker)
+    parts = RuntimeParts(tracker=lambda: responder, fusion=lambda: FixedFusion(96.0),
+                         analyzers=real_analyzers(), audit=lambda s: open_kiosk_log(s, tmp),
+                         matcher=lambda s: ProcessMatcher(build_matcher, s),
+                         rng=random.Random(3))
+    window, worker = build(settings, camera, parts, size, observer=responder)
     window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
     stalls = Stalls()
     stalls.start()
@@ -333,16 +331,16 @@ def idle_baseline(app, tmp: Path, frames, size, seconds: float = 6.0) -> dict:
     analysis beyond the idle face check: what this machine's load alone costs."""
     settings = settings_in(tmp).replace("kiosk", mode="staffed")
     camera = MemoryCamera(frames)
-    parts = WorkerParts(tracker=lambda: Responder(present=False),
-                        fusion=lambda: FixedFusion(96.0), analyzers=lambda s: [],
-                        audit=lambda s: open_kiosk_log(s, tmp), matcher=lambda s: None)
+    parts = RuntimeParts(tracker=lambda: Responder(present=False),
+                         fusion=lambda: FixedFusion(96.0), analyzers=lambda s: [],
+                         audit=lambda s: open_kiosk_log(s, tmp), matcher=lambda s: None)
     window, worker = build(settings, camera, parts, size)
     window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
     stalls = Stalls()
     stalls.start()
     try:
         deadline = time.monotonic() + 60
-        while window.flow.state != IDLE and time.monotonic() < deadline:
+        while window.flow.state != FlowState.IDLE and time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.005)
         window.flow.start()

@@ -19,20 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.session import ANALYSING, MATCHING, SessionRequest
+from kiosk.session import SessionRequest
+from kiosk.vocabulary import FaultCause, FlowState, Stage
 from kiosk.wording import RESULT_ERROR, ResultMessage, result_message
 
 log = logging.getLogger(__name__)
 
-IDLE, CONSENT, IDENTITY, LIVE = "idle", "consent", "identity", "live"
-PROCESSING, RESULT, OUT_OF_SERVICE, OPERATOR = "processing", "result", "out_of_service", "operator"
-STATES = (IDLE, CONSENT, IDENTITY, LIVE, PROCESSING, RESULT, OUT_OF_SERVICE, OPERATOR)
-
-# Causes of being out of service (several may be active at once).
-CAMERA, AUDIT, CONFIG, STARTUP, SESSION = "camera", "audit", "config", "startup", "session"
+STATES = tuple(FlowState)
 
 #: States during which a session runs in the worker.
-BUSY = frozenset({LIVE, PROCESSING})
+BUSY = frozenset({FlowState.LIVE, FlowState.PROCESSING})
 
 Listener = Callable[[str, str], None]
 
@@ -100,7 +96,7 @@ class KioskFlow:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self._clock = clock
-        self._state = IDLE
+        self._state = FlowState.IDLE
         self._listeners: list[Listener] = []
         self._faults: dict[str, str] = {}
         self._since = clock()
@@ -160,7 +156,7 @@ class KioskFlow:
 
     def start(self) -> bool:
         """The Start button: idle -> consent."""
-        return self._state == IDLE and self._go(CONSENT)
+        return self._state == FlowState.IDLE and self._go(FlowState.CONSENT)
 
     def face_seen(self, ok: bool, present: bool = True) -> bool:
         """Live guidance outside a session: ``ok`` when a face is well placed, ``present``
@@ -168,36 +164,36 @@ class KioskFlow:
         """
         if not present:
             self._armed = True
-        if self._state != IDLE or not ok or not self._armed:
+        if self._state != FlowState.IDLE or not ok or not self._armed:
             self._face_ok_since = None
             return False
         now = self._clock()
         if self._face_ok_since is None:
             self._face_ok_since = now
         if now - self._face_ok_since >= self.config.approach_s:
-            return self._go(CONSENT)
+            return self._go(FlowState.CONSENT)
         return False
 
     def touch(self) -> None:
         """Any key or click: restarts the inactivity timeout of the current screen."""
-        if self._state in (CONSENT, IDENTITY):
+        if self._state in (FlowState.CONSENT, FlowState.IDENTITY):
             self._since = self._clock()
 
     def accept(self) -> bool:
         """Consent given: to the identity step (staffed) or straight to the live check."""
-        if self._state != CONSENT:
+        if self._state != FlowState.CONSENT:
             return False
         if self.config.staffed:
-            return self._go(IDENTITY)
+            return self._go(FlowState.IDENTITY)
         return self._start_session(SessionRequest())
 
     def decline(self) -> bool:
         """No consent, or the identity step cancelled: back to idle."""
-        return self._state in (CONSENT, IDENTITY) and self._go(IDLE)
+        return self._state in (FlowState.CONSENT, FlowState.IDENTITY) and self._go(FlowState.IDLE)
 
     def identity_ready(self, reference: Any, subject_number: str | None = None) -> bool:
         """Staff supplied the ID photo (ndarray (H, W, 3) uint8 BGR): start the live check."""
-        if self._state != IDENTITY:
+        if self._state != FlowState.IDENTITY:
             return False
         if reference is None:
             raise ValueError("the identity step needs a reference photo")
@@ -206,7 +202,7 @@ class KioskFlow:
 
     def finish(self) -> bool:
         """The Done button on the result screen."""
-        return self._state == RESULT and self._go(IDLE)
+        return self._state == FlowState.RESULT and self._go(FlowState.IDLE)
 
     # -- worker reports -------------------------------------------------------------------
 
@@ -215,57 +211,57 @@ class KioskFlow:
         if session_id != self._session_id or self._state not in BUSY:
             return False
         self._last_report = self._clock()
-        if self._state == LIVE and stage in (ANALYSING, MATCHING):
-            self._go(PROCESSING)
+        if self._state == FlowState.LIVE and stage in (Stage.ANALYSING, Stage.MATCHING):
+            self._go(FlowState.PROCESSING)
         return True
 
     def decided(self, session_id: int, decision: Any) -> bool:
         """The session's :class:`~kiosk.session.Decision`: show the result."""
         if session_id != self._session_id:
             return False
-        if self.clear(SESSION) or self._state not in BUSY:
+        if self.clear(FaultCause.SESSION) or self._state not in BUSY:
             # Out of service meanwhile: the attempt is recorded, but the person has been
             # told to ask staff; the result is not shown.
             return False
         self._result = result_message(decision)
-        return self._go(RESULT)
+        return self._go(FlowState.RESULT)
 
     def session_failed(self, session_id: int) -> bool:
         """The session ended without a decision (an unexpected error in the worker)."""
         if session_id != self._session_id or self._state not in BUSY:
             return False
         self._result = RESULT_ERROR
-        return self._go(RESULT)
+        return self._go(FlowState.RESULT)
 
     # -- faults ---------------------------------------------------------------------------
 
     def fault(self, cause: str, reason: str) -> bool:
         """``cause`` is failing: out of service (the operator panel, if open, stays)."""
         self._faults[cause] = reason
-        if self._state in (OUT_OF_SERVICE, OPERATOR):
+        if self._state in (FlowState.OUT_OF_SERVICE, FlowState.OPERATOR):
             return False
-        return self._go(OUT_OF_SERVICE)
+        return self._go(FlowState.OUT_OF_SERVICE)
 
     def clear(self, cause: str) -> bool:
         """``cause`` works again; idle once no cause is left."""
         if self._faults.pop(cause, None) is None:
             return False
-        if self._state == OUT_OF_SERVICE and not self._faults:
-            return self._go(IDLE)
+        if self._state == FlowState.OUT_OF_SERVICE and not self._faults:
+            return self._go(FlowState.IDLE)
         return False
 
     # -- operator -------------------------------------------------------------------------
 
     def open_operator(self) -> bool:
         """The operator escape; refused while a session runs (it would abandon a person)."""
-        if self._state in BUSY or self._state == OPERATOR:
+        if self._state in BUSY or self._state == FlowState.OPERATOR:
             return False
-        return self._go(OPERATOR)
+        return self._go(FlowState.OPERATOR)
 
     def close_operator(self) -> bool:
-        if self._state != OPERATOR:
+        if self._state != FlowState.OPERATOR:
             return False
-        return self._go(OUT_OF_SERVICE if self._faults else IDLE)
+        return self._go(FlowState.OUT_OF_SERVICE if self._faults else FlowState.IDLE)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -273,22 +269,22 @@ class KioskFlow:
         """Apply the timeouts; call a few times a second."""
         now = self._clock()
         waited = now - self._since
-        if self._state == CONSENT and waited >= self.config.consent_timeout_s:
-            return self._go(IDLE)
-        if self._state == IDENTITY and waited >= self.config.identity_timeout_s:
-            return self._go(IDLE)
-        if self._state == RESULT and waited >= self.config.result_s:
-            return self._go(IDLE)
+        if self._state == FlowState.CONSENT and waited >= self.config.consent_timeout_s:
+            return self._go(FlowState.IDLE)
+        if self._state == FlowState.IDENTITY and waited >= self.config.identity_timeout_s:
+            return self._go(FlowState.IDLE)
+        if self._state == FlowState.RESULT and waited >= self.config.result_s:
+            return self._go(FlowState.IDLE)
         if self._state in BUSY and now - self._last_report >= self.config.stall_s:
             log.error("session %d reported nothing for %.0f s", self._session_id,
                       now - self._last_report)
-            return self.fault(SESSION, "the verification stopped responding")
+            return self.fault(FaultCause.SESSION, "the verification stopped responding")
         return False
 
     def seconds_left(self) -> float | None:
         """Time until the current screen's timeout (None for screens without one)."""
-        limits = {CONSENT: self.config.consent_timeout_s,
-                  IDENTITY: self.config.identity_timeout_s, RESULT: self.config.result_s}
+        limits = {FlowState.CONSENT: self.config.consent_timeout_s,
+                  FlowState.IDENTITY: self.config.identity_timeout_s, FlowState.RESULT: self.config.result_s}
         if self._state not in limits:
             return None
         return max(limits[self._state] - (self._clock() - self._since), 0.0)
@@ -299,7 +295,7 @@ class KioskFlow:
         self._session_id += 1
         self._request = request
         self._last_report = self._clock()
-        return self._go(LIVE)
+        return self._go(FlowState.LIVE)
 
     def _go(self, new: str) -> bool:
         old = self._state
@@ -308,7 +304,7 @@ class KioskFlow:
         self._state = new
         self._since = self._clock()
         self._face_ok_since = None
-        if new == IDLE and old in (CONSENT, IDENTITY, RESULT, OPERATOR):
+        if new == FlowState.IDLE and old in (FlowState.CONSENT, FlowState.IDENTITY, FlowState.RESULT, FlowState.OPERATOR):
             # Whoever was just served is probably still in view: wait until nobody is.
             self._armed = False
         if new not in BUSY:

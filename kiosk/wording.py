@@ -19,6 +19,8 @@ from kiosk.analysis.challenges.actions import (
     TURN_LEFT,
     TURN_RIGHT,
 )
+from kiosk.reasons import Reason
+from kiosk.vocabulary import Verdict
 
 # Icon names the UI knows how to draw (kiosk.ui.widgets.icons).
 ICON_CHECK, ICON_CROSS, ICON_STAFF = "check", "cross", "staff"
@@ -99,11 +101,11 @@ def result_message(decision: Any) -> ResultMessage:
     Only ``decision.decision`` and the rate-limit reason are read: every other failure,
     whatever caused it, gets the same generic message.
     """
-    if decision.decision == "pass":
+    if decision.decision == Verdict.PASS:
         return RESULT_PASS
-    if decision.decision == "review":
+    if decision.decision == Verdict.REVIEW:
         return RESULT_REVIEW
-    if "RATE_LIMITED" in decision.reasons:
+    if Reason.RATE_LIMITED in decision.reasons:
         return RESULT_LOCKED
     return RESULT_FAIL
 

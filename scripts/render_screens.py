@@ -83,9 +83,10 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
     from kiosk.analysis.guidance import OK, TOO_CLOSE
     from kiosk.cloud.results import FaceBox
     from kiosk.identity import IdPhoto
-    from kiosk.session import CHALLENGE, SessionProgress
+    from kiosk.session import SessionProgress
     from kiosk.settings import Settings
     from kiosk.ui.app import KioskWindow
+    from kiosk.vocabulary import Stage
     from kiosk.wording import RESULT_FAIL, RESULT_PASS, RESULT_REVIEW, consent_text
 
     app = QApplication(sys.argv[:1])
@@ -97,7 +98,7 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
     frame = cartoon_frame()
 
     def progress(prompt, index, left, guidance):
-        return SessionProgress(stage=CHALLENGE, prompt=prompt, index=index, total=3,
+        return SessionProgress(stage=Stage.CHALLENGE, prompt=prompt, index=index, total=3,
                                time_left=left, window_s=4.0, guidance=guidance,
                                face_box=None, frame_shape=(480, 640))
 

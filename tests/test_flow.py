@@ -7,22 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kiosk.flow import (
-    AUDIT,
-    CAMERA,
-    CONSENT,
-    IDENTITY,
-    IDLE,
-    LIVE,
-    OPERATOR,
-    OUT_OF_SERVICE,
-    PROCESSING,
-    RESULT,
-    SESSION,
-    FlowConfig,
-    KioskFlow,
-)
+from kiosk.flow import FlowConfig, KioskFlow
 from kiosk.settings import Settings
+from kiosk.vocabulary import FaultCause, FlowState
 from kiosk.wording import RESULT_ERROR, RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
 
 
@@ -55,26 +42,26 @@ REFERENCE = np.zeros((10, 10, 3), np.uint8)
 
 def test_unattended_walk_through(clock):
     flow, changes = make(clock)
-    assert flow.start() and flow.state == CONSENT
-    assert flow.accept() and flow.state == LIVE and flow.session_id == 1
+    assert flow.start() and flow.state == FlowState.CONSENT
+    assert flow.accept() and flow.state == FlowState.LIVE and flow.session_id == 1
     assert flow.request.reference is None
-    assert flow.progress(1, "challenge") and flow.state == LIVE
-    assert flow.progress(1, "analysing") and flow.state == PROCESSING
-    assert flow.decided(1, decision("pass")) and flow.state == RESULT
+    assert flow.progress(1, "challenge") and flow.state == FlowState.LIVE
+    assert flow.progress(1, "analysing") and flow.state == FlowState.PROCESSING
+    assert flow.decided(1, decision("pass")) and flow.state == FlowState.RESULT
     assert flow.result == RESULT_PASS
-    assert flow.finish() and flow.state == IDLE
-    assert [new for _, new in changes] == [CONSENT, LIVE, PROCESSING, RESULT, IDLE]
+    assert flow.finish() and flow.state == FlowState.IDLE
+    assert [new for _, new in changes] == [FlowState.CONSENT, FlowState.LIVE, FlowState.PROCESSING, FlowState.RESULT, FlowState.IDLE]
 
 
 def test_staffed_walk_through_carries_the_id_photo_only_while_needed(clock):
     flow, _ = make(clock, staffed=True)
     flow.start()
     flow.accept()
-    assert flow.state == IDENTITY
+    assert flow.state == FlowState.IDENTITY
     with pytest.raises(ValueError, match="reference photo"):
         flow.identity_ready(None)
     assert flow.identity_ready(REFERENCE, "  ID-7 ")
-    assert flow.state == LIVE
+    assert flow.state == FlowState.LIVE
     assert flow.request.reference is REFERENCE and flow.request.subject_number == "ID-7"
     flow.decided(1, decision("review"))
     assert flow.result == RESULT_REVIEW
@@ -104,14 +91,14 @@ def test_results_are_plain_words(clock, kind, reasons, expected):
 def test_reports_of_an_older_session_are_ignored(clock):
     flow, _ = make(clock)
     flow.start(), flow.accept()
-    flow.fault(CAMERA, "unplugged")
-    flow.clear(CAMERA)
+    flow.fault(FaultCause.CAMERA, "unplugged")
+    flow.clear(FaultCause.CAMERA)
     flow.start(), flow.accept()
     assert flow.session_id == 2
-    assert not flow.progress(1, "analysing") and flow.state == LIVE
-    assert not flow.decided(1, decision("pass")) and flow.state == LIVE
+    assert not flow.progress(1, "analysing") and flow.state == FlowState.LIVE
+    assert not flow.decided(1, decision("pass")) and flow.state == FlowState.LIVE
     assert not flow.session_failed(1)
-    assert flow.decided(2, decision("fail")) and flow.state == RESULT
+    assert flow.decided(2, decision("fail")) and flow.state == FlowState.RESULT
 
 
 def test_a_session_without_a_decision_shows_the_error_result(clock):
@@ -135,16 +122,16 @@ def test_unanswered_screens_time_out_to_idle(clock, state_path, limit):
     assert not flow.tick()
     assert flow.seconds_left() == pytest.approx(1.0)
     clock.now += 1
-    assert flow.tick() and flow.state == IDLE
+    assert flow.tick() and flow.state == FlowState.IDLE
 
 
 def test_the_result_returns_to_idle_after_result_seconds(clock):
     flow, _ = make(clock, result_s=6)
     flow.start(), flow.accept(), flow.decided(1, decision("pass"))
     clock.now += 5.9
-    assert not flow.tick() and flow.state == RESULT
+    assert not flow.tick() and flow.state == FlowState.RESULT
     clock.now += 0.1
-    assert flow.tick() and flow.state == IDLE
+    assert flow.tick() and flow.state == FlowState.IDLE
 
 
 def test_a_stalled_session_goes_out_of_service_and_back_on_its_report(clock):
@@ -155,32 +142,32 @@ def test_a_stalled_session_goes_out_of_service_and_back_on_its_report(clock):
     clock.now += 89
     assert not flow.tick()
     clock.now += 2
-    assert flow.tick() and flow.state == OUT_OF_SERVICE
-    assert SESSION in flow.faults
+    assert flow.tick() and flow.state == FlowState.OUT_OF_SERVICE
+    assert FaultCause.SESSION in flow.faults
     # The late decision is not shown (the person has been told to ask staff) but clears it.
     assert not flow.decided(1, decision("pass"))
-    assert flow.faults == {} and flow.state == IDLE
-    assert flow.clear(SESSION) is False  # already cleared by the report
+    assert flow.faults == {} and flow.state == FlowState.IDLE
+    assert flow.clear(FaultCause.SESSION) is False  # already cleared by the report
 
 
 def test_faults_come_from_anywhere_and_clear_only_when_all_are_gone(clock):
     flow, changes = make(clock)
     flow.start(), flow.accept()
-    assert flow.fault(CAMERA, "unplugged") and flow.state == OUT_OF_SERVICE
-    assert changes[-1] == (LIVE, OUT_OF_SERVICE)
-    assert not flow.fault(AUDIT, "locked")
+    assert flow.fault(FaultCause.CAMERA, "unplugged") and flow.state == FlowState.OUT_OF_SERVICE
+    assert changes[-1] == (FlowState.LIVE, FlowState.OUT_OF_SERVICE)
+    assert not flow.fault(FaultCause.AUDIT, "locked")
     assert flow.fault_reason == "camera: unplugged; audit: locked"
-    assert not flow.clear(CAMERA) and flow.state == OUT_OF_SERVICE
-    assert not flow.clear(CAMERA)  # not active any more
-    assert flow.clear(AUDIT) and flow.state == IDLE
-    assert flow.start() and flow.state == CONSENT
+    assert not flow.clear(FaultCause.CAMERA) and flow.state == FlowState.OUT_OF_SERVICE
+    assert not flow.clear(FaultCause.CAMERA)  # not active any more
+    assert flow.clear(FaultCause.AUDIT) and flow.state == FlowState.IDLE
+    assert flow.start() and flow.state == FlowState.CONSENT
 
 
 def test_no_input_works_while_out_of_service(clock):
     flow, _ = make(clock)
-    flow.fault(CAMERA, "unplugged")
+    flow.fault(FaultCause.CAMERA, "unplugged")
     assert not flow.start() and not flow.accept() and not flow.finish()
-    assert not flow.face_seen(True) and flow.state == OUT_OF_SERVICE
+    assert not flow.face_seen(True) and flow.state == FlowState.OUT_OF_SERVICE
 
 
 def test_a_face_held_for_approach_s_starts_the_kiosk(clock):
@@ -193,7 +180,7 @@ def test_a_face_held_for_approach_s_starts_the_kiosk(clock):
     clock.now += 0.99
     assert not flow.face_seen(True)
     clock.now += 0.01
-    assert flow.face_seen(True) and flow.state == CONSENT
+    assert flow.face_seen(True) and flow.state == FlowState.CONSENT
 
 
 def test_auto_start_rearms_only_when_nobody_is_in_view(clock):
@@ -207,13 +194,13 @@ def test_auto_start_rearms_only_when_nobody_is_in_view(clock):
     assert flow.auto_start_armed
     flow.face_seen(True)
     clock.now += 1
-    assert flow.face_seen(True) and flow.state == CONSENT
+    assert flow.face_seen(True) and flow.state == FlowState.CONSENT
 
 
 def test_declining_consent_does_not_restart_at_once(clock):
     flow, _ = make(clock, approach_s=0.5)
     flow.start()
-    assert flow.decline() and flow.state == IDLE and not flow.auto_start_armed
+    assert flow.decline() and flow.state == FlowState.IDLE and not flow.auto_start_armed
 
 
 def test_the_operator_panel_opens_only_between_sessions(clock):
@@ -223,13 +210,13 @@ def test_the_operator_panel_opens_only_between_sessions(clock):
     flow.progress(1, "matching")
     assert not flow.open_operator()
     flow.decided(1, decision("fail"))
-    assert flow.open_operator() and flow.state == OPERATOR
+    assert flow.open_operator() and flow.state == FlowState.OPERATOR
     assert not flow.open_operator()
     # Faults while the panel is open do not take the panel away; closing shows them.
-    assert not flow.fault(CAMERA, "unplugged") and flow.state == OPERATOR
-    assert flow.close_operator() and flow.state == OUT_OF_SERVICE
-    flow.clear(CAMERA)
-    assert flow.open_operator() and flow.close_operator() and flow.state == IDLE
+    assert not flow.fault(FaultCause.CAMERA, "unplugged") and flow.state == FlowState.OPERATOR
+    assert flow.close_operator() and flow.state == FlowState.OUT_OF_SERVICE
+    flow.clear(FaultCause.CAMERA)
+    assert flow.open_operator() and flow.close_operator() and flow.state == FlowState.IDLE
     assert not flow.close_operator()
 
 

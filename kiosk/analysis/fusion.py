@@ -47,6 +47,7 @@ from typing import Any
 
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
+from kiosk.reasons import Reason
 from kiosk.resources import RESOURCES
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,6 @@ FUSION_MODEL = RESOURCES / "models" / "fusion.json"
 FORMAT_VERSION = 1
 
 #: Raised when the cues that answered carry too little confidence to decide.
-PASSIVE_INSUFFICIENT = "PASSIVE_INSUFFICIENT"
 MEDIA = ("video", "still")
 _PROVENANCE_KEYS = ("script", "data", "date", "seed", "metrics")
 
@@ -242,7 +242,7 @@ class Fusion:
         reasons = list(dict.fromkeys(self.reasons[n] for n in ranked))
         if evidence < media.min_evidence:
             p = max(p, self.insufficient_probability)
-            reasons.append(PASSIVE_INSUFFICIENT)
+            reasons.append(Reason.PASSIVE_INSUFFICIENT)
         if ignored:
             log.debug("fusion ignored signals without a weight: %s", ", ".join(ignored))
         return FusionResult(score=100.0 * (1.0 - p), attack_probability=p,

@@ -13,17 +13,6 @@ from typing import Any, Protocol, runtime_checkable
 
 from kiosk.model import FaceObservation, Frame, Signal
 
-# Reason codes raised by passive cues (a Signal's ``reason``).
-PRINT_SUSPECTED = "PRINT_SUSPECTED"
-SCREEN_SUSPECTED = "SCREEN_SUSPECTED"
-PLANAR_FACE = "PLANAR_FACE"
-DEVICE_EDGES = "DEVICE_EDGES"
-GLARE = "GLARE"
-RIGID_SCENE = "FACE_MOVES_WITH_BACKGROUND"
-NO_PULSE = "NO_PULSE"
-LIGHTING_MISMATCH = "LIGHTING_MISMATCH"
-TEXTURE_SUSPECTED = "TEXTURE_SUSPECTED"
-
 
 @runtime_checkable
 class Analyzer(Protocol):

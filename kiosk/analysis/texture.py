@@ -32,9 +32,9 @@ from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 
 from kiosk.analysis.context.regions import check_box, check_image, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
-from kiosk.analysis.signals import TEXTURE_SUSPECTED
 from kiosk.errors import ResourceError
 from kiosk.model import Face, Signal
+from kiosk.reasons import Reason
 from kiosk.resources import RESOURCES
 
 log = logging.getLogger(__name__)
@@ -281,7 +281,7 @@ class TextureAnalyzer(SampledAnalyzer):
     """
 
     name = "texture"
-    reason = TEXTURE_SUSPECTED
+    reason = Reason.TEXTURE_SUSPECTED
     confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, reference: TextureReference | None = None, stride: int = 6,

@@ -5,7 +5,6 @@ tools and tests use :meth:`AuditLog.open`. The session fills an :class:`AttemptR
 hands it to :meth:`AuditLog.record_attempt` (or ``begin_attempt``/``finish_attempt``).
 """
 
-from kiosk.audit.attempts import INTERRUPTED
 from kiosk.audit.config import AuditConfig, resolve_db_path
 from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable, RecordNotFound
 from kiosk.audit.factory import key_store, open_kiosk_log
@@ -34,7 +33,7 @@ from kiosk.audit.results import (
 )
 
 __all__ = [
-    "DECISIONS", "INTERRUPTED", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
+    "DECISIONS", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
     "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "FrameCipher", "KeyStore",
     "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult", "RateLimitPolicy",
     "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",

@@ -21,10 +21,11 @@ from kiosk.audit.records import AttemptRecord
 from kiosk.audit.results import Lockout, RecordResult
 from kiosk.audit.storage import attempt_columns
 from kiosk.audit.timeutil import from_iso, to_iso
+from kiosk.reasons import Reason
+from kiosk.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "INTERRUPTED"
 """Reason code of an attempt closed because the kiosk stopped before it ended."""
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -123,10 +124,10 @@ def interrupt_open(db: Database, *, kiosk_id: str, limits: RateLimitPolicy,
         started = from_iso(row["started_at"])
         record = AttemptRecord(
             kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
-            subject_ref=row["subject_ref"], decision="fail", reasons=(INTERRUPTED,),
+            subject_ref=row["subject_ref"], decision=Verdict.FAIL, reasons=(Reason.INTERRUPTED,),
             app_version=row["app_version"], settings_digest=row["settings_digest"])
         results.append(complete(db, row["id"], record, frame=None, cipher=None, limits=limits,
                                 now=now))
         log.warning("attempt %d never finished (the kiosk stopped or restarted); recorded as a "
-                    "failure with reason %s", row["id"], INTERRUPTED)
+                    "failure with reason %s", row["id"], Reason.INTERRUPTED)
     return results

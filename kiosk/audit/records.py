@@ -19,8 +19,9 @@ from typing import Any
 
 from kiosk.audit.timeutil import require_aware
 from kiosk.model import Signal
+from kiosk.vocabulary import Verdict
 
-DECISIONS: tuple[str, ...] = ("pass", "fail", "review")
+DECISIONS: tuple[str, ...] = tuple(Verdict)
 """Final decisions. Only ``fail`` counts towards a lockout."""
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -240,4 +241,4 @@ class AttemptRecord:
     @property
     def failed(self) -> bool:
         """True when the decision counts towards a lockout."""
-        return self.decision == "fail"
+        return self.decision == Verdict.FAIL

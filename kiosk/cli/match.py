@@ -69,8 +69,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     # dlib and boto3 load slowly: import them only when the command runs.
     from kiosk.cloud.detect import HogFaceDetector
     from kiosk.cloud.factory import build_matcher
-    from kiosk.cloud.fallback import match_outcome
     from kiosk.cloud.media import load_face_image
+    from kiosk.session.verdict import match_outcome
 
     frames_a = _frames(args.frames_a, "--frames-a")
     frames_b = _frames(args.frames_b, "--frames-b")

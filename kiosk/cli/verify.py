@@ -15,6 +15,7 @@ import json
 import os
 
 from kiosk.errors import InputError
+from kiosk.vocabulary import Verdict
 
 
 def parse_script_arg(text: str) -> list[tuple[str, float]]:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace, ctx) -> int:
         ctx.stdout.write(json.dumps(report) + "\n")
     else:
         _print_text(ctx.stdout, report)
-    return 0 if decision.decision == "pass" else 1
+    return 0 if decision.decision == Verdict.PASS else 1
 
 
 def _print_text(out, report: dict) -> None:

@@ -10,6 +10,7 @@ back to the local matcher) is decided by :data:`FALLBACK_ERRORS`.
 from __future__ import annotations
 
 from kiosk.errors import InputError, KioskError
+from kiosk.reasons import Reason
 
 
 class CloudError(KioskError):
@@ -18,7 +19,7 @@ class CloudError(KioskError):
     ``aws_code`` is AWS's error code (e.g. ``ThrottlingException``) when AWS answered with one.
     """
 
-    code = "CLOUD_ERROR"
+    code: str = Reason.CLOUD_ERROR
     aws_code: str | None = None
 
 
@@ -26,25 +27,25 @@ class CloudUnavailable(CloudError):
     """The cloud service could not be reached or answered in time (network, throttling,
     time-out, service fault)."""
 
-    code = "CLOUD_UNAVAILABLE"
+    code: str = Reason.CLOUD_UNAVAILABLE
 
 
 class CloudThrottled(CloudUnavailable):
     """Rekognition kept throttling the account after botocore's retries with back-off."""
 
-    code = "CLOUD_THROTTLED"
+    code: str = Reason.CLOUD_THROTTLED
 
 
 class CloudTimeout(CloudUnavailable):
     """Connecting to or reading from Rekognition took longer than the configured time-out."""
 
-    code = "CLOUD_TIMEOUT"
+    code: str = Reason.CLOUD_TIMEOUT
 
 
 class CloudOffline(CloudUnavailable):
     """The Rekognition endpoint cannot be reached: no network, DNS failure, dropped connection."""
 
-    code = "CLOUD_OFFLINE"
+    code: str = Reason.CLOUD_OFFLINE
 
 
 class NoCredentials(CloudUnavailable):
@@ -53,55 +54,55 @@ class NoCredentials(CloudUnavailable):
     A subclass of :class:`CloudUnavailable` because the kiosk must keep working without AWS.
     """
 
-    code = "CLOUD_NO_CREDENTIALS"
+    code: str = Reason.CLOUD_NO_CREDENTIALS
 
 
 class AccessDenied(CloudError):
     """AWS refused the credentials or the IAM policy does not allow the call."""
 
-    code = "CLOUD_ACCESS_DENIED"
+    code: str = Reason.CLOUD_ACCESS_DENIED
 
 
 class ImageRejected(CloudError):
     """Rekognition refused an image: bad format, too large, or too poor to index."""
 
-    code = "CLOUD_IMAGE_REJECTED"
+    code: str = Reason.CLOUD_IMAGE_REJECTED
 
 
 class NoFaceInImage(CloudError):
     """No usable face was found in an image (ID photo, enrolment photo or live frame)."""
 
-    code = "NO_FACE"
+    code: str = Reason.NO_FACE
 
 
 class SeveralFaces(CloudError):
     """More than one face of comparable size in an image that must show exactly one person."""
 
-    code = "SEVERAL_FACES"
+    code: str = Reason.SEVERAL_FACES
 
 
 class InvalidImage(CloudError, InputError):
     """An image file is unusable: missing, empty, too large, not a JPEG or PNG, or damaged."""
 
-    code = "INVALID_IMAGE"
+    code: str = Reason.INVALID_IMAGE
 
 
 class CollectionNotFound(CloudError):
     """The configured Rekognition collection does not exist."""
 
-    code = "CLOUD_COLLECTION_NOT_FOUND"
+    code: str = Reason.CLOUD_COLLECTION_NOT_FOUND
 
 
 class NotEnrolled(CloudError):
     """No face is enrolled in the collection under the given member id."""
 
-    code = "NOT_ENROLLED"
+    code: str = Reason.NOT_ENROLLED
 
 
 class LivenessSessionError(CloudError):
     """An AWS Face Liveness session id is unknown or expired."""
 
-    code = "CLOUD_LIVENESS_SESSION"
+    code: str = Reason.CLOUD_LIVENESS_SESSION
 
 
 #: Errors after which a verification may continue with the local matcher, marked offline.

@@ -1,10 +1,9 @@
-"""Cloud first, local when the cloud is down, and what an offline match may decide.
+"""Cloud first, local when the cloud is down.
 
 :class:`ResilientMatcher` asks Rekognition and, when it cannot be used (network, time-out,
 throttling, credentials), answers with the local matcher and says so: the result is marked
-offline and carries the cause as a reason code. :func:`match_outcome` is the one place that
-turns a :class:`MatchResult` into pass / review / fail, applying
-``settings.matching.offline_policy``.
+offline and carries the cause as a reason code. What an offline match may decide is the
+session's policy (:mod:`kiosk.session.verdict`), not the adapter's.
 """
 
 from __future__ import annotations
@@ -20,75 +19,9 @@ from kiosk.cloud.errors import FALLBACK_ERRORS, CloudError
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.protocol import BoxLike
 from kiosk.cloud.rekognition import RekognitionMatcher
-from kiosk.cloud.results import (
-    CLOUD_BOX_MISMATCH,
-    CLOUD_QUALITY_MULTIPLE_FACES,
-    MATCH_OTHER_FACE,
-    MATCH_SEVERAL_FACES_LIVE,
-    MatchResult,
-)
+from kiosk.cloud.results import MatchResult
 
 log = logging.getLogger(__name__)
-
-PASS, REVIEW, FAIL = "pass", "review", "fail"
-#: Matched, but the match must not pass anyone: another face, or the analyses disagree.
-FAIL_REASONS = frozenset({CLOUD_QUALITY_MULTIPLE_FACES, MATCH_OTHER_FACE, CLOUD_BOX_MISMATCH,
-                          MATCH_SEVERAL_FACES_LIVE})
-#: Reason added when an offline match is only flagged for review.
-OFFLINE_REVIEW = "MATCH_OFFLINE_REVIEW"
-#: Reason added when a matched result has quality problems (eyes closed, pose, blur, dark).
-QUALITY_REVIEW = "MATCH_QUALITY_REVIEW"
-
-
-def offline_may_pass(mode: str, offline_policy: str) -> bool:
-    """Whether an offline (local) match may pass a person.
-
-    ``offline_policy`` "pass" and "review" decide directly; "auto" passes at a staffed desk
-    (an operator sees the person) and only flags review at an unattended kiosk.
-    """
-    if offline_policy not in ("auto", "pass", "review"):
-        raise ValueError(f"offline_policy must be auto, pass or review, got {offline_policy!r}")
-    if mode not in ("staffed", "unattended"):
-        raise ValueError(f"mode must be staffed or unattended, got {mode!r}")
-    if offline_policy == "auto":
-        return mode == "staffed"
-    return offline_policy == "pass"
-
-
-def match_outcome(result: MatchResult, *, mode: str, offline_policy: str,
-                  fail_reasons: frozenset[str] = FAIL_REASONS) -> tuple[str, tuple[str, ...]]:
-    """Turn a match result into ``("pass" | "review" | "fail", reasons)``.
-
-    - not matched -> fail;
-    - matched with another face in view, on another face than the tracked one, or where
-      Rekognition's face is not where the tracker saw it -> fail;
-    - matched with a quality problem from the cross-check -> review (+ MATCH_QUALITY_REVIEW);
-    - matched offline when the policy does not let offline matches pass -> review
-      (+ MATCH_OFFLINE_REVIEW);
-    - otherwise pass.
-
-    Parameters
-    ----------
-    mode : {"staffed", "unattended"}
-        ``settings.kiosk.mode``.
-    offline_policy : {"auto", "pass", "review"}
-        ``settings.matching.offline_policy``.
-    fail_reasons : frozenset of str
-        Reasons that fail a match outright (:data:`FAIL_REASONS`); any other quality reason
-        only asks for review.
-    """
-    reasons = result.reasons
-    may_pass_offline = offline_may_pass(mode, offline_policy)
-    if not result.matched:
-        return FAIL, reasons
-    if fail_reasons.intersection(reasons):
-        return FAIL, reasons
-    if result.quality is not None and not result.quality.passed:
-        return REVIEW, reasons + (QUALITY_REVIEW,)
-    if result.offline and not may_pass_offline:
-        return REVIEW, reasons + (OFFLINE_REVIEW,)
-    return PASS, reasons
-
 
 class ResilientMatcher:
     """Rekognition with the local matcher as fallback.

@@ -13,12 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.cloud.errors import LivenessSessionError
-from kiosk.cloud.results import (
-    LIVENESS_BELOW_THRESHOLD,
-    LIVENESS_FAILED,
-    LIVENESS_NOT_FINISHED,
-    LivenessResult,
-)
+from kiosk.cloud.results import LivenessResult
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +57,11 @@ def session_result(call: Call, session_id: str, threshold: float) -> LivenessRes
     confidence = response.get("Confidence")
     reasons: tuple[str, ...] = ()
     if status in ("CREATED", "IN_PROGRESS"):
-        reasons = (LIVENESS_NOT_FINISHED,)
+        reasons = (Reason.CLOUD_LIVENESS_NOT_FINISHED,)
     elif status != "SUCCEEDED":
-        reasons = (LIVENESS_FAILED,)
+        reasons = (Reason.CLOUD_LIVENESS_FAILED,)
     elif confidence is None or float(confidence) < threshold:
-        reasons = (LIVENESS_BELOW_THRESHOLD,)
+        reasons = (Reason.CLOUD_LIVENESS_BELOW_THRESHOLD,)
     reference = response.get("ReferenceImage", {}).get("Bytes")
     log.info("Face Liveness session %s: %s, confidence %s", session_id, status, confidence)
     return LivenessResult(session_id=session_id, status=status,

@@ -25,15 +25,9 @@ from kiosk.cloud.calibration import DLIB_SCALE, SimilarityScale
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces, single_face
 from kiosk.cloud.images import check_image
 from kiosk.cloud.protocol import BoxLike
-from kiosk.cloud.results import (
-    MATCH_BELOW_THRESHOLD,
-    MATCH_NO_FACE_LIVE,
-    MATCH_OFFLINE,
-    MATCH_SEVERAL_FACES_LIVE,
-    FaceBox,
-    MatchResult,
-)
+from kiosk.cloud.results import FaceBox, MatchResult
 from kiosk.errors import ResourceError
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +174,7 @@ class LocalMatcher:
         distance = float(np.linalg.norm(live.vector - reference.vector))
         similarity = self.scale.similarity(distance)
         matched = similarity >= self.threshold
-        reasons = (MATCH_OFFLINE,) if matched else (MATCH_BELOW_THRESHOLD, MATCH_OFFLINE)
+        reasons = (Reason.MATCH_OFFLINE,) if matched else (Reason.MATCH_BELOW_THRESHOLD, Reason.MATCH_OFFLINE)
         return MatchResult(matched=matched, similarity=similarity, threshold=self.threshold,
                            matcher=self.name, offline=True, face_box=live.box,
                            live_faces=live.faces, calls=0, reasons=reasons, distance=distance)
@@ -205,10 +199,10 @@ class LocalMatcher:
             boxes = self.detector.detect(live)
             count = comparable_faces(boxes, COMPARABLE_FACE_RATIO)
             if count != 1:
-                reason = MATCH_NO_FACE_LIVE if count == 0 else MATCH_SEVERAL_FACES_LIVE
+                reason = Reason.MATCH_NO_FACE_LIVE if count == 0 else Reason.MATCH_SEVERAL_FACES_LIVE
                 return MatchResult(matched=False, similarity=None, threshold=self.threshold,
                                    matcher=self.name, offline=True, live_faces=count,
-                                   reasons=(reason, MATCH_OFFLINE))
+                                   reasons=(reason, Reason.MATCH_OFFLINE))
             live_embedding = FaceEmbedding(box=boxes[0], faces=1,
                                            vector=self._descriptor(live, boxes[0]))
         else:

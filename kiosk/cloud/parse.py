@@ -11,25 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, comparable_faces
-from kiosk.cloud.results import (
-    CLOUD_BLURRY,
-    CLOUD_BOX_MISMATCH,
-    CLOUD_DARK,
-    CLOUD_EYES_CLOSED,
-    CLOUD_OCCLUDED,
-    CLOUD_POSE,
-    CLOUD_QUALITY_MULTIPLE_FACES,
-    CLOUD_QUALITY_NO_FACE,
-    MATCH_BELOW_THRESHOLD,
-    MATCH_NO_FACE_LIVE,
-    MATCH_OTHER_FACE,
-    MATCH_SEVERAL_FACES_LIVE,
-    FaceBox,
-    MatchResult,
-    QualityReport,
-    SearchMatch,
-    same_face,
-)
+from kiosk.cloud.results import FaceBox, MatchResult, QualityReport, SearchMatch, same_face
+from kiosk.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -85,7 +68,7 @@ def quality_report(response: Mapping[str, Any], shape: Sequence[int],
     """
     details = list(response.get("FaceDetails", []))
     if not details:
-        return QualityReport(faces=0, reasons=(CLOUD_QUALITY_NO_FACE,))
+        return QualityReport(faces=0, reasons=(Reason.CLOUD_QUALITY_NO_FACE,))
     boxes = [box_from_ratios(d.get("BoundingBox", {}), shape) for d in details]
     main_index = max(range(len(details)), key=lambda i: _area(boxes[i]))
     face, box = details[main_index], boxes[main_index]
@@ -93,28 +76,28 @@ def quality_report(response: Mapping[str, Any], shape: Sequence[int],
     # Every face counts here, not only comparable ones: a second face in front of an
     # unattended kiosk (a photo held beside the head) is exactly what should be flagged.
     if len(details) > 1:
-        reasons.append(CLOUD_QUALITY_MULTIPLE_FACES)
+        reasons.append(Reason.CLOUD_QUALITY_MULTIPLE_FACES)
     eyes = face.get("EyesOpen")
     eyes_open = None if eyes is None else bool(eyes.get("Value"))
     if eyes_open is False:
-        reasons.append(CLOUD_EYES_CLOSED)
+        reasons.append(Reason.CLOUD_EYES_CLOSED)
     pose = face.get("Pose", {})
     yaw, pitch, roll = pose.get("Yaw"), pose.get("Pitch"), pose.get("Roll")
     if (yaw is not None and abs(yaw) > limits.max_yaw) or (
             pitch is not None and abs(pitch) > limits.max_pitch) or (
             limits.max_roll is not None and roll is not None and abs(roll) > limits.max_roll):
-        reasons.append(CLOUD_POSE)
+        reasons.append(Reason.CLOUD_POSE)
     quality = face.get("Quality", {})
     sharpness, brightness = quality.get("Sharpness"), quality.get("Brightness")
     if sharpness is not None and sharpness < limits.min_sharpness:
-        reasons.append(CLOUD_BLURRY)
+        reasons.append(Reason.CLOUD_BLURRY)
     if brightness is not None and brightness < limits.min_brightness:
-        reasons.append(CLOUD_DARK)
+        reasons.append(Reason.CLOUD_DARK)
     occluded = face.get("FaceOccluded")
     if occluded is not None and occluded.get("Value"):
-        reasons.append(CLOUD_OCCLUDED)
+        reasons.append(Reason.CLOUD_OCCLUDED)
     if live_box is not None and not same_face(box, live_box):
-        reasons.append(CLOUD_BOX_MISMATCH)
+        reasons.append(Reason.CLOUD_BOX_MISMATCH)
     return QualityReport(faces=len(details), reasons=tuple(reasons), box=box,
                          eyes_open=eyes_open, yaw=yaw, pitch=pitch, roll=roll,
                          sharpness=sharpness, brightness=brightness,
@@ -138,13 +121,13 @@ def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], thresh
     common = dict(threshold=threshold, matcher="rekognition", offline=False,
                   live_faces=len(all_boxes))
     if not all_boxes:
-        return MatchResult(matched=False, similarity=None, reasons=(MATCH_NO_FACE_LIVE,),
+        return MatchResult(matched=False, similarity=None, reasons=(Reason.MATCH_NO_FACE_LIVE,),
                            **common)
     if live_box is not None:
         candidates = [(b, s) for b, s in matches if same_face(b, live_box)]
         tracked = [b for b in all_boxes if same_face(b, live_box)]
         if not candidates:
-            reason = MATCH_OTHER_FACE if matches else MATCH_BELOW_THRESHOLD
+            reason = Reason.MATCH_OTHER_FACE if matches else Reason.MATCH_BELOW_THRESHOLD
             return MatchResult(matched=False, similarity=None,
                                face_box=tracked[0] if tracked else None, reasons=(reason,),
                                **common)
@@ -153,15 +136,15 @@ def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], thresh
         if comparable_faces(ranked, ratio) > 1:
             best = max((s for _, s in matches), default=None)
             return MatchResult(matched=False, similarity=best,
-                               reasons=(MATCH_SEVERAL_FACES_LIVE,), **common)
+                               reasons=(Reason.MATCH_SEVERAL_FACES_LIVE,), **common)
         candidates = [(b, s) for b, s in matches if b == ranked[0]]
         if not candidates:
             return MatchResult(matched=False, similarity=None, face_box=ranked[0],
-                               reasons=(MATCH_BELOW_THRESHOLD,), **common)
+                               reasons=(Reason.MATCH_BELOW_THRESHOLD,), **common)
     box, similarity = max(candidates, key=lambda c: c[1])
     matched = similarity >= threshold
     return MatchResult(matched=matched, similarity=similarity, face_box=box,
-                       reasons=() if matched else (MATCH_BELOW_THRESHOLD,), **common)
+                       reasons=() if matched else (Reason.MATCH_BELOW_THRESHOLD,), **common)
 
 
 def search_matches(response: Mapping[str, Any], threshold: float) -> tuple[SearchMatch, ...]:

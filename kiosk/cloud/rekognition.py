@@ -33,7 +33,6 @@ from kiosk.cloud.parse import (
 )
 from kiosk.cloud.protocol import BoxLike
 from kiosk.cloud.results import (
-    MATCH_OTHER_FACE,
     EnrolResult,
     FaceBox,
     LivenessResult,
@@ -44,6 +43,7 @@ from kiosk.cloud.results import (
     same_face,
 )
 from kiosk.errors import ConfigError
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class RekognitionMatcher:
         searched = None if raw_box is None else box_from_ratios(raw_box, live.shape)
         reasons: tuple[str, ...] = ()
         if box is not None and searched is not None and not same_face(searched, box):
-            reasons = (MATCH_OTHER_FACE,)
+            reasons = (Reason.MATCH_OTHER_FACE,)
         report = self._quality(jpeg, live.shape, box) if quality else None
         if report is not None:
             reasons += report.reasons

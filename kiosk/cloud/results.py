@@ -10,28 +10,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-# Reason codes of a comparison.
-MATCH_BELOW_THRESHOLD = "MATCH_BELOW_THRESHOLD"
-MATCH_NO_FACE_LIVE = "MATCH_NO_FACE_LIVE"
-MATCH_SEVERAL_FACES_LIVE = "MATCH_SEVERAL_FACES_LIVE"  # no tracked box and several people
-MATCH_OTHER_FACE = "MATCH_OTHER_FACE"  # the matching face is not the one the kiosk tracked
-MATCH_OFFLINE = "MATCH_OFFLINE"  # the local matcher answered, not the cloud
-
-# Reason codes of the DetectFaces cross-check of the live frame.
-CLOUD_QUALITY_NO_FACE = "CLOUD_QUALITY_NO_FACE"
-CLOUD_QUALITY_MULTIPLE_FACES = "CLOUD_QUALITY_MULTIPLE_FACES"
-CLOUD_EYES_CLOSED = "CLOUD_EYES_CLOSED"
-CLOUD_POSE = "CLOUD_POSE"
-CLOUD_BLURRY = "CLOUD_BLURRY"
-CLOUD_DARK = "CLOUD_DARK"
-CLOUD_OCCLUDED = "CLOUD_OCCLUDED"
-CLOUD_BOX_MISMATCH = "CLOUD_BOX_MISMATCH"  # Rekognition's face is not where the tracker saw it
-
-# Reason codes of AWS Face Liveness results.
-LIVENESS_BELOW_THRESHOLD = "LIVENESS_BELOW_THRESHOLD"
-LIVENESS_NOT_FINISHED = "LIVENESS_NOT_FINISHED"  # CREATED / IN_PROGRESS
-LIVENESS_FAILED = "LIVENESS_FAILED"  # FAILED / EXPIRED
-
 
 @dataclass(frozen=True)
 class FaceBox:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from kiosk.audit import AuditStats
+from kiosk.vocabulary import Verdict
 
 TOP_REASONS = 8
 
@@ -43,7 +44,7 @@ def chart_data(stats: AuditStats, first_day: date, last_day: date,
     if top < 1:
         raise ValueError("top must be at least 1")
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    series: dict[str, list[tuple[str, int]]] = {"pass": [], "fail": [], "review": []}
+    series: dict[str, list[tuple[str, int]]] = {verdict: [] for verdict in Verdict}
     for day in days:
         counts = stats.by_day.get(day.isoformat(), {})
         for decision, points in series.items():
@@ -53,5 +54,5 @@ def chart_data(stats: AuditStats, first_day: date, last_day: date,
     rest = sum(n for _, n in ranked[top:])
     if rest:
         by_reason.append(("other", rest))
-    return ChartData(first_day, last_day, series["pass"], series["fail"], series["review"],
+    return ChartData(first_day, last_day, series[Verdict.PASS], series[Verdict.FAIL], series[Verdict.REVIEW],
                      by_reason, stats.total)

@@ -18,26 +18,10 @@ from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
-from kiosk.flow import (
-    AUDIT,
-    BUSY,
-    CAMERA,
-    CONFIG,
-    CONSENT,
-    IDENTITY,
-    IDLE,
-    LIVE,
-    OPERATOR,
-    OUT_OF_SERVICE,
-    PROCESSING,
-    RESULT,
-    STARTUP,
-    FlowConfig,
-    KioskFlow,
-)
+from kiosk.flow import BUSY, FlowConfig, KioskFlow
+from kiosk.runtime import FaceCheck
 from kiosk.settings import Settings
 from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
-from kiosk.ui.parts import FaceCheck
 from kiosk.ui.screens import (
     ConsentScreen,
     IdentityScreen,
@@ -49,6 +33,7 @@ from kiosk.ui.screens import (
 )
 from kiosk.ui.widgets import STYLE_SHEET
 from kiosk.ui.worker import KioskWorker
+from kiosk.vocabulary import FaultCause, FlowState
 from kiosk.wording import consent_text
 
 log = logging.getLogger(__name__)
@@ -149,9 +134,9 @@ class KioskWindow(QMainWindow):
         self.flow_timer.timeout.connect(self._on_flow_timeout)
 
         if worker is None:
-            self.flow.fault(CONFIG, failure or "the kiosk could not start")
+            self.flow.fault(FaultCause.CONFIG, failure or "the kiosk could not start")
         else:
-            self.flow.fault(STARTUP, STARTING)
+            self.flow.fault(FaultCause.STARTUP, STARTING)
             self._connect_worker(worker)
         self._show(self.flow.state)
 
@@ -211,7 +196,7 @@ class KioskWindow(QMainWindow):
 
     def _swallow_keys(self) -> bool:
         # Staff type in the identity step and the operator panel; nobody else needs shortcuts.
-        return self.kiosk_mode and self.flow.state not in (OPERATOR, IDENTITY)
+        return self.kiosk_mode and self.flow.state not in (FlowState.OPERATOR, FlowState.IDENTITY)
 
     def _connect_worker(self, worker: KioskWorker) -> None:
         worker.face_checked.connect(self._on_face_checked)
@@ -230,18 +215,18 @@ class KioskWindow(QMainWindow):
     # -- screens --------------------------------------------------------------------------
 
     def _pages(self) -> dict[str, QWidget]:
-        pages = {IDLE: self.idle, CONSENT: self.consent, IDENTITY: self.identity,
-                 LIVE: self.live, PROCESSING: self.processing, RESULT: self.result,
-                 OUT_OF_SERVICE: self.out_of_service}
+        pages = {FlowState.IDLE: self.idle, FlowState.CONSENT: self.consent, FlowState.IDENTITY: self.identity,
+                 FlowState.LIVE: self.live, FlowState.PROCESSING: self.processing, FlowState.RESULT: self.result,
+                 FlowState.OUT_OF_SERVICE: self.out_of_service}
         if self._panel is not None:
-            pages[OPERATOR] = self._panel
+            pages[FlowState.OPERATOR] = self._panel
         return pages
 
     def current_screen(self) -> QWidget:
         return self.stack.currentWidget()
 
     def _show(self, state: str) -> None:
-        if state == OUT_OF_SERVICE:
+        if state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
         page = self._pages().get(state, self.out_of_service)
         self.stack.setCurrentWidget(page)
@@ -252,23 +237,23 @@ class KioskWindow(QMainWindow):
     def _refresh_out_of_service(self) -> None:
         faults = self.flow.faults
         self.out_of_service.set_reason(self.flow.fault_reason,
-                                       starting=faults == {STARTUP: STARTING})
+                                       starting=faults == {FaultCause.STARTUP: STARTING})
 
     def _on_flow_changed(self, old: str, new: str) -> None:
         worker = self._worker
-        if old in BUSY and new not in BUSY and new != RESULT and worker is not None:
+        if old in BUSY and new not in BUSY and new != FlowState.RESULT and worker is not None:
             worker.cancel_session(self.flow.session_id)
-        if IDENTITY in (old, new):
+        if FlowState.IDENTITY in (old, new):
             self.identity.reset()  # the previous person's photo and number go
-        if new == LIVE:
+        if new == FlowState.LIVE:
             self.live.reset()
             if worker is not None:
                 worker.start_session(self.flow.session_id, self.flow.request)
-        elif new == RESULT and self.flow.result is not None:
+        elif new == FlowState.RESULT and self.flow.result is not None:
             self.result.show_result(self.flow.result)
-        elif new == CONSENT:
+        elif new == FlowState.CONSENT:
             self.consent.set_text(consent_text(self.settings))
-        if new == IDLE:
+        if new == FlowState.IDLE:
             self.idle.set_hint("")
         self._show(new)
 
@@ -321,22 +306,22 @@ class KioskWindow(QMainWindow):
         if frame is None:
             return
         state = self.flow.state
-        if state == LIVE:
+        if state == FlowState.LIVE:
             self.live.show_frame(frame.image)
-        elif state == IDENTITY:
+        elif state == FlowState.IDENTITY:
             self.identity.show_frame(frame.image)
 
     @Slot()
     def _on_flow_timeout(self) -> None:
         self.flow.tick()
-        if self.flow.state == OUT_OF_SERVICE:
+        if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
 
     # -- worker reports -------------------------------------------------------------------
 
     @Slot(object)
     def _on_face_checked(self, check: FaceCheck) -> None:
-        if self.flow.state == IDLE:
+        if self.flow.state == FlowState.IDLE:
             self.idle.set_hint(check.guidance.message if check.present and not check.ok
                                else "")
         self.flow.face_seen(check.ok, check.present)
@@ -345,7 +330,7 @@ class KioskWindow(QMainWindow):
     def _on_progress_made(self, session_id: int, progress) -> None:
         if not self.flow.progress(session_id, progress.stage):
             return
-        if self.flow.state == LIVE and self.live.show_progress(progress) \
+        if self.flow.state == FlowState.LIVE and self.live.show_progress(progress) \
                 and self.settings.kiosk.sound:
             self._beep()
 
@@ -360,41 +345,41 @@ class KioskWindow(QMainWindow):
 
     @Slot(str)
     def _on_camera_failed(self, reason: str) -> None:
-        self._fault(CAMERA, reason)
+        self._fault(FaultCause.CAMERA, reason)
 
     @Slot()
     def _on_camera_recovered(self) -> None:
-        self.flow.clear(CAMERA)
+        self.flow.clear(FaultCause.CAMERA)
 
     @Slot(str)
     def _on_audit_failed(self, reason: str) -> None:
-        self._fault(AUDIT, reason)
+        self._fault(FaultCause.AUDIT, reason)
 
     @Slot()
     def _on_audit_recovered(self) -> None:
-        self.flow.clear(AUDIT)
+        self.flow.clear(FaultCause.AUDIT)
 
     @Slot(str)
     def _on_startup_failed(self, reason: str) -> None:
-        self._fault(STARTUP, reason)
+        self._fault(FaultCause.STARTUP, reason)
 
     @Slot()
     def _on_started(self) -> None:
-        self.flow.clear(STARTUP)
+        self.flow.clear(FaultCause.STARTUP)
 
     @Slot(object)
     def _on_identity_loaded(self, photo) -> None:
-        if self.flow.state == IDENTITY:
+        if self.flow.state == FlowState.IDENTITY:
             self.identity.show_photo(photo)
 
     @Slot(str)
     def _on_identity_failed(self, message: str) -> None:
-        if self.flow.state == IDENTITY:
+        if self.flow.state == FlowState.IDENTITY:
             self.identity.show_error(message)
 
     def _fault(self, cause: str, reason: str) -> None:
         self.flow.fault(cause, reason)
-        if self.flow.state == OUT_OF_SERVICE:
+        if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
 
     # -- operator -------------------------------------------------------------------------
@@ -408,7 +393,7 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_escape_activated(self) -> None:
         """The operator escape; ignored during a session (it would abandon a person)."""
-        if not self.flow.busy and self.flow.state != OPERATOR:
+        if not self.flow.busy and self.flow.state != FlowState.OPERATOR:
             self.operator.activate()
 
     @Slot(object)

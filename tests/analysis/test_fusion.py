@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.analysis.fusion import FUSION_MODEL, PASSIVE_INSUFFICIENT, Fusion
+from kiosk.analysis.fusion import FUSION_MODEL, Fusion
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
+from kiosk.reasons import Reason
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = SINGLE_FRAME + MULTI_FRAME
@@ -151,13 +152,13 @@ def test_too_little_evidence_fails_with_its_own_reason():
     fusion = Fusion(model())
     nothing = [sig(n, 0.0, 0.0) for n in NAMES]
     result = fusion.fuse(nothing)
-    assert result.reasons == (PASSIVE_INSUFFICIENT,)
+    assert result.reasons == (Reason.PASSIVE_INSUFFICIENT,)
     assert result.attack_probability == 0.5 and result.score == 50.0
     assert result.evidence == 0.0
     # 0.9 of evidence is below the video floor of 1.0, above the still floor of 0.5.
     thin = [sig("texture", 0.0, 0.45), sig("edges", 0.0, 0.45)]
-    assert PASSIVE_INSUFFICIENT in fusion.fuse(thin).reasons
-    assert PASSIVE_INSUFFICIENT not in fusion.fuse(thin, still=True).reasons
+    assert Reason.PASSIVE_INSUFFICIENT in fusion.fuse(thin).reasons
+    assert Reason.PASSIVE_INSUFFICIENT not in fusion.fuse(thin, still=True).reasons
     # Strong attack evidence keeps its higher probability under the floor.
     strong = [sig("edges", 1.0, 0.5)]
     assert fusion.fuse(strong).attack_probability == pytest.approx(0.5)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from keyring.backends import fail
 
-from kiosk.audit import INTERRUPTED, KeyUnavailable, create_key_file, open_kiosk_log
+from kiosk.audit import KeyUnavailable, create_key_file, open_kiosk_log
 from kiosk.audit.keys import FALLBACK_KEY_NAME
+from kiosk.reasons import Reason
 from kiosk.settings import Settings
 from tests.audit.conftest import DIGEST, FakeClock, make_record
 
@@ -37,7 +38,7 @@ def test_opens_in_the_data_folder_with_a_fallback_subject_key(tmp_path: Path,
                            keyring_backend=fail.Keyring())
     try:
         stored = audit.get_attempt(1)
-        assert stored.record is not None and stored.record.reasons == (INTERRUPTED,)
+        assert stored.record is not None and stored.record.reasons == (Reason.INTERRUPTED,)
         assert audit.subject_ref("P-1") == ref == stored.subject_ref
     finally:
         audit.close()

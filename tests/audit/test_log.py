@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.audit import (
-    INTERRUPTED,
     AuditConfig,
     AuditError,
     AuditLog,
@@ -19,6 +18,7 @@ from kiosk.audit import (
     SubjectHasher,
 )
 from kiosk.audit.schema import APPLICATION_ID, SCHEMA_VERSION
+from kiosk.reasons import Reason
 from tests.audit.conftest import DIGEST, FakeClock, make_record
 
 
@@ -77,7 +77,7 @@ def test_an_open_attempt_is_closed_as_interrupted_failure(memory_log: AuditLog,
                                       app_version="0.1.0", settings_digest=DIGEST)
     closed = memory_log.get_attempt(first)
     assert closed.record is not None
-    assert (closed.decision, closed.record.reasons) == ("fail", (INTERRUPTED,))
+    assert (closed.decision, closed.record.reasons) == ("fail", (Reason.INTERRUPTED,))
     assert closed.record.subject_ref == ref
     assert memory_log.get_attempt(second).status == "incomplete"
     assert [r.attempt_id for r in memory_log.recover_interrupted()] == [second]

@@ -7,26 +7,14 @@ from botocore.stub import ANY
 
 from kiosk.cloud.errors import CloudThrottled, NoFaceInImage
 from kiosk.cloud.factory import build_matcher
-from kiosk.cloud.fallback import (
-    FAIL,
-    OFFLINE_REVIEW,
-    PASS,
-    QUALITY_REVIEW,
-    REVIEW,
-    ResilientMatcher,
-    match_outcome,
-    offline_may_pass,
-)
+from kiosk.cloud.fallback import ResilientMatcher
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.rekognition import RekognitionMatcher
-from kiosk.cloud.results import (
-    CLOUD_EYES_CLOSED,
-    CLOUD_QUALITY_MULTIPLE_FACES,
-    MATCH_OFFLINE,
-    MatchResult,
-    QualityReport,
-)
+from kiosk.cloud.results import MatchResult, QualityReport
+from kiosk.reasons import Reason
+from kiosk.session.verdict import match_outcome, offline_may_pass
 from kiosk.settings import Settings
+from kiosk.vocabulary import Verdict
 from tests.cloud import responses as r
 from tests.cloud.conftest import fake_session
 
@@ -54,24 +42,24 @@ def _result(matched=True, offline=False, reasons=(), quality=None) -> MatchResul
 
 def test_outcomes():
     online = _result()
-    assert match_outcome(online, mode="unattended", offline_policy="auto") == (PASS, ())
+    assert match_outcome(online, mode="unattended", offline_policy="auto") == (Verdict.PASS, ())
     assert match_outcome(_result(matched=False), mode="staffed",
-                         offline_policy="pass")[0] == FAIL
-    offline = _result(offline=True, reasons=(MATCH_OFFLINE,))
-    assert match_outcome(offline, mode="staffed", offline_policy="auto") == (PASS,
-                                                                             (MATCH_OFFLINE,))
+                         offline_policy="pass")[0] == Verdict.FAIL
+    offline = _result(offline=True, reasons=(Reason.MATCH_OFFLINE,))
+    assert match_outcome(offline, mode="staffed", offline_policy="auto") == (Verdict.PASS,
+                                                                             (Reason.MATCH_OFFLINE,))
     assert match_outcome(offline, mode="unattended", offline_policy="auto") == (
-        REVIEW, (MATCH_OFFLINE, OFFLINE_REVIEW))
-    crowd = _result(reasons=(CLOUD_QUALITY_MULTIPLE_FACES,),
-                    quality=QualityReport(faces=2, reasons=(CLOUD_QUALITY_MULTIPLE_FACES,)))
-    assert match_outcome(crowd, mode="staffed", offline_policy="pass")[0] == FAIL
+        Verdict.REVIEW, (Reason.MATCH_OFFLINE, Reason.MATCH_OFFLINE_REVIEW))
+    crowd = _result(reasons=(Reason.CLOUD_QUALITY_MULTIPLE_FACES,),
+                    quality=QualityReport(faces=2, reasons=(Reason.CLOUD_QUALITY_MULTIPLE_FACES,)))
+    assert match_outcome(crowd, mode="staffed", offline_policy="pass")[0] == Verdict.FAIL
     # A site with a busy lobby may decide a bystander only asks for review.
     assert match_outcome(crowd, mode="staffed", offline_policy="pass",
-                         fail_reasons=frozenset())[0] == REVIEW
-    eyes = _result(reasons=(CLOUD_EYES_CLOSED,),
-                   quality=QualityReport(faces=1, reasons=(CLOUD_EYES_CLOSED,)))
+                         fail_reasons=frozenset())[0] == Verdict.REVIEW
+    eyes = _result(reasons=(Reason.CLOUD_EYES_CLOSED,),
+                   quality=QualityReport(faces=1, reasons=(Reason.CLOUD_EYES_CLOSED,)))
     assert match_outcome(eyes, mode="staffed", offline_policy="pass") == (
-        REVIEW, (CLOUD_EYES_CLOSED, QUALITY_REVIEW))
+        Verdict.REVIEW, (Reason.CLOUD_EYES_CLOSED, Reason.MATCH_QUALITY_REVIEW))
 
 
 class _Clock:
@@ -94,7 +82,7 @@ def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, fa
     stubber.add_client_error("compare_faces", "ThrottlingException", "Rate exceeded", 400)
     first = matcher.compare(faces["obama2"], faces["obama"])
     assert first.matched and first.offline and first.matcher == "local"
-    assert first.reasons[0] == CloudThrottled.code and MATCH_OFFLINE in first.reasons
+    assert first.reasons[0] == CloudThrottled.code and Reason.MATCH_OFFLINE in first.reasons
     assert "throttling" in first.note and "local matcher" in first.note
     assert counter["calls"] == 1
     # Within the cool-down the cloud is not asked again.

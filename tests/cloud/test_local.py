@@ -8,13 +8,8 @@ import pytest
 from kiosk.cloud.errors import NoFaceInImage, SeveralFaces
 from kiosk.cloud.local import LocalMatcher, dlib_box_from_landmark_box
 from kiosk.cloud.protocol import FaceMatcher
-from kiosk.cloud.results import (
-    MATCH_BELOW_THRESHOLD,
-    MATCH_NO_FACE_LIVE,
-    MATCH_OFFLINE,
-    MATCH_SEVERAL_FACES_LIVE,
-    FaceBox,
-)
+from kiosk.cloud.results import FaceBox
+from kiosk.reasons import Reason
 from tests.cloud.conftest import side_by_side
 
 
@@ -28,7 +23,7 @@ def test_same_person_matches(local_matcher: LocalMatcher, faces):
     result = local_matcher.compare(faces["obama2"], faces["obama"])
     assert result.matched
     assert result.matcher == "local" and result.offline and result.calls == 0
-    assert result.reasons == (MATCH_OFFLINE,)
+    assert result.reasons == (Reason.MATCH_OFFLINE,)
     assert result.distance < 0.45  # PROVENANCE quotes 0.37 for this pair
     assert result.similarity >= 95.0
     assert result.live_faces == 1 and result.face_box is not None
@@ -39,7 +34,7 @@ def test_different_people_do_not_match(local_matcher: LocalMatcher, faces):
     assert not result.matched
     assert result.distance > 0.7  # PROVENANCE quotes 0.82-0.87
     assert result.similarity < 5.0
-    assert MATCH_BELOW_THRESHOLD in result.reasons
+    assert Reason.MATCH_BELOW_THRESHOLD in result.reasons
 
 
 def test_threshold_decides(detector, faces):
@@ -105,10 +100,10 @@ def test_live_without_face_or_with_two_faces_does_not_match(local_matcher, faces
     blank = np.full((300, 300, 3), 90, np.uint8)
     empty = local_matcher.compare(blank, faces["obama"])
     assert not empty.matched and empty.live_faces == 0
-    assert empty.reasons[0] == MATCH_NO_FACE_LIVE
+    assert empty.reasons[0] == Reason.MATCH_NO_FACE_LIVE
     crowd = local_matcher.compare(side_by_side(faces["obama2"], faces["biden"]), faces["obama"])
     assert not crowd.matched and crowd.live_faces == 2
-    assert crowd.reasons[0] == MATCH_SEVERAL_FACES_LIVE
+    assert crowd.reasons[0] == Reason.MATCH_SEVERAL_FACES_LIVE
 
 
 def test_tracked_box_selects_the_person_in_a_two_face_frame(local_matcher, faces):

@@ -17,7 +17,8 @@ from moto.server import ThreadedMotoServer
 from kiosk.cloud.client import make_rekognition_client
 from kiosk.cloud.images import REKOGNITION_MAX_BYTES
 from kiosk.cloud.rekognition import RekognitionMatcher
-from kiosk.cloud.results import MATCH_SEVERAL_FACES_LIVE, FaceBox
+from kiosk.cloud.results import FaceBox
+from kiosk.reasons import Reason
 from kiosk.settings import Settings
 from tests.cloud.conftest import fake_session
 
@@ -83,7 +84,7 @@ def test_moto_answer_is_parsed_into_a_match_result(wire):
     # moto reports two target faces of similar size: without a tracked box that is ambiguous.
     result = matcher.compare(live, reference)
     assert not result.matched and result.live_faces == 2
-    assert result.reasons == (MATCH_SEVERAL_FACES_LIVE,)
+    assert result.reasons == (Reason.MATCH_SEVERAL_FACES_LIVE,)
     assert result.similarity == pytest.approx(100.0) and result.calls == 1
     # With the tracker's box on moto's matched face (left 0.236, top 0.120, width 0.552,
     # height 0.313 of the frame) the match is accepted and located.

@@ -17,17 +17,9 @@ from kiosk.cloud.errors import (
 )
 from kiosk.cloud.protocol import FaceMatcher
 from kiosk.cloud.rekognition import RekognitionMatcher
-from kiosk.cloud.results import (
-    CLOUD_EYES_CLOSED,
-    CLOUD_QUALITY_MULTIPLE_FACES,
-    LIVENESS_BELOW_THRESHOLD,
-    LIVENESS_FAILED,
-    LIVENESS_NOT_FINISHED,
-    MATCH_BELOW_THRESHOLD,
-    MATCH_OTHER_FACE,
-    FaceBox,
-)
+from kiosk.cloud.results import FaceBox
 from kiosk.errors import ConfigError, InputError
+from kiosk.reasons import Reason
 from tests.cloud import responses as r
 from tests.cloud.conftest import side_by_side
 
@@ -79,7 +71,7 @@ def test_settings_reach_the_request(stubbed, frames):
     matcher = RekognitionMatcher(client, threshold=99.0, quality_filter="HIGH")
     result = matcher.compare(live, reference, live_box=TRACKED)
     assert not result.matched and result.similarity is None
-    assert result.reasons == (MATCH_BELOW_THRESHOLD,)
+    assert result.reasons == (Reason.MATCH_BELOW_THRESHOLD,)
     assert result.face_box is not None  # the tracked face was seen, just not matched
 
 
@@ -93,7 +85,7 @@ def test_match_on_another_face_than_the_tracked_one_fails(stubbed, frames):
                          r.detect_faces(r.face_detail(FACE), r.face_detail(OTHER)), DETECT_PARAMS)
     result = RekognitionMatcher(client).compare(live, reference, live_box=TRACKED)
     assert not result.matched
-    assert result.reasons == (MATCH_OTHER_FACE, CLOUD_QUALITY_MULTIPLE_FACES)
+    assert result.reasons == (Reason.MATCH_OTHER_FACE, Reason.CLOUD_QUALITY_MULTIPLE_FACES)
     assert result.live_faces == 2 and result.calls == 2
 
 
@@ -105,7 +97,7 @@ def test_quality_problems_are_reason_codes_not_a_silent_pass(stubbed, frames):
                          DETECT_PARAMS)
     result = RekognitionMatcher(client).compare(live, reference, live_box=TRACKED)
     assert result.matched
-    assert result.reasons == (CLOUD_EYES_CLOSED,)
+    assert result.reasons == (Reason.CLOUD_EYES_CLOSED,)
     assert not result.quality.passed
 
 
@@ -159,7 +151,7 @@ def test_search_of_another_face_does_not_check_in(stubbed, frames):
     result = RekognitionMatcher(client, collection_id="members").search(
         frames[0], live_box=TRACKED, quality=False)
     assert result.member == "m-7" and not result.matched
-    assert result.reasons == (MATCH_OTHER_FACE,) and result.calls == 1
+    assert result.reasons == (Reason.MATCH_OTHER_FACE,) and result.calls == 1
 
 
 def test_search_needs_a_collection(stubbed, frames):
@@ -297,9 +289,9 @@ def test_create_liveness_session(stubbed):
 
 @pytest.mark.parametrize(("status", "confidence", "passed", "reasons"), [
     ("SUCCEEDED", 98.7, True, ()),
-    ("SUCCEEDED", 62.0, False, (LIVENESS_BELOW_THRESHOLD,)),
-    ("IN_PROGRESS", None, False, (LIVENESS_NOT_FINISHED,)),
-    ("EXPIRED", None, False, (LIVENESS_FAILED,)),
+    ("SUCCEEDED", 62.0, False, (Reason.CLOUD_LIVENESS_BELOW_THRESHOLD,)),
+    ("IN_PROGRESS", None, False, (Reason.CLOUD_LIVENESS_NOT_FINISHED,)),
+    ("EXPIRED", None, False, (Reason.CLOUD_LIVENESS_FAILED,)),
 ])
 def test_liveness_result_uses_the_confidence_threshold(stubbed, status, confidence, passed,
                                                        reasons):

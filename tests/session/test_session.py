@@ -17,14 +17,8 @@ from kiosk.cloud.errors import CloudUnavailable
 from kiosk.cloud.results import MatchResult
 from kiosk.lab import synthetic as syn
 from kiosk.model import Frame, Signal
-from kiosk.session import (
-    FACE_MISMATCH,
-    LIVENESS_FAILED,
-    MATCH_UNAVAILABLE,
-    RATE_LIMITED,
-    SessionRequest,
-    Verifier,
-)
+from kiosk.reasons import Reason
+from kiosk.session import SessionRequest, Verifier
 
 SCRIPT = [("blink", 1.5), ("turn_left", 3.0), ("smile", 5.0)]
 
@@ -157,7 +151,7 @@ def test_a_spoof_that_answers_the_prompts_is_still_rejected_by_fusion(settings, 
     v, _ = verifier(settings, audit, clock, score=12.0, reasons=("SCREEN_SUSPECTED",))
     decision, _ = run(v, performing_stream(), SessionRequest(script=SCRIPT))
     assert decision.decision == "fail"
-    assert decision.reasons == (LIVENESS_FAILED, "SCREEN_SUSPECTED")
+    assert decision.reasons == (Reason.LIVENESS_FAILED, "SCREEN_SUSPECTED")
     assert decision.liveness_score == 12.0
 
 
@@ -171,7 +165,7 @@ def test_face_mismatch_fails(settings, audit, clock):
     v, _ = verifier(settings, audit, clock, matcher=matcher)
     decision, _ = run(v, performing_stream(),
                       SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
-    assert decision.decision == "fail" and FACE_MISMATCH in decision.reasons
+    assert decision.decision == "fail" and Reason.FACE_MISMATCH in decision.reasons
     assert matcher.calls == 1
     assert decision.cloud_calls == ("CompareFaces",)
 
@@ -191,7 +185,7 @@ def test_matcher_down_means_review_not_pass(settings, audit, clock):
     v, _ = verifier(settings, audit, clock, matcher=matcher)
     decision, _ = run(v, performing_stream(),
                       SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
-    assert decision.decision == "review" and MATCH_UNAVAILABLE in decision.reasons
+    assert decision.decision == "review" and Reason.MATCH_UNAVAILABLE in decision.reasons
 
 
 def test_the_matcher_is_not_asked_when_liveness_fails(settings, audit, clock):
@@ -215,7 +209,7 @@ def test_a_locked_out_subject_is_refused_before_any_frame(settings, audit, clock
                  fusion=FixedFusion(99.0), analyzers=list, audit=audit, clock=clock)
     decision, progress = run(v, performing_stream(), SessionRequest(subject_number="ID-1234",
                                                                    script=SCRIPT))
-    assert decision.decision == "fail" and decision.reasons == (RATE_LIMITED,)
+    assert decision.decision == "fail" and decision.reasons == (Reason.RATE_LIMITED,)
     assert progress == [] and tracker_used == []
 
 

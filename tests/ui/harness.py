@@ -1,216 +1,34 @@
-"""A scripted kiosk for UI tests and the UI benchmark: a synthetic camera, a synthetic person
-who answers the prompts as they appear, and simple fusion/matcher fakes.
+"""The stand-in kiosk of :mod:`kiosk.lab.standin` behind the real Qt worker, for UI tests.
 
-The session code under test is the real one (kiosk.session.Verifier in the real worker);
+The session code under test is the real one (kiosk.session.Verifier in the real runtime);
 only the camera, the face tracker, the passive analyzers' fusion and the matcher are
 replaced, so each test sets exactly one thing that decides the outcome.
 """
 
 from __future__ import annotations
 
-import random
-import threading
-import time
-from types import SimpleNamespace
-
-import numpy as np
-from PySide6.QtCore import Qt
-
-from kiosk.camera import BaseSource
-from kiosk.cloud.results import FaceBox, MatchResult
-from kiosk.errors import CameraError
 from kiosk.feed import FrameFeed
-from kiosk.lab import synthetic as syn
-from kiosk.model import FaceObservation, Signal
-from kiosk.ui.parts import WorkerParts
+from kiosk.lab.standin import (  # noqa: F401  (re-exported for the UI tests)
+    FRAME_SHAPE,
+    CountingAnalyzer,
+    FixedFusion,
+    FixedMatcher,
+    OneFaceDetector,
+    Responder,
+    SyntheticCamera,
+    match,
+    standin_parts,
+)
 from kiosk.ui.worker import KioskWorker
-
-FRAME_SHAPE = (480, 640)
-
-
-class SyntheticCamera(BaseSource):
-    """A live camera of noise pictures at ``fps`` (frame time), delivered ``speed`` times
-    faster than real time; :meth:`unplug` makes it fail until :meth:`plug`."""
-
-    is_live = True
-
-    def __init__(self, fps: float = 30.0, speed: float = 1.0, seed: int = 0) -> None:
-        super().__init__("synthetic camera", nominal_fps=fps)
-        rng = np.random.default_rng(seed)
-        self._images = [rng.integers(60, 200, (*FRAME_SHAPE, 3), dtype=np.uint8)
-                        for _ in range(4)]
-        self._period = 1.0 / fps
-        self._speed = float(speed)
-        self._failing = threading.Event()
-        self._t = time.monotonic()
-        self._next_wall = None
-
-    def unplug(self) -> None:
-        self._failing.set()
-
-    def plug(self) -> None:
-        self._failing.clear()
-
-    def _open(self) -> None:
-        self._next_wall = time.monotonic()
-
-    def _close(self) -> None:
-        pass
-
-    def _read(self):
-        if self._failing.is_set():
-            time.sleep(0.05)
-            raise CameraError("synthetic camera unplugged")
-        wait = self._next_wall - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self._next_wall = max(self._next_wall + self._period / self._speed,
-                              time.monotonic() - 0.1)
-        self._t += self._period
-        image = self._images[self._seq % len(self._images)]
-        return self._emit(image, self._t, t=self._t)
-
-
-def _act(action: str, start: float):
-    if action == "blink":
-        return syn.blink(start)
-    if action == "turn_left":
-        return syn.turn(start, 28.0)
-    if action == "turn_right":
-        return syn.turn(start, -28.0)
-    if action == "smile":
-        return syn.smile(start, hold_s=0.5)
-    if action == "nod":
-        return syn.pitch(start, -20.0)
-    if action == "look_up":
-        return syn.pitch(start, 22.0, hold_s=1.0)
-    if action == "look_down":
-        return syn.pitch(start, -22.0, hold_s=1.0)
-    raise ValueError(action)
-
-
-class Responder:
-    """A synthetic person in front of the camera, used as the face tracker.
-
-    It watches the screen through the worker's ``progress_made`` signal (connected directly,
-    so it runs in the worker thread right after each frame, like a person seeing a prompt)
-    and starts each prompted action ``reaction_s`` of frame time later.
-
-    behaviour : ``follow`` (does what is asked), ``still`` (a photo: never moves) or
-    ``wrong`` (turns the other way, or turns when asked anything else).
-    """
-
-    def __init__(self, behaviour: str = "follow", reaction_s: float = 0.45,
-                 present: bool = True) -> None:
-        self.behaviour = behaviour
-        self.reaction_s = reaction_s
-        self.present = present
-        self._lock = threading.Lock()
-        self._actions: list = []
-        self._seen: set[tuple[int, int, str]] = set()
-        self._last_t = 0.0
-        self.prompts: list[tuple[int, str, float]] = []   # (session, action, frame time)
-
-    def connect(self, worker: KioskWorker) -> None:
-        worker.progress_made.connect(self.on_progress, Qt.ConnectionType.DirectConnection)
-
-    def on_progress(self, session_id: int, progress) -> None:
-        if progress.prompt is None:
-            return
-        key = (session_id, progress.index, progress.prompt)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self.prompts.append((session_id, progress.prompt, self._last_t))
-        action = progress.prompt
-        if self.behaviour == "still":
-            return
-        if self.behaviour == "wrong":
-            action = "turn_right" if action == "turn_left" else "turn_left"
-        with self._lock:
-            self._actions.append(_act(action, self._last_t + self.reaction_s))
-
-    def observe(self, frame) -> FaceObservation:
-        self._last_t = frame.t
-        face = None
-        if self.present:
-            values = dict(syn.NEUTRAL)
-            with self._lock:
-                actions = list(self._actions)
-            for action in actions:
-                action(frame.t, values)
-            face = syn.make_face(values)
-        return FaceObservation(seq=frame.seq, t=frame.t, media_t=frame.media_t,
-                               frame_shape=frame.shape, n_faces=int(face is not None),
-                               face=face)
-
-    def close(self) -> None:
-        pass
-
-
-class FixedFusion:
-    def __init__(self, score: float = 96.0, reasons=()) -> None:
-        self.score, self.reasons = score, tuple(reasons)
-
-    def fuse(self, signals, *, still=False):
-        return SimpleNamespace(score=self.score, reasons=self.reasons)
-
-
-class CountingAnalyzer:
-    name, single_frame = "counting", False
-
-    def __init__(self) -> None:
-        self.frames = 0
-
-    def reset(self) -> None:
-        self.frames = 0
-
-    def update(self, frame, obs) -> None:
-        self.frames += 1
-
-    def result(self) -> Signal:
-        return Signal(self.name, 0.9, 0.8, None, {"frames": self.frames})
-
-
-class FixedMatcher:
-    name, threshold = "local", 95.0
-
-    def __init__(self, result: MatchResult | None = None, error: Exception | None = None):
-        self.result, self.error, self.calls = result, error, 0
-
-    def compare(self, live, reference, *, live_box=None):
-        self.calls += 1
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-def match(matched: bool, *, offline: bool = False, similarity: float | None = 99.0):
-    return MatchResult(matched=matched, similarity=similarity, threshold=95.0,
-                       matcher="local" if offline else "rekognition", offline=offline)
-
-
-class OneFaceDetector:
-    """Stands in for dlib's HOG detector on the test's ID photos: one centred face."""
-
-    def detect(self, image, *, thorough=True):
-        h, w = image.shape[:2]
-        return [FaceBox(w * 0.3, h * 0.2, w * 0.7, h * 0.7)]
 
 
 def make_worker(settings, *, camera: SyntheticCamera, responder: Responder, audit_factory,
                 fusion=None, matcher=None, seed: int = 7, idle_interval_s: float = 0.05,
                 audit_retry_s: float = 0.3, stall_s: float = 3.0) -> KioskWorker:
-    """A real KioskWorker over the synthetic camera and person."""
-    parts = WorkerParts(
-        tracker=lambda: responder,
-        fusion=lambda: fusion if fusion is not None else FixedFusion(),
-        analyzers=lambda s: [CountingAnalyzer()],
-        audit=audit_factory,
-        matcher=(lambda s: matcher) if matcher is not None else None,
-        id_detector=OneFaceDetector, card_detector=OneFaceDetector,
-        rng=random.Random(seed))
-    worker = KioskWorker(settings, FrameFeed(camera, stall_s=stall_s, restart_s=0.2), parts,
-                         idle_interval_s=idle_interval_s, audit_retry_s=audit_retry_s)
-    responder.connect(worker)
-    return worker
+    """A real KioskWorker over the synthetic camera and person; the person watches the
+    runtime's events in the worker thread."""
+    parts = standin_parts(responder=responder, audit_factory=audit_factory, fusion=fusion,
+                          matcher=matcher, seed=seed)
+    return KioskWorker(settings, FrameFeed(camera, stall_s=stall_s, restart_s=0.2), parts,
+                       observer=responder, idle_interval_s=idle_interval_s,
+                       audit_retry_s=audit_retry_s)

@@ -18,8 +18,8 @@ from PySide6.QtCore import Qt
 from kiosk.analysis.challenges import draw_sequence
 from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
-from kiosk.flow import CONSENT, IDENTITY, IDLE, LIVE, OUT_OF_SERVICE, PROCESSING, RESULT
 from kiosk.ui.app import KioskWindow
+from kiosk.vocabulary import FlowState
 from kiosk.wording import RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
 from tests.ui.harness import (
     FixedFusion,
@@ -55,7 +55,7 @@ def kiosk(qtbot, tmp_path):
         window.show()
         window.start()
         windows.append(window)
-        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
         return window, worker, responder, camera
 
     yield build
@@ -77,8 +77,8 @@ def run_unattended(qtbot, window):
     assert window.current_screen() is window.consent
     assert window.consent.accept.hasFocus()
     qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)  # animated: clicks ~100 ms later
-    qtbot.waitUntil(lambda: window.flow.state != CONSENT, timeout=2000)
-    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=SESSION_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.flow.state != FlowState.CONSENT, timeout=2000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=SESSION_TIMEOUT_MS)
     return window.result.kind
 
 
@@ -113,7 +113,7 @@ def test_a_live_person_passes(qtbot, kiosk, settings, tmp_path):
     assert [c["outcome"] for c in stored.record.challenges] == ["passed"] * 3
     # Done goes back to idle; the person still in view does not restart it by itself.
     qtbot.keyClick(window.result.finish, Qt.Key.Key_Space)
-    assert window.flow.state == IDLE and not window.flow.auto_start_armed
+    assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
 
 
 def test_a_failed_challenge_fails_with_generic_words(qtbot, kiosk, settings, tmp_path):
@@ -144,13 +144,13 @@ def run_staffed(qtbot, window, photo_path, number="ID-42"):
     """Through the identity step with a photo file, then the live check."""
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.keyClick(window.consent.accept, Qt.Key.Key_Space)
-    assert window.flow.state == IDENTITY
+    assert window.flow.state == FlowState.IDENTITY
     window.identity.file_chosen.emit(str(photo_path))
     qtbot.waitUntil(lambda: window.identity.proceed.isEnabled(), timeout=5000)
     window.identity.number_edit.setText(number)
     qtbot.mouseClick(window.identity.proceed, Qt.MouseButton.LeftButton)
     assert window.identity.photo is None  # the widget forgot the photo at once
-    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=SESSION_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=SESSION_TIMEOUT_MS)
     return window.result.kind
 
 
@@ -169,7 +169,7 @@ def test_a_face_mismatch_fails(qtbot, kiosk, settings, tmp_path, id_photo):
     window.flow.add_listener(lambda old, new: screens.append(new))
     assert run_staffed(qtbot, window, id_photo) == "fail"
     assert matcher.calls == 1
-    assert screens == [CONSENT, IDENTITY, LIVE, PROCESSING, RESULT]
+    assert screens == [FlowState.CONSENT, FlowState.IDENTITY, FlowState.LIVE, FlowState.PROCESSING, FlowState.RESULT]
     stored = last_attempt(tmp_path, s)
     assert "FACE_MISMATCH" in stored.record.reasons
     assert stored.record.subject_ref is not None  # the number, hashed
@@ -215,13 +215,13 @@ def test_the_camera_fails_and_the_kiosk_recovers_by_itself(qtbot, kiosk, setting
     window, worker, _, camera = kiosk(settings)
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.flow.state == LIVE, timeout=2000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.LIVE, timeout=2000)
     camera.unplug()
-    qtbot.waitUntil(lambda: window.flow.state == OUT_OF_SERVICE, timeout=10000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE, timeout=10000)
     assert "unplugged" in window.out_of_service.reason.text()
     assert window.out_of_service.retry.isVisibleTo(window.out_of_service)
     camera.plug()
-    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
     # The interrupted session was recorded as a failure, not dropped.
     qtbot.waitUntil(lambda: _count(settings, tmp_path) == 1, timeout=10000)
     assert last_attempt(tmp_path, settings).decision == "fail"
@@ -255,8 +255,8 @@ def test_an_unusable_audit_log_is_out_of_service_until_it_opens(qtbot, kiosk, se
     window.start()
     try:
         qtbot.waitUntil(lambda: "locked" in window.out_of_service.reason.text(), timeout=5000)
-        assert window.flow.state == OUT_OF_SERVICE
-        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        assert window.flow.state == FlowState.OUT_OF_SERVICE
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
         assert len(tries) == 3
     finally:
         window.shutdown()
@@ -266,7 +266,7 @@ def test_a_face_held_in_view_starts_the_kiosk(qtbot, kiosk, settings):
     window, *_ = kiosk(settings, approach=True)
     qtbot.waitUntil(lambda: window.flow.state == "consent", timeout=5000)
     qtbot.mouseClick(window.consent.decline, Qt.MouseButton.LeftButton)
-    assert window.flow.state == IDLE and not window.flow.auto_start_armed
+    assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
 
 
 def test_closing_during_a_session_stops_the_worker_and_records_the_attempt(

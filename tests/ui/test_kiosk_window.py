@@ -14,10 +14,10 @@ from PySide6.QtGui import QImage, QKeyEvent, QPainter
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from kiosk.audit import open_kiosk_log
-from kiosk.flow import IDENTITY, IDLE, LIVE, OPERATOR, RESULT
 from kiosk.ui.app import KioskWindow
 from kiosk.ui.widgets import CountdownRing
 from kiosk.ui.widgets.icons import ICONS, draw_icon
+from kiosk.vocabulary import FlowState
 from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
 
 
@@ -39,7 +39,7 @@ def window_for(qtbot, tmp_path):
         window.show()
         window.start()
         windows.append(window)
-        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
         return window
 
     yield build
@@ -51,7 +51,7 @@ def window_for(qtbot, tmp_path):
 def to_identity(qtbot, window):
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
-    assert window.flow.state == IDENTITY and window.current_screen() is window.identity
+    assert window.flow.state == FlowState.IDENTITY and window.current_screen() is window.identity
 
 
 def test_the_identity_step_explains_an_unusable_file(qtbot, window_for, settings, tmp_path):
@@ -75,7 +75,7 @@ def test_the_identity_step_takes_the_card_from_the_camera(qtbot, window_for, set
     assert window.identity.photo.origin == "camera"
     assert window.identity.thumb.pixmap() is not None and window.identity.proceed.hasFocus()
     qtbot.mouseClick(window.identity.cancel, Qt.MouseButton.LeftButton)
-    assert window.flow.state == IDLE and window.identity.photo is None
+    assert window.flow.state == FlowState.IDLE and window.identity.photo is None
 
 
 def test_the_scanner_folder_button_shows_only_with_a_folder(qtbot, settings, tmp_path):
@@ -103,7 +103,7 @@ def test_the_newest_scan_is_loaded_from_the_folder(qtbot, settings, tmp_path):
     qtbot.addWidget(window)
     window.start()
     try:
-        qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=10000)
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
         window.flow.start(), window.flow.accept()
         qtbot.mouseClick(window.identity.use_scan, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.identity.photo is not None, timeout=5000)
@@ -118,8 +118,8 @@ def test_prompts_beep_when_sound_is_on(qtbot, window_for, settings):
                         responder=Responder())
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
-    assert window.flow.state == LIVE
-    qtbot.waitUntil(lambda: window.flow.state == RESULT, timeout=30000)
+    assert window.flow.state == FlowState.LIVE
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=30000)
     assert window.result.kind == "pass" and len(beeps) == settings.liveness.challenge_count
 
 
@@ -153,7 +153,7 @@ def test_the_identity_step_works_from_the_keyboard(qtbot, window_for, settings):
     # Hidden (no scanner folder) and disabled (no photo yet) buttons are skipped.
     assert order == [screen.open_file, screen.capture, screen.number_edit, screen.cancel]
     qtbot.keyClick(screen.cancel, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=2000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=2000)
 
 
 def key(key_code, modifiers=Qt.KeyboardModifier.NoModifier):
@@ -211,13 +211,13 @@ def test_the_operator_escape_opens_the_pin_dialog_then_the_panel(qtbot, window_f
     assert context.audit is window.worker.audit and context.kwargs["settings"] is window.settings
     assert context.kwargs["camera_health"]().frames > 0
     dialog.accept()
-    assert window.flow.state == OPERATOR and isinstance(window.current_screen(), FakePanel)
+    assert window.flow.state == FlowState.OPERATOR and isinstance(window.current_screen(), FakePanel)
     # While the panel is open, the settings it applies reach the kiosk (queued).
     window.worker.audit  # noqa: B018 (the worker keeps its log)
     context.kwargs["apply_settings"](window.settings.replace("kiosk", result_seconds=9.0))
     qtbot.waitUntil(lambda: window.flow.config.result_s == 9.0, timeout=2000)
     window.current_screen().closed.emit()
-    assert window.flow.state == IDLE and window.current_screen() is window.idle
+    assert window.flow.state == FlowState.IDLE and window.current_screen() is window.idle
     # The context is kept between openings (it counts wrong PINs).
     window.escape.activated.emit()
     assert window.operator.dialog.context is context
@@ -230,7 +230,7 @@ def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, setti
 
     window = window_for(settings.replace("kiosk", operator_pin="2468"), operator_loader=missing)
     window.escape.activated.emit()
-    assert window.flow.state == IDLE
+    assert window.flow.state == FlowState.IDLE
     assert "Operator panel unavailable" in window.idle.status.text()
 
 
@@ -242,11 +242,11 @@ def test_the_real_operator_panel_opens_behind_its_pin(qtbot, window_for, setting
     assert dialog is not None, window.idle.status.text()
     dialog.pin_edit.setText("2468")
     dialog.ok_button.click()
-    qtbot.waitUntil(lambda: window.flow.state == OPERATOR, timeout=10000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.OPERATOR, timeout=10000)
     panel = window.current_screen()
     with qtbot.waitSignal(panel.closed, timeout=10000):
         panel.close_button.click()
-    qtbot.waitUntil(lambda: window.flow.state == IDLE, timeout=5000)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=5000)
 
 
 def test_every_icon_draws_something():

@@ -11,18 +11,18 @@ from kiosk.analysis.face import FaceTracker
 from kiosk.audit import open_kiosk_log
 from kiosk.camera import open_source
 from kiosk.feed import FrameFeed
-from kiosk.flow import IDLE, OUT_OF_SERVICE
+from kiosk.lab.standin import CountingAnalyzer, FixedFusion
+from kiosk.runtime import RuntimeParts
 from kiosk.ui.app import KioskWindow
-from kiosk.ui.parts import WorkerParts
 from kiosk.ui.widgets.preview import fit_size, mirrored_bgra
 from kiosk.ui.worker import KioskWorker
-from tests.ui.harness import CountingAnalyzer, FixedFusion
+from kiosk.vocabulary import FlowState
 
 
 def real_worker(settings, source, tmp_path, **feed_options):
-    parts = WorkerParts(tracker=FaceTracker, fusion=FixedFusion,
-                        analyzers=lambda s: [CountingAnalyzer()],
-                        audit=lambda s: open_kiosk_log(s, tmp_path), rng=random.Random(1))
+    parts = RuntimeParts(tracker=FaceTracker, fusion=FixedFusion,
+                         analyzers=lambda s: [CountingAnalyzer()],
+                         audit=lambda s: open_kiosk_log(s, tmp_path), rng=random.Random(1))
     return KioskWorker(settings, FrameFeed(source, **feed_options), parts)
 
 
@@ -53,7 +53,7 @@ def test_the_real_tracker_sees_a_face_in_a_real_clip(qtbot, settings, tmp_path, 
             pass
         assert blocker.args[0].guidance.code in ("OK", "TOO_CLOSE", "OFF_CENTRE", "HOLD_STILL",
                                                  "LOOK_AT_CAMERA", "TOO_FAR")
-        qtbot.waitUntil(lambda: window.flow.state in (IDLE, "consent"), timeout=20000)
+        qtbot.waitUntil(lambda: window.flow.state in (FlowState.IDLE, "consent"), timeout=20000)
     finally:
         window.shutdown()
 
@@ -67,7 +67,7 @@ def test_an_undecodable_video_puts_the_kiosk_out_of_service(qtbot, settings, tmp
     qtbot.addWidget(window)
     window.start()
     try:
-        qtbot.waitUntil(lambda: window.flow.state == OUT_OF_SERVICE
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE
                         and "cannot be decoded" in window.out_of_service.reason.text(),
                         timeout=20000)
         assert window.out_of_service.reason.text().startswith("For staff: camera:")
@@ -80,7 +80,7 @@ def test_a_bad_configuration_shows_out_of_service(qtbot):
     window = KioskWindow(None, None, failure=reason)
     qtbot.addWidget(window)
     window.start()
-    assert window.flow.state == OUT_OF_SERVICE
+    assert window.flow.state == FlowState.OUT_OF_SERVICE
     assert window.current_screen() is window.out_of_service
     assert reason in window.out_of_service.reason.text()
     window.shutdown()

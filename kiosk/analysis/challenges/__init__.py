@@ -16,21 +16,11 @@ from kiosk.analysis.challenges.actions import (
 )
 from kiosk.analysis.challenges.baseline import Baseline, BaselineEstimator
 from kiosk.analysis.challenges.blink import BlinkDetector
-from kiosk.analysis.challenges.continuity import (
-    FACE_CHANGED,
-    FACE_LOST,
-    MULTIPLE_FACES,
-    FaceContinuity,
-)
+from kiosk.analysis.challenges.continuity import FaceContinuity
 from kiosk.analysis.challenges.detector import Detector
 from kiosk.analysis.challenges.events import ActionDetector, detect_events
 from kiosk.analysis.challenges.head import PitchDetector, TurnDetector
 from kiosk.analysis.challenges.results import (
-    ACTION_BEFORE_PROMPT,
-    CHALLENGE_TIMEOUT,
-    NO_BASELINE,
-    RESPONSE_TOO_FAST,
-    WRONG_ACTION,
     ChallengeOutcome,
     Progress,
     SequenceResult,
@@ -38,15 +28,15 @@ from kiosk.analysis.challenges.results import (
 )
 from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
 from kiosk.analysis.challenges.smile import SmileDetector
+from kiosk.reasons import Reason
 
 #: Every reason code a challenge sequence can fail with.
-REASON_CODES = (CHALLENGE_TIMEOUT, WRONG_ACTION, ACTION_BEFORE_PROMPT, RESPONSE_TOO_FAST,
-                FACE_LOST, MULTIPLE_FACES, FACE_CHANGED, NO_BASELINE)
+REASON_CODES = (Reason.CHALLENGE_TIMEOUT, Reason.WRONG_ACTION, Reason.ACTION_BEFORE_PROMPT,
+                Reason.RESPONSE_TOO_FAST, Reason.FACE_LOST, Reason.MULTIPLE_FACES,
+                Reason.FACE_CHANGED, Reason.NO_BASELINE)
 
 __all__ = [
     "ACTIONS", "CHALLENGE_ACTIONS", "SPONTANEOUS", "REASON_CODES",
-    "ACTION_BEFORE_PROMPT", "CHALLENGE_TIMEOUT", "FACE_CHANGED", "FACE_LOST",
-    "MULTIPLE_FACES", "NO_BASELINE", "RESPONSE_TOO_FAST", "WRONG_ACTION",
     "ActionDetector", "Baseline", "BaselineEstimator", "BlinkDetector", "ChallengeEngine",
     "ChallengeOutcome", "Detector", "FaceContinuity", "PitchDetector", "Progress",
     "SequenceResult", "SmileDetector", "TurnDetector", "contradicts", "detect_events",

@@ -26,10 +26,7 @@ import math
 import numpy as np
 
 from kiosk.model import Face, FaceObservation
-
-FACE_LOST = "FACE_LOST"
-MULTIPLE_FACES = "MULTIPLE_FACES"
-FACE_CHANGED = "FACE_CHANGED"
+from kiosk.reasons import Reason
 
 # Mesh indices: eye outer corners, nose bridge (between the eyes), nose tip, cheek edges,
 # forehead top. None of them moves with the mouth or the eyelids.
@@ -113,13 +110,13 @@ class FaceContinuity:
         self._multi = self._multi + 1 if obs.n_faces >= 2 else 0
         if self._multi >= self.multi_face_frames:
             self.detail = f"{obs.n_faces} faces in {self._multi} consecutive frames"
-            return MULTIPLE_FACES
+            return Reason.MULTIPLE_FACES
         face = obs.face
         if face is None:
             since = self._last_face[0] if self._last_face is not None else self._start
             if obs.t - since > self.max_missing_s:
                 self.detail = f"no face for {obs.t - since:.2f} s"
-                return FACE_LOST
+                return Reason.FACE_LOST
             return None
         shape = face_shape(face)
         reason = self._compare(obs.t, face, shape) if self._last_face is not None else None
@@ -131,19 +128,19 @@ class FaceContinuity:
         dt = max(t - last_t, 0.0)
         if dt > self.max_missing_s:
             self.detail = f"no face for {dt:.2f} s"
-            return FACE_LOST
+            return Reason.FACE_LOST
         width = max(face.width, last.width, 1e-6)
         step = math.dist(face.center, last.center) / width
         if step > self.max_jump + self.jump_per_s * dt:
             self.detail = f"face centre moved {step:.2f} face widths in {dt * 1000:.0f} ms"
-            return FACE_CHANGED
+            return Reason.FACE_CHANGED
         if shape is not None and last_shape is not None:
             scale = abs(math.log(shape[0] / last_shape[0]))
             if scale > self.max_scale_step:
                 self.detail = f"face scale changed by {math.exp(scale):.2f}x in one frame"
-                return FACE_CHANGED
+                return Reason.FACE_CHANGED
             proportions = float(np.max(np.abs(np.log(shape[1] / last_shape[1]))))
             if proportions > self.max_shape_step:
                 self.detail = f"face proportions changed by {proportions:.2f} (log) in one frame"
-                return FACE_CHANGED
+                return Reason.FACE_CHANGED
         return None

@@ -11,17 +11,6 @@ from dataclasses import dataclass, field
 from kiosk.analysis.challenges.baseline import Baseline
 from kiosk.model import Event
 
-CHALLENGE_TIMEOUT = "CHALLENGE_TIMEOUT"
-WRONG_ACTION = "WRONG_ACTION"
-ACTION_BEFORE_PROMPT = "ACTION_BEFORE_PROMPT"
-RESPONSE_TOO_FAST = "RESPONSE_TOO_FAST"
-NO_BASELINE = "NO_BASELINE"
-
-#: Outcome values of a :class:`ChallengeOutcome`.
-PASSED, FAILED, NOT_SHOWN = "passed", "failed", "not_shown"
-#: States of the engine (:attr:`Progress.state`).
-BASELINE, PROMPT, SETTLE, DONE = "baseline", "prompt", "settle", "done"
-
 
 def _ms(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)

@@ -22,26 +22,12 @@ from kiosk.analysis.challenges.actions import (
     check_action,
     contradicts,
 )
-from kiosk.analysis.challenges.continuity import MULTIPLE_FACES, FaceContinuity
+from kiosk.analysis.challenges.continuity import FaceContinuity
 from kiosk.analysis.challenges.events import ActionDetector
-from kiosk.analysis.challenges.results import (
-    ACTION_BEFORE_PROMPT,
-    BASELINE,
-    CHALLENGE_TIMEOUT,
-    DONE,
-    FAILED,
-    NO_BASELINE,
-    NOT_SHOWN,
-    PASSED,
-    PROMPT,
-    RESPONSE_TOO_FAST,
-    SETTLE,
-    WRONG_ACTION,
-    ChallengeOutcome,
-    Progress,
-    SequenceResult,
-)
+from kiosk.analysis.challenges.results import ChallengeOutcome, Progress, SequenceResult
 from kiosk.model import Event, FaceObservation
+from kiosk.reasons import Reason
+from kiosk.vocabulary import ChallengeStatus, EngineState
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +117,7 @@ class ChallengeEngine:
         self.baseline_timeout_s = float(baseline_timeout_s)
         self.detector = detector if detector is not None else ActionDetector(**detector_options)
         self.continuity = continuity if continuity is not None else FaceContinuity()
-        self._state = BASELINE
+        self._state = EngineState.BASELINE
         self._index = 0
         self._start_t: float | None = None
         self._prompt_t: float | None = None
@@ -167,11 +153,11 @@ class ChallengeEngine:
     def progress(self) -> Progress:
         total = len(self.actions)
         if self._result is not None:
-            return Progress(DONE, min(self._index, total - 1), total,
+            return Progress(EngineState.DONE, min(self._index, total - 1), total,
                             passed=self._result.passed, reason=self._result.reason)
-        if self._state == PROMPT:
+        if self._state == EngineState.PROMPT:
             left = max(self._prompt_t + self.window_s - (self._last_t or self._prompt_t), 0.0)
-            return Progress(PROMPT, self._index, total, action=self.actions[self._index],
+            return Progress(EngineState.PROMPT, self._index, total, action=self.actions[self._index],
                             time_left=left)
         return Progress(self._state, self._index, total)
 
@@ -188,7 +174,7 @@ class ChallengeEngine:
             self._start_t = obs.t
         reason = self.continuity.update(obs)
         if reason is not None:
-            if self._state == BASELINE and reason != MULTIPLE_FACES:
+            if self._state == EngineState.BASELINE and reason != Reason.MULTIPLE_FACES:
                 # Nobody has been asked anything yet: wait for a steady face again.
                 self.continuity.reset()
                 self.detector.estimator.reset()
@@ -197,11 +183,11 @@ class ChallengeEngine:
                 return self.progress
         events = self.detector.update(obs)
         self._events.extend(events)
-        if self._state == BASELINE:
+        if self._state == EngineState.BASELINE:
             self._baseline_step(obs)
-        if self._state == SETTLE:
+        if self._state == EngineState.SETTLE:
             self._settle_step(obs)
-        if self._state == PROMPT:
+        if self._state == EngineState.PROMPT:
             self._prompt_step(obs, events)
         return self.progress
 
@@ -210,11 +196,11 @@ class ChallengeEngine:
         if self._result is None:
             events = self.detector.finish()
             self._events.extend(events)
-            if self._state == PROMPT and self._last_t is not None:
+            if self._state == EngineState.PROMPT and self._last_t is not None:
                 self._judge(events, self._last_t)
             if self._result is None:
                 t = self._last_t if self._last_t is not None else 0.0
-                reason = NO_BASELINE if self._state == BASELINE else CHALLENGE_TIMEOUT
+                reason = Reason.NO_BASELINE if self._state == EngineState.BASELINE else Reason.CHALLENGE_TIMEOUT
                 self._fail(reason, t, "the stream ended before the sequence was complete")
         return self._result
 
@@ -226,12 +212,12 @@ class ChallengeEngine:
                 if self.detector.ready or self.detector.freeze_baseline():
                     self._show(obs, max(self.schedule[0], self._start_t))
                 else:
-                    self._fail(NO_BASELINE, obs.t, "too few steady frames before the first prompt")
+                    self._fail(Reason.NO_BASELINE, obs.t, "too few steady frames before the first prompt")
             return
         if self.detector.ready:
             self._show(obs, obs.t)
         elif obs.t - self._start_t > self.baseline_timeout_s:
-            self._fail(NO_BASELINE, obs.t, f"no steady face in {self.baseline_timeout_s:.0f} s")
+            self._fail(Reason.NO_BASELINE, obs.t, f"no steady face in {self.baseline_timeout_s:.0f} s")
 
     def _settle_step(self, obs: FaceObservation) -> None:
         if self.schedule is not None:
@@ -245,7 +231,7 @@ class ChallengeEngine:
             self._show(obs, obs.t)
 
     def _show(self, obs: FaceObservation, prompt_t: float) -> None:
-        self._state = PROMPT
+        self._state = EngineState.PROMPT
         self._prompt_t = prompt_t
         log.info("challenge %d/%d shown: %s at %.2f s", self._index + 1, len(self.actions),
                  self.actions[self._index], prompt_t)
@@ -258,7 +244,7 @@ class ChallengeEngine:
         # no need to wait for the head to come back.
         wrong = [e for e in pending if contradicts(asked, e.action)]
         self._judge(events + held + wrong, obs.t)
-        if self._state != PROMPT or self._result is not None:
+        if self._state != EngineState.PROMPT or self._result is not None:
             return
         deadline = self._prompt_t + self.window_s
         if obs.t <= deadline:
@@ -266,7 +252,7 @@ class ChallengeEngine:
         answering = [e for e in pending if e.action == asked and e.start >= self._prompt_t]
         if answering and obs.t <= deadline + self.grace_s:
             return
-        self._fail(CHALLENGE_TIMEOUT, obs.t, f"no {asked} within {self.window_s:.1f} s")
+        self._fail(Reason.CHALLENGE_TIMEOUT, obs.t, f"no {asked} within {self.window_s:.1f} s")
 
     def _judge(self, events: list[Event], t: float) -> None:
         """Decide the current prompt from these events, if they decide it."""
@@ -278,18 +264,18 @@ class ChallengeEngine:
                 if reaction < 0 or reaction < self.min_reaction_s:
                     if asked in SPONTANEOUS:
                         continue  # an involuntary blink that happened to fall there
-                    reason = ACTION_BEFORE_PROMPT if reaction < 0 else RESPONSE_TOO_FAST
+                    reason = Reason.ACTION_BEFORE_PROMPT if reaction < 0 else Reason.RESPONSE_TOO_FAST
                     self._fail(reason, t, f"{asked} started {reaction * 1000:.0f} ms after "
                                "the prompt", event)
                     return
                 self._pass(event, t)
                 return
             if contradicts(asked, event.action) and event.end >= prompt_t:
-                self._fail(WRONG_ACTION, t, f"{event.action} while {asked} was asked", event)
+                self._fail(Reason.WRONG_ACTION, t, f"{event.action} while {asked} was asked", event)
                 return
 
     def _pass(self, event: Event, t: float) -> None:
-        self._outcomes.append(self._outcome(PASSED, None, event, ""))
+        self._outcomes.append(self._outcome(ChallengeStatus.PASSED, None, event, ""))
         log.info("challenge %d/%d passed (%s, reaction %.0f ms)", self._index + 1,
                  len(self.actions), event.action, (event.start - self._prompt_t) * 1000)
         self._index += 1
@@ -297,16 +283,16 @@ class ChallengeEngine:
         if self._index == len(self.actions):
             self._complete(True, None)
         else:
-            self._state = SETTLE
+            self._state = EngineState.SETTLE
 
     def _fail(self, reason: str, t: float, detail: str, event: Event | None = None) -> None:
         if self._index < len(self.actions):
-            status = FAILED if self._state == PROMPT else NOT_SHOWN
-            if status == FAILED:
-                self._outcomes.append(self._outcome(FAILED, reason, event, detail))
+            status = ChallengeStatus.FAILED if self._state == EngineState.PROMPT else ChallengeStatus.NOT_SHOWN
+            if status == ChallengeStatus.FAILED:
+                self._outcomes.append(self._outcome(ChallengeStatus.FAILED, reason, event, detail))
             else:
                 self._outcomes.append(ChallengeOutcome(self._index, self.actions[self._index],
-                                                       NOT_SHOWN, reason, detail=detail))
+                                                       ChallengeStatus.NOT_SHOWN, reason, detail=detail))
             log.info("challenge %d/%d %s: %s (%s)", self._index + 1, len(self.actions),
                      status, reason, detail)
         self._complete(False, reason)
@@ -323,9 +309,9 @@ class ChallengeEngine:
 
     def _complete(self, passed: bool, reason: str | None) -> None:
         shown = len(self._outcomes)
-        rest = [ChallengeOutcome(i, a, NOT_SHOWN) for i, a in enumerate(self.actions)
+        rest = [ChallengeOutcome(i, a, ChallengeStatus.NOT_SHOWN) for i, a in enumerate(self.actions)
                 if i >= shown]
         self._result = SequenceResult(
             passed=passed, reason=reason, challenges=tuple(self._outcomes + rest),
             baseline=self.detector.baseline, events=tuple(self._events))
-        self._state = DONE
+        self._state = EngineState.DONE

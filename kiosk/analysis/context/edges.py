@@ -33,8 +33,8 @@ from kiosk.analysis.context.regions import (
 )
 from kiosk.analysis.context.sampling import SampledAnalyzer
 from kiosk.analysis.geometry import eye_centres
-from kiosk.analysis.signals import DEVICE_EDGES
 from kiosk.model import Face, Signal
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class EdgeAnalyzer(SampledAnalyzer):
     """
 
     name = "edges"
-    reason = DEVICE_EDGES
+    reason = Reason.DEVICE_EDGES
     confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 2, max_samples: int = 32,

@@ -35,8 +35,8 @@ from kiosk.analysis.context.regions import (
     pad_box,
 )
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_details, median_of
-from kiosk.analysis.signals import GLARE
 from kiosk.model import Face, Signal
+from kiosk.reasons import Reason
 
 NORM_FACE_PX = 128
 # Highlight pixels: V (max of B, G, R) near the 8-bit ceiling, and saturation (0-255) low.
@@ -197,7 +197,7 @@ class GlareAnalyzer(SampledAnalyzer):
     """
 
     name = "glare"
-    reason = GLARE
+    reason = Reason.GLARE
     confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 3, max_samples: int = 32,

@@ -36,8 +36,8 @@ from kiosk.analysis.context.regions import (
 )
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_details, median_of
 from kiosk.analysis.geometry import eye_centres
-from kiosk.analysis.signals import LIGHTING_MISMATCH
 from kiosk.model import Face, Signal
+from kiosk.reasons import Reason
 
 NORM_FACE_PX = 64
 # Surroundings: from RING_GAP face widths outside the face outline (skip the hairline's halo)
@@ -142,7 +142,7 @@ class LightingAnalyzer(SampledAnalyzer):
     """
 
     name = "lighting"
-    reason = LIGHTING_MISMATCH
+    reason = Reason.LIGHTING_MISMATCH
     confidence_cap = CONFIDENCE_CAP
 
     def __init__(self, stride: int = 6, phase: int = 4, max_samples: int = 32,

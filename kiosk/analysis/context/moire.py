@@ -39,8 +39,8 @@ from scipy import fft as sfft
 
 from kiosk.analysis.context.regions import check_box, check_image, expand_box, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
-from kiosk.analysis.signals import SCREEN_SUSPECTED
 from kiosk.model import Face, Signal
+from kiosk.reasons import Reason
 
 # Tile size. 64 px resolves fringes tilted a few degrees from the image axes (a screen held
 # roughly upright), which 32 px tiles would merge into the excluded axis bins.
@@ -260,7 +260,7 @@ class MoireAnalyzer(SampledAnalyzer):
     """
 
     name = "moire"
-    reason = SCREEN_SUSPECTED
+    reason = Reason.SCREEN_SUSPECTED
 
     def __init__(self, stride: int = 6, phase: int = 1, max_samples: int = 32,
                  min_face_px: float = 96.0) -> None:

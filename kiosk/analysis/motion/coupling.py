@@ -25,8 +25,8 @@ import numpy as np
 
 from kiosk.analysis.motion.flow import detect_points, min_strength, noise_sigma, track_points
 from kiosk.analysis.motion.regions import MESH, face_mask, scene_masks
-from kiosk.analysis.signals import RIGID_SCENE
 from kiosk.model import FaceObservation, Frame, Signal
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -284,12 +284,12 @@ class CouplingAnalyzer:
         }
         if self._decisive < MIN_DECISIVE or self._pairs_evidence < MIN_PAIRS:
             details["why"] = self._why()
-            return Signal(self.name, 0.0, 0.0, RIGID_SCENE, details)
+            return Signal(self.name, 0.0, 0.0, Reason.FACE_MOVES_WITH_BACKGROUND, details)
         fraction = self._coupled / self._decisive
         details["coupled_fraction"] = fraction
         confidence = ((1.0 - math.exp(-self._decisive / N_CONFIDENCE))
                       * (1.0 - math.exp(-self._pairs_evidence / PAIRS_CONFIDENCE)))
-        return Signal(self.name, coupling_score(fraction), float(confidence), RIGID_SCENE,
+        return Signal(self.name, coupling_score(fraction), float(confidence), Reason.FACE_MOVES_WITH_BACKGROUND,
                       details)
 
     def _why(self) -> str:

@@ -40,8 +40,8 @@ from kiosk.analysis.motion.flow import (
     track_points,
 )
 from kiosk.analysis.motion.regions import MESH, face_mask
-from kiosk.analysis.signals import PLANAR_FACE
 from kiosk.model import FaceObservation, Frame, Signal
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +235,9 @@ class PlanarAnalyzer:
         if whys:
             details["why"] = "; ".join(whys)
         if w_p + w_l <= 0:
-            return Signal(self.name, 0.0, 0.0, PLANAR_FACE, details)
+            return Signal(self.name, 0.0, 0.0, Reason.PLANAR_FACE, details)
         score = (w_p * (points["score"] or 0.0) + w_l * (marks["score"] or 0.0)) / (w_p + w_l)
-        return Signal(self.name, float(score), float(max(w_p, w_l)), PLANAR_FACE, details)
+        return Signal(self.name, float(score), float(max(w_p, w_l)), Reason.PLANAR_FACE, details)
 
 
 def _measure(pairs: list[tuple[np.ndarray, np.ndarray, float]], s_min: float,

@@ -18,8 +18,8 @@ import numpy as np
 
 from kiosk.analysis.motion.regions import SKIN_REGION_NAMES, skin_means
 from kiosk.analysis.motion.rppg import BAND_HZ, pos_pulse
-from kiosk.analysis.signals import NO_PULSE
 from kiosk.model import FaceObservation, Frame, Signal
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +171,12 @@ class PulseAnalyzer:
         missing = (CONF_NO_PULSE * (1.0 - moving)
                    * min(1.0, details["skin_pixels"] / FULL_PATCH_PIXELS))
         confidence = span * ((1.0 - score) * found + score * missing)
-        return Signal(self.name, score, float(confidence), NO_PULSE, details)
+        return Signal(self.name, score, float(confidence), Reason.NO_PULSE, details)
 
     @staticmethod
     def _none(details: dict, why: str) -> Signal:
         details["why"] = why
-        return Signal(PulseAnalyzer.name, 0.0, 0.0, NO_PULSE, details)
+        return Signal(PulseAnalyzer.name, 0.0, 0.0, Reason.NO_PULSE, details)
 
 
 def _finite(value: float) -> float | None:

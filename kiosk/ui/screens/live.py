@@ -7,8 +7,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk.session import CHALLENGE, SessionProgress
+from kiosk.session import SessionProgress
 from kiosk.ui.widgets import ATTENTION, CountdownRing, IconWidget, PreviewWidget, text_label
+from kiosk.vocabulary import Stage
 from kiosk.wording import BASELINE_TEXT, BETWEEN_PROMPTS_TEXT, prompt_for, step_text
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -56,7 +57,7 @@ class LiveScreen(QWidget):
 
     def show_progress(self, progress: SessionProgress) -> bool:
         """Update the prompt, ring and guidance; True when a new prompt has just appeared."""
-        if progress.stage != CHALLENGE:
+        if progress.stage != Stage.CHALLENGE:
             return False
         self.preview.set_guidance_ok(progress.guidance.ok)
         self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)

@@ -11,17 +11,10 @@ import pytest
 from scipy.stats import chisquare
 
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, contradicts
-from kiosk.analysis.challenges.continuity import FACE_CHANGED, FACE_LOST, MULTIPLE_FACES
-from kiosk.analysis.challenges.results import (
-    ACTION_BEFORE_PROMPT,
-    CHALLENGE_TIMEOUT,
-    NO_BASELINE,
-    RESPONSE_TOO_FAST,
-    WRONG_ACTION,
-)
 from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
 from kiosk.lab import synthetic as S
 from kiosk.lab.scripted import parse_script, run_script
+from kiosk.reasons import Reason
 from kiosk.settings import Settings
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -113,7 +106,7 @@ def test_live_sequence_passes_with_prompt_and_response_times_recorded():
 
 def test_timeout_when_nothing_happens():
     result, _ = run_engine(ChallengeEngine(["smile", "blink"]), S.stream(8.0, 15))
-    assert not result.passed and result.reason == CHALLENGE_TIMEOUT
+    assert not result.passed and result.reason == Reason.CHALLENGE_TIMEOUT
     assert [c.outcome for c in result.challenges] == ["failed", "not_shown"]
     assert result.challenges[0].prompt_t == pytest.approx(1.0, abs=0.1)
 
@@ -121,7 +114,7 @@ def test_timeout_when_nothing_happens():
 def test_wrong_direction_fails_as_soon_as_it_is_past_the_threshold():
     obs = S.stream(6.0, 30, S.turn(2.0, -30.0, hold_s=2.0))
     result, _ = run_engine(ChallengeEngine(["turn_left", "blink"]), obs)
-    assert result.reason == WRONG_ACTION
+    assert result.reason == Reason.WRONG_ACTION
     wrong = result.challenges[0]
     assert wrong.event.action == "turn_right" and wrong.response_t == pytest.approx(2.0, abs=0.15)
 
@@ -135,14 +128,14 @@ def test_blinks_and_smiles_during_a_turn_prompt_are_not_wrong():
 def test_head_action_started_before_the_prompt_fails():
     obs = S.stream(5.0, 30, S.turn(1.8, 30.0))
     result, _ = run_engine(ChallengeEngine(["turn_left", "blink"], schedule=[2.0, 4.0]), obs)
-    assert result.reason == ACTION_BEFORE_PROMPT
+    assert result.reason == Reason.ACTION_BEFORE_PROMPT
     assert result.challenges[0].reaction_s < 0
 
 
 def test_response_faster_than_a_human_fails():
     obs = S.stream(5.0, 30, S.turn(2.0, 30.0, move_s=0.15))
     result, _ = run_engine(ChallengeEngine(["turn_left", "blink"], schedule=[1.98, 4.0]), obs)
-    assert result.reason == RESPONSE_TOO_FAST
+    assert result.reason == Reason.RESPONSE_TOO_FAST
     assert 0 <= result.challenges[0].reaction_s < 0.15
     # The same answer 0.3 s after the prompt is fine.
     later = S.stream(7.0, 30, S.turn(2.0, 30.0, move_s=0.15), S.blink(4.0))
@@ -176,8 +169,8 @@ def test_face_lost_multiple_faces_and_face_changed():
         v["shape"] = 1.6
         return {}
     changed = S.stream(6.0, 30, edit=after(2.0, other_person))
-    for obs, reason in ((lost, FACE_LOST), (second, MULTIPLE_FACES), (jumped, FACE_CHANGED),
-                        (changed, FACE_CHANGED)):
+    for obs, reason in ((lost, Reason.FACE_LOST), (second, Reason.MULTIPLE_FACES), (jumped, Reason.FACE_CHANGED),
+                        (changed, Reason.FACE_CHANGED)):
         result, _ = run_engine(ChallengeEngine(["blink", "smile"]), obs)
         assert result.reason == reason
         assert result.challenges[0].outcome == "failed"
@@ -188,7 +181,7 @@ def test_no_baseline_without_a_steady_face():
         v["yaw"] += 25.0 * ((t * 2) % 2 - 1)
     result, _ = run_engine(ChallengeEngine(["blink", "smile"], baseline_timeout_s=3.0),
                            S.stream(5.0, 15, swing))
-    assert result.reason == NO_BASELINE
+    assert result.reason == Reason.NO_BASELINE
     assert [c.outcome for c in result.challenges] == ["not_shown", "not_shown"]
 
 
@@ -229,7 +222,7 @@ def test_engine_from_settings_uses_the_liveness_settings():
     assert engine.window_s == 6.0
     obs = S.stream(8.0, 30, S.turn(2.0, 25.0), S.blink(4.5))
     result, _ = run_engine(engine, obs)
-    assert result.reason == CHALLENGE_TIMEOUT  # 25 degrees is not enough at 30
+    assert result.reason == Reason.CHALLENGE_TIMEOUT  # 25 degrees is not enough at 30
 
 
 def test_result_as_dict_is_json_ready():
@@ -261,4 +254,4 @@ def test_scripted_prompts_wait_for_the_previous_challenge():
 
 def test_scripted_prompt_before_enough_frames_fails_without_baseline():
     result = run_script(S.stream(3.0, 30), parse_script("blink@0.1"))
-    assert result.reason == NO_BASELINE
+    assert result.reason == Reason.NO_BASELINE

@@ -11,7 +11,8 @@ import pytest
 
 from kiosk.analysis.motion import CouplingAnalyzer, coupling_counts, coupling_score
 from kiosk.analysis.motion.coupling import C_ATTACK, C_LIVE
-from kiosk.analysis.signals import RIGID_SCENE, Analyzer
+from kiosk.analysis.signals import Analyzer
+from kiosk.reasons import Reason
 from tests.analysis.motion.test_synth import make_face, observation, template_points, textured
 
 W, H = 640, 480
@@ -90,7 +91,7 @@ def test_is_an_analyzer():
 
 def test_a_face_before_a_still_room_is_decoupled():
     sig = run(scene("live"))
-    assert sig.reason == RIGID_SCENE
+    assert sig.reason == Reason.FACE_MOVES_WITH_BACKGROUND
     assert sig.details["coupled_fraction"] <= 0.05
     assert sig.score == 0.0 and sig.confidence > 0.8
 

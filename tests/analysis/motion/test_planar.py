@@ -7,7 +7,8 @@ import pytest
 
 from kiosk.analysis.motion import PlanarAnalyzer
 from kiosk.analysis.motion.planar import R_LIVE, R_PLANE_POINTS
-from kiosk.analysis.signals import PLANAR_FACE, Analyzer
+from kiosk.analysis.signals import Analyzer
+from kiosk.reasons import Reason
 from tests.analysis.motion.test_synth import observation, plane_session, relief_session
 
 
@@ -37,7 +38,7 @@ def test_is_an_analyzer():
 def test_a_turned_picture_is_planar(turned_plane):
     sig = run(turned_plane)
     d = sig.details
-    assert sig.reason == PLANAR_FACE
+    assert sig.reason == Reason.PLANAR_FACE
     assert sig.score > 0.9 and sig.confidence > 0.5
     # Tracked corners on a flat picture obey its homography up to tracking noise ...
     assert d["ratio_points"] < R_PLANE_POINTS

@@ -11,7 +11,8 @@ import pytest
 from kiosk.analysis.motion import PulseAnalyzer, pos_pulse, pos_signal, pulse_spectrum
 from kiosk.analysis.motion.pulse import CONF_NO_PULSE, SNR_NO_PULSE_DB, SNR_PULSE_DB
 from kiosk.analysis.motion.rppg import spectral_peak
-from kiosk.analysis.signals import NO_PULSE, Analyzer
+from kiosk.analysis.signals import Analyzer
+from kiosk.reasons import Reason
 from tests.analysis.motion.test_synth import make_face, observation, template_points
 
 FPS = 30.0
@@ -140,7 +141,7 @@ def test_is_an_analyzer():
 def test_a_beating_patch_has_a_pulse():
     sig = run(skin_video(10.0, 1.2))
     d = sig.details
-    assert sig.reason == NO_PULSE
+    assert sig.reason == Reason.NO_PULSE
     assert d["bpm"] == pytest.approx(72.0, abs=2.0)
     assert d["agreement"] == 1.0 and set(d["patch_bpm"]) == {"forehead", "cheek_right",
                                                               "cheek_left"}

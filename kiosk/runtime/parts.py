@@ -1,4 +1,4 @@
-"""What the kiosk worker is built from, and what it reports outside sessions (no Qt)."""
+"""What the kiosk runtime is built from, and what it reports outside sessions (no Qt)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ class FaceCheck:
 
 
 @dataclass
-class WorkerParts:
-    """How the worker builds what it needs, in its own thread.
+class RuntimeParts:
+    """How the runtime builds what it needs, in its own thread.
 
     Attributes
     ----------

@@ -1,0 +1,108 @@
+"""What the kiosk runtime reports, and the small protocol it reports through (no Qt).
+
+The runtime calls ``sink.report(event)`` from its own thread, synchronously, for every event
+below. The GUI's sink (:class:`kiosk.ui.worker.KioskWorker`) turns each into a Qt signal;
+tests and headless tools record them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kiosk.runtime.parts import FaceCheck
+from kiosk.session import Decision, SessionProgress
+
+
+@dataclass(frozen=True)
+class FaceChecked:
+    """A face tracked outside a session (idle screen, approach detection)."""
+
+    check: FaceCheck
+
+
+@dataclass(frozen=True)
+class ProgressMade:
+    session_id: int
+    progress: SessionProgress
+
+
+@dataclass(frozen=True)
+class DecisionMade:
+    session_id: int
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class SessionFailed:
+    """The session ended without a decision; ``reason`` is for staff."""
+
+    session_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CameraFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class CameraRecovered:
+    pass
+
+
+@dataclass(frozen=True)
+class AuditFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditRecovered:
+    pass
+
+
+@dataclass(frozen=True)
+class StartupFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """Everything is built; sessions may start."""
+
+
+@dataclass(frozen=True)
+class IdentityLoaded:
+    photo: Any  # kiosk.identity.IdPhoto
+
+
+@dataclass(frozen=True)
+class IdentityFailed:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Stopped:
+    pass
+
+
+RuntimeEvent = (FaceChecked | ProgressMade | DecisionMade | SessionFailed | CameraFailed
+                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | Started
+                | IdentityLoaded | IdentityFailed | Stopped)
+
+
+class EventSink(Protocol):
+    """Receives the runtime's events, in the runtime's thread; must return quickly."""
+
+    def report(self, event: RuntimeEvent) -> None: ...
+
+
+class TeeSink:
+    """Reports every event to several sinks, in order."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def report(self, event: RuntimeEvent) -> None:
+        for sink in self.sinks:
+            sink.report(event)

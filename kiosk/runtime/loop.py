@@ -1,0 +1,365 @@
+"""The kiosk's loop without Qt: sessions one after another, and everything around them.
+
+:class:`KioskRuntime` runs in one thread of its own (:meth:`run` loops until :meth:`stop`).
+Everything slow or blocking happens there: building the tracker, the fusion model and the
+face matcher (dlib, about a second, in a child process), opening the audit log and opening it
+again after a failure, the whole session generator (tracking, challenges, passive analysis,
+the lockout check, the matcher call and the audit write), loading ID photos, tracking faces
+between sessions, and taking new settings. Other threads call the request methods
+(``start_session``, ``cancel_session``, ``load_id_photo`` ...), which only queue work; the
+runtime answers through its :class:`~kiosk.runtime.events.EventSink`.
+
+The camera preview does not pass through here: the capture thread tees every frame into a
+preview slot (see :mod:`kiosk.feed`) that the UI polls, so the preview keeps the camera's
+rate however long an analysis step takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.analysis.guidance import guidance
+from kiosk.audit import AuditUnavailable
+from kiosk.camera import CameraHealth
+from kiosk.errors import KioskError
+from kiosk.feed import FrameFeed
+from kiosk.identity import IdPhotoError, capture_id_card, load_id_photo, load_newest_scan
+from kiosk.model import Frame
+from kiosk.runtime import events as ev
+from kiosk.runtime.parts import FaceCheck, RuntimeParts
+from kiosk.session import SessionRequest, Verifier
+from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How long the loop waits for a frame before it looks at its requests again.
+POLL_S = 0.1
+# Outside a session, faces are tracked this often (approach detection, guidance): enough to
+# react within a fraction of a second without spending a core on an empty hall.
+IDLE_INTERVAL_S = 0.1
+# A failed audit log is opened again this often.
+AUDIT_RETRY_S = 5.0
+
+
+@dataclass
+class _Ticket:
+    session_id: int
+    request: SessionRequest = field(default_factory=SessionRequest)
+
+
+class KioskRuntime:
+    """See the module docstring.
+
+    Parameters
+    ----------
+    settings : Settings
+    feed : FrameFeed
+        The camera feed; started and stopped by the runtime.
+    parts : RuntimeParts
+    sink : EventSink
+        Receives every event, in the runtime's thread.
+    source_factory : callable, optional
+        ``(settings) -> FrameSource``: when given, a change of the camera settings switches
+        the feed to the new camera.
+    idle_interval_s : float
+        Outside sessions, track a face at most this often.
+    audit_retry_s : float
+        Wait between attempts to open an unavailable audit log.
+    """
+
+    def __init__(self, settings: Settings, feed: FrameFeed, parts: RuntimeParts,
+                 sink: ev.EventSink, *, source_factory: Callable[[Settings], Any] | None = None,
+                 idle_interval_s: float = IDLE_INTERVAL_S,
+                 audit_retry_s: float = AUDIT_RETRY_S) -> None:
+        self._settings = settings
+        self._feed = feed
+        self._parts = parts
+        self._sink = sink
+        self._source_factory = source_factory
+        self._idle_interval_s = float(idle_interval_s)
+        self._audit_retry_s = float(audit_retry_s)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._ticket: _Ticket | None = None
+        self._cancelled = 0
+        self._new_settings: Settings | None = None
+        self._jobs: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._tracker: Any = None
+        self._fusion: Any = None
+        self._matcher: Any = None
+        self._audit: Any = None
+        self._audit_retry_at = 0.0
+        self._camera_failing: str | None = None
+        self._last_check = 0.0
+        self._id_detector: Any = None
+        self._card_detector: Any = None
+
+    # -- requests (any thread) ------------------------------------------------------------
+
+    @property
+    def feed(self) -> FrameFeed:
+        return self._feed
+
+    @property
+    def audit(self) -> Any:
+        """The audit log once open (None while unavailable)."""
+        return self._audit
+
+    def camera_health(self) -> CameraHealth:
+        """The camera's current health."""
+        return self._feed.health
+
+    def start_session(self, session_id: int, request: SessionRequest) -> None:
+        """Run a verification as soon as the runtime is free (a newer request replaces an
+        older one not yet started)."""
+        with self._lock:
+            self._ticket = _Ticket(session_id, request)
+
+    def cancel_session(self, session_id: int) -> None:
+        """End the frames of session ``session_id`` (and older): it finishes at once as a
+        failure and is recorded; a person cannot avoid the record by walking off."""
+        with self._lock:
+            self._cancelled = max(self._cancelled, session_id)
+            if self._ticket is not None and self._ticket.session_id <= session_id:
+                self._ticket = None
+
+    def load_id_photo(self, path: str) -> None:
+        """Load and check an ID photo file; answers IdentityLoaded or IdentityFailed."""
+        self._jobs.put(("file", str(path)))
+
+    def load_newest_scan(self, folder: str) -> None:
+        """Like :meth:`load_id_photo` for the newest image of a scanner folder."""
+        self._jobs.put(("scan", str(folder)))
+
+    def capture_id_card(self) -> None:
+        """Take the ID card's photo from the next camera frame."""
+        self._jobs.put(("card", None))
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use ``settings`` from the next session on."""
+        with self._lock:
+            self._new_settings = settings
+
+    def stop(self) -> None:
+        """Ask the loop to end (a running session ends as a recorded failure)."""
+        self._stop.set()
+
+    # -- the loop (the runtime's thread) --------------------------------------------------
+
+    def run(self) -> None:
+        """Build everything, then serve until :meth:`stop`; always reports Stopped."""
+        try:
+            self._feed.start()
+            if self._build():
+                self._sink.report(ev.Started())
+                self._loop()
+        except Exception:  # a bug must not leave the kiosk silently dead
+            log.exception("kiosk runtime failed")
+            self._sink.report(ev.StartupFailed("internal error in the kiosk; see the log"))
+        finally:
+            self._feed.stop()
+            self._close_matcher()
+            for part in (self._tracker, self._audit):
+                close = getattr(part, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception:
+                        log.exception("closing %s failed", type(part).__name__)
+            self._sink.report(ev.Stopped())
+
+    def _build(self) -> bool:
+        try:
+            self._tracker = self._parts.tracker()
+            self._fusion = self._parts.fusion()
+        except KioskError as exc:
+            log.error("kiosk cannot start: %s", exc)
+            self._sink.report(ev.StartupFailed(str(exc)))
+            return False
+        self._open_audit()
+        # The staffed desk compares every person with an ID: no matcher, no service.
+        return self._settings.kiosk.mode != "staffed" or self._ensure_matcher()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._take_settings()
+            self._run_jobs()
+            with self._lock:
+                ticket, self._ticket = self._ticket, None
+            if ticket is not None:
+                self._run_session(ticket)
+                continue
+            frame = self._feed.next_frame(POLL_S)
+            self._check_camera()
+            if self._audit is None and time.monotonic() >= self._audit_retry_at:
+                self._open_audit()
+            now = time.monotonic()
+            if frame is not None and now - self._last_check >= self._idle_interval_s:
+                self._last_check = now
+                obs = self._tracker.observe(frame)
+                self._sink.report(ev.FaceChecked(FaceCheck(guidance(obs),
+                                                           obs.face is not None)))
+
+    # -- parts ----------------------------------------------------------------------------
+
+    def _ensure_matcher(self) -> bool:
+        if self._matcher is not None:
+            return True
+        if self._parts.matcher is None:
+            self._sink.report(ev.StartupFailed("no face matcher is configured for the "
+                                               "staffed desk"))
+            return False
+        try:
+            self._matcher = self._parts.matcher(self._settings)
+        except KioskError as exc:
+            log.error("face matcher unavailable: %s", exc)
+            self._sink.report(ev.StartupFailed(f"face matcher unavailable: {exc}"))
+            return False
+        return True
+
+    def _close_matcher(self) -> None:
+        matcher, self._matcher = self._matcher, None
+        close = getattr(matcher, "close", None)
+        if close is not None:
+            close()
+
+    def _open_audit(self) -> None:
+        try:
+            self._audit = self._parts.audit(self._settings)
+        except AuditUnavailable as exc:
+            log.error("audit log unavailable: %s", exc)
+            self._audit = None
+            self._audit_retry_at = time.monotonic() + self._audit_retry_s
+            self._sink.report(ev.AuditFailed(str(exc)))
+            return
+        self._sink.report(ev.AuditRecovered())
+
+    def _drop_audit(self, reason: str) -> None:
+        """The audit log failed: close it, report it, and open it again later."""
+        audit, self._audit = self._audit, None
+        self._audit_retry_at = time.monotonic() + self._audit_retry_s
+        if audit is not None:
+            audit.close()
+        self._sink.report(ev.AuditFailed(reason))
+
+    def _check_camera(self) -> None:
+        status = self._feed.status()
+        if not status.ok and status.reason != self._camera_failing:
+            self._camera_failing = status.reason
+            self._sink.report(ev.CameraFailed(status.reason))
+        elif status.ok and self._camera_failing is not None:
+            self._camera_failing = None
+            self._sink.report(ev.CameraRecovered())
+
+    def _take_settings(self) -> None:
+        with self._lock:
+            new, self._new_settings = self._new_settings, None
+        if new is None:
+            return
+        old, self._settings = self._settings, new
+        if new.camera != old.camera and self._source_factory is not None:
+            try:
+                self._feed.replace_source(self._source_factory(new))
+            except KioskError as exc:
+                self._sink.report(ev.CameraFailed(str(exc)))
+        if new.matching != old.matching:
+            self._close_matcher()  # rebuilt when next needed
+        if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id:
+            audit, self._audit = self._audit, None
+            if audit is not None:
+                audit.close()
+            self._open_audit()
+        if new.kiosk.mode == "staffed":
+            self._ensure_matcher()
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def _run_session(self, ticket: _Ticket) -> None:
+        sid, request = ticket.session_id, ticket.request
+        if self._audit is None:
+            self._sink.report(ev.SessionFailed(sid, "the audit log is unavailable"))
+            return
+        if request.reference is not None and not self._ensure_matcher():
+            # Never run a comparison-less session for someone who presented an ID.
+            self._sink.report(ev.SessionFailed(sid, "the face matcher is unavailable"))
+            return
+        settings = self._settings
+        verifier = Verifier(
+            settings, tracker=self._tracker, fusion=self._fusion,
+            analyzers=lambda: self._parts.analyzers(settings),
+            matcher=self._matcher if request.reference is not None else None,
+            audit=self._audit, clock=self._parts.clock, rng=self._parts.rng)
+        session = verifier.session(self._session_frames(sid), request)
+        try:
+            while True:
+                self._sink.report(ev.ProgressMade(sid, next(session)))
+        except StopIteration as stop:
+            self._sink.report(ev.DecisionMade(sid, stop.value))
+        except AuditUnavailable as exc:
+            log.error("audit log failed during session %d: %s", sid, exc)
+            self._drop_audit(str(exc))
+            self._sink.report(ev.SessionFailed(sid, str(exc)))
+        except KioskError as exc:
+            log.error("session %d failed: %s", sid, exc)
+            self._sink.report(ev.SessionFailed(sid, str(exc)))
+        except Exception:
+            log.exception("session %d failed", sid)
+            self._sink.report(ev.SessionFailed(sid, "internal error; see the log"))
+
+    def _session_frames(self, sid: int) -> Iterator[Frame]:
+        """Frames for one session; they end when the session is cancelled, the runtime
+        stops, or the camera fails (the session then fails and is recorded)."""
+        while not self._stop.is_set():
+            with self._lock:
+                if self._cancelled >= sid:
+                    log.info("session %d cancelled", sid)
+                    return
+            frame = self._feed.next_frame(POLL_S)
+            self._check_camera()
+            if self._camera_failing is not None:
+                log.warning("session %d ends: %s", sid, self._camera_failing)
+                return
+            if frame is not None:
+                yield frame
+
+    # -- identity -------------------------------------------------------------------------
+
+    def _run_jobs(self) -> None:
+        while True:
+            try:
+                kind, arg = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                photo = self._identity_job(kind, arg)
+            except IdPhotoError as exc:
+                self._sink.report(ev.IdentityFailed(str(exc)))
+            except Exception:
+                log.exception("loading the ID photo failed")
+                self._sink.report(ev.IdentityFailed("the ID photo could not be loaded; "
+                                                    "see the log"))
+            else:
+                self._sink.report(ev.IdentityLoaded(photo))
+
+    def _identity_job(self, kind: str, arg: str | None) -> Any:
+        if kind == "file" and arg is not None:
+            return load_id_photo(arg, self._detector())
+        if kind == "scan" and arg is not None:
+            return load_newest_scan(arg, self._detector())
+        frame = self._feed.next_frame(1.0)
+        if frame is None:
+            raise IdPhotoError("the camera gives no picture; check the camera")
+        if self._card_detector is None:
+            self._card_detector = self._parts.card_detector()
+        return capture_id_card(frame.image, self._card_detector)
+
+    def _detector(self) -> Any:
+        if self._id_detector is None:
+            self._id_detector = self._parts.id_detector()
+        return self._id_detector

@@ -1,0 +1,104 @@
+"""What one verification takes, reports while it runs, and returns (no Qt, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from kiosk.analysis.guidance import Guidance
+from kiosk.model import FaceObservation, Frame, Signal
+from kiosk.vocabulary import Stage, Verdict
+
+
+class FusionResultLike(Protocol):
+    score: float
+    reasons: Sequence[str]
+
+
+class Fusion(Protocol):
+    """Turns passive signals into a liveness score (see kiosk.analysis.fusion)."""
+
+    def fuse(self, signals: Sequence[Signal], *, still: bool = False) -> FusionResultLike:
+        """Return an object with ``score`` (0-100, 100 = live) and ``reasons`` (codes)."""
+
+
+class Tracker(Protocol):
+    def observe(self, frame: Frame) -> FaceObservation: ...
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """What the person (or staff) supplied for this verification.
+
+    Attributes
+    ----------
+    reference : ndarray (H, W, 3) uint8 or None
+        The ID photo (BGR, EXIF orientation applied); None for member check-in or
+        liveness only.
+    subject_number : str or None
+        Badge or ID number; only its keyed hash reaches the audit log.
+    script : sequence of (action, time) or None
+        Evaluation only (``kiosk verify --script``): prompts at fixed media times instead of
+        a random draw. Never reachable from the kiosk UI.
+    """
+
+    reference: np.ndarray | None = None
+    subject_number: str | None = None
+    script: Sequence[tuple[str, float]] | None = None
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """What the screen needs after each frame.
+
+    ``prompt`` is the action on screen (None between prompts); ``face_box`` is in the
+    unmirrored frame's pixels; the screen mirrors it with the picture.
+    """
+
+    stage: Stage
+    prompt: str | None
+    index: int
+    total: int
+    time_left: float | None
+    window_s: float
+    guidance: Guidance
+    face_box: tuple[float, float, float, float] | None
+    frame_shape: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one verification, as recorded in the audit log.
+
+    ``liveness_score`` and ``signals`` are for staff and the audit log only; the person in
+    front of the kiosk sees pass or fail and guidance, never scores.
+    """
+
+    decision: Verdict
+    reasons: tuple[str, ...]
+    challenges: tuple[dict[str, Any], ...] = ()
+    liveness_score: float | None = None
+    signals: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    match: dict[str, Any] | None = None
+    attempt_id: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    cloud_calls: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values (``kiosk verify --json``)."""
+        return {
+            "decision": self.decision, "reasons": list(self.reasons),
+            "challenges": [{k: v.isoformat() if isinstance(v, datetime) else v
+                            for k, v in c.items()} for c in self.challenges],
+            "liveness_score": self.liveness_score,
+            "signals": {k: dict(v) for k, v in self.signals.items()},
+            "match": self.match, "attempt_id": self.attempt_id,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "cloud_calls": list(self.cloud_calls),
+        }

@@ -1,0 +1,289 @@
+"""One verification as a plain generator: frames in, progress out, a Decision returned.
+
+No Qt here. The kiosk runtime and ``kiosk verify`` drive the same generator::
+
+    verifier = Verifier(settings, tracker=..., fusion=..., analyzers=..., matcher=..., audit=...)
+    session = verifier.session(frames, SessionRequest(reference=id_photo))
+    try:
+        while True:
+            progress = next(session)          # prompt, time left, guidance, face box
+    except StopIteration as stop:
+        decision = stop.value
+
+:meth:`Verifier.session` is the data flow's phases composed with ``yield from``: rate limit
+-> baseline and challenges (every frame also goes to the passive analyzers and the best-frame
+choice) -> liveness fusion -> best frame -> face matcher -> decision -> audit row. The
+attempt is recorded before the decision is returned; when the audit log fails the error
+propagates and the kiosk goes out of service (no unrecorded pass).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cv2
+
+from kiosk import __version__
+from kiosk.analysis.challenges import ChallengeEngine, ChallengeOutcome, draw_sequence
+from kiosk.analysis.challenges.actions import HEAD_ACTIONS
+from kiosk.analysis.guidance import OK, guidance
+from kiosk.analysis.quality import BestFrame
+from kiosk.analysis.signals import Analyzer, signal_dict
+from kiosk.audit import AttemptRecord
+from kiosk.cloud.errors import CloudError
+from kiosk.cloud.protocol import FaceMatcher
+from kiosk.model import Frame, Signal
+from kiosk.reasons import Reason
+from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
+from kiosk.session.verdict import match_outcome
+from kiosk.settings import Settings
+from kiosk.vocabulary import Stage, Verdict
+
+log = logging.getLogger(__name__)
+
+Progress = Generator[SessionProgress, None, None]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class _Attempt:
+    """The state of one verification as it moves through the phases."""
+
+    request: SessionRequest
+    started_at: datetime
+    subject_ref: str | None = None
+    engine: ChallengeEngine | None = None
+    total: int = 0
+    analyzers: list[Analyzer] = field(default_factory=list)
+    best: BestFrame = field(default_factory=BestFrame)
+    t0: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    challenges: tuple[dict[str, Any], ...] = ()
+    signals: list[Signal] = field(default_factory=list)
+    liveness_score: float | None = None
+    verdict: Verdict = Verdict.FAIL
+    match: dict[str, Any] | None = None
+    cloud_calls: tuple[str, ...] = ()
+
+    def wall(self, t: float | None) -> datetime | None:
+        """The wall-clock time of observation time ``t`` (the first frame is started_at)."""
+        if t is None or self.t0 is None:
+            return None
+        return self.started_at + timedelta(seconds=t - self.t0)
+
+
+class Verifier:
+    """Everything a verification needs that lives longer than one session.
+
+    Parameters
+    ----------
+    settings : kiosk.settings.Settings
+    tracker : Tracker
+        A :class:`kiosk.analysis.face.FaceTracker` (VIDEO mode: timestamps must keep rising
+        across sessions, which a monotonic camera clock guarantees).
+    fusion : Fusion
+        Liveness fusion of the passive signals.
+    analyzers : callable
+        ``analyzers() -> list[Analyzer]``: fresh passive analyzers for one session.
+    matcher : FaceMatcher or None
+        None when no reference comparison is possible (liveness only).
+    audit : AuditLog or None
+        None only for evaluation runs that must not touch a database.
+    clock : callable
+        Aware UTC ``datetime`` now (injectable for tests).
+    rng : object with ``choice``, optional
+        Randomness for the challenge draw; ``secrets.SystemRandom()`` when None.
+    """
+
+    def __init__(self, settings: Settings, *, tracker: Tracker, fusion: Fusion,
+                 analyzers: Callable[[], list[Analyzer]], matcher: FaceMatcher | None = None,
+                 audit: Any | None = None, clock: Callable[[], datetime] = _utc_now,
+                 rng: Any | None = None) -> None:
+        self.settings = settings
+        self.tracker = tracker
+        self.fusion = fusion
+        self.analyzers = analyzers
+        self.matcher = matcher
+        self.audit = audit
+        self.clock = clock
+        self.rng = rng
+
+    # -- the generator ------------------------------------------------------------------------
+
+    def session(self, frames: Iterable[Frame], request: SessionRequest | None = None
+                ) -> Generator[SessionProgress, None, Decision]:
+        """Run one verification over ``frames`` (liveness only when ``request`` is None);
+        see the module docstring."""
+        request = request if request is not None else SessionRequest()
+        if request.reference is not None and self.matcher is None:
+            # A pass without comparing faces would be a silent identity bypass.
+            raise ValueError("a reference photo was given but the verifier has no matcher")
+        attempt = _Attempt(request, started_at=self.clock())
+        if self._locked_out(attempt):
+            # Not recorded as an attempt: recording would extend the lockout for every
+            # passer-by at a busy kiosk. The lockout itself is in the chained log.
+            return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
+                            started_at=attempt.started_at, ended_at=self.clock())
+        yield from self._challenges(attempt, frames)
+        yield from self._liveness(attempt)
+        self._best_frame(attempt)
+        yield from self._match(attempt)
+        return self._record(self._decide(attempt), attempt)
+
+    # -- phases, in the order of the data flow ----------------------------------------------
+
+    def _locked_out(self, attempt: _Attempt) -> bool:
+        """Rate limit: is the subject (when known) or this kiosk locked out?"""
+        if self.audit is None:
+            return False
+        if attempt.request.subject_number:
+            attempt.subject_ref = self.audit.subject_ref(attempt.request.subject_number)
+        return self.audit.active_lockout(attempt.subject_ref) is not None
+
+    def _challenges(self, attempt: _Attempt, frames: Iterable[Frame]) -> Progress:
+        """Baseline and challenges; every frame also feeds the passive analyzers and the
+        best-frame choice."""
+        liveness = self.settings.liveness
+        script = attempt.request.script
+        if script is not None:
+            actions = [a for a, _ in script]
+            engine = ChallengeEngine.from_settings(actions, liveness,
+                                                   schedule=[t for _, t in script])
+        else:
+            # Drawn here, shown one at a time; never logged before it is shown.
+            actions = list(draw_sequence(liveness.challenge_count, rng=self.rng))
+            engine = ChallengeEngine.from_settings(actions, liveness)
+        attempt.engine, attempt.total = engine, len(actions)
+        attempt.analyzers = self.analyzers()
+        for frame in frames:
+            attempt.t0 = frame.t if attempt.t0 is None else attempt.t0
+            obs = self.tracker.observe(frame)
+            progress = engine.update(obs)
+            for analyzer in attempt.analyzers:
+                analyzer.update(frame, obs)
+            if obs.face is not None and obs.n_faces == 1:
+                attempt.best.offer(frame.image, obs.face, frame.t)
+            turning = progress.action in HEAD_ACTIONS
+            yield SessionProgress(
+                stage=Stage.CHALLENGE, prompt=progress.action, index=progress.index,
+                total=progress.total, time_left=progress.time_left,
+                window_s=float(liveness.response_window_s),
+                guidance=guidance(obs, frontal_required=not turning),
+                face_box=obs.face.box if obs.face is not None else None,
+                frame_shape=obs.frame_shape)
+            if engine.done:
+                break
+        result = engine.result if engine.done and engine.result is not None else engine.finish()
+        attempt.challenges = tuple(_challenge_record(c, attempt) for c in result.challenges)
+        if not result.passed:
+            attempt.reasons.append(result.reason or Reason.SOURCE_ENDED)
+
+    def _liveness(self, attempt: _Attempt) -> Progress:
+        """Fuse the passive signals into the liveness score."""
+        yield self._stage(Stage.ANALYSING, attempt)
+        attempt.signals = [a.result() for a in attempt.analyzers]
+        fused = self.fusion.fuse(attempt.signals, still=False)
+        attempt.liveness_score = round(float(fused.score), 2)
+        if attempt.liveness_score < float(self.settings.liveness.confidence_threshold):
+            attempt.reasons.append(Reason.LIVENESS_FAILED)
+            attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
+
+    def _best_frame(self, attempt: _Attempt) -> None:
+        """A live person needs a frame good enough to compare (or to keep)."""
+        if not attempt.reasons and attempt.best.image is None:
+            attempt.reasons.append(Reason.NO_USABLE_FRAME)
+
+    def _match(self, attempt: _Attempt) -> Progress:
+        """Compare the best frame with the reference, when there is one to compare with."""
+        if attempt.reasons:
+            return
+        reference = attempt.request.reference
+        if reference is None:
+            attempt.verdict = Verdict.PASS  # liveness only: no reference to compare with
+            return
+        yield self._stage(Stage.MATCHING, attempt)
+        assert self.matcher is not None and attempt.best.image is not None
+        assert attempt.best.face is not None
+        try:
+            result = self.matcher.compare(attempt.best.image, reference,
+                                          live_box=attempt.best.face.box)
+        except CloudError as exc:
+            log.warning("face matcher unavailable: %s", exc.code)
+            attempt.verdict = Verdict.REVIEW
+            attempt.reasons.extend((Reason.MATCH_UNAVAILABLE, exc.code))
+            return
+        matching = self.settings.matching
+        attempt.verdict, reasons = match_outcome(result, mode=self.settings.kiosk.mode,
+                                                 offline_policy=matching.offline_policy)
+        if not result.matched:
+            reasons = (Reason.FACE_MISMATCH,) + tuple(reasons)
+        attempt.reasons.extend(reasons)
+        if result.matcher == "rekognition":
+            attempt.cloud_calls = ("CompareFaces",) + (
+                ("DetectFaces",) if result.quality is not None else ())
+        attempt.match = {
+            "matcher": result.matcher, "matched": bool(result.matched),
+            "similarity": None if result.similarity is None else round(result.similarity, 2),
+            "reasons": list(result.reasons)}
+
+    def _decide(self, attempt: _Attempt) -> Decision:
+        """The decision: pass only when no phase left a reason against it."""
+        return Decision(
+            decision=attempt.verdict, reasons=tuple(dict.fromkeys(attempt.reasons)),
+            challenges=attempt.challenges, liveness_score=attempt.liveness_score,
+            signals={s.name: signal_dict(s) for s in attempt.signals}, match=attempt.match,
+            started_at=attempt.started_at, ended_at=self.clock(),
+            cloud_calls=attempt.cloud_calls)
+
+    def _record(self, decision: Decision, attempt: _Attempt) -> Decision:
+        """The audit row, written before the decision is returned."""
+        if self.audit is None:
+            return decision
+        record = AttemptRecord(
+            kiosk_id=self.settings.kiosk.kiosk_id, started_at=decision.started_at,
+            ended_at=decision.ended_at, subject_ref=attempt.subject_ref,
+            decision=decision.decision, app_version=__version__,
+            settings_digest=self.settings.digest(),
+            # Prompts never shown (after an earlier failure) did not happen: not recorded.
+            challenges=[_audit_challenge(c) for c in decision.challenges
+                        if c.get("prompted_at") is not None],
+            signals=dict(decision.signals), liveness_score=decision.liveness_score,
+            match=decision.match, reasons=decision.reasons, cloud_calls=decision.cloud_calls)
+        stored = self.audit.record_attempt(record, best_frame=self._frame_jpeg(attempt))
+        return dataclasses.replace(decision, attempt_id=stored.attempt_id)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _stage(self, stage: Stage, attempt: _Attempt) -> SessionProgress:
+        return SessionProgress(stage, None, attempt.total, attempt.total, None,
+                               float(self.settings.liveness.response_window_s), OK, None, None)
+
+    def _frame_jpeg(self, attempt: _Attempt) -> bytes | None:
+        if not self.settings.audit.store_best_frame or attempt.best.image is None:
+            return None
+        ok, buf = cv2.imencode(".jpg", attempt.best.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        return buf.tobytes() if ok else None
+
+
+def _challenge_record(outcome: ChallengeOutcome, attempt: _Attempt) -> dict[str, Any]:
+    """A challenge outcome with wall-clock times for the log and the operator's timeline."""
+    data = outcome.as_dict()
+    if attempt.t0 is not None:
+        data["prompted_at"] = attempt.wall(outcome.prompt_t)
+        data["responded_at"] = attempt.wall(outcome.response_t)
+    return data
+
+
+def _audit_challenge(challenge: Mapping[str, Any]) -> dict[str, Any]:
+    return {"action": challenge["action"], "prompted_at": challenge.get("prompted_at"),
+            "responded_at": challenge.get("responded_at"), "outcome": challenge["outcome"],
+            "confidence": challenge.get("confidence"), "reason": challenge.get("reason")}
+

@@ -1,0 +1,199 @@
+"""Whole sessions through the kiosk runtime without Qt: the same scenarios as the window's.
+
+The runtime runs in a plain thread with the stand-in camera and person of
+:mod:`kiosk.lab.standin`; a recording sink receives its events. The session code, the audit
+log (a real one in tmp_path) and the offline policy are the real ones.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from kiosk.analysis.challenges import draw_sequence
+from kiosk.audit import open_kiosk_log
+from kiosk.cloud.errors import CloudUnavailable
+from kiosk.feed import FrameFeed
+from kiosk.lab.standin import (
+    FixedFusion,
+    FixedMatcher,
+    Responder,
+    SyntheticCamera,
+    match,
+    standin_parts,
+)
+from kiosk.reasons import Reason
+from kiosk.runtime import KioskRuntime, TeeSink
+from kiosk.runtime import events as ev
+from kiosk.session import SessionRequest
+from kiosk.vocabulary import Verdict
+
+SEED = 7
+TIMEOUT_S = 30.0
+
+
+class Recorder:
+    """An event sink that keeps every event and lets the test wait for one."""
+
+    def __init__(self) -> None:
+        self.events: list[ev.RuntimeEvent] = []
+        self._queue: queue.SimpleQueue[ev.RuntimeEvent] = queue.SimpleQueue()
+
+    def report(self, event: ev.RuntimeEvent) -> None:
+        self.events.append(event)
+        self._queue.put(event)
+
+    def wait_for(self, kind: type, timeout: float = TIMEOUT_S, where=lambda e: True):
+        while True:
+            try:
+                event = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {kind.__name__} within {timeout} s; saw "
+                                     f"{[type(e).__name__ for e in self.events][-10:]}") from None
+            if isinstance(event, kind) and where(event):
+                return event
+
+
+class Kiosk:
+    """A started runtime, its recorder, camera and person."""
+
+    def __init__(self, settings, tmp_path, *, responder=None, fusion=None, matcher=None):
+        self.settings, self.tmp_path = settings, tmp_path
+        self.responder = responder or Responder()
+        self.camera = SyntheticCamera(speed=3.0)
+        self.recorder = Recorder()
+        parts = standin_parts(responder=self.responder, fusion=fusion, matcher=matcher,
+                              audit_factory=lambda s: open_kiosk_log(s, tmp_path), seed=SEED)
+        self.runtime = KioskRuntime(settings, FrameFeed(self.camera, stall_s=3.0, restart_s=0.2),
+                                    parts, TeeSink(self.responder, self.recorder),
+                                    idle_interval_s=0.05, audit_retry_s=0.3)
+        self.thread = threading.Thread(target=self.runtime.run, daemon=True)
+        self.thread.start()
+        self.recorder.wait_for(ev.Started)
+        self._sid = 0
+
+    def verify(self, request: SessionRequest | None = None) -> ev.DecisionMade:
+        self._sid += 1
+        sid = self._sid
+        self.runtime.start_session(sid, request or SessionRequest())
+        return self.recorder.wait_for(ev.DecisionMade, where=lambda e: e.session_id == sid)
+
+    def attempts(self):
+        log = open_kiosk_log(self.settings, self.tmp_path)
+        try:
+            return log.list_attempts()
+        finally:
+            log.close()
+
+    def close(self) -> None:
+        self.runtime.stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def kiosk(settings, tmp_path):
+    built = []
+
+    def build(s=None, **options):
+        k = Kiosk(s or settings, tmp_path, **options)
+        built.append(k)
+        return k
+
+    yield build
+    for k in built:
+        k.close()
+        assert isinstance(k.recorder.events[-1], ev.Stopped)
+
+
+def staffed(settings, **matching):
+    s = settings.replace("kiosk", mode="staffed")
+    return s.replace("matching", **matching) if matching else s
+
+
+ID_PHOTO = np.full((300, 240, 3), 128, np.uint8)
+
+
+def test_a_live_person_passes(kiosk, settings):
+    k = kiosk()
+    made = k.verify()
+    assert made.decision.decision == Verdict.PASS
+    expected = list(draw_sequence(settings.liveness.challenge_count, rng=random.Random(SEED)))
+    assert [a for _, a, _ in k.responder.prompts] == expected
+    progress = [e.progress for e in k.recorder.events if isinstance(e, ev.ProgressMade)]
+    assert any(p.time_left is not None and 0 < p.time_left <= p.window_s for p in progress)
+    stored = k.attempts()[0]
+    assert stored.decision == "pass" and stored.id == made.decision.attempt_id
+    assert [c["outcome"] for c in stored.record.challenges] == ["passed"] * 3
+
+
+def test_a_failed_challenge_fails(kiosk):
+    k = kiosk(responder=Responder("still"))
+    made = k.verify()
+    assert made.decision.decision == Verdict.FAIL
+    assert made.decision.reasons[0] == Reason.CHALLENGE_TIMEOUT
+    assert k.attempts()[0].record.reasons[0] == "CHALLENGE_TIMEOUT"
+
+
+def test_a_spoof_that_answers_the_prompts_is_rejected(kiosk):
+    k = kiosk(fusion=FixedFusion(12.0, (Reason.SCREEN_SUSPECTED,)))
+    made = k.verify()
+    assert made.decision.decision == Verdict.FAIL
+    assert k.attempts()[0].record.reasons[:2] == ("LIVENESS_FAILED", "SCREEN_SUSPECTED")
+
+
+def test_a_face_mismatch_fails(kiosk, settings):
+    matcher = FixedMatcher(match(False, similarity=None))
+    k = kiosk(staffed(settings), matcher=matcher)
+    made = k.verify(SessionRequest(reference=ID_PHOTO, subject_number="ID-42"))
+    assert made.decision.decision == Verdict.FAIL
+    assert Reason.FACE_MISMATCH in made.decision.reasons and matcher.calls == 1
+    stages = [e.progress.stage for e in k.recorder.events if isinstance(e, ev.ProgressMade)]
+    assert stages[-2:] == ["analysing", "matching"]
+    assert k.attempts()[0].record.subject_ref is not None  # the number, hashed
+
+
+@pytest.mark.parametrize("case, verdict", [("cloud_down", Verdict.REVIEW),
+                                           ("offline_review_policy", Verdict.REVIEW),
+                                           ("offline_staffed_default", Verdict.PASS)])
+def test_a_cloud_failure_follows_the_offline_policy(kiosk, settings, case, verdict):
+    if case == "cloud_down":
+        s, matcher = staffed(settings), FixedMatcher(error=CloudUnavailable("network down"))
+    elif case == "offline_review_policy":
+        s = staffed(settings, offline_policy="review")
+        matcher = FixedMatcher(match(True, offline=True))
+    else:
+        s, matcher = staffed(settings), FixedMatcher(match(True, offline=True))
+    k = kiosk(s, matcher=matcher)
+    made = k.verify(SessionRequest(reference=ID_PHOTO))
+    assert made.decision.decision == verdict
+    assert k.attempts()[0].decision == verdict
+
+
+def test_repeated_failures_lock_the_kiosk(kiosk, settings):
+    s = settings.replace("audit", kiosk_max_failures=2, max_failures=2)
+    k = kiosk(s, responder=Responder("wrong"))
+    for _ in range(2):
+        assert k.verify().decision.decision == Verdict.FAIL
+    refused = k.verify()
+    assert refused.decision.reasons == (Reason.RATE_LIMITED,)
+    assert len(k.attempts()) == 2  # the refused try is not an attempt
+
+
+def test_the_camera_fails_the_session_is_recorded_and_the_kiosk_recovers(kiosk):
+    k = kiosk()
+    k.runtime.start_session(1, SessionRequest())
+    k.recorder.wait_for(ev.ProgressMade)
+    k.camera.unplug()
+    assert "unplugged" in k.recorder.wait_for(ev.CameraFailed).reason
+    made = k.recorder.wait_for(ev.DecisionMade)
+    assert made.decision.decision == Verdict.FAIL  # recorded, not dropped
+    assert len(k.attempts()) == 1
+    k.camera.plug()
+    k.recorder.wait_for(ev.CameraRecovered)
+    k._sid = 1
+    assert k.verify().decision.decision == Verdict.PASS
