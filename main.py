@@ -26,7 +26,7 @@ import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
 from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
-from kiosk.ui.qtenv import drop_opencv_qt_paths
+from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
 
 log = logging.getLogger("kiosk")
 
@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     drop_opencv_qt_paths(os.environ)
+    no_display = missing_display(os.environ)
+    if no_display is not None:
+        sys.stderr.write(f"kiosk: {no_display}\n")
+        return 2
     data_dir = default_data_dir(os.environ)
     lock = InstanceLock(data_dir / LOCK_NAME)
     try:

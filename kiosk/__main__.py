@@ -1,5 +1,5 @@
-"""``python -m kiosk`` runs the headless command line."""
+"""``python -m kiosk`` runs the headless command line (as the ``kiosk`` console script)."""
 
-from kiosk.cli import main
+from kiosk.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

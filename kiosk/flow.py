@@ -297,7 +297,7 @@ class KioskFlow:
         self._last_report = self._clock()
         return self._go(FlowState.LIVE)
 
-    def _go(self, new: str) -> bool:
+    def _go(self, new: FlowState) -> bool:
         old = self._state
         if new == old:
             return False

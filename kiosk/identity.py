@@ -107,7 +107,7 @@ def newest_image(folder: str | Path, *, clock: Callable[[], float] = time.time,
     except OSError as exc:
         raise IdPhotoError(f"the scanner folder {folder} cannot be read ({exc.strerror})") \
             from None
-    if newest is None:
+    if newest is None or mtime is None:
         raise IdPhotoError(f"no scanned image in {folder} yet; scan the ID and try again")
     if clock() - mtime < settle_s:
         raise IdPhotoError(f"{newest.name} is still being written; try again in a moment")

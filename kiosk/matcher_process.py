@@ -107,6 +107,7 @@ class ProcessMatcher:
                 self._start()
             except KioskError as exc:
                 raise CloudUnavailable(f"the face matcher cannot start: {exc}") from None
+        assert self._pool is not None
         future = self._pool.submit(_compare, live, reference, live_box)
         try:
             return future.result(timeout=self._timeout)

@@ -123,3 +123,26 @@ def test_settings_pickle_for_the_matcher_process():
 
     s = load_settings(None, {"KIOSK_CAMERA_FPS": "15"})
     assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_each_section_field_is_typed_as_its_default():
+    import typing
+
+    from kiosk.settings import SECTIONS, Settings
+
+    for section, cls in SECTIONS.items():
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            assert hints[field.name] is type(field.default), f"{section}.{field.name}"
+    hints = typing.get_type_hints(Settings)
+    assert {name: hints[name] for name in SECTIONS} == SECTIONS
+
+
+def test_the_schema_is_derived_from_the_sections():
+    from kiosk.settings import SECTIONS
+
+    assert [(o.section, o.key) for o in SCHEMA] == [
+        (s, f.name) for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)]
+    pin = next(o for o in SCHEMA if o.name == "kiosk.operator_pin")
+    assert pin.kind is str and pin.env_name == "KIOSK_KIOSK_OPERATOR_PIN"
+

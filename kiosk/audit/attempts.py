@@ -65,7 +65,7 @@ def store_frame(db: Database, cipher: FrameCipher | None, attempt_id: int, frame
     if cipher is None:
         raise KeyUnavailable("no frame encryption key", reason=e.NO_KEY)
     nonce, ciphertext = cipher.encrypt(frame, frame_aad(attempt_id))
-    db["frames"].insert({"attempt_id": attempt_id, "key_id": cipher.key_id, "nonce": nonce,
+    db.table("frames").insert({"attempt_id": attempt_id, "key_id": cipher.key_id, "nonce": nonce,
                          "ciphertext": ciphertext})
     return frame_digest(cipher.key_id, nonce, ciphertext)
 
@@ -87,10 +87,11 @@ def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> byt
 def insert_open(db: Database, *, kiosk_id: str, started_at: str, subject_ref: str | None,
                 app_version: str, settings_digest: str) -> int:
     """Insert an incomplete (unchained) attempt row; return its id."""
-    inserted = db["attempts"].insert({
+    inserted = db.table("attempts").insert({
         "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
         "subject_ref": subject_ref, "app_version": app_version,
         "settings_digest": settings_digest})
+    assert inserted.last_rowid is not None  # an INSERT always sets it
     return int(inserted.last_rowid)
 
 

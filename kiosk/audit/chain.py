@@ -73,7 +73,8 @@ def append_row(db: Database, table: str, columns: Mapping[str, Any]) -> tuple[in
         raise ValueError(f"append_row cannot write to {table!r}")
     state = chain_state(db)
     seq = state["head_seq"] + 1
-    inserted = db[table].insert({**columns, "seq": seq, "prev_hash": state["head_hash"]})
+    inserted = db.table(table).insert({**columns, "seq": seq, "prev_hash": state["head_hash"]})
+    assert inserted.last_rowid is not None  # an INSERT always sets it
     row_id = int(inserted.last_rowid)
     digest = row_hash(state["head_hash"], table, {**columns, "id": row_id, "seq": seq})
     db.execute(f"UPDATE {table} SET row_hash = ? WHERE id = ?", [digest, row_id])

@@ -95,7 +95,8 @@ def operator_actions(db: Database, *, limit: int | None = 50, action: str | None
     """Operator actions, newest first, optionally of one kind and/or one target."""
     if action is not None and action not in OPERATOR_ACTIONS:
         raise ValueError(f"action must be one of {OPERATOR_ACTIONS}, got {action!r}")
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     for column, value in (("action", action), ("target", target)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -203,7 +203,7 @@ class AttemptRecord:
     decision: str
     app_version: str
     settings_digest: str
-    challenges: tuple[dict[str, Any], ...] = ()
+    challenges: Sequence[Mapping[str, Any]] = ()
     signals: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     liveness_score: float | None = None
     match: dict[str, Any] | None = None

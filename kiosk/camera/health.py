@@ -152,7 +152,8 @@ class HealthMonitor:
         sample = _sample(image)
         with self._lock:
             previous = self._previous
-            frozen = (previous is not None and previous.shape == image.shape
+            frozen = (previous is not None and self._previous_sample is not None
+                      and previous.shape == image.shape
                       and np.array_equal(sample, self._previous_sample)
                       and bool(np.array_equal(image, previous)))
             self._frames += 1

@@ -52,7 +52,9 @@ Command = Callable[[argparse.Namespace, Context], int]
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with one subcommand per module of this package."""
-    parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="The liveness kiosk without a screen: everything the kiosk "
+        "does (track, analyze, verify, match, enroll, evaluate, simulate, audit), run headless.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     parser.add_argument("--config", metavar="PATH", help="settings TOML file "
                         "(default: the platform config folder)")
@@ -85,3 +87,16 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
         return EXIT_OK
+
+
+def console() -> int:
+    """The ``kiosk`` console script: :func:`main` with MediaPipe's native log lines hidden
+    unless ``-v`` comes before the command."""
+    from kiosk.cli.quiet import NativeLogFilter
+
+    argv = sys.argv[1:]
+    options = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
+    if "-v" in options or "--verbose" in options:
+        return main(argv)
+    with NativeLogFilter():
+        return main(argv)

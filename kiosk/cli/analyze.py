@@ -128,4 +128,21 @@ def run(args: argparse.Namespace, ctx) -> int:
                   f"confidence {e['confidence']:.2f}\n")
     if not report["events"]:
         out.write("  no action events\n")
+    _print_passive(out, report["passive"])
     return 0
+
+
+def _print_passive(out, passive: dict) -> None:
+    """The liveness summary, then every cue; a cue's reason code only where it moved the
+    decision (it is among the fused reasons)."""
+    verdict = "passed" if passive["passed"] else "failed"
+    kind = "still image, single-frame cues only" if passive["still"] else "video"
+    out.write(f"  liveness {passive['liveness']:.1f} (threshold {passive['threshold']:g}, "
+              f"{verdict}; {kind}); reasons: {', '.join(passive['reasons']) or 'none'}\n")
+    for s in passive["signals"]:
+        line = f"  cue {s['name']:<9} score {s['score']:.3f}  confidence {s['confidence']:.2f}"
+        if s["reason"] in passive["reasons"]:
+            line += f"  {s['reason']}"
+        elif s["confidence"] == 0 and s["details"].get("why"):
+            line += f"  (no evidence: {s['details']['why']})"
+        out.write(line + "\n")

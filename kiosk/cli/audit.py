@@ -207,16 +207,15 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
 # -- unlock / verify / purge / keygen -----------------------------------------------------
 
 def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
-    if args.kiosk and args.ref:
-        raise InputError("give either --kiosk or --ref, not both")
+    # argparse makes exactly one of --subject, --subject-ref and --kiosk required.
     subject = args.subject
     if subject == "-":
         subject = sys.stdin.readline().strip()
-    with _open(args, ctx, write=True, hasher=not (args.kiosk or args.ref)) as audit:
-        if args.kiosk:
-            scope, target = "kiosk", subject
-        elif args.ref:
-            scope, target = "subject", subject.lower()
+    with _open(args, ctx, write=True, hasher=subject is not None) as audit:
+        if args.kiosk is not None:
+            scope, target = "kiosk", args.kiosk
+        elif args.subject_ref is not None:
+            scope, target = "subject", args.subject_ref.lower()
         else:
             try:
                 scope, target = "subject", audit.subject_ref(subject)
@@ -344,15 +343,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--all", action="store_true", help="include expired and lifted ones")
     p.add_argument("--limit", type=_positive, default=100, help="at most N rows (default 100)")
 
-    p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why")
-    p.add_argument("subject", metavar="SUBJECT", help="the badge or ID number ('-' reads it "
-                   "from standard input, keeping it out of the shell history)")
+    p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why: give "
+            "--subject, --subject-ref or --kiosk")
+    whom = p.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--subject", metavar="NUMBER", help="the person's badge or ID number "
+                      "('-' reads it from standard input, keeping it out of the shell history)")
+    whom.add_argument("--subject-ref", metavar="REF", help="a subject reference as shown by "
+                      "'audit show' (64 hex digits)")
+    whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
-    p.add_argument("--ref", action="store_true", help="SUBJECT is a subject reference as "
-                   "shown by show (64 hex digits)")
-    p.add_argument("--kiosk", action="store_true", help="SUBJECT is a kiosk id: lift that "
-                   "kiosk's lockout")
 
     add("verify", _cmd_verify, "check the hash chain and the file; exit 1 naming the first "
         "broken row")

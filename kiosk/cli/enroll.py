@@ -47,6 +47,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.cloud.errors import NoFaceInImage
     from kiosk.cloud.images import load_photo
     from kiosk.cloud.rekognition import RekognitionMatcher
+    from kiosk.cloud.results import EnrolResult, RemoveResult
     from kiosk.errors import ConfigError, InputError
 
     if args.remove and args.photo:
@@ -68,15 +69,18 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
             # dlib's frontal detector misses some faces Rekognition finds; let AWS decide.
             log.info("no face found locally in the member photo; asking Rekognition")
     matcher = RekognitionMatcher.from_settings(make_client(settings), settings)
-    if args.remove:
-        result = matcher.remove(args.member_id)
-        text = (f"removed member {result.member_id} from collection {result.collection_id} "
-                f"({len(result.face_ids)} face(s))")
+    result: EnrolResult | RemoveResult
+    if photo is None:
+        removed = matcher.remove(args.member_id)
+        text = (f"removed member {removed.member_id} from collection {removed.collection_id} "
+                f"({len(removed.face_ids)} face(s))")
+        result = removed
     else:
-        result = matcher.enrol(args.member_id, photo)
-        created = " (collection created)" if result.created_collection else ""
-        text = (f"enrolled member {result.member_id} in collection {result.collection_id}"
-                f"{created}: face id {result.face_id}")
+        enrolled = matcher.enrol(args.member_id, photo)
+        created = " (collection created)" if enrolled.created_collection else ""
+        text = (f"enrolled member {enrolled.member_id} in collection "
+                f"{enrolled.collection_id}{created}: face id {enrolled.face_id}")
+        result = enrolled
     if args.json:
         ctx.stdout.write(json.dumps(dataclasses.asdict(result), indent=2) + "\n")
     else:

@@ -2,7 +2,9 @@
 
 A is the reference (ID photo, member photo) and B the live side; either may be a photo (JPEG
 or PNG), a video or a GIF, from which the sharpest frame with exactly one face is used. Exit
-status 0 when the faces match, 1 when they do not, 2 on an error.
+status 0 when the outcome at this kiosk is a pass, 1 when it is not (no match, or a match that
+only goes to staff for review: offline under the review policy, or with quality problems), 2
+on an error.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import argparse
 import json
 from typing import Any
 
-EXIT_MATCH = 0
-EXIT_NO_MATCH = 1
+EXIT_PASS = 0
+EXIT_NOT_PASSED = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "match", help="compare the faces in two photos or videos",
         description="Compare the face in B (live side) with the face in A (reference: ID or "
                     "member photo). Photos are JPEG or PNG; videos and GIFs are sampled every "
-                    "~0.3 s and the sharpest frame with one face is used. Exit status: 0 match, "
-                    "1 no match, 2 error.")
+                    "~0.3 s and the sharpest frame with one face is used. Exit status: 0 when the "
+                    "outcome at this kiosk is a pass, 1 for no match or a match sent to review, "
+                    "2 error.")
     parser.add_argument("a", metavar="A", help="reference photo, video or GIF")
     parser.add_argument("b", metavar="B", help="live photo, video or GIF")
     parser.add_argument("--frames-a", metavar="START-END",
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.cloud.factory import build_matcher
     from kiosk.cloud.media import load_face_image
     from kiosk.session.verdict import match_outcome
+    from kiosk.vocabulary import Verdict
 
     frames_a = _frames(args.frames_a, "--frames-a")
     frames_b = _frames(args.frames_b, "--frames-b")
@@ -89,4 +93,4 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         ctx.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
         ctx.stdout.write(describe(result, outcome, reasons) + "\n")
-    return EXIT_MATCH if result.matched else EXIT_NO_MATCH
+    return EXIT_PASS if outcome == Verdict.PASS else EXIT_NOT_PASSED

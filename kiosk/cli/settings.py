@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from kiosk.settings import markdown_table
+from kiosk.audit import resolve_db_path
+from kiosk.settings import default_data_dir, markdown_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,6 +26,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     values = settings.as_dict()
     if values["kiosk"]["operator_pin"]:
         values["kiosk"]["operator_pin"] = "(set)"
+    # The database actually used, also when the setting is empty (the platform default).
+    values["audit"]["db_path"] = str(resolve_db_path(settings, default_data_dir(ctx.environ)))
     ctx.stdout.write(json.dumps({"source": settings.source, "digest": settings.digest(),
                                  **values}, indent=2) + "\n")
     return 0

@@ -12,7 +12,7 @@ import argparse
 import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +176,7 @@ def _choose_still(src: str, fps: float | None, count: int) -> int:
     return chosen
 
 
-def _looped_frames(src: str, fps: float | None) -> Iterator[Any]:
+def _looped_frames(src: str, fps: float | None) -> Generator[Any, None, None]:
     """SRC's images, starting over at the end (for an output longer than SRC)."""
     while True:
         with _open(src, fps) as source:
@@ -257,9 +257,9 @@ class _VideoOut:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    import numpy as np
+    import secrets
 
-    return args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**31)
+    return args.seed if args.seed is not None else secrets.randbelow(2**31)
 
 
 def _summary(kind: str, out: _VideoOut, size: tuple[int, int], fps: float, src: str,

@@ -97,15 +97,21 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _print_text(out, report: dict) -> None:
-    reasons = ", ".join(report["reasons"]) or "none"
-    out.write(f"{report['source']}: {report['decision'].upper()} (reasons: {reasons}; "
-              f"attempt {report['attempt_id']})\n")
+    from kiosk.reasons import describe
+
+    recorded = ("not recorded" if report["attempt_id"] is None
+                else f"attempt {report['attempt_id']}")
+    out.write(f"{report['source']}: {report['decision'].upper()} ({recorded})\n")
+    for code in report["reasons"]:
+        out.write(f"  {code}: {describe(code).staff}\n")
     for i, c in enumerate(report["challenges"], 1):
         line = f"  {i}. {c['action']:<10} {c['outcome']:<9}"
         if c.get("prompt_t") is not None:
             line += f" prompt {c['prompt_t']:6.2f} s"
-        if c.get("reaction_s") is not None:
-            line += f"  answered after {c['reaction_s'] * 1000:.0f} ms"
+        reaction = c.get("reaction_s")
+        if reaction is not None:
+            line += (f"  answered after {reaction * 1000:.0f} ms" if reaction >= 0 else
+                     f"  started {-reaction * 1000:.0f} ms before the prompt")
         if c.get("reason"):
             line += f"  {c['reason']}"
         out.write(line + "\n")
@@ -113,5 +119,6 @@ def _print_text(out, report: dict) -> None:
         out.write(f"  liveness {report['liveness_score']:.1f}\n")
     if report.get("match"):
         m = report["match"]
+        similarity = "-" if m["similarity"] is None else f"{m['similarity']:.1f}"
         out.write(f"  match: {'yes' if m['matched'] else 'no'} ({m['matcher']}, "
-                  f"similarity {m['similarity']})\n")
+                  f"similarity {similarity})\n")

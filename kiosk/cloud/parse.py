@@ -118,7 +118,7 @@ def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], thresh
     unmatched = [box_from_ratios(f.get("BoundingBox", {}), shape)
                  for f in response.get("UnmatchedFaces", [])]
     all_boxes = [b for b, _ in matches] + unmatched
-    common = dict(threshold=threshold, matcher="rekognition", offline=False,
+    common: dict[str, Any] = dict(threshold=threshold, matcher="rekognition", offline=False,
                   live_faces=len(all_boxes))
     if not all_boxes:
         return MatchResult(matched=False, similarity=None, reasons=(Reason.MATCH_NO_FACE_LIVE,),

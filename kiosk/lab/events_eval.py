@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.model import Event
 
@@ -115,7 +116,8 @@ def evaluate_events(rows: Iterable[Mapping[str, str]], detections: Mapping[str, 
     """
     fps = fps or {}
     per_action: dict[str, dict[str, int]] = {}
-    spurious = {"turn": {"events": 0, "clips": []}, "smile": {"events": 0, "clips": []}}
+    spurious: dict[str, dict[str, Any]] = {"turn": {"events": 0, "clips": []},
+                                           "smile": {"events": 0, "clips": []}}
     row_reports = []
 
     def counts(action: str) -> dict[str, int]:

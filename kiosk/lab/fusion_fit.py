@@ -52,10 +52,11 @@ def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[st
     for i, signals in enumerate(signal_sets):
         for s in signals:
             get = s.get if isinstance(s, Mapping) else (lambda key, s=s: getattr(s, key))
-            k = col.get(get("name"))
+            k = col.get(str(get("name")))
             if k is not None:
                 floor = 0.0 if floors is None else float(floors[names[k]])
-                x[i, k] = cue_evidence(float(get("score")), float(get("confidence")), floor)
+                x[i, k] = cue_evidence(float(get("score") or 0.0),
+                                       float(get("confidence") or 0.0), floor)
     return x
 
 

@@ -9,7 +9,7 @@ decodes; the analysis layer computes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def _images(path: Path, frame_range) -> Iterator[np.ndarray]:
             yield frame.image
 
 
-def _looped(path: Path, frame_range) -> Iterator[np.ndarray]:
+def _looped(path: Path, frame_range) -> Generator[np.ndarray, None, None]:
     while True:
         count = 0
         for image in _images(path, frame_range):

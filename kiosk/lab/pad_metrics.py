@@ -18,7 +18,7 @@ import numpy as np
 SPECIES = ("print", "replay", "mask", "unknown")
 
 
-def _scores(values: Sequence[float], name: str) -> np.ndarray:
+def _scores(values: Sequence[float] | np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of scores, got shape {arr.shape}")
@@ -45,9 +45,10 @@ def bpcer(bona_fide_scores: Sequence[float], threshold: float) -> float | None:
     return None if arr.size == 0 else float(np.mean(arr >= threshold))
 
 
-def candidate_thresholds(*score_sets: Sequence[float]) -> np.ndarray:
+def candidate_thresholds(*score_sets: Sequence[float] | np.ndarray) -> np.ndarray:
     """Every threshold at which a decision can change, plus one above all scores."""
-    values = np.unique(np.concatenate([_scores(s, "scores") for s in score_sets] or [[]]))
+    values = np.unique(np.concatenate([_scores(s, "scores") for s in score_sets]
+                                      or [np.zeros(0)]))
     top = values[-1] + 1e-6 if values.size else 1.0
     return np.append(values, top)
 
@@ -104,7 +105,8 @@ def pad_block(bona_fide: Sequence[float], attacks: Mapping[str, Sequence[float]]
     }
 
 
-def det_points(bona_fide: Sequence[float], attack: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def det_points(bona_fide: Sequence[float] | np.ndarray,
+               attack: Sequence[float] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """APCER and BPCER over all candidate thresholds, for a DET curve.
 
     Returns

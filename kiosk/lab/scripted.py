@@ -30,7 +30,7 @@ def parse_script(text: str) -> tuple[tuple[str, float], ...]:
     items = [s for s in (text or "").split(",") if s.strip()]
     if not items:
         raise ValueError("the script is empty; give prompts like 'blink@0.5,turn_left@2.0'")
-    script = []
+    script: list[tuple[str, float]] = []
     for item in items:
         match = _ITEM.match(item)
         if match is None:

@@ -118,19 +118,21 @@ def render_attack(kind: str, *, still: np.ndarray | None = None,
     if SPECIES[kind] == "print":
         if still is None:
             raise ValueError(f"a {kind} attack needs the still to print")
-        scene = prepare_print(still, n_frames, fps, params, rng, out_size=size)
+        assert isinstance(params, PrintParams)
+        paper = prepare_print(still, n_frames, fps, params, rng, out_size=size)
         for i in range(n_frames):
-            yield render_print_frame(scene, i, rng)
+            yield render_print_frame(paper, i, rng)
         return
     if source is None:
         raise ValueError("a replay attack needs the source frames")
-    scene = prepare_replay(n_frames, fps, size, params, rng, out_size=size)
+    assert isinstance(params, ReplayParams)
+    screen = prepare_replay(n_frames, fps, size, params, rng, out_size=size)
     frames = iter(source)
     for i in range(n_frames):
         frame = next(frames, None)
         if frame is None:
             raise ValueError(f"source ended after {i} of {n_frames} frames")
-        yield render_replay_frame(scene, frame, i, rng)
+        yield render_replay_frame(screen, frame, i, rng)
 
 
 def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float,

@@ -46,7 +46,7 @@ class SyntheticCamera(BaseSource):
         self._speed = float(speed)
         self._failing = threading.Event()
         self._t = time.monotonic()
-        self._next_wall = None
+        self._next_wall = 0.0  # set when the source opens
 
     def unplug(self) -> None:
         self._failing.set()
@@ -174,7 +174,7 @@ class CountingAnalyzer:
         self.frames += 1
 
     def result(self) -> Signal:
-        return Signal(self.name, 0.9, 0.8, None, {"frames": self.frames})
+        return Signal(self.name, 0.9, 0.8, "", {"frames": self.frames})
 
 
 class FixedMatcher:

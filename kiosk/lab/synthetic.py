@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -206,7 +207,7 @@ def stream(duration_s: float, fps: float, *actions: Action, neutral: Mapping[str
         if edit is not None:
             overrides = edit(t, v)
         face = make_face(v) if overrides is not None else None
-        fields = dict(seq=i, t=t, media_t=t, frame_shape=(480, 640),
+        fields: dict[str, Any] = dict(seq=i, t=t, media_t=t, frame_shape=(480, 640),
                       n_faces=1 if face is not None else 0, face=face)
         fields.update(overrides or {})
         out.append(FaceObservation(**fields))

@@ -231,7 +231,7 @@ class OperatorContext:
                 self._refuse_virtual(new)
             self._apply_settings(new)
             self._settings = new
-        details = {name: [old, value] for name, (old, value) in changed.items()}
+        details: dict[str, Any] = {name: [old, value] for name, (old, value) in changed.items()}
         details["settings_digest"] = new.digest()
         try:
             action = self.audit.record_action("settings", actor=actor, reason=reason,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from kiosk.audit import AuditError, AuditReader, ChainBreak, VerifyReport
 
@@ -23,7 +24,7 @@ class VerifyOutcome:
     broken_row: tuple[tuple[str, str], ...]
 
 
-def _t(value: object) -> str:
+def _t(value: datetime | None) -> str:
     return value.isoformat(sep=" ", timespec="seconds") if value is not None else "-"
 
 
@@ -48,9 +49,9 @@ def _row_lines(audit: AuditReader, brk: ChainBreak) -> tuple[tuple[str, str], ..
                         ("from", _t(lk.started_at)), ("until", _t(lk.until)),
                         ("failures", str(lk.failures)))
         if brk.table == "operator_actions":
-            found = [a for a in audit.operator_actions(limit=None) if a.id == brk.row_id]
-            if found:
-                act = found[0]
+            acts = [a for a in audit.operator_actions(limit=None) if a.id == brk.row_id]
+            if acts:
+                act = acts[0]
                 return (("operator action", str(act.id)), ("action", act.action),
                         ("by", act.actor), ("when", _t(act.acted_at)), ("reason", act.reason))
     except (AuditError, ValueError) as exc:

@@ -15,8 +15,11 @@ from kiosk.vocabulary import Stage, Verdict
 
 
 class FusionResultLike(Protocol):
-    score: float
-    reasons: Sequence[str]
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def reasons(self) -> Sequence[str]: ...
 
 
 class Fusion(Protocol):

@@ -248,8 +248,8 @@ class Verifier:
         if self.audit is None:
             return decision
         record = AttemptRecord(
-            kiosk_id=self.settings.kiosk.kiosk_id, started_at=decision.started_at,
-            ended_at=decision.ended_at, subject_ref=attempt.subject_ref,
+            kiosk_id=self.settings.kiosk.kiosk_id, started_at=attempt.started_at,
+            ended_at=decision.ended_at or self.clock(), subject_ref=attempt.subject_ref,
             decision=decision.decision, app_version=__version__,
             settings_digest=self.settings.digest(),
             # Prompts never shown (after an earlier failure) did not happen: not recorded.

@@ -113,7 +113,9 @@ class KioskWindow(QMainWindow):
         self.flow.add_listener(self._on_flow_changed)
 
         self._keys = KioskKeys(self, touch=self.flow.touch, swallow=self._swallow_keys)
-        QApplication.instance().installEventFilter(self._keys)
+        app = QApplication.instance()
+        assert app is not None  # the window needs a running QApplication
+        app.installEventFilter(self._keys)
         self.operator = OperatorEscape(
             self, settings=lambda: self.settings,
             audit=lambda: self._worker.audit if self._worker is not None else None,
@@ -215,14 +217,16 @@ class KioskWindow(QMainWindow):
     # -- screens --------------------------------------------------------------------------
 
     def _pages(self) -> dict[str, QWidget]:
-        pages = {FlowState.IDLE: self.idle, FlowState.CONSENT: self.consent, FlowState.IDENTITY: self.identity,
-                 FlowState.LIVE: self.live, FlowState.PROCESSING: self.processing, FlowState.RESULT: self.result,
-                 FlowState.OUT_OF_SERVICE: self.out_of_service}
+        pages: dict[str, QWidget] = {
+            FlowState.IDLE: self.idle, FlowState.CONSENT: self.consent,
+            FlowState.IDENTITY: self.identity, FlowState.LIVE: self.live,
+            FlowState.PROCESSING: self.processing, FlowState.RESULT: self.result,
+            FlowState.OUT_OF_SERVICE: self.out_of_service}
         if self._panel is not None:
             pages[FlowState.OPERATOR] = self._panel
         return pages
 
-    def current_screen(self) -> QWidget:
+    def current_screen(self) -> QWidget | None:
         return self.stack.currentWidget()
 
     def _show(self, state: str) -> None:
@@ -397,7 +401,7 @@ class KioskWindow(QMainWindow):
             self.operator.activate()
 
     @Slot(object)
-    def _on_operator_opened(self, panel: QWidget) -> None:
+    def _on_operator_opened(self, panel: Any) -> None:
         self._panel = panel
         self.stack.addWidget(panel)
         if not self.flow.open_operator():

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,14 @@ class KioskKeys(QObject):
         super().__init__(parent)
         self._touch = touch
         self._swallow = swallow
-        self._escape = QKeySequence(OPERATOR_ESCAPE)[0].toCombined()
+        self._escape = QKeySequence(OPERATOR_ESCAPE)[0].toCombined()  # type: ignore[index]
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
             self._touch()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and self._swallow():
+            assert isinstance(event, QKeyEvent)  # both kinds are key events
             combined = event.keyCombination().toCombined()
             if event.modifiers() & _MODIFIERS and combined != self._escape:
                 return True

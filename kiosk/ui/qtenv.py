@@ -9,7 +9,8 @@ the QApplication.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+import sys
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 QT_PATH_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR", "QT_PLUGIN_PATH")
@@ -35,3 +36,27 @@ def drop_opencv_qt_paths(environ: MutableMapping[str, str]) -> list[str]:
             del environ[name]
             removed.append(name)
     return removed
+
+
+#: Qt platforms that draw without a display server.
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "linuxfb", "eglfs", "vnc", "vkkhrdisplay")
+
+
+def missing_display(environ: Mapping[str, str], platform: str = sys.platform) -> str | None:
+    """Why no window can open on this machine, in one line, or None when one can.
+
+    Qt aborts the whole process (after several lines about xcb plugins) when it has no display
+    to connect to; the composition root asks first and says so plainly instead.
+    """
+    if not platform.startswith("linux"):
+        return None
+    chosen = environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if chosen in HEADLESS_PLATFORMS:
+        return None
+    if chosen.startswith("wayland"):
+        return None if environ.get("WAYLAND_DISPLAY") else (
+            "no Wayland display (WAYLAND_DISPLAY is not set)")
+    if environ.get("DISPLAY") or (not chosen and environ.get("WAYLAND_DISPLAY")):
+        return None
+    return ("no display to show the kiosk on (DISPLAY is not set): start it in a desktop "
+            "session, or under Xvfb (xvfb-run)")

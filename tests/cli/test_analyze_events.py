@@ -63,6 +63,13 @@ def test_analyze_plain_text(capsys, cached_tracking):
     status, out, _ = kiosk(capsys, "analyze", str(cached_tracking / D7))
     assert status == 0
     assert "178 frames" in out and out.count("blink") >= 3
+    lines = out.splitlines()
+    # It ends with the liveness summary and one line per cue, as the README promises.
+    cues = [line for line in lines if line.startswith("  cue ")]
+    assert [line.split()[1] for line in cues] == ["texture", "moire", "edges", "glare",
+                                                  "lighting", "planar", "coupling", "pulse"]
+    assert lines[-len(cues) - 1].startswith("  liveness ") and "threshold 90" in out
+    assert lines[-len(cues):] == cues
 
 
 def test_verify_passes_a_matching_script(capsys, shared_data, tmp_path):
@@ -83,8 +90,10 @@ def test_verify_fails_the_replay(capsys, shared_data, tmp_path):
     status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / FAKE),
                            "--script", "blink@1.0,smile@3.0", "--db", str(tmp_path / "a.db"))
     assert status == 1
-    assert out.startswith(f"{shared_data / FAKE}: FAIL (reasons: WRONG_ACTION")
-    assert "not_shown" in out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{shared_data / FAKE}: FAIL (attempt ")
+    assert lines[1].startswith("  WRONG_ACTION: A clear, deliberate head movement")
+    assert "not_shown" in out and "None" not in out and "after -" not in out
 
 
 def test_verify_draws_random_challenges_by_default(capsys, shared_data, tmp_path):
@@ -117,7 +126,10 @@ def test_verify_refuses_a_locked_out_subject(capsys, shared_data, tmp_path):
                            "--subject", "B-77", "--json")
     result = json.loads(out)
     assert status == 1 and result["decision"] == "fail" and result["reasons"] == ["RATE_LIMITED"]
-    assert result["challenges"] == []
+    assert result["challenges"] == [] and result["attempt_id"] is None
+    status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / D0), "--db", str(db),
+                           "--subject", "B-77")
+    assert out.splitlines()[0].endswith(": FAIL (not recorded)") and "None" not in out
 
 
 def test_verify_rejects_a_bad_script_before_tracking(capsys, tmp_path):
@@ -127,3 +139,21 @@ def test_verify_rejects_a_bad_script_before_tracking(capsys, tmp_path):
     status, _, err = kiosk(capsys, "verify", "--source", str(tmp_path / "missing.mp4"),
                            "--script", "blink@1.0")
     assert status == 2 and "missing.mp4" in err
+
+
+def test_verify_text_says_not_recorded_and_never_a_negative_reaction():
+    import io
+
+    from kiosk.cli.verify import _print_text
+
+    out = io.StringIO()
+    _print_text(out, {
+        "source": "clip.mp4", "decision": "fail", "attempt_id": None,
+        "reasons": ["ACTION_BEFORE_PROMPT"], "liveness_score": None,
+        "challenges": [{"action": "blink", "outcome": "failed", "prompt_t": 1.0,
+                        "reaction_s": -0.4, "reason": "ACTION_BEFORE_PROMPT"}],
+        "match": {"matcher": "local", "matched": False, "similarity": None}})
+    text = out.getvalue()
+    assert text.splitlines()[0] == "clip.mp4: FAIL (not recorded)"
+    assert "started 400 ms before the prompt" in text
+    assert "similarity -" in text and "None" not in text and "-400" not in text

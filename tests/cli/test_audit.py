@@ -128,7 +128,7 @@ def test_stats(db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 
 def test_unlock_by_number_records_who_and_why(db: Path, env: dict[str, str],
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, env, "unlock", "zx 4471 09", "--by", "Dana",
+    status, out, _ = run(capsys, env, "unlock", "--subject", "zx 4471 09", "--by", "Dana",
                          "--reason", "passport checked at the desk", "--db", str(db))
     assert status == 0
     assert out.splitlines()[0].startswith("unlock #1 recorded by Dana for subject ")
@@ -138,19 +138,33 @@ def test_unlock_by_number_records_who_and_why(db: Path, env: dict[str, str],
         assert (action.actor, action.reason, action.details) == (
             "Dana", "passport checked at the desk", {"lifted": [1]})
         assert audit.lockouts() == []
-    status, out, _ = run(capsys, env, "unlock", action.target, "--ref", "--by", "Dana",
+    status, out, _ = run(capsys, env, "unlock", "--subject-ref", action.target, "--by", "Dana",
                          "--reason", "again", "--db", str(db))
     assert status == 0 and "no lockout was in force" in out
-    status, out, _ = run(capsys, env, "unlock", "kiosk-1", "--kiosk", "--by", "Dana",
+    status, out, _ = run(capsys, env, "unlock", "--kiosk", "kiosk-1", "--by", "Dana",
                          "--reason", "reset", "--db", str(db))
     assert status == 0 and "for kiosk kiosk-1" in out
+
+
+def test_unlock_names_whom_it_unlocks(db: Path, env: dict[str, str],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # A bare argument used to be taken as a subject number, whatever it looked like.
+    for argv in (["kiosk-1"], [], ["--subject", "x", "--kiosk", "kiosk-1"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["audit", "unlock", *argv, "--by", "Dana", "--reason", "r", "--db", str(db)],
+                 env)
+        assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "one of the arguments --subject --subject-ref --kiosk is required" in err
+    with AuditLog.open(db, read_only=True) as audit:
+        assert audit.operator_actions() == []
 
 
 def test_unlock_reads_the_number_from_stdin(db: Path, env: dict[str, str],
                                             monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(NUMBER + "\n"))
-    status, out, _ = run(capsys, env, "unlock", "-", "--by", "Eve", "--reason", "ok",
+    status, out, _ = run(capsys, env, "unlock", "--subject", "-", "--by", "Eve", "--reason", "ok",
                          "--db", str(db))
     assert status == 0 and "lifted lockout #1" in out
 
@@ -231,7 +245,8 @@ def test_lockouts_lists_those_in_force_and_their_history(db: Path, env: dict[str
     lines = out.splitlines()
     assert lines[1].split()[:2] == ["1", "subject"] and lines[1].endswith("3  active")
     assert lines[-1] == "1 lockout(s) in force"
-    run(capsys, env, "unlock", NUMBER, "--by", "Gus", "--reason", "ok", "--db", str(db))
+    run(capsys, env, "unlock", "--subject", NUMBER, "--by", "Gus", "--reason", "ok",
+        "--db", str(db))
     status, out, _ = run(capsys, env, "lockouts", "--db", str(db))
     assert out.splitlines()[-1] == "0 lockout(s) in force"
     status, out, _ = run(capsys, env, "lockouts", "--all", "--db", str(db))

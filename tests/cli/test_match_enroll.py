@@ -21,12 +21,21 @@ def environ(tmp_path: Path, aws_env) -> dict[str, str]:
     return {"HOME": str(tmp_path)}
 
 
-def test_match_same_person_exits_0(shared_data, environ, capsys):
-    status = main(["match", str(shared_data / OBAMA), str(shared_data / OBAMA2)], environ)
+def test_match_same_person_at_a_staffed_desk_exits_0(shared_data, environ, capsys):
+    status = main(["match", str(shared_data / OBAMA), str(shared_data / OBAMA2)],
+                  {**environ, "KIOSK_KIOSK_MODE": "staffed"})
     out = capsys.readouterr().out
     assert status == 0
     assert out.startswith("MATCH: similarity 9") and "local matcher, offline" in out
-    # Unattended by default, so an offline match is only flagged for review.
+    assert "outcome at this kiosk: pass" in out
+
+
+def test_a_match_sent_to_review_exits_1(shared_data, environ, capsys):
+    status = main(["match", str(shared_data / OBAMA), str(shared_data / OBAMA2)], environ)
+    out = capsys.readouterr().out
+    # Unattended by default, so an offline match is only flagged for review: not a pass.
+    assert status == 1
+    assert out.startswith("MATCH: similarity 9")
     assert "outcome at this kiosk: review (MATCH_OFFLINE, MATCH_OFFLINE_REVIEW)" in out
 
 
@@ -42,7 +51,7 @@ def test_match_different_people_exits_1_with_json(shared_data, environ, capsys):
 
 def test_match_photo_against_a_gif_segment(shared_data, environ, capsys):
     status = main(["match", "--json", "--frames-b", "0-32", str(shared_data / IMAGE_T1),
-                   str(shared_data / DEMO_GIF)], environ)
+                   str(shared_data / DEMO_GIF)], {**environ, "KIOSK_KIOSK_MODE": "staffed"})
     payload = json.loads(capsys.readouterr().out)
     assert status == 0 and payload["frames_b"] == "0-32" and payload["matched"]
 

@@ -90,7 +90,7 @@ class BlinkDetector:
         Longest face dropout bridged inside an episode.
     """
 
-    actions = (BLINK,)
+    actions: tuple[str, ...] = (BLINK,)
 
     def __init__(self, *, closed: float = 0.4, reopened: float = 0.25,
                  reopen_margin: float = 0.15, rise: float = 0.4, ref_window_s: float = 0.12,

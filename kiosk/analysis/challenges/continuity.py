@@ -124,6 +124,7 @@ class FaceContinuity:
         return reason
 
     def _compare(self, t: float, face: Face, shape) -> str | None:
+        assert self._last_face is not None
         last_t, last, last_shape = self._last_face
         dt = max(t - last_t, 0.0)
         if dt > self.max_missing_s:

@@ -56,9 +56,10 @@ class ActionDetector:
         if baseline is not None:
             self.estimator.reset(baseline)
         self.adapt = adapt
-        self.detectors: tuple[Detector, ...] = tuple(detectors) if detectors is not None else (
+        defaults: tuple[Detector, ...] = (
             BlinkDetector(), SmileDetector(), TurnDetector(turn_angle_deg),
             PitchDetector(pitch_angle_deg))
+        self.detectors = tuple(detectors) if detectors is not None else defaults
 
     @classmethod
     def from_settings(cls, liveness, **kwargs) -> ActionDetector:
@@ -118,6 +119,7 @@ class ActionDetector:
             self.estimator.collect(obs)
             return []
         baseline = self.estimator.baseline
+        assert baseline is not None  # ready
         events: list[Event] = []
         for detector in self.detectors:
             events.extend(detector.update(obs, baseline))
@@ -163,14 +165,16 @@ def detect_events(observations: Iterable[FaceObservation], *, baseline: str | Ba
         ``baseline="clip"`` and no frame has exactly one face, or ``baseline`` is unknown.
     """
     observations = list(observations)
-    if isinstance(baseline, str):
-        if baseline == "clip":
-            baseline = Baseline.from_observations(observations)
-        elif baseline == "start":
-            baseline = None
-        else:
-            raise ValueError(f"baseline must be 'clip', 'start' or a Baseline, got {baseline!r}")
-    detector = ActionDetector(baseline=baseline, **kwargs)
+    start: Baseline | None
+    if baseline == "clip":
+        start = Baseline.from_observations(observations)
+    elif baseline == "start":
+        start = None
+    elif isinstance(baseline, Baseline):
+        start = baseline
+    else:
+        raise ValueError(f"baseline must be 'clip', 'start' or a Baseline, got {baseline!r}")
+    detector = ActionDetector(baseline=start, **kwargs)
     events: list[Event] = []
     for obs in observations:
         events.extend(detector.update(obs))

@@ -197,7 +197,7 @@ class TurnDetector(_AxisDetector):
         Longest face dropout bridged inside a turn (faces near profile drop out).
     """
 
-    actions = (TURN_LEFT, TURN_RIGHT)
+    actions: tuple[str, ...] = (TURN_LEFT, TURN_RIGHT)
     positive, negative = TURN_LEFT, TURN_RIGHT
 
     def __init__(self, angle_deg: float = 20.0, *, back_fraction: float = 0.5,
@@ -234,7 +234,7 @@ class PitchDetector(_AxisDetector):
         leaves this band around rest is not reported.
     """
 
-    actions = (NOD, LOOK_UP, LOOK_DOWN)
+    actions: tuple[str, ...] = (NOD, LOOK_UP, LOOK_DOWN)
     positive, negative = LOOK_UP, LOOK_DOWN
 
     def __init__(self, angle_deg: float = 15.0, *, nod_max_s: float = 1.5,

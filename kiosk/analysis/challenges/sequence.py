@@ -120,8 +120,9 @@ class ChallengeEngine:
         self._state = EngineState.BASELINE
         self._index = 0
         self._start_t: float | None = None
-        self._prompt_t: float | None = None
-        self._done_t: float | None = None
+        # Set when a prompt is shown (PROMPT) and when it is answered (SETTLE); read only then.
+        self._prompt_t = 0.0
+        self._done_t = 0.0
         self._last_t: float | None = None
         self._outcomes: list[ChallengeOutcome] = []
         self._events: list[Event] = []
@@ -202,21 +203,23 @@ class ChallengeEngine:
                 t = self._last_t if self._last_t is not None else 0.0
                 reason = Reason.NO_BASELINE if self._state == EngineState.BASELINE else Reason.CHALLENGE_TIMEOUT
                 self._fail(reason, t, "the stream ended before the sequence was complete")
+        assert self._result is not None
         return self._result
 
     # -- states --------------------------------------------------------------------------
 
     def _baseline_step(self, obs: FaceObservation) -> None:
+        start_t = self._start_t if self._start_t is not None else obs.t
         if self.schedule is not None:
             if obs.t >= self.schedule[0]:
                 if self.detector.ready or self.detector.freeze_baseline():
-                    self._show(obs, max(self.schedule[0], self._start_t))
+                    self._show(obs, max(self.schedule[0], start_t))
                 else:
                     self._fail(Reason.NO_BASELINE, obs.t, "too few steady frames before the first prompt")
             return
         if self.detector.ready:
             self._show(obs, obs.t)
-        elif obs.t - self._start_t > self.baseline_timeout_s:
+        elif obs.t - start_t > self.baseline_timeout_s:
             self._fail(Reason.NO_BASELINE, obs.t, f"no steady face in {self.baseline_timeout_s:.0f} s")
 
     def _settle_step(self, obs: FaceObservation) -> None:

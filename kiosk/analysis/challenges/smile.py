@@ -50,7 +50,7 @@ class SmileDetector:
         Longest face dropout bridged inside a smile.
     """
 
-    actions = (SMILE,)
+    actions: tuple[str, ...] = (SMILE,)
 
     def __init__(self, *, rise: float = 0.3, min_score: float = 0.5, release: float = 0.15,
                  widen: float = 1.04, min_hold_s: float = 0.2, max_gap_s: float = 0.4) -> None:

@@ -228,7 +228,7 @@ def device_edges(image: np.ndarray, box, landmarks: np.ndarray) -> dict[str, Any
                        interpolation=interp)
     segs = line_segments(small)
     # Back to frame pixels so the classification uses the face's own geometry.
-    segs_px = segs / np.float32(k) + np.float32([x0, y0, x0, y0])
+    segs_px = segs / np.float32(k) + np.array([x0, y0, x0, y0], np.float32)
     sides = frame_sides(segs_px, centre, angle, face_w, face_h)
     sides["evidence"] = edge_evidence(sides)
     return sides

@@ -133,7 +133,7 @@ def glare_measure(image: np.ndarray, box, landmarks: np.ndarray) -> dict[str, An
     else:
         skin = np.zeros(inside.shape, bool)
     brows = np.array([(lm[a] + lm[b]) / 2.0 for a, b in BROW_PAIRS], np.float32)
-    brow_pts = np.round((brows - np.float32([x0, y0])) * k).astype(int)
+    brow_pts = np.round((brows - np.array([x0, y0], np.float32)) * k).astype(int)
     ok = ((brow_pts[:, 0] >= 0) & (brow_pts[:, 0] < size[0])
           & (brow_pts[:, 1] >= 0) & (brow_pts[:, 1] < size[1]))
     brow_labels = set(labels[brow_pts[ok, 1], brow_pts[ok, 0]].tolist()) - {0}

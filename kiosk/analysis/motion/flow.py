@@ -7,6 +7,8 @@ lost (occlusion, a blink, a textureless patch) and is dropped rather than truste
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
@@ -137,7 +139,7 @@ def detect_points(grey: np.ndarray, mask: np.ndarray, max_points: int,
                                   mask=np.ascontiguousarray(m[y:y + h, x:x + w]), blockSize=5)
     if pts is None:
         return np.zeros((0, 2), np.float32)
-    pts = pts.reshape(-1, 2).astype(np.float32) + np.float32((x, y))
+    pts = pts.reshape(-1, 2).astype(np.float32) + np.array((x, y), np.float32)
     if strength > 0:
         pts = pts[corner_strength(g, pts) >= strength]
     return pts
@@ -173,7 +175,8 @@ def track_points(grey_a: np.ndarray, grey_b: np.ndarray, points: np.ndarray,
     if len(p) == 0:
         return np.zeros((0, 2), np.float32), np.zeros(0, bool)
     p = np.ascontiguousarray(p).reshape(-1, 1, 2)
-    kw = {"winSize": (LK_WINDOW, LK_WINDOW), "maxLevel": LK_LEVELS, "criteria": _LK_CRITERIA}
+    kw: dict[str, Any] = {"winSize": (LK_WINDOW, LK_WINDOW), "maxLevel": LK_LEVELS,
+                          "criteria": _LK_CRITERIA}
     fwd, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, p, None, **kw)
     back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, fwd, None, **kw)
     err = np.linalg.norm((back - p).reshape(-1, 2), axis=1)

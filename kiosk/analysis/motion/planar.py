@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from typing import Any
 
 import numpy as np
 
@@ -255,7 +256,7 @@ def _measure(pairs: list[tuple[np.ndarray, np.ndarray, float]], s_min: float,
         h_all.append(h)
     s_arr, h_arr = np.array(s_all), np.array(h_all)
     informative = s_arr >= s_min
-    out = {"ratio": None, "score": None, "confidence": 0.0, "windows": len(s_all),
+    out: dict[str, Any] = {"ratio": None, "score": None, "confidence": 0.0, "windows": len(s_all),
            "informative": int(informative.sum()), "motion": float(s_arr[informative].sum()),
            "residual": None, "why": ""}
     if len(s_all) == 0:

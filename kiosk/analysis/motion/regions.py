@@ -80,7 +80,7 @@ def face_mask(shape: tuple[int, int], landmarks: np.ndarray, erode_px: int = 0) 
     """
     h, w = _check_shape(shape)
     pts = check_landmarks(landmarks)[:MESH]
-    mask = np.zeros((h, w), np.uint8)
+    mask: np.ndarray = np.zeros((h, w), np.uint8)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
     if erode_px > 0:
@@ -167,7 +167,7 @@ def skin_means(image: np.ndarray, landmarks: np.ndarray,
         if x1 - x0 < 2 or y1 - y0 < 2:
             continue
         crop = img[y0:y1, x0:x1]
-        mask = np.zeros(crop.shape[:2], np.uint8)
+        mask: np.ndarray = np.zeros(crop.shape[:2], np.uint8)
         hull = cv2.convexHull(np.round(pts - (x0, y0)).astype(np.int32))
         cv2.fillConvexPoly(mask, hull, 255)
         skin = cv2.inRange(cv2.cvtColor(crop, cv2.COLOR_BGR2YCrCb), SKIN_YCRCB_LOW,

@@ -184,12 +184,12 @@ def pos_pulse(rgb_traces: np.ndarray, fps: float) -> tuple[float, float]:
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f"rgb_traces must have shape (N, 3) or (K, N, 3), got "
                          f"{np.asarray(rgb_traces).shape}")
-    freqs, total = None, None
-    for region in arr:
+    freqs, total = np.zeros(0), np.zeros(0)
+    for i, region in enumerate(arr):
         freqs, power = pulse_spectrum(pos_signal(region, fps), fps)
         band = (freqs >= BAND_HZ[0]) & (freqs <= NOISE_BAND_TOP_HZ)
         norm = power[band].sum()
         power = power / norm if norm > 0 else power
-        total = power if total is None else total + power
+        total = power if i == 0 else total + power
     peak, snr = spectral_peak(freqs, total)
     return 60.0 * peak, snr

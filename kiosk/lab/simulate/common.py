@@ -92,7 +92,7 @@ def camera_capture(scene: np.ndarray, ss: int, params: CameraParams,
     if scene.ndim != 3 or scene.shape[2] != 3 or ss < 1 or scene.shape[0] % ss \
             or scene.shape[1] % ss:
         raise ValueError(f"scene must be (H*ss, W*ss, 3) with ss={ss}, got {scene.shape}")
-    img = scene * np.float32(params.exposure)
+    img: np.ndarray = scene * np.float32(params.exposure)
     if params.blur_sigma > 0:
         img = cv2.GaussianBlur(img, (0, 0), sigmaX=params.blur_sigma * ss)
     if ss > 1:

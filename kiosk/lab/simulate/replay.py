@@ -155,7 +155,8 @@ def render_replay_frame(scene: ReplayScene, frame: np.ndarray, index: int,
     hom = supersampled(scene.device_to_frame[index], ss)
     dev_w, dev_h = scene.layout.device_size
     b = scene.layout.bezel_px
-    corners = np.float64([[[-b, -b], [dev_w - b, -b], [dev_w - b, dev_h - b], [-b, dev_h - b]]])
+    corners = np.array([[[-b, -b], [dev_w - b, -b], [dev_w - b, dev_h - b], [-b, dev_h - b]]],
+                       np.float64)
     pts = cv2.perspectiveTransform(corners, hom)[0]
     # Only the device's bounding box needs the per-pixel work.
     x0, y0 = np.maximum(np.floor(pts.min(axis=0)).astype(int), 0)

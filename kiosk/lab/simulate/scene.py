@@ -12,7 +12,7 @@ from kiosk.lab.simulate.common import TO_LINEAR, check_image, to_linear
 
 def smooth_noise(shape: tuple[int, int], sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Gaussian-filtered white noise of zero mean and unit standard deviation, (H, W) float32."""
-    noise = rng.standard_normal(shape).astype(np.float32)
+    noise: np.ndarray = rng.standard_normal(shape).astype(np.float32)
     noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=max(sigma, 0.3))
     std = float(noise.std())
     return (noise - noise.mean()) / (std if std > 0 else 1.0)
@@ -36,12 +36,12 @@ def synthetic_background(shape: tuple[int, int], rng: np.random.Generator) -> np
     h, w = shape
 
     def muted(value: float) -> np.ndarray:
-        hsv = np.uint8([[[rng.uniform(0, 180), rng.uniform(10, 70), value]]])
+        hsv = np.array([[[rng.uniform(0, 180), rng.uniform(10, 70), value]]]).astype(np.uint8)
         return TO_LINEAR[cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]]
 
     wall = muted(rng.uniform(90, 200))
     ramp = np.linspace(rng.uniform(0.75, 1.0), rng.uniform(0.75, 1.0), h, dtype=np.float32)
-    canvas = np.empty((h, w, 3), np.float32)
+    canvas: np.ndarray = np.empty((h, w, 3), np.float32)
     canvas[:] = wall[None, None, :] * ramp[:, None, None]
     for _ in range(int(rng.integers(2, 5))):
         x0, x1 = sorted(rng.uniform(-0.2, 1.2, 2) * w)
@@ -157,7 +157,7 @@ def draw_fingers(canvas: np.ndarray, hom: np.ndarray, plane_size: tuple[float, f
                 tip[1] + radius * (math.cos(a) * side[1] + math.sin(a) * uy)) for a in ang]
         outline = cap + [(base[0] - 1.5 * radius * side[0], base[1] - 1.5 * radius * side[1]),
                          (base[0] + 1.5 * radius * side[0], base[1] + 1.5 * radius * side[1])]
-        pts = cv2.perspectiveTransform(np.float64([outline]), hom)[0]
+        pts = cv2.perspectiveTransform(np.array([outline], np.float64), hom)[0]
         # Work on the bounding box only: the canvas is supersampled and large.
         x0, y0 = np.maximum(np.floor(pts.min(axis=0)).astype(int) - 2, 0)
         x1, y1 = np.minimum(np.ceil(pts.max(axis=0)).astype(int) + 2, (w, h))

@@ -44,7 +44,7 @@ def stripe_pattern(col_fill: float, row_fill: float, footprint: float) -> np.nda
     sub = np.minimum((pos * 3).astype(int), 2)
     lit_col = (pos * 3 - sub) < col_fill
     lit_row = pos < row_fill
-    pattern = np.zeros((_STEPS, _STEPS, 3), np.float32)
+    pattern: np.ndarray = np.zeros((_STEPS, _STEPS, 3), np.float32)
     for channel, stripe in ((2, 0), (1, 1), (0, 2)):
         pattern[:, :, channel] = np.outer(lit_row, lit_col & (sub == stripe))
     pattern /= pattern.mean(axis=(0, 1), keepdims=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -47,7 +47,7 @@ ANY = "any"
 
 
 def _utc_midnight(day: QDate) -> datetime:
-    return datetime.combine(day.toPython(), time(), tzinfo=UTC)
+    return datetime.combine(date(day.year(), day.month(), day.day()), time(), tzinfo=UTC)
 
 
 class AttemptsPage(QWidget):
@@ -278,7 +278,9 @@ class AttemptsPage(QWidget):
         if attempt_id in self._ids:
             index = self._ids.index(attempt_id)
             recorded = self._recorded[index]
-            self.table.item(index, 2).setText(_decision_text(recorded, action.details["to"]))
+            item = self.table.item(index, 2)
+            if item is not None:
+                item.setText(_decision_text(recorded, action.details["to"]))
         show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
                      f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
         self._load_detail(attempt_id)

@@ -48,9 +48,11 @@ class SettingsPage(QWidget):
         for field in context.setting_fields():
             if field.name in SKIPPED:
                 continue
+            editor: QLineEdit | QComboBox
             if field.choices:
-                editor: QLineEdit | QComboBox = QComboBox()
-                editor.addItems(list(field.choices))
+                combo = QComboBox()
+                combo.addItems(list(field.choices))
+                editor = combo
             else:
                 editor = QLineEdit()
             named(editor, field.label, f"{field.name}: {field.help} Allowed: {field.allowed}.")

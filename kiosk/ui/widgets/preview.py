@@ -93,7 +93,7 @@ class PreviewWidget(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         self.paints += 1
         rect = self.picture_rect()
-        if rect is None:
+        if rect is None or self._image is None:
             return
         p = QPainter(self)
         p.drawImage(rect.topLeft(), self._image)

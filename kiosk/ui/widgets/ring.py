@@ -38,12 +38,12 @@ class CountdownRing(QWidget):
     def set_time(self, left: float | None, window: float = 1.0) -> None:
         self._left = None if left is None else max(float(left), 0.0)
         self._window = max(float(window), 1e-6)
-        self.setAccessibleDescription("" if left is None else f"{math.ceil(self._left)} seconds")
+        self.setAccessibleDescription("" if left is None else f"{math.ceil(left)} seconds")
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        fraction = self.fraction
-        if fraction is None:
+        fraction, left = self.fraction, self._left
+        if fraction is None or left is None:
             return
         side = min(self.width(), self.height()) - 12
         rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
@@ -58,7 +58,7 @@ class CountdownRing(QWidget):
         p.drawArc(rect, 90 * 16, int(round(fraction * 360 * 16)))
         p.setPen(FOREGROUND)
         p.setFont(font(max(int(side / 5), 10), bold=True))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(math.ceil(self._left)))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(math.ceil(left)))
         p.end()
 
 

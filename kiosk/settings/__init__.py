@@ -1,0 +1,164 @@
+"""One frozen settings object, validated once from a TOML file and environment overrides.
+
+The section dataclasses (:mod:`.sections`) are the single source of truth: the schema
+(:mod:`.schema`) derived from them validates files and overrides, renders the README table
+(``kiosk settings --markdown``) and documents every default.
+
+Environment overrides are ``KIOSK_<SECTION>_<KEY>`` (upper case), plus the two names the seed
+deployment used, ``LIVENESS_CONFIDENCE_THRESHOLD`` and ``FACE_SIMILARITY_THRESHOLD``. Only the
+composition root reads ``os.environ``; it passes a mapping to :func:`load_settings`.
+
+AWS region and credentials are deliberately absent: boto3's standard chain supplies them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.errors import ConfigError
+from kiosk.settings.schema import SCHEMA, Option, coerce, markdown_table, validate
+from kiosk.settings.sections import (
+    SECTIONS,
+    AuditSettings,
+    CameraSettings,
+    KioskSettings,
+    LivenessSettings,
+    MatchingSettings,
+)
+
+__all__ = [
+    "SCHEMA", "SECTIONS", "AuditSettings", "CameraSettings", "KioskSettings",
+    "LivenessSettings", "MatchingSettings", "Option", "Settings", "default_config_path",
+    "default_data_dir", "load_settings", "markdown_table",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, by section: ``settings.liveness.challenge_count``."""
+
+    kiosk: KioskSettings = dataclasses.field(default_factory=KioskSettings)
+    camera: CameraSettings = dataclasses.field(default_factory=CameraSettings)
+    liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
+    matching: MatchingSettings = dataclasses.field(default_factory=MatchingSettings)
+    audit: AuditSettings = dataclasses.field(default_factory=AuditSettings)
+    source: str = "defaults"
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Every setting as nested plain values (no secrets are kept in settings)."""
+        return {s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical settings, recorded with each audit row.
+
+        The operator PIN is excluded so the digest reveals nothing about it.
+        """
+        values = self.as_dict()
+        values["kiosk"] = {k: v for k, v in values["kiosk"].items() if k != "operator_pin"}
+        blob = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def replace(self, section: str, **changes: Any) -> Settings:
+        """A copy with some keys of one section changed, validated like a file."""
+        for key, value in changes.items():
+            validate(section, key, value, origin="replace")
+        new_section = dataclasses.replace(getattr(self, section), **changes)
+        return dataclasses.replace(self, **{section: new_section})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"settings file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"settings file {path} cannot be read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+def default_config_path(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """The platform config file: $XDG_CONFIG_HOME/liveness-kiosk/kiosk.toml on Linux."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    if platform.startswith("win"):
+        base = Path(environ.get("APPDATA", home / "AppData" / "Roaming"))
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return base / "liveness-kiosk" / "kiosk.toml"
+
+
+def default_data_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
+    """The platform data folder: $XDG_DATA_HOME/liveness-kiosk on Linux."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    if platform.startswith("win"):
+        base = Path(environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "liveness-kiosk"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load, validate and freeze the settings.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        TOML file given with ``--config``. When None the platform config file is read if it
+        exists, and the defaults apply otherwise.
+    environ : Mapping[str, str], optional
+        Environment to read overrides from (the composition root passes ``os.environ``).
+
+    Raises
+    ------
+    ConfigError
+        Unknown section or key, wrong type, value out of range; the message names the key.
+    """
+    environ = {} if environ is None else environ
+    values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    source = "defaults"
+    file_path = Path(path) if path is not None else default_config_path(environ)
+    if path is not None or file_path.is_file():
+        data = _read_toml(file_path)
+        source = str(file_path)
+        for section, table in data.items():
+            if section not in SECTIONS:
+                raise ConfigError(f"{file_path}: unknown section [{section}]; known sections: "
+                                  + ", ".join(SECTIONS))
+            if not isinstance(table, dict):
+                raise ConfigError(f"{file_path}: {section} must be a table ([{section}])")
+            for key, value in table.items():
+                values[section][key] = validate(section, key, value, str(file_path))
+
+    for option in SCHEMA:
+        for env_name in filter(None, (option.legacy_env, option.env_name)):
+            if env_name in environ:
+                raw = coerce(option, environ[env_name], f"environment {env_name}")
+                values[option.section][option.key] = validate(
+                    option.section, option.key, raw, f"environment {env_name}")
+    stray = sorted(k for k in environ if k.startswith("KIOSK_")
+                   and k not in {o.env_name for o in SCHEMA})
+    if stray:
+        raise ConfigError(f"environment {stray[0]}: unknown setting; settings are "
+                          "KIOSK_<SECTION>_<KEY>, e.g. KIOSK_CAMERA_DEVICE")
+
+    return Settings(kiosk=KioskSettings(**values["kiosk"]),
+                    camera=CameraSettings(**values["camera"]),
+                    liveness=LivenessSettings(**values["liveness"]),
+                    matching=MatchingSettings(**values["matching"]),
+                    audit=AuditSettings(**values["audit"]), source=source)

@@ -1,0 +1,123 @@
+"""The settings schema, derived from the section dataclasses: validation, environment names,
+the README table.
+
+Environment overrides are ``KIOSK_<SECTION>_<KEY>`` (upper case), plus the two names the seed
+deployment used, ``LIVENESS_CONFIDENCE_THRESHOLD`` and ``FACE_SIMILARITY_THRESHOLD``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.errors import ConfigError
+from kiosk.settings.sections import SECTIONS
+
+
+@dataclass(frozen=True)
+class Option:
+    """The schema of one setting."""
+
+    section: str
+    key: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    legacy_env: str | None = None
+
+    @property
+    def kind(self) -> type:
+        return type(self.default)
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    @property
+    def env_name(self) -> str:
+        return f"KIOSK_{self.section}_{self.key}".upper()
+
+    def allowed(self) -> str:
+        """Human description of the allowed values."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.kind.__name__} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{self.kind.__name__} >= {self.minimum:g}"
+        return self.kind.__name__
+
+
+def _options(section: str, cls: type) -> tuple[Option, ...]:
+    return tuple(Option(section, f.name, f.default, help=f.metadata["help"],
+                        minimum=f.metadata["minimum"], maximum=f.metadata["maximum"],
+                        choices=f.metadata["choices"], legacy_env=f.metadata["legacy_env"])
+                 for f in dataclasses.fields(cls))
+
+
+SCHEMA: tuple[Option, ...] = tuple(o for s, cls in SECTIONS.items() for o in _options(s, cls))
+_BY_NAME: dict[tuple[str, str], Option] = {(o.section, o.key): o for o in SCHEMA}
+
+
+def coerce(option: Option, raw: str, origin: str) -> Any:
+    """Turn an environment string into the option's type."""
+    try:
+        if option.kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if option.kind is int:
+            return int(raw.strip())
+        if option.kind is float:
+            return float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{origin}: {option.name} = {raw!r} is not valid; allowed: "
+                          f"{option.allowed()}") from None
+    return raw
+
+
+def validate(section: str, key: str, raw: Any, origin: str) -> Any:
+    """Check one value against the schema; return it normalised (ints accepted for floats)."""
+    option = _BY_NAME.get((section, key))
+    if option is None:
+        known = ", ".join(o.key for o in SCHEMA if o.section == section)
+        raise ConfigError(f"{origin}: unknown setting {section}.{key}; known keys in "
+                          f"[{section}]: {known}")
+    name = option.name
+    kind: type[Any] = option.kind
+    value: Any = raw
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"{origin}: {name} = {value!r} has the wrong type; allowed: "
+                          f"{option.allowed()}")
+    if option.choices is not None and value not in option.choices:
+        raise ConfigError(f"{origin}: {name} = {value!r} is not allowed; allowed: "
+                          f"{option.allowed()}")
+    if option.minimum is not None and value < option.minimum or (
+            option.maximum is not None and value > option.maximum):
+        raise ConfigError(f"{origin}: {name} = {value!r} is out of range; allowed: "
+                          f"{option.allowed()}")
+    if name == "kiosk.operator_pin" and value and not (value.isdigit() and 4 <= len(value) <= 12):
+        raise ConfigError(f"{origin}: {name} must be 4 to 12 digits (or empty to disable)")
+    return value
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from the schema."""
+    lines = ["| setting | default | allowed | environment | meaning |",
+             "|---|---|---|---|---|"]
+    for o in SCHEMA:
+        env = f"`{o.env_name}`" + (f", `{o.legacy_env}`" if o.legacy_env else "")
+        default = json.dumps(o.default) if not isinstance(o.default, str) else f'"{o.default}"'
+        lines.append(f"| `{o.name}` | `{default}` | {o.allowed()} | {env} | {o.help} |")
+    return "\n".join(lines)

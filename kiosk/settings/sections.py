@@ -1,0 +1,131 @@
+"""The settings, section by section: one frozen dataclass each, the single source of truth.
+
+Every field is declared with :func:`setting`, which keeps its help text and allowed values in
+the field's metadata; :mod:`kiosk.settings.schema` derives the validation schema, the
+environment names and the README table from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def setting(default: Any, help: str, *, minimum: float | None = None,
+            maximum: float | None = None, choices: tuple[str, ...] | None = None,
+            legacy_env: str | None = None) -> Any:
+    """A settings field: its default, help text and allowed values (for the schema)."""
+    return field(default=default, metadata={
+        "help": help, "minimum": minimum, "maximum": maximum, "choices": choices,
+        "legacy_env": legacy_env})
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    kiosk_id: str = setting("kiosk-1", "Name of this kiosk in the audit log.")
+    mode: str = setting("unattended", "Staffed desk or unattended kiosk; decides the offline "
+                        "policy default and whether the ID-photo step is shown.",
+                        choices=("unattended", "staffed"))
+    operator_pin: str = setting("", "PIN that opens the operator panel (4-12 digits); empty "
+                                "disables the panel.")
+    result_seconds: float = setting(6.0, "How long the result stays on screen before idle.",
+                                    minimum=2, maximum=60)
+    sound: bool = setting(False, "Play a sound with each prompt.")
+    approach_s: float = setting(1.0, "A well-placed face held this long starts the kiosk from "
+                                "the idle screen.", minimum=0.3, maximum=5)
+    consent_timeout_s: float = setting(60.0, "Inactivity on the consent screen before it "
+                                       "returns to idle.", minimum=10, maximum=600)
+    identity_timeout_s: float = setting(180.0, "Inactivity on the ID-photo step before it "
+                                        "returns to idle.", minimum=30, maximum=1800)
+
+
+@dataclass(frozen=True)
+class CameraSettings:
+    device: str = setting("0", "Camera index or device path (e.g. /dev/video0).")
+    width: int = setting(640, "Requested frame width in pixels.", minimum=160, maximum=3840)
+    height: int = setting(480, "Requested frame height in pixels.", minimum=120, maximum=2160)
+    fps: int = setting(30, "Requested frames per second.", minimum=5, maximum=120)
+    allow_virtual: bool = setting(False, "Accept virtual cameras (v4l2loopback, OBS): an "
+                                  "injected stream is an attack, so only for development.")
+    mounted: bool = setting(True, "The camera is rigidly mounted (a kiosk): motion of the "
+                            "surroundings then means a hand-held picture or screen. Set false "
+                            "for a hand-held or laptop camera.")
+    reconnect_min_s: float = setting(0.5, "First wait before reconnecting after an unplug "
+                                     "(doubles up to reconnect_max_s).", minimum=0.05,
+                                     maximum=10)
+    reconnect_max_s: float = setting(8.0, "Longest wait between reconnection attempts after "
+                                     "an unplug.", minimum=0.5, maximum=300)
+
+
+@dataclass(frozen=True)
+class LivenessSettings:
+    confidence_threshold: float = setting(
+        90.0, "Liveness score (0-100) needed to pass; also applied to AWS Face Liveness "
+        "confidence.", minimum=0, maximum=100, legacy_env="LIVENESS_CONFIDENCE_THRESHOLD")
+    challenge_count: int = setting(3, "Challenges per session.", minimum=2, maximum=6)
+    response_window_s: float = setting(4.0, "Seconds allowed to answer each prompt.",
+                                       minimum=2, maximum=20)
+    turn_angle_deg: float = setting(20.0, "Yaw excursion that counts as a head turn.",
+                                    minimum=10, maximum=45)
+    pitch_angle_deg: float = setting(15.0, "Pitch excursion that counts as a nod or a look up "
+                                     "or down.", minimum=8, maximum=30)
+    settle_s: float = setting(0.5, "Pause after an answered prompt, with the head back near "
+                              "rest, before the next prompt.", minimum=0, maximum=3)
+    min_reaction_ms: int = setting(150, "Responses sooner than this after a prompt are not "
+                                   "human and fail.", minimum=50, maximum=1000)
+    baseline_s: float = setting(1.0, "Seconds of neutral face measured before the first "
+                                "prompt.", minimum=0.5, maximum=5)
+
+
+@dataclass(frozen=True)
+class MatchingSettings:
+    similarity_threshold: float = setting(
+        95.0, "Face similarity (0-100) needed for a match (Rekognition SimilarityThreshold "
+        "and the local matcher's calibrated scale).", minimum=0, maximum=100,
+        legacy_env="FACE_SIMILARITY_THRESHOLD")
+    matcher: str = setting("auto", "Face matcher: auto uses Rekognition when AWS is "
+                           "configured and the local matcher otherwise.",
+                           choices=("auto", "local", "rekognition"))
+    offline_policy: str = setting("auto", "What an offline (local) match may do: pass the "
+                                  "person, or only flag the attempt for review. auto = pass "
+                                  "when staffed, review when unattended.",
+                                  choices=("auto", "pass", "review"))
+    collection_id: str = setting("", "Rekognition collection of enrolled members; empty "
+                                 "disables member check-in.")
+    quality_filter: str = setting("AUTO", "Rekognition QualityFilter.",
+                                  choices=("NONE", "AUTO", "LOW", "MEDIUM", "HIGH"))
+    connect_timeout_s: float = setting(3.0, "AWS connect timeout.", minimum=0.5, maximum=60)
+    read_timeout_s: float = setting(10.0, "AWS read timeout.", minimum=1, maximum=120)
+    max_attempts: int = setting(3, "AWS attempts per call (botocore retries).", minimum=1,
+                                maximum=10)
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    db_path: str = setting("", "SQLite audit database; empty = kiosk.db in the platform data "
+                           "folder.")
+    retention_days: int = setting(30, "Attempts older than this are purged automatically "
+                                  "(0 keeps everything).", minimum=0, maximum=3650)
+    max_failures: int = setting(5, "Failed attempts that trigger a lockout.", minimum=1,
+                                maximum=100)
+    kiosk_max_failures: int = setting(5, "Failed attempts of anyone at this kiosk, within the "
+                                      "window, that lock the whole kiosk.", minimum=1,
+                                      maximum=1000)
+    failure_window_min: float = setting(15.0, "Sliding window for counting failures, "
+                                        "minutes.", minimum=1, maximum=1440)
+    lockout_min: float = setting(30.0, "Lockout length, minutes.", minimum=1, maximum=10080)
+    busy_timeout_s: float = setting(5.0, "How long a write waits for a locked database before "
+                                    "the kiosk goes out of service.", minimum=0.1, maximum=60)
+    max_db_mb: int = setting(0, "Size cap of the audit database in MB, treated like a full "
+                             "disk when reached (0 = no cap).", minimum=0, maximum=100000)
+    store_best_frame: bool = setting(False, "Keep the best frame, encrypted, with each "
+                                     "attempt.")
+    key_file: str = setting("", "Key file for the subject hash and frame encryption; empty = "
+                            "the OS keyring.")
+
+
+#: The sections in the order of the settings file and the README table.
+SECTIONS: dict[str, type] = {
+    "kiosk": KioskSettings, "camera": CameraSettings, "liveness": LivenessSettings,
+    "matching": MatchingSettings, "audit": AuditSettings,
+}

@@ -1,0 +1,33 @@
+"""``kiosk settings`` and ``kiosk --help`` as a new user reads them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kiosk.cli import main
+
+
+def test_settings_show_the_database_actually_used(tmp_path, capsys):
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data")}
+    assert main(["settings"], env) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["audit"]["db_path"] == str(tmp_path / "data" / "liveness-kiosk" / "kiosk.db")
+    assert main(["settings"], {**env, "KIOSK_AUDIT_DB_PATH": str(tmp_path / "k.db")}) == 0
+    assert json.loads(capsys.readouterr().out)["audit"]["db_path"] == str(tmp_path / "k.db")
+
+
+def test_settings_never_show_the_pin(tmp_path, capsys):
+    assert main(["settings"], {"HOME": str(tmp_path), "KIOSK_KIOSK_OPERATOR_PIN": "4711"}) == 0
+    out = capsys.readouterr().out
+    assert "4711" not in out and json.loads(out)["kiosk"]["operator_pin"] == "(set)"
+
+
+def test_help_reads_as_plain_text(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"], {})
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "``" not in out and ":class:" not in out and ":func:" not in out
+    assert "headless" in out
