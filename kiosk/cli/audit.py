@@ -26,35 +26,15 @@ from kiosk.audit import (
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
 from kiosk.audit.timeutil import parse_duration, parse_when
+from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
 
-
-def _when(text: str) -> Any:
-    try:
-        return parse_when(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _duration(text: str) -> Any:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return value
+WHEN = parsed(parse_when)
+DURATION = parsed(parse_duration)
 
 
 def _db_path(args: argparse.Namespace, ctx: Any) -> Path:
@@ -300,9 +280,9 @@ def _cmd_keygen(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _since_until(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=_when, metavar="DATE",
+    parser.add_argument("--since", type=WHEN, metavar="DATE",
                         help="from this UTC date or ISO date-time (inclusive)")
-    parser.add_argument("--until", type=_when, metavar="DATE",
+    parser.add_argument("--until", type=WHEN, metavar="DATE",
                         help="up to this UTC date or ISO date-time (exclusive)")
 
 
@@ -324,10 +304,10 @@ def register(subparsers: Any) -> None:
     p = add("list", _cmd_list, "list attempts, newest first")
     p.add_argument("--decision", choices=DECISION_FILTERS)
     _since_until(p)
-    p.add_argument("--limit", type=_positive, default=50, help="at most N rows (default 50)")
+    p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=50, help="at most N rows (default 50)")
 
     p = add("show", _cmd_show, "show one attempt in full (no frame is ever printed)")
-    p.add_argument("id", type=_positive, metavar="ID")
+    p.add_argument("id", type=POSITIVE_WHOLE_NUMBER, metavar="ID")
 
     p = add("export", _cmd_export, "export attempts as CSV or JSON Lines")
     _since_until(p)
@@ -341,7 +321,7 @@ def register(subparsers: Any) -> None:
 
     p = add("lockouts", _cmd_lockouts, "list the lockouts in force (--all: every lockout)")
     p.add_argument("--all", action="store_true", help="include expired and lifted ones")
-    p.add_argument("--limit", type=_positive, default=100, help="at most N rows (default 100)")
+    p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=100, help="at most N rows (default 100)")
 
     p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why: give "
             "--subject, --subject-ref or --kiosk")
@@ -359,7 +339,7 @@ def register(subparsers: Any) -> None:
 
     p = add("purge", _cmd_purge, "remove rows older than a given age; the chain stays "
             "verifiable")
-    p.add_argument("--older-than", type=_duration, required=True, metavar="AGE",
+    p.add_argument("--older-than", type=DURATION, required=True, metavar="AGE",
                    help="e.g. 30d, 12h, 2w")
     p.add_argument("--by", metavar="NAME", help="operator name (default: $USER)")
     p.add_argument("--reason", default="manual purge", metavar="TEXT")

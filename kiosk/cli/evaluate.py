@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli.args import WHOLE_NUMBER
 from kiosk.errors import InputError, KioskError
 
 log = logging.getLogger(__name__)
@@ -29,16 +30,6 @@ log = logging.getLogger(__name__)
 # session lasts about 10 s) and the first seed (see simulated_plan).
 SIM_SECONDS = 7.0
 SIM_SEED = 1
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,10 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pairs", metavar="PAIRS.csv",
                         help="face-matching pairs (a,b,same,notes) measured with the local "
                              "matcher")
-    parser.add_argument("--simulated", type=_nonneg_int, default=0, metavar="N",
+    parser.add_argument("--simulated", type=WHOLE_NUMBER, default=0, metavar="N",
                         help="also render N simulated attacks per bona fide video (print, "
                              "replay, tilted print, cycling) and report them apart (default 0)")
-    parser.add_argument("--seed", type=_nonneg_int, default=SIM_SEED,
+    parser.add_argument("--seed", type=WHOLE_NUMBER, default=SIM_SEED,
                         help=f"first seed of the simulated attacks (default {SIM_SEED})")
     parser.add_argument("--camera-fixed", action="store_true",
                         help="the recordings come from a mounted camera that cannot move "

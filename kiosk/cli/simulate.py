@@ -16,6 +16,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli.args import FRACTION, POSITIVE_NUMBER, WHOLE_NUMBER
 from kiosk.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -26,45 +27,15 @@ MAX_STILL_CANDIDATES = 40
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number > 0")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number in [0, 1)")
-    return value
-
-
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", metavar="SRC", help="bona fide video (or a photo, with --seconds)")
     parser.add_argument("out", metavar="OUT", help="output video, .mp4 or .avi")
-    parser.add_argument("--seed", type=_nonneg_int,
+    parser.add_argument("--seed", type=WHOLE_NUMBER,
                         help="random seed (same seed and SRC: same video); drawn when omitted "
                              "and printed in the summary")
-    parser.add_argument("--seconds", type=_positive,
+    parser.add_argument("--seconds", type=POSITIVE_NUMBER,
                         help="output duration (default: SRC's duration)")
-    parser.add_argument("--fps", type=_positive,
+    parser.add_argument("--fps", type=POSITIVE_NUMBER,
                         help="frame rate when SRC is a photo (default 15); videos keep theirs")
     parser.add_argument("--fingers", type=int, choices=(0, 1, 2, 3),
                         help="thumbs holding the sheet or device (default: random 0-2)")
@@ -87,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "--frame N) with a reduced gamut, halftone dots, paper grain and a white "
                     "margin, and film the sheet moving by hand in front of a background.")
     _common(pr)
-    pr.add_argument("--frame", type=_nonneg_int, metavar="N",
+    pr.add_argument("--frame", type=WHOLE_NUMBER, metavar="N",
                     help="print frame N of SRC (0-based decode order) instead of choosing one")
     pr.add_argument("--flat", action="store_true", help="never bend the sheet")
     pr.set_defaults(func=run_print)
@@ -99,10 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(rp)
     rp.add_argument("--device", choices=("phone", "tablet", "monitor"),
                     help="the screen (default: random; phone half of the time)")
-    rp.add_argument("--pitch", type=_positive, metavar="PX",
+    rp.add_argument("--pitch", type=POSITIVE_NUMBER, metavar="PX",
                     help="screen pixel spacing in output pixels (default: random 0.4-2.5; near "
                          "1 and below the grid aliases into moire, above ~2 it is resolved)")
-    rp.add_argument("--banding", type=_fraction, metavar="AMP",
+    rp.add_argument("--banding", type=FRACTION, metavar="AMP",
                     help="amplitude of rolling refresh bands, 0 for none (default: random)")
     rp.set_defaults(func=run_replay)
 

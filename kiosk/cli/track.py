@@ -7,6 +7,7 @@ import csv
 import json
 import math
 
+from kiosk.cli.args import POSITIVE_WHOLE_NUMBER
 from kiosk.model import FaceObservation
 
 COLUMNS = ("frame", "t", "faces", "yaw", "pitch", "roll", "ear_left", "ear_right",
@@ -29,17 +30,6 @@ def record(obs: FaceObservation) -> dict[str, float | int | None]:
     return row
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "track", help="print face measurements for every frame",
@@ -50,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per line (default)")
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
-    parser.add_argument("--every", type=positive_int, default=1, metavar="N",
+    parser.add_argument("--every", type=POSITIVE_WHOLE_NUMBER, default=1, metavar="N",
                         help="measure every Nth frame (default 1)")
     parser.set_defaults(func=run)
 

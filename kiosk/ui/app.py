@@ -16,21 +16,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from kiosk.flow import BUSY, FlowConfig, KioskFlow
 from kiosk.runtime import FaceCheck
 from kiosk.settings import Settings
 from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
-from kiosk.ui.screens import (
-    ConsentScreen,
-    IdentityScreen,
-    IdleScreen,
-    LiveScreen,
-    OutOfServiceScreen,
-    ProcessingScreen,
-    ResultScreen,
-)
+from kiosk.ui.screens.stack import ScreenStack
 from kiosk.ui.widgets import STYLE_SHEET
 from kiosk.ui.worker import KioskWorker
 from kiosk.vocabulary import FaultCause, FlowState
@@ -84,20 +76,14 @@ class KioskWindow(QMainWindow):
         self._thread: QThread | None = None
         self._allow_close = not kiosk_mode
         self._beep = beep
-        self._panel: QWidget | None = None
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
 
-        self.idle = IdleScreen(self.settings)
-        self.consent = ConsentScreen(consent_text(self.settings))
-        self.identity = IdentityScreen(scan_folder)
-        self.live = LiveScreen()
-        self.processing = ProcessingScreen()
-        self.result = ResultScreen()
-        self.out_of_service = OutOfServiceScreen()
-        self.stack = QStackedWidget()
-        for screen in self._pages().values():
-            self.stack.addWidget(screen)
+        self.stack = ScreenStack(self.settings, scan_folder)
         self.setCentralWidget(self.stack)
+        self.idle, self.consent = self.stack.idle, self.stack.consent
+        self.identity, self.live = self.stack.identity, self.stack.live
+        self.processing, self.result = self.stack.processing, self.stack.result
+        self.out_of_service = self.stack.out_of_service
         self._scan_folder = scan_folder
 
         self.idle.start_requested.connect(self._on_start_requested)
@@ -216,27 +202,13 @@ class KioskWindow(QMainWindow):
 
     # -- screens --------------------------------------------------------------------------
 
-    def _pages(self) -> dict[str, QWidget]:
-        pages: dict[str, QWidget] = {
-            FlowState.IDLE: self.idle, FlowState.CONSENT: self.consent,
-            FlowState.IDENTITY: self.identity, FlowState.LIVE: self.live,
-            FlowState.PROCESSING: self.processing, FlowState.RESULT: self.result,
-            FlowState.OUT_OF_SERVICE: self.out_of_service}
-        if self._panel is not None:
-            pages[FlowState.OPERATOR] = self._panel
-        return pages
-
     def current_screen(self) -> QWidget | None:
         return self.stack.currentWidget()
 
     def _show(self, state: str) -> None:
         if state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
-        page = self._pages().get(state, self.out_of_service)
-        self.stack.setCurrentWidget(page)
-        primary = getattr(page, "primary", None)
-        if primary is not None:
-            primary.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.stack.show_state(state)
 
     def _refresh_out_of_service(self) -> None:
         faults = self.flow.faults
@@ -402,16 +374,13 @@ class KioskWindow(QMainWindow):
 
     @Slot(object)
     def _on_operator_opened(self, panel: Any) -> None:
-        self._panel = panel
-        self.stack.addWidget(panel)
+        self.stack.set_panel(panel)
         if not self.flow.open_operator():
             panel.closed.emit()  # cannot show it now (never expected: the dialog is modal)
 
     @Slot()
     def _on_operator_closed(self) -> None:
-        panel, self._panel = self._panel, None
-        if panel is not None:
-            self.stack.removeWidget(panel)
+        self.stack.set_panel(None)
         self.flow.close_operator()
 
     def _camera_health(self):

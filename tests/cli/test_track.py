@@ -64,4 +64,4 @@ def test_every_must_be_positive(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["track", str(tmp_path), "--every", "0"], environ={})
     assert exc.value.code == 2
-    assert "at least 1" in capsys.readouterr().err
+    assert "is not a whole number >= 1" in capsys.readouterr().err

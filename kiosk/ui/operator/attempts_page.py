@@ -31,6 +31,7 @@ from kiosk.operator import (
     AttemptPage,
     OperatorContext,
 )
+from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
     fill_table,
@@ -50,7 +51,7 @@ def _utc_midnight(day: QDate) -> datetime:
     return datetime.combine(date(day.year(), day.month(), day.day()), time(), tzinfo=UTC)
 
 
-class AttemptsPage(QWidget):
+class AttemptsPage(OperatorPage):
     """Recent attempts with filters; selecting one shows its detail (loaded off the UI thread).
 
     Parameters
@@ -64,10 +65,7 @@ class AttemptsPage(QWidget):
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._context = context
-        self._runner = runner
-        self._operator_name = operator_name
+        super().__init__(context, runner, operator_name, parent)
         self._ids: list[int] = []
         self._recorded: list[str] = []
         self._detail_id: int | None = None

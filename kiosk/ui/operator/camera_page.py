@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.operator import CameraChoice, CameraStatus, OperatorContext, SettingsChange
+from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.settings_page import describe_change
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import message_label, named, show_message
@@ -24,7 +25,7 @@ from kiosk.ui.operator.widgets import message_label, named, show_message
 HEALTH_INTERVAL_MS = 1000
 
 
-class CameraPage(QWidget):
+class CameraPage(OperatorPage):
     """Device choice and live health.
 
     The device list is read off the UI thread (it opens device nodes); the health snapshot
@@ -33,10 +34,7 @@ class CameraPage(QWidget):
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._context = context
-        self._runner = runner
-        self._operator_name = operator_name
+        super().__init__(context, runner, operator_name, parent)
         self._choices: list[CameraChoice] = []
 
         self.device_combo = QComboBox()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.audit import Lockout, OperatorAction, UnlockResult
 from kiosk.operator import OperatorContext
+from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
     fill_table,
@@ -49,15 +50,12 @@ def _action_detail(action: OperatorAction) -> str:
     return ""
 
 
-class LockoutsPage(QWidget):
+class LockoutsPage(OperatorPage):
     """Lockouts with unlock buttons; every unlock needs the operator's name and a reason."""
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._context = context
-        self._runner = runner
-        self._operator_name = operator_name
+        super().__init__(context, runner, operator_name, parent)
         self._lockouts: list[Lockout] = []
 
         self.active_only = QCheckBox("Only lockouts &in force")
