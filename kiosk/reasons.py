@@ -31,6 +31,11 @@ class Reason(StrEnum):
     FACE_LOST = "FACE_LOST"
     MULTIPLE_FACES = "MULTIPLE_FACES"
     FACE_CHANGED = "FACE_CHANGED"
+    SESSION_TIMEOUT = "SESSION_TIMEOUT"
+    # placement (kiosk.analysis.guidance), when the session ends without a placed face
+    NOT_PLACED = "NOT_PLACED"
+    TOO_DARK = "TOO_DARK"
+    TOO_BRIGHT = "TOO_BRIGHT"
     # passive presentation-attack cues (kiosk.analysis)
     LIVENESS_FAILED = "LIVENESS_FAILED"
     PASSIVE_INSUFFICIENT = "PASSIVE_INSUFFICIENT"
@@ -154,6 +159,19 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.MULTIPLE_FACES, _P,
                "More than one face was in view during the check.",
                "Only one person at a time, please.", attack=True),
+    ReasonInfo(Reason.SESSION_TIMEOUT, _C,
+               "The session reached its time limit (liveness.session_limit_s) before every "
+               "prompt was answered.",
+               "The check took too long. Please try again and follow each instruction."),
+    ReasonInfo(Reason.NOT_PLACED, _P,
+               "The face was never placed in the oval (too far, too close, off centre or "
+               "turned away) long enough to start.",
+               "We could not see your face in the oval. Stand so your face fills the oval."),
+    ReasonInfo(Reason.TOO_DARK, _P, "The face was too dark to measure.",
+               "It is too dark here. Please ask a member of staff."),
+    ReasonInfo(Reason.TOO_BRIGHT, _P,
+               "Too much light on the face (clipped skin) to measure.",
+               "There is too much light on your face. Step out of direct light."),
     ReasonInfo(Reason.FACE_CHANGED, _S,
                "The face jumped in position, size or proportions between frames: possibly "
                "a picture swapped in.", _ASK_STAFF, attack=True),

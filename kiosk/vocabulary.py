@@ -56,12 +56,14 @@ class ChallengeStatus(StrEnum):
 
     PASSED = "passed"
     FAILED = "failed"
+    RETRIED = "retried"       # failed, and replaced by a fresh prompt of another action
     NOT_SHOWN = "not_shown"   # the sequence ended before this prompt
 
 
 class EngineState(StrEnum):
     """The challenge engine's state (``Progress.state``)."""
 
+    PLACEMENT = "placement"   # waiting for the face to be placed in the oval
     BASELINE = "baseline"
     PROMPT = "prompt"
     SETTLE = "settle"

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kiosk.analysis.guidance import Guidance
+from kiosk.analysis.guidance import Guidance, Oval
 from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.vocabulary import Stage, Verdict
 
@@ -58,8 +58,11 @@ class SessionRequest:
 class SessionProgress:
     """What the screen needs after each frame.
 
-    ``prompt`` is the action on screen (None between prompts); ``face_box`` is in the
-    unmirrored frame's pixels; the screen mirrors it with the picture.
+    ``prompt`` is the action on screen (None between prompts); ``face_box`` and ``oval`` are
+    in the unmirrored frame's pixels; the screen mirrors them with the picture. ``guidance``
+    is smoothed (it does not flicker); ``placed`` says whether the face is in the oval, and
+    ``paused`` that the prompt's timer stands still because it is not. ``retry`` marks a
+    second chance; ``ready_in`` counts down the seconds before the first prompt.
     """
 
     stage: Stage
@@ -71,6 +74,11 @@ class SessionProgress:
     guidance: Guidance
     face_box: tuple[float, float, float, float] | None
     frame_shape: tuple[int, int] | None
+    placed: bool = False
+    paused: bool = False
+    retry: bool = False
+    ready_in: float | None = None
+    oval: Oval | None = None
 
 
 @dataclass(frozen=True)

@@ -19,34 +19,49 @@ propagates and the kiosk goes out of service (no unrecorded pass).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import logging
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import cv2
 
 from kiosk import __version__
 from kiosk.analysis.challenges import ChallengeEngine, ChallengeOutcome, draw_sequence
-from kiosk.analysis.challenges.actions import HEAD_ACTIONS
-from kiosk.analysis.guidance import OK, guidance
+from kiosk.analysis.challenges import Progress as ChallengeProgress
+from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
+from kiosk.analysis.guidance import (
+    OK,
+    SEVERAL_FACES,
+    TOO_BRIGHT,
+    TOO_DARK,
+    Guidance,
+    PlacementTracker,
+    guidance,
+    target_oval,
+)
 from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.protocol import FaceMatcher
-from kiosk.model import Frame, Signal
+from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
 from kiosk.session.verdict import match_outcome
 from kiosk.settings import Settings
-from kiosk.vocabulary import Stage, Verdict
+from kiosk.vocabulary import EngineState, Stage, Verdict
 
 log = logging.getLogger(__name__)
 
 Progress = Generator[SessionProgress, None, None]
+
+#: What a session that ended without a placed face says, by the last instruction shown.
+_PLACEMENT_REASONS = {TOO_DARK.code: Reason.TOO_DARK, TOO_BRIGHT.code: Reason.TOO_BRIGHT,
+                      SEVERAL_FACES.code: Reason.MULTIPLE_FACES}
 
 
 def _utc_now() -> datetime:
@@ -64,7 +79,8 @@ class _Attempt:
     total: int = 0
     analyzers: list[Analyzer] = field(default_factory=list)
     best: BestFrame = field(default_factory=BestFrame)
-    t0: float | None = None
+    # (observation time, wall-clock time) of every frame processed, for the audit's times.
+    walls: list[tuple[float, datetime]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     challenges: tuple[dict[str, Any], ...] = ()
     signals: list[Signal] = field(default_factory=list)
@@ -74,10 +90,13 @@ class _Attempt:
     cloud_calls: tuple[str, ...] = ()
 
     def wall(self, t: float | None) -> datetime | None:
-        """The wall-clock time of observation time ``t`` (the first frame is started_at)."""
-        if t is None or self.t0 is None:
+        """When the frame at observation time ``t`` (or the first one after it) was processed,
+        on the wall clock: within the attempt's start and end whatever the source's pace
+        (a recording is read faster than real time)."""
+        if t is None or not self.walls:
             return None
-        return self.started_at + timedelta(seconds=t - self.t0)
+        i = bisect.bisect_left(self.walls, t, key=lambda tw: tw[0])
+        return self.walls[min(i, len(self.walls) - 1)][1]
 
 
 class Verifier:
@@ -159,32 +178,51 @@ class Verifier:
                                                    schedule=[t for _, t in script])
         else:
             # Drawn here, shown one at a time; never logged before it is shown.
-            actions = list(draw_sequence(liveness.challenge_count, rng=self.rng))
-            engine = ChallengeEngine.from_settings(actions, liveness)
+            actions = list(draw_sequence(liveness.challenge_count, CHALLENGE_ACTIONS,
+                                         rng=self.rng))
+            engine = ChallengeEngine.from_settings(actions, liveness, rng=self.rng)
         attempt.engine, attempt.total = engine, len(actions)
         attempt.analyzers = self.analyzers()
+        placement = PlacementTracker(hold_s=float(liveness.placement_hold_s))
         for frame in frames:
-            attempt.t0 = frame.t if attempt.t0 is None else attempt.t0
             obs = self.tracker.observe(frame)
-            progress = engine.update(obs)
+            attempt.walls.append((obs.t, self.clock()))
+            turning = engine.prompting in HEAD_ACTIONS
+            shown = placement.update(obs.t, guidance(obs, frontal_required=not turning))
+            progress = engine.update(obs, placed=placement.placed)
             for analyzer in attempt.analyzers:
                 analyzer.update(frame, obs)
             if obs.face is not None and obs.n_faces == 1:
                 attempt.best.offer(frame.image, obs.face, frame.t)
-            turning = progress.action in HEAD_ACTIONS
-            yield SessionProgress(
-                stage=Stage.CHALLENGE, prompt=progress.action, index=progress.index,
-                total=progress.total, time_left=progress.time_left,
-                window_s=float(liveness.response_window_s),
-                guidance=guidance(obs, frontal_required=not turning),
-                face_box=obs.face.box if obs.face is not None else None,
-                frame_shape=obs.frame_shape)
+            yield self._progress(progress, shown, placement, obs)
             if engine.done:
                 break
         result = engine.result if engine.done and engine.result is not None else engine.finish()
         attempt.challenges = tuple(_challenge_record(c, attempt) for c in result.challenges)
         if not result.passed:
             attempt.reasons.append(result.reason or Reason.SOURCE_ENDED)
+            if result.reason in (Reason.SESSION_TIMEOUT, Reason.NO_BASELINE) and (
+                    not placement.placed):
+                attempt.reasons.append(_PLACEMENT_REASONS.get(placement.shown.code,
+                                                              Reason.NOT_PLACED))
+
+    def _progress(self, progress: ChallengeProgress, shown: Guidance,
+                  placement: PlacementTracker, obs: FaceObservation) -> SessionProgress:
+        """What the screen shows after one frame of the challenge phase."""
+        liveness = self.settings.liveness
+        ready_in = progress.ready_in
+        if progress.state == EngineState.PLACEMENT and progress.index == 0 and (
+                not progress.retry):
+            # Before the first prompt: the placement hold, then the baseline.
+            ready_in = max(placement.hold_s - placement.held_s(obs.t), 0.0) + float(
+                liveness.baseline_s)
+        return SessionProgress(
+            stage=Stage.CHALLENGE, prompt=progress.action, index=progress.index,
+            total=progress.total, time_left=progress.time_left,
+            window_s=float(liveness.response_window_s), guidance=shown,
+            face_box=obs.face.box if obs.face is not None else None,
+            frame_shape=obs.frame_shape, placed=placement.placed, paused=progress.paused,
+            retry=progress.retry, ready_in=ready_in, oval=target_oval(obs.frame_shape))
 
     def _liveness(self, attempt: _Attempt) -> Progress:
         """Fuse the passive signals into the liveness score."""
@@ -276,7 +314,7 @@ class Verifier:
 def _challenge_record(outcome: ChallengeOutcome, attempt: _Attempt) -> dict[str, Any]:
     """A challenge outcome with wall-clock times for the log and the operator's timeline."""
     data = outcome.as_dict()
-    if attempt.t0 is not None:
+    if attempt.walls:
         data["prompted_at"] = attempt.wall(outcome.prompt_t)
         data["responded_at"] = attempt.wall(outcome.response_t)
     return data

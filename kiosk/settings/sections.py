@@ -75,6 +75,17 @@ class LivenessSettings:
                                    "human and fail.", minimum=50, maximum=1000)
     baseline_s: float = setting(1.0, "Seconds of neutral face measured before the first "
                                 "prompt.", minimum=0.5, maximum=5)
+    placement_hold_s: float = setting(0.5, "The face must stay well placed in the oval this "
+                                      "long before the session starts.", minimum=0,
+                                      maximum=3)
+    retries: int = setting(1, "Second chances per session: a prompt that times out, or during "
+                           "which the face is lost, is replaced once by a fresh prompt of "
+                           "another action. One forgives an honest miss; each more is one more "
+                           "chance for a recording to answer a prompt by luck.", minimum=0,
+                           maximum=3)
+    session_limit_s: float = setting(60.0, "Hard bound on one session from the first frame, "
+                                     "pauses and second chances included.", minimum=15,
+                                     maximum=600)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Public API (what the session, the CLI and the GUI use)::
 
     from kiosk.analysis.challenges import (
         ActionDetector, detect_events,            # detectors over a stream
-        draw_sequence, ChallengeEngine,           # the randomized sequence
+        draw_sequence, draw_retry, ChallengeEngine,   # the randomized sequence
     )
 """
 
@@ -18,6 +18,7 @@ from kiosk.analysis.challenges.baseline import Baseline, BaselineEstimator
 from kiosk.analysis.challenges.blink import BlinkDetector
 from kiosk.analysis.challenges.continuity import FaceContinuity
 from kiosk.analysis.challenges.detector import Detector
+from kiosk.analysis.challenges.draw import draw_retry, draw_sequence
 from kiosk.analysis.challenges.events import ActionDetector, detect_events
 from kiosk.analysis.challenges.head import PitchDetector, TurnDetector
 from kiosk.analysis.challenges.results import (
@@ -26,7 +27,7 @@ from kiosk.analysis.challenges.results import (
     SequenceResult,
     event_dict,
 )
-from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
+from kiosk.analysis.challenges.sequence import ChallengeEngine
 from kiosk.analysis.challenges.smile import SmileDetector
 from kiosk.reasons import Reason
 
@@ -40,5 +41,5 @@ __all__ = [
     "ActionDetector", "Baseline", "BaselineEstimator", "BlinkDetector", "ChallengeEngine",
     "ChallengeOutcome", "Detector", "FaceContinuity", "PitchDetector", "Progress",
     "SequenceResult", "SmileDetector", "TurnDetector", "contradicts", "detect_events",
-    "draw_sequence", "event_dict",
+    "draw_retry", "draw_sequence", "event_dict",
 ]

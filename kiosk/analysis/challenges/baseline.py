@@ -218,6 +218,15 @@ class BaselineEstimator:
         """The current baseline, None until :attr:`ready`."""
         return self._baseline
 
+    @property
+    def collected_s(self) -> float:
+        """Seconds of steady window collected so far (``duration_s`` once ready)."""
+        if self._baseline is not None:
+            return self.duration_s
+        if len(self._window) < 2:
+            return 0.0
+        return self._window[-1][0] - self._window[0][0]
+
     def reset(self, baseline: Baseline | None = None) -> None:
         """Start again, optionally from a known baseline (offline analysis)."""
         self._window.clear()

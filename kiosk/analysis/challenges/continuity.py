@@ -97,8 +97,19 @@ class FaceContinuity:
         """Start a new session."""
         self._start: float | None = None
         self._last_face: tuple[float, Face, tuple[float, np.ndarray] | None] | None = None
+        self._anchor: np.ndarray | None = None
         self._multi = 0
         self.detail = ""
+
+    def forget_position(self) -> None:
+        """The face may come back anywhere (it left the picture and the person is asked to
+        place it again): forget its position, time and scale, but keep its proportions, so a
+        different face coming back is still noticed."""
+        if self._last_face is not None and self._last_face[2] is not None:
+            self._anchor = self._last_face[2][1]
+        self._last_face = None
+        self._start = None
+        self._multi = 0
 
     def update(self, obs: FaceObservation) -> str | None:
         """Check one observation; returns a reason code, or None when all is well.
@@ -119,9 +130,23 @@ class FaceContinuity:
                 return Reason.FACE_LOST
             return None
         shape = face_shape(face)
-        reason = self._compare(obs.t, face, shape) if self._last_face is not None else None
+        if self._last_face is not None:
+            reason = self._compare(obs.t, face, shape)
+        else:
+            reason = self._compare_anchor(shape)
         self._last_face = (obs.t, face, shape)
         return reason
+
+    def _compare_anchor(self, shape) -> str | None:
+        anchor, self._anchor = self._anchor, None
+        if anchor is None or shape is None:
+            return None
+        proportions = float(np.max(np.abs(np.log(shape[1] / anchor))))
+        if proportions > self.max_shape_step:
+            self.detail = (f"the face that came back has other proportions ({proportions:.2f} "
+                           "log)")
+            return Reason.FACE_CHANGED
+        return None
 
     def _compare(self, t: float, face: Face, shape) -> str | None:
         assert self._last_face is not None

@@ -33,11 +33,13 @@ class ChallengeOutcome:
     action : str
         The action asked for.
     outcome : str
-        ``passed``, ``failed`` or ``not_shown`` (the sequence ended before this prompt).
+        ``passed``, ``failed``, ``retried`` (failed, and replaced by a fresh prompt of another
+        action) or ``not_shown`` (the sequence ended before this prompt).
     reason : str or None
         Reason code when failed.
     prompt_t, deadline_t : float or None
-        When the prompt was shown and when its response window closes (observation time).
+        When the prompt was shown and when its response window closed or would close
+        (observation time; the window is paused while the face is not placed).
     response_t : float or None
         Start of the event that decided the challenge (the answer or the wrong action).
     reaction_s : float or None
@@ -46,6 +48,10 @@ class ChallengeOutcome:
         That event; its ``confidence`` is the detector's.
     detail : str
         Plain words for the operator (never shown to the person).
+    retry : bool
+        This prompt was a second chance, shown after an earlier one failed.
+    paused_s : float
+        How long its window was paused because the face was not placed.
     """
 
     index: int
@@ -58,6 +64,8 @@ class ChallengeOutcome:
     reaction_s: float | None = None
     event: Event | None = None
     detail: str = ""
+    retry: bool = False
+    paused_s: float = 0.0
 
     @property
     def confidence(self) -> float | None:
@@ -71,7 +79,8 @@ class ChallengeOutcome:
             "deadline_t": _ms(self.deadline_t), "response_t": _ms(self.response_t),
             "reaction_s": _ms(self.reaction_s),
             "event": event_dict(self.event) if self.event is not None else None,
-            "confidence": self.confidence, "detail": self.detail,
+            "confidence": self.confidence, "detail": self.detail, "retry": self.retry,
+            "paused_s": _ms(self.paused_s),
         }
 
 
@@ -103,7 +112,9 @@ class Progress:
     """What the screen needs after each observation.
 
     ``action`` is the prompt on screen (None outside a prompt), ``index`` its 0-based position
-    of ``total``, ``time_left`` the seconds left to answer it.
+    of ``total``, ``time_left`` the seconds left to answer it (its timer stands still while
+    ``paused``: the face is not placed). ``retry`` marks a second chance. ``ready_in`` counts
+    down the baseline before the first prompt (None when unknown).
     """
 
     state: str
@@ -113,3 +124,6 @@ class Progress:
     time_left: float | None = None
     passed: bool | None = None
     reason: str | None = None
+    paused: bool = False
+    retry: bool = False
+    ready_in: float | None = None

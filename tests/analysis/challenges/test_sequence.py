@@ -11,7 +11,8 @@ import pytest
 from scipy.stats import chisquare
 
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, contradicts
-from kiosk.analysis.challenges.sequence import ChallengeEngine, draw_sequence
+from kiosk.analysis.challenges.draw import draw_sequence
+from kiosk.analysis.challenges.sequence import ChallengeEngine
 from kiosk.lab import synthetic as S
 from kiosk.lab.scripted import parse_script, run_script
 from kiosk.reasons import Reason
@@ -29,7 +30,8 @@ def allowed_sequences(actions, n):
 def test_draws_are_uniform_over_the_allowed_sequences(n):
     rng = random.Random(20240601 + n)
     allowed = allowed_sequences(CHALLENGE_ACTIONS, n)
-    assert len(allowed) == 5 * 4 ** (n - 1)
+    k = len(CHALLENGE_ACTIONS)
+    assert len(allowed) == k * (k - 1) ** (n - 1)
     draws = 200 * len(allowed)
     counts = Counter(draw_sequence(n, rng=rng) for _ in range(draws))
     assert set(counts) == set(allowed)  # every allowed sequence occurs, nothing else
@@ -179,9 +181,14 @@ def test_face_lost_multiple_faces_and_face_changed():
 def test_no_baseline_without_a_steady_face():
     def swing(t, v):
         v["yaw"] += 25.0 * ((t * 2) % 2 - 1)
-    result, _ = run_engine(ChallengeEngine(["blink", "smile"], baseline_timeout_s=3.0),
-                           S.stream(5.0, 15, swing))
+    # Without a bound the engine waits for a steady face until the stream ends ...
+    result, _ = run_engine(ChallengeEngine(["blink", "smile"]), S.stream(5.0, 15, swing))
     assert result.reason == Reason.NO_BASELINE
+    assert [c.outcome for c in result.challenges] == ["not_shown", "not_shown"]
+    # ... and with one, until the session's time is up.
+    result, _ = run_engine(ChallengeEngine(["blink", "smile"], session_limit_s=3.0),
+                           S.stream(5.0, 15, swing))
+    assert result.reason == Reason.SESSION_TIMEOUT
     assert [c.outcome for c in result.challenges] == ["not_shown", "not_shown"]
 
 
