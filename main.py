@@ -80,6 +80,19 @@ def build_parts(data_dir: Path, *, camera_fixed: bool):
                        matcher=matcher)
 
 
+def build_speaker():
+    """``speak(text)`` through espeak-ng, or a plain beep when the engine is missing."""
+    from kiosk.speech import Speaker
+
+    try:
+        return Speaker().say
+    except KioskError as exc:
+        log.warning("%s; prompts will only beep", exc)
+        from PySide6.QtWidgets import QApplication
+
+        return lambda text: QApplication.beep()
+
+
 def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     """The worker on the camera (or ``--source``); raises KioskError when the source is
     unusable."""
@@ -145,7 +158,7 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         log.error("kiosk cannot start: %s", exc)
         failure = str(exc)
     window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
-                         kiosk_mode=not args.windowed)
+                         kiosk_mode=not args.windowed, speak=build_speaker())
 
     def quit_on_signal(signum, frame) -> None:
         log.info("signal %d: stopping", signum)

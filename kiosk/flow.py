@@ -50,6 +50,9 @@ class FlowConfig:
     stall_s : float
         A session that reports nothing for this long puts the kiosk out of service (the
         worker is stuck); it must exceed the matcher's worst case (time-outs x attempts).
+    processing_s : float
+        The processing screen shows at least this long, so a person sees that the check is
+        being decided (it takes 30-50 ms without a cloud call).
     """
 
     staffed: bool = False
@@ -58,6 +61,7 @@ class FlowConfig:
     identity_timeout_s: float = 180.0
     result_s: float = 6.0
     stall_s: float = 90.0
+    processing_s: float = 0.8
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> FlowConfig:
@@ -106,6 +110,10 @@ class KioskFlow:
         self._last_report = self._since
         self._request = SessionRequest()
         self._result: ResultMessage | None = None
+        self._pending: ResultMessage | None = None   # decided, processing still showing
+        self._kiosk_locked = False
+        self._subject_locked = False
+        self._accessible = False
 
     # -- reading --------------------------------------------------------------------------
 
@@ -144,6 +152,21 @@ class KioskFlow:
         return "; ".join(f"{cause}: {reason}" for cause, reason in self._faults.items())
 
     @property
+    def kiosk_locked(self) -> bool:
+        """This kiosk is locked out: self-service is paused until staff or time lift it."""
+        return self._kiosk_locked
+
+    @property
+    def subject_locked(self) -> bool:
+        """The person just served was locked out by their last failure."""
+        return self._subject_locked
+
+    @property
+    def accessible(self) -> bool:
+        """The person chose the accessible check (more time, fewer prompts, no flashing)."""
+        return self._accessible
+
+    @property
     def auto_start_armed(self) -> bool:
         """Whether an approaching face may start the kiosk (re-armed once nobody is in view)."""
         return self._armed
@@ -155,8 +178,23 @@ class KioskFlow:
     # -- person inputs --------------------------------------------------------------------
 
     def start(self) -> bool:
-        """The Start button: idle -> consent."""
+        """The Start button: idle -> consent (refused while the kiosk is locked out)."""
+        if self._kiosk_locked:
+            return False
+        self._subject_locked = False  # the next person
         return self._state == FlowState.IDLE and self._go(FlowState.CONSENT)
+
+    def set_accessible(self, on: bool) -> bool:
+        """The idle screen's choice of the accessible check, for the next session."""
+        if self._state != FlowState.IDLE:
+            return False
+        self._accessible = bool(on)
+        return True
+
+    def lockouts(self, *, kiosk: bool, subject: bool) -> None:
+        """The runtime's report of the lockouts in force (shown on the idle screen)."""
+        self._kiosk_locked = bool(kiosk)
+        self._subject_locked = bool(subject)
 
     def face_seen(self, ok: bool, present: bool = True) -> bool:
         """Live guidance outside a session: ``ok`` when a face is well placed, ``present``
@@ -164,7 +202,7 @@ class KioskFlow:
         """
         if not present:
             self._armed = True
-        if self._state != FlowState.IDLE or not ok or not self._armed:
+        if self._state != FlowState.IDLE or not ok or not self._armed or self._kiosk_locked:
             self._face_ok_since = None
             return False
         now = self._clock()
@@ -185,7 +223,7 @@ class KioskFlow:
             return False
         if self.config.staffed:
             return self._go(FlowState.IDENTITY)
-        return self._start_session(SessionRequest())
+        return self._start_session(SessionRequest(accessible=self._accessible))
 
     def decline(self) -> bool:
         """No consent, or the identity step cancelled: back to idle."""
@@ -198,7 +236,8 @@ class KioskFlow:
         if reference is None:
             raise ValueError("the identity step needs a reference photo")
         number = (subject_number or "").strip() or None
-        return self._start_session(SessionRequest(reference=reference, subject_number=number))
+        return self._start_session(SessionRequest(reference=reference, subject_number=number,
+                                                  accessible=self._accessible))
 
     def finish(self) -> bool:
         """The Done button on the result screen."""
@@ -223,7 +262,21 @@ class KioskFlow:
             # Out of service meanwhile: the attempt is recorded, but the person has been
             # told to ask staff; the result is not shown.
             return False
-        self._result = result_message(decision)
+        message = result_message(decision)
+        self._subject_locked = self._subject_locked or any(
+            scope == "subject" for scope, _ in getattr(decision, "lockouts", ()))
+        # The processing screen shows for its minimum time first (see tick).
+        self._go(FlowState.PROCESSING)
+        self._pending = message
+        self._show_pending()
+        return True
+
+    def _show_pending(self) -> bool:
+        """Show the decided result once the processing screen has had its time."""
+        if self._state != FlowState.PROCESSING or self._pending is None or (
+                self._clock() - self._since < self.config.processing_s):
+            return False
+        self._result, self._pending = self._pending, None
         return self._go(FlowState.RESULT)
 
     def session_failed(self, session_id: int) -> bool:
@@ -275,6 +328,8 @@ class KioskFlow:
             return self._go(FlowState.IDLE)
         if self._state == FlowState.RESULT and waited >= self.config.result_s:
             return self._go(FlowState.IDLE)
+        if self._show_pending():
+            return True
         if self._state in BUSY and now - self._last_report >= self.config.stall_s:
             log.error("session %d reported nothing for %.0f s", self._session_id,
                       now - self._last_report)
@@ -304,9 +359,14 @@ class KioskFlow:
         self._state = new
         self._since = self._clock()
         self._face_ok_since = None
-        if new == FlowState.IDLE and old in (FlowState.CONSENT, FlowState.IDENTITY, FlowState.RESULT, FlowState.OPERATOR):
+        if new == FlowState.IDLE and old in (FlowState.CONSENT, FlowState.IDENTITY,
+                                             FlowState.RESULT, FlowState.OPERATOR):
             # Whoever was just served is probably still in view: wait until nobody is.
             self._armed = False
+        if new == FlowState.IDLE:
+            self._accessible = False  # each person chooses for themselves
+        if new != FlowState.PROCESSING:
+            self._pending = None
         if new not in BUSY:
             self._request = SessionRequest()  # drop the ID photo as soon as it is not needed
         log.info("screen: %s -> %s", old, new)

@@ -140,10 +140,12 @@ _SY, _L = ReasonKind.SYSTEM, ReasonKind.LOCKOUT
 _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.CHALLENGE_TIMEOUT, _C,
                "A prompt was not answered within its response window.",
-               "We did not see the movement in time. Follow each instruction as it appears."),
+               "We did not see the movement in time. Please try again and follow each instruction "
+               "as it appears."),
     ReasonInfo(Reason.WRONG_ACTION, _C,
                "A clear, deliberate head movement other than the one asked for.",
-               "We saw a different movement from the one asked for.", attack=True),
+               "We saw a different movement from the one asked for. Please try again and do only "
+               "what the screen asks.", attack=True),
     ReasonInfo(Reason.ACTION_BEFORE_PROMPT, _C,
                "The asked movement started before the prompt was shown: a recording "
                "cannot know the prompt in advance.", _ASK_STAFF, attack=True),
@@ -152,13 +154,14 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                _ASK_STAFF, attack=True),
     ReasonInfo(Reason.NO_BASELINE, _P,
                "The face was not seen steadily enough to measure its resting state.",
-               "Please look at the camera and hold still until the first instruction."),
+               "Please look at the camera and hold still until the first instruction, then try "
+               "again."),
     ReasonInfo(Reason.FACE_LOST, _P,
                "The face left the picture during the check.",
-               "Your face left the picture. Please stay in front of the camera."),
+               "Your face left the picture. Please try again and stay in front of the camera."),
     ReasonInfo(Reason.MULTIPLE_FACES, _P,
                "More than one face was in view during the check.",
-               "Only one person at a time, please.", attack=True),
+               "Only one person at a time, please. Try again alone in front of the camera.", attack=True),
     ReasonInfo(Reason.SESSION_TIMEOUT, _C,
                "The session reached its time limit (liveness.session_limit_s) before every "
                "prompt was answered.",
@@ -166,12 +169,13 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.NOT_PLACED, _P,
                "The face was never placed in the oval (too far, too close, off centre or "
                "turned away) long enough to start.",
-               "We could not see your face in the oval. Stand so your face fills the oval."),
+               "We could not see your face in the oval. Please try again with your face in the "
+               "oval."),
     ReasonInfo(Reason.TOO_DARK, _P, "The face was too dark to measure.",
                "It is too dark here. Please ask a member of staff."),
     ReasonInfo(Reason.TOO_BRIGHT, _P,
                "Too much light on the face (clipped skin) to measure.",
-               "There is too much light on your face. Step out of direct light."),
+               "There is too much light on your face. Step out of direct light and try again."),
     ReasonInfo(Reason.FACE_CHANGED, _S,
                "The face jumped in position, size or proportions between frames: possibly "
                "a picture swapped in.", _ASK_STAFF, attack=True),
@@ -211,8 +215,8 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                _ASK_STAFF, attack=True),
     ReasonInfo(Reason.NO_USABLE_FRAME, _Q,
                "No frame was sharp, frontal and well lit enough to compare faces.",
-               "We could not get a clear picture of your face. Please face the camera in "
-               "good light."),
+               "We could not get a clear picture of your face. Please face the camera in good "
+               "light and try again."),
     ReasonInfo(Reason.SOURCE_ENDED, _SY,
                "The camera or recording stopped before the check finished.",
                "The check was interrupted. Please try again."),

@@ -1,12 +1,14 @@
 """Every sentence the person in front of the kiosk reads, as plain data (no Qt).
 
 The screens only lay these out. Keeping the words here means they are tested without a window
-and cannot drift into telling the person which check failed: a result says pass, a generic
-failure with what to do next, or that staff will help, and never a score or a detector.
+and cannot drift into telling the person which check failed: a result says pass, one
+actionable sentence for the class of failure (from :mod:`kiosk.reasons`), or, for a failure
+that touches security, only that a member of staff will help; never a score or a detector.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,7 @@ from kiosk.analysis.challenges.actions import (
     TURN_LEFT,
     TURN_RIGHT,
 )
-from kiosk.reasons import Reason
+from kiosk.reasons import Reason, ReasonKind, describe
 from kiosk.vocabulary import Verdict
 
 # Icon names the UI knows how to draw (kiosk.ui.widgets.icons).
@@ -51,8 +53,17 @@ PROMPTS: dict[str, Prompt] = {
 }
 
 BASELINE_TEXT = "Look at the camera and hold still"
+PLACE_TEXT = "Put your face in the oval"
+GET_READY_TEXT = "Get ready"
 BETWEEN_PROMPTS_TEXT = "Good. Face the camera again"
+RETRY_HINT = "Let us try a different one"
+PAUSED_TEXT = "Paused until your face is back in the oval"
 PROCESSING_TEXT = "Checking, one moment please"
+
+
+def starting_in(seconds: float) -> str:
+    """``"Starting in 2"`` (whole seconds, at least 1)."""
+    return f"Starting in {max(math.ceil(seconds), 1)}"
 
 
 def prompt_for(action: str) -> Prompt:
@@ -85,6 +96,9 @@ RESULT_FAIL = ResultMessage(
     "fail", "We could not verify you",
     "Please try again: face the camera in good light, with nothing covering your face, and "
     "follow each instruction. If it still does not work, ask a member of staff.", ICON_CROSS)
+RESULT_STAFF = ResultMessage("fail", "Please ask a member of staff",
+                             "We could not complete your check here. A member of staff can "
+                             "help you.", ICON_STAFF)
 RESULT_REVIEW = ResultMessage("review", "A member of staff will help you",
                               "Please wait here; someone will be with you shortly.", ICON_STAFF)
 RESULT_LOCKED = ResultMessage("locked", "Please ask a member of staff",
@@ -95,18 +109,37 @@ RESULT_ERROR = ResultMessage("error", "The check could not be completed",
                              ICON_CROSS)
 
 
+#: Which failure's sentence the person reads when several reasons were given: what they can
+#: fix first (where they stand, then what they were asked, then the picture, then the kiosk).
+_CLASS_ORDER = (ReasonKind.PLACEMENT, ReasonKind.CHALLENGE, ReasonKind.QUALITY,
+                ReasonKind.SYSTEM)
+
+
 def result_message(decision: Any) -> ResultMessage:
     """The plain-words result of a :class:`kiosk.session.Decision`.
 
-    Only ``decision.decision`` and the rate-limit reason are read: every other failure,
-    whatever caused it, gets the same generic message.
+    - pass, review: their fixed messages;
+    - a lockout, in force or started by this very failure: "Please ask a member of staff",
+      never "try again";
+    - any reason whose catalogue entry has no sentence for the person (a liveness cue, a
+      changed face, a mismatch ...): "Please ask a member of staff", never which check fired;
+    - otherwise the sentence of the most actionable reason (placement first);
+    - no reason at all: a generic failure.
     """
     if decision.decision == Verdict.PASS:
         return RESULT_PASS
     if decision.decision == Verdict.REVIEW:
         return RESULT_REVIEW
-    if Reason.RATE_LIMITED in decision.reasons:
+    reasons = tuple(decision.reasons)
+    if Reason.RATE_LIMITED in reasons or getattr(decision, "lockout_started", False):
         return RESULT_LOCKED
+    infos = [describe(code) for code in reasons]
+    if any(info.person is None for info in infos):
+        return RESULT_STAFF
+    for kind in _CLASS_ORDER:
+        for info in infos:
+            if info.kind == kind and info.person is not None:
+                return ResultMessage("fail", RESULT_FAIL.title, info.person, ICON_CROSS)
     return RESULT_FAIL
 
 
@@ -151,6 +184,14 @@ def consent_text(settings: Any) -> ConsentText:
 
 
 IDLE_TITLE = "Identity check"
+IDLE_LOCKED_TITLE = "Please ask a member of staff"
+IDLE_LOCKED_TEXT = ("Self-service checks are paused at this kiosk at the moment. A member of "
+                    "staff can help you.")
+SUBJECT_LOCKED_NOTICE = ("Checks for the last person are paused after repeated attempts. A "
+                         "member of staff can help.")
+ACCESSIBLE_LABEL = "More time, no flashing"
+ACCESSIBLE_DESCRIPTION = ("A calmer check: more time for each movement, fewer movements, and "
+                          "no flashing light")
 
 
 def idle_text(settings: Any) -> str:
@@ -164,3 +205,4 @@ def idle_text(settings: Any) -> str:
 OUT_OF_SERVICE_TITLE = "Out of service"
 OUT_OF_SERVICE_ADVICE = "Please ask a member of staff for help."
 OUT_OF_SERVICE_RETRY = "The kiosk keeps trying and will start again by itself."
+OUT_OF_SERVICE_FIX = "A member of staff needs to correct the kiosk's settings."

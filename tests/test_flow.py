@@ -10,7 +10,14 @@ import pytest
 from kiosk.flow import FlowConfig, KioskFlow
 from kiosk.settings import Settings
 from kiosk.vocabulary import FaultCause, FlowState
-from kiosk.wording import RESULT_ERROR, RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
+from kiosk.wording import (
+    RESULT_ERROR,
+    RESULT_FAIL,
+    RESULT_LOCKED,
+    RESULT_PASS,
+    RESULT_REVIEW,
+    RESULT_STAFF,
+)
 
 
 class Clock:
@@ -27,6 +34,7 @@ def clock():
 
 
 def make(clock, **config):
+    config.setdefault("processing_s", 0.0)  # see test_processing_shows_for_its_minimum_time
     flow = KioskFlow(FlowConfig(**config), clock=clock)
     changes = []
     flow.add_listener(lambda old, new: changes.append((old, new)))
@@ -75,17 +83,50 @@ def test_empty_id_number_is_none(clock):
 
 
 @pytest.mark.parametrize("kind,reasons,expected", [
-    ("fail", ("CHALLENGE_TIMEOUT",), RESULT_FAIL),
-    ("fail", ("LIVENESS_FAILED", "SCREEN_SUSPECTED"), RESULT_FAIL),
-    ("fail", ("FACE_MISMATCH",), RESULT_FAIL),
-    ("fail", ("RATE_LIMITED",), RESULT_LOCKED),
-    ("review", ("MATCH_UNAVAILABLE",), RESULT_REVIEW),
+    ("fail", ("CHALLENGE_TIMEOUT",), RESULT_FAIL.title),
+    ("fail", ("LIVENESS_FAILED", "SCREEN_SUSPECTED"), RESULT_STAFF.title),
+    ("fail", ("FACE_MISMATCH",), RESULT_STAFF.title),
+    ("fail", ("RATE_LIMITED",), RESULT_LOCKED.title),
+    ("review", ("MATCH_UNAVAILABLE",), RESULT_REVIEW.title),
 ])
 def test_results_are_plain_words(clock, kind, reasons, expected):
     flow, _ = make(clock)
     flow.start(), flow.accept()
     flow.decided(1, decision(kind, *reasons))
-    assert flow.result == expected
+    assert flow.result.title == expected
+
+
+def test_processing_shows_for_its_minimum_time(clock):
+    flow, changes = make(clock, processing_s=0.8)
+    flow.start(), flow.accept()
+    flow.progress(1, "analysing")
+    clock.now += 0.05
+    assert flow.decided(1, decision("pass")) and flow.state == FlowState.PROCESSING
+    clock.now += 0.5
+    assert not flow.tick() and flow.state == FlowState.PROCESSING
+    clock.now += 0.35
+    assert flow.tick() and flow.state == FlowState.RESULT and flow.result == RESULT_PASS
+    # A decision that arrives without a processing stage (a refused, locked-out person)
+    # shows the processing screen too.
+    flow.finish(), flow.start(), flow.accept()
+    flow.decided(2, decision("fail", "RATE_LIMITED"))
+    assert flow.state == FlowState.PROCESSING
+    clock.now += 0.9
+    assert flow.tick() and flow.result == RESULT_LOCKED
+
+
+def test_a_locked_kiosk_does_not_start_and_the_accessible_check_is_per_person(clock):
+    flow, _ = make(clock, approach_s=0.5)
+    flow.lockouts(kiosk=True, subject=False)
+    assert flow.kiosk_locked and not flow.start() and flow.state == FlowState.IDLE
+    flow.face_seen(True), clock.__setattr__("now", clock.now + 1.0)
+    assert not flow.face_seen(True) and flow.state == FlowState.IDLE
+    flow.lockouts(kiosk=False, subject=False)
+    assert flow.set_accessible(True) and flow.start() and flow.accept()
+    assert flow.request.accessible
+    flow.decided(1, decision("fail", "CHALLENGE_TIMEOUT"))
+    flow.finish()
+    assert flow.state == FlowState.IDLE and not flow.accessible
 
 
 def test_reports_of_an_older_session_are_ignored(clock):

@@ -15,6 +15,7 @@ from kiosk.wording import (
     RESULT_LOCKED,
     RESULT_PASS,
     RESULT_REVIEW,
+    RESULT_STAFF,
     consent_text,
     idle_text,
     prompt_for,
@@ -38,20 +39,62 @@ def test_turn_prompts_use_the_persons_own_side():
 
 
 @pytest.mark.parametrize("message", [RESULT_PASS, RESULT_FAIL, RESULT_REVIEW, RESULT_LOCKED,
-                                     RESULT_ERROR])
+                                     RESULT_ERROR, RESULT_STAFF])
 def test_results_carry_no_numbers_or_codes(message):
     text = f"{message.title} {message.detail}"
     assert not re.search(r"\d", text) and not re.search(r"[A-Z]{2,}_", text)
 
 
-def test_every_failure_reason_gets_the_same_words_except_the_lockout():
-    for reasons in (("CHALLENGE_TIMEOUT",), ("LIVENESS_FAILED", "MOIRE_SUSPECTED"),
-                    ("FACE_MISMATCH",), ("NO_USABLE_FRAME",), ()):
-        assert result_message(SimpleNamespace(decision="fail", reasons=reasons)) == RESULT_FAIL
-    assert result_message(SimpleNamespace(decision="fail", reasons=("RATE_LIMITED",))) \
-        == RESULT_LOCKED
+def fail(*reasons, **fields):
+    return SimpleNamespace(decision="fail", reasons=reasons, **fields)
+
+
+@pytest.mark.parametrize("reasons, words", [
+    (("CHALLENGE_TIMEOUT",), "We did not see the movement in time"),
+    (("FACE_LOST",), "Your face left the picture"),
+    (("MULTIPLE_FACES",), "Only one person at a time"),
+    (("SESSION_TIMEOUT", "TOO_DARK"), "It is too dark here"),       # placement first
+    (("SESSION_TIMEOUT", "NOT_PLACED"), "We could not see your face in the oval"),
+    (("NO_USABLE_FRAME",), "We could not get a clear picture"),
+])
+def test_each_class_of_failure_gets_its_own_actionable_sentence(reasons, words):
+    message = result_message(fail(*reasons))
+    assert message.kind == "fail" and message.detail.startswith(words)
+    assert message.title == RESULT_FAIL.title
+
+
+@pytest.mark.parametrize("reasons", [
+    ("LIVENESS_FAILED", "SCREEN_SUSPECTED"), ("FACE_CHANGED",), ("FACE_MISMATCH",),
+    ("CHALLENGE_TIMEOUT", "LIVENESS_FAILED", "GLARE"), ("RESPONSE_TOO_FAST",),
+    ("ACTION_BEFORE_PROMPT",)])
+def test_a_security_failure_only_says_ask_a_member_of_staff(reasons):
+    message = result_message(fail(*reasons))
+    assert message == RESULT_STAFF
+    text = f"{message.title} {message.detail}".lower()
+    assert "screen" not in text and "liveness" not in text and "try again" not in text
+
+
+def test_a_lockout_never_says_try_again():
+    assert result_message(fail("RATE_LIMITED")) == RESULT_LOCKED
+    # The very failure that started the lockout.
+    assert result_message(fail("CHALLENGE_TIMEOUT", lockout_started=True)) == RESULT_LOCKED
+    assert "try again" not in f"{RESULT_LOCKED.title} {RESULT_LOCKED.detail}".lower()
+
+
+def test_no_reason_and_the_other_verdicts():
+    assert result_message(fail()) == RESULT_FAIL
     assert result_message(SimpleNamespace(decision="review", reasons=("X",))) == RESULT_REVIEW
+    assert result_message(SimpleNamespace(decision="pass", reasons=())) == RESULT_PASS
     assert "member of staff will help" in RESULT_REVIEW.title
+
+
+def test_every_sentence_for_the_person_is_plain():
+    from kiosk.reasons import CATALOGUE
+
+    for info in CATALOGUE.values():
+        if info.person is not None:
+            assert not re.search(r"\d", info.person) and not re.search(r"[A-Z]{2,}", info.person)
+            assert info.person.endswith(".")
 
 
 def test_the_consent_notice_follows_the_settings():

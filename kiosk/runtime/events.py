@@ -8,6 +8,7 @@ tests and headless tools record them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from kiosk.runtime.parts import FaceCheck
@@ -72,6 +73,15 @@ class Started:
 
 
 @dataclass(frozen=True)
+class LockoutState:
+    """The lockouts the idle screen shows: of this kiosk, and of the person just served (a
+    failure that locked its subject). Reported when they change."""
+
+    kiosk_until: datetime | None
+    subject_until: datetime | None
+
+
+@dataclass(frozen=True)
 class IdentityLoaded:
     photo: Any  # kiosk.identity.IdPhoto
 
@@ -88,7 +98,7 @@ class Stopped:
 
 RuntimeEvent = (FaceChecked | ProgressMade | DecisionMade | SessionFailed | CameraFailed
                 | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | Started
-                | IdentityLoaded | IdentityFailed | Stopped)
+                | LockoutState | IdentityLoaded | IdentityFailed | Stopped)
 
 
 class EventSink(Protocol):

@@ -4,8 +4,9 @@
 Everything slow or blocking happens there: building the tracker, the fusion model and the
 face matcher (dlib, about a second, in a child process), opening the audit log and opening it
 again after a failure, the whole session generator (tracking, challenges, passive analysis,
-the lockout check, the matcher call and the audit write), loading ID photos, tracking faces
-between sessions, and taking new settings. Other threads call the request methods
+the lockout check, the matcher call and the audit write), loading ID photos
+(:class:`~kiosk.runtime.identity.IdentityJobs`), tracking faces between sessions, and taking
+new settings. Other threads call the request methods
 (``start_session``, ``cancel_session``, ``load_id_photo`` ...), which only queue work; the
 runtime answers through its :class:`~kiosk.runtime.events.EventSink`.
 
@@ -17,11 +18,11 @@ rate however long an analysis step takes.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from kiosk.analysis.guidance import guidance
@@ -29,9 +30,9 @@ from kiosk.audit import AuditUnavailable
 from kiosk.camera import CameraHealth
 from kiosk.errors import KioskError
 from kiosk.feed import FrameFeed
-from kiosk.identity import IdPhotoError, capture_id_card, load_id_photo, load_newest_scan
 from kiosk.model import Frame
 from kiosk.runtime import events as ev
+from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
 from kiosk.session import SessionRequest, Verifier
 from kiosk.settings import Settings
@@ -45,6 +46,8 @@ POLL_S = 0.1
 IDLE_INTERVAL_S = 0.1
 # A failed audit log is opened again this often.
 AUDIT_RETRY_S = 5.0
+# The lockouts in force are read this often between sessions (they expire, staff lift them).
+LOCKOUT_CHECK_S = 5.0
 
 
 @dataclass
@@ -89,7 +92,7 @@ class KioskRuntime:
         self._ticket: _Ticket | None = None
         self._cancelled = 0
         self._new_settings: Settings | None = None
-        self._jobs: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._identity = IdentityJobs(feed, parts, sink)
         self._tracker: Any = None
         self._fusion: Any = None
         self._matcher: Any = None
@@ -97,8 +100,9 @@ class KioskRuntime:
         self._audit_retry_at = 0.0
         self._camera_failing: str | None = None
         self._last_check = 0.0
-        self._id_detector: Any = None
-        self._card_detector: Any = None
+        self._lockouts: ev.LockoutState | None = None
+        self._lockouts_checked = -LOCKOUT_CHECK_S
+        self._subject_until: datetime | None = None
 
     # -- requests (any thread) ------------------------------------------------------------
 
@@ -120,6 +124,7 @@ class KioskRuntime:
         older one not yet started)."""
         with self._lock:
             self._ticket = _Ticket(session_id, request)
+            self._subject_until = None  # the next person
 
     def cancel_session(self, session_id: int) -> None:
         """End the frames of session ``session_id`` (and older): it finishes at once as a
@@ -131,15 +136,15 @@ class KioskRuntime:
 
     def load_id_photo(self, path: str) -> None:
         """Load and check an ID photo file; answers IdentityLoaded or IdentityFailed."""
-        self._jobs.put(("file", str(path)))
+        self._identity.put("file", str(path))
 
     def load_newest_scan(self, folder: str) -> None:
         """Like :meth:`load_id_photo` for the newest image of a scanner folder."""
-        self._jobs.put(("scan", str(folder)))
+        self._identity.put("scan", str(folder))
 
     def capture_id_card(self) -> None:
         """Take the ID card's photo from the next camera frame."""
-        self._jobs.put(("card", None))
+        self._identity.put("card", None)
 
     def apply_settings(self, settings: Settings) -> None:
         """Use ``settings`` from the next session on."""
@@ -189,7 +194,7 @@ class KioskRuntime:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._take_settings()
-            self._run_jobs()
+            self._identity.run()
             with self._lock:
                 ticket, self._ticket = self._ticket, None
             if ticket is not None:
@@ -199,6 +204,7 @@ class KioskRuntime:
             self._check_camera()
             if self._audit is None and time.monotonic() >= self._audit_retry_at:
                 self._open_audit()
+            self._check_lockouts()
             now = time.monotonic()
             if frame is not None and now - self._last_check >= self._idle_interval_s:
                 self._last_check = now
@@ -247,6 +253,29 @@ class KioskRuntime:
         if audit is not None:
             audit.close()
         self._sink.report(ev.AuditFailed(reason))
+
+    def _check_lockouts(self, *, force: bool = False) -> None:
+        """Report the lockouts the idle screen shows, when they changed."""
+        now = time.monotonic()
+        if self._audit is None or (not force and now - self._lockouts_checked
+                                   < LOCKOUT_CHECK_S):
+            return
+        self._lockouts_checked = now
+        try:
+            kiosk = self._audit.active_lockout(None)
+        except AuditUnavailable as exc:
+            log.error("audit log failed while reading lockouts: %s", exc)
+            self._drop_audit(str(exc))
+            return
+        wall = self._parts.clock()
+        with self._lock:
+            subject = self._subject_until if self._subject_until and (
+                self._subject_until > wall) else None
+        state = ev.LockoutState(kiosk_until=kiosk.until if kiosk is not None else None,
+                                subject_until=subject)
+        if state != self._lockouts:
+            self._lockouts = state
+            self._sink.report(state)
 
     def _check_camera(self) -> None:
         status = self._feed.status()
@@ -300,7 +329,12 @@ class KioskRuntime:
             while True:
                 self._sink.report(ev.ProgressMade(sid, next(session)))
         except StopIteration as stop:
-            self._sink.report(ev.DecisionMade(sid, stop.value))
+            decision = stop.value
+            self._sink.report(ev.DecisionMade(sid, decision))
+            subject = [until for scope, until in decision.lockouts if scope == "subject"]
+            with self._lock:
+                self._subject_until = max(subject) if subject else None
+            self._check_lockouts(force=True)
         except AuditUnavailable as exc:
             log.error("audit log failed during session %d: %s", sid, exc)
             self._drop_audit(str(exc))
@@ -327,39 +361,3 @@ class KioskRuntime:
                 return
             if frame is not None:
                 yield frame
-
-    # -- identity -------------------------------------------------------------------------
-
-    def _run_jobs(self) -> None:
-        while True:
-            try:
-                kind, arg = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                photo = self._identity_job(kind, arg)
-            except IdPhotoError as exc:
-                self._sink.report(ev.IdentityFailed(str(exc)))
-            except Exception:
-                log.exception("loading the ID photo failed")
-                self._sink.report(ev.IdentityFailed("the ID photo could not be loaded; "
-                                                    "see the log"))
-            else:
-                self._sink.report(ev.IdentityLoaded(photo))
-
-    def _identity_job(self, kind: str, arg: str | None) -> Any:
-        if kind == "file" and arg is not None:
-            return load_id_photo(arg, self._detector())
-        if kind == "scan" and arg is not None:
-            return load_newest_scan(arg, self._detector())
-        frame = self._feed.next_frame(1.0)
-        if frame is None:
-            raise IdPhotoError("the camera gives no picture; check the camera")
-        if self._card_detector is None:
-            self._card_detector = self._parts.card_detector()
-        return capture_id_card(frame.image, self._card_detector)
-
-    def _detector(self) -> Any:
-        if self._id_detector is None:
-            self._id_detector = self._parts.id_detector()
-        return self._id_detector

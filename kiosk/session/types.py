@@ -47,11 +47,15 @@ class SessionRequest:
     script : sequence of (action, time) or None
         Evaluation only (``kiosk verify --script``): prompts at fixed media times instead of
         a random draw. Never reachable from the kiosk UI.
+    accessible : bool
+        The person chose the accessible check: longer response windows, fewer prompts, no
+        flashing light.
     """
 
     reference: np.ndarray | None = None
     subject_number: str | None = None
     script: Sequence[tuple[str, float]] | None = None
+    accessible: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ class Decision:
     """The outcome of one verification, as recorded in the audit log.
 
     ``liveness_score`` and ``signals`` are for staff and the audit log only; the person in
-    front of the kiosk sees pass or fail and guidance, never scores.
+    front of the kiosk sees pass or fail and guidance, never scores. ``lockouts`` are the
+    lockouts that recording this failure started, as ``(scope, until)`` with scope
+    ``"subject"`` or ``"kiosk"``.
     """
 
     decision: Verdict
@@ -99,6 +105,12 @@ class Decision:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     cloud_calls: tuple[str, ...] = ()
+    lockouts: tuple[tuple[str, datetime], ...] = ()
+
+    @property
+    def lockout_started(self) -> bool:
+        """Recording this failure locked the subject or the kiosk."""
+        return bool(self.lockouts)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready values (``kiosk verify --json``)."""
@@ -112,4 +124,6 @@ class Decision:
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "ended_at": self.ended_at.isoformat() if self.ended_at else None,
             "cloud_calls": list(self.cloud_calls),
+            "lockouts": [{"scope": scope, "until": until.isoformat()}
+                         for scope, until in self.lockouts],
         }

@@ -52,7 +52,7 @@ from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
 from kiosk.session.verdict import match_outcome
-from kiosk.settings import Settings
+from kiosk.settings import LivenessSettings, Settings
 from kiosk.vocabulary import EngineState, Stage, Verdict
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class _Attempt:
 
     request: SessionRequest
     started_at: datetime
+    liveness: LivenessSettings
     subject_ref: str | None = None
     engine: ChallengeEngine | None = None
     total: int = 0
@@ -145,7 +146,8 @@ class Verifier:
         if request.reference is not None and self.matcher is None:
             # A pass without comparing faces would be a silent identity bypass.
             raise ValueError("a reference photo was given but the verifier has no matcher")
-        attempt = _Attempt(request, started_at=self.clock())
+        attempt = _Attempt(request, started_at=self.clock(),
+                           liveness=effective_liveness(self.settings.liveness, request))
         if self._locked_out(attempt):
             # Not recorded as an attempt: recording would extend the lockout for every
             # passer-by at a busy kiosk. The lockout itself is in the chained log.
@@ -170,7 +172,7 @@ class Verifier:
     def _challenges(self, attempt: _Attempt, frames: Iterable[Frame]) -> Progress:
         """Baseline and challenges; every frame also feeds the passive analyzers and the
         best-frame choice."""
-        liveness = self.settings.liveness
+        liveness = attempt.liveness
         script = attempt.request.script
         if script is not None:
             actions = [a for a, _ in script]
@@ -194,7 +196,7 @@ class Verifier:
                 analyzer.update(frame, obs)
             if obs.face is not None and obs.n_faces == 1:
                 attempt.best.offer(frame.image, obs.face, frame.t)
-            yield self._progress(progress, shown, placement, obs)
+            yield self._progress(attempt, progress, shown, placement, obs)
             if engine.done:
                 break
         result = engine.result if engine.done and engine.result is not None else engine.finish()
@@ -206,10 +208,10 @@ class Verifier:
                 attempt.reasons.append(_PLACEMENT_REASONS.get(placement.shown.code,
                                                               Reason.NOT_PLACED))
 
-    def _progress(self, progress: ChallengeProgress, shown: Guidance,
+    def _progress(self, attempt: _Attempt, progress: ChallengeProgress, shown: Guidance,
                   placement: PlacementTracker, obs: FaceObservation) -> SessionProgress:
         """What the screen shows after one frame of the challenge phase."""
-        liveness = self.settings.liveness
+        liveness = attempt.liveness
         ready_in = progress.ready_in
         if progress.state == EngineState.PLACEMENT and progress.index == 0 and (
                 not progress.retry):
@@ -296,19 +298,32 @@ class Verifier:
             signals=dict(decision.signals), liveness_score=decision.liveness_score,
             match=decision.match, reasons=decision.reasons, cloud_calls=decision.cloud_calls)
         stored = self.audit.record_attempt(record, best_frame=self._frame_jpeg(attempt))
-        return dataclasses.replace(decision, attempt_id=stored.attempt_id)
+        return dataclasses.replace(decision, attempt_id=stored.attempt_id,
+                                   lockouts=tuple((lk.scope, lk.until) for lk in stored.lockouts))
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _stage(self, stage: Stage, attempt: _Attempt) -> SessionProgress:
         return SessionProgress(stage, None, attempt.total, attempt.total, None,
-                               float(self.settings.liveness.response_window_s), OK, None, None)
+                               float(attempt.liveness.response_window_s), OK, None, None)
 
     def _frame_jpeg(self, attempt: _Attempt) -> bytes | None:
         if not self.settings.audit.store_best_frame or attempt.best.image is None:
             return None
         ok, buf = cv2.imencode(".jpg", attempt.best.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return buf.tobytes() if ok else None
+
+
+def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> LivenessSettings:
+    """The liveness settings of one session: the accessible check answers with longer windows
+    and fewer prompts within twice the session bound."""
+    if not request.accessible:
+        return liveness
+    return dataclasses.replace(
+        liveness, response_window_s=max(liveness.response_window_s,
+                                        liveness.accessible_window_s),
+        challenge_count=min(liveness.challenge_count, liveness.accessible_challenge_count),
+        session_limit_s=2.0 * liveness.session_limit_s)
 
 
 def _challenge_record(outcome: ChallengeOutcome, attempt: _Attempt) -> dict[str, Any]:

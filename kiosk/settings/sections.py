@@ -86,6 +86,13 @@ class LivenessSettings:
     session_limit_s: float = setting(60.0, "Hard bound on one session from the first frame, "
                                      "pauses and second chances included.", minimum=15,
                                      maximum=600)
+    accessible_window_s: float = setting(12.0, "Seconds allowed to answer each prompt in the "
+                                         "accessible check a person can choose on the idle "
+                                         "screen (which also has fewer prompts, no flashing "
+                                         "and twice the session bound).", minimum=4,
+                                         maximum=30)
+    accessible_challenge_count: int = setting(2, "Challenges in the accessible check.",
+                                              minimum=2, maximum=6)
 
 
 @dataclass(frozen=True)

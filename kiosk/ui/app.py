@@ -19,9 +19,9 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from kiosk.flow import BUSY, FlowConfig, KioskFlow
-from kiosk.runtime import FaceCheck
 from kiosk.settings import Settings
 from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
+from kiosk.ui.reports import WorkerReports
 from kiosk.ui.screens.stack import ScreenStack
 from kiosk.ui.widgets import STYLE_SHEET
 from kiosk.ui.worker import KioskWorker
@@ -55,8 +55,9 @@ class KioskWindow(QMainWindow):
     operator_loader : callable, optional
         ``() -> (OperatorPanel, OperatorContext, PinDialog)`` classes; imports
         :mod:`kiosk.ui.operator` and :mod:`kiosk.operator` by default.
-    beep : callable, optional
-        Plays the prompt sound (``QApplication.beep``).
+    speak : callable, optional
+        ``speak(text)`` says a prompt aloud (:class:`kiosk.speech.Speaker`); None for silence.
+        Used when ``kiosk.sound`` is on.
     """
 
     # Settings applied by the operator context, possibly from a task thread.
@@ -66,7 +67,7 @@ class KioskWindow(QMainWindow):
                  failure: str = "", scan_folder: str | None = None, kiosk_mode: bool = False,
                  clock: Callable[[], float] = time.monotonic,
                  operator_loader: Callable[[], tuple[Any, Any, Any]] | None = None,
-                 beep: Callable[[], None] = QApplication.beep) -> None:
+                 speak: Callable[[str], None] | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Identity check")
         self.setStyleSheet(STYLE_SHEET)
@@ -75,7 +76,7 @@ class KioskWindow(QMainWindow):
         self._worker = worker
         self._thread: QThread | None = None
         self._allow_close = not kiosk_mode
-        self._beep = beep
+        self._speak = speak
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
 
         self.stack = ScreenStack(self.settings, scan_folder)
@@ -87,6 +88,7 @@ class KioskWindow(QMainWindow):
         self._scan_folder = scan_folder
 
         self.idle.start_requested.connect(self._on_start_requested)
+        self.idle.accessible_toggled.connect(self.flow.set_accessible)
         self.consent.accepted.connect(self._on_consent_accepted)
         self.consent.declined.connect(self._on_consent_declined)
         self.identity.file_chosen.connect(self._on_file_chosen)
@@ -125,7 +127,7 @@ class KioskWindow(QMainWindow):
             self.flow.fault(FaultCause.CONFIG, failure or "the kiosk could not start")
         else:
             self.flow.fault(FaultCause.STARTUP, STARTING)
-            self._connect_worker(worker)
+            self.reports = WorkerReports(self, worker)
         self._show(self.flow.state)
 
     # -- lifetime -------------------------------------------------------------------------
@@ -186,19 +188,10 @@ class KioskWindow(QMainWindow):
         # Staff type in the identity step and the operator panel; nobody else needs shortcuts.
         return self.kiosk_mode and self.flow.state not in (FlowState.OPERATOR, FlowState.IDENTITY)
 
-    def _connect_worker(self, worker: KioskWorker) -> None:
-        worker.face_checked.connect(self._on_face_checked)
-        worker.progress_made.connect(self._on_progress_made)
-        worker.decision_made.connect(self._on_decision_made)
-        worker.session_failed.connect(self._on_session_failed)
-        worker.camera_failed.connect(self._on_camera_failed)
-        worker.camera_recovered.connect(self._on_camera_recovered)
-        worker.audit_failed.connect(self._on_audit_failed)
-        worker.audit_recovered.connect(self._on_audit_recovered)
-        worker.startup_failed.connect(self._on_startup_failed)
-        worker.started.connect(self._on_started)
-        worker.identity_loaded.connect(self._on_identity_loaded)
-        worker.identity_failed.connect(self._on_identity_failed)
+    def announce(self, text: str) -> None:
+        """A new prompt appeared: say it when the kiosk has sound."""
+        if self.settings.kiosk.sound and self._speak is not None:
+            self._speak(text)
 
     # -- screens --------------------------------------------------------------------------
 
@@ -213,7 +206,8 @@ class KioskWindow(QMainWindow):
     def _refresh_out_of_service(self) -> None:
         faults = self.flow.faults
         self.out_of_service.set_reason(self.flow.fault_reason,
-                                       starting=faults == {FaultCause.STARTUP: STARTING})
+                                       starting=faults == {FaultCause.STARTUP: STARTING},
+                                       recovers=FaultCause.CONFIG not in faults)
 
     def _on_flow_changed(self, old: str, new: str) -> None:
         worker = self._worker
@@ -231,6 +225,8 @@ class KioskWindow(QMainWindow):
             self.consent.set_text(consent_text(self.settings))
         if new == FlowState.IDLE:
             self.idle.set_hint("")
+            self.idle.set_accessible(self.flow.accessible)
+            self.idle.set_lockouts(kiosk=self.flow.kiosk_locked, subject=self.flow.subject_locked)
         self._show(new)
 
     # -- person's inputs ------------------------------------------------------------------
@@ -293,67 +289,8 @@ class KioskWindow(QMainWindow):
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
 
-    # -- worker reports -------------------------------------------------------------------
-
-    @Slot(object)
-    def _on_face_checked(self, check: FaceCheck) -> None:
-        if self.flow.state == FlowState.IDLE:
-            self.idle.set_hint(check.guidance.message if check.present and not check.ok
-                               else "")
-        self.flow.face_seen(check.ok, check.present)
-
-    @Slot(int, object)
-    def _on_progress_made(self, session_id: int, progress) -> None:
-        if not self.flow.progress(session_id, progress.stage):
-            return
-        if self.flow.state == FlowState.LIVE and self.live.show_progress(progress) \
-                and self.settings.kiosk.sound:
-            self._beep()
-
-    @Slot(int, object)
-    def _on_decision_made(self, session_id: int, decision) -> None:
-        self.flow.decided(session_id, decision)
-
-    @Slot(int, str)
-    def _on_session_failed(self, session_id: int, reason: str) -> None:
-        log.error("session %d ended without a decision: %s", session_id, reason)
-        self.flow.session_failed(session_id)
-
-    @Slot(str)
-    def _on_camera_failed(self, reason: str) -> None:
-        self._fault(FaultCause.CAMERA, reason)
-
-    @Slot()
-    def _on_camera_recovered(self) -> None:
-        self.flow.clear(FaultCause.CAMERA)
-
-    @Slot(str)
-    def _on_audit_failed(self, reason: str) -> None:
-        self._fault(FaultCause.AUDIT, reason)
-
-    @Slot()
-    def _on_audit_recovered(self) -> None:
-        self.flow.clear(FaultCause.AUDIT)
-
-    @Slot(str)
-    def _on_startup_failed(self, reason: str) -> None:
-        self._fault(FaultCause.STARTUP, reason)
-
-    @Slot()
-    def _on_started(self) -> None:
-        self.flow.clear(FaultCause.STARTUP)
-
-    @Slot(object)
-    def _on_identity_loaded(self, photo) -> None:
-        if self.flow.state == FlowState.IDENTITY:
-            self.identity.show_photo(photo)
-
-    @Slot(str)
-    def _on_identity_failed(self, message: str) -> None:
-        if self.flow.state == FlowState.IDENTITY:
-            self.identity.show_error(message)
-
-    def _fault(self, cause: str, reason: str) -> None:
+    def fault(self, cause: str, reason: str) -> None:
+        """``cause`` is failing: out of service with ``reason`` for staff."""
         self.flow.fault(cause, reason)
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()

@@ -44,6 +44,7 @@ class KioskWorker(QObject):
     audit_recovered = Signal()
     startup_failed = Signal(str)
     started = Signal()                     # everything is built; sessions may start
+    lockouts_changed = Signal(object)      # kiosk.runtime.events.LockoutState
     identity_loaded = Signal(object)       # kiosk.identity.IdPhoto
     identity_failed = Signal(str)
     stopped = Signal()
@@ -64,6 +65,7 @@ class KioskWorker(QObject):
             ev.AuditRecovered: lambda e: self.audit_recovered.emit(),
             ev.StartupFailed: lambda e: self.startup_failed.emit(e.reason),
             ev.Started: lambda e: self.started.emit(),
+            ev.LockoutState: lambda e: self.lockouts_changed.emit(e),
             ev.IdentityLoaded: lambda e: self.identity_loaded.emit(e.photo),
             ev.IdentityFailed: lambda e: self.identity_failed.emit(e.reason),
             ev.Stopped: lambda e: self.stopped.emit(),

@@ -20,7 +20,14 @@ from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState
-from kiosk.wording import RESULT_FAIL, RESULT_LOCKED, RESULT_PASS, RESULT_REVIEW
+from kiosk.wording import (
+    IDLE_LOCKED_TITLE,
+    RESULT_FAIL,
+    RESULT_LOCKED,
+    RESULT_PASS,
+    RESULT_REVIEW,
+    RESULT_STAFF,
+)
 from tests.ui.harness import (
     FixedFusion,
     FixedMatcher,
@@ -116,10 +123,12 @@ def test_a_live_person_passes(qtbot, kiosk, settings, tmp_path):
     assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
 
 
-def test_a_failed_challenge_fails_with_generic_words(qtbot, kiosk, settings, tmp_path):
+def test_a_missed_prompt_says_what_to_do(qtbot, kiosk, settings, tmp_path):
+    # A photo never moves: the prompt and its second chance both time out.
     window, *_ = kiosk(settings, responder=Responder("still"))
     assert run_unattended(qtbot, window) == "fail"
     assert window.result.title.text() == RESULT_FAIL.title
+    assert window.result.detail.text().startswith("We did not see the movement in time")
     assert last_attempt(tmp_path, settings).record.reasons[0] == "CHALLENGE_TIMEOUT"
 
 
@@ -128,8 +137,9 @@ def test_a_spoof_that_answers_the_prompts_is_rejected(qtbot, kiosk, settings, tm
     window, *_ = kiosk(settings, fusion=fusion)
     assert run_unattended(qtbot, window) == "fail"
     text = shown_text(window)
-    # The same words as any failure: no score, no detector.
-    assert window.result.detail.text() == RESULT_FAIL.detail
+    # Only "ask a member of staff": no score, no detector.
+    assert (window.result.title.text(), window.result.detail.text()) == (
+        RESULT_STAFF.title, RESULT_STAFF.detail)
     assert "SCREEN" not in text.upper() and not re.search(r"\d", text)
     stored = last_attempt(tmp_path, settings)
     assert stored.record.reasons[:2] == ("LIVENESS_FAILED", "SCREEN_SUSPECTED")
@@ -195,18 +205,26 @@ def test_the_staffed_desk_passes_with_an_offline_match_by_default(qtbot, kiosk, 
     assert run_staffed(qtbot, window, id_photo) == "pass"
 
 
-def test_repeated_failures_lock_the_kiosk(qtbot, kiosk, settings, tmp_path):
+def test_the_failure_that_locks_the_kiosk_says_so_and_idle_shows_it(qtbot, kiosk, settings,
+                                                                       tmp_path):
     s = settings.replace("audit", kiosk_max_failures=2, max_failures=2)
     window, *_ = kiosk(s, responder=Responder("wrong"))
-    for _ in range(2):
-        assert run_unattended(qtbot, window) == "fail"
-        qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    assert run_unattended(qtbot, window) == "fail"
+    qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    # The second failure locks the kiosk: it never says "try again".
     assert run_unattended(qtbot, window) == "locked"
     assert window.result.title.text() == RESULT_LOCKED.title
+    assert "try again" not in shown_text(window).lower()
+    qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    # Before anyone reads the consent notice, the idle screen says to ask staff.
+    qtbot.waitUntil(lambda: window.idle.locked, timeout=10000)
+    assert window.idle.title.text() == IDLE_LOCKED_TITLE
+    assert not window.idle.start.isVisible() and not window.flow.start()
+    assert window.flow.state == FlowState.IDLE
     log = open_kiosk_log(s, tmp_path)
     try:
         assert log.active_lockout() is not None
-        assert len(log.list_attempts()) == 2  # the refused try is not an attempt
+        assert len(log.list_attempts()) == 2
     finally:
         log.close()
 

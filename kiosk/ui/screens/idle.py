@@ -1,43 +1,87 @@
-"""Idle: what the kiosk is for and how to start (the Start button, or stepping up to it)."""
+"""Idle: what the kiosk is for and how to start (the Start button, or stepping up to it); the
+accessible check a person can choose; and, before anyone consents, whether the kiosk or the
+last person is locked out."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets import BigButton, IconWidget, text_label
-from kiosk.wording import IDLE_TITLE, idle_text
+from kiosk.settings import Settings
+from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, IconWidget, text_label
+from kiosk.wording import (
+    ACCESSIBLE_DESCRIPTION,
+    ACCESSIBLE_LABEL,
+    IDLE_LOCKED_TEXT,
+    IDLE_LOCKED_TITLE,
+    IDLE_TITLE,
+    SUBJECT_LOCKED_NOTICE,
+    idle_text,
+)
 
 
 class IdleScreen(QWidget):
-    """Emits ``start_requested`` when Start is pressed."""
+    """Emits ``start_requested`` when Start is pressed and ``accessible_toggled(bool)`` when
+    the accessible check is chosen or dropped."""
 
     start_requested = Signal()
+    accessible_toggled = Signal(bool)
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
+        self._settings = settings
         self.icon = IconWidget("camera", size=150)
         self.title = text_label(IDLE_TITLE, 44, "Title", bold=True)
         self.text = text_label(idle_text(settings), 24, "What this kiosk does")
         self.start = BigButton("Start", "Start", description="Start the identity check",
                                primary=True)
         self.start.clicked.connect(self.start_requested)
-        self.hint = text_label("", 20, "Camera hint")
+        self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
+                                    description=ACCESSIBLE_DESCRIPTION)
+        self.accessible.setCheckable(True)
+        self.accessible.toggled.connect(self.accessible_toggled)
+        self.notice = text_label("", 22, "Notice", colour=STAFF)
+        self.hint = text_label("", 20, "Camera hint", colour=ATTENTION)
         self.status = text_label("", 16, "Status message")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.start)
+        buttons.addSpacing(24)
+        buttons.addWidget(self.accessible)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.icon)
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         layout.addSpacing(24)
-        layout.addWidget(self.start, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(buttons)
+        layout.addWidget(self.notice)
         layout.addWidget(self.hint)
         layout.addStretch(1)
         layout.addWidget(self.status)
         self.primary = self.start
+        self.locked = False
 
-    def set_settings(self, settings) -> None:
-        self.text.setText(idle_text(settings))
+    def set_settings(self, settings: Settings) -> None:
+        self._settings = settings
+        if not self.locked:
+            self.text.setText(idle_text(settings))
+
+    def set_lockouts(self, *, kiosk: bool, subject: bool) -> None:
+        """A locked kiosk says so and offers no Start; a locked last person gets a notice."""
+        self.locked = kiosk
+        self.icon.set_icon("staff" if kiosk else "camera", STAFF if kiosk else None)
+        self.title.setText(IDLE_LOCKED_TITLE if kiosk else IDLE_TITLE)
+        self.text.setText(IDLE_LOCKED_TEXT if kiosk else idle_text(self._settings))
+        self.start.setVisible(not kiosk)
+        self.accessible.setVisible(not kiosk)
+        self.notice.setText(SUBJECT_LOCKED_NOTICE if subject and not kiosk else "")
+
+    def set_accessible(self, on: bool) -> None:
+        """Show the choice (the flow resets it for each person)."""
+        if self.accessible.isChecked() != on:
+            self.accessible.setChecked(on)
 
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)

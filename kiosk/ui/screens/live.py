@@ -1,18 +1,39 @@
-"""Live check: the mirrored preview with its oval, the prompt in large text with an icon and
-a countdown ring, and one line of live guidance."""
+"""Live check: the mirrored preview with the placement oval, the prompt in large text with an
+icon and a countdown ring, and one line of live guidance.
+
+The words above the picture and the guidance below it keep a fixed height, so the preview
+keeps its size from the first frame to the last (it fills most of a 1920x1080 screen).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.session import SessionProgress
 from kiosk.ui.widgets import ATTENTION, CountdownRing, IconWidget, PreviewWidget, text_label
 from kiosk.vocabulary import Stage
-from kiosk.wording import BASELINE_TEXT, BETWEEN_PROMPTS_TEXT, prompt_for, step_text
+from kiosk.wording import (
+    BASELINE_TEXT,
+    BETWEEN_PROMPTS_TEXT,
+    GET_READY_TEXT,
+    PAUSED_TEXT,
+    PLACE_TEXT,
+    RETRY_HINT,
+    prompt_for,
+    starting_in,
+    step_text,
+)
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+def _fixed_lines(label: QLabel, lines: int) -> QLabel:
+    """Reserve ``lines`` lines of the label's font, whatever it shows."""
+    label.setFixedHeight(QFontMetrics(label.font()).lineSpacing() * lines + 8)
+    return label
 
 
 class LiveScreen(QWidget):
@@ -21,12 +42,15 @@ class LiveScreen(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.icon = IconWidget(None, size=150)
-        self.prompt = text_label("", 44, "Instruction", bold=True, align=LEFT)
-        self.hint = text_label("", 22, "Instruction detail", align=LEFT)
-        self.step = text_label("", 20, "Step", align=LEFT)
+        self.icon.setFixedSize(150, 150)
+        self.prompt = _fixed_lines(text_label("", 44, "Instruction", bold=True, align=LEFT), 1)
+        self.hint = _fixed_lines(text_label("", 22, "Instruction detail", align=LEFT), 2)
+        self.step = _fixed_lines(text_label("", 20, "Step", align=LEFT), 1)
         self.ring = CountdownRing()
+        self.ring.setFixedSize(150, 150)
         self.preview = PreviewWidget()
-        self.guidance = text_label("", 28, "Guidance", bold=True, colour=ATTENTION)
+        self.guidance = _fixed_lines(
+            text_label("", 32, "Guidance", bold=True, colour=ATTENTION), 1)
         words = QVBoxLayout()
         words.addWidget(self.step)
         words.addWidget(self.prompt)
@@ -36,7 +60,7 @@ class LiveScreen(QWidget):
         top.addLayout(words, 1)
         top.addWidget(self.ring)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(40, 20, 40, 20)
+        layout.setContentsMargins(40, 16, 40, 16)
         layout.addLayout(top)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.guidance)
@@ -47,37 +71,51 @@ class LiveScreen(QWidget):
     def reset(self) -> None:
         """Ready for a new session: no prompt yet, no picture."""
         self._shown = None
-        self._set_words(None, BASELINE_TEXT, "", "Get ready")
+        self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT)
         self.ring.set_time(None)
         self.guidance.setText("")
         self.preview.clear()
+        self.preview.set_oval(None)
 
     def show_frame(self, image: np.ndarray) -> None:
         self.preview.set_frame(image)
 
     def show_progress(self, progress: SessionProgress) -> bool:
-        """Update the prompt, ring and guidance; True when a new prompt has just appeared."""
+        """Update the prompt, ring, oval and guidance; True when a new prompt has just
+        appeared."""
         if progress.stage != Stage.CHALLENGE:
             return False
-        self.preview.set_guidance_ok(progress.guidance.ok)
+        self.preview.set_guidance_ok(progress.placed)
+        self.preview.set_oval(progress.oval)
         self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)
         if progress.prompt is None:
             self.ring.set_time(None)
-            if progress.index == 0:
-                self._set_words(None, BASELINE_TEXT, "", "Get ready")
-            else:
-                self._set_words("check", BETWEEN_PROMPTS_TEXT, "",
-                                step_text(progress.index - 1, progress.total))
+            self._between(progress)
             return False
         prompt = prompt_for(progress.prompt)
-        self.ring.set_time(progress.time_left, progress.window_s)
+        self.ring.set_time(progress.time_left, progress.window_s, paused=progress.paused)
+        hint = (PAUSED_TEXT if progress.paused else
+                f"{RETRY_HINT}. {prompt.hint}" if progress.retry else prompt.hint)
         key = (progress.index, progress.prompt)
         if key == self._shown:
+            self.hint.setText(hint)
             return False
         self._shown = key
-        self._set_words(prompt.icon, prompt.text, prompt.hint,
-                        step_text(progress.index, progress.total))
+        self._set_words(prompt.icon, prompt.text, hint, step_text(progress.index, progress.total))
         return True
+
+    def _between(self, progress: SessionProgress) -> None:
+        """Before the first prompt (placement, then a countdown) and between prompts."""
+        if progress.index == 0 and not progress.retry:
+            if not progress.placed:
+                self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT)
+            else:
+                when = starting_in(progress.ready_in) if progress.ready_in is not None else ""
+                self._set_words(None, GET_READY_TEXT, BASELINE_TEXT, when)
+            return
+        step = step_text(max(progress.index - 1, 0), progress.total)
+        self._set_words("check" if not progress.retry else None,
+                        BETWEEN_PROMPTS_TEXT if progress.placed else PLACE_TEXT, "", step)
 
     def _set_words(self, icon: str | None, text: str, hint: str, step: str) -> None:
         self.icon.set_icon(icon)

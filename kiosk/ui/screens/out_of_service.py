@@ -1,12 +1,18 @@
-"""Out of service: a plain message for the public, the reason for staff, and the promise
-that the kiosk keeps retrying by itself."""
+"""Out of service: a plain message for the public, the reason for staff, and, when the cause
+can clear by itself (camera, audit log), that the kiosk keeps retrying. A configuration error
+needs staff: no such promise then."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import ATTENTION, IconWidget, text_label
-from kiosk.wording import OUT_OF_SERVICE_ADVICE, OUT_OF_SERVICE_RETRY, OUT_OF_SERVICE_TITLE
+from kiosk.wording import (
+    OUT_OF_SERVICE_ADVICE,
+    OUT_OF_SERVICE_FIX,
+    OUT_OF_SERVICE_RETRY,
+    OUT_OF_SERVICE_TITLE,
+)
 
 STARTING_TITLE = "Starting"
 STARTING_ADVICE = "The kiosk is getting ready. One moment, please."
@@ -31,10 +37,12 @@ class OutOfServiceScreen(QWidget):
         layout.addWidget(self.status)
         self.primary = None
 
-    def set_reason(self, reason: str, *, starting: bool = False) -> None:
-        """``starting``: the kiosk is still loading, nothing has failed."""
+    def set_reason(self, reason: str, *, starting: bool = False, recovers: bool = True) -> None:
+        """``starting``: the kiosk is still loading, nothing has failed; ``recovers``: the
+        cause can clear by itself (False for a configuration error)."""
         self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
         self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
+        self.retry.setText(OUT_OF_SERVICE_RETRY if recovers else OUT_OF_SERVICE_FIX)
         self.retry.setVisible(not starting)
         self.reason.setText("" if starting else f"For staff: {reason}")
 

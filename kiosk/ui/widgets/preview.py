@@ -2,7 +2,9 @@
 
 The picture is scaled and mirrored with OpenCV (released GIL, about 2 ms for a 1440x1080
 target) into a 32-bit buffer that QPainter copies without conversion, so a frame costs the UI
-thread a few milliseconds at most. The oval turns green when the guidance is OK.
+thread a few milliseconds at most. The oval is the session's placement target
+(:func:`kiosk.analysis.guidance.target_oval`) drawn mirrored with the picture; it turns green
+when the face is placed.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from kiosk.analysis.guidance import Oval, target_oval
 from kiosk.ui.widgets.common import ATTENTION, GOOD
-
-# The oval guide as a share of the picture: where a face of comfortable size sits (the
-# guidance wants a face 15-65% of the frame width, centred).
-OVAL_W, OVAL_H, OVAL_TOP = 0.36, 0.70, 0.12
 
 
 def fit_size(frame_w: int, frame_h: int, box_w: int, box_h: int) -> tuple[int, int]:
@@ -58,6 +57,8 @@ class PreviewWidget(QWidget):
         self._pixels: np.ndarray | None = None
         self._image: QImage | None = None
         self._ok = False
+        self._oval: Oval | None = None
+        self._frame_shape: tuple[int, int] | None = None
         self.frames_shown = 0
         self.paints = 0
 
@@ -67,16 +68,39 @@ class PreviewWidget(QWidget):
     def clear(self) -> None:
         self._pixels = None
         self._image = None
+        self._ok = False
         self.update()
 
     def set_guidance_ok(self, ok: bool) -> None:
+        """Green oval when the face is placed."""
         if ok != self._ok:
             self._ok = ok
             self.update()
 
+    def set_oval(self, oval: Oval | None) -> None:
+        """The placement target in the unmirrored frame's pixels (None: the default one for
+        the frame shown)."""
+        if oval != self._oval:
+            self._oval = oval
+            self.update()
+
+    def oval_rect(self) -> QRectF | None:
+        """Where the oval is drawn, in widget pixels, mirrored with the picture."""
+        rect = self.picture_rect()
+        if rect is None or self._frame_shape is None:
+            return None
+        h, w = self._frame_shape
+        oval = self._oval if self._oval is not None else target_oval((h, w))
+        cx, cy, rx, ry = oval.ellipse()
+        scale = rect.width() / w
+        mirrored_cx = w - cx
+        return QRectF(rect.x() + (mirrored_cx - rx) * scale, rect.y() + (cy - ry) * scale,
+                      2 * rx * scale, 2 * ry * scale)
+
     def set_frame(self, image: np.ndarray) -> None:
         """Show ``image`` (H, W, 3) uint8 BGR, unmirrored as the camera delivers it."""
         w, h = fit_size(image.shape[1], image.shape[0], self.width(), self.height())
+        self._frame_shape = (int(image.shape[0]), int(image.shape[1]))
         self._pixels = mirrored_bgra(image, (w, h))
         # The QImage borrows the buffer; self._pixels keeps it alive until the next frame.
         self._image = QImage(self._pixels.data, w, h, 4 * w, QImage.Format.Format_RGB32)
@@ -98,9 +122,9 @@ class PreviewWidget(QWidget):
         p = QPainter(self)
         p.drawImage(rect.topLeft(), self._image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(GOOD if self._ok else ATTENTION, max(rect.width() / 110, 3)))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawEllipse(QRectF(rect.x() + rect.width() * (0.5 - OVAL_W / 2),
-                             rect.y() + rect.height() * OVAL_TOP,
-                             rect.width() * OVAL_W, rect.height() * OVAL_H))
+        oval = self.oval_rect()
+        if oval is not None:
+            p.setPen(QPen(GOOD if self._ok else ATTENTION, max(rect.width() / 110, 3)))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(oval)
         p.end()

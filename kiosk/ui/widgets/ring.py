@@ -10,11 +10,15 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.ui.widgets.common import ATTENTION, FOREGROUND, GOOD, font
 
+PAUSED = QColor("#8a96a3")
+
 
 class CountdownRing(QWidget):
     """A ring that empties as the time to answer runs out, with the seconds in its middle.
 
-    :meth:`set_time` takes the seconds left and the whole window; None hides the ring.
+    :meth:`set_time` takes the seconds left and the whole window; None hides the ring. A
+    paused ring (the face is not placed, so the time stands still) is drawn grey with a pause
+    sign instead of the seconds.
     """
 
     def __init__(self, size: int = 150) -> None:
@@ -22,6 +26,7 @@ class CountdownRing(QWidget):
         self._size = size
         self._left: float | None = None
         self._window = 1.0
+        self.paused = False
         self.setMinimumSize(size // 2, size // 2)
         self.setAccessibleName("Time left")
 
@@ -35,10 +40,13 @@ class CountdownRing(QWidget):
             return None
         return min(max(self._left / self._window, 0.0), 1.0)
 
-    def set_time(self, left: float | None, window: float = 1.0) -> None:
+    def set_time(self, left: float | None, window: float = 1.0, *,
+                 paused: bool = False) -> None:
         self._left = None if left is None else max(float(left), 0.0)
         self._window = max(float(window), 1e-6)
-        self.setAccessibleDescription("" if left is None else f"{math.ceil(left)} seconds")
+        self.paused = bool(paused) and left is not None
+        self.setAccessibleDescription(
+            "" if left is None else "paused" if self.paused else f"{math.ceil(left)} seconds")
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -52,13 +60,14 @@ class CountdownRing(QWidget):
         width = max(side / 10, 4)
         p.setPen(QPen(QColor("#2c3a48"), width))
         p.drawEllipse(rect)
-        colour = GOOD if fraction > 0.34 else ATTENTION
+        colour = PAUSED if self.paused else GOOD if fraction > 0.34 else ATTENTION
         p.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         # Qt angles are in 1/16 degree, counter-clockwise from 3 o'clock: start at 12.
         p.drawArc(rect, 90 * 16, int(round(fraction * 360 * 16)))
         p.setPen(FOREGROUND)
         p.setFont(font(max(int(side / 5), 10), bold=True))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(math.ceil(left)))
+        p.drawText(rect, Qt.AlignmentFlag.AlignCenter,
+                   "II" if self.paused else str(math.ceil(left)))
         p.end()
 
 

@@ -1,0 +1,76 @@
+"""The staffed desk's ID-photo jobs, run in the runtime's thread between sessions (no Qt)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+from typing import Any
+
+from kiosk.feed import FrameFeed
+from kiosk.identity import IdPhotoError, capture_id_card, load_id_photo, load_newest_scan
+from kiosk.runtime import events as ev
+from kiosk.runtime.parts import RuntimeParts
+
+log = logging.getLogger(__name__)
+
+
+class IdentityJobs:
+    """Loads and checks ID photos: a file, the newest scan of a folder, or a card held to the
+    camera. Requests are queued from any thread; :meth:`run` does them and answers
+    IdentityLoaded or IdentityFailed through the sink.
+
+    Parameters
+    ----------
+    feed : FrameFeed
+        The camera, for the card photo.
+    parts : RuntimeParts
+        Builds the face detectors (once, when first needed).
+    sink : EventSink
+    """
+
+    def __init__(self, feed: FrameFeed, parts: RuntimeParts, sink: ev.EventSink) -> None:
+        self._feed = feed
+        self._parts = parts
+        self._sink = sink
+        self._jobs: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
+        self._id_detector: Any = None
+        self._card_detector: Any = None
+
+    def put(self, kind: str, arg: str | None) -> None:
+        """Queue a job: ``("file", path)``, ``("scan", folder)`` or ``("card", None)``."""
+        self._jobs.put((kind, arg))
+
+    def run(self) -> None:
+        """Do every queued job (the runtime's thread)."""
+        while True:
+            try:
+                kind, arg = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                photo = self._job(kind, arg)
+            except IdPhotoError as exc:
+                self._sink.report(ev.IdentityFailed(str(exc)))
+            except Exception:
+                log.exception("loading the ID photo failed")
+                self._sink.report(ev.IdentityFailed("the ID photo could not be loaded; "
+                                                    "see the log"))
+            else:
+                self._sink.report(ev.IdentityLoaded(photo))
+
+    def _job(self, kind: str, arg: str | None) -> Any:
+        if kind == "file" and arg is not None:
+            return load_id_photo(arg, self._detector())
+        if kind == "scan" and arg is not None:
+            return load_newest_scan(arg, self._detector())
+        frame = self._feed.next_frame(1.0)
+        if frame is None:
+            raise IdPhotoError("the camera gives no picture; check the camera")
+        if self._card_detector is None:
+            self._card_detector = self._parts.card_detector()
+        return capture_id_card(frame.image, self._card_detector)
+
+    def _detector(self) -> Any:
+        if self._id_detector is None:
+            self._id_detector = self._parts.id_detector()
+        return self._id_detector
