@@ -245,6 +245,8 @@ def _v3(db: Database) -> None:
     """
     for statement in _split(_V3_COLUMNS):
         db.execute(statement)
+    # The backfill updates chained rows: lift their guard inside this transaction only.
+    db.execute("DROP TRIGGER attempts_append_only")
     for attempt_id, decision, reasons in db.execute(
             "SELECT id, decision, reasons FROM attempts WHERE status = 'complete'").fetchall():
         try:
@@ -253,6 +255,7 @@ def _v3(db: Database) -> None:
             codes = []
         db.execute("UPDATE attempts SET attack = ? WHERE id = ?",
                    [int(decision == "fail" and suggests_attack(codes)), attempt_id])
+    db.execute(_split(_append_only_triggers("attempts"))[0])
     head = db.execute("SELECT head_seq FROM chain_state WHERE id = 1").fetchone()[0]
     db.execute("UPDATE chain_state SET db_id = ? WHERE id = 1", [secrets.token_hex(16)])
     db.execute("INSERT OR REPLACE INTO meta VALUES ('unkeyed_until', ?)", [str(head)])
