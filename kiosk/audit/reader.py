@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
 from kiosk.audit import queries
+from kiosk.audit.anchor import AnchorCheck, check_anchor, export_anchor
 from kiosk.audit.attempts import read_frame
 from kiosk.audit.clock import ClockWatch
 from kiosk.audit.config import AuditConfig
@@ -200,6 +201,17 @@ class AuditReader:
         """Counts by decision, reason code and day."""
         with self._use("counting attempts") as db, read_snapshot(db):
             return queries.stats(db, since=since, until=until)
+
+    def export_anchor(self) -> dict[str, Any]:
+        """The chain's head as an anchor to keep elsewhere (see :mod:`kiosk.audit.anchor`)."""
+        with self._use("exporting the chain head") as db, read_snapshot(db):
+            return export_anchor(db, self._signer(db), kiosk_id=self.config.kiosk_id,
+                                 now=self._now())
+
+    def check_anchor(self, anchor: Mapping[str, Any]) -> AnchorCheck:
+        """Does the log still contain the head recorded in ``anchor``?"""
+        with self._use("checking an anchor") as db, read_snapshot(db):
+            return check_anchor(db, self._signer(db), anchor)
 
     def verify(self, *, first: int | None = None) -> VerifyReport:
         """Walk the hash chain (see :func:`kiosk.audit.verify.verify_chain`); from chain
