@@ -69,8 +69,8 @@ class AuditWriter(AuditReader):
             jumps = list(self._watch.pending)
             for expected, wall, gap in jumps:
                 self._record_clock(db, signer, "jump", expected, wall, gap)
-            raise_clock_high(db, now)
             yield db, signer, now
+            raise_clock_high(db, now)
         del self._watch.pending[:len(jumps)]
 
     def _check_head(self, db: Database, signer: ChainSigner) -> None:
