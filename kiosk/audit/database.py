@@ -243,14 +243,12 @@ def bind_chain_key(db: Database, path: str | Path, chain_key: ChainKey, *,
                              "original key file or keyring entry", reason=e.KEY_MISMATCH,
                              path=str(path))
     state = chain_state(db)
-    if state["keyed_from"] is not None:
-        return
+    if state["keyed_from"] is not None or not store:
+        return  # a reader's verify reports a removed key marker as a break
     if found is not None:
         raise AuditUnavailable(f"{describe(path)} was keyed, but its first keyed position was "
                                "removed from the chain state: it was tampered with; move it "
                                "aside and restore a backup", reason=e.TAMPERED, path=str(path))
-    if not store:
-        return
     row = db.execute("SELECT value FROM meta WHERE key = 'unkeyed_until'").fetchone()
     unkeyed_until = int(row[0]) if row is not None else 0
     if state["head_seq"] > unkeyed_until:
