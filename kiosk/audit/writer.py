@@ -42,7 +42,7 @@ from kiosk.audit.timeutil import from_iso, to_iso
 log = logging.getLogger(__name__)
 
 AUTO_PURGE_INTERVAL = timedelta(hours=6)
-PURGE_STEP = 200
+PURGE_STEP = 50
 """Chain positions removed per transaction when a purge must run in steps (a full disk)."""
 
 KIOSK_ACTOR = "kiosk"
@@ -248,6 +248,7 @@ class AuditWriter(AuditReader):
                         discounted: bool) -> PurgeResult:
         self.release_reserve()
         with self._use("purging old rows") as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the failed try's WAL frames
             db.execute("PRAGMA max_page_count = 4294967294")
             gaps = retention_gaps(clock_events(db)) if discounted else ()
             _, _, last = purge_target(db, now=self._now(), older_than=older_than,
