@@ -15,6 +15,7 @@ PATH --subject X``; those hold only once the session opens its attempt with ``op
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -346,10 +347,8 @@ def session_concurrent(root: Path, clip: Path) -> Row:
     ran = 0
     for proc in procs:
         out, _ = proc.communicate(timeout=900)
-        try:
+        with contextlib.suppress(ValueError, KeyError):
             ran += "RATE_LIMITED" not in json.loads(out)["reasons"]
-        except (ValueError, KeyError):
-            pass
     return ("[needs wiring] 8 concurrent kiosk verify, one subject (limit 5)",
             "at most 5 sessions run", f"{ran} ran", ran <= 5)
 
