@@ -249,3 +249,16 @@ def test_settings_configure_the_log() -> None:
     assert config.limits.max_failures == 3
     assert config.limits.window.total_seconds() == 600
     assert config.limits.lockout.total_seconds() == 3600
+
+
+def test_an_attempt_whose_session_failed_is_abandoned_as_interrupted(memory_log: AuditLog,
+                                                                     clock: FakeClock) -> None:
+    ref = memory_log.subject_ref("A1")
+    attempt_id = memory_log.open_attempt(started_at=clock.now, subject_ref=ref,
+                                         app_version="0.1.0", settings_digest=DIGEST)
+    result = memory_log.abandon_attempt(attempt_id)
+    stored = memory_log.get_attempt(result.attempt_id)
+    assert stored.record is not None
+    assert (stored.decision, stored.record.reasons) == ("fail", (Reason.INTERRUPTED,))
+    with pytest.raises(RecordNotFound, match="no open attempt"):
+        memory_log.abandon_attempt(attempt_id)
