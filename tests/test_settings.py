@@ -146,3 +146,83 @@ def test_the_schema_is_derived_from_the_sections():
     pin = next(o for o in SCHEMA if o.name == "kiosk.operator_pin")
     assert pin.kind is str and pin.env_name == "KIOSK_KIOSK_OPERATOR_PIN"
 
+
+
+# -- issue 13: values that used to pass validation and fail later ----------------------------
+
+FLOATS = [o for o in SCHEMA if o.kind is float]
+
+
+@pytest.mark.parametrize("option", FLOATS, ids=lambda o: o.name)
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_nan_and_infinity_are_refused_everywhere(tmp_path, option, text):
+    with pytest.raises(ConfigError, match=f"{option.name} = .* is not a finite number"):
+        load_settings(write(tmp_path, f"[{option.section}]\n{option.key} = {text}\n"), {})
+    with pytest.raises(ConfigError, match="is not a finite number"):
+        load_settings(None, {option.env_name: text})
+    with pytest.raises(ConfigError, match="is not a finite number"):
+        load_settings(None, {}).replace(option.section, **{option.key: float(text)})
+
+
+def test_the_seed_variables_refuse_nan_too():
+    for name in ("FACE_SIMILARITY_THRESHOLD", "LIVENESS_CONFIDENCE_THRESHOLD"):
+        with pytest.raises(ConfigError, match=f"environment {name}: .* not a finite number"):
+            load_settings(None, {name: "nan"})
+
+
+@pytest.mark.parametrize("kiosk_id, message", [
+    ("lobby\x07", "contains a control character"),
+    ("x" * 5000, "1 to 64 printable characters"),
+    ("   ", "1 to 64 printable characters"),
+    (" lobby", "no leading or trailing spaces"),
+    ("lobby\u202e", "1 to 64 printable characters"),
+])
+def test_a_kiosk_id_the_audit_log_would_refuse_is_refused_at_load(kiosk_id, message):
+    with pytest.raises(ConfigError, match=f"kiosk.kiosk_id.*{message}"):
+        load_settings(None, {"KIOSK_KIOSK_KIOSK_ID": kiosk_id})
+    assert load_settings(None, {"KIOSK_KIOSK_KIOSK_ID": "Lobby 2 (east)"}).kiosk.kiosk_id
+
+
+def test_numbers_in_other_scripts_are_refused_in_the_environment():
+    with pytest.raises(ConfigError, match="KIOSK_CAMERA_FPS"):
+        load_settings(None, {"KIOSK_CAMERA_FPS": "\uff13\uff10"})  # full-width "30"
+
+
+@pytest.mark.parametrize("pin", ["\uff11\uff12\uff13\uff14", "12\u0663\u0664", "123", "1234a"])
+def test_operator_pins_are_ascii_digits(pin):
+    with pytest.raises(ConfigError, match="kiosk.operator_pin must be 4 to 12 digits 0-9"):
+        load_settings(None, {"KIOSK_KIOSK_OPERATOR_PIN": pin})
+
+
+def test_a_hashed_pin_is_accepted_and_matches_only_its_pin(tmp_path, capsys, monkeypatch):
+    import io
+
+    from kiosk.cli import main
+    from kiosk.settings import pin_matches
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("482913\n"))
+    assert main(["settings", "hash-pin"], environ={}) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith('operator_pin = "scrypt$') and "482913" not in line
+    path = write(tmp_path, "[kiosk]\n" + line + "\n")
+    path.chmod(0o644)  # a hash may be readable
+    stored = load_settings(path, {}).kiosk.operator_pin
+    assert pin_matches("482913", stored)
+    assert not pin_matches("482914", stored)
+    assert not pin_matches("\uff14\uff18\uff12\uff19\uff11\uff13", stored)
+    monkeypatch.setattr("sys.stdin", io.StringIO("12ab\n"))
+    assert main(["settings", "hash-pin"], environ={}) == 2
+
+
+def test_a_plain_pin_in_a_file_others_can_read_is_refused(tmp_path):
+    path = write(tmp_path, '[kiosk]\noperator_pin = "482913"\n')
+    path.chmod(0o644)
+    with pytest.raises(ConfigError, match="plain PIN in a file other users can read .*0644"):
+        load_settings(path, {})
+    path.chmod(0o600)
+    assert load_settings(path, {}).kiosk.operator_pin == "482913"
+
+
+def test_the_kiosk_lockout_default_is_sized_for_a_busy_kiosk():
+    s = load_settings(None, {})
+    assert (s.audit.max_failures, s.audit.kiosk_max_failures) == (5, 15)

@@ -1,21 +1,29 @@
 """Audit log, rate limiting and retention, in SQLite through sqlite-utils.
 
 The only package that touches SQLite. The kiosk opens its log with :func:`open_kiosk_log`;
-tools and tests use :meth:`AuditLog.open`. The session fills an :class:`AttemptRecord` and
-hands it to :meth:`AuditLog.record_attempt` (or ``begin_attempt``/``finish_attempt``).
+tools and tests use :meth:`AuditLog.open`. The session opens an attempt with
+:meth:`AuditLog.open_attempt` (which raises :class:`RateLimited` when the attempt may not run),
+fills an :class:`AttemptRecord` and hands it to :meth:`AuditLog.finish_attempt`.
 """
 
 from kiosk.audit.config import AuditConfig, resolve_db_path
-from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable, RecordNotFound
+from kiosk.audit.errors import (
+    AuditError,
+    AuditUnavailable,
+    KeyUnavailable,
+    RateLimited,
+    RecordNotFound,
+)
 from kiosk.audit.factory import key_store, open_kiosk_log
+from kiosk.audit.keyfiles import create_key_file
 from kiosk.audit.keys import (
+    ChainKey,
     FrameCipher,
-    KeyStore,
     SubjectHasher,
-    create_key_file,
     normalize_subject_number,
     subject_ref,
 )
+from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
 from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.reader import AuditReader
@@ -23,6 +31,7 @@ from kiosk.audit.records import DECISIONS, AttemptRecord
 from kiosk.audit.results import (
     AuditStats,
     ChainBreak,
+    ClockReport,
     Lockout,
     OperatorAction,
     PurgeResult,
@@ -34,9 +43,9 @@ from kiosk.audit.results import (
 
 __all__ = [
     "DECISIONS", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
-    "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "FrameCipher", "KeyStore",
-    "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult", "RateLimitPolicy",
-    "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
+    "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "ChainKey", "ClockReport",
+    "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
+    "RateLimitPolicy", "RateLimited", "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
     "VerifyReport", "create_key_file", "key_store", "normalize_subject_number",
     "open_kiosk_log", "resolve_db_path", "subject_ref",
 ]

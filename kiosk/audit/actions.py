@@ -21,12 +21,13 @@ from kiosk.audit.chain import append_row
 from kiosk.audit.errors import AuditError, RecordNotFound
 from kiosk.audit.records import DECISIONS, MAX_DETAILS, _scalar, check_code, check_label
 from kiosk.audit.results import OperatorAction
+from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import action_from_row
 from kiosk.audit.timeutil import to_iso
 
-EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused")
+EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused", "pin_accepted")
 """Actions recorded with :func:`insert_event`: a settings change made at the kiosk, a refused
-operator PIN (never the PIN itself)."""
+or an accepted operator PIN (never the PIN itself)."""
 
 MAX_LIST = 8
 
@@ -57,8 +58,8 @@ def check_details(details: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def _append(db: Database, columns: dict[str, Any]) -> OperatorAction:
-    action_id, seq, _ = append_row(db, "operator_actions", columns)
+def _append(db: Database, signer: ChainSigner, columns: dict[str, Any]) -> OperatorAction:
+    action_id, seq, _ = append_row(db, signer, "operator_actions", columns)
     return action_from_row({**columns, "id": action_id, "seq": seq})
 
 
@@ -85,7 +86,7 @@ def current_decision(db: Database, attempt_id: int) -> str:
     return json.loads(latest[0])["to"] if latest is not None else found[1]
 
 
-def insert_override(db: Database, attempt_id: int, decision: str, *, actor: str, reason: str,
+def insert_override(db: Database, signer: ChainSigner, attempt_id: int, decision: str, *, actor: str, reason: str,
                     now: datetime) -> OperatorAction:
     """Record that ``actor`` changed an attempt's decision to ``decision`` because ``reason``.
 
@@ -106,13 +107,13 @@ def insert_override(db: Database, attempt_id: int, decision: str, *, actor: str,
     before = current_decision(db, attempt_id)
     if before == decision:
         raise ValueError(f"attempt {attempt_id} already has the decision {decision!r}")
-    return _append(db, {
+    return _append(db, signer, {
         "acted_at": to_iso(now), "action": "override", "actor": actor, "reason": reason,
         "scope": "attempt", "target": str(int(attempt_id)),
         "details": canonical_json({"from": before, "to": decision})})
 
 
-def insert_event(db: Database, action: str, *, actor: str, reason: str,
+def insert_event(db: Database, signer: ChainSigner, action: str, *, actor: str, reason: str,
                  details: Mapping[str, Any] | None, now: datetime) -> OperatorAction:
     """Record a settings change or a refused PIN (see :data:`EVENT_ACTIONS`).
 
@@ -122,6 +123,6 @@ def insert_event(db: Database, action: str, *, actor: str, reason: str,
         raise ValueError(f"action must be one of {EVENT_ACTIONS}, got {action!r}")
     check_label(actor, "actor", 100)
     check_label(reason, "reason", 500)
-    return _append(db, {
+    return _append(db, signer, {
         "acted_at": to_iso(now), "action": action, "actor": actor, "reason": reason,
         "scope": None, "target": None, "details": canonical_json(check_details(details))})

@@ -8,7 +8,8 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -16,17 +17,17 @@ from kiosk.audit import errors as e
 from kiosk.audit.chain import complete_attempt, frame_digest
 from kiosk.audit.errors import AuditError, KeyUnavailable
 from kiosk.audit.keys import FrameCipher
+from kiosk.audit.owner import Owner, owner_gone
 from kiosk.audit.ratelimit import RateLimitPolicy, apply_limits
 from kiosk.audit.records import AttemptRecord
 from kiosk.audit.results import Lockout, RecordResult
+from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import attempt_columns
 from kiosk.audit.timeutil import from_iso, to_iso
-from kiosk.reasons import Reason
+from kiosk.reasons import Reason, suggests_attack
 from kiosk.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
-
-"""Reason code of an attempt closed because the kiosk stopped before it ended."""
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -66,7 +67,7 @@ def store_frame(db: Database, cipher: FrameCipher | None, attempt_id: int, frame
         raise KeyUnavailable("no frame encryption key", reason=e.NO_KEY)
     nonce, ciphertext = cipher.encrypt(frame, frame_aad(attempt_id))
     db.table("frames").insert({"attempt_id": attempt_id, "key_id": cipher.key_id, "nonce": nonce,
-                         "ciphertext": ciphertext})
+                               "ciphertext": ciphertext})
     return frame_digest(cipher.key_id, nonce, ciphertext)
 
 
@@ -84,30 +85,39 @@ def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> byt
     return cipher.decrypt(found[1], found[2], frame_aad(attempt_id))
 
 
-def insert_open(db: Database, *, kiosk_id: str, started_at: str, subject_ref: str | None,
-                app_version: str, settings_digest: str) -> int:
-    """Insert an incomplete (unchained) attempt row; return its id."""
-    inserted = db.table("attempts").insert({
+def insert_open(db: Database, signer: ChainSigner, owner: Owner, *, kiosk_id: str,
+                started_at: str, subject_ref: str | None, app_version: str,
+                settings_digest: str) -> int:
+    """Insert an incomplete (unchained) attempt row with its owner and MAC; return its id."""
+    row: dict[str, Any] = {
         "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
         "subject_ref": subject_ref, "app_version": app_version,
-        "settings_digest": settings_digest})
+        "settings_digest": settings_digest, **owner.columns()}
+    inserted = db.table("attempts").insert(row)
     assert inserted.last_rowid is not None  # an INSERT always sets it
-    return int(inserted.last_rowid)
+    attempt_id = int(inserted.last_rowid)
+    mac = signer.open_mac({**row, "id": attempt_id})
+    if mac is not None:
+        db.execute("UPDATE attempts SET open_mac = ? WHERE id = ?", [mac, attempt_id])
+    return attempt_id
 
 
-def complete(db: Database, attempt_id: int, record: AttemptRecord, *, frame: bytes | None,
-             cipher: FrameCipher | None, limits: RateLimitPolicy,
+def complete(db: Database, signer: ChainSigner, attempt_id: int, record: AttemptRecord, *,
+             frame: bytes | None, cipher: FrameCipher | None, limits: RateLimitPolicy,
              now: datetime) -> RecordResult:
     """Chain an open attempt with its record (and frame), then apply the rate limits."""
     columns = attempt_columns(record)
     columns["recorded_at"] = to_iso(now)
     columns["frame_sha256"] = (store_frame(db, cipher, attempt_id, frame)
                                if frame is not None else None)
-    seq, digest = complete_attempt(db, attempt_id, columns)
+    attack = record.failed and suggests_attack(record.reasons)
+    columns["attack"] = int(attack)
+    seq, digest = complete_attempt(db, signer, attempt_id, columns)
     lockouts: list[Lockout] = []
     if record.failed:
-        lockouts = apply_limits(db, limits, kiosk_id=record.kiosk_id,
-                                subject_ref=record.subject_ref, attempt_id=attempt_id, now=now)
+        lockouts = apply_limits(db, signer, limits, kiosk_id=record.kiosk_id,
+                                subject_ref=record.subject_ref, attempt_id=attempt_id, now=now,
+                                attack=attack)
     for lockout in lockouts:
         log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
                     lockout.scope, lockout.target[:12], lockout.until.isoformat(),
@@ -115,11 +125,32 @@ def complete(db: Database, attempt_id: int, record: AttemptRecord, *, frame: byt
     return RecordResult(attempt_id, seq, digest, tuple(lockouts))
 
 
-def interrupt_open(db: Database, *, kiosk_id: str, limits: RateLimitPolicy,
-                   now: datetime) -> list[RecordResult]:
-    """Close every open attempt of ``kiosk_id`` as a failure with reason ``INTERRUPTED``."""
-    rows = list(db.query("SELECT * FROM attempts WHERE status = 'incomplete' AND kiosk_id = ? "
-                         "ORDER BY id", [kiosk_id]))
+def open_rows(db: Database, signer: ChainSigner, here: Owner, now: datetime,
+              stale_after: timedelta) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                                list[dict[str, Any]]]:
+    """Open attempt rows split into ``(live, stale, forged)``.
+
+    Stale: the owner process is gone (see :mod:`kiosk.audit.owner`) or the row is older than
+    ``stale_after``. Forged: the log is keyed and the row lacks a valid MAC; it is never
+    closed as anyone's failure nor counted as a try in flight (verify reports it).
+    """
+    live, stale, forged = [], [], []
+    for row in db.query("SELECT * FROM attempts WHERE status = 'incomplete' ORDER BY id"):
+        if not signer.open_ok(row):
+            forged.append(row)
+        elif owner_gone(row["owner_host"], row["owner_boot"], row["owner_pid"],
+                        row["owner_start"], here) or \
+                now - from_iso(row["started_at"]) > stale_after:
+            stale.append(row)
+        else:
+            live.append(row)
+    return live, stale, forged
+
+
+def interrupt(db: Database, signer: ChainSigner, rows: list[dict[str, Any]], *,
+              limits: RateLimitPolicy, now: datetime) -> list[RecordResult]:
+    """Close open attempt rows as failures with reason ``INTERRUPTED`` (counted toward the
+    subject's lockout; not toward the kiosk's, as a crash is no sign of an attack)."""
     results = []
     for row in rows:
         started = from_iso(row["started_at"])
@@ -127,8 +158,8 @@ def interrupt_open(db: Database, *, kiosk_id: str, limits: RateLimitPolicy,
             kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
             subject_ref=row["subject_ref"], decision=Verdict.FAIL, reasons=(Reason.INTERRUPTED,),
             app_version=row["app_version"], settings_digest=row["settings_digest"])
-        results.append(complete(db, row["id"], record, frame=None, cipher=None, limits=limits,
-                                now=now))
-        log.warning("attempt %d never finished (the kiosk stopped or restarted); recorded as a "
+        results.append(complete(db, signer, row["id"], record, frame=None, cipher=None,
+                                limits=limits, now=now))
+        log.warning("attempt %d never finished (the kiosk stopped or was killed); recorded as a "
                     "failure with reason %s", row["id"], Reason.INTERRUPTED)
     return results

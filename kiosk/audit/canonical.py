@@ -13,6 +13,7 @@ written in Python's shortest round-trip form, so a REAL read back from SQLite ha
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -59,3 +60,53 @@ def row_hash(prev_hash: str, table: str, row: Mapping[str, Any]) -> str:
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(canonical_json(row_content(table, row)).encode("utf-8"))
     return digest.hexdigest()
+
+
+# -- the keyed chain (schema 3 on) -------------------------------------------------------------
+
+HASHED_COLUMNS_V2: dict[str, tuple[str, ...]] = {
+    "attempts": (*HASHED_COLUMNS["attempts"], "attack"),
+    "lockouts": HASHED_COLUMNS["lockouts"],
+    "operator_actions": HASHED_COLUMNS["operator_actions"],
+}
+"""Columns covered by a keyed row's MAC: the unkeyed columns plus the ones schema 3 added."""
+
+OPEN_COLUMNS: tuple[str, ...] = (
+    "id", "kiosk_id", "started_at", "subject_ref", "app_version", "settings_digest",
+    "owner_host", "owner_boot", "owner_pid", "owner_start",
+)
+"""Columns of an open (incomplete, unchained) attempt covered by its ``open_mac``."""
+
+
+def _mac(key: bytes, label: str, text: str) -> str:
+    return hmac.new(key, f"{label}|{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_row_hash(key: bytes, prev_hash: str, table: str, row: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 hex, under the database's chain key, of ``prev_hash`` and the row's
+    content (:data:`HASHED_COLUMNS_V2`)."""
+    content = {column: row[column] for column in HASHED_COLUMNS_V2[table]}
+    content["table"] = table
+    return _mac(key, "row", prev_hash + canonical_json(content))
+
+
+def open_mac(key: bytes, row: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 hex of an open attempt's :data:`OPEN_COLUMNS`: an incomplete row that
+    the kiosk did not write (no key) is told apart and never counted as someone's try."""
+    return _mac(key, "open", canonical_json({c: row[c] for c in OPEN_COLUMNS}))
+
+
+HEAD_FIELDS: tuple[str, ...] = ("db_id", "head_seq", "head_hash", "anchor_seq", "anchor_hash",
+                                "keyed_from")
+
+
+def head_mac(key: bytes, state: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 hex of the chain state (head, purge anchor, first keyed position):
+    truncating the newest rows and rewriting the head, or wiping every row, needs the key."""
+    return _mac(key, "head", canonical_json({f: state[f] for f in HEAD_FIELDS}))
+
+
+def anchor_mac(key: bytes, anchor: Mapping[str, Any]) -> str:
+    """HMAC-SHA256 hex of an exported head (``kiosk audit anchor``)."""
+    fields = {k: v for k, v in anchor.items() if k != "mac"}
+    return _mac(key, "anchor", canonical_json(fields))

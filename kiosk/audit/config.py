@@ -36,6 +36,13 @@ class AuditConfig:
         like a full disk. None for no cap.
     max_frame_bytes : int
         Largest best-frame JPEG accepted.
+    stale_after : timedelta
+        An open attempt older than this is closed as interrupted even when its owner still
+        runs (no session lasts that long; a session whose row was closed gets an AuditError
+        when it finishes, and its try has counted as a failure).
+    reserve_bytes : int
+        Disk space the kiosk keeps in a reserve file beside the database, freed by a purge on
+        a full disk (0: none).
     """
 
     kiosk_id: str = "kiosk-1"
@@ -45,6 +52,8 @@ class AuditConfig:
     busy_timeout_s: float = 5.0
     max_db_bytes: int | None = None
     max_frame_bytes: int = 4 * 1024 * 1024
+    stale_after: timedelta = timedelta(minutes=10)
+    reserve_bytes: int = 4 * 1024 * 1024
 
     def __post_init__(self) -> None:
         check_label(self.kiosk_id, "kiosk_id")
@@ -54,6 +63,8 @@ class AuditConfig:
             raise ValueError("busy_timeout_s must be between 0 and 600")
         if self.max_db_bytes is not None and self.max_db_bytes < 64 * 1024:
             raise ValueError("max_db_bytes must be at least 64 KiB")
+        if self.stale_after <= timedelta(0) or self.reserve_bytes < 0:
+            raise ValueError("stale_after must be positive and reserve_bytes not negative")
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> AuditConfig:

@@ -1,6 +1,7 @@
 """Opening the audit database, its connection settings, and SQLite errors as typed errors.
 
-One ``sqlite3`` connection per :class:`~kiosk.audit.log.AuditLog`, wrapped in a
+Opening the file itself is :mod:`kiosk.audit.connection`'s job. One ``sqlite3`` connection per
+:class:`~kiosk.audit.log.AuditLog`, wrapped in a
 ``sqlite_utils.Database``; the log serialises its threads with a lock. The connection runs in
 autocommit mode (``isolation_level=None``) and every write is an explicit ``BEGIN IMMEDIATE``
 transaction: it takes SQLite's write lock before reading the chain head, so writers in other
@@ -15,18 +16,20 @@ overwritten, not left in free pages), foreign keys on, ``trusted_schema`` off.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
-import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
+from kiosk.audit.chain import set_state
 from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable
+from kiosk.audit.keys import ChainKey
 from kiosk.audit.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from kiosk.audit.signer import ChainSigner, chain_state
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,14 @@ def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
     where = describe(path)
     path_text = str(path)
     if isinstance(exc, OSError):
+        if exc.errno == errno.ELOOP:
+            return AuditUnavailable(f"{where} cannot be opened while {doing}: a symbolic link "
+                                    f"on its path points back to itself ({exc.filename or path})",
+                                    reason=e.CANNOT_OPEN, path=path_text)
+        if exc.errno == errno.ENOSPC:
+            return AuditUnavailable(f"the disk holding {where} is full while {doing}; free "
+                                    "space or purge old attempts (kiosk audit purge)",
+                                    reason=e.FULL, path=path_text)
         return AuditUnavailable(f"{where} cannot be opened while {doing}: "
                                 f"{exc.strerror or exc}", reason=e.CANNOT_OPEN, path=path_text)
     if isinstance(exc, sqlite3.ProgrammingError):
@@ -74,7 +85,7 @@ def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
     if primary == sqlite3.SQLITE_FULL:
         return AuditUnavailable(f"the disk holding {where} is full or the database reached "
                                 f"its size limit while {doing}; free space or purge old "
-                                "attempts", reason=e.FULL, path=path_text)
+                                "attempts (kiosk audit purge)", reason=e.FULL, path=path_text)
     if primary in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return AuditUnavailable(f"{where} is damaged or not a database ({detail}); move it "
                                 "aside and restore a backup", reason=e.CORRUPT, path=path_text)
@@ -127,53 +138,6 @@ def read_snapshot(db: Database) -> Iterator[Database]:
     finally:
         with contextlib.suppress(sqlite3.Error):
             db.rollback()
-
-
-def _create_file(path: Path) -> None:
-    """Create the database file (and its folder) readable by the owner only.
-
-    SQLite gives the -wal and -shm files the database file's permissions.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
-def connect(path: str | Path, *, read_only: bool, create: bool,
-            busy_timeout_s: float) -> Database:
-    """Open the connection and set its pragmas (no schema work).
-
-    Raises
-    ------
-    AuditUnavailable
-        ``missing`` when the file does not exist and ``create`` is False; ``cannot_open``,
-        ``corrupt``, ``locked`` and so on from SQLite.
-    """
-    memory = str(path) == MEMORY
-    target: str = MEMORY
-    if not memory:
-        file = Path(path).expanduser().absolute()
-        if not file.exists():
-            if not create or read_only:
-                raise AuditUnavailable(f"there is no audit database at {file}",
-                                       reason=e.MISSING, path=str(file))
-            _create_file(file)
-        target = f"file:{quote(str(file))}" + ("?mode=ro" if read_only else "")
-    conn = sqlite3.connect(target, uri=not memory, timeout=busy_timeout_s,
-                           isolation_level=None, check_same_thread=False)
-    try:
-        db = Database(conn, execute_plugins=False)
-        for pragma in ("foreign_keys = ON", "secure_delete = ON", "trusted_schema = OFF",
-                       "cell_size_check = ON", "synchronous = FULL"):
-            db.execute(f"PRAGMA {pragma}")
-        if not memory and not read_only:
-            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                log.warning("%s stays in %s journal mode (WAL refused)", describe(path), mode)
-    except BaseException:
-        conn.close()
-        raise
-    return db
 
 
 def quick_check(db: Database, path: str | Path) -> None:
@@ -255,25 +219,80 @@ def bind_subject_key(db: Database, path: str | Path, key_id: str, *, store: bool
                              reason=e.KEY_MISMATCH, path=str(path))
 
 
+def bind_chain_key(db: Database, path: str | Path, chain_key: ChainKey, *,
+                   store: bool) -> None:
+    """Key the chain with ``chain_key`` (when ``store``: inside a write), or check it is the
+    key the log was keyed with.
+
+    A log that was never keyed is keyed from its next row on, provided every row it holds was
+    written before it could be keyed (an older kiosk's log, migrated): rows written later
+    by a tool given no key cannot be told from forged ones, and the kiosk refuses them.
+
+    Raises
+    ------
+    KeyUnavailable
+        (reason ``key_mismatch``) the log was keyed with another key.
+    AuditUnavailable
+        (reason ``unkeyed``) rows were written without a key after the log could be keyed;
+        (reason ``tampered``) the key marker is there but the keyed position was removed.
+    """
+    found = db.execute("SELECT value FROM meta WHERE key = 'chain_key_id'").fetchone()
+    if found is not None and found[0] != chain_key.key_id:
+        raise KeyUnavailable(f"the audit key (chain key id {chain_key.key_id}) is not the key "
+                             f"this audit log was keyed with (id {found[0]}). Restore the "
+                             "original key file or keyring entry", reason=e.KEY_MISMATCH,
+                             path=str(path))
+    state = chain_state(db)
+    if state["keyed_from"] is not None or not store:
+        return  # a reader's verify reports a removed key marker as a break
+    if found is not None:
+        raise AuditUnavailable(f"{describe(path)} was keyed, but its first keyed position was "
+                               "removed from the chain state: it was tampered with; move it "
+                               "aside and restore a backup", reason=e.TAMPERED, path=str(path))
+    row = db.execute("SELECT value FROM meta WHERE key = 'unkeyed_until'").fetchone()
+    unkeyed_until = int(row[0]) if row is not None else 0
+    if state["head_seq"] > unkeyed_until:
+        raise AuditUnavailable(f"{describe(path)} holds {state['head_seq'] - unkeyed_until} "
+                               "row(s) written without the kiosk's audit key (by a tool given "
+                               "no key), which cannot be told from forged rows; move it aside "
+                               "(kiosk audit verify still reads it) and let the kiosk start a "
+                               "new log", reason=e.UNKEYED, path=str(path))
+    signer = ChainSigner(state["db_id"], state["head_seq"] + 1, chain_key.for_db(state["db_id"]))
+    db.execute("UPDATE chain_state SET keyed_from = ? WHERE id = 1", [signer.keyed_from])
+    set_state(db, signer)
+    db.execute("INSERT INTO meta VALUES ('chain_key_id', ?)", [chain_key.key_id])
+    if state["head_seq"]:
+        log.warning("%s: rows 1-%d were chained before this kiosk kept a keyed chain; they "
+                    "keep their unkeyed hashes", describe(path), state["head_seq"])
+
+
 def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
-            subject_key_id: str | None, now: str, max_db_bytes: int | None) -> None:
+            subject_key_id: str | None, now: str, max_db_bytes: int | None,
+            chain_key: ChainKey | None = None, probe_write: bool = True) -> None:
     """Everything :meth:`AuditLog.open` does after connecting.
 
-    Integrity check, schema migration, subject-key binding, and for a writable log a real
-    write (``meta.last_opened_at``) so a read-only or full database fails at start-up rather
-    than at the first attempt; then the optional size cap.
+    Integrity check, schema migration, subject-key binding, chain keying, and for a
+    writable log a real write (``meta.last_opened_at``) so a read-only or full database
+    fails at start-up rather than at the first attempt (skipped with ``probe_write=False``:
+    ``kiosk audit purge`` must open a log on a full disk); then the optional size cap.
     """
     if integrity:
         quick_check(db, path)
     migrate(db, path, read_only=read_only)
-    if read_only:
+    if read_only or not probe_write:
         if subject_key_id is not None:
             bind_subject_key(db, path, subject_key_id, store=False)
-        return
-    with write_transaction(db):
-        if subject_key_id is not None:
-            bind_subject_key(db, path, subject_key_id, store=True)
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)", [now])
+        if chain_key is not None:
+            bind_chain_key(db, path, chain_key, store=False)
+        if read_only:
+            return
+    else:
+        with write_transaction(db):
+            if subject_key_id is not None:
+                bind_subject_key(db, path, subject_key_id, store=True)
+            if chain_key is not None:
+                bind_chain_key(db, path, chain_key, store=True)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('last_opened_at', ?)", [now])
     if max_db_bytes is not None:
         page = int(db.execute("PRAGMA page_size").fetchone()[0])
         db.execute(f"PRAGMA max_page_count = {max_db_bytes // page}")

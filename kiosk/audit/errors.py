@@ -22,6 +22,8 @@ NEWER_SCHEMA = "newer_schema"
 OLD_SCHEMA = "old_schema"
 NO_KEY = "no_key"
 KEY_MISMATCH = "key_mismatch"
+TAMPERED = "tampered"
+UNKEYED = "unkeyed"
 
 
 class AuditError(KioskError):
@@ -38,7 +40,9 @@ class AuditUnavailable(AuditError):
     reason : str
         One of the module's codes: ``locked``, ``read_only``, ``full``, ``corrupt``,
         ``io_error``, ``cannot_open``, ``missing``, ``not_audit_db``, ``newer_schema``,
-        ``old_schema``, ``no_key``, ``key_mismatch``.
+        ``old_schema``, ``no_key``, ``key_mismatch``, ``tampered`` (the start-up check found
+        the chain, the lockouts or the guard triggers altered), ``unkeyed`` (rows were
+        written without the kiosk's audit key).
     path : str, optional
         The database or key file concerned.
     """
@@ -56,3 +60,35 @@ class KeyUnavailable(AuditUnavailable):
 
 class RecordNotFound(AuditError):
     """No attempt (or open attempt) with the given id."""
+
+
+class RateLimited(AuditError):
+    """:meth:`AuditLog.open_attempt` refused: the subject or this kiosk is locked out, or
+    too many of its attempts are already in flight.
+
+    Attributes
+    ----------
+    reason : str
+        A plain sentence for staff (never shown to the person as it is).
+    scope : str
+        ``"subject"`` or ``"kiosk"``: whose limit refused.
+    lockout : Lockout or None
+        The lockout in force; None when the refusal is because the failures in the window
+        plus the attempts still open would reach the limit.
+    attempt_id : int or None
+        The refused try, recorded as a failed attempt with reason ``RATE_LIMITED`` when a
+        subject's limit refused it (it counts toward the per-kiosk lockout, as repeated tries
+        of a locked-out number suggest an attack); None when the kiosk's own limit refused
+        (recording those would extend the kiosk's lockout with every passer-by).
+    started : tuple of Lockout
+        Lockouts the recorded refusal started (e.g. the kiosk's).
+    """
+
+    def __init__(self, reason: str, *, scope: str, lockout: object | None,
+                 attempt_id: int | None = None, started: tuple[object, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.scope = scope
+        self.lockout = lockout
+        self.attempt_id = attempt_id
+        self.started = started

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kiosk.audit.config import AuditConfig, resolve_db_path
-from kiosk.audit.keys import KeyStore
+from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
+from kiosk.audit.startup import startup_check
 from kiosk.audit.timeutil import Clock, utc_now
 
+log = logging.getLogger(__name__)
 
-def key_store(settings: Any, db_path: str | Path, *, keyring_backend: Any = None) -> KeyStore:
-    """The key store for a database: ``settings.audit.key_file``, the file beside the database,
-    or the OS keyring (see :mod:`kiosk.audit.keys`)."""
-    fallback = None if str(db_path) == ":memory:" else Path(db_path).expanduser().absolute().parent
-    return KeyStore(key_file=settings.audit.key_file or None, fallback_dir=fallback,
-                    keyring_backend=keyring_backend)
+
+def key_store(settings: Any, db_path: str | Path, *, keyring_backend: Any = None,
+              create: bool = True) -> KeyStore:
+    """The key store for a database: ``settings.audit.key_file``, the default key file in the
+    folder beside the database's (``<folder>-keys``), or the OS keyring (see
+    :mod:`kiosk.audit.keystore`). ``create=False`` for commands that only read."""
+    folder = None if str(db_path) == ":memory:" else \
+        Path(db_path).expanduser().absolute().parent
+    return KeyStore(key_file=settings.audit.key_file or None, db_folder=folder,
+                    keyring_backend=keyring_backend, create=create)
 
 
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,
-                   keyring_backend: Any = None, **config_overrides: Any) -> AuditLog:
+                   keyring_backend: Any = None, monotonic: Callable[[], float] | None = None,
+                   **config_overrides: Any) -> AuditLog:
     """The audit log as the running kiosk uses it.
 
-    Opens (creating or upgrading) the database at :func:`resolve_db_path`, loads the subject
-    key and, when ``settings.audit.store_best_frame``, the frame key; purges by retention; and
-    closes any attempt a previous run left open as ``INTERRUPTED``.
+    Opens (creating or upgrading) the database at :func:`resolve_db_path` with its keys
+    (subject key, chain key, and the frame key when ``settings.audit.store_best_frame``); keys
+    the chain of a new or migrated log; checks the guard triggers, the recent tail of the
+    chain and the lockouts (:mod:`kiosk.audit.startup`); compares the clock with the last
+    recorded time (:mod:`kiosk.audit.clock`); closes any attempt a killed run left open as
+    ``INTERRUPTED``; and purges by retention unless the clock was just reported.
 
     Parameters
     ----------
@@ -36,6 +48,8 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         Aware-UTC clock (tests inject one).
     keyring_backend : object, optional
         A ``keyring`` backend; the system default when omitted.
+    monotonic : callable, optional
+        See :meth:`AuditLog.open`.
     **config_overrides :
         Fields of :class:`AuditConfig` not in the settings (``busy_timeout_s``,
         ``max_db_bytes``, ``limits`` ...).
@@ -43,17 +57,24 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
     Raises
     ------
     AuditUnavailable
-        The database or a key cannot be used; ``str(error)`` says why (show it, stay out of
-        service).
+        The database or a key cannot be used, or the start-up check found it altered;
+        ``str(error)`` says why (show it, stay out of service).
     """
     path = resolve_db_path(settings, data_dir)
     config = AuditConfig.from_settings(settings, **config_overrides)
     keys = key_store(settings, path, keyring_backend=keyring_backend)
     cipher = keys.frame_cipher() if config.store_best_frame else None
     audit = AuditLog.open(path, config, clock=clock, subject_hasher=keys.subject_hasher(),
-                          frame_cipher=cipher, auto_purge=True)
+                          frame_cipher=cipher, chain_key=keys.chain_key(), auto_purge=True,
+                          monotonic=monotonic, reserve=True)
     try:
+        startup_check(audit)
+        report = audit.check_start_clock()
         audit.recover_interrupted()
+        if report is None:
+            audit._purge_due(raise_errors=True)
+        else:
+            log.warning("the automatic purge waits: %s", report)
     except BaseException:
         audit.close()
         raise

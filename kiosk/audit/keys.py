@@ -1,74 +1,68 @@
-"""Keys: the subject hash (HMAC-SHA256) and best-frame encryption (AES-256-GCM).
+"""Working keys: the subject hash (HMAC-SHA256), best-frame encryption (AES-256-GCM) and the
+keyed hash chain (HMAC-SHA256).
 
-One 32-byte master secret yields both working keys through HKDF-SHA256 with different labels,
-so a key file serves both purposes without reusing a key. Where the master comes from, in the
-order tried (the same order in the kiosk and in ``kiosk audit``, so both compute the same
-subject references):
-
-1. ``settings.audit.key_file`` when set: a text file of at least 64 hex digits, owner-only
-   (mode 0600; looser modes are refused, as ssh does). A missing configured file is an error,
-   never silently replaced: a new key would orphan every lockout and earlier reference.
-   ``kiosk audit keygen`` creates one.
-2. For the subject hash only: ``kiosk-audit.key`` beside the database, if it already exists.
-3. The OS keyring (``keyring``), service ``liveness-kiosk``, entry ``audit-master-key``;
-   created on first use.
-4. For the subject hash only, when the keyring has no usable backend (common on kiosks and in
-   CI): ``kiosk-audit.key`` is created beside the database, mode 0600.
-
-Frame encryption never uses the file beside the database (it would sit next to the data it
-protects): without a key file or a usable keyring, asking for it raises :class:`KeyUnavailable`.
-No key is ever written into the database; the log stores only a key id (an HMAC of a fixed
-label) to notice when a different key is used with it.
+One 32-byte master secret yields every working key through HKDF-SHA256 with different labels,
+so one key file serves all purposes without reusing a key. Where the master comes from is
+:class:`kiosk.audit.keystore.KeyStore`'s job; this module only computes with keys.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import logging
-import os
 import secrets
-import stat
-import threading
 import unicodedata
-from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from kiosk.audit import errors as e
-from kiosk.audit.errors import AuditError, KeyUnavailable
-
-log = logging.getLogger(__name__)
+from kiosk.audit.errors import AuditError
 
 KEY_BYTES = 32
-KEYRING_SERVICE = "liveness-kiosk"
-KEYRING_ENTRY = "audit-master-key"
-FALLBACK_KEY_NAME = "kiosk-audit.key"
 _NONCE_BYTES = 12
+
+# Dashes and hyphens that NFKC leaves as they are (category Pd covers hyphen-minus, the
+# Unicode hyphens, en and em dashes, the small and full-width forms); these are not Pd.
+_EXTRA_DASHES = frozenset("\u2212\u2043\u02d7\u2796\u207b\u208b")
+
+
+def _dropped(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # Cf: format characters (zero-width space and joiners, soft hyphen, direction marks);
+    # Z*: separators (spaces of every width, line and paragraph separators); Cc: controls
+    # (tab, newline); Pd and the extra dashes: every dash and hyphen.
+    return (category in ("Cf", "Cc", "Zs", "Zl", "Zp", "Pd") or ch.isspace()
+            or ch in _EXTRA_DASHES)
 
 
 def normalize_subject_number(number: str) -> str:
     """The canonical form of a badge or ID number before hashing.
 
-    NFKC, upper case, spaces and hyphens removed: ``"ab-123 "`` and ``"AB123"`` are one
-    subject, so retyping a number differently does not reset its failure count.
+    NFKC (full-width and compatibility forms fold to their plain letters and digits), upper
+    case, and then every format character (Unicode category Cf: zero-width spaces, soft
+    hyphens, direction marks), separator and space (category Z and white space), control
+    character and dash or hyphen (category Pd, and the minus signs) removed. So ``"ab-123 "``,
+    ``"AB123"``, ``"AB\\u200b123"`` and ``"AB\\u2010123"`` are one subject, and retyping or
+    pasting a number differently does not reset its failure count.
 
     Raises
     ------
     ValueError
-        Not a string, or nothing left after normalising.
+        Not a string, text that is not valid Unicode (e.g. undecodable bytes from the command
+        line), or nothing left after normalising.
     """
     if not isinstance(number, str):
         raise ValueError(f"the subject number must be a string, not {type(number).__name__}")
+    if any(unicodedata.category(ch) == "Cs" for ch in number):
+        raise ValueError("the subject number is not valid text (it contains bytes that are not "
+                         "UTF-8); type it again")
     text = unicodedata.normalize("NFKC", number).upper()
-    text = "".join(ch for ch in text if not ch.isspace() and ch != "-")
+    text = "".join(ch for ch in text if not _dropped(ch))
     if not text:
-        raise ValueError("the subject number is empty")
+        raise ValueError("the subject number is empty once spaces, dashes and invisible "
+                         "characters are removed; give the badge or ID number")
     return text
 
 
@@ -89,7 +83,7 @@ def subject_ref(number: str, key: bytes) -> str:
 
 
 def derive_key(master: bytes, purpose: str) -> bytes:
-    """A 32-byte working key for ``purpose`` (``"subject-ref"`` or ``"frame"``)."""
+    """A 32-byte working key for ``purpose`` (``"subject-ref"``, ``"frame"`` or ``"chain"``)."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None,
                 info=f"liveness-kiosk audit {purpose} v1".encode())
     return hkdf.derive(master)
@@ -123,6 +117,32 @@ class SubjectHasher:
         return f"SubjectHasher(key_id={self.key_id!r})"
 
 
+class ChainKey:
+    """The key of the hash chain: row hashes, the head record and anchors are HMACs with it.
+
+    Each database gets its own key, ``HMAC(chain key, db_id)``, so rows cannot be moved from
+    one log to another that shares the master secret.
+
+    Parameters
+    ----------
+    key : bytes
+        The derived chain key, at least 32 bytes.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < KEY_BYTES:
+            raise ValueError(f"the chain key must be at least {KEY_BYTES} bytes")
+        self._key = bytes(key)
+        self.key_id = key_id(self._key)
+
+    def for_db(self, db_id: str) -> bytes:
+        """The working key of one database."""
+        return hmac.new(self._key, f"db|{db_id}".encode("ascii"), hashlib.sha256).digest()
+
+    def __repr__(self) -> str:
+        return f"ChainKey(key_id={self.key_id!r})"
+
+
 class FrameCipher:
     """AES-256-GCM for best frames; the associated data binds a frame to its attempt.
 
@@ -153,200 +173,3 @@ class FrameCipher:
 
     def __repr__(self) -> str:
         return f"FrameCipher(key_id={self.key_id!r})"
-
-
-def read_key_file(path: Path) -> bytes:
-    """The master secret from a key file (at least 64 hex digits, owner-only permissions).
-
-    Raises
-    ------
-    KeyUnavailable
-        Missing, unreadable, too permissive, or not hex.
-    """
-    try:
-        info = path.stat()
-        if os.name == "posix" and stat.S_IMODE(info.st_mode) & 0o077:
-            raise KeyUnavailable(f"the key file {path} can be read by other users (mode "
-                                 f"{stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}",
-                                 reason=e.NO_KEY, path=str(path))
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        raise KeyUnavailable(f"the key file {path} does not exist; create one with `kiosk audit "
-                             "keygen` (a new key cannot read earlier frames or match earlier "
-                             "subjects)", reason=e.NO_KEY, path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KeyUnavailable(f"the key file {path} cannot be read: {exc}", reason=e.NO_KEY,
-                             path=str(path)) from None
-    try:
-        master = bytes.fromhex(text)
-    except ValueError:
-        master = b""
-    if len(master) < KEY_BYTES:
-        raise KeyUnavailable(f"the key file {path} must hold at least {2 * KEY_BYTES} hex digits",
-                             reason=e.NO_KEY, path=str(path))
-    return master
-
-
-def create_key_file(path: Path) -> bytes:
-    """Write a new random master secret to ``path`` (mode 0600) and return it.
-
-    The file appears complete or not at all (written aside, then hard-linked into place);
-    an existing file is never overwritten.
-
-    Raises
-    ------
-    FileExistsError
-        ``path`` exists.
-    OSError
-        The folder cannot be written.
-    """
-    master = secrets.token_bytes(KEY_BYTES)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(master.hex() + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(temp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-    return master
-
-
-def usable_keyring(backend: Any = None) -> Any | None:
-    """The keyring backend if it can store secrets, else None.
-
-    ``keyring`` returns a "fail" or "null" backend (priority <= 0) when nothing is installed,
-    which is the usual case on a kiosk or a CI runner.
-    """
-    if backend is None:
-        import keyring
-
-        backend = keyring.get_keyring()
-    from keyring.backends import fail, null
-
-    if isinstance(backend, fail.Keyring | null.Keyring):
-        return None
-    try:
-        priority = float(getattr(backend, "priority", 1))
-    except Exception:  # keyring backends compute priority and may raise on odd systems
-        return None
-    return backend if priority > 0 else None
-
-
-def _keyring_master(backend: Any) -> bytes:
-    try:
-        stored = backend.get_password(KEYRING_SERVICE, KEYRING_ENTRY)
-        if stored is None:
-            backend.set_password(KEYRING_SERVICE, KEYRING_ENTRY,
-                                 secrets.token_bytes(KEY_BYTES).hex())
-            # Read back: another process may have stored its key first; both must agree.
-            stored = backend.get_password(KEYRING_SERVICE, KEYRING_ENTRY)
-    except Exception as exc:  # backends raise KeyringError, D-Bus and OS errors alike
-        raise KeyUnavailable(f"the OS keyring ({type(backend).__name__}) failed to give the "
-                             f"audit key ({type(exc).__name__}: {exc}); unlock the keyring or "
-                             "configure audit.key_file", reason=e.NO_KEY) from None
-    try:
-        master = bytes.fromhex(stored or "")
-    except ValueError:
-        master = b""
-    if len(master) < KEY_BYTES:
-        raise KeyUnavailable(f"the OS keyring entry {KEYRING_SERVICE}/{KEYRING_ENTRY} is not a "
-                             "valid key", reason=e.NO_KEY)
-    return master
-
-
-class KeyStore:
-    """Finds (or creates) the master secret and hands out working keys.
-
-    Parameters
-    ----------
-    key_file : path-like or None
-        ``settings.audit.key_file``; None or empty for none.
-    fallback_dir : path-like or None
-        The folder holding the database; the subject key may live there as
-        ``kiosk-audit.key``. None for an in-memory database.
-    keyring_backend : object, optional
-        A ``keyring`` backend; the system's default when omitted.
-    """
-
-    def __init__(self, *, key_file: str | os.PathLike[str] | None = None,
-                 fallback_dir: str | os.PathLike[str] | None = None,
-                 keyring_backend: Any = None) -> None:
-        self.key_file = Path(key_file).expanduser() if key_file else None
-        self.fallback_file = (Path(fallback_dir).expanduser() / FALLBACK_KEY_NAME
-                              if fallback_dir is not None else None)
-        self._backend = keyring_backend
-        self._lock = threading.Lock()
-        self._subject: tuple[bytes, str] | None = None
-        self._frame: tuple[bytes, str] | None = None
-
-    def _keyring(self) -> Any | None:
-        return usable_keyring(self._backend)
-
-    def _subject_master(self) -> tuple[bytes, str]:
-        if self.key_file is not None:
-            return read_key_file(self.key_file), f"key file {self.key_file}"
-        if self.fallback_file is not None and self.fallback_file.exists():
-            return read_key_file(self.fallback_file), f"key file {self.fallback_file}"
-        backend = self._keyring()
-        if backend is not None:
-            return _keyring_master(backend), f"OS keyring ({type(backend).__name__})"
-        if self.fallback_file is None:
-            raise KeyUnavailable("no key for subject references: set audit.key_file or install "
-                                 "an OS keyring backend", reason=e.NO_KEY)
-        try:
-            master = create_key_file(self.fallback_file)
-            log.warning("no OS keyring: created the subject key file %s (mode 0600); back it "
-                        "up with the database", self.fallback_file)
-        except FileExistsError:
-            master = read_key_file(self.fallback_file)  # another process created it first
-        except OSError as exc:
-            raise KeyUnavailable(f"cannot create the key file {self.fallback_file}: "
-                                 f"{exc.strerror or exc}", reason=e.NO_KEY,
-                                 path=str(self.fallback_file)) from None
-        return master, f"key file {self.fallback_file}"
-
-    def _frame_master(self) -> tuple[bytes, str]:
-        if self.key_file is not None:
-            return read_key_file(self.key_file), f"key file {self.key_file}"
-        backend = self._keyring()
-        if backend is None:
-            raise KeyUnavailable("storing best frames needs an encryption key, but no key file "
-                                 "is configured (audit.key_file) and the OS keyring has no "
-                                 "usable backend; configure a key file (`kiosk audit keygen`) "
-                                 "or set audit.store_best_frame = false", reason=e.NO_KEY)
-        return _keyring_master(backend), f"OS keyring ({type(backend).__name__})"
-
-    def subject_hasher(self) -> SubjectHasher:
-        """The hasher for subject references.
-
-        Raises
-        ------
-        KeyUnavailable
-            No key source works (see the module docstring for the order tried).
-        """
-        with self._lock:
-            if self._subject is None:
-                self._subject = self._subject_master()
-            master, source = self._subject
-        log.debug("subject key from %s", source)
-        return SubjectHasher(derive_key(master, "subject-ref"))
-
-    def frame_cipher(self) -> FrameCipher:
-        """The cipher for best frames.
-
-        Raises
-        ------
-        KeyUnavailable
-            No key file is configured and the keyring has no usable backend.
-        """
-        with self._lock:
-            if self._frame is None:
-                self._frame = self._frame_master()
-            master, source = self._frame
-        log.debug("frame key from %s", source)
-        return FrameCipher(derive_key(master, "frame"))

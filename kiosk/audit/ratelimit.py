@@ -2,7 +2,11 @@
 
 Failures are attempts with decision ``fail`` (``review`` and ``pass`` do not count; an attempt
 interrupted by a crash is closed as a failure, so pulling the plug does not buy free tries).
-They are counted per subject reference and per kiosk over ``(now - window, now]`` on the log's
+A subject counts every failure of its reference. A kiosk counts only the failures that suggest
+an attack (a reason code with ``attack=True`` in :mod:`kiosk.reasons`: liveness failed, a
+changed face, several faces, a wrong action, a refused try of a locked-out subject ...), never
+time-outs or placement, so honest misses of the hundreds of people a kiosk serves do not lock
+it for everyone. They are counted over ``(now - window, now]`` on the log's
 clock (``recorded_at``; a failure recorded later than ``now`` after the clock stepped back
 still counts). Reaching ``max_failures`` starts a lockout of ``lockout`` length for
 that subject or for the whole kiosk. The count restarts after a lockout or an operator unlock
@@ -15,13 +19,15 @@ actions), so limits survive restarts and cannot be reset by restarting the kiosk
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
 from kiosk.audit.chain import append_row
+from kiosk.audit.clock import ClockEvent, clock_events, lockout_discount, window_discount
 from kiosk.audit.results import Lockout
+from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import lockout_from_row
 from kiosk.audit.timeutil import to_iso
 
@@ -42,13 +48,14 @@ class RateLimitPolicy:
     lockout : timedelta
         Lockout length (``audit.lockout_min``).
     kiosk_max_failures : int or None
-        Failures at one kiosk (any subject) that lock the kiosk; None uses ``max_failures``.
+        Failures that suggest an attack, at one kiosk (any subject), that lock the kiosk
+        (``audit.kiosk_max_failures``, default 15); None uses ``max_failures``.
     """
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
     lockout: timedelta = timedelta(minutes=30)
-    kiosk_max_failures: int | None = None
+    kiosk_max_failures: int | None = 15
 
     def __post_init__(self) -> None:
         if self.max_failures < 1 or (self.kiosk_max_failures is not None
@@ -71,24 +78,57 @@ FROM lockouts l
 """
 
 
-def active_lockouts(db: Database, scope: str, target: str, now: datetime) -> list[Lockout]:
-    """Lockouts of one target in force at ``now`` (not expired, not lifted), oldest first."""
+def _extended(lockouts: list[Lockout], events: list[ClockEvent],
+              pending: timedelta) -> list[Lockout]:
+    """Lockouts with ``until`` moved on by the clock gaps since they started (see
+    :mod:`kiosk.audit.clock`); ``pending`` is a jump noticed but not recorded yet."""
+    out = []
+    for lk in lockouts:
+        length = lk.until - lk.started_at
+        extra = lockout_discount(events, lk.seq, length) + pending
+        out.append(replace(lk, until=lk.until + extra) if extra else lk)
+    return out
+
+
+def _max_extension(events: list[ClockEvent], pending: timedelta) -> timedelta:
+    return sum((ev.gap for ev in events if ev.gap > timedelta(0)), timedelta(0)) + pending
+
+
+def active_lockouts(db: Database, scope: str, target: str, now: datetime, *,
+                    events: list[ClockEvent] | None = None,
+                    pending: timedelta = timedelta(0)) -> list[Lockout]:
+    """Lockouts of one target in force at ``now`` (not expired, not lifted), oldest first.
+
+    ``until`` of each includes the clock gaps recorded since it started (``events``, read
+    from the log when None) and ``pending``.
+    """
+    events = clock_events(db) if events is None else events
+    floor = now - _max_extension(events, pending)
     rows = db.query(_LOCKOUTS_SQL + " WHERE l.scope = ? AND l.target = ? AND l.until > ? "
-                    "ORDER BY l.seq", [scope, target, to_iso(now)])
-    return [lk for lk in map(lockout_from_row, rows) if lk.lifted_by is None]
+                    "ORDER BY l.seq", [scope, target, to_iso(floor)])
+    found = [lk for lk in map(lockout_from_row, rows) if lk.lifted_by is None]
+    return [lk for lk in _extended(found, events, pending) if lk.until > now]
 
 
 def all_lockouts(db: Database, now: datetime, *, active_only: bool,
                  limit: int | None = None) -> list[Lockout]:
-    """Lockouts, newest first; only those in force at ``now`` when ``active_only``."""
+    """Lockouts, newest first; only those in force at ``now`` when ``active_only``.
+
+    ``until`` includes the recorded clock gaps (see :func:`active_lockouts`).
+    """
+    events = clock_events(db)
     where = " WHERE l.until > ?" if active_only else ""
-    args: list[object] = [to_iso(now)] if active_only else []
+    args: list[object] = [to_iso(now - _max_extension(events, timedelta(0)))] \
+        if active_only else []
     sql = _LOCKOUTS_SQL + where + " ORDER BY l.seq DESC"
-    if limit is not None:
+    if limit is not None and not active_only:
         sql += " LIMIT ?"
         args.append(int(limit))
-    found = [lockout_from_row(r) for r in db.query(sql, args)]
-    return [lk for lk in found if lk.active(now)] if active_only else found
+    found = _extended([lockout_from_row(r) for r in db.query(sql, args)], events,
+                      timedelta(0))
+    if active_only:
+        found = [lk for lk in found if lk.active(now)]
+    return found[:limit] if limit is not None else found
 
 
 def _reset_seq(db: Database, scope: str, target: str) -> int:
@@ -101,35 +141,46 @@ def _reset_seq(db: Database, scope: str, target: str) -> int:
 
 
 def count_failures(db: Database, scope: str, target: str, now: datetime,
-                   window: timedelta) -> int:
-    """Failures of one target that count at ``now`` (in the window, after the last reset)."""
+                   window: timedelta, *, events: list[ClockEvent] | None = None) -> int:
+    """Failures of one target that count at ``now`` (in the window, after the last reset).
+
+    A subject counts every failure; a kiosk only the failures that suggest an attack
+    (``attempts.attack``, set from the reason codes when the attempt was recorded). The
+    window reaches back further by the clock gaps inside it.
+    """
     column = _COLUMN[scope]
+    events = clock_events(db) if events is None else events
+    start = now - window - window_discount(events, now, window)
+    attack = " AND attack = 1" if scope == "kiosk" else ""
     # No upper bound: if the clock steps back, failures "from the future" still count.
     row = db.execute(
-        f"SELECT count(*) FROM attempts WHERE decision = 'fail' AND {column} = ? "
+        f"SELECT count(*) FROM attempts WHERE decision = 'fail'{attack} AND {column} = ? "
         "AND recorded_at > ? AND seq > ?",
-        [target, to_iso(now - window), _reset_seq(db, scope, target)]).fetchone()
+        [target, to_iso(start), _reset_seq(db, scope, target)]).fetchone()
     return int(row[0])
 
 
-def apply_limits(db: Database, policy: RateLimitPolicy, *, kiosk_id: str,
-                 subject_ref: str | None, attempt_id: int, now: datetime) -> list[Lockout]:
+def apply_limits(db: Database, signer: ChainSigner, policy: RateLimitPolicy, *, kiosk_id: str,
+                 subject_ref: str | None, attempt_id: int, now: datetime,
+                 attack: bool) -> list[Lockout]:
     """After a failed attempt is chained: start the lockouts it triggers; return them.
 
     Must run inside the attempt's write transaction, so a failure and the lockout it causes
-    are committed together or not at all.
+    are committed together or not at all. A failure that does not suggest an attack cannot
+    start a kiosk lockout.
     """
     started = []
-    targets = [("subject", subject_ref), ("kiosk", kiosk_id)]
+    events = clock_events(db)
+    targets = [("subject", subject_ref)] + ([("kiosk", kiosk_id)] if attack else [])
     for scope, target in targets:
-        if target is None or active_lockouts(db, scope, target, now):
+        if target is None or active_lockouts(db, scope, target, now, events=events):
             continue
-        failures = count_failures(db, scope, target, now, policy.window)
+        failures = count_failures(db, scope, target, now, policy.window, events=events)
         if failures < policy.limit(scope):
             continue
         columns = {"scope": scope, "target": target, "kiosk_id": kiosk_id,
                    "started_at": to_iso(now), "until": to_iso(now + policy.lockout),
                    "failures": failures, "attempt_id": attempt_id}
-        row_id, seq, _ = append_row(db, "lockouts", columns)
+        row_id, seq, _ = append_row(db, signer, "lockouts", columns)
         started.append(lockout_from_row({**columns, "id": row_id, "seq": seq}))
     return started

@@ -9,24 +9,34 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
 from kiosk.audit import queries
+from kiosk.audit.anchor import AnchorCheck, check_anchor, export_anchor
 from kiosk.audit.attempts import read_frame
-from kiosk.audit.chain import verify_chain
+from kiosk.audit.clock import ClockWatch
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.database import guard, read_snapshot, schema_version
 from kiosk.audit.errors import AuditError, KeyUnavailable
-from kiosk.audit.keys import FrameCipher, SubjectHasher
+from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
 from kiosk.audit.ratelimit import active_lockouts, all_lockouts
 from kiosk.audit.records import check_subject_ref
-from kiosk.audit.results import AuditStats, Lockout, OperatorAction, StoredAttempt, VerifyReport
+from kiosk.audit.results import (
+    AuditStats,
+    ClockReport,
+    Lockout,
+    OperatorAction,
+    StoredAttempt,
+    VerifyReport,
+)
+from kiosk.audit.signer import ChainSigner
 from kiosk.audit.timeutil import Clock, now_from
+from kiosk.audit.verify import verify_chain
 
 
 class AuditReader:
@@ -40,11 +50,18 @@ class AuditReader:
         Kiosk id, limits, retention.
     read_only : bool
         Opened read-only (writes raise ``AuditUnavailable(reason="read_only")``).
+    clock_report : ClockReport or None
+        The latest clock gap the log noticed and reported (see :mod:`kiosk.audit.clock`):
+        for the runtime to show to staff.
+    chain_warning : str or None
+        Set when a write found the chain's head already broken (the write went ahead; run
+        ``kiosk audit verify``).
     """
 
     def __init__(self, db: Database, *, path: str, config: AuditConfig, clock: Clock,
                  subject_hasher: SubjectHasher | None, frame_cipher: FrameCipher | None,
-                 read_only: bool) -> None:
+                 read_only: bool, chain_key: ChainKey | None = None,
+                 watch: ClockWatch | None = None) -> None:
         self._db: Database | None = db
         self._lock = threading.RLock()
         self.path = path
@@ -53,6 +70,10 @@ class AuditReader:
         self._clock = clock
         self._hasher = subject_hasher
         self._cipher = frame_cipher
+        self._chain_key = chain_key
+        self._watch = watch if watch is not None else ClockWatch(clock, None)
+        self.clock_report: ClockReport | None = None
+        self.chain_warning: str | None = None
 
     def close(self) -> None:
         """Close the connection; later calls raise AuditError. Safe to call twice."""
@@ -77,7 +98,18 @@ class AuditReader:
                 yield self._db
 
     def _now(self) -> datetime:
-        return now_from(self._clock)
+        now = now_from(self._clock)
+        self._watch.observe(now)
+        return now
+
+    def _signer(self, db: Database) -> ChainSigner:
+        return ChainSigner.load(db, self._chain_key)
+
+    @property
+    def keyed(self) -> bool:
+        """The log's chain is keyed (HMACs under the audit key)."""
+        with self._use("reading the chain state") as db:
+            return self._signer(db).keyed
 
     def now(self) -> datetime:
         """The log's clock (aware UTC): what lockouts are judged against."""
@@ -122,9 +154,10 @@ class AuditReader:
         check_subject_ref(subject_ref)
         with self._use("checking lockouts") as db, read_snapshot(db):
             now = self._now()
-            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now)
+            pending = self._watch.pending_gap()
+            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now, pending=pending)
             if subject_ref is not None:
-                found += active_lockouts(db, "subject", subject_ref, now)
+                found += active_lockouts(db, "subject", subject_ref, now, pending=pending)
         return max(found, key=lambda lk: lk.until, default=None)
 
     def lockouts(self, *, active_only: bool = True, limit: int | None = 100) -> list[Lockout]:
@@ -169,7 +202,30 @@ class AuditReader:
         with self._use("counting attempts") as db, read_snapshot(db):
             return queries.stats(db, since=since, until=until)
 
-    def verify(self) -> VerifyReport:
-        """Walk the hash chain (see :func:`kiosk.audit.chain.verify_chain`)."""
+    def export_anchor(self) -> dict[str, Any]:
+        """The chain's head as an anchor to keep elsewhere (see :mod:`kiosk.audit.anchor`)."""
+        with self._use("exporting the chain head") as db, read_snapshot(db):
+            return export_anchor(db, self._signer(db), kiosk_id=self.config.kiosk_id,
+                                 now=self._now())
+
+    def check_anchor(self, anchor: Mapping[str, Any]) -> AnchorCheck:
+        """Does the log still contain the head recorded in ``anchor``?"""
+        with self._use("checking an anchor") as db, read_snapshot(db):
+            return check_anchor(db, self._signer(db), anchor)
+
+    def verify(self, *, first: int | None = None) -> VerifyReport:
+        """Walk the hash chain (see :func:`kiosk.audit.verify.verify_chain`); from chain
+        position ``first`` on only, when given.
+
+        Raises
+        ------
+        KeyUnavailable
+            The log is keyed and was opened without its chain key.
+        """
         with self._use("verifying the chain") as db, read_snapshot(db):
-            return verify_chain(db)
+            signer = self._signer(db)
+            if signer.keyed and signer.key is None:
+                raise KeyUnavailable("this audit log is keyed: verifying it needs its audit key "
+                                     "(audit.key_file, the default key file or the OS keyring)",
+                                     reason=e.NO_KEY)
+            return verify_chain(db, signer, first=first)

@@ -151,7 +151,10 @@ class VerifyReport:
 
     ``rows`` counts the chained rows checked; ``incomplete`` the unchained, still-open attempts
     (not an error); ``head_seq``/``head_hash`` the recorded head; ``anchor_seq`` the last purged
-    position (0 when nothing was purged).
+    position (0 when nothing was purged). ``keyed`` is False for a log never keyed (anyone can
+    recompute its hashes); ``unkeyed_rows`` counts checked rows chained before the log was
+    keyed (an older kiosk's rows); ``first_checked`` is set when only a recent range was
+    checked (the start-up check).
     """
 
     ok: bool
@@ -161,6 +164,42 @@ class VerifyReport:
     anchor_seq: int
     incomplete: int
     first_break: ChainBreak | None = None
+    keyed: bool = False
+    unkeyed_rows: int = 0
+    first_checked: int | None = None
+
+
+@dataclass(frozen=True)
+class ClockReport:
+    """A clock the log does not trust, reported at start or when noticed while running.
+
+    ``kind`` is ``"start"`` (the clock at start against the last recorded time) or ``"jump"``
+    (the wall clock moved differently from the monotonic clock while the kiosk ran);
+    ``gap_s`` is positive when the clock is ahead, negative when it went back.
+    """
+
+    kind: str
+    last_recorded: datetime
+    now: datetime
+    gap_s: float
+    action_id: int | None = None
+
+    def __str__(self) -> str:
+        way = "ahead of" if self.gap_s > 0 else "behind"
+        return (f"the clock ({self.now.isoformat(timespec='seconds')}) is "
+                f"{_span(abs(self.gap_s))} {way} the last recorded time "
+                f"({self.last_recorded.isoformat(timespec='seconds')})"
+                + (" at start" if self.kind == "start" else " after a jump while running"))
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} s"
 
 
 @dataclass(frozen=True)

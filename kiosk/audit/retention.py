@@ -10,40 +10,73 @@ removed rows are overwritten in the file.
 Failures still inside the rate-limit window are never removed (the cut-off is moved back to
 the window start if needed), so a purge cannot shorten a failure count. Incomplete attempts
 begun before the cut-off (left by a crash and never recovered) are removed too.
+
+The automatic purge passes the clock gaps it must not count as time passed (see
+:mod:`kiosk.audit.clock`): a row is old enough only when its age minus the gaps recorded after
+it reaches the retention period.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
 from kiosk.audit.canonical import canonical_json
-from kiosk.audit.chain import append_row, chain_state, row_hash_at
+from kiosk.audit.chain import append_row, chain_state, row_hash_at, set_state
 from kiosk.audit.records import check_label
 from kiosk.audit.results import PurgeResult
+from kiosk.audit.signer import ChainSigner
 from kiosk.audit.timeutil import to_iso
 
 _TIME_COLUMN = {"attempts": "recorded_at", "lockouts": "started_at",
                 "operator_actions": "acted_at"}
 
 
-def _first_kept_seq(db: Database, cutoff: str, now: str, head_seq: int) -> int:
-    """The lowest chain position that must stay."""
+def _first_kept_seq(db: Database, cutoff: datetime, now: str, head_seq: int,
+                    gaps: Sequence[tuple[int, timedelta]]) -> int:
+    """The lowest chain position that must stay.
+
+    Rows chained before a recorded gap are judged against a cut-off moved back by the gaps
+    recorded after them.
+    """
     candidates = [head_seq + 1]
-    for table, column in _TIME_COLUMN.items():
-        found = db.execute(f"SELECT min(seq) FROM {table} WHERE {column} >= ?",
-                           [cutoff]).fetchone()[0]
-        if found is not None:
-            candidates.append(found)
+    bounds = sorted(gaps)
+    segments, low = [], 0
+    for k, (seq, _) in enumerate(bounds):
+        segments.append((low, seq, sum((g for _, g in bounds[k:]), timedelta(0))))
+        low = seq
+    segments.append((low, head_seq + 1, timedelta(0)))
+    for first, stop, discount in segments:
+        cut = to_iso(cutoff - discount)
+        for table, column in _TIME_COLUMN.items():
+            found = db.execute(f"SELECT min(seq) FROM {table} WHERE {column} >= ? AND seq >= ? "
+                               "AND seq < ?", [cut, first, stop]).fetchone()[0]
+            if found is not None:
+                candidates.append(found)
     in_force = db.execute("SELECT min(seq) FROM lockouts WHERE until > ?", [now]).fetchone()[0]
     if in_force is not None:
         candidates.append(in_force)
     return min(candidates)
 
 
-def purge(db: Database, *, now: datetime, older_than: timedelta, keep_window: timedelta,
-          actor: str, reason: str) -> PurgeResult:
+def purge_target(db: Database, *, now: datetime, older_than: timedelta,
+                 keep_window: timedelta, gaps: Sequence[tuple[int, timedelta]] = ()
+                 ) -> tuple[datetime, datetime, int]:
+    """``(requested cut-off, effective cut-off, last seq to remove)`` of a purge."""
+    if older_than <= timedelta(0):
+        raise ValueError("older_than must be positive")
+    requested = now - older_than
+    cutoff = min(requested, now - keep_window)
+    state = chain_state(db)
+    last = _first_kept_seq(db, cutoff, to_iso(now), state["head_seq"], gaps) - 1
+    return requested, cutoff, last
+
+
+def purge(db: Database, signer: ChainSigner, *, now: datetime, older_than: timedelta,
+          keep_window: timedelta, actor: str, reason: str,
+          gaps: Sequence[tuple[int, timedelta]] = (), upto: int | None = None) -> PurgeResult:
     """Remove rows recorded before ``now - older_than``; must run in a write transaction.
 
     Parameters
@@ -56,22 +89,24 @@ def purge(db: Database, *, now: datetime, older_than: timedelta, keep_window: ti
         The rate-limit window: rows younger than this always stay.
     actor, reason : str
         Recorded with the purge.
+    gaps : sequence of (seq, timedelta)
+        Clock gaps not to count as time passed (the automatic purge).
+    upto : int, optional
+        Remove at most up to this chain position (a purge done in steps on a full disk).
     """
-    if older_than <= timedelta(0):
-        raise ValueError("older_than must be positive")
     check_label(actor, "actor", 100)
     check_label(reason, "reason", 500)
-    requested = now - older_than
-    cutoff = min(requested, now - keep_window)
+    requested, cutoff, last_removed = purge_target(db, now=now, older_than=older_than,
+                                                   keep_window=keep_window, gaps=gaps)
+    if upto is not None:
+        last_removed = min(last_removed, upto)
     cut, now_text = to_iso(cutoff), to_iso(now)
     state = chain_state(db)
-    last_removed = _first_kept_seq(db, cut, now_text, state["head_seq"]) - 1
     counts = {"attempts": 0, "lockouts": 0, "operator_actions": 0, "frames": 0}
     anchor_seq, anchor_hash = state["anchor_seq"], state["anchor_hash"]
     if last_removed > anchor_seq:
         anchor_seq, anchor_hash = last_removed, row_hash_at(db, last_removed)
-        db.execute("UPDATE chain_state SET anchor_seq = ?, anchor_hash = ? WHERE id = 1",
-                   [anchor_seq, anchor_hash])
+        set_state(db, signer, anchor_seq=anchor_seq, anchor_hash=anchor_hash)
         counts["frames"] = db.execute(
             "DELETE FROM frames WHERE attempt_id IN (SELECT id FROM attempts WHERE seq <= ?)",
             [anchor_seq]).rowcount
@@ -85,7 +120,7 @@ def purge(db: Database, *, now: datetime, older_than: timedelta, keep_window: ti
         details = {"requested_cutoff": to_iso(requested), "cutoff": cut,
                    "anchor_seq": anchor_seq, "anchor_hash": anchor_hash,
                    "incomplete": incomplete, **counts}
-        action_id, _, _ = append_row(db, "operator_actions", {
+        action_id, _, _ = append_row(db, signer, "operator_actions", {
             "acted_at": now_text, "action": "purge", "actor": actor, "reason": reason,
             "scope": None, "target": None, "details": canonical_json(details)})
     return PurgeResult(cutoff=cutoff, anchor_seq=anchor_seq, attempts=counts["attempts"],

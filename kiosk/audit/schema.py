@@ -12,12 +12,15 @@ cannot be updated once hashed, and can be deleted only at or below the purge anc
 
 from __future__ import annotations
 
+import json
+import secrets
 import sqlite3
 from collections.abc import Callable
 
 from sqlite_utils import Database
 
 from kiosk.audit.canonical import CHAINED_TABLES, GENESIS
+from kiosk.reasons import suggests_attack
 
 APPLICATION_ID = 0x4B415544  # "KAUD"
 
@@ -149,18 +152,26 @@ def _v1(db: Database) -> None:
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
-OPERATOR_ACTIONS: tuple[str, ...] = ("unlock", "purge", "override", "settings", "pin_refused")
-"""Kinds of ``operator_actions`` rows (schema 2 on; schema 1 allowed unlock and purge only)."""
+_V2_ACTIONS = ("unlock", "purge", "override", "settings", "pin_refused")
 
-_V2_ACTIONS_TABLE = """
-CREATE TABLE operator_actions_v2 (
+OPERATOR_ACTIONS: tuple[str, ...] = (*_V2_ACTIONS, "clock", "pin_accepted")
+"""Kinds of ``operator_actions`` rows (schema 3 on; schema 1 allowed unlock and purge only,
+schema 2 added override, settings and pin_refused)."""
+
+_ACTION_COLUMNS = ("id, seq, prev_hash, row_hash, acted_at, action, actor, reason, scope, "
+                   "target, details")
+
+
+def _actions_table(name: str, actions: tuple[str, ...]) -> str:
+    allowed = ", ".join(f"'{a}'" for a in actions)
+    return f"""
+CREATE TABLE {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     seq INTEGER NOT NULL UNIQUE,
     prev_hash TEXT NOT NULL,
     row_hash TEXT,
     acted_at TEXT NOT NULL,
-    action TEXT NOT NULL CHECK (action IN ('unlock', 'purge', 'override', 'settings',
-                                           'pin_refused')),
+    action TEXT NOT NULL CHECK (action IN ({allowed})),
     actor TEXT NOT NULL,
     reason TEXT NOT NULL,
     scope TEXT,
@@ -168,11 +179,9 @@ CREATE TABLE operator_actions_v2 (
     details TEXT NOT NULL
 ) STRICT;
 """
-_ACTION_COLUMNS = ("id, seq, prev_hash, row_hash, acted_at, action, actor, reason, scope, "
-                   "target, details")
 
 
-def _v2(db: Database) -> None:
+def _rebuild_actions(db: Database, actions: tuple[str, ...]) -> None:
     """Widen the action CHECK of ``operator_actions`` by rebuilding the table.
 
     SQLite cannot alter a CHECK constraint. Rows are copied unchanged (their hashes cover the
@@ -181,11 +190,11 @@ def _v2(db: Database) -> None:
     """
     counter = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'operator_actions'"
                          ).fetchone()
-    db.execute(_V2_ACTIONS_TABLE)
-    db.execute(f"INSERT INTO operator_actions_v2 ({_ACTION_COLUMNS}) "
+    db.execute(_actions_table("operator_actions_new", actions))
+    db.execute(f"INSERT INTO operator_actions_new ({_ACTION_COLUMNS}) "
                f"SELECT {_ACTION_COLUMNS} FROM operator_actions ORDER BY id")
     db.execute("DROP TABLE operator_actions")
-    db.execute("ALTER TABLE operator_actions_v2 RENAME TO operator_actions")
+    db.execute("ALTER TABLE operator_actions_new RENAME TO operator_actions")
     if counter is not None:
         db.execute("DELETE FROM sqlite_sequence WHERE name = 'operator_actions'")
         db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('operator_actions', ?)",
@@ -196,11 +205,77 @@ def _v2(db: Database) -> None:
         db.execute(statement)
 
 
+def _v2(db: Database) -> None:
+    _rebuild_actions(db, _V2_ACTIONS)
+
+
+_V3_COLUMNS = """
+ALTER TABLE attempts ADD COLUMN owner_host TEXT;
+ALTER TABLE attempts ADD COLUMN owner_boot TEXT;
+ALTER TABLE attempts ADD COLUMN owner_pid INTEGER;
+ALTER TABLE attempts ADD COLUMN owner_start TEXT;
+ALTER TABLE attempts ADD COLUMN open_mac TEXT;
+ALTER TABLE attempts ADD COLUMN attack INTEGER CHECK (attack IN (0, 1));
+CREATE INDEX attempts_attack_kiosk ON attempts (kiosk_id, recorded_at)
+    WHERE decision = 'fail' AND attack = 1;
+CREATE INDEX attempts_open_subject ON attempts (subject_ref) WHERE status = 'incomplete';
+ALTER TABLE chain_state ADD COLUMN db_id TEXT;
+ALTER TABLE chain_state ADD COLUMN keyed_from INTEGER;
+ALTER TABLE chain_state ADD COLUMN head_mac TEXT;
+CREATE TRIGGER chain_state_keyed_once BEFORE UPDATE ON chain_state
+WHEN OLD.keyed_from IS NOT NULL AND NEW.keyed_from IS NOT OLD.keyed_from
+BEGIN SELECT RAISE(ABORT, 'the audit chain stays keyed'); END;
+CREATE TRIGGER attempts_attack_once BEFORE UPDATE OF attack ON attempts
+WHEN OLD.attack IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+"""
+
+
+def _v3(db: Database) -> None:
+    """Open attempts carry their owner and a MAC; attempts record whether they suggest an
+    attack (the per-kiosk lockout counts those); the chain state gets a database id, the
+    first keyed position and the head MAC; operator actions may be clock reports and
+    accepted PINs.
+
+    ``attack`` of existing finished attempts (failures whose reason codes suggest an attack)
+    is computed once here from their decision and reason codes
+    (the row hashes of those rows do not cover it; ``verify`` checks it against the reasons).
+    ``meta.unkeyed_until`` records how many chained rows were written before the log could be
+    keyed, so the kiosk tells an old log it may adopt from rows written later without its key.
+    """
+    for statement in _split(_V3_COLUMNS):
+        db.execute(statement)
+    # The backfill updates chained rows: lift their guard inside this transaction only.
+    db.execute("DROP TRIGGER attempts_append_only")
+    for attempt_id, decision, reasons in db.execute(
+            "SELECT id, decision, reasons FROM attempts WHERE status = 'complete'").fetchall():
+        try:
+            codes = json.loads(reasons)
+        except ValueError:
+            codes = []
+        db.execute("UPDATE attempts SET attack = ? WHERE id = ?",
+                   [int(decision == "fail" and suggests_attack(codes)), attempt_id])
+    db.execute(_split(_append_only_triggers("attempts"))[0])
+    head = db.execute("SELECT head_seq FROM chain_state WHERE id = 1").fetchone()[0]
+    db.execute("UPDATE chain_state SET db_id = ? WHERE id = 1", [secrets.token_hex(16)])
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('unkeyed_until', ?)", [str(head)])
+    _rebuild_actions(db, OPERATOR_ACTIONS)
+
+
+GUARD_TRIGGERS: tuple[str, ...] = (
+    "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
+    "attempts_attack_once",
+    *(f"{t}_{kind}" for t in CHAINED_TABLES for kind in ("append_only", "purge_only")),
+)
+"""The guard triggers the schema creates; the kiosk refuses to start when one is missing."""
+
+
 Migration = Callable[[Database], None]
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("attempts, frames, lockouts, operator actions, chain state", _v1),
     ("operator actions: override, settings and pin_refused", _v2),
+    ("owners of open attempts, attack flag, keyed chain, clock and PIN events", _v3),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

@@ -1,14 +1,16 @@
-"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, purge, keygen.
+"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, anchor, purge, keygen.
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
-read-only and never create it. Nothing printed contains an ID number (the log holds none),
-a frame or an embedding; subjects appear as their keyed-hash references.
+read-only (a write-protected evidence copy too) and never create it or a key. Nothing printed
+contains an ID number (the log holds none), a frame or an embedding; subjects appear as their
+keyed-hash references.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -18,11 +20,13 @@ from typing import Any, TextIO
 from kiosk.audit import (
     AuditConfig,
     AuditLog,
+    KeyUnavailable,
     StoredAttempt,
     create_key_file,
     key_store,
     resolve_db_path,
 )
+from kiosk.audit.anchor import read_anchor
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
 from kiosk.audit.timeutil import parse_duration, parse_when
@@ -44,12 +48,22 @@ def _db_path(args: argparse.Namespace, ctx: Any) -> Path:
 
 
 def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity: bool = False,
-          hasher: bool = False) -> AuditLog:
+          hasher: bool = False, chain: bool = False) -> AuditLog:
+    """Open the log; keys are looked for, never created. A keyed log needs its chain key to
+    be written or verified (the error then says where the key is looked for)."""
     path = _db_path(args, ctx)
     config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
-    subject_hasher = key_store(ctx.settings, path).subject_hasher() if hasher else None
+    keys = key_store(ctx.settings, path, create=False)
+    subject_hasher = keys.subject_hasher() if hasher else None
+    chain_key = None
+    if chain or write:
+        try:
+            chain_key = keys.chain_key()
+        except KeyUnavailable:
+            chain_key = None  # fine for a log never keyed; a keyed one says it needs the key
     return AuditLog.open(path, config, read_only=not write, create=False,
-                         check_integrity=integrity, subject_hasher=subject_hasher)
+                         check_integrity=integrity, subject_hasher=subject_hasher,
+                         chain_key=chain_key, probe_write=False)
 
 
 def _t(value: Any, precise: bool = False) -> str:
@@ -232,18 +246,54 @@ def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
-    with _open(args, ctx, integrity=True) as audit:
+    anchor = None
+    if args.anchor is not None:
+        try:
+            anchor = read_anchor(Path(args.anchor).expanduser().read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InputError(f"--anchor {args.anchor}: cannot read it ({exc})") from None
+    with _open(args, ctx, integrity=True, chain=True) as audit:
         report = audit.verify()
+        checked = audit.check_anchor(anchor) if anchor is not None else None
     out = ctx.stdout
-    if report.ok:
-        first = report.anchor_seq + 1
-        print(f"chain OK: {report.rows} row(s), seq {first}-{report.head_seq}; "
-              f"{report.incomplete} incomplete attempt(s)", file=out)
-        print(f"head hash: {report.head_hash}", file=out)
-        return EXIT_OK
-    print(f"chain BROKEN at {report.first_break}", file=out)
-    print(f"({report.rows} row(s) checked; the recorded head is seq {report.head_seq})", file=out)
-    return EXIT_BROKEN
+    if not report.ok:
+        print(f"chain BROKEN at {report.first_break}", file=out)
+        print(f"({report.rows} row(s) checked; the recorded head is seq {report.head_seq})",
+              file=out)
+        return EXIT_BROKEN
+    first = report.anchor_seq + 1
+    print(f"chain OK: {report.rows} row(s), seq {first}-{report.head_seq}; "
+          f"{report.incomplete} incomplete attempt(s)", file=out)
+    print(f"head hash: {report.head_hash}", file=out)
+    if not report.keyed:
+        print("warning: this log is not keyed (it was never opened by a kiosk with its audit "
+              "key): anyone can recompute its hashes", file=out)
+    elif report.unkeyed_rows:
+        print(f"note: {report.unkeyed_rows} row(s) were chained by an older kiosk before the "
+              "log was keyed; only those could be recomputed without the key", file=out)
+    if checked is not None:
+        print(f"anchor {'OK' if checked.ok else 'BROKEN'}: {checked.message}", file=out)
+        if not checked.ok:
+            return EXIT_BROKEN
+    return EXIT_OK
+
+
+def _cmd_anchor(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx, integrity=True, chain=True) as audit:
+        report = audit.verify()
+        if not report.ok:
+            raise InputError(f"the chain is broken at {report.first_break}; no anchor exported "
+                             "(run `kiosk audit verify`)")
+        anchor = audit.export_anchor()
+    text = json.dumps(anchor, sort_keys=True) + "\n"
+    if args.output is None:
+        ctx.stdout.write(text)
+    else:
+        with _create_private(Path(args.output).expanduser()) as fh:
+            fh.write(text)
+        print(f"anchor of seq {anchor['seq']} written to {args.output}; keep it away from the "
+              "kiosk and check later with `kiosk audit verify --anchor FILE`", file=ctx.stderr)
+    return EXIT_OK
 
 
 def _cmd_purge(args: argparse.Namespace, ctx: Any) -> int:
@@ -334,8 +384,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
 
-    add("verify", _cmd_verify, "check the hash chain and the file; exit 1 naming the first "
-        "broken row")
+    p = add("verify", _cmd_verify, "check the hash chain and the file; exit 1 naming the "
+            "first broken row")
+    p.add_argument("--anchor", metavar="FILE", help="also check that the log still holds the "
+                   "head exported earlier by `kiosk audit anchor` into FILE")
+
+    p = add("anchor", _cmd_anchor, "export the chain's head (sequence, hash, MAC) to keep "
+            "elsewhere; `verify --anchor` checks it later")
+    p.add_argument("--output", metavar="FILE", help="write to FILE (created 0600, never "
+                   "overwritten) instead of standard output")
 
     p = add("purge", _cmd_purge, "remove rows older than a given age; the chain stays "
             "verifiable")

@@ -1,12 +1,16 @@
-"""``kiosk settings``: the settings in force, or the README table of every setting."""
+"""``kiosk settings``: the settings in force, the README table of every setting, or
+``kiosk settings hash-pin`` to store the operator PIN as a salted hash."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 
 from kiosk.audit import resolve_db_path
-from kiosk.settings import default_data_dir, markdown_table
+from kiosk.errors import InputError
+from kiosk.settings import default_data_dir, hash_pin, markdown_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--markdown", action="store_true",
                         help="print the table of every setting with its default instead")
     parser.set_defaults(func=run)
+    sub = parser.add_subparsers(dest="settings_command", metavar="SUBCOMMAND")
+    summary = ("print the salted hash of an operator PIN for kiosk.operator_pin (the PIN is "
+               "read from the terminal, or one line of standard input; never an argument)")
+    hashing = sub.add_parser("hash-pin", help=summary, description=summary.capitalize())
+    hashing.set_defaults(func=run_hash_pin)
 
 
 def run(args: argparse.Namespace, ctx) -> int:
@@ -30,4 +39,25 @@ def run(args: argparse.Namespace, ctx) -> int:
     values["audit"]["db_path"] = str(resolve_db_path(settings, default_data_dir(ctx.environ)))
     ctx.stdout.write(json.dumps({"source": settings.source, "digest": settings.digest(),
                                  **values}, indent=2) + "\n")
+    return 0
+
+
+def _read_pin(stdin) -> str:
+    if stdin.isatty():
+        first = getpass.getpass("Operator PIN (4-12 digits): ")
+        if getpass.getpass("Again: ") != first:
+            raise InputError("the two PINs differ; nothing printed")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def run_hash_pin(args: argparse.Namespace, ctx) -> int:
+    pin = _read_pin(sys.stdin)
+    try:
+        hashed = hash_pin(pin)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    ctx.stdout.write(f'operator_pin = "{hashed}"\n')
+    print("put this line in the [kiosk] section of the settings file; the PIN itself is not "
+          "stored anywhere", file=ctx.stderr)
     return 0

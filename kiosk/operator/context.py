@@ -104,7 +104,7 @@ class OperatorContext:
         self._apply_settings = apply_settings
         self._clock = clock
         self._list_cameras = list_cameras
-        self._pin = PinGate(clock)
+        self._pin = PinGate(clock, stored=self._stored_pin_state)
         self._devices: list[VideoDevice] = []
         self._settings_lock = threading.Lock()
 
@@ -120,24 +120,39 @@ class OperatorContext:
 
     # -- PIN ---------------------------------------------------------------------------------
 
-    def check_pin(self, entered: str) -> PinResult:
-        """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action.
+    def _stored_pin_state(self) -> tuple[int, datetime | None]:
+        try:
+            return self.audit.pin_state()
+        except AuditError as exc:
+            log.error("could not read the operator PIN count from the audit log: %s", exc)
+            return 0, None
 
-        After 5 wrong PINs in a row every entry is refused for 5 minutes. The PIN itself is
-        never logged or recorded.
+    def check_pin(self, entered: str) -> PinResult:
+        """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action, a
+        right one as ``pin_accepted``.
+
+        After 5 wrong PINs in a row every entry is refused for 5 minutes; the count lives in
+        the audit log, so restarting the kiosk does not clear it. Only ASCII digits can match
+        (a full-width "１２３４" is a wrong entry). The PIN itself is never logged or recorded.
         """
         result = self._pin.check(entered, self._settings.kiosk.operator_pin)
         if result.wrong:
             log.warning("wrong operator PIN (%d in a row)%s", result.wrong_in_a_row,
                         "; refusing entries for 5 minutes" if result.refused_until else "")
-            details = {"in_a_row": result.wrong_in_a_row,
-                       "refused": result.refused_until is not None}
-            try:
-                self.audit.record_action("pin_refused", actor=PANEL_ACTOR,
-                                         reason="wrong operator PIN", details=details)
-            except AuditError as exc:
-                log.error("could not record a refused operator PIN: %s", exc)
+            details: dict[str, Any] = {"in_a_row": result.wrong_in_a_row,
+                                       "refused": result.refused_until is not None}
+            if result.refused_until is not None:
+                details["refusal_s"] = self._pin.refusal.total_seconds()
+            self._record_pin("pin_refused", "wrong operator PIN", details)
+        elif result.accepted:
+            self._record_pin("pin_accepted", "operator PIN accepted", None)
         return result
+
+    def _record_pin(self, action: str, reason: str, details: dict[str, Any] | None) -> None:
+        try:
+            self.audit.record_action(action, actor=PANEL_ACTOR, reason=reason, details=details)
+        except AuditError as exc:
+            log.error("could not record an operator PIN entry (%s): %s", action, exc)
 
     # -- attempts ----------------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
-"""The operator PIN: constant-time check, and a pause after repeated wrong entries."""
+"""The operator PIN: constant-time check (of the PIN or its salted hash), and a pause after
+repeated wrong entries that a restart does not clear (the count is read back from the audit
+log's ``pin_refused`` / ``pin_accepted`` records)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from kiosk.settings import pin_matches
 
 MAX_WRONG = 5
 """Wrong PINs in a row that start a refusal."""
@@ -42,10 +44,8 @@ class PinResult:
     refused_until: datetime | None = None
 
 
-def _digest(text: str) -> bytes:
-    # Hashing first gives compare_digest equal lengths, so the time taken says nothing about
-    # the PIN's length either.
-    return hashlib.sha256(text.encode("utf-8")).digest()
+PinState = tuple[int, datetime | None]
+"""``(wrong entries in a row, refused until)`` as stored."""
 
 
 class PinGate:
@@ -58,19 +58,38 @@ class PinGate:
     max_wrong : int
         Wrong entries in a row that start a refusal.
     refusal : timedelta
-        Length of the refusal. The count lives in memory: a restart of the kiosk clears it.
+        Length of the refusal.
+    stored : callable, optional
+        Returns the :data:`PinState` kept in the audit log, read at every entry, so a restart
+        of the kiosk does not clear the count (the caller records each outcome). The count
+        in memory is used when it is ahead (a record that failed).
     """
 
     def __init__(self, clock: Callable[[], datetime], *, max_wrong: int = MAX_WRONG,
-                 refusal: timedelta = REFUSAL) -> None:
+                 refusal: timedelta = REFUSAL,
+                 stored: Callable[[], PinState] | None = None) -> None:
         if max_wrong < 1 or refusal <= timedelta(0):
             raise ValueError("max_wrong must be at least 1 and refusal positive")
         self._clock = clock
         self._max_wrong = max_wrong
         self._refusal = refusal
+        self._stored = stored
         self._lock = threading.Lock()
         self._wrong = 0
         self._refused_until: datetime | None = None
+
+    @property
+    def refusal(self) -> timedelta:
+        return self._refusal
+
+    def _load(self) -> None:
+        if self._stored is None:
+            return
+        wrong, until = self._stored()
+        if wrong > self._wrong or (wrong == 0 and until is None and self._refused_until is None):
+            self._wrong = wrong
+        if until is not None and (self._refused_until is None or until > self._refused_until):
+            self._refused_until = until
 
     def check(self, entered: str, expected: str) -> PinResult:
         """Compare ``entered`` with ``expected`` (``settings.kiosk.operator_pin``).
@@ -83,6 +102,7 @@ class PinGate:
             return PinResult(False, "The operator panel is disabled: no operator PIN is set "
                              "(kiosk.operator_pin).")
         with self._lock:
+            self._load()
             now = self._clock()
             if self._refused_until is not None:
                 if now < self._refused_until:
@@ -90,7 +110,7 @@ class PinGate:
                                      wrong_in_a_row=self._wrong,
                                      refused_until=self._refused_until)
                 self._refused_until, self._wrong = None, 0
-            if hmac.compare_digest(_digest(entered), _digest(expected)):
+            if pin_matches(entered, expected):
                 self._wrong = 0
                 return PinResult(True, "PIN accepted.")
             self._wrong += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -78,12 +79,18 @@ def parse_value(name: str, raw: Any) -> Any:
     if not isinstance(raw, str) or option.kind is str:
         return raw.strip() if isinstance(raw, str) else raw
     text = raw.strip()
+    kind = "a whole number" if option.kind is int else "a number"
     try:
-        return int(text) if option.kind is int else float(text)
+        if not text.isascii():  # int() and float() take full-width and other digits
+            raise ValueError(text)
+        value = int(text) if option.kind is int else float(text)
     except ValueError:
-        kind = "a whole number" if option.kind is int else "a number"
         raise ConfigError(f"{name} = {text!r} is not {kind}; allowed: "
                           f"{option.allowed()}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name} = {text!r} is not a finite number; allowed: "
+                          f"{option.allowed()}")
+    return value
 
 
 def propose(settings: Settings, changes: Mapping[str, Any]) -> tuple[Settings, dict[str, tuple]]:

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.settings.pinhash import hash_pin, is_pin_hash, pin_matches
 from kiosk.settings.schema import SCHEMA, Option, coerce, markdown_table, validate
 from kiosk.settings.sections import (
     SECTIONS,
@@ -38,7 +40,8 @@ from kiosk.settings.sections import (
 __all__ = [
     "SCHEMA", "SECTIONS", "AuditSettings", "CameraSettings", "KioskSettings",
     "LivenessSettings", "MatchingSettings", "Option", "Settings", "default_config_path",
-    "default_data_dir", "load_settings", "markdown_table",
+    "default_data_dir", "hash_pin", "is_pin_hash", "load_settings", "markdown_table",
+    "pin_matches",
 ]
 
 
@@ -86,6 +89,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+def _check_plain_pin(path: Path, pin: str) -> None:
+    """Refuse a settings file that holds the plain operator PIN and others can read."""
+    if not pin or is_pin_hash(pin) or os.name != "posix":
+        return
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o044:
+        raise ConfigError(f"{path}: kiosk.operator_pin is a plain PIN in a file other users can "
+                          f"read (mode {mode:04o}); run `chmod 600 {path}`, or better store its "
+                          "hash: `kiosk settings hash-pin`")
 
 
 def default_config_path(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
@@ -144,6 +158,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
                 raise ConfigError(f"{file_path}: {section} must be a table ([{section}])")
             for key, value in table.items():
                 values[section][key] = validate(section, key, value, str(file_path))
+        _check_plain_pin(file_path, values["kiosk"].get("operator_pin", ""))
 
     for option in SCHEMA:
         for env_name in filter(None, (option.legacy_env, option.env_name)):

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.settings.pinhash import is_pin, is_pin_hash
 from kiosk.settings.sections import SECTIONS
+
+KIOSK_ID_MAX = 64
+_COLLECTION_ID = re.compile(r"^[a-zA-Z0-9_.\-]{0,255}$")
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,15 @@ def coerce(option: Option, raw: str, origin: str) -> Any:
                 return False
             raise ValueError(raw)
         if option.kind is int:
-            return int(raw.strip())
+            text = raw.strip()
+            if not text.isascii():  # int() takes full-width and other Unicode digits
+                raise ValueError(raw)
+            return int(text)
         if option.kind is float:
-            return float(raw.strip())
+            text = raw.strip()
+            if not text.isascii():
+                raise ValueError(raw)
+            return float(text)
     except ValueError:
         raise ConfigError(f"{origin}: {option.name} = {raw!r} is not valid; allowed: "
                           f"{option.allowed()}") from None
@@ -100,6 +113,11 @@ def validate(section: str, key: str, raw: Any, origin: str) -> Any:
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(f"{origin}: {name} = {value!r} has the wrong type; allowed: "
                           f"{option.allowed()}")
+    if kind is float and not math.isfinite(value):
+        raise ConfigError(f"{origin}: {name} = {value!r} is not a finite number; allowed: "
+                          f"{option.allowed()}")
+    if kind is str:
+        _check_text(name, value, origin)
     if option.choices is not None and value not in option.choices:
         raise ConfigError(f"{origin}: {name} = {value!r} is not allowed; allowed: "
                           f"{option.allowed()}")
@@ -107,9 +125,25 @@ def validate(section: str, key: str, raw: Any, origin: str) -> Any:
             option.maximum is not None and value > option.maximum):
         raise ConfigError(f"{origin}: {name} = {value!r} is out of range; allowed: "
                           f"{option.allowed()}")
-    if name == "kiosk.operator_pin" and value and not (value.isdigit() and 4 <= len(value) <= 12):
-        raise ConfigError(f"{origin}: {name} must be 4 to 12 digits (or empty to disable)")
+    if name == "kiosk.operator_pin" and value and not (is_pin(value) or is_pin_hash(value)):
+        raise ConfigError(f"{origin}: {name} must be 4 to 12 digits 0-9, or the hash printed by "
+                          "`kiosk settings hash-pin` (or empty to disable the panel)")
     return value
+
+
+def _check_text(name: str, value: str, origin: str) -> None:
+    """Strings that would fail later (in the audit log, a path, an AWS call) fail here."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise ConfigError(f"{origin}: {name} contains a control character or bytes that are "
+                          "not text; allowed: printable text")
+    if name == "kiosk.kiosk_id" and (not value.strip() or value != value.strip()
+                                     or len(value) > KIOSK_ID_MAX or not value.isprintable()):
+        raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: 1 to "
+                          f"{KIOSK_ID_MAX} printable characters, no leading or trailing "
+                          "spaces (it names this kiosk in the audit log)")
+    if name == "matching.collection_id" and not _COLLECTION_ID.match(value):
+        raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: up to "
+                          "255 letters, digits and _ . - (Rekognition's rule)")
 
 
 def markdown_table() -> str:

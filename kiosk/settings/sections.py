@@ -22,12 +22,15 @@ def setting(default: Any, help: str, *, minimum: float | None = None,
 
 @dataclass(frozen=True)
 class KioskSettings:
-    kiosk_id: str = setting("kiosk-1", "Name of this kiosk in the audit log.")
+    kiosk_id: str = setting("kiosk-1", "Name of this kiosk in the audit log (1-64 printable "
+                            "characters).")
     mode: str = setting("unattended", "Staffed desk or unattended kiosk; decides the offline "
                         "policy default and whether the ID-photo step is shown.",
                         choices=("unattended", "staffed"))
-    operator_pin: str = setting("", "PIN that opens the operator panel (4-12 digits); empty "
-                                "disables the panel.")
+    operator_pin: str = setting("", "PIN that opens the operator panel: 4-12 digits 0-9, or "
+                                "better its salted hash from `kiosk settings hash-pin` (a "
+                                "settings file holding the plain PIN must be mode 0600); "
+                                "empty disables the panel.")
     result_seconds: float = setting(6.0, "How long the result stays on screen before idle.",
                                     minimum=2, maximum=60)
     sound: bool = setting(False, "Play a sound with each prompt.")
@@ -124,11 +127,17 @@ class AuditSettings:
                            "folder.")
     retention_days: int = setting(30, "Attempts older than this are purged automatically "
                                   "(0 keeps everything).", minimum=0, maximum=3650)
-    max_failures: int = setting(5, "Failed attempts that trigger a lockout.", minimum=1,
+    max_failures: int = setting(5, "Failed attempts of one subject, within the window, that "
+                                "lock that subject out (every failure counts).", minimum=1,
                                 maximum=100)
-    kiosk_max_failures: int = setting(5, "Failed attempts of anyone at this kiosk, within the "
-                                      "window, that lock the whole kiosk.", minimum=1,
-                                      maximum=1000)
+    kiosk_max_failures: int = setting(
+        15, "Failures that suggest an attack (liveness, changed face, several faces, wrong "
+        "action, tries of a locked-out subject; never time-outs or placement), by anyone at "
+        "this kiosk within the window, that lock the whole kiosk. 15: at a few hundred people "
+        "a day (up to ~20 sessions in a 15-minute rush) and up to 1 in 5 honest sessions "
+        "failing with such a code, 15 in one window happens by chance about once in 50,000 "
+        "windows, while an attacker gets at most 14 tries per 45 minutes.", minimum=1,
+        maximum=1000)
     failure_window_min: float = setting(15.0, "Sliding window for counting failures, "
                                         "minutes.", minimum=1, maximum=1440)
     lockout_min: float = setting(30.0, "Lockout length, minutes.", minimum=1, maximum=10080)
@@ -138,8 +147,10 @@ class AuditSettings:
                              "disk when reached (0 = no cap).", minimum=0, maximum=100000)
     store_best_frame: bool = setting(False, "Keep the best frame, encrypted, with each "
                                      "attempt.")
-    key_file: str = setting("", "Key file for the subject hash and frame encryption; empty = "
-                            "the OS keyring.")
+    key_file: str = setting("", "Key file for the subject hash, the keyed chain and frame "
+                            "encryption; empty = the OS keyring, else kiosk-audit.key in the "
+                            "folder <database folder>-keys beside the database's folder "
+                            "(never in the database's own folder).")
 
 
 #: The sections in the order of the settings file and the README table.

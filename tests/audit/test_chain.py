@@ -1,4 +1,5 @@
-"""Tamper evidence: verify names the first broken row after an edit, insertion or deletion."""
+"""Tamper evidence: verify names the first broken row after an edit, insertion or deletion,
+on a keyed chain as the kiosk writes it (and, where it differs, on an unkeyed one)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher, VerifyReport
+from kiosk.audit import (
+    AuditConfig,
+    AuditLog,
+    ChainKey,
+    RateLimitPolicy,
+    SubjectHasher,
+    VerifyReport,
+)
 from kiosk.audit.canonical import row_hash
-from tests.audit.conftest import FakeClock, make_record
+from tests.audit.conftest import CHAIN_KEY, FakeClock, make_record
+
+KEY = ChainKey(CHAIN_KEY)
 
 
-@pytest.fixture
-def populated(db_path: Path, clock: FakeClock, hasher: SubjectHasher) -> Path:
+def fill(db_path: Path, clock: FakeClock, hasher: SubjectHasher,
+         chain_key: ChainKey | None) -> None:
     """Six attempts, then a lockout and an unlock: seq 1-6 attempts, 7 lockout, 8 unlock."""
     config = AuditConfig(limits=RateLimitPolicy(max_failures=3, kiosk_max_failures=100))
-    with AuditLog.open(db_path, config, clock=clock, subject_hasher=hasher) as audit:
+    with AuditLog.open(db_path, config, clock=clock, subject_hasher=hasher,
+                       chain_key=chain_key) as audit:
         ref = audit.subject_ref("A1")
         for decision in ["pass", "fail", "review", "fail", "pass", "fail"]:
             audit.record_attempt(make_record(clock, decision=decision, subject_ref=ref))
@@ -25,7 +36,20 @@ def populated(db_path: Path, clock: FakeClock, hasher: SubjectHasher) -> Path:
         audit.unlock("subject", ref, actor="alice", reason="identity checked at the desk")
         report = audit.verify()
     assert (report.ok, report.rows, report.head_seq) == (True, 8, 8)
+    assert report.keyed == (chain_key is not None)
+
+
+@pytest.fixture
+def populated(db_path: Path, clock: FakeClock, hasher: SubjectHasher) -> Path:
+    fill(db_path, clock, hasher, KEY)
     return db_path
+
+
+@pytest.fixture
+def unkeyed(tmp_path: Path, clock: FakeClock, hasher: SubjectHasher) -> Path:
+    path = tmp_path / "unkeyed" / "kiosk.db"
+    fill(path, clock, hasher, None)
+    return path
 
 
 def tamper(path: Path, *statements: str, params: tuple = ()) -> None:
@@ -43,7 +67,7 @@ def tamper(path: Path, *statements: str, params: tuple = ()) -> None:
 
 
 def verify(path: Path) -> VerifyReport:
-    with AuditLog.open(path, read_only=True) as audit:
+    with AuditLog.open(path, read_only=True, chain_key=KEY) as audit:
         return audit.verify()
 
 
@@ -67,18 +91,30 @@ def test_first_of_two_edits_is_named(populated: Path) -> None:
     assert broken(populated)[:3] == ("attempts", 2, 2)
 
 
-def test_edit_with_recomputed_hash_breaks_the_next_link(populated: Path) -> None:
-    raw = sqlite3.connect(populated)
+def _forge_decision(path: Path) -> None:
+    """Edit attempt 4 and recompute its hash without the key (all anyone can do)."""
+    raw = sqlite3.connect(path)
     raw.row_factory = sqlite3.Row
     row = dict(raw.execute("SELECT * FROM attempts WHERE id = 4").fetchone())
     raw.close()
     row["decision"] = "pass"
     forged = row_hash(row["prev_hash"], "attempts", row)
-    tamper(populated, "UPDATE attempts SET decision = 'pass', row_hash = ? WHERE id = 4",
+    tamper(path, "UPDATE attempts SET decision = 'pass', attack = 0, row_hash = ? WHERE id = 4",
            params=(forged,))
-    table, row_id, seq, problem = broken(populated)
+
+
+def test_edit_with_recomputed_hash_breaks_the_next_link_when_unkeyed(unkeyed: Path) -> None:
+    _forge_decision(unkeyed)
+    table, row_id, seq, problem = broken(unkeyed)
     assert (table, row_id, seq) == ("attempts", 5, 5)
     assert "prev_hash does not match attempts #4 (seq 4)" in problem
+
+
+def test_edit_with_recomputed_hash_is_caught_at_the_row_when_keyed(populated: Path) -> None:
+    _forge_decision(populated)
+    table, row_id, seq, problem = broken(populated)
+    assert (table, row_id, seq) == ("attempts", 4, 4)
+    assert "recomputed without the key" in problem
 
 
 def test_deleted_middle_row_is_named(populated: Path) -> None:
@@ -95,17 +131,22 @@ def test_deleted_last_row_is_detected(populated: Path) -> None:
     assert "after lockouts #1 (seq 7) is missing: the newest rows were deleted" in problem
 
 
-def test_deleted_oldest_rows_without_a_purge_are_detected(populated: Path) -> None:
-    tamper(populated, "DELETE FROM attempts WHERE seq <= 2")
-    assert broken(populated)[:3] == ("attempts", 3, 3)
-    # Moving the anchor to hide the deletion is caught by the missing purge record.
-    raw = sqlite3.connect(populated)
+@pytest.mark.parametrize("keyed", [True, False])
+def test_deleted_oldest_rows_without_a_purge_are_detected(populated: Path, unkeyed: Path,
+                                                          keyed: bool) -> None:
+    path = populated if keyed else unkeyed
+    tamper(path, "DELETE FROM attempts WHERE seq <= 2")
+    assert broken(path)[:3] == ("attempts", 3, 3)
+    # Moving the anchor to hide the deletion: the head record's MAC (keyed) or the missing
+    # purge record (unkeyed) gives it away.
+    raw = sqlite3.connect(path)
     anchor = raw.execute("SELECT prev_hash FROM attempts WHERE seq = 3").fetchone()[0]
     raw.close()
-    tamper(populated, "UPDATE chain_state SET anchor_seq = 2, anchor_hash = ?", params=(anchor,))
-    table, _, seq, problem = broken(populated)
-    assert (table, seq) == ("chain", 2)
-    assert "no purge is recorded" in problem
+    tamper(path, "UPDATE chain_state SET anchor_seq = 2, anchor_hash = ?", params=(anchor,))
+    table, _, seq, problem = broken(path)
+    assert table == "chain"
+    assert ("head record's MAC" in problem) if keyed else \
+        (seq == 2 and "no purge is recorded" in problem)
 
 
 def test_inserted_row_with_a_taken_position_is_named(populated: Path) -> None:

@@ -31,7 +31,7 @@ def test_csv_cells_cannot_become_formulas(clock: FakeClock) -> None:
 
 def test_incomplete_attempts_are_exported_with_what_is_known(memory_log: AuditLog,
                                                              clock: FakeClock) -> None:
-    memory_log.begin_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
+    memory_log.open_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
                              settings_digest=DIGEST)
     out = io.StringIO()
     write_export(memory_log.iter_attempts(), out, "jsonl")

@@ -21,7 +21,8 @@ from kiosk.audit import (
     normalize_subject_number,
     subject_ref,
 )
-from kiosk.audit.keys import FALLBACK_KEY_NAME, KEYRING_ENTRY, KEYRING_SERVICE, derive_key
+from kiosk.audit.keys import derive_key
+from kiosk.audit.keystore import KEY_FILE_NAME, KEYRING_ENTRY, KEYRING_SERVICE, default_key_dir
 
 
 class MemoryKeyring:
@@ -80,9 +81,10 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 def test_missing_or_bad_key_file_is_an_error_not_a_new_key(tmp_path: Path) -> None:
     missing = tmp_path / "nope.key"
     with pytest.raises(KeyUnavailable, match="does not exist.*keygen") as info:
-        KeyStore(key_file=missing, fallback_dir=tmp_path).subject_hasher()
+        KeyStore(key_file=missing, db_folder=tmp_path).subject_hasher()
     assert info.value.reason == "no_key"
-    assert not missing.exists() and not (tmp_path / FALLBACK_KEY_NAME).exists()
+    assert not missing.exists() and not (tmp_path / KEY_FILE_NAME).exists()
+    assert not default_key_dir(tmp_path).exists()
     short = tmp_path / "short.key"
     short.write_text("abcd\n")
     short.chmod(0o600)
@@ -90,36 +92,72 @@ def test_missing_or_bad_key_file_is_an_error_not_a_new_key(tmp_path: Path) -> No
         KeyStore(key_file=short).frame_cipher()
 
 
-def test_without_keyring_subject_key_falls_back_to_a_private_file(tmp_path: Path) -> None:
-    store = KeyStore(fallback_dir=tmp_path, keyring_backend=fail.Keyring())
+def test_without_keyring_the_key_file_is_created_outside_the_database_folder(
+        tmp_path: Path) -> None:
+    db_folder = tmp_path / "share" / "liveness-kiosk"
+    store = KeyStore(db_folder=db_folder, keyring_backend=fail.Keyring())
     first = store.subject_hasher()
-    key_file = tmp_path / FALLBACK_KEY_NAME
+    key_file = tmp_path / "share" / "liveness-kiosk-keys" / KEY_FILE_NAME
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    again = KeyStore(fallback_dir=tmp_path, keyring_backend=fail.Keyring()).subject_hasher()
+    for folder in (key_file.parent, tmp_path / "share"):  # every folder it made is private
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert not db_folder.exists()  # nothing beside the database
+    again = KeyStore(db_folder=db_folder, keyring_backend=fail.Keyring()).subject_hasher()
     assert again.ref("A1") == first.ref("A1")
+    # Frames use the same file once it exists.
+    master = bytes.fromhex(key_file.read_text().strip())
+    assert store.frame_cipher().key_id == FrameCipher(derive_key(master, "frame")).key_id
+
+
+def test_reading_commands_never_create_a_key(tmp_path: Path) -> None:
+    store = KeyStore(db_folder=tmp_path / "db", keyring_backend=fail.Keyring(), create=False)
+    with pytest.raises(KeyUnavailable, match="no audit key"):
+        store.subject_hasher()
+    assert not (tmp_path / "db-keys").exists()
 
 
 def test_without_keyring_or_key_file_frames_cannot_be_encrypted(tmp_path: Path) -> None:
-    store = KeyStore(fallback_dir=tmp_path, keyring_backend=fail.Keyring())
+    store = KeyStore(db_folder=tmp_path / "db", keyring_backend=fail.Keyring())
     with pytest.raises(KeyUnavailable, match="no key file is configured.*keyring") as info:
         store.frame_cipher()
     assert info.value.reason == "no_key"
-    assert not (tmp_path / FALLBACK_KEY_NAME).exists()
+    assert not default_key_dir(tmp_path / "db").exists()
 
 
-def test_keyring_is_used_and_existing_fallback_file_wins_for_subjects(tmp_path: Path) -> None:
+def test_an_old_key_file_beside_the_database_is_moved_away(tmp_path: Path) -> None:
+    db_folder = tmp_path / "db"
+    old = db_folder / KEY_FILE_NAME
+    master = create_key_file(old)
+    # A reading command uses it where it is ...
+    reader = KeyStore(db_folder=db_folder, keyring_backend=fail.Keyring(), create=False)
+    ref = reader.subject_hasher().ref("A1")
+    assert old.exists()
+    # ... the kiosk moves it out of the database's folder, keeping the same key.
+    store = KeyStore(db_folder=db_folder, keyring_backend=MemoryKeyring())
+    assert store.subject_hasher().ref("A1") == ref == \
+        subject_ref("A1", derive_key(master, "subject-ref"))
+    new = tmp_path / "db-keys" / KEY_FILE_NAME
+    assert not old.exists() and new.read_text().strip() == master.hex()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+
+
+def test_two_different_keys_are_refused_not_guessed(tmp_path: Path) -> None:
+    db_folder = tmp_path / "db"
+    create_key_file(db_folder / KEY_FILE_NAME)
+    create_key_file(tmp_path / "db-keys" / KEY_FILE_NAME)
+    with pytest.raises(KeyUnavailable, match="two different audit keys") as info:
+        KeyStore(db_folder=db_folder, keyring_backend=fail.Keyring()).subject_hasher()
+    assert info.value.reason == "key_mismatch"
+
+
+def test_keyring_is_used_when_there_is_no_key_file(tmp_path: Path) -> None:
     ring = MemoryKeyring()
-    store = KeyStore(fallback_dir=tmp_path, keyring_backend=ring)
+    store = KeyStore(db_folder=tmp_path, keyring_backend=ring)
     ref = store.subject_hasher().ref("A1")
     master = bytes.fromhex(ring.store[(KEYRING_SERVICE, KEYRING_ENTRY)])
     assert ref == subject_ref("A1", derive_key(master, "subject-ref"))
     assert store.frame_cipher().key_id == FrameCipher(derive_key(master, "frame")).key_id
-    assert not (tmp_path / FALLBACK_KEY_NAME).exists()
-    # A kiosk that first ran without a keyring keeps its file key when a keyring appears.
-    other = tmp_path / "other"
-    file_ref = KeyStore(fallback_dir=other, keyring_backend=fail.Keyring()).subject_hasher()
-    later = KeyStore(fallback_dir=other, keyring_backend=MemoryKeyring()).subject_hasher()
-    assert later.ref("A1") == file_ref.ref("A1") != ref
+    assert not default_key_dir(tmp_path).exists()
 
 
 def test_subject_and_frame_keys_differ() -> None:
@@ -147,7 +185,30 @@ def test_a_failing_keyring_is_an_error_not_a_silent_new_key(tmp_path: Path) -> N
         def get_password(self, service: str, user: str) -> str | None:
             raise RuntimeError("the collection is locked")
 
-    store = KeyStore(fallback_dir=tmp_path, keyring_backend=LockedKeyring())
+    store = KeyStore(db_folder=tmp_path, keyring_backend=LockedKeyring())
     with pytest.raises(KeyUnavailable, match="LockedKeyring.*collection is locked.*key_file"):
         store.subject_hasher()
-    assert not (tmp_path / FALLBACK_KEY_NAME).exists()
+    assert not default_key_dir(tmp_path).exists()
+
+
+@pytest.mark.parametrize("variant", [
+    "AB123", "ab-123", " AB 123 ", "AB\u200b123", "AB\u2010123", "AB\u00ad123",
+    "AB\u2011123", "AB\u2013123", "AB\u2212123", "\uff21\uff22\uff11\uff12\uff13",
+    "AB\u00a0123", "AB\u2060123", "AB\ufeff123", "A\u200dB\u200c123", "AB\u202e123",
+    "AB\t123\n", "AB\u3000123", "AB\ufe63123", "AB\uff0d123",
+])
+def test_look_alike_numbers_are_one_subject(variant: str) -> None:
+    key = bytes(range(32))
+    assert normalize_subject_number(variant) == "AB123"
+    assert subject_ref(variant, key) == subject_ref("AB123", key)
+
+
+@pytest.mark.parametrize("number, message", [
+    ("   ", "empty once spaces, dashes and invisible characters are removed"),
+    ("---", "empty once"),
+    ("\u200b\u00ad\u2010", "empty once"),
+    ("AB\udcff12", "not valid text"),
+])
+def test_numbers_that_normalise_to_nothing_are_clear_errors(number: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        normalize_subject_number(number)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,13 +15,15 @@ from kiosk.audit import (
     AuditError,
     AuditLog,
     AuditUnavailable,
+    ChainKey,
     KeyUnavailable,
     RecordNotFound,
     SubjectHasher,
 )
+from kiosk.audit.owner import Owner, owner_gone
 from kiosk.audit.schema import APPLICATION_ID, SCHEMA_VERSION
 from kiosk.reasons import Reason
-from tests.audit.conftest import DIGEST, FakeClock, make_record
+from tests.audit.conftest import DIGEST, FakeClock, killed_child, make_record
 
 
 @pytest.mark.parametrize("where", ["memory", "file"])
@@ -48,10 +52,10 @@ def test_the_number_itself_is_never_stored(tmp_path: Path, clock: FakeClock,
         assert number.encode() not in file.read_bytes()
 
 
-def test_begin_then_finish(memory_log: AuditLog, clock: FakeClock) -> None:
+def test_open_then_finish(memory_log: AuditLog, clock: FakeClock) -> None:
     start = clock.now
-    attempt_id = memory_log.begin_attempt(started_at=start, subject_ref=None,
-                                          app_version="0.1.0", settings_digest=DIGEST)
+    attempt_id = memory_log.open_attempt(started_at=start, subject_ref=None,
+                                         app_version="0.1.0", settings_digest=DIGEST)
     opened = memory_log.get_attempt(attempt_id)
     assert (opened.status, opened.decision, opened.seq) == ("incomplete", "incomplete", None)
     assert memory_log.verify().incomplete == 1
@@ -67,21 +71,67 @@ def test_begin_then_finish(memory_log: AuditLog, clock: FakeClock) -> None:
     assert (report.ok, report.rows, report.incomplete) == (True, 1, 0)
 
 
-def test_an_open_attempt_is_closed_as_interrupted_failure(memory_log: AuditLog,
-                                                          clock: FakeClock) -> None:
+def test_finish_keeps_the_subject_it_was_opened_with(memory_log: AuditLog,
+                                                      clock: FakeClock) -> None:
     ref = memory_log.subject_ref("A1")
-    first = memory_log.begin_attempt(started_at=clock.now, subject_ref=ref,
-                                     app_version="0.1.0", settings_digest=DIGEST)
+    attempt_id = memory_log.open_attempt(started_at=clock.now, subject_ref=ref,
+                                         app_version="0.1.0", settings_digest=DIGEST)
+    with pytest.raises(ValueError, match="subject_ref differs"):
+        memory_log.finish_attempt(attempt_id, make_record(clock, subject_ref=None))
+    assert memory_log.get_attempt(attempt_id).status == "incomplete"
+
+
+def test_open_attempts_of_live_sessions_are_never_closed(memory_log: AuditLog,
+                                                          clock: FakeClock) -> None:
+    # Two sessions of one kiosk at once (here one process): neither closes the other's row.
+    ref = memory_log.subject_ref("A1")
+    first = memory_log.open_attempt(started_at=clock.now, subject_ref=ref,
+                                    app_version="0.1.0", settings_digest=DIGEST)
     clock.advance(seconds=30)
-    second = memory_log.begin_attempt(started_at=clock.now, subject_ref=None,
-                                      app_version="0.1.0", settings_digest=DIGEST)
-    closed = memory_log.get_attempt(first)
-    assert closed.record is not None
-    assert (closed.decision, closed.record.reasons) == ("fail", (Reason.INTERRUPTED,))
-    assert closed.record.subject_ref == ref
-    assert memory_log.get_attempt(second).status == "incomplete"
-    assert [r.attempt_id for r in memory_log.recover_interrupted()] == [second]
+    second = memory_log.open_attempt(started_at=clock.now, subject_ref=None,
+                                     app_version="0.1.0", settings_digest=DIGEST)
+    memory_log.record_attempt(make_record(clock))
     assert memory_log.recover_interrupted() == []
+    assert [memory_log.get_attempt(i).status for i in (first, second)] == ["incomplete"] * 2
+    # ... unless a session outlives any real one (config.stale_after, 10 minutes).
+    clock.advance(minutes=10, seconds=1)
+    closed = memory_log.recover_interrupted()
+    assert [r.attempt_id for r in closed] == [first, second]
+    record = memory_log.get_attempt(first).record
+    assert record is not None and record.reasons == (Reason.INTERRUPTED,)
+    assert record.subject_ref == ref and record.decision == "fail"
+
+
+def test_a_killed_sessions_attempt_is_closed_as_an_interrupted_failure(
+        db_path: Path, clock: FakeClock, hasher: SubjectHasher, chain_key: ChainKey) -> None:
+    AuditLog.open(db_path, chain_key=chain_key, subject_hasher=hasher).close()
+    killed = killed_child(db_path, "A1", count=2)
+    with AuditLog.open(db_path, clock=clock, subject_hasher=hasher,
+                       chain_key=chain_key) as audit:
+        ref = audit.subject_ref("A1")
+        assert [audit.get_attempt(i).status for i in killed] == ["incomplete"] * 2
+        closed = audit.recover_interrupted()
+        assert [r.attempt_id for r in closed] == killed
+        for attempt_id in killed:
+            stored = audit.get_attempt(attempt_id)
+            assert stored.record is not None
+            assert (stored.decision, stored.subject_ref, stored.record.reasons) == \
+                ("fail", ref, (Reason.INTERRUPTED,))
+        assert audit.recover_interrupted() == []
+        assert audit.verify().ok
+
+
+def test_owner_is_gone_after_a_kill_a_reboot_or_a_reused_pid() -> None:
+    here = Owner.current()
+    alive = (here.host, here.boot, here.pid, here.start)
+    assert not owner_gone(*alive, here)
+    assert owner_gone(here.host, "another-boot-id", here.pid, here.start, here)  # rebooted
+    assert owner_gone(here.host, here.boot, here.pid, "1", here)  # the pid was reused
+    assert owner_gone(here.host, here.boot, None, None, here)  # written before owners
+    assert not owner_gone("another-host", "x", 1, "1", here)  # cannot tell: age decides
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert owner_gone(here.host, here.boot, child.pid, "1", here)
 
 
 def test_record_must_belong_to_this_kiosk(memory_log: AuditLog, clock: FakeClock) -> None:
@@ -199,3 +249,16 @@ def test_settings_configure_the_log() -> None:
     assert config.limits.max_failures == 3
     assert config.limits.window.total_seconds() == 600
     assert config.limits.lockout.total_seconds() == 3600
+
+
+def test_an_attempt_whose_session_failed_is_abandoned_as_interrupted(memory_log: AuditLog,
+                                                                     clock: FakeClock) -> None:
+    ref = memory_log.subject_ref("A1")
+    attempt_id = memory_log.open_attempt(started_at=clock.now, subject_ref=ref,
+                                         app_version="0.1.0", settings_digest=DIGEST)
+    result = memory_log.abandon_attempt(attempt_id)
+    stored = memory_log.get_attempt(result.attempt_id)
+    assert stored.record is not None
+    assert (stored.decision, stored.record.reasons) == ("fail", (Reason.INTERRUPTED,))
+    with pytest.raises(RecordNotFound, match="no open attempt"):
+        memory_log.abandon_attempt(attempt_id)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from kiosk.audit import AuditConfig, AuditError, AuditLog, RecordNotFound, SubjectHasher
-from kiosk.audit import database as audit_database
 from kiosk.audit.canonical import row_hash
-from kiosk.audit.schema import MIGRATIONS, SCHEMA_VERSION
+from kiosk.audit.schema import SCHEMA_VERSION
 from tests.audit.conftest import FakeClock, make_record
 
 
@@ -52,7 +50,7 @@ def test_override_refuses_bad_input(memory_log: AuditLog, clock: FakeClock) -> N
         memory_log.override(attempt, "maybe", actor="a", reason="r")
     with pytest.raises(ValueError, match="reason must be a non-empty string"):
         memory_log.override(attempt, "fail", actor="a", reason="  ")
-    open_id = memory_log.begin_attempt(started_at=clock.now, subject_ref=None,
+    open_id = memory_log.open_attempt(started_at=clock.now, subject_ref=None,
                                        app_version="0.1.0", settings_digest="ab" * 32)
     with pytest.raises(AuditError, match="not finished"):
         memory_log.override(open_id, "fail", actor="a", reason="r")
@@ -70,7 +68,7 @@ def test_override_does_not_change_failure_counts(memory_log: AuditLog, clock: Fa
         clock.advance(minutes=1)
     memory_log.override(ids[0], "pass", actor="alice", reason="known person")
     result = memory_log.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
-    assert [lk.scope for lk in result.lockouts] == ["subject", "kiosk"]
+    assert [lk.scope for lk in result.lockouts] == ["subject"]
 
 
 def test_events_record_flat_details(memory_log: AuditLog) -> None:
@@ -120,41 +118,34 @@ def test_edited_override_is_detected(db_path: Path, clock: FakeClock) -> None:
         ("operator_actions", 1, 2)
 
 
-def test_schema_1_upgrades_keeping_rows_hashes_and_ids(
-        db_path: Path, clock: FakeClock, hasher: SubjectHasher,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A log written by schema 1 (with an unlock and a purge) upgrades and still verifies."""
-    with monkeypatch.context() as patch:
-        patch.setattr(audit_database, "MIGRATIONS", MIGRATIONS[:1])
-        patch.setattr(audit_database, "SCHEMA_VERSION", 1)
-        with AuditLog.open(db_path, AuditConfig(), clock=clock, subject_hasher=hasher) as old:
-            ref = old.subject_ref("A1")
-            for _ in range(3):
-                old.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
-            old.unlock("subject", ref, actor="alice", reason="checked")
-            clock.advance(days=2)
-            kept = old.record_attempt(make_record(clock, decision="fail")).attempt_id
-            purge = old.purge(timedelta(days=1))
-            assert old.schema_version == 1
-            with pytest.raises(AuditError, match="refused a change"):
-                old.record_action("settings", actor="a", reason="r")
-            before = [(a.id, a.seq, a.action) for a in old.operator_actions()]
-    assert purge.action_id is not None and purge.operator_actions == 1
-    assert before == [(purge.action_id, 6, "purge")]
-
-    with AuditLog.open(db_path, AuditConfig(), clock=clock, subject_hasher=hasher) as audit:
-        assert audit.schema_version == SCHEMA_VERSION == 2
-        assert [(a.id, a.seq, a.action) for a in audit.operator_actions()] == before
-        assert audit.verify().ok
+def test_schema_1_upgrades_keeping_rows_hashes_and_ids(tmp_path: Path, clock: FakeClock,
+                                                      legacy_log) -> None:
+    """A log written by a schema-1 kiosk (with an unlock and a purge) upgrades, keeps its ids
+    and unkeyed hashes, and is keyed from its next row on."""
+    db_path, keys = legacy_log("schema1")
+    before = _rows(db_path)
+    with AuditLog.open(db_path, AuditConfig(), clock=clock, subject_hasher=keys.subject_hasher(),
+                       chain_key=keys.chain_key()) as audit:
+        assert audit.schema_version == SCHEMA_VERSION == 3
+        assert [(a.id, a.seq, a.action) for a in audit.operator_actions()] == \
+            [(2, 7, "purge")]
+        report = audit.verify()
+        assert (report.ok, report.keyed, report.unkeyed_rows, report.head_seq) == \
+            (True, True, 3, 8)
+        kept = audit.list_attempts(decision="fail")[0].id
         action = audit.override(kept, "review", actor="bob", reason="second look")
-        # Ids continue after the highest ever given.
-        assert action.id == purge.action_id + 1
-        assert audit.verify().ok
+        assert action.id == 3  # ids continue after the highest ever given
+        assert action.seq == 9
+        report = audit.verify()
+        assert (report.ok, report.unkeyed_rows, report.rows) == (True, 3, 4)
+    after = _rows(db_path)
+    chain = ("seq", "prev_hash", "row_hash", "decision", "reasons")
+    assert all({c: after[k][c] for c in chain if c in row} == {c: row[c] for c in chain if c in row}
+               for k, row in before.items())  # old rows keep their values and hashes
     raw = sqlite3.connect(db_path)
     try:
         names = {r[0] for r in raw.execute("SELECT name FROM sqlite_master")}
-        row = raw.execute("SELECT * FROM operator_actions WHERE id = ?", [action.id])
-        stored = dict(zip([d[0] for d in row.description], row.fetchone(), strict=True))
+        stored = after[("operator_actions", action.id)]
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             raw.execute("UPDATE operator_actions SET actor = 'x'")
         with pytest.raises(sqlite3.IntegrityError, match="only by a purge"):
@@ -162,6 +153,18 @@ def test_schema_1_upgrades_keeping_rows_hashes_and_ids(
     finally:
         raw.close()
     assert {"operator_actions_target", "operator_actions_append_only",
-            "operator_actions_purge_only"} <= names
-    assert "operator_actions_v2" not in names
-    assert row_hash(stored["prev_hash"], "operator_actions", stored) == stored["row_hash"]
+            "operator_actions_purge_only", "chain_state_keyed_once"} <= names
+    assert "operator_actions_new" not in names
+    # The new row is keyed: its unkeyed hash is not what is stored.
+    assert row_hash(stored["prev_hash"], "operator_actions", stored) != stored["row_hash"]
+
+
+def _rows(path: Path) -> dict[tuple[str, int], dict]:
+    raw = sqlite3.connect(path)
+    raw.row_factory = sqlite3.Row
+    try:
+        return {(table, row["id"]): dict(row)
+                for table in ("attempts", "lockouts", "operator_actions")
+                for row in raw.execute(f"SELECT * FROM {table}")}
+    finally:
+        raw.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher
-from tests.audit.conftest import DIGEST, FakeClock, make_record
+from tests.audit.conftest import FakeClock, killed_child, make_record
 
 SUBJECT_ONLY = AuditConfig(limits=RateLimitPolicy(kiosk_max_failures=1000))
 
@@ -109,7 +109,7 @@ def test_kiosk_lockout_counts_every_subject(clock: FakeClock, hasher: SubjectHas
     config = AuditConfig(limits=RateLimitPolicy(max_failures=5, kiosk_max_failures=3))
     with AuditLog.open(":memory:", config, clock=clock, subject_hasher=hasher) as audit:
         refs = [audit.subject_ref(f"N{i}") for i in range(3)]
-        fail(audit, clock, refs[0])
+        fail(audit, clock, refs[0])  # SCREEN_SUSPECTED: suggests an attack
         fail(audit, clock, None)
         started = fail(audit, clock, refs[2]).lockouts
         assert [(lk.scope, lk.target) for lk in started] == [("kiosk", "kiosk-1")]
@@ -135,16 +135,16 @@ def test_lockout_survives_a_restart(db_path: Path, clock: FakeClock,
 
 
 def test_a_crash_does_not_buy_free_tries(db_path: Path, clock: FakeClock,
-                                         hasher: SubjectHasher) -> None:
-    with AuditLog.open(db_path, SUBJECT_ONLY, clock=clock, subject_hasher=hasher) as audit:
+                                         hasher: SubjectHasher, chain_key) -> None:
+    with AuditLog.open(db_path, SUBJECT_ONLY, clock=clock, subject_hasher=hasher,
+                       chain_key=chain_key) as audit:
         ref = audit.subject_ref("A1")
         for _ in range(4):
             fail(audit, clock, ref)
-        audit.begin_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
-                            settings_digest=DIGEST)
-        # The kiosk dies here, before the attempt ends.
+    killed_child(db_path, "A1")  # the kiosk dies (SIGKILL) before the attempt ends
     clock.advance(seconds=20)
-    with AuditLog.open(db_path, SUBJECT_ONLY, clock=clock, subject_hasher=hasher) as audit:
+    with AuditLog.open(db_path, SUBJECT_ONLY, clock=clock, subject_hasher=hasher,
+                       chain_key=chain_key) as audit:
         recovered = audit.recover_interrupted()
         assert len(recovered) == 1 and len(recovered[0].lockouts) == 1
         assert audit.active_lockout(ref) is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.audit import AuditConfig, AuditLog, FrameCipher, RateLimitPolicy, SubjectHasher
-from tests.audit.conftest import DIGEST, FakeClock, make_record
+from tests.audit.conftest import DIGEST, FakeClock, Monotonic, make_record
 
 JPEG = b"\xff\xd8\xff\xe0" + b"frame-pixels" * 50
 
@@ -74,7 +74,7 @@ def test_purge_removes_frames_and_stale_unfinished_attempts(tmp_path: Path,
     path = tmp_path / "k.db"
     with AuditLog.open(path, config, clock=clock, frame_cipher=cipher) as audit:
         audit.record_attempt(make_record(clock), best_frame=JPEG)
-        audit.begin_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
+        audit.open_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
                             settings_digest=DIGEST)
         clock.advance(days=40)
         result = audit.purge(timedelta(days=30))
@@ -88,17 +88,18 @@ def test_purge_removes_frames_and_stale_unfinished_attempts(tmp_path: Path,
 
 
 def test_automatic_purge_follows_retention_days(db_path: Path, clock: FakeClock) -> None:
-    with AuditLog.open(db_path, AuditConfig(retention_days=30), clock=clock) as audit:
+    # The kiosk runs through the 31 days: its monotonic clock moved with the wall clock.
+    mono = Monotonic(clock)
+    config = AuditConfig(retention_days=30)
+    with AuditLog.open(db_path, config, clock=clock, auto_purge=True, monotonic=mono) as audit:
         audit.record_attempt(make_record(clock))
-    clock.advance(days=31)
-    with AuditLog.open(db_path, AuditConfig(retention_days=30), clock=clock,
-                       auto_purge=True) as audit:
-        assert audit.list_attempts() == []
+        clock.advance(days=31)
+        audit.record_attempt(make_record(clock))
+        assert [a.id for a in audit.list_attempts()] == [2]
         action = audit.operator_actions()[0]
         assert (action.action, action.actor, action.reason) == (
             "purge", "retention", "audit.retention_days = 30")
         # Runs again after writes once the interval has passed, not before.
-        audit.record_attempt(make_record(clock))
         clock.advance(days=31)
         audit.record_attempt(make_record(clock))
         assert [a.id for a in audit.list_attempts()] == [3]
@@ -106,7 +107,8 @@ def test_automatic_purge_follows_retention_days(db_path: Path, clock: FakeClock)
     clock.advance(days=400)
     with AuditLog.open(db_path, AuditConfig(retention_days=0), clock=clock,
                        auto_purge=True) as audit:
-        assert len(audit.list_attempts()) == 1
+        audit.record_attempt(make_record(clock))
+        assert len(audit.list_attempts()) == 2
 
 
 def test_purge_anchor_tampering_is_detected(clock: FakeClock,

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable, SubjectHasher
-from kiosk.cli import main
+from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable, ChainKey, SubjectHasher
 from tests.audit.conftest import FakeClock, make_record
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,10 +170,10 @@ def test_writer_and_reader_threads_at_once(file_log: AuditLog, clock: FakeClock,
 CHILD = r"""
 import sys
 from datetime import UTC, datetime
-from kiosk.audit import AttemptRecord, AuditConfig, AuditLog, RateLimitPolicy
+from kiosk.audit import AttemptRecord, AuditConfig, AuditLog, ChainKey, RateLimitPolicy
 
 config = AuditConfig(limits=RateLimitPolicy(max_failures=3, kiosk_max_failures=4))
-audit = AuditLog.open(sys.argv[1], config)
+audit = AuditLog.open(sys.argv[1], config, chain_key=ChainKey(bytes(range(32, 64))))
 audit.recover_interrupted()
 i = 0
 while True:
@@ -188,8 +187,8 @@ while True:
     if i % 2:
         attempt_id = audit.record_attempt(record).attempt_id
     else:
-        attempt_id = audit.begin_attempt(started_at=now, subject_ref=None, app_version="0.1.0",
-                                         settings_digest="ab" * 32)
+        attempt_id = audit.open_attempt(started_at=now, subject_ref=None, app_version="0.1.0",
+                                        settings_digest="ab" * 32)
         audit.finish_attempt(attempt_id, record)
     if i % 7 == 0:
         audit.unlock("kiosk", "kiosk-1", actor="child", reason="keep writing")
@@ -216,9 +215,8 @@ def test_sigkill_in_the_middle_of_writes_loses_nothing_committed(tmp_path: Path)
         reported.update(int(line) for line in child.stdout.read().split())
         child.stdout.close()
         assert child.returncode == -signal.SIGKILL
-    status = main(["audit", "verify", "--db", str(path)], environ={"HOME": str(tmp_path)})
-    assert status == 0
-    with AuditLog.open(path, read_only=True) as audit:
+    with AuditLog.open(path, read_only=True, chain_key=ChainKey(bytes(range(32, 64)))) as audit:
+        assert audit.verify().ok
         stored = {a.id: a for a in audit.iter_attempts()}
     missing = sorted(reported - set(stored))
     assert missing == []

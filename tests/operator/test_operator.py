@@ -405,3 +405,52 @@ def test_chart_reasons_beyond_the_top_are_summed() -> None:
     data = chart_data(stats, date(2026, 5, 1), date(2026, 5, 2), top=2)
     assert data.by_reason == [("A", 5), ("B", 3), ("other", 2)]
     assert data.failures_by_day == [("2026-05-01", 0), ("2026-05-02", 0)]
+
+
+# -- issue 13: the PIN count survives a restart; hashed PINs; finite, ASCII numbers ----------
+
+def test_wrong_pins_are_still_counted_after_a_restart(audit: AuditLog, clock: Clock) -> None:
+    settings = Settings().replace("kiosk", operator_pin=PIN)
+
+    def panel() -> OperatorContext:  # a new kiosk process on the same audit database
+        return OperatorContext(settings=settings, audit=audit, camera_health=lambda: None,
+                               apply_settings=lambda s: None, clock=clock)
+
+    for i in range(3):
+        assert panel().check_pin(f"00000{i}").wrong_in_a_row == i + 1
+    last = panel().check_pin("000009")
+    assert last.wrong_in_a_row == 4
+    refused = panel().check_pin("000008")
+    assert refused.refused_until == T0 + timedelta(minutes=5)
+    held = panel().check_pin(PIN)  # a restart does not clear the refusal
+    assert not held.accepted and "try again in" in held.message
+    clock.now = T0 + timedelta(minutes=5)
+    assert panel().check_pin(PIN).accepted
+    assert panel().check_pin("111111").wrong_in_a_row == 1  # the right PIN reset the count
+    assert [a.action for a in audit.operator_actions(limit=2)] == ["pin_refused",
+                                                                   "pin_accepted"]
+
+
+def test_a_full_width_pin_never_opens_the_panel(ctx: OperatorContext) -> None:
+    full_width = "".join(chr(0xFF10 + int(d)) for d in PIN)
+    result = ctx.check_pin(full_width)
+    assert (result.accepted, result.wrong) == (False, True)
+
+
+def test_a_hashed_pin_opens_the_panel(audit: AuditLog, clock: Clock) -> None:
+    from kiosk.settings import hash_pin
+
+    settings = Settings().replace("kiosk", operator_pin=hash_pin(PIN))
+    ctx = OperatorContext(settings=settings, audit=audit, camera_health=lambda: None,
+                          apply_settings=lambda s: None, clock=clock)
+    assert not ctx.check_pin("000000").accepted
+    assert ctx.check_pin(PIN).accepted
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "1e999", "\uff19\uff10"])
+def test_the_panel_refuses_numbers_that_are_not_finite_or_not_ascii(ctx: OperatorContext,
+                                                                    text: str) -> None:
+    with pytest.raises(ConfigError, match="liveness.confidence_threshold = .* is not"):
+        ctx.apply_changes({"liveness.confidence_threshold": text}, actor="alice",
+                          reason="tuning")
+    assert ctx.settings.liveness.confidence_threshold == 90.0

@@ -1,0 +1,342 @@
+"""The writing half shared by every write of :class:`~kiosk.audit.log.AuditLog`: one
+transaction helper (clock watch, head check, chain signer) and the operator's writes
+(unlocks, overrides, recorded events, purges).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.audit import errors as e
+from kiosk.audit.actions import insert_event, insert_override
+from kiosk.audit.canonical import canonical_json
+from kiosk.audit.chain import append_row, row_hash_at
+from kiosk.audit.clock import (
+    FAR,
+    TOLERANCE,
+    clock_events,
+    clock_high,
+    raise_clock_high,
+    retention_gaps,
+)
+from kiosk.audit.database import write_transaction
+from kiosk.audit.errors import AuditUnavailable
+from kiosk.audit.ratelimit import SCOPES, active_lockouts, all_lockouts
+from kiosk.audit.reader import AuditReader
+from kiosk.audit.records import check_label, check_subject_ref
+from kiosk.audit.results import ClockReport, OperatorAction, PurgeResult, UnlockResult
+from kiosk.audit.retention import purge as purge_rows
+from kiosk.audit.retention import purge_target
+from kiosk.audit.signer import ChainSigner, chain_state
+from kiosk.audit.timeutil import from_iso, to_iso
+
+log = logging.getLogger(__name__)
+
+AUTO_PURGE_INTERVAL = timedelta(hours=6)
+PURGE_STEP = 50
+"""Chain positions removed per transaction when a purge must run in steps (a full disk)."""
+
+KIOSK_ACTOR = "kiosk"
+
+
+class AuditWriter(AuditReader):
+    """Writes shared by the kiosk and the tools; see :class:`~kiosk.audit.log.AuditLog`."""
+
+    _auto_purge: bool = False
+    _last_auto_purge: datetime | None = None
+    _reserve: Path | None = None
+    _reserve_bytes: int = 0
+    _max_pages: int | None = None
+
+    # -- one write transaction --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self, doing: str) -> Iterator[tuple[Database, ChainSigner, datetime]]:
+        """``BEGIN IMMEDIATE`` with the clock read, jumps recorded, the head checked."""
+        with self._use(doing) as db, write_transaction(db):
+            now = self._now()
+            signer = self._signer(db)
+            self._check_head(db, signer)
+            jumps = list(self._watch.pending)
+            for expected, wall, gap in jumps:
+                self._record_clock(db, signer, "jump", expected, wall, gap)
+            yield db, signer, now
+            raise_clock_high(db, now)
+        del self._watch.pending[:len(jumps)]
+
+    def _check_head(self, db: Database, signer: ChainSigner) -> None:
+        """Warn (once per problem) when about to append to a chain whose head is broken."""
+        state = chain_state(db)
+        problem = None
+        if signer.keyed and signer.key is not None and not signer.head_ok(state):
+            problem = "the head record's MAC does not match"
+        elif state["head_seq"] > state["anchor_seq"]:
+            try:
+                if row_hash_at(db, state["head_seq"]) != state["head_hash"]:
+                    problem = "the newest row does not match the recorded head"
+            except Exception:  # the row is gone  # noqa: BLE001
+                problem = f"the newest row (seq {state['head_seq']}) is missing"
+        if problem is not None and problem != self.chain_warning:
+            self.chain_warning = problem
+            log.error("appending to an audit chain that is already broken (%s); run `kiosk "
+                      "audit verify` and keep the file as evidence", problem)
+
+    def _record_clock(self, db: Database, signer: ChainSigner, kind: str, last: datetime,
+                      now: datetime, gap: timedelta) -> ClockReport:
+        details = {"kind": kind, "gap_s": round(gap.total_seconds(), 3),
+                   "last_recorded": to_iso(last), "now": to_iso(now)}
+        action_id, _, _ = append_row(db, signer, "operator_actions", {
+            "acted_at": to_iso(max(now, last)), "action": "clock", "actor": KIOSK_ACTOR,
+            "reason": "clock gap not trusted", "scope": None, "target": None,
+            "details": canonical_json(details)})
+        report = ClockReport(kind, last, now, gap.total_seconds(), action_id)
+        self.clock_report = report
+        log.warning("audit clock: %s; lockouts and the automatic purge do not count that gap",
+                    report)
+        return report
+
+    # -- clock at start ---------------------------------------------------------------------
+
+    def check_start_clock(self) -> ClockReport | None:
+        """Compare the clock at start with the last recorded time; record a gap that is not
+        trusted (see :mod:`kiosk.audit.clock`) and return it, or None."""
+        with self._writing("checking the clock") as (db, signer, now):
+            high = clock_high(db)
+            if high is None:
+                return None
+            gap = now - high
+            shortest = min((lk.until - lk.started_at for lk in
+                            all_lockouts(db, high, active_only=True)), default=None)
+            untrusted = (gap < -TOLERANCE or gap > FAR
+                         or (shortest is not None and gap > max(TOLERANCE, shortest)))
+            if not untrusted:
+                return None
+            return self._record_clock(db, signer, "start", high, now, gap)
+
+    # -- lockouts ---------------------------------------------------------------------------
+
+    def unlock(self, scope: str, target: str, *, actor: str, reason: str) -> UnlockResult:
+        """Lift the lockouts of a subject or a kiosk early, recording who and why.
+
+        The unlock is recorded even when nothing is locked, and restarts the target's failure
+        count either way.
+
+        Parameters
+        ----------
+        scope : str
+            ``"subject"`` (``target`` is a subject reference: use :meth:`subject_ref`) or
+            ``"kiosk"`` (``target`` is a kiosk id).
+        actor : str
+            Who unlocks (operator name), 1-100 printable characters.
+        reason : str
+            Why, 1-500 printable characters.
+        """
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+        if scope == "subject":
+            if target is None:
+                raise ValueError("a subject unlock needs a subject reference")
+            check_subject_ref(target, "target")
+        else:
+            check_label(target, "target")
+        check_label(actor, "actor", 100)
+        check_label(reason, "reason", 500)
+        with self._writing("recording an unlock") as (db, signer, now):
+            lifted = active_lockouts(db, scope, target, now)
+            action_id, _, _ = append_row(db, signer, "operator_actions", {
+                "acted_at": to_iso(now), "action": "unlock", "actor": actor, "reason": reason,
+                "scope": scope, "target": target,
+                "details": canonical_json({"lifted": [lk.id for lk in lifted]})})
+        log.info("unlock %d by %s: %s %s, %d lockout(s) lifted", action_id, actor, scope,
+                 target[:12], len(lifted))
+        return UnlockResult(action_id, tuple(replace(lk, lifted_by=action_id) for lk in lifted))
+
+    def override(self, attempt_id: int, decision: str, *, actor: str,
+                 reason: str) -> OperatorAction:
+        """Record an operator's change of a finished attempt's decision, with who and why.
+
+        The attempt row itself stays as recorded; the override is a chained operator action
+        (``scope`` ``"attempt"``, ``target`` the attempt id, ``details`` ``{"from", "to"}``).
+        It changes no failure count or lockout (use :meth:`unlock` for that).
+
+        Raises
+        ------
+        RecordNotFound
+            No such attempt.
+        AuditError
+            The attempt is not finished.
+        ValueError
+            ``decision`` is not pass, fail or review, is already the attempt's decision, or
+            ``actor`` (1-100) / ``reason`` (1-500 printable characters) is bad.
+        """
+        with self._writing("recording an override") as (db, signer, now):
+            action = insert_override(db, signer, int(attempt_id), decision, actor=actor,
+                                     reason=reason, now=now)
+        log.info("override %d by %s: attempt %d %s -> %s", action.id, actor, int(attempt_id),
+                 action.details["from"], decision)
+        return action
+
+    def record_action(self, action: str, *, actor: str, reason: str,
+                      details: Mapping[str, Any] | None = None) -> OperatorAction:
+        """Record a ``"settings"`` change, a ``"pin_refused"`` or a ``"pin_accepted"`` event
+        as an operator action.
+
+        ``details`` is flat: code keys, values scalars or lists of up to 8 scalars (e.g.
+        ``{"liveness.challenge_count": [3, 4]}``). Never pass a PIN or a secret.
+        """
+        with self._writing("recording an operator action") as (db, signer, now):
+            recorded = insert_event(db, signer, action, actor=actor, reason=reason,
+                                    details=details, now=now)
+        log.info("operator action %d (%s) by %s", recorded.id, action, actor)
+        return recorded
+
+    # -- retention --------------------------------------------------------------------------
+
+    def purge(self, older_than: timedelta, *, actor: str = "operator",
+              reason: str = "manual purge") -> PurgeResult:
+        """Remove attempts, lockouts and actions recorded more than ``older_than`` ago.
+
+        The chain stays verifiable (see :mod:`kiosk.audit.retention`); failures inside the
+        rate-limit window and lockouts in force are kept whatever ``older_than`` says. On a
+        full disk (or a database at its size cap) the purge frees the kiosk's reserve file
+        and removes the rows in steps, each its own transaction followed by a checkpoint, so
+        it needs almost no free space.
+        """
+        return self._purge(older_than, actor=actor, reason=reason, discounted=False)
+
+    def purge_expired(self) -> PurgeResult | None:
+        """Purge by ``config.retention_days``, not counting the clock gaps recorded since
+        (see :mod:`kiosk.audit.clock`); None when retention is 0 (keep everything)."""
+        days = self.config.retention_days
+        if days == 0:
+            return None
+        return self._purge(timedelta(days=days), actor="retention",
+                           reason=f"audit.retention_days = {days}", discounted=True)
+
+    def _purge(self, older_than: timedelta, *, actor: str, reason: str,
+               discounted: bool) -> PurgeResult:
+        check_label(actor, "actor", 100)
+        check_label(reason, "reason", 500)
+        try:
+            with self._writing("purging old rows") as (db, signer, now):
+                gaps = retention_gaps(clock_events(db)) if discounted else ()
+                result = purge_rows(db, signer, now=now, older_than=older_than,
+                                    keep_window=self.config.limits.window, actor=actor,
+                                    reason=reason, gaps=gaps)
+        except AuditUnavailable as exc:
+            if exc.reason != e.FULL:
+                raise
+            log.warning("the disk is full: purging in steps after freeing the reserve file")
+            result = self._purge_in_steps(older_than, actor=actor, reason=reason,
+                                          discounted=discounted)
+        if result.action_id is not None:
+            log.info("purged %d attempts, %d lockouts, %d operator actions before %s",
+                     result.attempts, result.lockouts, result.operator_actions,
+                     result.cutoff.isoformat())
+        return result
+
+    def _purge_in_steps(self, older_than: timedelta, *, actor: str, reason: str,
+                        discounted: bool) -> PurgeResult:
+        self.release_reserve()
+        with self._use("purging old rows") as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the failed try's WAL frames
+            db.execute("PRAGMA max_page_count = 4294967294")
+            gaps = retention_gaps(clock_events(db)) if discounted else ()
+            _, _, last = purge_target(db, now=self._now(), older_than=older_than,
+                                      keep_window=self.config.limits.window, gaps=gaps)
+            start = chain_state(db)["anchor_seq"]
+        totals = dict.fromkeys(("attempts", "lockouts", "operator_actions", "frames",
+                                "incomplete"), 0)
+        result = None
+        try:
+            for upto in [*range(start + PURGE_STEP, last, PURGE_STEP), last]:
+                with self._writing("purging old rows") as (db, signer, now):
+                    step = purge_rows(db, signer, now=now, older_than=older_than,
+                                      keep_window=self.config.limits.window, actor=actor,
+                                      reason=reason, gaps=gaps, upto=upto)
+                with self._use("checkpointing") as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                result = step if step.action_id is not None or result is None else result
+                for name in totals:
+                    totals[name] += getattr(step, name)
+        finally:
+            with self._use("restoring the size cap") as db:
+                if self._max_pages is not None:
+                    db.execute(f"PRAGMA max_page_count = {self._max_pages}")
+            self.make_reserve()
+        assert result is not None
+        return replace(result, attempts=totals["attempts"], lockouts=totals["lockouts"],
+                       operator_actions=totals["operator_actions"], frames=totals["frames"],
+                       incomplete=totals["incomplete"])
+
+    def _purge_due(self, *, raise_errors: bool) -> None:
+        if not self._auto_purge:
+            return
+        now = self._now()
+        if self._last_auto_purge is not None and now - self._last_auto_purge < \
+                AUTO_PURGE_INTERVAL:
+            return
+        try:
+            self.purge_expired()
+        except AuditUnavailable as exc:
+            if raise_errors:
+                raise
+            # The attempt itself is committed; the purge is retried after the next write.
+            log.warning("automatic purge failed, will retry: %s", exc)
+            return
+        self._last_auto_purge = now
+
+    # -- the reserve file -------------------------------------------------------------------
+
+    def make_reserve(self) -> None:
+        """Keep ``config.reserve_bytes`` of disk beside the database for a purge on a full
+        disk (``<database>-reserve``); best effort, silent when the space is not there."""
+        if self._reserve is None or self._reserve_bytes <= 0:
+            return
+        try:
+            if self._reserve.exists() and self._reserve.stat().st_size >= self._reserve_bytes:
+                return
+            fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, self._reserve_bytes)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning("cannot keep the %d-byte reserve beside the audit database: %s",
+                        self._reserve_bytes, exc.strerror or exc)
+            with contextlib.suppress(OSError):
+                self._reserve.unlink()
+
+    def release_reserve(self) -> None:
+        """Delete the reserve file (its space is then free for the purge)."""
+        if self._reserve is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._reserve.unlink()
+
+    # -- the operator PIN's wrong entries ---------------------------------------------------
+
+    def pin_state(self) -> tuple[int, datetime | None]:
+        """``(wrong PINs in a row, refused until)`` from the latest PIN event in the log, so
+        a restart of the kiosk does not clear the count."""
+        with self._use("reading the operator PIN state") as db:
+            found = db.execute("SELECT action, acted_at, details FROM operator_actions WHERE "
+                               "action IN ('pin_refused', 'pin_accepted') ORDER BY seq DESC "
+                               "LIMIT 1").fetchone()
+        if found is None or found[0] == "pin_accepted":
+            return 0, None
+        import json
+
+        details = json.loads(found[2])
+        refused_until = None
+        if details.get("refused") and details.get("refusal_s"):
+            refused_until = from_iso(found[1]) + timedelta(seconds=float(details["refusal_s"]))
+        return int(details.get("in_a_row", 0)), refused_until
