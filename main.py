@@ -27,6 +27,7 @@ from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
 from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
 from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
+from kiosk.vocabulary import FaultCause
 
 log = logging.getLogger("kiosk")
 
@@ -134,8 +135,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _run(args, data_dir)
+    except Exception as exc:  # a bug: one plain line, the traceback in the log, exit 2
+        from kiosk.crashlog import one_line, record_unexpected
+
+        sys.stderr.write(one_line(exc, "kiosk", record_unexpected(exc, data_dir, "kiosk")) + "\n")
+        return 2
     finally:
         lock.release()
+
+
+def excepthook_for(window, data_dir: Path, stderr=None):
+    """``sys.excepthook`` for the kiosk: an exception in a Qt slot (a bug) is logged with its
+    traceback, printed as one line, and puts the kiosk out of service until staff restart it."""
+    from kiosk.crashlog import one_line, record_unexpected
+
+    def unexpected(kind, exc, tb) -> None:
+        where = record_unexpected(exc, data_dir, "kiosk window")
+        (stderr or sys.stderr).write(one_line(exc, "kiosk", where) + "\n")
+        window.fault(FaultCause.INTERNAL, "internal error in the kiosk window; see "
+                     f"{where if where is not None else 'the console'}")
+
+    return unexpected
 
 
 def _run(args: argparse.Namespace, data_dir: Path) -> int:
@@ -165,6 +185,7 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         window.allow_close()
         QTimer.singleShot(0, app.quit)  # also right if the event loop has not started yet
 
+    sys.excepthook = excepthook_for(window, data_dir)
     signal.signal(signal.SIGTERM, quit_on_signal)
     signal.signal(signal.SIGINT, quit_on_signal)
     # Python runs signal handlers only between bytecodes: wake it up regularly.

@@ -49,6 +49,7 @@ class FaultCause(StrEnum):
     CONFIG = "config"
     STARTUP = "startup"
     SESSION = "session"
+    INTERNAL = "internal"   # an unexpected error in the window itself (a bug; see the log)
 
 
 class ChallengeStatus(StrEnum):

@@ -7,7 +7,12 @@ attribute is a stable code for the operator panel.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.audit.results import Lockout
 
 # Stable codes carried by AuditUnavailable.reason.
 LOCKED = "locked"
@@ -84,8 +89,8 @@ class RateLimited(AuditError):
         Lockouts the recorded refusal started (e.g. the kiosk's).
     """
 
-    def __init__(self, reason: str, *, scope: str, lockout: object | None,
-                 attempt_id: int | None = None, started: tuple[object, ...] = ()) -> None:
+    def __init__(self, reason: str, *, scope: str, lockout: Lockout | None,
+                 attempt_id: int | None = None, started: tuple[Lockout, ...] = ()) -> None:
         super().__init__(reason)
         self.reason = reason
         self.scope = scope

@@ -3,7 +3,9 @@
 Each module in this package that defines ``register(subparsers)`` adds one command; it sets
 ``func(args, ctx) -> int`` as the parser default. This module is a composition root: it reads
 the environment, loads the settings once and turns typed errors into a plain message and exit
-status 2 (never a traceback).
+status 2. Any other exception is a bug: its traceback goes to the log file
+(:mod:`kiosk.crashlog`) and the command prints one line and exits 2, never a traceback and
+never 1 (which a script reads as "not verified").
 """
 
 from __future__ import annotations
@@ -87,6 +89,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except BrokenPipeError:
         # Output piped into `head` and closed early: not an error worth a traceback.
         return EXIT_OK
+    except Exception as exc:
+        from kiosk.crashlog import one_line, record_unexpected
+        from kiosk.settings import default_data_dir
+
+        context = f"kiosk {args.command}"
+        where = record_unexpected(exc, default_data_dir(ctx.environ), context)
+        print(one_line(exc, context, where), file=sys.stderr)
+        return EXIT_ERROR
 
 
 def console() -> int:

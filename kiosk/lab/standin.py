@@ -92,6 +92,13 @@ def _act(action: str, start: float):
     raise ValueError(action)
 
 
+def _drift(start: float, away_s: float, px: float) -> syn.Action:
+    """The face slides ``px`` sideways at ``start``, stays ``away_s``, and slides back."""
+    def apply(t: float, v: dict) -> None:
+        v["cx"] += px * syn.trapezoid(t, start, 0.2, away_s, 0.2)
+    return apply
+
+
 class Responder:
     """A synthetic person in front of the camera, used as the face tracker.
 
@@ -101,13 +108,24 @@ class Responder:
 
     behaviour : ``follow`` (does what is asked), ``still`` (a photo: never moves) or
     ``wrong`` (turns the other way, or turns when asked anything else).
+    skip : int
+        Prompts not answered at first (each session): a person who misses a prompt.
+    drift_s : float
+        On the first prompt of each session the face drifts out of the oval 0.2 s after it
+        appears and comes back this much later; the prompt is answered once it is back.
     """
 
+    #: How far a drifting face moves sideways (pixels of the 640-pixel frame).
+    DRIFT_PX = 220.0
+
     def __init__(self, behaviour: str = "follow", reaction_s: float = 0.45,
-                 present: bool = True) -> None:
+                 present: bool = True, *, skip: int = 0, drift_s: float = 0.0) -> None:
         self.behaviour = behaviour
         self.reaction_s = reaction_s
         self.present = present
+        self.skip = int(skip)
+        self.drift_s = float(drift_s)
+        self._answered: dict[int, int] = {}   # prompts seen per session
         self._lock = threading.Lock()
         self._actions: list = []
         self._seen: set[tuple[int, int, str]] = set()
@@ -127,13 +145,20 @@ class Responder:
             return
         self._seen.add(key)
         self.prompts.append((session_id, progress.prompt, self._last_t))
+        seen = self._answered.get(session_id, 0)
+        self._answered[session_id] = seen + 1
         action = progress.prompt
-        if self.behaviour == "still":
+        if self.behaviour == "still" or seen < self.skip:
             return
         if self.behaviour == "wrong":
             action = "turn_right" if action == "turn_left" else "turn_left"
+        start = self._last_t + self.reaction_s
         with self._lock:
-            self._actions.append(_act(action, self._last_t + self.reaction_s))
+            if seen == 0 and self.drift_s > 0:
+                away = self._last_t + 0.2
+                self._actions.append(_drift(away, self.drift_s, self.DRIFT_PX))
+                start = away + self.drift_s + 0.5 + self.reaction_s
+            self._actions.append(_act(action, start))
 
     def observe(self, frame) -> FaceObservation:
         self._last_t = frame.t

@@ -11,10 +11,16 @@ No Qt here. The kiosk runtime and ``kiosk verify`` drive the same generator::
         decision = stop.value
 
 :meth:`Verifier.session` is the data flow's phases composed with ``yield from``: rate limit
--> baseline and challenges (every frame also goes to the passive analyzers and the best-frame
-choice) -> liveness fusion -> best frame -> face matcher -> decision -> audit row. The
-attempt is recorded before the decision is returned; when the audit log fails the error
-propagates and the kiosk goes out of service (no unrecorded pass).
+and opening the attempt -> placement, baseline and challenges (every frame also goes to the
+passive analyzers and the best-frame choice) -> liveness fusion -> best frame -> face matcher
+-> decision -> audit row.
+
+The attempt's row is opened before the first frame, in the same transaction as the lockout
+check (concurrent sessions cannot exceed the limit), and closed with the decision before the
+decision is returned. A session that dies on the way (an error, a kill, a power cut) leaves
+the row open: it is closed as an ``INTERRUPTED`` failure at once when the session sees the
+error, or at the next start. When the audit log fails the error propagates and the kiosk
+goes out of service (no unrecorded pass).
 """
 
 from __future__ import annotations
@@ -45,9 +51,10 @@ from kiosk.analysis.guidance import (
 )
 from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer, signal_dict
-from kiosk.audit import AttemptRecord
+from kiosk.audit import AttemptRecord, RateLimited
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.protocol import FaceMatcher
+from kiosk.errors import InputError
 from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
@@ -76,6 +83,7 @@ class _Attempt:
     started_at: datetime
     liveness: LivenessSettings
     subject_ref: str | None = None
+    attempt_id: int | None = None
     engine: ChallengeEngine | None = None
     total: int = 0
     analyzers: list[Analyzer] = field(default_factory=list)
@@ -148,26 +156,52 @@ class Verifier:
             raise ValueError("a reference photo was given but the verifier has no matcher")
         attempt = _Attempt(request, started_at=self.clock(),
                            liveness=effective_liveness(self.settings.liveness, request))
-        if self._locked_out(attempt):
-            # Not recorded as an attempt: recording would extend the lockout for every
-            # passer-by at a busy kiosk. The lockout itself is in the chained log.
-            return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
-                            started_at=attempt.started_at, ended_at=self.clock())
-        yield from self._challenges(attempt, frames)
-        yield from self._liveness(attempt)
-        self._best_frame(attempt)
-        yield from self._match(attempt)
-        return self._record(self._decide(attempt), attempt)
+        refused = self._open(attempt)
+        if refused is not None:
+            return refused
+        try:
+            yield from self._challenges(attempt, frames)
+            yield from self._liveness(attempt)
+            self._best_frame(attempt)
+            yield from self._match(attempt)
+            return self._record(self._decide(attempt), attempt)
+        except BaseException:
+            self._abandon(attempt)
+            raise
 
     # -- phases, in the order of the data flow ----------------------------------------------
 
-    def _locked_out(self, attempt: _Attempt) -> bool:
-        """Rate limit: is the subject (when known) or this kiosk locked out?"""
+    def _open(self, attempt: _Attempt) -> Decision | None:
+        """Rate limit and the attempt's open row, in one transaction; the refusal's decision
+        when the subject or this kiosk is locked out (or too many tries are in flight)."""
         if self.audit is None:
-            return False
+            return None
         if attempt.request.subject_number:
-            attempt.subject_ref = self.audit.subject_ref(attempt.request.subject_number)
-        return self.audit.active_lockout(attempt.subject_ref) is not None
+            try:
+                attempt.subject_ref = self.audit.subject_ref(attempt.request.subject_number)
+            except ValueError as exc:
+                raise InputError(f"the badge or ID number cannot be used: {exc}") from None
+        try:
+            attempt.attempt_id = self.audit.open_attempt(
+                started_at=attempt.started_at, subject_ref=attempt.subject_ref,
+                app_version=__version__, settings_digest=self.settings.digest())
+        except RateLimited as refusal:
+            log.info("attempt refused: %s", refusal.reason)
+            return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
+                            attempt_id=refusal.attempt_id, started_at=attempt.started_at,
+                            ended_at=self.clock(), lockouts=tuple(
+                                (lk.scope, lk.until) for lk in refusal.started))
+        return None
+
+    def _abandon(self, attempt: _Attempt) -> None:
+        """The session failed on the way: close its row as interrupted now (the try counts)."""
+        if self.audit is None or attempt.attempt_id is None:
+            return
+        try:
+            self.audit.abandon_attempt(attempt.attempt_id)
+        except Exception:
+            # The next start closes it; the original error is what matters.
+            log.exception("attempt %d could not be closed as interrupted", attempt.attempt_id)
 
     def _challenges(self, attempt: _Attempt, frames: Iterable[Frame]) -> Progress:
         """Baseline and challenges; every frame also feeds the passive analyzers and the
@@ -297,7 +331,9 @@ class Verifier:
                         if c.get("prompted_at") is not None],
             signals=dict(decision.signals), liveness_score=decision.liveness_score,
             match=decision.match, reasons=decision.reasons, cloud_calls=decision.cloud_calls)
-        stored = self.audit.record_attempt(record, best_frame=self._frame_jpeg(attempt))
+        assert attempt.attempt_id is not None  # opened by _open
+        stored = self.audit.finish_attempt(attempt.attempt_id, record,
+                                           best_frame=self._frame_jpeg(attempt))
         return dataclasses.replace(decision, attempt_id=stored.attempt_id,
                                    lockouts=tuple((lk.scope, lk.until) for lk in stored.lockouts))
 

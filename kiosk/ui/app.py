@@ -207,7 +207,7 @@ class KioskWindow(QMainWindow):
         faults = self.flow.faults
         self.out_of_service.set_reason(self.flow.fault_reason,
                                        starting=faults == {FaultCause.STARTUP: STARTING},
-                                       recovers=FaultCause.CONFIG not in faults)
+                                       causes=frozenset(faults))
 
     def _on_flow_changed(self, old: str, new: str) -> None:
         worker = self._worker

@@ -126,10 +126,13 @@ def test_verify_refuses_a_locked_out_subject(capsys, shared_data, tmp_path):
                            "--subject", "B-77", "--json")
     result = json.loads(out)
     assert status == 1 and result["decision"] == "fail" and result["reasons"] == ["RATE_LIMITED"]
-    assert result["challenges"] == [] and result["attempt_id"] is None
+    # The refused try of a locked-out number is itself recorded: it counts toward the kiosk's
+    # own lockout, as repeated tries of a locked number suggest an attack.
+    assert result["challenges"] == [] and isinstance(result["attempt_id"], int)
     status, out, _ = kiosk(capsys, "verify", "--source", str(shared_data / D0), "--db", str(db),
                            "--subject", "B-77")
-    assert out.splitlines()[0].endswith(": FAIL (not recorded)") and "None" not in out
+    assert out.splitlines()[0].endswith(f": FAIL (attempt {result['attempt_id'] + 1})")
+    assert "None" not in out
 
 
 def test_verify_rejects_a_bad_script_before_tracking(capsys, tmp_path):

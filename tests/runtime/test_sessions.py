@@ -197,3 +197,52 @@ def test_the_camera_fails_the_session_is_recorded_and_the_kiosk_recovers(kiosk):
     k.recorder.wait_for(ev.CameraRecovered)
     k._sid = 1
     assert k.verify().decision.decision == Verdict.PASS
+
+
+def test_a_missed_prompt_is_followed_by_a_second_chance_and_passes(kiosk):
+    k = kiosk(responder=Responder(skip=1))
+    made = k.verify()
+    assert made.decision.decision == Verdict.PASS
+    outcomes = [(c["outcome"], c["retry"]) for c in made.decision.challenges]
+    assert outcomes[0] == ("retried", False) and outcomes[1] == ("passed", True)
+    assert len(k.responder.prompts) == 4   # three prompts and one second chance
+
+
+def test_a_face_drifting_out_of_the_oval_pauses_the_prompt_then_passes(kiosk):
+    k = kiosk(responder=Responder(drift_s=3.0))
+    made = k.verify()
+    assert made.decision.decision == Verdict.PASS, made.decision.reasons
+    first = made.decision.challenges[0]
+    assert first["outcome"] == "passed" and first["paused_s"] >= 2.5
+    paused = [e.progress for e in k.recorder.events
+              if isinstance(e, ev.ProgressMade) and e.progress.paused]
+    assert paused and not paused[0].placed and paused[0].guidance.code == "OFF_CENTRE"
+
+
+def test_five_timeouts_by_five_people_do_not_lock_the_kiosk(kiosk, settings):
+    k = kiosk(responder=Responder("still"))
+    for i in range(5):
+        made = k.verify(SessionRequest(subject_number=f"PERSON-{i}"))
+        assert made.decision.reasons[0] == Reason.CHALLENGE_TIMEOUT
+        assert not made.decision.lockout_started
+    assert not any(isinstance(e, ev.LockoutState) and e.kiosk_until is not None
+                   for e in k.recorder.events)
+    log = open_kiosk_log(settings, k.tmp_path)
+    try:
+        assert log.active_lockout() is None
+    finally:
+        log.close()
+
+
+def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settings):
+    k = kiosk(fusion=FixedFusion(12.0, (Reason.SCREEN_SUSPECTED,)))
+    for _ in range(5):
+        made = k.verify(SessionRequest(subject_number="ZX-4471"))
+        assert made.decision.decision == Verdict.FAIL
+    assert made.decision.lockouts and made.decision.lockouts[0][0] == "subject"
+    state = k.recorder.wait_for(ev.LockoutState, where=lambda e: e.subject_until is not None)
+    assert state.kiosk_until is None   # the kiosk itself stays open for the next person
+    refused = k.verify(SessionRequest(subject_number="ZX 4471"))   # the same number, typed apart
+    assert refused.decision.reasons == (Reason.RATE_LIMITED,)
+    assert k.verify(SessionRequest(subject_number="OTHER-1")).decision.reasons != (
+        Reason.RATE_LIMITED,)

@@ -27,6 +27,7 @@ from kiosk.wording import (
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
+    SUBJECT_LOCKED_NOTICE,
 )
 from tests.ui.harness import (
     FixedFusion,
@@ -296,3 +297,27 @@ def test_closing_during_a_session_stops_the_worker_and_records_the_attempt(
     with qtbot.waitSignal(worker.stopped, timeout=10000):
         window.close()
     assert _count(settings, tmp_path) == 1
+
+
+def test_five_liveness_failures_lock_the_subject_and_the_idle_screen_shows_it(
+        qtbot, kiosk, settings, tmp_path, id_photo):
+    s = staffed(settings)
+    window, *_ = kiosk(s, fusion=FixedFusion(12.0, ("SCREEN_SUSPECTED",)),
+                       matcher=FixedMatcher(match(True)))
+    for attempt in range(5):
+        kind = run_staffed(qtbot, window, id_photo, number="ZX-4471")
+        assert kind == ("locked" if attempt == 4 else "fail")
+        qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    # Back on the idle screen, before the next person consents: a notice, Start still there.
+    assert window.flow.state == FlowState.IDLE
+    assert window.idle.notice.text() == SUBJECT_LOCKED_NOTICE
+    assert window.idle.start.isVisible() and not window.idle.locked
+    # The next person starts afresh.
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.CONSENT and not window.flow.subject_locked
+
+
+def test_a_person_who_misses_a_prompt_gets_a_second_chance(qtbot, kiosk, settings):
+    window, _, responder, _ = kiosk(settings, responder=Responder(skip=1))
+    assert run_unattended(qtbot, window) == "pass"
+    assert len(responder.prompts) == settings.liveness.challenge_count + 1

@@ -43,3 +43,27 @@ def test_main_without_a_display_says_so_in_one_line(tmp_path):
         "kiosk: no display to show the kiosk on (DISPLAY is not set): start it in a desktop "
         "session, or under Xvfb (xvfb-run)"]
     assert "xcb" not in result.stderr
+
+
+def test_an_error_in_a_slot_is_logged_and_puts_the_kiosk_out_of_service(tmp_path):
+    import io
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    try:
+        from main import excepthook_for
+    finally:
+        sys.path.remove(str(REPO))
+
+    faults = []
+    window = type("Window", (), {"fault": lambda self, cause, why: faults.append((cause, why))})()
+    err = io.StringIO()
+    hook = excepthook_for(window, tmp_path, stderr=err)
+    try:
+        raise KeyError("a slot's bug")
+    except KeyError as exc:
+        hook(type(exc), exc, exc.__traceback__)
+    logged = tmp_path / "logs" / "kiosk.log"
+    assert "a slot's bug" in logged.read_text() and "Traceback" in logged.read_text()
+    assert err.getvalue() == f"kiosk: unexpected error (KeyError); the details are in {logged}\n"
+    assert faults == [("internal", f"internal error in the kiosk window; see {logged}")]

@@ -194,8 +194,7 @@ class ChallengeEngine:
         if self._state == EngineState.BASELINE and not self._prompted:
             ready_in = max(self.detector.estimator.duration_s
                            - self.detector.estimator.collected_s, 0.0)
-        return Progress(self._state, self._index, total, paused=self._paused,
-                        retry=self._retry, ready_in=ready_in)
+        return Progress(self._state, self._index, total, retry=self._retry, ready_in=ready_in)
 
     @property
     def _paused(self) -> bool:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import ATTENTION, IconWidget, text_label
+from kiosk.vocabulary import FaultCause
 from kiosk.wording import (
     OUT_OF_SERVICE_ADVICE,
     OUT_OF_SERVICE_FIX,
+    OUT_OF_SERVICE_RESTART,
     OUT_OF_SERVICE_RETRY,
     OUT_OF_SERVICE_TITLE,
 )
@@ -37,12 +39,16 @@ class OutOfServiceScreen(QWidget):
         layout.addWidget(self.status)
         self.primary = None
 
-    def set_reason(self, reason: str, *, starting: bool = False, recovers: bool = True) -> None:
-        """``starting``: the kiosk is still loading, nothing has failed; ``recovers``: the
-        cause can clear by itself (False for a configuration error)."""
+    def set_reason(self, reason: str, *, starting: bool = False,
+                   causes: frozenset[str] = frozenset()) -> None:
+        """``starting``: the kiosk is still loading, nothing has failed. ``causes`` decide what
+        staff are told: a configuration error or an internal error does not clear by itself,
+        the camera and the audit log do."""
         self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
         self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
-        self.retry.setText(OUT_OF_SERVICE_RETRY if recovers else OUT_OF_SERVICE_FIX)
+        self.retry.setText(OUT_OF_SERVICE_RESTART if FaultCause.INTERNAL in causes else
+                           OUT_OF_SERVICE_FIX if FaultCause.CONFIG in causes else
+                           OUT_OF_SERVICE_RETRY)
         self.retry.setVisible(not starting)
         self.reason.setText("" if starting else f"For staff: {reason}")
 

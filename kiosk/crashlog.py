@@ -1,0 +1,49 @@
+"""Where an unexpected error goes: its traceback into a log file, one plain line for people.
+
+The command line and the kiosk window end an unexpected exception the same way: the traceback
+is appended to ``<data folder>/logs/kiosk.log`` (folder 0700, file 0600; no frame, embedding
+or credential is ever in a traceback's text, only code and messages), and the person or
+script sees one plain line naming that file. The command then exits 2 (error), never 1
+(a failed verification).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+LOG_NAME = "kiosk.log"
+
+
+def log_path(data_dir: Path) -> Path:
+    """The log file of unexpected errors under the kiosk's data folder."""
+    return data_dir / "logs" / LOG_NAME
+
+
+def record_unexpected(exc: BaseException, data_dir: Path, context: str) -> Path | None:
+    """Append ``exc``'s traceback to the log file; return its path, or None when it cannot
+    be written (the caller still prints its one line)."""
+    path = log_path(data_dir)
+    text = "".join(traceback.format_exception(exc))
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {stamp} {context}\n{text}\n")
+    except OSError as err:
+        log.error("could not write %s: %s", path, err)
+        return None
+    return path
+
+
+def one_line(exc: BaseException, context: str, where: Path | None) -> str:
+    """``"kiosk verify: unexpected error (ValueError); the details are in /.../kiosk.log"``."""
+    details = f"the details are in {where}" if where is not None else (
+        "the log file could not be written")
+    return f"{context}: unexpected error ({type(exc).__name__}); {details}"
