@@ -21,14 +21,14 @@ from kiosk.camera.images import (
     read_image,
 )
 from kiosk.camera.slot import LatestFrameSlot
-from kiosk.camera.source import BaseSource, FrameSource, as_bgr
+from kiosk.camera.source import BaseSource, FrameSource, SourceInfo, as_bgr
 from kiosk.camera.v4l2 import VideoDevice, find_device, list_devices
 from kiosk.camera.video import VideoFileSource, parse_frame_range
 
 __all__ = [
     "IMAGE_EXTENSIONS", "BaseSource", "CameraDisconnected", "CameraHealth", "CaptureThread",
     "DeviceSource", "FrameSource", "HealthMonitor", "ImageFileSource", "ImageFolderSource",
-    "ImageSequenceSource", "LatestFrameSlot", "VideoDevice", "VideoFileSource",
+    "ImageSequenceSource", "LatestFrameSlot", "SourceInfo", "VideoDevice", "VideoFileSource",
     "VirtualCameraRefused", "as_bgr", "find_device", "is_device_spec", "is_image_path",
     "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import cv2
@@ -33,6 +34,28 @@ Sleep = Callable[[float], None]
 CaptureFactory = Callable[[Any, int], Any]
 """``factory(source, api_preference) -> capture`` (``cv2.VideoCapture`` by default): an object
 with ``isOpened()``, ``read()``, ``grab()``, ``get(prop)``, ``set(prop, value)``, ``release()``."""
+
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the kiosk reads its frames from, as staff see it.
+
+    Attributes
+    ----------
+    description : str
+        The device or the path of the recording.
+    is_live : bool
+        True for a camera, False for a recording (video file, image folder).
+    switchable : bool
+        True when a change of ``camera.device`` switches the feed; False when the source was
+        fixed at start-up (``main.py --source``).
+    """
+
+    description: str
+    is_live: bool
+    switchable: bool
+
 
 # A paced source that falls further behind than this re-anchors its schedule instead of
 # delivering a burst of overdue frames at full speed.

@@ -93,7 +93,11 @@ class AttemptPage:
 
 @dataclass(frozen=True)
 class SignalLine:
-    """One analysis signal: higher ``score`` means more suspicious (see kiosk.model.Signal)."""
+    """One analysis signal: higher ``score`` means more suspicious (see kiosk.model.Signal).
+
+    ``reason`` is the cue's code only when it moved the decision (it is among the attempt's
+    reasons); a cue that stayed quiet, or whose weight is nil, shows none.
+    """
 
     name: str
     score: float
@@ -222,8 +226,10 @@ def attempt_detail(attempt: StoredAttempt,
                    overrides: Sequence[OperatorAction]) -> AttemptDetail:
     """The detail view of an attempt; ``overrides`` are its override actions, newest first."""
     record = attempt.record
+    reasons = set(record.reasons) if record is not None else set()
     signals = () if record is None else tuple(
-        SignalLine(name, s["score"], s["confidence"], s["reason"], _details_text(s["details"]))
+        SignalLine(name, s["score"], s["confidence"],
+                   s["reason"] if s["reason"] in reasons else None, _details_text(s["details"]))
         for name, s in record.signals.items())
     return AttemptDetail(
         id=attempt.id, status=attempt.status, kiosk_id=attempt.kiosk_id,

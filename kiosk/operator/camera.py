@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kiosk.camera import CameraHealth, VideoDevice, is_device_spec
+from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, is_device_spec
 
 FROZEN_MIN_FRAMES = 5
 """Identical frames in a row that raise the frozen warning, at the least (one second of
@@ -31,12 +31,28 @@ class CameraChoice:
 
 @dataclass(frozen=True)
 class CameraStatus:
-    """Health of the camera in use, as lines of ``(label, value)`` and warnings."""
+    """Health of the camera in use, as lines of ``(label, value)`` and warnings.
+
+    ``note`` says what a camera chosen now will do when that is not "switch at once" (the
+    kiosk plays a recording given at start-up); empty otherwise.
+    """
 
     device: str
     connected: bool
     lines: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
+    note: str = ""
+
+
+def _fixed_recording(source: SourceInfo | None) -> bool:
+    return source is not None and not source.is_live and not source.switchable
+
+
+def recording_note(source: SourceInfo) -> str:
+    """What choosing a camera does while a recording given at start-up plays."""
+    return (f"The kiosk plays the recording {source.description} given at start-up, not a "
+            "camera. A camera chosen here is saved and used at the next start without "
+            "--source.")
 
 
 def virtual_warning(device: VideoDevice, allow_virtual: bool) -> str:
@@ -60,9 +76,13 @@ def find(devices: Sequence[VideoDevice], spec: str) -> VideoDevice | None:
     return None
 
 
-def camera_choices(devices: Sequence[VideoDevice], current: str,
-                   allow_virtual: bool) -> list[CameraChoice]:
-    """Capture devices to choose from; the current setting is kept even when not listed."""
+def camera_choices(devices: Sequence[VideoDevice], current: str, allow_virtual: bool,
+                   source: SourceInfo | None = None) -> list[CameraChoice]:
+    """Capture devices to choose from; the current setting is kept even when not listed.
+
+    ``source`` is what the kiosk reads now: while it plays a recording the setting is not in
+    use, and the list says so rather than "not found".
+    """
     choices = []
     for d in devices:
         if d.is_capture is False:
@@ -73,14 +93,24 @@ def camera_choices(devices: Sequence[VideoDevice], current: str,
         choices.append(CameraChoice(d.path, label + (" - VIRTUAL" if d.is_virtual else ""),
                                     d.is_virtual, warning))
     if find(devices, current) is None and is_device_spec(current):
-        choices.insert(0, CameraChoice(current, f"{current} (current setting; not found now)",
+        state = ("not in use while a recording plays" if _fixed_recording(source)
+                 else "not found now")
+        choices.insert(0, CameraChoice(current, f"{current} (current setting; {state})",
                                        False, ""))
     return choices
 
 
 def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[VideoDevice],
-                  allow_virtual: bool) -> CameraStatus:
-    """What the camera page shows; ``health`` None means no camera is running."""
+                  allow_virtual: bool, source: SourceInfo | None = None) -> CameraStatus:
+    """What the camera page shows; ``health`` None means no camera is running.
+
+    ``source`` is what the kiosk reads now (None: the camera ``spec`` names). A recording is
+    named as such, with "playing" instead of "connected", and a warning: a kiosk in service
+    must watch a camera.
+    """
+    if _fixed_recording(source):
+        assert source is not None
+        return _recording_status(health, source)
     warnings = []
     device = find(devices, spec)
     if device is not None and device.is_virtual:
@@ -111,3 +141,25 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
         ("last error", health.last_error or "none"),
     )
     return CameraStatus(spec, health.connected, lines, tuple(warnings))
+
+
+def _recording_status(health: CameraHealth | None, source: SourceInfo) -> CameraStatus:
+    warnings = [f"The kiosk is not watching a camera: it plays the recording "
+                f"{source.description} (tests and demonstrations only)."]
+    note = recording_note(source)
+    if health is None:
+        return CameraStatus(source.description, False, (("recording", source.description),),
+                            tuple(warnings), note)
+    if not health.connected:
+        warnings.append("The recording is not delivering frames"
+                        + (f": {health.last_error}" if health.last_error else "."))
+    lines = (
+        ("recording", source.description),
+        ("playing", "yes" if health.connected else "no"),
+        ("frame rate", f"{health.fps:.1f} fps (file {health.nominal_fps:.0f})"),
+        ("frames", str(health.frames)),
+        ("dropped", str(health.dropped)),
+        ("corrupt", str(health.corrupt)),
+        ("last error", health.last_error or "none"),
+    )
+    return CameraStatus(source.description, health.connected, lines, tuple(warnings), note)

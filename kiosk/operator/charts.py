@@ -1,11 +1,18 @@
-"""Chart data: passes and failures by day, and reason codes, as plain ``(label, count)`` lists."""
+"""Chart data: passes, failures and reviews by local day, and reason codes, as plain
+``(label, count)`` lists.
+
+The decision counted is the effective one: an operator override (``fail`` to ``pass``, say)
+moves its attempt to the new decision, so the charts agree with what staff decided.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kiosk.audit import AuditStats
+from kiosk.audit import StoredAttempt
 from kiosk.vocabulary import Verdict
 
 TOP_REASONS = 8
@@ -13,11 +20,12 @@ TOP_REASONS = 8
 
 @dataclass(frozen=True)
 class ChartData:
-    """Counts of completed attempts over ``first_day`` .. ``last_day`` (UTC days).
+    """Counts of completed attempts over ``first_day`` .. ``last_day`` (local days).
 
     Every day of the range has an entry (zero when nothing happened), oldest first; labels
     are ISO dates. ``by_reason`` lists the most frequent reason codes of all decisions, most
-    frequent first, the rest summed as ``"other"``.
+    frequent first, the rest summed as ``"other"``. ``overridden`` counts the attempts whose
+    decision an operator changed (counted under the new decision).
     """
 
     first_day: date
@@ -27,32 +35,52 @@ class ChartData:
     reviews_by_day: list[tuple[str, int]]
     by_reason: list[tuple[str, int]]
     total: int
+    overridden: int = 0
 
     @property
     def empty(self) -> bool:
         return self.total == 0
 
 
-def chart_data(stats: AuditStats, first_day: date, last_day: date,
-               top: int = TOP_REASONS) -> ChartData:
-    """Fill the day range from ``stats.by_day`` and keep the ``top`` reasons.
+def chart_data(attempts: Iterable[StoredAttempt], overrides: Mapping[int, str],
+               first_day: date, last_day: date, top: int = TOP_REASONS) -> ChartData:
+    """Count ``attempts`` (completed ones) by local day of their start and effective decision.
 
-    ``stats`` should cover exactly the range (``AuditReader.stats(since=, until=)``).
+    Parameters
+    ----------
+    attempts : iterable of StoredAttempt
+        The attempts of the range (incomplete ones are skipped).
+    overrides : mapping of int to str
+        Attempt id to its overridden decision (:func:`kiosk.operator.attempts.latest_overrides`).
+    first_day, last_day : date
+        The local days shown, inclusive.
+    top : int
+        Reason codes listed by name; the rest are summed as ``"other"``.
     """
     if last_day < first_day:
         raise ValueError("last_day must not be before first_day")
     if top < 1:
         raise ValueError("top must be at least 1")
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    series: dict[str, list[tuple[str, int]]] = {verdict: [] for verdict in Verdict}
-    for day in days:
-        counts = stats.by_day.get(day.isoformat(), {})
-        for decision, points in series.items():
-            points.append((day.isoformat(), int(counts.get(decision, 0))))
-    ranked = sorted(stats.by_reason.items(), key=lambda item: (-item[1], item[0]))
+    counts: dict[date, Counter[str]] = {day: Counter() for day in days}
+    reasons: Counter[str] = Counter()
+    total = overridden = 0
+    for attempt in attempts:
+        day = attempt.started_at.astimezone().date()
+        if attempt.status != "complete" or day not in counts:
+            continue
+        decision = overrides.get(attempt.id, attempt.decision)
+        overridden += decision != attempt.decision
+        counts[day][decision] += 1
+        if attempt.record is not None:
+            reasons.update(attempt.record.reasons)
+        total += 1
+    series = {verdict: [(day.isoformat(), counts[day][verdict]) for day in days]
+              for verdict in Verdict}
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
     by_reason = [(code, int(n)) for code, n in ranked[:top]]
     rest = sum(n for _, n in ranked[top:])
     if rest:
         by_reason.append(("other", rest))
-    return ChartData(first_day, last_day, series[Verdict.PASS], series[Verdict.FAIL], series[Verdict.REVIEW],
-                     by_reason, stats.total)
+    return ChartData(first_day, last_day, series[Verdict.PASS], series[Verdict.FAIL],
+                     series[Verdict.REVIEW], by_reason, total, overridden)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from kiosk.audit import AuditError, AuditLog, Lockout, OperatorAction, UnlockResult
-from kiosk.camera import CameraHealth, VideoDevice, list_devices
+from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, list_devices
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator.attempts import (
     MAX_ROWS,
@@ -62,7 +62,7 @@ class SettingsChange:
     warning: str = ""
 
 
-def _who(actor: str, reason: str) -> tuple[str, str]:
+def check_who(actor: str, reason: str) -> tuple[str, str]:
     """The operator's name and reason, checked before anything is written."""
     actor, reason = (actor or "").strip(), (reason or "").strip()
     if not actor or len(actor) > 100 or not actor.isprintable():
@@ -85,6 +85,8 @@ class OperatorContext:
         The kiosk's open audit log (thread-safe).
     camera_health : callable
         Returns the running camera's :class:`CameraHealth`, or None when none runs.
+    camera_source : callable
+        Returns what the kiosk reads frames from (:class:`SourceInfo`), or None when unknown.
     apply_settings : callable
         Puts new, validated settings into force (the composition root's job).
     clock : callable
@@ -96,11 +98,13 @@ class OperatorContext:
     def __init__(self, *, settings: Settings, audit: AuditLog,
                  camera_health: Callable[[], CameraHealth | None],
                  apply_settings: Callable[[Settings], None],
+                 camera_source: Callable[[], SourceInfo | None] = lambda: None,
                  clock: Callable[[], datetime] = _utc_now,
                  list_cameras: Callable[[], list] = list_devices) -> None:
         self.audit = audit
         self._settings = settings
         self._camera_health = camera_health
+        self._camera_source = camera_source
         self._apply_settings = apply_settings
         self._clock = clock
         self._list_cameras = list_cameras
@@ -180,7 +184,7 @@ class OperatorContext:
     def override(self, attempt_id: int, decision: str, *, actor: str,
                  reason: str) -> OperatorAction:
         """Record a changed decision for an attempt, with who and why."""
-        actor, reason = _who(actor, reason)
+        actor, reason = check_who(actor, reason)
         try:
             return self.audit.override(int(attempt_id), decision, actor=actor, reason=reason)
         except ValueError as exc:
@@ -198,7 +202,7 @@ class OperatorContext:
 
     def unlock(self, scope: str, target: str, *, actor: str, reason: str) -> UnlockResult:
         """Lift the lockouts of a subject (``target`` its reference) or a kiosk (its id)."""
-        actor, reason = _who(actor, reason)
+        actor, reason = check_who(actor, reason)
         try:
             return self.audit.unlock(scope, target, actor=actor, reason=reason)
         except ValueError as exc:
@@ -210,7 +214,7 @@ class OperatorContext:
 
     def unlock_subject_number(self, number: str, *, actor: str, reason: str) -> UnlockResult:
         """Lift a subject's lockouts given the badge or ID number (hashed, never stored)."""
-        actor, reason = _who(actor, reason)
+        actor, reason = check_who(actor, reason)
         if not (number or "").strip():
             raise InputError("type the badge or ID number of the person to unlock")
         try:
@@ -239,7 +243,7 @@ class OperatorContext:
         """
         with self._settings_lock:
             new, changed = propose(self._settings, changes)
-            actor, reason = _who(actor, reason)
+            actor, reason = check_who(actor, reason)
             if not changed:
                 return SettingsChange(self._settings, {}, None)
             if "camera.device" in changed:
@@ -273,13 +277,14 @@ class OperatorContext:
         """List the video devices again (file system and ioctl: not on the UI thread)."""
         self._devices = list(self._list_cameras())
         cam = self._settings.camera
-        return camera_choices(self._devices, cam.device, cam.allow_virtual)
+        return camera_choices(self._devices, cam.device, cam.allow_virtual,
+                              self._camera_source())
 
     def camera_status(self) -> CameraStatus:
         """Live health of the camera in use; cheap (safe to call from a UI timer)."""
         cam = self._settings.camera
         return camera_status(self._camera_health(), cam.device, self._devices,
-                             cam.allow_virtual)
+                             cam.allow_virtual, self._camera_source())
 
     def choose_camera(self, spec: str, *, actor: str,
                       reason: str = "camera chosen in the operator panel") -> SettingsChange:
@@ -293,11 +298,14 @@ class OperatorContext:
         return verify(self.audit)
 
     def chart_data(self, days: int = 14) -> ChartData:
-        """Passes, failures and reviews per UTC day over the last ``days`` days, and reasons."""
+        """Passes, failures and reviews per local day over the last ``days`` days, counted
+        by their effective decision (overrides included), and reasons."""
         if not 1 <= days <= 366:
             raise InputError(f"days must be from 1 to 366, got {days}")
-        last = self._clock().astimezone(UTC).date()
+        last = self._clock().astimezone().date()
         first = last - timedelta(days=days - 1)
-        since = datetime.combine(first, time(), tzinfo=UTC)
-        until = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
-        return chart_data(self.audit.stats(since=since, until=until), first, last)
+        since = datetime.combine(first, time()).astimezone()
+        until = datetime.combine(last + timedelta(days=1), time()).astimezone()
+        overrides = latest_overrides(self.audit.operator_actions(limit=None, action="override"))
+        return chart_data(self.audit.iter_attempts(since=since, until=until), overrides, first,
+                          last)

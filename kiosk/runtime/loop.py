@@ -27,7 +27,7 @@ from typing import Any
 
 from kiosk.analysis.guidance import guidance
 from kiosk.audit import AuditUnavailable
-from kiosk.camera import CameraHealth
+from kiosk.camera import CameraHealth, SourceInfo
 from kiosk.errors import KioskError
 from kiosk.feed import FrameFeed
 from kiosk.model import Frame
@@ -118,6 +118,11 @@ class KioskRuntime:
     def camera_health(self) -> CameraHealth:
         """The camera's current health."""
         return self._feed.health
+
+    def camera_source(self) -> SourceInfo:
+        """What the feed reads now, and whether a camera setting would switch it."""
+        source = self._feed.source
+        return SourceInfo(source.description, source.is_live, self._source_factory is not None)
 
     def start_session(self, session_id: int, request: SessionRequest) -> None:
         """Run a verification as soon as the runtime is free (a newer request replaces an

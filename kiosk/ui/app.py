@@ -107,7 +107,8 @@ class KioskWindow(QMainWindow):
         self.operator = OperatorEscape(
             self, settings=lambda: self.settings,
             audit=lambda: self._worker.audit if self._worker is not None else None,
-            camera_health=self._camera_health, apply_settings=self.apply_settings,
+            camera_health=self._camera_health, camera_source=self._camera_source,
+            apply_settings=self.apply_settings,
             loader=operator_loader or load_operator)
         self.operator.opened.connect(self._on_operator_opened)
         self.operator.closed.connect(self._on_operator_closed)
@@ -322,6 +323,9 @@ class KioskWindow(QMainWindow):
 
     def _camera_health(self):
         return self._worker.camera_health() if self._worker is not None else None
+
+    def _camera_source(self):
+        return self._worker.camera_source() if self._worker is not None else None
 
     def apply_settings(self, settings: Settings) -> None:
         """New settings from the operator panel: the screens, the flow and the worker.

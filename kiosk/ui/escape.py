@@ -70,8 +70,9 @@ class OperatorEscape(QObject):
     ----------
     parent : QWidget
         The kiosk window (parent of the dialog).
-    settings, audit, camera_health : callable
-        Current settings, the open audit log (None while unavailable), the camera's health.
+    settings, audit, camera_health, camera_source : callable
+        Current settings, the open audit log (None while unavailable), the camera's health,
+        what the kiosk reads frames from (:class:`~kiosk.camera.SourceInfo`, or None).
     apply_settings : callable
         Receives settings the operator changed (from any thread).
     loader : callable
@@ -84,6 +85,7 @@ class OperatorEscape(QObject):
 
     def __init__(self, parent: QWidget, *, settings: Callable[[], Any],
                  audit: Callable[[], Any], camera_health: Callable[[], Any],
+                 camera_source: Callable[[], Any] = lambda: None,
                  apply_settings: Callable[[Any], None],
                  loader: Callable[[], tuple[Any, Any, Any]] = load_operator) -> None:
         super().__init__(parent)
@@ -91,6 +93,7 @@ class OperatorEscape(QObject):
         self._settings = settings
         self._audit = audit
         self._camera_health = camera_health
+        self._camera_source = camera_source
         self._apply_settings = apply_settings
         self._loader = loader
         self._context: Any = None
@@ -121,6 +124,7 @@ class OperatorEscape(QObject):
         if self._context is None or self._context.audit is not audit:
             self._context = context_class(settings=self._settings(), audit=audit,
                                           camera_health=self._camera_health,
+                                          camera_source=self._camera_source,
                                           apply_settings=self._apply_settings,
                                           clock=lambda: datetime.now(UTC))
         return self._context

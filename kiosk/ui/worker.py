@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from kiosk.camera import CameraHealth
+from kiosk.camera import CameraHealth, SourceInfo
 from kiosk.feed import FrameFeed
 from kiosk.runtime import EventSink, KioskRuntime, RuntimeEvent, RuntimeParts, TeeSink
 from kiosk.runtime import events as ev
@@ -92,6 +92,9 @@ class KioskWorker(QObject):
 
     def camera_health(self) -> CameraHealth:
         return self.runtime.camera_health()
+
+    def camera_source(self) -> SourceInfo:
+        return self.runtime.camera_source()
 
     def start_session(self, session_id: int, request: SessionRequest) -> None:
         self.runtime.start_session(session_id, request)

@@ -15,11 +15,10 @@ from kiosk.audit import (
     AttemptRecord,
     AuditConfig,
     AuditLog,
-    AuditStats,
     RateLimitPolicy,
     SubjectHasher,
 )
-from kiosk.camera import CameraHealth, VideoDevice
+from kiosk.camera import CameraHealth, SourceInfo, VideoDevice
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator import AttemptFilter, OperatorContext
 from kiosk.operator.charts import chart_data
@@ -361,6 +360,35 @@ def test_virtual_camera_in_use_is_warned(audit: AuditLog) -> None:
     assert "VIRTUAL camera" in warning and "allow_virtual is on" in warning
 
 
+def test_recording_given_at_start_is_named_as_such(audit: AuditLog) -> None:
+    """A kiosk playing --source clip.mp4 says so: no "connected yes" for a camera it does
+    not use, no "not found" for the camera setting, and a warning that no camera is watched."""
+    ctx = OperatorContext(
+        settings=Settings(), audit=audit, apply_settings=lambda s: None,
+        camera_health=lambda: CameraHealth(frames=12, fps=25.0, nominal_fps=25.0,
+                                           connected=True),
+        camera_source=lambda: SourceInfo("/data/clip.mp4", is_live=False, switchable=False),
+        list_cameras=lambda: [])
+    (choice,) = ctx.camera_choices()
+    assert choice.label == "0 (current setting; not in use while a recording plays)"
+    status = ctx.camera_status()
+    lines = dict(status.lines)
+    assert lines["recording"] == "/data/clip.mp4" and lines["playing"] == "yes"
+    assert "connected" not in lines and "device" not in lines
+    assert "not watching a camera" in status.warnings[0]
+    assert "next start without --source" in status.note
+    # The same kiosk on a camera: the device lines, no note.
+    camera = OperatorContext(
+        settings=Settings(), audit=audit, apply_settings=lambda s: None,
+        camera_health=lambda: CameraHealth(frames=12, fps=30.0, nominal_fps=30.0,
+                                           connected=True),
+        camera_source=lambda: SourceInfo("camera 0", is_live=True, switchable=True),
+        list_cameras=lambda: [])
+    assert camera.camera_choices()[0].label == "0 (current setting; not found now)"
+    assert dict(camera.camera_status().lines)["connected"] == "yes"
+    assert camera.camera_status().note == ""
+
+
 # -- audit check and charts ------------------------------------------------------------------
 
 def test_verify_reports_intact_then_the_tampered_row(ctx: OperatorContext, audit: AuditLog,
@@ -398,13 +426,25 @@ def test_chart_data_by_day_and_reason(ctx: OperatorContext, seeded: dict[str, in
         ctx.chart_data(days=0)
 
 
-def test_chart_reasons_beyond_the_top_are_summed() -> None:
-    stats = AuditStats(total=10, by_decision={"pass": 0, "fail": 10, "review": 0},
-                       by_reason={"A": 5, "B": 3, "C": 1, "D": 1}, by_day={}, incomplete=0,
-                       lockouts=0, unlocks=0)
-    data = chart_data(stats, date(2026, 5, 1), date(2026, 5, 2), top=2)
+def test_chart_reasons_beyond_the_top_are_summed_and_overrides_move_the_counts() -> None:
+    from types import SimpleNamespace
+
+    noon = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+    def stored(i: int, reasons: tuple[str, ...], day: int = 0, status: str = "complete"):
+        return SimpleNamespace(id=i, started_at=noon + timedelta(days=day), status=status,
+                               decision="fail", record=SimpleNamespace(reasons=reasons))
+
+    attempts = ([stored(i, ("A",)) for i in range(5)] + [stored(5 + i, ("B",)) for i in range(3)]
+                + [stored(8, ("C",), day=1), stored(9, ("D",), day=1),
+                   stored(10, ("E",), status="incomplete")])
+    data = chart_data(attempts, {9: "pass"}, date(2026, 5, 1), date(2026, 5, 2), top=2)
     assert data.by_reason == [("A", 5), ("B", 3), ("other", 2)]
-    assert data.failures_by_day == [("2026-05-01", 0), ("2026-05-02", 0)]
+    day1, day2 = noon.astimezone().date().isoformat(), (noon + timedelta(days=1)).astimezone(
+        ).date().isoformat()
+    assert dict(data.failures_by_day) == {day1: 8, day2: 1}
+    assert dict(data.passes_by_day)[day2] == 1   # the override from fail to pass
+    assert data.total == 10 and data.overridden == 1
 
 
 # -- issue 13: the PIN count survives a restart; hashed PINs; finite, ASCII numbers ----------

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog
 
 from kiosk.audit import AttemptRecord, AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher
 from kiosk.camera import CameraHealth, VideoDevice
-from kiosk.operator import OperatorContext
+from kiosk.operator import MAX_WRONG, OperatorContext
 from kiosk.settings import Settings
 from kiosk.ui.operator import BarChart, OperatorPanel, PinDialog, UiThreadGarbageCollector
 from kiosk.ui.operator.charts_page import FAIL_COLOR, PASS_COLOR
@@ -148,6 +148,27 @@ def test_pin_dialog_refuses_a_wrong_pin_and_records_it(qtbot: Any, ctx: Operator
         qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_Escape)
 
 
+def test_pin_dialog_grows_with_its_message(qtbot: Any, ctx: OperatorContext) -> None:
+    """Five wrong PINs bring the long refusal: the dialog grows, nothing is cut or covered."""
+    dialog = PinDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    before = dialog.height()
+    for _ in range(MAX_WRONG):
+        qtbot.keyClicks(dialog.pin_edit, "111111")
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.message.text() not in ("", "Checking..."),
+                        timeout=WAIT_MS)
+        qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=WAIT_MS)
+    label, field = dialog.message, dialog.pin_edit
+    assert label.heightForWidth(label.width()) > label.fontMetrics().height()  # wraps
+    assert dialog.height() > before
+    assert label.height() >= label.heightForWidth(label.width())  # every line shown
+    assert label.geometry().top() >= field.geometry().bottom()  # below the field, not over it
+    assert dialog.rect().contains(dialog.ok_button.geometry())
+
+
 def test_pin_dialog_without_a_pin_cannot_open(qtbot: Any, audit: AuditLog) -> None:
     ctx = OperatorContext(settings=Settings(), audit=audit, camera_health=lambda: None,
                           apply_settings=lambda s: None)
@@ -205,9 +226,24 @@ def test_detail_shows_scores_and_timeline_and_override_is_recorded(
     assert cells(page.timeline_table, 4) == ["passed", "timeout"]
     assert cells(page.timeline_table, 6) == ["-", "NO_RESPONSE"]
 
-    panel.operator_edit.setText("Alice")
+    questions: list[str] = []
+    answers = [False, True]
+
+    def ask(question: str) -> bool:
+        questions.append(question)
+        return answers.pop(0)
+
+    page.ask = ask  # type: ignore[method-assign]
     page.override_decision.setCurrentText("pass")
     page.override_reason.setText("ID checked at the desk")
+    qtbot.mouseClick(page.override_button, Qt.MouseButton.LeftButton)
+    assert "type your name" in page.message.text() and questions == []  # checked first
+    panel.operator_edit.setText("Alice")
+    qtbot.mouseClick(page.override_button, Qt.MouseButton.LeftButton)
+    assert page.message.text() == "Override not recorded."  # the operator said No
+    assert audit.operator_actions(action="override") == []
+    assert questions[0].startswith("Change attempt 2 from fail to pass?")
+    assert "(Alice)" in questions[0]
     qtbot.mouseClick(page.override_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Override recorded" in page.message.text(), timeout=WAIT_MS)
     (action,) = audit.operator_actions(action="override")

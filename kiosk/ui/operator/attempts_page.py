@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -30,7 +31,9 @@ from kiosk.operator import (
     AttemptFilter,
     AttemptPage,
     OperatorContext,
+    check_who,
 )
+from kiosk.reasons import staff_text
 from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
@@ -47,8 +50,9 @@ from kiosk.ui.operator.widgets import (
 ANY = "any"
 
 
-def _utc_midnight(day: QDate) -> datetime:
-    return datetime.combine(date(day.year(), day.month(), day.day()), time(), tzinfo=UTC)
+def _local_midnight(day: QDate) -> datetime:
+    """The start of ``day`` in the kiosk's local time zone, as an aware datetime."""
+    return datetime.combine(date(day.year(), day.month(), day.day()), time()).astimezone()
 
 
 class AttemptsPage(OperatorPage):
@@ -85,7 +89,7 @@ class AttemptsPage(OperatorPage):
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addDays(-7))
         self.date_to = QDateEdit(today)
-        for edit, name in ((self.date_from, "First day (UTC)"), (self.date_to, "Last day (UTC)")):
+        for edit, name in ((self.date_from, "First day"), (self.date_to, "Last day")):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             named(edit, name)
@@ -105,7 +109,7 @@ class AttemptsPage(OperatorPage):
         filters.addWidget(self.date_to, 1, 3)
         filters.addWidget(self.search_button, 1, 5)
 
-        self.table = make_table("Attempts", ["ID", "Started (UTC)", "Decision", "Liveness",
+        self.table = make_table("Attempts", ["ID", "Started", "Decision", "Liveness",
                                              "Reasons", "Subject"])
         self.message = message_label("Attempts status")
 
@@ -116,7 +120,7 @@ class AttemptsPage(OperatorPage):
         self.signals_table = make_table("Signal scores", ["Signal", "Score", "Confidence",
                                                           "Reason", "Details"])
         self.timeline_table = make_table("Challenge timeline", [
-            "#", "Prompt", "Prompted (UTC)", "Response", "Outcome", "Confidence", "Reason"])
+            "#", "Prompt", "Prompted", "Response", "Outcome", "Confidence", "Reason"])
 
         self.override_decision = QComboBox()
         self.override_decision.addItems(list(DECISIONS))
@@ -171,8 +175,8 @@ class AttemptsPage(OperatorPage):
         reason = self.reason_filter.currentText()
         since = until = None
         if self.use_dates.isChecked():
-            since = _utc_midnight(self.date_from.date())
-            until = _utc_midnight(self.date_to.date()) + timedelta(days=1)
+            since = _local_midnight(self.date_from.date())
+            until = _local_midnight(self.date_to.date().addDays(1))
         return AttemptFilter(decision=None if decision == ANY else decision,
                              reason=None if reason == ANY else reason, since=since, until=until,
                              search=self.search_edit.text())
@@ -239,10 +243,10 @@ class AttemptsPage(OperatorPage):
             decision += (f", overridden to {d.effective_decision} by {o.actor} at "
                          f"{fmt_time(o.acted_at)}: {o.reason}")
         lines = [
-            f"Attempt {d.id} ({d.status}) at {d.kiosk_id}, started {fmt_time(d.started_at)} "
-            f"UTC, ended {fmt_time(d.ended_at)}",
+            f"Attempt {d.id} ({d.status}) at {d.kiosk_id}, started {fmt_time(d.started_at)}, "
+            f"ended {fmt_time(d.ended_at)}",
             f"Decision: {decision}",
-            f"Reasons: {', '.join(d.reasons) or 'none'}",
+            f"Reasons: {staff_text(d.reasons) or 'none'}",
             f"Liveness score: {fmt_num(d.liveness_score, '.1f')}",
             f"Face match: {d.match}",
             f"Cloud calls: {', '.join(d.cloud_calls) or 'none'}",
@@ -260,6 +264,17 @@ class AttemptsPage(OperatorPage):
         fit_rows(self.signals_table)
         fit_rows(self.timeline_table)
 
+    def ask(self, question: str) -> bool:
+        """Ask the operator to confirm ``question`` (Yes/No, No by default).
+
+        Tests replace this method on the instance to answer without a dialog.
+        """
+        answer = QMessageBox.question(
+            self, "Confirm the override", question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _on_override_clicked(self) -> None:
         attempt_id = self.selected_id()
         if attempt_id is None:
@@ -267,6 +282,19 @@ class AttemptsPage(OperatorPage):
             return
         decision, reason = self.override_decision.currentText(), self.override_reason.text()
         actor = self._operator_name()
+        try:
+            check_who(actor, reason)
+        except KioskError as exc:
+            show_message(self.message, f"Not recorded: {exc}.", "error")
+            return
+        row = self._ids.index(attempt_id) if attempt_id in self._ids else -1
+        shown = self.table.item(row, 2) if row >= 0 else None
+        current = shown.text() if shown is not None else "its recorded decision"
+        if not self.ask(f"Change attempt {attempt_id} from {current} to {decision}?\n\n"
+                        f"This is recorded in the audit log with your name "
+                        f"({actor.strip()}) and the reason."):
+            show_message(self.message, "Override not recorded.", "info")
+            return
         self._runner.run(
             lambda: self._context.override(attempt_id, decision, actor=actor, reason=reason),
             lambda action: self._on_overridden(attempt_id, action), self._on_error)

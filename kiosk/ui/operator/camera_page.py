@@ -47,6 +47,8 @@ class CameraPage(OperatorPage):
         named(self.use_button, "Use the chosen camera")
         self.choice_warning = message_label("Warning about the chosen camera")
         self.message = message_label("Camera status")
+        self.note = message_label("About the camera in use")
+        self.note.hide()
         self.health_warnings = message_label("Camera health warnings")
         self.health_labels: dict[str, QLabel] = {}
         self._health_form = QFormLayout()
@@ -59,10 +61,11 @@ class CameraPage(OperatorPage):
         row.addWidget(self.refresh_button)
         row.addWidget(self.use_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
         layout.addLayout(row)
         layout.addWidget(self.choice_warning)
         layout.addWidget(self.message)
-        layout.addWidget(QLabel("Live health of the camera in use"))
+        layout.addWidget(QLabel("Live health of the source in use"))
         layout.addLayout(self._health_form)
         layout.addWidget(self.health_warnings)
         layout.addStretch(1)
@@ -138,6 +141,8 @@ class CameraPage(OperatorPage):
         for label, shown in self.health_labels.items():
             if label not in dict(status.lines):
                 shown.setText("-")
+        show_message(self.note, status.note, "warning")
+        self.note.setVisible(bool(status.note))
         if status.warnings:
             show_message(self.health_warnings, "\n".join(status.warnings), "warning")
         else:

@@ -29,6 +29,9 @@ AXIS_COLOR = QColor("#bdbdbd")
 Series = tuple[str, Sequence[int], QColor]
 
 
+MIN_HEIGHT_PX = 220
+
+
 class BarChart(QWidget):
     """Grouped bars, vertical (categories along x) or horizontal (categories down the side).
 
@@ -43,7 +46,8 @@ class BarChart(QWidget):
         self.horizontal = horizontal
         self.categories: list[str] = []
         self.series: list[Series] = []
-        self.setMinimumHeight(280)
+        # Two charts and the controls fit a 1280x800 screen under the panel's header and tabs.
+        self.setMinimumHeight(MIN_HEIGHT_PX)
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # reachable so its description is read
         named(self, title)
 
@@ -166,7 +170,7 @@ class ChartsPage(QWidget):
         named(self.days_spin, "Days shown")
         self.refresh_button = QPushButton("&Refresh charts")
         named(self.refresh_button, "Refresh the charts")
-        self.by_day = BarChart("Attempts by day (UTC)")
+        self.by_day = BarChart("Attempts by day")
         self.by_reason = BarChart("Reason codes", horizontal=True)
         self.message = message_label("Charts summary")
         row = QHBoxLayout()

@@ -63,7 +63,7 @@ class LockoutsPage(OperatorPage):
         named(self.active_only, "Show only lockouts in force")
         self.refresh_button = QPushButton("Re&fresh")
         named(self.refresh_button, "Reload lockouts and operator actions")
-        self.table = make_table("Lockouts", ["ID", "Locked", "From (UTC)", "Until (UTC)",
+        self.table = make_table("Lockouts", ["ID", "Locked", "From", "Until",
                                              "Failures", "State"])
         self.reason_edit = QLineEdit()
         named(self.reason_edit, "Unlock reason", "Why the lockout is lifted (recorded)")
@@ -78,7 +78,7 @@ class LockoutsPage(OperatorPage):
         self.unlock_number_button = QPushButton("Unlock this &person")
         named(self.unlock_number_button, "Unlock the person with this number")
         self.message = message_label("Lockouts status")
-        self.actions_table = make_table("Operator actions", ["When (UTC)", "Action", "By",
+        self.actions_table = make_table("Operator actions", ["When", "Action", "By",
                                                              "Reason", "About", "Detail"])
 
         self.caption = QLabel("Lockouts")

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import (
 from kiosk.operator import OperatorContext, PinResult
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
+
+MIN_WIDTH_PX = 560
+"""Wide enough for the refusal and lockout messages on three lines at the panel's font."""
 
 
 class PinDialog(QDialog):
@@ -50,6 +54,10 @@ class PinDialog(QDialog):
         buttons.addWidget(self.ok_button)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
+        # The dialog follows its content: a message that appears or wraps to more lines grows
+        # the dialog instead of being cut or drawn over the PIN field.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        self.setMinimumWidth(MIN_WIDTH_PX)
         layout.addWidget(prompt)
         layout.addWidget(self.pin_edit)
         layout.addWidget(self.message)
@@ -61,9 +69,13 @@ class PinDialog(QDialog):
         if not context.pin_enabled:
             self.pin_edit.setEnabled(False)
             self.ok_button.setEnabled(False)
-            show_message(self.message, "The operator panel is disabled: no operator PIN is set "
-                         "(kiosk.operator_pin).", "warning")
+            self._say("The operator panel is disabled: no operator PIN is set "
+                      "(kiosk.operator_pin).", "warning")
             self.cancel_button.setFocus()
+
+    def _say(self, text: str, role: str = "info") -> None:
+        show_message(self.message, text, role)
+        self.adjustSize()
 
     def _on_ok_clicked(self) -> None:
         if not self.ok_button.isEnabled():
@@ -71,7 +83,7 @@ class PinDialog(QDialog):
         entered = self.pin_edit.text()
         self.pin_edit.clear()
         self.ok_button.setEnabled(False)
-        show_message(self.message, "Checking...")
+        self._say("Checking...")
         self._runner.run(lambda: self._context.check_pin(entered), self._on_checked,
                          self._on_check_failed)
 
@@ -79,12 +91,12 @@ class PinDialog(QDialog):
         if result.accepted:
             self.accept()
             return
-        show_message(self.message, result.message, "error")
+        self._say(result.message, "error")
         self.ok_button.setEnabled(True)
         self.pin_edit.setFocus()
 
     def _on_check_failed(self, message: str) -> None:
-        show_message(self.message, f"The PIN could not be checked: {message}", "error")
+        self._say(f"The PIN could not be checked: {message}", "error")
         self.ok_button.setEnabled(True)
 
     def done(self, result: int) -> None:

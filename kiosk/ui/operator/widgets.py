@@ -99,8 +99,10 @@ def fit_rows(table: QTableWidget, most: int = 8) -> None:
 
 
 def fmt_time(value: datetime | None) -> str:
-    """UTC time to the second (the audit log's zone), ``-`` for None."""
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+    """Local time to the second with its zone (the log holds UTC), ``-`` for None."""
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def fmt_num(value: float | None, spec: str = ".2f") -> str:

@@ -1,0 +1,44 @@
+"""Layout checks by widget geometry: siblings that overlap, children outside their parent,
+word-wrapped labels cut short. Used by the layout tests (offscreen and under Xvfb)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QTabBar, QWidget
+
+
+def _name(widget: QWidget) -> str:
+    return widget.accessibleName() or widget.objectName() or type(widget).__name__
+
+
+def layout_faults(root: QWidget) -> list[str]:
+    """Every visible widget under ``root`` that overlaps a visible sibling, sticks out of its
+    parent, or (a word-wrapped label) is shorter than its text needs.
+
+    Scroll areas are not entered (their content scrolls by design), nor are tab bars (their
+    scroll buttons sit over the tabs).
+    """
+    faults: list[str] = []
+
+    def walk(parent: QWidget) -> None:
+        kids = [w for w in parent.findChildren(
+            QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+            if w.isVisible() and not w.isWindow()]
+        for i, a in enumerate(kids):
+            box = a.geometry()
+            if not parent.rect().contains(box):
+                faults.append(f"{_name(a)} {box.getRect()} sticks out of {_name(parent)} "
+                              f"{parent.rect().getRect()}")
+            if isinstance(a, QLabel) and a.wordWrap() and a.text() and \
+                    a.height() < a.heightForWidth(a.width()):
+                faults.append(f"{_name(a)} is {a.height()} px high but its text needs "
+                              f"{a.heightForWidth(a.width())} px")
+            faults.extend(f"{_name(a)} {box.getRect()} overlaps {_name(b)} "
+                          f"{b.geometry().getRect()}"
+                          for b in kids[i + 1:] if box.intersects(b.geometry()))
+        for kid in kids:
+            if not isinstance(kid, QAbstractScrollArea | QTabBar):
+                walk(kid)
+
+    walk(root)
+    return faults

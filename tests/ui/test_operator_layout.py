@@ -1,0 +1,129 @@
+"""The operator panel's layout on real screens (Xvfb, 1280x800 and 1920x1080): no widget
+overlaps another, sticks out of its parent or cuts its text, on every page, with an attempt's
+detail open."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QLabel, QWidget
+
+from tests.ui.geometry import layout_faults
+from tests.ui.xvfb import xvfb_display
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SCRIPT = r"""
+import json, sys, tempfile, time
+from datetime import timedelta
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher
+from kiosk.camera import CameraHealth
+from kiosk.operator import OperatorContext
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from kiosk.ui.operator import OperatorPanel
+from kiosk.vocabulary import FlowState
+from tests.ui.geometry import layout_faults
+from tests.ui.test_operator_panel import PIN, T0, Clock, record
+
+def settle(until=lambda: True, most_s=5.0):
+    end = time.monotonic() + most_s
+    while time.monotonic() < end:
+        app.processEvents()
+        if until():
+            break
+        time.sleep(0.02)
+    for _ in range(10):
+        app.processEvents()
+
+clock = Clock()
+config = AuditConfig(limits=RateLimitPolicy(max_failures=2, kiosk_max_failures=100))
+log = AuditLog.open(Path(tempfile.mkdtemp()) / "kiosk.db", config, clock=clock,
+                    subject_hasher=SubjectHasher(bytes(32)))
+for i in range(14):
+    clock.now = T0 - timedelta(hours=30 - 2 * i)
+    decision = ("pass", "fail", "review")[i % 3]
+    reasons = {"fail": ("SCREEN_SUSPECTED", "NO_RESPONSE"), "review": ("OFFLINE_MATCH",)}
+    log.record_attempt(record(clock.now, decision, reasons.get(decision, ()),
+                              log.subject_ref(f"B-{i % 4}")))
+clock.now = T0
+ctx = OperatorContext(
+    settings=Settings().replace("kiosk", operator_pin=PIN), audit=log, clock=clock,
+    camera_health=lambda: CameraHealth(frames=300, fps=29.5, nominal_fps=30.0, dropped=4,
+                                       connected=True),
+    apply_settings=lambda s: None, list_cameras=lambda: [])
+width, height = (int(v) for v in sys.argv[1].split("x"))
+window = KioskWindow(Settings(), None, failure="layout test")
+panel = OperatorPanel(ctx)
+window.stack.set_panel(panel)
+window.stack.show_state(FlowState.OPERATOR)
+window.setGeometry(0, 0, width, height)
+window.show()
+settle(lambda: panel.attempts.table.rowCount() == 14)
+panel.attempts.table.selectRow(1)
+settle(lambda: panel.attempts.signals_table.rowCount() > 0)
+pages = {}
+for index in range(panel.tabs.count()):
+    panel.tabs.setCurrentIndex(index)
+    settle(most_s=0.5)
+    pages[panel.tabs.tabText(index).replace("&", "")] = layout_faults(window)
+print(json.dumps({"size": [window.width(), window.height()],
+                  "rows": panel.attempts.table.rowCount(),
+                  "signals": panel.attempts.signals_table.rowCount(), "pages": pages}))
+panel.leave()
+log.close()
+"""
+
+
+def test_layout_faults_finds_overlaps_overflow_and_cut_text(qtbot: Any) -> None:
+    """The check itself: it must see each kind of fault it claims to look for."""
+    root = QWidget()
+    qtbot.addWidget(root)
+    root.resize(300, 200)
+    labels = {}
+    for name in ("table", "detail", "outside", "cut"):
+        labels[name] = QLabel("a long text that needs several lines at this width " * 3, root)
+        labels[name].setAccessibleName(name)
+    labels["cut"].setWordWrap(True)
+    labels["table"].setGeometry(0, 0, 200, 100)
+    labels["detail"].setGeometry(0, 80, 200, 60)  # drawn over the table's last rows
+    labels["outside"].setGeometry(250, 150, 100, 40)
+    labels["cut"].setGeometry(0, 150, 120, 20)
+    root.show()
+    faults = layout_faults(root)
+    assert len(faults) == 3
+    assert faults[0].startswith("table (0, 0, 200, 100) overlaps detail (0, 80, 200, 60)")
+    assert faults[1].startswith("outside (250, 150, 100, 40) sticks out of")
+    assert faults[2].startswith("cut is 20 px high but its text needs")
+
+    labels["detail"].setGeometry(0, 100, 200, 40)
+    labels["outside"].setGeometry(200, 0, 100, 40)
+    labels["cut"].setGeometry(0, 140, 300, 60)
+    labels["cut"].setText("short")
+    assert layout_faults(root) == []
+
+
+@pytest.mark.xvfb
+@pytest.mark.parametrize("size", ["1280x800", "1920x1080"])
+def test_operator_panel_layout_on_a_real_screen(size: str) -> None:
+    with xvfb_display(f"{size}x24") as display:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env.update(DISPLAY=display, PYTHONPATH=str(ROOT))
+        proc = subprocess.run([sys.executable, "-c", SCRIPT, size], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["size"] == [int(v) for v in size.split("x")]
+    assert result["rows"] == 14 and result["signals"] == 2
+    assert set(result["pages"]) == {"Attempts", "Lockouts", "Settings", "Camera", "Audit",
+                                    "Charts"}
+    assert {page: faults for page, faults in result["pages"].items() if faults} == {}
