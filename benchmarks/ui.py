@@ -17,8 +17,12 @@ Part B, a prompt responder: a synthetic person who answers each prompt ~0.45 s a
 appears (the tracker is replaced by the synthetic observation stream, as in the UI tests),
 the real passive analyzers on a photo of a face (with sensor noise), a fixed liveness score,
 and the local dlib matcher, in its child process as the kiosk runs it, comparing the best
-frame with another photo of the same person. The figure is the wall
-time from the first prompt on screen to the result on screen.
+frame with another photo of the same person. The figures are the wall time from consent to
+the result on screen (target: median under 8 s with the default three prompts) and from the
+first prompt on screen to the result.
+
+Part C, the same person missing the first prompt: the kiosk's second chance replaces it, so
+the session takes one more prompt.
 
 Part 0, the baseline: the kiosk showing the preview with no analysis, for what the
 machine's own load costs (other processes share its cores).
@@ -206,8 +210,10 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
     worker.progress_made.connect(watcher.on_progress_made)
     first_prompt = watcher.first_prompt
     durations, decisions, rates, paint_rates, source_rates = [], [], [], [], []
+    consent_to_result = []
     preview = window.live.preview
     for _ in range(sessions):
+        consented = time.monotonic()
         begin()
         assert window.flow.state == FlowState.LIVE, window.flow.state
         sid = window.flow.session_id
@@ -220,6 +226,7 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
             if time.monotonic() > deadline + 300:
                 raise SystemExit("a session did not end")
         stalls.recording = False
+        consent_to_result.append(time.monotonic() - consented)
         span = time.monotonic() - t0
         rates.append((preview.frames_shown - shown0) / span)
         paint_rates.append((preview.paints - paints0) / span)
@@ -233,6 +240,8 @@ def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, beg
             "source_fps": round(min(source_rates), 1),
             "max_stall_ms": round(max_stall, 1), "p99_stall_ms": round(p99, 1),
             "first_prompt_to_result_s": [round(d, 2) for d in durations],
+            "consent_to_result_s": [round(d, 2) for d in consent_to_result],
+            "consent_to_result_median_s": round(float(np.median(consent_to_result)), 2),
             "results": decisions}
 
 
@@ -288,7 +297,9 @@ def part_a(app, tmp: Path, frames, sessions: int, size) -> dict:
     return figures
 
 
-def part_b(app, tmp: Path, data: Path, frames, sessions: int, size) -> dict:
+def part_b(app, tmp: Path, data: Path, frames, sessions: int, size, skip: int = 0) -> dict:
+    """The prompt responder; ``skip`` prompts missed at first in each session (1: the
+    second chance is used)."""
     from kiosk.cloud.detect import HogFaceDetector
     from kiosk.cloud.factory import build_matcher
     from kiosk.cloud.images import load_photo
@@ -305,7 +316,7 @@ def part_b(app, tmp: Path, data: Path, frames, sessions: int, size) -> dict:
     else:
         images, reference = frames, frames[0]
     camera = MemoryCamera(images)
-    responder = Responder()
+    responder = Responder(skip=skip)
     parts = RuntimeParts(tracker=lambda: responder, fusion=lambda: FixedFusion(96.0),
                          analyzers=real_analyzers(), audit=lambda s: open_kiosk_log(s, tmp),
                          matcher=lambda s: ProcessMatcher(build_matcher, s),
@@ -373,8 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load average {load:.1f}; window {args.size}, "
           f"source {FPS:.0f} fps, {args.sessions} sessions per part")
+    challenges = Settings().liveness.challenge_count
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b, \
-            tempfile.TemporaryDirectory() as c:
+            tempfile.TemporaryDirectory() as c, tempfile.TemporaryDirectory() as d:
         base = idle_baseline(app, Path(c), frames, size)
         print(f"0  idle kiosk, preview only: preview {base['preview_fps']} fps (source "
               f"{base['source_fps']}), longest UI stall {base['max_stall_ms']} ms (p99 "
@@ -385,18 +397,28 @@ def main(argv: list[str] | None = None) -> int:
               f"{fig_a['max_stall_ms']} ms (p99 {fig_a['p99_stall_ms']}), results "
               f"{fig_a['results']}")
         fig_b = part_b(app, Path(b), args.data, frames, args.sessions, size)
-        print(f"B  prompt responder + local matcher: first prompt to result "
+        print(f"B  prompt responder ({challenges} prompts) + local matcher: consent to result "
+              f"{fig_b['consent_to_result_s']} s (median "
+              f"{fig_b['consent_to_result_median_s']}), first prompt to result "
               f"{fig_b['first_prompt_to_result_s']} s, preview {fig_b['preview_fps']} fps "
               f"(source {fig_b['source_fps']}), longest UI stall {fig_b['max_stall_ms']} ms "
               f"(p99 {fig_b['p99_stall_ms']}), results {fig_b['results']}")
+        fig_c = part_b(app, Path(d), args.data, frames, args.sessions, size, skip=1)
+        print(f"C  the same person missing the first prompt (second chance): consent to "
+              f"result {fig_c['consent_to_result_s']} s (median "
+              f"{fig_c['consent_to_result_median_s']}), results {fig_c['results']}")
     worst = max(fig_b["first_prompt_to_result_s"] or [float("nan")])
     summary = {
         "load_average": round(load, 2), "window": args.size, "source_fps": FPS,
         "idle_baseline": base, "analysis_load": fig_a, "responder": fig_b,
+        "responder_second_chance": fig_c,
+        "consent_to_result_median_s": fig_b["consent_to_result_median_s"],
+        "consent_to_result_retry_median_s": fig_c["consent_to_result_median_s"],
         "preview_fps_min": min(fig_a["preview_fps"], fig_b["preview_fps"]),
         "max_stall_ms": max(fig_a["max_stall_ms"], fig_b["max_stall_ms"]),
         "session_s_max": worst,
-        "targets": {"preview_fps": FPS, "max_stall_ms": 50.0, "session_s": 8.0},
+        "targets": {"preview_fps": FPS, "max_stall_ms": 50.0,
+                    "consent_to_result_median_s": 8.0},
     }
     print(json.dumps(summary))
     return 0

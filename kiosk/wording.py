@@ -190,6 +190,7 @@ IDLE_LOCKED_TEXT = ("Self-service checks are paused at this kiosk at the moment.
 SUBJECT_LOCKED_NOTICE = ("Checks for the last person are paused after repeated attempts. A "
                          "member of staff can help.")
 ACCESSIBLE_LABEL = "More time, no flashing"
+ACCESSIBLE_LABEL_ON = "\u2713 More time, no flashing: on"
 ACCESSIBLE_DESCRIPTION = ("A calmer check: more time for each movement, fewer movements, and "
                           "no flashing light")
 

@@ -21,8 +21,11 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SCREENS = ("idle", "consent", "identity", "live_prompt", "live_guidance", "processing",
-           "result_pass", "result_fail", "result_review", "out_of_service")
+SCREENS = ("idle", "idle_accessible", "idle_locked", "consent", "identity", "live_placement",
+           "live_countdown", "live_prompt", "live_paused", "live_retry", "live_guidance",
+           "processing", "result_pass", "result_fail_placement", "result_fail_challenge",
+           "result_fail_quality", "result_fail_system", "result_staff", "result_locked",
+           "result_review", "out_of_service", "out_of_service_config")
 
 
 def run_under_xvfb(argv: list[str], size: str) -> int:
@@ -80,14 +83,15 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
     drop_opencv_qt_paths(os.environ)
     from PySide6.QtWidgets import QApplication
 
-    from kiosk.analysis.guidance import OK, TOO_CLOSE
+    from kiosk.analysis.guidance import OFF_CENTRE, OK, TOO_CLOSE, target_oval
     from kiosk.cloud.results import FaceBox
     from kiosk.identity import IdPhoto
-    from kiosk.session import SessionProgress
+    from kiosk.reasons import Reason
+    from kiosk.session import Decision, SessionProgress
     from kiosk.settings import Settings
     from kiosk.ui.app import KioskWindow
-    from kiosk.vocabulary import Stage
-    from kiosk.wording import RESULT_FAIL, RESULT_PASS, RESULT_REVIEW, consent_text
+    from kiosk.vocabulary import FaultCause, Stage, Verdict
+    from kiosk.wording import RESULT_PASS, RESULT_REVIEW, consent_text, result_message
 
     app = QApplication(sys.argv[:1])
     settings = (Settings().replace("kiosk", mode="staffed")
@@ -97,13 +101,29 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
     window.show()
     frame = cartoon_frame()
 
-    def progress(prompt, index, left, guidance):
+    def progress(prompt, index, left, guidance, **extra):
         return SessionProgress(stage=Stage.CHALLENGE, prompt=prompt, index=index, total=3,
                                time_left=left, window_s=4.0, guidance=guidance,
-                               face_box=None, frame_shape=(480, 640))
+                               face_box=None, frame_shape=(480, 640),
+                               oval=target_oval((480, 640)), **extra)
+
+    def failed(*reasons, lockout=False):
+        lockouts = (("subject", None),) if lockout else ()
+        return result(result_message(Decision(Verdict.FAIL, tuple(reasons),
+                                              lockouts=lockouts)))
 
     def idle():
+        window.idle.set_lockouts(kiosk=False, subject=False)
+        window.idle.set_accessible(False)
         window.stack.setCurrentWidget(window.idle)
+
+    def idle_accessible():
+        idle()
+        window.idle.set_accessible(True)
+
+    def idle_locked():
+        idle()
+        window.idle.set_lockouts(kiosk=True, subject=False)
 
     def consent():
         window.consent.set_text(consent_text(settings))
@@ -117,17 +137,18 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
         window.identity.show_photo(IdPhoto(card, FaceBox(60, 40, 260, 330), "scan",
                                            "scan-0412.jpg"))
 
-    def live_prompt():
-        window.stack.setCurrentWidget(window.live)
-        window.live.reset()
-        window.live.show_frame(frame)
-        window.live.show_progress(progress("turn_left", 1, 2.6, OK))
+    def live(shown, picture=None):
+        def show():
+            window.stack.setCurrentWidget(window.live)
+            window.live.reset()
+            window.live.show_frame(frame if picture is None else picture)
+            window.live.show_progress(shown)
+        return show
 
-    def live_guidance():
-        window.stack.setCurrentWidget(window.live)
-        window.live.reset()
-        window.live.show_frame(cartoon_frame(offset=0)[60:420, 80:560].copy())
-        window.live.show_progress(progress(None, 0, None, TOO_CLOSE))
+    off_centre = cartoon_frame(offset=150)
+
+    live_guidance = live(progress(None, 0, None, TOO_CLOSE),
+                         cartoon_frame(offset=0)[60:420, 80:560].copy())
 
     def processing():
         window.stack.setCurrentWidget(window.processing)
@@ -138,15 +159,34 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
             window.stack.setCurrentWidget(window.result)
         return show
 
-    def out_of_service():
-        window.out_of_service.set_reason("camera: /dev/video0 stopped delivering frames "
-                                         "(unplugged?); reconnecting in 2.0 s")
-        window.stack.setCurrentWidget(window.out_of_service)
+    def out_of_service(cause, reason):
+        def show():
+            window.out_of_service.set_reason(reason, causes=frozenset({cause}))
+            window.stack.setCurrentWidget(window.out_of_service)
+        return show
 
-    steps = dict(idle=idle, consent=consent, identity=identity, live_prompt=live_prompt,
-                 live_guidance=live_guidance, processing=processing,
-                 result_pass=result(RESULT_PASS), result_fail=result(RESULT_FAIL),
-                 result_review=result(RESULT_REVIEW), out_of_service=out_of_service)
+    steps = dict(
+        idle=idle, idle_accessible=idle_accessible, idle_locked=idle_locked, consent=consent,
+        identity=identity,
+        live_placement=live(progress(None, 0, None, OFF_CENTRE), off_centre),
+        live_countdown=live(progress(None, 0, None, OK, placed=True, ready_in=1.2)),
+        live_prompt=live(progress("turn_left", 1, 2.6, OK, placed=True)),
+        live_paused=live(progress("blink", 1, 2.6, OFF_CENTRE, paused=True), off_centre),
+        live_retry=live(progress("smile", 1, 4.0, OK, placed=True, retry=True)),
+        live_guidance=live_guidance, processing=processing,
+        result_pass=result(RESULT_PASS),
+        result_fail_placement=failed(Reason.NOT_PLACED),
+        result_fail_challenge=failed(Reason.CHALLENGE_TIMEOUT),
+        result_fail_quality=failed(Reason.NO_USABLE_FRAME),
+        result_fail_system=failed(Reason.SOURCE_ENDED),
+        result_staff=failed(Reason.LIVENESS_FAILED, Reason.SCREEN_SUSPECTED),
+        result_locked=failed(Reason.LIVENESS_FAILED, lockout=True),
+        result_review=result(RESULT_REVIEW),
+        out_of_service=out_of_service(FaultCause.CAMERA, "camera: /dev/video0 stopped "
+                                      "delivering frames (unplugged?); reconnecting in 2.0 s"),
+        out_of_service_config=out_of_service(
+            FaultCause.CONFIG, "settings: liveness.challenge_count = 9 is out of range "
+            "(2 to 6)"))
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SCREENS:

@@ -5,7 +5,9 @@ Every manifest row (its frame range only) is tracked, analysed by the passive an
 notes start with ``overlay:`` are counted and left out. Writes ``DIR/metrics.json`` (issue 4's
 keys, see :func:`kiosk.lab.evaluation.build_metrics`) and ``DIR/det.png``. With
 ``--pairs`` the offline (local) face matcher is measured too; with ``--simulated N``, N
-simulated attacks per bona fide video are rendered and reported in their own block.
+simulated attacks per bona fide video are rendered and reported in their own block. With
+``--sessions`` the kiosk's whole session runs on every recording instead
+(:mod:`kiosk.cli.evaluate_sessions`).
 
 Exit status: 0 when every row was analysed, 1 when some could not be (listed under
 ``failed``), 2 for unusable arguments (manifest, pairs file, output folder).
@@ -50,7 +52,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also render N simulated attacks per bona fide video (print, "
                              "replay, tilted print, cycling) and report them apart (default 0)")
     parser.add_argument("--seed", type=WHOLE_NUMBER, default=SIM_SEED,
-                        help=f"first seed of the simulated attacks (default {SIM_SEED})")
+                        help=f"first seed of the simulated attacks and the random-prompt sessions "
+                             f"(default {SIM_SEED})")
+    parser.add_argument("--sessions", action="store_true",
+                        help="instead: run the kiosk's whole session on every recording "
+                             "(scripted prompts before the labelled actions of bona fide "
+                             "videos, and random prompts, which a recording must never pass); "
+                             "writes DIR/sessions.json")
+    parser.add_argument("--random-sessions", type=WHOLE_NUMBER, default=5, metavar="N",
+                        help="with --sessions: random-prompt sessions per recording "
+                             "(default 5)")
     parser.add_argument("--camera-fixed", action="store_true",
                         help="the recordings come from a mounted camera that cannot move "
                              "(default: hand-held; the camera's motion is measured)")
@@ -103,6 +114,10 @@ def run(args: argparse.Namespace, ctx) -> int:
     if pairs_csv is not None and not pairs_csv.is_file():
         raise InputError(f"--pairs {pairs_csv} does not exist or is not a file")
     out = output_folder(args.out)
+    if args.sessions:
+        from kiosk.cli.evaluate_sessions import run_sessions
+
+        return run_sessions(args, ctx, manifest, rows, out)
     settings = ctx.settings
     usable = [r for r in rows if not r.overlay]
     excluded = len(rows) - len(usable)

@@ -18,7 +18,7 @@ from kiosk.ui.app import KioskWindow
 from kiosk.ui.widgets import CountdownRing
 from kiosk.ui.widgets.icons import ICONS, draw_icon
 from kiosk.vocabulary import FlowState
-from kiosk.wording import prompt_for
+from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, prompt_for
 from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
 
 
@@ -131,6 +131,34 @@ def test_prompts_are_spoken_when_sound_is_on(qtbot, window_for, settings, sound)
         assert len(said) >= settings.liveness.challenge_count
     else:
         assert said == []
+
+
+def test_the_accessible_check_is_chosen_on_the_idle_screen(qtbot, window_for, settings):
+    """The choice shows in words, asks fewer prompts of this person only, then resets."""
+    responder = Responder()
+    window = window_for(settings, responder=responder)
+    button = window.idle.accessible
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert button.isChecked() and button.text() == ACCESSIBLE_LABEL_ON
+    assert window.flow.accessible
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    steps: set[str] = set()
+
+    def finished() -> bool:
+        steps.add(window.live.step.text())
+        return window.flow.state == FlowState.RESULT
+
+    qtbot.waitUntil(finished, timeout=30000)
+    assert window.result.kind == "pass"
+    count = settings.liveness.accessible_challenge_count
+    assert count < settings.liveness.challenge_count
+    assert f"Step 1 of {count}" in steps
+    assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)
+    window.flow.finish()
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=5000)
+    assert not button.isChecked() and button.text() == ACCESSIBLE_LABEL
+    assert not window.flow.accessible
 
 
 def test_every_control_has_an_accessible_name(qtbot, window_for, settings):

@@ -12,6 +12,7 @@ from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, IconWidget, text_label
 from kiosk.wording import (
     ACCESSIBLE_DESCRIPTION,
     ACCESSIBLE_LABEL,
+    ACCESSIBLE_LABEL_ON,
     IDLE_LOCKED_TEXT,
     IDLE_LOCKED_TITLE,
     IDLE_TITLE,
@@ -39,7 +40,7 @@ class IdleScreen(QWidget):
         self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
                                     description=ACCESSIBLE_DESCRIPTION)
         self.accessible.setCheckable(True)
-        self.accessible.toggled.connect(self.accessible_toggled)
+        self.accessible.toggled.connect(self._on_accessible_toggled)
         self.notice = text_label("", 22, "Notice", colour=STAFF)
         self.hint = text_label("", 20, "Camera hint", colour=ATTENTION)
         self.status = text_label("", 16, "Status message")
@@ -82,6 +83,11 @@ class IdleScreen(QWidget):
         """Show the choice (the flow resets it for each person)."""
         if self.accessible.isChecked() != on:
             self.accessible.setChecked(on)
+
+    def _on_accessible_toggled(self, on: bool) -> None:
+        # Said in words as well as in colour: the state must not rest on colour alone.
+        self.accessible.setText(ACCESSIBLE_LABEL_ON if on else ACCESSIBLE_LABEL)
+        self.accessible_toggled.emit(on)
 
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)

@@ -28,6 +28,7 @@ QPushButton:focus {{ border: 6px solid {ACCENT.name()}; }}
 QPushButton:pressed {{ background: #34475a; }}
 QPushButton:disabled {{ color: #8a96a3; border-color: #3a4654; }}
 QPushButton[primary="true"] {{ background: #1565c0; border-color: #90caf9; }}
+QPushButton:checked {{ background: #1b5e20; border-color: {GOOD.name()}; }}
 QLineEdit {{
     background: #ffffff; color: #000000; border: 3px solid #5c6f82; border-radius: 8px;
     padding: 8px; min-height: 48px;

@@ -1,0 +1,87 @@
+"""``kiosk evaluate MANIFEST --sessions --out DIR``: the kiosk's whole session on recordings.
+
+See :mod:`kiosk.lab.sessions_eval` for the protocol. Writes ``DIR/sessions.json`` and prints
+the pass rates; exit status 0 when both targets are met (bona fide scripted sessions pass at
+least 95% of the time, no random-prompt session passes), 1 otherwise or when a recording
+could not be read, 2 for unusable arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+
+def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path) -> int:
+    from tqdm import tqdm
+
+    from kiosk.analysis.fusion import Fusion
+    from kiosk.analysis.passive import default_analyzers
+    from kiosk.analysis.texture import load_texture_reference
+    from kiosk.lab.sessions_eval import plan_sessions, run_session, session_metrics
+
+    settings = ctx.settings
+    fusion = Fusion.load()
+    reference = load_texture_reference()
+
+    def analyzers() -> list:
+        return default_analyzers(settings, texture_reference=reference,
+                                 camera_fixed=bool(args.camera_fixed))
+
+    plans = plan_sessions(rows, seeds=args.random_sessions, first_seed=args.seed)
+    jobs = [(plan.row, seed) for plan in plans
+            for seed in ([None] if plan.scripted else []) + plan.seeds]
+    runs, failed = [], []
+    with tqdm(total=len(jobs), desc="sessions", unit="session", file=ctx.stderr,
+              dynamic_ncols=True) as bar:
+        for row, seed in jobs:
+            bar.set_postfix_str(Path(row.path).name, refresh=False)
+            try:
+                runs.append(run_session(manifest.parent / row.path, row, settings=settings,
+                                        fusion=fusion, analyzers=analyzers, seed=seed))
+            except KioskError as exc:
+                log.warning("%s: %s", row.key, exc)
+                failed.append({"path": row.path, "frames": row.frames, "seed": seed,
+                               "error": str(exc)})
+            bar.update()
+    metrics = session_metrics(runs, failed)
+    metrics["fusion_provenance"] = {k: fusion.provenance.get(k) for k in ("script", "date",
+                                                                           "seed")}
+    metrics["sessions"] = [r.as_dict() for r in runs]
+    target = out / "sessions.json"
+    target.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    _summary(metrics, target, ctx.stdout)
+    met = metrics["scripted"]["meets_target"] and metrics["random"]["meets_target"]
+    return 0 if met and not failed else 1
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _summary(metrics: dict, target: Path, stream) -> None:
+    s, r = metrics["scripted"], metrics["random"]
+    stream.write(f"scripted bona fide sessions: {s['passed']}/{s['sessions']} pass "
+                 f"({_pct(s['pass_rate'])}; target {_pct(s['target'])})\n")
+    for action, c in s["by_action"].items():
+        stream.write(f"  {action:<11} answered {c['passed']}/{c['asked']} ({_pct(c['rate'])})\n")
+    for f in s["failures"]:
+        stream.write(f"  FAIL {f['key']} [{f['script']}]: {', '.join(f['reasons'])}\n")
+    stream.write(f"random-prompt sessions: {r['passed']}/{r['sessions']} pass (target 0); "
+                 f"{r['prompted']} got as far as a prompt\n")
+    for label, c in r["by_label"].items():
+        stream.write(f"  {label:<11} {c['passed']}/{c['sessions']} pass, {c['prompted']} "
+                     "prompted\n")
+    for p in r["passes"]:
+        stream.write(f"  PASS {p['key']} seed {p['seed']}\n")
+    reasons = ", ".join(f"{k} {v}" for k, v in r["first_reasons"].items())
+    stream.write(f"  first reasons: {reasons or '-'}\n")
+    if metrics["failed"]:
+        stream.write(f"{len(metrics['failed'])} session(s) could not run (see 'failed')\n")
+    stream.write(f"wrote {target}\n")

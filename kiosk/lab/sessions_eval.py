@@ -1,0 +1,268 @@
+"""Whole-session evaluation: the kiosk's own session run over labelled recordings.
+
+Two kinds of session per recording (``kiosk evaluate MANIFEST --sessions``):
+
+- **scripted** (bona fide videos with labelled actions only): prompts placed
+  :data:`LEAD_S` before up to :data:`MOST_PROMPTS` labelled challenge actions that start
+  :data:`EARLIEST_S` or more into the recording (the placement and the baseline come first).
+  The recorded person did those actions, so a good session passes: the pass rate measures
+  the whole chain (tracking, detectors, timing rules, passive liveness) on real people.
+- **random**: the kiosk's real session, prompts drawn at random (seeded), placement gate and
+  second chance included. A recording cannot answer prompts it could not know, so these
+  sessions must never pass, whatever the label.
+
+Sessions are liveness only (no face match) and touch no database. Each one tracks the
+recording from its first frame with a fresh tracker and fresh analyzers, exactly as
+:class:`kiosk.session.Verifier` runs at the kiosk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS
+from kiosk.lab.events_eval import parse_events
+from kiosk.lab.manifest import ManifestRow
+from kiosk.vocabulary import ChallengeStatus, Verdict
+
+LEAD_S = 0.5
+"""Seconds between a scripted prompt and the labelled start of its action (a prompt the
+person answers after a natural reaction time)."""
+
+EARLIEST_S = 1.3
+"""Labelled actions starting sooner than this after the first frame are not scripted: the
+session needs its baseline (``liveness.baseline_s``) before the first prompt."""
+
+MOST_PROMPTS = 3
+"""Prompts per scripted session, at most (the kiosk asks three)."""
+
+RANDOM_SEEDS = 5
+"""Random-prompt sessions per recording by default."""
+
+
+@dataclass(frozen=True)
+class SessionRun:
+    """One evaluated session.
+
+    Attributes
+    ----------
+    key : str
+        The manifest row's key (path, and ``#frames`` for a segment).
+    label, species, subject : str
+        From the manifest row.
+    kind : str
+        ``"scripted"`` or ``"random"``.
+    seed : int or None
+        The random draw's seed (random sessions).
+    script : tuple of (str, float)
+        The prompts and their media times (scripted sessions; empty for random ones).
+    decision : str
+        ``pass``, ``fail`` or ``review``.
+    reasons : tuple of str
+        The decision's reason codes.
+    challenges : tuple of dict
+        ``{"action", "outcome", "reason"}`` per prompt shown.
+    liveness_score : float or None
+    """
+
+    key: str
+    label: str
+    species: str
+    subject: str
+    kind: str
+    seed: int | None
+    script: tuple[tuple[str, float], ...]
+    decision: str
+    reasons: tuple[str, ...]
+    challenges: tuple[dict[str, Any], ...]
+    liveness_score: float | None
+
+    @property
+    def passed(self) -> bool:
+        return self.decision == Verdict.PASS
+
+    @property
+    def prompted(self) -> bool:
+        """At least one prompt was shown (the session got past placement and baseline)."""
+        return any(c["outcome"] != ChallengeStatus.NOT_SHOWN for c in self.challenges)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "species": self.species,
+                "subject": self.subject, "kind": self.kind, "seed": self.seed,
+                "script": ",".join(f"{a}@{t:.2f}" for a, t in self.script),
+                "decision": self.decision, "reasons": list(self.reasons),
+                "challenges": list(self.challenges), "liveness_score": self.liveness_score}
+
+
+@dataclass
+class SessionPlan:
+    """The sessions to run on one manifest row."""
+
+    row: ManifestRow
+    scripted: bool
+    seeds: list[int] = field(default_factory=list)
+
+
+def scripted_prompts(events: str, first_t: float = 0.0, *, lead_s: float = LEAD_S,
+                     earliest_s: float = EARLIEST_S, most: int = MOST_PROMPTS,
+                     actions: Iterable[str] = CHALLENGE_ACTIONS) -> tuple[tuple[str, float], ...]:
+    """The script for a recording's labelled events.
+
+    Parameters
+    ----------
+    events : str
+        The manifest's ``events`` cell (``action@start-end;...``, media times).
+    first_t : float
+        Media time of the recording's (or segment's) first frame.
+    lead_s, earliest_s, most : float, float, int
+        See :data:`LEAD_S`, :data:`EARLIEST_S`, :data:`MOST_PROMPTS`.
+    actions : iterable of str
+        The actions the kiosk can ask for; other labels (winks, looks, talking) are skipped.
+
+    Returns
+    -------
+    tuple of (action, prompt time)
+        In time order; empty when no labelled action qualifies. An action that starts before
+        the previous chosen one has ended is skipped: the kiosk never asks for the next
+        action while the last one is still being performed.
+    """
+    askable = frozenset(actions)
+    chosen: list[tuple[str, float, float]] = []
+    for label in sorted(parse_events(events), key=lambda lb: lb.start):
+        if label.action not in askable or label.start < first_t + earliest_s:
+            continue
+        if chosen and label.start < chosen[-1][2]:
+            continue
+        chosen.append((label.action, label.start, label.end))
+        if len(chosen) == most:
+            break
+    return tuple((action, round(start - lead_s, 3)) for action, start, _ in chosen)
+
+
+def plan_sessions(rows: Sequence[ManifestRow], seeds: int = RANDOM_SEEDS,
+                  first_seed: int = 0) -> list[SessionPlan]:
+    """Which sessions to run: every usable recording gets ``seeds`` random sessions (seeds
+    ``first_seed + 1000 * k + i`` for the i-th recording); bona fide recordings with
+    labelled challenge actions get a scripted one too. Stills and overlay rows are left out
+    (a still cannot answer a prompt; see the manifest's rules for overlays)."""
+    plans = []
+    for i, row in enumerate(r for r in rows if not r.still and not r.overlay):
+        scripted = row.label == "bona_fide" and any(
+            lb.action in CHALLENGE_ACTIONS for lb in parse_events(row.events))
+        plans.append(SessionPlan(row, scripted, [first_seed + 1000 * k + i
+                                                 for k in range(seeds)]))
+    return plans
+
+
+def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
+                analyzers: Callable[[], list], seed: int | None = None) -> SessionRun:
+    """Run one session of ``row`` (scripted when ``seed`` is None, random otherwise).
+
+    Raises
+    ------
+    InputError, CameraError
+        The recording cannot be decoded.
+    ValueError
+        A scripted session was asked for a row without labelled challenge actions.
+    """
+    from kiosk.analysis.face import FaceTracker
+    from kiosk.camera import open_source
+    from kiosk.errors import InputError
+    from kiosk.session import SessionRequest, Verifier
+
+    first, last = row.frame_range or (0, None)
+    with open_source(str(path), paced=False, start=first, end=last) as source, \
+            FaceTracker() as tracker:
+        head = source.read()
+        if head is None:
+            raise InputError(f"{path} has no decodable frames")
+        script: tuple[tuple[str, float], ...] = ()
+        if seed is None:
+            script = scripted_prompts(row.events, head.t)
+            if not script:
+                raise ValueError(f"{row.key}: no labelled challenge action to script")
+        verifier = Verifier(settings, tracker=tracker, fusion=fusion, analyzers=analyzers,
+                            rng=None if seed is None else random.Random(seed))
+        session = verifier.session(itertools.chain([head], source),
+                                   SessionRequest(script=script or None))
+        try:
+            while True:
+                next(session)
+        except StopIteration as stop:
+            decision = stop.value
+    return SessionRun(
+        key=row.key, label=row.label, species=row.species, subject=row.subject,
+        kind="random" if seed is not None else "scripted", seed=seed, script=script,
+        decision=str(decision.decision), reasons=tuple(str(r) for r in decision.reasons),
+        challenges=tuple({"action": c["action"], "outcome": c["outcome"],
+                          "reason": c.get("reason")} for c in decision.challenges),
+        liveness_score=decision.liveness_score)
+
+
+def _rate(passed: int, total: int) -> float | None:
+    return None if total == 0 else round(passed / total, 4)
+
+
+def _group(runs: Sequence[SessionRun], key: Callable[[SessionRun], str]) -> dict[str, dict]:
+    groups: dict[str, list[SessionRun]] = {}
+    for run in runs:
+        groups.setdefault(key(run), []).append(run)
+    return {name: {"sessions": len(g), "prompted": sum(r.prompted for r in g),
+                   "passed": sum(r.passed for r in g),
+                   "pass_rate": _rate(sum(r.passed for r in g), len(g))}
+            for name, g in sorted(groups.items())}
+
+
+def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
+                    target: float = 0.95) -> dict[str, Any]:
+    """The report: pass rates per kind, label and species; every failure with its reasons.
+
+    ``scripted.meets_target`` is True when at least ``target`` of the bona fide scripted
+    sessions pass; ``random.meets_target`` when no random-prompt session passes.
+    """
+    scripted = [r for r in runs if r.kind == "scripted"]
+    random_runs = [r for r in runs if r.kind == "random"]
+    passed = sum(r.passed for r in scripted)
+    random_passed = [r for r in random_runs if r.passed]
+    reasons = Counter(code for r in runs if not r.passed for code in r.reasons[:1])
+    return {
+        "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS},
+        "scripted": {
+            "sessions": len(scripted), "passed": passed, "pass_rate": _rate(passed,
+                                                                           len(scripted)),
+            "target": target, "meets_target": bool(scripted) and passed >= target * len(
+                scripted),
+            "by_action": _by_action(scripted),
+            "by_subject": _group(scripted, lambda r: r.subject or r.key),
+            "failures": [r.as_dict() for r in scripted if not r.passed]},
+        "random": {
+            "sessions": len(random_runs), "passed": len(random_passed),
+            # Sessions that got as far as a prompt: the others ended at placement or baseline,
+            # which says nothing about answering prompts.
+            "prompted": sum(r.prompted for r in random_runs),
+            "meets_target": not random_passed,
+            "by_label": _group(random_runs, lambda r: r.species or r.label),
+            "passes": [r.as_dict() for r in random_passed],
+            "first_reasons": dict(Counter(r.reasons[0] if r.reasons else "-"
+                                          for r in random_runs if not r.passed).most_common())},
+        "first_failure_reasons": dict(reasons.most_common()),
+        "failed": list(failed),
+    }
+
+
+def _by_action(runs: Sequence[SessionRun]) -> dict[str, dict]:
+    """Per prompted action: how often it was asked and answered in scripted sessions."""
+    asked: Counter[str] = Counter()
+    answered: Counter[str] = Counter()
+    for run in runs:
+        for challenge in run.challenges:
+            asked[challenge["action"]] += 1
+            answered[challenge["action"]] += challenge["outcome"] == ChallengeStatus.PASSED
+    return {a: {"asked": asked[a], "passed": answered[a], "rate": _rate(answered[a], asked[a])}
+            for a in sorted(asked)}

@@ -1,0 +1,130 @@
+"""Whole-session evaluation (``kiosk evaluate --sessions``): the protocol, the report, and one
+real recording through the kiosk's session."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main
+from kiosk.lab.manifest import COLUMNS, ManifestRow
+from kiosk.lab.sessions_eval import (
+    SessionRun,
+    plan_sessions,
+    scripted_prompts,
+    session_metrics,
+)
+
+D5 = "KwaiVGI_LivePortrait/assets/examples/driving/d5.mp4"
+
+
+def row(path="a.mp4", media="video", label="bona_fide", species="", frames="", events="",
+        subject="", notes="") -> ManifestRow:
+    return ManifestRow(path, media, label, species, frames, events, subject, notes)
+
+
+def run(kind="scripted", decision="pass", reasons=(), label="bona_fide", species="",
+        challenges=(("blink", "passed"),), key="a.mp4", seed=None) -> SessionRun:
+    return SessionRun(key=key, label=label, species=species, subject="s1", kind=kind,
+                      seed=seed, script=(("blink", 1.3),) if kind == "scripted" else (),
+                      decision=decision, reasons=tuple(reasons),
+                      challenges=tuple({"action": a, "outcome": o, "reason": None}
+                                       for a, o in challenges),
+                      liveness_score=80.0)
+
+
+# -- the protocol --------------------------------------------------------------------------
+
+def test_prompts_lead_the_labelled_actions_after_the_baseline() -> None:
+    events = ("wink_left@0.2-0.7;blink@1.0-1.1;blink@1.9-2.0;look_down@2.5-3.0;"
+              "turn_left@4.9-5.9;smile@5.5-6.0;turn_right@6.7-7.4;blink@9.0-9.1")
+    # blink@1.0 is too early; look_down is not asked; smile@5.5 starts while the turn goes
+    # on; three prompts at most.
+    assert scripted_prompts(events) == (("blink", 1.4), ("turn_left", 4.4),
+                                        ("turn_right", 6.2))
+    # Times are media times: a segment starting at 10 s moves the earliest start with it.
+    assert scripted_prompts("blink@10.5-10.6;smile@11.5-12.0", first_t=10.0) == (
+        ("smile", 11.0),)
+    assert scripted_prompts("talk@0.0-5.0;wink_right@2.0-2.5") == ()
+
+
+def test_plan_skips_stills_and_overlays_and_scripts_bona_fide_actions_only() -> None:
+    rows = [row("live.mp4", events="blink@2.0-2.1"), row("photo.jpg", media="image"),
+            row("talk.mp4", events="talk@0.0-9.0"),
+            row("replay.mp4", label="attack", species="replay", events="blink@2.0-2.1"),
+            row("app.mp4", notes="overlay: vendor app")]
+    plans = plan_sessions(rows, seeds=2, first_seed=7)
+    assert [(p.row.path, p.scripted, p.seeds) for p in plans] == [
+        ("live.mp4", True, [7, 1007]), ("talk.mp4", False, [8, 1008]),
+        ("replay.mp4", False, [9, 1009])]
+
+
+# -- the report ----------------------------------------------------------------------------
+
+def test_metrics_report_rates_targets_and_every_failure() -> None:
+    runs = [run() for _ in range(19)] + [
+        run(decision="fail", reasons=("CHALLENGE_TIMEOUT",), key="b.mp4",
+            challenges=(("turn_left", "failed"),)),
+        run("random", "fail", ("NOT_PLACED",), seed=1, challenges=(("smile", "not_shown"),)),
+        run("random", "fail", ("WRONG_ACTION",), label="attack", species="replay", seed=2,
+            challenges=(("smile", "failed"),))]
+    m = session_metrics(runs)
+    s, r = m["scripted"], m["random"]
+    assert (s["sessions"], s["passed"], s["pass_rate"], s["meets_target"]) == (20, 19, 0.95,
+                                                                               True)
+    assert s["by_action"] == {"blink": {"asked": 19, "passed": 19, "rate": 1.0},
+                              "turn_left": {"asked": 1, "passed": 0, "rate": 0.0}}
+    assert [f["key"] for f in s["failures"]] == ["b.mp4"]
+    assert s["failures"][0]["reasons"] == ["CHALLENGE_TIMEOUT"]
+    assert (r["sessions"], r["passed"], r["prompted"], r["meets_target"]) == (2, 0, 1, True)
+    assert r["by_label"]["replay"] == {"sessions": 1, "prompted": 1, "passed": 0,
+                                       "pass_rate": 0.0}
+    assert r["first_reasons"] == {"NOT_PLACED": 1, "WRONG_ACTION": 1}
+
+    # One more scripted failure drops below 95%; one random pass fails the other target.
+    worse = session_metrics(runs + [run(decision="fail", reasons=("LIVENESS_FAILED",)),
+                                    run("random", seed=3, key="c.mp4")])
+    assert worse["scripted"]["meets_target"] is False
+    assert worse["random"]["meets_target"] is False
+    assert [p["key"] for p in worse["random"]["passes"]] == ["c.mp4"]
+
+
+# -- a real recording through the kiosk's session -----------------------------------------
+
+def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
+                                               shared_data: Path) -> None:
+    """d5 (a man who blinks, then smiles): the scripted session passes; the kiosk's random
+    prompts, which the recording cannot know, do not."""
+    manifest = tmp_path / "manifest.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerow({"path": str(shared_data / D5), "media": "video",
+                         "label": "bona_fide", "events": "blink@1.8-1.9;smile@3.1-4.9",
+                         "subject": "lp_d5_man"})
+    status = main(["evaluate", str(manifest), "--sessions", "--random-sessions", "1",
+                   "--out", str(tmp_path / "out")], environ={})
+    stdout = capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "sessions.json").read_text())
+    (scripted,) = [s for s in report["sessions"] if s["kind"] == "scripted"]
+    (random_run,) = [s for s in report["sessions"] if s["kind"] == "random"]
+    assert scripted["script"] == "blink@1.30,smile@2.60"
+    assert scripted["decision"] == "pass", scripted
+    assert random_run["decision"] != "pass" and random_run["reasons"]
+    assert status == 0
+    assert "scripted bona fide sessions: 1/1 pass" in stdout
+    assert "random-prompt sessions: 0/1 pass" in stdout
+
+
+@pytest.mark.parametrize("argv", [["--random-sessions", "-1"], ["--random-sessions", "x"]])
+def test_sessions_refuse_bad_counts(capsys, tmp_path: Path, argv: list[str]) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(",".join(COLUMNS) + "\na.mp4,video,bona_fide,,,,,\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(manifest), "--sessions", *argv, "--out", str(tmp_path)],
+             environ={})
+    assert exit_info.value.code == 2
+    assert "--random-sessions" in capsys.readouterr().err
