@@ -34,7 +34,8 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
         return default_analyzers(settings, texture_reference=reference,
                                  camera_fixed=bool(args.camera_fixed))
 
-    plans = plan_sessions(rows, seeds=args.random_sessions, first_seed=args.seed)
+    plans = plan_sessions(rows, seeds=args.random_sessions, first_seed=args.seed,
+                          baseline_s=float(settings.liveness.baseline_s))
     jobs = [(plan.row, seed) for plan in plans
             for seed in ([None] if plan.scripted else []) + plan.seeds]
     runs, failed = [], []
@@ -43,8 +44,10 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
         for row, seed in jobs:
             bar.set_postfix_str(Path(row.path).name, refresh=False)
             try:
-                runs.append(run_session(manifest.parent / row.path, row, settings=settings,
-                                        fusion=fusion, analyzers=analyzers, seed=seed))
+                run = run_session(manifest.parent / row.path, row, settings=settings,
+                                  fusion=fusion, analyzers=analyzers, seed=seed)
+                if run is not None:
+                    runs.append(run)
             except KioskError as exc:
                 log.warning("%s: %s", row.key, exc)
                 failed.append({"path": row.path, "frames": row.frames, "seed": seed,

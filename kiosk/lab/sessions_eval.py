@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS
+from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
 from kiosk.lab.events_eval import parse_events
 from kiosk.lab.manifest import ManifestRow
 from kiosk.vocabulary import ChallengeStatus, Verdict
@@ -111,6 +111,7 @@ class SessionPlan:
 
 def scripted_prompts(events: str, first_t: float = 0.0, *, lead_s: float = LEAD_S,
                      earliest_s: float = EARLIEST_S, most: int = MOST_PROMPTS,
+                     baseline_s: float = 1.0,
                      actions: Iterable[str] = CHALLENGE_ACTIONS) -> tuple[tuple[str, float], ...]:
     """The script for a recording's labelled events.
 
@@ -122,54 +123,85 @@ def scripted_prompts(events: str, first_t: float = 0.0, *, lead_s: float = LEAD_
         Media time of the recording's (or segment's) first frame.
     lead_s, earliest_s, most : float, float, int
         See :data:`LEAD_S`, :data:`EARLIEST_S`, :data:`MOST_PROMPTS`.
+    baseline_s : float
+        The session's baseline before the first prompt (``liveness.baseline_s``).
     actions : iterable of str
         The actions the kiosk can ask for; other labels (winks, looks, talking) are skipped.
 
     Returns
     -------
     tuple of (action, prompt time)
-        In time order; empty when no labelled action qualifies. An action that starts before
-        the previous chosen one has ended is skipped: the kiosk never asks for the next
-        action while the last one is still being performed.
+        In time order; empty when no labelled action qualifies. A person at the kiosk does
+        one thing at a time, so an action is skipped when its prompt would come before the
+        previous chosen action has ended (the kiosk shows the next prompt only after the
+        last answer), or when another labelled head movement (a turn or look that is
+        not the one asked) overlaps the time from its prompt to its end: asked to blink while looking down on purpose, the person
+        would fail the kiosk's wrong-movement rule, rightly. The first prompt also needs
+        ``baseline_s`` without a labelled head movement somewhere before it (the session's
+        baseline is a steady second facing the camera).
     """
     askable = frozenset(actions)
-    chosen: list[tuple[str, float, float]] = []
-    for label in sorted(parse_events(events), key=lambda lb: lb.start):
+    labels = sorted(parse_events(events), key=lambda lb: lb.start)
+    heads = [lb for lb in labels if lb.action in HEAD_ACTIONS]
+
+    def still_for(until: float) -> float:
+        """Longest stretch in [first_t, until] without a labelled head movement."""
+        longest, free_from = 0.0, first_t
+        for lb in heads:
+            if lb.start >= until:
+                break
+            longest = max(longest, lb.start - free_from)
+            free_from = max(free_from, lb.end)
+        return max(longest, until - free_from)
+
+    chosen: list = []
+    for label in labels:
         if label.action not in askable or label.start < first_t + earliest_s:
             continue
-        if chosen and label.start < chosen[-1][2]:
+        prompt = label.start - lead_s
+        if chosen and prompt < chosen[-1].end:
             continue
-        chosen.append((label.action, label.start, label.end))
+        if not chosen and still_for(prompt) < baseline_s:
+            continue  # no steady second for the baseline before the first prompt
+        if any(other is not label and other not in chosen and other.start <= label.end
+               and other.end >= prompt for other in heads):
+            continue
+        chosen.append(label)
         if len(chosen) == most:
             break
-    return tuple((action, round(start - lead_s, 3)) for action, start, _ in chosen)
+    return tuple((lb.action, round(lb.start - lead_s, 3)) for lb in chosen)
 
 
 def plan_sessions(rows: Sequence[ManifestRow], seeds: int = RANDOM_SEEDS,
-                  first_seed: int = 0) -> list[SessionPlan]:
+                  first_seed: int = 0, baseline_s: float = 1.0) -> list[SessionPlan]:
     """Which sessions to run: every usable recording gets ``seeds`` random sessions (seeds
-    ``first_seed + 1000 * k + i`` for the i-th recording); bona fide recordings with
-    labelled challenge actions get a scripted one too. Stills and overlay rows are left out
-    (a still cannot answer a prompt; see the manifest's rules for overlays)."""
+    ``first_seed + 1000 * k + i`` for the i-th recording); bona fide recordings whose labels
+    give a script (:func:`scripted_prompts`) get a scripted one too. Stills and overlay rows
+    are left out (a still cannot answer a prompt; see the manifest's rules for overlays).
+
+    A segment's script depends on its first frame's time, known only once it is read:
+    segments with labelled challenge actions are planned and :func:`run_session` decides.
+    """
     plans = []
     for i, row in enumerate(r for r in rows if not r.still and not r.overlay):
-        scripted = row.label == "bona_fide" and any(
-            lb.action in CHALLENGE_ACTIONS for lb in parse_events(row.events))
+        scripted = row.label == "bona_fide" and (
+            bool(scripted_prompts(row.events, baseline_s=baseline_s)) if row.frame_range is None
+            else any(lb.action in CHALLENGE_ACTIONS for lb in parse_events(row.events)))
         plans.append(SessionPlan(row, scripted, [first_seed + 1000 * k + i
                                                  for k in range(seeds)]))
     return plans
 
 
 def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
-                analyzers: Callable[[], list], seed: int | None = None) -> SessionRun:
+                analyzers: Callable[[], list], seed: int | None = None) -> SessionRun | None:
     """Run one session of ``row`` (scripted when ``seed`` is None, random otherwise).
+
+    Returns None for a scripted session of a segment whose labels give no script.
 
     Raises
     ------
     InputError, CameraError
         The recording cannot be decoded.
-    ValueError
-        A scripted session was asked for a row without labelled challenge actions.
     """
     from kiosk.analysis.face import FaceTracker
     from kiosk.camera import open_source
@@ -184,9 +216,10 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
             raise InputError(f"{path} has no decodable frames")
         script: tuple[tuple[str, float], ...] = ()
         if seed is None:
-            script = scripted_prompts(row.events, head.t)
+            script = scripted_prompts(row.events, head.t,
+                                      baseline_s=float(settings.liveness.baseline_s))
             if not script:
-                raise ValueError(f"{row.key}: no labelled challenge action to script")
+                return None
         verifier = Verifier(settings, tracker=tracker, fusion=fusion, analyzers=analyzers,
                             rng=None if seed is None else random.Random(seed))
         session = verifier.session(itertools.chain([head], source),

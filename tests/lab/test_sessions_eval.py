@@ -51,6 +51,21 @@ def test_prompts_lead_the_labelled_actions_after_the_baseline() -> None:
     assert scripted_prompts("talk@0.0-5.0;wink_right@2.0-2.5") == ()
 
 
+def test_prompts_avoid_other_head_movements_and_need_a_baseline_first() -> None:
+    # The blink's prompt falls in a deliberate look down: skipped; the turn is asked.
+    assert scripted_prompts("look_down@2.0-3.2;blink@3.0-3.1;turn_left@5.0-6.0") == (
+        ("turn_left", 4.5),)
+    # Turns from 0.9 s to 4.0 s leave no steady second before the turn_right's prompt
+    # (2.5 s) or a smile's at 4.0 s; the smile asked at 5.0 s has one (4.0 to 5.0 s).
+    assert scripted_prompts("turn_left@0.9-3.0;turn_right@3.0-4.0;smile@4.5-4.8;"
+                            "smile@5.5-6.0", baseline_s=1.0) == (("smile", 5.0),)
+    # The next prompt comes only once the last action is over (3.5 s): a turn that starts
+    # 0.3 s after it is not asked, one that starts 0.6 s after it is.
+    assert scripted_prompts("turn_left@2.0-3.5;turn_right@3.8-5.0") == (("turn_left", 1.5),)
+    assert scripted_prompts("turn_left@2.0-3.5;turn_right@4.1-5.0") == (
+        ("turn_left", 1.5), ("turn_right", 3.6))
+
+
 def test_plan_skips_stills_and_overlays_and_scripts_bona_fide_actions_only() -> None:
     rows = [row("live.mp4", events="blink@2.0-2.1"), row("photo.jpg", media="image"),
             row("talk.mp4", events="talk@0.0-9.0"),

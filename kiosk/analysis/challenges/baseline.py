@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from kiosk.analysis.guidance import MAX_FRONTAL_DEG
 from kiosk.model import Face, FaceObservation
 
 # Quantiles for the one-sided statistics (see the module docstring).
@@ -190,7 +191,10 @@ class BaselineEstimator:
 
     Notes
     -----
-    Only observations with exactly one face count. Until the window is steady it slides: the
+    Only observations with exactly one face facing the camera (yaw and pitch within
+    :data:`~kiosk.analysis.guidance.MAX_FRONTAL_DEG`, as the placement check asks) count: a
+    head held turned is steady but is not the person's rest. Until the window is steady it
+    slides: the
     oldest frames are dropped, so a person who turns around while the kiosk waits still gets
     a clean baseline once they hold still. :meth:`freeze` ends the wait early (scripted mode
     issues its first prompt at a fixed time).
@@ -237,8 +241,8 @@ class BaselineEstimator:
         """Feed one observation while no baseline exists; returns :attr:`ready`."""
         if self._baseline is not None:
             return True
-        if obs.face is None or obs.n_faces != 1:
-            # A missing or second face breaks the steady window.
+        if obs.face is None or obs.n_faces != 1 or not _facing(obs.face):
+            # A missing, second or turned-away face breaks the steady window.
             self._window.clear()
             return False
         self._window.append((obs.t, obs.face))
@@ -278,6 +282,10 @@ class BaselineEstimator:
     def skip(self, obs: FaceObservation) -> None:
         """Note the time of a frame that is not neutral (so adaptation does not jump later)."""
         self._last_t = obs.t
+
+
+def _facing(face: Face) -> bool:
+    return abs(face.yaw) <= MAX_FRONTAL_DEG and abs(face.pitch) <= MAX_FRONTAL_DEG
 
 
 def _spread(values: Sequence[float]) -> float:

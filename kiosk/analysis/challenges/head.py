@@ -2,8 +2,13 @@
 
 A movement is an *excursion*: the angle leaves the person's resting value, goes at least
 ``angle_deg`` away in one direction, and comes back toward rest, to within ``back_fraction``
-of the largest excursion. Its start is the moment it left the ``onset`` band around rest,
-its end the moment it came back; its confidence grows with the excursion's size. After an
+of the largest excursion. It begins when the angle leaves the ``onset`` band around rest and
+ends when it comes back; its confidence grows with the excursion's size. The event's start is
+the *launch* of the movement that reached the threshold: the last moment, after the onset,
+when the head was still (slower than :data:`STILL_DEG_S` over :data:`SPEED_WINDOW_S`), or the
+onset itself. A head that drifts a few degrees, rests, and then turns when asked started its
+turn when it left that rest, not when the drift began (the prompt engine compares the start
+with the prompt to reject movements made before it). After an
 excursion the angle must re-enter the onset band (or cross to the other side) before another
 one in the same direction can start, so the tail of a slow return is not a second movement.
 
@@ -25,12 +30,20 @@ the 20-degree default is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kiosk.analysis.challenges.actions import LOOK_DOWN, LOOK_UP, NOD, TURN_LEFT, TURN_RIGHT
 from kiosk.analysis.challenges.baseline import Baseline
 from kiosk.analysis.challenges.detector import GapGuard, ramp
 from kiosk.model import Event, Face, FaceObservation
+
+STILL_DEG_S = 10.0
+"""Angular speed under which the head counts as at rest (deliberate turns and looks run at
+30 degrees a second and more; pose-estimate jitter over the window below is a few degrees a
+second)."""
+
+SPEED_WINDOW_S = 0.2
+"""Span over which the speed is measured (single frames are too noisy)."""
 
 
 @dataclass
@@ -41,6 +54,19 @@ class _Excursion:
     peak_t: float = 0.0
     armed: bool = False
     spoiled: bool = False
+    launch: float = 0.0
+    recent: list[tuple[float, float]] = field(default_factory=list)
+
+    def note(self, t: float, along: float) -> None:
+        """Track the launch until the threshold is reached: the last still moment."""
+        if self.armed:
+            return
+        self.recent.append((t, along))
+        while len(self.recent) > 2 and t - self.recent[1][0] >= SPEED_WINDOW_S:
+            self.recent.pop(0)
+        t0, a0 = self.recent[0]
+        if t - t0 >= SPEED_WINDOW_S and abs(along - a0) / (t - t0) < STILL_DEG_S:
+            self.launch = t
 
 
 class ExcursionTracker:
@@ -76,11 +102,12 @@ class ExcursionTracker:
 
     @property
     def pending(self) -> tuple[int, float, float] | None:
-        """``(sign, start, peak)`` of an excursion past the threshold that has not come back."""
+        """``(sign, launch, peak)`` of an excursion past the threshold that has not come
+        back."""
         ex = self._ex
         if ex is None or not ex.armed or ex.spoiled:
             return None
-        return ex.sign, ex.start, ex.peak
+        return ex.sign, ex.launch, ex.peak
 
     @property
     def active(self) -> bool:
@@ -91,14 +118,15 @@ class ExcursionTracker:
         if self._ex is not None:
             self._ex.spoiled = True
 
-    def update(self, t: float, value: float) -> tuple[int, float, float, float] | None:
+    def update(self, t: float, value: float) -> tuple[int, float, float, float, float] | None:
         """Take the relative angle at time ``t``.
 
         Returns
         -------
         tuple or None
-            ``(sign, start, end, peak)`` of an excursion that just came back (sign +1 or -1,
-            peak in degrees), None otherwise.
+            ``(sign, start, launch, end, peak)`` of an excursion that just came back (sign +1
+            or -1, peak in degrees; see the module docstring for start and launch), None
+            otherwise.
         """
         self.value = value
         ex = self._ex
@@ -109,9 +137,11 @@ class ExcursionTracker:
                 self._blocked = 0
             if magnitude >= self.onset_deg and not self._blocked:
                 self._ex = _Excursion(sign=sign, start=t, peak=magnitude, peak_t=t,
-                                      armed=magnitude >= self.angle_deg)
+                                      armed=magnitude >= self.angle_deg, launch=t,
+                                      recent=[(t, magnitude)])
             return None
         along = value * ex.sign
+        ex.note(t, along)
         if along > ex.peak:
             ex.peak, ex.peak_t = along, t
             ex.armed = ex.armed or along >= self.angle_deg
@@ -128,7 +158,7 @@ class ExcursionTracker:
             self._blocked = ex.sign if along >= self.onset_deg else 0
             if ex.spoiled:
                 return None
-            return ex.sign, ex.start, t, ex.peak
+            return ex.sign, ex.start, ex.launch, t, ex.peak
         return None
 
 
@@ -211,9 +241,9 @@ class TurnDetector(_AxisDetector):
         done = self.tracker.update(obs.t, face.yaw - baseline.yaw)
         if done is None:
             return []
-        sign, start, end, peak = done
+        sign, _, launch, end, peak = done
         action = TURN_LEFT if sign > 0 else TURN_RIGHT
-        return [Event(action, start, end, _confidence(peak, self.tracker.angle_deg))]
+        return [Event(action, launch, end, _confidence(peak, self.tracker.angle_deg))]
 
 
 class PitchDetector(_AxisDetector):
@@ -253,9 +283,9 @@ class PitchDetector(_AxisDetector):
             self.tracker.spoil()
         if done is None:
             return []
-        sign, start, end, peak = done
+        sign, start, launch, end, peak = done
         confidence = _confidence(peak, self.tracker.angle_deg)
-        events = [Event(LOOK_UP if sign > 0 else LOOK_DOWN, start, end, confidence)]
-        if end - start <= self.nod_max_s:
-            events.append(Event(NOD, start, end, confidence))
+        events = [Event(LOOK_UP if sign > 0 else LOOK_DOWN, launch, end, confidence)]
+        if end - start <= self.nod_max_s:  # the whole excursion is quick
+            events.append(Event(NOD, launch, end, confidence))
         return events

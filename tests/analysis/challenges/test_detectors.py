@@ -169,9 +169,26 @@ def test_excursion_tracker_reports_sign_start_and_peak():
     angles = [0, 2, 6, 15, 25, 31, 28, 14, 2]
     done = [tracker.update(i * 0.1, a) for i, a in enumerate(angles)]
     assert done[:7] == [None] * 7
-    assert done[7] == (1, pytest.approx(0.2), pytest.approx(0.7), 31)
+    # A movement without a rest: it was launched when it left the onset band.
+    assert done[7] == (1, pytest.approx(0.2), pytest.approx(0.2), pytest.approx(0.7), 31)
     with pytest.raises(ValueError):
         ExcursionTracker(0.0)
+
+
+def test_a_turn_launched_after_a_rest_starts_at_the_rest() -> None:
+    """A head that drifts 10 degrees, rests there, then turns: the turn started when it left
+    the rest (the drift before a prompt is not the answer to it), at 30 fps."""
+    tracker = ExcursionTracker(20.0)
+    angles = ([0.0] * 15 + [i * 10.0 / 30 for i in range(30)]     # drift 0 -> 10 deg in 1 s
+              + [10.0 + 0.2 * (i % 2) for i in range(20)]          # rest, with jitter
+              + [10.0 + 2.0 * i for i in range(1, 11)]             # turn to 30 deg
+              + [30.0 - 3.0 * i for i in range(1, 11)])            # and back
+    done = [tracker.update(i / 30, a) for i, a in enumerate(angles)]
+    (sign, start, launch, end, peak), = [d for d in done if d is not None]
+    assert sign == 1 and peak == pytest.approx(30.0)
+    assert start == pytest.approx(30 / 30, abs=0.05)          # left the 5-degree band
+    assert launch == pytest.approx((15 + 30 + 19) / 30, abs=0.05)  # the last still frame
+    assert end > launch
 
 
 def test_turn_is_pending_while_the_head_is_away():

@@ -51,8 +51,9 @@ def test_no_action_is_repeated_back_to_back():
 
 def test_sessions_differ_with_the_default_secrets_source():
     sessions = [draw_sequence(6) for _ in range(50)]
-    # 5 * 4**5 = 5120 equally likely sequences: 50 draws are almost surely all distinct.
-    assert len(set(sessions)) >= 45
+    # 4 * 3**5 = 972 equally likely sequences: 50 draws repeat about 1.3 of them (Poisson);
+    # 8 or more repeats has a chance of about 1e-5.
+    assert len(set(sessions)) >= 43
     # ... and each position uses several actions.
     assert all(len({s[i] for s in sessions}) >= 3 for i in range(6))
 
