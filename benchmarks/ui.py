@@ -192,9 +192,13 @@ class Stalls:
 
 
 def settings_in(tmp: Path) -> Settings:
-    create_key_file(tmp / "audit.key")
-    return Settings().replace("audit", db_path=str(tmp / "kiosk.db"),
-                              key_file=str(tmp / "audit.key"))
+    keys = tmp / "keys"  # not in the database's folder (the kiosk warns about that)
+    data = tmp / "data"
+    keys.mkdir()
+    data.mkdir()
+    create_key_file(keys / "audit.key")
+    return Settings().replace("audit", db_path=str(data / "kiosk.db"),
+                              key_file=str(keys / "audit.key"))
 
 
 def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, begin) -> dict:
