@@ -299,21 +299,26 @@ def attachment_votes(samples: list[dict[str, Any]]) -> dict[str, tuple[int, int]
     Returns
     -------
     dict
-        ``{side: (with_face, with_picture)}``: over consecutive samples in which the face moved
-        across that side by at least MOVE_MIN, the side's face offset changed less than its
-        picture offset (with_face) or the opposite (with_picture).
+        ``{side: (with_face, with_picture)}``. Each side is compared with its last reference
+        sample: once the face has moved across that side by at least MOVE_MIN since then, the
+        side's face offset changed less than its picture offset (with_face) or the opposite
+        (with_picture), and this sample becomes the reference.
     """
     votes = {k: [0, 0] for k in SIDES}
-    for a, b in zip(samples, samples[1:], strict=False):
-        du = abs(b["centre_u"] - a["centre_u"])
-        dv = abs(b["centre_v"] - a["centre_v"])
-        for side in set(a["offsets"]) & set(b["offsets"]):
-            moved = du if side in ("left", "right") else dv
-            if moved < MOVE_MIN:
+    anchor: dict[str, dict[str, Any]] = {}
+    for smp in samples:
+        for side, (face_off, pic_off) in smp["offsets"].items():
+            ref = anchor.get(side)
+            if ref is None:
+                anchor[side] = smp
                 continue
-            d_face = abs(b["offsets"][side][0] - a["offsets"][side][0])
-            d_pic = abs(b["offsets"][side][1] - a["offsets"][side][1])
+            axis = "centre_u" if side in ("left", "right") else "centre_v"
+            if abs(smp[axis] - ref[axis]) < MOVE_MIN:
+                continue
+            d_face = abs(face_off - ref["offsets"][side][0])
+            d_pic = abs(pic_off - ref["offsets"][side][1])
             votes[side][0 if d_face < d_pic else 1] += 1
+            anchor[side] = smp
     return {k: (v[0], v[1]) for k, v in votes.items()}
 
 
