@@ -18,13 +18,15 @@ What it does, and why this way:
 * Model. ``logit P(attack) = bias + sum_i w_i * attack_i - sum_j v_j * life_j`` with
   ``w, v >= 0`` (:mod:`kiosk.lab.fusion_fit`). Every cue can push toward attack above its
   floor; the cues in LIFE_CUES, which measure something only a live face does, can also push
-  toward live below their life point. A Gaussian prior on the weights (PRIOR_SD), the bias
-  unpenalised, bona fide and attacks weighing half each (equal prior odds).
+  toward live below their life point. A Gaussian prior on the weights (ATTACK_MEAN for the
+  attack side, 0 for life, PRIOR_SD), the bias unpenalised, bona fide and attacks weighing
+  half each (equal prior odds).
 * Held-out numbers. Leave one subject out: every presentation (and every simulated attack
   rendered from it, and every replay of that person) is scored by a model fitted without its
   subject (manifest ``subject``; rows without one are their own group). Printed beside it:
-  the attack-only model (no life side, issue 4's design), training on real material only,
-  the sensitivity to PRIOR_SD, and the in-sample figures of the shipped model. Real and
+  the attack-only model (no life side, issue 4's design), the attack prior centred on 0,
+  training on real material only, the sensitivity to PRIOR_SD, and the in-sample figures of
+  the shipped model. Real and
   simulated attacks are reported apart, with AUC and liveness distributions.
 * Constants. FLOORS, LIFE_BELOW, PRIOR_SD, MIN_EVIDENCE, INSUFFICIENT_PROBABILITY and
   REASON_MIN_LOGIT are set from the analyzers' design (see their comments), not from these
@@ -41,6 +43,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -72,11 +75,18 @@ FLOORS = dict.fromkeys(NAMES, 0.5)
 # silence is not life.
 LIFE_CUES = ("texture", "planar", "pulse", "expression", "rigid_smile")
 LIFE_BELOW = {n: (0.5 if n in LIFE_CUES else None) for n in NAMES}
-# Prior on each weight: N(0, 5^2) in log-odds per unit of evidence. A cue at full score and
-# confidence 1 can then move the odds by about e^5 ~ 150 and no further without strong support
-# from the data: one fully trusted cue may decide a presentation, but a handful of
-# presentations cannot make a cue overwhelming.
+# Prior on each weight, in log-odds per unit of evidence: N(ATTACK_MEAN, 5^2) toward attack,
+# N(0, 5^2) toward life. Every attack cue was built so that a score above its midpoint lies
+# beyond what live faces produce: at full score and confidence it is a priori worth ln 9
+# (alone it takes even odds to P(attack) = 0.9, liveness 10), and the data move it from there
+# (down to 0 for a cue that fires on bona fide presentations). A cue the data cannot judge,
+# because no presentation here shows its evidence (the flicker of a full-view replay has two
+# examples, reflections and a mask's rigid smile none), keeps its designed meaning instead of
+# being switched off. Evidence of life must be earned from the data: its prior mean is 0. With
+# sd 5 one fully trusted cue may decide a presentation, but a handful of presentations cannot
+# make a cue overwhelming.
 PRIOR_SD = 5.0
+ATTACK_MEAN = math.log(9.0)
 PRIOR_SD_SWEEP = (1.0, 2.0, 5.0, 10.0, 20.0)
 # Too little evidence to decide: a session whose single-frame cues each measured one frame
 # gathers about half their confidence caps (texture 0.3, moire 0.6, edges 0.5, glare 0.5,
@@ -114,7 +124,7 @@ def final_probability(model, attack, life, decided) -> np.ndarray:
 
 
 def loso(attack, life, y, groups, decided, sim, *, prior_sd, train_sim=True,
-         life_cues=LIFE_CUES) -> np.ndarray:
+         life_cues=LIFE_CUES, attack_mean=ATTACK_MEAN) -> np.ndarray:
     """Held-out P(attack): each subject group scored by a fit without it."""
     p = np.full(len(y), np.nan)
     train = decided & (np.ones(len(y), bool) if train_sim else ~sim)
@@ -122,7 +132,7 @@ def loso(attack, life, y, groups, decided, sim, *, prior_sd, train_sim=True,
         held = groups == g
         fit_on = train & ~held
         model = fit_fusion(attack[fit_on], life[fit_on], y[fit_on], NAMES,
-                           life_cues=life_cues, prior_sd=prior_sd)
+                           life_cues=life_cues, prior_sd=prior_sd, attack_mean=attack_mean)
         p[held] = final_probability(model, attack[held], life[held], decided[held])
     return p
 
@@ -175,7 +185,8 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
             "git_commit": git_commit(),
             "code_digest": {"analyzers": code_digest(REPO, ANALYZER_SOURCES),
                             "simulator": code_digest(REPO, SIMULATOR_SOURCES)},
-            "fit": {"prior_sd": PRIOR_SD, "floors": FLOORS, "life_below": LIFE_BELOW,
+            "fit": {"prior_sd": PRIOR_SD, "attack_prior_mean": round(ATTACK_MEAN, 4),
+                    "life_prior_mean": 0.0, "floors": FLOORS, "life_below": LIFE_BELOW,
                     "weights": "non-negative (L-BFGS-B)",
                     "sample_weights": "balanced bona fide / attack",
                     "min_evidence": MIN_EVIDENCE, "reason_min_logit": REASON_MIN_LOGIT},
@@ -235,6 +246,11 @@ def main(argv=None) -> int:
                                         threshold)
     print(format_blocks("comparison: attack-only evidence (no life side; leave one subject "
                         "out)", comparisons["attack_only"]))
+    comparisons["prior_mean_0"] = blocks(items, loso(attack, life, y, groups, decided, sim,
+                                                     prior_sd=PRIOR_SD, attack_mean=0.0),
+                                         threshold)
+    print(format_blocks("comparison: attack weights' prior centred on 0 (leave one subject "
+                        "out)", comparisons["prior_mean_0"]))
     comparisons["real_only"] = {k: v for k, v in blocks(
         items, loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD,
                     train_sim=False), threshold).items() if k.startswith("real")}
@@ -251,7 +267,7 @@ def main(argv=None) -> int:
             f"{k} {v['apcer_max']}/{v['bpcer']}/{v['auc']}" for k, v in b.items()))
 
     model = fit_fusion(attack[decided], life[decided], y[decided], NAMES,
-                       life_cues=LIFE_CUES, prior_sd=PRIOR_SD)
+                       life_cues=LIFE_CUES, prior_sd=PRIOR_SD, attack_mean=ATTACK_MEAN)
     p_in = final_probability(model, attack, life, decided)
     in_sample = blocks(items, p_in, threshold)
     print(format_blocks("in-sample (the shipped model on its own training data; optimistic)",

@@ -9,9 +9,9 @@ with ``attack_i = confidence_i * max(0, score_i - floor_i) / (1 - floor_i)``
 life_below_j - score_j) / life_below_j`` (:func:`kiosk.analysis.fusion.life_evidence`),
 
 fitted by penalised maximum likelihood: the weighted logistic log-loss plus a Gaussian prior
-``w_i, v_j ~ N(0, prior_sd^2)`` (the bias unpenalised), with the non-negativity bounds
-enforced by L-BFGS-B. Presentation weights balance bona fide and attack presentations, so the
-probability is calibrated for equal prior odds.
+``w_i ~ N(attack_mean, prior_sd^2)`` and ``v_j ~ N(0, prior_sd^2)`` (the bias unpenalised),
+with the non-negativity bounds enforced by L-BFGS-B. Presentation weights balance bona fide
+and attack presentations, so the probability is calibrated for equal prior odds.
 
 Pure numpy/scipy; deterministic (no random start).
 """
@@ -109,7 +109,7 @@ class FittedFusion:
 
 
 def fit_fusion(attack: np.ndarray, life: np.ndarray, labels: np.ndarray, names: Sequence[str],
-               *, life_cues: Sequence[str], prior_sd: float,
+               *, life_cues: Sequence[str], prior_sd: float, attack_mean: float = 0.0,
                sample_weight: np.ndarray | None = None) -> FittedFusion:
     """Penalised, constrained logistic fit (see the module docstring).
 
@@ -125,6 +125,9 @@ def fit_fusion(attack: np.ndarray, life: np.ndarray, labels: np.ndarray, names: 
         The cues with a life side (the others' life weights are held at 0).
     prior_sd : float
         Standard deviation of the Gaussian prior on each weight (log-odds per unit evidence).
+    attack_mean : float
+        Mean of the prior on each attack weight (life weights: 0). A cue's weight stays near
+        it when the data say nothing about the cue (no presentation shows its evidence).
     sample_weight : ndarray (N,), optional
         Defaults to :func:`balanced_weights`.
 
@@ -146,6 +149,8 @@ def fit_fusion(attack: np.ndarray, life: np.ndarray, labels: np.ndarray, names: 
     a = balanced_weights(labels) if sample_weight is None else np.asarray(sample_weight)
     lam = 1.0 / (2.0 * prior_sd ** 2)
     x = np.hstack([xa, -xl])
+    life_ok = [n in life_cues for n in names]
+    mean = np.r_[np.full(k, float(attack_mean)), np.zeros(k)]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         z = theta[0] + x @ theta[1:]
@@ -153,13 +158,13 @@ def fit_fusion(attack: np.ndarray, life: np.ndarray, labels: np.ndarray, names: 
         r = a * (1.0 / (1.0 + np.exp(-z)) - y)
         grad = np.empty_like(theta)
         grad[0] = r.sum()
-        grad[1:] = x.T @ r + 2.0 * lam * theta[1:]
-        return float(loss.sum() + lam * np.sum(theta[1:] ** 2)), grad
+        grad[1:] = x.T @ r + 2.0 * lam * (theta[1:] - mean)
+        return float(loss.sum() + lam * np.sum((theta[1:] - mean) ** 2)), grad
 
-    life_ok = [n in life_cues for n in names]
     bounds = [(-30.0, 30.0)] + [(0.0, None)] * k + [(0.0, None if ok else 0.0)
                                                    for ok in life_ok]
-    res = minimize(objective, np.zeros(1 + 2 * k), jac=True, method="L-BFGS-B",
+    start = np.r_[0.0, np.full(k, max(0.0, float(attack_mean))), np.zeros(k)]
+    res = minimize(objective, start, jac=True, method="L-BFGS-B",
                    bounds=bounds, options={"maxiter": 5000, "gtol": 1e-9})
     if not res.success:
         raise RuntimeError(f"fusion fit did not converge: {res.message}")
