@@ -51,7 +51,7 @@ MIN_CORNER_IOD = 0.04
 # Coupling -> score. Farneback on compressed skin is accurate to about 0.1-0.2 px on a 128 px
 # face, and a qualifying smile pulls the corners by >= 0.04 iod (>= ~3 px): a cheek that stays
 # still shows a coupling of at most ~0.05-0.07 from noise. Live cheeks are pushed by the same
-# muscle: the developer set's bona fide smiles measured 0.14-1.1 (11 clips with a qualifying
+# muscle: the developer set's bona fide smiles measured 0.14-1.1 (10 clips with a qualifying
 # smile, medians per clip; the lowest is a laugh with the jaw open). Midpoint 0.12, width 0.03:
 # 0.06 -> 0.88, 0.2 -> 0.07.
 COUPLING_MIDPOINT, COUPLING_WIDTH = 0.12, 0.03
