@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cost of the single-frame analyzers (texture, moire, edges, glare, lighting) per frame.
+"""Cost of the single-frame analyzers (texture, moire, edges, glare, lighting, display) per frame.
 
 Usage::
 
@@ -39,7 +39,7 @@ DEFAULT_CLIPS = (
     "tranvanluyt2203_face_anti_spoofing/videos/fake.mp4",
 )
 RAW_KEY = {"texture": "ratio", "edges": "evidence", "glare": "unexplained",
-           "lighting": "evidence"}
+           "lighting": "evidence", "display": "black_ratio"}
 
 
 def raw_input(name: str, signal) -> str:
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"measured frames {len(measured):3d} at {statistics.median(measured or [0]):5.2f} "
                   f"ms (max {max(times):5.2f})  result {result_ms[name]:5.2f} ms  "
                   f"score {s.score:.2f} conf {s.confidence:.2f}")
-        print(f"  all five: mean {statistics.fmean(total):.2f} ms/frame, p50 "
+        print(f"  all of them: mean {statistics.fmean(total):.2f} ms/frame, p50 "
               f"{statistics.median(total):.2f}, p95 {float(np.percentile(total, 95)):.2f}, "
               f"max {max(total):.2f}; result() total {sum(result_ms.values()):.2f} ms")
     if args.scores:

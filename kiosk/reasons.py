@@ -91,6 +91,14 @@ class Reason(StrEnum):
     SEVERAL_FACES = "SEVERAL_FACES"
     INVALID_IMAGE = "INVALID_IMAGE"
     NOT_ENROLLED = "NOT_ENROLLED"
+    # passive cues of issue 12 (kiosk.analysis.screen, .mask, .life) and the fusion's verdicts
+    SINGLE_IMAGE = "SINGLE_IMAGE"
+    LIFE_UNSEEN = "LIFE_UNSEEN"
+    SCREEN_FLICKER = "SCREEN_FLICKER"
+    SCREEN_REFLECTION = "SCREEN_REFLECTION"
+    DISPLAY_COLOUR = "DISPLAY_COLOUR"
+    RIGID_SMILE = "RIGID_SMILE"
+    NO_EXPRESSION = "NO_EXPRESSION"
 
 
 class ReasonKind(StrEnum):
@@ -290,6 +298,28 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                _ASK_STAFF),
     ReasonInfo(Reason.INVALID_IMAGE, _Q, "The file is not a usable image.", _ASK_STAFF),
     ReasonInfo(Reason.NOT_ENROLLED, _I, "The face matches no enrolled member.", _ASK_STAFF),
+    ReasonInfo(Reason.SINGLE_IMAGE, _S,
+               "A single image cannot be checked for liveness: it holds no movement, no "
+               "expression and no response, so it is refused rather than judged.",
+               _ASK_STAFF),
+    ReasonInfo(Reason.LIFE_UNSEEN, _S,
+               "No cue showed evidence of a live face (skin-like expression changes, 3D head "
+               "motion, cheeks moving with a smile, skin texture).", _ASK_STAFF),
+    ReasonInfo(Reason.SCREEN_FLICKER, _S,
+               "The whole picture's brightness jittered from frame to frame as a display's "
+               "refresh does when filmed.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.SCREEN_REFLECTION, _S,
+               "A reflection stayed fixed on a glass surface while the face moved under it.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.DISPLAY_COLOUR, _S,
+               "The face's tones look displayed: raised blacks and squeezed skin colour.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.RIGID_SMILE, _S,
+               "The mouth corners moved but the cheeks did not: a mask or a cut-out cannot "
+               "smile.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.NO_EXPRESSION, _S,
+               "The face never deformed as skin does (no blink, no smile, no speech): a rigid "
+               "picture or mask.", _ASK_STAFF, attack=True),
 )
 
 #: Every reason code, explained.

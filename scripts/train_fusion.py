@@ -9,38 +9,33 @@ Usage::
 
 What it does, and why this way:
 
-* Data. Every row of the developer manifest except those whose notes start with
+* Data. Every video row of the developer manifest except those whose notes start with
   ``overlay:`` (app UI over the picture), respecting frame ranges; plus simulated attacks
-  rendered from every bona fide row with :mod:`kiosk.lab.simulated_attacks` and fixed
-  seeds (``SEED + 1000 * k + i`` for attack k of row i): a held print, a replay and a tilted
-  print (7 s each) per bona fide video, a print and a replay (one JPEG frame) per bona fide
-  still. Each presentation runs through the kiosk's own analyzers
-  (:func:`kiosk.analysis.passive.default_analyzers` / ``still_analyzers``, hand-held camera);
-  the Signals are cached in build/fusion-cache/ keyed by the digest of the analyzer and
-  simulator code, so a second run only refits.
-* Model. Evidence accumulation (kiosk/analysis/fusion.py): ``logit P(attack) = bias[media] +
-  sum_i w_i * confidence_i * score_i`` with ``w_i >= 0``. A cue can only push toward attack
-  (a low score is "this attack was not seen", not "live"); a missing cue adds nothing. Ten
-  parameters (8 weights, 2 biases) against ~90 presentations, with a
-  Gaussian prior on the weights (PRIOR_SD) and unpenalised biases (kiosk/analysis/
-  fusion_fit.py). The still model shares the single-frame weights and has its own bias.
-* Confounds. Stills and videos differ in everything (capture, compression, subject matter):
-  each media type gets its own bias, bona fide and attacks weigh half each within it, and
-  every figure is reported per media type and for real and simulated material apart. The
-  script prints how well "still image" alone predicts "attack" on the real material, the
-  trivial rule the data would reward.
+  rendered from every bona fide video (a held print, a replay and a tilted print, 7 s each,
+  fixed seeds; :mod:`kiosk.lab.fusion_data`). Stills are refused by the kiosk (a single image
+  cannot show life, :mod:`kiosk.analysis.fusion`); they are analysed and listed, never fitted
+  or counted in a PAD figure.
+* Model. ``logit P(attack) = bias + sum_i w_i * attack_i - sum_j v_j * life_j`` with
+  ``w, v >= 0`` (:mod:`kiosk.lab.fusion_fit`). Every cue can push toward attack above its
+  floor; the cues in LIFE_CUES, which measure something only a live face does, can also push
+  toward live below their life point. A Gaussian prior on the weights (ATTACK_MEAN for the
+  attack side, 0 for life, PRIOR_SD), the bias unpenalised, bona fide and attacks weighing
+  half each (equal prior odds).
 * Held-out numbers. Leave one subject out: every presentation (and every simulated attack
-  rendered from it) is scored by a model fitted without its subject (manifest ``subject``;
-  rows without one are their own group). Also printed: training on real material only, the
-  sensitivity to PRIOR_SD, and the in-sample figures of the shipped model.
-* Constants. PRIOR_SD, MIN_EVIDENCE, INSUFFICIENT_PROBABILITY and REASON_MIN_LOGIT are set
-  from the analyzers' design (see their comments), not from these results; no constant is
-  chosen by looking at a file. The metrics are reported at the kiosk's default liveness
-  threshold of 90.
+  rendered from it, and every replay of that person) is scored by a model fitted without its
+  subject (manifest ``subject``; rows without one are their own group). Printed beside it:
+  the attack-only model (no life side, issue 4's design), the attack prior centred on 0,
+  training on real material only, the sensitivity to PRIOR_SD, and the in-sample figures of
+  the shipped model. Real and
+  simulated attacks are reported apart, with AUC and liveness distributions.
+* Constants. FLOORS, LIFE_BELOW, PRIOR_SD, MIN_EVIDENCE, INSUFFICIENT_PROBABILITY and
+  REASON_MIN_LOGIT are set from the analyzers' design (see their comments), not from these
+  results; no constant is chosen by looking at a file. The metrics are reported at the
+  kiosk's default liveness threshold of 90.
 
-The written JSON is small and loads with :meth:`kiosk.analysis.fusion.Fusion.load`; its
-``provenance`` names the manifest (and its SHA-256), this script, the date, the seed, the
-git commit, the code digests and the held-out metrics.
+The written JSON loads with :meth:`kiosk.analysis.fusion.Fusion.load`; its ``provenance``
+names the manifest (and its SHA-256), this script, the date, the seed, the git commit, the
+code digests and the held-out metrics.
 """
 
 from __future__ import annotations
@@ -48,272 +43,98 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from kiosk.analysis.face import FaceTracker
-from kiosk.analysis.fusion import FUSION_MODEL, Fusion
-from kiosk.analysis.passive import (
-    MULTI_FRAME,
-    SINGLE_FRAME,
-    default_analyzers,
-    run_analyzers,
-    still_analyzers,
-)
+from kiosk.analysis.fusion import FORMAT_VERSION, FUSION_MODEL, Fusion
+from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.analysis.texture import load_texture_reference
-from kiosk.camera import open_source
-from kiosk.lab.fusion_fit import evidence_matrix, fit_fusion
-from kiosk.lab.manifest import read_manifest
-from kiosk.lab.media import render_simulated, simulated_row
-from kiosk.lab.pad_metrics import SPECIES, pad_block
+from kiosk.lab.fusion_data import ANALYZER_SOURCES, SIMULATOR_SOURCES, code_digest, presentations
+from kiosk.lab.fusion_fit import evidence_matrices, fit_fusion
+from kiosk.lab.fusion_report import blocks, format_blocks, rounded
 from kiosk.lab.simulated_attacks import kinds
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO.parent / "shared" / "data" / "manifest.csv"
 CACHE = REPO / "build" / "fusion-cache"
-# Code and data whose change invalidates cached signals.
-ANALYZER_SOURCES = (
-    "kiosk/analysis/context", "kiosk/analysis/motion", "kiosk/analysis/texture.py",
-    "kiosk/analysis/face.py", "kiosk/analysis/passive.py",
-    "resources/models/texture_reference.json", "resources/models/face_landmarker.task")
-SIMULATOR_SOURCES = ("kiosk/analysis/simulate", "kiosk/analysis/simulated_attacks.py",
-                     "kiosk/cli/evaluate_media.py")
 SEED = 1
+
+NAMES = SINGLE_FRAME + MULTI_FRAME
+# Each cue counts toward attack from its analyzer's own midpoint (score 0.5), where its author
+# put the edge of what bona fide presentations produce; below it a score is bona fide noise.
+FLOORS = dict.fromkeys(NAMES, 0.5)
+# Cues that measure something only a live face does, and so may vouch for life below their
+# own midpoint: skin-like texture, 3D parallax of a turning head, a pulse, eyelids and mouth
+# that deform as skin does, cheeks that move with a smile. The others detect an attack; their
+# silence is not life.
+LIFE_CUES = ("texture", "planar", "pulse", "expression", "rigid_smile")
+LIFE_BELOW = {n: (0.5 if n in LIFE_CUES else None) for n in NAMES}
+# Prior on each weight, in log-odds per unit of evidence: N(ATTACK_MEAN, 5^2) toward attack,
+# N(0, 5^2) toward life. Every attack cue was built so that a score above its midpoint lies
+# beyond what live faces produce: at full score and confidence it is a priori worth ln 9
+# (alone it takes even odds to P(attack) = 0.9, liveness 10), and the data move it from there
+# (down to 0 for a cue that fires on bona fide presentations). A cue the data cannot judge,
+# because no presentation here shows its evidence (the flicker of a full-view replay has two
+# examples, reflections and a mask's rigid smile none), keeps its designed meaning instead of
+# being switched off. Evidence of life must be earned from the data: its prior mean is 0. With
+# sd 5 one fully trusted cue may decide a presentation, but a handful of presentations cannot
+# make a cue overwhelming.
+PRIOR_SD = 5.0
+ATTACK_MEAN = math.log(9.0)
+PRIOR_SD_SWEEP = (1.0, 2.0, 5.0, 10.0, 20.0)
+# Too little evidence to decide: a session whose single-frame cues each measured one frame
+# gathers about half their confidence caps (texture 0.3, moire 0.6, edges 0.5, glare 0.5,
+# lighting 0.25, display 0.3: ~1.2); below 1.0 fewer than about two independent looks at the
+# face were possible.
+MIN_EVIDENCE = 1.0
+INSUFFICIENT_PROBABILITY = 0.5
+# Every cue that pushed toward attack is named, except pushes below 0.1 log-odds (10 % in the
+# odds), a score just past its floor that changed nothing.
+REASON_MIN_LOGIT = 0.1
+# The liveness threshold the metrics are reported at (liveness.confidence_threshold default).
+LIVENESS_THRESHOLD = 90.0
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-
-def code_digest(sources) -> str:
-    """Digest of the files whose change invalidates cached signals."""
-    h = hashlib.sha256()
-    for rel in sources:
-        p = REPO / rel
-        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
-        for f in files:
-            h.update(str(f.relative_to(REPO)).encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def scalar_details(details) -> dict:
-    return {k: v for k, v in details.items()
-            if isinstance(v, (int, float, str, bool)) or v is None}
-
-
-def extract(path: Path, still: bool, frame_range, reference) -> dict:
-    start, end = frame_range if frame_range else (0, None)
-    analyzers = still_analyzers(reference) if still else default_analyzers(
-        texture_reference=reference)
-    n = faces = 0
-    t0 = time.perf_counter()
-    with open_source(str(path), paced=False, start=start, end=end) as source, \
-            FaceTracker() as tracker:
-        fps = source.fps
-
-        def pairs():
-            nonlocal n, faces
-            for frame in source:
-                obs = tracker.observe(frame)
-                n += 1
-                faces += obs.face is not None
-                yield frame, obs
-        signals = run_analyzers(pairs(), analyzers)
-    return {"n_frames": n, "faces": faces, "fps": fps, "seconds": time.perf_counter() - t0,
-            "signals": [{"name": s.name, "score": float(s.score),
-                         "confidence": float(s.confidence), "reason": s.reason,
-                         "details": scalar_details(s.details)} for s in signals]}
-
-
-def cached(key: dict, compute) -> dict:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
-    f = CACHE / f"{digest}.json"
-    if f.is_file():
-        return json.loads(f.read_text())
-    value = compute()
-    value["key"] = key
-    f.write_text(json.dumps(value))
-    return value
-
-
-def presentations(manifest: Path, seconds: float, per_clip: int, reference, tmp: Path,
-                  seed: int) -> list[dict]:
-    """Every usable manifest row, plus simulated attacks from the bona fide rows."""
-    digest, sim_digest = code_digest(ANALYZER_SOURCES), code_digest(SIMULATOR_SOURCES)
-    rows = [r for r in read_manifest(manifest) if not r.overlay]
-    base = manifest.parent
-    out = []
-    for i, row in enumerate(rows):
-        key = {"code": digest, "path": row.path, "frames": row.frames, "kind": "real"}
-        value = cached(key, lambda row=row: extract(base / row.path, row.still, row.frame_range,
-                                                    reference))
-        out.append({"row": row.as_dict(), "simulated": False, **value})
-        log(f"real {row.label:<9} {row.species:<6} {row.path} ({value['n_frames']} frames)")
-        if row.label != "bona_fide":
-            continue
-        # A tilted print is one frame, like any print, when the source is a still.
-        plan = [k for k in kinds(per_clip) if not (row.still and k == "print_tilted")]
-        for k, kind in enumerate(plan):
-            sim_seed = seed + 1000 * k + i
-            key = {"code": digest, "simulator": sim_digest, "path": row.path,
-                   "frames": row.frames, "kind": kind,
-                   "seed": sim_seed, "seconds": None if row.still else seconds}
-
-            def render(row=row, kind=kind, sim_seed=sim_seed):
-                target = render_simulated(base / row.path, row, kind, sim_seed, tmp, seconds)
-                try:
-                    return extract(target, row.still, None, reference)
-                finally:
-                    target.unlink(missing_ok=True)
-
-            value = cached(key, render)
-            sim = simulated_row(row, kind, sim_seed)
-            out.append({"row": sim.as_dict(), "simulated": True, "kind": kind,
-                        "source": row.path, "seed": sim_seed, **value})
-            log(f"sim  {kind:<12} seed {sim_seed} of {row.path}")
-    return out
-
-
-def table(items: list[dict]) -> None:
-    names = NAMES
-    print(f"{'kind':<5} {'label':<9} {'species':<7} {'media':<5} " +
-          " ".join(f"{n[:8]:>13}" for n in names) + "  path")
-    for it in items:
-        row = it["row"]
-        by_name = {s["name"]: s for s in it["signals"]}
-        cells = " ".join((f"{by_name[n]['score']:.2f}/{by_name[n]['confidence']:.2f}"
-                          if n in by_name else "-").rjust(13) for n in names)
-        print(f"{'sim' if it['simulated'] else 'real':<5} {row['label']:<9} "
-              f"{row['species']:<7} {row['media'][:5]:<5} {cells}  {row['path'][-40:]}")
-
-
-# -- fitting ------------------------------------------------------------------------------
-
-NAMES = SINGLE_FRAME + MULTI_FRAME
-# Each cue counts from its analyzer's own midpoint (score 0.5), where its author put the edge
-# of what bona fide presentations produce (see kiosk/analysis/fusion.py and the analyzers'
-# constants); below it a score is bona fide noise and is not evidence.
-FLOORS = dict.fromkeys(NAMES, 0.5)
-# Prior on each weight: N(0, 5^2) in log-odds per unit of evidence (confidence * score). A cue
-# at full score and confidence 1 can then move the odds by about e^5 ~ 150 (from even to 99 %)
-# and no further without strong support from the data: one fully trusted cue may decide a
-# presentation, but a handful of presentations cannot make a cue overwhelming.
-PRIOR_SD = 5.0
-PRIOR_SD_SWEEP = (1.0, 2.0, 5.0, 10.0, 20.0)
-# Too little evidence to decide (the fusion's PASSIVE_INSUFFICIENT rule). From the analyzers'
-# confidence caps (texture 0.3, moire 0.6, edges 0.5, glare 0.5, lighting 0.25; half of it
-# from one sample): a still measured by every single-frame cue once gathers ~1.0, a session
-# whose single-frame cues each measured five frames ~2.15. Below half of those (0.5 and 1.0)
-# fewer than about two independent looks at the face were possible.
-MIN_EVIDENCE = {"video": 1.0, "still": 0.5}
-INSUFFICIENT_PROBABILITY = 0.5
-# Every cue that pushed toward attack is named (issue 4's reason codes), except pushes below
-# 0.1 log-odds (10 % in the odds), a score just past its floor that changed nothing.
-REASON_MIN_LOGIT = 0.1
-# The liveness threshold the metrics are reported at (settings liveness.confidence_threshold
-# default, the seed deployment's LIVENESS_CONFIDENCE_THRESHOLD).
-LIVENESS_THRESHOLD = 90.0
-
-
-def design(items: list[dict], floors=FLOORS):
-    """Evidence matrix, labels, media, groups, and which items the model decides."""
-    x = evidence_matrix([it["signals"] for it in items], NAMES, floors)
+def design(items: list[dict], life_below=LIFE_BELOW):
+    """Evidence matrices, labels, groups, and which items the model decides."""
+    attack, life = evidence_matrices([it["signals"] for it in items], NAMES, FLOORS,
+                                     life_below)
     y = np.array([it["row"]["label"] == "attack" for it in items], int)
-    media = np.array([it["row"]["media"] == "image" for it in items], int)
-    groups = []
-    for it in items:
-        row = it["row"]
-        source = it.get("source", row["path"])
-        groups.append(row["subject"] or source)
-    evidence = np.array([sum(s["confidence"] for s in it["signals"] if s["name"] in NAMES
-                             and (media_name(it) == "video" or s["name"] in SINGLE_FRAME))
+    groups = np.array([it["row"]["subject"] or it.get("source", it["row"]["path"])
+                       for it in items])
+    evidence = np.array([sum(s["confidence"] for s in it["signals"] if s["name"] in NAMES)
                          for it in items])
-    decided = evidence >= np.array([MIN_EVIDENCE[media_name(it)] for it in items])
-    return x, y, media, np.array(groups), evidence, decided
+    return attack, life, y, groups, evidence >= MIN_EVIDENCE
 
 
-def media_name(item: dict) -> str:
-    return "still" if item["row"]["media"] == "image" else "video"
-
-
-def final_probability(model, x, media, decided) -> np.ndarray:
+def final_probability(model, attack, life, decided) -> np.ndarray:
     """P(attack) as the fusion gives it, with the insufficient-evidence floor."""
-    p = model.probability(x, media)
+    p = model.probability(attack, life)
     return np.where(decided, p, np.maximum(p, INSUFFICIENT_PROBABILITY))
 
 
-def loso(x, y, media, groups, decided, sim, *, prior_sd, train_sim=True) -> np.ndarray:
+def loso(attack, life, y, groups, decided, sim, *, prior_sd, train_sim=True,
+         life_cues=LIFE_CUES, attack_mean=ATTACK_MEAN) -> np.ndarray:
     """Held-out P(attack): each subject group scored by a fit without it."""
     p = np.full(len(y), np.nan)
-    train = decided & (sim == 0 if not train_sim else True)
+    train = decided & (np.ones(len(y), bool) if train_sim else ~sim)
     for g in np.unique(groups):
         held = groups == g
         fit_on = train & ~held
-        model = fit_fusion(x[fit_on], y[fit_on], media[fit_on], NAMES, SINGLE_FRAME,
-                           prior_sd=prior_sd)
-        p[held] = final_probability(model, x[held], media[held], decided[held])
+        model = fit_fusion(attack[fit_on], life[fit_on], y[fit_on], NAMES,
+                           life_cues=life_cues, prior_sd=prior_sd, attack_mean=attack_mean)
+        p[held] = final_probability(model, attack[held], life[held], decided[held])
     return p
-
-
-def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
-    pos, neg = scores[labels == 1], scores[labels == 0]
-    if not len(pos) or not len(neg):
-        return None
-    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return round(float(wins / (len(pos) * len(neg))), 4)
-
-
-def blocks(items, p, y, media, sim, threshold) -> dict:
-    """pad_block (+ AUC) for real/simulated x still/video/all."""
-    out = {}
-    species = np.array([it["row"]["species"] for it in items])
-    for origin, is_sim in (("real", 0), ("simulated", 1)):
-        for name, sel in (("all", np.ones(len(y), bool)), ("video", media == 0),
-                          ("still", media == 1)):
-            m = sel & (sim == is_sim)
-            # Simulated attacks are set against the real bona fide media they came from.
-            bona_sel = sel & (sim == 0) & (y == 0)
-            attacks = {s: p[m & (y == 1) & (species == s)].tolist() for s in SPECIES}
-            block = pad_block(p[bona_sel].tolist(), attacks, threshold)
-            block["auc"] = auc(np.concatenate([p[bona_sel], p[m & (y == 1)]]),
-                               np.concatenate([np.zeros(bona_sel.sum()),
-                                               np.ones((m & (y == 1)).sum())]))
-            block["n"] = {"bona_fide": int(bona_sel.sum()), "attack": int((m & (y == 1)).sum())}
-            out[f"{origin}_{name}"] = rounded(block)
-    return out
-
-
-def rounded(value):
-    if isinstance(value, float):
-        return round(value, 4)
-    if isinstance(value, dict):
-        return {k: rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rounded(v) for v in value]
-    return value
-
-
-def print_blocks(title: str, b: dict) -> None:
-    print(f"\n== {title} ==")
-    print(f"{'set':<16} {'n bf/att':>9} {'APCER print':>11} {'replay':>7} {'BPCER':>6} "
-          f"{'ACER':>6} {'BPCER@APCER1%':>13} {'AUC':>6}")
-    for name, blk in b.items():
-        ap = blk["apcer"]
-
-        def f(v):
-            return "-" if v is None else f"{v:.3f}"
-        print(f"{name:<16} {blk['n']['bona_fide']:>4}/{blk['n']['attack']:<4} "
-              f"{f(ap['print']):>11} {f(ap['replay']):>7} {f(blk['bpcer']):>6} "
-              f"{f(blk['acer']):>6} {f(blk['bpcer_at_apcer_1pct']):>13} {f(blk['auc']):>6}")
 
 
 def git_commit() -> str | None:
@@ -325,54 +146,64 @@ def git_commit() -> str | None:
     return out.stdout.strip()
 
 
-def model_json(model, items, metrics: dict, manifest: Path, args) -> dict:
-    weights = dict(zip(NAMES, (round(float(w), 4) for w in model.weights), strict=True))
-    # Each cue's reason code, as its analyzer reports it.
+def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> dict:
+    weights = {n: round(float(w), 4) for n, w in zip(NAMES, model.weights, strict=True)}
+    life = {n: round(float(v), 4) for n, v in zip(NAMES, model.life_weights, strict=True)
+            if n in LIFE_CUES}
     reasons = {s["name"]: s["reason"] for it in items for s in it["signals"]}
     counts: dict[str, int] = {}
     for it in items:
-        key = (f"{'simulated' if it['simulated'] else 'real'}_{media_name(it)}_"
+        key = (f"{'simulated' if it['simulated'] else 'real'}_video_"
                f"{it['row']['species'] or 'bona_fide'}")
         counts[key] = counts.get(key, 0) + 1
     return {
-        "version": 1,
-        "kind": "evidence accumulation: logit P(attack) = bias[media] + sum_i w_i * "
-                "confidence_i * max(0, score_i - floor_i) / (1 - floor_i), w_i >= 0 "
-                "(kiosk/analysis/fusion.py)",
-        "cues": {name: {"reason": reasons[name], "floor": FLOORS[name]} for name in NAMES},
-        "media": {
-            "video": {"bias": round(model.bias["video"], 4), "weights": weights,
-                      "min_evidence": MIN_EVIDENCE["video"]},
-            "still": {"bias": round(model.bias["still"], 4),
-                      "weights": {n: weights[n] for n in SINGLE_FRAME},
-                      "min_evidence": MIN_EVIDENCE["still"]},
-        },
+        "version": FORMAT_VERSION,
+        "kind": "evidence for and against: logit P(attack) = bias + sum_i w_i * attack_i - "
+                "sum_j v_j * life_j, w, v >= 0 (kiosk/analysis/fusion.py)",
+        "cues": {n: {"reason": reasons[n], "floor": FLOORS[n], "life_below": LIFE_BELOW[n]}
+                 for n in NAMES},
+        "video": {"bias": round(model.bias, 4), "weights": weights, "life_weights": life,
+                  "min_evidence": MIN_EVIDENCE},
+        "stills": "refused: a single image cannot show life (reason SINGLE_IMAGE)",
         "insufficient_probability": INSUFFICIENT_PROBABILITY,
         "reason_min_logit": REASON_MIN_LOGIT,
         "calibration": "P(attack) for equal prior odds (bona fide and attack presentations "
-                       "weigh half each within each media type); liveness = 100 * (1 - P). "
-                       "Liveness 90 = P(attack) <= 0.10, a likelihood ratio <= 1/9.",
+                       "weigh half each); liveness = 100 * (1 - P). Liveness 90 = P(attack) "
+                       "<= 0.10, a likelihood ratio <= 1/9.",
         "provenance": {
             "script": "scripts/train_fusion.py",
             "data": {"manifest": manifest.name,
                      "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(),
-                     "excluded": "rows whose notes start with overlay:",
-                     "simulated": f"{args.per_clip} per bona fide video ({', '.join(kinds(args.per_clip))}), "
-                                  f"{args.seconds:g} s each; print and replay per bona fide "
-                                  "still (kiosk.lab.simulated_attacks)",
+                     "excluded": "rows whose notes start with overlay:; stills (refused: "
+                                 f"{len(refused)} analysed and listed, not fitted)",
+                     "simulated": f"{args.per_clip} per bona fide video "
+                                  f"({', '.join(kinds(args.per_clip))}), {args.seconds:g} s "
+                                  "each (kiosk.lab.simulated_attacks)",
                      "presentations": dict(sorted(counts.items()))},
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "seed": SEED,
             "git_commit": git_commit(),
-            "code_digest": {"analyzers": code_digest(ANALYZER_SOURCES),
-                            "simulator": code_digest(SIMULATOR_SOURCES)},
-            "fit": {"prior_sd": PRIOR_SD, "floors": FLOORS,
+            "code_digest": {"analyzers": code_digest(REPO, ANALYZER_SOURCES),
+                            "simulator": code_digest(REPO, SIMULATOR_SOURCES)},
+            "fit": {"prior_sd": PRIOR_SD, "attack_prior_mean": round(ATTACK_MEAN, 4),
+                    "life_prior_mean": 0.0, "floors": FLOORS, "life_below": LIFE_BELOW,
                     "weights": "non-negative (L-BFGS-B)",
-                    "sample_weights": "balanced per media type and class",
+                    "sample_weights": "balanced bona fide / attack",
                     "min_evidence": MIN_EVIDENCE, "reason_min_logit": REASON_MIN_LOGIT},
             "metrics": metrics,
         },
     }
+
+
+def table(items: list[dict]) -> None:
+    print(f"{'kind':<5} {'label':<9} {'species':<7} " + " ".join(f"{n[:9]:>10}" for n in NAMES)
+          + "  path")
+    for it in items:
+        row, by_name = it["row"], {s["name"]: s for s in it["signals"]}
+        cells = " ".join((f"{by_name[n]['score']:.2f}/{by_name[n]['confidence']:.1f}"
+                          if n in by_name else "-").rjust(10) for n in NAMES)
+        print(f"{'sim' if it['simulated'] else 'real':<5} {row['label']:<9} "
+              f"{row['species']:<7} {cells}  {row['path'][-40:]}")
 
 
 def main(argv=None) -> int:
@@ -387,75 +218,86 @@ def main(argv=None) -> int:
     parser.add_argument("--no-write", action="store_true", help="report only")
     parser.add_argument("--table", action="store_true", help="print every presentation's cues")
     args = parser.parse_args(argv)
-    reference = load_texture_reference()
     with tempfile.TemporaryDirectory(prefix="fusion-sim-") as tmp:
-        items = presentations(args.manifest, args.seconds, args.per_clip, reference,
-                              Path(tmp), SEED)
+        every = presentations(args.manifest, repo=REPO, cache=CACHE, seconds=args.seconds,
+                              per_clip=args.per_clip, reference=load_texture_reference(),
+                              tmp=Path(tmp), seed=SEED, progress=log)
+    refused = [it for it in every if it["row"]["media"] == "image"]
+    items = [it for it in every if it["row"]["media"] != "image"]
     if args.table:
-        table(items)
-    x, y, media, groups, evidence, decided = design(items)
-    sim = np.array([it["simulated"] for it in items], int)
+        table(every)
+    attack, life, y, groups, decided = design(items)
+    sim = np.array([bool(it["simulated"]) for it in items])
     threshold = (100.0 - LIVENESS_THRESHOLD) / 100.0
-    print(f"\n{len(items)} presentations ({int((sim == 0).sum())} real, {int(sim.sum())} "
-          f"simulated), {len(np.unique(groups))} subject groups; {int((~decided).sum())} below "
-          f"the evidence floor (decided by PASSIVE_INSUFFICIENT): "
+    print(f"\n{len(items)} video presentations ({int((~sim).sum())} real, {int(sim.sum())} "
+          f"simulated), {len(np.unique(groups))} subject groups; {len(refused)} stills refused; "
+          f"{int((~decided).sum())} below the evidence floor: "
           + ", ".join(it["row"]["path"] for it, d in zip(items, decided, strict=True) if not d))
-    print("lowest evidence of a real bona fide presentation: " + ", ".join(
-        f"{m} {evidence[(sim == 0) & (y == 0) & (media == k)].min():.3f}"
-        for k, m in ((0, "video"), (1, "still"))))
-    media_auc = auc(media[sim == 0].astype(float), y[sim == 0])
-    print(f"confound check: AUC of 'still image' alone as an attack score on real material "
-          f"{media_auc} (video means live)")
 
-    p_loso = loso(x, y, media, groups, decided, sim, prior_sd=PRIOR_SD)
-    held_out = blocks(items, p_loso, y, media, sim, threshold)
-    print_blocks(f"leave one subject out, prior sd {PRIOR_SD:g}, liveness threshold "
-                 f"{LIVENESS_THRESHOLD:g} (attack score >= {threshold:.2f})", held_out)
-    p_real_only = loso(x, y, media, groups, decided, sim, prior_sd=PRIOR_SD, train_sim=False)
-    print_blocks("comparison: trained on real material only (leave one subject out)",
-                 {k: v for k, v in blocks(items, p_real_only, y, media, sim, threshold).items()
-                  if k.startswith("real")})
-    x_lin = design(items, dict.fromkeys(NAMES, 0.0))[0]
-    p_linear = loso(x_lin, y, media, groups, decided, sim, prior_sd=PRIOR_SD)
-    print_blocks("comparison: linear evidence, no floor (confidence * score; leave one "
-                 "subject out)", blocks(items, p_linear, y, media, sim, threshold))
+    p_loso = loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD)
+    held_out = blocks(items, p_loso, threshold)
+    print(format_blocks(f"leave one subject out, prior sd {PRIOR_SD:g}, liveness threshold "
+                        f"{LIVENESS_THRESHOLD:g} (attack score >= {threshold:.2f})", held_out))
+    comparisons = {}
+    zero_life = {n: None for n in NAMES}
+    a0, l0 = evidence_matrices([it["signals"] for it in items], NAMES, FLOORS, zero_life)
+    comparisons["attack_only"] = blocks(items, loso(a0, l0, y, groups, decided, sim,
+                                                    prior_sd=PRIOR_SD, life_cues=()),
+                                        threshold)
+    print(format_blocks("comparison: attack-only evidence (no life side; leave one subject "
+                        "out)", comparisons["attack_only"]))
+    comparisons["prior_mean_0"] = blocks(items, loso(attack, life, y, groups, decided, sim,
+                                                     prior_sd=PRIOR_SD, attack_mean=0.0),
+                                         threshold)
+    print(format_blocks("comparison: attack weights' prior centred on 0 (leave one subject "
+                        "out)", comparisons["prior_mean_0"]))
+    comparisons["real_only"] = {k: v for k, v in blocks(
+        items, loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD,
+                    train_sim=False), threshold).items() if k.startswith("real")}
+    print(format_blocks("comparison: trained on real material only (leave one subject out)",
+                        comparisons["real_only"]))
     sweep = {}
     for sd in PRIOR_SD_SWEEP:
-        b = blocks(items, loso(x, y, media, groups, decided, sim, prior_sd=sd), y, media, sim,
-                   threshold)
+        b = blocks(items, loso(attack, life, y, groups, decided, sim, prior_sd=sd), threshold)
         sweep[str(sd)] = {k: {"apcer_max": b[k]["apcer"]["max"], "bpcer": b[k]["bpcer"],
-                              "auc": b[k]["auc"]} for k in ("real_video", "real_still",
-                                                            "simulated_video")}
+                              "auc": b[k]["auc"]} for k in b}
     print("\nsensitivity to the prior sd (leave one subject out; APCER max / BPCER / AUC):")
     for sd, b in sweep.items():
         print(f"  sd {sd:>5}: " + "; ".join(
             f"{k} {v['apcer_max']}/{v['bpcer']}/{v['auc']}" for k, v in b.items()))
 
-    fit_on = decided
-    model = fit_fusion(x[fit_on], y[fit_on], media[fit_on], NAMES, SINGLE_FRAME,
-                       prior_sd=PRIOR_SD)
-    p_in = final_probability(model, x, media, decided)
-    in_sample = blocks(items, p_in, y, media, sim, threshold)
-    print_blocks("in-sample (the shipped model on its own training data; optimistic)",
-                 in_sample)
-    print("\nweights (log-odds per unit evidence): " + ", ".join(
+    model = fit_fusion(attack[decided], life[decided], y[decided], NAMES,
+                       life_cues=LIFE_CUES, prior_sd=PRIOR_SD, attack_mean=ATTACK_MEAN)
+    p_in = final_probability(model, attack, life, decided)
+    in_sample = blocks(items, p_in, threshold)
+    print(format_blocks("in-sample (the shipped model on its own training data; optimistic)",
+                        in_sample))
+    print("\nweights toward attack: " + ", ".join(
         f"{n} {w:.2f}" for n, w in zip(NAMES, model.weights, strict=True))
-        + f"; bias video {model.bias['video']:.2f}, still {model.bias['still']:.2f}")
-    print("\nper presentation (held-out P(attack), in-sample P(attack)):")
+        + "\nweights toward life: " + ", ".join(
+        f"{n} {v:.2f}" for n, v in zip(NAMES, model.life_weights, strict=True)
+        if n in LIFE_CUES) + f"\nbias {model.bias:.2f}")
+    print("\nper presentation (held-out liveness, in-sample liveness):")
+    per = []
     for it, ph, pi in zip(items, p_loso, p_in, strict=True):
         row = it["row"]
         flag = "ERR" if (ph >= threshold) != (row["label"] == "attack") else "   "
-        print(f"  {flag} {'sim ' if it['simulated'] else 'real'} {media_name(it):<5} "
-              f"{row['label']:<9} {row['species']:<6} {ph:6.3f} {pi:6.3f}  {row['path']}")
+        print(f"  {flag} {'sim ' if it['simulated'] else 'real'} {row['label']:<9} "
+              f"{row['species']:<6} {100 * (1 - ph):6.2f} {100 * (1 - pi):6.2f}  {row['path']}")
+        if not it["simulated"]:
+            per.append({"path": row["path"], "label": row["label"], "species": row["species"],
+                        "liveness_loso": round(100 * (1 - float(ph)), 2)})
     metrics = {"threshold_liveness": LIVENESS_THRESHOLD, "leave_one_subject_out": held_out,
-               "in_sample": in_sample, "prior_sd_sweep": sweep,
-               "confound_media_auc_real": media_auc}
-    result = model_json(model, items, metrics, args.manifest, args)
+               "comparisons": comparisons, "in_sample": in_sample, "prior_sd_sweep": sweep,
+               "real_per_presentation": per,
+               "stills_refused": [it["row"]["path"] for it in refused]}
+    result = model_json(model, items, refused, rounded(metrics), args.manifest, args)
     if not args.no_write:
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         Fusion.load(args.out)  # the file written is one the kiosk can load
         print(f"\nwrote {args.out}")
-    print(json.dumps({"leave_one_subject_out": {k: {"apcer": v["apcer"], "bpcer": v["bpcer"]}
+    print(json.dumps({"leave_one_subject_out": {k: {"apcer": v["apcer"], "bpcer": v["bpcer"],
+                                                    "auc": v["auc"]}
                                                 for k, v in held_out.items()}}))
     return 0
 

@@ -5,12 +5,15 @@ One set of analyzers serves one session (they keep per-session state); build a f
 image. :func:`run_analyzers` feeds recorded frames through a set and returns the Signals,
 which :class:`kiosk.analysis.fusion.Fusion` turns into a liveness score.
 
-Which analyzers (issue 4):
+Which analyzers (issues 4 and 12):
 
-- single-frame (also for stills): texture, moire, edges, glare, lighting
-  (:func:`single_frame_analyzers`);
+- single-frame (also run on stills, which the fusion refuses to judge): texture, moire,
+  edges, glare, lighting (:mod:`kiosk.analysis.context`), display tones
+  (:mod:`kiosk.analysis.screen`);
 - multi-frame (sessions only): planar motion, face/background coupling, pulse
-  (:mod:`kiosk.analysis.motion`).
+  (:mod:`kiosk.analysis.motion`), screen flicker and reflections
+  (:mod:`kiosk.analysis.screen`), expression dynamics (:mod:`kiosk.analysis.life`), rigid
+  smile (:mod:`kiosk.analysis.mask`).
 """
 
 from __future__ import annotations
@@ -18,25 +21,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from kiosk.analysis.context import EdgeAnalyzer, GlareAnalyzer, LightingAnalyzer, MoireAnalyzer
+from kiosk.analysis.life import ExpressionAnalyzer
+from kiosk.analysis.mask import RigidSmileAnalyzer
 from kiosk.analysis.motion import CouplingAnalyzer, PlanarAnalyzer, PulseAnalyzer
+from kiosk.analysis.screen import DisplayAnalyzer, FlickerAnalyzer, ReflectionAnalyzer
 from kiosk.analysis.signals import Analyzer
 from kiosk.analysis.texture import TextureAnalyzer
 from kiosk.model import FaceObservation, Frame, Signal
 
 # Each single-frame analyzer measures one face frame in STRIDE, with staggered phases, so a
-# 30 fps session runs at most one of the five per frame (the per-frame budget, issue 4).
+# 30 fps session runs at most one of the six per frame (the per-frame budget, issue 4).
 STRIDE = 6
 
 #: Names of the single-frame and the multi-frame analyzers, in the order they are built.
-SINGLE_FRAME = ("texture", "moire", "edges", "glare", "lighting")
-MULTI_FRAME = ("planar", "coupling", "pulse")
+SINGLE_FRAME = ("texture", "moire", "edges", "glare", "lighting", "display")
+MULTI_FRAME = ("planar", "coupling", "pulse", "flicker", "reflection", "expression",
+               "rigid_smile")
 
 
 def single_frame_analyzers(stride: int = STRIDE, texture_reference=None) -> list[Analyzer]:
-    """The five single-frame analyzers with staggered sampling phases.
+    """The single-frame analyzers with staggered sampling phases.
 
-    With ``stride`` >= 5 each frame with a face runs at most one of them (the first face
-    frame runs all five, so a still gets every cue).
+    Each frame with a face runs at most one of them (the first face frame runs all of them,
+    so a still gets every cue).
 
     Parameters
     ----------
@@ -48,7 +55,7 @@ def single_frame_analyzers(stride: int = STRIDE, texture_reference=None) -> list
     Returns
     -------
     list
-        TextureAnalyzer, MoireAnalyzer, EdgeAnalyzer, GlareAnalyzer, LightingAnalyzer.
+        In the order of :data:`SINGLE_FRAME`.
     """
     return [
         TextureAnalyzer(texture_reference, stride=stride, phase=0),
@@ -56,6 +63,7 @@ def single_frame_analyzers(stride: int = STRIDE, texture_reference=None) -> list
         EdgeAnalyzer(stride=stride, phase=2),
         GlareAnalyzer(stride=stride, phase=3),
         LightingAnalyzer(stride=stride, phase=4),
+        DisplayAnalyzer(stride=stride, phase=5),
     ]
 
 
@@ -66,7 +74,8 @@ def default_analyzers(settings=None, *, camera_fixed: bool = False, texture_refe
     Parameters
     ----------
     settings : kiosk.settings.Settings, optional
-        Accepted so callers can pass what they have; no analyzer reads a setting yet.
+        ``liveness.baseline_s`` sets the resting face of the rigid-smile cue (1 s without
+        settings).
     camera_fixed : bool
         True for a mounted camera that cannot move (the kiosk's): the coupling cue then
         treats anything that moves with the face as carried with it. False for hand-held
@@ -82,20 +91,25 @@ def default_analyzers(settings=None, *, camera_fixed: bool = False, texture_refe
     Returns
     -------
     list of Analyzer
-        texture, moire, edges, glare, lighting, planar, coupling, pulse.
+        In the order of :data:`SINGLE_FRAME` then :data:`MULTI_FRAME`.
 
     Raises
     ------
     ResourceError
         The texture reference is missing or invalid.
     """
-    del settings  # no analyzer setting exists yet; see the module docstring
+    baseline_s = float(settings.liveness.baseline_s) if settings is not None else 1.0
     return [*single_frame_analyzers(stride=stride, texture_reference=texture_reference),
-            PlanarAnalyzer(), CouplingAnalyzer(camera_fixed=camera_fixed), PulseAnalyzer()]
+            PlanarAnalyzer(), CouplingAnalyzer(camera_fixed=camera_fixed), PulseAnalyzer(),
+            FlickerAnalyzer(), ReflectionAnalyzer(), ExpressionAnalyzer(),
+            RigidSmileAnalyzer(baseline_s=baseline_s)]
 
 
 def still_analyzers(texture_reference=None) -> list[Analyzer]:
     """A fresh set of the single-frame analyzers, for one still image (one ``update``).
+
+    The fusion refuses stills (:mod:`kiosk.analysis.fusion`); their cues are measured for
+    ``kiosk analyze`` and the evaluation's record only.
 
     Raises
     ------

@@ -134,15 +134,22 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 def _print_passive(out, passive: dict) -> None:
     """The liveness summary, then every cue; a cue's reason code only where it moved the
-    decision (it is among the fused reasons)."""
-    verdict = "passed" if passive["passed"] else "failed"
-    kind = "still image, single-frame cues only" if passive["still"] else "video"
-    out.write(f"  liveness {passive['liveness']:.1f} (threshold {passive['threshold']:g}, "
-              f"{verdict}; {kind}); reasons: {', '.join(passive['reasons']) or 'none'}\n")
+    decision (it is among the fused reasons), and "shows life" where it vouched for a live
+    face."""
+    if passive["refused"]:
+        out.write(f"  liveness not judged: {', '.join(passive['reasons'])} (a single image "
+                  "cannot be checked for liveness); its single-frame cues, for the record:\n")
+    else:
+        verdict = "passed" if passive["passed"] else "failed"
+        out.write(f"  liveness {passive['liveness']:.1f} (threshold {passive['threshold']:g}, "
+                  f"{verdict}); reasons: {', '.join(passive['reasons']) or 'none'}\n")
+    life = passive.get("life", {})
     for s in passive["signals"]:
-        line = f"  cue {s['name']:<9} score {s['score']:.3f}  confidence {s['confidence']:.2f}"
+        line = f"  cue {s['name']:<11} score {s['score']:.3f}  confidence {s['confidence']:.2f}"
         if s["reason"] in passive["reasons"]:
             line += f"  {s['reason']}"
+        elif life.get(s["name"], 0.0) > 0:
+            line += f"  shows life ({life[s['name']]:.2f} log-odds)"
         elif s["confidence"] == 0 and s["details"].get("why"):
             line += f"  (no evidence: {s['details']['why']})"
         out.write(line + "\n")

@@ -3,13 +3,15 @@
 A part of :data:`kiosk.cli.analyze.PARTS`: it gets the tracked observations, decodes the
 frames once more (the part interface carries observations only) and runs the passive analyzers
 over them, then :class:`kiosk.analysis.fusion.Fusion`. A single image is a still: only the
-single-frame cues run, and the still model fuses them.
+single-frame cues run (they are shown for the record) and the fusion refuses it (reason
+SINGLE_IMAGE: a single image cannot show life).
 
 Adds one key, ``passive``::
 
-    {"still": bool, "liveness": 0-100, "attack_probability": float, "passed": bool,
-     "threshold": settings.liveness.confidence_threshold, "reasons": [codes],
-     "evidence": float, "contributions": {cue: log-odds},
+    {"still": bool, "refused": bool, "liveness": 0-100, "attack_probability": float,
+     "passed": bool, "threshold": settings.liveness.confidence_threshold, "reasons": [codes],
+     "evidence": float, "contributions": {cue: log-odds toward attack, negative for life},
+     "life": {cue: log-odds toward live},
      "signals": [{"name", "score", "confidence", "reason", "details": {scalars}}]}
 """
 
@@ -60,12 +62,14 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
     liveness = round(float(fused.score), 2)
     return {"passive": {
         "still": still,
+        "refused": bool(fused.refused),
         "liveness": liveness,
         "attack_probability": round(float(fused.attack_probability), 6),
-        "passed": liveness >= threshold,
+        "passed": liveness >= threshold and not fused.refused,
         "threshold": threshold,
         "reasons": list(fused.reasons),
         "evidence": round(float(fused.evidence), 4),
         "contributions": {k: round(float(v), 4) for k, v in fused.contributions.items()},
+        "life": {k: round(float(v), 4) for k, v in fused.life.items()},
         "signals": [{"name": s.name, **signal_dict(s)} for s in signals],
     }}

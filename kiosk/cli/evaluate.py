@@ -2,12 +2,13 @@
 
 Every manifest row (its frame range only) is tracked, analysed by the passive analyzers, fused
 (:class:`kiosk.analysis.fusion.Fusion`) and run through the challenge detectors; rows whose
-notes start with ``overlay:`` are counted and left out. Writes ``DIR/metrics.json`` (issue 4's
-keys, see :func:`kiosk.lab.evaluation.build_metrics`) and ``DIR/det.png``. With
-``--pairs`` the offline (local) face matcher is measured too; with ``--simulated N``, N
-simulated attacks per bona fide video are rendered and reported in their own block. With
-``--sessions`` the kiosk's whole session runs on every recording instead
-(:mod:`kiosk.cli.evaluate_sessions`).
+notes start with ``overlay:`` are counted and left out, and stills are refused by the fusion
+(listed, counted in ``refused``, never in a PAD figure). Writes ``DIR/metrics.json`` (issue 4's
+keys plus AUC and liveness distributions per block, see
+:func:`kiosk.lab.evaluation.build_metrics`) and ``DIR/det.png``. With ``--pairs`` the offline
+(local) face matcher is measured too; with ``--simulated N``, N simulated attacks per bona
+fide video are rendered and reported in their own block. With ``--sessions`` the kiosk's
+whole session runs on every recording instead (:mod:`kiosk.cli.evaluate_sessions`).
 
 Exit status: 0 when every row was analysed, 1 when some could not be (listed under
 ``failed``), 2 for unusable arguments (manifest, pairs file, output folder).
@@ -174,12 +175,13 @@ def run(args: argparse.Namespace, ctx) -> int:
 def det_curves(presentations) -> list[dict]:
     """One DET curve per species with attacks: real ones, then simulated ones (dashed).
 
-    Simulated attacks are set against the real bona fide videos they were rendered from.
+    Simulated attacks are set against the real bona fide videos they were rendered from;
+    refused stills are in neither.
     """
     from kiosk.lab.pad_metrics import SPECIES
 
-    real = [p for p in presentations if not p.simulated]
-    sim = [p for p in presentations if p.simulated]
+    real = [p for p in presentations if not p.simulated and not p.refused]
+    sim = [p for p in presentations if p.simulated and not p.refused]
     bona = [p.attack_score for p in real if p.row.label == "bona_fide"]
     bona_videos = [p.attack_score for p in real if p.row.label == "bona_fide" and not p.row.still]
     curves = []
@@ -210,16 +212,31 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _distribution(block: dict) -> str:
+    parts = []
+    for who, dist in block.get("distribution", {}).items():
+        if dist:
+            pct = dist["liveness_percentiles"]
+            parts.append(f"{who} {pct['0']:.1f}/{pct['50']:.1f}/{pct['100']:.1f} "
+                         f"({dist['distinct']} distinct of {dist['n']})")
+    return "; ".join(parts)
+
+
 def _summary(metrics: dict, out: Path, stream) -> None:
     pad, counts = metrics["pad"], metrics["presentations"]
     attacks = ", ".join(f"{k} {v}" for k, v in counts["attack"].items() if v)
+    refused = metrics["refused"]["presentations"]
+    n_refused = refused["bona_fide"] + sum(refused["attack"].values())
     stream.write(f"{counts['bona_fide']} bona fide and {sum(counts['attack'].values())} attack "
-                 f"presentations ({attacks or 'none'}); {metrics['excluded_overlay']} overlay "
+                 f"presentations judged ({attacks or 'none'}); {n_refused} stills refused "
+                 f"(a single image cannot show life); {metrics['excluded_overlay']} overlay "
                  f"rows left out; {len(metrics['failed'])} failed\n")
     apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in pad["apcer"].items() if v is not None)
     stream.write(f"PAD at liveness {metrics['liveness_threshold']:g} (attack score >= "
                  f"{pad['threshold']:.3f}): APCER {apcer or '-'}; BPCER {_fmt(pad['bpcer'])}; "
-                 f"ACER {_fmt(pad['acer'])}; BPCER@APCER1% {_fmt(pad['bpcer_at_apcer_1pct'])}\n")
+                 f"ACER {_fmt(pad['acer'])}; BPCER@APCER1% {_fmt(pad['bpcer_at_apcer_1pct'])}; "
+                 f"AUC {_fmt(pad['auc'])}\n")
+    stream.write(f"liveness min/median/max: {_distribution(pad) or '-'}\n")
     for action, c in metrics["events"].items():
         stream.write(f"event {action:<11} P {_fmt(c['precision'])} R {_fmt(c['recall'])} "
                      f"({c['labelled']} labelled, {c['detected']} detected)\n")
@@ -230,5 +247,6 @@ def _summary(metrics: dict, out: Path, stream) -> None:
     if metrics["simulated"] is not None:
         sim = metrics["simulated"]["pad"]
         apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in sim["apcer"].items() if v is not None)
-        stream.write(f"simulated attacks (reported apart): APCER {apcer}\n")
+        stream.write(f"simulated attacks (reported apart): APCER {apcer}; AUC "
+                     f"{_fmt(sim['auc'])}\n")
     stream.write(f"wrote {out / 'metrics.json'} and {out / 'det.png'}\n")

@@ -9,7 +9,11 @@ Definitions (ISO/IEC 30107-3, per presentation): the PAD score of a presentation
 attack probability, ``1 - liveness / 100``; it is classified as an attack when that score is
 at or above ``1 - settings.liveness.confidence_threshold / 100`` (the session rejects a
 liveness score below the threshold; the two differ only at exact equality). APCER per species,
-BPCER, ACER and BPCER at APCER <= 1 % come from :mod:`kiosk.lab.pad_metrics`.
+BPCER, ACER and BPCER at APCER <= 1 % come from :mod:`kiosk.lab.pad_metrics`; each PAD block
+also carries the AUC and the liveness distributions of its bona fide and attack presentations.
+
+Stills are refused by the fusion (a single image cannot show life): they are listed with the
+decision ``refused`` and counted in the ``refused`` block, never in a PAD figure.
 """
 
 from __future__ import annotations
@@ -20,16 +24,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from kiosk.analysis.challenges import detect_events
 from kiosk.analysis.passive import run_analyzers
 from kiosk.lab.events_eval import evaluate_events
+from kiosk.lab.fusion_report import auc, distribution
 from kiosk.lab.manifest import ManifestRow
 from kiosk.lab.pad_metrics import SPECIES, pad_block
 from kiosk.model import Event, FaceObservation, Frame, Signal
 
 log = logging.getLogger(__name__)
 
-ATTACK, BONA_FIDE = "attack", "bona_fide"
+ATTACK, BONA_FIDE, REFUSED = "attack", "bona_fide", "refused"
 
 
 @dataclass
@@ -67,6 +74,11 @@ class Presentation:
     @property
     def attack_score(self) -> float:
         return float(self.fused.attack_probability)
+
+    @property
+    def refused(self) -> bool:
+        """The fusion refused to judge it (a still image)."""
+        return bool(getattr(self.fused, "refused", False))
 
 
 def analyse_presentation(row: ManifestRow, frames: Iterable[Frame], tracker, analyzers,
@@ -124,22 +136,30 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 def _pad(presentations: Sequence[Presentation], threshold: float,
          bona_fide: Sequence[Presentation] | None = None) -> dict:
-    """pad_block of ``presentations``; ``bona_fide`` replaces their bona fide ones if given."""
-    bona_group = presentations if bona_fide is None else bona_fide
+    """pad_block (+ AUC and liveness distributions) of the judged ``presentations``;
+    ``bona_fide`` replaces their bona fide ones if given. Refused presentations never count."""
+    judged = [p for p in presentations if not p.refused]
+    bona_group = judged if bona_fide is None else [p for p in bona_fide if not p.refused]
     bona = [p.attack_score for p in bona_group if p.row.label == BONA_FIDE]
     attacks: dict[str, list[float]] = {s: [] for s in SPECIES}
-    for p in presentations:
+    for p in judged:
         if p.row.label == ATTACK:
             attacks[p.row.species].append(p.attack_score)
     block = pad_block(bona, attacks, threshold)
     block["apcer"] = {k: _round(v) for k, v in block["apcer"].items()}
     for key in ("bpcer", "acer", "bpcer_at_apcer_1pct"):
         block[key] = _round(block[key])
+    every_attack = [v for scores in attacks.values() for v in scores]
+    block["auc"] = auc(np.array(bona + every_attack),
+                       np.array([0] * len(bona) + [1] * len(every_attack)))
+    block["distribution"] = {"bona_fide": distribution(np.array(bona)),
+                             **{s: distribution(np.array(v)) for s, v in attacks.items() if v}}
     return block
 
 
 def _counts(presentations: Sequence[Presentation]) -> dict:
     attack = {s: 0 for s in SPECIES}
+    presentations = [p for p in presentations if not p.refused]
     for p in presentations:
         if p.row.label == ATTACK:
             attack[p.row.species] += 1
@@ -148,7 +168,10 @@ def _counts(presentations: Sequence[Presentation]) -> dict:
 
 
 def decision(p: Presentation, threshold: float) -> str:
-    """``attack`` when the PAD score is at or above ``threshold``, else ``bona_fide``."""
+    """``attack`` when the PAD score is at or above ``threshold``, else ``bona_fide``;
+    ``refused`` when the fusion would not judge it (a still)."""
+    if p.refused:
+        return REFUSED
     return ATTACK if p.attack_score >= threshold else BONA_FIDE
 
 
@@ -164,6 +187,7 @@ def presentation_entry(p: Presentation, threshold: float) -> dict:
         "signals": {s.name: {"score": round(float(s.score), 4),
                              "confidence": round(float(s.confidence), 4)}
                     for s in p.signals},
+        "life": {k: round(float(v), 4) for k, v in getattr(p.fused, "life", {}).items()},
     }
 
 
@@ -212,12 +236,17 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
     Returns
     -------
     dict
-        ``presentations``, ``pad``, ``events``, ``pairs``, ``per_presentation`` (issue 4), plus
-        ``excluded_overlay``, ``failed``, ``by_media`` (``still`` / ``video`` blocks with their
-        own counts and ``pad``), ``events_spurious``, ``simulated`` (null, or the simulated
-        attacks' counts, ``pad`` and ``by_media`` with the real bona fide presentations of
-        the same media type as the bona fide side, and their ``per_presentation``) and
-        ``liveness_threshold``.
+        ``presentations``, ``pad``, ``events``, ``pairs``, ``per_presentation`` (issue 4;
+        ``presentations`` and ``pad`` count judged presentations only, ``per_presentation``
+        lists every real one, refused stills with the decision ``refused``), plus
+        ``excluded_overlay``, ``failed``, ``refused`` (stills the fusion would not judge:
+        their count per label and species, and the reason), ``by_media`` (the ``video`` block
+        with its own counts and ``pad``; the ``still`` block holds only its refusal),
+        ``events_spurious``, ``simulated`` (null, or the simulated attacks' counts, ``pad``
+        and ``by_media`` with the real bona fide presentations of the same media type as the
+        bona fide side, and their ``per_presentation``) and ``liveness_threshold``. Every
+        ``pad`` block has ``auc`` and ``distribution`` (liveness percentiles of the bona fide
+        presentations and of each attack species).
     """
     if not 0.0 <= confidence_threshold <= 100.0:
         raise ValueError(f"confidence_threshold must be within 0-100, got {confidence_threshold}")
@@ -226,11 +255,22 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
     real = [p for p in presentations if not p.simulated]
     sim = [p for p in presentations if p.simulated]
     events, spurious = events_block(real)
+    refused = [p for p in real if p.refused]
+
+    def refused_block(group: Sequence[Presentation]) -> dict:
+        counts = {"bona_fide": sum(p.row.label == BONA_FIDE for p in group),
+                  "attack": {s: sum(p.row.label == ATTACK and p.row.species == s
+                                    for p in group) for s in SPECIES}}
+        reasons = sorted({r for p in group for r in p.fused.reasons})
+        return {"presentations": counts, "reasons": reasons}
 
     def media_blocks(group: Sequence[Presentation], reference: bool = False) -> dict:
-        out = {}
+        out: dict[str, Any] = {}
         for name, is_still in (("still", True), ("video", False)):
             members = [p for p in group if p.row.still == is_still]
+            if members and all(p.refused for p in members):
+                out[name] = {"refused": refused_block(members)}
+                continue
             # Against the real bona fide of this media type, when it has simulated attacks.
             bona = ([p for p in real if p.row.still == is_still] if members else []) \
                 if reference else None
@@ -247,6 +287,7 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
         "liveness_threshold": float(confidence_threshold),
         "excluded_overlay": int(excluded_overlay),
         "failed": [dict(f) for f in failed],
+        "refused": refused_block(refused),
         "by_media": media_blocks(real),
         "events_spurious": {k: v["events"] for k, v in spurious.items()},
         # Simulated attacks against the real bona fide presentations of their media type: the

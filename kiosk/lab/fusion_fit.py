@@ -2,16 +2,16 @@
 
 The model is the one :mod:`kiosk.analysis.fusion` evaluates::
 
-    logit P(attack) = bias[media] + sum_i  w_i * evidence_i,     w_i >= 0
+    logit P(attack) = bias + sum_i w_i * attack_i - sum_j v_j * life_j,     w_i, v_j >= 0
 
-with ``evidence_i = confidence_i * max(0, score_i - floor_i) / (1 - floor_i)``
-(:func:`kiosk.analysis.fusion.cue_evidence`),
+with ``attack_i = confidence_i * max(0, score_i - floor_i) / (1 - floor_i)``
+(:func:`kiosk.analysis.fusion.cue_evidence`) and ``life_j = confidence_j * max(0,
+life_below_j - score_j) / life_below_j`` (:func:`kiosk.analysis.fusion.life_evidence`),
 
 fitted by penalised maximum likelihood: the weighted logistic log-loss plus a Gaussian prior
-``w_i ~ N(0, prior_sd^2)`` (biases unpenalised), with the non-negativity bounds enforced by
-L-BFGS-B. Presentation weights balance bona fide and attack within each media type, so the
-probability is calibrated for equal prior odds and a media type cannot borrow its bias from
-the other (the developer set's stills are mostly attacks, its videos mostly bona fide).
+``w_i ~ N(attack_mean, prior_sd^2)`` and ``v_j ~ N(0, prior_sd^2)`` (the bias unpenalised),
+with the non-negativity bounds enforced by L-BFGS-B. Presentation weights balance bona fide
+and attack presentations, so the probability is calibrated for equal prior odds.
 
 Pure numpy/scipy; deterministic (no random start).
 """
@@ -24,151 +24,151 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from kiosk.analysis.fusion import cue_evidence
-
-MEDIA = ("video", "still")
+from kiosk.analysis.fusion import cue_evidence, life_evidence
 
 
-def evidence_matrix(signal_sets: Sequence[Sequence[Mapping]], names: Sequence[str],
-                    floors: Mapping[str, float] | None = None) -> np.ndarray:
-    """Evidence (:func:`~kiosk.analysis.fusion.cue_evidence`) per presentation and cue.
+def _get(signal, key: str):
+    return signal.get(key) if isinstance(signal, Mapping) else getattr(signal, key)
+
+
+def evidence_matrices(signal_sets: Sequence[Sequence], names: Sequence[str],
+                      floors: Mapping[str, float],
+                      life_below: Mapping[str, float | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Evidence toward attack and evidence of life, per presentation and cue.
 
     Parameters
     ----------
-    signal_sets : sequence of sequence of mapping
+    signal_sets : sequence of sequence
         Per presentation, its Signals as mappings with ``name``, ``score``, ``confidence``
         (or Signal objects).
     names : sequence of str
         The cues, in column order; a cue absent from a presentation gives 0.
-    floors : mapping of str to float, optional
-        Each cue's floor (0 when omitted: evidence = confidence * score).
+    floors : mapping of str to float
+        Each cue's floor (the attack side).
+    life_below : mapping of str to float or None
+        Each cue's life point (None: the cue has no life side, its column stays 0).
 
     Returns
     -------
-    ndarray (N, K) float64
+    attack, life : ndarray (N, K) float64
     """
-    x = np.zeros((len(signal_sets), len(names)))
+    attack = np.zeros((len(signal_sets), len(names)))
+    life = np.zeros((len(signal_sets), len(names)))
     col = {n: k for k, n in enumerate(names)}
     for i, signals in enumerate(signal_sets):
         for s in signals:
-            get = s.get if isinstance(s, Mapping) else (lambda key, s=s: getattr(s, key))
-            k = col.get(str(get("name")))
-            if k is not None:
-                floor = 0.0 if floors is None else float(floors[names[k]])
-                x[i, k] = cue_evidence(float(get("score") or 0.0),
-                                       float(get("confidence") or 0.0), floor)
-    return x
+            k = col.get(str(_get(s, "name")))
+            if k is None:
+                continue
+            score = float(_get(s, "score") or 0.0)
+            conf = float(_get(s, "confidence") or 0.0)
+            attack[i, k] = cue_evidence(score, conf, float(floors[names[k]]))
+            life[i, k] = life_evidence(score, conf, life_below.get(names[k]))
+    return attack, life
 
 
-def balanced_weights(labels: np.ndarray, media: np.ndarray) -> np.ndarray:
-    """Presentation weights: within each media type, bona fide and attacks weigh half each.
+def balanced_weights(labels: np.ndarray) -> np.ndarray:
+    """Presentation weights: bona fide and attack presentations weigh half each.
 
     Parameters
     ----------
     labels : ndarray (N,) int
         1 = attack, 0 = bona fide.
-    media : ndarray (N,) int
-        Index into :data:`MEDIA` (0 video, 1 still).
 
     Returns
     -------
     ndarray (N,) float64
-        Summing to N over each media type that has both classes (so the prior's strength is
-        relative to the number of presentations); 0 for a media type with one class only.
+        Summing to N (so the prior's strength is relative to the number of presentations);
+        all 0 when one class is missing.
     """
-    labels, media = np.asarray(labels), np.asarray(media)
+    labels = np.asarray(labels)
     w = np.zeros(len(labels))
-    for m in np.unique(media):
-        in_m = media == m
-        n_m = int(in_m.sum())
+    if (labels == 0).any() and (labels == 1).any():
         for y in (0, 1):
-            cell = in_m & (labels == y)
-            if cell.any() and (in_m & (labels != y)).any():
-                w[cell] = 0.5 * n_m / cell.sum()
+            cell = labels == y
+            w[cell] = 0.5 * len(labels) / cell.sum()
     return w
 
 
 @dataclass(frozen=True)
 class FittedFusion:
-    """Biases per media type and non-negative cue weights (still: single-frame cues only)."""
+    """A bias, non-negative attack weights and non-negative life weights."""
 
     names: tuple[str, ...]
-    still_names: tuple[str, ...]
-    bias: Mapping[str, float]
+    bias: float
     weights: np.ndarray
+    life_weights: np.ndarray
 
-    def logit(self, x: np.ndarray, media: np.ndarray) -> np.ndarray:
-        """Log-odds of attack for evidence rows ``x`` (N, K) of media ``media`` (N,)."""
-        x = np.asarray(x, np.float64)
-        media = np.asarray(media)
-        mask = np.ones((len(media), len(self.names)))
-        still_cols = np.array([n in self.still_names for n in self.names])
-        mask[media == 1] = still_cols
-        b = np.where(media == 1, self.bias["still"], self.bias["video"])
-        return b + (x * mask) @ self.weights
+    def logit(self, attack: np.ndarray, life: np.ndarray) -> np.ndarray:
+        """Log-odds of attack for evidence rows (N, K) of both sides."""
+        return (self.bias + np.asarray(attack, np.float64) @ self.weights
+                - np.asarray(life, np.float64) @ self.life_weights)
 
-    def probability(self, x: np.ndarray, media: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(x, media), -50, 50)))
+    def probability(self, attack: np.ndarray, life: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(attack, life), -50, 50)))
 
 
-def fit_fusion(x: np.ndarray, labels: np.ndarray, media: np.ndarray, names: Sequence[str],
-               still_names: Sequence[str], *, prior_sd: float,
+def fit_fusion(attack: np.ndarray, life: np.ndarray, labels: np.ndarray, names: Sequence[str],
+               *, life_cues: Sequence[str], prior_sd: float, attack_mean: float = 0.0,
                sample_weight: np.ndarray | None = None) -> FittedFusion:
     """Penalised, constrained logistic fit (see the module docstring).
 
     Parameters
     ----------
-    x : ndarray (N, K)
-        Evidence per presentation and cue (:func:`evidence_matrix`).
+    attack, life : ndarray (N, K)
+        Evidence per presentation and cue (:func:`evidence_matrices`).
     labels : ndarray (N,)
         1 = attack, 0 = bona fide.
-    media : ndarray (N,)
-        0 = video, 1 = still.
-    names, still_names : sequence of str
-        The K cues, and those the still model uses.
+    names : sequence of str
+        The K cues.
+    life_cues : sequence of str
+        The cues with a life side (the others' life weights are held at 0).
     prior_sd : float
         Standard deviation of the Gaussian prior on each weight (log-odds per unit evidence).
+    attack_mean : float
+        Mean of the prior on each attack weight (life weights: 0). A cue's weight stays near
+        it when the data say nothing about the cue (no presentation shows its evidence).
     sample_weight : ndarray (N,), optional
         Defaults to :func:`balanced_weights`.
 
     Returns
     -------
     FittedFusion
-        A media type without both classes keeps bias 0.
     """
-    x = np.asarray(x, np.float64)
+    xa, xl = np.asarray(attack, np.float64), np.asarray(life, np.float64)
     y = np.asarray(labels, np.float64)
-    media = np.asarray(media)
-    if x.ndim != 2 or x.shape != (len(y), len(names)) or media.shape != y.shape:
-        raise ValueError(f"x must be (N, {len(names)}) with labels and media of length N, got "
-                         f"{x.shape}, {y.shape}, {media.shape}")
+    k = len(names)
+    if xa.ndim != 2 or xa.shape != (len(y), k) or xl.shape != xa.shape:
+        raise ValueError(f"attack and life must be (N, {k}) with labels of length N, got "
+                         f"{xa.shape}, {xl.shape}, {y.shape}")
     if not prior_sd > 0:
         raise ValueError(f"prior_sd must be > 0, got {prior_sd}")
-    a = balanced_weights(labels, media) if sample_weight is None else np.asarray(sample_weight)
-    still_cols = np.array([n in still_names for n in names], np.float64)
-    xm = x * np.where((media == 1)[:, None], still_cols[None, :], 1.0)
-    k = len(names)
+    unknown = set(life_cues) - set(names)
+    if unknown:
+        raise ValueError(f"life_cues names unknown cues: {sorted(unknown)}")
+    a = balanced_weights(labels) if sample_weight is None else np.asarray(sample_weight)
     lam = 1.0 / (2.0 * prior_sd ** 2)
+    x = np.hstack([xa, -xl])
+    life_ok = [n in life_cues for n in names]
+    mean = np.r_[np.full(k, float(attack_mean)), np.zeros(k)]
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        b = np.where(media == 1, theta[1], theta[0])
-        z = b + xm @ theta[2:]
-        # log(1 + e^z) - y z, stably
+        z = theta[0] + x @ theta[1:]
         loss = a * (np.logaddexp(0.0, z) - y * z)
         r = a * (1.0 / (1.0 + np.exp(-z)) - y)
         grad = np.empty_like(theta)
-        grad[0] = r[media == 0].sum()
-        grad[1] = r[media == 1].sum()
-        grad[2:] = xm.T @ r + 2.0 * lam * theta[2:]
-        return float(loss.sum() + lam * np.sum(theta[2:] ** 2)), grad
+        grad[0] = r.sum()
+        grad[1:] = x.T @ r + 2.0 * lam * (theta[1:] - mean)
+        return float(loss.sum() + lam * np.sum((theta[1:] - mean) ** 2)), grad
 
-    theta0 = np.zeros(2 + k)
-    bounds = [(-30.0, 30.0), (-30.0, 30.0)] + [(0.0, None)] * k
-    res = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": 2000, "gtol": 1e-9})
+    bounds = [(-30.0, 30.0)] + [(0.0, None)] * k + [(0.0, None if ok else 0.0)
+                                                   for ok in life_ok]
+    start = np.r_[0.0, np.full(k, max(0.0, float(attack_mean))), np.zeros(k)]
+    res = minimize(objective, start, jac=True, method="L-BFGS-B",
+                   bounds=bounds, options={"maxiter": 5000, "gtol": 1e-9})
     if not res.success:
         raise RuntimeError(f"fusion fit did not converge: {res.message}")
     theta = res.x
-    return FittedFusion(names=tuple(names), still_names=tuple(still_names),
-                        bias={"video": float(theta[0]), "still": float(theta[1])},
-                        weights=np.asarray(theta[2:], np.float64))
+    return FittedFusion(names=tuple(names), bias=float(theta[0]),
+                        weights=np.asarray(theta[1:1 + k], np.float64),
+                        life_weights=np.asarray(theta[1 + k:], np.float64))

@@ -1,4 +1,4 @@
-"""Liveness fusion: exact arithmetic, monotonicity, missing evidence, stills, loading."""
+"""Liveness fusion: exact arithmetic both ways, monotonicity, missing evidence, stills, loading."""
 
 from __future__ import annotations
 
@@ -10,32 +10,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.analysis.fusion import FUSION_MODEL, Fusion
+from kiosk.analysis.fusion import FUSION_MODEL, Fusion, cue_evidence, life_evidence
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
-from kiosk.reasons import Reason
+from kiosk.reasons import CATALOGUE, Reason
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = SINGLE_FRAME + MULTI_FRAME
+LIFE = ("texture", "planar", "pulse", "expression", "rigid_smile")
 REASONS = {"texture": "TEXTURE_SUSPECTED", "moire": "SCREEN_SUSPECTED",
            "edges": "DEVICE_EDGES", "glare": "GLARE", "lighting": "LIGHTING_MISMATCH",
+           "display": "DISPLAY_COLOUR",
            "planar": "PLANAR_FACE", "coupling": "FACE_MOVES_WITH_BACKGROUND",
-           "pulse": "NO_PULSE"}
+           "pulse": "NO_PULSE", "flicker": "SCREEN_FLICKER", "reflection": "SCREEN_REFLECTION",
+           "expression": "NO_EXPRESSION", "rigid_smile": "RIGID_SMILE"}
 
 
-def model(floor: float = 0.0, **changes) -> dict:
+def model(floor: float = 0.0, life_below: float = 0.5, **changes) -> dict:
     """A small hand-made model: round numbers, so the arithmetic can be checked exactly."""
-    weights = {"texture": 2.0, "moire": 4.0, "edges": 6.0, "glare": 4.0, "lighting": 0.0,
-               "planar": 4.0, "coupling": 3.0, "pulse": 0.0}
+    weights = dict.fromkeys(NAMES, 0.0) | {"texture": 2.0, "moire": 4.0, "edges": 6.0,
+                                           "glare": 4.0, "planar": 4.0, "coupling": 3.0,
+                                           "flicker": 5.0}
     data = {
-        "version": 1,
-        "cues": {n: {"reason": REASONS[n], "floor": floor} for n in NAMES},
-        "media": {
-            "video": {"bias": -3.0, "weights": weights, "min_evidence": 1.0},
-            "still": {"bias": -2.0, "weights": {n: weights[n] for n in SINGLE_FRAME},
-                      "min_evidence": 0.5},
-        },
+        "version": 2,
+        "cues": {n: {"reason": REASONS[n], "floor": floor,
+                     "life_below": life_below if n in LIFE else None} for n in NAMES},
+        "video": {"bias": 1.0, "weights": weights,
+                  "life_weights": {"expression": 4.0, "planar": 2.0},
+                  "min_evidence": 1.0},
         "insufficient_probability": 0.5,
         "reason_min_logit": 1.0,
         "provenance": {"script": "test", "data": "none", "date": "2026-01-01", "seed": 0,
@@ -49,10 +52,13 @@ def sig(name: str, score: float, confidence: float) -> Signal:
     return Signal(name, score, confidence, REASONS[name], {})
 
 
-def quiet(still: bool = False) -> list[Signal]:
-    """Every cue measured and scoring 0: plenty of evidence, nothing pushing toward attack."""
-    names = SINGLE_FRAME if still else NAMES
-    return [sig(n, 0.0, 0.5) for n in names]
+def quiet(score: float = 0.5) -> list[Signal]:
+    """Every cue measured at its decision point: plenty of evidence, none either way."""
+    return [sig(n, score, 0.5) for n in NAMES]
+
+
+def with_(signals: list[Signal], **changes: tuple[float, float]) -> list[Signal]:
+    return [sig(s.name, *changes[s.name]) if s.name in changes else s for s in signals]
 
 
 @pytest.fixture(scope="module")
@@ -60,47 +66,71 @@ def shipped() -> Fusion:
     return Fusion.load()
 
 
-def test_the_score_is_the_logistic_of_the_accumulated_evidence():
-    fusion = Fusion(model())
-    signals = [s if s.name != "edges" else sig("edges", 1.0, 0.5) for s in quiet()]
+def test_evidence_both_ways():
+    assert cue_evidence(0.75, 0.5, 0.5) == pytest.approx(0.25)
+    assert cue_evidence(0.3, 1.0, 0.5) == 0.0
+    assert life_evidence(0.0, 0.8, 0.5) == pytest.approx(0.8)
+    assert life_evidence(0.25, 1.0, 0.5) == pytest.approx(0.5)
+    assert life_evidence(0.6, 1.0, 0.5) == 0.0
+    assert life_evidence(0.0, 1.0, None) == 0.0
+
+
+def test_the_score_is_the_logistic_of_evidence_for_and_against():
+    fusion = Fusion(model(floor=0.5))
+    # bias 1; edges 6 * 0.5 * (1.0 - 0.5) / 0.5 = +3; expression 4 * 0.5 * (0.5 - 0) / 0.5 = -2
+    signals = with_(quiet(), edges=(1.0, 0.5), expression=(0.0, 0.5))
     result = fusion.fuse(signals)
-    # bias -3 + 6 * 0.5 * 1.0 = 0 -> P = 0.5
-    assert result.attack_probability == pytest.approx(0.5)
-    assert result.score == pytest.approx(50.0)
+    assert result.attack_probability == pytest.approx(1 / (1 + math.exp(-(1 + 3 - 2))))
+    assert result.score == pytest.approx(100 * (1 - result.attack_probability))
     assert result.contributions["edges"] == pytest.approx(3.0)
+    assert result.contributions["expression"] == pytest.approx(-2.0)
+    assert result.life == {"expression": pytest.approx(2.0)}
     assert result.reasons == ("DEVICE_EDGES",)
     assert result.evidence == pytest.approx(0.5 * len(NAMES))
-    assert result.still is False
-    calm = fusion.fuse(quiet())
-    assert calm.attack_probability == pytest.approx(1.0 / (1.0 + math.exp(3.0)))
-    assert calm.score == pytest.approx(100.0 * (1.0 - calm.attack_probability))
-    assert calm.reasons == ()
+    assert result.still is False and result.refused is False
 
 
-def test_scores_count_only_above_the_floor():
+def test_life_evidence_earns_confidence_and_its_absence_is_named():
     fusion = Fusion(model(floor=0.5))
-    base = quiet()
-
-    def with_edges(score):
-        return fusion.fuse([s if s.name != "edges" else sig("edges", score, 0.5) for s in base])
-    # Below the floor: bona fide noise, no evidence.
-    assert with_edges(0.18).attack_probability == fusion.fuse(base).attack_probability
-    assert "edges" in with_edges(0.18).contributions  # measured, but contributing 0
-    assert with_edges(0.18).contributions["edges"] == 0.0
-    # Above it the excess is rescaled to [0, 1]: 0.75 -> 0.5, 1.0 -> 1.0.
-    assert with_edges(0.75).contributions["edges"] == pytest.approx(6.0 * 0.5 * 0.5)
-    assert with_edges(1.0).contributions["edges"] == pytest.approx(6.0 * 0.5)
+    flat = fusion.fuse(quiet())
+    assert flat.attack_probability == pytest.approx(1 / (1 + math.exp(-1.0)))
+    assert Reason.LIFE_UNSEEN in flat.reasons
+    alive = fusion.fuse(with_(quiet(), expression=(0.0, 1.0), planar=(0.0, 1.0)))
+    # 1 - 4 * 1 - 2 * 1 = -5
+    assert alive.attack_probability == pytest.approx(1 / (1 + math.exp(5.0)))
+    assert alive.score > 99.0 and alive.reasons == ()
+    assert set(alive.life) == {"expression", "planar"}
 
 
-def test_reasons_are_the_cues_that_pushed_hardest_strongest_first():
-    fusion = Fusion(model())
-    signals = quiet()
-    signals[NAMES.index("glare")] = sig("glare", 1.0, 0.5)      # +2.0
-    signals[NAMES.index("coupling")] = sig("coupling", 0.6, 1.0)  # +1.8
-    signals[NAMES.index("texture")] = sig("texture", 0.4, 0.5)   # +0.4: below 1.0, not named
-    result = fusion.fuse(signals)
-    assert result.reasons == ("GLARE", "FACE_MOVES_WITH_BACKGROUND")
-    assert result.attack_probability == pytest.approx(1 / (1 + math.exp(-(-3 + 2 + 1.8 + 0.4))))
+def test_a_cue_without_a_life_side_never_vouches_for_life():
+    fusion = Fusion(model(floor=0.5))
+    base = fusion.fuse(quiet())
+    for name in ("moire", "edges", "glare", "coupling", "flicker", "reflection", "display"):
+        silent = fusion.fuse(with_(quiet(), **{name: (0.0, 1.0)}))
+        assert silent.attack_probability == pytest.approx(base.attack_probability), name
+        assert name not in silent.life
+
+
+def test_raising_any_cue_never_raises_liveness(shipped):
+    rng = np.random.default_rng(7)
+    for fusion in (Fusion(model(floor=0.5)), shipped):
+        for _ in range(30):
+            base = {n: (float(rng.random()), float(rng.random())) for n in NAMES}
+            for name in NAMES:
+                scores = []
+                for s in np.linspace(0.0, 1.0, 11):
+                    signals = [sig(n, s if n == name else v[0], v[1]) for n, v in base.items()]
+                    scores.append(fusion.fuse(signals).score)
+                assert all(b <= a + 1e-9 for a, b in zip(scores, scores[1:], strict=False)), \
+                    (name, scores)
+
+
+def test_every_shipped_weight_is_non_negative_and_life_only_where_allowed(shipped):
+    assert all(w >= 0 for w in shipped.weights().values())
+    assert all(v >= 0 for v in shipped.life_weights().values())
+    for name in shipped.life_weights():
+        assert shipped.cues[name].life_below is not None
+    assert set(shipped.weights()) == set(NAMES)
 
 
 def test_same_signals_same_result(shipped):
@@ -112,35 +142,13 @@ def test_same_signals_same_result(shipped):
     assert first.as_dict() == again.as_dict()
 
 
-def test_raising_any_cue_never_raises_liveness(shipped):
-    rng = np.random.default_rng(7)
-    for still in (False, True):
-        names = SINGLE_FRAME if still else NAMES
-        for _ in range(60):
-            base = {n: (float(rng.random()), float(rng.random())) for n in names}
-            for name in names:
-                scores = []
-                for s in np.linspace(0.0, 1.0, 11):
-                    signals = [sig(n, s if n == name else v[0], v[1])
-                               for n, v in base.items()]
-                    scores.append(shipped.fuse(signals, still=still).score)
-                assert all(b <= a + 1e-9 for a, b in zip(scores, scores[1:], strict=False)), \
-                    (still, name, scores)
-
-
-def test_every_shipped_weight_is_non_negative(shipped):
-    for still in (False, True):
-        assert all(w >= 0 for w in shipped.weights(still).values())
-    assert set(shipped.weights(True)) <= set(SINGLE_FRAME)
-
-
 def test_a_signal_without_confidence_is_no_evidence_either_way(shipped):
-    base = quiet()
-    for fusion in (Fusion(model()), shipped):
+    base = quiet(0.2)
+    for fusion in (Fusion(model(floor=0.5)), shipped):
         reference = fusion.fuse(base)
         for name in NAMES:
             for score in (0.0, 1.0):
-                swapped = [s if s.name != name else sig(name, score, 0.0) for s in base]
+                swapped = with_(base, **{name: (score, 0.0)})
                 result = fusion.fuse(swapped)
                 assert name not in result.contributions
                 assert result.evidence == pytest.approx(reference.evidence - 0.5)
@@ -152,32 +160,26 @@ def test_too_little_evidence_fails_with_its_own_reason():
     fusion = Fusion(model())
     nothing = [sig(n, 0.0, 0.0) for n in NAMES]
     result = fusion.fuse(nothing)
-    assert result.reasons == (Reason.PASSIVE_INSUFFICIENT,)
-    assert result.attack_probability == 0.5 and result.score == 50.0
+    assert Reason.PASSIVE_INSUFFICIENT in result.reasons
+    assert result.attack_probability >= 0.5 and result.score <= 50.0
     assert result.evidence == 0.0
-    # 0.9 of evidence is below the video floor of 1.0, above the still floor of 0.5.
-    thin = [sig("texture", 0.0, 0.45), sig("edges", 0.0, 0.45)]
+    thin = [sig("expression", 0.0, 0.45), sig("planar", 0.0, 0.45)]
     assert Reason.PASSIVE_INSUFFICIENT in fusion.fuse(thin).reasons
-    assert Reason.PASSIVE_INSUFFICIENT not in fusion.fuse(thin, still=True).reasons
-    # Strong attack evidence keeps its higher probability under the floor.
-    strong = [sig("edges", 1.0, 0.5)]
-    assert fusion.fuse(strong).attack_probability == pytest.approx(0.5)
+    assert fusion.fuse(thin).attack_probability == pytest.approx(0.5)
     stronger = [sig("edges", 1.0, 0.9)]
     assert fusion.fuse(stronger).attack_probability > 0.5
 
 
-def test_a_still_uses_the_still_model_and_only_single_frame_cues():
+def test_a_still_is_refused_whatever_its_cues_say():
     fusion = Fusion(model())
-    signals = quiet() + []
-    signals[NAMES.index("planar")] = sig("planar", 1.0, 1.0)
-    still = fusion.fuse(signals, still=True)
-    video = fusion.fuse(signals)
-    assert still.still is True and video.still is False
-    assert set(still.ignored) == set(MULTI_FRAME)
-    assert "planar" not in still.contributions
-    assert still.attack_probability == pytest.approx(1 / (1 + math.exp(2.0)))
-    assert video.contributions["planar"] == pytest.approx(4.0)
-    assert "PLANAR_FACE" in video.reasons and "PLANAR_FACE" not in still.reasons
+    signals = [sig(n, 0.0, 1.0) for n in SINGLE_FRAME]
+    result = fusion.fuse(signals, still=True)
+    assert result.refused is True and result.still is True
+    assert result.reasons == (Reason.SINGLE_IMAGE,)
+    assert result.score == 0.0 and result.attack_probability == 1.0
+    assert set(result.ignored) == set(SINGLE_FRAME) and result.contributions == {}
+    info = CATALOGUE[Reason.SINGLE_IMAGE]
+    assert info.attack is False and "single image" in info.staff
 
 
 def test_unknown_cues_are_ignored_and_listed():
@@ -196,6 +198,8 @@ def test_unknown_cues_are_ignored_and_listed():
 def test_malformed_signals_are_refused(bad):
     with pytest.raises(ValueError):
         Fusion(model()).fuse(bad)
+    with pytest.raises(ValueError):
+        Fusion(model()).fuse(bad, still=True)
 
 
 def test_missing_model_file_is_a_resource_error(tmp_path):
@@ -218,19 +222,23 @@ def _broken(mutate) -> dict:
 
 
 @pytest.mark.parametrize("data", [
-    _broken(lambda d: d.update(version=2)),
-    _broken(lambda d: d["media"]["video"]["weights"].update(edges=-1.0)),
-    _broken(lambda d: d["media"]["video"]["weights"].update(unknown=1.0)),
-    _broken(lambda d: d["media"]["still"].pop("bias")),
-    _broken(lambda d: d["media"]["video"].update(bias="high")),
+    _broken(lambda d: d.update(version=1)),
+    _broken(lambda d: d["video"]["weights"].update(edges=-1.0)),
+    _broken(lambda d: d["video"]["weights"].update(unknown=1.0)),
+    _broken(lambda d: d["video"]["life_weights"].update(edges=1.0)),
+    _broken(lambda d: d["video"]["life_weights"].update(expression=-0.5)),
+    _broken(lambda d: d["video"].pop("bias")),
+    _broken(lambda d: d["video"].update(bias="high")),
     _broken(lambda d: d.update(insufficient_probability=1.5)),
     _broken(lambda d: d["provenance"].pop("seed")),
     _broken(lambda d: d.pop("cues")),
     _broken(lambda d: d["cues"].update(edges={"reason": ""})),
     _broken(lambda d: d["cues"].update(edges={"reason": "DEVICE_EDGES", "floor": 1.0})),
     _broken(lambda d: d["cues"].update(edges={"reason": "DEVICE_EDGES"})),
-], ids=["version", "negative-weight", "unknown-cue", "no-bias", "text-bias",
-        "probability", "provenance", "no-cues", "empty-reason", "floor-1", "no-floor"])
+    _broken(lambda d: d["cues"]["planar"].update(life_below=0.0)),
+], ids=["version", "negative-weight", "unknown-cue", "life-without-life-side",
+        "negative-life-weight", "no-bias", "text-bias", "probability", "provenance",
+        "no-cues", "empty-reason", "floor-1", "no-floor", "life-below-0"])
 def test_invalid_model_is_a_resource_error(tmp_path, data):
     path = tmp_path / "fusion.json"
     path.write_text(json.dumps(data))
@@ -247,15 +255,23 @@ def test_the_shipped_model_says_where_it_came_from(shipped):
     assert isinstance(prov["seed"], int)
     assert len(prov["date"]) == 10 and prov["date"][4] == "-"
     loso = prov["metrics"]["leave_one_subject_out"]
-    assert {"real_video", "real_still", "simulated_video"} <= set(loso)
+    assert {"real_video", "simulated_video"} <= set(loso)
+    for block in loso.values():
+        assert {"auc", "distribution", "apcer", "bpcer"} <= set(block)
     assert prov["metrics"]["threshold_liveness"] == 90.0
     assert set(data["cues"]) == set(NAMES)
     assert shipped.provenance == prov
+    for name in data["cues"]:
+        assert data["cues"][name]["reason"] in CATALOGUE
 
 
-def test_the_shipped_model_passes_a_quiet_session_and_rejects_framed_glare(shipped):
-    # Physics, not a file: every cue measured with nothing suspicious must pass at 90; a face
-    # framed by straight edges with glare across it, both at full confidence, must not.
-    assert shipped.fuse(quiet()).score >= 90.0
-    loud = [s if s.name not in ("edges", "glare") else sig(s.name, 1.0, 0.5) for s in quiet()]
+def test_the_shipped_model_needs_life_and_rejects_a_framed_flickering_face(shipped):
+    # Physics, not a file: every attack cue quiet and the face deforming and turning as a live
+    # head does must pass at 90; the same with a bezel closed around the face and the picture
+    # flickering must not; and nothing either way is not a pass.
+    alive = [sig(n, 0.0, 0.8 if n in ("expression", "planar") else 0.5) for n in NAMES]
+    assert shipped.fuse(alive).score >= 90.0
+    loud = with_(alive, edges=(1.0, 0.5), flicker=(1.0, 0.8))
     assert shipped.fuse(loud).score < 90.0
+    silent = [sig(n, 0.5, 0.5) for n in NAMES]
+    assert shipped.fuse(silent).score < shipped.fuse(alive).score

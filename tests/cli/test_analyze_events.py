@@ -66,8 +66,9 @@ def test_analyze_plain_text(capsys, cached_tracking):
     lines = out.splitlines()
     # It ends with the liveness summary and one line per cue, as the README promises.
     cues = [line for line in lines if line.startswith("  cue ")]
-    assert [line.split()[1] for line in cues] == ["texture", "moire", "edges", "glare",
-                                                  "lighting", "planar", "coupling", "pulse"]
+    assert [line.split()[1] for line in cues] == [
+        "texture", "moire", "edges", "glare", "lighting", "display", "planar", "coupling",
+        "pulse", "flicker", "reflection", "expression", "rigid_smile"]
     assert lines[-len(cues) - 1].startswith("  liveness ") and "threshold 90" in out
     assert lines[-len(cues):] == cues
 

@@ -20,8 +20,8 @@ from kiosk.settings import Settings
 
 D0 = "KwaiVGI_LivePortrait/assets/examples/driving/d0.mp4"
 T1 = "minivision-ai_Silent-Face-Anti-Spoofing/images/sample/image_T1.jpg"
-PASSIVE_KEYS = {"still", "liveness", "attack_probability", "passed", "threshold", "reasons",
-                "evidence", "contributions", "signals"}
+PASSIVE_KEYS = {"still", "refused", "liveness", "attack_probability", "passed", "threshold",
+                "reasons", "evidence", "contributions", "life", "signals"}
 
 
 @pytest.fixture
@@ -52,10 +52,13 @@ def check_passive(passive: dict, names) -> None:
                    for v in s["details"].values())
     assert passive["liveness"] == pytest.approx(100 * (1 - passive["attack_probability"]),
                                                 abs=0.01)
-    assert passive["passed"] == (passive["liveness"] >= passive["threshold"])
+    assert passive["passed"] == (passive["liveness"] >= passive["threshold"]
+                                 and not passive["refused"])
     assert passive["threshold"] == 90.0
     assert set(passive["contributions"]) <= set(names)
-    assert all(v >= 0 for v in passive["contributions"].values())
+    assert all(v > 0 for v in passive["life"].values())
+    for name, v in passive["contributions"].items():
+        assert v >= 0 or passive["life"].get(name, 0.0) > 0
 
 
 @pytest.mark.data
@@ -71,6 +74,9 @@ def test_a_video_gets_every_cue_and_a_liveness_score(capsys, cached_tracking):
     assert "ratio" in by_name["texture"]["details"]
     # 3 s of clip: too short for a pulse, and the cue says so instead of guessing.
     assert by_name["pulse"]["confidence"] == 0.0 and "why" in by_name["pulse"]["details"]
+    # He smiles and blinks: his face deforms as skin does, and that counts for life.
+    assert by_name["expression"]["score"] < 0.1 and passive["life"]["expression"] > 0
+    assert passive["refused"] is False and passive["passed"] is True
 
 
 @pytest.mark.data
@@ -78,7 +84,20 @@ def test_a_still_image_gets_the_single_frame_cues_and_says_so(capsys, cached_tra
     report = analyze_json(capsys, cached_tracking / T1)
     passive = report["passive"]
     check_passive(passive, SINGLE_FRAME)
-    assert passive["still"] is True
+    assert passive["still"] is True and passive["refused"] is True
+    assert passive["reasons"] == ["SINGLE_IMAGE"] and passive["passed"] is False
+    assert passive["contributions"] == {} and passive["life"] == {}
+
+
+@pytest.mark.data
+def test_the_text_report_names_the_refusal_and_the_cues_that_show_life(capsys,
+                                                                       cached_tracking):
+    assert main(["analyze", str(cached_tracking / T1)], environ={}) == 0
+    text = capsys.readouterr().out
+    assert "liveness not judged: SINGLE_IMAGE" in text and "cue display" in text
+    assert main(["analyze", str(cached_tracking / D0)], environ={}) == 0
+    text = capsys.readouterr().out
+    assert "cue expression" in text and "shows life" in text and "cue flicker" in text
 
 
 def test_details_keep_scalars_only():

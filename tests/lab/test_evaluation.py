@@ -32,8 +32,12 @@ def row(path="a.mp4", media="video", label="bona_fide", species="", frames="", e
 
 def presentation(r: ManifestRow, p_attack: float, *, events=None, simulated=False,
                  reasons=()) -> Presentation:
-    fused = FusionResult(score=100.0 * (1.0 - p_attack), attack_probability=p_attack,
-                         reasons=tuple(reasons), still=r.still)
+    if r.still:  # the fusion refuses stills, whatever their cues say
+        fused = FusionResult(score=0.0, attack_probability=1.0, reasons=("SINGLE_IMAGE",),
+                             still=True, refused=True)
+    else:
+        fused = FusionResult(score=100.0 * (1.0 - p_attack), attack_probability=p_attack,
+                             reasons=tuple(reasons))
     return Presentation(row=r, n_frames=1 if r.still else 30, fps=None if r.still else 30.0,
                         faces=1, signals=[], fused=fused, events=events, simulated=simulated)
 
@@ -50,7 +54,7 @@ def check_issue_shape(metrics: dict) -> None:
         assert set(entry) >= ENTRY_KEYS
         assert isinstance(entry["path"], str) and isinstance(entry["frames"], str)
         assert isinstance(entry["reasons"], list)
-        assert entry["decision"] in ("attack", "bona_fide")
+        assert entry["decision"] in ("attack", "bona_fide", "refused")
     assert metrics["pairs"] is None or {"same", "different", "threshold", "tar", "far"} <= set(
         metrics["pairs"])
 
@@ -61,11 +65,13 @@ def test_metrics_follow_iso_30107_3_per_presentation():
     presentations = [
         presentation(row("b1.mp4"), 0.02),
         presentation(row("b2.mp4"), 0.05),
-        presentation(row("b3.jpg", media="image"), 0.30),   # rejected bona fide still
-        presentation(row("b4.jpg", media="image"), 0.08),
-        presentation(row("p1.jpg", media="image", label="attack", species="print"), 0.95),
-        presentation(row("p2.jpg", media="image", label="attack", species="print"), 0.06),
+        presentation(row("b3.mp4"), 0.30),                   # rejected bona fide
+        presentation(row("b4.mp4"), 0.08),
+        presentation(row("p1.mp4", label="attack", species="print"), 0.95),
+        presentation(row("p2.mp4", label="attack", species="print"), 0.06),
         presentation(row("r1.mp4", label="attack", species="replay"), 0.99),
+        presentation(row("s1.jpg", media="image"), 0.0),       # refused
+        presentation(row("s2.jpg", media="image", label="attack", species="print"), 0.0),
     ]
     m = build_metrics(presentations, confidence_threshold=90.0, excluded_overlay=3)
     check_issue_shape(m)
@@ -79,14 +85,20 @@ def test_metrics_follow_iso_30107_3_per_presentation():
     assert pad["acer"] == pytest.approx(0.375)
     # APCER <= 1 % needs every attack rejected: threshold 0.06 rejects b3 and b4 too.
     assert pad["bpcer_at_apcer_1pct"] == 0.5
+    # AUC: attacks outscore bona fide in 10 of 12 pairs (p2 at 0.06 beats only b1 and b2).
+    assert pad["auc"] == pytest.approx(10 / 12, abs=1e-4)
+    assert pad["distribution"]["bona_fide"]["n"] == 4
+    assert pad["distribution"]["bona_fide"]["liveness_percentiles"]["0"] == 70.0
+    assert pad["distribution"]["print"]["n"] == 2 and "mask" not in pad["distribution"]
     assert m["excluded_overlay"] == 3 and m["pairs"] is None and m["simulated"] is None
     assert [e["decision"] for e in m["per_presentation"]] == [
-        "bona_fide", "bona_fide", "attack", "bona_fide", "attack", "bona_fide", "attack"]
-    still = m["by_media"]["still"]
-    assert still["presentations"]["bona_fide"] == 2 and still["pad"]["bpcer"] == 0.5
-    assert still["pad"]["apcer"]["print"] == 0.5 and still["pad"]["apcer"]["replay"] is None
+        "bona_fide", "bona_fide", "attack", "bona_fide", "attack", "bona_fide", "attack",
+        "refused", "refused"]
+    assert m["refused"] == {"presentations": {"bona_fide": 1, "attack": {
+        "print": 1, "replay": 0, "mask": 0, "unknown": 0}}, "reasons": ["SINGLE_IMAGE"]}
+    assert m["by_media"]["still"] == {"refused": m["refused"]}
     video = m["by_media"]["video"]
-    assert video["pad"]["bpcer"] == 0.0 and video["pad"]["apcer"]["replay"] == 0.0
+    assert video["pad"]["bpcer"] == 0.25 and video["pad"]["apcer"]["replay"] == 0.0
     json.dumps(m)  # JSON-ready
 
 
@@ -116,6 +128,7 @@ def test_simulated_material_is_reported_apart():
     # The bona fide side is the real bona fide videos the attacks were rendered from.
     assert s["pad"]["bpcer"] == 0.0 and s["pad"]["bpcer_at_apcer_1pct"] == 0.0
     assert s["by_media"]["still"]["pad"]["bpcer"] is None  # no simulated still attack
+    assert s["pad"]["auc"] == 1.0
     assert s["by_media"]["video"]["pad"]["bpcer"] == 0.0
     assert [e["path"] for e in s["per_presentation"]] == ["s1.mp4", "s2.mp4"]
 
@@ -224,18 +237,23 @@ def test_evaluate_writes_metrics_and_det_curve(capsys, tmp_path, synthetic_manif
     assert "wrote" in stdout
     metrics = json.loads((out / "metrics.json").read_text())
     check_issue_shape(metrics)
-    assert metrics["presentations"] == {
-        "bona_fide": 1, "attack": {"print": 1, "replay": 1, "mask": 0, "unknown": 0}}
     assert metrics["excluded_overlay"] == 1 and metrics["failed"] == []
     assert metrics["pairs"] is None and metrics["simulated"] is None
     entries = {(e["path"], e["frames"]): e for e in metrics["per_presentation"]}
     assert set(entries) == {("live.avi", ""), ("replay.avi", "5-14"), ("photo.jpg", "")}
     assert entries[("replay.avi", "5-14")]["n_frames"] == 10
-    # Noise has no face: no evidence, so the passive part refuses every presentation.
-    for e in entries.values():
+    # Noise has no face: no evidence, so the passive part rejects every video; the still is
+    # refused (a single image cannot show life) and left out of the PAD figures.
+    for key in (("live.avi", ""), ("replay.avi", "5-14")):
+        e = entries[key]
         assert "PASSIVE_INSUFFICIENT" in e["reasons"] and e["decision"] == "attack"
         assert e["score"] >= 0.5
-    assert entries[("photo.jpg", "")]["still"] is True
+    photo = entries[("photo.jpg", "")]
+    assert photo["still"] is True and photo["decision"] == "refused"
+    assert photo["reasons"] == ["SINGLE_IMAGE"]
+    assert metrics["presentations"] == {
+        "bona_fide": 1, "attack": {"print": 0, "replay": 1, "mask": 0, "unknown": 0}}
+    assert metrics["refused"]["presentations"]["attack"]["print"] == 1
     assert metrics["pad"]["bpcer"] == 1.0 and metrics["pad"]["apcer"]["max"] == 0.0
     png = (out / "det.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -249,7 +267,7 @@ def test_evaluate_renders_simulated_attacks_and_reports_them_apart(capsys, tmp_p
     assert status == 0
     m = json.loads((out / "metrics.json").read_text())
     # The real blocks are unchanged by the simulated material.
-    assert m["presentations"]["attack"] == {"print": 1, "replay": 1, "mask": 0, "unknown": 0}
+    assert m["presentations"]["attack"] == {"print": 0, "replay": 1, "mask": 0, "unknown": 0}
     assert len(m["per_presentation"]) == 3
     sim = m["simulated"]
     # One bona fide video: a print (seed 5) and a replay (seed 1005) rendered from it.
@@ -320,19 +338,26 @@ def test_evaluate_on_developer_media(capsys, tmp_path, shared_data, manifest_row
     assert status == 0, stdout
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     check_issue_shape(m)
+    # The stills (image_T1, image_F2, fakes/10) are refused; the videos are judged.
     assert m["presentations"] == {
-        "bona_fide": 2, "attack": {"print": 1, "replay": 2, "mask": 0, "unknown": 0}}
+        "bona_fide": 1, "attack": {"print": 0, "replay": 1, "mask": 0, "unknown": 0}}
+    assert m["refused"]["presentations"] == {
+        "bona_fide": 1, "attack": {"print": 1, "replay": 1, "mask": 0, "unknown": 0}}
     assert m["excluded_overlay"] == 1
     # d0 smiles once (0.8-2.6 s); the only labelled event of the subset.
     assert m["events"]["smile"]["labelled"] == 1 and m["events"]["smile"]["recall"] == 1.0
     threshold = m["pad"]["threshold"]
     for e in m["per_presentation"]:
         assert 0.0 <= e["score"] <= 1.0
-        assert e["decision"] == ("attack" if e["score"] >= threshold else "bona_fide")
         assert e["still"] == e["path"].endswith(".jpg")
+        if e["still"]:
+            assert e["decision"] == "refused" and e["reasons"] == ["SINGLE_IMAGE"]
+            continue
+        assert e["decision"] == ("attack" if e["score"] >= threshold else "bona_fide")
         assert "PASSIVE_INSUFFICIENT" not in e["reasons"]  # every file shows a usable face
     by_name = {Path(e["path"]).name: e for e in m["per_presentation"]}
-    # The phone replay shows glare across the screen and a texture far from skin.
+    # The phone replay: its edges move with the face; d0 deforms as a live face does.
     assert by_name["fake.mp4"]["decision"] == "attack"
+    assert by_name["d0.mp4"]["decision"] == "bona_fide" and by_name["d0.mp4"]["life"]
     assert m["pairs"]["same"] == 1 and m["pairs"]["different"] == 1
     assert m["pairs"]["tar"] == 1.0 and m["pairs"]["far"] == 0.0

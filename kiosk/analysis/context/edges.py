@@ -1,18 +1,29 @@
-"""Device and paper edges: straight borders framing the face.
+"""Device and paper edges: straight borders framing the face, carried with it or closed around it.
 
 Physics. A phone, a tablet, a monitor or a sheet of paper is a flat rectangle. Held in front
 of the camera, its border shows as long straight edges close around the face, roughly aligned
 with the face (the picture is upright on its carrier), on two or more sides. A live head in
-front of a background sees straight lines too (doors, windows, shelves), but they are not
-tied to the face: rarely on opposite sides of it, parallel, and within a face width of it.
-The score grows with the number of framing sides found; parallel left and right edges count
-as the strongest single configuration.
+front of a background sees straight lines too (door frames, flags, posters, shelves), but they
+belong to the room, not to the face. So an edge counts only when it is tied to the face:
+
+- it moves with the face: whenever the face moves across the picture (by at least MOVE_MIN
+  face widths across the edge), the edge keeps its place beside the face instead of its place
+  in the picture. A hand-held print or phone carries its border with the face; a door frame
+  stays where it is while the person moves.
+- or it closes around the face like a bezel: three or more sides, including two opposite ones
+  (CLOSED). A room rarely frames a face on three sides within a face width of it; a screen
+  or a print does even when it is held still and only the replayed face moves inside it.
+
+An edge beside a face that never moved across it is undecided and not counted: a straight
+line beside a still face says nothing about what carries it.
 
 Method. The region around the face is resized so the face is NORM_FACE_PX wide (a bound on
 cost; straight edges survive the downscale), line segments come from OpenCV's Fast Line
 Detector (ximgproc; LSD as a fallback), and each long segment is expressed in face-aligned
 coordinates (u along the eye line, v downwards, unit = face width, origin at the face centre)
-to decide whether it frames the face on the left, right, top or bottom.
+to decide whether it frames the face on the left, right, top or bottom. The session's
+evidence is the strongest that was sustained over SUSTAIN consecutive samples (a bezel seen
+for the first second of a replay counts; one stray frame does not).
 """
 
 from __future__ import annotations
@@ -65,6 +76,17 @@ MAX_PARALLEL_DEG = 10.0
 EVIDENCE_MIDPOINT, EVIDENCE_WIDTH = 1.5, 0.33
 BOTTOM_WEIGHT, PAIR_BONUS = 0.5, 0.5
 CONFIDENCE_CAP = 0.5
+# Attachment: the face must move across an edge by at least this many face widths between two
+# samples for the pair to tell "moves with the face" from "stays in the picture". Edges are
+# located to about 1 px at NORM_FACE_PX = 96 (0.01 face widths); 0.1 leaves a 10x margin and
+# is a small movement of a head (about 1.5 cm).
+MOVE_MIN = 0.1
+# Closed: at least this many framing sides including an opposite pair.
+CLOSED_SIDES = 3
+# Evidence is sustained when it held over this many consecutive samples (at the default
+# stride of 6 frames at 30 fps, about 0.6 s).
+SUSTAIN = 3
+SIDES = ("left", "right", "top", "bottom")
 
 
 def _line_detector():
@@ -234,8 +256,83 @@ def device_edges(image: np.ndarray, box, landmarks: np.ndarray) -> dict[str, Any
     return sides
 
 
+def closed(cover: dict[str, float]) -> bool:
+    """Three or more framing sides including an opposite pair: a bezel around the face."""
+    found = {k for k, v in cover.items() if v > 0}
+    opposite = {"left", "right"} <= found or {"top", "bottom"} <= found
+    return len(found) >= CLOSED_SIDES and opposite
+
+
+def side_offsets(sides: dict[str, Any], centre, angle: float, face_w: float
+                 ) -> dict[str, tuple[float, float]]:
+    """Where each framing segment lies across its side, relative to the face and the picture.
+
+    Returns
+    -------
+    dict
+        ``{side: (offset_face, offset_picture)}`` in face widths: the segment midpoint's
+        coordinate across the side (u for left/right, v for top/bottom) from the face centre,
+        and the same coordinate from the picture's origin.
+    """
+    c, s = math.cos(angle), math.sin(angle)
+    out = {}
+    for side, seg in sides["segments"].items():
+        mx, my = (seg[0] + seg[2]) / 2.0, (seg[1] + seg[3]) / 2.0
+        across_u = side in ("left", "right")
+        dx, dy = mx - float(centre[0]), my - float(centre[1])
+        face_off = (dx * c + dy * s) if across_u else (-dx * s + dy * c)
+        pic_off = (mx * c + my * s) if across_u else (-mx * s + my * c)
+        out[side] = (face_off / face_w, pic_off / face_w)
+    return out
+
+
+def attachment_votes(samples: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Per side, how often it moved with the face and how often it stayed in the picture.
+
+    Parameters
+    ----------
+    samples : list of dict
+        Per sampled frame (in time order): ``offsets`` ({side: (face, picture)} in face
+        widths, see :func:`side_offsets`) and ``centre_u``, ``centre_v`` (the face centre in
+        the picture, face widths along and across the eye line).
+
+    Returns
+    -------
+    dict
+        ``{side: (with_face, with_picture)}``. Each side is compared with its last reference
+        sample: once the face has moved across that side by at least MOVE_MIN since then, the
+        side's face offset changed less than its picture offset (with_face) or the opposite
+        (with_picture), and this sample becomes the reference.
+    """
+    votes = {k: [0, 0] for k in SIDES}
+    anchor: dict[str, dict[str, Any]] = {}
+    for smp in samples:
+        for side, (face_off, pic_off) in smp["offsets"].items():
+            ref = anchor.get(side)
+            if ref is None:
+                anchor[side] = smp
+                continue
+            axis = "centre_u" if side in ("left", "right") else "centre_v"
+            if abs(smp[axis] - ref[axis]) < MOVE_MIN:
+                continue
+            d_face = abs(face_off - ref["offsets"][side][0])
+            d_pic = abs(pic_off - ref["offsets"][side][1])
+            votes[side][0 if d_face < d_pic else 1] += 1
+            anchor[side] = smp
+    return {k: (v[0], v[1]) for k, v in votes.items()}
+
+
+def sustained(values: list[float], run: int = SUSTAIN) -> float:
+    """The largest value held over ``run`` consecutive entries (the max of running minima);
+    with fewer entries, the minimum of all."""
+    if not values:
+        return 0.0
+    run = min(run, len(values))
+    return float(max(min(values[i:i + run]) for i in range(len(values) - run + 1)))
+
+
 class EdgeAnalyzer(SampledAnalyzer):
-    """Straight device or paper borders framing the face (``edges``).
+    """Straight device or paper borders tied to the face (``edges``).
 
     Parameters
     ----------
@@ -244,9 +341,12 @@ class EdgeAnalyzer(SampledAnalyzer):
     min_face_px : float
         Faces narrower than this are skipped.
 
-    Signal details: ``evidence`` (median weighted side count, the score's input), ``sides``
-    (fraction of samples in which each side was framed), ``parallel_fraction``, plus
-    ``frames``, ``samples``, ``skipped``, ``sampled_seq``.
+    Signal details: ``evidence`` (the sustained evidence of counted sides, the score's input),
+    ``evidence_all`` (median evidence of every framing side, counted or not), ``closed_fraction``
+    (share of samples with a bezel closed around the face), ``sides`` (fraction of samples in
+    which each side was framed), ``with_face`` / ``with_picture`` (attachment votes per side),
+    ``attached`` (sides judged to move with the face), ``parallel_fraction``, plus ``frames``,
+    ``samples``, ``skipped``, ``sampled_seq``.
     """
 
     name = "edges"
@@ -259,15 +359,36 @@ class EdgeAnalyzer(SampledAnalyzer):
 
     def _measure(self, image: np.ndarray, face: Face) -> dict[str, Any]:
         found = device_edges(image, face.box, face.landmarks)
+        centre, angle, face_w, _ = face_frame(face.landmarks, face.box)
+        c, s = math.cos(angle), math.sin(angle)
         return {"evidence": found["evidence"], "parallel": found["parallel"],
+                "cover": dict(found["cover"]), "closed": closed(found["cover"]),
+                "offsets": side_offsets(found, centre, angle, face_w),
+                "centre_u": float(centre[0] * c + centre[1] * s) / face_w,
+                "centre_v": float(-centre[0] * s + centre[1] * c) / face_w,
                 **{f"side_{k}": v > 0 for k, v in found["cover"].items()}}
 
     def _aggregate(self, samples: list[dict[str, Any]]) -> Signal:
-        evidence = float(np.median([s["evidence"] for s in samples]))
+        votes = attachment_votes(samples)
+        attached = {k for k, (w, p) in votes.items() if w > p}
+        counted = []
+        for smp in samples:
+            if smp["closed"]:
+                counted.append(float(smp["evidence"]))
+                continue
+            cover = {k: (v if k in attached else 0.0) for k, v in smp["cover"].items()}
+            parallel = smp["parallel"] and {"left", "right"} <= attached
+            counted.append(edge_evidence({"cover": cover, "parallel": parallel}))
+        evidence = sustained(counted)
         details = {
             "evidence": round(evidence, 3),
+            "evidence_all": round(float(np.median([s["evidence"] for s in samples])), 3),
+            "closed_fraction": round(float(np.mean([s["closed"] for s in samples])), 3),
             "sides": {k: round(float(np.mean([s[f"side_{k}"] for s in samples])), 3)
-                      for k in ("left", "right", "top", "bottom")},
+                      for k in SIDES},
+            "with_face": {k: v[0] for k, v in votes.items()},
+            "with_picture": {k: v[1] for k, v in votes.items()},
+            "attached": ",".join(k for k in SIDES if k in attached),
             "parallel_fraction": round(float(np.mean([s["parallel"] for s in samples])), 3),
         }
         return self._signal(samples, edge_score(evidence), details)

@@ -1,0 +1,264 @@
+"""Rigid smile: when the mouth corners rise, do the cheeks move with them?
+
+Physics. A smile is made by the zygomatic muscles, which pull the mouth corners up and back
+and bunch the skin of the cheeks up under the eyes: on a live face the cheek skin moves by a
+good fraction of the corners' movement. A mask (paper, plastic, silicone) or a printed face
+worn with a mouth hole lets the wearer's own mouth move, but its cheeks are the mask's and
+stay where they are; a mask cannot smile. This cue waits for the smile detector of the
+challenges (:class:`~kiosk.analysis.challenges.SmileDetector`, against the person's resting
+face) and measures what the image does, not what the landmark model predicts: optical flow on
+the cheek skin between the last resting frame before the smile and its peak, after the head's
+rigid motion is taken out, against the movement of the mouth corners.
+
+Method. Each frame's face region is kept as a small grey crop (face WORK_PX wide). The peak
+crop is aligned to the resting one by a similarity fitted on rigid mesh points (forehead,
+nose, temples); dense Farneback flow between them gives the median displacement of each
+cheek patch (forehead-free cheek polygons of the mesh). The ratio ``cheek / corner``
+(corner: the aligned mouth-corner landmarks' displacement) is the smile's coupling. The
+session's coupling is the median over smiles whose corners moved at least MIN_CORNER_IOD.
+
+Score: 1 when the cheeks stayed still (RIGID_SMILE), 0 when they moved with the corners;
+a session without a qualifying smile gives no evidence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from kiosk.analysis.challenges import BaselineEstimator, SmileDetector
+from kiosk.analysis.challenges.baseline import smile_score
+from kiosk.model import Face, FaceObservation, Frame, Signal
+from kiosk.reasons import Reason
+
+# Rigid points for the alignment (forehead and nose line, temples, face sides).
+RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 234, 454)
+CORNERS = (61, 291)
+# Working width of the face crop (px): Farneback's flow on a 128 px face costs ~2 ms.
+WORK_PX = 128
+# The crop spans the face box grown by this factor.
+CROP_GROW = 1.2
+# The cheek patch beside each corner (inter-ocular distances): outward, upward, radius.
+CHEEK_OUT, CHEEK_UP, CHEEK_RADIUS = 0.25, 0.1, 0.1
+# A smile counts when its corners moved at least this far (inter-ocular distances, up and
+# out, after the rigid motion is removed): a smile the detector accepts widens the mouth by
+# >= 4 % (about 0.04 iod), both corners rising; 0.04 keeps twitches out.
+MIN_CORNER_IOD = 0.04
+# Coupling -> score. Farneback on compressed skin is accurate to about 0.1-0.2 px on a 128 px
+# face, and a qualifying smile pulls the corners by >= 0.04 iod (>= ~3 px): a cheek that stays
+# still shows a coupling of at most ~0.05-0.07 from noise. Live cheeks are pushed by the same
+# muscle: the developer set's bona fide smiles measured 0.14-1.1 (10 clips with a qualifying
+# smile, medians per clip; the lowest is a laugh with the jaw open). Midpoint 0.12, width 0.03:
+# 0.06 -> 0.88, 0.2 -> 0.07.
+COUPLING_MIDPOINT, COUPLING_WIDTH = 0.12, 0.03
+# Confidence: one clear smile is good evidence, two are better.
+CONFIDENCE_PER_SMILE = 0.45
+CONFIDENCE_CAP = 0.7
+MAX_SMILES = 8
+
+
+@dataclass
+class Snapshot:
+    """One frame's face region, kept to compare a resting face with a smile's peak."""
+
+    grey: np.ndarray          # (h, w) uint8 crop
+    marks: np.ndarray         # (468, 2) float32 in crop pixels
+    iod: float                # inter-ocular distance in crop pixels
+    level: float              # smile level above rest
+
+
+def snapshot(image: np.ndarray, face: Face, level: float = 0.0) -> Snapshot | None:
+    """The face region of one frame as a small grey crop with its landmarks (None if tiny)."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = face.box
+    cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+    bw, bh = (x1 - x0) * CROP_GROW, (y1 - y0) * CROP_GROW
+    if bw < 24 or bh < 24:
+        return None
+    rx0, ry0 = max(int(cx - bw / 2), 0), max(int(cy - bh / 2), 0)
+    rx1, ry1 = min(int(cx + bw / 2), w), min(int(cy + bh / 2), h)
+    if rx1 - rx0 < 16 or ry1 - ry0 < 16:
+        return None
+    scale = WORK_PX / max(x1 - x0, 1.0)
+    crop = cv2.cvtColor(image[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2GRAY)
+    size = (max(8, round((rx1 - rx0) * scale)), max(8, round((ry1 - ry0) * scale)))
+    grey = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else
+                      cv2.INTER_LINEAR)
+    marks = ((np.asarray(face.landmarks[:468, :2], np.float32) - (rx0, ry0)) * scale)
+    return Snapshot(grey, marks.astype(np.float32), float(face.interocular) * scale, level)
+
+
+def cheek_patches(marks: np.ndarray, iod: float) -> list[tuple[np.ndarray, float]]:
+    """Centres and radii (pixels) of the cheek skin beside each mouth corner.
+
+    Each patch lies CHEEK_OUT inter-ocular distances beyond its corner, away from the mouth's
+    centre, and CHEEK_UP toward the eyes: the skin a smile drags with the corner (on a mask,
+    the mask around the mouth hole).
+    """
+    pts = np.asarray(marks, np.float64)
+    left, right = pts[CORNERS[1]], pts[CORNERS[0]]
+    centre = (left + right) / 2.0
+    eyes = (pts[33] + pts[263]) / 2.0
+    up = eyes - centre
+    up /= max(np.linalg.norm(up), 1e-6)
+    out = []
+    for corner in (right, left):
+        away = corner - centre
+        away /= max(np.linalg.norm(away), 1e-6)
+        out.append((corner + iod * (CHEEK_OUT * away + CHEEK_UP * up), CHEEK_RADIUS * iod))
+    return out
+
+
+def smile_directions(marks: np.ndarray) -> list[np.ndarray]:
+    """Unit vectors up and out (45 degrees between "away from the mouth's centre" and "toward
+    the eyes") for the right and left mouth corner (the order of CORNERS)."""
+    pts = np.asarray(marks, np.float64)
+    right, left = pts[CORNERS[0]], pts[CORNERS[1]]
+    centre = (left + right) / 2.0
+    up = (pts[33] + pts[263]) / 2.0 - centre
+    up /= max(np.linalg.norm(up), 1e-6)
+    out = []
+    for corner in (right, left):
+        away = corner - centre
+        away /= max(np.linalg.norm(away), 1e-6)
+        d = away + up
+        out.append(d / max(np.linalg.norm(d), 1e-6))
+    return out
+
+
+def smile_coupling(rest: Snapshot, peak: Snapshot) -> dict[str, float]:
+    """Cheek movement against mouth-corner movement between a resting and a smiling crop.
+
+    Returns
+    -------
+    dict
+        ``corner`` (mean corner displacement, inter-ocular distances), ``cheek`` (mean of the
+        two cheeks' median flow, same unit) and ``coupling`` (cheek / corner; NaN when the
+        corners did not move).
+    """
+    idx = list(RIGID)
+    m, _ = cv2.estimateAffinePartial2D(peak.marks[idx], rest.marks[idx])
+    if m is None:
+        raise ValueError("no rigid alignment between the resting and the smiling face")
+    h, w = rest.grey.shape
+    warped = cv2.warpAffine(peak.grey, m, (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    moved = peak.marks @ m[:, :2].T + m[:, 2]
+    iod = max(rest.iod, 1e-6)
+    # The smile's own movement of each corner: its component up and out (a jaw opening moves
+    # the corners down, which pulls the cheeks far less and is not what is judged here).
+    pulls = [max(0.0, float(np.dot(moved[i] - rest.marks[i], direction)))
+             for i, direction in zip(CORNERS, smile_directions(rest.marks), strict=True)]
+    corner = float(np.mean(pulls)) / iod
+    flow = cv2.calcOpticalFlowFarneback(rest.grey, warped, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    cheeks = []
+    for centre, radius in cheek_patches(rest.marks, iod):
+        mask = np.zeros((h, w), np.uint8)
+        cv2.circle(mask, (round(centre[0]), round(centre[1])), max(2, round(radius)), 1, -1)
+        if mask.sum() < 9:
+            continue
+        v = np.median(flow[mask > 0], axis=0)
+        cheeks.append(float(np.hypot(v[0], v[1])))
+    if not cheeks:
+        raise ValueError("the cheeks lie outside the crop")
+    cheek = float(np.mean(cheeks)) / iod
+    return {"corner": corner, "cheek": cheek,
+            "coupling": cheek / corner if corner > 1e-6 else float("nan")}
+
+
+def rigid_smile_score(coupling: float) -> float:
+    """Attack score in [0, 1]: 1 for cheeks that stayed still while the mouth smiled."""
+    z = (coupling - COUPLING_MIDPOINT) / COUPLING_WIDTH
+    return float(1.0 / (1.0 + math.exp(max(-50.0, min(50.0, z)))))
+
+
+class RigidSmileAnalyzer:
+    """Cheeks that do (live) or do not (mask) move with a smile (``rigid_smile``).
+
+    Parameters
+    ----------
+    baseline_s : float
+        Seconds of steady face for the resting face (settings ``liveness.baseline_s``).
+
+    Notes
+    -----
+    ``update`` feeds the challenges' baseline and smile detector and keeps two crops (the last
+    resting frame and the smile's peak); a finished smile costs one Farneback flow on a
+    ~128x160 crop. Signal details: ``coupling`` (median over smiles, the score's input),
+    ``smiles`` (qualifying smiles), ``seen`` (smile events), ``corner``, ``cheek`` (medians,
+    inter-ocular distances), ``why``.
+    """
+
+    name = "rigid_smile"
+    single_frame = False
+    reason = Reason.RIGID_SMILE
+
+    def __init__(self, baseline_s: float = 1.0) -> None:
+        self.baseline_s = float(baseline_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self._baseline = BaselineEstimator(duration_s=self.baseline_s)
+        self._detector = SmileDetector()
+        self._rest: Snapshot | None = None
+        self._peak: Snapshot | None = None
+        self._measured: list[dict[str, float]] = []
+        self._events = 0
+        self._frames = 0
+
+    def update(self, frame: Frame, obs: FaceObservation) -> None:
+        self._frames += 1
+        if not self._baseline.collect(obs):
+            return
+        baseline = self._baseline.baseline
+        assert baseline is not None
+        events = self._detector.update(obs, baseline)
+        face = obs.face
+        if face is not None and obs.n_faces == 1:
+            level = smile_score(face) - baseline.smile
+            if level < self._detector.release and self._peak is None:
+                self._rest = snapshot(frame.image, face, level)
+            elif level >= self._detector.release and (self._peak is None
+                                                      or level > self._peak.level):
+                self._peak = snapshot(frame.image, face, level)
+        if events:
+            self._close(bool(events))
+        elif not self._detector.active:
+            self._peak = None  # a rise that did not become a smile
+
+    def _close(self, qualified: bool) -> None:
+        rest, peak = self._rest, self._peak
+        self._peak = None
+        if not qualified or rest is None or peak is None:
+            return
+        self._events += 1
+        if len(self._measured) >= MAX_SMILES:
+            return
+        try:
+            self._measured.append(smile_coupling(rest, peak))
+        except (ValueError, cv2.error):
+            return
+
+    def result(self) -> Signal:
+        events = self._detector.finish()
+        if events:
+            self._close(True)
+        good = [m for m in self._measured if m["corner"] >= MIN_CORNER_IOD
+                and math.isfinite(m["coupling"])]
+        details: dict[str, Any] = {"frames": self._frames, "seen": self._events,
+                                   "smiles": len(good), "coupling": None}
+        if not good:
+            details["why"] = ("no smile" if not self._events else
+                              "no smile moved the mouth corners far enough to judge the cheeks")
+            return Signal(self.name, 0.0, 0.0, self.reason, details)
+        coupling = float(np.median([m["coupling"] for m in good]))
+        details.update(coupling=round(coupling, 4),
+                       corner=round(float(np.median([m["corner"] for m in good])), 4),
+                       cheek=round(float(np.median([m["cheek"] for m in good])), 4))
+        confidence = min(CONFIDENCE_CAP, CONFIDENCE_PER_SMILE * len(good))
+        return Signal(self.name, rigid_smile_score(coupling), float(confidence), self.reason,
+                      details)
