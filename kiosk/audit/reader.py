@@ -24,6 +24,14 @@ from kiosk.audit.config import AuditConfig
 from kiosk.audit.database import guard, read_snapshot, schema_version
 from kiosk.audit.errors import AuditError, KeyUnavailable
 from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
+from kiosk.audit.outbox import (
+    FleetState,
+    LocalHead,
+    ShippedRow,
+    chained_rows,
+    read_head,
+    read_state,
+)
 from kiosk.audit.ratelimit import active_lockouts, all_lockouts
 from kiosk.audit.records import check_subject_ref
 from kiosk.audit.remote import FleetHook, RemoteView
@@ -229,6 +237,22 @@ class AuditReader:
         """Does the log still contain the head recorded in ``anchor``?"""
         with self._use("checking an anchor") as db, read_snapshot(db):
             return check_anchor(db, self._signer(db), anchor)
+
+    def chain_head(self) -> LocalHead:
+        """The chain's database id, head and purge anchor."""
+        with self._use("reading the chain state") as db:
+            return read_head(db)
+
+    def chained_rows(self, first: int, last: int) -> list[ShippedRow]:
+        """The chained rows at positions ``first..last`` as the fleet server stores them
+        (``kiosk audit verify --fleet`` compares them with the server's copy)."""
+        with self._use("reading chained rows") as db, read_snapshot(db):
+            return list(chained_rows(db, first, last))
+
+    def fleet_state(self) -> FleetState | None:
+        """What the fleet server acknowledged, as last recorded here (None: never)."""
+        with self._use("reading the fleet state") as db:
+            return read_state(db)
 
     def verify(self, *, first: int | None = None) -> VerifyReport:
         """Walk the hash chain (see :func:`kiosk.audit.verify.verify_chain`); from chain

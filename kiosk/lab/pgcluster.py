@@ -8,6 +8,7 @@ folder. PostgreSQL refuses to run as root, so when run as root the programs run 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -107,10 +108,8 @@ class PgCluster:
     def close(self) -> None:
         """Stop the server if it runs and remove the folder."""
         if self.running():
-            try:
+            with contextlib.suppress(PgUnavailable):
                 self.stop("immediate")
-            except PgUnavailable:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PgCluster:

@@ -244,6 +244,11 @@ class KioskRuntime:
             self._audit_retry_at = time.monotonic() + self._audit_retry_s
             self._sink.report(ev.AuditFailed(str(exc)))
             return
+        # The fleet's sender (store-and-forward to fleet.url) runs while the log is open;
+        # closing the log stops it after a short flush.
+        start_fleet = getattr(self._audit, "start_fleet", None)
+        if start_fleet is not None:
+            start_fleet()
         self._sink.report(ev.AuditRecovered())
 
     def _drop_audit(self, reason: str) -> None:

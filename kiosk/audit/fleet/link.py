@@ -22,9 +22,9 @@ from pathlib import Path
 from kiosk.audit.errors import RateLimited
 from kiosk.audit.fleet.config import FleetConfig
 from kiosk.audit.fleet.errors import FleetError
-from kiosk.audit.fleet.outbox import Outbox
 from kiosk.audit.fleet.sender import FleetSender
 from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.outbox import Outbox
 from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.remote import RemoteView
 from kiosk.audit.timeutil import Clock, utc_now

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 from kiosk.audit.fleet.config import FleetConfig
 from kiosk.audit.fleet.errors import FleetConflict, FleetError
-from kiosk.audit.fleet.outbox import Outbox
 from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.outbox import Outbox
 from kiosk.audit.timeutil import Clock, utc_now
 
 log = logging.getLogger(__name__)

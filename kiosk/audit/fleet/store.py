@@ -24,7 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kiosk.audit.fleet import pgschema
 from kiosk.audit.fleet.errors import FleetConflict, FleetSchemaError, FleetUnavailable
-from kiosk.audit.fleet.outbox import ShippedRow
+from kiosk.audit.outbox import ShippedRow
 from kiosk.audit.remote import RemoteEvent, RemoteView
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ class FleetStore:
                         continue
                     name, statements = pgschema.MIGRATIONS[version - 1]
                     for statement in statements:
-                        conn.execute(statement)  # type: ignore[arg-type]
+                        conn.execute(statement)
                     conn.execute("INSERT INTO fleet_schema (version, description) "
                                  "VALUES (%s, %s)", [version, name])
             except FleetSchemaError as exc:
@@ -281,7 +281,7 @@ class FleetStore:
             found = conn.execute(_VIEW, {"me": kiosk_id, "subject": subject_ref,
                                          "horizon": horizon}).fetchall()
         events = []
-        for kiosk, tbl, action, scope, target, at, until, failures, row_id, seq in found:
+        for kiosk, tbl, _action, scope, target, at, until, failures, row_id, seq in found:
             if tbl == "attempts":
                 events.append(RemoteEvent("failure", kiosk, "subject", subject_ref or "", at,
                                           row_id=row_id, seq=seq))
@@ -302,7 +302,7 @@ class FleetStore:
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (the fleet-wide views)."""
         with self.connection() as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchall()
 
 
 def _registration(conn: psycopg.Connection, kiosk_id: str) -> Registration | None:
@@ -321,7 +321,7 @@ def _check_overlap(conn: psycopg.Connection, kiosk_id: str, rows: list[ShippedRo
     """Rows sent again must be the ones the server holds (a resent batch is then a no-op)."""
     if not rows:
         return
-    held = dict(conn.execute("SELECT seq, row_hash FROM fleet_rows WHERE kiosk_id = %s AND "
+    held: dict[int, str] = dict(conn.execute("SELECT seq, row_hash FROM fleet_rows WHERE kiosk_id = %s AND "
                              "seq = ANY(%s)", [kiosk_id, [r.seq for r in rows]]).fetchall())
     for r in rows:
         if r.seq in held and held[r.seq] != r.row_hash:

@@ -1,4 +1,5 @@
-"""The local side of store-and-forward: chained rows not yet shipped, and ``fleet_state``.
+"""The local side of the fleet's store-and-forward: chained rows not yet shipped, and
+``fleet_state`` (no psycopg here, so reading commands need not load it).
 
 The sender reads the local log through a connection of its own (WAL: reading never blocks the
 kiosk's writes), in chain order, and records what the server acknowledged in the log's
