@@ -197,11 +197,11 @@ class FleetSender:
                       (time.monotonic() - t0) * 1000)
         self._contact()
         server_seq = self._server[0] if self._server is not None else 0
+        self._record_ack(server_seq, rows_sent=bool(rows))
         with self._idle:
             self.shipped_seq = server_seq
             self.conflict = None
             self._idle.notify_all()
-        self._record_ack(server_seq, rows_sent=bool(rows))
         return server_seq < self._outbox.head().head_seq
 
     def _record_ack(self, server_seq: int, *, rows_sent: bool) -> None:

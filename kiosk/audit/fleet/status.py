@@ -55,7 +55,9 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
         t1, local1 = time.monotonic(), clock()
         version = store.schema_version()
         kiosks = registered = server_head = None
-        if version == pgschema.SCHEMA_VERSION:
+        if version == 0:
+            kiosks, server_head = 0, 0  # no kiosk has shipped yet
+        elif version == pgschema.SCHEMA_VERSION:
             kiosks = int(store.query("SELECT count(*) FROM fleet_kiosks")[0][0])
             reg = store.registration(kiosk_id)
             registered = None if reg is None else reg.db_id == head.db_id
