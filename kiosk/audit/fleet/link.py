@@ -3,7 +3,8 @@
 It owns the connection pool (:class:`FleetStore`), the background sender and the sender's
 connection to the local log. The audit log asks it, before each lockout check, what the other
 kiosks recorded (:meth:`FleetLink.view`), with a short time-out (``fleet.query_timeout_s``):
-when the server does not answer in time the check uses the local view alone, or, with
+when the server does not answer in time (or the sender already finds it down, in which case
+the check does not wait) the check uses the local view alone, or, with
 ``fleet.unreachable_policy = "refuse"``, refuses new sessions once the server has been silent
 for longer than ``fleet.refuse_after_min`` (counted from the last answer recorded in the local
 log, so a restart does not reset it; from the moment the fleet was configured when it never
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from kiosk.audit.errors import RateLimited
 from kiosk.audit.fleet.config import FleetConfig
-from kiosk.audit.fleet.errors import FleetError
+from kiosk.audit.fleet.errors import FleetError, FleetUnavailable
 from kiosk.audit.fleet.sender import FleetSender
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import Outbox
@@ -110,6 +111,12 @@ class FleetLink:
             for longer than ``refuse_after_s``.
         """
         now = self._clock()
+        down = self.sender.last_error
+        if down is not None:
+            # The sender already finds the server down (it retries and notices the server's
+            # return within retry_max_s): decide on the local view without waiting.
+            self._unreachable(now, FleetUnavailable(down), admission=admission)
+            return None
         horizon = now - self._limits.window - self._limits.lockout
         timeout = self.config.query_timeout_s
         self.store.open()

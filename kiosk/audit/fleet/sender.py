@@ -173,6 +173,13 @@ class FleetSender:
         if not self._migrated:
             self._store.migrate()
             self._migrated = True
+            others = self._store.query(
+                "SELECT kiosk_id FROM fleet_kiosks WHERE kiosk_id <> %s AND subject_key_id "
+                "IS DISTINCT FROM %s", [self._kiosk_id, self._subject_key_id])
+            if others:
+                log.error("fleet: %d kiosk(s) of the site (%s ...) hash subjects with another "
+                          "key: failures of one person there and here do not add up; give "
+                          "every kiosk the same audit key file", len(others), others[0][0])
         if not self._known:
             self._server = self._store.head(self._kiosk_id)
             self._known = True

@@ -28,6 +28,9 @@ from kiosk.audit.outbox import ShippedRow
 from kiosk.audit.remote import RemoteEvent, RemoteView
 
 log = logging.getLogger(__name__)
+# The pool logs every failed reconnection while the server is down; the sender reports the
+# outage once, in the kiosk's words (see kiosk.audit.fleet.sender).
+logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 __all__ = ["FleetStore", "Registration", "ServerRow"]
 
