@@ -28,6 +28,7 @@ from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import Outbox
 from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.remote import RemoteView
+from kiosk.audit.results import Lockout
 from kiosk.audit.timeutil import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,24 @@ class FleetLink:
             return None
         self._contacted(self._clock())
         return found
+
+    def lockouts(self, now: datetime, *, active_only: bool = True,
+                 limit: int | None = 100) -> list[Lockout]:
+        """Lockouts recorded at every kiosk of the fleet, newest first, as the server holds
+        them (an unlock at any kiosk lifts them); ``kiosk_id`` says where each was recorded.
+
+        Raises
+        ------
+        FleetError
+            The server cannot be read.
+        """
+        from kiosk.audit.fleet.views import fleet_lockouts
+
+        found = fleet_lockouts(self.store, now, active_only=active_only, limit=limit)
+        return [Lockout(id=lk.id, seq=0, scope=lk.scope, target=lk.target,
+                        kiosk_id=lk.kiosk_id, started_at=lk.started_at, until=lk.until,
+                        failures=lk.failures, attempt_id=None,
+                        lifted_by=lk.lifted_by[1] if lk.lifted_by else None) for lk in found]
 
     # -- reachability -----------------------------------------------------------------------
 
