@@ -304,7 +304,8 @@ class KioskRuntime:
                 self._sink.report(ev.CameraFailed(str(exc)))
         if new.matching != old.matching:
             self._close_matcher()  # rebuilt when next needed
-        if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id:
+        if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id or \
+                new.fleet != old.fleet:
             audit, self._audit = self._audit, None
             if audit is not None:
                 audit.close()

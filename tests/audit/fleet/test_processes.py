@@ -103,27 +103,31 @@ def test_server_stopped_during_a_burst_loses_and_duplicates_nothing(tmp_path, ke
 def test_a_kiosk_killed_mid_send_resumes_without_gaps_or_duplicates(tmp_path, key,
                                                                     pg_cluster):
     url = new_database(pg_cluster)
-    east = Kiosk(tmp_path, "east", url, key, KIOSK_FLEET_BATCH_ROWS="20")
-    assert east.driver("write", "600")["head"] == 600
+    total = 1500
+    east = Kiosk(tmp_path, "east", url, key, KIOSK_FLEET_BATCH_ROWS="3")
+    assert east.driver("write", str(total))["head"] == total
     proc = east.driver("ship", background=True)
     deadline = time.monotonic() + 60
-    shipped: list[int] = []
-    while time.monotonic() < deadline and not shipped:
-        with contextlib.suppress(psycopg.Error):
-            shipped = server_rows(url, "east")
+    count = 0  # kill the sender once the server holds some rows, watching on one connection
+    while time.monotonic() < deadline and count < 30:
+        with contextlib.suppress(psycopg.Error), psycopg.connect(url, autocommit=True) as conn:
+            while time.monotonic() < deadline and count < 30:
+                found = conn.execute("SELECT count(*) FROM fleet_rows").fetchone()
+                count = found[0] if found else 0
+                time.sleep(0.002)
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     before = server_rows(url, "east")
-    assert 0 < len(before) < 600, "the kill came too late to interrupt the transfer"
+    assert 0 < len(before) < total, "the kill came too late to interrupt the transfer"
     assert before == list(range(1, len(before) + 1))
     result = east.driver("ship")
-    assert result["state"] == 600
-    assert server_rows(url, "east") == list(range(1, 601))
+    assert result["state"] == total
+    assert server_rows(url, "east") == list(range(1, total + 1))
     with psycopg.connect(url) as conn:
         batches = conn.execute("SELECT first_seq, last_seq FROM fleet_batches WHERE kiosk_id "
                                "= 'east' ORDER BY id").fetchall()
-    assert sum(last - first + 1 for first, last in batches) == 600  # nothing stored twice
+    assert sum(last - first + 1 for first, last in batches) == total  # nothing stored twice
 
 
 def test_two_kiosk_verify_processes_share_a_subject_lockout(tmp_path, key, pg_cluster):
