@@ -124,6 +124,11 @@ class FleetHook(Protocol):
         """The last chain position the server acknowledged (the purge keeps every row after
         it), or None when unknown."""
 
+    def lockouts(self, now: datetime, *, active_only: bool = True,
+                 limit: int | None = 100) -> list[Lockout]:
+        """Every kiosk's lockouts as the server holds them (the operator panel's fleet view);
+        raises an :class:`~kiosk.audit.errors.AuditError` when it cannot be read."""
+
     def start(self) -> None:
         """Start shipping in the background."""
 
