@@ -136,6 +136,7 @@ class FleetSender:
                 if self.conflict != str(exc):
                     log.error("fleet: shipping stopped: %s", exc)
                 self.conflict = str(exc)
+                self._record_quietly(last_error=f"conflict: {exc}"[:500])
                 self._notify()
                 wait = self._config.retry_max_s
             except FleetError as exc:

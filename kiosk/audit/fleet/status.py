@@ -35,6 +35,7 @@ class FleetStatus:
     last_contact: datetime | None
     clock_skew_s: float | None
     registered_db_matches: bool | None
+    sender_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -69,10 +70,12 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
                            head.head_seq, seq, "local record" if seq is not None else "none",
                            head.head_seq - seq if seq is not None else None,
                            state.last_contact if state else None,
-                           state.skew_s if state else None, None)
+                           state.skew_s if state else None, None,
+                           state.last_error if state else None)
     skew = (server_now - (local0 + (local1 - local0) / 2)) / timedelta(seconds=1)
     backlog = None if server_head is None else \
         head.head_seq - max(server_head, head.anchor_seq)
     return FleetStatus(store.where, kiosk_id, True, None, round((t1 - t0) * 1000, 1),
                        version, kiosks, head.head_seq, server_head, "server", backlog,
-                       local1, round(skew, 3), registered)
+                       local1, round(skew, 3), registered,
+                       state.last_error if state else None)

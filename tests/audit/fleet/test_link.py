@@ -112,3 +112,20 @@ def test_fleet_status_reports_backlog_acknowledgement_and_skew(open_kiosk, clock
     report = json.loads(out.getvalue())
     assert report["backlog"] == 0 and report["server_seq"] == 4 and report["local_head"] == 4
     assert report["registered_db_matches"] is True
+
+
+def test_the_sender_stops_at_a_rewritten_history_and_says_so(open_kiosk, clock, site_key):
+    from tests.audit.fleet.tampering import rewrite_with_key
+
+    east = open_kiosk("east")
+    for _ in range(3):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    rewrite_with_key(Path(east.path), site_key, seq=2, changes={"decision": "review"})
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert not east.fleet.sender.flush(10)
+    assert east.fleet.sender.conflict is not None
+    assert "seq 4 does not continue the server's copy" in east.fleet.sender.conflict
+    state = east.fleet_state()
+    assert state is not None and state.server_seq == 3
+    assert state.last_error is not None and state.last_error.startswith("conflict:")
