@@ -96,9 +96,10 @@ class FleetLink:
         if self._closed:
             return
         self._closed = True
-        self.sender.stop(self.config.flush_timeout_s)
+        self.sender.stop(self.config.flush_timeout_s, join=False)
         self._views.shutdown(wait=False, cancel_futures=True)
-        self.store.close()
+        self.store.close()  # a sender waiting for a connection gets its answer now
+        self.sender.join()
         self.outbox.close()
 
     def view(self, subject_ref: str | None, *, admission: bool) -> RemoteView | None:
@@ -143,6 +144,8 @@ class FleetLink:
         """
         from kiosk.audit.fleet.views import fleet_lockouts
 
+        if self.sender.last_error is not None:  # known down: do not make the panel wait
+            raise FleetUnavailable(self.sender.last_error)
         found = fleet_lockouts(self.store, now, active_only=active_only, limit=limit)
         return [Lockout(id=lk.id, seq=0, scope=lk.scope, target=lk.target,
                         kiosk_id=lk.kiosk_id, started_at=lk.started_at, until=lk.until,

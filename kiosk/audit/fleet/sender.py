@@ -107,12 +107,17 @@ class FleetSender:
                 self._idle.wait(min(left, 0.1))
         return self.conflict is None
 
-    def stop(self, flush_timeout: float = 0.0) -> None:
-        """Ship for up to ``flush_timeout`` seconds, then end the thread."""
+    def stop(self, flush_timeout: float = 0.0, *, join: bool = True) -> None:
+        """Ship for up to ``flush_timeout`` seconds, then end the thread (``join=False``: ask
+        it to end; :meth:`join` waits, e.g. after closing the pool it may be waiting on)."""
         if self._thread is not None and flush_timeout > 0:
             self.flush(flush_timeout)
         self._stop.set()
         self._wake.set()
+        if join:
+            self.join()
+
+    def join(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=max(2.0, self._config.connect_timeout_s + 1.0))
             self._thread = None
