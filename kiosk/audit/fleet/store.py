@@ -245,6 +245,11 @@ class FleetStore:
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [kiosk_id])
             reg = _registration(conn, kiosk_id)
             if reg is None:
+                other = conn.execute("SELECT kiosk_id FROM fleet_kiosks WHERE db_id = %s",
+                                     [db_id]).fetchone()
+                if other is not None:
+                    raise FleetConflict(f"this audit database already ships as kiosk "
+                                        f"{other[0]!r}: one database per kiosk id")
                 conn.execute("INSERT INTO fleet_kiosks (kiosk_id, db_id, subject_key_id, "
                               "first_seq, first_prev_hash) VALUES (%s, %s, %s, %s, %s)",
                               [kiosk_id, db_id, subject_key_id, rows[0].seq, rows[0].prev_hash])

@@ -93,6 +93,12 @@ def test_another_database_under_the_same_kiosk_id_is_a_conflict(store):
         ship(store, chain(3), db="db-2")
 
 
+def test_one_database_cannot_ship_under_two_kiosk_ids(store):
+    ship(store, chain(3))
+    with pytest.raises(FleetConflict, match="already ships as kiosk 'east'"):
+        ship(store, chain(3), kiosk="west")
+
+
 def test_a_kiosk_may_join_with_a_purged_log(store):
     rows = chain(5, start=41, prev="a" * 64)
     assert ship(store, rows) == (45, rows[-1].row_hash)
