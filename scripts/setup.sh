@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the kiosk (and, with --test, its test suite) needs on Debian:
 # system libraries for Qt and OpenCV, the espeak-ng speech engine (spoken prompts), a
-# virtualenv in .venv, and the package itself.
+# virtualenv in .venv, and the package itself; with --test also Xvfb and the PostgreSQL
+# server the fleet tests start.
 # Safe to run again: it only reinstalls Python packages when pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ debs=(python3-venv python3-pip libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbu
       libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
       libxcb-image0 libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0
       libxcb-xkb1 espeak-ng)
-[ "$want_tests" = 1 ] && debs+=(xvfb xauth)
+# postgresql: the fleet tests start a throwaway server of their own (kiosk/lab/pgcluster.py).
+[ "$want_tests" = 1 ] && debs+=(xvfb xauth postgresql)
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

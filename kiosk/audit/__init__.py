@@ -4,6 +4,10 @@ The only package that touches SQLite. The kiosk opens its log with :func:`open_k
 tools and tests use :meth:`AuditLog.open`. The session opens an attempt with
 :meth:`AuditLog.open_attempt` (which raises :class:`RateLimited` when the attempt may not run),
 fills an :class:`AttemptRecord` and hands it to :meth:`AuditLog.finish_attempt`.
+
+With ``fleet.url`` set, :func:`open_kiosk_log` attaches a link to the site's fleet server
+(:mod:`kiosk.audit.fleet`, PostgreSQL): the lockout checks then count what the other kiosks
+recorded, and :meth:`AuditLog.start_fleet` ships every chained row there in the background.
 """
 
 from kiosk.audit.config import AuditConfig, resolve_db_path

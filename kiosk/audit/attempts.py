@@ -20,6 +20,7 @@ from kiosk.audit.keys import FrameCipher
 from kiosk.audit.owner import Owner, owner_gone
 from kiosk.audit.ratelimit import RateLimitPolicy, apply_limits
 from kiosk.audit.records import AttemptRecord
+from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout, RecordResult
 from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import attempt_columns
@@ -104,8 +105,9 @@ def insert_open(db: Database, signer: ChainSigner, owner: Owner, *, kiosk_id: st
 
 def complete(db: Database, signer: ChainSigner, attempt_id: int, record: AttemptRecord, *,
              frame: bytes | None, cipher: FrameCipher | None, limits: RateLimitPolicy,
-             now: datetime) -> RecordResult:
-    """Chain an open attempt with its record (and frame), then apply the rate limits."""
+             now: datetime, remote: RemoteView | None = None) -> RecordResult:
+    """Chain an open attempt with its record (and frame), then apply the rate limits (with
+    what the other kiosks of a fleet recorded, when ``remote`` is given)."""
     columns = attempt_columns(record)
     columns["recorded_at"] = to_iso(now)
     columns["frame_sha256"] = (store_frame(db, cipher, attempt_id, frame)
@@ -117,7 +119,7 @@ def complete(db: Database, signer: ChainSigner, attempt_id: int, record: Attempt
     if record.failed:
         lockouts = apply_limits(db, signer, limits, kiosk_id=record.kiosk_id,
                                 subject_ref=record.subject_ref, attempt_id=attempt_id, now=now,
-                                attack=attack)
+                                attack=attack, remote=remote)
     for lockout in lockouts:
         log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
                     lockout.scope, lockout.target[:12], lockout.until.isoformat(),

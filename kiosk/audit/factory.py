@@ -29,7 +29,7 @@ def key_store(settings: Any, db_path: str | Path, *, keyring_backend: Any = None
 
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,
                    keyring_backend: Any = None, monotonic: Callable[[], float] | None = None,
-                   **config_overrides: Any) -> AuditLog:
+                   fleet: bool = True, **config_overrides: Any) -> AuditLog:
     """The audit log as the running kiosk uses it.
 
     Opens (creating or upgrading) the database at :func:`resolve_db_path` with its keys
@@ -37,7 +37,10 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
     the chain of a new or migrated log; checks the guard triggers, the recent tail of the
     chain and the lockouts (:mod:`kiosk.audit.startup`); compares the clock with the last
     recorded time (:mod:`kiosk.audit.clock`); closes any attempt a killed run left open as
-    ``INTERRUPTED``; and purges by retention unless the clock was just reported.
+    ``INTERRUPTED``; and purges by retention unless the clock was just reported. With
+    ``fleet.url`` set (and ``fleet`` true) it attaches the fleet link (:func:`attach_fleet`):
+    the lockout checks then consult the fleet server, and :meth:`AuditLog.start_fleet` starts
+    shipping rows to it.
 
     Parameters
     ----------
@@ -50,6 +53,8 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         A ``keyring`` backend; the system default when omitted.
     monotonic : callable, optional
         See :meth:`AuditLog.open`.
+    fleet : bool
+        Attach the fleet link when ``fleet.url`` is set (False: a stand-alone log).
     **config_overrides :
         Fields of :class:`AuditConfig` not in the settings (``busy_timeout_s``,
         ``max_db_bytes``, ``limits`` ...).
@@ -69,6 +74,9 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
                           monotonic=monotonic, reserve=True)
     try:
         startup_check(audit)
+        if fleet:
+            attach_fleet(audit, settings, subject_key_id=keys.subject_hasher().key_id,
+                         clock=clock)
         report = audit.check_start_clock()
         audit.recover_interrupted()
         if report is None:
@@ -79,3 +87,23 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         audit.close()
         raise
     return audit
+
+
+def attach_fleet(audit: AuditLog, settings: Any, *, subject_key_id: str | None,
+                 clock: Clock = utc_now) -> None:
+    """Attach the fleet link of ``settings.fleet`` to ``audit`` (nothing when ``fleet.url``
+    is empty). The link does not ship until :meth:`AuditLog.start_fleet`.
+
+    psycopg is imported only here, so a kiosk without a fleet never loads it.
+    """
+    from kiosk.audit.fleet import FleetConfig, FleetLink
+
+    config = FleetConfig.from_settings(settings)
+    if config is None:
+        return
+    if audit.path == ":memory:":
+        raise ValueError("a fleet needs an audit database file, not :memory:")
+    audit.fleet = FleetLink(config, audit_path=audit.path, kiosk_id=audit.config.kiosk_id,
+                            subject_key_id=subject_key_id, limits=audit.config.limits,
+                            clock=clock, busy_timeout_s=audit.config.busy_timeout_s)
+    log.info("fleet: this kiosk ships its audit rows to %s", config.where)

@@ -72,8 +72,20 @@ class AuditLog(AuditWriter):
         self._reserve_bytes = config.reserve_bytes
         self._max_pages = None
 
+    def start_fleet(self) -> None:
+        """Start shipping rows to the fleet server in the background (no-op without a
+        fleet); :meth:`close` stops it after a short final flush."""
+        if self.fleet is not None:
+            self.fleet.start()
+
     def close(self) -> None:
         """Close the connection; later calls raise AuditError. Safe to call twice."""
+        fleet, self.fleet = self.fleet, None
+        if fleet is not None:
+            try:
+                fleet.close()
+            except Exception:  # noqa: BLE001  (closing must not raise)
+                log.warning("stopping the fleet sender failed", exc_info=True)
         with self._lock:
             if self._db is not None:
                 try:
@@ -215,10 +227,11 @@ class AuditLog(AuditWriter):
         if not isinstance(settings_digest, str) or not HEX64_PATTERN.match(settings_digest):
             raise ValueError("settings_digest must be Settings.digest(): 64 hex digits")
         kiosk_id = self.config.kiosk_id
+        remote = self._fleet_view(subject_ref, admission=True)
         with self._writing("starting an attempt") as (db, signer, now):
             _, live = self._close_stale(db, signer, now)
             refusal = admit(db, self.config.limits, kiosk_id=kiosk_id, subject_ref=subject_ref,
-                            live=live, now=now, events=clock_events(db))
+                            live=live, now=now, events=clock_events(db), remote=remote)
             if refusal is None:
                 return insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                    started_at=started, subject_ref=subject_ref,
@@ -235,7 +248,7 @@ class AuditLog(AuditWriter):
                     decision=Verdict.FAIL, reasons=(Reason.RATE_LIMITED,),
                     app_version=app_version, settings_digest=settings_digest)
                 refused = complete(db, signer, refused_id, record, frame=None, cipher=None,
-                                   limits=self.config.limits, now=now)
+                                   limits=self.config.limits, now=now, remote=remote)
         log.warning("attempt refused: %s", refusal.reason)
         raise RateLimited(refusal.reason, scope=refusal.scope, lockout=refusal.lockout,
                           attempt_id=refused.attempt_id if refused else None,
@@ -272,6 +285,7 @@ class AuditLog(AuditWriter):
         """
         self._check_record(record)
         frame = self._check_frame(best_frame)
+        remote = self._fleet_view(record.subject_ref) if record.failed else None
         with self._writing("recording an attempt") as (db, signer, now):
             found = list(db.query("SELECT * FROM attempts WHERE id = ?", [int(attempt_id)]))
             if not found:
@@ -287,7 +301,8 @@ class AuditLog(AuditWriter):
                 raise ValueError(f"record.subject_ref differs from the one attempt {attempt_id} "
                                  "was opened with")
             result = complete(db, signer, int(attempt_id), record, frame=frame,
-                              cipher=self._cipher, limits=self.config.limits, now=now)
+                              cipher=self._cipher, limits=self.config.limits, now=now,
+                              remote=remote)
         self._purge_due(raise_errors=False)
         return result
 

@@ -15,6 +15,10 @@ fresh start and an expired lockout is not re-triggered by the failures that caus
 
 Everything lives in the database (the lockouts are chained rows, unlocks are chained operator
 actions), so limits survive restarts and cannot be reset by restarting the kiosk.
+
+With a fleet (see :mod:`kiosk.audit.remote`), each check also takes a :class:`RemoteView` of
+the other kiosks of the site: their lockouts of the subject refuse it here, their unlocks lift
+lockouts here, and the subject's failures there add to its count here.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from sqlite_utils import Database
 
 from kiosk.audit.chain import append_row
 from kiosk.audit.clock import ClockEvent, clock_events, lockout_discount, window_discount
+from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout
 from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import lockout_from_row
-from kiosk.audit.timeutil import to_iso
+from kiosk.audit.timeutil import from_iso, to_iso
 
 SCOPES: tuple[str, ...] = ("subject", "kiosk")
 _COLUMN = {"subject": "subject_ref", "kiosk": "kiosk_id"}
@@ -94,20 +99,38 @@ def _max_extension(events: list[ClockEvent], pending: timedelta) -> timedelta:
     return sum((ev.gap for ev in events if ev.gap > timedelta(0)), timedelta(0)) + pending
 
 
+def _unlock_times(db: Database, scope: str, target: str) -> list[datetime]:
+    return [from_iso(r[0]) for r in db.execute(
+        "SELECT acted_at FROM operator_actions WHERE action = 'unlock' AND scope = ? AND "
+        "target = ?", [scope, target]).fetchall()]
+
+
 def active_lockouts(db: Database, scope: str, target: str, now: datetime, *,
                     events: list[ClockEvent] | None = None,
-                    pending: timedelta = timedelta(0)) -> list[Lockout]:
+                    pending: timedelta = timedelta(0),
+                    remote: RemoteView | None = None) -> list[Lockout]:
     """Lockouts of one target in force at ``now`` (not expired, not lifted), oldest first.
 
     ``until`` of each includes the clock gaps recorded since it started (``events``, read
-    from the log when None) and ``pending``.
+    from the log when None) and ``pending``. With ``remote``, lockouts of the target recorded
+    at other kiosks are in force here too, and an unlock recorded anywhere at or after a
+    lockout's start lifts it.
     """
     events = clock_events(db) if events is None else events
     floor = now - _max_extension(events, pending)
     rows = db.query(_LOCKOUTS_SQL + " WHERE l.scope = ? AND l.target = ? AND l.until > ? "
                     "ORDER BY l.seq", [scope, target, to_iso(floor)])
     found = [lk for lk in map(lockout_from_row, rows) if lk.lifted_by is None]
-    return [lk for lk in _extended(found, events, pending) if lk.until > now]
+    found = [lk for lk in _extended(found, events, pending) if lk.until > now]
+    if remote is None:
+        return found
+    here = _unlock_times(db, scope, target)
+    found = [lk for lk in found if not remote.unlocked_since(scope, target, lk.started_at)]
+    for lk in remote.lockouts(scope, target):
+        if lk.until > now and not remote.unlocked_since(scope, target, lk.started_at) \
+                and not any(t >= lk.started_at for t in here):
+            found.append(lk)
+    return found
 
 
 def all_lockouts(db: Database, now: datetime, *, active_only: bool,
@@ -140,29 +163,49 @@ def _reset_seq(db: Database, scope: str, target: str) -> int:
     return int(row[0])
 
 
+def _reset_time(db: Database, scope: str, target: str) -> datetime | None:
+    """When this log last restarted the target's count (a lockout or an unlock), or None."""
+    row = db.execute(
+        "SELECT max(t) FROM (SELECT started_at AS t FROM lockouts WHERE scope = ?1 AND "
+        "target = ?2 UNION ALL SELECT acted_at FROM operator_actions WHERE action = 'unlock' "
+        "AND scope = ?1 AND target = ?2)", [scope, target]).fetchone()
+    return from_iso(row[0]) if row[0] is not None else None
+
+
 def count_failures(db: Database, scope: str, target: str, now: datetime,
-                   window: timedelta, *, events: list[ClockEvent] | None = None) -> int:
+                   window: timedelta, *, events: list[ClockEvent] | None = None,
+                   remote: RemoteView | None = None) -> int:
     """Failures of one target that count at ``now`` (in the window, after the last reset).
 
     A subject counts every failure; a kiosk only the failures that suggest an attack
     (``attempts.attack``, set from the reason codes when the attempt was recorded). The
-    window reaches back further by the clock gaps inside it.
+    window reaches back further by the clock gaps inside it. With ``remote``, a lockout or
+    unlock of the target at another kiosk restarts the count here too, and a subject's
+    failures at other kiosks since the latest restart (here or there) add to it.
     """
     column = _COLUMN[scope]
     events = clock_events(db) if events is None else events
     start = now - window - window_discount(events, now, window)
     attack = " AND attack = 1" if scope == "kiosk" else ""
+    after = remote.reset_at(scope, target) if remote is not None else None
+    floor = max(start, after) if after is not None else start
     # No upper bound: if the clock steps back, failures "from the future" still count.
     row = db.execute(
         f"SELECT count(*) FROM attempts WHERE decision = 'fail'{attack} AND {column} = ? "
         "AND recorded_at > ? AND seq > ?",
-        [target, to_iso(start), _reset_seq(db, scope, target)]).fetchone()
-    return int(row[0])
+        [target, to_iso(floor), _reset_seq(db, scope, target)]).fetchone()
+    count = int(row[0])
+    if remote is not None and scope == "subject":
+        local_reset = _reset_time(db, scope, target)
+        if local_reset is not None:
+            floor = max(floor, local_reset)
+        count += sum(1 for t in remote.failure_times(scope, target) if t > floor)
+    return count
 
 
 def apply_limits(db: Database, signer: ChainSigner, policy: RateLimitPolicy, *, kiosk_id: str,
                  subject_ref: str | None, attempt_id: int, now: datetime,
-                 attack: bool) -> list[Lockout]:
+                 attack: bool, remote: RemoteView | None = None) -> list[Lockout]:
     """After a failed attempt is chained: start the lockouts it triggers; return them.
 
     Must run inside the attempt's write transaction, so a failure and the lockout it causes
@@ -173,9 +216,11 @@ def apply_limits(db: Database, signer: ChainSigner, policy: RateLimitPolicy, *, 
     events = clock_events(db)
     targets = [("subject", subject_ref)] + ([("kiosk", kiosk_id)] if attack else [])
     for scope, target in targets:
-        if target is None or active_lockouts(db, scope, target, now, events=events):
+        if target is None or active_lockouts(db, scope, target, now, events=events,
+                                             remote=remote):
             continue
-        failures = count_failures(db, scope, target, now, policy.window, events=events)
+        failures = count_failures(db, scope, target, now, policy.window, events=events,
+                                  remote=remote)
         if failures < policy.limit(scope):
             continue
         columns = {"scope": scope, "target": target, "kiosk_id": kiosk_id,

@@ -24,8 +24,17 @@ from kiosk.audit.config import AuditConfig
 from kiosk.audit.database import guard, read_snapshot, schema_version
 from kiosk.audit.errors import AuditError, KeyUnavailable
 from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
+from kiosk.audit.outbox import (
+    FleetState,
+    LocalHead,
+    ShippedRow,
+    chained_rows,
+    read_head,
+    read_state,
+)
 from kiosk.audit.ratelimit import active_lockouts, all_lockouts
 from kiosk.audit.records import check_subject_ref
+from kiosk.audit.remote import FleetHook, RemoteView
 from kiosk.audit.results import (
     AuditStats,
     ClockReport,
@@ -56,6 +65,9 @@ class AuditReader:
     chain_warning : str or None
         Set when a write found the chain's head already broken (the write went ahead; run
         ``kiosk audit verify``).
+    fleet : FleetHook or None
+        The link to the site's fleet server (see :mod:`kiosk.audit.fleet`), attached by
+        :func:`kiosk.audit.open_kiosk_log` when ``fleet.url`` is set; None otherwise.
     """
 
     def __init__(self, db: Database, *, path: str, config: AuditConfig, clock: Clock,
@@ -74,6 +86,15 @@ class AuditReader:
         self._watch = watch if watch is not None else ClockWatch(clock, None)
         self.clock_report: ClockReport | None = None
         self.chain_warning: str | None = None
+        self.fleet: FleetHook | None = None
+
+    def _fleet_view(self, subject_ref: str | None, *,
+                    admission: bool = False) -> RemoteView | None:
+        """What the other kiosks of the fleet recorded (None without a fleet or when the
+        server does not answer in time); asked before taking the lock, never inside a
+        transaction."""
+        return None if self.fleet is None else self.fleet.view(subject_ref,
+                                                               admission=admission)
 
     def close(self) -> None:
         """Close the connection; later calls raise AuditError. Safe to call twice."""
@@ -149,15 +170,19 @@ class AuditReader:
     def active_lockout(self, subject_ref: str | None = None) -> Lockout | None:
         """The lockout that blocks an attempt now: of this kiosk, or of ``subject_ref``.
 
-        Returns the one that ends last, or None when the attempt may go ahead.
+        Returns the one that ends last, or None when the attempt may go ahead. With a fleet,
+        the other kiosks' lockouts and unlocks count too (when the server answers in time).
         """
         check_subject_ref(subject_ref)
+        remote = self._fleet_view(subject_ref)
         with self._use("checking lockouts") as db, read_snapshot(db):
             now = self._now()
             pending = self._watch.pending_gap()
-            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now, pending=pending)
+            found = active_lockouts(db, "kiosk", self.config.kiosk_id, now, pending=pending,
+                                    remote=remote)
             if subject_ref is not None:
-                found += active_lockouts(db, "subject", subject_ref, now, pending=pending)
+                found += active_lockouts(db, "subject", subject_ref, now, pending=pending,
+                                         remote=remote)
         return max(found, key=lambda lk: lk.until, default=None)
 
     def lockouts(self, *, active_only: bool = True, limit: int | None = 100) -> list[Lockout]:
@@ -212,6 +237,22 @@ class AuditReader:
         """Does the log still contain the head recorded in ``anchor``?"""
         with self._use("checking an anchor") as db, read_snapshot(db):
             return check_anchor(db, self._signer(db), anchor)
+
+    def chain_head(self) -> LocalHead:
+        """The chain's database id, head and purge anchor."""
+        with self._use("reading the chain state") as db:
+            return read_head(db)
+
+    def chained_rows(self, first: int, last: int) -> list[ShippedRow]:
+        """The chained rows at positions ``first..last`` as the fleet server stores them
+        (``kiosk audit verify --fleet`` compares them with the server's copy)."""
+        with self._use("reading chained rows") as db, read_snapshot(db):
+            return list(chained_rows(db, first, last))
+
+    def fleet_state(self) -> FleetState | None:
+        """What the fleet server acknowledged, as last recorded here (None: never)."""
+        with self._use("reading the fleet state") as db:
+            return read_state(db)
 
     def verify(self, *, first: int | None = None) -> VerifyReport:
         """Walk the hash chain (see :func:`kiosk.audit.verify.verify_chain`); from chain

@@ -262,6 +262,29 @@ def _v3(db: Database) -> None:
     _rebuild_actions(db, OPERATOR_ACTIONS)
 
 
+_V4_FLEET = """
+CREATE TABLE fleet_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    created_at TEXT NOT NULL,
+    server_seq INTEGER NOT NULL DEFAULT 0,
+    server_hash TEXT,
+    acked_at TEXT,
+    last_contact TEXT,
+    skew_s REAL,
+    last_error TEXT
+) STRICT;
+"""
+
+
+def _v4(db: Database) -> None:
+    """What the fleet server acknowledged (:mod:`kiosk.audit.fleet`): the last chain position
+    and hash it holds, the last contact, the clock skew and the last error. Not chained: the
+    server itself is the authority on what it holds; this copy serves ``kiosk fleet status``
+    offline and the unreachable-server policy across restarts."""
+    for statement in _split(_V4_FLEET):
+        db.execute(statement)
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -276,6 +299,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("attempts, frames, lockouts, operator actions, chain state", _v1),
     ("operator actions: override, settings and pin_refused", _v2),
     ("owners of open attempts, attack flag, keyed chain, clock and PIN events", _v3),
+    ("fleet state: what the fleet server acknowledged", _v4),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

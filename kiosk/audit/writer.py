@@ -72,6 +72,8 @@ class AuditWriter(AuditReader):
             yield db, signer, now
             raise_clock_high(db, now)
         del self._watch.pending[:len(jumps)]
+        if self.fleet is not None:
+            self.fleet.written()
 
     def _check_head(self, db: Database, signer: ChainSigner) -> None:
         """Warn (once per problem) when about to append to a chain whose head is broken."""
@@ -231,7 +233,7 @@ class AuditWriter(AuditReader):
                 gaps = retention_gaps(clock_events(db)) if discounted else ()
                 result = purge_rows(db, signer, now=now, older_than=older_than,
                                     keep_window=self.config.limits.window, actor=actor,
-                                    reason=reason, gaps=gaps)
+                                    reason=reason, gaps=gaps, upto=self._unshipped_floor())
         except AuditUnavailable as exc:
             if exc.reason != e.FULL:
                 raise
@@ -244,6 +246,14 @@ class AuditWriter(AuditReader):
                      result.cutoff.isoformat())
         return result
 
+    def _unshipped_floor(self) -> int | None:
+        """With a fleet, the last chain position the server acknowledged: a purge never
+        removes a row the server does not hold yet (0 when it acknowledged nothing)."""
+        if self.fleet is None:
+            return None
+        shipped = self.fleet.shipped_seq()
+        return 0 if shipped is None else shipped
+
     def _purge_in_steps(self, older_than: timedelta, *, actor: str, reason: str,
                         discounted: bool) -> PurgeResult:
         self.release_reserve()
@@ -253,6 +263,8 @@ class AuditWriter(AuditReader):
             gaps = retention_gaps(clock_events(db)) if discounted else ()
             _, _, last = purge_target(db, now=self._now(), older_than=older_than,
                                       keep_window=self.config.limits.window, gaps=gaps)
+            shipped = self._unshipped_floor()
+            last = last if shipped is None else min(last, shipped)
             start = chain_state(db)["anchor_seq"]
         totals = dict.fromkeys(("attempts", "lockouts", "operator_actions", "frames",
                                 "incomplete"), 0)

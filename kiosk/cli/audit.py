@@ -30,6 +30,7 @@ from kiosk.audit.anchor import read_anchor
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
 from kiosk.audit.timeutil import parse_duration, parse_when
+from kiosk.cli import audit_fleet
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
@@ -275,6 +276,9 @@ def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
         print(f"anchor {'OK' if checked.ok else 'BROKEN'}: {checked.message}", file=out)
         if not checked.ok:
             return EXIT_BROKEN
+    if args.fleet:
+        with _open(args, ctx, chain=True) as audit:
+            return audit_fleet.verify_with_fleet(audit, ctx)
     return EXIT_OK
 
 
@@ -355,6 +359,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--decision", choices=DECISION_FILTERS)
     _since_until(p)
     p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=50, help="at most N rows (default 50)")
+    audit_fleet.fleet_option(p, _cmd_list, audit_fleet.cmd_list, "every kiosk of the fleet "
+                             "(from fleet.url)")
 
     p = add("show", _cmd_show, "show one attempt in full (no frame is ever printed)")
     p.add_argument("id", type=POSITIVE_WHOLE_NUMBER, metavar="ID")
@@ -368,10 +374,14 @@ def register(subparsers: Any) -> None:
 
     p = add("stats", _cmd_stats, "counts by decision, reason code and day")
     _since_until(p)
+    audit_fleet.fleet_option(p, _cmd_stats, audit_fleet.cmd_stats, "every kiosk of the fleet, "
+                             "by kiosk")
 
     p = add("lockouts", _cmd_lockouts, "list the lockouts in force (--all: every lockout)")
     p.add_argument("--all", action="store_true", help="include expired and lifted ones")
     p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=100, help="at most N rows (default 100)")
+    audit_fleet.fleet_option(p, _cmd_lockouts, audit_fleet.cmd_lockouts, "lockouts recorded at "
+                             "any kiosk of the fleet")
 
     p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why: give "
             "--subject, --subject-ref or --kiosk")
@@ -388,6 +398,8 @@ def register(subparsers: Any) -> None:
             "first broken row")
     p.add_argument("--anchor", metavar="FILE", help="also check that the log still holds the "
                    "head exported earlier by `kiosk audit anchor` into FILE")
+    p.add_argument("--fleet", action="store_true", help="also compare the chain with the fleet "
+                   "server's copy and name the first row that differs")
 
     p = add("anchor", _cmd_anchor, "export the chain's head (sequence, hash, MAC) to keep "
             "elsewhere; `verify --anchor` checks it later")

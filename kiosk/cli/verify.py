@@ -76,6 +76,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     fusion = Fusion.load()
     with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \
             open_source(args.source, paced=False) as source, FaceTracker() as tracker:
+        audit.start_fleet()  # ships this attempt to the fleet server, if one is configured
         verifier = Verifier(settings, tracker=tracker, fusion=fusion,
                             analyzers=lambda: default_analyzers(settings), matcher=matcher,
                             audit=audit)

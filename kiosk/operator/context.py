@@ -193,8 +193,24 @@ class OperatorContext:
     # -- lockouts ----------------------------------------------------------------------------
 
     def lockouts(self, *, active_only: bool = True) -> list[Lockout]:
-        """Lockouts, newest first (only those in force when ``active_only``)."""
-        return self.audit.lockouts(active_only=active_only)
+        """Lockouts, newest first (only those in force when ``active_only``).
+
+        With a fleet (``fleet.url``), the lockouts of every kiosk of the site as the server
+        holds them (``Lockout.kiosk_id`` names the kiosk; an unlock anywhere lifts them),
+        plus this kiosk's not shipped yet; this kiosk's alone when the server does not answer.
+        """
+        local = self.audit.lockouts(active_only=active_only)
+        fleet = getattr(self.audit, "fleet", None)
+        if fleet is None:
+            return local
+        try:
+            shared = fleet.lockouts(self.audit.now(), active_only=active_only)
+        except AuditError as exc:
+            log.warning("fleet lockouts unavailable, showing this kiosk's: %s", exc)
+            return local
+        held = {(lk.kiosk_id, lk.id) for lk in shared}
+        merged = shared + [lk for lk in local if (lk.kiosk_id, lk.id) not in held]
+        return sorted(merged, key=lambda lk: lk.started_at, reverse=True)
 
     def recent_actions(self, limit: int = 50) -> list[OperatorAction]:
         """Operator actions, newest first."""

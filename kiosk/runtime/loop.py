@@ -249,6 +249,11 @@ class KioskRuntime:
             self._audit_retry_at = time.monotonic() + self._audit_retry_s
             self._sink.report(ev.AuditFailed(str(exc)))
             return
+        # The fleet's sender (store-and-forward to fleet.url) runs while the log is open;
+        # closing the log stops it after a short flush.
+        start_fleet = getattr(self._audit, "start_fleet", None)
+        if start_fleet is not None:
+            start_fleet()
         self._sink.report(ev.AuditRecovered())
 
     def _drop_audit(self, reason: str) -> None:
@@ -304,7 +309,8 @@ class KioskRuntime:
                 self._sink.report(ev.CameraFailed(str(exc)))
         if new.matching != old.matching:
             self._close_matcher()  # rebuilt when next needed
-        if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id:
+        if new.audit != old.audit or new.kiosk.kiosk_id != old.kiosk.kiosk_id or \
+                new.fleet != old.fleet:
             audit, self._audit = self._audit, None
             if audit is not None:
                 audit.close()

@@ -32,13 +32,14 @@ from kiosk.settings.sections import (
     SECTIONS,
     AuditSettings,
     CameraSettings,
+    FleetSettings,
     KioskSettings,
     LivenessSettings,
     MatchingSettings,
 )
 
 __all__ = [
-    "SCHEMA", "SECTIONS", "AuditSettings", "CameraSettings", "KioskSettings",
+    "SCHEMA", "SECTIONS", "AuditSettings", "CameraSettings", "FleetSettings", "KioskSettings",
     "LivenessSettings", "MatchingSettings", "Option", "Settings", "default_config_path",
     "default_data_dir", "hash_pin", "is_pin_hash", "load_settings", "markdown_table",
     "pin_matches",
@@ -54,6 +55,7 @@ class Settings:
     liveness: LivenessSettings = dataclasses.field(default_factory=LivenessSettings)
     matching: MatchingSettings = dataclasses.field(default_factory=MatchingSettings)
     audit: AuditSettings = dataclasses.field(default_factory=AuditSettings)
+    fleet: FleetSettings = dataclasses.field(default_factory=FleetSettings)
     source: str = "defaults"
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
@@ -176,4 +178,5 @@ def load_settings(path: str | os.PathLike[str] | None = None,
                     camera=CameraSettings(**values["camera"]),
                     liveness=LivenessSettings(**values["liveness"]),
                     matching=MatchingSettings(**values["matching"]),
+                    fleet=FleetSettings(**values["fleet"]),
                     audit=AuditSettings(**values["audit"]), source=source)

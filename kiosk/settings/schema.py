@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.settings.fleeturl import fleet_url_problem
 from kiosk.settings.pinhash import is_pin, is_pin_hash
 from kiosk.settings.sections import SECTIONS
 
@@ -141,6 +142,10 @@ def _check_text(name: str, value: str, origin: str) -> None:
         raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: 1 to "
                           f"{KIOSK_ID_MAX} printable characters, no leading or trailing "
                           "spaces (it names this kiosk in the audit log)")
+    if name == "fleet.url" and value:
+        problem = fleet_url_problem(value)
+        if problem is not None:
+            raise ConfigError(f"{origin}: {name} is not allowed: {problem}")
     if name == "matching.collection_id" and not _COLLECTION_ID.match(value):
         raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: up to "
                           "255 letters, digits and _ . - (Rekognition's rule)")

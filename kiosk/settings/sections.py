@@ -153,8 +153,38 @@ class AuditSettings:
                             "(never in the database's own folder).")
 
 
+@dataclass(frozen=True)
+class FleetSettings:
+    url: str = setting("", "PostgreSQL server of the site's fleet as a libpq URL or connection "
+                       "string (postgresql://kiosk-east@db.site/kiosks?sslmode=verify-full, or "
+                       "service=site); empty = this kiosk stands alone. Passwords go in "
+                       "~/.pgpass, PGPASSWORD or a service file, never here.")
+    query_timeout_s: float = setting(0.5, "How long the lockout check at the start of a "
+                                     "session waits for the server before it decides on the "
+                                     "local view alone.", minimum=0.1, maximum=10)
+    connect_timeout_s: float = setting(3.0, "Connection timeout of the background sender "
+                                       "and the commands (libpq connect_timeout).",
+                                       minimum=2, maximum=60)
+    unreachable_policy: str = setting(
+        "local", "When the server does not answer: local = sessions go on with this kiosk's "
+        "own counts (fail open; a person could try at each kiosk in turn); refuse = no new "
+        "session once the server has been unreachable for longer than refuse_after_min.",
+        choices=("local", "refuse"))
+    refuse_after_min: float = setting(10.0, "With unreachable_policy = refuse: minutes "
+                                      "without an answer from the server before new sessions "
+                                      "are refused.", minimum=0, maximum=1440)
+    batch_rows: int = setting(500, "Rows shipped to the server per transaction.", minimum=1,
+                              maximum=10000)
+    retry_max_s: float = setting(30.0, "Longest wait between the sender's retries while the "
+                                 "server is unreachable (the wait doubles from 0.5 s).",
+                                 minimum=1, maximum=600)
+    flush_timeout_s: float = setting(5.0, "When the kiosk or a command stops, how long it "
+                                     "waits for the rows not yet shipped (the rest ship at "
+                                     "the next start).", minimum=0, maximum=120)
+
+
 #: The sections in the order of the settings file and the README table.
 SECTIONS: dict[str, type] = {
     "kiosk": KioskSettings, "camera": CameraSettings, "liveness": LivenessSettings,
-    "matching": MatchingSettings, "audit": AuditSettings,
+    "matching": MatchingSettings, "audit": AuditSettings, "fleet": FleetSettings,
 }

@@ -63,8 +63,10 @@ class LockoutsPage(OperatorPage):
         named(self.active_only, "Show only lockouts in force")
         self.refresh_button = QPushButton("Re&fresh")
         named(self.refresh_button, "Reload lockouts and operator actions")
+        # Kiosk: where the lockout was recorded (with a fleet, every kiosk of the site; an
+        # unlock here is shipped and lifts it everywhere).
         self.table = make_table("Lockouts", ["ID", "Locked", "From", "Until",
-                                             "Failures", "State"])
+                                             "Failures", "State", "Kiosk"])
         self.reason_edit = QLineEdit()
         named(self.reason_edit, "Unlock reason", "Why the lockout is lifted (recorded)")
         self.unlock_button = QPushButton("Unlock &selected")
@@ -130,7 +132,8 @@ class LockoutsPage(OperatorPage):
         fill_table(self.table, [
             [str(lk.id), _target_text(lk.scope, lk.target), fmt_time(lk.started_at),
              fmt_time(lk.until), str(lk.failures),
-             "lifted" if lk.lifted_by else ("in force" if lk.active(now) else "expired")]
+             "lifted" if lk.lifted_by else ("in force" if lk.active(now) else "expired"),
+             lk.kiosk_id]
             for lk in self._lockouts])
         self.unlock_button.setEnabled(False)
         kind = "in force" if self.active_only.isChecked() else "recorded (newest 100)"

@@ -1,0 +1,117 @@
+"""The local chain against the server's copy (``kiosk audit verify --fleet``).
+
+The server keeps every row each kiosk shipped, as it arrived, and refuses to change it. A
+local history rewritten after it was shipped (even by someone holding the kiosk's audit key,
+who can recompute every local MAC) therefore differs from the server's copy at the first row
+changed; rows removed from the end of the local log, or an older copy of the whole file put
+back, leave the server holding positions the local log lacks; a replaced database has
+another ``db_id``. Rows not shipped yet are reported, not judged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.audit.fleet.store import FleetStore, ServerRow
+from kiosk.audit.outbox import LocalHead, ShippedRow
+
+__all__ = ["FleetComparison", "compare_with_server", "kiosk_of_database"]
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class FleetComparison:
+    """The outcome of a comparison.
+
+    Attributes
+    ----------
+    kiosk_id : str
+    ok : bool
+        Every row the server holds for the kiosk is in the local log, unchanged.
+    compared : int
+        Rows compared.
+    server_first, server_head : int
+        The server's copy of the kiosk's chain (0 and 0 when it holds nothing).
+    unshipped : int
+        Local rows after the server's head (not shipped yet).
+    first_difference : str or None
+        The first row that differs, named by chain position, table and id, and what differs.
+    seq : int or None
+        Its chain position.
+    """
+
+    kiosk_id: str
+    ok: bool
+    compared: int
+    server_first: int
+    server_head: int
+    unshipped: int
+    first_difference: str | None = None
+    seq: int | None = None
+
+
+def kiosk_of_database(store: FleetStore, db_id: str | None) -> str | None:
+    """The kiosk id the server registered this database under, if any."""
+    if db_id is None:
+        return None
+    found = store.query("SELECT kiosk_id FROM fleet_kiosks WHERE db_id = %s", [db_id])
+    return found[0][0] if found else None
+
+
+def _differs(local: ShippedRow, server: ServerRow) -> str | None:
+    if local.table != server.table or local.row_id != server.row_id:
+        return (f"the server holds {server.table} id {server.row_id} there, the local log "
+                f"{local.table} id {local.row_id}")
+    if local.content != server.content:
+        ours, theirs = json.loads(local.content), json.loads(server.content)
+        columns = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+        return f"{', '.join(columns)} differ from the server's copy"
+    if local.row_hash != server.row_hash or local.prev_hash != server.prev_hash:
+        return "its hash differs from the server's copy (the chain was recomputed)"
+    return None
+
+
+def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
+                        local_rows: Callable[[int, int], list[ShippedRow]]) -> FleetComparison:
+    """Compare the local chain (``head`` and ``local_rows(first, last)``) with the server's
+    copy of ``kiosk_id``'s chain; name the first row that differs."""
+    reg = store.registration(kiosk_id)
+    server = store.head(kiosk_id)
+    if reg is None or server is None:
+        return FleetComparison(kiosk_id, True, 0, 0, 0, head.head_seq - head.anchor_seq)
+    server_head = server[0]
+    unshipped = max(0, head.head_seq - server_head)
+
+    def result(problem: str | None, seq: int | None, compared: int) -> FleetComparison:
+        return FleetComparison(kiosk_id, problem is None, compared, reg.first_seq, server_head,
+                               unshipped, problem, seq)
+
+    if head.db_id != reg.db_id:
+        return result("the local log is not the database this kiosk shipped from (its "
+                      "database id differs): the file was replaced", None, 0)
+    compared = 0
+    first = max(reg.first_seq, head.anchor_seq + 1)
+    last = min(server_head, head.head_seq)
+    for low in range(first, last + 1, CHUNK):
+        high = min(last, low + CHUNK - 1)
+        theirs = {r.seq: r for r in store.server_rows(kiosk_id, low, high)}
+        ours = {r.seq: r for r in local_rows(low, high)}
+        for seq in range(low, high + 1):
+            if seq not in theirs:
+                continue  # removed from the server by a staff purge
+            if seq not in ours:
+                return result(f"seq {seq} ({theirs[seq].table} id {theirs[seq].row_id}) is on "
+                              "the server but missing from the local log", seq, compared)
+            problem = _differs(ours[seq], theirs[seq])
+            if problem is not None:
+                return result(f"seq {seq} ({ours[seq].table} id {ours[seq].row_id}): "
+                              f"{problem}", seq, compared)
+            compared += 1
+    if server_head > head.head_seq:
+        return result(f"the server holds rows up to seq {server_head} but the local log ends "
+                      f"at seq {head.head_seq}: rows were removed, or an older copy of the log "
+                      "was restored", head.head_seq + 1, compared)
+    return result(None, None, compared)

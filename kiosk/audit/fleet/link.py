@@ -1,0 +1,188 @@
+"""The kiosk's link to its fleet: the audit log's :class:`~kiosk.audit.remote.FleetHook`.
+
+It owns the connection pool (:class:`FleetStore`), the background sender and the sender's
+connection to the local log. The audit log asks it, before each lockout check, what the other
+kiosks recorded (:meth:`FleetLink.view`), with a short time-out (``fleet.query_timeout_s``):
+when the server does not answer in time (or the sender already finds it down, in which case
+the check does not wait) the check uses the local view alone, or, with
+``fleet.unreachable_policy = "refuse"``, refuses new sessions once the server has been silent
+for longer than ``fleet.refuse_after_min`` (counted from the last answer recorded in the local
+log, so a restart does not reset it; from the moment the fleet was configured when it never
+answered).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from kiosk.audit.errors import RateLimited
+from kiosk.audit.fleet.config import FleetConfig
+from kiosk.audit.fleet.errors import FleetError, FleetUnavailable
+from kiosk.audit.fleet.sender import FleetSender
+from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.outbox import Outbox
+from kiosk.audit.ratelimit import RateLimitPolicy
+from kiosk.audit.remote import RemoteView
+from kiosk.audit.results import Lockout
+from kiosk.audit.timeutil import Clock, utc_now
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FleetLink"]
+
+
+class FleetLink:
+    """See the module docstring.
+
+    Parameters
+    ----------
+    config : FleetConfig
+    audit_path : path-like
+        The kiosk's audit database (schema 4 or later; the audit log opened it first).
+    kiosk_id : str
+    subject_key_id : str or None
+        The key id of the kiosk's subject hasher, registered with the server.
+    limits : RateLimitPolicy
+        How far back the other kiosks' rows matter (the window and the lockout length).
+    clock : callable
+        Aware UTC now (the audit log's clock).
+    """
+
+    def __init__(self, config: FleetConfig, *, audit_path: str | Path, kiosk_id: str,
+                 subject_key_id: str | None, limits: RateLimitPolicy,
+                 clock: Clock = utc_now, busy_timeout_s: float = 5.0) -> None:
+        self.config = config
+        self.kiosk_id = kiosk_id
+        self._limits = limits
+        self._clock = clock
+        self.store = FleetStore(config.url, where=config.where,
+                                connect_timeout_s=config.connect_timeout_s)
+        self.outbox = Outbox(audit_path, busy_timeout_s=busy_timeout_s)
+        try:
+            state = self.outbox.ensure_state(clock())
+        except BaseException:
+            self.outbox.close()
+            raise
+        self._since = state.last_contact or state.created_at
+        self._lock = threading.Lock()
+        self._unreachable_noted = False
+        self.sender = FleetSender(self.store, self.outbox, config, kiosk_id=kiosk_id,
+                                  subject_key_id=subject_key_id, clock=clock,
+                                  on_contact=self._contacted)
+        self._views = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-view")
+        self._closed = False
+
+    # -- FleetHook --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.store.open()
+        self.sender.start()
+
+    def written(self) -> None:
+        self.sender.wake()
+
+    def shipped_seq(self) -> int | None:
+        if self.sender.shipped_seq is not None:
+            return self.sender.shipped_seq
+        state = self.outbox.state()
+        return state.server_seq if state is not None else None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.sender.stop(self.config.flush_timeout_s, join=False)
+        self._views.shutdown(wait=False, cancel_futures=True)
+        self.store.close()  # a sender waiting for a connection gets its answer now
+        self.sender.join()
+        self.outbox.close()
+
+    def view(self, subject_ref: str | None, *, admission: bool) -> RemoteView | None:
+        """The other kiosks' facts (see :mod:`kiosk.audit.remote`), or None when the server
+        did not answer within ``query_timeout_s``.
+
+        Raises
+        ------
+        RateLimited
+            ``admission`` and the policy is ``"refuse"`` and the server has been unreachable
+            for longer than ``refuse_after_s``.
+        """
+        now = self._clock()
+        down = self.sender.last_error
+        if down is not None:
+            # The sender already finds the server down (it retries and notices the server's
+            # return within retry_max_s): decide on the local view without waiting.
+            self._unreachable(now, FleetUnavailable(down), admission=admission)
+            return None
+        horizon = now - self._limits.window - self._limits.lockout
+        timeout = self.config.query_timeout_s
+        self.store.open()
+        try:
+            future = self._views.submit(self.store.view, self.kiosk_id, subject_ref, horizon,
+                                        timeout=timeout)
+            found = future.result(timeout=timeout)
+        except (FutureTimeout, FleetError, RuntimeError) as exc:
+            self._unreachable(now, exc, admission=admission)
+            return None
+        self._contacted(self._clock())
+        return found
+
+    def lockouts(self, now: datetime, *, active_only: bool = True,
+                 limit: int | None = 100) -> list[Lockout]:
+        """Lockouts recorded at every kiosk of the fleet, newest first, as the server holds
+        them (an unlock at any kiosk lifts them); ``kiosk_id`` says where each was recorded.
+
+        Raises
+        ------
+        FleetError
+            The server cannot be read.
+        """
+        from kiosk.audit.fleet.views import fleet_lockouts
+
+        if self.sender.last_error is not None:  # known down: do not make the panel wait
+            raise FleetUnavailable(self.sender.last_error)
+        found = fleet_lockouts(self.store, now, active_only=active_only, limit=limit)
+        return [Lockout(id=lk.id, seq=0, scope=lk.scope, target=lk.target,
+                        kiosk_id=lk.kiosk_id, started_at=lk.started_at, until=lk.until,
+                        failures=lk.failures, attempt_id=None,
+                        lifted_by=lk.lifted_by[1] if lk.lifted_by else None) for lk in found]
+
+    # -- reachability -----------------------------------------------------------------------
+
+    def _contacted(self, when: datetime) -> None:
+        with self._lock:
+            self._since = max(self._since, when)
+            if self._unreachable_noted:
+                log.info("fleet server %s answers again", self.config.where)
+            self._unreachable_noted = False
+
+    def silent_for(self, now: datetime | None = None) -> timedelta:
+        """How long the server has not answered (zero while it answers)."""
+        now = self._clock() if now is None else now
+        with self._lock:
+            since = self._since
+        state = self.outbox.state()
+        if state is not None and state.last_contact is not None:
+            since = max(since, state.last_contact)
+        return max(now - since, timedelta(0))
+
+    def _unreachable(self, now: datetime, exc: BaseException, *, admission: bool) -> None:
+        why = str(exc) or f"no answer within {self.config.query_timeout_s:g} s"
+        with self._lock:
+            first = not self._unreachable_noted
+            self._unreachable_noted = True
+        if first:
+            log.warning("fleet: the lockout check uses this kiosk's own counts: %s", why)
+        if not admission or self.config.unreachable_policy != "refuse":
+            return
+        silent = self.silent_for(now)
+        if silent.total_seconds() > self.config.refuse_after_s:
+            minutes = silent.total_seconds() / 60
+            raise RateLimited(f"the fleet server {self.config.where} has not answered for "
+                              f"{minutes:.1f} min (fleet.unreachable_policy = refuse): no new "
+                              "session until it answers", scope="kiosk", lockout=None)

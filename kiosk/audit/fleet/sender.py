@@ -1,0 +1,241 @@
+"""The background sender: ships the local log's chained rows to the fleet server.
+
+Store and forward: every row is committed to the local log first (the source of truth); the
+sender ships what the server does not hold yet, in chain order, a batch per transaction, and
+retries with a doubling wait (``retry_min_s`` up to ``retry_max_s``) while the server is down,
+slow or restarting. It asks the server where its copy ends before each run of batches, so it
+resumes after a restart (of the kiosk or the server, or a kill mid-transfer) from what the
+server acknowledged, and a batch whose acknowledgement was lost is not stored twice (see
+:meth:`FleetStore.ship`). A conflict (the server's copy differs from the local log) stops the
+shipping and is reported: it is evidence, and only staff can judge it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kiosk.audit.fleet.config import FleetConfig
+from kiosk.audit.fleet.errors import FleetConflict, FleetError
+from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.outbox import Outbox
+from kiosk.audit.timeutil import Clock, utc_now
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FleetSender", "SenderStatus"]
+
+
+@dataclass(frozen=True)
+class SenderStatus:
+    """What the sender knows now (for ``kiosk fleet status`` and the operator panel)."""
+
+    local_head: int
+    server_seq: int | None
+    backlog: int | None
+    last_contact: datetime | None
+    last_error: str | None
+    conflict: str | None
+    skew_s: float | None
+
+
+class FleetSender:
+    """Ships rows in a thread of its own; see the module docstring.
+
+    Parameters
+    ----------
+    store : FleetStore
+    outbox : Outbox
+    config : FleetConfig
+    kiosk_id : str
+    subject_key_id : str or None
+        Recorded with the kiosk's registration on the server.
+    clock : callable
+        Aware UTC now.
+    on_contact : callable, optional
+        Called with the time of each successful exchange with the server.
+    """
+
+    def __init__(self, store: FleetStore, outbox: Outbox, config: FleetConfig, *,
+                 kiosk_id: str, subject_key_id: str | None, clock: Clock = utc_now,
+                 on_contact: Callable[[datetime], None] | None = None) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._config = config
+        self._kiosk_id = kiosk_id
+        self._subject_key_id = subject_key_id
+        self._clock = clock
+        self._on_contact = on_contact
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._server: tuple[int, str] | None = None
+        self._known = False
+        self._migrated = False
+        self.shipped_seq: int | None = None
+        self.conflict: str | None = None
+        self.last_error: str | None = None
+        self.rows_shipped = 0
+
+    # -- control ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="fleet-sender", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """New rows were committed: ship them now."""
+        self._wake.set()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every row committed so far is shipped (True) or ``timeout`` passes."""
+        target = self._outbox.head().head_seq
+        deadline = time.monotonic() + timeout
+        self.wake()
+        with self._idle:
+            while (self.shipped_seq is None or self.shipped_seq < target) \
+                    and self.conflict is None:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None or not self._thread.is_alive():
+                    return False
+                self._idle.wait(min(left, 0.1))
+        return self.conflict is None
+
+    def stop(self, flush_timeout: float = 0.0, *, join: bool = True) -> None:
+        """Ship for up to ``flush_timeout`` seconds, then end the thread (``join=False``: ask
+        it to end; :meth:`join` waits, e.g. after closing the pool it may be waiting on)."""
+        if self._thread is not None and flush_timeout > 0:
+            self.flush(flush_timeout)
+        self._stop.set()
+        self._wake.set()
+        if join:
+            self.join()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=max(2.0, self._config.connect_timeout_s + 1.0))
+            self._thread = None
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = self._config.retry_min_s
+        while not self._stop.is_set():
+            try:
+                more = self.ship_once()
+                delay = self._config.retry_min_s
+                if self.last_error is not None:
+                    log.info("fleet server %s reachable again", self._store.where)
+                self.last_error = None
+                if more:
+                    continue
+                wait = self._config.idle_poll_s
+            except FleetConflict as exc:
+                self._known = False
+                if self.conflict != str(exc):
+                    log.error("fleet: shipping stopped: %s", exc)
+                self.conflict = str(exc)
+                self._record_quietly(last_error=f"conflict: {exc}"[:500])
+                self._notify()
+                wait = self._config.retry_max_s
+            except FleetError as exc:
+                if self.last_error is None:
+                    log.warning("fleet: %s; the rows stay in the local log and are sent when "
+                                "it answers", exc)
+                self.last_error = str(exc)
+                self._known = False  # ask the server where its copy ends after an error
+                wait, delay = delay, min(delay * 2, self._config.retry_max_s)
+                self._record_quietly(last_error=str(exc)[:500])
+            except Exception:  # a bug must not stop the kiosk; retried like an outage
+                log.exception("fleet sender failed; retrying")
+                self._known = False
+                wait, delay = delay, min(delay * 2, self._config.retry_max_s)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _notify(self) -> None:
+        with self._idle:
+            self._idle.notify_all()
+
+    def _record_quietly(self, **changes: object) -> None:
+        try:
+            self._outbox.record(**changes)
+        except Exception as exc:  # noqa: BLE001  (the local log is busy: next time)
+            log.debug("fleet state not recorded: %s", exc)
+
+    def _contact(self) -> None:
+        now = self._clock()
+        if self._on_contact is not None:
+            self._on_contact(now)
+
+    def ship_once(self) -> bool:
+        """Ship one batch; True when more rows are waiting. Raises FleetError."""
+        if not self._migrated:
+            self._store.migrate()
+            self._migrated = True
+            others = self._store.query(
+                "SELECT kiosk_id FROM fleet_kiosks WHERE kiosk_id <> %s AND subject_key_id "
+                "IS DISTINCT FROM %s", [self._kiosk_id, self._subject_key_id])
+            if others:
+                log.error("fleet: %d kiosk(s) of the site (%s ...) hash subjects with another "
+                          "key: failures of one person there and here do not add up; give "
+                          "every kiosk the same audit key file", len(others), others[0][0])
+        if not self._known:
+            self._server = self._store.head(self._kiosk_id)
+            self._known = True
+        local = self._outbox.head()
+        held = self._server[0] if self._server is not None else None
+        if held is not None and held > local.head_seq:
+            raise FleetConflict(f"the server holds this kiosk's chain up to seq {held} but the "
+                                f"local log ends at seq {local.head_seq}: rows were removed or "
+                                "an older copy of the log was restored", seq=local.head_seq + 1)
+        if held is not None and held < local.anchor_seq:
+            raise FleetConflict(f"rows {held + 1}-{local.anchor_seq} were purged from the local "
+                                "log before the server received them", seq=held + 1)
+        _, rows = self._outbox.batch(local.anchor_seq if held is None else held,
+                                     self._config.batch_rows)
+        if rows:
+            t0 = time.monotonic()
+            self._server = self._store.ship(self._kiosk_id, local.db_id or "", rows,
+                                            subject_key_id=self._subject_key_id,
+                                            kiosk_time=self._clock())
+            self.rows_shipped += len(rows)
+            log.debug("fleet: shipped seq %d-%d in %.0f ms", rows[0].seq, rows[-1].seq,
+                      (time.monotonic() - t0) * 1000)
+        self._contact()
+        server_seq = self._server[0] if self._server is not None else 0
+        self._record_ack(server_seq, rows_sent=bool(rows))
+        with self._idle:
+            self.shipped_seq = server_seq
+            self.conflict = None
+            self._idle.notify_all()
+        return server_seq < self._outbox.head().head_seq
+
+    def _record_ack(self, server_seq: int, *, rows_sent: bool) -> None:
+        now = self._clock()
+        changes: dict[str, object] = {"server_seq": server_seq, "last_contact": now,
+                                      "last_error": None}
+        if self._server is not None:
+            changes["server_hash"] = self._server[1]
+        if rows_sent:
+            changes["acked_at"] = now
+        else:
+            changes["skew_s"] = self.measure_skew()
+        self._record_quietly(**changes)
+
+    def measure_skew(self) -> float | None:
+        """Server clock minus this kiosk's clock, in seconds (None when not reachable)."""
+        try:
+            t0 = self._clock()
+            server = self._store.server_time()
+            t1 = self._clock()
+        except FleetError:
+            return None
+        middle = t0 + (t1 - t0) / 2
+        return round((server - middle) / timedelta(seconds=1), 3)

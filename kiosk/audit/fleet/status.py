@@ -1,0 +1,81 @@
+"""``kiosk fleet status``: the sender's backlog, what the server acknowledged, whether it
+answers, and the clock skew between it and this kiosk."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from kiosk.audit.fleet import pgschema
+from kiosk.audit.fleet.errors import FleetError
+from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.outbox import FleetState, LocalHead
+from kiosk.audit.timeutil import Clock, utc_now
+
+__all__ = ["FleetStatus", "fleet_status"]
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    """See :func:`fleet_status`; ``as_dict`` gives plain JSON values."""
+
+    server: str
+    kiosk_id: str
+    reachable: bool
+    error: str | None
+    round_trip_ms: float | None
+    schema_version: int | None
+    kiosks: int | None
+    local_head: int
+    server_seq: int | None
+    acknowledged_from: str
+    backlog: int | None
+    last_contact: datetime | None
+    clock_skew_s: float | None
+    registered_db_matches: bool | None
+    sender_error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["last_contact"] = self.last_contact.isoformat() if self.last_contact else None
+        return out
+
+
+def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
+                 state: FleetState | None, clock: Clock = utc_now) -> FleetStatus:
+    """Ask the server (once, with the connect time-out) and combine with the local record.
+
+    When the server does not answer, the acknowledged position and the skew come from the
+    local record of the last contact (``acknowledged_from`` says which).
+    """
+    try:
+        t0, local0 = time.monotonic(), clock()
+        server_now = store.server_time()
+        t1, local1 = time.monotonic(), clock()
+        version = store.schema_version()
+        kiosks = registered = server_head = None
+        if version == 0:
+            kiosks, server_head = 0, 0  # no kiosk has shipped yet
+        elif version == pgschema.SCHEMA_VERSION:
+            kiosks = int(store.query("SELECT count(*) FROM fleet_kiosks")[0][0])
+            reg = store.registration(kiosk_id)
+            registered = None if reg is None else reg.db_id == head.db_id
+            found = store.head(kiosk_id)
+            server_head = found[0] if found is not None else 0
+    except FleetError as exc:
+        seq = state.server_seq if state is not None else None
+        return FleetStatus(store.where, kiosk_id, False, str(exc), None, None, None,
+                           head.head_seq, seq, "local record" if seq is not None else "none",
+                           head.head_seq - seq if seq is not None else None,
+                           state.last_contact if state else None,
+                           state.skew_s if state else None, None,
+                           state.last_error if state else None)
+    skew = (server_now - (local0 + (local1 - local0) / 2)) / timedelta(seconds=1)
+    backlog = None if server_head is None else \
+        head.head_seq - max(server_head, head.anchor_seq)
+    return FleetStatus(store.where, kiosk_id, True, None, round((t1 - t0) * 1000, 1),
+                       version, kiosks, head.head_seq, server_head, "server", backlog,
+                       local1, round(skew, 3), registered,
+                       state.last_error if state else None)

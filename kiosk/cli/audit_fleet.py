@@ -1,0 +1,134 @@
+"""``--fleet`` of ``kiosk audit list/stats/lockouts/verify``: every kiosk of the site, read
+from the fleet server (``fleet.url``), with the kiosk of each row; ``verify --fleet`` compares
+the local chain with the server's copy and names the first row that differs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from kiosk.audit.timeutil import utc_now
+from kiosk.errors import InputError
+
+EXIT_OK = 0
+EXIT_BROKEN = 1
+
+Command = Callable[[argparse.Namespace, Any], int]
+
+
+def fleet_option(parser: argparse.ArgumentParser, local: Command, fleet: Command,
+                 help_text: str) -> None:
+    """Add ``--fleet`` to a subcommand: ``fleet`` runs with it, ``local`` without."""
+    parser.add_argument("--fleet", action="store_true", help=help_text)
+    parser.set_defaults(func=lambda args, ctx: fleet(args, ctx) if args.fleet
+                        else local(args, ctx))
+
+
+@contextlib.contextmanager
+def fleet_store(ctx: Any) -> Iterator[Any]:
+    """The fleet server of the settings (InputError when none is configured)."""
+    from kiosk.audit.fleet import FleetConfig, FleetStore
+
+    config = FleetConfig.from_settings(ctx.settings)
+    if config is None:
+        raise InputError("no fleet is configured: set fleet.url in the settings or "
+                         "KIOSK_FLEET_URL")
+    with FleetStore(config.url, where=config.where,
+                    connect_timeout_s=config.connect_timeout_s) as store:
+        store.check_schema()
+        yield store
+
+
+def _t(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short(ref: str | None) -> str:
+    return "-" if ref is None else ref[:12]
+
+
+def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet.views import fleet_attempts
+
+    if args.decision == "incomplete":
+        raise InputError("--fleet lists finished attempts only (open ones are not shipped)")
+    with fleet_store(ctx) as store:
+        rows = fleet_attempts(store, decision=args.decision, since=args.since,
+                              until=args.until, limit=args.limit)
+    out = ctx.stdout
+    print(f"{'KIOSK':16}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  {'DECISION':8}  "
+          f"{'LIVENESS':>8}  REASONS", file=out)
+    for a in rows:
+        liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
+        print(f"{a.kiosk_id[:16]:16}  {a.id:>7}  {_t(a.recorded_at):19}  "
+              f"{_short(a.subject_ref):12}  {a.decision:8}  {liveness:>8}  "
+              f"{','.join(a.reasons) or '-'}", file=out)
+    print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet.views import fleet_stats
+
+    with fleet_store(ctx) as store:
+        s = fleet_stats(store, since=args.since, until=args.until)
+    out = ctx.stdout
+    print(f"attempts of the fleet: {s.total}; lockouts: {s.lockouts}; operator unlocks: "
+          f"{s.unlocks}", file=out)
+    print(f"  {'KIOSK':16}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
+    for kiosk, counts in s.by_kiosk.items():
+        print(f"  {kiosk[:16]:16}" + "".join(f"{counts[d]:>8}" for d in
+                                             ("pass", "fail", "review")), file=out)
+    print("by reason:", file=out)
+    for code, n in s.by_reason.items():
+        print(f"  {code:32} {n:>7}", file=out)
+    if not s.by_reason:
+        print("  (none)", file=out)
+    return EXIT_OK
+
+
+def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet.views import fleet_lockouts
+
+    now = utc_now()
+    with fleet_store(ctx) as store:
+        found = fleet_lockouts(store, now, active_only=not args.all, limit=args.limit)
+    out = ctx.stdout
+    print(f"{'KIOSK':16}  {'ID':>6}  {'SCOPE':7}  {'TARGET':16}  {'STARTED (UTC)':19}  "
+          f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
+    for lk in found:
+        target = lk.target[:12] if lk.scope == "subject" else lk.target[:16]
+        state = ("active" if lk.active(now) else
+                 f"lifted by unlock #{lk.lifted_by[1]} at {lk.lifted_by[0]}" if lk.lifted_by
+                 else "expired")
+        print(f"{lk.kiosk_id[:16]:16}  {lk.id:>6}  {lk.scope:7}  {target:16}  "
+              f"{_t(lk.started_at):19}  {_t(lk.until):19}  {lk.failures:>8}  {state}",
+              file=out)
+    print(f"{len(found)} lockout(s) of the fleet{'' if args.all else ' in force'}", file=out)
+    return EXIT_OK
+
+
+def verify_with_fleet(audit: Any, ctx: Any) -> int:
+    """Print the comparison of the local chain with the server's copy; 0 or 1."""
+    from kiosk.audit.fleet.compare import compare_with_server, kiosk_of_database
+
+    head = audit.chain_head()
+    with fleet_store(ctx) as store:
+        kiosk_id = kiosk_of_database(store, head.db_id) or audit.config.kiosk_id
+        result = compare_with_server(store, kiosk_id, head, audit.chained_rows)
+    out = ctx.stdout
+    if result.server_head == 0:
+        print(f"fleet: the server holds no row of kiosk {kiosk_id!r} yet "
+              f"({result.unshipped} local row(s) not shipped)", file=out)
+        return EXIT_OK
+    if not result.ok:
+        print(f"fleet copy DIFFERS at {result.first_difference}", file=out)
+        print(f"(kiosk {kiosk_id!r}; {result.compared} row(s) matched before it; the server "
+              f"holds seq {result.server_first}-{result.server_head})", file=out)
+        return EXIT_BROKEN
+    print(f"fleet copy OK: {result.compared} row(s) of kiosk {kiosk_id!r} match the server's "
+          f"(seq {result.server_first}-{result.server_head}); {result.unshipped} not shipped "
+          "yet", file=out)
+    return EXIT_OK

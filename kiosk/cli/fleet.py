@@ -1,0 +1,112 @@
+"""``kiosk fleet status`` and ``kiosk fleet migrate``: this kiosk and the site's fleet server
+(``fleet.url``, also ``KIOSK_FLEET_URL``).
+
+``status`` prints the sender's backlog (rows of the local log the server does not hold yet),
+the last position the server acknowledged, whether the server answers (and how fast), and the
+clock skew between the server and this machine; exit 0 when the server answers, 1 when it
+does not (the local record of the last contact is shown then). ``migrate`` creates or
+upgrades the server's schema; run it with the owner's URL when the kiosks' role may only
+insert and read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from kiosk.audit import AuditConfig, AuditLog, resolve_db_path
+from kiosk.errors import InputError
+from kiosk.settings import default_data_dir
+
+EXIT_OK = 0
+EXIT_UNREACHABLE = 1
+
+
+def _config(ctx: Any) -> Any:
+    from kiosk.audit.fleet import FleetConfig
+
+    config = FleetConfig.from_settings(ctx.settings)
+    if config is None:
+        raise InputError("no fleet is configured: set fleet.url in the settings or "
+                         "KIOSK_FLEET_URL")
+    return config
+
+
+def run_status(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet import FleetStore
+    from kiosk.audit.fleet.status import fleet_status
+
+    config = _config(ctx)
+    path = Path(args.db).expanduser() if args.db else \
+        resolve_db_path(ctx.settings, default_data_dir(ctx.environ))
+    settings_config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
+    with AuditLog.open(path, settings_config, read_only=True, create=False,
+                       check_integrity=False, probe_write=False) as audit:
+        head, state = audit.chain_head(), audit.fleet_state()
+    with FleetStore(config.url, where=config.where,
+                    connect_timeout_s=config.connect_timeout_s) as store:
+        status = fleet_status(store, kiosk_id=ctx.settings.kiosk.kiosk_id, head=head,
+                              state=state)
+    out = ctx.stdout
+    if args.json:
+        out.write(json.dumps(status.as_dict(), sort_keys=True) + "\n")
+        return EXIT_OK if status.reachable else EXIT_UNREACHABLE
+    print(f"fleet server: {status.server}", file=out)
+    if status.reachable:
+        print(f"  reachable: yes ({status.round_trip_ms} ms); schema {status.schema_version}; "
+              f"{status.kiosks if status.kiosks is not None else '?'} kiosk(s) registered",
+              file=out)
+    else:
+        print(f"  reachable: NO ({status.error})", file=out)
+    print(f"kiosk: {status.kiosk_id}; local log head seq {status.local_head}", file=out)
+    acked = "-" if status.server_seq is None else f"seq {status.server_seq}"
+    print(f"  last acknowledged: {acked} (from the {status.acknowledged_from})", file=out)
+    backlog = "unknown" if status.backlog is None else f"{status.backlog} row(s)"
+    print(f"  sender backlog: {backlog}", file=out)
+    contact = status.last_contact.isoformat(timespec="seconds") if status.last_contact else \
+        "never"
+    print(f"  last contact: {contact}", file=out)
+    skew = "unknown" if status.clock_skew_s is None else \
+        f"{status.clock_skew_s:+.3f} s (server minus this machine)"
+    print(f"  clock skew: {skew}", file=out)
+    if status.sender_error:
+        print(f"  sender's last error: {status.sender_error}", file=out)
+    if status.registered_db_matches is False:
+        print("  WARNING: the server registered another audit database under this kiosk id",
+              file=out)
+    return EXIT_OK if status.reachable else EXIT_UNREACHABLE
+
+
+def run_migrate(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet import FleetStore
+    from kiosk.audit.fleet.pgschema import SCHEMA_VERSION
+
+    config = _config(ctx)
+    with FleetStore(config.url, where=config.where,
+                    connect_timeout_s=config.connect_timeout_s) as store:
+        found = store.migrate()
+    if found == SCHEMA_VERSION:
+        print(f"fleet schema on {config.where} is already at version {found}", file=ctx.stdout)
+    else:
+        print(f"fleet schema on {config.where} upgraded from version {found} to "
+              f"{SCHEMA_VERSION}", file=ctx.stdout)
+    return EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add ``kiosk fleet`` and its subcommands."""
+    summary = "this kiosk and the site's fleet server (fleet.url)"
+    parser = subparsers.add_parser("fleet", help=summary, description=summary.capitalize())
+    sub = parser.add_subparsers(dest="fleet_command", metavar="SUBCOMMAND", required=True)
+    text = ("sender backlog, last acknowledged sequence, server reachability and clock skew; "
+            "exit 1 when the server does not answer")
+    p = sub.add_parser("status", help=text, description=text)
+    p.add_argument("--db", metavar="PATH", help="audit database (default: audit.db_path, else "
+                   "kiosk.db in the platform data folder)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=run_status)
+    text = "create or upgrade the fleet server's schema (needs the database owner's role)"
+    p = sub.add_parser("migrate", help=text, description=text)
+    p.set_defaults(func=run_migrate)

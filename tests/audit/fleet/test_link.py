@@ -1,0 +1,131 @@
+"""The fleet link inside the audit log: the unreachable-server policy, the purge that keeps
+unshipped rows, the local record of acknowledgements, and ``kiosk fleet status``."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from kiosk.audit import RateLimited
+from kiosk.cli import main
+from tests.audit.conftest import make_record
+
+
+def nowhere(tmp_path: Path) -> str:
+    return f"postgresql:///kiosks?host={tmp_path / 'no-server'}&port=5432"
+
+
+def start(audit, clock, subject=None):
+    ref = audit.subject_ref(subject) if subject else None
+    return audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                              settings_digest="ab" * 32)
+
+
+def test_refuse_policy_refuses_only_after_the_configured_silence(open_kiosk, clock, tmp_path):
+    east = open_kiosk("east", url=nowhere(tmp_path), unreachable_policy="refuse",
+                      refuse_after_min=10.0, query_timeout_s=0.2, flush_timeout_s=0.0)
+    first = start(east, clock)
+    east.finish_attempt(first, make_record(clock, kiosk_id="east"))
+    clock.advance(minutes=9)
+    start(east, clock)  # still within the stated 10 minutes
+    clock.advance(minutes=2)
+    with pytest.raises(RateLimited) as refused:
+        start(east, clock)
+    assert refused.value.scope == "kiosk" and refused.value.attempt_id is None
+    assert "has not answered for 11.0 min" in refused.value.reason
+
+
+def test_local_policy_goes_on_with_local_counts(open_kiosk, clock, tmp_path):
+    east = open_kiosk("east", url=nowhere(tmp_path), query_timeout_s=0.2, flush_timeout_s=0.0)
+    clock.advance(hours=5)
+    for _ in range(4):
+        attempt = start(east, clock, "D-1")
+        clock.advance(seconds=5)
+        east.finish_attempt(attempt, make_record(clock, decision="fail", kiosk_id="east",
+                                                 subject_ref=east.subject_ref("D-1")))
+    assert east.active_lockout(east.subject_ref("D-1")) is None
+
+
+def test_the_silence_is_counted_across_restarts(open_kiosk, clock, tmp_path):
+    east = open_kiosk("east", url=nowhere(tmp_path), unreachable_policy="refuse",
+                      refuse_after_min=10.0, query_timeout_s=0.2, flush_timeout_s=0.0)
+    east.close()
+    clock.advance(minutes=11)
+    again = open_kiosk("east", url=nowhere(tmp_path), unreachable_policy="refuse",
+                       refuse_after_min=10.0, query_timeout_s=0.2, flush_timeout_s=0.0)
+    with pytest.raises(RateLimited):
+        start(again, clock)
+
+
+def test_a_server_that_answers_resets_the_silence(open_kiosk, clock):
+    east = open_kiosk("east", unreachable_policy="refuse", refuse_after_min=1.0)
+    assert east.fleet is not None and east.fleet.sender.flush(10)  # it created the schema
+    clock.advance(minutes=30)
+    start(east, clock)  # the server answered: no refusal whatever the time since configured
+
+
+def test_the_purge_keeps_rows_the_server_does_not_hold(open_kiosk, clock, tmp_path):
+    east = open_kiosk("east", url=nowhere(tmp_path), query_timeout_s=0.2, flush_timeout_s=0.0)
+    for _ in range(3):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    clock.advance(days=60)
+    result = east.purge(timedelta(days=30))
+    assert result.attempts == 0 and east.chain_head().anchor_seq == 0
+
+
+def test_shipped_rows_may_be_purged(open_kiosk, clock):
+    east = open_kiosk("east")
+    for _ in range(3):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    state = east.fleet_state()
+    assert state is not None and state.server_seq == 3 and state.last_contact is not None
+    clock.advance(days=60)
+    assert east.purge(timedelta(days=30)).attempts == 3
+
+
+def test_fleet_status_reports_backlog_acknowledgement_and_skew(open_kiosk, clock, tmp_path,
+                                                               fleet_url, site_key):
+    east = open_kiosk("east", start=False)
+    for _ in range(4):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    db = east.path
+    env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": fleet_url,
+           "KIOSK_KIOSK_KIOSK_ID": "east", "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    out = io.StringIO()
+    import contextlib
+    with contextlib.redirect_stdout(out):
+        status = main(["fleet", "status", "--db", db], env)
+    text = out.getvalue()
+    assert status == 0, text
+    assert "reachable: yes" in text and "sender backlog: 4 row(s)" in text
+    assert "clock skew:" in text and "unknown" not in text.split("clock skew:")[1]
+    east.start_fleet()
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fleet", "status", "--db", db, "--json"], env) == 0
+    import json
+    report = json.loads(out.getvalue())
+    assert report["backlog"] == 0 and report["server_seq"] == 4 and report["local_head"] == 4
+    assert report["registered_db_matches"] is True
+
+
+def test_the_sender_stops_at_a_rewritten_history_and_says_so(open_kiosk, clock, site_key):
+    from tests.audit.fleet.tampering import rewrite_with_key
+
+    east = open_kiosk("east")
+    for _ in range(3):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    rewrite_with_key(Path(east.path), site_key, seq=2, changes={"decision": "review"})
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert not east.fleet.sender.flush(10)
+    assert east.fleet.sender.conflict is not None
+    assert "seq 4 does not continue the server's copy" in east.fleet.sender.conflict
+    state = east.fleet_state()
+    assert state is not None and state.server_seq == 3
+    assert state.last_error is not None and state.last_error.startswith("conflict:")

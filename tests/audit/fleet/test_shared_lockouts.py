@@ -1,0 +1,109 @@
+"""Shared lockouts across the kiosks of a site, against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kiosk.audit import RateLimited
+from kiosk.reasons import Reason
+from tests.audit.conftest import make_record
+
+
+def fail(audit, clock, subject: str, reasons=("LIVENESS_FAILED",)):
+    ref = audit.subject_ref(subject)
+    attempt = audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                                 settings_digest="ab" * 32)
+    clock.advance(seconds=10)
+    record = make_record(clock, decision="fail", subject_ref=ref, kiosk_id=audit.config.kiosk_id,
+                         reasons=list(reasons))
+    result = audit.finish_attempt(attempt, record)
+    assert audit.fleet is not None and audit.fleet.sender.flush(10)
+    return result
+
+
+def test_failures_at_two_kiosks_add_up_and_lock_the_subject_at_both(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(3):
+        assert fail(east, clock, "D-1234").lockouts == ()
+    assert fail(west, clock, "D-1234").lockouts == ()
+    started = fail(west, clock, "D-1234").lockouts
+    assert [(lk.scope, lk.failures, lk.kiosk_id) for lk in started] == [("subject", 5, "west")]
+    ref = east.subject_ref("D-1234")
+    for audit in (east, west):
+        with pytest.raises(RateLimited) as refused:
+            audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                               settings_digest="ab" * 32)
+        assert refused.value.scope == "subject"
+        assert refused.value.lockout is not None and refused.value.lockout.kiosk_id == "west"
+    # the refusal at east is a recorded failure there, with RATE_LIMITED
+    blocked = east.list_attempts(limit=1)[0]
+    assert blocked.kiosk_id == "east"
+    assert blocked.record is not None and blocked.record.reasons == (Reason.RATE_LIMITED,)
+
+
+def test_a_subject_is_not_locked_by_failures_of_another_subject(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(3):
+        fail(east, clock, "A-1")
+    for _ in range(2):
+        fail(west, clock, "B-2")
+    assert east.active_lockout(east.subject_ref("A-1")) is None
+    assert west.active_lockout(west.subject_ref("B-2")) is None
+
+
+def test_failures_outside_the_window_do_not_add_up(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(3):
+        fail(east, clock, "D-1")
+    clock.advance(minutes=16)
+    for _ in range(2):
+        assert fail(west, clock, "D-1").lockouts == ()
+
+
+def test_an_unlock_at_one_kiosk_lifts_the_lockout_everywhere(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(5):
+        fail(east, clock, "D-9")
+    ref = east.subject_ref("D-9")
+    assert west.active_lockout(ref) is not None
+    west.unlock("subject", ref, actor="staff", reason="checked the badge")
+    assert west.fleet is not None and west.fleet.sender.flush(10)
+    assert east.active_lockout(ref) is None
+    assert west.active_lockout(ref) is None
+    # the count starts again everywhere: four more failures lock nobody
+    for _ in range(2):
+        assert fail(east, clock, "D-9").lockouts == ()
+    for _ in range(2):
+        assert fail(west, clock, "D-9").lockouts == ()
+
+
+def test_the_kiosk_lockout_stays_per_kiosk(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    policy = east.config.limits
+    for n in range(policy.limit("kiosk") // 2):
+        fail(east, clock, f"E-{n}")
+        fail(west, clock, f"W-{n}")
+    assert east.active_lockout(None) is None and west.active_lockout(None) is None
+
+
+def test_a_kiosk_lockout_lifted_from_another_kiosk(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for n in range(east.config.limits.limit("kiosk")):
+        fail(east, clock, f"X-{n}")
+    assert east.active_lockout(None) is not None
+    west.unlock("kiosk", "east", actor="staff", reason="false alarm")
+    assert west.fleet is not None and west.fleet.sender.flush(10)
+    assert east.active_lockout(None) is None
+
+
+def test_time_outs_at_another_kiosk_count_for_the_subject_only(open_kiosk, clock):
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(4):
+        fail(east, clock, "T-1", reasons=("CHALLENGE_TIMEOUT",))
+    started = fail(west, clock, "T-1", reasons=("CHALLENGE_TIMEOUT",)).lockouts
+    assert [lk.scope for lk in started] == ["subject"]
+    clock.advance(minutes=31)
+    assert west.active_lockout(west.subject_ref("T-1")) is None
+    assert timedelta(minutes=31) > west.config.limits.lockout

@@ -1,0 +1,48 @@
+"""``fleet.url``: one setting enables the fleet; passwords never go in it."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.errors import ConfigError
+from kiosk.settings import load_settings
+from kiosk.settings.fleeturl import fleet_url_problem, fleet_where
+
+
+def test_the_fleet_is_off_by_default_and_one_variable_enables_it():
+    assert load_settings(None, {}).fleet.url == ""
+    url = "postgresql://kiosk-east@db.site:5433/kiosks?sslmode=verify-full"
+    assert load_settings(None, {"KIOSK_FLEET_URL": url}).fleet.url == url
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://kiosk:secret@db.site/kiosks",
+    "postgresql://db.site/kiosks?password=secret",
+    "host=db.site password=secret dbname=kiosks",
+    "host=db.site PASSWORD='se cret'",
+])
+def test_a_password_in_the_url_is_refused_naming_the_key(url):
+    with pytest.raises(ConfigError) as refused:
+        load_settings(None, {"KIOSK_FLEET_URL": url})
+    assert "fleet.url" in str(refused.value) and "secret" not in str(refused.value)
+    assert ".pgpass" in str(refused.value)
+
+
+@pytest.mark.parametrize("url, problem", [
+    ("mysql://db/kiosks", "postgresql://"),
+    ("just some words", "keyword/value"),
+    ("postgresql://db:notaport/kiosks", "not a valid URL"),
+])
+def test_other_addresses_are_refused(url, problem):
+    assert problem in (fleet_url_problem(url) or "")
+
+
+@pytest.mark.parametrize("url, where", [
+    ("postgresql://kiosk-east@db.site:5433/kiosks?sslmode=require", "db.site:5433/kiosks"),
+    ("service=site", "service site"),
+    ("host=/run/pg dbname=kiosks user=k", "/run/pg/kiosks"),
+    ("postgresql:///kiosks?host=/tmp/s", "local socket/kiosks"),
+])
+def test_the_server_is_named_without_user_or_parameters(url, where):
+    assert fleet_url_problem(url) is None
+    assert fleet_where(url) == where
