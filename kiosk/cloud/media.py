@@ -18,7 +18,7 @@ import numpy as np
 
 from kiosk.cloud.detect import HogFaceDetector, face_sharpness
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage
-from kiosk.cloud.images import load_photo
+from kiosk.cloud.images import PHOTO_MAX_PIXELS, load_photo
 from kiosk.cloud.results import FaceBox
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ def best_video_frame(path: str | Path, detector: HogFaceDetector,
     Raises
     ------
     InvalidImage
-        The file cannot be opened as a video, or the range lies outside it.
+        The file cannot be opened as a video, its frames have more pixels than
+        :data:`~kiosk.cloud.images.PHOTO_MAX_PIXELS`, or the range lies outside it.
     NoFaceInImage
         No sampled frame shows exactly one face.
     """
@@ -101,6 +102,11 @@ def best_video_frame(path: str | Path, detector: HogFaceDetector,
         if not capture.isOpened():
             raise InvalidImage(f"{path} is neither a JPEG/PNG photo nor a video or GIF that "
                                "OpenCV can decode")
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if width * height > PHOTO_MAX_PIXELS:
+            raise InvalidImage(f"{path} has {width}x{height} pixel frames; the limit is "
+                               f"{PHOTO_MAX_PIXELS / 1e6:.0f} megapixels")
         fps = capture.get(cv2.CAP_PROP_FPS)
         fps = fps if 1.0 <= fps <= 240.0 else 30.0  # some containers report 0 or nonsense
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
