@@ -86,6 +86,8 @@ class Reason(StrEnum):
     SEVERAL_FACES = "SEVERAL_FACES"
     INVALID_IMAGE = "INVALID_IMAGE"
     NOT_ENROLLED = "NOT_ENROLLED"
+    # unreadable cloud answers (kiosk.cloud.parse), issue 13
+    CLOUD_BAD_RESPONSE = "CLOUD_BAD_RESPONSE"
 
 
 class ReasonKind(StrEnum):
@@ -268,6 +270,9 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                _ASK_STAFF),
     ReasonInfo(Reason.INVALID_IMAGE, _Q, "The file is not a usable image.", _ASK_STAFF),
     ReasonInfo(Reason.NOT_ENROLLED, _I, "The face matches no enrolled member.", _ASK_STAFF),
+    ReasonInfo(Reason.CLOUD_BAD_RESPONSE, _CL,
+               "The cloud service's answer could not be read (empty, not JSON, wrong types or "
+               "a server error page); treated as the service being unavailable.", _ASK_STAFF),
 )
 
 #: Every reason code, explained.

@@ -81,7 +81,7 @@ def check_header(data: bytes, what: str, limit: int = MAX_IMAGE_PIXELS) -> bool:
                 width, height = img.size
     except Image.DecompressionBombError:
         # Pillow's own refusal (far above ``limit``) comes before the size is returned.
-        raise InputError(f"{what} has more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
+        raise InputError(f"{what} has more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
                          f"megapixels; the limit is {limit / 1e6:.0f} megapixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return False

@@ -182,7 +182,7 @@ def decode_photo(data: bytes, *, what: str = "photo",
     except UnidentifiedImageError:
         raise InvalidImage(f"{what} is not an image (expected a JPEG or PNG file)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage(f"{what} has more than {Image.MAX_IMAGE_PIXELS / 1e6:.0f} "
+        raise InvalidImage(f"{what} has more than {(Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
                            f"megapixels; the limit is {max_pixels / 1e6:.0f} megapixels") \
             from None
     except (OSError, SyntaxError, ValueError) as exc:
