@@ -273,28 +273,3 @@ def single_face(boxes: list[FaceBox], what: str = "the ID photo",
     if count > 1:
         raise SeveralFaces(f"{what} shows {count} faces; it must show exactly one person")
     return max(boxes, key=lambda b: b.width * b.height)
-
-
-def face_sharpness(image: np.ndarray, box: FaceBox, width: int = 128) -> float:
-    """Variance of the Laplacian of the grey face crop resized to ``width`` pixels.
-
-    Resizing to a fixed width makes the value comparable between frames where the face has
-    different sizes.
-
-    Parameters
-    ----------
-    image : ndarray (H, W, 3) uint8
-        BGR pixels.
-    box : FaceBox
-        The face, in pixels of ``image``.
-    """
-    check_image(image)
-    height, img_width = image.shape[:2]
-    x0, y0 = max(0, int(box.x0)), max(0, int(box.y0))
-    x1, y1 = min(img_width, int(round(box.x1))), min(height, int(round(box.y1)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return 0.0
-    grey = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
-    new_height = max(2, round(grey.shape[0] * width / grey.shape[1]))
-    grey = cv2.resize(grey, (width, new_height), interpolation=cv2.INTER_AREA)
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())

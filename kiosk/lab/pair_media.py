@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kiosk.analysis.quality import BEST_FRAMES
 from kiosk.cloud.detect import HogFaceDetector, single_face
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage, SeveralFaces
@@ -118,9 +116,8 @@ class PairMedia:
         reference = self.reference(a, frames_a, name)
         return compare_frames(self.matcher, self.live(b, frames_b), reference.image)
 
-    def descriptor_distance(self, a: str, frames_a: Frames, b: str, frames_b: Frames,
-                            name: str = "full") -> float:
-        """The combined live descriptor's distance to the reference, gate or not."""
-        lives = self._live_embeddings(b, frames_b)[:self.k]
-        ref = self._reference_embedding(a, frames_a, name)
-        return float(np.linalg.norm(np.mean([e.vector for e in lives], axis=0) - ref.vector))
+    def embeddings(self, a: str, frames_a: Frames, b: str, frames_b: Frames,
+                   name: str = "full") -> tuple[FaceEmbedding, list[FaceEmbedding]]:
+        """The reference's embedding (variant ``name``) and the live frames' (local matcher)."""
+        return (self._reference_embedding(a, frames_a, name),
+                self._live_embeddings(b, frames_b))
