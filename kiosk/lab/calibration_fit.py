@@ -19,6 +19,8 @@ from typing import Any
 
 from scipy.stats import norm
 
+from kiosk.cloud.calibration import TARGET_FAR
+
 
 def normal_model(distances: Sequence[float]) -> tuple[float, float]:
     """Mean and (sample) standard deviation of ``distances`` (at least two)."""
@@ -75,7 +77,7 @@ def rule_of_three(pairs: int) -> float:
 
 
 def calibration_report(distances: Sequence[Mapping[str, Any]], threshold_distance: float,
-                       far: float = 0.01) -> dict[str, Any]:
+                       far: float = TARGET_FAR) -> dict[str, Any]:
     """What the pairs say about the threshold: the refit, its spread and the margins.
 
     Parameters
