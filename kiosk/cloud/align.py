@@ -11,8 +11,10 @@ photo's mean colour first, so the chip holds no black corners.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dlib
 import face_recognition_models
@@ -80,6 +82,24 @@ class AlignedFace:
         return float(np.dot(self.points[4] - midpoint, axis / length) / length)
 
 
+def load_model(location: str, loader: Callable[[str], Any]) -> Any:
+    """A dlib model of ``face-recognition-models`` loaded from ``location``.
+
+    Raises
+    ------
+    ResourceError
+        The file is missing or dlib cannot read it.
+    """
+    path = Path(location)
+    if not path.is_file():
+        raise ResourceError(f"face model {path} is missing; reinstall the "
+                            "face-recognition-models package")
+    try:
+        return loader(str(path))
+    except RuntimeError as exc:
+        raise ResourceError(f"face model {path} could not be loaded: {exc}") from None
+
+
 class FaceAligner:
     """dlib's 5-point predictor, loaded once.
 
@@ -90,14 +110,9 @@ class FaceAligner:
     """
 
     def __init__(self) -> None:
-        path = Path(face_recognition_models.pose_predictor_five_point_model_location())
-        if not path.is_file():
-            raise ResourceError(f"face model {path} is missing; reinstall the "
-                                "face-recognition-models package")
-        try:
-            self._predictor = dlib.shape_predictor(str(path))
-        except RuntimeError as exc:
-            raise ResourceError(f"face model {path} could not be loaded: {exc}") from None
+        self._predictor = load_model(
+            face_recognition_models.pose_predictor_five_point_model_location(),
+            dlib.shape_predictor)
 
     def align(self, image: np.ndarray, box: BoxLike) -> AlignedFace:
         """Landmarks and the aligned chip of the face in ``box``.

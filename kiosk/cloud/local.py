@@ -20,14 +20,13 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dlib
 import face_recognition_models
 import numpy as np
 
-from kiosk.cloud.align import AlignedFace, FaceAligner
+from kiosk.cloud.align import AlignedFace, FaceAligner, load_model
 from kiosk.cloud.calibration import DLIB_SCALE, SimilarityScale
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces, single_face
 from kiosk.cloud.face_quality import (
@@ -42,7 +41,6 @@ from kiosk.cloud.face_quality import (
 from kiosk.cloud.images import check_image
 from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.results import FaceBox, MatchResult
-from kiosk.errors import ResourceError
 from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
@@ -116,14 +114,8 @@ class LocalMatcher:
         self.max_frames = int(max_frames)
         self.detector = detector if detector is not None else HogFaceDetector()
         self.aligner = FaceAligner()
-        network = Path(face_recognition_models.face_recognition_model_location())
-        if not network.is_file():
-            raise ResourceError(f"face model {network} is missing; reinstall the "
-                                "face-recognition-models package")
-        try:
-            self._network = dlib.face_recognition_model_v1(str(network))
-        except RuntimeError as exc:
-            raise ResourceError(f"face models could not be loaded: {exc}") from None
+        self._network = load_model(face_recognition_models.face_recognition_model_location(),
+                                   dlib.face_recognition_model_v1)
         log.info("local matcher ready (threshold %.1f = distance %.3f)", self.threshold,
                  self.threshold_distance)
 
