@@ -4,7 +4,9 @@
 pairs (every compared pair of every photo variant), the threshold distance, and the normal
 model of the different-person distances that the calibration reads its 1% false-accept point
 from. ``pairs_det.png`` draws false-reject against false-accept rate over every threshold on
-the normal-deviate scale of :mod:`kiosk.lab.det_plot`, with the operating point marked.
+the normal-deviate scale of :mod:`kiosk.lab.det_plot`, with the operating point marked and,
+dashed, the curve of the two normal models (on a set whose pairs all separate, the measured
+curve hugs the plot's edges).
 """
 
 from __future__ import annotations
@@ -92,6 +94,14 @@ def plot_pair_det(path: str | Path, distances: Sequence[Mapping[str, Any]],
             fars, frrs = det_points(same, different)
             ax.step(_probit(fars), _probit(frrs), where="post",
                     label=f"{same.size} same, {different.size} different pairs")
+            if same.size >= 2 and different.size >= 2:
+                # The normal models the calibration reads (dashed): where the few pairs end
+                # at the plot's edges, the models say how close the classes are.
+                ts = np.linspace(0.0, 1.2, 400)
+                model_far = norm.cdf(ts, different.mean(), different.std(ddof=1))
+                model_frr = norm.sf(ts, same.mean(), same.std(ddof=1))
+                ax.plot(_probit(model_far), _probit(model_frr), "--", lw=1,
+                        label="normal models of both distributions")
             op_far = float(np.mean(different <= threshold_distance))
             op_frr = float(np.mean(same > threshold_distance))
             ax.plot(_probit(np.array([op_far])), _probit(np.array([op_frr])), "o",
