@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.quality import BEST_FRAMES, BestFrame
 from kiosk.camera import open_source
@@ -49,6 +51,7 @@ def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
         No frame shows exactly one face that the best-frame choice accepts.
     """
     path = Path(path)
+    _check_declared_size(path)
     start, end = frames if frames is not None else (0, None)
     best = BestFrame(k=k)
     own = tracker is None
@@ -61,10 +64,7 @@ def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
             for index, frame in enumerate(source):
                 if index % step:
                     continue
-                height, width = frame.image.shape[:2]
-                if width * height > PHOTO_MAX_PIXELS:
-                    raise InvalidImage(f"{path} has {width}x{height} pixel frames; the limit "
-                                       f"is {PHOTO_MAX_PIXELS / 1e6:.0f} megapixels")
+                _check_pixels(path, frame.image.shape[1], frame.image.shape[0])
                 examined += 1
                 obs = tracker.observe(frame)
                 if obs.face is not None and obs.n_faces == 1:
@@ -80,6 +80,24 @@ def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
         raise NoFaceInImage(f"no frame of {path.name} shows one sharp, frontal face with open "
                             f"eyes ({examined} frames examined)")
     return [LiveFrame(f.image, f.face.box) for f in best.frames]
+
+
+def _check_declared_size(path: Path) -> None:
+    """Refuse a recording whose container declares frames above the pixel limit, before a
+    frame is decoded (OpenCV reads the size from the header)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    finally:
+        capture.release()
+    _check_pixels(path, width, height)
+
+
+def _check_pixels(path: Path, width: int, height: int) -> None:
+    if width * height > PHOTO_MAX_PIXELS:
+        raise InvalidImage(f"{path} has {width}x{height} pixel frames; the limit is "
+                           f"{PHOTO_MAX_PIXELS / 1e6:.0f} megapixels")
 
 
 def _frame_count(source: object) -> int:
