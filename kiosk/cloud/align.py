@@ -71,7 +71,7 @@ class AlignedFace:
         0 for a frontal face. Turning the head by an angle moves the nose base, which stands
         in front of the eyes, sideways by its depth times the sine of the angle while the eye
         distance shrinks with the cosine, so ``turn`` grows about as ``k tan(angle)``
-        (``k`` about 0.5: see :mod:`kiosk.cloud.face_quality`).
+        (``k`` about 0.53: see :mod:`kiosk.cloud.face_quality`).
         """
         a, b = self.eyes
         axis = b - a

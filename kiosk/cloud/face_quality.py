@@ -11,11 +11,12 @@ the comparison: the point at which the median distance of the developer set's sa
 pairs rises by 0.03 when one photo of each pair is degraded on purpose
 (``benchmarks/match_quality.py`` prints the curves). 0.03 is a quarter of the margin between
 the median same-person distance (0.33) and the threshold distance (0.45). Different-person
-distances did not rise with any of these degradations (blur brings them slightly closer), so
-a degraded face never helps an impostor by looking farther away.
+distances moved by less than 0.015 either way at every step (darkness brings them slightly
+closer), so within the limits a degraded face neither hides a person nor helps an impostor
+much.
 
-* :data:`MIN_INTEROCULAR` 16 px between the eye centres: the rise is 0.012 at 20 px, 0.027 at
-  16 px and 0.047 at 12 px. A 120x150 card scan of a passport-style photo has about 32 px.
+* :data:`MIN_INTEROCULAR` 16 px between the eye centres: the rise is 0.012 at 20 px, 0.022 at
+  16 px and 0.044 at 12 px. A 120x150 card scan of a passport-style photo has about 32 px.
   (The descriptor itself moves by 0.2 at 16 px, but mostly across the direction that tells
   two people apart.)
 * :data:`MIN_SHARPNESS` 0.015: the Laplacian variance of the grey chip centre divided by its
@@ -25,9 +26,10 @@ a degraded face never helps an impostor by looking farther away.
 * :data:`MIN_BRIGHTNESS` 30 (mean grey of the chip centre, 0-255): darkening to 30% of the
   light (brightness about 38) raises the distance by 0.016, to 20% (about 25) by 0.032.
 * :data:`MAX_TURN` 0.20: the nose base's offset from the eyes' midline, in eye distances. On
-  the developer videos it follows ``0.52 tan(yaw)`` (511 frames against MediaPipe's yaw), so
-  0.20 is about 20 degrees; the distance of video frames to the same person's selfie rises by
-  0.002 at 15-20 degrees, 0.04 at 20-25 and 0.10 at 25-30 (three people, 540 frames).
+  the developer videos it follows ``0.53 tan(yaw)`` (least squares over 540 frames of three
+  people against MediaPipe's yaw), so 0.20 is about 20 degrees; the distance of those frames
+  to the same person's selfie rises by 0.002 at 15-20 degrees, 0.040 at 20-25 and 0.10 at
+  25-30.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class FaceQuality:
     brightness : float
         Mean grey level of the chip's centre, 0-255.
     turn : float
-        Nose offset from the eyes' midline in eye distances (signed; about 0.52 tan(yaw)).
+        Nose offset from the eyes' midline in eye distances (signed; about 0.53 tan(yaw)).
     """
 
     interocular: float
