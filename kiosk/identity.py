@@ -18,9 +18,11 @@ import numpy as np
 from kiosk.camera import IMAGE_EXTENSIONS
 from kiosk.cloud.detect import HogFaceDetector, single_face
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage, SeveralFaces
+from kiosk.cloud.face_quality import photo_gate
 from kiosk.cloud.images import load_photo
 from kiosk.cloud.results import FaceBox
 from kiosk.errors import InputError
+from kiosk.reasons import describe
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,39 @@ FILE, SCAN, CAMERA = "file", "scan", "camera"
 
 
 class IdPhotoError(InputError):
-    """The ID photo cannot be used; ``str(error)`` tells staff why and what to do."""
+    """The ID photo cannot be used; ``str(error)`` tells staff why and what to do.
+
+    ``reasons`` holds the quality gate's codes (``ID_PHOTO_*``) when the photo was refused
+    for quality; it is empty for an unreadable file or a wrong number of faces.
+    """
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = tuple(reasons)
+
+
+def check_photo_quality(image: np.ndarray, box: FaceBox, detector: HogFaceDetector,
+                        what: str) -> None:
+    """Refuse a reference photo whose face the quality gate would not compare.
+
+    Uses the detector's 5-point aligner (:attr:`HogFaceDetector.aligner`); a detector without
+    one (a stand-in in tests) skips the check. The matcher applies the same gate again.
+
+    Raises
+    ------
+    IdPhotoError
+        Too small, blurred, dark or turned; the message names each problem for staff and
+        ``reasons`` holds the codes.
+    """
+    aligner = getattr(detector, "aligner", None)
+    if aligner is None:
+        return
+    reasons, quality = photo_gate(image, box, aligner)
+    if reasons:
+        log.info("ID photo refused by the quality gate: %s (eye distance %.0f px)",
+                 ", ".join(reasons), quality.interocular)
+        problems = " ".join(describe(code).staff for code in reasons)
+        raise IdPhotoError(f"{what} cannot be compared reliably: {problems}", reasons)
 
 
 @dataclass(frozen=True)
@@ -75,14 +109,17 @@ def load_id_photo(path: str | Path, detector: HogFaceDetector, *, origin: str = 
     Raises
     ------
     IdPhotoError
-        Not a readable JPEG or PNG, no face, or several faces.
+        Not a readable JPEG or PNG, no face, several faces, or a face the quality gate would
+        not compare (too small, blurred, dark or turned; ``reasons`` says which).
     """
     path = Path(path)
     try:
         image = load_photo(path)
     except InvalidImage as exc:
         raise IdPhotoError(str(exc)) from None
-    box = _one_face(image, detector, f"the ID photo {path.name}")
+    what = f"the ID photo {path.name}"
+    box = _one_face(image, detector, what)
+    check_photo_quality(image, box, detector, what)
     return IdPhoto(image, box, origin, path.name)
 
 
@@ -149,6 +186,7 @@ def capture_id_card(image: np.ndarray, detector: HogFaceDetector) -> IdPhoto:
     x1, y1 = int(min(box.x1 + margin, w)), int(min(box.y1 + margin, h))
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
     moved = FaceBox(box.x0 - x0, box.y0 - y0, box.x1 - x0, box.y1 - y0)
+    check_photo_quality(crop, moved, detector, "the camera picture of the ID card")
     return IdPhoto(crop, moved, CAMERA, CAMERA)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.cloud.errors import CloudTimeout, CloudUnavailable
+from kiosk.cloud.protocol import LiveFrame, compare_frames
 from kiosk.errors import KioskError, ResourceError
 from kiosk.settings import Settings
 
@@ -46,6 +47,10 @@ def _build(factory: Callable[[Settings], Any], values: dict[str, dict[str, Any]]
 
 def _compare(live: np.ndarray, reference: np.ndarray, live_box: Any) -> Any:
     return _MATCHER.compare(live, reference, live_box=live_box)
+
+
+def _compare_frames(frames: list[LiveFrame], reference: np.ndarray) -> Any:
+    return compare_frames(_MATCHER, frames, reference)
 
 
 class ProcessMatcher:
@@ -102,13 +107,26 @@ class ProcessMatcher:
 
     def compare(self, live: np.ndarray, reference: np.ndarray, *, live_box: Any = None) -> Any:
         """``FaceMatcher.compare``, run in the child."""
+        return self._run(_compare, live, reference, live_box)
+
+    def compare_frames(self, frames: Sequence[LiveFrame], reference: np.ndarray) -> Any:
+        """Several live frames (best first), run in the child: the local matcher combines
+        them, Rekognition uses the first (see :func:`kiosk.cloud.protocol.compare_frames`).
+
+        Each frame is a full image sent to the child (about 1 MB at 640x480): five cost a few
+        milliseconds of pickling, against the hundreds the descriptors take.
+        """
+        return self._run(_compare_frames, [LiveFrame(f.image, f.box) for f in frames],
+                         reference)
+
+    def _run(self, job: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
             try:
                 self._start()
             except KioskError as exc:
                 raise CloudUnavailable(f"the face matcher cannot start: {exc}") from None
         assert self._pool is not None
-        future = self._pool.submit(_compare, live, reference, live_box)
+        future = self._pool.submit(job, *args)
         try:
             return future.result(timeout=self._timeout)
         except BrokenProcessPool:

@@ -99,6 +99,19 @@ class Reason(StrEnum):
     DISPLAY_COLOUR = "DISPLAY_COLOUR"
     RIGID_SMILE = "RIGID_SMILE"
     NO_EXPRESSION = "NO_EXPRESSION"
+    # unreadable cloud answers (kiosk.cloud.parse), issue 13
+    CLOUD_BAD_RESPONSE = "CLOUD_BAD_RESPONSE"
+    # the quality gate before matching (kiosk.cloud.face_quality, kiosk.session.gate), issue 14
+    LIVE_FACE_TOO_SMALL = "LIVE_FACE_TOO_SMALL"
+    LIVE_FACE_BLURRED = "LIVE_FACE_BLURRED"
+    LIVE_FACE_DARK = "LIVE_FACE_DARK"
+    LIVE_FACE_NOT_FRONTAL = "LIVE_FACE_NOT_FRONTAL"
+    LIVE_EYES_CLOSED = "LIVE_EYES_CLOSED"
+    LIVE_FACE_COVERED = "LIVE_FACE_COVERED"
+    ID_PHOTO_TOO_SMALL = "ID_PHOTO_TOO_SMALL"
+    ID_PHOTO_BLURRED = "ID_PHOTO_BLURRED"
+    ID_PHOTO_DARK = "ID_PHOTO_DARK"
+    ID_PHOTO_NOT_FRONTAL = "ID_PHOTO_NOT_FRONTAL"
 
 
 class ReasonKind(StrEnum):
@@ -320,6 +333,46 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.NO_EXPRESSION, _S,
                "The face never deformed as skin does (no blink, no smile, no speech): a rigid "
                "picture or mask.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.CLOUD_BAD_RESPONSE, _CL,
+               "The cloud service's answer could not be read (empty, not JSON, wrong types or "
+               "a server error page); treated as the service being unavailable.", _ASK_STAFF),
+    ReasonInfo(Reason.LIVE_FACE_TOO_SMALL, _Q,
+               "The live face was too small to compare (fewer than 16 pixels between the "
+               "eyes): the faces were not compared.",
+               "We need a closer picture of your face. Please come closer to the camera and "
+               "try again."),
+    ReasonInfo(Reason.LIVE_FACE_BLURRED, _Q,
+               "The live face was too blurred to compare: the faces were not compared.",
+               "The picture of your face was blurred. Please hold still and try again."),
+    ReasonInfo(Reason.LIVE_FACE_DARK, _Q,
+               "The live face was too dark to compare: the faces were not compared.",
+               "Your face was too dark in the picture. Please find better light and try "
+               "again."),
+    ReasonInfo(Reason.LIVE_FACE_NOT_FRONTAL, _Q,
+               "The live face was turned too far from the camera (about 20 degrees or more) "
+               "to compare: the faces were not compared.",
+               "Please look straight at the camera and try again."),
+    ReasonInfo(Reason.LIVE_EYES_CLOSED, _Q,
+               "The live face had its eyes closed in every frame offered for comparison: the "
+               "faces were not compared.",
+               "Please keep your eyes open and look at the camera, then try again."),
+    ReasonInfo(Reason.LIVE_FACE_COVERED, _Q,
+               "Part of the live face was covered (hand, mask, hair): the faces were not "
+               "compared.",
+               "Please make sure nothing covers your face and try again."),
+    ReasonInfo(Reason.ID_PHOTO_TOO_SMALL, _Q,
+               "The ID photo's face is too small to compare (fewer than 16 pixels between the "
+               "eyes); scan it at a higher resolution.",
+               "Your ID photo could not be read clearly. Please ask a member of staff."),
+    ReasonInfo(Reason.ID_PHOTO_BLURRED, _Q,
+               "The ID photo's face is too blurred to compare; rescan or retake it.",
+               "Your ID photo could not be read clearly. Please ask a member of staff."),
+    ReasonInfo(Reason.ID_PHOTO_DARK, _Q,
+               "The ID photo's face is too dark to compare; rescan it with more light.",
+               "Your ID photo could not be read clearly. Please ask a member of staff."),
+    ReasonInfo(Reason.ID_PHOTO_NOT_FRONTAL, _Q,
+               "The ID photo's face is turned too far (about 20 degrees or more) to compare.",
+               "Your ID photo could not be read clearly. Please ask a member of staff."),
 )
 
 #: Every reason code, explained.

@@ -19,6 +19,7 @@ from kiosk.identity import (
     load_newest_scan,
     newest_image,
 )
+from kiosk.reasons import Reason
 
 EXAMPLES = "ageitgey_face_recognition/examples"
 
@@ -97,11 +98,12 @@ def test_the_newest_scan_is_loaded_and_checked(shared_data, tmp_path, detector):
     assert photo.origin == SCAN and photo.name == "scan1.jpg"
 
 
-def card_frame(shared_data, *, with_person: bool) -> np.ndarray:
-    """A 640x480 camera frame with a small ID-card photo (and maybe the person)."""
+def card_frame(shared_data, *, with_person: bool, height: int = 220) -> np.ndarray:
+    """A 640x480 camera frame with an ID-card photo ``height`` pixels high (and maybe the
+    person); at 220 px the card's eyes are about 20 px apart, at 130 px about 12."""
     frame = np.full((480, 640, 3), 90, np.uint8)
-    card = face(shared_data, "obama.jpg", 130)
-    frame[300:430, 420:420 + card.shape[1]] = card
+    card = face(shared_data, "obama.jpg", height)
+    frame[470 - height:470, 420:420 + card.shape[1]] = card
     if with_person:
         person = face(shared_data, "biden.jpg", 420)
         frame[30:450, 40:40 + person.shape[1]] = person
@@ -114,6 +116,26 @@ def test_the_card_photo_is_cropped_from_the_camera_frame(shared_data):
     h, w = photo.image.shape[:2]
     assert 60 < w <= 320 and 60 < h <= 320
     assert 0 <= photo.box.x0 < photo.box.x1 <= w and 0 <= photo.box.y0 < photo.box.y1 <= h
+
+
+def test_a_card_too_far_from_the_camera_is_refused_by_the_quality_gate(shared_data):
+    with pytest.raises(IdPhotoError, match="too small to compare") as info:
+        capture_id_card(card_frame(shared_data, with_person=False, height=130), card_detector())
+    assert info.value.reasons == (Reason.ID_PHOTO_TOO_SMALL,)
+
+
+def test_a_blurred_or_dark_id_photo_is_refused_with_its_reasons(shared_data, tmp_path, detector):
+    image = cv2.imread(str(shared_data / EXAMPLES / "obama.jpg"))
+    blurred = tmp_path / "blurred.png"
+    cv2.imwrite(str(blurred), cv2.GaussianBlur(image, (0, 0), 6))  # 6% of the eye distance
+    with pytest.raises(IdPhotoError, match="too blurred to compare") as info:
+        load_id_photo(blurred, detector)
+    assert info.value.reasons == (Reason.ID_PHOTO_BLURRED,)
+    dark = tmp_path / "dark.png"
+    cv2.imwrite(str(dark), (image * 0.12).astype(np.uint8))
+    with pytest.raises(IdPhotoError, match="too dark to compare") as info:
+        load_id_photo(dark, detector)
+    assert Reason.ID_PHOTO_DARK in info.value.reasons
 
 
 def test_the_person_in_view_makes_the_card_capture_fail(shared_data):

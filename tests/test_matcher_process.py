@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.cloud.errors import CloudTimeout, CloudUnavailable, NoFaceInImage
+from kiosk.cloud.protocol import LiveFrame
 from kiosk.cloud.results import MatchResult
 from kiosk.errors import ResourceError
 from kiosk.matcher_process import ProcessMatcher, settings_from_dict
@@ -80,3 +81,37 @@ def test_the_child_compares_and_reports_errors_and_deaths():
 def test_a_factory_error_is_raised_at_construction():
     with pytest.raises(ResourceError, match="face models are missing"):
         ProcessMatcher(broken_factory, Settings())
+
+
+class FramesMatcher(EchoMatcher):
+    """Also compares several frames: matches when every frame's mean is the reference's."""
+
+    def compare_frames(self, frames, reference):
+        target = float(reference.mean())
+        return MatchResult(matched=all(float(f.image.mean()) == target for f in frames),
+                           similarity=99.0, threshold=self.threshold, matcher="frames",
+                           offline=True, frames=len(frames))
+
+
+def frames_factory(settings):
+    return FramesMatcher(settings.matching.similarity_threshold)
+
+
+def test_several_frames_reach_the_child_with_their_boxes():
+    matcher = ProcessMatcher(frames_factory, Settings(), timeout_s=5.0)
+    try:
+        frames = [LiveFrame(image(7), (0, 0, 2, 2)), LiveFrame(image(7), (1, 1, 3, 3))]
+        result = matcher.compare_frames(frames, image(7))
+        assert result.matched and result.frames == 2 and result.matcher == "frames"
+        assert not matcher.compare_frames(frames + [LiveFrame(image(6))], image(7)).matched
+    finally:
+        matcher.close()
+
+
+def test_a_matcher_without_compare_frames_gets_the_first_frame():
+    matcher = ProcessMatcher(echo_factory, Settings(), timeout_s=5.0)
+    try:
+        result = matcher.compare_frames([LiveFrame(image(4)), LiveFrame(image(9))], image(4))
+        assert result.matched  # only the first frame (mean 4) was compared
+    finally:
+        matcher.close()

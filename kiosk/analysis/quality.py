@@ -1,10 +1,14 @@
-"""Image quality of the face: sharpness, brightness, exposure.
+"""Image quality of the face: sharpness, brightness, exposure, and the best frames to match.
 
 Pure functions over numpy arrays, cheap enough to run on every frame (a fixed-size crop keeps
-the cost independent of the camera's resolution).
+the cost independent of the camera's resolution). :class:`BestFrame` keeps the k best frames
+of a session (sharp, frontal, eyes open, well exposed) for the face matcher.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -97,19 +101,103 @@ def frame_score(face) -> float:
     return frontal * eyes * exposure * sharp
 
 
+#: Frames kept for the face matcher: the local matcher compares the ID photo with the mean of
+#: their descriptors; Rekognition gets the first (the second only when the first is refused
+#: for quality).
+BEST_FRAMES = 5
+#: Kept frames are at least this far apart in time (seconds): neighbouring frames of a 30 fps
+#: camera are near copies (same pose, same blur) and would add nothing to the mean.
+BEST_FRAME_GAP_S = 0.3
+
+
+@dataclass(frozen=True, eq=False)
+class KeptFrame:
+    """One frame kept for matching.
+
+    Attributes
+    ----------
+    image : ndarray (H, W, 3) uint8
+        A copy of the frame (BGR).
+    face : kiosk.model.Face
+        The tracked face in it.
+    t : float
+        Its timestamp (seconds).
+    score : float
+        :func:`frame_score`, in (0, 1].
+    """
+
+    image: np.ndarray = field(repr=False)
+    face: Any
+    t: float
+    score: float
+
+
 class BestFrame:
-    """Keeps the best frame seen so far by :func:`frame_score` (one copy, not a history)."""
+    """Keeps the ``k`` best frames seen so far by :func:`frame_score`, spread in time.
 
-    def __init__(self) -> None:
-        self.score = 0.0
-        self.image: np.ndarray | None = None
-        self.face = None
-        self.t: float | None = None
+    A frame is kept when it scores above 0 and either beats the frames kept within ``gap_s`` of
+    it (they are dropped) or has no such neighbour; then only the ``k`` best are kept. Each kept
+    frame is one copy of the image, so memory is bounded by ``k`` frames.
 
-    def offer(self, image: np.ndarray, face, t: float) -> bool:
-        """Consider a frame ((H, W, 3) uint8 BGR) and its face; True when it became the best."""
+    Parameters
+    ----------
+    k : int
+        Frames kept (:data:`BEST_FRAMES`).
+    gap_s : float
+        Least time between two kept frames (:data:`BEST_FRAME_GAP_S`).
+
+    Attributes
+    ----------
+    image, face, t, score :
+        Those of the best frame (None, None, None, 0.0 before any was kept).
+    """
+
+    def __init__(self, k: int = BEST_FRAMES, gap_s: float = BEST_FRAME_GAP_S) -> None:
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if gap_s < 0:
+            raise ValueError(f"gap_s must be >= 0, got {gap_s}")
+        self.k = int(k)
+        self.gap_s = float(gap_s)
+        self._kept: list[KeptFrame] = []
+
+    @property
+    def frames(self) -> tuple[KeptFrame, ...]:
+        """The kept frames, best first."""
+        return tuple(self._kept)
+
+    @property
+    def score(self) -> float:
+        return self._kept[0].score if self._kept else 0.0
+
+    @property
+    def image(self) -> np.ndarray | None:
+        return self._kept[0].image if self._kept else None
+
+    @property
+    def face(self) -> Any:
+        return self._kept[0].face if self._kept else None
+
+    @property
+    def t(self) -> float | None:
+        return self._kept[0].t if self._kept else None
+
+    def offer(self, image: np.ndarray, face: Any, t: float) -> bool:
+        """Consider a frame ((H, W, 3) uint8 BGR) and its face; True when it became the best.
+
+        The frame may also be kept as one of the ``k`` without becoming the best; ``image`` is
+        copied only when it is kept.
+        """
         score = frame_score(face)
-        if score <= self.score:
+        if score <= 0.0:
             return False
-        self.score, self.image, self.face, self.t = score, image.copy(), face, t
-        return True
+        near = [f for f in self._kept if abs(f.t - t) < self.gap_s]
+        if any(f.score >= score for f in near):
+            return False
+        kept = [f for f in self._kept if f not in near]
+        if len(kept) >= self.k and score <= kept[-1].score:
+            return False
+        kept.append(KeptFrame(image.copy(), face, t, score))
+        kept.sort(key=lambda f: f.score, reverse=True)
+        self._kept = kept[:self.k]
+        return self._kept[0].score == score and self._kept[0].t == t

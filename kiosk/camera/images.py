@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from kiosk.camera.source import BaseSource, Clock, Sleep, as_bgr
 from kiosk.camera.video import check_file, check_frame_range
@@ -27,6 +30,12 @@ IMAGE_EXTENSIONS = frozenset({
 
 DEFAULT_IMAGE_FPS = 15.0
 
+#: Largest image decoded as a frame, in pixels. 50 megapixels is above any phone's default
+#: output (12-50 MP) and an A4 page scanned at 600 dpi (35 MP); decoded it is 150 MB of BGR.
+#: A 20000x20000 JPEG of 6 MB would need 1.2 GB (more with OpenCV's working copies).
+#: ``kiosk.cloud.images.PHOTO_MAX_PIXELS`` is the same limit for ID and member photos.
+MAX_IMAGE_PIXELS = 50_000_000
+
 
 def is_image_path(path: str | Path) -> bool:
     """True when the file name has a still-image extension (case-insensitive)."""
@@ -39,17 +48,69 @@ def natural_key(name: str) -> list[object]:
             for part in re.split(r"(\d+)", name)]
 
 
-def read_image(path: Path) -> np.ndarray | None:
+def check_header(data: bytes, what: str, limit: int = MAX_IMAGE_PIXELS) -> bool:
+    """Read an image's size from its header, without decoding its pixels, and check it.
+
+    Pillow's ``Image.open`` parses only the header; it recognises every extension of
+    :data:`IMAGE_EXTENSIONS`.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    what : str
+        How the message names the image.
+    limit : int
+        Largest pixel count accepted.
+
+    Returns
+    -------
+    bool
+        False when the header is not an image header (a damaged file: decoding would fail).
+
+    Raises
+    ------
+    InputError
+        The header declares more than ``limit`` pixels.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above ~89 megapixels (and refuses above ~179, handled below).
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+    except Image.DecompressionBombError:
+        # Pillow's own refusal (far above ``limit``) comes before the size is returned.
+        raise InputError(f"{what} has more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
+                         f"megapixels; the limit is {limit / 1e6:.0f} megapixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return False
+    if width * height > limit:
+        raise InputError(f"{what} is {width}x{height} pixels "
+                         f"({width * height / 1e6:.0f} megapixels); the limit is "
+                         f"{limit / 1e6:.0f} megapixels")
+    return True
+
+
+def read_image(path: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray | None:
     """Decode one image file to (H, W, 3) uint8 BGR; None when it cannot be decoded.
 
     Reads the bytes with numpy so non-ASCII paths work on every platform; EXIF orientation
-    is applied (phone photos come out upright).
+    is applied (phone photos come out upright). The pixel count is read from the header
+    first, so an oversized picture is refused before anything is allocated for its pixels.
+
+    Raises
+    ------
+    InputError
+        The header declares more than ``max_pixels`` pixels.
     """
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError:
         return None
     if data.size == 0:
+        return None
+    if not check_header(data.tobytes(), f"image {path}", max_pixels):
         return None
     return as_bgr(cv2.imdecode(data, cv2.IMREAD_COLOR))
 

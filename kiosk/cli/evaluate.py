@@ -169,6 +169,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     plot_det(out / "det.png", det_curves(presentations), threshold,
              title=f"DET per species ({manifest.name}; dashed: simulated)")
     _summary(metrics, out, ctx.stdout)
+    if pairs is not None:
+        _pairs_outputs(pairs, out, ctx.stdout)
     return 1 if failed else 0
 
 
@@ -206,6 +208,31 @@ def _pairs(pairs_csv: Path, settings, ctx) -> dict:
             bar.total = total
             bar.update(done - bar.n)
         return evaluate_pairs(pairs_csv, matcher, progress=progress)
+
+
+def _pairs_outputs(pairs: dict, out: Path, stream) -> None:
+    """The pairs' distance distributions and DET plot, and the calibration's margins."""
+    from kiosk.lab.pairs_plot import plot_pair_det, plot_pair_distances
+
+    cal = pairs.get("calibration") or {}
+    for name, block in pairs["variants"].items():
+        stream.write(f"pairs {name:<5}: TAR {_fmt(block['tar'])} ({block['same']} same), "
+                     f"FAR {_fmt(block['far'])} ({block['different']} different); "
+                     f"{block['not_compared']} not compared (quality gate), "
+                     f"{block['failures']} without a face\n")
+    if not cal:
+        return
+    loso = cal["leave_one_subject_out"] or {}
+    stream.write(f"pairs calibration: threshold distance {cal['threshold_distance']:.3f}; "
+                 f"refit at FAR {cal['target_far']:g} {cal['fitted_distance']:.3f} (leave one "
+                 f"subject out {_fmt(loso.get('min'))}-{_fmt(loso.get('max'))}); closest "
+                 f"different pair {cal['closest_different']:.3f} (margin "
+                 f"{cal['margin_different']:+.3f}), farthest same pair "
+                 f"{cal['farthest_same']:.3f} (margin {cal['margin_same']:+.3f})\n")
+    distances = pairs.get("distances") or []
+    plot_pair_distances(out / "pairs_distances.png", distances, cal["threshold_distance"])
+    plot_pair_det(out / "pairs_det.png", distances, cal["threshold_distance"])
+    stream.write(f"wrote {out / 'pairs_distances.png'} and {out / 'pairs_det.png'}\n")
 
 
 def _fmt(value) -> str:

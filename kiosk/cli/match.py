@@ -1,10 +1,14 @@
 """``kiosk match A B``: is the face in B the person in A?
 
 A is the reference (ID photo, member photo) and B the live side; either may be a photo (JPEG
-or PNG), a video or a GIF, from which the sharpest frame with exactly one face is used. Exit
-status 0 when the outcome at this kiosk is a pass, 1 when it is not (no match, or a match that
-only goes to staff for review: offline under the review policy, or with quality problems), 2
-on an error.
+or PNG), a video or a GIF. A recording is tracked as the kiosk tracks its camera and its best
+frames are kept (sharp, frontal, eyes open): B gives the matcher its k best frames (the local
+matcher combines them, Rekognition compares the best), A its single best frame. A face the
+quality gate refuses is not compared: the outcome is then the kiosk's for that case (review at
+a staffed desk, fail with a retry at an unattended kiosk). Exit status 0 when the outcome at
+this kiosk is a pass, 1 when it is not (no match, a comparison the quality gate refused, or a
+match that only goes to staff for review: offline under the review policy, or with quality
+problems), 2 on an error.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "match", help="compare the faces in two photos or videos",
         description="Compare the face in B (live side) with the face in A (reference: ID or "
-                    "member photo). Photos are JPEG or PNG; videos and GIFs are sampled every "
-                    "~0.3 s and the sharpest frame with one face is used. Exit status: 0 when the "
-                    "outcome at this kiosk is a pass, 1 for no match or a match sent to review, "
-                    "2 error.")
+                    "member photo). Photos are JPEG or PNG; videos and GIFs are tracked as the "
+                    "kiosk tracks its camera: B gives its best frames (sharp, frontal, eyes "
+                    "open; the local matcher combines them), A its best one. A face too small, "
+                    "blurred, dark or turned is not compared. Exit status: 0 when the outcome "
+                    "at this kiosk is a pass, 1 for no match, a face refused by the quality "
+                    "gate or a match sent to review, 2 error.")
     parser.add_argument("a", metavar="A", help="reference photo, video or GIF")
     parser.add_argument("b", metavar="B", help="live photo, video or GIF")
     parser.add_argument("--frames-a", metavar="START-END",
@@ -50,12 +56,16 @@ def _frames(text: str | None, option: str) -> tuple[int, int] | None:
 def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
     """The human-readable lines for a MatchResult and its outcome at this kiosk."""
     verdict = "MATCH" if result.matched else "NO MATCH"
-    if result.similarity is None:
+    if not result.compared:
+        verdict, score = "NOT COMPARED", "a face failed the quality gate"
+    elif result.similarity is None:
         score = f"similarity below {result.threshold:.1f}" if result.live_faces else "no face"
     else:
         relation = ">=" if result.similarity >= result.threshold else "<"
         score = f"similarity {result.similarity:.1f} {relation} {result.threshold:.1f}"
     how = f"{result.matcher} matcher" + (", offline" if result.offline else "")
+    if result.frames > 1:
+        how += f", {result.frames} live frames combined"
     if result.distance is not None:
         how += f", descriptor distance {result.distance:.3f}"
     if result.calls:
@@ -69,10 +79,12 @@ def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
 
 
 def run(args: argparse.Namespace, ctx: Any) -> int:
-    # dlib and boto3 load slowly: import them only when the command runs.
+    # dlib, MediaPipe and boto3 load slowly: import them only when the command runs.
     from kiosk.cloud.detect import HogFaceDetector
     from kiosk.cloud.factory import build_matcher
-    from kiosk.cloud.media import load_face_image
+    from kiosk.cloud.protocol import compare_frames
+    from kiosk.lab.live_frames import live_frames
+    from kiosk.session.gate import gate_outcome
     from kiosk.session.verdict import match_outcome
     from kiosk.vocabulary import Verdict
 
@@ -81,11 +93,12 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     settings = ctx.settings
     detector = HogFaceDetector()
     matcher = build_matcher(settings, choice=args.matcher, detector=detector)
-    reference = load_face_image(args.a, detector, frames_a)
-    live = load_face_image(args.b, detector, frames_b)
-    result = matcher.compare(live, reference)
-    outcome, reasons = match_outcome(result, mode=settings.kiosk.mode,
-                                     offline_policy=settings.matching.offline_policy)
+    reference = live_frames(args.a, frames_a, k=1)[0].image
+    live = live_frames(args.b, frames_b)
+    result = compare_frames(matcher, live, reference)
+    gated = gate_outcome(result, mode=settings.kiosk.mode)
+    outcome, reasons = gated if gated is not None else match_outcome(
+        result, mode=settings.kiosk.mode, offline_policy=settings.matching.offline_policy)
     if args.json:
         payload = {"a": args.a, "b": args.b, "frames_a": args.frames_a or "",
                    "frames_b": args.frames_b or "", **result.as_dict(), "outcome": outcome,

@@ -20,6 +20,7 @@ from botocore.exceptions import (
     CredentialRetrievalError,
     EndpointConnectionError,
     HTTPClientError,
+    InvalidRegionError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
@@ -37,6 +38,7 @@ from kiosk.cloud.errors import (
     CollectionNotFound,
     ImageRejected,
     LivenessSessionError,
+    MalformedResponse,
     NoCredentials,
     NoFaceInImage,
 )
@@ -55,20 +57,35 @@ DENIED_CODES = frozenset({"AccessDeniedException", "UnrecognizedClientException"
 IMAGE_OPERATIONS = frozenset({"CompareFaces", "SearchFacesByImage", "IndexFaces", "DetectFaces"})
 
 
-def map_client_error(operation: str, code: str, attempts: int | None = None) -> CloudError:
-    """The typed error for an AWS error code returned by ``operation`` (``aws_code`` set)."""
-    error = _client_error(operation, code, attempts)
+#: Exceptions botocore's response parser lets through on a body of the wrong shape (a list
+#: where the model has an object, text where it has a structure).
+PARSER_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
+
+
+def map_client_error(operation: str, code: str, attempts: int | None = None,
+                     status: int | None = None) -> CloudError:
+    """The typed error for an AWS error code returned by ``operation`` (``aws_code`` set).
+
+    ``status`` is the HTTP status: any 5xx is a service or proxy fault, so a
+    :class:`CloudUnavailable` (eligible for the offline fallback) whatever its code; a proxy's
+    HTML error page has none, and botocore then reports the status number as the code.
+    """
+    error = _client_error(operation, code, attempts, status)
     error.aws_code = code
     return error
 
 
-def _client_error(operation: str, code: str, attempts: int | None) -> CloudError:
+def _client_error(operation: str, code: str, attempts: int | None,
+                  status: int | None) -> CloudError:
     tried = f" after {attempts} attempts" if attempts and attempts > 1 else ""
     if code in THROTTLING_CODES:
         return CloudThrottled(f"Rekognition is throttling this account ({operation} refused"
                               f"{tried}); try again shortly or raise the account's quota")
     if code in SERVICE_FAULT_CODES:
         return CloudUnavailable(f"Rekognition had an internal fault ({operation}, {code}{tried})")
+    if status is not None and 500 <= status <= 599:
+        return CloudUnavailable(f"Rekognition or a proxy on the way answered HTTP {status} "
+                                f"({operation}{tried})")
     if code in DENIED_CODES:
         return AccessDenied(f"AWS refused the Rekognition {operation} call ({code}): check the "
                             "kiosk's AWS credentials and their IAM policy")
@@ -92,6 +109,9 @@ def map_botocore_error(operation: str, exc: BotoCoreError) -> CloudError:
     if isinstance(exc, NoRegionError):
         return NoCredentials("no AWS region is configured (set one in ~/.aws/config or "
                              "AWS_DEFAULT_REGION)")
+    if isinstance(exc, InvalidRegionError):
+        return NoCredentials("the configured AWS region is not a region name (check "
+                             "AWS_DEFAULT_REGION, AWS_REGION or the profile's region)")
     if isinstance(exc, NoCredentialsError | PartialCredentialsError | CredentialRetrievalError):
         return NoCredentials("AWS credentials are not configured or incomplete (boto3 looked in "
                              "the environment, ~/.aws and the instance role)")
@@ -137,13 +157,17 @@ class RekognitionCaller:
         method = getattr(self.client, _snake(operation))
         self.count += 1
         try:
-            return method(**params)
+            response = method(**params)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+            code = str(exc.response.get("Error", {}).get("Code") or "Unknown")
+            metadata = exc.response.get("ResponseMetadata", {})
+            attempts = metadata.get("RetryAttempts")
             attempts = None if attempts is None else attempts + 1
-            log.warning("Rekognition %s failed: %s (attempts: %s)", operation, code, attempts)
-            raise map_client_error(operation, code, attempts) from None
+            status = metadata.get("HTTPStatusCode")
+            log.warning("Rekognition %s failed: %s (HTTP %s, attempts: %s)", operation, code,
+                        status, attempts)
+            raise map_client_error(operation, code, attempts,
+                                   status if isinstance(status, int) else None) from None
         except ParamValidationError as exc:
             # Not logged in full: botocore's report quotes parameter values (image bytes).
             log.error("invalid %s request rejected by botocore's parameter validation",
@@ -152,6 +176,14 @@ class RekognitionCaller:
         except BotoCoreError as exc:
             log.warning("Rekognition %s failed: %s", operation, type(exc).__name__)
             raise map_botocore_error(operation, exc) from None
+        except PARSER_ERRORS as exc:
+            # botocore's parser met a body of the wrong shape; nothing of it is logged.
+            log.warning("Rekognition %s answer unreadable: %s", operation, type(exc).__name__)
+            raise MalformedResponse(f"Rekognition's answer to {operation} could not be read "
+                                    "(not the shape of its API)") from None
+        if not isinstance(response, dict):
+            raise MalformedResponse(f"Rekognition's answer to {operation} could not be read")
+        return response
 
 
 def _snake(operation: str) -> str:

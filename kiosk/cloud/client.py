@@ -16,6 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 
 from kiosk.cloud.aws import map_botocore_error
+from kiosk.cloud.errors import NoCredentials
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,23 @@ def make_rekognition_client(settings: Any, *, session: Any | None = None,
     Raises
     ------
     NoCredentials
-        No region is configured (credentials are only looked up at the first call).
+        No region is configured, or the configured one is empty or not a region name
+        (``AWS_DEFAULT_REGION=""``); credentials are only looked up at the first call.
     """
     config = client_config(settings, retry_mode)
     try:
         session = session if session is not None else boto3.session.Session()
+        region = session.region_name
+        if region is not None and not region.strip():
+            # botocore would build the endpoint "rekognition..amazonaws.com" and raise a
+            # bare ValueError; an empty variable is a configuration mistake to name.
+            raise NoCredentials("the AWS region is set but empty (AWS_DEFAULT_REGION, "
+                                "AWS_REGION or the profile's region); set a region such as "
+                                "eu-west-1, or unset it")
         return session.client("rekognition", config=config, endpoint_url=endpoint_url)
     except BotoCoreError as exc:
         raise map_botocore_error("client setup", exc) from None
+    except ValueError as exc:
+        # botocore checks region names and endpoints with ValueErrors of its own.
+        log.warning("Rekognition client setup failed: %s", exc)
+        raise NoCredentials(f"the AWS region is not usable: {exc}") from None

@@ -24,6 +24,7 @@ from kiosk.cloud.errors import (
     SeveralFaces,
 )
 from kiosk.cloud.images import check_image, encode_jpeg
+from kiosk.cloud.parse import items, malformed, mapping, number, text
 from kiosk.cloud.results import EnrolResult, RemoveResult
 from kiosk.errors import InputError
 
@@ -84,19 +85,23 @@ def enrol(call: Call, collection_id: str, member_id: str, photo: np.ndarray, *,
     except CollectionNotFound:
         created = create_collection(call, collection_id)
         response = call("IndexFaces", **params)
-    records = response.get("FaceRecords", [])
-    unindexed = response.get("UnindexedFaces", [])
+    if not {"FaceRecords", "UnindexedFaces"} & set(response):
+        raise malformed("IndexFaces returned none of its fields")
+    records = items(response, "FaceRecords", "IndexFaces")
+    unindexed = items(response, "UnindexedFaces", "IndexFaces")
     if not records:
-        reasons = sorted({r for face in unindexed for r in face.get("Reasons", [])})
+        reasons = sorted({str(r) for face in unindexed for r in face.get("Reasons") or []})
         if reasons:
             raise ImageRejected("Rekognition did not accept the face in the member photo ("
                                 + ", ".join(reasons) + "); use a sharp, well-lit frontal photo")
         raise NoFaceInImage("Rekognition found no face in the member photo")
-    face = records[0]["Face"]
-    face_id = face["FaceId"]
-    width = float(face.get("BoundingBox", {}).get("Width", 0.0))
-    others = [u for u in unindexed if "EXCEEDS_MAX_FACES" in u.get("Reasons", [])
-              and float(u.get("FaceDetail", {}).get("BoundingBox", {}).get("Width", 0.0))
+    face = mapping(records[0].get("Face"), "FaceRecord.Face")
+    face_id = text(face, "FaceId", "Face")
+    if not face_id:
+        raise malformed("the indexed face has no FaceId")
+    width = _width(face)
+    others = [u for u in unindexed if "EXCEEDS_MAX_FACES" in (u.get("Reasons") or [])
+              and _width(mapping(u.get("FaceDetail", {}), "FaceDetail"))
               >= COMPARABLE_FACE_RATIO * width]
     if others:
         # The photo shows more than one person: the enrolment would be ambiguous, so undo it.
@@ -106,6 +111,12 @@ def enrol(call: Call, collection_id: str, member_id: str, photo: np.ndarray, *,
     log.info("enrolled member %s in collection %s", member_id, collection_id)
     return EnrolResult(collection_id=collection_id, member_id=member_id, face_id=face_id,
                        created_collection=created, calls=getattr(call, "count", 0) - before)
+
+
+def _width(face: Any) -> float:
+    """The width ratio of a face's BoundingBox (0 when absent)."""
+    box = mapping(face.get("BoundingBox", {}), "BoundingBox")
+    return number(box, "Width", "BoundingBox") or 0.0
 
 
 def create_collection(call: Call, collection_id: str) -> bool:
@@ -129,9 +140,10 @@ def member_faces(call: Call, collection_id: str, member_id: str) -> list[str]:
         if token:
             params["NextToken"] = token
         response = call("ListFaces", **params)
-        found += [f["FaceId"] for f in response.get("Faces", [])
-                  if f.get("ExternalImageId") == member_id]
-        token = response.get("NextToken")
+        found += [str(f.get("FaceId")) for f in items(response, "Faces", "ListFaces",
+                                                       required=True)
+                  if f.get("ExternalImageId") == member_id and f.get("FaceId")]
+        token = text(response, "NextToken", "ListFaces")
         if not token:
             return found
 
@@ -158,7 +170,10 @@ def remove(call: Call, collection_id: str, member_id: str,
     deleted: list[str] = []
     for start in range(0, len(ids), PAGE):
         response = call("DeleteFaces", CollectionId=collection_id, FaceIds=ids[start:start + PAGE])
-        deleted += response.get("DeletedFaces", [])
+        faces = response.get("DeletedFaces", [])
+        if not isinstance(faces, list) or not all(isinstance(f, str) for f in faces):
+            raise malformed("DeleteFaces.DeletedFaces is not a list of face ids")
+        deleted += faces
     if not deleted:
         raise NotEnrolled(f"member {member_id} has no face left to delete in {collection_id}")
     log.info("removed member %s (%d faces) from collection %s", member_id, len(deleted),

@@ -48,6 +48,17 @@ class CloudOffline(CloudUnavailable):
     code: str = Reason.CLOUD_OFFLINE
 
 
+class MalformedResponse(CloudUnavailable):
+    """Rekognition's answer could not be read: an empty body, an HTML page from a proxy, a
+    JSON document without the operation's fields or with fields of the wrong type.
+
+    A subclass of :class:`CloudUnavailable`: such an answer says nothing about the faces, so
+    it must never read as "no face" or "no match"; the offline fallback applies.
+    """
+
+    code: str = Reason.CLOUD_BAD_RESPONSE
+
+
 class NoCredentials(CloudUnavailable):
     """AWS is not configured: no credentials or no region in boto3's standard chain.
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from kiosk.cloud.errors import FALLBACK_ERRORS, CloudError
 from kiosk.cloud.local import LocalMatcher
-from kiosk.cloud.protocol import BoxLike
+from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.rekognition import RekognitionMatcher
 from kiosk.cloud.results import MatchResult
 
@@ -54,25 +54,31 @@ class ResilientMatcher:
     def compare(self, live: np.ndarray, reference: np.ndarray, *,
                 live_box: BoxLike | None = None) -> MatchResult:
         """Rekognition's answer, or the local matcher's marked offline with the cause."""
+        return self.compare_frames([LiveFrame(live, live_box)], reference)
+
+    def compare_frames(self, frames: Sequence[LiveFrame],
+                       reference: np.ndarray) -> MatchResult:
+        """Rekognition on the best frame (a second one only for quality), or, when the cloud
+        cannot be used, the local matcher on every frame, marked offline with the cause."""
         now = self._clock()
         if self._down_until is None or now >= self._down_until:
             try:
-                result = self.cloud.compare(live, reference, live_box=live_box)
+                result = self.cloud.compare_frames(frames, reference)
             except FALLBACK_ERRORS as exc:
                 self._down_until = now + self.cooldown_s
                 self._last_error = exc
                 log.warning("cloud matcher unavailable (%s); using the local matcher for %.0f s",
                             exc.code, self.cooldown_s)
-                return self._offline(live, reference, live_box, exc, skipped=False)
+                return self._offline(frames, reference, exc, skipped=False)
             self._down_until = None
             self._last_error = None
             return result
         assert self._last_error is not None
-        return self._offline(live, reference, live_box, self._last_error, skipped=True)
+        return self._offline(frames, reference, self._last_error, skipped=True)
 
-    def _offline(self, live: np.ndarray, reference: np.ndarray, live_box: BoxLike | None,
-                 cause: CloudError, *, skipped: bool) -> MatchResult:
-        result = self.local.compare(live, reference, live_box=live_box)
+    def _offline(self, frames: Sequence[LiveFrame], reference: np.ndarray, cause: CloudError,
+                 *, skipped: bool) -> MatchResult:
+        result = self.local.compare_frames(frames, reference)
         when = "was unavailable moments ago" if skipped else "is unavailable"
         note = f"Rekognition {when} ({cause}); matched offline with the local matcher"
         return dataclasses.replace(result, offline=True, note=note,

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
 #: Largest ID-photo file accepted (the issue's limit; Rekognition's S3 limit is also 15 MB).
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
+#: Largest photo decoded, in pixels, checked from the header before any pixel is decoded: above
+#: any phone's default output (12-50 MP) and an A4 page scanned at 600 dpi (35 MP). The same
+#: limit as ``kiosk.camera.images.MAX_IMAGE_PIXELS`` for frame sources.
+PHOTO_MAX_PIXELS = 50_000_000
 #: Pillow format names accepted as "JPEG or PNG" (MPO is the multi-picture JPEG of phones).
 PHOTO_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}
 
@@ -101,7 +105,8 @@ def encode_jpeg(image: np.ndarray, max_bytes: int = REKOGNITION_MAX_BYTES, *,
 
 
 def load_photo(path: str | Path, *, what: str = "ID photo",
-               max_bytes: int = PHOTO_MAX_BYTES) -> np.ndarray:
+               max_bytes: int = PHOTO_MAX_BYTES,
+               max_pixels: int = PHOTO_MAX_PIXELS) -> np.ndarray:
     """Load a JPEG or PNG photo upright, as BGR pixels.
 
     Parameters
@@ -112,6 +117,8 @@ def load_photo(path: str | Path, *, what: str = "ID photo",
         How the message names the file ("ID photo", "member photo").
     max_bytes : int
         Largest file accepted (15 MB).
+    max_pixels : int
+        Largest pixel count accepted, read from the header before decoding (50 MP).
 
     Returns
     -------
@@ -141,11 +148,16 @@ def load_photo(path: str | Path, *, what: str = "ID photo",
         data = path.read_bytes()
     except OSError as exc:
         raise InvalidImage(f"{what} {path} cannot be read ({exc.strerror})") from None
-    return decode_photo(data, what=f"{what} {path}")
+    return decode_photo(data, what=f"{what} {path}", max_pixels=max_pixels)
 
 
-def decode_photo(data: bytes, *, what: str = "photo") -> np.ndarray:
-    """Decode JPEG or PNG bytes upright, as BGR pixels (see :func:`load_photo`)."""
+def decode_photo(data: bytes, *, what: str = "photo",
+                 max_pixels: int = PHOTO_MAX_PIXELS) -> np.ndarray:
+    """Decode JPEG or PNG bytes upright, as BGR pixels (see :func:`load_photo`).
+
+    The pixel count comes from the header (Pillow's ``open`` reads nothing else) and is
+    checked before the pixels are decoded.
+    """
     if not data:
         raise InvalidImage(f"{what} is empty (0 bytes)")
     try:
@@ -157,6 +169,11 @@ def decode_photo(data: bytes, *, what: str = "photo") -> np.ndarray:
                 if kind is None:
                     raise InvalidImage(f"{what} is a {img.format or 'unknown'} image; use a "
                                        "JPEG or PNG file")
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise InvalidImage(f"{what} is {width}x{height} pixels "
+                                       f"({width * height / 1e6:.0f} megapixels); the limit "
+                                       f"is {max_pixels / 1e6:.0f} megapixels")
                 img.load()
                 upright = ImageOps.exif_transpose(img)
                 rgb = _flatten_to_rgb(upright)
@@ -165,7 +182,9 @@ def decode_photo(data: bytes, *, what: str = "photo") -> np.ndarray:
     except UnidentifiedImageError:
         raise InvalidImage(f"{what} is not an image (expected a JPEG or PNG file)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage(f"{what} has too many pixels to be a photo") from None
+        raise InvalidImage(f"{what} has more than {(Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
+                           f"megapixels; the limit is {max_pixels / 1e6:.0f} megapixels") \
+            from None
     except (OSError, SyntaxError, ValueError) as exc:
         # Pillow reports truncated or corrupt data as OSError/SyntaxError/ValueError.
         raise InvalidImage(f"{what} is damaged and cannot be decoded ({exc})") from None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiosk.cloud.errors import LivenessSessionError
+from kiosk.cloud.parse import mapping, number, text
 from kiosk.cloud.results import LivenessResult
 from kiosk.reasons import Reason
 
@@ -40,7 +41,7 @@ def create_session(call: Call, *, audit_images_limit: int = 0,
     if client_request_token:
         params["ClientRequestToken"] = client_request_token
     response = call("CreateFaceLivenessSession", **params)
-    session_id = response.get("SessionId")
+    session_id = text(response, "SessionId", "CreateFaceLivenessSession")
     if not session_id:
         raise LivenessSessionError("AWS created no Face Liveness session (empty session id)")
     return session_id
@@ -53,8 +54,8 @@ def session_result(call: Call, session_id: str, threshold: float) -> LivenessRes
     """
     before = getattr(call, "count", 0)
     response = call("GetFaceLivenessSessionResults", SessionId=session_id)
-    status = response.get("Status", "")
-    confidence = response.get("Confidence")
+    status = text(response, "Status", "GetFaceLivenessSessionResults") or ""
+    confidence = number(response, "Confidence", "GetFaceLivenessSessionResults")
     reasons: tuple[str, ...] = ()
     if status in ("CREATED", "IN_PROGRESS"):
         reasons = (Reason.CLOUD_LIVENESS_NOT_FINISHED,)
@@ -62,7 +63,9 @@ def session_result(call: Call, session_id: str, threshold: float) -> LivenessRes
         reasons = (Reason.CLOUD_LIVENESS_FAILED,)
     elif confidence is None or float(confidence) < threshold:
         reasons = (Reason.CLOUD_LIVENESS_BELOW_THRESHOLD,)
-    reference = response.get("ReferenceImage", {}).get("Bytes")
+    reference = mapping(response.get("ReferenceImage") or {}, "ReferenceImage").get("Bytes")
+    if not isinstance(reference, bytes | None):
+        reference = None
     log.info("Face Liveness session %s: %s, confidence %s", session_id, status, confidence)
     return LivenessResult(session_id=session_id, status=status,
                           confidence=None if confidence is None else float(confidence),

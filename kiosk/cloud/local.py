@@ -1,10 +1,15 @@
 """The offline matcher: dlib's ResNet face descriptor with 5-point alignment.
 
 Models come from the ``face-recognition-models`` package (CC0): the 5-point landmark predictor
-and the ResNet descriptor network. The 68-point predictor is deliberately not used (its
-training data bars commercial use). Both are loaded once, in ``__init__``; one comparison then
-costs a detection per image without a box (about 40 ms at 640x480) plus about 20-80 ms per
-descriptor on one core.
+(:mod:`kiosk.cloud.align`) and the ResNet descriptor network. The 68-point predictor is
+deliberately not used (its training data bars commercial use). Both are loaded once, in
+``__init__``; one comparison then costs a detection per image without a box (about 40 ms at
+640x480) plus about 20-130 ms per descriptor on one core.
+
+Several live frames: :meth:`LocalMatcher.compare_frames` describes each frame that passes the
+quality gate and compares the ID photo with the **mean of their descriptors** (each frame's
+pose, expression and noise differ; their mean is nearer the person's own point, as dlib's
+jittering averages perturbed copies of one image). Rekognition is still sent one frame.
 
 Descriptors are kept in memory only for the comparison and are never logged.
 """
@@ -13,20 +18,29 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import dlib
 import face_recognition_models
 import numpy as np
 
+from kiosk.cloud.align import AlignedFace, FaceAligner, load_model
 from kiosk.cloud.calibration import DLIB_SCALE, SimilarityScale
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces, single_face
+from kiosk.cloud.face_quality import (
+    DEFAULT_GATE,
+    LIVE,
+    REFERENCE,
+    FaceQuality,
+    GateLimits,
+    gate_reasons,
+    measure,
+)
 from kiosk.cloud.images import check_image
-from kiosk.cloud.protocol import BoxLike
+from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.results import FaceBox, MatchResult
-from kiosk.errors import ResourceError
 from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
@@ -36,6 +50,8 @@ log = logging.getLogger(__name__)
 #: agreed within 5% of the width for most). Used as the search area for dlib's own box, and as
 #: the alignment box when dlib does not see the tracked face.
 LANDMARK_BOX_TO_DLIB = 1.10
+#: Most live frames combined by :meth:`LocalMatcher.compare_frames` (each costs a descriptor).
+MAX_LIVE_FRAMES = 5
 
 
 def dlib_box_from_landmark_box(box: BoxLike, scale: float = LANDMARK_BOX_TO_DLIB) -> FaceBox:
@@ -48,7 +64,7 @@ def dlib_box_from_landmark_box(box: BoxLike, scale: float = LANDMARK_BOX_TO_DLIB
 
 @dataclass(frozen=True, eq=False)
 class FaceEmbedding:
-    """A face's descriptor with the box it came from.
+    """A face's descriptor with the box it came from and its quality.
 
     ``vector`` (128 floats) is excluded from ``repr`` so that it never reaches a log line.
     """
@@ -56,6 +72,7 @@ class FaceEmbedding:
     box: FaceBox
     faces: int
     vector: np.ndarray = field(repr=False)
+    quality: FaceQuality | None = None
 
 
 class LocalMatcher:
@@ -69,6 +86,11 @@ class LocalMatcher:
         Distance-to-similarity map; the calibrated :data:`DLIB_SCALE` by default.
     detector : HogFaceDetector, optional
         Shared detector; one is built when omitted.
+    gate : GateLimits or None
+        The quality gate's limits (:mod:`kiosk.cloud.face_quality`); None compares every face
+        whatever its quality (evaluation only).
+    max_frames : int
+        Most live frames combined by :meth:`compare_frames`.
 
     Raises
     ------
@@ -79,23 +101,21 @@ class LocalMatcher:
     name = "local"
 
     def __init__(self, threshold: float = 95.0, *, scale: SimilarityScale = DLIB_SCALE,
-                 detector: HogFaceDetector | None = None) -> None:
+                 detector: HogFaceDetector | None = None,
+                 gate: GateLimits | None = DEFAULT_GATE,
+                 max_frames: int = MAX_LIVE_FRAMES) -> None:
         if not 0.0 <= threshold <= 100.0:
             raise ValueError(f"threshold must be between 0 and 100, got {threshold}")
+        if max_frames < 1:
+            raise ValueError(f"max_frames must be at least 1, got {max_frames}")
         self.threshold = float(threshold)
         self.scale = scale
+        self.gate = gate
+        self.max_frames = int(max_frames)
         self.detector = detector if detector is not None else HogFaceDetector()
-        predictor = Path(face_recognition_models.pose_predictor_five_point_model_location())
-        network = Path(face_recognition_models.face_recognition_model_location())
-        for path in (predictor, network):
-            if not path.is_file():
-                raise ResourceError(f"face model {path} is missing; reinstall the "
-                                    "face-recognition-models package")
-        try:
-            self._predictor = dlib.shape_predictor(str(predictor))
-            self._network = dlib.face_recognition_model_v1(str(network))
-        except RuntimeError as exc:
-            raise ResourceError(f"face models could not be loaded: {exc}") from None
+        self.aligner = FaceAligner()
+        self._network = load_model(face_recognition_models.face_recognition_model_location(),
+                                   dlib.face_recognition_model_v1)
         log.info("local matcher ready (threshold %.1f = distance %.3f)", self.threshold,
                  self.threshold_distance)
 
@@ -117,6 +137,8 @@ class LocalMatcher:
         """Faces in ``image`` (BGR (H, W, 3) uint8), largest first."""
         return self.detector.detect(image)
 
+    # -- descriptors --------------------------------------------------------------------
+
     def embed(self, image: np.ndarray, box: BoxLike | None = None, *,
               what: str = "the image") -> FaceEmbedding:
         """The descriptor of the one face in ``image``, or of the face in ``box``.
@@ -129,7 +151,8 @@ class LocalMatcher:
             A tracked landmark box (MediaPipe's): the face there is described, with dlib's box
             from a detection in a small crop around it when dlib sees the face, else the box
             converted with :func:`dlib_box_from_landmark_box`. Without it the detector runs on
-            the whole image, which must show exactly one face of comparable size.
+            the whole image (padded and with the CNN fallback when needed), which must show
+            exactly one face of comparable size.
         what : str
             How error messages name the image.
 
@@ -145,7 +168,17 @@ class LocalMatcher:
             boxes = self.detector.detect(image)
             face_box = single_face(boxes, what)
             faces = comparable_faces(boxes)
-        return FaceEmbedding(box=face_box, faces=faces, vector=self._descriptor(image, face_box))
+        return self._describe(image, face_box, faces)
+
+    def _describe(self, image: np.ndarray, box: FaceBox, faces: int) -> FaceEmbedding:
+        aligned = self.aligner.align(image, box)
+        return FaceEmbedding(box=box, faces=faces, vector=self._vector(aligned),
+                             quality=measure(aligned))
+
+    def _vector(self, aligned: AlignedFace) -> np.ndarray:
+        # The chip is the one compute_face_descriptor cuts itself (150 px, padding 0.25).
+        # No jitter: it cost 10x the time and did not widen the same/different gap here.
+        return np.asarray(self._network.compute_face_descriptor(aligned.chip), np.float64)
 
     def _box_for_alignment(self, image: np.ndarray, box: BoxLike) -> FaceBox:
         """dlib's own box for the tracked face, or the converted landmark box.
@@ -159,25 +192,49 @@ class LocalMatcher:
         found = self.detector.detect_near(image, guess)
         return found if found is not None else guess
 
-    def _descriptor(self, image: np.ndarray, box: FaceBox) -> np.ndarray:
-        rgb = np.ascontiguousarray(image[:, :, ::-1])
-        rect = dlib.rectangle(int(round(box.x0)), int(round(box.y0)),
-                              int(round(box.x1)) - 1, int(round(box.y1)) - 1)
-        shape = self._predictor(rgb, rect)
-        # num_jitters=0: jittering cost 10x the time and did not widen the same/different gap
-        # on the developer pairs; padding 0.25 is dlib's default chip margin.
-        vector = self._network.compute_face_descriptor(rgb, shape, 0, 0.25)
-        return np.asarray(vector, dtype=np.float64)
+    # -- comparisons --------------------------------------------------------------------
 
-    def compare_embeddings(self, live: FaceEmbedding, reference: FaceEmbedding) -> MatchResult:
-        """Match two embeddings made by :meth:`embed`."""
-        distance = float(np.linalg.norm(live.vector - reference.vector))
+    def gate_reasons(self, embedding: FaceEmbedding, side: str) -> tuple[str, ...]:
+        """The quality gate's reasons for one face (none without a gate)."""
+        if self.gate is None or embedding.quality is None:
+            return ()
+        return gate_reasons(embedding.quality, side, self.gate)
+
+    def compare_embeddings(self, live: FaceEmbedding | Sequence[FaceEmbedding],
+                           reference: FaceEmbedding) -> MatchResult:
+        """Match embeddings made by :meth:`embed` (several live ones are combined).
+
+        Several live embeddings are combined by the mean of their descriptors. The quality
+        gate applies to each side first: a reference that fails it, or live embeddings of
+        which none passes, give an uncompared result (``compared`` False) with the gate's
+        reasons; live embeddings that fail are left out of the mean.
+        """
+        lives = [live] if isinstance(live, FaceEmbedding) else list(live)
+        if not lives:
+            raise ValueError("live must hold at least one embedding")
+        refused = self.gate_reasons(reference, REFERENCE)
+        if refused:
+            return self._uncompared(lives[0], refused, len(lives))
+        passed = [e for e in lives if not self.gate_reasons(e, LIVE)][:self.max_frames]
+        if not passed:
+            return self._uncompared(lives[0], self.gate_reasons(lives[0], LIVE), 0)
+        vector = np.mean([e.vector for e in passed], axis=0)
+        distance = float(np.linalg.norm(vector - reference.vector))
         similarity = self.scale.similarity(distance)
         matched = similarity >= self.threshold
-        reasons = (Reason.MATCH_OFFLINE,) if matched else (Reason.MATCH_BELOW_THRESHOLD, Reason.MATCH_OFFLINE)
+        reasons = (Reason.MATCH_OFFLINE,) if matched else (Reason.MATCH_BELOW_THRESHOLD,
+                                                           Reason.MATCH_OFFLINE)
         return MatchResult(matched=matched, similarity=similarity, threshold=self.threshold,
+                           matcher=self.name, offline=True, face_box=passed[0].box,
+                           live_faces=passed[0].faces, calls=0, reasons=reasons,
+                           distance=distance, frames=len(passed))
+
+    def _uncompared(self, live: FaceEmbedding, reasons: tuple[str, ...],
+                    frames: int) -> MatchResult:
+        return MatchResult(matched=False, similarity=None, threshold=self.threshold,
                            matcher=self.name, offline=True, face_box=live.box,
-                           live_faces=live.faces, calls=0, reasons=reasons, distance=distance)
+                           live_faces=live.faces, reasons=reasons + (Reason.MATCH_OFFLINE,),
+                           compared=False, frames=frames)
 
     def compare(self, live: np.ndarray, reference: np.ndarray, *,
                 live_box: BoxLike | None = None) -> MatchResult:
@@ -193,18 +250,48 @@ class LocalMatcher:
             The reference photo has no face, or several of comparable size.
         """
         check_image(live, "live")
+        return self.compare_frames([LiveFrame(live, live_box)], reference)
+
+    def compare_frames(self, frames: Sequence[LiveFrame],
+                       reference: np.ndarray) -> MatchResult:
+        """Compare up to ``max_frames`` live frames (best first) with the reference photo.
+
+        Each frame with a tracked box is described at that box; a frame without one must
+        show exactly one face of comparable size, else it is left out (and when no frame is
+        left, the first one's problem is the answer: ``MATCH_NO_FACE_LIVE`` or
+        ``MATCH_SEVERAL_FACES_LIVE``). The quality gate and the combination are those of
+        :meth:`compare_embeddings`.
+
+        Raises
+        ------
+        NoFaceInImage, SeveralFaces
+            The reference photo has no face, or several of comparable size.
+        ValueError
+            ``frames`` is empty or holds something other than (H, W, 3) uint8 images.
+        """
+        if not frames:
+            raise ValueError("frames must hold at least one live frame")
+        for frame in frames:
+            check_image(frame.image, "live")
         check_image(reference, "reference")
         ref = self.embed(reference, what="the reference photo")
-        if live_box is None:
-            boxes = self.detector.detect(live)
+        lives: list[FaceEmbedding] = []
+        problem: MatchResult | None = None
+        for frame in frames[:self.max_frames]:
+            if frame.box is not None:
+                lives.append(self.embed(frame.image, frame.box))
+                continue
+            boxes = self.detector.detect(frame.image)
             count = comparable_faces(boxes, COMPARABLE_FACE_RATIO)
-            if count != 1:
-                reason = Reason.MATCH_NO_FACE_LIVE if count == 0 else Reason.MATCH_SEVERAL_FACES_LIVE
-                return MatchResult(matched=False, similarity=None, threshold=self.threshold,
-                                   matcher=self.name, offline=True, live_faces=count,
-                                   reasons=(reason, Reason.MATCH_OFFLINE))
-            live_embedding = FaceEmbedding(box=boxes[0], faces=1,
-                                           vector=self._descriptor(live, boxes[0]))
-        else:
-            live_embedding = self.embed(live, live_box)
-        return self.compare_embeddings(live_embedding, ref)
+            if count == 1:
+                lives.append(self._describe(frame.image, boxes[0], 1))
+            elif problem is None:
+                reason = (Reason.MATCH_NO_FACE_LIVE if count == 0
+                          else Reason.MATCH_SEVERAL_FACES_LIVE)
+                problem = MatchResult(matched=False, similarity=None, threshold=self.threshold,
+                                      matcher=self.name, offline=True, live_faces=count,
+                                      reasons=(reason, Reason.MATCH_OFFLINE), frames=0)
+        if not lives:
+            assert problem is not None
+            return problem
+        return self.compare_embeddings(lives, ref)

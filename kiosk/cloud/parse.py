@@ -2,17 +2,83 @@
 
 Rekognition gives boxes as ratios of the image size; they are turned into pixels of the frame
 the kiosk holds (the JPEG sent may be a downscaled copy, which ratios do not care about).
+
+Responses are read defensively. botocore turns a 200 answer with an empty body or an HTML page
+into an empty dictionary, and passes fields of the wrong type through; reading those as "no
+face" would fail an honest person and count toward their lockout. Every field is checked for
+its type, and an answer that lacks every field its operation always returns is a
+:class:`~kiosk.cloud.errors.MalformedResponse` (a ``CloudUnavailable``: the offline fallback
+applies).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, comparable_faces
+from kiosk.cloud.errors import MalformedResponse
 from kiosk.cloud.results import FaceBox, MatchResult, QualityReport, SearchMatch, same_face
 from kiosk.reasons import Reason
+
+
+def malformed(what: str) -> MalformedResponse:
+    """The error for an answer that cannot be read; ``what`` names the faulty part."""
+    return MalformedResponse(f"Rekognition's answer could not be read ({what})")
+
+
+def mapping(value: Any, what: str) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else MalformedResponse."""
+    if not isinstance(value, Mapping):
+        raise malformed(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def items(response: Mapping[str, Any], key: str, what: str, *,
+          required: bool = False) -> list[Mapping[str, Any]]:
+    """The list of objects under ``key`` ([] when absent and not ``required``)."""
+    value = response.get(key)
+    if value is None:
+        if required:
+            raise malformed(f"{what} has no {key}")
+        return []
+    if not isinstance(value, list | tuple):
+        raise malformed(f"{what}.{key} is {type(value).__name__}, not a list")
+    return [mapping(v, f"an item of {what}.{key}") for v in value]
+
+
+def number(source: Mapping[str, Any], key: str, what: str) -> float | None:
+    """A finite number under ``key``, None when absent (a boolean or a string is refused)."""
+    value = source.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value):
+        raise malformed(f"{what}.{key} is {value!r}, not a number")
+    return float(value)
+
+
+def text(source: Mapping[str, Any], key: str, what: str) -> str | None:
+    """A string under ``key``, None when absent."""
+    value = source.get(key)
+    if value is not None and not isinstance(value, str):
+        raise malformed(f"{what}.{key} is {type(value).__name__}, not a string")
+    return value
+
+
+def _flag(source: Mapping[str, Any], key: str, what: str) -> bool | None:
+    """The ``Value`` of an attribute like ``{"EyesOpen": {"Value": true, ...}}``."""
+    value = source.get(key)
+    if value is None:
+        return None
+    inner = mapping(value, f"{what}.{key}").get("Value")
+    if inner is None:
+        return None
+    if not isinstance(inner, bool):
+        raise malformed(f"{what}.{key}.Value is {inner!r}, not true or false")
+    return inner
 
 
 @dataclass(frozen=True)
@@ -36,13 +102,28 @@ class QualityLimits:
 DEFAULT_LIMITS = QualityLimits()
 
 
-def box_from_ratios(box: Mapping[str, float], shape: Sequence[int]) -> FaceBox:
-    """Rekognition ``BoundingBox`` (ratios) -> pixels of an image of ``shape`` (H, W, ...)."""
+def box_from_ratios(box: Any, shape: Sequence[int]) -> FaceBox:
+    """Rekognition ``BoundingBox`` (ratios) -> pixels of an image of ``shape`` (H, W, ...).
+
+    Raises
+    ------
+    MalformedResponse
+        ``box`` is not an object of numbers, or has a negative width or height.
+    """
+    box = mapping(box, "a BoundingBox")
     height, width = float(shape[0]), float(shape[1])
-    left, top = float(box.get("Left", 0.0)), float(box.get("Top", 0.0))
-    right = left + float(box.get("Width", 0.0))
-    bottom = top + float(box.get("Height", 0.0))
-    return FaceBox(left * width, top * height, right * width, bottom * height)
+    left = number(box, "Left", "BoundingBox") or 0.0
+    top = number(box, "Top", "BoundingBox") or 0.0
+    box_width = number(box, "Width", "BoundingBox") or 0.0
+    box_height = number(box, "Height", "BoundingBox") or 0.0
+    if box_width < 0 or box_height < 0:
+        raise malformed("a BoundingBox has a negative size")
+    return FaceBox(left * width, top * height, (left + box_width) * width,
+                   (top + box_height) * height)
+
+
+def _face_box(face: Mapping[str, Any], shape: Sequence[int]) -> FaceBox:
+    return box_from_ratios(face.get("BoundingBox", {}), shape)
 
 
 def _area(box: FaceBox) -> float:
@@ -66,10 +147,11 @@ def quality_report(response: Mapping[str, Any], shape: Sequence[int],
         Where the kiosk's tracker saw the face; a Rekognition face elsewhere is a
         ``CLOUD_BOX_MISMATCH`` (the two analyses disagree).
     """
-    details = list(response.get("FaceDetails", []))
+    details = items(mapping(response, "DetectFaces"), "FaceDetails", "DetectFaces",
+                    required=True)
     if not details:
         return QualityReport(faces=0, reasons=(Reason.CLOUD_QUALITY_NO_FACE,))
-    boxes = [box_from_ratios(d.get("BoundingBox", {}), shape) for d in details]
+    boxes = [_face_box(d, shape) for d in details]
     main_index = max(range(len(details)), key=lambda i: _area(boxes[i]))
     face, box = details[main_index], boxes[main_index]
     reasons: list[str] = []
@@ -77,31 +159,30 @@ def quality_report(response: Mapping[str, Any], shape: Sequence[int],
     # unattended kiosk (a photo held beside the head) is exactly what should be flagged.
     if len(details) > 1:
         reasons.append(Reason.CLOUD_QUALITY_MULTIPLE_FACES)
-    eyes = face.get("EyesOpen")
-    eyes_open = None if eyes is None else bool(eyes.get("Value"))
+    eyes_open = _flag(face, "EyesOpen", "FaceDetail")
     if eyes_open is False:
         reasons.append(Reason.CLOUD_EYES_CLOSED)
-    pose = face.get("Pose", {})
-    yaw, pitch, roll = pose.get("Yaw"), pose.get("Pitch"), pose.get("Roll")
+    pose = mapping(face.get("Pose", {}), "FaceDetail.Pose")
+    yaw, pitch, roll = (number(pose, k, "Pose") for k in ("Yaw", "Pitch", "Roll"))
     if (yaw is not None and abs(yaw) > limits.max_yaw) or (
             pitch is not None and abs(pitch) > limits.max_pitch) or (
             limits.max_roll is not None and roll is not None and abs(roll) > limits.max_roll):
         reasons.append(Reason.CLOUD_POSE)
-    quality = face.get("Quality", {})
-    sharpness, brightness = quality.get("Sharpness"), quality.get("Brightness")
+    quality = mapping(face.get("Quality", {}), "FaceDetail.Quality")
+    sharpness = number(quality, "Sharpness", "Quality")
+    brightness = number(quality, "Brightness", "Quality")
     if sharpness is not None and sharpness < limits.min_sharpness:
         reasons.append(Reason.CLOUD_BLURRY)
     if brightness is not None and brightness < limits.min_brightness:
         reasons.append(Reason.CLOUD_DARK)
-    occluded = face.get("FaceOccluded")
-    if occluded is not None and occluded.get("Value"):
+    if _flag(face, "FaceOccluded", "FaceDetail"):
         reasons.append(Reason.CLOUD_OCCLUDED)
     if live_box is not None and not same_face(box, live_box):
         reasons.append(Reason.CLOUD_BOX_MISMATCH)
     return QualityReport(faces=len(details), reasons=tuple(reasons), box=box,
                          eyes_open=eyes_open, yaw=yaw, pitch=pitch, roll=roll,
                          sharpness=sharpness, brightness=brightness,
-                         confidence=face.get("Confidence"))
+                         confidence=number(face, "Confidence", "FaceDetail"))
 
 
 def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], threshold: float,
@@ -112,11 +193,25 @@ def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], thresh
     The match must be on the tracked face when ``live_box`` is given; without it the live
     frame must show one face of comparable size. ``calls`` and ``quality`` are left for the
     caller to fill in.
+
+    Raises
+    ------
+    MalformedResponse
+        The answer has none of SourceImageFace, FaceMatches and UnmatchedFaces (a genuine
+        answer always has SourceImageFace: without a face in the source photo Rekognition
+        answers with an error instead), or a field of the wrong type.
     """
-    matches = [(box_from_ratios(m.get("Face", {}).get("BoundingBox", {}), shape),
-                float(m.get("Similarity", 0.0))) for m in response.get("FaceMatches", [])]
-    unmatched = [box_from_ratios(f.get("BoundingBox", {}), shape)
-                 for f in response.get("UnmatchedFaces", [])]
+    response = mapping(response, "CompareFaces")
+    if not {"SourceImageFace", "FaceMatches", "UnmatchedFaces"} & set(response):
+        raise malformed("CompareFaces returned none of its fields")
+    matches = []
+    for m in items(response, "FaceMatches", "CompareFaces"):
+        similarity = number(m, "Similarity", "FaceMatch")
+        if similarity is None:
+            raise malformed("a FaceMatch has no Similarity")
+        matches.append((_face_box(mapping(m.get("Face", {}), "FaceMatch.Face"), shape),
+                        similarity))
+    unmatched = [_face_box(f, shape) for f in items(response, "UnmatchedFaces", "CompareFaces")]
     all_boxes = [b for b, _ in matches] + unmatched
     common: dict[str, Any] = dict(threshold=threshold, matcher="rekognition", offline=False,
                   live_faces=len(all_boxes))
@@ -149,13 +244,17 @@ def match_from_compare(response: Mapping[str, Any], shape: Sequence[int], thresh
 
 def search_matches(response: Mapping[str, Any], threshold: float) -> tuple[SearchMatch, ...]:
     """SearchFacesByImage ``FaceMatches`` at or above ``threshold``, best first."""
+    response = mapping(response, "SearchFacesByImage")
+    if not {"FaceMatches", "SearchedFaceBoundingBox"} & set(response):
+        raise malformed("SearchFacesByImage returned none of its fields")
     found = []
-    for item in response.get("FaceMatches", []):
-        face = item.get("Face", {})
-        similarity = float(item.get("Similarity", 0.0))
-        external_id = face.get("ExternalImageId")
+    for item in items(response, "FaceMatches", "SearchFacesByImage"):
+        face = mapping(item.get("Face", {}), "FaceMatch.Face")
+        similarity = number(item, "Similarity", "FaceMatch") or 0.0
+        external_id = text(face, "ExternalImageId", "Face")
         if similarity >= threshold and external_id:
-            found.append(SearchMatch(external_id=external_id, face_id=face.get("FaceId", ""),
+            found.append(SearchMatch(external_id=external_id,
+                                     face_id=text(face, "FaceId", "Face") or "",
                                      similarity=similarity))
     found.sort(key=lambda m: m.similarity, reverse=True)
     return tuple(found)

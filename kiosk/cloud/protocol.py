@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from kiosk.cloud.results import FaceBox, MatchResult
 
 BoxLike = FaceBox | tuple[float, float, float, float]
+
+
+class LiveFrame(NamedTuple):
+    """One live frame offered for comparison.
+
+    Attributes
+    ----------
+    image : ndarray (H, W, 3) uint8
+        BGR pixels.
+    box : FaceBox or (x0, y0, x1, y1) or None
+        The tracked face (MediaPipe's landmark box); None lets the matcher find the face.
+    """
+
+    image: np.ndarray
+    box: BoxLike | None = None
 
 
 @runtime_checkable
@@ -48,3 +64,25 @@ class FaceMatcher(Protocol):
             Any other failure, with a plain message.
         """
         ...
+
+
+def compare_frames(matcher: FaceMatcher, frames: Sequence[LiveFrame],
+                   reference: np.ndarray) -> MatchResult:
+    """Compare several live frames (best first) with the reference.
+
+    Matchers with a ``compare_frames`` method (the local matcher combines up to all of them;
+    Rekognition uses the first, and the second only when the first fails its quality check)
+    get every frame; any other :class:`FaceMatcher` gets the first one through ``compare``.
+
+    Raises
+    ------
+    ValueError
+        ``frames`` is empty.
+    """
+    if not frames:
+        raise ValueError("frames must hold at least one live frame")
+    several = getattr(matcher, "compare_frames", None)
+    if several is not None:
+        return several(list(frames), reference)
+    first = frames[0]
+    return matcher.compare(first.image, reference, live_box=first.box)

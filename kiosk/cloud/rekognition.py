@@ -1,10 +1,15 @@
 """Amazon Rekognition as the primary face matcher.
 
-Verification (:meth:`RekognitionMatcher.compare`) makes exactly two calls: CompareFaces of the
-reference photo (source) against the live best frame (target), and DetectFaces with all
-attributes on the live frame as a quality cross-check. Member check-in searches the configured
-collection; enrolment and the AWS Face Liveness calls are in :mod:`kiosk.cloud.collection` and
-:mod:`kiosk.cloud.liveness` and exposed here as methods.
+Verification (:meth:`RekognitionMatcher.compare_frames`) makes two calls in the common path:
+DetectFaces with all attributes on the best live frame (quality, pose, eyes, the one-face
+cross-check), then CompareFaces of the reference photo (source) against that frame (target).
+When DetectFaces rejects the frame for quality (blurred, dark, turned, eyes closed, covered, or
+no face it could read) and the session offered a second frame, that one is checked instead (at
+most four calls, only then); when every offered frame is rejected the faces are not compared
+and the result carries the quality gate's ``LIVE_*`` reasons (a retry at a kiosk, a review at a
+staffed desk) instead of a similarity read as "another person". Member check-in searches the
+configured collection; enrolment and the AWS Face Liveness calls are in
+:mod:`kiosk.cloud.collection` and :mod:`kiosk.cloud.liveness` and exposed here as methods.
 
 The boto3 client is built by the composition root (:func:`make_rekognition_client`) and passed
 in, so tests can give a stubbed or moto-backed client.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +37,7 @@ from kiosk.cloud.parse import (
     quality_report,
     search_matches,
 )
-from kiosk.cloud.protocol import BoxLike
+from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.results import (
     EnrolResult,
     FaceBox,
@@ -48,6 +54,17 @@ from kiosk.reasons import Reason
 log = logging.getLogger(__name__)
 
 QUALITY_FILTERS = ("NONE", "AUTO", "LOW", "MEDIUM", "HIGH")
+#: DetectFaces findings that another frame of the same session can cure, with the quality
+#: gate's code the person is told (None: no sentence for the person). Several faces and a face
+#: elsewhere than the tracked one are not among them: those fail the match outright.
+RETRYABLE: dict[str, str | None] = {Reason.CLOUD_EYES_CLOSED: Reason.LIVE_EYES_CLOSED,
+                                    Reason.CLOUD_POSE: Reason.LIVE_FACE_NOT_FRONTAL,
+                                    Reason.CLOUD_BLURRY: Reason.LIVE_FACE_BLURRED,
+                                    Reason.CLOUD_DARK: Reason.LIVE_FACE_DARK,
+                                    Reason.CLOUD_OCCLUDED: Reason.LIVE_FACE_COVERED,
+                                    Reason.CLOUD_QUALITY_NO_FACE: None}
+#: Frames tried at most (each costs a DetectFaces; the common path uses one).
+MAX_FRAMES = 2
 
 
 class RekognitionMatcher:
@@ -109,16 +126,28 @@ class RekognitionMatcher:
 
     def compare(self, live: np.ndarray, reference: np.ndarray, *,
                 live_box: BoxLike | None = None) -> MatchResult:
-        """CompareFaces plus the DetectFaces cross-check: at most two Rekognition calls.
+        """One live frame: DetectFaces then CompareFaces, two calls (see
+        :meth:`compare_frames`)."""
+        check_image(live, "live")
+        return self.compare_frames([LiveFrame(live, live_box)], reference)
+
+    def compare_frames(self, frames: Sequence[LiveFrame],
+                       reference: np.ndarray) -> MatchResult:
+        """The quality check and CompareFaces on the first acceptable of the first two frames.
 
         Parameters
         ----------
-        live : ndarray (H, W, 3) uint8
-            Best live frame, BGR.
+        frames : sequence of LiveFrame
+            Live frames, best first (BGR images with their tracked boxes; the match must be
+            on the tracked face).
         reference : ndarray (H, W, 3) uint8
             ID or member photo, BGR, upright.
-        live_box : FaceBox or (x0, y0, x1, y1), optional
-            The tracked face in ``live``; the match must be on it.
+
+        Returns
+        -------
+        MatchResult
+            ``operations`` lists the calls in order; ``compared`` is False when DetectFaces
+            rejected every frame tried (the faces were then not compared).
 
         Raises
         ------
@@ -129,22 +158,46 @@ class RekognitionMatcher:
         CloudError
             Service, network or credential failures (see :mod:`kiosk.cloud.aws`).
         """
-        check_image(live, "live")
+        if not frames:
+            raise ValueError("frames must hold at least one live frame")
+        for frame in frames:
+            check_image(frame.image, "live")
         check_image(reference, "reference")
-        box = None if live_box is None else FaceBox.of(live_box)
         self._check_reference(reference)
         before = self.call.count
-        live_jpeg = encode_jpeg(live)
-        response = self.call("CompareFaces", SourceImage={"Bytes": encode_jpeg(reference)},
-                             TargetImage={"Bytes": live_jpeg},
-                             SimilarityThreshold=self.threshold,
-                             QualityFilter=self.quality_filter)
-        result = match_from_compare(response, live.shape, self.threshold, box)
-        if not self.cross_check:
-            return dataclasses.replace(result, calls=self.call.count - before)
-        quality = self._quality(live_jpeg, live.shape, box)
-        return dataclasses.replace(result, calls=self.call.count - before, quality=quality,
-                                   reasons=result.reasons + quality.reasons)
+        operations: list[str] = []
+        rejected: list[QualityReport] = []
+        for frame in frames[:MAX_FRAMES if self.cross_check else 1]:
+            box = None if frame.box is None else FaceBox.of(frame.box)
+            live_jpeg = encode_jpeg(frame.image)
+            quality = None
+            if self.cross_check:
+                quality = self._quality(live_jpeg, frame.image.shape, box)
+                operations.append("DetectFaces")
+                if set(quality.reasons) & set(RETRYABLE):
+                    rejected.append(quality)
+                    continue
+            response = self.call("CompareFaces",
+                                 SourceImage={"Bytes": encode_jpeg(reference)},
+                                 TargetImage={"Bytes": live_jpeg},
+                                 SimilarityThreshold=self.threshold,
+                                 QualityFilter=self.quality_filter)
+            operations.append("CompareFaces")
+            result = match_from_compare(response, frame.image.shape, self.threshold, box)
+            extra = () if quality is None else quality.reasons
+            return dataclasses.replace(result, calls=self.call.count - before, quality=quality,
+                                       reasons=result.reasons + extra,
+                                       operations=tuple(operations))
+        first = rejected[0]
+        gate = tuple(dict.fromkeys(code for r in first.reasons
+                                   if (code := RETRYABLE.get(r)) is not None))
+        log.info("Rekognition refused %d live frame(s) for quality: %s", len(rejected),
+                 ", ".join(first.reasons))
+        return MatchResult(matched=False, similarity=None, threshold=self.threshold,
+                           matcher=self.name, offline=False, face_box=first.box,
+                           live_faces=first.faces, calls=self.call.count - before,
+                           reasons=first.reasons + gate, quality=first, compared=False,
+                           frames=len(rejected), operations=tuple(operations))
 
     def check_quality(self, live: np.ndarray, *, live_box: BoxLike | None = None) -> QualityReport:
         """DetectFaces with all attributes on the live frame (one call)."""

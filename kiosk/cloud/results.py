@@ -131,6 +131,15 @@ class MatchResult:
         Euclidean descriptor distance (local matcher only).
     note : str
         A plain sentence for the operator, e.g. why the cloud was not used.
+    compared : bool
+        False when the quality gate stopped the comparison (a face too small, blurred, dark
+        or turned, on either side; the reasons say which): ``matched`` is then False without
+        meaning "another person", and ``similarity`` is None.
+    frames : int
+        Live frames the answer rests on (the local matcher combines several; Rekognition
+        compares one).
+    operations : tuple of str
+        Rekognition operations made, in order (``calls`` counts them).
     """
 
     matched: bool
@@ -145,6 +154,9 @@ class MatchResult:
     quality: QualityReport | None = None
     distance: float | None = None
     note: str = ""
+    compared: bool = True
+    frames: int = 1
+    operations: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON output and the audit log."""

@@ -53,10 +53,12 @@ from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord, RateLimited
 from kiosk.cloud.errors import CloudError
-from kiosk.cloud.protocol import FaceMatcher
+from kiosk.cloud.protocol import FaceMatcher, LiveFrame, compare_frames
+from kiosk.cloud.results import MatchResult
 from kiosk.errors import InputError
 from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
+from kiosk.session.gate import gate_outcome
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
 from kiosk.session.verdict import match_outcome
 from kiosk.settings import LivenessSettings, Settings
@@ -276,7 +278,13 @@ class Verifier:
             attempt.reasons.append(Reason.NO_USABLE_FRAME)
 
     def _match(self, attempt: _Attempt) -> Progress:
-        """Compare the best frame with the reference, when there is one to compare with."""
+        """Compare the best frames with the reference, when there is one to compare with.
+
+        The matcher gets the session's k best frames, best first: the local matcher combines
+        them, Rekognition compares the first (see :func:`kiosk.cloud.protocol.compare_frames`).
+        A comparison the quality gate stopped is a review at a staffed desk and a retry at a
+        kiosk (:mod:`kiosk.session.gate`), never a mismatch.
+        """
         if attempt.reasons:
             return
         reference = attempt.request.reference
@@ -285,24 +293,25 @@ class Verifier:
             return
         yield self._stage(Stage.MATCHING, attempt)
         assert self.matcher is not None and attempt.best.image is not None
-        assert attempt.best.face is not None
+        frames = [LiveFrame(kept.image, kept.face.box) for kept in attempt.best.frames]
         try:
-            result = self.matcher.compare(attempt.best.image, reference,
-                                          live_box=attempt.best.face.box)
+            result = compare_frames(self.matcher, frames, reference)
         except CloudError as exc:
             log.warning("face matcher unavailable: %s", exc.code)
             attempt.verdict = Verdict.REVIEW
             attempt.reasons.extend((Reason.MATCH_UNAVAILABLE, exc.code))
             return
         matching = self.settings.matching
-        attempt.verdict, reasons = match_outcome(result, mode=self.settings.kiosk.mode,
-                                                 offline_policy=matching.offline_policy)
-        if not result.matched:
-            reasons = (Reason.FACE_MISMATCH,) + tuple(reasons)
+        gated = gate_outcome(result, mode=self.settings.kiosk.mode)
+        if gated is not None:
+            attempt.verdict, reasons = gated
+        else:
+            attempt.verdict, reasons = match_outcome(result, mode=self.settings.kiosk.mode,
+                                                     offline_policy=matching.offline_policy)
+            if not result.matched:
+                reasons = (Reason.FACE_MISMATCH,) + tuple(reasons)
         attempt.reasons.extend(reasons)
-        if result.matcher == "rekognition":
-            attempt.cloud_calls = ("CompareFaces",) + (
-                ("DetectFaces",) if result.quality is not None else ())
+        attempt.cloud_calls = _cloud_calls(result)
         attempt.match = {
             "matcher": result.matcher, "matched": bool(result.matched),
             "similarity": None if result.similarity is None else round(result.similarity, 2),
@@ -360,6 +369,15 @@ def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> L
                                         liveness.accessible_window_s),
         challenge_count=min(liveness.challenge_count, liveness.accessible_challenge_count),
         session_limit_s=2.0 * liveness.session_limit_s)
+
+
+def _cloud_calls(result: MatchResult) -> tuple[str, ...]:
+    """The Rekognition operations behind a result, in order (none for the local matcher)."""
+    if result.operations:
+        return tuple(result.operations)
+    if result.matcher == "rekognition":  # a matcher that does not list its operations
+        return ("CompareFaces",) + (("DetectFaces",) if result.quality is not None else ())
+    return ()
 
 
 def _challenge_record(outcome: ChallengeOutcome, attempt: _Attempt) -> dict[str, Any]:

@@ -193,3 +193,18 @@ class FakeCapture:
 
     def release(self) -> None:
         self.released = True
+
+
+def oversized_jpeg(width: int = 20000, height: int = 20000) -> bytes:
+    """A small real JPEG whose header declares ``width`` x ``height`` pixels.
+
+    The start-of-frame segment of a 16x16 JPEG is rewritten, so the file is a few hundred
+    bytes while a decoder that trusts the header allocates width x height x 3 bytes.
+    """
+    ok, buf = cv2.imencode(".jpg", pattern(0, 16, 16))
+    assert ok
+    data = bytearray(buf.tobytes())
+    sof = data.index(b"\xff\xc0")  # baseline start of frame: FFC0, length, precision, H, W
+    data[sof + 5:sof + 7] = height.to_bytes(2, "big")
+    data[sof + 7:sof + 9] = width.to_bytes(2, "big")
+    return bytes(data)

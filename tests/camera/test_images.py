@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kiosk.camera.images import (
+    MAX_IMAGE_PIXELS,
     ImageFileSource,
     ImageFolderSource,
     ImageSequenceSource,
@@ -17,7 +18,7 @@ from kiosk.camera.images import (
     read_image,
 )
 from kiosk.errors import InputError
-from tests.camera.fakes import REALS, FakeClock, pattern
+from tests.camera.fakes import REALS, FakeClock, oversized_jpeg, pattern
 
 
 def write_png(path: Path, index: int) -> np.ndarray:
@@ -185,3 +186,37 @@ def test_shared_folder_of_stills(shared_data: Path) -> None:
                                               "12.jpg"]
     assert len(frames) == 6
     assert all(f.image.ndim == 3 and f.image.shape[2] == 3 for f in frames)
+
+
+def test_an_oversized_image_is_refused_from_its_header(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 20000x20000 JPEG (400 megapixels, 1.2 GB decoded) must be refused before decoding.
+    path = tmp_path / "bomb.jpg"
+    path.write_bytes(oversized_jpeg(20000, 20000))
+    decoded: list[int] = []
+    monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decoded.append(1))
+    with ImageFileSource(path) as source, pytest.raises(
+            InputError, match=r"bomb\.jpg has more than 179 megapixels; the limit is 50"):
+        source.read()
+    # Below Pillow's own refusal the size is named; the limit is the kiosk's.
+    path.write_bytes(oversized_jpeg(9000, 6000))
+    with pytest.raises(InputError, match=r"is 9000x6000 pixels \(54 megapixels\)"):
+        read_image(path)
+    assert decoded == []
+    assert MAX_IMAGE_PIXELS == 50_000_000
+
+
+def test_an_oversized_image_in_a_folder_stops_the_source(folder: Path) -> None:
+    (folder / "frame5.jpg").write_bytes(oversized_jpeg(12000, 9000))
+    with ImageFolderSource(folder) as source:
+        assert source.read() is not None and source.read() is not None
+        with pytest.raises(InputError, match="frame5.jpg is 12000x9000 pixels"):
+            source.read()
+
+
+def test_an_image_at_the_limit_decodes(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    write_png(path, 3)
+    assert read_image(path, max_pixels=40 * 30) is not None
+    with pytest.raises(InputError, match="40x30 pixels"):
+        read_image(path, max_pixels=40 * 30 - 1)

@@ -52,7 +52,7 @@ def test_aws_error_codes_map_to_typed_errors(stubbed, code, status, error, words
     client, stubber, _ = stubbed
     stubber.add_client_error("compare_faces", code, "Request has invalid parameters", status)
     with pytest.raises(error, match=words) as info:
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
     message = str(info.value)
     assert "Traceback" not in message and "\n" not in message
     assert info.value.__cause__ is None  # raised "from None": no chained traceback
@@ -91,7 +91,7 @@ def test_throttling_is_retried_with_backoff_then_unavailable(aws_env):
 
     client.meta.events.register("before-send.rekognition.CompareFaces", throttle)
     with pytest.raises(CloudThrottled, match="after 2 attempts") as info:
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
     assert len(attempts) == 2  # settings.matching.max_attempts counts every attempt
     assert isinstance(info.value, CloudUnavailable)
 
@@ -106,7 +106,7 @@ def test_connect_timeout_is_retried_then_a_timeout(aws_env):
 
     client.meta.events.register("before-send.rekognition.CompareFaces", unreachable)
     with pytest.raises(CloudTimeout, match="time-out connecting to Rekognition"):
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
     assert len(attempts) == 2
 
 
@@ -142,7 +142,7 @@ def test_read_timeout_from_settings_is_applied(aws_env, silent_server):
     client = make_rekognition_client(_settings(read_timeout=1.0), session=fake_session(),
                                      endpoint_url=silent_server)
     with pytest.raises(CloudTimeout, match="time-out waiting for Rekognition"):
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
 
 
 def test_dropped_network_is_offline(aws_env):
@@ -153,7 +153,7 @@ def test_dropped_network_is_offline(aws_env):
     client = make_rekognition_client(_settings(), session=fake_session(),
                                      endpoint_url=f"http://127.0.0.1:{port}")
     with pytest.raises(CloudOffline, match="cannot be reached"):
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
 
 
 def test_missing_credentials(aws_env):
@@ -162,7 +162,7 @@ def test_missing_credentials(aws_env):
     session = boto3.session.Session(region_name="us-east-1")  # the chain finds no credentials
     client = make_rekognition_client(_settings(), session=session)
     with pytest.raises(NoCredentials, match="credentials are not configured"):
-        RekognitionMatcher(client).compare(LIVE, REFERENCE)
+        RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
 
 
 def test_missing_region(aws_env):

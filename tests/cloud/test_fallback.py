@@ -72,6 +72,7 @@ class _Clock:
 
 COMPARE = {"SourceImage": {"Bytes": ANY}, "TargetImage": {"Bytes": ANY},
            "SimilarityThreshold": 95.0, "QualityFilter": "AUTO"}
+DETECT = {"Image": {"Bytes": ANY}, "Attributes": ["ALL"]}
 
 
 def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, faces):
@@ -79,7 +80,7 @@ def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, fa
     clock = _Clock()
     matcher = ResilientMatcher(RekognitionMatcher(client), local_matcher, cooldown_s=60,
                                clock=clock)
-    stubber.add_client_error("compare_faces", "ThrottlingException", "Rate exceeded", 400)
+    stubber.add_client_error("detect_faces", "ThrottlingException", "Rate exceeded", 400)
     first = matcher.compare(faces["obama2"], faces["obama"])
     assert first.matched and first.offline and first.matcher == "local"
     assert first.reasons[0] == CloudThrottled.code and Reason.MATCH_OFFLINE in first.reasons
@@ -93,17 +94,19 @@ def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, fa
     # After it, the cloud answers again.
     clock.now += 31
     live = faces["obama2"]
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4, 0.5))),
+                         DETECT)
     stubber.add_response("compare_faces", r.compare_faces([(r.bbox(0.3, 0.2, 0.4, 0.5), 99.0)]),
                          COMPARE)
-    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4, 0.5))),
-                         {"Image": {"Bytes": ANY}, "Attributes": ["ALL"]})
     third = matcher.compare(live, faces["obama"])
     assert third.matcher == "rekognition" and not third.offline and third.matched
-    assert counter["calls"] == 3
+    assert counter["calls"] == 3 and third.operations == ("DetectFaces", "CompareFaces")
 
 
 def test_a_face_problem_is_not_hidden_by_the_fallback(stubbed, local_matcher, faces):
     client, stubber, _ = stubbed
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4, 0.5))),
+                         DETECT)
     stubber.add_client_error("compare_faces", "InvalidParameterException",
                              "Request has invalid parameters", 400)
     matcher = ResilientMatcher(RekognitionMatcher(client), local_matcher)
@@ -113,7 +116,7 @@ def test_a_face_problem_is_not_hidden_by_the_fallback(stubbed, local_matcher, fa
 
 def test_access_denied_falls_back_with_its_reason(stubbed, local_matcher, faces):
     client, stubber, _ = stubbed
-    stubber.add_client_error("compare_faces", "AccessDeniedException", "denied", 400)
+    stubber.add_client_error("detect_faces", "AccessDeniedException", "denied", 400)
     result = ResilientMatcher(RekognitionMatcher(client), local_matcher).compare(
         faces["obama2"], faces["obama"])
     assert result.offline and result.reasons[0] == "CLOUD_ACCESS_DENIED"

@@ -14,12 +14,14 @@ from kiosk.cloud.detect import HogFaceDetector
 from kiosk.cloud.errors import ImageRejected, InvalidImage
 from kiosk.cloud.images import (
     PHOTO_MAX_BYTES,
+    PHOTO_MAX_PIXELS,
     REKOGNITION_MAX_BYTES,
     decode_photo,
     encode_jpeg,
     load_photo,
 )
 from kiosk.errors import InputError
+from tests.camera.fakes import oversized_jpeg
 from tests.cloud.conftest import OBAMA
 
 
@@ -181,3 +183,26 @@ def test_sideways_phone_photo_is_upright_for_the_detector(shared_data: Path,
     loaded = load_photo(path)
     assert loaded.shape[:2] == upright.shape[:2]
     assert len(detector.detect(loaded)) == 1
+
+
+def test_oversized_photo_is_refused_from_its_header(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch):
+    # 9000x6000 = 54 megapixels in a file of a few hundred bytes: refused before decoding.
+    loads: list[int] = []
+    monkeypatch.setattr(Image.Image, "load", lambda self: loads.append(1))
+    path = tmp_path / "scan.jpg"
+    path.write_bytes(oversized_jpeg(9000, 6000))
+    with pytest.raises(InvalidImage, match=r"scan\.jpg is 9000x6000 pixels \(54 megapixels\); "
+                                           "the limit is 50 megapixels"):
+        load_photo(path, what="member photo")
+    path.write_bytes(oversized_jpeg(20000, 20000))
+    with pytest.raises(InvalidImage, match="more than 89 megapixels; the limit is 50"):
+        load_photo(path)
+    assert loads == []
+    assert PHOTO_MAX_PIXELS == 50_000_000
+    small = tmp_path / "small.png"
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(small)
+    monkeypatch.undo()
+    assert load_photo(small, max_pixels=1200).shape == (30, 40, 3)
+    with pytest.raises(InvalidImage, match="40x30 pixels"):
+        load_photo(small, max_pixels=1199)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from kiosk.cloud.errors import NoFaceInImage, SeveralFaces
 from kiosk.cloud.local import LocalMatcher, dlib_box_from_landmark_box
-from kiosk.cloud.protocol import FaceMatcher
+from kiosk.cloud.protocol import FaceMatcher, LiveFrame
 from kiosk.cloud.results import FaceBox
+from kiosk.lab.photo_variants import variant
 from kiosk.reasons import Reason
 from tests.cloud.conftest import side_by_side
 
@@ -121,3 +123,79 @@ def test_invalid_arguments(local_matcher):
         LocalMatcher(101.0, detector=local_matcher.detector)
     with pytest.raises(ValueError, match="live must be"):
         local_matcher.compare(np.zeros((5, 5), np.uint8), np.zeros((5, 5, 3), np.uint8))
+
+
+# -- tight crops, card-size photos, several frames and the quality gate (issue 14) ----------
+
+@pytest.mark.parametrize(("reference", "live", "same"), [
+    ("obama", "obama2", True), ("biden", "obama2", False)])
+def test_tight_and_card_size_id_photos_are_found_and_matched(local_matcher, faces, reference,
+                                                             live, same):
+    photo = faces[reference]
+    box = local_matcher.detect(photo)[0]
+    similarities = {}
+    for name in ("full", "tight", "card"):
+        result = local_matcher.compare(faces[live], variant(photo, name, box))
+        assert result.compared and result.matched is same
+        similarities[name] = round(result.similarity, 1)
+    print(f"\n{reference} / {live}: similarity full {similarities['full']}, tight "
+          f"{similarities['tight']}, card {similarities['card']}")
+    assert variant(photo, "card", box).shape == (150, 120, 3)
+    if same:
+        assert min(similarities.values()) >= 95.0
+    else:
+        assert max(similarities.values()) < 5.0
+
+
+def test_several_frames_are_combined_by_their_mean_descriptor(local_matcher, faces):
+    live, reference = faces["obama2"], faces["obama"]
+    mirrored = np.ascontiguousarray(live[:, ::-1])  # another view of the same person
+    frames = [LiveFrame(live), LiveFrame(mirrored)]
+    result = local_matcher.compare_frames(frames, reference)
+    assert result.frames == 2 and result.compared and result.matched
+    vectors = [local_matcher.embed(img).vector for img in (live, mirrored)]
+    expected = np.linalg.norm(np.mean(vectors, axis=0) - local_matcher.embed(reference).vector)
+    assert result.distance == pytest.approx(expected, abs=1e-9)
+    single = local_matcher.compare(live, reference)
+    assert single.frames == 1 and single.distance != pytest.approx(result.distance)
+
+
+def test_frames_the_gate_refuses_are_left_out_of_the_mean(local_matcher, faces):
+    live, reference = faces["obama2"], faces["obama"]
+    eyes = local_matcher.embed(live).quality.interocular
+    blurred = cv2.GaussianBlur(live, (0, 0), 0.08 * eyes)
+    result = local_matcher.compare_frames([LiveFrame(blurred), LiveFrame(live)], reference)
+    assert result.compared and result.frames == 1 and result.matched
+    only_bad = local_matcher.compare_frames([LiveFrame(blurred)], reference)
+    assert not only_bad.compared and not only_bad.matched and only_bad.similarity is None
+    assert only_bad.reasons == (Reason.LIVE_FACE_BLURRED, Reason.MATCH_OFFLINE)
+    assert only_bad.frames == 0
+
+
+def test_a_poor_reference_is_not_compared(local_matcher, faces):
+    tiny = cv2.resize(faces["obama"], (100, 125), interpolation=cv2.INTER_AREA)
+    result = local_matcher.compare(faces["obama2"], tiny)
+    assert not result.compared and not result.matched and result.similarity is None
+    assert result.reasons == (Reason.ID_PHOTO_TOO_SMALL, Reason.MATCH_OFFLINE)
+    # Without the gate (evaluation only) the same pair is compared.
+    ungated = LocalMatcher(95.0, detector=local_matcher.detector, gate=None)
+    assert ungated.compare(faces["obama2"], tiny).compared
+
+
+def test_frames_without_a_face_are_dropped_and_the_first_problem_is_told(local_matcher, faces):
+    blank = np.full((300, 300, 3), 90, np.uint8)
+    result = local_matcher.compare_frames([LiveFrame(blank), LiveFrame(faces["obama2"])],
+                                          faces["obama"])
+    assert result.matched and result.frames == 1
+    nothing = local_matcher.compare_frames([LiveFrame(blank)], faces["obama"])
+    assert nothing.reasons[0] == Reason.MATCH_NO_FACE_LIVE and nothing.frames == 0
+    with pytest.raises(ValueError, match="at least one"):
+        local_matcher.compare_frames([], faces["obama"])
+    with pytest.raises(ValueError, match="max_frames"):
+        LocalMatcher(max_frames=0, detector=local_matcher.detector)
+
+
+def test_at_most_max_frames_are_described(detector, faces):
+    matcher = LocalMatcher(95.0, detector=detector, max_frames=2)
+    result = matcher.compare_frames([LiveFrame(faces["obama2"])] * 4, faces["obama"])
+    assert result.frames == 2 and result.matched

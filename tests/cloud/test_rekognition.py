@@ -15,7 +15,7 @@ from kiosk.cloud.errors import (
     NotEnrolled,
     SeveralFaces,
 )
-from kiosk.cloud.protocol import FaceMatcher
+from kiosk.cloud.protocol import FaceMatcher, LiveFrame
 from kiosk.cloud.rekognition import RekognitionMatcher
 from kiosk.cloud.results import FaceBox
 from kiosk.errors import ConfigError, InputError
@@ -48,15 +48,15 @@ DETECT_PARAMS = {"Image": {"Bytes": ANY}, "Attributes": ["ALL"]}
 def test_verification_makes_exactly_two_calls(stubbed, frames):
     client, stubber, counter = stubbed
     live, reference = frames
-    stubber.add_response("compare_faces", r.compare_faces([(FACE, 99.2)]), compare_params())
     stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE)), DETECT_PARAMS)
+    stubber.add_response("compare_faces", r.compare_faces([(FACE, 99.2)]), compare_params())
     matcher = RekognitionMatcher(client)
     assert isinstance(matcher, FaceMatcher)
     result = matcher.compare(live, reference, live_box=TRACKED)
     assert counter["calls"] == 2  # counted by botocore's own event hook
-    assert result.calls == 2
+    assert result.calls == 2 and result.operations == ("DetectFaces", "CompareFaces")
     assert result.matched and result.similarity == pytest.approx(99.2)
-    assert result.matcher == "rekognition" and not result.offline
+    assert result.matcher == "rekognition" and not result.offline and result.compared
     assert result.reasons == ()
     assert result.quality.passed and result.quality.faces == 1
     assert result.quality.eyes_open is True and result.quality.sharpness == pytest.approx(86.9)
@@ -66,11 +66,11 @@ def test_verification_makes_exactly_two_calls(stubbed, frames):
 def test_settings_reach_the_request(stubbed, frames):
     client, stubber, _ = stubbed
     live, reference = frames
-    stubber.add_response("compare_faces", r.compare_faces([], [FACE]), compare_params(99.0, "HIGH"))
     stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE)), DETECT_PARAMS)
+    stubber.add_response("compare_faces", r.compare_faces([], [FACE]), compare_params(99.0, "HIGH"))
     matcher = RekognitionMatcher(client, threshold=99.0, quality_filter="HIGH")
     result = matcher.compare(live, reference, live_box=TRACKED)
-    assert not result.matched and result.similarity is None
+    assert not result.matched and result.similarity is None and result.compared
     assert result.reasons == (Reason.MATCH_BELOW_THRESHOLD,)
     assert result.face_box is not None  # the tracked face was seen, just not matched
 
@@ -79,26 +79,72 @@ def test_match_on_another_face_than_the_tracked_one_fails(stubbed, frames):
     client, stubber, _ = stubbed
     live, reference = frames
     # A photo of the enrolled person held at the edge of the frame matches; the live person not.
-    stubber.add_response("compare_faces", r.compare_faces([(OTHER, 99.8)], [FACE]),
-                         compare_params())
+    # Two faces are not a quality problem another frame could cure: the comparison goes on.
     stubber.add_response("detect_faces",
                          r.detect_faces(r.face_detail(FACE), r.face_detail(OTHER)), DETECT_PARAMS)
+    stubber.add_response("compare_faces", r.compare_faces([(OTHER, 99.8)], [FACE]),
+                         compare_params())
     result = RekognitionMatcher(client).compare(live, reference, live_box=TRACKED)
     assert not result.matched
     assert result.reasons == (Reason.MATCH_OTHER_FACE, Reason.CLOUD_QUALITY_MULTIPLE_FACES)
     assert result.live_faces == 2 and result.calls == 2
 
 
-def test_quality_problems_are_reason_codes_not_a_silent_pass(stubbed, frames):
-    client, stubber, _ = stubbed
+def test_a_frame_refused_for_quality_is_not_compared(stubbed, frames):
+    client, stubber, counter = stubbed
     live, reference = frames
-    stubber.add_response("compare_faces", r.compare_faces([(FACE, 97.0)]), compare_params())
+    # One frame only, eyes closed: no CompareFaces, no similarity to misread.
     stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE, eyes_open=False)),
                          DETECT_PARAMS)
     result = RekognitionMatcher(client).compare(live, reference, live_box=TRACKED)
-    assert result.matched
-    assert result.reasons == (Reason.CLOUD_EYES_CLOSED,)
+    assert not result.matched and not result.compared and result.similarity is None
+    assert result.reasons == (Reason.CLOUD_EYES_CLOSED, Reason.LIVE_EYES_CLOSED)
+    assert result.operations == ("DetectFaces",) and counter["calls"] == 1
     assert not result.quality.passed
+
+
+def test_a_second_frame_is_tried_only_when_the_first_is_refused(stubbed, frames):
+    client, stubber, counter = stubbed
+    live, reference = frames
+    second = np.ascontiguousarray(live[::-1])
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE, sharpness=4.0)),
+                         DETECT_PARAMS)
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE)), DETECT_PARAMS)
+    stubber.add_response("compare_faces", r.compare_faces([(FACE, 98.5)]), compare_params())
+    result = RekognitionMatcher(client).compare_frames(
+        [LiveFrame(live, TRACKED), LiveFrame(second, TRACKED), LiveFrame(live, TRACKED)],
+        reference)
+    assert result.matched and result.compared and result.reasons == ()
+    assert result.operations == ("DetectFaces", "DetectFaces", "CompareFaces")
+    assert result.calls == counter["calls"] == 3
+
+
+def test_good_first_frame_keeps_two_calls_whatever_else_is_offered(stubbed, frames):
+    client, stubber, counter = stubbed
+    live, reference = frames
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE)), DETECT_PARAMS)
+    stubber.add_response("compare_faces", r.compare_faces([(FACE, 97.0)]), compare_params())
+    result = RekognitionMatcher(client).compare_frames([LiveFrame(live, TRACKED)] * 5,
+                                                       reference)
+    assert result.matched and counter["calls"] == 2 and result.frames == 1
+
+
+def test_every_frame_refused_gives_the_gate_reasons(stubbed, frames):
+    client, stubber, counter = stubbed
+    live, reference = frames
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE, yaw=52.0,
+                                                                      brightness=8.0)),
+                         DETECT_PARAMS)
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(FACE, occluded=True)),
+                         DETECT_PARAMS)
+    result = RekognitionMatcher(client).compare_frames(
+        [LiveFrame(live, TRACKED), LiveFrame(live, TRACKED), LiveFrame(live, TRACKED)],
+        reference)
+    assert not result.compared and not result.matched and counter["calls"] == 2
+    # The first (best) frame's problems are reported.
+    assert result.reasons == (Reason.CLOUD_POSE, Reason.CLOUD_DARK, Reason.LIVE_FACE_NOT_FRONTAL,
+                              Reason.LIVE_FACE_DARK)
+    assert result.operations == ("DetectFaces", "DetectFaces") and result.frames == 2
 
 
 def test_cross_check_can_be_switched_off(stubbed, frames):

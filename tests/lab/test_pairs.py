@@ -1,4 +1,5 @@
-"""Pair evaluation (metrics.json ``pairs`` block) and video frame picking, on real data."""
+"""Pair evaluation (metrics.json ``pairs`` block), photo variants and the calibration report,
+on real data."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.cloud.errors import InvalidImage
+from kiosk.cloud.calibration import DLIB_SCALE
 from kiosk.cloud.local import LocalMatcher
-from kiosk.cloud.media import best_video_frame, load_face_image, parse_frames
+from kiosk.cloud.media import parse_frames
 from kiosk.errors import InputError
 from kiosk.lab.pairs import evaluate_pairs, read_pairs, segment_frames
-from tests.cloud.conftest import DEMO_GIF, OBAMA
+from kiosk.reasons import Reason
+from tests.cloud.conftest import OBAMA
+
+IMAGE_F1 = "minivision-ai_Silent-Face-Anti-Spoofing/images/sample/image_F1.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -34,22 +38,67 @@ def test_pairs_block_has_issue_4_keys_and_counts(pairs_report, shared_data: Path
     json.dumps(pairs_report)  # plain values only: no arrays, no images
 
 
-def test_local_matcher_meets_the_target(pairs_report):
-    # Issue 5: TAR >= 0.99 at FAR <= 0.01 on the pairs available (printed for the report).
-    sims = pairs_report["similarity"]
-    print(f"\nlocal matcher at {pairs_report['threshold']}: TAR {pairs_report['tar']:.3f} "
-          f"({pairs_report['same']} same), FAR {pairs_report['far']:.3f} "
-          f"({pairs_report['different']} different), failures {pairs_report['failures']}; "
-          f"similarity same {sims['same']}, different {sims['different']}")
-    assert pairs_report["failures"] == 0
-    assert pairs_report["tar"] >= 0.99
-    assert pairs_report["far"] <= 0.01
+def test_local_matcher_meets_the_target_with_tight_and_card_photos(pairs_report):
+    # Issue 14: TAR >= 0.99 at FAR <= 0.01 at the default threshold, tight-crop and card-size
+    # variants of the photos included, no photo without its face. Each pair's similarity
+    # at full size, cropped tight and card size is printed for the report.
+    print()
+    for p in pairs_report["per_pair"]:
+        if p.get("skipped"):
+            continue
+        sims = [p["similarity"]] + [p.get("variants", {}).get(v) for v in ("tight", "card")]
+        cells = " ".join("   -  " if v is None else f"{v:6.1f}" for v in sims)
+        print(f"{p['same']} {cells}  {p['a'].rsplit('/', 1)[-1]} / {p['b'].rsplit('/', 1)[-1]}")
+    for name, block in pairs_report["variants"].items():
+        print(f"{name}: TAR {block['tar']:.3f} ({block['same']} same), FAR {block['far']:.3f} "
+              f"({block['different']} different), not compared {block['not_compared']}; on "
+              f"compared pairs TAR {block['tar_compared']:.3f}")
+        assert block["failures"] == 0, name
+        assert block["tar_compared"] >= 0.99 and block["far"] <= 0.01, name
+    assert set(pairs_report["variants"]) == {"full", "tight", "card", "all"}
+    assert pairs_report["variants"]["all"]["same"] == 52  # 20 + 16 tight + 16 card
+
+
+def test_the_quality_gate_refuses_only_the_turned_poster(pairs_report):
+    # image_F1 is a poster held at about 28 degrees: not an ID photo the kiosk may compare.
+    refused = [p for p in pairs_report["per_pair"] if p.get("compared") is False]
+    assert [p["a"] for p in refused] == [IMAGE_F1]
+    assert Reason.ID_PHOTO_NOT_FRONTAL in refused[0]["reasons"]
+    assert pairs_report["not_compared"] == 1
+    assert pairs_report["tar"] == pytest.approx(19 / 20)  # the refused pair counts as a reject
 
 
 def test_demo_gif_segments_are_read_from_the_notes(pairs_report):
     gif_rows = [p for p in pairs_report["per_pair"] if p["b"].endswith("demo.gif")]
     assert {p["frames_b"] for p in gif_rows} == {"0-32", "62-87", "33-61"}
-    assert all(p["matched"] for p in gif_rows)
+    assert all(p["matched"] for p in gif_rows if p["compared"])
+
+
+def test_recordings_give_the_kiosks_k_best_frames(pairs_report):
+    videos = [p for p in pairs_report["per_pair"]
+              if p.get("compared") and p["b"].endswith((".mp4", ".MOV", ".webm"))]
+    assert videos and pairs_report["frames"] == 5
+    # One replay frame is turned about 25 degrees by dlib's landmarks: the gate drops it.
+    counts = sorted(p["frames"] for p in videos)
+    assert counts[0] == 4 and counts[1:] == [5] * (len(videos) - 1)
+
+
+def test_the_calibration_refit_agrees_with_the_shipped_threshold(pairs_report):
+    cal = pairs_report["calibration"]
+    loso = cal["leave_one_subject_out"]
+    print(f"\nrefit at FAR 1%: {cal['fitted_distance']:.4f} (shipped "
+          f"{cal['threshold_distance']:.4f}; leave one subject out {loso['min']:.3f}-"
+          f"{loso['max']:.3f}); closest different {cal['closest_different']:.4f} (margin "
+          f"{cal['margin_different']:+.4f}), farthest same {cal['farthest_same']:.4f} (margin "
+          f"{cal['margin_same']:+.4f})")
+    assert cal["threshold_distance"] == pytest.approx(DLIB_SCALE.distance_at(95.0))
+    assert abs(cal["fitted_distance"] - cal["threshold_distance"]) < 0.01
+    assert cal["margin_different"] > 0 and cal["margin_same"] > 0
+    assert loso["min"] < cal["fitted_distance"] < loso["max"]
+    assert cal["far_bound_95"] == pytest.approx(3 / cal["independent_different"])
+    distances = pairs_report["distances"]
+    assert {d["variant"] for d in distances} == {"full", "tight", "card"}
+    assert len(distances) == 49 + 68  # compared same and different pairs of every variant
 
 
 def test_unsure_rows_are_skipped(pairs_report):
@@ -96,24 +145,3 @@ def test_missing_media_is_a_failure_to_acquire(tmp_path: Path, shared_data: Path
     assert report["tar"] == 0.5  # the unreadable pair counts as a false reject
     assert report["different"] == 0 and report["far"] is None
     assert "does not exist" in report["per_pair"][1]["error"]
-
-
-def test_gif_segment_frame_is_picked_inside_the_range(shared_data: Path, detector):
-    best = best_video_frame(shared_data / DEMO_GIF, detector, (62, 87))
-    assert 62 <= best.index <= 87
-    assert best.sampled >= 2
-    assert best.image.shape == (322, 150, 3)
-
-
-def test_video_errors(tmp_path: Path, detector):
-    not_video = tmp_path / "clip.mp4"
-    not_video.write_text("not a video")
-    with pytest.raises(InvalidImage, match="neither a JPEG/PNG photo nor a video"):
-        best_video_frame(not_video, detector)
-    with pytest.raises(InvalidImage, match="does not exist"):
-        load_face_image(tmp_path / "gone.mp4", detector)
-
-
-def test_frame_range_on_a_photo_is_refused(shared_data: Path, detector):
-    with pytest.raises(InvalidImage, match="frame range applies only to videos"):
-        load_face_image(shared_data / OBAMA, detector, (0, 3))
