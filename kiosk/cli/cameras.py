@@ -151,6 +151,6 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
                                       ("white balance", support.white_balance))
             if not lock.lockable]
         if unlocked:
-            out.write(f"The configured camera cannot lock its {' or '.join(unlocked)}: the "
-                      "light check then measures the face against the background instead.\n")
+            out.write(f"The configured camera cannot lock its {' or '.join(unlocked)}: it may "
+                      "re-expose or re-balance by itself while the light check flashes.\n")
     return EXIT_OK

@@ -48,7 +48,7 @@ class CameraStatus:
 _STATE_WORDS = {
     ControlState.LOCKED: "locked",
     ControlState.AUTO: "automatic",
-    ControlState.MANUAL: "fixed, not by the kiosk",
+    ControlState.MANUAL: "manual",
     ControlState.NOT_SUPPORTED: "cannot be locked",
     ControlState.NOT_APPLICABLE: "not applicable",
     ControlState.UNKNOWN: "unknown",
