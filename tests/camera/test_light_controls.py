@@ -17,18 +17,14 @@ from kiosk.camera.images import ImageFolderSource
 from kiosk.camera.video import VideoFileSource
 from kiosk.vocabulary import ControlState
 from tests.camera.fakes import (
-    AUTO_EXPOSURE,
-    AUTO_WB,
-    EXPOSURE,
-    WB_TEMPERATURE,
     FakeCamera,
     FakeClock,
-    FakeControls,
     FakeSysfs,
     add_usb_webcam,
     no_querycap,
     pattern,
 )
+from tests.camera.light_fakes import AUTO_EXPOSURE, AUTO_WB, EXPOSURE, WB_TEMPERATURE, FakeControls
 
 LOCKED, AUTO, MANUAL = ControlState.LOCKED, ControlState.AUTO, ControlState.MANUAL
 WAIT = 10.0   # bound on waiting for the capture thread; a hang fails instead of blocking

@@ -17,7 +17,7 @@ from kiosk.camera.v4l2_controls import (
     query_control,
     query_light_support,
 )
-from tests.camera.fakes import (
+from tests.camera.light_fakes import (
     KERNEL_G_CTRL,
     KERNEL_QUERYCTRL,
     KERNEL_QUERYMENU,

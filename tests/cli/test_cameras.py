@@ -10,12 +10,10 @@ from kiosk.camera.v4l2 import V4L2Capability
 from kiosk.camera.v4l2_controls import LightSupport, query_light_support
 from kiosk.cli import Context, build_parser
 from kiosk.settings import Settings
-from tests.camera.fakes import (
+from tests.camera.fakes import FakeSysfs, add_usb_webcam, no_querycap
+from tests.camera.light_fakes import (
     FakeControl,
-    FakeSysfs,
     FakeV4L2Node,
-    add_usb_webcam,
-    no_querycap,
     no_querylight,
     uvc_webcam_controls,
 )
