@@ -101,7 +101,8 @@ class CameraHealth:
         the next read, and again at every reconnection).
     light_applied_t : float or None
         Clock time (the scale of frames' ``t``) at which the capture thread applied the request
-        in force; frames read before it were captured under the previous state. None while
+        in force; frames read before it were captured under the previous state, and a camera
+        may take a few more frames to act on it (not measured: no camera here). None while
         pending, or when nothing was applied.
     """
 
