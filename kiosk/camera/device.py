@@ -225,8 +225,9 @@ class DeviceSource(BaseSource):
                          f"({_describe_array(raw)})")
 
     def _close(self) -> None:
-        if self._controls is not None and self._light_request:
-            exposure, white_balance = self._controls.unlock()   # do not leave it locked
+        if self._controls is not None and self._light_request is not None:
+            # Never leave the camera locked, even with an unlock request not yet applied.
+            exposure, white_balance = self._controls.unlock()
             log.info("%s closed: exposure %s, white balance %s", self.description,
                      exposure.state, white_balance.state)
         self._release()

@@ -278,6 +278,20 @@ def test_closing_a_locked_camera_switches_auto_back_on(webcam: FakeSysfs,
     health = source.health
     assert (health.exposure.state, health.light_locked) == (ControlState.UNKNOWN, True)
 
+    # An unlock asked for but not yet applied when the source closes.
+    source.open()
+    source.read()
+    assert controls.state[AUTO_EXPOSURE] == 1.0              # re-locked at the connection
+    source.lock_light_controls(False)
+    source.close()
+    assert (controls.state[AUTO_EXPOSURE], controls.state[AUTO_WB]) == (3.0, 1.0)
+
+    # A camera the kiosk never asked to lock is left as it is.
+    untouched = FakeControls(auto_exposure=1)
+    with make_source(FakeCamera(controls=untouched), clock, webcam) as other:
+        other.read()
+    assert untouched.state[AUTO_EXPOSURE] == 1.0 and untouched.sets(AUTO_EXPOSURE) == []
+
 
 def test_a_backend_that_keeps_normalising_gets_the_quarter_values(webcam: FakeSysfs,
                                                                   clock: FakeClock) -> None:
