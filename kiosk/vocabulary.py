@@ -69,3 +69,14 @@ class EngineState(StrEnum):
     PROMPT = "prompt"
     SETTLE = "settle"
     DONE = "done"
+
+
+class ControlState(StrEnum):
+    """A camera's automatic exposure or white balance (``CameraHealth.exposure.state``)."""
+
+    AUTO = "auto"                       # the camera adjusts it by itself
+    LOCKED = "locked"                   # the kiosk switched auto off and holds the value
+    MANUAL = "manual"                   # auto is off, but not by the kiosk's request
+    NOT_SUPPORTED = "not_supported"     # the driver offers no switch (or no value) for it
+    NOT_APPLICABLE = "not_applicable"   # a recording: there is no camera to control
+    UNKNOWN = "unknown"                 # not connected yet, or the driver's answer made no sense

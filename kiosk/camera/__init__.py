@@ -11,7 +11,7 @@ from kiosk.camera.device import (
     parse_device,
 )
 from kiosk.camera.factory import is_device_spec, open_source
-from kiosk.camera.health import CameraHealth, HealthMonitor
+from kiosk.camera.health import CameraHealth, ControlStatus, HealthMonitor
 from kiosk.camera.images import (
     IMAGE_EXTENSIONS,
     ImageFileSource,
@@ -27,7 +27,7 @@ from kiosk.camera.video import VideoFileSource, parse_frame_range
 
 __all__ = [
     "IMAGE_EXTENSIONS", "BaseSource", "CameraDisconnected", "CameraHealth", "CaptureThread",
-    "DeviceSource", "FrameSource", "HealthMonitor", "ImageFileSource", "ImageFolderSource",
+    "ControlStatus", "DeviceSource", "FrameSource", "HealthMonitor", "ImageFileSource", "ImageFolderSource",
     "ImageSequenceSource", "LatestFrameSlot", "SourceInfo", "VideoDevice", "VideoFileSource",
     "VirtualCameraRefused", "as_bgr", "find_device", "is_device_spec", "is_image_path",
     "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image",

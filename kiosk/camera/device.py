@@ -7,6 +7,11 @@ due, then tries to reopen the device. Attempts are spaced by an exponential back
 The caller decides how to wait (:class:`~kiosk.camera.capture.CaptureThread` waits
 ``retry_in`` on its stop event). The virtual-camera check runs on every (re)connection:
 unplugging the real camera and loading a loopback device at the same index must not work.
+
+Automatic exposure and white balance are locked on request from any thread
+(:meth:`DeviceSource.lock_light_controls`); the reading thread applies the request at its next
+read and again after every reconnection, and ``health`` reports what the driver did
+(:mod:`kiosk.camera.controls`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any
 
 import cv2
 
+from kiosk.camera.controls import LightControls
+from kiosk.camera.health import ControlStatus
 from kiosk.camera.source import BaseSource, CaptureFactory, Clock, as_bgr
 from kiosk.camera.v4l2 import (
     DEV_ROOT,
@@ -33,6 +40,7 @@ from kiosk.camera.v4l2 import (
 )
 from kiosk.errors import CameraError
 from kiosk.model import Frame
+from kiosk.vocabulary import ControlState
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +114,15 @@ class DeviceSource(BaseSource):
     ``seq`` keeps counting across reconnections. ``open()`` raises when the first connection
     fails, but the source stays open and ``read()`` keeps retrying on the backoff schedule;
     ``close()`` gives up.
+
+    :meth:`lock_light_controls` may be called from any thread; the thread that reads applies
+    it before its next frame, and each (re)connection applies the request in force again
+    (a replugged camera starts from its defaults). Until the first request a connection only
+    reads the state. Closing a source that holds a lock switches auto back on first.
     """
 
     is_live = True
+    _light_default = ControlStatus(ControlState.UNKNOWN, detail="the camera is not connected")
 
     def __init__(self, device: int | str, *, width: int = 640, height: int = 480,
                  fps: float = 30, allow_virtual: bool = False, reconnect_min_s: float = 0.5,
@@ -139,6 +153,8 @@ class DeviceSource(BaseSource):
         self._next_attempt = 0.0      # clock time of the next reconnection attempt
         self._t0: float | None = None
         self._ever_connected = False
+        self._controls: LightControls | None = None
+        self._light_applied = 0       # generation of the light request last applied
 
     @classmethod
     def from_settings(cls, settings: Any, *, device: int | str | None = None,
@@ -192,6 +208,7 @@ class DeviceSource(BaseSource):
     def _read(self) -> Frame | None:
         if self._capture is None:
             self._reconnect_if_due()
+        self._apply_light()
         for _ in range(_MAX_BAD_FRAMES):
             ok, raw = self._capture.read()
             now = self._clock()
@@ -208,7 +225,42 @@ class DeviceSource(BaseSource):
                          f"({_describe_array(raw)})")
 
     def _close(self) -> None:
+        if self._controls is not None and self._light_request is not None:
+            # Never leave the camera locked, even with an unlock request not yet applied.
+            exposure, white_balance = self._controls.unlock()
+            log.info("%s closed: exposure %s, white balance %s", self.description,
+                     exposure.state, white_balance.state)
         self._release()
+
+    # -- light controls (the reading thread) ------------------------------------------------
+    def _light_pending_at_reset(self) -> bool:
+        return self._light_request is not None
+
+    def _light_requested(self, locked: bool) -> None:
+        health = self._monitor.snapshot()
+        self._monitor.set_light_controls(health.exposure, health.white_balance, locked=locked,
+                                         pending=True, applied_t=None)
+
+    def _apply_light(self, *, force: bool = False) -> None:
+        """Apply the request in force if it is new (or always, after a connection)."""
+        controls = self._controls
+        if controls is None:
+            return
+        with self._light_guard:
+            request, generation = self._light_request, self._light_generation
+        if generation == self._light_applied and not force:
+            return
+        exposure, white_balance = controls.apply(request)
+        self._light_applied = generation
+        applied_t = self._clock() if request is not None else None
+        with self._light_guard:
+            self._monitor.set_light_controls(
+                exposure, white_balance, locked=request,
+                pending=generation != self._light_generation, applied_t=applied_t)
+        what = {None: "read", True: "locked", False: "unlocked"}[request]
+        log.info("%s: light controls %s: exposure %s%s, white balance %s%s", self.description,
+                 what, exposure.state, _detail(exposure), white_balance.state,
+                 _detail(white_balance))
 
     # -- connection management ---------------------------------------------------------------
     def _check_virtual(self) -> None:
@@ -267,6 +319,8 @@ class DeviceSource(BaseSource):
             log.info("%s reconnected", self.description)
         self._ever_connected = True
         self._monitor.set_connected(True)
+        self._controls = LightControls(capture, v4l2=linux)
+        self._apply_light(force=True)
 
     def _reconnect_if_due(self) -> None:
         wait = self.retry_in
@@ -296,6 +350,8 @@ class DeviceSource(BaseSource):
         return CameraDisconnected(f"{message}; reconnecting in {delay:.1f} s", retry_in=delay)
 
     def _release(self) -> None:
+        self._controls = None
+        self._reset_light_health()
         if self._capture is not None:
             capture, self._capture = self._capture, None
             try:
@@ -312,6 +368,10 @@ class DeviceSource(BaseSource):
             return (f": permission denied on {path} (add the kiosk user to the group that "
                     "owns it, usually 'video')")
         return ": the device exists but OpenCV cannot open it (busy in another program?)"
+
+
+def _detail(status: ControlStatus) -> str:
+    return f" ({status.detail})" if status.detail else ""
 
 
 def _describe_array(raw: Any) -> str:

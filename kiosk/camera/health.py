@@ -2,7 +2,9 @@
 
 :class:`HealthMonitor` is a small pure class: feed it every frame (``observe``) and the events
 the source sees (drops, corrupt frames, reconnects, errors); read a :class:`CameraHealth`
-snapshot at any time, from any thread.
+snapshot at any time, from any thread. The source also reports the state of the camera's
+automatic exposure and white balance (``set_light_controls``), which the light challenge
+needs fixed while the screen flashes.
 
 Frozen frames are frames identical to the previous one. A live sensor always has noise, so an
 exact repeat means a stalled driver or an injected stream (a still image, or a video replayed
@@ -20,10 +22,42 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.model import Frame
+from kiosk.vocabulary import ControlState
 
 # Strided sample size used for the cheap frozen-frame pre-check.
 _SAMPLE_COLUMNS = 64
 _SAMPLE_ROWS = 48
+
+
+@dataclass(frozen=True)
+class ControlStatus:
+    """The state of one automatic camera control: exposure or white balance.
+
+    Attributes
+    ----------
+    state : ControlState
+        ``locked`` (the kiosk switched auto off and holds ``value``), ``auto``, ``manual``
+        (auto off, not by the kiosk), ``not_supported``, ``not_applicable`` (a recording) or
+        ``unknown`` (not connected yet).
+    value : float or None
+        The value held while locked or manual, as the driver reads it back: exposure time in
+        units of 100 microseconds (V4L2 ``exposure_time_absolute``), white balance in kelvin.
+        None when auto, or when the driver did not say.
+    unit : str
+        ``"100us"``, ``"K"``, or empty when the value is in no known unit.
+    detail : str
+        What the driver refused or changed, in words for staff; empty when all went as asked.
+    """
+
+    state: ControlState = ControlState.UNKNOWN
+    value: float | None = None
+    unit: str = ""
+    detail: str = ""
+
+
+RECORDING_CONTROLS = ControlStatus(ControlState.NOT_APPLICABLE,
+                                   detail="a recording: nothing to lock")
+"""What recordings (video files, image folders) report for exposure and white balance."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,19 @@ class CameraHealth:
         The latest error message, None when there was none.
     last_t : float or None
         ``t`` of the latest frame.
+    exposure, white_balance : ControlStatus
+        The camera's automatic exposure and white balance (see
+        :meth:`~kiosk.camera.device.DeviceSource.lock_light_controls`).
+    light_locked : bool or None
+        The request in force: True lock, False automatic, None never asked.
+    light_pending : bool
+        True while a request has not yet been applied by the capture thread (it is applied at
+        the next read, and again at every reconnection).
+    light_applied_t : float or None
+        Clock time (the scale of frames' ``t``) at which the capture thread applied the request
+        in force; frames read before it were captured under the previous state, and a camera
+        may take a few more frames to act on it (not measured: no camera here). None while
+        pending, or when nothing was applied.
     """
 
     frames: int = 0
@@ -70,6 +117,11 @@ class CameraHealth:
     connected: bool = False
     last_error: str | None = None
     last_t: float | None = None
+    exposure: ControlStatus = ControlStatus()
+    white_balance: ControlStatus = ControlStatus()
+    light_locked: bool | None = None
+    light_pending: bool = False
+    light_applied_t: float | None = None
 
     @property
     def frozen_ratio(self) -> float:
@@ -111,10 +163,19 @@ class HealthMonitor:
         self._lock = threading.Lock()
         self._window_s = float(window_s)
         self._nominal_fps = float(nominal_fps)
+        self._exposure = ControlStatus()
+        self._white_balance = ControlStatus()
+        self._light_locked: bool | None = None
+        self._light_pending = False
+        self._light_applied_t: float | None = None
         self.reset()
 
     def reset(self) -> None:
-        """Forget everything (a source that is opened again starts a new run)."""
+        """Forget the frame statistics (a source that is opened again starts a new run).
+
+        The light-control state is kept: it describes the source and its request, and the
+        source updates it itself (:meth:`set_light_controls`).
+        """
         with self._lock:
             self._times: deque[float] = deque()
             self._frames = 0
@@ -212,6 +273,29 @@ class HealthMonitor:
                 self._frozen_run = 0
                 self._times.clear()
 
+    def set_light_controls(self, exposure: ControlStatus, white_balance: ControlStatus, *,
+                           locked: bool | None, pending: bool,
+                           applied_t: float | None) -> None:
+        """Record the state of exposure and white balance and of the request behind it.
+
+        Parameters
+        ----------
+        exposure, white_balance : ControlStatus
+            As read back from the driver (or ``not_applicable`` for a recording).
+        locked : bool or None
+            The request in force (None: never asked).
+        pending : bool
+            A request is waiting for the capture thread.
+        applied_t : float or None
+            Clock time at which the request in force was applied.
+        """
+        with self._lock:
+            self._exposure = exposure
+            self._white_balance = white_balance
+            self._light_locked = locked
+            self._light_pending = pending
+            self._light_applied_t = applied_t
+
     def snapshot(self) -> CameraHealth:
         """The current health."""
         with self._lock:
@@ -222,4 +306,6 @@ class HealthMonitor:
                 frames=self._frames, fps=fps, nominal_fps=self._nominal_fps,
                 dropped=self._dropped, frozen=self._frozen, frozen_run=self._frozen_run,
                 corrupt=self._corrupt, reconnects=self._reconnects, connected=self._connected,
-                last_error=self._last_error, last_t=self._last_t)
+                last_error=self._last_error, last_t=self._last_t, exposure=self._exposure,
+                white_balance=self._white_balance, light_locked=self._light_locked,
+                light_pending=self._light_pending, light_applied_t=self._light_applied_t)

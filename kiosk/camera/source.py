@@ -15,6 +15,7 @@ time ``media_t`` (see :class:`kiosk.model.Frame`).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from kiosk.camera.health import CameraHealth, HealthMonitor
+from kiosk.camera.health import RECORDING_CONTROLS, CameraHealth, ControlStatus, HealthMonitor
 from kiosk.errors import CameraError
 from kiosk.model import Frame
 
@@ -98,6 +99,13 @@ class FrameSource(Protocol):
 
     def close(self) -> None: ...
 
+    def lock_light_controls(self, locked: bool) -> None:
+        """Ask for automatic exposure and white balance off (True) or on (False); any thread.
+
+        Applied by the thread that reads the source; the outcome is in ``health``.
+        """
+        ...
+
     def __enter__(self) -> FrameSource: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
@@ -154,6 +162,8 @@ class BaseSource:
     """
 
     is_live: bool = False
+    _light_default: ControlStatus = RECORDING_CONTROLS
+    """Exposure and white balance until the source says otherwise (recordings: for good)."""
 
     def __init__(self, description: str, *, nominal_fps: float = 0.0, paced: bool = False,
                  clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
@@ -166,6 +176,11 @@ class BaseSource:
         self._active = False
         self._seq = 0
         self._anchor: tuple[float, float] | None = None  # (clock, media_t) of pacing origin
+        # The light-control request: written by any thread, applied by the reading thread.
+        self._light_guard = threading.Lock()
+        self._light_request: bool | None = None
+        self._light_generation = 0
+        self._reset_light_health()
 
     # -- public API -------------------------------------------------------------------------
     @property
@@ -205,6 +220,7 @@ class BaseSource:
         self._anchor = None
         self._monitor.reset()
         self._monitor.set_nominal_fps(self._fps)
+        self._reset_light_health()
         self._open()
         self._active = True
 
@@ -229,6 +245,18 @@ class BaseSource:
             self._close()
         self._monitor.set_connected(False)
 
+    def lock_light_controls(self, locked: bool) -> None:
+        """Ask for automatic exposure and white balance off (True) or back on (False).
+
+        Safe from any thread. A recording accepts the request and reports both controls
+        ``not_applicable``; a camera applies it in its reading thread (see
+        :class:`~kiosk.camera.device.DeviceSource`). The outcome is in :attr:`health`.
+        """
+        with self._light_guard:
+            self._light_request = bool(locked)
+            self._light_generation += 1
+            self._light_requested(bool(locked))
+
     def __enter__(self) -> BaseSource:
         self.open()
         return self
@@ -245,6 +273,21 @@ class BaseSource:
         return f"{type(self).__name__}({self._description!r})"
 
     # -- for subclasses ---------------------------------------------------------------------
+    def _reset_light_health(self) -> None:
+        with self._light_guard:
+            self._monitor.set_light_controls(
+                self._light_default, self._light_default, locked=self._light_request,
+                pending=self._light_pending_at_reset(), applied_t=None)
+
+    def _light_pending_at_reset(self) -> bool:
+        """Whether a request waits for the source at (re)opening: never for a recording."""
+        return False
+
+    def _light_requested(self, locked: bool) -> None:
+        """Record a new request (called with ``_light_guard`` held); recordings: at once."""
+        self._monitor.set_light_controls(RECORDING_CONTROLS, RECORDING_CONTROLS, locked=locked,
+                                         pending=False, applied_t=None)
+
     def _open(self) -> None:
         raise NotImplementedError
 

@@ -139,6 +139,21 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace").strip()
 
 
+def open_node(path: str) -> int | None:
+    """A file descriptor on a device node for ioctls (read-write, else read-only), or None.
+
+    Non-blocking, so a node that another program streams from still answers queries. None
+    when the node is absent or cannot be opened at all; the caller closes the descriptor.
+    """
+    for flags in (os.O_RDWR | os.O_NONBLOCK, os.O_RDONLY | os.O_NONBLOCK):
+        try:
+            return os.open(path, flags)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                return None
+    return None
+
+
 def query_capability(path: str) -> V4L2Capability | None:
     """Ask the driver of a device node what it is (``VIDIOC_QUERYCAP``).
 
@@ -147,15 +162,8 @@ def query_capability(path: str) -> V4L2Capability | None:
     """
     if fcntl is None:
         return None
-    fd = -1
-    for flags in (os.O_RDWR | os.O_NONBLOCK, os.O_RDONLY | os.O_NONBLOCK):
-        try:
-            fd = os.open(path, flags)
-            break
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                return None
-    if fd < 0:
+    fd = open_node(path)
+    if fd is None:
         return None
     try:
         buffer = bytearray(_CAPABILITY.size)

@@ -6,7 +6,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, is_device_spec
+from kiosk.camera import CameraHealth, ControlStatus, SourceInfo, VideoDevice, is_device_spec
+from kiosk.vocabulary import ControlState
 
 FROZEN_MIN_FRAMES = 5
 """Identical frames in a row that raise the frozen warning, at the least (one second of
@@ -42,6 +43,50 @@ class CameraStatus:
     lines: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
     note: str = ""
+
+
+_STATE_WORDS = {
+    ControlState.LOCKED: "locked",
+    ControlState.AUTO: "automatic",
+    ControlState.MANUAL: "manual",
+    ControlState.NOT_SUPPORTED: "cannot be locked",
+    ControlState.NOT_APPLICABLE: "not applicable",
+    ControlState.UNKNOWN: "unknown",
+}
+
+
+def _value_text(value: float, unit: str) -> str:
+    if unit == "100us":
+        return f"{value / 10:g} ms"
+    return f"{value:g} {unit}".rstrip()
+
+
+def control_text(status: ControlStatus) -> str:
+    """A camera control's state for staff: ``locked at 31.2 ms``, ``automatic``, ..."""
+    text = _STATE_WORDS[status.state]
+    if status.value is not None and status.state in (ControlState.LOCKED, ControlState.MANUAL):
+        text += f" at {_value_text(status.value, status.unit)}"
+    return text + (f" ({status.detail})" if status.detail else "")
+
+
+def light_lock_text(health: CameraHealth) -> str:
+    """The light check's request to the camera and whether the camera has applied it."""
+    text = {None: "not requested", True: "on (light check)", False: "off"}[health.light_locked]
+    return text + (", waiting for the camera" if health.light_pending else "")
+
+
+def _light_warnings(health: CameraHealth) -> list[str]:
+    """Automatic exposure or white balance left off when nobody asked for a lock."""
+    if health.light_locked:
+        return []
+    off = [label for label, status in (("exposure", health.exposure),
+                                       ("white balance", health.white_balance))
+           if status.state is ControlState.MANUAL]
+    if not off:
+        return []
+    return [f"Automatic {' and '.join(off)} is off although no light check holds it: the "
+            "picture will not follow the room's light (another program changed it, or the "
+            "camera refused to switch it back on; see the lines below)."]
 
 
 def _fixed_recording(source: SourceInfo | None) -> bool:
@@ -129,6 +174,7 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
             health.fps < SLOW_RATIO * health.nominal_fps:
         warnings.append(f"The camera runs at {health.fps:.1f} fps of the "
                         f"{health.nominal_fps:.0f} asked for.")
+    warnings += _light_warnings(health)
     lines = (
         ("device", spec + (f" ({device.name})" if device else "")),
         ("connected", "yes" if health.connected else "no"),
@@ -138,6 +184,9 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
         ("frozen", f"{health.frozen} in total, {health.frozen_run} in a row now"),
         ("corrupt", str(health.corrupt)),
         ("reconnections", str(health.reconnects)),
+        ("exposure", control_text(health.exposure)),
+        ("white balance", control_text(health.white_balance)),
+        ("light lock", light_lock_text(health)),
         ("last error", health.last_error or "none"),
     )
     return CameraStatus(spec, health.connected, lines, tuple(warnings))
@@ -160,6 +209,8 @@ def _recording_status(health: CameraHealth | None, source: SourceInfo) -> Camera
         ("frames", str(health.frames)),
         ("dropped", str(health.dropped)),
         ("corrupt", str(health.corrupt)),
+        ("exposure", control_text(health.exposure)),
+        ("white balance", control_text(health.white_balance)),
         ("last error", health.last_error or "none"),
     )
     return CameraStatus(source.description, health.connected, lines, tuple(warnings), note)

@@ -9,6 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from tests.camera.light_fakes import FakeControls
+
 D7 = "KwaiVGI_LivePortrait/assets/examples/driving/d7.mp4"
 DEMO_GIF = "minivision-ai_Silent-Face-Anti-Spoofing/images/demo.gif"
 REALS = ("jomariya23156_face-recognition-with-liveness-web-login/face_recognition_and_liveness/"
@@ -143,18 +145,32 @@ class FakeCamera:
     ``factory`` stands in for ``cv2.VideoCapture``: each call makes a :class:`FakeCapture`
     that opens only while the camera is plugged and reads only until it is unplugged.
     ``make_image(i)`` gives the i-th picture (a noisy pattern by default, so never frozen).
+    ``controls`` are the device's exposure and white balance; plugging it back in resets them
+    to their defaults, as a real replug does.
     """
 
     def __init__(self, width: int = 64, height: int = 48, fps: float = 30.0,
-                 plugged: bool = True, make_image=None) -> None:
+                 plugged: bool = True, make_image=None,
+                 controls: FakeControls | None = None) -> None:
         self.width = width
         self.height = height
         self.fps = fps
-        self.plugged = plugged
+        self._plugged = plugged
         self.make_image = make_image or (lambda i: pattern(i, width, height))
+        self.controls = controls or FakeControls()
         self.calls: list[tuple[object, int]] = []
         self.captures: list[FakeCapture] = []
         self.reads = 0
+
+    @property
+    def plugged(self) -> bool:
+        return self._plugged
+
+    @plugged.setter
+    def plugged(self, plugged: bool) -> None:
+        if plugged and not self._plugged:
+            self.controls.reset()
+        self._plugged = plugged
 
     def factory(self, device: object, api_preference: int) -> FakeCapture:
         self.calls.append((device, api_preference))
@@ -176,10 +192,14 @@ class FakeCapture:
         return self.opened and not self.released
 
     def set(self, prop: int, value: float) -> bool:
+        if self.camera.controls.handles(prop):
+            return self.camera.controls.set(prop, value)
         self.sets[prop] = value
         return True
 
     def get(self, prop: int) -> float:
+        if self.camera.controls.handles(prop):
+            return self.camera.controls.get(prop)
         return {cv2.CAP_PROP_FRAME_WIDTH: self.camera.width,
                 cv2.CAP_PROP_FRAME_HEIGHT: self.camera.height,
                 cv2.CAP_PROP_FPS: self.camera.fps}.get(prop, 0.0)
