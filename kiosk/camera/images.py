@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from kiosk.camera.source import BaseSource, Clock, Sleep, as_bgr
+from kiosk.camera.source import MAX_IMAGE_PIXELS, BaseSource, Clock, Sleep, as_bgr
 from kiosk.camera.video import check_file, check_frame_range
 from kiosk.errors import InputError
 from kiosk.model import Frame
@@ -30,11 +30,6 @@ IMAGE_EXTENSIONS = frozenset({
 
 DEFAULT_IMAGE_FPS = 15.0
 
-#: Largest image decoded as a frame, in pixels. 50 megapixels is above any phone's default
-#: output (12-50 MP) and an A4 page scanned at 600 dpi (35 MP); decoded it is 150 MB of BGR.
-#: A 20000x20000 JPEG of 6 MB would need 1.2 GB (more with OpenCV's working copies).
-#: ``kiosk.cloud.images.PHOTO_MAX_PIXELS`` is the same limit for ID and member photos.
-MAX_IMAGE_PIXELS = 50_000_000
 
 
 def is_image_path(path: str | Path) -> bool:

@@ -58,6 +58,13 @@ class SourceInfo:
     switchable: bool
 
 
+#: Largest image decoded as a frame (image files and video frames), in pixels. 50 megapixels
+#: is above any phone's default output (12-50 MP) and an A4 page scanned at 600 dpi (35 MP);
+#: decoded it is 150 MB of BGR. A 20000x20000 JPEG of 6 MB would need 1.2 GB (more with
+#: OpenCV's working copies). ``kiosk.cloud.images.PHOTO_MAX_PIXELS`` is the same limit for
+#: ID and member photos.
+MAX_IMAGE_PIXELS = 50_000_000
+
 # A paced source that falls further behind than this re-anchors its schedule instead of
 # delivering a burst of overdue frames at full speed.
 MAX_PACING_LAG_S = 0.25

@@ -10,7 +10,14 @@ from typing import Any
 
 import cv2
 
-from kiosk.camera.source import BaseSource, CaptureFactory, Clock, Sleep, as_bgr
+from kiosk.camera.source import (
+    MAX_IMAGE_PIXELS,
+    BaseSource,
+    CaptureFactory,
+    Clock,
+    Sleep,
+    as_bgr,
+)
 from kiosk.errors import InputError
 from kiosk.model import Frame
 
@@ -140,6 +147,15 @@ class VideoFileSource(BaseSource):
             capture.release()
             raise InputError(f"video file {self._path} cannot be decoded: not a video OpenCV "
                              "can read (corrupt, truncated or unsupported format)")
+        # The container states the frame size: refuse an absurd one before any frame is
+        # decoded (each frame would be decoded whole, then kept in the analysis' buffers).
+        width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        if width * height > MAX_IMAGE_PIXELS:
+            capture.release()
+            raise InputError(f"video file {self._path} has {width}x{height} frames "
+                             f"({width * height / 1e6:.0f} megapixels); the limit is "
+                             f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels")
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (_SANE_FPS[0] <= fps <= _SANE_FPS[1]):
             log.warning("%s states no usable frame rate (%r); assuming %g fps",

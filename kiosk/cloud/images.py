@@ -28,7 +28,7 @@ REKOGNITION_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 #: Largest photo decoded, in pixels, checked from the header before any pixel is decoded: above
 #: any phone's default output (12-50 MP) and an A4 page scanned at 600 dpi (35 MP). The same
-#: limit as ``kiosk.camera.images.MAX_IMAGE_PIXELS`` for frame sources.
+#: limit as ``kiosk.camera.source.MAX_IMAGE_PIXELS`` for frame sources.
 PHOTO_MAX_PIXELS = 50_000_000
 #: Pillow format names accepted as "JPEG or PNG" (MPO is the multi-picture JPEG of phones).
 PHOTO_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}

@@ -289,3 +289,32 @@ def test_shared_gif_attack_range(shared_data: Path) -> None:
     assert len(frames) == 26
     assert frames[0].image.shape == (322, 150, 3)
     assert frames[0].media_t > 2.0          # file time, from the GIF's own delays
+
+
+def test_huge_frames_are_refused_before_any_is_decoded(video_mp4: Path) -> None:
+    """A container stating 20000x20000 frames is refused from its header (issue 13)."""
+    decoded = []
+
+    class Huge:
+        def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+            return True
+
+        def get(self, prop: int) -> float:
+            return {cv2.CAP_PROP_FRAME_WIDTH: 20000.0, cv2.CAP_PROP_FRAME_HEIGHT: 20000.0,
+                    cv2.CAP_PROP_FPS: 30.0}.get(prop, 0.0)
+
+        def read(self):
+            decoded.append(1)
+            return False, None
+
+        def grab(self) -> bool:
+            decoded.append(1)
+            return False
+
+        def release(self) -> None:
+            pass
+
+    source = VideoFileSource(video_mp4, capture_factory=lambda path, api: Huge())
+    with pytest.raises(InputError, match="20000x20000 frames .*limit is 50 megapixels"):
+        source.open()
+    assert decoded == []
