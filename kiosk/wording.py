@@ -58,6 +58,7 @@ GET_READY_TEXT = "Get ready"
 BETWEEN_PROMPTS_TEXT = "Good. Face the camera again"
 RETRY_HINT = "Let us try a different one"
 PAUSED_TEXT = "Paused until your face is back in the oval"
+FURTHER_HINT = "A little further"
 PROCESSING_TEXT = "Checking, one moment please"
 
 

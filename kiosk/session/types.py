@@ -66,7 +66,9 @@ class SessionProgress:
     in the unmirrored frame's pixels; the screen mirrors them with the picture. ``guidance``
     is smoothed (it does not flicker); ``placed`` says whether the face is in the oval, and
     ``paused`` that the prompt's timer stands still because it is not. ``retry`` marks a
-    second chance; ``ready_in`` counts down the seconds before the first prompt.
+    second chance; ``ready_in`` counts down the seconds before the first prompt. ``reach`` is,
+    during a head prompt, how far the head has moved toward the asked direction in thresholds
+    (1.0 is enough).
     """
 
     stage: Stage
@@ -83,6 +85,7 @@ class SessionProgress:
     retry: bool = False
     ready_in: float | None = None
     oval: Oval | None = None
+    reach: float | None = None
 
 
 @dataclass(frozen=True)

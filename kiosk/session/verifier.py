@@ -260,7 +260,8 @@ class Verifier:
             window_s=float(liveness.response_window_s), guidance=shown,
             face_box=obs.face.box if obs.face is not None else None,
             frame_shape=obs.frame_shape, placed=placement.placed, paused=progress.paused,
-            retry=progress.retry, ready_in=ready_in, oval=target_oval(obs.frame_shape))
+            retry=progress.retry, ready_in=ready_in, oval=target_oval(obs.frame_shape),
+            reach=progress.reach)
 
     def _liveness(self, attempt: _Attempt) -> Progress:
         """Fuse the passive signals into the liveness score."""

@@ -99,6 +99,16 @@ class ActionDetector:
         return any(d.active for d in self.detectors
                    if wanted is None or wanted.intersection(d.actions))
 
+    def reach(self, action: str) -> float | None:
+        """For a head movement, how far the head is toward it now in thresholds (1.0 at the
+        threshold); None for other actions."""
+        for detector in self.detectors:
+            if isinstance(detector, TurnDetector | PitchDetector):
+                value = detector.reach(action)
+                if value is not None:
+                    return value
+        return None
+
     def ongoing(self) -> list[Event]:
         """Actions that already qualify while they last (a smile still held)."""
         return [e for e in (d.ongoing for d in self.detectors) if e is not None]

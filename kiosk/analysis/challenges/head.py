@@ -197,6 +197,14 @@ class _AxisDetector:
     def active(self) -> bool:
         return self.tracker.active
 
+    def reach(self, action: str) -> float | None:
+        """How far the head is toward ``action`` now, in thresholds (1.0 at the threshold, 0
+        at rest or the other way); None when ``action`` is not a direction of this axis."""
+        sign = 1 if action == self.positive else -1 if action == self.negative else 0
+        if not sign:
+            return None
+        return max(sign * self.tracker.value / self.tracker.angle_deg, 0.0)
+
     @property
     def ongoing(self) -> Event | None:
         return None

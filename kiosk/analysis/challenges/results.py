@@ -114,7 +114,9 @@ class Progress:
     ``action`` is the prompt on screen (None outside a prompt), ``index`` its 0-based position
     of ``total``, ``time_left`` the seconds left to answer it (its timer stands still while
     ``paused``: the face is not placed). ``retry`` marks a second chance. ``ready_in`` counts
-    down the baseline before the first prompt (None when unknown).
+    down the baseline before the first prompt (None when unknown). ``reach`` is, during a head
+    prompt, how far the head is toward the asked direction in thresholds (the screen says "a
+    little further" to someone who turns too little); None otherwise.
     """
 
     state: str
@@ -127,3 +129,4 @@ class Progress:
     paused: bool = False
     retry: bool = False
     ready_in: float | None = None
+    reach: float | None = None

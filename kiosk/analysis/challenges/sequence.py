@@ -186,10 +186,11 @@ class ChallengeEngine:
             return Progress(EngineState.DONE, min(self._index, total - 1), total,
                             passed=self._result.passed, reason=self._result.reason)
         if self._state == EngineState.PROMPT:
-            return Progress(EngineState.PROMPT, self._index, total,
-                            action=self.actions[self._index],
+            action = self.actions[self._index]
+            return Progress(EngineState.PROMPT, self._index, total, action=action,
                             time_left=max(self.window_s - self._answer_s, 0.0),
-                            paused=self._paused, retry=self._retry)
+                            paused=self._paused, retry=self._retry,
+                            reach=self.detector.reach(action))
         ready_in = None
         if self._state == EngineState.BASELINE and not self._prompted:
             ready_in = max(self.detector.estimator.duration_s

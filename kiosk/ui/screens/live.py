@@ -18,6 +18,7 @@ from kiosk.vocabulary import Stage
 from kiosk.wording import (
     BASELINE_TEXT,
     BETWEEN_PROMPTS_TEXT,
+    FURTHER_HINT,
     GET_READY_TEXT,
     PAUSED_TEXT,
     PLACE_TEXT,
@@ -34,6 +35,17 @@ def _fixed_lines(label: QLabel, lines: int) -> QLabel:
     """Reserve ``lines`` lines of the label's font, whatever it shows."""
     label.setFixedHeight(QFontMetrics(label.font()).lineSpacing() * lines + 8)
     return label
+
+
+#: A head that has moved this share of the way toward the asked direction, but not all of
+#: it, is told "a little further": people asked to turn often turn 10-15 degrees, below the
+#: 20-degree threshold that keeps natural head motion (up to 16 degrees measured) from
+#: answering a prompt.
+FURTHER_FROM = 0.4
+
+
+def _short_of(reach: float | None) -> bool:
+    return reach is not None and FURTHER_FROM <= reach < 1.0
 
 
 class LiveScreen(QWidget):
@@ -95,6 +107,7 @@ class LiveScreen(QWidget):
         prompt = prompt_for(progress.prompt)
         self.ring.set_time(progress.time_left, progress.window_s, paused=progress.paused)
         hint = (PAUSED_TEXT if progress.paused else
+                f"{FURTHER_HINT}. {prompt.hint}" if _short_of(progress.reach) else
                 f"{RETRY_HINT}. {prompt.hint}" if progress.retry else prompt.hint)
         key = (progress.index, progress.prompt)
         if key == self._shown:

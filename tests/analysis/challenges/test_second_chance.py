@@ -283,3 +283,18 @@ def test_a_second_chance_is_another_deliberate_action():
     assert draw_retry("smile", actions=("smile", "blink"), rng=rng) == "blink"
     with pytest.raises(ValueError, match="no action other than"):
         draw_retry("smile", actions=("smile",))
+
+
+def test_a_head_prompt_reports_how_far_the_head_has_gone() -> None:
+    """Someone who turns 12 degrees of the 20 asked is 0.6 of the way (the screen then says
+    "a little further"); a blink prompt has no reach."""
+    engine = ChallengeEngine(["turn_left", "blink"], schedule=[1.2, 6.0])
+    reaches = []
+    for obs in S.stream(4.0, FPS, S.turn(1.5, 12.0, hold_s=1.5)):
+        progress = engine.update(obs)
+        if progress.action == "turn_left" and progress.reach is not None:
+            reaches.append(progress.reach)
+    assert reaches[0] == pytest.approx(0.0, abs=0.05)
+    assert max(reaches) == pytest.approx(0.6, abs=0.05)
+    assert engine.detector.reach("blink") is None
+    assert engine.detector.reach("turn_right") == pytest.approx(0.0, abs=0.05)
