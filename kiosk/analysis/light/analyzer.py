@@ -104,6 +104,4 @@ class LightAnalyzer:
     def result(self) -> Signal:
         """The verdict as a Signal (score 0 = answered, i.e. live; confidence 0 when not
         judged, with ``details["why"]``)."""
-        signal = self.verdict().to_signal()
-        signal.details["frames_seen"] = self._frames
-        return signal
+        return self.verdict().to_signal({"frames_seen": self._frames})

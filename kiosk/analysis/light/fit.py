@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from kiosk.analysis.light.sequence import LightSequence, srgb_to_linear
 
@@ -118,6 +118,10 @@ class ChannelFit:
 def fit_channels(y: np.ndarray, e: np.ndarray, tau: np.ndarray, trend: bool) -> ChannelFit:
     """Fit ``y`` (J, 3) to emitted ``e`` (J, 3) with times ``tau`` (J,); see :class:`ChannelFit`.
 
+    The nuisance terms are projected out of both sides (Frisch-Waugh), so each channel's gain
+    is one ratio of dot products; a negative gain is held at 0 (that channel then explains
+    nothing).
+
     Raises
     ------
     ValueError
@@ -135,48 +139,37 @@ def fit_channels(y: np.ndarray, e: np.ndarray, tau: np.ndarray, trend: bool) -> 
     if n_seg <= n_nuis + 1:
         raise ValueError(f"y needs more than {n_nuis + 1} segments, got {n_seg}")
     nuis = np.column_stack([np.ones(n_seg), tau - tau.mean()][:n_nuis])
-    gain = np.zeros(3)
-    intercept = np.zeros(3)
-    fitted = np.zeros_like(y)
-    ss_res = ss_nuis = 0.0
-    xtx_kk = np.full(3, np.nan)
-    xtx_aa = np.zeros(3)
-    positive = 0
-    for c in range(3):
-        beta0, *_ = np.linalg.lstsq(nuis, y[:, c], rcond=None)
-        r0 = y[:, c] - nuis @ beta0
-        ss_nuis += float(r0 @ r0)
-        full = np.column_stack([nuis, e[:, c]])
-        beta, *_ = np.linalg.lstsq(full, y[:, c], rcond=None)
-        spread = float(np.ptp(e[:, c]))
-        if spread > 1e-9 and beta[-1] > 0:
-            positive += 1
-            gain[c] = beta[-1]
-            intercept[c] = beta[0]
-            fitted[:, c] = full @ beta
-            inv = np.linalg.pinv(full.T @ full)
-            xtx_kk[c] = inv[-1, -1]
-            xtx_aa[c] = inv[0, 0]
-        else:
-            intercept[c] = beta0[0]
-            fitted[:, c] = nuis @ beta0
-            xtx_aa[c] = np.linalg.pinv(nuis.T @ nuis)[0, 0]
-        r = y[:, c] - fitted[:, c]
-        ss_res += float(r @ r)
-    dof = 3 * n_seg - 3 * n_nuis - positive
+    inv_nn = np.linalg.inv(nuis.T @ nuis)
+    hat = nuis @ inv_nn @ nuis.T
+    ry = y - hat @ y                                   # (J, 3) residual of the drift fit
+    re = e - hat @ e
+    ee = np.einsum("jc,jc->c", re, re)
+    ey = np.einsum("jc,jc->c", re, ry)
+    ss_nuis_c = np.einsum("jc,jc->c", ry, ry)
+    positive = (ee > 1e-12) & (ey > 0)
+    gain = np.where(positive, ey / np.where(ee > 1e-12, ee, 1.0), 0.0)
+    ss_res_c = ss_nuis_c - np.where(positive, gain * ey, 0.0)
+    n_pos = int(positive.sum())
+    ss_res, ss_nuis = float(max(ss_res_c.sum(), 0.0)), float(ss_nuis_c.sum())
+    dof = 3 * n_seg - 3 * n_nuis - n_pos
     sigma2 = ss_res / dof if dof > 0 else np.nan
-    gain_se = np.sqrt(sigma2 * xtx_kk)
-    intercept_se = np.sqrt(sigma2 * xtx_aa)
+    beta = inv_nn @ nuis.T @ (y - gain * e)            # (n_nuis, 3) drift coefficients
+    fitted = nuis @ beta + gain * e
+    gain_se = np.where(positive, np.sqrt(sigma2 / np.where(ee > 1e-12, ee, 1.0)), np.nan)
+    # Var(a) = sigma2 [(N'N)^-1 + b b' / (re.re)] with b = (N'N)^-1 N' e (held gains: no b).
+    b0 = (inv_nn @ nuis.T @ e)[0]
+    extra = np.where(positive, b0 ** 2 / np.where(ee > 1e-12, ee, 1.0), 0.0)
+    intercept_se = np.sqrt(sigma2 * (inv_nn[0, 0] + extra))
     fit = 1.0 - ss_res / ss_nuis if ss_nuis > 0 else 0.0
-    if positive and dof > 0 and ss_res > 0:
-        f_stat = ((ss_nuis - ss_res) / positive) / (ss_res / dof)
-        p_value = float(stats.f.sf(f_stat, positive, dof))
-    elif positive and ss_nuis > 0:
-        p_value = 0.0 if ss_res == 0 and dof > 0 else 1.0
+    if n_pos and dof > 0 and ss_res > 0:
+        f_stat = ((ss_nuis - ss_res) / n_pos) / (ss_res / dof)
+        p_value = float(special.fdtrc(n_pos, dof, f_stat))
+    elif n_pos and dof > 0 and ss_nuis > 0:
+        p_value = 0.0
     else:
         p_value = 1.0
-    return ChannelFit(gain, gain_se, intercept, intercept_se, fitted, ss_res, ss_nuis, dof,
-                      float(np.clip(fit, 0.0, 1.0)), p_value)
+    return ChannelFit(gain, gain_se, beta[0].copy(), intercept_se, fitted, ss_res, ss_nuis,
+                      dof, float(np.clip(fit, 0.0, 1.0)), p_value)
 
 
 @dataclass(frozen=True)

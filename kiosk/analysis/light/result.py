@@ -76,10 +76,12 @@ class LightResult:
             out["why"] = self.why
         return out
 
-    def to_signal(self) -> Signal:
+    def to_signal(self, extra: Mapping[str, Any] | None = None) -> Signal:
         """The verdict as the ``light`` Signal: score 0 when the face answered, 1 when a
-        check failed; confidence as judged (0 when not judged, whatever the reason)."""
+        check failed; confidence as judged (0 when not judged, whatever the reason).
+        ``extra`` adds details (the analyzer's frame count)."""
         details: dict[str, Any] = {k: v for k, v in self.as_dict().items() if k != "reasons"}
+        details.update(extra or {})
         details.update({k: v for k, v in self.details.items() if k not in details})
         details["reasons"] = " ".join(self.reasons)
         reason = self.reasons[0] if self.reasons else Reason.LIGHT_NOT_REFLECTED

@@ -117,9 +117,9 @@ def face_surface(landmarks: np.ndarray, shape: tuple[int, int], params: LightSim
     safe = np.maximum(weight, 1e-6)
     for ch in range(3):
         normals[:, :, ch] = cv2.GaussianBlur(normals[:, :, ch] * m, (0, 0), sigma) / safe
-    depth = cv2.GaussianBlur(depth * m, (0, 0), sigma) / safe
+    smooth_depth = cv2.GaussianBlur(depth * m, (0, 0), sigma) / safe
     normals /= np.maximum(np.linalg.norm(normals, axis=2, keepdims=True), 1e-6)
-    points = pixel_rays(shape, params) * depth[:, :, None]
+    points = pixel_rays(shape, params) * smooth_depth[:, :, None]
     # A soft edge, so the relit face has no seam; normals and depth just outside the mesh
     # are the normalised blur's extension of those inside.
     feather = cv2.GaussianBlur(m, (0, 0), max(sigma / 2.0, 0.5))
