@@ -112,6 +112,11 @@ class Reason(StrEnum):
     ID_PHOTO_BLURRED = "ID_PHOTO_BLURRED"
     ID_PHOTO_DARK = "ID_PHOTO_DARK"
     ID_PHOTO_NOT_FRONTAL = "ID_PHOTO_NOT_FRONTAL"
+    # the active light challenge (kiosk.analysis.light)
+    LIGHT_NOT_REFLECTED = "LIGHT_NOT_REFLECTED"
+    LIGHT_TIMING = "LIGHT_TIMING"
+    LIGHT_FLAT = "LIGHT_FLAT"
+    LIGHT_TOO_BRIGHT_AMBIENT = "LIGHT_TOO_BRIGHT_AMBIENT"
 
 
 class ReasonKind(StrEnum):
@@ -373,6 +378,27 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.ID_PHOTO_NOT_FRONTAL, _Q,
                "The ID photo's face is turned too far (about 20 degrees or more) to compare.",
                "Your ID photo could not be read clearly. Please ask a member of staff."),
+    ReasonInfo(Reason.LIGHT_NOT_REFLECTED, _S,
+               "The face did not answer the colours the screen showed (or answered them no "
+               "more than the background did, as an injected tint does): a recording, a "
+               "replayed or injected picture.", _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.LIGHT_TIMING, _S,
+               "The face followed the screen's colours, but too late or with an uneven delay "
+               "across changes: no camera's own delay, but something reacting to the screen.",
+               _ASK_STAFF, attack=True),
+    ReasonInfo(Reason.LIGHT_FLAT, _S,
+               "The face answered the screen's colours evenly, as one flat surface does (a "
+               "print, a screen's glass), not unevenly as a face in relief.", _ASK_STAFF,
+               attack=True),
+    # Not a failure of the person: the room is too bright (or the skin clipped) for the
+    # screen's light to show on the face. The person cannot fix the room's light, so the
+    # sentence sends them to staff in plain words that name the light, not a security check;
+    # it does not count toward the kiosk's lockout.
+    ReasonInfo(Reason.LIGHT_TOO_BRIGHT_AMBIENT, _P,
+               "The room's light was too strong (or the skin clipped) for the screen's colours "
+               "to show on the face: the light check could not be judged. Check the kiosk's "
+               "surroundings (direct sun, spotlights) and the screen's brightness.",
+               "There is too much light here for the check. Please ask a member of staff."),
 )
 
 #: Every reason code, explained.

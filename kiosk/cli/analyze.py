@@ -12,7 +12,9 @@ import json
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 
+from kiosk.cli.analyze_light import RANDOM_OFFSET_S, light_line, light_part
 from kiosk.cli.analyze_passive import passive_part
+from kiosk.cli.args import number
 from kiosk.model import FaceObservation
 
 Part = Callable[[str, Sequence[FaceObservation], object, argparse.Namespace], dict]
@@ -86,7 +88,7 @@ def events_part(path: str, observations: Sequence[FaceObservation], settings,
 
 
 #: The report's parts, in output order.
-PARTS: list[Part] = [timing_part, faces_part, events_part, passive_part]
+PARTS: list[Part] = [timing_part, faces_part, events_part, passive_part, light_part]
 
 
 def build_report(path: str, observations: Sequence[FaceObservation], settings,
@@ -110,6 +112,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--baseline", choices=("clip", "start"), default="clip",
                         help="neutral face from the whole clip (default) or from its first "
                              "steady liveness.baseline_s seconds, as a live session does")
+    parser.add_argument("--light", metavar="SEQUENCE",
+                        help="judge the light challenge: a sequence file (JSON, times in the "
+                             "recording's media time) or 'random' (a sequence drawn now, what "
+                             "a recording or an injected stream faces)")
+    parser.add_argument("--light-offset", type=number(at_least=0), default=RANDOM_OFFSET_S,
+                        metavar="SECONDS",
+                        help="with --light random: start of the sequence after the first "
+                             f"frame (default {RANDOM_OFFSET_S:g})")
     parser.set_defaults(func=run)
 
 
@@ -129,6 +139,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     if not report["events"]:
         out.write("  no action events\n")
     _print_passive(out, report["passive"])
+    if "light" in report:
+        out.write(light_line(report["light"]) + "\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``kiosk simulate print|replay SRC OUT``: render a simulated presentation attack.
+"""``kiosk simulate print|replay|light SRC OUT``: render a simulated presentation attack.
 
 For tests and training only: every evaluation reports simulated and real material apart, and
 real material is what counts. ``print`` prints one frame of SRC on paper and films it held by
@@ -45,12 +45,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "simulate", help="render a simulated print or replay attack (tests and training only)",
+        "simulate", help="render a simulated print, replay or light-challenge clip (tests and "
+                         "training only)",
         description="Render a simulated presentation attack from bona fide material, for tests "
                     "and training only: every evaluation reports simulated and real material "
                     "apart, and real material is what counts. print: one frame of SRC printed "
                     "on paper and filmed held by hand; replay: SRC played on a phone, tablet or "
-                    "monitor and filmed. OUT (.mp4 or .avi) has SRC's frame size and rate.")
+                    "monitor and filmed; light: the kiosk's colour sequence on a live face, or an "
+                    "attack facing it. OUT (.mp4 or .avi) has SRC's frame size and rate.")
     sub = parser.add_subparsers(dest="attack", metavar="ATTACK", required=True)
     pr = sub.add_parser(
         "print", help="one frame printed on paper, held by hand",
@@ -76,6 +78,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rp.add_argument("--banding", type=FRACTION, metavar="AMP",
                     help="amplitude of rolling refresh bands, 0 for none (default: random)")
     rp.set_defaults(func=run_replay)
+    from kiosk.cli.simulate_light import add_light_parser
+
+    add_light_parser(sub)
 
 
 # -- input -----------------------------------------------------------------------------------

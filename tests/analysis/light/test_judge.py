@@ -1,0 +1,142 @@
+"""The light judge on synthetic measurements: what answers, what does not, and why."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from kiosk.analysis.light import LightSequence, Segment, draw_sequence, judge
+from kiosk.analysis.light.judge import MAX_RATIO
+from kiosk.reasons import Reason
+from tests.analysis.light.synth import FLAT, trace
+
+
+def seq(seed: int = 1, at: float = 0.6) -> LightSequence:
+    return draw_sequence(random.Random(seed)).shifted(at)
+
+
+def run(s: LightSequence, judged_against: LightSequence | None = None, **kw):
+    t, face, bg, clipped = trace(s, **kw)
+    return judge(t, face, bg, clipped, judged_against or s)
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0])
+def test_a_face_answers_with_the_cameras_delay(fps):
+    r = run(seq(), fps=fps)
+    assert r.responded and r.reasons == ()
+    assert r.fit > 0.95 and r.confidence == 1.0 and r.segments_judged >= 8
+    # Half of each change shows half an exposure after the 90 ms latency.
+    assert r.delay_ms == pytest.approx(90 + 500 / fps, abs=12)
+    assert r.delay_spread_ms is not None and r.delay_spread_ms < 0.5e3 / fps
+    # 1.3 on the chin against 0.07 on the wall: the ratio is about ten.
+    assert 6 < r.ratio < 20
+    # Nose 0.85 against cheeks 0.7 and 0.72 (relative to the room's light).
+    assert r.unevenness == pytest.approx(np.log(0.85) - np.log(0.71), abs=0.05)
+
+
+def test_the_same_recording_against_another_sequence_does_not_answer():
+    r = run(seq(1), judged_against=seq(2))
+    assert not r.responded and r.reasons == (Reason.LIGHT_NOT_REFLECTED,)
+    assert r.fit < 0.6 and r.confidence > 0
+
+
+def test_a_tint_of_the_whole_picture_is_not_a_reflection():
+    r = run(seq(), response=(0, 0, 0, 0, 0), wall=0.0, tint=0.6)
+    assert not r.responded and Reason.LIGHT_NOT_REFLECTED in r.reasons
+    assert r.ratio == pytest.approx(1.0, abs=0.3)
+
+
+def test_a_flat_answer_is_a_print():
+    r = run(seq(), response=FLAT)
+    assert not r.responded and r.reasons == (Reason.LIGHT_FLAT,)
+    assert r.unevenness < 0.03
+
+
+def test_a_region_that_does_not_answer_is_not_a_face():
+    r = run(seq(), response=(0.0, 0.85, 1.3, 0.7, 0.72))
+    assert not r.responded and Reason.LIGHT_FLAT in r.reasons
+
+
+def test_a_late_answer_fails_on_timing():
+    r = run(seq(), delay=0.6)
+    assert not r.responded and r.reasons == (Reason.LIGHT_TIMING,)
+    assert r.delay_ms > 500
+
+
+def test_an_uneven_delay_across_changes_fails_on_timing():
+    r = run(seq(), jitter=0.12, noise=0.001)
+    assert not r.responded and Reason.LIGHT_TIMING in r.reasons
+    assert r.delay_spread_ms > 30
+
+
+def test_auto_exposure_is_taken_out_by_the_background():
+    r = run(seq(), auto_exposure=0.6)
+    assert r.responded and r.ratio > 3
+
+
+def test_a_short_sequence_is_judged_with_less_confidence():
+    short = LightSequence((Segment(0.5, 0.9, (0, 255, 0)), Segment(0.9, 1.3, (255, 0, 255)),
+                           Segment(1.3, 1.7, (0, 0, 255)), Segment(1.7, 2.1, (255, 255, 0))))
+    r = run(short, seconds=3.0)
+    assert r.responded and r.segments_judged == 4
+    assert 0 < r.confidence < 0.5
+    assert not run(short, judged_against=short.shifted(0.9), seconds=3.0).responded
+
+
+@pytest.mark.parametrize("fps", [15.0, 30.0])
+def test_drifting_recordings_never_answer_random_sequences(fps):
+    # Head motion and exposure drift as a random walk, judged against 40 sequences.
+    answered = 0
+    for k in range(40):
+        t, face, bg, clipped = trace(seq(100 + k), fps=fps, seed=k, response=(0,) * 5,
+                                     wall=0.0, drift=0.01, noise=0.004)
+        answered += judge(t, face, bg, clipped, seq(200 + k)).responded
+    assert answered == 0
+
+
+def test_not_enough_to_judge_says_why():
+    s = seq()
+    t, face, bg, clipped = trace(s)
+    few = judge(t[:5], face[:5], bg[:5], clipped[:5], s)
+    assert few.confidence == 0 and "frames" in few.why and few.reasons == ()
+    slow = judge(t[::4], face[::4], bg[::4], clipped[::4], s)
+    assert slow.confidence == 0 and "fps" in slow.why
+    no_bg = judge(t, face, np.full_like(bg, np.nan), clipped, s)
+    assert no_bg.confidence == 0 and "background" in no_bg.why
+    elsewhere = judge(t, face, bg, clipped, s.shifted(100.0))
+    assert elsewhere.confidence == 0
+
+
+def test_clipped_skin_that_does_not_answer_asks_for_staff():
+    s = seq()
+    r = run(s, judged_against=seq(9), clipped=0.5)
+    assert r.reasons == (Reason.LIGHT_TOO_BRIGHT_AMBIENT,) and r.confidence == 0
+    assert "clipped" in r.why
+    assert run(s, clipped=0.5).responded     # clipped but answering: judged as usual
+
+
+def test_inputs_are_checked_and_left_alone():
+    s = seq()
+    t, face, bg, clipped = trace(s)
+    before = face.copy()
+    judge(t, face, bg, clipped, s)
+    assert np.array_equal(face, before)
+    with pytest.raises(ValueError, match="face"):
+        judge(t, face[:, :4], bg, clipped, s)
+    with pytest.raises(ValueError, match="clipped"):
+        judge(t, face, bg, clipped[:, :2], s)
+    with pytest.raises(ValueError, match="increase"):
+        judge(t[::-1], face, bg, clipped, s)
+
+
+def test_the_verdict_as_a_signal():
+    r = run(seq())
+    sig = r.to_signal({"frames_seen": 10})
+    assert sig.name == "light" and sig.score == 0.0 and sig.confidence == r.confidence
+    assert sig.details["frames_seen"] == 10 and sig.details["responded"] is True
+    bad = run(seq(1), judged_against=seq(2)).to_signal()
+    assert bad.score == 1.0 and bad.reason == Reason.LIGHT_NOT_REFLECTED
+    assert all(not isinstance(v, (list, dict)) for v in bad.details.values())
+    assert r.as_dict()["ratio"] <= MAX_RATIO
