@@ -23,6 +23,7 @@ class Stage(StrEnum):
     """What a running session is doing (``SessionProgress.stage``)."""
 
     RATE_LIMIT = "rate_limit"
+    LIGHT = "light"           # the screen lights the face with a colour sequence
     CHALLENGE = "challenge"
     ANALYSING = "analysing"
     MATCHING = "matching"

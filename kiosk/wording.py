@@ -60,6 +60,8 @@ RETRY_HINT = "Let us try a different one"
 PAUSED_TEXT = "Paused until your face is back in the oval"
 FURTHER_HINT = "A little further"
 PROCESSING_TEXT = "Checking, one moment please"
+LIGHT_TEXT = "Hold still"
+LIGHT_HINT = "The screen changes colour for a few seconds"
 
 
 def starting_in(seconds: float) -> str:
@@ -162,6 +164,10 @@ def consent_text(settings: Any) -> ConsentText:
                "your head, one at a time.",
                "The kiosk checks that the camera sees a live person, not a photo, a screen "
                "or a mask."]
+    if settings.liveness.light_challenge:
+        checked.append("The screen changes colour for about three seconds to light your face "
+                       "(no more than three changes a second). If flashing light is a problem "
+                       "for you, choose \"More time, no flashing\" before you start.")
     if staffed:
         checked.append("Your face is compared with the photo on your ID.")
         if settings.matching.matcher != "local":

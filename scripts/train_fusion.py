@@ -146,10 +146,24 @@ def git_commit() -> str | None:
     return out.stdout.strip()
 
 
+# Cues the developer set cannot fit, with weights stated from principle instead. The light
+# challenge (issue 16) needs a screen lighting a face in the room: no recording here has one,
+# so its weights are the attack prior's centre, ln 9 (a cue that answers exactly as a live
+# face does, or exactly not, is worth a likelihood ratio of 9 at full confidence until real
+# captures say otherwise), both ways. Its judged failures also fail the session on their own
+# (kiosk/session/verifier.py), as a failed prompt does.
+STATED_CUES = {
+    "light": {"reason": "LIGHT_NOT_REFLECTED", "floor": 0.5, "life_below": 0.5,
+              "weight": round(math.log(9.0), 4), "life_weight": round(math.log(9.0), 4)},
+}
+
+
 def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> dict:
     weights = {n: round(float(w), 4) for n, w in zip(NAMES, model.weights, strict=True)}
     life = {n: round(float(v), 4) for n, v in zip(NAMES, model.life_weights, strict=True)
             if n in LIFE_CUES}
+    weights.update({n: c["weight"] for n, c in STATED_CUES.items()})
+    life.update({n: c["life_weight"] for n, c in STATED_CUES.items()})
     reasons = {s["name"]: s["reason"] for it in items for s in it["signals"]}
     counts: dict[str, int] = {}
     for it in items:
@@ -160,8 +174,10 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
         "version": FORMAT_VERSION,
         "kind": "evidence for and against: logit P(attack) = bias + sum_i w_i * attack_i - "
                 "sum_j v_j * life_j, w, v >= 0 (kiosk/analysis/fusion.py)",
-        "cues": {n: {"reason": reasons[n], "floor": FLOORS[n], "life_below": LIFE_BELOW[n]}
-                 for n in NAMES},
+        "cues": {**{n: {"reason": reasons[n], "floor": FLOORS[n],
+                        "life_below": LIFE_BELOW[n]} for n in NAMES},
+                 **{n: {k: c[k] for k in ("reason", "floor", "life_below")}
+                    for n, c in STATED_CUES.items()}},
         "video": {"bias": round(model.bias, 4), "weights": weights, "life_weights": life,
                   "min_evidence": MIN_EVIDENCE},
         "stills": "refused: a single image cannot show life (reason SINGLE_IMAGE)",
@@ -191,6 +207,8 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
                     "sample_weights": "balanced bona fide / attack",
                     "min_evidence": MIN_EVIDENCE, "reason_min_logit": REASON_MIN_LOGIT},
             "metrics": metrics,
+            "stated": {n: "weights stated, not fitted: no light captures in the developer "
+                          "set (scripts/train_fusion.py STATED_CUES)" for n in STATED_CUES},
         },
     }
 

@@ -51,10 +51,13 @@ def track_clip(shared_data: Path):
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    """Default settings with the audit log and its key file in ``tmp_path``."""
+    """Default settings with the audit log and its key file in ``tmp_path``, and no light
+    challenge: the stand-in camera cannot see a screen (tests/ui/test_light_session.py runs
+    the light step on purpose)."""
     from kiosk.audit import create_key_file
     from kiosk.settings import Settings
 
     key = tmp_path / "audit.key"
     create_key_file(key)
-    return Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+    return (Settings().replace("audit", db_path=str(tmp_path / "kiosk.db"), key_file=str(key))
+            .replace("liveness", light_challenge=False))

@@ -17,10 +17,11 @@ rate however long an analysis step takes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from kiosk.runtime import events as ev
 from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
 from kiosk.session import SessionRequest, Verifier
+from kiosk.session.light import ScreenLight
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ class KioskRuntime:
         self._lockouts: ev.LockoutState | None = None
         self._lockouts_checked = -LOCKOUT_CHECK_S
         self._subject_until: datetime | None = None
+        self._light: tuple[int, ScreenLight] | None = None  # the running session's screen
 
     # -- requests (any thread) ------------------------------------------------------------
 
@@ -138,6 +141,16 @@ class KioskRuntime:
             self._cancelled = max(self._cancelled, session_id)
             if self._ticket is not None and self._ticket.session_id <= session_id:
                 self._ticket = None
+
+    def light_painted(self, session_id: int,
+                      colours: Sequence[tuple[float, float, tuple[int, int, int]]]) -> None:
+        """The window's report of the light sequence it painted: ``(start, end, rgb)`` with
+        monotonic times (the camera frames' clock). Any thread; ignored unless it is the
+        running session's."""
+        with self._lock:
+            light = self._light
+        if light is not None and light[0] == session_id:
+            light[1].deliver_colours(colours)
 
     def load_id_photo(self, path: str) -> None:
         """Load and check an ID photo file; answers IdentityLoaded or IdentityFailed."""
@@ -330,6 +343,27 @@ class KioskRuntime:
             self._sink.report(ev.SessionFailed(sid, "the face matcher is unavailable"))
             return
         settings = self._settings
+        source = self._feed.source
+        # A camera sees the screen: the light step runs unless this person chose the
+        # accessible check; a recording given at start-up cannot see it.
+        light = None
+        if settings.liveness.light_challenge and not request.accessible and source.is_live:
+            light = ScreenLight()
+            request = dataclasses.replace(request, light=light)
+        with self._lock:
+            self._light = (sid, light) if light is not None else None
+        lock = getattr(source, "lock_light_controls", None) if light is not None else None
+        if lock is not None:
+            lock(True)  # exposure and white balance hold still while the colours play
+        try:
+            self._verify(sid, request, settings)
+        finally:
+            if lock is not None:
+                lock(False)
+            with self._lock:
+                self._light = None
+
+    def _verify(self, sid: int, request: SessionRequest, settings: Settings) -> None:
         verifier = Verifier(
             settings, tracker=self._tracker, fusion=self._fusion,
             analyzers=lambda: self._parts.analyzers(settings),

@@ -33,6 +33,17 @@ class Tracker(Protocol):
     def observe(self, frame: Frame) -> FaceObservation: ...
 
 
+class LightPlan(Protocol):
+    """Where a session's light sequence comes from and which times judge it (see
+    :mod:`kiosk.session.light`)."""
+
+    def begin(self, t: float) -> Any:
+        """The step starts at frame time ``t``: the LightSequence to show, times from 0."""
+
+    def painted(self) -> Any:
+        """The LightSequence as shown, in frame time; None until it is known."""
+
+
 @dataclass(frozen=True)
 class SessionRequest:
     """What the person (or staff) supplied for this verification.
@@ -50,12 +61,16 @@ class SessionRequest:
     accessible : bool
         The person chose the accessible check: longer response windows, fewer prompts, no
         flashing light.
+    light : LightPlan or None
+        The light step's sequence source (the kiosk's screen, or a recording's sequence for
+        ``kiosk verify --light``); None: no light step (a file cannot see the screen).
     """
 
     reference: np.ndarray | None = None
     subject_number: str | None = None
     script: Sequence[tuple[str, float]] | None = None
     accessible: bool = False
+    light: LightPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,9 @@ class SessionProgress:
     ``paused`` that the prompt's timer stands still because it is not. ``retry`` marks a
     second chance; ``ready_in`` counts down the seconds before the first prompt. ``reach`` is,
     during a head prompt, how far the head has moved toward the asked direction in thresholds
-    (1.0 is enough).
+    (1.0 is enough). ``light`` is the colour sequence to show now (stage LIGHT):
+    ``(start, end, (r, g, b))`` with times in seconds from the moment the screen starts it;
+    None before and after.
     """
 
     stage: Stage
@@ -86,6 +103,7 @@ class SessionProgress:
     ready_in: float | None = None
     oval: Oval | None = None
     reach: float | None = None
+    light: tuple[tuple[float, float, tuple[int, int, int]], ...] | None = None
 
 
 @dataclass(frozen=True)

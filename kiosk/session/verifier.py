@@ -25,18 +25,16 @@ goes out of service (no unrecorded pass).
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import logging
-from collections.abc import Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import cv2
 
 from kiosk import __version__
-from kiosk.analysis.challenges import ChallengeEngine, ChallengeOutcome, draw_sequence
+from kiosk.analysis.challenges import ChallengeEngine, draw_sequence
 from kiosk.analysis.challenges import Progress as ChallengeProgress
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
 from kiosk.analysis.guidance import (
@@ -49,19 +47,26 @@ from kiosk.analysis.guidance import (
     guidance,
     target_oval,
 )
-from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord, RateLimited
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.protocol import FaceMatcher, LiveFrame, compare_frames
-from kiosk.cloud.results import MatchResult
 from kiosk.errors import InputError
-from kiosk.model import FaceObservation, Frame, Signal
+from kiosk.model import FaceObservation, Frame
 from kiosk.reasons import Reason
+from kiosk.session.attempt import (
+    Attempt,
+    audit_challenge,
+    challenge_record,
+    cloud_calls,
+    effective_liveness,
+    with_sequence,
+)
 from kiosk.session.gate import gate_outcome
+from kiosk.session.light import light_step
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
 from kiosk.session.verdict import match_outcome
-from kiosk.settings import LivenessSettings, Settings
+from kiosk.settings import Settings
 from kiosk.vocabulary import EngineState, Stage, Verdict
 
 log = logging.getLogger(__name__)
@@ -75,39 +80,6 @@ _PLACEMENT_REASONS = {TOO_DARK.code: Reason.TOO_DARK, TOO_BRIGHT.code: Reason.TO
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class _Attempt:
-    """The state of one verification as it moves through the phases."""
-
-    request: SessionRequest
-    started_at: datetime
-    liveness: LivenessSettings
-    subject_ref: str | None = None
-    attempt_id: int | None = None
-    engine: ChallengeEngine | None = None
-    total: int = 0
-    analyzers: list[Analyzer] = field(default_factory=list)
-    best: BestFrame = field(default_factory=BestFrame)
-    # (observation time, wall-clock time) of every frame processed, for the audit's times.
-    walls: list[tuple[float, datetime]] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    challenges: tuple[dict[str, Any], ...] = ()
-    signals: list[Signal] = field(default_factory=list)
-    liveness_score: float | None = None
-    verdict: Verdict = Verdict.FAIL
-    match: dict[str, Any] | None = None
-    cloud_calls: tuple[str, ...] = ()
-
-    def wall(self, t: float | None) -> datetime | None:
-        """When the frame at observation time ``t`` (or the first one after it) was processed,
-        on the wall clock: within the attempt's start and end whatever the source's pace
-        (a recording is read faster than real time)."""
-        if t is None or not self.walls:
-            return None
-        i = bisect.bisect_left(self.walls, t, key=lambda tw: tw[0])
-        return self.walls[min(i, len(self.walls) - 1)][1]
 
 
 class Verifier:
@@ -156,13 +128,16 @@ class Verifier:
         if request.reference is not None and self.matcher is None:
             # A pass without comparing faces would be a silent identity bypass.
             raise ValueError("a reference photo was given but the verifier has no matcher")
-        attempt = _Attempt(request, started_at=self.clock(),
+        attempt = Attempt(request, started_at=self.clock(),
                            liveness=effective_liveness(self.settings.liveness, request))
         refused = self._open(attempt)
         if refused is not None:
             return refused
+        stream = iter(frames)  # the light step and the challenges share it
         try:
-            yield from self._challenges(attempt, frames)
+            attempt.analyzers = self.analyzers()
+            yield from self._light(attempt, stream)
+            yield from self._challenges(attempt, stream)
             yield from self._liveness(attempt)
             self._best_frame(attempt)
             yield from self._match(attempt)
@@ -173,7 +148,7 @@ class Verifier:
 
     # -- phases, in the order of the data flow ----------------------------------------------
 
-    def _open(self, attempt: _Attempt) -> Decision | None:
+    def _open(self, attempt: Attempt) -> Decision | None:
         """Rate limit and the attempt's open row, in one transaction; the refusal's decision
         when the subject or this kiosk is locked out (or too many tries are in flight)."""
         if self.audit is None:
@@ -195,7 +170,7 @@ class Verifier:
                                 (lk.scope, lk.until) for lk in refusal.started))
         return None
 
-    def _abandon(self, attempt: _Attempt) -> None:
+    def _abandon(self, attempt: Attempt) -> None:
         """The session failed on the way: close its row as interrupted now (the try counts)."""
         if self.audit is None or attempt.attempt_id is None:
             return
@@ -205,7 +180,7 @@ class Verifier:
             # The next start closes it; the original error is what matters.
             log.exception("attempt %d could not be closed as interrupted", attempt.attempt_id)
 
-    def _challenges(self, attempt: _Attempt, frames: Iterable[Frame]) -> Progress:
+    def _challenges(self, attempt: Attempt, frames: Iterable[Frame]) -> Progress:
         """Baseline and challenges; every frame also feeds the passive analyzers and the
         best-frame choice."""
         liveness = attempt.liveness
@@ -220,23 +195,17 @@ class Verifier:
                                          rng=self.rng))
             engine = ChallengeEngine.from_settings(actions, liveness, rng=self.rng)
         attempt.engine, attempt.total = engine, len(actions)
-        attempt.analyzers = self.analyzers()
         placement = PlacementTracker(hold_s=float(liveness.placement_hold_s))
         for frame in frames:
-            obs = self.tracker.observe(frame)
-            attempt.walls.append((obs.t, self.clock()))
+            obs = self._observe(attempt, frame)
             turning = engine.prompting in HEAD_ACTIONS
             shown = placement.update(obs.t, guidance(obs, frontal_required=not turning))
             progress = engine.update(obs, placed=placement.placed)
-            for analyzer in attempt.analyzers:
-                analyzer.update(frame, obs)
-            if obs.face is not None and obs.n_faces == 1:
-                attempt.best.offer(frame.image, obs.face, frame.t)
             yield self._progress(attempt, progress, shown, placement, obs)
             if engine.done:
                 break
         result = engine.result if engine.done and engine.result is not None else engine.finish()
-        attempt.challenges = tuple(_challenge_record(c, attempt) for c in result.challenges)
+        attempt.challenges = tuple(challenge_record(c, attempt) for c in result.challenges)
         if not result.passed:
             attempt.reasons.append(result.reason or Reason.SOURCE_ENDED)
             if result.reason in (Reason.SESSION_TIMEOUT, Reason.NO_BASELINE) and (
@@ -244,7 +213,40 @@ class Verifier:
                 attempt.reasons.append(_PLACEMENT_REASONS.get(placement.shown.code,
                                                               Reason.NOT_PLACED))
 
-    def _progress(self, attempt: _Attempt, progress: ChallengeProgress, shown: Guidance,
+    def _observe(self, attempt: Attempt, frame: Frame) -> FaceObservation:
+        """Track one frame; it also feeds the passive analyzers and the best-frame choice."""
+        obs = self.tracker.observe(frame)
+        attempt.walls.append((obs.t, self.clock()))
+        for analyzer in attempt.analyzers:
+            analyzer.update(frame, obs)
+        if obs.face is not None and obs.n_faces == 1:
+            attempt.best.offer(frame.image, obs.face, frame.t)
+        return obs
+
+    def _light(self, attempt: Attempt, frames: Iterator[Frame]) -> Progress:
+        """The light step, when this session has one (a screen to light the face, and not
+        the accessible check): see :mod:`kiosk.session.light`."""
+        plan = attempt.request.light
+        liveness = attempt.liveness
+        if plan is None or attempt.request.accessible or not liveness.light_challenge:
+            return
+
+        def progress(obs: FaceObservation, shown: Guidance, placement: PlacementTracker,
+                     light: Any) -> SessionProgress:
+            return SessionProgress(
+                stage=Stage.LIGHT, prompt=None, index=0, total=int(liveness.challenge_count),
+                time_left=None, window_s=float(liveness.response_window_s), guidance=shown,
+                face_box=obs.face.box if obs.face is not None else None,
+                frame_shape=obs.frame_shape, placed=placement.placed,
+                ready_in=max(placement.hold_s - placement.held_s(obs.t), 0.0),
+                oval=target_oval(obs.frame_shape), light=light)
+
+        outcome = yield from light_step(
+            plan, frames, lambda frame: self._observe(attempt, frame), progress,
+            hold_s=float(liveness.placement_hold_s), limit_s=float(liveness.session_limit_s))
+        attempt.light = outcome
+
+    def _progress(self, attempt: Attempt, progress: ChallengeProgress, shown: Guidance,
                   placement: PlacementTracker, obs: FaceObservation) -> SessionProgress:
         """What the screen shows after one frame of the challenge phase."""
         liveness = attempt.liveness
@@ -263,22 +265,37 @@ class Verifier:
             retry=progress.retry, ready_in=ready_in, oval=target_oval(obs.frame_shape),
             reach=progress.reach)
 
-    def _liveness(self, attempt: _Attempt) -> Progress:
+    def _liveness(self, attempt: Attempt) -> Progress:
         """Fuse the passive signals into the liveness score."""
         yield self._stage(Stage.ANALYSING, attempt)
         attempt.signals = [a.result() for a in attempt.analyzers]
+        light = attempt.light
+        if light is not None and light.signal is not None:
+            attempt.signals.append(with_sequence(light.signal, light.shown))
         fused = self.fusion.fuse(attempt.signals, still=False)
         attempt.liveness_score = round(float(fused.score), 2)
         if attempt.liveness_score < float(self.settings.liveness.confidence_threshold):
             attempt.reasons.append(Reason.LIVENESS_FAILED)
             attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
+        self._light_verdict(attempt)
 
-    def _best_frame(self, attempt: _Attempt) -> None:
+    def _light_verdict(self, attempt: Attempt) -> None:
+        """A judged light check that the face did not answer fails the session on its own,
+        as an unanswered prompt does; a room too bright to judge it is for staff to see."""
+        outcome = attempt.light
+        result = outcome.result if outcome is not None else None
+        if result is None or not result.judged or result.responded:
+            return  # no step, nothing to judge (no evidence either way), or answered
+        if Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons and not attempt.reasons:
+            attempt.verdict = Verdict.REVIEW  # the room, not the person
+        attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
+
+    def _best_frame(self, attempt: Attempt) -> None:
         """A live person needs a frame good enough to compare (or to keep)."""
         if not attempt.reasons and attempt.best.image is None:
             attempt.reasons.append(Reason.NO_USABLE_FRAME)
 
-    def _match(self, attempt: _Attempt) -> Progress:
+    def _match(self, attempt: Attempt) -> Progress:
         """Compare the best frames with the reference, when there is one to compare with.
 
         The matcher gets the session's k best frames, best first: the local matcher combines
@@ -312,13 +329,13 @@ class Verifier:
             if not result.matched:
                 reasons = (Reason.FACE_MISMATCH,) + tuple(reasons)
         attempt.reasons.extend(reasons)
-        attempt.cloud_calls = _cloud_calls(result)
+        attempt.cloud_calls = cloud_calls(result)
         attempt.match = {
             "matcher": result.matcher, "matched": bool(result.matched),
             "similarity": None if result.similarity is None else round(result.similarity, 2),
             "reasons": list(result.reasons)}
 
-    def _decide(self, attempt: _Attempt) -> Decision:
+    def _decide(self, attempt: Attempt) -> Decision:
         """The decision: pass only when no phase left a reason against it."""
         return Decision(
             decision=attempt.verdict, reasons=tuple(dict.fromkeys(attempt.reasons)),
@@ -327,7 +344,7 @@ class Verifier:
             started_at=attempt.started_at, ended_at=self.clock(),
             cloud_calls=attempt.cloud_calls)
 
-    def _record(self, decision: Decision, attempt: _Attempt) -> Decision:
+    def _record(self, decision: Decision, attempt: Attempt) -> Decision:
         """The audit row, written before the decision is returned."""
         if self.audit is None:
             return decision
@@ -337,7 +354,7 @@ class Verifier:
             decision=decision.decision, app_version=__version__,
             settings_digest=self.settings.digest(),
             # Prompts never shown (after an earlier failure) did not happen: not recorded.
-            challenges=[_audit_challenge(c) for c in decision.challenges
+            challenges=[audit_challenge(c) for c in decision.challenges
                         if c.get("prompted_at") is not None],
             signals=dict(decision.signals), liveness_score=decision.liveness_score,
             match=decision.match, reasons=decision.reasons, cloud_calls=decision.cloud_calls)
@@ -349,49 +366,12 @@ class Verifier:
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _stage(self, stage: Stage, attempt: _Attempt) -> SessionProgress:
+    def _stage(self, stage: Stage, attempt: Attempt) -> SessionProgress:
         return SessionProgress(stage, None, attempt.total, attempt.total, None,
                                float(attempt.liveness.response_window_s), OK, None, None)
 
-    def _frame_jpeg(self, attempt: _Attempt) -> bytes | None:
+    def _frame_jpeg(self, attempt: Attempt) -> bytes | None:
         if not self.settings.audit.store_best_frame or attempt.best.image is None:
             return None
         ok, buf = cv2.imencode(".jpg", attempt.best.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return buf.tobytes() if ok else None
-
-
-def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> LivenessSettings:
-    """The liveness settings of one session: the accessible check answers with longer windows
-    and fewer prompts within twice the session bound."""
-    if not request.accessible:
-        return liveness
-    return dataclasses.replace(
-        liveness, response_window_s=max(liveness.response_window_s,
-                                        liveness.accessible_window_s),
-        challenge_count=min(liveness.challenge_count, liveness.accessible_challenge_count),
-        session_limit_s=2.0 * liveness.session_limit_s)
-
-
-def _cloud_calls(result: MatchResult) -> tuple[str, ...]:
-    """The Rekognition operations behind a result, in order (none for the local matcher)."""
-    if result.operations:
-        return tuple(result.operations)
-    if result.matcher == "rekognition":  # a matcher that does not list its operations
-        return ("CompareFaces",) + (("DetectFaces",) if result.quality is not None else ())
-    return ()
-
-
-def _challenge_record(outcome: ChallengeOutcome, attempt: _Attempt) -> dict[str, Any]:
-    """A challenge outcome with wall-clock times for the log and the operator's timeline."""
-    data = outcome.as_dict()
-    if attempt.walls:
-        data["prompted_at"] = attempt.wall(outcome.prompt_t)
-        data["responded_at"] = attempt.wall(outcome.response_t)
-    return data
-
-
-def _audit_challenge(challenge: Mapping[str, Any]) -> dict[str, Any]:
-    return {"action": challenge["action"], "prompted_at": challenge.get("prompted_at"),
-            "responded_at": challenge.get("responded_at"), "outcome": challenge["outcome"],
-            "confidence": challenge.get("confidence"), "reason": challenge.get("reason")}
-

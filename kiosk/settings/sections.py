@@ -96,6 +96,11 @@ class LivenessSettings:
                                          maximum=30)
     accessible_challenge_count: int = setting(2, "Challenges in the accessible check.",
                                               minimum=2, maximum=6)
+    light_challenge: bool = setting(True, "The light challenge: after placement the screen "
+                                    "shows a random colour sequence for about 3.5 s and the "
+                                    "face must reflect it. Off only where the screen cannot "
+                                    "light the face (a camera far from the screen); a person "
+                                    "who chooses the accessible check never gets it.")
 
 
 @dataclass(frozen=True)

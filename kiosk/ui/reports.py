@@ -41,6 +41,8 @@ class WorkerReports(QObject):
         worker.lockouts_changed.connect(self._on_lockouts_changed)
         worker.identity_loaded.connect(self._on_identity_loaded)
         worker.identity_failed.connect(self._on_identity_failed)
+        self._worker = worker
+        window.live.light.finished.connect(self._on_light_painted)
 
     @Slot(object)
     def _on_face_checked(self, check: FaceCheck) -> None:
@@ -56,6 +58,12 @@ class WorkerReports(QObject):
             return
         if w.flow.state == FlowState.LIVE and w.live.show_progress(progress):
             w.announce(prompt_for(progress.prompt).text)
+
+    @Slot(object)
+    def _on_light_painted(self, painted: Any) -> None:
+        """The colours as the screen showed them go back to the session that asked."""
+        self._worker.light_painted(self.window.flow.session_id,
+                                   [(p.start, p.end, p.rgb) for p in painted])
 
     @Slot(int, object)
     def _on_decision_made(self, session_id: int, decision: Any) -> None:

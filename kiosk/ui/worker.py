@@ -102,6 +102,10 @@ class KioskWorker(QObject):
     def cancel_session(self, session_id: int) -> None:
         self.runtime.cancel_session(session_id)
 
+    def light_painted(self, session_id: int, colours: list) -> None:
+        """What the live screen painted of the light sequence (monotonic times)."""
+        self.runtime.light_painted(session_id, colours)
+
     def load_id_photo(self, path: str) -> None:
         self.runtime.load_id_photo(path)
 

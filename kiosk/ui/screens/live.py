@@ -3,16 +3,21 @@ icon and a countdown ring, and one line of live guidance.
 
 The words above the picture and the guidance below it keep a fixed height, so the preview
 keeps its size from the first frame to the last (it fills most of a 1920x1080 screen).
+
+During the light challenge the whole screen behind the words and the picture takes the
+sequence's colours (:class:`~kiosk.ui.screens.light_show.LightShow`); the labels draw no
+background of their own, so only the preview and a dark band behind the instruction stay.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.session import SessionProgress
+from kiosk.ui.screens.light_show import LightShow
 from kiosk.ui.widgets import ATTENTION, CountdownRing, IconWidget, PreviewWidget, text_label
 from kiosk.vocabulary import Stage
 from kiosk.wording import (
@@ -20,6 +25,8 @@ from kiosk.wording import (
     BETWEEN_PROMPTS_TEXT,
     FURTHER_HINT,
     GET_READY_TEXT,
+    LIGHT_HINT,
+    LIGHT_TEXT,
     PAUSED_TEXT,
     PLACE_TEXT,
     RETRY_HINT,
@@ -29,6 +36,14 @@ from kiosk.wording import (
 )
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+# Transparent children, so the light challenge's colours fill the screen behind them; the
+# instruction keeps a dark band so white words stay readable on any colour.
+LIVE_STYLE = """
+#live QLabel, #live PreviewWidget, #live IconWidget, #live CountdownRing {
+    background: transparent; }
+#live QLabel[band="true"] { background: rgba(0, 0, 0, 170); border-radius: 12px; }
+"""
 
 
 def _fixed_lines(label: QLabel, lines: int) -> QLabel:
@@ -53,6 +68,10 @@ class LiveScreen(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self.setObjectName("live")
+        self.setStyleSheet(LIVE_STYLE)
+        self.light = LightShow(self)
+        self._light_key: tuple | None = None
         self.icon = IconWidget(None, size=150)
         self.icon.setFixedSize(150, 150)
         self.prompt = _fixed_lines(text_label("", 44, "Instruction", bold=True, align=LEFT), 1)
@@ -82,6 +101,9 @@ class LiveScreen(QWidget):
 
     def reset(self) -> None:
         """Ready for a new session: no prompt yet, no picture."""
+        self.light.stop()
+        self._light_key = None
+        self._set_band(False)
         self._shown = None
         self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT)
         self.ring.set_time(None)
@@ -95,8 +117,12 @@ class LiveScreen(QWidget):
     def show_progress(self, progress: SessionProgress) -> bool:
         """Update the prompt, ring, oval and guidance; True when a new prompt has just
         appeared."""
+        if progress.stage == Stage.LIGHT:
+            self._show_light(progress)
+            return False
         if progress.stage != Stage.CHALLENGE:
             return False
+        self._set_band(False)
         self.preview.set_guidance_ok(progress.placed)
         self.preview.set_oval(progress.oval)
         self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)
@@ -116,6 +142,40 @@ class LiveScreen(QWidget):
         self._shown = key
         self._set_words(prompt.icon, prompt.text, hint, step_text(progress.index, progress.total))
         return True
+
+    def _show_light(self, progress: SessionProgress) -> None:
+        """Placement first (as before a prompt); then the colours, once per sequence."""
+        self.preview.set_guidance_ok(progress.placed)
+        self.preview.set_oval(progress.oval)
+        self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)
+        self.ring.set_time(None)
+        if progress.light is None:
+            self._between(progress)
+            return
+        self._set_band(True)
+        self._set_words(None, LIGHT_TEXT, LIGHT_HINT, "")
+        key = tuple(progress.light)
+        if key != self._light_key:
+            self._light_key = key
+            self.light.start(progress.light)
+
+    def _set_band(self, on: bool) -> None:
+        if self.prompt.property("band") != on:
+            self.prompt.setProperty("band", on)
+            self.prompt.style().unpolish(self.prompt)
+            self.prompt.style().polish(self.prompt)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        wash = self.light.wash
+        if wash.current is None and wash.previous is None:
+            return
+        p = QPainter(self)
+        height = self.height() * wash.covered
+        if wash.current is not None:
+            p.fillRect(QRectF(0, 0, self.width(), height), wash.current)
+        if wash.previous is not None:
+            p.fillRect(QRectF(0, height, self.width(), self.height() - height), wash.previous)
+        p.end()
 
     def _between(self, progress: SessionProgress) -> None:
         """Before the first prompt (placement, then a countdown) and between prompts."""
