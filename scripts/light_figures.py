@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python scripts/light_figures.py null [--trials 2000]
     .venv/bin/python scripts/light_figures.py developer [--draws 10] [--data ../shared/data]
     .venv/bin/python scripts/light_figures.py simulated [--seconds 5.5] [--width 320]
+        [--params '{"auto_exposure": true}'] [--attacks none,screen]
 
 - ``null``: the judge on synthetic recordings that do not answer (per-frame colour drifting
   as a random walk of 0.2-2 % a frame plus 0.1-1 % white noise, face and background
@@ -167,7 +168,8 @@ def simulated(args) -> dict:
     from kiosk.lab.simulate.light_params import ATTACKS, LightSimParams
 
     rows = [r for r in _videos(args.data) if r["label"] == "bona_fide"]
-    params = LightSimParams()
+    params = LightSimParams(**json.loads(args.params))
+    attacks = args.attacks.split(",") if args.attacks else list(ATTACKS)
     tally: dict = {}
     for row in rows:
         for fps in (15.0, 30.0):
@@ -180,7 +182,7 @@ def simulated(args) -> dict:
             seq = draw_sequence(draw).shifted(0.8)
             other = draw_sequence(draw).shifted(0.8)
             ref = faces[tracked[0]].landmarks
-            for attack in ATTACKS:
+            for attack in attacks:
                 sim = LightSimulator(seq, params, attack, rate, images[0].shape[:2],
                                      np.random.default_rng(args.seed), ref)
                 out = []
@@ -210,7 +212,8 @@ def simulated(args) -> dict:
                     o["clips"] += 1
                     o["answered"] += again.responded
                     o["judged"] += again.judged
-                    o["reasons"][",".join(again.reasons) or "answered"] += 1
+                    o["reasons"][",".join(again.reasons) or (
+                        "answered" if again.responded else f"not judged: {again.why}")] += 1
                     line += f"; against another sequence: answered {again.responded}"
                 print(line, flush=True)
     for key, v in tally.items():
@@ -230,6 +233,10 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=5.5)
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--params", default="{}",
+                        help="simulated: LightSimParams fields as JSON, e.g. "
+                             "'{\"auto_exposure\": true}'")
+    parser.add_argument("--attacks", help="simulated: comma-separated (default: all)")
     args = parser.parse_args(argv)
     if args.what != "null" and not (args.data / "manifest.csv").is_file():
         print(f"no developer data set at {args.data}", file=sys.stderr)

@@ -78,6 +78,18 @@ def segment_means(t: np.ndarray, values: np.ndarray, windows: np.ndarray
     return means.reshape((len(windows), *values.shape[1:])), counts, mid
 
 
+def _checked(y: np.ndarray, other: np.ndarray, tau: np.ndarray, name: str
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``y`` and ``other`` as (J, 3) float64 and ``tau`` as (J,); ValueError naming them."""
+    y = np.asarray(y, np.float64)
+    other = np.asarray(other, np.float64)
+    tau = np.asarray(tau, np.float64)
+    if y.ndim != 2 or y.shape[1] != 3 or other.shape != y.shape or tau.shape != (y.shape[0],):
+        raise ValueError(f"y and {name} must be (J, 3) and tau (J,), got {y.shape}, "
+                         f"{other.shape}, {tau.shape}")
+    return y, other, tau
+
+
 @dataclass(frozen=True)
 class ChannelFit:
     """Least-squares fit of observed segment colours to emitted ones, channel by channel.
@@ -128,12 +140,7 @@ def fit_channels(y: np.ndarray, e: np.ndarray, tau: np.ndarray, trend: bool) -> 
         Shapes disagree, or too few segments for the parameters (J <= 3 with a trend,
         J <= 2 without).
     """
-    y = np.asarray(y, np.float64)
-    e = np.asarray(e, np.float64)
-    tau = np.asarray(tau, np.float64)
-    if y.ndim != 2 or y.shape[1] != 3 or e.shape != y.shape or tau.shape != (y.shape[0],):
-        raise ValueError(f"y and e must be (J, 3) and tau (J,), got {y.shape}, {e.shape}, "
-                         f"{tau.shape}")
+    y, e, tau = _checked(y, e, tau, "e")
     n_seg = y.shape[0]
     n_nuis = 2 if trend else 1
     if n_seg <= n_nuis + 1:
@@ -203,12 +210,7 @@ def fit_scaled(y: np.ndarray, pattern: np.ndarray, tau: np.ndarray, trend: bool)
     ValueError
         Shapes disagree or too few segments.
     """
-    y = np.asarray(y, np.float64)
-    pat = np.asarray(pattern, np.float64)
-    tau = np.asarray(tau, np.float64)
-    if y.ndim != 2 or y.shape[1] != 3 or pat.shape != y.shape or tau.shape != (y.shape[0],):
-        raise ValueError(f"y and pattern must be (J, 3) and tau (J,), got {y.shape}, "
-                         f"{pat.shape}, {tau.shape}")
+    y, pat, tau = _checked(y, pattern, tau, "pattern")
     n_seg = y.shape[0]
     n_nuis = 2 if trend else 1
     if 3 * n_seg <= 3 * n_nuis + 1:

@@ -43,6 +43,8 @@ def trace(seq: LightSequence, fps: float = 30.0, seconds: float | None = None, *
     auto_exposure : float
         0-1: how much of a brightness change the camera's exposure takes back (smoothed
         over 0.3 s).
+    clipped : float or sequence of 5 floats
+        Share of clipped pixels (all regions, or per region).
     drift, noise : float
         Per-frame random walk and white noise, relative (head motion, sensor).
     """
@@ -79,4 +81,4 @@ def trace(seq: LightSequence, fps: float = 30.0, seconds: float | None = None, *
         bg = bg * gain[:, None, None]
     face = face * (1.0 + rng.normal(0, noise, face.shape))
     bg = bg * (1.0 + rng.normal(0, noise / 3, bg.shape))
-    return t, face, bg, np.full((n, 5), clipped)
+    return t, face, bg, np.broadcast_to(np.asarray(clipped, np.float64), (n, 5)).copy()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kiosk.analysis.light import LightSequence, Segment, draw_sequence, judge
-from kiosk.analysis.light.judge import MAX_RATIO
+from kiosk.analysis.light.limits import MAX_RATIO
 from kiosk.reasons import Reason
 from tests.analysis.light.synth import FLAT, trace
 
@@ -54,9 +54,17 @@ def test_a_flat_answer_is_a_print():
     assert r.unevenness < 0.03
 
 
-def test_a_region_that_does_not_answer_is_not_a_face():
+def test_a_region_that_does_not_answer_is_not_a_face_unless_it_is_clipped():
     r = run(seq(), response=(0.0, 0.85, 1.3, 0.7, 0.72))
     assert not r.responded and Reason.LIGHT_FLAT in r.reasons
+    # A forehead clipped white cannot show added light: it is not held against the face.
+    r = run(seq(), response=(0.0, 0.85, 1.3, 0.7, 0.72), clipped=(0.5, 0, 0, 0, 0))
+    assert r.responded
+    # The weakest region of a face (a tenth-lit forehead would be odd) still answers.
+    assert run(seq(), response=(0.3, 0.85, 1.3, 0.7, 0.72)).responded
+    # A clipped nose or cheek leaves the relief unmeasured.
+    r = run(seq(), response=FLAT, clipped=(0, 0.5, 0, 0, 0))
+    assert r.responded and r.unevenness is None and r.confidence == 0.75
 
 
 def test_a_late_answer_fails_on_timing():

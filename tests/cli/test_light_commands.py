@@ -1,0 +1,97 @@
+"""``kiosk analyze --light`` and ``kiosk simulate light``: the real entry points."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import cv2
+import pytest
+
+from kiosk.analysis.light import draw_sequence
+from kiosk.cli import main
+from tests.cli.test_simulate import write_clip
+from tests.lab.test_simulate import textured_still
+
+D9 = "KwaiVGI_LivePortrait/assets/examples/driving/d9.mp4"
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    status = main(list(argv), environ={})
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture(scope="module")
+def faceless(tmp_path_factory):
+    path = tmp_path_factory.mktemp("light") / "faceless.avi"
+    write_clip(path, [cv2.resize(textured_still(seed=i % 2), (128, 96)) for i in range(12)])
+    return path
+
+
+def test_analyze_without_light_adds_nothing_and_with_random_says_why(capsys, faceless):
+    status, out, _ = run(capsys, "analyze", str(faceless), "--json")
+    assert status == 0 and "light" not in json.loads(out)
+    status, out, _ = run(capsys, "analyze", str(faceless), "--json", "--light", "random",
+                         "--light-offset", "0.2")
+    light = json.loads(out)["light"]
+    assert status == 0 and light["responded"] is False and light["confidence"] == 0
+    assert light["why"].startswith("no face") and light["sequence_source"] == "random"
+    assert light["offset_s"] == 0.2 and light["sequence"]["segments"][0]["start"] == 0.2
+    status, out, _ = run(capsys, "analyze", str(faceless), "--light", "random")
+    assert status == 0 and "  light not judged: no face in 12 frames" in out
+
+
+def test_a_bad_sequence_file_is_a_plain_error(capsys, faceless, tmp_path):
+    status, _, err = run(capsys, "analyze", str(faceless), "--light", str(tmp_path / "no.json"))
+    assert status == 2 and "no such file" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"segments": []}')
+    status, _, err = run(capsys, "analyze", str(faceless), "--light", str(bad))
+    assert status == 2 and "at least 4 segments" in err
+    with pytest.raises(SystemExit):
+        main(["analyze", str(faceless), "--light", "random", "--light-offset", "-1"],
+             environ={})
+
+
+@pytest.mark.data
+def test_simulate_then_analyze_a_live_face_and_a_print(capsys, shared_data, tmp_path):
+    # A short source: the first 4.7 s of d9 at 15 fps, 256 pixels wide.
+    cap = cv2.VideoCapture(str(shared_data / D9))
+    frames = []
+    while len(frames) < 141:
+        ok, image = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.resize(image, (256, 240), interpolation=cv2.INTER_AREA))
+    cap.release()
+    src = tmp_path / "src.avi"
+    write_clip(src, frames[::2], fps=15.0)
+    seq = tmp_path / "seq.json"
+    seq.write_text(draw_sequence(random.Random(7)).shifted(0.6).to_json())
+    live = tmp_path / "live.avi"
+    status, out, _ = run(capsys, "simulate", "light", str(src), str(live), "--sequence",
+                         str(seq), "--seed", "3")
+    assert status == 0 and out.startswith("light (none): 71 frames 256x240 at 15 fps")
+    assert "seed 3" in out and "delay 90 ms" in out
+    status, out, _ = run(capsys, "analyze", str(live), "--json", "--light", str(seq))
+    light = json.loads(out)["light"]
+    assert status == 0 and light["responded"] is True, light
+    assert light["sequence_source"] == "file" and light["ratio"] > 5
+    status, out, _ = run(capsys, "analyze", str(live), "--light", "random")
+    assert status == 0 and "  light not answered: LIGHT_NOT_REFLECTED" in out
+    printed = tmp_path / "print.avi"
+    status, out, _ = run(capsys, "simulate", "light", str(src), str(printed), "--sequence",
+                         str(seq), "--attack", "print", "--seed", "3")
+    assert status == 0
+    status, out, _ = run(capsys, "analyze", str(printed), "--light", str(seq))
+    assert status == 0 and "  light not answered: LIGHT_FLAT" in out
+    # A sequence beyond the clip, and --fps above the source's, are plain errors.
+    late = tmp_path / "late.json"
+    late.write_text(draw_sequence(random.Random(7)).shifted(3.0).to_json())
+    status, _, err = run(capsys, "simulate", "light", str(src), str(tmp_path / "x.avi"),
+                         "--sequence", str(late))
+    assert status == 2 and "the sequence ends at" in err
+    status, _, err = run(capsys, "simulate", "light", str(src), str(tmp_path / "x.avi"),
+                         "--sequence", str(seq), "--fps", "30")
+    assert status == 2 and "above SRC's 15 fps" in err
