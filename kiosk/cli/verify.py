@@ -5,6 +5,11 @@ recording normally fails: that is the point). ``--script "blink@0.5,turn_left@2.
 evaluation-only scripted mode: the prompts are shown at those media times, so real recordings
 can be replayed through the same session. The kiosk's UI never takes a script.
 
+A file cannot see the kiosk's screen, so the light step runs only with ``--light``: a sequence
+file filmed with the recording (``kiosk record`` writes one; media times), or ``random``, a
+sequence drawn now and placed where the step starts (what an injected or pre-recorded stream
+faces). Without it the session runs without the light step and the output says so.
+
 Exit status: 0 pass, 1 fail or review, 2 error.
 """
 
@@ -46,14 +51,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--script", metavar="SCRIPT",
                         help='evaluation only: prompts at fixed media times, '
                              'e.g. "blink@0.5,turn_left@2.0"')
+    parser.add_argument("--light", metavar="SEQUENCE.json|random",
+                        help="run the light step, judged against the sequence filmed with the "
+                             "recording (media times) or a sequence drawn now ('random')")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
+
+
+NO_LIGHT = ("light step not run: a file cannot see the screen (give --light SEQUENCE.json "
+            "or --light random)")
+
+
+def light_plan(spec: str | None):
+    """The light step's plan for ``--light``: None without it; InputError for a bad file."""
+    if spec is None:
+        return None
+    from kiosk.session.light import DrawnLight, RecordedLight
+
+    if spec == "random":
+        return DrawnLight()
+    from kiosk.analysis.light import LightSequence
+
+    return RecordedLight(LightSequence.from_json_file(spec))
+
+
+def light_report(spec: str | None, signals: dict) -> dict:
+    """The report's ``light`` key: the step's verdict, or why it did not run."""
+    if spec is None:
+        return {"run": False, "why": NO_LIGHT}
+    signal = signals.get("light")
+    if signal is None:
+        return {"run": False, "why": "light step not run: the face was never placed"}
+    details = dict(signal["details"])
+    reasons = details.pop("reasons", "")
+    return {"run": True, "sequence_source": "random" if spec == "random" else "file",
+            **details, "reasons": reasons.split() if reasons else []}
 
 
 def run(args: argparse.Namespace, ctx) -> int:
     script = parse_script_arg(args.script) if args.script is not None else None
     if not os.path.exists(args.source):
         raise InputError(f"--source {args.source} does not exist")
+    light = light_plan(args.light)
     # Heavy imports stay inside the command so `kiosk --help` starts fast.
     from kiosk.analysis.face import FaceTracker
     from kiosk.analysis.fusion import Fusion
@@ -81,7 +120,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                             analyzers=lambda: default_analyzers(settings), matcher=matcher,
                             audit=audit)
         session = verifier.session(source, SessionRequest(
-            reference=reference, subject_number=args.subject, script=script))
+            reference=reference, subject_number=args.subject, script=script, light=light))
         try:
             while True:
                 next(session)
@@ -90,6 +129,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     report = {"source": args.source, **decision.as_dict()}
     if script is not None:
         report["script"] = args.script
+    report["light"] = light_report(args.light, report["signals"])
     if args.json:
         ctx.stdout.write(json.dumps(report) + "\n")
     else:
@@ -116,6 +156,14 @@ def _print_text(out, report: dict) -> None:
         if c.get("reason"):
             line += f"  {c['reason']}"
         out.write(line + "\n")
+    light = report["light"]
+    if not light["run"]:
+        out.write(f"  {light['why']}\n")
+    elif light.get("why"):
+        out.write(f"  light not judged: {light['why']}\n")
+    else:
+        out.write("  light " + ("answered by a face in the room" if light["responded"] else
+                                f"not answered: {', '.join(light['reasons'])}") + "\n")
     if report.get("liveness_score") is not None:
         out.write(f"  liveness {report['liveness_score']:.1f}\n")
     if report.get("match"):

@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.analysis.light import draw_sequence
 from kiosk.cli import main
+from kiosk.cli.verify import NO_LIGHT
 from tests.cli.test_simulate import write_clip
 from tests.lab.test_simulate import textured_still
 
@@ -54,9 +55,10 @@ def test_a_bad_sequence_file_is_a_plain_error(capsys, faceless, tmp_path):
              environ={})
 
 
-@pytest.mark.data
-def test_simulate_then_analyze_a_live_face_and_a_print(capsys, shared_data, tmp_path):
-    # A short source: the first 4.7 s of d9 at 15 fps, 256 pixels wide.
+@pytest.fixture(scope="module")
+def short_d9(shared_data, tmp_path_factory):
+    """The first 4.7 s of d9 at 15 fps, 256 pixels wide, and a sequence from 0.6 s."""
+    tmp_path = tmp_path_factory.mktemp("d9")
     cap = cv2.VideoCapture(str(shared_data / D9))
     frames = []
     while len(frames) < 141:
@@ -69,6 +71,12 @@ def test_simulate_then_analyze_a_live_face_and_a_print(capsys, shared_data, tmp_
     write_clip(src, frames[::2], fps=15.0)
     seq = tmp_path / "seq.json"
     seq.write_text(draw_sequence(random.Random(7)).shifted(0.6).to_json())
+    return src, seq
+
+
+@pytest.mark.data
+def test_simulate_then_analyze_a_live_face_and_a_print(capsys, short_d9, tmp_path):
+    src, seq = short_d9
     live = tmp_path / "live.avi"
     status, out, _ = run(capsys, "simulate", "light", str(src), str(live), "--sequence",
                          str(seq), "--seed", "3")
@@ -95,3 +103,34 @@ def test_simulate_then_analyze_a_live_face_and_a_print(capsys, shared_data, tmp_
     status, _, err = run(capsys, "simulate", "light", str(src), str(tmp_path / "x.avi"),
                          "--sequence", str(seq), "--fps", "30")
     assert status == 2 and "above SRC's 15 fps" in err
+
+
+@pytest.mark.data
+def test_verify_runs_the_light_step_only_when_asked(capsys, short_d9, tmp_path):
+    src, seq = short_d9
+    live = tmp_path / "live.avi"
+    assert run(capsys, "simulate", "light", str(src), str(live), "--sequence", str(seq),
+               "--seed", "3")[0] == 0
+    db = str(tmp_path / "k.db")
+    # Judged against the sequence filmed with it: answered (the prompts still fail: a
+    # recording cannot answer them).
+    status, out, _ = run(capsys, "verify", "--source", str(live), "--light", str(seq),
+                         "--db", db, "--json")
+    report = json.loads(out)
+    assert status == 1 and report["light"]["run"] is True
+    assert report["light"]["responded"] is True and report["light"]["reasons"] == []
+    assert "LIGHT_NOT_REFLECTED" not in report["reasons"]
+    # The audit row keeps the sequence as shown (hundredths of a second from its start).
+    assert report["signals"]["light"]["details"]["sequence"].startswith("000000@0+")
+    # Judged against a sequence drawn now, the same clip does not answer.
+    status, out, _ = run(capsys, "verify", "--source", str(live), "--light", "random",
+                         "--db", db)
+    assert status == 1 and "  light not answered: LIGHT_NOT_REFLECTED" in out
+    assert "LIGHT_NOT_REFLECTED: " in out
+    # Without --light a file runs no light step, and says so.
+    status, out, _ = run(capsys, "verify", "--source", str(live), "--db", db, "--json")
+    report = json.loads(out)
+    assert report["light"] == {"run": False, "why": NO_LIGHT} and "light" not in report["signals"]
+    status, _, err = run(capsys, "verify", "--source", str(live), "--light",
+                         str(tmp_path / "none.json"), "--db", db)
+    assert status == 2 and "no such file" in err
