@@ -135,7 +135,8 @@ def run(args: argparse.Namespace, ctx) -> int:
         for row in usable:
             bar.set_postfix_str(Path(row.path).name, refresh=False)
             try:
-                presentations.append(analyse_file(base / row.path, row, **context))
+                presentations.append(analyse_file(base / row.path, row,
+                                                  sequence=row.light_sequence(base), **context))
             except KioskError as exc:
                 log.warning("%s: %s", row.key, exc)
                 failed.append({"path": row.path, "frames": row.frames, "error": str(exc)})
@@ -271,6 +272,11 @@ def _summary(metrics: dict, out: Path, stream) -> None:
         p = metrics["pairs"]
         stream.write(f"pairs: TAR {_fmt(p['tar'])} ({p['same']} same), FAR {_fmt(p['far'])} "
                      f"({p['different']} different) at similarity {p['threshold']:g}\n")
+    if metrics["light"] is not None:
+        light = metrics["light"]
+        stream.write("light challenge: " + "; ".join(
+            f"{label} {c['responded']} of {c['judged']} judged answered"
+            for label, c in light.items()) + "\n")
     if metrics["simulated"] is not None:
         sim = metrics["simulated"]["pad"]
         apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in sim["apcer"].items() if v is not None)

@@ -45,7 +45,8 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
             bar.set_postfix_str(Path(row.path).name, refresh=False)
             try:
                 run = run_session(manifest.parent / row.path, row, settings=settings,
-                                  fusion=fusion, analyzers=analyzers, seed=seed)
+                                  fusion=fusion, analyzers=analyzers, seed=seed,
+                                  sequence=row.light_sequence(manifest.parent))
                 if run is not None:
                     runs.append(run)
             except KioskError as exc:

@@ -242,7 +242,7 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
         ``excluded_overlay``, ``failed``, ``refused`` (stills the fusion would not judge:
         their count per label and species, and the reason), ``by_media`` (the ``video`` block
         with its own counts and ``pad``; the ``still`` block holds only its refusal),
-        ``events_spurious``, ``simulated`` (null, or the simulated attacks' counts, ``pad``
+        ``events_spurious``, ``light`` (:func:`light_block`), ``simulated`` (null, or the simulated attacks' counts, ``pad``
         and ``by_media`` with the real bona fide presentations of the same media type as the
         bona fide side, and their ``per_presentation``) and ``liveness_threshold``. Every
         ``pad`` block has ``auc`` and ``distribution`` (liveness percentiles of the bona fide
@@ -299,6 +299,28 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
                                          {q.row.still for q in sim}]),
             "by_media": media_blocks(sim, reference=True),
             "per_presentation": [presentation_entry(p, threshold) for p in sim]},
+        "light": light_block(real),
     }
     return metrics
+
+
+def light_block(presentations: Sequence[Presentation]) -> dict | None:
+    """The light challenge on rows filmed with a sequence (the manifest's ``sequence``
+    column): per label, how many were judged and how many answered; None without any.
+
+    A bona fide row that does not answer is a refusal of a real person; an attack that
+    answers got through the light check (the other cues may still stop it)."""
+    lit = [(p, s) for p in presentations for s in p.signals if s.name == "light"]
+    if not lit:
+        return None
+
+    def counts(label: str) -> dict:
+        members = [(p, s) for p, s in lit if p.row.label == label]
+        judged = [(p, s) for p, s in members if s.confidence > 0]
+        return {"rows": len(members), "judged": len(judged),
+                "responded": sum(bool(s.details.get("responded")) for _, s in judged),
+                "reasons": sorted({r for _, s in judged
+                                   for r in str(s.details.get("reasons", "")).split()})}
+
+    return {"bona_fide": counts(BONA_FIDE), "attack": counts(ATTACK)}
 

@@ -4,7 +4,10 @@ The format is documented in ../shared/data/PROVENANCE.md: columns
 ``path,media,label,species,frames,events,subject,notes``; paths relative to the manifest's
 folder; ``frames`` an inclusive 0-based range (empty = the whole file); rows whose notes start
 with ``overlay:`` are unusable as camera input (app overlays, tight crops) and are left out of
-metrics.
+metrics. An optional column ``sequence`` names, for a video filmed in front of the kiosk's
+screen (``kiosk record`` writes such rows), the light sequence file it was filmed with (relative
+to the manifest's folder; times in the video's media time): the light challenge is then judged
+against it.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.analysis.light import LightSequence
 from kiosk.errors import InputError
 from kiosk.lab.events_eval import row_key
 from kiosk.lab.pad_metrics import SPECIES
 
 COLUMNS = ("path", "media", "label", "species", "frames", "events", "subject", "notes")
+OPTIONAL = ("sequence",)
 MEDIA = ("video", "image", "gif")
 LABELS = ("bona_fide", "attack")
 
@@ -34,6 +39,7 @@ class ManifestRow:
     events: str
     subject: str
     notes: str
+    sequence: str = ""
 
     @property
     def key(self) -> str:
@@ -59,11 +65,21 @@ class ManifestRow:
         return int(first), int(last)
 
     def as_dict(self) -> dict[str, str]:
-        return {c: getattr(self, c) for c in COLUMNS}
+        values = {c: getattr(self, c) for c in COLUMNS}
+        if self.sequence:
+            values["sequence"] = self.sequence
+        return values
+
+    def light_sequence(self, base: Path) -> LightSequence | None:
+        """The row's light sequence (its ``sequence`` file, relative to the manifest's folder
+        ``base``), or None; InputError when the file is missing or invalid."""
+        if not self.sequence:
+            return None
+        return LightSequence.from_json_file(base / self.sequence)
 
 
 def _check(row: dict[str, str], where: str) -> ManifestRow:
-    values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+    values = {c: (row.get(c) or "").strip() for c in COLUMNS + OPTIONAL}
     if not values["path"]:
         raise InputError(f"{where}: path is empty")
     if values["media"] not in MEDIA:
@@ -81,6 +97,9 @@ def _check(row: dict[str, str], where: str) -> ManifestRow:
         if not (sep and first.isdigit() and last.isdigit() and int(last) >= int(first)):
             raise InputError(f"{where}: frames must be an inclusive range FIRST-LAST (0-based), "
                              f"got {values['frames']!r}")
+    if values["sequence"] and values["media"] != "video":
+        raise InputError(f"{where}: a light sequence belongs to a video, not to "
+                         f"{values['media']!r} media")
     return ManifestRow(**values)
 
 

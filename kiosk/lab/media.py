@@ -26,8 +26,11 @@ STILL_JPEG_QUALITY = 90
 
 
 def analyse_file(path: Path, row, *, settings, fusion, texture_reference,
-                 camera_fixed: bool = False, simulated: bool = False):
+                 camera_fixed: bool = False, simulated: bool = False, sequence=None):
     """Track, analyse and fuse one media file as ``row`` (a ManifestRow) describes it.
+
+    ``sequence`` (a LightSequence in the file's media time, the row's ``sequence`` file) adds
+    the light challenge's analyzer, judged against it.
 
     Returns
     -------
@@ -46,6 +49,10 @@ def analyse_file(path: Path, row, *, settings, fusion, texture_reference,
     analyzers = (still_analyzers(texture_reference) if row.still else
                  default_analyzers(settings, texture_reference=texture_reference,
                                    camera_fixed=camera_fixed))
+    if sequence is not None and not row.still:
+        from kiosk.analysis.light import LightAnalyzer
+
+        analyzers.append(LightAnalyzer(sequence))  # frame times are media times (unpaced)
     first, last = row.frame_range or (0, None)
     with open_source(str(path), paced=False, start=first, end=last) as source, \
             FaceTracker() as tracker:

@@ -193,8 +193,12 @@ def plan_sessions(rows: Sequence[ManifestRow], seeds: int = RANDOM_SEEDS,
 
 
 def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
-                analyzers: Callable[[], list], seed: int | None = None) -> SessionRun | None:
+                analyzers: Callable[[], list], seed: int | None = None,
+                sequence: Any = None) -> SessionRun | None:
     """Run one session of ``row`` (scripted when ``seed`` is None, random otherwise).
+
+    ``sequence``, the LightSequence the recording was filmed with (media time), runs the
+    session's light step against it; without one a file has no light step.
 
     Returns None for a scripted session of a segment whose labels give no script.
 
@@ -207,6 +211,7 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
     from kiosk.camera import open_source
     from kiosk.errors import InputError
     from kiosk.session import SessionRequest, Verifier
+    from kiosk.session.light import RecordedLight
 
     first, last = row.frame_range or (0, None)
     with open_source(str(path), paced=False, start=first, end=last) as source, \
@@ -223,7 +228,8 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
         verifier = Verifier(settings, tracker=tracker, fusion=fusion, analyzers=analyzers,
                             rng=None if seed is None else random.Random(seed))
         session = verifier.session(itertools.chain([head], source),
-                                   SessionRequest(script=script or None))
+                                   SessionRequest(script=script or None, light=None if sequence
+                                                  is None else RecordedLight(sequence)))
         try:
             while True:
                 next(session)

@@ -35,6 +35,7 @@ from kiosk.model import Frame
 from kiosk.runtime import events as ev
 from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
+from kiosk.runtime.record import keep
 from kiosk.session import SessionRequest, Verifier
 from kiosk.session.light import ScreenLight
 from kiosk.settings import Settings
@@ -369,12 +370,19 @@ class KioskRuntime:
             analyzers=lambda: self._parts.analyzers(settings),
             matcher=self._matcher if request.reference is not None else None,
             audit=self._audit, clock=self._parts.clock, rng=self._parts.rng)
-        session = verifier.session(self._session_frames(sid), request)
+        frames = self._session_frames(sid)
+        plan = self._parts.record
+        recording = plan.session(self._parts.clock()) if plan is not None else None
+        if recording is not None:
+            frames = recording.tee(frames)
+        session = verifier.session(frames, request)
+        decision = None
         try:
             while True:
                 self._sink.report(ev.ProgressMade(sid, next(session)))
         except StopIteration as stop:
             decision = stop.value
+            keep(recording, decision, request.light)
             self._sink.report(ev.DecisionMade(sid, decision))
             subject = [until for scope, until in decision.lockouts if scope == "subject"]
             with self._lock:
@@ -390,6 +398,8 @@ class KioskRuntime:
         except Exception:
             log.exception("session %d failed", sid)
             self._sink.report(ev.SessionFailed(sid, "internal error; see the log"))
+        if decision is None:
+            keep(recording, None, request.light)
 
     def _session_frames(self, sid: int) -> Iterator[Frame]:
         """Frames for one session; they end when the session is cancelled, the runtime

@@ -52,6 +52,9 @@ class RuntimeParts:
         Aware UTC now, for the session's timestamps.
     rng : object with ``choice`` or None
         The challenge draw's randomness (None: ``secrets.SystemRandom``; tests seed one).
+    record : RecordPlan or None
+        ``kiosk record``: every session's frames, light sequence and prompts are saved
+        (:mod:`kiosk.runtime.record`); None at a kiosk in service.
     """
 
     tracker: Callable[[], Any]
@@ -63,3 +66,4 @@ class RuntimeParts:
     card_detector: Callable[[], Any] = card_detector
     clock: Callable[[], datetime] = _utc_now
     rng: Any = None
+    record: Any = None

@@ -134,3 +134,36 @@ def test_verify_runs_the_light_step_only_when_asked(capsys, short_d9, tmp_path):
     status, _, err = run(capsys, "verify", "--source", str(live), "--light",
                          str(tmp_path / "none.json"), "--db", db)
     assert status == 2 and "no such file" in err
+
+
+def test_record_checks_what_it_is_told_before_opening_a_window(capsys, tmp_path):
+    status, _, err = run(capsys, "record", str(tmp_path / "rec"), "--label", "attack")
+    assert status == 2 and "--species is needed" in err
+    assert not (tmp_path / "rec").exists()
+
+
+@pytest.mark.data
+def test_evaluate_judges_rows_with_their_sequence_files(capsys, short_d9, tmp_path):
+    src, seq = short_d9
+    for name, attack in (("live.avi", "none"), ("print.avi", "print")):
+        assert run(capsys, "simulate", "light", str(src), str(tmp_path / name), "--sequence",
+                   str(seq), "--attack", attack, "--seed", "3")[0] == 0
+    (tmp_path / "seq.json").write_text(seq.read_text())
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "path,media,label,species,frames,events,subject,notes,sequence\n"
+        "live.avi,video,bona_fide,,,,d9,,seq.json\n"
+        "print.avi,video,attack,print,,,d9,,seq.json\n")
+    status, out, _ = run(capsys, "evaluate", str(manifest), "--out", str(tmp_path / "out"))
+    assert status == 0, out
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    light = metrics["light"]
+    assert (light["bona_fide"]["judged"], light["bona_fide"]["responded"]) == (1, 1)
+    assert (light["attack"]["judged"], light["attack"]["responded"]) == (1, 0)
+    assert light["attack"]["reasons"] == ["LIGHT_FLAT"]
+    assert "light challenge: bona_fide 1 of 1 judged answered; attack 0 of 1" in out
+    # A sequence on a still, or a missing sequence file, is a clear error.
+    manifest.write_text("path,media,label,species,frames,events,subject,notes,sequence\n"
+                        "live.avi,image,bona_fide,,,,d9,,seq.json\n")
+    status, _, err = run(capsys, "evaluate", str(manifest), "--out", str(tmp_path / "o2"))
+    assert status == 2 and "a light sequence belongs to a video" in err

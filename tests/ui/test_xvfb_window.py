@@ -138,8 +138,10 @@ def test_the_kiosk_window_starts_fullscreen_under_xvfb(tmp_path):
 
 
 @pytest.mark.xvfb
-def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path):
-    """python main.py in kiosk mode on an image folder: the window shows, SIGTERM ends it."""
+@pytest.mark.parametrize("command", ["main.py", "kiosk record"])
+def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path, command):
+    """python main.py in kiosk mode on an image folder (and ``kiosk record``, the same
+    window recording its sessions): the window shows, SIGTERM ends it."""
     import signal
     import threading
 
@@ -160,8 +162,11 @@ def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path):
     with xvfb_display() as display:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
         env.update(DISPLAY=display, XDG_DATA_HOME=str(tmp_path / "data"))
-        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--source", str(frames),
-                                 "--config", str(config), "-v"], env=env, cwd=str(ROOT),
+        argv = ([str(ROOT / "main.py"), "--source", str(frames), "--config", str(config), "-v"]
+                if command == "main.py" else
+                ["-m", "kiosk", "--config", str(config), "-v", "record", str(tmp_path / "rec"),
+                 "--source", str(frames)])
+        proc = subprocess.Popen([sys.executable, *argv], env=env, cwd=str(ROOT),
                                 stderr=subprocess.PIPE, text=True)
         lines, shown = [], threading.Event()
 
@@ -181,3 +186,5 @@ def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path):
     assert code == 0, log[-2000:]
     assert "kiosk window shown (fullscreen) on the xcb platform" in log
     assert "signal 15: stopping" in log
+    if command == "kiosk record":
+        assert (tmp_path / "rec").is_dir()

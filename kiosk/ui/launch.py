@@ -1,0 +1,230 @@
+"""Composition root of the kiosk application (``python main.py``, ``kiosk record``).
+
+Reads the settings and the environment, takes the single-instance lock, builds the frame
+source, the worker's parts (tracker, fusion, passive analyzers, audit log, face matcher; all
+built inside the worker thread) and the window, then runs the Qt event loop. Nothing here
+crashes the kiosk on a bad configuration, a missing camera or an unusable audit database: the
+window shows the out-of-service screen with the reason for staff.
+
+    python main.py                      kiosk mode on the configured camera
+    python main.py --windowed           a normal window (development)
+    python main.py --source clip.mp4    a video file or image folder instead of the camera
+    python main.py --record DIR --label bona_fide
+                                        every session saved for evaluation (``kiosk record``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
+
+from kiosk.errors import KioskError
+from kiosk.settings import default_data_dir, load_settings
+from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
+from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
+from kiosk.vocabulary import FaultCause
+
+log = logging.getLogger("kiosk")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Liveness kiosk")
+    parser.add_argument("--config", metavar="PATH", help="settings TOML file")
+    parser.add_argument("--source", metavar="PATH",
+                        help="video file or image folder in place of the camera (demos, tests)")
+    parser.add_argument("--id-folder", metavar="DIR",
+                        help="scanner drop folder for the staffed desk; the newest image wins")
+    parser.add_argument("--windowed", action="store_true",
+                        help="a normal window instead of fullscreen kiosk mode (development)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--record", metavar="DIR",
+                        help="save every session (video, light sequence, prompts) in DIR "
+                             "with a manifest row, for kiosk evaluate")
+    parser.add_argument("--label", choices=("bona_fide", "attack"), default="bona_fide",
+                        help="with --record: what is in front of the camera")
+    parser.add_argument("--species", choices=("print", "replay", "mask"), default="",
+                        help="with --record and --label attack: the attack instrument")
+    parser.add_argument("--subject-tag", default="", metavar="TAG",
+                        help="with --record: a pseudonym for who or what is recorded")
+    return parser.parse_args(argv)
+
+
+def record_plan(args: argparse.Namespace, settings):
+    """``--record``: where and what to record (InputError when the folder cannot be made);
+    None at a kiosk in service."""
+    if not args.record:
+        return None
+    from kiosk.runtime.record import RecordPlan
+
+    plan = RecordPlan(Path(args.record).expanduser(), args.label, args.species,
+                      args.subject_tag, fps=float(settings.camera.fps))
+    plan.open()
+    return plan
+
+
+def build_parts(data_dir: Path, *, camera_fixed: bool, record=None):
+    """The worker's factories; each runs in the worker thread."""
+    from kiosk.runtime import RuntimeParts
+
+    def tracker():
+        from kiosk.analysis.face import FaceTracker
+        return FaceTracker()
+
+    def fusion():
+        from kiosk.analysis.fusion import Fusion
+        return Fusion.load()
+
+    texture: dict[str, Any] = {}
+
+    def analyzers(settings):
+        from kiosk.analysis.passive import default_analyzers
+        from kiosk.analysis.texture import load_texture_reference
+        if "reference" not in texture:
+            texture["reference"] = load_texture_reference()
+        return default_analyzers(settings, camera_fixed=camera_fixed,
+                                 texture_reference=texture["reference"])
+
+    def audit(settings):
+        from kiosk.audit import open_kiosk_log
+        return open_kiosk_log(settings, data_dir)
+
+    def matcher(settings):
+        # In a child process: dlib holds the GIL for ~140 ms at a time (kiosk.matcher_process).
+        from kiosk.cloud.factory import build_matcher
+        from kiosk.matcher_process import ProcessMatcher
+        return ProcessMatcher(build_matcher, settings)
+
+    return RuntimeParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
+                       matcher=matcher, record=record)
+
+
+def build_speaker():
+    """``speak(text)`` through espeak-ng, or a plain beep when the engine is missing."""
+    from kiosk.speech import Speaker
+
+    try:
+        return Speaker().say
+    except KioskError as exc:
+        log.warning("%s; prompts will only beep", exc)
+        from PySide6.QtWidgets import QApplication
+
+        return lambda text: QApplication.beep()
+
+
+def build_worker(settings, args: argparse.Namespace, data_dir: Path):
+    """The worker on the camera (or ``--source``); raises KioskError when the source is
+    unusable."""
+    from kiosk.camera import DeviceSource, open_source
+    from kiosk.feed import FrameFeed
+    from kiosk.ui.worker import KioskWorker
+
+    if args.source:
+        source = open_source(args.source, paced=True)
+        source_factory = None
+    else:
+        source = DeviceSource.from_settings(settings)
+        source_factory = DeviceSource.from_settings
+    # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
+    return KioskWorker(settings, FrameFeed(source, loop_finite=True),
+                       build_parts(data_dir, camera_fixed=settings.camera.mounted
+                                   and not args.source, record=record_plan(args, settings)),
+                       source_factory=source_factory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    drop_opencv_qt_paths(os.environ)
+    no_display = missing_display(os.environ)
+    if no_display is not None:
+        sys.stderr.write(f"kiosk: {no_display}\n")
+        return 2
+    data_dir = default_data_dir(os.environ)
+    lock = InstanceLock(data_dir / LOCK_NAME)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        sys.stderr.write(f"kiosk: {exc}\n")
+        return 2
+    except KioskError as exc:
+        sys.stderr.write(f"kiosk: {exc}\n")
+        return 2
+    try:
+        return _run(args, data_dir)
+    except Exception as exc:  # a bug: one plain line, the traceback in the log, exit 2
+        from kiosk.crashlog import one_line, record_unexpected
+
+        sys.stderr.write(one_line(exc, "kiosk", record_unexpected(exc, data_dir, "kiosk")) + "\n")
+        return 2
+    finally:
+        lock.release()
+
+
+def excepthook_for(window, data_dir: Path, stderr=None):
+    """``sys.excepthook`` for the kiosk: an exception in a Qt slot (a bug) is logged with its
+    traceback, printed as one line, and puts the kiosk out of service until staff restart it."""
+    from kiosk.crashlog import one_line, record_unexpected
+
+    def unexpected(kind, exc, tb) -> None:
+        where = record_unexpected(exc, data_dir, "kiosk window")
+        (stderr or sys.stderr).write(one_line(exc, "kiosk", where) + "\n")
+        window.fault(FaultCause.INTERNAL, "internal error in the kiosk window; see "
+                     f"{where if where is not None else 'the console'}")
+
+    return unexpected
+
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.ui.app import KioskWindow
+    from kiosk.ui.operator import UiThreadGarbageCollector
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Liveness kiosk")
+    # Python's collector may run on a worker thread and free a Qt object there; collect on
+    # the UI thread only (see UiThreadGarbageCollector).
+    UiThreadGarbageCollector(parent=app)  # parented: lives as long as the application
+    settings, worker, failure = None, None, ""
+    try:
+        settings = load_settings(args.config, os.environ)
+        worker = build_worker(settings, args, data_dir)
+    except KioskError as exc:
+        log.error("kiosk cannot start: %s", exc)
+        failure = str(exc)
+    window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
+                         kiosk_mode=not args.windowed, speak=build_speaker())
+
+    def quit_on_signal(signum, frame) -> None:
+        log.info("signal %d: stopping", signum)
+        window.allow_close()
+        QTimer.singleShot(0, app.quit)  # also right if the event loop has not started yet
+
+    sys.excepthook = excepthook_for(window, data_dir)
+    signal.signal(signal.SIGTERM, quit_on_signal)
+    signal.signal(signal.SIGINT, quit_on_signal)
+    # Python runs signal handlers only between bytecodes: wake it up regularly.
+    wake = QTimer()
+    wake.start(500)
+    wake.timeout.connect(lambda: None)
+
+    if args.windowed:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        window.show_kiosk()
+    log.info("kiosk window shown (%s) on the %s platform",
+             "windowed" if args.windowed else "fullscreen", app.platformName())
+    window.start()
+    code = app.exec()
+    window.shutdown()
+    return code

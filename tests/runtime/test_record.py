@@ -1,0 +1,121 @@
+"""``kiosk record``'s runtime part: a session with the light step saved as video, sequence
+(painted times in the video's media time) and prompts, with a manifest row ``kiosk evaluate``
+reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.audit import open_kiosk_log
+from kiosk.errors import InputError
+from kiosk.feed import FrameFeed
+from kiosk.lab.manifest import read_manifest
+from kiosk.lab.standin import Responder, SyntheticCamera, standin_parts
+from kiosk.runtime import KioskRuntime, TeeSink
+from kiosk.runtime import events as ev
+from kiosk.runtime.record import RecordPlan, media_times
+from kiosk.session import SessionRequest
+from tests.runtime.test_sessions import SEED, Recorder
+
+PAINT_LAG_S = 0.05  # the stand-in screen paints this long after the frame that started it
+
+
+class StandinScreen:
+    """Plays the window's part: paints the sequence when the session asks for it and
+    reports the painted times on the frame clock (the camera's clock)."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.runtime: KioskRuntime | None = None
+        self.painted: dict[int, list] = {}
+
+    def report(self, event: ev.RuntimeEvent) -> None:
+        if not isinstance(event, ev.ProgressMade) or event.progress.light is None:
+            return
+        if event.session_id in self.painted:
+            return
+        t0 = self.responder._last_t + PAINT_LAG_S
+        colours = [(t0 + a, t0 + b, rgb) for a, b, rgb in event.progress.light]
+        self.painted[event.session_id] = colours
+        assert self.runtime is not None
+        self.runtime.light_painted(event.session_id, colours)
+
+
+@pytest.fixture
+def recording_kiosk(settings, tmp_path):
+    settings = settings.replace("liveness", light_challenge=True)
+    responder = Responder()
+    screen = StandinScreen(responder)
+    recorder = Recorder()
+    plan = RecordPlan(tmp_path / "rec", "attack", "replay", "phone-1", fps=30.0)
+    plan.open()
+    parts = dataclasses.replace(
+        standin_parts(responder=responder, audit_factory=lambda s: open_kiosk_log(s, tmp_path),
+                      seed=SEED), record=plan)
+    runtime = KioskRuntime(settings, FrameFeed(SyntheticCamera(speed=3.0), stall_s=3.0,
+                                               restart_s=0.2),
+                           parts, TeeSink(responder, screen, recorder), idle_interval_s=0.05)
+    screen.runtime = runtime
+    thread = threading.Thread(target=runtime.run, daemon=True)
+    thread.start()
+    recorder.wait_for(ev.Started)
+    yield runtime, recorder, screen, plan
+    runtime.stop()
+    thread.join(15)
+
+
+def test_a_recorded_session_keeps_its_video_sequence_and_prompts(recording_kiosk):
+    runtime, recorder, screen, plan = recording_kiosk
+    runtime.start_session(1, SessionRequest())
+    decision = recorder.wait_for(ev.DecisionMade).decision
+    folder = next(p for p in plan.out_dir.iterdir() if p.is_dir())
+    video = cv2.VideoCapture(str(folder / "video.avi"))
+    n_frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
+    assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
+    video.release()
+    timeline = json.loads((folder / "timeline.json").read_text())
+    assert timeline["frames"] == n_frames > 60
+    assert timeline["decision"] == decision.decision and timeline["label"] == "attack"
+    assert [p["action"] for p in timeline["prompts"]] == [c["action"] for c in
+                                                          decision.challenges]
+    assert "liveness" not in json.dumps(timeline)  # no scores in the recording
+    # The manifest row names the video and its sequence; kiosk evaluate reads it back.
+    (row,) = read_manifest(plan.out_dir / "manifest.csv")
+    assert (row.path, row.label, row.species, row.subject) == (
+        f"{folder.name}/video.avi", "attack", "replay", "phone-1")
+    sequence = row.light_sequence(plan.out_dir)
+    assert sequence is not None
+    painted = screen.painted[1]
+    assert len(sequence.segments) == len(painted)
+    # The stand-in camera runs at 30 fps of frame time: media time = frame time - first frame.
+    lengths = [b - a for a, b, _ in painted]
+    assert [s.end - s.start for s in sequence.segments] == pytest.approx(lengths, abs=2e-3)
+    assert [s.rgb for s in sequence.segments] == [tuple(rgb) for _, _, rgb in painted]
+    assert 0.0 < sequence.segments[0].start < timeline["prompts"][0]["asked"]
+
+
+def test_media_times_follow_the_frames_not_the_nominal_rate():
+    # Frames delivered unevenly: frame i is at media time i / fps in the saved video.
+    frame_t = [10.0, 10.1, 10.15, 10.4]
+    got = media_times(frame_t, 10.0, [10.0, 10.125, 10.4, 10.5, 9.9])
+    assert got == pytest.approx(np.array([0.0, 0.15, 0.3, 0.4, -0.1]))
+
+
+@pytest.mark.parametrize(("label", "species", "message"), [
+    ("attack", "", "--species is needed"), ("bona_fide", "print", "only for an attack"),
+    ("other", "", "--label must be one of")])
+def test_a_plan_says_what_is_wrong(tmp_path, label, species, message):
+    with pytest.raises(InputError, match=message):
+        RecordPlan(tmp_path, label, species)
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot create the recording folder"):
+        RecordPlan(tmp_path / "file" / "rec", "bona_fide").open()
