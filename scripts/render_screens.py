@@ -14,15 +14,17 @@ person's image goes into the repository).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENS = ("idle", "idle_accessible", "idle_locked", "consent", "identity", "live_placement",
-           "live_countdown", "live_prompt", "live_paused", "live_retry", "live_guidance",
+           "live_countdown", "live_light_hold", "live_light", "live_prompt", "live_paused", "live_retry", "live_guidance",
            "processing", "result_pass", "result_fail_placement", "result_fail_challenge",
            "result_fail_quality", "result_fail_system", "result_staff", "result_locked",
            "result_review", "out_of_service", "out_of_service_config")
@@ -146,6 +148,20 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
         return show
 
     off_centre = cartoon_frame(offset=150)
+    # A light sequence as a session draws one: the dark reference, then colours.
+    colours = ((0, 0, 0), (0, 255, 0), (255, 0, 255), (0, 0, 255), (255, 255, 0),
+               (0, 255, 255), (255, 0, 0), (0, 255, 0))
+    sequence = tuple((0.5 * (i > 0) + 0.4 * max(i - 1, 0), 0.5 + 0.4 * i, rgb)
+                     for i, rgb in enumerate(colours))
+
+    def light(shown, at_s):
+        """The light check ``at_s`` seconds into the sequence (mid-wipe of a colour)."""
+        def show():
+            live(dataclasses.replace(shown, stage=Stage.LIGHT, light=sequence))()
+            end = time.monotonic() + at_s
+            while time.monotonic() < end:
+                app.processEvents()
+        return show
 
     live_guidance = live(progress(None, 0, None, TOO_CLOSE),
                          cartoon_frame(offset=0)[60:420, 80:560].copy())
@@ -170,6 +186,9 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
         identity=identity,
         live_placement=live(progress(None, 0, None, OFF_CENTRE), off_centre),
         live_countdown=live(progress(None, 0, None, OK, placed=True, ready_in=1.2)),
+        live_light_hold=live(dataclasses.replace(progress(None, 0, None, OK, placed=True,
+                                                          ready_in=0.4), stage=Stage.LIGHT)),
+        live_light=light(progress(None, 0, None, OK, placed=True), 0.96),
         live_prompt=live(progress("turn_left", 1, 2.6, OK, placed=True)),
         live_paused=live(progress("blink", 1, 2.6, OFF_CENTRE, paused=True), off_centre),
         live_retry=live(progress("smile", 1, 4.0, OK, placed=True, retry=True)),

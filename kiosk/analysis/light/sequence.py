@@ -339,7 +339,9 @@ def max_changes_per_second(seq: LightSequence, window_s: float = 1.0) -> int:
     A change is every instant the whole screen's colour changes: the first segment's start
     (from the user interface to the sequence), each segment start whose colour differs from
     the one before or that follows a gap, and the last segment's end (back to the user
-    interface). Run it on the painted times to check WCAG 2.3.1 (at most three).
+    interface). Run it on a drawn sequence to check WCAG 2.3.1 (at most three). Painted
+    times leave a gap for each wipe between two colours, which this counts as two changes;
+    there the starts alone count (one change per wipe).
     """
     if not window_s > 0:
         raise ValueError(f"window_s must be > 0, got {window_s}")
