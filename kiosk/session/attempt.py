@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.analysis.challenges import ChallengeEngine, ChallengeOutcome
+from kiosk.analysis.guidance import PlacementTracker
 from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer
 from kiosk.cloud.results import MatchResult
@@ -45,6 +46,9 @@ class Attempt:
     match: dict[str, Any] | None = None
     cloud_calls: tuple[str, ...] = ()
     light: LightOutcome | None = None
+    # One placement for the whole session: a face placed for the light step stays placed for
+    # the first prompt (no second hold).
+    placement: PlacementTracker = field(default_factory=PlacementTracker)
 
     def wall(self, t: float | None) -> datetime | None:
         """When the frame at observation time ``t`` (or the first one after it) was processed,

@@ -134,7 +134,7 @@ class LightOutcome:
 
 def light_step(plan: LightPlan, frames: Iterator[Frame],
                observe: Callable[[Frame], FaceObservation],
-               progress: Callable[..., SessionProgress], *, hold_s: float,
+               progress: Callable[..., SessionProgress], *, placement: PlacementTracker,
                limit_s: float) -> Generator[SessionProgress, None, LightOutcome]:
     """Run the light step over ``frames`` (consumed only as far as the step needs).
 
@@ -149,13 +149,13 @@ def light_step(plan: LightPlan, frames: Iterator[Frame],
     progress : callable
         ``progress(obs, shown_guidance, placement, light=...)`` builds the screen's
         progress.
-    hold_s : float
-        The face must stay placed this long before the colours start.
+    placement : PlacementTracker
+        The session's placement: the colours start once the face is placed (held still for
+        its ``hold_s``); the prompts that follow go on with it.
     limit_s : float
         The step gives up after this long without a placed face (the session's bound).
     """
     analyzer = LightAnalyzer()
-    placement = PlacementTracker(hold_s=hold_s)
     first_t: float | None = None
     started: float | None = None
     shown: tuple[tuple[float, float, tuple[int, int, int]], ...] | None = None

@@ -128,8 +128,9 @@ class Verifier:
         if request.reference is not None and self.matcher is None:
             # A pass without comparing faces would be a silent identity bypass.
             raise ValueError("a reference photo was given but the verifier has no matcher")
-        attempt = Attempt(request, started_at=self.clock(),
-                           liveness=effective_liveness(self.settings.liveness, request))
+        liveness = effective_liveness(self.settings.liveness, request)
+        attempt = Attempt(request, started_at=self.clock(), liveness=liveness,
+                          placement=PlacementTracker(hold_s=float(liveness.placement_hold_s)))
         refused = self._open(attempt)
         if refused is not None:
             return refused
@@ -195,7 +196,7 @@ class Verifier:
                                          rng=self.rng))
             engine = ChallengeEngine.from_settings(actions, liveness, rng=self.rng)
         attempt.engine, attempt.total = engine, len(actions)
-        placement = PlacementTracker(hold_s=float(liveness.placement_hold_s))
+        placement = attempt.placement
         for frame in frames:
             obs = self._observe(attempt, frame)
             turning = engine.prompting in HEAD_ACTIONS
@@ -243,7 +244,7 @@ class Verifier:
 
         outcome = yield from light_step(
             plan, frames, lambda frame: self._observe(attempt, frame), progress,
-            hold_s=float(liveness.placement_hold_s), limit_s=float(liveness.session_limit_s))
+            placement=attempt.placement, limit_s=float(liveness.session_limit_s))
         attempt.light = outcome
 
     def _progress(self, attempt: Attempt, progress: ChallengeProgress, shown: Guidance,
@@ -284,11 +285,16 @@ class Verifier:
         as an unanswered prompt does; a room too bright to judge it is for staff to see."""
         outcome = attempt.light
         result = outcome.result if outcome is not None else None
-        if result is None or not result.judged or result.responded:
-            return  # no step, nothing to judge (no evidence either way), or answered
-        if Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons and not attempt.reasons:
-            attempt.verdict = Verdict.REVIEW  # the room, not the person
-        attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
+        if result is None or result.responded:
+            return  # no step, or answered
+        if Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons:
+            # The room, not the person: not judged (confidence 0), but staff should know.
+            if not attempt.reasons:
+                attempt.verdict = Verdict.REVIEW
+            attempt.reasons.append(Reason.LIGHT_TOO_BRIGHT_AMBIENT)
+            return
+        if result.judged:  # not judged for lack of frames or face: no evidence either way
+            attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
 
     def _best_frame(self, attempt: Attempt) -> None:
         """A live person needs a frame good enough to compare (or to keep)."""

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from kiosk.audit import AttemptRecord, open_kiosk_log
+from kiosk.audit import AttemptRecord
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.cloud.results import MatchResult
 from kiosk.lab import synthetic as syn
@@ -94,18 +94,6 @@ class Clock:
     def __call__(self):
         self.now += self.step
         return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def audit(settings, tmp_path, clock):
-    log = open_kiosk_log(settings, tmp_path, clock=clock)
-    yield log
-    log.close()
 
 
 def run(verifier, observations, request):

@@ -1,0 +1,202 @@
+"""The session's light step (kiosk.session.light) inside a whole session: when it starts,
+which times judge it, how its verdict decides, and what the audit row keeps."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from kiosk.analysis.guidance import guidance
+from kiosk.analysis.light import LightResult, LightSequence, Segment, draw_sequence
+from kiosk.analysis.light.result import not_judged
+from kiosk.model import Frame
+from kiosk.reasons import Reason
+from kiosk.session import SessionRequest
+from kiosk.session.light import (
+    CAMERA_MARGIN_S,
+    REPORT_WAIT_S,
+    DrawnLight,
+    LightOutcome,
+    RecordedLight,
+    ScreenLight,
+    sequence_detail,
+)
+from kiosk.vocabulary import Stage, Verdict
+from tests.session.test_session import SCRIPT, performing_stream, verifier
+
+
+def lit(settings):
+    return settings.replace("liveness", light_challenge=True)
+
+
+def frames_for(observations, level: int = 100):
+    image = np.full((480, 640, 3), level, np.uint8)
+    return [Frame(image, o.seq, o.t, o.media_t) for o in observations]
+
+
+class PaintingScreen(ScreenLight):
+    """The window's part: reports the drawn colours as painted ``lag_s`` after the step
+    started (None: never reports)."""
+
+    def __init__(self, lag_s: float | None = 0.05) -> None:
+        super().__init__(rng=random.Random(3))
+        self.lag_s = lag_s
+        self.started: float | None = None
+
+    def begin(self, t: float) -> LightSequence:
+        drawn = super().begin(t)
+        self.started = t
+        if self.lag_s is not None:
+            self.deliver(drawn.shifted(t + self.lag_s))
+        return drawn
+
+
+def run(v, observations, request, level=100):
+    gen = v.session(frames_for(observations, level), request)
+    progress = []
+    try:
+        while True:
+            progress.append(next(gen))
+    except StopIteration as stop:
+        return stop.value, progress
+
+
+def long_stream():
+    # Placement, the light step (up to ~4.5 s), then the scripted prompts.
+    from kiosk.lab import synthetic as syn
+
+    return syn.stream(14.0, 30.0, syn.blink(7.9), syn.turn(9.4, 28.0), syn.smile(11.4), seed=1)
+
+
+LATE_SCRIPT = [("blink", 7.5), ("turn_left", 9.0), ("smile", 11.0)]
+
+
+def test_the_step_starts_once_placed_and_ends_after_the_painted_colours(settings, audit,
+                                                                        clock):
+    screen = PaintingScreen()
+    obs = long_stream()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, progress = run(v, obs, SessionRequest(script=LATE_SCRIPT, light=screen))
+    light = [p for p in progress if p.stage == Stage.LIGHT]
+    # Placed (held 0.5 s) before the colours; the colours are offered from then on.
+    assert light[0].light is None and light[-1].light is not None
+    assert screen.started == pytest.approx(settings.liveness.placement_hold_s, abs=0.1)
+    painted = screen.painted()
+    assert painted is not None
+    # The prompts come after the last painted colour and the camera's margin.
+    first_prompt = next(p for p in progress if p.prompt is not None)
+    assert first_prompt.stage == Stage.CHALLENGE
+    n_light = len(light)
+    assert n_light / 30.0 == pytest.approx(painted.segments[-1].end + CAMERA_MARGIN_S, abs=0.1)
+    # The audit row keeps the sequence as painted, never the raw timestamps.
+    stored = audit.get_attempt(decision.attempt_id)
+    detail = stored.record.signals["light"]["details"]["sequence"]
+    assert detail == sequence_detail(painted, painted.segments[0].start)
+    assert detail.startswith("000000@0+")
+
+
+def judged_as(result: LightResult):
+    """A light step that takes the first second of frames and finds ``result``."""
+
+    def step(plan, frames, observe, progress, *, placement, limit_s):
+        for frame in frames:
+            obs = observe(frame)
+            yield progress(obs, placement.update(obs.t, guidance(obs)), placement, light=None)
+            if obs.t >= 1.0:
+                break
+        shown = plan.begin(1.0).shifted(0.2)
+        return LightOutcome(result, result.to_signal(), shown)
+    return step
+
+
+NOT_REFLECTED = LightResult(False, 0.1, None, None, 1.0, None,
+                            (Reason.LIGHT_NOT_REFLECTED,), 1.0, 8)
+TOO_BRIGHT = LightResult(False, 0.2, None, None, None, None,
+                         (Reason.LIGHT_TOO_BRIGHT_AMBIENT,), 0.0, 8, "35% of the skin clipped")
+NOT_JUDGED = not_judged("only 3 frames with a face during the sequence")
+ANSWERED = LightResult(True, 0.95, 90.0, 8.0, 11.0, 0.12, (), 1.0, 8)
+
+
+@pytest.mark.parametrize(("result", "verdict", "reasons"), [
+    (ANSWERED, Verdict.PASS, ()),
+    (NOT_REFLECTED, Verdict.FAIL, (Reason.LIGHT_NOT_REFLECTED,)),
+    (TOO_BRIGHT, Verdict.REVIEW, (Reason.LIGHT_TOO_BRIGHT_AMBIENT,)),
+    (NOT_JUDGED, Verdict.PASS, ())])
+def test_the_light_verdict_decides_as_stated(settings, audit, clock, monkeypatch, result,
+                                             verdict, reasons):
+    """A judged non-answer fails on its own, as an unanswered prompt does; a room too bright
+    to judge is for staff to see; not judged (no face, too few frames) is no evidence."""
+    monkeypatch.setattr("kiosk.session.verifier.light_step", judged_as(result))
+    obs = long_stream()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, _ = run(v, obs, SessionRequest(script=LATE_SCRIPT, light=PaintingScreen()))
+    assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
+    assert decision.decision == verdict and decision.reasons == reasons
+    assert decision.signals["light"]["details"]["responded"] is result.responded
+
+
+def test_a_room_too_bright_does_not_hide_a_failed_prompt(settings, audit, clock, monkeypatch):
+    monkeypatch.setattr("kiosk.session.verifier.light_step", judged_as(TOO_BRIGHT))
+    obs = long_stream()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    wrong = [("look_up", 7.5), ("turn_left", 9.0), ("smile", 11.0)]
+    decision, _ = run(v, obs, SessionRequest(script=wrong, light=PaintingScreen()))
+    assert decision.decision == Verdict.FAIL
+    assert decision.reasons[-1] == Reason.LIGHT_TOO_BRIGHT_AMBIENT
+
+
+def test_without_a_report_of_what_was_painted_the_light_is_not_judged(settings, audit,
+                                                                      clock):
+    screen = PaintingScreen(lag_s=None)
+    obs = long_stream()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, progress = run(v, obs, SessionRequest(script=LATE_SCRIPT, light=screen))
+    signal = decision.signals["light"]
+    assert signal["confidence"] == 0 and decision.decision == Verdict.PASS
+    # The step waited for the report, then went on.
+    n_light = sum(p.stage == Stage.LIGHT for p in progress)
+    drawn_end = screen.started + draw_sequence(random.Random(3)).duration
+    assert n_light / 30.0 == pytest.approx(drawn_end + REPORT_WAIT_S, abs=0.1)
+
+
+def test_no_light_step_without_a_plan_in_the_accessible_check_or_when_off(settings, audit,
+                                                                         clock):
+    for request, s in ((SessionRequest(script=SCRIPT), lit(settings)),
+                       (SessionRequest(script=SCRIPT, light=PaintingScreen(),
+                                       accessible=True), lit(settings)),
+                       (SessionRequest(script=SCRIPT, light=PaintingScreen()), settings)):
+        v, _ = verifier(s, audit, clock)
+        decision, progress = run(v, performing_stream(), request)
+        assert all(p.stage != Stage.LIGHT for p in progress)
+        assert "light" not in decision.signals
+
+
+def test_recorded_and_drawn_plans():
+    seq = draw_sequence(random.Random(1)).shifted(2.0)
+    recorded = RecordedLight(seq)
+    assert recorded.begin(0.7).segments[0].start == 0.0 and recorded.painted() == seq
+    drawn = DrawnLight(random.Random(1))
+    assert drawn.painted() is None
+    shown = drawn.begin(3.0)
+    assert drawn.painted() == shown.shifted(3.0)
+
+
+def test_an_unusable_report_is_dropped():
+    screen = ScreenLight(random.Random(2))
+    screen.begin(0.0)
+    screen.deliver_colours([(0.0, 0.5, (0, 0, 0)), (0.4, 0.2, (0, 255, 0))])
+    assert screen.painted() is None
+    screen.deliver_colours([(a, b, rgb) for a, b, rgb in
+                            ((0.0, 0.5, (0, 0, 0)), (0.6, 1.0, (0, 255, 0)),
+                             (1.1, 1.5, (255, 0, 255)), (1.6, 2.0, (0, 0, 255)))])
+    assert screen.painted() == LightSequence((
+        Segment(0.0, 0.5, (0, 0, 0)), Segment(0.6, 1.0, (0, 255, 0)),
+        Segment(1.1, 1.5, (255, 0, 255)), Segment(1.6, 2.0, (0, 0, 255))))
+
+
+def test_the_audit_detail_is_short():
+    seq = draw_sequence(random.Random(5))
+    detail = sequence_detail(seq, 0.0)
+    assert len(detail) <= 160 and detail.count("@") == len(seq.segments)
