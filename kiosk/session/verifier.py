@@ -181,9 +181,9 @@ class Verifier:
             # The next start closes it; the original error is what matters.
             log.exception("attempt %d could not be closed as interrupted", attempt.attempt_id)
 
-    def _challenges(self, attempt: Attempt, frames: Iterable[Frame]) -> Progress:
-        """Baseline and challenges; every frame also feeds the passive analyzers and the
-        best-frame choice."""
+    def _draw(self, attempt: Attempt) -> ChallengeEngine:
+        """The challenge engine with this session's prompts (drawn here, shown one at a time;
+        never logged before it is shown)."""
         liveness = attempt.liveness
         script = attempt.request.script
         if script is not None:
@@ -191,11 +191,16 @@ class Verifier:
             engine = ChallengeEngine.from_settings(actions, liveness,
                                                    schedule=[t for _, t in script])
         else:
-            # Drawn here, shown one at a time; never logged before it is shown.
             actions = list(draw_sequence(liveness.challenge_count, CHALLENGE_ACTIONS,
                                          rng=self.rng))
             engine = ChallengeEngine.from_settings(actions, liveness, rng=self.rng)
         attempt.engine, attempt.total = engine, len(actions)
+        return engine
+
+    def _challenges(self, attempt: Attempt, frames: Iterable[Frame]) -> Progress:
+        """Baseline and challenges; every frame also feeds the passive analyzers and the
+        best-frame choice."""
+        engine = attempt.engine or self._draw(attempt)
         placement = attempt.placement
         for frame in frames:
             obs = self._observe(attempt, frame)
@@ -242,8 +247,17 @@ class Verifier:
                 ready_in=max(placement.hold_s - placement.held_s(obs.t), 0.0),
                 oval=target_oval(obs.frame_shape), light=light)
 
+        engine = self._draw(attempt)
+
+        def observe(frame: Frame) -> FaceObservation:
+            obs = self._observe(attempt, frame)
+            if attempt.request.script is None:
+                # The person holds still for the light: the prompts' baseline, measured now.
+                engine.update(obs, placed=attempt.placement.placed, hold=True)
+            return obs
+
         outcome = yield from light_step(
-            plan, frames, lambda frame: self._observe(attempt, frame), progress,
+            plan, frames, observe, progress,
             placement=attempt.placement, limit_s=float(liveness.session_limit_s))
         attempt.light = outcome
 

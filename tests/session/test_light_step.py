@@ -97,6 +97,16 @@ def test_the_step_starts_once_placed_and_ends_after_the_painted_colours(settings
     assert detail.startswith("000000@0+")
 
 
+def test_the_first_random_prompt_follows_the_light_at_once(settings, audit, clock):
+    # The baseline is measured while the person holds still for the light.
+    obs = long_stream()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    _, progress = run(v, obs, SessionRequest(light=PaintingScreen()))
+    n_light = sum(p.stage == Stage.LIGHT for p in progress)
+    first_prompt = next(i for i, p in enumerate(progress) if p.prompt is not None)
+    assert first_prompt == n_light and all(p.prompt is None for p in progress[:n_light])
+
+
 def judged_as(result: LightResult):
     """A light step that takes the first second of frames and finds ``result``."""
 

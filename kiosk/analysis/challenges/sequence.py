@@ -131,6 +131,7 @@ class ChallengeEngine:
         self.continuity = continuity if continuity is not None else FaceContinuity(
             max_missing_s=self.face_lost_s)
         self._fixed_baseline = self.detector.ready
+        self._hold = False
         self._state = EngineState.BASELINE if schedule is not None else EngineState.PLACEMENT
         self._index = 0
         self._start_t: float | None = None
@@ -203,14 +204,18 @@ class ChallengeEngine:
 
     # -- driving it ----------------------------------------------------------------------
 
-    def update(self, obs: FaceObservation, placed: bool | None = None) -> Progress:
+    def update(self, obs: FaceObservation, placed: bool | None = None, *,
+               hold: bool = False) -> Progress:
         """Take the next observation (``obs.t`` increasing) and return the new progress.
 
         ``placed`` says whether the face is well placed (debounced); None judges it from the
-        observation alone (one face in view).
+        observation alone (one face in view). ``hold``: measure the baseline but show no
+        prompt yet (the session's light step runs: the person holds still, which is what the
+        baseline needs, so the first prompt can follow the light at once).
         """
         if self._result is not None:
             return self.progress
+        self._hold = hold
         if self._last_t is not None and obs.t <= self._last_t:
             raise ValueError(f"observation times must increase ({obs.t} after {self._last_t})")
         dt = 0.0 if self._last_t is None else obs.t - self._last_t
@@ -299,7 +304,7 @@ class ChallengeEngine:
             self._state = EngineState.PLACEMENT
             if not self._fixed_baseline:
                 self.detector.estimator.reset()
-        elif self.detector.ready:
+        elif self.detector.ready and not self._hold:
             self._show(obs.t)
 
     def _settle_step(self, obs: FaceObservation) -> None:

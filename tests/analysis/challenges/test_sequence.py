@@ -263,3 +263,13 @@ def test_scripted_prompts_wait_for_the_previous_challenge():
 def test_scripted_prompt_before_enough_frames_fails_without_baseline():
     result = run_script(S.stream(3.0, 30), parse_script("blink@0.1"))
     assert result.reason == Reason.NO_BASELINE
+
+
+def test_a_held_engine_measures_its_baseline_but_shows_no_prompt():
+    from kiosk.lab import synthetic as syn
+
+    engine = ChallengeEngine(["blink", "smile"], baseline_s=1.0)
+    observations = list(syn.stream(3.0, 30.0, seed=2))
+    held = [engine.update(o, placed=True, hold=True) for o in observations[:60]]
+    assert all(p.action is None for p in held) and engine.detector.ready
+    assert engine.update(observations[60], placed=True).action == "blink"
