@@ -130,7 +130,9 @@ def test_every_shipped_weight_is_non_negative_and_life_only_where_allowed(shippe
     assert all(v >= 0 for v in shipped.life_weights().values())
     for name in shipped.life_weights():
         assert shipped.cues[name].life_below is not None
-    assert set(shipped.weights()) == set(NAMES)
+    # Every passive cue, and the session's light challenge (weights stated, not fitted).
+    assert set(shipped.weights()) == set(NAMES) | {"light"}
+    assert shipped.life_weights()["light"] == pytest.approx(math.log(9.0), abs=1e-3)
 
 
 def test_same_signals_same_result(shipped):
@@ -259,7 +261,9 @@ def test_the_shipped_model_says_where_it_came_from(shipped):
     for block in loso.values():
         assert {"auc", "distribution", "apcer", "bpcer"} <= set(block)
     assert prov["metrics"]["threshold_liveness"] == 90.0
-    assert set(data["cues"]) == set(NAMES)
+    # The passive cues are fitted; the light challenge's weights are stated, and say so.
+    assert set(data["cues"]) == set(NAMES) | {"light"}
+    assert "stated" in prov["stated"]["light"]
     assert shipped.provenance == prov
     for name in data["cues"]:
         assert data["cues"][name]["reason"] in CATALOGUE
