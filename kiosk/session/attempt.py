@@ -61,16 +61,24 @@ class Attempt:
 
 
 
+#: The most prompts a session asks (``liveness.challenge_count``'s maximum).
+MAX_CHALLENGES = 6
+
+
 def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> LivenessSettings:
     """The liveness settings of one session: the accessible check answers with longer windows
-    and fewer prompts within twice the session bound."""
+    within twice the session bound, with fewer prompts, plus
+    ``accessible_light_prompts`` when it skips the light check (no flashing: the movement
+    prompts then carry the active check alone)."""
     if not request.accessible:
         return liveness
+    count = min(liveness.challenge_count, liveness.accessible_challenge_count)
+    if liveness.light_challenge:
+        count = min(count + liveness.accessible_light_prompts, MAX_CHALLENGES)
     return dataclasses.replace(
         liveness, response_window_s=max(liveness.response_window_s,
                                         liveness.accessible_window_s),
-        challenge_count=min(liveness.challenge_count, liveness.accessible_challenge_count),
-        session_limit_s=2.0 * liveness.session_limit_s)
+        challenge_count=count, session_limit_s=2.0 * liveness.session_limit_s)
 
 
 def cloud_calls(result: MatchResult) -> tuple[str, ...]:

@@ -96,6 +96,10 @@ class LivenessSettings:
                                          maximum=30)
     accessible_challenge_count: int = setting(2, "Challenges in the accessible check.",
                                               minimum=2, maximum=6)
+    accessible_light_prompts: int = setting(
+        2, "Prompts added to the accessible check when it skips the light check "
+        "(light_challenge on): the movement prompts then carry the active check alone.",
+        minimum=0, maximum=4)
     light_challenge: bool = setting(True, "The light challenge: after placement the screen "
                                     "shows a random colour sequence for about 3.5 s and the "
                                     "face must reflect it. Off only where the screen cannot "

@@ -210,3 +210,15 @@ def test_the_audit_detail_is_short():
     seq = draw_sequence(random.Random(5))
     detail = sequence_detail(seq, 0.0)
     assert len(detail) <= 160 and detail.count("@") == len(seq.segments)
+
+
+def test_the_accessible_check_asks_more_prompts_where_it_skips_the_light(settings):
+    from kiosk.session.attempt import effective_liveness
+
+    accessible = SessionRequest(accessible=True)
+    off = effective_liveness(settings.liveness, accessible)
+    on = effective_liveness(lit(settings).liveness, accessible)
+    assert off.challenge_count == settings.liveness.accessible_challenge_count == 2
+    assert on.challenge_count == 2 + settings.liveness.accessible_light_prompts == 4
+    assert on.response_window_s == settings.liveness.accessible_window_s
+    assert effective_liveness(lit(settings).liveness, SessionRequest()).challenge_count == 3
