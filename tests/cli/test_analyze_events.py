@@ -148,7 +148,7 @@ def test_verify_rejects_a_bad_script_before_tracking(capsys, tmp_path):
 def test_verify_text_says_not_recorded_and_never_a_negative_reaction():
     import io
 
-    from kiosk.cli.verify import _print_text
+    from kiosk.cli.verify import NO_LIGHT, _print_text
 
     out = io.StringIO()
     _print_text(out, {
@@ -156,8 +156,10 @@ def test_verify_text_says_not_recorded_and_never_a_negative_reaction():
         "reasons": ["ACTION_BEFORE_PROMPT"], "liveness_score": None,
         "challenges": [{"action": "blink", "outcome": "failed", "prompt_t": 1.0,
                         "reaction_s": -0.4, "reason": "ACTION_BEFORE_PROMPT"}],
+        "light": {"run": False, "why": NO_LIGHT},
         "match": {"matcher": "local", "matched": False, "similarity": None}})
     text = out.getvalue()
     assert text.splitlines()[0] == "clip.mp4: FAIL (not recorded)"
+    assert f"  {NO_LIGHT}" in text.splitlines()
     assert "started 400 ms before the prompt" in text
     assert "similarity -" in text and "None" not in text and "-400" not in text
