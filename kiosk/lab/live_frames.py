@@ -21,9 +21,9 @@ from kiosk.cloud.media import PHOTO_SUFFIXES
 from kiosk.cloud.protocol import LiveFrame
 from kiosk.errors import InputError
 
-#: Longest stretch of a recording examined, in frames (about 20 s at 30 fps; a kiosk session
-#: lasts about 10 s). Longer recordings are sampled evenly.
-MAX_EXAMINED = 600
+#: Frames examined at most, as many as a kiosk session sees (about 10 s at 30 fps). Longer
+#: recordings are sampled evenly over their whole length.
+MAX_EXAMINED = 300
 
 
 def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
