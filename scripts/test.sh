@@ -10,4 +10,7 @@ echo "== import-linter"
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"
-exec .venv/bin/python -m pytest "$@"
+# Two workers (this machine's cores), one test file per worker at a time, so a module's
+# fixtures (the pair evaluation, a PostgreSQL cluster) are built once. KIOSK_TEST_WORKERS=0
+# runs everything in this process.
+exec .venv/bin/python -m pytest -n "${KIOSK_TEST_WORKERS:-2}" --dist loadfile "$@"
