@@ -55,4 +55,8 @@ def test_emitting_signals_keeps_every_singletons_reference_count(qapp):
         emitter.none.emit()
     after = counts()
     assert receiver.calls == 1 + 4 * 300
-    assert after == before, f"reference counts of (None, True, False) {before} -> {after}"
+    # A leak drops one reference per emission (1,201 here); other threads of the test process
+    # (a worker finishing, the garbage collector) move the counts by a few at most.
+    drift = [a - b for a, b in zip(after, before, strict=True)]
+    assert all(abs(d) < 100 for d in drift), \
+        f"reference counts of (None, True, False) {before} -> {after}"
