@@ -7,6 +7,8 @@ replaced, so each test sets exactly one thing that decides the outcome.
 
 from __future__ import annotations
 
+import dataclasses
+
 from kiosk.feed import FrameFeed
 from kiosk.lab.standin import (  # noqa: F401  (re-exported for the UI tests)
     FRAME_SHAPE,
@@ -24,11 +26,12 @@ from kiosk.ui.worker import KioskWorker
 
 def make_worker(settings, *, camera: SyntheticCamera, responder: Responder, audit_factory,
                 fusion=None, matcher=None, seed: int = 7, idle_interval_s: float = 0.05,
-                audit_retry_s: float = 0.3, stall_s: float = 3.0) -> KioskWorker:
+                audit_retry_s: float = 0.3, stall_s: float = 3.0, record=None) -> KioskWorker:
     """A real KioskWorker over the synthetic camera and person; the person watches the
-    runtime's events in the worker thread."""
-    parts = standin_parts(responder=responder, audit_factory=audit_factory, fusion=fusion,
-                          matcher=matcher, seed=seed)
+    runtime's events in the worker thread. ``record``: a RecordPlan (``kiosk record``)."""
+    parts = dataclasses.replace(
+        standin_parts(responder=responder, audit_factory=audit_factory, fusion=fusion,
+                      matcher=matcher, seed=seed), record=record)
     return KioskWorker(settings, FrameFeed(camera, stall_s=stall_s, restart_s=0.2), parts,
                        observer=responder, idle_interval_s=idle_interval_s,
                        audit_retry_s=audit_retry_s)

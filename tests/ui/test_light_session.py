@@ -4,12 +4,19 @@ three changes a second, and the accessible check never flashes."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.analysis.light import LightSequence, Segment
+from kiosk.audit import open_kiosk_log
+from kiosk.lab.manifest import read_manifest
+from kiosk.runtime.record import RecordPlan
 from kiosk.session.light import sequence_detail
+from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState, Stage
-from tests.ui.harness import Responder, SyntheticCamera
+from tests.ui.harness import Responder, SyntheticCamera, make_worker
 from tests.ui.test_kiosk_sessions import kiosk, last_attempt, progress_log, run_unattended
 from tests.ui.test_light_show import changes_per_second
 
@@ -58,3 +65,37 @@ def test_the_accessible_check_never_flashes(qtbot, kiosk, settings, tmp_path):
     assert window.flow.state == FlowState.RESULT
     assert all(p.stage != Stage.LIGHT and p.light is None for _, p in seen)
     assert "light" not in last_attempt(tmp_path, settings).record.signals
+
+
+def test_kiosk_record_keeps_what_the_window_painted(qtbot, settings, tmp_path):
+    """``kiosk record``'s window: the session's video and the colours as this window painted
+    them, in the video's media time, listed for ``kiosk evaluate``."""
+    settings = lit(settings)
+    plan = RecordPlan(tmp_path / "rec", "bona_fide", subject="staff-1")
+    plan.open()
+    worker = make_worker(settings, camera=SyntheticCamera(speed=1.0), responder=Responder(),
+                         audit_factory=lambda s: open_kiosk_log(s, tmp_path), record=plan)
+    window = KioskWindow(settings, worker)
+    window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
+    qtbot.addWidget(window)
+    window.resize(1024, 768)
+    window.show()
+    window.start()
+    painted: list = []
+    window.live.light.finished.connect(painted.append)
+    try:
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
+        run_unattended(qtbot, window)
+    finally:
+        window.shutdown()
+    (row,) = read_manifest(plan.out_dir / "manifest.csv")
+    assert row.label == "bona_fide" and row.subject == "staff-1"
+    assert (plan.out_dir / row.path).stat().st_size > 0
+    sequence = row.light_sequence(plan.out_dir)
+    assert sequence is not None
+    (colours,) = painted
+    assert [s.rgb for s in sequence.segments] == [c.rgb for c in colours]
+    # Media time follows the saved frames: each colour lasts as long as it was on screen,
+    # within a few frames.
+    assert [s.end - s.start for s in sequence.segments] == pytest.approx(
+        [c.end - c.start for c in colours], abs=0.1)
