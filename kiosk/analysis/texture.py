@@ -30,7 +30,8 @@ import cv2
 import numpy as np
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 
-from kiosk.analysis.context.regions import check_box, check_image, logistic
+from kiosk.analysis.arrays import check_image
+from kiosk.analysis.context.regions import check_box, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.errors import ResourceError
 from kiosk.model import Face, Signal

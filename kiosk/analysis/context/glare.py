@@ -26,9 +26,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kiosk.analysis.arrays import check_image
 from kiosk.analysis.context.regions import (
     check_box,
-    check_image,
     check_landmarks,
     hull_mask,
     logistic,

@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 from scipy import fft as sfft
 
-from kiosk.analysis.context.regions import check_box, check_image, expand_box, logistic
+from kiosk.analysis.arrays import check_image
+from kiosk.analysis.context.regions import check_box, expand_box, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.model import Face, Signal
 from kiosk.reasons import Reason

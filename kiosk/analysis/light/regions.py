@@ -19,6 +19,8 @@ import math
 import cv2
 import numpy as np
 
+from kiosk.analysis.arrays import MESH, check_image, check_mesh
+
 # Skin regions. Forehead and cheeks are the pulse cue's patches (kiosk.analysis.motion, chosen
 # on frames of the developer set: between the brows and the hairline; below each eye, away
 # from the nose, the lips and the rims of glasses). The nose is its lower half (tip, alae and
@@ -33,7 +35,6 @@ REGIONS = (FOREHEAD, NOSE, CHIN, CHEEK_RIGHT, CHEEK_LEFT)
 REGION_NAMES = ("forehead", "nose", "chin", "cheek_right", "cheek_left")
 
 # The face mesh without the iris points (468-477).
-MESH = 468
 
 # Background bands, in widths (w) and heights (h) of the mesh's box, measured from the face's
 # centre line. A head with its hair and ears reaches about 0.75 w either side of it (the
@@ -81,31 +82,6 @@ def srgb_to_linear(image: np.ndarray) -> np.ndarray:
     if arr.dtype != np.uint8:
         raise ValueError(f"image must be uint8, got {arr.dtype}")
     return TO_LINEAR[arr]
-
-
-def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Raise ValueError naming ``name`` unless it is an (H, W, 3) uint8 array, 8x8 or more."""
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
-            or image.dtype != np.uint8 or min(image.shape[:2]) < 8:
-        raise ValueError(f"{name} must be an (H, W, 3) uint8 BGR array of at least 8x8, got "
-                         f"{getattr(image, 'shape', None)} {getattr(image, 'dtype', '')}")
-    return image
-
-
-def check_landmarks(landmarks: np.ndarray, name: str = "landmarks") -> np.ndarray:
-    """The (N, 2) float64 x, y of a face mesh; ValueError naming ``name`` if malformed.
-
-    Parameters
-    ----------
-    landmarks : ndarray (N, 2) or (N, 3), N >= 468
-    """
-    arr = np.asarray(landmarks)
-    if arr.ndim != 2 or arr.shape[1] not in (2, 3) or arr.shape[0] < MESH:
-        raise ValueError(f"{name} must have shape (>= {MESH}, 2 or 3), got {arr.shape}")
-    out = np.array(arr[:, :2], dtype=np.float64)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name} holds non-finite values")
-    return out
 
 
 def _masked_mean(image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
@@ -162,7 +138,7 @@ def face_region_means(image: np.ndarray, landmarks: np.ndarray
         Share of those pixels with a channel at or above :data:`CLIP_CODE`.
     """
     img = check_image(image)
-    pts = check_landmarks(landmarks)
+    pts = check_mesh(landmarks)
     means = np.full((len(REGIONS), 3), np.nan)
     counts = np.zeros(len(REGIONS), np.int64)
     clipped = np.zeros(len(REGIONS))
@@ -192,7 +168,7 @@ def background_boxes(shape: tuple[int, int], landmarks: np.ndarray
         empty band has ``x1 <= x0`` or ``y1 <= y0``).
     """
     h, w = int(shape[0]), int(shape[1])
-    pts = check_landmarks(landmarks)[:MESH]
+    pts = check_mesh(landmarks)[:MESH]
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     cx, bw, bh = (x0 + x1) / 2.0, x1 - x0, y1 - y0

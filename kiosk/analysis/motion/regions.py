@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# The face mesh without the iris points (468-477): irises move with gaze, not with the head.
-MESH = 468
+# MESH: the face mesh without the iris points (468-477), which move with gaze, not the head.
+from kiosk.analysis.arrays import MESH, check_mesh
 
 # Skin patches for the pulse, chosen on the mesh and checked on frames of the developer set:
 # the forehead between the brows and the hairline, and each cheek below the eye, away from the
@@ -39,22 +39,6 @@ RING_INNER_TOP_H = 0.5
 RING_OUTER_TOP_H = 0.9
 
 
-def check_landmarks(landmarks: np.ndarray, name: str = "landmarks") -> np.ndarray:
-    """Return the (N, 2) float64 x, y of a mesh; raise ValueError naming ``name`` if malformed.
-
-    Parameters
-    ----------
-    landmarks : ndarray (N, 2) or (N, 3), N >= 468
-    """
-    arr = np.asarray(landmarks)
-    if arr.ndim != 2 or arr.shape[1] not in (2, 3) or arr.shape[0] < MESH:
-        raise ValueError(f"{name} must have shape (>= {MESH}, 2 or 3), got {arr.shape}")
-    out = np.array(arr[:, :2], dtype=np.float64)
-    if not np.isfinite(out).all():
-        raise ValueError(f"{name} holds non-finite values")
-    return out
-
-
 def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:
     if len(shape) < 2 or shape[0] < 1 or shape[1] < 1:
         raise ValueError(f"shape must be (height, width) with positive sizes, got {shape}")
@@ -79,7 +63,7 @@ def face_mask(shape: tuple[int, int], landmarks: np.ndarray, erode_px: int = 0) 
         255 inside, 0 outside.
     """
     h, w = _check_shape(shape)
-    pts = check_landmarks(landmarks)[:MESH]
+    pts = check_mesh(landmarks)[:MESH]
     mask: np.ndarray = np.zeros((h, w), np.uint8)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 255)
@@ -109,7 +93,7 @@ def scene_masks(shape: tuple[int, int], landmarks: np.ndarray) -> tuple[np.ndarr
         255 outside the ring's outer bounds and outside the column below them (the body).
     """
     h, w = _check_shape(shape)
-    pts = check_landmarks(landmarks)[:MESH]
+    pts = check_mesh(landmarks)[:MESH]
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     cx, bw, bh = (x0 + x1) / 2.0, x1 - x0, y1 - y0
@@ -155,7 +139,7 @@ def skin_means(image: np.ndarray, landmarks: np.ndarray,
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise ValueError(f"image must be (H, W, 3) uint8, got {img.shape} {img.dtype}")
-    pts_all = check_landmarks(landmarks)
+    pts_all = check_mesh(landmarks)
     h, w = img.shape[:2]
     means = np.full((len(regions), 3), np.nan)
     counts = np.zeros(len(regions), np.int64)

@@ -26,7 +26,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kiosk.analysis.context.regions import check_image, check_landmarks, logistic
+from kiosk.analysis.arrays import check_image
+from kiosk.analysis.context.regions import check_landmarks, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.analysis.motion.regions import CHEEK_LEFT, CHEEK_RIGHT
 from kiosk.model import Face, Signal

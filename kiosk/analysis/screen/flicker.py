@@ -34,7 +34,8 @@ import math
 import cv2
 import numpy as np
 
-from kiosk.analysis.motion.regions import SKIN_REGIONS, check_landmarks
+from kiosk.analysis.arrays import check_mesh
+from kiosk.analysis.motion.regions import SKIN_REGIONS
 from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
 
@@ -103,7 +104,7 @@ def region_luminance(image: np.ndarray, landmarks: np.ndarray | None,
     out = np.where((cells >= GREY_MIN) & (cells <= GREY_MAX), lin, np.nan).ravel()
     patches = np.full(len(SKIN_REGIONS), np.nan)
     if landmarks is not None:
-        pts_all = check_landmarks(landmarks)
+        pts_all = check_mesh(landmarks)
         h, w = grey.shape
         for k, idx in enumerate(SKIN_REGIONS):
             pts = pts_all[list(idx)]
