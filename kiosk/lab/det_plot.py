@@ -24,6 +24,21 @@ def _probit(rates: np.ndarray) -> np.ndarray:
     return norm.ppf(np.clip(rates, EDGE, 1.0 - EDGE))
 
 
+def probit_axes(ax, xlabel: str, ylabel: str, title: str) -> None:
+    """A DET plot's axes: both on the probit scale, ticks in percent, from EDGE to 1 - EDGE."""
+    ticks = _probit(np.array(TICKS))
+    labels = [f"{100 * t:g}" for t in TICKS]
+    ax.set_xticks(ticks, labels)
+    ax.set_yticks(ticks, labels)
+    lim = (_probit(np.array([EDGE]))[0] - 0.2, _probit(np.array([1 - EDGE]))[0] + 0.2)
+    ax.set_xlim(*lim)
+    ax.set_ylim(*lim)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+
+
 def plot_det(path: str | Path, curves: Sequence[Mapping], threshold: float,
              title: str = "DET per attack species") -> Path:
     """Draw DET curves and each curve's operating point to ``path`` (PNG).
@@ -67,17 +82,7 @@ def plot_det(path: str | Path, curves: Sequence[Mapping], threshold: float,
             ax.plot(_probit(np.array([op_apcer])), _probit(np.array([op_bpcer])), "o",
                     color=line.get_color())
             drawn += 1
-        ticks = _probit(np.array(TICKS))
-        labels = [f"{100 * t:g}" for t in TICKS]
-        ax.set_xticks(ticks, labels)
-        ax.set_yticks(ticks, labels)
-        lim = (_probit(np.array([EDGE]))[0] - 0.2, _probit(np.array([1 - EDGE]))[0] + 0.2)
-        ax.set_xlim(*lim)
-        ax.set_ylim(*lim)
-        ax.set_xlabel("APCER (%)")
-        ax.set_ylabel("BPCER (%)")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
+        probit_axes(ax, "APCER (%)", "BPCER (%)", title)
         if drawn:
             ax.legend(loc="upper right", fontsize=8,
                       title=f"dots: operating point (threshold {threshold:.3g})",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import norm
 
-from kiosk.lab.det_plot import EDGE, TICKS, _probit
+from kiosk.lab.det_plot import _probit, probit_axes
 from kiosk.lab.pad_metrics import det_points
 
 BINS = [round(0.025 * i, 3) for i in range(45)]  # 0 to 1.1
@@ -111,17 +111,7 @@ def plot_pair_det(path: str | Path, distances: Sequence[Mapping[str, Any]],
         else:
             ax.text(0.5, 0.5, "no same or no different pairs", ha="center", va="center",
                     transform=ax.transAxes)
-        ticks = _probit(np.array(TICKS))
-        labels = [f"{100 * t:g}" for t in TICKS]
-        ax.set_xticks(ticks, labels)
-        ax.set_yticks(ticks, labels)
-        lim = (_probit(np.array([EDGE]))[0] - 0.2, _probit(np.array([1 - EDGE]))[0] + 0.2)
-        ax.set_xlim(*lim)
-        ax.set_ylim(*lim)
-        ax.set_xlabel("false accept rate (%)")
-        ax.set_ylabel("false reject rate (%)")
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
+        probit_axes(ax, "false accept rate (%)", "false reject rate (%)", title)
         out = Path(path)
         fig.savefig(out, format="png")
     finally:
