@@ -100,6 +100,27 @@ def run_session(images: list[np.ndarray], fps: float, fusion: Fusion, reference)
             "end_ms": end * 1e3, "liveness": fused.score, "reasons": fused.reasons}
 
 
+def pin_one_core(all_cores: bool) -> str:
+    """Pin this process to one CPU (the budgets are for one core) unless ``all_cores``; call
+    it before MediaPipe starts its threads, which inherit the affinity. Says which."""
+    if all_cores or not hasattr(os, "sched_setaffinity"):
+        return "all"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"cpu {cpu} only"
+
+
+def clip_paths(given: list[str], data: Path) -> list[Path] | None:
+    """The clips given, or the default developer clips; None (after saying which) when one
+    is missing."""
+    clips = [Path(c) for c in given] or [data / c for c in DEFAULT_CLIPS]
+    missing = [str(c) for c in clips if not c.is_file()]
+    if missing:
+        print(f"missing clips: {', '.join(missing)}", file=sys.stderr)
+        return None
+    return clips
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clips", nargs="*", help="videos (default: three developer clips)")
@@ -108,16 +129,9 @@ def main(argv=None) -> int:
     parser.add_argument("--all-cores", action="store_true",
                         help="do not pin the process to one CPU (the budget is for one core)")
     args = parser.parse_args(argv)
-    cores = "all"
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        # Before MediaPipe starts its threads: they inherit the affinity.
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        cores = f"cpu {cpu} only"
-    clips = [Path(c) for c in args.clips] or [args.data / c for c in DEFAULT_CLIPS]
-    missing = [str(c) for c in clips if not c.is_file()]
-    if missing:
-        print(f"missing clips: {', '.join(missing)}", file=sys.stderr)
+    cores = pin_one_core(args.all_cores)
+    clips = clip_paths(args.clips, args.data)
+    if clips is None:
         return 2
     fusion, reference = Fusion.load(), load_texture_reference()
     frame_ms, analyzer_ms, ends = [], [], []

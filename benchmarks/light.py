@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from analysis import DEFAULT_CLIPS, read_session  # benchmarks/ is on sys.path as the script dir
+from analysis import (  # benchmarks/ is on sys.path as the script dir
+    clip_paths,
+    pin_one_core,
+    read_session,
+)
 
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.light import LightAnalyzer, draw_sequence
@@ -77,15 +79,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--all-cores", action="store_true")
     args = parser.parse_args(argv)
-    cores = "all"
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
-        cores = f"cpu {cpu} only"
-    clips = [Path(c) for c in args.clips] or [args.data / c for c in DEFAULT_CLIPS]
-    missing = [str(c) for c in clips if not c.is_file()]
-    if missing:
-        print(f"missing clips: {', '.join(missing)}", file=sys.stderr)
+    cores = pin_one_core(args.all_cores)
+    clips = clip_paths(args.clips, args.data)
+    if clips is None:
         return 2
     frames, ends = [], []
     print(f"{'clip':<40} {'frames':>6} {'p50 ms':>7} {'p90 ms':>7} {'max ms':>7} "
