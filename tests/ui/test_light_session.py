@@ -64,6 +64,10 @@ def test_the_accessible_check_never_flashes(qtbot, kiosk, settings, tmp_path):
     run_unattended(qtbot, window)
     assert window.flow.state == FlowState.RESULT
     assert all(p.stage != Stage.LIGHT and p.light is None for _, p in seen)
+    # The movement prompts carry the active check alone: two more of them.
+    count = (settings.liveness.accessible_challenge_count
+             + settings.liveness.accessible_light_prompts)
+    assert {p.total for _, p in seen if p.prompt is not None} == {count} == {4}
     assert "light" not in last_attempt(tmp_path, settings).record.signals
 
 
