@@ -45,6 +45,7 @@ class _Episode:
     frames: int = 0
     both: int = 0
     peak_both: float = 0.0
+    peak_either: float = 0.0
     peak_blend: float = -1.0
     open_level: float = 0.0
     smiling: bool = False
@@ -63,7 +64,13 @@ class BlinkDetector:
     reopen_margin : float
         ... or below the closure they had just before it plus this margin, whichever is
         higher: eyes that were narrower than the baseline (a lowered gaze, tiredness) have
-        reopened when they are back where they were.
+        reopened when they are back where they were...
+    reopen_share : float
+        ... or once the closure has come back this share of the way from its peak to the
+        level before the onset. Blink durations are conventionally measured at half
+        amplitude; people often reopen to a squint and stay there (after a wink, in a frown),
+        and without this rule such a blink lasts until the squint ends and is refused as too
+        long.
     rise : float
         Closure gain over the preceding ``ref_window_s`` needed at the onset.
     ref_window_s : float
@@ -93,7 +100,7 @@ class BlinkDetector:
     actions: tuple[str, ...] = (BLINK,)
 
     def __init__(self, *, closed: float = 0.4, reopened: float = 0.25,
-                 reopen_margin: float = 0.15, rise: float = 0.4, ref_window_s: float = 0.12,
+                 reopen_margin: float = 0.15, reopen_share: float = 0.5, rise: float = 0.4, ref_window_s: float = 0.12,
                  bilateral_share: float = 0.5, partner: float = 0.35,
                  blend_confirm: float = 0.1, strict_closed: float = 0.7,
                  strict_max_s: float = 0.5, max_duration_s: float = 1.5,
@@ -101,9 +108,12 @@ class BlinkDetector:
                  max_gap_s: float = 0.4) -> None:
         if not 0.0 < reopened < closed < 1.0:
             raise ValueError("need 0 < reopened < closed < 1")
+        if not 0.0 < reopen_share < 1.0:
+            raise ValueError("need 0 < reopen_share < 1")
         self.closed = closed
         self.reopened = reopened
         self.reopen_margin = reopen_margin
+        self.reopen_share = reopen_share
         self.rise = rise
         self.ref_window_s = ref_window_s
         self.bilateral_share = bilateral_share
@@ -168,7 +178,11 @@ class BlinkDetector:
             episode.smiling = smile_score(face) - baseline.smile >= self.smile_rise
             episode.looking_down = self._looking_down(face, baseline)
         if episode is not None:
-            if either >= max(self.reopened, episode.open_level + self.reopen_margin):
+            episode.peak_either = max(episode.peak_either, either)
+            back = episode.peak_either - self.reopen_share * (
+                episode.peak_either - episode.open_level)
+            if either >= max(self.reopened, episode.open_level + self.reopen_margin) and (
+                    either > back):
                 episode.last = obs.t
                 if either >= self.closed:
                     episode.frames += 1

@@ -86,6 +86,21 @@ def test_a_closure_that_lasts_too_long_is_not_a_blink():
     assert actions(S.stream(6.0, 30, S.blink(2.0, closed_s=0.8))) == ["blink"]
 
 
+@pytest.mark.parametrize("fps", [15, 30])
+def test_a_blink_that_reopens_into_a_squint_is_a_blink(fps):
+    # The lids come back only to a 35% squint and stay there for 2 s (as after a wink, or in a
+    # frown): the blink ends at half amplitude, not when the squint ends 2 s later.
+    obs = S.stream(6.0, fps, S.blink(2.0), S.eyes(2.1, closed_s=2.0, rise_s=0.1, depth=0.35))
+    blinks = events_of(obs, "blink")
+    assert len(blinks) == 1
+    assert 1.95 <= blinks[0].start <= 2.1 and blinks[0].end <= 2.35
+
+
+def test_a_squint_held_after_a_slow_closure_is_still_no_blink():
+    # The half-amplitude end does not make a slow lowering of the lids into a blink.
+    assert actions(S.stream(6.0, 30, S.eyes(2.0, closed_s=2.0, rise_s=0.6, depth=0.85))) == []
+
+
 def test_blink_detector_reports_pending_while_eyes_are_shut():
     obs = S.stream(3.0, 30, S.blink(2.0, closed_s=0.5))
     detector = BlinkDetector()
