@@ -20,8 +20,16 @@ mistracked frame is not an expression); its excursion is the largest departure f
 ratio is the session's expression size ``units``.
 
 Score. ``score = 1 / (1 + (units / MIDPOINT_UNITS) ** (1 / LOG_WIDTH))``: 0.5 at MIDPOINT_UNITS;
-below it the face looked rigid (attack side), above it the face deformed as skin does (the
-fusion counts a low score as evidence of life).
+below it the face deformed as skin does (the fusion counts a low score as evidence of life),
+above it the face looked rigid (attack side).
+
+Confidence. A deformation that was seen is evidence however short the session (CONFIDENCE_CAP,
+for the mesh's own errors). A face that stayed rigid is evidence only in proportion to the
+chance that a live face would have moved in that time: people looking at a screen blink about
+7 times a minute (Tsubota and Nakamori, N Engl J Med 1993: 22 relaxed, 10 reading, 7 at a
+display terminal), so a rigid span T gets ``CONFIDENCE_CAP * (1 - exp(-T * BLINKS_PER_S))``:
+0.35 after 5 s, 0.55 after 10 s. A live person who happens not to blink during a short session
+is not taken for a picture.
 """
 
 from __future__ import annotations
@@ -56,9 +64,10 @@ UNITS = {"eye": 0.05, "mouth_open": 0.1, "mouth_width": 0.09, "corner": 0.09}
 MIDPOINT_UNITS = 0.7
 LOG_WIDTH = 0.2
 MAX_YAW_DEG, MAX_PITCH_DEG = 25.0, 20.0
-# Fewest near-frontal frames; the time span at which confidence reaches 1 - 1/e.
+# Fewest near-frontal frames; the spontaneous blink rate of a person looking at a screen (see
+# the module docstring), which sets how fast a rigid span becomes evidence.
 MIN_FRAMES = 10
-SPAN_CONFIDENCE_S = 3.0
+BLINKS_PER_S = 7.0 / 60.0
 CONFIDENCE_CAP = 0.8
 MAX_FRAMES = 3600
 
@@ -175,6 +184,12 @@ def expression_score(units: float) -> float:
     return float(1.0 / (1.0 + math.exp(max(-50.0, min(50.0, z)))))
 
 
+def rigid_confidence(span_s: float) -> float:
+    """Confidence in a face that stayed rigid for ``span_s`` seconds: the chance that a live
+    face would have blinked in that time, capped (see the module docstring)."""
+    return CONFIDENCE_CAP * (1.0 - math.exp(-max(span_s, 0.0) * BLINKS_PER_S))
+
+
 class ExpressionAnalyzer:
     """Non-rigid deformation of the eyelids and the mouth over a session (``expression``).
 
@@ -238,6 +253,6 @@ class ExpressionAnalyzer:
         details.update({k: round(v, 4) for k, v in found.items()})
         details.update(largest=largest, jitter=round(float(np.median(rows[:, -1])), 4),
                        span_s=round(span, 2))
-        confidence = CONFIDENCE_CAP * (1.0 - math.exp(-span / SPAN_CONFIDENCE_S))
-        return Signal(self.name, expression_score(found["units"]), float(confidence),
-                      self.reason, details)
+        score = expression_score(found["units"])
+        confidence = CONFIDENCE_CAP if score < 0.5 else rigid_confidence(span)
+        return Signal(self.name, score, float(confidence), self.reason, details)
