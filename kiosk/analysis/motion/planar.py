@@ -78,6 +78,12 @@ LANDMARK_WEIGHT = 0.5
 # Window length: long enough for a head turn to rotate the face by several degrees (a prompted
 # turn of 20-30 deg takes about 0.5-1 s), short enough that tracked corners survive.
 WINDOW_S = 0.4
+# Landmark windows stretch up to this long while the head has not yet moved past the gate:
+# parallax depends on how far the head turned, not on how fast, and the landmarks need no
+# tracking to survive a long window. A person standing still turns a few degrees in a second or
+# two (talking, shifting weight) and shows nothing in 0.4 s. Measured on the developer set's
+# two 5 fps talking heads: 1 and 0 of 67 and 20 windows of 0.4 s passed the gate.
+MAX_LANDMARK_WINDOW_S = 1.6
 # Corners are followed from frame to frame at most this often (s): every second frame at 30 fps
 # (half the cost), every frame at 15 fps.
 TRACK_DT = 1.0 / 15.0
@@ -209,16 +215,36 @@ class PlanarAnalyzer:
                 "iod": float(face.interocular) * scale}
 
     def _landmark_pairs(self) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """Non-overlapping landmark pairs about ``window_s`` apart (gaps of 2x are skipped)."""
+        """Non-overlapping landmark pairs: from each start, the first frame at least
+        ``window_s`` later whose out-of-plane motion passes the gate, looking at most
+        :data:`MAX_LANDMARK_WINDOW_S` ahead; when none does, the pair ``window_s`` apart (an
+        uninformative window). A gap of more than ``2 * window_s`` between frames restarts."""
         marks = list(self._marks)
-        pairs, i = [], 0
-        for j in range(1, len(marks)):
-            dt = marks[j][0] - marks[i][0]
-            if dt > 2 * self.window_s:
-                i = j
-            elif dt >= self.window_s - 1e-6:
-                pairs.append((marks[i][1], marks[j][1], marks[i][2]))
-                i = j
+        pairs, i, n = [], 0, len(marks)
+        longest = max(MAX_LANDMARK_WINDOW_S, self.window_s) + 1e-6
+        while i < n - 1:
+            end = restart = None
+            for j in range(i + 1, n):
+                if marks[j][0] - marks[j - 1][0] > 2 * self.window_s:
+                    restart = j  # a dropout: windows start again after it
+                    break
+                dt = marks[j][0] - marks[i][0]
+                if dt < self.window_s - 1e-6:
+                    continue
+                if end is None:
+                    end = j  # the plain window, kept if no later frame passes the gate
+                if dt > longest:
+                    break
+                if _out_of_plane(marks[i][1], marks[j][1], marks[i][2]) >= S_MIN_LANDMARKS:
+                    end = j
+                    break
+            if end is not None:
+                pairs.append((marks[i][1], marks[end][1], marks[i][2]))
+                i = end
+            elif restart is not None:
+                i = restart
+            else:
+                break
         return pairs
 
     def result(self) -> Signal:
@@ -239,6 +265,17 @@ class PlanarAnalyzer:
             return Signal(self.name, 0.0, 0.0, Reason.PLANAR_FACE, details)
         score = (w_p * (points["score"] or 0.0) + w_l * (marks["score"] or 0.0)) / (w_p + w_l)
         return Signal(self.name, float(score), float(max(w_p, w_l)), Reason.PLANAR_FACE, details)
+
+
+def _out_of_plane(a: np.ndarray, b: np.ndarray, iod: float) -> float:
+    """``s`` of one pair: the motion a similarity does not explain, inter-ocular distances
+    (0 when it cannot be measured)."""
+    if iod <= 0 or len(a) < MIN_TRACKS:
+        return 0.0
+    try:
+        return float(similarity_residual(a, b)) / iod
+    except ValueError:
+        return 0.0
 
 
 def _measure(pairs: list[tuple[np.ndarray, np.ndarray, float]], s_min: float,

@@ -112,3 +112,30 @@ def test_details_are_plain_values(turned_plane):
 def test_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         PlanarAnalyzer(**kwargs)
+
+
+def retimed(session, fps):
+    """The same frames at another frame rate: the head turns more slowly per second."""
+    return [observation(frame.seq, frame.image, obs.face, fps=fps) for frame, obs in session]
+
+
+def test_a_slowly_turning_relief_shows_parallax_over_longer_windows():
+    # Small turns (6 and 3 degrees) played four times slower: 1.6 degrees per 0.4 s window, below
+    # the gate; the landmark windows stretch until the head has turned enough.
+    slow = retimed(relief_session(n=48, yaw_amp=6.0, pitch_amp=3.0, seed=2), fps=7.5)
+    sig = run(slow)
+    d = sig.details
+    assert d["informative_points"] < 2              # tracked corners keep 0.4 s windows
+    assert d["informative_landmarks"] >= 2
+    assert d["ratio_landmarks"] > 0.7
+    assert sig.score < 0.2 and sig.confidence > 0.2
+
+
+def test_a_slowly_turning_picture_stays_planar_over_longer_windows():
+    # A picture needs a larger turn than a head to pass the gate (no relief); played four times
+    # slower, its longer windows still obey one homography.
+    slow = retimed(plane_session(n=48, yaw_amp=20.0, pitch_amp=10.0, seed=2), fps=7.5)
+    sig = run(slow)
+    assert sig.details["informative_landmarks"] >= 2
+    assert sig.details["ratio_landmarks"] < 0.1
+    assert sig.score > 0.9
