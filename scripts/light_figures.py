@@ -163,6 +163,19 @@ def _judge_clip(frames, fps, seq):
     return analyzer.verdict()
 
 
+def _light_alone(confidence: float) -> float:
+    """Liveness of a session whose only evidence is a light answer of this confidence, from
+    the shipped fusion's weights (the minimum-evidence rule left out: a real session always
+    has the passive cues' confidences too)."""
+    from kiosk.analysis.fusion import Fusion, life_evidence
+
+    fusion = Fusion.load()
+    cue = fusion.cues["light"]
+    logit = fusion.bias - fusion.life_weights()["light"] * life_evidence(0.0, confidence,
+                                                                        cue.life_below)
+    return 100.0 / (1.0 + np.exp(logit))
+
+
 def simulated(args) -> dict:
     from kiosk.lab.simulate.light import LightSimulator
     from kiosk.lab.simulate.light_params import ATTACKS, LightSimParams
@@ -203,7 +216,9 @@ def simulated(args) -> dict:
                                                          f"not judged: {r.why}")] += 1
                 line = (f"{row['path'].split('/')[-1]} {key}: answered {r.responded} "
                         f"{list(r.reasons)} fit {r.fit:.2f} ratio {r.ratio} relief "
-                        f"{r.unevenness} delay {r.delay_ms}")
+                        f"{r.unevenness} delay {r.delay_ms} confidence {r.confidence:.2f}")
+                if r.responded:
+                    entry.setdefault("answer_confidences", []).append(round(r.confidence, 2))
                 if attack == "none":
                     again = _judge_clip(out, rate, other)
                     o = tally.setdefault(f"none_other_sequence@{fps:g}",
@@ -220,6 +235,14 @@ def simulated(args) -> dict:
         v["reasons"] = dict(v["reasons"])
         print(f"simulated {key}: {v['answered']}/{v['clips']} answered ({v['judged']} judged)"
               f" {v['reasons']}")
+        if v.get("answer_confidences"):
+            # What an answer alone is worth in the shipped fusion: the liveness of a session
+            # whose only evidence is this answer (its confidence), from the no-evidence score.
+            c = sorted(v["answer_confidences"])
+            alone = [_light_alone(x) for x in (c[0], c[len(c) // 2])]
+            print(f"  answers' confidence min {c[0]:.2f} median {c[len(c) // 2]:.2f}; the "
+                  f"liveness an answer alone gives: {alone[0]:.1f} at the least, "
+                  f"{alone[1]:.1f} at the median")
     print(f"parameters: {params.describe()}")
     return {"parameters": params.describe(), **tally}
 
