@@ -1,4 +1,4 @@
-"""Checks of the arrays the analysis takes: a BGR frame and a face mesh.
+"""Checks of the arrays the analysis takes: a BGR frame, a grey image and a face mesh.
 
 Shared by the analysis sub-packages (which may not import each other), so every cue refuses
 malformed input with the same message.
@@ -12,16 +12,27 @@ import numpy as np
 MESH = 468
 
 
-def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Raise ValueError unless ``image`` is an (H, W, 3) uint8 array of at least 8x8 pixels."""
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 \
-            or image.dtype != np.uint8:
+def _check_pixels(image: np.ndarray, name: str, colour: bool) -> np.ndarray:
+    shaped = isinstance(image, np.ndarray) and image.dtype == np.uint8 and (
+        image.ndim == 3 and image.shape[2] == 3 if colour else image.ndim == 2)
+    if not shaped:
         shape = getattr(image, "shape", None)
         dtype = getattr(image, "dtype", type(image).__name__)
-        raise ValueError(f"{name} must be an (H, W, 3) uint8 BGR array, got {shape} {dtype}")
+        what = "(H, W, 3) uint8 BGR" if colour else "(H, W) uint8"
+        raise ValueError(f"{name} must be an {what} array, got {shape} {dtype}")
     if image.shape[0] < 8 or image.shape[1] < 8:
         raise ValueError(f"{name} must be at least 8x8 pixels, got {image.shape[:2]}")
     return image
+
+
+def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Raise ValueError unless ``image`` is an (H, W, 3) uint8 array of at least 8x8 pixels."""
+    return _check_pixels(image, name, colour=True)
+
+
+def check_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Raise ValueError unless ``image`` is an (H, W) uint8 array of at least 8x8 pixels."""
+    return _check_pixels(image, name, colour=False)
 
 
 def check_mesh(landmarks: np.ndarray, name: str = "landmarks") -> np.ndarray:

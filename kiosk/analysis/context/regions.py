@@ -12,17 +12,6 @@ import numpy as np
 Box = tuple[float, float, float, float]
 
 
-def check_grey(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Raise ValueError unless ``image`` is an (H, W) uint8 array of at least 8x8 pixels."""
-    if not isinstance(image, np.ndarray) or image.ndim != 2 or image.dtype != np.uint8:
-        shape = getattr(image, "shape", None)
-        dtype = getattr(image, "dtype", type(image).__name__)
-        raise ValueError(f"{name} must be an (H, W) uint8 array, got {shape} {dtype}")
-    if image.shape[0] < 8 or image.shape[1] < 8:
-        raise ValueError(f"{name} must be at least 8x8 pixels, got {image.shape}")
-    return image
-
-
 def check_box(box, shape: tuple[int, ...], name: str = "box") -> Box:
     """Validate a face box ``(x0, y0, x1, y1)`` against an image shape (H, W, ...).
 

@@ -12,6 +12,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from kiosk.analysis.arrays import check_grey
+
 # Lucas-Kanade window and pyramid: 15x15 px with levels 0-3 follows motions of up to about
 # 7 x 2^3 = 56 px per step, more than a quick head turn moves a 100-160 px face in 1/15 s
 # (with levels 0-2 the laughing, head-shaking man of LivePortrait d12 lost most windows).
@@ -36,13 +38,6 @@ _STRENGTH_RADIUS = 3
 _NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
-def _check_grey(image: np.ndarray, name: str) -> np.ndarray:
-    arr = np.asarray(image)
-    if arr.ndim != 2 or arr.dtype != np.uint8:
-        raise ValueError(f"{name} must be a (H, W) uint8 grey image, got {arr.shape} {arr.dtype}")
-    return arr
-
-
 def noise_sigma(grey: np.ndarray) -> float:
     """Standard deviation of the image noise, grey levels (robust Immerkaer estimate).
 
@@ -54,7 +49,7 @@ def noise_sigma(grey: np.ndarray) -> float:
     ----------
     grey : ndarray (H, W) uint8, H and W >= 3
     """
-    g = _check_grey(grey, "grey")
+    g = check_grey(grey, "grey")
     if g.shape[0] < 3 or g.shape[1] < 3:
         raise ValueError(f"grey must be at least 3x3, got {g.shape}")
     response = cv2.filter2D(g.astype(np.float32), -1, _NOISE_KERNEL)[1:-1:2, 1:-1:2]
@@ -80,7 +75,7 @@ def corner_strength(grey: np.ndarray, points: np.ndarray) -> np.ndarray:
     ndarray (N,) float64
         Grey levels squared (sum over the window of central-difference gradients).
     """
-    g = _check_grey(grey, "grey")
+    g = check_grey(grey, "grey")
     p = np.asarray(points, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"points must have shape (N, 2), got {p.shape}")
@@ -122,7 +117,7 @@ def detect_points(grey: np.ndarray, mask: np.ndarray, max_points: int,
     ndarray (N, 2) float32
         Corner positions (x, y); N may be 0.
     """
-    g = _check_grey(grey, "grey")
+    g = check_grey(grey, "grey")
     m = np.asarray(mask)
     if m.shape != g.shape or m.dtype != np.uint8:
         raise ValueError(f"mask must be (H, W) uint8 like grey {g.shape}, got {m.shape} {m.dtype}")
@@ -165,8 +160,8 @@ def track_points(grey_a: np.ndarray, grey_b: np.ndarray, points: np.ndarray,
     ok : ndarray (N,) bool
         True for points tracked both ways and back within ``fb_max`` of their start.
     """
-    a = _check_grey(grey_a, "grey_a")
-    b = _check_grey(grey_b, "grey_b")
+    a = check_grey(grey_a, "grey_a")
+    b = check_grey(grey_b, "grey_b")
     if a.shape != b.shape:
         raise ValueError(f"grey_b must have the shape of grey_a {a.shape}, got {b.shape}")
     p = np.asarray(points, dtype=np.float32)
@@ -236,7 +231,7 @@ def highpass(grey: np.ndarray, sigma: float, gain: float = 2.0) -> np.ndarray:
     -------
     ndarray (H, W) uint8
     """
-    g = _check_grey(grey, "grey")
+    g = check_grey(grey, "grey")
     if not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
     # The blur is taken at a quarter of the size (area-averaged, blurred by sigma / 4, scaled

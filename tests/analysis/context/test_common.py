@@ -13,10 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.analysis.arrays import check_image
+from kiosk.analysis.arrays import check_grey, check_image
 from kiosk.analysis.context.regions import (
     check_box,
-    check_grey,
     check_landmarks,
     expand_box,
     hull_mask,
