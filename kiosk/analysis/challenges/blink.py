@@ -100,7 +100,8 @@ class BlinkDetector:
     actions: tuple[str, ...] = (BLINK,)
 
     def __init__(self, *, closed: float = 0.4, reopened: float = 0.25,
-                 reopen_margin: float = 0.15, reopen_share: float = 0.5, rise: float = 0.4, ref_window_s: float = 0.12,
+                 reopen_margin: float = 0.15, reopen_share: float = 0.5, rise: float = 0.4,
+                 ref_window_s: float = 0.12,
                  bilateral_share: float = 0.5, partner: float = 0.35,
                  blend_confirm: float = 0.1, strict_closed: float = 0.7,
                  strict_max_s: float = 0.5, max_duration_s: float = 1.5,

@@ -235,7 +235,8 @@ class PlanarAnalyzer:
                     end = j  # the plain window, kept if no later frame passes the gate
                 if dt > longest:
                     break
-                if _out_of_plane(marks[i][1], marks[j][1], marks[i][2]) >= S_MIN_LANDMARKS:
+                s = _out_of_plane(marks[i][1], marks[j][1], marks[i][2])
+                if s is not None and s >= S_MIN_LANDMARKS:
                     end = j
                     break
             if end is not None:
@@ -267,15 +268,15 @@ class PlanarAnalyzer:
         return Signal(self.name, float(score), float(max(w_p, w_l)), Reason.PLANAR_FACE, details)
 
 
-def _out_of_plane(a: np.ndarray, b: np.ndarray, iod: float) -> float:
+def _out_of_plane(a: np.ndarray, b: np.ndarray, iod: float) -> float | None:
     """``s`` of one pair: the motion a similarity does not explain, inter-ocular distances
-    (0 when it cannot be measured)."""
+    (None when it cannot be measured: too few points, or all on a line)."""
     if iod <= 0 or len(a) < MIN_TRACKS:
-        return 0.0
+        return None
     try:
         return float(similarity_residual(a, b)) / iod
     except ValueError:
-        return 0.0
+        return None
 
 
 def _measure(pairs: list[tuple[np.ndarray, np.ndarray, float]], s_min: float,
@@ -283,10 +284,11 @@ def _measure(pairs: list[tuple[np.ndarray, np.ndarray, float]], s_min: float,
     """Score one point set's windows: gate by s, ratio of sums, map to [0, 1]."""
     s_all, h_all = [], []
     for a, b, iod in pairs:
-        if iod <= 0 or len(a) < MIN_TRACKS:
+        s = _out_of_plane(a, b, iod)
+        if s is None:
             continue
         try:
-            s, h = similarity_residual(a, b) / iod, planar_residual(a, b) / iod
+            h = planar_residual(a, b) / iod
         except ValueError:  # degenerate points (all on a line): no homography
             continue
         s_all.append(s)
