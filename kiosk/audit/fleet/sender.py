@@ -140,8 +140,9 @@ class FleetSender:
                 self._known = False
                 if self.conflict != str(exc):
                     log.error("fleet: shipping stopped: %s", exc)
-                self.conflict = str(exc)
+                # Recorded before it is published: whoever flush() wakes reads the state too.
                 self._record_quietly(last_error=f"conflict: {exc}"[:500])
+                self.conflict = str(exc)
                 self._notify()
                 wait = self._config.retry_max_s
             except FleetError as exc:
