@@ -61,8 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "videos, and random prompts, which a recording must never pass); "
                              "writes DIR/sessions.json")
     parser.add_argument("--random-sessions", type=WHOLE_NUMBER, default=5, metavar="N",
-                        help="with --sessions: random-prompt sessions per recording "
-                             "(default 5)")
+                        help="with --sessions: random-prompt sessions per recording, of "
+                             "each kind: the kiosk's own, and taken as placed from a random "
+                             "start (default 5)")
     parser.add_argument("--camera-fixed", action="store_true",
                         help="the recordings come from a mounted camera that cannot move "
                              "(default: hand-held; the camera's motion is measured)")

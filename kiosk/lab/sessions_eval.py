@@ -10,6 +10,12 @@ Two kinds of session per recording (``kiosk evaluate MANIFEST --sessions``):
 - **random**: the kiosk's real session, prompts drawn at random (seeded), placement gate and
   second chance included. A recording cannot answer prompts it could not know, so these
   sessions must never pass, whatever the label.
+- **random_placed**: the same random session with the placement gate taken as met whenever
+  one face is in view, started at a random point of the recording. Many recordings never
+  satisfy the oval (a selfie filling a portrait frame), so their random sessions end before
+  any prompt and test nothing about answering; an attacker would hold the phone where the
+  oval wants it, and starts the replay whenever they like. These sessions put the prompts to
+  every recording, and must never pass either.
 
 Sessions are liveness only (no face match) and touch no database. Each one tracks the
 recording from its first frame with a fresh tracker and fresh analyzers, exactly as
@@ -43,7 +49,13 @@ MOST_PROMPTS = 3
 """Prompts per scripted session, at most (the kiosk asks three)."""
 
 RANDOM_SEEDS = 5
-"""Random-prompt sessions per recording by default."""
+"""Random-prompt sessions per recording by default (of each random kind)."""
+
+START_TAIL_S = 6.0
+"""A ``random_placed`` session starts at a uniformly random frame, but at least this long
+before the recording ends: the baseline (1 s) and one whole response window (4 s) fit."""
+
+RANDOM_KINDS = ("random", "random_placed")
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ class SessionRun:
     label, species, subject : str
         From the manifest row.
     kind : str
-        ``"scripted"`` or ``"random"``.
+        ``"scripted"``, ``"random"`` or ``"random_placed"``.
     seed : int or None
         The random draw's seed (random sessions).
     script : tuple of (str, float)
@@ -69,6 +81,9 @@ class SessionRun:
     challenges : tuple of dict
         ``{"action", "outcome", "reason"}`` per prompt shown.
     liveness_score : float or None
+    start_s : float or None
+        Media time of the first frame the session saw (``random_placed`` sessions start
+        inside the recording).
     """
 
     key: str
@@ -82,6 +97,7 @@ class SessionRun:
     reasons: tuple[str, ...]
     challenges: tuple[dict[str, Any], ...]
     liveness_score: float | None
+    start_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -97,7 +113,8 @@ class SessionRun:
                 "subject": self.subject, "kind": self.kind, "seed": self.seed,
                 "script": ",".join(f"{a}@{t:.2f}" for a, t in self.script),
                 "decision": self.decision, "reasons": list(self.reasons),
-                "challenges": list(self.challenges), "liveness_score": self.liveness_score}
+                "challenges": list(self.challenges), "liveness_score": self.liveness_score,
+                "start_s": self.start_s}
 
 
 @dataclass
@@ -192,13 +209,31 @@ def plan_sessions(rows: Sequence[ManifestRow], seeds: int = RANDOM_SEEDS,
     return plans
 
 
+def random_start(path: Path, first: int, last: int | None, rng: random.Random) -> int:
+    """A uniformly random first frame in ``[first, last]``, at least :data:`START_TAIL_S`
+    before the end (``first`` when the recording is shorter or its length unknown)."""
+    from kiosk.camera import open_source
+
+    with open_source(str(path), paced=False) as source:
+        count, fps = getattr(source, "frame_count", None), source.fps
+    end = last if last is not None else (None if count is None else count - 1)
+    if end is None or fps <= 0:
+        return first
+    latest = end - int(round(START_TAIL_S * fps))
+    return rng.randint(first, latest) if latest > first else first
+
+
 def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
                 analyzers: Callable[[], list], seed: int | None = None,
-                sequence: Any = None) -> SessionRun | None:
+                placed: bool = False, sequence: Any = None) -> SessionRun | None:
     """Run one session of ``row`` (scripted when ``seed`` is None, random otherwise).
 
+    ``placed`` makes a random session ``random_placed`` (see the module docstring): it starts
+    at :func:`random_start` (drawn from the seed) and takes one face in view as placed.
+
     ``sequence``, the LightSequence the recording was filmed with (media time), runs the
-    session's light step against it; without one a file has no light step.
+    session's light step against it; without one a file has no light step (nor in a
+    ``random_placed`` session, whose random start falls anywhere in the sequence).
 
     Returns None for a scripted session of a segment whose labels give no script.
 
@@ -213,7 +248,12 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
     from kiosk.session import SessionRequest, Verifier
     from kiosk.session.light import RecordedLight
 
+    if placed and seed is None:
+        raise ValueError("a random_placed session needs a seed")
     first, last = row.frame_range or (0, None)
+    if placed:
+        first = random_start(path, first, last, random.Random(f"start-{seed}"))
+        sequence = None
     with open_source(str(path), paced=False, start=first, end=last) as source, \
             FaceTracker() as tracker:
         head = source.read()
@@ -229,7 +269,8 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
                             rng=None if seed is None else random.Random(seed))
         session = verifier.session(itertools.chain([head], source),
                                    SessionRequest(script=script or None, light=None if sequence
-                                                  is None else RecordedLight(sequence)))
+                                                  is None else RecordedLight(sequence),
+                                                  assume_placed=placed))
         try:
             while True:
                 next(session)
@@ -237,11 +278,12 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
             decision = stop.value
     return SessionRun(
         key=row.key, label=row.label, species=row.species, subject=row.subject,
-        kind="random" if seed is not None else "scripted", seed=seed, script=script,
+        kind="scripted" if seed is None else "random_placed" if placed else "random",
+        seed=seed, script=script,
         decision=str(decision.decision), reasons=tuple(str(r) for r in decision.reasons),
         challenges=tuple({"action": c["action"], "outcome": c["outcome"],
                           "reason": c.get("reason")} for c in decision.challenges),
-        liveness_score=decision.liveness_score)
+        liveness_score=decision.liveness_score, start_s=head.t if placed else None)
 
 
 def _rate(passed: int, total: int) -> float | None:
@@ -263,12 +305,11 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
     """The report: pass rates per kind, label and species; every failure with its reasons.
 
     ``scripted.meets_target`` is True when at least ``target`` of the bona fide scripted
-    sessions pass; ``random.meets_target`` when no random-prompt session passes.
+    sessions pass; ``random.meets_target`` (``random_placed.meets_target``) when no session of
+    that kind passes.
     """
     scripted = [r for r in runs if r.kind == "scripted"]
-    random_runs = [r for r in runs if r.kind == "random"]
     passed = sum(r.passed for r in scripted)
-    random_passed = [r for r in random_runs if r.passed]
     reasons = Counter(code for r in runs if not r.passed for code in r.reasons[:1])
     return {
         "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS},
@@ -280,27 +321,37 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
             "by_action": _by_action(scripted),
             "by_subject": _group(scripted, lambda r: r.subject or r.key),
             "failures": [r.as_dict() for r in scripted if not r.passed]},
-        "random": {
-            "sessions": len(random_runs), "passed": len(random_passed),
-            # Sessions that got as far as a prompt: the others ended at placement or baseline,
-            # which says nothing about answering prompts.
-            "prompted": sum(r.prompted for r in random_runs),
-            "meets_target": not random_passed,
-            "by_label": _group(random_runs, lambda r: r.species or r.label),
-            "passes": [r.as_dict() for r in random_passed],
-            "first_reasons": dict(Counter(r.reasons[0] if r.reasons else "-"
-                                          for r in random_runs if not r.passed).most_common())},
+        **{kind: _random_block([r for r in runs if r.kind == kind]) for kind in RANDOM_KINDS},
         "first_failure_reasons": dict(reasons.most_common()),
         "failed": list(failed),
     }
 
 
-def _by_action(runs: Sequence[SessionRun]) -> dict[str, dict]:
-    """Per prompted action: how often it was asked and answered in scripted sessions."""
+def _random_block(runs: Sequence[SessionRun]) -> dict[str, Any]:
+    """One random kind's report: passes (the target is none), prompts reached, reasons."""
+    passes = [r for r in runs if r.passed]
+    return {
+        "sessions": len(runs), "passed": len(passes),
+        # Sessions that got as far as a prompt: the others ended at placement or baseline,
+        # which says nothing about answering prompts.
+        "prompted": sum(r.prompted for r in runs),
+        "meets_target": not passes,
+        "by_label": _group(runs, lambda r: r.species or r.label),
+        # Prompts actually shown, and how many the recording answered by chance.
+        "by_action": _by_action(runs, shown_only=True),
+        "passes": [r.as_dict() for r in passes],
+        "first_reasons": dict(Counter(r.reasons[0] if r.reasons else "-"
+                                      for r in runs if not r.passed).most_common())}
+
+
+def _by_action(runs: Sequence[SessionRun], shown_only: bool = False) -> dict[str, dict]:
+    """Per action: how often it was asked (drawn, or with ``shown_only`` shown) and answered."""
     asked: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     for run in runs:
         for challenge in run.challenges:
+            if shown_only and challenge["outcome"] == ChallengeStatus.NOT_SHOWN:
+                continue
             asked[challenge["action"]] += 1
             answered[challenge["action"]] += challenge["outcome"] == ChallengeStatus.PASSED
     return {a: {"asked": asked[a], "passed": answered[a], "rate": _rate(answered[a], asked[a])}

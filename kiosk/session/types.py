@@ -64,6 +64,10 @@ class SessionRequest:
     light : LightPlan or None
         The light step's sequence source (the kiosk's screen, or a recording's sequence for
         ``kiosk verify --light``); None: no light step (a file cannot see the screen).
+    assume_placed : bool
+        Evaluation only (``kiosk evaluate --sessions``): a frame with exactly one face counts
+        as placed, so the kiosk's random prompts reach a recording that cannot follow the
+        placement guidance. Never reachable from the kiosk UI.
     """
 
     reference: np.ndarray | None = None
@@ -71,6 +75,7 @@ class SessionRequest:
     script: Sequence[tuple[str, float]] | None = None
     accessible: bool = False
     light: LightPlan | None = None
+    assume_placed: bool = False
 
 
 @dataclass(frozen=True)

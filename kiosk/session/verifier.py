@@ -206,7 +206,9 @@ class Verifier:
             obs = self._observe(attempt, frame)
             turning = engine.prompting in HEAD_ACTIONS
             shown = placement.update(obs.t, guidance(obs, frontal_required=not turning))
-            progress = engine.update(obs, placed=placement.placed)
+            # None: the engine counts one face in view as placed (evaluation only).
+            progress = engine.update(obs, placed=None if attempt.request.assume_placed
+                                     else placement.placed)
             yield self._progress(attempt, progress, shown, placement, obs)
             if engine.done:
                 break
@@ -253,7 +255,8 @@ class Verifier:
             obs = self._observe(attempt, frame)
             if attempt.request.script is None:
                 # The person holds still for the light: the prompts' baseline, measured now.
-                engine.update(obs, placed=attempt.placement.placed, hold=True)
+                engine.update(obs, placed=None if attempt.request.assume_placed
+                              else attempt.placement.placed, hold=True)
             return obs
 
         outcome = yield from light_step(

@@ -12,8 +12,10 @@ import pytest
 from kiosk.cli import main
 from kiosk.lab.manifest import COLUMNS, ManifestRow
 from kiosk.lab.sessions_eval import (
+    START_TAIL_S,
     SessionRun,
     plan_sessions,
+    random_start,
     scripted_prompts,
     session_metrics,
 )
@@ -85,7 +87,9 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
             challenges=(("turn_left", "failed"),)),
         run("random", "fail", ("NOT_PLACED",), seed=1, challenges=(("smile", "not_shown"),)),
         run("random", "fail", ("WRONG_ACTION",), label="attack", species="replay", seed=2,
-            challenges=(("smile", "failed"),))]
+            challenges=(("smile", "failed"),)),
+        run("random_placed", "fail", ("CHALLENGE_TIMEOUT",), seed=1,
+            challenges=(("blink", "passed"), ("smile", "failed"), ("turn_left", "not_shown")))]
     m = session_metrics(runs)
     s, r = m["scripted"], m["random"]
     assert (s["sessions"], s["passed"], s["pass_rate"], s["meets_target"]) == (20, 19, 0.95,
@@ -98,6 +102,11 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
     assert r["by_label"]["replay"] == {"sessions": 1, "prompted": 1, "passed": 0,
                                        "pass_rate": 0.0}
     assert r["first_reasons"] == {"NOT_PLACED": 1, "WRONG_ACTION": 1}
+    # The placed kind is reported apart; its prompts count only when shown.
+    rp = m["random_placed"]
+    assert (rp["sessions"], rp["passed"], rp["prompted"], rp["meets_target"]) == (1, 0, 1, True)
+    assert rp["by_action"] == {"blink": {"asked": 1, "passed": 1, "rate": 1.0},
+                               "smile": {"asked": 1, "passed": 0, "rate": 0.0}}
 
     # One more scripted failure drops below 95%; one random pass fails the other target.
     worse = session_metrics(runs + [run(decision="fail", reasons=("LIVENESS_FAILED",)),
@@ -105,6 +114,32 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
     assert worse["scripted"]["meets_target"] is False
     assert worse["random"]["meets_target"] is False
     assert [p["key"] for p in worse["random"]["passes"]] == ["c.mp4"]
+    assert worse["random_placed"]["meets_target"] is True
+    placed_pass = session_metrics(runs + [run("random_placed", seed=4, key="d.mp4")])
+    assert placed_pass["random_placed"]["meets_target"] is False
+    assert placed_pass["random"]["meets_target"] is True
+
+
+def test_a_placed_session_starts_anywhere_that_leaves_a_prompt_time(tmp_path: Path) -> None:
+    import random
+
+    import cv2
+    import numpy as np
+
+    video = tmp_path / "ten_seconds.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 20.0, (64, 48))
+    for i in range(200):
+        writer.write(np.full((48, 64, 3), i % 256, np.uint8))
+    writer.release()
+    latest = 199 - int(START_TAIL_S * 20)
+    starts = [random_start(video, 0, None, random.Random(f"start-{seed}")) for seed in range(40)]
+    assert min(starts) >= 0 and max(starts) <= latest and len(set(starts)) > 20
+    assert starts == [random_start(video, 0, None, random.Random(f"start-{seed}"))
+                      for seed in range(40)]
+    # A segment keeps to its range; one too short for a prompt starts at its first frame.
+    assert all(50 <= random_start(video, 50, 190, random.Random(k)) <= 190 - 120
+               for k in range(20))
+    assert random_start(video, 100, 190, random.Random(1)) == 100
 
 
 # -- a real recording through the kiosk's session -----------------------------------------
@@ -126,12 +161,17 @@ def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
     report = json.loads((tmp_path / "out" / "sessions.json").read_text())
     (scripted,) = [s for s in report["sessions"] if s["kind"] == "scripted"]
     (random_run,) = [s for s in report["sessions"] if s["kind"] == "random"]
+    (placed_run,) = [s for s in report["sessions"] if s["kind"] == "random_placed"]
     assert scripted["script"] == "blink@1.30,smile@2.60"
     assert scripted["decision"] == "pass", scripted
     assert random_run["decision"] != "pass" and random_run["reasons"]
+    # Taken as placed from a random start, the recording meets a prompt and cannot answer all.
+    assert placed_run["decision"] != "pass" and placed_run["start_s"] is not None
+    assert any(c["outcome"] != "not_shown" for c in placed_run["challenges"])
     assert status == 0
     assert "scripted bona fide sessions: 1/1 pass" in stdout
     assert "random-prompt sessions: 0/1 pass" in stdout
+    assert "random-prompt sessions taken as placed, random start: 0/1 pass" in stdout
 
 
 @pytest.mark.parametrize("argv", [["--random-sessions", "-1"], ["--random-sessions", "x"]])

@@ -221,6 +221,30 @@ def test_random_challenges_are_drawn_per_session(settings, clock):
     assert decision.decision == "fail"
 
 
+def test_an_evaluation_can_take_a_recording_as_placed(settings, clock):
+    """A face far to the side of the oval is never placed: the kiosk's session shows no
+    prompt. Evaluation's ``assume_placed`` counts one face in view as placed, so the random
+    prompts reach the recording; nothing else is relaxed (this still face answers none)."""
+    import random
+
+    aside = syn.stream(14.0, 30.0, neutral=dict(syn.NEUTRAL, cx=70.0, width=120.0), seed=3)
+    outcomes = {}
+    for assume in (False, True):
+        v = Verifier(settings, tracker=ReplayTracker(aside), fusion=FixedFusion(99.0),
+                     analyzers=list, clock=clock, rng=random.Random(4))
+        decision, progress = run(v, aside, SessionRequest(assume_placed=assume))
+        assert decision.decision == "fail"
+        outcomes[assume] = ([c["outcome"] for c in decision.challenges],
+                            [p.prompt for p in progress if p.prompt], decision.reasons)
+    shown, prompts, reasons = outcomes[False]
+    assert prompts == [] and set(shown) == {"not_shown"}
+    assert reasons[0] in ("NO_BASELINE", "SESSION_TIMEOUT") and len(reasons) == 2
+    shown, prompts, reasons = outcomes[True]
+    # The first prompt times out, its second chance too: the kiosk's own rules, unchanged.
+    assert shown[:2] == ["retried", "failed"] and len(set(prompts)) == 2
+    assert reasons[0] == "CHALLENGE_TIMEOUT"
+
+
 def test_a_reference_without_a_matcher_is_refused(settings, clock):
     v = Verifier(settings, tracker=ReplayTracker([]), fusion=FixedFusion(99.0), analyzers=list,
                  clock=clock)
