@@ -19,6 +19,12 @@ presentations separate, and the figures in the notes can be reproduced:
   ``GLASS_MOVE`` face widths, the band-passed face region is correlated with the next frame at
   the same place (best of +-2 px: the camera shakes) and after following the face (a
   similarity fitted to the landmarks): a static layer raises the first against the second.
+- **blocks**: a replayed video was compressed in 8x8 blocks at its own resolution before the
+  screen scaled it; filmed again, its block edges form a grid whose period is 8 times the
+  scale, rarely the capture's own 8 px. The mean absolute second difference across the face
+  box's columns (and rows) is a profile; its spectrum's strongest period between 3 and 32 px,
+  away from the capture's own 4, 8 and 16 (and the bins beside them), is reported against the
+  spectrum's median.
 
 Usage::
 
@@ -49,6 +55,7 @@ STALL_DROP = 0.35
 REPEAT_LEVEL = 0.25   # mean absolute grey difference (160x120) of a repeated frame
 CHROMA_EVERY = 6      # frames between chroma samples
 GLASS_STEP_S, GLASS_MOVE = 0.3, 0.1
+BLOCK_PROFILE = 128   # profile length (px) whose spectrum is taken
 MIN_FACE_PX = 96
 
 
@@ -69,6 +76,29 @@ def chroma_peaks(image: np.ndarray, box) -> dict[str, float] | None:
         spectrum = whitened_spectrum(_stack(channel, origins))
         out[name] = float(spectrum[_searched(spectrum)].max())
     return out
+
+
+def block_peak(grey: np.ndarray, box) -> tuple[float, float] | None:
+    """(period px, peak / median) of the face box's strongest block-edge period other than
+    the capture's own grid, or None when the box is smaller than BLOCK_PROFILE."""
+    x0, y0 = max(int(box[0]), 0), max(int(box[1]), 0)
+    crop = grey[y0:int(box[3]), x0:int(box[2])]
+    if min(crop.shape) < BLOCK_PROFILE + 2:
+        return None
+    power = np.zeros(BLOCK_PROFILE // 2 + 1)
+    for axis in (0, 1):
+        profile = np.abs(np.diff(crop, 2, axis=1 - axis)).mean(axis=axis)[:BLOCK_PROFILE]
+        profile = profile - np.convolve(profile, np.ones(9) / 9, mode="same")  # slow trend
+        power += np.abs(np.fft.rfft(profile * np.hanning(BLOCK_PROFILE))) ** 2
+    k_all = np.arange(power.size)
+    periods = BLOCK_PROFILE / np.maximum(k_all, 1)
+    # The capture's own grid and the Hann window's leakage into the bins beside it.
+    own = np.zeros(power.size, bool)
+    for period in (4, 8, 16):
+        own |= np.abs(k_all - BLOCK_PROFILE / period) <= 1
+    band = (periods >= 3) & (periods <= 32) & ~own
+    k = int(np.flatnonzero(band)[np.argmax(power[band])])
+    return float(periods[k]), float(power[k] / np.median(power[band]))
 
 
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
@@ -103,7 +133,7 @@ def probe(path: Path, start_s: float = 0.0, frame_range=None) -> dict:
     """Every probe's figures for one recording (see the module docstring)."""
     first, last = frame_range or (0, None)
     motion: list[tuple[np.ndarray, bool] | None] = []
-    chroma, glass = [], []
+    chroma, glass, blocks = [], [], []
     previous_small = previous_landmarks = glass_last = None
     with open_source(str(path), paced=False, start=first, end=last) as source, \
             FaceTracker() as tracker:
@@ -126,6 +156,8 @@ def probe(path: Path, start_s: float = 0.0, frame_range=None) -> dict:
                 continue
             if i % CHROMA_EVERY == 0 and (peaks := chroma_peaks(frame.image, face.box)):
                 chroma.append(peaks)
+                if (block := block_peak(_grey(frame.image), face.box)) is not None:
+                    blocks.append(block)
             if glass_last is None or frame.t - glass_last[0] >= GLASS_STEP_S:
                 grey = _grey(frame.image)
                 sample = (cv2.GaussianBlur(grey, (0, 0), 1.5) - cv2.GaussianBlur(grey, (0, 0), 5),
@@ -146,13 +178,15 @@ def probe(path: Path, start_s: float = 0.0, frame_range=None) -> dict:
             "chroma": {k: float(np.median([c[k] for c in chroma])) for k in ("grey", "gm", "rb")}
             if chroma else None,
             "glass": (float(np.median([g[0] for g in glass])),
-                      float(np.median([g[1] for g in glass])), len(glass)) if glass else None}
+                      float(np.median([g[1] for g in glass])), len(glass)) if glass else None,
+            "blocks": (float(np.median([b[1] for b in blocks])),
+                       float(np.median([b[0] for b in blocks]))) if blocks else None}
 
 
 def _line(name: str, kind: str, report: dict) -> str:
     rate = report["stalls"] / report["judged"] if report["judged"] else float("nan")
     chroma = report["chroma"]
-    glass = report["glass"]
+    glass, blocks = report["glass"], report["blocks"]
     return (f"{kind:<17} judder {report['stalls']:>3}/{report['judged']:<4} {rate:6.3f} "
             f"(repeated {report['repeated']:>3})  chroma "
             + ("-" if chroma is None else
@@ -160,6 +194,7 @@ def _line(name: str, kind: str, report: dict) -> str:
             + "  glass "
             + ("-" if glass is None else
                f"static {glass[0]:.3f} following {glass[1]:.3f} ({glass[2]} pairs)")
+            + "  blocks " + ("-" if blocks is None else f"{blocks[0]:5.1f} at {blocks[1]:4.1f} px")
             + f"  {name}")
 
 
