@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="with --sessions: random-prompt sessions per recording, of "
                              "each kind: the kiosk's own, and taken as placed from a random "
                              "start (default 5)")
+    parser.add_argument("--accessible", action="store_true",
+                        help="with --sessions: every session is the accessible check a person "
+                             "can choose (longer windows, no light step, its own prompt count)")
     parser.add_argument("--camera-fixed", action="store_true",
                         help="the recordings come from a mounted camera that cannot move "
                              "(default: hand-held; the camera's motion is measured)")

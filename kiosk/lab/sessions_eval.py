@@ -225,11 +225,14 @@ def random_start(path: Path, first: int, last: int | None, rng: random.Random) -
 
 def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
                 analyzers: Callable[[], list], seed: int | None = None,
-                placed: bool = False, sequence: Any = None) -> SessionRun | None:
+                placed: bool = False, accessible: bool = False,
+                sequence: Any = None) -> SessionRun | None:
     """Run one session of ``row`` (scripted when ``seed`` is None, random otherwise).
 
     ``placed`` makes a random session ``random_placed`` (see the module docstring): it starts
     at :func:`random_start` (drawn from the seed) and takes one face in view as placed.
+    ``accessible`` runs the accessible check a person can choose (longer windows, its own
+    prompt count, no light step).
 
     ``sequence``, the LightSequence the recording was filmed with (media time), runs the
     session's light step against it; without one a file has no light step (nor in a
@@ -270,7 +273,7 @@ def run_session(path: Path, row: ManifestRow, *, settings: Any, fusion: Any,
         session = verifier.session(itertools.chain([head], source),
                                    SessionRequest(script=script or None, light=None if sequence
                                                   is None else RecordedLight(sequence),
-                                                  assume_placed=placed))
+                                                  assume_placed=placed, accessible=accessible))
         try:
             while True:
                 next(session)
@@ -301,7 +304,7 @@ def _group(runs: Sequence[SessionRun], key: Callable[[SessionRun], str]) -> dict
 
 
 def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
-                    target: float = 0.95) -> dict[str, Any]:
+                    target: float = 0.95, accessible: bool = False) -> dict[str, Any]:
     """The report: pass rates per kind, label and species; every failure with its reasons.
 
     ``scripted.meets_target`` is True when at least ``target`` of the bona fide scripted
@@ -312,7 +315,8 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
     passed = sum(r.passed for r in scripted)
     reasons = Counter(code for r in runs if not r.passed for code in r.reasons[:1])
     return {
-        "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS},
+        "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS,
+                     "accessible": accessible},
         "scripted": {
             "sessions": len(scripted), "passed": passed, "pass_rate": _rate(passed,
                                                                            len(scripted)),

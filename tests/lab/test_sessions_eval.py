@@ -174,6 +174,31 @@ def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
     assert "random-prompt sessions taken as placed, random start: 0/1 pass" in stdout
 
 
+def test_sessions_can_all_be_the_accessible_check(capsys, tmp_path: Path,
+                                                  shared_data: Path) -> None:
+    """``--accessible``: every session is the check a person can choose on the idle screen,
+    with its own prompt count (2, plus 2 where the light check would have run)."""
+    manifest = tmp_path / "manifest.csv"
+    with manifest.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerow({"path": str(shared_data / D5), "media": "video",
+                         "label": "bona_fide", "events": "blink@1.8-1.9;smile@3.1-4.9",
+                         "subject": "lp_d5_man"})
+    main(["evaluate", str(manifest), "--sessions", "--random-sessions", "1", "--accessible",
+          "--out", str(tmp_path / "out")], environ={})
+    assert "every session is the accessible check" in capsys.readouterr().out
+    report = json.loads((tmp_path / "out" / "sessions.json").read_text())
+    assert report["protocol"]["accessible"] is True
+    for session in report["sessions"]:
+        if session["kind"] != "scripted":
+            # Four prompts drawn (a second chance adds an entry and marks the one it replaces
+            # "retried"); the recording ends before they are all answered.
+            drawn = [c for c in session["challenges"] if c["outcome"] != "retried"]
+            assert len(drawn) == 4, session
+            assert session["decision"] != "pass"
+
+
 @pytest.mark.parametrize("argv", [["--random-sessions", "-1"], ["--random-sessions", "x"]])
 def test_sessions_refuse_bad_counts(capsys, tmp_path: Path, argv: list[str]) -> None:
     manifest = tmp_path / "m.csv"
