@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 
 from kiosk import __version__
-from kiosk.analysis.challenges import ChallengeEngine, draw_sequence
+from kiosk.analysis.challenges import ChallengeEngine, askable, draw_sequence
 from kiosk.analysis.challenges import Progress as ChallengeProgress
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
 from kiosk.analysis.guidance import (
@@ -191,8 +191,9 @@ class Verifier:
             engine = ChallengeEngine.from_settings(actions, liveness,
                                                    schedule=[t for _, t in script])
         else:
-            actions = list(draw_sequence(liveness.challenge_count, CHALLENGE_ACTIONS,
-                                         rng=self.rng))
+            actions = list(draw_sequence(
+                liveness.challenge_count,
+                askable(CHALLENGE_ACTIONS, liveness.response_window_s), rng=self.rng))
             engine = ChallengeEngine.from_settings(actions, liveness, rng=self.rng)
         attempt.engine, attempt.total = engine, len(actions)
         return engine

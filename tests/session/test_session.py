@@ -245,6 +245,26 @@ def test_an_evaluation_can_take_a_recording_as_placed(settings, clock):
     assert reasons[0] == "CHALLENGE_TIMEOUT"
 
 
+def test_the_accessible_check_never_asks_for_a_blink(settings, clock):
+    """Its 12 s windows would let a spontaneous blink answer a blink prompt 3 times in 4
+    (kiosk.analysis.challenges.draw.askable); the kiosk's own 4 s windows keep blinks."""
+    import random
+
+    drawn = {}
+    for accessible in (False, True):
+        actions = set()
+        for seed in range(40):
+            v = Verifier(settings, tracker=ReplayTracker(performing_stream()),
+                         fusion=FixedFusion(99.0), analyzers=list, clock=clock,
+                         rng=random.Random(seed))
+            decision, _ = run(v, performing_stream()[:60],
+                              SessionRequest(accessible=accessible))
+            actions |= {c["action"] for c in decision.challenges}
+        drawn[accessible] = actions
+    assert "blink" in drawn[False]
+    assert "blink" not in drawn[True] and {"smile", "turn_left", "turn_right"} <= drawn[True]
+
+
 def test_a_reference_without_a_matcher_is_refused(settings, clock):
     v = Verifier(settings, tracker=ReplayTracker([]), fusion=FixedFusion(99.0), analyzers=list,
                  clock=clock)

@@ -4,7 +4,7 @@ Public API (what the session, the CLI and the GUI use)::
 
     from kiosk.analysis.challenges import (
         ActionDetector, detect_events,            # detectors over a stream
-        draw_sequence, draw_retry, ChallengeEngine,   # the randomized sequence
+        askable, draw_sequence, draw_retry, ChallengeEngine,   # the randomized sequence
     )
 """
 
@@ -18,7 +18,7 @@ from kiosk.analysis.challenges.baseline import Baseline, BaselineEstimator
 from kiosk.analysis.challenges.blink import BlinkDetector
 from kiosk.analysis.challenges.continuity import FaceContinuity
 from kiosk.analysis.challenges.detector import Detector
-from kiosk.analysis.challenges.draw import draw_retry, draw_sequence
+from kiosk.analysis.challenges.draw import askable, draw_retry, draw_sequence
 from kiosk.analysis.challenges.events import ActionDetector, detect_events
 from kiosk.analysis.challenges.head import PitchDetector, TurnDetector
 from kiosk.analysis.challenges.results import (
@@ -41,5 +41,5 @@ __all__ = [
     "ActionDetector", "Baseline", "BaselineEstimator", "BlinkDetector", "ChallengeEngine",
     "ChallengeOutcome", "Detector", "FaceContinuity", "PitchDetector", "Progress",
     "SequenceResult", "SmileDetector", "TurnDetector", "contradicts", "detect_events",
-    "draw_retry", "draw_sequence", "event_dict",
+    "askable", "draw_retry", "draw_sequence", "event_dict",
 ]

@@ -39,6 +39,7 @@ import math
 import numpy as np
 from scipy.ndimage import median_filter
 
+from kiosk.analysis.physiology import BLINKS_PER_S
 from kiosk.model import FaceObservation, Frame, Signal
 from kiosk.reasons import Reason
 
@@ -64,10 +65,9 @@ UNITS = {"eye": 0.05, "mouth_open": 0.1, "mouth_width": 0.09, "corner": 0.09}
 MIDPOINT_UNITS = 0.7
 LOG_WIDTH = 0.2
 MAX_YAW_DEG, MAX_PITCH_DEG = 25.0, 20.0
-# Fewest near-frontal frames; the spontaneous blink rate of a person looking at a screen (see
-# the module docstring), which sets how fast a rigid span becomes evidence.
+# Fewest near-frontal frames. (BLINKS_PER_S, the spontaneous blink rate of a person looking at
+# a screen, sets how fast a rigid span becomes evidence: see the module docstring.)
 MIN_FRAMES = 10
-BLINKS_PER_S = 7.0 / 60.0
 CONFIDENCE_CAP = 0.8
 MAX_FRAMES = 3600
 

@@ -4,12 +4,13 @@ what the engine shows, frame by frame."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 
 import pytest
 
-from kiosk.analysis.challenges.draw import draw_retry
+from kiosk.analysis.challenges.draw import askable, chance_answer, draw_retry
 from kiosk.analysis.challenges.sequence import ChallengeEngine
 from kiosk.lab import synthetic as S
 from kiosk.model import FaceObservation
@@ -298,3 +299,19 @@ def test_a_head_prompt_reports_how_far_the_head_has_gone() -> None:
     assert max(reaches) == pytest.approx(0.6, abs=0.05)
     assert engine.detector.reach("blink") is None
     assert engine.detector.reach("turn_right") == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_blink_is_asked_only_while_chance_would_more_likely_miss_it():
+    # 7 spontaneous blinks a minute: 37 % within the kiosk's 4 s window, 75 % within 12 s.
+    assert chance_answer("blink", 4.0) == pytest.approx(1 - math.exp(-4 * 7 / 60))
+    assert chance_answer("blink", 4.0) < 0.5 < chance_answer("blink", 12.0)
+    assert chance_answer("turn_left", 60.0) == 0.0
+    assert askable(("blink", "smile", "turn_left", "turn_right"), 4.0) == (
+        "blink", "smile", "turn_left", "turn_right")
+    assert askable(("blink", "smile", "turn_left", "turn_right"), 12.0) == (
+        "smile", "turn_left", "turn_right")
+    # The boundary: ln 2 / rate = 5.94 s.
+    assert "blink" in askable(("blink", "smile", "turn_left"), 5.9)
+    assert "blink" not in askable(("blink", "smile", "turn_left"), 6.0)
+    # A pool that would shrink below two keeps its actions (a sequence needs two).
+    assert askable(("blink", "smile"), 12.0) == ("blink", "smile")
