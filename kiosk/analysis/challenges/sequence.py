@@ -43,7 +43,7 @@ from kiosk.analysis.challenges.actions import (
     is_wrong,
 )
 from kiosk.analysis.challenges.continuity import FaceContinuity
-from kiosk.analysis.challenges.draw import draw_retry
+from kiosk.analysis.challenges.draw import askable, draw_retry
 from kiosk.analysis.challenges.events import ActionDetector
 from kiosk.analysis.challenges.results import ChallengeOutcome, Progress, SequenceResult
 from kiosk.model import Event, FaceObservation
@@ -162,6 +162,9 @@ class ChallengeEngine:
         kwargs.setdefault("baseline_s", float(liveness.baseline_s))
         kwargs.setdefault("retries", int(liveness.retries))
         kwargs.setdefault("session_limit_s", float(liveness.session_limit_s))
+        # A second chance follows the draw's rule too: no action chance answers too often.
+        kwargs.setdefault("retry_actions", askable(CHALLENGE_ACTIONS,
+                                                   kwargs["response_window_s"]))
         return cls(actions, **kwargs)
 
     # -- what callers read ---------------------------------------------------------------

@@ -315,3 +315,18 @@ def test_a_blink_is_asked_only_while_chance_would_more_likely_miss_it():
     assert "blink" not in askable(("blink", "smile", "turn_left"), 6.0)
     # A pool that would shrink below two keeps its actions (a sequence needs two).
     assert askable(("blink", "smile"), 12.0) == ("blink", "smile")
+
+
+def test_a_second_chance_follows_the_same_rule():
+    """With long windows the retry pool drops the blink too: a smile whose neighbours are
+    both turns would otherwise fall back to a blink."""
+    from kiosk.settings import Settings
+
+    liveness = Settings().liveness
+    engine = ChallengeEngine.from_settings(["smile"], liveness, response_window_s=12.0)
+    assert "blink" not in engine.retry_actions
+    assert set(ChallengeEngine.from_settings(["smile"], liveness).retry_actions) == {
+        "blink", "smile", "turn_left", "turn_right"}
+    rng = random.Random(3)
+    assert {draw_retry("smile", ("turn_left", "turn_right"), engine.retry_actions, rng=rng)
+            for _ in range(50)} == {"turn_left", "turn_right"}
