@@ -78,6 +78,8 @@ def _pct(value) -> str:
 
 
 def _summary(metrics: dict, target: Path, stream) -> None:
+    from kiosk.lab.sessions_eval import RANDOM_KINDS
+
     s = metrics["scripted"]
     if metrics["protocol"]["accessible"]:
         stream.write("every session is the accessible check\n")
@@ -87,8 +89,7 @@ def _summary(metrics: dict, target: Path, stream) -> None:
         stream.write(f"  {action:<11} answered {c['passed']}/{c['asked']} ({_pct(c['rate'])})\n")
     for f in s["failures"]:
         stream.write(f"  FAIL {f['key']} [{f['script']}]: {', '.join(f['reasons'])}\n")
-    for kind, title in (("random", "random-prompt sessions"),
-                        ("random_placed", "random-prompt sessions taken as placed, random start")):
+    for kind, title in RANDOM_KINDS.items():
         r = metrics[kind]
         stream.write(f"{title}: {r['passed']}/{r['sessions']} pass (target 0); "
                      f"{r['prompted']} got as far as a prompt\n")

@@ -1,6 +1,6 @@
 """Whole-session evaluation: the kiosk's own session run over labelled recordings.
 
-Two kinds of session per recording (``kiosk evaluate MANIFEST --sessions``):
+Three kinds of session per recording (``kiosk evaluate MANIFEST --sessions``):
 
 - **scripted** (bona fide videos with labelled actions only): prompts placed
   :data:`LEAD_S` before up to :data:`MOST_PROMPTS` labelled challenge actions that start
@@ -18,8 +18,8 @@ Two kinds of session per recording (``kiosk evaluate MANIFEST --sessions``):
   every recording, and must never pass either.
 
 Sessions are liveness only (no face match) and touch no database. Each one tracks the
-recording from its first frame with a fresh tracker and fresh analyzers, exactly as
-:class:`kiosk.session.Verifier` runs at the kiosk.
+recording from its first frame (a ``random_placed`` one from its random start) with a fresh
+tracker and fresh analyzers, exactly as :class:`kiosk.session.Verifier` runs at the kiosk.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ START_TAIL_S = 6.0
 """A ``random_placed`` session starts at a uniformly random frame, but at least this long
 before the recording ends: the baseline (1 s) and one whole response window (4 s) fit."""
 
-RANDOM_KINDS = ("random", "random_placed")
+RANDOM_KINDS = {"random": "random-prompt sessions",
+                "random_placed": "random-prompt sessions taken as placed, random start"}
+"""The random kinds and how the report names them."""
 
 
 @dataclass(frozen=True)

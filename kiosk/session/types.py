@@ -65,9 +65,10 @@ class SessionRequest:
         The light step's sequence source (the kiosk's screen, or a recording's sequence for
         ``kiosk verify --light``); None: no light step (a file cannot see the screen).
     assume_placed : bool
-        Evaluation only (``kiosk evaluate --sessions``): a frame with exactly one face counts
-        as placed, so the kiosk's random prompts reach a recording that cannot follow the
-        placement guidance. Never reachable from the kiosk UI.
+        Evaluation only (``kiosk evaluate --sessions``): the prompts' placement gate counts a
+        frame with exactly one face as placed, so the kiosk's random prompts reach a
+        recording that cannot follow the placement guidance. Such sessions have no light
+        step. Never reachable from the kiosk UI.
     """
 
     reference: np.ndarray | None = None

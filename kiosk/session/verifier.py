@@ -256,8 +256,7 @@ class Verifier:
             obs = self._observe(attempt, frame)
             if attempt.request.script is None:
                 # The person holds still for the light: the prompts' baseline, measured now.
-                engine.update(obs, placed=None if attempt.request.assume_placed
-                              else attempt.placement.placed, hold=True)
+                engine.update(obs, placed=attempt.placement.placed, hold=True)
             return obs
 
         outcome = yield from light_step(

@@ -144,10 +144,8 @@ def test_a_placed_session_starts_anywhere_that_leaves_a_prompt_time(tmp_path: Pa
 
 # -- a real recording through the kiosk's session -----------------------------------------
 
-def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
-                                               shared_data: Path) -> None:
-    """d5 (a man who blinks, then smiles): the scripted session passes; the kiosk's random
-    prompts, which the recording cannot know, do not."""
+def d5_manifest(tmp_path: Path, shared_data: Path) -> Path:
+    """A manifest of d5 alone (a man who blinks, then smiles), by absolute path."""
     manifest = tmp_path / "manifest.csv"
     with manifest.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
@@ -155,6 +153,14 @@ def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
         writer.writerow({"path": str(shared_data / D5), "media": "video",
                          "label": "bona_fide", "events": "blink@1.8-1.9;smile@3.1-4.9",
                          "subject": "lp_d5_man"})
+    return manifest
+
+
+def test_evaluate_sessions_on_a_real_recording(capsys, tmp_path: Path,
+                                               shared_data: Path) -> None:
+    """d5 (a man who blinks, then smiles): the scripted session passes; the kiosk's random
+    prompts, which the recording cannot know, do not."""
+    manifest = d5_manifest(tmp_path, shared_data)
     status = main(["evaluate", str(manifest), "--sessions", "--random-sessions", "1",
                    "--out", str(tmp_path / "out")], environ={})
     stdout = capsys.readouterr().out
@@ -178,13 +184,7 @@ def test_sessions_can_all_be_the_accessible_check(capsys, tmp_path: Path,
                                                   shared_data: Path) -> None:
     """``--accessible``: every session is the check a person can choose on the idle screen,
     with its own prompt count (2, plus 2 where the light check would have run)."""
-    manifest = tmp_path / "manifest.csv"
-    with manifest.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerow({"path": str(shared_data / D5), "media": "video",
-                         "label": "bona_fide", "events": "blink@1.8-1.9;smile@3.1-4.9",
-                         "subject": "lp_d5_man"})
+    manifest = d5_manifest(tmp_path, shared_data)
     main(["evaluate", str(manifest), "--sessions", "--random-sessions", "1", "--accessible",
           "--out", str(tmp_path / "out")], environ={})
     assert "every session is the accessible check" in capsys.readouterr().out
