@@ -197,7 +197,9 @@ class BaselineEstimator:
     slides: the
     oldest frames are dropped, so a person who turns around while the kiosk waits still gets
     a clean baseline once they hold still. :meth:`freeze` ends the wait early (scripted mode
-    issues its first prompt at a fixed time).
+    issues its first prompt at a fixed time). :meth:`renew` keeps the window sliding after
+    the baseline exists and takes it again from each later steady window, for callers that
+    wait between the baseline and the first prompt.
     """
 
     def __init__(self, duration_s: float = 1.0, min_frames: int = 5, adapt_tau_s: float = 20.0,
@@ -241,6 +243,24 @@ class BaselineEstimator:
         """Feed one observation while no baseline exists; returns :attr:`ready`."""
         if self._baseline is not None:
             return True
+        self._take(obs)
+        return self._baseline is not None
+
+    def renew(self, obs: FaceObservation) -> bool:
+        """Feed one observation once the baseline exists, and take the baseline again when
+        the window ending with it is steady; returns True when it was replaced.
+
+        Until the first prompt the person's rest is where they rest now, not where they first
+        held still: a glance aside during the first steady second would otherwise stay the
+        reference that every later movement is measured from.
+        """
+        if self._baseline is None:
+            raise RuntimeError("renew() needs a baseline; collect() takes the first one")
+        return self._take(obs)
+
+    def _take(self, obs: FaceObservation) -> bool:
+        """Slide the window to ``obs``; take the baseline from it when it is full and
+        steady."""
         if obs.face is None or obs.n_faces != 1 or not _facing(obs.face):
             # A missing, second or turned-away face breaks the steady window.
             self._window.clear()
@@ -251,13 +271,15 @@ class BaselineEstimator:
         span = self._window[-1][0] - self._window[0][0]
         # A window spans (frames - 1) intervals; allow one frame interval of slack.
         interval = span / max(len(self._window) - 1, 1)
-        if len(self._window) >= self.min_frames and span + interval >= self.duration_s - 1e-9:
-            faces = [f for _, f in self._window]
-            if _spread([f.yaw for f in faces]) <= self.max_pose_spread_deg and \
-                    _spread([f.pitch for f in faces]) <= self.max_pose_spread_deg:
-                self._baseline = Baseline.from_faces(faces)
-                self._last_t = obs.t
-        return self._baseline is not None
+        if len(self._window) < self.min_frames or span + interval < self.duration_s - 1e-9:
+            return False
+        faces = [f for _, f in self._window]
+        if _spread([f.yaw for f in faces]) > self.max_pose_spread_deg or \
+                _spread([f.pitch for f in faces]) > self.max_pose_spread_deg:
+            return False
+        self._baseline = Baseline.from_faces(faces)
+        self._last_t = obs.t
+        return True
 
     def freeze(self) -> bool:
         """Take the baseline from whatever the window holds now (at least ``min_frames``).

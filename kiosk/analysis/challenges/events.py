@@ -123,11 +123,18 @@ class ActionDetector:
         for d in self.detectors:
             d.reset()
 
-    def update(self, obs: FaceObservation) -> list[Event]:
-        """Take one observation (``obs.t`` increasing); return the events that ended with it."""
+    def update(self, obs: FaceObservation, *, renew_baseline: bool = False) -> list[Event]:
+        """Take one observation (``obs.t`` increasing); return the events that ended with it.
+
+        ``renew_baseline``: take the baseline again from the latest steady window, if the
+        window ending with ``obs`` is one (the prompt engine asks for this until its first
+        prompt; see :meth:`BaselineEstimator.renew`).
+        """
         if not self.estimator.ready:
             self.estimator.collect(obs)
             return []
+        if renew_baseline:
+            self.estimator.renew(obs)
         baseline = self.estimator.baseline
         assert baseline is not None  # ready
         events: list[Event] = []

@@ -10,7 +10,10 @@ Live mode, for a real person::
     placement -> baseline -> prompt -> settle -> prompt -> ... -> done
 
 - Nothing starts before the face is placed (the caller says so with ``placed``, from
-  :class:`kiosk.analysis.guidance.PlacementTracker`); the baseline is measured after that.
+  :class:`kiosk.analysis.guidance.PlacementTracker`); the baseline is measured after that,
+  and taken again from each later steady second until the first prompt (a held engine, or a
+  scripted one waiting for its first prompt's time, measures the rest the person holds just
+  before that prompt, as a live session's first prompt follows its baseline at once).
 - A prompt's timer runs only while the face is placed: when the face leaves the oval the
   timer pauses and the screen says why; the whole session keeps a hard bound
   (``session_limit_s``, reason ``SESSION_TIMEOUT``).
@@ -231,7 +234,12 @@ class ChallengeEngine:
             return self.progress
         if not self._check_continuity(obs):
             return self.progress
-        events = self.detector.update(obs)
+        # Until the first prompt the rest is re-measured from each steady second, so the
+        # first prompt is judged from where the person rests just before it, as in a live
+        # session (where it follows the baseline at once) and not from an earlier glance.
+        events = self.detector.update(obs, renew_baseline=(
+            self._state == EngineState.BASELINE and not self._prompted
+            and not self._fixed_baseline))
         self._events.extend(events)
         if self._state == EngineState.PLACEMENT:
             self._placement_step()

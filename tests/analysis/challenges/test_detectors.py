@@ -249,6 +249,22 @@ def test_baseline_waits_for_a_steady_head():
     assert estimator.baseline.yaw == pytest.approx(0.0, abs=1e-6)
 
 
+def test_a_renewed_baseline_is_the_latest_steady_second():
+    # A glance 12 degrees aside fills the first steady second; the person then rests ahead.
+    obs = S.stream(4.0, 30, S.turn(0.0, -12.0, move_s=0.05, hold_s=1.3, back_s=0.3))
+    estimator = BaselineEstimator(duration_s=1.0)
+    first = next(i for i, o in enumerate(obs) if estimator.collect(o))
+    assert estimator.baseline.yaw == pytest.approx(-12.0, abs=0.5)
+    renewed = [o.t for o in obs[first + 1:] if estimator.renew(o)]
+    # At every steady frame, but not once the move back (1.35-1.65 s) spreads the window
+    # over more than 8 degrees, until it holds less again.
+    assert not [t for t in renewed if 1.6 < t < 2.4]
+    assert max(renewed) == pytest.approx(obs[-1].t)
+    assert estimator.baseline.yaw == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(RuntimeError, match="needs a baseline"):
+        BaselineEstimator().renew(obs[0])
+
+
 def test_baseline_ignores_a_blink_in_its_window():
     obs = S.stream(1.2, 30, S.blink(0.5, closed_s=0.1))
     base = Baseline.from_observations(obs)

@@ -135,6 +135,31 @@ def test_head_action_started_before_the_prompt_fails():
     assert result.challenges[0].reaction_s < 0
 
 
+def glance_then_rest(*actions):
+    """A glance 12 degrees to the right fills the first steady second; then a rest ahead."""
+    return S.stream(7.0, 30, S.turn(0.0, -12.0, move_s=0.05, hold_s=1.3, back_s=0.3),
+                    *actions)
+
+
+def test_the_first_prompt_is_judged_from_the_rest_just_before_it():
+    # A 25-degree turn to the right when asked: 25 degrees from the rest, 13 from the glance.
+    obs = glance_then_rest(S.turn(3.5, -25.0))
+    result, _ = run_engine(ChallengeEngine(["turn_right", "blink"], schedule=[3.2, 6.5]), obs)
+    assert result.challenges[0].outcome == "passed"
+    assert result.baseline.yaw == pytest.approx(0.0, abs=1.0)
+    # The same in a live session held for the light step until 3.2 s (the verifier's hold).
+    engine = ChallengeEngine(["turn_right", "blink"])
+    for o in obs:
+        engine.update(o, placed=True, hold=o.t < 3.2)
+    held = engine.finish()
+    assert held.challenges[0].outcome == "passed"
+    assert held.challenges[0].prompt_t == pytest.approx(3.2, abs=0.05)
+    # A movement under way at the prompt still counts from where it was launched.
+    early = glance_then_rest(S.turn(3.0, -25.0))
+    result, _ = run_engine(ChallengeEngine(["turn_right", "blink"], schedule=[3.2, 6.5]), early)
+    assert result.reason == Reason.ACTION_BEFORE_PROMPT
+
+
 def test_response_faster_than_a_human_fails():
     obs = S.stream(5.0, 30, S.turn(2.0, 30.0, move_s=0.15))
     result, _ = run_engine(ChallengeEngine(["turn_left", "blink"], schedule=[1.98, 4.0]), obs)
