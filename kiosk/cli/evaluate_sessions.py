@@ -30,6 +30,8 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
         run_session,
         session_metrics,
     )
+    from kiosk.session import SessionRequest
+    from kiosk.session.attempt import effective_liveness
 
     settings = ctx.settings
     fusion = Fusion.load()
@@ -62,7 +64,10 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
                 failed.append({"path": row.path, "frames": row.frames, "seed": seed,
                                "placed": placed, "error": str(exc)})
             bar.update()
-    metrics = session_metrics(runs, failed, accessible=bool(args.accessible))
+    liveness = effective_liveness(settings.liveness,
+                                  SessionRequest(accessible=bool(args.accessible)))
+    metrics = session_metrics(runs, failed, accessible=bool(args.accessible),
+                              liveness=liveness)
     metrics["fusion_provenance"] = {k: fusion.provenance.get(k) for k in ("script", "date",
                                                                            "seed")}
     metrics["sessions"] = [r.as_dict() for r in runs]
@@ -98,6 +103,9 @@ def _summary(metrics: dict, target: Path, stream) -> None:
                          "prompted\n")
         answered = ", ".join(f"{a} {c['passed']}/{c['asked']}" for a, c in r["by_action"].items())
         stream.write(f"  prompts answered by chance: {answered or '-'}\n")
+        if r.get("chance_pass") is not None:
+            stream.write(f"  a recording answering at these rates gets through the drawn "
+                         f"prompts alone in {100 * r['chance_pass']:.2f}% of sessions\n")
         for p in r["passes"]:
             stream.write(f"  PASS {p['key']} seed {p['seed']}\n")
         reasons = ", ".join(f"{k} {v}" for k, v in r["first_reasons"].items())

@@ -306,12 +306,15 @@ def _group(runs: Sequence[SessionRun], key: Callable[[SessionRun], str]) -> dict
 
 
 def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
-                    target: float = 0.95, accessible: bool = False) -> dict[str, Any]:
+                    target: float = 0.95, accessible: bool = False,
+                    liveness: Any = None) -> dict[str, Any]:
     """The report: pass rates per kind, label and species; every failure with its reasons.
 
     ``scripted.meets_target`` is True when at least ``target`` of the bona fide scripted
     sessions pass; ``random.meets_target`` (``random_placed.meets_target``) when no session of
-    that kind passes.
+    that kind passes. With ``liveness`` (the sessions' effective liveness settings) each
+    random kind also says how often a recording that answers prompts at its measured rates
+    would get through the drawn prompts alone (``chance_pass``, see :func:`chance_of_passing`).
     """
     scripted = [r for r in runs if r.kind == "scripted"]
     passed = sum(r.passed for r in scripted)
@@ -327,15 +330,37 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
             "by_action": _by_action(scripted),
             "by_subject": _group(scripted, lambda r: r.subject or r.key),
             "failures": [r.as_dict() for r in scripted if not r.passed]},
-        **{kind: _random_block([r for r in runs if r.kind == kind]) for kind in RANDOM_KINDS},
+        **{kind: _random_block([r for r in runs if r.kind == kind], liveness)
+           for kind in RANDOM_KINDS},
         "first_failure_reasons": dict(reasons.most_common()),
         "failed": list(failed),
     }
 
 
-def _random_block(runs: Sequence[SessionRun]) -> dict[str, Any]:
+def chance_of_passing(by_action: dict[str, dict], liveness: Any) -> float:
+    """How often a recording answering each prompt at the rate measured for its action would
+    get through the kiosk's drawn prompts and second chances alone (exact over the draw,
+    :func:`~kiosk.analysis.challenges.draw.chance_pass`; an action never shown counts as
+    never answered). The light and passive checks come on top.
+
+    Parameters
+    ----------
+    by_action : dict
+        A random kind's ``by_action`` block (``asked`` and ``passed`` per action).
+    liveness : LivenessSettings
+        The sessions' effective settings (prompt count, window, second chances).
+    """
+    from kiosk.analysis.challenges.draw import askable, chance_pass
+
+    rates = {a: c["passed"] / c["asked"] for a, c in by_action.items() if c["asked"]}
+    pool = askable(CHALLENGE_ACTIONS, float(liveness.response_window_s))
+    return chance_pass(rates, int(liveness.challenge_count), pool, int(liveness.retries))
+
+
+def _random_block(runs: Sequence[SessionRun], liveness: Any = None) -> dict[str, Any]:
     """One random kind's report: passes (the target is none), prompts reached, reasons."""
     passes = [r for r in runs if r.passed]
+    by_action = _by_action(runs, shown_only=True)
     return {
         "sessions": len(runs), "passed": len(passes),
         # Sessions that got as far as a prompt: the others ended at placement or baseline,
@@ -344,7 +369,9 @@ def _random_block(runs: Sequence[SessionRun]) -> dict[str, Any]:
         "meets_target": not passes,
         "by_label": _group(runs, lambda r: r.species or r.label),
         # Prompts actually shown, and how many the recording answered by chance.
-        "by_action": _by_action(runs, shown_only=True),
+        "by_action": by_action,
+        "chance_pass": None if liveness is None or not by_action else round(
+            chance_of_passing(by_action, liveness), 5),
         "passes": [r.as_dict() for r in passes],
         "first_reasons": dict(Counter(r.reasons[0] if r.reasons else "-"
                                       for r in runs if not r.passed).most_common())}

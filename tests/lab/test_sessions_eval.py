@@ -14,6 +14,7 @@ from kiosk.lab.manifest import COLUMNS, ManifestRow
 from kiosk.lab.sessions_eval import (
     START_TAIL_S,
     SessionRun,
+    chance_of_passing,
     plan_sessions,
     random_start,
     scripted_prompts,
@@ -118,6 +119,31 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
     placed_pass = session_metrics(runs + [run("random_placed", seed=4, key="d.mp4")])
     assert placed_pass["random_placed"]["meets_target"] is False
     assert placed_pass["random"]["meets_target"] is True
+
+
+def test_the_report_says_how_often_chance_alone_would_get_through() -> None:
+    from kiosk.analysis.challenges.draw import chance_pass
+    from kiosk.session import SessionRequest
+    from kiosk.session.attempt import effective_liveness
+    from kiosk.settings import Settings
+
+    liveness = Settings().liveness
+    by_action = {"blink": {"asked": 10, "passed": 4}, "smile": {"asked": 10, "passed": 3},
+                 "turn_left": {"asked": 20, "passed": 1}}
+    assert chance_of_passing(by_action, liveness) == pytest.approx(chance_pass(
+        {"blink": 0.4, "smile": 0.3, "turn_left": 0.05}, liveness.challenge_count,
+        retries=liveness.retries))
+    # The accessible check: its own prompt count, and no blink in its pool.
+    accessible = effective_liveness(liveness, SessionRequest(accessible=True))
+    assert accessible.challenge_count == 4
+    assert chance_of_passing(by_action, accessible) == pytest.approx(chance_pass(
+        {"smile": 0.3, "turn_left": 0.05}, 4, ("smile", "turn_left", "turn_right"),
+        retries=liveness.retries))
+    # In the report: a recording that answered blinks and never a turn gets through none.
+    runs = [run("random_placed", "fail", ("CHALLENGE_TIMEOUT",), seed=1,
+                challenges=(("blink", "passed"), ("turn_left", "failed")))]
+    assert session_metrics(runs, liveness=liveness)["random_placed"]["chance_pass"] == 0.0
+    assert session_metrics(runs)["random_placed"]["chance_pass"] is None
 
 
 def test_a_placed_session_starts_anywhere_that_leaves_a_prompt_time(tmp_path: Path) -> None:

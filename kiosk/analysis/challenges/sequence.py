@@ -405,8 +405,9 @@ class ChallengeEngine:
             failed = self.actions[self._index]
             neighbours = self.actions[self._index - 1:self._index] + self.actions[
                 self._index + 1:self._index + 2]
+            others = self.actions[:self._index] + self.actions[self._index + 1:]
             self.actions[self._index] = draw_retry(failed, neighbours, self.retry_actions,
-                                                   self.rng)
+                                                   self.rng, others=others)
             self._retries_used += 1
             self._retry = True
             log.info("challenge %d/%d: %s (%s); a second chance follows", self._index + 1,

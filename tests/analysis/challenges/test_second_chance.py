@@ -10,7 +10,14 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.analysis.challenges.draw import askable, chance_answer, draw_retry
+from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS
+from kiosk.analysis.challenges.draw import (
+    askable,
+    chance_answer,
+    chance_pass,
+    draw_retry,
+    draw_sequence,
+)
 from kiosk.analysis.challenges.sequence import ChallengeEngine
 from kiosk.lab import synthetic as S
 from kiosk.model import FaceObservation
@@ -284,6 +291,61 @@ def test_a_second_chance_is_another_deliberate_action():
     assert draw_retry("smile", actions=("smile", "blink"), rng=rng) == "blink"
     with pytest.raises(ValueError, match="no action other than"):
         draw_retry("smile", actions=("smile",))
+
+
+def test_a_second_chance_keeps_the_sessions_head_movement():
+    rng = random.Random(5)
+    # The only turn of the session is replaced by the other turn, never by a smile ...
+    assert {draw_retry("turn_left", ("blink",), rng=rng, others=("blink", "smile"))
+            for _ in range(100)} == {"turn_right"}
+    # ... unless another turn is still to come or was answered.
+    assert {draw_retry("turn_left", ("blink",), rng=rng, others=("blink", "turn_right"))
+            for _ in range(100)} == {"turn_right", "smile"}
+    # No head movement left to draw: the usual rule.
+    assert draw_retry("turn_left", ("blink",), ("turn_left", "blink", "smile"), rng=rng,
+                      others=("blink", "smile")) == "smile"
+    # Through the engine: a missed first turn in turn, blink, smile comes back as a turn.
+    for seed in range(20):
+        engine = ChallengeEngine(["turn_left", "blink", "smile"], rng=random.Random(seed),
+                                 retries=1)
+        result, _ = run(engine, Person(answers=[False, True, True, True]))
+        assert result.passed, result.reason
+        assert [c.action for c in result.challenges[:2]] == ["turn_left", "turn_right"]
+
+
+def test_how_often_chance_alone_gets_through_the_prompts():
+    # Equal rates: the draw does not matter; one second chance adds n (1 - p) p^n.
+    p = 0.3
+    assert chance_pass(dict.fromkeys(CHALLENGE_ACTIONS, p), 3, retries=0) == pytest.approx(p ** 3)
+    assert chance_pass(dict.fromkeys(CHALLENGE_ACTIONS, p), 3) == pytest.approx(
+        p ** 3 * (1 + 3 * (1 - p)))
+    # A recording that answers every blink and smile and never a turn never gets through:
+    # each session holds a turn, and a second chance keeps it.
+    assert chance_pass({"blink": 1.0, "smile": 1.0}, 3) == 0.0
+    assert chance_pass({"blink": 1.0, "smile": 1.0}, 2) == 0.0
+    # The exact figure is what the engine's own draws give (20 000 simulated sessions).
+    rates = {"blink": 0.4, "smile": 0.3, "turn_left": 0.05, "turn_right": 0.1}
+    rng = random.Random(8)
+    passed = 0
+    for _ in range(20_000):
+        seq, left, ok = list(draw_sequence(3, rng=rng)), 1, True
+        for i in range(3):
+            if rng.random() < rates[seq[i]]:
+                continue
+            if not left:
+                ok = False
+                break
+            left -= 1
+            seq[i] = draw_retry(seq[i], seq[max(i - 1, 0):i] + seq[i + 1:i + 2], rng=rng,
+                                others=seq[:i] + seq[i + 1:])
+            if rng.random() >= rates[seq[i]]:
+                ok = False
+                break
+        passed += ok
+    exact = chance_pass(rates, 3)
+    assert passed / 20_000 == pytest.approx(exact, abs=4 * (exact / 20_000) ** 0.5)
+    with pytest.raises(ValueError, match="rates must lie"):
+        chance_pass({"blink": 1.5}, 3)
 
 
 def test_a_head_prompt_reports_how_far_the_head_has_gone() -> None:

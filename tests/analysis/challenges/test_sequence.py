@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from scipy.stats import chisquare
 
-from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, contradicts
+from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS, contradicts
 from kiosk.analysis.challenges.draw import draw_sequence
 from kiosk.analysis.challenges.sequence import ChallengeEngine
 from kiosk.lab import synthetic as S
@@ -23,7 +23,8 @@ from kiosk.settings import Settings
 
 def allowed_sequences(actions, n):
     return [s for s in itertools.product(actions, repeat=n)
-            if all(a != b for a, b in zip(s, s[1:], strict=False))]
+            if all(a != b for a, b in zip(s, s[1:], strict=False))
+            and set(s) & set(HEAD_ACTIONS)]
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -31,13 +32,24 @@ def test_draws_are_uniform_over_the_allowed_sequences(n):
     rng = random.Random(20240601 + n)
     allowed = allowed_sequences(CHALLENGE_ACTIONS, n)
     k = len(CHALLENGE_ACTIONS)
-    assert len(allowed) == k * (k - 1) ** (n - 1)
+    # Without repeats, less the two that alternate blink and smile.
+    assert len(allowed) == k * (k - 1) ** (n - 1) - 2
     draws = 200 * len(allowed)
     counts = Counter(draw_sequence(n, rng=rng) for _ in range(draws))
     assert set(counts) == set(allowed)  # every allowed sequence occurs, nothing else
     observed = [counts[s] for s in allowed]
     statistic, p = chisquare(observed)
     assert p > 0.001, (statistic, p)
+
+
+def test_every_sequence_asks_for_a_head_movement():
+    rng = random.Random(11)
+    for n in range(1, 7):
+        for _ in range(300):
+            assert set(draw_sequence(n, rng=rng)) & set(HEAD_ACTIONS)
+    # A pool without one draws as before.
+    assert {draw_sequence(3, ("blink", "smile"), rng=rng) for _ in range(50)} == {
+        ("blink", "smile", "blink"), ("smile", "blink", "smile")}
 
 
 def test_no_action_is_repeated_back_to_back():
