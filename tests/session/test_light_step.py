@@ -107,6 +107,33 @@ def test_the_first_random_prompt_follows_the_light_at_once(settings, audit, cloc
     assert first_prompt == n_light and all(p.prompt is None for p in progress[:n_light])
 
 
+def test_the_first_prompt_is_judged_from_where_the_person_rests_after_the_light(
+        settings, audit, clock):
+    """A glance 12 degrees to the right fills the first steady second of the light step;
+    the person then rests ahead and, asked to turn right, turns 25 degrees: 13 from the
+    glance, which was the baseline before it was taken again until the first prompt."""
+    from kiosk.analysis.challenges import CHALLENGE_ACTIONS, askable
+    from kiosk.analysis.challenges import draw_sequence as draw_prompts
+    from kiosk.lab import synthetic as syn
+    from kiosk.session import Verifier
+    from tests.session.test_session import FixedFusion, ReplayTracker
+
+    settings = lit(settings)
+    pool = askable(CHALLENGE_ACTIONS, settings.liveness.response_window_s)
+    seed = next(s for s in range(100)
+                if draw_prompts(settings.liveness.challenge_count, pool,
+                                rng=random.Random(s))[0] == "turn_right")
+    obs = syn.stream(10.0, 30.0, syn.turn(0.0, -12.0, move_s=0.05, hold_s=1.5, back_s=0.3),
+                     syn.turn(5.5, -25.0), seed=1)
+    v = Verifier(settings, tracker=ReplayTracker(obs), fusion=FixedFusion(96.0),
+                 analyzers=lambda: [], audit=audit, clock=clock, rng=random.Random(seed))
+    decision, progress = run(v, obs, SessionRequest(light=PaintingScreen()))
+    first_prompt_t = next(o.t for o, p in zip(obs, progress, strict=False) if p.prompt)
+    assert 3.0 < first_prompt_t < 5.3  # after the light, before the turn
+    first = decision.challenges[0]
+    assert (first["action"], first["outcome"]) == ("turn_right", "passed")
+
+
 def judged_as(result: LightResult):
     """A light step that takes the first second of frames and finds ``result``."""
 
