@@ -53,6 +53,7 @@ class Reason(StrEnum):
     NO_USABLE_FRAME = "NO_USABLE_FRAME"
     SOURCE_ENDED = "SOURCE_ENDED"
     INTERRUPTED = "INTERRUPTED"
+    CAPTURE_TOO_SLOW = "CAPTURE_TOO_SLOW"
     # identity (kiosk.session, kiosk.cloud)
     FACE_MISMATCH = "FACE_MISMATCH"
     MATCH_UNAVAILABLE = "MATCH_UNAVAILABLE"
@@ -246,6 +247,16 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.SOURCE_ENDED, _SY,
                "The camera or recording stopped before the check finished.",
                "The check was interrupted. Please try again."),
+    # Not the person's failure and not an attack by itself: the frames came too slowly for a
+    # live face to show life (kiosk.analysis.capture). Staff must look at the camera or the
+    # kiosk's load; attack cues seen at that rate are listed beside it and still count.
+    ReasonInfo(Reason.CAPTURE_TOO_SLOW, _SY,
+               "The frames reached the analysis at under 10 per second, too few to see every "
+               "blink (a blink closes the lids for 100 ms or more) or the face's motion: "
+               "liveness was not judged. Check the camera (its frame rate in the camera tab; "
+               "many webcams slow down in dim light) and the kiosk's load.",
+               "The camera is not working well enough for the check right now. Please ask a "
+               "member of staff."),
     ReasonInfo(Reason.INTERRUPTED, _SY,
                "The attempt was still open when the kiosk stopped (crash, kill or power "
                "cut) and was closed as a failure at the next start.", _ASK_STAFF),

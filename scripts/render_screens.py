@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCREENS = ("idle", "idle_accessible", "idle_locked", "consent", "identity", "live_placement",
            "live_countdown", "live_light_hold", "live_light", "live_prompt", "live_paused", "live_retry", "live_guidance",
            "processing", "result_pass", "result_fail_placement", "result_fail_challenge",
-           "result_fail_quality", "result_fail_system", "result_staff", "result_locked",
+           "result_fail_quality", "result_fail_system", "result_fail_camera", "result_staff",
+           "result_locked",
            "result_review", "out_of_service", "out_of_service_config")
 
 
@@ -198,6 +199,7 @@ def render(out: Path, size: tuple[int, int]) -> list[Path]:
         result_fail_challenge=failed(Reason.CHALLENGE_TIMEOUT),
         result_fail_quality=failed(Reason.NO_USABLE_FRAME),
         result_fail_system=failed(Reason.SOURCE_ENDED),
+        result_fail_camera=failed(Reason.CAPTURE_TOO_SLOW),
         result_staff=failed(Reason.LIVENESS_FAILED, Reason.SCREEN_SUSPECTED),
         result_locked=failed(Reason.LIVENESS_FAILED, lockout=True),
         result_review=result(RESULT_REVIEW),

@@ -13,8 +13,10 @@ What it does, and why this way:
   ``overlay:`` (app UI over the picture), respecting frame ranges; plus simulated attacks
   rendered from every bona fide video (a held print, a replay and a tilted print, 7 s each,
   fixed seeds; :mod:`kiosk.lab.fusion_data`). Stills are refused by the kiosk (a single image
-  cannot show life, :mod:`kiosk.analysis.fusion`); they are analysed and listed, never fitted
-  or counted in a PAD figure.
+  cannot show life, :mod:`kiosk.analysis.fusion`); so are videos under 10 frames a second
+  (a blink can fall between frames, :mod:`kiosk.analysis.capture`), judged by the file's
+  frame rate, which is the rate the analyzers saw when every frame is analysed. They are
+  analysed and listed, never fitted or counted in a PAD figure.
 * Model. ``logit P(attack) = bias + sum_i w_i * attack_i - sum_j v_j * life_j`` with
   ``w, v >= 0`` (:mod:`kiosk.lab.fusion_fit`). Every cue can push toward attack above its
   floor; the cues in LIFE_CUES, which measure something only a live face does, can also push
@@ -52,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.analysis.capture import too_slow
 from kiosk.analysis.fusion import FORMAT_VERSION, FUSION_MODEL, Fusion
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.analysis.texture import load_texture_reference
@@ -158,6 +161,13 @@ STATED_CUES = {
 }
 
 
+def refused_kind(item: dict) -> str | None:
+    """Why the kiosk would not judge this presentation: ``still``, ``slow`` or None."""
+    if item["row"]["media"] == "image":
+        return "still"
+    return "slow" if too_slow(item["fps"]) else None
+
+
 def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> dict:
     weights = {n: round(float(w), 4) for n, w in zip(NAMES, model.weights, strict=True)}
     life = {n: round(float(v), 4) for n, v in zip(NAMES, model.life_weights, strict=True)
@@ -190,7 +200,8 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
             "script": "scripts/train_fusion.py",
             "data": {"manifest": manifest.name,
                      "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(),
-                     "excluded": "rows whose notes start with overlay:; stills (refused: "
+                     "excluded": "rows whose notes start with overlay:; stills and videos "
+                                 "under 10 frames a second (refused: "
                                  f"{len(refused)} analysed and listed, not fitted)",
                      "simulated": f"{args.per_clip} per bona fide video "
                                   f"({', '.join(kinds(args.per_clip))}), {args.seconds:g} s "
@@ -240,15 +251,20 @@ def main(argv=None) -> int:
         every = presentations(args.manifest, repo=REPO, cache=CACHE, seconds=args.seconds,
                               per_clip=args.per_clip, reference=load_texture_reference(),
                               tmp=Path(tmp), seed=SEED, progress=log)
-    refused = [it for it in every if it["row"]["media"] == "image"]
-    items = [it for it in every if it["row"]["media"] != "image"]
+    refused = [it for it in every if refused_kind(it) is not None]
+    items = [it for it in every if refused_kind(it) is None]
+    slow = [it for it in refused if refused_kind(it) == "slow"]
     if args.table:
         table(every)
     attack, life, y, groups, decided = design(items)
     sim = np.array([bool(it["simulated"]) for it in items])
     threshold = (100.0 - LIVENESS_THRESHOLD) / 100.0
     print(f"\n{len(items)} video presentations ({int((~sim).sum())} real, {int(sim.sum())} "
-          f"simulated), {len(np.unique(groups))} subject groups; {len(refused)} stills refused; "
+          f"simulated), {len(np.unique(groups))} subject groups; "
+          f"{len(refused) - len(slow)} stills refused; {len(slow)} videos refused as too "
+          "slow (" + ", ".join(f"{it['row']['path']} {it['fps']:.1f} fps"
+                               + (" simulated" if it["simulated"] else "") for it in slow)
+          + "); "
           f"{int((~decided).sum())} below the evidence floor: "
           + ", ".join(it["row"]["path"] for it, d in zip(items, decided, strict=True) if not d))
 
@@ -308,7 +324,10 @@ def main(argv=None) -> int:
     metrics = {"threshold_liveness": LIVENESS_THRESHOLD, "leave_one_subject_out": held_out,
                "comparisons": comparisons, "in_sample": in_sample, "prior_sd_sweep": sweep,
                "real_per_presentation": per,
-               "stills_refused": [it["row"]["path"] for it in refused]}
+               "stills_refused": [it["row"]["path"] for it in refused if it not in slow],
+               "slow_refused": [{"path": it["row"]["path"], "simulated": it["simulated"],
+                                 "label": it["row"]["label"], "fps": it["fps"]}
+                                for it in slow]}
     result = model_json(model, items, refused, rounded(metrics), args.manifest, args)
     if not args.no_write:
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

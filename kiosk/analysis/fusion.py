@@ -37,6 +37,14 @@ Stills are refused. A single image holds no motion, no expression and no respons
 it can show life, and the developer set's stills are confounded by capture (see the README).
 ``fuse(signals, still=True)`` returns a refused result (score 0, reason SINGLE_IMAGE) that
 never passes; the evaluation leaves stills out of every PAD figure.
+
+So are captures too slow to show life. Below 10 analysed frames a second a blink can fall
+between frames (:mod:`kiosk.analysis.capture`): a live face cannot earn its evidence, and a
+failed check would blame the person for the camera. ``fuse(signals, frame_rate=...)`` below
+that rate returns a refused result (score 0, reason CAPTURE_TOO_SLOW, never a pass), which
+still names every cue that pushed toward attack, so an attack seen at a slow rate stays an
+attack for the kiosk's lockout; the evaluation counts such captures apart, as failures to
+acquire, in no PAD figure.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.analysis.capture import too_slow
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
 from kiosk.reasons import Reason
@@ -74,7 +83,8 @@ class FusionResult:
     reasons : tuple of str
         Reason codes of the cues that pushed toward attack by at least ``reason_min_logit``,
         strongest first; then LIFE_UNSEEN when no cue showed life by that much, and
-        PASSIVE_INSUFFICIENT when the evidence was too thin. A refused still: SINGLE_IMAGE.
+        PASSIVE_INSUFFICIENT when the evidence was too thin. A refused still: SINGLE_IMAGE;
+        a refused slow capture: CAPTURE_TOO_SLOW, then the cues that pushed toward attack.
     contributions : Mapping[str, float]
         Log-odds toward attack added by each cue that was used (negative when it showed life:
         ``w * attack - v * life``).
@@ -87,7 +97,9 @@ class FusionResult:
     life : Mapping[str, float]
         Log-odds toward live (positive numbers) of each cue that showed life.
     refused : bool
-        True when the presentation cannot be judged (a still image).
+        True when the presentation cannot be judged (a still image, a capture too slow).
+    frame_rate : float or None
+        The analysed frame rate the caller gave (frames per second), None when not given.
     """
 
     score: float
@@ -99,6 +111,7 @@ class FusionResult:
     ignored: tuple[str, ...] = ()
     life: Mapping[str, float] = field(default_factory=dict)
     refused: bool = False
+    frame_rate: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": round(self.score, 2),
@@ -107,6 +120,7 @@ class FusionResult:
                 "contributions": {k: round(v, 4) for k, v in self.contributions.items()},
                 "life": {k: round(v, 4) for k, v in self.life.items()},
                 "still": self.still, "refused": self.refused,
+                "frame_rate": None if self.frame_rate is None else round(self.frame_rate, 2),
                 "evidence": round(self.evidence, 4), "ignored": list(self.ignored)}
 
 
@@ -239,8 +253,10 @@ class Fusion:
         """The life weights by cue (only cues with a life side)."""
         return dict(self._life_weights)
 
-    def fuse(self, signals: Sequence[Signal], *, still: bool = False) -> FusionResult:
-        """Fuse one session's Signals (a still is refused, see the module docstring).
+    def fuse(self, signals: Sequence[Signal], *, still: bool = False,
+             frame_rate: float | None = None) -> FusionResult:
+        """Fuse one session's Signals (a still, or a capture too slow, is refused: see the
+        module docstring).
 
         Parameters
         ----------
@@ -248,6 +264,9 @@ class Fusion:
             At most one per cue name; a cue listed twice raises ValueError.
         still : bool
             The Signals come from one still image: the result is refused.
+        frame_rate : float or None
+            Frames per second the analyzers saw (:func:`kiosk.analysis.capture.frame_rate`);
+            below the slowest judged rate the result is refused. None: not checked.
 
         Returns
         -------
@@ -283,7 +302,8 @@ class Fusion:
         p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
         ranked = sorted((n for n, c in pushed.items() if c >= self.reason_min_logit),
                         key=lambda n: (-pushed[n], n))
-        reasons = list(dict.fromkeys(self.reasons[n] for n in ranked))
+        attack_reasons = tuple(dict.fromkeys(self.reasons[n] for n in ranked))
+        reasons = list(attack_reasons)
         if self._life_weights and sum(life.values()) < self.reason_min_logit:
             reasons.append(Reason.LIFE_UNSEEN)
         if evidence < self.min_evidence:
@@ -291,9 +311,17 @@ class Fusion:
             reasons.append(Reason.PASSIVE_INSUFFICIENT)
         if ignored:
             log.debug("fusion ignored signals without a weight: %s", ", ".join(ignored))
+        if too_slow(frame_rate):
+            # Not judged, but an attack cue that fired is still named (the lockout counts it).
+            return FusionResult(score=0.0, attack_probability=1.0,
+                                reasons=(Reason.CAPTURE_TOO_SLOW, *attack_reasons),
+                                contributions=contributions, evidence=evidence,
+                                ignored=tuple(ignored), life=life, refused=True,
+                                frame_rate=frame_rate)
         return FusionResult(score=100.0 * (1.0 - p), attack_probability=p,
                             reasons=tuple(reasons), contributions=contributions, still=False,
-                            evidence=evidence, ignored=tuple(ignored), life=life)
+                            evidence=evidence, ignored=tuple(ignored), life=life,
+                            frame_rate=frame_rate)
 
 
 def _check_signals(signals: Sequence[Signal]) -> None:

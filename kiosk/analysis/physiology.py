@@ -11,3 +11,7 @@ by chance later (:mod:`kiosk.analysis.challenges.draw`).
 from __future__ import annotations
 
 BLINKS_PER_S = 7.0 / 60.0
+
+# A blink closes the lids for 100 to 400 ms (Schiffman, "Sensation and Perception", 5th ed.,
+# 2001); the shortest ones are the limit a camera must sample to see every blink at least once.
+SHORTEST_BLINK_S = 0.1

@@ -148,9 +148,13 @@ def _print_passive(out, passive: dict) -> None:
     """The liveness summary, then every cue; a cue's reason code only where it moved the
     decision (it is among the fused reasons), and "shows life" where it vouched for a live
     face."""
-    if passive["refused"]:
+    if passive["refused"] and passive["still"]:
         out.write(f"  liveness not judged: {', '.join(passive['reasons'])} (a single image "
                   "cannot be checked for liveness); its single-frame cues, for the record:\n")
+    elif passive["refused"]:
+        out.write(f"  liveness not judged: {', '.join(passive['reasons'])} (frames at "
+                  f"{passive['frame_rate']:.1f} per second, under the 10 a live face needs to "
+                  "show life); its cues, for the record:\n")
     else:
         verdict = "passed" if passive["passed"] else "failed"
         out.write(f"  liveness {passive['liveness']:.1f} (threshold {passive['threshold']:g}, "

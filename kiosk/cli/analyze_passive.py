@@ -48,6 +48,7 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
     """
     from pathlib import Path
 
+    from kiosk.analysis.capture import frame_rate
     from kiosk.analysis.fusion import Fusion
     from kiosk.analysis.passive import default_analyzers, run_analyzers, still_analyzers
     from kiosk.analysis.signals import signal_dict
@@ -57,12 +58,14 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
     still = Path(path).is_file() and is_image_path(Path(path))
     analyzers = still_analyzers() if still else default_analyzers(settings)
     signals = run_analyzers(_paired(path, observations), analyzers)
-    fused = fusion.fuse(signals, still=still)
+    fused = fusion.fuse(signals, still=still, frame_rate=None if still else
+                        frame_rate([o.t for o in observations]))
     threshold = float(settings.liveness.confidence_threshold)
     liveness = round(float(fused.score), 2)
     return {"passive": {
         "still": still,
         "refused": bool(fused.refused),
+        "frame_rate": None if fused.frame_rate is None else round(float(fused.frame_rate), 2),
         "liveness": liveness,
         "attack_probability": round(float(fused.attack_probability), 6),
         "passed": liveness >= threshold and not fused.refused,

@@ -257,12 +257,20 @@ def _distribution(block: dict) -> str:
 def _summary(metrics: dict, out: Path, stream) -> None:
     pad, counts = metrics["pad"], metrics["presentations"]
     attacks = ", ".join(f"{k} {v}" for k, v in counts["attack"].items() if v)
-    refused = metrics["refused"]["presentations"]
-    n_refused = refused["bona_fide"] + sum(refused["attack"].values())
+    refused = metrics["refused"]
+    why = refused["by_reason"]
     stream.write(f"{counts['bona_fide']} bona fide and {sum(counts['attack'].values())} attack "
-                 f"presentations judged ({attacks or 'none'}); {n_refused} stills refused "
-                 f"(a single image cannot show life); {metrics['excluded_overlay']} overlay "
-                 f"rows left out; {len(metrics['failed'])} failed\n")
+                 f"presentations judged ({attacks or 'none'}); "
+                 f"{why.get('SINGLE_IMAGE', 0)} stills refused (a single image cannot show "
+                 f"life); {metrics['excluded_overlay']} overlay rows left out; "
+                 f"{len(metrics['failed'])} failed\n")
+    if why.get("CAPTURE_TOO_SLOW"):
+        slow = [e for e in metrics["per_presentation"]
+                if e["reasons"][:1] == ["CAPTURE_TOO_SLOW"]]
+        stream.write(f"{len(slow)} videos refused as failures to acquire (analysed at under "
+                     f"10 frames a second, too slow to show life; never a pass): "
+                     f"{sum(e['label'] == 'bona_fide' for e in slow)} bona fide, "
+                     f"{sum(e['label'] == 'attack' for e in slow)} attack\n")
     apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in pad["apcer"].items() if v is not None)
     stream.write(f"PAD at liveness {metrics['liveness_threshold']:g} (attack score >= "
                  f"{pad['threshold']:.3f}): APCER {apcer or '-'}; BPCER {_fmt(pad['bpcer'])}; "

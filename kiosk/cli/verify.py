@@ -166,6 +166,8 @@ def _print_text(out, report: dict) -> None:
                                 f"not answered: {', '.join(light['reasons'])}") + "\n")
     if report.get("liveness_score") is not None:
         out.write(f"  liveness {report['liveness_score']:.1f}\n")
+    elif "CAPTURE_TOO_SLOW" in report["reasons"]:
+        out.write("  liveness not judged: the frames came too slowly\n")
     if report.get("match"):
         m = report["match"]
         similarity = "-" if m["similarity"] is None else f"{m['similarity']:.1f}"

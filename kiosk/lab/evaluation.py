@@ -12,8 +12,10 @@ liveness score below the threshold; the two differ only at exact equality). APCE
 BPCER, ACER and BPCER at APCER <= 1 % come from :mod:`kiosk.lab.pad_metrics`; each PAD block
 also carries the AUC and the liveness distributions of its bona fide and attack presentations.
 
-Stills are refused by the fusion (a single image cannot show life): they are listed with the
-decision ``refused`` and counted in the ``refused`` block, never in a PAD figure.
+Stills are refused by the fusion (a single image cannot show life), and so are videos analysed
+at under 10 frames a second (:mod:`kiosk.analysis.capture`: a live face cannot show life in
+them): they are listed with the decision ``refused`` and counted in the ``refused`` block
+(per reason, as failures to acquire), never in a PAD figure.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.analysis.capture import frame_rate
 from kiosk.analysis.challenges import detect_events
 from kiosk.analysis.passive import run_analyzers
 from kiosk.lab.events_eval import evaluate_events
@@ -116,7 +119,8 @@ def analyse_presentation(row: ManifestRow, frames: Iterable[Frame], tracker, ana
             yield frame, obs
 
     signals = run_analyzers(observed(), analyzers)
-    fused = fusion.fuse(signals, still=row.still)
+    fused = fusion.fuse(signals, still=row.still, frame_rate=None if row.still else
+                        frame_rate([o.t for o in observations]))
     events = None
     if not row.still and any(o.face is not None and o.n_faces == 1 for o in observations):
         kwargs = {} if liveness is None else {
@@ -169,7 +173,7 @@ def _counts(presentations: Sequence[Presentation]) -> dict:
 
 def decision(p: Presentation, threshold: float) -> str:
     """``attack`` when the PAD score is at or above ``threshold``, else ``bona_fide``;
-    ``refused`` when the fusion would not judge it (a still)."""
+    ``refused`` when the fusion would not judge it (a still, a capture too slow)."""
     if p.refused:
         return REFUSED
     return ATTACK if p.attack_score >= threshold else BONA_FIDE
@@ -262,7 +266,11 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
                   "attack": {s: sum(p.row.label == ATTACK and p.row.species == s
                                     for p in group) for s in SPECIES}}
         reasons = sorted({r for p in group for r in p.fused.reasons})
-        return {"presentations": counts, "reasons": reasons}
+        # What refused each: SINGLE_IMAGE (a still) or CAPTURE_TOO_SLOW (a slow video).
+        why: dict[str, int] = {}
+        for p in group:
+            why[p.fused.reasons[0]] = why.get(p.fused.reasons[0], 0) + 1
+        return {"presentations": counts, "reasons": reasons, "by_reason": why}
 
     def media_blocks(group: Sequence[Presentation], reference: bool = False) -> dict:
         out: dict[str, Any] = {}
@@ -276,6 +284,8 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
                 if reference else None
             out[name] = {"presentations": _counts(members),
                          "pad": _pad(members, threshold, bona)}
+            if any(p.refused for p in members):
+                out[name]["refused"] = refused_block([p for p in members if p.refused])
         return out
 
     metrics = {

@@ -182,8 +182,9 @@ class FixedFusion:
     def __init__(self, score: float = 96.0, reasons=()) -> None:
         self.score, self.reasons = score, tuple(reasons)
 
-    def fuse(self, signals, *, still=False):
-        return SimpleNamespace(score=self.score, reasons=self.reasons)
+    def fuse(self, signals, *, still=False, frame_rate=None):
+        return SimpleNamespace(score=self.score, reasons=self.reasons, refused=False,
+                               frame_rate=frame_rate)
 
 
 class CountingAnalyzer:

@@ -21,12 +21,20 @@ class FusionResultLike(Protocol):
     @property
     def reasons(self) -> Sequence[str]: ...
 
+    @property
+    def refused(self) -> bool: ...
+
+    @property
+    def frame_rate(self) -> float | None: ...
+
 
 class Fusion(Protocol):
     """Turns passive signals into a liveness score (see kiosk.analysis.fusion)."""
 
-    def fuse(self, signals: Sequence[Signal], *, still: bool = False) -> FusionResultLike:
-        """Return an object with ``score`` (0-100, 100 = live) and ``reasons`` (codes)."""
+    def fuse(self, signals: Sequence[Signal], *, still: bool = False,
+             frame_rate: float | None = None) -> FusionResultLike:
+        """Return an object with ``score`` (0-100, 100 = live), ``reasons`` (codes),
+        ``refused`` (not judged: a still, a capture too slow) and ``frame_rate``."""
 
 
 class Tracker(Protocol):

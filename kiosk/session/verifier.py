@@ -34,6 +34,7 @@ from typing import Any
 import cv2
 
 from kiosk import __version__
+from kiosk.analysis.capture import frame_rate
 from kiosk.analysis.challenges import ChallengeEngine, askable, draw_sequence
 from kiosk.analysis.challenges import Progress as ChallengeProgress
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
@@ -290,11 +291,19 @@ class Verifier:
         light = attempt.light
         if light is not None and light.signal is not None:
             attempt.signals.append(with_sequence(light.signal, light.shown))
-        fused = self.fusion.fuse(attempt.signals, still=False)
-        attempt.liveness_score = round(float(fused.score), 2)
-        if attempt.liveness_score < float(self.settings.liveness.confidence_threshold):
-            attempt.reasons.append(Reason.LIVENESS_FAILED)
+        fused = self.fusion.fuse(attempt.signals, still=False,
+                                 frame_rate=frame_rate([t for t, _ in attempt.walls]))
+        if fused.refused:
+            # Too slow a capture to judge: no score, and the camera's failure rather than the
+            # person's (any attack cue that fired is listed after it, and counts as one).
+            log.warning("liveness not judged: frames analysed at %.1f per second",
+                        fused.frame_rate or 0.0)
             attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
+        else:
+            attempt.liveness_score = round(float(fused.score), 2)
+            if attempt.liveness_score < float(self.settings.liveness.confidence_threshold):
+                attempt.reasons.append(Reason.LIVENESS_FAILED)
+                attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
         self._light_verdict(attempt)
 
     def _light_verdict(self, attempt: Attempt) -> None:

@@ -14,7 +14,7 @@ from kiosk.analysis.fusion import FUSION_MODEL, Fusion, cue_evidence, life_evide
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
-from kiosk.reasons import CATALOGUE, Reason
+from kiosk.reasons import CATALOGUE, Reason, suggests_attack
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = SINGLE_FRAME + MULTI_FRAME
@@ -182,6 +182,25 @@ def test_a_still_is_refused_whatever_its_cues_say():
     assert set(result.ignored) == set(SINGLE_FRAME) and result.contributions == {}
     info = CATALOGUE[Reason.SINGLE_IMAGE]
     assert info.attack is False and "single image" in info.staff
+
+
+def test_a_capture_too_slow_to_show_life_is_refused_but_keeps_its_attack_cues():
+    fusion = Fusion(model())
+    alive = with_(quiet(0.0), expression=(0.0, 1.0), planar=(0.0, 1.0))
+    judged = fusion.fuse(alive, frame_rate=30.0)
+    assert not judged.refused and judged.score > 90.0 and judged.frame_rate == 30.0
+    at_ten = fusion.fuse(alive, frame_rate=10.0)  # 10 a second is judged, the same way
+    assert not at_ten.refused and (at_ten.score, at_ten.reasons) == (judged.score, judged.reasons)
+    slow = fusion.fuse(alive, frame_rate=8.0)
+    assert slow.refused and not slow.still and slow.score == 0.0
+    assert slow.reasons == (Reason.CAPTURE_TOO_SLOW,)  # its life is not vouched for either
+    assert not suggests_attack(slow.reasons) and CATALOGUE[Reason.CAPTURE_TOO_SLOW].person
+    # A bezel seen at 5 frames a second is still a bezel: named, and an attack for the lockout.
+    framed = fusion.fuse(with_(alive, edges=(1.0, 1.0)), frame_rate=5.0)
+    assert framed.refused and framed.reasons == (Reason.CAPTURE_TOO_SLOW, "DEVICE_EDGES")
+    assert suggests_attack(framed.reasons)
+    # Unknown rate (too few frames to measure one): judged, the evidence floor decides.
+    assert not fusion.fuse(alive, frame_rate=None).refused
 
 
 def test_unknown_cues_are_ignored_and_listed():

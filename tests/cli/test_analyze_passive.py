@@ -20,8 +20,10 @@ from kiosk.settings import Settings
 
 D0 = "KwaiVGI_LivePortrait/assets/examples/driving/d0.mp4"
 T1 = "minivision-ai_Silent-Face-Anti-Spoofing/images/sample/image_T1.jpg"
-PASSIVE_KEYS = {"still", "refused", "liveness", "attack_probability", "passed", "threshold",
-                "reasons", "evidence", "contributions", "life", "signals"}
+SLOW = ("Trainingdata-datamarket_Selfies-and-video-dataset/samples/"
+        "0001d815c0--61dc1afaeae6cc347caa18b2/8.mp4")  # a webcam talking head at 5 fps
+PASSIVE_KEYS = {"still", "refused", "frame_rate", "liveness", "attack_probability", "passed",
+                "threshold", "reasons", "evidence", "contributions", "life", "signals"}
 
 
 @pytest.fixture
@@ -77,6 +79,20 @@ def test_a_video_gets_every_cue_and_a_liveness_score(capsys, cached_tracking):
     # He smiles and blinks: his face deforms as skin does, and that counts for life.
     assert by_name["expression"]["score"] < 0.1 and passive["life"]["expression"] > 0
     assert passive["refused"] is False and passive["passed"] is True
+    assert passive["frame_rate"] == pytest.approx(25.0, abs=0.1)
+
+
+@pytest.mark.data
+def test_a_video_too_slow_to_show_life_is_not_judged(capsys, cached_tracking):
+    report = analyze_json(capsys, cached_tracking / SLOW)
+    passive = report["passive"]
+    check_passive(passive, SINGLE_FRAME + MULTI_FRAME)
+    assert passive["frame_rate"] == pytest.approx(5.0, abs=0.2)
+    assert passive["refused"] is True and passive["still"] is False
+    assert passive["reasons"][0] == "CAPTURE_TOO_SLOW" and passive["passed"] is False
+    assert main(["analyze", str(cached_tracking / SLOW)], environ={}) == 0
+    text = capsys.readouterr().out
+    assert "liveness not judged: CAPTURE_TOO_SLOW (frames at 5.0 per second" in text
 
 
 @pytest.mark.data

@@ -31,14 +31,18 @@ def row(path="a.mp4", media="video", label="bona_fide", species="", frames="", e
 
 
 def presentation(r: ManifestRow, p_attack: float, *, events=None, simulated=False,
-                 reasons=()) -> Presentation:
+                 reasons=(), fps: float = 30.0) -> Presentation:
     if r.still:  # the fusion refuses stills, whatever their cues say
         fused = FusionResult(score=0.0, attack_probability=1.0, reasons=("SINGLE_IMAGE",),
                              still=True, refused=True)
+    elif fps < 10.0:  # and videos too slow to show life
+        fused = FusionResult(score=0.0, attack_probability=1.0,
+                             reasons=("CAPTURE_TOO_SLOW", *reasons), refused=True,
+                             frame_rate=fps)
     else:
         fused = FusionResult(score=100.0 * (1.0 - p_attack), attack_probability=p_attack,
                              reasons=tuple(reasons))
-    return Presentation(row=r, n_frames=1 if r.still else 30, fps=None if r.still else 30.0,
+    return Presentation(row=r, n_frames=1 if r.still else 30, fps=None if r.still else fps,
                         faces=1, signals=[], fused=fused, events=events, simulated=simulated)
 
 
@@ -95,7 +99,8 @@ def test_metrics_follow_iso_30107_3_per_presentation():
         "bona_fide", "bona_fide", "attack", "bona_fide", "attack", "bona_fide", "attack",
         "refused", "refused"]
     assert m["refused"] == {"presentations": {"bona_fide": 1, "attack": {
-        "print": 1, "replay": 0, "mask": 0, "unknown": 0}}, "reasons": ["SINGLE_IMAGE"]}
+        "print": 1, "replay": 0, "mask": 0, "unknown": 0}}, "reasons": ["SINGLE_IMAGE"],
+        "by_reason": {"SINGLE_IMAGE": 2}}
     assert m["by_media"]["still"] == {"refused": m["refused"]}
     video = m["by_media"]["video"]
     assert video["pad"]["bpcer"] == 0.25 and video["pad"]["apcer"]["replay"] == 0.0
@@ -195,9 +200,30 @@ def test_manifest_rows_know_their_segment_and_overlay(tmp_path):
 
 # -- the command on synthetic media (fast) ------------------------------------------------------
 
-def synthetic_video(path: Path, frames: int = 12, size=(96, 80), seed: int = 0) -> Path:
+def test_videos_too_slow_to_show_life_are_failures_to_acquire_in_no_pad_figure():
+    judged = [presentation(row("b1.mp4"), 0.02), presentation(row("b2.mp4"), 0.30),
+              presentation(row("r1.mp4", label="attack", species="replay"), 0.99)]
+    slow = [presentation(row("b3.mp4"), 0.0, fps=5.0),
+            presentation(row("r2.mp4", label="attack", species="replay"), 0.0, fps=7.7,
+                         reasons=("DEVICE_EDGES",)),
+            presentation(row("s1.jpg", media="image"), 0.0)]
+    m = build_metrics(judged + slow, confidence_threshold=90.0)
+    without = build_metrics(judged, confidence_threshold=90.0)
+    assert m["pad"] == without["pad"] and m["presentations"] == without["presentations"]
+    assert m["pad"]["bpcer"] == 0.5  # b2 only: b3 is neither a pass nor an error
+    assert [e["decision"] for e in m["per_presentation"]][3:] == ["refused"] * 3
+    assert m["refused"]["by_reason"] == {"CAPTURE_TOO_SLOW": 2, "SINGLE_IMAGE": 1}
+    video = m["by_media"]["video"]
+    assert video["pad"] == without["by_media"]["video"]["pad"]
+    assert video["refused"]["presentations"]["bona_fide"] == 1
+    assert video["refused"]["presentations"]["attack"]["replay"] == 1
+    assert video["refused"]["reasons"] == ["CAPTURE_TOO_SLOW", "DEVICE_EDGES"]
+
+
+def synthetic_video(path: Path, frames: int = 12, size=(96, 80), seed: int = 0,
+                    fps: float = 15.0) -> Path:
     rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 15.0, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, size)
     assert writer.isOpened()
     base = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
     for i in range(frames):
@@ -257,6 +283,22 @@ def test_evaluate_writes_metrics_and_det_curve(capsys, tmp_path, synthetic_manif
     assert metrics["pad"]["bpcer"] == 1.0 and metrics["pad"]["apcer"]["max"] == 0.0
     png = (out / "det.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_says_which_videos_were_too_slow_to_judge(capsys, tmp_path):
+    synthetic_video(tmp_path / "live.avi", seed=1)
+    synthetic_video(tmp_path / "slow.avi", seed=2, fps=5.0)
+    manifest = write_manifest(tmp_path / "manifest.csv", [
+        {"path": "live.avi", "media": "video", "label": "bona_fide"},
+        {"path": "slow.avi", "media": "video", "label": "bona_fide"}])
+    status, stdout, _ = kiosk(capsys, "evaluate", str(manifest), "--out", str(tmp_path / "o"))
+    assert status == 0
+    assert "1 bona fide and 0 attack presentations judged" in stdout
+    assert "1 videos refused as failures to acquire" in stdout and "1 bona fide, 0 attack" in (
+        stdout)
+    metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    slow = next(e for e in metrics["per_presentation"] if e["path"] == "slow.avi")
+    assert slow["decision"] == "refused" and slow["reasons"] == ["CAPTURE_TOO_SLOW"]
 
 
 def test_evaluate_renders_simulated_attacks_and_reports_them_apart(capsys, tmp_path,

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from kiosk.analysis.challenges import draw_sequence
+from kiosk.analysis.fusion import Fusion
 from kiosk.audit import open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.feed import FrameFeed
@@ -26,11 +27,12 @@ from kiosk.lab.standin import (
     match,
     standin_parts,
 )
-from kiosk.reasons import Reason
+from kiosk.reasons import Reason, describe
 from kiosk.runtime import KioskRuntime, TeeSink
 from kiosk.runtime import events as ev
 from kiosk.session import SessionRequest
 from kiosk.vocabulary import Verdict
+from kiosk.wording import result_message
 
 SEED = 7
 TIMEOUT_S = 30.0
@@ -61,10 +63,11 @@ class Recorder:
 class Kiosk:
     """A started runtime, its recorder, camera and person."""
 
-    def __init__(self, settings, tmp_path, *, responder=None, fusion=None, matcher=None):
+    def __init__(self, settings, tmp_path, *, responder=None, fusion=None, matcher=None,
+                 fps=30.0):
         self.settings, self.tmp_path = settings, tmp_path
         self.responder = responder or Responder()
-        self.camera = SyntheticCamera(speed=3.0)
+        self.camera = SyntheticCamera(fps=fps, speed=3.0)
         self.recorder = Recorder()
         parts = standin_parts(responder=self.responder, fusion=fusion, matcher=matcher,
                               audit_factory=lambda s: open_kiosk_log(s, tmp_path), seed=SEED)
@@ -232,6 +235,30 @@ def test_five_timeouts_by_five_people_do_not_lock_the_kiosk(kiosk, settings):
         assert log.active_lockout() is None
     finally:
         log.close()
+
+
+def test_a_camera_too_slow_to_show_life_is_the_kiosks_failure_not_the_persons(kiosk, settings):
+    # The real fusion: at 8 frames a second it does not judge liveness at all.
+    k = kiosk(fusion=Fusion.load(), fps=8.0)
+    for i in range(5):
+        made = k.verify(SessionRequest(subject_number=f"PERSON-{i}"))
+        decision = made.decision
+        assert decision.decision == Verdict.FAIL
+        assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
+        assert decision.reasons == (Reason.CAPTURE_TOO_SLOW,)
+        assert decision.liveness_score is None and not decision.lockout_started
+        message = result_message(decision)
+        assert message.detail == describe(Reason.CAPTURE_TOO_SLOW).person
+    log = open_kiosk_log(settings, k.tmp_path)
+    try:
+        assert log.active_lockout() is None
+    finally:
+        log.close()
+    # The same person in front of a 30 fps camera is judged: the stand-in's one counting
+    # analyzer gives the fusion no evidence, so it fails on liveness, as an attack would.
+    made = kiosk(fusion=Fusion.load()).verify()
+    assert Reason.LIVENESS_FAILED in made.decision.reasons
+    assert Reason.CAPTURE_TOO_SLOW not in made.decision.reasons
 
 
 def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settings):

@@ -4,7 +4,6 @@ verdicts, and the cloud calls recorded (issue 14)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from kiosk.analysis.quality import BEST_FRAMES
 from kiosk.audit import open_kiosk_log
 from kiosk.cloud.results import MatchResult
 from kiosk.lab import synthetic as syn
+from kiosk.lab.standin import FixedFusion
 from kiosk.model import Frame, Signal
 from kiosk.reasons import Reason
 from kiosk.session import SessionRequest, Verifier
@@ -84,8 +84,7 @@ def run(settings, audit, matcher, mode="unattended"):
     observations = stream()
     verifier = Verifier(settings.replace("kiosk", mode=mode),
                         tracker=ReplayTracker(observations),
-                        fusion=SimpleNamespace(fuse=lambda s, still=False: SimpleNamespace(
-                            score=96.0, reasons=())),
+                        fusion=FixedFusion(96.0),
                         analyzers=lambda: [Analyzer()], matcher=matcher, audit=audit)
     session = verifier.session(frames_for(observations),
                                SessionRequest(reference=REFERENCE, script=SCRIPT))

@@ -43,9 +43,10 @@ class FixedFusion:
         self.score, self.reasons = score, reasons
         self.seen = None
 
-    def fuse(self, signals, *, still=False):
+    def fuse(self, signals, *, still=False, frame_rate=None):
         self.seen = list(signals)
-        return SimpleNamespace(score=self.score, reasons=self.reasons)
+        return SimpleNamespace(score=self.score, reasons=self.reasons, refused=False,
+                               frame_rate=frame_rate)
 
 
 class CountingAnalyzer:
