@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kiosk.analysis.capture import MIN_ANALYSIS_FPS, too_slow
 from kiosk.camera import CameraHealth, ControlStatus, SourceInfo, VideoDevice, is_device_spec
 from kiosk.vocabulary import ControlState
 
@@ -174,6 +175,10 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
             health.fps < SLOW_RATIO * health.nominal_fps:
         warnings.append(f"The camera runs at {health.fps:.1f} fps of the "
                         f"{health.nominal_fps:.0f} asked for.")
+    if health.frames > 1 and health.fps > 0 and too_slow(health.fps):
+        warnings.append(f"At {health.fps:.1f} fps liveness is not judged: it needs at least "
+                        f"{MIN_ANALYSIS_FPS:.0f} frames a second, so every check fails with "
+                        "CAPTURE_TOO_SLOW (more light often brings a webcam's rate back).")
     warnings += _light_warnings(health)
     lines = (
         ("device", spec + (f" ({device.name})" if device else "")),

@@ -69,3 +69,13 @@ def test_a_recording_says_not_applicable() -> None:
     assert shown["recording"] == "/data/clip.mp4"
     assert shown["exposure"] == "not applicable (a recording: nothing to lock)"
     assert shown["white balance"] == shown["exposure"]
+
+
+def test_a_camera_too_slow_for_the_liveness_check_is_named() -> None:
+    # A webcam that fell to 7.5 fps in dim light: slow against what was asked, and too slow
+    # for every check; at 14 fps it is only slow.
+    dim = camera_status(live(fps=7.5), "0", [], False).warnings
+    assert dim[0] == "The camera runs at 7.5 fps of the 30 asked for."
+    assert dim[1].startswith("At 7.5 fps liveness is not judged") and "CAPTURE_TOO_SLOW" in dim[1]
+    assert len(camera_status(live(fps=14.0), "0", [], False).warnings) == 1
+    assert camera_status(live(fps=12.0, nominal_fps=12.0), "0", [], False).warnings == ()
