@@ -92,7 +92,7 @@ def test_a_video_too_slow_to_show_life_is_not_judged(capsys, cached_tracking):
     assert passive["reasons"][0] == "CAPTURE_TOO_SLOW" and passive["passed"] is False
     assert main(["analyze", str(cached_tracking / SLOW)], environ={}) == 0
     text = capsys.readouterr().out
-    assert "liveness not judged: CAPTURE_TOO_SLOW (frames at 5.0 per second" in text
+    assert "liveness not judged: CAPTURE_TOO_SLOW" in text and "frames at 5.0 per second" in text
 
 
 @pytest.mark.data
