@@ -249,7 +249,7 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "The check was interrupted. Please try again."),
     # Not the person's failure and not an attack by itself: the frames came too slowly for a
     # live face to show life (kiosk.analysis.capture). Staff must look at the camera or the
-    # kiosk's load; attack cues seen at that rate are listed beside it and still count.
+    # kiosk's load; a cue that is attack evidence on its own is listed beside it and counts.
     ReasonInfo(Reason.CAPTURE_TOO_SLOW, _SY,
                "The frames reached the analysis at under 10 per second, too few to see every "
                "blink (a blink closes the lids for 100 ms or more) or the face's motion: "

@@ -13,10 +13,13 @@ What it does, and why this way:
   ``overlay:`` (app UI over the picture), respecting frame ranges; plus simulated attacks
   rendered from every bona fide video (a held print, a replay and a tilted print, 7 s each,
   fixed seeds; :mod:`kiosk.lab.fusion_data`). Stills are refused by the kiosk (a single image
-  cannot show life, :mod:`kiosk.analysis.fusion`); so are videos under 10 frames a second
-  (a blink can fall between frames, :mod:`kiosk.analysis.capture`), judged by the file's
-  frame rate, which is the rate the analyzers saw when every frame is analysed. They are
-  analysed and listed, never fitted or counted in a PAD figure.
+  cannot show life, :mod:`kiosk.analysis.fusion`); they are analysed and listed, never fitted
+  or counted in a PAD figure. Videos under 10 frames a second are refused too (a blink can
+  fall between frames, :mod:`kiosk.analysis.capture`; judged by the file's frame rate, the
+  rate the analyzers see when every frame is analysed): they are fitted, because what a cue
+  does on a bona fide capture is real evidence whatever the frame rate (the single-frame cues
+  see each frame alike, and the multi-frame cues that need a rate abstain with confidence 0),
+  but left out of every figure, which counts only what the kiosk judges.
 * Model. ``logit P(attack) = bias + sum_i w_i * attack_i - sum_j v_j * life_j`` with
   ``w, v >= 0`` (:mod:`kiosk.lab.fusion_fit`). Every cue can push toward attack above its
   floor; the cues in LIFE_CUES, which measure something only a live face does, can also push
@@ -161,13 +164,6 @@ STATED_CUES = {
 }
 
 
-def refused_kind(item: dict) -> str | None:
-    """Why the kiosk would not judge this presentation: ``still``, ``slow`` or None."""
-    if item["row"]["media"] == "image":
-        return "still"
-    return "slow" if too_slow(item["fps"]) else None
-
-
 def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> dict:
     weights = {n: round(float(w), 4) for n, w in zip(NAMES, model.weights, strict=True)}
     life = {n: round(float(v), 4) for n, v in zip(NAMES, model.life_weights, strict=True)
@@ -200,9 +196,11 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
             "script": "scripts/train_fusion.py",
             "data": {"manifest": manifest.name,
                      "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(),
-                     "excluded": "rows whose notes start with overlay:; stills and videos "
-                                 "under 10 frames a second (refused: "
+                     "excluded": "rows whose notes start with overlay:; stills (refused: "
                                  f"{len(refused)} analysed and listed, not fitted)",
+                     "not_judged": "videos under 10 frames a second are fitted but left out "
+                                   "of every metric (the kiosk refuses them: "
+                                   "CAPTURE_TOO_SLOW)",
                      "simulated": f"{args.per_clip} per bona fide video "
                                   f"({', '.join(kinds(args.per_clip))}), {args.seconds:g} s "
                                   "each (kiosk.lab.simulated_attacks)",
@@ -251,9 +249,11 @@ def main(argv=None) -> int:
         every = presentations(args.manifest, repo=REPO, cache=CACHE, seconds=args.seconds,
                               per_clip=args.per_clip, reference=load_texture_reference(),
                               tmp=Path(tmp), seed=SEED, progress=log)
-    refused = [it for it in every if refused_kind(it) is not None]
-    items = [it for it in every if refused_kind(it) is None]
-    slow = [it for it in refused if refused_kind(it) == "slow"]
+    refused = [it for it in every if it["row"]["media"] == "image"]
+    items = [it for it in every if it["row"]["media"] != "image"]
+    judged = np.array([not too_slow(it["fps"]) for it in items])
+    slow = [it for it, j in zip(items, judged, strict=True) if not j]
+    counted = [it for it, j in zip(items, judged, strict=True) if j]
     if args.table:
         table(every)
     attack, life, y, groups, decided = design(items)
@@ -261,38 +261,40 @@ def main(argv=None) -> int:
     threshold = (100.0 - LIVENESS_THRESHOLD) / 100.0
     print(f"\n{len(items)} video presentations ({int((~sim).sum())} real, {int(sim.sum())} "
           f"simulated), {len(np.unique(groups))} subject groups; "
-          f"{len(refused) - len(slow)} stills refused; {len(slow)} videos refused as too "
-          "slow (" + ", ".join(f"{it['row']['path']} {it['fps']:.1f} fps"
-                               + (" simulated" if it["simulated"] else "") for it in slow)
+          f"{len(refused)} stills refused; {len(slow)} videos fitted but not judged, too "
+          "slow (" + ", ".join(f"{it['row']['path']} {it['fps']:.1f} fps" for it in slow)
           + "); "
           f"{int((~decided).sum())} below the evidence floor: "
           + ", ".join(it["row"]["path"] for it, d in zip(items, decided, strict=True) if not d))
 
+
+    def figures(p: np.ndarray) -> dict:
+        """The metric blocks over the presentations the kiosk judges."""
+        return blocks(counted, p[judged], threshold)
+
     p_loso = loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD)
-    held_out = blocks(items, p_loso, threshold)
+    held_out = figures(p_loso)
     print(format_blocks(f"leave one subject out, prior sd {PRIOR_SD:g}, liveness threshold "
                         f"{LIVENESS_THRESHOLD:g} (attack score >= {threshold:.2f})", held_out))
     comparisons = {}
     zero_life = {n: None for n in NAMES}
     a0, l0 = evidence_matrices([it["signals"] for it in items], NAMES, FLOORS, zero_life)
-    comparisons["attack_only"] = blocks(items, loso(a0, l0, y, groups, decided, sim,
-                                                    prior_sd=PRIOR_SD, life_cues=()),
-                                        threshold)
+    comparisons["attack_only"] = figures(loso(a0, l0, y, groups, decided, sim,
+                                              prior_sd=PRIOR_SD, life_cues=()))
     print(format_blocks("comparison: attack-only evidence (no life side; leave one subject "
                         "out)", comparisons["attack_only"]))
-    comparisons["prior_mean_0"] = blocks(items, loso(attack, life, y, groups, decided, sim,
-                                                     prior_sd=PRIOR_SD, attack_mean=0.0),
-                                         threshold)
+    comparisons["prior_mean_0"] = figures(loso(attack, life, y, groups, decided, sim,
+                                               prior_sd=PRIOR_SD, attack_mean=0.0))
     print(format_blocks("comparison: attack weights' prior centred on 0 (leave one subject "
                         "out)", comparisons["prior_mean_0"]))
-    comparisons["real_only"] = {k: v for k, v in blocks(
-        items, loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD,
-                    train_sim=False), threshold).items() if k.startswith("real")}
+    comparisons["real_only"] = {k: v for k, v in figures(
+        loso(attack, life, y, groups, decided, sim, prior_sd=PRIOR_SD,
+             train_sim=False)).items() if k.startswith("real")}
     print(format_blocks("comparison: trained on real material only (leave one subject out)",
                         comparisons["real_only"]))
     sweep = {}
     for sd in PRIOR_SD_SWEEP:
-        b = blocks(items, loso(attack, life, y, groups, decided, sim, prior_sd=sd), threshold)
+        b = figures(loso(attack, life, y, groups, decided, sim, prior_sd=sd))
         sweep[str(sd)] = {k: {"apcer_max": b[k]["apcer"]["max"], "bpcer": b[k]["bpcer"],
                               "auc": b[k]["auc"]} for k in b}
     print("\nsensitivity to the prior sd (leave one subject out; APCER max / BPCER / AUC):")
@@ -303,7 +305,7 @@ def main(argv=None) -> int:
     model = fit_fusion(attack[decided], life[decided], y[decided], NAMES,
                        life_cues=LIFE_CUES, prior_sd=PRIOR_SD, attack_mean=ATTACK_MEAN)
     p_in = final_probability(model, attack, life, decided)
-    in_sample = blocks(items, p_in, threshold)
+    in_sample = figures(p_in)
     print(format_blocks("in-sample (the shipped model on its own training data; optimistic)",
                         in_sample))
     print("\nweights toward attack: " + ", ".join(
@@ -313,21 +315,22 @@ def main(argv=None) -> int:
         if n in LIFE_CUES) + f"\nbias {model.bias:.2f}")
     print("\nper presentation (held-out liveness, in-sample liveness):")
     per = []
-    for it, ph, pi in zip(items, p_loso, p_in, strict=True):
+    for it, ph, pi, j in zip(items, p_loso, p_in, judged, strict=True):
         row = it["row"]
-        flag = "ERR" if (ph >= threshold) != (row["label"] == "attack") else "   "
+        flag = ("FTA" if not j else
+                "ERR" if (ph >= threshold) != (row["label"] == "attack") else "   ")
         print(f"  {flag} {'sim ' if it['simulated'] else 'real'} {row['label']:<9} "
               f"{row['species']:<6} {100 * (1 - ph):6.2f} {100 * (1 - pi):6.2f}  {row['path']}")
-        if not it["simulated"]:
+        if not it["simulated"] and j:
             per.append({"path": row["path"], "label": row["label"], "species": row["species"],
                         "liveness_loso": round(100 * (1 - float(ph)), 2)})
     metrics = {"threshold_liveness": LIVENESS_THRESHOLD, "leave_one_subject_out": held_out,
                "comparisons": comparisons, "in_sample": in_sample, "prior_sd_sweep": sweep,
                "real_per_presentation": per,
-               "stills_refused": [it["row"]["path"] for it in refused if it not in slow],
-               "slow_refused": [{"path": it["row"]["path"], "simulated": it["simulated"],
-                                 "label": it["row"]["label"], "fps": it["fps"]}
-                                for it in slow]}
+               "stills_refused": [it["row"]["path"] for it in refused],
+               "not_judged_too_slow": [{"path": it["row"]["path"], "label": it["row"]["label"],
+                                        "fps": round(it["fps"], 2)}
+                                       for it in slow if not it["simulated"]]}
     result = model_json(model, items, refused, rounded(metrics), args.manifest, args)
     if not args.no_write:
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -41,10 +41,13 @@ never passes; the evaluation leaves stills out of every PAD figure.
 So are captures too slow to show life. Below 10 analysed frames a second a blink can fall
 between frames (:mod:`kiosk.analysis.capture`): a live face cannot earn its evidence, and a
 failed check would blame the person for the camera. ``fuse(signals, frame_rate=...)`` below
-that rate returns a refused result (score 0, reason CAPTURE_TOO_SLOW, never a pass), which
-still names every cue that pushed toward attack, so an attack seen at a slow rate stays an
-attack for the kiosk's lockout; the evaluation counts such captures apart, as failures to
-acquire, in no PAD figure.
+that rate returns a refused result (score 0, reason CAPTURE_TOO_SLOW, never a pass). It still
+names each cue that is evidence of an attack on its own, a push of at least ln 9 log-odds
+(:data:`STRONG_LOGIT`: a likelihood ratio of 9, the bar the kiosk's threshold of 90 sets for
+a whole session), so a bezel seen at a slow rate stays an attack for the kiosk's lockout,
+while the small pushes of a dim, slow webcam picture, which life evidence would have
+outweighed at a judged rate, do not turn a camera fault into suspected attacks. The
+evaluation counts such captures apart, as failures to acquire, in no PAD figure.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ log = logging.getLogger(__name__)
 
 FUSION_MODEL = RESOURCES / "models" / "fusion.json"
 FORMAT_VERSION = 2
+#: A cue's push that is evidence of an attack on its own (log-odds): a likelihood ratio of 9.
+STRONG_LOGIT = math.log(9.0)
 _PROVENANCE_KEYS = ("script", "data", "date", "seed", "metrics")
 
 
@@ -84,7 +89,8 @@ class FusionResult:
         Reason codes of the cues that pushed toward attack by at least ``reason_min_logit``,
         strongest first; then LIFE_UNSEEN when no cue showed life by that much, and
         PASSIVE_INSUFFICIENT when the evidence was too thin. A refused still: SINGLE_IMAGE;
-        a refused slow capture: CAPTURE_TOO_SLOW, then the cues that pushed toward attack.
+        a refused slow capture: CAPTURE_TOO_SLOW, then each cue that pushed toward attack
+        by at least :data:`STRONG_LOGIT`.
     contributions : Mapping[str, float]
         Log-odds toward attack added by each cue that was used (negative when it showed life:
         ``w * attack - v * life``).
@@ -302,8 +308,7 @@ class Fusion:
         p = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
         ranked = sorted((n for n, c in pushed.items() if c >= self.reason_min_logit),
                         key=lambda n: (-pushed[n], n))
-        attack_reasons = tuple(dict.fromkeys(self.reasons[n] for n in ranked))
-        reasons = list(attack_reasons)
+        reasons = list(dict.fromkeys(self.reasons[n] for n in ranked))
         if self._life_weights and sum(life.values()) < self.reason_min_logit:
             reasons.append(Reason.LIFE_UNSEEN)
         if evidence < self.min_evidence:
@@ -312,9 +317,11 @@ class Fusion:
         if ignored:
             log.debug("fusion ignored signals without a weight: %s", ", ".join(ignored))
         if too_slow(frame_rate):
-            # Not judged, but an attack cue that fired is still named (the lockout counts it).
+            # Not judged; a cue that is an attack on its own is still named (the lockout
+            # counts it).
+            strong = (self.reasons[n] for n in ranked if pushed[n] >= STRONG_LOGIT)
             return FusionResult(score=0.0, attack_probability=1.0,
-                                reasons=(Reason.CAPTURE_TOO_SLOW, *attack_reasons),
+                                reasons=(Reason.CAPTURE_TOO_SLOW, *dict.fromkeys(strong)),
                                 contributions=contributions, evidence=evidence,
                                 ignored=tuple(ignored), life=life, refused=True,
                                 frame_rate=frame_rate)

@@ -295,7 +295,7 @@ class Verifier:
                                  frame_rate=frame_rate([t for t, _ in attempt.walls]))
         if fused.refused:
             # Too slow a capture to judge: no score, and the camera's failure rather than the
-            # person's (any attack cue that fired is listed after it, and counts as one).
+            # person's (a cue that is attack evidence on its own is listed after it).
             log.warning("liveness not judged: frames analysed at %.1f per second",
                         fused.frame_rate or 0.0)
             attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)

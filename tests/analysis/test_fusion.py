@@ -195,10 +195,17 @@ def test_a_capture_too_slow_to_show_life_is_refused_but_keeps_its_attack_cues():
     assert slow.refused and not slow.still and slow.score == 0.0
     assert slow.reasons == (Reason.CAPTURE_TOO_SLOW,)  # its life is not vouched for either
     assert not suggests_attack(slow.reasons) and CATALOGUE[Reason.CAPTURE_TOO_SLOW].person
-    # A bezel seen at 5 frames a second is still a bezel: named, and an attack for the lockout.
-    framed = fusion.fuse(with_(alive, edges=(1.0, 1.0)), frame_rate=5.0)
+    # A bezel seen at 5 frames a second is still a bezel: named, and an attack for the lockout
+    # (its push, 6 log-odds, is a likelihood ratio over 9 on its own) ...
+    framed = fusion.fuse(with_(alive, edges=(1.0, 1.0), glare=(0.4, 1.0)), frame_rate=5.0)
+    assert framed.contributions["glare"] == pytest.approx(1.6)
     assert framed.refused and framed.reasons == (Reason.CAPTURE_TOO_SLOW, "DEVICE_EDGES")
     assert suggests_attack(framed.reasons)
+    # ... but a push under ln 9 (glare at 1.6 here, named when a judged session fails) is no
+    # attack by itself, and a slow camera's fault must not read as one.
+    dim = fusion.fuse(with_(alive, glare=(0.4, 1.0)), frame_rate=5.0)
+    assert dim.reasons == (Reason.CAPTURE_TOO_SLOW,)
+    assert "GLARE" in fusion.fuse(with_(quiet(0.0), glare=(0.4, 1.0))).reasons
     # Unknown rate (too few frames to measure one): judged, the evidence floor decides.
     assert not fusion.fuse(alive, frame_rate=None).refused
 
