@@ -7,8 +7,9 @@ No Qt here. The capture thread puts every frame into two :class:`LatestFrameSlot
 - the preview slot, read by the UI thread's repaint timer, so the preview keeps the camera's
   frame rate however slow the analysis is.
 
-The feed also decides when the camera is failing (an error with no frame since, or no frame
-at all for ``stall_s``) and restarts a capture thread that ended: a finite source (video file,
+The feed also decides when the camera is failing (an error with no frame since, no frame
+at all for ``stall_s``, or, with ``check_rate``, a frame rate too slow for the liveness check
+to judge anyone: :mod:`kiosk.analysis.capture`) and restarts a capture thread that ended: a finite source (video file,
 image folder) starts again from the beginning when ``loop_finite``; a source that failed is
 retried every ``restart_s``. A live camera retries by itself inside its capture thread.
 """
@@ -21,10 +22,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.analysis.capture import MIN_ANALYSIS_FPS, too_slow
 from kiosk.camera import CameraHealth, CaptureThread, FrameSource, LatestFrameSlot
 from kiosk.model import Frame
 
 log = logging.getLogger(__name__)
+
+# A slow camera is judged once its health window holds two seconds at the slowest judged
+# rate, and counts as recovered only at 20 % above that rate, so that a webcam hovering near
+# the limit (auto exposure in dim light) does not flip the kiosk in and out of service.
+RATE_MIN_FRAMES = round(2 * MIN_ANALYSIS_FPS)
+RATE_RECOVERY = 1.2
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,9 @@ class FrameFeed:
         No frame for this long means the camera is failing (a stalled driver).
     restart_s : float
         Wait before restarting a capture thread that ended with an error.
+    check_rate : bool
+        A camera under the slowest rate the liveness check judges is failing (the kiosk is
+        out of service rather than failing every person on CAPTURE_TOO_SLOW).
     clock : callable
         Monotonic seconds.
 
@@ -72,13 +83,16 @@ class FrameFeed:
     """
 
     def __init__(self, source: FrameSource, *, loop_finite: bool = True, stall_s: float = 3.0,
-                 restart_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 restart_s: float = 1.0, check_rate: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if stall_s <= 0 or restart_s < 0:
             raise ValueError("stall_s must be > 0 and restart_s >= 0")
         self._source = source
         self._loop_finite = loop_finite
         self._stall_s = float(stall_s)
         self._restart_s = float(restart_s)
+        self._check_rate = bool(check_rate)
+        self._slow = False
         self._clock = clock
         self._preview = LatestFrameSlot()
         self._lock = threading.Lock()
@@ -129,6 +143,7 @@ class FrameFeed:
         if capture is not None:
             capture.stop()
         self._source = source
+        self._slow = False
         with self._lock:
             self._error = None
             self._last_put = None
@@ -167,7 +182,22 @@ class FrameFeed:
             what = "no picture from the camera" if last_put is None else \
                 "the camera stopped delivering pictures"
             return FeedStatus(False, f"{what} for {now - since:.0f} s ({self._source.description})")
+        if self._check_rate and self._rate_too_slow():
+            return FeedStatus(False, f"the camera delivers {self.health.fps:.1f} frames a "
+                                     f"second; the liveness check needs at least "
+                                     f"{MIN_ANALYSIS_FPS:.0f} ({self._source.description})")
         return FeedStatus(True)
+
+    def _rate_too_slow(self) -> bool:
+        """Whether the camera is too slow to judge, with hysteresis (see RATE_RECOVERY)."""
+        health = self.health
+        if health.frames < RATE_MIN_FRAMES or health.fps <= 0:
+            return self._slow
+        if self._slow:
+            self._slow = health.fps < RATE_RECOVERY * MIN_ANALYSIS_FPS
+        else:
+            self._slow = too_slow(health.fps)
+        return self._slow
 
     # -- internals ------------------------------------------------------------------------
 

@@ -157,3 +157,21 @@ def test_stop_wakes_a_waiting_reader_and_closes_the_preview():
 def test_bad_parameters_are_refused():
     with pytest.raises(ValueError, match="stall_s"):
         FrameFeed(LiveSource(), stall_s=0)
+
+
+def test_a_camera_too_slow_for_the_liveness_check_is_failing_until_clearly_faster(feeds):
+    source = LiveSource(fps=7.5)  # a webcam in dim light
+    feed = feeds(source, check_rate=True)
+    assert wait_for(lambda: not feed.status().ok, timeout=8.0)
+    reason = feed.status().reason
+    assert "frames a second; the liveness check needs at least 10" in reason
+    assert feed.health.fps == pytest.approx(7.5, rel=0.15)
+    source.period = 1.0 / 11.0  # over the limit, not clearly: still out of service
+    time.sleep(3.0)
+    assert feed.health.fps > 10.0 and not feed.status().ok
+    source.period = 1.0 / 30.0
+    assert wait_for(lambda: feed.status().ok, timeout=5.0)
+    # Without the check (tests, recordings analysed offline) the same camera is only slow.
+    unchecked = feeds(LiveSource(fps=7.5))
+    time.sleep(3.0)
+    assert unchecked.health.frames >= 20 and unchecked.status().ok

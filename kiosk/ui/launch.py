@@ -132,7 +132,7 @@ def build_worker(settings, args: argparse.Namespace, data_dir: Path):
         source = DeviceSource.from_settings(settings)
         source_factory = DeviceSource.from_settings
     # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
-    return KioskWorker(settings, FrameFeed(source, loop_finite=True),
+    return KioskWorker(settings, FrameFeed(source, loop_finite=True, check_rate=True),
                        build_parts(data_dir, camera_fixed=settings.camera.mounted
                                    and not args.source, record=record_plan(args, settings)),
                        source_factory=source_factory)

@@ -75,6 +75,32 @@ def test_an_undecodable_video_puts_the_kiosk_out_of_service(qtbot, settings, tmp
         window.shutdown()
 
 
+def test_a_camera_too_slow_to_judge_puts_the_kiosk_out_of_service(qtbot, settings, tmp_path):
+    # Through the launcher's own worker (the feed checks the rate in production): a 6 fps
+    # source, looped as a kiosk loops a recording.
+    import cv2
+
+    from kiosk.ui.launch import build_worker, parse_args
+
+    clip = tmp_path / "slow.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 6.0, (160, 120))
+    for i in range(30):
+        writer.write(np.full((120, 160, 3), 90 + i, np.uint8))
+    writer.release()
+    worker = build_worker(settings, parse_args(["--source", str(clip)]), tmp_path)
+    window = KioskWindow(settings, worker)
+    qtbot.addWidget(window)
+    window.start()
+    try:
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE
+                        and "frames a second" in window.out_of_service.reason.text(),
+                        timeout=20000)
+        text = window.out_of_service.reason.text()
+        assert "6.0 frames a second; the liveness check needs at least 10" in text
+    finally:
+        window.shutdown()
+
+
 def test_a_bad_configuration_shows_out_of_service(qtbot):
     reason = "settings file /x/kiosk.toml: unknown setting camera.widht"
     window = KioskWindow(None, None, failure=reason)
