@@ -9,9 +9,10 @@ No Qt here. The capture thread puts every frame into two :class:`LatestFrameSlot
 
 The feed also decides when the camera is failing (an error with no frame since, no frame
 at all for ``stall_s``, or, with ``check_rate``, a frame rate too slow for the liveness check
-to judge anyone: :mod:`kiosk.analysis.capture`) and restarts a capture thread that ended: a finite source (video file,
-image folder) starts again from the beginning when ``loop_finite``; a source that failed is
-retried every ``restart_s``. A live camera retries by itself inside its capture thread.
+to judge anyone: :mod:`kiosk.analysis.capture`) and restarts a capture thread that ended: a
+finite source (video file, image folder) starts again from the beginning when
+``loop_finite``; a source that failed is retried every ``restart_s``. A live camera retries by
+itself inside its capture thread.
 """
 
 from __future__ import annotations
@@ -182,15 +183,15 @@ class FrameFeed:
             what = "no picture from the camera" if last_put is None else \
                 "the camera stopped delivering pictures"
             return FeedStatus(False, f"{what} for {now - since:.0f} s ({self._source.description})")
-        if self._check_rate and self._rate_too_slow():
-            return FeedStatus(False, f"the camera delivers {self.health.fps:.1f} frames a "
-                                     f"second; the liveness check needs at least "
+        health = self.health
+        if self._check_rate and self._rate_too_slow(health):
+            return FeedStatus(False, f"the camera delivers {health.fps:.1f} frames a second; "
+                                     f"the liveness check needs at least "
                                      f"{MIN_ANALYSIS_FPS:.0f} ({self._source.description})")
         return FeedStatus(True)
 
-    def _rate_too_slow(self) -> bool:
+    def _rate_too_slow(self, health: CameraHealth) -> bool:
         """Whether the camera is too slow to judge, with hysteresis (see RATE_RECOVERY)."""
-        health = self.health
         if health.frames < RATE_MIN_FRAMES or health.fps <= 0:
             return self._slow
         if self._slow:
