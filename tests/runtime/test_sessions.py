@@ -223,7 +223,9 @@ def test_a_face_drifting_out_of_the_oval_pauses_the_prompt_then_passes(kiosk):
 
 
 def test_five_timeouts_by_five_people_do_not_lock_the_kiosk(kiosk, settings):
-    k = kiosk(responder=Responder("still"))
+    # A kiosk limit of 2: any two failures it counted would lock it.
+    settings = settings.replace("audit", kiosk_max_failures=2)
+    k = kiosk(settings, responder=Responder("still"))
     for i in range(5):
         made = k.verify(SessionRequest(subject_number=f"PERSON-{i}"))
         assert made.decision.reasons[0] == Reason.CHALLENGE_TIMEOUT
@@ -238,8 +240,10 @@ def test_five_timeouts_by_five_people_do_not_lock_the_kiosk(kiosk, settings):
 
 
 def test_a_camera_too_slow_to_show_life_is_the_kiosks_failure_not_the_persons(kiosk, settings):
-    # The real fusion: at 8 frames a second it does not judge liveness at all.
-    k = kiosk(fusion=Fusion.load(), fps=8.0)
+    # The real fusion: at 8 frames a second it does not judge liveness at all. A kiosk limit
+    # of 2: any two failures it counted would lock it.
+    settings = settings.replace("audit", kiosk_max_failures=2)
+    k = kiosk(settings, fusion=Fusion.load(), fps=8.0)
     for i in range(5):
         made = k.verify(SessionRequest(subject_number=f"PERSON-{i}"))
         decision = made.decision
@@ -255,10 +259,14 @@ def test_a_camera_too_slow_to_show_life_is_the_kiosks_failure_not_the_persons(ki
     finally:
         log.close()
     # The same person in front of a 30 fps camera is judged: the stand-in's one counting
-    # analyzer gives the fusion no evidence, so it fails on liveness, as an attack would.
-    made = kiosk(fusion=Fusion.load()).verify()
-    assert Reason.LIVENESS_FAILED in made.decision.reasons
-    assert Reason.CAPTURE_TOO_SLOW not in made.decision.reasons
+    # analyzer gives the fusion no evidence, so it fails on liveness, which the kiosk counts.
+    k.close()
+    judged = kiosk(settings, fusion=Fusion.load())
+    for i in range(2):
+        made = judged.verify(SessionRequest(subject_number=f"OTHER-{i}"))
+        assert Reason.LIVENESS_FAILED in made.decision.reasons
+        assert Reason.CAPTURE_TOO_SLOW not in made.decision.reasons
+    assert made.decision.lockout_started
 
 
 def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settings):
