@@ -70,6 +70,8 @@ def test_environment_overrides_the_file(tmp_path):
                                          r"allowed: int from 2 to 6"),
     ("[liveness]\nchallenge_count = 3.5\n", "liveness.challenge_count = 3.5 has the wrong type"),
     ("[camera]\nallow_virtual = 1\n", "camera.allow_virtual = 1 has the wrong type"),
+    # A camera asked for 10 frames a second would sit at the rate liveness needs.
+    ("[camera]\nfps = 10\n", r"camera.fps = 10 is out of range; allowed: int from 15 to 120"),
     ('[matching]\nmatcher = "cloud"\n', "matching.matcher = 'cloud' is not allowed; allowed: "
                                         "one of 'auto', 'local', 'rekognition'"),
     ('[kiosk]\noperator_pin = "12ab"\n', "kiosk.operator_pin must be 4 to 12 digits"),

@@ -47,9 +47,12 @@ class CameraSettings:
     device: str = setting("0", "Camera index or device path (e.g. /dev/video0).")
     width: int = setting(640, "Requested frame width in pixels.", minimum=160, maximum=3840)
     height: int = setting(480, "Requested frame height in pixels.", minimum=120, maximum=2160)
-    # Under 10 frames a second liveness is not judged (kiosk.analysis.capture).
-    fps: int = setting(30, "Requested frames per second (at least 10: slower captures are "
-                       "not judged for liveness).", minimum=10, maximum=120)
+    # Under 10 frames a second liveness is not judged (kiosk.analysis.capture), and the kiosk
+    # is back in service only above 12 (kiosk.feed): a camera asked for less than 15 would
+    # sit at that limit.
+    fps: int = setting(30, "Requested frames per second (at least 15: under 10 the kiosk "
+                       "cannot judge liveness and goes out of service).", minimum=15,
+                       maximum=120)
     allow_virtual: bool = setting(False, "Accept virtual cameras (v4l2loopback, OBS): an "
                                   "injected stream is an attack, so only for development.")
     mounted: bool = setting(True, "The camera is rigidly mounted (a kiosk): motion of the "
