@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
 import pytest
 
@@ -14,6 +15,7 @@ from kiosk.feed import FrameFeed
 from kiosk.lab.standin import CountingAnalyzer, FixedFusion
 from kiosk.runtime import RuntimeParts
 from kiosk.ui.app import KioskWindow
+from kiosk.ui.launch import build_worker, parse_args
 from kiosk.ui.widgets.preview import fit_size, mirrored_bgra
 from kiosk.ui.worker import KioskWorker
 from kiosk.vocabulary import FlowState
@@ -58,47 +60,40 @@ def test_the_real_tracker_sees_a_face_in_a_real_clip(qtbot, settings, tmp_path, 
         window.shutdown()
 
 
-def test_an_undecodable_video_puts_the_kiosk_out_of_service(qtbot, settings, tmp_path):
-    broken = tmp_path / "broken.mp4"
-    broken.write_bytes(b"\x00" * 4096)
-    worker = real_worker(settings, open_source(str(broken), paced=True, open_now=False),
-                         tmp_path, loop_finite=False)
+def out_of_service_reason(qtbot, settings, worker, expected: str) -> str:
+    """Run the window on ``worker`` until it is out of service for a reason holding
+    ``expected``; the reason's text."""
     window = KioskWindow(settings, worker)
     qtbot.addWidget(window)
     window.start()
     try:
         qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE
-                        and "cannot be decoded" in window.out_of_service.reason.text(),
-                        timeout=20000)
-        assert window.out_of_service.reason.text().startswith("For staff: camera:")
+                        and expected in window.out_of_service.reason.text(), timeout=20000)
+        return window.out_of_service.reason.text()
     finally:
         window.shutdown()
+
+
+def test_an_undecodable_video_puts_the_kiosk_out_of_service(qtbot, settings, tmp_path):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00" * 4096)
+    worker = real_worker(settings, open_source(str(broken), paced=True, open_now=False),
+                         tmp_path, loop_finite=False)
+    reason = out_of_service_reason(qtbot, settings, worker, "cannot be decoded")
+    assert reason.startswith("For staff: camera:")
 
 
 def test_a_camera_too_slow_to_judge_puts_the_kiosk_out_of_service(qtbot, settings, tmp_path):
     # Through the launcher's own worker (the feed checks the rate in production): a 6 fps
     # source, looped as a kiosk loops a recording.
-    import cv2
-
-    from kiosk.ui.launch import build_worker, parse_args
-
     clip = tmp_path / "slow.avi"
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 6.0, (160, 120))
     for i in range(30):
         writer.write(np.full((120, 160, 3), 90 + i, np.uint8))
     writer.release()
     worker = build_worker(settings, parse_args(["--source", str(clip)]), tmp_path)
-    window = KioskWindow(settings, worker)
-    qtbot.addWidget(window)
-    window.start()
-    try:
-        qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE
-                        and "frames a second" in window.out_of_service.reason.text(),
-                        timeout=20000)
-        text = window.out_of_service.reason.text()
-        assert "6.0 frames a second; the liveness check needs at least 10" in text
-    finally:
-        window.shutdown()
+    reason = out_of_service_reason(qtbot, settings, worker, "frames a second")
+    assert "6.0 frames a second; the liveness check needs at least 10" in reason
 
 
 def test_a_bad_configuration_shows_out_of_service(qtbot):
