@@ -152,9 +152,11 @@ def _print_passive(out, passive: dict) -> None:
         out.write(f"  liveness not judged: {', '.join(passive['reasons'])} (a single image "
                   "cannot be checked for liveness); its single-frame cues, for the record:\n")
     elif passive["refused"]:
+        from kiosk.analysis.capture import MIN_ANALYSIS_FPS
+
         out.write(f"  liveness not judged: {', '.join(passive['reasons'])} (frames at "
-                  f"{passive['frame_rate']:.1f} per second, under the 10 a live face needs to "
-                  "show life); its cues, for the record:\n")
+                  f"{passive['frame_rate']:.1f} per second, under the {MIN_ANALYSIS_FPS:.0f} "
+                  "a live face needs to show life); its cues, for the record:\n")
     else:
         verdict = "passed" if passive["passed"] else "failed"
         out.write(f"  liveness {passive['liveness']:.1f} (threshold {passive['threshold']:g}, "

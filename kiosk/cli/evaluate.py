@@ -257,20 +257,21 @@ def _distribution(block: dict) -> str:
 def _summary(metrics: dict, out: Path, stream) -> None:
     pad, counts = metrics["pad"], metrics["presentations"]
     attacks = ", ".join(f"{k} {v}" for k, v in counts["attack"].items() if v)
-    refused = metrics["refused"]
-    why = refused["by_reason"]
+    why = metrics["refused"]["by_reason"]
     stream.write(f"{counts['bona_fide']} bona fide and {sum(counts['attack'].values())} attack "
                  f"presentations judged ({attacks or 'none'}); "
                  f"{why.get('SINGLE_IMAGE', 0)} stills refused (a single image cannot show "
                  f"life); {metrics['excluded_overlay']} overlay rows left out; "
                  f"{len(metrics['failed'])} failed\n")
-    if why.get("CAPTURE_TOO_SLOW"):
-        slow = [e for e in metrics["per_presentation"]
-                if e["reasons"][:1] == ["CAPTURE_TOO_SLOW"]]
-        stream.write(f"{len(slow)} videos refused as failures to acquire (analysed at under "
-                     f"10 frames a second, too slow to show life; never a pass): "
-                     f"{sum(e['label'] == 'bona_fide' for e in slow)} bona fide, "
-                     f"{sum(e['label'] == 'attack' for e in slow)} attack\n")
+    slow = metrics["by_media"].get("video", {}).get("refused")  # a video is refused as slow
+    if slow:
+        from kiosk.analysis.capture import MIN_ANALYSIS_FPS
+
+        bona, attack = slow["presentations"]["bona_fide"], sum(
+            slow["presentations"]["attack"].values())
+        stream.write(f"{bona + attack} videos refused as failures to acquire (analysed at under "
+                     f"{MIN_ANALYSIS_FPS:.0f} frames a second, too slow to show life; never a "
+                     f"pass): {bona} bona fide, {attack} attack\n")
     apcer = ", ".join(f"{k} {_fmt(v)}" for k, v in pad["apcer"].items() if v is not None)
     stream.write(f"PAD at liveness {metrics['liveness_threshold']:g} (attack score >= "
                  f"{pad['threshold']:.3f}): APCER {apcer or '-'}; BPCER {_fmt(pad['bpcer'])}; "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -267,10 +268,8 @@ def build_metrics(presentations: Sequence[Presentation], *, confidence_threshold
                                     for p in group) for s in SPECIES}}
         reasons = sorted({r for p in group for r in p.fused.reasons})
         # What refused each: SINGLE_IMAGE (a still) or CAPTURE_TOO_SLOW (a slow video).
-        why: dict[str, int] = {}
-        for p in group:
-            why[p.fused.reasons[0]] = why.get(p.fused.reasons[0], 0) + 1
-        return {"presentations": counts, "reasons": reasons, "by_reason": why}
+        why = Counter(p.fused.reasons[0] for p in group)
+        return {"presentations": counts, "reasons": reasons, "by_reason": dict(why)}
 
     def media_blocks(group: Sequence[Presentation], reference: bool = False) -> dict:
         out: dict[str, Any] = {}

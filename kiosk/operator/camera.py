@@ -175,10 +175,7 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
             health.fps < SLOW_RATIO * health.nominal_fps:
         warnings.append(f"The camera runs at {health.fps:.1f} fps of the "
                         f"{health.nominal_fps:.0f} asked for.")
-    if health.frames > 1 and health.fps > 0 and too_slow(health.fps):
-        warnings.append(f"At {health.fps:.1f} fps liveness is not judged: it needs at least "
-                        f"{MIN_ANALYSIS_FPS:.0f} frames a second, so every check fails with "
-                        "CAPTURE_TOO_SLOW (more light often brings a webcam's rate back).")
+    warnings += _rate_warnings(health)
     warnings += _light_warnings(health)
     lines = (
         ("device", spec + (f" ({device.name})" if device else "")),
@@ -197,6 +194,17 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
     return CameraStatus(spec, health.connected, lines, tuple(warnings))
 
 
+def _rate_warnings(health: CameraHealth) -> list[str]:
+    """A camera or recording too slow for the liveness check (the kiosk goes out of service
+    and a session that still runs fails with CAPTURE_TOO_SLOW)."""
+    if health.frames > 1 and health.fps > 0 and too_slow(health.fps):
+        return [f"At {health.fps:.1f} fps liveness is not judged: it needs at least "
+                f"{MIN_ANALYSIS_FPS:.0f} frames a second, so the kiosk is out of service and "
+                "a check that still runs fails with CAPTURE_TOO_SLOW (more light often brings "
+                "a webcam's rate back)."]
+    return []
+
+
 def _recording_status(health: CameraHealth | None, source: SourceInfo) -> CameraStatus:
     warnings = [f"The kiosk is not watching a camera: it plays the recording "
                 f"{source.description} (tests and demonstrations only)."]
@@ -207,6 +215,7 @@ def _recording_status(health: CameraHealth | None, source: SourceInfo) -> Camera
     if not health.connected:
         warnings.append("The recording is not delivering frames"
                         + (f": {health.last_error}" if health.last_error else "."))
+    warnings += _rate_warnings(health)
     lines = (
         ("recording", source.description),
         ("playing", "yes" if health.connected else "no"),

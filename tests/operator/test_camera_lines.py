@@ -79,3 +79,7 @@ def test_a_camera_too_slow_for_the_liveness_check_is_named() -> None:
     assert dim[1].startswith("At 7.5 fps liveness is not judged") and "CAPTURE_TOO_SLOW" in dim[1]
     assert len(camera_status(live(fps=14.0), "0", [], False).warnings) == 1
     assert camera_status(live(fps=12.0, nominal_fps=12.0), "0", [], False).warnings == ()
+    # A recording played at 6 fps is named the same way (the kiosk is out of service for it).
+    clip = SourceInfo("/data/slow.avi", is_live=False, switchable=False)
+    played = camera_status(live(fps=6.0, nominal_fps=6.0), "0", [], False, clip).warnings
+    assert played[-1].startswith("At 6.0 fps liveness is not judged")
