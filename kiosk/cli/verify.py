@@ -16,8 +16,10 @@ Exit status: 0 pass, 1 fail or review, 2 error.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+from pathlib import Path
 
 from kiosk.errors import InputError
 from kiosk.vocabulary import Verdict
@@ -88,10 +90,59 @@ def light_report(spec: str | None, signals: dict) -> dict:
             **details, "reasons": reasons.split() if reasons else []}
 
 
+def check_source_path(path: str) -> None:
+    """InputError unless ``path`` names something a session can run on: a video file or an
+    image folder (a still image holds no movement to answer a prompt with)."""
+    from kiosk.camera import is_image_path
+
+    if not os.path.exists(path):
+        raise InputError(f"--source {path} does not exist")
+    if os.path.isfile(path) and is_image_path(Path(path)):
+        raise InputError(f"--source {path} is a single image, and a single image cannot be "
+                         "checked for liveness: give a video file or an image folder")
+
+
+def check_db_path(path: str) -> None:
+    """InputError when ``--db`` names a file in a folder that does not exist: a mistyped path
+    must not start a new, empty audit log that knows none of the lockouts."""
+    folder = Path(path).expanduser().parent
+    if not folder.is_dir():
+        raise InputError(f"--db {path}: the folder {folder} does not exist (a new audit log "
+                         "is only started in an existing folder)")
+
+
+def first_frame(source, path: str):
+    """The source's first frame and an iterator over all its frames from that one.
+
+    Read before the attempt is opened, so a file that cannot be decoded is an input error
+    that records nothing, not an interrupted attempt counted against the subject.
+    """
+    frames = iter(source)
+    first = next(frames, None)
+    if first is None:
+        raise InputError(f"--source {path} has no frames")
+    return first, itertools.chain([first], frames)
+
+
+def check_script_fits(script, source, path: str) -> None:
+    """InputError when a scripted prompt lies after the end of the recording (when its
+    length is known): the prompt would never be shown, and the session would fail for it."""
+    count = getattr(source, "frame_count", None)
+    fps = float(getattr(source, "fps", 0.0) or 0.0)
+    if not script or not count or fps <= 0:
+        return
+    length = count / fps
+    action, at = script[-1]
+    # The container's frame count may be an estimate: one frame's slack.
+    if at > length + 1.0 / fps:
+        raise InputError(f"--script {action}@{at:g}: {path} is only {length:.2f} s long")
+
+
 def run(args: argparse.Namespace, ctx) -> int:
     script = parse_script_arg(args.script) if args.script is not None else None
-    if not os.path.exists(args.source):
-        raise InputError(f"--source {args.source} does not exist")
+    check_source_path(args.source)
+    if args.db:
+        check_db_path(args.db)
     light = light_plan(args.light)
     # Heavy imports stay inside the command so `kiosk --help` starts fast.
     from kiosk.analysis.face import FaceTracker
@@ -115,11 +166,13 @@ def run(args: argparse.Namespace, ctx) -> int:
     fusion = Fusion.load()
     with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \
             open_source(args.source, paced=False) as source, FaceTracker() as tracker:
+        check_script_fits(script, source, args.source)
+        _, frames = first_frame(source, args.source)
         audit.start_fleet()  # ships this attempt to the fleet server, if one is configured
         verifier = Verifier(settings, tracker=tracker, fusion=fusion,
                             analyzers=lambda: default_analyzers(settings), matcher=matcher,
                             audit=audit)
-        session = verifier.session(source, SessionRequest(
+        session = verifier.session(frames, SessionRequest(
             reference=reference, subject_number=args.subject, script=script, light=light))
         try:
             while True:

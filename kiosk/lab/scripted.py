@@ -17,6 +17,7 @@ from kiosk.analysis.challenges.sequence import ChallengeEngine, SequenceResult
 from kiosk.model import FaceObservation
 
 _ITEM = re.compile(r"^\s*([a-z_]+)\s*@\s*(\d+(?:\.\d*)?|\.\d+)\s*$")
+_NEGATIVE = re.compile(r"^\s*[a-z_]+\s*@\s*-")
 
 
 def parse_script(text: str) -> tuple[tuple[str, float], ...]:
@@ -33,6 +34,9 @@ def parse_script(text: str) -> tuple[tuple[str, float], ...]:
     script: list[tuple[str, float]] = []
     for item in items:
         match = _ITEM.match(item)
+        if match is None and _NEGATIVE.match(item):
+            raise ValueError(f"script item {item.strip()!r}: times are media seconds from the "
+                             "recording's start, 0 or more")
         if match is None:
             raise ValueError(f"script item {item.strip()!r} is not of the form action@seconds")
         action, at = match.group(1), float(match.group(2))

@@ -54,8 +54,9 @@ def test_bad_settings_are_refused_at_load_naming_the_key(env, capsys, environ, m
 
 @pytest.mark.parametrize("subject", ["   ", "---", "\u200b\u00ad", "ab\udcff"])
 def test_an_unusable_subject_number_is_a_plain_error(env, tmp_path, capsys, subject):
-    source = tmp_path / "face.png"
-    cv2.imwrite(str(source), np.full((120, 160, 3), 128, np.uint8))
+    source = tmp_path / "frames"  # an image folder: verify refuses a single image file
+    source.mkdir()
+    cv2.imwrite(str(source / "0001.png"), np.full((120, 160, 3), 128, np.uint8))
     status = main(["verify", "--source", str(source), "--db", str(tmp_path / "k.db"),
                    f"--subject={subject}"], env)
     err = capsys.readouterr().err

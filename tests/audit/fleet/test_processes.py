@@ -53,6 +53,15 @@ class Kiosk:
                               capture_output=True, text=True, timeout=300, check=False)
 
 
+def grey_folder(tmp_path: Path) -> Path:
+    """An image folder of one grey frame: a source with no face (``kiosk verify`` refuses a
+    single image file, so the frame sits in a folder)."""
+    folder = tmp_path / "grey"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "0001.png"), np.full((120, 160, 3), 128, np.uint8))
+    return folder
+
+
 def server_rows(url: str, kiosk_id: str) -> list[int]:
     with psycopg.connect(url) as conn:
         return [r[0] for r in conn.execute("SELECT seq FROM fleet_rows WHERE kiosk_id = %s "
@@ -132,12 +141,11 @@ def test_a_kiosk_killed_mid_send_resumes_without_gaps_or_duplicates(tmp_path, ke
 
 def test_two_kiosk_verify_processes_share_a_subject_lockout(tmp_path, key, pg_cluster):
     url = new_database(pg_cluster)
-    still = tmp_path / "grey.png"  # no face: every session fails
-    cv2.imwrite(str(still), np.full((120, 160, 3), 128, np.uint8))
+    source = grey_folder(tmp_path)  # no face: every session fails
     east, west = Kiosk(tmp_path, "east", url, key), Kiosk(tmp_path, "west", url, key)
 
     def verify(kiosk: Kiosk) -> dict:
-        done = kiosk.kiosk("verify", "--source", str(still), "--subject", "D-1234", "--json")
+        done = kiosk.kiosk("verify", "--source", str(source), "--subject", "D-1234", "--json")
         assert done.returncode == 1, done.stderr[-2000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -174,13 +182,12 @@ def test_a_local_row_edited_after_shipping_is_caught_even_with_the_key(tmp_path,
 
 @pytest.mark.parametrize("policy, refused", [("local", False), ("refuse", True)])
 def test_an_unreachable_server_follows_the_stated_policy(tmp_path, key, policy, refused):
-    still = tmp_path / "grey.png"
-    cv2.imwrite(str(still), np.full((120, 160, 3), 128, np.uint8))
+    source = grey_folder(tmp_path)
     nowhere = f"postgresql:///kiosks?host={tmp_path / 'no-server'}&port=5432"
     east = Kiosk(tmp_path, "east", nowhere, key, KIOSK_FLEET_UNREACHABLE_POLICY=policy,
                  KIOSK_FLEET_REFUSE_AFTER_MIN="0", KIOSK_FLEET_FLUSH_TIMEOUT_S="0",
                  KIOSK_FLEET_CONNECT_TIMEOUT_S="2")
-    done = east.kiosk("verify", "--source", str(still), "--subject", "D-1", "--json")
+    done = east.kiosk("verify", "--source", str(source), "--subject", "D-1", "--json")
     assert done.returncode == 1, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert (report["reasons"] == ["RATE_LIMITED"]) is refused

@@ -1,0 +1,90 @@
+"""``kiosk verify`` refuses input it cannot run a session on before it records anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiosk.cli import main
+
+
+def kiosk(capsys, *argv):
+    status = main(list(argv), environ={})
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def write_noise_video(path: Path, frames: int = 30, fps: float = 15.0) -> Path:
+    """A small MPEG-4 video of random frames (no face): ``frames / fps`` seconds."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        writer.write(rng.integers(0, 255, (120, 160, 3), np.uint8))
+    writer.release()
+    return path
+
+
+def attempts(capsys, db: Path) -> str:
+    """The last line of ``kiosk audit list`` for ``db``."""
+    status, out, err = kiosk(capsys, "audit", "list", "--db", str(db))
+    assert status == 0, err
+    return out.strip().splitlines()[-1]
+
+
+def test_a_video_whose_frames_cannot_be_decoded_records_no_attempt(capsys, tmp_path):
+    # The container opens, every frame's data is damaged: before, the session opened the
+    # attempt first and left it INTERRUPTED, a failure counted toward the subject's lockout,
+    # so five runs on a bad file locked the badge number out.
+    data = bytearray(write_noise_video(tmp_path / "good.mp4").read_bytes())
+    for k in range(data.find(b"mdat") + 8, data.find(b"moov"), 7):
+        data[k] ^= 0xFF
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    db = tmp_path / "audit.db"
+    for _ in range(2):
+        status, out, err = kiosk(capsys, "verify", "--source", str(bad), "--db", str(db),
+                                 "--subject", "B-1")
+        assert status == 2 and out == "" and "has no decodable frames" in err
+    assert attempts(capsys, db) == "0 attempt(s), newest first"
+
+
+def test_a_still_image_is_refused_as_a_source(capsys, tmp_path):
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), 128, np.uint8))
+    db = tmp_path / "audit.db"
+    status, out, err = kiosk(capsys, "verify", "--source", str(photo), "--db", str(db))
+    assert status == 2 and out == ""
+    assert "is a single image, and a single image cannot be checked for liveness" in err
+    assert not db.exists()
+
+
+def test_a_scripted_prompt_after_the_recording_ends_is_refused(capsys, tmp_path):
+    video = write_noise_video(tmp_path / "two_seconds.mp4")
+    db = tmp_path / "audit.db"
+    status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
+                             "--script", "blink@0.5,smile@100")
+    assert status == 2 and out == ""
+    assert "--script smile@100: " in err and "is only 2.00 s long" in err
+    assert attempts(capsys, db) == "0 attempt(s), newest first"
+    # A prompt inside the recording runs the session (which fails: no face) and records it.
+    status, out, _ = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
+                           "--script", "blink@1.5")
+    assert status == 1 and ": FAIL (attempt 1)" in out.splitlines()[0]
+
+
+def test_a_negative_script_time_is_named(capsys, tmp_path):
+    status, _, err = kiosk(capsys, "verify", "--source", str(tmp_path / "x.mp4"),
+                           "--script", "blink@-1.0")
+    assert status == 2
+    assert "'blink@-1.0': times are media seconds from the recording's start, 0 or more" in err
+
+
+def test_a_database_in_a_missing_folder_is_refused(capsys, tmp_path):
+    # A mistyped --db must not start a new, empty log that knows none of the lockouts.
+    video = write_noise_video(tmp_path / "clip.mp4")
+    db = tmp_path / "typo" / "audit.db"
+    status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db))
+    assert status == 2 and out == ""
+    assert f"the folder {db.parent} does not exist" in err and not db.parent.exists()
