@@ -34,6 +34,8 @@ from kiosk.audit.signer import ChainSigner, chain_state
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
+#: The ``doing`` of :func:`guard` while the database itself is being opened.
+OPENING = "opening it"
 
 
 def describe(path: str | Path) -> str:
@@ -59,15 +61,17 @@ def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
     where = describe(path)
     path_text = str(path)
     if isinstance(exc, OSError):
+        # "cannot be opened while opening it" says nothing twice.
+        during = "" if doing == OPENING else f" while {doing}"
         if exc.errno == errno.ELOOP:
-            return AuditUnavailable(f"{where} cannot be opened while {doing}: a symbolic link "
+            return AuditUnavailable(f"{where} cannot be opened{during}: a symbolic link "
                                     f"on its path points back to itself ({exc.filename or path})",
                                     reason=e.CANNOT_OPEN, path=path_text)
         if exc.errno == errno.ENOSPC:
             return AuditUnavailable(f"the disk holding {where} is full while {doing}; free "
                                     "space or purge old attempts (kiosk audit purge)",
                                     reason=e.FULL, path=path_text)
-        return AuditUnavailable(f"{where} cannot be opened while {doing}: "
+        return AuditUnavailable(f"{where} cannot be opened{during}: "
                                 f"{exc.strerror or exc}", reason=e.CANNOT_OPEN, path=path_text)
     if isinstance(exc, sqlite3.ProgrammingError):
         return AuditError(f"{where} cannot be used while {doing}: {exc}")

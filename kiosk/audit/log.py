@@ -33,7 +33,7 @@ from kiosk.audit.attempts import check_frame, complete, insert_open, interrupt, 
 from kiosk.audit.clock import ClockWatch, clock_events
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.connection import close_db, connect
-from kiosk.audit.database import MEMORY, guard, prepare
+from kiosk.audit.database import MEMORY, OPENING, guard, prepare
 from kiosk.audit.errors import AuditError, KeyUnavailable, RateLimited, RecordNotFound
 from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
 from kiosk.audit.opening import admit
@@ -159,7 +159,7 @@ class AuditLog(AuditWriter):
         where = MEMORY if str(path) == MEMORY else str(Path(path).expanduser().absolute())
         if monotonic is None and clock is utc_now:
             monotonic = time.monotonic
-        with guard(where, config.busy_timeout_s, "opening it"):
+        with guard(where, config.busy_timeout_s, OPENING):
             db = connect(where, read_only=read_only, create=create,
                          busy_timeout_s=config.busy_timeout_s)
             try:
