@@ -38,7 +38,7 @@ def test_file_values_apply(tmp_path):
     s = load_settings(path, {})
     assert s.liveness.challenge_count == 4
     assert s.liveness.response_window_s == 8.0 and isinstance(s.liveness.response_window_s, float)
-    assert s.kiosk.mode == "staffed" and s.source == str(path)
+    assert s.kiosk.mode == "staffed" and s.source == f"defaults + {path}"
 
 
 def test_platform_config_file_is_read_when_present(tmp_path):
@@ -228,3 +228,63 @@ def test_a_plain_pin_in_a_file_others_can_read_is_refused(tmp_path):
 def test_the_kiosk_lockout_default_is_sized_for_a_busy_kiosk():
     s = load_settings(None, {})
     assert (s.audit.max_failures, s.audit.kiosk_max_failures) == (5, 15)
+
+
+# -- the source names every layer; min/max pairs -----------------------------------------------
+
+def test_the_source_names_every_layer_and_never_a_value(tmp_path):
+    path = write(tmp_path, "[camera]\nfps = 15\n")
+    s = load_settings(path, {"KIOSK_KIOSK_OPERATOR_PIN": "4711", "KIOSK_CAMERA_FPS": "25",
+                             "FACE_SIMILARITY_THRESHOLD": "97", "HOME": "/nowhere"})
+    assert s.source == (f"defaults + {path} + environment: KIOSK_KIOSK_OPERATOR_PIN, "
+                        "KIOSK_CAMERA_FPS, FACE_SIMILARITY_THRESHOLD")
+    assert "4711" not in s.source and "25" not in s.source
+    assert load_settings(None, {"KIOSK_CAMERA_FPS": "25"}).source == (
+        "defaults + environment: KIOSK_CAMERA_FPS")
+
+
+def test_the_source_leaves_out_the_defaults_when_every_key_is_set():
+    env = {o.env_name: str(o.default).lower() if o.kind is bool else str(o.default)
+           for o in SCHEMA}
+    assert load_settings(None, env).source.startswith("environment: KIOSK_KIOSK_KIOSK_ID")
+
+
+PAIRS = [o for o in SCHEMA if o.at_most is not None]
+
+
+def test_every_minimum_names_a_maximum_of_its_section_with_room_for_its_default():
+    names = {o.name: o for o in SCHEMA}
+    assert "camera.reconnect_min_s" in {o.name for o in PAIRS}
+    for option in PAIRS:
+        upper = names[f"{option.section}.{option.at_most}"]
+        assert upper.kind is option.kind and option.default <= upper.default
+        assert f"at most {upper.name}" in option.allowed()
+
+
+@pytest.mark.parametrize("option", PAIRS, ids=lambda o: o.name)
+def test_a_minimum_above_its_maximum_is_refused_from_every_layer(tmp_path, option):
+    upper = f"{option.section}.{option.at_most}"
+    # Both values are valid alone: above the maximum's lower bound, within the minimum's range.
+    low, high = option.maximum, option.maximum - 1
+    message = (rf"{option.name} = {low:g}\.0 \((?P<o1>[^)]*)\) is above {upper} = "
+               rf"{high:g}\.0 \((?P<o2>[^)]*)\); allowed: {option.name} at most {upper}")
+    text = f"[{option.section}]\n{option.key} = {low}\n{option.at_most} = {high}\n"
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, text), {})
+    env = {option.env_name: str(low), f"KIOSK_{upper.replace('.', '_').upper()}": str(high)}
+    with pytest.raises(ConfigError, match=rf"\(environment {option.env_name}\)"):
+        load_settings(None, env)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(None, {}).replace(option.section, **{option.key: float(low),
+                                                           option.at_most: float(high)})
+    equal = {option.env_name: str(high), f"KIOSK_{upper.replace('.', '_').upper()}": str(high)}
+    assert getattr(getattr(load_settings(None, equal), option.section), option.key) == high
+
+
+def test_reconnect_min_above_the_default_max_names_both_keys():
+    with pytest.raises(ConfigError) as err:
+        load_settings(None, {"KIOSK_CAMERA_RECONNECT_MIN_S": "9"})
+    assert str(err.value) == (
+        "camera.reconnect_min_s = 9.0 (environment KIOSK_CAMERA_RECONNECT_MIN_S) is above "
+        "camera.reconnect_max_s = 8.0 (default); allowed: camera.reconnect_min_s at most "
+        "camera.reconnect_max_s")

@@ -2,10 +2,11 @@
 
 Each module in this package that defines ``register(subparsers)`` adds one command; it sets
 ``func(args, ctx) -> int`` as the parser default. This module is a composition root: it reads
-the environment, loads the settings once and turns typed errors into a plain message and exit
-status 2. Any other exception is a bug: its traceback goes to the log file
-(:mod:`kiosk.crashlog`) and the command prints one line and exits 2, never a traceback and
-never 1 (which a script reads as "not verified").
+the environment, loads and validates the settings once before any command runs (a command
+that must run with broken settings sets ``needs_settings=False`` as a parser default) and
+turns typed errors into a plain message and exit status 2. Any other exception is a bug: its
+traceback goes to the log file (:mod:`kiosk.crashlog`) and the command prints one line and
+exits 2, never a traceback and never 1 (which a script reads as "not verified").
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pkgutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from kiosk import __version__
 from kiosk.errors import KioskError
@@ -43,7 +44,17 @@ class Context:
 
     @property
     def settings(self) -> Settings:
-        """The settings, loaded on first use so commands that need none never fail on them."""
+        """The settings, loaded on first use (:func:`main` loads them before the command)."""
+        return self.load()
+
+    def load(self) -> Settings:
+        """The settings, loaded and validated once.
+
+        Raises
+        ------
+        ConfigError
+            The settings file or an override is invalid (the message names the key).
+        """
         if self._settings is None:
             self._settings = load_settings(self.config_path, self.environ)
         return self._settings
@@ -52,9 +63,43 @@ class Context:
 Command = Callable[[argparse.Namespace, Context], int]
 
 
+class KioskParser(argparse.ArgumentParser):
+    """An ArgumentParser whose every (sub-)command reports its own unknown arguments.
+
+    Plain argparse hands a sub-command's unknown arguments up to the top-level parser, which
+    prints its own usage (``kiosk audit list --bogus`` shows ``kiosk``'s), and checks required
+    arguments before unknown ones (``kiosk --bogus`` only says COMMAND is missing). Here each
+    parser refuses its unknown arguments first, with its own usage, and checks a required
+    sub-command itself afterwards.
+    """
+
+    _required_command: argparse.Action | None = None
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        """As argparse's; ``required=True`` is checked by :meth:`parse_known_args`."""
+        required = kwargs.pop("required", False)
+        action = super().add_subparsers(required=False, **kwargs)
+        if required:
+            self._required_command = action
+        return action
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None,
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """As argparse's, but unknown arguments are an error here, at the parser they were
+        given to (so ``extras`` is always empty)."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error("unrecognized arguments: " + " ".join(extras))
+        command = self._required_command
+        if command is not None and getattr(parsed, command.dest, None) is None:
+            self.error(f"the following arguments are required: {command.metavar or command.dest}")
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with one subcommand per module of this package."""
-    parser = argparse.ArgumentParser(
+    parser = KioskParser(
         prog="kiosk", description="The liveness kiosk without a screen: everything the kiosk "
         "does (track, analyze, verify, match, enroll, evaluate, simulate, audit), run headless.")
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
@@ -79,6 +124,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     ctx = Context(config_path=args.config, environ=os.environ if environ is None else environ)
     func: Command = args.func
     try:
+        if getattr(args, "needs_settings", True):
+            # Before the command does anything: a bad key stops every command alike, also
+            # those that would never read the settings.
+            ctx.load()
         return func(args, ctx)
     except KioskError as exc:
         print(f"kiosk {args.command}: {exc}", file=sys.stderr)

@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     summary = ("print the salted hash of an operator PIN for kiosk.operator_pin (the PIN is "
                "read from the terminal, or one line of standard input; never an argument)")
     hashing = sub.add_parser("hash-pin", help=summary, description=summary.capitalize())
-    hashing.set_defaults(func=run_hash_pin)
+    # Runs whatever the settings hold: the error for a plain PIN in a readable settings file
+    # sends the user here to hash it.
+    hashing.set_defaults(func=run_hash_pin, needs_settings=False)
 
 
 def run(args: argparse.Namespace, ctx) -> int:

@@ -3,7 +3,8 @@
 For tests and training only: every evaluation reports simulated and real material apart, and
 real material is what counts. ``print`` prints one frame of SRC on paper and films it held by
 hand; ``replay`` plays SRC on a phone, tablet or monitor and films the screen. OUT is an MP4
-('mp4v') or AVI (MJPG) file with SRC's frame size and rate.
+('mp4v') or AVI (MJPG) file with SRC's frame size and rate; an existing OUT is replaced
+only with ``--force``. A photo as SRC needs ``--seconds``: it has no duration of its own.
 """
 
 from __future__ import annotations
@@ -27,14 +28,22 @@ MAX_STILL_CANDIDATES = 40
 FOURCC = {".mp4": "mp4v", ".avi": "MJPG"}
 
 
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """OUT and ``--force``, shared by every ``kiosk simulate`` sub-command."""
+    parser.add_argument("out", metavar="OUT", help="output video, .mp4 or .avi (not an "
+                        "existing file unless --force)")
+    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("src", metavar="SRC", help="bona fide video (or a photo, with --seconds)")
-    parser.add_argument("out", metavar="OUT", help="output video, .mp4 or .avi")
+    add_output(parser)
     parser.add_argument("--seed", type=WHOLE_NUMBER,
                         help="random seed (same seed and SRC: same video); drawn when omitted "
                              "and printed in the summary")
     parser.add_argument("--seconds", type=POSITIVE_NUMBER,
-                        help="output duration (default: SRC's duration)")
+                        help="output duration (default: SRC's duration; required when SRC is "
+                             "a photo)")
     parser.add_argument("--fps", type=POSITIVE_NUMBER,
                         help="frame rate when SRC is a photo (default 15); videos keep theirs")
     parser.add_argument("--fingers", type=int, choices=(0, 1, 2, 3),
@@ -111,6 +120,22 @@ def _probe(src: str, fps: float | None) -> tuple[int, float, tuple[int, int]]:
     return count, rate, size
 
 
+def _frame_count(src: str, count: int, fps: float, seconds: float | None) -> int:
+    """Frames to write: SRC's duration, or ``seconds`` at SRC's rate.
+
+    Raises
+    ------
+    InputError
+        SRC is a single picture and ``seconds`` is None: its "duration" would be one frame.
+    """
+    if seconds is not None:
+        return max(1, round(seconds * fps))
+    if count == 1:
+        raise InputError(f"{src} is a photo (a single frame) and has no duration of its own: "
+                         "give --seconds, the length of the clip to render")
+    return count
+
+
 def _read_frame(src: str, fps: float | None, index: int):
     with _open(src, fps, start=index, end=index) as source:
         frame = source.read()
@@ -173,8 +198,22 @@ def _background(path: str | None):
 
 # -- output ----------------------------------------------------------------------------------
 
-def check_output(out: str, src: str) -> tuple[Path, str]:
-    """OUT as a path and its fourcc, or InputError before any work is done."""
+def check_output(out: str, src: str, force: bool = False) -> tuple[Path, str]:
+    """OUT as a path and its fourcc, or InputError before any work is done.
+
+    Parameters
+    ----------
+    out, src : str
+        OUT and SRC as given.
+    force : bool
+        Replace OUT if it exists (``--force``); it is never SRC.
+
+    Raises
+    ------
+    InputError
+        OUT has another extension, is a folder, SRC, in a missing or unwritable folder, or
+        exists and ``force`` is false.
+    """
     path = Path(out).expanduser()
     fourcc = FOURCC.get(path.suffix.lower())
     if fourcc is None:
@@ -189,17 +228,27 @@ def check_output(out: str, src: str) -> tuple[Path, str]:
     source = Path(src).expanduser()
     if path.exists() and source.exists() and path.resolve() == source.resolve():
         raise InputError(f"OUT {path} is SRC; choose another file")
+    if path.exists() and not force:
+        # As `kiosk audit export` does: a render takes minutes and may replace a real capture.
+        raise InputError(f"{path} exists; choose another OUT, or give --force to replace it")
     return path, fourcc
 
 
 class _VideoOut:
-    """OUT as a cv2.VideoWriter; the partial file is removed when writing fails."""
+    """OUT as a cv2.VideoWriter.
+
+    Frames go to a hidden file beside OUT that replaces it only once complete and readable,
+    so a failed render (or one that cannot start) leaves an existing OUT as it was.
+    """
 
     def __init__(self, path: Path, fourcc: str, fps: float, size: tuple[int, int]) -> None:
         import cv2
 
         self.path = path
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, size)
+        # Same folder (an atomic rename) and same extension (OpenCV picks the container by it).
+        self._partial = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+        self._writer = cv2.VideoWriter(str(self._partial), cv2.VideoWriter.fourcc(*fourcc),
+                                       fps, size)
         if not self._writer.isOpened():
             self._writer.release()
             self._discard()
@@ -212,7 +261,7 @@ class _VideoOut:
         self.frames += 1
 
     def _discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self._partial.unlink(missing_ok=True)
 
     def __enter__(self) -> _VideoOut:
         return self
@@ -224,12 +273,13 @@ class _VideoOut:
             return
         import cv2
 
-        check = cv2.VideoCapture(str(self.path))
+        check = cv2.VideoCapture(str(self._partial))
         ok = check.isOpened() and check.read()[0]
         check.release()
         if not ok:
             self._discard()
             raise InputError(f"{self.path} was written but cannot be read back; try .avi")
+        os.replace(self._partial, self.path)
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -252,11 +302,11 @@ def run_print(args: argparse.Namespace, ctx: Any) -> int:
 
     from kiosk.lab.simulate import PrintParams, prepare_print, render_print_frame
 
-    target = check_output(args.out, args.src)
+    target = check_output(args.out, args.src, args.force)
     count, fps, size = _probe(args.src, args.fps)
     if args.frame is not None and args.frame >= count:
         raise InputError(f"--frame {args.frame}: {args.src} has {count} frames (0-{count - 1})")
-    n_frames = count if args.seconds is None else max(1, round(args.seconds * fps))
+    n_frames = _frame_count(args.src, count, fps, args.seconds)
     index = args.frame if args.frame is not None else _choose_still(args.src, args.fps, count)
     still = _read_frame(args.src, args.fps, index)
     background = _background(args.background)
@@ -285,9 +335,9 @@ def run_replay(args: argparse.Namespace, ctx: Any) -> int:
 
     from kiosk.lab.simulate import ReplayParams, prepare_replay, render_replay_frame
 
-    target = check_output(args.out, args.src)
+    target = check_output(args.out, args.src, args.force)
     count, fps, size = _probe(args.src, args.fps)
-    n_frames = count if args.seconds is None else max(1, round(args.seconds * fps))
+    n_frames = _frame_count(args.src, count, fps, args.seconds)
     background = _background(args.background)
     seed = _seed(args)
     rng = np.random.default_rng(seed)

@@ -37,8 +37,10 @@ def add_light_parser(sub: argparse._SubParsersAction) -> None:
                     "clip on a phone whose glass mirrors the kiosk's screen), print (one "
                     "frame printed on matte paper). The sequence's times are OUT's media "
                     "time (frame i at i / fps). For tests and training only.")
+    from kiosk.cli.simulate import add_output
+
     lp.add_argument("src", metavar="SRC", help="bona fide video with one face")
-    lp.add_argument("out", metavar="OUT", help="output video, .mp4 or .avi")
+    add_output(lp)
     lp.add_argument("--sequence", required=True, metavar="SEQUENCE.json",
                     help="the colour sequence (JSON, times in OUT's media time)")
     lp.add_argument("--attack", choices=ATTACKS, default="none",
@@ -120,7 +122,7 @@ def run_light(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.lab.simulate import choose_still
     from kiosk.lab.simulate.light import LightSimulator
 
-    target = check_output(args.out, args.src)
+    target = check_output(args.out, args.src, args.force)
     seq = LightSequence.from_json_file(args.sequence)
     params = _params(args)
     images, faces, fps = _read_and_track(args.src, args.fps, args.width)

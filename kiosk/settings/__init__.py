@@ -27,7 +27,14 @@ from typing import Any
 
 from kiosk.errors import ConfigError
 from kiosk.settings.pinhash import hash_pin, is_pin_hash, pin_matches
-from kiosk.settings.schema import SCHEMA, Option, coerce, markdown_table, validate
+from kiosk.settings.schema import (
+    SCHEMA,
+    Option,
+    check_order,
+    coerce,
+    markdown_table,
+    validate,
+)
 from kiosk.settings.sections import (
     SECTIONS,
     AuditSettings,
@@ -56,6 +63,8 @@ class Settings:
     matching: MatchingSettings = dataclasses.field(default_factory=MatchingSettings)
     audit: AuditSettings = dataclasses.field(default_factory=AuditSettings)
     fleet: FleetSettings = dataclasses.field(default_factory=FleetSettings)
+    #: The layers that made these settings: "defaults", the file's path and the environment
+    #: variables read (names only), joined by " + ".
     source: str = "defaults"
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
@@ -73,11 +82,19 @@ class Settings:
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def replace(self, section: str, **changes: Any) -> Settings:
-        """A copy with some keys of one section changed, validated like a file."""
+        """A copy with some keys of one section changed, validated like a file.
+
+        Raises
+        ------
+        ConfigError
+            A bad value, or a minimum now above its maximum (see :func:`check_order`).
+        """
         for key, value in changes.items():
             validate(section, key, value, origin="replace")
         new_section = dataclasses.replace(getattr(self, section), **changes)
-        return dataclasses.replace(self, **{section: new_section})
+        new = dataclasses.replace(self, **{section: new_section})
+        check_order(new.as_dict(), {f"{section}.{key}": "replace" for key in changes})
+        return new
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -140,43 +157,91 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     environ : Mapping[str, str], optional
         Environment to read overrides from (the composition root passes ``os.environ``).
 
+    Returns
+    -------
+    Settings
+        Its ``source`` names every layer that contributed (see :func:`_describe_sources`).
+
     Raises
     ------
     ConfigError
-        Unknown section or key, wrong type, value out of range; the message names the key.
+        Unknown section or key, wrong type, value out of range, a minimum above its maximum;
+        the message names the key.
     """
     environ = {} if environ is None else environ
     values: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
-    source = "defaults"
+    # Where each value came from, by "section.key": for the source line and for messages
+    # about a pair of keys, whose two values may come from different layers.
+    origins: dict[str, str] = {}
     file_path = Path(path) if path is not None else default_config_path(environ)
-    if path is not None or file_path.is_file():
-        data = _read_toml(file_path)
-        source = str(file_path)
-        for section, table in data.items():
-            if section not in SECTIONS:
-                raise ConfigError(f"{file_path}: unknown section [{section}]; known sections: "
-                                  + ", ".join(SECTIONS))
-            if not isinstance(table, dict):
-                raise ConfigError(f"{file_path}: {section} must be a table ([{section}])")
-            for key, value in table.items():
-                values[section][key] = validate(section, key, value, str(file_path))
-        _check_plain_pin(file_path, values["kiosk"].get("operator_pin", ""))
-
-    for option in SCHEMA:
-        for env_name in filter(None, (option.legacy_env, option.env_name)):
-            if env_name in environ:
-                raw = coerce(option, environ[env_name], f"environment {env_name}")
-                values[option.section][option.key] = validate(
-                    option.section, option.key, raw, f"environment {env_name}")
-    stray = sorted(k for k in environ if k.startswith("KIOSK_")
-                   and k not in {o.env_name for o in SCHEMA})
-    if stray:
-        raise ConfigError(f"environment {stray[0]}: unknown setting; settings are "
-                          "KIOSK_<SECTION>_<KEY>, e.g. KIOSK_CAMERA_DEVICE")
-
+    read_file = path is not None or file_path.is_file()
+    if read_file:
+        _apply_file(file_path, values, origins)
+    env_names = _apply_environment(environ, values, origins)
+    check_order(_with_defaults(values), origins)
     return Settings(kiosk=KioskSettings(**values["kiosk"]),
                     camera=CameraSettings(**values["camera"]),
                     liveness=LivenessSettings(**values["liveness"]),
                     matching=MatchingSettings(**values["matching"]),
                     fleet=FleetSettings(**values["fleet"]),
-                    audit=AuditSettings(**values["audit"]), source=source)
+                    audit=AuditSettings(**values["audit"]),
+                    source=_describe_sources(len(origins) < len(SCHEMA),
+                                             file_path if read_file else None, env_names))
+
+
+def _apply_file(file_path: Path, values: dict[str, dict[str, Any]],
+                origins: dict[str, str]) -> None:
+    """Validate the settings file into ``values``."""
+    data = _read_toml(file_path)
+    for section, table in data.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"{file_path}: unknown section [{section}]; known sections: "
+                              + ", ".join(SECTIONS))
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file_path}: {section} must be a table ([{section}])")
+        for key, value in table.items():
+            values[section][key] = validate(section, key, value, str(file_path))
+            origins[f"{section}.{key}"] = str(file_path)
+    _check_plain_pin(file_path, values["kiosk"].get("operator_pin", ""))
+
+
+def _apply_environment(environ: Mapping[str, str], values: dict[str, dict[str, Any]],
+                       origins: dict[str, str]) -> list[str]:
+    """Validate the environment overrides into ``values``; return the variables read."""
+    used: list[str] = []
+    for option in SCHEMA:
+        # The seed deployment's name first, so KIOSK_<SECTION>_<KEY> wins when both are set.
+        for env_name in filter(None, (option.legacy_env, option.env_name)):
+            if env_name in environ:
+                origin = f"environment {env_name}"
+                raw = coerce(option, environ[env_name], origin)
+                values[option.section][option.key] = validate(
+                    option.section, option.key, raw, origin)
+                origins[option.name] = origin
+                used.append(env_name)
+    stray = sorted(k for k in environ if k.startswith("KIOSK_")
+                   and k not in {o.env_name for o in SCHEMA})
+    if stray:
+        raise ConfigError(f"environment {stray[0]}: unknown setting; settings are "
+                          "KIOSK_<SECTION>_<KEY>, e.g. KIOSK_CAMERA_DEVICE")
+    return used
+
+
+def _with_defaults(values: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every setting: the defaults with ``values`` (section to {key: value}) over them."""
+    return {s: {**{f.name: f.default for f in dataclasses.fields(cls)}, **values.get(s, {})}
+            for s, cls in SECTIONS.items()}
+
+
+def _describe_sources(defaults: bool, file_path: Path | None, env_names: list[str]) -> str:
+    """The layers that made the settings, e.g.
+    ``defaults + /etc/kiosk.toml + environment: KIOSK_CAMERA_FPS``.
+
+    Environment variables are named, never their values (one may hold the operator PIN).
+    """
+    layers = ["defaults"] if defaults else []
+    if file_path is not None:
+        layers.append(str(file_path))
+    if env_names:
+        layers.append("environment: " + ", ".join(env_names))
+    return " + ".join(layers)

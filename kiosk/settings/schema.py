@@ -12,6 +12,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class Option:
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
     legacy_env: str | None = None
+    at_most: str | None = None
 
     @property
     def kind(self) -> type:
@@ -51,6 +53,11 @@ class Option:
 
     def allowed(self) -> str:
         """Human description of the allowed values."""
+        if self.at_most is not None:
+            return f"{self._range()}, at most {self.section}.{self.at_most}"
+        return self._range()
+
+    def _range(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind is bool:
@@ -65,7 +72,8 @@ class Option:
 def _options(section: str, cls: type) -> tuple[Option, ...]:
     return tuple(Option(section, f.name, f.default, help=f.metadata["help"],
                         minimum=f.metadata["minimum"], maximum=f.metadata["maximum"],
-                        choices=f.metadata["choices"], legacy_env=f.metadata["legacy_env"])
+                        choices=f.metadata["choices"], legacy_env=f.metadata["legacy_env"],
+                        at_most=f.metadata["at_most"])
                  for f in dataclasses.fields(cls))
 
 
@@ -130,6 +138,38 @@ def validate(section: str, key: str, raw: Any, origin: str) -> Any:
         raise ConfigError(f"{origin}: {name} must be 4 to 12 digits 0-9, or the hash printed by "
                           "`kiosk settings hash-pin` (or empty to disable the panel)")
     return value
+
+
+def check_order(values: Mapping[str, Mapping[str, Any]],
+                origins: Mapping[str, str]) -> None:
+    """Check every min/max pair of the schema (``Option.at_most``) on complete settings.
+
+    Each bound of a pair is valid alone, so only the merged result of every layer (defaults,
+    file, environment) can show a minimum above its maximum.
+
+    Parameters
+    ----------
+    values : mapping of section to {key: value}
+        Every setting, defaults included.
+    origins : mapping of ``section.key`` to where its value came from
+        Keys not listed are defaults.
+
+    Raises
+    ------
+    ConfigError
+        A value above the one it must not exceed; the message names both keys, their values
+        and where each came from.
+    """
+    for option in SCHEMA:
+        if option.at_most is None:
+            continue
+        upper = _BY_NAME[(option.section, option.at_most)]
+        low, high = values[option.section][option.key], values[upper.section][upper.key]
+        if low > high:
+            raise ConfigError(
+                f"{option.name} = {low!r} ({origins.get(option.name, 'default')}) is above "
+                f"{upper.name} = {high!r} ({origins.get(upper.name, 'default')}); allowed: "
+                f"{option.name} at most {upper.name}")
 
 
 def _check_text(name: str, value: str, origin: str) -> None:

@@ -13,11 +13,15 @@ from typing import Any
 
 def setting(default: Any, help: str, *, minimum: float | None = None,
             maximum: float | None = None, choices: tuple[str, ...] | None = None,
-            legacy_env: str | None = None) -> Any:
-    """A settings field: its default, help text and allowed values (for the schema)."""
+            legacy_env: str | None = None, at_most: str | None = None) -> Any:
+    """A settings field: its default, help text and allowed values (for the schema).
+
+    ``at_most`` names another key of the same section this value must not exceed (the lower
+    end of a min/max pair); each bound alone cannot say so.
+    """
     return field(default=default, metadata={
         "help": help, "minimum": minimum, "maximum": maximum, "choices": choices,
-        "legacy_env": legacy_env})
+        "legacy_env": legacy_env, "at_most": at_most})
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class CameraSettings:
                             "for a hand-held or laptop camera.")
     reconnect_min_s: float = setting(0.5, "First wait before reconnecting after an unplug "
                                      "(doubles up to reconnect_max_s).", minimum=0.05,
-                                     maximum=10)
+                                     maximum=10, at_most="reconnect_max_s")
     reconnect_max_s: float = setting(8.0, "Longest wait between reconnection attempts after "
                                      "an unplug.", minimum=0.5, maximum=300)
 

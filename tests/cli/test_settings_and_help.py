@@ -31,3 +31,24 @@ def test_help_reads_as_plain_text(capsys):
     out = capsys.readouterr().out
     assert "``" not in out and ":class:" not in out and ":func:" not in out
     assert "headless" in out
+
+
+def test_settings_name_every_layer_without_a_secret(tmp_path, capsys):
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[camera]\nfps = 15\n")
+    env = {"HOME": str(tmp_path), "KIOSK_KIOSK_OPERATOR_PIN": "4711",
+           "KIOSK_CAMERA_WIDTH": "800"}
+    assert main(["--config", str(config), "settings"], env) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["source"] == (f"defaults + {config} + environment: "
+                                         "KIOSK_KIOSK_OPERATOR_PIN, KIOSK_CAMERA_WIDTH")
+    assert "4711" not in out
+
+
+def test_settings_refuse_a_reconnect_minimum_above_the_maximum(tmp_path, capsys):
+    env = {"HOME": str(tmp_path), "KIOSK_CAMERA_RECONNECT_MIN_S": "9"}
+    assert main(["settings"], env) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "camera.reconnect_min_s = 9.0" in captured.err
+    assert "camera.reconnect_max_s = 8.0" in captured.err

@@ -119,3 +119,61 @@ def test_cli_on_a_real_clip(shared_data, tmp_path, capsys):
     # The still was chosen by the face tracker among the clip's 148 frames.
     chosen = re.search(r"\(frame (\d+),", lines["print"])
     assert chosen is not None and 0 <= int(chosen.group(1)) < 148
+
+
+# -- an existing OUT, a photo without --seconds ----------------------------------------------
+
+@pytest.mark.parametrize("attack", ["print", "replay", "light"])
+def test_an_existing_out_is_kept_without_force(attack, clip_path, tmp_path, capsys):
+    out = tmp_path / "taken.avi"
+    out.write_bytes(b"a real capture")
+    extra = ["--sequence", str(tmp_path / "s.json")] if attack == "light" else []
+    assert main(["simulate", attack, str(clip_path), str(out), *extra], environ={}) == 2
+    err = capsys.readouterr().err
+    assert f"{out} exists; choose another OUT, or give --force to replace it" in err
+    assert out.read_bytes() == b"a real capture"
+
+
+def test_force_replaces_an_existing_out(clip_path, tmp_path, capsys):
+    out = tmp_path / "taken.avi"
+    out.write_bytes(b"an old render")
+    argv = ["simulate", "replay", str(clip_path), str(out), "--seed", "3", "--force"]
+    assert main(argv, environ={}) == 0
+    assert "replay attack: 8 frames" in capsys.readouterr().out
+    assert len(read_clip(out)[0]) == 8
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.avi"]  # no partial file left
+
+
+def test_a_failed_render_leaves_an_existing_out_as_it_was(tmp_path):
+    from kiosk.cli.simulate import _VideoOut
+
+    out = tmp_path / "taken.avi"
+    out.write_bytes(b"an old render")
+    with pytest.raises(RuntimeError), _VideoOut(out, "MJPG", 10.0, (64, 48)) as video:
+        video.write(np.zeros((48, 64, 3), np.uint8))
+        raise RuntimeError("render failed")
+    assert out.read_bytes() == b"an old render"
+    assert [p.name for p in tmp_path.iterdir()] == ["taken.avi"]
+
+
+@pytest.mark.parametrize("attack", ["print", "replay"])
+def test_a_photo_needs_seconds(attack, tmp_path, capsys):
+    photo = tmp_path / "photo.png"
+    cv2.imwrite(str(photo), cv2.resize(textured_still(seed=1), (128, 96)))
+    out = tmp_path / "out.avi"
+    argv = ["simulate", attack, str(photo), str(out), "--seed", "4"]
+    assert main(argv, environ={}) == 2
+    err = capsys.readouterr().err
+    assert f"{photo} is a photo (a single frame)" in err and "give --seconds" in err
+    assert not out.exists()
+    assert main([*argv, "--seconds", "0.4", "--fps", "10"], environ={}) == 0
+    assert f"{attack} attack: 4 frames 128x96 at 10 fps" in capsys.readouterr().out
+    assert len(read_clip(out)[0]) == 4
+
+
+def test_the_help_says_a_photo_needs_seconds(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "print", "--help"], {})
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "required when SRC is a photo" in help_text
+    assert "--force replace OUT if it exists" in help_text
