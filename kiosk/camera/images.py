@@ -9,12 +9,20 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from kiosk.camera.source import MAX_IMAGE_PIXELS, BaseSource, Clock, Sleep, as_bgr
+from kiosk.camera.source import (
+    MAX_IMAGE_PIXELS,
+    BaseSource,
+    Clock,
+    Sleep,
+    as_bgr,
+    megapixels,
+)
 from kiosk.camera.video import check_file, check_frame_range
 from kiosk.errors import InputError
 from kiosk.model import Frame
@@ -30,6 +38,7 @@ IMAGE_EXTENSIONS = frozenset({
 
 DEFAULT_IMAGE_FPS = 15.0
 
+_ORIENTATION = 0x0112  # the EXIF orientation tag
 
 
 def is_image_path(path: str | Path) -> bool:
@@ -43,11 +52,105 @@ def natural_key(name: str) -> list[object]:
             for part in re.split(r"(\d+)", name)]
 
 
-def check_header(data: bytes, what: str, limit: int = MAX_IMAGE_PIXELS) -> bool:
-    """Read an image's size from its header, without decoding its pixels, and check it.
+def pillow_ceiling() -> int:
+    """Pixel count above which Pillow refuses to open an image, even to read its size.
+
+    Pillow warns above ``Image.MAX_IMAGE_PIXELS`` (89,478,485) and raises
+    ``DecompressionBombError`` above twice that (178,956,970); 0 when its check is off.
+    """
+    return 2 * (Image.MAX_IMAGE_PIXELS or 0)
+
+
+class Header(NamedTuple):
+    """What an image's header declares: its stored size and its EXIF orientation."""
+
+    width: int
+    height: int
+    orientation: int = 1
+    """EXIF orientation, 1 (as stored) when the header carries none; 5-8 turn it a quarter."""
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) as stored."""
+        return self.width, self.height
+
+    @property
+    def upright(self) -> tuple[int, int]:
+        """(width, height) once the EXIF orientation is applied, as OpenCV decodes it."""
+        return (self.height, self.width) if self.orientation in (5, 6, 7, 8) else self.size
+
+
+def read_header(source: bytes | Path, what: str, limit: int = MAX_IMAGE_PIXELS
+                ) -> Header | None:
+    """What an image's header declares, read without decoding its pixels.
 
     Pillow's ``Image.open`` parses only the header; it recognises every extension of
     :data:`IMAGE_EXTENSIONS`.
+
+    Parameters
+    ----------
+    source : bytes or Path
+        The file's bytes, or its path (only the header is read).
+    what : str
+        How a message names the image.
+    limit : int
+        The limit a refusal quotes.
+
+    Returns
+    -------
+    Header or None
+        None when the header is not an image header (a damaged file: decoding would fail).
+
+    Raises
+    ------
+    InputError
+        Pillow refuses the header: it declares more than :func:`pillow_ceiling` pixels.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS: the size is still read, checked by the caller.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+                width, height = img.size
+                exif = img.info.get("exif")
+    except Image.DecompressionBombError:
+        # Pillow's refusal comes before the size is returned: all that is known is that the
+        # image is above its ceiling (rounded down, so the claim holds for every such image).
+        raise InputError(f"{what} has more than {pillow_ceiling() // 1_000_000} megapixels; "
+                         f"the limit is {limit / 1e6:g} megapixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    return Header(width, height, _orientation(exif))
+
+
+def _orientation(exif: object) -> int:
+    """The orientation tag of an EXIF block the header carried; 1 without one.
+
+    Only the block already read with the header is parsed: ``getexif()`` of a PNG without
+    one would decode the whole picture.
+    """
+    if not isinstance(exif, bytes):
+        return 1
+    tags = Image.Exif()
+    try:
+        tags.load(exif)
+        value = int(tags.get(_ORIENTATION, 1))
+    except Exception:  # a malformed block: as stored, and the decoded size is checked anyway
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def check_pixels(size: tuple[int, int], what: str, limit: int = MAX_IMAGE_PIXELS) -> None:
+    """Raise :class:`InputError` when ``size`` (width, height) has more than ``limit`` pixels."""
+    width, height = size
+    if width * height > limit:
+        shown, cap = megapixels(width * height, limit)
+        raise InputError(f"{what} is {width}x{height} pixels ({shown} megapixels); the limit "
+                         f"is {cap} megapixels")
+
+
+def check_header(data: bytes, what: str, limit: int = MAX_IMAGE_PIXELS) -> bool:
+    """Read an image's size from its header, without decoding its pixels, and check it.
 
     Parameters
     ----------
@@ -68,22 +171,10 @@ def check_header(data: bytes, what: str, limit: int = MAX_IMAGE_PIXELS) -> bool:
     InputError
         The header declares more than ``limit`` pixels.
     """
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns above ~89 megapixels (and refuses above ~179, handled below).
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size
-    except Image.DecompressionBombError:
-        # Pillow's own refusal (far above ``limit``) comes before the size is returned.
-        raise InputError(f"{what} has more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
-                         f"megapixels; the limit is {limit / 1e6:.0f} megapixels") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    header = read_header(data, what, limit)
+    if header is None:
         return False
-    if width * height > limit:
-        raise InputError(f"{what} is {width}x{height} pixels "
-                         f"({width * height / 1e6:.0f} megapixels); the limit is "
-                         f"{limit / 1e6:.0f} megapixels")
+    check_pixels(header.size, what, limit)
     return True
 
 
@@ -132,7 +223,9 @@ class ImageSequenceSource(BaseSource):
     -----
     An image that cannot be decoded is skipped, counted in ``health.corrupt`` and logged;
     ``read()`` raises :class:`InputError` at the end only when no image at all decoded.
-    ``seq`` counts delivered frames, so a skipped image leaves no gap in it.
+    ``seq`` counts delivered frames, so a skipped image leaves no gap in it. Every image must
+    have the size of the first one delivered: ``read()`` raises :class:`InputError` naming
+    the file and both sizes at the first that does not.
     """
 
     def __init__(self, paths: Sequence[str | Path], *, fps: float = DEFAULT_IMAGE_FPS,
@@ -169,8 +262,41 @@ class ImageSequenceSource(BaseSource):
         if self._start >= len(self._paths):
             raise InputError(f"frame range starts at {self._start} but {self._description} "
                              f"has only {len(self._paths)} images")
+        self._check_headers()
         self._position = self._start
         self._last_index = -1
+
+    def _check_headers(self) -> None:
+        """Refuse, before the first frame, a folder whose headers show it cannot be read whole.
+
+        A picture above the pixel limit, or one whose size differs from the first picture's
+        (either way round: EXIF rotation may swap width and height), would stop the source
+        mid-run; found here, a command refuses the folder before it records anything (an
+        attempt of ``kiosk verify``). Only headers are read, so sizes that differ both as stored
+        and once turned upright are refused; a change hidden by an EXIF tag the header reading
+        does not see is still caught when the pictures are decoded (:meth:`_read`).
+
+        Raises
+        ------
+        InputError
+            Naming the file, its size and the first picture's size (or the limit).
+        """
+        if len(self._paths) == 1:
+            return  # read() checks the one image as it decodes it
+        first: tuple[Path, Header] | None = None
+        for path in self._paths[self._start:self._stop() + 1]:
+            header = read_header(path, f"image {path}")
+            if header is None:
+                continue  # not an image: skipped (and counted) when read
+            check_pixels(header.size, f"image {path}")
+            if first is None:
+                first = (path, header)
+            elif header.size != first[1].size and header.upright != first[1].upright:
+                (width, height), (first_width, first_height) = header.upright, first[1].upright
+                raise InputError(
+                    f"image {path} is {width}x{height} pixels but the first image "
+                    f"({first[0].name}) is {first_width}x{first_height}; every frame of "
+                    f"{self._description} must have the same size")
 
     def _stop(self) -> int:
         last = len(self._paths) - 1
@@ -186,6 +312,9 @@ class ImageSequenceSource(BaseSource):
                 log.warning("skipping %s: not a decodable image", path)
                 self._monitor.note_corrupt(error=f"image {path} cannot be decoded")
                 continue
+            # A size change would reach the analysis mid-run (the flow cues crop every frame
+            # at the first frame's face box): refuse the folder instead.
+            self._keep_size(image, f"image {path}", f"the first image ({path.name})")
             self._last_index = index
             return self._emit(image, index / self._fps)
         if self._seq == 0:

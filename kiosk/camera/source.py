@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from kiosk.camera.health import RECORDING_CONTROLS, CameraHealth, ControlStatus, HealthMonitor
-from kiosk.errors import CameraError
+from kiosk.errors import CameraError, InputError
 from kiosk.model import Frame
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,24 @@ class SourceInfo:
 #: OpenCV's working copies). ``kiosk.cloud.images.PHOTO_MAX_PIXELS`` is the same limit for
 #: ID and member photos.
 MAX_IMAGE_PIXELS = 50_000_000
+
+
+def megapixels(pixels: int, limit: int) -> tuple[str, str]:
+    """``pixels`` and ``limit`` in megapixels, for a refusal that quotes both.
+
+    Whole numbers, unless rounding would print a count above the limit as the limit itself
+    ("50 megapixels; the limit is 50"): then as few decimals as tell them apart.
+
+    Returns
+    -------
+    (pixels, limit) : tuple of str
+    """
+    for decimals in range(7):
+        shown = f"{pixels / 1e6:.{decimals}f}", f"{limit / 1e6:.{decimals}f}"
+        if shown[0] != shown[1] or pixels == limit:
+            return shown
+    return f"{pixels / 1e6:.6f}", f"{limit / 1e6:.6f}"  # whole pixels differ at 6 decimals
+
 
 # A paced source that falls further behind than this re-anchors its schedule instead of
 # delivering a burst of overdue frames at full speed.
@@ -183,6 +201,7 @@ class BaseSource:
         self._active = False
         self._seq = 0
         self._anchor: tuple[float, float] | None = None  # (clock, media_t) of pacing origin
+        self._first_size: tuple[int, int, str] | None = None  # width, height, what, of seq 0
         # The light-control request: written by any thread, applied by the reading thread.
         self._light_guard = threading.Lock()
         self._light_request: bool | None = None
@@ -225,6 +244,7 @@ class BaseSource:
             return
         self._seq = 0
         self._anchor = None
+        self._first_size = None
         self._monitor.reset()
         self._monitor.set_nominal_fps(self._fps)
         self._reset_light_health()
@@ -322,6 +342,32 @@ class BaseSource:
         self._seq += 1
         self._monitor.observe(frame)
         return frame
+
+    def _keep_size(self, image: np.ndarray, what: str, first: str) -> None:
+        """Raise :class:`InputError` when ``image`` differs in size from the run's first frame.
+
+        Every consumer of a recording (the tracker's buffers, the motion and flow cues, the
+        light challenge) assumes one frame size per run; a folder of mixed pictures, or a
+        video whose stream changes resolution, is refused here rather than deep inside them.
+
+        Parameters
+        ----------
+        image : ndarray (H, W, 3)
+            The frame about to be delivered.
+        what : str
+            How the message names this frame ("image /x/b.jpg").
+        first : str
+            How the message names the first frame, should this one become it.
+        """
+        height, width = image.shape[:2]
+        if self._first_size is None:
+            self._first_size = (width, height, first)
+            return
+        first_width, first_height, first_what = self._first_size
+        if (width, height) != (first_width, first_height):
+            raise InputError(f"{what} is {width}x{height} pixels but {first_what} is "
+                             f"{first_width}x{first_height}; every frame of "
+                             f"{self._description} must have the same size")
 
     def _pace(self, media_t: float) -> float:
         """Sleep until ``media_t`` is due on the clock; return the delivery time."""

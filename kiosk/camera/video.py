@@ -17,6 +17,7 @@ from kiosk.camera.source import (
     Clock,
     Sleep,
     as_bgr,
+    megapixels,
 )
 from kiosk.errors import InputError
 from kiosk.model import Frame
@@ -97,7 +98,8 @@ class VideoFileSource(BaseSource):
     rates and GIF delays) and stays the file's time inside a frame range. ``seq`` counts the
     delivered frames from 0; :attr:`last_index` gives the decode index of the latest one.
     A file that ends well before the frame count its container states is logged and noted
-    in ``health.last_error`` (see :attr:`truncated`).
+    in ``health.last_error`` (see :attr:`truncated`). A frame of another size than the first
+    delivered one (a stream that changes resolution) raises :class:`InputError`.
     """
 
     def __init__(self, path: str | Path, *, paced: bool = False, start: int = 0,
@@ -135,8 +137,14 @@ class VideoFileSource(BaseSource):
         return self._last_index
 
     @property
+    def frames_decoded(self) -> int:
+        """Frames decoded so far from the start of the file (those before ``start`` too)."""
+        return self._index + 1
+
+    @property
     def truncated(self) -> bool:
-        """True when the file ended well before its stated frame count."""
+        """True when the file ended well before its stated frame count (compare
+        :attr:`frames_decoded` with :attr:`frame_count`)."""
         return self._truncated
 
     def _open(self) -> None:
@@ -153,9 +161,9 @@ class VideoFileSource(BaseSource):
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
         if width * height > MAX_IMAGE_PIXELS:
             capture.release()
+            size, limit = megapixels(width * height, MAX_IMAGE_PIXELS)
             raise InputError(f"video file {self._path} has {width}x{height} frames "
-                             f"({width * height / 1e6:.0f} megapixels); the limit is "
-                             f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels")
+                             f"({size} megapixels); the limit is {limit} megapixels")
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         if not (_SANE_FPS[0] <= fps <= _SANE_FPS[1]):
             log.warning("%s states no usable frame rate (%r); assuming %g fps",
@@ -201,6 +209,9 @@ class VideoFileSource(BaseSource):
                 self._monitor.note_corrupt(error=f"frame {self._index} of {self._path} has an "
                                                  "unusable format")
                 continue
+            # OpenCV follows a mid-stream resolution change; the analysis cannot.
+            self._keep_size(image, f"frame {self._index} of video file {self._path}",
+                            f"frame {self._index}")
             self._last_index = self._index
             return self._emit(image, self._media_time())
 

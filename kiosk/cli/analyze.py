@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from kiosk.cli.analyze_light import RANDOM_OFFSET_S, light_line, light_part
 from kiosk.cli.analyze_passive import passive_part
@@ -20,8 +20,13 @@ from kiosk.model import FaceObservation
 Part = Callable[[str, Sequence[FaceObservation], object, argparse.Namespace], dict]
 
 
-def observe(path: str) -> Iterator[FaceObservation]:
+def observe(path: str) -> Generator[FaceObservation, None, dict | None]:
     """Track the faces of a video, image folder or image, frame by frame, as fast as possible.
+
+    Returns
+    -------
+    dict or None
+        The generator's value once exhausted: :func:`truncation` of the source.
 
     Raises
     ------
@@ -35,6 +40,28 @@ def observe(path: str) -> Iterator[FaceObservation]:
     with open_source(path, paced=False) as source, FaceTracker() as tracker:
         for frame in source:
             yield tracker.observe(frame)
+        return truncation(source)
+
+
+def truncation(source: object) -> dict | None:
+    """``{"frames_read", "frames_announced"}`` for a video read to an end that came well before
+    the frame count its container announced (a cut or damaged file); None otherwise."""
+    from kiosk.camera import VideoFileSource
+
+    if isinstance(source, VideoFileSource) and source.truncated:
+        return {"frames_read": source.frames_decoded, "frames_announced": source.frame_count}
+    return None
+
+
+def observe_all(path: str) -> tuple[list[FaceObservation], dict | None]:
+    """Every observation of ``path`` (:func:`observe`) and the source's :func:`truncation`."""
+    observations: list[FaceObservation] = []
+    frames = iter(observe(path))
+    while True:
+        try:
+            observations.append(next(frames))
+        except StopIteration as end:
+            return observations, end.value
 
 
 def timing_part(path: str, observations: Sequence[FaceObservation], settings,
@@ -92,12 +119,15 @@ PARTS: list[Part] = [timing_part, faces_part, events_part, passive_part, light_p
 
 
 def build_report(path: str, observations: Sequence[FaceObservation], settings,
-                 args: argparse.Namespace | None = None) -> dict:
-    """Assemble the report from :data:`PARTS`."""
+                 args: argparse.Namespace | None = None, *,
+                 truncated: dict | None = None) -> dict:
+    """Assemble the report from :data:`PARTS`, plus ``truncated``: None for a recording read
+    whole, else :func:`truncation` (what was read is analysed all the same)."""
     args = args if args is not None else argparse.Namespace()
     report: dict = {}
     for part in PARTS:
         report.update(part(path, observations, settings, args))
+    report["truncated"] = truncated
     return report
 
 
@@ -124,8 +154,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
-    observations = list(observe(args.path))
-    report = build_report(args.path, observations, ctx.settings, args)
+    observations, truncated = observe_all(args.path)
+    report = build_report(args.path, observations, ctx.settings, args, truncated=truncated)
     out = ctx.stdout
     if args.json:
         out.write(json.dumps(report) + "\n")
@@ -133,6 +163,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     faces = report["faces"]
     out.write(f"{report['path']}: {report['frames']} frames, {report['duration_s']:.2f} s; "
               f"one face in {faces['one']:.0%} of frames\n")
+    if truncated is not None:
+        out.write(truncation_line(truncated) + "\n")
     for e in report["events"]:
         out.write(f"  {e['action']:<10} {e['start']:7.2f} - {e['end']:7.2f} s  "
                   f"confidence {e['confidence']:.2f}\n")
@@ -142,6 +174,13 @@ def run(args: argparse.Namespace, ctx) -> int:
     if "light" in report:
         out.write(light_line(report["light"]) + "\n")
     return 0
+
+
+def truncation_line(truncated: dict) -> str:
+    """The text report's line for a recording that ended early."""
+    return (f"  ended early: {truncated['frames_read']} of the {truncated['frames_announced']} "
+            "frames its container announces could be read (cut or damaged file); only those "
+            "are analysed")
 
 
 def _print_passive(out, passive: dict) -> None:

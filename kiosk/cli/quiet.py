@@ -1,4 +1,4 @@
-"""Hide the native log lines that MediaPipe and TensorFlow Lite write to standard error.
+"""Hide the native log lines of MediaPipe, TensorFlow Lite, OpenCV and FFmpeg from stderr.
 
 MediaPipe's C++ graph and the TFLite runtime log through glog/absl straight to file
 descriptor 2, from their own threads ("W0000 00:00:... face_landmarker_graph.cc:181] ...",
@@ -7,6 +7,11 @@ mediapipe 1.2 silences them. :class:`NativeLogFilter` puts a pipe in place of de
 drops the lines of that shape and passes everything else through unchanged. Python's own
 ``sys.stderr`` writes to the real descriptor directly, so its messages and tracebacks never
 wait on the filter. The ``kiosk`` console command uses it unless ``-v`` is given.
+
+OpenCV ("[ WARN:0@0.096] global cap.cpp:212 open VIDEOIO(FFMPEG): ...") and the FFmpeg it
+bundles ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x...] moov atom not found") do have switches, so the
+filter turns them off at the source instead (:data:`QUIET_ENV`): the kiosk's own message
+says what went wrong with a file.
 """
 
 from __future__ import annotations
@@ -27,17 +32,30 @@ NATIVE_NOISE = re.compile(
     rb"|INFO: Created TensorFlow Lite )")
 
 
+#: OpenCV's own log level, read once when cv2 is imported, and the level OpenCV gives FFmpeg
+#: (``av_log_set_level``; -8 is AV_LOG_QUIET), read when its FFmpeg backend is first used.
+#: Checked with opencv-python 5.1: without them a truncated MP4 prints both kinds of line.
+QUIET_ENV = {"OPENCV_LOG_LEVEL": "SILENT", "OPENCV_FFMPEG_LOGLEVEL": "-8"}
+
+
 class NativeLogFilter:
     """Context manager: while active, native lines matching :data:`NATIVE_NOISE` are dropped
-    from file descriptor 2."""
+    from file descriptor 2 and OpenCV's and FFmpeg's logging is off (:data:`QUIET_ENV`).
+
+    Enter it before cv2 is imported and before any video is opened (the ``kiosk`` command
+    does): OpenCV reads both variables once. A variable the user has set is left alone.
+    """
 
     def __init__(self, pattern: re.Pattern[bytes] = NATIVE_NOISE) -> None:
         self.pattern = pattern
         self._saved = -1
         self._thread: threading.Thread | None = None
         self._python_stderr: TextIO | None = None
+        self._set_env: list[str] = []
+        self._cv2_level: int | None = None
 
     def __enter__(self) -> NativeLogFilter:
+        self._quiet_opencv()
         sys.stderr.flush()
         self._saved = os.dup(2)
         read_end, write_end = os.pipe()
@@ -51,6 +69,26 @@ class NativeLogFilter:
                                         name="native-log-filter")
         self._thread.start()
         return self
+
+    def _quiet_opencv(self) -> None:
+        """Set :data:`QUIET_ENV` where unset; lower an already imported cv2's level too."""
+        self._set_env = [name for name in QUIET_ENV if name not in os.environ]
+        for name in self._set_env:
+            os.environ[name] = QUIET_ENV[name]
+        cv2 = sys.modules.get("cv2")
+        if cv2 is not None and "OPENCV_LOG_LEVEL" in self._set_env:
+            self._cv2_level = cv2.utils.logging.getLogLevel()
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+    def _restore_opencv(self) -> None:
+        """Undo :meth:`_quiet_opencv` (a child process started meanwhile stays quiet)."""
+        for name in self._set_env:
+            os.environ.pop(name, None)
+        self._set_env = []
+        cv2 = sys.modules.get("cv2")
+        if cv2 is not None and self._cv2_level is not None:
+            cv2.utils.logging.setLogLevel(self._cv2_level)
+        self._cv2_level = None
 
     def _pump(self, read_end: int) -> None:
         with open(read_end, "rb", buffering=0, closefd=True) as pipe:
@@ -68,3 +106,4 @@ class NativeLogFilter:
             sys.stderr.close()
             sys.stderr = self._python_stderr
         os.close(self._saved)
+        self._restore_opencv()

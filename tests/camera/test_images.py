@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from kiosk.camera.images import (
     MAX_IMAGE_PIXELS,
@@ -15,6 +16,7 @@ from kiosk.camera.images import (
     ImageFolderSource,
     ImageSequenceSource,
     natural_key,
+    pillow_ceiling,
     read_image,
 )
 from kiosk.errors import InputError
@@ -179,13 +181,19 @@ def test_natural_key() -> None:
 
 @pytest.mark.data
 def test_shared_folder_of_stills(shared_data: Path) -> None:
-    with ImageFolderSource(shared_data / REALS) as source:
-        frames = list(source)
-        assert source.health.corrupt == 0
+    # Photos of several sizes are not one recording: refused at open, naming the first misfit.
+    source = ImageFolderSource(shared_data / REALS)
     assert [p.name for p in source.paths] == ["1.jpg", "3.jpg", "5.jpg", "8.jpg", "11.jpg",
                                               "12.jpg"]
-    assert len(frames) == 6
-    assert all(f.image.ndim == 3 and f.image.shape[2] == 3 for f in frames)
+    with pytest.raises(InputError, match=r"image .*/5\.jpg is 960x1706 pixels but the first "
+                                         r"image \(1\.jpg\) is 1455x1944"):
+        source.open()
+    # A range of pictures of one size (1108x1478) reads as frames.
+    with ImageFolderSource(shared_data / REALS, start=3, end=5) as source:
+        frames = list(source)
+        assert source.health.corrupt == 0
+    assert len(frames) == 3
+    assert all(f.image.shape == (1478, 1108, 3) for f in frames)
 
 
 def test_an_oversized_image_is_refused_from_its_header(tmp_path: Path,
@@ -196,7 +204,7 @@ def test_an_oversized_image_is_refused_from_its_header(tmp_path: Path,
     decoded: list[int] = []
     monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decoded.append(1))
     with ImageFileSource(path) as source, pytest.raises(
-            InputError, match=r"bomb\.jpg has more than 179 megapixels; the limit is 50"):
+            InputError, match=r"bomb\.jpg has more than 178 megapixels; the limit is 50 "):
         source.read()
     # Below Pillow's own refusal the size is named; the limit is the kiosk's.
     path.write_bytes(oversized_jpeg(9000, 6000))
@@ -206,12 +214,13 @@ def test_an_oversized_image_is_refused_from_its_header(tmp_path: Path,
     assert MAX_IMAGE_PIXELS == 50_000_000
 
 
-def test_an_oversized_image_in_a_folder_stops_the_source(folder: Path) -> None:
+def test_an_oversized_image_in_a_folder_is_refused_at_open(folder: Path) -> None:
+    # From its header, before any frame: a command refuses the folder before it starts.
     (folder / "frame5.jpg").write_bytes(oversized_jpeg(12000, 9000))
-    with ImageFolderSource(folder) as source:
-        assert source.read() is not None and source.read() is not None
-        with pytest.raises(InputError, match="frame5.jpg is 12000x9000 pixels"):
-            source.read()
+    source = ImageFolderSource(folder)
+    with pytest.raises(InputError, match="frame5.jpg is 12000x9000 pixels"):
+        source.open()
+    assert not source.is_open
 
 
 def test_an_image_at_the_limit_decodes(tmp_path: Path) -> None:
@@ -220,3 +229,70 @@ def test_an_image_at_the_limit_decodes(tmp_path: Path) -> None:
     assert read_image(path, max_pixels=40 * 30) is not None
     with pytest.raises(InputError, match="40x30 pixels"):
         read_image(path, max_pixels=40 * 30 - 1)
+
+
+def test_pillows_refusal_quotes_a_figure_every_refused_image_exceeds(tmp_path: Path) -> None:
+    # Pillow refuses above 2 x Image.MAX_IMAGE_PIXELS = 178,956,970 pixels; 13378 x 13378 is
+    # 178,970,884: refused, yet not "more than 179 megapixels".
+    assert pillow_ceiling() == 2 * Image.MAX_IMAGE_PIXELS == 178_956_970
+    path = tmp_path / "just_above.jpg"
+    path.write_bytes(oversized_jpeg(13378, 13378))
+    with pytest.raises(InputError, match=r"has more than 178 megapixels; the limit is 50 "
+                                         r"megapixels$"):
+        read_image(path)
+
+
+def test_a_size_just_above_the_limit_is_not_printed_as_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.jpg"
+    path.write_bytes(oversized_jpeg(8200, 6100))    # 50,020,000 pixels
+    with pytest.raises(InputError, match=r"is 8200x6100 pixels \(50\.02 megapixels\); the "
+                                         r"limit is 50\.00 megapixels"):
+        read_image(path)
+
+
+def write_sized(path: Path, width: int, height: int, orientation: int = 0) -> None:
+    """A grey picture of ``width`` x ``height`` as stored, with an EXIF orientation if given."""
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    Image.new("RGB", (width, height), (90, 90, 90)).save(path, exif=exif.tobytes())
+
+
+def test_a_folder_of_two_sizes_is_refused_before_any_frame(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_sized(tmp_path / "a.png", 40, 30)
+    write_sized(tmp_path / "b.png", 30, 40)   # the same pixels turned: still another size
+    decoded: list[int] = []
+    monkeypatch.setattr(cv2, "imdecode", lambda *a, **k: decoded.append(1))
+    source = ImageFolderSource(tmp_path)
+    with pytest.raises(InputError) as refused:
+        source.open()
+    assert str(refused.value) == (
+        f"image {tmp_path / 'b.png'} is 30x40 pixels but the first image (a.png) is 40x30; "
+        f"every frame of {tmp_path} must have the same size")
+    assert decoded == []
+
+
+def test_a_size_change_only_the_decoder_shows_stops_the_source(tmp_path: Path) -> None:
+    # Same stored size, but a.jpg is turned upright by its EXIF tag: 20x40 once decoded.
+    write_sized(tmp_path / "a.jpg", 40, 20, orientation=6)
+    write_sized(tmp_path / "b.jpg", 40, 20)
+    with ImageFolderSource(tmp_path) as source:
+        first = source.read()
+        assert first is not None and first.image.shape == (40, 20, 3)
+        with pytest.raises(InputError, match=r"b\.jpg is 40x20 pixels but the first image "
+                                             r"\(a\.jpg\) is 20x40"):
+            source.read()
+
+
+def test_pictures_of_one_size_once_upright_make_a_folder(tmp_path: Path) -> None:
+    write_sized(tmp_path / "a.jpg", 40, 20, orientation=6)   # a phone picture taken turned
+    write_sized(tmp_path / "b.jpg", 20, 40)
+    with ImageFolderSource(tmp_path) as source:
+        assert [f.image.shape for f in source] == [(40, 20, 3), (40, 20, 3)]
+
+
+def test_a_range_checks_only_its_own_pictures(folder: Path) -> None:
+    write_sized(folder / "frame0.png", 64, 64)   # before the range: never read
+    with ImageFolderSource(folder, start=1) as source:
+        assert len(list(source)) == 3

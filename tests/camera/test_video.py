@@ -318,3 +318,31 @@ def test_huge_frames_are_refused_before_any_is_decoded(video_mp4: Path) -> None:
     with pytest.raises(InputError, match="20000x20000 frames .*limit is 50 megapixels"):
         source.open()
     assert decoded == []
+
+
+def test_a_stream_that_changes_size_stops_the_source(video_mp4: Path) -> None:
+    # OpenCV follows a resolution change of the stream; the analysis must never see one.
+    class Resized(_OddCapture):
+        def __init__(self) -> None:
+            super().__init__()
+            self.frames = [pattern(0), pattern(1), pattern(2, 48, 32)]
+
+    source = VideoFileSource(video_mp4, capture_factory=lambda path, api: Resized())
+    with source:
+        assert source.read() is not None and source.read() is not None
+        with pytest.raises(InputError) as refused:
+            source.read()
+    assert str(refused.value) == (
+        f"frame 2 of video file {video_mp4} is 48x32 pixels but frame 0 is 96x64; every frame "
+        f"of {video_mp4} must have the same size")
+
+
+def test_a_truncated_file_says_how_many_frames_it_gave(tmp_path: Path, video_avi: Path) -> None:
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(video_avi.read_bytes()[: int(video_avi.stat().st_size * 0.6)])
+    with VideoFileSource(cut) as source:
+        frames = list(source)
+        assert source.truncated
+        assert (source.frames_decoded, source.frame_count) == (len(frames), 30)
+    with VideoFileSource(video_avi, start=4) as source:
+        assert len(list(source)) == 26 and source.frames_decoded == 30

@@ -42,7 +42,8 @@ def test_csv_for_an_image_folder_with_nulls_for_no_face(capsys, tmp_path, shared
     cap.release()
     assert ok
     cv2.imwrite(str(tmp_path / "001.png"), face)
-    cv2.imwrite(str(tmp_path / "002.png"), np.full((240, 320, 3), 80, np.uint8))
+    # The same size as the first: a folder is one recording (pictures of two sizes are refused).
+    cv2.imwrite(str(tmp_path / "002.png"), np.full(face.shape, 80, np.uint8))
     status, out, _ = kiosk(capsys, "track", str(tmp_path), "--csv")
     assert status == 0
     rows = list(csv.DictReader(io.StringIO(out)))
