@@ -181,10 +181,13 @@ def decode_photo(data: bytes, *, what: str = "photo",
         raise
     except UnidentifiedImageError:
         raise InvalidImage(f"{what} is not an image (expected a JPEG or PNG file)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage(f"{what} has more than {(Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} "
-                           f"megapixels; the limit is {max_pixels / 1e6:.0f} megapixels") \
-            from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow warns above MAX_IMAGE_PIXELS and refuses outright above twice that, before
+        # the size is known: quote the bound that was passed, rounded down.
+        ceiling = (Image.MAX_IMAGE_PIXELS or 0) * (
+            2 if isinstance(exc, Image.DecompressionBombError) else 1)
+        raise InvalidImage(f"{what} has more than {ceiling // 1_000_000} megapixels; the "
+                           f"limit is {max_pixels / 1e6:.0f} megapixels") from None
     except (OSError, SyntaxError, ValueError) as exc:
         # Pillow reports truncated or corrupt data as OSError/SyntaxError/ValueError.
         raise InvalidImage(f"{what} is damaged and cannot be decoded ({exc})") from None
