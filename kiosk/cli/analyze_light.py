@@ -16,11 +16,45 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from kiosk.errors import InputError
 from kiosk.model import FaceObservation
+
+
+class _DefaultOffset(float):
+    """The default of ``--light-offset``: a float that also says it was not typed.
+
+    argparse keeps a default that is not a string as it is, while a typed value goes through
+    the option's type; so an offset given without ``--light random`` can be told from the
+    default and refused instead of ignored.
+    """
+
 
 #: Where a random sequence starts after the recording's first frame (s): a session shows it
 #: after placement and a hold-still, not at the first frame; 1 s is the hold-still's length.
-RANDOM_OFFSET_S = 1.0
+RANDOM_OFFSET_S: float = _DefaultOffset(1.0)
+
+
+def check_light_options(args: argparse.Namespace) -> None:
+    """Refuse ``--light-offset`` where it would be ignored.
+
+    It places a sequence drawn now (``--light random``); a file's times are already the
+    recording's media time, and without ``--light`` nothing is judged.
+
+    Raises
+    ------
+    InputError
+        ``--light-offset`` was given without ``--light random``.
+    """
+    offset = getattr(args, "light_offset", RANDOM_OFFSET_S)
+    if isinstance(offset, _DefaultOffset):
+        return
+    spec = getattr(args, "light", None)
+    if not spec:
+        raise InputError("--light-offset needs --light: it places a sequence drawn now "
+                         "(--light random) after the first frame")
+    if spec != "random":
+        raise InputError("--light-offset needs --light random: the times of a sequence "
+                         f"file ({spec}) are already the recording's media time")
 
 
 def light_part(path: str, observations: Sequence[FaceObservation], settings,
@@ -30,8 +64,10 @@ def light_part(path: str, observations: Sequence[FaceObservation], settings,
     Raises
     ------
     InputError
-        The sequence file is missing or invalid.
+        The sequence file is missing or invalid, or ``--light-offset`` was given without
+        ``--light random`` (:func:`check_light_options`).
     """
+    check_light_options(args)
     spec = getattr(args, "light", None)
     if not spec:
         return {}

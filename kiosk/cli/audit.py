@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from kiosk.audit import (
     StoredAttempt,
     create_key_file,
     key_store,
+    normalize_subject_number,
     resolve_db_path,
 )
 from kiosk.audit.anchor import read_anchor
@@ -201,21 +203,100 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
 
 # -- unlock / verify / purge / keygen -----------------------------------------------------
 
+#: A subject reference as ``audit show`` prints it (``audit list`` shows its first 12).
+SUBJECT_REF = re.compile(r"[0-9a-f]{64}")
+
+
+def _subject_number(value: str | None) -> str | None:
+    """``--subject`` checked before the log is opened: ``-`` reads it from standard input;
+    empty, blank or dashes only is refused alike (it names nobody)."""
+    if value is None:
+        return None
+    if value == "-":
+        value = sys.stdin.readline().strip()
+    try:
+        normalize_subject_number(value)
+    except ValueError as exc:
+        raise InputError(f"--subject: {exc}") from None
+    return value
+
+
+def _subject_ref(value: str | None) -> str | None:
+    """``--subject-ref`` as the log holds it (lower case), or InputError naming what to give."""
+    if value is None:
+        return None
+    ref = value.strip().lower()
+    if not SUBJECT_REF.fullmatch(ref):
+        raise InputError(f"--subject-ref {value!r} is not a subject reference: give the 64 hex "
+                         "digits `kiosk audit show ID` prints as the subject (`audit list` "
+                         "shows only the first 12), or name the person by badge or ID number "
+                         "with --subject NUMBER (--subject - reads it from standard input)")
+    return ref
+
+
+def _kiosks_in_log(audit: AuditLog, ctx: Any) -> set[str]:
+    """Every kiosk this log knows: this one (the settings), the kiosks of its attempts and
+    those its lockouts name."""
+    known = {ctx.settings.kiosk.kiosk_id}
+    known.update(a.kiosk_id for a in audit.iter_attempts())
+    for lk in audit.lockouts(active_only=False, limit=None):
+        known.add(lk.kiosk_id)
+        if lk.scope == "kiosk":
+            known.add(lk.target)
+    return known
+
+
+def _check_kiosk(audit: AuditLog, kiosk_id: str, ctx: Any) -> None:
+    """InputError unless ``kiosk_id`` is a kiosk this log or the fleet server knows.
+
+    An unlock of a kiosk that never wrote here lifts nothing and resets no count here; it
+    matters only when shipped to a fleet whose kiosks honour it. A mistyped id would be
+    recorded, chained and never undone, so it is refused.
+    """
+    if kiosk_id == ctx.settings.kiosk.kiosk_id or audit.list_attempts(kiosk_id=kiosk_id,
+                                                                       limit=1):
+        return
+    known = _kiosks_in_log(audit, ctx)
+    if kiosk_id in known:
+        return
+    from kiosk.audit.fleet.errors import FleetError  # psycopg loads slowly: only when asked
+
+    try:
+        fleet = audit_fleet.fleet_kiosk_ids(ctx)
+    except FleetError as exc:
+        raise InputError(f"--kiosk {kiosk_id}: no such kiosk in this log (it knows "
+                         f"{', '.join(sorted(known))}), and the fleet server could not be "
+                         f"asked: {exc}") from None
+    if fleet is not None and kiosk_id in fleet:
+        return
+    where = "this log or the fleet server" if fleet is not None else "this log"
+    listed = ", ".join(sorted(known.union(fleet or ())))
+    raise InputError(f"--kiosk {kiosk_id}: no such kiosk; the kiosks known to {where}: "
+                     f"{listed}")
+
+
+def _whom(args: argparse.Namespace, audit: AuditLog, ctx: Any, subject: str | None,
+          ref: str | None) -> tuple[str, str]:
+    """The unlock's scope and target from the one of --kiosk, --subject-ref, --subject given."""
+    if args.kiosk is not None:
+        _check_kiosk(audit, args.kiosk, ctx)
+        return "kiosk", args.kiosk
+    if ref is not None:
+        return "subject", ref
+    assert subject is not None  # argparse requires one of the three
+    try:
+        return "subject", audit.subject_ref(subject)
+    except ValueError as exc:
+        raise InputError(f"--subject: {exc}") from None
+
+
 def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
-    # argparse makes exactly one of --subject, --subject-ref and --kiosk required.
-    subject = args.subject
-    if subject == "-":
-        subject = sys.stdin.readline().strip()
+    # argparse makes exactly one of --subject, --subject-ref and --kiosk required; the
+    # subject's forms are checked before the log is opened (no key is needed to refuse).
+    subject = _subject_number(args.subject)
+    ref = _subject_ref(args.subject_ref)
     with _open(args, ctx, write=True, hasher=subject is not None) as audit:
-        if args.kiosk is not None:
-            scope, target = "kiosk", args.kiosk
-        elif args.subject_ref is not None:
-            scope, target = "subject", args.subject_ref.lower()
-        else:
-            try:
-                scope, target = "subject", audit.subject_ref(subject)
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
+        scope, target = _whom(args, audit, ctx, subject, ref)
         try:
             result = audit.unlock(scope, target, actor=args.by, reason=args.reason)
         except ValueError as exc:
@@ -390,7 +471,8 @@ def register(subparsers: Any) -> None:
                       "('-' reads it from standard input, keeping it out of the shell history)")
     whom.add_argument("--subject-ref", metavar="REF", help="a subject reference as shown by "
                       "'audit show' (64 hex digits)")
-    whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk")
+    whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk "
+                      "(one that wrote to this log, or with a fleet one the server knows)")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
 

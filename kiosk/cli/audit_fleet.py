@@ -28,17 +28,40 @@ def fleet_option(parser: argparse.ArgumentParser, local: Command, fleet: Command
 
 @contextlib.contextmanager
 def fleet_store(ctx: Any) -> Iterator[Any]:
-    """The fleet server of the settings (InputError when none is configured)."""
+    """The fleet server of the settings (InputError when none is configured; FleetUnavailable
+    naming the cause when it cannot be reached)."""
     from kiosk.audit.fleet import FleetConfig, FleetStore
+    from kiosk.audit.fleet.status import probe_server
 
     config = FleetConfig.from_settings(ctx.settings)
     if config is None:
         raise InputError("no fleet is configured: set fleet.url in the settings or "
                          "KIOSK_FLEET_URL")
+    # One direct try first: the pool would retry a refused or unknown server until its
+    # time-out and report only that (see kiosk.audit.fleet.status).
+    probe_server(config.url, where=config.where, timeout_s=config.connect_timeout_s)
     with FleetStore(config.url, where=config.where,
                     connect_timeout_s=config.connect_timeout_s) as store:
         store.check_schema()
         yield store
+
+
+def fleet_kiosk_ids(ctx: Any) -> list[str] | None:
+    """The kiosks registered on the fleet server (those that shipped rows), sorted; None
+    when no fleet is configured.
+
+    Raises
+    ------
+    FleetError
+        The server cannot be reached or has not this kiosk's schema.
+    """
+    from kiosk.audit.fleet import FleetConfig
+
+    if FleetConfig.from_settings(ctx.settings) is None:
+        return None
+    with fleet_store(ctx) as store:
+        rows = store.query("SELECT kiosk_id FROM fleet_kiosks ORDER BY kiosk_id")
+    return [str(row[0]) for row in rows]
 
 
 def _t(value: Any) -> str:

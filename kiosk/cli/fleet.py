@@ -2,9 +2,10 @@
 (``fleet.url``, also ``KIOSK_FLEET_URL``).
 
 ``status`` prints the sender's backlog (rows of the local log the server does not hold yet),
-the last position the server acknowledged, whether the server answers (and how fast), and the
-clock skew between the server and this machine; exit 0 when the server answers, 1 when it
-does not (the local record of the last contact is shown then). ``migrate`` creates or
+the last position the server acknowledged, whether the server answers (and how fast, or why
+not: refused, host not found, timed out, login refused...), and the clock skew between the
+server and this machine; exit 0 when the server answers, 1 when it does not (the local record
+of the last contact is shown then). ``migrate`` creates or
 upgrades the server's schema; run it with the owner's URL when the kiosks' role may only
 insert and read.
 """
@@ -45,10 +46,15 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     with AuditLog.open(path, settings_config, read_only=True, create=False,
                        check_integrity=False, probe_write=False) as audit:
         head, state = audit.chain_head(), audit.fleet_state()
-    with FleetStore(config.url, where=config.where,
-                    connect_timeout_s=config.connect_timeout_s) as store:
+    # Not entered as a context: the pool starts connecting only once the probe has reached
+    # the server, so an unreachable one is reported without the pool's retries.
+    store = FleetStore(config.url, where=config.where,
+                       connect_timeout_s=config.connect_timeout_s)
+    try:
         status = fleet_status(store, kiosk_id=ctx.settings.kiosk.kiosk_id, head=head,
-                              state=state)
+                              state=state, url=config.url)
+    finally:
+        store.close()
     out = ctx.stdout
     if args.json:
         out.write(json.dumps(status.as_dict(), sort_keys=True) + "\n")
@@ -59,10 +65,10 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
               f"{status.kiosks if status.kiosks is not None else '?'} kiosk(s) registered",
               file=out)
     else:
-        print(f"  reachable: NO ({status.error})", file=out)
+        print("  reachable: NO", file=out)
+        print(f"  why: {status.error}", file=out)
     print(f"kiosk: {status.kiosk_id}; local log head seq {status.local_head}", file=out)
-    acked = "-" if status.server_seq is None else f"seq {status.server_seq}"
-    print(f"  last acknowledged: {acked} (from the {status.acknowledged_from})", file=out)
+    print(f"  last acknowledged: {acknowledged(status)}", file=out)
     backlog = "unknown" if status.backlog is None else f"{status.backlog} row(s)"
     print(f"  sender backlog: {backlog}", file=out)
     contact = status.last_contact.isoformat(timespec="seconds") if status.last_contact else \
@@ -79,11 +85,30 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK if status.reachable else EXIT_UNREACHABLE
 
 
+def acknowledged(status: Any) -> str:
+    """The last position the server acknowledged, and where that is known from.
+
+    Parameters
+    ----------
+    status : kiosk.audit.fleet.status.FleetStatus
+    """
+    seq, source = status.server_seq, status.acknowledged_from
+    if seq is None:
+        if source == "none":
+            return "never (no acknowledgement from the server is recorded here)"
+        return "unknown (the server's schema is not the one this kiosk reads)"
+    where = "the server" if source == "server" else "the local record of the last contact"
+    return f"{'nothing yet' if seq == 0 else f'seq {seq}'} (from {where})"
+
+
 def run_migrate(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet import FleetStore
     from kiosk.audit.fleet.pgschema import SCHEMA_VERSION
+    from kiosk.audit.fleet.status import probe_server
 
     config = _config(ctx)
+    # One direct try first: an unreachable server is named with its cause at once.
+    probe_server(config.url, where=config.where, timeout_s=config.connect_timeout_s)
     with FleetStore(config.url, where=config.where,
                     connect_timeout_s=config.connect_timeout_s) as store:
         found = store.migrate()

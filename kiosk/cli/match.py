@@ -9,13 +9,22 @@ a staffed desk, fail with a retry at an unattended kiosk). Exit status 0 when th
 this kiosk is a pass, 1 when it is not (no match, a comparison the quality gate refused, or a
 match that only goes to staff for review: offline under the review policy, or with quality
 problems), 2 on an error.
+
+A live side without a face is an outcome, not an error: a photo gets the matcher's
+``MATCH_NO_FACE_LIVE``, and a recording none of whose frames the kiosk would compare (no face,
+several faces, blurred, turned or eyes closed in every frame) gets ``NO_USABLE_FRAME``, the
+code a kiosk session records for it; both fail with exit status 1. A reference without a face
+and a file that cannot be read stay errors (2).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.cloud.results import MatchResult
 
 EXIT_PASS = 0
 EXIT_NOT_PASSED = 1
@@ -29,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "kiosk tracks its camera: B gives its best frames (sharp, frontal, eyes "
                     "open; the local matcher combines them), A its best one. A face too small, "
                     "blurred, dark or turned is not compared. Exit status: 0 when the outcome "
-                    "at this kiosk is a pass, 1 for no match, a face refused by the quality "
-                    "gate or a match sent to review, 2 error.")
+                    "at this kiosk is a pass, 1 for no match, no usable live face, a face "
+                    "refused by the quality gate or a match sent to review, 2 error.")
     parser.add_argument("a", metavar="A", help="reference photo, video or GIF")
     parser.add_argument("b", metavar="B", help="live photo, video or GIF")
     parser.add_argument("--frames-a", metavar="START-END",
@@ -53,10 +62,36 @@ def _frames(text: str | None, option: str) -> tuple[int, int] | None:
         raise InputError(f"{option}: {exc}") from None
 
 
+def no_usable_live_frame(matcher: Any, why: str) -> MatchResult:
+    """The answer for a live recording none of whose frames the kiosk would compare.
+
+    The kiosk never hands the matcher such a session (it records ``NO_USABLE_FRAME``), so
+    the matcher is not called here either: a non-match resting on no live frame, with
+    ``why`` as its note.
+
+    Parameters
+    ----------
+    matcher : FaceMatcher
+        The matcher that would have compared (named in the result).
+    why : str
+        The plain sentence saying what was looked at.
+    """
+    from kiosk.cloud.results import MatchResult
+    from kiosk.reasons import Reason
+
+    return MatchResult(matched=False, similarity=None, threshold=matcher.threshold,
+                       matcher=matcher.name, offline=False, live_faces=0, frames=0,
+                       reasons=(Reason.NO_USABLE_FRAME,), note=why)
+
+
 def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
     """The human-readable lines for a MatchResult and its outcome at this kiosk."""
+    from kiosk.reasons import Reason
+
     verdict = "MATCH" if result.matched else "NO MATCH"
-    if not result.compared:
+    if Reason.NO_USABLE_FRAME in result.reasons:
+        score = "no usable live frame"  # as "no face" for a photo: the note says why
+    elif not result.compared:
         verdict, score = "NOT COMPARED", "a face failed the quality gate"
     elif result.similarity is None:
         score = f"similarity below {result.threshold:.1f}" if result.live_faces else "no face"
@@ -81,6 +116,7 @@ def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
 def run(args: argparse.Namespace, ctx: Any) -> int:
     # dlib, MediaPipe and boto3 load slowly: import them only when the command runs.
     from kiosk.cloud.detect import HogFaceDetector
+    from kiosk.cloud.errors import NoFaceInImage
     from kiosk.cloud.factory import build_matcher
     from kiosk.cloud.protocol import compare_frames
     from kiosk.lab.live_frames import live_frames
@@ -94,8 +130,14 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     detector = HogFaceDetector()
     matcher = build_matcher(settings, choice=args.matcher, detector=detector)
     reference = live_frames(args.a, frames_a, k=1)[0].image
-    live = live_frames(args.b, frames_b)
-    result = compare_frames(matcher, live, reference)
+    try:
+        live = live_frames(args.b, frames_b)
+    except NoFaceInImage as exc:
+        # Only a recording raises it here (a photo goes to the matcher whole): an outcome,
+        # as a photo without a face is, not an error.
+        result = no_usable_live_frame(matcher, str(exc))
+    else:
+        result = compare_frames(matcher, live, reference)
     gated = gate_outcome(result, mode=settings.kiosk.mode)
     outcome, reasons = gated if gated is not None else match_outcome(
         result, mode=settings.kiosk.mode, offline_policy=settings.matching.offline_policy)

@@ -132,8 +132,9 @@ class LightSequence:
         ------
         InputError
             Not an object with a ``segments`` list; a segment without ``start``, ``end`` or
-            ``rgb``; times not finite numbers; ``end <= start``; segments overlapping or out
-            of order; ``rgb`` not three whole numbers in 0..255; fewer than four segments.
+            ``rgb``; times not finite numbers, or negative (a file's times are media time,
+            which starts at 0); ``end <= start``; segments overlapping or out of order;
+            ``rgb`` not three whole numbers in 0..255; fewer than four segments.
         """
         if not isinstance(data, Mapping) or "segments" not in data:
             raise InputError('a light sequence must be an object {"segments": [...]}')
@@ -147,8 +148,8 @@ class LightSequence:
             missing = [k for k in ("start", "end", "rgb") if k not in item]
             if missing:
                 raise InputError(f"segment {i} lacks {', '.join(missing)}")
-            start = _seconds(item["start"], f"segment {i} start")
-            end = _seconds(item["end"], f"segment {i} end")
+            start = _media_seconds(item["start"], f"segment {i} start")
+            end = _media_seconds(item["end"], f"segment {i} end")
             segments.append(Segment(start, end, _rgb(item["rgb"], i)))
         return cls(tuple(segments))
 
@@ -225,6 +226,37 @@ def _seconds(value: Any, what: str) -> float:
     return float(value)
 
 
+def _media_seconds(value: Any, what: str) -> float:
+    """A file's time: media time, which starts at 0. The constructor allows any time base
+    (the kiosk's monotonic clock), so the sign is checked here, where the base is known."""
+    seconds = _seconds(value, what)
+    if seconds < 0:
+        raise InputError(f"{what} is {value!r} s: times are seconds of the recording's media "
+                         "time, from 0, never negative")
+    return seconds
+
+
+def _time_pair(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` as text, with the fewest significant digits that tell them apart
+    (``:g`` alone would print 2.7 and 2.7000001 alike)."""
+    for digits in (6, 9, 12):
+        ta, tb = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if ta != tb:
+            return ta, tb
+    return repr(a), repr(b)
+
+
+def _check_length(i: int, s: Segment) -> None:
+    """InputError unless segment ``i`` lasts some time: one that starts where it ends
+    shows nothing, one that ends before it starts is out of order."""
+    if s.end == s.start:
+        raise InputError(f"segment {i} has no length: it starts and ends at {s.start:g} s "
+                         "(each segment must end after it starts)")
+    if s.end < s.start:
+        end, start = _time_pair(s.end, s.start)
+        raise InputError(f"segment {i} ends ({end} s) before it starts ({start} s)")
+
+
 def _rgb(value: Any, i: int) -> RGB:
     if not isinstance(value, Sequence) or isinstance(value, str | bytes) or len(value) != 3:
         raise InputError(f"segment {i} rgb must be three numbers [r, g, b], got {value!r}")
@@ -249,8 +281,7 @@ def _check_segments(segments: Any) -> None:
     for i, s in enumerate(segments):
         if not (math.isfinite(s.start) and math.isfinite(s.end)):
             raise InputError(f"segment {i} times must be finite")
-        if s.end <= s.start:
-            raise InputError(f"segment {i} ends ({s.end:g} s) before it starts ({s.start:g} s)")
+        _check_length(i, s)
         if len(s.rgb) != 3 or any(not 0 <= c <= 255 for c in s.rgb):
             raise InputError(f"segment {i} rgb must hold three values 0..255, got {s.rgb}")
         if i and s.start < segments[i - 1].end - CONTIGUOUS_S:

@@ -141,3 +141,37 @@ def test_bad_files_name_the_file(tmp_path):
     with pytest.raises(InputError, match="short.json: a light sequence needs at least 4"):
         LightSequence.from_json_file(short)
     assert len(LightSequence.from_dict(_doc(*GOOD)).segments) == 4
+
+
+@pytest.mark.parametrize("doc, message", [
+    (_doc((-1, 0.4, [0, 0, 0]), *GOOD[1:]), r"segment 0 start is -1 s: .*never negative"),
+    (_doc((-2, -1, [0, 0, 0]), *GOOD[1:]), "segment 0 start is -2 s"),
+    (_doc(*GOOD[:3], (1.2, 1.6, [0, 0, 255]), (1.6, -0.5, [0, 0, 0])),
+     "segment 4 end is -0.5 s"),
+])
+def test_a_file_with_negative_times_is_refused(doc, message):
+    # A file's times are the recording's media time, which starts at 0: a negative time
+    # would be judged against frames that do not exist.
+    with pytest.raises(InputError, match=message):
+        LightSequence.from_dict(doc)
+
+
+def test_a_zero_length_segment_is_named_as_such():
+    doc = _doc(*GOOD, (1.6, 2.7, [255, 255, 0]), (2.7, 2.7, [0, 255, 255]))
+    with pytest.raises(InputError) as refused:
+        LightSequence.from_dict(doc)
+    assert str(refused.value) == ("segment 5 has no length: it starts and ends at 2.7 s (each "
+                                  "segment must end after it starts)")
+
+
+def test_a_segment_ending_just_before_its_start_shows_two_different_times():
+    doc = _doc(*GOOD[:3], (1.2, 1.6, [0, 0, 255]), (2.7000001, 2.7, [0, 0, 0]))
+    with pytest.raises(InputError, match=r"segment 4 ends \(2\.7 s\) before it starts "
+                                         r"\(2\.7000001 s\)"):
+        LightSequence.from_dict(doc)
+
+
+def test_the_kiosk_clock_may_still_shift_a_sequence_anywhere():
+    # Only a file's media time must be >= 0: the constructor takes any time base.
+    moved = LightSequence.from_dict(_doc(*GOOD)).shifted(-10.0)
+    assert moved.start == -10.0

@@ -1,0 +1,143 @@
+"""``kiosk fleet status`` (and the fleet commands of ``kiosk audit``) when the server cannot
+be reached: the cause in words, at once, and what was acknowledged in plain words."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from kiosk.audit import open_kiosk_log
+from kiosk.audit.fleet.status import connect_failure
+from kiosk.cli import main
+from tests.audit.conftest import make_record
+from tests.audit.fleet.conftest import (  # noqa: F401  (fixtures, registered by import)
+    fleet_url,
+    kiosk_settings,
+    open_kiosk,
+    pg_cluster,
+    site_key,
+)
+
+#: Long enough that a command waiting for it would be caught (the probe answers at once).
+TIMEOUT_S = "10"
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A local port that is bound but never listens: every connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"postgresql://kiosk@127.0.0.1:{sock.getsockname()[1]}/kiosks"
+
+
+@pytest.fixture
+def local_log(tmp_path: Path, site_key: Path) -> str:  # noqa: F811
+    """A kiosk log that never had a fleet (nothing acknowledged)."""
+    settings = kiosk_settings(tmp_path, "east", "", site_key)
+    with open_kiosk_log(settings, tmp_path, fleet=False) as audit:
+        return str(audit.path)
+
+
+def status_of(tmp_path: Path, db: str, url: str, *extra: str) -> tuple[int, str, float]:
+    env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": url, "KIOSK_KIOSK_KIOSK_ID": "east",
+           "KIOSK_FLEET_CONNECT_TIMEOUT_S": TIMEOUT_S}
+    out = io.StringIO()
+    t0 = time.monotonic()
+    with contextlib.redirect_stdout(out):
+        status = main(["fleet", "status", "--db", db, *extra], env)
+    return status, out.getvalue(), time.monotonic() - t0
+
+
+def test_a_refused_port_is_named_at_once(tmp_path, local_log, refused_url):
+    status, text, elapsed = status_of(tmp_path, local_log, refused_url)
+    assert status == 1 and elapsed < 5.0, (elapsed, text)
+    assert "  reachable: NO\n" in text
+    assert "refused the connection: nothing listens on that host and port" in text
+    assert "did not answer" not in text
+    assert "  last acknowledged: never (no acknowledgement from the server is recorded " \
+           "here)\n" in text
+    assert "from the none" not in text
+
+
+def test_an_unknown_service_is_named(tmp_path, local_log, monkeypatch):
+    services = tmp_path / "pg_service.conf"
+    services.write_text("[other]\nhost=localhost\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    monkeypatch.setenv("PGSYSCONFDIR", str(tmp_path))
+    status, text, elapsed = status_of(tmp_path, local_log, "postgresql:///k?service=nosuchsvc")
+    assert status == 1 and elapsed < 5.0
+    assert "is named by a service that is not defined" in text
+
+
+def test_a_refused_login_says_so_without_naming_the_role(tmp_path, local_log, pg_cluster):  # noqa: F811
+    status, text, _ = status_of(tmp_path, local_log, pg_cluster.url(user="mallory"))
+    assert status == 1
+    assert "refused the login: authentication failed (the server has no such role)" in text
+    assert "mallory" not in text
+    _, text, _ = status_of(tmp_path, local_log, pg_cluster.url("nowhere"))
+    assert "has no such database" in text
+
+
+def test_the_local_record_says_what_was_acknowledged(open_kiosk, clock, tmp_path,  # noqa: F811
+                                                     refused_url):
+    east = open_kiosk("east")
+    for _ in range(2):
+        attempt = east.open_attempt(started_at=clock.now, subject_ref=None,
+                                    app_version="0.1.0", settings_digest="ab" * 32)
+        east.finish_attempt(attempt, make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    status, text, _ = status_of(tmp_path, east.path, refused_url)
+    assert status == 1
+    assert "  last acknowledged: seq 2 (from the local record of the last contact)\n" in text
+    status, text, _ = status_of(tmp_path, east.path, refused_url, "--json")
+    report = json.loads(text)
+    assert report["acknowledged_from"] == "local record" and report["server_seq"] == 2
+    assert report["error"].startswith("the fleet server 127.0.0.1:")
+
+
+def test_a_server_that_answers_says_what_it_acknowledged(tmp_path, local_log, fleet_url):  # noqa: F811
+    status, text, _ = status_of(tmp_path, local_log, fleet_url)
+    assert status == 0, text
+    assert "  last acknowledged: nothing yet (from the server)\n" in text
+
+
+def test_the_audit_fleet_commands_name_the_cause_at_once(tmp_path, refused_url, capsys):
+    env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": refused_url,
+           "KIOSK_FLEET_CONNECT_TIMEOUT_S": TIMEOUT_S}
+    t0 = time.monotonic()
+    assert main(["audit", "list", "--fleet"], env) == 2
+    assert time.monotonic() - t0 < 5.0
+    assert "refused the connection" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("error, phrase", [
+    # The tests may not resolve names (tests/cloud/conftest.py): psycopg's own message.
+    (psycopg.OperationalError("failed to resolve host 'no-such-host.invalid': [Errno -2] "
+                              "Name or service not known"),
+     "cannot be found: its host name does not resolve"),
+    (psycopg.OperationalError('connection failed: connection to server at "10.0.0.5", port '
+                              '5432 failed: FATAL:  password authentication failed for user '
+                              '"kiosk"'), "refused the login: authentication failed"),
+    (psycopg.errors.ConnectionTimeout("connection timeout expired"),
+     "did not answer within 7 s (timed out"),
+    (psycopg.OperationalError('connection failed: FATAL:  no pg_hba.conf entry for host '
+                              '"10.0.0.9", user "kiosk", database "kiosks"'),
+     "no pg_hba.conf entry admits this host, role and database"),
+    (psycopg.ProgrammingError('invalid connection option "foo"'),
+     "is given by a connection string libpq refuses"),
+    (psycopg.OperationalError('something new for user "kiosk" password=hunter2 x'),
+     'is unavailable: something new for user "..." password=... x'),
+])
+def test_connect_failures_in_words(error, phrase):
+    text = connect_failure(error, timeout_s=7)
+    assert phrase in text
+    assert "hunter2" not in text and '"kiosk"' not in text
