@@ -185,8 +185,9 @@ class KioskFlow:
         return self._state == FlowState.IDLE and self._go(FlowState.CONSENT)
 
     def set_accessible(self, on: bool) -> bool:
-        """The idle screen's choice of the accessible check, for the next session."""
-        if self._state != FlowState.IDLE:
+        """The choice of the accessible check, on the idle or the consent screen, for the
+        next session."""
+        if self._state not in (FlowState.IDLE, FlowState.CONSENT):
             return False
         self._accessible = bool(on)
         return True

@@ -56,6 +56,8 @@ BASELINE_TEXT = "Look at the camera and hold still"
 PLACE_TEXT = "Put your face in the oval"
 GET_READY_TEXT = "Get ready"
 BETWEEN_PROMPTS_TEXT = "Good. Face the camera again"
+#: Between a missed prompt and its second chance: nothing to praise.
+AGAIN_TEXT = "Face the camera again"
 RETRY_HINT = "Let us try a different one"
 PAUSED_TEXT = "Paused until your face is back in the oval"
 FURTHER_HINT = "A little further"
@@ -156,18 +158,34 @@ class ConsentText:
     question: str
 
 
-def consent_text(settings: Any) -> ConsentText:
-    """The notice for these settings (challenge count, mode, retention, best-frame storage)."""
+def accessible_liveness(settings: Any) -> Any:
+    """The liveness settings of the accessible check (as the session applies them)."""
+    from kiosk.session import SessionRequest
+    from kiosk.session.attempt import effective_liveness
+
+    return effective_liveness(settings.liveness, SessionRequest(accessible=True))
+
+
+def consent_text(settings: Any, *, accessible: bool = False) -> ConsentText:
+    """The notice for these settings (challenge count, mode, retention, best-frame storage)
+    and for the check this person chose (``accessible``: more time, no flashing)."""
     staffed = settings.kiosk.mode == "staffed"
-    n = int(settings.liveness.challenge_count)
-    checked = [f"You will be asked to do {n} simple movements, such as blinking or turning "
-               "your head, one at a time.",
-               "The kiosk checks that the camera sees a live person, not a photo, a screen "
-               "or a mask."]
-    if settings.liveness.light_challenge:
+    if accessible:
+        calm = accessible_liveness(settings)
+        checked = [f"You chose more time and no flashing: you will be asked to do "
+                   f"{calm.challenge_count} simple movements, such as smiling or turning your "
+                   f"head, one at a time, with up to {calm.response_window_s:.0f} seconds "
+                   "for each. The screen does not flash."]
+    else:
+        n = int(settings.liveness.challenge_count)
+        checked = [f"You will be asked to do {n} simple movements, such as blinking or "
+                   "turning your head, one at a time."]
+    checked.append("The kiosk checks that the camera sees a live person, not a photo, a "
+                   "screen or a mask.")
+    if settings.liveness.light_challenge and not accessible:
         checked.append("The screen changes colour for about three seconds to light your face "
                        "(no more than three changes a second). If flashing light is a problem "
-                       "for you, choose \"More time, no flashing\" before you start.")
+                       f"for you, choose \"{ACCESSIBLE_LABEL}\" below.")
     if staffed:
         checked.append("Your face is compared with the photo on your ID.")
         if settings.matching.matcher != "local":
@@ -198,8 +216,23 @@ SUBJECT_LOCKED_NOTICE = ("Checks for the last person are paused after repeated a
                          "member of staff can help.")
 ACCESSIBLE_LABEL = "More time, no flashing"
 ACCESSIBLE_LABEL_ON = "\u2713 More time, no flashing: on"
-ACCESSIBLE_DESCRIPTION = ("A calmer check: more time for each movement, fewer movements, and "
-                          "no flashing light")
+
+
+def accessible_description(settings: Any) -> str:
+    """What the accessible check is, for these settings: how many movements (more than the
+    usual check's where they stand in for the skipped light check), more time, no flashing."""
+    count = accessible_liveness(settings).challenge_count
+    return (f"A calmer check: {count} movements with more time for each, and no flashing "
+            "light")
+
+
+#: Live guidance the idle screen shows to someone approaching (no picture or oval there).
+IDLE_GUIDANCE = {"OFF_CENTRE": "Stand in the middle, in front of the camera"}
+
+
+def idle_hint(code: str, message: str) -> str:
+    """The idle screen's version of a guidance instruction (``code``, ``message``)."""
+    return IDLE_GUIDANCE.get(code, message)
 
 
 def idle_text(settings: Any) -> str:
@@ -213,5 +246,5 @@ def idle_text(settings: Any) -> str:
 OUT_OF_SERVICE_TITLE = "Out of service"
 OUT_OF_SERVICE_ADVICE = "Please ask a member of staff for help."
 OUT_OF_SERVICE_RETRY = "The kiosk keeps trying and will start again by itself."
-OUT_OF_SERVICE_FIX = "A member of staff needs to correct the kiosk's settings."
+OUT_OF_SERVICE_FIX = "A member of staff needs to correct how the kiosk is set up."
 OUT_OF_SERVICE_RESTART = "A member of staff needs to restart the kiosk."

@@ -16,7 +16,9 @@ from kiosk.wording import (
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
+    accessible_description,
     consent_text,
+    idle_hint,
     idle_text,
     prompt_for,
     result_message,
@@ -116,6 +118,37 @@ def test_the_consent_notice_follows_the_settings():
     assert "for 1 day:" in text.kept[0]
     assert any("encrypted" in line for line in text.kept)
     assert any("one-way" in line for line in text.kept)
+
+
+def test_the_consent_notice_describes_the_check_the_person_chose():
+    # The accessible check: 2 prompts plus 2 in place of the light check, 12 s each, no
+    # flashing. Before, the notice said "3 simple movements" and offered the choice it had.
+    text = consent_text(Settings(), accessible=True)
+    first = text.checked[0]
+    assert "4 simple movements" in first and "up to 12 seconds for each" in first
+    assert "blinking" not in first and "does not flash" in first
+    assert not any("changes colour" in line for line in text.checked)
+    usual = consent_text(Settings())
+    assert any("changes colour" in line and '"More time, no flashing" below' in line
+               for line in usual.checked)
+    # Without the light check there is nothing to make up for: fewer movements.
+    dark = Settings().replace("liveness", light_challenge=False)
+    assert "2 simple movements" in consent_text(dark, accessible=True).checked[0]
+    assert not any("changes colour" in line for line in consent_text(dark).checked)
+
+
+def test_the_accessible_choice_says_how_many_movements_it_asks():
+    # Before: "fewer movements" while it asked 4 against the usual 3.
+    assert accessible_description(Settings()) == (
+        "A calmer check: 4 movements with more time for each, and no flashing light")
+    dark = Settings().replace("liveness", light_challenge=False)
+    assert accessible_description(dark).startswith("A calmer check: 2 movements")
+
+
+def test_the_idle_screen_never_points_to_an_oval_it_does_not_show():
+    assert "oval" not in idle_hint("OFF_CENTRE", "Centre your face in the oval")
+    assert idle_hint("TOO_DARK", "More light is needed on your face") == (
+        "More light is needed on your face")
 
 
 def test_the_consent_notice_names_the_cloud_matcher_and_unlimited_retention():

@@ -12,7 +12,12 @@ import json
 import statistics
 from collections.abc import Callable, Generator, Sequence
 
-from kiosk.cli.analyze_light import RANDOM_OFFSET_S, light_line, light_part
+from kiosk.cli.analyze_light import (
+    RANDOM_OFFSET_S,
+    check_light_options,
+    light_line,
+    light_part,
+)
 from kiosk.cli.analyze_passive import passive_part
 from kiosk.cli.args import number
 from kiosk.model import FaceObservation
@@ -154,6 +159,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx) -> int:
+    check_light_options(args)  # before tracking: a refused option costs no seconds
     observations, truncated = observe_all(args.path)
     report = build_report(args.path, observations, ctx.settings, args, truncated=truncated)
     out = ctx.stdout

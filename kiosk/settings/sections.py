@@ -100,10 +100,13 @@ class LivenessSettings:
                                      maximum=600)
     accessible_window_s: float = setting(12.0, "Seconds allowed to answer each prompt in the "
                                          "accessible check a person can choose on the idle "
-                                         "screen (which also has fewer prompts, no flashing "
-                                         "and twice the session bound).", minimum=4,
-                                         maximum=30)
-    accessible_challenge_count: int = setting(2, "Challenges in the accessible check.",
+                                         "or the consent screen (which also asks no blink, "
+                                         "never flashes and has twice the session bound).",
+                                         minimum=4, maximum=30)
+    accessible_challenge_count: int = setting(2, "Challenges in the accessible check (at "
+                                              "most challenge_count; plus "
+                                              "accessible_light_prompts when the light check "
+                                              "is on).",
                                               minimum=2, maximum=6)
     accessible_light_prompts: int = setting(
         2, "Prompts added to the accessible check when it skips the light check "

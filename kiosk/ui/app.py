@@ -88,7 +88,8 @@ class KioskWindow(QMainWindow):
         self._scan_folder = scan_folder
 
         self.idle.start_requested.connect(self._on_start_requested)
-        self.idle.accessible_toggled.connect(self.flow.set_accessible)
+        self.idle.accessible_toggled.connect(self._on_accessible_toggled)
+        self.consent.accessible_toggled.connect(self._on_accessible_toggled)
         self.consent.accepted.connect(self._on_consent_accepted)
         self.consent.declined.connect(self._on_consent_declined)
         self.identity.file_chosen.connect(self._on_file_chosen)
@@ -223,7 +224,7 @@ class KioskWindow(QMainWindow):
         elif new == FlowState.RESULT and self.flow.result is not None:
             self.result.show_result(self.flow.result)
         elif new == FlowState.CONSENT:
-            self.consent.set_text(consent_text(self.settings))
+            self._show_consent()
         if new == FlowState.IDLE:
             self.idle.set_hint("")
             self.idle.set_accessible(self.flow.accessible)
@@ -235,6 +236,18 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_start_requested(self) -> None:
         self.flow.start()
+
+    @Slot(bool)
+    def _on_accessible_toggled(self, on: bool) -> None:
+        """The accessible check chosen or dropped on the idle or the consent screen: both
+        screens show the choice, and the notice describes the check that will run."""
+        if self.flow.set_accessible(on):
+            self.idle.set_accessible(on)
+            self._show_consent()
+
+    def _show_consent(self) -> None:
+        self.consent.set_accessible(self.flow.accessible)
+        self.consent.set_text(consent_text(self.settings, accessible=self.flow.accessible))
 
     @Slot()
     def _on_consent_accepted(self) -> None:
@@ -340,6 +353,6 @@ class KioskWindow(QMainWindow):
         self.settings = settings
         self.flow.config = FlowConfig.from_settings(settings)
         self.idle.set_settings(settings)
-        self.consent.set_text(consent_text(settings))
+        self._show_consent()
         if self._worker is not None:
             self._worker.apply_settings(settings)

@@ -13,7 +13,7 @@ from kiosk.runtime import FaceCheck
 from kiosk.runtime.events import LockoutState
 from kiosk.ui.worker import KioskWorker
 from kiosk.vocabulary import FaultCause, FlowState
-from kiosk.wording import prompt_for
+from kiosk.wording import idle_hint, prompt_for
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskWindow
@@ -48,7 +48,8 @@ class WorkerReports(QObject):
     def _on_face_checked(self, check: FaceCheck) -> None:
         w = self.window
         if w.flow.state == FlowState.IDLE:
-            w.idle.set_hint(check.guidance.message if check.present and not check.ok else "")
+            w.idle.set_hint(idle_hint(check.guidance.code, check.guidance.message)
+                            if check.present and not check.ok else "")
         w.flow.face_seen(check.ok, check.present)
 
     @Slot(int, object)

@@ -309,3 +309,26 @@ def test_the_countdown_ring_shows_the_share_left(qtbot):
     assert ring.fraction == 0.0
     ring.set_time(None)
     assert ring.fraction is None
+
+
+def test_the_accessible_check_can_be_chosen_on_the_consent_screen(qtbot, window_for, settings):
+    """The notice points to the choice, so the consent screen offers it: chosen there, the
+    notice describes the accessible check and the session is that check."""
+    window = window_for(settings, responder=Responder())
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.CONSENT and not window.flow.accessible
+    qtbot.mouseClick(window.consent.accessible, Qt.MouseButton.LeftButton)
+    assert window.flow.accessible and window.idle.accessible.isChecked()
+    count = settings.liveness.accessible_challenge_count
+    assert f"You chose more time and no flashing: you will be asked to do {count} simple " \
+        "movements" in window.consent.checked.text()
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    steps: set[str] = set()
+
+    def finished() -> bool:
+        steps.add(window.live.step.text())
+        return window.flow.state == FlowState.RESULT
+
+    qtbot.waitUntil(finished, timeout=30000)
+    assert f"Step 1 of {count}" in steps
+    assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)

@@ -6,11 +6,15 @@ import dataclasses
 
 import pytest
 
+from PySide6.QtGui import QFontMetrics
+
 from kiosk.analysis.guidance import OFF_CENTRE, OK, target_oval
 from kiosk.session import SessionProgress
-from kiosk.ui.screens.live import LiveScreen
+from kiosk.ui.screens.live import PROMPT_PT, LiveScreen
 from kiosk.vocabulary import Stage
 from kiosk.wording import (
+    AGAIN_TEXT,
+    BETWEEN_PROMPTS_TEXT,
     FURTHER_HINT,
     GET_READY_TEXT,
     PAUSED_TEXT,
@@ -64,3 +68,32 @@ def test_someone_who_turns_too_little_is_told_a_little_further(screen: LiveScree
     screen.show_progress(dataclasses.replace(BASE, prompt="turn_left", time_left=3.0,
                                              placed=True, reach=reach))
     assert said(screen)[2] == (f"{FURTHER_HINT}. {turn.hint}" if further else turn.hint)
+
+
+def test_a_missed_prompt_is_not_praised_before_its_second_chance(screen: LiveScreen) -> None:
+    # Before, the pause between a timed-out prompt and its second chance said "Good. Face
+    # the camera again".
+    answered = dataclasses.replace(BASE, index=1, placed=True)
+    screen.show_progress(answered)
+    assert said(screen)[1] == BETWEEN_PROMPTS_TEXT and screen.icon.name == "check"
+    screen.show_progress(dataclasses.replace(answered, retry=True))
+    assert said(screen)[1] == AGAIN_TEXT and "Good" not in said(screen)[1]
+    assert screen.icon.name is None
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_the_longest_prompt_fits_its_line(qtbot, screen: LiveScreen, width: int) -> None:
+    # Before, "Turn your head to your right" wrapped inside its one-line band at 1280 pixels
+    # and its top and bottom were cut off.
+    screen.resize(width, 800 if width == 1280 else 1080)
+    screen.show()
+    qtbot.waitExposed(screen)
+    longest = max(("turn_left", "turn_right", "smile", "blink"),
+                  key=lambda a: len(prompt_for(a).text))
+    screen.show_progress(dataclasses.replace(BASE, prompt=longest, time_left=3.0, placed=True))
+    label = screen.prompt
+    assert QFontMetrics(label.font()).horizontalAdvance(label.text()) <= (
+        label.contentsRect().width())
+    assert QFontMetrics(label.font()).lineSpacing() <= label.height()
+    # Full size where there is room; smaller only where there is not.
+    assert (label.font().pointSize() == PROMPT_PT) is (width == 1920)

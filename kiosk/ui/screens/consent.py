@@ -1,21 +1,28 @@
-"""Consent and privacy notice: what is checked, what is kept and for how long."""
+"""Consent and privacy notice: what is checked, what is kept and for how long, and the
+choice of the accessible check (more time, no flashing) for someone who reads here that they
+need it."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import BigButton, text_label
-from kiosk.wording import ConsentText
+from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, ConsentText
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 class ConsentScreen(QWidget):
-    """Emits ``accepted`` or ``declined``."""
+    """Emits ``accepted``, ``declined`` or ``accessible_toggled(bool)``.
+
+    The notice scrolls when the screen is too short for it (a staffed kiosk on a 1280x800
+    screen), so no line is ever cut; the question and the buttons stay in view.
+    """
 
     accepted = Signal()
     declined = Signal()
+    accessible_toggled = Signal(bool)
 
     def __init__(self, text: ConsentText) -> None:
         super().__init__()
@@ -31,24 +38,42 @@ class ConsentScreen(QWidget):
                                 description="Agree to the check and start it", primary=True)
         self.decline = BigButton("No, thanks", "Decline",
                                  description="Do not do the check and go back")
+        self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
+                                    description="Choose the accessible check before starting")
+        self.accessible.setCheckable(True)
+        self.accessible.toggled.connect(self._on_accessible_toggled)
         self.accept.clicked.connect(self.accepted)
         self.decline.clicked.connect(self.declined)
+        notice = QWidget()
+        notice_layout = QVBoxLayout(notice)
+        notice_layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.checked_heading, self.checked, self.kept_heading, self.kept):
+            notice_layout.addWidget(widget)
+        notice_layout.addStretch(1)
+        self.notice_area = QScrollArea()
+        self.notice_area.setWidget(notice)
+        self.notice_area.setWidgetResizable(True)
+        self.notice_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.notice_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.notice_area.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
+                                  "{ background: transparent; }")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.decline)
         buttons.addSpacing(32)
         buttons.addWidget(self.accept)
+        buttons.addSpacing(32)
+        buttons.addWidget(self.accessible)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(80, 40, 80, 40)
+        layout.setContentsMargins(80, 32, 80, 32)
         layout.addWidget(self.title)
-        layout.addSpacing(16)
-        for widget in (self.checked_heading, self.checked, self.kept_heading, self.kept):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+        layout.addSpacing(12)
+        layout.addWidget(self.notice_area, 1)
         layout.addWidget(self.question)
         layout.addLayout(buttons)
         self.setTabOrder(self.accept, self.decline)
+        self.setTabOrder(self.decline, self.accessible)
         self.primary = self.accept
         self.set_text(text)
 
@@ -57,3 +82,13 @@ class ConsentScreen(QWidget):
         self.checked.setText("\n".join(f"\u2022 {line}" for line in text.checked))
         self.kept.setText("\n".join(f"\u2022 {line}" for line in text.kept))
         self.question.setText(text.question)
+
+    def set_accessible(self, on: bool) -> None:
+        """Show the choice (made here or on the idle screen)."""
+        if self.accessible.isChecked() != on:
+            self.accessible.setChecked(on)
+
+    def _on_accessible_toggled(self, on: bool) -> None:
+        # Said in words as well as in colour, as on the idle screen.
+        self.accessible.setText(ACCESSIBLE_LABEL_ON if on else ACCESSIBLE_LABEL)
+        self.accessible_toggled.emit(on)

@@ -10,13 +10,13 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 from kiosk.settings import Settings
 from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, IconWidget, text_label
 from kiosk.wording import (
-    ACCESSIBLE_DESCRIPTION,
     ACCESSIBLE_LABEL,
     ACCESSIBLE_LABEL_ON,
     IDLE_LOCKED_TEXT,
     IDLE_LOCKED_TITLE,
     IDLE_TITLE,
     SUBJECT_LOCKED_NOTICE,
+    accessible_description,
     idle_text,
 )
 
@@ -38,7 +38,7 @@ class IdleScreen(QWidget):
                                primary=True)
         self.start.clicked.connect(self.start_requested)
         self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
-                                    description=ACCESSIBLE_DESCRIPTION)
+                                    description=accessible_description(settings))
         self.accessible.setCheckable(True)
         self.accessible.toggled.connect(self._on_accessible_toggled)
         self.notice = text_label("", 22, "Notice", colour=STAFF)
@@ -66,6 +66,7 @@ class IdleScreen(QWidget):
 
     def set_settings(self, settings: Settings) -> None:
         self._settings = settings
+        self.accessible.setAccessibleDescription(accessible_description(settings))
         if not self.locked:
             self.text.setText(idle_text(settings))
 
@@ -78,6 +79,8 @@ class IdleScreen(QWidget):
         self.start.setVisible(not kiosk)
         self.accessible.setVisible(not kiosk)
         self.notice.setText(SUBJECT_LOCKED_NOTICE if subject and not kiosk else "")
+        if kiosk:
+            self.hint.setText("")
 
     def set_accessible(self, on: bool) -> None:
         """Show the choice (the flow resets it for each person)."""
@@ -90,7 +93,9 @@ class IdleScreen(QWidget):
         self.accessible_toggled.emit(on)
 
     def set_hint(self, text: str) -> None:
-        self.hint.setText(text)
+        """Live guidance for someone approaching; none while the kiosk is locked (there is
+        nothing to start)."""
+        self.hint.setText("" if self.locked else text)
 
     def set_status(self, text: str) -> None:
         """A short message at the bottom (e.g. about the operator panel)."""

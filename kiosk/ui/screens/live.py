@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.session import SessionProgress
@@ -21,6 +21,7 @@ from kiosk.ui.screens.light_show import LightShow
 from kiosk.ui.widgets import ATTENTION, CountdownRing, IconWidget, PreviewWidget, text_label
 from kiosk.vocabulary import Stage
 from kiosk.wording import (
+    AGAIN_TEXT,
     BASELINE_TEXT,
     BETWEEN_PROMPTS_TEXT,
     FURTHER_HINT,
@@ -52,6 +53,25 @@ def _fixed_lines(label: QLabel, lines: int) -> QLabel:
     return label
 
 
+#: The instruction's type: as large as fits on its one line, never below the smallest size
+#: (a long prompt such as "Turn your head to your right" on a 1280-pixel-wide screen).
+PROMPT_PT, PROMPT_MIN_PT = 44, 28
+
+
+def fit_one_line(label: QLabel, largest: int, smallest: int) -> None:
+    """Set ``label``'s point size to the largest (step 2) at which its text fits its width."""
+    font = label.font()
+    room = label.contentsRect().width() - 4
+    size = largest
+    while size > smallest:
+        font.setPointSize(size)
+        if QFontMetrics(font).horizontalAdvance(label.text()) <= room:
+            break
+        size -= 2
+    font.setPointSize(max(size, smallest))
+    label.setFont(font)
+
+
 #: A head that has moved this share of the way toward the asked direction, but not all of
 #: it, is told "a little further": people asked to turn often turn 10-15 degrees, below the
 #: 20-degree threshold that keeps natural head motion (up to 16 degrees measured) from
@@ -74,7 +94,8 @@ class LiveScreen(QWidget):
         self._light_key: tuple | None = None
         self.icon = IconWidget(None, size=150)
         self.icon.setFixedSize(150, 150)
-        self.prompt = _fixed_lines(text_label("", 44, "Instruction", bold=True, align=LEFT), 1)
+        self.prompt = _fixed_lines(
+            text_label("", PROMPT_PT, "Instruction", bold=True, align=LEFT), 1)
         self.hint = _fixed_lines(text_label("", 22, "Instruction detail", align=LEFT), 2)
         self.step = _fixed_lines(text_label("", 20, "Step", align=LEFT), 1)
         self.ring = CountdownRing()
@@ -187,12 +208,19 @@ class LiveScreen(QWidget):
                 self._set_words(None, GET_READY_TEXT, BASELINE_TEXT, when)
             return
         step = step_text(max(progress.index - 1, 0), progress.total)
+        # Before a second chance nothing was answered: no tick and no "Good".
+        again = AGAIN_TEXT if progress.retry else BETWEEN_PROMPTS_TEXT
         self._set_words("check" if not progress.retry else None,
-                        BETWEEN_PROMPTS_TEXT if progress.placed else PLACE_TEXT, "", step)
+                        again if progress.placed else PLACE_TEXT, "", step)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
 
     def _set_words(self, icon: str | None, text: str, hint: str, step: str) -> None:
         self.icon.set_icon(icon)
         self.prompt.setText(text)
+        fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
         self.hint.setText(hint)
         self.step.setText(step)
         self.setAccessibleDescription(f"{step}. {text}. {hint}".strip(". "))

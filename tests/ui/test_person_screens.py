@@ -1,0 +1,72 @@
+"""The consent and idle screens as a person meets them (offscreen): nothing cut, nothing
+that points to what is not there, and the accessible check choosable where it is offered."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+from kiosk.settings import Settings
+from kiosk.ui.screens.consent import ConsentScreen
+from kiosk.ui.screens.idle import IdleScreen
+from kiosk.wording import ACCESSIBLE_LABEL_ON, consent_text
+
+
+def longest_notice() -> Settings:
+    """A staffed kiosk with the cloud matcher, a kept picture and the light check: every
+    optional line of the notice."""
+    return (Settings().replace("kiosk", mode="staffed").replace("matching", matcher="auto")
+            .replace("audit", store_best_frame=True))
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
+def test_no_line_of_the_consent_notice_is_cut(qtbot, size) -> None:
+    # Before, at 1280x800 the layout squeezed the word-wrapped notice: "Your face is compared
+    # with the photo on your ID" was half hidden and the Amazon Rekognition line not shown.
+    screen = ConsentScreen(consent_text(longest_notice()))
+    qtbot.addWidget(screen)
+    screen.resize(*size)
+    screen.show()
+    qtbot.waitExposed(screen)
+    for label in (screen.checked, screen.kept, screen.checked_heading, screen.kept_heading):
+        assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
+    assert "Amazon Rekognition" in screen.checked.text()
+    # The question and the three buttons stay on screen, below the notice.
+    for widget in (screen.question, screen.accept, screen.decline, screen.accessible):
+        bottom = widget.mapTo(screen, widget.rect().bottomLeft()).y()
+        assert widget.isVisible() and bottom <= screen.height(), widget.accessibleName()
+
+
+def test_the_consent_screen_offers_the_choice_it_mentions(qtbot) -> None:
+    settings = Settings()
+    screen = ConsentScreen(consent_text(settings))
+    qtbot.addWidget(screen)
+    assert '"More time, no flashing" below' in screen.checked.text()
+    chosen: list[bool] = []
+    screen.accessible_toggled.connect(chosen.append)
+    qtbot.mouseClick(screen.accessible, Qt.MouseButton.LeftButton)
+    assert chosen == [True] and screen.accessible.text() == ACCESSIBLE_LABEL_ON
+
+
+def test_a_locked_kiosk_gives_no_approach_hints(qtbot) -> None:
+    screen = IdleScreen(Settings())
+    qtbot.addWidget(screen)
+    screen.set_hint("Hold still")
+    assert screen.hint.text() == "Hold still"
+    screen.set_lockouts(kiosk=True, subject=False)
+    assert screen.hint.text() == ""
+    screen.set_hint("Look at the camera")
+    assert screen.hint.text() == ""
+    assert not screen.start.isVisible() and not screen.accessible.isVisible()
+    screen.set_lockouts(kiosk=False, subject=False)
+    screen.set_hint("Look at the camera")
+    assert screen.hint.text() == "Look at the camera"
+
+
+def test_no_idle_text_mentions_an_oval(qtbot) -> None:
+    screen = IdleScreen(Settings())
+    qtbot.addWidget(screen)
+    words = " ".join(label.text() for label in screen.findChildren(QLabel))
+    assert "oval" not in words.lower()
+    assert "4 movements" in screen.accessible.accessibleDescription()
