@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from PySide6.QtGui import QFontMetrics
 
 from kiosk.analysis.guidance import OFF_CENTRE, OK, target_oval

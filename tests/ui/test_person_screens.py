@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel
 
 from kiosk.settings import Settings
@@ -32,10 +33,16 @@ def test_no_line_of_the_consent_notice_is_cut(qtbot, size) -> None:
     for label in (screen.checked, screen.kept, screen.checked_heading, screen.kept_heading):
         assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
     assert "Amazon Rekognition" in screen.checked.text()
-    # The question and the three buttons stay on screen, below the notice.
+    # The question and the three buttons stay on screen, below the notice, and no button's
+    # words are cut (36 px of padding each side).
     for widget in (screen.question, screen.accept, screen.decline, screen.accessible):
         bottom = widget.mapTo(screen, widget.rect().bottomLeft()).y()
         assert widget.isVisible() and bottom <= screen.height(), widget.accessibleName()
+    qtbot.mouseClick(screen.accessible, Qt.MouseButton.LeftButton)  # the longer label
+    qtbot.wait(50)  # the layout follows the new label on the event loop
+    for button in (screen.accept, screen.decline, screen.accessible):
+        words = QFontMetrics(button.font()).horizontalAdvance(button.text())
+        assert words + 2 * 36 <= button.width(), button.text()
 
 
 def test_the_consent_screen_offers_the_choice_it_mentions(qtbot) -> None:

@@ -11,6 +11,14 @@ from kiosk.ui.widgets import BigButton, text_label
 from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, ConsentText
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+# A scroll bar wide and bright enough to be seen as one: on a short screen part of the notice
+# is below it.
+NOTICE_STYLE = """
+QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }
+QScrollBar:vertical { width: 20px; background: #1f2a36; border-radius: 10px; }
+QScrollBar::handle:vertical { background: #8fa3b8; min-height: 48px; border-radius: 10px; }
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0px; }
+"""
 
 
 class ConsentScreen(QWidget):
@@ -55,21 +63,25 @@ class ConsentScreen(QWidget):
         self.notice_area.setWidgetResizable(True)
         self.notice_area.setFrameShape(QFrame.Shape.NoFrame)
         self.notice_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.notice_area.setStyleSheet("QScrollArea, QScrollArea > QWidget > QWidget "
-                                  "{ background: transparent; }")
+        self.notice_area.setStyleSheet(NOTICE_STYLE)
+        # How to do the check sits apart from whether to do it.
+        choice = QHBoxLayout()
+        choice.addStretch(1)
+        choice.addWidget(self.accessible)
+        choice.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.decline)
         buttons.addSpacing(32)
         buttons.addWidget(self.accept)
-        buttons.addSpacing(32)
-        buttons.addWidget(self.accessible)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(80, 32, 80, 32)
+        layout.setContentsMargins(80, 24, 80, 24)
         layout.addWidget(self.title)
-        layout.addSpacing(12)
+        layout.addSpacing(8)
         layout.addWidget(self.notice_area, 1)
+        layout.addLayout(choice)
+        layout.addSpacing(8)
         layout.addWidget(self.question)
         layout.addLayout(buttons)
         self.setTabOrder(self.accept, self.decline)

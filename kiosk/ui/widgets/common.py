@@ -6,8 +6,8 @@ readable from a step back and usable with the keyboard alone.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy
 
 BACKGROUND = QColor("#0b0f14")
@@ -71,7 +71,24 @@ class BigButton(QPushButton):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setProperty("primary", primary)
-        self.setMinimumWidth(280)
+
+    #: Narrowest button, and the room the style sheet takes beside the text: 36 px of
+    #: padding and up to 6 px of (focus) border each side, plus a margin for rounding.
+    MIN_WIDTH, FRAME = 280, 2 * (36 + 6) + 8
+
+    def _text_width(self) -> int:
+        """The width the button's words need inside its frame (pixels)."""
+        words = QFontMetrics(self.font()).horizontalAdvance(self.text())
+        return max(self.MIN_WIDTH, words + self.FRAME)
+
+    # QPushButton's minimumSizeHint calls sizeHint: each override uses only its own base.
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Never narrower than its words: a layout short of room must not cut a label."""
+        return QSize(self._text_width(), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._text_width()), hint.height())
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.isAutoRepeat():
