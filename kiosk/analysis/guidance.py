@@ -14,6 +14,7 @@ enough for the detectors and the matcher, with room for a head turn.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 from kiosk.model import FaceObservation
@@ -139,14 +140,21 @@ def guidance(obs: FaceObservation, *, frontal_required: bool = True) -> Guidance
     return OK
 
 
+#: Share of the last ``switch_s`` of frames a new instruction needs before it is shown: two
+#: in three, so neither of two alternating problems is shown and a face tracked in five frames
+#: out of six is.
+SHOW_SHARE = 2.0 / 3.0
+
+
 class PlacementTracker:
     """Guidance with hysteresis, and whether the face is placed.
 
     Per-frame guidance is noisy (one blurred frame, one frame with the chin at the edge). The
-    shown instruction changes only when a new one has persisted for ``switch_s``, so it does
-    not flicker. The face becomes *placed* once the per-frame guidance has been OK for
-    ``hold_s`` without a break, and stays placed until the guidance has not been OK for
-    ``switch_s``: the session starts, and a prompt's timer pauses, on these debounced edges.
+    shown instruction changes only when a new one has been the instruction of at least
+    SHOW_SHARE of the frames of the last ``switch_s``, so it does not flicker, and an OK face
+    whose tracker drops one frame in six still comes to be shown OK. The face becomes *placed* once the per-frame guidance has been OK for
+    ``hold_s`` without a break of ``switch_s`` or more, and stays placed until the guidance
+    has not been OK for ``switch_s``: the session starts, and a prompt's timer pauses, on these debounced edges.
 
     Parameters
     ----------
@@ -167,31 +175,40 @@ class PlacementTracker:
     def reset(self) -> None:
         self.shown: Guidance = NO_FACE
         self.placed = False
-        self._pending: Guidance | None = None
-        self._pending_since = 0.0
+        self._recent: deque[tuple[float, Guidance]] = deque()
         self._ok_since: float | None = None
         self._bad_since: float | None = None
 
     def update(self, t: float, raw: Guidance) -> Guidance:
         """Take the per-frame guidance at time ``t``; return the instruction to show."""
-        if raw.code == self.shown.code:
-            self.shown, self._pending = raw, None
-        else:
-            if self._pending is None or raw.code != self._pending.code:
-                self._pending, self._pending_since = raw, t
-            if t - self._pending_since >= self.switch_s:
-                self.shown, self._pending = raw, None
+        self._recent.append((t, raw))
+        # Keep the last switch_s and the frame just before it, so the window covers switch_s
+        # at any frame rate.
+        while len(self._recent) > 1 and self._recent[1][0] <= t - self.switch_s + 1e-9:
+            self._recent.popleft()
+        if raw.code != self.shown.code and t - self._recent[0][0] >= self.switch_s - 1e-9:
+            same = sum(1 for _, g in self._recent if g.code == raw.code)
+            if same >= SHOW_SHARE * len(self._recent):
+                self.shown = raw
+        elif raw.code == self.shown.code:
+            self.shown = raw  # the same instruction, perhaps reworded
+        # The same debounce on both edges: a break shorter than switch_s (one mistracked
+        # frame, a dropped one) neither unplaces the face nor restarts its hold, as it does
+        # not change the instruction shown. Restarting the hold on every glitch kept a face
+        # that flickered OK for want of a steady tracker at "Put your face in the oval" with
+        # nothing said about why.
         if raw.ok:
             self._bad_since = None
             self._ok_since = t if self._ok_since is None else self._ok_since
             self.placed = self.placed or t - self._ok_since >= self.hold_s
         else:
-            self._ok_since = None
             self._bad_since = t if self._bad_since is None else self._bad_since
             if t - self._bad_since >= self.switch_s:
                 self.placed = False
+                self._ok_since = None
         return self.shown
 
     def held_s(self, t: float) -> float:
-        """How long the face has been well placed without a break at time ``t``."""
+        """How long the face has been well placed at time ``t`` (breaks shorter than
+        ``switch_s`` included)."""
         return 0.0 if self._ok_since is None else max(t - self._ok_since, 0.0)

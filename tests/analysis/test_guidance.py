@@ -102,3 +102,27 @@ def test_alternating_problems_show_the_one_that_persists():
     assert all(s is g.NO_FACE for s in shown)  # neither persisted: nothing new is shown
     shown = feed(tracker, [g.TOO_DARK] * 15, t0=1.0)
     assert shown[-1] is g.TOO_DARK
+
+
+def test_a_face_placed_through_brief_tracking_glitches_counts_as_placed():
+    # One bad frame in every six (a replayed GIF's dropped frames, a tracker that misses a
+    # frame): the shown instruction stays OK, so the face must also become placed. Before,
+    # every glitch restarted the 0.5 s hold: the screen said "Put your face in the oval" with
+    # an empty guidance line, forever.
+    tracker = g.PlacementTracker(hold_s=0.5, switch_s=0.3)
+    shown = feed(tracker, ([g.OK] * 5 + [g.NO_FACE]) * 5)   # 1 s
+    assert all(s is g.OK for s in shown[12:]) and tracker.placed  # OK shown from 0.3 s
+    # A problem that persists still unplaces and restarts the hold.
+    feed(tracker, [g.TOO_FAR] * 10, t0=1.0)
+    assert not tracker.placed and tracker.held_s(1.3) == 0.0
+
+
+@pytest.mark.parametrize("fps", [10.0, 25.0, 30.0, 60.0])
+def test_a_new_instruction_is_shown_at_any_frame_rate(fps):
+    tracker = g.PlacementTracker(hold_s=0.5, switch_s=0.3)
+    shown = feed(tracker, [g.OK] * int(fps), fps=fps)
+    assert shown[-1] is g.OK and tracker.placed
+    shown = feed(tracker, [g.TOO_DARK] * int(fps), fps=fps, t0=1.0)
+    assert shown[-1] is g.TOO_DARK and not tracker.placed
+    # It takes a share of a full switch_s window, never a single frame.
+    assert shown[0] is g.OK and shown[1] is g.OK
