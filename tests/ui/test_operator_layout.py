@@ -71,6 +71,23 @@ window.show()
 settle(lambda: panel.attempts.table.rowCount() == 14)
 panel.attempts.table.selectRow(1)
 settle(lambda: panel.attempts.signals_table.rowCount() > 0)
+table = panel.attempts.table
+bar = table.horizontalScrollBar()
+left = bar.value()
+table.selectRow(2)
+table.setCurrentCell(2, 4)  # a click in the reasons column must not scroll ID/Started away
+settle(most_s=0.5)
+whole_rows = sum(table.rowViewportPosition(r) >= 0 and table.rowViewportPosition(r)
+                 + table.rowHeight(r) <= table.viewport().height()
+                 for r in range(table.rowCount()))
+tabs = getattr(panel.attempts, "detail_tabs", None)  # the signals may be a tab of the detail
+if tabs is not None:
+    tabs.setCurrentIndex(tabs.indexOf(panel.attempts.signals_table))
+    settle(most_s=0.3)
+detail = panel.attempts.signals_table
+signals_rows = sum(detail.rowViewportPosition(r) >= 0 and detail.rowViewportPosition(r)
+                   + detail.rowHeight(r) <= detail.viewport().height()
+                   for r in range(detail.rowCount()))
 pages = {}
 for index in range(panel.tabs.count()):
     panel.tabs.setCurrentIndex(index)
@@ -78,7 +95,12 @@ for index in range(panel.tabs.count()):
     pages[panel.tabs.tabText(index).replace("&", "")] = layout_faults(window)
 print(json.dumps({"size": [window.width(), window.height()],
                   "rows": panel.attempts.table.rowCount(),
-                  "signals": panel.attempts.signals_table.rowCount(), "pages": pages}))
+                  "signals": panel.attempts.signals_table.rowCount(), "pages": pages,
+                  "whole_rows": whole_rows, "signals_rows": signals_rows, "scrolled_sideways": bar.value() != left,
+                  "h_scroll": bar.maximum(), "detail_bottom":
+                  detail.mapTo(window, detail.rect().bottomLeft()).y(),
+                  "override_bottom": panel.attempts.override_button.mapTo(
+                      window, panel.attempts.override_button.rect().bottomLeft()).y()}))
 panel.leave()
 log.close()
 """
@@ -127,3 +149,13 @@ def test_operator_panel_layout_on_a_real_screen(size: str) -> None:
     assert set(result["pages"]) == {"Attempts", "Lockouts", "Settings", "Camera", "Audit",
                                     "Charts"}
     assert {page: faults for page, faults in result["pages"].items() if faults} == {}
+    # The list shows at least 8 attempts without scrolling, never scrolls sideways (the
+    # reasons column takes the room left and is cut with a tooltip), and the detail and the
+    # override form are on screen.
+    assert result["whole_rows"] >= 8
+    assert result["h_scroll"] == 0 and not result["scrolled_sideways"]
+    height = int(size.split("x")[1])
+    assert result["detail_bottom"] < height and result["override_bottom"] < height
+    # The signals table is more than its header (both rows when there is room; the splitter
+    # gives the detail more at 1280x800).
+    assert result["signals_rows"] >= (2 if height >= 1080 else 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog
 
@@ -454,3 +454,102 @@ def test_garbage_is_collected_on_the_ui_thread_only(qapp: Any) -> None:
     finally:
         collector.stop()
     assert not gc.isenabled()  # the fixture's collector still holds it off
+
+
+# -- fixes: reasons text, PIN countdown, chart labels, mnemonics ----------------------------
+
+def test_reasons_are_joined_without_a_full_stop_before_the_semicolon(
+        qtbot: Any, panel: OperatorPanel, audit: AuditLog) -> None:
+    from kiosk.ui.operator.attempts_page import reasons_text
+
+    text = reasons_text(["SCREEN_SUSPECTED", "NO_RESPONSE"])
+    assert ".;" not in text and text.endswith(".") and not text.endswith("..")
+    assert text.startswith("SCREEN_SUSPECTED: ") and "; NO_RESPONSE: " in text
+    assert reasons_text([]) == "none"
+    audit.record_attempt(record(T0, "fail", ("SCREEN_SUSPECTED", "NO_RESPONSE")))
+    page = panel.attempts
+    page.refresh()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 5, timeout=WAIT_MS)
+    page.table.selectRow(0)
+    qtbot.waitUntil(lambda: "Attempt 5" in page.detail_summary.text(), timeout=WAIT_MS)
+    summary = page.detail_summary.text()
+    assert "; NO_RESPONSE: " in summary and ".;" not in summary
+
+
+def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: Clock) -> None:
+    dialog = PinDialog(ctx, clock=clock)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for _ in range(MAX_WRONG):
+        qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=WAIT_MS)
+        qtbot.keyClicks(dialog.pin_edit, "000000")
+        qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.locked, timeout=WAIT_MS)
+    assert "try again in 5 minutes" in dialog.message.text()
+    assert not dialog.pin_edit.isEnabled() and not dialog.ok_button.isEnabled()
+    assert dialog.countdown.isActive()
+    clock.now = T0 + timedelta(seconds=91)  # the timer redraws the time left each second
+    qtbot.waitUntil(lambda: "try again in 3 min 29 s" in dialog.message.text(), timeout=3000)
+    clock.now = T0 + timedelta(seconds=92)
+    qtbot.waitUntil(lambda: "try again in 3 min 28 s" in dialog.message.text(), timeout=3000)
+    assert not dialog.pin_edit.isEnabled()
+    clock.now = T0 + timedelta(minutes=5, seconds=1)
+    qtbot.waitUntil(dialog.pin_edit.isEnabled, timeout=3000)
+    assert dialog.ok_button.isEnabled() and not dialog.locked
+    assert not dialog.countdown.isActive()
+    assert "try again" not in dialog.message.text()
+    qtbot.keyClicks(dialog.pin_edit, PIN)
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_Return)
+
+
+def test_reason_chart_shows_whole_codes_on_full_lines(qtbot: Any, panel: OperatorPanel,
+                                                      monkeypatch: Any) -> None:
+    from PySide6.QtGui import QPainter
+
+    from kiosk.ui.operator import charts_page
+
+    drawn: list[str] = []
+
+    class Spy(QPainter):
+        def drawText(self, *args: Any) -> None:  # noqa: N802 - Qt name
+            drawn.extend(a for a in args if isinstance(a, str))
+            super().drawText(*args)
+
+    monkeypatch.setattr(charts_page, "QPainter", Spy)
+    codes = ["CHALLENGE_TIMEOUT", "LIVENESS_FAILED", "ACTION_BEFORE_PROMPT", "DEVICE_EDGES",
+             "NOT_PLACED", "NO_BASELINE", "SCREEN_FLICKER", "TEXTURE_SUSPECTED", "other"]
+    panel.resize(1280, 800)
+    page = panel.charts
+    panel.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: bool(page.by_reason.categories), timeout=WAIT_MS)
+    chart = page.by_reason
+    chart.set_data(codes, [("attempts", list(range(len(codes), 0, -1)),
+                            charts_page.REASON_COLOR)])
+    qtbot.waitUntil(lambda: chart.height() >= chart.minimumHeight(), timeout=WAIT_MS)
+    chart.grab()
+    assert "ACTION_BEFORE_PROMPT" in drawn and "TEXTURE_SUSPECTED" in drawn
+    assert not any("…" in text or "..." in text for text in drawn)
+    rows = chart._plot().height() / len(codes)
+    assert rows >= chart.fontMetrics().height()  # underscores are not cut off by the next row
+    assert chart.category_at(chart._plot().topLeft() + QPointF(5, rows * 2.5)) == 2
+
+
+def test_alt_c_closes_even_when_the_window_is_not_active(qtbot: Any,
+                                                         panel: OperatorPanel) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    other = QWidget()  # takes the activation, as an X session without window manager does
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    panel.operator_edit.setFocus()
+    with qtbot.waitSignal(panel.closed, timeout=WAIT_MS):
+        qtbot.keyClick(panel.operator_edit, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert panel.operator_edit.text() == ""
+    panel.hide()
+    panel.show()
+    qtbot.keyClick(panel.operator_edit, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    assert panel.tabs.currentWidget() is panel.charts and panel.operator_edit.text() == ""
+    qtbot.keyClick(panel.tabs.tabBar(), Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    assert panel.operator_edit.hasFocus() or panel.focusWidget() is panel.operator_edit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 
 from PySide6.QtCore import QDate, Qt
@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,12 +34,11 @@ from kiosk.operator import (
     OperatorContext,
     check_who,
 )
-from kiosk.reasons import staff_text
+from kiosk.reasons import describe
 from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
     fill_table,
-    fit_rows,
     fmt_num,
     fmt_time,
     make_table,
@@ -48,6 +48,10 @@ from kiosk.ui.operator.widgets import (
 )
 
 ANY = "any"
+MIN_ROWS = 8
+"""Attempts the list shows without scrolling at the smallest supported screen (1280x800)."""
+DETAIL_MIN_HEIGHT_PX = 130
+SCORE_HINT = "Signal scores: a higher score is more suspicious"
 
 
 def _local_midnight(day: QDate) -> datetime:
@@ -103,24 +107,32 @@ class AttemptsPage(OperatorPage):
         filters.addWidget(self.reason_filter, 0, 3)
         filters.addWidget(_buddy("Te&xt", self.search_edit), 0, 4)
         filters.addWidget(self.search_edit, 0, 5)
+        filters.addWidget(self.search_button, 0, 6)
         filters.addWidget(self.use_dates, 1, 0)
         filters.addWidget(self.date_from, 1, 1)
         filters.addWidget(QLabel("to"), 1, 2)
         filters.addWidget(self.date_to, 1, 3)
-        filters.addWidget(self.search_button, 1, 5)
+        filters.setColumnStretch(5, 1)
 
         self.table = make_table("Attempts", ["ID", "Started", "Decision", "Liveness",
-                                             "Reasons", "Subject"])
+                                             "Reasons", "Subject"], stretch=4,
+                                min_rows=MIN_ROWS)
         self.message = message_label("Attempts status")
+        filters.addWidget(self.message, 1, 4, 1, 3)  # beside the dates: the list gets the room
 
         self.detail_summary = QLabel("Select an attempt to see its detail.")
         self.detail_summary.setWordWrap(True)
+        self.detail_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.detail_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         named(self.detail_summary, "Attempt detail")
         self.signals_table = make_table("Signal scores", ["Signal", "Score", "Confidence",
-                                                          "Reason", "Details"])
+                                                          "Reason", "Details"], stretch=4)
+        score_header = self.signals_table.horizontalHeaderItem(1)
+        if score_header is not None:
+            score_header.setText("Score (higher = more suspicious)")
+            score_header.setToolTip(SCORE_HINT)
         self.timeline_table = make_table("Challenge timeline", [
-            "#", "Prompt", "Prompted", "Response", "Outcome", "Confidence", "Reason"])
+            "#", "Prompt", "Prompted", "Response", "Outcome", "Confidence", "Reason"], stretch=6)
 
         self.override_decision = QComboBox()
         self.override_decision.addItems(list(DECISIONS))
@@ -130,36 +142,53 @@ class AttemptsPage(OperatorPage):
         self.override_button = QPushButton("Record &override")
         named(self.override_button, "Record the override")
         self.override_button.setEnabled(False)
-        override_box = QGroupBox("Override the decision (recorded with your name)")
+        # One row without a titled box (a title costs two lines the list needs at 1280x800).
+        override_box = QFrame()
+        override_box.setObjectName("override_box")
+        override_box.setStyleSheet("#override_box { border: 2px solid #ffffff; }")
+        named(override_box, "Override the decision",
+              "Change the selected attempt's decision; recorded with your name and the reason")
         row = QHBoxLayout(override_box)
+        row.setContentsMargins(6, 3, 6, 3)
+        row.addWidget(_buddy("Override to", self.override_decision))
         row.addWidget(self.override_decision)
-        row.addWidget(_buddy("Reason", self.override_reason))
+        row.addWidget(_buddy("Reason (recorded with your name)", self.override_reason))
         row.addWidget(self.override_reason, 1)
         row.addWidget(self.override_button)
 
+        # The detail sits under the list in a vertical splitter: its summary, signals and
+        # timeline share one tab widget (each table gets the whole pane, no nested scrolling)
+        # and the override form stays in view below them.
+        summary_scroll = QScrollArea()
+        summary_scroll.setWidgetResizable(True)
+        summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        summary_scroll.setWidget(self.detail_summary)
+        named(summary_scroll, "Attempt summary area")
+        self.detail_tabs = QTabWidget()
+        self.detail_tabs.setStyleSheet("QTabBar::tab { padding: 4px 14px; }")
+        named(self.detail_tabs, "Attempt detail pages")
+        self.detail_tabs.addTab(summary_scroll, "Summary")
+        self.detail_tabs.addTab(self.signals_table, "Signals")
+        self.detail_tabs.setTabToolTip(1, SCORE_HINT)
+        self.detail_tabs.addTab(self.timeline_table, "Challenge timeline")
         detail = QWidget()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(detail)
-        named(scroll, "Attempt detail area")
+        named(detail, "Attempt detail area")
         detail_layout = QVBoxLayout(detail)
-        detail_layout.addWidget(self.detail_summary)
-        detail_layout.addWidget(QLabel("Signals (higher score = more suspicious)"))
-        detail_layout.addWidget(self.signals_table)
-        detail_layout.addWidget(QLabel("Challenge timeline"))
-        detail_layout.addWidget(self.timeline_table)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail_tabs, 1)
         detail_layout.addWidget(override_box)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
-        splitter.addWidget(scroll)
-        splitter.setSizes([320, 480])
-        fit_rows(self.signals_table)
-        fit_rows(self.timeline_table)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        named(self.splitter, "Attempts and detail")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.detail_tabs.setMinimumHeight(DETAIL_MIN_HEIGHT_PX)
 
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(self.message)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
 
         self.search_button.clicked.connect(self.refresh)
         self.search_edit.returnPressed.connect(self.refresh)
@@ -208,7 +237,7 @@ class AttemptsPage(OperatorPage):
         fill_table(self.table, [
             [str(r.id), fmt_time(r.started_at), _decision_text(r.decision, r.overridden_to),
              fmt_num(r.liveness_score, ".1f"), ", ".join(r.reasons) or "-", r.subject]
-            for r in page.rows])
+            for r in page.rows], tooltips=True)
         text = f"{len(page.rows)} attempt(s), newest first."
         if page.truncated:
             text += f" Only the newest {page.scanned} were searched: narrow the dates."
@@ -242,14 +271,13 @@ class AttemptsPage(OperatorPage):
             o = d.overrides[0]
             decision += (f", overridden to {d.effective_decision} by {o.actor} at "
                          f"{fmt_time(o.acted_at)}: {o.reason}")
+        # Five lines: the summary fits under the list at 1280x800 without scrolling.
         lines = [
             f"Attempt {d.id} ({d.status}) at {d.kiosk_id}, started {fmt_time(d.started_at)}, "
             f"ended {fmt_time(d.ended_at)}",
-            f"Decision: {decision}",
-            f"Reasons: {staff_text(d.reasons) or 'none'}",
-            f"Liveness score: {fmt_num(d.liveness_score, '.1f')}",
-            f"Face match: {d.match}",
-            f"Cloud calls: {', '.join(d.cloud_calls) or 'none'}",
+            f"Decision: {decision}. Liveness score: {fmt_num(d.liveness_score, '.1f')}",
+            f"Reasons: {reasons_text(d.reasons)}",
+            f"Face match: {d.match}. Cloud calls: {', '.join(d.cloud_calls) or 'none'}",
             f"Subject: {d.subject}; best frame {'stored' if d.has_frame else 'not stored'}",
         ]
         self.detail_summary.setText("\n".join(lines))
@@ -261,8 +289,8 @@ class AttemptsPage(OperatorPage):
             [str(t.index), t.prompt, fmt_time(t.prompted_at),
              "none" if t.response_s is None else f"after {t.response_s:.2f} s", t.outcome,
              fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
-        fit_rows(self.signals_table)
-        fit_rows(self.timeline_table)
+        self.detail_tabs.setTabText(1, f"Signals ({len(d.signals)})")
+        self.detail_tabs.setTabText(2, f"Challenge timeline ({len(d.timeline)})")
 
     def ask(self, question: str) -> bool:
         """Ask the operator to confirm ``question`` (Yes/No, No by default).
@@ -310,6 +338,16 @@ class AttemptsPage(OperatorPage):
         show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
                      f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
         self._load_detail(attempt_id)
+
+
+def reasons_text(codes: Sequence[str]) -> str:
+    """``CODE: meaning; CODE: meaning.`` for the detail (``none`` without codes).
+
+    Each meaning is a sentence ending in a full stop; it is dropped before the ``; `` that
+    joins them (no ``.;``), and the whole ends with one.
+    """
+    parts = [f"{code}: {describe(code).staff.strip().removesuffix('.')}" for code in codes]
+    return "; ".join(parts) + "." if parts else "none"
 
 
 def _decision_text(recorded: str, overridden_to: str | None) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +31,11 @@ Series = tuple[str, Sequence[int], QColor]
 
 
 MIN_HEIGHT_PX = 220
+DAY_CHART_MIN_HEIGHT_PX = 180
+"""Leaves the reason chart a full line per code under it at 1280x800."""
+ROW_LINES = 1.3
+"""A horizontal chart's row, in lines of its font: the labels' underscores (drawn below the
+baseline) are not clipped by the next row."""
 
 
 class BarChart(QWidget):
@@ -57,7 +63,53 @@ class BarChart(QWidget):
         self.categories = list(categories)
         self.series = list(series)
         self.setAccessibleDescription(self.summary())
+        if self.horizontal:
+            # Tall enough for a full line per category (the codes are never squeezed).
+            self.setMinimumHeight(max(MIN_HEIGHT_PX, int(self._header_height())
+                                      + self._row_height() * len(self.categories) + 8))
+            self.updateGeometry()
         self.update()
+
+    def _header_height(self) -> float:
+        """The title (and the legend, when there is more than one series) above the plot."""
+        line = self.fontMetrics().height()
+        return (1.2 if self._single() else 2.4) * line + 10
+
+    def _single(self) -> bool:
+        return self.horizontal and len(self.series) <= 1
+
+    def _row_height(self) -> int:
+        return int(self.fontMetrics().height() * ROW_LINES) + 1
+
+    def _label_width(self, metrics: QFontMetrics, plot: QRectF) -> float:
+        widest = max(metrics.horizontalAdvance(c) for c in self.categories)
+        return min(plot.width() * 0.5, widest + 16)
+
+    def _plot(self) -> QRectF:
+        top = self._header_height()
+        return QRectF(8, top, self.width() - 16, self.height() - top - 8)
+
+    def category_at(self, pos: QPointF) -> int | None:
+        """The index of the horizontal chart's row under ``pos`` (None outside the rows)."""
+        if not self.horizontal or not self.categories:
+            return None
+        plot = self._plot()
+        row = plot.height() / len(self.categories)
+        index = int((pos.y() - plot.top()) // row) if row > 0 else -1
+        return index if 0 <= index < len(self.categories) else None
+
+    def event(self, event: QEvent) -> bool:
+        # A row's tooltip gives its whole code and count (in case a narrow window cut it).
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            index = self.category_at(QPointF(event.pos()))
+            if index is None:
+                QToolTip.hideText()
+                event.ignore()
+            else:
+                counts = ", ".join(f"{name} {values[index]}" for name, values, _ in self.series)
+                QToolTip.showText(event.globalPos(), f"{self.categories[index]}: {counts}", self)
+            return True
+        return super().event(event)
 
     def summary(self) -> str:
         """The chart's numbers as text."""
@@ -83,12 +135,12 @@ class BarChart(QWidget):
             painter.setPen(TEXT_COLOR)
             painter.drawText(QRectF(8, 4, self.width() - 16, line), self.title)
             x = 8.0
-            for name, _, color in self.series:  # legend
+            for name, _, color in [] if self._single() else self.series:  # legend
                 painter.fillRect(QRectF(x, line + 10, line * 0.8, line * 0.8), color)
                 painter.setPen(TEXT_COLOR)
                 painter.drawText(QRectF(x + line, line + 6, 400, line), name)
                 x += line * 1.5 + metrics.horizontalAdvance(name)
-            plot = QRectF(8, 2.4 * line + 10, self.width() - 16, self.height() - 2.4 * line - 18)
+            plot = self._plot()
             if not self.categories or self._peak() == 0:
                 painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No attempts in this period")
                 return
@@ -135,18 +187,22 @@ class BarChart(QWidget):
     def _paint_horizontal(self, painter: QPainter, plot: QRectF) -> None:
         metrics = painter.fontMetrics()
         peak = self._peak()
-        label_width = min(plot.width() * 0.45,
-                          max(metrics.horizontalAdvance(c) for c in self.categories) + 12)
+        # Codes are drawn as they are (underscores included), whole unless the window is too
+        # narrow for the widest one: then they are cut with an ellipsis and the row's tooltip
+        # (and the accessible summary) has them whole.
+        label_width = self._label_width(metrics, plot)
         count_width = metrics.horizontalAdvance(str(peak)) + 12
         row = plot.height() / len(self.categories)
+        text_height = max(row, metrics.height() + 2.0)
         width = plot.width() - label_width - count_width
         _, values, color = self.series[0]
         for i, category in enumerate(self.categories):
             top = plot.top() + i * row
             painter.setPen(TEXT_COLOR)
             text = metrics.elidedText(category, Qt.TextElideMode.ElideRight,
-                                      int(label_width - 12))
-            painter.drawText(QRectF(plot.left(), top, label_width - 12, row),
+                                      int(label_width - 12) + 2)
+            painter.drawText(QRectF(plot.left(), top + (row - text_height) / 2, label_width - 12,
+                                    text_height),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
             length = width * values[i] / peak
             painter.fillRect(QRectF(plot.left() + label_width, top + row * 0.15, length,
@@ -171,6 +227,7 @@ class ChartsPage(QWidget):
         self.refresh_button = QPushButton("&Refresh charts")
         named(self.refresh_button, "Refresh the charts")
         self.by_day = BarChart("Attempts by day")
+        self.by_day.setMinimumHeight(DAY_CHART_MIN_HEIGHT_PX)
         self.by_reason = BarChart("Reason codes", horizontal=True)
         self.message = message_label("Charts summary")
         row = QHBoxLayout()

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QHideEvent,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -93,8 +102,61 @@ class OperatorPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self._leaving = False
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         self.reload()
         self.operator_edit.setFocus()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        super().hideEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Alt+letter that reaches a control of the panel as a key press is a mnemonic.
+
+        Qt's mnemonics are window shortcuts: they fire only while the panel's window is the
+        active one. Without a window manager (the kiosk's X session) it never becomes active,
+        so Alt+C went on to the focused field and typed "c". A key press only gets here when
+        no shortcut took it, so acting on it here never acts twice.
+        """
+        if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and isinstance(watched, QWidget) and watched.isWidgetType()
+                and (watched is self or self.isAncestorOf(watched))
+                and event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+                == Qt.KeyboardModifier.AltModifier):
+            return self.activate_mnemonic(event.key())
+        return False
+
+    def activate_mnemonic(self, key: int) -> bool:
+        """Do what Alt+``key`` shows on a visible, enabled control of the panel: click a button
+        or tick a check box, focus a label's field, or open a tab. True when one did."""
+        wanted = QKeySequence(Qt.KeyboardModifier.AltModifier | Qt.Key(key))
+        for tabs in self.findChildren(QTabWidget):
+            if not tabs.isVisible():
+                continue
+            for index in range(tabs.count()):
+                if tabs.isTabEnabled(index) and QKeySequence.mnemonic(
+                        tabs.tabText(index)).matches(wanted) == QKeySequence.SequenceMatch.ExactMatch:
+                    tabs.setCurrentIndex(index)
+                    tabs.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
+                    return True
+        for button in self.findChildren(QAbstractButton):
+            if button.isVisible() and button.isEnabled() and QKeySequence.mnemonic(
+                    button.text()).matches(wanted) == QKeySequence.SequenceMatch.ExactMatch:
+                button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                button.animateClick()
+                return True
+        for label in self.findChildren(QLabel):
+            buddy = label.buddy()
+            if label.isVisible() and buddy is not None and buddy.isEnabled() and \
+                    QKeySequence.mnemonic(label.text()).matches(wanted) == \
+                    QKeySequence.SequenceMatch.ExactMatch:
+                buddy.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return True
+        return False
 
     def reload(self) -> None:
         """Read everything again (attempts, lockouts, settings, cameras, charts)."""
@@ -109,6 +171,9 @@ class OperatorPanel(QWidget):
         if self._leaving:
             return
         self._leaving = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.camera.timer.stop()
         self.runner.wait()
         self.closed.emit()

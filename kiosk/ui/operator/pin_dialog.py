@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -20,19 +24,50 @@ from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 MIN_WIDTH_PX = 560
 """Wide enough for the refusal and lockout messages on three lines at the panel's font."""
 
+COUNTDOWN_MS = 1000
+"""How often the lock's countdown is redrawn."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def wait_text(left: timedelta) -> str:
+    """``Too many wrong PINs: try again in 3 min 29 s.`` for the time ``left``."""
+    seconds = max(1, int(-(-left.total_seconds() // 1)))  # rounded up: never "0 s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes and seconds:
+        span = f"{minutes} min {seconds} s"
+    elif minutes:
+        span = f"{minutes} minute{'' if minutes == 1 else 's'}"
+    else:
+        span = f"{seconds} s"
+    return f"Too many wrong PINs: try again in {span}."
+
 
 class PinDialog(QDialog):
     """Asks for the operator PIN; accepted only when :meth:`OperatorContext.check_pin` says so.
 
     The check runs off the UI thread (a wrong PIN is written to the audit log). Escape or
     Cancel rejects. When no PIN is set the dialog says the panel is disabled and cannot be
-    accepted.
+    accepted. While entries are refused after too many wrong PINs the entry is disabled and
+    the time left counts down each second; entry comes back when the refusal ends.
+
+    ``clock`` returns the aware time the refusal's end is compared with (the wall clock, as
+    the kiosk's context uses; tests pass theirs).
     """
 
-    def __init__(self, context: OperatorContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: OperatorContext, parent: QWidget | None = None, *,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         super().__init__(parent)
         self._context = context
+        self._clock = clock
+        self._refused_until: datetime | None = None
+        self._countdown_prefix = ""
         self._runner = TaskRunner(self)
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(COUNTDOWN_MS)
+        self.countdown.timeout.connect(self._tick)
         self.setWindowTitle("Operator PIN")
         self.setStyleSheet(STYLE)
         named(self, "Operator PIN")
@@ -91,9 +126,43 @@ class PinDialog(QDialog):
         if result.accepted:
             self.accept()
             return
+        if result.refused_until is not None and result.refused_until > self._clock():
+            self._lock(result.refused_until, result.message)
+            return
         self._say(result.message, "error")
         self.ok_button.setEnabled(True)
         self.pin_edit.setFocus()
+
+    @property
+    def locked(self) -> bool:
+        """True while entries are refused (the countdown runs)."""
+        return self._refused_until is not None
+
+    def _lock(self, until: datetime, message: str) -> None:
+        self._refused_until = until
+        self.pin_edit.setEnabled(False)
+        self.ok_button.setEnabled(False)
+        self.cancel_button.setFocus()
+        prefix = "Wrong PIN. " if message.startswith("Wrong PIN.") else ""
+        self._countdown_prefix = prefix
+        self._say(prefix + wait_text(until - self._clock()), "error")
+        self.countdown.start()
+
+    def _tick(self) -> None:
+        """Redraw the time left; when the refusal is over, allow entries again."""
+        if self._refused_until is None:
+            self.countdown.stop()
+            return
+        left = self._refused_until - self._clock()
+        if left > timedelta(0):
+            self._say(self._countdown_prefix + wait_text(left), "error")
+            return
+        self.countdown.stop()
+        self._refused_until = None
+        self.pin_edit.setEnabled(True)
+        self.ok_button.setEnabled(True)
+        self.pin_edit.setFocus()
+        self._say("You can enter the PIN again.", "info")
 
     def _on_check_failed(self, message: str) -> None:
         self._say(f"The PIN could not be checked: {message}", "error")
@@ -101,5 +170,6 @@ class PinDialog(QDialog):
 
     def done(self, result: int) -> None:
         """Close only after a PIN check in flight has finished (it may be writing)."""
+        self.countdown.stop()
         self._runner.wait()
         super().done(result)

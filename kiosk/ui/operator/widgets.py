@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -66,36 +67,76 @@ def show_message(label: QLabel, text: str, role: str = "info") -> None:
     label.setAccessibleDescription(text)
 
 
-def make_table(name: str, headers: Sequence[str]) -> QTableWidget:
-    """A read-only, row-selecting table that Tab leaves (arrow keys move inside it)."""
-    table = QTableWidget(0, len(headers))
+def make_table(name: str, headers: Sequence[str], stretch: int | None = None,
+               min_rows: int = 0) -> QTableWidget:
+    """A read-only, row-selecting table that Tab leaves (arrow keys move inside it).
+
+    Columns are as wide as their content; column ``stretch`` (the last one when None) takes
+    the room left, and is cut short (with a tooltip holding the whole cell, see
+    :func:`fill_table`) rather than making the table scroll sideways. Selecting a row never
+    scrolls the table sideways. The table is never shorter than its header and ``min_rows``
+    rows (measured with the font and style in force when it is laid out).
+    """
+    table = _RowTable(0, len(headers))
+    table.min_rows = min_rows
     table.setHorizontalHeaderLabels(list(headers))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setTabKeyNavigation(False)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     named(table, name)
     return table
 
 
-def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]]) -> None:
-    """Replace the table's content with text cells."""
+class _RowTable(QTableWidget):
+    """A table whose selection moves up and down only: the horizontal scroll position stays
+    where the operator left it (a click in a wide cell does not scroll the first columns out
+    of view)."""
+
+    min_rows = 0
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        hint = super().minimumSizeHint()
+        if self.min_rows <= 0:
+            return hint
+        height = (self.horizontalHeader().sizeHint().height()
+                  + self.verticalHeader().defaultSectionSize() * self.min_rows
+                  + 2 * self.frameWidth() + 4)
+        if self.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
+            height += self.horizontalScrollBar().sizeHint().height()
+        return QSize(hint.width(), max(hint.height(), height))
+
+    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,  # noqa: N802 - Qt override
+                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
+                 ) -> None:
+        bar = self.horizontalScrollBar()
+        left = bar.value()
+        super().scrollTo(index, hint)
+        bar.setValue(left)
+
+
+def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]], *,
+               tooltips: bool = False) -> None:
+    """Replace the table's content with text cells (each its own tooltip when ``tooltips``,
+    for cells a narrow column cuts short)."""
     table.setRowCount(0)
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(text))
-
-
-def fit_rows(table: QTableWidget, most: int = 8) -> None:
-    """Make the table tall enough for its rows (up to ``most``, then it scrolls)."""
-    header = table.horizontalHeader().sizeHint().height()
-    row = table.verticalHeader().defaultSectionSize()
-    frame = 2 * table.frameWidth() + table.horizontalScrollBar().sizeHint().height()
-    table.setFixedHeight(header + row * max(1, min(most, table.rowCount())) + frame + 4)
+            item = QTableWidgetItem(text)
+            if tooltips:
+                item.setToolTip(text)
+            table.setItem(r, c, item)
 
 
 def fmt_time(value: datetime | None) -> str:
