@@ -54,14 +54,19 @@ def run(args: argparse.Namespace, ctx) -> int:
     writer = None
     if args.csv:
         writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
+    header_due = writer is not None  # written with the first row: an input error prints none
     with open_source(args.path, paced=False) as source, FaceTracker() as tracker:
         for frame in source:
             if frame.seq % args.every:
                 continue
             row = record(tracker.observe(frame))
             if writer is not None:
+                if header_due:
+                    writer.writeheader()
+                    header_due = False
                 writer.writerow({k: "" if v is None else v for k, v in row.items()})
             else:
                 out.write(json.dumps(row) + "\n")
+    if writer is not None and header_due:
+        writer.writeheader()
     return 0

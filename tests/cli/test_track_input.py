@@ -74,3 +74,17 @@ def test_the_filter_sets_opencvs_switches_only_while_active(monkeypatch):
     assert "OPENCV_LOG_LEVEL" not in os.environ
     assert os.environ["OPENCV_FFMPEG_LOGLEVEL"] == "32"
     assert cv2.utils.logging.getLogLevel() == level
+
+
+def test_csv_output_starts_only_once_the_input_reads(capsys, tmp_path):
+    # Before, the header went to stdout before the input failed, so a pipeline got a CSV
+    # header and an error.
+    fake = tmp_path / "text.jpg"
+    fake.write_text("not an image")
+    status, out, err = kiosk(capsys, "track", "--csv", str(fake))
+    assert status == 2 and out == "" and "cannot be decoded" in err
+    good = tmp_path / "grey.png"
+    Image.new("RGB", (64, 48), (128, 128, 128)).save(good)
+    status, out, _ = kiosk(capsys, "track", "--csv", str(good))
+    lines = out.splitlines()
+    assert status == 0 and lines[0].startswith("frame,t,faces,") and len(lines) == 2
