@@ -27,6 +27,23 @@ def is_device_spec(spec: str | os.PathLike[str]) -> bool:
     return bool(re.fullmatch(r"\d+", text)) or text.startswith("/dev/")
 
 
+def refuse_still(spec: str | os.PathLike[str], what: str = "--source") -> None:
+    """InputError when ``spec`` is a single image file: a session needs frames over time (a
+    still holds no movement to answer a prompt with, and no life to show).
+
+    Parameters
+    ----------
+    spec : str or path-like
+        The source as given.
+    what : str
+        How the message names it.
+    """
+    path = Path(os.fspath(spec)).expanduser()
+    if path.is_file() and is_image_path(path):
+        raise InputError(f"{what} {spec} is a single image, and a single image cannot be "
+                         "checked for liveness: give a video file or an image folder")
+
+
 def open_source(spec: str | os.PathLike[str], *, settings: Settings | None = None,
                 paced: bool = False, start: int = 0, end: int | None = None,
                 fps: float | None = None, clock: Clock = time.monotonic,

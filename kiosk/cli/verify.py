@@ -93,13 +93,11 @@ def light_report(spec: str | None, signals: dict) -> dict:
 def check_source_path(path: str) -> None:
     """InputError unless ``path`` names something a session can run on: a video file or an
     image folder (a still image holds no movement to answer a prompt with)."""
-    from kiosk.camera import is_image_path
+    from kiosk.camera import refuse_still
 
     if not os.path.exists(path):
         raise InputError(f"--source {path} does not exist")
-    if os.path.isfile(path) and is_image_path(Path(path)):
-        raise InputError(f"--source {path} is a single image, and a single image cannot be "
-                         "checked for liveness: give a video file or an image folder")
+    refuse_still(path)
 
 
 def check_db_path(path: str) -> None:

@@ -121,11 +121,12 @@ def build_speaker():
 def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     """The worker on the camera (or ``--source``); raises KioskError when the source is
     unusable."""
-    from kiosk.camera import DeviceSource, open_source
+    from kiosk.camera import DeviceSource, open_source, refuse_still
     from kiosk.feed import FrameFeed
     from kiosk.ui.worker import KioskWorker
 
     if args.source:
+        refuse_still(args.source)
         source = open_source(args.source, paced=True)
         source_factory = None
     else:

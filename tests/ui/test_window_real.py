@@ -105,3 +105,15 @@ def test_a_bad_configuration_shows_out_of_service(qtbot):
     assert window.current_screen() is window.out_of_service
     assert reason in window.out_of_service.reason.text()
     window.shutdown()
+
+
+def test_the_launcher_refuses_a_single_image_as_its_source(settings, tmp_path):
+    # As kiosk verify does: a still cannot answer a prompt or show life, and the kiosk would
+    # loop it as a camera that never moves.
+    from kiosk.errors import InputError
+
+    photo = tmp_path / "face.png"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), 128, np.uint8))
+    with pytest.raises(InputError, match="is a single image, and a single image cannot be "
+                                         "checked for liveness"):
+        build_worker(settings, parse_args(["--source", str(photo)]), tmp_path)
