@@ -49,6 +49,18 @@ def window_for(qtbot, tmp_path):
         window.shutdown()
 
 
+def steps_until_result(qtbot, window) -> set[str]:
+    """Every "Step i of n" the live screen showed until the result."""
+    steps: set[str] = set()
+
+    def finished() -> bool:
+        steps.add(window.live.step.text())
+        return window.flow.state == FlowState.RESULT
+
+    qtbot.waitUntil(finished, timeout=30000)
+    return steps
+
+
 def to_identity(qtbot, window):
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
@@ -143,13 +155,7 @@ def test_the_accessible_check_is_chosen_on_the_idle_screen(qtbot, window_for, se
     assert window.flow.accessible
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
-    steps: set[str] = set()
-
-    def finished() -> bool:
-        steps.add(window.live.step.text())
-        return window.flow.state == FlowState.RESULT
-
-    qtbot.waitUntil(finished, timeout=30000)
+    steps = steps_until_result(qtbot, window)
     assert window.result.kind == "pass"
     count = settings.liveness.accessible_challenge_count
     assert count < settings.liveness.challenge_count
@@ -323,12 +329,6 @@ def test_the_accessible_check_can_be_chosen_on_the_consent_screen(qtbot, window_
     assert f"You chose more time and no flashing: you will be asked to do {count} simple " \
         "movements" in window.consent.checked.text()
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
-    steps: set[str] = set()
-
-    def finished() -> bool:
-        steps.add(window.live.step.text())
-        return window.flow.state == FlowState.RESULT
-
-    qtbot.waitUntil(finished, timeout=30000)
+    steps = steps_until_result(qtbot, window)
     assert f"Step 1 of {count}" in steps
     assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)

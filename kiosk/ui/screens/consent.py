@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets import BigButton, text_label
+from kiosk.ui.widgets import BigButton, ChoiceButton, text_label
 from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, ConsentText
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -46,10 +46,9 @@ class ConsentScreen(QWidget):
                                 description="Agree to the check and start it", primary=True)
         self.decline = BigButton("No, thanks", "Decline",
                                  description="Do not do the check and go back")
-        self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
-                                    description="Choose the accessible check before starting")
-        self.accessible.setCheckable(True)
-        self.accessible.toggled.connect(self._on_accessible_toggled)
+        self.accessible = ChoiceButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON,
+                                      description="Choose the accessible check before starting")
+        self.accessible.toggled.connect(self.accessible_toggled)
         self.accept.clicked.connect(self.accepted)
         self.decline.clicked.connect(self.declined)
         notice = QWidget()
@@ -97,10 +96,4 @@ class ConsentScreen(QWidget):
 
     def set_accessible(self, on: bool) -> None:
         """Show the choice (made here or on the idle screen)."""
-        if self.accessible.isChecked() != on:
-            self.accessible.setChecked(on)
-
-    def _on_accessible_toggled(self, on: bool) -> None:
-        # Said in words as well as in colour, as on the idle screen.
-        self.accessible.setText(ACCESSIBLE_LABEL_ON if on else ACCESSIBLE_LABEL)
-        self.accessible_toggled.emit(on)
+        self.accessible.show_choice(on)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.settings import Settings
-from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, IconWidget, text_label
+from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, ChoiceButton, IconWidget, text_label
 from kiosk.wording import (
     ACCESSIBLE_LABEL,
     ACCESSIBLE_LABEL_ON,
@@ -37,10 +37,9 @@ class IdleScreen(QWidget):
         self.start = BigButton("Start", "Start", description="Start the identity check",
                                primary=True)
         self.start.clicked.connect(self.start_requested)
-        self.accessible = BigButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL,
-                                    description=accessible_description(settings))
-        self.accessible.setCheckable(True)
-        self.accessible.toggled.connect(self._on_accessible_toggled)
+        self.accessible = ChoiceButton(ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON,
+                                      description=accessible_description(settings))
+        self.accessible.toggled.connect(self.accessible_toggled)
         self.notice = text_label("", 22, "Notice", colour=STAFF)
         self.hint = text_label("", 20, "Camera hint", colour=ATTENTION)
         self.status = text_label("", 16, "Status message")
@@ -84,13 +83,7 @@ class IdleScreen(QWidget):
 
     def set_accessible(self, on: bool) -> None:
         """Show the choice (the flow resets it for each person)."""
-        if self.accessible.isChecked() != on:
-            self.accessible.setChecked(on)
-
-    def _on_accessible_toggled(self, on: bool) -> None:
-        # Said in words as well as in colour: the state must not rest on colour alone.
-        self.accessible.setText(ACCESSIBLE_LABEL_ON if on else ACCESSIBLE_LABEL)
-        self.accessible_toggled.emit(on)
+        self.accessible.show_choice(on)
 
     def set_hint(self, text: str) -> None:
         """Live guidance for someone approaching; none while the kiosk is locked (there is

@@ -1,6 +1,7 @@
 """Reusable kiosk widgets: large text and buttons, the mirrored preview with its oval guide,
 the countdown ring and spinner, and vector icons drawn with QPainter (no image assets)."""
 
+from kiosk.ui.widgets.choice import ChoiceButton
 from kiosk.ui.widgets.common import (
     ACCENT,
     ATTENTION,
@@ -19,6 +20,6 @@ from kiosk.ui.widgets.ring import CountdownRing, Spinner
 
 __all__ = [
     "ACCENT", "ATTENTION", "BACKGROUND", "BAD", "FOREGROUND", "GOOD", "STAFF", "STYLE_SHEET",
-    "BigButton", "CountdownRing", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
+    "BigButton", "ChoiceButton", "CountdownRing", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
     "text_label",
 ]
