@@ -31,17 +31,17 @@ def fleet_store(ctx: Any) -> Iterator[Any]:
     """The fleet server of the settings (InputError when none is configured; FleetUnavailable
     naming the cause when it cannot be reached)."""
     from kiosk.audit.fleet import FleetConfig, FleetStore
-    from kiosk.audit.fleet.status import probe_server
 
     config = FleetConfig.from_settings(ctx.settings)
     if config is None:
         raise InputError("no fleet is configured: set fleet.url in the settings or "
                          "KIOSK_FLEET_URL")
+    store = FleetStore(config.url, where=config.where,
+                       connect_timeout_s=config.connect_timeout_s)
     # One direct try first: the pool would retry a refused or unknown server until its
-    # time-out and report only that (see kiosk.audit.fleet.status).
-    probe_server(config.url, where=config.where, timeout_s=config.connect_timeout_s)
-    with FleetStore(config.url, where=config.where,
-                    connect_timeout_s=config.connect_timeout_s) as store:
+    # time-out and report only that (see kiosk.audit.fleet.probe).
+    store.probe()
+    with store:
         store.check_schema()
         yield store
 

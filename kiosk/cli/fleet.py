@@ -46,13 +46,13 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     with AuditLog.open(path, settings_config, read_only=True, create=False,
                        check_integrity=False, probe_write=False) as audit:
         head, state = audit.chain_head(), audit.fleet_state()
-    # Not entered as a context: the pool starts connecting only once the probe has reached
-    # the server, so an unreachable one is reported without the pool's retries.
+    # Not entered as a context: the pool starts connecting only once fleet_status's probe
+    # has reached the server, so an unreachable one is reported without the pool's retries.
     store = FleetStore(config.url, where=config.where,
                        connect_timeout_s=config.connect_timeout_s)
     try:
         status = fleet_status(store, kiosk_id=ctx.settings.kiosk.kiosk_id, head=head,
-                              state=state, url=config.url)
+                              state=state)
     finally:
         store.close()
     out = ctx.stdout
@@ -104,13 +104,12 @@ def acknowledged(status: Any) -> str:
 def run_migrate(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet import FleetStore
     from kiosk.audit.fleet.pgschema import SCHEMA_VERSION
-    from kiosk.audit.fleet.status import probe_server
 
     config = _config(ctx)
-    # One direct try first: an unreachable server is named with its cause at once.
-    probe_server(config.url, where=config.where, timeout_s=config.connect_timeout_s)
-    with FleetStore(config.url, where=config.where,
-                    connect_timeout_s=config.connect_timeout_s) as store:
+    store = FleetStore(config.url, where=config.where,
+                       connect_timeout_s=config.connect_timeout_s)
+    store.probe()  # before the pool: an unreachable server is named with its cause at once
+    with store:
         found = store.migrate()
     if found == SCHEMA_VERSION:
         print(f"fleet schema on {config.where} is already at version {found}", file=ctx.stdout)

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from kiosk.audit import open_kiosk_log
-from kiosk.audit.fleet.status import connect_failure
+from kiosk.audit.fleet.probe import connect_failure
 from kiosk.cli import main
 from tests.audit.conftest import make_record
 from tests.audit.fleet.conftest import (  # noqa: F401  (fixtures, registered by import)

@@ -24,6 +24,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kiosk.audit.fleet import pgschema
 from kiosk.audit.fleet.errors import FleetConflict, FleetSchemaError, FleetUnavailable
+from kiosk.audit.fleet.probe import probe_server
 from kiosk.audit.outbox import ShippedRow
 from kiosk.audit.remote import RemoteEvent, RemoteView
 
@@ -96,6 +97,7 @@ class FleetStore:
                  statement_timeout_s: float = 10.0, max_size: int = 3) -> None:
         self.where = where
         self.connect_timeout_s = float(connect_timeout_s)
+        self._url = url
         self._statement_ms = int(statement_timeout_s * 1000)
         self._pool = ConnectionPool(
             url, min_size=1, max_size=max_size, open=False, name="kiosk-fleet",
@@ -109,6 +111,17 @@ class FleetStore:
         if not self._opened:
             self._pool.open(wait=False)
             self._opened = True
+
+    def probe(self) -> None:
+        """One direct connection, closed at once, before a command relies on the pool.
+
+        Raises
+        ------
+        FleetUnavailable
+            The server cannot be reached; the message says why (refused, host not found,
+            timed out, login refused ...: :func:`~kiosk.audit.fleet.probe.connect_failure`).
+        """
+        probe_server(self._url, where=self.where, timeout_s=self.connect_timeout_s)
 
     def close(self) -> None:
         if self._opened:
