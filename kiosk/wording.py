@@ -160,6 +160,7 @@ class ConsentText:
 
 def accessible_liveness(settings: Any) -> Any:
     """The liveness settings of the accessible check (as the session applies them)."""
+    # Imported when asked: the words stay importable without the session's analysis stack.
     from kiosk.session import SessionRequest
     from kiosk.session.attempt import effective_liveness
 
