@@ -115,8 +115,9 @@ def guard(path: str | Path, busy_timeout_s: float, doing: str) -> Iterator[None]
 
 
 @contextlib.contextmanager
-def write_transaction(db: Database) -> Iterator[Database]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises."""
+def write_transaction(db: Database, *, commit: bool = True) -> Iterator[Database]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back when the block raises, and always with
+    ``commit=False`` (a rehearsal: the block's writes are checked, then undone)."""
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
@@ -124,6 +125,9 @@ def write_transaction(db: Database) -> Iterator[Database]:
         with contextlib.suppress(sqlite3.Error):
             db.rollback()
         raise
+    if not commit:
+        db.execute("ROLLBACK")
+        return
     # A failed COMMIT (disk full at the last moment) leaves the transaction open: roll back.
     try:
         db.execute("COMMIT")
@@ -272,13 +276,16 @@ def bind_chain_key(db: Database, path: str | Path, chain_key: ChainKey, *,
 
 def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
             subject_key_id: str | None, now: str, max_db_bytes: int | None,
-            chain_key: ChainKey | None = None, probe_write: bool = True) -> None:
+            chain_key: ChainKey | None = None, probe_write: bool = True,
+            rehearse: bool = False) -> None:
     """Everything :meth:`AuditLog.open` does after connecting.
 
     Integrity check, schema migration, subject-key binding, chain keying, and for a
     writable log a real write (``meta.last_opened_at``) so a read-only or full database
     fails at start-up rather than at the first attempt (skipped with ``probe_write=False``:
     ``kiosk audit purge`` must open a log on a full disk); then the optional size cap.
+    ``rehearse=True`` rolls the key binding and the write back: it only checks that the log
+    opens, can be written and takes these keys (the schema of a new file stays).
     """
     if integrity:
         quick_check(db, path)
@@ -291,7 +298,7 @@ def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
         if read_only:
             return
     else:
-        with write_transaction(db):
+        with write_transaction(db, commit=not rehearse):
             if subject_key_id is not None:
                 bind_subject_key(db, path, subject_key_id, store=True)
             if chain_key is not None:

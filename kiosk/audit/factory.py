@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.audit import errors as e
 from kiosk.audit.config import AuditConfig, resolve_db_path
+from kiosk.audit.connection import close_db, connect
+from kiosk.audit.database import OPENING, guard, prepare
+from kiosk.audit.errors import KeyUnavailable
+from kiosk.audit.keys import KEY_BYTES, ChainKey, SubjectHasher, derive_key
 from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
 from kiosk.audit.startup import startup_check
-from kiosk.audit.timeutil import Clock, utc_now
+from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +33,60 @@ def key_store(settings: Any, db_path: str | Path, *, keyring_backend: Any = None
                     keyring_backend=keyring_backend, create=create)
 
 
+def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *,
+                        clock: Clock = utc_now) -> None:
+    """Raise what :meth:`AuditLog.open` would raise for the log at ``path`` with a new key,
+    and keep nothing of that key.
+
+    Opens the database as :meth:`AuditLog.open` does (creating a missing one) and binds a
+    throwaway key in a write that is rolled back (``prepare(rehearse=True)``). So the new
+    ``key_file`` is created only once the log is known to open and take a key: a database
+    that cannot be opened, created or written, or that was written without a key or with
+    another one, leaves no orphan key file (nor a warning to back one up).
+
+    Raises
+    ------
+    AuditUnavailable
+        As :meth:`AuditLog.open`.
+    KeyUnavailable
+        (reason ``no_key``) the log was keyed with a key that none of the sources holds now.
+    """
+    master = secrets.token_bytes(KEY_BYTES)
+    where = str(Path(path).expanduser().absolute())
+    with guard(where, config.busy_timeout_s, OPENING):
+        db = connect(where, read_only=False, create=True, busy_timeout_s=config.busy_timeout_s)
+        try:
+            prepare(db, where, read_only=False, integrity=True,
+                    subject_key_id=SubjectHasher(derive_key(master, "subject-ref")).key_id,
+                    now=to_iso(now_from(clock)), max_db_bytes=config.max_db_bytes,
+                    chain_key=ChainKey(derive_key(master, "chain")), rehearse=True)
+        except KeyUnavailable as exc:
+            if exc.reason != e.KEY_MISMATCH:
+                raise
+            raise KeyUnavailable(f"the audit log {where} was written with a key that is "
+                                 f"missing now (no audit.key_file, no {key_file}, no OS keyring "
+                                 "entry); restore the key it was written with: a new key would "
+                                 "not match its subjects nor its chain", reason=e.NO_KEY,
+                                 path=str(key_file)) from None
+        finally:
+            close_db(db)
+
+
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,
                    keyring_backend: Any = None, monotonic: Callable[[], float] | None = None,
                    fleet: bool = True, **config_overrides: Any) -> AuditLog:
     """The audit log as the running kiosk uses it.
 
     Opens (creating or upgrading) the database at :func:`resolve_db_path` with its keys
-    (subject key, chain key, and the frame key when ``settings.audit.store_best_frame``); keys
-    the chain of a new or migrated log; checks the guard triggers, the recent tail of the
-    chain and the lockouts (:mod:`kiosk.audit.startup`); compares the clock with the last
-    recorded time (:mod:`kiosk.audit.clock`); closes any attempt a killed run left open as
-    ``INTERRUPTED``; and purges by retention unless the clock was just reported. With
-    ``fleet.url`` set (and ``fleet`` true) it attaches the fleet link (:func:`attach_fleet`):
-    the lockout checks then consult the fleet server, and :meth:`AuditLog.start_fleet` starts
-    shipping rows to it.
+    (subject key, chain key, and the frame key when ``settings.audit.store_best_frame``); a
+    new default key file is created only after :func:`check_takes_new_key` found that the
+    database opens and takes it; keys the chain of a new or migrated log; checks the guard
+    triggers, the recent tail of the chain and the lockouts (:mod:`kiosk.audit.startup`);
+    compares the clock with the last recorded time (:mod:`kiosk.audit.clock`); closes any
+    attempt a killed run left open as ``INTERRUPTED``; and purges by retention unless the
+    clock was just reported. With ``fleet.url`` set (and ``fleet`` true) it attaches the fleet
+    link (:func:`attach_fleet`): the lockout checks then consult the fleet server, and
+    :meth:`AuditLog.start_fleet` starts shipping rows to it.
 
     Parameters
     ----------
@@ -69,6 +115,9 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
     config = AuditConfig.from_settings(settings, **config_overrides)
     keys = key_store(settings, path, keyring_backend=keyring_backend)
     cipher = keys.frame_cipher() if config.store_best_frame else None
+    new_key_file = keys.new_key_file()
+    if new_key_file is not None:  # the database must open before its key file is made
+        check_takes_new_key(path, config, new_key_file, clock=clock)
     audit = AuditLog.open(path, config, clock=clock, subject_hasher=keys.subject_hasher(),
                           frame_cipher=cipher, chain_key=keys.chain_key(), auto_purge=True,
                           monotonic=monotonic, reserve=True)

@@ -155,7 +155,9 @@ class KeyStore:
             return read_key_file(self.default_file)
         return None
 
-    def _subject_master(self) -> tuple[bytes, str]:
+    def _found_subject_master(self) -> tuple[bytes, str] | None:
+        """The subject master from the first source that holds one (1 to 3 of the module
+        docstring); None when the default key file is to be created (4)."""
         if self.key_file is not None:
             return read_key_file(self.key_file), f"key file {self.key_file}"
         found = self._default_master()
@@ -173,6 +175,13 @@ class KeyStore:
             raise KeyUnavailable(f"no audit key: neither audit.key_file, {self.default_file} "
                                  "nor the OS keyring holds one", reason=e.NO_KEY,
                                  path=str(self.default_file))
+        return None
+
+    def _subject_master(self) -> tuple[bytes, str]:
+        found = self._found_subject_master()
+        if found is not None:
+            return found
+        assert self.default_file is not None  # else _found_subject_master raised
         try:
             master = create_key_file(self.default_file)
             log.warning("no OS keyring: created the audit key file %s (mode 0600); back it up "
@@ -207,6 +216,29 @@ class KeyStore:
             if self._subject_key is None:
                 self._subject_key = self._subject_master()
             return self._subject_key
+
+    def new_key_file(self) -> Path | None:
+        """The key file :meth:`subject_hasher` would create: the default key file when no
+        source holds a key yet and this store may create one (no key file configured, none
+        in the default place, no usable keyring); else None, and the key found is kept.
+
+        Lets the caller check that the database opens before the key is created (see
+        :func:`kiosk.audit.factory.open_kiosk_log`): a key file made for a database that
+        then fails to open is an orphan, and its "back it up" warning misleads.
+
+        Raises
+        ------
+        KeyUnavailable
+            As :meth:`subject_hasher` (a key source exists but cannot be used).
+        """
+        with self._lock:
+            if self._subject_key is not None:
+                return None
+            found = self._found_subject_master()
+            if found is None:
+                return self.default_file
+            self._subject_key = found
+            return None
 
     def subject_hasher(self) -> SubjectHasher:
         """The hasher for subject references.
