@@ -33,6 +33,7 @@ from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.reader import AuditReader
 from kiosk.audit.records import DECISIONS, AttemptRecord
 from kiosk.audit.results import (
+    SCRIPTED_NOTE,
     AuditStats,
     ChainBreak,
     ClockReport,
@@ -43,13 +44,14 @@ from kiosk.audit.results import (
     StoredAttempt,
     UnlockResult,
     VerifyReport,
+    decision_label,
 )
 
 __all__ = [
-    "DECISIONS", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
+    "DECISIONS", "SCRIPTED_NOTE", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
     "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "ChainKey", "ClockReport",
     "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
     "RateLimitPolicy", "RateLimited", "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
     "VerifyReport", "create_key_file", "key_store", "normalize_subject_number",
-    "open_kiosk_log", "resolve_db_path", "subject_ref",
+    "decision_label", "open_kiosk_log", "resolve_db_path", "subject_ref",
 ]

@@ -98,13 +98,18 @@ def insert_override(db: Database, signer: ChainSigner, attempt_id: int, decision
     ValueError
         Bad decision, actor or reason, or the attempt already has this decision.
     RecordNotFound, AuditError
-        See :func:`current_decision`.
+        See :func:`current_decision`; AuditError also for a scripted evaluation run, which
+        is not a verification and has no decision to change.
     """
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
     check_label(actor, "actor", 100)
     check_label(reason, "reason", 500)
     before = current_decision(db, attempt_id)
+    mode = db.execute("SELECT mode FROM attempts WHERE id = ?", [int(attempt_id)]).fetchone()[0]
+    if mode is not None:
+        raise AuditError(f"attempt {attempt_id} is a {mode} evaluation run (kiosk verify "
+                         "--script), not a verification: its decision cannot be overridden")
     if before == decision:
         raise ValueError(f"attempt {attempt_id} already has the decision {decision!r}")
     return _append(db, signer, {

@@ -23,7 +23,7 @@ from kiosk.audit.records import AttemptRecord
 from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout, RecordResult
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.storage import attempt_columns
+from kiosk.audit.storage import attempt_columns, attempt_mode
 from kiosk.audit.timeutil import from_iso, to_iso
 from kiosk.reasons import Reason, suggests_attack
 from kiosk.vocabulary import Verdict
@@ -88,12 +88,12 @@ def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> byt
 
 def insert_open(db: Database, signer: ChainSigner, owner: Owner, *, kiosk_id: str,
                 started_at: str, subject_ref: str | None, app_version: str,
-                settings_digest: str) -> int:
+                settings_digest: str, scripted: bool = False) -> int:
     """Insert an incomplete (unchained) attempt row with its owner and MAC; return its id."""
     row: dict[str, Any] = {
         "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
         "subject_ref": subject_ref, "app_version": app_version,
-        "settings_digest": settings_digest, **owner.columns()}
+        "settings_digest": settings_digest, "mode": attempt_mode(scripted), **owner.columns()}
     inserted = db.table("attempts").insert(row)
     assert inserted.last_rowid is not None  # an INSERT always sets it
     attempt_id = int(inserted.last_rowid)
@@ -107,7 +107,8 @@ def complete(db: Database, signer: ChainSigner, attempt_id: int, record: Attempt
              frame: bytes | None, cipher: FrameCipher | None, limits: RateLimitPolicy,
              now: datetime, remote: RemoteView | None = None) -> RecordResult:
     """Chain an open attempt with its record (and frame), then apply the rate limits (with
-    what the other kiosks of a fleet recorded, when ``remote`` is given)."""
+    what the other kiosks of a fleet recorded, when ``remote`` is given); a scripted
+    evaluation run's failure starts no lockout."""
     columns = attempt_columns(record)
     columns["recorded_at"] = to_iso(now)
     columns["frame_sha256"] = (store_frame(db, cipher, attempt_id, frame)
@@ -116,7 +117,7 @@ def complete(db: Database, signer: ChainSigner, attempt_id: int, record: Attempt
     columns["attack"] = int(attack)
     seq, digest = complete_attempt(db, signer, attempt_id, columns)
     lockouts: list[Lockout] = []
-    if record.failed:
+    if record.failed and not record.scripted:
         lockouts = apply_limits(db, signer, limits, kiosk_id=record.kiosk_id,
                                 subject_ref=record.subject_ref, attempt_id=attempt_id, now=now,
                                 attack=attack, remote=remote)
@@ -159,7 +160,8 @@ def interrupt(db: Database, signer: ChainSigner, rows: list[dict[str, Any]], *,
         record = AttemptRecord(
             kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
             subject_ref=row["subject_ref"], decision=Verdict.FAIL, reasons=(Reason.INTERRUPTED,),
-            app_version=row["app_version"], settings_digest=row["settings_digest"])
+            app_version=row["app_version"], settings_digest=row["settings_digest"],
+            scripted=row.get("mode") == "scripted")
         results.append(complete(db, signer, row["id"], record, frame=None, cipher=None,
                                 limits=limits, now=now))
         log.warning("attempt %d never finished (the kiosk stopped or was killed); recorded as a "

@@ -3,7 +3,7 @@
 ``row_hash = SHA-256(prev_hash || canonical_json(content))`` where ``prev_hash`` is the
 previous row's hash as 64 ASCII hex digits (64 zeros before the first row), and ``content``
 is ``{"table": <table name>, <column>: <stored value>, ...}`` over the table's
-:data:`HASHED_COLUMNS`. The content is built from the values exactly as stored (STRICT
+:data:`HASHED_COLUMNS` (and its :data:`OPTIONAL_COLUMNS` that are set). The content is built from the values exactly as stored (STRICT
 tables keep their types), so :func:`row_hash` over a row read back gives the same digest.
 
 Canonical JSON: keys sorted, no whitespace, UTF-8, NaN and infinities refused. Floats are
@@ -37,7 +37,16 @@ HASHED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 """Columns covered by each chained table's row hash (everything except the chain columns
 ``prev_hash`` and ``row_hash``). A future migration that adds a column must not change the
-content of existing rows."""
+content of existing rows: see :data:`OPTIONAL_COLUMNS`."""
+
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "attempts": ("mode",),
+    "lockouts": (),
+    "operator_actions": (),
+}
+"""Columns added after rows were chained (schema 5: ``attempts.mode``). Each is part of a
+row's content only when it is not NULL, so every row written before it existed, and every row
+that leaves it NULL, hashes exactly as before; setting or clearing it changes the content."""
 
 CHAINED_TABLES: tuple[str, ...] = tuple(HASHED_COLUMNS)
 
@@ -48,11 +57,17 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
-def row_content(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The hashed content of one row of a chained table."""
-    content = {column: row[column] for column in HASHED_COLUMNS[table]}
+def _content(columns: tuple[str, ...], table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    content = {column: row[column] for column in columns}
+    content.update({column: row[column] for column in OPTIONAL_COLUMNS[table]
+                    if row.get(column) is not None})
     content["table"] = table
     return content
+
+
+def row_content(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The hashed content of one row of a chained table (unkeyed chain)."""
+    return _content(HASHED_COLUMNS[table], table, row)
 
 
 def row_hash(prev_hash: str, table: str, row: Mapping[str, Any]) -> str:
@@ -75,25 +90,32 @@ OPEN_COLUMNS: tuple[str, ...] = (
     "id", "kiosk_id", "started_at", "subject_ref", "app_version", "settings_digest",
     "owner_host", "owner_boot", "owner_pid", "owner_start",
 )
-"""Columns of an open (incomplete, unchained) attempt covered by its ``open_mac``."""
+"""Columns of an open (incomplete, unchained) attempt covered by its ``open_mac`` (with the
+attempt's :data:`OPTIONAL_COLUMNS` that are set)."""
 
 
 def _mac(key: bytes, label: str, text: str) -> str:
     return hmac.new(key, f"{label}|{text}".encode(), hashlib.sha256).hexdigest()
 
 
+def keyed_row_content(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The content a keyed row's MAC covers (:data:`HASHED_COLUMNS_V2`); what the fleet
+    server stores as the row's content."""
+    return _content(HASHED_COLUMNS_V2[table], table, row)
+
+
 def keyed_row_hash(key: bytes, prev_hash: str, table: str, row: Mapping[str, Any]) -> str:
     """HMAC-SHA256 hex, under the database's chain key, of ``prev_hash`` and the row's
-    content (:data:`HASHED_COLUMNS_V2`)."""
-    content = {column: row[column] for column in HASHED_COLUMNS_V2[table]}
-    content["table"] = table
-    return _mac(key, "row", prev_hash + canonical_json(content))
+    content (:func:`keyed_row_content`)."""
+    return _mac(key, "row", prev_hash + canonical_json(keyed_row_content(table, row)))
 
 
 def open_mac(key: bytes, row: Mapping[str, Any]) -> str:
     """HMAC-SHA256 hex of an open attempt's :data:`OPEN_COLUMNS`: an incomplete row that
     the kiosk did not write (no key) is told apart and never counted as someone's try."""
-    return _mac(key, "open", canonical_json({c: row[c] for c in OPEN_COLUMNS}))
+    content = {c: row[c] for c in OPEN_COLUMNS}
+    content.update({c: row[c] for c in OPTIONAL_COLUMNS["attempts"] if row.get(c) is not None})
+    return _mac(key, "open", canonical_json(content))
 
 
 HEAD_FIELDS: tuple[str, ...] = ("db_id", "head_seq", "head_hash", "anchor_seq", "anchor_hash",

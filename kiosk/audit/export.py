@@ -22,12 +22,12 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "seq", "status", "kiosk_id", "started_at", "ended_at", "recorded_at", "subject_ref",
-    "decision", "reasons", "liveness_score", "match_matcher", "match_similarity",
+    "decision", "mode", "reasons", "liveness_score", "match_matcher", "match_similarity",
     "match_matched", "cloud_calls", "challenges", "signals", "app_version", "settings_digest",
     "has_frame", "row_hash",
 )
 """CSV header. ``reasons`` and ``cloud_calls`` are joined with ``;``; ``challenges`` and
-``signals`` are JSON."""
+``signals`` are JSON; ``mode`` is empty, or ``scripted`` for an evaluation run."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,6 +39,7 @@ def attempt_dict(attempt: StoredAttempt) -> dict[str, Any]:
         "kiosk_id": attempt.kiosk_id, "started_at": attempt.started_at.isoformat(),
         "recorded_at": attempt.recorded_at.isoformat() if attempt.recorded_at else None,
         "subject_ref": attempt.subject_ref, "decision": attempt.decision,
+        "mode": "scripted" if attempt.scripted else None,
         "has_frame": attempt.has_frame, "row_hash": attempt.row_hash,
     }
     record = attempt.record

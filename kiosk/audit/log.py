@@ -41,6 +41,7 @@ from kiosk.audit.owner import Owner
 from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check_subject_ref
 from kiosk.audit.results import RecordResult
 from kiosk.audit.signer import ChainSigner
+from kiosk.audit.storage import attempt_mode
 from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
 from kiosk.audit.writer import AUTO_PURGE_INTERVAL, AuditWriter
 from kiosk.reasons import Reason
@@ -204,7 +205,7 @@ class AuditLog(AuditWriter):
         return interrupt(db, signer, stale, limits=self.config.limits, now=now), live
 
     def open_attempt(self, *, started_at: datetime, subject_ref: str | None, app_version: str,
-                     settings_digest: str) -> int:
+                     settings_digest: str, scripted: bool = False) -> int:
         """Start an attempt: check the limits and write its open row, in one transaction.
 
         Open attempts whose owner process is gone are first closed as ``INTERRUPTED``
@@ -235,18 +236,20 @@ class AuditLog(AuditWriter):
             if refusal is None:
                 return insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                    started_at=started, subject_ref=subject_ref,
-                                   app_version=app_version, settings_digest=settings_digest)
+                                   app_version=app_version, settings_digest=settings_digest,
+                                   scripted=scripted)
             refused = None
             if refusal.record:
                 refused_id = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                          started_at=started, subject_ref=subject_ref,
                                          app_version=app_version,
-                                         settings_digest=settings_digest)
+                                         settings_digest=settings_digest, scripted=scripted)
                 record = AttemptRecord(
                     kiosk_id=kiosk_id, started_at=started_at,
                     ended_at=max(now, started_at), subject_ref=subject_ref,
                     decision=Verdict.FAIL, reasons=(Reason.RATE_LIMITED,),
-                    app_version=app_version, settings_digest=settings_digest)
+                    app_version=app_version, settings_digest=settings_digest,
+                    scripted=scripted)
                 refused = complete(db, signer, refused_id, record, frame=None, cipher=None,
                                    limits=self.config.limits, now=now, remote=remote)
         log.warning("attempt refused: %s", refusal.reason)
@@ -300,6 +303,9 @@ class AuditLog(AuditWriter):
             if row["subject_ref"] != record.subject_ref:
                 raise ValueError(f"record.subject_ref differs from the one attempt {attempt_id} "
                                  "was opened with")
+            if row["mode"] != attempt_mode(record.scripted):
+                raise ValueError(f"record.scripted differs from the way attempt {attempt_id} "
+                                 "was opened")
             result = complete(db, signer, int(attempt_id), record, frame=frame,
                               cipher=self._cipher, limits=self.config.limits, now=now,
                               remote=remote)
@@ -318,7 +324,8 @@ class AuditLog(AuditWriter):
                                      started_at=to_iso(record.started_at),
                                      subject_ref=record.subject_ref,
                                      app_version=record.app_version,
-                                     settings_digest=record.settings_digest)
+                                     settings_digest=record.settings_digest,
+                                     scripted=record.scripted)
             result = complete(db, signer, attempt_id, record, frame=frame, cipher=self._cipher,
                               limits=self.config.limits, now=now)
         self._purge_due(raise_errors=False)

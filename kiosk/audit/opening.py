@@ -44,8 +44,10 @@ def admit(db: Database, policy: RateLimitPolicy, *, kiosk_id: str, subject_ref: 
     recording would extend its lockout with every passer-by), the subject's lockout (recorded),
     then the tries in flight: failures in the window plus ``live`` open attempts reaching the
     kiosk's or the subject's limit. ``remote`` adds what the other kiosks of a fleet recorded
-    (see :mod:`kiosk.audit.remote`; attempts open at other kiosks are not seen).
+    (see :mod:`kiosk.audit.remote`; attempts open at other kiosks are not seen). Scripted
+    evaluation runs in flight are not tries: their failures count toward no limit.
     """
+    live = [row for row in live if row.get("mode") is None]
     found = active_lockouts(db, "kiosk", kiosk_id, now, events=events, pending=pending,
                             remote=remote)
     if found:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.audit.canonical import CHAINED_TABLES, HASHED_COLUMNS_V2, canonical_json
+from kiosk.audit.canonical import CHAINED_TABLES, canonical_json, keyed_row_content
 from kiosk.audit.errors import AuditUnavailable
 from kiosk.audit.timeutil import from_iso, to_iso
 
@@ -48,12 +48,12 @@ class ShippedRow:
     until: datetime | None = None
     action: str | None = None
     failures: int | None = None
+    mode: str | None = None
 
 
 def shipped_row(table: str, row: Mapping[str, Any]) -> ShippedRow:
     """The :class:`ShippedRow` of a stored chained row (a dict of its columns)."""
-    content = {c: row.get(c) for c in HASHED_COLUMNS_V2[table]}
-    content["table"] = table
+    content = keyed_row_content(table, row)
     common = {"seq": int(row["seq"]), "table": table, "row_id": int(row["id"]),
               "prev_hash": row["prev_hash"], "row_hash": row["row_hash"],
               "content": canonical_json(content)}
@@ -62,7 +62,7 @@ def shipped_row(table: str, row: Mapping[str, Any]) -> ShippedRow:
         attack = None if row.get("attack") is None else bool(row["attack"])
         return ShippedRow(**common, at=from_iso(row["recorded_at"]),
                           subject_ref=row["subject_ref"], decision=row["decision"],
-                          attack=attack, reasons=reasons)
+                          attack=attack, reasons=reasons, mode=row.get("mode"))
     if table == "lockouts":
         return ShippedRow(**common, at=from_iso(row["started_at"]), scope=row["scope"],
                           target=row["target"], until=from_iso(row["until"]),

@@ -124,9 +124,10 @@ def _count_between(db: Database, table: str, column: str, condition: str,
 
 def stats(db: Database, *, since: datetime | None = None,
           until: datetime | None = None) -> AuditStats:
-    """Counts of completed attempts by decision, by reason code and by UTC day."""
+    """Counts of completed attempts by decision, by reason code and by UTC day (scripted
+    evaluation runs counted apart)."""
     clauses, args = _where(None, since, until)
-    done = " AND ".join([*clauses, "a.status = 'complete'"])
+    done = " AND ".join([*clauses, "a.status = 'complete'", "a.mode IS NULL"])
     by_decision = {d: 0 for d in DECISIONS}
     for row in db.query(f"SELECT a.decision, count(*) AS n FROM attempts a WHERE {done} "
                         "GROUP BY a.decision", args):
@@ -142,9 +143,13 @@ def stats(db: Database, *, since: datetime | None = None,
     open_where = " AND ".join([*clauses, "a.status = 'incomplete'"])
     incomplete = next(iter(db.query(f"SELECT count(*) AS n FROM attempts a WHERE {open_where}",
                                     args)))["n"]
+    scripted_where = " AND ".join([*clauses, "a.status = 'complete'", "a.mode IS NOT NULL"])
+    scripted = next(iter(db.query(
+        f"SELECT count(*) AS n FROM attempts a WHERE {scripted_where}", args)))["n"]
     lockouts = _count_between(db, "lockouts", "started_at", "1 = 1", since, until)
     unlocks = _count_between(db, "operator_actions", "acted_at", "action = 'unlock'", since,
                              until)
     return AuditStats(total=sum(by_decision.values()), by_decision=by_decision,
                       by_reason=by_reason, by_day=by_day, incomplete=incomplete,
-                      lockouts=lockouts, unlocks=unlocks, since=since, until=until)
+                      lockouts=lockouts, unlocks=unlocks, since=since, until=until,
+                      scripted=scripted)

@@ -178,7 +178,8 @@ def count_failures(db: Database, scope: str, target: str, now: datetime,
     """Failures of one target that count at ``now`` (in the window, after the last reset).
 
     A subject counts every failure; a kiosk only the failures that suggest an attack
-    (``attempts.attack``, set from the reason codes when the attempt was recorded). The
+    (``attempts.attack``, set from the reason codes when the attempt was recorded); neither
+    counts a scripted evaluation run (``attempts.mode``). The
     window reaches back further by the clock gaps inside it. With ``remote``, a lockout or
     unlock of the target at another kiosk restarts the count here too, and a subject's
     failures at other kiosks since the latest restart (here or there) add to it.
@@ -192,7 +193,7 @@ def count_failures(db: Database, scope: str, target: str, now: datetime,
     # No upper bound: if the clock steps back, failures "from the future" still count.
     row = db.execute(
         f"SELECT count(*) FROM attempts WHERE decision = 'fail'{attack} AND {column} = ? "
-        "AND recorded_at > ? AND seq > ?",
+        "AND mode IS NULL AND recorded_at > ? AND seq > ?",
         [target, to_iso(floor), _reset_seq(db, scope, target)]).fetchone()
     count = int(row[0])
     if remote is not None and scope == "subject":

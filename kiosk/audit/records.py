@@ -194,6 +194,10 @@ class AttemptRecord:
         Reason codes of the decision, in the order given.
     cloud_calls : tuple of str
         Names of the cloud API calls made (e.g. ``"CompareFaces"``), in order.
+    scripted : bool
+        An evaluation run (``kiosk verify --script``) whose prompts came at media times given
+        in advance: recorded and shown as such, never a verification, counted toward no
+        lockout.
     """
 
     kiosk_id: str
@@ -209,6 +213,7 @@ class AttemptRecord:
     match: dict[str, Any] | None = None
     reasons: tuple[str, ...] = ()
     cloud_calls: tuple[str, ...] = ()
+    scripted: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -237,6 +242,8 @@ class AttemptRecord:
         put(self, "match", _optional(self.match, _match))
         put(self, "reasons", _codes(self.reasons, "reasons"))
         put(self, "cloud_calls", _codes(self.cloud_calls, "cloud_calls"))
+        if not isinstance(self.scripted, bool):
+            raise ValueError("scripted must be a bool")
 
     @property
     def failed(self) -> bool:

@@ -27,6 +27,8 @@ class StoredAttempt:
         An encrypted best frame is stored with it.
     record : AttemptRecord or None
         The full record; None while incomplete.
+    scripted : bool
+        A scripted evaluation run (``kiosk verify --script``), never a verification.
     """
 
     id: int
@@ -39,11 +41,21 @@ class StoredAttempt:
     row_hash: str | None
     has_frame: bool
     record: AttemptRecord | None
+    scripted: bool = False
 
     @property
     def decision(self) -> str:
         """The decision, or ``"incomplete"``."""
         return self.record.decision if self.record is not None else "incomplete"
+
+
+SCRIPTED_NOTE = "a scripted evaluation run (kiosk verify --script), not a verification"
+"""What staff read about an attempt whose prompts were given in advance."""
+
+
+def decision_label(decision: str, scripted: bool) -> str:
+    """A decision as staff read it in lists: ``pass (scripted)`` for an evaluation run."""
+    return f"{decision} (scripted)" if scripted else decision
 
 
 @dataclass(frozen=True)
@@ -206,7 +218,8 @@ def _span(seconds: float) -> str:
 class AuditStats:
     """Counts over completed attempts in a time range.
 
-    ``by_day`` maps an ISO date (UTC, of ``started_at``) to counts by decision.
+    ``by_day`` maps an ISO date (UTC, of ``started_at``) to counts by decision. Scripted
+    evaluation runs are not people served: they are counted in ``scripted`` only.
     """
 
     total: int
@@ -218,3 +231,4 @@ class AuditStats:
     unlocks: int
     since: datetime | None = None
     until: datetime | None = None
+    scripted: int = 0

@@ -285,6 +285,23 @@ def _v4(db: Database) -> None:
         db.execute(statement)
 
 
+ATTEMPT_MODES: tuple[str, ...] = ("scripted",)
+"""Values of ``attempts.mode`` (schema 5); NULL is a session the kiosk ran with prompts it
+drew itself. ``scripted``: ``kiosk verify --script``, an evaluation run whose prompts came at
+media times given in advance; it is never a verification and counts toward no lockout."""
+
+_V5_MODE = ("ALTER TABLE attempts ADD COLUMN mode TEXT CHECK (mode IN ("
+            + ", ".join(f"'{m}'" for m in ATTEMPT_MODES) + "))")
+
+
+def _v5(db: Database) -> None:
+    """Attempts record how they were run (``mode``, NULL for every earlier row): a scripted
+    evaluation run is told apart from a verification. Existing rows keep their content and
+    hashes (:data:`kiosk.audit.canonical.OPTIONAL_COLUMNS`); the append-only trigger and the
+    open attempt's MAC cover the new column as they cover the others."""
+    db.execute(_V5_MODE)
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -300,6 +317,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("operator actions: override, settings and pin_refused", _v2),
     ("owners of open attempts, attack flag, keyed chain, clock and PIN events", _v3),
     ("fleet state: what the fleet server acknowledged", _v4),
+    ("attempts: mode (scripted evaluation runs)", _v5),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

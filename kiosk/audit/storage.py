@@ -39,7 +39,13 @@ def attempt_columns(record: AttemptRecord) -> dict[str, Any]:
         "cloud_calls": canonical_json(list(record.cloud_calls)),
         "app_version": record.app_version,
         "settings_digest": record.settings_digest,
+        "mode": attempt_mode(record.scripted),
     }
+
+
+def attempt_mode(scripted: bool) -> str | None:
+    """The stored ``attempts.mode`` (schema 5): NULL for a session the kiosk ran itself."""
+    return "scripted" if scripted else None
 
 
 def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
@@ -64,6 +70,7 @@ def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
         match=json.loads(row["match"]) if row["match"] is not None else None,
         reasons=json.loads(row["reasons"]),
         cloud_calls=json.loads(row["cloud_calls"]),
+        scripted=row.get("mode") == "scripted",
     )
 
 
@@ -81,6 +88,7 @@ def stored_attempt(row: Mapping[str, Any]) -> StoredAttempt:
         row_hash=row["row_hash"],
         has_frame=bool(row.get("has_frame")),
         record=record_from_row(row) if complete else None,
+        scripted=row.get("mode") == "scripted",
     )
 
 

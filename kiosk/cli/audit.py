@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.audit import (
+    SCRIPTED_NOTE,
     AuditConfig,
     AuditLog,
     KeyUnavailable,
     StoredAttempt,
     create_key_file,
+    decision_label,
     key_store,
     normalize_subject_number,
     resolve_db_path,
@@ -90,16 +92,21 @@ def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
         rows = audit.list_attempts(decision=args.decision, since=args.since, until=args.until,
                                    limit=args.limit)
     out = ctx.stdout
-    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':12}  {'SUBJECT':12}  {'DECISION':10}  "
-          f"{'LIVENESS':>8}  REASONS", file=out)
+    width = max([10, *(len(decision_label(a.decision, a.scripted)) for a in rows)])
+    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':12}  {'SUBJECT':12}  "
+          f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
+    scripted = 0
     for a in rows:
         record = a.record
         reasons = ",".join(record.reasons) if record else ""
         liveness = _num(record.liveness_score) if record else "-"
         print(f"{a.id:>7}  {_t(a.started_at):19}  {a.kiosk_id[:12]:12}  "
-              f"{_short(a.subject_ref):12}  {a.decision:10}  {liveness:>8}  {reasons or '-'}",
-              file=out)
+              f"{_short(a.subject_ref):12}  {decision_label(a.decision, a.scripted):{width}}  "
+              f"{liveness:>8}  {reasons or '-'}", file=out)
+        scripted += a.scripted
     print(f"{len(rows)} attempt(s), newest first", file=out)
+    if scripted:
+        print(f"(scripted): {SCRIPTED_NOTE}", file=out)
     return EXIT_OK
 
 
@@ -115,7 +122,8 @@ def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
                  f"{'yes' if m['matched'] else 'no'}, reasons {', '.join(m['reasons']) or '-'}")
     return [("started", _t(r.started_at, True)), ("ended", _t(r.ended_at, True)),
             ("recorded", _t(a.recorded_at, True)), ("subject", r.subject_ref or "none given"),
-            ("decision", r.decision), ("reasons", ", ".join(r.reasons) or "-"),
+            ("decision", r.decision + (f": {SCRIPTED_NOTE}" if r.scripted else "")),
+            ("reasons", ", ".join(r.reasons) or "-"),
             ("liveness score", _num(r.liveness_score, ".2f")), ("match", match),
             ("cloud calls", ", ".join(r.cloud_calls) or "none"), ("app version", r.app_version),
             ("settings digest", r.settings_digest)]
@@ -188,6 +196,8 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     out = ctx.stdout
     decisions = ", ".join(f"{k} {v}" for k, v in s.by_decision.items())
     print(f"attempts: {s.total} ({decisions}); incomplete: {s.incomplete}", file=out)
+    if s.scripted:
+        print(f"scripted evaluation runs, not counted above: {s.scripted}", file=out)
     print(f"lockouts: {s.lockouts}; operator unlocks: {s.unlocks}", file=out)
     print("by reason:", file=out)
     for code, n in s.by_reason.items():

@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from kiosk.audit.results import SCRIPTED_NOTE, decision_label
 from kiosk.audit.timeutil import utc_now
 from kiosk.errors import InputError
 
@@ -81,14 +82,17 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
         rows = fleet_attempts(store, decision=args.decision, since=args.since,
                               until=args.until, limit=args.limit)
     out = ctx.stdout
-    print(f"{'KIOSK':16}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  {'DECISION':8}  "
-          f"{'LIVENESS':>8}  REASONS", file=out)
+    width = max([8, *(len(decision_label(a.decision, a.scripted)) for a in rows)])
+    print(f"{'KIOSK':16}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
+          f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     for a in rows:
         liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
         print(f"{a.kiosk_id[:16]:16}  {a.id:>7}  {_t(a.recorded_at):19}  "
-              f"{_short(a.subject_ref):12}  {a.decision:8}  {liveness:>8}  "
-              f"{','.join(a.reasons) or '-'}", file=out)
+              f"{_short(a.subject_ref):12}  {decision_label(a.decision, a.scripted):{width}}  "
+              f"{liveness:>8}  {','.join(a.reasons) or '-'}", file=out)
     print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
+    if any(a.scripted for a in rows):
+        print(f"(scripted): {SCRIPTED_NOTE}", file=out)
     return EXIT_OK
 
 
@@ -100,6 +104,8 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     out = ctx.stdout
     print(f"attempts of the fleet: {s.total}; lockouts: {s.lockouts}; operator unlocks: "
           f"{s.unlocks}", file=out)
+    if s.scripted:
+        print(f"scripted evaluation runs, not counted: {s.scripted}", file=out)
     print(f"  {'KIOSK':16}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
     for kiosk, counts in s.by_kiosk.items():
         print(f"  {kiosk[:16]:16}" + "".join(f"{counts[d]:>8}" for d in

@@ -189,10 +189,13 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _print_text(out, report: dict) -> None:
+    from kiosk.audit import SCRIPTED_NOTE
     from kiosk.reasons import describe
 
     recorded = ("not recorded" if report["attempt_id"] is None
                 else f"attempt {report['attempt_id']}")
+    if "script" in report:
+        recorded += f", {SCRIPTED_NOTE}"
     out.write(f"{report['source']}: {report['decision'].upper()} ({recorded})\n")
     for code in report["reasons"]:
         out.write(f"  {code}: {describe(code).staff}\n")

@@ -71,6 +71,7 @@ class AttemptRow:
     overridden_to: str | None
     liveness_score: float | None
     reasons: tuple[str, ...]
+    scripted: bool = False
 
     @property
     def effective_decision(self) -> str:
@@ -142,6 +143,7 @@ class AttemptDetail:
     has_frame: bool
     seq: int | None
     row_hash: str | None
+    scripted: bool = False
 
     @property
     def effective_decision(self) -> str:
@@ -192,7 +194,7 @@ def attempt_row(attempt: StoredAttempt, overrides: Mapping[int, str]) -> Attempt
         subject=short_ref(attempt.subject_ref), decision=attempt.decision,
         overridden_to=overrides.get(attempt.id),
         liveness_score=record.liveness_score if record else None,
-        reasons=record.reasons if record else ())
+        reasons=record.reasons if record else (), scripted=attempt.scripted)
 
 
 def _details_text(details: Mapping[str, Any]) -> str:
@@ -241,4 +243,4 @@ def attempt_detail(attempt: StoredAttempt,
         cloud_calls=record.cloud_calls if record else (), signals=signals,
         timeline=_timeline(record.challenges) if record else (),
         overrides=tuple(overrides), has_frame=attempt.has_frame, seq=attempt.seq,
-        row_hash=attempt.row_hash)
+        row_hash=attempt.row_hash, scripted=attempt.scripted)

@@ -49,7 +49,7 @@ def chart_data(attempts: Iterable[StoredAttempt], overrides: Mapping[int, str],
     Parameters
     ----------
     attempts : iterable of StoredAttempt
-        The attempts of the range (incomplete ones are skipped).
+        The attempts of the range (incomplete ones and scripted evaluation runs are skipped).
     overrides : mapping of int to str
         Attempt id to its overridden decision (:func:`kiosk.operator.attempts.latest_overrides`).
     first_day, last_day : date
@@ -67,8 +67,8 @@ def chart_data(attempts: Iterable[StoredAttempt], overrides: Mapping[int, str],
     total = overridden = 0
     for attempt in attempts:
         day = attempt.started_at.astimezone().date()
-        if attempt.status != "complete" or day not in counts:
-            continue
+        if attempt.status != "complete" or attempt.scripted or day not in counts:
+            continue  # a scripted evaluation run served nobody
         decision = overrides.get(attempt.id, attempt.decision)
         overridden += decision != attempt.decision
         counts[day][decision] += 1

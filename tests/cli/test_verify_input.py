@@ -71,7 +71,7 @@ def test_a_scripted_prompt_after_the_recording_ends_is_refused(capsys, tmp_path)
     # A prompt inside the recording runs the session (which fails: no face) and records it.
     status, out, _ = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
                            "--script", "blink@1.5")
-    assert status == 1 and ": FAIL (attempt 1)" in out.splitlines()[0]
+    assert status == 1 and ": FAIL (attempt 1, a scripted evaluation run" in out.splitlines()[0]
 
 
 def test_a_negative_script_time_is_named(capsys, tmp_path):
@@ -88,3 +88,30 @@ def test_a_database_in_a_missing_folder_is_refused(capsys, tmp_path):
     status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db))
     assert status == 2 and out == ""
     assert f"the folder {db.parent} does not exist" in err and not db.parent.exists()
+
+
+def test_scripted_runs_are_marked_in_the_log_and_lock_nobody(capsys, tmp_path):
+    # An evaluation run with prompts given in advance is not a verification: before, its
+    # pass looked like one in the operator's list, and its failures counted toward the
+    # lockout of the real badge number it was run with.
+    video = write_noise_video(tmp_path / "clip.mp4", frames=45)
+    db = tmp_path / "audit.db"
+    for _ in range(6):  # one more than the subject's limit
+        status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
+                                 "--subject", "B-2", "--script", "blink@0.5")
+        assert status == 1 and "RATE_LIMITED" not in out, out + err
+    status, out, err = kiosk(capsys, "audit", "list", "--db", str(db))
+    lines = out.strip().splitlines()
+    assert status == 0 and lines[-2] == "6 attempt(s), newest first"
+    assert all(" fail (scripted) " in line for line in lines[1:7])
+    assert lines[-1].startswith("(scripted): a scripted evaluation run")
+    status, out, err = kiosk(capsys, "audit", "show", "1", "--db", str(db))
+    assert "decision:         fail: a scripted evaluation run (kiosk verify --script)" in out
+    status, out, err = kiosk(capsys, "audit", "stats", "--db", str(db))
+    assert out.startswith("attempts: 0 (pass 0, fail 0, review 0)")
+    assert "scripted evaluation runs, not counted above: 6" in out
+    # The same clip run as the kiosk runs it counts: the fifth failure locks the number.
+    for n in range(1, 7):
+        status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
+                                 "--subject", "B-2")
+        assert ("RATE_LIMITED" in out) == (n == 6), (n, out)

@@ -431,13 +431,16 @@ def test_chart_reasons_beyond_the_top_are_summed_and_overrides_move_the_counts()
 
     noon = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
-    def stored(i: int, reasons: tuple[str, ...], day: int = 0, status: str = "complete"):
+    def stored(i: int, reasons: tuple[str, ...], day: int = 0, status: str = "complete",
+               scripted: bool = False):
         return SimpleNamespace(id=i, started_at=noon + timedelta(days=day), status=status,
-                               decision="fail", record=SimpleNamespace(reasons=reasons))
+                               decision="fail", record=SimpleNamespace(reasons=reasons),
+                               scripted=scripted)
 
+    # A scripted evaluation run served nobody: not in the charts.
     attempts = ([stored(i, ("A",)) for i in range(5)] + [stored(5 + i, ("B",)) for i in range(3)]
                 + [stored(8, ("C",), day=1), stored(9, ("D",), day=1),
-                   stored(10, ("E",), status="incomplete")])
+                   stored(10, ("E",), status="incomplete"), stored(11, ("C",), scripted=True)])
     data = chart_data(attempts, {9: "pass"}, date(2026, 5, 1), date(2026, 5, 2), top=2)
     assert data.by_reason == [("A", 5), ("B", 3), ("other", 2)]
     day1, day2 = noon.astimezone().date().isoformat(), (noon + timedelta(days=1)).astimezone(

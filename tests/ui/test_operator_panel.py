@@ -553,3 +553,22 @@ def test_alt_c_closes_even_when_the_window_is_not_active(qtbot: Any,
     assert panel.tabs.currentWidget() is panel.charts and panel.operator_edit.text() == ""
     qtbot.keyClick(panel.tabs.tabBar(), Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
     assert panel.operator_edit.hasFocus() or panel.focusWidget() is panel.operator_edit
+
+
+def test_a_scripted_run_is_marked_and_cannot_be_overridden(
+        qtbot: Any, panel: OperatorPanel, audit: AuditLog) -> None:
+    import dataclasses
+
+    audit.record_attempt(dataclasses.replace(record(T0, "pass"), scripted=True))
+    page = panel.attempts
+    page.refresh()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 5, timeout=WAIT_MS)
+    assert cells(page.table, 2)[0] == "pass (scripted)"
+    page.table.selectRow(1)  # an attempt the kiosk ran: its decision may be overridden
+    qtbot.waitUntil(lambda: "Attempt 4" in page.detail_summary.text(), timeout=WAIT_MS)
+    assert page.override_button.isEnabled()
+    page.table.selectRow(0)
+    qtbot.waitUntil(lambda: "Attempt 5" in page.detail_summary.text(), timeout=WAIT_MS)
+    assert not page.override_button.isEnabled()
+    assert ("Decision: pass (a scripted evaluation run (kiosk verify --script), not a "
+            "verification)") in page.detail_summary.text()

@@ -162,8 +162,15 @@ _V1 = (
     """,
 )
 
+_V2 = (
+    # NULL for a session a kiosk ran with its own prompts; 'scripted' for an evaluation run
+    # (kiosk.audit.schema.ATTEMPT_MODES), which counts toward no lockout at any kiosk.
+    "ALTER TABLE fleet_rows ADD COLUMN mode text",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kiosks, chained rows, batches, append-only and continuity triggers, roles", _V1),
+    ("attempts: mode (scripted evaluation runs)", _V2),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

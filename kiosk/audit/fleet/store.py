@@ -38,8 +38,8 @@ __all__ = ["FleetStore", "Registration", "ServerRow"]
 _INSERT = """
 INSERT INTO fleet_rows (kiosk_id, seq, tbl, row_id, prev_hash, row_hash, content, at,
                         subject_ref, decision, attack, reasons, scope, target, until, action,
-                        failures)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        failures, mode)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (kiosk_id, seq) DO NOTHING
 """
 
@@ -47,7 +47,7 @@ _VIEW = """
 SELECT kiosk_id, tbl, action, scope, target, at, until, coalesce(failures, 0), row_id, seq
 FROM fleet_rows
 WHERE kiosk_id <> %(me)s AND at > %(horizon)s AND (
-    (tbl = 'attempts' AND decision = 'fail' AND subject_ref = %(subject)s)
+    (tbl = 'attempts' AND decision = 'fail' AND mode IS NULL AND subject_ref = %(subject)s)
     OR ((tbl = 'lockouts' OR action = 'unlock')
         AND ((scope = 'subject' AND target = %(subject)s) OR (scope = 'kiosk' AND target = %(me)s))))
 """
@@ -152,6 +152,12 @@ class FleetStore:
             raise FleetSchemaError(f"the fleet server {self.where} has no kiosk schema yet: "
                                    "start a kiosk whose role owns the database, or run `kiosk "
                                    "fleet migrate` with the owner's URL") from None
+        except pg_errors.UndefinedColumn:
+            # An older schema (being upgraded by another kiosk right now, or waiting for the
+            # owner): this kiosk's statements need the columns of its own version.
+            raise FleetSchemaError(f"the fleet server {self.where} has an older schema than "
+                                   "this kiosk's: start a kiosk whose role owns the database, "
+                                   "or run `kiosk fleet migrate` with the owner's URL") from None
         except psycopg.IntegrityError as exc:
             raise FleetConflict(f"the fleet server {self.where} refused the rows: "
                                 f"{exc.diag.message_primary}") from None
@@ -355,4 +361,4 @@ def _values(kiosk_id: str, r: ShippedRow) -> tuple[Any, ...]:
     return (kiosk_id, r.seq, r.table, r.row_id, r.prev_hash, r.row_hash, r.content, r.at,
             r.subject_ref, r.decision, r.attack,
             Jsonb(list(r.reasons)) if r.reasons is not None else None, r.scope, r.target,
-            r.until, r.action, r.failures)
+            r.until, r.action, r.failures, r.mode)

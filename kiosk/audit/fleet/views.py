@@ -29,6 +29,7 @@ class FleetAttempt:
     decision: str
     liveness_score: float | None
     reasons: tuple[str, ...]
+    scripted: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class FleetStats:
     by_reason: dict[str, int] = field(default_factory=dict)
     lockouts: int = 0
     unlocks: int = 0
+    scripted: int = 0
 
 
 def _range(since: datetime | None, until: datetime | None, column: str) -> tuple[str, list]:
@@ -90,31 +92,34 @@ def fleet_attempts(store: FleetStore, *, decision: str | None = None,
                                 datetime.fromisoformat(c["started_at"]),
                                 datetime.fromisoformat(c["recorded_at"]), c["subject_ref"],
                                 c["decision"], c["liveness_score"],
-                                tuple(json.loads(c["reasons"] or "[]"))))
+                                tuple(json.loads(c["reasons"] or "[]")),
+                                c.get("mode") == "scripted"))
     return out
 
 
 def fleet_stats(store: FleetStore, *, since: datetime | None = None,
                 until: datetime | None = None) -> FleetStats:
-    """Attempts by kiosk and decision, by reason code, and lockouts and unlocks."""
+    """Attempts by kiosk and decision, by reason code, and lockouts and unlocks (scripted
+    evaluation runs counted apart)."""
     extra, args = _range(since, until, "at")
     by_kiosk: dict[str, dict[str, int]] = {}
     total = 0
     for kiosk, decision, n in store.query(
-            "SELECT kiosk_id, decision, count(*) FROM fleet_rows WHERE tbl = 'attempts'"
-            f"{extra} GROUP BY kiosk_id, decision ORDER BY kiosk_id, decision", args):
+            "SELECT kiosk_id, decision, count(*) FROM fleet_rows WHERE tbl = 'attempts' AND "
+            f"mode IS NULL{extra} GROUP BY kiosk_id, decision ORDER BY kiosk_id, decision", args):
         by_kiosk.setdefault(kiosk, dict.fromkeys(("pass", "fail", "review"), 0))[decision] = n
         total += n
     reasons: Counter[str] = Counter()
     for code, n in store.query(
             "SELECT r.code, count(*) FROM fleet_rows, jsonb_array_elements_text(reasons) "
-            f"AS r(code) WHERE tbl = 'attempts'{extra} GROUP BY r.code", args):
+            f"AS r(code) WHERE tbl = 'attempts' AND mode IS NULL{extra} GROUP BY r.code", args):
         reasons[code] = n
     counts = store.query(
         "SELECT count(*) FILTER (WHERE tbl = 'lockouts'), count(*) FILTER (WHERE action = "
-        f"'unlock') FROM fleet_rows WHERE tbl <> 'attempts'{extra}", args)[0]
+        "'unlock'), count(*) FILTER (WHERE tbl = 'attempts' AND mode IS NOT NULL) "
+        f"FROM fleet_rows WHERE true{extra}", args)[0]
     return FleetStats(total, by_kiosk, dict(reasons.most_common()), int(counts[0]),
-                      int(counts[1]))
+                      int(counts[1]), int(counts[2]))
 
 
 _LOCKOUTS = """

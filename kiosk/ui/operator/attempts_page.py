@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.audit import DECISIONS, OperatorAction
+from kiosk.audit import DECISIONS, SCRIPTED_NOTE, OperatorAction, decision_label
 from kiosk.errors import KioskError
 from kiosk.operator import (
     DECISION_FILTERS,
@@ -75,6 +75,7 @@ class AttemptsPage(OperatorPage):
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(context, runner, operator_name, parent)
         self._ids: list[int] = []
+        self._scripted: list[bool] = []
         self._recorded: list[str] = []
         self._detail_id: int | None = None
 
@@ -234,8 +235,10 @@ class AttemptsPage(OperatorPage):
     def _on_attempts_loaded(self, page: AttemptPage) -> None:
         self._ids = [row.id for row in page.rows]
         self._recorded = [row.decision for row in page.rows]
+        self._scripted = [row.scripted for row in page.rows]
         fill_table(self.table, [
-            [str(r.id), fmt_time(r.started_at), _decision_text(r.decision, r.overridden_to),
+            [str(r.id), fmt_time(r.started_at),
+             _decision_text(decision_label(r.decision, r.scripted), r.overridden_to),
              fmt_num(r.liveness_score, ".1f"), ", ".join(r.reasons) or "-", r.subject]
             for r in page.rows], tooltips=True)
         text = f"{len(page.rows)} attempt(s), newest first."
@@ -256,6 +259,8 @@ class AttemptsPage(OperatorPage):
         attempt_id = self.selected_id()
         self.override_button.setEnabled(attempt_id is not None)
         if attempt_id is not None:
+            if self._scripted[self._ids.index(attempt_id)]:
+                self.override_button.setEnabled(False)  # not a verification: nothing to change
             self._load_detail(attempt_id)
 
     def _load_detail(self, attempt_id: int) -> None:
@@ -266,7 +271,7 @@ class AttemptsPage(OperatorPage):
     def _on_detail_loaded(self, d: AttemptDetail) -> None:
         if d.id != self._detail_id:
             return  # the operator moved on to another row meanwhile
-        decision = d.decision
+        decision = d.decision + (f" ({SCRIPTED_NOTE})" if d.scripted else "")
         if d.overrides:
             o = d.overrides[0]
             decision += (f", overridden to {d.effective_decision} by {o.actor} at "

@@ -107,3 +107,27 @@ def test_time_outs_at_another_kiosk_count_for_the_subject_only(open_kiosk, clock
     clock.advance(minutes=31)
     assert west.active_lockout(west.subject_ref("T-1")) is None
     assert timedelta(minutes=31) > west.config.limits.lockout
+
+
+def test_scripted_runs_at_another_kiosk_count_for_nobody(open_kiosk, clock):
+    from kiosk.audit.fleet.views import fleet_attempts, fleet_stats
+
+    east, west = open_kiosk("east"), open_kiosk("west")
+    ref = east.subject_ref("S-1")
+    limit = east.config.limits.limit("subject")
+    for _ in range(limit):
+        opened = east.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                                   settings_digest="ab" * 32, scripted=True)
+        clock.advance(seconds=10)
+        record = make_record(clock, decision="fail", subject_ref=ref, kiosk_id="east",
+                             reasons=["LIVENESS_FAILED"], scripted=True)
+        assert east.finish_attempt(opened, record).lockouts == ()
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    # West sees the rows, marked, and counts none of them: its own failures lock at the limit.
+    assert west.fleet is not None
+    shipped = fleet_attempts(west.fleet.store, kiosk_id="east")
+    assert [a.scripted for a in shipped] == [True] * limit
+    stats = fleet_stats(west.fleet.store)
+    assert (stats.total, stats.scripted) == (0, limit)
+    results = [fail(west, clock, "S-1") for _ in range(limit)]
+    assert [bool(r.lockouts) for r in results] == [False] * (limit - 1) + [True]
