@@ -37,37 +37,32 @@ def assert_no_new_key(db: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert BACK_IT_UP not in caplog.text
 
 
-def test_a_folder_at_the_database_path_leaves_no_key(tmp_path: Path, clock: FakeClock,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
-    db = tmp_path / "data" / "kiosk.db"
+def _folder_at_the_path(db: Path) -> None:
     db.mkdir(parents=True)
-    with caplog.at_level(logging.WARNING), \
-            pytest.raises(AuditUnavailable, match="is a folder, not an audit database") as info:
-        open_at(db, clock)
-    assert info.value.reason == "cannot_open"
-    assert_no_new_key(db, caplog)
 
 
-def test_a_file_in_place_of_the_database_folder_leaves_no_key(
-        tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
-    (tmp_path / "data").write_text("not a folder")
-    db = tmp_path / "data" / "kiosk.db"
-    with caplog.at_level(logging.WARNING), \
-            pytest.raises(AuditUnavailable, match="a part of its path is a file") as info:
-        open_at(db, clock)
-    assert info.value.reason == "cannot_open"
-    assert_no_new_key(db, caplog)
+def _file_in_place_of_the_folder(db: Path) -> None:
+    db.parent.write_text("not a folder")
 
 
-def test_a_file_that_is_not_a_database_leaves_no_key(tmp_path: Path, clock: FakeClock,
-                                                     caplog: pytest.LogCaptureFixture) -> None:
-    db = tmp_path / "data" / "kiosk.db"
+def _not_a_database(db: Path) -> None:
     db.parent.mkdir()
     db.write_bytes(b"this is not an SQLite database, just some bytes" * 100)
-    with caplog.at_level(logging.WARNING), \
-            pytest.raises(AuditUnavailable, match="damaged or not a database") as info:
+
+
+@pytest.mark.parametrize("make, message, reason", [
+    (_folder_at_the_path, "is a folder, not an audit database", "cannot_open"),
+    (_file_in_place_of_the_folder, "a part of its path is a file", "cannot_open"),
+    (_not_a_database, "damaged or not a database", "corrupt"),
+], ids=["folder-at-the-path", "file-in-place-of-the-folder", "not-a-database"])
+def test_a_database_that_cannot_be_opened_leaves_no_key(
+        tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture, make,
+        message: str, reason: str) -> None:
+    db = tmp_path / "data" / "kiosk.db"
+    make(db)
+    with caplog.at_level(logging.WARNING), pytest.raises(AuditUnavailable, match=message) as info:
         open_at(db, clock)
-    assert info.value.reason == "corrupt"
+    assert info.value.reason == reason
     assert_no_new_key(db, caplog)
 
 
