@@ -3,8 +3,9 @@
 ``row_hash = SHA-256(prev_hash || canonical_json(content))`` where ``prev_hash`` is the
 previous row's hash as 64 ASCII hex digits (64 zeros before the first row), and ``content``
 is ``{"table": <table name>, <column>: <stored value>, ...}`` over the table's
-:data:`HASHED_COLUMNS` (and its :data:`OPTIONAL_COLUMNS` that are set). The content is built from the values exactly as stored (STRICT
-tables keep their types), so :func:`row_hash` over a row read back gives the same digest.
+:data:`HASHED_COLUMNS` (and its :data:`OPTIONAL_COLUMNS` that are set). The content is built
+from the values exactly as stored (STRICT tables keep their types), so :func:`row_hash` over
+a row read back gives the same digest.
 
 Canonical JSON: keys sorted, no whitespace, UTF-8, NaN and infinities refused. Floats are
 written in Python's shortest round-trip form, so a REAL read back from SQLite hashes the same.
@@ -57,10 +58,14 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
+def _optional(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {column: row[column] for column in OPTIONAL_COLUMNS[table]
+            if row.get(column) is not None}
+
+
 def _content(columns: tuple[str, ...], table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     content = {column: row[column] for column in columns}
-    content.update({column: row[column] for column in OPTIONAL_COLUMNS[table]
-                    if row.get(column) is not None})
+    content.update(_optional(table, row))
     content["table"] = table
     return content
 
@@ -114,7 +119,7 @@ def open_mac(key: bytes, row: Mapping[str, Any]) -> str:
     """HMAC-SHA256 hex of an open attempt's :data:`OPEN_COLUMNS`: an incomplete row that
     the kiosk did not write (no key) is told apart and never counted as someone's try."""
     content = {c: row[c] for c in OPEN_COLUMNS}
-    content.update({c: row[c] for c in OPTIONAL_COLUMNS["attempts"] if row.get(c) is not None})
+    content.update(_optional("attempts", row))
     return _mac(key, "open", canonical_json(content))
 
 
