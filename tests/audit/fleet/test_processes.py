@@ -53,12 +53,13 @@ class Kiosk:
                               capture_output=True, text=True, timeout=300, check=False)
 
 
-def grey_folder(tmp_path: Path) -> Path:
-    """An image folder of one grey frame: a source with no face (``kiosk verify`` refuses a
+def grey_folder(tmp_path: Path, frames: int = 1) -> Path:
+    """An image folder of grey frames: a source with no face (``kiosk verify`` refuses a
     single image file, so the frame sits in a folder)."""
     folder = tmp_path / "grey"
     folder.mkdir()
-    cv2.imwrite(str(folder / "0001.png"), np.full((120, 160, 3), 128, np.uint8))
+    for i in range(frames):
+        cv2.imwrite(str(folder / f"{i + 1:04d}.png"), np.full((120, 160, 3), 128, np.uint8))
     return folder
 
 
@@ -163,6 +164,27 @@ def test_two_kiosk_verify_processes_share_a_subject_lockout(tmp_path, key, pg_cl
     attempts = west.kiosk("audit", "list", "--fleet")
     kiosks = [line.split()[0] for line in attempts.stdout.splitlines()[1:-1]]
     assert sorted(kiosks) == ["east"] * 4 + ["west"] * 3, attempts.stdout
+
+
+def test_scripted_runs_at_one_kiosk_are_marked_everywhere_and_lock_nobody(tmp_path, key,
+                                                                            pg_cluster):
+    url = new_database(pg_cluster)
+    source = grey_folder(tmp_path, frames=45)  # 3 s at the folder rate: room for the prompt
+    east, west = Kiosk(tmp_path, "east", url, key), Kiosk(tmp_path, "west", url, key)
+    for _ in range(5):
+        done = east.kiosk("verify", "--source", str(source), "--subject", "D-7", "--script",
+                          "blink@0.5", "--json")
+        assert done.returncode == 1, done.stderr[-2000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1])["lockouts"] == []
+    listed = west.kiosk("audit", "list", "--fleet")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count(" fail (scripted) ") == 5, listed.stdout
+    stats = west.kiosk("audit", "stats", "--fleet")
+    assert "attempts of the fleet: 0;" in stats.stdout
+    assert "scripted evaluation runs, not counted: 5" in stats.stdout
+    done = west.kiosk("verify", "--source", str(source), "--subject", "D-7", "--json")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "RATE_LIMITED" not in report["reasons"] and report["lockouts"] == []
 
 
 def test_a_local_row_edited_after_shipping_is_caught_even_with_the_key(tmp_path, key,
