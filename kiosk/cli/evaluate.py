@@ -75,6 +75,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def output_folder(text: str) -> Path:
     """DIR, created if needed and checked writable, or InputError before any work."""
+    if not text.strip():
+        # Path("") is the current folder: an unset variable in a script would scatter
+        # metrics.json and det.png wherever the script happens to run.
+        raise InputError("--out is empty: name the output folder")
     out = Path(text).expanduser()
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
@@ -82,9 +86,39 @@ def output_folder(text: str) -> Path:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out} cannot be created ({exc.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise InputError(f"--out {out} is not writable")
+    _check_writable(out)
     return out
+
+
+def _check_writable(out: Path) -> None:
+    """Write and remove a probe file: os.access is True for root and blind to read-only
+    mounts, and a refusal found only when metrics.json is written wastes the whole run."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".kiosk-probe-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"--out {out} is not writable ({exc.strerror})") from None
+
+
+def write_output(path: Path, write) -> None:
+    """Write one output file through a temporary file beside it, renamed into place.
+
+    ``write(tmp_path)`` writes the content; a failure (or an interruption) leaves neither a
+    partial file nor the temporary one behind.
+
+    Raises
+    ------
+    InputError
+        The folder refused the file (full disk, permissions changed during the run).
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"{path} cannot be written ({exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def simulated_plan(rows, count: int, seed: int) -> list[tuple[Any, str, int]]:
@@ -116,8 +150,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     manifest = Path(args.manifest).expanduser()
     rows = read_manifest(manifest)
     pairs_csv = Path(args.pairs).expanduser() if args.pairs else None
-    if pairs_csv is not None and not pairs_csv.is_file():
-        raise InputError(f"--pairs {pairs_csv} does not exist or is not a file")
+    if pairs_csv is not None:
+        _check_pairs(pairs_csv)
     out = output_folder(args.out)
     if args.sessions:
         from kiosk.cli.evaluate_sessions import run_sessions
@@ -169,14 +203,30 @@ def run(args: argparse.Namespace, ctx) -> int:
                             failed=failed)
     metrics["fusion_provenance"] = {k: fusion.provenance.get(k)
                                     for k in ("script", "date", "seed")}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(metrics, indent=1) + "\n"
+    write_output(out / "metrics.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     threshold = metrics["pad"]["threshold"]
-    plot_det(out / "det.png", det_curves(presentations), threshold,
-             title=f"DET per species ({manifest.name}; dashed: simulated)")
+    write_output(out / "det.png", lambda tmp: plot_det(
+        tmp, det_curves(presentations), threshold,
+        title=f"DET per species ({manifest.name}; dashed: simulated)"))
     _summary(metrics, out, ctx.stdout)
     if pairs is not None:
         _pairs_outputs(pairs, out, ctx.stdout)
     return 1 if failed else 0
+
+
+def _check_pairs(pairs_csv: Path) -> None:
+    """Read the pairs file before any work: it is otherwise read only after every manifest
+    row is analysed, and a bad value would end that run without its metrics."""
+    from kiosk.lab.manifest import read_manifest
+    from kiosk.lab.pairs import read_pairs
+
+    if not pairs_csv.is_file():
+        raise InputError(f"--pairs {pairs_csv} does not exist or is not a file")
+    read_pairs(pairs_csv)
+    beside = pairs_csv.parent / "manifest.csv"  # the subject ids of the calibration report
+    if beside.is_file():
+        read_manifest(beside)
 
 
 def det_curves(presentations) -> list[dict]:
@@ -224,7 +274,8 @@ def _pairs_outputs(pairs: dict, out: Path, stream) -> None:
         stream.write(f"pairs {name:<5}: TAR {_fmt(block['tar'])} ({block['same']} same), "
                      f"FAR {_fmt(block['far'])} ({block['different']} different); "
                      f"{block['not_compared']} not compared (quality gate), "
-                     f"{block['failures']} without a face\n")
+                     f"{block['failures']} failed to acquire (no usable face or an "
+                     "unreadable file)\n")
     if not cal:
         return
     loso = cal["leave_one_subject_out"] or {}

@@ -24,6 +24,7 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
     from kiosk.analysis.fusion import Fusion
     from kiosk.analysis.passive import default_analyzers
     from kiosk.analysis.texture import load_texture_reference
+    from kiosk.cli.evaluate import write_output
     from kiosk.lab.sessions_eval import (
         RANDOM_KINDS,
         plan_sessions,
@@ -72,7 +73,8 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
                                                                            "seed")}
     metrics["sessions"] = [r.as_dict() for r in runs]
     target = out / "sessions.json"
-    target.write_text(json.dumps(metrics, indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(metrics, indent=1) + "\n"
+    write_output(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     _summary(metrics, target, ctx.stdout)
     met = all(metrics[kind]["meets_target"] for kind in ("scripted", *RANDOM_KINDS))
     return 0 if met and not failed else 1

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.analysis.challenges.actions import ACTIONS
 from kiosk.model import Event
 
 TOLERANCE_S = 0.3
@@ -135,8 +136,10 @@ def evaluate_events(rows: Iterable[Mapping[str, str]], detections: Mapping[str, 
         if window is not None:
             events = [e for e in events if window[0] <= e.start and e.end < window[1]]
         untimed_blinks = "untimed_blinks" in (row.get("notes") or "")
-        actions = [lab for lab in labels if lab.action not in NOT_ACTIONS]
-        others = [lab for lab in labels if lab.action in NOT_ACTIONS]
+        # A label the detectors have no action for (talk, a wink, another data set's name)
+        # is a non-action: never counted as missed.
+        actions = [lab for lab in labels if lab.action in ACTIONS]
+        others = [lab for lab in labels if lab.action not in ACTIONS]
 
         missed = []
         for label in actions:

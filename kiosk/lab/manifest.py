@@ -13,18 +13,32 @@ against it.
 from __future__ import annotations
 
 import csv
+import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.analysis.challenges.actions import ACTIONS
 from kiosk.analysis.light import LightSequence
+from kiosk.camera import IMAGE_EXTENSIONS
 from kiosk.errors import InputError
-from kiosk.lab.events_eval import row_key
+from kiosk.lab.events_eval import ALIASES, NOT_ACTIONS, parse_events, row_key
 from kiosk.lab.pad_metrics import SPECIES
 
 COLUMNS = ("path", "media", "label", "species", "frames", "events", "subject", "notes")
 OPTIONAL = ("sequence",)
 MEDIA = ("video", "image", "gif")
 LABELS = ("bona_fide", "attack")
+#: Actions an ``events`` cell names without a warning: the detectors' own, their aliases and
+#: the labelled non-actions (PROVENANCE.md). Another name (a typo, or a label of another data
+#: set) is left out of the event figures as a non-action, with a warning naming its line.
+EVENT_ACTIONS = frozenset(ACTIONS) | set(ALIASES) | NOT_ACTIONS
+#: File name endings that say a file is a video: a row that calls one an image is refused.
+#: An ending in neither list (or a folder of frames) is taken as the manifest says.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv", ".mpg", ".mpeg",
+                            ".wmv", ".flv", ".3gp", ".ts"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,38 @@ def _check(row: dict[str, str], where: str) -> ManifestRow:
     if values["sequence"] and values["media"] != "video":
         raise InputError(f"{where}: a light sequence belongs to a video, not to "
                          f"{values['media']!r} media")
+    _check_media_kind(values, where)
+    _check_events(values["events"], where)
     return ManifestRow(**values)
+
+
+def _check_media_kind(values: dict[str, str], where: str) -> None:
+    """Refuse a ``media`` value its file name contradicts: a photo read as a video is a
+    one-frame clip judged as an attack, and a video read as an image is refused as a still,
+    so either would silently skew the metrics. A name that says nothing either way is taken
+    as the manifest says (the media loader then names a file it cannot read)."""
+    suffix = Path(values["path"]).suffix.lower()
+    kind = ("image" if suffix in IMAGE_EXTENSIONS else "gif" if suffix == ".gif"
+            else "video" if suffix in VIDEO_SUFFIXES else None)
+    if kind is not None and values["media"] != kind:
+        raise InputError(f"{where}: media is {values['media']!r} but {values['path']} is "
+                         f"a {suffix} file (media {kind!r})")
+    if values["media"] == "image" and values["frames"]:
+        raise InputError(f"{where}: a frame range belongs to a video or GIF, not to an image")
+
+
+def _check_events(text: str, where: str) -> None:
+    """Check an ``events`` cell now: parsed only after every row is analysed, a malformed one
+    would otherwise end a run of several minutes without its metrics."""
+    try:
+        labels = parse_events(text)
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    unknown = sorted({lab.action for lab in labels} - EVENT_ACTIONS)
+    if unknown:
+        log.warning("%s: event action(s) %s are not ones the kiosk detects; left out of the "
+                    "event figures as non-actions (known: %s)", where, ", ".join(unknown),
+                    ", ".join(sorted(EVENT_ACTIONS)))
 
 
 def read_manifest(path: str | Path) -> list[ManifestRow]:
@@ -119,24 +164,67 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
     Raises
     ------
     InputError
-        The file is missing or unreadable, lacks a column, or a row has an invalid value
+        The file is missing, empty or unreadable, is not UTF-8, lacks a column, a row has more
+        fields than the header or an invalid value, or two rows name the same presentation
         (the message names the line).
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-            if missing:
-                raise InputError(f"manifest {path} lacks the column(s) {', '.join(missing)}; "
-                                 f"expected {','.join(COLUMNS)}")
-            raw = list(reader)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"manifest {path} does not exist") from None
     except IsADirectoryError:
         raise InputError(f"manifest {path} is a folder, not a CSV file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"manifest {path} cannot be read: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"manifest {path} cannot be read ({exc.strerror})") from None
+    if not data.strip():
+        raise InputError(f"manifest {path} is empty; expected the header {','.join(COLUMNS)}")
+    raw = _rows(path, _text(path, data))
     if not raw:
         raise InputError(f"manifest {path} has no rows")
-    return [_check(row, f"manifest {path.name} line {n}") for n, row in enumerate(raw, start=2)]
+    rows = [(line, _check(row, f"manifest {path.name} line {line}")) for line, row in raw]
+    _check_unique(rows, path)
+    return [row for _, row in rows]
+
+
+def _text(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(f"manifest {path} line {line} is not UTF-8 text (byte "
+                         f"0x{data[exc.start]:02x}); save the file as UTF-8") from None
+
+
+def _rows(path: Path, text: str) -> list[tuple[int, dict[str, str]]]:
+    """(line number, row) of every data row; strict CSV, and no row wider than the header
+    (an unquoted comma in the notes would otherwise drop the rest of the row silently)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the line the record being read starts on (a quoted value may span lines)
+    try:
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(f"manifest {path} lacks the column(s) {', '.join(missing)}; "
+                             f"expected {','.join(COLUMNS)}")
+        rows = []
+        start = reader.line_num + 1
+        for row in reader:
+            if None in row:
+                raise InputError(f"manifest {path.name} line {start} has more fields than "
+                                 "the header; quote a value that holds a comma")
+            rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"manifest {path.name} line {start} is not valid CSV ({exc}); "
+                         "check its quotes") from None
+    return rows
+
+
+def _check_unique(rows: list[tuple[int, ManifestRow]], path: Path) -> None:
+    """Refuse a presentation listed twice: it would count twice in every figure."""
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        first = seen.setdefault(row.key, line)
+        if first != line:
+            raise InputError(f"manifest {path.name} line {line} repeats line {first} "
+                             f"({row.key}); list each file or segment once")
