@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import TYPE_CHECKING, Any
+
+from kiosk.errors import InputError
 
 if TYPE_CHECKING:
     from kiosk.cloud.results import MatchResult
@@ -62,6 +65,41 @@ def _frames(text: str | None, option: str) -> tuple[int, int] | None:
         raise InputError(f"{option}: {exc}") from None
 
 
+def check_distinct(a: str, frames_a: tuple[int, int] | None, b: str,
+                   frames_b: tuple[int, int] | None) -> None:
+    """Refuse comparing a picture with itself (the same file, with the same frames).
+
+    Such a comparison is a mistake, not a test: it matches at distance 0 and would pass at a
+    desk whose policy lets matches through. Different segments of one recording are
+    legitimate (the developer set's ``demo.gif`` shows a person and attacks in turn).
+
+    Raises
+    ------
+    InputError
+        A and B name the same file (also through a link or another spelling of the path)
+        and the same frames.
+    """
+    try:
+        same = os.path.samefile(a, b)
+    except OSError:
+        return  # a missing file is reported when it is read, with its own message
+    if same and frames_a == frames_b:
+        raise InputError(f"A and B are the same file ({b}); compare two different pictures "
+                         "(or two frame ranges of one recording)")
+
+
+def reference_frame(path: str, frames: tuple[int, int] | None) -> Any:
+    """The reference's single best frame; a recording without a usable face is an error
+    that says it is the reference (A), not the live side."""
+    from kiosk.cloud.errors import NoFaceInImage
+    from kiosk.lab.live_frames import live_frames
+
+    try:
+        return live_frames(path, frames, k=1)[0].image
+    except NoFaceInImage as exc:
+        raise NoFaceInImage(f"the reference (A): {exc}") from None
+
+
 def no_usable_live_frame(matcher: Any, why: str) -> MatchResult:
     """The answer for a live recording none of whose frames the kiosk would compare.
 
@@ -93,6 +131,9 @@ def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
         score = "no usable live frame"  # as "no face" for a photo: the note says why
     elif not result.compared:
         verdict, score = "NOT COMPARED", "a face failed the quality gate"
+    elif Reason.MATCH_SEVERAL_FACES_LIVE in result.reasons:
+        # Not "similarity below": the faces were never compared, one person must be shown.
+        score = f"{result.live_faces or 'several'} faces in the live picture, not one"
     elif result.similarity is None:
         score = f"similarity below {result.threshold:.1f}" if result.live_faces else "no face"
     else:
@@ -129,7 +170,8 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     settings = ctx.settings
     detector = HogFaceDetector()
     matcher = build_matcher(settings, choice=args.matcher, detector=detector)
-    reference = live_frames(args.a, frames_a, k=1)[0].image
+    check_distinct(args.a, frames_a, args.b, frames_b)
+    reference = reference_frame(args.a, frames_a)
     try:
         live = live_frames(args.b, frames_b)
     except NoFaceInImage as exc:
