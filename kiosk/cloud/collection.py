@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 Call = Callable[..., dict[str, Any]]
 
-#: Rekognition's ExternalImageId pattern and length.
-MEMBER_ID = re.compile(r"^[a-zA-Z0-9_.\-:]{1,255}$")
+#: Rekognition's ExternalImageId pattern and length; matched with ``fullmatch`` (``$`` would
+#: also accept a trailing newline, which AWS then refuses as if the photo had no face).
+MEMBER_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
 #: Largest page ListFaces returns and batch DeleteFaces accepts.
 PAGE = 4096
 
@@ -47,10 +48,28 @@ def check_member_id(member_id: str) -> str:
         Empty, longer than 255 characters, or other characters than letters, digits and
         ``_ . - :``.
     """
-    if not isinstance(member_id, str) or not MEMBER_ID.match(member_id):
-        raise InputError(f"member id {member_id!r} is not valid: use 1-255 letters, digits and "
-                         "_ . - : (no spaces, no personal data)")
+    if not isinstance(member_id, str) or not MEMBER_ID.fullmatch(member_id):
+        raise InputError(f"member id {_shown(member_id)} is not valid ({_why(member_id)}): "
+                         "use 1-255 letters, digits and _ . - : (no spaces, no personal data)")
     return member_id
+
+
+def _shown(member_id: object) -> str:
+    """The id as quoted in a message: cut short, so a pasted blob stays one readable line."""
+    text = repr(member_id)
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
+def _why(member_id: object) -> str:
+    """What is wrong with an id :data:`MEMBER_ID` refuses."""
+    if not isinstance(member_id, str):
+        return f"a {type(member_id).__name__}, not text"
+    if not member_id:
+        return "it is empty"
+    if len(member_id) > 255:
+        return f"it is {len(member_id)} characters long"
+    bad = sorted({ch for ch in member_id if not MEMBER_ID.fullmatch(ch)})
+    return "it contains " + " ".join(repr(ch) for ch in bad[:5])
 
 
 def enrol(call: Call, collection_id: str, member_id: str, photo: np.ndarray, *,
