@@ -9,7 +9,9 @@ or response bodies (they hold images).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import (
@@ -104,6 +106,13 @@ def _client_error(operation: str, code: str, attempts: int | None,
     return CloudError(f"Rekognition {operation} failed ({code})")
 
 
+#: Failures that happen before a request leaves the kiosk: nothing reached AWS (botocore's
+#: retries: the last attempt's failure decides).
+NOT_SENT = (NoRegionError, InvalidRegionError, NoCredentialsError, PartialCredentialsError,
+            CredentialRetrievalError, ParamValidationError, ConnectTimeoutError,
+            EndpointConnectionError)
+
+
 def map_botocore_error(operation: str, exc: BotoCoreError) -> CloudError:
     """The typed error for a failure before or outside an AWS answer."""
     if isinstance(exc, NoRegionError):
@@ -145,6 +154,19 @@ class RekognitionCaller:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.count = 0
+        self._recording: list[list[str]] = []
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """The operations called while the block runs whose requests may have reached AWS
+        (answered, refused, timed out, unreadable); not those that never left the kiosk
+        (:data:`NOT_SENT`). A face sent is on record even when no answer came back."""
+        sent: list[str] = []
+        self._recording.append(sent)
+        try:
+            yield sent
+        finally:
+            self._recording.remove(sent)
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call ``operation`` (API name, e.g. ``"CompareFaces"``) and return the response.
@@ -158,32 +180,43 @@ class RekognitionCaller:
         self.count += 1
         try:
             response = method(**params)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code") or "Unknown")
-            metadata = exc.response.get("ResponseMetadata", {})
-            attempts = metadata.get("RetryAttempts")
-            attempts = None if attempts is None else attempts + 1
-            status = metadata.get("HTTPStatusCode")
-            log.warning("Rekognition %s failed: %s (HTTP %s, attempts: %s)", operation, code,
-                        status, attempts)
-            raise map_client_error(operation, code, attempts,
-                                   status if isinstance(status, int) else None) from None
-        except ParamValidationError as exc:
-            # Not logged in full: botocore's report quotes parameter values (image bytes).
-            log.error("invalid %s request rejected by botocore's parameter validation",
-                      operation)
-            raise map_botocore_error(operation, exc) from None
-        except BotoCoreError as exc:
-            log.warning("Rekognition %s failed: %s", operation, type(exc).__name__)
-            raise map_botocore_error(operation, exc) from None
-        except PARSER_ERRORS as exc:
-            # botocore's parser met a body of the wrong shape; nothing of it is logged.
-            log.warning("Rekognition %s answer unreadable: %s", operation, type(exc).__name__)
-            raise MalformedResponse(f"Rekognition's answer to {operation} could not be read "
-                                    "(not the shape of its API)") from None
+        except (ClientError, BotoCoreError, *PARSER_ERRORS) as exc:
+            if not isinstance(exc, NOT_SENT):
+                self._sent(operation)
+            raise _typed(operation, exc) from None
+        self._sent(operation)
         if not isinstance(response, dict):
             raise MalformedResponse(f"Rekognition's answer to {operation} could not be read")
         return response
+
+    def _sent(self, operation: str) -> None:
+        for sent in self._recording:
+            sent.append(operation)
+
+
+def _typed(operation: str, exc: Exception) -> CloudError:
+    """The typed error for a failed call, logged by operation and code only."""
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code") or "Unknown")
+        metadata = exc.response.get("ResponseMetadata", {})
+        attempts = metadata.get("RetryAttempts")
+        attempts = None if attempts is None else attempts + 1
+        status = metadata.get("HTTPStatusCode")
+        log.warning("Rekognition %s failed: %s (HTTP %s, attempts: %s)", operation, code,
+                    status, attempts)
+        return map_client_error(operation, code, attempts,
+                                status if isinstance(status, int) else None)
+    if isinstance(exc, ParamValidationError):
+        # Not logged in full: botocore's report quotes parameter values (image bytes).
+        log.error("invalid %s request rejected by botocore's parameter validation", operation)
+        return map_botocore_error(operation, exc)
+    if isinstance(exc, BotoCoreError):
+        log.warning("Rekognition %s failed: %s", operation, type(exc).__name__)
+        return map_botocore_error(operation, exc)
+    # botocore's parser met a body of the wrong shape; nothing of it is logged.
+    log.warning("Rekognition %s answer unreadable: %s", operation, type(exc).__name__)
+    return MalformedResponse(f"Rekognition's answer to {operation} could not be read (not the "
+                             "shape of its API)")
 
 
 def _snake(operation: str) -> str:

@@ -17,10 +17,15 @@ class CloudError(KioskError):
     """Base of every face-matching error.
 
     ``aws_code`` is AWS's error code (e.g. ``ThrottlingException``) when AWS answered with one.
+    ``operations`` are the Rekognition operations of the failed comparison whose requests may
+    have reached AWS, in order (set by :meth:`RekognitionMatcher.compare_frames`, see
+    :meth:`RekognitionCaller.recording`): the audit's ``cloud_calls`` of the answer the local
+    matcher then gives, since a face image sent is recorded whether or not an answer came back.
     """
 
     code: str = Reason.CLOUD_ERROR
     aws_code: str | None = None
+    operations: tuple[str, ...] = ()
 
 
 class CloudUnavailable(CloudError):

@@ -81,5 +81,8 @@ class ResilientMatcher:
         result = self.local.compare_frames(frames, reference)
         when = "was unavailable moments ago" if skipped else "is unavailable"
         note = f"Rekognition {when} ({cause}); matched offline with the local matcher"
-        return dataclasses.replace(result, offline=True, note=note,
-                                   reasons=(cause.code,) + result.reasons)
+        # The calls of this comparison that may have reached AWS stay on record (the audit's
+        # cloud_calls); a skipped cloud made none.
+        sent = () if skipped else cause.operations
+        return dataclasses.replace(result, offline=True, note=note, operations=sent,
+                                   calls=len(sent), reasons=(cause.code,) + result.reasons)

@@ -27,7 +27,7 @@ import numpy as np
 from kiosk.cloud import collection, liveness
 from kiosk.cloud.aws import RekognitionCaller
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces
-from kiosk.cloud.errors import SeveralFaces
+from kiosk.cloud.errors import CloudError, SeveralFaces
 from kiosk.cloud.images import check_image, encode_jpeg
 from kiosk.cloud.parse import (
     DEFAULT_LIMITS,
@@ -164,6 +164,15 @@ class RekognitionMatcher:
             check_image(frame.image, "live")
         check_image(reference, "reference")
         self._check_reference(reference)
+        with self.call.recording() as sent:
+            try:
+                return self._compare(frames, reference)
+            except CloudError as exc:
+                exc.operations = tuple(sent)  # the faces that may have reached AWS
+                raise
+
+    def _compare(self, frames: Sequence[LiveFrame], reference: np.ndarray) -> MatchResult:
+        """:meth:`compare_frames` after its checks."""
         before = self.call.count
         operations: list[str] = []
         rejected: list[QualityReport] = []

@@ -141,8 +141,9 @@ def silent_server():
 def test_read_timeout_from_settings_is_applied(aws_env, silent_server):
     client = make_rekognition_client(_settings(read_timeout=1.0), session=fake_session(),
                                      endpoint_url=silent_server)
-    with pytest.raises(CloudTimeout, match="time-out waiting for Rekognition"):
+    with pytest.raises(CloudTimeout, match="time-out waiting for Rekognition") as info:
         RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
+    assert info.value.operations == ("CompareFaces",)  # the request, with the faces, went out
 
 
 def test_dropped_network_is_offline(aws_env):
@@ -152,8 +153,9 @@ def test_dropped_network_is_offline(aws_env):
     probe.close()  # nothing listens there any more: connection refused
     client = make_rekognition_client(_settings(), session=fake_session(),
                                      endpoint_url=f"http://127.0.0.1:{port}")
-    with pytest.raises(CloudOffline, match="cannot be reached"):
+    with pytest.raises(CloudOffline, match="cannot be reached") as info:
         RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
+    assert info.value.operations == ()  # refused connection: nothing left the kiosk
 
 
 def test_missing_credentials(aws_env):
@@ -161,8 +163,9 @@ def test_missing_credentials(aws_env):
 
     session = boto3.session.Session(region_name="us-east-1")  # the chain finds no credentials
     client = make_rekognition_client(_settings(), session=session)
-    with pytest.raises(NoCredentials, match="credentials are not configured"):
+    with pytest.raises(NoCredentials, match="credentials are not configured") as info:
         RekognitionMatcher(client, cross_check=False).compare(LIVE, REFERENCE)
+    assert info.value.operations == ()
 
 
 def test_missing_region(aws_env):

@@ -12,6 +12,7 @@ from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.rekognition import RekognitionMatcher
 from kiosk.cloud.results import MatchResult, QualityReport
 from kiosk.reasons import Reason
+from kiosk.session.attempt import cloud_calls
 from kiosk.session.verdict import match_outcome, offline_may_pass
 from kiosk.settings import Settings
 from kiosk.vocabulary import Verdict
@@ -86,10 +87,14 @@ def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, fa
     assert first.reasons[0] == CloudThrottled.code and Reason.MATCH_OFFLINE in first.reasons
     assert "throttling" in first.note and "local matcher" in first.note
     assert counter["calls"] == 1
+    # AWS received the face before it refused: the call stays on the audit record.
+    assert (first.operations, first.calls) == (("DetectFaces",), 1)
+    assert cloud_calls(first) == ("DetectFaces",)
     # Within the cool-down the cloud is not asked again.
     clock.now += 30
     second = matcher.compare(faces["biden"], faces["obama"])
     assert not second.matched and second.offline and counter["calls"] == 1
+    assert (second.operations, second.calls, cloud_calls(second)) == ((), 0, ())
     assert "moments ago" in second.note
     # After it, the cloud answers again.
     clock.now += 31
@@ -101,6 +106,18 @@ def test_cloud_down_falls_back_offline_and_cools_down(stubbed, local_matcher, fa
     third = matcher.compare(live, faces["obama"])
     assert third.matcher == "rekognition" and not third.offline and third.matched
     assert counter["calls"] == 3 and third.operations == ("DetectFaces", "CompareFaces")
+
+
+def test_the_calls_before_a_failure_are_kept_with_the_offline_answer(stubbed, local_matcher,
+                                                                     faces):
+    client, stubber, _ = stubbed
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4, 0.5))),
+                         DETECT)
+    stubber.add_client_error("compare_faces", "ThrottlingException", "Rate exceeded", 400)
+    result = ResilientMatcher(RekognitionMatcher(client), local_matcher).compare(
+        faces["obama2"], faces["obama"])
+    assert result.offline and result.matcher == "local"
+    assert result.operations == ("DetectFaces", "CompareFaces") and result.calls == 2
 
 
 def test_a_face_problem_is_not_hidden_by_the_fallback(stubbed, local_matcher, faces):

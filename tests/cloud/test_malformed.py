@@ -176,6 +176,8 @@ def test_kiosk_match_with_a_captive_portal_answers_offline(shared_data: Path, se
     assert status == 0 and payload["outcome"] == "pass"
     assert payload["matcher"] == "local" and payload["offline"] is True
     assert Reason.CLOUD_BAD_RESPONSE in payload["reasons"]
+    # The photo went to the portal's server as a Rekognition request: that call is on record.
+    assert payload["operations"] == ["DetectFaces"] and payload["calls"] == 1
 
 
 @pytest.mark.parametrize("region", ["", "   "])
