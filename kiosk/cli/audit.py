@@ -145,8 +145,10 @@ def _print_steps(a: StoredAttempt, out: TextIO) -> None:
     print(f"  signals ({len(r.signals)}):", file=out)
     for name, s in r.signals.items():
         details = " ".join(f"{k}={v}" for k, v in s["details"].items())
+        # A cue's code only where it moved the decision, as the operator panel shows it.
+        reason = s["reason"] if s["reason"] in r.reasons else "-"
         print(f"    {name}: score {s['score']:.3f}, confidence {s['confidence']:.2f}, reason "
-              f"{s['reason'] or '-'}{', ' + details if details else ''}", file=out)
+              f"{reason}{', ' + details if details else ''}", file=out)
 
 
 def _cmd_show(args: argparse.Namespace, ctx: Any) -> int:

@@ -80,6 +80,8 @@ def test_show_prints_the_whole_attempt(db: Path, env: dict[str, str],
                      "liveness score:   42.50", "cloud calls:      CompareFaces",
                      "1. blink: passed", "(+0.650 s)", "2. turn_left: timeout",
                      "moire: score 0.710, confidence 0.55, reason SCREEN_SUSPECTED",
+                     # a cue's code only where it moved the decision (not PRINT_SUSPECTED)
+                     "texture: score 0.120, confidence 0.80, reason -,",
                      "lbp_chi2=0.031 levels=32", "best frame:       none"):
         assert expected in out
     assert NUMBER not in out
