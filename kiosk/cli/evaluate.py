@@ -17,10 +17,12 @@ Exit status: 0 when every row was analysed, 1 when some could not be (listed und
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +123,17 @@ def write_output(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def progress_bar(stream, **options: Any) -> Iterator[Any]:
+    """A tqdm bar on ``stream`` with the log's messages printed above it, each on a line of
+    its own (not glued to the bar's line)."""
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(), tqdm(file=stream, dynamic_ncols=True, **options) as bar:
+        yield bar
+
+
 def simulated_plan(rows, count: int, seed: int) -> list[tuple[Any, str, int]]:
     """(bona fide video row, attack kind, seed) for ``count`` attacks per bona fide video.
 
@@ -138,8 +151,6 @@ def run(args: argparse.Namespace, ctx) -> int:
     from kiosk.lab.extras import require_lab
 
     require_lab("kiosk evaluate")
-    from tqdm import tqdm
-
     from kiosk.analysis.fusion import Fusion
     from kiosk.analysis.texture import load_texture_reference
     from kiosk.lab.det_plot import plot_det
@@ -168,8 +179,8 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     presentations, failed = [], []
     base = manifest.parent
-    with tqdm(total=len(usable) + len(sims), desc="evaluate", unit="presentation",
-              file=ctx.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(ctx.stderr, total=len(usable) + len(sims), desc="evaluate",
+                      unit="presentation") as bar:
         for row in usable:
             bar.set_postfix_str(Path(row.path).name, refresh=False)
             try:
@@ -252,13 +263,11 @@ def det_curves(presentations) -> list[dict]:
 
 
 def _pairs(pairs_csv: Path, settings, ctx) -> dict:
-    from tqdm import tqdm
-
     from kiosk.cloud.factory import build_matcher
     from kiosk.lab.pairs import evaluate_pairs
 
     matcher = build_matcher(settings, choice="local")
-    with tqdm(desc="pairs", unit="pair", file=ctx.stderr, dynamic_ncols=True) as bar:
+    with progress_bar(ctx.stderr, desc="pairs", unit="pair") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)

@@ -19,12 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path) -> int:
-    from tqdm import tqdm
-
     from kiosk.analysis.fusion import Fusion
     from kiosk.analysis.passive import default_analyzers
     from kiosk.analysis.texture import load_texture_reference
-    from kiosk.cli.evaluate import write_output
+    from kiosk.cli.evaluate import progress_bar, write_output
     from kiosk.lab.sessions_eval import (
         RANDOM_KINDS,
         plan_sessions,
@@ -49,8 +47,7 @@ def run_sessions(args: argparse.Namespace, ctx, manifest: Path, rows, out: Path)
         jobs += [(plan.row, None, False)] if plan.scripted else []
         jobs += [(plan.row, seed, placed) for seed in plan.seeds for placed in (False, True)]
     runs, failed = [], []
-    with tqdm(total=len(jobs), desc="sessions", unit="session", file=ctx.stderr,
-              dynamic_ncols=True) as bar:
+    with progress_bar(ctx.stderr, total=len(jobs), desc="sessions", unit="session") as bar:
         for row, seed, placed in jobs:
             bar.set_postfix_str(Path(row.path).name, refresh=False)
             try:

@@ -153,3 +153,22 @@ def test_an_event_name_the_kiosk_does_not_detect_is_a_non_action_with_a_warning(
     report = evaluate_events([row], {row_key(row): []})
     assert list(report["per_action"]) == ["blink"]
     assert report["per_action"]["blink"]["labelled"] == 1
+
+
+def test_log_messages_print_on_their_own_line_above_the_progress_bar(capsys):
+    import logging
+    import sys
+
+    from kiosk.cli.evaluate import progress_bar
+
+    console = logging.StreamHandler(sys.stderr)  # as `kiosk` sets up its log (basicConfig)
+    logging.getLogger().addHandler(console)
+    try:
+        with progress_bar(sys.stderr, total=2, desc="evaluate") as bar:
+            bar.update(1)
+            logging.getLogger("kiosk.test").warning("a row failed")
+            bar.update(1)
+    finally:
+        logging.getLogger().removeHandler(console)
+    err = capsys.readouterr().err
+    assert "\ra row failed\n" in err  # the bar's line is cleared first, not written after
