@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, NoRegionError
 
 from kiosk.cloud.aws import map_botocore_error
 from kiosk.cloud.errors import NoCredentials
@@ -114,9 +114,25 @@ def make_rekognition_client(settings: Any, *, session: Any | None = None,
                                 "AWS_REGION or the profile's region); set a region such as "
                                 "eu-west-1, or unset it")
         return session.client("rekognition", config=config, endpoint_url=endpoint_url)
+    except NoRegionError:
+        raise NoCredentials(_no_region(session)) from None
     except BotoCoreError as exc:
         raise map_botocore_error("client setup", exc) from None
     except ValueError as exc:
         # botocore checks region names and endpoints with ValueErrors of its own.
         log.warning("Rekognition client setup failed: %s", exc)
         raise NoCredentials(f"the AWS region is not usable: {exc}") from None
+
+
+def _no_region(session: Any) -> str:
+    """What to configure when no region is set: the credentials too, when the standard chain
+    finds none either (one message naming both, not one after the other)."""
+    try:
+        found = session.get_credentials() is not None
+    except BotoCoreError:
+        found = False
+    if found:
+        return "no AWS region is configured (set one in ~/.aws/config or AWS_DEFAULT_REGION)"
+    return ("AWS is not configured: no region and no credentials (set a region in "
+            "~/.aws/config or AWS_DEFAULT_REGION, and credentials in the environment, "
+            "~/.aws/credentials or an instance role)")

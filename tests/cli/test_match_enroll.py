@@ -58,7 +58,7 @@ def test_match_photo_against_a_gif_segment(shared_data, environ, capsys):
 
 @pytest.mark.parametrize(("argv_tail", "message"), [
     (["--frames-b", "9-1"], "--frames-b: frame range must be START-END"),
-    (["--matcher", "rekognition"], "no AWS region is configured"),
+    (["--matcher", "rekognition"], "AWS is not configured: no region and no credentials"),
 ])
 def test_match_errors_exit_2_with_one_plain_line(shared_data, environ, capsys, argv_tail,
                                                  message):

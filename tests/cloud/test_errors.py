@@ -171,7 +171,12 @@ def test_missing_credentials(aws_env):
 def test_missing_region(aws_env):
     import boto3
 
-    with pytest.raises(NoCredentials, match="no AWS region"):
+    # Nothing configured: one message names both, not the region first and the keys later.
+    with pytest.raises(NoCredentials, match="no region and no credentials"):
+        make_rekognition_client(_settings(), session=boto3.session.Session())
+    aws_env.setenv("AWS_ACCESS_KEY_ID", "testing")
+    aws_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with pytest.raises(NoCredentials, match="^no AWS region is configured"):
         make_rekognition_client(_settings(), session=boto3.session.Session())
 
 
