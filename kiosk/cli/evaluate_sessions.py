@@ -89,6 +89,11 @@ def _summary(metrics: dict, target: Path, stream) -> None:
         stream.write("every session is the accessible check\n")
     stream.write(f"scripted bona fide sessions: {s['passed']}/{s['sessions']} pass "
                  f"({_pct(s['pass_rate'])}; target {_pct(s['target'])})\n")
+    if s["not_judged"]:
+        judged = s["sessions"] - s["not_judged"]
+        stream.write(f"  {s['not_judged']} not judged (CAPTURE_TOO_SLOW: a camera that slow "
+                     f"puts the kiosk out of service); {s['passed']}/{judged} of the judged "
+                     f"sessions pass ({_pct(s['pass_rate_judged'])})\n")
     for action, c in s["by_action"].items():
         stream.write(f"  {action:<11} answered {c['passed']}/{c['asked']} ({_pct(c['rate'])})\n")
     for f in s["failures"]:

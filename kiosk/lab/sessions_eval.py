@@ -35,6 +35,7 @@ from typing import Any
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
 from kiosk.lab.events_eval import parse_events
 from kiosk.lab.manifest import ManifestRow
+from kiosk.reasons import Reason
 from kiosk.vocabulary import ChallengeStatus, Verdict
 
 LEAD_S = 0.5
@@ -318,6 +319,10 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
     """
     scripted = [r for r in runs if r.kind == "scripted"]
     passed = sum(r.passed for r in scripted)
+    # Failures to acquire: a capture too slow to judge (a camera that slow puts the kiosk
+    # out of service, so no person would start a session). Counted in the target all the
+    # same; reported apart so the rate over the sessions the kiosk judged is seen too.
+    judged = [r for r in scripted if Reason.CAPTURE_TOO_SLOW not in r.reasons]
     reasons = Counter(code for r in runs if not r.passed for code in r.reasons[:1])
     return {
         "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS,
@@ -327,6 +332,8 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
                                                                            len(scripted)),
             "target": target, "meets_target": bool(scripted) and passed >= target * len(
                 scripted),
+            "not_judged": len(scripted) - len(judged),
+            "pass_rate_judged": _rate(sum(r.passed for r in judged), len(judged)),
             "by_action": _by_action(scripted),
             "by_subject": _group(scripted, lambda r: r.subject or r.key),
             "failures": [r.as_dict() for r in scripted if not r.passed]},

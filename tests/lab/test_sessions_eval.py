@@ -109,6 +109,11 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
     assert rp["by_action"] == {"blink": {"asked": 1, "passed": 1, "rate": 1.0},
                                "smile": {"asked": 1, "passed": 0, "rate": 0.0}}
 
+    assert (s["not_judged"], s["pass_rate_judged"]) == (0, 0.95)
+    slow = session_metrics(runs + [run(decision="fail", reasons=("CAPTURE_TOO_SLOW",))])
+    assert (slow["scripted"]["not_judged"], slow["scripted"]["pass_rate_judged"]) == (1, 0.95)
+    assert slow["scripted"]["pass_rate"] == 0.9048 and not slow["scripted"]["meets_target"]
+
     # One more scripted failure drops below 95%; one random pass fails the other target.
     worse = session_metrics(runs + [run(decision="fail", reasons=("LIVENESS_FAILED",)),
                                     run("random", seed=3, key="c.mp4")])
