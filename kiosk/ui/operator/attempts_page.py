@@ -52,6 +52,9 @@ MIN_ROWS = 8
 """Attempts the list shows without scrolling at the smallest supported screen (1280x800)."""
 DETAIL_MIN_HEIGHT_PX = 130
 SCORE_HINT = "Signal scores: a higher score is more suspicious"
+LAST_DAY = QDate(9999, 12, 30)
+"""The latest day the date filter takes: the range ends at midnight after its last day,
+which must still be a date Python can hold (9999-12-31 raised ValueError from the slot)."""
 
 
 def _local_midnight(day: QDate) -> datetime:
@@ -77,6 +80,8 @@ class AttemptsPage(OperatorPage):
         self._ids: list[int] = []
         self._scripted: list[bool] = []
         self._recorded: list[str] = []
+        self._effective: list[str] = []
+        self._overriding = False
         self._detail_id: int | None = None
 
         self.decision_filter = QComboBox()
@@ -97,6 +102,7 @@ class AttemptsPage(OperatorPage):
         for edit, name in ((self.date_from, "First day"), (self.date_to, "Last day")):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setMaximumDate(LAST_DAY)
             named(edit, name)
         self.search_button = QPushButton("&Search")
         named(self.search_button, "Search attempts")
@@ -235,6 +241,7 @@ class AttemptsPage(OperatorPage):
     def _on_attempts_loaded(self, page: AttemptPage) -> None:
         self._ids = [row.id for row in page.rows]
         self._recorded = [row.decision for row in page.rows]
+        self._effective = [row.effective_decision for row in page.rows]
         self._scripted = [row.scripted for row in page.rows]
         fill_table(self.table, [
             [str(r.id), fmt_time(r.started_at),
@@ -257,11 +264,17 @@ class AttemptsPage(OperatorPage):
 
     def _on_selection_changed(self) -> None:
         attempt_id = self.selected_id()
-        self.override_button.setEnabled(attempt_id is not None)
+        self._enable_override()
         if attempt_id is not None:
-            if self._scripted[self._ids.index(attempt_id)]:
-                self.override_button.setEnabled(False)  # not a verification: nothing to change
             self._load_detail(attempt_id)
+
+    def _enable_override(self) -> None:
+        """The button works for a selected attempt the kiosk ran, one override at a time."""
+        attempt_id = self.selected_id()
+        self.override_button.setEnabled(
+            attempt_id is not None and not self._overriding
+            # A scripted run is not a verification: nothing to change.
+            and not self._scripted[self._ids.index(attempt_id)])
 
     def _load_detail(self, attempt_id: int) -> None:
         self._detail_id = attempt_id
@@ -309,6 +322,8 @@ class AttemptsPage(OperatorPage):
         return answer == QMessageBox.StandardButton.Yes
 
     def _on_override_clicked(self) -> None:
+        if self._overriding:
+            return  # Return in the reason field reaches here with the button disabled
         attempt_id = self.selected_id()
         if attempt_id is None:
             show_message(self.message, "Select an attempt first.", "error")
@@ -321,6 +336,12 @@ class AttemptsPage(OperatorPage):
             show_message(self.message, f"Not recorded: {exc}.", "error")
             return
         row = self._ids.index(attempt_id) if attempt_id in self._ids else -1
+        if row >= 0 and self._effective[row] == decision:
+            # Refused before the confirmation: asking "from pass to pass?" and then failing
+            # told the operator nothing they could act on.
+            show_message(self.message, f"Not recorded: attempt {attempt_id} already has the "
+                         f"decision {decision}.", "error")
+            return
         shown = self.table.item(row, 2) if row >= 0 else None
         current = shown.text() if shown is not None else "its recorded decision"
         if not self.ask(f"Change attempt {attempt_id} from {current} to {decision}?\n\n"
@@ -328,15 +349,28 @@ class AttemptsPage(OperatorPage):
                         f"({actor.strip()}) and the reason."):
             show_message(self.message, "Override not recorded.", "info")
             return
+        # One at a time: a second press while the first waits on the database (a locked
+        # log waits seconds) asked again and recorded twice or failed.
+        self._overriding = True
+        self._enable_override()
+        show_message(self.message, f"Recording the override of attempt {attempt_id}...")
         self._runner.run(
             lambda: self._context.override(attempt_id, decision, actor=actor, reason=reason),
-            lambda action: self._on_overridden(attempt_id, action), self._on_error)
+            lambda action: self._on_overridden(attempt_id, action), self._on_override_failed)
+
+    def _on_override_failed(self, message: str) -> None:
+        self._overriding = False
+        self._enable_override()
+        show_message(self.message, f"Override not recorded: {message}", "error")
 
     def _on_overridden(self, attempt_id: int, action: OperatorAction) -> None:
+        self._overriding = False
+        self._enable_override()
         self.override_reason.clear()
         if attempt_id in self._ids:
             index = self._ids.index(attempt_id)
             recorded = self._recorded[index]
+            self._effective[index] = action.details["to"]
             item = self.table.item(index, 2)
             if item is not None:
                 item.setText(_decision_text(recorded, action.details["to"]))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -27,6 +30,9 @@ from kiosk.ui.operator.widgets import (
     named,
     show_message,
 )
+
+EXPIRY_CHECK_MS = 1000
+"""How often the page looks whether a lockout it shows in force has run out."""
 
 
 def _target_text(scope: str | None, target: str | None) -> str:
@@ -57,6 +63,12 @@ class LockoutsPage(OperatorPage):
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(context, runner, operator_name, parent)
         self._lockouts: list[Lockout] = []
+        self._next_expiry: datetime | None = None
+        # A lockout that ran out while the page was open stayed "in force" until Refresh (and
+        # unlocking it then lifted nothing): reload when the first one shown ends.
+        self.expiry_timer = QTimer(self)
+        self.expiry_timer.setInterval(EXPIRY_CHECK_MS)
+        self.expiry_timer.timeout.connect(self._check_expiry)
 
         self.active_only = QCheckBox("Only lockouts &in force")
         self.active_only.setChecked(True)
@@ -119,6 +131,21 @@ class LockoutsPage(OperatorPage):
         self.unlock_kiosk_button.clicked.connect(self._on_unlock_kiosk_clicked)
         self.unlock_number_button.clicked.connect(self._on_unlock_number_clicked)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.expiry_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+        self.expiry_timer.stop()
+        super().hideEvent(event)
+
+    def _check_expiry(self) -> None:
+        """Reload once the earliest lockout shown in force has ended (the clock is in memory;
+        the reload runs off the UI thread)."""
+        if self._next_expiry is not None and self._context.audit.now() >= self._next_expiry:
+            self._next_expiry = None
+            self.refresh()
+
     def refresh(self) -> None:
         """Reload lockouts and operator actions from the audit log."""
         active_only = self.active_only.isChecked()
@@ -129,6 +156,8 @@ class LockoutsPage(OperatorPage):
     def _on_loaded(self, loaded: tuple) -> None:
         lockouts, now, actions = loaded
         self._lockouts = list(lockouts)
+        self._next_expiry = min((lk.until for lk in self._lockouts
+                                 if lk.active(now)), default=None)
         fill_table(self.table, [
             [str(lk.id), _target_text(lk.scope, lk.target), fmt_time(lk.started_at),
              fmt_time(lk.until), str(lk.failures),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QHideEvent,
@@ -31,15 +31,16 @@ from kiosk.ui.operator.charts_page import ChartsPage
 from kiosk.ui.operator.lockouts_page import LockoutsPage
 from kiosk.ui.operator.settings_page import SettingsPage
 from kiosk.ui.operator.tasks import TaskRunner
-from kiosk.ui.operator.widgets import STYLE, named
+from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 
 
 class OperatorPanel(QWidget):
     """Attempts, lockouts, settings, camera, audit check and charts, behind the PIN dialog.
 
     Every database call runs on the panel's :class:`TaskRunner` (off the UI thread). The
-    panel emits ``closed`` when the operator leaves (Close button or Escape), after waiting
-    for the calls in flight; it can be shown again later (it reloads when shown).
+    panel emits ``closed`` when the operator leaves (Close button or Escape), once the calls
+    in flight have finished: the UI stays live meanwhile, and a call that fails then keeps
+    the panel open with its message. It can be shown again later (it reloads when shown).
 
     Parameters
     ----------
@@ -54,11 +55,12 @@ class OperatorPanel(QWidget):
         self.context = context
         self.runner = TaskRunner(self)
         self._leaving = False
+        self._closed_sent = False
         self.setStyleSheet(STYLE)
         self.setWindowTitle("Operator panel")
         named(self, "Operator panel")
 
-        title = QLabel("Operator panel")
+        self.title = title = QLabel("Operator panel")
         title.setStyleSheet("font-size: 28px; font-weight: bold;")
         self.operator_edit = QLineEdit()
         self.operator_edit.setMaxLength(100)
@@ -68,8 +70,13 @@ class OperatorPanel(QWidget):
         name_label.setBuddy(self.operator_edit)
         self.close_button = QPushButton("&Close")
         named(self.close_button, "Close the operator panel and return to the kiosk")
+        # Shown in the title's place while leaving: a row of its own pushed the panel past
+        # the bottom of a 1280x800 screen.
+        self.status = message_label("Operator panel status")
+        self.status.hide()
         header = QHBoxLayout()
         header.addWidget(title)
+        header.addWidget(self.status)
         header.addStretch(1)
         header.addWidget(name_label)
         header.addWidget(self.operator_edit, 1)
@@ -98,10 +105,13 @@ class OperatorPanel(QWidget):
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         escape.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         escape.activated.connect(self.leave)
+        self.runner.busy_changed.connect(self._on_busy_changed)
+        self.runner.task_failed.connect(self._on_task_failed)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self._leaving = False
+        self._leaving = self._closed_sent = False
+        self._set_leaving_look(False)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -167,7 +177,12 @@ class OperatorPanel(QWidget):
         self.charts.refresh()
 
     def leave(self) -> None:
-        """Stop the camera timer, wait for database calls in flight, emit ``closed`` once."""
+        """Stop the camera timer; emit ``closed`` once the database calls in flight are done.
+
+        Waiting here blocked the whole kiosk window for as long as a write waited on a locked
+        audit log (seconds, ``audit.busy_timeout_s``): the panel now says it is waiting, and
+        closes when the runner is idle.
+        """
         if self._leaving:
             return
         self._leaving = True
@@ -175,8 +190,51 @@ class OperatorPanel(QWidget):
         if app is not None:
             app.removeEventFilter(self)
         self.camera.timer.stop()
-        self.runner.wait()
-        self.closed.emit()
+        if not self.runner.busy:
+            self._send_closed()
+            return
+        self._set_leaving_look(True)
+        show_message(self.status, "Closing: waiting for the audit log...", "warning")
+        self.status.setToolTip("")
+
+    def _set_leaving_look(self, leaving: bool) -> None:
+        """While leaving, nothing new can be started and the status line says why."""
+        self.tabs.setEnabled(not leaving)
+        self.operator_edit.setEnabled(not leaving)
+        self.close_button.setEnabled(not leaving)
+        self.status.setVisible(leaving)
+        self.title.setVisible(not leaving)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        if self._leaving and not busy:
+            # After the failed call's own slots (the runner says idle before them): one that
+            # failed cancels the leaving first.
+            QTimer.singleShot(0, self._close_when_idle)
+
+    def _close_when_idle(self) -> None:
+        if self._leaving and not self.runner.busy:
+            self._send_closed()
+
+    def _on_task_failed(self, _task_id: int, message: str) -> None:
+        # An action that failed while the panel waited to close (an override on a locked
+        # log, say) would be lost with the panel: stay, and say so.
+        if not self._leaving or self._closed_sent:
+            return
+        self._leaving = False
+        self._set_leaving_look(False)
+        self.status.show()
+        self.title.hide()
+        # Short (its page has the whole message): the header has room for little more.
+        show_message(self.status, "Not closed: the last action failed.", "error")
+        self.status.setToolTip(message)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def _send_closed(self) -> None:
+        if not self._closed_sent:
+            self._closed_sent = True
+            self.closed.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         # Escape that no child used (the shortcut above needs the window to be active).
@@ -186,5 +244,9 @@ class OperatorPanel(QWidget):
         super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        # Closing the widget itself (the window going away) cannot wait for the event loop:
+        # the calls in flight finish here, before the audit log is closed.
         self.leave()
+        self.runner.wait()
+        self._send_closed()
         super().closeEvent(event)
