@@ -262,8 +262,7 @@ class OperatorContext:
             actor, reason = check_who(actor, reason)
             if not changed:
                 return SettingsChange(self._settings, {}, None)
-            if "camera.device" in changed:
-                self._refuse_virtual(new)
+            unlisted = self._check_camera(new) if "camera.device" in changed else ""
             self._apply_settings(new)
             self._settings = new
         details: dict[str, Any] = {name: [old, value] for name, (old, value) in changed.items()}
@@ -273,19 +272,28 @@ class OperatorContext:
                                               details=details)
         except AuditError as exc:
             log.error("settings applied but not recorded: %s", exc)
-            return SettingsChange(new, changed, None, f"The settings were applied, but the "
-                                  f"audit log could not record the change: {exc}")
+            return SettingsChange(new, changed, None, f"{unlisted}The settings were applied, "
+                                  f"but the audit log could not record the change: {exc}")
         log.info("settings changed by %s: %s", actor, ", ".join(changed))
-        return SettingsChange(new, changed, action.id)
+        return SettingsChange(new, changed, action.id, unlisted.strip())
 
-    def _refuse_virtual(self, new: Settings) -> None:
-        if new.camera.allow_virtual:
-            return
+    def _check_camera(self, new: Settings) -> str:
+        """Refuse a virtual camera (unless allowed); a warning (with a trailing space) when
+        the device chosen is not among those listed now, else empty.
+
+        An unlisted device is applied, not refused: a camera may be plugged in after it is
+        chosen. But the kiosk cannot run without it, and staff should know that now.
+        """
         device = find(self._list_cameras(), new.camera.device)
-        if device is not None and device.is_virtual:
+        if device is None:
+            return (f"camera.device = {new.camera.device!r} is not among the video devices "
+                    "this machine lists now: the kiosk stays out of service until it is "
+                    "connected. ")
+        if device.is_virtual and not new.camera.allow_virtual:
             raise ConfigError(f"camera.device = {new.camera.device!r} is a virtual camera "
                               f"({device.why_virtual}); the kiosk refuses virtual cameras "
                               "unless camera.allow_virtual is on")
+        return ""
 
     # -- camera ------------------------------------------------------------------------------
 

@@ -327,7 +327,13 @@ def test_camera_choices_mark_virtual_and_skip_metadata_nodes(ctx: OperatorContex
     assert "v4l2 loopback" in choices[1].warning and "the kiosk refuses it" in choices[1].warning
     change = ctx.choose_camera("/dev/video0", actor="Dan")
     assert change.changed == {"camera.device": ("0", "/dev/video0")}
-    assert applied[-1].camera.device == "/dev/video0"
+    assert applied[-1].camera.device == "/dev/video0" and change.warning == ""
+    # A device not connected now is applied (it may be plugged in next), with a warning.
+    change = ctx.choose_camera("/dev/video7", actor="Dan")
+    assert applied[-1].camera.device == "/dev/video7" and change.action_id is not None
+    assert change.warning == ("camera.device = '/dev/video7' is not among the video devices "
+                              "this machine lists now: the kiosk stays out of service until "
+                              "it is connected.")
 
 
 def test_camera_status_lines_and_warnings(ctx: OperatorContext,
