@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,20 @@ def guard(path: str | Path, busy_timeout_s: float, doing: str) -> Iterator[None]
         yield
     except (sqlite3.Error, OSError) as exc:
         raise unavailable(exc, path, busy_timeout_s, doing) from exc
+
+
+def file_identity(path: str) -> tuple[int, int] | None:
+    """``(device, inode)`` of the database file at ``path``; None in memory or when no file
+    is there. An open connection keeps writing to its file after the path is renamed or
+    unlinked, so comparing this with the identity at open tells whether rows written now
+    would land in the file the path names."""
+    if path == MEMORY:
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 @contextlib.contextmanager

@@ -21,8 +21,8 @@ from kiosk.audit.anchor import AnchorCheck, check_anchor, export_anchor
 from kiosk.audit.attempts import read_frame
 from kiosk.audit.clock import ClockWatch
 from kiosk.audit.config import AuditConfig
-from kiosk.audit.database import guard, read_snapshot, schema_version
-from kiosk.audit.errors import AuditError, KeyUnavailable
+from kiosk.audit.database import file_identity, guard, read_snapshot, schema_version
+from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable
 from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
 from kiosk.audit.outbox import (
     FleetState,
@@ -77,6 +77,7 @@ class AuditReader:
         self._db: Database | None = db
         self._lock = threading.RLock()
         self.path = path
+        self._identity = file_identity(path)
         self.config = config
         self.read_only = read_only
         self._clock = clock
@@ -117,6 +118,16 @@ class AuditReader:
                 raise AuditError("the audit log is closed")
             with guard(self.path, self.config.busy_timeout_s, doing):
                 yield self._db
+
+    def _check_same_file(self) -> None:
+        """AuditUnavailable when the path no longer names the file this log has open (moved,
+        deleted or replaced while the kiosk ran): rows written on would go to a file nobody
+        will open again, and its lockouts would be lost at the next start."""
+        if self._identity is not None and file_identity(self.path) != self._identity:
+            raise AuditUnavailable(f"the audit database {self.path} was moved, deleted or "
+                                   "replaced while the kiosk ran; nothing more is written to "
+                                   "the file it had open (the log is opened again at that "
+                                   "path)", reason=e.MISSING, path=self.path)
 
     def _now(self) -> datetime:
         now = now_from(self._clock)

@@ -61,8 +61,10 @@ class AuditWriter(AuditReader):
 
     @contextlib.contextmanager
     def _writing(self, doing: str) -> Iterator[tuple[Database, ChainSigner, datetime]]:
-        """``BEGIN IMMEDIATE`` with the clock read, jumps recorded, the head checked."""
+        """``BEGIN IMMEDIATE`` with the clock read, jumps recorded, the head checked (and the
+        file the path names still the one open)."""
         with self._use(doing) as db, write_transaction(db):
+            self._check_same_file()
             now = self._now()
             signer = self._signer(db)
             self._check_head(db, signer)

@@ -222,3 +222,18 @@ def test_sigkill_in_the_middle_of_writes_loses_nothing_committed(tmp_path: Path)
     assert missing == []
     assert all(stored[i].status == "complete" for i in reported)
     assert len(reported) >= 45
+
+
+def test_a_log_deleted_while_open_refuses_to_write_on(tmp_path, clock, hasher) -> None:
+    from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable
+    from tests.audit.conftest import make_record
+
+    path = tmp_path / "kiosk.db"
+    with AuditLog.open(path, AuditConfig(), clock=clock, subject_hasher=hasher) as audit:
+        audit.record_attempt(make_record(clock))
+        for part in tmp_path.glob("kiosk.db*"):
+            part.unlink()  # the connection still holds the unlinked file
+        with pytest.raises(AuditUnavailable, match="moved, deleted or replaced") as info:
+            audit.record_attempt(make_record(clock))
+        assert info.value.reason == "missing" and info.value.path == str(path)
+    assert not path.exists()  # nothing written behind the operator's back

@@ -281,3 +281,24 @@ def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settin
     assert refused.decision.reasons == (Reason.RATE_LIMITED,)
     assert k.verify(SessionRequest(subject_number="OTHER-1")).decision.reasons != (
         Reason.RATE_LIMITED,)
+
+
+def test_a_log_moved_away_while_running_is_reopened_at_its_path(kiosk, settings, tmp_path):
+    # Before, the open connection went on writing into the moved file: every later attempt
+    # and lockout landed where the next start would never look.
+    k = kiosk()
+    assert k.verify().decision.decision == Verdict.PASS
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for part in tmp_path.glob("kiosk.db*"):
+        part.rename(moved / part.name)
+    k.runtime.start_session(2, SessionRequest())
+    failed = k.recorder.wait_for(ev.SessionFailed)
+    assert "was moved, deleted or replaced while the kiosk ran" in failed.reason
+    k.recorder.wait_for(ev.AuditRecovered, where=lambda e: True)
+    k._sid = 2
+    assert k.verify().decision.decision == Verdict.PASS
+    assert len(k.attempts()) == 1  # the log at the path: the new one
+    with open_kiosk_log(settings.replace("audit", db_path=str(moved / "kiosk.db")),
+                        tmp_path) as old:
+        assert len(old.list_attempts()) == 1 and old.verify().ok
