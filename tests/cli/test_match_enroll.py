@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import cv2
 import pytest
@@ -13,12 +12,6 @@ import kiosk.cli.enroll as enroll_cli
 from kiosk.cli import main
 from tests.cloud import responses as r
 from tests.cloud.conftest import BIDEN, DEMO_GIF, IMAGE_T1, OBAMA, OBAMA2, side_by_side
-
-
-@pytest.fixture
-def environ(tmp_path: Path, aws_env) -> dict[str, str]:
-    """No settings file, no AWS: the defaults, and auto picks the local matcher."""
-    return {"HOME": str(tmp_path)}
 
 
 def test_match_same_person_at_a_staffed_desk_exits_0(shared_data, environ, capsys):

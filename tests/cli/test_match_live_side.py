@@ -17,12 +17,6 @@ GREY = np.full((240, 320, 3), 128, np.uint8)
 
 
 @pytest.fixture
-def environ(tmp_path: Path, aws_env) -> dict[str, str]:
-    """No settings file, no AWS: the defaults, and auto picks the local matcher."""
-    return {"HOME": str(tmp_path)}
-
-
-@pytest.fixture
 def blank_video(tmp_path: Path) -> Path:
     path = tmp_path / "blank.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 15, (320, 240))
