@@ -57,7 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _frames(text: str | None, option: str) -> tuple[int, int] | None:
     from kiosk.cloud.media import parse_frames
-    from kiosk.errors import InputError
 
     try:
         return parse_frames(text)
