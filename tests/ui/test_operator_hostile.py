@@ -242,3 +242,46 @@ def test_an_action_failing_while_closing_keeps_the_panel_open(
     assert page.message.text().startswith("Override not recorded")
     with qtbot.waitSignal(panel.closed, timeout=WAIT_MS):
         qtbot.mouseClick(panel.close_button, Qt.MouseButton.LeftButton)
+
+
+# -- small things staff met ------------------------------------------------------------------
+
+def test_the_date_boxes_work_only_while_the_range_is_ticked(panel: OperatorPanel) -> None:
+    page = panel.attempts
+    assert not page.use_dates.isChecked()
+    assert not page.date_from.isEnabled() and not page.date_to.isEnabled()
+    page.use_dates.setChecked(True)
+    assert page.date_from.isEnabled() and page.date_to.isEnabled()
+
+
+def test_an_override_undone_reads_as_overridden_back(qtbot: Any, panel: OperatorPanel) -> None:
+    page = press_override(qtbot, panel)  # attempt 2: fail -> pass
+    qtbot.waitUntil(lambda: "Override recorded" in page.message.text(), timeout=WAIT_MS)
+    page.override_decision.setCurrentText("fail")
+    page.override_reason.setText("the badge was someone else's")
+    qtbot.mouseClick(page.override_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text().count("Override recorded") == 1
+                    and "pass -> fail" in page.message.text(), timeout=WAIT_MS)
+    row = [page.table.item(r, 0).text() for r in range(page.table.rowCount())].index("2")
+    assert page.table.item(row, 2).text() == "fail (overridden back)"
+
+
+def test_an_unlock_that_fails_says_it_was_not_recorded(qtbot: Any, panel: OperatorPanel) -> None:
+    page = panel.lockouts
+    panel.tabs.setCurrentWidget(page)
+    page.reason_edit.setText("checked at the desk")  # no operator name
+    qtbot.mouseClick(page.unlock_kiosk_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text().startswith("Not recorded: type your name"),
+                    timeout=WAIT_MS)
+
+
+def test_revert_clears_the_last_applied_message(qtbot: Any, panel: OperatorPanel) -> None:
+    page = panel.settings
+    panel.tabs.setCurrentWidget(page)
+    panel.operator_edit.setText("Alice")
+    page.editors["liveness.challenge_count"].setText("4")
+    qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text().startswith("Applied"), timeout=WAIT_MS)
+    qtbot.mouseClick(page.revert_button, Qt.MouseButton.LeftButton)
+    assert page.message.text() == ""
+    assert page.editors["liveness.challenge_count"].text() == "4"  # the value in force

@@ -198,6 +198,9 @@ class AttemptsPage(OperatorPage):
         layout.addWidget(self.splitter, 1)
 
         self.search_button.clicked.connect(self.refresh)
+        # The dates filter only while ticked: boxes that looked active and did nothing misled.
+        self.use_dates.toggled.connect(self._on_dates_toggled)
+        self._on_dates_toggled(self.use_dates.isChecked())
         self.search_edit.returnPressed.connect(self.refresh)
         self.table.itemSelectionChanged.connect(self._on_selection_changed)
         self.override_button.clicked.connect(self._on_override_clicked)
@@ -216,6 +219,10 @@ class AttemptsPage(OperatorPage):
         return AttemptFilter(decision=None if decision == ANY else decision,
                              reason=None if reason == ANY else reason, since=since, until=until,
                              search=self.search_edit.text())
+
+    def _on_dates_toggled(self, on: bool) -> None:
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
 
     def refresh(self) -> None:
         """Reload the table (and the reason codes) from the audit log."""
@@ -390,7 +397,11 @@ def reasons_text(codes: Sequence[str]) -> str:
 
 
 def _decision_text(recorded: str, overridden_to: str | None) -> str:
-    return recorded + (f" -> {overridden_to} (override)" if overridden_to else "")
+    if overridden_to is None:
+        return recorded
+    if overridden_to == recorded:  # a later override undid an earlier one
+        return f"{recorded} (overridden back)"
+    return f"{recorded} -> {overridden_to} (override)"
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:

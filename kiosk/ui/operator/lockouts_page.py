@@ -176,7 +176,8 @@ class LockoutsPage(OperatorPage):
 
     def _unlock(self, job: Callable[[str, str], UnlockResult]) -> None:
         actor, reason = self._operator_name(), self.reason_edit.text()
-        self._runner.run(lambda: job(actor, reason), self._on_unlocked, self._on_error)
+        self._runner.run(lambda: job(actor, reason), self._on_unlocked,
+                         lambda message: self._on_error(f"Not recorded: {message}"))
 
     def _on_unlock_selected_clicked(self) -> None:
         row = self.table.currentRow()

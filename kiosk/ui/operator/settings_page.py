@@ -80,7 +80,7 @@ class SettingsPage(QWidget):
         layout.addStretch(1)
 
         self.apply_button.clicked.connect(self._on_apply_clicked)
-        self.revert_button.clicked.connect(self.load)
+        self.revert_button.clicked.connect(self._on_revert_clicked)
         self.load()
 
     def load(self) -> None:
@@ -91,6 +91,10 @@ class SettingsPage(QWidget):
                 editor.setCurrentText(field.text)
             elif editor is not None:
                 editor.setText(field.text)
+
+    def _on_revert_clicked(self) -> None:
+        self.load()
+        self.message.clear()  # an earlier "Applied ..." no longer describes the fields
 
     def values(self) -> dict[str, str]:
         return {name: editor.currentText() if isinstance(editor, QComboBox) else editor.text()
