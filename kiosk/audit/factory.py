@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Callable
@@ -10,14 +11,12 @@ from typing import Any
 
 from kiosk.audit import errors as e
 from kiosk.audit.config import AuditConfig, resolve_db_path
-from kiosk.audit.connection import close_db, connect
-from kiosk.audit.database import OPENING, guard, prepare
 from kiosk.audit.errors import KeyUnavailable
 from kiosk.audit.keys import KEY_BYTES, ChainKey, SubjectHasher, derive_key
 from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
 from kiosk.audit.startup import startup_check
-from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
+from kiosk.audit.timeutil import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +37,8 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
     """Raise what :meth:`AuditLog.open` would raise for the log at ``path`` with a new key,
     and keep nothing of that key.
 
-    Opens the database as :meth:`AuditLog.open` does (creating a missing one) and binds a
-    throwaway key in a write that is rolled back (``prepare(rehearse=True)``). So the new
+    Opens the database with :meth:`AuditLog.open` (creating a missing one) and binds a
+    throwaway key in a write that is rolled back (``rehearse=True``). So the new
     ``key_file`` is created only once the log is known to open and take a key: a database
     that cannot be opened, created or written, or that was written without a key or with
     another one, leaves no orphan key file (nor a warning to back one up).
@@ -52,24 +51,20 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
         (reason ``no_key``) the log was keyed with a key that none of the sources holds now.
     """
     master = secrets.token_bytes(KEY_BYTES)
-    where = str(Path(path).expanduser().absolute())
-    with guard(where, config.busy_timeout_s, OPENING):
-        db = connect(where, read_only=False, create=True, busy_timeout_s=config.busy_timeout_s)
-        try:
-            prepare(db, where, read_only=False, integrity=True,
-                    subject_key_id=SubjectHasher(derive_key(master, "subject-ref")).key_id,
-                    now=to_iso(now_from(clock)), max_db_bytes=config.max_db_bytes,
-                    chain_key=ChainKey(derive_key(master, "chain")), rehearse=True)
-        except KeyUnavailable as exc:
-            if exc.reason != e.KEY_MISMATCH:
-                raise
-            raise KeyUnavailable(f"the audit log {where} was written with a key that is "
-                                 f"missing now (no audit.key_file, no {key_file}, no OS keyring "
-                                 "entry); restore the key it was written with: a new key would "
-                                 "not match its subjects nor its chain", reason=e.NO_KEY,
-                                 path=str(key_file)) from None
-        finally:
-            close_db(db)
+    # No frame is written in a rehearsal: the frame key is not what is being checked.
+    rehearsal = dataclasses.replace(config, store_best_frame=False)
+    try:
+        AuditLog.open(path, rehearsal, clock=clock,
+                      subject_hasher=SubjectHasher(derive_key(master, "subject-ref")),
+                      chain_key=ChainKey(derive_key(master, "chain")), rehearse=True).close()
+    except KeyUnavailable as exc:
+        if exc.reason != e.KEY_MISMATCH:
+            raise
+        raise KeyUnavailable(f"the audit log {path} was written with a key that is missing "
+                             f"now (no audit.key_file, no {key_file}, no OS keyring entry); "
+                             "restore the key it was written with: a new key would not match "
+                             "its subjects nor its chain", reason=e.NO_KEY,
+                             path=str(key_file)) from None
 
 
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,

@@ -103,7 +103,8 @@ class AuditLog(AuditWriter):
              frame_cipher: FrameCipher | None = None, chain_key: ChainKey | None = None,
              read_only: bool = False, create: bool = True, check_integrity: bool = True,
              auto_purge: bool = False, monotonic: Callable[[], float] | None = None,
-             probe_write: bool = True, reserve: bool = False) -> AuditLog:
+             probe_write: bool = True, reserve: bool = False,
+             rehearse: bool = False) -> AuditLog:
         """Open (creating or upgrading when allowed) the audit database.
 
         Parameters
@@ -144,6 +145,10 @@ class AuditLog(AuditWriter):
         reserve : bool
             Keep ``config.reserve_bytes`` of disk beside the database for a purge on a full
             disk (the kiosk).
+        rehearse : bool
+            Roll back the key binding and the write at open: only check that the log opens,
+            can be written and takes these keys (before a new key file is made, see
+            :func:`kiosk.audit.factory.check_takes_new_key`).
 
         Raises
         ------
@@ -167,7 +172,7 @@ class AuditLog(AuditWriter):
                 prepare(db, where, read_only=read_only, integrity=check_integrity,
                         subject_key_id=subject_hasher.key_id if subject_hasher else None,
                         now=to_iso(now_from(clock)), max_db_bytes=config.max_db_bytes,
-                        chain_key=chain_key, probe_write=probe_write)
+                        chain_key=chain_key, probe_write=probe_write, rehearse=rehearse)
             except BaseException:
                 close_db(db)
                 raise
