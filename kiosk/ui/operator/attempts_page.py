@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
 
@@ -31,6 +32,7 @@ from kiosk.operator import (
     AttemptDetail,
     AttemptFilter,
     AttemptPage,
+    AttemptRow,
     OperatorContext,
     check_who,
 )
@@ -77,10 +79,7 @@ class AttemptsPage(OperatorPage):
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
         super().__init__(context, runner, operator_name, parent)
-        self._ids: list[int] = []
-        self._scripted: list[bool] = []
-        self._recorded: list[str] = []
-        self._effective: list[str] = []
+        self._rows: list[AttemptRow] = []  # as shown, overrides made here included
         self._overriding = False
         self._detail_id: int | None = None
 
@@ -246,10 +245,7 @@ class AttemptsPage(OperatorPage):
         self.reason_filter.blockSignals(False)
 
     def _on_attempts_loaded(self, page: AttemptPage) -> None:
-        self._ids = [row.id for row in page.rows]
-        self._recorded = [row.decision for row in page.rows]
-        self._effective = [row.effective_decision for row in page.rows]
-        self._scripted = [row.scripted for row in page.rows]
+        self._rows = list(page.rows)
         fill_table(self.table, [
             [str(r.id), fmt_time(r.started_at),
              _decision_text(decision_label(r.decision, r.scripted), r.overridden_to),
@@ -266,8 +262,16 @@ class AttemptsPage(OperatorPage):
     # -- detail ------------------------------------------------------------------------------
 
     def selected_id(self) -> int | None:
+        selected = self._selected_row()
+        return selected.id if selected is not None else None
+
+    def _selected_row(self) -> AttemptRow | None:
         row = self.table.currentRow()
-        return self._ids[row] if 0 <= row < len(self._ids) else None
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def _row_index(self, attempt_id: int) -> int:
+        """The table row of an attempt shown, or -1."""
+        return next((i for i, r in enumerate(self._rows) if r.id == attempt_id), -1)
 
     def _on_selection_changed(self) -> None:
         attempt_id = self.selected_id()
@@ -277,11 +281,11 @@ class AttemptsPage(OperatorPage):
 
     def _enable_override(self) -> None:
         """The button works for a selected attempt the kiosk ran, one override at a time."""
-        attempt_id = self.selected_id()
+        selected = self._selected_row()
         self.override_button.setEnabled(
-            attempt_id is not None and not self._overriding
+            selected is not None and not self._overriding
             # A scripted run is not a verification: nothing to change.
-            and not self._scripted[self._ids.index(attempt_id)])
+            and not selected.scripted)
 
     def _load_detail(self, attempt_id: int) -> None:
         self._detail_id = attempt_id
@@ -342,8 +346,8 @@ class AttemptsPage(OperatorPage):
         except KioskError as exc:
             show_message(self.message, f"Not recorded: {exc}.", "error")
             return
-        row = self._ids.index(attempt_id) if attempt_id in self._ids else -1
-        if row >= 0 and self._effective[row] == decision:
+        row = self._row_index(attempt_id)
+        if row >= 0 and self._rows[row].effective_decision == decision:
             # Refused before the confirmation: asking "from pass to pass?" and then failing
             # told the operator nothing they could act on.
             show_message(self.message, f"Not recorded: attempt {attempt_id} already has the "
@@ -374,13 +378,13 @@ class AttemptsPage(OperatorPage):
         self._overriding = False
         self._enable_override()
         self.override_reason.clear()
-        if attempt_id in self._ids:
-            index = self._ids.index(attempt_id)
-            recorded = self._recorded[index]
-            self._effective[index] = action.details["to"]
+        index = self._row_index(attempt_id)
+        if index >= 0:
+            shown = self._rows[index] = dataclasses.replace(
+                self._rows[index], overridden_to=action.details["to"])
             item = self.table.item(index, 2)
             if item is not None:
-                item.setText(_decision_text(recorded, action.details["to"]))
+                item.setText(_decision_text(shown.decision, shown.overridden_to))
         show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
                      f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
         self._load_detail(attempt_id)
