@@ -25,9 +25,10 @@ from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import action_from_row
 from kiosk.audit.timeutil import to_iso
 
-EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused", "pin_accepted")
+EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused", "pin_accepted", "log_replaced")
 """Actions recorded with :func:`insert_event`: a settings change made at the kiosk, a refused
-or an accepted operator PIN (never the PIN itself)."""
+or an accepted operator PIN (never the PIN itself), and a new log begun in place of a lost one
+(:mod:`kiosk.audit.register`; the first row of that new log)."""
 
 MAX_LIST = 8
 

@@ -29,6 +29,8 @@ NO_KEY = "no_key"
 KEY_MISMATCH = "key_mismatch"
 TAMPERED = "tampered"
 UNKEYED = "unkeyed"
+LOST = "lost"
+REPLACED = "replaced"
 
 
 class AuditError(KioskError):
@@ -47,7 +49,8 @@ class AuditUnavailable(AuditError):
         ``io_error``, ``cannot_open``, ``missing``, ``not_audit_db``, ``newer_schema``,
         ``old_schema``, ``no_key``, ``key_mismatch``, ``tampered`` (the start-up check found
         the chain, the lockouts or the guard triggers altered), ``unkeyed`` (rows were
-        written without the kiosk's audit key).
+        written without the kiosk's audit key), ``lost`` (the log this kiosk kept at the path
+        is gone) or ``replaced`` (another log is there; see :mod:`kiosk.audit.register`).
     path : str, optional
         The database or key file concerned.
     """

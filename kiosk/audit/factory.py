@@ -15,8 +15,9 @@ from kiosk.audit.errors import KeyUnavailable
 from kiosk.audit.keys import KEY_BYTES, ChainKey, SubjectHasher, derive_key
 from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
+from kiosk.audit.register import Replacement, check_not_lost, confirm
 from kiosk.audit.startup import startup_check
-from kiosk.audit.timeutil import Clock, utc_now
+from kiosk.audit.timeutil import Clock, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,12 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
 
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,
                    keyring_backend: Any = None, monotonic: Callable[[], float] | None = None,
-                   fleet: bool = True, **config_overrides: Any) -> AuditLog:
+                   fleet: bool = True, replacing: Replacement | None = None,
+                   **config_overrides: Any) -> AuditLog:
     """The audit log as the running kiosk uses it.
 
-    Opens (creating or upgrading) the database at :func:`resolve_db_path` with its keys
+    Refuses a path whose log is gone or was replaced (:mod:`kiosk.audit.register`); opens
+    (creating or upgrading) the database at :func:`resolve_db_path` with its keys
     (subject key, chain key, and the frame key when ``settings.audit.store_best_frame``); a
     new default key file is created only after :func:`check_takes_new_key` found that the
     database opens and takes it; keys the chain of a new or migrated log; checks the guard
@@ -96,6 +99,9 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         See :meth:`AuditLog.open`.
     fleet : bool
         Attach the fleet link when ``fleet.url`` is set (False: a stand-alone log).
+    replacing : Replacement, optional
+        Staff declared the registered log lost (``kiosk audit new-log``): a new log is begun
+        at the path, records the loss first, and is registered in its place.
     **config_overrides :
         Fields of :class:`AuditConfig` not in the settings (``busy_timeout_s``,
         ``max_db_bytes``, ``limits`` ...).
@@ -107,6 +113,8 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         ``str(error)`` says why (show it, stay out of service).
     """
     path = resolve_db_path(settings, data_dir)
+    lost = replacing.lost.db_id if replacing is not None else None
+    check_not_lost(path, replacing=lost)  # before anything below creates a file there
     config = AuditConfig.from_settings(settings, **config_overrides)
     keys = key_store(settings, path, keyring_backend=keyring_backend)
     cipher = keys.frame_cipher() if config.store_best_frame else None
@@ -118,6 +126,12 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
                           monotonic=monotonic, reserve=True)
     try:
         startup_check(audit)
+        if replacing is not None:
+            audit.record_action("log_replaced", actor=replacing.actor,
+                                reason=replacing.reason, details=replacing.details)
+        db_id = audit.chain_head().db_id
+        if db_id is not None:  # every log since schema 3 has one; :memory: is never registered
+            confirm(path, db_id, now=to_iso(clock()), replacing=lost)
         if fleet:
             attach_fleet(audit, settings, subject_key_id=keys.subject_hasher().key_id,
                          clock=clock)

@@ -126,8 +126,8 @@ class AuditReader:
         if self._identity is not None and file_identity(self.path) != self._identity:
             raise AuditUnavailable(f"the audit database {self.path} was moved, deleted or "
                                    "replaced while the kiosk ran; nothing more is written to "
-                                   "the file it had open (the log is opened again at that "
-                                   "path)", reason=e.MISSING, path=self.path)
+                                   "the file it had open (the kiosk opens its log again once "
+                                   "it is back at that path)", reason=e.MISSING, path=self.path)
 
     def _now(self) -> datetime:
         now = now_from(self._clock)

@@ -154,9 +154,11 @@ def _v1(db: Database) -> None:
 
 _V2_ACTIONS = ("unlock", "purge", "override", "settings", "pin_refused")
 
-OPERATOR_ACTIONS: tuple[str, ...] = (*_V2_ACTIONS, "clock", "pin_accepted")
-"""Kinds of ``operator_actions`` rows (schema 3 on; schema 1 allowed unlock and purge only,
-schema 2 added override, settings and pin_refused)."""
+_V3_ACTIONS = (*_V2_ACTIONS, "clock", "pin_accepted")
+
+OPERATOR_ACTIONS: tuple[str, ...] = (*_V3_ACTIONS, "log_replaced")
+"""Kinds of ``operator_actions`` rows (schema 6 on; schema 1 allowed unlock and purge only,
+schema 2 added override, settings and pin_refused, schema 3 clock and pin_accepted)."""
 
 _ACTION_COLUMNS = ("id, seq, prev_hash, row_hash, acted_at, action, actor, reason, scope, "
                    "target, details")
@@ -259,7 +261,7 @@ def _v3(db: Database) -> None:
     head = db.execute("SELECT head_seq FROM chain_state WHERE id = 1").fetchone()[0]
     db.execute("UPDATE chain_state SET db_id = ? WHERE id = 1", [secrets.token_hex(16)])
     db.execute("INSERT OR REPLACE INTO meta VALUES ('unkeyed_until', ?)", [str(head)])
-    _rebuild_actions(db, OPERATOR_ACTIONS)
+    _rebuild_actions(db, _V3_ACTIONS)
 
 
 _V4_FLEET = """
@@ -302,6 +304,12 @@ def _v5(db: Database) -> None:
     db.execute(_V5_MODE)
 
 
+def _v6(db: Database) -> None:
+    """Operator actions may record a new log begun in place of a lost one
+    (``log_replaced``, :mod:`kiosk.audit.register`)."""
+    _rebuild_actions(db, OPERATOR_ACTIONS)
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -318,6 +326,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("owners of open attempts, attack flag, keyed chain, clock and PIN events", _v3),
     ("fleet state: what the fleet server acknowledged", _v4),
     ("attempts: mode (scripted evaluation runs)", _v5),
+    ("operator actions: log_replaced", _v6),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

@@ -191,8 +191,8 @@ class AuditWriter(AuditReader):
 
     def record_action(self, action: str, *, actor: str, reason: str,
                       details: Mapping[str, Any] | None = None) -> OperatorAction:
-        """Record a ``"settings"`` change, a ``"pin_refused"`` or a ``"pin_accepted"`` event
-        as an operator action.
+        """Record a ``"settings"`` change, a ``"pin_refused"`` or ``"pin_accepted"`` event, or
+        a ``"log_replaced"`` statement as an operator action.
 
         ``details`` is flat: code keys, values scalars or lists of up to 8 scalars (e.g.
         ``{"liveness.challenge_count": [3, 4]}``). Never pass a PIN or a secret.

@@ -1,4 +1,5 @@
-"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, anchor, purge, keygen.
+"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, anchor, purge, keygen,
+new-log.
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
@@ -22,6 +23,7 @@ from kiosk.audit import (
     SCRIPTED_NOTE,
     AuditConfig,
     AuditLog,
+    AuditUnavailable,
     KeyUnavailable,
     StoredAttempt,
     create_key_file,
@@ -33,6 +35,8 @@ from kiosk.audit import (
 from kiosk.audit.anchor import read_anchor
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
+from kiosk.audit.errors import MISSING
+from kiosk.audit.register import Registration, Replacement, read_registration
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
@@ -66,9 +70,24 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
             chain_key = keys.chain_key()
         except KeyUnavailable:
             chain_key = None  # fine for a log never keyed; a keyed one says it needs the key
-    return AuditLog.open(path, config, read_only=not write, create=False,
-                         check_integrity=integrity, subject_hasher=subject_hasher,
-                         chain_key=chain_key, probe_write=False)
+    try:
+        return AuditLog.open(path, config, read_only=not write, create=False,
+                             check_integrity=integrity, subject_hasher=subject_hasher,
+                             chain_key=chain_key, probe_write=False)
+    except AuditUnavailable as exc:
+        kept = _registered(path) if exc.reason == MISSING else None
+        if kept is None:
+            raise
+        raise AuditUnavailable(f"{exc}, though the kiosk kept its log {kept.db_id[:8]} there "
+                               f"(first opened {kept.registered_at[:10]}): it was deleted or "
+                               "moved", reason=exc.reason, path=exc.path) from None
+
+
+def _registered(path: Path) -> Registration | None:
+    try:
+        return read_registration(path)
+    except AuditUnavailable:
+        return None  # an unreadable register adds nothing to "no database here"
 
 
 def _t(value: Any, precise: bool = False) -> str:
@@ -426,6 +445,33 @@ def _cmd_keygen(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def _cmd_new_log(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit import open_kiosk_log
+
+    path = _db_path(args, ctx)
+    lost = read_registration(path)
+    if lost is None:
+        raise InputError(f"no audit log is registered for {path}, so none was lost: the kiosk "
+                         "begins a log by itself where there is none")
+    if os.path.lexists(path):
+        raise InputError(f"{path} exists: a new log is begun only where the registered one "
+                         f"(log {lost.db_id[:8]}) is missing. If that file holds another log, "
+                         "move it aside (keep it as evidence) and run this again")
+    settings = ctx.settings.replace("audit", db_path=str(path))
+    with open_kiosk_log(settings, default_data_dir(ctx.environ), fleet=False,
+                        replacing=Replacement(lost, args.by, args.reason)) as audit:
+        new = audit.chain_head().db_id or ""
+    out = ctx.stdout
+    print(f"began audit log {new[:8]} at {path} in place of the lost log {lost.db_id[:8]}; its "
+          f"first row records the loss, by {args.by}", file=out)
+    print("the lockouts and failure counts of the lost log are not in it", file=out)
+    if ctx.settings.fleet.url:
+        print(f"the fleet server holds the lost log's chain under kiosk id "
+              f"{ctx.settings.kiosk.kiosk_id!r} and takes no second chain under it: give this "
+              "kiosk a new kiosk.kiosk_id before it starts", file=out)
+    return EXIT_OK
+
+
 def _since_until(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=WHEN, metavar="DATE",
                         help="from this UTC date or ISO date-time (inclusive)")
@@ -506,6 +552,12 @@ def register(subparsers: Any) -> None:
                    help="e.g. 30d, 12h, 2w")
     p.add_argument("--by", metavar="NAME", help="operator name (default: $USER)")
     p.add_argument("--reason", default="manual purge", metavar="TEXT")
+
+    p = add("new-log", _cmd_new_log, "begin a new log in place of one that is lost for good "
+            "(the kiosk refuses to start while its log is missing); the loss is recorded")
+    p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why, e.g. what happened to "
+                   "the old log (recorded)")
 
     p = add("keygen", _cmd_keygen, "create a new key file for subject references and frames")
     p.add_argument("--key-file", metavar="PATH", help="where (default: audit.key_file)")

@@ -103,7 +103,8 @@ def test_best_frames_need_a_key(tmp_path: Path, clock: FakeClock) -> None:
         assert audit.path == str(tmp_path / "db" / "audit.db")
     finally:
         audit.close()
-    assert not (tmp_path / "db-keys").exists()  # the key file served every purpose
+    # The key file served every purpose: the key folder holds only the log's registration.
+    assert [p.name for p in (tmp_path / "db-keys").iterdir()] == ["audit.db.log-id"]
 
 
 def test_a_log_written_without_the_key_is_refused(tmp_path: Path, clock: FakeClock) -> None:

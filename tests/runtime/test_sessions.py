@@ -10,6 +10,7 @@ from __future__ import annotations
 import queue
 import random
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -50,9 +51,12 @@ class Recorder:
         self._queue.put(event)
 
     def wait_for(self, kind: type, timeout: float = TIMEOUT_S, where=lambda e: True):
+        # A deadline for the whole wait: a runtime that reports other events forever (an
+        # audit log retried every 0.3 s) must fail the test, not hang it.
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                event = self._queue.get(timeout=timeout)
+                event = self._queue.get(timeout=max(deadline - time.monotonic(), 0.0))
             except queue.Empty:
                 raise AssertionError(f"no {kind.__name__} within {timeout} s; saw "
                                      f"{[type(e).__name__ for e in self.events][-10:]}") from None
@@ -283,9 +287,11 @@ def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settin
         Reason.RATE_LIMITED,)
 
 
-def test_a_log_moved_away_while_running_is_reopened_at_its_path(kiosk, settings, tmp_path):
-    # Before, the open connection went on writing into the moved file: every later attempt
-    # and lockout landed where the next start would never look.
+def test_a_log_moved_away_while_running_keeps_the_kiosk_out_until_it_is_back(kiosk, settings,
+                                                                            tmp_path):
+    # Before stop 24 the open connection went on writing into the moved file: every later
+    # attempt and lockout landed where the next start would never look. Then the kiosk began
+    # an empty log at the path, forgetting every lockout; now it waits for its own log.
     k = kiosk()
     assert k.verify().decision.decision == Verdict.PASS
     moved = tmp_path / "moved"
@@ -295,10 +301,13 @@ def test_a_log_moved_away_while_running_is_reopened_at_its_path(kiosk, settings,
     k.runtime.start_session(2, SessionRequest())
     failed = k.recorder.wait_for(ev.SessionFailed)
     assert "was moved, deleted or replaced while the kiosk ran" in failed.reason
+    gone = k.recorder.wait_for(ev.AuditFailed, where=lambda e: "is gone" in e.reason)
+    assert "kiosk audit new-log" in gone.reason
+    assert not (tmp_path / "kiosk.db").exists()  # no empty log began in its place
+    for part in moved.glob("kiosk.db*"):
+        part.rename(tmp_path / part.name)
     k.recorder.wait_for(ev.AuditRecovered, where=lambda e: True)
     k._sid = 2
     assert k.verify().decision.decision == Verdict.PASS
-    assert len(k.attempts()) == 1  # the log at the path: the new one
-    with open_kiosk_log(settings.replace("audit", db_path=str(moved / "kiosk.db")),
-                        tmp_path) as old:
-        assert len(old.list_attempts()) == 1 and old.verify().ok
+    with open_kiosk_log(settings, tmp_path) as log:  # one log, both attempts
+        assert len(log.list_attempts()) == 2 and log.verify().ok

@@ -323,8 +323,8 @@ def test_a_person_who_misses_a_prompt_gets_a_second_chance(qtbot, kiosk, setting
     assert len(responder.prompts) == settings.liveness.challenge_count + 1
 
 
-def test_a_log_moved_away_while_the_window_runs_is_reopened(qtbot, kiosk, settings,
-                                                            tmp_path):
+def test_a_log_moved_away_while_the_window_runs_is_waited_for(qtbot, kiosk, settings,
+                                                              tmp_path):
     window, *_ = kiosk(settings)
     assert run_unattended(qtbot, window) == "pass"
     qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
@@ -334,13 +334,19 @@ def test_a_log_moved_away_while_the_window_runs_is_reopened(qtbot, kiosk, settin
     for part in tmp_path.glob("kiosk.db*"):
         part.rename(moved / part.name)
     # The next person's session cannot be recorded in the moved file: the kiosk is out of
-    # service for staff, opens the log at its path again and serves the one after.
+    # service for staff, and stays so (an empty log in its place would forget every lockout)
+    # until its log is back; then it serves the next person in that same log.
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.keyClick(window.consent.accept, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.flow.state in (FlowState.OUT_OF_SERVICE, FlowState.RESULT),
                     timeout=SESSION_TIMEOUT_MS)
     assert window.flow.state == FlowState.OUT_OF_SERVICE
     assert "was moved, deleted or replaced" in window.out_of_service.reason.text()
+    qtbot.waitUntil(lambda: "is gone" in window.out_of_service.reason.text(), timeout=15000)
+    assert "kiosk audit new-log" in window.out_of_service.reason.text()
+    assert window.flow.state == FlowState.OUT_OF_SERVICE
+    for part in moved.glob("kiosk.db*"):
+        part.rename(tmp_path / part.name)
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=15000)
     assert run_unattended(qtbot, window) == "pass"
-    assert last_attempt(tmp_path, settings).id == 1  # the first row of the new log
+    assert last_attempt(tmp_path, settings).id == 2  # the log's own next row

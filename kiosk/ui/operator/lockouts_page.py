@@ -53,6 +53,8 @@ def _action_detail(action: OperatorAction) -> str:
         return f"{len(action.details.get('lifted', []))} lockout(s) lifted"
     if action.action == "pin_refused":
         return f"{action.details.get('in_a_row')} in a row"
+    if action.action == "log_replaced":
+        return f"begun in place of lost log {str(action.details.get('lost_log'))[:8]}"
     return ""
 
 

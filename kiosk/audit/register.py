@@ -1,0 +1,222 @@
+"""Which audit log a database path holds, remembered in the key folder, so that a log that
+disappears is noticed instead of silently starting again empty.
+
+A kiosk whose log file was deleted or moved away would create, at its next open, a fresh log
+at the same path: every lockout and failure count gone, and nothing in the new log to say an
+older one existed. The keyed chain catches edited rows and rows cut from the end, an exported
+anchor catches an older copy put back; neither sees a log that is simply gone. So the kiosk
+writes the id of the log it opened (``chain_state.db_id``) to
+``<database folder>-keys/<database name>.log-id``, the private folder of the default key file
+(mode 0600, folder 0700), outside the database's folder, so removing, emptying or copying that
+folder leaves it. Each later open by the kiosk (:func:`kiosk.audit.open_kiosk_log`) checks:
+
+- the file is missing while an id is registered: :class:`AuditUnavailable`, reason ``lost``
+  (restore the file; or, if it is lost for good, ``kiosk audit new-log`` begins a new one and
+  records the loss in it);
+- the file holds another log (another id): reason ``replaced``.
+
+This does not stop someone who may delete the key folder too: a fleet server (which refuses
+another chain under one kiosk id) or an anchor kept away from the kiosk does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.audit import errors as e
+from kiosk.audit.errors import AuditUnavailable
+from kiosk.audit.keyfiles import make_private_dirs
+from kiosk.audit.keystore import default_key_dir
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".log-id"
+DB_ID_LENGTH = 32
+"""Hex digits of a ``chain_state.db_id`` (16 random bytes)."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The log registered for a database path.
+
+    Attributes
+    ----------
+    db_id : str
+        The log's ``chain_state.db_id``.
+    registered_at : str
+        When the kiosk first opened it (ISO 8601 UTC).
+    file : Path
+        The register file.
+    """
+
+    db_id: str
+    registered_at: str
+    file: Path
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Staff's statement that the registered log is lost for good (``kiosk audit new-log``):
+    the new log records it as a ``log_replaced`` operator action.
+
+    Attributes
+    ----------
+    lost : Registration
+        The registration of the lost log.
+    actor, reason : str
+        Who states it, and why (recorded).
+    """
+
+    lost: Registration
+    actor: str
+    reason: str
+
+    @property
+    def details(self) -> dict[str, str]:
+        """The recorded details: the lost log's id and when the kiosk first opened it."""
+        return {"lost_log": self.lost.db_id, "lost_log_first_opened": self.lost.registered_at}
+
+
+def register_file(db_path: str | os.PathLike[str]) -> Path | None:
+    """Where the id of the log at ``db_path`` is registered; None for ``:memory:`` or a
+    database at the file-system root (no folder beside its folder)."""
+    if str(db_path) == ":memory:":
+        return None
+    path = Path(db_path).expanduser().absolute()
+    key_dir = default_key_dir(path.parent)
+    return None if key_dir is None else key_dir / f"{path.name}{SUFFIX}"
+
+
+def read_registration(db_path: str | os.PathLike[str]) -> Registration | None:
+    """The registration of the log at ``db_path``, None when there is none.
+
+    Raises
+    ------
+    AuditUnavailable
+        (reason ``cannot_open``) the register file exists but cannot be read or is not one.
+    """
+    file = register_file(db_path)
+    if file is None:
+        return None
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        db_id, since = data["db_id"], data["registered_at"]
+        if not (isinstance(db_id, str) and len(db_id) == DB_ID_LENGTH
+                and all(c in "0123456789abcdef" for c in db_id) and isinstance(since, str)):
+            raise ValueError("not a log id")
+    except (FileNotFoundError, NotADirectoryError):  # no key folder: nothing registered
+        return None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise AuditUnavailable(f"the record of which audit log belongs at {db_path} ({file}) "
+                               f"cannot be read ({type(exc).__name__}); restore it from a "
+                               "backup of the key folder", reason=e.CANNOT_OPEN,
+                               path=str(file)) from None
+    return Registration(db_id, since, file)
+
+
+def _new_log(db_path: str | os.PathLike[str]) -> str:
+    return f"kiosk audit new-log --db {shlex.quote(str(db_path))} --by NAME --reason TEXT"
+
+
+def _exists(db_path: str | os.PathLike[str]) -> bool:
+    # lexists: a dangling symbolic link is not a missing log (opening it gives its own error).
+    return os.path.lexists(Path(db_path).expanduser())
+
+
+def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = None) -> None:
+    """Refuse to open a path whose registered log is gone (before anything creates a file).
+
+    Parameters
+    ----------
+    db_path : path-like
+    replacing : str, optional
+        The id of the registered log that staff declared lost (``kiosk audit new-log``): it
+        must be the one registered, and its file must be gone.
+
+    Raises
+    ------
+    AuditUnavailable
+        (reason ``lost``) an id is registered and no file is at the path; (reason
+        ``cannot_open``) see :func:`read_registration`, or ``replacing`` is not what is
+        registered or its file is still there.
+    """
+    found = read_registration(db_path)
+    if replacing is not None:
+        if found is None or found.db_id != replacing or _exists(db_path):
+            raise AuditUnavailable(f"the log to replace at {db_path} is not the registered, "
+                                   "missing one any more; run `kiosk audit new-log` again",
+                                   reason=e.CANNOT_OPEN, path=str(db_path))
+        return
+    if found is not None and not _exists(db_path):
+        raise AuditUnavailable(
+            f"the audit log {db_path} is gone (log {found.db_id[:8]}, first opened "
+            f"{found.registered_at[:19].replace('T', ' ')} UTC): it was deleted or moved while "
+            "its key stayed. A new empty log would forget every lockout, so the kiosk stays "
+            "out of service. Put the file back (from a backup: `kiosk audit verify` checks "
+            f"it), or, if it is lost for good, run `{_new_log(db_path)}`, which records the loss "
+            "in the new log", reason=e.LOST, path=str(db_path))
+
+
+def _write(file: Path, db_id: str, since: str) -> None:
+    """Write the register file whole (written aside, synced, renamed over)."""
+    make_private_dirs(file.parent)
+    temp = file.with_name(f".{file.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"db_id": db_id, "registered_at": since}, fh)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, file)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
+            replacing: str | None = None) -> None:
+    """After the kiosk opened the log at ``db_path``: register its id, or check it.
+
+    Parameters
+    ----------
+    db_path : path-like
+    db_id : str
+        The opened log's ``chain_state.db_id``.
+    now : str
+        ISO 8601 UTC time of a first registration.
+    replacing : str, optional
+        The id of a log staff declared lost: the registration names the new log instead.
+
+    Raises
+    ------
+    AuditUnavailable
+        (reason ``replaced``) another log is registered for this path; ``cannot_open`` as
+        :func:`read_registration`. A register that cannot be written is logged, not raised:
+        the log itself is usable, only its loss would go unnoticed.
+    """
+    file = register_file(db_path)
+    if file is None:
+        return
+    found = read_registration(db_path)
+    if found is not None and found.db_id == db_id:
+        return
+    if found is not None and found.db_id != replacing:
+        raise AuditUnavailable(
+            f"the file {db_path} holds another audit log ({db_id[:8]}) than the one this kiosk "
+            f"keeps there ({found.db_id[:8]}, first opened {found.registered_at[:10]}): it was "
+            "replaced. Keep that file as evidence and put the kiosk's own log back, or move "
+            f"it aside and run `{_new_log(db_path)}`",
+            reason=e.REPLACED, path=str(db_path))
+    try:
+        _write(file, db_id, now)
+    except OSError as exc:
+        log.warning("cannot record which audit log is at %s in %s (%s): if that log is "
+                    "deleted, the kiosk will not notice", db_path, file, exc.strerror or exc)

@@ -1,0 +1,149 @@
+"""A log that disappears is noticed: the kiosk refuses to begin an empty one in its place
+until staff say it is lost for good (``kiosk audit new-log``), which the new log records."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+from keyring.backends import fail
+
+from kiosk.audit import AuditLog, AuditUnavailable, create_key_file, open_kiosk_log
+from kiosk.audit import errors as e
+from kiosk.audit.register import read_registration, register_file
+from kiosk.audit.timeutil import Clock, utc_now
+from kiosk.cli import main
+from kiosk.reasons import Reason
+from kiosk.settings import Settings
+from tests.audit.conftest import FakeClock, make_record
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Settings:
+    """A kiosk with a configured key file (as every fleet site has), its log in ``db/``."""
+    key = tmp_path / "secret" / "site.key"
+    create_key_file(key)
+    return Settings().replace("audit", key_file=str(key),
+                              db_path=str(tmp_path / "db" / "kiosk.db"))
+
+
+def opened(settings: Settings, tmp_path: Path, clock: Clock) -> AuditLog:
+    return open_kiosk_log(settings, tmp_path, clock=clock, keyring_backend=fail.Keyring())
+
+
+def fail_once(settings: Settings, tmp_path: Path, clock: FakeClock, subject: str = "P-1") -> str:
+    """Record one failure of ``subject`` and return the log's id."""
+    with opened(settings, tmp_path, clock) as audit:
+        audit.record_attempt(make_record(clock, decision="fail", subject_ref=audit.subject_ref(
+            subject), reasons=(Reason.SCREEN_SUSPECTED,)))
+        return audit.chain_head().db_id
+
+
+def move_away(db: Path, to: Path) -> None:
+    to.mkdir(exist_ok=True)
+    for part in db.parent.glob(db.name + "*"):
+        part.rename(to / part.name)
+
+
+def test_the_first_open_registers_the_log_in_the_private_key_folder(site, tmp_path, clock):
+    db_id = fail_once(site, tmp_path, clock)
+    file = tmp_path / "db-keys" / "kiosk.db.log-id"
+    assert register_file(tmp_path / "db" / "kiosk.db") == file
+    assert json.loads(file.read_text()) == {"db_id": db_id,
+                                            "registered_at": "2026-05-01T12:00:00.000000+00:00"}
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(file.parent.stat().st_mode) == 0o700
+    clock.advance(seconds=60)
+    assert fail_once(site, tmp_path, clock) == db_id  # the same log: nothing rewritten
+    assert read_registration(tmp_path / "db" / "kiosk.db").registered_at.startswith(
+        "2026-05-01T12:00:00")
+
+
+def test_a_deleted_log_is_not_silently_begun_again(site, tmp_path, clock):
+    fail_once(site, tmp_path, clock)
+    db = tmp_path / "db" / "kiosk.db"
+    move_away(db, tmp_path / "elsewhere")
+    with pytest.raises(AuditUnavailable) as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.LOST
+    message = str(raised.value)
+    assert message.startswith(f"the audit log {db} is gone (log ")
+    assert f"kiosk audit new-log --db {db} --by NAME --reason TEXT" in message
+    assert list(db.parent.iterdir()) == []  # nothing was created in its place
+    # Put back, it opens with its failure (and its chain) intact.
+    move_away(tmp_path / "elsewhere" / "kiosk.db", db.parent)
+    with opened(site, tmp_path, clock) as audit:
+        assert len(audit.list_attempts()) == 1 and audit.verify().ok
+
+
+def test_another_log_put_in_its_place_is_refused(site, tmp_path, clock):
+    fail_once(site, tmp_path, clock)
+    other = site.replace("audit", db_path=str(tmp_path / "other" / "kiosk.db"))
+    fail_once(other, tmp_path, clock, subject="P-2")
+    db = tmp_path / "db" / "kiosk.db"
+    move_away(db, tmp_path / "mine")
+    (tmp_path / "other" / "kiosk.db").rename(db)
+    with pytest.raises(AuditUnavailable, match="holds another audit log") as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.REPLACED
+
+
+def test_an_unreadable_registration_is_refused(site, tmp_path, clock):
+    fail_once(site, tmp_path, clock)
+    (tmp_path / "db-keys" / "kiosk.db.log-id").write_text("{not json")
+    with pytest.raises(AuditUnavailable, match="cannot be read") as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.CANNOT_OPEN
+
+
+def test_a_register_that_cannot_be_written_leaves_the_log_usable(site, tmp_path, clock, caplog):
+    (tmp_path / "db-keys").write_text("a file where the key folder would be")
+    (tmp_path / "db").mkdir()
+    with caplog.at_level(logging.WARNING, logger="kiosk.audit.register"):
+        fail_once(site, tmp_path, clock)
+    assert "if that log is deleted, the kiosk will not notice" in caplog.text
+
+
+def new_log(tmp_path: Path, site: Settings, *extra: str) -> int:
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file}
+    return main(["audit", "new-log", "--db", site.audit.db_path, "--by", "Dana",
+                 "--reason", "disk failed, no backup", *extra], environ=env)
+
+
+def test_new_log_records_the_loss_in_the_new_log(site, tmp_path, clock, capsys):
+    lost = fail_once(site, tmp_path, clock)
+    assert new_log(tmp_path, site) == 2  # the log is still there: nothing to replace
+    assert "a new log is begun only where the registered one" in capsys.readouterr().err
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    assert new_log(tmp_path, site) == 0
+    out = capsys.readouterr().out
+    assert f"in place of the lost log {lost[:8]}" in out
+    # Read on the real clock, as the command wrote it.
+    with opened(site, tmp_path, utc_now) as audit:
+        actions = audit.operator_actions()
+        head = audit.chain_head()
+        assert audit.list_attempts() == [] and audit.verify().ok
+    assert [(a.action, a.actor, a.reason, a.details) for a in actions] == [
+        ("log_replaced", "Dana", "disk failed, no backup",
+         {"lost_log": lost, "lost_log_first_opened": "2026-05-01T12:00:00.000000+00:00"})]
+    assert head.head_seq == 1  # the statement is the new log's first row
+    assert read_registration(site.audit.db_path).db_id == head.db_id != lost
+
+
+def test_new_log_needs_a_registered_log(site, tmp_path, capsys):
+    assert new_log(tmp_path, site) == 2
+    assert "no audit log is registered" in capsys.readouterr().err
+    assert not Path(site.audit.db_path).exists()
+
+
+def test_the_reading_commands_say_a_kept_log_is_gone(site, tmp_path, clock, capsys):
+    lost = fail_once(site, tmp_path, clock)
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file}
+    assert main(["audit", "verify", "--db", site.audit.db_path], environ=env) == 2
+    assert capsys.readouterr().err == (
+        f"kiosk audit: there is no audit database at {site.audit.db_path}, though the kiosk "
+        f"kept its log {lost[:8]} there (first opened 2026-05-01): it was deleted or moved\n")
