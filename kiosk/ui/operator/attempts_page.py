@@ -53,6 +53,14 @@ ANY = "any"
 MIN_ROWS = 8
 """Attempts the list shows without scrolling at the smallest supported screen (1280x800)."""
 DETAIL_MIN_HEIGHT_PX = 130
+OVERRIDE_REASON_MIN_PX = 280
+"""The override reason's width: the form beside the detail's tabs gets no more than it asks."""
+DETAIL_TAB_STYLE = ("QTabBar::tab { padding: 8px 14px; min-height: 40px; }"
+                    " QLineEdit { min-height: 36px; }")
+"""The detail's tabs 60 px high, a little more than a push button (56: min-height 36 px,
+padding 8 and border 2 a side, see :data:`~kiosk.ui.operator.widgets.STYLE`): the override
+form in their row is drawn inside it (Qt sets a corner widget 1 px above the pane). Its line
+edit is no taller than the button (the kiosk window's style sheet asks 48 px)."""
 SCORE_HINT = "Signal scores: a higher score is more suspicious"
 LAST_DAY = QDate(9999, 12, 30)
 """The latest day the date filter takes: the range ends at midnight after its last day,
@@ -123,6 +131,9 @@ class AttemptsPage(OperatorPage):
         self.table = make_table("Attempts", ["ID", "Started", "Decision", "Liveness",
                                              "Reasons", "Subject"], stretch=4,
                                 min_rows=MIN_ROWS)
+        # It never scrolls sideways (the reasons column is cut short, with a tooltip): the
+        # room kept for a bar that never shows goes to the detail (14 px at 1280x800).
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.message = message_label("Attempts status")
         filters.addWidget(self.message, 1, 4, 1, 3)  # beside the dates: the list gets the room
 
@@ -144,50 +155,40 @@ class AttemptsPage(OperatorPage):
         self.override_decision.addItems(list(DECISIONS))
         named(self.override_decision, "New decision")
         self.override_reason = QLineEdit()
-        named(self.override_reason, "Override reason", "Why the decision is changed (recorded)")
+        named(self.override_reason, "Override reason",
+              "Why the decision is changed (recorded with your name)")
+        self.override_reason.setMinimumWidth(OVERRIDE_REASON_MIN_PX)
+        self.override_reason.setPlaceholderText("recorded with your name")
         self.override_button = QPushButton("Record &override")
         named(self.override_button, "Record the override")
         self.override_button.setEnabled(False)
-        # One row without a titled box (a title costs two lines the list needs at 1280x800).
-        override_box = QFrame()
-        override_box.setObjectName("override_box")
-        override_box.setStyleSheet("#override_box { border: 2px solid #ffffff; }")
-        named(override_box, "Override the decision",
-              "Change the selected attempt's decision; recorded with your name and the reason")
-        row = QHBoxLayout(override_box)
-        row.setContentsMargins(6, 3, 6, 3)
-        row.addWidget(_buddy("Override to", self.override_decision))
-        row.addWidget(self.override_decision)
-        row.addWidget(_buddy("Reason (recorded with your name)", self.override_reason))
-        row.addWidget(self.override_reason, 1)
-        row.addWidget(self.override_button)
 
         # The detail sits under the list in a vertical splitter: its summary, signals and
-        # timeline share one tab widget (each table gets the whole pane, no nested scrolling)
-        # and the override form stays in view below them.
+        # timeline share one tab widget (each table gets the whole pane, no nested scrolling).
+        # The override form sits in the tab row's empty right-hand end: a row of its own
+        # below the pane hid the summary's last line behind a scroll bar at 1280x800.
         summary_scroll = QScrollArea()
         summary_scroll.setWidgetResizable(True)
         summary_scroll.setFrameShape(QFrame.Shape.NoFrame)
         summary_scroll.setWidget(self.detail_summary)
         named(summary_scroll, "Attempt summary area")
         self.detail_tabs = QTabWidget()
-        self.detail_tabs.setStyleSheet("QTabBar::tab { padding: 4px 14px; }")
+        self.detail_tabs.setStyleSheet(DETAIL_TAB_STYLE)
         named(self.detail_tabs, "Attempt detail pages")
         self.detail_tabs.addTab(summary_scroll, "Summary")
         self.detail_tabs.addTab(self.signals_table, "Signals")
         self.detail_tabs.setTabToolTip(1, SCORE_HINT)
-        self.detail_tabs.addTab(self.timeline_table, "Challenge timeline")
-        detail = QWidget()
-        named(detail, "Attempt detail area")
-        detail_layout = QVBoxLayout(detail)
-        detail_layout.setContentsMargins(0, 0, 0, 0)
-        detail_layout.addWidget(self.detail_tabs, 1)
-        detail_layout.addWidget(override_box)
+        # "Challenges", not "Challenge timeline": the tabs share their row with the form.
+        self.detail_tabs.addTab(self.timeline_table, "Challenges")
+        self.detail_tabs.setTabToolTip(2, "Challenge timeline: each prompt and its response")
+        self.detail_tabs.setCornerWidget(_override_form(
+            self.override_decision, self.override_reason, self.override_button),
+            Qt.Corner.TopRightCorner)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         named(self.splitter, "Attempts and detail")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(detail)
+        self.splitter.addWidget(self.detail_tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.detail_tabs.setMinimumHeight(DETAIL_MIN_HEIGHT_PX)
@@ -319,7 +320,7 @@ class AttemptsPage(OperatorPage):
              "none" if t.response_s is None else f"after {t.response_s:.2f} s", t.outcome,
              fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
         self.detail_tabs.setTabText(1, f"Signals ({len(d.signals)})")
-        self.detail_tabs.setTabText(2, f"Challenge timeline ({len(d.timeline)})")
+        self.detail_tabs.setTabText(2, f"Challenges ({len(d.timeline)})")
 
     def ask(self, question: str) -> bool:
         """Ask the operator to confirm ``question`` (Yes/No, No by default).
@@ -406,6 +407,21 @@ def _decision_text(recorded: str, overridden_to: str | None) -> str:
     if overridden_to == recorded:  # a later override undid an earlier one
         return f"{recorded} (overridden back)"
     return f"{recorded} -> {overridden_to} (override)"
+
+
+def _override_form(decision: QComboBox, reason: QLineEdit, button: QPushButton) -> QWidget:
+    """The override form as one row: new decision, reason and the button."""
+    form = QWidget()
+    named(form, "Override the decision",
+          "Change the selected attempt's decision; recorded with your name and the reason")
+    row = QHBoxLayout(form)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(_buddy("Override to", decision))
+    row.addWidget(decision)
+    row.addWidget(_buddy("Reason", reason))
+    row.addWidget(reason, 1)
+    row.addWidget(button)
+    return form
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
