@@ -247,5 +247,8 @@ def idle_text(settings: Any) -> str:
 OUT_OF_SERVICE_TITLE = "Out of service"
 OUT_OF_SERVICE_ADVICE = "Please ask a member of staff for help."
 OUT_OF_SERVICE_RETRY = "The kiosk keeps trying and will start again by itself."
+OUT_OF_SERVICE_WAIT = "The kiosk keeps trying and starts again once the fault is put right."
+"""An audit log fault: most (a log gone, altered, or keyed otherwise; a full disk) need staff,
+so nothing is promised; the kiosk still retries and starts again once the log can be used."""
 OUT_OF_SERVICE_FIX = "A member of staff needs to correct how the kiosk is set up."
 OUT_OF_SERVICE_RESTART = "A member of staff needs to restart the kiosk."

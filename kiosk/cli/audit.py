@@ -33,9 +33,9 @@ from kiosk.audit import (
     resolve_db_path,
 )
 from kiosk.audit.anchor import read_anchor
+from kiosk.audit.errors import MISSING
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
-from kiosk.audit.errors import MISSING
 from kiosk.audit.register import Registration, Replacement, read_registration
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet

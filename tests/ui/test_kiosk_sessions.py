@@ -22,6 +22,7 @@ from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState
 from kiosk.wording import (
     IDLE_LOCKED_TITLE,
+    OUT_OF_SERVICE_WAIT,
     RESULT_FAIL,
     RESULT_LOCKED,
     RESULT_PASS,
@@ -344,6 +345,8 @@ def test_a_log_moved_away_while_the_window_runs_is_waited_for(qtbot, kiosk, sett
     assert "was moved, deleted or replaced" in window.out_of_service.reason.text()
     qtbot.waitUntil(lambda: "is gone" in window.out_of_service.reason.text(), timeout=15000)
     assert "kiosk audit new-log" in window.out_of_service.reason.text()
+    # No promise that it starts again by itself: staff must put the log back.
+    assert window.out_of_service.retry.text() == OUT_OF_SERVICE_WAIT
     assert window.flow.state == FlowState.OUT_OF_SERVICE
     for part in moved.glob("kiosk.db*"):
         part.rename(tmp_path / part.name)

@@ -1,6 +1,7 @@
-"""Out of service: a plain message for the public, the reason for staff, and, when the cause
-can clear by itself (camera, audit log), that the kiosk keeps retrying. A configuration error
-needs staff: no such promise then."""
+"""Out of service: a plain message for the public, the reason for staff, and that the kiosk
+keeps retrying: a camera that comes back clears by itself; an audit log fault usually needs
+staff (a log gone, altered or keyed otherwise), so the kiosk only says it starts again once the
+fault is put right. A configuration or internal error needs staff: no retry is promised."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kiosk.wording import (
     OUT_OF_SERVICE_RESTART,
     OUT_OF_SERVICE_RETRY,
     OUT_OF_SERVICE_TITLE,
+    OUT_OF_SERVICE_WAIT,
 )
 
 STARTING_TITLE = "Starting"
@@ -43,11 +45,12 @@ class OutOfServiceScreen(QWidget):
                    causes: frozenset[str] = frozenset()) -> None:
         """``starting``: the kiosk is still loading, nothing has failed. ``causes`` decide what
         staff are told: a configuration error or an internal error does not clear by itself,
-        the camera and the audit log do."""
+        an audit log fault clears once it is put right, a camera fault by itself."""
         self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
         self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
         self.retry.setText(OUT_OF_SERVICE_RESTART if FaultCause.INTERNAL in causes else
                            OUT_OF_SERVICE_FIX if FaultCause.CONFIG in causes else
+                           OUT_OF_SERVICE_WAIT if FaultCause.AUDIT in causes else
                            OUT_OF_SERVICE_RETRY)
         self.retry.setVisible(not starting)
         self.reason.setText("" if starting else f"For staff: {reason}")
