@@ -147,3 +147,14 @@ def test_the_reading_commands_say_a_kept_log_is_gone(site, tmp_path, clock, caps
     assert capsys.readouterr().err == (
         f"kiosk audit: there is no audit database at {site.audit.db_path}, though the kiosk "
         f"kept its log {lost[:8]} there (first opened 2026-05-01): it was deleted or moved\n")
+
+
+def test_new_log_at_a_fleet_kiosk_asks_for_a_new_kiosk_id(site, tmp_path, clock, capsys):
+    fail_once(site, tmp_path, clock)
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file,
+           "KIOSK_FLEET_URL": "postgresql://kiosk-east@db.invalid/kiosks"}
+    assert main(["audit", "new-log", "--db", site.audit.db_path, "--by", "Dana", "--reason",
+                 "stolen disk"], environ=env) == 0  # the server is not needed for this
+    assert ("holds the lost log's chain under kiosk id 'kiosk-1' and takes no second chain "
+            "under it: give this kiosk a new kiosk.kiosk_id") in capsys.readouterr().out
