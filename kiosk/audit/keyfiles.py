@@ -69,16 +69,16 @@ def read_key_file(path: Path) -> bytes:
     return master
 
 
-def write_key_file(path: Path, master: bytes) -> None:
-    """Write ``master`` to a new file ``path`` (mode 0600, folders 0700).
+def write_private_file(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Write ``text`` to ``path`` (mode 0600, folders 0700), whole or not at all.
 
-    The file appears complete or not at all (written aside, synced, then hard-linked into
-    place); an existing file is never overwritten.
+    Written aside, synced, then hard-linked into place, so an existing file is never
+    overwritten; with ``overwrite`` renamed over it instead.
 
     Raises
     ------
     FileExistsError
-        ``path`` exists.
+        ``path`` exists and ``overwrite`` is False.
     OSError
         The folder cannot be written.
     """
@@ -86,11 +86,14 @@ def write_key_file(path: Path, master: bytes) -> None:
     temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(master.hex() + "\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.link(temp, path)
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -100,6 +103,20 @@ def write_key_file(path: Path, master: bytes) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_key_file(path: Path, master: bytes) -> None:
+    """Write ``master`` to a new file ``path`` (mode 0600, folders 0700); see
+    :func:`write_private_file`.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists.
+    OSError
+        The folder cannot be written.
+    """
+    write_private_file(path, master.hex() + "\n")
 
 
 def create_key_file(path: Path) -> bytes:

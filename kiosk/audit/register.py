@@ -21,18 +21,16 @@ another chain under one kiosk id) or an anchor kept away from the kiosk does.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import secrets
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.audit import errors as e
 from kiosk.audit.errors import AuditUnavailable
-from kiosk.audit.keyfiles import make_private_dirs
+from kiosk.audit.keyfiles import write_private_file
 from kiosk.audit.keystore import default_key_dir
 
 log = logging.getLogger(__name__)
@@ -164,23 +162,6 @@ def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = N
             "in the new log", reason=e.LOST, path=str(db_path))
 
 
-def _write(file: Path, db_id: str, since: str) -> None:
-    """Write the register file whole (written aside, synced, renamed over)."""
-    make_private_dirs(file.parent)
-    temp = file.with_name(f".{file.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"db_id": db_id, "registered_at": since}, fh)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, file)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-
-
 def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
             replacing: str | None = None) -> None:
     """After the kiosk opened the log at ``db_path``: register its id, or check it.
@@ -216,7 +197,8 @@ def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
             f"it aside and run `{_new_log(db_path)}`",
             reason=e.REPLACED, path=str(db_path))
     try:
-        _write(file, db_id, now)
+        write_private_file(file, json.dumps({"db_id": db_id, "registered_at": now}) + "\n",
+                           overwrite=True)
     except OSError as exc:
         log.warning("cannot record which audit log is at %s in %s (%s): if that log is "
                     "deleted, the kiosk will not notice", db_path, file, exc.strerror or exc)
