@@ -1,4 +1,5 @@
-"""The staffed desk's identity step: the ID photo from a file, a scanner folder or the camera.
+"""The staffed desk's identity step: the ID photo from a file, a scanner folder or the camera,
+and the check of the badge or ID number typed with it.
 
 No Qt here; the kiosk runs these in its worker thread (decoding a large scan and finding the
 face takes a few hundred milliseconds, too long for the UI thread). Every failure is an
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kiosk.audit import normalize_subject_number
 from kiosk.camera import IMAGE_EXTENSIONS
 from kiosk.cloud.detect import HogFaceDetector, single_face
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage, SeveralFaces
@@ -32,6 +34,24 @@ SCAN_SETTLE_S = 0.5
 # own detector finds the face again.
 CARD_MARGIN = 0.8
 FILE, SCAN, CAMERA = "file", "scan", "camera"
+
+
+def number_problem(number: str) -> str:
+    """What is wrong with a typed badge or ID number, for staff; empty when it can be used
+    (an empty number too: the number is optional).
+
+    Parameters
+    ----------
+    number : str
+        The number as typed, surrounding spaces already stripped.
+    """
+    if not number:
+        return ""
+    try:
+        normalize_subject_number(number)
+    except ValueError as exc:
+        return f"Check the badge or ID number: {exc}."
+    return ""
 
 
 class IdPhotoError(InputError):

@@ -22,6 +22,8 @@ from kiosk.audit.errors import AuditError
 
 KEY_BYTES = 32
 _NONCE_BYTES = 12
+MAX_SUBJECT_NUMBER_CHARS = 64
+"""Cap after normalising: real badge and ID numbers are far shorter; more is a slip or a paste."""
 
 # Dashes and hyphens that NFKC leaves as they are (category Pd covers hyphen-minus, the
 # Unicode hyphens, en and em dashes, the small and full-width forms); these are not Pd.
@@ -51,7 +53,8 @@ def normalize_subject_number(number: str) -> str:
     ------
     ValueError
         Not a string, text that is not valid Unicode (e.g. undecodable bytes from the command
-        line), or nothing left after normalising.
+        line), nothing left after normalising, or more than
+        :data:`MAX_SUBJECT_NUMBER_CHARS` characters left.
     """
     if not isinstance(number, str):
         raise ValueError(f"the subject number must be a string, not {type(number).__name__}")
@@ -63,6 +66,10 @@ def normalize_subject_number(number: str) -> str:
     if not text:
         raise ValueError("the subject number is empty once spaces, dashes and invisible "
                          "characters are removed; give the badge or ID number")
+    if len(text) > MAX_SUBJECT_NUMBER_CHARS:
+        raise ValueError(f"the subject number is longer than {MAX_SUBJECT_NUMBER_CHARS} "
+                         f"characters ({len(text)} once spaces, dashes and invisible "
+                         "characters are removed); give the badge or ID number alone")
     return text
 
 

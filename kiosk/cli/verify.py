@@ -100,6 +100,20 @@ def check_source_path(path: str) -> None:
     refuse_still(path)
 
 
+def check_subject(number: str | None) -> None:
+    """InputError when ``--subject`` names nobody or is no badge or ID number (blank, dashes
+    only, longer than the cap): refused before the log is opened, so a mistyped number
+    neither starts an attempt nor runs one under no subject at all."""
+    if number is None:
+        return
+    from kiosk.audit import normalize_subject_number
+
+    try:
+        normalize_subject_number(number)
+    except ValueError as exc:
+        raise InputError(f"--subject: the badge or ID number cannot be used: {exc}") from None
+
+
 def check_db_path(path: str) -> None:
     """InputError when ``--db`` names a file in a folder that does not exist: a mistyped path
     must not start a new, empty audit log that knows none of the lockouts."""
@@ -139,6 +153,7 @@ def check_script_fits(script, source, path: str) -> None:
 def run(args: argparse.Namespace, ctx) -> int:
     script = parse_script_arg(args.script) if args.script is not None else None
     check_source_path(args.source)
+    check_subject(args.subject)
     if args.db:
         check_db_path(args.db)
     light = light_plan(args.light)
