@@ -7,26 +7,29 @@ take too long for the UI thread) and answers with ``show_photo`` or ``show_error
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import cv2
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from kiosk.identity import IdPhoto
+from kiosk.identity import IdPhoto, number_problem
 from kiosk.ui.widgets import BAD, GOOD, BigButton, PreviewWidget, text_label
 from kiosk.ui.widgets.common import font
 
 THUMB_PX = 260
+#: Smallest side of the thumbnail when a long message needs the height beside the preview.
+THUMB_MIN_PX = 48
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
 
 
@@ -52,6 +55,59 @@ def thumbnail(photo: IdPhoto, side: int = THUMB_PX) -> QPixmap:
     return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
 
 
+class Thumbnail(QLabel):
+    """The ID photo as large as the room its layout leaves, at most ``THUMB_PX`` square.
+
+    A fixed size drew the photo over the message under it when the screen was short of
+    height; this one gives way to the message instead. Hidden while there is no photo, so
+    the message has the whole column.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._photo: IdPhoto | None = None
+        self._side = 0  # the side the shown pixmap was drawn for
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(THUMB_MIN_PX, THUMB_MIN_PX)
+        self.setMaximumSize(THUMB_PX, THUMB_PX)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.hide()
+
+    # QLabel's hints follow its pixmap; these follow the photo's largest and smallest size.
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(THUMB_PX, THUMB_PX)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(THUMB_MIN_PX, THUMB_MIN_PX)
+
+    def set_photo(self, photo: IdPhoto | None) -> None:
+        """Show the ID photo with its face boxed.
+
+        Parameters
+        ----------
+        photo : IdPhoto or None
+            The checked photo; None clears and hides the thumbnail.
+        """
+        self._photo = photo
+        self._side = 0
+        self.setVisible(photo is not None)
+        self._draw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._draw()
+
+    def _draw(self) -> None:
+        """Draw the photo again at the label's size: a scaled-down pixmap thins the box."""
+        if self._photo is None:
+            self.clear()
+            return
+        side = min(self.width(), self.height())
+        if side != self._side:
+            self._side = side
+            self.setPixmap(thumbnail(self._photo, side))
+
+
 class IdentityScreen(QWidget):
     """Emits requests (``file_chosen``, ``scan_requested``, ``card_requested``) and then
     ``confirmed`` (read :attr:`photo` and :attr:`number`) or ``cancelled``.
@@ -75,6 +131,7 @@ class IdentityScreen(QWidget):
         super().__init__()
         self._choose_file = choose_file
         self.photo: IdPhoto | None = None
+        self._frame_aspect = 4 / 3  # the camera's default 640x480 until a frame says more
         self.title = text_label("Staff: check the ID", 36, "Title", bold=True)
         self.open_file = BigButton("Open photo file\u2026", "Open ID photo file",
                                    description="Choose the ID photo from a file")
@@ -86,18 +143,21 @@ class IdentityScreen(QWidget):
                                              "press")
         self.preview = PreviewWidget()
         self.preview.setMinimumSize(320, 240)
-        self.thumb = QLabel()
-        self.thumb.setFixedSize(THUMB_PX, THUMB_PX)
-        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb = Thumbnail()
         self.thumb.setAccessibleName("ID photo")
         self.message = text_label("Load the ID photo to continue.", 18, "Message")
         number_label = text_label("Badge or ID number (optional)", 20, "ID number label",
                                   align=Qt.AlignmentFlag.AlignLeft)
         self.number_edit = QLineEdit()
         self.number_edit.setAccessibleName("Badge or ID number")
-        self.number_edit.setMaxLength(64)
+        # No maxLength: it cut a pasted number silently and the cut one was hashed. Its cap
+        # counts once spaces and dashes are dropped; Continue checks it and says so.
         self.number_edit.setFont(font(22))
         number_label.setBuddy(self.number_edit)
+        # Under the field, the whole width: the message beside the photo is too narrow.
+        self.number_message = text_label("", 18, "ID number problem",
+                                         align=Qt.AlignmentFlag.AlignLeft, colour=BAD)
+        self.number_message.hide()
         self.cancel = BigButton("Cancel", "Cancel", description="Stop and go back to the start")
         self.proceed = BigButton("Continue", "Continue", description="Start the live check",
                                  primary=True)
@@ -106,19 +166,29 @@ class IdentityScreen(QWidget):
         self.open_file.clicked.connect(self._on_open_file_clicked)
         self.use_scan.clicked.connect(self._on_request(self.scan_requested))
         self.capture.clicked.connect(self._on_request(self.card_requested))
-        self.proceed.clicked.connect(self.confirmed)
+        self.proceed.clicked.connect(self._on_proceed_clicked)
         self.cancel.clicked.connect(self.cancelled)
         self.number_edit.returnPressed.connect(self._on_number_entered)
+        self.number_edit.textEdited.connect(self._on_number_edited)
 
+        self._lay_out(number_label)
+        order = [self.open_file, self.use_scan, self.capture, self.number_edit, self.proceed,
+                 self.cancel]
+        for a, b in zip(order, order[1:], strict=False):
+            self.setTabOrder(a, b)
+        self.primary = self.open_file
+
+    def _lay_out(self, number_label: QLabel) -> None:
+        """Title, photo sources, preview beside the ID photo and its message, number, buttons.
+
+        Parameters
+        ----------
+        number_label : QLabel
+            The number field's caption, placed above it.
+        """
         sources = QHBoxLayout()
         for button in (self.open_file, self.use_scan, self.capture):
             sources.addWidget(button)
-        grid = QGridLayout()
-        grid.addWidget(self.preview, 0, 0, 2, 1)
-        grid.addWidget(self.thumb, 0, 1)
-        grid.addWidget(self.message, 1, 1)
-        grid.setColumnStretch(0, 2)
-        grid.setColumnStretch(1, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel)
         buttons.addStretch(1)
@@ -127,15 +197,51 @@ class IdentityScreen(QWidget):
         layout.setContentsMargins(40, 20, 40, 20)
         layout.addWidget(self.title)
         layout.addLayout(sources)
-        layout.addLayout(grid, 1)
+        layout.addLayout(self._photo_row(), 1)
         layout.addWidget(number_label)
         layout.addWidget(self.number_edit)
+        layout.addWidget(self.number_message)
         layout.addLayout(buttons)
-        order = [self.open_file, self.use_scan, self.capture, self.number_edit, self.proceed,
-                 self.cancel]
-        for a, b in zip(order, order[1:], strict=False):
-            self.setTabOrder(a, b)
-        self.primary = self.open_file
+
+    def _photo_row(self) -> QHBoxLayout:
+        """The preview beside a column of the ID photo over its message.
+
+        The row is short of height (on a 1280x800 screen, and shorter still with the number
+        message), so the ID photo and its message sit beside the preview, not under it, and
+        the preview is only as wide as its picture at the row's height
+        (:meth:`_fit_preview`): the column gets the rest, and the wider it is the fewer
+        lines the message wraps into. In the column the message takes the height its text
+        needs and the thumbnail shrinks to what is left.
+        """
+        self.preview.installEventFilter(self)
+        # The width comes from the picture's, not from the preview's 640 px hint.
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.message.setMinimumWidth(THUMB_PX)  # a wide camera still leaves the column room
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        column = QVBoxLayout()
+        column.setContentsMargins(14, 0, 0, 0)  # text off the picture, drawn to the edge
+        column.addWidget(self.thumb, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.message)
+        column.addStretch(1)
+        row = QHBoxLayout()
+        row.addWidget(self.preview, 1)  # first the picture's width, up to its maximum ...
+        row.addLayout(column, 0)        # ... then the column, with all that is left
+        return row
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.preview and event.type() == QEvent.Type.Resize:
+            self._fit_preview()
+        return super().eventFilter(watched, event)
+
+    def _fit_preview(self) -> None:
+        """Cap the preview's width at its picture's for its height.
+
+        The row's height does not depend on the split (the row takes what the rest of the
+        screen leaves), so the resize this causes changes only the width, and it settles.
+        """
+        # Rounded down, the width would make the picture a pixel short of the height.
+        width = math.ceil(self.preview.height() * self._frame_aspect)
+        self.preview.setMaximumWidth(max(width, self.preview.minimumWidth()))
 
     @property
     def number(self) -> str:
@@ -144,15 +250,16 @@ class IdentityScreen(QWidget):
     def reset(self) -> None:
         """Forget the previous person's photo and number."""
         self.photo = None
-        self.thumb.clear()
+        self.thumb.set_photo(None)
         self.number_edit.clear()
+        self._show_number_problem("")
         self.proceed.setEnabled(False)
         self._say("Load the ID photo to continue.", None)
         self.preview.clear()
 
     def show_photo(self, photo: IdPhoto) -> None:
         self.photo = photo
-        self.thumb.setPixmap(thumbnail(photo))
+        self.thumb.set_photo(photo)
         self.proceed.setEnabled(True)
         self._say(f"ID photo ready ({photo.name}). Press Continue when the person is in "
                   "front of the camera.", GOOD)
@@ -162,6 +269,10 @@ class IdentityScreen(QWidget):
         self._say(message, BAD)
 
     def show_frame(self, image) -> None:
+        aspect = image.shape[1] / image.shape[0]
+        if aspect != self._frame_aspect:  # another camera or resolution: fit its picture
+            self._frame_aspect = aspect
+            self._fit_preview()
         self.preview.set_frame(image)
 
     def _say(self, text: str, colour) -> None:
@@ -179,6 +290,24 @@ class IdentityScreen(QWidget):
         if path:
             self._say("Loading\u2026", None)
             self.file_chosen.emit(path)
+
+    def _on_proceed_clicked(self) -> None:
+        """Continue only with a number that can be used (or none): the live check is not
+        started for a number the session would refuse, and the photo and number stay."""
+        problem = number_problem(self.number)
+        self._show_number_problem(problem)
+        if problem:
+            self.number_edit.setFocus()
+            return
+        self.confirmed.emit()
+
+    def _on_number_edited(self, _text: str) -> None:
+        self._show_number_problem("")  # what it said was about the number as it was
+
+    def _show_number_problem(self, text: str) -> None:
+        self.number_message.setText(text)
+        self.number_message.setVisible(bool(text))
+        self.number_edit.setAccessibleDescription(text)
 
     def _on_number_entered(self) -> None:
         if self.proceed.isEnabled():
