@@ -214,3 +214,13 @@ def test_without_a_photo_the_message_has_the_whole_column(screen: IdentityScreen
     settle(screen)
     assert not screen.thumb.isVisible() and screen.thumb.pixmap().isNull()
     assert screen.message.geometry().top() == screen.preview.geometry().top()
+
+
+def test_a_refused_photo_replaces_the_one_shown(screen: IdentityScreen) -> None:
+    screen.show_photo(id_photo())
+    assert screen.proceed.isEnabled()
+    screen.show_error(no_face_message())
+    settle(screen)
+    assert screen.photo is None and not screen.proceed.isEnabled()
+    assert not screen.thumb.isVisible()  # the refusal is not drawn under the old photo
+    assert screen.message.text() == no_face_message()

@@ -266,6 +266,12 @@ class IdentityScreen(QWidget):
         self.proceed.setFocus()
 
     def show_error(self, message: str) -> None:
+        """The photo staff asked for cannot be used. It replaces the one shown, if any: the
+        refusal drawn under an earlier photo read as that photo's, and Continue went on with
+        the photo staff had meant to replace."""
+        self.photo = None
+        self.thumb.set_photo(None)
+        self.proceed.setEnabled(False)
         self._say(message, BAD)
 
     def show_frame(self, image) -> None:
