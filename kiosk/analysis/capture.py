@@ -11,7 +11,9 @@ as it refuses a still.
 
 The rate is that of the frames the analysis saw (a slow camera and a worker that drops frames
 look the same to the cues): the inverse of the median interval between their times, robust to
-a stall or a burst.
+a stall or a burst. A session need not run its prompts to learn it: once
+:data:`EARLY_SPAN_S` of frames are in, :func:`too_slow_so_far` says whether the frames so far
+came too slowly, and the session ends then rather than after the person answered every prompt.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from kiosk.analysis.physiology import SHORTEST_BLINK_S
 
 #: Slowest analysed frame rate (frames per second) at which a capture is judged.
 MIN_ANALYSIS_FPS = 1.0 / SHORTEST_BLINK_S
+
+EARLY_SPAN_S = 3.0
+"""Frames a session analyses before it may end on their rate: 30 intervals at the limit, so
+the median is not a camera's first stall or its exposure settling."""
 
 
 def frame_rate(times: Sequence[float] | np.ndarray) -> float | None:
@@ -57,3 +63,22 @@ def too_slow(rate: float | None) -> bool:
     # A rounding margin: a nominal 10 fps camera whose timestamps jitter by a millisecond is
     # a 10 fps camera.
     return rate < MIN_ANALYSIS_FPS * 0.99
+
+
+def too_slow_so_far(times: Sequence[float] | np.ndarray) -> bool:
+    """Whether the frames analysed so far already show a capture too slow to be judged.
+
+    Parameters
+    ----------
+    times : sequence of float, shape (N,)
+        Times of the frames analysed so far, in order.
+
+    Returns
+    -------
+    bool
+        False until they span :data:`EARLY_SPAN_S`; then :func:`too_slow` of their rate (the
+        rate the end of the session would judge, from the frames it has).
+    """
+    if len(times) < 2 or times[-1] - times[0] < EARLY_SPAN_S:
+        return False
+    return too_slow(frame_rate(times))

@@ -334,7 +334,9 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
                 scripted),
             "not_judged": len(scripted) - len(judged),
             "pass_rate_judged": _rate(sum(r.passed for r in judged), len(judged)),
-            "by_action": _by_action(scripted),
+            # Prompts of the judged sessions: a session too slow to judge ends before its
+            # prompts (kiosk.analysis.capture), which says nothing about answering them.
+            "by_action": _by_action(judged),
             "by_subject": _group(scripted, lambda r: r.subject or r.key),
             "failures": [r.as_dict() for r in scripted if not r.passed]},
         **{kind: _random_block([r for r in runs if r.kind == kind], liveness)

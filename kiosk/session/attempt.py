@@ -38,6 +38,8 @@ class Attempt:
     best: BestFrame = field(default_factory=BestFrame)
     # (observation time, wall-clock time) of every frame processed, for the audit's times.
     walls: list[tuple[float, datetime]] = field(default_factory=list)
+    # Observation times alone, for the analysed frame rate (kiosk.analysis.capture).
+    times: list[float] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     challenges: tuple[dict[str, Any], ...] = ()
     signals: list[Signal] = field(default_factory=list)

@@ -34,7 +34,7 @@ from typing import Any
 import cv2
 
 from kiosk import __version__
-from kiosk.analysis.capture import frame_rate
+from kiosk.analysis.capture import frame_rate, too_slow_so_far
 from kiosk.analysis.challenges import ChallengeEngine, askable, draw_sequence
 from kiosk.analysis.challenges import Progress as ChallengeProgress
 from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS, HEAD_ACTIONS
@@ -215,8 +215,16 @@ class Verifier:
             yield self._progress(attempt, progress, shown, placement, obs)
             if engine.done:
                 break
+            if too_slow_so_far(attempt.times):
+                # Liveness could not be judged at the end: fail now, not after every prompt.
+                log.warning("frames analysed too slowly to judge liveness; the session ends")
+                engine.stop(Reason.CAPTURE_TOO_SLOW, "the frames came too slowly to judge")
+                break
         result = engine.result if engine.done and engine.result is not None else engine.finish()
         attempt.challenges = tuple(challenge_record(c, attempt) for c in result.challenges)
+        if result.reason == Reason.CAPTURE_TOO_SLOW:
+            attempt.reasons.append(Reason.CAPTURE_TOO_SLOW)
+            return  # the camera's failure, not a placement or a missed prompt
         if not result.passed:
             attempt.reasons.append(result.reason or Reason.SOURCE_ENDED)
             if result.reason in (Reason.SESSION_TIMEOUT, Reason.NO_BASELINE) and (
@@ -228,6 +236,7 @@ class Verifier:
         """Track one frame; it also feeds the passive analyzers and the best-frame choice."""
         obs = self.tracker.observe(frame)
         attempt.walls.append((obs.t, self.clock()))
+        attempt.times.append(obs.t)
         for analyzer in attempt.analyzers:
             analyzer.update(frame, obs)
         if obs.face is not None and obs.n_faces == 1:
@@ -293,7 +302,7 @@ class Verifier:
         if light is not None and light.signal is not None:
             attempt.signals.append(with_sequence(light.signal, light.shown))
         fused = self.fusion.fuse(attempt.signals, still=False,
-                                 frame_rate=frame_rate([t for t, _ in attempt.walls]))
+                                 frame_rate=frame_rate(attempt.times))
         if fused.refused:
             # Too slow a capture to judge: no score, and the camera's failure rather than the
             # person's (a cue that is attack evidence on its own is listed after it).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk.analysis.capture import MIN_ANALYSIS_FPS, frame_rate, too_slow
+from kiosk.analysis.capture import MIN_ANALYSIS_FPS, frame_rate, too_slow, too_slow_so_far
 from kiosk.analysis.physiology import SHORTEST_BLINK_S
 
 
@@ -32,3 +32,14 @@ def test_every_blink_must_fall_on_a_frame():
     assert not too_slow(30.0) and not too_slow(10.0) and not too_slow(1 / 0.1005)
     assert too_slow(9.5) and too_slow(7.7) and too_slow(5.0)
     assert not too_slow(None)
+
+
+def test_a_session_learns_the_rate_once_three_seconds_of_frames_are_in():
+    slow = np.arange(0, 2.9, 1 / 8)            # 8 per second, 2.875 s: not yet
+    assert not too_slow_so_far(slow)
+    assert too_slow_so_far(np.arange(0, 3.1, 1 / 8))
+    assert not too_slow_so_far(np.arange(0, 3.1, 1 / 10))   # at the limit: judged
+    # A camera whose first second stalls (exposure settling) is judged on its median.
+    settling = np.concatenate([[0.0, 0.4, 0.8], 0.8 + np.arange(1, 80) / 30])
+    assert not too_slow_so_far(settling)
+    assert not too_slow_so_far([]) and not too_slow_so_far([0.0])

@@ -110,8 +110,11 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
                                "smile": {"asked": 1, "passed": 0, "rate": 0.0}}
 
     assert (s["not_judged"], s["pass_rate_judged"]) == (0, 0.95)
-    slow = session_metrics(runs + [run(decision="fail", reasons=("CAPTURE_TOO_SLOW",))])
+    slow = session_metrics(runs + [run(decision="fail", reasons=("CAPTURE_TOO_SLOW",),
+                                       challenges=(("smile", "failed"),))])
     assert (slow["scripted"]["not_judged"], slow["scripted"]["pass_rate_judged"]) == (1, 0.95)
+    # Its prompts (ended unanswered when the rate showed) say nothing about answering.
+    assert slow["scripted"]["by_action"] == s["by_action"]
     assert slow["scripted"]["pass_rate"] == 0.9048 and not slow["scripted"]["meets_target"]
 
     # One more scripted failure drops below 95%; one random pass fails the other target.

@@ -252,7 +252,9 @@ def test_a_camera_too_slow_to_show_life_is_the_kiosks_failure_not_the_persons(ki
         made = k.verify(SessionRequest(subject_number=f"PERSON-{i}"))
         decision = made.decision
         assert decision.decision == Verdict.FAIL
-        assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
+        # It ends once 3 s of frames show the rate, not after the person answered every
+        # prompt only to hear that the camera was at fault.
+        assert [c["outcome"] for c in decision.challenges][-1] == "not_shown"
         assert decision.reasons == (Reason.CAPTURE_TOO_SLOW,)
         assert decision.liveness_score is None and not decision.lockout_started
         message = result_message(decision)

@@ -267,6 +267,16 @@ class ChallengeEngine:
         assert self._result is not None
         return self._result
 
+    def stop(self, reason: str, detail: str) -> SequenceResult:
+        """End the sequence for a cause outside it (the session found the frames too slow to
+        judge): the prompt in progress, or the next one, is recorded with ``reason`` rather
+        than as a timeout the person did not cause; no second chance."""
+        if self._result is None:
+            self._fail(reason, self._last_t if self._last_t is not None else 0.0, detail,
+                       retry=False)
+        assert self._result is not None
+        return self._result
+
     # -- states --------------------------------------------------------------------------
 
     def _check_continuity(self, obs: FaceObservation) -> bool:

@@ -392,3 +392,23 @@ def test_a_second_chance_follows_the_same_rule():
     rng = random.Random(3)
     assert {draw_retry("smile", ("turn_left", "turn_right"), engine.retry_actions, rng=rng)
             for _ in range(50)} == {"turn_left", "turn_right"}
+
+
+@pytest.mark.parametrize("stop_at_s", [0.5, None])
+def test_a_sequence_stopped_from_outside_records_that_cause_not_a_timeout(stop_at_s):
+    # The session stops the engine when its frames come too slowly to judge: before any
+    # prompt (0.5 s, still on the baseline) or while one is on screen.
+    eng, person = engine(retries=1), Person(answers=[False, False])
+    for i in range(int(30 * FPS)):
+        t = i / FPS
+        p = eng.update(person.observe(t, i), placed=True)
+        person.react(p, t)
+        if (stop_at_s is not None and t >= stop_at_s) or (stop_at_s is None and person.prompts):
+            break
+    result = eng.stop(Reason.CAPTURE_TOO_SLOW, "the frames came too slowly to judge")
+    assert not result.passed and result.reason == Reason.CAPTURE_TOO_SLOW
+    first = result.challenges[0]
+    assert (first.outcome, first.reason) == (
+        ("not_shown" if stop_at_s is not None else "failed"), Reason.CAPTURE_TOO_SLOW)
+    assert [c.outcome for c in result.challenges[1:]] == ["not_shown", "not_shown"]
+    assert eng.stop(Reason.CAPTURE_TOO_SLOW, "again") is result  # decided once
