@@ -322,7 +322,7 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
     # Failures to acquire: a capture too slow to judge (a camera that slow puts the kiosk
     # out of service, so no person would start a session). Counted in the target all the
     # same; reported apart so the rate over the sessions the kiosk judged is seen too.
-    judged = [r for r in scripted if Reason.CAPTURE_TOO_SLOW not in r.reasons]
+    judged = _judged(scripted)
     reasons = Counter(code for r in runs if not r.passed for code in r.reasons[:1])
     return {
         "protocol": {"lead_s": LEAD_S, "earliest_s": EARLIEST_S, "most_prompts": MOST_PROMPTS,
@@ -334,8 +334,6 @@ def session_metrics(runs: Sequence[SessionRun], failed: Sequence[dict] = (),
                 scripted),
             "not_judged": len(scripted) - len(judged),
             "pass_rate_judged": _rate(sum(r.passed for r in judged), len(judged)),
-            # Prompts of the judged sessions: a session too slow to judge ends before its
-            # prompts (kiosk.analysis.capture), which says nothing about answering them.
             "by_action": _by_action(judged),
             "by_subject": _group(scripted, lambda r: r.subject or r.key),
             "failures": [r.as_dict() for r in scripted if not r.passed]},
@@ -369,7 +367,7 @@ def chance_of_passing(by_action: dict[str, dict], liveness: Any) -> float:
 def _random_block(runs: Sequence[SessionRun], liveness: Any = None) -> dict[str, Any]:
     """One random kind's report: passes (the target is none), prompts reached, reasons."""
     passes = [r for r in runs if r.passed]
-    by_action = _by_action(runs, shown_only=True)
+    by_action = _by_action(_judged(runs), shown_only=True)
     return {
         "sessions": len(runs), "passed": len(passes),
         # Sessions that got as far as a prompt: the others ended at placement or baseline,
@@ -384,6 +382,13 @@ def _random_block(runs: Sequence[SessionRun], liveness: Any = None) -> dict[str,
         "passes": [r.as_dict() for r in passes],
         "first_reasons": dict(Counter(r.reasons[0] if r.reasons else "-"
                                       for r in runs if not r.passed).most_common())}
+
+
+def _judged(runs: Sequence[SessionRun]) -> list[SessionRun]:
+    """The sessions the kiosk judged. A capture too slow to judge ends its session once the
+    rate shows (:mod:`kiosk.analysis.capture`), before or during its first prompt: its
+    prompts say nothing about answering them, so the prompt figures leave them out."""
+    return [r for r in runs if Reason.CAPTURE_TOO_SLOW not in r.reasons]
 
 
 def _by_action(runs: Sequence[SessionRun], shown_only: bool = False) -> dict[str, dict]:

@@ -113,8 +113,13 @@ def test_metrics_report_rates_targets_and_every_failure() -> None:
     slow = session_metrics(runs + [run(decision="fail", reasons=("CAPTURE_TOO_SLOW",),
                                        challenges=(("smile", "failed"),))])
     assert (slow["scripted"]["not_judged"], slow["scripted"]["pass_rate_judged"]) == (1, 0.95)
-    # Its prompts (ended unanswered when the rate showed) say nothing about answering.
+    # Its prompts (ended unanswered when the rate showed) say nothing about answering,
+    # asked by a script or drawn at random.
     assert slow["scripted"]["by_action"] == s["by_action"]
+    slow_random = session_metrics(runs + [run("random", "fail", ("CAPTURE_TOO_SLOW",), seed=9,
+                                              challenges=(("smile", "failed"),))])
+    assert slow_random["random"]["by_action"] == r["by_action"]
+    assert slow_random["random"]["prompted"] == r["prompted"] + 1
     assert slow["scripted"]["pass_rate"] == 0.9048 and not slow["scripted"]["meets_target"]
 
     # One more scripted failure drops below 95%; one random pass fails the other target.
