@@ -49,7 +49,8 @@ class Registration:
     db_id : str
         The log's ``chain_state.db_id``.
     registered_at : str
-        When the kiosk first opened it (ISO 8601 UTC).
+        When the kiosk first registered it (ISO 8601 UTC): its first open, or for a log
+        older than the register, its first open by a kiosk that keeps one.
     file : Path
         The register file.
     """
@@ -78,8 +79,8 @@ class Replacement:
 
     @property
     def details(self) -> dict[str, str]:
-        """The recorded details: the lost log's id and when the kiosk first opened it."""
-        return {"lost_log": self.lost.db_id, "lost_log_first_opened": self.lost.registered_at}
+        """The recorded details: the lost log's id and since when the kiosk kept it."""
+        return {"lost_log": self.lost.db_id, "lost_log_kept_since": self.lost.registered_at}
 
 
 def register_file(db_path: str | os.PathLike[str]) -> Path | None:
@@ -154,7 +155,7 @@ def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = N
         return
     if found is not None and not _exists(db_path):
         raise AuditUnavailable(
-            f"the audit log {db_path} is gone (log {found.db_id[:8]}, first opened "
+            f"the audit log {db_path} is gone (log {found.db_id[:8]}, kept there since "
             f"{found.registered_at[:19].replace('T', ' ')} UTC): it was deleted or moved while "
             "its key stayed. A new empty log would forget every lockout, so the kiosk stays "
             "out of service. Put the file back (from a backup: `kiosk audit verify` checks "
@@ -192,7 +193,7 @@ def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
     if found is not None and found.db_id != replacing:
         raise AuditUnavailable(
             f"the file {db_path} holds another audit log ({db_id[:8]}) than the one this kiosk "
-            f"keeps there ({found.db_id[:8]}, first opened {found.registered_at[:10]}): it was "
+            f"keeps there ({found.db_id[:8]}, since {found.registered_at[:10]}): it was "
             "replaced. Keep that file as evidence and put the kiosk's own log back, or move "
             f"it aside and run `{_new_log(db_path)}`",
             reason=e.REPLACED, path=str(db_path))

@@ -79,7 +79,7 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
         if kept is None:
             raise
         raise AuditUnavailable(f"{exc}, though the kiosk kept its log {kept.db_id[:8]} there "
-                               f"(first opened {kept.registered_at[:10]}): it was deleted or "
+                               f"(since {kept.registered_at[:10]}): it was deleted or "
                                "moved", reason=exc.reason, path=exc.path) from None
 
 

@@ -128,7 +128,7 @@ def test_new_log_records_the_loss_in_the_new_log(site, tmp_path, clock, capsys):
         assert audit.list_attempts() == [] and audit.verify().ok
     assert [(a.action, a.actor, a.reason, a.details) for a in actions] == [
         ("log_replaced", "Dana", "disk failed, no backup",
-         {"lost_log": lost, "lost_log_first_opened": "2026-05-01T12:00:00.000000+00:00"})]
+         {"lost_log": lost, "lost_log_kept_since": "2026-05-01T12:00:00.000000+00:00"})]
     assert head.head_seq == 1  # the statement is the new log's first row
     assert read_registration(site.audit.db_path).db_id == head.db_id != lost
 
@@ -146,7 +146,7 @@ def test_the_reading_commands_say_a_kept_log_is_gone(site, tmp_path, clock, caps
     assert main(["audit", "verify", "--db", site.audit.db_path], environ=env) == 2
     assert capsys.readouterr().err == (
         f"kiosk audit: there is no audit database at {site.audit.db_path}, though the kiosk "
-        f"kept its log {lost[:8]} there (first opened 2026-05-01): it was deleted or moved\n")
+        f"kept its log {lost[:8]} there (since 2026-05-01): it was deleted or moved\n")
 
 
 def test_new_log_at_a_fleet_kiosk_asks_for_a_new_kiosk_id(site, tmp_path, clock, capsys):
