@@ -32,6 +32,7 @@ from kiosk.audit import errors as e
 from kiosk.audit.errors import AuditUnavailable
 from kiosk.audit.keyfiles import write_private_file
 from kiosk.audit.keystore import default_key_dir
+from kiosk.audit.records import check_label
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +71,24 @@ class Replacement:
     lost : Registration
         The registration of the lost log.
     actor, reason : str
-        Who states it, and why (recorded).
+        Who states it, and why (recorded; one printable line of at most 100 and 500
+        characters).
+
+    Raises
+    ------
+    ValueError
+        ``actor`` or ``reason`` is empty, too long or not one printable line.
     """
 
     lost: Registration
     actor: str
     reason: str
+
+    def __post_init__(self) -> None:
+        # Checked before the new log is created: a refusal after it would leave a new log
+        # at the path with no record of the loss, and the lost one still registered.
+        check_label(self.actor, "the operator name", 100)
+        check_label(self.reason, "the reason", 500)
 
     @property
     def details(self) -> dict[str, str]:

@@ -453,13 +453,17 @@ def _cmd_new_log(args: argparse.Namespace, ctx: Any) -> int:
     if lost is None:
         raise InputError(f"no audit log is registered for {path}, so none was lost: the kiosk "
                          "begins a log by itself where there is none")
+    try:
+        replacement = Replacement(lost, args.by, args.reason)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if os.path.lexists(path):
         raise InputError(f"{path} exists: a new log is begun only where the registered one "
                          f"(log {lost.db_id[:8]}) is missing. If that file holds another log, "
                          "move it aside (keep it as evidence) and run this again")
     settings = ctx.settings.replace("audit", db_path=str(path))
     with open_kiosk_log(settings, default_data_dir(ctx.environ), fleet=False,
-                        replacing=Replacement(lost, args.by, args.reason)) as audit:
+                        replacing=replacement) as audit:
         new = audit.chain_head().db_id or ""
     out = ctx.stdout
     print(f"began audit log {new[:8]} at {path} in place of the lost log {lost.db_id[:8]}; its "

@@ -158,3 +158,18 @@ def test_new_log_at_a_fleet_kiosk_asks_for_a_new_kiosk_id(site, tmp_path, clock,
                  "stolen disk"], environ=env) == 0  # the server is not needed for this
     assert ("holds the lost log's chain under kiosk id 'kiosk-1' and takes no second chain "
             "under it: give this kiosk a new kiosk.kiosk_id") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("by", "reason"), [("", "disk failed"), ("Dana", "x" * 501),
+                                            ("Dana", "two\nlines")])
+def test_new_log_checks_who_and_why_before_it_begins_the_log(site, tmp_path, clock, capsys,
+                                                              by, reason):
+    lost = fail_once(site, tmp_path, clock)
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file}
+    assert main(["audit", "new-log", "--db", site.audit.db_path, "--by", by, "--reason",
+                 reason], environ=env) == 2
+    assert "unexpected error" not in capsys.readouterr().err
+    # Nothing was begun: the lost log is still the registered one, and the path still empty.
+    assert not Path(site.audit.db_path).exists()
+    assert read_registration(site.audit.db_path).db_id == lost
