@@ -1,5 +1,5 @@
 """``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, anchor, purge, keygen,
-new-log.
+new-log (in :mod:`kiosk.cli.audit_new_log`).
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
@@ -36,9 +36,9 @@ from kiosk.audit.anchor import read_anchor
 from kiosk.audit.errors import MISSING
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
-from kiosk.audit.register import Registration, Replacement, read_registration
+from kiosk.audit.register import Registration, read_registration
 from kiosk.audit.timeutil import parse_duration, parse_when
-from kiosk.cli import audit_fleet
+from kiosk.cli import audit_fleet, audit_new_log
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
@@ -445,37 +445,6 @@ def _cmd_keygen(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
-def _cmd_new_log(args: argparse.Namespace, ctx: Any) -> int:
-    from kiosk.audit import open_kiosk_log
-
-    path = _db_path(args, ctx)
-    lost = read_registration(path)
-    if lost is None:
-        raise InputError(f"no audit log is registered for {path}, so none was lost: the kiosk "
-                         "begins a log by itself where there is none")
-    try:
-        replacement = Replacement(lost, args.by, args.reason)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if os.path.lexists(path):
-        raise InputError(f"{path} exists: a new log is begun only where the registered one "
-                         f"(log {lost.db_id[:8]}) is missing. If that file holds another log, "
-                         "move it aside (keep it as evidence) and run this again")
-    settings = ctx.settings.replace("audit", db_path=str(path))
-    with open_kiosk_log(settings, default_data_dir(ctx.environ), fleet=False,
-                        replacing=replacement) as audit:
-        new = audit.chain_head().db_id or ""
-    out = ctx.stdout
-    print(f"began audit log {new[:8]} at {path} in place of the lost log {lost.db_id[:8]}; its "
-          f"first row records the loss, by {args.by}", file=out)
-    print("the lockouts and failure counts of the lost log are not in it", file=out)
-    if ctx.settings.fleet.url:
-        print(f"the fleet server holds the lost log's chain under kiosk id "
-              f"{ctx.settings.kiosk.kiosk_id!r} and takes no second chain under it: give this "
-              "kiosk a new kiosk.kiosk_id before it starts", file=out)
-    return EXIT_OK
-
-
 def _since_until(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=WHEN, metavar="DATE",
                         help="from this UTC date or ISO date-time (inclusive)")
@@ -557,7 +526,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--by", metavar="NAME", help="operator name (default: $USER)")
     p.add_argument("--reason", default="manual purge", metavar="TEXT")
 
-    p = add("new-log", _cmd_new_log, "begin a new log in place of one that is lost for good "
+    p = add("new-log", lambda args, ctx: audit_new_log.run(_db_path(args, ctx), args, ctx),
+            "begin a new log in place of one that is lost for good "
             "(the kiosk refuses to start while its log is missing); the loss is recorded")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why, e.g. what happened to "
