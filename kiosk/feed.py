@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 RATE_MIN_FRAMES = round(2 * MIN_ANALYSIS_FPS)
 RATE_RECOVERY = 1.2
 
+OVERLOAD_PAUSE_S = 60.0
+"""How long the kiosk stays out of service after a session's frames reached the analysis too
+slowly to judge while the camera delivered enough (the kiosk itself was too loaded): long
+enough for a passing load to end, short enough that staff need not act; the next session
+measures again."""
+
 
 @dataclass(frozen=True)
 class FeedStatus:
@@ -79,7 +85,8 @@ class FrameFeed:
 
     Notes
     -----
-    :meth:`next_frame` and :meth:`status` are for one consumer thread (the worker);
+    :meth:`next_frame`, :meth:`status` and :meth:`note_slow_analysis` are for one consumer
+    thread (the worker);
     :attr:`preview` and :attr:`health` may be read from any thread.
     """
 
@@ -103,6 +110,7 @@ class FrameFeed:
         self._capture: CaptureThread | None = None
         self._restart_at: float | None = None
         self._stopped = threading.Event()
+        self._overloaded: tuple[float, float] | None = None  # (until, camera fps)
 
     # -- any thread -----------------------------------------------------------------------
 
@@ -171,9 +179,37 @@ class FrameFeed:
                 return None
         return None
 
+    def note_slow_analysis(self) -> bool:
+        """A session's frames reached the analysis too slowly to judge (CAPTURE_TOO_SLOW).
+
+        When this camera delivers enough frames, the kiosk itself was too loaded to analyse
+        them: :meth:`status` then reports it for :data:`OVERLOAD_PAUSE_S`, so the next people
+        are not failed one after another. A camera that is itself slow is not overload
+        (``check_rate`` reports that).
+
+        Returns
+        -------
+        bool
+            Whether it was taken as overload.
+        """
+        health = self.health
+        if health.frames < RATE_MIN_FRAMES or health.fps < RATE_RECOVERY * MIN_ANALYSIS_FPS:
+            return False
+        self._overloaded = (self._clock() + OVERLOAD_PAUSE_S, health.fps)
+        return True
+
     def status(self) -> FeedStatus:
-        """Whether the camera is delivering right now."""
+        """Whether the camera is delivering right now, and the kiosk keeping up with it."""
         now = self._clock()
+        if self._overloaded is not None:
+            until, fps = self._overloaded
+            if now < until:
+                return FeedStatus(False, f"frames reached the analysis at under "
+                                         f"{MIN_ANALYSIS_FPS:.0f} a second while the camera "
+                                         f"delivers {fps:.0f}: the kiosk is too loaded (other "
+                                         "programs, a slow machine); it takes the next person "
+                                         f"after a pause of {OVERLOAD_PAUSE_S:.0f} s")
+            self._overloaded = None
         with self._lock:
             error, last_put = self._error, self._last_put
         if error is not None:

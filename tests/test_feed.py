@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.camera import BaseSource, open_source
 from kiosk.errors import CameraError
-from kiosk.feed import FrameFeed
+from kiosk.feed import OVERLOAD_PAUSE_S, RATE_MIN_FRAMES, FrameFeed
 
 
 class LiveSource(BaseSource):
@@ -175,3 +175,23 @@ def test_a_camera_too_slow_for_the_liveness_check_is_failing_until_clearly_faste
     unchecked = feeds(LiveSource(fps=7.5))
     time.sleep(3.0)
     assert unchecked.health.frames >= 20 and unchecked.status().ok
+
+
+def test_a_kiosk_too_loaded_to_analyse_is_out_of_service_for_a_pause(feeds):
+    now = [0.0]
+    real = time.monotonic
+    feed = feeds(LiveSource(fps=30.0), check_rate=True, clock=lambda: real() + now[0])
+    assert wait_for(lambda: feed.health.frames >= RATE_MIN_FRAMES and feed.status().ok)
+    # The session's frames came too slowly although the camera delivers 30 a second.
+    assert feed.note_slow_analysis()
+    status = feed.status()
+    assert not status.ok and "the kiosk is too loaded" in status.reason
+    assert "while the camera delivers 30" in status.reason
+    now[0] = OVERLOAD_PAUSE_S + 1.0  # the pause is over: the next session measures again
+    assert wait_for(lambda: feed.status().ok)  # (once a frame is stamped on the moved clock)
+
+
+def test_a_slow_camera_is_not_taken_for_a_loaded_kiosk(feeds):
+    feed = feeds(LiveSource(fps=7.5))
+    assert wait_for(lambda: feed.health.frames >= RATE_MIN_FRAMES, timeout=8.0)
+    assert not feed.note_slow_analysis() and feed.status().ok

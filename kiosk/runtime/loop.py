@@ -32,6 +32,7 @@ from kiosk.camera import CameraHealth, SourceInfo
 from kiosk.errors import KioskError
 from kiosk.feed import FrameFeed
 from kiosk.model import Frame
+from kiosk.reasons import Reason
 from kiosk.runtime import events as ev
 from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
@@ -388,6 +389,10 @@ class KioskRuntime:
             with self._lock:
                 self._subject_until = max(subject) if subject else None
             self._check_lockouts(force=True)
+            if Reason.CAPTURE_TOO_SLOW in decision.reasons and self._feed.note_slow_analysis():
+                log.error("session %d: frames analysed too slowly while the camera delivers "
+                          "enough; out of service for a pause", sid)
+                self._check_camera()  # before the next person can start
         except AuditUnavailable as exc:
             log.error("audit log failed during session %d: %s", sid, exc)
             self._drop_audit(str(exc))

@@ -21,6 +21,7 @@ from kiosk.audit import open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.feed import FrameFeed
 from kiosk.lab.standin import (
+    CountingAnalyzer,
     FixedFusion,
     FixedMatcher,
     Responder,
@@ -313,3 +314,22 @@ def test_a_log_moved_away_while_running_keeps_the_kiosk_out_until_it_is_back(kio
     assert k.verify().decision.decision == Verdict.PASS
     with open_kiosk_log(settings, tmp_path) as log:  # one log, both attempts
         assert len(log.list_attempts()) == 2 and log.verify().ok
+
+
+def test_a_kiosk_too_loaded_to_analyse_goes_out_of_service_for_a_pause(kiosk, settings,
+                                                                       monkeypatch):
+    # The camera delivers 30 frames a second, but each takes the analysis 0.25 s: the
+    # session ends on its rate, and the kiosk stops taking people for a pause rather than
+    # failing them one after another.
+    update = CountingAnalyzer.update
+
+    def slow(self, frame, obs):
+        time.sleep(0.25)
+        return update(self, frame, obs)
+
+    monkeypatch.setattr(CountingAnalyzer, "update", slow)
+    k = kiosk(settings)
+    made = k.verify()
+    assert made.decision.reasons[0] == Reason.CAPTURE_TOO_SLOW
+    failed = k.recorder.wait_for(ev.CameraFailed, where=lambda e: "too loaded" in e.reason)
+    assert "while the camera delivers" in failed.reason
