@@ -36,10 +36,11 @@ class Attempt:
     total: int = 0
     analyzers: list[Analyzer] = field(default_factory=list)
     best: BestFrame = field(default_factory=BestFrame)
-    # (observation time, wall-clock time) of every frame processed, for the audit's times.
-    walls: list[tuple[float, datetime]] = field(default_factory=list)
-    # Observation times alone, for the analysed frame rate (kiosk.analysis.capture).
+    # Observation time of every frame processed (for the analysed frame rate,
+    # kiosk.analysis.capture) and, in step, the wall-clock time it was processed at (for the
+    # audit's times).
     times: list[float] = field(default_factory=list)
+    walls: list[datetime] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     challenges: tuple[dict[str, Any], ...] = ()
     signals: list[Signal] = field(default_factory=list)
@@ -58,8 +59,8 @@ class Attempt:
         (a recording is read faster than real time)."""
         if t is None or not self.walls:
             return None
-        i = bisect.bisect_left(self.walls, t, key=lambda tw: tw[0])
-        return self.walls[min(i, len(self.walls) - 1)][1]
+        i = bisect.bisect_left(self.times, t)
+        return self.walls[min(i, len(self.walls) - 1)]
 
 
 

@@ -235,8 +235,8 @@ class Verifier:
     def _observe(self, attempt: Attempt, frame: Frame) -> FaceObservation:
         """Track one frame; it also feeds the passive analyzers and the best-frame choice."""
         obs = self.tracker.observe(frame)
-        attempt.walls.append((obs.t, self.clock()))
         attempt.times.append(obs.t)
+        attempt.walls.append(self.clock())
         for analyzer in attempt.analyzers:
             analyzer.update(frame, obs)
         if obs.face is not None and obs.n_faces == 1:
