@@ -114,7 +114,8 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
     """
     path = resolve_db_path(settings, data_dir)
     lost = replacing.lost.db_id if replacing is not None else None
-    check_not_lost(path, replacing=lost)  # before anything below creates a file there
+    key_file = settings.audit.key_file or None
+    check_not_lost(path, key_file=key_file, replacing=lost)  # before anything creates a file
     config = AuditConfig.from_settings(settings, **config_overrides)
     keys = key_store(settings, path, keyring_backend=keyring_backend)
     cipher = keys.frame_cipher() if config.store_best_frame else None
@@ -131,7 +132,7 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
                                 reason=replacing.reason, details=replacing.details)
         db_id = audit.chain_head().db_id
         if db_id is not None:  # every log since schema 3 has one; :memory: is never registered
-            confirm(path, db_id, now=to_iso(clock()), replacing=lost)
+            confirm(path, db_id, now=to_iso(clock()), key_file=key_file, replacing=lost)
         if fleet:
             attach_fleet(audit, settings, subject_key_id=keys.subject_hasher().key_id,
                          clock=clock)

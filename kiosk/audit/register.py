@@ -5,10 +5,18 @@ A kiosk whose log file was deleted or moved away would create, at its next open,
 at the same path: every lockout and failure count gone, and nothing in the new log to say an
 older one existed. The keyed chain catches edited rows and rows cut from the end, an exported
 anchor catches an older copy put back; neither sees a log that is simply gone. So the kiosk
-writes the id of the log it opened (``chain_state.db_id``) to
-``<database folder>-keys/<database name>.log-id``, the private folder of the default key file
-(mode 0600, folder 0700), outside the database's folder, so removing, emptying or copying that
-folder leaves it. Each later open by the kiosk (:func:`kiosk.audit.open_kiosk_log`) checks:
+writes the id of the log it opened (``chain_state.db_id``) beside the log's key, outside the
+database's folder (mode 0600), so removing, emptying or copying that folder leaves it:
+
+- with ``audit.key_file`` set, in that file's folder, as
+  ``<database name>-<digest of its absolute path>.log-id`` (one key file may serve several
+  databases of one name). A site that sets a key file is often one whose database sits in a
+  system folder where the kiosk may not create the default key folder beside it;
+- otherwise in ``<database folder>-keys/<database name>.log-id``, the private folder (0700) of
+  the default key file. A register written there before a key file was configured is still
+  read, and moved beside the key at the next open.
+
+Each later open by the kiosk (:func:`kiosk.audit.open_kiosk_log`) checks:
 
 - the file is missing while an id is registered: :class:`AuditUnavailable`, reason ``lost``
   (restore the file; or, if it is lost for good, ``kiosk audit new-log`` begins a new one and
@@ -21,6 +29,8 @@ another chain under one kiosk id) or an anchor kept away from the kiosk does.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -96,27 +106,63 @@ class Replacement:
         return {"lost_log": self.lost.db_id, "lost_log_kept_since": self.lost.registered_at}
 
 
-def register_file(db_path: str | os.PathLike[str]) -> Path | None:
-    """Where the id of the log at ``db_path`` is registered; None for ``:memory:`` or a
-    database at the file-system root (no folder beside its folder)."""
+def register_file(db_path: str | os.PathLike[str],
+                  key_file: str | os.PathLike[str] | None = None) -> Path | None:
+    """Where the id of the log at ``db_path`` is registered; None for ``:memory:``, or for a
+    database at the file-system root without a key file (no folder beside its folder).
+
+    Parameters
+    ----------
+    db_path : path-like
+    key_file : path-like, optional
+        ``settings.audit.key_file`` (empty or None: none). One in the database's own folder
+        (which the kiosk warns about) is not used: the register would go with that folder.
+    """
     if str(db_path) == ":memory:":
         return None
     path = Path(db_path).expanduser().absolute()
+    if key_file:
+        folder = Path(key_file).expanduser().absolute().parent
+        if folder != path.parent:
+            digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+            return folder / f"{path.name}-{digest}{SUFFIX}"
+    return _default_file(path)
+
+
+def _default_file(path: Path) -> Path | None:
     key_dir = default_key_dir(path.parent)
     return None if key_dir is None else key_dir / f"{path.name}{SUFFIX}"
 
 
-def read_registration(db_path: str | os.PathLike[str]) -> Registration | None:
+def read_registration(db_path: str | os.PathLike[str],
+                      key_file: str | os.PathLike[str] | None = None) -> Registration | None:
     """The registration of the log at ``db_path``, None when there is none.
+
+    Parameters
+    ----------
+    db_path : path-like
+    key_file : path-like, optional
+        ``settings.audit.key_file``: see :func:`register_file`. With one, a register left in
+        the default key folder (before the key file was configured) is read when there is
+        none beside the key.
 
     Raises
     ------
     AuditUnavailable
         (reason ``cannot_open``) the register file exists but cannot be read or is not one.
     """
-    file = register_file(db_path)
+    file = register_file(db_path, key_file)
     if file is None:
         return None
+    found = _read(db_path, file)
+    if found is None and key_file:
+        earlier = _default_file(Path(db_path).expanduser().absolute())
+        if earlier is not None and earlier != file:
+            found = _read(db_path, earlier)
+    return found
+
+
+def _read(db_path: str | os.PathLike[str], file: Path) -> Registration | None:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         db_id, since = data["db_id"], data["registered_at"]
@@ -142,12 +188,15 @@ def _exists(db_path: str | os.PathLike[str]) -> bool:
     return os.path.lexists(Path(db_path).expanduser())
 
 
-def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = None) -> None:
+def check_not_lost(db_path: str | os.PathLike[str], *, key_file: str | None = None,
+                   replacing: str | None = None) -> None:
     """Refuse to open a path whose registered log is gone (before anything creates a file).
 
     Parameters
     ----------
     db_path : path-like
+    key_file : str, optional
+        ``settings.audit.key_file`` (see :func:`register_file`).
     replacing : str, optional
         The id of the registered log that staff declared lost (``kiosk audit new-log``): it
         must be the one registered, and its file must be gone.
@@ -159,7 +208,7 @@ def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = N
         ``cannot_open``) see :func:`read_registration`, or ``replacing`` is not what is
         registered or its file is still there.
     """
-    found = read_registration(db_path)
+    found = read_registration(db_path, key_file)
     if replacing is not None:
         if found is None or found.db_id != replacing or _exists(db_path):
             raise AuditUnavailable(f"the log to replace at {db_path} is not the registered, "
@@ -177,7 +226,7 @@ def check_not_lost(db_path: str | os.PathLike[str], *, replacing: str | None = N
 
 
 def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
-            replacing: str | None = None) -> None:
+            key_file: str | None = None, replacing: str | None = None) -> None:
     """After the kiosk opened the log at ``db_path``: register its id, or check it.
 
     Parameters
@@ -187,6 +236,8 @@ def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
         The opened log's ``chain_state.db_id``.
     now : str
         ISO 8601 UTC time of a first registration.
+    key_file : str, optional
+        ``settings.audit.key_file`` (see :func:`register_file`).
     replacing : str, optional
         The id of a log staff declared lost: the registration names the new log instead.
 
@@ -197,22 +248,27 @@ def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
         :func:`read_registration`. A register that cannot be written is logged, not raised:
         the log itself is usable, only its loss would go unnoticed.
     """
-    file = register_file(db_path)
+    file = register_file(db_path, key_file)
     if file is None:
         return
-    found = read_registration(db_path)
-    if found is not None and found.db_id == db_id:
+    found = read_registration(db_path, key_file)
+    if found is not None and found.db_id == db_id and found.file == file:
         return
-    if found is not None and found.db_id != replacing:
+    if found is not None and found.db_id not in (db_id, replacing):
         raise AuditUnavailable(
             f"the file {db_path} holds another audit log ({db_id[:8]}) than the one this kiosk "
             f"keeps there ({found.db_id[:8]}, since {found.registered_at[:10]}): it was "
             "replaced. Keep that file as evidence and put the kiosk's own log back, or move "
             f"it aside and run `{_new_log(db_path)}`",
             reason=e.REPLACED, path=str(db_path))
+    since = found.registered_at if found is not None and found.db_id == db_id else now
     try:
-        write_private_file(file, json.dumps({"db_id": db_id, "registered_at": now}) + "\n",
+        write_private_file(file, json.dumps({"db_id": db_id, "registered_at": since}) + "\n",
                            overwrite=True)
     except OSError as exc:
         log.warning("cannot record which audit log is at %s in %s (%s): if that log is "
                     "deleted, the kiosk will not notice", db_path, file, exc.strerror or exc)
+        return
+    if found is not None and found.file != file:  # moved beside the key: one register only
+        with contextlib.suppress(OSError):
+            found.file.unlink(missing_ok=True)

@@ -75,7 +75,7 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
                              check_integrity=integrity, subject_hasher=subject_hasher,
                              chain_key=chain_key, probe_write=False)
     except AuditUnavailable as exc:
-        kept = _registered(path) if exc.reason == MISSING else None
+        kept = _registered(path, ctx.settings.audit.key_file) if exc.reason == MISSING else None
         if kept is None:
             raise
         raise AuditUnavailable(f"{exc}, though the kiosk kept its log {kept.db_id[:8]} there "
@@ -83,9 +83,9 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
                                "moved", reason=exc.reason, path=exc.path) from None
 
 
-def _registered(path: Path) -> Registration | None:
+def _registered(path: Path, key_file: str) -> Registration | None:
     try:
-        return read_registration(path)
+        return read_registration(path, key_file or None)
     except AuditUnavailable:
         return None  # an unreadable register adds nothing to "no database here"
 

@@ -31,7 +31,7 @@ def run(path: Path, args: argparse.Namespace, ctx: Any) -> int:
     """
     from kiosk.audit import open_kiosk_log
 
-    lost = read_registration(path)
+    lost = read_registration(path, ctx.settings.audit.key_file or None)
     if lost is None:
         raise InputError(f"no audit log is registered for {path}, so none was lost: the kiosk "
                          "begins a log by itself where there is none")

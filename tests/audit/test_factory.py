@@ -103,8 +103,10 @@ def test_best_frames_need_a_key(tmp_path: Path, clock: FakeClock) -> None:
         assert audit.path == str(tmp_path / "db" / "audit.db")
     finally:
         audit.close()
-    # The key file served every purpose: the key folder holds only the log's registration.
-    assert [p.name for p in (tmp_path / "db-keys").iterdir()] == ["audit.db.log-id"]
+    # The key file served every purpose: no default key folder, the log's registration
+    # beside the key.
+    assert not (tmp_path / "db-keys").exists()
+    assert sorted(p.suffix for p in (tmp_path / "secret").iterdir()) == [".key", ".log-id"]
 
 
 def test_a_log_written_without_the_key_is_refused(tmp_path: Path, clock: FakeClock) -> None:

@@ -3,6 +3,7 @@ until staff say it is lost for good (``kiosk audit new-log``), which the new log
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import stat
@@ -48,17 +49,29 @@ def move_away(db: Path, to: Path) -> None:
         part.rename(to / part.name)
 
 
-def test_the_first_open_registers_the_log_in_the_private_key_folder(site, tmp_path, clock):
+def registered_at(settings: Settings) -> Path:
+    return register_file(settings.audit.db_path, settings.audit.key_file)
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_the_first_open_registers_the_log_in_the_private_key_folder(site, tmp_path, clock,
+                                                                    configured):
+    if not configured:  # the default key file, made by the kiosk in db-keys/
+        site = site.replace("audit", key_file="")
     db_id = fail_once(site, tmp_path, clock)
-    file = tmp_path / "db-keys" / "kiosk.db.log-id"
-    assert register_file(tmp_path / "db" / "kiosk.db") == file
+    db = tmp_path / "db" / "kiosk.db"
+    digest = hashlib.sha256(str(db).encode()).hexdigest()[:12]
+    file = tmp_path / ("secret" if configured else "db-keys") / \
+        (f"kiosk.db-{digest}.log-id" if configured else "kiosk.db.log-id")
+    assert registered_at(site) == file
+    assert (tmp_path / "db-keys").exists() is not configured  # no folder made just for it
     assert json.loads(file.read_text()) == {"db_id": db_id,
                                             "registered_at": "2026-05-01T12:00:00.000000+00:00"}
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
     assert stat.S_IMODE(file.parent.stat().st_mode) == 0o700
     clock.advance(seconds=60)
     assert fail_once(site, tmp_path, clock) == db_id  # the same log: nothing rewritten
-    assert read_registration(tmp_path / "db" / "kiosk.db").registered_at.startswith(
+    assert read_registration(db, site.audit.key_file).registered_at.startswith(
         "2026-05-01T12:00:00")
 
 
@@ -93,18 +106,61 @@ def test_another_log_put_in_its_place_is_refused(site, tmp_path, clock):
 
 def test_an_unreadable_registration_is_refused(site, tmp_path, clock):
     fail_once(site, tmp_path, clock)
-    (tmp_path / "db-keys" / "kiosk.db.log-id").write_text("{not json")
+    registered_at(site).write_text("{not json")
     with pytest.raises(AuditUnavailable, match="cannot be read") as raised:
         opened(site, tmp_path, clock)
     assert raised.value.reason == e.CANNOT_OPEN
 
 
-def test_a_register_that_cannot_be_written_leaves_the_log_usable(site, tmp_path, clock, caplog):
-    (tmp_path / "db-keys").write_text("a file where the key folder would be")
-    (tmp_path / "db").mkdir()
+def test_beside_a_configured_key_the_folder_beside_the_database_is_not_needed(site, tmp_path,
+                                                                              clock):
+    # A database in a system folder: the kiosk cannot make a folder beside it (a file
+    # stands in for that here, since root may write anywhere), and the site configured
+    # a key file elsewhere. The register goes beside the key, so the log's loss is noticed.
+    (tmp_path / "db-keys").write_text("not a folder the kiosk can use")
+    fail_once(site, tmp_path, clock)
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    with pytest.raises(AuditUnavailable) as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.LOST
+
+
+def test_one_key_file_serves_two_databases_of_one_name(site, tmp_path, clock):
+    other = site.replace("audit", db_path=str(tmp_path / "test" / "kiosk.db"))
+    mine, theirs = fail_once(site, tmp_path, clock), fail_once(other, tmp_path, clock)
+    assert mine != theirs and registered_at(site) != registered_at(other)
+    assert read_registration(site.audit.db_path, site.audit.key_file).db_id == mine
+    assert read_registration(other.audit.db_path, other.audit.key_file).db_id == theirs
+
+
+def test_a_register_from_before_the_key_file_was_configured_still_counts(site, tmp_path, clock):
+    db_id = fail_once(site, tmp_path, clock)
+    earlier = tmp_path / "db-keys" / "kiosk.db.log-id"  # where a kiosk kept it before
+    earlier.parent.mkdir(mode=0o700)
+    registered_at(site).rename(earlier)
+    move_away(Path(site.audit.db_path), tmp_path / "gone")
+    with pytest.raises(AuditUnavailable) as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.LOST
+    move_away(tmp_path / "gone" / "kiosk.db", tmp_path / "db")
+    clock.advance(seconds=60)
+    assert fail_once(site, tmp_path, clock) == db_id
+    # Moved beside the key, keeping the day the kiosk first kept the log.
+    assert not earlier.exists()
+    found = read_registration(site.audit.db_path, site.audit.key_file)
+    assert (found.file, found.db_id) == (registered_at(site), db_id)
+    assert found.registered_at.startswith("2026-05-01T12:00:00")
+
+
+def test_a_register_that_cannot_be_written_leaves_the_log_usable(site, tmp_path, clock, caplog,
+                                                                 monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("kiosk.audit.register.write_private_file", refuse)
     with caplog.at_level(logging.WARNING, logger="kiosk.audit.register"):
         fail_once(site, tmp_path, clock)
     assert "if that log is deleted, the kiosk will not notice" in caplog.text
+    assert "Permission denied" in caplog.text
 
 
 def new_log(tmp_path: Path, site: Settings, *extra: str) -> int:
@@ -130,7 +186,7 @@ def test_new_log_records_the_loss_in_the_new_log(site, tmp_path, clock, capsys):
         ("log_replaced", "Dana", "disk failed, no backup",
          {"lost_log": lost, "lost_log_kept_since": "2026-05-01T12:00:00.000000+00:00"})]
     assert head.head_seq == 1  # the statement is the new log's first row
-    assert read_registration(site.audit.db_path).db_id == head.db_id != lost
+    assert read_registration(site.audit.db_path, site.audit.key_file).db_id == head.db_id != lost
 
 
 def test_new_log_needs_a_registered_log(site, tmp_path, capsys):
@@ -172,4 +228,4 @@ def test_new_log_checks_who_and_why_before_it_begins_the_log(site, tmp_path, clo
     assert "unexpected error" not in capsys.readouterr().err
     # Nothing was begun: the lost log is still the registered one, and the path still empty.
     assert not Path(site.audit.db_path).exists()
-    assert read_registration(site.audit.db_path).db_id == lost
+    assert read_registration(site.audit.db_path, site.audit.key_file).db_id == lost
