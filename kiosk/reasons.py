@@ -255,8 +255,10 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "blink (a blink closes the lids for 100 ms or more) or the face's motion: "
                "liveness was not judged. Check the camera (its frame rate in the camera tab; "
                "many webcams slow down in dim light) and the kiosk's load.",
-               "The camera is not working well enough for the check right now. Please ask a "
-               "member of staff."),
+               # Either the camera or a kiosk too loaded to analyse its frames: the sentence
+               # must be true of both (kiosk.feed.FrameFeed.note_slow_analysis).
+               "The kiosk could not run the check properly just now. Please ask a member of "
+               "staff."),
     ReasonInfo(Reason.INTERRUPTED, _SY,
                "The attempt was still open when the kiosk stopped (crash, kill or power "
                "cut) and was closed as a failure at the next start.", _ASK_STAFF),
