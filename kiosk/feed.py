@@ -36,10 +36,10 @@ RATE_MIN_FRAMES = round(2 * MIN_ANALYSIS_FPS)
 RATE_RECOVERY = 1.2
 
 OVERLOAD_PAUSE_S = 60.0
-"""How long the kiosk stays out of service after a session's frames reached the analysis too
-slowly to judge while the camera delivered enough (the kiosk itself was too loaded): long
-enough for a passing load to end, short enough that staff need not act; the next session
-measures again."""
+"""The default of ``camera.overload_pause_s``: how long the kiosk stays out of service after a
+session's frames reached the analysis too slowly to judge while the camera delivered enough
+(the kiosk itself was too loaded): long enough for a passing load to end, short enough that
+staff need not act; the next session measures again."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class FrameFeed:
     check_rate : bool
         A camera under the slowest rate the liveness check judges is failing (the kiosk is
         out of service rather than failing every person on CAPTURE_TOO_SLOW).
+    overload_pause_s : float
+        Out of service this long after :meth:`note_slow_analysis` found the kiosk too loaded
+        (``camera.overload_pause_s``).
     clock : callable
         Monotonic seconds.
 
@@ -92,9 +95,11 @@ class FrameFeed:
 
     def __init__(self, source: FrameSource, *, loop_finite: bool = True, stall_s: float = 3.0,
                  restart_s: float = 1.0, check_rate: bool = False,
+                 overload_pause_s: float = OVERLOAD_PAUSE_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        if stall_s <= 0 or restart_s < 0:
-            raise ValueError("stall_s must be > 0 and restart_s >= 0")
+        if stall_s <= 0 or restart_s < 0 or overload_pause_s <= 0:
+            raise ValueError("stall_s and overload_pause_s must be > 0 and restart_s >= 0")
+        self._overload_pause_s = float(overload_pause_s)
         self._source = source
         self._loop_finite = loop_finite
         self._stall_s = float(stall_s)
@@ -183,7 +188,7 @@ class FrameFeed:
         """A session's frames reached the analysis too slowly to judge (CAPTURE_TOO_SLOW).
 
         When this camera delivers enough frames, the kiosk itself was too loaded to analyse
-        them: :meth:`status` then reports it for :data:`OVERLOAD_PAUSE_S`, so the next people
+        them: :meth:`status` then reports it for ``overload_pause_s``, so the next people
         are not failed one after another. A camera that is itself slow is not overload
         (``check_rate`` reports that).
 
@@ -195,7 +200,7 @@ class FrameFeed:
         health = self.health
         if health.frames < RATE_MIN_FRAMES or health.fps < RATE_RECOVERY * MIN_ANALYSIS_FPS:
             return False
-        self._overloaded = (self._clock() + OVERLOAD_PAUSE_S, health.fps)
+        self._overloaded = (self._clock() + self._overload_pause_s, health.fps)
         return True
 
     def status(self) -> FeedStatus:
@@ -208,7 +213,7 @@ class FrameFeed:
                                          f"{MIN_ANALYSIS_FPS:.0f} a second while the camera "
                                          f"delivers {fps:.0f}: the kiosk is too loaded (other "
                                          "programs, a slow machine); it takes the next person "
-                                         f"after a pause of {OVERLOAD_PAUSE_S:.0f} s")
+                                         f"after a pause of {self._overload_pause_s:.0f} s")
             self._overloaded = None
         with self._lock:
             error, last_put = self._error, self._last_put

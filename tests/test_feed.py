@@ -180,14 +180,19 @@ def test_a_camera_too_slow_for_the_liveness_check_is_failing_until_clearly_faste
 def test_a_kiosk_too_loaded_to_analyse_is_out_of_service_for_a_pause(feeds):
     now = [0.0]
     real = time.monotonic
-    feed = feeds(LiveSource(fps=30.0), check_rate=True, clock=lambda: real() + now[0])
+    feed = feeds(LiveSource(fps=30.0), check_rate=True, overload_pause_s=120.0,
+                 clock=lambda: real() + now[0])
     assert wait_for(lambda: feed.health.frames >= RATE_MIN_FRAMES and feed.status().ok)
     # The session's frames came too slowly although the camera delivers 30 a second.
     assert feed.note_slow_analysis()
     status = feed.status()
     assert not status.ok and "the kiosk is too loaded" in status.reason
     assert "while the camera delivers 30" in status.reason
-    now[0] = OVERLOAD_PAUSE_S + 1.0  # the pause is over: the next session measures again
+    assert status.reason.endswith("after a pause of 120 s")
+    now[0] = OVERLOAD_PAUSE_S + 1.0  # the default pause is over, not the one set
+    time.sleep(0.2)
+    assert not feed.status().ok
+    now[0] = 121.0  # the pause is over: the next session measures again
     assert wait_for(lambda: feed.status().ok)  # (once a frame is stamped on the moved clock)
 
 

@@ -67,6 +67,11 @@ class CameraSettings:
                                      maximum=10, at_most="reconnect_max_s")
     reconnect_max_s: float = setting(8.0, "Longest wait between reconnection attempts after "
                                      "an unplug.", minimum=0.5, maximum=300)
+    overload_pause_s: float = setting(
+        60.0, "Out of service this long after a session found the kiosk itself too loaded to "
+        "analyse the camera's frames (the camera delivered enough, the analysis under 10 a "
+        "second): long enough for a passing load to end; the next session measures again.",
+        minimum=5, maximum=3600)
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,10 @@ def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     else:
         source = DeviceSource.from_settings(settings)
         source_factory = DeviceSource.from_settings
+    feed = FrameFeed(source, loop_finite=True, check_rate=True,
+                     overload_pause_s=settings.camera.overload_pause_s)
     # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
-    return KioskWorker(settings, FrameFeed(source, loop_finite=True, check_rate=True),
+    return KioskWorker(settings, feed,
                        build_parts(data_dir, camera_fixed=settings.camera.mounted
                                    and not args.source, record=record_plan(args, settings)),
                        source_factory=source_factory)
