@@ -217,15 +217,27 @@ def settings_in(tmp: Path) -> Settings:
                               key_file=str(keys / "audit.key"))
 
 
-def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, begin) -> dict:
-    """Run ``sessions`` sessions through the window (``begin()`` starts one from idle);
-    returns the figures."""
-    deadline = time.monotonic() + 120
+def wait_idle(app, window, timeout_s: float = 120.0) -> float:
+    """Pump the event loop until the kiosk is idle (started); returns the deadline used.
+
+    Raises
+    ------
+    SystemExit
+        It did not start in time (its fault reason is the message).
+    """
+    deadline = time.monotonic() + timeout_s
     while window.flow.state != FlowState.IDLE and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
     if window.flow.state != FlowState.IDLE:
         raise SystemExit(f"the kiosk did not start: {window.flow.fault_reason}")
+    return deadline
+
+
+def run_sessions(app, window, worker, camera, sessions: int, stalls: Stalls, begin) -> dict:
+    """Run ``sessions`` sessions through the window (``begin()`` starts one from idle);
+    returns the figures."""
+    deadline = wait_idle(app, window)
     watcher = PromptWatcher()
     worker.progress_made.connect(watcher.on_progress_made)
     first_prompt = watcher.first_prompt
@@ -376,10 +388,7 @@ def idle_baseline(app, tmp: Path, frames, size, seconds: float = 6.0) -> dict:
     stalls = Stalls()
     stalls.start()
     try:
-        deadline = time.monotonic() + 60
-        while window.flow.state != FlowState.IDLE and time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.005)
+        wait_idle(app, window, 60)
         window.flow.start()
         window.flow.accept()
         preview = window.identity.preview
