@@ -10,7 +10,13 @@ kernel's test drivers present a recorded or synthetic picture as a camera. The k
 - its name contains a virtual-camera marker (OBS, Virtual, Dummy, loopback, ManyCam,
   Snap Camera, XSplit, akvcam, DroidCam, Iriun, EpocCam);
 - it has no parent device in sysfs, or its parent is under ``/sys/devices/virtual``: it is
-  attached to no physical bus.
+  attached to no physical bus;
+- it is a video capture device, not a camera: an HDMI or SDI grabber (MacroSilicon MS2109 and
+  MS2130 dongles, Elgato Cam Link, Magewell USB Capture) passes on whatever a laptop or phone
+  plugged into it shows, so a recorded or synthetic face enters as a physical USB camera. Known
+  by its USB vendor and product id (sysfs ``idVendor``/``idProduct``; Magewell makes nothing
+  else) or by a name that says so (Cam Link, HDMI, Game Capture, USB Capture). Only devices
+  known from public sources are listed: a generic name such as "USB Video" alone says nothing.
 
 Platform-bus devices with a real driver (the Raspberry Pi camera's ``mmal``/``unicam``, SoC
 camera interfaces) are physical. The driver name comes from the ``VIDIOC_QUERYCAP`` ioctl when
@@ -59,6 +65,22 @@ VIRTUAL_NAME_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("loopback", r"loop\s*back"), ("ManyCam", r"manycam"), ("Snap Camera", r"snap\s*camera"),
         ("XSplit", r"xsplit"), ("akvcam", r"akvcam"), ("DroidCam", r"droidcam"),
         ("Iriun", r"iriun"), ("EpocCam", r"epoccam"),
+    ))
+# USB video capture devices (vendor:product as sysfs writes them), from vendors' and users'
+# published udev rules and lsusb listings.
+CAPTURE_DEVICES: dict[str, str] = {
+    "534d:2109": "MacroSilicon MS2109 HDMI capture",
+    "345f:2109": "MacroSilicon MS2109 HDMI capture",
+    "345f:2130": "MacroSilicon MS2130 HDMI capture",
+    "345f:2131": "MacroSilicon MS2130 HDMI capture",
+    "0fd9:0066": "Elgato Cam Link 4K",
+    "0fd9:0067": "Elgato Cam Link 4K",
+}
+CAPTURE_VENDORS: dict[str, str] = {"2935": "Magewell USB Capture"}
+CAPTURE_NAME_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.IGNORECASE)) for label, pattern in (
+        ("Cam Link", r"cam\s*link"), ("HDMI", r"hdmi"), ("Game Capture", r"game\s*capture"),
+        ("USB Capture", r"usb\s*capture"),
     ))
 PHYSICAL_BUSES = frozenset({"usb", "pci", "platform", "i2c", "spi", "sdio", "mmc", "amba",
                             "thunderbolt", "firewire", "pcmcia", "host1x"})
@@ -178,7 +200,7 @@ def query_capability(path: str) -> V4L2Capability | None:
 
 
 def virtual_reasons(name: str, driver: str, *, bus_info: str = "", has_parent: bool = True,
-                    parent_is_virtual: bool = False) -> list[str]:
+                    parent_is_virtual: bool = False, usb_id: str = "") -> list[str]:
     """The virtual-camera rules a device matches (empty for a physical camera).
 
     Parameters
@@ -193,6 +215,8 @@ def virtual_reasons(name: str, driver: str, *, bus_info: str = "", has_parent: b
         Whether sysfs shows a parent device.
     parent_is_virtual : bool
         Whether that parent lives under ``/sys/devices/virtual``.
+    usb_id : str
+        ``vendor:product`` of the USB device above it (lower-case hex), empty when none.
     """
     reasons: list[str] = []
     low_driver = driver.strip().lower()
@@ -203,6 +227,14 @@ def virtual_reasons(name: str, driver: str, *, bus_info: str = "", has_parent: b
     markers = [label for label, pattern in VIRTUAL_NAME_MARKERS if pattern.search(name)]
     if markers:
         reasons.append(f"name {name!r} contains " + ", ".join(repr(m) for m in markers))
+    passes_on = "it passes on any video signal as a camera"
+    known = CAPTURE_DEVICES.get(usb_id) or CAPTURE_VENDORS.get(usb_id.split(":")[0])
+    if known:
+        reasons.append(f"USB {usb_id} is a video capture device ({known}): {passes_on}")
+    capture = [label for label, pattern in CAPTURE_NAME_MARKERS if pattern.search(name)]
+    if capture:
+        reasons.append(f"name {name!r} contains " + ", ".join(repr(m) for m in capture)
+                       + f", a video capture device: {passes_on}")
     if not has_parent:
         reasons.append("no parent device in sysfs (not attached to a physical bus)")
     elif parent_is_virtual:
@@ -239,6 +271,19 @@ def _bus_of(parent: Path, sysfs_root: Path) -> str:
     return "" if first in ("", "video4linux", "media") else first
 
 
+def _usb_id(parent: Path, sysfs_root: Path) -> str:
+    """``vendor:product`` of the first USB device at or above ``parent`` (its ``idVendor``
+    and ``idProduct``), empty when there is none."""
+    devices = Path(os.path.realpath(sysfs_root / "devices"))
+    node = parent
+    while node != devices and devices in node.parents:
+        vendor, product = _read_text(node / "idVendor"), _read_text(node / "idProduct")
+        if vendor and product:
+            return f"{vendor.lower()}:{product.lower()}"
+        node = node.parent
+    return ""
+
+
 def describe_node(node: str, *, sysfs_root: Path = SYSFS_ROOT, dev_root: Path = DEV_ROOT,
                   querycap: QueryCap = query_capability) -> VideoDevice | None:
     """Describe one ``videoN`` node, None when sysfs does not list it."""
@@ -259,8 +304,10 @@ def describe_node(node: str, *, sysfs_root: Path = SYSFS_ROOT, dev_root: Path = 
     cap = querycap(path)
     driver = cap.driver if cap is not None and cap.driver else sysfs_driver
     name = name or (cap.card if cap is not None else "")
+    usb_id = _usb_id(parent, sysfs_root) if bus == "usb" and parent is not None else ""
     reasons = virtual_reasons(name, driver, bus_info=cap.bus_info if cap else "",
-                              has_parent=has_parent, parent_is_virtual=parent_is_virtual)
+                              has_parent=has_parent, parent_is_virtual=parent_is_virtual,
+                              usb_id=usb_id)
     if cap is not None and sysfs_driver and sysfs_driver != driver:
         # Both names are evidence: a loopback driver may report a harmless ioctl name.
         reasons += [r for r in virtual_reasons("", sysfs_driver) if r not in reasons]

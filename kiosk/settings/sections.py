@@ -57,8 +57,9 @@ class CameraSettings:
     fps: int = setting(30, "Requested frames per second (at least 15: under 10 the kiosk "
                        "cannot judge liveness and goes out of service).", minimum=15,
                        maximum=120)
-    allow_virtual: bool = setting(False, "Accept virtual cameras (v4l2loopback, OBS): an "
-                                  "injected stream is an attack, so only for development.")
+    allow_virtual: bool = setting(False, "Accept virtual cameras (v4l2loopback, OBS) and "
+                                  "video capture devices (HDMI grabbers): an injected stream "
+                                  "is an attack, so only for development.")
     mounted: bool = setting(True, "The camera is rigidly mounted (a kiosk): motion of the "
                             "surroundings then means a hand-held picture or screen. Set false "
                             "for a hand-held or laptop camera.")

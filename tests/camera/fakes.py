@@ -134,6 +134,17 @@ def add_usb_webcam(sysfs: FakeSysfs, index: int = 0, name: str = "HD Webcam C615
     return sysfs.add(index, name, parent=USB_WEBCAM, driver="uvcvideo", bus="usb")
 
 
+def add_usb_video(sysfs: FakeSysfs, index: int, name: str, usb_id: str, port: str) -> Path:
+    """A UVC node on USB port ``port`` whose USB device says ``usb_id`` (``vvvv:pppp``) in its
+    ``idVendor`` and ``idProduct``, as the kernel writes them one level above the interface."""
+    device = f"pci0000:00/0000:00:14.0/usb1/{port}"
+    node = sysfs.add(index, name, parent=f"{device}/{port}:1.0", driver="uvcvideo", bus="usb")
+    vendor, product = usb_id.split(":")
+    (sysfs.root / "devices" / device / "idVendor").write_text(vendor + "\n")
+    (sysfs.root / "devices" / device / "idProduct").write_text(product + "\n")
+    return node
+
+
 def no_querycap(path: str) -> None:
     """A ``querycap`` that never reaches a real device node."""
     return None

@@ -19,7 +19,14 @@ from kiosk.camera.source import FrameSource
 from kiosk.camera.v4l2 import V4L2Capability
 from kiosk.errors import CameraError
 from kiosk.settings import Settings
-from tests.camera.fakes import FakeCamera, FakeClock, FakeSysfs, add_usb_webcam, no_querycap
+from tests.camera.fakes import (
+    FakeCamera,
+    FakeClock,
+    FakeSysfs,
+    add_usb_video,
+    add_usb_webcam,
+    no_querycap,
+)
 
 
 def make_source(camera: FakeCamera, clock: FakeClock, sysfs: FakeSysfs, device: int | str = 0,
@@ -173,6 +180,19 @@ def test_virtual_camera_is_refused(sysfs: FakeSysfs, clock: FakeClock) -> None:
         source.open()
     assert camera.calls == []
     assert "virtual camera refused" in source.health.last_error
+    source.close()
+
+
+def test_an_hdmi_capture_dongle_is_refused(sysfs: FakeSysfs, clock: FakeClock) -> None:
+    # A physical USB device with the UVC driver: only its USB id says it passes on a laptop's
+    # screen rather than filming the room.
+    add_usb_video(sysfs, 0, "USB Video", "534d:2109", "1-2")
+    camera = FakeCamera()
+    source = make_source(camera, clock, sysfs)
+    with pytest.raises(VirtualCameraRefused, match="virtual camera refused: /dev/video0 'USB "
+                                                   "Video' .*534d:2109 is a video capture device"):
+        source.open()
+    assert camera.calls == []
     source.close()
 
 

@@ -16,7 +16,7 @@ from kiosk.camera.v4l2 import (
     query_capability,
     virtual_reasons,
 )
-from tests.camera.fakes import FakeSysfs, add_usb_webcam, no_querycap
+from tests.camera.fakes import FakeSysfs, add_usb_video, add_usb_webcam, no_querycap
 
 CAPTURE_CAPS = 0x84200001      # DEVICE_CAPS | STREAMING | EXT_PIX_FORMAT | VIDEO_CAPTURE
 METADATA_CAPS = 0x84A00000     # DEVICE_CAPS | STREAMING | EXT_PIX_FORMAT | META_CAPTURE
@@ -84,6 +84,35 @@ def test_virtual_reasons_by_bus() -> None:
         "bus info 'platform:v4l2loopback-000' names v4l2loopback"]
 
 
+def test_video_capture_devices_are_not_cameras(sysfs: FakeSysfs) -> None:
+    # An HDMI grabber presents whatever a laptop plugged into it shows as a physical USB
+    # camera: known ones by their USB id or name; an ordinary webcam's id says nothing.
+    add_usb_video(sysfs, 0, "HD Webcam C270", "046d:0825", "1-1")
+    add_usb_video(sysfs, 2, "USB Video", "534d:2109", "1-2")          # MS2109's own name
+    add_usb_video(sysfs, 4, "Cam Link 4K", "0fd9:0099", "1-3")        # a model not listed
+    add_usb_video(sysfs, 6, "USB Capture HDMI+", "2935:0007", "1-4")  # Magewell
+    add_usb_video(sysfs, 8, "USB3.0 Capture", "345F:2130", "1-5")     # upper-case hex
+    found = {d.index: d for d in list_devices(sysfs.root, querycap=no_querycap)}
+    assert [i for i, d in found.items() if d.is_virtual] == [2, 4, 6, 8]
+    assert found[0].why_virtual == ""
+    assert found[2].why_virtual == (
+        "USB 534d:2109 is a video capture device (MacroSilicon MS2109 HDMI capture): it passes "
+        "on any video signal as a camera")
+    assert found[4].why_virtual == (
+        "name 'Cam Link 4K' contains 'Cam Link', a video capture device: it passes on any "
+        "video signal as a camera")
+    assert found[6].why_virtual.startswith("USB 2935:0007 is a video capture device (Magewell "
+                                           "USB Capture)")
+    assert "'USB Capture'" in found[6].why_virtual
+    assert "MacroSilicon MS2130" in found[8].why_virtual
+
+
+@pytest.mark.parametrize("name", ["HD Pro Webcam C920", "Integrated Camera", "USB Video",
+                                  "USB2.0 HD UVC WebCam", "Video Capture 3"])
+def test_camera_names_that_say_nothing_of_capture(name: str) -> None:
+    assert virtual_reasons(name, "uvcvideo", usb_id="0c45:6366") == []
+
+
 def test_no_video4linux_class(tmp_path: Path) -> None:
     assert list_devices(tmp_path / "sys", querycap=no_querycap) == []
 
@@ -96,8 +125,8 @@ def test_fake_tree_listing(sysfs: FakeSysfs) -> None:
               driver="v4l2loopback", bus="platform")
     sysfs.add(10, "mmal service 16.1", parent="platform/soc/soc:vchiq/bcm2835-camera",
               driver="bcm2835-v4l2", bus="platform", bus_levels=2)
-    sysfs.add(11, "Cam Link 4K", parent="pci0000:00/0000:00:1c.0/0000:03:00.0",
-              driver="saa7134", bus="pci")
+    sysfs.add(11, "Integrated Camera", parent="pci0000:00/0000:00:1c.0/0000:03:00.0",
+              driver="ipu6", bus="pci")
     devices = list_devices(sysfs.root, dev_root=Path("/dev"), querycap=no_querycap)
     assert [d.path for d in devices] == ["/dev/video0", "/dev/video1", "/dev/video2",
                                          "/dev/video3", "/dev/video10", "/dev/video11"]
@@ -108,7 +137,7 @@ def test_fake_tree_listing(sysfs: FakeSysfs) -> None:
         2: ("Dummy video device (0x0000)", "", "", True),
         3: ("OBS Virtual Camera", "v4l2loopback", "platform", True),
         10: ("mmal service 16.1", "bcm2835-v4l2", "platform", False),
-        11: ("Cam Link 4K", "saa7134", "pci", False),
+        11: ("Integrated Camera", "ipu6", "pci", False),
     }
     by_index = {d.index: d for d in devices}
     assert by_index[2].why_virtual == ("name 'Dummy video device (0x0000)' contains 'Dummy'; "

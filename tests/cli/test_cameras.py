@@ -10,7 +10,7 @@ from kiosk.camera.v4l2 import V4L2Capability
 from kiosk.camera.v4l2_controls import LightSupport, query_light_support
 from kiosk.cli import Context, build_parser
 from kiosk.settings import Settings
-from tests.camera.fakes import FakeSysfs, add_usb_webcam, no_querycap
+from tests.camera.fakes import FakeSysfs, add_usb_video, add_usb_webcam, no_querycap
 from tests.camera.light_fakes import (
     FakeControl,
     FakeV4L2Node,
@@ -51,6 +51,15 @@ def test_table_flags_virtual_cameras(sysfs: FakeSysfs) -> None:
     assert lines[1].split()[-3:] == ["no", "?", "?"]         # physical; node not opened
     assert "/dev/video2" in lines[2] and lines[2].split()[-3:] == ["yes", "?", "?"]
     assert "/dev/video2 is virtual: name 'OBS Virtual Camera' contains 'OBS', 'Virtual'" in text
+
+
+def test_table_flags_an_hdmi_capture_device(sysfs: FakeSysfs) -> None:
+    add_usb_webcam(sysfs, 0)
+    add_usb_video(sysfs, 2, "Cam Link 4K", "0fd9:0066", "1-2")
+    text = run_cameras(sysfs.root)
+    assert text.splitlines()[2].split()[-3:] == ["yes", "?", "?"]
+    assert ("/dev/video2 is virtual: USB 0fd9:0066 is a video capture device (Elgato Cam Link "
+            "4K): it passes on any video signal as a camera") in text
 
 
 def test_configured_virtual_camera_is_called_out(sysfs: FakeSysfs) -> None:
