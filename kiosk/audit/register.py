@@ -179,6 +179,45 @@ def _read(db_path: str | os.PathLike[str], file: Path) -> Registration | None:
     return Registration(db_id, since, file)
 
 
+def unguarded(db_path: str | os.PathLike[str], db_id: str | None, *,
+              key_file: str | os.PathLike[str] | None = None) -> str | None:
+    """Why the loss of the log at ``db_path`` would go unnoticed, for staff; None when it is
+    registered as this log.
+
+    The kiosk registers its log when it opens it, and only logs a warning when it cannot (a
+    folder it may not write): this is how staff learn of that (``kiosk audit verify``, the
+    operator panel's audit check).
+
+    Parameters
+    ----------
+    db_path : path-like
+        The kiosk's own log (not a copy elsewhere: nothing is registered for a copy).
+    db_id : str or None
+        The log's ``chain_state.db_id`` (None for a log older than schema 3).
+    key_file : path-like, optional
+        ``settings.audit.key_file`` (see :func:`register_file`).
+    """
+    if str(db_path) == ":memory:" or db_id is None:
+        return None
+    file = register_file(db_path, key_file)
+    unnoticed = "if this log is deleted or moved, the kiosk will not notice"
+    if file is None:
+        return (f"there is no folder to record which log the kiosk keeps at {db_path} (a "
+                f"database at the file-system root and no audit.key_file): {unnoticed}")
+    try:
+        found = read_registration(db_path, key_file)
+    except AuditUnavailable as exc:
+        return str(exc)
+    if found is None:
+        return (f"no record of this log is kept in {file.parent}: {unnoticed}. The kiosk "
+                f"writes {file.name} there when it opens the log; check that it may write "
+                "that folder (see the kiosk's log for the error)")
+    if found.db_id != db_id:
+        return (f"{found.file} names another log ({found.db_id[:8]}) than this one "
+                f"({db_id[:8]}): the kiosk will refuse to open this file")
+    return None
+
+
 def _new_log(db_path: str | os.PathLike[str]) -> str:
     return f"kiosk audit new-log --db {shlex.quote(str(db_path))} --by NAME --reason TEXT"
 

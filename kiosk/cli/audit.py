@@ -36,7 +36,7 @@ from kiosk.audit.anchor import read_anchor
 from kiosk.audit.errors import MISSING
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
-from kiosk.audit.register import Registration, read_registration
+from kiosk.audit.register import Registration, read_registration, unguarded
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet, audit_new_log
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
@@ -368,6 +368,9 @@ def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx, integrity=True, chain=True) as audit:
         report = audit.verify()
         checked = audit.check_anchor(anchor) if anchor is not None else None
+        # Only the kiosk's own log is registered (not a copy given with --db).
+        gap = None if args.db else unguarded(audit.path, audit.chain_head().db_id,
+                                             key_file=ctx.settings.audit.key_file or None)
     out = ctx.stdout
     if not report.ok:
         print(f"chain BROKEN at {report.first_break}", file=out)
@@ -384,6 +387,8 @@ def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:
     elif report.unkeyed_rows:
         print(f"note: {report.unkeyed_rows} row(s) were chained by an older kiosk before the "
               "log was keyed; only those could be recomputed without the key", file=out)
+    if gap is not None:
+        print(f"warning: {gap}", file=out)
     if checked is not None:
         print(f"anchor {'OK' if checked.ok else 'BROKEN'}: {checked.message}", file=out)
         if not checked.ok:

@@ -10,6 +10,7 @@ an audit failure (``AuditError``).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from kiosk.audit import AuditError, AuditLog, Lockout, OperatorAction, UnlockResult
+from kiosk.audit.register import unguarded
 from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, list_devices
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator.attempts import (
@@ -318,8 +320,12 @@ class OperatorContext:
     # -- audit -------------------------------------------------------------------------------
 
     def verify(self) -> VerifyOutcome:
-        """Walk the audit hash chain; the outcome names the first broken row."""
-        return verify(self.audit)
+        """Walk the audit hash chain; the outcome names the first broken row, and whether
+        the log's loss would go unnoticed."""
+        outcome = verify(self.audit)
+        gap = unguarded(self.audit.path, self.audit.chain_head().db_id,
+                        key_file=self.settings.audit.key_file or None)
+        return dataclasses.replace(outcome, unguarded=gap or "")
 
     def chart_data(self, days: int = 14) -> ChartData:
         """Passes, failures and reviews per local day over the last ``days`` days, counted

@@ -14,7 +14,8 @@ class VerifyOutcome:
 
     ``broken_row`` holds the first broken row as it is stored now, as ``(label, value)``
     lines (it may be the altered copy); empty when the chain is intact or the break is not a
-    row (missing newest rows, a wrong head or anchor).
+    row (missing newest rows, a wrong head or anchor). ``unguarded`` says why the log's loss
+    would go unnoticed (:func:`kiosk.audit.register.unguarded`), empty when it would not.
     """
 
     ok: bool
@@ -22,6 +23,7 @@ class VerifyOutcome:
     report: VerifyReport
     first_break: ChainBreak | None
     broken_row: tuple[tuple[str, str], ...]
+    unguarded: str = ""
 
 
 def _t(value: datetime | None) -> str:

@@ -163,6 +163,29 @@ def test_a_register_that_cannot_be_written_leaves_the_log_usable(site, tmp_path,
     assert "Permission denied" in caplog.text
 
 
+def test_verify_warns_when_the_kiosk_could_not_register_its_log(site, tmp_path, clock, capsys,
+                                                               monkeypatch):
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file,
+           "KIOSK_AUDIT_DB_PATH": site.audit.db_path}
+    fail_once(site, tmp_path, clock)
+    assert main(["audit", "verify"], environ=env) == 0
+    assert "warning" not in capsys.readouterr().out  # registered: nothing to say
+    registered_at(site).unlink()
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("kiosk.audit.register.write_private_file", refuse)
+    fail_once(site, tmp_path, clock)  # the kiosk cannot write it: a warning in its log only
+    assert main(["audit", "verify"], environ=env) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("chain OK")
+    assert (f"warning: no record of this log is kept in {tmp_path / 'secret'}: if this log is "
+            "deleted or moved, the kiosk will not notice") in out
+    # A copy checked elsewhere is nobody's registered log: nothing to warn about.
+    assert main(["audit", "verify", "--db", site.audit.db_path], environ=env) == 0
+    assert "warning" not in capsys.readouterr().out
+
+
 def new_log(tmp_path: Path, site: Settings, *extra: str) -> int:
     env = {"HOME": str(tmp_path), "KIOSK_AUDIT_KEY_FILE": site.audit.key_file}
     return main(["audit", "new-log", "--db", site.audit.db_path, "--by", "Dana",

@@ -18,6 +18,7 @@ from kiosk.audit import (
     RateLimitPolicy,
     SubjectHasher,
 )
+from kiosk.audit.register import confirm
 from kiosk.camera import CameraHealth, SourceInfo, VideoDevice
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator import AttemptFilter, OperatorContext
@@ -396,6 +397,14 @@ def test_recording_given_at_start_is_named_as_such(audit: AuditLog) -> None:
 
 
 # -- audit check and charts ------------------------------------------------------------------
+
+def test_verify_says_when_the_logs_loss_would_go_unnoticed(ctx: OperatorContext,
+                                                          audit: AuditLog) -> None:
+    # Opened here as a reading tool would, the log was never registered by a kiosk.
+    assert "if this log is deleted or moved, the kiosk will not notice" in ctx.verify().unguarded
+    confirm(audit.path, audit.chain_head().db_id, now="2026-05-01T12:00:00+00:00")
+    assert ctx.verify().unguarded == ""
+
 
 def test_verify_reports_intact_then_the_tampered_row(ctx: OperatorContext, audit: AuditLog,
                                                      seeded: dict[str, int],

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog
 
 from kiosk.audit import AttemptRecord, AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher
+from kiosk.audit.register import confirm
 from kiosk.camera import CameraHealth, VideoDevice
 from kiosk.operator import MAX_WRONG, OperatorContext
 from kiosk.settings import Settings
@@ -377,6 +378,19 @@ def test_verify_shows_ok_then_the_broken_row(qtbot: Any, panel: OperatorPanel,
     assert not page.row_table.isHidden()
     rows = dict(zip(cells(page.row_table, 0), cells(page.row_table, 1), strict=True))
     assert (rows["attempt"], rows["decision"]) == ("2", "pass")
+
+
+def test_verify_shows_when_the_logs_loss_would_go_unnoticed(qtbot: Any, panel: OperatorPanel,
+                                                            ctx: OperatorContext) -> None:
+    page = panel.audit
+    assert page.unguarded.isHidden()
+    qtbot.mouseClick(page.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "intact" in page.result.text(), timeout=WAIT_MS)
+    assert not page.unguarded.isHidden()  # this test's log was never registered by a kiosk
+    assert "the kiosk will not notice" in page.unguarded.text()
+    confirm(ctx.audit.path, ctx.audit.chain_head().db_id, now="2026-05-01T12:00:00+00:00")
+    qtbot.mouseClick(page.verify_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(page.unguarded.isHidden, timeout=WAIT_MS)
 
 
 # -- charts and closing ----------------------------------------------------------------------
