@@ -36,7 +36,7 @@ from kiosk.audit.anchor import read_anchor
 from kiosk.audit.errors import MISSING
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
-from kiosk.audit.register import Registration, read_registration, unguarded
+from kiosk.audit.register import read_registration, unguarded
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet, audit_new_log
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
@@ -75,19 +75,26 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
                              check_integrity=integrity, subject_hasher=subject_hasher,
                              chain_key=chain_key, probe_write=False)
     except AuditUnavailable as exc:
-        kept = _registered(path, ctx.settings.audit.key_file) if exc.reason == MISSING else None
-        if kept is None:
+        lost = kept_there(exc, path, ctx.settings.audit.key_file)
+        if lost is None:
             raise
-        raise AuditUnavailable(f"{exc}, though the kiosk kept its log {kept.db_id[:8]} there "
-                               f"(since {kept.registered_at[:10]}): it was deleted or "
-                               "moved", reason=exc.reason, path=exc.path) from None
+        raise lost from None
 
 
-def _registered(path: Path, key_file: str) -> Registration | None:
+def kept_there(exc: AuditUnavailable, path: Path, key_file: str) -> AuditUnavailable | None:
+    """When ``exc`` says there is no database at ``path`` and the kiosk kept a log there: the
+    same error, saying so; None otherwise (another fault, or no log was ever begun there)."""
+    if exc.reason != MISSING:
+        return None
     try:
-        return read_registration(path, key_file or None)
+        kept = read_registration(path, key_file or None)
     except AuditUnavailable:
         return None  # an unreadable register adds nothing to "no database here"
+    if kept is None:
+        return None
+    return AuditUnavailable(f"{exc}, though the kiosk kept its log {kept.db_id[:8]} there "
+                            f"(since {kept.registered_at[:10]}): it was deleted or moved",
+                            reason=exc.reason, path=exc.path)
 
 
 def _t(value: Any, precise: bool = False) -> str:

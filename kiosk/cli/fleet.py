@@ -17,7 +17,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kiosk.audit import AuditConfig, AuditLog, resolve_db_path
+from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable, resolve_db_path
+from kiosk.audit.errors import MISSING
+from kiosk.audit.outbox import LocalHead
+from kiosk.cli.audit import kept_there
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
 
@@ -43,9 +46,20 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     path = Path(args.db).expanduser() if args.db else \
         resolve_db_path(ctx.settings, default_data_dir(ctx.environ))
     settings_config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
-    with AuditLog.open(path, settings_config, read_only=True, create=False,
-                       check_integrity=False, probe_write=False) as audit:
-        head, state = audit.chain_head(), audit.fleet_state()
+    try:
+        with AuditLog.open(path, settings_config, read_only=True, create=False,
+                           check_integrity=False, probe_write=False) as audit:
+            head, state = audit.chain_head(), audit.fleet_state()
+        begun = True
+    except AuditUnavailable as exc:
+        # Before the kiosk's first start (setting a site up) the server is still worth
+        # asking; a log the kiosk kept and lost is not that.
+        if exc.reason != MISSING:
+            raise
+        lost = kept_there(exc, path, ctx.settings.audit.key_file)
+        if lost is not None:
+            raise lost from None
+        head, state, begun = LocalHead(None, 0, "", 0, ""), None, False
     # Not entered as a context: the pool starts connecting only once fleet_status's probe
     # has reached the server, so an unreachable one is reported without the pool's retries.
     store = FleetStore(config.url, where=config.where,
@@ -57,7 +71,7 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
         store.close()
     out = ctx.stdout
     if args.json:
-        out.write(json.dumps(status.as_dict(), sort_keys=True) + "\n")
+        out.write(json.dumps({**status.as_dict(), "local_log": begun}, sort_keys=True) + "\n")
         return EXIT_OK if status.reachable else EXIT_UNREACHABLE
     print(f"fleet server: {status.server}", file=out)
     if status.reachable:
@@ -67,7 +81,11 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     else:
         print("  reachable: NO", file=out)
         print(f"  why: {status.error}", file=out)
-    print(f"kiosk: {status.kiosk_id}; local log head seq {status.local_head}", file=out)
+    if begun:
+        print(f"kiosk: {status.kiosk_id}; local log head seq {status.local_head}", file=out)
+    else:
+        print(f"kiosk: {status.kiosk_id}; no local audit log yet at {path} (the kiosk has "
+              "not run: nothing to ship)", file=out)
     print(f"  last acknowledged: {acknowledged(status)}", file=out)
     backlog = "unknown" if status.backlog is None else f"{status.backlog} row(s)"
     print(f"  sender backlog: {backlog}", file=out)
@@ -80,8 +98,13 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     if status.sender_error:
         print(f"  sender's last error: {status.sender_error}", file=out)
     if status.registered_db_matches is False:
-        print("  WARNING: the server registered another audit database under this kiosk id",
-              file=out)
+        if begun:
+            print("  WARNING: the server registered another audit database under this kiosk "
+                  "id", file=out)
+        else:
+            print(f"  WARNING: the server already holds another kiosk's chain under the id "
+                  f"{status.kiosk_id!r}: give this kiosk its own kiosk.kiosk_id before it "
+                  "starts", file=out)
     return EXIT_OK if status.reachable else EXIT_UNREACHABLE
 
 

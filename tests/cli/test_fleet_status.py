@@ -110,6 +110,41 @@ def test_a_server_that_answers_says_what_it_acknowledged(tmp_path, local_log, fl
     assert "  last acknowledged: nothing yet (from the server)\n" in text
 
 
+def test_before_the_kiosks_first_start_the_server_is_still_asked(  # noqa: F811
+        tmp_path, fleet_url, open_kiosk, clock):  # noqa: F811
+    fresh = str(tmp_path / "new" / "kiosk.db")  # setting a kiosk up: no log yet
+    status, text, _ = status_of(tmp_path, fresh, fleet_url)
+    assert status == 0, text
+    assert "  reachable: yes (" in text
+    assert f"kiosk: east; no local audit log yet at {fresh} (the kiosk has not run" in text
+    assert "WARNING" not in text
+    assert json.loads(status_of(tmp_path, fresh, fleet_url, "--json")[1])["local_log"] is False
+    assert not Path(fresh).exists() and not Path(fresh).parent.exists()  # nothing created
+    # Another kiosk already ships under the id this one is about to take.
+    east = open_kiosk("east")
+    attempt = east.open_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
+                                settings_digest="ab" * 32)
+    east.finish_attempt(attempt, make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    _, text, _ = status_of(tmp_path, fresh, fleet_url)
+    assert ("WARNING: the server already holds another kiosk's chain under the id 'east': "
+            "give this kiosk its own kiosk.kiosk_id before it starts") in text
+
+
+def test_a_lost_log_is_not_taken_for_a_new_kiosk(tmp_path, site_key, refused_url):  # noqa: F811
+    settings = kiosk_settings(tmp_path, "east", "", site_key)
+    with open_kiosk_log(settings, tmp_path, fleet=False) as audit:
+        path = Path(audit.path)
+    path.rename(tmp_path / "moved.db")
+    env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": refused_url,
+           "KIOSK_AUDIT_KEY_FILE": settings.audit.key_file}
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["fleet", "status", "--db", str(path)], env) == 2
+    assert "though the kiosk kept its log" in err.getvalue()
+
+
 def test_the_audit_fleet_commands_name_the_cause_at_once(tmp_path, refused_url, capsys):
     env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": refused_url,
            "KIOSK_FLEET_CONNECT_TIMEOUT_S": TIMEOUT_S}
