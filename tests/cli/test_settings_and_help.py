@@ -43,6 +43,15 @@ def test_settings_name_every_layer_without_a_secret(tmp_path, capsys):
     assert json.loads(out)["source"] == (f"defaults + {config} + environment: "
                                          "KIOSK_KIOSK_OPERATOR_PIN, KIOSK_CAMERA_WIDTH")
     assert "4711" not in out
+    assert json.loads(out)["config_file"] == str(config)
+
+
+def test_settings_say_where_the_file_would_be_read(tmp_path, capsys):
+    assert main(["settings"], {"HOME": str(tmp_path)}) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["source"] == "defaults"
+    assert shown["config_file"] == str(tmp_path / ".config" / "liveness-kiosk" / "kiosk.toml")
+    assert shown["config_file_exists"] is False
 
 
 def test_settings_refuse_a_reconnect_minimum_above_the_maximum(tmp_path, capsys):
