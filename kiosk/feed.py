@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from kiosk.analysis.capture import MIN_ANALYSIS_FPS, too_slow
 from kiosk.camera import CameraHealth, CaptureThread, FrameSource, LatestFrameSlot
 from kiosk.model import Frame
+from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ log = logging.getLogger(__name__)
 RATE_MIN_FRAMES = round(2 * MIN_ANALYSIS_FPS)
 RATE_RECOVERY = 1.2
 
-OVERLOAD_PAUSE_S = 60.0
-"""The default of ``camera.overload_pause_s``: how long the kiosk stays out of service after a
+OVERLOAD_PAUSE_S = Settings().camera.overload_pause_s
+"""The default of ``camera.overload_pause_s`` (60 s): how long the kiosk stays out of service after a
 session's frames reached the analysis too slowly to judge while the camera delivered enough
 (the kiosk itself was too loaded): long enough for a passing load to end, short enough that
 staff need not act; the next session measures again."""

@@ -7,11 +7,10 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 
 from kiosk.audit import resolve_db_path
 from kiosk.errors import InputError
-from kiosk.settings import default_config_path, default_data_dir, hash_pin, markdown_table
+from kiosk.settings import default_data_dir, hash_pin, markdown_table, settings_file
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +40,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     # The database actually used, also when the setting is empty (the platform default).
     values["audit"]["db_path"] = str(resolve_db_path(settings, default_data_dir(ctx.environ)))
     # Where a settings file is read from, also when there is none yet (setting a kiosk up).
-    config = Path(ctx.config_path) if ctx.config_path else default_config_path(ctx.environ)
+    config = settings_file(ctx.config_path, ctx.environ)
     ctx.stdout.write(json.dumps({"source": settings.source, "config_file": str(config),
                                  "config_file_exists": config.is_file(),
                                  "digest": settings.digest(), **values}, indent=2) + "\n")

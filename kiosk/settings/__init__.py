@@ -49,7 +49,7 @@ __all__ = [
     "SCHEMA", "SECTIONS", "AuditSettings", "CameraSettings", "FleetSettings", "KioskSettings",
     "LivenessSettings", "MatchingSettings", "Option", "Settings", "default_config_path",
     "default_data_dir", "hash_pin", "is_pin_hash", "load_settings", "markdown_table",
-    "pin_matches",
+    "pin_matches", "settings_file",
 ]
 
 
@@ -133,6 +133,12 @@ def default_config_path(environ: Mapping[str, str], platform: str = sys.platform
     return base / "liveness-kiosk" / "kiosk.toml"
 
 
+def settings_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    """The settings file read: ``path`` (``--config``) when given, else the platform file
+    (:func:`default_config_path`), which is read only when it exists."""
+    return Path(path) if path is not None else default_config_path(environ)
+
+
 def default_data_dir(environ: Mapping[str, str], platform: str = sys.platform) -> Path:
     """The platform data folder: $XDG_DATA_HOME/liveness-kiosk on Linux."""
     home = Path(environ.get("HOME", "~")).expanduser()
@@ -173,7 +179,7 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     # Where each value came from, by "section.key": for the source line and for messages
     # about a pair of keys, whose two values may come from different layers.
     origins: dict[str, str] = {}
-    file_path = Path(path) if path is not None else default_config_path(environ)
+    file_path = settings_file(path, environ)
     read_file = path is not None or file_path.is_file()
     if read_file:
         _apply_file(file_path, values, origins)
