@@ -14,6 +14,11 @@ from kiosk.errors import KioskError
 
 LOCK_NAME = "kiosk.lock"
 
+EXIT_ALREADY_RUNNING = 3
+"""Exit status of a kiosk that found another one holding its data folder. A supervisor must
+not start it again (``RestartPreventExitStatus`` in the unit ``kiosk service unit`` prints):
+every other non-zero status (no display yet, a crash) is worth a restart, this one never is."""
+
 
 class AlreadyRunning(KioskError):
     """Another kiosk process holds the lock."""

@@ -11,11 +11,19 @@ window shows the out-of-service screen with the reason for staff.
     python main.py --source clip.mp4    a video file or image folder instead of the camera
     python main.py --record DIR --label bona_fide
                                         every session saved for evaluation (``kiosk record``)
+    python -m kiosk.ui                  the same as main.py, from an installed package
+                                        (the unit of ``kiosk service unit`` starts this)
+
+Exit status: 0 when staff closed the kiosk or it was stopped (SIGTERM, SIGINT);
+:data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING` (3) when another kiosk holds the data folder;
+2 for no display, an unusable data folder or a bug.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import logging
 import os
 import signal
@@ -27,7 +35,7 @@ import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
-from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
+from kiosk.ui.instance import EXIT_ALREADY_RUNNING, LOCK_NAME, AlreadyRunning, InstanceLock
 from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
 from kiosk.vocabulary import FaultCause
 
@@ -143,6 +151,11 @@ def build_worker(settings, args: argparse.Namespace, data_dir: Path):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A native crash (MediaPipe, dlib, Qt) kills the process without a Python traceback:
+    # print every thread's stack to stderr first, where the journal of a unit keeps it.
+    if not faulthandler.is_enabled():  # pytest enables its own
+        with contextlib.suppress(RuntimeError, ValueError, OSError):  # stderr without a file
+            faulthandler.enable()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     drop_opencv_qt_paths(os.environ)
@@ -156,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         lock.acquire()
     except AlreadyRunning as exc:
         sys.stderr.write(f"kiosk: {exc}\n")
-        return 2
+        return EXIT_ALREADY_RUNNING
     except KioskError as exc:
         sys.stderr.write(f"kiosk: {exc}\n")
         return 2

@@ -20,6 +20,7 @@ COMMANDS = {
     "fleet": ["fleet", "status"],
     "match": ["match", "a.jpg", "b.jpg"],
     "record": ["record", "nowhere"],
+    "service": ["service", "unit"],
     "settings": ["settings"],
     "simulate print": ["simulate", "print", "nothing.mp4", "out.avi"],
     "simulate replay": ["simulate", "replay", "nothing.mp4", "out.avi"],

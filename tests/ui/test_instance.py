@@ -7,7 +7,7 @@ import os
 import pytest
 
 import main
-from kiosk.ui.instance import LOCK_NAME, AlreadyRunning, InstanceLock
+from kiosk.ui.instance import EXIT_ALREADY_RUNNING, LOCK_NAME, AlreadyRunning, InstanceLock
 
 
 def test_a_second_lock_is_refused_with_the_holders_pid(tmp_path):
@@ -23,10 +23,10 @@ def test_a_second_lock_is_refused_with_the_holders_pid(tmp_path):
     second.release()
 
 
-def test_main_exits_2_when_another_kiosk_runs(tmp_path, monkeypatch, capsys):
+def test_main_exits_3_when_another_kiosk_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     with InstanceLock(tmp_path / "liveness-kiosk" / LOCK_NAME):
-        assert main.main(["--windowed"]) == 2
+        assert main.main(["--windowed"]) == EXIT_ALREADY_RUNNING == 3
     assert "the kiosk is already running" in capsys.readouterr().err
 
 

@@ -1,0 +1,137 @@
+"""``kiosk service unit``: the systemd user unit that keeps an unattended kiosk running.
+
+An unattended kiosk must come back by itself after a crash (a native library aborting, the
+out-of-memory killer) and start with the desktop session, without a second copy fighting the
+first over the camera. systemd's user manager does exactly that, so the kiosk ships no
+supervisor of its own: this command prints a unit for this installation (its interpreter,
+the settings file given with ``kiosk --config``) to save in ``~/.config/systemd/user/``.
+
+The unit restarts the kiosk on any failure, however often (a display that is not up yet is a
+failure too, and an out-of-service screen beats a bare desktop), except for
+:data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING`: another kiosk holds the data folder, and
+starting again cannot change that. A kiosk that staff stop (``systemctl --user stop``, or a
+signal) exits 0 and stays stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kiosk.errors import InputError
+from kiosk.settings import SCHEMA, settings_file
+from kiosk.ui.instance import EXIT_ALREADY_RUNNING
+
+UNIT_NAME = "liveness-kiosk.service"
+
+RESTART_SEC = 5
+"""Seconds between a failure and the next start: long enough not to spin on a crash at
+start-up, short enough that a person at the kiosk hardly waits."""
+
+STOP_TIMEOUT_S = 30
+"""How long systemd waits after SIGTERM before it kills: the kiosk finishes writing the
+attempt in progress and stops its matcher child in far less."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "service", help="run the kiosk unattended under systemd",
+        description="Print what an unattended kiosk needs to start with the desktop session "
+                    "and come back after a crash.")
+    sub = parser.add_subparsers(dest="service_command", metavar="SUBCOMMAND", required=True)
+    summary = ("print a systemd user unit that starts the kiosk with the graphical session "
+               "and restarts it after a crash (save it as ~/.config/systemd/user/"
+               f"{UNIT_NAME}); the settings file is the one given with kiosk --config")
+    unit = sub.add_parser("unit", help=summary, description=summary.capitalize())
+    unit.add_argument("--id-folder", metavar="DIR",
+                      help="the scanner drop folder of a staffed desk (the kiosk's --id-folder)")
+    unit.set_defaults(func=run_unit)
+
+
+def run_unit(args: argparse.Namespace, ctx) -> int:
+    ctx.stdout.write(unit_text(sys.executable, ctx.settings.kiosk.kiosk_id,
+                               config=_config(ctx), id_folder=_id_folder(args.id_folder)))
+    # The user manager does not see this shell's variables; a setting made there would be
+    # silently lost (and a PIN does not belong in a unit file).
+    names = {name for o in SCHEMA for name in (o.env_name, o.legacy_env) if name}
+    overrides = sorted(names & set(ctx.environ))
+    if overrides:
+        ctx.stderr.write(f"kiosk service unit: warning: {', '.join(overrides)} set here will "
+                         "not reach the kiosk the unit starts: put those settings in the "
+                         "settings file\n")
+    return 0
+
+
+def _config(ctx) -> Path | None:
+    """The settings file the unit passes on: the one ``--config`` named (made absolute,
+    since the unit does not run in this folder), or None for the default place, which the
+    kiosk finds by itself."""
+    if ctx.config_path is None:
+        return None
+    # The root has already refused a file that does not exist or does not validate.
+    return settings_file(ctx.config_path, ctx.environ).resolve()
+
+
+def _id_folder(folder: str | None) -> Path | None:
+    if folder is None:
+        return None
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
+        raise InputError(f"--id-folder: no folder at {path}")
+    return path
+
+
+def unit_text(python: str, kiosk_id: str, *, config: Path | None = None,
+              id_folder: Path | None = None) -> str:
+    """The unit file for a kiosk run by ``python`` (see the module docstring).
+
+    Parameters
+    ----------
+    python : str
+        Absolute path of the interpreter that has the kiosk installed.
+    kiosk_id : str
+        The kiosk's name (``kiosk.kiosk_id``), for the unit's description.
+    config, id_folder : Path, optional
+        Absolute paths passed to the kiosk as ``--config`` and ``--id-folder``.
+    """
+    command = [python, "-m", "kiosk.ui"]
+    if config is not None:
+        command += ["--config", str(config)]
+    if id_folder is not None:
+        command += ["--id-folder", str(id_folder)]
+    return f"""\
+# Liveness kiosk, run unattended by the user's systemd manager.
+# Save as ~/.config/systemd/user/{UNIT_NAME}, then:
+#   systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}
+# Written by `kiosk service unit`; run it again after moving the installation.
+[Unit]
+Description=Liveness kiosk {kiosk_id.replace("%", "%%")}
+PartOf=graphical-session.target
+After=graphical-session.target
+# Never give up: a kiosk out of service says why, a bare desktop says nothing.
+StartLimitIntervalSec=0
+
+[Service]
+Type=exec
+ExecStart={" ".join(_quote(part) for part in command)}
+Restart=on-failure
+RestartSec={RESTART_SEC}
+# {EXIT_ALREADY_RUNNING}: another kiosk already runs on this data folder; starting again cannot help.
+RestartPreventExitStatus={EXIT_ALREADY_RUNNING}
+# SIGTERM to the kiosk alone, which stops its matcher child itself.
+KillMode=mixed
+TimeoutStopSec={STOP_TIMEOUT_S}
+
+[Install]
+WantedBy=graphical-session.target
+"""
+
+
+def _quote(word: str) -> str:
+    """``word`` as one systemd word: quoted when it holds a space or a quote, with the
+    specifiers (``%``) escaped."""
+    word = word.replace("%", "%%")
+    if any(c in word for c in " \t\"'\\") or not word:
+        return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return word

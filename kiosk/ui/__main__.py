@@ -1,0 +1,8 @@
+"""``python -m kiosk.ui``: the kiosk application, as ``python main.py`` starts it, from the
+installed package (the unit that ``kiosk service unit`` prints runs this)."""
+
+import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
+
+from kiosk.ui.launch import main
+
+raise SystemExit(main())
