@@ -17,8 +17,18 @@ cheek patch (forehead-free cheek polygons of the mesh). The ratio ``cheek / corn
 (corner: the aligned mouth-corner landmarks' displacement) is the smile's coupling. The
 session's coupling is the median over smiles whose corners moved at least MIN_CORNER_IOD.
 
+Exposure and measurability. Still cheeks are evidence of a mask only where moving cheeks
+would have been seen. On four bona fide developer clips darkened to 35 %, the cheeks' flow
+fell to a tenth while the landmarks' corners moved as before, and two smiling people were
+rejected as masks: Farneback's flow shrinks on low-contrast pictures (CROP_CONTRAST), so the
+crops are brought to one contrast first. Skin can still be too smooth to follow (a codec's
+smoothing, a beauty filter, a face a few grey levels deep), so each smile is also checked on
+its own resting crop: the crop is shifted by the displacement a weakly coupled live cheek
+would show (``LIVE_COUPLING`` times the corners' pull) and the flow must recover at least
+``MIN_RECOVERED`` of it on the cheeks; otherwise the smile gives no evidence either way.
+
 Score: 1 when the cheeks stayed still (RIGID_SMILE), 0 when they moved with the corners;
-a session without a qualifying smile gives no evidence.
+a session without a qualifying, measurable smile gives no evidence.
 """
 
 from __future__ import annotations
@@ -55,6 +65,19 @@ MIN_CORNER_IOD = 0.04
 # smile, medians per clip; the lowest is a laugh with the jaw open). Midpoint 0.12, width 0.03:
 # 0.06 -> 0.88, 0.2 -> 0.07.
 COUPLING_MIDPOINT, COUPLING_WIDTH = 0.12, 0.03
+# Farneback's solver adds a fixed constant to each local system, so on a low-contrast crop
+# (a dim face) the flow shrinks toward zero whatever the skin did: a 1 px shift of textured
+# noise is recovered whole at a contrast of 10 grey levels, at 0.72 at 3.7 and 0.02 at 1.
+# Both crops of a smile are scaled by one gain that brings the resting crop's standard
+# deviation to this value, the median of the developer set's face crops (27-75), so the
+# flow measures the skin, not the exposure.
+CROP_CONTRAST = 45.0
+# Measurability (see the module docstring): the cheek displacement of a live smile at the low
+# end of the developer set's couplings (0.14) and above the rigid side's midpoint, and the
+# share of it the flow must recover on the resting crop. Recovering half of 0.24 keeps a live
+# cheek above the midpoint 0.12, so a coupling measured under it means still skin.
+LIVE_COUPLING = 0.24
+MIN_RECOVERED = 0.5
 # Confidence: one clear smile is good evidence, two are better.
 CONFIDENCE_PER_SMILE = 0.45
 CONFIDENCE_CAP = 0.7
@@ -130,6 +153,63 @@ def smile_directions(marks: np.ndarray) -> list[np.ndarray]:
     return out
 
 
+def _flow(a: np.ndarray, b: np.ndarray, gain: float) -> np.ndarray:
+    """Dense Farneback flow from crop ``a`` to crop ``b`` (both (h, w) uint8), each scaled by
+    ``gain`` first (see CROP_CONTRAST); shape (h, w, 2) in pixels."""
+    return cv2.calcOpticalFlowFarneback(a.astype(np.float32) * gain,
+                                        b.astype(np.float32) * gain,
+                                        None, 0.5, 3, 15, 3, 5, 1.2, 0)
+
+
+def contrast_gain(grey: np.ndarray) -> float:
+    """The factor that brings crop ``grey`` ((h, w) uint8) to CROP_CONTRAST."""
+    return CROP_CONTRAST / max(float(np.std(grey)), 1.0)
+
+
+def _patch_masks(rest: Snapshot) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each cheek patch of ``rest`` as a boolean mask (h, w) with its smile direction (2,)."""
+    h, w = rest.grey.shape
+    out = []
+    for (centre, radius), direction in zip(cheek_patches(rest.marks, max(rest.iod, 1e-6)),
+                                           smile_directions(rest.marks), strict=True):
+        mask = np.zeros((h, w), np.uint8)
+        cv2.circle(mask, (round(centre[0]), round(centre[1])), max(2, round(radius)), 1, -1)
+        if mask.sum() >= 9:
+            out.append((mask > 0, direction))
+    return out
+
+
+def cheek_recovery(rest: Snapshot, shift_px: float) -> float:
+    """Share of a known cheek displacement the flow recovers on the resting crop.
+
+    The crop is moved ``shift_px`` pixels along each cheek's smile direction in turn and the
+    flow's median in that cheek's patch is projected on it: about 1 on textured skin, near 0
+    where the skin is too smooth or too dark to follow.
+
+    Parameters
+    ----------
+    rest : Snapshot
+        The resting face; its grey crop is (h, w) uint8.
+    shift_px : float
+        The displacement to recover, in crop pixels (> 0).
+
+    Returns
+    -------
+    float
+        The mean over the cheeks inside the crop; 0.0 when none is.
+    """
+    recovered = []
+    for mask, direction in _patch_masks(rest):
+        move = np.array([[1.0, 0.0, shift_px * direction[0]], [0.0, 1.0, shift_px * direction[1]]],
+                        np.float32)
+        h, w = rest.grey.shape
+        moved = cv2.warpAffine(rest.grey, move, (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        v = np.median(_flow(rest.grey, moved, contrast_gain(rest.grey))[mask], axis=0)
+        recovered.append(float(np.dot(v, direction)) / shift_px)
+    return float(np.mean(recovered)) if recovered else 0.0
+
+
 def smile_coupling(rest: Snapshot, peak: Snapshot) -> dict[str, float]:
     """Cheek movement against mouth-corner movement between a resting and a smiling crop.
 
@@ -137,8 +217,9 @@ def smile_coupling(rest: Snapshot, peak: Snapshot) -> dict[str, float]:
     -------
     dict
         ``corner`` (mean corner displacement, inter-ocular distances), ``cheek`` (mean of the
-        two cheeks' median flow, same unit) and ``coupling`` (cheek / corner; NaN when the
-        corners did not move).
+        two cheeks' median flow, same unit), ``coupling`` (cheek / corner; NaN when the
+        corners did not move) and ``recovered`` (:func:`cheek_recovery` of the displacement
+        a live cheek would show, ``LIVE_COUPLING`` times the corners' pull; NaN likewise).
     """
     idx = list(RIGID)
     m, _ = cv2.estimateAffinePartial2D(peak.marks[idx], rest.marks[idx])
@@ -154,20 +235,19 @@ def smile_coupling(rest: Snapshot, peak: Snapshot) -> dict[str, float]:
     pulls = [max(0.0, float(np.dot(moved[i] - rest.marks[i], direction)))
              for i, direction in zip(CORNERS, smile_directions(rest.marks), strict=True)]
     corner = float(np.mean(pulls)) / iod
-    flow = cv2.calcOpticalFlowFarneback(rest.grey, warped, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    flow = _flow(rest.grey, warped, contrast_gain(rest.grey))
     cheeks = []
-    for centre, radius in cheek_patches(rest.marks, iod):
-        mask = np.zeros((h, w), np.uint8)
-        cv2.circle(mask, (round(centre[0]), round(centre[1])), max(2, round(radius)), 1, -1)
-        if mask.sum() < 9:
-            continue
-        v = np.median(flow[mask > 0], axis=0)
+    for mask, _ in _patch_masks(rest):
+        v = np.median(flow[mask], axis=0)
         cheeks.append(float(np.hypot(v[0], v[1])))
     if not cheeks:
         raise ValueError("the cheeks lie outside the crop")
     cheek = float(np.mean(cheeks)) / iod
+    moved_ok = corner > 1e-6
     return {"corner": corner, "cheek": cheek,
-            "coupling": cheek / corner if corner > 1e-6 else float("nan")}
+            "coupling": cheek / corner if moved_ok else float("nan"),
+            "recovered": (cheek_recovery(rest, LIVE_COUPLING * corner * iod) if moved_ok
+                          else float("nan"))}
 
 
 def rigid_smile_score(coupling: float) -> float:
@@ -188,9 +268,10 @@ class RigidSmileAnalyzer:
     -----
     ``update`` feeds the challenges' baseline and smile detector and keeps two crops (the last
     resting frame and the smile's peak); a finished smile costs one Farneback flow on a
-    ~128x160 crop. Signal details: ``coupling`` (median over smiles, the score's input),
-    ``smiles`` (qualifying smiles), ``seen`` (smile events), ``corner``, ``cheek`` (medians,
-    inter-ocular distances), ``why``.
+    ~128x160 crop, and its measurability check two more. Signal details: ``coupling`` (median
+    over smiles, the score's input), ``smiles`` (qualifying, measurable smiles),
+    ``unmeasurable`` (smiles whose cheeks the flow could not follow), ``seen`` (smile
+    events), ``corner``, ``cheek``, ``recovered`` (medians; inter-ocular distances), ``why``.
     """
 
     name = "rigid_smile"
@@ -247,18 +328,23 @@ class RigidSmileAnalyzer:
         events = self._detector.finish()
         if events:
             self._close(True)
-        good = [m for m in self._measured if m["corner"] >= MIN_CORNER_IOD
-                and math.isfinite(m["coupling"])]
+        moved = [m for m in self._measured if m["corner"] >= MIN_CORNER_IOD
+                 and math.isfinite(m["coupling"])]
+        good = [m for m in moved if m["recovered"] >= MIN_RECOVERED]
         details: dict[str, Any] = {"frames": self._frames, "seen": self._events,
-                                   "smiles": len(good), "coupling": None}
+                                   "smiles": len(good), "unmeasurable": len(moved) - len(good),
+                                   "coupling": None}
         if not good:
-            details["why"] = ("no smile" if not self._events else
-                              "no smile moved the mouth corners far enough to judge the cheeks")
+            details["why"] = (
+                "no smile" if not self._events else
+                "no smile moved the mouth corners far enough to judge the cheeks" if not moved
+                else "the cheeks were too smooth or too dark to follow their movement")
             return Signal(self.name, 0.0, 0.0, self.reason, details)
         coupling = float(np.median([m["coupling"] for m in good]))
         details.update(coupling=round(coupling, 4),
                        corner=round(float(np.median([m["corner"] for m in good])), 4),
-                       cheek=round(float(np.median([m["cheek"] for m in good])), 4))
+                       cheek=round(float(np.median([m["cheek"] for m in good])), 4),
+                       recovered=round(float(np.median([m["recovered"] for m in good])), 3))
         confidence = min(CONFIDENCE_CAP, CONFIDENCE_PER_SMILE * len(good))
         return Signal(self.name, rigid_smile_score(coupling), float(confidence), self.reason,
                       details)

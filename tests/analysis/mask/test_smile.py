@@ -6,16 +6,20 @@ the mouth inside a hole moves (mask); then real smiles of the developer set (dat
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
 
 from kiosk.analysis.mask.smile import (
     CORNERS,
+    MIN_RECOVERED,
     RIGID,
     RigidSmileAnalyzer,
     Snapshot,
     cheek_patches,
+    cheek_recovery,
     rigid_smile_score,
     smile_coupling,
     smile_directions,
@@ -56,14 +60,20 @@ def smiled(rest: np.ndarray, m: np.ndarray, pull: float, reach: float) -> np.nda
     return cv2.remap(rest, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def pair(reach: float, pull: float = 6.0):
+def pair(reach: float, pull: float = 6.0, light: float = 1.0, rest: np.ndarray | None = None):
+    """A resting and a smiling Snapshot; ``light`` scales the picture's intensities (uint8,
+    as a camera would quantise a dimmer scene)."""
     m = marks()
-    rest = texture()
+    rest = texture() if rest is None else rest
     peak_marks = m.copy()
     for i, d in zip(CORNERS, smile_directions(m), strict=True):
         peak_marks[i] = m[i] + pull * d
-    return (Snapshot(rest, m, IOD, 0.0),
-            Snapshot(smiled(rest, m, pull, reach), peak_marks.astype(np.float32), IOD, 0.6))
+    def lit(img: np.ndarray) -> np.ndarray:
+        return np.round(img.astype(np.float32) * light).astype(np.uint8)
+
+    return (Snapshot(lit(rest), m, IOD, 0.0),
+            Snapshot(lit(smiled(rest, m, pull, reach)), peak_marks.astype(np.float32), IOD,
+                     0.6))
 
 
 def test_patches_sit_beside_the_corners_toward_the_cheeks():
@@ -85,6 +95,32 @@ def test_live_skin_is_dragged_and_a_mask_is_not():
     assert rigid_smile_score(mask["coupling"]) > 0.85
 
 
+@pytest.mark.parametrize("light", [0.15, 0.1])
+def test_a_dim_face_measures_as_a_lit_one(light):
+    """The flow's solver shrinks motion on low-contrast pictures; a live cheek in a tenth of
+    the light must not read as a mask's (nor a mask's as live)."""
+    lit_live = smile_coupling(*pair(reach=25.0))["coupling"]
+    live = smile_coupling(*pair(reach=25.0, light=light))
+    mask = smile_coupling(*pair(reach=3.0, light=light))
+    assert live["coupling"] == pytest.approx(lit_live, rel=0.15)
+    assert live["recovered"] > 0.8
+    assert rigid_smile_score(live["coupling"]) < 0.01
+    assert mask["coupling"] < 0.06 and rigid_smile_score(mask["coupling"]) > 0.85
+
+
+def test_skin_too_smooth_to_follow_is_not_called_rigid():
+    """A crop with no texture at the cheeks (a smooth shading only): the flow cannot see a
+    cheek move there, so the smile is unmeasurable rather than evidence of a mask."""
+    yy, xx = np.mgrid[0:240, 0:200].astype(np.float32)
+    smooth = (90 + 0.3 * xx + 0.2 * yy).astype(np.uint8)
+    rest, peak = pair(reach=25.0, rest=smooth)
+    measured = smile_coupling(rest, peak)
+    assert measured["recovered"] < MIN_RECOVERED
+    textured = pair(reach=25.0)[0]
+    assert cheek_recovery(textured, 2.0) == pytest.approx(1.0, abs=0.15)
+    assert cheek_recovery(rest, 2.0) < MIN_RECOVERED
+
+
 def test_no_smile_no_evidence():
     a = RigidSmileAnalyzer()
     signal = a.result()
@@ -98,3 +134,32 @@ def test_real_smiles_move_the_cheeks(shared_data, track_clip):
         signal = run_video(RigidSmileAnalyzer(), shared_data, LP + clip, track_clip)
         assert signal.details["smiles"] >= 2, signal.details
         assert signal.score < 0.05 and signal.details["coupling"] > 0.3, signal.details
+
+
+@pytest.mark.data
+def test_real_smiles_move_the_cheeks_in_a_third_of_the_light(shared_data, track_clip):
+    """d13 with every frame at 35 % of its light (the landmarks of the lit clip, so only the
+    picture changes): before the crops were brought to one contrast, its three smiles read as
+    a mask's (coupling 0.07, RIGID_SMILE 0.85)."""
+    from kiosk.camera import open_source
+
+    analyzer = RigidSmileAnalyzer()
+    by_seq = {o.seq: o for o in track_clip(LP + "d13.mp4")}
+    with open_source(str(shared_data / LP / "d13.mp4"), paced=False) as source:
+        for frame in source:
+            dim = np.round(frame.image.astype(np.float32) * 0.35).astype(np.uint8)
+            analyzer.update(dataclasses.replace(frame, image=dim), by_seq[frame.seq])
+    signal = analyzer.result()
+    assert signal.details["smiles"] >= 2, signal.details
+    assert signal.score < 0.05 and signal.details["coupling"] > 0.3, signal.details
+
+
+@pytest.mark.data
+def test_smooth_phone_skin_gives_no_evidence_either_way(shared_data, track_clip):
+    """A phone selfie whose cheeks the flow cannot follow (a shift it should see is recovered
+    at under half): its smiles are counted as unmeasurable, not as a live or a rigid face."""
+    clip = ("Trainingdata-datamarket_Selfies-and-video-dataset/samples/"
+            "0001d815c0--61dc1ab78a830933a6242466/4.MOV")
+    signal = run_video(RigidSmileAnalyzer(), shared_data, clip, track_clip)
+    assert signal.confidence == 0.0 and signal.details["unmeasurable"] >= 1, signal.details
+    assert signal.details["why"] == "the cheeks were too smooth or too dark to follow their movement"
