@@ -9,7 +9,8 @@ No Qt here. The capture thread puts every frame into two :class:`LatestFrameSlot
 
 The feed also decides when the camera is failing (an error with no frame since, no frame
 at all for ``stall_s``, or, with ``check_rate``, a frame rate too slow for the liveness check
-to judge anyone: :mod:`kiosk.analysis.capture`) and restarts a capture thread that ended: a
+to judge anyone: :mod:`kiosk.analysis.capture`, and with ``check_colour`` a picture without
+colour: :mod:`kiosk.camera.health`) and restarts a capture thread that ended: a
 finite source (video file, image folder) starts again from the beginning when
 ``loop_finite``; a source that failed is retried every ``restart_s``. A live camera retries by
 itself inside its capture thread.
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 # the limit (auto exposure in dim light) does not flip the kiosk in and out of service.
 RATE_MIN_FRAMES = round(2 * MIN_ANALYSIS_FPS)
 RATE_RECOVERY = 1.2
+
+GREY_MIN_FRAMES = 30
+"""Frames without colour in a row that make the camera unusable: a second at the usual rate,
+so that one odd frame (a flash, a switch of the camera's mode) does not take the kiosk out of
+service; one frame with colour brings it back."""
 
 OVERLOAD_PAUSE_S = Settings().camera.overload_pause_s
 """The default of ``camera.overload_pause_s`` (60 s): how long the kiosk stays out of service after a
@@ -81,6 +87,9 @@ class FrameFeed:
     check_rate : bool
         A camera under the slowest rate the liveness check judges is failing (the kiosk is
         out of service rather than failing every person on CAPTURE_TOO_SLOW).
+    check_colour : bool
+        A camera that delivers a picture without colour (an infrared sensor, a night mode) is
+        failing: the light check and the colour cues would fail every person.
     overload_pause_s : float
         Out of service this long after :meth:`note_slow_analysis` found the kiosk too loaded
         (``camera.overload_pause_s``).
@@ -96,7 +105,7 @@ class FrameFeed:
 
     def __init__(self, source: FrameSource, *, loop_finite: bool = True, stall_s: float = 3.0,
                  restart_s: float = 1.0, check_rate: bool = False,
-                 overload_pause_s: float = OVERLOAD_PAUSE_S,
+                 check_colour: bool = False, overload_pause_s: float = OVERLOAD_PAUSE_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if stall_s <= 0 or restart_s < 0 or overload_pause_s <= 0:
             raise ValueError("stall_s and overload_pause_s must be > 0 and restart_s >= 0")
@@ -106,6 +115,7 @@ class FrameFeed:
         self._stall_s = float(stall_s)
         self._restart_s = float(restart_s)
         self._check_rate = bool(check_rate)
+        self._check_colour = bool(check_colour)
         self._slow = False
         self._clock = clock
         self._preview = LatestFrameSlot()
@@ -230,6 +240,12 @@ class FrameFeed:
             return FeedStatus(False, f"the camera delivers {health.fps:.1f} frames a second; "
                                      f"the liveness check needs at least "
                                      f"{MIN_ANALYSIS_FPS:.0f} ({self._source.description})")
+        if self._check_colour and health.grey_run >= GREY_MIN_FRAMES:
+            return FeedStatus(False, "the camera delivers a picture without colour (an "
+                                     "infrared or night mode, or a face-login sensor chosen "
+                                     "by mistake: `kiosk cameras` lists the others); the light "
+                                     "check and the colour cues need colour "
+                                     f"({self._source.description})")
         return FeedStatus(True)
 
     def _rate_too_slow(self, health: CameraHealth) -> bool:

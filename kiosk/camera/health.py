@@ -11,6 +11,12 @@ exact repeat means a stalled driver or an injected stream (a still image, or a v
 at a lower rate than the device's). The check is cheap: a strided sample of about 64 x 48
 pixels is compared first (no averaging, so sensor noise survives); only when the samples are
 equal are the whole images compared.
+
+A picture without colour (every sampled pixel with its three channels within GREY_SPREAD of
+each other) is what an infrared or night-mode sensor gives, or a laptop's face-login camera
+chosen by mistake: a colour sensor's independent channel noise alone parts its channels
+somewhere in the 3,072 samples. The light check and the colour cues cannot work on it, so the
+run of such frames is counted (frames too dark to tell, a covered lens, are left out).
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ from kiosk.vocabulary import ControlState
 # Strided sample size used for the cheap frozen-frame pre-check.
 _SAMPLE_COLUMNS = 64
 _SAMPLE_ROWS = 48
+
+GREY_SPREAD = 3
+"""Largest difference between a pixel's channels in a picture without colour: a grey sensor's
+picture converted to BGR repeats one value, give or take the rounding of the conversion."""
+
+GREY_MIN_MEAN = 20.0
+"""A sample darker than this on average tells nothing about colour (a covered lens, a black
+screen): its frames neither start nor end a run of grey frames."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,9 @@ class CameraHealth:
         Frames identical to their predecessor, in total.
     frozen_run : int
         Identical frames in a row right now (0 when the last frame differed from the previous).
+    grey_run : int
+        Frames without colour in a row right now (see the module docstring; 0 after a frame
+        with colour).
     corrupt : int
         Frames or images that could not be decoded or had an unusable shape.
     reconnects : int
@@ -112,6 +129,7 @@ class CameraHealth:
     dropped: int = 0
     frozen: int = 0
     frozen_run: int = 0
+    grey_run: int = 0
     corrupt: int = 0
     reconnects: int = 0
     connected: bool = False
@@ -127,6 +145,21 @@ class CameraHealth:
     def frozen_ratio(self) -> float:
         """Share of observed frames that repeated their predecessor exactly."""
         return self.frozen / self.frames if self.frames else 0.0
+
+
+def is_grey(sample: np.ndarray) -> bool | None:
+    """Whether a strided sample has no colour; None when it is too dark to tell.
+
+    Parameters
+    ----------
+    sample : ndarray (h, w, 3) uint8, or (h, w) for a single-channel picture
+    """
+    if sample.ndim == 2 or sample.shape[2] == 1:
+        return True if float(sample.mean()) >= GREY_MIN_MEAN else None
+    if float(sample.mean()) < GREY_MIN_MEAN:
+        return None
+    spread = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)
+    return bool(spread.max() <= GREY_SPREAD)
 
 
 def _sample(image: np.ndarray) -> np.ndarray:
@@ -182,6 +215,7 @@ class HealthMonitor:
             self._dropped = 0
             self._frozen = 0
             self._frozen_run = 0
+            self._grey_run = 0
             self._corrupt = 0
             self._reconnects = 0
             self._connected = False
@@ -211,6 +245,7 @@ class HealthMonitor:
         """
         image = frame.image
         sample = _sample(image)
+        grey = is_grey(sample)
         with self._lock:
             previous = self._previous
             frozen = (previous is not None and self._previous_sample is not None
@@ -227,6 +262,8 @@ class HealthMonitor:
                 self._frozen_run += 1
             else:
                 self._frozen_run = 0
+            if grey is not None:
+                self._grey_run = self._grey_run + 1 if grey else 0
             self._previous = image
             self._previous_sample = sample
             times = self._times
@@ -305,7 +342,8 @@ class HealthMonitor:
             return CameraHealth(
                 frames=self._frames, fps=fps, nominal_fps=self._nominal_fps,
                 dropped=self._dropped, frozen=self._frozen, frozen_run=self._frozen_run,
-                corrupt=self._corrupt, reconnects=self._reconnects, connected=self._connected,
+                grey_run=self._grey_run, corrupt=self._corrupt, reconnects=self._reconnects,
+                connected=self._connected,
                 last_error=self._last_error, last_t=self._last_t, exposure=self._exposure,
                 white_balance=self._white_balance, light_locked=self._light_locked,
                 light_pending=self._light_pending, light_applied_t=self._light_applied_t)

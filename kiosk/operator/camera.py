@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kiosk.analysis.capture import MIN_ANALYSIS_FPS, too_slow
 from kiosk.camera import CameraHealth, ControlStatus, SourceInfo, VideoDevice, is_device_spec
+from kiosk.feed import GREY_MIN_FRAMES
 from kiosk.vocabulary import ControlState
 
 FROZEN_MIN_FRAMES = 5
@@ -176,6 +177,7 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
         warnings.append(f"The camera runs at {health.fps:.1f} fps of the "
                         f"{health.nominal_fps:.0f} asked for.")
     warnings += _rate_warnings(health)
+    warnings += _colour_warnings(health)
     warnings += _light_warnings(health)
     lines = (
         ("device", spec + (f" ({device.name})" if device else "")),
@@ -184,6 +186,7 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
         ("frames", str(health.frames)),
         ("dropped", str(health.dropped)),
         ("frozen", f"{health.frozen} in total, {health.frozen_run} in a row now"),
+        ("colour", colour_text(health)),
         ("corrupt", str(health.corrupt)),
         ("reconnections", str(health.reconnects)),
         ("exposure", control_text(health.exposure)),
@@ -205,6 +208,20 @@ def _rate_warnings(health: CameraHealth) -> list[str]:
     return []
 
 
+def colour_text(health: CameraHealth) -> str:
+    """Whether the picture has colour, for the health lines."""
+    return f"none for {health.grey_run} frames" if health.grey_run else "yes"
+
+
+def _colour_warnings(health: CameraHealth) -> list[str]:
+    """A picture without colour (the kiosk goes out of service: see kiosk.feed)."""
+    if health.grey_run >= GREY_MIN_FRAMES:
+        return [f"The picture has had no colour for {health.grey_run} frames: an infrared or "
+                "night mode, or a face-login sensor rather than the camera. The kiosk is out "
+                "of service: the light check and the colour cues need colour."]
+    return []
+
+
 def _recording_status(health: CameraHealth | None, source: SourceInfo) -> CameraStatus:
     warnings = [f"The kiosk is not watching a camera: it plays the recording "
                 f"{source.description} (tests and demonstrations only)."]
@@ -216,6 +233,7 @@ def _recording_status(health: CameraHealth | None, source: SourceInfo) -> Camera
         warnings.append("The recording is not delivering frames"
                         + (f": {health.last_error}" if health.last_error else "."))
     warnings += _rate_warnings(health)
+    warnings += _colour_warnings(health)
     lines = (
         ("recording", source.description),
         ("playing", "yes" if health.connected else "no"),

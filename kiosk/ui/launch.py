@@ -140,7 +140,7 @@ def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     else:
         source = DeviceSource.from_settings(settings)
         source_factory = DeviceSource.from_settings
-    feed = FrameFeed(source, loop_finite=True, check_rate=True,
+    feed = FrameFeed(source, loop_finite=True, check_rate=True, check_colour=True,
                      overload_pause_s=settings.camera.overload_pause_s)
     # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
     return KioskWorker(settings, feed,

@@ -1,11 +1,12 @@
-"""HealthMonitor: actual fps, dropped, frozen and corrupt frames, reconnects."""
+"""HealthMonitor: actual fps, dropped, frozen and corrupt frames, reconnects, pictures
+without colour."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kiosk.camera.health import CameraHealth, HealthMonitor
+from kiosk.camera.health import GREY_SPREAD, CameraHealth, HealthMonitor, is_grey
 from kiosk.model import Frame
 
 
@@ -139,3 +140,45 @@ def test_corrupt_reconnect_error_and_reset() -> None:
 def test_window_must_be_positive() -> None:
     with pytest.raises(ValueError, match="window_s"):
         HealthMonitor(window_s=0)
+
+
+def grey_picture(rng: np.random.Generator, level: float = 110.0) -> np.ndarray:
+    """What an infrared or night-mode sensor gives once converted to BGR: one noisy value per
+    pixel, repeated in the three channels (give or take the conversion's rounding)."""
+    one = noisy(rng, np.full((480, 640, 1), level, np.uint8), sigma=6.0)
+    picture = np.repeat(one, 3, axis=2).astype(np.int16)
+    picture[..., 0] += rng.integers(-1, 2, picture.shape[:2])
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def test_a_picture_without_colour_is_counted_and_one_with_colour_ends_the_run() -> None:
+    rng = np.random.default_rng(11)
+    monitor = HealthMonitor()
+    for i in range(40):
+        monitor.observe(frame(grey_picture(rng), i, i / 30))
+    assert monitor.snapshot().grey_run == 40
+    # A colour sensor on a grey wall: its channels' independent noise parts them somewhere.
+    wall = noisy(rng, np.full((480, 640, 3), 110, np.uint8), sigma=2.0)
+    monitor.observe(frame(wall, 40, 40 / 30))
+    assert monitor.snapshot().grey_run == 0
+
+
+def test_a_dark_picture_tells_nothing_about_colour() -> None:
+    """A covered lens or a black screen neither starts nor ends a run of grey frames."""
+    rng = np.random.default_rng(12)
+    monitor = HealthMonitor()
+    for i in range(5):
+        monitor.observe(frame(grey_picture(rng), i, i / 30))
+    for i in range(5, 50):
+        monitor.observe(frame(np.full((480, 640, 3), 4, np.uint8), i, i / 30))
+    assert monitor.snapshot().grey_run == 5
+    assert is_grey(np.full((48, 64, 3), 4, np.uint8)) is None
+
+
+def test_grey_is_judged_at_the_channel_spread() -> None:
+    sample = np.full((48, 64, 3), 120, np.uint8)
+    assert is_grey(sample) is True and is_grey(sample[..., 0]) is True
+    sample[10, 10] = (120, 120, 120 + GREY_SPREAD)
+    assert is_grey(sample) is True
+    sample[10, 10] = (120, 120, 121 + GREY_SPREAD)
+    assert is_grey(sample) is False

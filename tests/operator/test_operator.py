@@ -345,6 +345,7 @@ def test_camera_status_lines_and_warnings(ctx: OperatorContext,
     assert status.connected and status.warnings == ()
     assert lines["frame rate"] == "29.5 fps (asked 30)"
     assert (lines["dropped"], lines["device"]) == ("4", "0 (HD Webcam)")
+    assert lines["colour"] == "yes"
     health["now"] = CameraHealth(frames=90, fps=9.0, nominal_fps=30.0, frozen=40, frozen_run=30,
                                  connected=True)
     warned = ctx.camera_status().warnings
@@ -353,6 +354,12 @@ def test_camera_status_lines_and_warnings(ctx: OperatorContext,
     health["now"] = CameraHealth(frames=90, fps=30.0, nominal_fps=30.0, frozen_run=29,
                                  connected=True)
     assert ctx.camera_status().warnings == ()
+    health["now"] = CameraHealth(frames=90, fps=30.0, nominal_fps=30.0, grey_run=45,
+                                 connected=True)
+    status = ctx.camera_status()
+    assert dict(status.lines)["colour"] == "none for 45 frames"
+    (warning,) = status.warnings
+    assert warning.startswith("The picture has had no colour for 45 frames")
     health["now"] = None
     assert ctx.camera_status().warnings == ("No camera is running.",)
 
