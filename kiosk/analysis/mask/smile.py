@@ -18,10 +18,10 @@ cheek patch (forehead-free cheek polygons of the mesh). The ratio ``cheek / corn
 session's coupling is the median over smiles whose corners moved at least MIN_CORNER_IOD.
 
 Exposure and measurability. Still cheeks are evidence of a mask only where moving cheeks
-would have been seen. On four bona fide developer clips darkened to 35 %, the cheeks' flow
-fell to a tenth while the landmarks' corners moved as before, and two smiling people were
-rejected as masks: Farneback's flow shrinks on low-contrast pictures (CROP_CONTRAST), so the
-crops are brought to one contrast first. Skin can still be too smooth to follow (a codec's
+would have been seen. Four bona fide developer clips darkened to 35 %: on three the cheeks'
+flow fell to between a third and a thirtieth while the landmarks' corners moved as before, and
+two smiling people were rejected as masks. Farneback's flow shrinks on low-contrast pictures
+(CROP_CONTRAST), so the crops are brought to one contrast first. Skin can still be too smooth to follow (a codec's
 smoothing, a beauty filter, a face a few grey levels deep), so each smile is also checked on
 its own resting crop: the crop is shifted by the displacement a weakly coupled live cheek
 would show (``LIVE_COUPLING`` times the corners' pull) and the flow must recover at least
@@ -65,8 +65,9 @@ MIN_CORNER_IOD = 0.04
 # smile, medians per clip; the lowest is a laugh with the jaw open). Midpoint 0.12, width 0.03:
 # 0.06 -> 0.88, 0.2 -> 0.07.
 COUPLING_MIDPOINT, COUPLING_WIDTH = 0.12, 0.03
-# Farneback's solver adds a fixed constant to each local system, so on a low-contrast crop
-# (a dim face) the flow shrinks toward zero whatever the skin did: a 1 px shift of textured
+# OpenCV's Farneback adds a fixed 1e-3 to the determinant of each pixel's 2x2 system, which
+# scales with the fourth power of the contrast, so on a low-contrast crop (a dim face) the
+# flow shrinks toward zero whatever the skin did: a 1 px shift of textured
 # noise is recovered whole at a contrast of 10 grey levels, at 0.72 at 3.7 and 0.02 at 1.
 # Both crops of a smile are scaled by one gain that brings the resting crop's standard
 # deviation to this value, the median of the developer set's face crops (27-75), so the
@@ -198,14 +199,15 @@ def cheek_recovery(rest: Snapshot, shift_px: float) -> float:
     float
         The mean over the cheeks inside the crop; 0.0 when none is.
     """
+    h, w = rest.grey.shape
+    gain = contrast_gain(rest.grey)
     recovered = []
     for mask, direction in _patch_masks(rest):
-        move = np.array([[1.0, 0.0, shift_px * direction[0]], [0.0, 1.0, shift_px * direction[1]]],
-                        np.float32)
-        h, w = rest.grey.shape
+        dx, dy = shift_px * direction
+        move = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
         moved = cv2.warpAffine(rest.grey, move, (w, h), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
-        v = np.median(_flow(rest.grey, moved, contrast_gain(rest.grey))[mask], axis=0)
+        v = np.median(_flow(rest.grey, moved, gain)[mask], axis=0)
         recovered.append(float(np.dot(v, direction)) / shift_px)
     return float(np.mean(recovered)) if recovered else 0.0
 
