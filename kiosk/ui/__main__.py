@@ -5,4 +5,5 @@ import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.ui.launch import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # importing the module (tools that walk the package) runs nothing
+    raise SystemExit(main())
