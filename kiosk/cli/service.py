@@ -50,8 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_unit(args: argparse.Namespace, ctx) -> int:
+    # The data folder (audit log, lockouts, instance lock) is where this shell's kiosk keeps
+    # it: a moved XDG_DATA_HOME travels with the unit.
+    data_home = ctx.environ.get("XDG_DATA_HOME") or None
     ctx.stdout.write(unit_text(sys.executable, ctx.settings.kiosk.kiosk_id,
-                               config=_config(ctx), id_folder=_id_folder(args.id_folder)))
+                               config=_config(ctx), id_folder=_id_folder(args.id_folder),
+                               data_home=Path(data_home).resolve() if data_home else None))
     # The user manager does not see this shell's variables; a setting made there would be
     # silently lost (and a PIN does not belong in a unit file).
     names = {name for o in SCHEMA for name in (o.env_name, o.legacy_env) if name}
@@ -64,13 +68,12 @@ def run_unit(args: argparse.Namespace, ctx) -> int:
 
 
 def _config(ctx) -> Path | None:
-    """The settings file the unit passes on: the one ``--config`` named (made absolute,
-    since the unit does not run in this folder), or None for the default place, which the
-    kiosk finds by itself."""
-    if ctx.config_path is None:
-        return None
-    # The root has already refused a file that does not exist or does not validate.
-    return settings_file(ctx.config_path, ctx.environ).resolve()
+    """The settings file the unit passes on, absolute (the unit does not run in this folder):
+    the one ``--config`` named, else the platform file when there is one (named, so the unit
+    reads what this shell read whatever its XDG_CONFIG_HOME), else None (the defaults)."""
+    # The root has already refused a --config file that does not exist or does not validate.
+    path = settings_file(ctx.config_path, ctx.environ)
+    return path.resolve() if ctx.config_path is not None or path.is_file() else None
 
 
 def _id_folder(folder: str | None) -> Path | None:
@@ -83,7 +86,7 @@ def _id_folder(folder: str | None) -> Path | None:
 
 
 def unit_text(python: str, kiosk_id: str, *, config: Path | None = None,
-              id_folder: Path | None = None) -> str:
+              id_folder: Path | None = None, data_home: Path | None = None) -> str:
     """The unit file for a kiosk run by ``python`` (see the module docstring).
 
     Parameters
@@ -94,12 +97,16 @@ def unit_text(python: str, kiosk_id: str, *, config: Path | None = None,
         The kiosk's name (``kiosk.kiosk_id``), for the unit's description.
     config, id_folder : Path, optional
         Absolute paths passed to the kiosk as ``--config`` and ``--id-folder``.
+    data_home : Path, optional
+        ``XDG_DATA_HOME`` for the kiosk (its data folder is ``liveness-kiosk`` under it).
     """
     command = [python, "-m", "kiosk.ui"]
     if config is not None:
         command += ["--config", str(config)]
     if id_folder is not None:
         command += ["--id-folder", str(id_folder)]
+    environment = (f"Environment={_quote('XDG_DATA_HOME=' + str(data_home))}\n"
+                   if data_home is not None else "")
     return f"""\
 # Liveness kiosk, run unattended by the user's systemd manager.
 # Save as ~/.config/systemd/user/{UNIT_NAME}, then:
@@ -114,7 +121,7 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=exec
-ExecStart={" ".join(_quote(part) for part in command)}
+{environment}ExecStart={" ".join(_quote(part) for part in command)}
 Restart=on-failure
 RestartSec={RESTART_SEC}
 # {EXIT_ALREADY_RUNNING}: another kiosk already runs on this data folder; starting again cannot help.

@@ -63,6 +63,24 @@ def test_the_unit_passes_the_settings_file_and_id_folder_as_absolute_paths(
     assert unit["Unit"]["Description"] == "Liveness kiosk east 100%%"
 
 
+def test_the_unit_keeps_the_settings_file_and_data_folder_this_shell_uses(tmp_path, capsys):
+    """Without --config the platform file is named when it exists, and a moved XDG_DATA_HOME
+    goes into the unit: the kiosk it starts keeps the same log and lockouts."""
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "conf"),
+           "XDG_DATA_HOME": str(tmp_path / "data")}
+    code, out, _ = print_unit(["service", "unit"], env, capsys)
+    service = unit_of(out)["Service"]
+    assert code == 0 and service["ExecStart"] == f"{sys.executable} -m kiosk.ui"
+    assert service["Environment"] == f"XDG_DATA_HOME={tmp_path / 'data'}"
+    config = tmp_path / "conf" / "liveness-kiosk" / "kiosk.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[camera]\nfps = 30\n")
+    code, out, _ = print_unit(["service", "unit"], env, capsys)
+    assert unit_of(out)["Service"]["ExecStart"] == f"{sys.executable} -m kiosk.ui --config {config}"
+    code, out, _ = print_unit(["service", "unit"], {"HOME": str(tmp_path)}, capsys)
+    assert "Environment" not in unit_of(out)["Service"]
+
+
 def test_a_missing_id_folder_or_settings_file_prints_no_unit(tmp_path, capsys):
     env = {"HOME": str(tmp_path)}
     code, out, err = print_unit(["service", "unit", "--id-folder", str(tmp_path / "no")],
