@@ -21,14 +21,18 @@ Exposure and measurability. Still cheeks are evidence of a mask only where movin
 would have been seen. Four bona fide developer clips darkened to 35 %: on three the cheeks'
 flow fell to between a third and a thirtieth while the landmarks' corners moved as before, and
 two smiling people were rejected as masks. Farneback's flow shrinks on low-contrast pictures
-(CROP_CONTRAST), so the crops are brought to one contrast first. Skin can still be too smooth to follow (a codec's
-smoothing, a beauty filter, a face a few grey levels deep), so each smile is also checked on
-its own resting crop: the crop is shifted by the displacement a weakly coupled live cheek
-would show (``LIVE_COUPLING`` times the corners' pull) and the flow must recover at least
-``MIN_RECOVERED`` of it on the cheeks; otherwise the smile gives no evidence either way.
+(CROP_CONTRAST), so the crops are brought to one contrast first. Skin can still be too smooth
+to follow (a codec's smoothing, a beauty filter, a face a few grey levels deep), so each smile
+is also checked on its own resting crop: the crop is shifted by the displacement a weakly
+coupled live cheek would show (``LIVE_COUPLING`` times the corners' pull) and the flow must
+recover at least ``MIN_RECOVERED`` of it on the cheeks. Where it does not, a still reading
+(under the midpoint) is no evidence of a mask and the smile is left out; a moving reading is
+kept, since the flow under-reads such skin rather than inventing motion (a smooth mask whose
+cheeks pick up the moving lips' flow through the flow's window is not told apart by this, as
+it was not before).
 
 Score: 1 when the cheeks stayed still (RIGID_SMILE), 0 when they moved with the corners;
-a session without a qualifying, measurable smile gives no evidence.
+a session without a qualifying smile that can be judged gives no evidence.
 """
 
 from __future__ import annotations
@@ -252,6 +256,19 @@ def smile_coupling(rest: Snapshot, peak: Snapshot) -> dict[str, float]:
                           else float("nan"))}
 
 
+def judged(measured: list[dict[str, float]]) -> list[dict[str, float]]:
+    """The smiles that say something: those whose cheeks the flow can follow, and those that
+    read as moving where it cannot (see the module docstring).
+
+    Parameters
+    ----------
+    measured : list of dict
+        :func:`smile_coupling` results of smiles whose corners moved enough.
+    """
+    return [m for m in measured
+            if m["recovered"] >= MIN_RECOVERED or m["coupling"] >= COUPLING_MIDPOINT]
+
+
 def rigid_smile_score(coupling: float) -> float:
     """Attack score in [0, 1]: 1 for cheeks that stayed still while the mouth smiled."""
     z = (coupling - COUPLING_MIDPOINT) / COUPLING_WIDTH
@@ -271,8 +288,8 @@ class RigidSmileAnalyzer:
     ``update`` feeds the challenges' baseline and smile detector and keeps two crops (the last
     resting frame and the smile's peak); a finished smile costs one Farneback flow on a
     ~128x160 crop, and its measurability check two more. Signal details: ``coupling`` (median
-    over smiles, the score's input), ``smiles`` (qualifying, measurable smiles),
-    ``unmeasurable`` (smiles whose cheeks the flow could not follow), ``seen`` (smile
+    over smiles, the score's input), ``smiles`` (qualifying smiles that can be judged),
+    ``unmeasurable`` (still readings on cheeks the flow could not follow), ``seen`` (smile
     events), ``corner``, ``cheek``, ``recovered`` (medians; inter-ocular distances), ``why``.
     """
 
@@ -332,7 +349,7 @@ class RigidSmileAnalyzer:
             self._close(True)
         moved = [m for m in self._measured if m["corner"] >= MIN_CORNER_IOD
                  and math.isfinite(m["coupling"])]
-        good = [m for m in moved if m["recovered"] >= MIN_RECOVERED]
+        good = judged(moved)
         details: dict[str, Any] = {"frames": self._frames, "seen": self._events,
                                    "smiles": len(good), "unmeasurable": len(moved) - len(good),
                                    "coupling": None}
