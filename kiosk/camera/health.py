@@ -152,10 +152,8 @@ def is_grey(sample: np.ndarray) -> bool | None:
 
     Parameters
     ----------
-    sample : ndarray (h, w, 3) uint8, or (h, w) for a single-channel picture
+    sample : ndarray (h, w, 3) uint8 (sources deliver BGR, a grey sensor's picture included)
     """
-    if sample.ndim == 2 or sample.shape[2] == 1:
-        return True if float(sample.mean()) >= GREY_MIN_MEAN else None
     if float(sample.mean()) < GREY_MIN_MEAN:
         return None
     spread = sample.max(axis=2).astype(np.int16) - sample.min(axis=2)

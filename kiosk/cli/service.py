@@ -30,8 +30,8 @@ RESTART_SEC = 5
 start-up, short enough that a person at the kiosk hardly waits."""
 
 STOP_TIMEOUT_S = 30
-"""How long systemd waits after SIGTERM before it kills: the kiosk finishes writing the
-attempt in progress and stops its matcher child in far less."""
+"""How long systemd waits after SIGTERM before it kills: the kiosk ends a session in
+progress as a recorded failure and stops its matcher child in far less."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
