@@ -282,8 +282,10 @@ class KioskFlow:
 
     def session_failed(self, session_id: int) -> bool:
         """The session ended without a decision (an unexpected error in the worker)."""
-        if session_id != self._session_id or self._state not in BUSY:
+        if session_id != self._session_id:
             return False
+        if self.clear(FaultCause.SESSION) or self._state not in BUSY:
+            return False  # as for a late decision: the worker answers again
         self._result = RESULT_ERROR
         return self._go(FlowState.RESULT)
 
@@ -331,10 +333,18 @@ class KioskFlow:
             return self._go(FlowState.IDLE)
         if self._show_pending():
             return True
-        if self._state in BUSY and now - self._last_report >= self.config.stall_s:
-            log.error("session %d reported nothing for %.0f s", self._session_id,
-                      now - self._last_report)
+        silent = now - self._last_report
+        if self._state in BUSY and silent >= self.config.stall_s:
+            log.error("session %d reported nothing for %.0f s", self._session_id, silent)
             return self.fault(FaultCause.SESSION, "the verification stopped responding")
+        if (FaultCause.SESSION in self._faults and FaultCause.INTERNAL not in self._faults
+                and silent >= 2 * self.config.stall_s):
+            # Twice the worst case and still nothing: the worker is hung, only a restart helps.
+            log.error("session %d has reported nothing for %.0f s: the worker is hung",
+                      self._session_id, silent)
+            self.fault(FaultCause.INTERNAL,
+                       f"the verification has not responded for {silent:.0f} s")
+            return True
         return False
 
     def seconds_left(self) -> float | None:

@@ -252,3 +252,6 @@ OUT_OF_SERVICE_WAIT = "The kiosk keeps trying and starts again once the fault is
 so nothing is promised; the kiosk still retries and starts again once the log can be used."""
 OUT_OF_SERVICE_FIX = "A member of staff needs to correct how the kiosk is set up."
 OUT_OF_SERVICE_RESTART = "A member of staff needs to restart the kiosk."
+OUT_OF_SERVICE_RESTARTING = "The kiosk restarts by itself in a moment."
+"""An internal error under a service manager (``--supervised``): the kiosk exits for it to
+start a fresh one."""

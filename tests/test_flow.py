@@ -270,3 +270,31 @@ def test_config_from_settings():
     slow = s.replace("matching", read_timeout_s=60.0, max_attempts=5)
     assert FlowConfig.from_settings(slow).stall_s == (3.0 + 60.0) * 5 + 30.0
     assert FlowConfig.from_settings(Settings(), approach_s=2.0).approach_s == 2.0
+
+
+def test_a_stalled_session_that_then_fails_clears_the_stall(clock):
+    """The worker answers again, with an error instead of a decision: the kiosk is no longer
+    stuck (before, the stall stayed, out of service for good)."""
+    flow, _ = make(clock, stall_s=90)
+    flow.start(), flow.accept()
+    clock.now += 91
+    assert flow.tick() and flow.state == FlowState.OUT_OF_SERVICE
+    assert not flow.session_failed(1)
+    assert flow.faults == {} and flow.state == FlowState.IDLE
+
+
+def test_a_session_silent_for_twice_the_stall_limit_needs_a_restart(clock):
+    flow, _ = make(clock, stall_s=90)
+    flow.start(), flow.accept()
+    clock.now += 91
+    assert flow.tick() and FaultCause.SESSION in flow.faults
+    clock.now += 88
+    assert not flow.tick() and FaultCause.INTERNAL not in flow.faults
+    clock.now += 1
+    assert flow.tick()
+    assert flow.faults[FaultCause.INTERNAL] == "the verification has not responded for 180 s"
+    assert not flow.tick()  # said once
+    # A decision that comes after all clears the stall, not the need for a restart.
+    assert not flow.decided(1, decision("pass"))
+    assert set(flow.faults) == {FaultCause.INTERNAL}
+    assert flow.state == FlowState.OUT_OF_SERVICE

@@ -10,7 +10,9 @@ The unit restarts the kiosk on any failure, however often (a display that is not
 failure too, and an out-of-service screen beats a bare desktop), except for
 :data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING`: another kiosk holds the data folder, and
 starting again cannot change that. A kiosk that staff stop (``systemctl --user stop``, or a
-signal) exits 0 and stays stopped.
+signal) exits 0 and stays stopped. The kiosk runs with ``--supervised``: a bug that leaves it
+out of service (an error in the window, a runtime that stopped) ends the process after a short
+pause, and the unit starts a fresh one.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def unit_text(python: str, kiosk_id: str, *, config: Path | None = None,
     data_home : Path, optional
         ``XDG_DATA_HOME`` for the kiosk (its data folder is ``liveness-kiosk`` under it).
     """
-    command = [python, "-m", "kiosk.ui"]
+    command = [python, "-m", "kiosk.ui", "--supervised"]
     if config is not None:
         command += ["--config", str(config)]
     if id_folder is not None:

@@ -64,6 +64,16 @@ class AuditRecovered:
 
 @dataclass(frozen=True)
 class StartupFailed:
+    """A part could not be built (a model, the staffed desk's matcher): staff must correct the
+    installation or the settings."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RuntimeFailed:
+    """A bug stopped the runtime: nothing runs until the kiosk is started again."""
+
     reason: str
 
 
@@ -97,7 +107,7 @@ class Stopped:
 
 
 RuntimeEvent = (FaceChecked | ProgressMade | DecisionMade | SessionFailed | CameraFailed
-                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | Started
+                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | RuntimeFailed | Started
                 | LockoutState | IdentityLoaded | IdentityFailed | Stopped)
 
 

@@ -182,11 +182,12 @@ class KioskRuntime:
         try:
             self._feed.start()
             if self._build():
-                self._sink.report(ev.Started())
+                if self._ready():
+                    self._sink.report(ev.Started())
                 self._loop()
         except Exception:  # a bug must not leave the kiosk silently dead
             log.exception("kiosk runtime failed")
-            self._sink.report(ev.StartupFailed("internal error in the kiosk; see the log"))
+            self._sink.report(ev.RuntimeFailed("internal error in the kiosk; see the log"))
         finally:
             self._feed.stop()
             self._close_matcher()
@@ -208,7 +209,12 @@ class KioskRuntime:
             self._sink.report(ev.StartupFailed(str(exc)))
             return False
         self._open_audit()
-        # The staffed desk compares every person with an ID: no matcher, no service.
+        return True
+
+    def _ready(self) -> bool:
+        """The staffed desk compares every person with an ID: no matcher, no service. A
+        matcher that cannot be built is reported (StartupFailed); the loop runs on, so that
+        settings which put it right (:meth:`apply_settings`) bring the kiosk back."""
         return self._settings.kiosk.mode != "staffed" or self._ensure_matcher()
 
     def _loop(self) -> None:
@@ -330,8 +336,8 @@ class KioskRuntime:
             if audit is not None:
                 audit.close()
             self._open_audit()
-        if new.kiosk.mode == "staffed":
-            self._ensure_matcher()
+        if self._ready():
+            self._sink.report(ev.Started())  # clears a matcher fault these settings put right
 
     # -- sessions -------------------------------------------------------------------------
 

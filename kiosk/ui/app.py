@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 STARTING = "the kiosk is starting"
 PREVIEW_INTERVAL_MS = 15   # faster than the camera, so a frame waits at most ~15 ms
 FLOW_INTERVAL_MS = 200
+# An internal error under a service manager: out of service this long (staff nearby can read
+# why; the log keeps it), then exit for a fresh start.
+RESTART_PAUSE_MS = 10_000
 
 
 class KioskWindow(QMainWindow):
@@ -58,6 +61,10 @@ class KioskWindow(QMainWindow):
     speak : callable, optional
         ``speak(text)`` says a prompt aloud (:class:`kiosk.speech.Speaker`); None for silence.
         Used when ``kiosk.sound`` is on.
+    restart : callable, optional
+        ``restart()`` ends the application for a service manager to start it again
+        (``--supervised``); called :data:`RESTART_PAUSE_MS` after an internal error, never
+        while staff are in the operator panel. None: an internal error waits for staff.
     """
 
     # Settings applied by the operator context, possibly from a task thread.
@@ -67,7 +74,8 @@ class KioskWindow(QMainWindow):
                  failure: str = "", scan_folder: str | None = None, kiosk_mode: bool = False,
                  clock: Callable[[], float] = time.monotonic,
                  operator_loader: Callable[[], tuple[Any, Any, Any]] | None = None,
-                 speak: Callable[[str], None] | None = None) -> None:
+                 speak: Callable[[str], None] | None = None,
+                 restart: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Identity check")
         self.setStyleSheet(STYLE_SHEET)
@@ -124,6 +132,12 @@ class KioskWindow(QMainWindow):
         self.flow_timer = QTimer(self)
         self.flow_timer.setInterval(FLOW_INTERVAL_MS)
         self.flow_timer.timeout.connect(self._on_flow_timeout)
+        self._restart = restart
+        self._restart_armed = False
+        self.restart_timer = QTimer(self)
+        self.restart_timer.setSingleShot(True)
+        self.restart_timer.setInterval(RESTART_PAUSE_MS)
+        self.restart_timer.timeout.connect(self._on_restart_due)
 
         if worker is None:
             self.flow.fault(FaultCause.CONFIG, failure or "the kiosk could not start")
@@ -209,7 +223,8 @@ class KioskWindow(QMainWindow):
         faults = self.flow.faults
         self.out_of_service.set_reason(self.flow.fault_reason,
                                        starting=faults == {FaultCause.STARTUP: STARTING},
-                                       causes=frozenset(faults))
+                                       causes=frozenset(faults),
+                                       restarting=self._restart is not None)
 
     def _on_flow_changed(self, old: str, new: str) -> None:
         worker = self._worker
@@ -300,14 +315,38 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_flow_timeout(self) -> None:
         self.flow.tick()
+        if FaultCause.INTERNAL in self.flow.faults:
+            self._arm_restart()  # a hung worker, found by the flow's stall check
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
 
     def fault(self, cause: str, reason: str) -> None:
-        """``cause`` is failing: out of service with ``reason`` for staff."""
+        """``cause`` is failing: out of service with ``reason`` for staff. An internal error
+        (a bug) does not clear by itself: under a service manager the kiosk exits shortly
+        after, for a fresh start."""
         self.flow.fault(cause, reason)
+        if cause == FaultCause.INTERNAL:
+            self._arm_restart()
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
+
+    def _arm_restart(self) -> None:
+        """Under a service manager, exit :data:`RESTART_PAUSE_MS` from now (once)."""
+        if self._restart is None or self._restart_armed:
+            return
+        self._restart_armed = True
+        log.error("internal error: the kiosk exits in %g s for its service manager to "
+                  "start it again", RESTART_PAUSE_MS / 1000)
+        self.restart_timer.start()
+
+    @Slot()
+    def _on_restart_due(self) -> None:
+        if self.flow.state == FlowState.OPERATOR:
+            self.restart_timer.start()  # not from under staff's hands: once they close it
+            return
+        if self._restart is not None:
+            self.allow_close()
+            self._restart()
 
     # -- operator -------------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ from kiosk.errors import KioskError
 
 LOCK_NAME = "kiosk.lock"
 
+EXIT_FAILED = 2
+"""Exit status of a kiosk that could not run (no display, an unusable data folder) or hit a bug;
+under ``--supervised``, also of one that left an internal error for a fresh start."""
+
 EXIT_ALREADY_RUNNING = 3
 """Exit status of a kiosk that found another one holding its data folder. A supervisor must
 not start it again (``RestartPreventExitStatus`` in the unit ``kiosk service unit`` prints):

@@ -13,10 +13,12 @@ window shows the out-of-service screen with the reason for staff.
                                         every session saved for evaluation (``kiosk record``)
     python -m kiosk.ui                  the same as main.py, from an installed package
                                         (the unit of ``kiosk service unit`` starts this)
+    python -m kiosk.ui --supervised     a service manager restarts the kiosk: after an
+                                        internal error, exit (status 2) for a fresh start
 
 Exit status: 0 when staff closed the kiosk or it was stopped (SIGTERM, SIGINT);
 :data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING` (3) when another kiosk holds the data folder;
-2 for no display, an unusable data folder or a bug.
+:data:`~kiosk.ui.instance.EXIT_FAILED` (2) for no display, an unusable data folder or a bug.
 """
 
 from __future__ import annotations
@@ -35,7 +37,13 @@ import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
-from kiosk.ui.instance import EXIT_ALREADY_RUNNING, LOCK_NAME, AlreadyRunning, InstanceLock
+from kiosk.ui.instance import (
+    EXIT_ALREADY_RUNNING,
+    EXIT_FAILED,
+    LOCK_NAME,
+    AlreadyRunning,
+    InstanceLock,
+)
 from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
 from kiosk.vocabulary import FaultCause
 
@@ -51,6 +59,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="scanner drop folder for the staffed desk; the newest image wins")
     parser.add_argument("--windowed", action="store_true",
                         help="a normal window instead of fullscreen kiosk mode (development)")
+    parser.add_argument("--supervised", action="store_true",
+                        help="a service manager (systemd) starts the kiosk again when it fails: "
+                             "after an internal error, exit with status 2 instead of waiting "
+                             "for staff to restart it")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     parser.add_argument("--record", metavar="DIR",
                         help="save every session (video, light sequence, prompts) in DIR "
@@ -162,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     no_display = missing_display(os.environ)
     if no_display is not None:
         sys.stderr.write(f"kiosk: {no_display}\n")
-        return 2
+        return EXIT_FAILED
     data_dir = default_data_dir(os.environ)
     lock = InstanceLock(data_dir / LOCK_NAME)
     try:
@@ -172,21 +184,22 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ALREADY_RUNNING
     except KioskError as exc:
         sys.stderr.write(f"kiosk: {exc}\n")
-        return 2
+        return EXIT_FAILED
     try:
         return _run(args, data_dir)
     except Exception as exc:  # a bug: one plain line, the traceback in the log, exit 2
         from kiosk.crashlog import one_line, record_unexpected
 
         sys.stderr.write(one_line(exc, "kiosk", record_unexpected(exc, data_dir, "kiosk")) + "\n")
-        return 2
+        return EXIT_FAILED
     finally:
         lock.release()
 
 
 def excepthook_for(window, data_dir: Path, stderr=None):
     """``sys.excepthook`` for the kiosk: an exception in a Qt slot (a bug) is logged with its
-    traceback, printed as one line, and puts the kiosk out of service until staff restart it."""
+    traceback, printed as one line, and puts the kiosk out of service until it is restarted
+    (by staff, or by its service manager: see ``KioskWindow``'s ``restart``)."""
     from kiosk.crashlog import one_line, record_unexpected
 
     def unexpected(kind, exc, tb) -> None:
@@ -218,7 +231,8 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         log.error("kiosk cannot start: %s", exc)
         failure = str(exc)
     window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
-                         kiosk_mode=not args.windowed, speak=build_speaker())
+                         kiosk_mode=not args.windowed, speak=build_speaker(),
+                         restart=(lambda: app.exit(EXIT_FAILED)) if args.supervised else None)
 
     def quit_on_signal(signum, frame) -> None:
         log.info("signal %d: stopping", signum)

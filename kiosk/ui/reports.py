@@ -37,6 +37,7 @@ class WorkerReports(QObject):
         worker.audit_failed.connect(self._on_audit_failed)
         worker.audit_recovered.connect(self._on_audit_recovered)
         worker.startup_failed.connect(self._on_startup_failed)
+        worker.runtime_failed.connect(self._on_runtime_failed)
         worker.started.connect(self._on_started)
         worker.lockouts_changed.connect(self._on_lockouts_changed)
         worker.identity_loaded.connect(self._on_identity_loaded)
@@ -94,6 +95,10 @@ class WorkerReports(QObject):
     @Slot(str)
     def _on_startup_failed(self, reason: str) -> None:
         self.window.fault(FaultCause.STARTUP, reason)
+
+    @Slot(str)
+    def _on_runtime_failed(self, reason: str) -> None:
+        self.window.fault(FaultCause.INTERNAL, reason)
 
     @Slot()
     def _on_started(self) -> None:

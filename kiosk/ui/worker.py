@@ -43,6 +43,7 @@ class KioskWorker(QObject):
     audit_failed = Signal(str)
     audit_recovered = Signal()
     startup_failed = Signal(str)
+    runtime_failed = Signal(str)           # a bug stopped the runtime
     started = Signal()                     # everything is built; sessions may start
     lockouts_changed = Signal(object)      # kiosk.runtime.events.LockoutState
     identity_loaded = Signal(object)       # kiosk.identity.IdPhoto
@@ -64,6 +65,7 @@ class KioskWorker(QObject):
             ev.AuditFailed: lambda e: self.audit_failed.emit(e.reason),
             ev.AuditRecovered: lambda e: self.audit_recovered.emit(),
             ev.StartupFailed: lambda e: self.startup_failed.emit(e.reason),
+            ev.RuntimeFailed: lambda e: self.runtime_failed.emit(e.reason),
             ev.Started: lambda e: self.started.emit(),
             ev.LockoutState: lambda e: self.lockouts_changed.emit(e),
             ev.IdentityLoaded: lambda e: self.identity_loaded.emit(e.photo),

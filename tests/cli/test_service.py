@@ -35,7 +35,7 @@ def test_the_unit_restarts_a_crashed_kiosk_but_never_a_second_one(tmp_path, caps
     code, out, err = print_unit(["service", "unit"], {"HOME": str(tmp_path)}, capsys)
     assert code == 0 and err == ""
     service = unit_of(out)["Service"]
-    assert service["ExecStart"] == f"{sys.executable} -m kiosk.ui"
+    assert service["ExecStart"] == f"{sys.executable} -m kiosk.ui --supervised"
     assert service["Restart"] == "on-failure"
     assert service["RestartPreventExitStatus"] == str(EXIT_ALREADY_RUNNING) == "3"
     assert service["KillMode"] == "mixed"
@@ -57,7 +57,7 @@ def test_the_unit_passes_the_settings_file_and_id_folder_as_absolute_paths(
     assert code == 0
     unit = unit_of(out)
     assert unit["Service"]["ExecStart"] == (
-        f'{sys.executable} -m kiosk.ui --config "{folder}/kiosk.toml" '
+        f'{sys.executable} -m kiosk.ui --supervised --config "{folder}/kiosk.toml" '
         f'--id-folder "{folder}/scans"')
     # % starts a systemd specifier: written twice, it is a plain percent sign.
     assert unit["Unit"]["Description"] == "Liveness kiosk east 100%%"
@@ -70,13 +70,13 @@ def test_the_unit_keeps_the_settings_file_and_data_folder_this_shell_uses(tmp_pa
            "XDG_DATA_HOME": str(tmp_path / "data")}
     code, out, _ = print_unit(["service", "unit"], env, capsys)
     service = unit_of(out)["Service"]
-    assert code == 0 and service["ExecStart"] == f"{sys.executable} -m kiosk.ui"
+    assert code == 0 and service["ExecStart"] == f"{sys.executable} -m kiosk.ui --supervised"
     assert service["Environment"] == f"XDG_DATA_HOME={tmp_path / 'data'}"
     config = tmp_path / "conf" / "liveness-kiosk" / "kiosk.toml"
     config.parent.mkdir(parents=True)
     config.write_text("[camera]\nfps = 30\n")
     code, out, _ = print_unit(["service", "unit"], env, capsys)
-    assert unit_of(out)["Service"]["ExecStart"] == f"{sys.executable} -m kiosk.ui --config {config}"
+    assert unit_of(out)["Service"]["ExecStart"] == f"{sys.executable} -m kiosk.ui --supervised --config {config}"
     code, out, _ = print_unit(["service", "unit"], {"HOME": str(tmp_path)}, capsys)
     assert "Environment" not in unit_of(out)["Service"]
 

@@ -1,7 +1,9 @@
 """Out of service: a plain message for the public, the reason for staff, and that the kiosk
 keeps retrying: a camera that comes back clears by itself; an audit log fault usually needs
 staff (a log gone, altered or keyed otherwise), so the kiosk only says it starts again once the
-fault is put right. A configuration or internal error needs staff: no retry is promised."""
+fault is put right. A configuration error or a part that cannot be built (a model, the staffed
+desk's matcher) needs staff to correct the set-up. An internal error (a bug) needs a restart:
+staff's, or the service manager's when the kiosk runs under one."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from kiosk.wording import (
     OUT_OF_SERVICE_ADVICE,
     OUT_OF_SERVICE_FIX,
     OUT_OF_SERVICE_RESTART,
+    OUT_OF_SERVICE_RESTARTING,
     OUT_OF_SERVICE_RETRY,
     OUT_OF_SERVICE_TITLE,
     OUT_OF_SERVICE_WAIT,
@@ -42,14 +45,19 @@ class OutOfServiceScreen(QWidget):
         self.primary = None
 
     def set_reason(self, reason: str, *, starting: bool = False,
-                   causes: frozenset[str] = frozenset()) -> None:
+                   causes: frozenset[str] = frozenset(), restarting: bool = False) -> None:
         """``starting``: the kiosk is still loading, nothing has failed. ``causes`` decide what
-        staff are told: a configuration error or an internal error does not clear by itself,
-        an audit log fault clears once it is put right, a camera fault by itself."""
+        staff are told: an internal error needs a restart (``restarting``: the kiosk is about
+        to exit for its service manager to start it again), a configuration or start-up fault
+        a correction; an audit log fault clears once it is put right, a camera fault by
+        itself."""
         self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
         self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
-        self.retry.setText(OUT_OF_SERVICE_RESTART if FaultCause.INTERNAL in causes else
-                           OUT_OF_SERVICE_FIX if FaultCause.CONFIG in causes else
+        internal = FaultCause.INTERNAL in causes
+        self.retry.setText(OUT_OF_SERVICE_RESTARTING if internal and restarting else
+                           OUT_OF_SERVICE_RESTART if internal else
+                           OUT_OF_SERVICE_FIX if causes & {FaultCause.CONFIG,
+                                                           FaultCause.STARTUP} else
                            OUT_OF_SERVICE_WAIT if FaultCause.AUDIT in causes else
                            OUT_OF_SERVICE_RETRY)
         self.retry.setVisible(not starting)

@@ -1,0 +1,135 @@
+"""An internal error needs a fresh start: under a service manager (``--supervised``) the kiosk
+exits for it after a short pause, never from under staff in the operator panel; without one
+the screen asks staff to restart it. Both through the window and through ``python -m
+kiosk.ui`` itself."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import kiosk.ui.app
+from kiosk.audit import open_kiosk_log
+from kiosk.ui.app import KioskWindow
+from kiosk.ui.instance import EXIT_FAILED
+from kiosk.vocabulary import FaultCause, FlowState
+from kiosk.wording import OUT_OF_SERVICE_RESTART, OUT_OF_SERVICE_RESTARTING
+from tests.ui.harness import Responder, SyntheticCamera, make_worker
+
+PAUSE_MS = 150
+
+
+@pytest.fixture
+def window_for(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(kiosk.ui.app, "RESTART_PAUSE_MS", PAUSE_MS)
+    windows = []
+
+    def build(settings, restart):
+        worker = make_worker(settings, camera=SyntheticCamera(speed=3.0),
+                             responder=Responder(present=False),
+                             audit_factory=lambda s: open_kiosk_log(s, tmp_path))
+        window = KioskWindow(settings, worker, restart=restart)
+        qtbot.addWidget(window)
+        window.show()
+        window.start()
+        windows.append(window)
+        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
+        return window
+
+    yield build
+    for window in windows:
+        window.allow_close()
+        window.shutdown()
+
+
+def test_under_a_service_manager_an_internal_error_ends_the_kiosk_once(qtbot, window_for,
+                                                                      settings):
+    restarts = []
+    window = window_for(settings, lambda: restarts.append(time.monotonic()))
+    faulted = time.monotonic()
+    # The runtime's thread stopped on a bug, then a slot of the window raised as well.
+    window.worker.runtime_failed.emit("internal error in the kiosk; see the log")
+    qtbot.waitUntil(lambda: FaultCause.INTERNAL in window.flow.faults, timeout=5000)
+    window.fault(FaultCause.INTERNAL, "internal error in the kiosk window; see the log")
+    assert window.current_screen() is window.out_of_service
+    assert window.out_of_service.retry.text() == OUT_OF_SERVICE_RESTARTING
+    qtbot.waitUntil(lambda: bool(restarts), timeout=5000)
+    qtbot.wait(3 * PAUSE_MS)
+    assert len(restarts) == 1 and restarts[0] - faulted >= PAUSE_MS / 1000 * 0.9
+
+
+def test_a_hung_worker_found_by_the_flow_restarts_the_kiosk(qtbot, window_for, settings):
+    """The flow's stall check (``KioskFlow.tick``) marks a worker silent for twice its limit
+    as needing a restart; the window's flow timer acts on it."""
+    restarts = []
+    window = window_for(settings, lambda: restarts.append(1))
+    window.flow.fault(FaultCause.INTERNAL, "the verification has not responded for 180 s")
+    qtbot.waitUntil(lambda: restarts == [1], timeout=5000)
+    assert window.out_of_service.retry.text() == OUT_OF_SERVICE_RESTARTING
+
+
+def test_staff_in_the_operator_panel_are_not_restarted_from_under(qtbot, window_for, settings):
+    restarts = []
+    window = window_for(settings, lambda: restarts.append(1))
+    assert window.flow.open_operator()
+    window.fault(FaultCause.INTERNAL, "internal error in the kiosk; see the log")
+    qtbot.wait(4 * PAUSE_MS)
+    assert restarts == []
+    window.flow.close_operator()
+    qtbot.waitUntil(lambda: restarts == [1], timeout=5000)
+
+
+def test_without_a_service_manager_staff_are_asked_to_restart(qtbot, window_for, settings):
+    window = window_for(settings, None)
+    window.fault(FaultCause.INTERNAL, "internal error in the kiosk; see the log")
+    qtbot.wait(3 * PAUSE_MS)
+    assert window.current_screen() is window.out_of_service
+    assert window.out_of_service.retry.text() == OUT_OF_SERVICE_RESTART
+
+
+# ``python -m kiosk.ui`` with a bug put into one of the window's slots (the flow timer's, which
+# runs five times a second) and the pause shortened; everything else is the real kiosk.
+WITH_A_BUG = textwrap.dedent("""
+    import runpy, sys
+    import kiosk.ui.app as app
+    app.RESTART_PAUSE_MS = 300
+    def broken(self):
+        raise ZeroDivisionError("a bug in a slot")
+    app.KioskWindow._on_flow_timeout = broken
+    sys.argv = ["kiosk.ui", *sys.argv[1:]]
+    runpy.run_module("kiosk.ui", run_name="__main__")
+""")
+
+
+def kiosk_with_a_bug(tmp_path, *args):
+    tmp_path.mkdir()
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path),
+           "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "conf")}
+    return subprocess.Popen([sys.executable, "-c", WITH_A_BUG, *args], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_supervised_kiosk_exits_2_after_a_bug_and_the_unsupervised_one_stays(tmp_path):
+    supervised = kiosk_with_a_bug(tmp_path / "a", "--supervised")
+    _, err = supervised.communicate(timeout=120)
+    assert supervised.returncode == EXIT_FAILED == 2, err
+    assert "kiosk: unexpected error (ZeroDivisionError)" in err
+    assert "exits in 0.3 s for its service manager" in err
+    log = (tmp_path / "a" / "liveness-kiosk" / "logs" / "kiosk.log").read_text()
+    assert "a bug in a slot" in log
+
+    staffed_restart = kiosk_with_a_bug(tmp_path / "b")
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            staffed_restart.wait(timeout=8)  # started, failed, and waits for staff
+    finally:
+        staffed_restart.send_signal(signal.SIGTERM)
+        _, err = staffed_restart.communicate(timeout=60)
+    assert staffed_restart.returncode == 0, err
+    assert "kiosk: unexpected error (ZeroDivisionError)" in err
