@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +51,9 @@ POLL_S = 0.1
 IDLE_INTERVAL_S = 0.1
 # A failed audit log is opened again this often.
 AUDIT_RETRY_S = 5.0
+# The staffed desk's matcher that could not be built is built again this often (each attempt
+# starts a child process that loads the models for a second or two).
+MATCHER_RETRY_S = 60.0
 # The lockouts in force are read this often between sessions (they expire, staff lift them).
 LOCKOUT_CHECK_S = 5.0
 
@@ -78,12 +82,15 @@ class KioskRuntime:
         Outside sessions, track a face at most this often.
     audit_retry_s : float
         Wait between attempts to open an unavailable audit log.
+    matcher_retry_s : float
+        Wait between attempts to build the staffed desk's matcher after a failure.
     """
 
     def __init__(self, settings: Settings, feed: FrameFeed, parts: RuntimeParts,
                  sink: ev.EventSink, *, source_factory: Callable[[Settings], Any] | None = None,
                  idle_interval_s: float = IDLE_INTERVAL_S,
-                 audit_retry_s: float = AUDIT_RETRY_S) -> None:
+                 audit_retry_s: float = AUDIT_RETRY_S,
+                 matcher_retry_s: float = MATCHER_RETRY_S) -> None:
         self._settings = settings
         self._feed = feed
         self._parts = parts
@@ -91,6 +98,7 @@ class KioskRuntime:
         self._source_factory = source_factory
         self._idle_interval_s = float(idle_interval_s)
         self._audit_retry_s = float(audit_retry_s)
+        self._matcher_retry_s = float(matcher_retry_s)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._ticket: _Ticket | None = None
@@ -100,6 +108,7 @@ class KioskRuntime:
         self._tracker: Any = None
         self._fusion: Any = None
         self._matcher: Any = None
+        self._matcher_retry_at = 0.0
         self._audit: Any = None
         self._audit_retry_at = 0.0
         self._camera_failing: str | None = None
@@ -213,8 +222,9 @@ class KioskRuntime:
 
     def _ready(self) -> bool:
         """The staffed desk compares every person with an ID: no matcher, no service. A
-        matcher that cannot be built is reported (StartupFailed); the loop runs on, so that
-        settings which put it right (:meth:`apply_settings`) bring the kiosk back."""
+        matcher that cannot be built is reported (StartupFailed); the loop runs on and builds
+        it again every ``matcher_retry_s`` and after new settings, so a failure that passes
+        (a child process that could not start) does not need a restart."""
         return self._settings.kiosk.mode != "staffed" or self._ensure_matcher()
 
     def _loop(self) -> None:
@@ -230,6 +240,9 @@ class KioskRuntime:
             self._check_camera()
             if self._audit is None and time.monotonic() >= self._audit_retry_at:
                 self._open_audit()
+            if (self._matcher is None and self._settings.kiosk.mode == "staffed"
+                    and time.monotonic() >= self._matcher_retry_at and self._ensure_matcher()):
+                self._sink.report(ev.Started())  # the matcher that failed works now
             self._check_lockouts()
             now = time.monotonic()
             if frame is not None and now - self._last_check >= self._idle_interval_s:
@@ -244,6 +257,7 @@ class KioskRuntime:
         if self._matcher is not None:
             return True
         if self._parts.matcher is None:
+            self._matcher_retry_at = math.inf  # nothing to build, ever
             self._sink.report(ev.StartupFailed("no face matcher is configured for the "
                                                "staffed desk"))
             return False
@@ -251,6 +265,7 @@ class KioskRuntime:
             self._matcher = self._parts.matcher(self._settings)
         except KioskError as exc:
             log.error("face matcher unavailable: %s", exc)
+            self._matcher_retry_at = time.monotonic() + self._matcher_retry_s
             self._sink.report(ev.StartupFailed(f"face matcher unavailable: {exc}"))
             return False
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 
 from kiosk.audit import open_kiosk_log
 from kiosk.errors import ResourceError
@@ -15,7 +16,7 @@ from kiosk.runtime import events as ev
 from tests.runtime.test_sessions import Recorder
 
 
-def start(settings, tmp_path, **replace):
+def start(settings, tmp_path, *, matcher_retry_s=60.0, **replace):
     responder, recorder = Responder(), Recorder()
     parts = dataclasses.replace(
         standin_parts(responder=responder,
@@ -23,7 +24,7 @@ def start(settings, tmp_path, **replace):
     runtime = KioskRuntime(settings, FrameFeed(SyntheticCamera(speed=3.0), stall_s=3.0,
                                                restart_s=0.2),
                            parts, TeeSink(responder, recorder), idle_interval_s=0.05,
-                           audit_retry_s=0.3)
+                           audit_retry_s=0.3, matcher_retry_s=matcher_retry_s)
     thread = threading.Thread(target=runtime.run, daemon=True)
     thread.start()
     return runtime, thread, recorder
@@ -54,8 +55,8 @@ def test_a_bug_in_the_loop_is_reported_as_an_internal_failure(settings, tmp_path
 
 
 def test_settings_that_put_the_staffed_matcher_right_bring_the_kiosk_back(settings, tmp_path):
-    """The staffed desk cannot serve without its matcher; the loop runs on, so staff
-    correcting the settings in the operator panel need no restart."""
+    """The staffed desk cannot serve without its matcher; the loop runs on, so that new
+    settings bring it back without a restart."""
     built = []
 
     def matcher(s):
@@ -77,3 +78,37 @@ def test_settings_that_put_the_staffed_matcher_right_bring_the_kiosk_back(settin
     finally:
         stop(runtime, thread)
     assert isinstance(recorder.events[-1], ev.Stopped)
+
+
+def test_a_staffed_matcher_that_failed_to_start_is_built_again(settings, tmp_path):
+    """A failure that passes (the matcher's child process could not start) mends itself."""
+    attempts = []
+
+    def matcher(s):
+        attempts.append(time.monotonic())
+        if len(attempts) < 3:
+            raise ResourceError("the matcher process exited at start")
+        return FixedMatcher(match(True))
+
+    runtime, thread, recorder = start(settings.replace("kiosk", mode="staffed"), tmp_path,
+                                      matcher=matcher, matcher_retry_s=0.2)
+    try:
+        recorder.wait_for(ev.Started)
+    finally:
+        stop(runtime, thread)
+    failures = [e for e in recorder.events if isinstance(e, ev.StartupFailed)]
+    assert len(attempts) == 3 and len(failures) == 2
+    assert min(b - a for a, b in zip(attempts, attempts[1:], strict=False)) >= 0.2
+
+
+def test_a_staffed_desk_without_any_matcher_says_so_once(settings, tmp_path):
+    runtime, thread, recorder = start(settings.replace("kiosk", mode="staffed"), tmp_path,
+                                      matcher_retry_s=0.05)
+    try:
+        recorder.wait_for(ev.StartupFailed)
+        time.sleep(0.5)
+    finally:
+        stop(runtime, thread)
+    failures = [e.reason for e in recorder.events if isinstance(e, ev.StartupFailed)]
+    assert failures == ["no face matcher is configured for the staffed desk"]
+    assert not any(isinstance(e, ev.Started) for e in recorder.events)
