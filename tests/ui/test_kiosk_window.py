@@ -22,33 +22,6 @@ from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, prompt_for
 from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
 
 
-@pytest.fixture
-def window_for(qtbot, tmp_path):
-    windows = []
-
-    def build(settings, *, kiosk_mode=False, operator_loader=None, speak=None, matcher=None,
-              responder=None):
-        worker = make_worker(settings, camera=SyntheticCamera(speed=3.0),
-                             responder=responder or Responder(present=False),
-                             audit_factory=lambda s: open_kiosk_log(s, tmp_path),
-                             matcher=matcher)
-        options = {"speak": speak} if speak is not None else {}
-        window = KioskWindow(settings, worker, kiosk_mode=kiosk_mode,
-                             operator_loader=operator_loader, **options)
-        qtbot.addWidget(window)
-        window.resize(1024, 768)
-        window.show()
-        window.start()
-        windows.append(window)
-        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
-        return window
-
-    yield build
-    for window in windows:
-        window.allow_close()
-        window.shutdown()
-
-
 def steps_until_result(qtbot, window) -> set[str]:
     """Every "Step i of n" the live screen showed until the result."""
     steps: set[str] = set()

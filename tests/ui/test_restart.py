@@ -15,43 +15,22 @@ import time
 import pytest
 
 import kiosk.ui.app
-from kiosk.audit import open_kiosk_log
-from kiosk.ui.app import KioskWindow
 from kiosk.ui.instance import EXIT_FAILED
-from kiosk.vocabulary import FaultCause, FlowState
+from kiosk.vocabulary import FaultCause
 from kiosk.wording import OUT_OF_SERVICE_RESTART, OUT_OF_SERVICE_RESTARTING
-from tests.ui.harness import Responder, SyntheticCamera, make_worker
 
 PAUSE_MS = 150
 
 
-@pytest.fixture
-def window_for(qtbot, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def _short_pause(monkeypatch):
     monkeypatch.setattr(kiosk.ui.app, "RESTART_PAUSE_MS", PAUSE_MS)
-    windows = []
-
-    def build(settings, restart):
-        worker = make_worker(settings, camera=SyntheticCamera(speed=3.0),
-                             responder=Responder(present=False),
-                             audit_factory=lambda s: open_kiosk_log(s, tmp_path))
-        window = KioskWindow(settings, worker, restart=restart)
-        qtbot.addWidget(window)
-        window.show()
-        window.start()
-        windows.append(window)
-        qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
-        return window
-
-    yield build
-    for window in windows:
-        window.allow_close()
-        window.shutdown()
 
 
 def test_under_a_service_manager_an_internal_error_ends_the_kiosk_once(qtbot, window_for,
                                                                       settings):
     restarts = []
-    window = window_for(settings, lambda: restarts.append(time.monotonic()))
+    window = window_for(settings, restart=lambda: restarts.append(time.monotonic()))
     faulted = time.monotonic()
     # The runtime's thread stopped on a bug, then a slot of the window raised as well.
     window.worker.runtime_failed.emit("internal error in the kiosk; see the log")
@@ -68,7 +47,7 @@ def test_a_hung_worker_found_by_the_flow_restarts_the_kiosk(qtbot, window_for, s
     """The flow's stall check (``KioskFlow.tick``) marks a worker silent for twice its limit
     as needing a restart; the window's flow timer acts on it."""
     restarts = []
-    window = window_for(settings, lambda: restarts.append(1))
+    window = window_for(settings, restart=lambda: restarts.append(1))
     window.flow.fault(FaultCause.INTERNAL, "the verification has not responded for 180 s")
     qtbot.waitUntil(lambda: restarts == [1], timeout=5000)
     assert window.out_of_service.retry.text() == OUT_OF_SERVICE_RESTARTING
@@ -76,7 +55,7 @@ def test_a_hung_worker_found_by_the_flow_restarts_the_kiosk(qtbot, window_for, s
 
 def test_staff_in_the_operator_panel_are_not_restarted_from_under(qtbot, window_for, settings):
     restarts = []
-    window = window_for(settings, lambda: restarts.append(1))
+    window = window_for(settings, restart=lambda: restarts.append(1))
     assert window.flow.open_operator()
     window.fault(FaultCause.INTERNAL, "internal error in the kiosk; see the log")
     qtbot.wait(4 * PAUSE_MS)
@@ -86,7 +65,7 @@ def test_staff_in_the_operator_panel_are_not_restarted_from_under(qtbot, window_
 
 
 def test_without_a_service_manager_staff_are_asked_to_restart(qtbot, window_for, settings):
-    window = window_for(settings, None)
+    window = window_for(settings)
     window.fault(FaultCause.INTERNAL, "internal error in the kiosk; see the log")
     qtbot.wait(3 * PAUSE_MS)
     assert window.current_screen() is window.out_of_service
