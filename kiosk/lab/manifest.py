@@ -94,6 +94,9 @@ class ManifestRow:
 
 def _check(row: dict[str, str], where: str) -> ManifestRow:
     values = {c: (row.get(c) or "").strip() for c in COLUMNS + OPTIONAL}
+    # The vocabulary columns are names, not text: "Video" or "bona-fide" mean what they say.
+    for column in ("media", "label", "species"):
+        values[column] = values[column].lower().replace("-", "_").replace(" ", "_")
     if not values["path"]:
         raise InputError(f"{where}: path is empty")
     if values["media"] not in MEDIA:

@@ -172,3 +172,17 @@ def test_log_messages_print_on_their_own_line_above_the_progress_bar(capsys):
         logging.getLogger().removeHandler(console)
     err = capsys.readouterr().err
     assert "\ra row failed\n" in err  # the bar's line is cleared first, not written after
+
+
+def test_the_vocabulary_columns_are_read_whatever_their_case(tmp_path):
+    """A manifest written by hand or by a spreadsheet says "Video" or "Bona fide": the same
+    names, read as such (a typo is still refused)."""
+    from kiosk.lab.manifest import read_manifest
+
+    path = manifest(tmp_path, HEADER + "clip.mp4,Video,Bona fide,,,,s,\n"
+                                       "other.mp4,VIDEO,Attack,Replay,,,s,\n")
+    rows = read_manifest(path)
+    assert [(r.media, r.label, r.species) for r in rows] == [
+        ("video", "bona_fide", ""), ("video", "attack", "replay")]
+    with pytest.raises(InputError, match="label must be bona_fide or attack, got 'bonafied'"):
+        read_manifest(manifest(tmp_path, HEADER + "clip.mp4,video,bonafied,,,,s,\n", "n.csv"))
