@@ -37,7 +37,7 @@ NOT_ACTIONS = frozenset({"wink_left", "wink_right", "talk"})
 CHECKED_NEAR_NON_ACTIONS = frozenset({"blink", "smile"})
 TURNS = frozenset({"turn_left", "turn_right"})
 
-_ITEM = re.compile(r"^\s*([a-z_]+)@(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)\s*$")
+_ITEM = re.compile(r"^\s*([A-Za-z_]+)@(-?\d+(?:\.\d+)?)-(-?\d+(?:\.\d+)?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ def parse_events(text: str) -> list[Label]:
         match = _ITEM.match(item)
         if match is None:
             raise ValueError(f"event {item!r} is not of the form action@start-end")
-        action, start, end = match.group(1), float(match.group(2)), float(match.group(3))
+        action = match.group(1).lower()  # "Blink" is the blink
+        start, end = float(match.group(2)), float(match.group(3))
         if end < start:
             raise ValueError(f"event {item!r} ends before it starts")
         labels.append(Label(ALIASES.get(action, action), start, end))

@@ -22,6 +22,8 @@ def test_parse_events_maps_eyes_closed_to_blink():
     assert labels == [Label("blink", 0.7, 1.0), Label("blink", 2.3, 2.8),
                       Label("wink_right", 1.4, 1.9), Label("smile", 3.0, 4.0)]
     assert parse_events("") == []
+    assert parse_events("Blink@1-2;Eyes_Closed@3-4;TURN_LEFT@5-6") == [
+        Label("blink", 1.0, 2.0), Label("blink", 3.0, 4.0), Label("turn_left", 5.0, 6.0)]
     for bad in ("blink", "blink@2-1", "blink@a-b"):
         with pytest.raises(ValueError):
             parse_events(bad)
