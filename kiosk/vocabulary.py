@@ -50,7 +50,7 @@ class FaultCause(StrEnum):
     CONFIG = "config"
     STARTUP = "startup"
     SESSION = "session"
-    INTERNAL = "internal"   # an unexpected error in the window itself (a bug; see the log)
+    INTERNAL = "internal"   # a bug (in the window, or one that stopped or hung the runtime)
 
 
 class ChallengeStatus(StrEnum):

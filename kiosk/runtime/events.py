@@ -107,8 +107,8 @@ class Stopped:
 
 
 RuntimeEvent = (FaceChecked | ProgressMade | DecisionMade | SessionFailed | CameraFailed
-                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | RuntimeFailed | Started
-                | LockoutState | IdentityLoaded | IdentityFailed | Stopped)
+                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | RuntimeFailed
+                | Started | LockoutState | IdentityLoaded | IdentityFailed | Stopped)
 
 
 class EventSink(Protocol):
