@@ -29,6 +29,8 @@ What it does, and why this way:
 * Held-out numbers. Leave one subject out: every presentation (and every simulated attack
   rendered from it, and every replay of that person) is scored by a model fitted without its
   subject (manifest ``subject``; rows without one are their own group). Printed beside it:
+  leave one source out (a public repository and every person in it held out together: the
+  shift a held-out set from another source brings),
   the attack-only model (no life side, issue 4's design), the attack prior centred on 0,
   training on real material only, the sensitivity to PRIOR_SD, and the in-sample figures of
   the shipped model. Real and
@@ -61,7 +63,13 @@ from kiosk.analysis.capture import too_slow
 from kiosk.analysis.fusion import FORMAT_VERSION, FUSION_MODEL, Fusion
 from kiosk.analysis.passive import MULTI_FRAME, SINGLE_FRAME
 from kiosk.analysis.texture import load_texture_reference
-from kiosk.lab.fusion_data import ANALYZER_SOURCES, SIMULATOR_SOURCES, code_digest, presentations
+from kiosk.lab.fusion_data import (
+    ANALYZER_SOURCES,
+    SIMULATOR_SOURCES,
+    code_digest,
+    presentations,
+    source_groups,
+)
 from kiosk.lab.fusion_fit import evidence_matrices, fit_fusion
 from kiosk.lab.fusion_report import blocks, format_blocks, rounded
 from kiosk.lab.simulated_attacks import kinds
@@ -277,6 +285,13 @@ def main(argv=None) -> int:
     print(format_blocks(f"leave one subject out, prior sd {PRIOR_SD:g}, liveness threshold "
                         f"{LIVENESS_THRESHOLD:g} (attack score >= {threshold:.2f})", held_out))
     comparisons = {}
+    by_source = np.array(source_groups([it["row"]["path"] for it in items], groups))
+    comparisons["leave_one_source_out"] = figures(loso(attack, life, y, by_source, decided, sim,
+                                                       prior_sd=PRIOR_SD))
+    print(format_blocks(f"comparison: leave one source out ({len(np.unique(by_source))} groups: "
+                        "a public repository and every person in it held out together, as a "
+                        "held-out set from elsewhere would be)",
+                        comparisons["leave_one_source_out"]))
     zero_life = {n: None for n in NAMES}
     a0, l0 = evidence_matrices([it["signals"] for it in items], NAMES, FLOORS, zero_life)
     comparisons["attack_only"] = figures(loso(a0, l0, y, groups, decided, sim,

@@ -15,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +154,49 @@ def presentations(manifest: Path, *, repo: Path, cache: Path, seconds: float, pe
                         "source": row.path, "seed": sim_seed, **value})
             progress(f"sim  {kind:<12} seed {sim_seed} of {row.path}")
     return out
+
+
+def source_groups(paths: Sequence[str], groups: Sequence[str]) -> list[str]:
+    """Held-out groups that share neither a source nor a person.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Each presentation's manifest path; a simulated attack's is
+        ``simulated/<kind>/seed-N/<its bona fide video's path>``.
+    groups : sequence of str
+        Each presentation's subject group (same length).
+
+    Returns
+    -------
+    list of str
+        Per presentation, a name for its group: the public repository it comes from (the path's
+        first folder; a simulated attack's bona fide video's), joined with every subject group
+        found in that repository, and every repository that subject appears in (a vendor's
+        replays and the live videos they replay, kept in two repositories, become one group).
+    """
+    if len(paths) != len(groups):
+        raise ValueError(f"{len(paths)} paths but {len(groups)} groups")
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    sources = []
+    for path in paths:
+        parts = Path(path).parts
+        if parts and parts[0] == "simulated":
+            parts = parts[3:]
+        sources.append(parts[0] if parts else "")
+    for source, group in zip(sources, groups, strict=True):
+        parent[find(("source", source))] = find(("subject", str(group)))
+    # Each group is named by its alphabetically first repository.
+    names: dict[tuple[str, str], str] = {}
+    for node in sorted(parent):
+        if node[0] == "source":
+            names.setdefault(find(node), node[1])
+    return [names[find(("source", source))] for source in sources]
