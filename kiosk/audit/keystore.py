@@ -19,7 +19,11 @@ subject references and check the same chain):
 4. When the keyring has no usable backend (common on kiosks and in CI): the default key file
    of 2 is created (mode 0600, its folder 0700).
 
-Best-frame encryption uses 1, then 3, then the default key file if it exists. No key is ever
+Best-frame encryption uses the same master secret, found the same way (1 to 3): one secret to
+back up, whichever place holds it. It never creates the default key file of 4: without a key,
+frames are not stored. (Before, frames tried the keyring ahead of the default key file, so a
+kiosk with both, say a key file moved from beside the database and a keyring installed later,
+encrypted frames under a second secret that backing up the file did not save.) No key is ever
 written into the database; the log stores only key ids to notice when a different key is used
 with it.
 """
@@ -195,16 +199,9 @@ class KeyStore:
         return master, f"key file {self.default_file}"
 
     def _frame_master(self) -> tuple[bytes, str]:
-        if self.key_file is not None:
-            return read_key_file(self.key_file), f"key file {self.key_file}"
-        backend = self._keyring()
-        if backend is not None:
-            master = _keyring_master(backend, create=self.create)
-            if master is not None:
-                return master, f"OS keyring ({type(backend).__name__})"
-        found = self._default_master()
+        found = self._found_subject_master()
         if found is not None:
-            return found, f"key file {self.default_file}"
+            return found
         raise KeyUnavailable("storing best frames needs an encryption key, but no key file "
                              "is configured (audit.key_file), the OS keyring has no usable "
                              "backend and there is no default key file yet; configure a key "

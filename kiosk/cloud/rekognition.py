@@ -5,7 +5,7 @@ DetectFaces with all attributes on the best live frame (quality, pose, eyes, the
 cross-check), then CompareFaces of the reference photo (source) against that frame (target).
 When DetectFaces rejects the frame for quality (blurred, dark, turned, eyes closed, covered, or
 no face it could read) and the session offered a second frame, that one is checked instead (at
-most four calls, only then); when every offered frame is rejected the faces are not compared
+most three calls, only then: DetectFaces twice, CompareFaces once); when every offered frame is rejected the faces are not compared
 and the result carries the quality gate's ``LIVE_*`` reasons (a retry at a kiosk, a review at a
 staffed desk) instead of a similarity read as "another person". Member check-in searches the
 configured collection; enrolment and the AWS Face Liveness calls are in

@@ -37,7 +37,7 @@ class KioskSettings:
                                 "empty disables the panel.")
     result_seconds: float = setting(6.0, "How long the result stays on screen before idle.",
                                     minimum=2, maximum=60)
-    sound: bool = setting(False, "Play a sound with each prompt.")
+    sound: bool = setting(False, "Speak each prompt aloud (espeak-ng).")
     approach_s: float = setting(1.0, "A well-placed face held this long starts the kiosk from "
                                 "the idle screen.", minimum=0.3, maximum=5)
     consent_timeout_s: float = setting(60.0, "Inactivity on the consent screen before it "
@@ -119,7 +119,7 @@ class LivenessSettings:
         "(light_challenge on): the movement prompts then carry the active check alone.",
         minimum=0, maximum=4)
     light_challenge: bool = setting(True, "The light challenge: after placement the screen "
-                                    "shows a random colour sequence for about 3.5 s and the "
+                                    "shows a random colour sequence for at most 3.9 s and the "
                                     "face must reflect it. Off only where the screen cannot "
                                     "light the face (a camera far from the screen); a person "
                                     "who chooses the accessible check never gets it.")
@@ -175,9 +175,10 @@ class AuditSettings:
     store_best_frame: bool = setting(False, "Keep the best frame, encrypted, with each "
                                      "attempt.")
     key_file: str = setting("", "Key file for the subject hash, the keyed chain and frame "
-                            "encryption; empty = the OS keyring, else kiosk-audit.key in the "
-                            "folder <database folder>-keys beside the database's folder "
-                            "(never in the database's own folder).")
+                            "encryption; empty = kiosk-audit.key in the folder <database "
+                            "folder>-keys beside the database's folder when it exists (never in "
+                            "the database's own folder), else the OS keyring, else that file "
+                            "is created.")
 
 
 @dataclass(frozen=True)

@@ -212,3 +212,15 @@ def test_look_alike_numbers_are_one_subject(variant: str) -> None:
 def test_numbers_that_normalise_to_nothing_are_clear_errors(number: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         normalize_subject_number(number)
+
+
+def test_frames_use_the_key_file_the_chain_uses_even_with_a_keyring(tmp_path: Path) -> None:
+    """One secret to back up: a default key file (here one moved from beside the database) and
+    a keyring installed later must not split the frames from the chain and the subjects."""
+    db_folder = tmp_path / "db"
+    master = create_key_file(db_folder / KEY_FILE_NAME)
+    ring = MemoryKeyring()
+    store = KeyStore(db_folder=db_folder, keyring_backend=ring)
+    assert store.subject_hasher().ref("A1") == subject_ref("A1", derive_key(master, "subject-ref"))
+    assert store.frame_cipher().key_id == FrameCipher(derive_key(master, "frame")).key_id
+    assert ring.store == {}  # no second secret made in the keyring
