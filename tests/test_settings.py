@@ -75,6 +75,7 @@ def test_environment_overrides_the_file(tmp_path):
     ('[matching]\nmatcher = "cloud"\n', "matching.matcher = 'cloud' is not allowed; allowed: "
                                         "one of 'auto', 'local', 'rekognition'"),
     ('[kiosk]\noperator_pin = "12ab"\n', "kiosk.operator_pin must be 4 to 12 digits"),
+    ("[kiosk]\noperator_pin = 947261\n", "kiosk.operator_pin must be written in quotes"),
     ("camera = 3\n", "camera must be a table"),
     ("[camera\n", "not valid TOML"),
 ])
@@ -290,3 +291,17 @@ def test_reconnect_min_above_the_default_max_names_both_keys():
         "camera.reconnect_min_s = 9.0 (environment KIOSK_CAMERA_RECONNECT_MIN_S) is above "
         "camera.reconnect_max_s = 8.0 (default); allowed: camera.reconnect_min_s at most "
         "camera.reconnect_max_s")
+
+
+@pytest.mark.parametrize("text", [
+    "[kiosk]\noperator_pin = 947261\n",                  # a PIN written as a number
+    "[kiosk]\noperator_pin = 9472.61\n",
+    "[fleet]\nurl = 947261\n",
+    "[fleet]\nurl = [\"postgresql://k:947261@db/site\"]\n",
+])
+def test_a_secret_setting_is_named_never_shown(tmp_path, text):
+    """Settings errors reach the console, the log and the out-of-service screen."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), {})
+    assert "947261" not in str(info.value) and "9472" not in str(info.value)
+    assert "kiosk.operator_pin" in str(info.value) or "fleet.url" in str(info.value)

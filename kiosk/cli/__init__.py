@@ -90,11 +90,24 @@ class KioskParser(argparse.ArgumentParser):
         given to (so ``extras`` is always empty)."""
         parsed, extras = super().parse_known_args(args, namespace)
         if extras:
-            self.error("unrecognized arguments: " + " ".join(extras))
+            self.error(unrecognized(extras))
         command = self._required_command
         if command is not None and getattr(parsed, command.dest, None) is None:
             self.error(f"the following arguments are required: {command.metavar or command.dest}")
         return parsed, extras
+
+
+def unrecognized(extras: Sequence[str]) -> str:
+    """The error for arguments no option takes. Options (a misspelt ``--sbject``) are named;
+    bare words are only counted: most are the rest of a value with a space typed without
+    quotes, such as a badge number (``--subject AB 4711``), which must not be echoed."""
+    options = [word for word in extras if word.startswith("-")]
+    words = len(extras) - len(options)
+    parts = [f"unrecognized arguments: {' '.join(options)}"] if options else []
+    if words:
+        parts.append(f"{words} unexpected word{'s' if words > 1 else ''} (not shown): quote a "
+                     'value that holds a space, e.g. --subject "AB 4711"')
+    return "; ".join(parts)
 
 
 def build_parser() -> argparse.ArgumentParser:

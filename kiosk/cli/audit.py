@@ -265,7 +265,9 @@ def _subject_ref(value: str | None) -> str | None:
         return None
     ref = value.strip().lower()
     if not SUBJECT_REF.fullmatch(ref):
-        raise InputError(f"--subject-ref {value!r} is not a subject reference: give the 64 hex "
+        # Not repeated: what was typed here by mistake is often the badge number itself.
+        raise InputError(f"--subject-ref is not a subject reference ({len(value)} characters "
+                         "given): give the 64 hex "
                          "digits `kiosk audit show ID` prints as the subject (`audit list` "
                          "shows only the first 12), or name the person by badge or ID number "
                          "with --subject NUMBER (--subject - reads it from standard input)")

@@ -80,6 +80,16 @@ def _options(section: str, cls: type) -> tuple[Option, ...]:
 SCHEMA: tuple[Option, ...] = tuple(o for s, cls in SECTIONS.items() for o in _options(s, cls))
 _BY_NAME: dict[tuple[str, str], Option] = {(o.section, o.key): o for o in SCHEMA}
 
+#: Settings whose value is a secret (the PIN; a fleet URL may hold a password): a message about
+#: them names the setting, never its value, since settings errors reach the console, the log
+#: and the out-of-service screen that anyone at the kiosk can read.
+SECRET_SETTINGS = frozenset({"kiosk.operator_pin", "fleet.url"})
+
+
+def _named(name: str, value: Any) -> str:
+    """``name = value`` for a message, or just ``name`` for a secret setting."""
+    return name if name in SECRET_SETTINGS else f"{name} = {value!r}"
+
 
 def coerce(option: Option, raw: str, origin: str) -> Any:
     """Turn an environment string into the option's type."""
@@ -102,7 +112,7 @@ def coerce(option: Option, raw: str, origin: str) -> Any:
                 raise ValueError(raw)
             return float(text)
     except ValueError:
-        raise ConfigError(f"{origin}: {option.name} = {raw!r} is not valid; allowed: "
+        raise ConfigError(f"{origin}: {_named(option.name, raw)} is not valid; allowed: "
                           f"{option.allowed()}") from None
     return raw
 
@@ -119,20 +129,24 @@ def validate(section: str, key: str, raw: Any, origin: str) -> Any:
     value: Any = raw
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if name == "kiosk.operator_pin" and isinstance(value, int) and not isinstance(value, bool):
+        raise ConfigError(f"{origin}: {name} must be written in quotes, as text "
+                          '(operator_pin = "0000" style): as a number it would lose its '
+                          "leading zeros")
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-        raise ConfigError(f"{origin}: {name} = {value!r} has the wrong type; allowed: "
+        raise ConfigError(f"{origin}: {_named(name, value)} has the wrong type; allowed: "
                           f"{option.allowed()}")
     if kind is float and not math.isfinite(value):
-        raise ConfigError(f"{origin}: {name} = {value!r} is not a finite number; allowed: "
+        raise ConfigError(f"{origin}: {_named(name, value)} is not a finite number; allowed: "
                           f"{option.allowed()}")
     if kind is str:
         _check_text(name, value, origin)
     if option.choices is not None and value not in option.choices:
-        raise ConfigError(f"{origin}: {name} = {value!r} is not allowed; allowed: "
+        raise ConfigError(f"{origin}: {_named(name, value)} is not allowed; allowed: "
                           f"{option.allowed()}")
     if option.minimum is not None and value < option.minimum or (
             option.maximum is not None and value > option.maximum):
-        raise ConfigError(f"{origin}: {name} = {value!r} is out of range; allowed: "
+        raise ConfigError(f"{origin}: {_named(name, value)} is out of range; allowed: "
                           f"{option.allowed()}")
     if name == "kiosk.operator_pin" and value and not (is_pin(value) or is_pin_hash(value)):
         raise ConfigError(f"{origin}: {name} must be 4 to 12 digits 0-9, or the hash printed by "

@@ -20,17 +20,29 @@ def test_an_unknown_option_is_named_before_a_missing_command(capsys):
     assert err.rstrip().endswith("kiosk: error: unrecognized arguments: --bogus")
 
 
-@pytest.mark.parametrize("argv, prog", [
-    (["audit", "list", "--bogus"], "kiosk audit list"),
-    (["audit", "--bogus"], "kiosk audit"),
-    (["track", "x.mp4", "--bogus"], "kiosk track"),
-    (["simulate", "print", "a.mp4", "b.avi", "--bogus", "1"], "kiosk simulate print"),
+WORD = 'unexpected word (not shown): quote a value that holds a space, e.g. --subject "AB 4711"'
+
+
+@pytest.mark.parametrize("argv, prog, error", [
+    (["audit", "list", "--bogus"], "kiosk audit list", "unrecognized arguments: --bogus"),
+    (["audit", "--bogus"], "kiosk audit", "unrecognized arguments: --bogus"),
+    (["track", "x.mp4", "--bogus"], "kiosk track", "unrecognized arguments: --bogus"),
+    (["simulate", "print", "a.mp4", "b.avi", "--bogus", "1"], "kiosk simulate print",
+     f"unrecognized arguments: --bogus; 1 {WORD}"),
 ])
-def test_an_unknown_option_shows_its_own_commands_usage(argv, prog, capsys):
+def test_an_unknown_option_shows_its_own_commands_usage(argv, prog, error, capsys):
     err = usage_error(argv, capsys)
     assert err.startswith(f"usage: {prog} [-h]")
-    assert err.rstrip().endswith(f"{prog}: error: unrecognized arguments: "
-                                 + " ".join(argv[argv.index("--bogus"):]))
+    assert err.rstrip().endswith(f"{prog}: error: {error}")
+
+
+def test_the_rest_of_an_unquoted_badge_number_is_counted_not_echoed(capsys):
+    """``--subject AB 4711``: the shell splits the number, and an error that repeated "4711"
+    would print part of it on the screen."""
+    err = usage_error(["verify", "--source", "x.mp4", "--subject", "AB", "4711", "C9"], capsys)
+    assert err.rstrip().endswith("kiosk verify: error: 2 unexpected words (not shown): quote a "
+                                 'value that holds a space, e.g. --subject "AB 4711"')
+    assert "C9" not in err and err.count("4711") == 1  # only in the example
 
 
 @pytest.mark.parametrize("argv, prog, missing", [
