@@ -139,6 +139,11 @@ def connect(path: str | Path, *, read_only: bool, create: bool,
                 raise AuditUnavailable(f"there is no audit database at {file}",
                                        reason=e.MISSING, path=str(file))
             _create_file(file)
+        elif not create and file.stat().st_size == 0:
+            # Refused before SQLite writes its header: the empty file stays as it was found.
+            raise AuditUnavailable(f"{describe(file)} holds no audit log (an empty file): the "
+                                   "kiosk's log is elsewhere, or this one was lost",
+                                   reason=e.MISSING, path=str(file))
         target = f"file:{quote(str(file))}" + ("?mode=ro" if read_only else "")
         conn = _open_sqlite(target, True, busy_timeout_s)
         if read_only:

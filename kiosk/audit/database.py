@@ -167,7 +167,12 @@ def quick_check(db: Database, path: str | Path) -> None:
     """``PRAGMA quick_check``: raise AuditUnavailable(``corrupt``) naming the first problem."""
     problems = [row[0] for row in db.execute("PRAGMA quick_check(5)").fetchall()]
     if problems != ["ok"]:
-        raise AuditUnavailable(f"{describe(path)} is damaged ({problems[0]}); move it aside and "
+        # SQLite's report may span lines ("*** in database main ***", then the pages): the
+        # first real line says enough for one line of error.
+        lines = [line.strip() for problem in problems for line in str(problem).splitlines()
+                 if line.strip() and not line.lstrip().startswith("***")]
+        first = lines[0] if lines else "integrity check failed"
+        raise AuditUnavailable(f"{describe(path)} is damaged ({first}); move it aside and "
                                "restore a backup", reason=e.CORRUPT, path=str(path))
 
 
@@ -188,7 +193,7 @@ def _check_identity(db: Database, path: str | Path, version: int) -> None:
                                path=str(path))
 
 
-def migrate(db: Database, path: str | Path, *, read_only: bool) -> int:
+def migrate(db: Database, path: str | Path, *, read_only: bool, create: bool = True) -> int:
     """Bring the schema to :data:`SCHEMA_VERSION`; return the version found before.
 
     Each migration and its ``user_version`` bump share one ``BEGIN IMMEDIATE`` transaction; the
@@ -199,12 +204,18 @@ def migrate(db: Database, path: str | Path, *, read_only: bool) -> int:
     ------
     AuditUnavailable
         ``newer_schema``, ``not_audit_db``, or ``old_schema`` when a read-only open finds a
-        schema that needs upgrading.
+        schema that needs upgrading, or an open that may not create a log (``create=False``:
+        the ``kiosk audit`` commands) finds an empty file.
     """
     found = schema_version(db)
     _check_identity(db, path, found)
     if found == SCHEMA_VERSION:
         return found
+    if (read_only or not create) and found == 0 and not db.execute(
+            "SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise AuditUnavailable(f"{describe(path)} holds no audit log (an empty database "
+                               "file): the kiosk's log is elsewhere, or this one was lost",
+                               reason=e.OLD_SCHEMA, path=str(path))
     if read_only:
         raise AuditUnavailable(f"{describe(path)} has schema {found} and needs upgrading to "
                                f"{SCHEMA_VERSION}; start the kiosk once to upgrade it",
@@ -292,7 +303,7 @@ def bind_chain_key(db: Database, path: str | Path, chain_key: ChainKey, *,
 def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
             subject_key_id: str | None, now: str, max_db_bytes: int | None,
             chain_key: ChainKey | None = None, probe_write: bool = True,
-            rehearse: bool = False) -> None:
+            rehearse: bool = False, create: bool = True) -> None:
     """Everything :meth:`AuditLog.open` does after connecting.
 
     Integrity check, schema migration, subject-key binding, chain keying, and for a
@@ -304,7 +315,7 @@ def prepare(db: Database, path: str | Path, *, read_only: bool, integrity: bool,
     """
     if integrity:
         quick_check(db, path)
-    migrate(db, path, read_only=read_only)
+    migrate(db, path, read_only=read_only, create=create)
     if read_only or not probe_write:
         if subject_key_id is not None:
             bind_subject_key(db, path, subject_key_id, store=False)

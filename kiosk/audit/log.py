@@ -172,7 +172,8 @@ class AuditLog(AuditWriter):
                 prepare(db, where, read_only=read_only, integrity=check_integrity,
                         subject_key_id=subject_hasher.key_id if subject_hasher else None,
                         now=to_iso(now_from(clock)), max_db_bytes=config.max_db_bytes,
-                        chain_key=chain_key, probe_write=probe_write, rehearse=rehearse)
+                        chain_key=chain_key, probe_write=probe_write, rehearse=rehearse,
+                        create=create)
             except BaseException:
                 close_db(db)
                 raise

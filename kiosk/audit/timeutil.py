@@ -73,6 +73,9 @@ def parse_when(text: str) -> datetime:
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([wdhm])\s*$")
 _UNITS = {"w": timedelta(weeks=1), "d": timedelta(days=1), "h": timedelta(hours=1),
           "m": timedelta(minutes=1)}
+#: Longest duration accepted: a century covers any log, and every date it reaches back to can
+#: be represented (a larger one overflowed Python's dates with a traceback).
+MAX_DURATION = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -81,7 +84,7 @@ def parse_duration(text: str) -> timedelta:
     Raises
     ------
     ValueError
-        Not a number followed by one of w, d, h, m; or zero.
+        Not a number followed by one of w, d, h, m; zero; or more than :data:`MAX_DURATION`.
     """
     match = _DURATION.match(text.lower())
     if match is None:
@@ -89,4 +92,8 @@ def parse_duration(text: str) -> timedelta:
     amount = float(match.group(1))
     if amount <= 0:
         raise ValueError(f"{text!r}: the duration must be more than zero")
-    return amount * _UNITS[match.group(2)]
+    unit = _UNITS[match.group(2)]
+    if amount > MAX_DURATION / unit:
+        raise ValueError(f"{text!r}: the duration must be at most {MAX_DURATION.days} days "
+                         "(a century)")
+    return amount * unit

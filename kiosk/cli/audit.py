@@ -351,7 +351,9 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
-    with _open(args, ctx) as audit:
+    # Checked whole first: the lockout table can sit on pages a damage spared, and "0 lockouts
+    # in force" read from a damaged log would be a false all-clear.
+    with _open(args, ctx, integrity=True) as audit:
         found = audit.lockouts(active_only=not args.all, limit=args.limit)
         now = audit.now()
     out = ctx.stdout

@@ -237,3 +237,23 @@ def test_a_log_deleted_while_open_refuses_to_write_on(tmp_path, clock, hasher) -
             audit.record_attempt(make_record(clock))
         assert info.value.reason == "missing" and info.value.path == str(path)
     assert not path.exists()  # nothing written behind the operator's back
+
+
+def test_sqlites_report_of_a_damage_becomes_one_line(tmp_path: Path) -> None:
+    """quick_check reports a damaged page as "*** in database main ***" and the pages on the
+    lines below: the error shows the first real line only."""
+    from kiosk.audit.database import quick_check
+
+    class Reported:
+        def execute(self, sql: str):
+            assert sql == "PRAGMA quick_check(5)"
+            rows = [("*** in database main ***\nPage 5: btreeInitPage() returns error code 11\n"
+                     "Page 9: never used",), ("Page 12: never used",)]
+            return type("Cursor", (), {"fetchall": lambda self: rows})()
+
+    with pytest.raises(AuditUnavailable) as info:
+        quick_check(Reported(), tmp_path / "kiosk.db")  # type: ignore[arg-type]
+    assert str(info.value) == (f"the audit database {tmp_path / 'kiosk.db'} is damaged (Page 5: "
+                               "btreeInitPage() returns error code 11); move it aside and "
+                               "restore a backup")
+    assert info.value.reason == "corrupt"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 import stat
 from datetime import timedelta
@@ -198,6 +199,22 @@ def test_purge_keeps_the_chain_verifiable(db: Path, env: dict[str, str],
     assert status == 0 and out.startswith("nothing to purge")
 
 
+
+@pytest.mark.parametrize("age", ["99999999999d", "999999999d", "36526d", "5220w"])
+def test_an_age_beyond_a_century_is_refused_in_one_line(db: Path, env: dict[str, str],
+                                                        capsys: pytest.CaptureFixture[str],
+                                                        age: str) -> None:
+    """Ages past Python's dates overflowed with a traceback (or an "unexpected error")."""
+    before = db.read_bytes()
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, env, "purge", "--older-than", age, "--db", str(db))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "Traceback" not in err
+    assert err.rstrip().endswith(f"argument --older-than: '{age}': the duration must be at "
+                                 "most 36525 days (a century)")
+    assert db.read_bytes() == before
+
+
 def test_default_database_comes_from_the_settings(tmp_path: Path, env: dict[str, str],
                                                   clock: FakeClock,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
@@ -253,3 +270,48 @@ def test_lockouts_lists_those_in_force_and_their_history(db: Path, env: dict[str
     assert out.splitlines()[-1] == "0 lockout(s) in force"
     status, out, _ = run(capsys, env, "lockouts", "--all", "--db", str(db))
     assert out.splitlines()[1].endswith("lifted by unlock #1")
+
+
+def damage(db: Path) -> None:
+    """Overwrite two of the log's pages with noise (after a checkpoint, so the file holds
+    every row): what a failing disk does."""
+    raw = sqlite3.connect(db)
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = raw.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        raw.close()
+    data = bytearray(db.read_bytes())
+    noise = random.Random(7)
+    for page in (3, 4):
+        data[page * size:(page + 1) * size] = noise.randbytes(size)
+    db.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("command", [["lockouts"], ["lockouts", "--all"], ["verify"],
+                                     ["anchor"]])
+def test_a_damaged_log_is_refused_in_one_line(db: Path, env: dict[str, str],
+                                              capsys: pytest.CaptureFixture[str],
+                                              command: list[str]) -> None:
+    """"0 lockouts in force" read from a damaged log was a false all-clear; SQLite's report of
+    the damage spans lines, the error one."""
+    damage(db)
+    status, out, err = run(capsys, env, *command, "--db", str(db))
+    assert status == 2 and out == ""
+    assert err.startswith(f"kiosk audit: the audit database {db} is damaged (")
+    assert err.count("\n") == 1 and "***" not in err
+
+
+def test_an_empty_file_is_no_log_and_is_left_as_it_is(tmp_path: Path, env: dict[str, str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Purge used to turn it into a new, empty log (and verify then said "chain OK")."""
+    empty = tmp_path / "lost" / "kiosk.db"
+    empty.parent.mkdir()
+    empty.touch()
+    for command in (["purge", "--older-than", "30d"], ["list"], ["verify"], ["lockouts"]):
+        status, out, err = run(capsys, env, *command, "--db", str(empty))
+        assert (status, out) == (2, "")
+        assert err == (f"kiosk audit: the audit database {empty} holds no audit log (an empty "
+                       "file): the kiosk's log is elsewhere, or this one was lost\n")
+    assert empty.stat().st_size == 0 and sorted(p.name for p in empty.parent.iterdir()) == [
+        "kiosk.db"]
