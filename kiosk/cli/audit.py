@@ -11,11 +11,13 @@ keyed-hash references.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -207,15 +209,30 @@ def _cmd_export(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
-def _create_private(target: Path) -> TextIO:
-    """A new text file readable by the owner only (exports hold subject references)."""
+@contextlib.contextmanager
+def _create_private(target: Path) -> Iterator[TextIO]:
+    """A new text file readable by the owner only (exports hold subject references), which
+    appears under its name only once everything was written: a failure half-way (a damaged
+    log) leaves nothing, where a partial file would have taken the name the retry needs."""
+    if target.exists() or target.is_symlink():
+        raise InputError(f"{target} exists; choose another --output")
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise InputError(f"{target} exists; choose another --output") from None
+        fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                    dir=target.parent)  # mode 0600
     except OSError as exc:
         raise InputError(f"cannot create {target}: {exc.strerror}") from None
-    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        try:
+            os.link(part, target)  # never replaces a file made meanwhile
+        except FileExistsError:
+            raise InputError(f"{target} exists; choose another --output") from None
+        except OSError as exc:
+            raise InputError(f"cannot create {target}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(part)
 
 
 def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:

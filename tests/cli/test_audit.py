@@ -315,3 +315,28 @@ def test_an_empty_file_is_no_log_and_is_left_as_it_is(tmp_path: Path, env: dict[
                        "file): the kiosk's log is elsewhere, or this one was lost\n")
     assert empty.stat().st_size == 0 and sorted(p.name for p in empty.parent.iterdir()) == [
         "kiosk.db"]
+
+
+def test_an_export_that_fails_half_way_leaves_no_file(db: Path, env: dict[str, str],
+                                                      tmp_path: Path, monkeypatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A log damaged past its first rows fails while the export is written: no partial file
+    may take the name the retry needs."""
+    import kiosk.cli.audit as audit_cli
+    from kiosk.audit import AuditUnavailable
+
+    real = audit_cli.write_export
+
+    def fails_after_the_header(attempts, out, fmt):
+        out.write("id,started_at\n")
+        raise AuditUnavailable("the audit database is damaged (test)", reason="corrupt")
+
+    monkeypatch.setattr(audit_cli, "write_export", fails_after_the_header)
+    target = tmp_path / "out.csv"
+    status, _, err = run(capsys, env, "export", "--db", str(db), "--output", str(target))
+    assert status == 2 and "damaged (test)" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))) == []
+    monkeypatch.setattr(audit_cli, "write_export", real)
+    status, _, err = run(capsys, env, "export", "--db", str(db), "--output", str(target))
+    assert status == 0 and len(target.read_text().splitlines()) == 9  # header and 8 rows
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
