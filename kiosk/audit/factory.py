@@ -11,7 +11,7 @@ from typing import Any
 
 from kiosk.audit import errors as e
 from kiosk.audit.config import AuditConfig, resolve_db_path
-from kiosk.audit.errors import KeyUnavailable
+from kiosk.audit.errors import AuditUnavailable, KeyUnavailable
 from kiosk.audit.keys import KEY_BYTES, ChainKey, SubjectHasher, derive_key
 from kiosk.audit.keystore import KeyStore
 from kiosk.audit.log import AuditLog
@@ -68,6 +68,17 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
                              path=str(key_file)) from None
 
 
+def check_configured_folder(settings: Any, path: Path) -> None:
+    """AuditUnavailable (``missing``) when ``audit.db_path`` is set and its folder does not
+    exist: a mistyped path must not start a new, empty audit log that knows none of the
+    lockouts (as ``--db`` is refused). The default path's folder is the kiosk's own data
+    folder, made at first start."""
+    if settings.audit.db_path and not path.expanduser().absolute().parent.exists():
+        raise AuditUnavailable(f"audit.db_path {path}: the folder {path.parent} does not exist "
+                               "(a new audit log is only started in an existing folder; make "
+                               "it, or correct the setting)", reason=e.MISSING, path=str(path))
+
+
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,
                    keyring_backend: Any = None, monotonic: Callable[[], float] | None = None,
                    fleet: bool = True, replacing: Replacement | None = None,
@@ -116,6 +127,7 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
     lost = replacing.lost.db_id if replacing is not None else None
     key_file = settings.audit.key_file or None
     check_not_lost(path, key_file=key_file, replacing=lost)  # before anything creates a file
+    check_configured_folder(settings, path)
     config = AuditConfig.from_settings(settings, **config_overrides)
     keys = key_store(settings, path, keyring_backend=keyring_backend)
     cipher = keys.frame_cipher() if config.store_best_frame else None

@@ -71,6 +71,8 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
         try:
             chain_key = keys.chain_key()
         except KeyUnavailable:
+            if ctx.settings.audit.key_file:
+                raise  # the configured key file itself is unusable: say what is wrong with it
             chain_key = None  # fine for a log never keyed; a keyed one says it needs the key
     try:
         return AuditLog.open(path, config, read_only=not write, create=False,

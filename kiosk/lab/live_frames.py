@@ -109,10 +109,18 @@ def live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
                 k: int = BEST_FRAMES) -> list[LiveFrame]:
     """A photo as one frame without a box, or the best frames of a recording."""
     from kiosk.cloud.images import load_photo
+    from kiosk.lab.manifest import VIDEO_SUFFIXES
 
     path = Path(path)
-    if path.suffix.lower() in PHOTO_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in PHOTO_SUFFIXES:
         if frames is not None:
             raise InvalidImage(f"{path} is a photo; a frame range applies only to videos")
         return [LiveFrame(load_photo(path, what="image"))]
+    if not path.is_dir() and suffix not in VIDEO_SUFFIXES | {".gif"}:
+        # FFmpeg decodes more than recordings (the JPEG inside a PDF): a document must not
+        # be compared as if it were a face picture.
+        raise InvalidImage(f"{path} is neither a photo (JPEG or PNG) nor a recording ("
+                           + ", ".join(sorted(VIDEO_SUFFIXES | {".gif"}))
+                           + ", or a folder of frames)")
     return best_live_frames(path, frames, k=k)

@@ -151,7 +151,8 @@ class MatchingSettings:
 @dataclass(frozen=True)
 class AuditSettings:
     db_path: str = setting("", "SQLite audit database; empty = kiosk.db in the platform data "
-                           "folder.")
+                           "folder. Its folder must exist: a mistyped path does not start a "
+                           "new, empty log.")
     retention_days: int = setting(30, "Attempts older than this are purged automatically "
                                   "(0 keeps everything).", minimum=0, maximum=3650)
     max_failures: int = setting(5, "Failed attempts of one subject, within the window, that "

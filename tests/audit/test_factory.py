@@ -43,10 +43,27 @@ def test_opens_in_the_data_folder_with_a_key_outside_it(tmp_path: Path, clock: F
         audit.close()
 
 
+def test_a_configured_path_in_a_missing_folder_starts_no_log(tmp_path: Path,
+                                                             clock: FakeClock) -> None:
+    """A mistyped audit.db_path would start a new, empty log knowing none of the lockouts
+    (the default path's folder, the kiosk's data folder, is still made: above)."""
+    typo = tmp_path / "srv" / "kiosk-audti" / "kiosk.db"
+    settings = Settings().replace("audit", db_path=str(typo))
+    with pytest.raises(AuditUnavailable, match=r"the folder .*kiosk-audti does not exist") as info:
+        open_kiosk_log(settings, tmp_path / "share", clock=clock, keyring_backend=fail.Keyring())
+    assert info.value.reason == "missing"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []  # no folder, key or database
+    typo.parent.mkdir(parents=True)
+    open_kiosk_log(settings, tmp_path / "share", clock=clock,
+                   keyring_backend=fail.Keyring()).close()
+    assert typo.exists()
+
+
 def test_a_restart_closes_the_attempt_a_killed_kiosk_left_open(tmp_path: Path,
                                                                clock: FakeClock) -> None:
     key = tmp_path / "keys" / "audit.key"
     create_key_file(key)
+    (tmp_path / "db").mkdir()
     settings = Settings().replace("audit", db_path=str(tmp_path / "db" / "kiosk.db"),
                                   key_file=str(key))
     open_kiosk_log(settings, tmp_path, clock=clock).close()
@@ -94,6 +111,7 @@ def test_best_frames_need_a_key(tmp_path: Path, clock: FakeClock) -> None:
     assert not (tmp_path / "data" / "kiosk.db").exists()
     key_file = tmp_path / "secret" / "audit.key"
     create_key_file(key_file)
+    (tmp_path / "db").mkdir()
     settings = settings.replace("audit", key_file=str(key_file),
                                 db_path=str(tmp_path / "db" / "audit.db"))
     audit = open_kiosk_log(settings, tmp_path, clock=clock, keyring_backend=fail.Keyring())

@@ -23,6 +23,8 @@ BACK_IT_UP = "back it up"
 
 
 def open_at(db: Path, clock: FakeClock) -> AuditLog:
+    if not db.parent.exists():
+        db.parent.mkdir(parents=True)  # a configured path's folder is made by whoever sets it
     settings = Settings().replace("audit", db_path=str(db))
     return open_kiosk_log(settings, db.parent, clock=clock, keyring_backend=fail.Keyring())
 

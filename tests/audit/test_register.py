@@ -27,11 +27,13 @@ def site(tmp_path: Path) -> Settings:
     """A kiosk with a configured key file (as every fleet site has), its log in ``db/``."""
     key = tmp_path / "secret" / "site.key"
     create_key_file(key)
+    (tmp_path / "db").mkdir()  # a configured database's folder is made by whoever sets it
     return Settings().replace("audit", key_file=str(key),
                               db_path=str(tmp_path / "db" / "kiosk.db"))
 
 
 def opened(settings: Settings, tmp_path: Path, clock: Clock) -> AuditLog:
+    Path(settings.audit.db_path).parent.mkdir(parents=True, exist_ok=True)  # the site's step
     return open_kiosk_log(settings, tmp_path, clock=clock, keyring_backend=fail.Keyring())
 
 

@@ -340,3 +340,18 @@ def test_an_export_that_fails_half_way_leaves_no_file(db: Path, env: dict[str, s
     status, _, err = run(capsys, env, "export", "--db", str(db), "--output", str(target))
     assert status == 0 and len(target.read_text().splitlines()) == 9  # header and 8 rows
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_configured_key_file_that_cannot_be_used_is_named(db: Path, env: dict[str, str],
+                                                            tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]
+                                                            ) -> None:
+    """verify said only that it "needs its audit key (audit.key_file, ...)" when the file
+    given there was the problem."""
+    bad = tmp_path / "short.key"
+    bad.write_text("abc123\n")
+    bad.chmod(0o600)
+    status, out, err = run(capsys, {**env, "KIOSK_AUDIT_KEY_FILE": str(bad)}, "verify",
+                           "--db", str(db))
+    assert (status, out) == (2, "")
+    assert err == f"kiosk audit: the key file {bad} must hold at least 64 hex digits\n"

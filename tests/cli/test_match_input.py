@@ -68,3 +68,17 @@ def test_a_faceless_reference_recording_is_named_as_the_reference(environ, tmp_p
     assert status == 2
     assert err == ("kiosk match: the reference (A): no frame of blank.avi shows one sharp, "
                    "frontal face with open eyes (6 frames examined)\n")
+
+
+@pytest.mark.parametrize("name", ["id.pdf", "notes.txt", "scan"])
+def test_a_document_is_neither_a_photo_nor_a_recording(environ, photo, tmp_path, capsys, name):
+    """FFmpeg decodes the JPEG inside a PDF: read as a recording, a PDF ID "matched" at 99.3."""
+    document = tmp_path / name
+    _, jpeg = cv2.imencode(".jpg", GREY)
+    document.write_bytes(b"%PDF-1.4\n" + jpeg.tobytes())
+    for argv in (["match", str(document), str(photo)], ["match", str(photo), str(document)]):
+        status = main(argv, environ)
+        err = capsys.readouterr().err
+        assert status == 2
+        assert err.startswith(f"kiosk match: {document} is neither a photo (JPEG or PNG) nor a "
+                              "recording (.3gp, .avi")
