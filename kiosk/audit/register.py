@@ -224,7 +224,17 @@ def _new_log(db_path: str | os.PathLike[str]) -> str:
 
 def _exists(db_path: str | os.PathLike[str]) -> bool:
     # lexists: a dangling symbolic link is not a missing log (opening it gives its own error).
-    return os.path.lexists(Path(db_path).expanduser())
+    return os.path.lexists(Path(db_path).expanduser()) and not _emptied(db_path)
+
+
+def _emptied(db_path: str | os.PathLike[str]) -> bool:
+    """An empty regular file: no log is in it (SQLite would start a new one there, and the
+    emptied file would be lost as evidence before the register's check saw it)."""
+    path = Path(db_path).expanduser()
+    try:
+        return path.is_file() and not path.is_symlink() and path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def check_not_lost(db_path: str | os.PathLike[str], *, key_file: str | None = None,
@@ -255,10 +265,11 @@ def check_not_lost(db_path: str | os.PathLike[str], *, key_file: str | None = No
                                    reason=e.CANNOT_OPEN, path=str(db_path))
         return
     if found is not None and not _exists(db_path):
+        how = ("is empty" if _emptied(db_path) else "is gone")
         raise AuditUnavailable(
-            f"the audit log {db_path} is gone (log {found.db_id[:8]}, kept there since "
-            f"{found.registered_at[:19].replace('T', ' ')} UTC): it was deleted or moved while "
-            "its key stayed. A new empty log would forget every lockout, so the kiosk stays "
+            f"the audit log {db_path} {how} (log {found.db_id[:8]}, kept there since "
+            f"{found.registered_at[:19].replace('T', ' ')} UTC): it was deleted, emptied or "
+            "moved while its key stayed. A new empty log would forget every lockout, so the kiosk stays "
             "out of service. Put the file back (from a backup: `kiosk audit verify` checks "
             f"it), or, if it is lost for good, run `{_new_log(db_path)}`, which records the loss "
             "in the new log", reason=e.LOST, path=str(db_path))

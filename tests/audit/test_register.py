@@ -94,6 +94,20 @@ def test_a_deleted_log_is_not_silently_begun_again(site, tmp_path, clock):
         assert len(audit.list_attempts()) == 1 and audit.verify().ok
 
 
+def test_an_emptied_log_is_refused_before_anything_writes_to_it(site, tmp_path, clock):
+    """A file truncated to nothing: SQLite would begin a new log in it, and the emptied file
+    (evidence) would be overwritten before the register's check saw the new log's id."""
+    fail_once(site, tmp_path, clock)
+    db = tmp_path / "db" / "kiosk.db"
+    move_away(db, tmp_path / "elsewhere")
+    db.touch()
+    with pytest.raises(AuditUnavailable) as raised:
+        opened(site, tmp_path, clock)
+    assert raised.value.reason == e.LOST
+    assert str(raised.value).startswith(f"the audit log {db} is empty (log ")
+    assert db.stat().st_size == 0 and sorted(p.name for p in db.parent.iterdir()) == ["kiosk.db"]
+
+
 def test_another_log_put_in_its_place_is_refused(site, tmp_path, clock):
     fail_once(site, tmp_path, clock)
     other = site.replace("audit", db_path=str(tmp_path / "other" / "kiosk.db"))
