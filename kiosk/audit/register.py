@@ -265,14 +265,14 @@ def check_not_lost(db_path: str | os.PathLike[str], *, key_file: str | None = No
                                    reason=e.CANNOT_OPEN, path=str(db_path))
         return
     if found is not None and not _exists(db_path):
-        how = ("is empty" if _emptied(db_path) else "is gone")
+        how = "is empty" if _emptied(db_path) else "is gone"
         raise AuditUnavailable(
             f"the audit log {db_path} {how} (log {found.db_id[:8]}, kept there since "
             f"{found.registered_at[:19].replace('T', ' ')} UTC): it was deleted, emptied or "
-            "moved while its key stayed. A new empty log would forget every lockout, so the kiosk stays "
-            "out of service. Put the file back (from a backup: `kiosk audit verify` checks "
-            f"it), or, if it is lost for good, run `{_new_log(db_path)}`, which records the loss "
-            "in the new log", reason=e.LOST, path=str(db_path))
+            "moved while its key stayed. A new empty log would forget every lockout, so the "
+            "kiosk stays out of service. Put the file back (from a backup: `kiosk audit "
+            f"verify` checks it), or, if it is lost for good, run `{_new_log(db_path)}`, which "
+            "records the loss in the new log", reason=e.LOST, path=str(db_path))
 
 
 def confirm(db_path: str | os.PathLike[str], db_id: str, *, now: str,
