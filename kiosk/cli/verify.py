@@ -177,21 +177,24 @@ def run(args: argparse.Namespace, ctx) -> int:
         reference = load_id_photo(args.id_photo, card_detector()).image
         matcher = build_matcher(settings, choice=args.matcher)
     fusion = Fusion.load()
-    with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \
-            open_source(args.source, paced=False) as source, FaceTracker() as tracker:
+    # The recording is read before the log opens: input refused here leaves no database or
+    # key behind (a new --db folder stays empty).
+    with open_source(args.source, paced=False) as source:
         check_script_fits(script, source, args.source)
         _, frames = first_frame(source, args.source)
-        audit.start_fleet()  # ships this attempt to the fleet server, if one is configured
-        verifier = Verifier(settings, tracker=tracker, fusion=fusion,
-                            analyzers=lambda: default_analyzers(settings), matcher=matcher,
-                            audit=audit)
-        session = verifier.session(frames, SessionRequest(
-            reference=reference, subject_number=args.subject, script=script, light=light))
-        try:
-            while True:
-                next(session)
-        except StopIteration as stop:
-            decision = stop.value
+        with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \
+                FaceTracker() as tracker:
+            audit.start_fleet()  # ships this attempt to the fleet server, if one is configured
+            verifier = Verifier(settings, tracker=tracker, fusion=fusion,
+                                analyzers=lambda: default_analyzers(settings), matcher=matcher,
+                                audit=audit)
+            session = verifier.session(frames, SessionRequest(
+                reference=reference, subject_number=args.subject, script=script, light=light))
+            try:
+                while True:
+                    next(session)
+            except StopIteration as stop:
+                decision = stop.value
     report = {"source": args.source, **decision.as_dict()}
     if script is not None:
         report["script"] = args.script
