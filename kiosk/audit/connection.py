@@ -21,7 +21,7 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
-from kiosk.audit.database import MEMORY, describe
+from kiosk.audit.database import MEMORY, describe, holds_no_log
 from kiosk.audit.errors import AuditUnavailable
 from kiosk.audit.keyfiles import make_private_dirs
 
@@ -141,9 +141,7 @@ def connect(path: str | Path, *, read_only: bool, create: bool,
             _create_file(file)
         elif not create and file.stat().st_size == 0:
             # Refused before SQLite writes its header: the empty file stays as it was found.
-            raise AuditUnavailable(f"{describe(file)} holds no audit log (an empty file): the "
-                                   "kiosk's log is elsewhere, or this one was lost",
-                                   reason=e.MISSING, path=str(file))
+            raise holds_no_log(file)
         target = f"file:{quote(str(file))}" + ("?mode=ro" if read_only else "")
         conn = _open_sqlite(target, True, busy_timeout_s)
         if read_only:

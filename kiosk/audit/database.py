@@ -176,6 +176,14 @@ def quick_check(db: Database, path: str | Path) -> None:
                                "restore a backup", reason=e.CORRUPT, path=str(path))
 
 
+def holds_no_log(path: str | Path) -> AuditUnavailable:
+    """The error for a file with no audit log in it (empty, or SQLite's header and no table)
+    where the caller may not begin one: a reader, or a ``kiosk audit`` command."""
+    return AuditUnavailable(f"{describe(path)} holds no audit log (an empty file): the kiosk's "
+                            "log is elsewhere, or this one was lost", reason=e.MISSING,
+                            path=str(path))
+
+
 def schema_version(db: Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -203,9 +211,9 @@ def migrate(db: Database, path: str | Path, *, read_only: bool, create: bool = T
     Raises
     ------
     AuditUnavailable
-        ``newer_schema``, ``not_audit_db``, or ``old_schema`` when a read-only open finds a
-        schema that needs upgrading, or an open that may not create a log (``create=False``:
-        the ``kiosk audit`` commands) finds an empty file.
+        ``newer_schema``, ``not_audit_db``, ``old_schema`` when a read-only open finds a
+        schema that needs upgrading, or ``missing`` when a read-only open or one that may not
+        create a log (``create=False``: the ``kiosk audit`` commands) finds no log in the file.
     """
     found = schema_version(db)
     _check_identity(db, path, found)
@@ -213,9 +221,7 @@ def migrate(db: Database, path: str | Path, *, read_only: bool, create: bool = T
         return found
     if (read_only or not create) and found == 0 and not db.execute(
             "SELECT count(*) FROM sqlite_master").fetchone()[0]:
-        raise AuditUnavailable(f"{describe(path)} holds no audit log (an empty database "
-                               "file): the kiosk's log is elsewhere, or this one was lost",
-                               reason=e.OLD_SCHEMA, path=str(path))
+        raise holds_no_log(path)
     if read_only:
         raise AuditUnavailable(f"{describe(path)} has schema {found} and needs upgrading to "
                                f"{SCHEMA_VERSION}; start the kiosk once to upgrade it",
