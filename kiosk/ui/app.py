@@ -164,20 +164,24 @@ class KioskWindow(QMainWindow):
         self._thread.start()
         self.preview_timer.start()
 
-    def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Stop the worker (a running session ends as a recorded failure) and its thread."""
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Stop the worker (a running session ends as a recorded failure) and its thread;
+        False when the thread did not stop within ``timeout_ms`` (a hung worker)."""
         self.preview_timer.stop()
         self.flow_timer.stop()
         if self._worker is not None:
             self._worker.stop()
+        stopped = True
         if self._thread is not None:
             self._thread.quit()
-            if not self._thread.wait(timeout_ms):
+            stopped = self._thread.wait(timeout_ms)
+            if not stopped:
                 log.error("the kiosk worker did not stop within %d ms", timeout_ms)
             self._thread = None
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._keys)
+        return stopped
 
     def show_kiosk(self) -> None:
         """Fullscreen without decorations, on top. The geometry is set as well because

@@ -256,5 +256,11 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
              "windowed" if args.windowed else "fullscreen", app.platformName())
     window.start()
     code = app.exec()
-    window.shutdown()
+    if not window.shutdown():
+        # A hung worker cannot be joined, and Qt aborts the process when a running thread is
+        # destroyed: leave now, with the status decided (the next start closes the attempt
+        # it held as INTERRUPTED; the kernel releases the instance lock).
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(code)
     return code

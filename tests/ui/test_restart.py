@@ -86,11 +86,19 @@ WITH_A_BUG = textwrap.dedent("""
 """)
 
 
-def kiosk_with_a_bug(tmp_path, *args):
+# ... and a runtime that never stops when asked (a worker hung in a native call).
+AND_A_HUNG_WORKER = textwrap.dedent("""
+    import kiosk.runtime.loop as loop
+    loop.KioskRuntime.stop = lambda self: None
+""")
+
+
+def kiosk_with_a_bug(tmp_path, *args, hung=False):
     tmp_path.mkdir()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "HOME": str(tmp_path),
            "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "conf")}
-    return subprocess.Popen([sys.executable, "-c", WITH_A_BUG, *args], env=env, cwd=tmp_path,
+    code = (AND_A_HUNG_WORKER if hung else "") + WITH_A_BUG
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -112,3 +120,13 @@ def test_the_supervised_kiosk_exits_2_after_a_bug_and_the_unsupervised_one_stays
         _, err = staffed_restart.communicate(timeout=60)
     assert staffed_restart.returncode == 0, err
     assert "kiosk: unexpected error (ZeroDivisionError)" in err
+
+
+def test_a_worker_that_never_stops_still_ends_with_the_status_decided(tmp_path):
+    """Qt aborts a process that destroys a running thread (status -6, "QThread: Destroyed
+    while thread is still running"); the kiosk leaves without destroying it."""
+    kiosk = kiosk_with_a_bug(tmp_path / "a", "--supervised", hung=True)
+    _, err = kiosk.communicate(timeout=120)
+    assert kiosk.returncode == EXIT_FAILED, err
+    assert "the kiosk worker did not stop within 10000 ms" in err
+    assert "Destroyed while thread" not in err
