@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -186,9 +187,22 @@ def test_a_kiosk_id_the_audit_log_would_refuse_is_refused_at_load(kiosk_id, mess
     assert load_settings(None, {"KIOSK_KIOSK_KIOSK_ID": "Lobby 2 (east)"}).kiosk.kiosk_id
 
 
-def test_numbers_in_other_scripts_are_refused_in_the_environment():
-    with pytest.raises(ConfigError, match="KIOSK_CAMERA_FPS"):
-        load_settings(None, {"KIOSK_CAMERA_FPS": "\uff13\uff10"})  # full-width "30"
+@pytest.mark.parametrize("env", [
+    {"KIOSK_CAMERA_FPS": "\uff13\uff10"},        # full-width "30"
+    {"KIOSK_CAMERA_WIDTH": "6_40"},               # int() reads it as 640
+    {"KIOSK_LIVENESS_RESPONSE_WINDOW_S": "4_0"},  # float() reads it as 40.0
+])
+def test_numbers_are_plain_digits_in_the_environment(env):
+    (name,) = env
+    with pytest.raises(ConfigError, match=f"{name}.* is not valid"):
+        load_settings(None, env)
+
+
+def test_the_accessible_check_asks_no_more_challenges_than_the_ordinary_one():
+    assert "liveness.accessible_challenge_count" in {o.name for o in PAIRS}
+    with pytest.raises(ConfigError, match="accessible_challenge_count = 4 .* is above "
+                                          "liveness.challenge_count = 3"):
+        load_settings(None, {"KIOSK_LIVENESS_ACCESSIBLE_CHALLENGE_COUNT": "4"})
 
 
 @pytest.mark.parametrize("pin", ["\uff11\uff12\uff13\uff14", "12\u0663\u0664", "123", "1234a"])
@@ -268,9 +282,10 @@ def test_every_minimum_names_a_maximum_of_its_section_with_room_for_its_default(
 def test_a_minimum_above_its_maximum_is_refused_from_every_layer(tmp_path, option):
     upper = f"{option.section}.{option.at_most}"
     # Both values are valid alone: above the maximum's lower bound, within the minimum's range.
-    low, high = option.maximum, option.maximum - 1
-    message = (rf"{option.name} = {low:g}\.0 \((?P<o1>[^)]*)\) is above {upper} = "
-               rf"{high:g}\.0 \((?P<o2>[^)]*)\); allowed: {option.name} at most {upper}")
+    low, high = option.kind(option.maximum), option.kind(option.maximum - 1)
+    message = (rf"{option.name} = {re.escape(repr(low))} \((?P<o1>[^)]*)\) is above {upper} = "
+               rf"{re.escape(repr(high))} \((?P<o2>[^)]*)\); allowed: {option.name} at most "
+               rf"{upper}")
     text = f"[{option.section}]\n{option.key} = {low}\n{option.at_most} = {high}\n"
     with pytest.raises(ConfigError, match=message):
         load_settings(write(tmp_path, text), {})
@@ -278,8 +293,8 @@ def test_a_minimum_above_its_maximum_is_refused_from_every_layer(tmp_path, optio
     with pytest.raises(ConfigError, match=rf"\(environment {option.env_name}\)"):
         load_settings(None, env)
     with pytest.raises(ConfigError, match=message):
-        load_settings(None, {}).replace(option.section, **{option.key: float(low),
-                                                           option.at_most: float(high)})
+        load_settings(None, {}).replace(option.section, **{option.key: low,
+                                                           option.at_most: high})
     equal = {option.env_name: str(high), f"KIOSK_{upper.replace('.', '_').upper()}": str(high)}
     assert getattr(getattr(load_settings(None, equal), option.section), option.key) == high
 

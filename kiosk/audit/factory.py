@@ -50,6 +50,8 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
         As :meth:`AuditLog.open`.
     KeyUnavailable
         (reason ``no_key``) the log was keyed with a key that none of the sources holds now.
+        A log keyed while ``key_file`` appeared (another process opening the same new log)
+        is no error: the caller's open then reads that key and checks it.
     """
     master = secrets.token_bytes(KEY_BYTES)
     # No frame is written in a rehearsal: the frame key is not what is being checked.
@@ -61,6 +63,11 @@ def check_takes_new_key(path: str | Path, config: AuditConfig, key_file: Path, *
     except KeyUnavailable as exc:
         if exc.reason != e.KEY_MISMATCH:
             raise
+        if key_file.exists():
+            # Another process (a second `kiosk verify` on the same new log) made the key file
+            # and keyed the log with it since this one looked: the open that follows reads
+            # that key and checks it against the log.
+            return
         raise KeyUnavailable(f"the audit log {path} was written with a key that is missing "
                              f"now (no audit.key_file, no {key_file}, no OS keyring entry); "
                              "restore the key it was written with: a new key would not match "

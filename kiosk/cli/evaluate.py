@@ -223,7 +223,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     _summary(metrics, out, ctx.stdout)
     if pairs is not None:
         _pairs_outputs(pairs, out, ctx.stdout)
-    return 1 if failed else 0
+    return 1 if failed or (pairs is not None and pairs["unreadable"]) else 0
 
 
 def _check_pairs(pairs_csv: Path) -> None:
@@ -283,8 +283,9 @@ def _pairs_outputs(pairs: dict, out: Path, stream) -> None:
         stream.write(f"pairs {name:<5}: TAR {_fmt(block['tar'])} ({block['same']} same), "
                      f"FAR {_fmt(block['far'])} ({block['different']} different); "
                      f"{block['not_compared']} not compared (quality gate), "
-                     f"{block['failures']} failed to acquire (no usable face or an "
-                     "unreadable file)\n")
+                     f"{block['failures']} failed to acquire (no usable face)\n")
+    for bad in pairs["unreadable"]:
+        stream.write(f"pair NOT EVALUATED {bad['a']} / {bad['b']}: {bad['error']}\n")
     if not cal:
         return
     loso = cal["leave_one_subject_out"] or {}

@@ -9,7 +9,10 @@ frames of a recording as the kiosk picks them (:mod:`kiosk.lab.pair_media`).
 
 A pair whose image yields no usable face counts as a non-match (a same-person pair then lowers
 the true-accept rate, as a real failure to acquire would) and is listed with its error; a pair
-the quality gate refuses counts as not compared (``compared`` False).
+the quality gate refuses counts as not compared (``compared`` False). A pair with a file that
+cannot be read (missing, not an image or a recording, damaged) says nothing about the matcher:
+it is left out of every rate and listed apart (``unreadable``), as ``kiosk evaluate`` lists a
+manifest row it cannot analyse.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from kiosk.analysis.quality import BEST_FRAMES
 from kiosk.cloud.detect import HogFaceDetector
+from kiosk.cloud.errors import InvalidImage
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.protocol import FaceMatcher
 from kiosk.cloud.results import MatchResult
@@ -166,7 +170,8 @@ def evaluate_pairs(pairs_csv: Path, matcher: FaceMatcher, *,
     dict
         The ``full`` variant's ``{"same", "different", "threshold", "tar", "far"}`` (issue 4's
         ``pairs`` block; a rate is None when its pair count is 0) plus ``"unsure"`` (skipped
-        ``?`` rows), ``"matcher"``, ``"failures"`` (pairs without a usable face),
+        ``?`` rows), ``"unreadable"`` (a, b and error of each pair left out because a file
+        cannot be read), ``"matcher"``, ``"failures"`` (pairs without a usable face),
         ``"not_compared"`` (pairs the quality gate stopped; they count as rejects in ``tar``
         and ``far`` and are left out of ``tar_compared`` / ``far_compared``),
         ``"similarity"`` (min/median/max per pair type), ``"per_pair"`` (a, b, same, frames,
@@ -197,6 +202,7 @@ def evaluate_pairs(pairs_csv: Path, matcher: FaceMatcher, *,
     subjects = _subjects(pairs_csv.parent)
     tallies = {name: _Tally() for name in variants + ("all",)}
     unsure = 0
+    unreadable: list[dict[str, str]] = []
     distances: list[dict[str, Any]] = []
     per_pair: list[dict[str, Any]] = []
     for done, row in enumerate(rows, start=1):
@@ -221,6 +227,12 @@ def evaluate_pairs(pairs_csv: Path, matcher: FaceMatcher, *,
                     result: MatchResult | None = media.compare(row["a"], frames_a, row["b"],
                                                                frames_b, name)
                 except PAIR_ERRORS as exc:
+                    if name == "full" and isinstance(exc, InvalidImage):
+                        # A file that cannot be read fails every variant: none is tallied.
+                        entry["error"] = str(exc)
+                        unreadable.append({"a": row["a"], "b": row["b"], "error": str(exc)})
+                        log.warning("pair %s / %s: %s", row["a"], row["b"], exc)
+                        break
                     result = None
                     if name == "full":
                         entry["error"] = str(exc)
@@ -235,8 +247,8 @@ def evaluate_pairs(pairs_csv: Path, matcher: FaceMatcher, *,
             progress(done, len(rows))
     threshold = float(matcher.threshold)
     report = tallies["full"].block(threshold)
-    report.update(unsure=unsure, matcher=matcher.name, frames=int(k), per_pair=per_pair,
-                  variants={name: tally.block(threshold) for name, tally in tallies.items()})
+    report.update(unsure=unsure, unreadable=unreadable, matcher=matcher.name, frames=int(k),
+                  per_pair=per_pair, variants={name: tally.block(threshold) for name, tally in tallies.items()})
     if isinstance(matcher, LocalMatcher):
         report["distances"] = distances
         report["calibration"] = calibration_report(distances, matcher.threshold_distance)

@@ -75,7 +75,7 @@ def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> L
     prompts then carry the active check alone)."""
     if not request.accessible:
         return liveness
-    count = min(liveness.challenge_count, liveness.accessible_challenge_count)
+    count = liveness.accessible_challenge_count  # at most challenge_count (settings check)
     if liveness.light_challenge:
         count = min(count + liveness.accessible_light_prompts, MAX_CHALLENGES)
     return dataclasses.replace(

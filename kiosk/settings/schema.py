@@ -91,6 +91,18 @@ def _named(name: str, value: Any) -> str:
     return name if name in SECRET_SETTINGS else f"{name} = {value!r}"
 
 
+def _plain_number(raw: str) -> str:
+    """``raw`` stripped, refused when int() or float() would read more than plain digits.
+
+    Both take full-width and other Unicode digits, and underscores between digits (``6_40``
+    is 640): a typo in an environment variable must not become a different number.
+    """
+    text = raw.strip()
+    if not text.isascii() or "_" in text:
+        raise ValueError(raw)
+    return text
+
+
 def coerce(option: Option, raw: str, origin: str) -> Any:
     """Turn an environment string into the option's type."""
     try:
@@ -102,15 +114,9 @@ def coerce(option: Option, raw: str, origin: str) -> Any:
                 return False
             raise ValueError(raw)
         if option.kind is int:
-            text = raw.strip()
-            if not text.isascii():  # int() takes full-width and other Unicode digits
-                raise ValueError(raw)
-            return int(text)
+            return int(_plain_number(raw))
         if option.kind is float:
-            text = raw.strip()
-            if not text.isascii():
-                raise ValueError(raw)
-            return float(text)
+            return float(_plain_number(raw))
     except ValueError:
         raise ConfigError(f"{origin}: {_named(option.name, raw)} is not valid; allowed: "
                           f"{option.allowed()}") from None

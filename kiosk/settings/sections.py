@@ -113,7 +113,8 @@ class LivenessSettings:
                                               "most challenge_count; plus "
                                               "accessible_light_prompts when the light check "
                                               "is on).",
-                                              minimum=2, maximum=6)
+                                              minimum=2, maximum=6,
+                                              at_most="challenge_count")
     accessible_light_prompts: int = setting(
         2, "Prompts added to the accessible check when it skips the light check "
         "(light_challenge on): the movement prompts then carry the active check alone.",

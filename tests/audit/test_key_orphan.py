@@ -15,7 +15,7 @@ import pytest
 from keyring.backends import fail
 
 from kiosk.audit import AuditLog, AuditUnavailable, KeyUnavailable, open_kiosk_log
-from kiosk.audit.keystore import KEY_FILE_NAME
+from kiosk.audit.keystore import KEY_FILE_NAME, KeyStore
 from kiosk.settings import Settings
 from tests.audit.conftest import FakeClock, make_record
 
@@ -130,3 +130,26 @@ def test_a_failed_open_after_the_check_keeps_the_key(tmp_path: Path, clock: Fake
         assert raw.execute("SELECT count(*) FROM attempts").fetchone() == (0,)
     finally:
         raw.close()
+
+
+def test_a_second_open_of_a_new_log_takes_the_key_the_first_made_meanwhile(
+        tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `kiosk verify` on the same new ``--db`` at once: the second looks for a key before
+    the first has made one, and the first then makes it and keys the log. The second's check
+    found the log keyed with a key it did not hold, and said that key was missing."""
+    db = tmp_path / "data" / "kiosk.db"
+    look = KeyStore.new_key_file
+    seen: list[Path | None] = []
+
+    def first_opens_meanwhile(store: KeyStore) -> Path | None:
+        seen.append(look(store))
+        monkeypatch.setattr(KeyStore, "new_key_file", look)
+        with open_at(db, clock) as first:
+            first.record_attempt(make_record(clock, subject_ref=first.subject_ref("P-1")))
+        return seen[0]
+
+    monkeypatch.setattr(KeyStore, "new_key_file", first_opens_meanwhile)
+    with open_at(db, clock) as second:
+        assert seen == [key_dir(db) / KEY_FILE_NAME]  # it looked before the key existed
+        assert second.verify().ok
+        assert second.get_attempt(1).subject_ref == second.subject_ref("P-1")

@@ -333,6 +333,21 @@ def test_evaluate_reports_unreadable_rows_and_exits_1(capsys, tmp_path, syntheti
     assert metrics["presentations"]["bona_fide"] == 1
 
 
+def test_evaluate_lists_pairs_whose_files_cannot_be_read_and_exits_1(capsys, tmp_path,
+                                                                    synthetic_manifest):
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("a,b,same,notes\ngone.jpg,also-gone.jpg,1,\n")
+    status, stdout, _ = kiosk(capsys, "evaluate", str(synthetic_manifest), "--out",
+                              str(tmp_path / "o"), "--pairs", str(pairs))
+    assert status == 1
+    assert "pair NOT EVALUATED gone.jpg / also-gone.jpg: " in stdout
+    assert "does not exist" in stdout and "0 failed to acquire" in stdout
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["pairs"]["same"] == 0 and m["pairs"]["failures"] == 0 and m["pairs"]["tar"] is None
+    assert [(u["a"], u["b"]) for u in m["pairs"]["unreadable"]] == [("gone.jpg",
+                                                                     "also-gone.jpg")]
+
+
 def test_evaluate_refuses_bad_arguments_with_status_2(capsys, tmp_path, synthetic_manifest):
     status, _, err = kiosk(capsys, "evaluate", str(tmp_path / "none.csv"), "--out",
                            str(tmp_path / "o"))

@@ -135,13 +135,21 @@ def test_read_pairs_errors(tmp_path: Path):
         read_pairs(bad)
 
 
-def test_missing_media_is_a_failure_to_acquire(tmp_path: Path, shared_data: Path,
-                                               local_matcher: LocalMatcher):
+def test_a_pair_with_a_file_that_cannot_be_read_is_left_out_and_listed(
+        tmp_path: Path, shared_data: Path, local_matcher: LocalMatcher):
+    """A missing or damaged file says nothing about the matcher: no failure to acquire."""
     pairs = tmp_path / "pairs.csv"
     obama = shared_data / OBAMA
-    pairs.write_text(f"a,b,same,notes\n{obama},{obama},1,\n{obama},{tmp_path}/gone.jpg,1,\n")
+    (tmp_path / "damaged.jpg").write_bytes(b"\xff\xd8\xff not really a JPEG")
+    pairs.write_text(f"a,b,same,notes\n{obama},{obama},1,\n{obama},{tmp_path}/gone.jpg,1,\n"
+                     f"{tmp_path}/damaged.jpg,{obama},0,\n")
     report = evaluate_pairs(pairs, local_matcher)
-    assert report["same"] == 2 and report["failures"] == 1
-    assert report["tar"] == 0.5  # the unreadable pair counts as a false reject
+    assert report["same"] == 1 and report["failures"] == 0 and report["tar"] == 1.0
     assert report["different"] == 0 and report["far"] is None
+    counted = {name: block["same"] + block["different"]
+               for name, block in report["variants"].items()}
+    assert counted == {"full": 1, "tight": 1, "card": 1, "all": 3}  # the readable pair only
+    assert [(u["b"], u["a"]) for u in report["unreadable"]] == [
+        (f"{tmp_path}/gone.jpg", str(obama)), (str(obama), f"{tmp_path}/damaged.jpg")]
+    assert "does not exist" in report["unreadable"][0]["error"]
     assert "does not exist" in report["per_pair"][1]["error"]

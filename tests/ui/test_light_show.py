@@ -36,9 +36,10 @@ def test_colours_are_painted_in_order_and_reported(qtbot) -> None:
         t0 = show._t0
     painted = list(finished.args[0])
     colours = [p.rgb for p in painted]
-    # In order; a stalled test machine may skip a colour, never reorder or invent one.
+    # In order; a stalled test machine may skip a colour, never reorder or invent one (a
+    # loaded machine once stalled the event loop for 1 s, through the middle two colours).
     assert colours == [rgb for _, _, rgb in SEQUENCE if rgb in colours]
-    assert len(painted) >= 3
+    assert len(painted) >= 2 and colours[0] == SEQUENCE[0][2]
     requested = {rgb: start for start, _, rgb in SEQUENCE}
     for p in painted:
         assert p.start >= t0 + requested[p.rgb]  # never shown before it was due
