@@ -43,6 +43,10 @@ class AuditConfig:
     reserve_bytes : int
         Disk space the kiosk keeps in a reserve file beside the database, freed by a purge on
         a full disk (0: none).
+    ships_to_fleet : bool
+        The settings name a fleet server (``fleet.url``): a purge keeps every row the server
+        has not acknowledged, also in a process that has no fleet link of its own (the
+        staff's ``kiosk audit purge``), by the acknowledgement the kiosk recorded in the log.
     """
 
     kiosk_id: str = "kiosk-1"
@@ -54,6 +58,7 @@ class AuditConfig:
     max_frame_bytes: int = 4 * 1024 * 1024
     stale_after: timedelta = timedelta(minutes=10)
     reserve_bytes: int = 4 * 1024 * 1024
+    ships_to_fleet: bool = False
 
     def __post_init__(self) -> None:
         check_label(self.kiosk_id, "kiosk_id")
@@ -80,6 +85,7 @@ class AuditConfig:
             "store_best_frame": audit.store_best_frame,
             "busy_timeout_s": audit.busy_timeout_s,
             "max_db_bytes": audit.max_db_mb * 1024 * 1024 or None,
+            "ships_to_fleet": bool(settings.fleet.url),
         }
         values.update(overrides)
         return cls(**values)

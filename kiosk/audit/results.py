@@ -125,7 +125,9 @@ class PurgeResult:
     """What a purge removed.
 
     ``cutoff`` is the effective cut (rows recorded before it may go); ``anchor_seq`` the last
-    chain position removed; ``action_id`` the recorded purge, None when nothing was removed.
+    chain position removed; ``action_id`` the recorded purge, None when nothing was removed;
+    ``held`` the chained rows old enough to go that stayed because the fleet server has not
+    acknowledged them yet.
     """
 
     cutoff: datetime
@@ -136,6 +138,7 @@ class PurgeResult:
     frames: int
     incomplete: int
     action_id: int | None
+    held: int = 0
 
     @property
     def removed(self) -> int:

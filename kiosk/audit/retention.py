@@ -92,14 +92,18 @@ def purge(db: Database, signer: ChainSigner, *, now: datetime, older_than: timed
     gaps : sequence of (seq, timedelta)
         Clock gaps not to count as time passed (the automatic purge).
     upto : int, optional
-        Remove at most up to this chain position (a purge done in steps on a full disk).
+        Remove at most up to this chain position: the last one the fleet server acknowledged,
+        or a step of a purge done in steps on a full disk. The rows old enough to go that it
+        keeps are counted in the result's ``held``.
     """
     check_label(actor, "actor", 100)
     check_label(reason, "reason", 500)
     requested, cutoff, last_removed = purge_target(db, now=now, older_than=older_than,
                                                    keep_window=keep_window, gaps=gaps)
-    if upto is not None:
-        last_removed = min(last_removed, upto)
+    held = 0
+    if upto is not None and last_removed > upto:
+        held = last_removed - max(upto, chain_state(db)["anchor_seq"])
+        last_removed = upto
     cut, now_text = to_iso(cutoff), to_iso(now)
     state = chain_state(db)
     counts = {"attempts": 0, "lockouts": 0, "operator_actions": 0, "frames": 0}
@@ -125,4 +129,5 @@ def purge(db: Database, signer: ChainSigner, *, now: datetime, older_than: timed
             "scope": None, "target": None, "details": canonical_json(details)})
     return PurgeResult(cutoff=cutoff, anchor_seq=anchor_seq, attempts=counts["attempts"],
                        lockouts=counts["lockouts"], operator_actions=counts["operator_actions"],
-                       frames=counts["frames"], incomplete=incomplete, action_id=action_id)
+                       frames=counts["frames"], incomplete=incomplete, action_id=action_id,
+                       held=held)

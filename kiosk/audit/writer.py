@@ -30,6 +30,7 @@ from kiosk.audit.clock import (
 )
 from kiosk.audit.database import write_transaction
 from kiosk.audit.errors import AuditUnavailable
+from kiosk.audit.outbox import read_state
 from kiosk.audit.ratelimit import SCOPES, active_lockouts, all_lockouts
 from kiosk.audit.reader import AuditReader
 from kiosk.audit.records import check_label, check_subject_ref
@@ -235,7 +236,7 @@ class AuditWriter(AuditReader):
                 gaps = retention_gaps(clock_events(db)) if discounted else ()
                 result = purge_rows(db, signer, now=now, older_than=older_than,
                                     keep_window=self.config.limits.window, actor=actor,
-                                    reason=reason, gaps=gaps, upto=self._unshipped_floor())
+                                    reason=reason, gaps=gaps, upto=self._unshipped_floor(db))
         except AuditUnavailable as exc:
             if exc.reason != e.FULL:
                 raise
@@ -248,12 +249,20 @@ class AuditWriter(AuditReader):
                      result.cutoff.isoformat())
         return result
 
-    def _unshipped_floor(self) -> int | None:
+    def _unshipped_floor(self, db: Database) -> int | None:
         """With a fleet, the last chain position the server acknowledged: a purge never
-        removes a row the server does not hold yet (0 when it acknowledged nothing)."""
-        if self.fleet is None:
+        removes a row the server does not hold yet (0 when it acknowledged nothing).
+
+        A process without the fleet link (a staff command) reads the acknowledgement the
+        kiosk's sender recorded in the log, when the settings name a fleet server.
+        """
+        if self.fleet is not None:
+            shipped = self.fleet.shipped_seq()
+        elif self.config.ships_to_fleet:
+            state = read_state(db.conn)
+            shipped = None if state is None else state.server_seq
+        else:
             return None
-        shipped = self.fleet.shipped_seq()
         return 0 if shipped is None else shipped
 
     def _purge_in_steps(self, older_than: timedelta, *, actor: str, reason: str,
@@ -265,12 +274,12 @@ class AuditWriter(AuditReader):
             gaps = retention_gaps(clock_events(db)) if discounted else ()
             _, _, last = purge_target(db, now=self._now(), older_than=older_than,
                                       keep_window=self.config.limits.window, gaps=gaps)
-            shipped = self._unshipped_floor()
+            shipped = self._unshipped_floor(db)
             last = last if shipped is None else min(last, shipped)
             start = chain_state(db)["anchor_seq"]
         totals = dict.fromkeys(("attempts", "lockouts", "operator_actions", "frames",
                                 "incomplete"), 0)
-        result = None
+        result, held = None, 0
         try:
             for upto in [*range(start + PURGE_STEP, last, PURGE_STEP), last]:
                 with self._writing("purging old rows") as (db, signer, now):
@@ -280,6 +289,7 @@ class AuditWriter(AuditReader):
                 with self._use("checkpointing") as db:
                     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 result = step if step.action_id is not None or result is None else result
+                held = step.held
                 for name in totals:
                     totals[name] += getattr(step, name)
         finally:
@@ -290,7 +300,7 @@ class AuditWriter(AuditReader):
         assert result is not None
         return replace(result, attempts=totals["attempts"], lockouts=totals["lockouts"],
                        operator_actions=totals["operator_actions"], frames=totals["frames"],
-                       incomplete=totals["incomplete"])
+                       incomplete=totals["incomplete"], held=held)
 
     def _purge_due(self, *, raise_errors: bool) -> None:
         if not self._auto_purge:

@@ -452,6 +452,9 @@ def _cmd_purge(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx, write=True) as audit:
         result = audit.purge(args.older_than, actor=actor, reason=args.reason)
     out = ctx.stdout
+    if result.held:
+        print(f"kept {result.held} row(s) old enough to go: the fleet server has not received "
+              "them yet (`kiosk fleet status`)", file=out)
     if result.action_id is None:
         print(f"nothing to purge before {_t(result.cutoff)} UTC", file=out)
         return EXIT_OK

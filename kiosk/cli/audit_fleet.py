@@ -157,6 +157,12 @@ def verify_with_fleet(audit: Any, ctx: Any) -> int:
         print(f"(kiosk {kiosk_id!r}; {result.compared} row(s) matched before it; the server "
               f"holds seq {result.server_first}-{result.server_head})", file=out)
         return EXIT_BROKEN
+    if head.anchor_seq > result.server_head:
+        # The kiosk's sender stops there for good: the server's copy can never be completed.
+        print(f"fleet copy INCOMPLETE: rows {result.server_head + 1}-{head.anchor_seq} were "
+              "purged from the local log before the server received them (kiosk "
+              f"{kiosk_id!r}; {result.compared} row(s) match the server's)", file=out)
+        return EXIT_BROKEN
     print(f"fleet copy OK: {result.compared} row(s) of kiosk {kiosk_id!r} match the server's "
           f"(seq {result.server_first}-{result.server_head}); {result.unshipped} not shipped "
           "yet", file=out)

@@ -3,6 +3,7 @@ unshipped rows, the local record of acknowledgements, and ``kiosk fleet status``
 
 from __future__ import annotations
 
+import contextlib
 import io
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +88,61 @@ def test_shipped_rows_may_be_purged(open_kiosk, clock):
     assert east.purge(timedelta(days=30)).attempts == 3
 
 
+def test_the_staffs_purge_keeps_rows_the_server_does_not_hold(open_kiosk, clock, fleet_url,
+                                                              site_key):
+    """`kiosk audit purge` has no fleet link of its own: it keeps what the kiosk's record of
+    acknowledgements says the server lacks (it removed those rows, and the sender then
+    stopped for good: 'purged before the server received them')."""
+    east = open_kiosk("east")
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    east = open_kiosk("east", start=False)  # as with the server down: nothing more ships
+    for _ in range(2):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    db = east.path
+    east.close()
+    env = {"KIOSK_FLEET_URL": fleet_url, "KIOSK_KIOSK_KIOSK_ID": "east",
+           "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):  # the records are months older than today
+        status = main(["audit", "purge", "--older-than", "1d", "--by", "staff", "--db", db],
+                      env)
+    text = out.getvalue()
+    assert status == 0, text
+    assert "kept 2 row(s) old enough to go: the fleet server has not received them" in text
+    assert ": 1 attempt(s)" in text and "anchor now at seq 1;" in text
+    again = open_kiosk("east")
+    assert again.fleet is not None and again.fleet.sender.flush(10)
+    assert again.fleet.sender.conflict is None
+    state = again.fleet_state()
+    assert state is not None and state.server_seq == again.chain_head().head_seq
+
+
+def test_verify_fleet_says_when_rows_were_purged_before_the_server_got_them(
+        open_kiosk, clock, fleet_url, site_key):
+    east = open_kiosk("east")
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    east = open_kiosk("east", start=False)
+    for _ in range(2):
+        east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    db = east.path
+    east.close()
+    local = {"KIOSK_KIOSK_KIOSK_ID": "east", "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    with contextlib.redirect_stdout(io.StringIO()):  # settings without the fleet: no floor
+        assert main(["audit", "purge", "--older-than", "1d", "--by", "staff", "--db", db],
+                    local) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["audit", "verify", "--fleet", "--db", db],
+                      {**local, "KIOSK_FLEET_URL": fleet_url})
+    assert status == 1, out.getvalue()
+    assert "fleet copy INCOMPLETE: rows 2-3 were purged from the local log before the server " \
+           "received them" in out.getvalue()
+
+
 def test_fleet_status_reports_backlog_acknowledgement_and_skew(open_kiosk, clock, tmp_path,
                                                                fleet_url, site_key):
     east = open_kiosk("east", start=False)
@@ -96,7 +152,6 @@ def test_fleet_status_reports_backlog_acknowledgement_and_skew(open_kiosk, clock
     env = {"HOME": str(tmp_path), "KIOSK_FLEET_URL": fleet_url,
            "KIOSK_KIOSK_KIOSK_ID": "east", "KIOSK_AUDIT_KEY_FILE": str(site_key)}
     out = io.StringIO()
-    import contextlib
     with contextlib.redirect_stdout(out):
         status = main(["fleet", "status", "--db", db], env)
     text = out.getvalue()
