@@ -354,18 +354,36 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     # subject's forms are checked before the log is opened (no key is needed to refuse).
     subject = _subject_number(args.subject)
     ref = _subject_ref(args.subject_ref)
+    fleet = bool(ctx.settings.fleet.url)
     with _open(args, ctx, write=True, hasher=subject is not None) as audit:
         scope, target = _whom(args, audit, ctx, subject, ref)
+        # Asked before the unlock is recorded, as is the key the fleet knows this kiosk by.
+        key_id = key_store(ctx.settings, audit.path, create=False).subject_hasher().key_id \
+            if fleet else ""
+        elsewhere, unasked = audit_fleet.lockouts_elsewhere(ctx, scope, target) if fleet \
+            else ([], None)
         try:
             result = audit.unlock(scope, target, actor=args.by, reason=args.reason)
         except ValueError as exc:
             raise InputError(str(exc)) from None
+        shipped = audit_fleet.ship_recorded(audit, ctx, key_id) if fleet else False
+    out = ctx.stdout
     shown = target if scope == "kiosk" else _short(target)
-    print(f"unlock #{result.action_id} recorded by {args.by} for {scope} {shown}", file=ctx.stdout)
+    print(f"unlock #{result.action_id} recorded by {args.by} for {scope} {shown}", file=out)
     for lk in result.lifted:
-        print(f"  lifted lockout #{lk.id} (was until {_t(lk.until)} UTC)", file=ctx.stdout)
-    if not result.lifted:
-        print("  no lockout was in force; the failure count starts again", file=ctx.stdout)
+        print(f"  lifted lockout #{lk.id} (was until {_t(lk.until)} UTC)", file=out)
+    for lk in elsewhere:
+        print(f"  lockout #{lk.id} of kiosk {lk.kiosk_id} (until {_t(lk.until)} UTC): "
+              + ("lifted at every kiosk" if shipped else "still refused there until the "
+                 "fleet server receives this unlock (the kiosk sends it when it next can)"),
+              file=out)
+    if fleet and not shipped:
+        print("  the fleet server did not take the unlock now"
+              + (f" ({unasked})" if unasked else "") + "; it is kept and sent later", file=out)
+    if not result.lifted and not elsewhere:
+        print("  no lockout was in force"
+              + (" (the fleet's lockouts could not be read)" if unasked else "")
+              + "; the failure count starts again", file=out)
     return EXIT_OK
 
 

@@ -167,3 +167,34 @@ def verify_with_fleet(audit: Any, ctx: Any) -> int:
           f"(seq {result.server_first}-{result.server_head}); {result.unshipped} not shipped "
           "yet", file=out)
     return EXIT_OK
+
+
+def lockouts_elsewhere(ctx: Any, scope: str, target: str) -> tuple[list[Any], str | None]:
+    """The fleet's lockouts of ``scope``/``target`` in force and recorded at other kiosks,
+    and None; or no lockouts and why the server could not be asked.
+
+    An unlock at this kiosk lifts them once the server holds it (the other kiosks honour the
+    server's copy), so staff are told about them rather than "no lockout was in force".
+    """
+    from kiosk.audit.fleet.errors import FleetError
+    from kiosk.audit.fleet.views import fleet_lockouts
+
+    now = utc_now()
+    try:
+        with fleet_store(ctx) as store:
+            found = fleet_lockouts(store, now, active_only=True, limit=None)
+    except FleetError as exc:
+        return [], str(exc)
+    own = ctx.settings.kiosk.kiosk_id
+    return [lk for lk in found if lk.scope == scope and lk.target == target
+            and lk.kiosk_id != own and lk.active(now)], None
+
+
+def ship_recorded(audit: Any, ctx: Any, subject_key_id: str) -> bool:
+    """Ship what this command recorded to the fleet server now, within ``fleet.flush_timeout_s``
+    (else the kiosk ships it at its next contact); True when the server holds it."""
+    from kiosk.audit.factory import attach_fleet
+
+    attach_fleet(audit, ctx.settings, subject_key_id=subject_key_id)
+    audit.start_fleet()
+    return bool(audit.fleet.sender.flush(ctx.settings.fleet.flush_timeout_s))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kiosk.audit.errors import AuditError
 
-__all__ = ["FleetConflict", "FleetError", "FleetSchemaError", "FleetUnavailable"]
+__all__ = ["FleetConflict", "FleetError", "FleetSchemaError", "FleetTimeout",
+           "FleetUnavailable"]
 
 
 class FleetError(AuditError):
@@ -18,6 +19,12 @@ class FleetUnavailable(FleetError):
     The kiosk goes on with its local log (see ``fleet.unreachable_policy``); the sender keeps
     the rows and retries.
     """
+
+
+class FleetTimeout(FleetUnavailable):
+    """No pooled connection within the time allowed. The pool retries a server that refuses
+    the login or the connection until then, so this says when, not why:
+    :meth:`kiosk.audit.fleet.store.FleetStore.probe` names the cause."""
 
 
 class FleetSchemaError(FleetUnavailable):

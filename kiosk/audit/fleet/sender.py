@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.audit.fleet.config import FleetConfig
-from kiosk.audit.fleet.errors import FleetConflict, FleetError
+from kiosk.audit.fleet.errors import FleetConflict, FleetError, FleetTimeout, FleetUnavailable
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import Outbox
 from kiosk.audit.timeutil import Clock, utc_now
@@ -146,14 +146,23 @@ class FleetSender:
                 self._notify()
                 wait = self._config.retry_max_s
             except FleetError as exc:
+                if self._stop.is_set():
+                    break  # the pool was closed under it while stopping: no outage
                 if self.last_error is None:
+                    error = str(self._cause(exc))
                     log.warning("fleet: %s; the rows stay in the local log and are sent when "
-                                "it answers", exc)
-                self.last_error = str(exc)
+                                "it answers", error)
+                elif isinstance(exc, FleetTimeout):
+                    error = self.last_error  # the cause found when the outage began
+                else:
+                    error = str(exc)
+                self.last_error = error
                 self._known = False  # ask the server where its copy ends after an error
                 wait, delay = delay, min(delay * 2, self._config.retry_max_s)
-                self._record_quietly(last_error=str(exc)[:500])
+                self._record_quietly(last_error=error[:500])
             except Exception:  # a bug must not stop the kiosk; retried like an outage
+                if self._stop.is_set():
+                    break  # as above (psycopg_pool's PoolClosed)
                 log.exception("fleet sender failed; retrying")
                 self._known = False
                 wait, delay = delay, min(delay * 2, self._config.retry_max_s)
@@ -163,6 +172,17 @@ class FleetSender:
     def _notify(self) -> None:
         with self._idle:
             self._idle.notify_all()
+
+    def _cause(self, exc: FleetError) -> FleetError:
+        """``exc``, or for a pool time-out what one direct connection says (a refused login,
+        an unknown host, a refused port), which staff can act on; once per outage."""
+        if not isinstance(exc, FleetTimeout):
+            return exc
+        try:
+            self._store.probe()
+        except FleetUnavailable as cause:
+            return cause
+        return exc
 
     def _record_quietly(self, **changes: object) -> None:
         try:

@@ -23,7 +23,12 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kiosk.audit.fleet import pgschema
-from kiosk.audit.fleet.errors import FleetConflict, FleetSchemaError, FleetUnavailable
+from kiosk.audit.fleet.errors import (
+    FleetConflict,
+    FleetSchemaError,
+    FleetTimeout,
+    FleetUnavailable,
+)
 from kiosk.audit.fleet.probe import probe_server
 from kiosk.audit.outbox import ShippedRow
 from kiosk.audit.remote import RemoteEvent, RemoteView
@@ -146,7 +151,7 @@ class FleetStore:
                 conn.execute(f"SET LOCAL statement_timeout = {self._statement_ms}")
                 yield conn
         except PoolTimeout:
-            raise FleetUnavailable(f"the fleet server {self.where} did not answer within "
+            raise FleetTimeout(f"the fleet server {self.where} did not answer within "
                                    f"{wait:g} s") from None
         except pg_errors.UndefinedTable:
             raise FleetSchemaError(f"the fleet server {self.where} has no kiosk schema yet: "

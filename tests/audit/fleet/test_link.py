@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,3 +185,43 @@ def test_the_sender_stops_at_a_rewritten_history_and_says_so(open_kiosk, clock, 
     state = east.fleet_state()
     assert state is not None and state.server_seq == 3
     assert state.last_error is not None and state.last_error.startswith("conflict:")
+
+
+def test_a_refused_login_is_named_rather_than_a_server_that_does_not_answer(
+        open_kiosk, clock, fleet_url):
+    """The pool retries a refused login until its time-out; one direct connection then says
+    why, in the log and in the state `kiosk fleet status` shows."""
+    url = fleet_url.replace("user=postgres", "user=no_such_role")
+    assert url != fleet_url
+    east = open_kiosk("east", url=url, connect_timeout_s=2.0, query_timeout_s=0.2,
+                      flush_timeout_s=0.0)
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None
+    deadline = time.monotonic() + 15
+    while east.fleet.sender.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    error = east.fleet.sender.last_error
+    assert error is not None and "refused the login" in error and "no such role" in error
+    assert "did not answer" not in error
+    time.sleep(0.3)  # recorded just after it is published
+    state = east.fleet_state()
+    assert state is not None and state.last_error == error
+
+
+def test_closing_the_link_keeps_the_outage_it_found(open_kiosk, clock, tmp_path):
+    """Closing the pool under a sender still waiting for a connection is no outage of its
+    own: the state keeps the cause found (it read "the pool 'kiosk-fleet' is closed")."""
+    east = open_kiosk("east", url=nowhere(tmp_path), connect_timeout_s=2.0,
+                      query_timeout_s=0.2, flush_timeout_s=0.0)
+    east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
+    assert east.fleet is not None
+    deadline = time.monotonic() + 15
+    while east.fleet.sender.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    found = east.fleet.sender.last_error
+    assert found is not None and "is closed" not in found
+    time.sleep(0.5)  # the sender is back inside the pool, waiting for a connection
+    east.close()
+    again = open_kiosk("east", url=nowhere(tmp_path), start=False)
+    state = again.fleet_state()
+    assert state is not None and state.last_error == found

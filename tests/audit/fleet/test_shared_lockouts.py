@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import timedelta
 
 import pytest
 
 from kiosk.audit import RateLimited
+from kiosk.audit.timeutil import utc_now
+from kiosk.cli import main
 from kiosk.reasons import Reason
 from tests.audit.conftest import make_record
 
@@ -131,3 +135,49 @@ def test_scripted_runs_at_another_kiosk_count_for_nobody(open_kiosk, clock):
     assert (stats.total, stats.scripted) == (0, limit)
     results = [fail(west, clock, "S-1") for _ in range(limit)]
     assert [bool(r.lockouts) for r in results] == [False] * (limit - 1) + [True]
+
+
+def staff(argv: list[str], fleet_url: str | None, site_key, kiosk_id: str) -> tuple[int, str]:
+    """``kiosk ...`` as staff run it at ``kiosk_id`` (its own process, no fleet link open)."""
+    env = {"KIOSK_KIOSK_KIOSK_ID": kiosk_id, "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    if fleet_url is not None:
+        env["KIOSK_FLEET_URL"] = fleet_url
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(argv, env)
+    return status, out.getvalue()
+
+
+def test_kiosk_audit_unlock_at_another_kiosk_names_the_lockout_and_lifts_it_at_once(
+        open_kiosk, clock, fleet_url, site_key):
+    """Before, it said 'no lockout was in force' and shipped nothing until the kiosk's next
+    run, so the kiosk that recorded the lockout kept refusing the person."""
+    clock.now = utc_now() - timedelta(minutes=2)  # the command runs on the real clock
+    east, west = open_kiosk("east"), open_kiosk("west")
+    for _ in range(5):
+        fail(east, clock, "D-7")
+    ref = east.subject_ref("D-7")
+    db = west.path
+    west.close()
+    status, text = staff(["audit", "unlock", "--subject", "D-7", "--by", "alice", "--reason",
+                          "checked the badge", "--db", db], fleet_url, site_key, "west")
+    assert status == 0, text
+    assert "of kiosk east (until " in text and "lifted at every kiosk" in text
+    assert "no lockout was in force" not in text
+    assert east.active_lockout(ref) is None  # east honours the server's copy at once
+
+
+def test_kiosk_audit_unlock_with_the_fleet_down_says_the_unlock_waits(
+        open_kiosk, clock, tmp_path, site_key):
+    west = open_kiosk("west", url=f"postgresql:///kiosks?host={tmp_path / 'none'}&port=5432",
+                      query_timeout_s=0.2, flush_timeout_s=0.0)
+    db = west.path
+    west.close()
+    status, text = staff(["audit", "unlock", "--subject", "D-8", "--by", "alice", "--reason",
+                          "checked", "--db", db],
+                         f"postgresql:///kiosks?host={tmp_path / 'none'}&port=5432", site_key,
+                         "west")
+    assert status == 0, text
+    assert "the fleet server did not take the unlock now (" in text
+    assert "it is kept and sent later" in text
+    assert "no lockout was in force (the fleet's lockouts could not be read)" in text
