@@ -207,10 +207,18 @@ class FleetSender:
                 log.error("fleet: %d kiosk(s) of the site (%s ...) hash subjects with another "
                           "key: failures of one person there and here do not add up; give "
                           "every kiosk the same audit key file", len(others), others[0][0])
+        local = self._outbox.head()
         if not self._known:
+            reg = self._store.registration(self._kiosk_id)
+            if reg is not None and reg.db_id != local.db_id:
+                # Its head is another log's: taken as this one's acknowledgement, it would
+                # mark rows shipped that the server never got.
+                raise FleetConflict(f"the server holds the chain of another audit database "
+                                    f"under kiosk id {self._kiosk_id!r}: two kiosks share one "
+                                    "kiosk id (give each its own kiosk.kiosk_id), or this log "
+                                    "was begun anew")
             self._server = self._store.head(self._kiosk_id)
             self._known = True
-        local = self._outbox.head()
         held = self._server[0] if self._server is not None else None
         if held is not None and held > local.head_seq:
             raise FleetConflict(f"the server holds this kiosk's chain up to seq {held} but the "

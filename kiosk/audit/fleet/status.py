@@ -69,7 +69,8 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
             reg = store.registration(kiosk_id)
             registered = None if reg is None else reg.db_id == head.db_id
             found = store.head(kiosk_id)
-            server_head = found[0] if found is not None else 0
+            # Another database's chain under this id acknowledges nothing of this log.
+            server_head = 0 if found is None or registered is False else found[0]
     except FleetError as exc:
         seq = state.server_seq if state is not None else None
         return FleetStatus(store.where, kiosk_id, False, str(exc), None, None, None,

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from kiosk.audit import RateLimited
+from kiosk.audit import RateLimited, open_kiosk_log
 from kiosk.cli import main
+from kiosk.settings import Settings
 from tests.audit.conftest import make_record
 
 
@@ -164,7 +166,6 @@ def test_fleet_status_reports_backlog_acknowledgement_and_skew(open_kiosk, clock
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["fleet", "status", "--db", db, "--json"], env) == 0
-    import json
     report = json.loads(out.getvalue())
     assert report["backlog"] == 0 and report["server_seq"] == 4 and report["local_head"] == 4
     assert report["registered_db_matches"] is True
@@ -225,3 +226,37 @@ def test_closing_the_link_keeps_the_outage_it_found(open_kiosk, clock, tmp_path)
     again = open_kiosk("east", url=nowhere(tmp_path), start=False)
     state = again.fleet_state()
     assert state is not None and state.last_error == found
+
+
+def test_a_second_database_under_the_same_kiosk_id_is_a_conflict_not_an_acknowledgement(
+        open_kiosk, clock, tmp_path, fleet_url, site_key):
+    """Before, the twin took the first kiosk's head as its own acknowledgement: its rows
+    counted as shipped (backlog 0) though the server never got them."""
+    first = open_kiosk("east")
+    for _ in range(2):
+        first.finish_attempt(start(first, clock), make_record(clock, kiosk_id="east"))
+    assert first.fleet is not None and first.fleet.sender.flush(10)
+    (tmp_path / "twin").mkdir()
+    settings = (Settings().replace("kiosk", kiosk_id="east")
+                .replace("audit", db_path=str(tmp_path / "twin" / "kiosk.db"),
+                         key_file=str(site_key))
+                .replace("fleet", url=fleet_url))
+    twin = open_kiosk_log(settings, tmp_path, clock=clock)
+    try:
+        twin.start_fleet()
+        twin.finish_attempt(start(twin, clock), make_record(clock, kiosk_id="east"))
+        assert twin.fleet is not None and not twin.fleet.sender.flush(10)
+        assert "two kiosks share one kiosk id" in (twin.fleet.sender.conflict or "")
+        state = twin.fleet_state()
+        assert state is None or not state.server_seq
+    finally:
+        twin.close()
+    env = {"KIOSK_FLEET_URL": fleet_url, "KIOSK_KIOSK_KIOSK_ID": "east",
+           "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["fleet", "status", "--db", str(tmp_path / "twin" / "kiosk.db"), "--json"],
+                    env) == 0
+    report = json.loads(out.getvalue())
+    assert report["registered_db_matches"] is False
+    assert report["server_seq"] == 0 and report["backlog"] == report["local_head"] == 1
