@@ -28,6 +28,20 @@ def test_a_password_in_the_url_is_refused_naming_the_key(url):
     assert ".pgpass" in str(refused.value)
 
 
+@pytest.mark.parametrize("url", [
+    "dbname='host=db.site user=kiosk-a password=secret'",
+    "host=db.site dbname='postgresql://kiosk:secret@db.site/kiosks'",
+    "postgresql://db.site/kiosks?dbname=host%3Ddb%20password%3Dsecret",
+    "postgresql://db.site/host%3Ddb%20password%3Dsecret",
+])
+def test_a_connection_string_inside_the_database_name_is_refused(url):
+    """libpq expands such a name into parameters of its own: a password could hide there."""
+    with pytest.raises(ConfigError) as refused:
+        load_settings(None, {"KIOSK_FLEET_URL": url})
+    assert "database name is itself a connection string" in str(refused.value)
+    assert "secret" not in str(refused.value)
+
+
 @pytest.mark.parametrize("url, problem", [
     ("mysql://db/kiosks", "postgresql://"),
     ("just some words", "keyword/value"),

@@ -12,11 +12,12 @@ file (``~/.pgpass`` or ``PGPASSFILE``), ``PGPASSWORD``, or a service file
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = ["fleet_url_problem", "fleet_where"]
 
 _SCHEMES = ("postgresql", "postgres")
+_URI = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
 _KEYWORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)")
 
 
@@ -35,9 +36,22 @@ def _keywords(text: str) -> dict[str, str] | None:
     return pairs or None
 
 
+_PASSWORD = ("it contains a password; put the password in ~/.pgpass (or PGPASSFILE), "
+             "PGPASSWORD or a service file instead")
+
+
+def _nested(dbname: str | None) -> str | None:
+    """libpq reads a database name holding ``=`` or a URI prefix as a connection string of
+    its own (its password included), so such a name is refused rather than looked into."""
+    if dbname and ("=" in dbname or dbname.startswith(tuple(f"{s}:" for s in _SCHEMES))):
+        return ("its database name is itself a connection string; write those parameters "
+                "in the URL or keyword string directly")
+    return None
+
+
 def fleet_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be ``fleet.url`` (a plain sentence), or None when it can."""
-    if "://" in url:
+    if _URI.match(url):
         try:
             parts = urlsplit(url)
             query = dict(parse_qsl(parts.query))
@@ -47,23 +61,21 @@ def fleet_url_problem(url: str) -> str | None:
         if parts.scheme not in _SCHEMES:
             return "a URL must start with postgresql:// (or postgres://)"
         if parts.password is not None or "password" in query:
-            return ("it contains a password; put the password in ~/.pgpass (or PGPASSFILE), "
-                    "PGPASSWORD or a service file instead")
-        return None
+            return _PASSWORD
+        return _nested(query.get("dbname") or unquote(parts.path.lstrip("/")))
     pairs = _keywords(url)
     if pairs is None:
         return ("allowed: a postgresql:// URL or a libpq keyword/value string such as "
                 "'service=site'")
     if "password" in pairs:
-        return ("it contains a password; put the password in ~/.pgpass (or PGPASSFILE), "
-                "PGPASSWORD or a service file instead")
-    return None
+        return _PASSWORD
+    return _nested(pairs.get("dbname"))
 
 
 def fleet_where(url: str) -> str:
     """A short description of the server for messages and logs: host, port and database
     (never user names or parameters)."""
-    if "://" in url:
+    if _URI.match(url):
         try:
             parts = urlsplit(url)
             host = parts.hostname or "local socket"
