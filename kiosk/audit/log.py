@@ -40,6 +40,7 @@ from kiosk.audit.opening import admit
 from kiosk.audit.owner import Owner
 from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check_subject_ref
 from kiosk.audit.results import RecordResult
+from kiosk.audit.room import check_room
 from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import attempt_mode
 from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
@@ -186,7 +187,18 @@ class AuditLog(AuditWriter):
         audit._now()  # the clock watch's starting point
         if reserve and not read_only:
             audit.make_reserve()
+            try:  # the kiosk stays out of service while a session's record cannot be kept
+                audit._check_room(db)
+            except BaseException:
+                audit.close()
+                raise
         return audit
+
+    def _check_room(self, db: Database) -> None:
+        """See :mod:`kiosk.audit.room`."""
+        check_room(db, self.path, max_db_bytes=self.config.max_db_bytes,
+                   frame_bytes=self.config.max_frame_bytes if self.config.store_best_frame
+                   else 0)
 
     def _check_frame(self, frame: object) -> bytes | None:
         return check_frame(frame, store=self.config.store_best_frame,
@@ -236,6 +248,7 @@ class AuditLog(AuditWriter):
         kiosk_id = self.config.kiosk_id
         remote = self._fleet_view(subject_ref, admission=True)
         with self._writing("starting an attempt") as (db, signer, now):
+            self._check_room(db)
             _, live = self._close_stale(db, signer, now)
             refusal = admit(db, self.config.limits, kiosk_id=kiosk_id, subject_ref=subject_ref,
                             live=live, now=now, events=clock_events(db), remote=remote)

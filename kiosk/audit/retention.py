@@ -8,7 +8,8 @@ operator action naming the anchor, all in one transaction. With ``secure_delete`
 removed rows are overwritten in the file.
 
 Failures still inside the rate-limit window are never removed (the cut-off is moved back to
-the window start if needed), so a purge cannot shorten a failure count. Incomplete attempts
+the window start if needed, and further by the clock gaps inside it), so a purge cannot
+shorten a failure count; nor a lockout that the clock gaps since it began keep in force. Incomplete attempts
 begun before the cut-off (left by a crash and never recovered) are removed too.
 
 The automatic purge passes the clock gaps it must not count as time passed (see
@@ -25,21 +26,23 @@ from sqlite_utils import Database
 
 from kiosk.audit.canonical import canonical_json
 from kiosk.audit.chain import append_row, chain_state, row_hash_at, set_state
+from kiosk.audit.clock import ClockEvent, clock_events, lockout_discount, window_discount
 from kiosk.audit.records import check_label
 from kiosk.audit.results import PurgeResult
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.timeutil import to_iso
+from kiosk.audit.timeutil import from_iso, to_iso
 
 _TIME_COLUMN = {"attempts": "recorded_at", "lockouts": "started_at",
                 "operator_actions": "acted_at"}
 
 
-def _first_kept_seq(db: Database, cutoff: datetime, now: str, head_seq: int,
-                    gaps: Sequence[tuple[int, timedelta]]) -> int:
+def _first_kept_seq(db: Database, cutoff: datetime, now: datetime, head_seq: int,
+                    gaps: Sequence[tuple[int, timedelta]], events: list[ClockEvent]) -> int:
     """The lowest chain position that must stay.
 
     Rows chained before a recorded gap are judged against a cut-off moved back by the gaps
-    recorded after them.
+    recorded after them. A lockout is in force until its ``until`` moved on by the clock gaps
+    since it began, as the lockout check reads it (:func:`kiosk.audit.clock.lockout_discount`).
     """
     candidates = [head_seq + 1]
     bounds = sorted(gaps)
@@ -55,9 +58,12 @@ def _first_kept_seq(db: Database, cutoff: datetime, now: str, head_seq: int,
                                "AND seq < ?", [cut, first, stop]).fetchone()[0]
             if found is not None:
                 candidates.append(found)
-    in_force = db.execute("SELECT min(seq) FROM lockouts WHERE until > ?", [now]).fetchone()[0]
-    if in_force is not None:
-        candidates.append(in_force)
+    for seq, started, until in db.execute("SELECT seq, started_at, until FROM lockouts "
+                                          "ORDER BY seq").fetchall():
+        end = from_iso(until)
+        if end + lockout_discount(events, seq, end - from_iso(started)) > now:
+            candidates.append(seq)
+            break  # the lowest in force
     return min(candidates)
 
 
@@ -68,9 +74,11 @@ def purge_target(db: Database, *, now: datetime, older_than: timedelta,
     if older_than <= timedelta(0):
         raise ValueError("older_than must be positive")
     requested = now - older_than
-    cutoff = min(requested, now - keep_window)
+    events = clock_events(db)
+    # The failure window reaches further back over clock gaps, as the lockout check counts.
+    cutoff = min(requested, now - keep_window - window_discount(events, now, keep_window))
     state = chain_state(db)
-    last = _first_kept_seq(db, cutoff, to_iso(now), state["head_seq"], gaps) - 1
+    last = _first_kept_seq(db, cutoff, now, state["head_seq"], gaps, events) - 1
     return requested, cutoff, last
 
 

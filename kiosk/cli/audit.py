@@ -71,8 +71,10 @@ def _open(args: argparse.Namespace, ctx: Any, *, write: bool = False, integrity:
         try:
             chain_key = keys.chain_key()
         except KeyUnavailable:
-            if ctx.settings.audit.key_file:
-                raise  # the configured key file itself is unusable: say what is wrong with it
+            present = [f for f in (keys.default_file, keys.legacy_file)
+                       if f is not None and f.exists()]
+            if ctx.settings.audit.key_file or present:
+                raise  # a key file is there but unusable (its mode, its content): say so
             chain_key = None  # fine for a log never keyed; a keyed one says it needs the key
     try:
         return AuditLog.open(path, config, read_only=not write, create=False,

@@ -74,7 +74,9 @@ class PairMedia:
             if not is_photo(path):
                 if name != "full":
                     raise ValueError(f"variant {name!r} applies to photos only")
-                return best_live_frames(self.base / path, frames, k=1)[0]
+                # The best of the k best is the best frame (BestFrame keeps the highest score
+                # whatever k): one pass over a recording used on both sides of the pairs.
+                return self.live(path, frames)[0]
             if frames is not None:
                 raise InvalidImage(f"{path} is a photo; a frame range applies only to videos")
             full = self._cached(("photo", path), lambda: load_photo(self.base / path,

@@ -70,6 +70,41 @@ def test_a_restart_after_more_than_the_lockout_keeps_it(tmp_path: Path, clock: F
         assert lockout is not None and lockout.until == clock.now + timedelta(minutes=30)
 
 
+def test_a_manual_purge_keeps_a_lockout_a_restart_kept_in_force(tmp_path: Path,
+                                                                 clock: FakeClock) -> None:
+    """Before, the purge judged 'in force' by the recorded ``until`` alone: it removed the
+    lockout the gap had extended, and the subject was admitted before its end."""
+    settings = Settings().replace("audit", max_failures=3)
+    with open_kiosk_log(settings, tmp_path / "data", clock=clock,
+                        keyring_backend=fail.Keyring()) as audit:
+        ref = lock(audit, clock)
+    clock.advance(minutes=31)  # off for 31 minutes: the lockout runs on from the restart
+    with open_kiosk_log(settings, tmp_path / "data", clock=clock,
+                        keyring_backend=fail.Keyring()) as audit:
+        clock.advance(minutes=20)
+        result = audit.purge(timedelta(minutes=16), actor="staff", reason="tidy")
+        assert result.lockouts == 0  # (the failures before it may go: it counts alone)
+        assert audit.active_lockout(ref) is not None
+        clock.advance(minutes=11)  # 30 minutes of time that really passed since the restart
+        assert audit.active_lockout(ref) is None
+        assert audit.purge(timedelta(minutes=16), actor="staff", reason="tidy").lockouts == 1
+
+
+def test_a_manual_purge_keeps_the_failures_a_jump_kept_in_the_window(
+        db_path: Path, clock: FakeClock, hasher: SubjectHasher) -> None:
+    mono = Monotonic(clock)
+    with AuditLog.open(db_path, LIMITS, clock=clock, subject_hasher=hasher,
+                       monotonic=mono) as audit:
+        ref = audit.subject_ref("A1")
+        for _ in range(2):
+            audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
+        mono.jump(minutes=16)  # beyond the 15-minute window: counted as no time
+        audit.record_attempt(make_record(clock, subject_ref=audit.subject_ref("B2")))
+        assert audit.purge(timedelta(minutes=1), actor="staff", reason="tidy").attempts == 0
+        result = audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
+        assert [lk.failures for lk in result.lockouts] == [3]
+
+
 def test_a_failure_count_is_not_restarted_by_a_jump(db_path: Path, clock: FakeClock,
                                                     hasher: SubjectHasher) -> None:
     mono = Monotonic(clock)

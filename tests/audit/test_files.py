@@ -120,6 +120,55 @@ def test_purge_works_on_a_full_disk(tmp_path: Path) -> None:
             assert report.ok and report.anchor_seq > 0
 
 
+def fill(disk: Path, leave: int) -> Path:
+    """Take all but ``leave`` bytes of ``disk``'s free space."""
+    filler = disk / "filler"
+    with filler.open("wb") as fh:
+        fh.truncate(0)
+        os.posix_fallocate(fh.fileno(), 0, max(shutil.disk_usage(disk).free - leave, 0))
+    return filler
+
+
+def test_a_session_does_not_start_when_its_record_cannot_be_kept(tmp_path: Path,
+                                                                  clock: FakeClock) -> None:
+    """With 200 KB left, sessions ran to the end, failed to record and were closed as
+    INTERRUPTED at the next start: failures charged to the people, then a lockout."""
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        path = disk / "kiosk.db"
+        config = AuditConfig(reserve_bytes=0)
+
+        def start(audit: AuditLog) -> int:
+            return audit.open_attempt(started_at=clock.now, subject_ref=None,
+                                      app_version="0.1.0", settings_digest="ab" * 32)
+
+        with AuditLog.open(path, config, clock=clock, reserve=True) as audit:
+            audit.record_attempt(make_record(clock))
+            filler = fill(disk, 200 * 1024)
+            with pytest.raises(AuditUnavailable, match=r"has \d+ KB free, less than the "
+                                                      "1024 KB one session's record") as info:
+                start(audit)
+            assert info.value.reason == "full" and "kiosk audit purge" in str(info.value)
+            assert len(audit.list_attempts(limit=None)) == 1  # nothing opened, nobody charged
+        with pytest.raises(AuditUnavailable, match="KB free"):  # the kiosk stays out of service
+            AuditLog.open(path, config, clock=clock, reserve=True)
+        filler.unlink()
+        with AuditLog.open(path, config, clock=clock, reserve=True) as audit:
+            audit.finish_attempt(start(audit), make_record(clock))
+            assert [a.status for a in audit.list_attempts(limit=None)] == ["complete"] * 2
+
+
+def test_a_session_does_not_start_near_the_size_cap(tmp_path: Path, clock: FakeClock) -> None:
+    config = AuditConfig(max_db_bytes=1024 * 1024, reserve_bytes=0)
+    with AuditLog.open(tmp_path / "kiosk.db", config, clock=clock) as audit:
+        with pytest.raises(AuditUnavailable, match="of its size limit") as info:
+            for _ in range(10_000):  # the cap's own error would say "reached its size limit"
+                opened = audit.open_attempt(started_at=clock.now, subject_ref=None,
+                                            app_version="0.1.0", settings_digest="ab" * 32)
+                audit.finish_attempt(opened, make_record(clock))
+        assert info.value.reason == "full"
+        assert "audit.max_db_mb" in str(info.value)
+
+
 def test_link_loops_and_folders_get_plain_messages(tmp_path: Path) -> None:
     loop = tmp_path / "loop.db"
     loop.symlink_to(loop)

@@ -342,6 +342,25 @@ def test_an_export_that_fails_half_way_leaves_no_file(db: Path, env: dict[str, s
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
 
+@pytest.mark.parametrize("spoil, message", [
+    (lambda key: key.chmod(0o644), "can be read by other users (mode 0644)"),
+    (lambda key: key.write_text("abc123\n"), "must hold at least 64 hex digits"),
+], ids=["mode", "content"])
+@pytest.mark.parametrize("command", [["verify"], ["anchor"],
+                                     ["purge", "--older-than", "30d", "--by", "staff"]])
+def test_the_default_key_file_that_cannot_be_used_is_named(
+        db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str], spoil, message: str,
+        command: list[str]) -> None:
+    """They said the log 'needs its audit key' as if none were there, sending staff to look
+    for a key that was beside the log all along."""
+    key = db.parent.with_name(db.parent.name + "-keys") / "kiosk-audit.key"
+    assert key.is_file()
+    spoil(key)
+    status, out, err = run(capsys, env, *command, "--db", str(db))
+    assert (status, out) == (2, "")
+    assert message in err and str(key) in err and "needs its audit key" not in err
+
+
 def test_a_configured_key_file_that_cannot_be_used_is_named(db: Path, env: dict[str, str],
                                                             tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]
