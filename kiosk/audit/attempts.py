@@ -8,6 +8,7 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,11 +122,21 @@ def complete(db: Database, signer: ChainSigner, attempt_id: int, record: Attempt
         lockouts = apply_limits(db, signer, limits, kiosk_id=record.kiosk_id,
                                 subject_ref=record.subject_ref, attempt_id=attempt_id, now=now,
                                 attack=attack, remote=remote)
-    for lockout in lockouts:
-        log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
-                    lockout.scope, lockout.target[:12], lockout.until.isoformat(),
-                    lockout.failures)
     return RecordResult(attempt_id, seq, digest, tuple(lockouts))
+
+
+def log_recorded(results: Iterable[RecordResult], *, interrupted: str | None = None) -> None:
+    """Log what a committed write recorded: the lockouts it started and, with
+    ``interrupted`` (why), the attempts it closed as ``INTERRUPTED``. Called after the commit,
+    so a write rolled back (a full disk, a lock) logs nothing it did not do."""
+    for result in results:
+        if interrupted is not None:
+            log.warning("attempt %d never finished (%s); recorded as a failure with reason %s",
+                        result.attempt_id, interrupted, Reason.INTERRUPTED)
+        for lockout in result.lockouts:
+            log.warning("lockout %d: %s %s locked until %s after %d failures", lockout.id,
+                        lockout.scope, lockout.target[:12], lockout.until.isoformat(),
+                        lockout.failures)
 
 
 def open_rows(db: Database, signer: ChainSigner, here: Owner, now: datetime,
@@ -164,6 +175,4 @@ def interrupt(db: Database, signer: ChainSigner, rows: list[dict[str, Any]], *,
             scripted=row.get("mode") == "scripted")
         results.append(complete(db, signer, row["id"], record, frame=None, cipher=None,
                                 limits=limits, now=now))
-        log.warning("attempt %d never finished (the kiosk stopped or was killed); recorded as a "
-                    "failure with reason %s", row["id"], Reason.INTERRUPTED)
     return results

@@ -29,7 +29,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from kiosk.audit import errors as e
-from kiosk.audit.attempts import check_frame, complete, insert_open, interrupt, open_rows
+from kiosk.audit.attempts import (
+    check_frame,
+    complete,
+    insert_open,
+    interrupt,
+    log_recorded,
+    open_rows,
+)
 from kiosk.audit.clock import ClockWatch, clock_events
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.connection import close_db, connect
@@ -49,6 +56,9 @@ from kiosk.reasons import Reason
 from kiosk.vocabulary import Verdict
 
 log = logging.getLogger(__name__)
+
+#: Why an attempt whose owner is gone was never finished (:func:`log_recorded`).
+STOPPED = "the kiosk stopped or was killed"
 
 __all__ = ["AUTO_PURGE_INTERVAL", "AuditLog"]
 
@@ -249,16 +259,16 @@ class AuditLog(AuditWriter):
         remote = self._fleet_view(subject_ref, admission=True)
         with self._writing("starting an attempt") as (db, signer, now):
             self._check_room(db)
-            _, live = self._close_stale(db, signer, now)
+            stale, live = self._close_stale(db, signer, now)
             refusal = admit(db, self.config.limits, kiosk_id=kiosk_id, subject_ref=subject_ref,
                             live=live, now=now, events=clock_events(db), remote=remote)
+            opened = refused = None
             if refusal is None:
-                return insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
-                                   started_at=started, subject_ref=subject_ref,
-                                   app_version=app_version, settings_digest=settings_digest,
-                                   scripted=scripted)
-            refused = None
-            if refusal.record:
+                opened = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
+                                     started_at=started, subject_ref=subject_ref,
+                                     app_version=app_version, settings_digest=settings_digest,
+                                     scripted=scripted)
+            elif refusal.record:
                 refused_id = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                          started_at=started, subject_ref=subject_ref,
                                          app_version=app_version,
@@ -271,6 +281,11 @@ class AuditLog(AuditWriter):
                     scripted=scripted)
                 refused = complete(db, signer, refused_id, record, frame=None, cipher=None,
                                    limits=self.config.limits, now=now, remote=remote)
+        log_recorded(stale, interrupted=STOPPED)
+        if opened is not None:
+            return opened
+        assert refusal is not None
+        log_recorded([refused] if refused else [])
         log.warning("attempt refused: %s", refusal.reason)
         raise RateLimited(refusal.reason, scope=refusal.scope, lockout=refusal.lockout,
                           attempt_id=refused.attempt_id if refused else None,
@@ -328,6 +343,7 @@ class AuditLog(AuditWriter):
             result = complete(db, signer, int(attempt_id), record, frame=frame,
                               cipher=self._cipher, limits=self.config.limits, now=now,
                               remote=remote)
+        log_recorded([result])
         self._purge_due(raise_errors=False)
         return result
 
@@ -338,7 +354,7 @@ class AuditLog(AuditWriter):
         self._check_record(record)
         frame = self._check_frame(best_frame)
         with self._writing("recording an attempt") as (db, signer, now):
-            self._close_stale(db, signer, now)
+            stale, _ = self._close_stale(db, signer, now)
             attempt_id = insert_open(db, signer, self._owner, kiosk_id=record.kiosk_id,
                                      started_at=to_iso(record.started_at),
                                      subject_ref=record.subject_ref,
@@ -347,6 +363,8 @@ class AuditLog(AuditWriter):
                                      scripted=record.scripted)
             result = complete(db, signer, attempt_id, record, frame=frame, cipher=self._cipher,
                               limits=self.config.limits, now=now)
+        log_recorded(stale, interrupted=STOPPED)
+        log_recorded([result])
         self._purge_due(raise_errors=False)
         return result
 
@@ -359,7 +377,8 @@ class AuditLog(AuditWriter):
         """
         with self._writing("recovering interrupted attempts") as (db, signer, now):
             results, _ = self._close_stale(db, signer, now)
-            return results
+        log_recorded(results, interrupted=STOPPED)
+        return results
 
     def abandon_attempt(self, attempt_id: int) -> RecordResult:
         """Close an open attempt of this process as ``INTERRUPTED`` now (a session that
@@ -369,4 +388,6 @@ class AuditLog(AuditWriter):
                                   "'incomplete'", [int(attempt_id)]))
             if not found:
                 raise RecordNotFound(f"there is no open attempt {attempt_id}")
-            return interrupt(db, signer, found, limits=self.config.limits, now=now)[0]
+            result = interrupt(db, signer, found, limits=self.config.limits, now=now)[0]
+        log_recorded([result], interrupted="its session ended with an error")
+        return result

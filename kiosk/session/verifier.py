@@ -49,7 +49,7 @@ from kiosk.analysis.guidance import (
     target_oval,
 )
 from kiosk.analysis.signals import Analyzer, signal_dict
-from kiosk.audit import AttemptRecord, RateLimited
+from kiosk.audit import AttemptRecord, AuditUnavailable, RateLimited
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.protocol import FaceMatcher, LiveFrame, compare_frames
 from kiosk.errors import InputError
@@ -179,6 +179,9 @@ class Verifier:
             return
         try:
             self.audit.abandon_attempt(attempt.attempt_id)
+        except AuditUnavailable as exc:  # the log's own fault (full, locked): said plainly
+            log.warning("attempt %d could not be closed as interrupted: %s",
+                        attempt.attempt_id, exc)
         except Exception:
             # The next start closes it; the original error is what matters.
             log.exception("attempt %d could not be closed as interrupted", attempt.attempt_id)

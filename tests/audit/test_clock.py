@@ -4,12 +4,22 @@ delete what it must keep."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from keyring.backends import fail
 
-from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, SubjectHasher, open_kiosk_log
+from kiosk.audit import (
+    AuditConfig,
+    AuditLog,
+    AuditUnavailable,
+    RateLimitPolicy,
+    SubjectHasher,
+    open_kiosk_log,
+    writer,
+)
 from kiosk.settings import Settings
 from tests.audit.conftest import FakeClock, Monotonic, make_record
 
@@ -159,3 +169,33 @@ def test_a_start_behind_the_last_row_is_reported(tmp_path: Path, clock: FakeCloc
     clock.advance(hours=3, minutes=1)
     with open_kiosk_log(settings, data, clock=clock, keyring_backend=fail.Keyring()) as audit:
         assert audit.clock_report is None  # an ordinary restart reports nothing
+
+
+def test_a_write_rolled_back_logs_nothing_it_did_not_do(
+        db_path: Path, clock: FakeClock, hasher: SubjectHasher,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """On a full disk the log said 'lockout 1 ... locked until' and 'recorded as a failure
+    with reason INTERRUPTED' for writes that were then rolled back."""
+    with AuditLog.open(db_path, LIMITS, clock=clock, subject_hasher=hasher) as audit:
+        ref = audit.subject_ref("A1")
+        for _ in range(2):
+            audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
+        opened = audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                                    settings_digest="ab" * 32)
+
+        def full(*_args: object) -> None:
+            raise AuditUnavailable("the disk is full (test)", reason="full")
+
+        monkeypatch.setattr(writer, "raise_clock_high", full)  # fails just before the commit
+        with caplog.at_level(logging.INFO), pytest.raises(AuditUnavailable):
+            audit.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref))
+        with caplog.at_level(logging.INFO), pytest.raises(AuditUnavailable):
+            audit.abandon_attempt(opened)
+        assert "lockout" not in caplog.text and "never finished" not in caplog.text
+        assert audit.active_lockout(ref) is None
+        monkeypatch.undo()
+        with caplog.at_level(logging.INFO):
+            audit.abandon_attempt(opened)
+        assert caplog.text.count("lockout 1: subject") == 1
+        assert f"attempt {opened} never finished (its session ended with an error)" in (
+            caplog.text)

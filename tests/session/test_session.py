@@ -6,13 +6,14 @@ fixed score, so each test sets exactly one thing that decides the outcome.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from kiosk.audit import AttemptRecord
+from kiosk.audit import AttemptRecord, AuditUnavailable
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.cloud.results import MatchResult
 from kiosk.lab import synthetic as syn
@@ -271,3 +272,19 @@ def test_a_reference_without_a_matcher_is_refused(settings, clock):
                  clock=clock)
     with pytest.raises(ValueError, match="no matcher"):
         next(v.session([], SessionRequest(reference=np.zeros((10, 10, 3), np.uint8))))
+
+
+def test_a_log_that_cannot_close_the_attempt_is_said_plainly(settings, audit, clock,
+                                                            monkeypatch, caplog):
+    """A full disk at the end of a session printed a 77-line traceback under `kiosk verify`
+    for the expected fault of closing the attempt too."""
+    def full(*_args, **_kwargs):
+        raise AuditUnavailable("the disk is full (test)", reason="full")
+
+    monkeypatch.setattr(audit, "finish_attempt", full)
+    monkeypatch.setattr(audit, "abandon_attempt", full)
+    v, _ = verifier(settings, audit, clock)
+    with caplog.at_level(logging.WARNING), pytest.raises(AuditUnavailable):
+        run(v, performing_stream(), SessionRequest(script=SCRIPT))
+    (said,) = [r for r in caplog.records if "could not be closed as interrupted" in r.message]
+    assert said.exc_info is None and said.getMessage().endswith(": the disk is full (test)")
