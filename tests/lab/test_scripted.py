@@ -36,7 +36,8 @@ def test_bona_fide_clips_pass_scripts_that_match_them(track_clip, path, script, 
 @pytest.mark.parametrize("script, reason", [
     ("turn_right@1.5", "WRONG_ACTION"),                 # he turns to his left
     ("smile@1.0,turn_left@5.0", "WRONG_ACTION"),        # he turns while asked to smile
-    ("smile@16.8", "CHALLENGE_TIMEOUT"),                # he never smiles
+    ("smile@15.0", "CHALLENGE_TIMEOUT"),                # he never smiles
+    ("smile@16.8", "SOURCE_ENDED"),                     # the clip ends (20.7 s) in the window
     ("turn_left@3.0", "ACTION_BEFORE_PROMPT"),          # the turn began at 1.9 s
 ])
 def test_bona_fide_clip_fails_scripts_it_does_not_match(track_clip, script, reason):

@@ -260,7 +260,9 @@ class ChallengeEngine:
                 self._judge(events, self._last_t)
             if self._result is None:
                 t = self._last_t if self._last_t is not None else 0.0
-                reason = (Reason.CHALLENGE_TIMEOUT if self._prompted or self._state in (
+                # A prompt still open has not timed out (update() fails it when its window
+                # ends): the camera or the recording stopped, the person missed nothing.
+                reason = (Reason.SOURCE_ENDED if self._prompted or self._state in (
                     EngineState.PROMPT, EngineState.SETTLE) else Reason.NO_BASELINE)
                 self._fail(reason, t, "the stream ended before the sequence was complete",
                            retry=False)
