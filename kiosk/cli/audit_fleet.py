@@ -197,4 +197,7 @@ def ship_recorded(audit: Any, ctx: Any, subject_key_id: str) -> bool:
 
     attach_fleet(audit, ctx.settings, subject_key_id=subject_key_id)
     audit.start_fleet()
-    return bool(audit.fleet.sender.flush(ctx.settings.fleet.flush_timeout_s))
+    shipped = bool(audit.fleet.sender.flush(ctx.settings.fleet.flush_timeout_s))
+    if not shipped:  # one wait, not a second one when the log closes
+        audit.fleet.sender.stop(0.0, join=False)
+    return shipped

@@ -67,12 +67,14 @@ def test_plots_and_report_lines_are_written(tmp_path: Path):
     pairs = {"variants": {name: {"tar": 1.0, "far": 0.0, "same": 40, "different": 60,
                                  "not_compared": 0, "failures": 0}
                           for name in ("full", "tight", "card", "all")},
-             "distances": distances()}
+             "distances": distances(),
+             "unreadable": [{"a": "id.jpg", "b": "gone.mp4", "error": "gone.mp4 does not exist"}]}
     pairs["calibration"] = calibration_report(pairs["distances"], 0.45)
     out = io.StringIO()
     _pairs_outputs(pairs, tmp_path, out)
     text = out.getvalue()
     assert "pairs card : TAR 1.000 (40 same), FAR 0.000 (60 different)" in text
+    assert "pair NOT EVALUATED id.jpg / gone.mp4: gone.mp4 does not exist\n" in text
     assert "pairs calibration: threshold distance 0.450; refit at FAR 0.01 " in text
     assert "closest different pair" in text and "(margin " in text
     for name in ("pairs_distances.png", "pairs_det.png"):

@@ -137,9 +137,10 @@ def test_scripted_runs_at_another_kiosk_count_for_nobody(open_kiosk, clock):
     assert [bool(r.lockouts) for r in results] == [False] * (limit - 1) + [True]
 
 
-def staff(argv: list[str], fleet_url: str | None, site_key, kiosk_id: str) -> tuple[int, str]:
+def staff(argv: list[str], fleet_url: str | None, site_key, kiosk_id: str,
+          **more: str) -> tuple[int, str]:
     """``kiosk ...`` as staff run it at ``kiosk_id`` (its own process, no fleet link open)."""
-    env = {"KIOSK_KIOSK_KIOSK_ID": kiosk_id, "KIOSK_AUDIT_KEY_FILE": str(site_key)}
+    env = {"KIOSK_KIOSK_KIOSK_ID": kiosk_id, "KIOSK_AUDIT_KEY_FILE": str(site_key), **more}
     if fleet_url is not None:
         env["KIOSK_FLEET_URL"] = fleet_url
     out = io.StringIO()
@@ -176,7 +177,7 @@ def test_kiosk_audit_unlock_with_the_fleet_down_says_the_unlock_waits(
     status, text = staff(["audit", "unlock", "--subject", "D-8", "--by", "alice", "--reason",
                           "checked", "--db", db],
                          f"postgresql:///kiosks?host={tmp_path / 'none'}&port=5432", site_key,
-                         "west")
+                         "west", KIOSK_FLEET_FLUSH_TIMEOUT_S="1")
     assert status == 0, text
     assert "the fleet server did not take the unlock now (" in text
     assert "it is kept and sent later" in text
