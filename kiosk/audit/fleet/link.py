@@ -76,6 +76,13 @@ class FleetLink:
                                   on_contact=self._contacted)
         self._views = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-view")
         self._closed = False
+        self._own_db: str | None = None
+
+    def _db_id(self) -> str | None:
+        """This log's database id (fixed for its life; read once)."""
+        if self._own_db is None:
+            self._own_db = self.outbox.head().db_id
+        return self._own_db
 
     # -- FleetHook --------------------------------------------------------------------------
 
@@ -124,7 +131,7 @@ class FleetLink:
         self.store.open()
         try:
             future = self._views.submit(self.store.view, self.kiosk_id, subject_ref, horizon,
-                                        timeout=timeout)
+                                        db_id=self._db_id(), timeout=timeout)
             found = future.result(timeout=timeout)
         except (FutureTimeout, FleetError, RuntimeError) as exc:
             self._unreachable(now, exc, admission=admission)

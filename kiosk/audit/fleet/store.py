@@ -51,7 +51,9 @@ ON CONFLICT (kiosk_id, seq) DO NOTHING
 _VIEW = """
 SELECT kiosk_id, tbl, action, scope, target, at, until, coalesce(failures, 0), row_id, seq
 FROM fleet_rows
-WHERE kiosk_id <> %(me)s AND at > %(horizon)s AND (
+WHERE (kiosk_id <> %(me)s OR NOT EXISTS (
+           SELECT 1 FROM fleet_kiosks WHERE kiosk_id = %(me)s AND db_id = %(db)s))
+    AND at > %(horizon)s AND (
     (tbl = 'attempts' AND decision = 'fail' AND mode IS NULL AND subject_ref = %(subject)s)
     OR ((tbl = 'lockouts' OR action = 'unlock')
         AND ((scope = 'subject' AND target = %(subject)s) OR (scope = 'kiosk' AND target = %(me)s))))
@@ -306,12 +308,17 @@ class FleetStore:
     # -- what other kiosks recorded ----------------------------------------------------------
 
     def view(self, kiosk_id: str, subject_ref: str | None, horizon: datetime, *,
-             timeout: float | None = None) -> RemoteView:
+             db_id: str | None = None, timeout: float | None = None) -> RemoteView:
         """The other kiosks' failures of ``subject_ref``, and lockouts and unlocks of it or of
-        this kiosk, recorded after ``horizon``."""
+        this kiosk, recorded after ``horizon``.
+
+        Rows under ``kiosk_id`` count as another kiosk's too unless the server registered
+        this log (``db_id``) under it: a second kiosk given the same id (whose own rows the
+        server refuses), or a reinstalled one, still honours that id's lockouts.
+        """
         with self.connection(timeout) as conn:
             found = conn.execute(_VIEW, {"me": kiosk_id, "subject": subject_ref,
-                                         "horizon": horizon}).fetchall()
+                                         "horizon": horizon, "db": db_id}).fetchall()
         events = []
         for kiosk, tbl, _action, scope, target, at, until, failures, row_id, seq in found:
             if tbl == "attempts":

@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.audit import RateLimited
+from kiosk.audit import RateLimited, open_kiosk_log
 from kiosk.audit.timeutil import utc_now
 from kiosk.cli import main
 from kiosk.reasons import Reason
+from kiosk.settings import Settings
 from tests.audit.conftest import make_record
 
 
@@ -182,3 +183,31 @@ def test_kiosk_audit_unlock_with_the_fleet_down_says_the_unlock_waits(
     assert "the fleet server did not take the unlock now (" in text
     assert "it is kept and sent later" in text
     assert "no lockout was in force (the fleet's lockouts could not be read)" in text
+
+
+def test_a_second_kiosk_given_the_same_id_still_honours_its_lockouts(open_kiosk, clock,
+                                                                     tmp_path, fleet_url,
+                                                                     site_key):
+    """Its own rows are refused by the server (a conflict), and the lockout check took every
+    row under its id for its own: the first kiosk's lockout did not refuse the person."""
+    east = open_kiosk("east")
+    for _ in range(5):
+        fail(east, clock, "T-1")
+    (tmp_path / "twin").mkdir()
+    settings = (Settings().replace("kiosk", kiosk_id="east")
+                .replace("audit", db_path=str(tmp_path / "twin" / "kiosk.db"),
+                         key_file=str(site_key))
+                .replace("fleet", url=fleet_url))
+    twin = open_kiosk_log(settings, tmp_path, clock=clock)
+    try:
+        twin.start_fleet()
+        with pytest.raises(RateLimited) as refused:
+            twin.open_attempt(started_at=clock.now, subject_ref=twin.subject_ref("T-1"),
+                              app_version="0.1.0", settings_digest="ab" * 32)
+        assert refused.value.scope == "subject"
+        assert refused.value.lockout is not None and refused.value.lockout.kiosk_id == "east"
+    finally:
+        twin.close()
+    # The first kiosk does not count its own rows twice: one more failure is no new lockout.
+    assert east.active_lockout(east.subject_ref("T-1")) is not None
+    assert [lk.failures for lk in east.lockouts(active_only=False)] == [5]
