@@ -56,9 +56,10 @@ def site_key(tmp_path: Path) -> Path:
     return key
 
 
-def kiosk_settings(tmp_path: Path, kiosk_id: str, url: str, key: Path,
-                   **fleet: Any) -> Settings:
-    folder = tmp_path / kiosk_id
+def kiosk_settings(tmp_path: Path, kiosk_id: str, url: str, key: Path, *,
+                   folder_name: str | None = None, **fleet: Any) -> Settings:
+    """A kiosk's settings, its log in ``tmp_path / (folder_name or kiosk_id)``."""
+    folder = tmp_path / (folder_name or kiosk_id)
     folder.mkdir(exist_ok=True)
     return (Settings().replace("kiosk", kiosk_id=kiosk_id)
             .replace("audit", db_path=str(folder / "kiosk.db"), key_file=str(key))

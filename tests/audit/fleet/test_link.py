@@ -14,8 +14,8 @@ import pytest
 
 from kiosk.audit import RateLimited, open_kiosk_log
 from kiosk.cli import main
-from kiosk.settings import Settings
 from tests.audit.conftest import make_record
+from tests.audit.fleet.conftest import kiosk_settings
 
 
 def nowhere(tmp_path: Path) -> str:
@@ -26,6 +26,15 @@ def start(audit, clock, subject=None):
     ref = audit.subject_ref(subject) if subject else None
     return audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
                               settings_digest="ab" * 32)
+
+
+def first_error(audit) -> str | None:
+    """The sender's first error, waited for up to 15 s."""
+    assert audit.fleet is not None
+    deadline = time.monotonic() + 15
+    while audit.fleet.sender.last_error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return audit.fleet.sender.last_error
 
 
 def test_refuse_policy_refuses_only_after_the_configured_silence(open_kiosk, clock, tmp_path):
@@ -197,11 +206,7 @@ def test_a_refused_login_is_named_rather_than_a_server_that_does_not_answer(
     east = open_kiosk("east", url=url, connect_timeout_s=2.0, query_timeout_s=0.2,
                       flush_timeout_s=0.0)
     east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
-    assert east.fleet is not None
-    deadline = time.monotonic() + 15
-    while east.fleet.sender.last_error is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    error = east.fleet.sender.last_error
+    error = first_error(east)
     assert error is not None and "refused the login" in error and "no such role" in error
     assert "did not answer" not in error
     time.sleep(0.3)  # recorded just after it is published
@@ -215,11 +220,7 @@ def test_closing_the_link_keeps_the_outage_it_found(open_kiosk, clock, tmp_path)
     east = open_kiosk("east", url=nowhere(tmp_path), connect_timeout_s=2.0,
                       query_timeout_s=0.2, flush_timeout_s=0.0)
     east.finish_attempt(start(east, clock), make_record(clock, kiosk_id="east"))
-    assert east.fleet is not None
-    deadline = time.monotonic() + 15
-    while east.fleet.sender.last_error is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    found = east.fleet.sender.last_error
+    found = first_error(east)
     assert found is not None and "is closed" not in found
     time.sleep(0.5)  # the sender is back inside the pool, waiting for a connection
     east.close()
@@ -236,12 +237,8 @@ def test_a_second_database_under_the_same_kiosk_id_is_a_conflict_not_an_acknowle
     for _ in range(2):
         first.finish_attempt(start(first, clock), make_record(clock, kiosk_id="east"))
     assert first.fleet is not None and first.fleet.sender.flush(10)
-    (tmp_path / "twin").mkdir()
-    settings = (Settings().replace("kiosk", kiosk_id="east")
-                .replace("audit", db_path=str(tmp_path / "twin" / "kiosk.db"),
-                         key_file=str(site_key))
-                .replace("fleet", url=fleet_url))
-    twin = open_kiosk_log(settings, tmp_path, clock=clock)
+    twin = open_kiosk_log(kiosk_settings(tmp_path, "east", fleet_url, site_key,
+                                         folder_name="twin"), tmp_path, clock=clock)
     try:
         twin.start_fleet()
         twin.finish_attempt(start(twin, clock), make_record(clock, kiosk_id="east"))

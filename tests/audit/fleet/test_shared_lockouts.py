@@ -12,8 +12,8 @@ from kiosk.audit import RateLimited, open_kiosk_log
 from kiosk.audit.timeutil import utc_now
 from kiosk.cli import main
 from kiosk.reasons import Reason
-from kiosk.settings import Settings
 from tests.audit.conftest import make_record
+from tests.audit.fleet.conftest import kiosk_settings
 
 
 def fail(audit, clock, subject: str, reasons=("LIVENESS_FAILED",)):
@@ -193,12 +193,8 @@ def test_a_second_kiosk_given_the_same_id_still_honours_its_lockouts(open_kiosk,
     east = open_kiosk("east")
     for _ in range(5):
         fail(east, clock, "T-1")
-    (tmp_path / "twin").mkdir()
-    settings = (Settings().replace("kiosk", kiosk_id="east")
-                .replace("audit", db_path=str(tmp_path / "twin" / "kiosk.db"),
-                         key_file=str(site_key))
-                .replace("fleet", url=fleet_url))
-    twin = open_kiosk_log(settings, tmp_path, clock=clock)
+    twin = open_kiosk_log(kiosk_settings(tmp_path, "east", fleet_url, site_key,
+                                         folder_name="twin"), tmp_path, clock=clock)
     try:
         twin.start_fleet()
         with pytest.raises(RateLimited) as refused:
