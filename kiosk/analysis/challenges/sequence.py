@@ -76,7 +76,8 @@ class ChallengeEngine:
         is over if that is later.
     settle_s, max_settle_s : float
         Live mode pause between an answer and the next prompt: at least ``settle_s``, and
-        until the head is back near rest (at most ``max_settle_s``).
+        until the head is back near rest (at most ``max_settle_s``) and the next prompt's own
+        action is not under way (at most ``settle_s`` plus one response window).
     completion_grace_s : float
         An answer that started inside the window but is still in progress when it closes (a
         head still turned) may finish this much later.
@@ -337,8 +338,16 @@ class ChallengeEngine:
                 self._show(at)
             return
         waited = obs.t - self._done_t
-        if waited >= self.settle_s and self._placed and (
-                not self.detector.active(HEAD_ACTIONS) or waited >= self.max_settle_s):
+        if waited < self.settle_s or not self._placed:
+            return
+        # The next action already under way (a smile held on from the turn before) could
+        # only fail as begun before its prompt: wait for it to end, up to one response window.
+        asked = self.actions[self._index]
+        under_way = any(e.action == asked for e in (*self.detector.ongoing(),
+                                                    *self.detector.pending()))
+        if under_way and waited < self.settle_s + self.window_s:
+            return
+        if not self.detector.active(HEAD_ACTIONS) or waited >= self.max_settle_s:
             self._show(obs.t)
 
     def _show_next(self, t: float) -> None:

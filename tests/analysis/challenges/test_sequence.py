@@ -313,3 +313,18 @@ def test_a_held_engine_measures_its_baseline_but_shows_no_prompt():
     held = [engine.update(o, placed=True, hold=True) for o in observations[:60]]
     assert all(p.action is None for p in held) and engine.detector.ready
     assert engine.update(observations[60], placed=True).action == "blink"
+
+
+def test_a_prompt_waits_while_its_action_is_still_under_way():
+    """Still smiling from the turn before, the person was shown 'Smile' and failed at once
+    with ACTION_BEFORE_PROMPT (an attack-class reason). The prompt now waits for that smile
+    to end, as it waits for the head to come back."""
+    obs = S.stream(10.0, 15, S.turn(1.5, 30.0), S.smile(1.6, hold_s=2.0), S.smile(5.2))
+    result, progress = run_engine(ChallengeEngine(["turn_left", "smile"]), obs)
+    assert result.passed, [c.as_dict() for c in result.challenges]
+    turn, smile = result.challenges
+    assert smile.prompt_t >= 3.9 and smile.response_t >= 5.0  # after the first smile ended
+    # A smile never ends within the longest wait (the response window): it fails as before.
+    obs = S.stream(16.0, 15, S.turn(1.5, 30.0), S.smile(1.6, hold_s=12.0))
+    result, _ = run_engine(ChallengeEngine(["turn_left", "smile"]), obs)
+    assert result.reason == Reason.ACTION_BEFORE_PROMPT
