@@ -109,6 +109,9 @@ RESULT_REVIEW = ResultMessage("review", "A member of staff will help you",
 RESULT_LOCKED = ResultMessage("locked", "Please ask a member of staff",
                               "Self-service checks are paused at the moment. A member of staff "
                               "can help you.", ICON_STAFF)
+RESULT_LOCKED_PERSON = ResultMessage("locked", "Please ask a member of staff",
+                                     "Checks for you are paused after several attempts. A "
+                                     "member of staff can help you.", ICON_STAFF)
 RESULT_ERROR = ResultMessage("error", "The check could not be completed",
                              "Please try again. If it happens again, ask a member of staff.",
                              ICON_CROSS)
@@ -125,7 +128,8 @@ def result_message(decision: Any) -> ResultMessage:
 
     - pass, review: their fixed messages;
     - a lockout, in force or started by this very failure: "Please ask a member of staff",
-      never "try again";
+      never "try again", saying whether checks are paused for everyone (the kiosk) or for
+      this person;
     - any reason whose catalogue entry has no sentence for the person (a liveness cue, a
       changed face, a mismatch ...): "Please ask a member of staff", never which check fired;
     - otherwise the sentence of the most actionable reason (placement first);
@@ -137,7 +141,10 @@ def result_message(decision: Any) -> ResultMessage:
         return RESULT_REVIEW
     reasons = tuple(decision.reasons)
     if Reason.RATE_LIMITED in reasons or getattr(decision, "lockout_started", False):
-        return RESULT_LOCKED
+        # The kiosk paused for everyone, or only this person (the next may start at once).
+        scopes = {scope for scope, _ in getattr(decision, "lockouts", ())}
+        scopes.add(getattr(decision, "refused_by", None) or "")
+        return RESULT_LOCKED if "kiosk" in scopes else RESULT_LOCKED_PERSON
     infos = [describe(code) for code in reasons]
     if any(info.person is None for info in infos):
         return RESULT_STAFF

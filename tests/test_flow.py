@@ -14,6 +14,7 @@ from kiosk.wording import (
     RESULT_ERROR,
     RESULT_FAIL,
     RESULT_LOCKED,
+    RESULT_LOCKED_PERSON,
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
@@ -112,7 +113,7 @@ def test_processing_shows_for_its_minimum_time(clock):
     flow.decided(2, decision("fail", "RATE_LIMITED"))
     assert flow.state == FlowState.PROCESSING
     clock.now += 0.9
-    assert flow.tick() and flow.result == RESULT_LOCKED
+    assert flow.tick() and flow.result == RESULT_LOCKED_PERSON
 
 
 def test_a_locked_kiosk_does_not_start_and_the_accessible_check_is_per_person(clock):

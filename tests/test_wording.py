@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +14,7 @@ from kiosk.wording import (
     RESULT_ERROR,
     RESULT_FAIL,
     RESULT_LOCKED,
+    RESULT_LOCKED_PERSON,
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
@@ -41,7 +43,7 @@ def test_turn_prompts_use_the_persons_own_side():
 
 
 @pytest.mark.parametrize("message", [RESULT_PASS, RESULT_FAIL, RESULT_REVIEW, RESULT_LOCKED,
-                                     RESULT_ERROR, RESULT_STAFF])
+                                     RESULT_LOCKED_PERSON, RESULT_ERROR, RESULT_STAFF])
 def test_results_carry_no_numbers_or_codes(message):
     text = f"{message.title} {message.detail}"
     assert not re.search(r"\d", text) and not re.search(r"[A-Z]{2,}_", text)
@@ -76,11 +78,21 @@ def test_a_security_failure_only_says_ask_a_member_of_staff(reasons):
     assert "screen" not in text and "liveness" not in text and "try again" not in text
 
 
-def test_a_lockout_never_says_try_again():
-    assert result_message(fail("RATE_LIMITED")) == RESULT_LOCKED
+def test_a_lockout_never_says_try_again_and_says_whose_checks_are_paused():
+    """A person's lockout said 'Self-service checks are paused at the moment', and the idle
+    screen then offered Start to the next person."""
+    t = datetime(2026, 5, 1, tzinfo=UTC)
+    assert result_message(fail("RATE_LIMITED", refused_by="kiosk")) == RESULT_LOCKED
+    assert result_message(fail("RATE_LIMITED", refused_by="subject")) == RESULT_LOCKED_PERSON
     # The very failure that started the lockout.
-    assert result_message(fail("CHALLENGE_TIMEOUT", lockout_started=True)) == RESULT_LOCKED
-    assert "try again" not in f"{RESULT_LOCKED.title} {RESULT_LOCKED.detail}".lower()
+    started = fail("CHALLENGE_TIMEOUT", lockout_started=True, lockouts=(("subject", t),))
+    assert result_message(started) == RESULT_LOCKED_PERSON
+    both = fail("LIVENESS_FAILED", lockout_started=True,
+                lockouts=(("subject", t), ("kiosk", t)))
+    assert result_message(both) == RESULT_LOCKED
+    for message in (RESULT_LOCKED, RESULT_LOCKED_PERSON):
+        assert "try again" not in f"{message.title} {message.detail}".lower()
+    assert "for you" in RESULT_LOCKED_PERSON.detail and "for you" not in RESULT_LOCKED.detail
 
 
 def test_no_reason_and_the_other_verdicts():

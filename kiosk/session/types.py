@@ -127,7 +127,8 @@ class Decision:
     ``liveness_score`` and ``signals`` are for staff and the audit log only; the person in
     front of the kiosk sees pass or fail and guidance, never scores. ``lockouts`` are the
     lockouts that recording this failure started, as ``(scope, until)`` with scope
-    ``"subject"`` or ``"kiosk"``.
+    ``"subject"`` or ``"kiosk"``; ``refused_by`` the scope of the lockout that refused the
+    attempt before it began (reason ``RATE_LIMITED``), None otherwise.
     """
 
     decision: Verdict
@@ -141,6 +142,7 @@ class Decision:
     ended_at: datetime | None = None
     cloud_calls: tuple[str, ...] = ()
     lockouts: tuple[tuple[str, datetime], ...] = ()
+    refused_by: str | None = None
 
     @property
     def lockout_started(self) -> bool:

@@ -170,7 +170,8 @@ class Verifier:
             return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
                             attempt_id=refusal.attempt_id, started_at=attempt.started_at,
                             ended_at=self.clock(), lockouts=tuple(
-                                (lk.scope, lk.until) for lk in refusal.started))
+                                (lk.scope, lk.until) for lk in refusal.started),
+                            refused_by=refusal.scope)
         return None
 
     def _abandon(self, attempt: Attempt) -> None:
