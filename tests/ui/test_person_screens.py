@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel
 from kiosk.settings import Settings
 from kiosk.ui.screens.consent import ConsentScreen
 from kiosk.ui.screens.idle import IdleScreen
+from kiosk.ui.widgets import FOREGROUND
 from kiosk.wording import ACCESSIBLE_LABEL_ON, consent_text
 
 
@@ -69,6 +70,8 @@ def test_a_locked_kiosk_gives_no_approach_hints(qtbot) -> None:
     screen.set_lockouts(kiosk=False, subject=False)
     screen.set_hint("Look at the camera")
     assert screen.hint.text() == "Look at the camera"
+    # The camera icon comes back in its own colour, not the staff blue of the lock.
+    assert screen.icon.colour == FOREGROUND
 
 
 def test_no_idle_text_mentions_an_oval(qtbot) -> None:

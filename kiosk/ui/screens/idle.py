@@ -8,7 +8,15 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.settings import Settings
-from kiosk.ui.widgets import ATTENTION, STAFF, BigButton, ChoiceButton, IconWidget, text_label
+from kiosk.ui.widgets import (
+    ATTENTION,
+    FOREGROUND,
+    STAFF,
+    BigButton,
+    ChoiceButton,
+    IconWidget,
+    text_label,
+)
 from kiosk.wording import (
     ACCESSIBLE_LABEL,
     ACCESSIBLE_LABEL_ON,
@@ -72,7 +80,7 @@ class IdleScreen(QWidget):
     def set_lockouts(self, *, kiosk: bool, subject: bool) -> None:
         """A locked kiosk says so and offers no Start; a locked last person gets a notice."""
         self.locked = kiosk
-        self.icon.set_icon("staff" if kiosk else "camera", STAFF if kiosk else None)
+        self.icon.set_icon("staff" if kiosk else "camera", STAFF if kiosk else FOREGROUND)
         self.title.setText(IDLE_LOCKED_TITLE if kiosk else IDLE_TITLE)
         self.text.setText(IDLE_LOCKED_TEXT if kiosk else idle_text(self._settings))
         self.start.setVisible(not kiosk)

@@ -130,6 +130,11 @@ class IconWidget(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return QSize(self._size, self._size)
 
+    @property
+    def colour(self) -> QColor:
+        """The colour the icon is drawn in."""
+        return self._colour
+
     def set_icon(self, name: str | None, colour: QColor | None = None) -> None:
         if name is not None and name not in ICONS:
             raise ValueError(f"unknown icon {name!r}; known: {', '.join(ICONS)}")
