@@ -116,6 +116,7 @@ class KioskRuntime:
         self._lockouts: ev.LockoutState | None = None
         self._lockouts_checked = -LOCKOUT_CHECK_S
         self._subject_until: datetime | None = None
+        self._subject_ref: str | None = None  # whose lockout the idle notice is about
         self._light: tuple[int, ScreenLight] | None = None  # the running session's screen
 
     # -- requests (any thread) ------------------------------------------------------------
@@ -143,7 +144,7 @@ class KioskRuntime:
         older one not yet started)."""
         with self._lock:
             self._ticket = _Ticket(session_id, request)
-            self._subject_until = None  # the next person
+            self._subject_until = self._subject_ref = None  # the next person
 
     def cancel_session(self, session_id: int) -> None:
         """End the frames of session ``session_id`` (and older): it finishes at once as a
@@ -317,6 +318,19 @@ class KioskRuntime:
         with self._lock:
             subject = self._subject_until if self._subject_until and (
                 self._subject_until > wall) else None
+            ref = self._subject_ref
+        if subject is not None and ref is not None:
+            # Read again: staff may have unlocked the person, or a clock gap extended it.
+            try:
+                found = self._audit.active_lockout(ref)
+            except AuditUnavailable as exc:
+                log.error("audit log failed while reading lockouts: %s", exc)
+                self._drop_audit(str(exc))
+                return
+            if found is None or found.scope == "subject":
+                subject = found.until if found is not None else None
+                with self._lock:
+                    self._subject_until = subject
         state = ev.LockoutState(kiosk_until=kiosk.until if kiosk is not None else None,
                                 subject_until=subject)
         if state != self._lockouts:
@@ -407,8 +421,10 @@ class KioskRuntime:
             keep(recording, decision, request.light)
             self._sink.report(ev.DecisionMade(sid, decision))
             subject = [until for scope, until in decision.lockouts if scope == "subject"]
+            ref = self._lockout_ref(request) if subject else None
             with self._lock:
                 self._subject_until = max(subject) if subject else None
+                self._subject_ref = ref
             self._check_lockouts(force=True)
             if Reason.CAPTURE_TOO_SLOW in decision.reasons and self._feed.note_slow_analysis():
                 log.error("session %d: frames analysed too slowly while the camera delivers "
@@ -426,6 +442,15 @@ class KioskRuntime:
             self._sink.report(ev.SessionFailed(sid, "internal error; see the log"))
         if decision is None:
             keep(recording, None, request.light)
+
+    def _lockout_ref(self, request: SessionRequest) -> str | None:
+        """The subject reference of the person a session locked out (None without one)."""
+        if self._audit is None or not request.subject_number:
+            return None
+        try:
+            return self._audit.subject_ref(request.subject_number)
+        except ValueError:
+            return None
 
     def _session_frames(self, sid: int) -> Iterator[Frame]:
         """Frames for one session; they end when the session is cancelled, the runtime

@@ -290,6 +290,20 @@ def test_five_liveness_failures_lock_that_subject_and_are_reported(kiosk, settin
         Reason.RATE_LIMITED,)
 
 
+def test_a_staff_unlock_clears_the_idle_notice_of_the_locked_person(kiosk, settings, tmp_path):
+    """The notice stayed until the lockout's recorded end, up to 30 minutes after staff had
+    unlocked the person."""
+    two = settings.replace("audit", max_failures=2)
+    k = kiosk(two, fusion=FixedFusion(12.0, (Reason.SCREEN_SUSPECTED,)))
+    for _ in range(2):
+        made = k.verify(SessionRequest(subject_number="ZX-4471"))
+    assert made.decision.lockouts and made.decision.lockouts[0][0] == "subject"
+    k.recorder.wait_for(ev.LockoutState, where=lambda e: e.subject_until is not None)
+    with open_kiosk_log(two, tmp_path) as staff:  # the operator panel or the CLI
+        staff.unlock("subject", staff.subject_ref("zx 4471"), actor="alice", reason="badge")
+    k.recorder.wait_for(ev.LockoutState, where=lambda e: e.subject_until is None)
+
+
 def test_a_log_moved_away_while_running_keeps_the_kiosk_out_until_it_is_back(kiosk, settings,
                                                                             tmp_path):
     # Before stop 24 the open connection went on writing into the moved file: every later
