@@ -88,6 +88,14 @@ detail = panel.attempts.signals_table
 signals_rows = sum(detail.rowViewportPosition(r) >= 0 and detail.rowViewportPosition(r)
                    + detail.rowHeight(r) <= detail.viewport().height()
                    for r in range(detail.rowCount()))
+# The detail's tabs with the widest labels a real attempt gives (13 signals; up to six
+# prompts and three second chances): each tab whole, no scroll arrows beside them.
+tabs.setTabText(1, "Signals (13)")
+tabs.setTabText(2, "Challenges (9)")
+settle(most_s=0.3)
+tab_bar = tabs.tabBar()
+tabs_short_px = sum(tab_bar.tabSizeHint(i).width() for i in range(tabs.count())) - (
+    tab_bar.width())
 pages = {}
 for index in range(panel.tabs.count()):
     panel.tabs.setCurrentIndex(index)
@@ -96,7 +104,8 @@ for index in range(panel.tabs.count()):
 print(json.dumps({"size": [window.width(), window.height()],
                   "rows": panel.attempts.table.rowCount(),
                   "signals": panel.attempts.signals_table.rowCount(), "pages": pages,
-                  "whole_rows": whole_rows, "signals_rows": signals_rows, "scrolled_sideways": bar.value() != left,
+                  "whole_rows": whole_rows, "signals_rows": signals_rows,
+                  "scrolled_sideways": bar.value() != left, "tabs_short_px": tabs_short_px,
                   "h_scroll": bar.maximum(), "detail_bottom":
                   detail.mapTo(window, detail.rect().bottomLeft()).y(),
                   "override_bottom": panel.attempts.override_button.mapTo(
@@ -159,3 +168,6 @@ def test_operator_panel_layout_on_a_real_screen(size: str) -> None:
     # The signals table is more than its header (both rows when there is room; the splitter
     # gives the detail more at 1280x800).
     assert result["signals_rows"] >= (2 if height >= 1080 else 1)
+    # The override form beside the detail's tabs left them short at 1280x800: "Summary" was
+    # scrolled out of sight behind arrows (a read-only audit's screenshot).
+    assert result["tabs_short_px"] <= 0, result["tabs_short_px"]
