@@ -146,6 +146,11 @@ class OperatorEscape(QObject):
         dialog, self.dialog = self.dialog, None
         if dialog is not None:
             dialog.deleteLater()
+        # Without a window manager (a bare X session) nobody hands the keyboard back to the
+        # kiosk window: the operator shortcut then did nothing until someone clicked.
+        window = self._parent.window()
+        window.activateWindow()
+        window.setFocus()
 
     @Slot()
     def _on_panel_closed(self) -> None:
