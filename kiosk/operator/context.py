@@ -133,6 +133,10 @@ class OperatorContext:
             log.error("could not read the operator PIN count from the audit log: %s", exc)
             return 0, None
 
+    def pin_refused_until(self) -> datetime | None:
+        """While entries are refused after too many wrong PINs, until when (else None)."""
+        return self._pin.refused_until()
+
     def check_pin(self, entered: str) -> PinResult:
         """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action, a
         right one as ``pin_accepted``.

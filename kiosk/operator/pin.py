@@ -82,6 +82,13 @@ class PinGate:
     def refusal(self) -> timedelta:
         return self._refusal
 
+    def refused_until(self) -> datetime | None:
+        """The end of the refusal this process knows of, while it runs (no log read: the
+        PIN dialog asks when it opens, on the UI thread)."""
+        with self._lock:
+            until = self._refused_until
+        return until if until is not None and until > self._clock() else None
+
     def _load(self) -> None:
         if self._stored is None:
             return

@@ -517,6 +517,24 @@ def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: 
         qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_Return)
 
 
+def test_a_pin_dialog_reopened_during_the_refusal_says_so_at_once(
+        qtbot: Any, ctx: OperatorContext, clock: Clock) -> None:
+    """Reopened after five wrong PINs, it looked ready and refused the right PIN."""
+    first = PinDialog(ctx, clock=clock)
+    qtbot.addWidget(first)
+    first.show()
+    for _ in range(MAX_WRONG):
+        qtbot.waitUntil(first.ok_button.isEnabled, timeout=WAIT_MS)
+        qtbot.keyClicks(first.pin_edit, "000000")
+        qtbot.keyClick(first.pin_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: first.locked, timeout=WAIT_MS)
+    first.reject()
+    again = PinDialog(ctx, clock=clock)
+    qtbot.addWidget(again)
+    assert again.locked and not again.pin_edit.isEnabled() and not again.ok_button.isEnabled()
+    assert "try again in 5 minutes" in again.message.text()
+
+
 def test_reason_chart_shows_whole_codes_on_full_lines(qtbot: Any, panel: OperatorPanel,
                                                       monkeypatch: Any) -> None:
     from PySide6.QtGui import QPainter

@@ -107,6 +107,9 @@ class PinDialog(QDialog):
             self._say("The operator panel is disabled: no operator PIN is set "
                       "(kiosk.operator_pin).", "warning")
             self.cancel_button.setFocus()
+        elif (until := context.pin_refused_until()) is not None:
+            # Reopened during a refusal: say so now, not after the right PIN is refused.
+            self._lock(until, "")
 
     def _say(self, text: str, role: str = "info") -> None:
         show_message(self.message, text, role)
