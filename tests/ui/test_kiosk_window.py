@@ -290,6 +290,23 @@ def test_the_countdown_ring_shows_the_share_left(qtbot):
     assert ring.fraction is None
 
 
+@pytest.mark.parametrize("size", [96, 150, 240])
+def test_the_countdown_ring_is_drawn_whole(qtbot, size):
+    """Its pen stuck out past the widget's edge: four flat sides (an audit's screenshot)."""
+    ring = CountdownRing()
+    qtbot.addWidget(ring)
+    ring.resize(size, size)
+    ring.set_time(4.0, 4.0)  # the full circle
+    image = ring.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    arr = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4)
+    background = arr[0, 0].astype(int)  # a corner: the circle never reaches it
+    drawn = np.abs(arr[:, :, :3].astype(int) - background[:3]).sum(axis=2) > 60
+    # Nothing on the outermost rows and columns; the ring comes within a few pixels of them.
+    assert not drawn[0].any() and not drawn[-1].any()
+    assert not drawn[:, 0].any() and not drawn[:, -1].any()
+    assert drawn[:4].any() and drawn[:, :4].any()
+
+
 def test_the_accessible_check_can_be_chosen_on_the_consent_screen(qtbot, window_for, settings):
     """The notice points to the choice, so the consent screen offers it: chosen there, the
     notice describes the accessible check and the session is that check."""

@@ -212,6 +212,13 @@ def test_attempts_fill_off_the_ui_thread_and_filter(qtbot: Any, ctx: OperatorCon
     panel.close()
 
 
+def test_a_response_before_its_prompt_reads_as_such() -> None:
+    from kiosk.ui.operator.attempts_page import response_text
+
+    assert response_text(0.5) == "after 0.50 s" and response_text(None) == "none"
+    assert response_text(-1.28) == "1.28 s before the prompt"  # it read "after -1.28 s"
+
+
 def test_detail_shows_scores_and_timeline_and_override_is_recorded(
         qtbot: Any, panel: OperatorPanel, audit: AuditLog) -> None:
     page = panel.attempts

@@ -69,6 +69,16 @@ LAST_DAY = QDate(9999, 12, 30)
 which must still be a date Python can hold (9999-12-31 raised ValueError from the slot)."""
 
 
+def response_text(response_s: float | None) -> str:
+    """When the response began: "after 0.62 s", or for an action already under way
+    "1.28 s before the prompt" (it read "after -1.28 s")."""
+    if response_s is None:
+        return "none"
+    if response_s < 0:
+        return f"{-response_s:.2f} s before the prompt"
+    return f"after {response_s:.2f} s"
+
+
 def _local_midnight(day: QDate) -> datetime:
     """The start of ``day`` in the kiosk's local time zone, as an aware datetime."""
     return datetime.combine(date(day.year(), day.month(), day.day()), time()).astimezone()
@@ -319,7 +329,7 @@ class AttemptsPage(OperatorPage):
             for s in d.signals])
         fill_table(self.timeline_table, [
             [str(t.index), t.prompt, fmt_time(t.prompted_at),
-             "none" if t.response_s is None else f"after {t.response_s:.2f} s", t.outcome,
+             response_text(t.response_s), t.outcome,
              fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
         self.detail_tabs.setTabText(1, f"Signals ({len(d.signals)})")
         self.detail_tabs.setTabText(2, f"Challenges ({len(d.timeline)})")

@@ -13,6 +13,16 @@ from kiosk.ui.widgets.common import ATTENTION, FOREGROUND, GOOD, font
 PAUSED = QColor("#8a96a3")
 
 
+
+def ring_geometry(width: int, height: int, thickness_share: float) -> tuple[QRectF, float]:
+    """The circle a ring is stroked on in a ``width`` x ``height`` widget, and its pen width
+    (the side over ``thickness_share``, at least 4 px): the pen, centred on the circle, stays
+    one pixel inside the widget (a 6 px margin cut the flat edges off a 14 px pen)."""
+    full = min(width, height)
+    pen = max(full / thickness_share, 4.0)
+    side = max(full - pen - 2.0, 1.0)
+    return QRectF((width - side) / 2, (height - side) / 2, side, side), pen
+
 class CountdownRing(QWidget):
     """A ring that empties as the time to answer runs out, with the seconds in its middle.
 
@@ -53,11 +63,10 @@ class CountdownRing(QWidget):
         fraction, left = self.fraction, self._left
         if fraction is None or left is None:
             return
-        side = min(self.width(), self.height()) - 12
-        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        rect, width = ring_geometry(self.width(), self.height(), 10)
+        side = rect.width()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        width = max(side / 10, 4)
         p.setPen(QPen(QColor("#2c3a48"), width))
         p.drawEllipse(rect)
         colour = PAUSED if self.paused else GOOD if fraction > 0.34 else ATTENTION
@@ -100,11 +109,9 @@ class Spinner(QWidget):
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        side = min(self.width(), self.height()) - 12
-        rect = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        rect, width = ring_geometry(self.width(), self.height(), 12)
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(FOREGROUND, max(side / 12, 4), Qt.PenStyle.SolidLine,
-                      Qt.PenCapStyle.RoundCap))
+        p.setPen(QPen(FOREGROUND, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawArc(rect, -self._angle * 16, 270 * 16)
         p.end()
