@@ -88,7 +88,9 @@ class LivenessSettings:
     pitch_angle_deg: float = setting(15.0, "Pitch excursion that counts as a nod or a look up "
                                      "or down.", minimum=8, maximum=30)
     settle_s: float = setting(0.5, "Pause after an answered prompt, with the head back near "
-                              "rest, before the next prompt.", minimum=0, maximum=3)
+                              "rest and the next prompt's own action not under way (a smile "
+                              "held on, for at most one response window), before the next "
+                              "prompt.", minimum=0, maximum=3)
     min_reaction_ms: int = setting(150, "Responses sooner than this after a prompt are not "
                                    "human and fail.", minimum=50, maximum=1000)
     baseline_s: float = setting(1.0, "Seconds of neutral face measured before the first "
