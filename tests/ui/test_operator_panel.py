@@ -156,6 +156,7 @@ def test_pin_dialog_grows_with_its_message(qtbot: Any, ctx: OperatorContext) -> 
     dialog.show()
     qtbot.waitExposed(dialog)
     before = dialog.height()
+    centre = dialog.geometry().center()
     for _ in range(MAX_WRONG):
         qtbot.keyClicks(dialog.pin_edit, "111111")
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
@@ -168,6 +169,9 @@ def test_pin_dialog_grows_with_its_message(qtbot: Any, ctx: OperatorContext) -> 
     assert label.height() >= label.heightForWidth(label.width())  # every line shown
     assert label.geometry().top() >= field.geometry().bottom()  # below the field, not over it
     assert dialog.rect().contains(dialog.ok_button.geometry())
+    # It grows about its centre (it grew only to the right and down, off the screen's middle).
+    moved = dialog.geometry().center() - centre
+    assert abs(moved.x()) <= 1 and abs(moved.y()) <= 1, moved
 
 
 def test_pin_dialog_without_a_pin_cannot_open(qtbot: Any, audit: AuditLog) -> None:

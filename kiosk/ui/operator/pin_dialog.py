@@ -113,7 +113,12 @@ class PinDialog(QDialog):
 
     def _say(self, text: str, role: str = "info") -> None:
         show_message(self.message, text, role)
+        centre = self.geometry().center()
         self.adjustSize()
+        if self.isVisible():  # grown about its centre, not only to the right and down
+            frame = self.geometry()
+            frame.moveCenter(centre)
+            self.setGeometry(frame)
 
     def _on_ok_clicked(self) -> None:
         if not self.ok_button.isEnabled():
