@@ -308,29 +308,23 @@ class KioskRuntime:
                                    < LOCKOUT_CHECK_S):
             return
         self._lockouts_checked = now
-        try:
-            kiosk = self._audit.active_lockout(None)
-        except AuditUnavailable as exc:
-            log.error("audit log failed while reading lockouts: %s", exc)
-            self._drop_audit(str(exc))
-            return
         wall = self._parts.clock()
         with self._lock:
             subject = self._subject_until if self._subject_until and (
                 self._subject_until > wall) else None
-            ref = self._subject_ref
-        if subject is not None and ref is not None:
+            ref = self._subject_ref if subject is not None else None
+        try:
+            kiosk = self._audit.active_lockout(None)
             # Read again: staff may have unlocked the person, or a clock gap extended it.
-            try:
-                found = self._audit.active_lockout(ref)
-            except AuditUnavailable as exc:
-                log.error("audit log failed while reading lockouts: %s", exc)
-                self._drop_audit(str(exc))
-                return
-            if found is None or found.scope == "subject":
-                subject = found.until if found is not None else None
-                with self._lock:
-                    self._subject_until = subject
+            found = self._audit.active_lockout(ref) if ref is not None else None
+        except AuditUnavailable as exc:
+            log.error("audit log failed while reading lockouts: %s", exc)
+            self._drop_audit(str(exc))
+            return
+        if ref is not None and (found is None or found.scope == "subject"):
+            subject = found.until if found is not None else None
+            with self._lock:
+                self._subject_until = subject
         state = ev.LockoutState(kiosk_until=kiosk.until if kiosk is not None else None,
                                 subject_until=subject)
         if state != self._lockouts:

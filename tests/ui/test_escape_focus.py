@@ -4,17 +4,9 @@ cancelled dialog until someone clicked the screen."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.ui.xvfb import xvfb_display
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.xvfb import run_on_xvfb
 
 SCRIPT = r"""
 import json, sys, time
@@ -59,11 +51,5 @@ print(json.dumps({"first": first, "in_dialog": in_dialog, "back": window.isActiv
 
 @pytest.mark.xvfb
 def test_the_kiosk_window_gets_the_keyboard_back_when_the_pin_dialog_closes() -> None:
-    with xvfb_display() as display:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
-        env.update(DISPLAY=display, PYTHONPATH=str(ROOT))
-        proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_on_xvfb(SCRIPT)
     assert result == {"first": True, "in_dialog": True, "back": True}

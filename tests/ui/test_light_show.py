@@ -3,19 +3,12 @@ second, the painted times reported; on a real X server the colour really reaches
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from PySide6.QtWidgets import QWidget
 
 from kiosk.ui.screens.light_show import MIN_CHANGE_S, LightShow, PaintedColour
-from tests.ui.xvfb import xvfb_display
+from tests.ui.xvfb import run_on_xvfb
 
-ROOT = Path(__file__).resolve().parents[2]
 SEQUENCE = [(0.0, 0.4, (0, 0, 0)), (0.4, 0.8, (0, 255, 0)), (0.8, 1.2, (255, 0, 255)),
             (1.2, 1.6, (0, 0, 255))]
 
@@ -128,13 +121,7 @@ print(json.dumps({"painted": [[p.start, p.end, list(p.rgb)] for p in painted],
 
 @pytest.mark.xvfb
 def test_the_live_screen_paints_the_colours_on_a_real_x_server() -> None:
-    with xvfb_display("1024x768x24") as display:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
-        env.update(DISPLAY=display, PYTHONPATH=str(ROOT))
-        proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_on_xvfb(SCRIPT, size="1024x768x24")
     assert result["platform"] == "xcb" and result["words"] == "Hold still"
     assert [rgb for _, _, rgb in result["painted"]] == [[0, 0, 0], [0, 255, 0], [255, 0, 255]]
     # What the X server shows at the bottom corner is the colour of the moment.

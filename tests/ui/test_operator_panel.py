@@ -501,7 +501,8 @@ def test_reasons_are_joined_without_a_full_stop_before_the_semicolon(
     assert "; NO_RESPONSE: " in summary and ".;" not in summary
 
 
-def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: Clock) -> None:
+def refused_dialog(qtbot: Any, ctx: OperatorContext, clock: Clock) -> PinDialog:
+    """A shown PIN dialog after five wrong PINs: entries are refused."""
     dialog = PinDialog(ctx, clock=clock)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -510,6 +511,11 @@ def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: 
         qtbot.keyClicks(dialog.pin_edit, "000000")
         qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.locked, timeout=WAIT_MS)
+    return dialog
+
+
+def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: Clock) -> None:
+    dialog = refused_dialog(qtbot, ctx, clock)
     assert "try again in 5 minutes" in dialog.message.text()
     assert not dialog.pin_edit.isEnabled() and not dialog.ok_button.isEnabled()
     assert dialog.countdown.isActive()
@@ -531,15 +537,7 @@ def test_pin_lock_counts_down_and_ends(qtbot: Any, ctx: OperatorContext, clock: 
 def test_a_pin_dialog_reopened_during_the_refusal_says_so_at_once(
         qtbot: Any, ctx: OperatorContext, clock: Clock) -> None:
     """Reopened after five wrong PINs, it looked ready and refused the right PIN."""
-    first = PinDialog(ctx, clock=clock)
-    qtbot.addWidget(first)
-    first.show()
-    for _ in range(MAX_WRONG):
-        qtbot.waitUntil(first.ok_button.isEnabled, timeout=WAIT_MS)
-        qtbot.keyClicks(first.pin_edit, "000000")
-        qtbot.keyClick(first.pin_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: first.locked, timeout=WAIT_MS)
-    first.reject()
+    refused_dialog(qtbot, ctx, clock).reject()
     again = PinDialog(ctx, clock=clock)
     qtbot.addWidget(again)
     assert again.locked and not again.pin_edit.isEnabled() and not again.ok_button.isEnabled()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -29,3 +35,15 @@ def xvfb_display(size: str = "1280x800x24"):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def run_on_xvfb(script: str, *args: str, size: str = "1280x800x24") -> Any:
+    """Run ``python -c script *args`` on a fresh Xvfb server with the project importable and
+    no QT_ variable of the test process; the JSON its last line of output prints."""
+    with xvfb_display(size) as display:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
+        env.update(DISPLAY=display, PYTHONPATH=str(ROOT))
+        proc = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
