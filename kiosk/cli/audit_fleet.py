@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from kiosk.audit.errors import AuditError
 from kiosk.audit.results import SCRIPTED_NOTE, decision_label
 from kiosk.audit.timeutil import utc_now
 from kiosk.errors import InputError
+
+log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
@@ -195,8 +199,12 @@ def ship_recorded(audit: Any, ctx: Any, subject_key_id: str) -> bool:
     (else the kiosk ships it at its next contact); True when the server holds it."""
     from kiosk.audit.factory import attach_fleet
 
-    attach_fleet(audit, ctx.settings, subject_key_id=subject_key_id)
-    audit.start_fleet()
+    try:
+        attach_fleet(audit, ctx.settings, subject_key_id=subject_key_id)
+        audit.start_fleet()
+    except AuditError as exc:  # recorded already: the kiosk sends it later
+        log.warning("the fleet link could not be opened to send it now: %s", exc)
+        return False
     shipped = bool(audit.fleet.sender.flush(ctx.settings.fleet.flush_timeout_s))
     if not shipped:  # one wait, not a second one when the log closes
         audit.fleet.sender.stop(0.0, join=False)

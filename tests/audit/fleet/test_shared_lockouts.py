@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk.audit import RateLimited, open_kiosk_log
+from kiosk.audit import AuditUnavailable, RateLimited, open_kiosk_log
 from kiosk.audit.timeutil import utc_now
 from kiosk.cli import main
 from kiosk.reasons import Reason
@@ -207,3 +207,23 @@ def test_a_second_kiosk_given_the_same_id_still_honours_its_lockouts(open_kiosk,
     # The first kiosk does not count its own rows twice: one more failure is no new lockout.
     assert east.active_lockout(east.subject_ref("T-1")) is not None
     assert [lk.failures for lk in east.lockouts(active_only=False)] == [5]
+
+
+def test_kiosk_audit_unlock_keeps_the_unlock_when_the_link_cannot_open(
+        open_kiosk, clock, fleet_url, site_key, monkeypatch):
+    """The unlock is recorded before it is sent: a link that fails to open is no error."""
+    import kiosk.audit.factory as factory
+
+    west = open_kiosk("west")
+    db = west.path
+    west.close()
+
+    def locked(*_args, **_kwargs):
+        raise AuditUnavailable("the audit database is locked by another program (test)",
+                               reason="locked")
+
+    monkeypatch.setattr(factory, "attach_fleet", locked)
+    status, text = staff(["audit", "unlock", "--subject", "D-9", "--by", "alice", "--reason",
+                          "checked", "--db", db], fleet_url, site_key, "west")
+    assert status == 0, text
+    assert "unlock #" in text and "it is kept and sent later" in text
