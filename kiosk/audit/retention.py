@@ -9,8 +9,9 @@ removed rows are overwritten in the file.
 
 Failures still inside the rate-limit window are never removed (the cut-off is moved back to
 the window start if needed, and further by the clock gaps inside it), so a purge cannot
-shorten a failure count; nor a lockout that the clock gaps since it began keep in force. Incomplete attempts
-begun before the cut-off (left by a crash and never recovered) are removed too.
+shorten a failure count, nor remove a lockout that the clock gaps since it began keep in
+force. Incomplete attempts begun before the cut-off (left by a crash and never recovered) are
+removed too.
 
 The automatic purge passes the clock gaps it must not count as time passed (see
 :mod:`kiosk.audit.clock`): a row is old enough only when its age minus the gaps recorded after
@@ -108,12 +109,12 @@ def purge(db: Database, signer: ChainSigner, *, now: datetime, older_than: timed
     check_label(reason, "reason", 500)
     requested, cutoff, last_removed = purge_target(db, now=now, older_than=older_than,
                                                    keep_window=keep_window, gaps=gaps)
+    state = chain_state(db)
     held = 0
     if upto is not None and last_removed > upto:
-        held = last_removed - max(upto, chain_state(db)["anchor_seq"])
+        held = last_removed - max(upto, state["anchor_seq"])
         last_removed = upto
     cut, now_text = to_iso(cutoff), to_iso(now)
-    state = chain_state(db)
     counts = {"attempts": 0, "lockouts": 0, "operator_actions": 0, "frames": 0}
     anchor_seq, anchor_hash = state["anchor_seq"], state["anchor_hash"]
     if last_removed > anchor_seq:

@@ -248,7 +248,8 @@ def evaluate_pairs(pairs_csv: Path, matcher: FaceMatcher, *,
     threshold = float(matcher.threshold)
     report = tallies["full"].block(threshold)
     report.update(unsure=unsure, unreadable=unreadable, matcher=matcher.name, frames=int(k),
-                  per_pair=per_pair, variants={name: tally.block(threshold) for name, tally in tallies.items()})
+                  per_pair=per_pair,
+                  variants={name: tally.block(threshold) for name, tally in tallies.items()})
     if isinstance(matcher, LocalMatcher):
         report["distances"] = distances
         report["calibration"] = calibration_report(distances, matcher.threshold_distance)

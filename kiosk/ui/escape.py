@@ -148,9 +148,7 @@ class OperatorEscape(QObject):
             dialog.deleteLater()
         # Without a window manager (a bare X session) nobody hands the keyboard back to the
         # kiosk window: the operator shortcut then did nothing until someone clicked.
-        window = self._parent.window()
-        window.activateWindow()
-        window.setFocus()
+        self._parent.window().activateWindow()
 
     @Slot()
     def _on_panel_closed(self) -> None:

@@ -308,7 +308,7 @@ class FleetStore:
     # -- what other kiosks recorded ----------------------------------------------------------
 
     def view(self, kiosk_id: str, subject_ref: str | None, horizon: datetime, *,
-             db_id: str | None = None, timeout: float | None = None) -> RemoteView:
+             db_id: str | None, timeout: float | None = None) -> RemoteView:
         """The other kiosks' failures of ``subject_ref``, and lockouts and unlocks of it or of
         this kiosk, recorded after ``horizon``.
 
