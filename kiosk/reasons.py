@@ -118,6 +118,8 @@ class Reason(StrEnum):
     LIGHT_TIMING = "LIGHT_TIMING"
     LIGHT_FLAT = "LIGHT_FLAT"
     LIGHT_TOO_BRIGHT_AMBIENT = "LIGHT_TOO_BRIGHT_AMBIENT"
+    LIGHT_NOT_SEEN = "LIGHT_NOT_SEEN"
+    LIGHT_UNAVAILABLE = "LIGHT_UNAVAILABLE"
 
 
 class ReasonKind(StrEnum):
@@ -412,6 +414,21 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "to show on the face: the light check could not be judged. Check the kiosk's "
                "surroundings (direct sun, spotlights) and the screen's brightness.",
                "There is too much light here for the check. Please ask a member of staff."),
+    # A light check that could not be judged never passes a session: a presentation kept out
+    # of view while the colours play would otherwise meet only the prompts. Not an attack
+    # sign by itself (a person may step aside); the next session draws new colours.
+    ReasonInfo(Reason.LIGHT_NOT_SEEN, _P,
+               "The face was not seen, or nothing beside it, through enough of the screen's "
+               "colours to judge the light check (out of view, at the picture's edge or "
+               "filling it).",
+               "We could not see your face while the screen changed colour. Please try again "
+               "and keep your face in the oval until the colours stop."),
+    ReasonInfo(Reason.LIGHT_UNAVAILABLE, _SY,
+               "The light check could not be run: the frames came at under 12 a second during "
+               "it, or the screen did not report showing the colours. Check the camera's frame "
+               "rate (the camera tab) and the kiosk's load.",
+               "The kiosk could not run the check properly just now. Please ask a member of "
+               "staff."),
 )
 
 #: Every reason code, explained.

@@ -32,19 +32,23 @@ def track_clip(shared_data: Path):
     """Track a clip of the data set once per test session; returns its FaceObservations.
 
     Tracking is the slow part of many tests (about 12 ms a frame), so every test that needs
-    the observations of a clip shares one pass over it.
+    the observations of a clip shares one pass over it. ``step`` > 1 tracks every step-th
+    frame only (a slower camera), or takes them from a whole pass already made.
     """
     from kiosk.analysis.face import FaceTracker
     from kiosk.camera import open_source
 
-    cache: dict[str, list] = {}
+    cache: dict[tuple[str, int], list] = {}
 
-    def track(relpath: str) -> list:
-        if relpath not in cache:
+    def track(relpath: str, step: int = 1) -> list:
+        if (relpath, 1) in cache:
+            return cache[relpath, 1][::step]
+        if (relpath, step) not in cache:
             with open_source(str(shared_data / relpath), paced=False) as source, \
                     FaceTracker() as tracker:
-                cache[relpath] = [tracker.observe(frame) for frame in source]
-        return cache[relpath]
+                cache[relpath, step] = [tracker.observe(frame) for frame in source
+                                        if frame.seq % step == 0]
+        return cache[relpath, step]
 
     return track
 

@@ -48,6 +48,7 @@ from kiosk.analysis.guidance import (
     guidance,
     target_oval,
 )
+from kiosk.analysis.light import Unjudged
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord, AuditUnavailable, RateLimited
 from kiosk.cloud.errors import CloudError
@@ -322,19 +323,39 @@ class Verifier:
 
     def _light_verdict(self, attempt: Attempt) -> None:
         """A judged light check that the face did not answer fails the session on its own,
-        as an unanswered prompt does; a room too bright to judge it is for staff to see."""
+        as an unanswered prompt does; a room too bright to judge it is for staff to see.
+
+        A light check that ran but could not be judged never lets the session pass: a
+        presentation kept out of view while the colours play, then brought back for the
+        prompts, would otherwise have skipped the one check a replay cannot answer. Whose
+        failure it is follows the cause: the person's placement (``LIGHT_NOT_SEEN``) or the
+        kiosk's camera or screen (``LIGHT_UNAVAILABLE``); neither is an attack sign.
+        """
         outcome = attempt.light
-        result = outcome.result if outcome is not None else None
-        if result is None or result.responded:
-            return  # no step, or answered
-        if Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons:
+        if outcome is None:
+            return  # no light step in this session
+        result = outcome.result
+        if result is not None and result.responded:
+            return
+        if result is not None and Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons:
             # The room, not the person: not judged (confidence 0), but staff should know.
             if not attempt.reasons:
                 attempt.verdict = Verdict.REVIEW
             attempt.reasons.append(Reason.LIGHT_TOO_BRIGHT_AMBIENT)
             return
-        if result.judged:  # not judged for lack of frames or face: no evidence either way
+        if result is not None and result.judged:
             attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
+            return
+        if result is None:
+            # The colours never started (the face never placed): the session has failed
+            # already, unless its frames ended in a way nothing else caught.
+            if not attempt.reasons:
+                attempt.reasons.append(Reason.LIGHT_NOT_SEEN)
+            return
+        kiosks = (Unjudged.NOT_SHOWN, Unjudged.FRAME_RATE)
+        reason = Reason.LIGHT_UNAVAILABLE if result.cause in kiosks else Reason.LIGHT_NOT_SEEN
+        if reason not in attempt.reasons:
+            attempt.reasons.append(reason)
 
     def _best_frame(self, attempt: Attempt) -> None:
         """A live person needs a frame good enough to compare (or to keep)."""

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.analysis.guidance import guidance
-from kiosk.analysis.light import LightResult, LightSequence, Segment, draw_sequence
+from kiosk.analysis.light import LightResult, LightSequence, Segment, Unjudged, draw_sequence
 from kiosk.analysis.light.result import not_judged
 from kiosk.model import Frame
 from kiosk.reasons import Reason
@@ -152,7 +152,9 @@ NOT_REFLECTED = LightResult(False, 0.1, None, None, 1.0, None,
                             (Reason.LIGHT_NOT_REFLECTED,), 1.0, 8)
 TOO_BRIGHT = LightResult(False, 0.2, None, None, None, None,
                          (Reason.LIGHT_TOO_BRIGHT_AMBIENT,), 0.0, 8, "35% of the skin clipped")
-NOT_JUDGED = not_judged("only 3 frames with a face during the sequence")
+NOT_SEEN = not_judged(Unjudged.FACE, "only 3 frames with a face during the sequence")
+NO_BACKGROUND = not_judged(Unjudged.BACKGROUND, "the background beside the face was not visible")
+TOO_SLOW = not_judged(Unjudged.FRAME_RATE, "frame rate 11.0 fps, below 12")
 ANSWERED = LightResult(True, 0.95, 90.0, 8.0, 11.0, 0.12, (), 1.0, 8)
 
 
@@ -160,11 +162,14 @@ ANSWERED = LightResult(True, 0.95, 90.0, 8.0, 11.0, 0.12, (), 1.0, 8)
     (ANSWERED, Verdict.PASS, ()),
     (NOT_REFLECTED, Verdict.FAIL, (Reason.LIGHT_NOT_REFLECTED,)),
     (TOO_BRIGHT, Verdict.REVIEW, (Reason.LIGHT_TOO_BRIGHT_AMBIENT,)),
-    (NOT_JUDGED, Verdict.PASS, ())])
+    (NOT_SEEN, Verdict.FAIL, (Reason.LIGHT_NOT_SEEN,)),
+    (NO_BACKGROUND, Verdict.FAIL, (Reason.LIGHT_NOT_SEEN,)),
+    (TOO_SLOW, Verdict.FAIL, (Reason.LIGHT_UNAVAILABLE,))])
 def test_the_light_verdict_decides_as_stated(settings, audit, clock, monkeypatch, result,
                                              verdict, reasons):
     """A judged non-answer fails on its own, as an unanswered prompt does; a room too bright
-    to judge is for staff to see; not judged (no face, too few frames) is no evidence."""
+    to judge is for staff to see; a check that could not be judged never passes (the
+    person's placement, or the kiosk's camera), and is no attack sign."""
     monkeypatch.setattr("kiosk.session.verifier.light_step", judged_as(result))
     obs = long_stream()
     v, _ = verifier(lit(settings), audit, clock, obs=obs)
@@ -191,7 +196,11 @@ def test_without_a_report_of_what_was_painted_the_light_is_not_judged(settings, 
     v, _ = verifier(lit(settings), audit, clock, obs=obs)
     decision, progress = run(v, obs, SessionRequest(script=LATE_SCRIPT, light=screen))
     signal = decision.signals["light"]
-    assert signal["confidence"] == 0 and decision.decision == Verdict.PASS
+    assert signal["confidence"] == 0 and signal["details"]["cause"] == "not_shown"
+    # The kiosk's screen, not the person: never a pass, and no attack sign.
+    assert decision.decision == Verdict.FAIL
+    assert decision.reasons == (Reason.LIGHT_UNAVAILABLE,)
+    assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
     # The step waited for the report, then went on.
     n_light = sum(p.stage == Stage.LIGHT for p in progress)
     drawn_end = screen.started + draw_sequence(random.Random(3)).duration
@@ -249,3 +258,27 @@ def test_the_accessible_check_asks_more_prompts_where_it_skips_the_light(setting
     assert on.challenge_count == 2 + settings.liveness.accessible_light_prompts == 4
     assert on.response_window_s == settings.liveness.accessible_window_s
     assert effective_liveness(lit(settings).liveness, SessionRequest()).challenge_count == 3
+
+
+def test_a_face_kept_out_of_view_while_the_colours_play_fails_the_session(settings, audit,
+                                                                         clock):
+    """The dodge: placed, then out of view for the colours, back for the prompts and
+    answering all three. Before, the light check was not judged ("no evidence either way")
+    and the session passed on the prompts alone, as if the kiosk had no light check."""
+    import dataclasses
+
+    obs = [dataclasses.replace(o, face=None, n_faces=0) if 0.8 <= o.t <= 6.0 else o
+           for o in long_stream()]
+    screen = PaintingScreen()
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, progress = run(v, obs, SessionRequest(script=LATE_SCRIPT, light=screen))
+    assert screen.started is not None and screen.started < 0.8  # the colours did play
+    assert [c["outcome"] for c in decision.challenges] == ["passed"] * 3
+    light = decision.signals["light"]
+    assert light["confidence"] == 0 and light["details"]["cause"] == "face"
+    assert decision.decision == Verdict.FAIL and decision.reasons == (Reason.LIGHT_NOT_SEEN,)
+    # Not an attack sign: an honest person who stepped aside must not lock the kiosk.
+    from kiosk.reasons import CATALOGUE
+
+    assert not CATALOGUE[Reason.LIGHT_NOT_SEEN].attack
+    assert not CATALOGUE[Reason.LIGHT_UNAVAILABLE].attack

@@ -141,6 +141,9 @@ def test_the_operator_unlock_box_refuses_a_long_number_and_keeps_it(
     qtbot.waitUntil(lambda: "recorded" in page.message.text(), timeout=WAIT_MS)
     # Before: a 500-character number was hashed and the unlock recorded for it.
     assert page.message.text().startswith(f"Not recorded: {TOO_LONG} (500 once spaces")
-    assert page.message.height() >= page.message.heightForWidth(page.message.width())
+    # The layout grows the label on its next pass, after the text is set: wait for it.
+    message = page.message
+    qtbot.waitUntil(lambda: message.height() >= message.heightForWidth(message.width()),
+                    timeout=WAIT_MS)
     assert (page.number_edit.text(), page.reason_edit.text()) == (LONG, "badge checked")
     assert audit.operator_actions(action="unlock") == []

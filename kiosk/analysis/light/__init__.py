@@ -11,7 +11,7 @@ Pure numpy/OpenCV; independent of the other analysis sub-packages.
 
 from kiosk.analysis.light.analyzer import LightAnalyzer
 from kiosk.analysis.light.judge import judge
-from kiosk.analysis.light.result import LightResult
+from kiosk.analysis.light.result import LightResult, Unjudged
 from kiosk.analysis.light.sequence import (
     LightSequence,
     Segment,
@@ -19,5 +19,5 @@ from kiosk.analysis.light.sequence import (
     max_changes_per_second,
 )
 
-__all__ = ["LightAnalyzer", "LightResult", "LightSequence", "Segment", "draw_sequence",
-           "judge", "max_changes_per_second"]
+__all__ = ["LightAnalyzer", "LightResult", "LightSequence", "Segment", "Unjudged",
+           "draw_sequence", "judge", "max_changes_per_second"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from kiosk.analysis.light.judge import MAX_DELAY_S, judge
 from kiosk.analysis.light.regions import background_means, face_region_means
-from kiosk.analysis.light.result import NAME, LightResult, not_judged
+from kiosk.analysis.light.result import NAME, LightResult, Unjudged, not_judged
 from kiosk.analysis.light.sequence import LightSequence
 from kiosk.model import FaceObservation, Frame, Signal
 
@@ -95,9 +95,9 @@ class LightAnalyzer:
 
     def _judge(self) -> LightResult:
         if self._sequence is None:
-            return not_judged("no light sequence was shown")
+            return not_judged(Unjudged.NOT_SHOWN, "no light sequence was shown")
         if not self._t:
-            return not_judged(f"no face in {self._frames} frames")
+            return not_judged(Unjudged.FACE, f"no face in {self._frames} frames")
         return judge(np.array(self._t), np.array(self._face), np.array(self._background),
                      np.array(self._clipped), self._sequence, settle_s=self.settle_s, max_delay_s=self.max_delay_s)
 

@@ -49,7 +49,7 @@ from kiosk.analysis.light.limits import (
     MIN_SPREAD_LIMIT_S,
     SEARCH_DELAY_S,
 )
-from kiosk.analysis.light.result import LightResult, not_judged
+from kiosk.analysis.light.result import LightResult, Unjudged, not_judged
 from kiosk.analysis.light.sequence import LightSequence
 from kiosk.reasons import Reason
 
@@ -112,20 +112,20 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
                    else np.zeros(5))
     clip_share = float(clip_region.mean())
     if t.size < 2 * MIN_SEGMENTS:
-        return not_judged(f"only {t.size} frames with a face during the sequence")
+        return not_judged(Unjudged.FACE, f"only {t.size} frames with a face during the sequence")
     interval = float(np.median(np.diff(t)))
     if 1.0 / interval < MIN_FPS:
-        return not_judged(f"frame rate {1.0 / interval:.1f} fps, below {MIN_FPS:g}")
+        return not_judged(Unjudged.FRAME_RATE, f"frame rate {1.0 / interval:.1f} fps, below {MIN_FPS:g}")
     g, bg_share = background_gain(background)
     if bg_share < MIN_BACKGROUND_SHARE:
-        return not_judged("the background beside the face was not visible")
+        return not_judged(Unjudged.BACKGROUND, "the background beside the face was not visible")
     gv = np.isfinite(g).all(axis=1)
     t, face, g = t[gv], face[gv], g[gv]
     q = face.mean(axis=1) / g
     e = emitted_linear(seq)
     best = search(t, q, seq, e, interval, settle_s)
     if best is None:
-        return not_judged(f"fewer than {MIN_SEGMENTS} segments of the sequence were seen")
+        return not_judged(Unjudged.FACE, f"fewer than {MIN_SEGMENTS} segments of the sequence were seen")
     _, delay, use, fit, y, scale = best
     max_p = significance_level(seq)
     reflected = fit.p_value <= max_p and fit.fit >= MIN_FIT

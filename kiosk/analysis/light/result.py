@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from kiosk.model import Signal
@@ -12,6 +13,22 @@ from kiosk.reasons import Reason
 
 #: The analyzer's name (audit log, fusion, reports).
 NAME = "light"
+
+
+class Unjudged(StrEnum):
+    """Why a light check has no verdict: what the session makes of it depends on who could
+    have prevented it (:meth:`kiosk.session.verifier.Verifier._light_verdict`)."""
+
+    NOT_SHOWN = "not_shown"
+    """No sequence was shown, or the screen never reported showing it: the kiosk's."""
+    FACE = "face"
+    """The face was not seen through enough of the sequence: the person's (or a presentation
+    kept out of view while the colours played)."""
+    BACKGROUND = "background"
+    """Nothing beside the face to compare it with (the face at the picture's edge or
+    filling it): the person's placement."""
+    FRAME_RATE = "frame_rate"
+    """The frames came too slowly to time the colours: the camera's."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,9 @@ class LightResult:
         Why it was not judged.
     details : Mapping
         Further numbers (p-value, frame rate, per-measure shape figures ...).
+    cause : Unjudged or None
+        Why it was not judged, as a code (None when judged, or when a reason code says it,
+        as for a room too bright).
     """
 
     responded: bool
@@ -60,6 +80,7 @@ class LightResult:
     segments_judged: int
     why: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    cause: Unjudged | None = None
 
     @property
     def judged(self) -> bool:
@@ -74,6 +95,8 @@ class LightResult:
             "confidence": _r(self.confidence, 3), "segments_judged": self.segments_judged}
         if self.why:
             out["why"] = self.why
+        if self.cause is not None:
+            out["cause"] = str(self.cause)
         return out
 
     def to_signal(self, extra: Mapping[str, Any] | None = None) -> Signal:
@@ -95,6 +118,7 @@ def _r(value: float | None, digits: int) -> float | None:
     return round(float(value), digits)
 
 
-def not_judged(why: str, segments_judged: int = 0) -> LightResult:
-    """A result with no evidence either way (confidence 0)."""
-    return LightResult(False, 0.0, None, None, None, None, (), 0.0, segments_judged, why)
+def not_judged(cause: Unjudged, why: str, segments_judged: int = 0) -> LightResult:
+    """A result with no evidence either way (confidence 0), and why."""
+    return LightResult(False, 0.0, None, None, None, None, (), 0.0, segments_judged, why,
+                       cause=cause)
