@@ -228,7 +228,7 @@ ACCESSIBLE_LABEL_ON = "\u2713 More time, no flashing: on"
 
 def accessible_description(settings: Any) -> str:
     """What the accessible check is, for these settings: how many movements (more than the
-    usual check's where they stand in for the skipped light check), more time, no flashing."""
+    usual check's: they stand in for the light check it never has), more time, no flashing."""
     count = accessible_liveness(settings).challenge_count
     return (f"A calmer check: {count} movements with more time for each, and no flashing "
             "light")

@@ -70,14 +70,19 @@ MAX_CHALLENGES = 6
 
 def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> LivenessSettings:
     """The liveness settings of one session: the accessible check answers with longer windows
-    within twice the session bound, with fewer prompts, plus
-    ``accessible_light_prompts`` when it skips the light check (no flashing: the movement
-    prompts then carry the active check alone)."""
+    within twice the session bound, with ``accessible_challenge_count`` prompts plus
+    ``accessible_light_prompts``.
+
+    The added prompts stand for the light check the accessible check never has, and are
+    added at sites with the light check off too: there its two prompts alone would let a
+    recording through by chance three times as often as the standard check's three (4.2-4.8 %
+    against 1.4 %, ``chance_pass`` at the measured rates); with four, 0.11-0.16 %.
+    """
     if not request.accessible:
         return liveness
-    count = liveness.accessible_challenge_count  # at most challenge_count (settings check)
-    if liveness.light_challenge:
-        count = min(count + liveness.accessible_light_prompts, MAX_CHALLENGES)
+    # accessible_challenge_count is at most challenge_count (settings check).
+    count = min(liveness.accessible_challenge_count + liveness.accessible_light_prompts,
+                MAX_CHALLENGES)
     return dataclasses.replace(
         liveness, response_window_s=max(liveness.response_window_s,
                                         liveness.accessible_window_s),

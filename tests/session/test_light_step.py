@@ -248,14 +248,27 @@ def test_the_audit_detail_is_short():
     assert len(detail) <= 160 and detail.count("@") == len(seq.segments)
 
 
-def test_the_accessible_check_asks_more_prompts_where_it_skips_the_light(settings):
+def test_the_accessible_check_asks_more_prompts_for_the_light_it_never_has(settings):
+    from kiosk.analysis.challenges import askable
+    from kiosk.analysis.challenges.actions import CHALLENGE_ACTIONS
+    from kiosk.analysis.challenges.draw import chance_pass
     from kiosk.session.attempt import effective_liveness
 
     accessible = SessionRequest(accessible=True)
     off = effective_liveness(settings.liveness, accessible)
     on = effective_liveness(lit(settings).liveness, accessible)
-    assert off.challenge_count == settings.liveness.accessible_challenge_count == 2
-    assert on.challenge_count == 2 + settings.liveness.accessible_light_prompts == 4
+    # At a site with the light check off too: its two prompts alone let a recording through
+    # by chance three times as often as the standard check (before, they were all it asked).
+    assert off.challenge_count == on.challenge_count == 2 + 2
+    rates = {"blink": 9 / 28, "smile": 16 / 40, "turn_left": 6 / 101, "turn_right": 6 / 101}
+    standard = settings.liveness
+
+    def chance(lv, n):
+        return chance_pass(rates, n, askable(CHALLENGE_ACTIONS, lv.response_window_s),
+                           lv.retries)
+
+    assert chance(off, 2) > 3 * chance(standard, standard.challenge_count)
+    assert chance(off, off.challenge_count) < chance(standard, standard.challenge_count) / 5
     assert on.response_window_s == settings.liveness.accessible_window_s
     assert effective_liveness(lit(settings).liveness, SessionRequest()).challenge_count == 3
 
