@@ -13,6 +13,7 @@ import statistics
 from collections.abc import Callable, Generator, Sequence
 
 from kiosk.cli.analyze_light import (
+    MAX_OFFSET_S,
     RANDOM_OFFSET_S,
     check_light_options,
     light_line,
@@ -151,7 +152,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="judge the light challenge: a sequence file (JSON, times in the "
                              "recording's media time) or 'random' (a sequence drawn now, what "
                              "a recording or an injected stream faces)")
-    parser.add_argument("--light-offset", type=number(at_least=0), default=RANDOM_OFFSET_S,
+    # Below a day: far beyond that a float's spacing (1e308 once gave "segment 0 has no
+    # length") would be the error, not the option.
+    parser.add_argument("--light-offset", type=number(at_least=0, below=MAX_OFFSET_S),
+                        default=RANDOM_OFFSET_S,
                         metavar="SECONDS",
                         help="with --light random: start of the sequence after the first "
                              f"frame (default {RANDOM_OFFSET_S:g})")

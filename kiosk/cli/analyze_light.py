@@ -32,6 +32,8 @@ class _DefaultOffset(float):
 #: Where a random sequence starts after the recording's first frame (s): a session shows it
 #: after placement and a hold-still, not at the first frame; 1 s is the hold-still's length.
 RANDOM_OFFSET_S: float = _DefaultOffset(1.0)
+#: ``--light-offset`` stays below a day: far beyond any recording.
+MAX_OFFSET_S = 86400.0
 
 
 def check_light_options(args: argparse.Namespace) -> None:

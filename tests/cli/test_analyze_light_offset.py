@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from kiosk.analysis.light import draw_sequence
 from kiosk.cli import main
 from tests.cli.test_light_commands import faceless, run  # noqa: F401  (fixture by import)
@@ -33,3 +35,14 @@ def test_the_offset_given_or_not_places_a_random_sequence(capsys, faceless):  # 
         light = json.loads(capsys.readouterr().out)["light"]
         assert status == 0 and light["offset_s"] == offset
         assert light["sequence"]["segments"][0]["start"] == offset
+
+
+def test_an_offset_beyond_a_day_is_refused_by_name(capsys, faceless):  # noqa: F811
+    # Before: "segment 0 has no length: it starts and ends at 1e+308 s".
+    for text in ("1e308", "86400"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["analyze", str(faceless), "--light", "random", "--light-offset", text],
+                 environ={})
+        out, err = capsys.readouterr()
+        assert exit_.value.code == 2 and out == ""
+        assert f"argument --light-offset: '{text}' is not a number >= 0 and < 86400" in err
