@@ -19,6 +19,7 @@ import contextlib
 import errno
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +98,13 @@ def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
     if primary == sqlite3.SQLITE_CANTOPEN:
         return AuditUnavailable(f"{where} cannot be opened ({detail}); check that its folder "
                                 "exists and is writable", reason=e.CANNOT_OPEN, path=path_text)
+    if primary == sqlite3.SQLITE_IOERR and _no_room(path):
+        # SQLite says "disk I/O error" when a full disk leaves no room for its journal or
+        # its shared-memory file, before any write could say "full".
+        return AuditUnavailable(f"the disk holding {where} is full (no room left for the "
+                                f"database's journal) while {doing}; free space or purge "
+                                "old attempts (kiosk audit purge)", reason=e.FULL,
+                                path=path_text)
     if primary == sqlite3.SQLITE_IOERR:
         return AuditUnavailable(f"the disk holding {where} reported an I/O error while "
                                 f"{doing} ({detail})", reason=e.IO_ERROR, path=path_text)
@@ -104,6 +112,21 @@ def unavailable(exc: BaseException, path: str | Path, busy_timeout_s: float,
         return AuditError(f"{where} refused a change while {doing}: {detail}")
     return AuditUnavailable(f"{where} failed while {doing}: {detail}", reason=e.IO_ERROR,
                             path=path_text)
+
+
+#: Free bytes below which an I/O error is taken for a full disk: less than the journal's
+#: shared-memory index (32 KiB) and a few pages need.
+NO_ROOM_BYTES = 64 * 1024
+
+
+def _no_room(path: str | Path) -> bool:
+    """Whether the folder holding ``path`` has (almost) no free space left."""
+    if str(path) == MEMORY:
+        return False
+    try:
+        return shutil.disk_usage(Path(path).parent).free < NO_ROOM_BYTES
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager

@@ -257,3 +257,28 @@ def test_sqlites_report_of_a_damage_becomes_one_line(tmp_path: Path) -> None:
                                "btreeInitPage() returns error code 11); move it aside and "
                                "restore a backup")
     assert info.value.reason == "corrupt"
+
+
+@pytest.mark.parametrize(("free", "reason", "words"), [
+    (0, "full", "is full (no room left for the database's journal) while opening it"),
+    (10_000_000, "io_error", "reported an I/O error while opening it"),
+])
+def test_an_io_error_on_a_disk_with_no_room_is_called_full(tmp_path: Path, monkeypatch,
+                                                           free, reason, words):
+    """SQLite reports a disk with no space at all as "disk I/O error" (no room for the
+    journal's files, measured on a full 2 MB tmpfs): the kiosk says it is full, and what to
+    do, instead of blaming the disk."""
+    import shutil
+    import sqlite3
+
+    from kiosk.audit import errors as audit_errors
+    from kiosk.audit.database import OPENING, unavailable
+
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage",
+                        lambda p: usage._replace(free=free))
+    exc = sqlite3.OperationalError("disk I/O error")
+    exc.sqlite_errorcode = sqlite3.SQLITE_IOERR_WRITE  # type: ignore[attr-defined]
+    err = unavailable(exc, tmp_path / "kiosk.db", 5.0, OPENING)
+    assert err.reason == getattr(audit_errors, reason.upper())
+    assert words in str(err)
