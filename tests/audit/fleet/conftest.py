@@ -58,12 +58,13 @@ def site_key(tmp_path: Path) -> Path:
 
 def kiosk_settings(tmp_path: Path, kiosk_id: str, url: str, key: Path, *,
                    folder_name: str | None = None, **fleet: Any) -> Settings:
-    """A kiosk's settings, its log in ``tmp_path / (folder_name or kiosk_id)``."""
+    """A kiosk's settings, its log in ``tmp_path / (folder_name or kiosk_id)``; no light
+    check (a runtime without a window has no screen to paint it: LIGHT_UNAVAILABLE)."""
     folder = tmp_path / (folder_name or kiosk_id)
     folder.mkdir(exist_ok=True)
     return (Settings().replace("kiosk", kiosk_id=kiosk_id)
             .replace("audit", db_path=str(folder / "kiosk.db"), key_file=str(key))
-            .replace("fleet", url=url, **fleet))
+            .replace("fleet", url=url, **fleet).replace("liveness", light_challenge=False))
 
 
 @pytest.fixture

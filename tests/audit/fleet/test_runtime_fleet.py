@@ -30,7 +30,7 @@ def test_the_runtime_ships_its_rows_and_honours_the_fleets_lockouts(tmp_path, si
         assert made.decision.decision == Verdict.FAIL
         assert made.decision.reasons == (Reason.RATE_LIMITED,)
         passed = east.verify()
-        assert passed.decision.decision == Verdict.PASS
+        assert passed.decision.decision == Verdict.PASS, passed.decision.reasons
         deadline = time.monotonic() + 15
         shipped: list = []
         while time.monotonic() < deadline and len(shipped) < 2:
