@@ -39,10 +39,11 @@ def settings_from_dict(values: dict[str, dict[str, Any]]) -> Settings:
     return settings
 
 
-def _build(factory: Callable[[Settings], Any], values: dict[str, dict[str, Any]]) -> str:
+def _build(factory: Callable[[Settings], Any], values: dict[str, dict[str, Any]]
+           ) -> tuple[str, str]:
     global _MATCHER
     _MATCHER = factory(settings_from_dict(values))
-    return type(_MATCHER).__name__
+    return type(_MATCHER).__name__, str(getattr(_MATCHER, "name", "unknown"))
 
 
 def _compare(live: np.ndarray, reference: np.ndarray, live_box: Any) -> Any:
@@ -90,12 +91,13 @@ class ProcessMatcher:
         self._timeout = timeout_s
         self._context = multiprocessing.get_context(start_method)
         self._pool: ProcessPoolExecutor | None = None
-        self.kind = self._start()
+        #: The child's matcher: its class, and its ``name`` (the audit row's matcher).
+        self.kind, self.name = self._start()
 
-    def _start(self) -> str:
+    def _start(self) -> tuple[str, str]:
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=self._context)
         try:
-            kind = self._pool.submit(_build, self._factory, self._values).result()
+            kind, name = self._pool.submit(_build, self._factory, self._values).result()
         except KioskError:
             self.close()
             raise
@@ -103,7 +105,7 @@ class ProcessMatcher:
             self.close()
             raise ResourceError(f"the face matcher process could not start ({exc})") from None
         log.info("face matcher %s running in a child process", kind)
-        return kind
+        return kind, name
 
     def compare(self, live: np.ndarray, reference: np.ndarray, *, live_box: Any = None) -> Any:
         """``FaceMatcher.compare``, run in the child."""

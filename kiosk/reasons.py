@@ -267,7 +267,8 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.FACE_MISMATCH, _I,
                "The live face does not match the ID photo or member.", _ASK_STAFF),
     ReasonInfo(Reason.MATCH_UNAVAILABLE, _I,
-               "No face matcher could compare the faces (cloud and local failed).",
+               "The faces could not be compared: the matcher failed, and no other could "
+               "stand in (the local matcher is not configured as a fallback, or failed too).",
                _ASK_STAFF),
     ReasonInfo(Reason.MATCH_BELOW_THRESHOLD, _I,
                "The similarity is below the matching threshold.", _ASK_STAFF),
@@ -316,7 +317,9 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                _ASK_STAFF),
     ReasonInfo(Reason.CLOUD_OFFLINE, _CL, "No network connection to the cloud service.",
                _ASK_STAFF),
-    ReasonInfo(Reason.CLOUD_NO_CREDENTIALS, _CL, "No AWS credentials are configured.",
+    ReasonInfo(Reason.CLOUD_NO_CREDENTIALS, _CL,
+               "AWS is not (fully) configured: no credentials, no region, or an endpoint URL "
+               "that is not valid.",
                _ASK_STAFF),
     ReasonInfo(Reason.CLOUD_ACCESS_DENIED, _CL,
                "The AWS credentials lack permission for the call.", _ASK_STAFF),

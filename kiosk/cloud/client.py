@@ -119,7 +119,13 @@ def make_rekognition_client(settings: Any, *, session: Any | None = None,
     except BotoCoreError as exc:
         raise map_botocore_error("client setup", exc) from None
     except ValueError as exc:
-        # botocore checks region names and endpoints with ValueErrors of its own.
+        # botocore checks region names and endpoints with ValueErrors of its own. An endpoint
+        # is never quoted: a URL may carry a user name and password.
+        if "endpoint" in str(exc).lower() or "URL" in str(exc):  # "Invalid IPv6 URL" too
+            raise NoCredentials("the Rekognition endpoint URL is not valid (AWS_ENDPOINT_URL, "
+                                "AWS_ENDPOINT_URL_REKOGNITION or the profile's endpoint_url); "
+                                "give a URL such as https://rekognition.eu-west-1.amazonaws.com"
+                                ", or unset it") from None
         log.warning("Rekognition client setup failed: %s", exc)
         raise NoCredentials(f"the AWS region is not usable: {exc}") from None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kiosk.cloud.client import aws_status, make_rekognition_client
 from kiosk.cloud.detect import HogFaceDetector
+from kiosk.cloud.errors import NoCredentials
 from kiosk.cloud.fallback import ResilientMatcher
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.protocol import FaceMatcher
@@ -25,7 +26,9 @@ def build_matcher(settings: Any, *, choice: str | None = None, session: Any | No
     - ``auto``: when AWS has credentials or a region in boto3's standard chain, Rekognition with
       the local matcher as fallback (:class:`ResilientMatcher`); otherwise :class:`LocalMatcher`.
       A half configuration (credentials without region or the reverse) still picks the cloud,
-      so the failure shows as a reason code instead of being silently ignored.
+      so the failure shows as a reason code instead of being silently ignored: without a
+      region no client can be built, and every comparison is the local matcher's, marked
+      offline with ``CLOUD_NO_CREDENTIALS`` (before, the kiosk could not start its matcher).
 
     Parameters
     ----------
@@ -52,7 +55,15 @@ def build_matcher(settings: Any, *, choice: str | None = None, session: Any | No
             log.warning("AWS is only partly configured (credentials: %s, region: %s)",
                         status.credentials, status.region or "none")
     if client is None:
-        client = make_rekognition_client(settings, session=session, retry_mode=retry_mode)
+        try:
+            client = make_rekognition_client(settings, session=session, retry_mode=retry_mode)
+        except NoCredentials as exc:
+            if choice == "rekognition":
+                raise
+            log.warning("Rekognition cannot be used (%s); the local matcher compares every "
+                        "face, marked offline", exc)
+            return ResilientMatcher(None, LocalMatcher.from_settings(settings, detector=detector),
+                                    unusable=exc)
     cloud = RekognitionMatcher.from_settings(client, settings, reference_detector=detector)
     if choice == "rekognition":
         return cloud

@@ -28,10 +28,13 @@ class ResilientMatcher:
 
     Parameters
     ----------
-    cloud : RekognitionMatcher
-        The primary matcher.
+    cloud : RekognitionMatcher or None
+        The primary matcher; None when it cannot be built (``unusable`` says why).
     local : LocalMatcher
         Answers when the cloud cannot be used.
+    unusable : CloudError, optional
+        Why there is no cloud matcher (AWS half configured): every comparison is the local
+        matcher's, marked offline with this cause, and nothing is sent.
     cooldown_s : float
         After a failure the cloud is skipped for this long, so a kiosk without network does
         not wait for the time-outs of every attempt at every person.
@@ -41,15 +44,18 @@ class ResilientMatcher:
 
     name = "rekognition+local"
 
-    def __init__(self, cloud: RekognitionMatcher, local: LocalMatcher, *,
-                 cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, cloud: RekognitionMatcher | None, local: LocalMatcher, *,
+                 cooldown_s: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 unusable: CloudError | None = None) -> None:
+        if (cloud is None) == (unusable is None):
+            raise ValueError("give either a cloud matcher or the error that prevents one")
         self.cloud = cloud
         self.local = local
-        self.threshold = cloud.threshold
+        self.threshold = cloud.threshold if cloud is not None else local.threshold
         self.cooldown_s = float(cooldown_s)
         self._clock = clock
         self._down_until: float | None = None
-        self._last_error: CloudError | None = None
+        self._last_error: CloudError | None = unusable
 
     def compare(self, live: np.ndarray, reference: np.ndarray, *,
                 live_box: BoxLike | None = None) -> MatchResult:
@@ -60,6 +66,9 @@ class ResilientMatcher:
                        reference: np.ndarray) -> MatchResult:
         """Rekognition on the best frame (a second one only for quality), or, when the cloud
         cannot be used, the local matcher on every frame, marked offline with the cause."""
+        if self.cloud is None:
+            assert self._last_error is not None
+            return self._offline(frames, reference, self._last_error, skipped=True)
         now = self._clock()
         if self._down_until is None or now >= self._down_until:
             try:
@@ -79,7 +88,8 @@ class ResilientMatcher:
     def _offline(self, frames: Sequence[LiveFrame], reference: np.ndarray, cause: CloudError,
                  *, skipped: bool) -> MatchResult:
         result = self.local.compare_frames(frames, reference)
-        when = "was unavailable moments ago" if skipped else "is unavailable"
+        when = ("cannot be used" if self.cloud is None else
+                "was unavailable moments ago" if skipped else "is unavailable")
         note = f"Rekognition {when} ({cause}); matched offline with the local matcher"
         # The calls of this comparison that may have reached AWS stay on record (the audit's
         # cloud_calls); a skipped cloud made none.

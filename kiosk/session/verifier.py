@@ -385,6 +385,11 @@ class Verifier:
             log.warning("face matcher unavailable: %s", exc.code)
             attempt.verdict = Verdict.REVIEW
             attempt.reasons.extend((Reason.MATCH_UNAVAILABLE, exc.code))
+            # The requests that may have carried the face to AWS before it failed: the audit
+            # lists every one, answered or not.
+            attempt.cloud_calls = tuple(exc.operations)
+            attempt.match = {"matcher": self.matcher.name, "matched": False,
+                             "similarity": None, "reasons": [exc.code]}
             return
         matching = self.settings.matching
         gated = gate_outcome(result, mode=self.settings.kiosk.mode)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY
 
-from kiosk.cloud.errors import CloudThrottled, NoFaceInImage
+from kiosk.cloud.errors import CloudThrottled, NoCredentials, NoFaceInImage
 from kiosk.cloud.factory import build_matcher
 from kiosk.cloud.fallback import ResilientMatcher
 from kiosk.cloud.local import LocalMatcher
@@ -153,3 +153,29 @@ def test_factory_choices(aws_env, detector):
     assert isinstance(cloud, RekognitionMatcher) and cloud.collection_id == "m"
     with pytest.raises(ValueError, match="matcher"):
         build_matcher(settings, choice="best", detector=detector)
+
+
+@pytest.mark.parametrize(("env", "says"), [
+    ({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
+     "no AWS region is configured"),
+    ({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+      "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://user:hunter2@[bad"},
+     "the Rekognition endpoint URL is not valid"),
+], ids=["credentials without a region", "an endpoint that is not a URL"])
+def test_a_half_configured_aws_falls_back_at_every_comparison(aws_env, detector,
+                                                             local_matcher, faces, env, says):
+    """Before: auto raised at build time, so ``kiosk verify`` exited 2 and the window had no
+    matcher, although the docstring promised the failure as a reason code."""
+    for name, value in env.items():
+        aws_env.setenv(name, value)
+    with pytest.raises(NoCredentials, match=f"^{says}") as refused:
+        build_matcher(Settings(), choice="rekognition", detector=detector)
+    assert "hunter2" not in str(refused.value)  # a URL's password is never quoted
+    matcher = build_matcher(Settings(), detector=detector)
+    assert isinstance(matcher, ResilientMatcher) and matcher.cloud is None
+    matcher.local = local_matcher  # the session's loaded models
+    for _ in range(2):
+        result = matcher.compare(faces["obama2"], faces["obama"])
+        assert result.offline and result.matched and result.operations == ()
+        assert result.reasons[0] == Reason.CLOUD_NO_CREDENTIALS
+        assert says in result.note and "hunter2" not in result.note

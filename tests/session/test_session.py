@@ -181,11 +181,19 @@ def test_offline_match_follows_the_policy(settings, audit, clock):
 
 
 def test_matcher_down_means_review_not_pass(settings, audit, clock):
-    matcher = FixedMatcher(error=CloudUnavailable("network unreachable"))
+    error = CloudUnavailable("network unreachable")
+    error.operations = ("DetectFaces", "CompareFaces", "CompareFaces")
+    matcher = FixedMatcher(error=error)
     v, _ = verifier(settings, audit, clock, matcher=matcher)
     decision, _ = run(v, performing_stream(),
                       SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
     assert decision.decision == "review" and Reason.MATCH_UNAVAILABLE in decision.reasons
+    # Before: "cloud calls: none" and "match: not attempted", although three requests may
+    # have carried the face to AWS before the failure.
+    record = audit.get_attempt(decision.attempt_id).record
+    assert record.cloud_calls == ("DetectFaces", "CompareFaces", "CompareFaces")
+    assert record.match is not None and record.match["matched"] is False
+    assert record.match["reasons"] == (Reason.CLOUD_UNAVAILABLE,)
 
 
 def test_the_matcher_is_not_asked_when_liveness_fails(settings, audit, clock):
