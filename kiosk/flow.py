@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.cloud.timing import comparison_limit_s
 from kiosk.session import SessionRequest
 from kiosk.vocabulary import FaultCause, FlowState, Stage
 from kiosk.wording import RESULT_ERROR, ResultMessage, result_message
@@ -65,10 +66,10 @@ class FlowConfig:
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> FlowConfig:
-        """Mode and result time from the settings; the stall limit covers the cloud's
-        worst case (connect + read time-out per attempt) with a margin."""
-        m = settings.matching
-        worst_match = (float(m.connect_timeout_s) + float(m.read_timeout_s)) * int(m.max_attempts)
+        """Mode and result time from the settings; the stall limit comes after the longest
+        a comparison may take (every call's time-outs and the local fallback), with a
+        margin: the matcher gives up first, and the session ends in its own words."""
+        worst_match = comparison_limit_s(settings.matching)
         values = dict(staffed=settings.kiosk.mode == "staffed",
                       approach_s=float(settings.kiosk.approach_s),
                       consent_timeout_s=float(settings.kiosk.consent_timeout_s),

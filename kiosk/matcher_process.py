@@ -121,6 +121,11 @@ class ProcessMatcher:
         return self._run(_compare_frames, [LiveFrame(f.image, f.box) for f in frames],
                          reference)
 
+    @property
+    def timeout_s(self) -> float | None:
+        """Longest wait for one comparison (None: no limit)."""
+        return self._timeout
+
     def _run(self, job: Callable[..., Any], *args: Any) -> Any:
         if self._pool is None:
             try:

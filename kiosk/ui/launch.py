@@ -118,8 +118,10 @@ def build_parts(data_dir: Path, *, camera_fixed: bool, record=None):
     def matcher(settings):
         # In a child process: dlib holds the GIL for ~140 ms at a time (kiosk.matcher_process).
         from kiosk.cloud.factory import build_matcher
+        from kiosk.cloud.timing import comparison_limit_s
         from kiosk.matcher_process import ProcessMatcher
-        return ProcessMatcher(build_matcher, settings)
+        return ProcessMatcher(build_matcher, settings,
+                              timeout_s=comparison_limit_s(settings.matching))
 
     return RuntimeParts(tracker=tracker, fusion=fusion, analyzers=analyzers, audit=audit,
                        matcher=matcher, record=record)
