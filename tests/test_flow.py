@@ -268,11 +268,11 @@ def test_config_from_settings():
     config = FlowConfig.from_settings(s)
     assert config.staffed and config.result_s == 9.0
     # The stall limit comes after the matcher's own limit: three calls of (3 + 10) s x 3
-    # attempts, the local fallback's 30 s, then 30 s more. Before, it counted one call (90 s),
-    # shorter than the calls of one comparison.
-    assert config.stall_s == 3 * (3.0 + 10.0) * 3 + 30.0 + 30.0
+    # attempts with botocore's pauses (1 + 2 s) between them, the local fallback's 30 s, then
+    # 30 s more. Before, it counted one call (90 s), shorter than one comparison's calls.
+    assert config.stall_s == 3 * ((3.0 + 10.0) * 3 + 3.0) + 30.0 + 30.0
     slow = s.replace("matching", read_timeout_s=60.0, max_attempts=5)
-    assert FlowConfig.from_settings(slow).stall_s == 3 * (3.0 + 60.0) * 5 + 30.0 + 30.0
+    assert FlowConfig.from_settings(slow).stall_s == 3 * ((3.0 + 60.0) * 5 + 15.0) + 60.0
     assert FlowConfig.from_settings(slow).stall_s > comparison_limit_s(slow.matching)
     assert FlowConfig.from_settings(Settings(), approach_s=2.0).approach_s == 2.0
 

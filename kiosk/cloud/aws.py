@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from botocore.exceptions import (
@@ -144,6 +145,10 @@ class RekognitionCaller:
     ----------
     client : botocore client
         A ``rekognition`` client (built by :func:`make_rekognition_client`, or stubbed).
+    limit_s : float, optional
+        Longest one call may take in all (:func:`kiosk.cloud.timing.call_limit_s`): past it
+        the call is abandoned as :class:`CloudTimeout` (botocore's read time-out bounds each
+        wait for bytes, not an answer trickling in). None: no limit of its own.
 
     Attributes
     ----------
@@ -151,8 +156,9 @@ class RekognitionCaller:
         Operations called so far (each may have made several HTTP attempts).
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, limit_s: float | None = None) -> None:
         self.client = client
+        self.limit_s = limit_s
         self.count = 0
         self._recording: list[list[str]] = []
 
@@ -179,7 +185,13 @@ class RekognitionCaller:
         method = getattr(self.client, _snake(operation))
         self.count += 1
         try:
-            response = method(**params)
+            response = self._within_limit(method, params)
+        except _Overdue:
+            self._sent(operation)
+            log.warning("Rekognition %s took longer than %.0f s in all; abandoned", operation,
+                        self.limit_s)
+            raise CloudTimeout(f"Rekognition {operation} did not answer within "
+                               f"{self.limit_s:.0f} s in all") from None
         except (ClientError, BotoCoreError, *PARSER_ERRORS) as exc:
             if not isinstance(exc, NOT_SENT):
                 self._sent(operation)
@@ -189,9 +201,36 @@ class RekognitionCaller:
             raise MalformedResponse(f"Rekognition's answer to {operation} could not be read")
         return response
 
+    def _within_limit(self, method: Callable[..., Any], params: dict[str, Any]) -> Any:
+        """``method(**params)``, on a daemon thread when there is a limit: an abandoned call
+        ends there when its socket does, and never holds the process open at exit."""
+        if self.limit_s is None:
+            return method(**params)
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = method(**params)
+            except BaseException as exc:  # noqa: BLE001 (re-raised on the caller's thread)
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="rekognition-call", daemon=True).start()
+        if not done.wait(self.limit_s):
+            raise _Overdue
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
     def _sent(self, operation: str) -> None:
         for sent in self._recording:
             sent.append(operation)
+
+
+class _Overdue(Exception):
+    """A call past :attr:`RekognitionCaller.limit_s` (internal)."""
 
 
 def _typed(operation: str, exc: Exception) -> CloudError:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.cloud import collection, liveness
+from kiosk.cloud import collection, liveness, timing
 from kiosk.cloud.aws import RekognitionCaller
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces
 from kiosk.cloud.errors import CloudError, SeveralFaces
@@ -91,6 +91,9 @@ class RekognitionMatcher:
     cross_check : bool
         Run the DetectFaces quality cross-check in :meth:`compare` (default). Without it a
         verification is one call and ``MatchResult.quality`` is None.
+    call_limit_s : float, optional
+        Longest one call may take in all, then abandoned as CloudTimeout (see
+        :class:`~kiosk.cloud.aws.RekognitionCaller`); None: botocore's time-outs alone.
     """
 
     name = "rekognition"
@@ -99,13 +102,13 @@ class RekognitionMatcher:
                  collection_id: str = "", liveness_threshold: float = 90.0,
                  limits: QualityLimits = DEFAULT_LIMITS,
                  reference_detector: HogFaceDetector | None = None,
-                 cross_check: bool = True) -> None:
+                 cross_check: bool = True, call_limit_s: float | None = None) -> None:
         if quality_filter not in QUALITY_FILTERS:
             raise ValueError(f"quality_filter must be one of {QUALITY_FILTERS}, got "
                              f"{quality_filter!r}")
         if not 0.0 <= threshold <= 100.0:
             raise ValueError(f"threshold must be between 0 and 100, got {threshold}")
-        self.call = RekognitionCaller(client)
+        self.call = RekognitionCaller(client, limit_s=call_limit_s)
         self.threshold = float(threshold)
         self.quality_filter = quality_filter
         self.collection_id = collection_id
@@ -116,8 +119,10 @@ class RekognitionMatcher:
 
     @classmethod
     def from_settings(cls, client: Any, settings: Any, **kwargs: Any) -> RekognitionMatcher:
-        """A matcher configured from ``settings.matching`` and ``settings.liveness``."""
+        """A matcher configured from ``settings.matching`` and ``settings.liveness``; each
+        call abandoned at :func:`kiosk.cloud.timing.call_limit_s`."""
         matching = settings.matching
+        kwargs.setdefault("call_limit_s", timing.call_limit_s(matching))
         return cls(client, threshold=matching.similarity_threshold,
                    quality_filter=matching.quality_filter, collection_id=matching.collection_id,
                    liveness_threshold=settings.liveness.confidence_threshold, **kwargs)

@@ -18,18 +18,32 @@ MAX_CALLS = 3
 LOCAL_MARGIN_S = 30.0
 
 
-def cloud_worst_case_s(matching: Any) -> float:
-    """Longest wait for Rekognition in one comparison (s): connect and read time-outs for
-    every attempt of every call.
+#: botocore's standard retry mode pauses up to 2**i s (at most 20 s) before retry i + 1.
+MAX_BACKOFF_S = 20.0
+
+
+def call_limit_s(matching: Any) -> float:
+    """Longest one Rekognition call may take in all (s): connect and read time-outs for each
+    attempt, and the pauses between attempts.
+
+    The read time-out bounds each wait for bytes, not the whole answer: an answer that
+    trickles in (a byte a second) would otherwise hold a session for as long as it lasts, so
+    the call is abandoned at this limit (:class:`kiosk.cloud.aws.RekognitionCaller`).
 
     Parameters
     ----------
     matching : MatchingSettings
         Uses ``connect_timeout_s``, ``read_timeout_s`` and ``max_attempts``.
     """
-    per_call = (float(matching.connect_timeout_s) + float(matching.read_timeout_s)) * int(
-        matching.max_attempts)
-    return MAX_CALLS * per_call
+    attempts = int(matching.max_attempts)
+    pauses = sum(min(MAX_BACKOFF_S, 2.0 ** i) for i in range(attempts - 1))
+    return (float(matching.connect_timeout_s) + float(matching.read_timeout_s)) * attempts \
+        + pauses
+
+
+def cloud_worst_case_s(matching: Any) -> float:
+    """Longest wait for Rekognition in one comparison (s): every call at its limit."""
+    return MAX_CALLS * call_limit_s(matching)
 
 
 def comparison_limit_s(matching: Any) -> float:

@@ -185,3 +185,60 @@ def test_unknown_aws_error_is_still_plain(stubbed):
     stubber.add_client_error("detect_faces", "SomethingNewException", "details", 400)
     with pytest.raises(CloudError, match=r"Rekognition DetectFaces failed \(SomethingNewExc"):
         RekognitionMatcher(client).check_quality(LIVE)
+
+
+@pytest.fixture
+def trickling_server():
+    """A server that answers with headers, then one byte of body every 0.3 s without end:
+    each wait for bytes is shorter than any read time-out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                             b"Content-Length: 100000\r\n\r\n{")
+                while not stop.wait(0.3):
+                    conn.sendall(b" ")
+            except OSError:
+                return
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_an_answer_trickling_in_is_abandoned_at_the_calls_limit(aws_env, trickling_server):
+    """Before: botocore's read time-out (1 s here) bounds each wait for bytes, so a byte every
+    0.3 s held the call (and the session) for as long as the server went on."""
+    import time
+
+    from kiosk.cloud.timing import call_limit_s
+
+    settings = _settings(read_timeout=1.0)
+    client = make_rekognition_client(settings, session=fake_session(),
+                                     endpoint_url=trickling_server)
+    matcher = RekognitionMatcher.from_settings(client, settings, cross_check=False)
+    limit = call_limit_s(settings.matching)
+    assert limit == 2.0  # (1 s connect + 1 s read) x 1 attempt
+    start = time.monotonic()
+    with pytest.raises(CloudTimeout, match="did not answer within 2 s in all") as info:
+        matcher.compare(LIVE, REFERENCE)
+    assert limit <= time.monotonic() - start < limit + 1.0
+    assert info.value.operations == ("CompareFaces",)  # the faces went out
