@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk.cloud.timing import comparison_limit_s
 from kiosk.session import SessionRequest
+from kiosk.session.members import checks_members
 from kiosk.vocabulary import FaultCause, FlowState, Stage
 from kiosk.wording import RESULT_ERROR, ResultMessage, result_message
 
@@ -57,6 +58,7 @@ class FlowConfig:
     """
 
     staffed: bool = False
+    member_check_in: bool = False
     approach_s: float = 1.0
     consent_timeout_s: float = 60.0
     identity_timeout_s: float = 180.0
@@ -71,6 +73,7 @@ class FlowConfig:
         margin: the matcher gives up first, and the session ends in its own words."""
         worst_match = comparison_limit_s(settings.matching)
         values = dict(staffed=settings.kiosk.mode == "staffed",
+                      member_check_in=checks_members(settings),
                       approach_s=float(settings.kiosk.approach_s),
                       consent_timeout_s=float(settings.kiosk.consent_timeout_s),
                       identity_timeout_s=float(settings.kiosk.identity_timeout_s),
@@ -225,7 +228,8 @@ class KioskFlow:
             return False
         if self.config.staffed:
             return self._go(FlowState.IDENTITY)
-        return self._start_session(SessionRequest(accessible=self._accessible))
+        return self._start_session(SessionRequest(accessible=self._accessible,
+                                                  member_check_in=self.config.member_check_in))
 
     def decline(self) -> bool:
         """No consent, or the identity step cancelled: back to idle."""

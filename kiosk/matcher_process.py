@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.cloud.errors import CloudTimeout, CloudUnavailable
+from kiosk.cloud.errors import CloudError, CloudTimeout, CloudUnavailable
 from kiosk.cloud.protocol import LiveFrame, compare_frames
 from kiosk.errors import KioskError, ResourceError
 from kiosk.settings import Settings
@@ -52,6 +52,13 @@ def _compare(live: np.ndarray, reference: np.ndarray, live_box: Any) -> Any:
 
 def _compare_frames(frames: list[LiveFrame], reference: np.ndarray) -> Any:
     return compare_frames(_MATCHER, frames, reference)
+
+
+def _search(live: np.ndarray, live_box: Any) -> Any:
+    search = getattr(_MATCHER, "search", None)
+    if search is None:
+        raise CloudError(f"the face matcher {type(_MATCHER).__name__} cannot search members")
+    return search(live, live_box=live_box)
 
 
 class ProcessMatcher:
@@ -120,6 +127,10 @@ class ProcessMatcher:
         """
         return self._run(_compare_frames, [LiveFrame(f.image, f.box) for f in frames],
                          reference)
+
+    def search(self, live: np.ndarray, *, live_box: Any = None) -> Any:
+        """``MemberSearcher.search`` (member check-in), run in the child."""
+        return self._run(_search, live, live_box)
 
     @property
     def timeout_s(self) -> float | None:

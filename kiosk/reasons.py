@@ -119,6 +119,7 @@ class Reason(StrEnum):
     LIGHT_FLAT = "LIGHT_FLAT"
     LIGHT_TOO_BRIGHT_AMBIENT = "LIGHT_TOO_BRIGHT_AMBIENT"
     LIGHT_NOT_SEEN = "LIGHT_NOT_SEEN"
+    MEMBER_NOT_FOUND = "MEMBER_NOT_FOUND"
     LIGHT_UNAVAILABLE = "LIGHT_UNAVAILABLE"
 
 
@@ -266,6 +267,11 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "cut) and was closed as a failure at the next start.", _ASK_STAFF),
     ReasonInfo(Reason.FACE_MISMATCH, _I,
                "The live face does not match the ID photo or member.", _ASK_STAFF),
+    # Not an attack sign by itself: a person who is not (yet) a member. Only "ask a member
+    # of staff": the kiosk never tells anyone whether a face is enrolled.
+    ReasonInfo(Reason.MEMBER_NOT_FOUND, _I,
+               "Member check-in: no enrolled member's face in matching.collection_id matched "
+               "the live face at the similarity threshold.", _ASK_STAFF),
     ReasonInfo(Reason.MATCH_UNAVAILABLE, _I,
                "The faces could not be compared: the matcher failed, and no other could "
                "stand in (the local matcher is not configured as a fallback, or failed too).",

@@ -303,3 +303,15 @@ def test_a_session_silent_for_twice_the_stall_limit_needs_a_restart(clock):
     assert not flow.decided(1, decision("pass"))
     assert set(flow.faults) == {FaultCause.INTERNAL}
     assert flow.state == FlowState.OUT_OF_SERVICE
+
+
+def test_an_unattended_kiosk_with_a_members_collection_checks_people_in(clock):
+    # Before: matching.collection_id changed nothing in a session (the README offered
+    # member check-in, the kiosk never searched).
+    members = Settings().replace("matching", collection_id="members")
+    assert FlowConfig.from_settings(members).member_check_in
+    assert not FlowConfig.from_settings(Settings()).member_check_in
+    assert not FlowConfig.from_settings(members.replace("kiosk", mode="staffed")).member_check_in
+    flow, _ = make(clock, member_check_in=True)
+    assert flow.start() and flow.accept()
+    assert flow.request.member_check_in and flow.request.reference is None

@@ -40,11 +40,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify", help="run one whole verification on a recording (headless kiosk session)",
         description="Run the kiosk's verification session on a video file or image folder: "
                     "rate limit, challenges, passive analysis, liveness, best frame, face "
-                    "match (with --id-photo) and the audit row. Exit status 0 for pass, 1 for "
+                    "match (with --id-photo) or member search (with --member) and the audit "
+                    "row. Exit status 0 for pass, 1 for "
                     "fail or review, 2 for an error.")
     parser.add_argument("--source", required=True, metavar="PATH",
                         help="video file or image folder in place of the camera")
-    parser.add_argument("--id-photo", metavar="IMG", help="ID photo to match the live face to")
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--id-photo", metavar="IMG", help="ID photo to match the live face to")
+    who.add_argument("--member", action="store_true",
+                     help="member check-in: search the live face among the enrolled members "
+                          "(matching.collection_id, filled with kiosk enroll); the member's id "
+                          "is printed on a pass")
     parser.add_argument("--subject", metavar="ID",
                         help="badge or ID number (only its keyed hash is recorded)")
     parser.add_argument("--db", metavar="PATH", help="audit database (default from settings)")
@@ -176,6 +182,14 @@ def run(args: argparse.Namespace, ctx) -> int:
 
         reference = load_id_photo(args.id_photo, card_detector()).image
         matcher = build_matcher(settings, choice=args.matcher)
+    elif args.member:
+        from kiosk.cloud.factory import build_matcher
+        from kiosk.errors import ConfigError
+
+        if not settings.matching.collection_id:
+            raise ConfigError("--member needs matching.collection_id: the Rekognition "
+                              "collection of the enrolled members (see kiosk enroll)")
+        matcher = build_matcher(settings, choice=args.matcher)
     fusion = Fusion.load()
     # The recording is read before the log opens: input refused here leaves no database or
     # key behind (a new --db folder stays empty).
@@ -189,7 +203,8 @@ def run(args: argparse.Namespace, ctx) -> int:
                                 analyzers=lambda: default_analyzers(settings), matcher=matcher,
                                 audit=audit)
             session = verifier.session(frames, SessionRequest(
-                reference=reference, subject_number=args.subject, script=script, light=light))
+                reference=reference, subject_number=args.subject, script=script, light=light,
+                member_check_in=bool(args.member)))
             try:
                 while True:
                     next(session)
@@ -245,3 +260,5 @@ def _print_text(out, report: dict) -> None:
         similarity = "-" if m["similarity"] is None else f"{m['similarity']:.1f}"
         out.write(f"  match: {'yes' if m['matched'] else 'no'} ({m['matcher']}, "
                   f"similarity {similarity})\n")
+    if report.get("member"):
+        out.write(f"  member: {report['member']}\n")

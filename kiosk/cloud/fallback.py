@@ -8,6 +8,7 @@ session's policy (:mod:`kiosk.session.verdict`), not the adapter's.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import time
@@ -19,7 +20,7 @@ from kiosk.cloud.errors import FALLBACK_ERRORS, CloudError
 from kiosk.cloud.local import LocalMatcher
 from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.rekognition import RekognitionMatcher
-from kiosk.cloud.results import MatchResult
+from kiosk.cloud.results import MatchResult, SearchResult
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,26 @@ class ResilientMatcher:
             return result
         assert self._last_error is not None
         return self._offline(frames, reference, self._last_error, skipped=True)
+
+    def search(self, live: np.ndarray, *, live_box: BoxLike | None = None) -> SearchResult:
+        """Rekognition's search of the members' collection. The collection exists only
+        there: when the cloud cannot be used (or was not moments ago) the error is raised,
+        with no local stand-in (the session then asks staff to review)."""
+        now = self._clock()
+        if self.cloud is None or (self._down_until is not None and now < self._down_until):
+            assert self._last_error is not None
+            skipped = copy.copy(self._last_error)
+            skipped.operations = ()  # nothing was sent this time
+            raise skipped
+        try:
+            result = self.cloud.search(live, live_box=live_box)
+        except FALLBACK_ERRORS as exc:
+            self._down_until = now + self.cooldown_s
+            self._last_error = exc
+            raise
+        self._down_until = None
+        self._last_error = None
+        return result
 
     def _offline(self, frames: Sequence[LiveFrame], reference: np.ndarray, cause: CloudError,
                  *, skipped: bool) -> MatchResult:

@@ -29,6 +29,7 @@ import numpy as np
 from kiosk.cloud.align import AlignedFace, FaceAligner, load_model
 from kiosk.cloud.calibration import DLIB_SCALE, SimilarityScale
 from kiosk.cloud.detect import COMPARABLE_FACE_RATIO, HogFaceDetector, comparable_faces, single_face
+from kiosk.cloud.errors import NoCredentials
 from kiosk.cloud.face_quality import (
     DEFAULT_GATE,
     LIVE,
@@ -40,7 +41,7 @@ from kiosk.cloud.face_quality import (
 )
 from kiosk.cloud.images import check_image
 from kiosk.cloud.protocol import BoxLike, LiveFrame
-from kiosk.cloud.results import FaceBox, MatchResult
+from kiosk.cloud.results import FaceBox, MatchResult, SearchResult
 from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,18 @@ class LocalMatcher:
         """
         check_image(live, "live")
         return self.compare_frames([LiveFrame(live, live_box)], reference)
+
+    def search(self, live: np.ndarray, *, live_box: BoxLike | None = None) -> SearchResult:
+        """Member check-in cannot be done locally: the members' faces are in Rekognition.
+
+        Raises
+        ------
+        NoCredentials
+            Always (code ``CLOUD_NO_CREDENTIALS``): the session asks staff to review.
+        """
+        raise NoCredentials("member check-in searches the members' collection in Rekognition, "
+                            "and this kiosk matches locally (no AWS configuration, or "
+                            "matching.matcher = local)")
 
     def compare_frames(self, frames: Sequence[LiveFrame],
                        reference: np.ndarray) -> MatchResult:

@@ -7,7 +7,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from kiosk.cloud.results import FaceBox, MatchResult
+from kiosk.cloud.results import FaceBox, MatchResult, SearchResult
 
 BoxLike = FaceBox | tuple[float, float, float, float]
 
@@ -62,6 +62,31 @@ class FaceMatcher(Protocol):
             The reference photo has no face, or several of comparable size.
         CloudError
             Any other failure, with a plain message.
+        """
+        ...
+
+
+@runtime_checkable
+class MemberSearcher(Protocol):
+    """A matcher that can search the enrolled members' faces (member check-in)."""
+
+    name: str
+
+    def search(self, live: np.ndarray, *, live_box: BoxLike | None = None) -> SearchResult:
+        """SearchFacesByImage in ``matching.collection_id`` with the live frame.
+
+        Parameters
+        ----------
+        live : ndarray (H, W, 3) uint8
+            The best live frame, BGR.
+        live_box : FaceBox or (x0, y0, x1, y1), optional
+            The tracked face in pixels: a member found on another face does not count.
+
+        Raises
+        ------
+        CloudError
+            The search could not be made (no collection, AWS not usable), with a plain
+            message.
         """
         ...
 

@@ -253,15 +253,21 @@ class RekognitionMatcher:
         box = None if live_box is None else FaceBox.of(live_box)
         before = self.call.count
         jpeg = encode_jpeg(live)
-        response = self.call("SearchFacesByImage", CollectionId=collection_id,
-                             Image={"Bytes": jpeg}, MaxFaces=max_faces,
-                             FaceMatchThreshold=self.threshold, QualityFilter=self.quality_filter)
-        raw_box = response.get("SearchedFaceBoundingBox")
-        searched = None if raw_box is None else box_from_ratios(raw_box, live.shape)
-        reasons: tuple[str, ...] = ()
-        if box is not None and searched is not None and not same_face(searched, box):
-            reasons = (Reason.MATCH_OTHER_FACE,)
-        report = self._quality(jpeg, live.shape, box) if quality else None
+        with self.call.recording() as sent:
+            try:
+                response = self.call("SearchFacesByImage", CollectionId=collection_id,
+                                     Image={"Bytes": jpeg}, MaxFaces=max_faces,
+                                     FaceMatchThreshold=self.threshold,
+                                     QualityFilter=self.quality_filter)
+                raw_box = response.get("SearchedFaceBoundingBox")
+                searched = None if raw_box is None else box_from_ratios(raw_box, live.shape)
+                reasons: tuple[str, ...] = ()
+                if box is not None and searched is not None and not same_face(searched, box):
+                    reasons = (Reason.MATCH_OTHER_FACE,)
+                report = self._quality(jpeg, live.shape, box) if quality else None
+            except CloudError as exc:
+                exc.operations = tuple(sent)  # the face went out with each of them
+                raise
         if report is not None:
             reasons += report.reasons
         return SearchResult(collection_id=collection_id, threshold=self.threshold,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.camera import BaseSource
-from kiosk.cloud.results import FaceBox, MatchResult
+from kiosk.cloud.results import FaceBox, MatchResult, SearchMatch, SearchResult
 from kiosk.errors import CameraError
 from kiosk.lab import synthetic as syn
 from kiosk.model import FaceObservation, Signal
@@ -206,14 +206,30 @@ class CountingAnalyzer:
 class FixedMatcher:
     name, threshold = "local", 95.0
 
-    def __init__(self, result: MatchResult | None = None, error: Exception | None = None):
-        self.result, self.error, self.calls = result, error, 0
+    def __init__(self, result: MatchResult | None = None, error: Exception | None = None,
+                 found: SearchResult | None = None):
+        self.result, self.error, self.found, self.calls = result, error, found, 0
 
     def compare(self, live, reference, *, live_box=None):
         self.calls += 1
         if self.error is not None:
             raise self.error
         return self.result
+
+    def search(self, live, *, live_box=None):
+        """Member check-in: ``found`` (or the error)."""
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return self.found
+
+
+def members_found(*external_ids: str, similarity: float = 99.0,
+                  reasons: tuple[str, ...] = ()) -> SearchResult:
+    """A search of the members' collection that found these members, best first."""
+    return SearchResult(collection_id="members", threshold=95.0, matches=tuple(
+        SearchMatch(external_id=e, face_id=f"face-{i}", similarity=similarity - i)
+        for i, e in enumerate(external_ids)), face_box=None, calls=2, reasons=reasons)
 
 
 def match(matched: bool, *, offline: bool = False, similarity: float | None = 99.0):

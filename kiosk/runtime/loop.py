@@ -40,6 +40,7 @@ from kiosk.runtime.parts import FaceCheck, RuntimeParts
 from kiosk.runtime.record import keep
 from kiosk.session import SessionRequest, Verifier
 from kiosk.session.light import ScreenLight
+from kiosk.session.members import checks_members
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -222,11 +223,16 @@ class KioskRuntime:
         return True
 
     def _ready(self) -> bool:
-        """The staffed desk compares every person with an ID: no matcher, no service. A
-        matcher that cannot be built is reported (StartupFailed); the loop runs on and builds
-        it again every ``matcher_retry_s`` and after new settings, so a failure that passes
-        (a child process that could not start) does not need a restart."""
-        return self._settings.kiosk.mode != "staffed" or self._ensure_matcher()
+        """The staffed desk compares every person with an ID, and a member check-in searches
+        every face: no matcher, no service. A matcher that cannot be built is reported
+        (StartupFailed); the loop runs on and builds it again every ``matcher_retry_s`` and
+        after new settings, so a failure that passes (a child process that could not start)
+        does not need a restart."""
+        return not self._needs_matcher() or self._ensure_matcher()
+
+    def _needs_matcher(self) -> bool:
+        """Every session compares or searches faces: the staffed desk, member check-in."""
+        return self._settings.kiosk.mode == "staffed" or checks_members(self._settings)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -241,7 +247,7 @@ class KioskRuntime:
             self._check_camera()
             if self._audit is None and time.monotonic() >= self._audit_retry_at:
                 self._open_audit()
-            if (self._matcher is None and self._settings.kiosk.mode == "staffed"
+            if (self._matcher is None and self._needs_matcher()
                     and time.monotonic() >= self._matcher_retry_at and self._ensure_matcher()):
                 self._sink.report(ev.Started())  # the matcher that failed works now
             self._check_lockouts()
@@ -260,7 +266,7 @@ class KioskRuntime:
         if self._parts.matcher is None:
             self._matcher_retry_at = math.inf  # nothing to build, ever
             self._sink.report(ev.StartupFailed("no face matcher is configured for the "
-                                               "staffed desk"))
+                                               "staffed desk or member check-in"))
             return False
         try:
             self._matcher = self._parts.matcher(self._settings)
@@ -369,7 +375,7 @@ class KioskRuntime:
         if self._audit is None:
             self._sink.report(ev.SessionFailed(sid, "the audit log is unavailable"))
             return
-        if request.reference is not None and not self._ensure_matcher():
+        if request.needs_matcher and not self._ensure_matcher():
             # Never run a comparison-less session for someone who presented an ID.
             self._sink.report(ev.SessionFailed(sid, "the face matcher is unavailable"))
             return
@@ -398,7 +404,7 @@ class KioskRuntime:
         verifier = Verifier(
             settings, tracker=self._tracker, fusion=self._fusion,
             analyzers=lambda: self._parts.analyzers(settings),
-            matcher=self._matcher if request.reference is not None else None,
+            matcher=self._matcher if request.needs_matcher else None,
             audit=self._audit, clock=self._parts.clock, rng=self._parts.rng)
         frames = self._session_frames(sid)
         plan = self._parts.record

@@ -48,6 +48,7 @@ class Attempt:
     verdict: Verdict = Verdict.FAIL
     match: dict[str, Any] | None = None
     cloud_calls: tuple[str, ...] = ()
+    member: str | None = None
     light: LightOutcome | None = None
     # One placement for the whole session: a face placed for the light step stays placed for
     # the first prompt (no second hold).

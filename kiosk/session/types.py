@@ -77,6 +77,9 @@ class SessionRequest:
         frame with exactly one face as placed, so the kiosk's random prompts reach a
         recording that cannot follow the placement guidance. Such sessions have no light
         step. Never reachable from the kiosk UI.
+    member_check_in : bool
+        Search the live face among the enrolled members (``matching.collection_id``; see
+        :mod:`kiosk.session.members`) instead of comparing it with ``reference``.
     """
 
     reference: np.ndarray | None = None
@@ -85,6 +88,16 @@ class SessionRequest:
     accessible: bool = False
     light: LightPlan | None = None
     assume_placed: bool = False
+    member_check_in: bool = False
+
+    def __post_init__(self) -> None:
+        if self.member_check_in and self.reference is not None:
+            raise ValueError("a member check-in searches the members; it takes no ID photo")
+
+    @property
+    def needs_matcher(self) -> bool:
+        """The session compares or searches faces (an ID photo, or a member check-in)."""
+        return self.reference is not None or self.member_check_in
 
 
 @dataclass(frozen=True)
@@ -128,7 +141,10 @@ class Decision:
     front of the kiosk sees pass or fail and guidance, never scores. ``lockouts`` are the
     lockouts that recording this failure started, as ``(scope, until)`` with scope
     ``"subject"`` or ``"kiosk"``; ``refused_by`` the scope of the lockout that refused the
-    attempt before it began (reason ``RATE_LIMITED``), None otherwise.
+    attempt before it began (reason ``RATE_LIMITED``), None otherwise. ``member`` is the
+    checked-in member's id (the external id given to ``kiosk enroll``) after a member
+    check-in passed: for the site's own systems (``kiosk verify --json``), never shown to the
+    person nor written to the audit log.
     """
 
     decision: Verdict
@@ -143,6 +159,7 @@ class Decision:
     cloud_calls: tuple[str, ...] = ()
     lockouts: tuple[tuple[str, datetime], ...] = ()
     refused_by: str | None = None
+    member: str | None = None
 
     @property
     def lockout_started(self) -> bool:
@@ -163,4 +180,5 @@ class Decision:
             "cloud_calls": list(self.cloud_calls),
             "lockouts": [{"scope": scope, "until": until.isoformat()}
                          for scope, until in self.lockouts],
+            "member": self.member,
         }

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -52,7 +53,7 @@ from kiosk.analysis.light import Unjudged
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord, AuditUnavailable, RateLimited
 from kiosk.cloud.errors import CloudError
-from kiosk.cloud.protocol import FaceMatcher, LiveFrame, compare_frames
+from kiosk.cloud.protocol import FaceMatcher, LiveFrame, MemberSearcher, compare_frames
 from kiosk.errors import InputError
 from kiosk.model import FaceObservation, Frame
 from kiosk.reasons import Reason
@@ -66,6 +67,7 @@ from kiosk.session.attempt import (
 )
 from kiosk.session.gate import gate_outcome
 from kiosk.session.light import light_step
+from kiosk.session.members import search_outcome, search_record
 from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
 from kiosk.session.verdict import match_outcome
 from kiosk.settings import Settings
@@ -127,9 +129,10 @@ class Verifier:
         """Run one verification over ``frames`` (liveness only when ``request`` is None);
         see the module docstring."""
         request = request if request is not None else SessionRequest()
-        if request.reference is not None and self.matcher is None:
+        if request.needs_matcher and self.matcher is None:
             # A pass without comparing faces would be a silent identity bypass.
-            raise ValueError("a reference photo was given but the verifier has no matcher")
+            raise ValueError("a reference photo or a member check-in was asked for, but the "
+                             "verifier has no matcher")
         liveness = effective_liveness(self.settings.liveness, request)
         attempt = Attempt(request, started_at=self.clock(), liveness=liveness,
                           placement=PlacementTracker(hold_s=float(liveness.placement_hold_s)))
@@ -373,6 +376,9 @@ class Verifier:
         if attempt.reasons:
             return
         reference = attempt.request.reference
+        if attempt.request.member_check_in:
+            yield from self._search(attempt)
+            return
         if reference is None:
             attempt.verdict = Verdict.PASS  # liveness only: no reference to compare with
             return
@@ -382,14 +388,7 @@ class Verifier:
         try:
             result = compare_frames(self.matcher, frames, reference)
         except CloudError as exc:
-            log.warning("face matcher unavailable: %s", exc.code)
-            attempt.verdict = Verdict.REVIEW
-            attempt.reasons.extend((Reason.MATCH_UNAVAILABLE, exc.code))
-            # The requests that may have carried the face to AWS before it failed: the audit
-            # lists every one, answered or not.
-            attempt.cloud_calls = tuple(exc.operations)
-            attempt.match = {"matcher": self.matcher.name, "matched": False,
-                             "similarity": None, "reasons": [exc.code]}
+            self._unavailable(attempt, exc)
             return
         matching = self.settings.matching
         gated = gate_outcome(result, mode=self.settings.kiosk.mode)
@@ -407,6 +406,40 @@ class Verifier:
             "similarity": None if result.similarity is None else round(result.similarity, 2),
             "reasons": list(result.reasons)}
 
+    def _search(self, attempt: Attempt) -> Progress:
+        """Member check-in: the best frame searched among the enrolled members' faces
+        (:mod:`kiosk.session.members`)."""
+        yield self._stage(Stage.MATCHING, attempt)
+        assert self.matcher is not None and attempt.best.image is not None
+        best = attempt.best.frames[0]
+        try:
+            if not isinstance(self.matcher, MemberSearcher):
+                raise CloudError(f"the face matcher {self.matcher.name} cannot search members")
+            result = self.matcher.search(best.image, live_box=best.face.box)
+        except CloudError as exc:
+            self._unavailable(attempt, exc)
+            return
+        attempt.verdict, reasons = search_outcome(result)
+        attempt.reasons.extend(reasons)
+        attempt.cloud_calls = ("SearchFacesByImage",) + (
+            ("DetectFaces",) if result.quality is not None else ())
+        attempt.match = search_record(result, "rekognition")  # the collection is there only
+        if attempt.verdict == Verdict.PASS:
+            attempt.member = result.member
+
+    def _unavailable(self, attempt: Attempt, exc: CloudError) -> None:
+        """The matcher could not answer: review, never a pass without a comparison."""
+        log.warning("face matcher unavailable: %s", exc.code)
+        attempt.verdict = Verdict.REVIEW
+        attempt.reasons.extend((Reason.MATCH_UNAVAILABLE, exc.code))
+        # The requests that may have carried the face to AWS before it failed: the audit
+        # lists every one, answered or not.
+        attempt.cloud_calls = tuple(exc.operations)
+        # The matcher's name as an audit code ("rekognition+local" -> "rekognition-local").
+        name = re.sub(r"[^A-Za-z0-9_.:-]", "-", self.matcher.name if self.matcher else "none")
+        attempt.match = {"matcher": name[:64], "matched": False, "similarity": None,
+                         "reasons": [exc.code]}
+
     def _decide(self, attempt: Attempt) -> Decision:
         """The decision: pass only when no phase left a reason against it."""
         return Decision(
@@ -414,7 +447,7 @@ class Verifier:
             challenges=attempt.challenges, liveness_score=attempt.liveness_score,
             signals={s.name: signal_dict(s) for s in attempt.signals}, match=attempt.match,
             started_at=attempt.started_at, ended_at=self.clock(),
-            cloud_calls=attempt.cloud_calls)
+            cloud_calls=attempt.cloud_calls, member=attempt.member)
 
     def _record(self, decision: Decision, attempt: Attempt) -> Decision:
         """The audit row, written before the decision is returned."""

@@ -142,8 +142,10 @@ class MatchingSettings:
                                   "person, or only flag the attempt for review. auto = pass "
                                   "when staffed, review when unattended.",
                                   choices=("auto", "pass", "review"))
-    collection_id: str = setting("", "Rekognition collection of enrolled members; empty "
-                                 "disables member check-in.")
+    collection_id: str = setting("", "Rekognition collection of enrolled members (kiosk "
+                                 "enroll). Set at an unattended kiosk, every session is a "
+                                 "member check-in: the live face is searched there, never "
+                                 "locally. Empty: no check-in.")
     quality_filter: str = setting("AUTO", "Rekognition QualityFilter.",
                                   choices=("NONE", "AUTO", "LOW", "MEDIUM", "HIGH"))
     connect_timeout_s: float = setting(3.0, "AWS connect timeout.", minimum=0.5, maximum=60)

@@ -109,3 +109,24 @@ def test_scripted_runs_are_marked_in_the_log_and_lock_nobody(capsys, tmp_path):
         status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
                                  "--subject", "B-2")
         assert ("RATE_LIMITED" in out) == (n == 6), (n, out)
+
+
+def test_a_member_check_in_needs_the_members_collection(capsys, tmp_path):
+    video = write_noise_video(tmp_path / "clip.mp4")
+    db = tmp_path / "audit.db"
+    status, out, err = kiosk(capsys, "verify", "--source", str(video), "--db", str(db),
+                             "--member")
+    assert status == 2 and out == ""
+    assert "--member needs matching.collection_id" in err
+    assert not db.exists()
+
+
+def test_a_member_check_in_takes_no_id_photo(capsys, tmp_path):
+    import pytest
+
+    video = write_noise_video(tmp_path / "clip.mp4")
+    with pytest.raises(SystemExit) as refused:
+        main(["verify", "--source", str(video), "--member", "--id-photo", str(video)],
+             environ={})
+    assert refused.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

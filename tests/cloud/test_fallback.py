@@ -179,3 +179,35 @@ def test_a_half_configured_aws_falls_back_at_every_comparison(aws_env, detector,
         assert result.offline and result.matched and result.operations == ()
         assert result.reasons[0] == Reason.CLOUD_NO_CREDENTIALS
         assert says in result.note and "hunter2" not in result.note
+
+
+SEARCH = {"CollectionId": "members", "Image": {"Bytes": ANY}, "MaxFaces": 5,
+          "FaceMatchThreshold": 95.0, "QualityFilter": "AUTO"}
+
+
+def test_member_search_has_no_local_stand_in(stubbed, local_matcher, faces):
+    """The members' faces are in Rekognition only: a cloud that cannot be used raises (the
+    session: review), within the cool-down without asking again, and records no call then."""
+    client, stubber, counter = stubbed
+    clock = _Clock()
+    matcher = ResilientMatcher(RekognitionMatcher(client, collection_id="members"),
+                               local_matcher,
+                               cooldown_s=60, clock=clock)
+    stubber.add_response("search_faces_by_image", r.search_faces(
+        r.bbox(0.3, 0.2, 0.4, 0.5), [("m-1", "a1b2c3d4-0000-4000-8000-000000000001", 99.2)]),
+        SEARCH)
+    stubber.add_response("detect_faces", r.detect_faces(r.face_detail(r.bbox(0.3, 0.2, 0.4,
+                                                                             0.5))), DETECT)
+    found = matcher.search(faces["obama"], live_box=None)
+    assert found.matched and found.member == "m-1" and counter["calls"] == 2
+    stubber.add_client_error("search_faces_by_image", "ThrottlingException", "Rate exceeded",
+                             400)
+    with pytest.raises(CloudThrottled) as first:
+        matcher.search(faces["obama"])
+    assert first.value.operations == ("SearchFacesByImage",) and counter["calls"] == 3
+    clock.now += 30
+    with pytest.raises(CloudThrottled) as second:
+        matcher.search(faces["obama"])
+    assert second.value.operations == () and counter["calls"] == 3
+    with pytest.raises(NoCredentials, match="member check-in searches"):
+        local_matcher.search(faces["obama"])

@@ -184,6 +184,7 @@ def test_matcher_down_means_review_not_pass(settings, audit, clock):
     error = CloudUnavailable("network unreachable")
     error.operations = ("DetectFaces", "CompareFaces", "CompareFaces")
     matcher = FixedMatcher(error=error)
+    matcher.name = "rekognition+local"  # the cloud with the local fallback (not an audit code)
     v, _ = verifier(settings, audit, clock, matcher=matcher)
     decision, _ = run(v, performing_stream(),
                       SessionRequest(reference=np.zeros((400, 300, 3), np.uint8), script=SCRIPT))
@@ -193,6 +194,7 @@ def test_matcher_down_means_review_not_pass(settings, audit, clock):
     record = audit.get_attempt(decision.attempt_id).record
     assert record.cloud_calls == ("DetectFaces", "CompareFaces", "CompareFaces")
     assert record.match is not None and record.match["matched"] is False
+    assert record.match["matcher"] == "rekognition-local"
     assert record.match["reasons"] == (Reason.CLOUD_UNAVAILABLE,)
 
 

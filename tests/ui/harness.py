@@ -19,6 +19,7 @@ from kiosk.lab.standin import (  # noqa: F401  (re-exported for the UI tests)
     Responder,
     SyntheticCamera,
     match,
+    members_found,
     standin_parts,
 )
 from kiosk.ui.worker import KioskWorker

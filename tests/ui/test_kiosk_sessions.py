@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from kiosk.analysis.challenges import draw_sequence
 from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
+from kiosk.reasons import Reason
 from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState
 from kiosk.wording import (
@@ -37,6 +38,7 @@ from tests.ui.harness import (
     SyntheticCamera,
     make_worker,
     match,
+    members_found,
 )
 
 SEED = 7
@@ -353,3 +355,26 @@ def test_a_log_moved_away_while_the_window_runs_is_waited_for(qtbot, kiosk, sett
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=15000)
     assert run_unattended(qtbot, window) == "pass"
     assert last_attempt(tmp_path, settings).id == 2  # the log's own next row
+
+
+@pytest.mark.parametrize(("found", "kind", "title"), [
+    (("M-1042",), "pass", RESULT_PASS.title),
+    ((), "fail", RESULT_STAFF.title),  # never whether a face is enrolled
+])
+def test_an_unattended_kiosk_with_members_checks_people_in(qtbot, kiosk, settings, tmp_path,
+                                                           found, kind, title):
+    """The window with ``matching.collection_id`` set: no identity step, the live face is
+    searched among the members after the liveness check (before: the setting changed
+    nothing, and everyone live passed)."""
+    s = settings.replace("matching", collection_id="members")
+    matcher = FixedMatcher(found=members_found(*found))
+    window, *_ = kiosk(s, matcher=matcher)
+    screens: list = []
+    window.flow.add_listener(lambda old, new: screens.append(new))
+    assert run_unattended(qtbot, window) == kind
+    assert window.result.title.text() == title and matcher.calls == 1
+    assert FlowState.IDENTITY not in screens
+    assert "M-1042" not in shown_text(window)  # the person sees pass or fail, no id
+    stored = last_attempt(tmp_path, s)
+    assert stored.record.cloud_calls == ("SearchFacesByImage",)
+    assert stored.record.reasons == (() if found else (Reason.MEMBER_NOT_FOUND,))
