@@ -113,6 +113,7 @@ class Reason(StrEnum):
     ID_PHOTO_BLURRED = "ID_PHOTO_BLURRED"
     ID_PHOTO_DARK = "ID_PHOTO_DARK"
     ID_PHOTO_NOT_FRONTAL = "ID_PHOTO_NOT_FRONTAL"
+    ID_PHOTO_ROTATED = "ID_PHOTO_ROTATED"
     # the active light challenge (kiosk.analysis.light)
     LIGHT_NOT_REFLECTED = "LIGHT_NOT_REFLECTED"
     LIGHT_TIMING = "LIGHT_TIMING"
@@ -401,6 +402,10 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "Your ID photo could not be read clearly. Please ask a member of staff."),
     ReasonInfo(Reason.ID_PHOTO_NOT_FRONTAL, _Q,
                "The ID photo's face is turned too far (about 20 degrees or more) to compare.",
+               "Your ID photo could not be read clearly. Please ask a member of staff."),
+    ReasonInfo(Reason.ID_PHOTO_ROTATED, _Q,
+               "The ID photo is sideways or upside down (its face is found far more clearly "
+               "with the picture turned); rescan it upright or rotate the file.",
                "Your ID photo could not be read clearly. Please ask a member of staff."),
     ReasonInfo(Reason.LIGHT_NOT_REFLECTED, _S,
                "The face did not answer the colours the screen showed (or answered them no "

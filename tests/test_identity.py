@@ -147,3 +147,32 @@ def test_the_person_in_view_makes_the_card_capture_fail(shared_data):
 def test_capture_checks_the_frame():
     with pytest.raises(ValueError, match="uint8"):
         capture_id_card(np.zeros((10, 10), np.uint8), card_detector())
+
+
+@pytest.mark.parametrize(("turns", "says"), [(2, "upside down"), (1, "sideways"),
+                                             (3, "sideways")])
+def test_a_scan_lying_sideways_or_upside_down_is_refused(shared_data, tmp_path, detector,
+                                                         turns, says):
+    """Before: an upside-down scan passed the desk (its 5-point landmarks look upright) and
+    the comparison failed the genuine person as a mismatch, counted toward their lockout."""
+    image = cv2.imread(str(shared_data / EXAMPLES / "obama.jpg"))
+    turned = tmp_path / "turned.png"
+    cv2.imwrite(str(turned), np.rot90(image, turns))
+    with pytest.raises(IdPhotoError, match=f"lies {says}: rescan it upright") as info:
+        load_id_photo(turned, detector)
+    assert info.value.reasons == (Reason.ID_PHOTO_ROTATED,)
+    assert detector.upright_turns(np.ascontiguousarray(np.rot90(image, turns))) == 4 - turns
+
+
+def test_every_upright_photo_of_the_data_set_stays_upright(shared_data, detector):
+    import csv
+
+    from kiosk.cloud.images import load_photo
+
+    with (shared_data / "pairs.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    photos = sorted({p for r in rows for p in (r["a"], r["b"])
+                     if p.lower().endswith((".jpg", ".jpeg", ".png"))})
+    assert len(photos) >= 15
+    turned = [p for p in photos if detector.upright_turns(load_photo(shared_data / p))]
+    assert turned == []

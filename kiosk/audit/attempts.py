@@ -139,6 +139,12 @@ def log_recorded(results: Iterable[RecordResult], *, interrupted: str | None = N
                         lockout.failures)
 
 
+#: The open rows, in no order: with "ORDER BY id" SQLite scanned the whole table in rowid
+#: order instead of using a partial index of the open rows (21 ms at 100,000 attempts against
+#: 0.05 ms, in every session's write transaction); callers sort the few rows themselves.
+OPEN_ROWS_SQL = "SELECT * FROM attempts WHERE status = 'incomplete'"
+
+
 def open_rows(db: Database, signer: ChainSigner, here: Owner, now: datetime,
               stale_after: timedelta) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                                 list[dict[str, Any]]]:
@@ -149,7 +155,7 @@ def open_rows(db: Database, signer: ChainSigner, here: Owner, now: datetime,
     closed as anyone's failure nor counted as a try in flight (verify reports it).
     """
     live, stale, forged = [], [], []
-    for row in db.query("SELECT * FROM attempts WHERE status = 'incomplete' ORDER BY id"):
+    for row in sorted(db.query(OPEN_ROWS_SQL), key=lambda r: r["id"]):
         if not signer.open_ok(row):
             forged.append(row)
         elif owner_gone(row["owner_host"], row["owner_boot"], row["owner_pid"],

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk.audit.attempts import OPEN_ROWS_SQL
 from kiosk.audit.canonical import CHAINED_TABLES
 from kiosk.audit.chain import frame_digest
 from kiosk.audit.results import ChainBreak, VerifyReport
@@ -94,7 +95,7 @@ def state_problem(db: Database, signer: ChainSigner, state: Mapping[str, Any]) -
 def _open_problem(db: Database, signer: ChainSigner) -> ChainBreak | None:
     if not signer.keyed:
         return None
-    for row in db.query("SELECT * FROM attempts WHERE status = 'incomplete' ORDER BY id"):
+    for row in sorted(db.query(OPEN_ROWS_SQL), key=lambda r: r["id"]):
         if not signer.open_ok(row):
             return ChainBreak("attempts", row["id"], None,
                               "an unfinished attempt row was not written by this kiosk (its "

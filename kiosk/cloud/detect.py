@@ -16,6 +16,7 @@ misses but costs 0.3-0.7 s at 360 pixels, so it only runs when HOG found nothing
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,13 @@ class _Canvas:
         """A canvas box in photo pixels; it may extend past the photo's edge (a cut face)."""
         m, s = self.margin, self.scale
         return FaceBox((box.x0 - m) / s, (box.y0 - m) / s, (box.x1 - m) / s, (box.y1 - m) / s)
+
+
+#: A face found this much more confidently (HOG's SVM margin) in the picture turned by a
+#: quarter or a half, and confidently there (above the detector's own threshold, 0), says the
+#: picture is not upright. On the developer set's 20 photos the upright score led every other
+#: orientation's; a scan turned upside down or sideways scored 1.7-1.8 higher turned back.
+ROTATED_MARGIN = 0.5
 
 
 class HogFaceDetector:
@@ -182,6 +190,33 @@ class HogFaceDetector:
         return [FaceBox(d.rect.left() / scale, d.rect.top() / scale,
                         (d.rect.right() + 1) / scale, (d.rect.bottom() + 1) / scale)
                 for d in found]
+
+    def upright_turns(self, image: np.ndarray) -> int:
+        """Quarter turns (``np.rot90``'s ``k``, counter-clockwise) that make the picture's
+        face upright: 0 when it is upright already, or when no turn shows a face clearly
+        better (see :data:`ROTATED_MARGIN`). Four HOG passes at the working size.
+
+        Parameters
+        ----------
+        image : ndarray (H, W, 3) uint8
+            BGR pixels.
+        """
+        height, width = image.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = image if scale >= 1.0 else cv2.resize(
+            image, (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA)
+        rgb = small[:, :, ::-1]
+        upsample = 1 if max(small.shape[:2]) < self.upsample_below else 0
+        scores = []
+        for k in range(4):
+            _, found, _ = self._detector.run(np.ascontiguousarray(np.rot90(rgb, k)), upsample,
+                                             -0.5)
+            scores.append(max(found) if len(found) else -math.inf)
+        best = int(np.argmax(scores))
+        if best and scores[best] > 0 and scores[best] >= scores[0] + ROTATED_MARGIN:
+            return best
+        return 0
 
     def _detect_at(self, image: np.ndarray, side: int,
                    tried: set[tuple[int, int]]) -> list[FaceBox]:
