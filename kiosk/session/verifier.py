@@ -11,9 +11,10 @@ No Qt here. The kiosk runtime and ``kiosk verify`` drive the same generator::
         decision = stop.value
 
 :meth:`Verifier.session` is the data flow's phases composed with ``yield from``: rate limit
-and opening the attempt -> placement, baseline and challenges (every frame also goes to the
-passive analyzers and the best-frame choice) -> liveness fusion -> best frame -> face matcher
--> decision -> audit row.
+and opening the attempt -> placement, the light step, baseline and challenges (every frame
+also goes to the passive analyzers and the best-frame choice) -> liveness fusion and the light
+verdict -> best frame -> face matcher (the ID photo compared, or the members searched) ->
+decision -> audit row.
 
 The attempt's row is opened before the first frame, in the same transaction as the lockout
 check (concurrent sessions cannot exceed the limit), and closed with the decision before the
