@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from kiosk.camera.health import CameraHealth
@@ -19,6 +20,11 @@ from kiosk.errors import KioskError
 log = logging.getLogger(__name__)
 
 ErrorCallback = Callable[[Exception], None]
+
+#: The same camera error is logged as a warning again only after this long: an unplugged
+#: camera is retried every few seconds all night, and each try once wrote a line (about
+#: 10,800 a day). A changed error, or one after a recovery, is logged at once.
+REPEAT_LOG_S = 600.0
 
 
 class CaptureThread(threading.Thread):
@@ -36,6 +42,9 @@ class CaptureThread(threading.Thread):
         :class:`~kiosk.errors.KioskError` from the source, or an unexpected exception.
     retry_s : float
         Wait before retrying a live source that failed and gives no ``retry_in`` of its own.
+    clock : callable
+        Monotonic seconds, for logging a repeated error at most every :data:`REPEAT_LOG_S`
+        (``on_error`` still gets every one).
 
     Notes
     -----
@@ -49,8 +58,12 @@ class CaptureThread(threading.Thread):
 
     def __init__(self, source: FrameSource, slot: LatestFrameSlot | None = None, *,
                  on_error: ErrorCallback | None = None, retry_s: float = 0.5,
-                 name: str = "kiosk-capture") -> None:
+                 name: str = "kiosk-capture",
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name=name, daemon=True)
+        self._clock = clock
+        # The error last logged as a warning and when (None after a frame came through).
+        self._logged: tuple[str, float] | None = None
         self._source = source
         self._slot = slot if slot is not None else LatestFrameSlot()
         self._on_error = on_error
@@ -121,6 +134,9 @@ class CaptureThread(threading.Thread):
             if frame is None:
                 self._finished = True
                 return
+            if self._logged is not None:
+                log.warning("camera: working again (after: %s)", self._logged[0])
+                self._logged = None
             self._slot.put(frame)
 
     def _retry_delay(self) -> float:
@@ -132,7 +148,13 @@ class CaptureThread(threading.Thread):
     def _report(self, exc: Exception) -> None:
         with self._lock:
             self._error = exc
-        log.warning("camera: %s", exc)
+        text, now = str(exc), self._clock()
+        if self._logged is None or self._logged[0] != text \
+                or now - self._logged[1] >= REPEAT_LOG_S:
+            log.warning("camera: %s", text)
+            self._logged = (text, now)
+        else:
+            log.debug("camera: %s (again)", text)
         if self._on_error is not None:
             try:
                 self._on_error(exc)

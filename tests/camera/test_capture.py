@@ -194,3 +194,33 @@ def test_device_plugged_late_then_unplugged_and_replugged(tmp_path: Path) -> Non
     finally:
         assert thread.stop(WAIT)
     assert thread.error is not None          # the last error is kept after recovery
+
+
+def test_a_camera_failing_all_night_is_logged_once_a_while(caplog) -> None:
+    """Before: one warning per reconnect try (about 10,800 a day for a camera unplugged all
+    night). The callback still gets every error; the log gets a changed error at once, the
+    same one again after REPEAT_LOG_S, and one line when frames come back."""
+    import logging
+
+    from kiosk.camera.capture import REPEAT_LOG_S
+
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 60.0  # a minute between tries
+        return now[0]
+
+    gone = [CameraError("gone")] * 12 + [CameraError("busy")] + [None] + [CameraError("gone")]
+    errors: list[Exception] = []
+    thread = CaptureThread(ScriptedSource(gone, live=True), on_error=errors.append,
+                           clock=clock)
+    with caplog.at_level(logging.WARNING, logger="kiosk.camera.capture"):
+        thread.start()
+        drain(thread.slot)
+        thread.join(WAIT)
+    assert len(errors) == 14
+    lines = [r.getMessage() for r in caplog.records]
+    # 12 tries a minute apart: logged at the first and again 10 minutes later.
+    assert REPEAT_LOG_S == 600.0
+    assert lines == ["camera: gone", "camera: gone", "camera: busy",
+                     "camera: working again (after: busy)", "camera: gone"]
