@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.cloud.errors import CloudError, CloudTimeout, CloudUnavailable
+from kiosk.cloud.errors import CloudTimeout, CloudUnavailable
 from kiosk.cloud.protocol import LiveFrame, compare_frames
 from kiosk.errors import KioskError, ResourceError
 from kiosk.settings import Settings
@@ -55,10 +55,7 @@ def _compare_frames(frames: list[LiveFrame], reference: np.ndarray) -> Any:
 
 
 def _search(live: np.ndarray, live_box: Any) -> Any:
-    search = getattr(_MATCHER, "search", None)
-    if search is None:
-        raise CloudError(f"the face matcher {type(_MATCHER).__name__} cannot search members")
-    return search(live, live_box=live_box)
+    return _MATCHER.search(live, live_box=live_box)
 
 
 class ProcessMatcher:

@@ -41,8 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the kiosk's verification session on a video file or image folder: "
                     "rate limit, challenges, passive analysis, liveness, best frame, face "
                     "match (with --id-photo) or member search (with --member) and the audit "
-                    "row. Exit status 0 for pass, 1 for "
-                    "fail or review, 2 for an error.")
+                    "row. Exit status 0 for pass, 1 for fail or review, 2 for an error.")
     parser.add_argument("--source", required=True, metavar="PATH",
                         help="video file or image folder in place of the camera")
     who = parser.add_mutually_exclusive_group()
@@ -176,19 +175,18 @@ def run(args: argparse.Namespace, ctx) -> int:
     if args.db:
         settings = settings.replace("audit", db_path=args.db)
     reference, matcher = None, None
+    if args.member and not settings.matching.collection_id:
+        from kiosk.errors import ConfigError
+
+        raise ConfigError("--member needs matching.collection_id: the Rekognition collection "
+                          "of the enrolled members (see kiosk enroll)")
     if args.id_photo:
-        from kiosk.cloud.factory import build_matcher
         from kiosk.identity import card_detector, load_id_photo
 
         reference = load_id_photo(args.id_photo, card_detector()).image
-        matcher = build_matcher(settings, choice=args.matcher)
-    elif args.member:
+    if args.id_photo or args.member:
         from kiosk.cloud.factory import build_matcher
-        from kiosk.errors import ConfigError
 
-        if not settings.matching.collection_id:
-            raise ConfigError("--member needs matching.collection_id: the Rekognition "
-                              "collection of the enrolled members (see kiosk enroll)")
         matcher = build_matcher(settings, choice=args.matcher)
     fusion = Fusion.load()
     # The recording is read before the log opens: input refused here leaves no database or

@@ -87,6 +87,14 @@ class _Canvas:
         return FaceBox((box.x0 - m) / s, (box.y0 - m) / s, (box.x1 - m) / s, (box.y1 - m) / s)
 
 
+def _working_size(image: np.ndarray, side: int) -> tuple[float, tuple[int, int]]:
+    """The scale (at most 1) that fits ``image``'s longer side in ``side`` pixels, and the
+    ``(width, height)`` it gives."""
+    height, width = image.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    return scale, (max(1, round(width * scale)), max(1, round(height * scale)))
+
+
 #: A face found this much more confidently (HOG's SVM margin) in the picture turned by a
 #: quarter or a half, and confidently there (above the detector's own threshold, 0), says the
 #: picture is not upright. On the developer set's 20 photos the upright score led every other
@@ -201,13 +209,8 @@ class HogFaceDetector:
         image : ndarray (H, W, 3) uint8
             BGR pixels.
         """
-        height, width = image.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
-        small = image if scale >= 1.0 else cv2.resize(
-            image, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA)
-        rgb = small[:, :, ::-1]
-        upsample = 1 if max(small.shape[:2]) < self.upsample_below else 0
+        scale, size = _working_size(image, self.max_side)
+        rgb, upsample = self._working_rgb(image, scale, size)
         scores = []
         for k in range(4):
             _, found, _ = self._detector.run(np.ascontiguousarray(np.rot90(rgb, k)), upsample,
@@ -221,15 +224,11 @@ class HogFaceDetector:
     def _detect_at(self, image: np.ndarray, side: int,
                    tried: set[tuple[int, int]]) -> list[FaceBox]:
         height, width = image.shape[:2]
-        scale = min(1.0, side / max(height, width))
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        scale, size = _working_size(image, side)
         if size in tried:  # a small image is the same at every working size
             return []
         tried.add(size)
-        small = image if scale >= 1.0 else cv2.resize(image, size,
-                                                      interpolation=cv2.INTER_AREA)
-        rgb = np.ascontiguousarray(small[:, :, ::-1])
-        upsample = 1 if max(small.shape[:2]) < self.upsample_below else 0
+        rgb, upsample = self._working_rgb(image, scale, size)
         boxes = []
         for r in self._detector(rgb, upsample):
             box = FaceBox(max(0.0, r.left() / scale), max(0.0, r.top() / scale),
@@ -239,6 +238,15 @@ class HogFaceDetector:
                 boxes.append(box)
         boxes.sort(key=lambda b: b.width * b.height, reverse=True)
         return boxes
+
+    def _working_rgb(self, image: np.ndarray, scale: float, size: tuple[int, int]
+                     ) -> tuple[np.ndarray, int]:
+        """``image`` (BGR) at the working ``size`` as contiguous RGB, and dlib's upsampling
+        for it (once below ``upsample_below``)."""
+        small = image if scale >= 1.0 else cv2.resize(image, size,
+                                                      interpolation=cv2.INTER_AREA)
+        upsample = 1 if max(small.shape[:2]) < self.upsample_below else 0
+        return np.ascontiguousarray(small[:, :, ::-1]), upsample
 
 
     def detect_near(self, image: np.ndarray, guess: FaceBox, face_px: int = 120) -> FaceBox | None:

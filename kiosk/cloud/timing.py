@@ -16,8 +16,6 @@ MAX_CALLS = 3
 #: The local matcher's part after the cloud failed (five frames' descriptors, about a
 #: second), or a new child process loading dlib's models (a few seconds), with room.
 LOCAL_MARGIN_S = 30.0
-
-
 #: botocore's standard retry mode pauses up to 2**i s (at most 20 s) before retry i + 1.
 MAX_BACKOFF_S = 20.0
 

@@ -35,9 +35,8 @@ def search_outcome(result: SearchResult) -> tuple[Verdict, tuple[str, ...]]:
     """
     if not result.matches:
         return Verdict.FAIL, (Reason.MEMBER_NOT_FOUND, *result.reasons)
-    if result.reasons:
-        against = tuple(r for r in result.reasons if r in FAIL_REASONS) or result.reasons
-        return Verdict.FAIL, tuple(dict.fromkeys((*against, *result.reasons)))
+    if result.reasons:  # the codes that rule a match out first
+        return Verdict.FAIL, tuple(sorted(result.reasons, key=lambda r: r not in FAIL_REASONS))
     return Verdict.PASS, ()
 
 

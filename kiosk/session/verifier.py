@@ -335,26 +335,25 @@ class Verifier:
         failure it is follows the cause: the person's placement (``LIGHT_NOT_SEEN``) or the
         kiosk's camera or screen (``LIGHT_UNAVAILABLE``); neither is an attack sign.
         """
-        outcome = attempt.light
-        if outcome is None:
+        if attempt.light is None:
             return  # no light step in this session
-        result = outcome.result
-        if result is not None and result.responded:
-            return
-        if result is not None and Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons:
-            # The room, not the person: not judged (confidence 0), but staff should know.
-            if not attempt.reasons:
-                attempt.verdict = Verdict.REVIEW
-            attempt.reasons.append(Reason.LIGHT_TOO_BRIGHT_AMBIENT)
-            return
-        if result is not None and result.judged:
-            attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
-            return
+        result = attempt.light.result
         if result is None:
             # The colours never started (the face never placed): the session has failed
             # already, unless its frames ended in a way nothing else caught.
             if not attempt.reasons:
                 attempt.reasons.append(Reason.LIGHT_NOT_SEEN)
+            return
+        if result.responded:
+            return
+        if Reason.LIGHT_TOO_BRIGHT_AMBIENT in result.reasons:
+            # The room, not the person: not judged (confidence 0), but staff should know.
+            if not attempt.reasons:
+                attempt.verdict = Verdict.REVIEW
+            attempt.reasons.append(Reason.LIGHT_TOO_BRIGHT_AMBIENT)
+            return
+        if result.judged:
+            attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
             return
         kiosks = (Unjudged.NOT_SHOWN, Unjudged.FRAME_RATE)
         reason = Reason.LIGHT_UNAVAILABLE if result.cause in kiosks else Reason.LIGHT_NOT_SEEN
