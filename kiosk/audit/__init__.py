@@ -33,6 +33,7 @@ from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.reader import AuditReader
 from kiosk.audit.records import DECISIONS, AttemptRecord
 from kiosk.audit.results import (
+    ACCESSIBLE_NOTE,
     SCRIPTED_NOTE,
     AuditStats,
     ChainBreak,
@@ -45,13 +46,14 @@ from kiosk.audit.results import (
     UnlockResult,
     VerifyReport,
     decision_label,
+    step_note,
 )
 
 __all__ = [
-    "DECISIONS", "SCRIPTED_NOTE", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
+    "ACCESSIBLE_NOTE", "DECISIONS", "SCRIPTED_NOTE", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
     "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "ChainKey", "ClockReport",
     "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
     "RateLimitPolicy", "RateLimited", "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
     "VerifyReport", "create_key_file", "key_store", "normalize_subject_number",
-    "decision_label", "open_kiosk_log", "resolve_db_path", "subject_ref",
+    "decision_label", "open_kiosk_log", "resolve_db_path", "step_note", "subject_ref",
 ]

@@ -24,7 +24,7 @@ from kiosk.audit.records import AttemptRecord
 from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout, RecordResult
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.storage import attempt_columns, attempt_mode
+from kiosk.audit.storage import attempt_columns, attempt_mode, attempt_variant
 from kiosk.audit.timeutil import from_iso, to_iso
 from kiosk.reasons import Reason, suggests_attack
 from kiosk.vocabulary import Verdict
@@ -89,12 +89,13 @@ def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> byt
 
 def insert_open(db: Database, signer: ChainSigner, owner: Owner, *, kiosk_id: str,
                 started_at: str, subject_ref: str | None, app_version: str,
-                settings_digest: str, scripted: bool = False) -> int:
+                settings_digest: str, scripted: bool = False, accessible: bool = False) -> int:
     """Insert an incomplete (unchained) attempt row with its owner and MAC; return its id."""
     row: dict[str, Any] = {
         "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
         "subject_ref": subject_ref, "app_version": app_version,
-        "settings_digest": settings_digest, "mode": attempt_mode(scripted), **owner.columns()}
+        "settings_digest": settings_digest, "mode": attempt_mode(scripted),
+        "variant": attempt_variant(accessible), **owner.columns()}
     inserted = db.table("attempts").insert(row)
     assert inserted.last_rowid is not None  # an INSERT always sets it
     attempt_id = int(inserted.last_rowid)
@@ -178,7 +179,8 @@ def interrupt(db: Database, signer: ChainSigner, rows: list[dict[str, Any]], *,
             kiosk_id=row["kiosk_id"], started_at=started, ended_at=max(now, started),
             subject_ref=row["subject_ref"], decision=Verdict.FAIL, reasons=(Reason.INTERRUPTED,),
             app_version=row["app_version"], settings_digest=row["settings_digest"],
-            scripted=row.get("mode") == "scripted")
+            scripted=row.get("mode") == "scripted",
+            accessible=row.get("variant") == "accessible")
         results.append(complete(db, signer, row["id"], record, frame=None, cipher=None,
                                 limits=limits, now=now))
     return results

@@ -41,13 +41,14 @@ HASHED_COLUMNS: dict[str, tuple[str, ...]] = {
 content of existing rows: see :data:`OPTIONAL_COLUMNS`."""
 
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "attempts": ("mode",),
+    "attempts": ("mode", "variant"),
     "lockouts": (),
     "operator_actions": (),
 }
-"""Columns added after rows were chained (schema 5: ``attempts.mode``). Each is part of a
-row's content only when it is not NULL, so every row written before it existed, and every row
-that leaves it NULL, hashes exactly as before; setting or clearing it changes the content."""
+"""Columns added after rows were chained (schema 5: ``attempts.mode``; schema 7:
+``attempts.variant``). Each is part of a row's content only when it is not NULL, so every row
+written before it existed, and every row that leaves it NULL, hashes exactly as before;
+setting or clearing it changes the content."""
 
 CHAINED_TABLES: tuple[str, ...] = tuple(HASHED_COLUMNS)
 

@@ -22,12 +22,13 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "seq", "status", "kiosk_id", "started_at", "ended_at", "recorded_at", "subject_ref",
-    "decision", "mode", "reasons", "liveness_score", "match_matcher", "match_similarity",
+    "decision", "mode", "variant", "reasons", "liveness_score", "match_matcher", "match_similarity",
     "match_matched", "cloud_calls", "challenges", "signals", "app_version", "settings_digest",
     "has_frame", "row_hash",
 )
 """CSV header. ``reasons`` and ``cloud_calls`` are joined with ``;``; ``challenges`` and
-``signals`` are JSON; ``mode`` is empty, or ``scripted`` for an evaluation run."""
+``signals`` are JSON; ``mode`` is empty, or ``scripted`` for an evaluation run; ``variant``
+is empty for the standard check, or ``accessible`` for the check a person may choose."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -40,6 +41,7 @@ def attempt_dict(attempt: StoredAttempt) -> dict[str, Any]:
         "recorded_at": attempt.recorded_at.isoformat() if attempt.recorded_at else None,
         "subject_ref": attempt.subject_ref, "decision": attempt.decision,
         "mode": "scripted" if attempt.scripted else None,
+        "variant": "accessible" if attempt.accessible else None,
         "has_frame": attempt.has_frame, "row_hash": attempt.row_hash,
     }
     record = attempt.record

@@ -49,7 +49,7 @@ from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check
 from kiosk.audit.results import RecordResult
 from kiosk.audit.room import check_room
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.storage import attempt_mode
+from kiosk.audit.storage import attempt_mode, attempt_variant
 from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
 from kiosk.audit.writer import AUTO_PURGE_INTERVAL, AuditWriter
 from kiosk.reasons import Reason
@@ -233,7 +233,8 @@ class AuditLog(AuditWriter):
         return interrupt(db, signer, stale, limits=self.config.limits, now=now), live
 
     def open_attempt(self, *, started_at: datetime, subject_ref: str | None, app_version: str,
-                     settings_digest: str, scripted: bool = False) -> int:
+                     settings_digest: str, scripted: bool = False,
+                     accessible: bool = False) -> int:
         """Start an attempt: check the limits and write its open row, in one transaction.
 
         Open attempts whose owner process is gone are first closed as ``INTERRUPTED``
@@ -267,18 +268,19 @@ class AuditLog(AuditWriter):
                 opened = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                      started_at=started, subject_ref=subject_ref,
                                      app_version=app_version, settings_digest=settings_digest,
-                                     scripted=scripted)
+                                     scripted=scripted, accessible=accessible)
             elif refusal.record:
                 refused_id = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                          started_at=started, subject_ref=subject_ref,
                                          app_version=app_version,
-                                         settings_digest=settings_digest, scripted=scripted)
+                                         settings_digest=settings_digest, scripted=scripted,
+                                         accessible=accessible)
                 record = AttemptRecord(
                     kiosk_id=kiosk_id, started_at=started_at,
                     ended_at=max(now, started_at), subject_ref=subject_ref,
                     decision=Verdict.FAIL, reasons=(Reason.RATE_LIMITED,),
                     app_version=app_version, settings_digest=settings_digest,
-                    scripted=scripted)
+                    scripted=scripted, accessible=accessible)
                 refused = complete(db, signer, refused_id, record, frame=None, cipher=None,
                                    limits=self.config.limits, now=now, remote=remote)
         log_recorded(stale, interrupted=STOPPED)
@@ -337,9 +339,12 @@ class AuditLog(AuditWriter):
             if row["subject_ref"] != record.subject_ref:
                 raise ValueError(f"record.subject_ref differs from the one attempt {attempt_id} "
                                  "was opened with")
-            if row["mode"] != attempt_mode(record.scripted):
-                raise ValueError(f"record.scripted differs from the way attempt {attempt_id} "
-                                 "was opened")
+            for column, stored, name in (("mode", attempt_mode(record.scripted), "scripted"),
+                                         ("variant", attempt_variant(record.accessible),
+                                          "accessible")):
+                if row[column] != stored:
+                    raise ValueError(f"record.{name} differs from the way attempt "
+                                     f"{attempt_id} was opened")
             result = complete(db, signer, int(attempt_id), record, frame=frame,
                               cipher=self._cipher, limits=self.config.limits, now=now,
                               remote=remote)
@@ -360,7 +365,7 @@ class AuditLog(AuditWriter):
                                      subject_ref=record.subject_ref,
                                      app_version=record.app_version,
                                      settings_digest=record.settings_digest,
-                                     scripted=record.scripted)
+                                     scripted=record.scripted, accessible=record.accessible)
             result = complete(db, signer, attempt_id, record, frame=frame, cipher=self._cipher,
                               limits=self.config.limits, now=now)
         log_recorded(stale, interrupted=STOPPED)

@@ -28,8 +28,10 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 HEX64_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 MAX_DETAILS = 32
 MAX_TEXT = 200
+MAX_PAUSED_S = 3600.0  # a prompt's pause lies within its session's bound, far below this
 
-_CHALLENGE_KEYS = {"action", "prompted_at", "responded_at", "outcome", "confidence", "reason"}
+_CHALLENGE_KEYS = {"action", "prompted_at", "responded_at", "outcome", "confidence", "reason",
+                   "paused_s", "retry"}
 _SIGNAL_KEYS = {"score", "confidence", "reason", "details"}
 _MATCH_KEYS = {"matcher", "similarity", "matched", "reasons"}
 
@@ -115,7 +117,24 @@ def _challenge(item: Any, i: int) -> dict[str, Any]:
         "outcome": check_code(item["outcome"], f"{name}.outcome"),
         "confidence": _optional(item.get("confidence"), check_number, f"{name}.confidence"),
         "reason": _optional(item.get("reason") or None, check_code, f"{name}.reason"),
+        # Kept only when they say something, so a row without them reads as before schema 7.
+        **_challenge_extras(item, name),
     }
+
+
+def _challenge_extras(item: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A prompt's paused seconds (its timer stood still while the face was not placed) when
+    above 0, and ``retry`` when it was a second chance."""
+    extras: dict[str, Any] = {}
+    paused = item.get("paused_s")
+    if paused is not None and check_number(paused, f"{name}.paused_s", 0.0, MAX_PAUSED_S) > 0:
+        extras["paused_s"] = float(paused)
+    retry = item.get("retry", False)
+    if not isinstance(retry, bool):
+        raise ValueError(f"{name}.retry must be a bool, got {retry!r}")
+    if retry:
+        extras["retry"] = True
+    return extras
 
 
 def _signal(signal_name: str, value: Any) -> dict[str, Any]:
@@ -180,7 +199,9 @@ class AttemptRecord:
     challenges : tuple of dict
         In prompt order; each has ``action`` (code), ``prompted_at`` (datetime),
         ``responded_at`` (datetime or None), ``outcome`` (code), ``confidence`` (float or
-        None) and ``reason`` (code or None). Only action, prompted_at and outcome are required.
+        None), ``reason`` (code or None), ``paused_s`` (seconds the prompt's timer stood still
+        because the face was not placed; kept when above 0) and ``retry`` (a second chance;
+        kept when true). Only action, prompted_at and outcome are required.
     signals : dict of str to dict
         Signal name to ``{"score": float, "confidence": float, "reason": code or None,
         "details": {code: scalar}}``; :class:`kiosk.model.Signal` values are accepted. Sorted
@@ -198,6 +219,9 @@ class AttemptRecord:
         An evaluation run (``kiosk verify --script``) whose prompts came at media times given
         in advance: recorded and shown as such, never a verification, counted toward no
         lockout.
+    accessible : bool
+        The person chose the accessible check (longer windows, its own prompt count, no light
+        step); stored as ``attempts.variant``.
     """
 
     kiosk_id: str
@@ -214,6 +238,7 @@ class AttemptRecord:
     reasons: tuple[str, ...] = ()
     cloud_calls: tuple[str, ...] = ()
     scripted: bool = False
+    accessible: bool = False
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -242,8 +267,8 @@ class AttemptRecord:
         put(self, "match", _optional(self.match, _match))
         put(self, "reasons", _codes(self.reasons, "reasons"))
         put(self, "cloud_calls", _codes(self.cloud_calls, "cloud_calls"))
-        if not isinstance(self.scripted, bool):
-            raise ValueError("scripted must be a bool")
+        if not isinstance(self.scripted, bool) or not isinstance(self.accessible, bool):
+            raise ValueError("scripted and accessible must be bools")
 
     @property
     def failed(self) -> bool:

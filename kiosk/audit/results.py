@@ -29,6 +29,8 @@ class StoredAttempt:
         The full record; None while incomplete.
     scripted : bool
         A scripted evaluation run (``kiosk verify --script``), never a verification.
+    accessible : bool
+        The person chose the accessible check (``attempts.variant``).
     """
 
     id: int
@@ -42,6 +44,7 @@ class StoredAttempt:
     has_frame: bool
     record: AttemptRecord | None
     scripted: bool = False
+    accessible: bool = False
 
     @property
     def decision(self) -> str:
@@ -51,6 +54,19 @@ class StoredAttempt:
 
 SCRIPTED_NOTE = "a scripted evaluation run (kiosk verify --script), not a verification"
 """What staff read about an attempt whose prompts were given in advance."""
+
+
+ACCESSIBLE_NOTE = "the accessible check, chosen by the person"
+"""What staff read about an attempt on the accessible check (longer windows, its own prompt
+count, no light step)."""
+
+
+def step_note(paused_s: float, retry: bool) -> str:
+    """What staff read beside a prompt: ``second chance`` and ``paused 1.2 s`` (the timer
+    stood still while the face was not placed), or an empty string."""
+    notes = (["second chance"] if retry else []) + (
+        [f"paused {paused_s:.1f} s"] if paused_s > 0 else [])
+    return ", ".join(notes)
 
 
 def decision_label(decision: str, scripted: bool) -> str:

@@ -310,6 +310,22 @@ def _v6(db: Database) -> None:
     _rebuild_actions(db, OPERATOR_ACTIONS)
 
 
+ATTEMPT_VARIANTS: tuple[str, ...] = ("accessible",)
+"""Values of ``attempts.variant`` (schema 7); NULL is the standard check. ``accessible``: the
+person chose the accessible check (longer windows, its own prompt count, no light step), so
+staff reading the row know which check the decision rests on."""
+
+_V7_VARIANT = ("ALTER TABLE attempts ADD COLUMN variant TEXT CHECK (variant IN ("
+               + ", ".join(f"'{v}'" for v in ATTEMPT_VARIANTS) + "))")
+
+
+def _v7(db: Database) -> None:
+    """Attempts record which check the person took (``variant``, NULL for every earlier row
+    and for the standard check). Like ``mode``, existing rows keep their content and hashes
+    (:data:`kiosk.audit.canonical.OPTIONAL_COLUMNS`)."""
+    db.execute(_V7_VARIANT)
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -327,6 +343,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("fleet state: what the fleet server acknowledged", _v4),
     ("attempts: mode (scripted evaluation runs)", _v5),
     ("operator actions: log_replaced", _v6),
+    ("attempts: variant (the accessible check)", _v7),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

@@ -40,12 +40,18 @@ def attempt_columns(record: AttemptRecord) -> dict[str, Any]:
         "app_version": record.app_version,
         "settings_digest": record.settings_digest,
         "mode": attempt_mode(record.scripted),
+        "variant": attempt_variant(record.accessible),
     }
 
 
 def attempt_mode(scripted: bool) -> str | None:
     """The stored ``attempts.mode`` (schema 5): NULL for a session the kiosk ran itself."""
     return "scripted" if scripted else None
+
+
+def attempt_variant(accessible: bool) -> str | None:
+    """The stored ``attempts.variant`` (schema 7): NULL for the standard check."""
+    return "accessible" if accessible else None
 
 
 def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
@@ -71,6 +77,7 @@ def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
         reasons=json.loads(row["reasons"]),
         cloud_calls=json.loads(row["cloud_calls"]),
         scripted=row.get("mode") == "scripted",
+        accessible=row.get("variant") == "accessible",
     )
 
 
@@ -89,6 +96,7 @@ def stored_attempt(row: Mapping[str, Any]) -> StoredAttempt:
         has_frame=bool(row.get("has_frame")),
         record=record_from_row(row) if complete else None,
         scripted=row.get("mode") == "scripted",
+        accessible=row.get("variant") == "accessible",
     )
 
 

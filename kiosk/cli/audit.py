@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.audit import (
+    ACCESSIBLE_NOTE,
     SCRIPTED_NOTE,
     AuditConfig,
     AuditLog,
@@ -33,6 +34,7 @@ from kiosk.audit import (
     key_store,
     normalize_subject_number,
     resolve_db_path,
+    step_note,
 )
 from kiosk.audit.anchor import read_anchor
 from kiosk.audit.errors import MISSING
@@ -155,6 +157,7 @@ def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
     return [("started", _t(r.started_at, True)), ("ended", _t(r.ended_at, True)),
             ("recorded", _t(a.recorded_at, True)), ("subject", r.subject_ref or "none given"),
             ("decision", r.decision + (f": {SCRIPTED_NOTE}" if r.scripted else "")),
+            ("check", ACCESSIBLE_NOTE if r.accessible else "standard"),
             ("reasons", ", ".join(r.reasons) or "-"),
             ("liveness score", _num(r.liveness_score, ".2f")), ("match", match),
             ("cloud calls", ", ".join(r.cloud_calls) or "none"), ("app version", r.app_version),
@@ -171,9 +174,10 @@ def _print_steps(a: StoredAttempt, out: TextIO) -> None:
         if c["responded_at"] is not None:
             delay = (c["responded_at"] - c["prompted_at"]).total_seconds()
             answered = f"{_t(c['responded_at'], True)} (+{delay:.3f} s)"
+        note = step_note(c.get("paused_s", 0.0), c.get("retry", False))
         print(f"    {i}. {c['action']}: {c['outcome']}, prompted {_t(c['prompted_at'], True)}, "
               f"answered {answered}, confidence {_num(c['confidence'], '.2f')}, reason "
-              f"{c['reason'] or '-'}", file=out)
+              f"{c['reason'] or '-'}{', ' + note if note else ''}", file=out)
     print(f"  signals ({len(r.signals)}):", file=out)
     for name, s in r.signals.items():
         details = " ".join(f"{k}={v}" for k, v in s["details"].items())

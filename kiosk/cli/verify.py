@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--light", metavar="SEQUENCE.json|random",
                         help="run the light step, judged against the sequence filmed with the "
                              "recording (media times) or a sequence drawn now ('random')")
+    parser.add_argument("--accessible", action="store_true",
+                        help="the accessible check a person may choose: longer windows, its own "
+                             "prompt count, no light step (recorded as such)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -161,6 +164,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     check_subject(args.subject)
     if args.db:
         check_db_path(args.db)
+    if args.accessible and args.light is not None:
+        raise InputError("--light: the accessible check has no light step (it never flashes)")
     light = light_plan(args.light)
     # Heavy imports stay inside the command so `kiosk --help` starts fast.
     from kiosk.analysis.face import FaceTracker
@@ -202,7 +207,7 @@ def run(args: argparse.Namespace, ctx) -> int:
                                 audit=audit)
             session = verifier.session(frames, SessionRequest(
                 reference=reference, subject_number=args.subject, script=script, light=light,
-                member_check_in=bool(args.member)))
+                member_check_in=bool(args.member), accessible=bool(args.accessible)))
             try:
                 while True:
                     next(session)
@@ -211,7 +216,9 @@ def run(args: argparse.Namespace, ctx) -> int:
     report = {"source": args.source, **decision.as_dict()}
     if script is not None:
         report["script"] = args.script
-    report["light"] = light_report(args.light, report["signals"])
+    report["light"] = (light_report(args.light, report["signals"]) if not args.accessible else
+                       {"run": False, "why": "light step not run: the accessible check has none"})
+    report["check"] = "accessible" if args.accessible else "standard"
     if args.json:
         ctx.stdout.write(json.dumps(report) + "\n")
     else:
@@ -220,13 +227,15 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def _print_text(out, report: dict) -> None:
-    from kiosk.audit import SCRIPTED_NOTE
+    from kiosk.audit import ACCESSIBLE_NOTE, SCRIPTED_NOTE, step_note
     from kiosk.reasons import describe
 
     recorded = ("not recorded" if report["attempt_id"] is None
                 else f"attempt {report['attempt_id']}")
     if "script" in report:
         recorded += f", {SCRIPTED_NOTE}"
+    if report.get("check") == "accessible":
+        recorded += f", {ACCESSIBLE_NOTE}"
     out.write(f"{report['source']}: {report['decision'].upper()} ({recorded})\n")
     for code in report["reasons"]:
         out.write(f"  {code}: {describe(code).staff}\n")
@@ -240,6 +249,9 @@ def _print_text(out, report: dict) -> None:
                      f"  started {-reaction * 1000:.0f} ms before the prompt")
         if c.get("reason"):
             line += f"  {c['reason']}"
+        note = step_note(c.get("paused_s") or 0.0, bool(c.get("retry")))
+        if note:
+            line += f"  ({note})"
         out.write(line + "\n")
     light = report["light"]
     if not light["run"]:

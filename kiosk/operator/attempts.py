@@ -109,7 +109,9 @@ class SignalLine:
 
 @dataclass(frozen=True)
 class TimelineStep:
-    """One challenge: the prompt shown, the response seen, and how it was judged."""
+    """One challenge: the prompt shown, the response seen, and how it was judged;
+    ``paused_s`` how long its timer stood still while the face was not placed, ``retry``
+    whether it was a second chance."""
 
     index: int
     prompt: str
@@ -119,6 +121,8 @@ class TimelineStep:
     outcome: str
     confidence: float | None
     reason: str | None
+    paused_s: float = 0.0
+    retry: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class AttemptDetail:
     seq: int | None
     row_hash: str | None
     scripted: bool = False
+    accessible: bool = False
 
     @property
     def effective_decision(self) -> str:
@@ -220,7 +225,8 @@ def _timeline(challenges: Sequence[Mapping[str, Any]]) -> tuple[TimelineStep, ..
         steps.append(TimelineStep(
             index=i, prompt=c["action"].replace("_", " "), prompted_at=c["prompted_at"],
             responded_at=answered, response_s=delay, outcome=c["outcome"],
-            confidence=c["confidence"], reason=c["reason"]))
+            confidence=c["confidence"], reason=c["reason"], paused_s=c.get("paused_s", 0.0),
+            retry=c.get("retry", False)))
     return tuple(steps)
 
 
@@ -243,4 +249,4 @@ def attempt_detail(attempt: StoredAttempt,
         cloud_calls=record.cloud_calls if record else (), signals=signals,
         timeline=_timeline(record.challenges) if record else (),
         overrides=tuple(overrides), has_frame=attempt.has_frame, seq=attempt.seq,
-        row_hash=attempt.row_hash, scripted=attempt.scripted)
+        row_hash=attempt.row_hash, scripted=attempt.scripted, accessible=attempt.accessible)

@@ -119,5 +119,6 @@ def challenge_record(outcome: ChallengeOutcome, attempt: Attempt) -> dict[str, A
 def audit_challenge(challenge: Mapping[str, Any]) -> dict[str, Any]:
     return {"action": challenge["action"], "prompted_at": challenge.get("prompted_at"),
             "responded_at": challenge.get("responded_at"), "outcome": challenge["outcome"],
-            "confidence": challenge.get("confidence"), "reason": challenge.get("reason")}
+            "confidence": challenge.get("confidence"), "reason": challenge.get("reason"),
+            "paused_s": challenge.get("paused_s"), "retry": bool(challenge.get("retry"))}
 

@@ -46,7 +46,14 @@ def db(tmp_path: Path, clock: FakeClock) -> Path:
         for _ in range(3):
             audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
             clock.advance(minutes=2)
-        audit.record_attempt(make_record(clock, decision="pass", subject_ref=None))
+        # The last: the accessible check, its first prompt paused and then a second chance.
+        end = clock.now
+        audit.record_attempt(make_record(clock, decision="pass", subject_ref=None,
+                                         accessible=True, challenges=[
+            {"action": "smile", "prompted_at": end - timedelta(seconds=8), "responded_at": None,
+             "outcome": "retried", "reason": "CHALLENGE_TIMEOUT", "paused_s": 2.5},
+            {"action": "blink", "prompted_at": end - timedelta(seconds=3),
+             "responded_at": end - timedelta(seconds=2), "outcome": "passed", "retry": True}]))
     return path
 
 
@@ -86,6 +93,13 @@ def test_show_prints_the_whole_attempt(db: Path, env: dict[str, str],
                      "lbp_chi2=0.031 levels=32", "best frame:       none"):
         assert expected in out
     assert NUMBER not in out
+    assert "check:            standard" in out and "paused" not in out
+    status, out, _ = run(capsys, env, "show", "8", "--db", str(db))
+    assert status == 0
+    for expected in ("check:            the accessible check, chosen by the person",
+                     "1. smile: retried", "reason CHALLENGE_TIMEOUT, paused 2.5 s",
+                     "2. blink: passed", "reason -, second chance"):
+        assert expected in out
     status, _, err = run(capsys, env, "show", "99", "--db", str(db))
     assert status == 2 and "there is no attempt 99" in err
 

@@ -207,6 +207,17 @@ def test_the_camera_fails_the_session_is_recorded_and_the_kiosk_recovers(kiosk):
     assert k.verify().decision.decision == Verdict.PASS
 
 
+def stored_challenges(k, attempt_id):
+    """The challenges of the attempt as its audit row holds them."""
+    log = open_kiosk_log(k.settings, k.tmp_path)
+    try:
+        record = log.get_attempt(attempt_id).record
+    finally:
+        log.close()
+    assert record is not None
+    return record.challenges
+
+
 def test_a_missed_prompt_is_followed_by_a_second_chance_and_passes(kiosk):
     k = kiosk(responder=Responder(skip=1))
     made = k.verify()
@@ -214,6 +225,9 @@ def test_a_missed_prompt_is_followed_by_a_second_chance_and_passes(kiosk):
     outcomes = [(c["outcome"], c["retry"]) for c in made.decision.challenges]
     assert outcomes[0] == ("retried", False) and outcomes[1] == ("passed", True)
     assert len(k.responder.prompts) == 4   # three prompts and one second chance
+    # Staff read the second chance in the attempt's timeline.
+    stored = stored_challenges(k, made.decision.attempt_id)
+    assert [c.get("retry", False) for c in stored] == [False, True, False, False]
 
 
 def test_a_face_drifting_out_of_the_oval_pauses_the_prompt_then_passes(kiosk):
@@ -222,6 +236,10 @@ def test_a_face_drifting_out_of_the_oval_pauses_the_prompt_then_passes(kiosk):
     assert made.decision.decision == Verdict.PASS, made.decision.reasons
     first = made.decision.challenges[0]
     assert first["outcome"] == "passed" and first["paused_s"] >= 2.5
+    # Staff read how long the prompt stood still (it answered "after" more than its window).
+    stored = stored_challenges(k, made.decision.attempt_id)
+    assert stored[0]["paused_s"] == first["paused_s"]
+    assert all("paused_s" not in c for c in stored[1:])
     paused = [e.progress for e in k.recorder.events
               if isinstance(e, ev.ProgressMade) and e.progress.paused]
     assert paused and not paused[0].placed and paused[0].guidance.code == "OFF_CENTRE"

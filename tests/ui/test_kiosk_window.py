@@ -118,8 +118,10 @@ def test_prompts_are_spoken_when_sound_is_on(qtbot, window_for, settings, sound)
         assert said == []
 
 
-def test_the_accessible_check_is_chosen_on_the_idle_screen(qtbot, window_for, settings):
-    """The choice shows in words, asks its own prompts of this person only, then resets."""
+def test_the_accessible_check_is_chosen_on_the_idle_screen(qtbot, window_for, settings,
+                                                           tmp_path):
+    """The choice shows in words, asks its own prompts of this person only, is recorded for
+    staff, then resets."""
     responder = Responder()
     window = window_for(settings, responder=responder)
     button = window.idle.accessible
@@ -136,6 +138,14 @@ def test_the_accessible_check_is_chosen_on_the_idle_screen(qtbot, window_for, se
     assert count != settings.liveness.challenge_count
     assert f"Step 1 of {count}" in steps
     assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)
+    from kiosk.audit import open_kiosk_log
+    log = open_kiosk_log(settings, tmp_path)
+    try:
+        (stored,) = log.list_attempts()
+    finally:
+        log.close()
+    assert stored.accessible and stored.record is not None and stored.record.accessible
+    assert len(stored.record.challenges) == count
     window.flow.finish()
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=5000)
     assert not button.isChecked() and button.text() == ACCESSIBLE_LABEL

@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.audit import DECISIONS, SCRIPTED_NOTE, OperatorAction, decision_label
+from kiosk.audit import (
+    ACCESSIBLE_NOTE,
+    DECISIONS,
+    SCRIPTED_NOTE,
+    OperatorAction,
+    decision_label,
+    step_note,
+)
 from kiosk.errors import KioskError
 from kiosk.operator import (
     DECISION_FILTERS,
@@ -34,6 +41,7 @@ from kiosk.operator import (
     AttemptPage,
     AttemptRow,
     OperatorContext,
+    TimelineStep,
     check_who,
 )
 from kiosk.reasons import describe
@@ -67,6 +75,12 @@ SCORE_HINT = "Signal scores: a higher score is more suspicious"
 LAST_DAY = QDate(9999, 12, 30)
 """The latest day the date filter takes: the range ends at midnight after its last day,
 which must still be a date Python can hold (9999-12-31 raised ValueError from the slot)."""
+
+
+def prompt_text(step: TimelineStep) -> str:
+    """The prompt as the timeline shows it: "turn left (second chance, paused 1.2 s)"."""
+    note = step_note(step.paused_s, step.retry)
+    return f"{step.prompt} ({note})" if note else step.prompt
 
 
 def response_text(response_s: float | None) -> str:
@@ -308,7 +322,8 @@ class AttemptsPage(OperatorPage):
     def _on_detail_loaded(self, d: AttemptDetail) -> None:
         if d.id != self._detail_id:
             return  # the operator moved on to another row meanwhile
-        decision = d.decision + (f" ({SCRIPTED_NOTE})" if d.scripted else "")
+        notes = [SCRIPTED_NOTE] * d.scripted + [ACCESSIBLE_NOTE] * d.accessible
+        decision = d.decision + (f" ({'; '.join(notes)})" if notes else "")
         if d.overrides:
             o = d.overrides[0]
             decision += (f", overridden to {d.effective_decision} by {o.actor} at "
@@ -328,7 +343,7 @@ class AttemptsPage(OperatorPage):
             [s.name, f"{s.score:.3f}", f"{s.confidence:.2f}", s.reason or "-", s.details or "-"]
             for s in d.signals])
         fill_table(self.timeline_table, [
-            [str(t.index), t.prompt, fmt_time(t.prompted_at),
+            [str(t.index), prompt_text(t), fmt_time(t.prompted_at),
              response_text(t.response_s), t.outcome,
              fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
         self.detail_tabs.setTabText(1, f"Signals ({len(d.signals)})")
