@@ -54,8 +54,8 @@ class SettingsChange:
     """An applied settings change.
 
     ``changed`` maps ``section.key`` to ``(old, new)`` (empty: nothing differed, nothing was
-    applied); ``action_id`` is the recorded operator action, None when nothing changed or the
-    audit log could not record it (then ``warning`` says so).
+    applied); ``action_id`` is the recorded operator action, None when nothing changed;
+    ``warning`` what staff should know about a change applied (a camera not listed now).
     """
 
     settings: Settings
@@ -255,6 +255,11 @@ class OperatorContext:
                       reason: str = "changed in the operator panel") -> SettingsChange:
         """Validate ``changes`` (``section.key`` to text or value), apply, record.
 
+        A change the audit log cannot record (a locked or full database) is taken back, as an
+        override or an unlock is refused then: nobody who can hold the database's lock
+        changes a threshold unrecorded. (It is applied first, so a change the kiosk cannot
+        apply is never recorded; the panel being open, no session sees it meanwhile.)
+
         Raises
         ------
         ConfigError
@@ -262,6 +267,8 @@ class OperatorContext:
             camera chosen is virtual while ``camera.allow_virtual`` is off.
         InputError
             No operator name or reason.
+        AuditError
+            The audit log could not record the change; nothing was applied.
         """
         with self._settings_lock:
             new, changed = propose(self._settings, changes)
@@ -269,17 +276,19 @@ class OperatorContext:
             if not changed:
                 return SettingsChange(self._settings, {}, None)
             unlisted = self._check_camera(new) if "camera.device" in changed else ""
+            details: dict[str, Any] = {name: [old, value]
+                                       for name, (old, value) in changed.items()}
+            details["settings_digest"] = new.digest()
             self._apply_settings(new)
+            try:
+                action = self.audit.record_action("settings", actor=actor, reason=reason,
+                                                  details=details)
+            except AuditError as exc:
+                self._apply_settings(self._settings)
+                log.error("settings change taken back: the audit log could not record it")
+                raise AuditError(f"the audit log could not record the change, so it was not "
+                                 f"applied: {exc}") from None
             self._settings = new
-        details: dict[str, Any] = {name: [old, value] for name, (old, value) in changed.items()}
-        details["settings_digest"] = new.digest()
-        try:
-            action = self.audit.record_action("settings", actor=actor, reason=reason,
-                                              details=details)
-        except AuditError as exc:
-            log.error("settings applied but not recorded: %s", exc)
-            return SettingsChange(new, changed, None, f"{unlisted}The settings were applied, "
-                                  f"but the audit log could not record the change: {exc}")
         log.info("settings changed by %s: %s", actor, ", ".join(changed))
         return SettingsChange(new, changed, action.id, unlisted.strip())
 

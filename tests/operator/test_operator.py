@@ -14,6 +14,7 @@ import pytest
 from kiosk.audit import (
     AttemptRecord,
     AuditConfig,
+    AuditError,
     AuditLog,
     RateLimitPolicy,
     SubjectHasher,
@@ -315,6 +316,34 @@ def test_failed_apply_changes_nothing(audit: AuditLog) -> None:
     with pytest.raises(ConfigError, match="cannot be reopened"):
         ctx.choose_camera("1", actor="Carol")
     assert ctx.settings.camera.device == "0" and audit.operator_actions() == []
+
+
+def test_a_change_the_log_cannot_record_is_taken_back(tmp_path: Path, clock: Clock) -> None:
+    """Before, a locked log still left the change in force ("applied, but the audit log could
+    not record the change"): whoever holds the database's lock changed thresholds unseen."""
+    import sqlite3
+
+    config = AuditConfig(busy_timeout_s=0.2)
+    path = tmp_path / "locked.db"
+    applied: list[Settings] = []
+    with AuditLog.open(path, config, clock=clock, subject_hasher=SubjectHasher(KEY)) as audit:
+        ctx = OperatorContext(settings=Settings(), audit=audit, camera_health=lambda: None,
+                              apply_settings=applied.append)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(AuditError, match="could not record the change, so it was not "
+                                                 "applied"):
+                ctx.apply_changes({"liveness.challenge_count": "2"}, actor="Carol")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert ctx.settings.liveness.challenge_count == 3
+        # Put into force, then taken back: what is in force at the end is the old settings.
+        assert [s.liveness.challenge_count for s in applied] == [2, 3]
+        assert audit.operator_actions() == []
+        change = ctx.apply_changes({"liveness.challenge_count": "2"}, actor="Carol")
+        assert change.action_id is not None and applied[-1].liveness.challenge_count == 2
 
 
 # -- camera ----------------------------------------------------------------------------------

@@ -157,7 +157,7 @@ class CameraPage(OperatorPage):
         if not change.changed:
             show_message(self.message, "That camera is already in use.")
             return
-        role = "ok" if change.action_id is not None and not change.warning else "warning"
+        role = "warning" if change.warning else "ok"
         show_message(self.message, f"Applied: {describe_change(change)}. {change.warning}".strip(),
                      role)
         self.update_health()

@@ -114,12 +114,12 @@ class SettingsPage(QWidget):
             show_message(self.message, "Nothing changed.")
             return
         self.reason_edit.clear()
-        text = f"Applied: {describe_change(change)}."
-        if change.action_id is not None:
-            show_message(self.message, f"{text} Recorded as operator action #{change.action_id}.",
-                         "ok")
-        else:
+        text = (f"Applied: {describe_change(change)}. Recorded as operator action "
+                f"#{change.action_id}.")
+        if change.warning:
             show_message(self.message, f"{text} {change.warning}", "warning")
+        else:
+            show_message(self.message, text, "ok")
 
     def _on_failed(self, message: str) -> None:
         self.apply_button.setEnabled(True)
