@@ -24,6 +24,10 @@ NESTED = "database name is itself a connection string"
     ("postgresql://db.site/kiosks?password=secret", PASSWORD),
     ("host=db.site password=secret dbname=kiosks", PASSWORD),
     ("host=db.site PASSWORD='se cret'", PASSWORD),
+    # libpq's passphrase of the client's TLS key is a secret too.
+    ("postgresql://kiosk@db/kiosks?sslmode=verify-full&sslpassword=secret", PASSWORD),
+    ("postgresql://kiosk@db/kiosks?SSLPassword=secret", PASSWORD),
+    ("host=db.site sslpassword=secret", PASSWORD),
     # libpq expands such a database name into parameters of its own: a password could hide
     # there, past the check and into `kiosk settings` and `fleet status`.
     ("dbname='host=db.site user=kiosk-a password=secret'", NESTED),

@@ -78,6 +78,16 @@ def test_environment_overrides_the_file(tmp_path):
     ('[kiosk]\noperator_pin = "12ab"\n', "kiosk.operator_pin must be 4 to 12 digits"),
     ("[kiosk]\noperator_pin = 947261\n", "kiosk.operator_pin must be written in quotes"),
     ("camera = 3\n", "camera must be a table"),
+    # A relative path would follow whichever folder each command starts in: a new, empty
+    # log and key in each.
+    ('[audit]\ndb_path = "kiosk.db"\n', r"audit.db_path = 'kiosk.db' is not allowed; allowed: "
+                                        r"an absolute path"),
+    ('[audit]\nkey_file = "keys/k.key"\n', "audit.key_file = 'keys/k.key' is not allowed"),
+    # A typo that no reconnection would ever heal.
+    ('[camera]\ndevice = "usb-cam-front"\n', "camera.device = 'usb-cam-front' is not a camera"),
+    # Below these a check is switched off: a replay passed at 0 (liveness 0.73).
+    ("[liveness]\nconfidence_threshold = 0\n", r"out of range; allowed: float from 50 to 100"),
+    ("[matching]\nsimilarity_threshold = 50\n", r"out of range; allowed: float from 80 to 100"),
     ("[camera\n", "not valid TOML"),
 ])
 def test_bad_files_name_the_key_and_range(tmp_path, text, message):
@@ -86,7 +96,7 @@ def test_bad_files_name_the_key_and_range(tmp_path, text, message):
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"LIVENESS_CONFIDENCE_THRESHOLD": "120"}, "from 0 to 100"),
+    ({"LIVENESS_CONFIDENCE_THRESHOLD": "120"}, "from 50 to 100"),
     ({"FACE_SIMILARITY_THRESHOLD": "high"}, "FACE_SIMILARITY_THRESHOLD"),
     ({"KIOSK_CAMERA_WIDHT": "640"}, "KIOSK_CAMERA_WIDHT: unknown setting"),
     ({"KIOSK_CAMERA_ALLOW_VIRTUAL": "maybe"}, "true or false"),
@@ -229,6 +239,55 @@ def test_a_hashed_pin_is_accepted_and_matches_only_its_pin(tmp_path, capsys, mon
     assert not pin_matches("\uff14\uff18\uff12\uff19\uff11\uff13", stored)
     monkeypatch.setattr("sys.stdin", io.StringIO("12ab\n"))
     assert main(["settings", "hash-pin"], environ={}) == 2
+
+
+def test_paths_may_start_at_home_and_devices_be_paths():
+    env = {"KIOSK_AUDIT_DB_PATH": "~/kiosk/kiosk.db", "KIOSK_CAMERA_DEVICE": "/dev/video2"}
+    settings = load_settings(None, env)
+    assert (settings.audit.db_path, settings.camera.device) == ("~/kiosk/kiosk.db", "/dev/video2")
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o602])
+def test_a_settings_file_others_can_change_is_refused(tmp_path, mode):
+    # It sets the thresholds, the PIN's hash and whether virtual cameras are allowed.
+    path = write(tmp_path, "[liveness]\nchallenge_count = 4\n")
+    path.chmod(mode)
+    with pytest.raises(ConfigError, match=f"can be changed by other users \\(mode {mode:04o}\\); "
+                                          "run `chmod go-w"):
+        load_settings(path, {})
+    path.chmod(0o644)
+    assert load_settings(path, {}).liveness.challenge_count == 4
+
+
+def test_a_group_write_bit_is_refused_unless_the_group_is_the_owners_own(tmp_path):
+    import grp
+    import os
+    import pwd
+
+    path = write(tmp_path, "[liveness]\nchallenge_count = 4\n")
+    path.chmod(0o664)
+    owner = pwd.getpwuid(os.getuid())
+    private = set(grp.getgrgid(owner.pw_gid).gr_mem) <= {owner.pw_name}
+    if private:  # Debian's umask 002 for a user's own group: nobody else can write it
+        assert load_settings(path, {}).liveness.challenge_count == 4
+    else:
+        with pytest.raises(ConfigError, match="can be changed by other users"):
+            load_settings(path, {})
+
+
+@pytest.mark.parametrize("make", ["dangling link", "folder"])
+def test_something_unreadable_at_the_platform_path_is_an_error_not_the_defaults(tmp_path, make):
+    """Before, a dangling link or a folder there was skipped: the kiosk ran on the defaults
+    (no operator PIN, kiosk-1, the default log) without a word."""
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    path = default_config_path(env, platform="linux")
+    path.parent.mkdir(parents=True)
+    if make == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "etc" / "kiosk.toml")
+    with pytest.raises(ConfigError, match=f"settings file {path} "):
+        load_settings(None, env)
 
 
 def test_a_plain_pin_in_a_file_others_can_read_is_refused(tmp_path):

@@ -16,15 +16,12 @@ from kiosk.camera.health import CameraHealth
 from kiosk.camera.slot import LatestFrameSlot
 from kiosk.camera.source import FrameSource
 from kiosk.errors import KioskError
+from kiosk.logrepeat import RepeatGate
 
 log = logging.getLogger(__name__)
 
 ErrorCallback = Callable[[Exception], None]
 
-#: The same camera error is logged as a warning again only after this long: an unplugged
-#: camera is retried every few seconds all night, and each try once wrote a line (about
-#: 10,800 a day). A changed error, or one after a recovery, is logged at once.
-REPEAT_LOG_S = 600.0
 
 
 class CaptureThread(threading.Thread):
@@ -43,7 +40,8 @@ class CaptureThread(threading.Thread):
     retry_s : float
         Wait before retrying a live source that failed and gives no ``retry_in`` of its own.
     clock : callable
-        Monotonic seconds, for logging a repeated error at most every :data:`REPEAT_LOG_S`
+        Monotonic seconds, for logging a repeated error at most every
+        :data:`kiosk.logrepeat.REPEAT_LOG_S`
         (``on_error`` still gets every one).
 
     Notes
@@ -61,9 +59,9 @@ class CaptureThread(threading.Thread):
                  name: str = "kiosk-capture",
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name=name, daemon=True)
-        self._clock = clock
-        # The error last logged as a warning and when (None after a frame came through).
-        self._logged: tuple[str, float] | None = None
+        # An unplugged camera is retried every few seconds all night: the same error is
+        # logged again only every REPEAT_LOG_S (cleared when a frame comes through).
+        self._logged = RepeatGate(clock=clock)
         self._source = source
         self._slot = slot if slot is not None else LatestFrameSlot()
         self._on_error = on_error
@@ -134,9 +132,9 @@ class CaptureThread(threading.Thread):
             if frame is None:
                 self._finished = True
                 return
-            if self._logged is not None:
-                log.warning("camera: working again (after: %s)", self._logged[0])
-                self._logged = None
+            ended = self._logged.clear()
+            if ended is not None:
+                log.warning("camera: working again (after: %s)", ended)
             self._slot.put(frame)
 
     def _retry_delay(self) -> float:
@@ -148,11 +146,9 @@ class CaptureThread(threading.Thread):
     def _report(self, exc: Exception) -> None:
         with self._lock:
             self._error = exc
-        text, now = str(exc), self._clock()
-        if self._logged is None or self._logged[0] != text \
-                or now - self._logged[1] >= REPEAT_LOG_S:
+        text = str(exc)
+        if self._logged.due(text):
             log.warning("camera: %s", text)
-            self._logged = (text, now)
         else:
             log.debug("camera: %s (again)", text)
         if self._on_error is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -19,12 +18,7 @@ from kiosk.camera.source import Clock, FrameSource, Sleep
 from kiosk.camera.video import VideoFileSource, check_file
 from kiosk.errors import InputError
 from kiosk.settings import Settings
-
-
-def is_device_spec(spec: str | os.PathLike[str]) -> bool:
-    """True for a camera index (``"0"``) or a device path (``/dev/video0``)."""
-    text = os.fspath(spec).strip()
-    return bool(re.fullmatch(r"\d+", text)) or text.startswith("/dev/")
+from kiosk.settings.schema import is_device_spec
 
 
 def refuse_still(spec: str | os.PathLike[str], what: str = "--source") -> None:

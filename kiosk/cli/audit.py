@@ -56,7 +56,8 @@ DURATION = parsed(parse_duration)
 
 def _db_path(args: argparse.Namespace, ctx: Any) -> Path:
     if args.db:
-        return Path(args.db).expanduser()
+        # Absolute: the settings refuse a relative audit.db_path (see kiosk.settings.schema).
+        return Path(args.db).expanduser().absolute()
     return resolve_db_path(ctx.settings, default_data_dir(ctx.environ))
 
 

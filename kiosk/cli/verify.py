@@ -178,7 +178,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     settings = ctx.settings
     if args.db:
-        settings = settings.replace("audit", db_path=args.db)
+        settings = settings.replace("audit", db_path=str(Path(args.db).expanduser().absolute()))
     reference, matcher = None, None
     if args.member and not settings.matching.collection_id:
         from kiosk.errors import ConfigError

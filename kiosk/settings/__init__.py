@@ -101,13 +101,41 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"settings file {path} does not exist") from None
+        link = f" (a link to {os.readlink(path)}, which is missing)" if path.is_symlink() else ""
+        raise ConfigError(f"settings file {path} does not exist{link}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"settings file {path} cannot be read: {exc}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
+
+
+def _check_writers(path: Path) -> None:
+    """Refuse a settings file that other users can change: it sets the thresholds, the PIN's
+    hash and whether virtual cameras are allowed. A group that is the owner's own private
+    group (Debian's default umask 002 gives files 664) is no other user."""
+    if os.name != "posix":
+        return
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if not stat.S_ISREG(info.st_mode):
+        return  # /dev/null: the defaults
+    if mode & 0o002 or (mode & 0o020 and not _private_group(info.st_uid, info.st_gid)):
+        raise ConfigError(f"settings file {path} can be changed by other users (mode "
+                          f"{mode:04o}); run `chmod go-w {path}`")
+
+
+def _private_group(uid: int, gid: int) -> bool:
+    """The group is the owner's primary group and has no other listed member."""
+    import grp
+    import pwd
+
+    try:
+        owner, group = pwd.getpwuid(uid), grp.getgrgid(gid)
+    except KeyError:
+        return False
+    return owner.pw_gid == gid and set(group.gr_mem) <= {owner.pw_name}
 
 
 def _check_plain_pin(path: Path, pin: str) -> None:
@@ -180,7 +208,9 @@ def load_settings(path: str | os.PathLike[str] | None = None,
     # about a pair of keys, whose two values may come from different layers.
     origins: dict[str, str] = {}
     file_path = settings_file(path, environ)
-    read_file = path is not None or file_path.is_file()
+    # Anything at the platform path is read, so a dangling link or a folder there is an
+    # error rather than a kiosk that quietly runs on the defaults (no PIN, kiosk-1).
+    read_file = path is not None or os.path.lexists(file_path)
     if read_file:
         _apply_file(file_path, values, origins)
     env_names = _apply_environment(environ, values, origins)
@@ -208,6 +238,7 @@ def _apply_file(file_path: Path, values: dict[str, dict[str, Any]],
         for key, value in table.items():
             values[section][key] = validate(section, key, value, str(file_path))
             origins[f"{section}.{key}"] = str(file_path)
+    _check_writers(file_path)
     _check_plain_pin(file_path, values["kiosk"].get("operator_pin", ""))
 
 

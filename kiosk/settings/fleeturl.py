@@ -2,9 +2,9 @@
 
 ``fleet.url`` is a libpq connection URI (``postgresql://user@host:port/dbname?sslmode=...``)
 or a libpq keyword/value string (``service=site``, ``host=db user=kiosk dbname=kiosks``). A
-password in it is refused: it would end up in the settings file, in ``kiosk settings`` and in
-the operator's record of a settings change. libpq's own places hold it instead: the password
-file (``~/.pgpass`` or ``PGPASSFILE``), ``PGPASSWORD``, or a service file
+password in it (or ``sslpassword``, the passphrase of the client's TLS key) is refused: it
+would end up in the settings file, in ``kiosk settings`` and in the operator's record of a
+settings change. libpq's own places hold it instead: the password file (``~/.pgpass`` or ``PGPASSFILE``), ``PGPASSWORD``, or a service file
 (``~/.pg_service.conf`` or ``PGSERVICEFILE``). TLS (``sslmode``, ``sslrootcert``, ``sslcert``,
 ``sslkey``) goes in the URL or the service file like any libpq parameter.
 """
@@ -39,6 +39,10 @@ def _keywords(text: str) -> dict[str, str] | None:
 _PASSWORD = ("it contains a password; put the password in ~/.pgpass (or PGPASSFILE), "
              "PGPASSWORD or a service file instead")
 
+#: Parameters that hold a secret: the password, and libpq's passphrase of the client's TLS key
+#: (``sslpassword``), which would end up in the same places.
+_SECRETS = ("password", "sslpassword")
+
 
 def _nested(dbname: str | None) -> str | None:
     """libpq reads a database name holding ``=`` or a URI prefix as a connection string of
@@ -60,14 +64,14 @@ def fleet_url_problem(url: str) -> str | None:
             return f"it is not a valid URL ({exc})"
         if parts.scheme not in _SCHEMES:
             return "a URL must start with postgresql:// (or postgres://)"
-        if parts.password is not None or "password" in query:
+        if parts.password is not None or any(k.lower() in _SECRETS for k in query):
             return _PASSWORD
         return _nested(query.get("dbname") or unquote(parts.path.lstrip("/")))
     pairs = _keywords(url)
     if pairs is None:
         return ("allowed: a postgresql:// URL or a libpq keyword/value string such as "
                 "'service=site'")
-    if "password" in pairs:
+    if any(k in _SECRETS for k in pairs):
         return _PASSWORD
     return _nested(pairs.get("dbname"))
 

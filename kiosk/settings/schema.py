@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -23,6 +24,16 @@ from kiosk.settings.sections import SECTIONS
 
 KIOSK_ID_MAX = 64
 _COLLECTION_ID = re.compile(r"^[a-zA-Z0-9_.\-]{0,255}$")
+
+#: Settings that name a file: relative, they would follow whichever folder a command or the
+#: service starts in, and each folder would get a new, empty log and key.
+ABSOLUTE_PATHS = ("audit.db_path", "audit.key_file")
+
+
+def is_device_spec(spec: str | os.PathLike[str]) -> bool:
+    """True for a camera index (``"0"``) or a device path (``/dev/video0``)."""
+    text = os.fspath(spec).strip()
+    return bool(re.fullmatch(r"\d+", text)) or text.startswith("/dev/")
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,14 @@ def _check_text(name: str, value: str, origin: str) -> None:
         problem = fleet_url_problem(value)
         if problem is not None:
             raise ConfigError(f"{origin}: {name} is not allowed: {problem}")
+    if name in ABSOLUTE_PATHS and value and not os.path.isabs(os.path.expanduser(value)):
+        raise ConfigError(f"{origin}: {name} = {value[:200]!r} is not allowed; allowed: an "
+                          "absolute path (or one starting with ~): a relative one would follow "
+                          "the folder each command starts in, each with its own log")
+    if name == "camera.device" and not is_device_spec(value):
+        raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not a camera; allowed: an "
+                          "index (0, 1, ...) or a device path (/dev/video0); a recording is "
+                          "given with --source")
     if name == "matching.collection_id" and not _COLLECTION_ID.match(value):
         raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: up to "
                           "255 letters, digits and _ . - (Rekognition's rule)")

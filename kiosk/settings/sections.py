@@ -48,7 +48,8 @@ class KioskSettings:
 
 @dataclass(frozen=True)
 class CameraSettings:
-    device: str = setting("0", "Camera index or device path (e.g. /dev/video0).")
+    device: str = setting("0", "Camera index or device path (e.g. /dev/video0); a recording "
+                          "is given with --source.")
     width: int = setting(640, "Requested frame width in pixels.", minimum=160, maximum=3840)
     height: int = setting(480, "Requested frame height in pixels.", minimum=120, maximum=2160)
     # Under 10 frames a second liveness is not judged (kiosk.analysis.capture), and the kiosk
@@ -79,7 +80,9 @@ class CameraSettings:
 class LivenessSettings:
     confidence_threshold: float = setting(
         90.0, "Liveness score (0-100) needed to pass; also applied to AWS Face Liveness "
-        "confidence.", minimum=0, maximum=100, legacy_env="LIVENESS_CONFIDENCE_THRESHOLD")
+        "confidence. At least 50: the score is the fusion's probability of a live face, and "
+        "below 50 the kiosk would pass what it judges more likely an attack.",
+        minimum=50, maximum=100, legacy_env="LIVENESS_CONFIDENCE_THRESHOLD")
     challenge_count: int = setting(3, "Challenges per session.", minimum=2, maximum=6)
     response_window_s: float = setting(4.0, "Seconds allowed to answer each prompt.",
                                        minimum=2, maximum=20)
@@ -133,8 +136,9 @@ class LivenessSettings:
 class MatchingSettings:
     similarity_threshold: float = setting(
         95.0, "Face similarity (0-100) needed for a match (Rekognition SimilarityThreshold "
-        "and the local matcher's calibrated scale).", minimum=0, maximum=100,
-        legacy_env="FACE_SIMILARITY_THRESHOLD")
+        "and the local matcher's calibrated scale). At least 80, CompareFaces' own default: "
+        "different people already reach 93.5 on the developer pairs, and lower still a "
+        "stranger matches freely.", minimum=80, maximum=100, legacy_env="FACE_SIMILARITY_THRESHOLD")
     matcher: str = setting("auto", "Face matcher: auto uses Rekognition when AWS is "
                            "configured and the local matcher otherwise.",
                            choices=("auto", "local", "rekognition"))
@@ -156,9 +160,9 @@ class MatchingSettings:
 
 @dataclass(frozen=True)
 class AuditSettings:
-    db_path: str = setting("", "SQLite audit database; empty = kiosk.db in the platform data "
-                           "folder. Its folder must exist: a mistyped path does not start a "
-                           "new, empty log.")
+    db_path: str = setting("", "SQLite audit database, an absolute path (or from ~); empty = "
+                           "kiosk.db in the platform data folder. Its folder must exist: a "
+                           "mistyped path does not start a new, empty log.")
     retention_days: int = setting(30, "Attempts older than this are purged automatically "
                                   "(0 keeps everything).", minimum=0, maximum=3650)
     max_failures: int = setting(5, "Failed attempts of one subject, within the window, that "
@@ -185,7 +189,7 @@ class AuditSettings:
     store_best_frame: bool = setting(False, "Keep the best frame, encrypted, with each "
                                      "attempt.")
     key_file: str = setting("", "Key file for the subject hash, the keyed chain and frame "
-                            "encryption; empty = kiosk-audit.key in the folder <database "
+                            "encryption, an absolute path (or from ~); empty = kiosk-audit.key in the folder <database "
                             "folder>-keys beside the database's folder when it exists (never in "
                             "the database's own folder), else the OS keyring, else that file "
                             "is created.")

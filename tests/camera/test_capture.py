@@ -202,7 +202,7 @@ def test_a_camera_failing_all_night_is_logged_once_a_while(caplog) -> None:
     same one again after REPEAT_LOG_S, and one line when frames come back."""
     import logging
 
-    from kiosk.camera.capture import REPEAT_LOG_S
+    from kiosk.logrepeat import REPEAT_LOG_S
 
     now = [0.0]
 

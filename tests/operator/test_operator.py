@@ -290,7 +290,7 @@ def test_settings_are_validated_applied_and_recorded(ctx: OperatorContext, audit
     ({"liveness.challenge_count": "7"},
      r"liveness.challenge_count = 7 is out of range; allowed: int from 2 to 6"),
     ({"matching.similarity_threshold": "abc"},
-     r"matching.similarity_threshold = 'abc' is not a number; allowed: float from 0 to 100"),
+     r"matching.similarity_threshold = 'abc' is not a number; allowed: float from 80 to 100"),
     ({"liveness.challenge_count": "3.5"}, r"liveness.challenge_count = '3.5' is not a whole number; allowed: int"),
     ({"matching.offline_policy": "always"}, r"matching.offline_policy = 'always' is not allowed"),
     ({"kiosk.operator_pin": "1234"}, r"kiosk.operator_pin cannot be changed from the operator"),
