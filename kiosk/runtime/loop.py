@@ -32,6 +32,7 @@ from kiosk.audit import AuditUnavailable
 from kiosk.camera import CameraHealth, SourceInfo
 from kiosk.errors import KioskError
 from kiosk.feed import FrameFeed
+from kiosk.logrepeat import RepeatGate
 from kiosk.model import Frame
 from kiosk.reasons import Reason
 from kiosk.runtime import events as ev
@@ -112,6 +113,10 @@ class KioskRuntime:
         self._matcher_retry_at = 0.0
         self._audit: Any = None
         self._audit_retry_at = 0.0
+        # Both are retried every few seconds while they fail, all night if need be: the same
+        # error is logged again only every REPEAT_LOG_S.
+        self._audit_logged = RepeatGate()
+        self._matcher_logged = RepeatGate()
         self._camera_failing: str | None = None
         self._last_check = 0.0
         self._lockouts: ev.LockoutState | None = None
@@ -271,10 +276,13 @@ class KioskRuntime:
         try:
             self._matcher = self._parts.matcher(self._settings)
         except KioskError as exc:
-            log.error("face matcher unavailable: %s", exc)
+            if self._matcher_logged.due(str(exc)):
+                log.error("face matcher unavailable: %s", exc)
             self._matcher_retry_at = time.monotonic() + self._matcher_retry_s
             self._sink.report(ev.StartupFailed(f"face matcher unavailable: {exc}"))
             return False
+        if self._matcher_logged.clear() is not None:
+            log.warning("face matcher available again")
         return True
 
     def _close_matcher(self) -> None:
@@ -287,7 +295,8 @@ class KioskRuntime:
         try:
             self._audit = self._parts.audit(self._settings)
         except AuditUnavailable as exc:
-            log.error("audit log unavailable: %s", exc)
+            if self._audit_logged.due(str(exc)):
+                log.error("audit log unavailable: %s", exc)
             self._audit = None
             self._audit_retry_at = time.monotonic() + self._audit_retry_s
             self._sink.report(ev.AuditFailed(str(exc)))
@@ -297,6 +306,8 @@ class KioskRuntime:
         start_fleet = getattr(self._audit, "start_fleet", None)
         if start_fleet is not None:
             start_fleet()
+        if self._audit_logged.clear() is not None:
+            log.warning("audit log open again")
         self._sink.report(ev.AuditRecovered())
 
     def _drop_audit(self, reason: str) -> None:

@@ -323,7 +323,7 @@ def test_a_staff_unlock_clears_the_idle_notice_of_the_locked_person(kiosk, setti
 
 
 def test_a_log_moved_away_while_running_keeps_the_kiosk_out_until_it_is_back(kiosk, settings,
-                                                                            tmp_path):
+                                                                            tmp_path, caplog):
     # Before stop 24 the open connection went on writing into the moved file: every later
     # attempt and lockout landed where the next start would never look. Then the kiosk began
     # an empty log at the path, forgetting every lockout; now it waits for its own log.
@@ -338,10 +338,18 @@ def test_a_log_moved_away_while_running_keeps_the_kiosk_out_until_it_is_back(kio
     assert "was moved, deleted or replaced while the kiosk ran" in failed.reason
     gone = k.recorder.wait_for(ev.AuditFailed, where=lambda e: "is gone" in e.reason)
     assert "kiosk audit new-log" in gone.reason
+    # Retried every 0.3 s here (5 s at a kiosk, all night if need be): one error line, not
+    # one per try (about 17,000 a day before).
+    k.recorder.wait_for(ev.AuditFailed, where=lambda e: sum(
+        isinstance(x, ev.AuditFailed) and "is gone" in x.reason
+        for x in k.recorder.events) >= 4)
+    errors = [r for r in caplog.records if r.getMessage().startswith("audit log unavailable")]
+    assert len(errors) == 1
     assert not (tmp_path / "kiosk.db").exists()  # no empty log began in its place
     for part in moved.glob("kiosk.db*"):
         part.rename(tmp_path / part.name)
     k.recorder.wait_for(ev.AuditRecovered, where=lambda e: True)
+    assert any(r.getMessage() == "audit log open again" for r in caplog.records)
     k._sid = 2
     assert k.verify().decision.decision == Verdict.PASS
     with open_kiosk_log(settings, tmp_path) as log:  # one log, both attempts
