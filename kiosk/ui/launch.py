@@ -44,7 +44,7 @@ from kiosk.ui.instance import (
     AlreadyRunning,
     InstanceLock,
 )
-from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display
+from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display, silent_display
 from kiosk.vocabulary import FaultCause
 
 log = logging.getLogger("kiosk")
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     drop_opencv_qt_paths(os.environ)
-    no_display = missing_display(os.environ)
+    no_display = missing_display(os.environ) or silent_display(os.environ)
     if no_display is not None:
         sys.stderr.write(f"kiosk: {no_display}\n")
         return EXIT_FAILED

@@ -9,8 +9,10 @@ the QApplication.
 
 from __future__ import annotations
 
+import re
+import socket
 import sys
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 
 QT_PATH_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR", "QT_PLUGIN_PATH")
@@ -60,3 +62,50 @@ def missing_display(environ: Mapping[str, str], platform: str = sys.platform) ->
         return None
     return ("no display to show the kiosk on (DISPLAY is not set): start it in a desktop "
             "session, or under Xvfb (xvfb-run)")
+
+
+def _x_endpoints(display: str) -> list[tuple[int, str | tuple[str, int]]] | None:
+    """The sockets an X display name (``[host]:N[.S]``) is served on: for a local display its
+    Unix socket (and the abstract one Linux servers also listen on), else TCP port 6000+N;
+    None when the name cannot be read (Qt then says what it thinks of it)."""
+    found = re.fullmatch(r"(?:(?:unix)?|([^:]+)):(\d+)(?:\.\d+)?", display.strip())
+    if found is None:
+        return None
+    host, number = found.group(1), int(found.group(2))
+    if host is None:
+        path = f"/tmp/.X11-unix/X{number}"
+        return [(socket.AF_UNIX, path), (socket.AF_UNIX, "\0" + path)]
+    return [(socket.AF_INET, (host, 6000 + number))]
+
+
+def _connects(family: int, address: str | tuple[str, int], timeout_s: float = 2.0) -> bool:
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout_s)
+            sock.connect(address)
+        return True
+    except OSError:
+        return False
+
+
+def silent_display(environ: Mapping[str, str], platform: str = sys.platform,
+                   connects: Callable[[int, str | tuple[str, int]], bool] = _connects
+                   ) -> str | None:
+    """Why the X display named by DISPLAY takes no connection, in one line, or None.
+
+    Set but not up (an X server still starting at boot, or gone), it made Qt abort the
+    process (exit 134, a stack dump, and a misleading hint about xcb-cursor libraries) where
+    a display that is not set fails plainly; it now fails the same way. Only X is asked, and
+    only when Qt would use it (Wayland and the headless platforms are left to Qt).
+    """
+    if not platform.startswith("linux") or missing_display(environ, platform) is not None:
+        return None
+    chosen = environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip()
+    if chosen not in ("", "xcb") or (not chosen and environ.get("WAYLAND_DISPLAY")):
+        return None
+    display = environ.get("DISPLAY", "")
+    endpoints = _x_endpoints(display)
+    if endpoints is None or any(connects(*endpoint) for endpoint in endpoints):
+        return None
+    return (f"the display {display} takes no connection (no X server is listening there "
+            "yet): start the kiosk once the desktop session is up, or under Xvfb (xvfb-run)")

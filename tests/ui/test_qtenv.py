@@ -67,3 +67,41 @@ def test_an_error_in_a_slot_is_logged_and_puts_the_kiosk_out_of_service(tmp_path
     assert "a slot's bug" in logged.read_text() and "Traceback" in logged.read_text()
     assert err.getvalue() == f"kiosk: unexpected error (KeyError); the details are in {logged}\n"
     assert faults == [("internal", f"internal error in the kiosk window; see {logged}")]
+
+
+@pytest.mark.parametrize("environ, asked", [
+    ({"DISPLAY": ":55"}, ["/tmp/.X11-unix/X55", "\0/tmp/.X11-unix/X55"]),
+    ({"DISPLAY": "unix:7.0", "QT_QPA_PLATFORM": "xcb"}, ["/tmp/.X11-unix/X7", "\0/tmp/.X11-unix/X7"]),
+    ({"DISPLAY": "desk-host:1"}, [("desk-host", 6001)]),
+    # Qt would not use X here, or there is nothing to ask: left to Qt and missing_display.
+    ({"DISPLAY": ":55", "QT_QPA_PLATFORM": "offscreen"}, []),
+    ({"DISPLAY": ":55", "WAYLAND_DISPLAY": "wayland-0"}, []),
+    ({}, []),
+])
+def test_an_x_display_that_takes_no_connection_is_named(environ, asked):
+    tried = []
+
+    def refused(family, address):
+        tried.append(address)
+        return False
+
+    from kiosk.ui.qtenv import silent_display
+    said = silent_display(environ, platform="linux", connects=refused)
+    assert tried == asked
+    assert (said is not None) is bool(asked)
+    if said is not None:
+        assert f"the display {environ['DISPLAY']} takes no connection" in said
+    # The same display answering: nothing to say.
+    assert silent_display(environ, platform="linux", connects=lambda f, a: True) is None
+
+
+def test_main_with_a_display_that_is_not_up_says_so_in_one_line(tmp_path):
+    """Before, Qt aborted the process: exit 134, a stack dump and a hint about xcb-cursor."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
+    env.update(HOME=str(tmp_path), DISPLAY=":87", QT_QPA_PLATFORM="xcb")
+    result = subprocess.run([sys.executable, str(REPO / "main.py"), "--windowed"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "kiosk: the display :87 takes no connection")
+    assert "Fatal Python error" not in result.stderr
