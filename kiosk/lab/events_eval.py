@@ -11,7 +11,9 @@ The rules (issue 3):
   other detection overlapping them is excused (left out of precision).
 - Rows whose notes contain ``untimed_blinks`` have incomplete blink labels: their blink labels
   count toward recall, their blink detections not toward precision.
-- Rows whose notes start with ``overlay:`` are left out.
+- Rows whose notes start with ``overlay:`` are left out, and so are rows whose notes
+  contain ``unlabelled_events`` (a ``kiosk record`` session nobody has labelled yet: its
+  empty ``events`` column does not mean the person did nothing).
 
 Detections on a row with a ``frames`` range are expected in that segment's file times; only
 those inside the segment count.
@@ -27,6 +29,7 @@ from typing import Any
 
 from kiosk.analysis.challenges.actions import ACTIONS
 from kiosk.model import Event
+from kiosk.runtime.record import UNLABELLED
 
 TOLERANCE_S = 0.3
 #: Manifest actions that are the same detector action.
@@ -126,7 +129,8 @@ def evaluate_events(rows: Iterable[Mapping[str, str]], detections: Mapping[str, 
         return per_action.setdefault(action, dict(labelled=0, found=0, detected=0, correct=0))
 
     for row in rows:
-        if (row.get("notes") or "").startswith("overlay:"):
+        notes = row.get("notes") or ""
+        if notes.startswith("overlay:") or UNLABELLED in notes:
             continue
         key = row_key(row)
         if key not in detections:

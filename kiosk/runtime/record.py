@@ -3,8 +3,11 @@
 Each session the kiosk runs is saved in its own folder under ``OUT_DIR``:
 
 - ``video.avi``: every frame the session analysed (Motion-JPEG, lossless enough for the
-  cues and readable by OpenCV everywhere), written at the camera's nominal frame rate, so
-  frame ``i`` has media time ``i / fps``;
+  cues and readable by OpenCV everywhere), at the camera's nominal frame rate, or at the rate
+  the frames really came when that differs by more than :data:`RATE_SLACK` (a loaded kiosk
+  that analysed 10 of the camera's 30 frames a second): played at the nominal rate, such a
+  session ran three times too fast, and ``kiosk evaluate`` judged at 30 frames a second what
+  the kiosk had refused as too slow to judge. Frame ``i`` has media time ``i / fps``;
 - ``sequence.json``: the light sequence as the screen painted it, its times mapped from the
   frame clock to that media time through the frames' own timestamps (so a camera that
   delivered frames unevenly still lines up frame by frame);
@@ -12,7 +15,9 @@ Each session the kiosk runs is saved in its own folder under ``OUT_DIR``:
   its reason codes (no scores: they are recomputed by ``kiosk evaluate``);
 
 and a row is appended to ``OUT_DIR/manifest.csv`` (the label and species given when the
-recording started, the sequence file in the ``sequence`` column), so ``kiosk evaluate
+recording started, the sequence file in the ``sequence`` column, and ``unlabelled_events`` in
+its notes until someone labels what the person did: an empty ``events`` column would read as
+"did nothing", so every detected action counted as a false one), so ``kiosk evaluate
 OUT_DIR/manifest.csv`` and ``kiosk evaluate --sessions`` judge the site's own recordings.
 These folders hold faces: keep them as the site keeps its evidence.
 """
@@ -23,6 +28,7 @@ import csv
 import json
 import logging
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,7 +67,8 @@ class RecordPlan:
         A pseudonymous tag for who (or which attack instrument) was recorded; never an ID
         number.
     fps : float
-        The media frame rate of the saved videos (the camera's nominal rate).
+        The camera's nominal rate: the saved videos' frame rate unless their frames came
+        at another (see :func:`saved_rate`).
     """
 
     out_dir: Path
@@ -105,6 +112,36 @@ class RecordPlan:
         return SessionRecording(self, folder)
 
 
+RATE_SLACK = 0.05
+"""How far the frames' own rate may differ from the nominal one before the video is saved
+at theirs (a camera's delivered rate wanders a little; that is not worth a re-encode)."""
+
+UNLABELLED = "unlabelled_events"
+"""The manifest note of a recording whose actions nobody has labelled yet
+(:mod:`kiosk.lab.events_eval` leaves its row out of the event figures)."""
+
+
+def saved_rate(frame_t: Sequence[float], nominal: float) -> float:
+    """The frame rate to save a session's frames at.
+
+    Parameters
+    ----------
+    frame_t : sequence of float, shape (n,)
+        The frame clock time of each saved frame, rising.
+    nominal : float
+        The camera's nominal rate.
+
+    Returns
+    -------
+    float
+        ``nominal``, or the frames' mean rate when it differs by more than RATE_SLACK.
+    """
+    if len(frame_t) < 2 or frame_t[-1] <= frame_t[0]:
+        return nominal
+    measured = (len(frame_t) - 1) / (frame_t[-1] - frame_t[0])
+    return nominal if abs(measured / nominal - 1.0) <= RATE_SLACK else round(measured, 3)
+
+
 def media_times(frame_t: Sequence[float], fps: float,
                 times: Sequence[float]) -> np.ndarray:
     """Map frame-clock times to the saved video's media time.
@@ -141,6 +178,7 @@ class SessionRecording:
         self.folder = folder
         self._writer: Any = None
         self._times: list[float] = []
+        self._fps = plan.fps
 
     def tee(self, frames: Iterator[Frame]) -> Iterator[Frame]:
         """Yield ``frames`` unchanged, saving each one first."""
@@ -180,7 +218,9 @@ class SessionRecording:
         if self._writer is None:
             return None
         self._writer.release()
-        fps = self.plan.fps
+        fps = self._fps = saved_rate(self._times, self.plan.fps)
+        if fps != self.plan.fps:
+            self._retime(fps)
         sequence_name = ""
         if painted is not None:
             starts = media_times(self._times, fps, [s.start for s in painted.segments])
@@ -198,8 +238,26 @@ class SessionRecording:
         log.info("session recorded in %s (%d frames)", self.folder, len(self._times))
         return self.folder
 
+    def _retime(self, fps: float) -> None:
+        """Set the saved video's frame rate to ``fps`` in its AVI headers (the main header's
+        microseconds per frame, the video stream's rate and scale). The frames stay as
+        written: encoding them again would add a second JPEG compression, a cue of its own."""
+        path = self.folder / "video.avi"
+        with path.open("r+b") as fh:
+            head = fh.read(4096)  # OpenCV writes both headers in the file's first list
+            main, stream = head.find(b"avih"), head.find(b"strh")
+            if main < 0 or stream < 0 or head[stream + 8:stream + 12] != b"vids":
+                raise InputError(f"{path}: no AVI video header to set its frame rate in")
+            scale, rate = 1000, round(fps * 1000)
+            fh.seek(main + 8)
+            fh.write(struct.pack("<I", round(1e6 / fps)))
+            fh.seek(stream + 28)
+            fh.write(struct.pack("<II", scale, rate))
+        log.info("session saved at %.1f frames a second, the rate its frames came (the "
+                 "camera's nominal rate is %.0f)", fps, self.plan.fps)
+
     def _timeline(self, decision: Any) -> dict[str, Any]:
-        fps = self.plan.fps
+        fps = self._fps
 
         def media(t: Any) -> float | None:
             if t is None:
@@ -207,6 +265,7 @@ class SessionRecording:
             return round(float(media_times(self._times, fps, [float(t)])[0]), 3)
 
         out: dict[str, Any] = {"frames": len(self._times), "fps": fps,
+                               "nominal_fps": self.plan.fps,
                                "label": self.plan.label, "species": self.plan.species}
         if decision is None:
             out["decision"] = None
@@ -227,8 +286,9 @@ class SessionRecording:
                            if p["asked"] is not None)
         row = {"path": f"{folder}/video.avi", "media": "video", "label": self.plan.label,
                "species": self.plan.species, "frames": "", "events": "",
-               "subject": self.plan.subject, "notes": f"kiosk record; prompts {prompts}"
-               if prompts else "kiosk record",
+               "subject": self.plan.subject,
+               "notes": f"kiosk record; {UNLABELLED}" + (f"; prompts {prompts}" if prompts
+                                                         else ""),
                "sequence": f"{folder}/{sequence_name}" if sequence_name else ""}
         with manifest.open("a", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)

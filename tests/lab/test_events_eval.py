@@ -111,3 +111,14 @@ def test_missed_and_wrong_are_listed_per_row():
     assert report[0]["row"] == "clip.mp4"
     assert [m.action for m in report[0]["missed"]] == ["blink", "smile"]
     assert [w.start for w in report[0]["wrong"]] == [6.0]
+
+
+def test_a_recording_nobody_labelled_is_left_out_not_counted_as_doing_nothing():
+    """kiosk record writes an empty events column: read as "did nothing", every action the
+    person really made counted as a false detection (precision 0)."""
+    rows = [row(path="rec/video.avi", notes="kiosk record; unlabelled_events; prompts blink@2"),
+            row(events="blink@1.0-1.2")]
+    detections = {"rec/video.avi": [ev("blink", 2.4, 2.6)], "clip.mp4": [ev("blink", 1.1, 1.2)]}
+    result = evaluate_events(rows, detections)["per_action"]
+    assert result["blink"] == dict(labelled=1, found=1, detected=1, correct=1, precision=1.0,
+                                   recall=1.0)

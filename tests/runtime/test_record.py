@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
@@ -17,9 +18,10 @@ from kiosk.errors import InputError
 from kiosk.feed import FrameFeed
 from kiosk.lab.manifest import read_manifest
 from kiosk.lab.standin import Responder, SyntheticCamera, standin_parts
+from kiosk.model import Frame
 from kiosk.runtime import KioskRuntime, TeeSink
 from kiosk.runtime import events as ev
-from kiosk.runtime.record import RecordPlan, media_times
+from kiosk.runtime.record import RecordPlan, media_times, saved_rate
 from kiosk.session import SessionRequest
 from tests.runtime.test_sessions import SEED, Recorder
 
@@ -90,9 +92,13 @@ def test_a_recorded_session_keeps_its_video_sequence_and_prompts(recording_kiosk
     folder = next(p for p in plan.out_dir.iterdir() if p.is_dir())
     video = cv2.VideoCapture(str(folder / "video.avi"))
     n_frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT))
-    assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)
+    fps = video.get(cv2.CAP_PROP_FPS)
     video.release()
+    (recording,) = plan.made
+    # The camera's 30 frames a second, unless the frames analysed came at another rate.
+    assert fps == pytest.approx(saved_rate(recording._times, 30.0), abs=1e-3)
     timeline = json.loads((folder / "timeline.json").read_text())
+    assert (timeline["fps"], timeline["nominal_fps"]) == (pytest.approx(fps, abs=1e-3), 30.0)
     assert timeline["frames"] == n_frames > 60
     assert timeline["decision"] == decision.decision and timeline["label"] == "attack"
     assert [p["action"] for p in timeline["prompts"]] == [c["action"] for c in
@@ -102,6 +108,7 @@ def test_a_recorded_session_keeps_its_video_sequence_and_prompts(recording_kiosk
     (row,) = read_manifest(plan.out_dir / "manifest.csv")
     assert (row.path, row.label, row.species, row.subject) == (
         f"{folder.name}/video.avi", "attack", "replay", "phone-1")
+    assert row.notes.startswith("kiosk record; unlabelled_events; prompts ")
     sequence = row.light_sequence(plan.out_dir)
     assert sequence is not None
     painted = screen.painted[1]
@@ -109,14 +116,41 @@ def test_a_recorded_session_keeps_its_video_sequence_and_prompts(recording_kiosk
     assert [s.rgb for s in sequence.segments] == [tuple(rgb) for _, _, rgb in painted]
     # A frame that saw a colour live lies in that colour's interval in the file, whatever
     # frames the feed dropped (frame i of the video plays at i / fps).
-    (recording,) = plan.made
     frame_t = recording._times
     assert len(frame_t) == n_frames
     for (a, b, _), segment in zip(painted, sequence.segments, strict=True):
         live = {i for i, t in enumerate(frame_t) if a <= t < b}
-        filed = {i for i in range(n_frames) if segment.start <= i / 30.0 < segment.end}
+        filed = {i for i in range(n_frames) if segment.start <= i / fps < segment.end}
         assert live and len(live ^ filed) <= 1, (live, filed)
     assert 0.0 < sequence.segments[0].start < timeline["prompts"][0]["asked"]
+
+
+def test_a_session_analysed_slower_than_the_camera_is_saved_at_its_own_rate(tmp_path):
+    """A loaded kiosk analysed 10 of the camera's 30 frames a second. Saved at 30, the session
+    played three times too fast: kiosk evaluate judged at 30 frames a second what the kiosk
+    had refused as too slow to judge, and every blink and reaction looked shorter."""
+    plan = RecordPlan(tmp_path / "rec", "bona_fide", fps=30.0)
+    plan.open()
+    recording = plan.session(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    images = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(12)]
+    frames = [Frame(image, i, 100.0 + i / 9.9, i / 9.9) for i, image in enumerate(images)]
+    assert len(list(recording.tee(iter(frames)))) == 12
+    folder = recording.finish(None, None)
+    assert folder is not None
+    video = cv2.VideoCapture(str(folder / "video.avi"))
+    assert video.get(cv2.CAP_PROP_FPS) == pytest.approx(9.9, abs=1e-3)
+    read = []
+    while (got := video.read())[0]:
+        read.append(got[1])
+    video.release()
+    # The same frames, not encoded again (a second JPEG pass would be a cue of its own).
+    assert len(read) == 12
+    assert [int(f.mean()) for f in read] == pytest.approx([20 * i for i in range(12)], abs=2)
+    timeline = json.loads((folder / "timeline.json").read_text())
+    assert (timeline["fps"], timeline["nominal_fps"]) == (9.9, 30.0)
+    # A camera's rate that wanders a little is no reason to change the file.
+    assert saved_rate([0.0, 1 / 29.0, 2 / 29.0], 30.0) == 30.0
+    assert saved_rate([0.0], 30.0) == 30.0
 
 
 def test_media_times_follow_the_frames_not_the_nominal_rate():
