@@ -123,7 +123,7 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=exec
-{environment}ExecStart={" ".join(_quote(part) for part in command)}
+{environment}ExecStart={" ".join(_quote(part, command=True) for part in command)}
 Restart=on-failure
 RestartSec={RESTART_SEC}
 # {EXIT_ALREADY_RUNNING}: another kiosk already runs on this data folder; starting again cannot help.
@@ -137,10 +137,13 @@ WantedBy=graphical-session.target
 """
 
 
-def _quote(word: str) -> str:
+def _quote(word: str, *, command: bool = False) -> str:
     """``word`` as one systemd word: quoted when it holds a space or a quote, with the
-    specifiers (``%``) escaped."""
+    specifiers (``%``) escaped, and in a command line ``$`` too (systemd expands ``$NAME``
+    there: a settings file in a folder named ``d$HOME`` would be looked for elsewhere)."""
     word = word.replace("%", "%%")
+    if command:
+        word = word.replace("$", "$$")
     if any(c in word for c in " \t\"'\\") or not word:
         return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return word

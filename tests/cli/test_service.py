@@ -63,6 +63,20 @@ def test_the_unit_passes_the_settings_file_and_id_folder_as_absolute_paths(
     assert unit["Unit"]["Description"] == "Liveness kiosk east 100%%"
 
 
+def test_a_dollar_in_a_path_stays_a_dollar(tmp_path, monkeypatch, capsys):
+    """systemd expands $NAME in a command line: the settings file in 'd$HOME' was looked for
+    in the folder d/root instead."""
+    folder = tmp_path / "d$HOME"
+    folder.mkdir()
+    (folder / "kiosk.toml").write_text("")
+    (folder / "kiosk.toml").chmod(0o600)
+    monkeypatch.chdir(folder)
+    code, out, _ = print_unit(["--config", "kiosk.toml", "service", "unit"],
+                              {"HOME": str(tmp_path)}, capsys)
+    assert code == 0
+    assert f"--config {tmp_path}/d$$HOME/kiosk.toml" in unit_of(out)["Service"]["ExecStart"]
+
+
 def test_the_unit_keeps_the_settings_file_and_data_folder_this_shell_uses(tmp_path, capsys):
     """Without --config the platform file is named when it exists, and a moved XDG_DATA_HOME
     goes into the unit: the kiosk it starts keeps the same log and lockouts."""
