@@ -73,6 +73,7 @@ from kiosk.lab.fusion_data import (
 from kiosk.lab.fusion_fit import evidence_matrices, fit_fusion
 from kiosk.lab.fusion_report import blocks, format_blocks, rounded
 from kiosk.lab.simulated_attacks import kinds
+from kiosk.resources import pin
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO.parent / "shared" / "data" / "manifest.csv"
@@ -349,6 +350,8 @@ def main(argv=None) -> int:
     result = model_json(model, items, refused, rounded(metrics), args.manifest, args)
     if not args.no_write:
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        if args.out.resolve() == FUSION_MODEL.resolve():
+            print(f"pinned its SHA-256 {pin(FUSION_MODEL)} in kiosk/resources.py")
         Fusion.load(args.out)  # the file written is one the kiosk can load
         print(f"\nwrote {args.out}")
     print(json.dumps({"leave_one_subject_out": {k: {"apcer": v["apcer"], "bpcer": v["bpcer"],

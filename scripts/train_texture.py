@@ -54,6 +54,7 @@ from kiosk.analysis.texture import (
     lbp_features,
 )
 from kiosk.model import Frame
+from kiosk.resources import pin
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO.parent / "shared" / "data" / "manifest.csv"
@@ -214,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(reference, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")
+        if args.out.resolve() == TEXTURE_REFERENCE.resolve():
+            print(f"pinned its SHA-256 {pin(TEXTURE_REFERENCE)} in kiosk/resources.py")
     print(json.dumps({"stills_held_out_auc": evaluation["stills_held_out_auc"],
                       "videos_auc": evaluation.get("videos_auc"), "scale": round(scale, 6),
                       "midpoint": round(midpoint, 4), "width": round(width, 4)}))

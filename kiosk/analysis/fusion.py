@@ -60,15 +60,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk import resources
 from kiosk.analysis.capture import too_slow
 from kiosk.errors import ResourceError
 from kiosk.model import Signal
 from kiosk.reasons import Reason
-from kiosk.resources import RESOURCES
+from kiosk.resources import FUSION_MODEL, shipped_text
 
 log = logging.getLogger(__name__)
 
-FUSION_MODEL = RESOURCES / "models" / "fusion.json"
 FORMAT_VERSION = 2
 #: A cue's push that is evidence of an attack on its own (log-odds): a likelihood ratio of 9.
 STRONG_LOGIT = math.log(9.0)
@@ -228,16 +228,20 @@ class Fusion:
         self.provenance: Mapping[str, Any] = provenance
 
     @classmethod
-    def load(cls, path: str | Path = FUSION_MODEL) -> Fusion:
-        """Read and check a fusion model file (the shipped one by default).
+    def load(cls, path: str | Path | None = None) -> Fusion:
+        """Read and check a fusion model file (the shipped one by default, checked against
+        its pinned hash).
 
         Raises
         ------
         ResourceError
-            The file is missing, unreadable, not JSON, or not a valid fusion model.
+            The file is missing, unreadable, not JSON, or not a valid fusion model; the
+            shipped one also when it differs from its pin.
         """
+        path = FUSION_MODEL if path is None else path
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(shipped_text(Path(path), FUSION_MODEL,
+                                           resources.FUSION_MODEL_SHA256))
         except OSError as exc:
             raise ResourceError(f"fusion model {path} cannot be read ({exc.strerror}); run "
                                 "scripts/train_fusion.py or reinstall the kiosk") from None

@@ -30,17 +30,17 @@ import cv2
 import numpy as np
 from skimage.feature import graycomatrix, graycoprops, local_binary_pattern
 
+from kiosk import resources
 from kiosk.analysis.arrays import check_image
 from kiosk.analysis.context.regions import check_box, logistic
 from kiosk.analysis.context.sampling import SampledAnalyzer, median_of
 from kiosk.errors import ResourceError
 from kiosk.model import Face, Signal
 from kiosk.reasons import Reason
-from kiosk.resources import RESOURCES
+from kiosk.resources import TEXTURE_REFERENCE, shipped_text
 
 log = logging.getLogger(__name__)
 
-TEXTURE_REFERENCE = RESOURCES / "models" / "texture_reference.json"
 
 PATCH = 64                 # face crop side, as in Boulkenafet et al.
 LBP_POINTS = 8
@@ -196,16 +196,20 @@ class TextureReference:
         return logistic(ratio, self.midpoint, self.width)
 
 
-def load_texture_reference(path: Path = TEXTURE_REFERENCE) -> TextureReference:
-    """Read and check the texture reference JSON.
+def load_texture_reference(path: Path | None = None) -> TextureReference:
+    """Read and check the texture reference JSON (the shipped one by default, checked
+    against its pinned hash).
 
     Raises
     ------
     ResourceError
-        The file is missing, unreadable, or not a valid reference for these features.
+        The file is missing, unreadable, or not a valid reference for these features; the
+        shipped one also when it differs from its pin.
     """
+    path = TEXTURE_REFERENCE if path is None else path
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(shipped_text(Path(path), TEXTURE_REFERENCE,
+                                           resources.TEXTURE_REFERENCE_SHA256))
     except OSError as exc:
         raise ResourceError(f"texture reference {path} cannot be read ({exc.strerror}); run "
                             "scripts/train_texture.py or reinstall the kiosk") from None
