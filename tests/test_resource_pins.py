@@ -57,7 +57,7 @@ def test_pin_writes_the_hash_into_the_source(tmp_path, monkeypatch):
     monkeypatch.setattr(resources, "FUSION_MODEL_SHA256", "0" * 64)
     digest = pin(FUSION_MODEL, source)
     assert source.read_text(encoding="utf-8") == f'FUSION_MODEL_SHA256 = "{digest}"\nOTHER = 1\n'
-    assert resources.FUSION_MODEL_SHA256 == digest  # this process loads what it just wrote
+    assert digest == resources.FUSION_MODEL_SHA256  # this process loads what it just wrote
     source.write_text("OTHER = 1\n", encoding="utf-8")
     with pytest.raises(ResourceError, match="no single FUSION_MODEL_SHA256 line"):
         pin(FUSION_MODEL, source)
