@@ -78,6 +78,7 @@ def test_environment_overrides_the_file(tmp_path):
     ('[kiosk]\noperator_pin = "12ab"\n', "kiosk.operator_pin must be 4 to 12 digits"),
     ("[kiosk]\noperator_pin = 947261\n", "kiosk.operator_pin must be written in quotes"),
     ("camera = 3\n", "camera must be a table"),
+    ('kiosk_id = "east-1"\n', r"kiosk_id is outside any section; write it under \[kiosk\]"),
     # A relative path would follow whichever folder each command starts in: a new, empty
     # log and key in each.
     ('[audit]\ndb_path = "kiosk.db"\n', r"audit.db_path = 'kiosk.db' is not allowed; allowed: "
@@ -239,6 +240,17 @@ def test_a_hashed_pin_is_accepted_and_matches_only_its_pin(tmp_path, capsys, mon
     assert not pin_matches("\uff14\uff18\uff12\uff19\uff11\uff13", stored)
     monkeypatch.setattr("sys.stdin", io.StringIO("12ab\n"))
     assert main(["settings", "hash-pin"], environ={}) == 2
+
+
+def test_a_byte_order_mark_is_no_setting(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes("\ufeff[liveness]\nchallenge_count = 4\n".encode())
+    assert load_settings(path, {}).liveness.challenge_count == 4
+
+
+def test_an_empty_config_path_is_named_not_read_as_a_folder():
+    with pytest.raises(ConfigError, match="--config: no settings file named"):
+        load_settings("", {})
 
 
 def test_paths_may_start_at_home_and_devices_be_paths():

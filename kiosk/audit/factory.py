@@ -83,7 +83,8 @@ def check_configured_folder(settings: Any, path: Path) -> None:
     if settings.audit.db_path and not path.expanduser().absolute().parent.exists():
         raise AuditUnavailable(f"audit.db_path {path}: the folder {path.parent} does not exist "
                                "(a new audit log is only started in an existing folder; make "
-                               "it, or correct the setting)", reason=e.MISSING, path=str(path))
+                               "it, and a running kiosk opens the log by itself, or correct the "
+                               "setting and start the kiosk again)", reason=e.MISSING, path=str(path))
 
 
 def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_now,

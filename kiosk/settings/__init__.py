@@ -106,7 +106,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"settings file {path} cannot be read: {exc}") from None
     try:
-        return tomllib.loads(text)
+        # A byte order mark (Notepad's UTF-8) is no setting: TOML itself refuses it.
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from None
 
@@ -164,6 +165,8 @@ def default_config_path(environ: Mapping[str, str], platform: str = sys.platform
 def settings_file(path: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
     """The settings file read: ``path`` (``--config``) when given, else the platform file
     (:func:`default_config_path`), which is read only when it exists."""
+    if path is not None and not os.fspath(path).strip():
+        raise ConfigError("--config: no settings file named (an empty path)")
     return Path(path) if path is not None else default_config_path(environ)
 
 
@@ -230,6 +233,10 @@ def _apply_file(file_path: Path, values: dict[str, dict[str, Any]],
     """Validate the settings file into ``values``."""
     data = _read_toml(file_path)
     for section, table in data.items():
+        home = [s for s in SECTIONS if section in {o.key for o in SCHEMA if o.section == s}]
+        if home and not isinstance(table, dict):
+            raise ConfigError(f"{file_path}: {section} is outside any section; write it under "
+                              f"[{home[0]}]")
         if section not in SECTIONS:
             raise ConfigError(f"{file_path}: unknown section [{section}]; known sections: "
                               + ", ".join(SECTIONS))
