@@ -62,9 +62,10 @@ def launch_argv(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace, ctx) -> int:
     from kiosk.runtime.record import RecordPlan
 
-    # The plan's own checks first, so a wrong label is one line before any window opens.
+    # The plan's own checks first, so a wrong label or a folder that cannot be made is one
+    # line before any window opens.
     RecordPlan(Path(args.out_dir), args.label, args.species or "",
-               args.subject_tag)
+               args.subject_tag).open()
     import cv2  # noqa: F401  (before Qt: see kiosk/ui/qtenv.py)
 
     from kiosk.ui.launch import main

@@ -140,6 +140,10 @@ def test_record_checks_what_it_is_told_before_opening_a_window(capsys, tmp_path)
     status, _, err = run(capsys, "record", str(tmp_path / "rec"), "--label", "attack")
     assert status == 2 and "--species is needed" in err
     assert not (tmp_path / "rec").exists()
+    # A folder that cannot be made: one line, not a window out of service.
+    (tmp_path / "file").write_text("x")
+    status, _, err = run(capsys, "record", str(tmp_path / "file" / "rec"))
+    assert status == 2 and "cannot create the recording folder" in err
 
 
 @pytest.mark.data
