@@ -194,7 +194,9 @@ class KeyStore:
             master = read_key_file(self.default_file)  # another process created it first
         except OSError as exc:
             raise KeyUnavailable(f"cannot create the key file {self.default_file}: "
-                                 f"{exc.strerror or exc}", reason=e.NO_KEY,
+                                 f"{exc.strerror or exc} (set audit.key_file to a file in a "
+                                 "folder the kiosk can write, apart from the database's)",
+                                 reason=e.NO_KEY,
                                  path=str(self.default_file)) from None
         return master, f"key file {self.default_file}"
 

@@ -109,6 +109,16 @@ def test_without_keyring_the_key_file_is_created_outside_the_database_folder(
     assert store.frame_cipher().key_id == FrameCipher(derive_key(master, "frame")).key_id
 
 
+def test_a_key_folder_that_cannot_be_made_names_the_setting_that_helps(tmp_path: Path) -> None:
+    (tmp_path / "share" / "liveness-kiosk-keys").parent.mkdir()
+    (tmp_path / "share" / "liveness-kiosk-keys").write_text("a file where the folder goes")
+    store = KeyStore(db_folder=tmp_path / "share" / "liveness-kiosk",
+                     keyring_backend=fail.Keyring())
+    with pytest.raises(KeyUnavailable, match=r"cannot create the key file .* \(set "
+                                             "audit.key_file to a file in a folder"):
+        store.subject_hasher()
+
+
 def test_reading_commands_never_create_a_key(tmp_path: Path) -> None:
     store = KeyStore(db_folder=tmp_path / "db", keyring_backend=fail.Keyring(), create=False)
     with pytest.raises(KeyUnavailable, match="no audit key"):
