@@ -149,7 +149,9 @@ def stats(db: Database, *, since: datetime | None = None,
     lockouts = _count_between(db, "lockouts", "started_at", "1 = 1", since, until)
     unlocks = _count_between(db, "operator_actions", "acted_at", "action = 'unlock'", since,
                              until)
+    overrides = _count_between(db, "operator_actions", "acted_at", "action = 'override'",
+                               since, until)
     return AuditStats(total=sum(by_decision.values()), by_decision=by_decision,
                       by_reason=by_reason, by_day=by_day, incomplete=incomplete,
                       lockouts=lockouts, unlocks=unlocks, since=since, until=until,
-                      scripted=scripted)
+                      scripted=scripted, overrides=overrides)

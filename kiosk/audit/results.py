@@ -237,8 +237,10 @@ def _span(seconds: float) -> str:
 class AuditStats:
     """Counts over completed attempts in a time range.
 
-    ``by_day`` maps an ISO date (UTC, of ``started_at``) to counts by decision. Scripted
-    evaluation runs are not people served: they are counted in ``scripted`` only.
+    ``by_day`` maps an ISO date (UTC, of ``started_at``) to counts by decision, as recorded;
+    ``overrides`` counts the staff overrides made in the range (an override is an operator
+    action: the attempt's row keeps its decision). Scripted evaluation runs are not people
+    served: they are counted in ``scripted`` only.
     """
 
     total: int
@@ -251,3 +253,4 @@ class AuditStats:
     since: datetime | None = None
     until: datetime | None = None
     scripted: int = 0
+    overrides: int = 0

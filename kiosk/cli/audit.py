@@ -28,6 +28,7 @@ from kiosk.audit import (
     AuditLog,
     AuditUnavailable,
     KeyUnavailable,
+    OperatorAction,
     StoredAttempt,
     create_key_file,
     decision_label,
@@ -45,6 +46,7 @@ from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet, audit_new_log
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
 from kiosk.errors import InputError
+from kiosk.operator.attempts import latest_overrides
 from kiosk.settings import default_data_dir
 
 EXIT_OK = 0
@@ -122,12 +124,19 @@ def _short(ref: str | None) -> str:
 
 # -- list / show ---------------------------------------------------------------------------
 
+def _shown_decision(a: StoredAttempt, overridden: dict[int, str]) -> str:
+    """The decision as staff read it: ``fail, now pass`` after an override."""
+    label = decision_label(a.decision, a.scripted)
+    return f"{label}, now {overridden[a.id]}" if a.id in overridden else label
+
+
 def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx) as audit:
         rows = audit.list_attempts(decision=args.decision, since=args.since, until=args.until,
                                    limit=args.limit)
+        overridden = latest_overrides(audit.operator_actions(action="override", limit=None))
     out = ctx.stdout
-    width = max([10, *(len(decision_label(a.decision, a.scripted)) for a in rows)])
+    width = max([10, *(len(_shown_decision(a, overridden)) for a in rows)])
     print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':12}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     scripted = 0
@@ -136,13 +145,19 @@ def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
         reasons = ",".join(record.reasons) if record else ""
         liveness = _num(record.liveness_score) if record else "-"
         print(f"{a.id:>7}  {_t(a.started_at):19}  {a.kiosk_id[:12]:12}  "
-              f"{_short(a.subject_ref):12}  {decision_label(a.decision, a.scripted):{width}}  "
+              f"{_short(a.subject_ref):12}  {_shown_decision(a, overridden):{width}}  "
               f"{liveness:>8}  {reasons or '-'}", file=out)
         scripted += a.scripted
     print(f"{len(rows)} attempt(s), newest first", file=out)
     if scripted:
         print(f"(scripted): {SCRIPTED_NOTE}", file=out)
     return EXIT_OK
+
+
+def _override_lines(overrides: list[OperatorAction]) -> list[tuple[str, str]]:
+    """An attempt's overrides, newest first: to what, by whom, when and why."""
+    return [("override", f"to {o.details['to']} by {o.actor} at {_t(o.acted_at)} UTC: "
+                         f"{o.reason}") for o in overrides]
 
 
 def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
@@ -191,10 +206,11 @@ def _print_steps(a: StoredAttempt, out: TextIO) -> None:
 def _cmd_show(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx) as audit:
         a = audit.get_attempt(args.id)
+        overrides = audit.operator_actions(action="override", target=str(a.id), limit=None)
     out = ctx.stdout
     chain = f"seq {a.seq}" if a.seq is not None else "not chained yet"
     print(f"attempt {a.id} ({a.status}, {chain})", file=out)
-    lines = [("kiosk", a.kiosk_id), *_record_lines(a),
+    lines = [("kiosk", a.kiosk_id), *_record_lines(a), *_override_lines(overrides),
              ("best frame", "stored, encrypted" if a.has_frame else "none"),
              ("row hash", a.row_hash or "-")]
     for label, value in lines:
@@ -252,7 +268,8 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     print(f"attempts: {s.total} ({decisions}); incomplete: {s.incomplete}", file=out)
     if s.scripted:
         print(f"scripted evaluation runs, not counted above: {s.scripted}", file=out)
-    print(f"lockouts: {s.lockouts}; operator unlocks: {s.unlocks}", file=out)
+    print(f"lockouts: {s.lockouts}; operator unlocks: {s.unlocks}; decisions overridden by "
+          f"staff: {s.overrides} (the counts above are the decisions as recorded)", file=out)
     print("by reason:", file=out)
     for code, n in s.by_reason.items():
         print(f"  {code:32} {n:>7}", file=out)

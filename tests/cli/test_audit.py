@@ -134,13 +134,32 @@ def test_stats(db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
     assert status == 0
     lines = out.splitlines()
     assert lines[0] == "attempts: 8 (pass 3, fail 4, review 1); incomplete: 0"
-    assert lines[1] == "lockouts: 1; operator unlocks: 0"
+    assert lines[1] == ("lockouts: 1; operator unlocks: 0; decisions overridden by staff: 0 "
+                        "(the counts above are the decisions as recorded)")
     assert lines[3].split() == ["SCREEN_SUSPECTED", "5"]
     assert lines[4].split() == ["by", "day", "(UTC):", "pass", "fail", "review"]
     assert [line.split() for line in lines[5:]] == [["2026-05-01", "1", "0", "0"],
                                                      ["2026-05-02", "0", "0", "1"],
                                                      ["2026-05-03", "1", "1", "0"],
                                                      ["2026-05-04", "1", "3", "0"]]
+
+
+def test_an_override_shows_in_list_show_and_stats(db: Path, env: dict[str, str], clock,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Before, only the operator panel showed it: `kiosk audit show` and `list` said fail
+    for an attempt staff had changed to pass."""
+    keys = key_store(Settings(), db, keyring_backend=fail.Keyring())
+    with AuditLog.open(db, AuditConfig(), clock=clock,
+                       subject_hasher=keys.subject_hasher()) as audit:
+        audit.override(4, "pass", actor="alice", reason="ID checked by hand")
+    status, out, _ = run(capsys, env, "show", "4", "--db", str(db))
+    assert status == 0 and "decision:         fail" in out
+    assert "override:         to pass by alice at " in out and "UTC: ID checked by hand" in out
+    status, out, _ = run(capsys, env, "list", "--db", str(db))
+    row = next(line for line in out.splitlines() if line.split()[0] == "4")
+    assert "fail, now pass" in row
+    status, out, _ = run(capsys, env, "stats", "--db", str(db))
+    assert "decisions overridden by staff: 1" in out.splitlines()[1]
 
 
 def test_unlock_by_number_records_who_and_why(db: Path, env: dict[str, str],
