@@ -119,7 +119,7 @@ class AuditReader:
             with guard(self.path, self.config.busy_timeout_s, doing):
                 yield self._db
 
-    def _check_same_file(self) -> None:
+    def check_same_file(self) -> None:
         """AuditUnavailable when the path no longer names the file this log has open (moved,
         deleted or replaced while the kiosk ran): rows written on would go to a file nobody
         will open again, and its lockouts would be lost at the next start."""

@@ -12,6 +12,7 @@ kiosk goes out of service, as for any unusable audit log.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from sqlite_utils import Database
@@ -20,7 +21,7 @@ from kiosk.audit import errors as e
 from kiosk.audit.clock import clock_high
 from kiosk.audit.errors import AuditUnavailable
 from kiosk.audit.ratelimit import all_lockouts
-from kiosk.audit.results import VerifyReport
+from kiosk.audit.results import ChainBreak, VerifyReport
 from kiosk.audit.schema import GUARD_TRIGGERS
 from kiosk.audit.signer import chain_state
 from kiosk.audit.timeutil import to_iso
@@ -80,9 +81,15 @@ def startup_check(audit: object) -> VerifyReport:
                                "kiosk; keep the file as evidence, run `kiosk audit verify` and "
                                "restore a backup", reason=e.TAMPERED, path=audit.path)
     report = audit.verify(first=first)
-    if not report.ok:
-        raise AuditUnavailable(f"the audit log {audit.path} was altered: {report.first_break}; "
-                               "the kiosk cannot trust its lockouts. Keep the file as evidence, "
-                               "run `kiosk audit verify` and restore a backup",
-                               reason=e.TAMPERED, path=audit.path)
+    if report.first_break is not None:
+        raise altered(audit.path, report.first_break)
     return report
+
+
+def altered(path: str | os.PathLike[str], first_break: ChainBreak) -> AuditUnavailable:
+    """A broken chain as staff read it, whoever found it (the start-up check, or the operator
+    panel's audit check while the kiosk runs): the kiosk goes out of service with this."""
+    return AuditUnavailable(f"the audit log {path} was altered: {first_break}; the kiosk "
+                            "cannot trust its lockouts. Keep the file as evidence, run `kiosk "
+                            "audit verify` and restore a backup", reason=e.TAMPERED,
+                            path=str(path))

@@ -65,7 +65,7 @@ class AuditWriter(AuditReader):
         """``BEGIN IMMEDIATE`` with the clock read, jumps recorded, the head checked (and the
         file the path names still the one open)."""
         with self._use(doing) as db, write_transaction(db):
-            self._check_same_file()
+            self.check_same_file()
             now = self._now()
             signer = self._signer(db)
             self._check_head(db, signer)

@@ -16,13 +16,13 @@ from kiosk.operator.attempts import (
 from kiosk.operator.camera import CameraChoice, CameraStatus
 from kiosk.operator.charts import ChartData
 from kiosk.operator.context import PANEL_ACTOR, OperatorContext, SettingsChange, check_who
-from kiosk.operator.pin import MAX_WRONG, REFUSAL, PinResult
+from kiosk.operator.pin import EMPTY_HINT, MAX_WRONG, REFUSAL, PinResult
 from kiosk.operator.settings_edit import EDITABLE, SettingField
 from kiosk.operator.verify import VerifyOutcome
 
 __all__ = [
-    "DECISION_FILTERS", "EDITABLE", "MAX_WRONG", "PANEL_ACTOR", "REFUSAL", "AttemptDetail",
-    "AttemptFilter", "AttemptPage", "AttemptRow", "CameraChoice", "CameraStatus", "ChartData",
-    "OperatorContext", "PinResult", "SettingField", "SettingsChange", "SignalLine",
-    "TimelineStep", "VerifyOutcome", "check_who",
+    "DECISION_FILTERS", "EDITABLE", "EMPTY_HINT", "MAX_WRONG", "PANEL_ACTOR", "REFUSAL",
+    "AttemptDetail", "AttemptFilter", "AttemptPage", "AttemptRow", "CameraChoice",
+    "CameraStatus", "ChartData", "OperatorContext", "PinResult", "SettingField",
+    "SettingsChange", "SignalLine", "TimelineStep", "VerifyOutcome", "check_who",
 ]

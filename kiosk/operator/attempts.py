@@ -84,12 +84,15 @@ class AttemptPage:
     """Rows found, and how many attempts were read to find them.
 
     ``truncated`` is True when a reason or text search stopped after reading
-    :data:`MAX_ROWS` attempts: older matches may exist (narrow the date range).
+    :data:`MAX_ROWS` attempts: older matches may exist (narrow the date range). ``more`` is
+    True when older attempts matching the filter were left out because the rows stop at the
+    filter's ``limit``.
     """
 
     rows: tuple[AttemptRow, ...]
     scanned: int
     truncated: bool
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,14 @@ class AttemptDetail:
     def effective_decision(self) -> str:
         """The decision after the latest override (overrides are newest first)."""
         return self.overrides[0].details["to"] if self.overrides else self.decision
+
+
+def fmt_time(value: datetime | None) -> str:
+    """Local time to the second with its zone (the log holds UTC), ``-`` for None: how the
+    panel shows every time."""
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def short_ref(subject_ref: str | None) -> str:

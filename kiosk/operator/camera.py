@@ -96,10 +96,24 @@ def _fixed_recording(source: SourceInfo | None) -> bool:
 
 
 def recording_note(source: SourceInfo) -> str:
-    """What choosing a camera does while a recording given at start-up plays."""
+    """What choosing a camera does while a recording given at start-up plays: nothing (and
+    what the panel applies is not saved: see :func:`kiosk.operator.settings_edit.keep_hint`)."""
     return (f"The kiosk plays the recording {source.description} given at start-up, not a "
-            "camera. A camera chosen here is saved and used at the next start without "
-            "--source.")
+            "camera: a camera chosen here is not used while it plays.")
+
+
+def unlisted_warning(spec: str, source: SourceInfo | None) -> str:
+    """The warning for a ``camera.device`` not among the devices listed now.
+
+    The kiosk stays out of service until that camera is connected, unless it plays a
+    recording given at start-up: the recording goes on, and the camera is not used.
+    """
+    text = f"camera.device = {spec!r} is not among the video devices this machine lists now"
+    if _fixed_recording(source):
+        assert source is not None
+        return (f"{text}; the kiosk goes on playing the recording {source.description} "
+                "and uses no camera while it plays.")
+    return f"{text}: the kiosk stays out of service until it is connected."
 
 
 def virtual_warning(device: VideoDevice, allow_virtual: bool) -> str:

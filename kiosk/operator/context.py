@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from kiosk.audit import AuditError, AuditLog, Lockout, OperatorAction, UnlockResult
+from kiosk.audit import (
+    AuditError,
+    AuditLog,
+    AuditUnavailable,
+    ChainBreak,
+    Lockout,
+    OperatorAction,
+    UnlockResult,
+)
+from kiosk.audit.errors import TAMPERED
 from kiosk.audit.register import unguarded
+from kiosk.audit.startup import altered
 from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, list_devices
 from kiosk.errors import ConfigError, InputError
 from kiosk.operator.attempts import (
@@ -32,10 +42,17 @@ from kiosk.operator.attempts import (
     latest_overrides,
     matches,
 )
-from kiosk.operator.camera import CameraChoice, CameraStatus, camera_choices, camera_status, find
+from kiosk.operator.camera import (
+    CameraChoice,
+    CameraStatus,
+    camera_choices,
+    camera_status,
+    find,
+    unlisted_warning,
+)
 from kiosk.operator.charts import ChartData, chart_data
 from kiosk.operator.pin import PinGate, PinResult
-from kiosk.operator.settings_edit import SettingField, propose, setting_fields
+from kiosk.operator.settings_edit import SettingField, keep_hint, propose, setting_fields
 from kiosk.operator.verify import VerifyOutcome, verify
 from kiosk.settings import Settings
 
@@ -95,6 +112,10 @@ class OperatorContext:
         Returns the current aware datetime (PIN refusals, chart days).
     list_cameras : callable
         Returns the :class:`VideoDevice` list (``kiosk.camera.list_devices``).
+    audit_fault : callable
+        Puts the kiosk out of service with a reason for staff, as an audit log that fails its
+        check at start does (the composition root's job; called from whichever thread runs
+        :meth:`verify`). Nothing by default (tools and tests).
     """
 
     def __init__(self, *, settings: Settings, audit: AuditLog,
@@ -102,7 +123,8 @@ class OperatorContext:
                  apply_settings: Callable[[Settings], None],
                  camera_source: Callable[[], SourceInfo | None] = lambda: None,
                  clock: Callable[[], datetime] = _utc_now,
-                 list_cameras: Callable[[], list] = list_devices) -> None:
+                 list_cameras: Callable[[], list] = list_devices,
+                 audit_fault: Callable[[str], None] = lambda reason: None) -> None:
         self.audit = audit
         self._settings = settings
         self._camera_health = camera_health
@@ -110,9 +132,11 @@ class OperatorContext:
         self._apply_settings = apply_settings
         self._clock = clock
         self._list_cameras = list_cameras
+        self._audit_fault = audit_fault
         self._pin = PinGate(clock, stored=self._stored_pin_state)
         self._devices: list[VideoDevice] = []
         self._settings_lock = threading.Lock()
+        self._broken: ChainBreak | None = None  # found by verify(): no more overrides
 
     @property
     def settings(self) -> Settings:
@@ -124,6 +148,21 @@ class OperatorContext:
         """False when ``kiosk.operator_pin`` is empty: the panel must not open."""
         return bool(self._settings.kiosk.operator_pin)
 
+    @property
+    def keep_hint(self) -> str:
+        """That a change made in the panel lasts until the kiosk restarts, and where to make
+        it to keep it (the settings file the kiosk read at start)."""
+        return keep_hint(self._settings)
+
+    @property
+    def override_refused(self) -> str:
+        """Why overrides are refused: :meth:`verify` found the chain broken (empty while it
+        has not)."""
+        if self._broken is None:
+            return ""
+        return ("the audit check found the log altered (see the Audit tab): no decision is "
+                "overridden on a log that cannot be trusted")
+
     # -- PIN ---------------------------------------------------------------------------------
 
     def _stored_pin_state(self) -> tuple[int, datetime | None]:
@@ -133,9 +172,13 @@ class OperatorContext:
             log.error("could not read the operator PIN count from the audit log: %s", exc)
             return 0, None
 
-    def pin_refused_until(self) -> datetime | None:
-        """While entries are refused after too many wrong PINs, until when (else None)."""
-        return self._pin.refused_until()
+    def pin_refused_until(self, *, stored: bool = False) -> datetime | None:
+        """While entries are refused after too many wrong PINs, until when (else None).
+
+        ``stored`` reads the count kept in the audit log (a refusal from before a restart):
+        a database read, not for the UI thread.
+        """
+        return self._pin.refused_until(stored=stored)
 
     def check_pin(self, entered: str) -> PinResult:
         """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action, a
@@ -143,7 +186,8 @@ class OperatorContext:
 
         After 5 wrong PINs in a row every entry is refused for 5 minutes; the count lives in
         the audit log, so restarting the kiosk does not clear it. Only ASCII digits can match
-        (a full-width "１２３４" is a wrong entry). The PIN itself is never logged or recorded.
+        (a full-width "１２３４" is a wrong entry); an empty entry is neither counted nor
+        recorded. The PIN itself is never logged or recorded.
         """
         result = self._pin.check(entered, self._settings.kiosk.operator_pin)
         if result.wrong:
@@ -169,12 +213,15 @@ class OperatorContext:
     def find_attempts(self, flt: AttemptFilter | None = None) -> AttemptPage:
         """Attempts matching the filter, newest first, with their overrides."""
         flt = AttemptFilter() if flt is None else flt
-        read = MAX_ROWS if flt.needs_scan else flt.limit
+        # One row past the limit tells whether the limit cut the list.
+        read = MAX_ROWS if flt.needs_scan else flt.limit + 1
         found = self.audit.list_attempts(decision=flt.decision, since=flt.since,
                                          until=flt.until, limit=read)
         overrides = latest_overrides(self.audit.operator_actions(action="override", limit=None))
-        rows = [attempt_row(a, overrides) for a in found if matches(a, flt)][:flt.limit]
-        return AttemptPage(tuple(rows), len(found), flt.needs_scan and len(found) == read)
+        matching = [a for a in found if matches(a, flt)]
+        rows = tuple(attempt_row(a, overrides) for a in matching[:flt.limit])
+        return AttemptPage(rows, len(found), flt.needs_scan and len(found) == read,
+                           more=len(matching) > flt.limit)
 
     def reason_codes(self) -> list[str]:
         """Reason codes found in the log, most frequent first (for the reason filter)."""
@@ -189,8 +236,17 @@ class OperatorContext:
 
     def override(self, attempt_id: int, decision: str, *, actor: str,
                  reason: str) -> OperatorAction:
-        """Record a changed decision for an attempt, with who and why."""
+        """Record a changed decision for an attempt, with who and why.
+
+        Raises
+        ------
+        AuditUnavailable
+            :meth:`verify` found the chain broken: no decision is changed on a log that
+            cannot be trusted.
+        """
         actor, reason = check_who(actor, reason)
+        if refused := self.override_refused:
+            raise AuditUnavailable(refused, reason=TAMPERED, path=self.audit.path)
         try:
             return self.audit.override(int(attempt_id), decision, actor=actor, reason=reason)
         except ValueError as exc:
@@ -301,9 +357,7 @@ class OperatorContext:
         """
         device = find(self._list_cameras(), new.camera.device)
         if device is None:
-            return (f"camera.device = {new.camera.device!r} is not among the video devices "
-                    "this machine lists now: the kiosk stays out of service until it is "
-                    "connected. ")
+            return unlisted_warning(new.camera.device, self._camera_source()) + " "
         if device.is_virtual and not new.camera.allow_virtual:
             raise ConfigError(f"camera.device = {new.camera.device!r} is a virtual camera "
                               f"({device.why_virtual}); the kiosk refuses virtual cameras "
@@ -334,8 +388,23 @@ class OperatorContext:
 
     def verify(self) -> VerifyOutcome:
         """Walk the audit hash chain; the outcome names the first broken row, and whether
-        the log's loss would go unnoticed."""
+        the log's loss would go unnoticed.
+
+        A broken chain puts the kiosk out of service (``audit_fault``), in the words a start
+        on the same log would use, and no override is recorded from then on.
+
+        Raises
+        ------
+        AuditUnavailable
+            The log's file was moved, deleted or replaced (see
+            :func:`kiosk.operator.verify.verify`).
+        """
         outcome = verify(self.audit)
+        if outcome.first_break is not None:
+            self._broken = outcome.first_break
+            fault = altered(self.audit.path, outcome.first_break)
+            log.error("the operator panel's audit check: %s", fault)
+            self._audit_fault(str(fault))
         gap = unguarded(self.audit.path, self.audit.chain_head().db_id,
                         key_file=self.settings.audit.key_file or None)
         return dataclasses.replace(outcome, unguarded=gap or "")

@@ -17,6 +17,9 @@ MAX_WRONG = 5
 REFUSAL = timedelta(minutes=5)
 """How long every entry is refused after :data:`MAX_WRONG` wrong PINs."""
 
+EMPTY_HINT = "Type the PIN."
+"""The answer to an empty entry, which is not counted."""
+
 
 @dataclass(frozen=True)
 class PinResult:
@@ -82,10 +85,16 @@ class PinGate:
     def refusal(self) -> timedelta:
         return self._refusal
 
-    def refused_until(self) -> datetime | None:
-        """The end of the refusal this process knows of, while it runs (no log read: the
-        PIN dialog asks when it opens, on the UI thread)."""
+    def refused_until(self, *, stored: bool = False) -> datetime | None:
+        """The end of the refusal in force, else None.
+
+        Without ``stored``, the refusal this process knows of (no log read: safe on the UI
+        thread). With it, the state kept in the audit log is read first, so a refusal from
+        before a restart of the kiosk counts too.
+        """
         with self._lock:
+            if stored:
+                self._load()
             until = self._refused_until
         return until if until is not None and until > self._clock() else None
 
@@ -101,7 +110,9 @@ class PinGate:
     def check(self, entered: str, expected: str) -> PinResult:
         """Compare ``entered`` with ``expected`` (``settings.kiosk.operator_pin``).
 
-        An empty ``expected`` means the panel is disabled: nothing is accepted.
+        An empty ``expected`` means the panel is disabled: nothing is accepted. An empty
+        ``entered`` is no entry (Enter pressed on an empty field): it is not compared, and
+        does not count as a wrong PIN.
         """
         if not isinstance(entered, str):
             raise ValueError(f"entered must be a string, not {type(entered).__name__}")
@@ -117,6 +128,8 @@ class PinGate:
                                      wrong_in_a_row=self._wrong,
                                      refused_until=self._refused_until)
                 self._refused_until, self._wrong = None, 0
+            if not entered:
+                return PinResult(False, EMPTY_HINT, wrong_in_a_row=self._wrong)
             if pin_matches(entered, expected):
                 self._wrong = 0
                 return PinResult(True, "PIN accepted.")

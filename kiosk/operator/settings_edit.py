@@ -47,6 +47,30 @@ class SettingField:
     help: str
 
 
+def settings_file_read(settings: Settings) -> str | None:
+    """The settings file the kiosk read at start (what ``kiosk settings`` reports as
+    ``config_file``), None when none was read.
+
+    It is the layer of ``settings.source`` that is neither the defaults nor the environment
+    (the layers are joined by ``" + "``, which a path may contain too).
+    """
+    layers = settings.source.split(" + ")
+    path = " + ".join(layer for layer in layers
+                      if layer != "defaults" and not layer.startswith("environment: "))
+    return path or None
+
+
+def keep_hint(settings: Settings) -> str:
+    """What a change made in the panel lasts, and where to make it to keep it: the panel
+    writes no file, so the settings file's values are back after a restart."""
+    path = settings_file_read(settings)
+    where = (f"the settings file {path}" if path is not None else
+             "a settings file (none was read at start; `kiosk settings` shows where the kiosk "
+             "looks for it)")
+    return ("A change made here applies at once and only until the kiosk restarts: nothing "
+            f"is saved. To keep it, make it in {where}.")
+
+
 def value_text(value: Any) -> str:
     """How a value is written in the form (``90`` rather than ``90.0``)."""
     return f"{value:g}" if isinstance(value, float) else str(value)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from kiosk.audit import AuditError, AuditReader, ChainBreak, VerifyReport
+from kiosk.operator.attempts import fmt_time
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,6 @@ class VerifyOutcome:
     unguarded: str = ""
 
 
-def _t(value: datetime | None) -> str:
-    return value.isoformat(sep=" ", timespec="seconds") if value is not None else "-"
-
-
 def _row_lines(audit: AuditReader, brk: ChainBreak) -> tuple[tuple[str, str], ...]:
     if brk.row_id is None:
         return ()
@@ -38,8 +34,8 @@ def _row_lines(audit: AuditReader, brk: ChainBreak) -> tuple[tuple[str, str], ..
             a = audit.get_attempt(brk.row_id)
             r = a.record
             return (("attempt", str(a.id)), ("status", a.status), ("kiosk", a.kiosk_id),
-                    ("started", _t(a.started_at)), ("recorded", _t(a.recorded_at)),
-                    ("decision", a.decision),
+                    ("started", fmt_time(a.started_at)),
+                    ("recorded", fmt_time(a.recorded_at)), ("decision", a.decision),
                     ("reasons", ", ".join(r.reasons) if r and r.reasons else "-"),
                     ("row hash", a.row_hash or "-"))
         if brk.table == "lockouts":
@@ -48,14 +44,15 @@ def _row_lines(audit: AuditReader, brk: ChainBreak) -> tuple[tuple[str, str], ..
             if found:
                 lk = found[0]
                 return (("lockout", str(lk.id)), ("scope", lk.scope), ("target", lk.target),
-                        ("from", _t(lk.started_at)), ("until", _t(lk.until)),
+                        ("from", fmt_time(lk.started_at)), ("until", fmt_time(lk.until)),
                         ("failures", str(lk.failures)))
         if brk.table == "operator_actions":
             acts = [a for a in audit.operator_actions(limit=None) if a.id == brk.row_id]
             if acts:
                 act = acts[0]
                 return (("operator action", str(act.id)), ("action", act.action),
-                        ("by", act.actor), ("when", _t(act.acted_at)), ("reason", act.reason))
+                        ("by", act.actor), ("when", fmt_time(act.acted_at)),
+                        ("reason", act.reason))
     except (AuditError, ValueError) as exc:
         # A row edited badly enough may not even parse; say so instead of failing the check.
         return (("row", f"{brk.table} #{brk.row_id} cannot be read: {exc}"),)
@@ -63,8 +60,17 @@ def _row_lines(audit: AuditReader, brk: ChainBreak) -> tuple[tuple[str, str], ..
 
 
 def verify(audit: AuditReader) -> VerifyOutcome:
-    """Walk the hash chain and describe the result."""
+    """Walk the hash chain and describe the result.
+
+    Raises
+    ------
+    AuditUnavailable
+        The path no longer names the file the log has open (moved, deleted or replaced): the
+        walk read the open file, which says nothing of the log at the path.
+    """
     report = audit.verify()
+    # The check every write of the log makes; a read of the open file never makes it.
+    audit.check_same_file()
     if report.ok:
         summary = (f"The audit log is intact: {report.rows} rows checked, head seq "
                    f"{report.head_seq}, head hash {report.head_hash}.")

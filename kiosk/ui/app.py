@@ -69,6 +69,8 @@ class KioskWindow(QMainWindow):
 
     # Settings applied by the operator context, possibly from a task thread.
     settings_received = Signal(object)
+    # The operator panel's audit check found the log altered (from a task thread).
+    audit_fault_received = Signal(str)
 
     def __init__(self, settings: Settings | None, worker: KioskWorker | None, *,
                  failure: str = "", scan_folder: str | None = None, kiosk_mode: bool = False,
@@ -107,6 +109,7 @@ class KioskWindow(QMainWindow):
         self.identity.cancelled.connect(self._on_consent_declined)
         self.result.done.connect(self._on_result_done)
         self.settings_received.connect(self._on_settings_received)
+        self.audit_fault_received.connect(self._on_audit_fault_received)
         self.flow.add_listener(self._on_flow_changed)
 
         self._keys = KioskKeys(self, touch=self.flow.touch, swallow=self._swallow_keys)
@@ -117,7 +120,7 @@ class KioskWindow(QMainWindow):
             self, settings=lambda: self.settings,
             audit=lambda: self._worker.audit if self._worker is not None else None,
             camera_health=self._camera_health, camera_source=self._camera_source,
-            apply_settings=self.apply_settings,
+            apply_settings=self.apply_settings, audit_fault=self.audit_fault_received.emit,
             loader=operator_loader or load_operator)
         self.operator.opened.connect(self._on_operator_opened)
         self.operator.closed.connect(self._on_operator_closed)
@@ -376,6 +379,12 @@ class KioskWindow(QMainWindow):
     def _on_operator_closed(self) -> None:
         self.stack.set_panel(None)
         self.flow.close_operator()
+
+    @Slot(str)
+    def _on_audit_fault_received(self, reason: str) -> None:
+        """Out of service as when the log fails its check at start (the same cause clears
+        it: the runtime opening the log again)."""
+        self.fault(FaultCause.AUDIT, reason)
 
     def _camera_health(self):
         return self._worker.camera_health() if self._worker is not None else None

@@ -75,6 +75,9 @@ class OperatorEscape(QObject):
         what the kiosk reads frames from (:class:`~kiosk.camera.SourceInfo`, or None).
     apply_settings : callable
         Receives settings the operator changed (from any thread).
+    audit_fault : callable
+        Receives why the panel's audit check found the log unusable (from any thread): the
+        kiosk goes out of service.
     loader : callable
         ``() -> (OperatorPanel, OperatorContext, PinDialog)`` classes.
     """
@@ -87,6 +90,7 @@ class OperatorEscape(QObject):
                  audit: Callable[[], Any], camera_health: Callable[[], Any],
                  camera_source: Callable[[], Any] = lambda: None,
                  apply_settings: Callable[[Any], None],
+                 audit_fault: Callable[[str], None] = lambda reason: None,
                  loader: Callable[[], tuple[Any, Any, Any]] = load_operator) -> None:
         super().__init__(parent)
         self._parent = parent
@@ -95,6 +99,7 @@ class OperatorEscape(QObject):
         self._camera_health = camera_health
         self._camera_source = camera_source
         self._apply_settings = apply_settings
+        self._audit_fault = audit_fault
         self._loader = loader
         self._context: Any = None
         self.dialog: Any = None
@@ -126,6 +131,7 @@ class OperatorEscape(QObject):
                                           camera_health=self._camera_health,
                                           camera_source=self._camera_source,
                                           apply_settings=self._apply_settings,
+                                          audit_fault=self._audit_fault,
                                           clock=lambda: datetime.now(UTC))
         return self._context
 

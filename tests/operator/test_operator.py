@@ -419,7 +419,7 @@ def test_recording_given_at_start_is_named_as_such(audit: AuditLog) -> None:
     assert lines["recording"] == "/data/clip.mp4" and lines["playing"] == "yes"
     assert "connected" not in lines and "device" not in lines
     assert "not watching a camera" in status.warnings[0]
-    assert "next start without --source" in status.note
+    assert "not used while it plays" in status.note
     # The same kiosk on a camera: the device lines, no note.
     camera = OperatorContext(
         settings=Settings(), audit=audit, apply_settings=lambda s: None,

@@ -278,10 +278,8 @@ class AttemptsPage(OperatorPage):
              _decision_text(decision_label(r.decision, r.scripted), r.overridden_to),
              fmt_num(r.liveness_score, ".1f"), ", ".join(r.reasons) or "-", r.subject]
             for r in page.rows], tooltips=True)
-        text = f"{len(page.rows)} attempt(s), newest first."
-        if page.truncated:
-            text += f" Only the newest {page.scanned} were searched: narrow the dates."
-        show_message(self.message, text)
+        show_message(self.message, count_text(page),
+                     "warning" if page.more or page.truncated else "info")
 
     def _on_error(self, message: str) -> None:
         show_message(self.message, message, "error")
@@ -339,13 +337,14 @@ class AttemptsPage(OperatorPage):
         ]
         self.detail_summary.setText("\n".join(lines))
         self.detail_summary.setAccessibleDescription(" ".join(lines))
+        # Tooltips: the last columns are cut short at 1280x800.
         fill_table(self.signals_table, [
             [s.name, f"{s.score:.3f}", f"{s.confidence:.2f}", s.reason or "-", s.details or "-"]
-            for s in d.signals])
+            for s in d.signals], tooltips=True)
         fill_table(self.timeline_table, [
             [str(t.index), prompt_text(t), fmt_time(t.prompted_at),
              response_text(t.response_s), t.outcome,
-             fmt_num(t.confidence), t.reason or "-"] for t in d.timeline])
+             fmt_num(t.confidence), t.reason or "-"] for t in d.timeline], tooltips=True)
         self.detail_tabs.setTabText(1, f"Signals ({len(d.signals)})")
         self.detail_tabs.setTabText(2, f"Challenges ({len(d.timeline)})")
 
@@ -373,6 +372,9 @@ class AttemptsPage(OperatorPage):
             check_who(actor, reason)
         except KioskError as exc:
             show_message(self.message, f"Not recorded: {exc}.", "error")
+            return
+        if refused := self._context.override_refused:
+            show_message(self.message, f"Not recorded: {refused}.", "error")
             return
         row = self._row_index(attempt_id)
         if row >= 0 and self._rows[row].effective_decision == decision:
@@ -416,6 +418,19 @@ class AttemptsPage(OperatorPage):
         show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
                      f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
         self._load_detail(attempt_id)
+
+
+def count_text(page: AttemptPage) -> str:
+    """How many attempts the list shows, and whether older ones were left out."""
+    shown = len(page.rows)
+    if page.more:
+        text = (f"Showing the newest {shown} matching attempts: older ones match too; narrow "
+                "the dates to see them.")
+    else:
+        text = f"{shown} attempt(s), newest first."
+    if page.truncated:
+        text += f" Only the newest {page.scanned} were searched: narrow the dates."
+    return text
 
 
 def reasons_text(codes: Sequence[str]) -> str:

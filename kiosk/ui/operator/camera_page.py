@@ -29,7 +29,8 @@ class CameraPage(OperatorPage):
     """Device choice and live health.
 
     The device list is read off the UI thread (it opens device nodes); the health snapshot
-    is an in-memory read, refreshed by a QTimer while the page is visible.
+    is an in-memory read, refreshed by a QTimer while the page is visible. A note says that
+    a camera chosen here lasts until the kiosk restarts (nothing is saved).
     """
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
@@ -49,6 +50,8 @@ class CameraPage(OperatorPage):
         self.message = message_label("Camera status")
         self.note = message_label("About the camera in use")
         self.note.hide()
+        self.keep_note = message_label("What a change lasts")
+        show_message(self.keep_note, context.keep_hint)
         self.health_warnings = message_label("Camera health warnings")
         self.health_labels: dict[str, QLabel] = {}
         self._health_form = QFormLayout()
@@ -63,6 +66,7 @@ class CameraPage(OperatorPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
         layout.addLayout(row)
+        layout.addWidget(self.keep_note)
         layout.addWidget(self.choice_warning)
         layout.addWidget(self.message)
         layout.addWidget(QLabel("Live health of the source in use"))

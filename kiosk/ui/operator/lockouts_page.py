@@ -66,6 +66,7 @@ class LockoutsPage(OperatorPage):
         super().__init__(context, runner, operator_name, parent)
         self._lockouts: list[Lockout] = []
         self._next_expiry: datetime | None = None
+        self._unlocking = False
         # A lockout that ran out while the page was open stayed "in force" until Refresh (and
         # unlocking it then lifted nothing): reload when the first one shown ends.
         self.expiry_timer = QTimer(self)
@@ -127,8 +128,7 @@ class LockoutsPage(OperatorPage):
 
         self.refresh_button.clicked.connect(self.refresh)
         self.active_only.toggled.connect(self.refresh)
-        self.table.itemSelectionChanged.connect(
-            lambda: self.unlock_button.setEnabled(self.table.currentRow() >= 0))
+        self.table.itemSelectionChanged.connect(self._enable_unlock)
         self.unlock_button.clicked.connect(self._on_unlock_selected_clicked)
         self.unlock_kiosk_button.clicked.connect(self._on_unlock_kiosk_clicked)
         self.unlock_number_button.clicked.connect(self._on_unlock_number_clicked)
@@ -176,10 +176,27 @@ class LockoutsPage(OperatorPage):
     def _on_error(self, message: str) -> None:
         show_message(self.message, message, "error")
 
-    def _unlock(self, job: Callable[[str, str], UnlockResult]) -> None:
+    def _enable_unlock(self) -> None:
+        """The buttons work one unlock at a time (Unlock selected: for a selected lockout)."""
+        self.unlock_button.setEnabled(self.table.currentRow() >= 0 and not self._unlocking)
+        self.unlock_kiosk_button.setEnabled(not self._unlocking)
+        self.unlock_number_button.setEnabled(not self._unlocking)
+
+    def _unlock(self, job: Callable[[str, str], UnlockResult], whom: str) -> None:
+        """Run ``job(actor, reason)``; ``whom`` names its target for the result's message."""
+        if self._unlocking:
+            return
+        # One at a time: presses while the first waited on a locked log recorded each.
+        self._unlocking = True
+        self._enable_unlock()
         actor, reason = self._operator_name(), self.reason_edit.text()
-        self._runner.run(lambda: job(actor, reason), self._on_unlocked,
-                         lambda message: self._on_error(f"Not recorded: {message}"))
+        self._runner.run(lambda: job(actor, reason),
+                         lambda result: self._on_unlocked(result, whom), self._on_unlock_failed)
+
+    def _on_unlock_failed(self, message: str) -> None:
+        self._unlocking = False
+        self._enable_unlock()
+        self._on_error(f"Not recorded: {message}")
 
     def _on_unlock_selected_clicked(self) -> None:
         row = self.table.currentRow()
@@ -188,19 +205,29 @@ class LockoutsPage(OperatorPage):
             return
         lk = self._lockouts[row]
         self._unlock(lambda actor, reason: self._context.unlock(lk.scope, lk.target, actor=actor,
-                                                                reason=reason))
+                                                                reason=reason),
+                     _target_text(lk.scope, lk.target))
 
     def _on_unlock_kiosk_clicked(self) -> None:
-        self._unlock(lambda actor, reason: self._context.unlock_kiosk(actor=actor, reason=reason))
+        self._unlock(lambda actor, reason: self._context.unlock_kiosk(actor=actor, reason=reason),
+                     "this kiosk")
 
     def _on_unlock_number_clicked(self) -> None:
         number = self.number_edit.text()
         self._unlock(lambda actor, reason: self._context.unlock_subject_number(
-            number, actor=actor, reason=reason))
+            number, actor=actor, reason=reason), "the person with that number")
 
-    def _on_unlocked(self, result: UnlockResult) -> None:
+    def _on_unlocked(self, result: UnlockResult, whom: str) -> None:
+        self._unlocking = False
+        self._enable_unlock()
         self.reason_edit.clear()
         self.number_edit.clear()
-        show_message(self.message, f"Unlock recorded (operator action #{result.action_id}); "
-                     f"{len(result.lifted)} lockout(s) lifted.", "ok")
+        recorded = f"Unlock recorded (operator action #{result.action_id})"
+        if result.lifted:
+            show_message(self.message, f"{recorded}; {len(result.lifted)} lockout(s) lifted.",
+                         "ok")
+        else:
+            # Recorded all the same: an unlock starts the failure count again.
+            show_message(self.message, f"{recorded}, but no lockout was in force for {whom}: "
+                         "none was lifted (its count of failures starts again).", "warning")
         self.refresh()

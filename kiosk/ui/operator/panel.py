@@ -14,6 +14,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,29 +34,46 @@ from kiosk.ui.operator.settings_page import SettingsPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 
+IDLE_CLOSE_MS = 5 * 60 * 1000
+"""The panel closes itself after 5 minutes without a key press or a click in it: left open,
+it gave the next person at the kiosk unlocks, overrides and settings without the PIN."""
+
+INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
+                          QEvent.Type.Wheel})
+"""What counts as someone at the panel."""
+
 
 class OperatorPanel(QWidget):
     """Attempts, lockouts, settings, camera, audit check and charts, behind the PIN dialog.
 
     Every database call runs on the panel's :class:`TaskRunner` (off the UI thread). The
-    panel emits ``closed`` when the operator leaves (Close button or Escape), once the calls
-    in flight have finished: the UI stays live meanwhile, and a call that fails then keeps
-    the panel open with its message. It can be shown again later (it reloads when shown).
+    panel emits ``closed`` when the operator leaves (Close button or Escape, or nobody has
+    touched it for ``idle_ms``), once the calls in flight have finished: the UI stays live
+    meanwhile, and a call that fails then keeps the panel open with its message. It can be
+    shown again later (it reloads when shown).
 
     Parameters
     ----------
     context : OperatorContext
         The panel's Qt-free partner.
+    idle_ms : int
+        Milliseconds without input in the panel after which it closes itself
+        (:data:`IDLE_CLOSE_MS`; ``idle_timer`` counts them).
     """
 
     closed = Signal()
 
-    def __init__(self, context: OperatorContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: OperatorContext, parent: QWidget | None = None, *,
+                 idle_ms: int = IDLE_CLOSE_MS) -> None:
         super().__init__(parent)
         self.context = context
         self.runner = TaskRunner(self)
         self._leaving = False
         self._closed_sent = False
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(idle_ms)
+        self.idle_timer.timeout.connect(self._on_idle)
         self.setStyleSheet(STYLE)
         self.setWindowTitle("Operator panel")
         named(self, "Operator panel")
@@ -115,6 +133,7 @@ class OperatorPanel(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+        self.idle_timer.start()
         self.reload()
         self.operator_edit.setFocus()
 
@@ -122,16 +141,20 @@ class OperatorPanel(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self.idle_timer.stop()
         super().hideEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        """Alt+letter that reaches a control of the panel as a key press is a mnemonic.
+        """Input in the panel starts the idle countdown again; Alt+letter that reaches a
+        control of the panel as a key press is a mnemonic.
 
         Qt's mnemonics are window shortcuts: they fire only while the panel's window is the
         active one. Without a window manager (the kiosk's X session) it never becomes active,
         so Alt+C went on to the focused field and typed "c". A key press only gets here when
         no shortcut took it, so acting on it here never acts twice.
         """
+        if event.type() in INPUT_EVENTS and self._owns(watched) and not self._leaving:
+            self.idle_timer.start()
         if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
                 and isinstance(watched, QWidget) and watched.isWidgetType()
                 and (watched is self or self.isAncestorOf(watched))
@@ -168,6 +191,21 @@ class OperatorPanel(QWidget):
                 return True
         return False
 
+    def _owns(self, watched: QObject) -> bool:
+        """``watched`` is the panel or a widget of it, a dialog it opened included."""
+        widget = watched if isinstance(watched, QWidget) else None
+        while widget is not None and widget is not self:
+            widget = widget.parentWidget()
+        return widget is self
+
+    def _on_idle(self) -> None:
+        """Nobody touched the panel for a while: leave as the Close button does. A question
+        it asked is answered No first: left on screen, the next person could answer it."""
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QDialog) and self._owns(modal):
+            modal.reject()
+        self.leave()
+
     def reload(self) -> None:
         """Read everything again (attempts, lockouts, settings, cameras, charts)."""
         self.attempts.refresh()
@@ -189,6 +227,7 @@ class OperatorPanel(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
+        self.idle_timer.stop()
         self.camera.timer.stop()
         if not self.runner.busy:
             self._send_closed()
@@ -230,6 +269,7 @@ class OperatorPanel(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+        self.idle_timer.start()
 
     def _send_closed(self) -> None:
         if not self._closed_sent:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.operator import OperatorContext, PinResult
+from kiosk.operator import EMPTY_HINT, OperatorContext, PinResult
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 
@@ -49,9 +49,11 @@ class PinDialog(QDialog):
     """Asks for the operator PIN; accepted only when :meth:`OperatorContext.check_pin` says so.
 
     The check runs off the UI thread (a wrong PIN is written to the audit log). Escape or
-    Cancel rejects. When no PIN is set the dialog says the panel is disabled and cannot be
-    accepted. While entries are refused after too many wrong PINs the entry is disabled and
-    the time left counts down each second; entry comes back when the refusal ends.
+    Cancel rejects; Enter on an empty field only asks for the PIN. When no PIN is set the
+    dialog says the panel is disabled and cannot be accepted. While entries are refused
+    after too many wrong PINs the entry is disabled and the time left counts down each
+    second, from the moment the dialog opens (the refusal is read from the audit log, so it
+    survives a restart); entry comes back when the refusal ends.
 
     ``clock`` returns the aware time the refusal's end is compared with (the wall clock, as
     the kiosk's context uses; tests pass theirs).
@@ -110,6 +112,12 @@ class PinDialog(QDialog):
         elif (until := context.pin_refused_until()) is not None:
             # Reopened during a refusal: say so now, not after the right PIN is refused.
             self._lock(until, "")
+        else:
+            # A refusal from before a restart is only in the audit log: read off the UI thread
+            # (a check typed meanwhile runs after it, and is refused too). A read that fails
+            # is logged by the context; the check reads again.
+            self._runner.run(lambda: context.pin_refused_until(stored=True),
+                             self._on_refusal_read, lambda _message: None)
 
     def _say(self, text: str, role: str = "info") -> None:
         show_message(self.message, text, role)
@@ -120,10 +128,17 @@ class PinDialog(QDialog):
             frame.moveCenter(centre)
             self.setGeometry(frame)
 
+    def _on_refusal_read(self, until: datetime | None) -> None:
+        if until is not None and until > self._clock() and not self.locked:
+            self._lock(until, "")
+
     def _on_ok_clicked(self) -> None:
         if not self.ok_button.isEnabled():
             return
         entered = self.pin_edit.text()
+        if not entered:  # Enter on an empty field is no entry: not a wrong PIN
+            self._say(EMPTY_HINT)
+            return
         self.pin_edit.clear()
         self.ok_button.setEnabled(False)
         self._say("Checking...")

@@ -34,7 +34,8 @@ def describe_change(change: SettingsChange) -> str:
 
 class SettingsPage(QWidget):
     """A form of the editable settings; Apply validates, applies and records (off the UI
-    thread); a bad value is shown with its key and allowed range, nothing is applied."""
+    thread); a bad value is shown with its key and allowed range, nothing is applied. A note
+    above the form says that a change lasts until the kiosk restarts (nothing is saved)."""
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
@@ -43,6 +44,8 @@ class SettingsPage(QWidget):
         self._runner = runner
         self._operator_name = operator_name
         self.editors: dict[str, QLineEdit | QComboBox] = {}
+        self.keep_note = message_label("What a change lasts")
+        show_message(self.keep_note, context.keep_hint)
 
         form = QFormLayout()
         for field in context.setting_fields():
@@ -74,6 +77,7 @@ class SettingsPage(QWidget):
         buttons.addWidget(self.revert_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.keep_note)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtWidgets import (
@@ -14,6 +13,9 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QWidget,
 )
+
+# The pages format times as the Qt-free logic does (the audit check's broken row, say).
+from kiosk.operator.attempts import fmt_time as fmt_time
 
 FONT_PX = 20
 
@@ -137,13 +139,6 @@ def fill_table(table: QTableWidget, rows: Sequence[Sequence[str]], *,
             if tooltips:
                 item.setToolTip(text)
             table.setItem(r, c, item)
-
-
-def fmt_time(value: datetime | None) -> str:
-    """Local time to the second with its zone (the log holds UTC), ``-`` for None."""
-    if value is None:
-        return "-"
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def fmt_num(value: float | None, spec: str = ".2f") -> str:
