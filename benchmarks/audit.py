@@ -9,7 +9,8 @@ head update, under a key file kept outside the database's folder). The attempts 
 challenges, five signals, a match) and mix: 70 % pass, 20 % fail, 10 % review over 500
 subjects, 30 s apart on an injected clock, so some lockouts start along the way.
 
-Then it times ``AuditLog.verify`` in process, ``kiosk audit verify`` as a subprocess (Python
+Then it times the outcomes the operator panel's charts count (against reading the whole
+records, the way they were once counted), ``AuditLog.verify`` in process, ``kiosk audit verify`` as a subprocess (Python
 start-up, integrity check and chain walk: what an operator waits for), ``AuditLog.open``
 (with ``PRAGMA quick_check``), and a purge of the older half. The last line is one JSON object.
 """
@@ -105,6 +106,16 @@ def run(folder: Path, attempts: int) -> dict[str, float | int]:
         lockouts += len(audit.finish_attempt(opened, record).lockouts)
     pair_s = time.perf_counter() - start
 
+    # The operator panel's charts count decisions and reasons: from the outcomes alone,
+    # against the whole records they were once counted from (the baseline, same run).
+    start = time.perf_counter()
+    outcomes = audit.outcomes()
+    outcomes_s = time.perf_counter() - start
+    start = time.perf_counter()
+    whole = sum(1 for a in audit.iter_attempts() if a.status == "complete")
+    whole_s = time.perf_counter() - start
+    assert len(outcomes) == whole
+
     start = time.perf_counter()
     report = audit.verify()
     verify_s = time.perf_counter() - start
@@ -137,6 +148,8 @@ def run(folder: Path, attempts: int) -> dict[str, float | int]:
     print(f"open_attempt + finish_attempt: {1000 * pair_s / pairs:.2f} ms per attempt "
           f"({pairs} attempts, two fsync'd transactions each)")
     print(f"database: {size_mb:.1f} MB ({1000 * size_mb / attempts:.2f} kB per attempt)")
+    print(f"chart counts: {outcomes_s:.3f} s for {len(outcomes)} outcomes, against "
+          f"{whole_s:.3f} s reading the whole records ({whole_s / outcomes_s:.0f}x)")
     print(f"verify in process: {verify_s:.3f} s for {report.rows} chained rows "
           f"({1e6 * verify_s / report.rows:.0f} us per row)")
     print(f"kiosk audit verify (subprocess, with quick_check): {cli_verify_s:.3f} s")
@@ -145,6 +158,7 @@ def run(folder: Path, attempts: int) -> dict[str, float | int]:
     return {"attempts": attempts, "attempts_per_s": round(attempts / record_s, 1),
             "ms_per_attempt": round(1000 * record_s / attempts, 3),
             "ms_per_open_finish": round(1000 * pair_s / pairs, 3),
+            "outcomes_s": round(outcomes_s, 3), "whole_records_s": round(whole_s, 3),
             "verify_s": round(verify_s, 3), "cli_verify_s": round(cli_verify_s, 3),
             "open_ms": round(1000 * open_s, 1), "purge_s": round(purge_s, 3),
             "db_mb": round(size_mb, 2), "lockouts": lockouts}

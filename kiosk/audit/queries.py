@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -10,10 +11,10 @@ from sqlite_utils import Database
 
 from kiosk.audit.errors import RecordNotFound
 from kiosk.audit.records import DECISIONS
-from kiosk.audit.results import AuditStats, OperatorAction, StoredAttempt
+from kiosk.audit.results import AuditStats, OperatorAction, Outcome, StoredAttempt
 from kiosk.audit.schema import OPERATOR_ACTIONS
 from kiosk.audit.storage import action_from_row, stored_attempt
-from kiosk.audit.timeutil import to_iso
+from kiosk.audit.timeutil import from_iso, to_iso
 
 DECISION_FILTERS: tuple[str, ...] = (*DECISIONS, "incomplete")
 
@@ -67,6 +68,18 @@ def list_attempts(db: Database, *, decision: str | None = None, since: datetime 
         sql += " LIMIT ?"
         args.append(int(limit))
     return [stored_attempt(row) for row in db.query(sql, args)]
+
+
+def outcomes(db: Database, *, since: datetime | None,
+             until: datetime | None) -> list[Outcome]:
+    """The finished verifications started in the range (no scripted evaluation run), oldest
+    first: id, start, decision and reason codes only."""
+    clauses, args = _where(None, since, until)
+    where = " AND ".join([*clauses, "a.status = 'complete'", "a.mode IS NULL"])
+    return [Outcome(row["id"], from_iso(row["started_at"]), row["decision"],
+                    tuple(json.loads(row["reasons"])))
+            for row in db.query("SELECT a.id, a.started_at, a.decision, a.reasons FROM attempts a "
+                                f"WHERE {where} ORDER BY a.id", args)]
 
 
 def attempts_page(db: Database, *, after_id: int, batch: int, decision: str | None,

@@ -40,6 +40,7 @@ from kiosk.audit.results import (
     ClockReport,
     Lockout,
     OperatorAction,
+    Outcome,
     StoredAttempt,
     VerifyReport,
 )
@@ -223,6 +224,13 @@ class AuditReader:
                 return queries.attempts_page(db, after_id=after, batch=size, decision=decision,
                                              since=since, until=until)
         return queries.iter_pages(fetch, batch)
+
+    def outcomes(self, *, since: datetime | None = None,
+                 until: datetime | None = None) -> list[Outcome]:
+        """The decisions and reason codes of the finished verifications started in the
+        range, oldest first (no scripted evaluation runs; for counting)."""
+        with self._use("counting attempts") as db:
+            return queries.outcomes(db, since=since, until=until)
 
     def operator_actions(self, *, limit: int | None = 50, action: str | None = None,
                          target: str | None = None) -> list[OperatorAction]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from kiosk.audit import StoredAttempt
+from kiosk.audit.results import Outcome
 from kiosk.vocabulary import Verdict
 
 TOP_REASONS = 8
@@ -42,14 +42,15 @@ class ChartData:
         return self.total == 0
 
 
-def chart_data(attempts: Iterable[StoredAttempt], overrides: Mapping[int, str],
+def chart_data(outcomes: Iterable[Outcome], overrides: Mapping[int, str],
                first_day: date, last_day: date, top: int = TOP_REASONS) -> ChartData:
-    """Count ``attempts`` (completed ones) by local day of their start and effective decision.
+    """Count ``outcomes`` by local day of their start and effective decision.
 
     Parameters
     ----------
-    attempts : iterable of StoredAttempt
-        The attempts of the range (incomplete ones and scripted evaluation runs are skipped).
+    outcomes : iterable of Outcome
+        The finished verifications of the range (``AuditReader.outcomes``: no incomplete
+        attempt, no scripted evaluation run, which served nobody).
     overrides : mapping of int to str
         Attempt id to its overridden decision (:func:`kiosk.operator.attempts.latest_overrides`).
     first_day, last_day : date
@@ -65,15 +66,14 @@ def chart_data(attempts: Iterable[StoredAttempt], overrides: Mapping[int, str],
     counts: dict[date, Counter[str]] = {day: Counter() for day in days}
     reasons: Counter[str] = Counter()
     total = overridden = 0
-    for attempt in attempts:
-        day = attempt.started_at.astimezone().date()
-        if attempt.status != "complete" or attempt.scripted or day not in counts:
-            continue  # a scripted evaluation run served nobody
-        decision = overrides.get(attempt.id, attempt.decision)
-        overridden += decision != attempt.decision
+    for outcome in outcomes:
+        day = outcome.started_at.astimezone().date()
+        if day not in counts:
+            continue
+        decision = overrides.get(outcome.id, outcome.decision)
+        overridden += decision != outcome.decision
         counts[day][decision] += 1
-        if attempt.record is not None:
-            reasons.update(attempt.record.reasons)
+        reasons.update(outcome.reasons)
         total += 1
     series = {verdict: [(day.isoformat(), counts[day][verdict]) for day in days]
               for verdict in Verdict}

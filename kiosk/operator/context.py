@@ -419,5 +419,4 @@ class OperatorContext:
         since = datetime.combine(first, time()).astimezone()
         until = datetime.combine(last + timedelta(days=1), time()).astimezone()
         overrides = latest_overrides(self.audit.operator_actions(limit=None, action="override"))
-        return chart_data(self.audit.iter_attempts(since=since, until=until), overrides, first,
-                          last)
+        return chart_data(self.audit.outcomes(since=since, until=until), overrides, first, last)

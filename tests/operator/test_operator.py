@@ -463,7 +463,12 @@ def test_verify_reports_intact_then_the_tampered_row(ctx: OperatorContext, audit
     assert (row["attempt"], row["decision"], row["reasons"]) == ("4", "pass", "CHALLENGE_FAILED")
 
 
-def test_chart_data_by_day_and_reason(ctx: OperatorContext, seeded: dict[str, int]) -> None:
+def test_chart_data_by_day_and_reason(ctx: OperatorContext, seeded: dict[str, int],
+                                      audit: AuditLog, clock: Clock) -> None:
+    # Neither a scripted evaluation run nor an attempt still open served anybody.
+    audit.record_attempt(record(clock.now - timedelta(hours=1), "pass", scripted=True))
+    audit.open_attempt(started_at=clock.now - timedelta(minutes=1), subject_ref=None,
+                       app_version="0.1.0", settings_digest="ab" * 32)
     data = ctx.chart_data(days=5)
     assert (data.first_day, data.last_day, data.total) == (date(2026, 5, 6), date(2026, 5, 10), 6)
     assert data.passes_by_day == [("2026-05-06", 0), ("2026-05-07", 1), ("2026-05-08", 0),
@@ -478,20 +483,16 @@ def test_chart_data_by_day_and_reason(ctx: OperatorContext, seeded: dict[str, in
 
 
 def test_chart_reasons_beyond_the_top_are_summed_and_overrides_move_the_counts() -> None:
-    from types import SimpleNamespace
+    from kiosk.audit.results import Outcome
 
     noon = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
-    def stored(i: int, reasons: tuple[str, ...], day: int = 0, status: str = "complete",
-               scripted: bool = False):
-        return SimpleNamespace(id=i, started_at=noon + timedelta(days=day), status=status,
-                               decision="fail", record=SimpleNamespace(reasons=reasons),
-                               scripted=scripted)
+    def stored(i: int, reasons: tuple[str, ...], day: int = 0):
+        return Outcome(i, noon + timedelta(days=day), "fail", reasons)
 
-    # A scripted evaluation run served nobody: not in the charts.
     attempts = ([stored(i, ("A",)) for i in range(5)] + [stored(5 + i, ("B",)) for i in range(3)]
                 + [stored(8, ("C",), day=1), stored(9, ("D",), day=1),
-                   stored(10, ("E",), status="incomplete"), stored(11, ("C",), scripted=True)])
+                   stored(10, ("E",), day=5)])  # outside the days shown
     data = chart_data(attempts, {9: "pass"}, date(2026, 5, 1), date(2026, 5, 2), top=2)
     assert data.by_reason == [("A", 5), ("B", 3), ("other", 2)]
     day1, day2 = noon.astimezone().date().isoformat(), (noon + timedelta(days=1)).astimezone(
