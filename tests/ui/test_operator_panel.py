@@ -134,6 +134,21 @@ def test_pin_dialog_accepts_the_right_pin(qtbot: Any, ctx: OperatorContext) -> N
     assert dialog.result() == QDialog.DialogCode.Accepted
 
 
+def test_a_pin_dialog_left_alone_cancels_itself(qtbot: Any, ctx: OperatorContext,
+                                               audit: AuditLog) -> None:
+    """Left open, the kiosk served nobody and the next person met a PIN prompt."""
+    dialog = PinDialog(ctx, idle_ms=400)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.idle_timer.isActive()
+    qtbot.keyClicks(dialog.pin_edit, "12")
+    assert dialog.idle_timer.remainingTime() > 200  # typing starts the minute again
+    with qtbot.waitSignal(dialog.rejected, timeout=WAIT_MS):
+        pass
+    assert dialog.result() == QDialog.DialogCode.Rejected
+    assert audit.operator_actions() == []  # nothing typed was checked or recorded
+
+
 def test_pin_dialog_refuses_a_wrong_pin_and_records_it(qtbot: Any, ctx: OperatorContext,
                                                         audit: AuditLog) -> None:
     dialog = PinDialog(ctx)
@@ -256,6 +271,8 @@ def test_detail_shows_scores_and_timeline_and_override_is_recorded(
     assert audit.operator_actions(action="override") == []
     assert questions[0].startswith("Change attempt 2 from fail to pass?")
     assert "(Alice)" in questions[0]
+    # An override is no unlock: the person's failures still count, and the question says so.
+    assert "It changes no lockout or count of failures" in questions[0]
     qtbot.mouseClick(page.override_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Override recorded" in page.message.text(), timeout=WAIT_MS)
     (action,) = audit.operator_actions(action="override")

@@ -387,7 +387,9 @@ class AttemptsPage(OperatorPage):
         current = shown.text() if shown is not None else "its recorded decision"
         if not self.ask(f"Change attempt {attempt_id} from {current} to {decision}?\n\n"
                         f"This is recorded in the audit log with your name "
-                        f"({actor.strip()}) and the reason."):
+                        f"({actor.strip()}) and the reason. It changes no lockout or count "
+                        "of failures: to let the person try again now, unlock them on the "
+                        "Lockouts tab."):
             show_message(self.message, "Override not recorded.", "info")
             return
         # One at a time: a second press while the first waits on the database (a locked

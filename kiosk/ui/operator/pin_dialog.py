@@ -27,6 +27,10 @@ MIN_WIDTH_PX = 560
 COUNTDOWN_MS = 1000
 """How often the lock's countdown is redrawn."""
 
+IDLE_CANCEL_MS = 60 * 1000
+"""The dialog cancels itself after a minute without a key typed in it: left open, the kiosk
+served nobody, and whoever came next found a PIN prompt instead of the Start button."""
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -56,11 +60,13 @@ class PinDialog(QDialog):
     survives a restart); entry comes back when the refusal ends.
 
     ``clock`` returns the aware time the refusal's end is compared with (the wall clock, as
-    the kiosk's context uses; tests pass theirs).
+    the kiosk's context uses; tests pass theirs). With nothing typed for ``idle_ms``
+    (:data:`IDLE_CANCEL_MS`) the dialog cancels itself, as Cancel does.
     """
 
     def __init__(self, context: OperatorContext, parent: QWidget | None = None, *,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = _utc_now,
+                 idle_ms: int = IDLE_CANCEL_MS) -> None:
         super().__init__(parent)
         self._context = context
         self._clock = clock
@@ -70,6 +76,10 @@ class PinDialog(QDialog):
         self.countdown = QTimer(self)
         self.countdown.setInterval(COUNTDOWN_MS)
         self.countdown.timeout.connect(self._tick)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(idle_ms)
+        self.idle_timer.timeout.connect(self.reject)
         self.setWindowTitle("Operator PIN")
         self.setStyleSheet(STYLE)
         named(self, "Operator PIN")
@@ -102,7 +112,9 @@ class PinDialog(QDialog):
 
         self.ok_button.clicked.connect(self._on_ok_clicked)
         self.pin_edit.returnPressed.connect(self._on_ok_clicked)
+        self.pin_edit.textEdited.connect(self.idle_timer.start)  # someone is typing
         self.cancel_button.clicked.connect(self.reject)
+        self.idle_timer.start()
         if not context.pin_enabled:
             self.pin_edit.setEnabled(False)
             self.ok_button.setEnabled(False)
@@ -194,5 +206,6 @@ class PinDialog(QDialog):
     def done(self, result: int) -> None:
         """Close only after a PIN check in flight has finished (it may be writing)."""
         self.countdown.stop()
+        self.idle_timer.stop()
         self._runner.wait()
         super().done(result)
