@@ -17,7 +17,8 @@ window shows the out-of-service screen with the reason for staff.
                                         internal error, exit (status 2) for a fresh start
 
 Exit status: 0 when staff closed the kiosk or it was stopped (SIGTERM, SIGINT);
-:data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING` (3) when another kiosk holds the data folder;
+:data:`~kiosk.ui.instance.EXIT_ALREADY_RUNNING` (3) when another kiosk holds the data folder
+or the audit log;
 :data:`~kiosk.ui.instance.EXIT_FAILED` (2) for no display, an unusable data folder or a bug.
 """
 
@@ -179,14 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     data_dir = default_data_dir(os.environ)
     lock = InstanceLock(data_dir / LOCK_NAME)
+    log_lock = InstanceLock(_log_lock_path(args, data_dir))
     try:
         lock.acquire()
-    except AlreadyRunning as exc:
-        sys.stderr.write(f"kiosk: {exc}\n")
-        return EXIT_ALREADY_RUNNING
+        log_lock.acquire()
     except KioskError as exc:
+        lock.release()
         sys.stderr.write(f"kiosk: {exc}\n")
-        return EXIT_FAILED
+        return EXIT_ALREADY_RUNNING if isinstance(exc, AlreadyRunning) else EXIT_FAILED
     try:
         return _run(args, data_dir)
     except Exception as exc:  # a bug: one plain line, the traceback in the log, exit 2
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(one_line(exc, "kiosk", record_unexpected(exc, data_dir, "kiosk")) + "\n")
         return EXIT_FAILED
     finally:
+        log_lock.release()
         lock.release()
 
 
@@ -211,6 +213,22 @@ def excepthook_for(window, data_dir: Path, stderr=None):
                      f"{where if where is not None else 'the console'}")
 
     return unexpected
+
+
+def _log_lock_path(args: argparse.Namespace, data_dir: Path) -> Path:
+    """The second lock: one kiosk per audit log, whatever data folder each runs on (two
+    windows on one log, say under two users, fought over one camera and counted each other's
+    tries as their own). Beside the log when its folder exists; else (or with settings that
+    cannot be read, which the window then explains) the data folder's lock stands alone, and
+    this path is in the data folder too."""
+    from kiosk.audit.config import resolve_db_path
+
+    try:
+        db = resolve_db_path(load_settings(args.config, os.environ), data_dir)
+    except KioskError:
+        return data_dir / (LOCK_NAME + ".log")
+    folder = db.parent if db.parent.is_dir() else data_dir
+    return folder / (db.name + ".kiosk-lock")
 
 
 def _run(args: argparse.Namespace, data_dir: Path) -> int:

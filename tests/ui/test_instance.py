@@ -30,6 +30,22 @@ def test_main_exits_3_when_another_kiosk_runs(tmp_path, monkeypatch, capsys):
     assert "the kiosk is already running" in capsys.readouterr().err
 
 
+def test_main_exits_3_when_another_kiosk_runs_on_the_same_log(tmp_path, monkeypatch, capsys):
+    """Two data folders (two users, or a hand start beside the service) on one audit log:
+    before, the second window ran beside the first, on the same camera and lockouts."""
+    site = tmp_path / "site"
+    site.mkdir()
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[audit]\ndb_path = "{site / "kiosk.db"}"\n')
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other-user"))
+    with InstanceLock(site / "kiosk.db.kiosk-lock"):  # the first kiosk, on its own data folder
+        assert main.main(["--windowed", "--config", str(config)]) == EXIT_ALREADY_RUNNING
+    assert "the kiosk is already running" in capsys.readouterr().err
+    # The data folder's own lock was let go: a kiosk may start there once the log is free.
+    with InstanceLock(tmp_path / "other-user" / "liveness-kiosk" / LOCK_NAME) as again:
+        assert again.held
+
+
 def test_an_unwritable_data_folder_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
