@@ -57,9 +57,23 @@ def get_attempt(db: Database, attempt_id: int) -> StoredAttempt:
 
 def list_attempts(db: Database, *, decision: str | None = None, since: datetime | None = None,
                   until: datetime | None = None, kiosk_id: str | None = None,
+                  reason: str | None = None, mentioning: str | None = None,
                   limit: int | None = 50) -> list[StoredAttempt]:
-    """Attempts, newest first, filtered; ``limit`` None for all."""
+    """Attempts, newest first, filtered; ``limit`` None for all.
+
+    ``reason``: a code the decision carries (exact). ``mentioning``: text found, ignoring
+    ASCII case, anywhere in the attempt's reasons, challenges, match or signals as stored (a
+    superset of the attempts whose codes contain it: the caller narrows it down). Both are
+    answered by SQLite, so a search reads only the attempts that can match.
+    """
     clauses, args = _where(decision, since, until, kiosk_id)
+    if reason is not None:
+        clauses.append("EXISTS (SELECT 1 FROM json_each(a.reasons) WHERE value = ?)")
+        args.append(reason)
+    if mentioning:
+        clauses.append("instr(lower(a.reasons || a.challenges || coalesce(a.match, '') || "
+                       "a.signals), lower(?)) > 0")
+        args.append(mentioning)
     sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
     sql += " ORDER BY a.started_at DESC, a.id DESC"
     if limit is not None:

@@ -209,12 +209,15 @@ class AuditReader:
 
     def list_attempts(self, *, decision: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, kiosk_id: str | None = None,
+                      reason: str | None = None, mentioning: str | None = None,
                       limit: int | None = 50) -> list[StoredAttempt]:
         """Attempts, newest first. ``decision`` is pass, fail, review or incomplete;
-        ``since``/``until`` bound ``started_at`` (aware datetimes)."""
+        ``since``/``until`` bound ``started_at`` (aware datetimes); ``reason`` and
+        ``mentioning`` as :func:`kiosk.audit.queries.list_attempts` has them."""
         with self._use("listing attempts") as db:
             return queries.list_attempts(db, decision=decision, since=since, until=until,
-                                         kiosk_id=kiosk_id, limit=limit)
+                                         kiosk_id=kiosk_id, reason=reason,
+                                         mentioning=mentioning, limit=limit)
 
     def iter_attempts(self, *, decision: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, batch: int = 500) -> Iterator[StoredAttempt]:

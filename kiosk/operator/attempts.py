@@ -55,8 +55,9 @@ class AttemptFilter:
 
     @property
     def needs_scan(self) -> bool:
-        """True when rows are filtered after reading (reason or text search)."""
-        return bool(self.reason or self.search.strip())
+        """True when rows are filtered after reading (a text search: the database finds the
+        attempts that mention the text; which of them carry it in a code is read after)."""
+        return bool(self.search.strip())
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class AttemptRow:
 class AttemptPage:
     """Rows found, and how many attempts were read to find them.
 
-    ``truncated`` is True when a reason or text search stopped after reading
-    :data:`MAX_ROWS` attempts: older matches may exist (narrow the date range). ``more`` is
+    ``truncated`` is True when a text search stopped after reading :data:`MAX_ROWS`
+    attempts that mention the text: older matches may exist (narrow the date range). ``more`` is
     True when older attempts matching the filter were left out because the rows stop at the
     filter's ``limit``.
     """

@@ -176,6 +176,7 @@ def test_filters_by_decision_reason_dates_and_text(ctx: OperatorContext,
     assert ids() == [6, 5, 4, 3, 2, 1]
     assert ids(decision="fail") == [6, 4, 2]
     assert ids(reason="SCREEN_SUSPECTED") == [6, 2]
+    assert ids(reason="SCREEN") == []  # a reason is a whole code
     assert ids(since=T0 - timedelta(days=2, hours=2), until=T0 - timedelta(hours=2)) == [4, 3]
     assert ids(search="offline") == [3]
     # Every attempt has a challenge that timed out with NO_RESPONSE.
@@ -183,6 +184,10 @@ def test_filters_by_decision_reason_dates_and_text(ctx: OperatorContext,
     assert ids(limit=2) == [6, 5]
     page = ctx.find_attempts(AttemptFilter(search="screen"))
     assert (page.scanned, page.truncated) == (6, False)
+    # The database finds the attempts that mention the text; only codes count: every
+    # attempt mentions "peak" (a detail of its moire signal), none carries it in a code.
+    assert ids(search="peak") == [] and ids(search="SCREEN") == [6, 5, 4, 3, 2, 1]
+    assert ctx.find_attempts(AttemptFilter(search="peak")).scanned == 6
     row = page.rows[0]
     assert (row.decision, row.liveness_score, row.reasons, row.subject) == \
         ("fail", 37.5, ("SCREEN_SUSPECTED",), "-")
