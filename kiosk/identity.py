@@ -221,8 +221,9 @@ def capture_id_card(image: np.ndarray, detector: HogFaceDetector) -> IdPhoto:
     try:
         box = _one_face(image, detector, "the camera picture of the ID card", ratio=0.0)
     except IdPhotoError as exc:
-        raise IdPhotoError(f"{exc}. Hold only the card up to the camera, with nobody else "
-                           "in view") from None
+        # A card held sideways or upside down shows no face to the detector either.
+        raise IdPhotoError(f"{exc}. Hold only the card up to the camera, upright, with "
+                           "nobody else in view") from None
     h, w = image.shape[:2]
     margin = CARD_MARGIN * box.width
     x0, y0 = int(max(box.x0 - margin, 0)), int(max(box.y0 - margin, 0))

@@ -144,6 +144,18 @@ def test_the_person_in_view_makes_the_card_capture_fail(shared_data):
         capture_id_card(card_frame(shared_data, with_person=True), card_detector())
 
 
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_a_card_held_sideways_or_upside_down_is_never_the_reference(shared_data, turns):
+    """Unlike a scan (refused as rotated), a turned card shows the camera no face: the desk
+    asks for it upright rather than comparing the person with a face no one could match."""
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    card = np.ascontiguousarray(np.rot90(face(shared_data, "obama.jpg", 220), turns))
+    frame[470 - card.shape[0]:470, 400:400 + card.shape[1]] = card
+    with pytest.raises(IdPhotoError, match="no face was found .* Hold only the card up to the "
+                                           "camera, upright"):
+        capture_id_card(frame, card_detector())
+
+
 def test_capture_checks_the_frame():
     with pytest.raises(ValueError, match="uint8"):
         capture_id_card(np.zeros((10, 10), np.uint8), card_detector())
