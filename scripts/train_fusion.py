@@ -48,10 +48,8 @@ code digests and the held-out metrics.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -72,6 +70,7 @@ from kiosk.lab.fusion_data import (
 )
 from kiosk.lab.fusion_fit import evidence_matrices, fit_fusion
 from kiosk.lab.fusion_report import blocks, format_blocks, rounded
+from kiosk.lab.provenance import file_sha256, git_commit
 from kiosk.lab.simulated_attacks import kinds
 from kiosk.resources import pin
 
@@ -152,15 +151,6 @@ def loso(attack, life, y, groups, decided, sim, *, prior_sd, train_sim=True,
     return p
 
 
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                             text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip()
-
-
 # Cues the developer set cannot fit, with weights stated from principle instead. The light
 # challenge (issue 16) needs a screen lighting a face in the room: no recording here has one,
 # so its weights are the attack prior's centre, ln 9 (a cue that answers exactly as a live
@@ -204,7 +194,7 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
         "provenance": {
             "script": "scripts/train_fusion.py",
             "data": {"manifest": manifest.name,
-                     "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(),
+                     "manifest_sha256": file_sha256(manifest),
                      "excluded": "rows whose notes start with overlay:; stills (refused: "
                                  f"{len(refused)} analysed and listed, not fitted)",
                      "not_judged": "videos under 10 frames a second are fitted but left out "
@@ -216,7 +206,7 @@ def model_json(model, items, refused, metrics: dict, manifest: Path, args) -> di
                      "presentations": dict(sorted(counts.items()))},
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "seed": SEED,
-            "git_commit": git_commit(),
+            "git_commit": git_commit(REPO),
             "code_digest": {"analyzers": code_digest(REPO, ANALYZER_SOURCES),
                             "simulator": code_digest(REPO, SIMULATOR_SOURCES)},
             "fit": {"prior_sd": PRIOR_SD, "attack_prior_mean": round(ATTACK_MEAN, 4),

@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import cv2
@@ -53,6 +54,7 @@ from kiosk.analysis.texture import (
     glcm_features,
     lbp_features,
 )
+from kiosk.lab.provenance import file_sha256, git_commit
 from kiosk.model import Frame
 from kiosk.resources import pin
 
@@ -206,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
                 round(float(np.percentile(G[bona, i], 90)), 4)]
             for i, n in enumerate(glcm_names)},
         "trained_on": {"manifest": "manifest.csv (developer set)",
+                       "manifest_sha256": file_sha256(args.manifest),
+                       "git_commit": git_commit(REPO), "date": date.today().isoformat(),
                        "bona_fide_stills": [n for n, b in zip(names, bona, strict=True) if b]},
         "evaluation": evaluation,
     }

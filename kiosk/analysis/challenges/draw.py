@@ -12,7 +12,7 @@ Every session asks for at least one head movement (when its pool has one), and k
 a second chance replaces it. A head movement has a direction and a size as well as a time, so
 a recording answers it by chance far less often than a blink or a smile: on the developer
 recordings taken as placed (``kiosk evaluate --sessions``), 5 of 109 turn prompts against 12
-of 33 blinks and 15 of 56 smiles when the rule was made (6 of 99 against 9 of 28 and 15 of 40
+of 33 blinks and 15 of 56 smiles when the rule was made (6 of 101 against 9 of 28 and 16 of 40
 in the last evaluation, the README's). Without the rule, 2 of the 36 three-prompt sequences
 (blink, smile, blink and smile, blink, smile) and the second chance of a sequence's only turn
 left an expressive recording nothing but blinks and smiles to answer.
