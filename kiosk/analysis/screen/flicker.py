@@ -21,6 +21,12 @@ change of the scene (movement, a person walking past a window) brightens some re
 darkens others, and sensor noise has random signs (weight near 0). The cue is the RMS of the
 weighted common mode over the session, in percent.
 
+Frames must follow each other at the camera's own pace: a window of the high-pass that spans
+a dropped frame (a step more than DROP_RATIO times the session's median step: a loaded kiosk
+skipping frames, a phone slowing down) compares frames a scene had time to change between,
+and a bona fide face read as a screen (liveness 69 on a live selfie whose last seconds came
+at a third of the rate). Such frames are left out.
+
 Limits: a room lit by mains-powered lamps that flicker at 100/120 Hz, seen by a camera
 without anti-flicker exposure, jitters the same way (kiosk cameras set their power-line
 frequency; see the README); below MIN_FPS the time between frames is long enough for real
@@ -50,6 +56,8 @@ HP_FRAMES = 5
 # Below this frame rate lighting and movement change too much between frames to tell a
 # display's jitter from a scene's change.
 MIN_FPS = 14.0
+# A step between frames this much longer than the session's median step is a dropped frame.
+DROP_RATIO = 1.5
 # Fewest frames with a measurement, and frames at which confidence reaches 1 - 1/e.
 MIN_FRAMES = 20
 FRAMES_CONFIDENCE = 60
@@ -176,6 +184,43 @@ def common_flicker(series: np.ndarray, hp_frames: int = HP_FRAMES,
     return common, weight
 
 
+def even_windows(times: np.ndarray, hp_frames: int = HP_FRAMES,
+                 drop_ratio: float = DROP_RATIO) -> np.ndarray:
+    """Which frames' high-pass windows hold no dropped frame.
+
+    Parameters
+    ----------
+    times : ndarray (T,)
+        Frame times in seconds, rising.
+    hp_frames : int
+        Odd window length of the high-pass (:func:`common_flicker`).
+    drop_ratio : float
+        A step longer than this times the median step is a dropped frame.
+
+    Returns
+    -------
+    ndarray (T,) bool
+        True where every step inside the frame's window is a regular one (False for the
+        first and last ``hp_frames // 2`` frames, which have no window).
+    """
+    t = np.asarray(times, np.float64)
+    if t.ndim != 1:
+        raise ValueError(f"times must be (T,), got {t.shape}")
+    out = np.zeros(t.size, bool)
+    half = hp_frames // 2
+    if t.size < hp_frames:
+        return out
+    steps = np.diff(t)
+    positive = steps[steps > 0]
+    if positive.size == 0:
+        return out
+    regular = steps <= drop_ratio * float(np.median(positive))
+    # Window i spans steps i - half .. i + half - 1 (hp_frames - 1 steps).
+    runs = np.lib.stride_tricks.sliding_window_view(regular, hp_frames - 1).all(axis=1)
+    out[half:t.size - half] = runs
+    return out
+
+
 def flicker_percent(common: np.ndarray, weight: np.ndarray) -> float:
     """RMS of the agreement-weighted common-mode change, percent (NaN without any frame)."""
     ok = np.isfinite(common) & np.isfinite(weight)
@@ -204,7 +249,8 @@ class FlickerAnalyzer:
     small masked means); ``result`` runs the running median. Signal details:
     ``flicker_pct`` (the score's input), ``common_rms_pct`` (the common mode before
     weighting), ``agreement`` (mean weight), ``frames``, ``measured`` (frames with enough
-    regions), ``fps``, ``why`` when there was too little to measure.
+    regions and no dropped frame in their window), ``dropped`` (steps longer than
+    DROP_RATIO times the median), ``fps``, ``why`` when there was too little to measure.
     """
 
     name = "flicker"
@@ -241,8 +287,11 @@ class FlickerAnalyzer:
             return self._none(details, f"{fps:.1f} fps is too slow to tell a display's "
                                        "flicker from a change of light")
         common, weight = common_flicker(np.vstack(self._rows))
+        even = even_windows(np.asarray(self._times))
+        common[~even] = np.nan  # a window spanning a dropped frame says nothing of a display
         ok = np.isfinite(common) & np.isfinite(weight)
         details["measured"] = int(ok.sum())
+        details["dropped"] = int((steps > DROP_RATIO * float(np.median(steps))).sum())
         if ok.sum() < MIN_FRAMES:
             return self._none(details, "too few frames with enough unclipped regions")
         pct = flicker_percent(common, weight)

@@ -13,6 +13,7 @@ from kiosk.analysis.screen.flicker import (
     MIN_FPS,
     FlickerAnalyzer,
     common_flicker,
+    even_windows,
     flicker_percent,
     flicker_score,
     region_luminance,
@@ -104,6 +105,40 @@ def test_too_slow_or_too_short_gives_no_evidence():
     assert slow.confidence == 0.0 and "fps" in slow.details["why"]
     short = run(scene(8, gain_jitter=0.015))
     assert short.confidence == 0.0 and "frames" in short.details["why"]
+
+
+def retimed(pairs, times) -> list:
+    """The same frames and observations at other times."""
+    return [(f.__class__(f.image, f.seq, t, t),
+             o.__class__(seq=o.seq, t=t, media_t=t, frame_shape=o.frame_shape,
+                         n_faces=o.n_faces, face=o.face))
+            for (f, o), t in zip(pairs, times, strict=True)]
+
+
+def test_frames_after_a_drop_are_left_out_not_read_as_a_screen():
+    """A live selfie whose last seconds came at a third of the rate read as a screen
+    (liveness 69): frames far apart differ by what the scene did between them. Here the
+    light changes between the frames that are 0.1 s apart (every second frame of the
+    camera's 30 dropped twice), and stays steady at the camera's pace."""
+    steady = scene(90)
+    changing = scene(60, gain_jitter=0.015, seed=3)
+    times = [k / 30.0 for k in range(90)] + [3.0 + 0.1 * k for k in range(1, 41)]
+    result = run(retimed(steady + changing[:40], times))
+    assert result.details["dropped"] == 40 and result.details["fps"] == pytest.approx(30.0)
+    assert result.score < 0.1 and result.details["measured"] == 86, result.details
+    # Mostly slow: the median step is the slow one, under MIN_FPS: no evidence either way.
+    only = run(retimed(steady[:30] + changing, [k / 30 for k in range(30)]
+                       + [1.0 + 0.1 * k for k in range(1, 61)]))
+    assert only.details["fps"] == pytest.approx(10.0) and only.confidence == 0.0
+
+
+def test_even_windows_mark_frames_whose_window_holds_no_dropped_frame():
+    t = np.array([0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12], float) / 30.0  # one drop: 5 -> 7
+    assert even_windows(t).tolist() == [False, False, True, True, False, False, False, False,
+                                        True, True, False, False]
+    assert not even_windows(t[:4]).any()  # too short for a window
+    with pytest.raises(ValueError, match="times must be"):
+        even_windows(t.reshape(3, 4))
 
 
 @pytest.mark.data
