@@ -55,7 +55,8 @@ def passive_part(path: str, observations: Sequence[FaceObservation], settings,
     from kiosk.camera import is_image_path
 
     fusion = Fusion.load()
-    still = Path(path).is_file() and is_image_path(Path(path))
+    # A recording of one frame (a photo named .mp4) is a still too: it cannot show life.
+    still = (Path(path).is_file() and is_image_path(Path(path))) or len(observations) == 1
     analyzers = still_analyzers() if still else default_analyzers(settings)
     signals = run_analyzers(_paired(path, observations), analyzers)
     fused = fusion.fuse(signals, still=still, frame_rate=None if still else

@@ -135,13 +135,19 @@ def first_frame(source, path: str):
     """The source's first frame and an iterator over all its frames from that one.
 
     Read before the attempt is opened, so a file that cannot be decoded is an input error
-    that records nothing, not an interrupted attempt counted against the subject.
+    that records nothing, not an interrupted attempt counted against the subject. So is a
+    source of one frame (a photo named .mp4, a one-frame clip, a folder of one image): a
+    single image cannot show life, and judged as a session it failed the person on
+    liveness, counted toward their lockout.
     """
     frames = iter(source)
-    first = next(frames, None)
+    first, second = next(frames, None), next(frames, None)
     if first is None:
         raise InputError(f"--source {path} has no frames")
-    return first, itertools.chain([first], frames)
+    if second is None:
+        raise InputError(f"--source {path} holds a single frame, and a single image cannot be "
+                         "checked for liveness: give a video file or an image folder")
+    return first, itertools.chain([first, second], frames)
 
 
 def check_script_fits(script, source, path: str) -> None:

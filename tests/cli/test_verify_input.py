@@ -54,6 +54,28 @@ def test_a_still_image_is_refused_as_a_source(capsys, tmp_path):
     assert not db.exists()
 
 
+def test_a_single_frame_in_disguise_is_refused_before_anything_is_recorded(capsys, tmp_path):
+    """A photo named .mp4, a one-frame clip and a folder of one image were judged as
+    sessions: liveness failed, recorded, and five such runs locked the badge number out."""
+    image = np.full((120, 160, 3), 128, np.uint8)
+    named = tmp_path / "photo.mp4"
+    ok, jpeg = cv2.imencode(".jpg", image)
+    named.write_bytes(jpeg.tobytes())
+    folder = tmp_path / "one"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "1.png"), image)
+    one_frame = write_noise_video(tmp_path / "one_frame.mp4", frames=1)
+    db = tmp_path / "audit.db"
+    for source in (named, folder, one_frame):
+        status, out, err = kiosk(capsys, "verify", "--source", str(source), "--db", str(db),
+                                 "--subject", "B-1")
+        assert status == 2 and out == "", (source, err)
+        assert "holds a single frame, and a single image cannot be checked" in err
+    assert not db.exists()
+    status, out, _ = kiosk(capsys, "analyze", str(named))
+    assert status == 0 and "liveness not judged: SINGLE_IMAGE" in out
+
+
 def test_a_scripted_prompt_after_the_recording_ends_is_refused(capsys, tmp_path):
     video = write_noise_video(tmp_path / "two_seconds.mp4")
     db = tmp_path / "audit.db"
