@@ -272,9 +272,11 @@ class ImageSequenceSource(BaseSource):
         A picture above the pixel limit, or one whose size differs from the first picture's
         (either way round: EXIF rotation may swap width and height), would stop the source
         mid-run; found here, a command refuses the folder before it records anything (an
-        attempt of ``kiosk verify``). Only headers are read, so sizes that differ both as stored
-        and once turned upright are refused; a change hidden by an EXIF tag the header reading
-        does not see is still caught when the pictures are decoded (:meth:`_read`).
+        attempt of ``kiosk verify``). Only headers are read: sizes that differ once turned
+        upright are refused when they differ as stored too, or when an orientation tag the
+        header reading saw turns one of them (a picture stored as the others but tagged to
+        turn a quarter decodes to another size); a change hidden by an EXIF tag the header
+        reading does not see is still caught when the pictures are decoded (:meth:`_read`).
 
         Raises
         ------
@@ -291,7 +293,8 @@ class ImageSequenceSource(BaseSource):
             check_pixels(header.size, f"image {path}")
             if first is None:
                 first = (path, header)
-            elif header.size != first[1].size and header.upright != first[1].upright:
+            elif header.upright != first[1].upright and (
+                    header.size != first[1].size or header.orientation != first[1].orientation):
                 (width, height), (first_width, first_height) = header.upright, first[1].upright
                 raise InputError(
                     f"image {path} is {width}x{height} pixels but the first image "

@@ -273,10 +273,28 @@ def test_a_folder_of_two_sizes_is_refused_before_any_frame(
     assert decoded == []
 
 
-def test_a_size_change_only_the_decoder_shows_stops_the_source(tmp_path: Path) -> None:
-    # Same stored size, but a.jpg is turned upright by its EXIF tag: 20x40 once decoded.
+def test_a_size_change_an_orientation_tag_makes_is_refused_before_any_frame(
+        tmp_path: Path) -> None:
+    """Same stored size, but a.jpg is turned upright by its EXIF tag: 20x40 once decoded.
+    Before, the folder opened and stopped at b.jpg: `kiosk verify` had opened its attempt,
+    left INTERRUPTED, a failure counted toward the subject's lockout."""
     write_sized(tmp_path / "a.jpg", 40, 20, orientation=6)
     write_sized(tmp_path / "b.jpg", 40, 20)
+    with pytest.raises(InputError, match=r"b\.jpg is 40x20 pixels but the first image "
+                                         r"\(a\.jpg\) is 20x40"):
+        ImageFolderSource(tmp_path).open()
+
+
+def test_a_size_change_only_the_decoder_shows_stops_the_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tag the header reading does not see (here: hidden from it) is still caught decoding.
+    import kiosk.camera.images as images
+
+    write_sized(tmp_path / "a.jpg", 40, 20, orientation=6)
+    write_sized(tmp_path / "b.jpg", 40, 20)
+    real = images.read_header
+    monkeypatch.setattr(images, "read_header",
+                        lambda path, what, *a: real(path, what, *a)._replace(orientation=1))
     with ImageFolderSource(tmp_path) as source:
         first = source.read()
         assert first is not None and first.image.shape == (40, 20, 3)
