@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 # Rates outside this range are container nonsense (0, NaN, 90000): fall back to the default.
 _SANE_FPS = (0.5, 1000.0)
+#: Frames in a row that may fail to decode, where the container says more follow, before the
+#: rest of the file is taken as lost: a damaged patch of a recording costs its own frames,
+#: not the rest (a few corrupt packets cut d9 at frame 282 of 587; OpenCV decodes the 304
+#: after them). A file cut short fails this many reads at its end, which cost nothing.
+MAX_BAD_RUN = 30
 
 
 def parse_frame_range(text: str) -> tuple[int, int | None]:
@@ -121,6 +126,7 @@ class VideoFileSource(BaseSource):
         self._last_media_t = -math.inf
         self._ended = False
         self._truncated = False
+        self._bad_run = 0         # reads in a row that failed where more frames were announced
 
     @property
     def path(self) -> Path:
@@ -179,6 +185,7 @@ class VideoFileSource(BaseSource):
         self._last_media_t = -math.inf
         self._ended = False
         self._truncated = False
+        self._bad_run = 0
         self._skip_to_start()
 
     def _skip_to_start(self) -> None:
@@ -201,8 +208,18 @@ class VideoFileSource(BaseSource):
                 return None
             ok, raw = self._capture.read()
             if not ok:
+                # Only after a good frame: a file damaged from its first frame is refused
+                # whole, not decoded into whatever the decoder conceals further on.
+                if self._last_index >= 0 and self._bad_run < MAX_BAD_RUN \
+                        and self._more_expected():
+                    self._bad_run += 1
+                    self._index += 1  # the damaged frame's place is used up
+                    self._monitor.note_corrupt(error=f"frame {self._index} of {self._path} "
+                                                     "cannot be decoded")
+                    continue
                 self._finish(reached_end=False)
                 return None
+            self._bad_run = 0
             self._index += 1
             image = as_bgr(raw)
             if image is None:
@@ -214,6 +231,10 @@ class VideoFileSource(BaseSource):
                             f"frame {self._index}")
             self._last_index = self._index
             return self._emit(image, self._media_time())
+
+    def _more_expected(self) -> bool:
+        """The container announces frames after the last one tried."""
+        return self._frame_count is not None and self._index + 2 < self._frame_count
 
     def _media_time(self) -> float:
         """Presentation time of the frame just decoded, falling back to index / fps."""
@@ -231,6 +252,8 @@ class VideoFileSource(BaseSource):
 
     def _finish(self, reached_end: bool) -> None:
         self._ended = True
+        # The failed reads at the end decoded nothing: a file cut short is still seen as one.
+        self._index -= self._bad_run
         decoded = self._index + 1
         if self._seq == 0:
             if decoded == 0:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.errors import InputError
@@ -90,13 +91,19 @@ def check_distinct(a: str, frames_a: tuple[int, int] | None, b: str,
 def reference_frame(path: str, frames: tuple[int, int] | None) -> Any:
     """The reference's single best frame; a recording without a usable face is an error
     that says it is the reference (A), not the live side."""
+    from kiosk.camera import is_image_path
     from kiosk.cloud.errors import NoFaceInImage
+    from kiosk.identity import card_detector, check_upright
     from kiosk.lab.live_frames import live_frames
 
     try:
-        return live_frames(path, frames, k=1)[0].image
+        image = live_frames(path, frames, k=1)[0].image
     except NoFaceInImage as exc:
         raise NoFaceInImage(f"the reference (A): {exc}") from None
+    if Path(path).is_file() and is_image_path(Path(path)):
+        # As kiosk verify --id-photo checks it: a sideways photo said "no face was found".
+        check_upright(image, card_detector(), f"the reference (A) {Path(path).name}")
+    return image
 
 
 def no_usable_live_frame(matcher: Any, why: str) -> MatchResult:

@@ -239,6 +239,46 @@ def test_unusable_frames_are_skipped_and_counted(video_mp4: Path) -> None:
     assert "frame 1" in (health.last_error or "")
 
 
+class _DamagedCapture(_OddCapture):
+    """Ten frames announced; reads 3 and 4 fail (a damaged patch), then decoding goes on."""
+
+    def __init__(self, bad: tuple[int, ...] = (3, 4), count: int = 10) -> None:
+        super().__init__()
+        self.frames = [pattern(k) for k in range(count)]
+        self.bad = bad
+
+    def get(self, prop: int) -> float:
+        return {cv2.CAP_PROP_FPS: 10.0, cv2.CAP_PROP_FRAME_COUNT: float(len(self.frames)),
+                cv2.CAP_PROP_POS_MSEC: self.index * 100.0 - 100.0}.get(prop, 0.0)
+
+    def read(self) -> tuple[bool, np.ndarray | None]:
+        if self.index in self.bad:
+            self.index += 1
+            return False, None
+        return super().read()
+
+
+def test_a_damaged_patch_costs_its_own_frames_not_the_rest(video_mp4: Path) -> None:
+    """A few corrupt packets in d9 cut it at frame 282 of 587 (a media audit): OpenCV decodes
+    the frames after them, and the session now gets them."""
+    source = VideoFileSource(video_mp4, capture_factory=lambda path, api: _DamagedCapture())
+    with source:
+        frames = list(source)
+        assert [f.media_t for f in frames] == pytest.approx([0.0, 0.1, 0.2, 0.5, 0.6, 0.7, 0.8,
+                                                             0.9])
+        assert source.health.corrupt == 2 and not source.truncated
+    # A file whose first frame is damaged is refused whole, as before.
+    first_bad = VideoFileSource(video_mp4,
+                                capture_factory=lambda path, api: _DamagedCapture(bad=(0,)))
+    with first_bad, pytest.raises(InputError, match="no decodable frames"):
+        first_bad.read()
+    # A file cut short still says so: its failed reads at the end decoded nothing.
+    cut = VideoFileSource(video_mp4, capture_factory=lambda path, api: _DamagedCapture(
+        bad=tuple(range(6, 40))))
+    with cut:
+        assert len(list(cut)) == 6 and cut.truncated
+
+
 def test_no_decodable_frame_is_an_error(video_mp4: Path) -> None:
     class Empty(_OddCapture):
         def __init__(self) -> None:

@@ -82,3 +82,17 @@ def test_a_document_is_neither_a_photo_nor_a_recording(environ, photo, tmp_path,
         assert status == 2
         assert err.startswith(f"kiosk match: {document} is neither a photo (JPEG or PNG) nor a "
                               "recording (.3gp, .avi")
+
+
+@pytest.mark.data
+def test_a_sideways_reference_is_named_as_such(environ, shared_data, tmp_path, capsys):
+    """As `kiosk verify --id-photo` says it; `kiosk match` said "no face was found"."""
+    examples = shared_data / "ageitgey_face_recognition" / "examples"
+    turned = tmp_path / "turned.jpg"
+    cv2.imwrite(str(turned), np.rot90(cv2.imread(str(examples / "obama.jpg"))).copy())
+    status = main(["match", str(turned), str(examples / "obama2.jpg"), "--matcher", "local"],
+                  environ)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "the reference (A) turned.jpg lies sideways: rescan it upright or rotate the file" \
+        in err
