@@ -180,6 +180,10 @@ def decode_photo(data: bytes, *, what: str = "photo",
     except InvalidImage:
         raise
     except UnidentifiedImageError:
+        brand = _heif_brand(data)
+        if brand is not None:  # a phone's photo: Pillow cannot read it without a plug-in
+            raise InvalidImage(f"{what} is a {brand} image; use a JPEG or PNG file (export "
+                               "the photo as JPEG)") from None
         raise InvalidImage(f"{what} is not an image (expected a JPEG or PNG file)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow warns above MAX_IMAGE_PIXELS and refuses outright above twice that, before
@@ -193,6 +197,18 @@ def decode_photo(data: bytes, *, what: str = "photo",
         raise InvalidImage(f"{what} is damaged and cannot be decoded ({exc})") from None
     array = np.asarray(rgb, dtype=np.uint8)
     return np.ascontiguousarray(array[:, :, ::-1])
+
+
+#: ISO base media brands of HEIF stills (``ftyp`` box): iPhones and many Android phones.
+_HEIF_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"hevc": "HEIC", b"heim": "HEIC",
+                b"heis": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF"}
+
+
+def _heif_brand(data: bytes) -> str | None:
+    """``HEIC``, ``HEIF`` or ``AVIF`` when ``data`` starts with such a file's ``ftyp`` box."""
+    if len(data) < 12 or data[4:8] != b"ftyp":
+        return None
+    return _HEIF_BRANDS.get(data[8:12])
 
 
 def _flatten_to_rgb(img: Image.Image) -> Image.Image:

@@ -106,6 +106,16 @@ def test_text_file_is_not_an_image(tmp_path: Path):
     assert isinstance(info.value, InputError)  # the CLI treats it as a user-input error
 
 
+@pytest.mark.parametrize("brand, says", [(b"heic", "HEIC"), (b"mif1", "HEIF"),
+                                         (b"avif", "AVIF")])
+def test_a_phones_heic_photo_is_named_as_such(tmp_path: Path, brand: bytes, says: str):
+    """A phone's photo said "is not an image"; it is one, in a format the kiosk cannot read."""
+    path = tmp_path / "IMG_0042.heic"
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00" * 40)
+    with pytest.raises(InvalidImage, match=f"is a {says} image; use a JPEG or PNG file"):
+        load_photo(path)
+
+
 def test_gif_is_refused_with_the_accepted_formats(tmp_path: Path):
     path = tmp_path / "photo.gif"
     Image.new("RGB", (32, 32), (10, 20, 30)).save(path, format="GIF")
