@@ -15,7 +15,7 @@ from kiosk.audit import AuditError, AuditLog
 from kiosk.audit.canonical import canonical_json, keyed_row_hash
 from kiosk.audit.export import write_export
 from tests.audit.conftest import CHAIN_KEY, FakeClock, make_record
-from tests.audit.test_tamper import tamper
+from tests.audit.test_tamper import first_break_after
 
 
 def run(audit: AuditLog, clock: FakeClock, subject: str, *, scripted: bool,
@@ -62,26 +62,25 @@ def test_the_mode_is_covered_by_the_row_mac(keyed_log, clock, db_path: Path, has
     run(keyed_log, clock, "S-3", scripted=False, decision="pass", reasons=())
     edited = run(keyed_log, clock, "S-4", scripted=scripted, decision="pass", reasons=())
     assert keyed_log.verify().ok
-    keyed_log.close()
-    tamper(db_path, f"UPDATE attempts SET mode = {edit} WHERE id = {edited.attempt_id}")
-    with AuditLog.open(db_path, keyed_log.config, clock=clock, subject_hasher=hasher,
-                       chain_key=chain_key, read_only=True) as reopened:
-        report = reopened.verify()
-    assert not report.ok and report.first_break is not None
-    assert report.first_break.seq == edited.seq
+    found = first_break_after(
+        keyed_log, db_path, f"UPDATE attempts SET mode = {edit} WHERE id = {edited.attempt_id}",
+        clock=clock, hasher=hasher, chain_key=chain_key)
+    assert found is not None and found.seq == edited.seq
 
 
-def test_rows_without_a_mode_hash_as_before_the_column_existed() -> None:
+@pytest.mark.parametrize("column, value", [("mode", "scripted"), ("variant", "accessible")])
+def test_rows_without_an_added_column_hash_as_before_it_existed(column: str,
+                                                               value: str) -> None:
+    """Schema 5's ``mode`` and schema 7's ``variant``: NULL is left out of the content."""
     row = {"id": 1, "seq": 1, "status": "complete", "kiosk_id": "k", "started_at": "t",
            "ended_at": "t", "recorded_at": "t", "subject_ref": None, "decision": "pass",
            "liveness_score": 97.0, "reasons": "[]", "challenges": "[]", "signals": "{}",
            "match": None, "cloud_calls": "[]", "app_version": "0.1.0",
            "settings_digest": "ab" * 32, "frame_sha256": None, "attack": 0}
     before = keyed_row_hash(CHAIN_KEY, "0" * 64, "attempts", row)
-    assert keyed_row_hash(CHAIN_KEY, "0" * 64, "attempts", {**row, "mode": None}) == before
-    assert keyed_row_hash(CHAIN_KEY, "0" * 64, "attempts",
-                          {**row, "mode": "scripted"}) != before
-    assert canonical_json({"mode": None}) != canonical_json({})  # why NULL is left out
+    assert keyed_row_hash(CHAIN_KEY, "0" * 64, "attempts", {**row, column: None}) == before
+    assert keyed_row_hash(CHAIN_KEY, "0" * 64, "attempts", {**row, column: value}) != before
+    assert canonical_json({column: None}) != canonical_json({})  # why NULL is left out
 
 
 def test_a_scripted_run_has_no_decision_to_override(keyed_log, clock) -> None:

@@ -45,6 +45,18 @@ def db_of(data: Path) -> Path:
     return data / "kiosk.db"
 
 
+def first_break_after(audit, path: Path, statement: str, *, clock, hasher, chain_key):
+    """Close ``audit``, edit its file with ``statement`` (:func:`tamper`), and return the
+    first break ``verify`` finds in it reopened read-only (None when the chain holds)."""
+    from kiosk.audit import AuditLog
+
+    audit.close()
+    tamper(path, statement)
+    with AuditLog.open(path, audit.config, clock=clock, subject_hasher=hasher,
+                       chain_key=chain_key, read_only=True) as reopened:
+        return reopened.verify().first_break
+
+
 def tamper(path: Path, *statements: str, params: tuple = ()) -> None:
     """Edit the file as someone with write access but no key: drop the guards first."""
     raw = sqlite3.connect(path)

@@ -25,6 +25,22 @@ from kiosk.lab.standin import (  # noqa: F401  (re-exported for the UI tests)
 from kiosk.ui.worker import KioskWorker
 
 
+def open_real_panel(qtbot, window, pin: str, *, timeout_ms: int = 10000):
+    """The operator escape and the PIN, as staff open the panel in a kiosk window; returns
+    the panel once its first loads are done."""
+    from kiosk.vocabulary import FlowState
+
+    window.escape.activated.emit()
+    dialog = window.operator.dialog
+    assert dialog is not None, window.idle.status.text()
+    dialog.pin_edit.setText(pin)
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.OPERATOR, timeout=timeout_ms)
+    panel = window.current_screen()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=timeout_ms)
+    return panel
+
+
 def make_worker(settings, *, camera: SyntheticCamera, responder: Responder, audit_factory,
                 fusion=None, matcher=None, seed: int = 7, idle_interval_s: float = 0.05,
                 audit_retry_s: float = 0.3, stall_s: float = 3.0, record=None) -> KioskWorker:

@@ -19,7 +19,14 @@ from kiosk.ui.widgets import CountdownRing
 from kiosk.ui.widgets.icons import ICONS, draw_icon
 from kiosk.vocabulary import FlowState
 from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, prompt_for
-from tests.ui.harness import FixedMatcher, Responder, SyntheticCamera, make_worker, match
+from tests.ui.harness import (
+    FixedMatcher,
+    Responder,
+    SyntheticCamera,
+    make_worker,
+    match,
+    open_real_panel,
+)
 
 
 def steps_until_result(qtbot, window) -> set[str]:
@@ -266,13 +273,7 @@ def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, setti
 def test_the_real_operator_panel_opens_behind_its_pin(qtbot, window_for, settings):
     pytest.importorskip("kiosk.ui.operator")
     window = window_for(settings.replace("kiosk", operator_pin="2468"))
-    window.escape.activated.emit()
-    dialog = window.operator.dialog
-    assert dialog is not None, window.idle.status.text()
-    dialog.pin_edit.setText("2468")
-    dialog.ok_button.click()
-    qtbot.waitUntil(lambda: window.flow.state == FlowState.OPERATOR, timeout=10000)
-    panel = window.current_screen()
+    panel = open_real_panel(qtbot, window, "2468")
     with qtbot.waitSignal(panel.closed, timeout=10000):
         panel.close_button.click()
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=5000)

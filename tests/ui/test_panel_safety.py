@@ -21,6 +21,7 @@ from kiosk.ui.operator.widgets import COLORS
 from kiosk.vocabulary import FaultCause, FlowState
 from tests.operator.test_panel_context import tamper
 from tests.ui import test_operator_panel as base
+from tests.ui.harness import open_real_panel
 from tests.ui.test_operator_hostile import Gate, press_override, select_attempt
 from tests.ui.test_operator_panel import PIN, T0, WAIT_MS, Clock, cells, record
 
@@ -46,19 +47,6 @@ def closings(panel: OperatorPanel) -> list[bool]:
 
 def role_of(label: Any) -> str:
     return next(role for role, colour in COLORS.items() if colour in label.styleSheet())
-
-
-def open_real_panel(qtbot: Any, window: Any) -> OperatorPanel:
-    """The operator escape and the PIN, as staff open the panel in a kiosk window."""
-    window.escape.activated.emit()
-    dialog = window.operator.dialog
-    assert dialog is not None, window.idle.status.text()
-    dialog.pin_edit.setText("2468")
-    dialog.ok_button.click()
-    qtbot.waitUntil(lambda: window.flow.state == FlowState.OPERATOR, timeout=10000)
-    panel = window.current_screen()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=WAIT_MS)
-    return panel
 
 
 # -- S2: a panel left open closes itself -------------------------------------------------------
@@ -132,7 +120,7 @@ def test_a_confirmation_left_open_is_answered_no_and_the_panel_closes(
 def test_the_kiosk_is_idle_again_once_its_panel_closed_itself(qtbot: Any, window_for: Any,
                                                              settings: Settings) -> None:
     window = window_for(settings.replace("kiosk", operator_pin="2468"))
-    panel = open_real_panel(qtbot, window)
+    panel = open_real_panel(qtbot, window, "2468")
     panel.idle_timer.setInterval(100)
     panel.idle_timer.start()
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=WAIT_MS)
@@ -146,7 +134,7 @@ def test_an_altered_log_found_by_the_panel_takes_the_kiosk_out_of_service(
     window = window_for(settings.replace("kiosk", operator_pin="2468"))
     now = datetime.now(UTC)
     attempt = window.worker.audit.record_attempt(record(now, "fail", ("SCREEN_SUSPECTED",)))
-    panel = open_real_panel(qtbot, window)
+    panel = open_real_panel(qtbot, window, "2468")
     tamper(Path(settings.audit.db_path), attempt.attempt_id)
     panel.tabs.setCurrentWidget(panel.audit)
     qtbot.mouseClick(panel.audit.verify_button, Qt.MouseButton.LeftButton)
