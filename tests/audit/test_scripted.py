@@ -102,24 +102,33 @@ def test_a_scripted_run_cut_short_stays_scripted(keyed_log, clock) -> None:
     assert keyed_log.active_lockout(ref) is None and keyed_log.verify().ok
 
 
-def test_a_record_must_be_finished_as_it_was_opened(keyed_log, clock) -> None:
+#: How an attempt was opened (a keyword of open_attempt and AttemptRecord) and its column.
+OPENED_AS = [("scripted", "mode"), ("accessible", "variant")]
+
+
+@pytest.mark.parametrize("flag, column", OPENED_AS)
+def test_a_record_must_be_finished_as_it_was_opened(keyed_log, clock, flag: str,
+                                                    column: str) -> None:
     ref = keyed_log.subject_ref("S-7")
     opened = keyed_log.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
-                                    settings_digest="ab" * 32, scripted=True)
-    with pytest.raises(ValueError, match="scripted differs"):
+                                    settings_digest="ab" * 32, **{flag: True})
+    with pytest.raises(ValueError, match=f"{flag} differs"):
         keyed_log.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref))
 
 
-def test_the_open_row_mac_covers_the_mode(keyed_log, clock, db_path: Path) -> None:
+@pytest.mark.parametrize("flag, column", OPENED_AS)
+def test_the_open_row_mac_covers_how_it_was_opened(keyed_log, clock, db_path: Path, flag: str,
+                                                   column: str) -> None:
     ref = keyed_log.subject_ref("S-8")
     opened = keyed_log.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
-                                    settings_digest="ab" * 32, scripted=True)
+                                    settings_digest="ab" * 32, **{flag: True})
     raw = sqlite3.connect(db_path)
-    raw.execute("UPDATE attempts SET mode = NULL WHERE id = ?", [opened])
+    raw.execute(f"UPDATE attempts SET {column} = NULL WHERE id = ?", [opened])
     raw.commit()
     raw.close()
     with pytest.raises(AuditError, match="not opened by this kiosk"):
-        keyed_log.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref))
+        keyed_log.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref,
+                                                     **{flag: True}))
 
 
 def test_exports_carry_the_mode(keyed_log, clock) -> None:
