@@ -53,9 +53,9 @@ class Kiosk:
                               capture_output=True, text=True, timeout=300, check=False)
 
 
-def grey_folder(tmp_path: Path, frames: int = 1) -> Path:
+def grey_folder(tmp_path: Path, frames: int = 2) -> Path:
     """An image folder of grey frames: a source with no face (``kiosk verify`` refuses a
-    single image file, so the frame sits in a folder)."""
+    single image, as a file or as a folder of one, so there are at least two)."""
     folder = tmp_path / "grey"
     folder.mkdir()
     for i in range(frames):
