@@ -10,7 +10,13 @@ from kiosk.camera.device import (
     VirtualCameraRefused,
     parse_device,
 )
-from kiosk.camera.factory import is_device_spec, open_source, refuse_still
+from kiosk.camera.factory import (
+    is_device_spec,
+    open_source,
+    refuse_single_frame,
+    refuse_still,
+    single_frame_refusal,
+)
 from kiosk.camera.health import CameraHealth, ControlStatus, HealthMonitor
 from kiosk.camera.images import (
     IMAGE_EXTENSIONS,
@@ -31,5 +37,5 @@ __all__ = [
     "ImageSequenceSource", "LatestFrameSlot", "SourceInfo", "VideoDevice", "VideoFileSource",
     "VirtualCameraRefused", "as_bgr", "find_device", "is_device_spec", "is_image_path",
     "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image",
-    "refuse_still",
+    "refuse_single_frame", "refuse_still", "single_frame_refusal",
 ]

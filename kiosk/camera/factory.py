@@ -38,6 +38,25 @@ def refuse_still(spec: str | os.PathLike[str], what: str = "--source") -> None:
                          "checked for liveness: give a video file or an image folder")
 
 
+def single_frame_refusal(spec: str | os.PathLike[str], what: str = "--source") -> InputError:
+    """The error for a source of one frame: a single image in disguise (a photo named .mp4,
+    a one-frame clip, a folder of one image)."""
+    return InputError(f"{what} {spec} holds a single frame, and a single image cannot be "
+                      "checked for liveness: give a video file or an image folder")
+
+
+def refuse_single_frame(spec: str | os.PathLike[str], what: str = "--source") -> None:
+    """InputError unless the source delivers at least two frames (it reads them, then closes
+    the source): containers and folders do not always announce their length."""
+    source = open_source(spec)
+    try:
+        frames = [source.read() for _ in range(2)]
+    finally:
+        source.close()
+    if any(frame is None for frame in frames):
+        raise single_frame_refusal(spec, what)
+
+
 def open_source(spec: str | os.PathLike[str], *, settings: Settings | None = None,
                 paced: bool = False, start: int = 0, end: int | None = None,
                 fps: float | None = None, clock: Clock = time.monotonic,

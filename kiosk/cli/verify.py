@@ -140,13 +140,14 @@ def first_frame(source, path: str):
     single image cannot show life, and judged as a session it failed the person on
     liveness, counted toward their lockout.
     """
+    from kiosk.camera import single_frame_refusal
+
     frames = iter(source)
     first, second = next(frames, None), next(frames, None)
     if first is None:
         raise InputError(f"--source {path} has no frames")
     if second is None:
-        raise InputError(f"--source {path} holds a single frame, and a single image cannot be "
-                         "checked for liveness: give a video file or an image folder")
+        raise single_frame_refusal(path)
     return first, itertools.chain([first, second], frames)
 
 

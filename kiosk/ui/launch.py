@@ -144,12 +144,13 @@ def build_speaker():
 def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     """The worker on the camera (or ``--source``); raises KioskError when the source is
     unusable."""
-    from kiosk.camera import DeviceSource, open_source, refuse_still
+    from kiosk.camera import DeviceSource, open_source, refuse_single_frame, refuse_still
     from kiosk.feed import FrameFeed
     from kiosk.ui.worker import KioskWorker
 
     if args.source:
         refuse_still(args.source)
+        refuse_single_frame(args.source)  # looped, one frame would be a still "camera"
         source = open_source(args.source, paced=True)
         source_factory = None
     else:

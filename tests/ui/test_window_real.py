@@ -117,3 +117,12 @@ def test_the_launcher_refuses_a_single_image_as_its_source(settings, tmp_path):
     with pytest.raises(InputError, match="is a single image, and a single image cannot be "
                                          "checked for liveness"):
         build_worker(settings, parse_args(["--source", str(photo)]), tmp_path)
+    # In disguise too: a photo named .mp4, or a folder of one image.
+    named = tmp_path / "face.mp4"
+    named.write_bytes(cv2.imencode(".jpg", np.full((120, 160, 3), 128, np.uint8))[1].tobytes())
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "1.png"), np.full((120, 160, 3), 128, np.uint8))
+    for source in (named, folder):
+        with pytest.raises(InputError, match="holds a single frame, and a single image cannot"):
+            build_worker(settings, parse_args(["--source", str(source)]), tmp_path)
