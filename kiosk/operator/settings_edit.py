@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.camera import is_device_spec
 from kiosk.errors import ConfigError
 from kiosk.settings import SCHEMA, Option, Settings
 
@@ -47,24 +46,10 @@ class SettingField:
     help: str
 
 
-def settings_file_read(settings: Settings) -> str | None:
-    """The settings file the kiosk read at start (what ``kiosk settings`` reports as
-    ``config_file``), None when none was read.
-
-    It is the layer of ``settings.source`` that is neither the defaults nor the environment
-    (the layers are joined by ``" + "``, which a path may contain too).
-    """
-    layers = settings.source.split(" + ")
-    path = " + ".join(layer for layer in layers
-                      if layer != "defaults" and not layer.startswith("environment: "))
-    return path or None
-
-
 def keep_hint(settings: Settings) -> str:
     """What a change made in the panel lasts, and where to make it to keep it: the panel
     writes no file, so the settings file's values are back after a restart."""
-    path = settings_file_read(settings)
-    where = (f"the settings file {path}" if path is not None else
+    where = (f"the settings file {settings.file}" if settings.file is not None else
              "a settings file (none was read at start; `kiosk settings` shows where the kiosk "
              "looks for it)")
     return ("A change made here applies at once and only until the kiosk restarts: nothing "
@@ -136,10 +121,6 @@ def propose(settings: Settings, changes: Mapping[str, Any]) -> tuple[Settings, d
         The first bad value; the message names the key and its allowed range or choices.
     """
     parsed = {name: parse_value(name, raw) for name, raw in changes.items()}
-    device = parsed.get("camera.device")
-    if isinstance(device, str) and not is_device_spec(device):
-        raise ConfigError(f"camera.device = {device!r} is not a camera; allowed: an index "
-                          "(0, 1, ...) or a device path (/dev/video0)")
     by_section: dict[str, dict[str, Any]] = {}
     for name, value in parsed.items():
         section, key = name.split(".", 1)

@@ -66,6 +66,9 @@ class Settings:
     #: The layers that made these settings: "defaults", the file's path and the environment
     #: variables read (names only), joined by " + ".
     source: str = "defaults"
+    #: The settings file read, None when none was (the operator panel names it: its changes
+    #: last until a restart, the file's stay).
+    file: str | None = None
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """Every setting as nested plain values (no secrets are kept in settings)."""
@@ -225,7 +228,8 @@ def load_settings(path: str | os.PathLike[str] | None = None,
                     fleet=FleetSettings(**values["fleet"]),
                     audit=AuditSettings(**values["audit"]),
                     source=_describe_sources(len(origins) < len(SCHEMA),
-                                             file_path if read_file else None, env_names))
+                                             file_path if read_file else None, env_names),
+                    file=str(file_path) if read_file else None)
 
 
 def _apply_file(file_path: Path, values: dict[str, dict[str, Any]],
