@@ -80,8 +80,9 @@ def test_settings_that_put_the_staffed_matcher_right_bring_the_kiosk_back(settin
     assert isinstance(recorder.events[-1], ev.Stopped)
 
 
-def test_a_staffed_matcher_that_failed_to_start_is_built_again(settings, tmp_path):
-    """A failure that passes (the matcher's child process could not start) mends itself."""
+def test_a_staffed_matcher_that_failed_to_start_is_built_again(settings, tmp_path, caplog):
+    """A failure that passes (the matcher's child process could not start) mends itself; the
+    same failure is logged once, not at every try, and its end once."""
     attempts = []
 
     def matcher(s):
@@ -98,6 +99,9 @@ def test_a_staffed_matcher_that_failed_to_start_is_built_again(settings, tmp_pat
         stop(runtime, thread)
     failures = [e for e in recorder.events if isinstance(e, ev.StartupFailed)]
     assert len(attempts) == 3 and len(failures) == 2
+    logged = [r.getMessage() for r in caplog.records if r.name == "kiosk.runtime.loop"]
+    assert logged.count("face matcher unavailable: the matcher process exited at start") == 1
+    assert logged.count("face matcher available again") == 1
     assert min(b - a for a, b in zip(attempts, attempts[1:], strict=False)) >= 0.2
 
 
