@@ -9,8 +9,9 @@ No Qt here. The capture thread puts every frame into two :class:`LatestFrameSlot
 
 The feed also decides when the camera is failing (an error with no frame since, no frame
 at all for ``stall_s``, or, with ``check_rate``, a frame rate too slow for the liveness check
-to judge anyone: :mod:`kiosk.analysis.capture`, and with ``check_colour`` a picture without
-colour: :mod:`kiosk.camera.health`) and restarts a capture thread that ended: a
+to judge anyone: :mod:`kiosk.analysis.capture`; with ``check_colour`` a picture without
+colour, and with ``check_frozen`` a picture that repeats itself exactly:
+:mod:`kiosk.camera.health`) and restarts a capture thread that ended: a
 finite source (video file, image folder) starts again from the beginning when
 ``loop_finite``; a source that failed is retried every ``restart_s``. A live camera retries by
 itself inside its capture thread.
@@ -90,6 +91,10 @@ class FrameFeed:
     check_colour : bool
         A camera that delivers a picture without colour (an infrared sensor, a night mode) is
         failing: the light check and the colour cues would fail every person.
+    check_frozen : bool
+        A camera whose picture repeats itself exactly for a second (a stalled driver, a covered
+        lens reading black, a still image fed in) is failing: a session on it would fail the
+        person for prompts nobody could answer, and the next person after them.
     overload_pause_s : float
         Out of service this long after :meth:`note_slow_analysis` found the kiosk too loaded
         (``camera.overload_pause_s``).
@@ -105,7 +110,8 @@ class FrameFeed:
 
     def __init__(self, source: FrameSource, *, loop_finite: bool = True, stall_s: float = 3.0,
                  restart_s: float = 1.0, check_rate: bool = False,
-                 check_colour: bool = False, overload_pause_s: float = OVERLOAD_PAUSE_S,
+                 check_colour: bool = False, check_frozen: bool = False,
+                 overload_pause_s: float = OVERLOAD_PAUSE_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if stall_s <= 0 or restart_s < 0 or overload_pause_s <= 0:
             raise ValueError("stall_s and overload_pause_s must be > 0 and restart_s >= 0")
@@ -116,6 +122,7 @@ class FrameFeed:
         self._restart_s = float(restart_s)
         self._check_rate = bool(check_rate)
         self._check_colour = bool(check_colour)
+        self._check_frozen = bool(check_frozen)
         self._slow = False
         self._clock = clock
         self._preview = LatestFrameSlot()
@@ -240,6 +247,11 @@ class FrameFeed:
             return FeedStatus(False, f"the camera delivers {health.fps:.1f} frames a second; "
                                      f"the liveness check needs at least "
                                      f"{MIN_ANALYSIS_FPS:.0f} ({self._source.description})")
+        if self._check_frozen and health.is_frozen:
+            # No count in the reason: a changing reason would be a new failure every poll.
+            return FeedStatus(False, "the picture has not changed for over a second (a "
+                                     "frozen camera, a covered lens, or a still image fed in "
+                                     f"place of a camera) ({self._source.description})")
         if self._check_colour and health.grey_run >= GREY_MIN_FRAMES:
             return FeedStatus(False, "the camera delivers a picture without colour (an "
                                      "infrared or night mode, or a face-login sensor chosen "

@@ -24,6 +24,7 @@ class LiveSource(BaseSource):
         super().__init__("test camera", nominal_fps=fps)
         self.period = 1.0 / fps
         self.colour = colour
+        self.still = threading.Event()  # deliver the same picture, as a stalled driver does
         self.failing = threading.Event()
         self.frozen = threading.Event()
 
@@ -39,8 +40,8 @@ class LiveSource(BaseSource):
             time.sleep(0.01)
         if self.failing.is_set():
             raise CameraError("test camera unplugged")
-        image = np.full((8, 8, 3), self._seq % 256, np.uint8)
-        if self.colour:  # a skin tone brightening and darkening: channels apart
+        image = np.full((8, 8, 3), 0 if self.still.is_set() else self._seq % 256, np.uint8)
+        if self.colour and not self.still.is_set():  # a skin tone brightening and darkening: channels apart
             image[...] = (60 + self._seq % 40, 90 + self._seq % 40, 150 + self._seq % 40)
         return self._emit(image, self._seq * self.period, t=time.monotonic())
 
@@ -223,4 +224,27 @@ def test_a_camera_without_colour_is_failing_until_colour_comes_back(feeds):
     # Without the check (recordings analysed offline, tests) grey frames are only frames.
     unchecked = feeds(LiveSource(fps=100.0))
     assert wait_for(lambda: unchecked.health.grey_run >= GREY_MIN_FRAMES)
+    assert unchecked.status().ok
+
+
+def test_a_frozen_camera_is_failing_until_its_picture_moves_again(feeds):
+    """A stalled driver, a lens covered to black or a still image fed in place of a camera
+    repeats its picture exactly; a session on it would fail the person for prompts nobody
+    could answer, so the kiosk goes out of service instead."""
+    source = LiveSource(fps=100.0, colour=True)
+    feed = feeds(source, check_frozen=True)
+    assert wait_for(lambda: feed.health.frames >= 20)
+    assert feed.status().ok
+    source.still.set()
+    assert wait_for(lambda: not feed.status().ok)
+    assert feed.health.frozen_run >= 100  # a second at the nominal 100 frames a second
+    reason = feed.status().reason
+    assert reason.startswith("the picture has not changed for over a second")
+    assert reason.endswith("(test camera)")
+    source.still.clear()
+    assert wait_for(lambda: feed.status().ok)
+    # Without the check (recordings analysed offline, tests) repeats are only frames.
+    unchecked = feeds(LiveSource(fps=100.0))
+    unchecked.source.still.set()  # type: ignore[attr-defined]
+    assert wait_for(lambda: unchecked.health.frozen_run >= 150)
     assert unchecked.status().ok

@@ -13,6 +13,7 @@ from kiosk.camera.device import (
 from kiosk.camera.factory import (
     is_device_spec,
     open_source,
+    recording_path,
     refuse_single_frame,
     refuse_still,
     single_frame_refusal,
@@ -36,6 +37,6 @@ __all__ = [
     "ControlStatus", "DeviceSource", "FrameSource", "HealthMonitor", "ImageFileSource", "ImageFolderSource",
     "ImageSequenceSource", "LatestFrameSlot", "SourceInfo", "VideoDevice", "VideoFileSource",
     "VirtualCameraRefused", "as_bgr", "find_device", "is_device_spec", "is_image_path",
-    "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image",
+    "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image", "recording_path",
     "refuse_single_frame", "refuse_still", "single_frame_refusal",
 ]

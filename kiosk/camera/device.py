@@ -152,6 +152,7 @@ class DeviceSource(BaseSource):
         self._failures = 0            # failed attempts since the last success
         self._next_attempt = 0.0      # clock time of the next reconnection attempt
         self._t0: float | None = None
+        self._shape: tuple[int, ...] | None = None  # of this connection's frames
         self._ever_connected = False
         self._controls: LightControls | None = None
         self._light_applied = 0       # generation of the light request last applied
@@ -216,6 +217,7 @@ class DeviceSource(BaseSource):
                 raise self._lose(f"{self.description} stopped delivering frames (unplugged?)")
             image = as_bgr(raw)
             if image is not None:
+                self._check_shape(image.shape)
                 if self._t0 is None:
                     self._t0 = now
                 return self._emit(image, now - self._t0, t=now)
@@ -223,6 +225,19 @@ class DeviceSource(BaseSource):
                                              f"({_describe_array(raw)})")
         raise self._lose(f"{self.description} delivers unusable frames "
                          f"({_describe_array(raw)})")
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        """Raise CameraDisconnected when this connection's frames change size: the camera
+        renegotiated its mode. Passed on, the new size would read to the session's continuity
+        check as a face that changed scale (an attack, FACE_CHANGED); reconnecting asks for
+        the configured mode again, and the session in progress ends as a camera failure."""
+        if self._shape is None:
+            self._shape = shape
+        elif shape != self._shape:
+            before, self._shape = self._shape, None
+            raise self._lose(f"{self.description} changed its picture size from "
+                             f"{before[1]}x{before[0]} to {shape[1]}x{shape[0]} (the camera "
+                             "switched its mode)")
 
     def _close(self) -> None:
         if self._controls is not None and self._light_request is not None:
@@ -313,6 +328,7 @@ class DeviceSource(BaseSource):
             self._fps = granted_fps
             self._monitor.set_nominal_fps(granted_fps)
         self._capture = capture
+        self._shape = None
         self._failures = 0
         if self._ever_connected:
             self._monitor.note_reconnect()
@@ -364,7 +380,9 @@ class DeviceSource(BaseSource):
         if node is None:
             return ""
         path = self._dev_root / node
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        if not path.exists():
+            return f": no device node {path} (unplugged, or not created by the driver yet)"
+        if not os.access(path, os.R_OK | os.W_OK):
             return (f": permission denied on {path} (add the kiosk user to the group that "
                     "owns it, usually 'video')")
         return ": the device exists but OpenCV cannot open it (busy in another program?)"

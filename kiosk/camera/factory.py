@@ -38,6 +38,35 @@ def refuse_still(spec: str | os.PathLike[str], what: str = "--source") -> None:
                          "checked for liveness: give a video file or an image folder")
 
 
+def recording_path(spec: str | os.PathLike[str], what: str = "--source") -> str:
+    """The recording given in place of the camera, as :func:`open_source` must be given it.
+
+    A file or folder whose name reads as a camera index (``0``) is that file: its absolute
+    path is returned, so that it is not opened as camera 0.
+
+    Parameters
+    ----------
+    spec : str or path-like
+        The source as given.
+    what : str
+        How messages name it.
+
+    Raises
+    ------
+    InputError
+        Nothing at ``spec``, or a camera: a session on a camera needs the window, where the
+        person sees the prompts (the kiosk's camera is ``camera.device``).
+    """
+    path = Path(os.fspath(spec)).expanduser()
+    if path.is_file() or path.is_dir():
+        return str(path.absolute())
+    if is_device_spec(os.fspath(spec)):
+        raise InputError(f"{what} {spec} names a camera: {what} takes a video file or an image "
+                         "folder (the kiosk runs on the camera of camera.device, in the window, "
+                         "where the person sees the prompts)")
+    raise InputError(f"{what} {spec} does not exist")
+
+
 def single_frame_refusal(spec: str | os.PathLike[str], what: str = "--source") -> InputError:
     """The error for a source of one frame: a single image in disguise (a photo named .mp4,
     a one-frame clip, a folder of one image)."""

@@ -38,6 +38,15 @@ GREY_SPREAD = 3
 """Largest difference between a pixel's channels in a picture without colour: a grey sensor's
 picture converted to BGR repeats one value, give or take the rounding of the conversion."""
 
+FROZEN_S = 1.0
+"""Seconds of identical frames (at the nominal rate) after which a camera counts as frozen: a
+live sensor's noise changes every frame, so a second of exact repeats is a stalled driver, a
+lens covered so that the sensor reads black, or a still image fed in place of a camera."""
+
+FROZEN_MIN_FRAMES = 5
+"""Identical frames in a row that make a camera frozen at the least (for a source whose
+nominal rate is unknown or very low)."""
+
 GREY_MIN_MEAN = 20.0
 """A sample darker than this on average tells nothing about colour (a covered lens, a black
 screen): its frames neither start nor end a run of grey frames."""
@@ -145,6 +154,12 @@ class CameraHealth:
     def frozen_ratio(self) -> float:
         """Share of observed frames that repeated their predecessor exactly."""
         return self.frozen / self.frames if self.frames else 0.0
+
+    @property
+    def is_frozen(self) -> bool:
+        """Whether the picture has repeated itself exactly for ``FROZEN_S`` (see there)."""
+        rate = self.nominal_fps or self.fps
+        return self.frozen_run >= max(FROZEN_MIN_FRAMES, round(FROZEN_S * rate))
 
 
 def is_grey(sample: np.ndarray) -> bool | None:

@@ -16,14 +16,21 @@ kernel's test drivers present a recorded or synthetic picture as a camera. The k
   plugged into it shows, so a recorded or synthetic face enters as a physical USB camera. Known
   by its USB vendor and product id (sysfs ``idVendor``/``idProduct``; Magewell makes nothing
   else) or by a name that says so (Cam Link, HDMI, Game Capture, USB Capture). Only devices
-  known from public sources are listed: a generic name such as "USB Video" alone says nothing.
+  known from public sources are listed: a generic name such as "USB Video" alone says nothing;
+- it is a Linux USB gadget: another computer (a Raspberry Pi, a phone) presenting itself as a
+  USB camera (``g_webcam``, a configfs UVC function) sends whatever picture it is given. Known
+  by the Linux Foundation's USB vendor id, which no camera maker uses, or by "gadget" in its
+  name.
 
 Platform-bus devices with a real driver (the Raspberry Pi camera's ``mmal``/``unicam``, SoC
 camera interfaces) are physical. The driver name comes from the ``VIDIOC_QUERYCAP`` ioctl when
 the node can be opened, and from the sysfs ``device/driver`` link otherwise.
 
-This is a deterrent, not proof: a modified loopback driver can rename itself. Frozen-frame
-and timing checks in the health monitor, and the liveness challenges, carry the rest.
+This is a deterrent, not proof: a modified loopback driver can rename itself, and a gadget or
+grabber can claim any vendor id. Beyond it, the feed takes the kiosk out of service on a
+picture that repeats itself exactly (:mod:`kiosk.feed`), and the liveness challenges carry the
+rest: nothing judges frame timing or sensor noise, so an injected stream that varies is
+stopped only by the challenges (the README's limits say so).
 """
 
 from __future__ import annotations
@@ -77,6 +84,8 @@ CAPTURE_DEVICES: dict[str, str] = {
     "0fd9:0067": "Elgato Cam Link 4K",
 }
 CAPTURE_VENDORS: dict[str, str] = {"2935": "Magewell USB Capture"}
+GADGET_VENDOR = "1d6b"
+"""The Linux Foundation's USB vendor id: root hubs and Linux USB gadgets, never a camera."""
 CAPTURE_NAME_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.IGNORECASE)) for label, pattern in (
         ("Cam Link", r"cam\s*link"), ("HDMI", r"hdmi"), ("Game Capture", r"game\s*capture"),
@@ -231,6 +240,10 @@ def virtual_reasons(name: str, driver: str, *, bus_info: str = "", has_parent: b
     known = CAPTURE_DEVICES.get(usb_id) or CAPTURE_VENDORS.get(usb_id.split(":")[0])
     if known:
         reasons.append(f"USB {usb_id} is a video capture device ({known}): {passes_on}")
+    if usb_id.split(":")[0] == GADGET_VENDOR or re.search(r"gadget", name, re.IGNORECASE):
+        reasons.append(f"a Linux USB gadget (USB {usb_id or 'id unknown'}, name {name!r}): "
+                       "another computer presenting itself as a camera; "
+                       "it sends any picture it is given")
     capture = [label for label, pattern in CAPTURE_NAME_MARKERS if pattern.search(name)]
     if capture:
         reasons.append(f"name {name!r} contains " + ", ".join(repr(m) for m in capture)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 from pathlib import Path
 
 from kiosk.errors import InputError
@@ -98,14 +97,15 @@ def light_report(spec: str | None, signals: dict) -> dict:
             **details, "reasons": reasons.split() if reasons else []}
 
 
-def check_source_path(path: str) -> None:
-    """InputError unless ``path`` names something a session can run on: a video file or an
-    image folder (a still image holds no movement to answer a prompt with)."""
-    from kiosk.camera import refuse_still
+def check_source_path(path: str) -> str:
+    """The path to open for ``--source``; InputError unless it names something a session
+    can run on: a video file or an image folder (a still image holds no movement to answer a
+    prompt with; a camera needs the window, where the person sees the prompts)."""
+    from kiosk.camera import recording_path, refuse_still
 
-    if not os.path.exists(path):
-        raise InputError(f"--source {path} does not exist")
-    refuse_still(path)
+    found = recording_path(path)
+    refuse_still(found)
+    return found
 
 
 def check_subject(number: str | None) -> None:
@@ -167,7 +167,7 @@ def check_script_fits(script, source, path: str) -> None:
 
 def run(args: argparse.Namespace, ctx) -> int:
     script = parse_script_arg(args.script) if args.script is not None else None
-    check_source_path(args.source)
+    source_path = check_source_path(args.source)
     check_subject(args.subject)
     if args.db:
         check_db_path(args.db)
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     fusion = Fusion.load()
     # The recording is read before the log opens: input refused here leaves no database or
     # key behind (a new --db folder stays empty).
-    with open_source(args.source, paced=False) as source:
+    with open_source(source_path, paced=False) as source:
         check_script_fits(script, source, args.source)
         _, frames = first_frame(source, args.source)
         with open_kiosk_log(settings, default_data_dir(ctx.environ)) as audit, \

@@ -11,10 +11,6 @@ from kiosk.camera import CameraHealth, ControlStatus, SourceInfo, VideoDevice, i
 from kiosk.feed import GREY_MIN_FRAMES
 from kiosk.vocabulary import ControlState
 
-FROZEN_MIN_FRAMES = 5
-"""Identical frames in a row that raise the frozen warning, at the least (one second of
-frames at the nominal rate when that is longer)."""
-
 SLOW_RATIO = 0.5
 """Measured frame rate below this share of the nominal rate raises a warning."""
 
@@ -182,8 +178,7 @@ def camera_status(health: CameraHealth | None, spec: str, devices: Sequence[Vide
     if not health.connected:
         warnings.append("The camera is not delivering frames"
                         + (f": {health.last_error}" if health.last_error else "."))
-    frozen_limit = max(FROZEN_MIN_FRAMES, round(health.nominal_fps))
-    if health.frozen_run >= frozen_limit:
+    if health.is_frozen:
         warnings.append(f"The picture has not changed for {health.frozen_run} frames: a frozen "
                         "camera or a still image fed in place of one.")
     if health.frames > 1 and health.nominal_fps > 0 and \

@@ -144,19 +144,27 @@ def build_speaker():
 def build_worker(settings, args: argparse.Namespace, data_dir: Path):
     """The worker on the camera (or ``--source``); raises KioskError when the source is
     unusable."""
-    from kiosk.camera import DeviceSource, open_source, refuse_single_frame, refuse_still
+    from kiosk.camera import (
+        DeviceSource,
+        open_source,
+        recording_path,
+        refuse_single_frame,
+        refuse_still,
+    )
     from kiosk.feed import FrameFeed
     from kiosk.ui.worker import KioskWorker
 
     if args.source:
-        refuse_still(args.source)
-        refuse_single_frame(args.source)  # looped, one frame would be a still "camera"
-        source = open_source(args.source, paced=True)
+        path = recording_path(args.source)
+        refuse_still(path)
+        refuse_single_frame(path)  # looped, one frame would be a still "camera"
+        source = open_source(path, paced=True)
         source_factory = None
     else:
         source = DeviceSource.from_settings(settings)
         source_factory = DeviceSource.from_settings
     feed = FrameFeed(source, loop_finite=True, check_rate=True, check_colour=True,
+                     check_frozen=True,
                      overload_pause_s=settings.camera.overload_pause_s)
     # Recordings given with --source were filmed hand-held; a kiosk camera is mounted.
     return KioskWorker(settings, feed,

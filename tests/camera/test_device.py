@@ -315,3 +315,28 @@ def test_parse_device_rejects(spec: int | str) -> None:
 def test_backoff_arguments_are_checked() -> None:
     with pytest.raises(ValueError, match="reconnect"):
         DeviceSource(0, reconnect_min_s=2.0, reconnect_max_s=1.0)
+
+
+def test_a_change_of_picture_size_is_a_lost_camera(webcam: FakeSysfs, clock: FakeClock) -> None:
+    """Passed on, the new size read to the session as a face that changed scale (an attack,
+    FACE_CHANGED); it ends the connection instead, and the reconnection takes the new size."""
+    sizes = {i: (48, 64) for i in range(3)}
+    camera = FakeCamera(make_image=lambda i: np.zeros((*sizes.get(i, (96, 128)), 3), np.uint8))
+    with make_source(camera, clock, webcam) as source:
+        assert [source.read().image.shape for _ in range(3)] == [(48, 64, 3)] * 3
+        with pytest.raises(CameraDisconnected, match="changed its picture size from 64x48 to "
+                                                     "128x96 .*reconnecting in 0.5 s"):
+            source.read()
+        assert camera.captures[0].released and not source.health.connected
+        clock.advance(0.5)
+        assert source.read().image.shape == (96, 128, 3)
+        assert source.read().image.shape == (96, 128, 3)
+        assert source.health.reconnects == 1
+
+
+def test_missing_node_hint(webcam: FakeSysfs, clock: FakeClock, tmp_path: Path) -> None:
+    camera = FakeCamera(plugged=False)
+    source = make_source(camera, clock, webcam, dev_root=tmp_path)
+    with pytest.raises(CameraError, match=r"no device node .*video0 \(unplugged"):
+        source.open()
+    source.close()

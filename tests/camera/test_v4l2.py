@@ -107,6 +107,21 @@ def test_video_capture_devices_are_not_cameras(sysfs: FakeSysfs) -> None:
     assert "MacroSilicon MS2130" in found[8].why_virtual
 
 
+def test_a_linux_usb_gadget_is_not_a_camera(sysfs: FakeSysfs) -> None:
+    # A Raspberry Pi or a phone running the kernel's UVC gadget presents any picture it is
+    # given as a physical USB camera: by the Linux Foundation's vendor id (g_webcam's
+    # default 1d6b:0102), or by its name when the id was changed.
+    add_usb_video(sysfs, 0, "Webcam gadget: UVC Camera", "1d6b:0102", "1-1")
+    add_usb_video(sysfs, 2, "UVC Camera", "1D6B:0104", "1-2")
+    add_usb_video(sysfs, 4, "UVC Gadget", "0c45:6366", "1-3")
+    found = {d.index: d for d in list_devices(sysfs.root, querycap=no_querycap)}
+    assert [i for i, d in found.items() if d.is_virtual] == [0, 2, 4]
+    assert found[2].why_virtual == (
+        "a Linux USB gadget (USB 1d6b:0104, name 'UVC Camera'): another computer presenting "
+        "itself as a camera; it sends any picture it is given")
+    assert "USB 0c45:6366, name 'UVC Gadget'" in found[4].why_virtual
+
+
 @pytest.mark.parametrize("name", ["HD Pro Webcam C920", "Integrated Camera", "USB Video",
                                   "USB2.0 HD UVC WebCam", "Video Capture 3"])
 def test_camera_names_that_say_nothing_of_capture(name: str) -> None:

@@ -152,3 +152,21 @@ def test_a_member_check_in_takes_no_id_photo(capsys, tmp_path):
              environ={})
     assert refused.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_camera_is_refused_as_a_source_and_a_file_named_like_one_is_the_file(
+        capsys, tmp_path, monkeypatch):
+    """A headless session on a camera shows its prompts to nobody; and a recording named
+    ``0`` in the working folder was opened as camera 0 ("no such video device")."""
+    db = tmp_path / "audit.db"
+    for camera in ("0", "/dev/video0"):
+        status, out, err = kiosk(capsys, "verify", "--source", camera, "--db", str(db))
+        assert status == 2 and out == ""
+        assert f"--source {camera} names a camera: --source takes a video file" in err
+    assert not db.exists()
+    monkeypatch.chdir(tmp_path)
+    write_noise_video(tmp_path / "noise.avi").rename(tmp_path / "0")
+    status, out, err = kiosk(capsys, "verify", "--source", "0", "--db", str(db),
+                             "--subject", "B-1")
+    assert status == 1 and out.startswith("0: FAIL (attempt 1)"), err  # judged, as a file
+    assert "camera" not in err

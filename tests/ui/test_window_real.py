@@ -126,3 +126,6 @@ def test_the_launcher_refuses_a_single_image_as_its_source(settings, tmp_path):
     for source in (named, folder):
         with pytest.raises(InputError, match="holds a single frame, and a single image cannot"):
             build_worker(settings, parse_args(["--source", str(source)]), tmp_path)
+    # A camera is not a recording: it is the kiosk's own, chosen by camera.device.
+    with pytest.raises(InputError, match="--source /dev/video0 names a camera"):
+        build_worker(settings, parse_args(["--source", "/dev/video0"]), tmp_path)
