@@ -34,6 +34,9 @@ BUSY = frozenset({FlowState.LIVE, FlowState.PROCESSING})
 
 Listener = Callable[[str, str], None]
 
+#: The accessible check's result stays this many times longer (its person chose more time).
+ACCESSIBLE_RESULT_FACTOR = 2.0
+
 
 @dataclass(frozen=True)
 class FlowConfig:
@@ -47,8 +50,12 @@ class FlowConfig:
         A well-placed face (guidance OK) for this long starts the kiosk from idle.
     consent_timeout_s, identity_timeout_s : float
         Inactivity after which these screens give up and return to idle.
+    warning_s : float
+        The consent screen warns this long before it gives up (half its time when that is
+        shorter): 20 s, the least WCAG 2.2.1 allows to ask for more time.
     result_s : float
-        How long the result stays (settings ``kiosk.result_seconds``).
+        How long the result stays without input (settings ``kiosk.result_seconds``;
+        :data:`ACCESSIBLE_RESULT_FACTOR` times this after the accessible check).
     stall_s : float
         A session that reports nothing for this long puts the kiosk out of service (the
         worker is stuck); it must exceed the matcher's worst case (time-outs x attempts).
@@ -62,7 +69,8 @@ class FlowConfig:
     approach_s: float = 1.0
     consent_timeout_s: float = 60.0
     identity_timeout_s: float = 180.0
-    result_s: float = 6.0
+    warning_s: float = 20.0
+    result_s: float = 25.0
     stall_s: float = 90.0
     processing_s: float = 0.8
 
@@ -167,7 +175,8 @@ class KioskFlow:
 
     @property
     def accessible(self) -> bool:
-        """The person chose the accessible check (more time, fewer prompts, no flashing)."""
+        """The person chose the accessible check (more time for each prompt, no blink, no
+        flashing; prompts in place of the light step, so possibly more of them)."""
         return self._accessible
 
     @property
@@ -218,8 +227,9 @@ class KioskFlow:
         return False
 
     def touch(self) -> None:
-        """Any key or click: restarts the inactivity timeout of the current screen."""
-        if self._state in (FlowState.CONSENT, FlowState.IDENTITY):
+        """Any key, click, wheel or touch: restarts the current screen's timeout (consent,
+        identity, result)."""
+        if self._state in (FlowState.CONSENT, FlowState.IDENTITY, FlowState.RESULT):
             self._since = self._clock()
 
     def accept(self) -> bool:
@@ -248,6 +258,11 @@ class KioskFlow:
     def finish(self) -> bool:
         """The Done button on the result screen."""
         return self._state == FlowState.RESULT and self._go(FlowState.IDLE)
+
+    def stop(self) -> bool:
+        """The Stop button (or Escape) during the live check: back to idle; the window
+        cancels the session, which the runtime records as a failure."""
+        return self._state == FlowState.LIVE and self._go(FlowState.IDLE)
 
     # -- worker reports -------------------------------------------------------------------
 
@@ -329,12 +344,7 @@ class KioskFlow:
     def tick(self) -> bool:
         """Apply the timeouts; call a few times a second."""
         now = self._clock()
-        waited = now - self._since
-        if self._state == FlowState.CONSENT and waited >= self.config.consent_timeout_s:
-            return self._go(FlowState.IDLE)
-        if self._state == FlowState.IDENTITY and waited >= self.config.identity_timeout_s:
-            return self._go(FlowState.IDLE)
-        if self._state == FlowState.RESULT and waited >= self.config.result_s:
+        if self.seconds_left() == 0.0:
             return self._go(FlowState.IDLE)
         if self._show_pending():
             return True
@@ -352,13 +362,28 @@ class KioskFlow:
             return True
         return False
 
+    def _timeout(self) -> float | None:
+        """The current screen's inactivity limit (None for screens without one)."""
+        config = self.config
+        result_s = config.result_s * (ACCESSIBLE_RESULT_FACTOR if self._accessible else 1.0)
+        limits = {FlowState.CONSENT: config.consent_timeout_s,
+                  FlowState.IDENTITY: config.identity_timeout_s, FlowState.RESULT: result_s}
+        return limits.get(self._state)
+
     def seconds_left(self) -> float | None:
         """Time until the current screen's timeout (None for screens without one)."""
-        limits = {FlowState.CONSENT: self.config.consent_timeout_s,
-                  FlowState.IDENTITY: self.config.identity_timeout_s, FlowState.RESULT: self.config.result_s}
-        if self._state not in limits:
+        limit = self._timeout()
+        if limit is None:
             return None
-        return max(limits[self._state] - (self._clock() - self._since), 0.0)
+        return max(limit - (self._clock() - self._since), 0.0)
+
+    def warning_left(self) -> float | None:
+        """Seconds left while the consent screen warns that it will give up, else None."""
+        left = self.seconds_left()
+        warn = min(self.config.warning_s, self.config.consent_timeout_s / 2)
+        if self._state != FlowState.CONSENT or left is None or left > warn:
+            return None
+        return left
 
     # -- internals ------------------------------------------------------------------------
 
@@ -376,7 +401,8 @@ class KioskFlow:
         self._since = self._clock()
         self._face_ok_since = None
         if new == FlowState.IDLE and old in (FlowState.CONSENT, FlowState.IDENTITY,
-                                             FlowState.RESULT, FlowState.OPERATOR):
+                                             FlowState.LIVE, FlowState.RESULT,
+                                             FlowState.OPERATOR):
             # Whoever was just served is probably still in view: wait until nobody is.
             self._armed = False
         if new == FlowState.IDLE:

@@ -64,6 +64,16 @@ FURTHER_HINT = "A little further"
 PROCESSING_TEXT = "Checking, one moment please"
 LIGHT_TEXT = "Hold still"
 LIGHT_HINT = "The screen changes colour for a few seconds"
+#: Placement before the light step: the warning comes before the colours, not with them.
+LIGHT_LEAD_HINT = "Then hold still: the screen will change colour for a few seconds"
+STOP_LABEL = "Stop"
+STOP_DESCRIPTION = "Stop the check and go back to the start (the Escape key does the same)"
+
+
+def timeout_warning(seconds: float) -> str:
+    """The warning before a screen gives up: how long is left and how to stay."""
+    return (f"Are you still there? This screen closes in {max(math.ceil(seconds), 1)} "
+            "seconds. Press any key or touch the screen to stay.")
 
 
 def starting_in(seconds: float) -> str:
@@ -95,6 +105,21 @@ class ResultMessage:
     icon: str
 
 
+def result_sentence(message: ResultMessage) -> str:
+    """The result as one text: its title, then what to do next."""
+    return f"{message.title}. {message.detail}"
+
+
+#: A slow reading pace, words a minute: about 240 is an adult's average; readers with low
+#: literacy or vision, or reading in a second language, manage 80-120.
+SLOW_READING_WPM = 100
+
+
+def reading_s(text: str, words_per_minute: float = SLOW_READING_WPM) -> float:
+    """Seconds to read ``text`` at ``words_per_minute``."""
+    return len(text.split()) * 60.0 / words_per_minute
+
+
 RESULT_PASS = ResultMessage("pass", "You are verified", "Thank you. You can go ahead.",
                             ICON_CHECK)
 RESULT_FAIL = ResultMessage(
@@ -115,6 +140,14 @@ RESULT_LOCKED_PERSON = ResultMessage("locked", "Please ask a member of staff",
 RESULT_ERROR = ResultMessage("error", "The check could not be completed",
                              "Please try again. If it happens again, ask a member of staff.",
                              ICON_CROSS)
+
+
+def every_result() -> tuple[ResultMessage, ...]:
+    """Every result a person can be shown: the fixed ones and each reason's own sentence."""
+    own = (ResultMessage("fail", RESULT_FAIL.title, info.person, ICON_CROSS)
+           for info in map(describe, Reason) if info.person is not None)
+    return (RESULT_PASS, RESULT_FAIL, RESULT_STAFF, RESULT_REVIEW, RESULT_LOCKED,
+            RESULT_LOCKED_PERSON, RESULT_ERROR, *own)
 
 
 #: Which failure's sentence the person reads when several reasons were given: what they can

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kiosk.cloud.timing import comparison_limit_s
-from kiosk.flow import FlowConfig, KioskFlow
+from kiosk.flow import ACCESSIBLE_RESULT_FACTOR, FlowConfig, KioskFlow
 from kiosk.settings import Settings
 from kiosk.vocabulary import FaultCause, FlowState
 from kiosk.wording import (
@@ -19,6 +19,9 @@ from kiosk.wording import (
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
+    every_result,
+    reading_s,
+    result_sentence,
 )
 
 
@@ -315,3 +318,69 @@ def test_an_unattended_kiosk_with_a_members_collection_checks_people_in(clock):
     flow, _ = make(clock, member_check_in=True)
     assert flow.start() and flow.accept()
     assert flow.request.member_check_in and flow.request.reference is None
+
+
+def test_any_input_keeps_the_result_on_screen(clock):
+    """Before, the result went back to idle after its time whatever the person did."""
+    flow, _ = make(clock, result_s=20)
+    flow.start(), flow.accept(), flow.decided(1, decision("fail"))
+    clock.now += 19
+    flow.touch()  # a key, a click, the wheel or a touch while reading
+    clock.now += 19
+    assert not flow.tick() and flow.state == FlowState.RESULT
+    clock.now += 1
+    assert flow.tick() and flow.state == FlowState.IDLE
+
+
+def test_the_accessible_checks_result_stays_longer(clock):
+    flow, _ = make(clock, result_s=20)
+    flow.set_accessible(True)
+    flow.start(), flow.accept(), flow.decided(1, decision("pass"))
+    assert flow.seconds_left() == pytest.approx(20 * ACCESSIBLE_RESULT_FACTOR)
+    clock.now += 20
+    assert not flow.tick() and flow.state == FlowState.RESULT
+
+
+def test_the_default_result_time_is_long_enough_to_read_the_longest_result():
+    longest = max(reading_s(result_sentence(m)) for m in every_result())
+    assert 15 < longest < Settings().kiosk.result_seconds
+    assert FlowConfig().result_s == Settings().kiosk.result_seconds
+    # A person who walks away holds up the next for well under a minute.
+    assert Settings().kiosk.result_seconds <= 30
+
+
+def test_the_consent_screen_warns_before_it_gives_up(clock):
+    flow, _ = make(clock, consent_timeout_s=60)
+    flow.start()
+    clock.now += 39.9
+    assert flow.warning_left() is None
+    clock.now += 0.2
+    assert flow.warning_left() == pytest.approx(19.9)
+    flow.touch()  # activity: no warning, the whole time again
+    assert flow.warning_left() is None and flow.seconds_left() == pytest.approx(60)
+    short, _ = make(clock, consent_timeout_s=10)  # a short time-out warns for half of it
+    short.start()
+    clock.now += 4.9
+    assert short.warning_left() is None
+    clock.now += 0.2
+    assert short.warning_left() == pytest.approx(4.9)
+
+
+def test_the_warning_is_for_the_consent_screen_only(clock):
+    flow, _ = make(clock, result_s=20)
+    flow.start(), flow.accept(), flow.decided(1, decision("pass"))
+    clock.now += 19
+    assert flow.warning_left() is None
+
+
+def test_stop_leaves_the_live_check_and_does_not_restart_at_once(clock):
+    flow, changes = make(clock, approach_s=0.5)
+    assert not flow.stop()  # nothing to stop on the idle screen
+    flow.start(), flow.accept()
+    assert flow.stop() and flow.state == FlowState.IDLE
+    assert changes[-1] == (FlowState.LIVE, FlowState.IDLE)
+    # The person who stopped is still in view: the kiosk waits until nobody is.
+    clock.now += 1
+    assert not flow.face_seen(True) and flow.state == FlowState.IDLE
+    flow.start(), flow.accept(), flow.progress(2, "analysing")
+    assert not flow.stop() and flow.state == FlowState.PROCESSING

@@ -20,11 +20,13 @@ from kiosk.wording import (
     RESULT_STAFF,
     accessible_description,
     consent_text,
+    every_result,
     idle_hint,
     idle_text,
     prompt_for,
     result_message,
     step_text,
+    timeout_warning,
 )
 
 
@@ -174,3 +176,17 @@ def test_the_consent_notice_names_the_cloud_matcher_and_unlimited_retention():
 def test_idle_text_says_what_the_kiosk_is_for():
     assert "match your ID" in idle_text(Settings().replace("kiosk", mode="staffed"))
     assert "match your ID" not in idle_text(Settings())
+
+
+def test_the_time_out_warning_says_how_long_is_left_and_how_to_stay():
+    text = timeout_warning(19.2)
+    assert "closes in 20 seconds" in text and "Press any key or touch the screen" in text
+
+
+def test_every_result_lists_each_message_a_person_can_read():
+    results = every_result()
+    for message in (RESULT_PASS, RESULT_FAIL, RESULT_STAFF, RESULT_REVIEW, RESULT_LOCKED,
+                    RESULT_LOCKED_PERSON, RESULT_ERROR):
+        assert message in results
+    decision = SimpleNamespace(decision="fail", reasons=("NOT_PLACED",))
+    assert result_message(decision) in results

@@ -35,13 +35,20 @@ class KioskSettings:
                                 "better its salted hash from `kiosk settings hash-pin` (a "
                                 "settings file holding the plain PIN must be mode 0600); "
                                 "empty disables the panel.")
-    result_seconds: float = setting(6.0, "How long the result stays on screen before idle.",
-                                    minimum=2, maximum=60)
+    result_seconds: float = setting(
+        25.0, "How long the result stays on screen before idle, unless the person presses "
+        "Done; any key, click or touch starts it again, and the accessible check has twice "
+        "this. 25: the longest result (34 words) takes 20 s at a slow reading pace of 100 "
+        "words a minute, plus a few seconds to look up at it; someone who walks away holds "
+        "up the next person no longer than that.", minimum=2, maximum=60)
     sound: bool = setting(False, "Speak each prompt aloud (espeak-ng).")
     approach_s: float = setting(1.0, "A well-placed face held this long starts the kiosk from "
                                 "the idle screen.", minimum=0.3, maximum=5)
     consent_timeout_s: float = setting(60.0, "Inactivity on the consent screen before it "
-                                       "returns to idle.", minimum=10, maximum=600)
+                                       "returns to idle; a warning shows (and is said) for "
+                                       "the last 20 s (half the time when shorter), and any "
+                                       "key, click or touch starts it again.", minimum=10,
+                                       maximum=600)
     identity_timeout_s: float = setting(180.0, "Inactivity on the ID-photo step before it "
                                         "returns to idle.", minimum=30, maximum=1800)
 

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from kiosk.flow import BUSY, FlowConfig, KioskFlow
 from kiosk.settings import Settings
+from kiosk.speech import Narrator
 from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
 from kiosk.ui.reports import WorkerReports
 from kiosk.ui.screens.stack import ScreenStack
-from kiosk.ui.widgets import STYLE_SHEET
+from kiosk.ui.widgets import STYLE_SHEET, announce
 from kiosk.ui.worker import KioskWorker
 from kiosk.vocabulary import FaultCause, FlowState
-from kiosk.wording import consent_text
+from kiosk.wording import consent_text, result_sentence, timeout_warning
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,9 @@ class KioskWindow(QMainWindow):
         ``() -> (OperatorPanel, OperatorContext, PinDialog)`` classes; imports
         :mod:`kiosk.ui.operator` and :mod:`kiosk.operator` by default.
     speak : callable, optional
-        ``speak(text)`` says a prompt aloud (:class:`kiosk.speech.Speaker`); None for silence.
-        Used when ``kiosk.sound`` is on.
+        ``speak(text)`` says a sentence aloud (:class:`kiosk.speech.Speaker`); None for
+        silence. Used when ``kiosk.sound`` is on; screen readers are told the same sentences
+        (see :attr:`narrator`) whatever the setting.
     restart : callable, optional
         ``restart()`` ends the application for a service manager to start it again
         (``--supervised``); called :data:`RESTART_PAUSE_MS` after an internal error, never
@@ -88,6 +90,7 @@ class KioskWindow(QMainWindow):
         self._allow_close = not kiosk_mode
         self._speak = speak
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
+        self.narrator = Narrator(self._say, clock=clock)
 
         self.stack = ScreenStack(self.settings, scan_folder)
         self.setCentralWidget(self.stack)
@@ -108,6 +111,9 @@ class KioskWindow(QMainWindow):
         self.identity.confirmed.connect(self._on_identity_confirmed)
         self.identity.cancelled.connect(self._on_consent_declined)
         self.result.done.connect(self._on_result_done)
+        self.live.stop_requested.connect(self._on_stop_requested)
+        self.live.told.connect(self.narrator.notice)
+        self.live.guided.connect(self.narrator.guidance)
         self.settings_received.connect(self._on_settings_received)
         self.audit_fault_received.connect(self._on_audit_fault_received)
         self.flow.add_listener(self._on_flow_changed)
@@ -211,8 +217,10 @@ class KioskWindow(QMainWindow):
         # Staff type in the identity step and the operator panel; nobody else needs shortcuts.
         return self.kiosk_mode and self.flow.state not in (FlowState.OPERATOR, FlowState.IDENTITY)
 
-    def announce(self, text: str) -> None:
-        """A new prompt appeared: say it when the kiosk has sound."""
+    def _say(self, text: str) -> None:
+        """The narrator's output: screen readers hear ``text``; so does everyone when the
+        kiosk has sound."""
+        announce(self.stack.currentWidget() or self, text)
         if self.settings.kiosk.sound and self._speak is not None:
             self._speak(text)
 
@@ -237,6 +245,10 @@ class KioskWindow(QMainWindow):
         worker = self._worker
         if old in BUSY and new not in BUSY and new != FlowState.RESULT and worker is not None:
             worker.cancel_session(self.flow.session_id)
+        if old == FlowState.LIVE:
+            self.live.light.stop()  # stopped mid-sequence: no colours for a session gone
+        self.narrator.reset()
+        self.consent.set_warning("")
         if FlowState.IDENTITY in (old, new):
             self.identity.reset()  # the previous person's photo and number go
         if new == FlowState.LIVE:
@@ -252,6 +264,8 @@ class KioskWindow(QMainWindow):
             self.idle.set_accessible(self.flow.accessible)
             self.idle.set_lockouts(kiosk=self.flow.kiosk_locked, subject=self.flow.subject_locked)
         self._show(new)
+        if new == FlowState.RESULT and self.flow.result is not None:
+            self.narrator.notice(result_sentence(self.flow.result))  # from the result screen
 
     # -- person's inputs ------------------------------------------------------------------
 
@@ -282,6 +296,12 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_result_done(self) -> None:
         self.flow.finish()
+
+    @Slot()
+    def _on_stop_requested(self) -> None:
+        """Stop or Escape on the live screen: the session is cancelled (and recorded as a
+        failure by the runtime) as the flow leaves the live check."""
+        self.flow.stop()
 
     @Slot(str)
     def _on_file_chosen(self, path: str) -> None:
@@ -322,10 +342,25 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_flow_timeout(self) -> None:
         self.flow.tick()
+        self._refresh_warning()
+        self.narrator.tick()
         if FaultCause.INTERNAL in self.flow.faults:
             self._arm_restart()  # a hung worker, found by the flow's stall check
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
+
+    def _refresh_warning(self) -> None:
+        """The consent screen's warning: shown (and said) once it is about to give up,
+        gone when the person does something."""
+        left = self.flow.warning_left()
+        shown = self.consent.warning.isVisibleTo(self.consent)
+        if left is None and shown:
+            self.consent.set_warning("")
+            self.narrator.reset()  # a later warning is said again
+        elif left is not None and not shown:
+            text = timeout_warning(left)
+            self.consent.set_warning(text)
+            self.narrator.notice(text)
 
     def fault(self, cause: str, reason: str) -> None:
         """``cause`` is failing: out of service with ``reason`` for staff. An internal error

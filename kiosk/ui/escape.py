@@ -22,12 +22,18 @@ OPERATOR_ESCAPE = "Ctrl+Alt+O"
 PANEL_UNAVAILABLE = "Operator panel unavailable"
 _MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
               | Qt.KeyboardModifier.MetaModifier)
+#: What counts as a person's activity for the screens' timeouts: a key, a click, the wheel,
+#: a touch screen (its touches come as touch events where it sends them) and a pen.
+ACTIVITY = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel,
+                      QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate,
+                      QEvent.Type.TabletPress})
 
 
 class KioskKeys(QObject):
     """Application event filter.
 
-    Any key or click calls ``touch`` (activity for the screens' timeouts). While
+    Any key, click, wheel turn or touch (:data:`ACTIVITY`) calls ``touch`` (activity for
+    the screens' timeouts). While
     ``swallow()`` is true (kiosk mode, outside the staff's screens), key combinations with
     Ctrl, Alt or Meta are dropped, except the operator escape.
     """
@@ -41,7 +47,7 @@ class KioskKeys(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress):
+        if kind in ACTIVITY:
             self._touch()
         if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and self._swallow():
             assert isinstance(event, QKeyEvent)  # both kinds are key events

@@ -59,7 +59,7 @@ class WorkerReports(QObject):
         if not w.flow.progress(session_id, progress.stage):
             return
         if w.flow.state == FlowState.LIVE and w.live.show_progress(progress):
-            w.announce(prompt_for(progress.prompt).text)
+            w.narrator.prompt(prompt_for(progress.prompt).text)
 
     @Slot(object)
     def _on_light_painted(self, painted: Any) -> None:

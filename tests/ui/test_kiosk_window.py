@@ -3,22 +3,30 @@ operator escape, and the widgets' drawing."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter
-from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QAccessible, QImage, QKeyEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QPushButton, QWidget
 
 from kiosk.audit import open_kiosk_log
 from kiosk.ui.app import KioskWindow
 from kiosk.ui.widgets import CountdownRing
 from kiosk.ui.widgets.icons import ICONS, draw_icon
 from kiosk.vocabulary import FlowState
-from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, prompt_for
+from kiosk.wording import (
+    ACCESSIBLE_LABEL,
+    ACCESSIBLE_LABEL_ON,
+    PAUSED_TEXT,
+    PROMPTS,
+    prompt_for,
+    result_sentence,
+)
 from tests.ui.harness import (
     FixedMatcher,
     Responder,
@@ -118,9 +126,12 @@ def test_prompts_are_spoken_when_sound_is_on(qtbot, window_for, settings, sound)
     assert window.result.kind == "pass"
     if sound:
         # Every prompt shown is said once, second chances included (a loaded machine may
-        # drop the frames of a synthetic blink).
-        assert said == [prompt_for(action).text for _, action, _ in responder.prompts]
-        assert len(said) >= settings.liveness.challenge_count
+        # drop the frames of a synthetic blink), and so is the result, after them.
+        prompts = {p.text for p in PROMPTS.values()}
+        assert [text for text in said if text in prompts] == [
+            prompt_for(action).text for _, action, _ in responder.prompts]
+        assert len(responder.prompts) >= settings.liveness.challenge_count
+        qtbot.waitUntil(lambda: result_sentence(window.flow.result) in said, timeout=10000)
     else:
         assert said == []
 
@@ -168,7 +179,9 @@ def test_every_control_has_an_accessible_name(qtbot, window_for, settings):
         for widget in screen.findChildren(QWidget):
             if isinstance(widget, QPushButton | QLineEdit) or (
                     isinstance(widget, QLabel) and widget.text()):
-                assert widget.accessibleName(), (type(screen).__name__, widget)
+                # What a screen reader reads: a label's own words when it has no set name.
+                interface = QAccessible.queryAccessibleInterface(widget)
+                assert interface.text(QAccessible.Text.Name), (type(screen).__name__, widget)
     # Type is large: no text on the person's screens under 16 points.
     for screen in screens:
         for label in screen.findChildren(QLabel):
@@ -336,3 +349,86 @@ def test_the_accessible_check_can_be_chosen_on_the_consent_screen(qtbot, window_
     steps = steps_until_result(qtbot, window)
     assert f"Step 1 of {count}" in steps
     assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)
+
+
+def attempts(settings, tmp_path) -> list:
+    log = open_kiosk_log(settings, tmp_path)
+    try:
+        return log.list_attempts()
+    finally:
+        log.close()
+
+
+def test_stop_ends_the_check_and_the_attempt_is_still_recorded(qtbot, window_for, settings,
+                                                               tmp_path):
+    """Before, nobody could stop once the check had started. Stopping goes through the
+    cancellation path: the runtime records the session as a failure, so stopping cannot be
+    used to try without a record."""
+    window = window_for(settings, responder=Responder(reaction_s=60.0))
+
+    def to_a_prompt() -> None:
+        qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+        assert window.flow.state == FlowState.LIVE
+        qtbot.waitUntil(lambda: window.live.prompt.text() in {
+            p.text for p in PROMPTS.values()}, timeout=20000)
+
+    to_a_prompt()
+    assert window.live.stop.hasFocus()
+    qtbot.mouseClick(window.live.stop, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
+    # Opened when the check started, closed as a failure once the session has ended.
+    qtbot.waitUntil(lambda: [a.decision for a in attempts(settings, tmp_path)] == ["fail"],
+                    timeout=20000)
+    # Escape does the same on the next try.
+    to_a_prompt()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.keyClick(window.live.stop, Qt.Key.Key_Escape)
+    assert window.flow.state == FlowState.IDLE
+    qtbot.waitUntil(lambda: [a.decision for a in attempts(settings, tmp_path)]
+                    == ["fail", "fail"], timeout=20000)
+
+
+def test_pauses_and_the_result_are_announced_without_sound(qtbot, window_for, settings,
+                                                          monkeypatch):
+    """Before, only prompts were ever said, and only aloud with sound on."""
+    announced: list[str] = []
+    monkeypatch.setattr("kiosk.ui.app.announce", lambda source, text: announced.append(text))
+    said: list[str] = []
+    window = window_for(settings, speak=said.append, responder=Responder(drift_s=9.0))
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=30000)
+    qtbot.waitUntil(lambda: result_sentence(window.flow.result) in announced, timeout=10000)
+    assert PAUSED_TEXT in announced
+    assert said == []  # kiosk.sound is off
+
+
+def wheel_event() -> QWheelEvent:
+    return QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120),
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                       Qt.ScrollPhase.NoScrollPhase, False)
+
+
+def test_the_consent_screen_warns_and_the_wheel_keeps_it(qtbot, window_for, settings,
+                                                         monkeypatch):
+    """Before, it went back to idle with no warning, and only a key or a click counted as
+    activity (not the wheel, not a touch screen)."""
+    announced: list[str] = []
+    monkeypatch.setattr("kiosk.ui.app.announce", lambda source, text: announced.append(text))
+    window = window_for(settings)
+    window.flow.config = dataclasses.replace(window.flow.config, consent_timeout_s=3.0,
+                                             warning_s=1.5)
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    warning = window.consent.warning
+    assert not warning.isVisible()
+    qtbot.waitUntil(warning.isVisible, timeout=3000)
+    assert "closes in 2 seconds" in warning.text() and warning.text() in announced
+    QApplication.sendEvent(window.consent.notice_area.viewport(), wheel_event())
+    qtbot.waitUntil(lambda: not warning.isVisible(), timeout=1000)
+    assert window.flow.state == FlowState.CONSENT and window.flow.seconds_left() > 2.0
+    qtbot.waitUntil(warning.isVisible, timeout=3000)  # warned again
+    assert announced.count(warning.text()) == 2
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=3000)
+    assert not warning.isVisible()

@@ -5,17 +5,23 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontMetrics
 
-from kiosk.analysis.guidance import OFF_CENTRE, OK, target_oval
+from kiosk.analysis.guidance import NO_FACE, OFF_CENTRE, OK, target_oval
+from kiosk.analysis.light.sequence import PALETTE
 from kiosk.session import SessionProgress
 from kiosk.ui.screens.live import PROMPT_PT, LiveScreen
+from kiosk.ui.widgets import ATTENTION, FOREGROUND
 from kiosk.vocabulary import Stage
 from kiosk.wording import (
     AGAIN_TEXT,
     BETWEEN_PROMPTS_TEXT,
     FURTHER_HINT,
     GET_READY_TEXT,
+    LIGHT_HINT,
+    LIGHT_LEAD_HINT,
+    LIGHT_TEXT,
     PAUSED_TEXT,
     PLACE_TEXT,
     RETRY_HINT,
@@ -96,3 +102,120 @@ def test_the_longest_prompt_fits_its_line(qtbot, screen: LiveScreen, width: int)
     assert QFontMetrics(label.font()).lineSpacing() <= label.height()
     # Full size where there is room; smaller only where there is not.
     assert (label.font().pointSize() == PROMPT_PT) is (width == 1920)
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2.x contrast ratio of two opaque colours."""
+    def luminance(colour: QColor) -> float:
+        def linear(c: int) -> float:
+            v = c / 255
+            return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+        r, g, b = (linear(c) for c in colour.getRgb()[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def light(colour: tuple[int, int, int], guidance=OK) -> SessionProgress:
+    """The light step with one colour for two seconds."""
+    return dataclasses.replace(BASE, stage=Stage.LIGHT, placed=True, guidance=guidance,
+                               light=((0.0, 2.0, colour),))
+
+
+@pytest.mark.parametrize("colour", PALETTE)
+def test_every_line_over_the_colours_reads_at_four_and_a_half_to_one(qtbot, screen, colour):
+    """Before, only the instruction had a band: the white hint and the amber guidance sat
+    on yellow, cyan and green at 1.1-2:1."""
+    screen.resize(1280, 800)
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.show_progress(light(colour, guidance=OFF_CENTRE))
+    qtbot.waitUntil(lambda: screen.light.wash.covered >= 1.0, timeout=2000)
+    shot = screen.grab().toImage()
+    texts = {screen.prompt: FOREGROUND, screen.hint: FOREGROUND, screen.guidance: ATTENTION}
+    for label, ink in texts.items():
+        # The band where no letter is: the padding at the line's left end.
+        where = label.mapTo(screen, label.rect().topLeft())
+        behind = QColor(shot.pixel(where.x() + 6, where.y() + label.height() // 2))
+        assert label.text() and contrast(ink, behind) >= 4.5, (label.text(), behind.getRgb())
+    assert not screen.step.text() and not screen.step.property("band")  # no empty band
+
+
+def test_the_words_keep_clear_of_their_bands_edge(screen: LiveScreen) -> None:
+    for label in (screen.step, screen.prompt, screen.hint, screen.guidance):
+        margins = label.contentsMargins()
+        assert margins.left() >= 12 and margins.right() >= 12, label.objectName()
+
+
+def test_the_description_follows_every_change(screen: LiveScreen) -> None:
+    """Before, it changed only with the instruction: a pause or new guidance left it stale."""
+    turn = prompt_for("turn_left")
+    asked = dataclasses.replace(BASE, prompt="turn_left", time_left=3.0, placed=True)
+    screen.show_progress(asked)
+    assert screen.accessibleDescription() == f"Step 1 of 3. {turn.text}. {turn.hint}"
+    screen.show_progress(dataclasses.replace(asked, paused=True, guidance=OFF_CENTRE))
+    assert screen.accessibleDescription() == (
+        f"Step 1 of 3. {turn.text}. {PAUSED_TEXT}. {OFF_CENTRE.message}")
+    screen.show_progress(asked)
+    assert screen.accessibleDescription() == f"Step 1 of 3. {turn.text}. {turn.hint}"
+
+
+def test_after_the_last_prompt_the_step_is_the_last(screen: LiveScreen) -> None:
+    """The session keeps its index on the last prompt once done (it never passes the end):
+    before, the screen then said "Step 3 of 4" after the fourth prompt."""
+    last = dataclasses.replace(BASE, prompt="smile", index=3, total=4, time_left=3.0,
+                               placed=True)
+    screen.show_progress(last)
+    assert said(screen)[0] == "Step 4 of 4"
+    screen.show_progress(dataclasses.replace(last, prompt=None, time_left=None))
+    assert said(screen)[:2] == ("Step 4 of 4", BETWEEN_PROMPTS_TEXT)
+    # Between two prompts the step answered is still the one before the next.
+    screen.reset()
+    screen.show_progress(dataclasses.replace(last, index=2))
+    screen.show_progress(dataclasses.replace(last, prompt=None, time_left=None, index=3))
+    assert said(screen)[0] == "Step 3 of 4"
+
+
+def test_a_face_that_leaves_the_light_is_asked_back_on_both_lines(screen: LiveScreen) -> None:
+    """Before, "Hold still" stayed on top while the bottom line said to step in front of the
+    camera."""
+    screen.show_progress(light((255, 255, 0)))
+    assert said(screen)[1:] == (LIGHT_TEXT, LIGHT_HINT, "")
+    screen.show_progress(light((255, 255, 0), guidance=NO_FACE))
+    assert said(screen)[1:] == (PLACE_TEXT, LIGHT_HINT, NO_FACE.message)
+
+
+def test_the_light_step_is_told_before_its_colours(qtbot, screen: LiveScreen) -> None:
+    """The warning comes with the placement that precedes the colours, not with them."""
+    told, guided = [], []
+    screen.told.connect(told.append)
+    screen.guided.connect(guided.append)
+    waiting = dataclasses.replace(BASE, stage=Stage.LIGHT, guidance=OFF_CENTRE)
+    screen.show_progress(waiting)
+    screen.show_progress(waiting)  # the same words: told once
+    assert told == [f"{PLACE_TEXT}. {LIGHT_LEAD_HINT}"] and guided == [OFF_CENTRE.message]
+    assert not screen.light.active
+    screen.show_progress(light((0, 0, 255)))
+    assert told[-1] == f"{LIGHT_TEXT}. {LIGHT_HINT}" and guided[-1] == ""
+
+
+def test_a_prompt_is_not_told_but_its_pause_is(screen: LiveScreen) -> None:
+    told = []
+    screen.told.connect(told.append)
+    asked = dataclasses.replace(BASE, prompt="smile", time_left=3.0, placed=True)
+    assert screen.show_progress(asked)  # the window says a new prompt itself
+    screen.show_progress(dataclasses.replace(asked, paused=True))
+    screen.show_progress(asked)
+    assert told == [PAUSED_TEXT, ""]  # withdrawn once the face is back
+
+
+def test_stop_and_escape_ask_to_stop(qtbot, screen: LiveScreen) -> None:
+    screen.show()
+    qtbot.waitExposed(screen)
+    screen.activateWindow()
+    qtbot.waitUntil(screen.isActiveWindow, timeout=3000)
+    assert screen.primary is screen.stop and screen.stop.isVisible()
+    with qtbot.waitSignal(screen.stop_requested, timeout=1000):
+        qtbot.mouseClick(screen.stop, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(screen.stop_requested, timeout=1000):
+        qtbot.keyClick(screen, Qt.Key.Key_Escape)

@@ -7,17 +7,21 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets import BigButton, ChoiceButton, text_label
+from kiosk.ui.widgets import ACCENT, ATTENTION, BigButton, ChoiceButton, text_label
 from kiosk.wording import ACCESSIBLE_LABEL, ACCESSIBLE_LABEL_ON, ConsentText
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+NOTICE_NAME = "Notice: what we check and what we keep"
 # A scroll bar wide and bright enough to be seen as one: on a short screen part of the notice
-# is below it.
-NOTICE_STYLE = """
-QScrollArea, QScrollArea > QWidget > QWidget { background: transparent; }
-QScrollBar:vertical { width: 20px; background: #1f2a36; border-radius: 10px; }
-QScrollBar::handle:vertical { background: #8fa3b8; min-height: 48px; border-radius: 10px; }
-QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical { height: 0px; }
+# is below it. The notice is a Tab stop only then (its arrow keys scroll it), with the
+# buttons' yellow focus ring; the transparent border keeps its place when it has none.
+NOTICE_STYLE = f"""
+QScrollArea, QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QScrollArea {{ border: 6px solid transparent; border-radius: 12px; }}
+QScrollArea:focus {{ border-color: {ACCENT.name()}; }}
+QScrollBar:vertical {{ width: 20px; background: #1f2a36; border-radius: 10px; }}
+QScrollBar::handle:vertical {{ background: #8fa3b8; min-height: 48px; border-radius: 10px; }}
+QScrollBar::add-line:vertical, QScrollBar::sub-line:vertical {{ height: 0px; }}
 """
 
 
@@ -25,7 +29,8 @@ class ConsentScreen(QWidget):
     """Emits ``accepted``, ``declined`` or ``accessible_toggled(bool)``.
 
     The notice scrolls when the screen is too short for it (a staffed kiosk on a 1280x800
-    screen), so no line is ever cut; the question and the buttons stay in view.
+    screen), so no line is ever cut; the question and the buttons stay in view. Before the
+    screen gives up for want of activity, :meth:`set_warning` says so above the question.
     """
 
     accepted = Signal()
@@ -42,6 +47,8 @@ class ConsentScreen(QWidget):
                                        align=LEFT)
         self.kept = text_label("", 22, "What we keep", align=LEFT)
         self.question = text_label("", 26, "Question", bold=True)
+        self.warning = text_label("", 24, "Time-out warning", bold=True, colour=ATTENTION)
+        self.warning.hide()
         self.accept = BigButton("I agree, start", "Agree and start",
                                 description="Agree to the check and start it", primary=True)
         self.decline = BigButton("No, thanks", "Decline",
@@ -63,6 +70,9 @@ class ConsentScreen(QWidget):
         self.notice_area.setFrameShape(QFrame.Shape.NoFrame)
         self.notice_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.notice_area.setStyleSheet(NOTICE_STYLE)
+        self.notice_area.setAccessibleName(NOTICE_NAME)
+        self.notice_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.notice_area.verticalScrollBar().rangeChanged.connect(self._on_notice_range_changed)
         # How to do the check sits apart from whether to do it.
         choice = QHBoxLayout()
         choice.addStretch(1)
@@ -81,6 +91,7 @@ class ConsentScreen(QWidget):
         layout.addWidget(self.notice_area, 1)
         layout.addLayout(choice)
         layout.addSpacing(8)
+        layout.addWidget(self.warning)
         layout.addWidget(self.question)
         layout.addLayout(buttons)
         self.setTabOrder(self.accept, self.decline)
@@ -97,3 +108,14 @@ class ConsentScreen(QWidget):
     def set_accessible(self, on: bool) -> None:
         """Show the choice (made here or on the idle screen)."""
         self.accessible.show_choice(on)
+
+    def set_warning(self, text: str) -> None:
+        """Show ``text`` (the screen is about to give up), or nothing ('')."""
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
+
+    def _on_notice_range_changed(self, low: int, high: int) -> None:
+        """A Tab stop only while there is something to scroll to."""
+        scrolls = high > low
+        self.notice_area.setFocusPolicy(Qt.FocusPolicy.StrongFocus if scrolls
+                                        else Qt.FocusPolicy.NoFocus)

@@ -1,24 +1,36 @@
 """Live check: the mirrored preview with the placement oval, the prompt in large text with an
-icon and a countdown ring, and one line of live guidance.
+icon and a countdown ring, one line of live guidance, and a Stop button (Escape too).
 
 The words above the picture and the guidance below it keep a fixed height, so the preview
 keeps its size from the first frame to the last (it fills most of a 1920x1080 screen).
 
 During the light challenge the whole screen behind the words and the picture takes the
 sequence's colours (:class:`~kiosk.ui.screens.light_show.LightShow`); the labels draw no
-background of their own, so only the preview and a dark band behind the instruction stay.
+background of their own, so every line of words gets a dark band then.
+
+The screen says what changed through two signals, for screen readers and speech:
+``told(sentence)`` when its main words change (placement, a pause, the light step's warning)
+and ``guided(text)`` when the guidance line does. A new prompt is :meth:`show_progress`'s
+True instead: the window says those at once.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QKeySequence, QPainter, QPaintEvent, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.session import SessionProgress
 from kiosk.ui.screens.light_show import LightShow
-from kiosk.ui.widgets import ATTENTION, CountdownRing, IconWidget, PreviewWidget, text_label
+from kiosk.ui.widgets import (
+    ATTENTION,
+    BigButton,
+    CountdownRing,
+    IconWidget,
+    PreviewWidget,
+    text_label,
+)
 from kiosk.vocabulary import Stage
 from kiosk.wording import (
     AGAIN_TEXT,
@@ -27,10 +39,13 @@ from kiosk.wording import (
     FURTHER_HINT,
     GET_READY_TEXT,
     LIGHT_HINT,
+    LIGHT_LEAD_HINT,
     LIGHT_TEXT,
     PAUSED_TEXT,
     PLACE_TEXT,
     RETRY_HINT,
+    STOP_DESCRIPTION,
+    STOP_LABEL,
     prompt_for,
     starting_in,
     step_text,
@@ -38,12 +53,19 @@ from kiosk.wording import (
 
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
-# Transparent children, so the light challenge's colours fill the screen behind them; the
-# instruction keeps a dark band so white words stay readable on any colour.
-LIVE_STYLE = """
-#live QLabel, #live PreviewWidget, #live IconWidget, #live CountdownRing {
-    background: transparent; }
-#live QLabel[band="true"] { background: rgba(0, 0, 0, 170); border-radius: 12px; }
+#: Opacity (0-255) of the black band behind each line of words during the light step. Over the
+#: brightest colour (yellow) it leaves white words at 12:1 and the amber guidance at 6.8:1
+#: (WCAG 1.4.3 asks 4.5:1; at the former 170 amber fell to 4.4:1). The test computes it for
+#: every colour of the palette.
+BAND_ALPHA = 200
+
+# Transparent children, so the light challenge's colours fill the screen behind them; each
+# line keeps room around its words for the band it gets during the light step.
+LIVE_STYLE = f"""
+#live QLabel, #live PreviewWidget, #live IconWidget, #live CountdownRing {{
+    background: transparent; }}
+#live QLabel {{ padding: 2px 16px; border-radius: 12px; }}
+#live QLabel[band="true"] {{ background: rgba(0, 0, 0, {BAND_ALPHA}); }}
 """
 
 
@@ -84,7 +106,15 @@ def _short_of(reach: float | None) -> bool:
 
 
 class LiveScreen(QWidget):
-    """Shows one session's progress; :meth:`show_progress` returns True for a new prompt."""
+    """Shows one session's progress; :meth:`show_progress` returns True for a new prompt.
+
+    Signals: ``told(str)`` and ``guided(str)`` (see the module), ``stop_requested()`` when
+    the person presses Stop or Escape.
+    """
+
+    told = Signal(str)
+    guided = Signal(str)
+    stop_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,6 +133,11 @@ class LiveScreen(QWidget):
         self.preview = PreviewWidget()
         self.guidance = _fixed_lines(
             text_label("", 32, "Guidance", bold=True, colour=ATTENTION), 1)
+        self.stop = BigButton(STOP_LABEL, STOP_LABEL, description=STOP_DESCRIPTION)
+        self.stop.clicked.connect(self.stop_requested)
+        # Escape while this screen shows (a hidden widget's shortcut does not fire).
+        self.escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.escape.activated.connect(self.stop_requested)
         words = QVBoxLayout()
         words.addWidget(self.step)
         words.addWidget(self.prompt)
@@ -115,22 +150,36 @@ class LiveScreen(QWidget):
         layout.setContentsMargins(40, 16, 40, 16)
         layout.addLayout(top)
         layout.addWidget(self.preview, 1)
-        layout.addWidget(self.guidance)
-        self.primary = None
+        bottom = QHBoxLayout()
+        # As wide as Stop on the other side, so the guidance stays under the picture's middle.
+        bottom.addSpacing(self.stop.sizeHint().width())
+        bottom.addWidget(self.guidance, 1)
+        bottom.addWidget(self.stop)
+        layout.addLayout(bottom)
+        # Focus on Stop: a keyboard or screen-reader user hears where they are and how to leave.
+        self.primary = self.stop
         self._shown: tuple[int, str] | None = None
+        self._told = ""
         self.reset()
+
+    @property
+    def lines(self) -> tuple[QLabel, ...]:
+        """The lines of words, in reading order."""
+        return (self.step, self.prompt, self.hint, self.guidance)
 
     def reset(self) -> None:
         """Ready for a new session: no prompt yet, no picture."""
         self.light.stop()
         self._light_key = None
-        self._set_band(False)
         self._shown = None
-        self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT)
+        self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT, tell=False)
+        self._told = ""
         self.ring.set_time(None)
-        self.guidance.setText("")
+        self._set_guidance("")
+        self._set_bands(False)
         self.preview.clear()
         self.preview.set_oval(None)
+        self._describe()
 
     def show_frame(self, image: np.ndarray) -> None:
         self.preview.set_frame(image)
@@ -138,15 +187,22 @@ class LiveScreen(QWidget):
     def show_progress(self, progress: SessionProgress) -> bool:
         """Update the prompt, ring, oval and guidance; True when a new prompt has just
         appeared."""
-        if progress.stage == Stage.LIGHT:
-            self._show_light(progress)
+        if progress.stage not in (Stage.LIGHT, Stage.CHALLENGE):
             return False
-        if progress.stage != Stage.CHALLENGE:
-            return False
-        self._set_band(False)
         self.preview.set_guidance_ok(progress.placed)
         self.preview.set_oval(progress.oval)
-        self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)
+        self._set_guidance("" if progress.guidance.ok else progress.guidance.message)
+        if progress.stage == Stage.LIGHT:
+            self._show_light(progress)
+            prompted = False
+        else:
+            prompted = self._show_challenge(progress)
+        self._set_bands(progress.stage == Stage.LIGHT and progress.light is not None)
+        self._describe()
+        return prompted
+
+    def _show_challenge(self, progress: SessionProgress) -> bool:
+        """The prompts and the pauses between them; True for a new prompt."""
         if progress.prompt is None:
             self.ring.set_time(None)
             self._between(progress)
@@ -159,32 +215,54 @@ class LiveScreen(QWidget):
         key = (progress.index, progress.prompt)
         if key == self._shown:
             self.hint.setText(hint)
+            # Paused, or a little further; back to the prompt's own hint withdraws either.
+            self._tell(hint if hint != prompt.hint else "")
             return False
         self._shown = key
-        self._set_words(prompt.icon, prompt.text, hint, step_text(progress.index, progress.total))
+        self._set_words(prompt.icon, prompt.text, hint, step_text(progress.index, progress.total),
+                        tell=False)
+        self._told = prompt.text  # the window says a new prompt itself
         return True
 
     def _show_light(self, progress: SessionProgress) -> None:
-        """Placement first (as before a prompt); then the colours, once per sequence."""
-        self.preview.set_guidance_ok(progress.placed)
-        self.preview.set_oval(progress.oval)
-        self.guidance.setText("" if progress.guidance.ok else progress.guidance.message)
+        """Placement first, with the warning of what comes; then the colours, once per
+        sequence."""
         self.ring.set_time(None)
         if progress.light is None:
-            self._between(progress)
+            self._between(progress, lead=LIGHT_LEAD_HINT)
             return
-        self._set_band(True)
-        self._set_words(None, LIGHT_TEXT, LIGHT_HINT, "")
+        # A face that has left is asked back on the top line too, as the guidance below does.
+        self._set_words(None, LIGHT_TEXT if progress.guidance.ok else PLACE_TEXT, LIGHT_HINT, "")
         key = tuple(progress.light)
         if key != self._light_key:
             self._light_key = key
             self.light.start(progress.light)
 
-    def _set_band(self, on: bool) -> None:
-        if self.prompt.property("band") != on:
-            self.prompt.setProperty("band", on)
-            self.prompt.style().unpolish(self.prompt)
-            self.prompt.style().polish(self.prompt)
+    def _set_bands(self, on: bool) -> None:
+        """A dark band behind each line that has words (``on``: the colours are showing)."""
+        for label in self.lines:
+            band = on and bool(label.text())
+            if label.property("band") != band:
+                label.setProperty("band", band)
+                label.style().unpolish(label)
+                label.style().polish(label)
+
+    def _set_guidance(self, text: str) -> None:
+        if text != self.guidance.text():
+            self.guidance.setText(text)
+            self.guided.emit(text)
+
+    def _tell(self, sentence: str) -> None:
+        """Signal ``sentence`` once, when it differs from the last one told ('' withdraws
+        it: it is no longer shown)."""
+        if sentence != self._told:
+            self._told = sentence
+            self.told.emit(sentence)
+
+    def _describe(self) -> None:
+        """The screen's accessible description: every line it shows now, in reading order."""
+        self.setAccessibleDescription(". ".join(line.text() for line in self.lines
+                                                if line.text()))
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         wash = self.light.wash
@@ -198,16 +276,20 @@ class LiveScreen(QWidget):
             p.fillRect(QRectF(0, height, self.width(), self.height() - height), wash.previous)
         p.end()
 
-    def _between(self, progress: SessionProgress) -> None:
-        """Before the first prompt (placement, then a countdown) and between prompts."""
+    def _between(self, progress: SessionProgress, lead: str = "") -> None:
+        """Before the first prompt (placement, with ``lead`` saying what comes next, then a
+        countdown) and between prompts."""
         if progress.index == 0 and not progress.retry:
             if not progress.placed:
-                self._set_words(None, PLACE_TEXT, "", GET_READY_TEXT)
+                self._set_words(None, PLACE_TEXT, lead, GET_READY_TEXT)
             else:
                 when = starting_in(progress.ready_in) if progress.ready_in is not None else ""
                 self._set_words(None, GET_READY_TEXT, BASELINE_TEXT, when)
             return
-        step = step_text(max(progress.index - 1, 0), progress.total)
+        # The step just answered (or missed) is the last one shown: after the last prompt
+        # the session's index stays on it rather than moving past the end.
+        done = self._shown[0] if self._shown is not None else max(progress.index - 1, 0)
+        step = step_text(done, progress.total)
         # Before a second chance nothing was answered: no tick and no "Good".
         again = AGAIN_TEXT if progress.retry else BETWEEN_PROMPTS_TEXT
         self._set_words("check" if not progress.retry else None,
@@ -217,10 +299,14 @@ class LiveScreen(QWidget):
         super().resizeEvent(event)
         fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
 
-    def _set_words(self, icon: str | None, text: str, hint: str, step: str) -> None:
+    def _set_words(self, icon: str | None, text: str, hint: str, step: str, *,
+                   tell: bool = True) -> None:
+        """Show the top lines; ``tell`` signals the words (placement and the pauses, not the
+        prompts, which the window says itself)."""
         self.icon.set_icon(icon)
         self.prompt.setText(text)
         fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
         self.hint.setText(hint)
         self.step.setText(step)
-        self.setAccessibleDescription(f"{step}. {text}. {hint}".strip(". "))
+        if tell:
+            self._tell(f"{text}. {hint}" if hint else text)

@@ -9,9 +9,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import BAD, GOOD, STAFF, BigButton, IconWidget, text_label
-from kiosk.wording import ResultMessage
+from kiosk.wording import ResultMessage, result_sentence
 
 COLOURS = {"pass": GOOD, "fail": BAD, "error": BAD, "review": STAFF, "locked": STAFF}
+FINISH_DESCRIPTION = "Finish and go back to the start"
 
 
 class ResultScreen(QWidget):
@@ -24,8 +25,7 @@ class ResultScreen(QWidget):
         self.icon = IconWidget(None, size=180)
         self.title = text_label("", 44, "Result", bold=True)
         self.detail = text_label("", 26, "What to do next")
-        self.finish = BigButton("Done", "Done", description="Finish and go back to the start",
-                                primary=True)
+        self.finish = BigButton("Done", "Done", description=FINISH_DESCRIPTION, primary=True)
         self.finish.clicked.connect(self.done)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(80, 40, 80, 40)
@@ -44,4 +44,7 @@ class ResultScreen(QWidget):
         self.icon.set_icon(message.icon, COLOURS.get(message.kind))
         self.title.setText(message.title)
         self.detail.setText(message.detail)
-        self.setAccessibleDescription(f"{message.title}. {message.detail}")
+        sentence = result_sentence(message)
+        self.setAccessibleDescription(sentence)
+        # Focus lands on Done: a screen reader reading it reads the result with it.
+        self.finish.setAccessibleDescription(f"{sentence} {FINISH_DESCRIPTION}.")

@@ -12,6 +12,7 @@ from kiosk.ui.widgets.common import (
     STAFF,
     STYLE_SHEET,
     BigButton,
+    announce,
     text_label,
 )
 from kiosk.ui.widgets.icons import IconWidget, draw_icon
@@ -21,5 +22,5 @@ from kiosk.ui.widgets.ring import CountdownRing, Spinner
 __all__ = [
     "ACCENT", "ATTENTION", "BACKGROUND", "BAD", "FOREGROUND", "GOOD", "STAFF", "STYLE_SHEET",
     "BigButton", "ChoiceButton", "CountdownRing", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
-    "text_label",
+    "announce", "text_label",
 ]

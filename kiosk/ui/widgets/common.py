@@ -1,13 +1,23 @@
 """Colours, the style sheet, large labels and keyboard-friendly buttons.
 
 White on near-black (contrast about 19:1) with a thick yellow focus ring, so the kiosk is
-readable from a step back and usable with the keyboard alone.
+readable from a step back and usable with the keyboard alone. Labels leave their accessible
+name to Qt, which then reads their words: a screen reader says what the screen says.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+)
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy
 
 BACKGROUND = QColor("#0b0f14")
@@ -24,17 +34,19 @@ QPushButton {{
     background: #1f2a36; color: #ffffff; border: 3px solid #5c6f82; border-radius: 12px;
     padding: 14px 36px; min-height: 64px;
 }}
-QPushButton:focus {{ border: 6px solid {ACCENT.name()}; }}
 QPushButton:pressed {{ background: #34475a; }}
 QPushButton:disabled {{ color: #8a96a3; border-color: #3a4654; }}
 QPushButton[primary="true"] {{ background: #1565c0; border-color: #90caf9; }}
 QPushButton:checked {{ background: #1b5e20; border-color: {GOOD.name()}; }}
+QPushButton:focus {{ border: 6px solid {ACCENT.name()}; }}
 QLineEdit {{
     background: #ffffff; color: #000000; border: 3px solid #5c6f82; border-radius: 8px;
     padding: 8px; min-height: 48px;
 }}
 QLineEdit:focus {{ border: 6px solid {ACCENT.name()}; }}
 """
+# The focus rule comes after every other button rule on purpose: rules of equal weight apply
+# in order, so a primary or a checked button would otherwise hide its focus ring.
 
 
 def font(point_size: int, bold: bool = False) -> QFont:
@@ -47,16 +59,28 @@ def font(point_size: int, bold: bool = False) -> QFont:
 def text_label(text: str, point_size: int, name: str, *, bold: bool = False,
                align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter,
                colour: QColor | None = None) -> QLabel:
-    """A word-wrapped label in large type with an accessible name."""
+    """A word-wrapped label in large type.
+
+    ``name`` is its object name (for style sheets, tests and logs). Its accessible name is
+    left unset, so that screen readers read its words, whatever they become.
+    """
     label = QLabel(text)
+    label.setObjectName(name)
     label.setAlignment(align)
     label.setWordWrap(True)
     label.setFont(font(point_size, bold))
-    label.setAccessibleName(name)
     label.setTextFormat(Qt.TextFormat.PlainText)
     if colour is not None:
         label.setStyleSheet(f"color: {colour.name()};")
     return label
+
+
+def announce(source: QObject, text: str, *,
+             post: Callable[[QAccessibleAnnouncementEvent], None] = QAccessible.updateAccessibility,
+             ) -> None:
+    """Ask screen readers to say ``text`` from ``source`` (the screen that shows it), politely:
+    after what they are saying. ``post`` delivers the event (tests record it)."""
+    post(QAccessibleAnnouncementEvent(source, text))
 
 
 class BigButton(QPushButton):

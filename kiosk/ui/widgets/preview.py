@@ -3,8 +3,9 @@
 The picture is scaled and mirrored with OpenCV (released GIL, about 2 ms for a 1440x1080
 target) into a 32-bit buffer that QPainter copies without conversion, so a frame costs the UI
 thread a few milliseconds at most. The oval is the session's placement target
-(:func:`kiosk.analysis.guidance.target_oval`) drawn mirrored with the picture; it turns green
-when the face is placed.
+(:func:`kiosk.analysis.guidance.target_oval`) drawn mirrored with the picture: dashed amber
+until the face is placed, then solid green (the two colours are about as bright, so the line's
+pattern says it too).
 """
 
 from __future__ import annotations
@@ -114,6 +115,13 @@ class PreviewWidget(QWidget):
         w, h = self._image.width(), self._image.height()
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
+    def oval_pen(self, width: float) -> QPen:
+        """The oval's line: solid green when the face is placed, dashed amber until then."""
+        pen = QPen(GOOD if self._ok else ATTENTION, width)
+        if not self._ok:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        return pen
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         self.paints += 1
         rect = self.picture_rect()
@@ -124,7 +132,7 @@ class PreviewWidget(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         oval = self.oval_rect()
         if oval is not None:
-            p.setPen(QPen(GOOD if self._ok else ATTENTION, max(rect.width() / 110, 3)))
+            p.setPen(self.oval_pen(max(rect.width() / 110, 3)))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawEllipse(oval)
         p.end()
