@@ -52,6 +52,7 @@ class Reason(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     NO_USABLE_FRAME = "NO_USABLE_FRAME"
     SOURCE_ENDED = "SOURCE_ENDED"
+    STOPPED = "STOPPED"
     INTERRUPTED = "INTERRUPTED"
     CAPTURE_TOO_SLOW = "CAPTURE_TOO_SLOW"
     # identity (kiosk.session, kiosk.cloud)
@@ -251,6 +252,10 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.SOURCE_ENDED, _SY,
                "The camera or recording stopped before the check finished.",
                "The check was interrupted. Please try again."),
+    ReasonInfo(Reason.STOPPED, _SY,
+               "The check was stopped at the kiosk before it finished: the person pressed "
+               "Stop or Escape, or staff opened the operator panel.",
+               "You stopped the check. Press Start when you are ready."),
     # Not the person's failure and not an attack by itself: the frames came too slowly for a
     # live face to show life (kiosk.analysis.capture). Staff must look at the camera or the
     # kiosk's load; a cue that is attack evidence on its own is listed beside it and counts.

@@ -417,7 +417,9 @@ class KioskRuntime:
             analyzers=lambda: self._parts.analyzers(settings),
             matcher=self._matcher if request.needs_matcher else None,
             audit=self._audit, clock=self._parts.clock, rng=self._parts.rng)
-        frames = self._session_frames(sid)
+        stopped = threading.Event()
+        request = dataclasses.replace(request, stopped=stopped.is_set)
+        frames = self._session_frames(sid, stopped)
         plan = self._parts.record
         recording = plan.session(self._parts.clock()) if plan is not None else None
         if recording is not None:
@@ -463,13 +465,15 @@ class KioskRuntime:
         except ValueError:
             return None
 
-    def _session_frames(self, sid: int) -> Iterator[Frame]:
-        """Frames for one session; they end when the session is cancelled, the runtime
-        stops, or the camera fails (the session then fails and is recorded)."""
+    def _session_frames(self, sid: int, stopped: threading.Event) -> Iterator[Frame]:
+        """Frames for one session; they end when the session is cancelled (``stopped`` is
+        then set), the runtime stops, or the camera fails (the session then fails and is
+        recorded)."""
         while not self._stop.is_set():
             with self._lock:
                 if self._cancelled >= sid:
                     log.info("session %d cancelled", sid)
+                    stopped.set()
                     return
             frame = self._feed.next_frame(POLL_S)
             self._check_camera()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -80,6 +80,10 @@ class SessionRequest:
     member_check_in : bool
         Search the live face among the enrolled members (``matching.collection_id``; see
         :mod:`kiosk.session.members`) instead of comparing it with ``reference``.
+    stopped : callable or None
+        ``stopped()`` says whether the kiosk ended the session's frames on purpose (the
+        person's Stop or Escape, staff opening the panel): an end of frames is then recorded
+        as STOPPED rather than SOURCE_ENDED, which would send staff to the camera.
     """
 
     reference: np.ndarray | None = None
@@ -89,6 +93,7 @@ class SessionRequest:
     light: LightPlan | None = None
     assume_placed: bool = False
     member_check_in: bool = False
+    stopped: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.member_check_in and self.reference is not None:

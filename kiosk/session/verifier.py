@@ -230,6 +230,9 @@ class Verifier:
                 log.warning("frames analysed too slowly to judge liveness; the session ends")
                 engine.stop(Reason.CAPTURE_TOO_SLOW, "the frames came too slowly to judge")
                 break
+        stopped = attempt.request.stopped
+        if not engine.done and stopped is not None and stopped():
+            engine.stop(Reason.STOPPED, "stopped at the kiosk before the sequence was complete")
         result = engine.result if engine.done and engine.result is not None else engine.finish()
         attempt.challenges = tuple(challenge_record(c, attempt) for c in result.challenges)
         if result.reason == Reason.CAPTURE_TOO_SLOW:

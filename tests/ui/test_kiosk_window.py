@@ -380,6 +380,8 @@ def test_stop_ends_the_check_and_the_attempt_is_still_recorded(qtbot, window_for
     # Opened when the check started, closed as a failure once the session has ended.
     qtbot.waitUntil(lambda: [a.decision for a in attempts(settings, tmp_path)] == ["fail"],
                     timeout=20000)
+    # Staff read that the check was stopped, not that the camera stopped (SOURCE_ENDED).
+    assert list(attempts(settings, tmp_path)[0].record.reasons) == ["STOPPED"]
     # Escape does the same on the next try.
     to_a_prompt()
     window.activateWindow()
