@@ -18,6 +18,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +29,7 @@ from kiosk.audit import (
     AuditLog,
     AuditUnavailable,
     KeyUnavailable,
+    Lockout,
     OperatorAction,
     StoredAttempt,
     create_key_file,
@@ -124,10 +126,16 @@ def _short(ref: str | None) -> str:
 
 # -- list / show ---------------------------------------------------------------------------
 
+def shown_decision(decision: str, scripted: bool, overridden_to: str | None) -> str:
+    """The decision as staff read it: ``fail, now pass`` after an override (the local list
+    and the fleet's)."""
+    label = decision_label(decision, scripted)
+    return label if overridden_to is None else f"{label}, now {overridden_to}"
+
+
 def _shown_decision(a: StoredAttempt, overridden: dict[int, str]) -> str:
-    """The decision as staff read it: ``fail, now pass`` after an override."""
-    label = decision_label(a.decision, a.scripted)
-    return f"{label}, now {overridden[a.id]}" if a.id in overridden else label
+    """:func:`shown_decision` of an attempt of this log (``overridden``: id to decision)."""
+    return shown_decision(a.decision, a.scripted, overridden.get(a.id))
 
 
 def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
@@ -268,8 +276,7 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     print(f"attempts: {s.total} ({decisions}); incomplete: {s.incomplete}", file=out)
     if s.scripted:
         print(f"scripted evaluation runs, not counted above: {s.scripted}", file=out)
-    print(f"lockouts: {s.lockouts}; operator unlocks: {s.unlocks}; decisions overridden by "
-          f"staff: {s.overrides} (the counts above are the decisions as recorded)", file=out)
+    print(staff_actions(s.lockouts, s.unlocks, s.overrides), file=out)
     print("by reason:", file=out)
     for code, n in s.by_reason.items():
         print(f"  {code:32} {n:>7}", file=out)
@@ -280,6 +287,12 @@ def _cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     for day, counts in s.by_day.items():
         print(f"  {day:12}" + "".join(f"{counts[n]:>8}" for n in names), file=out)
     return EXIT_OK
+
+
+def staff_actions(lockouts: int, unlocks: int, overrides: int) -> str:
+    """The line of stats on lockouts and what staff did (the local stats and the fleet's)."""
+    return (f"lockouts: {lockouts}; operator unlocks: {unlocks}; decisions overridden by "
+            f"staff: {overrides} (the counts above are the decisions as recorded)")
 
 
 # -- unlock / verify / purge / keygen -----------------------------------------------------
@@ -417,17 +430,36 @@ def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx, integrity=True) as audit:
         found = audit.lockouts(active_only=not args.all, limit=args.limit)
         now = audit.now()
+    fleet = bool(ctx.settings.fleet.url)
+    # The other kiosks honour an unlock recorded at any kiosk: so does this list.
+    lifted, unasked = audit_fleet.lifted_at_fleet(ctx, found) if fleet else ({}, None)
+    if not args.all:
+        found = [lk for lk in found if lk.id not in lifted]
     out = ctx.stdout
     print(f"{'ID':>6}  {'SCOPE':7}  {'TARGET':12}  {'STARTED (UTC)':19}  {'UNTIL (UTC)':19}  "
           f"{'FAILURES':>8}  STATE", file=out)
     for lk in found:
         target = lk.target[:12] if lk.scope == "subject" else lk.target
-        state = ("active" if lk.active(now) else
-                 f"lifted by unlock #{lk.lifted_by}" if lk.lifted_by else "expired")
         print(f"{lk.id:>6}  {lk.scope:7}  {target:12}  {_t(lk.started_at):19}  "
-              f"{_t(lk.until):19}  {lk.failures:>8}  {state}", file=out)
+              f"{_t(lk.until):19}  {lk.failures:>8}  {_lockout_state(lk, now, lifted)}",
+              file=out)
     print(f"{len(found)} lockout(s){'' if args.all else ' in force'}", file=out)
+    if unasked:
+        print(f"the fleet server could not be asked ({unasked}): a lockout lifted at another "
+              "kiosk may show as in force here", file=out)
+    if fleet:
+        print("every kiosk's lockouts, as the fleet sees them: `kiosk audit lockouts --fleet`",
+              file=out)
     return EXIT_OK
+
+
+def _lockout_state(lk: Lockout, now: datetime, lifted: dict[int, tuple[str, int]]) -> str:
+    """Active, expired, or lifted by an unlock here or (``lifted``) at a kiosk of the fleet."""
+    if lk.lifted_by is not None:
+        return f"lifted by unlock #{lk.lifted_by}"
+    if lk.id in lifted:
+        return audit_fleet.lifted_by(*lifted[lk.id])
+    return "active" if lk.active(now) else "expired"
 
 
 def _cmd_verify(args: argparse.Namespace, ctx: Any) -> int:

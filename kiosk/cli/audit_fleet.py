@@ -1,17 +1,20 @@
 """``--fleet`` of ``kiosk audit list/stats/lockouts/verify``: every kiosk of the site, read
 from the fleet server (``fleet.url``), with the kiosk of each row; ``verify --fleet`` compares
-the local chain with the server's copy and names the first row that differs."""
+the local chain with the server's copy and names the first row that differs.
+
+Decisions and staff actions read as in the local commands: the formatting is
+:mod:`kiosk.cli.audit`'s (imported where used, since that module imports this one)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from kiosk.audit.errors import AuditError
-from kiosk.audit.results import SCRIPTED_NOTE, decision_label
+from kiosk.audit.results import SCRIPTED_NOTE
 from kiosk.audit.timeutil import utc_now
 from kiosk.errors import InputError
 
@@ -77,8 +80,25 @@ def _short(ref: str | None) -> str:
     return "-" if ref is None else ref[:12]
 
 
+def _width(header: str, values: Iterable[str]) -> int:
+    """A column as wide as its header and its longest value (kiosk ids are never cut)."""
+    return max([len(header), *(len(v) for v in values)])
+
+
+def _asked(ctx: Any, read: Callable[[Any], Any]) -> tuple[Any, str | None]:
+    """``read(store)`` of the fleet server and None; or None and why it could not be asked."""
+    from kiosk.audit.fleet.errors import FleetError
+
+    try:
+        with fleet_store(ctx) as store:
+            return read(store), None
+    except FleetError as exc:
+        return None, str(exc)
+
+
 def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet.views import fleet_attempts
+    from kiosk.cli.audit import shown_decision
 
     if args.decision == "incomplete":
         raise InputError("--fleet lists finished attempts only (open ones are not shipped)")
@@ -86,13 +106,15 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
         rows = fleet_attempts(store, decision=args.decision, since=args.since,
                               until=args.until, limit=args.limit)
     out = ctx.stdout
-    width = max([8, *(len(decision_label(a.decision, a.scripted)) for a in rows)])
-    print(f"{'KIOSK':16}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
+    decisions = [shown_decision(a.decision, a.scripted, a.overridden_to) for a in rows]
+    width = _width("DECISION", decisions)
+    kw = _width("KIOSK", (a.kiosk_id for a in rows))
+    print(f"{'KIOSK':{kw}}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
-    for a in rows:
+    for a, decision in zip(rows, decisions, strict=True):
         liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
-        print(f"{a.kiosk_id[:16]:16}  {a.id:>7}  {_t(a.recorded_at):19}  "
-              f"{_short(a.subject_ref):12}  {decision_label(a.decision, a.scripted):{width}}  "
+        print(f"{a.kiosk_id:{kw}}  {a.id:>7}  {_t(a.recorded_at):19}  "
+              f"{_short(a.subject_ref):12}  {decision:{width}}  "
               f"{liveness:>8}  {','.join(a.reasons) or '-'}", file=out)
     print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
     if any(a.scripted for a in rows):
@@ -102,18 +124,20 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet.views import fleet_stats
+    from kiosk.cli.audit import staff_actions
 
     with fleet_store(ctx) as store:
         s = fleet_stats(store, since=args.since, until=args.until)
     out = ctx.stdout
-    print(f"attempts of the fleet: {s.total}; lockouts: {s.lockouts}; operator unlocks: "
-          f"{s.unlocks}", file=out)
+    print(f"attempts of the fleet: {s.total}", file=out)
     if s.scripted:
         print(f"scripted evaluation runs, not counted: {s.scripted}", file=out)
-    print(f"  {'KIOSK':16}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
+    kw = _width("KIOSK", s.by_kiosk)
+    print(f"  {'KIOSK':{kw}}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
     for kiosk, counts in s.by_kiosk.items():
-        print(f"  {kiosk[:16]:16}" + "".join(f"{counts[d]:>8}" for d in
-                                             ("pass", "fail", "review")), file=out)
+        print(f"  {kiosk:{kw}}" + "".join(f"{counts[d]:>8}" for d in
+                                          ("pass", "fail", "review")), file=out)
+    print(staff_actions(s.lockouts, s.unlocks, s.overrides), file=out)
     print("by reason:", file=out)
     for code, n in s.by_reason.items():
         print(f"  {code:32} {n:>7}", file=out)
@@ -129,14 +153,15 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     with fleet_store(ctx) as store:
         found = fleet_lockouts(store, now, active_only=not args.all, limit=args.limit)
     out = ctx.stdout
-    print(f"{'KIOSK':16}  {'ID':>6}  {'SCOPE':7}  {'TARGET':16}  {'STARTED (UTC)':19}  "
+    targets = [_short(lk.target) if lk.scope == "subject" else lk.target for lk in found]
+    kw = _width("KIOSK", (lk.kiosk_id for lk in found))
+    tw = max(12, _width("TARGET", targets))  # 12: a subject reference as shown
+    print(f"{'KIOSK':{kw}}  {'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
           f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
-    for lk in found:
-        target = lk.target[:12] if lk.scope == "subject" else lk.target[:16]
+    for lk, target in zip(found, targets, strict=True):
         state = ("active" if lk.active(now) else
-                 f"lifted by unlock #{lk.lifted_by[1]} at {lk.lifted_by[0]}" if lk.lifted_by
-                 else "expired")
-        print(f"{lk.kiosk_id[:16]:16}  {lk.id:>6}  {lk.scope:7}  {target:16}  "
+                 lifted_by(*lk.lifted_by) if lk.lifted_by else "expired")
+        print(f"{lk.kiosk_id:{kw}}  {lk.id:>6}  {lk.scope:7}  {target:{tw}}  "
               f"{_t(lk.started_at):19}  {_t(lk.until):19}  {lk.failures:>8}  {state}",
               file=out)
     print(f"{len(found)} lockout(s) of the fleet{'' if args.all else ' in force'}", file=out)
@@ -173,6 +198,26 @@ def verify_with_fleet(audit: Any, ctx: Any) -> int:
     return EXIT_OK
 
 
+def lifted_by(kiosk_id: str, unlock_id: int) -> str:
+    """The state of a lockout an unlock at ``kiosk_id`` lifted."""
+    return f"lifted by unlock #{unlock_id} at {kiosk_id}"
+
+
+def lifted_at_fleet(ctx: Any, lockouts: Iterable[Any]) -> tuple[dict[int, tuple[str, int]],
+                                                                   str | None]:
+    """Which of this log's lockouts (not lifted here) an unlock the fleet server holds has
+    lifted: lockout id to (kiosk, unlock id), and None; or nothing and why the server could
+    not be asked. The other kiosks already honour those unlocks."""
+    from kiosk.audit.fleet.views import fleet_unlocks
+
+    wanted = [(lk.id, lk.scope, lk.target, lk.started_at) for lk in lockouts
+              if lk.lifted_by is None]
+    if not wanted:
+        return {}, None
+    found, why = _asked(ctx, lambda store: fleet_unlocks(store, wanted))
+    return found or {}, why
+
+
 def lockouts_elsewhere(ctx: Any, scope: str, target: str) -> tuple[list[Any], str | None]:
     """The fleet's lockouts of ``scope``/``target`` in force and recorded at other kiosks,
     and None; or no lockouts and why the server could not be asked.
@@ -180,18 +225,14 @@ def lockouts_elsewhere(ctx: Any, scope: str, target: str) -> tuple[list[Any], st
     An unlock at this kiosk lifts them once the server holds it (the other kiosks honour the
     server's copy), so staff are told about them rather than "no lockout was in force".
     """
-    from kiosk.audit.fleet.errors import FleetError
     from kiosk.audit.fleet.views import fleet_lockouts
 
     now = utc_now()
-    try:
-        with fleet_store(ctx) as store:
-            found = fleet_lockouts(store, now, active_only=True, limit=None)
-    except FleetError as exc:
-        return [], str(exc)
+    found, why = _asked(ctx, lambda store: fleet_lockouts(store, now, active_only=True,
+                                                           limit=None))
     own = ctx.settings.kiosk.kiosk_id
-    return [lk for lk in found if lk.scope == scope and lk.target == target
-            and lk.kiosk_id != own and lk.active(now)], None
+    return [lk for lk in found or () if lk.scope == scope and lk.target == target
+            and lk.kiosk_id != own and lk.active(now)], why
 
 
 def ship_recorded(audit: Any, ctx: Any, subject_key_id: str) -> bool:

@@ -104,6 +104,17 @@ def test_the_local_record_says_what_was_acknowledged(open_kiosk, clock, tmp_path
     assert report["error"].startswith("the fleet server 127.0.0.1:")
 
 
+def test_a_server_never_reached_acknowledged_nothing(open_kiosk, tmp_path,  # noqa: F811
+                                                      refused_url):
+    east = open_kiosk("east", url=refused_url, flush_timeout_s=0.0)  # its state, no contact
+    east.close()
+    status, text, _ = status_of(tmp_path, east.path, refused_url)
+    assert status == 1
+    assert "  last contact: never\n" in text
+    assert "  last acknowledged: never (no acknowledgement from the server is recorded " \
+           "here)\n" in text
+
+
 def test_a_server_that_answers_says_what_it_acknowledged(tmp_path, local_log, fleet_url):  # noqa: F811
     status, text, _ = status_of(tmp_path, local_log, fleet_url)
     assert status == 0, text

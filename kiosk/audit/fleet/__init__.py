@@ -17,10 +17,16 @@ that imports psycopg (checked by import-linter).
 """
 
 from kiosk.audit.fleet.config import POLICIES, FleetConfig
-from kiosk.audit.fleet.errors import FleetConflict, FleetError, FleetSchemaError, FleetUnavailable
+from kiosk.audit.fleet.errors import (
+    FleetConflict,
+    FleetError,
+    FleetRefused,
+    FleetSchemaError,
+    FleetUnavailable,
+)
 from kiosk.audit.fleet.link import FleetLink
 from kiosk.audit.fleet.sender import FleetSender
 from kiosk.audit.fleet.store import FleetStore
 
 __all__ = ["POLICIES", "FleetConfig", "FleetConflict", "FleetError", "FleetLink",
-           "FleetSchemaError", "FleetSender", "FleetStore", "FleetUnavailable"]
+           "FleetRefused", "FleetSchemaError", "FleetSender", "FleetStore", "FleetUnavailable"]

@@ -6,6 +6,12 @@ who can recompute every local MAC) therefore differs from the server's copy at t
 changed; rows removed from the end of the local log, or an older copy of the whole file put
 back, leave the server holding positions the local log lacks; a replaced database has
 another ``db_id``. Rows not shipped yet are reported, not judged.
+
+The server's copy is also checked against itself: the columns the fleet's lockout check and
+views read (``mode``, ``decision``, ``subject_ref``, ``scope``, ``target``, ``until`` ...) sit
+beside the hashed content and are not covered by its hash, so someone with the server owner's
+rights who rewrites them (say ``mode = 'scripted'``, which hides failures from every lockout
+check) is reported even though content and hashes still match.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.audit.fleet.store import FleetStore, ServerRow
 from kiosk.audit.outbox import LocalHead, ShippedRow
@@ -20,6 +27,11 @@ from kiosk.audit.outbox import LocalHead, ShippedRow
 __all__ = ["FleetComparison", "compare_with_server", "kiosk_of_database"]
 
 CHUNK = 1000
+
+QUERIED_COLUMNS = ("at", "subject_ref", "decision", "attack", "reasons", "scope", "target",
+                   "until", "action", "failures", "mode")
+"""The server's columns derived from a row's content (:func:`kiosk.audit.outbox.shipped_row`),
+which the lockout check, the views and the stats read instead of the content."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,11 @@ def kiosk_of_database(store: FleetStore, db_id: str | None) -> str | None:
     return found[0][0] if found else None
 
 
+def _column(row: ShippedRow | ServerRow, name: str) -> Any:
+    value = getattr(row, name)
+    return tuple(value) if name == "reasons" and value is not None else value
+
+
 def _differs(local: ShippedRow, server: ServerRow) -> str | None:
     if local.table != server.table or local.row_id != server.row_id:
         return (f"the server holds {server.table} id {server.row_id} there, the local log "
@@ -71,6 +88,11 @@ def _differs(local: ShippedRow, server: ServerRow) -> str | None:
         return f"{', '.join(columns)} differ from the server's copy"
     if local.row_hash != server.row_hash or local.prev_hash != server.prev_hash:
         return "its hash differs from the server's copy (the chain was recomputed)"
+    # The content matches, so the local row's columns are the ones its content gives.
+    changed = [c for c in QUERIED_COLUMNS if _column(local, c) != _column(server, c)]
+    if changed:
+        return (f"the server's {', '.join(changed)} column(s) differ from the row's content "
+                "(changed on the server: the lockout check and the fleet's views read them)")
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.audit.errors import AuditError
 
-__all__ = ["FleetConflict", "FleetError", "FleetSchemaError", "FleetTimeout",
+__all__ = ["FleetConflict", "FleetError", "FleetRefused", "FleetSchemaError", "FleetTimeout",
            "FleetUnavailable"]
 
 
@@ -47,3 +47,23 @@ class FleetConflict(FleetError):
     def __init__(self, message: str, *, seq: int | None = None) -> None:
         super().__init__(message)
         self.seq = seq
+
+
+class FleetRefused(FleetError):
+    """The server's row-level security (fleet schema 3) refuses this login's rows for the
+    kiosk id: a kiosk's role may write only under its own name, so each kiosk's login role
+    must be named as its ``kiosk.kiosk_id``. The rows stay in the local log; the sender stops
+    shipping until the role or the id is corrected.
+
+    Attributes
+    ----------
+    kiosk_id : str
+    role : str
+        The server's ``current_user`` of this login.
+    """
+
+    def __init__(self, kiosk_id: str, role: str) -> None:
+        super().__init__(f"the server refused rows for kiosk {kiosk_id!r} from role {role!r}: "
+                         "name each kiosk's role after its kiosk id (kiosk.kiosk_id)")
+        self.kiosk_id = kiosk_id
+        self.role = role

@@ -24,7 +24,9 @@ Tables (all append-only for kiosks):
 Roles (created when the migrating role may create roles; else by the administrator with the
 statements in the README): ``kiosk_fleet_writer`` may SELECT and INSERT, never UPDATE or
 DELETE; ``kiosk_fleet_purger`` (staff) may also DELETE old rows. Nobody may UPDATE a row: a
-trigger refuses it even for the owner.
+trigger refuses it even for the owner. From schema 3, row-level security lets a role other
+than the owner insert only rows whose ``kiosk_id`` is its own login name (``current_user``):
+each kiosk's role is named as its ``kiosk.kiosk_id``.
 """
 
 from __future__ import annotations
@@ -168,9 +170,30 @@ _V2 = (
     "ALTER TABLE fleet_rows ADD COLUMN mode text",
 )
 
+# Row-level security: a role other than the owner (a kiosk's, a member of the writer role)
+# inserts only rows under the kiosk id that is its own login name, so one kiosk's credentials
+# cannot record unlocks or lockouts in another kiosk's (or a made-up kiosk's) name, which
+# every kiosk would honour. Reading stays open; the purger still deletes; the owner (and a
+# superuser) is not subject to the policies. Table privileges still say who may do what.
+_V3 = (
+    *(statement for table in ("fleet_kiosks", "fleet_rows", "fleet_batches") for statement in (
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (true)",
+        f"CREATE POLICY {table}_own ON {table} FOR INSERT "
+        "WITH CHECK (kiosk_id = current_user::text)",
+    )),
+    *(f"CREATE POLICY {table}_purge ON {table} FOR DELETE USING (true)"
+      for table in ("fleet_rows", "fleet_batches")),
+    # The fleet's list shows each attempt's latest override (kiosk.audit.fleet.views).
+    "CREATE INDEX fleet_rows_override ON fleet_rows (kiosk_id, target, seq) "
+    "WHERE action = 'override'",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kiosks, chained rows, batches, append-only and continuity triggers, roles", _V1),
     ("attempts: mode (scripted evaluation runs)", _V2),
+    ("row-level security: a kiosk's role inserts only under its own kiosk id; overrides "
+     "index", _V3),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

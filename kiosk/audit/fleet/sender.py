@@ -7,7 +7,9 @@ slow or restarting. It asks the server where its copy ends before each run of ba
 resumes after a restart (of the kiosk or the server, or a kill mid-transfer) from what the
 server acknowledged, and a batch whose acknowledgement was lost is not stored twice (see
 :meth:`FleetStore.ship`). A conflict (the server's copy differs from the local log) stops the
-shipping and is reported: it is evidence, and only staff can judge it.
+shipping and is reported: it is evidence, and only staff can judge it. So is a refusal by the
+server's row-level security (this kiosk's role is not named as its kiosk id): staff must fix
+the role or the id, and the rows wait in the local log until then.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kiosk.audit.fleet.config import FleetConfig
-from kiosk.audit.fleet.errors import FleetConflict, FleetError, FleetTimeout, FleetUnavailable
+from kiosk.audit.fleet.errors import (
+    FleetConflict,
+    FleetError,
+    FleetRefused,
+    FleetTimeout,
+    FleetUnavailable,
+)
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import Outbox
 from kiosk.audit.timeutil import Clock, utc_now
@@ -136,12 +144,14 @@ class FleetSender:
                 if more:
                     continue
                 wait = self._config.idle_poll_s
-            except FleetConflict as exc:
+            except (FleetConflict, FleetRefused) as exc:
                 self._known = False
                 if self.conflict != str(exc):
-                    log.error("fleet: shipping stopped: %s", exc)
+                    log.error("fleet: shipping stopped (the rows stay in the local log): %s",
+                              exc)
+                kind = "conflict" if isinstance(exc, FleetConflict) else "refused"
                 # Recorded before it is published: whoever flush() wakes reads the state too.
-                self._record_quietly(last_error=f"conflict: {exc}"[:500])
+                self._record_quietly(last_error=f"{kind}: {exc}"[:500])
                 self.conflict = str(exc)
                 self._notify()
                 wait = self._config.retry_max_s

@@ -38,6 +38,7 @@ class FleetStatus:
     clock_skew_s: float | None
     registered_db_matches: bool | None
     sender_error: str | None = None
+    refused: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -51,7 +52,8 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
 
     When the server does not answer, the acknowledged position and the skew come from the
     local record of the last contact (``acknowledged_from`` says which: ``"server"``,
-    ``"local record"``, or ``"none"`` when no acknowledgement was ever recorded). The server
+    ``"local record"``, or ``"none"`` when the server was never reached). ``refused`` says
+    why the server would refuse this login's rows for the kiosk id, if it would. The server
     is reached once directly first (:meth:`FleetStore.probe`): unreachable, it is reported
     at once and with its cause, not after the pool's time-out.
     """
@@ -61,7 +63,7 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
         server_now = store.server_time()
         t1, local1 = time.monotonic(), clock()
         version = store.schema_version()
-        kiosks = registered = server_head = None
+        kiosks = registered = server_head = refused = None
         if version == 0:
             kiosks, server_head = 0, 0  # no kiosk has shipped yet
         elif version == pgschema.SCHEMA_VERSION:
@@ -71,11 +73,14 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
             found = store.head(kiosk_id)
             # Another database's chain under this id acknowledges nothing of this log.
             server_head = 0 if found is None or registered is False else found[0]
+            refused = store.refusal(kiosk_id)
     except FleetError as exc:
-        seq = state.server_seq if state is not None else None
+        kept = state.server_seq if state is not None else None
+        # A server never reached acknowledged nothing: "never", not "nothing yet".
+        seq = kept if state is not None and state.last_contact is not None else None
         return FleetStatus(store.where, kiosk_id, False, str(exc), None, None, None,
                            head.head_seq, seq, "local record" if seq is not None else "none",
-                           head.head_seq - seq if seq is not None else None,
+                           head.head_seq - kept if kept is not None else None,
                            state.last_contact if state else None,
                            state.skew_s if state else None, None,
                            state.last_error if state else None)
@@ -85,4 +90,5 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
     return FleetStatus(store.where, kiosk_id, True, None, round((t1 - t0) * 1000, 1),
                        version, kiosks, head.head_seq, server_head, "server", backlog,
                        local1, round(skew, 3), registered,
-                       state.last_error if state else None)
+                       state.last_error if state else None,
+                       str(refused) if refused is not None else None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from kiosk.audit.fleet import pgschema
 from kiosk.audit.fleet.errors import (
     FleetConflict,
+    FleetRefused,
     FleetSchemaError,
     FleetTimeout,
     FleetUnavailable,
@@ -59,6 +61,18 @@ WHERE (kiosk_id <> %(me)s OR NOT EXISTS (
         AND ((scope = 'subject' AND target = %(subject)s) OR (scope = 'kiosk' AND target = %(me)s))))
 """
 
+_SERVER_ROWS = """
+SELECT seq, tbl, row_id, prev_hash, row_hash, content, at, subject_ref, decision, attack,
+       reasons, scope, target, until, action, failures, mode
+FROM fleet_rows WHERE kiosk_id = %s AND seq BETWEEN %s AND %s ORDER BY seq
+"""
+
+# This login's name when the server's row-level security (schema 3) would refuse its rows for
+# the kiosk id; no row for the owner and superusers, whom the policies do not bind.
+_REFUSED_ROLE = """
+SELECT current_user::text WHERE row_security_active('fleet_rows') AND current_user::text <> %s
+"""
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -73,7 +87,8 @@ class Registration:
 
 @dataclass(frozen=True)
 class ServerRow:
-    """A chained row of one kiosk as the server holds it."""
+    """A chained row of one kiosk as the server holds it: the hashed content, and the columns
+    the lockout check and the views read (which the content does not protect)."""
 
     seq: int
     table: str
@@ -81,6 +96,17 @@ class ServerRow:
     prev_hash: str
     row_hash: str
     content: str
+    at: datetime | None = None
+    subject_ref: str | None = None
+    decision: str | None = None
+    attack: bool | None = None
+    reasons: list[str] | None = None
+    scope: str | None = None
+    target: str | None = None
+    until: datetime | None = None
+    action: str | None = None
+    failures: int | None = None
+    mode: str | None = None
 
 
 class FleetStore:
@@ -106,9 +132,11 @@ class FleetStore:
         self.connect_timeout_s = float(connect_timeout_s)
         self._url = url
         self._statement_ms = int(statement_timeout_s * 1000)
+        # No pool-side check: after a failed one the pool waits a reconnection back-off (1 s
+        # and more), longer than the lockout check's budget (see _checkout).
         self._pool = ConnectionPool(
             url, min_size=1, max_size=max_size, open=False, name="kiosk-fleet",
-            check=ConnectionPool.check_connection, reconnect_timeout=max(5.0, connect_timeout_s),
+            configure=_utc_session, reconnect_timeout=max(5.0, connect_timeout_s),
             kwargs={"connect_timeout": max(2, int(round(connect_timeout_s))),
                     "application_name": "liveness-kiosk"})
         self._opened = False
@@ -149,9 +177,13 @@ class FleetStore:
         self.open()
         wait = self.connect_timeout_s if timeout is None else timeout
         try:
-            with self._pool.connection(timeout=wait) as conn, conn.transaction():
-                conn.execute(f"SET LOCAL statement_timeout = {self._statement_ms}")
-                yield conn
+            conn = self._checkout(time.monotonic() + wait)
+            try:
+                with conn.transaction():
+                    conn.execute(f"SET LOCAL statement_timeout = {self._statement_ms}")
+                    yield conn
+            finally:
+                self._pool.putconn(conn)
         except PoolTimeout:
             raise FleetTimeout(f"the fleet server {self.where} did not answer within "
                                    f"{wait:g} s") from None
@@ -175,6 +207,30 @@ class FleetStore:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise FleetUnavailable(f"the fleet server {self.where} is unavailable: "
                                    f"{first}") from None
+
+    def _checkout(self, deadline: float) -> psycopg.Connection:
+        """A pooled connection that answers, by ``deadline`` (``time.monotonic()``).
+
+        A connection the server dropped (it restarted, or a network device forgot the
+        connection) fails its check at once; it and every other dead one the pool holds are
+        discarded and the pool opens fresh ones, so the next try waits only for a new
+        connection. Without this, the first lockout check after a server restart would spend
+        its whole budget on dead connections and decide on this kiosk's counts alone.
+
+        Raises
+        ------
+        PoolTimeout
+            No connection that answers by ``deadline``.
+        """
+        while True:
+            conn = self._pool.getconn(timeout=max(deadline - time.monotonic(), 0.0))
+            try:
+                ConnectionPool.check_connection(conn)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                self._pool.putconn(conn)  # broken: the pool replaces it
+                self._pool.check()  # its siblings died with it: replace them all now
+                continue
+            return conn
 
     # -- schema -----------------------------------------------------------------------------
 
@@ -226,12 +282,22 @@ class FleetStore:
     def check_schema(self) -> None:
         """Raise :class:`FleetSchemaError` unless the schema is this kiosk's version."""
         found = self.schema_version()
-        if found != pgschema.SCHEMA_VERSION:
+        if found > pgschema.SCHEMA_VERSION:
+            raise FleetSchemaError(f"the fleet server {self.where} has schema {found}, newer "
+                                   f"than this kiosk's {pgschema.SCHEMA_VERSION}: upgrade "
+                                   "the kiosk")
+        if found < pgschema.SCHEMA_VERSION:
             raise FleetSchemaError(f"the fleet server {self.where} has schema {found}; this "
                                    f"kiosk needs {pgschema.SCHEMA_VERSION} (`kiosk fleet "
                                    "migrate`)")
 
     # -- shipping ---------------------------------------------------------------------------
+
+    def refusal(self, kiosk_id: str) -> FleetRefused | None:
+        """Why the server would refuse this login's rows for ``kiosk_id`` (its role is not
+        named as the kiosk id), or None when it takes them."""
+        with self.connection() as conn:
+            return _refusal(conn, kiosk_id)
 
     def registration(self, kiosk_id: str) -> Registration | None:
         with self.connection() as conn:
@@ -262,12 +328,18 @@ class FleetStore:
         FleetConflict
             The server holds another database's chain under this kiosk id, a row it holds
             differs, or the rows would leave a gap.
+        FleetRefused
+            This login's role is not named as ``kiosk_id`` (row-level security); nothing was
+            stored.
         FleetUnavailable
             The server could not be reached; nothing was stored.
         """
         if not rows:
             raise ValueError("rows must not be empty")
         with self.connection() as conn:
+            refused = _refusal(conn, kiosk_id)
+            if refused is not None:
+                raise refused
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [kiosk_id])
             reg = _registration(conn, kiosk_id)
             if reg is None:
@@ -333,15 +405,25 @@ class FleetStore:
     def server_rows(self, kiosk_id: str, first: int, last: int) -> list[ServerRow]:
         """The rows the server holds for a kiosk at positions ``first..last``."""
         with self.connection() as conn:
-            found = conn.execute("SELECT seq, tbl, row_id, prev_hash, row_hash, content FROM "
-                                 "fleet_rows WHERE kiosk_id = %s AND seq BETWEEN %s AND %s "
-                                 "ORDER BY seq", [kiosk_id, first, last]).fetchall()
+            found = conn.execute(_SERVER_ROWS, [kiosk_id, first, last]).fetchall()
         return [ServerRow(*row) for row in found]
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (the fleet-wide views)."""
         with self.connection() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+def _utc_session(conn: psycopg.Connection) -> None:
+    """Each new pooled connection reads times in UTC, as the commands label them, whatever
+    the server's or the database's ``TimeZone``."""
+    conn.execute("SET TIME ZONE 'UTC'")
+    conn.commit()
+
+
+def _refusal(conn: psycopg.Connection, kiosk_id: str) -> FleetRefused | None:
+    row = conn.execute(_REFUSED_ROLE, [kiosk_id]).fetchone()
+    return FleetRefused(kiosk_id, row[0]) if row is not None else None
 
 
 def _registration(conn: psycopg.Connection, kiosk_id: str) -> Registration | None:

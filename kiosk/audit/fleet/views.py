@@ -2,20 +2,23 @@
 (``kiosk audit list/stats/lockouts --fleet`` and the operator panel's fleet view).
 
 Read from the server's copy, so a kiosk's rows appear once it shipped them. An unlock recorded
-at any kiosk lifts the lockouts of its target that started at or before it.
+at any kiosk lifts the lockouts of its target that started at or before it. An override (an
+operator action at the attempt's kiosk) changes the decision as staff read it, never the
+attempt row.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from kiosk.audit.fleet.store import FleetStore
 
 __all__ = ["FleetAttempt", "FleetLockout", "FleetStats", "fleet_attempts", "fleet_lockouts",
-           "fleet_stats"]
+           "fleet_stats", "fleet_unlocks"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class FleetAttempt:
     liveness_score: float | None
     reasons: tuple[str, ...]
     scripted: bool = False
+    overridden_to: str | None = None  # the decision after the latest override, if any
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class FleetStats:
     lockouts: int = 0
     unlocks: int = 0
     scripted: int = 0
+    overrides: int = 0
 
 
 def _range(since: datetime | None, until: datetime | None, column: str) -> tuple[str, list]:
@@ -68,11 +73,22 @@ def _range(since: datetime | None, until: datetime | None, column: str) -> tuple
     return "".join(f" AND {w}" for w in where), args
 
 
+# An override is recorded at the attempt's kiosk (scope "attempt", target its id); its
+# details, a JSON text inside the content, hold the decision it gave ("to").
+_ATTEMPTS = """
+SELECT kiosk_id, row_id, seq, content,
+       (SELECT (o.content::jsonb ->> 'details')::jsonb ->> 'to' FROM fleet_rows o
+        WHERE o.kiosk_id = a.kiosk_id AND o.action = 'override' AND o.target = a.row_id::text
+        ORDER BY o.seq DESC LIMIT 1)
+FROM fleet_rows a WHERE tbl = 'attempts'"""
+
+
 def fleet_attempts(store: FleetStore, *, decision: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,
                    kiosk_id: str | None = None, limit: int | None = 50) -> list[FleetAttempt]:
-    """Attempts of every kiosk, newest first (``since``/``until`` bound ``recorded_at``)."""
-    sql = "SELECT kiosk_id, row_id, seq, content FROM fleet_rows WHERE tbl = 'attempts'"
+    """Attempts of every kiosk, newest first (``since``/``until`` bound ``recorded_at``),
+    each with the decision its latest override gave it."""
+    sql = _ATTEMPTS
     extra, args = _range(since, until, "at")
     sql += extra
     if decision is not None:
@@ -86,21 +102,21 @@ def fleet_attempts(store: FleetStore, *, decision: str | None = None,
         sql += " LIMIT %s"
         args.append(int(limit))
     out = []
-    for kiosk, row_id, seq, content in store.query(sql, args):
+    for kiosk, row_id, seq, content, overridden_to in store.query(sql, args):
         c = json.loads(content)
         out.append(FleetAttempt(kiosk, int(row_id), int(seq),
                                 datetime.fromisoformat(c["started_at"]),
                                 datetime.fromisoformat(c["recorded_at"]), c["subject_ref"],
                                 c["decision"], c["liveness_score"],
                                 tuple(json.loads(c["reasons"] or "[]")),
-                                c.get("mode") == "scripted"))
+                                c.get("mode") == "scripted", overridden_to))
     return out
 
 
 def fleet_stats(store: FleetStore, *, since: datetime | None = None,
                 until: datetime | None = None) -> FleetStats:
-    """Attempts by kiosk and decision, by reason code, and lockouts and unlocks (scripted
-    evaluation runs counted apart)."""
+    """Attempts by kiosk and decision (as recorded), by reason code, and lockouts, unlocks
+    and overrides (scripted evaluation runs counted apart)."""
     extra, args = _range(since, until, "at")
     by_kiosk: dict[str, dict[str, int]] = {}
     total = 0
@@ -116,19 +132,31 @@ def fleet_stats(store: FleetStore, *, since: datetime | None = None,
         reasons[code] = n
     counts = store.query(
         "SELECT count(*) FILTER (WHERE tbl = 'lockouts'), count(*) FILTER (WHERE action = "
-        "'unlock'), count(*) FILTER (WHERE tbl = 'attempts' AND mode IS NOT NULL) "
-        f"FROM fleet_rows WHERE true{extra}", args)[0]
+        "'unlock'), count(*) FILTER (WHERE tbl = 'attempts' AND mode IS NOT NULL), "
+        f"count(*) FILTER (WHERE action = 'override') FROM fleet_rows WHERE true{extra}",
+        args)[0]
     return FleetStats(total, by_kiosk, dict(reasons.most_common()), int(counts[0]),
-                      int(counts[1]), int(counts[2]))
+                      int(counts[1]), int(counts[2]), int(counts[3]))
 
 
-_LOCKOUTS = """
-SELECT l.kiosk_id, l.row_id, l.scope, l.target, l.at, l.until, l.failures,
-       (SELECT array[u.kiosk_id, u.row_id::text] FROM fleet_rows u
+# The first unlock, at any kiosk, of the target of lockout "l" at or after its start.
+_LIFTED = """(SELECT array[u.kiosk_id, u.row_id::text] FROM fleet_rows u
         WHERE u.action = 'unlock' AND u.scope = l.scope AND u.target = l.target
-          AND u.at >= l.at ORDER BY u.at LIMIT 1) AS lifted
+          AND u.at >= l.at ORDER BY u.at LIMIT 1)"""
+
+_LOCKOUTS = f"""
+SELECT l.kiosk_id, l.row_id, l.scope, l.target, l.at, l.until, l.failures, {_LIFTED}
 FROM fleet_rows l WHERE l.tbl = 'lockouts'
 """
+
+_UNLOCKS = f"""
+SELECT l.id, {_LIFTED}
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) AS l(id, scope, target, at)
+"""
+
+
+def _lifted(value: list[str] | None) -> tuple[str, int] | None:
+    return (value[0], int(value[1])) if value else None
 
 
 def fleet_lockouts(store: FleetStore, now: datetime, *, active_only: bool = True,
@@ -140,9 +168,29 @@ def fleet_lockouts(store: FleetStore, now: datetime, *, active_only: bool = True
         sql += " AND l.until > %s"
         args.append(now)
     sql += " ORDER BY l.at DESC, l.kiosk_id"
-    found = [FleetLockout(k, int(i), scope, target, at, until, int(n),
-                          (lifted[0], int(lifted[1])) if lifted else None)
+    found = [FleetLockout(k, int(i), scope, target, at, until, int(n), _lifted(lifted))
              for k, i, scope, target, at, until, n, lifted in store.query(sql, args)]
     if active_only:
         found = [lk for lk in found if lk.active(now)]
     return found[:limit] if limit is not None else found
+
+
+def fleet_unlocks(store: FleetStore, lockouts: Sequence[tuple[int, str, str, datetime]]
+                  ) -> dict[int, tuple[str, int]]:
+    """Which of a kiosk's own lockouts an unlock the server holds has lifted (recorded at any
+    kiosk), whether or not the server holds the lockout yet.
+
+    Parameters
+    ----------
+    lockouts : sequence of (id, scope, target, started_at)
+
+    Returns
+    -------
+    dict
+        Lockout id to (kiosk, operator action id) of the unlock, for the lifted ones.
+    """
+    if not lockouts:
+        return {}
+    columns = [list(column) for column in zip(*lockouts, strict=True)]
+    found = store.query(_UNLOCKS, columns)
+    return {int(i): lifted for i, value in found if (lifted := _lifted(value)) is not None}

@@ -1,17 +1,28 @@
 """The fleet server's store: migrations, idempotent shipping, the continuity guard, least
-privilege, and the comparison of ``verify --fleet`` (real PostgreSQL)."""
+privilege, row-level security, the pool across a server restart, and the comparison of
+``verify --fleet`` (real PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from kiosk.audit.fleet import FleetConflict, FleetSchemaError, FleetStore, FleetUnavailable
+from kiosk.audit.fleet import (
+    FleetConflict,
+    FleetRefused,
+    FleetSchemaError,
+    FleetStore,
+    FleetUnavailable,
+)
 from kiosk.audit.fleet.compare import compare_with_server
 from kiosk.audit.fleet.pgschema import PURGER_ROLE, SCHEMA_VERSION, WRITER_ROLE
 from kiosk.audit.outbox import LocalHead, ShippedRow
+from kiosk.lab.pgcluster import PgCluster
+from tests.audit.fleet.conftest import new_database
 
 T = datetime(2026, 5, 1, 12, tzinfo=UTC)
 
@@ -36,6 +47,13 @@ def store(fleet_url: str):
 
 def ship(store: FleetStore, rows, kiosk="east", db="db-1"):
     return store.ship(kiosk, db, rows, subject_key_id="k1", kiosk_time=T)
+
+
+def login(fleet_url: str, pg_cluster, role: str, group: str) -> str:
+    """The URL of ``fleet_url``'s database for a new login role in ``group``."""
+    with psycopg.connect(fleet_url, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{role}"; CREATE ROLE "{role}" LOGIN IN ROLE {group}')
+    return pg_cluster.url(fleet_url.split("///")[1].split("?")[0], user=role)
 
 
 def test_migrations_are_versioned_and_applied_once(fleet_url):
@@ -113,13 +131,8 @@ def test_rows_are_append_only_even_for_the_owner(store, fleet_url):
 
 def test_the_kiosk_role_inserts_and_reads_but_never_updates_or_deletes(store, fleet_url,
                                                                         pg_cluster):
-    with psycopg.connect(fleet_url, autocommit=True) as conn:
-        conn.execute(f"DROP ROLE IF EXISTS kiosk_east; CREATE ROLE kiosk_east LOGIN IN ROLE "
-                     f"{WRITER_ROLE}")
-        conn.execute(f"DROP ROLE IF EXISTS staff_purge; CREATE ROLE staff_purge LOGIN IN ROLE "
-                     f"{PURGER_ROLE}")
-    dbname = fleet_url.split("///")[1].split("?")[0]
-    as_kiosk = pg_cluster.url(dbname, user="kiosk_east")
+    as_kiosk = login(fleet_url, pg_cluster, "east", WRITER_ROLE)  # named as its kiosk id
+    as_staff = login(fleet_url, pg_cluster, "staff_purge", PURGER_ROLE)
     with FleetStore(as_kiosk, where="test") as kiosk:
         assert kiosk.migrate() == SCHEMA_VERSION  # nothing to do, and it may not anyway
         rows = chain(3)
@@ -129,11 +142,42 @@ def test_the_kiosk_role_inserts_and_reads_but_never_updates_or_deletes(store, fl
         conn.execute("DELETE FROM fleet_rows")
     with psycopg.connect(as_kiosk) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("UPDATE fleet_kiosks SET db_id = 'x'")
-    with psycopg.connect(pg_cluster.url(dbname, user="staff_purge")) as conn:
+    with psycopg.connect(as_staff) as conn:
         conn.execute("DELETE FROM fleet_rows WHERE seq < 3")
     with FleetStore(as_kiosk, where="test") as kiosk:
         more = chain(2, start=4, prev=rows[-1].row_hash)
         assert ship(kiosk, more) == (5, more[-1].row_hash)  # the chain goes on after a purge
+
+
+def test_a_kiosk_role_writes_only_under_its_own_kiosk_id(store, fleet_url, pg_cluster):
+    """Before schema 3 any writer could record an unlock under any kiosk id, even a made-up
+    one, and every kiosk honoured it."""
+    rows = chain(2)
+    with FleetStore(login(fleet_url, pg_cluster, "east", WRITER_ROLE), where="test") as east:
+        ship(east, rows)
+    as_west = login(fleet_url, pg_cluster, "west", WRITER_ROLE)
+    unlock = ("INSERT INTO fleet_rows (kiosk_id, seq, tbl, row_id, prev_hash, row_hash, "
+              "content, at, scope, target, action) VALUES (%s, %s, 'operator_actions', 1, %s, "
+              "'f', '{}', now(), 'subject', 'someone', 'unlock')")
+    forgeries = [
+        ("INSERT INTO fleet_kiosks (kiosk_id, db_id, first_seq, first_prev_hash) VALUES "
+         "('ghost', 'x', 1, 'x')", []),
+        (unlock, ["east", 3, rows[-1].row_hash]),  # continues east's chain: only RLS refuses
+        ("INSERT INTO fleet_batches (kiosk_id, db_id, first_seq, last_seq, head_hash, "
+         "kiosk_time) VALUES ('east', 'db-1', 3, 3, 'f', now())", []),
+    ]
+    for sql, params in forgeries:
+        with psycopg.connect(as_west) as conn, \
+                pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(sql, params)
+    with FleetStore(as_west, where="test") as west:
+        with pytest.raises(FleetRefused, match="the server refused rows for kiosk 'east' from "
+                           "role 'west': name each kiosk's role after its kiosk id"):
+            ship(west, chain(1, start=3, prev=rows[-1].row_hash))
+        assert west.refusal("east") is not None and west.refusal("west") is None
+        assert west.head("east") == (2, rows[-1].row_hash)  # reading stays open
+    assert store.refusal("east") is None  # the owner is not bound by the policies
+    ship(store, chain(1, start=3, prev=rows[-1].row_hash))
 
 
 def test_a_role_that_may_not_create_the_schema_gets_a_plain_error(fleet_url, pg_cluster):
@@ -143,6 +187,45 @@ def test_a_role_that_may_not_create_the_schema_gets_a_plain_error(fleet_url, pg_
     with FleetStore(pg_cluster.url(dbname, user="reader"), where="test") as store, \
             pytest.raises(FleetSchemaError, match="kiosk fleet migrate"):
         store.migrate()
+
+
+def test_an_older_kiosk_is_told_to_upgrade_not_to_migrate(store):
+    store.query("INSERT INTO fleet_schema (version, description) VALUES (99, 'future') "
+                "RETURNING version")
+    with pytest.raises(FleetSchemaError) as refused:
+        store.check_schema()
+    assert "upgrade the kiosk" in str(refused.value)
+    assert "migrate" not in str(refused.value)
+
+
+def test_times_are_read_in_utc_whatever_the_servers_time_zone(fleet_url):
+    with psycopg.connect(fleet_url, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(f"ALTER DATABASE {name} SET timezone = 'America/New_York'")
+    with FleetStore(fleet_url, where="test") as store:
+        ((now,),) = store.query("SELECT now()")
+    assert now.utcoffset() == timedelta(0)
+
+
+def test_the_first_check_after_a_server_restart_gets_an_answer_in_time():
+    """Before, the pool's dead connections cost the lockout check its whole 0.5 s, and the
+    kiosk decided on its own counts alone."""
+    with PgCluster() as cluster:
+        url = new_database(cluster)
+        with FleetStore(url, where="test") as store:
+            store.migrate()
+            busy = [threading.Thread(target=lambda: store.query("SELECT pg_sleep(0.3)"))
+                    for _ in range(2)]
+            for thread in busy:
+                thread.start()
+            for thread in busy:
+                thread.join()  # the pool now holds two connections ...
+            cluster.stop()
+            cluster.start()  # ... which the restart killed
+            for _ in range(3):
+                t0 = time.monotonic()
+                store.view("east", "someone", T, db_id=None, timeout=0.5)
+                assert time.monotonic() - t0 < 0.5
 
 
 def test_an_absent_server_is_unavailable_quickly(tmp_path):
@@ -174,3 +257,20 @@ def test_the_comparison_names_the_first_row_that_differs(store):
     other = compare_with_server(store, "east", LocalHead("db-2", 8, "x", 0, "0" * 64),
                                 lambda a, b: rows)
     assert not other.ok and "database id differs" in other.first_difference
+
+
+def test_the_comparison_catches_columns_rewritten_on_the_server(store, fleet_url):
+    """The owner can switch the append-only trigger off; a failure rewritten as a scripted
+    run locks nobody out, while content and hashes still match."""
+    rows = [ShippedRow(**{**r.__dict__, "decision": "fail"}) for r in chain(3)]
+    ship(store, rows)
+    with psycopg.connect(fleet_url) as conn:
+        conn.execute("ALTER TABLE fleet_rows DISABLE TRIGGER fleet_rows_no_update")
+        conn.execute("UPDATE fleet_rows SET mode = 'scripted', decision = 'pass' WHERE seq = 2")
+        conn.execute("ALTER TABLE fleet_rows ENABLE TRIGGER fleet_rows_no_update")
+    result = compare_with_server(store, "east", LocalHead("db-1", 3, "x", 0, "0" * 64),
+                                 lambda a, b: [r for r in rows if a <= r.seq <= b])
+    assert not result.ok and result.seq == 2 and result.compared == 1
+    assert result.first_difference == (
+        "seq 2 (attempts id 2): the server's decision, mode column(s) differ from the row's "
+        "content (changed on the server: the lockout check and the fleet's views read them)")

@@ -21,10 +21,11 @@ def test_a_kiosk_ahead_of_the_schema_works_alone_until_the_owner_migrates(
             conn.execute(statement)
         conn.execute("INSERT INTO fleet_schema (version, description) VALUES (1, 'v1')")
         conn.execute("GRANT SELECT ON fleet_schema TO " + WRITER_ROLE)
-        conn.execute(f"DROP ROLE IF EXISTS kiosk_new; CREATE ROLE kiosk_new LOGIN IN ROLE "
+        # The kiosk's role is named as its kiosk id (row-level security, fleet schema 3).
+        conn.execute(f'DROP ROLE IF EXISTS "new"; CREATE ROLE "new" LOGIN IN ROLE '
                      f"{WRITER_ROLE}")
     dbname = fleet_url.split("///")[1].split("?")[0]
-    audit = open_kiosk("new", url=pg_cluster.url(dbname, user="kiosk_new"), retry_max_s=1)
+    audit = open_kiosk("new", url=pg_cluster.url(dbname, user="new"), retry_max_s=1)
     ref = audit.subject_ref("U-1")
     for _ in range(3):  # sessions go on with this kiosk's own counts, and no crash
         opened = audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
