@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from kiosk.errors import ResourceError
@@ -25,12 +28,25 @@ TEXTURE_REFERENCE_SHA256 = "ae5f046b16318fff3e072eddbb82695ecd055576b9db8a5f4759
 
 _PINS = {FUSION_MODEL: "FUSION_MODEL_SHA256", TEXTURE_REFERENCE: "TEXTURE_REFERENCE_SHA256"}
 
+# dlib's models, installed by face-recognition-models 0.3.0 (pinned in pyproject.toml; see
+# THIRD_PARTY_NOTICES.md), not shipped here: the descriptor decides who matches whom, so a
+# file replaced in the virtualenv is refused like a replaced landmarker. The hashes are the
+# package's own (its RECORD).
+DLIB_DESCRIPTOR_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
+"""``dlib_face_recognition_resnet_model_v1.dat``, 22,466,066 bytes."""
+DLIB_SHAPE_5_SHA256 = "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888"
+"""``shape_predictor_5_face_landmarks.dat``, 9,150,489 bytes."""
+DLIB_MMOD_SHA256 = "4cb19393e2fbaf2b1609a9319ad5386618c886a6234ec1b971f3e87c85d87fe6"
+"""``mmod_human_face_detector.dat``, 729,940 bytes."""
+DLIB_REMEDY = ("reinstall face-recognition-models (.venv/bin/python -m pip install "
+               "--force-reinstall face-recognition-models==0.3.0)")
 
-def verified_bytes(path: Path, sha256: str) -> bytes:
+
+def verified_bytes(path: Path, sha256: str, remedy: str = "reinstall the kiosk") -> bytes:
     """Read a shipped file and check it against its published hash.
 
     The bytes that were hashed are the bytes returned, so the file cannot change between the
-    check and its use.
+    check and its use. ``remedy`` ends the error's message.
 
     Raises
     ------
@@ -40,13 +56,30 @@ def verified_bytes(path: Path, sha256: str) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ResourceError(f"model file {path} cannot be read ({exc.strerror}); reinstall "
-                            "the kiosk") from None
+        raise ResourceError(f"model file {path} cannot be read ({exc.strerror}); "
+                            f"{remedy}") from None
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise ResourceError(f"model file {path} is corrupt or was replaced: SHA-256 {actual} "
-                            f"differs from the shipped {sha256}; reinstall the kiosk")
+                            f"differs from the shipped {sha256}; {remedy}")
     return data
+
+
+@contextmanager
+def verified_copy(path: Path, sha256: str, remedy: str = DLIB_REMEDY) -> Iterator[Path]:
+    """A private copy of a checked file (see :func:`verified_bytes`), for loaders that only
+    take a path (dlib's): the bytes checked are the bytes loaded. Removed on leaving.
+
+    Raises
+    ------
+    ResourceError
+        As :func:`verified_bytes`.
+    """
+    data = verified_bytes(path, sha256, remedy)
+    with tempfile.TemporaryDirectory(prefix="kiosk-model-") as folder:  # mode 0700
+        copy = Path(folder) / path.name
+        copy.write_bytes(data)
+        yield copy
 
 
 def shipped_text(path: Path, shipped: Path, sha256: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,77 @@ def test_pin_writes_the_hash_into_the_source(tmp_path, monkeypatch):
     source.write_text("OTHER = 1\n", encoding="utf-8")
     with pytest.raises(ResourceError, match="no single FUSION_MODEL_SHA256 line"):
         pin(FUSION_MODEL, source)
+
+
+# dlib's models of face-recognition-models: loaded only after their pinned hash is checked.
+DLIB_PINS = [("face_recognition_model_location", "DLIB_DESCRIPTOR_SHA256"),
+             ("pose_predictor_five_point_model_location", "DLIB_SHAPE_5_SHA256"),
+             ("cnn_face_detector_model_location", "DLIB_MMOD_SHA256")]
+
+
+@pytest.mark.parametrize("location, name", DLIB_PINS)
+def test_the_installed_dlib_models_are_the_pinned_ones(location, name):
+    import face_recognition_models
+
+    path = Path(getattr(face_recognition_models, location)())
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == getattr(resources, name)
+
+
+def _tampered(tmp_path, location: str) -> Path:
+    import face_recognition_models
+
+    original = Path(getattr(face_recognition_models, location)())
+    copy = tmp_path / original.name
+    data = bytearray(original.read_bytes())
+    data[-1] ^= 1  # one bit: dlib might well load it
+    copy.write_bytes(bytes(data))
+    return copy
+
+
+def test_a_replaced_dlib_model_is_refused_before_dlib_reads_it(tmp_path):
+    from kiosk.cloud.align import load_model
+
+    tampered = _tampered(tmp_path, "pose_predictor_five_point_model_location")
+    loaded = []
+    with pytest.raises(ResourceError, match=f"model file {tampered} is corrupt or was replaced"
+                                            ".*reinstall face-recognition-models"):
+        load_model(str(tampered), loaded.append, resources.DLIB_SHAPE_5_SHA256)
+    assert loaded == []
+
+
+def test_the_checked_bytes_are_the_bytes_dlib_loads(tmp_path):
+    from kiosk.cloud.align import load_model
+
+    original = tmp_path / "model.dat"
+    original.write_bytes(b"weights")
+    seen = []
+    load_model(str(original), lambda path: seen.append((path, Path(path).read_bytes())),
+               hashlib.sha256(b"weights").hexdigest())
+    (copy, data), = seen
+    assert data == b"weights" and copy != str(original)
+    assert not Path(copy).exists()  # the private copy is gone
+
+
+@pytest.mark.parametrize("build, location", [
+    ("local", "face_recognition_model_location"),
+    ("aligner", "pose_predictor_five_point_model_location"),
+    ("cnn", "cnn_face_detector_model_location"),
+])
+def test_each_dlib_model_is_checked_where_the_kiosk_loads_it(tmp_path, monkeypatch, build,
+                                                             location):
+    import face_recognition_models
+    import numpy as np
+
+    from kiosk.cloud.align import FaceAligner
+    from kiosk.cloud.detect import HogFaceDetector
+    from kiosk.cloud.local import LocalMatcher
+
+    tampered = _tampered(tmp_path, location)
+    monkeypatch.setattr(face_recognition_models, location, lambda: str(tampered))
+    with pytest.raises(ResourceError, match="corrupt or was replaced"):
+        if build == "local":
+            LocalMatcher()
+        elif build == "aligner":
+            FaceAligner()
+        else:
+            HogFaceDetector()._detect_cnn(np.zeros((64, 64, 3), np.uint8))

@@ -4,7 +4,8 @@ An unattended kiosk must come back by itself after a crash (a native library abo
 out-of-memory killer) and start with the desktop session, without a second copy fighting the
 first over the camera. systemd's user manager does exactly that, so the kiosk ships no
 supervisor of its own: this command prints a unit for this installation (its interpreter,
-the settings file given with ``kiosk --config``) to save in ``~/.config/systemd/user/``.
+the settings file given with ``kiosk --config``) to save in ``~/.config/systemd/user/``, or
+writes it there itself with ``--output``.
 
 The unit restarts the kiosk on any failure, however often (a display that is not up yet is a
 failure too, and an out-of-service screen beats a bare desktop), except for
@@ -18,9 +19,12 @@ pause, and the unit starts a fresh one.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
+from kiosk.cli.evaluate import write_output
 from kiosk.errors import InputError
 from kiosk.settings import SCHEMA, settings_file
 from kiosk.ui.instance import EXIT_ALREADY_RUNNING
@@ -35,19 +39,28 @@ STOP_TIMEOUT_S = 30
 """How long systemd waits after SIGTERM before it kills: the kiosk ends a session in
 progress as a recorded failure and stops its matcher child in far less."""
 
+CLIENT_VARIABLES = re.compile(r"PG[A-Z_]+|AWS_[A-Z0-9_]+")
+"""The variables of libpq (the fleet store: PGPASSWORD, PGPASSFILE, PGSERVICE...) and of
+boto3 (Rekognition: AWS_PROFILE, AWS_ACCESS_KEY_ID...), which the kiosk reads as they are."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "service", help="run the kiosk unattended under systemd",
+        "service", help="print the systemd user unit that runs the kiosk unattended",
         description="Print what an unattended kiosk needs to start with the desktop session "
                     "and come back after a crash.")
     sub = parser.add_subparsers(dest="service_command", metavar="SUBCOMMAND", required=True)
-    summary = ("print a systemd user unit that starts the kiosk with the graphical session "
+    summary = ("print (or with --output write) a systemd user unit that starts the kiosk with "
+               "the graphical session "
                "and restarts it after a crash (save it as ~/.config/systemd/user/"
                f"{UNIT_NAME}); the settings file is the one given with kiosk --config")
     unit = sub.add_parser("unit", help=summary, description=summary.capitalize())
     unit.add_argument("--id-folder", metavar="DIR",
                       help="the scanner drop folder of a staffed desk (the kiosk's --id-folder)")
+    unit.add_argument("--output", metavar="FILE",
+                      help="write the unit to FILE instead of printing it: whole or not at all "
+                           "(a temporary file in its folder, renamed), so a failure leaves a "
+                           "unit already there as it was")
     unit.set_defaults(func=run_unit)
 
 
@@ -55,18 +68,36 @@ def run_unit(args: argparse.Namespace, ctx) -> int:
     # The data folder (audit log, lockouts, instance lock) is where this shell's kiosk keeps
     # it: a moved XDG_DATA_HOME travels with the unit.
     data_home = ctx.environ.get("XDG_DATA_HOME") or None
-    ctx.stdout.write(unit_text(sys.executable, ctx.settings.kiosk.kiosk_id,
-                               config=_config(ctx), id_folder=_id_folder(args.id_folder),
-                               data_home=Path(data_home).resolve() if data_home else None))
-    # The user manager does not see this shell's variables; a setting made there would be
-    # silently lost (and a PIN does not belong in a unit file).
-    names = {name for o in SCHEMA for name in (o.env_name, o.legacy_env) if name}
-    overrides = sorted(names & set(ctx.environ))
-    if overrides:
-        ctx.stderr.write(f"kiosk service unit: warning: {', '.join(overrides)} set here will "
-                         "not reach the kiosk the unit starts: put those settings in the "
-                         "settings file\n")
+    text = unit_text(sys.executable, ctx.settings.kiosk.kiosk_id, config=_config(ctx),
+                     id_folder=_id_folder(args.id_folder),
+                     data_home=Path(data_home).resolve() if data_home else None)
+    if args.output is None:
+        ctx.stdout.write(text)
+    else:
+        # Never `> FILE`: the shell empties a working unit before a failing command runs.
+        path = Path(args.output).expanduser().absolute()
+        write_output(path, lambda part: part.write_text(text, encoding="utf-8"))
+        ctx.stderr.write(f"kiosk service unit: wrote {path}; then run systemctl --user "
+                         f"daemon-reload && systemctl --user enable --now {UNIT_NAME}\n")
+    _warn_lost_variables(ctx.environ, ctx.stderr)
     return 0
+
+
+def _warn_lost_variables(environ: Mapping[str, str], stderr) -> None:
+    """Name (never show: they may hold a PIN or a password) the variables set in this shell
+    that the kiosk reads but the unit will not carry: the user manager does not see them."""
+    names = {name for o in SCHEMA for name in (o.env_name, o.legacy_env) if name}
+    overrides = sorted(names & set(environ))
+    if overrides:
+        stderr.write(f"kiosk service unit: warning: {', '.join(overrides)} set here will "
+                     "not reach the kiosk the unit starts: put those settings in the "
+                     "settings file\n")
+    clients = sorted(name for name in environ if CLIENT_VARIABLES.fullmatch(name))
+    if clients:
+        stderr.write(f"kiosk service unit: warning: {', '.join(clients)} set here will not "
+                     "reach the kiosk the unit starts: use ~/.pgpass and ~/.aws/ files, or "
+                     "give them to the unit in a drop-in (systemctl --user edit "
+                     f"{UNIT_NAME.removesuffix('.service')}: EnvironmentFile=)\n")
 
 
 def _config(ctx) -> Path | None:

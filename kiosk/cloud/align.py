@@ -25,6 +25,7 @@ from kiosk.cloud.images import check_image
 from kiosk.cloud.protocol import BoxLike
 from kiosk.cloud.results import FaceBox
 from kiosk.errors import ResourceError
+from kiosk.resources import DLIB_SHAPE_5_SHA256, verified_copy
 
 #: dlib's descriptor network takes 150x150 chips cut with 25% padding around the face.
 CHIP_SIZE = 150
@@ -82,20 +83,22 @@ class AlignedFace:
         return float(np.dot(self.points[4] - midpoint, axis / length) / length)
 
 
-def load_model(location: str, loader: Callable[[str], Any]) -> Any:
-    """A dlib model of ``face-recognition-models`` loaded from ``location``.
+def load_model(location: str, loader: Callable[[str], Any], sha256: str) -> Any:
+    """A dlib model of ``face-recognition-models`` loaded from ``location``, checked against
+    its pinned ``sha256`` (:mod:`kiosk.resources`).
 
     Raises
     ------
     ResourceError
-        The file is missing or dlib cannot read it.
+        The file is missing, is not the pinned one, or dlib cannot read it.
     """
     path = Path(location)
     if not path.is_file():
         raise ResourceError(f"face model {path} is missing; reinstall the "
                             "face-recognition-models package")
     try:
-        return loader(str(path))
+        with verified_copy(path, sha256) as copy:
+            return loader(str(copy))
     except RuntimeError as exc:
         raise ResourceError(f"face model {path} could not be loaded: {exc}") from None
 
@@ -106,13 +109,13 @@ class FaceAligner:
     Raises
     ------
     ResourceError
-        The model file is missing or unreadable.
+        The model file is missing, unreadable or not the pinned one.
     """
 
     def __init__(self) -> None:
         self._predictor = load_model(
             face_recognition_models.pose_predictor_five_point_model_location(),
-            dlib.shape_predictor)
+            dlib.shape_predictor, DLIB_SHAPE_5_SHA256)
 
     def align(self, image: np.ndarray, box: BoxLike) -> AlignedFace:
         """Landmarks and the aligned chip of the face in ``box``.

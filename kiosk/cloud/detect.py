@@ -29,6 +29,7 @@ from kiosk.cloud.errors import NoFaceInImage, SeveralFaces
 from kiosk.cloud.images import check_image
 from kiosk.cloud.results import FaceBox, same_face
 from kiosk.errors import ResourceError
+from kiosk.resources import DLIB_MMOD_SHA256, verified_copy
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,8 @@ class HogFaceDetector:
         if self._cnn is None:
             path = Path(face_recognition_models.cnn_face_detector_model_location())
             try:
-                self._cnn = dlib.cnn_face_detection_model_v1(str(path))
+                with verified_copy(path, DLIB_MMOD_SHA256) as copy:
+                    self._cnn = dlib.cnn_face_detection_model_v1(str(copy))
             except RuntimeError as exc:
                 raise ResourceError(f"the CNN face detector {path} cannot be loaded "
                                     f"({exc}); reinstall face-recognition-models") from None

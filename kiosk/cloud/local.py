@@ -43,6 +43,7 @@ from kiosk.cloud.images import check_image
 from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.results import FaceBox, MatchResult, SearchResult
 from kiosk.reasons import Reason
+from kiosk.resources import DLIB_DESCRIPTOR_SHA256
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ class LocalMatcher:
     Raises
     ------
     ResourceError
-        The model files of ``face-recognition-models`` are missing or unreadable.
+        The model files of ``face-recognition-models`` are missing, unreadable or not the
+        pinned ones (:mod:`kiosk.resources`).
     """
 
     name = "local"
@@ -116,7 +118,7 @@ class LocalMatcher:
         self.detector = detector if detector is not None else HogFaceDetector()
         self.aligner = FaceAligner()
         self._network = load_model(face_recognition_models.face_recognition_model_location(),
-                                   dlib.face_recognition_model_v1)
+                                   dlib.face_recognition_model_v1, DLIB_DESCRIPTOR_SHA256)
         log.info("local matcher ready (threshold %.1f = distance %.3f)", self.threshold,
                  self.threshold_distance)
 

@@ -52,7 +52,10 @@ log = logging.getLogger("kiosk")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Liveness kiosk")
+    # Started as `python -m kiosk.ui` (the service unit), argparse would name __main__.py.
+    module = sys.argv[0].endswith("__main__.py")
+    parser = argparse.ArgumentParser(prog="python -m kiosk.ui" if module else None,
+                                     description="Liveness kiosk")
     parser.add_argument("--config", metavar="PATH", help="settings TOML file")
     parser.add_argument("--source", metavar="PATH",
                         help="video file or image folder in place of the camera (demos, tests)")

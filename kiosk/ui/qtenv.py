@@ -5,13 +5,20 @@ and QT_QPA_FONTDIR to its own Qt 5 folders when ``cv2`` is imported. PySide6 (Qt
 try to load Qt 5 platform plugins and fail to start a window. This module does not import Qt:
 the composition root calls :func:`drop_opencv_qt_paths` after importing cv2 and before creating
 the QApplication.
+
+It also tells, before Qt starts, why no window could open (:func:`missing_display`,
+:func:`silent_display`): Qt aborts the whole process instead, with a misleading hint.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
 import re
 import socket
 import sys
+import tempfile
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 
@@ -88,15 +95,62 @@ def _connects(family: int, address: str | tuple[str, int], timeout_s: float = 2.
         return False
 
 
+def xcb_refusal(display: str) -> str | None:
+    """Why libxcb, which Qt's xcb platform opens the display with, cannot open ``display``
+    although its socket answers: the X server's reason (e.g. "Authorization required", from
+    a process without the session's ``XAUTHORITY``), or None when it opens (or libxcb is not
+    there to ask: Qt then says so itself).
+
+    libxcb takes the cookie as Qt will, from this process's ``XAUTHORITY`` (else
+    ``~/.Xauthority``), and writes the server's reason to standard error; it is caught there,
+    so that the kiosk's one line is all that is printed.
+    """
+    name = ctypes.util.find_library("xcb")
+    if name is None:
+        return None
+    xcb = ctypes.CDLL(name)
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    with tempfile.TemporaryFile() as said:
+        stderr = os.dup(2)
+        os.dup2(said.fileno(), 2)
+        try:
+            connection = xcb.xcb_connect(display.encode(), None)
+            failed = xcb.xcb_connection_has_error(connection)
+            xcb.xcb_disconnect(connection)
+        finally:
+            os.dup2(stderr, 2)
+            os.close(stderr)
+        said.seek(0)
+        reason = said.read().decode("latin-1").strip()
+    return (reason or "no reason given") if failed else None
+
+
 def silent_display(environ: Mapping[str, str], platform: str = sys.platform,
-                   connects: Callable[[int, str | tuple[str, int]], bool] = _connects
+                   connects: Callable[[int, str | tuple[str, int]], bool] = _connects,
+                   refuses: Callable[[str], str | None] = xcb_refusal
                    ) -> str | None:
     """Why the X display named by DISPLAY takes no connection, in one line, or None.
 
-    Set but not up (an X server still starting at boot, or gone), it made Qt abort the
-    process (exit 134, a stack dump, and a misleading hint about xcb-cursor libraries) where
-    a display that is not set fails plainly; it now fails the same way. Only X is asked, and
-    only when Qt would use it (Wayland and the headless platforms are left to Qt).
+    Set but not up (an X server still starting at boot, or gone), or up but refusing this
+    process (a unit started without ``XAUTHORITY``), it made Qt abort the process (exit 134,
+    a stack dump, and a misleading hint about xcb-cursor libraries) where a display that is
+    not set fails plainly; it now fails the same way. Only X is asked, and only when Qt would
+    use it (Wayland and the headless platforms are left to Qt).
+
+    Parameters
+    ----------
+    environ : Mapping[str, str]
+        The process environment (DISPLAY, QT_QPA_PLATFORM, XAUTHORITY, HOME).
+    platform : str
+        ``sys.platform``; nothing is asked elsewhere than on Linux.
+    connects : callable
+        ``(family, address) -> bool``: whether a socket of the display takes a connection.
+    refuses : callable
+        ``display -> reason or None``: why an answering server will not let this process
+        open it (:func:`xcb_refusal`, which reads this process's own environment).
     """
     if not platform.startswith("linux") or missing_display(environ, platform) is not None:
         return None
@@ -105,7 +159,14 @@ def silent_display(environ: Mapping[str, str], platform: str = sys.platform,
         return None
     display = environ.get("DISPLAY", "")
     endpoints = _x_endpoints(display)
-    if endpoints is None or any(connects(*endpoint) for endpoint in endpoints):
+    if endpoints is None:
         return None
+    if any(connects(*endpoint) for endpoint in endpoints):
+        reason = refuses(display)
+        if reason is None:
+            return None
+        return ("the X server refused the connection: set XAUTHORITY (or `systemctl --user "
+                f"import-environment DISPLAY XAUTHORITY`); the display {display} said: "
+                f"{reason}")
     return (f"the display {display} takes no connection (no X server is listening there "
             "yet): start the kiosk once the desktop session is up, or under Xvfb (xvfb-run)")

@@ -144,3 +144,53 @@ def test_the_units_command_exits_3_when_another_kiosk_runs(tmp_path):
                                 text=True, timeout=120, env=env, cwd=tmp_path)
     assert result.returncode == EXIT_ALREADY_RUNNING
     assert "the kiosk is already running" in result.stderr
+
+
+def test_output_writes_the_unit_whole_and_prints_nothing(tmp_path, capsys):
+    target = tmp_path / "liveness-kiosk.service"
+    code, printed, _ = print_unit(["service", "unit"], {"HOME": str(tmp_path)}, capsys)
+    code, out, err = print_unit(["service", "unit", "--output", str(target)],
+                                {"HOME": str(tmp_path)}, capsys)
+    assert (code, out) == (0, "")
+    assert target.read_text(encoding="utf-8") == printed
+    assert f"wrote {target}" in err and "daemon-reload" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]  # no temporary left
+
+
+def test_a_failing_command_leaves_the_unit_in_place(tmp_path, capsys):
+    """`kiosk service unit > FILE` emptied a working unit when the command failed: the shell
+    truncates FILE before the command runs."""
+    target = tmp_path / "liveness-kiosk.service"
+    target.write_text("[Service]\nExecStart=/working/kiosk\n")
+    env = {"HOME": str(tmp_path)}
+    code, out, err = print_unit(["service", "unit", "--id-folder", str(tmp_path / "no"),
+                                 "--output", str(target)], env, capsys)
+    assert (code, out) == (2, "") and "no folder at" in err
+    code, _, err = print_unit(["--config", str(tmp_path / "none.toml"), "service", "unit",
+                               "--output", str(target)], env, capsys)
+    assert code == 2 and "does not exist" in err
+    assert target.read_text() == "[Service]\nExecStart=/working/kiosk\n"
+    # A folder that refuses the file: a plain error, nothing written.
+    code, _, err = print_unit(["service", "unit", "--output", str(tmp_path / "no" / "u")],
+                              env, capsys)
+    assert code == 2 and f"{tmp_path / 'no' / 'u'} cannot be written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+def test_database_and_aws_variables_are_named_as_lost_never_shown(tmp_path, capsys):
+    env = {"HOME": str(tmp_path), "PGPASSWORD": "pg-secret", "PGPASSFILE": "/p/pgpass",
+           "AWS_SECRET_ACCESS_KEY": "aws-secret", "AWS_PROFILE": "kiosk", "PAGER": "less"}
+    code, out, err = print_unit(["service", "unit"], env, capsys)
+    assert code == 0 and "ExecStart=" in out
+    assert ("warning: AWS_PROFILE, AWS_SECRET_ACCESS_KEY, PGPASSFILE, PGPASSWORD set here "
+            "will not reach the kiosk the unit starts") in err
+    assert "PAGER" not in err
+    assert not any(secret in out + err for secret in ("pg-secret", "aws-secret", "/p/pgpass"))
+
+
+def test_the_service_help_says_it_prints_a_unit(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"], {})
+    line = next(line for line in capsys.readouterr().out.splitlines()
+                if line.strip().startswith("service"))
+    assert "print the systemd user unit" in line and "run the kiosk" not in line

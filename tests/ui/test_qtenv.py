@@ -92,7 +92,8 @@ def test_an_x_display_that_takes_no_connection_is_named(environ, asked):
     if said is not None:
         assert f"the display {environ['DISPLAY']} takes no connection" in said
     # The same display answering: nothing to say.
-    assert silent_display(environ, platform="linux", connects=lambda f, a: True) is None
+    assert silent_display(environ, platform="linux", connects=lambda f, a: True,
+                          refuses=lambda display: None) is None
 
 
 def test_main_with_a_display_that_is_not_up_says_so_in_one_line(tmp_path):
