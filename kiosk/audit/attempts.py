@@ -8,7 +8,7 @@ committed together or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,13 @@ from kiosk.audit.records import AttemptRecord
 from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout, RecordResult
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.storage import attempt_columns, attempt_mode, attempt_variant
+from kiosk.audit.storage import (
+    attempt_camera,
+    attempt_columns,
+    attempt_mode,
+    attempt_variant,
+    camera_from_row,
+)
 from kiosk.audit.timeutil import from_iso, to_iso
 from kiosk.reasons import Reason, suggests_attack
 from kiosk.vocabulary import Verdict
@@ -89,13 +95,16 @@ def read_frame(db: Database, cipher: FrameCipher | None, attempt_id: int) -> byt
 
 def insert_open(db: Database, signer: ChainSigner, owner: Owner, *, kiosk_id: str,
                 started_at: str, subject_ref: str | None, app_version: str,
-                settings_digest: str, scripted: bool = False, accessible: bool = False) -> int:
-    """Insert an incomplete (unchained) attempt row with its owner and MAC; return its id."""
+                settings_digest: str, scripted: bool = False, accessible: bool = False,
+                camera: Mapping[str, Any] | None = None) -> int:
+    """Insert an incomplete (unchained) attempt row with its owner and MAC; return its id.
+    ``camera`` is already checked (:func:`kiosk.audit.records.check_camera`)."""
     row: dict[str, Any] = {
         "status": "incomplete", "kiosk_id": kiosk_id, "started_at": started_at,
         "subject_ref": subject_ref, "app_version": app_version,
         "settings_digest": settings_digest, "mode": attempt_mode(scripted),
-        "variant": attempt_variant(accessible), **owner.columns()}
+        "variant": attempt_variant(accessible), "camera": attempt_camera(camera),
+        **owner.columns()}
     inserted = db.table("attempts").insert(row)
     assert inserted.last_rowid is not None  # an INSERT always sets it
     attempt_id = int(inserted.last_rowid)
@@ -180,7 +189,7 @@ def interrupt(db: Database, signer: ChainSigner, rows: list[dict[str, Any]], *,
             subject_ref=row["subject_ref"], decision=Verdict.FAIL, reasons=(Reason.INTERRUPTED,),
             app_version=row["app_version"], settings_digest=row["settings_digest"],
             scripted=row.get("mode") == "scripted",
-            accessible=row.get("variant") == "accessible")
+            accessible=row.get("variant") == "accessible", camera=camera_from_row(row))
         results.append(complete(db, signer, row["id"], record, frame=None, cipher=None,
                                 limits=limits, now=now))
     return results

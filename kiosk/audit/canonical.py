@@ -41,12 +41,12 @@ HASHED_COLUMNS: dict[str, tuple[str, ...]] = {
 content of existing rows: see :data:`OPTIONAL_COLUMNS`."""
 
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "attempts": ("mode", "variant"),
+    "attempts": ("mode", "variant", "camera"),
     "lockouts": (),
     "operator_actions": (),
 }
 """Columns added after rows were chained (schema 5: ``attempts.mode``; schema 7:
-``attempts.variant``). Each is part of a row's content only when it is not NULL, so every row
+``attempts.variant``; schema 8: ``attempts.camera``). Each is part of a row's content only when it is not NULL, so every row
 written before it existed, and every row that leaves it NULL, hashes exactly as before;
 setting or clearing it changes the content."""
 

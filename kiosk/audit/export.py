@@ -22,13 +22,14 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id", "seq", "status", "kiosk_id", "started_at", "ended_at", "recorded_at", "subject_ref",
-    "decision", "mode", "variant", "reasons", "liveness_score", "match_matcher", "match_similarity",
-    "match_matched", "cloud_calls", "challenges", "signals", "app_version", "settings_digest",
-    "has_frame", "row_hash",
+    "decision", "mode", "variant", "camera", "reasons", "liveness_score", "match_matcher",
+    "match_similarity", "match_matched", "cloud_calls", "challenges", "signals", "app_version",
+    "settings_digest", "has_frame", "row_hash",
 )
-"""CSV header. ``reasons`` and ``cloud_calls`` are joined with ``;``; ``challenges`` and
-``signals`` are JSON; ``mode`` is empty, or ``scripted`` for an evaluation run; ``variant``
-is empty for the standard check, or ``accessible`` for the check a person may choose."""
+"""CSV header. ``reasons`` and ``cloud_calls`` are joined with ``;``; ``challenges``,
+``signals`` and ``camera`` are JSON; ``mode`` is empty, or ``scripted`` for an evaluation run;
+``variant`` is empty for the standard check, or ``accessible`` for the check a person may
+choose; ``camera`` is empty when the attempt does not say what its frames came from."""
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,6 +43,7 @@ def attempt_dict(attempt: StoredAttempt) -> dict[str, Any]:
         "subject_ref": attempt.subject_ref, "decision": attempt.decision,
         "mode": "scripted" if attempt.scripted else None,
         "variant": "accessible" if attempt.accessible else None,
+        "camera": None if attempt.camera is None else dict(attempt.camera),
         "has_frame": attempt.has_frame, "row_hash": attempt.row_hash,
     }
     record = attempt.record
@@ -79,7 +81,8 @@ def _csv_row(attempt: StoredAttempt) -> list[Any]:
         match_matcher=match.get("matcher"), match_similarity=match.get("similarity"),
         match_matched=match.get("matched"),
         challenges=json.dumps(data["challenges"], sort_keys=True) if "challenges" in data else "",
-        signals=json.dumps(data["signals"], sort_keys=True) if "signals" in data else "")
+        signals=json.dumps(data["signals"], sort_keys=True) if "signals" in data else "",
+        camera=None if data["camera"] is None else json.dumps(data["camera"], sort_keys=True))
     return [_safe_cell("" if data.get(c) is None else data[c]) for c in CSV_COLUMNS]
 
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -45,11 +46,17 @@ from kiosk.audit.errors import AuditError, KeyUnavailable, RateLimited, RecordNo
 from kiosk.audit.keys import ChainKey, FrameCipher, SubjectHasher
 from kiosk.audit.opening import admit
 from kiosk.audit.owner import Owner
-from kiosk.audit.records import HEX64_PATTERN, AttemptRecord, check_label, check_subject_ref
+from kiosk.audit.records import (
+    HEX64_PATTERN,
+    AttemptRecord,
+    check_camera,
+    check_label,
+    check_subject_ref,
+)
 from kiosk.audit.results import RecordResult
 from kiosk.audit.room import check_room
 from kiosk.audit.signer import ChainSigner
-from kiosk.audit.storage import attempt_mode, attempt_variant
+from kiosk.audit.storage import attempt_camera, attempt_mode, attempt_variant
 from kiosk.audit.timeutil import Clock, now_from, to_iso, utc_now
 from kiosk.audit.writer import AUTO_PURGE_INTERVAL, AuditWriter
 from kiosk.reasons import Reason
@@ -234,14 +241,17 @@ class AuditLog(AuditWriter):
 
     def open_attempt(self, *, started_at: datetime, subject_ref: str | None, app_version: str,
                      settings_digest: str, scripted: bool = False,
-                     accessible: bool = False) -> int:
+                     accessible: bool = False,
+                     camera: Mapping[str, Any] | None = None) -> int:
         """Start an attempt: check the limits and write its open row, in one transaction.
 
         Open attempts whose owner process is gone are first closed as ``INTERRUPTED``
         failures. The attempt is refused when the subject or this kiosk is locked out, or
         when the failures in the window plus the attempts still open for the subject (or the
         kiosk) would reach the limit; so concurrent sessions can never run more tries than
-        the limit. Call :meth:`finish_attempt` with the returned id at the end.
+        the limit. Call :meth:`finish_attempt` with the returned id at the end. ``camera``
+        (what the frames come from, :func:`~kiosk.audit.records.check_camera`) is covered by
+        the open row's MAC; the record that finishes the attempt must carry the same.
 
         Raises
         ------
@@ -256,6 +266,7 @@ class AuditLog(AuditWriter):
         check_label(app_version, "app_version")
         if not isinstance(settings_digest, str) or not HEX64_PATTERN.match(settings_digest):
             raise ValueError("settings_digest must be Settings.digest(): 64 hex digits")
+        camera = check_camera(camera)
         kiosk_id = self.config.kiosk_id
         remote = self._fleet_view(subject_ref, admission=True)
         with self._writing("starting an attempt") as (db, signer, now):
@@ -268,19 +279,20 @@ class AuditLog(AuditWriter):
                 opened = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                      started_at=started, subject_ref=subject_ref,
                                      app_version=app_version, settings_digest=settings_digest,
-                                     scripted=scripted, accessible=accessible)
+                                     scripted=scripted, accessible=accessible,
+                                     camera=camera)
             elif refusal.record:
                 refused_id = insert_open(db, signer, self._owner, kiosk_id=kiosk_id,
                                          started_at=started, subject_ref=subject_ref,
                                          app_version=app_version,
                                          settings_digest=settings_digest, scripted=scripted,
-                                         accessible=accessible)
+                                         accessible=accessible, camera=camera)
                 record = AttemptRecord(
                     kiosk_id=kiosk_id, started_at=started_at,
                     ended_at=max(now, started_at), subject_ref=subject_ref,
                     decision=Verdict.FAIL, reasons=(Reason.RATE_LIMITED,),
                     app_version=app_version, settings_digest=settings_digest,
-                    scripted=scripted, accessible=accessible)
+                    scripted=scripted, accessible=accessible, camera=camera)
                 refused = complete(db, signer, refused_id, record, frame=None, cipher=None,
                                    limits=self.config.limits, now=now, remote=remote)
         log_recorded(stale, interrupted=STOPPED)
@@ -341,7 +353,8 @@ class AuditLog(AuditWriter):
                                  "was opened with")
             for column, stored, name in (("mode", attempt_mode(record.scripted), "scripted"),
                                          ("variant", attempt_variant(record.accessible),
-                                          "accessible")):
+                                          "accessible"),
+                                         ("camera", attempt_camera(record.camera), "camera")):
                 if row[column] != stored:
                     raise ValueError(f"record.{name} differs from the way attempt "
                                      f"{attempt_id} was opened")
@@ -365,7 +378,8 @@ class AuditLog(AuditWriter):
                                      subject_ref=record.subject_ref,
                                      app_version=record.app_version,
                                      settings_digest=record.settings_digest,
-                                     scripted=record.scripted, accessible=record.accessible)
+                                     scripted=record.scripted, accessible=record.accessible,
+                                     camera=record.camera)
             result = complete(db, signer, attempt_id, record, frame=frame, cipher=self._cipher,
                               limits=self.config.limits, now=now)
         log_recorded(stale, interrupted=STOPPED)

@@ -35,6 +35,13 @@ _CHALLENGE_KEYS = {"action", "prompted_at", "responded_at", "outcome", "confiden
 _SIGNAL_KEYS = {"score", "confidence", "reason", "details"}
 _MATCH_KEYS = {"matcher", "similarity", "matched", "reasons"}
 
+CAMERA_KINDS: tuple[str, ...] = ("camera", "video file", "image folder")
+"""Values of ``camera["kind"]``: a live device, or a recording (``--source``,
+``kiosk verify``)."""
+MAX_CAMERA_TEXT = 1000  # the virtual-camera rules a device matched can fill a few sentences
+_LIVE_CAMERA_KEYS = {"kind", "device", "name", "driver", "bus", "usb", "virtual", "allow_virtual"}
+_RECORDING_KEYS = {"kind", "name"}
+
 
 def check_code(value: Any, name: str) -> str:
     """A short machine code (letters, digits, ``_.:-``, 1-64 characters)."""
@@ -168,6 +175,38 @@ def _match(value: Any) -> dict[str, Any]:
     }
 
 
+def check_camera(value: Any, name: str = "camera") -> dict[str, Any] | None:
+    """None (not known), or what an attempt's frames came from, as staff read it.
+
+    A live camera: ``kind`` ``"camera"``, ``device`` (``/dev/video0``, or the index or path
+    configured where the device could not be described), and when known ``name`` (card
+    name), ``driver``, ``bus`` and ``usb`` (``vendor:product``); ``virtual`` (the rules
+    ``kiosk cameras`` flags it by) when flagged, and ``allow_virtual`` (True) when
+    ``camera.allow_virtual`` was on. A recording: ``kind`` ``"video file"`` or ``"image
+    folder"`` and ``name``, its base name: never a path, which may name a person's home.
+    Every other value is a non-empty printable string of at most :data:`MAX_CAMERA_TEXT`
+    characters. Returned with its keys sorted.
+    """
+    if value is None:
+        return None
+    kind = value.get("kind") if isinstance(value, Mapping) else None
+    if kind not in CAMERA_KINDS:
+        raise ValueError(f"{name} must be a mapping whose kind is one of {CAMERA_KINDS}, got "
+                         f"{value!r}")
+    live = kind == "camera"
+    _check_keys(value, _LIVE_CAMERA_KEYS if live else _RECORDING_KEYS,
+                {"kind", "device" if live else "name"}, name)
+    for key, item in value.items():
+        if key == "allow_virtual":
+            if item is not True:
+                raise ValueError(f"{name}.allow_virtual is recorded only when true, got {item!r}")
+        else:
+            check_label(item, f"{name}.{key}", MAX_CAMERA_TEXT)
+    if not live and ("/" in value["name"] or "\\" in value["name"]):
+        raise ValueError(f"{name}.name of a recording must be its base name, never a path")
+    return dict(sorted(value.items()))
+
+
 def _codes(values: Any, name: str) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a list of codes, got {type(values).__name__}")
@@ -222,6 +261,9 @@ class AttemptRecord:
     accessible : bool
         The person chose the accessible check (longer windows, its own prompt count, no light
         step); stored as ``attempts.variant``.
+    camera : dict or None
+        The camera or recording the frames came from (:func:`check_camera`); stored as
+        ``attempts.camera``. None when not known.
     """
 
     kiosk_id: str
@@ -239,6 +281,7 @@ class AttemptRecord:
     cloud_calls: tuple[str, ...] = ()
     scripted: bool = False
     accessible: bool = False
+    camera: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -269,6 +312,7 @@ class AttemptRecord:
         put(self, "cloud_calls", _codes(self.cloud_calls, "cloud_calls"))
         if not isinstance(self.scripted, bool) or not isinstance(self.accessible, bool):
             raise ValueError("scripted and accessible must be bools")
+        put(self, "camera", check_camera(self.camera))
 
     @property
     def failed(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,9 @@ class StoredAttempt:
         A scripted evaluation run (``kiosk verify --script``), never a verification.
     accessible : bool
         The person chose the accessible check (``attempts.variant``).
+    camera : dict or None
+        The camera or recording the frames came from (``attempts.camera``, see
+        :func:`kiosk.audit.records.check_camera`); None when not known.
     """
 
     id: int
@@ -45,6 +49,7 @@ class StoredAttempt:
     record: AttemptRecord | None
     scripted: bool = False
     accessible: bool = False
+    camera: Mapping[str, Any] | None = None
 
     @property
     def decision(self) -> str:
@@ -79,6 +84,25 @@ def step_note(paused_s: float, retry: bool) -> str:
     notes = (["second chance"] if retry else []) + (
         [f"paused {paused_s:.1f} s"] if paused_s > 0 else [])
     return ", ".join(notes)
+
+
+def camera_text(camera: Mapping[str, Any] | None) -> str:
+    """Where an attempt's frames came from, as staff read it: ``/dev/video0 'HD Webcam C615'
+    uvcvideo usb 046d:0825`` (then whether it was flagged virtual and let through),
+    ``video file clip.mp4``, or ``not recorded`` (before schema 8, or not known)."""
+    if camera is None:
+        return "not recorded"
+    if camera["kind"] != "camera":
+        return f"{camera['kind']} {camera['name']}"
+    name = [repr(camera["name"])] if "name" in camera else []
+    text = " ".join([camera["device"], *name,
+                     *(camera[key] for key in ("driver", "bus", "usb") if key in camera)])
+    if "virtual" in camera:
+        text += f"; flagged virtual: {camera['virtual']}"
+    if camera.get("allow_virtual"):
+        text += "; let through by camera.allow_virtual" if "virtual" in camera else \
+            "; camera.allow_virtual was on"
+    return text
 
 
 def decision_label(decision: str, scripted: bool) -> str:

@@ -326,6 +326,15 @@ def _v7(db: Database) -> None:
     db.execute(_V7_VARIANT)
 
 
+def _v8(db: Database) -> None:
+    """Attempts record the camera (or recording) their frames came from (``camera``: the
+    canonical JSON of :func:`kiosk.audit.records.check_camera`, NULL for every earlier row and
+    when unknown), so staff investigating an injected stream can see which device served an
+    attempt. Like ``mode``, existing rows keep their content and hashes
+    (:data:`kiosk.audit.canonical.OPTIONAL_COLUMNS`)."""
+    db.execute("ALTER TABLE attempts ADD COLUMN camera TEXT")
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -344,6 +353,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("attempts: mode (scripted evaluation runs)", _v5),
     ("operator actions: log_replaced", _v6),
     ("attempts: variant (the accessible check)", _v7),
+    ("attempts: camera (the device or recording the frames came from)", _v8),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

@@ -41,6 +41,7 @@ def attempt_columns(record: AttemptRecord) -> dict[str, Any]:
         "settings_digest": record.settings_digest,
         "mode": attempt_mode(record.scripted),
         "variant": attempt_variant(record.accessible),
+        "camera": attempt_camera(record.camera),
     }
 
 
@@ -52,6 +53,17 @@ def attempt_mode(scripted: bool) -> str | None:
 def attempt_variant(accessible: bool) -> str | None:
     """The stored ``attempts.variant`` (schema 7): NULL for the standard check."""
     return "accessible" if accessible else None
+
+
+def attempt_camera(camera: Mapping[str, Any] | None) -> str | None:
+    """The stored ``attempts.camera`` (schema 8): canonical JSON, NULL when not known."""
+    return None if camera is None else canonical_json(dict(camera))
+
+
+def camera_from_row(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The camera an ``attempts`` row records (None before schema 8 and when not known)."""
+    text = row.get("camera")
+    return None if text is None else json.loads(text)
 
 
 def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
@@ -78,6 +90,7 @@ def record_from_row(row: Mapping[str, Any]) -> AttemptRecord:
         cloud_calls=json.loads(row["cloud_calls"]),
         scripted=row.get("mode") == "scripted",
         accessible=row.get("variant") == "accessible",
+        camera=camera_from_row(row),
     )
 
 
@@ -97,6 +110,7 @@ def stored_attempt(row: Mapping[str, Any]) -> StoredAttempt:
         record=record_from_row(row) if complete else None,
         scripted=row.get("mode") == "scripted",
         accessible=row.get("variant") == "accessible",
+        camera=camera_from_row(row),
     )
 
 

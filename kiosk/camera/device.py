@@ -173,6 +173,11 @@ class DeviceSource(BaseSource):
         return self._device
 
     @property
+    def allow_virtual(self) -> bool:
+        """Devices flagged virtual are accepted (``camera.allow_virtual``, development only)."""
+        return self._allow_virtual
+
+    @property
     def device_info(self) -> VideoDevice | None:
         """What the virtual-camera check found at the last connection (Linux only)."""
         return self._info

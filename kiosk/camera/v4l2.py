@@ -153,6 +153,8 @@ class VideoDevice:
         could not be queried.
     bus_info : str
         V4L2 bus info (``usb-0000:00:14.0-1``), empty when the node could not be queried.
+    usb_id : str
+        ``vendor:product`` of the USB device above it (``046d:0825``), empty off USB.
     """
 
     path: str
@@ -164,6 +166,7 @@ class VideoDevice:
     why_virtual: str
     is_capture: bool | None = None
     bus_info: str = ""
+    usb_id: str = ""
 
 
 def _text(raw: bytes) -> str:
@@ -327,7 +330,7 @@ def describe_node(node: str, *, sysfs_root: Path = SYSFS_ROOT, dev_root: Path = 
     return VideoDevice(path=path, index=int(match.group(1)), name=name, driver=driver,
                        bus=bus, is_virtual=bool(reasons), why_virtual="; ".join(reasons),
                        is_capture=cap.is_capture if cap is not None else None,
-                       bus_info=cap.bus_info if cap is not None else "")
+                       bus_info=cap.bus_info if cap is not None else "", usb_id=usb_id)
 
 
 def list_devices(sysfs_root: Path = SYSFS_ROOT, *, dev_root: Path = DEV_ROOT,

@@ -32,6 +32,7 @@ from kiosk.audit import (
     Lockout,
     OperatorAction,
     StoredAttempt,
+    camera_text,
     create_key_file,
     decision_label,
     key_store,
@@ -171,7 +172,8 @@ def _override_lines(overrides: list[OperatorAction]) -> list[tuple[str, str]]:
 def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
     r = a.record
     if r is None:
-        return [("started", _t(a.started_at, True)), ("subject", a.subject_ref or "none given")]
+        return [("started", _t(a.started_at, True)), ("subject", a.subject_ref or "none given"),
+                ("camera", camera_text(a.camera))]
     if r.match is None:
         match = "not attempted"
     else:
@@ -182,6 +184,7 @@ def _record_lines(a: StoredAttempt) -> list[tuple[str, str]]:
             ("recorded", _t(a.recorded_at, True)), ("subject", r.subject_ref or "none given"),
             ("decision", r.decision + (f": {SCRIPTED_NOTE}" if r.scripted else "")),
             ("check", ACCESSIBLE_NOTE if r.accessible else "standard"),
+            ("camera", camera_text(r.camera)),
             ("reasons", ", ".join(r.reasons) or "-"),
             ("liveness score", _num(r.liveness_score, ".2f")), ("match", match),
             ("cloud calls", ", ".join(r.cloud_calls) or "none"), ("app version", r.app_version),

@@ -181,6 +181,7 @@ def run(args: argparse.Namespace, ctx) -> int:
     from kiosk.audit import open_kiosk_log
     from kiosk.camera import open_source
     from kiosk.session import SessionRequest, Verifier
+    from kiosk.session.camera import camera_record
     from kiosk.settings import default_data_dir
 
     settings = ctx.settings
@@ -214,7 +215,8 @@ def run(args: argparse.Namespace, ctx) -> int:
                                 audit=audit)
             session = verifier.session(frames, SessionRequest(
                 reference=reference, subject_number=args.subject, script=script, light=light,
-                member_check_in=bool(args.member), accessible=bool(args.accessible)))
+                member_check_in=bool(args.member), accessible=bool(args.accessible),
+                camera=camera_record(source)))
             try:
                 while True:
                     next(session)

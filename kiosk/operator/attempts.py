@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.audit import DECISIONS, OperatorAction, StoredAttempt
+from kiosk.audit import DECISIONS, OperatorAction, StoredAttempt, camera_text
 from kiosk.errors import InputError
 
 DECISION_FILTERS: tuple[str, ...] = (*DECISIONS, "incomplete")
@@ -131,7 +131,8 @@ class TimelineStep:
 
 @dataclass(frozen=True)
 class AttemptDetail:
-    """Everything the audit log holds about one attempt (no image, no ID number)."""
+    """Everything the audit log holds about one attempt (no image, no ID number); ``camera``
+    what its frames came from, as staff read it (:func:`kiosk.audit.camera_text`)."""
 
     id: int
     status: str
@@ -151,6 +152,7 @@ class AttemptDetail:
     has_frame: bool
     seq: int | None
     row_hash: str | None
+    camera: str
     scripted: bool = False
     accessible: bool = False
 
@@ -261,4 +263,5 @@ def attempt_detail(attempt: StoredAttempt,
         cloud_calls=record.cloud_calls if record else (), signals=signals,
         timeline=_timeline(record.challenges) if record else (),
         overrides=tuple(overrides), has_frame=attempt.has_frame, seq=attempt.seq,
-        row_hash=attempt.row_hash, scripted=attempt.scripted, accessible=attempt.accessible)
+        row_hash=attempt.row_hash, camera=camera_text(attempt.camera),
+        scripted=attempt.scripted, accessible=attempt.accessible)

@@ -40,6 +40,7 @@ from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
 from kiosk.runtime.record import keep
 from kiosk.session import SessionRequest, Verifier
+from kiosk.session.camera import camera_record
 from kiosk.session.light import ScreenLight
 from kiosk.session.members import checks_members
 from kiosk.settings import Settings
@@ -392,6 +393,8 @@ class KioskRuntime:
             return
         settings = self._settings
         source = self._feed.source
+        # The attempt's row says which device served it (the camera as last connected).
+        request = dataclasses.replace(request, camera=camera_record(source))
         # A camera sees the screen: the light step runs unless this person chose the
         # accessible check; a recording given at start-up cannot see it.
         light = None

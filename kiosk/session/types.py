@@ -84,6 +84,9 @@ class SessionRequest:
         ``stopped()`` says whether the kiosk ended the session's frames on purpose (the
         person's Stop or Escape, staff opening the panel): an end of frames is then recorded
         as STOPPED rather than SOURCE_ENDED, which would send staff to the camera.
+    camera : mapping or None
+        What the frames come from, as the attempt's audit row records it
+        (:func:`kiosk.session.camera.camera_record`); None when not known.
     """
 
     reference: np.ndarray | None = None
@@ -94,6 +97,7 @@ class SessionRequest:
     assume_placed: bool = False
     member_check_in: bool = False
     stopped: Callable[[], bool] | None = None
+    camera: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.member_check_in and self.reference is not None:

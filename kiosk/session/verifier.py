@@ -170,7 +170,7 @@ class Verifier:
                 started_at=attempt.started_at, subject_ref=attempt.subject_ref,
                 app_version=__version__, settings_digest=self.settings.digest(),
                 scripted=attempt.request.script is not None,
-                accessible=attempt.request.accessible)
+                accessible=attempt.request.accessible, camera=attempt.request.camera)
         except RateLimited as refusal:
             log.info("attempt refused: %s", refusal.reason)
             return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
@@ -467,7 +467,8 @@ class Verifier:
                         if c.get("prompted_at") is not None],
             signals=dict(decision.signals), liveness_score=decision.liveness_score,
             match=decision.match, reasons=decision.reasons, cloud_calls=decision.cloud_calls,
-            scripted=attempt.request.script is not None, accessible=attempt.request.accessible)
+            scripted=attempt.request.script is not None, accessible=attempt.request.accessible,
+            camera=attempt.request.camera)
         assert attempt.attempt_id is not None  # opened by _open
         stored = self.audit.finish_attempt(attempt.attempt_id, record,
                                            best_frame=self._frame_jpeg(attempt))

@@ -68,10 +68,12 @@ def test_the_mode_is_covered_by_the_row_mac(keyed_log, clock, db_path: Path, has
     assert found is not None and found.seq == edited.seq
 
 
-@pytest.mark.parametrize("column, value", [("mode", "scripted"), ("variant", "accessible")])
+@pytest.mark.parametrize("column, value", [("mode", "scripted"), ("variant", "accessible"),
+                                           ("camera", '{"device":"/dev/video0","kind":"camera"}')])
 def test_rows_without_an_added_column_hash_as_before_it_existed(column: str,
                                                                value: str) -> None:
-    """Schema 5's ``mode`` and schema 7's ``variant``: NULL is left out of the content."""
+    """Schema 5's ``mode``, schema 7's ``variant`` and schema 8's ``camera``: NULL is left out
+    of the content."""
     row = {"id": 1, "seq": 1, "status": "complete", "kiosk_id": "k", "started_at": "t",
            "ended_at": "t", "recorded_at": "t", "subject_ref": None, "decision": "pass",
            "liveness_score": 97.0, "reasons": "[]", "challenges": "[]", "signals": "{}",

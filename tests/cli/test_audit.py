@@ -18,6 +18,7 @@ from kiosk.audit import AuditConfig, AuditLog, RateLimitPolicy, key_store
 from kiosk.cli import main
 from kiosk.settings import Settings
 from tests.audit.conftest import FakeClock, make_record
+from tests.audit.test_camera import WEBCAM
 
 NUMBER = "ZX-4471-09"
 
@@ -46,10 +47,11 @@ def db(tmp_path: Path, clock: FakeClock) -> Path:
         for _ in range(3):
             audit.record_attempt(make_record(clock, decision="fail", subject_ref=ref))
             clock.advance(minutes=2)
-        # The last: the accessible check, its first prompt paused and then a second chance.
+        # The last: the accessible check, its first prompt paused and then a second chance,
+        # on a camera the log names.
         end = clock.now
         audit.record_attempt(make_record(clock, decision="pass", subject_ref=None,
-                                         accessible=True, challenges=[
+                                         accessible=True, camera=WEBCAM, challenges=[
             {"action": "smile", "prompted_at": end - timedelta(seconds=8), "responded_at": None,
              "outcome": "retried", "reason": "CHALLENGE_TIMEOUT", "paused_s": 2.5},
             {"action": "blink", "prompted_at": end - timedelta(seconds=3),
@@ -94,9 +96,11 @@ def test_show_prints_the_whole_attempt(db: Path, env: dict[str, str],
         assert expected in out
     assert NUMBER not in out
     assert "check:            standard" in out and "paused" not in out
+    assert "camera:           not recorded" in out
     status, out, _ = run(capsys, env, "show", "8", "--db", str(db))
     assert status == 0
     for expected in ("check:            the accessible check, chosen by the person",
+                     "camera:           /dev/video0 'HD Webcam C615' uvcvideo usb 046d:0825\n",
                      "1. smile: retried", "reason CHALLENGE_TIMEOUT, paused 2.5 s",
                      "2. blink: passed", "reason -, second chance"):
         assert expected in out

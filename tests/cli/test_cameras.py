@@ -88,7 +88,7 @@ def test_json(sysfs: FakeSysfs) -> None:
     ]
     assert set(devices[0]) == {"path", "index", "name", "driver", "bus", "is_virtual",
                                "why_virtual", "is_capture", "bus_info", "exposure",
-                               "white_balance"}
+                               "white_balance", "usb_id"}
     assert (devices[0]["exposure"], devices[0]["white_balance"]) == (None, None)
 
 

@@ -170,3 +170,24 @@ def test_a_camera_is_refused_as_a_source_and_a_file_named_like_one_is_the_file(
                              "--subject", "B-1")
     assert status == 1 and out.startswith("0: FAIL (attempt 1)"), err  # judged, as a file
     assert "camera" not in err
+
+
+def test_the_recording_is_named_in_the_row_by_its_kind_and_base_name(capsys, tmp_path):
+    # Staff see what an attempt's frames came from; a path, which may name someone's home
+    # folder, never reaches the log.
+    folder = tmp_path / "home" / "ana" / "takes"
+    folder.mkdir(parents=True)
+    video = write_noise_video(folder / "clip.mp4")
+    frames = folder / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (120, 160, 3), np.uint8))
+    db = tmp_path / "audit.db"
+    for source in (video, frames):
+        status, out, err = kiosk(capsys, "verify", "--source", str(source), "--db", str(db))
+        assert status == 1, out + err
+    shown = [kiosk(capsys, "audit", "show", str(n), "--db", str(db))[1] for n in (1, 2)]
+    assert "camera:           video file clip.mp4\n" in shown[0]
+    assert "camera:           image folder frames\n" in shown[1]
+    assert not any(str(folder) in out for out in shown)

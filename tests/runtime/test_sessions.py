@@ -18,6 +18,7 @@ import pytest
 from kiosk.analysis.challenges import draw_sequence
 from kiosk.analysis.fusion import Fusion
 from kiosk.audit import open_kiosk_log
+from kiosk.camera import DeviceSource
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.feed import FrameFeed
 from kiosk.lab.standin import (
@@ -35,6 +36,7 @@ from kiosk.runtime import events as ev
 from kiosk.session import SessionRequest
 from kiosk.vocabulary import Verdict
 from kiosk.wording import result_message
+from tests.camera.fakes import FakeCamera, FakeSysfs, add_usb_video, pattern
 
 SEED = 7
 TIMEOUT_S = 30.0
@@ -69,10 +71,10 @@ class Kiosk:
     """A started runtime, its recorder, camera and person."""
 
     def __init__(self, settings, tmp_path, *, responder=None, fusion=None, matcher=None,
-                 fps=30.0):
+                 fps=30.0, camera=None):
         self.settings, self.tmp_path = settings, tmp_path
         self.responder = responder or Responder()
-        self.camera = SyntheticCamera(fps=fps, speed=3.0)
+        self.camera = camera or SyntheticCamera(fps=fps, speed=3.0)
         self.recorder = Recorder()
         parts = standin_parts(responder=self.responder, fusion=fusion, matcher=matcher,
                               audit_factory=lambda s: open_kiosk_log(s, tmp_path), seed=SEED)
@@ -205,6 +207,25 @@ def test_the_camera_fails_the_session_is_recorded_and_the_kiosk_recovers(kiosk):
     k.recorder.wait_for(ev.CameraRecovered)
     k._sid = 1
     assert k.verify().decision.decision == Verdict.PASS
+
+
+def test_the_attempt_names_the_camera_that_served_it(kiosk, tmp_path):
+    # Staff investigating an injected stream see which device an attempt came from.
+    sysfs = FakeSysfs(tmp_path / "sys")
+    add_usb_video(sysfs, 0, "Cam Link 4K", "0fd9:0066", "1-1")
+    paced = FakeCamera(make_image=lambda i: time.sleep(1 / 30) or pattern(i))
+    camera = DeviceSource(0, capture_factory=paced.factory, sysfs_root=sysfs.root,
+                          querycap=lambda path: None, platform="linux", allow_virtual=True)
+    k = kiosk(camera=camera)
+    k.runtime.start_session(1, SessionRequest())
+    k.recorder.wait_for(ev.ProgressMade)
+    k.runtime.cancel_session(1)
+    assert k.recorder.wait_for(ev.DecisionMade).decision.reasons == (Reason.STOPPED,)
+    (stored,) = k.attempts()
+    assert stored.camera is not None and stored.camera == stored.record.camera
+    assert (stored.camera["device"], stored.camera["usb"], stored.camera["allow_virtual"]) == \
+        ("/dev/video0", "0fd9:0066", True)
+    assert "a video capture device (Elgato Cam Link 4K)" in stored.camera["virtual"]
 
 
 def stored_challenges(k, attempt_id):

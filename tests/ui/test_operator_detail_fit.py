@@ -4,6 +4,7 @@ inside the kiosk window, whose style sheet it inherits)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from kiosk.ui.app import KioskWindow
 from kiosk.ui.operator import OperatorPanel
 from kiosk.ui.operator.attempts_page import MIN_ROWS, AttemptsPage
 from kiosk.vocabulary import FlowState
+from tests.audit.test_camera import WEBCAM
 from tests.ui.test_operator_panel import PIN, T0, WAIT_MS, Clock, record
 
 ATTEMPTS = 12
@@ -36,8 +38,10 @@ def audit(tmp_path: Path) -> Iterator[AuditLog]:
     for i in range(ATTEMPTS):
         clock.now = T0 - timedelta(hours=ATTEMPTS - i)
         decision = ("pass", "fail", "review")[i % 3]
-        log.record_attempt(record(clock.now, decision, REASONS[decision],
-                                  log.subject_ref(f"B-{i}")))
+        # Every attempt names its camera, as the kiosk's do: the summary's longest line.
+        log.record_attempt(dataclasses.replace(
+            record(clock.now, decision, REASONS[decision], log.subject_ref(f"B-{i}")),
+            camera=WEBCAM))
     clock.now = T0
     yield log
     log.close()
@@ -85,6 +89,7 @@ def test_every_summary_line_shows_and_the_list_keeps_eight_rows(
     qtbot.wait(50)  # the new text's layout
     summary, area = page.detail_summary, summary_area(page)
     assert summary.text().count("\n") == 4  # five lines, the last the subject reference
+    assert summary.text().endswith("Camera: /dev/video0 'HD Webcam C615' uvcvideo usb 046d:0825")
     # Before: a 109 px pane under the list, the fifth line behind a scroll bar.
     assert area.verticalScrollBar().maximum() == 0, (
         f"the summary needs {summary.heightForWidth(summary.width())} px, the pane shows "

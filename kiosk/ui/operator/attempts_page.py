@@ -333,7 +333,8 @@ class AttemptsPage(OperatorPage):
             f"Decision: {decision}. Liveness score: {fmt_num(d.liveness_score, '.1f')}",
             f"Reasons: {reasons_text(d.reasons)}",
             f"Face match: {d.match}. Cloud calls: {', '.join(d.cloud_calls) or 'none'}",
-            f"Subject: {d.subject}; best frame {'stored' if d.has_frame else 'not stored'}",
+            f"Subject: {d.subject}; best frame {'stored' if d.has_frame else 'not stored'}. "
+            f"Camera: {d.camera}",
         ]
         self.detail_summary.setText("\n".join(lines))
         self.detail_summary.setAccessibleDescription(" ".join(lines))

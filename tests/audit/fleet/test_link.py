@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from kiosk.audit import RateLimited, open_kiosk_log
@@ -257,3 +258,26 @@ def test_a_second_database_under_the_same_kiosk_id_is_a_conflict_not_an_acknowle
     report = json.loads(out.getvalue())
     assert report["registered_db_matches"] is False
     assert report["server_seq"] == 0 and report["backlog"] == report["local_head"] == 1
+
+
+def test_a_row_that_names_its_camera_ships_as_stored_and_verifies(open_kiosk, clock, fleet_url,
+                                                                  site_key):
+    from tests.audit.test_camera import GRABBER
+
+    east = open_kiosk("east")
+    opened = east.open_attempt(started_at=clock.now, subject_ref=None, app_version="0.1.0",
+                               settings_digest="ab" * 32, camera=GRABBER)
+    east.finish_attempt(opened, make_record(clock, kiosk_id="east", camera=GRABBER))
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    db = east.path
+    east.close()
+    with psycopg.connect(fleet_url) as conn:
+        (content,) = conn.execute("SELECT content FROM fleet_rows WHERE seq = 1").fetchone()
+    assert json.loads(json.loads(content)["camera"]) == GRABBER  # the stored text, unchanged
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(["audit", "verify", "--fleet", "--db", db],
+                      {"KIOSK_KIOSK_KIOSK_ID": "east", "KIOSK_AUDIT_KEY_FILE": str(site_key),
+                       "KIOSK_FLEET_URL": fleet_url})
+    assert status == 0, out.getvalue()
+    assert "fleet copy OK: 1 row(s) of kiosk 'east'" in out.getvalue()
