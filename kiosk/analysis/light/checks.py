@@ -139,7 +139,7 @@ def change_delays(t: np.ndarray, q: np.ndarray, seq: LightSequence, use: np.ndar
         if size < CHANGE_SNR * frame_noise:
             continue
         p = (qn - level[j - 1]) @ step / (size * size)
-        start = seq.segments[j].start
+        start = seq.change_time(j)
         half = min(seq.segments[j - 1].duration, seq.segments[j].duration) / 2.0
         tc = crossing_time(t, p, start + delay + interval / 2.0, half)
         if tc is not None:

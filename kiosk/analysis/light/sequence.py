@@ -87,6 +87,12 @@ MAX_SEGMENTS = 120
 #: Two segments are contiguous when the second starts within this of the first's end (s).
 CONTIGUOUS_S = 1e-3
 
+#: The longest gap between two painted colours that is the wipe from one to the other (s).
+#: The kiosk's window reports each colour from the end of its wipe to the start of the next
+#: (:mod:`kiosk.ui.screens.light_show`: a 0.1 s wipe, painted on a timer), so every change
+#: of a painted sequence has such a gap; a longer one is a pause, not a change.
+MAX_WIPE_S = 0.2
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -211,12 +217,20 @@ class LightSequence:
         return self.end - self.start
 
     def changes(self) -> list[int]:
-        """Indices ``j`` (>= 1) where segment ``j`` follows segment ``j - 1`` without a gap
-        and with another colour: the changes whose timing the analysis can measure."""
+        """Indices ``j`` (>= 1) where segment ``j`` follows segment ``j - 1`` with another
+        colour, without a gap or across a wipe (at most ``MAX_WIPE_S``): the changes whose
+        timing the analysis can measure. Before, a painted sequence (a wipe at every change)
+        had none, and the check that every change has one delay never ran at the kiosk."""
         segs = self.segments
         return [j for j in range(1, len(segs))
-                if abs(segs[j].start - segs[j - 1].end) <= CONTIGUOUS_S
+                if -CONTIGUOUS_S <= segs[j].start - segs[j - 1].end <= MAX_WIPE_S
                 and segs[j].rgb != segs[j - 1].rgb]
+
+    def change_time(self, j: int) -> float:
+        """When the light changes at change ``j`` (see :meth:`changes`): the middle of the
+        wipe, where half the screen shows the new colour (the start of segment ``j`` when
+        there is no wipe)."""
+        return (self.segments[j - 1].end + self.segments[j].start) / 2.0
 
 
 def _seconds(value: Any, what: str) -> float:

@@ -79,6 +79,25 @@ def test_an_uneven_delay_across_changes_fails_on_timing():
     assert r.delay_spread_ms > 30
 
 
+def painted(s: LightSequence, wipe: float = 0.1) -> LightSequence:
+    """``s`` as the kiosk's window reports it: each colour from the end of its wipe to the
+    start of the next (the screen shows ``s``, with every change in a wipe's middle)."""
+    return LightSequence(tuple(Segment(x.start + wipe / 2, x.end - wipe / 2, x.rgb)
+                               for x in s.segments))
+
+
+def test_the_changes_of_a_painted_sequence_are_timed_too():
+    """The window's reports leave a wipe between colours; no change was timed then, and an
+    answer whose delay varied from change to change (an injector relighting a face by hand)
+    was taken for a face."""
+    steady = run(seq(), judged_against=painted(seq()))
+    assert steady.responded and steady.reasons == ()
+    assert steady.delay_spread_ms is not None and steady.delay_spread_ms < 0.5e3 / 30
+    uneven = run(seq(), judged_against=painted(seq()), jitter=0.12, noise=0.001)
+    assert not uneven.responded and Reason.LIGHT_TIMING in uneven.reasons
+    assert uneven.delay_spread_ms > 30
+
+
 def test_auto_exposure_is_taken_out_by_the_background():
     r = run(seq(), auto_exposure=0.6)
     assert r.responded and r.ratio > 3

@@ -77,7 +77,13 @@ def test_changes_per_second_counts_every_full_screen_change():
     gap = LightSequence((Segment(0, 0.4, (0, 0, 0)), Segment(0.4, 0.8, (0, 255, 0)),
                          Segment(0.9, 1.3, (0, 0, 255)), Segment(1.3, 1.7, (255, 0, 255))))
     assert max_changes_per_second(gap) == 4
-    assert gap.changes() == [1, 3]
+    # For timing, a gap of a wipe's length is a change (timed from the wipe's middle, as the
+    # kiosk's window reports every change); a longer one is a pause.
+    assert gap.changes() == [1, 2, 3]
+    assert gap.change_time(2) == pytest.approx(0.85) and gap.change_time(1) == 0.4
+    paused = LightSequence((Segment(0, 0.4, (0, 0, 0)), Segment(0.4, 0.8, (0, 255, 0)),
+                            Segment(1.1, 1.5, (0, 0, 255)), Segment(1.5, 1.9, (255, 0, 255))))
+    assert paused.changes() == [1, 3]
     # A repeated colour is no change.
     same = LightSequence((Segment(0, 0.2, (0, 0, 0)), Segment(0.2, 0.4, (0, 0, 0)),
                           Segment(0.4, 0.6, (0, 0, 0)), Segment(0.6, 0.8, (0, 0, 0))))
