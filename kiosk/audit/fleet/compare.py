@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from kiosk.audit.fleet.store import FleetStore, ServerRow
+from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import LocalHead, ShippedRow
 
 __all__ = ["FleetComparison", "compare_with_server", "kiosk_of_database"]
@@ -73,12 +72,7 @@ def kiosk_of_database(store: FleetStore, db_id: str | None) -> str | None:
     return found[0][0] if found else None
 
 
-def _column(row: ShippedRow | ServerRow, name: str) -> Any:
-    value = getattr(row, name)
-    return tuple(value) if name == "reasons" and value is not None else value
-
-
-def _differs(local: ShippedRow, server: ServerRow) -> str | None:
+def _differs(local: ShippedRow, server: ShippedRow) -> str | None:
     if local.table != server.table or local.row_id != server.row_id:
         return (f"the server holds {server.table} id {server.row_id} there, the local log "
                 f"{local.table} id {local.row_id}")
@@ -89,7 +83,7 @@ def _differs(local: ShippedRow, server: ServerRow) -> str | None:
     if local.row_hash != server.row_hash or local.prev_hash != server.prev_hash:
         return "its hash differs from the server's copy (the chain was recomputed)"
     # The content matches, so the local row's columns are the ones its content gives.
-    changed = [c for c in QUERIED_COLUMNS if _column(local, c) != _column(server, c)]
+    changed = [c for c in QUERIED_COLUMNS if getattr(local, c) != getattr(server, c)]
     if changed:
         return (f"the server's {', '.join(changed)} column(s) differ from the row's content "
                 "(changed on the server: the lockout check and the fleet's views read them)")

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # outage once, in the kiosk's words (see kiosk.audit.fleet.sender).
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-__all__ = ["FleetStore", "Registration", "ServerRow"]
+__all__ = ["FleetStore", "Registration"]
 
 _INSERT = """
 INSERT INTO fleet_rows (kiosk_id, seq, tbl, row_id, prev_hash, row_hash, content, at,
@@ -83,30 +83,6 @@ class Registration:
     subject_key_id: str | None
     first_seq: int
     first_prev_hash: str
-
-
-@dataclass(frozen=True)
-class ServerRow:
-    """A chained row of one kiosk as the server holds it: the hashed content, and the columns
-    the lockout check and the views read (which the content does not protect)."""
-
-    seq: int
-    table: str
-    row_id: int
-    prev_hash: str
-    row_hash: str
-    content: str
-    at: datetime | None = None
-    subject_ref: str | None = None
-    decision: str | None = None
-    attack: bool | None = None
-    reasons: list[str] | None = None
-    scope: str | None = None
-    target: str | None = None
-    until: datetime | None = None
-    action: str | None = None
-    failures: int | None = None
-    mode: str | None = None
 
 
 class FleetStore:
@@ -402,16 +378,27 @@ class FleetStore:
                                           failures=failures, row_id=row_id, seq=seq))
         return RemoteView.of(events)
 
-    def server_rows(self, kiosk_id: str, first: int, last: int) -> list[ServerRow]:
-        """The rows the server holds for a kiosk at positions ``first..last``."""
+    def server_rows(self, kiosk_id: str, first: int, last: int) -> list[ShippedRow]:
+        """The rows the server holds for a kiosk at positions ``first..last``: the hashed
+        content, and the columns the lockout check and the views read (which the content
+        does not protect)."""
         with self.connection() as conn:
             found = conn.execute(_SERVER_ROWS, [kiosk_id, first, last]).fetchall()
-        return [ServerRow(*row) for row in found]
+        return [_server_row(row) for row in found]
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (the fleet-wide views)."""
         with self.connection() as conn:
             return conn.execute(sql, params).fetchall()
+
+
+def _server_row(row: tuple[Any, ...]) -> ShippedRow:
+    """A row of :data:`_SERVER_ROWS` in the shape the kiosk shipped it (reasons a tuple)."""
+    (seq, table, row_id, prev_hash, row_hash, content, at, subject_ref, decision, attack,
+     reasons, scope, target, until, action, failures, mode) = row
+    return ShippedRow(seq, table, row_id, prev_hash, row_hash, content, at, subject_ref,
+                      decision, attack, None if reasons is None else tuple(reasons), scope,
+                      target, until, action, failures, mode)
 
 
 def _utc_session(conn: psycopg.Connection) -> None:
