@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetrics
 
-from kiosk.analysis.guidance import NO_FACE, OFF_CENTRE, OK, target_oval
+from kiosk.analysis import guidance as guidance_module
+from kiosk.analysis.guidance import NO_FACE, OFF_CENTRE, OK, Guidance, target_oval
 from kiosk.analysis.light.sequence import PALETTE
 from kiosk.session import SessionProgress
 from kiosk.ui.screens.live import PROMPT_PT, LiveScreen
@@ -96,12 +97,33 @@ def test_the_longest_prompt_fits_its_line(qtbot, screen: LiveScreen, width: int)
     longest = max(("turn_left", "turn_right", "smile", "blink"),
                   key=lambda a: len(prompt_for(a).text))
     screen.show_progress(dataclasses.replace(BASE, prompt=longest, time_left=3.0, placed=True))
-    label = screen.prompt
-    assert QFontMetrics(label.font()).horizontalAdvance(label.text()) <= (
-        label.contentsRect().width())
-    assert QFontMetrics(label.font()).lineSpacing() <= label.height()
+    assert fits_one_line(screen.prompt)
     # Full size where there is room; smaller only where there is not.
-    assert (label.font().pointSize() == PROMPT_PT) is (width == 1920)
+    assert (screen.prompt.font().pointSize() == PROMPT_PT) is (width == 1920)
+    # The guidance shares its row with Stop: before, "Centre your face in the oval" wrapped
+    # there at 1280 pixels and both its lines were cut.
+    for message in sorted(GUIDANCE_MESSAGES, key=len):
+        screen.show_progress(dataclasses.replace(BASE, prompt=longest, time_left=3.0,
+                                                 guidance=dataclasses.replace(
+                                                     OFF_CENTRE, message=message)))
+        assert screen.guidance.text() == message
+        assert fits_one_line(screen.guidance), message
+
+
+GUIDANCE_MESSAGES = {g.message for g in vars(guidance_module).values()
+                     if isinstance(g, Guidance) and not g.ok}
+
+
+def fits_one_line(label) -> bool:
+    """Whether ``label`` shows its text on one line, nothing cut: where the label lays its
+    text out is its contents less its indent (a framed label with no indent set indents by
+    half an "x", which wrapped the prompt once it had padding)."""
+    metrics = QFontMetrics(label.font())
+    indent = label.indent() if label.indent() >= 0 else (
+        metrics.horizontalAdvance("x") // 2 if label.frameWidth() > 0 else 0)
+    return (metrics.horizontalAdvance(label.text()) <= label.contentsRect().width() - indent
+            and label.heightForWidth(label.width()) <= label.height()
+            and metrics.lineSpacing() <= label.height())
 
 
 def contrast(a: QColor, b: QColor) -> float:

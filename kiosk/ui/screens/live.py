@@ -59,18 +59,27 @@ LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 #: every colour of the palette.
 BAND_ALPHA = 200
 
+#: Room (px) each line keeps at its sides for its band's rounded ends.
+LINE_PAD_X = 16
+
 # Transparent children, so the light challenge's colours fill the screen behind them; each
 # line keeps room around its words for the band it gets during the light step.
 LIVE_STYLE = f"""
 #live QLabel, #live PreviewWidget, #live IconWidget, #live CountdownRing {{
     background: transparent; }}
-#live QLabel {{ padding: 2px 16px; border-radius: 12px; }}
+#live QLabel {{ padding: 2px {LINE_PAD_X}px; border-radius: 12px; }}
 #live QLabel[band="true"] {{ background: rgba(0, 0, 0, {BAND_ALPHA}); }}
 """
 
 
 def _fixed_lines(label: QLabel, lines: int) -> QLabel:
-    """Reserve ``lines`` lines of the label's font, whatever it shows."""
+    """Reserve ``lines`` lines of the label's font, whatever it shows.
+
+    The label's text starts at its padding: a label with a frame (the style sheet's padding
+    is one) otherwise indents its text by half an "x" more, which :func:`fit_one_line` does
+    not count, and a prompt that just fitted wrapped and was cut at 1280 pixels.
+    """
+    label.setIndent(0)
     label.setFixedHeight(QFontMetrics(label.font()).lineSpacing() * lines + 8)
     return label
 
@@ -78,6 +87,9 @@ def _fixed_lines(label: QLabel, lines: int) -> QLabel:
 #: The instruction's type: as large as fits on its one line, never below the smallest size
 #: (a long prompt such as "Turn your head to your right" on a 1280-pixel-wide screen).
 PROMPT_PT, PROMPT_MIN_PT = 44, 28
+#: The guidance's, likewise: its line shares the bottom row with Stop (and Stop's width on
+#: the other side, to stay under the picture's middle).
+GUIDANCE_PT, GUIDANCE_MIN_PT = 32, 20
 
 
 def fit_one_line(label: QLabel, largest: int, smallest: int) -> None:
@@ -132,7 +144,7 @@ class LiveScreen(QWidget):
         self.ring.setFixedSize(150, 150)
         self.preview = PreviewWidget()
         self.guidance = _fixed_lines(
-            text_label("", 32, "Guidance", bold=True, colour=ATTENTION), 1)
+            text_label("", GUIDANCE_PT, "Guidance", bold=True, colour=ATTENTION), 1)
         self.stop = BigButton(STOP_LABEL, STOP_LABEL, description=STOP_DESCRIPTION)
         self.stop.clicked.connect(self.stop_requested)
         # Escape while this screen shows (a hidden widget's shortcut does not fire).
@@ -250,6 +262,7 @@ class LiveScreen(QWidget):
     def _set_guidance(self, text: str) -> None:
         if text != self.guidance.text():
             self.guidance.setText(text)
+            fit_one_line(self.guidance, GUIDANCE_PT, GUIDANCE_MIN_PT)
             self.guided.emit(text)
 
     def _tell(self, sentence: str) -> None:
@@ -298,6 +311,7 @@ class LiveScreen(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
+        fit_one_line(self.guidance, GUIDANCE_PT, GUIDANCE_MIN_PT)
 
     def _set_words(self, icon: str | None, text: str, hint: str, step: str, *,
                    tell: bool = True) -> None:
