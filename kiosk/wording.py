@@ -72,8 +72,9 @@ STOP_DESCRIPTION = "Stop the check and go back to the start (the Escape key does
 
 def timeout_warning(seconds: float) -> str:
     """The warning before a screen gives up: how long is left and how to stay."""
-    return (f"Are you still there? This screen closes in {max(math.ceil(seconds), 1)} "
-            "seconds. Press any key or touch the screen to stay.")
+    left = max(math.ceil(seconds), 1)
+    return (f"Are you still there? This screen closes in {left} second{'s' * (left != 1)}. "
+            "Press any key or touch the screen to stay.")
 
 
 def starting_in(seconds: float) -> str:
@@ -207,9 +208,12 @@ def accessible_liveness(settings: Any) -> Any:
     return effective_liveness(settings.liveness, SessionRequest(accessible=True))
 
 
-def consent_text(settings: Any, *, accessible: bool = False) -> ConsentText:
+def consent_text(settings: Any, *, accessible: bool = False,
+                 recording: bool = False) -> ConsentText:
     """The notice for these settings (challenge count, mode, retention, best-frame storage)
-    and for the check this person chose (``accessible``: more time, no flashing)."""
+    and for the check this person chose (``accessible``: more time, no flashing);
+    ``recording``: the kiosk films every check to validate it (``kiosk record``), which the
+    person must be told before it starts."""
     staffed = settings.kiosk.mode == "staffed"
     if accessible:
         calm = accessible_liveness(settings)
@@ -238,7 +242,11 @@ def consent_text(settings: Any, *, accessible: bool = False) -> ConsentText:
                 else "until a member of staff deletes it")
     kept = [f"A record of this check is kept {how_long}: the time, the result and the "
             "measurements behind it."]
-    if settings.audit.store_best_frame:
+    if recording:
+        kept.append("This kiosk is being tested: a video of your whole check is recorded "
+                    "and kept by staff to measure how well the kiosk works, until they delete "
+                    "it. If you do not want that, do not continue.")
+    elif settings.audit.store_best_frame:
         kept.append("One picture of your face from the check is kept with it, encrypted.")
     else:
         kept.append("No picture or video of you is kept.")

@@ -359,6 +359,8 @@ class Verifier:
         if result.judged:
             attempt.reasons.extend(r for r in result.reasons if r not in attempt.reasons)
             return
+        if Reason.STOPPED in attempt.reasons:
+            return  # cut short at the kiosk: the colours stopped, no camera or screen fault
         kiosks = (Unjudged.NOT_SHOWN, Unjudged.FRAME_RATE)
         reason = Reason.LIGHT_UNAVAILABLE if result.cause in kiosks else Reason.LIGHT_NOT_SEEN
         if reason not in attempt.reasons:

@@ -63,6 +63,11 @@ class KioskWindow(QMainWindow):
         ``speak(text)`` says a sentence aloud (:class:`kiosk.speech.Speaker`); None for
         silence. Used when ``kiosk.sound`` is on; screen readers are told the same sentences
         (see :attr:`narrator`) whatever the setting.
+    hush : callable, optional
+        ``hush()`` cuts the sentence still being said: called when the kiosk returns to
+        idle (Stop, Done, a time-out), so the last person's sentence does not play on.
+    recording : bool
+        Every session is filmed and kept (``kiosk record``): the consent notice says so.
     restart : callable, optional
         ``restart()`` ends the application for a service manager to start it again
         (``--supervised``); called :data:`RESTART_PAUSE_MS` after an internal error, never
@@ -79,6 +84,7 @@ class KioskWindow(QMainWindow):
                  clock: Callable[[], float] = time.monotonic,
                  operator_loader: Callable[[], tuple[Any, Any, Any]] | None = None,
                  speak: Callable[[str], None] | None = None,
+                 hush: Callable[[], None] | None = None, recording: bool = False,
                  restart: Callable[[], None] | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Identity check")
@@ -89,6 +95,8 @@ class KioskWindow(QMainWindow):
         self._thread: QThread | None = None
         self._allow_close = not kiosk_mode
         self._speak = speak
+        self._hush = hush
+        self._recording = recording
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
         self.narrator = Narrator(self._say, clock=clock)
 
@@ -247,6 +255,8 @@ class KioskWindow(QMainWindow):
             worker.cancel_session(self.flow.session_id)
         if old == FlowState.LIVE:
             self.live.light.stop()  # stopped mid-sequence: no colours for a session gone
+        if new == FlowState.IDLE and self._hush is not None:
+            self._hush()  # the person has gone: their last sentence is not for the next
         self.narrator.reset()
         self.consent.set_warning("")
         if FlowState.IDENTITY in (old, new):
@@ -283,7 +293,8 @@ class KioskWindow(QMainWindow):
 
     def _show_consent(self) -> None:
         self.consent.set_accessible(self.flow.accessible)
-        self.consent.set_text(consent_text(self.settings, accessible=self.flow.accessible))
+        self.consent.set_text(consent_text(self.settings, accessible=self.flow.accessible,
+                                           recording=self._recording))
 
     @Slot()
     def _on_consent_accepted(self) -> None:
@@ -357,10 +368,11 @@ class KioskWindow(QMainWindow):
         if left is None and shown:
             self.consent.set_warning("")
             self.narrator.reset()  # a later warning is said again
-        elif left is not None and not shown:
+        elif left is not None:
             text = timeout_warning(left)
-            self.consent.set_warning(text)
-            self.narrator.notice(text)
+            self.consent.set_warning(text)  # its seconds count down
+            if not shown:
+                self.narrator.notice(text)  # said once, when it appears
 
     def fault(self, cause: str, reason: str) -> None:
         """``cause`` is failing: out of service with ``reason`` for staff. An internal error

@@ -132,16 +132,18 @@ def build_parts(data_dir: Path, *, camera_fixed: bool, record=None):
 
 
 def build_speaker():
-    """``speak(text)`` through espeak-ng, or a plain beep when the engine is missing."""
+    """``(speak, hush)``: ``speak(text)`` through espeak-ng (or a plain beep when the engine
+    is missing), ``hush()`` cuts the sentence still playing."""
     from kiosk.speech import Speaker
 
     try:
-        return Speaker().say
+        speaker = Speaker()
     except KioskError as exc:
         log.warning("%s; prompts will only beep", exc)
         from PySide6.QtWidgets import QApplication
 
-        return lambda text: QApplication.beep()
+        return (lambda text: QApplication.beep()), (lambda: None)
+    return speaker.say, speaker.stop
 
 
 def build_worker(settings, args: argparse.Namespace, data_dir: Path):
@@ -262,8 +264,10 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     except KioskError as exc:
         log.error("kiosk cannot start: %s", exc)
         failure = str(exc)
+    speak, hush = build_speaker()
     window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
-                         kiosk_mode=not args.windowed, speak=build_speaker(),
+                         kiosk_mode=not args.windowed, speak=speak, hush=hush,
+                         recording=bool(args.record),
                          restart=(lambda: app.exit(EXIT_FAILED)) if args.supervised else None)
 
     def quit_on_signal(signum, frame) -> None:

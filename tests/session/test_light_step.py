@@ -295,3 +295,21 @@ def test_a_face_kept_out_of_view_while_the_colours_play_fails_the_session(settin
 
     assert not CATALOGUE[Reason.LIGHT_NOT_SEEN].attack
     assert not CATALOGUE[Reason.LIGHT_UNAVAILABLE].attack
+
+
+def test_a_check_stopped_during_the_colours_is_stopped_not_a_fault(settings, audit, clock):
+    """Stop or Escape while the colours played: the report of what was painted never came,
+    which read as the kiosk's screen failing (LIGHT_UNAVAILABLE, "check the camera and the
+    kiosk's load") beside STOPPED."""
+    obs = long_stream()[:120]  # placement, then the frames end four seconds in
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, progress = run(v, obs, SessionRequest(script=LATE_SCRIPT,
+                                                    light=PaintingScreen(lag_s=None),
+                                                    stopped=lambda: True))
+    assert any(p.stage == Stage.LIGHT for p in progress)
+    assert decision.decision == Verdict.FAIL and decision.reasons == (Reason.STOPPED,)
+    # The same end of frames without a stop is the screen's fault, as before.
+    v, _ = verifier(lit(settings), audit, clock, obs=obs)
+    decision, _ = run(v, obs, SessionRequest(script=LATE_SCRIPT,
+                                             light=PaintingScreen(lag_s=None)))
+    assert Reason.LIGHT_UNAVAILABLE in decision.reasons

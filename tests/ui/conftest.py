@@ -39,12 +39,12 @@ def window_for(qtbot, tmp_path):
     windows = []
 
     def build(settings, *, kiosk_mode=False, operator_loader=None, speak=None, matcher=None,
-              responder=None, restart=None):
+              responder=None, restart=None, **window_options):
         worker = make_worker(settings, camera=SyntheticCamera(speed=3.0),
                              responder=responder or Responder(present=False),
                              audit_factory=lambda s: open_kiosk_log(s, tmp_path),
                              matcher=matcher)
-        options = {"speak": speak} if speak is not None else {}
+        options = ({"speak": speak} if speak is not None else {}) | window_options
         window = KioskWindow(settings, worker, kiosk_mode=kiosk_mode,
                              operator_loader=operator_loader, restart=restart, **options)
         qtbot.addWidget(window)

@@ -374,7 +374,12 @@ def test_stop_ends_the_check_and_the_attempt_is_still_recorded(qtbot, window_for
             p.text for p in PROMPTS.values()}, timeout=20000)
 
     to_a_prompt()
-    assert window.live.stop.hasFocus()
+    # The screen has the focus, Stop is one Tab away: an Enter or Space meant for "I agree,
+    # start" (pressed twice, or held) stopped the check when Stop had it.
+    assert window.live.hasFocus() and not window.live.stop.hasFocus()
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Space):
+        qtbot.keyClick(window.live, key)
+    assert window.flow.state == FlowState.LIVE
     qtbot.mouseClick(window.live.stop, Qt.MouseButton.LeftButton)
     assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
     # Opened when the check started, closed as a failure once the session has ended.
@@ -427,10 +432,32 @@ def test_the_consent_screen_warns_and_the_wheel_keeps_it(qtbot, window_for, sett
     assert not warning.isVisible()
     qtbot.waitUntil(warning.isVisible, timeout=3000)
     assert "closes in 2 seconds" in warning.text() and warning.text() in announced
+    # Its seconds count down (they stood still before), and it is said once.
+    qtbot.waitUntil(lambda: "closes in 1 second." in warning.text(), timeout=2000)
+    assert len([a for a in announced if "closes in" in a]) == 1
     QApplication.sendEvent(window.consent.notice_area.viewport(), wheel_event())
     qtbot.waitUntil(lambda: not warning.isVisible(), timeout=1000)
     assert window.flow.state == FlowState.CONSENT and window.flow.seconds_left() > 2.0
     qtbot.waitUntil(warning.isVisible, timeout=3000)  # warned again
-    assert announced.count(warning.text()) == 2
+    assert len([a for a in announced if "closes in" in a]) == 2
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=3000)
     assert not warning.isVisible()
+
+
+def test_a_recording_kiosk_says_so_before_consent_and_speech_stops_with_the_person(
+        qtbot, window_for, settings):
+    """`kiosk record` films every check: the notice said "No picture or video of you is
+    kept" all the same. And a sentence still being said when the person left (Stop, Done)
+    played on over the next person's idle screen."""
+    hushed: list[int] = []
+    window = window_for(settings, responder=Responder(reaction_s=60.0), recording=True,
+                        hush=lambda: hushed.append(1))
+    hushed.clear()  # the start, into idle
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    kept = window.consent.kept.text()
+    assert "a video of your whole check is recorded" in kept
+    assert "No picture or video of you is kept" not in kept
+    qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+    assert hushed == []
+    qtbot.mouseClick(window.live.stop, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.IDLE and hushed == [1]

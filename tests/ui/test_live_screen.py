@@ -236,7 +236,11 @@ def test_stop_and_escape_ask_to_stop(qtbot, screen: LiveScreen) -> None:
     qtbot.waitExposed(screen)
     screen.activateWindow()
     qtbot.waitUntil(screen.isActiveWindow, timeout=3000)
-    assert screen.primary is screen.stop and screen.stop.isVisible()
+    # The screen takes the focus (Stop, focused, took a stray Enter); Stop is one Tab away.
+    assert screen.primary is screen and screen.stop.isVisible()
+    screen.setFocus()
+    qtbot.keyClick(screen, Qt.Key.Key_Tab)
+    assert screen.stop.hasFocus()
     with qtbot.waitSignal(screen.stop_requested, timeout=1000):
         qtbot.mouseClick(screen.stop, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(screen.stop_requested, timeout=1000):

@@ -63,12 +63,14 @@ BAND_ALPHA = 200
 LINE_PAD_X = 16
 
 # Transparent children, so the light challenge's colours fill the screen behind them; each
-# line keeps room around its words for the band it gets during the light step.
+# line keeps room around its words for the band it gets during the light step. Stop is only
+# as tall as a line of guidance: at its full height it took the preview's room.
 LIVE_STYLE = f"""
 #live QLabel, #live PreviewWidget, #live IconWidget, #live CountdownRing {{
     background: transparent; }}
 #live QLabel {{ padding: 2px {LINE_PAD_X}px; border-radius: 12px; }}
 #live QLabel[band="true"] {{ background: rgba(0, 0, 0, {BAND_ALPHA}); }}
+#live QPushButton {{ min-height: 0px; padding: 4px 36px; }}
 """
 
 
@@ -168,8 +170,11 @@ class LiveScreen(QWidget):
         bottom.addWidget(self.guidance, 1)
         bottom.addWidget(self.stop)
         layout.addLayout(bottom)
-        # Focus on Stop: a keyboard or screen-reader user hears where they are and how to leave.
-        self.primary = self.stop
+        # Focus on the screen itself, whose description is the instruction (a screen reader
+        # reads it); Stop is one Tab away. Focused, Stop took an Enter or Space meant for the
+        # button before it ("I agree, start") and ended the check.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.primary = self
         self._shown: tuple[int, str] | None = None
         self._told = ""
         self.reset()
