@@ -3,9 +3,10 @@ site's evaluation.
 
 It starts the kiosk window (fullscreen, or ``--windowed``) on the configured camera; each
 session a person (or an attack held to the camera) goes through is saved under ``OUT_DIR`` with
-its video, the light sequence as the screen painted it and the prompt timeline, and a row is
-appended to ``OUT_DIR/manifest.csv`` labelled as given here (see
-:mod:`kiosk.runtime.record`). Then ``kiosk evaluate OUT_DIR/manifest.csv`` measures the light
+its video (lossless), the light sequence as the screen painted it and the prompt timeline,
+readable by the kiosk's user only, and a row is appended to ``OUT_DIR/manifest.csv`` labelled
+as given here (not for a session interrupted by Stop or a lost camera; see
+:mod:`kiosk.runtime.record`). It refuses to start with less than 2 GB free in ``OUT_DIR``. Then ``kiosk evaluate OUT_DIR/manifest.csv`` measures the light
 challenge and the other cues on the site's own people, cameras, screens and attacks. The
 sessions are real ones: they are judged and written to the audit log like any other.
 
@@ -24,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "record", help="run the kiosk and save every session (video, light sequence, prompts) "
                        "for kiosk evaluate",
         description="Start the kiosk window with recording on: each session is saved in "
-                    "OUT_DIR/<time>/ (video.avi, sequence.json as painted, timeline.json) and "
-                    "listed in OUT_DIR/manifest.csv with the label given, so kiosk evaluate "
+                    "OUT_DIR/<time>/ (video.avi in lossless FFV1, sequence.json as painted, "
+                    "timeline.json; readable by this user only) and, unless it was "
+                    "interrupted, listed in OUT_DIR/manifest.csv with the label given, so kiosk evaluate "
                     "can judge a site's own staff and attacks. Needs a display.")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="folder for the recordings")
     parser.add_argument("--label", choices=("bona_fide", "attack"), default="bona_fide",

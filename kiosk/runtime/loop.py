@@ -38,7 +38,7 @@ from kiosk.reasons import Reason
 from kiosk.runtime import events as ev
 from kiosk.runtime.identity import IdentityJobs
 from kiosk.runtime.parts import FaceCheck, RuntimeParts
-from kiosk.runtime.record import keep
+from kiosk.runtime.record import RecordingError, keep
 from kiosk.session import SessionRequest, Verifier
 from kiosk.session.camera import camera_record
 from kiosk.session.light import ScreenLight
@@ -424,7 +424,15 @@ class KioskRuntime:
         request = dataclasses.replace(request, stopped=stopped.is_set)
         frames = self._session_frames(sid, stopped)
         plan = self._parts.record
-        recording = plan.session(self._parts.clock()) if plan is not None else None
+        try:
+            recording = (plan.session(self._parts.clock(), accessible=request.accessible)
+                         if plan is not None else None)
+        except RecordingError as exc:
+            # `kiosk record` with no room left: refused before the attempt opens, so nobody
+            # is charged a failure for the kiosk's full disk.
+            log.error("session %d not started: %s", sid, exc)
+            self._sink.report(ev.SessionFailed(sid, str(exc)))
+            return
         if recording is not None:
             frames = recording.tee(frames)
         session = verifier.session(frames, request)

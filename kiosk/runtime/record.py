@@ -2,8 +2,9 @@
 
 Each session the kiosk runs is saved in its own folder under ``OUT_DIR``:
 
-- ``video.avi``: every frame the session analysed (Motion-JPEG, lossless enough for the
-  cues and readable by OpenCV everywhere), at the camera's nominal frame rate, or at the rate
+- ``video.avi``: every frame the session analysed, losslessly (:data:`CODEC`: the file holds
+  the very pixels the kiosk judged; a lossy codec changed the cues, and a session the kiosk
+  failed live passed from its file), at the camera's nominal frame rate, or at the rate
   the frames really came when that differs by more than :data:`RATE_SLACK` (a loaded kiosk
   that analysed 10 of the camera's 30 frames a second): played at the nominal rate, such a
   session ran three times too fast, and ``kiosk evaluate`` judged at 30 frames a second what
@@ -12,22 +13,35 @@ Each session the kiosk runs is saved in its own folder under ``OUT_DIR``:
   frame clock to that media time through the frames' own timestamps (so a camera that
   delivered frames unevenly still lines up frame by frame);
 - ``timeline.json``: the prompts in media time (asked, answered, outcome), the decision and
-  its reason codes (no scores: they are recomputed by ``kiosk evaluate``);
+  its reason codes (no scores: they are recomputed by ``kiosk evaluate``), whether the person
+  chose the accessible check, and why the session was interrupted, if it was;
 
 and a row is appended to ``OUT_DIR/manifest.csv`` (the label and species given when the
-recording started, the sequence file in the ``sequence`` column, and ``unlabelled_events`` in
+recording started, the sequence file in the ``sequence`` column, ``unlabelled_events`` in
 its notes until someone labels what the person did: an empty ``events`` column would read as
-"did nothing", so every detected action counted as a false one), so ``kiosk evaluate
-OUT_DIR/manifest.csv`` and ``kiosk evaluate --sessions`` judge the site's own recordings.
-These folders hold faces: keep them as the site keeps its evidence.
+"did nothing", so every detected action counted as a false one; and :data:`ACCESSIBLE` for
+the accessible check), so ``kiosk evaluate OUT_DIR/manifest.csv`` and ``kiosk evaluate
+--sessions`` judge the site's own recordings. A session that was interrupted (Stop pressed,
+the camera lost or frozen: :data:`INTERRUPTED`) keeps its folder but gets no row: it shows
+nobody's full presentation, and ``kiosk evaluate`` would count it as one.
+
+These folders hold faces: they are made readable by the kiosk's own user only (folders
+0700, files 0600, whatever the umask), and a session is written under a hidden ``.part``
+name and renamed when complete, so a full disk or a crash never leaves a half session where
+``kiosk evaluate`` would read it (:class:`RecordingError`; a session does not start with less
+than :data:`START_FREE_BYTES` free, and stops before the disk falls below
+:data:`RESERVE_BYTES`). Keep and delete them as the site keeps its evidence.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
+import os
 import re
+import shutil
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,8 +53,9 @@ import cv2
 import numpy as np
 
 from kiosk.analysis.light import LightSequence, Segment
-from kiosk.errors import InputError
+from kiosk.errors import InputError, KioskError
 from kiosk.model import Frame
+from kiosk.reasons import Reason
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +65,33 @@ MANIFEST_COLUMNS = ("path", "media", "label", "species", "frames", "events", "su
 LABELS = ("bona_fide", "attack")
 SPECIES = ("print", "replay", "mask")
 _SUBJECT = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
+
+VIDEO = "video.avi"
+CODEC = "FFV1"
+"""FFmpeg's lossless intra-frame codec, bit-exact through OpenCV's writer and reader (about
+35-115 MB per 10 s at 640x480, 30 fps: more the noisier the camera)."""
+
+PART = ".part"
+"""The suffix of a session folder (or manifest) still being written; hidden by a leading dot."""
+
+START_FREE_BYTES = 2 * 1024 ** 3
+"""Free space needed before a session's first frame is saved: a minute of a noisy 640x480
+camera, with room to spare."""
+
+RESERVE_BYTES = 256 * 1024 ** 2
+"""Free space a recording never eats into (the audit log and the system share the disk)."""
+
+INTERRUPTED = (Reason.STOPPED, Reason.SOURCE_ENDED)
+"""Reasons that cut a session short: its recording gets no manifest row."""
+
+ACCESSIBLE = "accessible_check"
+"""The manifest note of a session the person took as the accessible check (longer windows,
+fewer prompts, no light step)."""
+
+
+class RecordingError(KioskError):
+    """A session's recording could not be saved (disk full, a write refused); its
+    half-written files have been removed."""
 
 
 @dataclass(frozen=True)
@@ -92,24 +134,35 @@ class RecordPlan:
             raise InputError(f"the recording frame rate must be 1-120 fps, got {self.fps}")
 
     def open(self) -> None:
-        """Create the folder; InputError when it cannot be written."""
+        """Create the folder (0700 when it is new) and remove the half sessions a crash left
+        in it; InputError when it cannot be written, RecordingError when its disk has too
+        little room for a session (:data:`START_FREE_BYTES`)."""
         try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
+            if not self.out_dir.exists():
+                self.out_dir.mkdir(parents=True)
+                self.out_dir.chmod(0o700)
+            for stale in self.out_dir.glob(f".*{PART}"):
+                log.warning("removing %s: a session recording left unfinished", stale)
+                _remove(stale)
         except OSError as exc:
             raise InputError(f"cannot create the recording folder {self.out_dir}: "
                              f"{exc.strerror or exc}") from None
         if not self.out_dir.is_dir():
             raise InputError(f"{self.out_dir} is not a folder")
+        _check_space(self.out_dir, START_FREE_BYTES)
 
-    def session(self, started: datetime) -> SessionRecording:
-        """A new recording for the session that starts now."""
+    def session(self, started: datetime, *, accessible: bool = False) -> SessionRecording:
+        """A new recording for the session that starts now (``accessible``: the person
+        chose the accessible check); RecordingError, before anyone's attempt is opened, when
+        the disk has too little room for it (:data:`START_FREE_BYTES`)."""
+        _check_space(self.out_dir, START_FREE_BYTES)
         stamp = started.strftime("%Y%m%dT%H%M%S")
         folder = self.out_dir / stamp
         n = 1
-        while folder.exists():
+        while folder.exists() or _part(folder).exists():
             n += 1
             folder = self.out_dir / f"{stamp}-{n}"
-        return SessionRecording(self, folder)
+        return SessionRecording(self, folder, accessible=accessible)
 
 
 RATE_SLACK = 0.05
@@ -170,43 +223,80 @@ def media_times(frame_t: Sequence[float], fps: float,
     return np.where(q > t[-1], media[-1] + (q - t[-1]), out)
 
 
-class SessionRecording:
-    """One session's folder: :meth:`tee` the frames through it, then :meth:`finish`."""
+def interrupted(reasons: Sequence[str]) -> str | None:
+    """The reason that cut a session short (:data:`INTERRUPTED`), or None."""
+    return next((str(r) for r in INTERRUPTED if r in reasons), None)
 
-    def __init__(self, plan: RecordPlan, folder: Path) -> None:
+
+class SessionRecording:
+    """One session's folder: :meth:`tee` the frames through it, then :meth:`finish`.
+
+    Everything is written in a hidden ``.<name>.part`` folder, renamed to ``folder`` once
+    the video, the sequence and the timeline are complete."""
+
+    def __init__(self, plan: RecordPlan, folder: Path, *, accessible: bool = False) -> None:
         self.plan = plan
         self.folder = folder
+        self.accessible = accessible
+        self._part = _part(folder)
         self._writer: Any = None
         self._times: list[float] = []
         self._fps = plan.fps
+        self._error: RecordingError | None = None
 
     def tee(self, frames: Iterator[Frame]) -> Iterator[Frame]:
-        """Yield ``frames`` unchanged, saving each one first."""
+        """Yield ``frames`` unchanged, saving each one first.
+
+        Raises
+        ------
+        RecordingError
+            A frame could not be saved (too little free space, a write refused): the
+            session stops rather than run on unrecorded; :meth:`finish` removes its files.
+        """
         for frame in frames:
-            self._write(frame)
+            try:
+                self._write(frame)
+            except OSError as exc:
+                self._error = RecordingError(f"cannot write in {self._part}: "
+                                             f"{exc.strerror or exc}")
+                raise self._error from None
+            except RecordingError as exc:
+                self._error = exc
+                raise
             yield frame
 
     def _write(self, frame: Frame) -> None:
-        image = frame.image
         if self._writer is None:
-            self.folder.mkdir(parents=True)
-            h, w = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self.folder / "video.avi"),
-                                           cv2.VideoWriter.fourcc(*"MJPG"), self.plan.fps,
-                                           (w, h))
-            if not self._writer.isOpened():
-                raise InputError(f"cannot write a video in {self.folder}")
-        self._writer.write(image)
+            self._writer = self._open_video(frame.image.shape)
+        _check_space(self._part, RESERVE_BYTES)
+        # OpenCV's writer reports a failed write (a full disk) only by this return value.
+        if not self._writer.write(frame.image):
+            raise RecordingError(f"frame {len(self._times)} could not be written to "
+                                 f"{self._part / VIDEO} (is the disk full?)")
         self._times.append(frame.t)
 
+    def _open_video(self, shape: tuple[int, ...]) -> Any:
+        """The session's video writer, in a new private folder."""
+        self._part.mkdir()
+        self._part.chmod(0o700)  # whatever the umask: the folder holds faces
+        path = self._part / VIDEO
+        _write_private(path, b"")  # the writer truncates it and keeps its 0600 mode
+        h, w = shape[:2]
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*CODEC), self.plan.fps,
+                                 (w, h))
+        if not writer.isOpened():
+            raise RecordingError(f"this OpenCV cannot write {CODEC} (lossless) video to {path}")
+        return writer
+
     def finish(self, decision: Any, painted: LightSequence | None) -> Path | None:
-        """Close the video and write the sequence, the timeline and the manifest row.
+        """Close the video, write the sequence and the timeline, move the folder in place
+        and add the manifest row.
 
         Parameters
         ----------
         decision : kiosk.session.Decision or None
             None when the session failed before deciding (the video is kept, its timeline
-            says so, and no manifest row is written).
+            says so, and no manifest row is written; nor for an :func:`interrupted` one).
         painted : LightSequence or None
             The sequence as painted, in frame-clock time.
 
@@ -214,35 +304,70 @@ class SessionRecording:
         -------
         Path or None
             The session's folder; None when no frame was saved.
+
+        Raises
+        ------
+        RecordingError
+            The session could not be saved whole; nothing of it is left.
         """
-        if self._writer is None:
-            return None
+        try:
+            if self._error is not None:
+                raise self._error
+            if self._writer is None:
+                return None
+            self._complete(decision, painted)
+        except RecordingError:
+            self._discard()
+            raise
+        except (OSError, InputError, ValueError) as exc:
+            self._discard()
+            raise RecordingError(f"cannot save the session in {self.folder}: "
+                                 f"{getattr(exc, 'strerror', None) or exc}") from None
+        return self.folder
+
+    def _complete(self, decision: Any, painted: LightSequence | None) -> None:
         self._writer.release()
         fps = self._fps = saved_rate(self._times, self.plan.fps)
         if fps != self.plan.fps:
             self._retime(fps)
-        sequence_name = ""
-        if painted is not None:
-            starts = media_times(self._times, fps, [s.start for s in painted.segments])
-            ends = media_times(self._times, fps, [s.end for s in painted.segments])
-            shifted = LightSequence(tuple(
-                Segment(round(float(a), 4), round(float(b), 4), s.rgb)
-                for a, b, s in zip(starts, ends, painted.segments, strict=True)))
-            (self.folder / "sequence.json").write_text(shifted.to_json(), encoding="utf-8")
-            sequence_name = "sequence.json"
+        sequence_name = self._save_sequence(painted)
         timeline = self._timeline(decision)
-        (self.folder / "timeline.json").write_text(json.dumps(timeline, indent=1) + "\n",
-                                                   encoding="utf-8")
-        if decision is not None:
+        _write_private(self._part / "timeline.json",
+                       (json.dumps(timeline, indent=1) + "\n").encode("utf-8"))
+        self._part.rename(self.folder)
+        cut = timeline.get("interrupted")
+        if decision is not None and cut is None:
             self._append_row(sequence_name, timeline)
-        log.info("session recorded in %s (%d frames)", self.folder, len(self._times))
-        return self.folder
+        log.info("session recorded in %s (%d frames)%s", self.folder, len(self._times),
+                 f"; interrupted ({cut}): not in the manifest" if cut else "")
+
+    def _discard(self) -> None:
+        """Remove whatever the session wrote: a half session is worse than none."""
+        if self._writer is not None:
+            self._writer.release()
+        for path in (self._part, self.folder):
+            try:
+                _remove(path)
+            except OSError as exc:
+                log.error("cannot remove the unsaved recording %s: %s", path, exc)
+
+    def _save_sequence(self, painted: LightSequence | None) -> str:
+        """Write the painted sequence in media time; its file name, or "" without one."""
+        if painted is None:
+            return ""
+        starts = media_times(self._times, self._fps, [s.start for s in painted.segments])
+        ends = media_times(self._times, self._fps, [s.end for s in painted.segments])
+        shifted = LightSequence(tuple(
+            Segment(round(float(a), 4), round(float(b), 4), s.rgb)
+            for a, b, s in zip(starts, ends, painted.segments, strict=True)))
+        _write_private(self._part / "sequence.json", shifted.to_json().encode("utf-8"))
+        return "sequence.json"
 
     def _retime(self, fps: float) -> None:
         """Set the saved video's frame rate to ``fps`` in its AVI headers (the main header's
         microseconds per frame, the video stream's rate and scale). The frames stay as
-        written: encoding them again would add a second JPEG compression, a cue of its own."""
-        path = self.folder / "video.avi"
+        written: there is no need to encode them again."""
+        path = self._part / VIDEO
         with path.open("r+b") as fh:
             head = fh.read(4096)  # OpenCV writes both headers in the file's first list
             main, stream = head.find(b"avih"), head.find(b"strh")
@@ -266,12 +391,14 @@ class SessionRecording:
 
         out: dict[str, Any] = {"frames": len(self._times), "fps": fps,
                                "nominal_fps": self.plan.fps,
-                               "label": self.plan.label, "species": self.plan.species}
+                               "label": self.plan.label, "species": self.plan.species,
+                               "accessible": self.accessible}
         if decision is None:
             out["decision"] = None
             return out
         out["decision"] = str(decision.decision)
         out["reasons"] = [str(r) for r in decision.reasons]
+        out["interrupted"] = interrupted(decision.reasons)
         out["prompts"] = [{"action": c["action"], "outcome": c["outcome"],
                            "asked": media(c.get("prompt_t")),
                            "answered": media(c.get("response_t"))}
@@ -279,27 +406,73 @@ class SessionRecording:
         return out
 
     def _append_row(self, sequence_name: str, timeline: dict[str, Any]) -> None:
+        """Add the session's row: the manifest is rewritten whole under a temporary name
+        and renamed, so a full disk never leaves half a row."""
         manifest = self.plan.out_dir / MANIFEST
-        new = not manifest.exists()
+        old = manifest.read_bytes() if manifest.exists() else b""
+        if old and not old.endswith(b"\n"):
+            old += b"\r\n"  # a hand-edited last line: the row goes on a line of its own
         folder = self.folder.name
         prompts = ";".join(f"{p['action']}@{p['asked']}" for p in timeline["prompts"]
                            if p["asked"] is not None)
-        row = {"path": f"{folder}/video.avi", "media": "video", "label": self.plan.label,
+        notes = ["kiosk record", UNLABELLED] + ([ACCESSIBLE] if self.accessible else []) + (
+            [f"prompts {prompts}"] if prompts else [])
+        row = {"path": f"{folder}/{VIDEO}", "media": "video", "label": self.plan.label,
                "species": self.plan.species, "frames": "", "events": "",
-               "subject": self.plan.subject,
-               "notes": f"kiosk record; {UNLABELLED}" + (f"; prompts {prompts}" if prompts
-                                                         else ""),
+               "subject": self.plan.subject, "notes": "; ".join(notes),
                "sequence": f"{folder}/{sequence_name}" if sequence_name else ""}
-        with manifest.open("a", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=MANIFEST_COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=MANIFEST_COLUMNS)
+        if not old:
+            writer.writeheader()
+        writer.writerow(row)
+        staged = _part(manifest)
+        try:
+            _write_private(staged, old + text.getvalue().encode("utf-8"))
+            staged.replace(manifest)
+        except OSError:
+            staged.unlink(missing_ok=True)
+            raise
 
 
-def keep(recording: SessionRecording | None, decision: Any, light: Any) -> None:
-    """Close a session's recording, if it has one; a failure to write it is logged and the
-    session's decision stands.
+def _part(path: Path) -> Path:
+    """The hidden name ``path`` is written under until it is complete."""
+    return path.with_name(f".{path.name}{PART}")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to a file only its owner can read (0600 whatever the umask), to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb", closefd=False) as fh:
+            fh.write(data)
+            fh.flush()
+        os.fsync(fd)  # a full disk shows here, not after the rename
+    finally:
+        os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file or a folder tree, if it is there."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _check_space(path: Path, need: int) -> None:
+    """RecordingError when the disk holding ``path`` has less than ``need`` bytes free."""
+    free = shutil.disk_usage(path).free
+    if free < need:
+        raise RecordingError(f"only {free // 2 ** 20} MB free for the recordings in "
+                             f"{path} (a session needs {need // 2 ** 20} MB): free some space "
+                             f"or record to another disk")
+
+
+def keep(recording: SessionRecording | None, decision: Any,
+         light: Any) -> RecordingError | None:
+    """Close a session's recording, if it has one; the session's decision stands either way.
 
     Parameters
     ----------
@@ -308,10 +481,18 @@ def keep(recording: SessionRecording | None, decision: Any, light: Any) -> None:
         None when the session failed before deciding.
     light : LightPlan or None
         The session's light step (its painted sequence is saved).
+
+    Returns
+    -------
+    RecordingError or None
+        Why the session could not be saved (logged; nothing of it is left), for the
+        runtime to report.
     """
     if recording is None:
-        return
+        return None
     try:
         recording.finish(decision, light.painted() if light is not None else None)
-    except (OSError, InputError, ValueError) as exc:
+    except RecordingError as exc:
         log.error("the session's recording could not be saved: %s", exc)
+        return exc
+    return None

@@ -56,8 +56,8 @@ class KeepingPlan(RecordPlan):
 
     made: list = dataclasses.field(default_factory=list, compare=False)
 
-    def session(self, started):
-        recording = super().session(started)
+    def session(self, started, **kw):
+        recording = super().session(started, **kw)
         self.made.append(recording)
         return recording
 
@@ -172,3 +172,35 @@ def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="cannot create the recording folder"):
         RecordPlan(tmp_path / "file" / "rec", "bona_fide").open()
+
+
+def test_the_runtime_tells_the_recording_when_the_accessible_check_was_chosen(recording_kiosk):
+    runtime, recorder, _, plan = recording_kiosk
+    runtime.start_session(1, SessionRequest(accessible=True))
+    recorder.wait_for(ev.DecisionMade)
+    (recording,) = plan.made
+    timeline = json.loads((recording.folder / "timeline.json").read_text())
+    assert timeline["accessible"] is True
+    (row,) = read_manifest(plan.out_dir / "manifest.csv")
+    assert "accessible_check" in row.notes
+    assert not (recording.folder / "sequence.json").exists()  # no light step
+
+
+def test_a_full_disk_refuses_the_session_before_anyones_attempt_opens(recording_kiosk,
+                                                                      monkeypatch, settings,
+                                                                      tmp_path):
+    """Each person's attempt was opened, then closed as INTERRUPTED on the first frame that
+    could not be saved: a failure charged to them for the kiosk's full disk."""
+    from kiosk.runtime import record
+
+    runtime, recorder, _, plan = recording_kiosk
+    monkeypatch.setattr(record, "START_FREE_BYTES", 2 ** 62)
+    runtime.start_session(1, SessionRequest())
+    failed = recorder.wait_for(ev.SessionFailed)
+    assert "MB free for the recordings" in failed.reason
+    assert plan.made == []
+    log = open_kiosk_log(settings, tmp_path)
+    try:
+        assert log.list_attempts() == []
+    finally:
+        log.close()
