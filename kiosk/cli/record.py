@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "record", help="run the kiosk and save every session (video, light sequence, prompts) "
                        "for kiosk evaluate",
         description="Start the kiosk window with recording on: each session is saved in "
-                    "OUT_DIR/<time>/ (video.avi in lossless FFV1, sequence.json as painted, "
+                    "OUT_DIR/<time>/ (video.avi in lossless HuffYUV, sequence.json as painted, "
                     "timeline.json; readable by this user only) and, unless it was "
                     "interrupted, listed in OUT_DIR/manifest.csv with the label given, so kiosk evaluate "
                     "can judge a site's own staff and attacks. Needs a display.")

@@ -67,9 +67,11 @@ SPECIES = ("print", "replay", "mask")
 _SUBJECT = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
 
 VIDEO = "video.avi"
-CODEC = "FFV1"
-"""FFmpeg's lossless intra-frame codec, bit-exact through OpenCV's writer and reader (about
-35-115 MB per 10 s at 640x480, 30 fps: more the noisier the camera)."""
+CODEC = "HFYU"
+"""HuffYUV: lossless and bit-exact through OpenCV's writer and reader, and cheap enough for
+the analysis thread that writes it (1.4 ms a 640x480 frame, about 115 MB per 10 s of a
+developer clip; FFV1 took 13.9 ms for 95 MB, too much of a 30 fps frame's 33 ms beside the
+analysis)."""
 
 PART = ".part"
 """The suffix of a session folder (or manifest) still being written; hidden by a leading dot."""
