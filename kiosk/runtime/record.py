@@ -77,8 +77,8 @@ PART = ".part"
 """The suffix of a session folder (or manifest) still being written; hidden by a leading dot."""
 
 START_FREE_BYTES = 2 * 1024 ** 3
-"""Free space needed before a session's first frame is saved: a minute of a noisy 640x480
-camera, with room to spare."""
+"""Free space needed before a session starts: about three minutes of a 640x480 camera at
+HuffYUV's 115 MB per 10 s (a minute of the noisiest)."""
 
 RESERVE_BYTES = 256 * 1024 ** 2
 """Free space a recording never eats into (the audit log and the system share the disk)."""
@@ -88,7 +88,7 @@ INTERRUPTED = (Reason.STOPPED, Reason.SOURCE_ENDED)
 
 ACCESSIBLE = "accessible_check"
 """The manifest note of a session the person took as the accessible check (longer windows,
-fewer prompts, no light step)."""
+no blink, prompts in place of the light step)."""
 
 
 class RecordingError(KioskError):

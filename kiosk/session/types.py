@@ -67,8 +67,8 @@ class SessionRequest:
         Evaluation only (``kiosk verify --script``): prompts at fixed media times instead of
         a random draw. Never reachable from the kiosk UI.
     accessible : bool
-        The person chose the accessible check: longer response windows, fewer prompts, no
-        flashing light.
+        The person chose the accessible check: longer response windows, no blink, no
+        flashing light (prompts in place of the light step).
     light : LightPlan or None
         The light step's sequence source (the kiosk's screen, or a recording's sequence for
         ``kiosk verify --light``); None: no light step (a file cannot see the screen).
