@@ -121,10 +121,6 @@ def _num(value: float | None, fmt: str = ".1f") -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def _short(ref: str | None) -> str:
-    return "-" if ref is None else ref[:12]
-
-
 # -- list / show ---------------------------------------------------------------------------
 
 def shown_decision(decision: str, scripted: bool, overridden_to: str | None) -> str:
@@ -146,15 +142,16 @@ def _cmd_list(args: argparse.Namespace, ctx: Any) -> int:
         overridden = latest_overrides(audit.operator_actions(action="override", limit=None))
     out = ctx.stdout
     width = max([10, *(len(_shown_decision(a, overridden)) for a in rows)])
-    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':12}  {'SUBJECT':12}  "
+    kw = audit_fleet.column_width("KIOSK", (a.kiosk_id for a in rows))
+    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':{kw}}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     scripted = 0
     for a in rows:
         record = a.record
         reasons = ",".join(record.reasons) if record else ""
         liveness = _num(record.liveness_score) if record else "-"
-        print(f"{a.id:>7}  {_t(a.started_at):19}  {a.kiosk_id[:12]:12}  "
-              f"{_short(a.subject_ref):12}  {_shown_decision(a, overridden):{width}}  "
+        print(f"{a.id:>7}  {_t(a.started_at):19}  {a.kiosk_id:{kw}}  "
+              f"{audit_fleet.short_ref(a.subject_ref):12}  {_shown_decision(a, overridden):{width}}  "
               f"{liveness:>8}  {reasons or '-'}", file=out)
         scripted += a.scripted
     print(f"{len(rows)} attempt(s), newest first", file=out)
@@ -408,7 +405,7 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
             raise InputError(str(exc)) from None
         shipped = audit_fleet.ship_recorded(audit, ctx, key_id) if fleet else False
     out = ctx.stdout
-    shown = target if scope == "kiosk" else _short(target)
+    shown = target if scope == "kiosk" else audit_fleet.short_ref(target)
     print(f"unlock #{result.action_id} recorded by {args.by} for {scope} {shown}", file=out)
     for lk in result.lifted:
         print(f"  lifted lockout #{lk.id} (was until {_t(lk.until)} UTC)", file=out)
@@ -439,11 +436,11 @@ def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     if not args.all:
         found = [lk for lk in found if lk.id not in lifted]
     out = ctx.stdout
-    print(f"{'ID':>6}  {'SCOPE':7}  {'TARGET':12}  {'STARTED (UTC)':19}  {'UNTIL (UTC)':19}  "
-          f"{'FAILURES':>8}  STATE", file=out)
-    for lk in found:
-        target = lk.target[:12] if lk.scope == "subject" else lk.target
-        print(f"{lk.id:>6}  {lk.scope:7}  {target:12}  {_t(lk.started_at):19}  "
+    targets, tw = audit_fleet.lockout_targets(found)
+    print(f"{'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
+          f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
+    for lk, target in zip(found, targets, strict=True):
+        print(f"{lk.id:>6}  {lk.scope:7}  {target:{tw}}  {_t(lk.started_at):19}  "
               f"{_t(lk.until):19}  {lk.failures:>8}  {_lockout_state(lk, now, lifted)}",
               file=out)
     print(f"{len(found)} lockout(s){'' if args.all else ' in force'}", file=out)

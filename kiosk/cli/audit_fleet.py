@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from kiosk.audit.errors import AuditError
@@ -76,13 +76,21 @@ def _t(value: Any) -> str:
     return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _short(ref: str | None) -> str:
+def short_ref(ref: str | None) -> str:
+    """A subject reference as the listings show it: its first 12 characters."""
     return "-" if ref is None else ref[:12]
 
 
-def _width(header: str, values: Iterable[str]) -> int:
+def column_width(header: str, values: Iterable[str]) -> int:
     """A column as wide as its header and its longest value (kiosk ids are never cut)."""
     return max([len(header), *(len(v) for v in values)])
+
+
+def lockout_targets(lockouts: Sequence[Any]) -> tuple[list[str], int]:
+    """The TARGET column of a lockout listing and its width: a subject's short reference
+    (12 characters), a kiosk's whole id."""
+    targets = [short_ref(lk.target) if lk.scope == "subject" else lk.target for lk in lockouts]
+    return targets, max(12, column_width("TARGET", targets))
 
 
 def _asked(ctx: Any, read: Callable[[Any], Any]) -> tuple[Any, str | None]:
@@ -107,14 +115,14 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
                               until=args.until, limit=args.limit)
     out = ctx.stdout
     decisions = [shown_decision(a.decision, a.scripted, a.overridden_to) for a in rows]
-    width = _width("DECISION", decisions)
-    kw = _width("KIOSK", (a.kiosk_id for a in rows))
+    width = column_width("DECISION", decisions)
+    kw = column_width("KIOSK", (a.kiosk_id for a in rows))
     print(f"{'KIOSK':{kw}}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     for a, decision in zip(rows, decisions, strict=True):
         liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
         print(f"{a.kiosk_id:{kw}}  {a.id:>7}  {_t(a.recorded_at):19}  "
-              f"{_short(a.subject_ref):12}  {decision:{width}}  "
+              f"{short_ref(a.subject_ref):12}  {decision:{width}}  "
               f"{liveness:>8}  {','.join(a.reasons) or '-'}", file=out)
     print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
     if any(a.scripted for a in rows):
@@ -132,7 +140,7 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     print(f"attempts of the fleet: {s.total}", file=out)
     if s.scripted:
         print(f"scripted evaluation runs, not counted: {s.scripted}", file=out)
-    kw = _width("KIOSK", s.by_kiosk)
+    kw = column_width("KIOSK", s.by_kiosk)
     print(f"  {'KIOSK':{kw}}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
     for kiosk, counts in s.by_kiosk.items():
         print(f"  {kiosk:{kw}}" + "".join(f"{counts[d]:>8}" for d in
@@ -153,9 +161,8 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     with fleet_store(ctx) as store:
         found = fleet_lockouts(store, now, active_only=not args.all, limit=args.limit)
     out = ctx.stdout
-    targets = [_short(lk.target) if lk.scope == "subject" else lk.target for lk in found]
-    kw = _width("KIOSK", (lk.kiosk_id for lk in found))
-    tw = max(12, _width("TARGET", targets))  # 12: a subject reference as shown
+    targets, tw = lockout_targets(found)
+    kw = column_width("KIOSK", (lk.kiosk_id for lk in found))
     print(f"{'KIOSK':{kw}}  {'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
           f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
     for lk, target in zip(found, targets, strict=True):

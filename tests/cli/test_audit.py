@@ -411,3 +411,22 @@ def test_a_configured_key_file_that_cannot_be_used_is_named(db: Path, env: dict[
                            "--db", str(db))
     assert (status, out) == (2, "")
     assert err == f"kiosk audit: the key file {bad} must hold at least 64 hex digits\n"
+
+
+def test_the_local_list_shows_whole_kiosk_ids(tmp_path: Path, env: dict[str, str], clock,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Cut at 12 characters, reception-floor-1 and reception-floor-2 read alike (the fleet's
+    listing shows them whole since this stop; so does the local one)."""
+    path = tmp_path / "kiosk.db"
+    keys = key_store(Settings(), path, keyring_backend=fail.Keyring())
+    for kiosk_id in ("reception-floor-1", "reception-floor-2"):
+        config = AuditConfig(kiosk_id=kiosk_id)
+        with AuditLog.open(path, config, clock=clock,
+                           subject_hasher=keys.subject_hasher()) as audit:
+            audit.record_attempt(make_record(clock, decision="fail", kiosk_id=kiosk_id))
+        clock.advance(minutes=1)
+    status, out, _ = run(capsys, env, "list", "--db", str(path))
+    assert status == 0
+    header, *rows, _ = out.splitlines()
+    assert [row.split()[3] for row in rows] == ["reception-floor-2", "reception-floor-1"]
+    assert header.index("SUBJECT") == rows[0].index("-  ")  # the columns stay aligned
