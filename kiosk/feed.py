@@ -26,7 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.analysis.capture import MIN_ANALYSIS_FPS, too_slow
-from kiosk.camera import CameraHealth, CaptureThread, FrameSource, LatestFrameSlot
+from kiosk.camera import (
+    CameraHealth,
+    CaptureThread,
+    FrameSource,
+    LatestFrameSlot,
+    VirtualCameraRefused,
+)
 from kiosk.model import Frame
 from kiosk.settings import Settings
 
@@ -52,10 +58,13 @@ staff need not act; the next session measures again."""
 
 @dataclass(frozen=True)
 class FeedStatus:
-    """Whether the camera delivers; ``reason`` says why not, for staff."""
+    """Whether the camera delivers; ``reason`` says why not, for staff. ``refused``: the
+    source is a camera refused as virtual (``camera.allow_virtual`` off), an injection
+    attempt the kiosk records in its audit log."""
 
     ok: bool
     reason: str = ""
+    refused: bool = False
 
 
 class _TeeSlot(LatestFrameSlot):
@@ -128,6 +137,7 @@ class FrameFeed:
         self._preview = LatestFrameSlot()
         self._lock = threading.Lock()
         self._error: str | None = None  # last error with no frame after it
+        self._refused = False  # that error refused a virtual camera
         self._last_put: float | None = None
         self._started_at: float | None = None
         self._capture: CaptureThread | None = None
@@ -178,6 +188,7 @@ class FrameFeed:
         self._slow = False
         with self._lock:
             self._error = None
+            self._refused = False
             self._last_put = None
         self._started_at = self._clock()
         if not self._stopped.is_set():
@@ -234,9 +245,9 @@ class FrameFeed:
                                          f"after a pause of {self._overload_pause_s:.0f} s")
             self._overloaded = None
         with self._lock:
-            error, last_put = self._error, self._last_put
+            error, refused, last_put = self._error, self._refused, self._last_put
         if error is not None:
-            return FeedStatus(False, error)
+            return FeedStatus(False, error, refused=refused)
         since = last_put if last_put is not None else self._started_at
         if since is not None and now - since > self._stall_s:
             what = "no picture from the camera" if last_put is None else \
@@ -282,10 +293,12 @@ class FrameFeed:
         with self._lock:
             self._last_put = self._clock()
             self._error = None
+            self._refused = False
 
     def _note_error(self, exc: Exception) -> None:  # capture thread
         with self._lock:
             self._error = str(exc) or type(exc).__name__
+            self._refused = isinstance(exc, VirtualCameraRefused)
 
     def _maintain(self) -> None:
         """Restart a capture thread that has ended (looping a finite source, retrying a
@@ -300,6 +313,7 @@ class FrameFeed:
             else:
                 with self._lock:
                     self._error = f"{self._source.description} ended"
+                    self._refused = False
             return
         if self._restart_at is None:
             self._restart_at = self._clock() + self._restart_s

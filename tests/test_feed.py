@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.camera import BaseSource, open_source
+from kiosk.camera import BaseSource, VirtualCameraRefused, open_source
 from kiosk.errors import CameraError
 from kiosk.feed import GREY_MIN_FRAMES, OVERLOAD_PAUSE_S, RATE_MIN_FRAMES, FrameFeed
 
@@ -26,6 +26,7 @@ class LiveSource(BaseSource):
         self.colour = colour
         self.still = threading.Event()  # deliver the same picture, as a stalled driver does
         self.failing = threading.Event()
+        self.refused = threading.Event()
         self.frozen = threading.Event()
 
     def _open(self) -> None:
@@ -40,6 +41,8 @@ class LiveSource(BaseSource):
             time.sleep(0.01)
         if self.failing.is_set():
             raise CameraError("test camera unplugged")
+        if self.refused.is_set():
+            raise VirtualCameraRefused("virtual camera refused: test camera")
         image = np.full((8, 8, 3), 0 if self.still.is_set() else self._seq % 256, np.uint8)
         if self.colour and not self.still.is_set():  # a skin tone brightening and darkening: channels apart
             image[...] = (60 + self._seq % 40, 90 + self._seq % 40, 150 + self._seq % 40)
@@ -112,6 +115,23 @@ def test_a_failing_camera_is_reported_until_it_delivers_again(feeds):
     source.failing.clear()
     assert wait_for(lambda: feed.status().ok)
     assert feed.next_frame(2.0) is not None
+
+
+def test_a_refused_virtual_camera_is_told_apart_from_other_failures(feeds):
+    """The runtime records a refusal in the audit log, not an unplugged camera."""
+    source = LiveSource()
+    feed = feeds(source)
+    assert feed.next_frame(2.0) is not None
+    source.failing.set()
+    assert wait_for(lambda: not feed.status().ok)
+    assert not feed.status().refused
+    source.refused.set()
+    source.failing.clear()
+    assert wait_for(lambda: feed.status().refused)
+    assert feed.status().reason == "virtual camera refused: test camera"
+    source.refused.clear()
+    assert wait_for(lambda: feed.status().ok)
+    assert not feed.status().refused
 
 
 def test_a_stalled_camera_is_a_failure(feeds):

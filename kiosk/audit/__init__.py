@@ -45,6 +45,8 @@ from kiosk.audit.results import (
     StoredAttempt,
     UnlockResult,
     VerifyReport,
+    action_about,
+    action_detail,
     camera_text,
     decision_label,
     step_note,
@@ -56,5 +58,5 @@ __all__ = [
     "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
     "RateLimitPolicy", "RateLimited", "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
     "VerifyReport", "create_key_file", "key_store", "normalize_subject_number",
-    "camera_text", "decision_label", "open_kiosk_log", "resolve_db_path", "step_note", "subject_ref",
+    "action_about", "action_detail", "camera_text", "decision_label", "open_kiosk_log", "resolve_db_path", "step_note", "subject_ref",
 ]

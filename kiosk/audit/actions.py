@@ -19,16 +19,25 @@ from sqlite_utils import Database
 from kiosk.audit.canonical import canonical_json
 from kiosk.audit.chain import append_row
 from kiosk.audit.errors import AuditError, RecordNotFound
-from kiosk.audit.records import DECISIONS, MAX_DETAILS, _scalar, check_code, check_label
+from kiosk.audit.records import (
+    DECISIONS,
+    MAX_DETAILS,
+    _scalar,
+    check_camera,
+    check_code,
+    check_label,
+)
 from kiosk.audit.results import OperatorAction
 from kiosk.audit.signer import ChainSigner
 from kiosk.audit.storage import action_from_row
 from kiosk.audit.timeutil import to_iso
 
-EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused", "pin_accepted", "log_replaced")
+EVENT_ACTIONS: tuple[str, ...] = ("settings", "pin_refused", "pin_accepted", "log_replaced",
+                                  "camera_refused")
 """Actions recorded with :func:`insert_event`: a settings change made at the kiosk, a refused
-or an accepted operator PIN (never the PIN itself), and a new log begun in place of a lost one
-(:mod:`kiosk.audit.register`; the first row of that new log)."""
+or an accepted operator PIN (never the PIN itself), a new log begun in place of a lost one
+(:mod:`kiosk.audit.register`; the first row of that new log), and a camera the kiosk refused
+as virtual (details: what :func:`kiosk.session.camera.camera_record` says of it)."""
 
 MAX_LIST = 8
 
@@ -121,14 +130,23 @@ def insert_override(db: Database, signer: ChainSigner, attempt_id: int, decision
 
 def insert_event(db: Database, signer: ChainSigner, action: str, *, actor: str, reason: str,
                  details: Mapping[str, Any] | None, now: datetime) -> OperatorAction:
-    """Record a settings change or a refused PIN (see :data:`EVENT_ACTIONS`).
+    """Record an event of :data:`EVENT_ACTIONS` (a settings change, a refused PIN, ...).
 
-    Must run inside a write transaction.
+    Must run inside a write transaction. A ``camera_refused`` event's details are a live
+    camera as :func:`~kiosk.audit.records.check_camera` checks an attempt's; every other
+    event's are flat (:func:`check_details`).
     """
     if action not in EVENT_ACTIONS:
         raise ValueError(f"action must be one of {EVENT_ACTIONS}, got {action!r}")
     check_label(actor, "actor", 100)
     check_label(reason, "reason", 500)
+    if action == "camera_refused":
+        camera = check_camera(details, "details")
+        if camera is None or camera["kind"] != "camera":
+            raise ValueError("a camera_refused event's details describe a live camera")
+        checked: dict[str, Any] = camera
+    else:
+        checked = check_details(details)
     return _append(db, signer, {
         "acted_at": to_iso(now), "action": action, "actor": actor, "reason": reason,
-        "scope": None, "target": None, "details": canonical_json(check_details(details))})
+        "scope": None, "target": None, "details": canonical_json(checked)})

@@ -118,8 +118,10 @@ def iter_pages(fetch: Any, batch: int) -> Iterator[StoredAttempt]:
 
 
 def operator_actions(db: Database, *, limit: int | None = 50, action: str | None = None,
-                     target: str | None = None) -> list[OperatorAction]:
-    """Operator actions, newest first, optionally of one kind and/or one target."""
+                     target: str | None = None, since: datetime | None = None,
+                     until: datetime | None = None) -> list[OperatorAction]:
+    """Operator actions, newest first, optionally of one kind and/or one target, acted at
+    ``since`` (inclusive) to ``until`` (exclusive)."""
     if action is not None and action not in OPERATOR_ACTIONS:
         raise ValueError(f"action must be one of {OPERATOR_ACTIONS}, got {action!r}")
     clauses: list[str] = []
@@ -128,6 +130,10 @@ def operator_actions(db: Database, *, limit: int | None = 50, action: str | None
         if value is not None:
             clauses.append(f"{column} = ?")
             args.append(value)
+    for op, when, name in ((">=", since, "since"), ("<", until, "until")):
+        if when is not None:
+            clauses.append(f"acted_at {op} ?")
+            args.append(to_iso(when, name))
     sql = "SELECT * FROM operator_actions"
     sql += (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY seq DESC"
     if limit is not None:

@@ -236,12 +236,15 @@ class AuditReader:
             return queries.outcomes(db, since=since, until=until)
 
     def operator_actions(self, *, limit: int | None = 50, action: str | None = None,
-                         target: str | None = None) -> list[OperatorAction]:
-        """Operator actions (unlocks, purges, overrides, settings changes, refused PINs),
-        newest first; only of one ``action`` kind and/or ``target`` when given (an
-        override's target is the attempt id as text)."""
+                         target: str | None = None, since: datetime | None = None,
+                         until: datetime | None = None) -> list[OperatorAction]:
+        """Operator actions (unlocks, purges, overrides, settings changes, refused PINs) and
+        the kiosk's own events (clock gaps, refused cameras), newest first; only of one
+        ``action`` kind and/or ``target`` (an override's target is the attempt id as text)
+        and acted in ``[since, until)`` when given."""
         with self._use("listing operator actions") as db:
-            return queries.operator_actions(db, limit=limit, action=action, target=target)
+            return queries.operator_actions(db, limit=limit, action=action, target=target,
+                                            since=since, until=until)
 
     def stats(self, *, since: datetime | None = None,
               until: datetime | None = None) -> AuditStats:

@@ -105,6 +105,38 @@ def camera_text(camera: Mapping[str, Any] | None) -> str:
     return text
 
 
+def action_about(scope: str | None, target: str | None) -> str:
+    """What an operator action or lockout is about: ``person 3f2a9c01d4e5``, ``attempt 12``,
+    ``kiosk desk-1``, or ``-``."""
+    if scope == "subject" and target:
+        return f"person {target[:12]}"
+    if scope == "attempt":
+        return f"attempt {target}"
+    return f"{scope} {target}" if scope else "-"
+
+
+def action_detail(action: OperatorAction) -> str:
+    """The details of an operator action or kiosk event in one line for staff (``pass ->
+    fail``, ``2 lockout(s) lifted``, the refused camera, the clock gap), or ``""``."""
+    d = action.details
+    if action.action == "override":
+        return f"{d.get('from')} -> {d.get('to')}"
+    if action.action == "settings":
+        return ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in d.items()
+                         if isinstance(v, list) and len(v) == 2)
+    if action.action == "unlock":
+        return f"{len(d.get('lifted', []))} lockout(s) lifted"
+    if action.action == "pin_refused":
+        return f"{d.get('in_a_row')} in a row"
+    if action.action == "log_replaced":
+        return f"begun in place of lost log {str(d.get('lost_log'))[:8]}"
+    if action.action == "camera_refused" and "kind" in d:
+        return camera_text(d)
+    if action.action == "clock":
+        return f"{d.get('kind')}, {d.get('gap_s')} s"
+    return ""
+
+
 def decision_label(decision: str, scripted: bool) -> str:
     """A decision as staff read it in lists: ``pass (scripted)`` for an evaluation run."""
     return f"{decision} (scripted)" if scripted else decision
@@ -139,8 +171,10 @@ class OperatorAction:
     """An operator action with who did it and why.
 
     ``action`` is ``unlock``, ``purge``, ``override`` (scope ``"attempt"``, target the
-    attempt id, details ``{"from", "to"}``), ``settings`` (details: key to ``[old, new]``) or
-    ``pin_refused`` (a wrong operator PIN; the PIN is never stored).
+    attempt id, details ``{"from", "to"}``), ``settings`` (details: key to ``[old, new]``),
+    ``pin_refused`` (a wrong operator PIN; the PIN is never stored), or one of the events
+    the kiosk records by itself (actor ``kiosk``): ``clock``, ``log_replaced``,
+    ``camera_refused`` (details: the refused camera as an attempt's ``camera`` records one).
     """
 
     id: int

@@ -156,9 +156,12 @@ _V2_ACTIONS = ("unlock", "purge", "override", "settings", "pin_refused")
 
 _V3_ACTIONS = (*_V2_ACTIONS, "clock", "pin_accepted")
 
-OPERATOR_ACTIONS: tuple[str, ...] = (*_V3_ACTIONS, "log_replaced")
-"""Kinds of ``operator_actions`` rows (schema 6 on; schema 1 allowed unlock and purge only,
-schema 2 added override, settings and pin_refused, schema 3 clock and pin_accepted)."""
+_V6_ACTIONS = (*_V3_ACTIONS, "log_replaced")
+
+OPERATOR_ACTIONS: tuple[str, ...] = (*_V6_ACTIONS, "camera_refused")
+"""Kinds of ``operator_actions`` rows (schema 9 on; schema 1 allowed unlock and purge only,
+schema 2 added override, settings and pin_refused, schema 3 clock and pin_accepted, schema 6
+log_replaced)."""
 
 _ACTION_COLUMNS = ("id, seq, prev_hash, row_hash, acted_at, action, actor, reason, scope, "
                    "target, details")
@@ -307,7 +310,7 @@ def _v5(db: Database) -> None:
 def _v6(db: Database) -> None:
     """Operator actions may record a new log begun in place of a lost one
     (``log_replaced``, :mod:`kiosk.audit.register`)."""
-    _rebuild_actions(db, OPERATOR_ACTIONS)
+    _rebuild_actions(db, _V6_ACTIONS)
 
 
 ATTEMPT_VARIANTS: tuple[str, ...] = ("accessible",)
@@ -335,6 +338,13 @@ def _v8(db: Database) -> None:
     db.execute("ALTER TABLE attempts ADD COLUMN camera TEXT")
 
 
+def _v9(db: Database) -> None:
+    """Operator actions may record a camera the kiosk refused as virtual
+    (``camera_refused``): an injected stream tried at the kiosk is evidence staff need, and
+    the log line alone is rotated away."""
+    _rebuild_actions(db, OPERATOR_ACTIONS)
+
+
 GUARD_TRIGGERS: tuple[str, ...] = (
     "frames_no_update", "frames_purge_only", "chain_state_forward", "chain_state_keyed_once",
     "attempts_attack_once",
@@ -354,6 +364,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("operator actions: log_replaced", _v6),
     ("attempts: variant (the accessible check)", _v7),
     ("attempts: camera (the device or recording the frames came from)", _v8),
+    ("operator actions: camera_refused", _v9),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

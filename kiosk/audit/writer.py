@@ -192,8 +192,8 @@ class AuditWriter(AuditReader):
 
     def record_action(self, action: str, *, actor: str, reason: str,
                       details: Mapping[str, Any] | None = None) -> OperatorAction:
-        """Record a ``"settings"`` change, a ``"pin_refused"`` or ``"pin_accepted"`` event, or
-        a ``"log_replaced"`` statement as an operator action.
+        """Record a ``"settings"`` change, a ``"pin_refused"`` or ``"pin_accepted"`` event, a
+        ``"log_replaced"`` statement or a ``"camera_refused"`` event as an operator action.
 
         ``details`` is flat: code keys, values scalars or lists of up to 8 scalars (e.g.
         ``{"liveness.challenge_count": [3, 4]}``). Never pass a PIN or a secret.
@@ -203,6 +203,13 @@ class AuditWriter(AuditReader):
                                     details=details, now=now)
         log.info("operator action %d (%s) by %s", recorded.id, action, actor)
         return recorded
+
+    def record_camera_refused(self, camera: Mapping[str, Any]) -> OperatorAction:
+        """Record, as the kiosk itself, that it refused ``camera`` as virtual: an injected
+        stream tried at the kiosk (``camera`` as an attempt's row describes a live one, see
+        :func:`kiosk.session.camera.camera_record`)."""
+        return self.record_action("camera_refused", actor=KIOSK_ACTOR,
+                                  reason="virtual camera refused", details=camera)
 
     # -- retention --------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""``kiosk audit``: list, show, export, stats, lockouts, unlock, verify, anchor, purge, keygen,
-new-log (in :mod:`kiosk.cli.audit_new_log`).
+"""``kiosk audit``: list, show, export, stats, lockouts, actions, unlock, verify, anchor,
+purge, keygen, new-log (in :mod:`kiosk.cli.audit_new_log`).
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
@@ -32,6 +32,8 @@ from kiosk.audit import (
     Lockout,
     OperatorAction,
     StoredAttempt,
+    action_about,
+    action_detail,
     camera_text,
     create_key_file,
     decision_label,
@@ -45,6 +47,7 @@ from kiosk.audit.errors import MISSING
 from kiosk.audit.export import FORMATS, write_export
 from kiosk.audit.queries import DECISION_FILTERS
 from kiosk.audit.register import read_registration, unguarded
+from kiosk.audit.schema import OPERATOR_ACTIONS
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli import audit_fleet, audit_new_log
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
@@ -453,6 +456,25 @@ def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def _cmd_actions(args: argparse.Namespace, ctx: Any) -> int:
+    with _open(args, ctx) as audit:
+        found = audit.operator_actions(action=args.action, since=args.since, until=args.until,
+                                       limit=args.limit)
+    out = ctx.stdout
+    aw = audit_fleet.column_width("ACTION", (a.action for a in found))
+    bw = audit_fleet.column_width("BY", (a.actor for a in found))
+    about = [action_about(a.scope, a.target) for a in found]
+    tw = audit_fleet.column_width("ABOUT", about)
+    print(f"{'ID':>6}  {'WHEN (UTC)':19}  {'ACTION':{aw}}  {'BY':{bw}}  {'ABOUT':{tw}}  "
+          "REASON: DETAIL", file=out)
+    for a, what in zip(found, about, strict=True):
+        detail = action_detail(a)
+        print(f"{a.id:>6}  {_t(a.acted_at):19}  {a.action:{aw}}  {a.actor:{bw}}  {what:{tw}}  "
+              f"{a.reason}{': ' + detail if detail else ''}", file=out)
+    print(f"{len(found)} action(s), newest first", file=out)
+    return EXIT_OK
+
+
 def _lockout_state(lk: Lockout, now: datetime, lifted: dict[int, tuple[str, int]]) -> str:
     """Active, expired, or lifted by an unlock here or (``lifted``) at a kiosk of the fleet."""
     if lk.lifted_by is not None:
@@ -606,6 +628,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=100, help="at most N rows (default 100)")
     audit_fleet.fleet_option(p, _cmd_lockouts, audit_fleet.cmd_lockouts, "lockouts recorded at "
                              "any kiosk of the fleet")
+
+    p = add("actions", _cmd_actions, "list operator actions (unlocks, overrides, settings, "
+            "PINs, purges) and the kiosk's own events (clock gaps, refused cameras), newest "
+            "first")
+    p.add_argument("--action", choices=OPERATOR_ACTIONS, help="only this kind")
+    _since_until(p)
+    p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=50, help="at most N rows "
+                   "(default 50)")
 
     p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why: give "
             "--subject, --subject-ref or --kiosk")

@@ -119,6 +119,7 @@ class KioskRuntime:
         self._audit_logged = RepeatGate()
         self._matcher_logged = RepeatGate()
         self._camera_failing: str | None = None
+        self._refusal_recorded: str | None = None  # the refused camera last recorded
         self._last_check = 0.0
         self._lockouts: ev.LockoutState | None = None
         self._lockouts_checked = -LOCKOUT_CHECK_S
@@ -357,6 +358,29 @@ class KioskRuntime:
         elif status.ok and self._camera_failing is not None:
             self._camera_failing = None
             self._sink.report(ev.CameraRecovered())
+        if status.refused:
+            self._record_refusal()
+        elif status.ok:
+            self._refusal_recorded = None
+
+    def _record_refusal(self) -> None:
+        """Write a refused virtual camera into the audit log, once for as long as the same
+        device stays refused (the capture thread tries it again every few seconds), and
+        once the log is open when it was not."""
+        camera = camera_record(self._feed.source)
+        key = repr(sorted(camera.items())) if camera is not None else None
+        if camera is None or key == self._refusal_recorded or self._audit is None:
+            return
+        try:
+            recorded = self._audit.record_camera_refused(camera)
+        except AuditUnavailable as exc:
+            log.error("audit log failed while recording a refused camera: %s", exc)
+            self._drop_audit(str(exc))
+            return
+        self._refusal_recorded = key
+        log.warning("refused camera recorded in the audit log (operator action %d)",
+                    recorded.id)
+
 
     def _take_settings(self) -> None:
         with self._lock:

@@ -126,7 +126,7 @@ def test_schema_1_upgrades_keeping_rows_hashes_and_ids(tmp_path: Path, clock: Fa
     before = _rows(db_path)
     with AuditLog.open(db_path, AuditConfig(), clock=clock, subject_hasher=keys.subject_hasher(),
                        chain_key=keys.chain_key()) as audit:
-        assert audit.schema_version == SCHEMA_VERSION == 8
+        assert audit.schema_version == SCHEMA_VERSION == 9
         assert [(a.id, a.seq, a.action) for a in audit.operator_actions()] == \
             [(2, 7, "purge")]
         report = audit.verify()

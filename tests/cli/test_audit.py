@@ -430,3 +430,40 @@ def test_the_local_list_shows_whole_kiosk_ids(tmp_path: Path, env: dict[str, str
     header, *rows, _ = out.splitlines()
     assert [row.split()[3] for row in rows] == ["reception-floor-2", "reception-floor-1"]
     assert header.index("SUBJECT") == rows[0].index("-  ")  # the columns stay aligned
+
+
+VIRTUAL = {"kind": "camera", "device": "/dev/video2", "name": "OBS Virtual Camera",
+           "driver": "v4l2loopback", "virtual": "driver 'v4l2loopback'"}
+
+
+def test_actions_lists_staff_actions_and_the_kiosks_own_events(
+        db: Path, env: dict[str, str], clock: FakeClock,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    keys = key_store(Settings(), db, keyring_backend=fail.Keyring())
+    with AuditLog.open(db, AuditConfig(), clock=clock,
+                       subject_hasher=keys.subject_hasher()) as audit:
+        clock.advance(minutes=5)
+        audit.record_camera_refused(VIRTUAL)
+        with pytest.raises(ValueError, match="describe a live camera"):
+            audit.record_action("camera_refused", actor="kiosk", reason="x",
+                                details={"kind": "video file", "name": "clip.mp4"})
+    run(capsys, env, "unlock", "--subject", NUMBER, "--by", "Gus", "--reason", "known to staff",
+        "--db", str(db))
+    status, out, _ = run(capsys, env, "actions", "--db", str(db))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["ID", "WHEN", "(UTC)", "ACTION"]
+    assert lines[-1] == "2 action(s), newest first"
+    unlock, refused = lines[1].split(), lines[2]
+    assert unlock[3:5] == ["unlock", "Gus"] and "known to staff: 1 lockout(s) lifted" in lines[1]
+    assert refused.split()[3:5] == ["camera_refused", "kiosk"]
+    assert refused.endswith("virtual camera refused: /dev/video2 'OBS Virtual Camera' "
+                            "v4l2loopback; flagged virtual: driver 'v4l2loopback'")
+    status, out, _ = run(capsys, env, "actions", "--action", "camera_refused", "--db", str(db))
+    assert [line.split()[3] for line in out.splitlines()[1:-1]] == ["camera_refused"]
+    status, out, _ = run(capsys, env, "actions", "--until", "2000-01-01", "--db", str(db))
+    assert out.splitlines()[-1] == "0 action(s), newest first"
+    with pytest.raises(SystemExit) as refused_kind:
+        run(capsys, env, "actions", "--action", "reboot", "--db", str(db))
+    assert refused_kind.value.code == 2
+    assert "invalid choice: 'reboot'" in capsys.readouterr().err

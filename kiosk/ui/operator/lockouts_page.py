@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.audit import Lockout, OperatorAction, UnlockResult
+from kiosk.audit import Lockout, UnlockResult, action_about, action_detail
 from kiosk.operator import OperatorContext
 from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
@@ -33,29 +33,6 @@ from kiosk.ui.operator.widgets import (
 
 EXPIRY_CHECK_MS = 1000
 """How often the page looks whether a lockout it shows in force has run out."""
-
-
-def _target_text(scope: str | None, target: str | None) -> str:
-    if scope == "subject" and target:
-        return f"person {target[:12]}"
-    if scope == "attempt":
-        return f"attempt {target}"
-    return f"{scope} {target}" if scope else "-"
-
-
-def _action_detail(action: OperatorAction) -> str:
-    if action.action == "override":
-        return f"{action.details.get('from')} -> {action.details.get('to')}"
-    if action.action == "settings":
-        return ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in action.details.items()
-                         if isinstance(v, list) and len(v) == 2)
-    if action.action == "unlock":
-        return f"{len(action.details.get('lifted', []))} lockout(s) lifted"
-    if action.action == "pin_refused":
-        return f"{action.details.get('in_a_row')} in a row"
-    if action.action == "log_replaced":
-        return f"begun in place of lost log {str(action.details.get('lost_log'))[:8]}"
-    return ""
 
 
 class LockoutsPage(OperatorPage):
@@ -161,7 +138,7 @@ class LockoutsPage(OperatorPage):
         self._next_expiry = min((lk.until for lk in self._lockouts
                                  if lk.active(now)), default=None)
         fill_table(self.table, [
-            [str(lk.id), _target_text(lk.scope, lk.target), fmt_time(lk.started_at),
+            [str(lk.id), action_about(lk.scope, lk.target), fmt_time(lk.started_at),
              fmt_time(lk.until), str(lk.failures),
              "lifted" if lk.lifted_by else ("in force" if lk.active(now) else "expired"),
              lk.kiosk_id]
@@ -170,8 +147,8 @@ class LockoutsPage(OperatorPage):
         kind = "in force" if self.active_only.isChecked() else "recorded (newest 100)"
         self.caption.setText(f"Lockouts {kind}: {len(self._lockouts) or 'none'}")
         fill_table(self.actions_table, [
-            [fmt_time(a.acted_at), a.action, a.actor, a.reason, _target_text(a.scope, a.target),
-             _action_detail(a)] for a in actions])
+            [fmt_time(a.acted_at), a.action, a.actor, a.reason, action_about(a.scope, a.target),
+             action_detail(a)] for a in actions])
 
     def _on_error(self, message: str) -> None:
         show_message(self.message, message, "error")
@@ -206,7 +183,7 @@ class LockoutsPage(OperatorPage):
         lk = self._lockouts[row]
         self._unlock(lambda actor, reason: self._context.unlock(lk.scope, lk.target, actor=actor,
                                                                 reason=reason),
-                     _target_text(lk.scope, lk.target))
+                     action_about(lk.scope, lk.target))
 
     def _on_unlock_kiosk_clicked(self) -> None:
         self._unlock(lambda actor, reason: self._context.unlock_kiosk(actor=actor, reason=reason),
