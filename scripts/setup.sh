@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the kiosk (and, with --test, its test suite) needs on Debian:
-# system libraries for Qt and OpenCV, the espeak-ng speech engine (spoken prompts), a
-# virtualenv in .venv, and the package itself; with --test also Xvfb and the PostgreSQL
-# server the fleet tests start.
+# system libraries for Qt and OpenCV, libXss (keeping the X screen saver off), the espeak-ng
+# speech engine (spoken prompts), a virtualenv in .venv, and the package itself; with --test
+# also Xvfb, a D-Bus daemon and the PostgreSQL server the tests start.
 # Safe to run again: it installs nothing that is there, makes .venv anew when it was made by
 # another Python or is broken (its interpreter gone, no pip), and reinstalls Python packages
 # only when pyproject.toml or the interpreter changed. PYTHON=python3.12 picks the interpreter.
@@ -95,9 +95,11 @@ venv_deb=$(venv_package)
 debs=(${venv_deb:+"$venv_deb"} python3-pip libgl1 libegl1 "libglib2.0-0|libglib2.0-0t64"
       libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
       libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
-      libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 espeak-ng)
-# postgresql: the fleet tests start a throwaway server of their own (kiosk/lab/pgcluster.py).
-[ "$want_tests" = 1 ] && debs+=(xvfb xauth postgresql)
+      libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxss1 espeak-ng)
+# postgresql: the fleet tests start a throwaway server of their own (kiosk/lab/pgcluster.py);
+# dbus-daemon: a private session bus (tests/ui/test_awake.py); older releases ship the
+# daemon in "dbus", which counts when installed.
+[ "$want_tests" = 1 ] && debs+=(xvfb xauth postgresql "dbus-daemon|dbus")
 
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

@@ -31,6 +31,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.errors import KioskError
 from kiosk.settings import default_data_dir, load_settings
+from kiosk.ui.awake import DisplayAwake
 from kiosk.ui.instance import (
     EXIT_ALREADY_RUNNING,
     EXIT_FAILED,
@@ -45,7 +47,12 @@ from kiosk.ui.instance import (
     AlreadyRunning,
     InstanceLock,
 )
-from kiosk.ui.qtenv import drop_opencv_qt_paths, missing_display, silent_display
+from kiosk.ui.qtenv import (
+    HEADLESS_PLATFORMS,
+    drop_opencv_qt_paths,
+    missing_display,
+    silent_display,
+)
 from kiosk.vocabulary import FaultCause
 
 log = logging.getLogger("kiosk")
@@ -187,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             faulthandler.enable()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # wakepy narrates each method it tries; kiosk.ui.awake says once what held.
+    logging.getLogger("wakepy").setLevel(logging.WARNING)
     drop_opencv_qt_paths(os.environ)
     no_display = missing_display(os.environ) or silent_display(os.environ)
     if no_display is not None:
@@ -227,6 +236,18 @@ def excepthook_for(window, data_dir: Path, stderr=None):
                      f"{where if where is not None else 'the console'}")
 
     return unexpected
+
+
+def keep_awake(platform: str, environ: Mapping[str, str]) -> DisplayAwake:
+    """Keep the display from blanking and the session from locking while the window is up
+    (nobody touches an unattended kiosk's keyboard or mouse); held on return. Nothing on a
+    headless Qt platform, no X screen saver but on X (``xcb``)."""
+    if platform in HEADLESS_PLATFORMS:
+        awake = DisplayAwake(None, session=False)
+    else:
+        awake = DisplayAwake(environ.get("DISPLAY") if platform == "xcb" else None)
+        awake.hold()
+    return awake
 
 
 def _log_lock_path(args: argparse.Namespace, data_dir: Path) -> Path:
@@ -290,8 +311,12 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         window.show_kiosk()
     log.info("kiosk window shown (%s) on the %s platform",
              "windowed" if args.windowed else "fullscreen", app.platformName())
+    awake = keep_awake(app.platformName(), os.environ)
     window.start()
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        awake.release()
     if not window.shutdown():
         # A hung worker cannot be joined, and Qt aborts the process when a running thread is
         # destroyed: leave now, with the status decided (the next start closes the attempt
