@@ -312,10 +312,16 @@ class KioskFlow:
     # -- faults ---------------------------------------------------------------------------
 
     def fault(self, cause: str, reason: str) -> bool:
-        """``cause`` is failing: out of service (the operator panel, if open, stays)."""
+        """``cause`` is failing: out of service (the operator panel, if open, stays; a
+        decision already made is shown first, and the kiosk goes out of service when its
+        result screen ends)."""
         self._faults[cause] = reason
         if self._state in (FlowState.OUT_OF_SERVICE, FlowState.OPERATOR):
             return False
+        if self._state == FlowState.RESULT or (self._state == FlowState.PROCESSING
+                                               and self._pending is not None):
+            return False  # the person learns their result (a camera or disk that failed
+            # after it was made does not change it); see _go for what follows
         return self._go(FlowState.OUT_OF_SERVICE)
 
     def clear(self, cause: str) -> bool:
@@ -394,6 +400,8 @@ class KioskFlow:
         return self._go(FlowState.LIVE)
 
     def _go(self, new: FlowState) -> bool:
+        if new == FlowState.IDLE and self._faults:
+            new = FlowState.OUT_OF_SERVICE  # a fault that came while a result was shown
         old = self._state
         if new == old:
             return False

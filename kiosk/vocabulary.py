@@ -47,6 +47,7 @@ class FaultCause(StrEnum):
 
     CAMERA = "camera"
     AUDIT = "audit"
+    RECORDING = "recording"  # `kiosk record` has no room left for a session's video
     CONFIG = "config"
     STARTUP = "startup"
     SESSION = "session"

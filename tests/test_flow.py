@@ -209,6 +209,39 @@ def test_faults_come_from_anywhere_and_clear_only_when_all_are_gone(clock):
     assert flow.start() and flow.state == FlowState.CONSENT
 
 
+def test_a_fault_after_the_decision_lets_the_person_see_their_result_first(clock):
+    """A disk that filled or a camera lost once the decision was made does not change it: the
+    person learns it, then the kiosk goes out of service (before: the result was dropped)."""
+    flow, changes = make(clock, processing_s=0.8)
+    flow.start(), flow.accept()
+    assert flow.decided(1, decision("pass")) and flow.state == FlowState.PROCESSING
+    assert not flow.fault(FaultCause.RECORDING, "only 1861 MB free")
+    clock.now += 1.0
+    assert flow.tick() and flow.state == FlowState.RESULT and flow.result == RESULT_PASS
+    assert not flow.fault(FaultCause.CAMERA, "unplugged") and flow.state == FlowState.RESULT
+    assert flow.finish() and flow.state == FlowState.OUT_OF_SERVICE
+    assert changes[-1] == (FlowState.RESULT, FlowState.OUT_OF_SERVICE)
+    assert flow.fault_reason == "recording: only 1861 MB free; camera: unplugged"
+    # The result screen's own time-out ends it the same way, and a fault cleared while it
+    # showed leaves nothing behind.
+    flow.clear(FaultCause.RECORDING), flow.clear(FaultCause.CAMERA)
+    assert flow.state == FlowState.IDLE
+    flow.start(), flow.accept(), flow.decided(2, decision("fail"))
+    clock.now += 1.0
+    flow.tick()
+    flow.fault(FaultCause.CAMERA, "unplugged")
+    flow.clear(FaultCause.CAMERA)
+    clock.now += 3600
+    assert flow.tick() and flow.state == FlowState.IDLE
+
+
+def test_a_fault_before_the_decision_still_ends_the_check_at_once(clock):
+    flow, _ = make(clock, processing_s=0.8)
+    flow.start(), flow.accept()
+    assert flow.progress(1, "analysing") and flow.state == FlowState.PROCESSING
+    assert flow.fault(FaultCause.CAMERA, "unplugged") and flow.state == FlowState.OUT_OF_SERVICE
+
+
 def test_no_input_works_while_out_of_service(clock):
     flow, _ = make(clock)
     flow.fault(FaultCause.CAMERA, "unplugged")

@@ -63,6 +63,19 @@ class AuditRecovered:
 
 
 @dataclass(frozen=True)
+class RecordingFailed:
+    """``kiosk record`` cannot keep a session (too little free space): nobody should start
+    one until room is made."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordingRecovered:
+    pass
+
+
+@dataclass(frozen=True)
 class StartupFailed:
     """A part could not be built (a model, the staffed desk's matcher): staff must correct the
     installation or the settings."""
@@ -107,7 +120,8 @@ class Stopped:
 
 
 RuntimeEvent = (FaceChecked | ProgressMade | DecisionMade | SessionFailed | CameraFailed
-                | CameraRecovered | AuditFailed | AuditRecovered | StartupFailed | RuntimeFailed
+                | CameraRecovered | AuditFailed | AuditRecovered | RecordingFailed
+                | RecordingRecovered | StartupFailed | RuntimeFailed
                 | Started | LockoutState | IdentityLoaded | IdentityFailed | Stopped)
 
 

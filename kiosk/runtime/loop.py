@@ -52,6 +52,9 @@ POLL_S = 0.1
 # Outside a session, faces are tracked this often (approach detection, guidance): enough to
 # react within a fraction of a second without spending a core on an empty hall.
 IDLE_INTERVAL_S = 0.1
+# `kiosk record`'s free space is looked at this often between sessions: a full disk takes
+# the kiosk out of service before the next person starts, and room made brings it back.
+RECORDING_CHECK_S = 5.0
 # A failed audit log is opened again this often.
 AUDIT_RETRY_S = 5.0
 # The staffed desk's matcher that could not be built is built again this often (each attempt
@@ -120,6 +123,8 @@ class KioskRuntime:
         self._matcher_logged = RepeatGate()
         self._camera_failing: str | None = None
         self._refusal_recorded: str | None = None  # the refused camera last recorded
+        self._recording_failing: str | None = None
+        self._recording_checked_at = -math.inf
         self._last_check = 0.0
         self._lockouts: ev.LockoutState | None = None
         self._lockouts_checked = -LOCKOUT_CHECK_S
@@ -258,6 +263,7 @@ class KioskRuntime:
                     and time.monotonic() >= self._matcher_retry_at and self._ensure_matcher()):
                 self._sink.report(ev.Started())  # the matcher that failed works now
             self._check_lockouts()
+            self._check_recording()
             now = time.monotonic()
             if frame is not None and now - self._last_check >= self._idle_interval_s:
                 self._last_check = now
@@ -381,6 +387,30 @@ class KioskRuntime:
         log.warning("refused camera recorded in the audit log (operator action %d)",
                     recorded.id)
 
+    def _check_recording(self, failure: str | None = None) -> None:
+        """Out of service while ``kiosk record`` has no room for a session (``failure``: a
+        session just found so), back once room is made; looked at every
+        :data:`RECORDING_CHECK_S`."""
+        plan = self._parts.record
+        if plan is None:
+            return
+        now = time.monotonic()
+        if failure is None:
+            if now - self._recording_checked_at < RECORDING_CHECK_S:
+                return
+            try:
+                plan.check_room()
+            except RecordingError as exc:
+                failure = str(exc)
+        self._recording_checked_at = now
+        if failure is not None and failure != self._recording_failing:
+            if self._recording_failing is None:  # not again each time the free MB change
+                log.error("out of service: %s", failure)
+            self._sink.report(ev.RecordingFailed(failure))
+        elif failure is None and self._recording_failing is not None:
+            log.warning("room for the recordings again")
+            self._sink.report(ev.RecordingRecovered())
+        self._recording_failing = failure
 
     def _take_settings(self) -> None:
         with self._lock:
@@ -437,6 +467,8 @@ class KioskRuntime:
                 lock(False)
             with self._lock:
                 self._light = None
+            # A session's video may have taken the last room: look before the next person.
+            self._recording_checked_at = -math.inf
 
     def _verify(self, sid: int, request: SessionRequest, settings: Settings) -> None:
         verifier = Verifier(
@@ -456,6 +488,7 @@ class KioskRuntime:
             # is charged a failure for the kiosk's full disk.
             log.error("session %d not started: %s", sid, exc)
             self._sink.report(ev.SessionFailed(sid, str(exc)))
+            self._check_recording(str(exc))
             return
         if recording is not None:
             frames = recording.tee(frames)

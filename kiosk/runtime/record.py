@@ -153,11 +153,16 @@ class RecordPlan:
             raise InputError(f"{self.out_dir} is not a folder")
         _check_space(self.out_dir, START_FREE_BYTES)
 
+    def check_room(self) -> None:
+        """RecordingError when the disk has too little room for a session
+        (:data:`START_FREE_BYTES`): the kiosk stays out of service until room is made."""
+        _check_space(self.out_dir, START_FREE_BYTES)
+
     def session(self, started: datetime, *, accessible: bool = False) -> SessionRecording:
         """A new recording for the session that starts now (``accessible``: the person
         chose the accessible check); RecordingError, before anyone's attempt is opened, when
         the disk has too little room for it (:data:`START_FREE_BYTES`)."""
-        _check_space(self.out_dir, START_FREE_BYTES)
+        self.check_room()
         stamp = started.strftime("%Y%m%dT%H%M%S")
         folder = self.out_dir / stamp
         n = 1

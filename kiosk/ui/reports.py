@@ -36,6 +36,8 @@ class WorkerReports(QObject):
         worker.camera_recovered.connect(self._on_camera_recovered)
         worker.audit_failed.connect(self._on_audit_failed)
         worker.audit_recovered.connect(self._on_audit_recovered)
+        worker.recording_failed.connect(self._on_recording_failed)
+        worker.recording_recovered.connect(self._on_recording_recovered)
         worker.startup_failed.connect(self._on_startup_failed)
         worker.runtime_failed.connect(self._on_runtime_failed)
         worker.started.connect(self._on_started)
@@ -91,6 +93,14 @@ class WorkerReports(QObject):
     @Slot()
     def _on_audit_recovered(self) -> None:
         self.window.flow.clear(FaultCause.AUDIT)
+
+    @Slot(str)
+    def _on_recording_failed(self, reason: str) -> None:
+        self.window.fault(FaultCause.RECORDING, reason)
+
+    @Slot()
+    def _on_recording_recovered(self) -> None:
+        self.window.flow.clear(FaultCause.RECORDING)
 
     @Slot(str)
     def _on_startup_failed(self, reason: str) -> None:

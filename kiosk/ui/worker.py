@@ -42,6 +42,8 @@ class KioskWorker(QObject):
     camera_recovered = Signal()
     audit_failed = Signal(str)
     audit_recovered = Signal()
+    recording_failed = Signal(str)         # `kiosk record`: no room for a session
+    recording_recovered = Signal()
     startup_failed = Signal(str)
     runtime_failed = Signal(str)           # a bug stopped the runtime
     started = Signal()                     # everything is built; sessions may start
@@ -64,6 +66,8 @@ class KioskWorker(QObject):
             ev.CameraRecovered: lambda e: self.camera_recovered.emit(),
             ev.AuditFailed: lambda e: self.audit_failed.emit(e.reason),
             ev.AuditRecovered: lambda e: self.audit_recovered.emit(),
+            ev.RecordingFailed: lambda e: self.recording_failed.emit(e.reason),
+            ev.RecordingRecovered: lambda e: self.recording_recovered.emit(),
             ev.StartupFailed: lambda e: self.startup_failed.emit(e.reason),
             ev.RuntimeFailed: lambda e: self.runtime_failed.emit(e.reason),
             ev.Started: lambda e: self.started.emit(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from datetime import UTC, datetime
 
 import cv2
@@ -204,3 +205,35 @@ def test_a_full_disk_refuses_the_session_before_anyones_attempt_opens(recording_
         assert log.list_attempts() == []
     finally:
         log.close()
+
+
+def test_a_full_disk_takes_the_kiosk_out_of_service_until_room_is_made(recording_kiosk,
+                                                                      monkeypatch):
+    """Between sessions the recording kiosk looks at its free space: too little takes it out
+    of service before the next person starts (each would be told the check could not be
+    completed), and room made brings it back by itself."""
+    from kiosk.runtime import loop, record
+
+    runtime, recorder, _, _ = recording_kiosk
+    monkeypatch.setattr(loop, "RECORDING_CHECK_S", 0.05)
+    monkeypatch.setattr(record, "START_FREE_BYTES", 2 ** 62)
+    failed = recorder.wait_for(ev.RecordingFailed)
+    assert "MB free for the recordings" in failed.reason and "free some space" in failed.reason
+    monkeypatch.setattr(record, "START_FREE_BYTES", 1)
+    recorder.wait_for(ev.RecordingRecovered)
+    events = [type(e) for e in recorder.events]
+    assert events.count(ev.RecordingFailed) == 1 and events.count(ev.RecordingRecovered) == 1
+    assert events.index(ev.RecordingFailed) < events.index(ev.RecordingRecovered)
+
+
+def test_a_session_refused_for_room_puts_the_kiosk_out_of_service_at_once(recording_kiosk,
+                                                                         monkeypatch):
+    from kiosk.runtime import record
+
+    runtime, recorder, _, _ = recording_kiosk
+    monkeypatch.setattr(record, "START_FREE_BYTES", 2 ** 62)  # the idle check waits 5 s
+    runtime.start_session(1, SessionRequest())
+    recorder.wait_for(ev.SessionFailed)
+    time.sleep(0.2)  # the report follows the session's within the same step
+    assert [e for e in recorder.events if isinstance(e, ev.RecordingFailed)
+            and "MB free" in e.reason]

@@ -20,6 +20,7 @@ from kiosk.wording import (
     ({FaultCause.CAMERA}, True, OUT_OF_SERVICE_RETRY),
     ({FaultCause.AUDIT}, False, OUT_OF_SERVICE_WAIT),     # a lost or altered log needs staff
     ({FaultCause.AUDIT, FaultCause.CAMERA}, False, OUT_OF_SERVICE_WAIT),
+    ({FaultCause.RECORDING}, False, OUT_OF_SERVICE_WAIT),  # `kiosk record`: staff free space
     ({FaultCause.CONFIG, FaultCause.AUDIT}, False, OUT_OF_SERVICE_FIX),
     ({FaultCause.STARTUP}, True, OUT_OF_SERVICE_FIX),     # a model or matcher that cannot load
     ({FaultCause.INTERNAL, FaultCause.CAMERA}, False, OUT_OF_SERVICE_RESTART),

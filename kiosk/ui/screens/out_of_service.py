@@ -49,8 +49,8 @@ class OutOfServiceScreen(QWidget):
         """``starting``: the kiosk is still loading, nothing has failed. ``causes`` decide what
         staff are told: an internal error needs a restart (``restarting``: the kiosk is about
         to exit for its service manager to start it again), a configuration or start-up fault
-        a correction; an audit log fault clears once it is put right, a camera fault by
-        itself."""
+        a correction; an audit log fault, or no room left for `kiosk record`'s sessions,
+        clears once it is put right, a camera fault by itself."""
         self.title.setText(STARTING_TITLE if starting else OUT_OF_SERVICE_TITLE)
         self.advice.setText(STARTING_ADVICE if starting else OUT_OF_SERVICE_ADVICE)
         internal = FaultCause.INTERNAL in causes
@@ -58,7 +58,8 @@ class OutOfServiceScreen(QWidget):
                            OUT_OF_SERVICE_RESTART if internal else
                            OUT_OF_SERVICE_FIX if causes & {FaultCause.CONFIG,
                                                            FaultCause.STARTUP} else
-                           OUT_OF_SERVICE_WAIT if FaultCause.AUDIT in causes else
+                           OUT_OF_SERVICE_WAIT if causes & {FaultCause.AUDIT,
+                                                            FaultCause.RECORDING} else
                            OUT_OF_SERVICE_RETRY)
         self.retry.setVisible(not starting)
         self.reason.setText("" if starting else f"For staff: {reason}")
