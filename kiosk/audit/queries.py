@@ -22,8 +22,18 @@ _SELECT = ("SELECT a.*, EXISTS (SELECT 1 FROM frames f WHERE f.attempt_id = a.id
            "FROM attempts a")
 
 
+# The decision after an attempt's latest override, else the recorded one (the index on
+# operator_actions (action, scope, target, seq) answers the subquery).
+_EFFECTIVE = ("coalesce((SELECT json_extract(o.details, '$.to') FROM operator_actions o "
+              "WHERE o.action = 'override' AND o.scope = 'attempt' "
+              "AND o.target = CAST(a.id AS TEXT) ORDER BY o.seq DESC LIMIT 1), a.decision)")
+
+
 def _where(decision: str | None, since: datetime | None, until: datetime | None,
-           kiosk_id: str | None = None) -> tuple[list[str], list[Any]]:
+           kiosk_id: str | None = None, *, effective: bool = False
+           ) -> tuple[list[str], list[Any]]:
+    """SQL conditions on attempts ``a``; ``effective``: ``decision`` is the one after any
+    override (as lists show it), else the one recorded."""
     clauses: list[str] = []
     args: list[Any] = []
     if decision is not None:
@@ -32,7 +42,7 @@ def _where(decision: str | None, since: datetime | None, until: datetime | None,
         if decision == "incomplete":
             clauses.append("a.status = 'incomplete'")
         else:
-            clauses.append("a.decision = ?")
+            clauses.append(f"{_EFFECTIVE if effective else 'a.decision'} = ?")
             args.append(decision)
     if since is not None:
         clauses.append("a.started_at >= ?")
@@ -61,12 +71,15 @@ def list_attempts(db: Database, *, decision: str | None = None, since: datetime 
                   limit: int | None = 50) -> list[StoredAttempt]:
     """Attempts, newest first, filtered; ``limit`` None for all.
 
+    ``decision``: the decision after the attempt's latest override, if any, as staff see it
+    in the list (a fail overridden to pass is found under pass).
+
     ``reason``: a code the decision carries (exact). ``mentioning``: text found, ignoring
     ASCII case, anywhere in the attempt's reasons, challenges, match or signals as stored (a
     superset of the attempts whose codes contain it: the caller narrows it down). Both are
     answered by SQLite, so a search reads only the attempts that can match.
     """
-    clauses, args = _where(decision, since, until, kiosk_id)
+    clauses, args = _where(decision, since, until, kiosk_id, effective=True)
     if reason is not None:
         clauses.append("EXISTS (SELECT 1 FROM json_each(a.reasons) WHERE value = ?)")
         args.append(reason)

@@ -211,8 +211,8 @@ class AuditReader:
                       until: datetime | None = None, kiosk_id: str | None = None,
                       reason: str | None = None, mentioning: str | None = None,
                       limit: int | None = 50) -> list[StoredAttempt]:
-        """Attempts, newest first. ``decision`` is pass, fail, review or incomplete;
-        ``since``/``until`` bound ``started_at`` (aware datetimes); ``reason`` and
+        """Attempts, newest first. ``decision`` is pass, fail, review (after any override)
+        or incomplete; ``since``/``until`` bound ``started_at`` (aware datetimes); ``reason`` and
         ``mentioning`` as :func:`kiosk.audit.queries.list_attempts` has them."""
         with self._use("listing attempts") as db:
             return queries.list_attempts(db, decision=decision, since=since, until=until,
@@ -221,7 +221,8 @@ class AuditReader:
 
     def iter_attempts(self, *, decision: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, batch: int = 500) -> Iterator[StoredAttempt]:
-        """All matching attempts, oldest id first, read in batches (for exports)."""
+        """All matching attempts, oldest id first, read in batches (for exports: the rows as
+        recorded, so ``decision`` is the recorded one)."""
         def fetch(after: int, size: int) -> list[StoredAttempt]:
             with self._use("exporting attempts") as db:
                 return queries.attempts_page(db, after_id=after, batch=size, decision=decision,

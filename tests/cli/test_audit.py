@@ -164,6 +164,16 @@ def test_an_override_shows_in_list_show_and_stats(db: Path, env: dict[str, str],
     assert "fail, now pass" in row
     status, out, _ = run(capsys, env, "stats", "--db", str(db))
     assert "decisions overridden by staff: 1" in out.splitlines()[1]
+    # The filter finds what the list shows: attempt 4 under pass, no more under fail; the
+    # export keeps the rows as recorded.
+    ids = {}
+    for decision in ("pass", "fail"):
+        _, out, _ = run(capsys, env, "list", "--decision", decision, "--db", str(db))
+        ids[decision] = [int(line.split()[0]) for line in out.splitlines()[1:-1]]
+    assert 4 in ids["pass"] and 4 not in ids["fail"] and ids["fail"] == [7, 6, 5]
+    _, out, _ = run(capsys, env, "export", "--decision", "fail", "--format", "jsonl", "--db",
+                    str(db))
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [4, 5, 6, 7]
 
 
 def test_unlock_by_number_records_who_and_why(db: Path, env: dict[str, str],

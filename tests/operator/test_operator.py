@@ -231,6 +231,10 @@ def test_override_is_recorded_and_shown(ctx: OperatorContext, audit: AuditLog,
     assert detail.overrides[0].reason == "badge and face checked at the desk"
     row = [r for r in ctx.find_attempts().rows if r.id == seeded["a2"]][0]
     assert (row.decision, row.overridden_to, row.effective_decision) == ("fail", "pass", "pass")
+    # The Decision filter finds it where the table shows it (before: under fail only).
+    assert seeded["a2"] in [r.id for r in ctx.find_attempts(AttemptFilter(decision="pass")).rows]
+    assert seeded["a2"] not in [r.id for r in
+                                ctx.find_attempts(AttemptFilter(decision="fail")).rows]
     with pytest.raises(InputError, match="already has the decision 'pass'"):
         ctx.override(seeded["a2"], "pass", actor="Alice", reason="again")
     with pytest.raises(InputError, match="give a reason"):

@@ -76,23 +76,26 @@ def _range(since: datetime | None, until: datetime | None, column: str) -> tuple
 # An override is recorded at the attempt's kiosk (scope "attempt", target its id); its
 # details, a JSON text inside the content, hold the decision it gave ("to").
 _ATTEMPTS = """
-SELECT kiosk_id, row_id, seq, content,
-       (SELECT (o.content::jsonb ->> 'details')::jsonb ->> 'to' FROM fleet_rows o
-        WHERE o.kiosk_id = a.kiosk_id AND o.action = 'override' AND o.target = a.row_id::text
-        ORDER BY o.seq DESC LIMIT 1)
-FROM fleet_rows a WHERE tbl = 'attempts'"""
+SELECT kiosk_id, row_id, seq, content, overridden_to FROM (
+    SELECT a.kiosk_id, a.row_id, a.seq, a.content, a.at, a.decision,
+           (SELECT (o.content::jsonb ->> 'details')::jsonb ->> 'to' FROM fleet_rows o
+            WHERE o.kiosk_id = a.kiosk_id AND o.action = 'override'
+                  AND o.target = a.row_id::text
+            ORDER BY o.seq DESC LIMIT 1) AS overridden_to
+    FROM fleet_rows a WHERE a.tbl = 'attempts') x WHERE true"""
 
 
 def fleet_attempts(store: FleetStore, *, decision: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,
                    kiosk_id: str | None = None, limit: int | None = 50) -> list[FleetAttempt]:
     """Attempts of every kiosk, newest first (``since``/``until`` bound ``recorded_at``),
-    each with the decision its latest override gave it."""
+    each with the decision its latest override gave it; ``decision`` is that one (as the
+    list shows it), else the recorded one."""
     sql = _ATTEMPTS
     extra, args = _range(since, until, "at")
     sql += extra
     if decision is not None:
-        sql += " AND decision = %s"
+        sql += " AND coalesce(overridden_to, decision) = %s"
         args.append(decision)
     if kiosk_id is not None:
         sql += " AND kiosk_id = %s"

@@ -62,6 +62,11 @@ def test_the_fleets_list_and_stats_show_overrides_as_the_local_ones_do(
     assert east.fleet is not None and east.fleet.sender.flush(10)
     _, listed = staff(["audit", "list", "--fleet"], fleet_url, site_key, "east")
     assert " fail, now pass " in listed, listed
+    _, passed = staff(["audit", "list", "--fleet", "--decision", "pass"], fleet_url, site_key,
+                      "east")
+    _, failed = staff(["audit", "list", "--fleet", "--decision", "fail"], fleet_url, site_key,
+                      "east")
+    assert " fail, now pass " in passed and failed.splitlines()[-1].startswith("0 "), failed
     _, local = staff(["audit", "list", "--db", east.path], None, site_key, "east")
     assert " fail, now pass " in local
     _, stats = staff(["audit", "stats", "--fleet"], fleet_url, site_key, "east")
