@@ -13,8 +13,12 @@ problems), 2 on an error.
 A live side without a face is an outcome, not an error: a photo gets the matcher's
 ``MATCH_NO_FACE_LIVE``, and a recording none of whose frames the kiosk would compare (no face,
 several faces, blurred, turned or eyes closed in every frame) gets ``NO_USABLE_FRAME``, the
-code a kiosk session records for it; both fail with exit status 1. A reference without a face
-and a file that cannot be read stay errors (2).
+code a kiosk session records for it; both fail with exit status 1. A live photo is held to the
+session's rule for a frame first (:func:`kiosk.analysis.one_face.one_face`: the kiosk's face
+tracker must find exactly one face, a second one of any size refuses it), as a recording's
+frames are. A reference without a face, a file that cannot be read, and live frames of more
+than one person (groups of frames whose faces would not match each other: they are never
+combined) stay errors (2).
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import TYPE_CHECKING, Any
 from kiosk.errors import InputError
 
 if TYPE_CHECKING:
+    from kiosk.cloud.protocol import LiveFrame
     from kiosk.cloud.results import MatchResult
+    from kiosk.model import FaceObservation
 
 EXIT_PASS = 0
 EXIT_NOT_PASSED = 1
@@ -41,9 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "member photo). Photos are JPEG or PNG; videos and GIFs are tracked as the "
                     "kiosk tracks its camera: B gives its best frames (sharp, frontal, eyes "
                     "open; the local matcher combines them), A its best one. A face too small, "
-                    "blurred, dark or turned is not compared. Exit status: 0 when the outcome "
-                    "at this kiosk is a pass, 1 for no match, no usable live face, a face "
-                    "refused by the quality gate or a match sent to review, 2 error.")
+                    "blurred, dark or turned is not compared, nor a live picture with a second "
+                    "face the kiosk's tracker sees. Live frames of more than one person are "
+                    "refused (exit 2), never combined. Exit status: 0 when the outcome at this "
+                    "kiosk is a pass, 1 for no match, no usable live face, a face refused by "
+                    "the quality gate or a match sent to review, 2 error.")
     parser.add_argument("a", metavar="A", help="reference photo, video or GIF")
     parser.add_argument("b", metavar="B", help="live photo, video or GIF")
     parser.add_argument("--frames-a", metavar="START-END",
@@ -128,6 +136,70 @@ def no_usable_live_frame(matcher: Any, why: str) -> MatchResult:
                        reasons=(Reason.NO_USABLE_FRAME,), note=why)
 
 
+def tracked(image: Any) -> FaceObservation:
+    """What the kiosk's face tracker sees in one still ((H, W, 3) uint8 BGR), as a session's
+    tracker sees a camera frame."""
+    from kiosk.analysis.face import FaceTracker
+    from kiosk.model import Frame
+
+    with FaceTracker() as tracker:
+        return tracker.observe(Frame(image=image, seq=0, t=0.0, media_t=0.0))
+
+
+def untracked_refusal(matcher: Any, live: list[LiveFrame]) -> MatchResult | None:
+    """The answer for a live photo a session would not compare, or None to compare it.
+
+    A recording's frames were chosen by the session's rule (:func:`one_face`) already; a
+    photo (a frame without a tracked box) is tracked here and held to the same rule, so a
+    borderline second face is refused as a session refuses it. A photo that passes still goes
+    to the matcher without the box: the local matcher's own count of comparable faces also
+    refuses a second face the tracker missed.
+
+    Parameters
+    ----------
+    matcher : FaceMatcher
+        The matcher that would have compared (named in the result).
+    live : list of LiveFrame
+        The live side: one photo without a box, or a recording's tracked frames.
+    """
+    from kiosk.analysis.one_face import one_face
+    from kiosk.cloud.results import MatchResult
+    from kiosk.reasons import Reason
+
+    if any(frame.box is not None for frame in live):
+        return None
+    obs = tracked(live[0].image)
+    if one_face(obs):
+        return None
+    none = obs.n_faces == 0
+    seen = "no face" if none else f"{obs.n_faces} faces"
+    return MatchResult(matched=False, similarity=None, threshold=matcher.threshold,
+                       matcher=matcher.name, offline=False, live_faces=obs.n_faces, frames=0,
+                       reasons=(Reason.MATCH_NO_FACE_LIVE if none
+                                else Reason.MATCH_SEVERAL_FACES_LIVE,),
+                       note=f"the kiosk's face tracker finds {seen} in the live photo; a "
+                            "kiosk session compares only a frame with exactly one face")
+
+
+def compare_live(matcher: Any, live: list[LiveFrame], reference: Any) -> MatchResult:
+    """Compare the live frames with the reference, refusing frames of more than one person.
+
+    Raises
+    ------
+    LiveFacesDiffer
+        The local matcher (alone, or checking before Rekognition) finds the live frames in
+        groups whose faces would not match each other: their mean could match either person.
+    """
+    from kiosk.cloud.fallback import ResilientMatcher
+    from kiosk.cloud.local import LocalMatcher
+    from kiosk.cloud.protocol import compare_frames
+
+    if isinstance(matcher, LocalMatcher | ResilientMatcher):
+        return matcher.compare_frames(live, reference, one_person=True)
+    # Rekognition alone compares one frame (the best, or the next for quality): none combined.
+    return compare_frames(matcher, live, reference)
+
+
 def describe(result: Any, outcome: str, reasons: tuple[str, ...]) -> str:
     """The human-readable lines for a MatchResult and its outcome at this kiosk."""
     from kiosk.reasons import Reason
@@ -165,7 +237,6 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.cloud.detect import HogFaceDetector
     from kiosk.cloud.errors import NoFaceInImage
     from kiosk.cloud.factory import build_matcher
-    from kiosk.cloud.protocol import compare_frames
     from kiosk.lab.live_frames import live_frames
     from kiosk.session.gate import gate_outcome
     from kiosk.session.verdict import match_outcome
@@ -185,7 +256,7 @@ def run(args: argparse.Namespace, ctx: Any) -> int:
         # as a photo without a face is, not an error.
         result = no_usable_live_frame(matcher, str(exc))
     else:
-        result = compare_frames(matcher, live, reference)
+        result = untracked_refusal(matcher, live) or compare_live(matcher, live, reference)
     gated = gate_outcome(result, mode=settings.kiosk.mode)
     outcome, reasons = gated if gated is not None else match_outcome(
         result, mode=settings.kiosk.mode, offline_policy=settings.matching.offline_policy)

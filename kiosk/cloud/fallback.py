@@ -63,15 +63,31 @@ class ResilientMatcher:
         """Rekognition's answer, or the local matcher's marked offline with the cause."""
         return self.compare_frames([LiveFrame(live, live_box)], reference)
 
-    def compare_frames(self, frames: Sequence[LiveFrame],
-                       reference: np.ndarray) -> MatchResult:
+    def compare_frames(self, frames: Sequence[LiveFrame], reference: np.ndarray, *,
+                       one_person: bool = False) -> MatchResult:
         """Rekognition on the best frame (a second one only for quality), or, when the cloud
-        cannot be used, the local matcher on every frame, marked offline with the cause."""
+        cannot be used, the local matcher on every frame, marked offline with the cause.
+
+        Parameters
+        ----------
+        one_person : bool
+            Refuse live frames that are not all one person (``kiosk match``): the local
+            matcher checks them before anything is sent, since Rekognition, comparing the
+            best frame alone, would answer for whoever is in it.
+
+        Raises
+        ------
+        LiveFacesDiffer
+            With ``one_person``: the live frames are not all one person.
+        """
         if self.cloud is None:
             assert self._last_error is not None
-            return self._offline(frames, reference, self._last_error, skipped=True)
+            return self._offline(frames, reference, self._last_error, skipped=True,
+                                 one_person=one_person)
         now = self._clock()
         if self._down_until is None or now >= self._down_until:
+            if one_person:
+                self.local.check_frames_one_person(frames)
             try:
                 result = self.cloud.compare_frames(frames, reference)
             except FALLBACK_ERRORS as exc:
@@ -79,12 +95,13 @@ class ResilientMatcher:
                 self._last_error = exc
                 log.warning("cloud matcher unavailable (%s); using the local matcher for %.0f s",
                             exc.code, self.cooldown_s)
-                return self._offline(frames, reference, exc, skipped=False)
+                return self._offline(frames, reference, exc, skipped=False)  # checked above
             self._down_until = None
             self._last_error = None
             return result
         assert self._last_error is not None
-        return self._offline(frames, reference, self._last_error, skipped=True)
+        return self._offline(frames, reference, self._last_error, skipped=True,
+                             one_person=one_person)
 
     def search(self, live: np.ndarray, *, live_box: BoxLike | None = None) -> SearchResult:
         """Rekognition's search of the members' collection. The collection exists only
@@ -107,8 +124,8 @@ class ResilientMatcher:
         return result
 
     def _offline(self, frames: Sequence[LiveFrame], reference: np.ndarray, cause: CloudError,
-                 *, skipped: bool) -> MatchResult:
-        result = self.local.compare_frames(frames, reference)
+                 *, skipped: bool, one_person: bool = False) -> MatchResult:
+        result = self.local.compare_frames(frames, reference, one_person=one_person)
         when = ("cannot be used" if self.cloud is None else
                 "was unavailable moments ago" if skipped else "is unavailable")
         note = f"Rekognition {when} ({cause}); matched offline with the local matcher"

@@ -9,7 +9,9 @@ deliberately not used (its training data bars commercial use). Both are loaded o
 Several live frames: :meth:`LocalMatcher.compare_frames` describes each frame that passes the
 quality gate and compares the ID photo with the **mean of their descriptors** (each frame's
 pose, expression and noise differ; their mean is nearer the person's own point, as dlib's
-jittering averages perturbed copies of one image). Rekognition is still sent one frame.
+jittering averages perturbed copies of one image). Rekognition is still sent one frame. Asked
+for ``one_person``, frames of which two would not match each other are refused
+(:class:`~kiosk.cloud.one_person.LiveFacesDiffer`) instead: a mean of two people's descriptors can match either.
 
 Descriptors are kept in memory only for the comparison and are never logged.
 """
@@ -40,6 +42,7 @@ from kiosk.cloud.face_quality import (
     measure,
 )
 from kiosk.cloud.images import check_image
+from kiosk.cloud.one_person import check_one_person
 from kiosk.cloud.protocol import BoxLike, LiveFrame
 from kiosk.cloud.results import FaceBox, MatchResult, SearchResult
 from kiosk.reasons import Reason
@@ -204,13 +207,25 @@ class LocalMatcher:
         return gate_reasons(embedding.quality, side, self.gate)
 
     def compare_embeddings(self, live: FaceEmbedding | Sequence[FaceEmbedding],
-                           reference: FaceEmbedding) -> MatchResult:
+                           reference: FaceEmbedding, *, one_person: bool = False
+                           ) -> MatchResult:
         """Match embeddings made by :meth:`embed` (several live ones are combined).
 
         Several live embeddings are combined by the mean of their descriptors. The quality
         gate applies to each side first: a reference that fails it, or live embeddings of
         which none passes, give an uncompared result (``compared`` False) with the gate's
         reasons; live embeddings that fail are left out of the mean.
+
+        Parameters
+        ----------
+        one_person : bool
+            Refuse live embeddings that pass the gate but would not match each other
+            (:func:`~kiosk.cloud.one_person.check_one_person`) rather than combine them.
+
+        Raises
+        ------
+        LiveFacesDiffer
+            With ``one_person``: the live embeddings are not all one person.
         """
         lives = [live] if isinstance(live, FaceEmbedding) else list(live)
         if not lives:
@@ -218,9 +233,11 @@ class LocalMatcher:
         refused = self.gate_reasons(reference, REFERENCE)
         if refused:
             return self._uncompared(lives[0], refused, len(lives))
-        passed = [e for e in lives if not self.gate_reasons(e, LIVE)][:self.max_frames]
+        passed = self._passed(lives)
         if not passed:
             return self._uncompared(lives[0], self.gate_reasons(lives[0], LIVE), 0)
+        if one_person:
+            check_one_person([e.vector for e in passed], self.threshold_distance)
         vector = np.mean([e.vector for e in passed], axis=0)
         distance = float(np.linalg.norm(vector - reference.vector))
         similarity = self.scale.similarity(distance)
@@ -231,6 +248,10 @@ class LocalMatcher:
                            matcher=self.name, offline=True, face_box=passed[0].box,
                            live_faces=passed[0].faces, calls=0, reasons=reasons,
                            distance=distance, frames=len(passed))
+
+    def _passed(self, lives: Sequence[FaceEmbedding]) -> list[FaceEmbedding]:
+        """The live embeddings the gate lets through, at most ``max_frames``: those combined."""
+        return [e for e in lives if not self.gate_reasons(e, LIVE)][:self.max_frames]
 
     def _uncompared(self, live: FaceEmbedding, reasons: tuple[str, ...],
                     frames: int) -> MatchResult:
@@ -267,8 +288,8 @@ class LocalMatcher:
                             "and this kiosk matches locally (no AWS configuration, or "
                             "matching.matcher = local)")
 
-    def compare_frames(self, frames: Sequence[LiveFrame],
-                       reference: np.ndarray) -> MatchResult:
+    def compare_frames(self, frames: Sequence[LiveFrame], reference: np.ndarray, *,
+                       one_person: bool = False) -> MatchResult:
         """Compare up to ``max_frames`` live frames (best first) with the reference photo.
 
         Each frame with a tracked box is described at that box; a frame without one must
@@ -277,19 +298,56 @@ class LocalMatcher:
         ``MATCH_SEVERAL_FACES_LIVE``). The quality gate and the combination are those of
         :meth:`compare_embeddings`.
 
+        Parameters
+        ----------
+        one_person : bool
+            Refuse frames that are not all one person instead of combining them (``kiosk
+            match``; a session's frames passed its changed-face checks already).
+
         Raises
         ------
         NoFaceInImage, SeveralFaces
             The reference photo has no face, or several of comparable size.
+        LiveFacesDiffer
+            With ``one_person``: the live frames are not all one person.
         ValueError
             ``frames`` is empty or holds something other than (H, W, 3) uint8 images.
         """
+        self._check_frames(frames)
+        check_image(reference, "reference")
+        ref = self.embed(reference, what="the reference photo")
+        lives, problem = self._live_embeddings(frames)
+        if not lives:
+            assert problem is not None
+            return problem
+        return self.compare_embeddings(lives, ref, one_person=one_person)
+
+    def check_frames_one_person(self, frames: Sequence[LiveFrame]) -> None:
+        """Refuse live frames that are not all one person, described and gated as
+        :meth:`compare_frames` would combine them (before Rekognition compares the best one).
+
+        Raises
+        ------
+        LiveFacesDiffer
+            The live frames are not all one person.
+        ValueError
+            ``frames`` is empty or holds something other than (H, W, 3) uint8 images.
+        """
+        self._check_frames(frames)
+        lives, _ = self._live_embeddings(frames)
+        check_one_person([e.vector for e in self._passed(lives)], self.threshold_distance)
+
+    @staticmethod
+    def _check_frames(frames: Sequence[LiveFrame]) -> None:
         if not frames:
             raise ValueError("frames must hold at least one live frame")
         for frame in frames:
             check_image(frame.image, "live")
-        check_image(reference, "reference")
-        ref = self.embed(reference, what="the reference photo")
+
+    def _live_embeddings(self, frames: Sequence[LiveFrame]
+                         ) -> tuple[list[FaceEmbedding], MatchResult | None]:
+        """The descriptors of up to ``max_frames`` live frames, and the first frame's problem
+        (no face, or several of comparable size, in a frame without a tracked box)."""
         lives: list[FaceEmbedding] = []
         problem: MatchResult | None = None
         for frame in frames[:self.max_frames]:
@@ -306,7 +364,4 @@ class LocalMatcher:
                 problem = MatchResult(matched=False, similarity=None, threshold=self.threshold,
                                       matcher=self.name, offline=True, live_faces=count,
                                       reasons=(reason, Reason.MATCH_OFFLINE), frames=0)
-        if not lives:
-            assert problem is not None
-            return problem
-        return self.compare_embeddings(lives, ref)
+        return lives, problem

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 
 from kiosk.analysis.face import FaceTracker
+from kiosk.analysis.one_face import one_face
 from kiosk.analysis.quality import BEST_FRAMES, BestFrame
 from kiosk.camera import open_source
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage
@@ -67,7 +68,7 @@ def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
                 _check_pixels(path, frame.image.shape[1], frame.image.shape[0])
                 examined += 1
                 obs = tracker.observe(frame)
-                if obs.face is not None and obs.n_faces == 1:
+                if one_face(obs):
                     best.offer(frame.image, obs.face, frame.t)
     except InputError as exc:
         if isinstance(exc, InvalidImage):

@@ -51,6 +51,7 @@ from kiosk.analysis.guidance import (
     target_oval,
 )
 from kiosk.analysis.light import Unjudged
+from kiosk.analysis.one_face import one_face
 from kiosk.analysis.signals import Analyzer, signal_dict
 from kiosk.audit import AttemptRecord, AuditUnavailable, RateLimited
 from kiosk.cloud.errors import CloudError
@@ -252,7 +253,7 @@ class Verifier:
         attempt.walls.append(self.clock())
         for analyzer in attempt.analyzers:
             analyzer.update(frame, obs)
-        if obs.face is not None and obs.n_faces == 1:
+        if one_face(obs):
             attempt.best.offer(frame.image, obs.face, frame.t)
         return obs
 

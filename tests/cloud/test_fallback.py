@@ -211,3 +211,20 @@ def test_member_search_has_no_local_stand_in(stubbed, local_matcher, faces):
     assert second.value.operations == () and counter["calls"] == 3
     with pytest.raises(NoCredentials, match="member check-in searches"):
         local_matcher.search(faces["obama"])
+
+
+def test_frames_of_two_people_are_refused_before_anything_is_sent(stubbed, local_matcher,
+                                                                  faces):
+    from kiosk.cloud.one_person import LiveFacesDiffer
+    from kiosk.cloud.protocol import LiveFrame
+
+    client, _, counter = stubbed
+    two = [LiveFrame(faces["obama2"]), LiveFrame(faces["biden"])]
+    online = ResilientMatcher(RekognitionMatcher(client), local_matcher)
+    with pytest.raises(LiveFacesDiffer):
+        online.compare_frames(two, faces["obama"], one_person=True)
+    assert counter["calls"] == 0  # Rekognition would have answered for the best frame alone
+    offline = ResilientMatcher(None, local_matcher, unusable=NoCredentials("no region"))
+    with pytest.raises(LiveFacesDiffer):
+        offline.compare_frames(two, faces["obama"], one_person=True)
+    assert offline.compare_frames(two[:1], faces["obama"], one_person=True).matched

@@ -199,3 +199,44 @@ def test_at_most_max_frames_are_described(detector, faces):
     matcher = LocalMatcher(95.0, detector=detector, max_frames=2)
     result = matcher.compare_frames([LiveFrame(faces["obama2"])] * 4, faces["obama"])
     assert result.frames == 2 and result.matched
+
+
+def test_linked_groups_join_chains_and_part_strangers():
+    from kiosk.cloud.one_person import linked_groups
+
+    points = np.array([[2.0], [0.0], [0.4], [0.8]])  # (4, 1) "descriptors"
+    groups, distances = linked_groups(points, 0.45)
+    assert distances.shape == (4, 4) and distances[1, 3] == pytest.approx(0.8)
+    assert groups == [[0], [1, 2, 3]]
+    assert linked_groups(points, 1.5)[0] == [[0, 1, 2, 3]]
+    assert linked_groups(points[:1], 0.45)[0] == [[0]]
+
+
+def test_one_person_is_a_chain_of_matches_not_every_pair():
+    from kiosk.cloud.one_person import LiveFacesDiffer, check_one_person
+    from kiosk.errors import InputError
+
+    # One person's frames: 0.8 apart end to end (a grimace against a calm face), joined by
+    # a frame that matches both; a single frame or none has nothing to check.
+    check_one_person([np.array([v]) for v in (0.0, 0.4, 0.8)], 0.45)
+    check_one_person([np.array([0.0])], 0.45)
+    check_one_person([], 0.45)
+    with pytest.raises(LiveFacesDiffer, match=r"2 groups .* \(closest 0\.800 apart, one "
+                                              r"person's at most 0\.450") as info:
+        check_one_person([np.array([v]) for v in (0.0, 0.1, 0.9)], 0.45)
+    assert info.value.code == Reason.FACE_CHANGED and isinstance(info.value, InputError)
+
+
+def test_frames_of_two_people_are_refused_when_one_person_is_asked(local_matcher, faces):
+    from kiosk.cloud.one_person import LiveFacesDiffer
+
+    obama, mirrored = faces["obama2"], np.ascontiguousarray(faces["obama2"][:, ::-1])
+    two = [LiveFrame(obama), LiveFrame(mirrored), LiveFrame(faces["biden"])]
+    assert local_matcher.compare_frames(two, faces["obama"]).frames == 3  # the session's way
+    with pytest.raises(LiveFacesDiffer, match="more than one person: its 3 best frames"):
+        local_matcher.compare_frames(two, faces["obama"], one_person=True)
+    with pytest.raises(LiveFacesDiffer):
+        local_matcher.check_frames_one_person(two)
+    one = local_matcher.compare_frames(two[:2], faces["obama"], one_person=True)
+    assert one.matched and one.frames == 2
+    local_matcher.check_frames_one_person(two[:2])
