@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.ui.awake import NONE_HOLDS, DisplayAwake
-from tests.ui.xvfb import xvfb_display
+from tests.ui.xvfb import noise_kiosk, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 ON = 1  # ScreenSaverOn in XScreenSaverQueryInfo's state
@@ -101,22 +101,9 @@ def test_the_kiosk_keeps_the_x_screen_saver_off(x_server, tmp_path):
     """``python main.py`` in kiosk mode, a bare X session (no session bus) with a 2 s screen
     saver: never blank while the kiosk runs; blank again within 2 s of its stop (the X server
     lifted the suspension when the kiosk's connection closed)."""
-    import cv2
-    import numpy as np
-
-    from kiosk.audit import create_key_file
-
     display, probe = x_server
     probe.set_timeout(2)
-    create_key_file(tmp_path / "audit.key")
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (240, 320, 3), np.uint8))
-    config = tmp_path / "kiosk.toml"
-    config.write_text(f'[audit]\ndb_path = "{tmp_path / "kiosk.db"}"\n'
-                      f'key_file = "{tmp_path / "audit.key"}"\n')
+    frames, config = noise_kiosk(tmp_path)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("QT_") and k != "DBUS_SESSION_BUS_ADDRESS"}
     env.update(DISPLAY=display, XDG_DATA_HOME=str(tmp_path / "data"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.xvfb import xvfb_display
+from tests.ui.xvfb import noise_kiosk, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,20 +145,7 @@ def test_main_starts_and_stops_on_sigterm_under_xvfb(tmp_path, command):
     import signal
     import threading
 
-    import cv2
-    import numpy as np
-
-    from kiosk.audit import create_key_file
-
-    create_key_file(tmp_path / "audit.key")
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (240, 320, 3), np.uint8))
-    config = tmp_path / "kiosk.toml"
-    config.write_text(f'[audit]\ndb_path = "{tmp_path / "kiosk.db"}"\n'
-                      f'key_file = "{tmp_path / "audit.key"}"\n')
+    frames, config = noise_kiosk(tmp_path)
     with xvfb_display() as display:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
         env.update(DISPLAY=display, XDG_DATA_HOME=str(tmp_path / "data"))

@@ -47,3 +47,28 @@ def run_on_xvfb(script: str, *args: str, size: str = "1280x800x24") -> Any:
                               capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def noise_kiosk(folder: Path) -> tuple[Path, Path]:
+    """What ``main.py`` needs to run in ``folder`` without a camera: an image folder of three
+    noise frames for ``--source``, and a settings file with its audit log and key there.
+
+    Returns
+    -------
+    frames, config : Path
+    """
+    import cv2
+    import numpy as np
+
+    from kiosk.audit import create_key_file
+
+    create_key_file(folder / "audit.key")
+    frames = folder / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i}.png"), rng.integers(0, 255, (240, 320, 3), np.uint8))
+    config = folder / "kiosk.toml"
+    config.write_text(f'[audit]\ndb_path = "{folder / "kiosk.db"}"\n'
+                      f'key_file = "{folder / "audit.key"}"\n')
+    return frames, config
