@@ -460,19 +460,29 @@ def _cmd_actions(args: argparse.Namespace, ctx: Any) -> int:
     with _open(args, ctx) as audit:
         found = audit.operator_actions(action=args.action, since=args.since, until=args.until,
                                        limit=args.limit)
-    out = ctx.stdout
-    aw = audit_fleet.column_width("ACTION", (a.action for a in found))
-    bw = audit_fleet.column_width("BY", (a.actor for a in found))
-    about = [action_about(a.scope, a.target) for a in found]
-    tw = audit_fleet.column_width("ABOUT", about)
-    print(f"{'ID':>6}  {'WHEN (UTC)':19}  {'ACTION':{aw}}  {'BY':{bw}}  {'ABOUT':{tw}}  "
-          "REASON: DETAIL", file=out)
-    for a, what in zip(found, about, strict=True):
-        detail = action_detail(a)
-        print(f"{a.id:>6}  {_t(a.acted_at):19}  {a.action:{aw}}  {a.actor:{bw}}  {what:{tw}}  "
-              f"{a.reason}{': ' + detail if detail else ''}", file=out)
-    print(f"{len(found)} action(s), newest first", file=out)
+    print_actions(found, ctx.stdout)
+    print(f"{len(found)} action(s), newest first", file=ctx.stdout)
     return EXIT_OK
+
+
+def print_actions(actions: list[OperatorAction], out: TextIO,
+                  kiosks: list[str] | None = None) -> None:
+    """The table of ``kiosk audit actions`` (with a KIOSK column first when ``kiosks`` says
+    where each was recorded)."""
+    aw = audit_fleet.column_width("ACTION", (a.action for a in actions))
+    bw = audit_fleet.column_width("BY", (a.actor for a in actions))
+    about = [action_about(a.scope, a.target) for a in actions]
+    tw = audit_fleet.column_width("ABOUT", about)
+    kw = audit_fleet.column_width("KIOSK", kiosks or ())
+    where = kiosks if kiosks is not None else [""] * len(actions)
+    first = f"{'KIOSK':{kw}}  " if kiosks is not None else ""
+    print(f"{first}{'ID':>6}  {'WHEN (UTC)':19}  {'ACTION':{aw}}  {'BY':{bw}}  "
+          f"{'ABOUT':{tw}}  REASON: DETAIL", file=out)
+    for a, what, kiosk in zip(actions, about, where, strict=True):
+        detail = action_detail(a)
+        lead = f"{kiosk:{kw}}  " if kiosks is not None else ""
+        print(f"{lead}{a.id:>6}  {_t(a.acted_at):19}  {a.action:{aw}}  {a.actor:{bw}}  "
+              f"{what:{tw}}  {a.reason}{': ' + detail if detail else ''}", file=out)
 
 
 def _lockout_state(lk: Lockout, now: datetime, lifted: dict[int, tuple[str, int]]) -> str:
@@ -636,6 +646,8 @@ def register(subparsers: Any) -> None:
     _since_until(p)
     p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=50, help="at most N rows "
                    "(default 50)")
+    audit_fleet.fleet_option(p, _cmd_actions, audit_fleet.cmd_actions, "those recorded at "
+                             "any kiosk of the fleet")
 
     p = add("unlock", _cmd_unlock, "lift a lockout early, recording who and why: give "
             "--subject, --subject-ref or --kiosk")

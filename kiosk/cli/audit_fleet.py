@@ -1,4 +1,4 @@
-"""``--fleet`` of ``kiosk audit list/stats/lockouts/verify``: every kiosk of the site, read
+"""``--fleet`` of ``kiosk audit list/stats/lockouts/actions/verify``: every kiosk of the site, read
 from the fleet server (``fleet.url``), with the kiosk of each row; ``verify --fleet`` compares
 the local chain with the server's copy and names the first row that differs.
 
@@ -172,6 +172,18 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
               f"{_t(lk.started_at):19}  {_t(lk.until):19}  {lk.failures:>8}  {state}",
               file=out)
     print(f"{len(found)} lockout(s) of the fleet{'' if args.all else ' in force'}", file=out)
+    return EXIT_OK
+
+
+def cmd_actions(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet.views import fleet_actions
+    from kiosk.cli.audit import print_actions
+
+    with fleet_store(ctx) as store:
+        found = fleet_actions(store, action=args.action, since=args.since, until=args.until,
+                              limit=args.limit)
+    print_actions([f.action for f in found], ctx.stdout, [f.kiosk_id for f in found])
+    print(f"{len(found)} action(s) of the fleet, newest first", file=ctx.stdout)
     return EXIT_OK
 
 

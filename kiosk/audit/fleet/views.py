@@ -1,5 +1,6 @@
-"""Fleet-wide views for staff: attempts, counts and lockouts of every kiosk of the site
-(``kiosk audit list/stats/lockouts --fleet`` and the operator panel's fleet view).
+"""Fleet-wide views for staff: attempts, counts, lockouts and operator actions of every kiosk
+of the site (``kiosk audit list/stats/lockouts/actions --fleet`` and the operator panel's
+fleet view).
 
 Read from the server's copy, so a kiosk's rows appear once it shipped them. An unlock recorded
 at any kiosk lifts the lockouts of its target that started at or before it. An override (an
@@ -16,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.results import OperatorAction
+from kiosk.audit.storage import action_from_row
 
-__all__ = ["FleetAttempt", "FleetLockout", "FleetStats", "fleet_attempts", "fleet_lockouts",
-           "fleet_stats", "fleet_unlocks"]
+__all__ = ["FleetAction", "FleetAttempt", "FleetLockout", "FleetStats", "fleet_actions",
+           "fleet_attempts", "fleet_lockouts", "fleet_stats", "fleet_unlocks"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,14 @@ class FleetLockout:
 
     def active(self, now: datetime) -> bool:
         return self.lifted_by is None and now < self.until
+
+
+@dataclass(frozen=True)
+class FleetAction:
+    """An operator action or a kiosk's own event, with the kiosk that recorded it."""
+
+    kiosk_id: str
+    action: OperatorAction
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,25 @@ def fleet_stats(store: FleetStore, *, since: datetime | None = None,
         args)[0]
     return FleetStats(total, by_kiosk, dict(reasons.most_common()), int(counts[0]),
                       int(counts[1]), int(counts[2]), int(counts[3]))
+
+
+def fleet_actions(store: FleetStore, *, action: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None,
+                  limit: int | None = 50) -> list[FleetAction]:
+    """Operator actions and kiosk events (a refused camera, a clock gap) recorded at any
+    kiosk, newest first; only of one ``action`` kind and acted in ``[since, until)`` when
+    given."""
+    extra, args = _range(since, until, "at")
+    sql = f"SELECT kiosk_id, content FROM fleet_rows WHERE tbl = 'operator_actions'{extra}"
+    if action is not None:
+        sql += " AND action = %s"
+        args.append(action)
+    sql += " ORDER BY at DESC, kiosk_id, seq DESC"
+    if limit is not None:
+        sql += " LIMIT %s"
+        args.append(int(limit))
+    return [FleetAction(kiosk, action_from_row(json.loads(content)))
+            for kiosk, content in store.query(sql, args)]
 
 
 # The first unlock, at any kiosk, of the target of lockout "l" at or after its start.

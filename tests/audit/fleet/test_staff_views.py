@@ -107,3 +107,29 @@ def test_the_local_lockouts_apply_the_fleets_unlocks(open_kiosk, clock, fleet_ur
     assert time.monotonic() - t0 < 10
     assert "\n1 lockout(s) in force\nthe fleet server could not be asked (" in text, text
     assert "a lockout lifted at another kiosk may show as in force here" in text
+
+
+def test_the_fleets_actions_name_the_kiosk_each_was_recorded_at(open_kiosk, clock, fleet_url,
+                                                                 site_key):
+    """A camera refused at one kiosk and an override at another, read from anywhere."""
+    east, west = open_kiosk("east"), open_kiosk("west")
+    east.record_camera_refused({"kind": "camera", "device": "/dev/video2",
+                                "name": "OBS Virtual Camera", "driver": "v4l2loopback",
+                                "virtual": "driver 'v4l2loopback'"})
+    clock.advance(seconds=5)
+    attempt = finish(west, clock, "fail")
+    west.override(attempt, "pass", actor="anna", reason="checked the ID by hand")
+    assert east.fleet.sender.flush(10) and west.fleet.sender.flush(10)
+    status, text = staff(["audit", "actions", "--fleet"], fleet_url, site_key, "east")
+    assert status == 0, text
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["KIOSK", "ID", "WHEN"]
+    assert lines[1].split()[0] == "west" and " override " in lines[1]
+    assert "checked the ID by hand: fail -> pass" in lines[1]
+    assert lines[2].split()[0] == "east" and " camera_refused " in lines[2]
+    assert lines[2].endswith("virtual camera refused: /dev/video2 'OBS Virtual Camera' "
+                             "v4l2loopback; flagged virtual: driver 'v4l2loopback'")
+    assert lines[-1] == "2 action(s) of the fleet, newest first"
+    _, only = staff(["audit", "actions", "--fleet", "--action", "camera_refused"], fleet_url,
+                    site_key, "west")
+    assert [line.split()[0] for line in only.splitlines()[1:-1]] == ["east"]
