@@ -180,6 +180,9 @@ class FleetLink:
 
     def _unreachable(self, now: datetime, exc: BaseException, *, admission: bool) -> None:
         why = str(exc) or f"no answer within {self.config.query_timeout_s:g} s"
+        schema = self.sender.schema_error
+        if schema is not None:  # it answers the sender, but its lockouts cannot be read
+            why = f"{why} ({schema})"
         with self._lock:
             first = not self._unreachable_noted
             self._unreachable_noted = True
@@ -190,6 +193,8 @@ class FleetLink:
         silent = self.silent_for(now)
         if silent.total_seconds() > self.config.refuse_after_s:
             minutes = silent.total_seconds() / 60
-            raise RateLimited(f"the fleet server {self.config.where} has not answered for "
+            what = ("has not answered" if schema is None else
+                    f"could not be read ({schema})")
+            raise RateLimited(f"the fleet server {self.config.where} {what} for "
                               f"{minutes:.1f} min (fleet.unreachable_policy = refuse): no new "
                               "session until it answers", scope="kiosk", lockout=None)

@@ -9,7 +9,10 @@ server acknowledged, and a batch whose acknowledgement was lost is not stored tw
 :meth:`FleetStore.ship`). A conflict (the server's copy differs from the local log) stops the
 shipping and is reported: it is evidence, and only staff can judge it. So is a refusal by the
 server's row-level security (this kiosk's role is not named as its kiosk id): staff must fix
-the role or the id, and the rows wait in the local log until then.
+the role or the id, and the rows wait in the local log until then. A server whose schema is
+not this kiosk's (a site upgrading its kiosks one at a time) answers, but cannot take the rows:
+they wait here too (:attr:`FleetSender.schema_error`), while the lockout check goes on reading
+the server (:meth:`kiosk.audit.fleet.link.FleetLink.view`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from kiosk.audit.fleet.errors import (
     FleetConflict,
     FleetError,
     FleetRefused,
+    FleetSchemaError,
     FleetTimeout,
     FleetUnavailable,
 )
@@ -87,7 +91,8 @@ class FleetSender:
         self._migrated = False
         self.shipped_seq: int | None = None
         self.conflict: str | None = None
-        self.last_error: str | None = None
+        self.last_error: str | None = None  # the server does not answer
+        self.schema_error: str | None = None  # it answers with a schema not this kiosk's
         self.rows_shipped = 0
 
     # -- control ----------------------------------------------------------------------------
@@ -140,10 +145,24 @@ class FleetSender:
                 delay = self._config.retry_min_s
                 if self.last_error is not None:
                     log.info("fleet server %s reachable again", self._store.where)
-                self.last_error = None
+                if self.schema_error is not None:
+                    log.warning("fleet: shipping again (the server's schema is this kiosk's)")
+                self.last_error = self.schema_error = None
                 if more:
                     continue
                 wait = self._config.idle_poll_s
+            except FleetSchemaError as exc:
+                # Not an outage (the server answered): the rows wait here until the owner
+                # migrates the server or this kiosk is upgraded; looked at again slowly.
+                if self.schema_error != str(exc):
+                    log.error("fleet: shipping paused (the rows stay in the local log): %s",
+                              exc)
+                self._migrated = False
+                self._record_quietly(last_error=f"schema: {exc}"[:500])
+                self.schema_error = str(exc)
+                self.last_error = None
+                self._notify()
+                wait = self._config.retry_max_s
             except (FleetConflict, FleetRefused) as exc:
                 self._known = False
                 if self.conflict != str(exc):

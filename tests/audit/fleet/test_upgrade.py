@@ -4,8 +4,12 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
-import psycopg
+import time
 
+import psycopg
+import pytest
+
+from kiosk.audit import RateLimited
 from kiosk.audit.fleet import FleetStore
 from kiosk.audit.fleet.pgschema import MIGRATIONS, SCHEMA_VERSION, WRITER_ROLE
 from tests.audit.conftest import make_record
@@ -34,7 +38,8 @@ def test_a_kiosk_ahead_of_the_schema_works_alone_until_the_owner_migrates(
         audit.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref,
                                                  kiosk_id="new"))
     assert audit.fleet is not None and not audit.fleet.sender.flush(2)
-    assert "kiosk fleet migrate" in (audit.fleet.sender.last_error or "")
+    assert "kiosk fleet migrate" in (audit.fleet.sender.schema_error or "")
+    assert audit.fleet.sender.last_error is None  # it answers: no outage
     with FleetStore(fleet_url, where="owner") as owner:
         assert owner.migrate() == 1
     assert audit.fleet.sender.flush(10)
@@ -42,3 +47,44 @@ def test_a_kiosk_ahead_of_the_schema_works_alone_until_the_owner_migrates(
         shipped = conn.execute("SELECT count(*) FROM fleet_rows WHERE kiosk_id = 'new' AND "
                                "tbl = 'attempts'").fetchone()
     assert shipped == (3,)
+
+
+def recorded_error(audit) -> str | None:
+    """The fleet error the sender recorded in the local log, waited for up to 15 s."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        state = audit.fleet.outbox.state()
+        if state is not None and state.last_error is not None:
+            return state.last_error
+        time.sleep(0.05)
+    return None
+
+
+def test_a_server_migrated_ahead_of_a_kiosk_is_still_read_for_lockouts(open_kiosk, clock,
+                                                                      fleet_url):
+    """The owner migrated the server for kiosks already upgraded; this one is not yet. The
+    server answers, so the refuse policy does not take the kiosk out of service for silence
+    (before: after refuse_after_min it refused everyone, "has not answered"), and a person
+    locked out at another kiosk stays locked out here (before: its own counts only)."""
+    from tests.audit.fleet.test_shared_lockouts import fail
+
+    west = open_kiosk("west")
+    for _ in range(5):
+        fail(west, clock, "D-7")
+    with psycopg.connect(fleet_url, autocommit=True) as conn:  # a newer kiosk's migration
+        conn.execute("INSERT INTO fleet_schema (version, description) VALUES (%s, 'next')",
+                     [SCHEMA_VERSION + 1])
+    east = open_kiosk("east", unreachable_policy="refuse", refuse_after_min=1.0,
+                      retry_max_s=1)
+    assert "newer than this kiosk's" in (recorded_error(east) or "")
+    clock.advance(minutes=5)  # past refuse_after_min, within the 30 min lockout
+    ref = east.subject_ref("D-7")
+    other = east.subject_ref("OK-1")
+    opened = east.open_attempt(started_at=clock.now, subject_ref=other, app_version="0.1.0",
+                               settings_digest="ab" * 32)
+    east.finish_attempt(opened, make_record(clock, kiosk_id="east", subject_ref=other))
+    with pytest.raises(RateLimited) as refused:
+        east.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
+                          settings_digest="ab" * 32)
+    assert refused.value.scope == "subject" and refused.value.lockout.kiosk_id == "west"
+    assert east.fleet.sender.last_error is None and not east.fleet.sender.flush(1)
