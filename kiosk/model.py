@@ -19,6 +19,14 @@ from typing import Any
 
 import numpy as np
 
+COMPARABLE_FACE_RATIO = 0.5
+"""A second face counts as another person in the check (the tracker's ``n_faces``, the
+matcher's count in a photo) when its width is at least this fraction of the largest face's.
+Smaller faces are ignored: at the kiosk, the next person in a queue or someone walking past a
+metre or more behind (a face half as wide is twice as far from the camera), a poster on the
+wall; in an ID photo, the ghost portrait printed on many cards. Nothing is gained by showing a
+small face: the check and the comparison are of the largest one."""
+
 
 @dataclass(frozen=True, eq=False)
 class Frame:
@@ -142,7 +150,9 @@ class FaceObservation:
     frame_shape : tuple of int
         (height, width) of the frame.
     n_faces : int
-        Number of faces found (the landmarker looks for at most a small fixed number).
+        Number of faces found at least :data:`COMPARABLE_FACE_RATIO` as wide as the main one
+        (the landmarker looks for at most a small fixed number); 1 with a bystander far
+        behind the person.
     face : Face or None
         The main (largest) face, None when there is none.
     """

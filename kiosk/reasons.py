@@ -36,6 +36,7 @@ class Reason(StrEnum):
     NOT_PLACED = "NOT_PLACED"
     TOO_DARK = "TOO_DARK"
     TOO_BRIGHT = "TOO_BRIGHT"
+    SEVERAL_IN_VIEW = "SEVERAL_IN_VIEW"
     # passive presentation-attack cues (kiosk.analysis)
     LIVENESS_FAILED = "LIVENESS_FAILED"
     PASSIVE_INSUFFICIENT = "PASSIVE_INSUFFICIENT"
@@ -203,6 +204,12 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "turned away) long enough to start.",
                "We could not see your face in the oval. Please try again with your face in the "
                "oval."),
+    ReasonInfo(Reason.SEVERAL_IN_VIEW, _P,
+               "A second face of comparable size stayed in view, so the check never started "
+               "(a second person beside the first, or a photo held up). Not counted as an "
+               "attack: nothing was checked.",
+               "Only one person at a time, please. Ask anyone beside you to step back, then "
+               "try again."),
     ReasonInfo(Reason.TOO_DARK, _P, "The face was too dark to measure.",
                "It is too dark here. Please ask a member of staff."),
     ReasonInfo(Reason.TOO_BRIGHT, _P,

@@ -61,6 +61,7 @@ def fail(*reasons, **fields):
     (("MULTIPLE_FACES",), "Only one person at a time"),
     (("SESSION_TIMEOUT", "TOO_DARK"), "It is too dark here"),       # placement first
     (("SESSION_TIMEOUT", "NOT_PLACED"), "We could not see your face in the oval"),
+    (("SESSION_TIMEOUT", "SEVERAL_IN_VIEW"), "Only one person at a time"),
     (("NO_USABLE_FRAME",), "We could not get a clear picture"),
 ])
 def test_each_class_of_failure_gets_its_own_actionable_sentence(reasons, words):

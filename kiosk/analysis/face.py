@@ -22,7 +22,7 @@ from kiosk.analysis.geometry import (
 )
 from kiosk.analysis.quality import crop_quality, face_crop
 from kiosk.errors import ResourceError
-from kiosk.model import Face, FaceObservation, Frame
+from kiosk.model import COMPARABLE_FACE_RATIO, Face, FaceObservation, Frame
 from kiosk.resources import FACE_LANDMARKER, FACE_LANDMARKER_SHA256, verified_bytes
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ BLENDSHAPES = (
 )
 _KEEP = frozenset(BLENDSHAPES)
 
-# Two faces are enough to notice a second person (or a second picture) in view.
-MAX_FACES = 2
+# Three: a bystander far behind (not counted, see COMPARABLE_FACE_RATIO) must not hide a
+# second person beside the first.
+MAX_FACES = 3
 
 
 class FaceTracker:
@@ -133,13 +134,15 @@ class FaceTracker:
             ``face`` is the largest face, or None when no face was found.
         """
         result = self.landmarks(frame)
-        n_faces = len(result.face_landmarks)
+        n_faces = 0
         face = None
-        if n_faces:
+        if result.face_landmarks:
             h, w = frame.shape
             meshes = [np.array([(p.x * w, p.y * h, p.z * w) for p in pts], np.float32)
                       for pts in result.face_landmarks]
-            main = max(range(n_faces), key=lambda i: np.ptp(meshes[i][:, 0]))
+            widths = np.array([np.ptp(mesh[:, 0]) for mesh in meshes])
+            main = int(np.argmax(widths))
+            n_faces = int(np.count_nonzero(widths >= COMPARABLE_FACE_RATIO * widths[main]))
             face = _measure(frame.image, meshes[main], result.face_blendshapes[main],
                             result.facial_transformation_matrixes[main])
         return FaceObservation(seq=frame.seq, t=frame.t, media_t=frame.media_t,

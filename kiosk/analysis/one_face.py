@@ -1,10 +1,11 @@
 """The one-face rule: which tracked frames the kiosk may hand the face matcher.
 
 A frame counts only when the face tracker (MediaPipe's Face Landmarker, which looks for up to
-:data:`kiosk.analysis.face.MAX_FACES` faces) found exactly one face. A second face of any size
-that the tracker reports (a bystander, a photo or a phone held beside the face) keeps the frame
-out of the best-frame choice: no ratio to the main face's size, unlike the local matcher's own
-check of a photo without a tracked box (:data:`kiosk.cloud.detect.COMPARABLE_FACE_RATIO`).
+:data:`kiosk.analysis.face.MAX_FACES` faces) found exactly one face: a second face at least
+:data:`kiosk.model.COMPARABLE_FACE_RATIO` as wide as the main one (a photo or a phone held
+beside the face, a second person beside the first) keeps the frame out of the best-frame
+choice, as the local matcher's own count of a photo's faces does; a smaller one (the next
+person in a queue a metre behind) is not counted by the tracker.
 
 One function, so that the session (:mod:`kiosk.session.verifier`) and ``kiosk match``
 (recordings in :mod:`kiosk.lab.live_frames`, a live photo in :mod:`kiosk.cli.match`) refuse a

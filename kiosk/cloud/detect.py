@@ -29,14 +29,11 @@ from kiosk.cloud.errors import NoFaceInImage, SeveralFaces
 from kiosk.cloud.images import check_image
 from kiosk.cloud.results import FaceBox, same_face
 from kiosk.errors import ResourceError
+from kiosk.model import COMPARABLE_FACE_RATIO
 from kiosk.resources import DLIB_MMOD_SHA256, verified_copy
 
 log = logging.getLogger(__name__)
 
-#: A second face counts as "another person in the photo" when its width is at least this
-#: fraction of the largest face's width. Smaller faces are ignored: the ghost portrait printed
-#: on many ID cards, or a bystander far behind.
-COMPARABLE_FACE_RATIO = 0.5
 #: Margin of the padded canvas on each side, as a fraction of the photo's longer side: a face
 #: that fills the photo then fills a third of the canvas, with room for HOG's outline.
 PAD_FRACTION = 0.5

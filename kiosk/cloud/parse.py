@@ -155,9 +155,10 @@ def quality_report(response: Mapping[str, Any], shape: Sequence[int],
     main_index = max(range(len(details)), key=lambda i: _area(boxes[i]))
     face, box = details[main_index], boxes[main_index]
     reasons: list[str] = []
-    # Every face counts here, not only comparable ones: a second face in front of an
-    # unattended kiosk (a photo held beside the head) is exactly what should be flagged.
-    if len(details) > 1:
+    # A second face counts when it is comparable in size, as for the kiosk's tracker
+    # (kiosk.model.COMPARABLE_FACE_RATIO): a photo held beside the head is flagged, the next
+    # person in a queue a metre behind is not.
+    if comparable_faces(boxes) > 1:
         reasons.append(Reason.CLOUD_QUALITY_MULTIPLE_FACES)
     eyes_open = _flag(face, "EyesOpen", "FaceDetail")
     if eyes_open is False:

@@ -81,7 +81,18 @@ Progress = Generator[SessionProgress, None, None]
 
 #: What a session that ended without a placed face says, by the last instruction shown.
 _PLACEMENT_REASONS = {TOO_DARK.code: Reason.TOO_DARK, TOO_BRIGHT.code: Reason.TOO_BRIGHT,
-                      SEVERAL_FACES.code: Reason.MULTIPLE_FACES}
+                      SEVERAL_FACES.code: Reason.SEVERAL_IN_VIEW}
+
+
+#: A session that ended for one of these was never judged on the person's answers: it was
+#: stopped, its camera or recording ended, or the face was never placed. A liveness score
+#: under the threshold then says only that a few seconds showed too little life (3 of the 12
+#: developer videos that pass a scripted session score under 90 on their first 3 s, none on
+#: 10 s), so it is not added as LIVENESS_FAILED, an attack, unless a cue fired. Such a
+#: session never passes, and the person learns nothing from it.
+_ENDED_UNJUDGED = frozenset({Reason.STOPPED, Reason.SOURCE_ENDED, Reason.NO_BASELINE,
+                             Reason.NOT_PLACED, Reason.TOO_DARK, Reason.TOO_BRIGHT,
+                             Reason.SEVERAL_IN_VIEW})
 
 
 def _utc_now() -> datetime:
@@ -325,7 +336,8 @@ class Verifier:
             attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
         else:
             attempt.liveness_score = round(float(fused.score), 2)
-            if attempt.liveness_score < float(self.settings.liveness.confidence_threshold):
+            low = attempt.liveness_score < float(self.settings.liveness.confidence_threshold)
+            if low and (fused.reasons or not _ENDED_UNJUDGED & set(attempt.reasons)):
                 attempt.reasons.append(Reason.LIVENESS_FAILED)
                 attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
         self._light_verdict(attempt)

@@ -86,16 +86,21 @@ def test_roll_sign_on_a_rotated_face(shared_data):
     assert rolls[15] < -8 and rolls[-15] > 8
 
 
-def test_two_faces_are_counted_and_the_larger_is_main(shared_data):
+@pytest.mark.parametrize(("side", "counted"), [(320, 2), (150, 1)])
+def test_a_second_face_counts_when_comparable_and_the_larger_is_main(shared_data, side,
+                                                                     counted):
+    """A copy two thirds as large is a second person in the check; one under a third as
+    large (the next person in a queue, far behind) is not counted (COMPARABLE_FACE_RATIO)."""
     big = first_frame(shared_data / D7)
-    small = cv2.resize(big, (240, 240))
-    canvas = np.full((480, 760, 3), 120, np.uint8)
+    canvas = np.full((480, 840, 3), 120, np.uint8)
     canvas[:, :480] = big
-    canvas[120:360, 500:740] = small
+    canvas[80:80 + side, 500:500 + side] = cv2.resize(big, (side, side))
     with FaceTracker() as tracker:
         obs = tracker.observe(Frame(canvas, 0, 0.0, 0.0))
-    assert obs.n_faces == 2
-    assert obs.face.box[2] <= 482  # the 480-px face on the left, not the small copy
+        raw = len(tracker.landmarks(Frame(canvas, 1, 0.04, 0.04)).face_landmarks)
+    assert raw == 2  # the landmarker sees both
+    assert obs.n_faces == counted
+    assert obs.face.box[2] <= 482  # the 480-px face on the left, not the copy
 
 
 def test_timestamps_that_do_not_advance_are_accepted(shared_data):

@@ -298,3 +298,36 @@ def test_a_log_that_cannot_close_the_attempt_is_said_plainly(settings, audit, cl
         run(v, performing_stream(), SessionRequest(script=SCRIPT))
     (said,) = [r for r in caplog.records if "could not be closed as interrupted" in r.message]
     assert said.exc_info is None and said.getMessage().endswith(": the disk is full (test)")
+
+
+def test_two_people_in_view_all_along_is_placement_not_an_attack(settings, audit, clock):
+    """A second face of comparable size (the tracker does not count a far smaller one) keeps
+    the check from starting: the person is told one person at a time, and nothing counts it
+    toward the kiosk's lockout (before: MULTIPLE_FACES, an attack, for a check never begun)."""
+    import dataclasses
+
+    from kiosk.reasons import suggests_attack
+
+    pair = [dataclasses.replace(o, n_faces=2) for o in syn.stream(14.0, 30.0, seed=3)]
+    v = Verifier(settings, tracker=ReplayTracker(pair), fusion=FixedFusion(99.0),
+                 analyzers=list, audit=audit, clock=clock)
+    decision, progress = run(v, pair, SessionRequest())
+    assert decision.decision == "fail" and [p.prompt for p in progress if p.prompt] == []
+    assert decision.reasons[-1] == Reason.SEVERAL_IN_VIEW
+    assert Reason.MULTIPLE_FACES not in decision.reasons and not suggests_attack(decision.reasons)
+
+
+@pytest.mark.parametrize(("cues", "expected"), [
+    ((), ["SOURCE_ENDED"]),
+    (("SCREEN_SUSPECTED",), ["SOURCE_ENDED", "LIVENESS_FAILED", "SCREEN_SUSPECTED"])])
+def test_a_check_cut_short_is_not_a_liveness_failure_without_a_cue(settings, audit, clock,
+                                                                  cues, expected):
+    """Three seconds of a live face may show too little life for the threshold. A check that
+    ended there (the camera or recording ended, Stop, never placed) was not judged on the
+    person: its low score is recorded, but LIVENESS_FAILED, an attack toward the kiosk's
+    lockout, is added only when a cue fired (before: always)."""
+    short = performing_stream()[:90]  # 3 s at 30 fps, before the first prompt is answered
+    v, _ = verifier(settings, audit, clock, score=80.0, reasons=cues, obs=short)
+    decision, _ = run(v, short, SessionRequest(script=SCRIPT))
+    assert decision.decision == "fail" and list(decision.reasons) == expected
+    assert audit.get_attempt(decision.attempt_id).record.liveness_score == 80.0
