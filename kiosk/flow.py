@@ -37,6 +37,30 @@ Listener = Callable[[str, str], None]
 #: The accessible check's result stays this many times longer (its person chose more time).
 ACCESSIBLE_RESULT_FACTOR = 2.0
 
+#: Seconds the idle screen keeps the notice that the last person is locked out, from when it
+#: first shows (times :data:`ACCESSIBLE_RESULT_FACTOR` after the accessible check). The notice
+#: is for that person: they read it on their result, and again here if they pressed Done at
+#: once or look back on their way out. 25 s is the result screen's own default time
+#: (``kiosk.result_seconds``: the longest result read slowly, plus a few seconds to look up),
+#: more than twice the notice's own 16 words at a slow reading pace (about 10 s). Longer, and
+#: it tells the queue about someone who has gone (the auditor saw it still there 90 s on);
+#: the next person's way into a check (Start, stepping up, the accessible choice) clears it
+#: earlier. The whole kiosk's lockout is about no one person and stays while it holds.
+SUBJECT_NOTICE_S = 25.0
+
+#: Seconds a well-placed face held at idle, while it cannot start the kiosk by itself, waits
+#: before the idle screen tells it to press Start. Auto-start is disarmed when the kiosk
+#: returns to idle (the person just served is probably still there) and re-arms only once
+#: nobody is in view, which a queue never gives: the next person replaces the last with no
+#: gap, or someone behind stays in view. The kiosk cannot tell the person just served from the
+#: next one by their face at idle, so neither may start a check by standing still, and
+#: re-arming when the face leaves the oval and comes back would restart the served person who
+#: shifts their weight; instead the screen says plainly what to do. 3 s: an armed kiosk would
+#: have opened the consent screen after ``kiosk.approach_s`` (1 s by default), so whoever
+#: still stands there waiting has waited three times that; sooner, the line would flash at
+#: everyone who passes the oval.
+START_HINT_S = 3.0
+
 
 @dataclass(frozen=True)
 class FlowConfig:
@@ -124,7 +148,10 @@ class KioskFlow:
         self._result: ResultMessage | None = None
         self._pending: ResultMessage | None = None   # decided, processing still showing
         self._kiosk_locked = False
-        self._subject_locked = False
+        self._subject_locked = False   # the idle screen's notice about the last person
+        self._subject_reported = False  # the runtime's last report: a subject is locked
+        self._subject_dismissed = False  # that reported lockout's notice has been taken down
+        self._notice_until: float | None = None  # when the notice goes (set once it shows)
         self._accessible = False
 
     # -- reading --------------------------------------------------------------------------
@@ -170,8 +197,19 @@ class KioskFlow:
 
     @property
     def subject_locked(self) -> bool:
-        """The person just served was locked out by their last failure."""
+        """The person just served was locked out by their last failure, and the idle screen
+        tells them so: until the next person starts a check, or for
+        :data:`SUBJECT_NOTICE_S` from when the idle screen first shows it."""
         return self._subject_locked
+
+    @property
+    def start_hint(self) -> bool:
+        """The idle screen should tell the face in view to press Start: it has been well
+        placed for :data:`START_HINT_S` and cannot start the kiosk by itself (auto-start is
+        disarmed until nobody is in view; see :data:`START_HINT_S` for why)."""
+        return (self._state == FlowState.IDLE and not self._armed and not self._kiosk_locked
+                and self._face_ok_since is not None
+                and self._clock() - self._face_ok_since >= START_HINT_S)
 
     @property
     def accessible(self) -> bool:
@@ -194,7 +232,6 @@ class KioskFlow:
         """The Start button: idle -> consent (refused while the kiosk is locked out)."""
         if self._kiosk_locked:
             return False
-        self._subject_locked = False  # the next person
         return self._state == FlowState.IDLE and self._go(FlowState.CONSENT)
 
     def set_accessible(self, on: bool) -> bool:
@@ -202,13 +239,24 @@ class KioskFlow:
         next session."""
         if self._state not in (FlowState.IDLE, FlowState.CONSENT):
             return False
+        if self._state == FlowState.IDLE:
+            self._dismiss_subject()  # the next person is choosing their check
         self._accessible = bool(on)
         return True
 
     def lockouts(self, *, kiosk: bool, subject: bool) -> None:
-        """The runtime's report of the lockouts in force (shown on the idle screen)."""
+        """The runtime's report of the lockouts in force (shown on the idle screen). A
+        subject's lockout whose notice was taken down (the next person began, or its time
+        ran out) is not shown again however often it is reported; one that ends and a new
+        one are."""
         self._kiosk_locked = bool(kiosk)
-        self._subject_locked = bool(subject)
+        self._subject_reported = bool(subject)
+        if not subject:
+            self._subject_locked = self._subject_dismissed = False
+            self._notice_until = None
+        elif not self._subject_dismissed and not self._subject_locked:
+            self._subject_locked = True
+            self._time_notice()
 
     def face_seen(self, ok: bool, present: bool = True) -> bool:
         """Live guidance outside a session: ``ok`` when a face is well placed, ``present``
@@ -216,13 +264,13 @@ class KioskFlow:
         """
         if not present:
             self._armed = True
-        if self._state != FlowState.IDLE or not ok or not self._armed or self._kiosk_locked:
+        if self._state != FlowState.IDLE or not ok or not present or self._kiosk_locked:
             self._face_ok_since = None
             return False
         now = self._clock()
         if self._face_ok_since is None:
-            self._face_ok_since = now
-        if now - self._face_ok_since >= self.config.approach_s:
+            self._face_ok_since = now  # also while disarmed: see start_hint
+        if self._armed and now - self._face_ok_since >= self.config.approach_s:
             return self._go(FlowState.CONSENT)
         return False
 
@@ -284,8 +332,10 @@ class KioskFlow:
             # told to ask staff; the result is not shown.
             return False
         message = result_message(decision)
-        self._subject_locked = self._subject_locked or any(
-            scope == "subject" for scope, _ in getattr(decision, "lockouts", ()))
+        if any(scope == "subject" for scope, _ in getattr(decision, "lockouts", ())):
+            # This person's own lockout: the idle screen tells them after their result.
+            self._subject_locked, self._subject_dismissed = True, False
+            self._notice_until = None
         # The processing screen shows for its minimum time first (see tick).
         self._go(FlowState.PROCESSING)
         self._pending = message
@@ -348,8 +398,11 @@ class KioskFlow:
     # -- time -----------------------------------------------------------------------------
 
     def tick(self) -> bool:
-        """Apply the timeouts; call a few times a second."""
+        """Apply the timeouts; call a few times a second. (The last person's notice going
+        is not a change of screen: read :attr:`subject_locked`.)"""
         now = self._clock()
+        if self._notice_until is not None and now >= self._notice_until:
+            self._dismiss_subject()
         if self.seconds_left() == 0.0:
             return self._go(FlowState.IDLE)
         if self._show_pending():
@@ -393,6 +446,19 @@ class KioskFlow:
 
     # -- internals ------------------------------------------------------------------------
 
+    def _dismiss_subject(self) -> None:
+        """Take down the notice about the last person (the runtime's reports of the same
+        lockout then leave it down)."""
+        self._subject_locked = False
+        self._subject_dismissed = self._subject_reported
+        self._notice_until = None
+
+    def _time_notice(self) -> None:
+        """Start the notice's time once the idle screen shows it."""
+        if self._subject_locked and self._state == FlowState.IDLE and self._notice_until is None:
+            factor = ACCESSIBLE_RESULT_FACTOR if self._accessible else 1.0
+            self._notice_until = self._clock() + SUBJECT_NOTICE_S * factor
+
     def _start_session(self, request: SessionRequest) -> bool:
         self._session_id += 1
         self._request = request
@@ -413,7 +479,10 @@ class KioskFlow:
                                              FlowState.OPERATOR):
             # Whoever was just served is probably still in view: wait until nobody is.
             self._armed = False
+        if new == FlowState.CONSENT:
+            self._dismiss_subject()  # Start or stepping up: the next person's check
         if new == FlowState.IDLE:
+            self._time_notice()  # before the choice below goes: its person's own time
             self._accessible = False  # each person chooses for themselves
         if new != FlowState.PROCESSING:
             self._pending = None

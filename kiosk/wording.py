@@ -277,6 +277,9 @@ def accessible_description(settings: Any) -> str:
 
 #: Live guidance the idle screen shows to someone approaching (no picture or oval there).
 IDLE_GUIDANCE = {"OFF_CENTRE": "Stand in the middle, in front of the camera"}
+#: For a face well placed at idle that does not start the kiosk by itself (the one just
+#: served, or the next in a queue who took their place: see kiosk.flow.START_HINT_S).
+IDLE_START_HINT = "Press Start to begin your check"
 
 
 def idle_hint(code: str, message: str) -> str:

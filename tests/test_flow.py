@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+import kiosk.flow as flow_module
 from kiosk.cloud.timing import comparison_limit_s
 from kiosk.flow import ACCESSIBLE_RESULT_FACTOR, FlowConfig, KioskFlow
 from kiosk.settings import Settings
@@ -19,6 +20,7 @@ from kiosk.wording import (
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
+    SUBJECT_LOCKED_NOTICE,
     every_result,
     reading_s,
     result_sentence,
@@ -417,3 +419,154 @@ def test_stop_leaves_the_live_check_and_does_not_restart_at_once(clock):
     assert not flow.face_seen(True) and flow.state == FlowState.IDLE
     flow.start(), flow.accept(), flow.progress(2, "analysing")
     assert not flow.stop() and flow.state == FlowState.PROCESSING
+
+
+# -- the idle screen's notice about the last person, and the next person who cannot auto-start
+
+
+def locked_out(clock, *, accessible=False, **config):
+    """A flow whose person was just locked out by their failure, back on the idle screen."""
+    flow, changes = make(clock, **config)
+    flow.set_accessible(accessible)
+    flow.start(), flow.accept()
+    until = SimpleNamespace()  # the lockout's end (a datetime in the runtime)
+    flow.decided(1, SimpleNamespace(decision="fail", reasons=("SCREEN_SUSPECTED",),
+                                    lockout_started=True, lockouts=(("subject", until),)))
+    assert flow.result == RESULT_LOCKED_PERSON and flow.subject_locked
+    flow.lockouts(kiosk=False, subject=True)  # the runtime's report of the same lockout
+    flow.finish()
+    assert flow.state == FlowState.IDLE and flow.subject_locked
+    return flow, changes
+
+
+def test_the_last_persons_lockout_notice_does_not_stay_for_the_queue(clock):
+    """The auditor's window: the notice was still there 30, 60 and 90 s after the locked
+    person had gone, nobody having pressed Start. It is for them: long enough to read when
+    they look back at the screen, then gone."""
+    flow, _ = locked_out(clock)
+    notice_s = reading_s(SUBJECT_LOCKED_NOTICE)  # at a slow reading pace
+    clock.now += notice_s
+    flow.tick()
+    assert flow.subject_locked and flow.state == FlowState.IDLE
+    clock.now += 30 - notice_s
+    flow.tick()
+    assert not flow.subject_locked and flow.state == FlowState.IDLE
+    # The runtime reports the same lockout again (say, when the kiosk's own lockout state
+    # changes): the notice does not come back; the lockout itself still holds (the log's).
+    flow.lockouts(kiosk=True, subject=True)
+    flow.lockouts(kiosk=False, subject=True)
+    assert not flow.subject_locked
+
+
+def test_the_lockout_notice_lasts_subject_notice_s_after_the_idle_screen_shows(clock):
+    flow, _ = locked_out(clock, result_s=25)
+    # The result screen's own default time, and the notice read slowly twice over.
+    assert Settings().kiosk.result_seconds == flow_module.SUBJECT_NOTICE_S
+    assert 2 * reading_s(SUBJECT_LOCKED_NOTICE) < flow_module.SUBJECT_NOTICE_S
+    clock.now += flow_module.SUBJECT_NOTICE_S - 0.1
+    flow.tick()
+    assert flow.subject_locked
+    clock.now += 0.1
+    assert not flow.tick()  # not a change of screen
+    assert not flow.subject_locked and flow.state == FlowState.IDLE
+    # Its person chose more time: their notice stays as much longer as their result did.
+    slow, _ = locked_out(clock, accessible=True)
+    clock.now += flow_module.SUBJECT_NOTICE_S * ACCESSIBLE_RESULT_FACTOR - 0.1
+    slow.tick()
+    assert slow.subject_locked
+    clock.now += 0.1
+    slow.tick()
+    assert not slow.subject_locked
+    # The time starts on the idle screen: the result's own time (read or not) is not taken
+    # from it, and the operator panel in between does not restart it.
+    late, _ = make(clock, result_s=25)
+    late.start(), late.accept()
+    late.decided(1, SimpleNamespace(decision="fail", reasons=("SCREEN_SUSPECTED",),
+                                    lockout_started=True, lockouts=(("subject", None),)))
+    clock.now += 25
+    assert late.tick() and late.state == FlowState.IDLE and late.subject_locked
+    clock.now += flow_module.SUBJECT_NOTICE_S / 2
+    late.open_operator(), late.close_operator()
+    clock.now += flow_module.SUBJECT_NOTICE_S / 2
+    late.tick()
+    assert not late.subject_locked
+
+
+@pytest.mark.parametrize("way_in", ["start", "auto_start", "accessible"])
+def test_every_way_into_a_new_check_clears_the_last_persons_notice(clock, way_in):
+    """Before, only Start cleared it: the next person who stepped up and declined left it
+    standing, as if it were about them."""
+    flow, _ = locked_out(clock, approach_s=1.0)
+    if way_in == "start":
+        assert flow.start()
+    elif way_in == "auto_start":
+        flow.face_seen(False, present=False)  # the locked person leaves; the next steps up
+        flow.face_seen(True)
+        clock.now += 1.0
+        assert flow.face_seen(True)
+    else:
+        assert flow.set_accessible(True)
+    assert not flow.subject_locked
+    flow.decline()
+    assert flow.state == FlowState.IDLE and not flow.subject_locked
+    flow.lockouts(kiosk=False, subject=True)  # the runtime still holds the same lockout
+    assert not flow.subject_locked
+    # A lockout that ends and a new one are shown again.
+    flow.lockouts(kiosk=False, subject=False)
+    flow.lockouts(kiosk=False, subject=True)
+    assert flow.subject_locked
+
+
+def test_the_kiosk_lockout_is_not_about_a_person_and_stays(clock):
+    flow, _ = locked_out(clock)
+    flow.lockouts(kiosk=True, subject=True)
+    clock.now += 3600
+    flow.tick()
+    assert flow.kiosk_locked and not flow.start() and flow.state == FlowState.IDLE
+    assert not flow.subject_locked  # the person's notice went in its time; the kiosk's stays
+
+
+def test_a_placed_face_that_cannot_start_the_kiosk_is_told_to_press_start(clock):
+    """The auditor's queue: the next person replaced the last with no gap and stood placed
+    for 12 s; auto-start stayed disarmed (the person just served must not start a second
+    check by standing still) and nothing told them to press Start."""
+    flow, _ = make(clock, approach_s=1.0)
+    flow.start(), flow.accept(), flow.decided(1, decision("fail")), flow.finish()
+    assert flow.state == FlowState.IDLE and not flow.auto_start_armed
+    hint_s = flow_module.START_HINT_S
+    assert flow.config.approach_s < hint_s <= 5.0
+    for _ in range(int(hint_s / 0.2) - 1):  # reports come a few times a second
+        assert not flow.face_seen(True) and not flow.start_hint
+        clock.now += 0.2
+    clock.now += 0.2
+    assert not flow.face_seen(True) and flow.start_hint
+    for _ in range(60):  # standing still never starts a check
+        clock.now += 0.2
+        assert not flow.face_seen(True) and flow.start_hint
+    assert flow.state == FlowState.IDLE
+    # Out of the oval: the hint goes (guidance takes the line); back in, it waits again.
+    flow.face_seen(False, present=True)
+    assert not flow.start_hint
+    flow.face_seen(True)
+    clock.now += hint_s - 0.1
+    flow.face_seen(True)
+    assert not flow.start_hint and flow.state == FlowState.IDLE
+    clock.now += 0.1
+    flow.face_seen(True)
+    assert flow.start_hint
+    # Pressing Start works, and the hint is for the idle screen only.
+    assert flow.start() and not flow.start_hint
+
+
+def test_no_press_start_hint_where_the_face_starts_the_kiosk_or_nothing_can(clock):
+    flow, _ = make(clock, approach_s=1.0)
+    assert flow.auto_start_armed
+    flow.face_seen(True)
+    clock.now += 1.0
+    assert flow.face_seen(True) and not flow.start_hint  # armed: it starts
+    flow.decline()
+    flow.lockouts(kiosk=True, subject=False)  # a locked kiosk offers no Start
+    for _ in range(30):
+        clock.now += 0.2
+        flow.face_seen(True)
+    assert not flow.start_hint

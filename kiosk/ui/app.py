@@ -289,6 +289,7 @@ class KioskWindow(QMainWindow):
         screens show the choice, and the notice describes the check that will run."""
         if self.flow.set_accessible(on):
             self.idle.set_accessible(on)
+            self._refresh_idle_notice()  # a choice on the idle screen is the next person's
             self._show_consent()
 
     def _show_consent(self) -> None:
@@ -353,12 +354,19 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_flow_timeout(self) -> None:
         self.flow.tick()
+        self._refresh_idle_notice()
         self._refresh_warning()
         self.narrator.tick()
         if FaultCause.INTERNAL in self.flow.faults:
             self._arm_restart()  # a hung worker, found by the flow's stall check
         if self.flow.state == FlowState.OUT_OF_SERVICE:
             self._refresh_out_of_service()
+
+    def _refresh_idle_notice(self) -> None:
+        """The idle screen's notice about the last person, once the flow takes it down (its
+        time ran out, or the next person made a choice there)."""
+        if self.idle.subject_notice and not self.flow.subject_locked:
+            self.idle.set_lockouts(kiosk=self.flow.kiosk_locked, subject=False)
 
     def _refresh_warning(self) -> None:
         """The consent screen's warning: shown (and said) once it is about to give up,

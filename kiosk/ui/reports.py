@@ -13,7 +13,7 @@ from kiosk.runtime import FaceCheck
 from kiosk.runtime.events import LockoutState
 from kiosk.ui.worker import KioskWorker
 from kiosk.vocabulary import FaultCause, FlowState
-from kiosk.wording import idle_hint, prompt_for
+from kiosk.wording import IDLE_START_HINT, idle_hint, prompt_for
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskWindow
@@ -50,10 +50,12 @@ class WorkerReports(QObject):
     @Slot(object)
     def _on_face_checked(self, check: FaceCheck) -> None:
         w = self.window
-        if w.flow.state == FlowState.IDLE:
-            w.idle.set_hint(idle_hint(check.guidance.code, check.guidance.message)
-                            if check.present and not check.ok else "")
         w.flow.face_seen(check.ok, check.present)
+        if w.flow.state == FlowState.IDLE:
+            if check.present and not check.ok:
+                w.idle.set_hint(idle_hint(check.guidance.code, check.guidance.message))
+            else:  # placed but unable to start the kiosk by itself: say to press Start
+                w.idle.set_hint(IDLE_START_HINT if w.flow.start_hint else "")
 
     @Slot(int, object)
     def _on_progress_made(self, session_id: int, progress: Any) -> None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+import kiosk.flow as flow_module
 from kiosk.analysis.challenges import draw_sequence
 from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
 from kiosk.reasons import Reason
+from kiosk.runtime.events import LockoutState
 from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState
 from kiosk.wording import (
@@ -26,6 +29,7 @@ from kiosk.wording import (
     OUT_OF_SERVICE_WAIT,
     RESULT_FAIL,
     RESULT_LOCKED,
+    RESULT_LOCKED_PERSON,
     RESULT_PASS,
     RESULT_REVIEW,
     RESULT_STAFF,
@@ -378,3 +382,51 @@ def test_an_unattended_kiosk_with_members_checks_people_in(qtbot, kiosk, setting
     stored = last_attempt(tmp_path, s)
     assert stored.record.cloud_calls == ("SearchFacesByImage",)
     assert stored.record.reasons == (() if found else (Reason.MEMBER_NOT_FOUND,))
+
+
+def lock_out_one_person(qtbot, kiosk, settings, id_photo, **build):
+    """A staffed kiosk where one failure locks the subject out; its person, just locked out,
+    is back on the idle screen (Done pressed at once), still in view."""
+    s = staffed(settings).replace("audit", max_failures=1)
+    window, worker, responder, camera = kiosk(
+        s, fusion=FixedFusion(12.0, ("SCREEN_SUSPECTED",)), matcher=FixedMatcher(match(True)),
+        **build)
+    assert run_staffed(qtbot, window, id_photo, number="ZX-4471") == "locked"
+    assert window.result.detail.text() == RESULT_LOCKED_PERSON.detail  # never "try again"
+    qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.IDLE
+    assert window.idle.notice.text() == SUBJECT_LOCKED_NOTICE  # theirs, right after
+    return window, worker, responder
+
+
+def test_the_next_person_who_steps_up_and_declines_does_not_inherit_the_notice(
+        qtbot, kiosk, settings, id_photo):
+    """The auditor's window: B auto-started the consent screen by stepping up, declined, and
+    the idle screen went on telling everyone that "the last person" (now B) was locked out."""
+    window, worker, responder = lock_out_one_person(qtbot, kiosk, settings, id_photo)
+    window.flow.config = dataclasses.replace(window.flow.config, approach_s=0.5)
+    responder.present = False  # A leaves
+    qtbot.waitUntil(lambda: window.flow.auto_start_armed, timeout=5000)
+    responder.present = True  # B steps up
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.CONSENT, timeout=5000)
+    assert not window.flow.subject_locked
+    qtbot.mouseClick(window.consent.decline, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.IDLE
+    assert window.idle.notice.text() == "" and not window.idle.locked
+    # The runtime reports A's lockout again (as it does when the kiosk's own lockout state
+    # changes): it still holds, but the notice about A does not come back.
+    until = datetime.now(UTC) + timedelta(minutes=30)
+    worker.lockouts_changed.emit(LockoutState(kiosk_until=until, subject_until=until))
+    worker.lockouts_changed.emit(LockoutState(kiosk_until=None, subject_until=until))
+    assert window.idle.notice.text() == "" and window.idle.start.isVisible()
+
+
+def test_the_notice_about_the_last_person_goes_by_itself(qtbot, kiosk, settings, id_photo,
+                                                         monkeypatch):
+    """Before, it stayed until someone pressed Start (30, 60, 90 s on in the auditor's
+    window). Its time is shortened here; tests/test_flow.py checks the real one."""
+    monkeypatch.setattr(flow_module, "SUBJECT_NOTICE_S", 1.5, raising=False)
+    window, *_ = lock_out_one_person(qtbot, kiosk, settings, id_photo)
+    qtbot.waitUntil(lambda: window.idle.notice.text() == "", timeout=5000)
+    assert window.flow.state == FlowState.IDLE and window.idle.start.isVisible()
+    assert window.idle.title.text() != IDLE_LOCKED_TITLE  # the kiosk itself is not locked

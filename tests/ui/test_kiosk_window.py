@@ -461,3 +461,35 @@ def test_a_recording_kiosk_says_so_before_consent_and_speech_stops_with_the_pers
     assert hushed == []
     qtbot.mouseClick(window.live.stop, Qt.MouseButton.LeftButton)
     assert window.flow.state == FlowState.IDLE and hushed == [1]
+
+
+def test_a_face_that_cannot_start_the_kiosk_is_told_to_press_start(qtbot, window_for, settings,
+                                                                   monkeypatch):
+    """The auditor's queue: the next person took the last one's place with no gap and stood
+    well placed for 12 s; the kiosk, disarmed so that the person just served does not start a
+    second check by standing there, did nothing and said nothing. Now the hint line says to
+    press Start (its delay is shortened here; tests/test_flow.py checks the real one)."""
+    import kiosk.flow as flow_module
+
+    monkeypatch.setattr(flow_module, "START_HINT_S", 1.0, raising=False)
+    responder = Responder()
+    window = window_for(settings, responder=responder)
+    window.flow.config = dataclasses.replace(window.flow.config, approach_s=0.5)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.CONSENT, timeout=5000)  # stepped up
+    qtbot.mouseClick(window.consent.decline, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.IDLE and not window.flow.auto_start_armed
+    assert window.idle.hint.text() == ""
+    # The same face stays placed (the person just served, or the next who took their place).
+    qtbot.waitUntil(lambda: window.idle.hint.text().startswith("Press Start"), timeout=5000)
+    assert window.idle.hint.isVisible()
+    qtbot.wait(1500)  # standing still starts nothing
+    assert window.flow.state == FlowState.IDLE and window.idle.hint.text().startswith("Press")
+    responder.present = False  # out of view: the line goes, and stepping up works again
+    qtbot.waitUntil(lambda: window.flow.auto_start_armed and window.idle.hint.text() == "",
+                    timeout=5000)
+    responder.present = True
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.CONSENT, timeout=5000)
+    qtbot.mouseClick(window.consent.decline, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.idle.hint.text().startswith("Press Start"), timeout=5000)
+    qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+    assert window.flow.state == FlowState.CONSENT

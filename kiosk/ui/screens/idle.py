@@ -1,6 +1,7 @@
 """Idle: what the kiosk is for and how to start (the Start button, or stepping up to it); the
 accessible check a person can choose; and, before anyone consents, whether the kiosk or the
-last person is locked out."""
+last person is locked out (the latter for a short while only: see kiosk.flow.SUBJECT_NOTICE_S);
+and, to a face in view that does not start the kiosk by itself, to press Start."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ class IdleScreen(QWidget):
         layout.addWidget(self.status)
         self.primary = self.start
         self.locked = False
+        self.subject_notice = False
 
     def set_settings(self, settings: Settings) -> None:
         self._settings = settings
@@ -85,7 +87,8 @@ class IdleScreen(QWidget):
         self.text.setText(IDLE_LOCKED_TEXT if kiosk else idle_text(self._settings))
         self.start.setVisible(not kiosk)
         self.accessible.setVisible(not kiosk)
-        self.notice.setText(SUBJECT_LOCKED_NOTICE if subject and not kiosk else "")
+        self.subject_notice = subject and not kiosk
+        self.notice.setText(SUBJECT_LOCKED_NOTICE if self.subject_notice else "")
         if kiosk:
             self.hint.setText("")
 
