@@ -84,6 +84,15 @@ def _range(since: datetime | None, until: datetime | None, column: str) -> tuple
     return "".join(f" AND {w}" for w in where), args
 
 
+def _newest_first(sql: str, args: list, limit: int | None) -> tuple[str, list]:
+    """``sql`` over fleet rows ordered newest first (by kiosk and chain position within a
+    time), with at most ``limit`` rows."""
+    sql += " ORDER BY at DESC, kiosk_id, seq DESC"
+    if limit is None:
+        return sql, args
+    return sql + " LIMIT %s", [*args, int(limit)]
+
+
 # An override is recorded at the attempt's kiosk (scope "attempt", target its id); its
 # details, a JSON text inside the content, hold the decision it gave ("to").
 _ATTEMPTS = """
@@ -111,12 +120,9 @@ def fleet_attempts(store: FleetStore, *, decision: str | None = None,
     if kiosk_id is not None:
         sql += " AND kiosk_id = %s"
         args.append(kiosk_id)
-    sql += " ORDER BY at DESC, kiosk_id, seq DESC"
-    if limit is not None:
-        sql += " LIMIT %s"
-        args.append(int(limit))
     out = []
-    for kiosk, row_id, seq, content, overridden_to in store.query(sql, args):
+    for kiosk, row_id, seq, content, overridden_to in store.query(*_newest_first(sql, args,
+                                                                                 limit)):
         c = json.loads(content)
         out.append(FleetAttempt(kiosk, int(row_id), int(seq),
                                 datetime.fromisoformat(c["started_at"]),
@@ -164,12 +170,8 @@ def fleet_actions(store: FleetStore, *, action: str | None = None,
     if action is not None:
         sql += " AND action = %s"
         args.append(action)
-    sql += " ORDER BY at DESC, kiosk_id, seq DESC"
-    if limit is not None:
-        sql += " LIMIT %s"
-        args.append(int(limit))
     return [FleetAction(kiosk, action_from_row(json.loads(content)))
-            for kiosk, content in store.query(sql, args)]
+            for kiosk, content in store.query(*_newest_first(sql, args, limit))]
 
 
 # The first unlock, at any kiosk, of the target of lockout "l" at or after its start.
