@@ -15,8 +15,8 @@ A live side without a face is an outcome, not an error: a photo gets the matcher
 several faces, blurred, turned or eyes closed in every frame) gets ``NO_USABLE_FRAME``, the
 code a kiosk session records for it; both fail with exit status 1. A live photo is held to the
 session's rule for a frame first (:func:`kiosk.analysis.one_face.one_face`: the kiosk's face
-tracker must find exactly one face, a second one of any size refuses it), as a recording's
-frames are. A reference without a face, a file that cannot be read, and live frames of more
+tracker must find exactly one face; a second one half as wide or more refuses it), as a
+recording's frames are. A reference without a face, a file that cannot be read, and live frames of more
 than one person (groups of frames whose faces would not match each other: they are never
 combined) stay errors (2).
 """
@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "kiosk tracks its camera: B gives its best frames (sharp, frontal, eyes "
                     "open; the local matcher combines them), A its best one. A face too small, "
                     "blurred, dark or turned is not compared, nor a live picture with a second "
-                    "face the kiosk's tracker sees. Live frames of more than one person are "
+                    "face at least half as wide. Live frames of more than one person are "
                     "refused (exit 2), never combined. Exit status: 0 when the outcome at this "
                     "kiosk is a pass, 1 for no match, no usable live face, a face refused by "
                     "the quality gate or a match sent to review, 2 error.")
