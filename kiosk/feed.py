@@ -136,8 +136,8 @@ class FrameFeed:
         self._clock = clock
         self._preview = LatestFrameSlot()
         self._lock = threading.Lock()
-        self._error: str | None = None  # last error with no frame after it
-        self._refused = False  # that error refused a virtual camera
+        # The last error with no frame after it, and whether it refused a virtual camera.
+        self._error: tuple[str, bool] | None = None
         self._last_put: float | None = None
         self._started_at: float | None = None
         self._capture: CaptureThread | None = None
@@ -188,7 +188,6 @@ class FrameFeed:
         self._slow = False
         with self._lock:
             self._error = None
-            self._refused = False
             self._last_put = None
         self._started_at = self._clock()
         if not self._stopped.is_set():
@@ -245,9 +244,9 @@ class FrameFeed:
                                          f"after a pause of {self._overload_pause_s:.0f} s")
             self._overloaded = None
         with self._lock:
-            error, refused, last_put = self._error, self._refused, self._last_put
+            error, last_put = self._error, self._last_put
         if error is not None:
-            return FeedStatus(False, error, refused=refused)
+            return FeedStatus(False, error[0], refused=error[1])
         since = last_put if last_put is not None else self._started_at
         if since is not None and now - since > self._stall_s:
             what = "no picture from the camera" if last_put is None else \
@@ -293,12 +292,11 @@ class FrameFeed:
         with self._lock:
             self._last_put = self._clock()
             self._error = None
-            self._refused = False
 
     def _note_error(self, exc: Exception) -> None:  # capture thread
         with self._lock:
-            self._error = str(exc) or type(exc).__name__
-            self._refused = isinstance(exc, VirtualCameraRefused)
+            self._error = (str(exc) or type(exc).__name__,
+                           isinstance(exc, VirtualCameraRefused))
 
     def _maintain(self) -> None:
         """Restart a capture thread that has ended (looping a finite source, retrying a
@@ -312,8 +310,7 @@ class FrameFeed:
                 self._launch()
             else:
                 with self._lock:
-                    self._error = f"{self._source.description} ended"
-                    self._refused = False
+                    self._error = (f"{self._source.description} ended", False)
             return
         if self._restart_at is None:
             self._restart_at = self._clock() + self._restart_s

@@ -122,7 +122,7 @@ class KioskRuntime:
         self._audit_logged = RepeatGate()
         self._matcher_logged = RepeatGate()
         self._camera_failing: str | None = None
-        self._refusal_recorded: str | None = None  # the refused camera last recorded
+        self._refusal_recorded: dict[str, Any] | None = None  # the refused camera last recorded
         self._recording_failing: str | None = None
         self._recording_checked_at = -math.inf
         self._last_check = 0.0
@@ -374,8 +374,7 @@ class KioskRuntime:
         device stays refused (the capture thread tries it again every few seconds), and
         once the log is open when it was not."""
         camera = camera_record(self._feed.source)
-        key = repr(sorted(camera.items())) if camera is not None else None
-        if camera is None or key == self._refusal_recorded or self._audit is None:
+        if camera is None or camera == self._refusal_recorded or self._audit is None:
             return
         try:
             recorded = self._audit.record_camera_refused(camera)
@@ -383,7 +382,7 @@ class KioskRuntime:
             log.error("audit log failed while recording a refused camera: %s", exc)
             self._drop_audit(str(exc))
             return
-        self._refusal_recorded = key
+        self._refusal_recorded = camera
         log.warning("refused camera recorded in the audit log (operator action %d)",
                     recorded.id)
 
