@@ -17,6 +17,7 @@ from kiosk.analysis.quality import BestFrame
 from kiosk.analysis.signals import Analyzer
 from kiosk.cloud.results import MatchResult
 from kiosk.model import Signal
+from kiosk.session.clock import SessionClock
 from kiosk.session.light import LightOutcome, sequence_detail
 from kiosk.session.types import SessionRequest
 from kiosk.settings import LivenessSettings
@@ -28,7 +29,8 @@ class Attempt:
     """The state of one verification as it moves through the phases."""
 
     request: SessionRequest
-    started_at: datetime
+    # The session's wall times: every one after the start derives from it.
+    clock: SessionClock
     liveness: LivenessSettings
     subject_ref: str | None = None
     attempt_id: int | None = None
@@ -37,8 +39,8 @@ class Attempt:
     analyzers: list[Analyzer] = field(default_factory=list)
     best: BestFrame = field(default_factory=BestFrame)
     # Observation time of every frame processed (for the analysed frame rate,
-    # kiosk.analysis.capture) and, in step, the wall-clock time it was processed at (for the
-    # audit's times).
+    # kiosk.analysis.capture) and, in step, the session clock's time it was processed at (for
+    # the audit's times).
     times: list[float] = field(default_factory=list)
     walls: list[datetime] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -54,10 +56,14 @@ class Attempt:
     # the first prompt (no second hold).
     placement: PlacementTracker = field(default_factory=PlacementTracker)
 
+    @property
+    def started_at(self) -> datetime:
+        return self.clock.started_at
+
     def wall(self, t: float | None) -> datetime | None:
         """When the frame at observation time ``t`` (or the first one after it) was processed,
-        on the wall clock: within the attempt's start and end whatever the source's pace
-        (a recording is read faster than real time)."""
+        on the session clock: within the attempt's start and end whatever the source's pace
+        (a recording is read faster than real time) or the system clock's steps."""
         if t is None or not self.walls:
             return None
         i = bisect.bisect_left(self.times, t)

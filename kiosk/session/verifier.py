@@ -22,6 +22,10 @@ decision is returned. A session that dies on the way (an error, a kill, a power 
 the row open: it is closed as an ``INTERRUPTED`` failure at once when the session sees the
 error, or at the next start. When the audit log fails the error propagates and the kiosk
 goes out of service (no unrecorded pass).
+
+The wall clock is read once, when the session starts; the session's later wall times (each
+frame's, hence the challenges', and its end) are that start plus monotonic elapsed time
+(:mod:`kiosk.session.clock`), so a clock stepped meanwhile cannot put them out of order.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +72,7 @@ from kiosk.session.attempt import (
     effective_liveness,
     with_sequence,
 )
+from kiosk.session.clock import SessionClock
 from kiosk.session.gate import gate_outcome
 from kiosk.session.light import light_step
 from kiosk.session.members import search_outcome, search_record
@@ -117,7 +123,11 @@ class Verifier:
     audit : AuditLog or None
         None only for evaluation runs that must not touch a database.
     clock : callable
-        Aware UTC ``datetime`` now (injectable for tests).
+        Aware UTC ``datetime`` now (injectable for tests), read once per session: its start.
+    monotonic : callable
+        Seconds that never go back (injectable for tests): every later wall time of a
+        session is its start plus the time elapsed on this clock
+        (:class:`kiosk.session.clock.SessionClock`).
     rng : object with ``choice``, optional
         Randomness for the challenge draw; ``secrets.SystemRandom()`` when None.
     """
@@ -125,6 +135,7 @@ class Verifier:
     def __init__(self, settings: Settings, *, tracker: Tracker, fusion: Fusion,
                  analyzers: Callable[[], list[Analyzer]], matcher: FaceMatcher | None = None,
                  audit: Any | None = None, clock: Callable[[], datetime] = _utc_now,
+                 monotonic: Callable[[], float] = time.monotonic,
                  rng: Any | None = None) -> None:
         self.settings = settings
         self.tracker = tracker
@@ -133,6 +144,7 @@ class Verifier:
         self.matcher = matcher
         self.audit = audit
         self.clock = clock
+        self.monotonic = monotonic
         self.rng = rng
 
     # -- the generator ------------------------------------------------------------------------
@@ -147,7 +159,8 @@ class Verifier:
             raise ValueError("a reference photo or a member check-in was asked for, but the "
                              "verifier has no matcher")
         liveness = effective_liveness(self.settings.liveness, request)
-        attempt = Attempt(request, started_at=self.clock(), liveness=liveness,
+        attempt = Attempt(request, clock=SessionClock.start(self.clock, self.monotonic),
+                          liveness=liveness,
                           placement=PlacementTracker(hold_s=float(liveness.placement_hold_s)))
         refused = self._open(attempt)
         if refused is not None:
@@ -187,7 +200,7 @@ class Verifier:
             log.info("attempt refused: %s", refusal.reason)
             return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
                             attempt_id=refusal.attempt_id, started_at=attempt.started_at,
-                            ended_at=self.clock(), lockouts=tuple(
+                            ended_at=attempt.clock(), lockouts=tuple(
                                 (lk.scope, lk.until) for lk in refusal.started),
                             refused_by=refusal.scope)
         return None
@@ -261,7 +274,7 @@ class Verifier:
         """Track one frame; it also feeds the passive analyzers and the best-frame choice."""
         obs = self.tracker.observe(frame)
         attempt.times.append(obs.t)
-        attempt.walls.append(self.clock())
+        attempt.walls.append(attempt.clock())
         for analyzer in attempt.analyzers:
             analyzer.update(frame, obs)
         if one_face(obs):
@@ -465,7 +478,7 @@ class Verifier:
             decision=attempt.verdict, reasons=tuple(dict.fromkeys(attempt.reasons)),
             challenges=attempt.challenges, liveness_score=attempt.liveness_score,
             signals={s.name: signal_dict(s) for s in attempt.signals}, match=attempt.match,
-            started_at=attempt.started_at, ended_at=self.clock(),
+            started_at=attempt.started_at, ended_at=attempt.clock(),
             cloud_calls=attempt.cloud_calls, member=attempt.member)
 
     def _record(self, decision: Decision, attempt: Attempt) -> Decision:
@@ -474,7 +487,7 @@ class Verifier:
             return decision
         record = AttemptRecord(
             kiosk_id=self.settings.kiosk.kiosk_id, started_at=attempt.started_at,
-            ended_at=decision.ended_at or self.clock(), subject_ref=attempt.subject_ref,
+            ended_at=decision.ended_at or attempt.clock(), subject_ref=attempt.subject_ref,
             decision=decision.decision, app_version=__version__,
             settings_digest=self.settings.digest(),
             # Prompts never shown (after an earlier failure) did not happen: not recorded.
