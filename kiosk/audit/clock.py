@@ -12,15 +12,26 @@ What the log keeps: ``meta.clock_high``, the latest wall time any write saw, and
 - ``kind = "jump"``: while the kiosk runs, the wall clock moved more than :data:`TOLERANCE`
   away from the monotonic clock (which a clock change does not move).
 
-How gaps are discounted (never for a clock that went back, which only makes lockouts longer
-and purges shorter):
+How gaps are counted. A time the log recorded is read on the clock as it is now: moved on by
+every gap recorded after it that was a change of the clock rather than time passing. That
+is every ``jump`` (measured against the monotonic clock, so exactly the change), every
+``start`` gap behind the last recorded time (time does not run backwards), and a ``start``
+gap ahead only when it is longer than the span being judged (a lockout's length, the failure
+window, :data:`FAR` for the automatic purge): a shorter one may be time the kiosk was off.
+Gaps of both signs count, so a clock set a year ahead and then put right moves the times
+recorded meanwhile back by that year, and a clock that came up in 2000 and was then corrected
+moves the times of that run forward by as much:
 
-- a lockout ends ``until`` plus every recorded ``jump`` after it, plus every ``start`` gap after
-  it longer than the lockout itself (a lockout cannot be lifted by a clock that moved more than
-  its own length since the last row); the failure window is widened the same way;
-- the automatic purge ages rows by the wall clock minus every ``jump`` and every ``start`` gap
-  longer than :data:`FAR` recorded after them (it does not run across a jump). A manual
-  ``kiosk audit purge`` is the operator's decision and is not discounted.
+- a lockout ends at its ``until`` so moved (a lockout cannot be lifted by a clock that moved
+  more than its own length since the last row); a failure counts while its time so moved is
+  inside the window;
+- the automatic purge ages rows the same way, with :data:`FAR` as the span (it does not run
+  across a jump). A manual ``kiosk audit purge`` is the operator's decision and is not
+  discounted.
+
+The start check compares the clock with the latest time the log wrote (``meta.clock_last``),
+not the highest ever seen: after a run under a clock that was behind, the next start with a
+corrected clock is a gap ahead of that run's times, and is recorded as one.
 """
 
 from __future__ import annotations
@@ -58,8 +69,17 @@ def clock_high(db: Database) -> datetime | None:
     return from_iso(found[0]) if found is not None else None
 
 
-def raise_clock_high(db: Database, now: datetime) -> None:
-    """Remember ``now`` as the latest time seen, if it is later (inside a write)."""
+def clock_last(db: Database) -> datetime | None:
+    """The wall time of this log's latest write, or None for a new log (a log written before
+    this was kept: its highest time, the same thing unless its clock went back)."""
+    found = db.execute("SELECT value FROM meta WHERE key = 'clock_last'").fetchone()
+    return from_iso(found[0]) if found is not None else clock_high(db)
+
+
+def remember_write_time(db: Database, now: datetime) -> None:
+    """Remember ``now`` as the latest write's time, and as the highest seen if it is later
+    (inside a write)."""
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('clock_last', ?)", [to_iso(now)])
     high = clock_high(db)
     if high is None or now > high:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('clock_high', ?)", [to_iso(now)])
@@ -81,17 +101,34 @@ def clock_events(db: Database) -> list[ClockEvent]:
     return events
 
 
+def counted_gap(event: ClockEvent, span: timedelta) -> timedelta:
+    """How far ``event`` moved the clock for a time recorded before it, judged over ``span``.
+
+    A jump and a start behind the last recorded time are changes of the clock, of either
+    sign; a start ahead counts only when longer than ``span``: a shorter one may be time the
+    kiosk was switched off.
+    """
+    if event.kind == "jump" or event.gap < timedelta(0) or event.gap > span:
+        return event.gap
+    return timedelta(0)
+
+
+def shift_after(events: Iterable[ClockEvent], seq: int, span: timedelta) -> timedelta:
+    """What to add to a time chained at ``seq`` to read it on the clock as it is now."""
+    return sum((counted_gap(ev, span) for ev in events if ev.seq > seq), timedelta(0))
+
+
 def lockout_discount(events: Iterable[ClockEvent], after_seq: int,
                      length: timedelta) -> timedelta:
-    """Time a lockout chained at ``after_seq`` (of ``length``) is extended by."""
-    return sum((ev.gap for ev in events if ev.seq > after_seq and ev.gap > timedelta(0)
-                and (ev.kind == "jump" or ev.gap > length)), timedelta(0))
+    """Time a lockout chained at ``after_seq`` (of ``length``) is moved by (negative when
+    the clock has gone back since)."""
+    return shift_after(events, after_seq, length)
 
 
 def window_discount(events: Iterable[ClockEvent], now: datetime, window: timedelta) -> timedelta:
-    """How much the failure window reaches further back because of gaps inside it."""
-    chosen = [ev for ev in events if ev.gap > timedelta(0)
-              and (ev.kind == "jump" or ev.gap > window)]
+    """How much further back a window ending at ``now`` may hold failures whose times moved
+    forward since (an upper bound: each failure is then judged by :func:`shift_after`)."""
+    chosen = [ev for ev in events if counted_gap(ev, window) > timedelta(0)]
     extra = timedelta(0)
     for _ in range(3):  # gaps found inside a widened window widen it again; rarely > 1 step
         wider = sum((ev.gap for ev in chosen if ev.acted_at > now - window - extra),
@@ -103,9 +140,17 @@ def window_discount(events: Iterable[ClockEvent], now: datetime, window: timedel
 
 
 def retention_gaps(events: Iterable[ClockEvent]) -> list[tuple[int, timedelta]]:
-    """``(seq, gap)`` of the gaps the automatic purge does not count as time passed."""
-    return [(ev.seq, ev.gap) for ev in events
-            if ev.gap > timedelta(0) and (ev.kind == "jump" or ev.gap > FAR)]
+    """``(seq, gap)`` of the gaps the automatic purge counts as clock changes, of either sign
+    (spans of :data:`FAR`)."""
+    return [(ev.seq, counted_gap(ev, FAR)) for ev in events if counted_gap(ev, FAR)]
+
+
+def since_boot() -> float:
+    """Seconds of a clock that a change of the date does not move and that runs on while the
+    machine is suspended (``CLOCK_BOOTTIME``; ``time.monotonic`` where there is none): a
+    night of suspend is time that passed, not a jump of the wall clock."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
 class ClockWatch:
@@ -116,12 +161,12 @@ class ClockWatch:
     clock : callable
         The log's wall clock (aware datetimes).
     monotonic : callable or None
-        Seconds of a clock that jumps do not move (``time.monotonic``); None turns the check
+        Seconds of a clock that jumps do not move (:func:`since_boot`); None turns the check
         off (tests that move an injected wall clock by hand).
     """
 
     def __init__(self, clock: Callable[[], datetime],
-                 monotonic: Callable[[], float] | None = time.monotonic) -> None:
+                 monotonic: Callable[[], float] | None = since_boot) -> None:
         self._clock = clock
         self._monotonic = monotonic
         self._base: tuple[datetime, float] | None = None
@@ -141,6 +186,6 @@ class ClockWatch:
         self._base = (now, mono)
 
     def pending_gap(self) -> timedelta:
-        """Forward jumps noticed and not recorded yet (judging lockouts before the next
-        write)."""
-        return sum((gap for _, _, gap in self.pending if gap > timedelta(0)), timedelta(0))
+        """Jumps noticed and not recorded yet, of either sign (judging lockouts before the
+        next write)."""
+        return sum((gap for _, _, gap in self.pending), timedelta(0))

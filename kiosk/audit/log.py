@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +37,7 @@ from kiosk.audit.attempts import (
     log_recorded,
     open_rows,
 )
-from kiosk.audit.clock import ClockWatch, clock_events
+from kiosk.audit.clock import ClockWatch, clock_events, since_boot
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.connection import close_db, connect
 from kiosk.audit.database import MEMORY, OPENING, guard, prepare
@@ -99,6 +98,11 @@ class AuditLog(AuditWriter):
 
     def close(self) -> None:
         """Close the connection; later calls raise AuditError. Safe to call twice."""
+        if self._db is not None:
+            try:
+                self.record_pending_jumps()
+            except Exception:  # noqa: BLE001  (closing must not raise)
+                log.warning("recording a clock change before closing failed", exc_info=True)
         fleet, self.fleet = self.fleet, None
         if fleet is not None:
             try:
@@ -156,7 +160,8 @@ class AuditLog(AuditWriter):
             start unless the clock was reported). Commands leave it off.
         monotonic : callable, optional
             A clock that wall-clock changes do not move, to notice jumps while running;
-            ``time.monotonic`` by default with the real clock, none with an injected one.
+            ``since_boot`` (suspend counts as time) by default with the real clock, none with
+            an injected one.
         probe_write : bool
             Write once at open so a read-only or full database fails now (False: ``kiosk
             audit purge``, which must open a full database).
@@ -182,7 +187,7 @@ class AuditLog(AuditWriter):
                                  "available", reason=e.NO_KEY)
         where = MEMORY if str(path) == MEMORY else str(Path(path).expanduser().absolute())
         if monotonic is None and clock is utc_now:
-            monotonic = time.monotonic
+            monotonic = since_boot
         with guard(where, config.busy_timeout_s, OPENING):
             db = connect(where, read_only=read_only, create=create,
                          busy_timeout_s=config.busy_timeout_s)

@@ -71,6 +71,10 @@ def list_attempts(db: Database, *, decision: str | None = None, since: datetime 
                   limit: int | None = 50) -> list[StoredAttempt]:
     """Attempts, newest first, filtered; ``limit`` None for all.
 
+    Newest by the order this log recorded them, not by their recorded times: after the
+    clock was set back (a dead clock battery until NTP answers), the latest attempts carry
+    the oldest times, and staff must still find them at the top.
+
     ``decision``: the decision after the attempt's latest override, if any, as staff see it
     in the list (a fail overridden to pass is found under pass).
 
@@ -88,7 +92,7 @@ def list_attempts(db: Database, *, decision: str | None = None, since: datetime 
                        "a.signals), lower(?)) > 0")
         args.append(mentioning)
     sql = _SELECT + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    sql += " ORDER BY a.started_at DESC, a.id DESC"
+    sql += " ORDER BY a.id DESC"
     if limit is not None:
         if limit < 1:
             raise ValueError("limit must be at least 1")

@@ -29,7 +29,13 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from kiosk.audit.chain import append_row
-from kiosk.audit.clock import ClockEvent, clock_events, lockout_discount, window_discount
+from kiosk.audit.clock import (
+    ClockEvent,
+    clock_events,
+    lockout_discount,
+    shift_after,
+    window_discount,
+)
 from kiosk.audit.remote import RemoteView
 from kiosk.audit.results import Lockout
 from kiosk.audit.signer import ChainSigner
@@ -179,23 +185,26 @@ def count_failures(db: Database, scope: str, target: str, now: datetime,
 
     A subject counts every failure; a kiosk only the failures that suggest an attack
     (``attempts.attack``, set from the reason codes when the attempt was recorded); neither
-    counts a scripted evaluation run (``attempts.mode``). The
-    window reaches back further by the clock gaps inside it. With ``remote``, a lockout or
+    counts a scripted evaluation run (``attempts.mode``). A failure's time is read on the
+    clock as it is now (:func:`kiosk.audit.clock.shift_after`). With ``remote``, a lockout or
     unlock of the target at another kiosk restarts the count here too, and a subject's
     failures at other kiosks since the latest restart (here or there) add to it.
     """
     column = _COLUMN[scope]
     events = clock_events(db) if events is None else events
-    start = now - window - window_discount(events, now, window)
+    start = now - window
+    lowest = start - window_discount(events, now, window)
     attack = " AND attack = 1" if scope == "kiosk" else ""
     after = remote.reset_at(scope, target) if remote is not None else None
-    floor = max(start, after) if after is not None else start
-    # No upper bound: if the clock steps back, failures "from the future" still count.
-    row = db.execute(
-        f"SELECT count(*) FROM attempts WHERE decision = 'fail'{attack} AND {column} = ? "
-        "AND mode IS NULL AND recorded_at > ? AND seq > ?",
-        [target, to_iso(floor), _reset_seq(db, scope, target)]).fetchone()
-    count = int(row[0])
+    floor = max(lowest, after) if after is not None else lowest
+    # Each failure's time is read on the clock as it is now (moved by the clock changes
+    # recorded after it): one recorded under a date set ahead by mistake counts for the
+    # window's length, not until the wrong date comes round.
+    rows = db.execute(
+        f"SELECT seq, recorded_at FROM attempts WHERE decision = 'fail'{attack} AND "
+        f"{column} = ? AND mode IS NULL AND recorded_at > ? AND seq > ?",
+        [target, to_iso(floor), _reset_seq(db, scope, target)]).fetchall()
+    count = sum(1 for seq, at in rows if from_iso(at) + shift_after(events, seq, window) > start)
     if remote is not None and scope == "subject":
         local_reset = _reset_time(db, scope, target)
         if local_reset is not None:

@@ -24,9 +24,10 @@ from kiosk.audit.clock import (
     FAR,
     TOLERANCE,
     clock_events,
-    clock_high,
-    raise_clock_high,
+    clock_last,
+    remember_write_time,
     retention_gaps,
+    shift_after,
 )
 from kiosk.audit.database import write_transaction
 from kiosk.audit.errors import AuditUnavailable
@@ -73,7 +74,7 @@ class AuditWriter(AuditReader):
             for expected, wall, gap in jumps:
                 self._record_clock(db, signer, "jump", expected, wall, gap)
             yield db, signer, now
-            raise_clock_high(db, now)
+            remember_write_time(db, now)
         del self._watch.pending[:len(jumps)]
         if self.fleet is not None:
             self.fleet.written()
@@ -109,23 +110,31 @@ class AuditWriter(AuditReader):
                     report)
         return report
 
+    def record_pending_jumps(self) -> None:
+        """Record the clock jumps a read noticed and no write has recorded yet (before the
+        log closes: a clock put right and then a shutdown would otherwise leave the times
+        written before the fix unexplained until the next start, which can only guess)."""
+        if self._watch.pending and not self.read_only:
+            with self._writing("recording a clock change"):
+                pass
+
     # -- clock at start ---------------------------------------------------------------------
 
     def check_start_clock(self) -> ClockReport | None:
-        """Compare the clock at start with the last recorded time; record a gap that is not
-        trusted (see :mod:`kiosk.audit.clock`) and return it, or None."""
+        """Compare the clock at start with the time of the log's latest write; record a gap
+        that is not trusted (see :mod:`kiosk.audit.clock`) and return it, or None."""
         with self._writing("checking the clock") as (db, signer, now):
-            high = clock_high(db)
-            if high is None:
+            last = clock_last(db)
+            if last is None:
                 return None
-            gap = now - high
+            gap = now - last
             shortest = min((lk.until - lk.started_at for lk in
-                            all_lockouts(db, high, active_only=True)), default=None)
+                            all_lockouts(db, last, active_only=True)), default=None)
             untrusted = (gap < -TOLERANCE or gap > FAR
                          or (shortest is not None and gap > max(TOLERANCE, shortest)))
             if not untrusted:
                 return None
-            return self._record_clock(db, signer, "start", high, now, gap)
+            return self._record_clock(db, signer, "start", last, now, gap)
 
     # -- lockouts ---------------------------------------------------------------------------
 
@@ -357,11 +366,14 @@ class AuditWriter(AuditReader):
 
     def pin_state(self) -> tuple[int, datetime | None]:
         """``(wrong PINs in a row, refused until)`` from the latest PIN event in the log, so
-        a restart of the kiosk does not clear the count."""
+        a restart of the kiosk does not clear the count. The end is read on the clock as it
+        is now: moved by the clock changes recorded (or noticed) since the refusal."""
+        self._now()  # notices a jump since the last read
         with self._use("reading the operator PIN state") as db:
-            found = db.execute("SELECT action, acted_at, details FROM operator_actions WHERE "
-                               "action IN ('pin_refused', 'pin_accepted') ORDER BY seq DESC "
-                               "LIMIT 1").fetchone()
+            found = db.execute("SELECT action, acted_at, details, seq FROM operator_actions "
+                               "WHERE action IN ('pin_refused', 'pin_accepted') ORDER BY seq "
+                               "DESC LIMIT 1").fetchone()
+            events = clock_events(db) if found is not None else []
         if found is None or found[0] == "pin_accepted":
             return 0, None
         import json
@@ -369,5 +381,7 @@ class AuditWriter(AuditReader):
         details = json.loads(found[2])
         refused_until = None
         if details.get("refused") and details.get("refusal_s"):
-            refused_until = from_iso(found[1]) + timedelta(seconds=float(details["refusal_s"]))
+            refusal = timedelta(seconds=float(details["refusal_s"]))
+            refused_until = (from_iso(found[1]) + refusal + self._watch.pending_gap()
+                             + shift_after(events, int(found[3]), refusal))
         return int(details.get("in_a_row", 0)), refused_until

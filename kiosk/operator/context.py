@@ -27,6 +27,7 @@ from kiosk.audit import (
     OperatorAction,
     UnlockResult,
 )
+from kiosk.audit.clock import since_boot
 from kiosk.audit.errors import TAMPERED
 from kiosk.audit.register import unguarded
 from kiosk.audit.startup import altered
@@ -116,6 +117,9 @@ class OperatorContext:
         Puts the kiosk out of service with a reason for staff, as an audit log that fails its
         check at start does (the composition root's job; called from whichever thread runs
         :meth:`verify`). Nothing by default (tools and tests).
+    monotonic : callable, optional
+        Seconds of a clock a date change does not move, timing PIN refusals; the boot clock
+        with the real ``clock``, ``clock`` itself with an injected one.
     """
 
     def __init__(self, *, settings: Settings, audit: AuditLog,
@@ -124,7 +128,8 @@ class OperatorContext:
                  camera_source: Callable[[], SourceInfo | None] = lambda: None,
                  clock: Callable[[], datetime] = _utc_now,
                  list_cameras: Callable[[], list] = list_devices,
-                 audit_fault: Callable[[str], None] = lambda reason: None) -> None:
+                 audit_fault: Callable[[str], None] = lambda reason: None,
+                 monotonic: Callable[[], float] | None = None) -> None:
         self.audit = audit
         self._settings = settings
         self._camera_health = camera_health
@@ -133,7 +138,9 @@ class OperatorContext:
         self._clock = clock
         self._list_cameras = list_cameras
         self._audit_fault = audit_fault
-        self._pin = PinGate(clock, stored=self._stored_pin_state)
+        if monotonic is None and clock is _utc_now:
+            monotonic = since_boot  # a change of the date does not shorten a PIN refusal
+        self._pin = PinGate(clock, stored=self._stored_pin_state, monotonic=monotonic)
         self._devices: list[VideoDevice] = []
         self._settings_lock = threading.Lock()
         self._broken: ChainBreak | None = None  # found by verify(): no more overrides

@@ -65,21 +65,29 @@ class PinGate:
     stored : callable, optional
         Returns the :data:`PinState` kept in the audit log, read at every entry, so a restart
         of the kiosk does not clear the count (the caller records each outcome). The count
-        in memory is used when it is ahead (a record that failed).
+        in memory is used when it is ahead (a record that failed); its end is read on the
+        clock as it is now (the log moves it by the clock changes recorded since).
+    monotonic : callable, optional
+        Seconds of a clock that a change of the date does not move: a refusal lasts its
+        length whatever the wall clock does meanwhile. None reads ``clock`` (an injected
+        clock the caller moves by hand).
     """
 
     def __init__(self, clock: Callable[[], datetime], *, max_wrong: int = MAX_WRONG,
                  refusal: timedelta = REFUSAL,
-                 stored: Callable[[], PinState] | None = None) -> None:
+                 stored: Callable[[], PinState] | None = None,
+                 monotonic: Callable[[], float] | None = None) -> None:
         if max_wrong < 1 or refusal <= timedelta(0):
             raise ValueError("max_wrong must be at least 1 and refusal positive")
         self._clock = clock
+        self._monotonic = monotonic if monotonic is not None else (
+            lambda: clock().timestamp())
         self._max_wrong = max_wrong
         self._refusal = refusal
         self._stored = stored
         self._lock = threading.Lock()
         self._wrong = 0
-        self._refused_until: datetime | None = None
+        self._deadline: float | None = None  # end of the refusal, on the monotonic clock
 
     @property
     def refusal(self) -> timedelta:
@@ -95,17 +103,26 @@ class PinGate:
         with self._lock:
             if stored:
                 self._load()
-            until = self._refused_until
-        return until if until is not None and until > self._clock() else None
+            return self._left()[1]
+
+    def _left(self) -> tuple[timedelta, datetime | None]:
+        """``(time left, its end on the wall clock)`` of the refusal in force, else
+        ``(0, None)``."""
+        if self._deadline is None:
+            return timedelta(0), None
+        left = timedelta(seconds=self._deadline - self._monotonic())
+        return (left, self._clock() + left) if left > timedelta(0) else (timedelta(0), None)
 
     def _load(self) -> None:
         if self._stored is None:
             return
         wrong, until = self._stored()
-        if wrong > self._wrong or (wrong == 0 and until is None and self._refused_until is None):
+        if wrong > self._wrong or (wrong == 0 and until is None and self._deadline is None):
             self._wrong = wrong
-        if until is not None and (self._refused_until is None or until > self._refused_until):
-            self._refused_until = until
+        if until is not None:
+            deadline = self._monotonic() + (until - self._clock()).total_seconds()
+            if self._deadline is None or deadline > self._deadline:
+                self._deadline = deadline
 
     def check(self, entered: str, expected: str) -> PinResult:
         """Compare ``entered`` with ``expected`` (``settings.kiosk.operator_pin``).
@@ -121,13 +138,12 @@ class PinGate:
                              "(kiosk.operator_pin).")
         with self._lock:
             self._load()
-            now = self._clock()
-            if self._refused_until is not None:
-                if now < self._refused_until:
-                    return PinResult(False, _wait_message(self._refused_until - now),
-                                     wrong_in_a_row=self._wrong,
-                                     refused_until=self._refused_until)
-                self._refused_until, self._wrong = None, 0
+            if self._deadline is not None:
+                wait, until = self._left()
+                if until is not None:
+                    return PinResult(False, _wait_message(wait), wrong_in_a_row=self._wrong,
+                                     refused_until=until)
+                self._deadline, self._wrong = None, 0
             if not entered:
                 return PinResult(False, EMPTY_HINT, wrong_in_a_row=self._wrong)
             if pin_matches(entered, expected):
@@ -140,9 +156,10 @@ class PinGate:
                                  f"{'entry' if left == 1 else 'entries'} and the panel locks "
                                  f"for {_duration(self._refusal)}.", wrong=True,
                                  wrong_in_a_row=self._wrong)
-            self._refused_until = now + self._refusal
+            self._deadline = self._monotonic() + self._refusal.total_seconds()
             return PinResult(False, f"Wrong PIN. {_wait_message(self._refusal)}", wrong=True,
-                             wrong_in_a_row=self._wrong, refused_until=self._refused_until)
+                             wrong_in_a_row=self._wrong,
+                             refused_until=self._clock() + self._refusal)
 
 
 def _duration(delta: timedelta) -> str:

@@ -174,7 +174,7 @@ def test_a_write_rolled_back_logs_nothing_it_did_not_do(
         def full(*_args: object) -> None:
             raise AuditUnavailable("the disk is full (test)", reason="full")
 
-        monkeypatch.setattr(writer, "raise_clock_high", full)  # fails just before the commit
+        monkeypatch.setattr(writer, "remember_write_time", full)  # fails just before the commit
         with caplog.at_level(logging.INFO), pytest.raises(AuditUnavailable):
             audit.finish_attempt(opened, make_record(clock, decision="fail", subject_ref=ref))
         with caplog.at_level(logging.INFO), pytest.raises(AuditUnavailable):

@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from kiosk.audit import AuditError, AuditLog, AuditUnavailable
+from kiosk.audit import (
+    AuditConfig,
+    AuditError,
+    AuditLog,
+    AuditUnavailable,
+    RateLimitPolicy,
+    SubjectHasher,
+)
 from kiosk.audit.startup import startup_check
 from kiosk.camera import CameraHealth, SourceInfo
 from kiosk.operator import AttemptFilter, OperatorContext
 from kiosk.settings import Settings, load_settings
+from tests.audit.conftest import Monotonic
 from tests.operator import test_operator as base
 from tests.operator.test_operator import PIN, Clock
 
@@ -132,3 +141,28 @@ def test_the_panel_says_its_changes_last_until_a_restart(audit: AuditLog, clock:
     defaults = context(audit, clock)
     assert "until the kiosk restarts" in defaults.keep_hint
     assert "kiosk settings" in defaults.keep_hint  # no file was read: where it would be
+
+
+# -- a PIN refusal and the clock ---------------------------------------------------------------
+
+@pytest.mark.parametrize("step", [timedelta(days=-1), timedelta(minutes=6)],
+                         ids=["a-day-ahead-put-right", "clock-moved-on-after"])
+def test_a_pin_refusal_lasts_five_real_minutes_whatever_the_date_does(
+        tmp_path: Path, clock: Clock, step: timedelta) -> None:
+    """Before, a refusal made with the date a day ahead shut staff out for a day once the
+    date was put right, and a clock moved 6 minutes on gave five more guesses at once."""
+    mono = Monotonic(clock)  # type: ignore[arg-type]
+    config = AuditConfig(limits=RateLimitPolicy(max_failures=3, kiosk_max_failures=100))
+    with AuditLog.open(tmp_path / "kiosk.db", config, clock=clock, monotonic=mono,
+                       subject_hasher=SubjectHasher(base.KEY)) as audit:
+        if step < timedelta(0):
+            mono.jump(seconds=-step.total_seconds())  # the date runs ahead by that much
+        ctx = context(audit, clock, monotonic=mono)
+        for _ in range(5):
+            ctx.check_pin("000000")
+        mono.jump(seconds=step.total_seconds())
+        assert not ctx.check_pin(PIN).accepted
+        assert not context(audit, clock, monotonic=mono).check_pin(PIN).accepted
+        clock.now += timedelta(minutes=5, seconds=1)  # five real minutes
+        assert context(audit, clock, monotonic=mono).check_pin(PIN).accepted  # after a restart
+        assert ctx.check_pin(PIN).accepted
