@@ -30,7 +30,8 @@ at a third of the rate). Such frames are left out.
 Limits: a room lit by mains-powered lamps that flicker at 100/120 Hz, seen by a camera
 without anti-flicker exposure, jitters the same way (kiosk cameras set their power-line
 frequency; see the README); below MIN_FPS the time between frames is long enough for real
-lighting changes, and the cue says nothing.
+lighting changes, and the cue says nothing. Between MIN_FPS and REFERENCE_FPS the scene has
+more time to change between frames, so the jitter needed grows with the frame interval.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ MIN_REGIONS = 12
 # an exposure can gain or lose). Midpoint 0.15 %, half as much again as a steady scene's
 # ceiling; width 0.04 %: 0.1 % -> 0.22, 0.25 % -> 0.92.
 MIDPOINT_PCT, WIDTH_PCT = 0.15, 0.04
+# The frame rate the midpoint is set for. A slower camera leaves more time between frames for
+# the scene's own changes (auto-exposure steps, movement, a blink), so its steady-scene
+# ceiling rises with the frame interval, while a display's jitter does not: each exposure
+# samples the display's cycle at a random phase whatever the rate. Below this rate the
+# midpoint and width grow in proportion to the interval (15 fps: 0.30 %, width 0.08 %).
+# Measured on the developer clips decimated to 15 fps: live faces 0.000-0.156 % (0.107 % on
+# a 15 fps re-encoding of real.mp4), the two phone replays the cue catches 0.80-0.99 %.
+REFERENCE_FPS = 30.0
 CONFIDENCE_CAP = 0.8
 MAX_FRAMES = 3600
 
@@ -229,9 +238,11 @@ def flicker_percent(common: np.ndarray, weight: np.ndarray) -> float:
     return 100.0 * float(np.sqrt(np.mean((common[ok] * weight[ok]) ** 2)))
 
 
-def flicker_score(percent: float) -> float:
-    """Attack score in [0, 1] from the excess flicker in percent."""
-    z = (percent - MIDPOINT_PCT) / WIDTH_PCT
+def flicker_score(percent: float, fps: float = REFERENCE_FPS) -> float:
+    """Attack score in [0, 1] from the excess flicker in percent, at ``fps`` frames a second
+    (the midpoint and width grow with the frame interval below :data:`REFERENCE_FPS`)."""
+    scale = max(1.0, REFERENCE_FPS / fps) if fps > 0 else 1.0
+    z = (percent - MIDPOINT_PCT * scale) / (WIDTH_PCT * scale)
     return float(1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))))
 
 
@@ -299,7 +310,8 @@ class FlickerAnalyzer:
                        common_rms_pct=round(100 * float(np.sqrt(np.mean(common[ok] ** 2))), 4),
                        agreement=round(float(np.mean(weight[ok])), 4))
         confidence = CONFIDENCE_CAP * (1.0 - math.exp(-ok.sum() / FRAMES_CONFIDENCE))
-        return Signal(self.name, flicker_score(pct), float(confidence), self.reason, details)
+        return Signal(self.name, flicker_score(pct, fps), float(confidence), self.reason,
+                      details)
 
     def _none(self, details: dict, why: str) -> Signal:
         details["why"] = why

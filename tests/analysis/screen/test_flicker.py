@@ -19,7 +19,13 @@ from kiosk.analysis.screen.flicker import (
     region_luminance,
 )
 from tests.analysis.context.test_common import make_face, observe, synthetic_face
-from tests.analysis.screen.helpers import LIVE_F_PH1, REPLAY_F_PH1, REPLAY_F_ZA1, run_video
+from tests.analysis.screen.helpers import (
+    LIVE_F_PH1,
+    REPLAY_F_PH1,
+    REPLAY_F_ZA1,
+    WEBCAM_REAL_1,
+    run_video,
+)
 
 
 def scene(n: int, *, gain_jitter: float = 0.0, moving: bool = False, seed: int = 0,
@@ -90,6 +96,13 @@ def test_scores_follow_the_midpoint():
     assert flicker_score(1.0) > 0.99
 
 
+def test_a_slower_camera_needs_more_jitter_in_proportion_to_its_frame_interval():
+    assert flicker_score(0.30, fps=15.0) == pytest.approx(0.5)
+    assert flicker_score(0.15, fps=60.0) == pytest.approx(0.5)  # never below the 30 fps one
+    # The fusion counts a cue from a score of 0.5 (its floor).
+    assert flicker_score(0.16, fps=30.0) > 0.5 > 0.2 > flicker_score(0.16, fps=15.0)
+
+
 def test_a_flickering_screen_fires_and_a_steady_room_does_not():
     steady = run(scene(90))
     moving = run(scene(90, moving=True))
@@ -150,3 +163,17 @@ def test_a_real_phone_replay_flickers_and_its_live_source_does_not(shared_data, 
     assert live.score < 0.1 and live.details["flicker_pct"] < 0.05
     # The second phone replay jitters less: measured 0.11 %, below the midpoint (documented).
     assert live.details["flicker_pct"] < other.details["flicker_pct"] < 0.15
+
+
+@pytest.mark.data
+def test_at_15_fps_a_live_webcam_face_is_not_a_screen_and_the_replay_still_is(
+        shared_data, track_clip):
+    # Every other frame: a camera at 15 fps. The live face's own changes between frames
+    # measured 0.156 % there (0.086 % at 30 fps), over the 30 fps midpoint: before the
+    # midpoint grew with the frame interval it fired (score 0.58).
+    live = run_video(FlickerAnalyzer(), shared_data, WEBCAM_REAL_1, track_clip, step=2)
+    replay = run_video(FlickerAnalyzer(), shared_data, REPLAY_F_PH1, track_clip, step=2)
+    assert live.details["fps"] == pytest.approx(15.0, abs=0.5)
+    assert 0.12 < live.details["flicker_pct"] < 0.2 and live.score < 0.2
+    assert replay.details["fps"] == pytest.approx(14.8, abs=0.5)
+    assert replay.details["flicker_pct"] > 0.6 and replay.score > 0.9
