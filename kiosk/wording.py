@@ -3,7 +3,9 @@
 The screens only lay these out. Keeping the words here means they are tested without a window
 and cannot drift into telling the person which check failed: a result says pass, one
 actionable sentence for the class of failure (from :mod:`kiosk.reasons`), or, for a failure
-that touches security, only that a member of staff will help; never a score or a detector.
+with no reason the person can act on (only security ones), only that a member of staff will
+help; never a score or a detector, and never whether a security check failed beside a reason
+the person can act on (see :func:`result_message`).
 """
 
 from __future__ import annotations
@@ -157,6 +159,11 @@ _CLASS_ORDER = (ReasonKind.PLACEMENT, ReasonKind.CHALLENGE, ReasonKind.QUALITY,
                 ReasonKind.SYSTEM)
 
 
+def _fix_first(kind: str) -> int:
+    """Rank of a reason class in :data:`_CLASS_ORDER` (a class not in it comes last)."""
+    return _CLASS_ORDER.index(kind) if kind in _CLASS_ORDER else len(_CLASS_ORDER)
+
+
 def result_message(decision: Any) -> ResultMessage:
     """The plain-words result of a :class:`kiosk.session.Decision`.
 
@@ -164,10 +171,17 @@ def result_message(decision: Any) -> ResultMessage:
     - a lockout, in force or started by this very failure: "Please ask a member of staff",
       never "try again", saying whether checks are paused for everyone (the kiosk) or for
       this person;
-    - any reason whose catalogue entry has no sentence for the person (a liveness cue, a
+    - any reason with a sentence for the person: the sentence of the most actionable one
+      (placement first), whatever security reasons came with it;
+    - only reasons whose catalogue entry has no sentence for the person (a liveness cue, a
       changed face, a mismatch ...): "Please ask a member of staff", never which check fired;
-    - otherwise the sentence of the most actionable reason (placement first);
     - no reason at all: a generic failure.
+
+    The security reasons never change the sentence when a reason the person can act on is
+    present. Before, "Please ask a member of staff" replaced "We did not see the movement in
+    time" whenever a cue had also fired: an attacker who let every prompt time out, or pressed
+    Stop, read whether his replay had beaten the passive cues without risking a pass. Staff
+    still see every reason.
     """
     if decision.decision == Verdict.PASS:
         return RESULT_PASS
@@ -179,14 +193,13 @@ def result_message(decision: Any) -> ResultMessage:
         scopes = {scope for scope, _ in getattr(decision, "lockouts", ())}
         scopes.add(getattr(decision, "refused_by", None) or "")
         return RESULT_LOCKED if "kiosk" in scopes else RESULT_LOCKED_PERSON
-    infos = [describe(code) for code in reasons]
-    if any(info.person is None for info in infos):
-        return RESULT_STAFF
-    for kind in _CLASS_ORDER:
-        for info in infos:
-            if info.kind == kind and info.person is not None:
-                return ResultMessage("fail", RESULT_FAIL.title, info.person, ICON_CROSS)
-    return RESULT_FAIL
+    sentences = [(_fix_first(info.kind), info.person) for info in map(describe, reasons)
+                 if info.person is not None]
+    if sentences:
+        # min keeps the first given of the most actionable class.
+        _, sentence = min(sentences, key=lambda ranked: ranked[0])
+        return ResultMessage("fail", RESULT_FAIL.title, sentence, ICON_CROSS)
+    return RESULT_STAFF if reasons else RESULT_FAIL
 
 
 @dataclass(frozen=True)

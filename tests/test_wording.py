@@ -72,7 +72,7 @@ def test_each_class_of_failure_gets_its_own_actionable_sentence(reasons, words):
 
 @pytest.mark.parametrize("reasons", [
     ("LIVENESS_FAILED", "SCREEN_SUSPECTED"), ("FACE_CHANGED",), ("FACE_MISMATCH",),
-    ("CHALLENGE_TIMEOUT", "LIVENESS_FAILED", "GLARE"), ("RESPONSE_TOO_FAST",),
+    ("LIGHT_NOT_REFLECTED", "LIVENESS_FAILED", "GLARE"), ("RESPONSE_TOO_FAST",),
     ("ACTION_BEFORE_PROMPT",)])
 def test_a_security_failure_only_says_ask_a_member_of_staff(reasons):
     message = result_message(fail(*reasons))

@@ -403,7 +403,10 @@ def test_pauses_and_the_result_are_announced_without_sound(qtbot, window_for, se
     announced: list[str] = []
     monkeypatch.setattr("kiosk.ui.app.announce", lambda source, text: announced.append(text))
     said: list[str] = []
-    window = window_for(settings, speak=said.append, responder=Responder(drift_s=9.0))
+    # The camera runs at three times real time: a 9 s drift is 3 s on the window's clock, long
+    # enough to say the pause after the prompt, and within the pause limit of an 8 s window.
+    window = window_for(settings.replace("liveness", response_window_s=8.0),
+                        speak=said.append, responder=Responder(drift_s=9.0))
     qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=30000)

@@ -15,11 +15,13 @@ Live mode, for a real person::
   scripted one waiting for its first prompt's time, measures the rest the person holds just
   before that prompt, as a live session's first prompt follows its baseline at once).
 - A prompt's timer runs only while the face is placed: when the face leaves the oval the
-  timer pauses and the screen says why; the whole session keeps a hard bound
+  timer pauses and the screen says why, for at most :data:`PAUSE_LIMIT` response windows a
+  prompt, after which the prompt has timed out; the whole session keeps a hard bound
   (``session_limit_s``, reason ``SESSION_TIMEOUT``).
 - A second chance: a prompt that times out, or during which the face is lost, is replaced by a
-  fresh prompt of another action (:func:`~.draw.draw_retry`), at most ``retries`` times per
-  session and never for a second chance itself. A face lost goes back to placement first.
+  fresh prompt of another action (:func:`~.draw.draw_retry`, from the prompts already shown
+  only), at most ``retries`` times per session and never for a second chance itself. A face
+  lost goes back to placement first.
 - Immediate failures, never retried: a clear, deliberate wrong movement (see
   :func:`~.actions.is_wrong`), an action before the prompt, an answer faster than human
   reaction, a changed face, several faces once the prompts have started.
@@ -58,6 +60,14 @@ log = logging.getLogger(__name__)
 #: Failures that earn a second chance (when the budget allows).
 RETRYABLE = frozenset({Reason.CHALLENGE_TIMEOUT, Reason.FACE_LOST})
 
+#: How long a prompt's timer may stand still while the face is not placed, in response windows
+#: (6 s at the kiosk's 4 s window, 18 s at the accessible check's 12 s); a prompt paused longer
+#: has timed out. A person who drifts out of the oval and back, or turns to someone beside them,
+#: is back well within it (a 5 s drift against the 4 s window still passes). Without a limit an
+#: operator could dim a replay or move it out of the oval for as long as it took to queue the
+#: clip that answers, and then answer the prompt as if it had just appeared.
+PAUSE_LIMIT = 1.5
+
 
 class ChallengeEngine:
     """Runs a sequence of prompts over an observation stream (see the module docstring).
@@ -68,7 +78,8 @@ class ChallengeEngine:
         The prompts, in order (from :func:`~.draw.draw_sequence`, or a script).
     response_window_s : float
         Time allowed to answer each prompt while the face is placed
-        (settings ``liveness.response_window_s``).
+        (settings ``liveness.response_window_s``); while it is not, the timer stands still
+        for at most :data:`PAUSE_LIMIT` times as long.
     min_reaction_ms : float
         Answers that start sooner after the prompt are not human (``liveness.min_reaction_ms``).
     schedule : sequence of float, optional
@@ -121,6 +132,7 @@ class ChallengeEngine:
             raise ValueError("response_window_s must be > 0, min_reaction_ms and retries >= 0")
         self.schedule = schedule
         self.window_s = float(response_window_s)
+        self.max_paused_s = PAUSE_LIMIT * self.window_s
         self.min_reaction_s = float(min_reaction_ms) / 1000.0
         self.settle_s = float(settle_s)
         self.max_settle_s = float(max_settle_s)
@@ -377,6 +389,13 @@ class ChallengeEngine:
         self._judge(events + held + wrong, obs.t)
         if self._state != EngineState.PROMPT or self._result is not None:
             return
+        if self._paused_s > self.max_paused_s:
+            # An ordinary timeout (a second chance when one is left), not an attack: a person
+            # may just have stepped away.
+            self._fail(Reason.CHALLENGE_TIMEOUT, obs.t,
+                       f"no {asked}: the face was out of place for more than "
+                       f"{self.max_paused_s:.1f} s")
+            return
         if self._answer_s <= self.window_s:
             return
         answering = [e for e in pending if e.action == asked and e.start >= self._prompt_t]
@@ -423,12 +442,11 @@ class ChallengeEngine:
         if shown and retry and reason in RETRYABLE and not self._retry and (
                 self._retries_used < self.retries):
             self._outcomes.append(self._outcome(ChallengeStatus.RETRIED, reason, event, detail))
-            failed = self.actions[self._index]
-            neighbours = self.actions[self._index - 1:self._index] + self.actions[
-                self._index + 1:self._index + 2]
-            others = self.actions[:self._index] + self.actions[self._index + 1:]
-            self.actions[self._index] = draw_retry(failed, neighbours, self.retry_actions,
-                                                   self.rng, others=others)
+            # Drawn from the prompts already shown only: one that avoided the next prompt
+            # would tell whoever watched it what comes next.
+            previous = self.actions[self._index - 1] if self._index else None
+            self.actions[self._index] = draw_retry(self.actions[self._index], previous,
+                                                   self.retry_actions, self.rng)
             self._retries_used += 1
             self._retry = True
             log.info("challenge %d/%d: %s (%s); a second chance follows", self._index + 1,
