@@ -168,16 +168,16 @@ class ClockWatch:
     def __init__(self, clock: Callable[[], datetime],
                  monotonic: Callable[[], float] | None = since_boot) -> None:
         self._clock = clock
-        self._monotonic = monotonic
+        self.monotonic = monotonic
         self._base: tuple[datetime, float] | None = None
         self.pending: list[tuple[datetime, datetime, timedelta]] = []
         """Jumps noticed and not yet recorded: ``(expected wall time, wall time, gap)``."""
 
     def observe(self, now: datetime) -> None:
         """Compare ``now`` with the monotonic clock; remember a jump larger than TOLERANCE."""
-        if self._monotonic is None:
+        if self.monotonic is None:
             return
-        mono = self._monotonic()
+        mono = self.monotonic()
         if self._base is not None:
             expected = self._base[0] + timedelta(seconds=mono - self._base[1])
             gap = now - expected

@@ -182,7 +182,10 @@ def attach_fleet(audit: AuditLog, settings: Any, *, subject_key_id: str | None,
         return
     if audit.path == ":memory:":
         raise ValueError("a fleet needs an audit database file, not :memory:")
+    # The log's own monotonic clock: the link sees a change of the date the log has not
+    # recorded yet by the same measure the log will record it with.
     audit.fleet = FleetLink(config, audit_path=audit.path, kiosk_id=audit.config.kiosk_id,
                             subject_key_id=subject_key_id, limits=audit.config.limits,
-                            clock=clock, busy_timeout_s=audit.config.busy_timeout_s)
+                            clock=clock, busy_timeout_s=audit.config.busy_timeout_s,
+                            monotonic=audit.monotonic)
     log.info("fleet: this kiosk ships its audit rows to %s", config.where)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Self
 
@@ -129,6 +129,12 @@ class AuditReader:
                                    "replaced while the kiosk ran; nothing more is written to "
                                    "the file it had open (the kiosk opens its log again once "
                                    "it is back at that path)", reason=e.MISSING, path=self.path)
+
+    @property
+    def monotonic(self) -> Callable[[], float] | None:
+        """The clock a change of the date does not move that this log watches its wall clock
+        against (None: an injected clock, not watched)."""
+        return self._watch.monotonic
 
     def _now(self) -> datetime:
         now = now_from(self._clock)

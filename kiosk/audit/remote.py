@@ -15,15 +15,19 @@ only adds to it (see :mod:`kiosk.audit.ratelimit`):
 The per-kiosk lockout keeps its issue-11 meaning: it counts only this kiosk's failures that
 suggest an attack, so other kiosks' failures never add to it.
 
-Times from other kiosks are their clocks (kept by NTP on a site; ``kiosk fleet status`` shows
-the skew from the server). Pure: no SQL, no network.
+The kiosks' clocks may disagree, so the fleet judges every time on the server's clock (see
+:mod:`kiosk.audit.fleet.skew`): each row the server holds carries the sending kiosk's offset
+to the server, and the view holds the other kiosks' times converted from the server's clock
+onto this kiosk's, by this kiosk's offset measured at the query. Compared with this kiosk's
+own times (its now, its lockouts' starts), they are compared on one clock. Pure: no SQL, no
+network.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from kiosk.audit.results import Lockout
@@ -47,9 +51,9 @@ class RemoteEvent:
         ``"subject"`` and a subject reference, or ``"kiosk"`` and a kiosk id.
     at : datetime
         When: the failure's ``recorded_at``, the lockout's ``started_at``, the unlock's
-        ``acted_at`` (aware UTC, the recording kiosk's clock).
+        ``acted_at`` (aware UTC; in a :class:`RemoteView`, on this kiosk's clock).
     until : datetime or None
-        A lockout's end.
+        A lockout's end (on the same clock as ``at``).
     failures : int
         A lockout's failure count (0 otherwise).
     row_id, seq : int
@@ -72,16 +76,37 @@ class RemoteEvent:
         if self.kind == "lockout" and self.until is None:
             raise ValueError("a lockout event needs until")
 
+    def moved(self, by: timedelta) -> RemoteEvent:
+        """The same fact with its times moved by ``by`` (onto another clock)."""
+        until = None if self.until is None else self.until + by
+        return replace(self, at=self.at + by, until=until)
+
 
 @dataclass(frozen=True)
 class RemoteView:
-    """Facts from other kiosks about one subject and this kiosk (see the module docstring)."""
+    """Facts from other kiosks about one subject and this kiosk (see the module docstring).
+
+    Attributes
+    ----------
+    events : tuple of RemoteEvent
+        Their times on this kiosk's clock.
+    offset : timedelta
+        The server's clock minus this kiosk's, measured at the query.
+    """
 
     events: tuple[RemoteEvent, ...] = ()
+    offset: timedelta = timedelta(0)
 
     @classmethod
     def of(cls, events: Iterable[RemoteEvent]) -> RemoteView:
+        """A view of events whose times are already on this kiosk's clock."""
         return cls(tuple(events))
+
+    @classmethod
+    def on_server(cls, events: Iterable[RemoteEvent], offset: timedelta) -> RemoteView:
+        """A view of events whose times are on the server's clock, given this kiosk's
+        ``offset`` (the server's clock minus this kiosk's)."""
+        return cls(tuple(ev.moved(-offset) for ev in events), offset)
 
     def _of(self, kind: str, scope: str, target: str) -> list[RemoteEvent]:
         return [ev for ev in self.events

@@ -95,6 +95,8 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     skew = "unknown" if status.clock_skew_s is None else \
         f"{status.clock_skew_s:+.3f} s (server minus this machine)"
     print(f"  clock skew: {skew}", file=out)
+    if status.clock_warning:
+        print(f"  WARNING: {status.clock_warning}", file=out)
     if status.refused:
         print(f"  REFUSED: {status.refused}; the rows stay in the local log", file=out)
     if status.sender_error:

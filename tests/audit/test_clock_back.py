@@ -138,4 +138,4 @@ def test_suspend_is_time_that_passed(monkeypatch: pytest.MonkeyPatch) -> None:
     audit_clock.since_boot()
     assert read == [time.CLOCK_BOOTTIME]
     watch = audit_clock.ClockWatch(lambda: datetime.now(UTC))
-    assert watch._monotonic is audit_clock.since_boot
+    assert watch.monotonic is audit_clock.since_boot

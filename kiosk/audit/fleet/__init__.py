@@ -6,10 +6,13 @@ used and the kiosk behaves as a stand-alone one. The local SQLite log stays the 
 truth: rows are committed there first and shipped by :class:`FleetSender`. The only package
 that imports psycopg (checked by import-linter).
 
-- :mod:`.store`: the server (connection pool, schema migrations, shipping, queries);
+- :mod:`.store`: the server (connection pool, shipping, queries; :mod:`.migrations` and
+  :mod:`.pgschema` its schema);
 - :mod:`.sender`: store-and-forward in the background;
-- :mod:`.link`: the audit log's hook (the other kiosks' view for the lockout check, the
-  unreachable-server policy);
+- :mod:`.link`: the audit log's hook (the other kiosks' view for the lockout check,
+  :mod:`.lookup`; the unreachable-server policy, :mod:`.silence`);
+- :mod:`.skew`: every fleet time judged on the server's clock; :mod:`.trail` the kiosk's
+  clock changes since each row it ships;
 - :mod:`.compare`: the local chain against the server's copy (``audit verify --fleet``);
 - :mod:`.views`: fleet-wide lists, counts and lockouts (``audit list/stats/lockouts
   --fleet``, the operator panel);

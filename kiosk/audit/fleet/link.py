@@ -8,23 +8,32 @@ the check does not wait) the check uses the local view alone, or, with
 ``fleet.unreachable_policy = "refuse"``, refuses new sessions once the server has been silent
 for longer than ``fleet.refuse_after_min`` (counted from the last answer recorded in the local
 log, so a restart does not reset it; from the moment the fleet was configured when it never
-answered).
+answered; within a run on a monotonic clock, :mod:`kiosk.audit.fleet.silence`).
+
+The other kiosks' times reach the lockout check on this kiosk's clock, through the server's
+(:mod:`kiosk.audit.fleet.skew`); the rows this kiosk ships carry its offset to the server as
+its clock read when each was written (:mod:`kiosk.audit.fleet.trail`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from kiosk.audit.clock import since_boot
 from kiosk.audit.errors import RateLimited
 from kiosk.audit.fleet.config import FleetConfig
 from kiosk.audit.fleet.errors import FleetError, FleetUnavailable
+from kiosk.audit.fleet.lookup import remote_view
 from kiosk.audit.fleet.sender import FleetSender
+from kiosk.audit.fleet.silence import Silence, forward_only
 from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.fleet.trail import ClockTrail
 from kiosk.audit.outbox import Outbox
 from kiosk.audit.ratelimit import RateLimitPolicy
 from kiosk.audit.remote import RemoteView
@@ -51,29 +60,42 @@ class FleetLink:
         How far back the other kiosks' rows matter (the window and the lockout length).
     clock : callable
         Aware UTC now (the audit log's clock).
+    busy_timeout_s : float
+        How long a write of the local fleet state waits for the kiosk's write lock.
+    monotonic : callable, optional
+        Seconds of a clock that a change of the date does not move (:func:`since_boot` by
+        default with the real clock). With an injected clock and none given, the silence
+        counts that clock forward only and only the log's recorded clock changes move the
+        shipped offsets.
     """
 
     def __init__(self, config: FleetConfig, *, audit_path: str | Path, kiosk_id: str,
                  subject_key_id: str | None, limits: RateLimitPolicy,
-                 clock: Clock = utc_now, busy_timeout_s: float = 5.0) -> None:
+                 clock: Clock = utc_now, busy_timeout_s: float = 5.0,
+                 monotonic: Callable[[], float] | None = None) -> None:
         self.config = config
         self.kiosk_id = kiosk_id
+        self.subject_key_id = subject_key_id
         self._limits = limits
         self._clock = clock
+        if monotonic is None and clock is utc_now:
+            monotonic = since_boot
         self.store = FleetStore(config.url, where=config.where,
                                 connect_timeout_s=config.connect_timeout_s)
         self.outbox = Outbox(audit_path, busy_timeout_s=busy_timeout_s)
         try:
             state = self.outbox.ensure_state(clock())
+            self.trail = ClockTrail(audit_path, clock=clock, monotonic=monotonic)
         except BaseException:
             self.outbox.close()
             raise
-        self._since = state.last_contact or state.created_at
+        self._silence = Silence(state.last_contact or state.created_at, clock(),
+                                monotonic or forward_only(clock))
         self._lock = threading.Lock()
         self._unreachable_noted = False
         self.sender = FleetSender(self.store, self.outbox, config, kiosk_id=kiosk_id,
                                   subject_key_id=subject_key_id, clock=clock,
-                                  on_contact=self._contacted)
+                                  on_contact=self._contacted, trail=self.trail)
         self._views = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-view")
         self._closed = False
         self._own_db: str | None = None
@@ -91,6 +113,7 @@ class FleetLink:
         self.sender.start()
 
     def written(self) -> None:
+        self.trail.written()
         self.sender.wake()
 
     def shipped_seq(self) -> int | None:
@@ -107,6 +130,7 @@ class FleetLink:
         self._views.shutdown(wait=False, cancel_futures=True)
         self.store.close()  # a sender waiting for a connection gets its answer now
         self.sender.join()
+        self.trail.close()
         self.outbox.close()
 
     def view(self, subject_ref: str | None, *, admission: bool) -> RemoteView | None:
@@ -124,25 +148,33 @@ class FleetLink:
         if down is not None:
             # The sender already finds the server down (it retries and notices the server's
             # return within retry_max_s): decide on the local view without waiting.
-            self._unreachable(now, FleetUnavailable(down), admission=admission)
+            self._unreachable(FleetUnavailable(down), admission=admission)
             return None
         horizon = now - self._limits.window - self._limits.lockout
         timeout = self.config.query_timeout_s
         self.store.open()
         try:
-            future = self._views.submit(self.store.view, self.kiosk_id, subject_ref, horizon,
-                                        db_id=self._db_id(), timeout=timeout)
+            future = self._views.submit(remote_view, self.store, self.kiosk_id, subject_ref,
+                                        horizon, db_id=self._db_id(), timeout=timeout,
+                                        clock=self._clock)
             found = future.result(timeout=timeout)
         except (FutureTimeout, FleetError, RuntimeError) as exc:
-            self._unreachable(now, exc, admission=admission)
+            self._unreachable(exc, admission=admission)
             return None
         self._contacted(self._clock())
         return found
 
+    @property
+    def clock_warning(self) -> str | None:
+        """Why staff must set this kiosk's clock right, when its latest measured skew from
+        the server is beyond :data:`~kiosk.audit.fleet.skew.SKEW_BOUND`; else None."""
+        return self.sender.clock_warning
+
     def lockouts(self, now: datetime, *, active_only: bool = True,
                  limit: int | None = 100) -> list[Lockout]:
         """Lockouts recorded at every kiosk of the fleet, newest first, as the server holds
-        them (an unlock at any kiosk lifts them); ``kiosk_id`` says where each was recorded.
+        them (an unlock at any kiosk lifts them); ``kiosk_id`` says where each was recorded,
+        and their times are on the clock of ``now`` (this kiosk's).
 
         Raises
         ------
@@ -161,24 +193,18 @@ class FleetLink:
 
     # -- reachability -----------------------------------------------------------------------
 
-    def _contacted(self, when: datetime) -> None:
+    def _contacted(self, _when: datetime) -> None:
+        self._silence.answered()
         with self._lock:
-            self._since = max(self._since, when)
             if self._unreachable_noted:
                 log.info("fleet server %s answers again", self.config.where)
             self._unreachable_noted = False
 
-    def silent_for(self, now: datetime | None = None) -> timedelta:
+    def silent_for(self) -> timedelta:
         """How long the server has not answered (zero while it answers)."""
-        now = self._clock() if now is None else now
-        with self._lock:
-            since = self._since
-        state = self.outbox.state()
-        if state is not None and state.last_contact is not None:
-            since = max(since, state.last_contact)
-        return max(now - since, timedelta(0))
+        return self._silence.length()
 
-    def _unreachable(self, now: datetime, exc: BaseException, *, admission: bool) -> None:
+    def _unreachable(self, exc: BaseException, *, admission: bool) -> None:
         why = str(exc) or f"no answer within {self.config.query_timeout_s:g} s"
         schema = self.sender.schema_error
         if schema is not None:  # it answers the sender, but its lockouts cannot be read
@@ -190,7 +216,7 @@ class FleetLink:
             log.warning("fleet: the lockout check uses this kiosk's own counts: %s", why)
         if not admission or self.config.unreachable_policy != "refuse":
             return
-        silent = self.silent_for(now)
+        silent = self.silent_for()
         if silent.total_seconds() > self.config.refuse_after_s:
             minutes = silent.total_seconds() / 60
             what = ("has not answered" if schema is None else

@@ -16,7 +16,10 @@ Tables (all append-only for kiosks):
     Every chained row of every kiosk, keyed by ``(kiosk_id, seq)``: hash, previous hash, the
     hashed content exactly as the kiosk stored it (canonical JSON), and the columns the
     fleet's lockout check and views need. A trigger refuses a row that does not continue the
-    chain held for its kiosk, so the server's copy has no gaps.
+    chain held for its kiosk, so the server's copy has no gaps. From schema 4,
+    ``clock_offset_s``: the server's clock minus the sending kiosk's as it read when the row
+    was written (measured by the sender; NULL for rows shipped before, taken as 0), so every
+    kiosk reads the row's times on the server's clock (:mod:`kiosk.audit.fleet.skew`).
 ``fleet_batches``
     Each accepted batch: the kiosk's chain head as it arrived, the kiosk's clock and the
     server's.
@@ -189,11 +192,19 @@ _V3 = (
     "WHERE action = 'override'",
 )
 
+# The kiosks' clocks disagree; the fleet judges every time on the server's. Each row carries
+# the offset that puts its times there; "newest first" is the order rows arrived in.
+_V4 = (
+    "ALTER TABLE fleet_rows ADD COLUMN clock_offset_s double precision",
+    "CREATE INDEX fleet_rows_arrival ON fleet_rows (received_at)",
+)
+
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kiosks, chained rows, batches, append-only and continuity triggers, roles", _V1),
     ("attempts: mode (scripted evaluation runs)", _V2),
     ("row-level security: a kiosk's role inserts only under its own kiosk id; overrides "
      "index", _V3),
+    ("rows: the sending kiosk's clock offset to the server; index of arrival", _V4),
 )
 """Ordered migrations; migration ``i`` (from 0) brings the schema to version ``i + 1``.
 Append new ones at the end; never edit or reorder applied ones."""

@@ -13,6 +13,13 @@ the role or the id, and the rows wait in the local log until then. A server whos
 not this kiosk's (a site upgrading its kiosks one at a time) answers, but cannot take the rows:
 they wait here too (:attr:`FleetSender.schema_error`), while the lockout check goes on reading
 the server (:meth:`kiosk.audit.fleet.link.FleetLink.view`).
+
+Each row ships with this kiosk's clock offset to the server as the clock read when the row
+was written (the offset measured just before shipping, moved back across the clock changes
+since the row: :mod:`kiosk.audit.fleet.trail`), so the other kiosks read its times on the
+server's clock. The offset measured at each contact is kept as ``fleet_state.skew_s``; one
+beyond :data:`~kiosk.audit.fleet.skew.SKEW_BOUND` is logged as a warning for staff
+(:attr:`FleetSender.clock_warning`).
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from kiosk.audit.fleet.errors import (
     FleetTimeout,
     FleetUnavailable,
 )
+from kiosk.audit.fleet.skew import SKEW_BOUND, offset_between, skew_warning
 from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.fleet.trail import ClockTrail
 from kiosk.audit.outbox import Outbox
 from kiosk.audit.timeutil import Clock, utc_now
 
@@ -70,11 +79,15 @@ class FleetSender:
         Aware UTC now.
     on_contact : callable, optional
         Called with the time of each successful exchange with the server.
+    trail : ClockTrail, optional
+        The clock changes since each row (None: the offset measured when shipping stands for
+        every row).
     """
 
     def __init__(self, store: FleetStore, outbox: Outbox, config: FleetConfig, *,
                  kiosk_id: str, subject_key_id: str | None, clock: Clock = utc_now,
-                 on_contact: Callable[[datetime], None] | None = None) -> None:
+                 on_contact: Callable[[datetime], None] | None = None,
+                 trail: ClockTrail | None = None) -> None:
         self._store = store
         self._outbox = outbox
         self._config = config
@@ -82,6 +95,8 @@ class FleetSender:
         self._subject_key_id = subject_key_id
         self._clock = clock
         self._on_contact = on_contact
+        self._trail = trail
+        self._warned_skew: float | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
@@ -93,6 +108,7 @@ class FleetSender:
         self.conflict: str | None = None
         self.last_error: str | None = None  # the server does not answer
         self.schema_error: str | None = None  # it answers with a schema not this kiosk's
+        self.clock_warning: str | None = None  # this kiosk's clock is far off the server's
         self.rows_shipped = 0
 
     # -- control ----------------------------------------------------------------------------
@@ -258,24 +274,31 @@ class FleetSender:
                                 "log before the server received them", seq=held + 1)
         _, rows = self._outbox.batch(local.anchor_seq if held is None else held,
                                      self._config.batch_rows)
+        skew: float | None
         if rows:
             t0 = time.monotonic()
+            skew = self._skew()
+            shifts = self._trail.shifts(rows) if self._trail is not None else \
+                [timedelta(0)] * len(rows)
+            offsets = [round(skew + shift.total_seconds(), 3) for shift in shifts]
             self._server = self._store.ship(self._kiosk_id, local.db_id or "", rows,
                                             subject_key_id=self._subject_key_id,
-                                            kiosk_time=self._clock())
+                                            kiosk_time=self._clock(), offsets=offsets)
             self.rows_shipped += len(rows)
             log.debug("fleet: shipped seq %d-%d in %.0f ms", rows[0].seq, rows[-1].seq,
                       (time.monotonic() - t0) * 1000)
+        else:
+            skew = self.measure_skew()
         self._contact()
         server_seq = self._server[0] if self._server is not None else 0
-        self._record_ack(server_seq, rows_sent=bool(rows))
+        self._record_ack(server_seq, rows_sent=bool(rows), skew=skew)
         with self._idle:
             self.shipped_seq = server_seq
             self.conflict = None
             self._idle.notify_all()
         return server_seq < self._outbox.head().head_seq
 
-    def _record_ack(self, server_seq: int, *, rows_sent: bool) -> None:
+    def _record_ack(self, server_seq: int, *, rows_sent: bool, skew: float | None) -> None:
         now = self._clock()
         changes: dict[str, object] = {"server_seq": server_seq, "last_contact": now,
                                       "last_error": None}
@@ -283,17 +306,35 @@ class FleetSender:
             changes["server_hash"] = self._server[1]
         if rows_sent:
             changes["acked_at"] = now
-        else:
-            changes["skew_s"] = self.measure_skew()
+        if skew is not None:
+            changes["skew_s"] = skew
+            self._note_skew(skew)
         self._record_quietly(**changes)
+
+    def _skew(self) -> float:
+        """Server clock minus this kiosk's clock, in seconds. Raises FleetError."""
+        before = self._clock()
+        server = self._store.server_time()
+        return round(offset_between(server, before, self._clock()) / timedelta(seconds=1), 3)
 
     def measure_skew(self) -> float | None:
         """Server clock minus this kiosk's clock, in seconds (None when not reachable)."""
         try:
-            t0 = self._clock()
-            server = self._store.server_time()
-            t1 = self._clock()
+            return self._skew()
         except FleetError:
             return None
-        middle = t0 + (t1 - t0) / 2
-        return round((server - middle) / timedelta(seconds=1), 3)
+
+    def _note_skew(self, skew: float) -> None:
+        """Warn staff when the skew goes beyond the bound, or moves by as much again while
+        beyond it (another change of a clock); say so when it is back within."""
+        warning = skew_warning(skew)
+        if warning is None:
+            if self.clock_warning is not None:
+                log.info("fleet: this kiosk's clock is within %.1f s of the server's again",
+                         abs(skew))
+            self._warned_skew = None
+        elif self._warned_skew is None or \
+                abs(skew - self._warned_skew) > SKEW_BOUND.total_seconds():
+            log.warning("fleet: %s", warning)
+            self._warned_skew = skew
+        self.clock_warning = warning

@@ -1,6 +1,7 @@
 """``kiosk fleet status``: the sender's backlog, what the server acknowledged, whether it
-answers, and the clock skew between it and this kiosk. The server is first reached once
-directly (:meth:`FleetStore.probe`), so an unreachable one is reported with its cause.
+answers, and the clock skew between it and this kiosk (with a warning beyond
+:data:`~kiosk.audit.fleet.skew.SKEW_BOUND`). The server is first reached once directly
+(:meth:`FleetStore.probe`), so an unreachable one is reported with its cause.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from kiosk.audit.fleet import pgschema
 from kiosk.audit.fleet.errors import FleetError
+from kiosk.audit.fleet.skew import offset_between, skew_warning
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import FleetState, LocalHead
 from kiosk.audit.timeutil import Clock, utc_now
@@ -39,6 +41,7 @@ class FleetStatus:
     registered_db_matches: bool | None
     sender_error: str | None = None
     refused: str | None = None
+    clock_warning: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -53,9 +56,11 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
     When the server does not answer, the acknowledged position and the skew come from the
     local record of the last contact (``acknowledged_from`` says which: ``"server"``,
     ``"local record"``, or ``"none"`` when the server was never reached). ``refused`` says
-    why the server would refuse this login's rows for the kiosk id, if it would. The server
-    is reached once directly first (:meth:`FleetStore.probe`): unreachable, it is reported
-    at once and with its cause, not after the pool's time-out.
+    why the server would refuse this login's rows for the kiosk id, if it would;
+    ``clock_warning`` why staff must set this machine's clock right, when the skew is beyond
+    :data:`~kiosk.audit.fleet.skew.SKEW_BOUND`. The server is reached once directly first
+    (:meth:`FleetStore.probe`): unreachable, it is reported at once and with its cause, not
+    after the pool's time-out.
     """
     try:
         store.probe()
@@ -78,17 +83,17 @@ def fleet_status(store: FleetStore, *, kiosk_id: str, head: LocalHead,
         kept = state.server_seq if state is not None else None
         # A server never reached acknowledged nothing: "never", not "nothing yet".
         seq = kept if state is not None and state.last_contact is not None else None
+        skew_s = state.skew_s if state else None
         return FleetStatus(store.where, kiosk_id, False, str(exc), None, None, None,
                            head.head_seq, seq, "local record" if seq is not None else "none",
                            head.head_seq - kept if kept is not None else None,
-                           state.last_contact if state else None,
-                           state.skew_s if state else None, None,
-                           state.last_error if state else None)
-    skew = (server_now - (local0 + (local1 - local0) / 2)) / timedelta(seconds=1)
+                           state.last_contact if state else None, skew_s, None,
+                           state.last_error if state else None,
+                           clock_warning=skew_warning(skew_s))
+    skew = round(offset_between(server_now, local0, local1) / timedelta(seconds=1), 3)
     backlog = None if server_head is None else \
         head.head_seq - max(server_head, head.anchor_seq)
     return FleetStatus(store.where, kiosk_id, True, None, round((t1 - t0) * 1000, 1),
                        version, kiosks, head.head_seq, server_head, "server", backlog,
-                       local1, round(skew, 3), registered,
-                       state.last_error if state else None,
-                       str(refused) if refused is not None else None)
+                       local1, skew, registered, state.last_error if state else None,
+                       str(refused) if refused is not None else None, skew_warning(skew))

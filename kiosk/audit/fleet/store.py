@@ -2,10 +2,11 @@
 connection pool). The only module family that imports psycopg.
 
 :class:`FleetStore` ships chained rows idempotently (keyed by kiosk id and chain position, in
-order, checked against the chain the server already holds), reads what other kiosks recorded
-for the lockout check, and serves the fleet-wide views and the comparison of ``kiosk audit
-verify --fleet``. Every failure to reach the server is a :class:`FleetUnavailable` naming the
-server by host and database only.
+order, checked against the chain the server already holds), and serves the lockout check's
+question (:mod:`.lookup`), the fleet-wide views and the comparison of ``kiosk audit verify
+--fleet``. Every failure to reach the server is a :class:`FleetUnavailable` naming the
+server by host and database only. Times of other kiosks are read on the server's clock (see
+:mod:`kiosk.audit.fleet.skew`): :func:`on_server` gives the SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -23,7 +24,7 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from kiosk.audit.fleet import pgschema
+from kiosk.audit.fleet import migrations
 from kiosk.audit.fleet.errors import (
     FleetConflict,
     FleetRefused,
@@ -32,33 +33,23 @@ from kiosk.audit.fleet.errors import (
     FleetUnavailable,
 )
 from kiosk.audit.fleet.probe import probe_server
+from kiosk.audit.fleet.skew import offset_between
 from kiosk.audit.outbox import ShippedRow
-from kiosk.audit.remote import RemoteEvent, RemoteView
+from kiosk.audit.timeutil import Clock
 
 log = logging.getLogger(__name__)
 # The pool logs every failed reconnection while the server is down; the sender reports the
 # outage once, in the kiosk's words (see kiosk.audit.fleet.sender).
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
-__all__ = ["FleetStore", "Registration"]
+__all__ = ["FleetStore", "Registration", "on_server"]
 
 _INSERT = """
 INSERT INTO fleet_rows (kiosk_id, seq, tbl, row_id, prev_hash, row_hash, content, at,
                         subject_ref, decision, attack, reasons, scope, target, until, action,
-                        failures, mode)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        failures, mode, clock_offset_s)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (kiosk_id, seq) DO NOTHING
-"""
-
-_VIEW = """
-SELECT kiosk_id, tbl, action, scope, target, at, until, coalesce(failures, 0), row_id, seq
-FROM fleet_rows
-WHERE (kiosk_id <> %(me)s OR NOT EXISTS (
-           SELECT 1 FROM fleet_kiosks WHERE kiosk_id = %(me)s AND db_id = %(db)s))
-    AND at > %(horizon)s AND (
-    (tbl = 'attempts' AND decision = 'fail' AND mode IS NULL AND subject_ref = %(subject)s)
-    OR ((tbl = 'lockouts' OR action = 'unlock')
-        AND ((scope = 'subject' AND target = %(subject)s) OR (scope = 'kiosk' AND target = %(me)s))))
 """
 
 _SERVER_ROWS = """
@@ -71,6 +62,11 @@ FROM fleet_rows WHERE kiosk_id = %s AND seq BETWEEN %s AND %s ORDER BY seq
 # the kiosk id; no row for the owner and superusers, whom the policies do not bind.
 _REFUSED_ROLE = """
 SELECT current_user::text WHERE row_security_active('fleet_rows') AND current_user::text <> %s
+"""
+
+_HOLDS_OFFSETS = """
+SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('fleet_rows')
+               AND attname = 'clock_offset_s' AND NOT attisdropped)
 """
 
 
@@ -100,12 +96,18 @@ class FleetStore:
         The server cancels a statement running longer (a server that is slow, not down).
     max_size : int
         Connections at most (the sender, the lockout check, a command).
+    server_clock : callable, optional
+        Stands in for the server's clock (tests whose time is moved by hand); None reads the
+        server's ``clock_timestamp()``.
     """
 
     def __init__(self, url: str, *, where: str, connect_timeout_s: float = 3.0,
-                 statement_timeout_s: float = 10.0, max_size: int = 3) -> None:
+                 statement_timeout_s: float = 10.0, max_size: int = 3,
+                 server_clock: Clock | None = None) -> None:
         self.where = where
         self.connect_timeout_s = float(connect_timeout_s)
+        self.server_clock = server_clock
+        self._holds_offsets = False  # the server's schema has clock_offset_s (schema 4)
         self._url = url
         self._statement_ms = int(statement_timeout_s * 1000)
         # No pool-side check: after a failed one the pool waits a reconnection back-off (1 s
@@ -208,64 +210,20 @@ class FleetStore:
                 continue
             return conn
 
-    # -- schema -----------------------------------------------------------------------------
+    # -- schema (kiosk.audit.fleet.migrations) ----------------------------------------------
 
     def schema_version(self) -> int:
         """The server's schema version (0 before the first migration)."""
-        with self.connection() as conn:
-            exists = conn.execute("SELECT to_regclass('fleet_schema') IS NOT NULL").fetchone()
-            if not exists or not exists[0]:
-                return 0
-            row = conn.execute("SELECT coalesce(max(version), 0) FROM fleet_schema").fetchone()
-        return int(row[0]) if row else 0
+        return migrations.schema_version(self)
 
     def migrate(self) -> int:
-        """Bring the server's schema to :data:`pgschema.SCHEMA_VERSION`; return the version
-        found before.
-
-        Raises
-        ------
-        FleetSchemaError
-            The schema is newer than this kiosk knows, or this role may not upgrade it.
-        """
-        found = self.schema_version()
-        if found > pgschema.SCHEMA_VERSION:
-            raise FleetSchemaError(f"the fleet server {self.where} has schema {found}, newer "
-                                   f"than this kiosk's {pgschema.SCHEMA_VERSION}: upgrade "
-                                   "the kiosk")
-        for version in range(found + 1, pgschema.SCHEMA_VERSION + 1):
-            try:
-                with self.connection() as conn:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", [pgschema.MIGRATION_LOCK])
-                    conn.execute(pgschema.SCHEMA_TABLE)
-                    row = conn.execute("SELECT coalesce(max(version), 0) FROM fleet_schema"
-                                       ).fetchone()
-                    if row is not None and int(row[0]) >= version:
-                        continue
-                    name, statements = pgschema.MIGRATIONS[version - 1]
-                    for statement in statements:
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO fleet_schema (version, description) "
-                                 "VALUES (%s, %s)", [version, name])
-            except FleetSchemaError as exc:
-                raise FleetSchemaError(f"the fleet schema is at version {found} and this "
-                                       f"kiosk needs {pgschema.SCHEMA_VERSION}, but this role "
-                                       f"may not upgrade it ({exc}); run `kiosk fleet "
-                                       "migrate` with the owner's URL") from None
-            log.info("fleet schema upgraded to version %d (%s)", version, name)
-        return found
+        """Bring the server's schema to this kiosk's version; return the version found
+        before (see :func:`kiosk.audit.fleet.migrations.migrate`)."""
+        return migrations.migrate(self)
 
     def check_schema(self) -> None:
         """Raise :class:`FleetSchemaError` unless the schema is this kiosk's version."""
-        found = self.schema_version()
-        if found > pgschema.SCHEMA_VERSION:
-            raise FleetSchemaError(f"the fleet server {self.where} has schema {found}, newer "
-                                   f"than this kiosk's {pgschema.SCHEMA_VERSION}: upgrade "
-                                   "the kiosk")
-        if found < pgschema.SCHEMA_VERSION:
-            raise FleetSchemaError(f"the fleet server {self.where} has schema {found}; this "
-                                   f"kiosk needs {pgschema.SCHEMA_VERSION} (`kiosk fleet "
-                                   "migrate`)")
+        migrations.check_schema(self)
 
     # -- shipping ---------------------------------------------------------------------------
 
@@ -284,16 +242,14 @@ class FleetStore:
         with self.connection() as conn:
             return _head(conn, kiosk_id)
 
-    def server_time(self) -> datetime:
-        with self.connection() as conn:
-            row = conn.execute("SELECT clock_timestamp()").fetchone()
-        assert row is not None
-        return row[0]
-
     def ship(self, kiosk_id: str, db_id: str, rows: Sequence[ShippedRow], *,
-             subject_key_id: str | None, kiosk_time: datetime) -> tuple[int, str]:
+             subject_key_id: str | None, kiosk_time: datetime,
+             offsets: Sequence[float | None] | None = None) -> tuple[int, str]:
         """Store ``rows`` (consecutive chain positions of one kiosk) exactly once; return the
         server's head for the kiosk afterwards.
+
+        ``offsets`` gives each row's ``clock_offset_s`` (the server's clock minus the kiosk's
+        as it read when the row was written, in seconds; None: unknown, read as 0).
 
         Rows the server already holds are skipped after checking that their hashes match; the
         rest must continue the server's copy. One transaction, under an advisory lock per
@@ -312,6 +268,9 @@ class FleetStore:
         """
         if not rows:
             raise ValueError("rows must not be empty")
+        offsets = [None] * len(rows) if offsets is None else list(offsets)
+        if len(offsets) != len(rows):
+            raise ValueError("offsets must give one value per row")
         with self.connection() as conn:
             refused = _refusal(conn, kiosk_id)
             if refused is not None:
@@ -344,7 +303,9 @@ class FleetStore:
                                         f"of kiosk {kiosk_id!r} (it holds up to seq {held})",
                                         seq=new[0].seq)
                 with conn.cursor() as cur:
-                    cur.executemany(_INSERT, [_values(kiosk_id, r) for r in new])
+                    cur.executemany(_INSERT, [(*_values(kiosk_id, r), offset)
+                                              for r, offset in zip(rows, offsets, strict=True)
+                                              if r.seq > held])
                 conn.execute("INSERT INTO fleet_batches (kiosk_id, db_id, first_seq, last_seq, "
                              "head_hash, kiosk_time) VALUES (%s, %s, %s, %s, %s, %s)",
                              [kiosk_id, db_id, new[0].seq, new[-1].seq, new[-1].row_hash,
@@ -353,30 +314,39 @@ class FleetStore:
             assert head is not None
             return head
 
-    # -- what other kiosks recorded ----------------------------------------------------------
+    # -- the server's clock ------------------------------------------------------------------
 
-    def view(self, kiosk_id: str, subject_ref: str | None, horizon: datetime, *,
-             db_id: str | None, timeout: float | None = None) -> RemoteView:
-        """The other kiosks' failures of ``subject_ref``, and lockouts and unlocks of it or of
-        this kiosk, recorded after ``horizon``.
+    def server_time(self) -> datetime:
+        """The server's clock now."""
+        with self.connection() as conn:
+            return self._now(conn)
 
-        Rows under ``kiosk_id`` count as another kiosk's too unless the server registered
-        this log (``db_id``) under it: a second kiosk given the same id (whose own rows the
-        server refuses), or a reinstalled one, still honours that id's lockouts.
-        """
-        with self.connection(timeout) as conn:
-            found = conn.execute(_VIEW, {"me": kiosk_id, "subject": subject_ref,
-                                         "horizon": horizon, "db": db_id}).fetchall()
-        events = []
-        for kiosk, tbl, _action, scope, target, at, until, failures, row_id, seq in found:
-            if tbl == "attempts":
-                events.append(RemoteEvent("failure", kiosk, "subject", subject_ref or "", at,
-                                          row_id=row_id, seq=seq))
+    def _now(self, conn: psycopg.Connection) -> datetime:
+        if self.server_clock is not None:
+            return self.server_clock()
+        row = conn.execute("SELECT clock_timestamp()").fetchone()
+        assert row is not None
+        return row[0]
+
+    def offset(self, conn: psycopg.Connection, clock: Clock) -> tuple[datetime, timedelta]:
+        """The server's clock now, and it minus ``clock``, read inside ``conn``'s transaction."""
+        before = clock()
+        server = self._now(conn)
+        return server, offset_between(server, before, clock())
+
+    def holds_offsets(self, conn: psycopg.Connection | None = None) -> bool:
+        """Whether the server's rows carry clock offsets (schema 4). A kiosk upgraded before
+        the server reads the times of an older schema as recorded, as it did before."""
+        if not self._holds_offsets:  # once there, it stays: asked until then
+            if conn is None:
+                with self.connection() as own:
+                    row = own.execute(_HOLDS_OFFSETS).fetchone()
             else:
-                kind = "lockout" if tbl == "lockouts" else "unlock"
-                events.append(RemoteEvent(kind, kiosk, scope, target, at, until=until,
-                                          failures=failures, row_id=row_id, seq=seq))
-        return RemoteView.of(events)
+                row = conn.execute(_HOLDS_OFFSETS).fetchone()
+            self._holds_offsets = bool(row and row[0])
+        return self._holds_offsets
+
+    # -- reading -------------------------------------------------------------------------
 
     def server_rows(self, kiosk_id: str, first: int, last: int) -> list[ShippedRow]:
         """The rows the server holds for a kiosk at positions ``first..last``: the hashed
@@ -443,3 +413,14 @@ def _values(kiosk_id: str, r: ShippedRow) -> tuple[Any, ...]:
             r.subject_ref, r.decision, r.attack,
             Jsonb(list(r.reasons)) if r.reasons is not None else None, r.scope, r.target,
             r.until, r.action, r.failures, r.mode)
+
+
+def on_server(column: str, *, held: bool = True) -> str:
+    """SQL for a time column of ``fleet_rows`` (``at``, ``until``, or qualified: ``l.at``)
+    read on the server's clock: plus the row's ``clock_offset_s`` (unknown: 0). ``held``
+    false (:meth:`FleetStore.holds_offsets`): the column as recorded."""
+    if not held:
+        return column
+    table, _, _ = column.rpartition(".")
+    offset = f"{table}.clock_offset_s" if table else "clock_offset_s"
+    return f"({column} + make_interval(secs => coalesce({offset}, 0)))"

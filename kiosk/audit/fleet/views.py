@@ -2,23 +2,29 @@
 of the site (``kiosk audit list/stats/lockouts/actions --fleet`` and the operator panel's
 fleet view).
 
-Read from the server's copy, so a kiosk's rows appear once it shipped them. An unlock recorded
-at any kiosk lifts the lockouts of its target that started at or before it. An override (an
-operator action at the attempt's kiosk) changes the decision as staff read it, never the
+Read from the server's copy, so a kiosk's rows appear once it shipped them: "newest first" is
+the order the server received them, so a kiosk whose clock is behind is not pushed down the
+list, while each row shows the time its kiosk recorded. Times are compared on the server's
+clock (:mod:`kiosk.audit.fleet.skew`): an unlock recorded at any kiosk lifts the lockouts of
+its target that started at or before it, whatever the two kiosks' clocks read. An override
+(an operator action at the attempt's kiosk) changes the decision as staff read it, never the
 attempt row.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from kiosk.audit.fleet.store import FleetStore
+from kiosk.audit.fleet.skew import offset_between
+from kiosk.audit.fleet.store import FleetStore, on_server
 from kiosk.audit.results import OperatorAction
 from kiosk.audit.storage import action_from_row
+from kiosk.audit.timeutil import Clock, utc_now
 
 __all__ = ["FleetAction", "FleetAttempt", "FleetLockout", "FleetStats", "fleet_actions",
            "fleet_attempts", "fleet_lockouts", "fleet_stats", "fleet_unlocks"]
@@ -41,6 +47,9 @@ class FleetAttempt:
 
 @dataclass(frozen=True)
 class FleetLockout:
+    """A lockout recorded at any kiosk; ``started_at`` and ``until`` on the reader's clock
+    (see :func:`fleet_lockouts`)."""
+
     kiosk_id: str
     id: int
     scope: str
@@ -85,9 +94,10 @@ def _range(since: datetime | None, until: datetime | None, column: str) -> tuple
 
 
 def _newest_first(sql: str, args: list, limit: int | None) -> tuple[str, list]:
-    """``sql`` over fleet rows ordered newest first (by kiosk and chain position within a
-    time), with at most ``limit`` rows."""
-    sql += " ORDER BY at DESC, kiosk_id, seq DESC"
+    """``sql`` over fleet rows ordered newest first, with at most ``limit`` rows: in the order
+    the server received them (by kiosk and chain position within one arrival), not by the
+    times the kiosks' clocks recorded."""
+    sql += " ORDER BY received_at DESC, kiosk_id, seq DESC"
     if limit is None:
         return sql, args
     return sql + " LIMIT %s", [*args, int(limit)]
@@ -97,7 +107,7 @@ def _newest_first(sql: str, args: list, limit: int | None) -> tuple[str, list]:
 # details, a JSON text inside the content, hold the decision it gave ("to").
 _ATTEMPTS = """
 SELECT kiosk_id, row_id, seq, content, overridden_to FROM (
-    SELECT a.kiosk_id, a.row_id, a.seq, a.content, a.at, a.decision,
+    SELECT a.kiosk_id, a.row_id, a.seq, a.content, a.at, a.received_at, a.decision,
            (SELECT (o.content::jsonb ->> 'details')::jsonb ->> 'to' FROM fleet_rows o
             WHERE o.kiosk_id = a.kiosk_id AND o.action = 'override'
                   AND o.target = a.row_id::text
@@ -108,9 +118,10 @@ SELECT kiosk_id, row_id, seq, content, overridden_to FROM (
 def fleet_attempts(store: FleetStore, *, decision: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,
                    kiosk_id: str | None = None, limit: int | None = 50) -> list[FleetAttempt]:
-    """Attempts of every kiosk, newest first (``since``/``until`` bound ``recorded_at``),
-    each with the decision its latest override gave it; ``decision`` is that one (as the
-    list shows it), else the recorded one."""
+    """Attempts of every kiosk, newest first (as the server received them; ``since``/``until``
+    bound ``recorded_at`` as the kiosk recorded it), each with the decision its latest
+    override gave it; ``decision`` is that one (as the list shows it), else the recorded
+    one."""
     sql = _ATTEMPTS
     extra, args = _range(since, until, "at")
     sql += extra
@@ -163,8 +174,8 @@ def fleet_actions(store: FleetStore, *, action: str | None = None,
                   since: datetime | None = None, until: datetime | None = None,
                   limit: int | None = 50) -> list[FleetAction]:
     """Operator actions and kiosk events (a refused camera, a clock gap) recorded at any
-    kiosk, newest first; only of one ``action`` kind and acted in ``[since, until)`` when
-    given."""
+    kiosk, newest first (as the server received them); only of one ``action`` kind and acted
+    in ``[since, until)`` (as recorded) when given."""
     extra, args = _range(since, until, "at")
     sql = f"SELECT kiosk_id, content FROM fleet_rows WHERE tbl = 'operator_actions'{extra}"
     if action is not None:
@@ -174,20 +185,13 @@ def fleet_actions(store: FleetStore, *, action: str | None = None,
             for kiosk, content in store.query(*_newest_first(sql, args, limit))]
 
 
-# The first unlock, at any kiosk, of the target of lockout "l" at or after its start.
-_LIFTED = """(SELECT array[u.kiosk_id, u.row_id::text] FROM fleet_rows u
+def _lifted_sql(started: str, *, held: bool) -> str:
+    """The first unlock, at any kiosk, of the target of lockout "l" at or after its start
+    (``started``: SQL on the server's clock), both times on the server's clock."""
+    at = on_server("u.at", held=held)
+    return f"""(SELECT array[u.kiosk_id, u.row_id::text] FROM fleet_rows u
         WHERE u.action = 'unlock' AND u.scope = l.scope AND u.target = l.target
-          AND u.at >= l.at ORDER BY u.at LIMIT 1)"""
-
-_LOCKOUTS = f"""
-SELECT l.kiosk_id, l.row_id, l.scope, l.target, l.at, l.until, l.failures, {_LIFTED}
-FROM fleet_rows l WHERE l.tbl = 'lockouts'
-"""
-
-_UNLOCKS = f"""
-SELECT l.id, {_LIFTED}
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) AS l(id, scope, target, at)
-"""
+          AND {at} >= {started} ORDER BY {at} LIMIT 1)"""
 
 
 def _lifted(value: list[str] | None) -> tuple[str, int] | None:
@@ -196,28 +200,49 @@ def _lifted(value: list[str] | None) -> tuple[str, int] | None:
 
 def fleet_lockouts(store: FleetStore, now: datetime, *, active_only: bool = True,
                    limit: int | None = 100) -> list[FleetLockout]:
-    """Lockouts recorded at any kiosk, newest first (only those in force at ``now`` when
-    ``active_only``)."""
-    sql, args = _LOCKOUTS, []
+    """Lockouts recorded at any kiosk, newest first (as the server received them; only those
+    in force at ``now`` when ``active_only``).
+
+    ``now`` is the caller's clock, read just before: each lockout is judged on the server's
+    clock and its ``started_at`` and ``until`` are returned on the caller's (the server's
+    time less the caller's offset to it), so ``lk.active(now)`` compares like with like.
+    """
+    held = store.holds_offsets()
+    asked = time.monotonic()
+    server_now = store.server_time()
+    took = timedelta(seconds=time.monotonic() - asked)
+    # The caller's offset to the server; one no larger than the time the question took is
+    # within the measurement's error (clocks that agree show the recorded times exactly).
+    shift = server_now - now
+    if abs(shift) <= took:
+        shift = timedelta(0)
+    started, until = on_server("l.at", held=held), on_server("l.until", held=held)
+    sql = (f"SELECT l.kiosk_id, l.row_id, l.scope, l.target, {started}, {until}, l.failures, "
+           f"{_lifted_sql(started, held=held)} FROM fleet_rows l WHERE l.tbl = 'lockouts'")
+    args: list[object] = []
     if active_only:
-        sql += " AND l.until > %s"
-        args.append(now)
-    sql += " ORDER BY l.at DESC, l.kiosk_id"
-    found = [FleetLockout(k, int(i), scope, target, at, until, int(n), _lifted(lifted))
-             for k, i, scope, target, at, until, n, lifted in store.query(sql, args)]
+        sql += f" AND {until} > %s"
+        args.append(server_now)
+    sql += " ORDER BY l.received_at DESC, l.kiosk_id, l.seq DESC"
+    found = [FleetLockout(k, int(i), scope, target, at - shift, end - shift, int(n),
+                          _lifted(lifted))
+             for k, i, scope, target, at, end, n, lifted in store.query(sql, args)]
     if active_only:
         found = [lk for lk in found if lk.active(now)]
     return found[:limit] if limit is not None else found
 
 
-def fleet_unlocks(store: FleetStore, lockouts: Sequence[tuple[int, str, str, datetime]]
-                  ) -> dict[int, tuple[str, int]]:
+def fleet_unlocks(store: FleetStore, lockouts: Sequence[tuple[int, str, str, datetime]], *,
+                  clock: Clock = utc_now) -> dict[int, tuple[str, int]]:
     """Which of a kiosk's own lockouts an unlock the server holds has lifted (recorded at any
     kiosk), whether or not the server holds the lockout yet.
 
     Parameters
     ----------
     lockouts : sequence of (id, scope, target, started_at)
+        ``started_at`` on ``clock``: put on the server's clock by the offset measured now.
+    clock : callable
+        This kiosk's clock.
 
     Returns
     -------
@@ -226,6 +251,11 @@ def fleet_unlocks(store: FleetStore, lockouts: Sequence[tuple[int, str, str, dat
     """
     if not lockouts:
         return {}
-    columns = [list(column) for column in zip(*lockouts, strict=True)]
-    found = store.query(_UNLOCKS, columns)
+    before = clock()
+    shift = offset_between(store.server_time(), before, clock())
+    ids, scopes, targets, starts = (list(column) for column in zip(*lockouts, strict=True))
+    sql = (f"SELECT l.id, {_lifted_sql('l.at', held=store.holds_offsets())} FROM "
+           "unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) "
+           "AS l(id, scope, target, at)")
+    found = store.query(sql, [ids, scopes, targets, [t + shift for t in starts]])
     return {int(i): lifted for i, value in found if (lifted := _lifted(value)) is not None}

@@ -3,12 +3,17 @@
 The cluster is a throwaway one (:class:`kiosk.lab.pgcluster.PgCluster`: the Debian
 ``postgresql`` package's server, in a temporary folder, Unix socket only). Each test gets a
 database of its own; tests that stop the server start a cluster of their own.
+
+The fleet judges times on the server's clock, so the kiosks' stores read the site's time,
+``clock``, as the server's: a test moves both by hand. A kiosk may have a clock of its own,
+off the site's (``open_kiosk(..., kiosk_clock=...)``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +76,18 @@ def kiosk_settings(tmp_path: Path, kiosk_id: str, url: str, key: Path, *,
 def open_kiosk(tmp_path: Path, site_key: Path, fleet_url: str,
                clock: FakeClock) -> Iterator[Callable[..., AuditLog]]:
     """``open_kiosk(kiosk_id, **fleet_settings)``: that kiosk's log with its fleet link
-    started (closed at the end of the test)."""
+    started (closed at the end of the test); ``kiosk_clock`` its own wall clock (default:
+    the site's), ``monotonic`` the log's monotonic clock (default: none)."""
     opened: list[AuditLog] = []
 
     def make(kiosk_id: str, *, url: str | None = None, start: bool = True,
-             **fleet: Any) -> AuditLog:
+             kiosk_clock: Callable[[], datetime] | None = None,
+             monotonic: Callable[[], float] | None = None, **fleet: Any) -> AuditLog:
         settings = kiosk_settings(tmp_path, kiosk_id, url or fleet_url, site_key, **fleet)
-        audit = open_kiosk_log(settings, tmp_path, clock=clock)
+        audit = open_kiosk_log(settings, tmp_path, clock=kiosk_clock or clock,
+                               monotonic=monotonic)
+        if audit.fleet is not None:
+            audit.fleet.store.server_clock = clock
         if start:
             audit.start_fleet()
         opened.append(audit)

@@ -196,6 +196,7 @@ def test_a_second_kiosk_given_the_same_id_still_honours_its_lockouts(open_kiosk,
     twin = open_kiosk_log(kiosk_settings(tmp_path, "east", fleet_url, site_key,
                                          folder_name="twin"), tmp_path, clock=clock)
     try:
+        twin.fleet.store.server_clock = clock  # the site's time, as open_kiosk gives it
         twin.start_fleet()
         with pytest.raises(RateLimited) as refused:
             twin.open_attempt(started_at=clock.now, subject_ref=twin.subject_ref("T-1"),
