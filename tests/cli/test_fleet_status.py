@@ -9,6 +9,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -187,3 +188,12 @@ def test_connect_failures_in_words(error, phrase):
     text = connect_failure(error, timeout_s=7)
     assert phrase in text
     assert "hunter2" not in text and '"kiosk"' not in text
+
+
+def test_a_clock_far_off_the_servers_is_a_warning_line(tmp_path, local_log, fleet_url,  # noqa: F811
+                                                       monkeypatch):
+    # Every machine here shares one clock: a bound below zero makes its skew "far off".
+    monkeypatch.setattr("kiosk.audit.fleet.skew.SKEW_BOUND", timedelta(seconds=-1))
+    status, text, _ = status_of(tmp_path, local_log, fleet_url)
+    assert status == 0, text
+    assert "\n  WARNING: this kiosk's clock is " in text and "set the clock right (NTP)" in text
