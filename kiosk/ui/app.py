@@ -14,14 +14,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QRect, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from kiosk.flow import BUSY, FlowConfig, KioskFlow
 from kiosk.settings import Settings
 from kiosk.speech import Narrator
-from kiosk.ui.escape import OPERATOR_ESCAPE, KioskKeys, OperatorEscape, load_operator
+from kiosk.ui.escape import (
+    OPERATOR_ESCAPE,
+    CornerHoldFilter,
+    KioskKeys,
+    OperatorEscape,
+    load_operator,
+)
 from kiosk.ui.reports import WorkerReports
 from kiosk.ui.screens.stack import ScreenStack
 from kiosk.ui.widgets import STYLE_SHEET, announce
@@ -97,6 +103,7 @@ class KioskWindow(QMainWindow):
         self._speak = speak
         self._hush = hush
         self._recording = recording
+        self._follows_screen = False
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
         self.narrator = Narrator(self._say, clock=clock)
 
@@ -142,6 +149,10 @@ class KioskWindow(QMainWindow):
         self.escape = QShortcut(QKeySequence(OPERATOR_ESCAPE), self)
         self.escape.setContext(Qt.ShortcutContext.ApplicationShortcut)
         self.escape.activated.connect(self._on_escape_activated)
+        # The same for a touch screen without a keyboard: a long press on the top-left corner.
+        self.corner_hold = CornerHoldFilter(self)
+        app.installEventFilter(self.corner_hold)
+        self.corner_hold.held.connect(self._on_escape_activated)
 
         self.preview_timer = QTimer(self)
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
@@ -198,6 +209,7 @@ class KioskWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._keys)
+            app.removeEventFilter(self.corner_hold)
         return stopped
 
     def show_kiosk(self) -> None:
@@ -207,8 +219,21 @@ class KioskWindow(QMainWindow):
                             | Qt.WindowType.WindowStaysOnTopHint)
         screen = QApplication.primaryScreen()
         if screen is not None:
+            # The screen's size, whatever the screens' minimums: Qt grows a window to its
+            # layout's minimum, and a page wider than a portrait screen (or taller than a
+            # scaled small one) put Stop and Close past its edge. The pages fit 768x614
+            # (tests/ui/test_small_screens.py); below that one is squeezed, not cut off.
+            self.setMinimumSize(1, 1)
             self.setGeometry(screen.geometry())
+            if not self._follows_screen:
+                self._follows_screen = True
+                screen.geometryChanged.connect(self._on_screen_geometry_changed)
         self.showFullScreen()
+
+    @Slot(QRect)
+    def _on_screen_geometry_changed(self, geometry: QRect) -> None:
+        """The screen turned or changed its mode: the kiosk follows it."""
+        self.setGeometry(geometry)
 
     def allow_close(self) -> None:
         """Let the next close request through (kiosk mode ignores them otherwise)."""

@@ -1,4 +1,6 @@
-"""Kiosk mode's keyboard rules and the operator escape (PIN dialog, then the operator panel).
+"""Kiosk mode's keyboard rules and the operator escape (PIN dialog, then the operator panel),
+by the keys (:data:`OPERATOR_ESCAPE`) or, on a touch screen, a long press on the top-left
+corner (:class:`CornerHoldFilter`).
 
 The operator panel and its PIN dialog belong to :mod:`kiosk.ui.operator`, their logic to
 :class:`kiosk.operator.OperatorContext`; this module only opens them, and keeps one context
@@ -8,13 +10,16 @@ between openings so that its count of wrong PINs survives a closed dialog.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QTouchEvent, QWindow
 from PySide6.QtWidgets import QWidget
+
+from kiosk.ui.gesture import CornerHold
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +60,88 @@ class KioskKeys(QObject):
             if event.modifiers() & _MODIFIERS and combined != self._escape:
                 return True
         return False
+
+
+class CornerHoldFilter(QObject):
+    """Application event filter: emits ``held()`` when a finger (or the left mouse button)
+    has stayed on the kiosk window's top-left corner for the hold's time (the staff's touch
+    gesture for the operator escape; see :mod:`kiosk.ui.gesture`).
+
+    It reads the touches and the presses the window receives, before any widget: the
+    widget under the corner does not matter, and nothing is taken from it. Mouse events Qt
+    makes from unhandled touches are not counted twice.
+
+    Parameters
+    ----------
+    window : QWidget
+        The kiosk window (its native window's events are read).
+    hold : CornerHold, optional
+        The gesture's state (a default one: 5 s on a 96 px corner).
+    clock : callable
+        Monotonic seconds.
+    """
+
+    held = Signal()
+
+    def __init__(self, window: QWidget, hold: CornerHold | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(window)
+        self._window = window
+        self.hold = hold if hold is not None else CornerHold()
+        self._clock = clock
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(int(self.hold.hold_s * 1000))
+        self.timer.timeout.connect(self._on_timeout)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind not in _HOLD_EVENTS or not isinstance(obj, QWindow) \
+                or obj is not self._window.windowHandle():
+            return False
+        if isinstance(event, QTouchEvent):
+            points = event.points()
+            if kind in (QEvent.Type.TouchEnd, QEvent.Type.TouchCancel):
+                self._end()
+            elif len(points) != 1:
+                self._end()  # two fingers: a pinch or a swipe, not the hold
+            elif kind == QEvent.Type.TouchBegin:
+                self._begin(points[0].position().x(), points[0].position().y())
+            else:
+                self.hold.move(points[0].position().x(), points[0].position().y())
+        elif isinstance(event, QMouseEvent) and \
+                event.source() == Qt.MouseEventSource.MouseEventNotSynthesized:
+            if kind == QEvent.Type.MouseButtonPress and \
+                    event.button() == Qt.MouseButton.LeftButton:
+                self._begin(event.position().x(), event.position().y())
+            elif kind == QEvent.Type.MouseMove:
+                self.hold.move(event.position().x(), event.position().y())
+            elif kind == QEvent.Type.MouseButtonRelease:
+                self._end()
+        if not self.hold.holding:
+            self.timer.stop()
+        return False
+
+    def _begin(self, x: float, y: float) -> None:
+        if self.hold.press(x, y, self._clock()):
+            self.timer.start()
+
+    def _end(self) -> None:
+        self.hold.release()
+        self.timer.stop()
+
+    @Slot()
+    def _on_timeout(self) -> None:
+        if self.hold.due(self._clock()):
+            self.held.emit()
+        elif self.hold.holding:
+            self.timer.start(100)  # the timer ran early: look again shortly
+
+
+_HOLD_EVENTS = frozenset({
+    QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
+    QEvent.Type.TouchCancel, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+    QEvent.Type.MouseButtonRelease})
 
 
 def load_operator() -> tuple[Any, Any, Any]:

@@ -53,6 +53,7 @@ from kiosk.ui.qtenv import (
     missing_display,
     silent_display,
 )
+from kiosk.ui.scaling import apply_screen_scale
 from kiosk.vocabulary import FaultCause
 
 log = logging.getLogger("kiosk")
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     if no_display is not None:
         sys.stderr.write(f"kiosk: {no_display}\n")
         return EXIT_FAILED
+    # A dense screen that nothing scales (4K at 100 %): QT_SCALE_FACTOR from its size,
+    # before the QApplication exists (kiosk/ui/scaling.py).
+    log.info("%s", apply_screen_scale(os.environ))
     data_dir = default_data_dir(os.environ)
     lock = InstanceLock(data_dir / LOCK_NAME)
     log_lock = InstanceLock(_log_lock_path(args, data_dir))

@@ -4,7 +4,7 @@ word-wrapped labels cut short. Used by the layout tests (offscreen and under Xvf
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QScrollArea, QTabBar, QWidget
 
 
 def _name(widget: QWidget) -> str:
@@ -15,8 +15,9 @@ def layout_faults(root: QWidget) -> list[str]:
     """Every visible widget under ``root`` that overlaps a visible sibling, sticks out of its
     parent, or (a word-wrapped label) is shorter than its text needs.
 
-    Scroll areas are not entered (their content scrolls by design), nor are tab bars (their
-    scroll buttons sit over the tabs).
+    A scroll area's content is checked within itself (it scrolls by design, so it may stick
+    out of the area); item views and other scroll areas are not entered, nor are tab bars
+    (their scroll buttons sit over the tabs).
     """
     faults: list[str] = []
 
@@ -37,7 +38,9 @@ def layout_faults(root: QWidget) -> list[str]:
                           f"{b.geometry().getRect()}"
                           for b in kids[i + 1:] if box.intersects(b.geometry()))
         for kid in kids:
-            if not isinstance(kid, QAbstractScrollArea | QTabBar):
+            if isinstance(kid, QScrollArea) and kid.widget() is not None:
+                walk(kid.widget())
+            elif not isinstance(kid, QAbstractScrollArea | QTabBar):
                 walk(kid)
 
     walk(root)

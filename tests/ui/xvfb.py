@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def xvfb_display(size: str = "1280x800x24"):
-    """Yield a DISPLAY string (":N") of a fresh Xvfb server, stopped afterwards."""
+def xvfb_display(size: str = "1280x800x24", dpi: int | None = None):
+    """Yield a DISPLAY string (":N") of a fresh Xvfb server, stopped afterwards; ``dpi``
+    gives the screen a physical size (Xvfb's ``-dpi``)."""
     if shutil.which("Xvfb") is None:
         pytest.fail("Xvfb is not installed; scripts/setup.sh --test installs it (package xvfb)")
     read_fd, write_fd = os.pipe()
+    extra = ["-dpi", str(dpi)] if dpi is not None else []
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", size,
-                             "-nolisten", "tcp"], pass_fds=(write_fd,),
+                             "-nolisten", "tcp", *extra], pass_fds=(write_fd,),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
     try:
@@ -37,10 +39,11 @@ def xvfb_display(size: str = "1280x800x24"):
         proc.wait(timeout=10)
 
 
-def run_on_xvfb(script: str, *args: str, size: str = "1280x800x24") -> Any:
+def run_on_xvfb(script: str, *args: str, size: str = "1280x800x24",
+                dpi: int | None = None) -> Any:
     """Run ``python -c script *args`` on a fresh Xvfb server with the project importable and
     no QT_ variable of the test process; the JSON its last line of output prints."""
-    with xvfb_display(size) as display:
+    with xvfb_display(size, dpi) as display:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QT_")}
         env.update(DISPLAY=display, PYTHONPATH=str(ROOT))
         proc = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=ROOT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QHideEvent,
@@ -15,10 +15,13 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,9 +41,49 @@ IDLE_CLOSE_MS = 5 * 60 * 1000
 """The panel closes itself after 5 minutes without a key press or a click in it: left open,
 it gave the next person at the kiosk unlocks, overrides and settings without the PIN."""
 
+PAGES_AREA_STYLE = """
+QScrollBar:vertical { width: 40px; margin: 0px; background: #262626; }
+QScrollBar:horizontal { height: 40px; margin: 0px; background: #262626; }
+QScrollBar::handle { background: #bdbdbd; min-height: 60px; min-width: 60px; }
+QScrollBar::add-line, QScrollBar::sub-line { width: 0px; height: 0px;
+    subcontrol-origin: margin; }
+"""
+"""The scroll bars of the pages' area (shown only when the screen is too small for a page):
+touch-sized."""
+
 INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
                           QEvent.Type.Wheel})
 """What counts as someone at the panel."""
+
+
+class PageTabs(QTabWidget):
+    """Tabs as narrow as the page shown allows: Qt's are as wide as the widest of all the
+    pages (the attempts' with an attempt open), so on a narrow screen every page scrolled
+    sideways for the attempts' sake. (Their height stays the tallest page's: some pages ask
+    for less than their word-wrapped rows take.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(self._on_current_changed)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        whole = super().minimumSizeHint()
+        stack = self.findChild(QStackedWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+        page = self.currentWidget()
+        if stack is None or page is None:
+            return whole
+        every, shown = stack.minimumSizeHint(), page.minimumSizeHint().expandedTo(
+            page.minimumSize())
+        return QSize(max(whole.width() - every.width() + shown.width(),
+                         self.tabBar().minimumSizeHint().width()), whole.height())
+
+    def _on_current_changed(self, _index: int) -> None:
+        self.updateGeometry()
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None:  # the area sizes its widget only when asked
+            QApplication.postEvent(area, QEvent(QEvent.Type.LayoutRequest))
 
 
 class OperatorPanel(QWidget):
@@ -107,7 +150,7 @@ class OperatorPanel(QWidget):
         self.camera = CameraPage(context, self.runner, name)
         self.audit = AuditPage(context, self.runner)
         self.charts = ChartsPage(context, self.runner)
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         named(self.tabs, "Operator pages")
         for page, label in ((self.attempts, "&Attempts"), (self.lockouts, "&Lockouts"),
                             (self.settings, "Se&ttings"), (self.camera, "Ca&mera"),
@@ -115,9 +158,21 @@ class OperatorPanel(QWidget):
             self.tabs.addTab(page, label)
             named(page, label.replace("&", ""))
 
+        # The pages scroll (the header with Close stays) where the screen is smaller than
+        # they are: a portrait screen 768 px wide, or 1366x768 at 125 % (614 px high). The
+        # panel took its pages' whole size before, and Close and Apply went off the screen.
+        self.pages_area = QScrollArea()
+        named(self.pages_area, "Operator pages area")
+        self.pages_area.setWidget(self.tabs)
+        self.pages_area.setWidgetResizable(True)
+        self.pages_area.setFrameShape(QFrame.Shape.NoFrame)
+        # Bars a finger can take (a drag on the pages would take their tables' and fields'
+        # drags away from them).
+        for bar in (self.pages_area.verticalScrollBar(), self.pages_area.horizontalScrollBar()):
+            bar.setStyleSheet(PAGES_AREA_STYLE)  # its own: the pages' tables keep theirs
         layout = QVBoxLayout(self)
         layout.addLayout(header)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.pages_area, 1)
 
         self.close_button.clicked.connect(self.leave)
         escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)

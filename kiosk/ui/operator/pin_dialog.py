@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -23,6 +24,14 @@ from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 
 MIN_WIDTH_PX = 560
 """Wide enough for the refusal and lockout messages on three lines at the panel's font."""
+
+KEY_PX = 72
+"""Side of a key of the on-screen keypad: a fingertip's 9 mm or more up to 200 dots per inch."""
+
+KEYPAD_STYLE = f"QPushButton {{ min-width: {KEY_PX}px; min-height: {KEY_PX}px; padding: 0px; " \
+    "font-size: 28px; font-weight: bold; }"
+
+DELETE_KEY, OK_KEY = "\u232b", "OK"
 
 COUNTDOWN_MS = 1000
 """How often the lock's countdown is redrawn."""
@@ -58,6 +67,10 @@ class PinDialog(QDialog):
     after too many wrong PINs the entry is disabled and the time left counts down each
     second, from the moment the dialog opens (the refusal is read from the audit log, so it
     survives a restart); entry comes back when the refusal ends.
+
+    The PIN is typed on the keys or on the dialog's keypad (:attr:`keys`: digits, Delete,
+    OK), for staff at a touch screen without a keyboard; the keypad is disabled with the
+    field.
 
     ``clock`` returns the aware time the refusal's end is compared with (the wall clock, as
     the kiosk's context uses; tests pass theirs). With nothing typed for ``idle_ms``
@@ -96,17 +109,22 @@ class PinDialog(QDialog):
         named(self.ok_button, "Open the operator panel")
         self.cancel_button = QPushButton("&Cancel")
         named(self.cancel_button, "Cancel and return to the kiosk")
+        self.keypad = self._make_keypad()
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.ok_button)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         # The dialog follows its content: a message that appears or wraps to more lines grows
-        # the dialog instead of being cut or drawn over the PIN field.
+        # the dialog instead of being cut or drawn over the PIN field. The layout then sets
+        # the dialog's minimum size itself (a setMinimumWidth here was overridden, and the
+        # dialog was 292 px wide): the strut holds its contents to the width.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
-        self.setMinimumWidth(MIN_WIDTH_PX)
+        margins = layout.contentsMargins()
+        layout.addStrut(MIN_WIDTH_PX - margins.left() - margins.right())
         layout.addWidget(prompt)
         layout.addWidget(self.pin_edit)
+        layout.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
 
@@ -117,6 +135,7 @@ class PinDialog(QDialog):
         self.idle_timer.start()
         if not context.pin_enabled:
             self.pin_edit.setEnabled(False)
+            self.keypad.setEnabled(False)
             self.ok_button.setEnabled(False)
             self._say("The operator panel is disabled: no operator PIN is set "
                       "(kiosk.operator_pin).", "warning")
@@ -130,6 +149,46 @@ class PinDialog(QDialog):
             # is logged by the context; the check reads again.
             self._runner.run(lambda: context.pin_refused_until(stored=True),
                              self._on_refusal_read, lambda _message: None)
+
+    def _make_keypad(self) -> QWidget:
+        """Digits, Delete and OK, for staff at a kiosk with a touch screen and no keyboard.
+
+        The keys take no focus: the PIN field keeps it, for a keyboard as well.
+        """
+        keypad = QWidget()
+        named(keypad, "PIN keypad")
+        keypad.setStyleSheet(KEYPAD_STYLE)
+        grid = QGridLayout(keypad)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(8)
+        self.keys: dict[str, QPushButton] = {}
+        faces = [str(d) for d in range(1, 10)] + [DELETE_KEY, "0", OK_KEY]
+        for index, face in enumerate(faces):
+            key = QPushButton(face)
+            key.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            key.setAutoDefault(False)
+            if face == DELETE_KEY:
+                named(key, "Delete the last digit")
+                key.clicked.connect(self._on_delete_key)
+            elif face == OK_KEY:
+                named(key, "Open the operator panel")
+                key.clicked.connect(self._on_ok_clicked)
+            else:
+                named(key, f"Digit {face}")
+                key.clicked.connect(lambda _checked=False, digit=face: self._on_digit_key(digit))
+            grid.addWidget(key, index // 3, index % 3)
+            self.keys[face] = key
+        return keypad
+
+    def _on_digit_key(self, digit: str) -> None:
+        if self.pin_edit.isEnabled():
+            self.pin_edit.insert(digit)
+            self.idle_timer.start()  # someone is typing
+
+    def _on_delete_key(self) -> None:
+        if self.pin_edit.isEnabled():
+            self.pin_edit.backspace()
+            self.idle_timer.start()
 
     def _say(self, text: str, role: str = "info") -> None:
         show_message(self.message, text, role)
@@ -176,6 +235,7 @@ class PinDialog(QDialog):
     def _lock(self, until: datetime, message: str) -> None:
         self._refused_until = until
         self.pin_edit.setEnabled(False)
+        self.keypad.setEnabled(False)
         self.ok_button.setEnabled(False)
         self.cancel_button.setFocus()
         prefix = "Wrong PIN. " if message.startswith("Wrong PIN.") else ""
@@ -195,6 +255,7 @@ class PinDialog(QDialog):
         self.countdown.stop()
         self._refused_until = None
         self.pin_edit.setEnabled(True)
+        self.keypad.setEnabled(True)
         self.ok_button.setEnabled(True)
         self.pin_edit.setFocus()
         self._say("You can enter the PIN again.", "info")

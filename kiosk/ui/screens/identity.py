@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.identity import IdPhoto, number_problem
-from kiosk.ui.widgets import BAD, GOOD, BigButton, PreviewWidget, text_label
+from kiosk.ui.widgets import BAD, GOOD, BigButton, FlowRow, PreviewWidget, text_label
 from kiosk.ui.widgets.common import font
 
 THUMB_PX = 260
 #: Smallest side of the thumbnail when a long message needs the height beside the preview.
 THUMB_MIN_PX = 48
+#: The camera preview's smallest size (px).
+PREVIEW_MIN_PX = (240, 180)
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
 
 
@@ -142,7 +144,8 @@ class IdentityScreen(QWidget):
                                  description="Hold only the ID card up to the camera, then "
                                              "press")
         self.preview = PreviewWidget()
-        self.preview.setMinimumSize(320, 240)
+        # Small enough for the screen to fit 614 px high (1366x768 at 125 %).
+        self.preview.setMinimumSize(PREVIEW_MIN_PX[0], PREVIEW_MIN_PX[1])
         self.thumb = Thumbnail()
         self.thumb.setAccessibleName("ID photo")
         self.message = text_label("Load the ID photo to continue.", 18, "Message")
@@ -186,7 +189,8 @@ class IdentityScreen(QWidget):
         number_label : QLabel
             The number field's caption, placed above it.
         """
-        sources = QHBoxLayout()
+        # Wrapped onto two rows on a narrow (portrait) screen: three side by side are 864 px.
+        sources = FlowRow(spacing=6)
         for button in (self.open_file, self.use_scan, self.capture):
             sources.addWidget(button)
         buttons = QHBoxLayout()

@@ -6,7 +6,7 @@ and, to a face in view that does not start the kiosk by itself, to press Start."
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk.settings import Settings
 from kiosk.ui.widgets import (
@@ -15,6 +15,7 @@ from kiosk.ui.widgets import (
     STAFF,
     BigButton,
     ChoiceButton,
+    FlowRow,
     IconWidget,
     text_label,
 )
@@ -52,12 +53,10 @@ class IdleScreen(QWidget):
         self.notice = text_label("", 22, "Notice", colour=STAFF)
         self.hint = text_label("", 20, "Camera hint", colour=ATTENTION)
         self.status = text_label("", 16, "Status message")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        # Side by side where they fit, one under the other on a narrow (portrait) screen.
+        buttons = FlowRow(spacing=24)
         buttons.addWidget(self.start)
-        buttons.addSpacing(24)
         buttons.addWidget(self.accessible)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.icon)

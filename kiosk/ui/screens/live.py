@@ -1,8 +1,10 @@
 """Live check: the mirrored preview with the placement oval, the prompt in large text with an
-icon and a countdown ring, one line of live guidance, and a Stop button (Escape too).
+icon and a countdown ring, a line of live guidance, and a Stop button (Escape too).
 
-The words above the picture and the guidance below it keep a fixed height, so the preview
-keeps its size from the first frame to the last (it fills most of a 1920x1080 screen).
+The words above the picture and the guidance below it keep a fixed height for the screen's
+width (as many lines as the longest text each can show needs there: one for the prompt and
+the guidance on a landscape screen, two on a portrait one), so the preview keeps its size
+from the first frame to the last (it fills most of a 1920x1080 screen).
 
 During the light challenge the whole screen behind the words and the picture takes the
 sequence's colours (:class:`~kiosk.ui.screens.light_show.LightShow`); the labels draw no
@@ -18,11 +20,27 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QKeySequence, QPainter, QPaintEvent, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QShortcut,
+)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpacerItem, QVBoxLayout, QWidget
 
 from kiosk.session import SessionProgress
 from kiosk.ui.screens.light_show import LightShow
+from kiosk.ui.screens.live_lines import (
+    GUIDANCE_TEXTS,
+    HINT_TEXTS,
+    PROMPT_TEXTS,
+    fit_lines,
+    lines_needed,
+    reserve_lines,
+)
 from kiosk.ui.widgets import (
     ATTENTION,
     BigButton,
@@ -74,39 +92,19 @@ LIVE_STYLE = f"""
 """
 
 
-def _fixed_lines(label: QLabel, lines: int) -> QLabel:
-    """Reserve ``lines`` lines of the label's font, whatever it shows.
-
-    The label's text starts at its padding: a label with a frame (the style sheet's padding
-    is one) otherwise indents its text by half an "x" more, which :func:`fit_one_line` does
-    not count, and a prompt that just fitted wrapped and was cut at 1280 pixels.
-    """
-    label.setIndent(0)
-    label.setFixedHeight(QFontMetrics(label.font()).lineSpacing() * lines + 8)
-    return label
-
-
-#: The instruction's type: as large as fits on its one line, never below the smallest size
+#: The instruction's type: as large as fits on its line(s), never below the smallest size
 #: (a long prompt such as "Turn your head to your right" on a 1280-pixel-wide screen).
 PROMPT_PT, PROMPT_MIN_PT = 44, 28
 #: The guidance's, likewise: its line shares the bottom row with Stop (and Stop's width on
-#: the other side, to stay under the picture's middle).
+#: the other side, to stay under the picture's middle, where that leaves it room).
 GUIDANCE_PT, GUIDANCE_MIN_PT = 32, 20
+#: The hint's (one size).
+HINT_PT = 22
 
-
-def fit_one_line(label: QLabel, largest: int, smallest: int) -> None:
-    """Set ``label``'s point size to the largest (step 2) at which its text fits its width."""
-    font = label.font()
-    room = label.contentsRect().width() - 4
-    size = largest
-    while size > smallest:
-        font.setPointSize(size)
-        if QFontMetrics(font).horizontalAdvance(label.text()) <= room:
-            break
-        size -= 2
-    font.setPointSize(max(size, smallest))
-    label.setFont(font)
-
+#: Sides (px) of the prompt's icon and of the ring: full size where the words have room,
+#: smaller on a narrow (portrait) screen, where two fixed 150 px squares left the prompt a
+#: third of the width and pushed the ring off the screen.
+SIDE_PX, SIDE_MIN_PX = 150, 88
 
 #: A head that has moved this share of the way toward the asked direction, but not all of
 #: it, is told "a little further": people asked to turn often turn 10-15 degrees, below the
@@ -136,16 +134,18 @@ class LiveScreen(QWidget):
         self.setStyleSheet(LIVE_STYLE)
         self.light = LightShow(self)
         self._light_key: tuple | None = None
-        self.icon = IconWidget(None, size=150)
-        self.icon.setFixedSize(150, 150)
-        self.prompt = _fixed_lines(
+        self.icon = IconWidget(None, size=SIDE_PX)
+        self.icon.setFixedSize(SIDE_PX, SIDE_PX)
+        self.prompt = reserve_lines(
             text_label("", PROMPT_PT, "Instruction", bold=True, align=LEFT), 1)
-        self.hint = _fixed_lines(text_label("", 22, "Instruction detail", align=LEFT), 2)
-        self.step = _fixed_lines(text_label("", 20, "Step", align=LEFT), 1)
-        self.ring = CountdownRing()
-        self.ring.setFixedSize(150, 150)
+        self.hint = reserve_lines(text_label("", HINT_PT, "Instruction detail", align=LEFT), 2)
+        self.step = reserve_lines(text_label("", 20, "Step", align=LEFT), 1)
+        self.ring = CountdownRing(SIDE_PX)
+        self.ring.setFixedSize(SIDE_PX, SIDE_PX)
+        # Lines each label keeps room for at the present width (see _fit_width).
+        self.line_counts = {"prompt": 1, "hint": 2, "guidance": 1}
         self.preview = PreviewWidget()
-        self.guidance = _fixed_lines(
+        self.guidance = reserve_lines(
             text_label("", GUIDANCE_PT, "Guidance", bold=True, colour=ATTENTION), 1)
         self.stop = BigButton(STOP_LABEL, STOP_LABEL, description=STOP_DESCRIPTION)
         self.stop.clicked.connect(self.stop_requested)
@@ -160,16 +160,20 @@ class LiveScreen(QWidget):
         top.addWidget(self.icon)
         top.addLayout(words, 1)
         top.addWidget(self.ring)
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(40, 16, 40, 16)
         layout.addLayout(top)
         layout.addWidget(self.preview, 1)
-        bottom = QHBoxLayout()
-        # As wide as Stop on the other side, so the guidance stays under the picture's middle.
-        bottom.addSpacing(self.stop.sizeHint().width())
+        self._bottom = bottom = QHBoxLayout()
+        # As wide as Stop on the other side, so the guidance stays under the picture's middle
+        # (where the row is wide enough for that: see _fit_width).
+        self._balance = QSpacerItem(self.stop.sizeHint().width(), 0,
+                                    QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Minimum)
+        bottom.addItem(self._balance)
         bottom.addWidget(self.guidance, 1)
         bottom.addWidget(self.stop)
         layout.addLayout(bottom)
+        self._fitted_width = -1
         # Focus on the screen itself, whose description is the instruction (a screen reader
         # reads it); Stop is one Tab away. Focused, Stop took an Enter or Space meant for the
         # button before it ("I agree, start") and ended the check.
@@ -267,8 +271,66 @@ class LiveScreen(QWidget):
     def _set_guidance(self, text: str) -> None:
         if text != self.guidance.text():
             self.guidance.setText(text)
-            fit_one_line(self.guidance, GUIDANCE_PT, GUIDANCE_MIN_PT)
+            self._fit_guidance()
             self.guided.emit(text)
+
+    def _fit_prompt(self) -> None:
+        fit_lines(self.prompt, PROMPT_PT, PROMPT_MIN_PT, self.line_counts["prompt"])
+
+    def _fit_guidance(self) -> None:
+        fit_lines(self.guidance, GUIDANCE_PT, GUIDANCE_MIN_PT, self.line_counts["guidance"])
+
+    def _fit_width(self) -> None:
+        """Size the icon and the ring, and reserve each line's room, for this width.
+
+        Wide enough, the icon and the ring are full size, the prompt and the guidance one
+        line each and the guidance sits under the picture's middle. Narrower, the squares
+        shrink, the guidance takes the room on Stop's left too, then a second line, and the
+        prompt and its hint wrap onto as many lines as the longest of theirs needs: the words
+        are never cut, and the picture gets the height that is left. The lines are counted
+        for every text a line can show, so the picture keeps its size all session.
+        """
+        width = self.width()
+        if width == self._fitted_width:
+            return
+        self._fitted_width = width
+        layout = self._layout
+        margins = layout.contentsMargins()
+        inner = width - margins.left() - margins.right()
+        gap = max(layout.spacing(), 0)
+        side = min(SIDE_PX, max(SIDE_MIN_PX, inner // 8))
+        if self.icon.width() != side:
+            self.icon.setFixedSize(side, side)
+            self.ring.setFixedSize(side, side)
+        pad = self.prompt.contentsMargins().left() + self.prompt.contentsMargins().right()
+        words = inner - 2 * (side + gap) - pad - 4
+        prompt_lines = lines_needed(self.prompt, PROMPT_TEXTS, words, PROMPT_MIN_PT)
+        hint_lines = max(2, lines_needed(self.hint, HINT_TEXTS, words, HINT_PT))
+        stop = self.stop.sizeHint().width()
+        centred = inner - 2 * (stop + gap) - pad - 4
+        beside = inner - (stop + gap) - pad - 4
+        widest = max(QFontMetrics(self._font(self.guidance, GUIDANCE_MIN_PT))
+                     .horizontalAdvance(text) for text in GUIDANCE_TEXTS)
+        if widest <= centred:
+            balance, guidance_lines = stop, 1
+        else:
+            balance = 0
+            guidance_lines = 1 if widest <= beside else lines_needed(
+                self.guidance, GUIDANCE_TEXTS, beside, GUIDANCE_MIN_PT)
+        self._balance.changeSize(balance, 0, QSizePolicy.Policy.Fixed,
+                                 QSizePolicy.Policy.Minimum)
+        self._bottom.invalidate()
+        self.line_counts = {"prompt": prompt_lines, "hint": hint_lines,
+                            "guidance": guidance_lines}
+        reserve_lines(self.prompt, prompt_lines, PROMPT_PT)
+        reserve_lines(self.hint, hint_lines, HINT_PT)
+        reserve_lines(self.guidance, guidance_lines, GUIDANCE_PT)
+
+    @staticmethod
+    def _font(label: QLabel, point_size: int) -> QFont:
+        font = QFont(label.font())
+        font.setPointSize(point_size)
+        return font
 
     def _tell(self, sentence: str) -> None:
         """Signal ``sentence`` once, when it differs from the last one told ('' withdraws
@@ -315,8 +377,10 @@ class LiveScreen(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
-        fit_one_line(self.guidance, GUIDANCE_PT, GUIDANCE_MIN_PT)
+        self._fit_width()
+        self._layout.activate()  # the labels' new widths, before the type is fitted to them
+        self._fit_prompt()
+        self._fit_guidance()
 
     def _set_words(self, icon: str | None, text: str, hint: str, step: str, *,
                    tell: bool = True) -> None:
@@ -324,7 +388,7 @@ class LiveScreen(QWidget):
         prompts, which the window says itself)."""
         self.icon.set_icon(icon)
         self.prompt.setText(text)
-        fit_one_line(self.prompt, PROMPT_PT, PROMPT_MIN_PT)
+        self._fit_prompt()
         self.hint.setText(hint)
         self.step.setText(step)
         if tell:

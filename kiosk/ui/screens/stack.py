@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kiosk.settings import Settings
@@ -22,6 +22,11 @@ from kiosk.wording import consent_text
 class ScreenStack(QStackedWidget):
     """The screens, one per :class:`~kiosk.vocabulary.FlowState`; the operator panel joins
     while it is open.
+
+    The stack is as small as the screen it shows allows (:meth:`minimumSizeHint`), not as
+    large as the largest of all of them: Qt's stack takes the largest minimum of its pages,
+    and the staff's identity step (864 px wide, in the stack even at an unattended kiosk)
+    made the window wider than a portrait screen.
 
     Parameters
     ----------
@@ -43,6 +48,21 @@ class ScreenStack(QStackedWidget):
         self._panel: Any = None
         for screen in self.pages().values():
             self.addWidget(screen)
+        self.currentChanged.connect(self._on_current_changed)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """The shown page's minimum only (a hidden page's cannot cut anything)."""
+        page = self.currentWidget()
+        if page is None:
+            return super().minimumSizeHint()
+        return page.minimumSizeHint().expandedTo(page.minimumSize())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        page = self.currentWidget()
+        return super().sizeHint() if page is None else page.sizeHint()
+
+    def _on_current_changed(self, _index: int) -> None:
+        self.updateGeometry()  # the window asks for the new page's minimum
 
     def pages(self) -> dict[str, QWidget]:
         """The widget shown in each state."""

@@ -15,12 +15,13 @@ from kiosk.ui.widgets.common import (
     announce,
     text_label,
 )
+from kiosk.ui.widgets.flow import FlowRow
 from kiosk.ui.widgets.icons import IconWidget, draw_icon
 from kiosk.ui.widgets.preview import PreviewWidget
 from kiosk.ui.widgets.ring import CountdownRing, Spinner
 
 __all__ = [
     "ACCENT", "ATTENTION", "BACKGROUND", "BAD", "FOREGROUND", "GOOD", "STAFF", "STYLE_SHEET",
-    "BigButton", "ChoiceButton", "CountdownRing", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
+    "BigButton", "ChoiceButton", "CountdownRing", "FlowRow", "IconWidget", "PreviewWidget", "Spinner", "draw_icon",
     "announce", "text_label",
 ]
