@@ -82,8 +82,8 @@ def effective_liveness(liveness: LivenessSettings, request: SessionRequest) -> L
 
     The added prompts stand for the light check the accessible check never has, and are
     added at sites with the light check off too: there its two prompts alone would let a
-    recording through by chance three times as often as the standard check's three (4.2-4.8 %
-    against 1.4 %, ``chance_pass`` at the measured rates); with four, 0.11-0.16 %.
+    recording through by chance three times as often as the standard check's three (3.7-4.2 %
+    against 1.2 %, ``chance_pass`` at the measured rates); with four, 0.10-0.15 %.
     """
     if not request.accessible:
         return liveness

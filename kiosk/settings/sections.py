@@ -129,8 +129,8 @@ class LivenessSettings:
     accessible_light_prompts: int = setting(
         2, "Prompts added to the accessible check, which never has the light check (at "
         "sites with it off too): with two, a recording answers the prompts by chance less "
-        "often than the standard check's (0.11-0.16 % against 1.43 % at the measured rates; "
-        "4.2-4.8 % with none).",
+        "often than the standard check's (0.10-0.15 % against 1.22 % at the measured rates; "
+        "3.7-4.2 % with none).",
         minimum=0, maximum=4)
     light_challenge: bool = setting(True, "The light challenge: after placement the screen "
                                     "shows a random colour sequence for at most 3.9 s and the "
