@@ -22,8 +22,16 @@ IMAGE_F1 = "minivision-ai_Silent-Face-Anti-Spoofing/images/sample/image_F1.jpg"
 
 @pytest.fixture(scope="module")
 def pairs_report(shared_data: Path, local_matcher: LocalMatcher) -> dict:
-    """The local matcher over ../shared/data/pairs.csv, computed once for this module."""
-    return evaluate_pairs(shared_data / "pairs.csv", local_matcher)
+    """The local matcher over ../shared/data/pairs.csv, computed once for this module.
+
+    A recording's best frames are chosen from 100 frames spread over it rather than the
+    kiosk's 300: the figures are the same (TAR 1.0 on compared pairs, FAR 0, for every
+    variant, measured both ways) at two thirds of the module's time, the longest of the
+    suite. ``kiosk evaluate`` reports them from 300.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("kiosk.lab.live_frames.MAX_EXAMINED", 100)
+        return evaluate_pairs(shared_data / "pairs.csv", local_matcher)
 
 
 def test_pairs_block_has_issue_4_keys_and_counts(pairs_report, shared_data: Path):
