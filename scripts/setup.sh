@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the kiosk (and, with --test, its test suite) needs on Debian:
-# system libraries for Qt and OpenCV, libXss (keeping the X screen saver off), the espeak-ng
-# speech engine (spoken prompts), a virtualenv in .venv, and the package itself; with --test
+# system libraries for Qt and OpenCV (libxcb also for the kiosk's own X requests), the
+# espeak-ng speech engine (spoken prompts), a virtualenv in .venv, and the package itself; with --test
 # also Xvfb, a D-Bus daemon and the PostgreSQL server the tests start.
 # Safe to run again: it installs nothing that is there, makes .venv anew when it was made by
 # another Python or is broken (its interpreter gone, no pip), and reinstalls Python packages
@@ -93,9 +93,9 @@ if command -v "$python" >/dev/null 2>&1 || [ -n "${PYTHON:-}" ]; then check_pyth
 venv_deb=$(venv_package)
 # Each entry is a package, or alternatives joined by "|" (the first is installed).
 debs=(${venv_deb:+"$venv_deb"} python3-pip libgl1 libegl1 "libglib2.0-0|libglib2.0-0t64"
-      libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
+      libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb1 libxcb-cursor0
       libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
-      libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxss1 espeak-ng)
+      libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 espeak-ng)
 # postgresql: the fleet tests start a throwaway server of their own (kiosk/lab/pgcluster.py);
 # dbus-daemon: a private session bus (tests/ui/test_awake.py); older releases ship the
 # daemon in "dbus", which counts when installed.

@@ -22,9 +22,9 @@ SCRIPT = ROOT / "scripts" / "setup.sh"
 PYTHON = os.path.realpath(sys.executable)
 VENV_DEB = f"python3.{sys.version_info[1]}-venv"
 DEBS = [VENV_DEB, "python3-pip", "libgl1", "libegl1", "libglib2.0-0t64", "libfontconfig1",
-        "libdbus-1-3", "libxkbcommon0", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4",
-        "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0", "libxcb-randr0",
-        "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libxss1", "espeak-ng"]
+        "libdbus-1-3", "libxkbcommon0", "libxkbcommon-x11-0", "libxcb1", "libxcb-cursor0",
+        "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+        "libxcb-randr0", "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "espeak-ng"]
 # What the script runs besides the shims; a PATH of these alone has no sudo.
 TOOLS = ["bash", "sh", "cat", "cut", "grep", "readlink", "mktemp", "rm", "dirname",
          "sha256sum", "env"]

@@ -6,10 +6,11 @@ blanks the screen and a desktop session (GNOME, KDE Plasma) locks it, and the li
 which paints colours on this very screen, cannot work. Two standard mechanisms, each one used
 when it is there:
 
-- X11: ``XScreenSaverSuspend`` (MIT-SCREEN-SAVER 1.1) on a connection of its own, open as long
-  as the hold. The X server lifts the suspension by itself when that connection closes, so a
-  crashed kiosk leaves nothing behind; Xorg suspends DPMS with it. Without libXss (or an
-  extension older than 1.1) the screen saver is reset on a timer instead.
+- X11: MIT-SCREEN-SAVER 1.1's Suspend, on a connection of its own (xcffib,
+  :mod:`kiosk.ui.xclient`), open as long as the hold. The X server lifts the suspension by
+  itself when that connection closes, so a crashed kiosk leaves nothing behind; Xorg suspends
+  DPMS with it. On a server without the extension (or one older than 1.1) the screen saver is
+  reset on a timer instead.
 - The desktop session bus: wakepy's ``keep.presenting`` (org.gnome.SessionManager or
   org.freedesktop.ScreenSaver inhibit), which also keeps the session from locking. A bare X
   session has neither service: that is normal.
@@ -19,17 +20,17 @@ Nothing here stops the kiosk: a mechanism that fails is logged and skipped. Qt-f
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import re
 import threading
 from types import TracebackType
 from typing import Any
 
+from kiosk.ui.xclient import open_display, xcb
+
 log = logging.getLogger(__name__)
 
-X11_LIBRARY = "libX11.so.6"
-XSS_LIBRARY = "libXss.so.1"
+SCREEN_SAVER_EXTENSION = "MIT-SCREEN-SAVER"
 RESET_EVERY_S = 30.0
 NONE_HOLDS = ("the display may blank or lock after the desktop's idle time: turn off screen "
               "blanking and the lock screen for this user")
@@ -46,26 +47,24 @@ class DisplayAwake:
         on X (Wayland, a headless Qt platform).
     session : bool
         Whether to ask the desktop session bus for an inhibit as well.
-    xss_library, x11_library : str
-        The shared libraries to load (a name that does not exist makes the fallback happen).
+    extension : str
+        The X extension whose Suspend request is used (:data:`SCREEN_SAVER_EXTENSION`; a name
+        the server does not have makes the fallback happen).
     reset_every_s : float
         Without ``XScreenSaverSuspend``, how often the X screen saver is reset; shorter than
         any idle time a site would set.
     """
 
     def __init__(self, x_display: str | None, *, session: bool = True,
-                 xss_library: str = XSS_LIBRARY, x11_library: str = X11_LIBRARY,
-                 reset_every_s: float = RESET_EVERY_S) -> None:
+                 extension: str = SCREEN_SAVER_EXTENSION, reset_every_s: float = RESET_EVERY_S) -> None:
         if reset_every_s <= 0:
             raise ValueError(f"reset_every_s must be positive, got {reset_every_s}")
         self.x_display = x_display
         self.session = session
-        self.xss_library = xss_library
-        self.x11_library = x11_library
+        self.extension = extension
         self.reset_every_s = reset_every_s
         self.held: list[str] = []
-        self._x11: Any = None
-        self._dpy: int | None = None
+        self._x: Any = None  # the xcffib connection that holds the suspension
         self._stop = threading.Event()
         self._resetter: threading.Thread | None = None
         self._mode: Any = None
@@ -102,9 +101,9 @@ class DisplayAwake:
             self._stop.set()
             self._resetter.join(timeout=5)
             self._resetter = None
-        if self._dpy is not None:
-            self._x11.XCloseDisplay(self._dpy)
-            self._dpy = None
+        if self._x is not None:
+            self._x.disconnect()
+            self._x = None
         self.held = []
 
     def __enter__(self) -> DisplayAwake:
@@ -116,71 +115,59 @@ class DisplayAwake:
         self.release()
 
     def _hold_x(self, display: str) -> None:
-        try:
-            x11 = ctypes.CDLL(self.x11_library)
-        except OSError as exc:
-            log.warning("cannot load %s (%s): the X screen saver is left alone",
-                        self.x11_library, exc)
+        if xcb() is None:
+            log.warning("cannot load libxcb (Debian package libxcb1): the X screen saver is "
+                        "left alone")
             return
-        x11.XOpenDisplay.restype = ctypes.c_void_p
-        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        for name in ("XCloseDisplay", "XResetScreenSaver", "XFlush"):
-            getattr(x11, name).argtypes = [ctypes.c_void_p]
-        x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        dpy = x11.XOpenDisplay(display.encode())
-        if not dpy:
-            log.warning("cannot open the X display %s: the X screen saver is left alone",
-                        display)
+        connection, why = open_display(display)
+        if connection is None:
+            log.warning("cannot open the X display %s (%s): the X screen saver is left alone",
+                        display, why)
             return
-        self._x11, self._dpy = x11, dpy
-        why_not = self._suspend(dpy)
+        self._x = connection
+        why_not = self._suspend(connection)
         if why_not is None:
             self.held.append("X screen saver suspended")
             return
         # Without the suspension, an idle timer that keeps being reset never fires.
         log.warning("%s: resetting the X screen saver every %g s instead", why_not,
                     self.reset_every_s)
-        x11.XResetScreenSaver(dpy)  # now: the screen may be blank already
-        x11.XSync(dpy, 0)
+        _reset(connection)  # now: the screen may be blank already
         self._stop.clear()
-        self._resetter = threading.Thread(target=self._reset_until_stopped, args=(dpy,),
-                                          name="x-screensaver-reset", daemon=True)
+        self._resetter = threading.Thread(target=self._reset_until_stopped,
+                                          args=(connection,), name="x-screensaver-reset",
+                                          daemon=True)
         self._resetter.start()
         self.held.append(f"X screen saver reset every {self.reset_every_s:g} s")
 
-    def _suspend(self, dpy: int) -> str | None:
-        """``XScreenSaverSuspend(dpy, True)``; why it cannot be done, or None when done."""
-        try:
-            xss = ctypes.CDLL(self.xss_library)
-        except OSError as exc:
-            return f"cannot load {self.xss_library} ({exc}; Debian package libxss1)"
-        int_p = ctypes.POINTER(ctypes.c_int)
-        xss.XScreenSaverQueryExtension.argtypes = [ctypes.c_void_p, int_p, int_p]
-        xss.XScreenSaverQueryVersion.argtypes = [ctypes.c_void_p, int_p, int_p]
-        xss.XScreenSaverSuspend.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        xss.XScreenSaverSuspend.restype = None
-        first, second = ctypes.c_int(), ctypes.c_int()
-        if not xss.XScreenSaverQueryExtension(dpy, ctypes.byref(first), ctypes.byref(second)):
-            return "the X server has no MIT-SCREEN-SAVER extension"
-        if not xss.XScreenSaverQueryVersion(dpy, ctypes.byref(first), ctypes.byref(second)):
-            return "the X server did not say its MIT-SCREEN-SAVER version"
-        # Suspend is new in 1.1; sent to an older server it is a protocol error, which
-        # Xlib's default handler answers by ending the process.
-        if (first.value, second.value) < (1, 1):
-            return (f"the X server's MIT-SCREEN-SAVER is {first.value}.{second.value}, "
-                    "older than 1.1")
-        xss.XScreenSaverSuspend(dpy, 1)
+    def _suspend(self, connection: Any) -> str | None:
+        """Suspend the screen saver; why it cannot be done, or None when done."""
+        import xcffib.screensaver
+
+        name = self.extension
+        if not connection.core.QueryExtension(len(name.encode()), name).reply().present:
+            # A request to a missing extension would close the connection.
+            return f"the X server has no {name} extension"
+        saver = connection(xcffib.screensaver.key)
+        version = saver.QueryVersion(1, 1).reply()
+        found = (version.server_major_version, version.server_minor_version)
+        # Suspend is new in 1.1: an older server answers it with a protocol error.
+        if found < (1, 1):
+            return f"the X server's {name} is {found[0]}.{found[1]}, older than 1.1"
+        saver.SuspendChecked(1).check()
         # The suspension only stops the idle timer: a screen already blank (a kiosk restarted
         # after a crash on an idle desktop) stays blank until reset.
-        self._x11.XResetScreenSaver(dpy)
-        self._x11.XSync(dpy, 0)
+        _reset(connection)
         return None
 
-    def _reset_until_stopped(self, dpy: int) -> None:
+    def _reset_until_stopped(self, connection: Any) -> None:
         # The only user of this connection while it runs; release() joins it before closing.
         while not self._stop.wait(self.reset_every_s):
-            self._x11.XResetScreenSaver(dpy)
-            self._x11.XFlush(dpy)
+            try:
+                _reset(connection)
+            except Exception as exc:  # the X server went away: nothing left to keep awake
+                log.warning("the X screen saver can no longer be reset: %s", exc)
+                return
 
     def _hold_session(self) -> None:
         from wakepy import keep  # imported here: ~150 ms, and only a window needs it
@@ -200,6 +187,13 @@ class DisplayAwake:
         else:
             why = "; ".join(f"{name}: {reason}" for name, reason in tried.items())
         log.info("no desktop session inhibit (%s)", why or "no method for this platform")
+
+
+def _reset(connection: Any) -> None:
+    """Reset the X screen saver (as a key press would) and wait until the server did."""
+    from xcffib.xproto import ScreenSaver
+
+    connection.core.ForceScreenSaverChecked(ScreenSaver.Reset).check()
 
 
 def _short(reason: str, limit: int = 160) -> str:

@@ -12,15 +12,13 @@ It also tells, before Qt starts, why no window could open (:func:`missing_displa
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
 import re
 import socket
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
+
+from kiosk.ui.xclient import open_display
 
 QT_PATH_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR", "QT_PLUGIN_PATH")
 
@@ -99,33 +97,13 @@ def xcb_refusal(display: str) -> str | None:
     """Why libxcb, which Qt's xcb platform opens the display with, cannot open ``display``
     although its socket answers: the X server's reason (e.g. "Authorization required", from
     a process without the session's ``XAUTHORITY``), or None when it opens (or libxcb is not
-    there to ask: Qt then says so itself).
-
-    libxcb takes the cookie as Qt will, from this process's ``XAUTHORITY`` (else
-    ``~/.Xauthority``), and writes the server's reason to standard error; it is caught there,
-    so that the kiosk's one line is all that is printed.
+    there to ask: Qt then says so itself). See :func:`kiosk.ui.xclient.open_display`.
     """
-    name = ctypes.util.find_library("xcb")
-    if name is None:
+    connection, reason = open_display(display)
+    if connection is not None:
+        connection.disconnect()
         return None
-    xcb = ctypes.CDLL(name)
-    xcb.xcb_connect.restype = ctypes.c_void_p
-    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
-    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
-    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
-    with tempfile.TemporaryFile() as said:
-        stderr = os.dup(2)
-        os.dup2(said.fileno(), 2)
-        try:
-            connection = xcb.xcb_connect(display.encode(), None)
-            failed = xcb.xcb_connection_has_error(connection)
-            xcb.xcb_disconnect(connection)
-        finally:
-            os.dup2(stderr, 2)
-            os.close(stderr)
-        said.seek(0)
-        reason = said.read().decode("latin-1").strip()
-    return (reason or "no reason given") if failed else None
+    return reason
 
 
 def silent_display(environ: Mapping[str, str], platform: str = sys.platform,

@@ -8,22 +8,23 @@ size in pixels and millimetres and, when no scale is set already (by the environ
 variables or by the desktop), :func:`apply_screen_scale` sets ``QT_SCALE_FACTOR`` from its
 physical density: 96 dpi draws at 1, 163 dpi at 1.75.
 
-No Qt here (Qt cannot change its scale once it runs): the X server is asked through libxcb
-with ctypes, as :func:`kiosk.ui.qtenv.xcb_refusal` does. The size is the primary monitor's,
+No Qt here (Qt cannot change its scale once it runs): the X server is asked through xcffib
+(:mod:`kiosk.ui.xclient`), on the libxcb that Qt uses. The size is the primary monitor's,
 as RandR reports it from the monitor's EDID; when RandR has none (Xvfb's outputs say 0 mm)
 the X screen's own size is used (Xorg makes that 96 dpi, Xvfb takes it from ``-dpi``).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 import re
 import sys
 import time
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import Any
+
+from kiosk.ui.xclient import open_display, xcb
 
 #: Variables by which the environment (a desktop session, a unit, a person) already sets
 #: Qt's scale: with any of them the kiosk leaves the scale alone.
@@ -139,208 +140,79 @@ def apply_screen_scale(environ: MutableMapping[str, str], *,
     return f"screen scale {scale:g} (QT_SCALE_FACTOR) for {where}"
 
 
-# -- X through libxcb (ctypes) ---------------------------------------------------------------
+# -- the X server, through xcffib --------------------------------------------------------------
 
-class _Cookie(ctypes.Structure):
-    _fields_ = [("sequence", ctypes.c_uint)]
-
-
-class _Screen(ctypes.Structure):
-    _fields_ = [("root", ctypes.c_uint32), ("default_colormap", ctypes.c_uint32),
-                ("white_pixel", ctypes.c_uint32), ("black_pixel", ctypes.c_uint32),
-                ("current_input_masks", ctypes.c_uint32),
-                ("width_in_pixels", ctypes.c_uint16), ("height_in_pixels", ctypes.c_uint16),
-                ("width_in_millimeters", ctypes.c_uint16),
-                ("height_in_millimeters", ctypes.c_uint16),
-                ("min_installed_maps", ctypes.c_uint16), ("max_installed_maps", ctypes.c_uint16),
-                ("root_visual", ctypes.c_uint32), ("backing_stores", ctypes.c_uint8),
-                ("save_unders", ctypes.c_uint8), ("root_depth", ctypes.c_uint8),
-                ("allowed_depths_len", ctypes.c_uint8)]
+_CONNECTED = 0  # RandR's Connection.Connected
 
 
-class _ScreenIterator(ctypes.Structure):
-    _fields_ = [("data", ctypes.POINTER(_Screen)), ("rem", ctypes.c_int),
-                ("index", ctypes.c_int)]
-
-
-class _PrimaryReply(ctypes.Structure):
-    _fields_ = [("response_type", ctypes.c_uint8), ("pad0", ctypes.c_uint8),
-                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
-                ("output", ctypes.c_uint32)]
-
-
-class _ResourcesReply(ctypes.Structure):
-    _fields_ = [("response_type", ctypes.c_uint8), ("pad0", ctypes.c_uint8),
-                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
-                ("timestamp", ctypes.c_uint32), ("config_timestamp", ctypes.c_uint32),
-                ("num_crtcs", ctypes.c_uint16), ("num_outputs", ctypes.c_uint16),
-                ("num_modes", ctypes.c_uint16), ("names_len", ctypes.c_uint16),
-                ("pad1", ctypes.c_uint8 * 8)]
-
-
-class _OutputReply(ctypes.Structure):
-    _fields_ = [("response_type", ctypes.c_uint8), ("status", ctypes.c_uint8),
-                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
-                ("timestamp", ctypes.c_uint32), ("crtc", ctypes.c_uint32),
-                ("mm_width", ctypes.c_uint32), ("mm_height", ctypes.c_uint32),
-                ("connection", ctypes.c_uint8), ("subpixel_order", ctypes.c_uint8),
-                ("num_crtcs", ctypes.c_uint16), ("num_modes", ctypes.c_uint16),
-                ("num_preferred", ctypes.c_uint16), ("num_clones", ctypes.c_uint16),
-                ("name_len", ctypes.c_uint16)]
-
-
-class _CrtcReply(ctypes.Structure):
-    _fields_ = [("response_type", ctypes.c_uint8), ("status", ctypes.c_uint8),
-                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
-                ("timestamp", ctypes.c_uint32), ("x", ctypes.c_int16), ("y", ctypes.c_int16),
-                ("width", ctypes.c_uint16), ("height", ctypes.c_uint16),
-                ("mode", ctypes.c_uint32), ("rotation", ctypes.c_uint16),
-                ("rotations", ctypes.c_uint16), ("num_outputs", ctypes.c_uint16),
-                ("num_possible_outputs", ctypes.c_uint16)]
-
-
-class _PropertyReply(ctypes.Structure):
-    _fields_ = [("response_type", ctypes.c_uint8), ("format", ctypes.c_uint8),
-                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
-                ("type", ctypes.c_uint32), ("bytes_after", ctypes.c_uint32),
-                ("value_len", ctypes.c_uint32), ("pad0", ctypes.c_uint8 * 12)]
-
-
-_ATOM_RESOURCE_MANAGER, _ATOM_STRING = 23, 31
-_CONNECTED = 0
-
-
-def _library(name: str) -> ctypes.CDLL | None:
-    found = ctypes.util.find_library(name)
-    return ctypes.CDLL(found) if found else None
-
-
-def _reply(xcb: ctypes.CDLL, function: str, conn: int, *args: int) -> ctypes.c_void_p | None:
-    """Send a request and wait for its reply (a malloc'd pointer, or None on an error)."""
-    request = getattr(xcb, function)
-    request.restype = _Cookie
-    cookie = request(ctypes.c_void_p(conn), *(ctypes.c_uint32(a) for a in args))
-    answer = getattr(xcb, function + "_reply")
-    answer.restype = ctypes.c_void_p
-    answer.argtypes = [ctypes.c_void_p, _Cookie, ctypes.c_void_p]
-    pointer = answer(ctypes.c_void_p(conn), cookie, None)
-    return ctypes.c_void_p(pointer) if pointer else None
-
-
-def _monitor(randr: ctypes.CDLL, conn: int, root: int
-             ) -> tuple[int, int, int, int] | None:
+def _monitor(connection: Any, root: int) -> tuple[int, int, int, int] | None:
     """The primary monitor's (width px, height px, width mm, height mm) by RandR, or the
-    first connected one's; None without RandR or a lit monitor."""
-    libc = ctypes.CDLL(None)
-    libc.free.argtypes = [ctypes.c_void_p]
+    first connected one's; None without RandR 1.3 or a lit monitor."""
+    import xcffib.randr
+
+    if not connection.core.QueryExtension(len(b"RANDR"), "RANDR").reply().present:
+        return None  # a request to a missing extension would close the connection
+    randr = connection(xcffib.randr.key)
+    version = randr.QueryVersion(1, 3).reply()
+    if (version.major_version, version.minor_version) < (1, 3):
+        return None  # GetOutputPrimary and GetScreenResourcesCurrent are new in 1.3
     outputs: list[int] = []
-    primary = _reply(randr, "xcb_randr_get_output_primary", conn, root)
-    if primary is not None:
-        first = ctypes.cast(primary, ctypes.POINTER(_PrimaryReply)).contents.output
-        libc.free(primary)
-        if first:
-            outputs.append(first)
-    resources = _reply(randr, "xcb_randr_get_screen_resources_current", conn, root)
-    if resources is not None:
-        head = ctypes.cast(resources, ctypes.POINTER(_ResourcesReply)).contents
-        # The outputs follow the fixed part, after the CRTCs (32-bit ids each).
-        base = (resources.value or 0) + ctypes.sizeof(_ResourcesReply) + 4 * head.num_crtcs
-        ids = (ctypes.c_uint32 * head.num_outputs).from_address(base)
-        outputs.extend(i for i in ids if i not in outputs)
-        libc.free(resources)
+    primary = randr.GetOutputPrimary(root).reply().output
+    if primary:
+        outputs.append(primary)
+    resources = randr.GetScreenResourcesCurrent(root).reply()
+    outputs.extend(o for o in resources.outputs if o not in outputs)
     for output in outputs:
-        info = _reply(randr, "xcb_randr_get_output_info", conn, output, 0)
-        if info is None:
+        info = randr.GetOutputInfo(output, 0).reply()
+        if info.connection != _CONNECTED or not info.crtc:
             continue
-        out = ctypes.cast(info, ctypes.POINTER(_OutputReply)).contents
-        crtc, mm = out.crtc, (out.mm_width, out.mm_height)
-        connected = out.connection == _CONNECTED
-        libc.free(info)
-        if not connected or not crtc:
-            continue
-        lit = _reply(randr, "xcb_randr_get_crtc_info", conn, crtc, 0)
-        if lit is None:
-            continue
-        c = ctypes.cast(lit, ctypes.POINTER(_CrtcReply)).contents
-        size = (c.width, c.height)
-        libc.free(lit)
-        if size[0] and size[1]:
-            return size[0], size[1], mm[0], mm[1]
+        crtc = randr.GetCrtcInfo(info.crtc, 0).reply()
+        if crtc.width and crtc.height:
+            return crtc.width, crtc.height, info.mm_width, info.mm_height
     return None
 
 
-def _xft_dpi(xcb: ctypes.CDLL, conn: int, root: int) -> float | None:
+def _xft_dpi(connection: Any, root: int) -> float | None:
     """The ``Xft.dpi`` resource of the root window, or None."""
-    libc = ctypes.CDLL(None)
-    libc.free.argtypes = [ctypes.c_void_p]
-    request = xcb.xcb_get_property
-    request.restype = _Cookie
-    request.argtypes = [ctypes.c_void_p, ctypes.c_uint8, ctypes.c_uint32, ctypes.c_uint32,
-                        ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32]
-    cookie = request(ctypes.c_void_p(conn), 0, root, _ATOM_RESOURCE_MANAGER, _ATOM_STRING, 0,
-                     1 << 20)
-    xcb.xcb_get_property_reply.restype = ctypes.c_void_p
-    xcb.xcb_get_property_reply.argtypes = [ctypes.c_void_p, _Cookie, ctypes.c_void_p]
-    pointer = xcb.xcb_get_property_reply(ctypes.c_void_p(conn), cookie, None)
-    if not pointer:
-        return None
-    head = ctypes.cast(pointer, ctypes.POINTER(_PropertyReply)).contents
-    text = ctypes.string_at(pointer + ctypes.sizeof(_PropertyReply), head.value_len)
-    libc.free(pointer)
-    found = re.search(rb"^Xft\.dpi:\s*([0-9.]+)\s*$", text, re.MULTILINE)
+    from xcffib.xproto import Atom
+
+    resources = connection.core.GetProperty(False, root, Atom.RESOURCE_MANAGER, Atom.STRING,
+                                            0, 1 << 20).reply()
+    text = resources.value.buf() if resources.value_len else b""
+    found = re.search(rb"^Xft\.dpi:\s*([0-9.]+)\s*$", bytes(text), re.MULTILINE)
     return float(found.group(1)) if found else None
 
 
 def read_x_screen(display: str) -> ScreenSize | None:
     """The size of ``display``'s primary monitor (see the module), or None when libxcb is
-    missing or the display cannot be opened."""
-    xcb = _library("xcb")
-    if xcb is None:
+    missing or the display cannot be opened or answered."""
+    module = xcb()
+    if module is None:
         return None
-    xcb.xcb_connect.restype = ctypes.c_void_p
-    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
-    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
-    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
-    xcb.xcb_get_setup.restype = ctypes.c_void_p
-    xcb.xcb_get_setup.argtypes = [ctypes.c_void_p]
-    xcb.xcb_setup_roots_iterator.restype = _ScreenIterator
-    xcb.xcb_setup_roots_iterator.argtypes = [ctypes.c_void_p]
-    xcb.xcb_screen_next.argtypes = [ctypes.POINTER(_ScreenIterator)]
-    number = ctypes.c_int(0)
-    conn = None
+    connection = None
     for _ in range(3):
         # An X server with no other client (Xvfb) resets as the last one leaves, and for a
         # moment then refuses connections: the display check just before was such a client.
-        conn = xcb.xcb_connect(display.encode(), ctypes.byref(number))
-        if conn and not xcb.xcb_connection_has_error(conn):
+        connection, _reason = open_display(display)
+        if connection is not None:
             break
-        if conn:
-            xcb.xcb_disconnect(conn)
-        conn = None
         time.sleep(0.02)
+    if connection is None:
+        return None
     try:
-        if not conn:
-            return None
-        roots = xcb.xcb_setup_roots_iterator(xcb.xcb_get_setup(conn))
-        for _ in range(number.value):
-            if roots.rem <= 1:
-                break
-            xcb.xcb_screen_next(ctypes.byref(roots))
-        if not roots.data:
-            return None
-        screen = roots.data.contents
-        xft = _xft_dpi(xcb, conn, screen.root)
-        randr = _library("xcb-randr")
-        monitor = _monitor(randr, conn, screen.root) if randr is not None else None
-        if monitor is not None and monitor[2] > 0 and monitor[3] > 0:
-            return ScreenSize(*monitor, xft_dpi=xft, source="monitor")
-        width_px, height_px = (monitor[:2] if monitor is not None else
-                               (screen.width_in_pixels, screen.height_in_pixels))
-        # The X screen's millimetres are for the whole screen: scaled to the monitor's part.
-        width_mm = screen.width_in_millimeters * width_px / max(screen.width_in_pixels, 1)
-        height_mm = screen.height_in_millimeters * height_px / max(screen.height_in_pixels, 1)
-        return ScreenSize(width_px, height_px, round(width_mm, 1), round(height_mm, 1),
-                          xft_dpi=xft, source="screen")
+        screen = connection.get_setup().roots[connection.pref_screen]
+        xft = _xft_dpi(connection, screen.root)
+        monitor = _monitor(connection, screen.root)
+    except module.XcffibException:  # the server went away or answered with an error
+        return None
     finally:
-        if conn:
-            xcb.xcb_disconnect(conn)
+        connection.disconnect()
+    if monitor is not None and monitor[2] > 0 and monitor[3] > 0:
+        return ScreenSize(*monitor, xft_dpi=xft, source="monitor")
+    width_px, height_px = (monitor[:2] if monitor is not None else
+                           (screen.width_in_pixels, screen.height_in_pixels))
+    # The X screen's millimetres are for the whole screen: scaled to the monitor's part.
+    width_mm = screen.width_in_millimeters * width_px / max(screen.width_in_pixels, 1)
+    height_mm = screen.height_in_millimeters * height_px / max(screen.height_in_pixels, 1)
+    return ScreenSize(width_px, height_px, round(width_mm, 1), round(height_mm, 1),
+                      xft_dpi=xft, source="screen")

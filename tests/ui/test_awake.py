@@ -7,7 +7,6 @@ server's 600 s, or under the desktop's lock screen, and its light challenge coul
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import shutil
@@ -20,18 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import xcffib
+import xcffib.screensaver
+import xcffib.xproto  # noqa: F401  (the core protocol a connection needs)
 
 from kiosk.ui.awake import NONE_HOLDS, DisplayAwake
 from tests.ui.xvfb import noise_kiosk, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
-ON = 1  # ScreenSaverOn in XScreenSaverQueryInfo's state
-
-
-class ScreenSaverInfo(ctypes.Structure):
-    _fields_ = [("window", ctypes.c_ulong), ("state", ctypes.c_int), ("kind", ctypes.c_int),
-                ("til_or_since", ctypes.c_ulong), ("idle", ctypes.c_ulong),
-                ("event_mask", ctypes.c_ulong)]
 
 
 class XProbe:
@@ -39,31 +34,17 @@ class XProbe:
     open, it also stops Xvfb from resetting (and forgetting the time-out) between clients."""
 
     def __init__(self, display: str) -> None:
-        self.x11 = ctypes.CDLL("libX11.so.6")
-        self.xss = ctypes.CDLL("libXss.so.1")
-        self.x11.XOpenDisplay.restype = ctypes.c_void_p
-        self.x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        self.x11.XDefaultRootWindow.restype = ctypes.c_ulong
-        self.x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
-        self.x11.XSetScreenSaver.argtypes = [ctypes.c_void_p] + [ctypes.c_int] * 4
-        self.x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
-        self.x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        self.xss.XScreenSaverQueryInfo.argtypes = [ctypes.c_void_p, ctypes.c_ulong,
-                                                   ctypes.POINTER(ScreenSaverInfo)]
-        self.dpy = self.x11.XOpenDisplay(display.encode())
-        assert self.dpy, f"cannot open {display}"
+        self.x = xcffib.connect(display=display)
+        self.root = self.x.get_setup().roots[self.x.pref_screen].root
+        self.saver = self.x(xcffib.screensaver.key)
 
     def set_timeout(self, seconds: int) -> None:
-        # XSetScreenSaver(timeout, interval, prefer_blanking=Yes, allow_exposures=Yes)
-        self.x11.XSetScreenSaver(self.dpy, seconds, 600, 1, 1)
-        self.x11.XSync(self.dpy, 0)
+        # timeout, interval, prefer_blanking=Yes, allow_exposures=Yes
+        self.x.core.SetScreenSaverChecked(seconds, 600, 1, 1).check()
 
     def blank(self) -> bool:
         """Whether the X screen saver is on now."""
-        info = ScreenSaverInfo()
-        self.xss.XScreenSaverQueryInfo(self.dpy, self.x11.XDefaultRootWindow(self.dpy),
-                                       ctypes.byref(info))
-        return info.state == ON
+        return self.saver.QueryInfo(self.root).reply().state == xcffib.screensaver.State.On
 
     def blanks_within(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -83,7 +64,7 @@ class XProbe:
         return seen
 
     def close(self) -> None:
-        self.x11.XCloseDisplay(self.dpy)
+        self.x.disconnect()
 
 
 @pytest.fixture
@@ -140,19 +121,19 @@ def test_the_kiosk_keeps_the_x_screen_saver_off(x_server, tmp_path):
 
 
 @pytest.mark.xvfb
-def test_without_libxss_the_screen_saver_is_reset_instead(x_server, caplog):
+def test_without_the_extension_the_screen_saver_is_reset_instead(x_server, caplog):
     display, probe = x_server
     probe.set_timeout(1)
     assert probe.blanks_within(3.0)  # the control: nothing holds it, it blanks
     caplog.set_level(logging.INFO, logger="kiosk.ui.awake")
-    awake = DisplayAwake(display, session=False, xss_library="libXss-missing.so.1",
+    awake = DisplayAwake(display, session=False, extension="MIT-SCREEN-SAVER-MISSING",
                          reset_every_s=0.25)
     assert awake.hold() == ["X screen saver reset every 0.25 s"]
     try:
         assert probe.blank_during(2.5) == []  # turned off at once, and kept off
     finally:
         awake.release()
-    assert "cannot load libXss-missing.so.1" in caplog.text
+    assert "the X server has no MIT-SCREEN-SAVER-MISSING extension" in caplog.text
     assert "resetting the X screen saver every 0.25 s instead" in caplog.text
     assert "display kept awake: X screen saver reset every 0.25 s" in caplog.text
     assert probe.blanks_within(2.0)  # released: the resets stopped
@@ -166,8 +147,9 @@ def test_nothing_to_hold_warns_and_does_not_raise(monkeypatch, caplog):
         assert awake.held == []
     messages = [(r.levelname, r.getMessage()) for r in caplog.records
                 if r.name == "kiosk.ui.awake"]
-    assert ("WARNING", "cannot open the X display :987654: the X screen saver is left alone") \
-        in messages
+    assert ("WARNING", "cannot open the X display :987654 (xcb connection errors because of "
+                       "socket, pipe and other stream errors.): the X screen saver is left "
+                       "alone") in messages
     assert ("INFO", "no desktop session inhibit (org.freedesktop.ScreenSaver, "
                     "org.gnome.SessionManager: no session bus (DBUS_SESSION_BUS_ADDRESS is "
                     "not set))") in messages

@@ -62,6 +62,33 @@ def test_the_x_screens_size_is_read_from_the_server() -> None:
     assert read_x_screen(":999") is None  # no such display
 
 
+@pytest.mark.xvfb
+def test_the_desktops_own_dpi_is_read_from_the_root_window() -> None:
+    """``Xft.dpi`` as ``xrdb`` sets it, in the root window's RESOURCE_MANAGER among other
+    resources: a desktop that scales (144) is left to itself."""
+    import xcffib
+    import xcffib.xproto
+    from xcffib.xproto import Atom, PropMode
+
+    resources = b"Xcursor.size:\t24\nXft.dpi:\t144\nXft.antialias:\t1\n"
+    with xvfb_display("3840x2160x24", dpi=163) as display:
+        # Held open while the kiosk reads: Xvfb forgets the property when its last client goes.
+        holder = xcffib.connect(display=display)
+        try:
+            root = holder.get_setup().roots[holder.pref_screen].root
+            holder.core.ChangePropertyChecked(PropMode.Replace, root, Atom.RESOURCE_MANAGER,
+                                              Atom.STRING, 8, len(resources),
+                                              resources).check()
+            screen = read_x_screen(display)
+        finally:
+            holder.disconnect()
+    assert screen is not None and screen.xft_dpi == 144
+    assert choose_scale(screen) is None
+    env = {"DISPLAY": display}
+    assert "Xft.dpi 144" in apply_screen_scale(env, read=lambda d: screen, platform="linux")
+    assert "QT_SCALE_FACTOR" not in env
+
+
 SCALED = r"""
 import json, os
 from kiosk.ui.scaling import apply_screen_scale
