@@ -12,15 +12,19 @@ What the log keeps: ``meta.clock_high``, the latest wall time any write saw, and
 - ``kind = "jump"``: while the kiosk runs, the wall clock moved more than :data:`TOLERANCE`
   away from the monotonic clock (which a clock change does not move).
 
-How gaps are counted. A time the log recorded is read on the clock as it is now: moved on by
-every gap recorded after it that was a change of the clock rather than time passing. That
-is every ``jump`` (measured against the monotonic clock, so exactly the change), every
-``start`` gap behind the last recorded time (time does not run backwards), and a ``start``
-gap ahead only when it is longer than the span being judged (a lockout's length, the failure
-window, :data:`FAR` for the automatic purge): a shorter one may be time the kiosk was off.
-Gaps of both signs count, so a clock set a year ahead and then put right moves the times
-recorded meanwhile back by that year, and a clock that came up in 2000 and was then corrected
-moves the times of that run forward by as much:
+How gaps are counted (:func:`shift_after`, one rule for every reader). A time the log recorded
+is read on the clock as it is now: moved on by every gap recorded after it that was a change
+of the clock rather than time passing. That is every ``jump`` (measured against the monotonic
+clock, so exactly the change), every ``start`` gap behind the last recorded time (time does
+not run backwards), and a ``start`` gap ahead only when it is longer than the span being
+judged (a lockout's length, the failure window, :data:`FAR` for the automatic purge): a
+shorter one may be time the kiosk was off. A single time compared with another kiosk's (the
+clock offset each row ships with, a local lockout against the fleet's unlocks) judges no span,
+:data:`INSTANT`: every gap counts, a start ahead included, so a row queued across a restart
+is read later by the time the kiosk was off, towards refusing a person rather than admitting
+one. Gaps of both signs count, so a clock set a year ahead and then put right moves the
+times recorded meanwhile back by that year, and a clock that came up in 2000 and was then
+corrected moves the times of that run forward by as much:
 
 - a lockout ends at its ``until`` so moved (a lockout cannot be lifted by a clock that moved
   more than its own length since the last row); a failure counts while its time so moved is
@@ -36,6 +40,7 @@ corrected clock is a gap ahead of that run's times, and is recorded as one.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -51,6 +56,10 @@ TOLERANCE = timedelta(minutes=2)
 FAR = timedelta(days=1)
 """A start this far beyond the last recorded time is reported, and the automatic purge does
 not count that time (a kiosk closed over a weekend keeps its rows that much longer)."""
+
+INSTANT = timedelta(0)
+"""The span of a single time (:func:`shift_after`): every recorded gap after it counts as a
+change of the clock, a start ahead of any length included."""
 
 
 @dataclass(frozen=True)
@@ -85,20 +94,23 @@ def remember_write_time(db: Database, now: datetime) -> None:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('clock_high', ?)", [to_iso(now)])
 
 
+def clock_event(seq: int, acted_at: str | None, details: str | None) -> ClockEvent | None:
+    """The gap a ``clock`` operator action records (its chain position, ``acted_at`` and
+    ``details`` as stored), or None when the record cannot be read."""
+    try:
+        found = json.loads(details or "")
+        return ClockEvent(int(seq), from_iso(acted_at or ""), str(found["kind"]),
+                          timedelta(seconds=float(found["gap_s"])))
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable record discounts nothing; verify names edited rows
+
+
 def clock_events(db: Database) -> list[ClockEvent]:
     """Every recorded clock gap, oldest first (a handful in a log's life)."""
-    import json
-
-    events = []
-    for row in db.query("SELECT seq, acted_at, details FROM operator_actions "
-                        "WHERE action = 'clock' ORDER BY seq"):
-        try:
-            details = json.loads(row["details"])
-            events.append(ClockEvent(row["seq"], from_iso(row["acted_at"]), str(details["kind"]),
-                                     timedelta(seconds=float(details["gap_s"]))))
-        except (ValueError, KeyError, TypeError):
-            continue  # an unreadable record discounts nothing; verify names edited rows
-    return events
+    found = (clock_event(row["seq"], row["acted_at"], row["details"])
+             for row in db.query("SELECT seq, acted_at, details FROM operator_actions "
+                                 "WHERE action = 'clock' ORDER BY seq"))
+    return [event for event in found if event is not None]
 
 
 def counted_gap(event: ClockEvent, span: timedelta) -> timedelta:
@@ -106,7 +118,7 @@ def counted_gap(event: ClockEvent, span: timedelta) -> timedelta:
 
     A jump and a start behind the last recorded time are changes of the clock, of either
     sign; a start ahead counts only when longer than ``span``: a shorter one may be time the
-    kiosk was switched off.
+    kiosk was switched off. With :data:`INSTANT` every gap counts.
     """
     if event.kind == "jump" or event.gap < timedelta(0) or event.gap > span:
         return event.gap
@@ -114,8 +126,29 @@ def counted_gap(event: ClockEvent, span: timedelta) -> timedelta:
 
 
 def shift_after(events: Iterable[ClockEvent], seq: int, span: timedelta) -> timedelta:
-    """What to add to a time chained at ``seq`` to read it on the clock as it is now."""
+    """What to add to a time chained at ``seq`` to read it on the clock as it is now.
+
+    Parameters
+    ----------
+    events : iterable of ClockEvent
+        The log's recorded gaps (:func:`clock_events`).
+    seq : int
+        The chain position of the row whose time is read.
+    span : timedelta
+        How long the time stays relevant: a lockout's length, the failure window,
+        :data:`FAR` for the automatic purge, or :data:`INSTANT` for a single time compared
+        with another kiosk's (the clock offset a row ships with, a local lockout or unlock
+        against the fleet's rows).
+    """
     return sum((counted_gap(ev, span) for ev in events if ev.seq > seq), timedelta(0))
+
+
+def on_clock_now(events: Iterable[ClockEvent], seq: int, at: datetime,
+                 pending: timedelta = timedelta(0)) -> datetime:
+    """``at``, a single time chained at ``seq``, on the clock as it is now (:data:`INSTANT`),
+    moved as well by ``pending``, a jump noticed but not recorded yet: how it compares with
+    another kiosk's time read on this clock."""
+    return at + shift_after(events, seq, INSTANT) + pending
 
 
 def lockout_discount(events: Iterable[ClockEvent], after_seq: int,

@@ -3,7 +3,8 @@
 
 The sender reads the local log through a connection of its own (WAL: reading never blocks the
 kiosk's writes), in chain order, and records what the server acknowledged in the log's
-``fleet_state`` row (schema 4). Nothing here changes a chained row.
+``fleet_state`` row (schema 4), and the clock offset it shipped the last row with in
+``meta.fleet_offset`` (:class:`ShippedOffset`). Nothing here changes a chained row.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from kiosk.audit.canonical import CHAINED_TABLES, canonical_json, keyed_row_cont
 from kiosk.audit.errors import AuditUnavailable
 from kiosk.audit.timeutil import from_iso, to_iso
 
-__all__ = ["FleetState", "LocalHead", "Outbox", "ShippedRow", "shipped_row"]
+__all__ = ["FleetState", "LocalHead", "Outbox", "ShippedOffset", "ShippedRow",
+           "shipped_row"]
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,19 @@ class LocalHead:
 
 
 @dataclass(frozen=True)
+class ShippedOffset:
+    """The clock offset the sender shipped a row with (``meta.fleet_offset``, the last row of
+    its last batch): the server's copy of the offsets is held to it
+    (:mod:`kiosk.audit.fleet.offsets`), since the row's content does not cover it."""
+
+    seq: int
+    offset_s: float
+
+
+@dataclass(frozen=True)
 class FleetState:
-    """The local record of the server's acknowledgements (``fleet_state``)."""
+    """The local record of the server's acknowledgements (``fleet_state``), and the offset
+    the last row shipped with (``shipped_offset``, None when none was kept)."""
 
     created_at: datetime
     server_seq: int
@@ -93,15 +106,26 @@ class FleetState:
     last_contact: datetime | None
     skew_s: float | None
     last_error: str | None
+    shipped_offset: ShippedOffset | None = None
 
 
-def _state(row: tuple[Any, ...] | None) -> FleetState | None:
+def _state(row: tuple[Any, ...] | None, shipped: ShippedOffset | None) -> FleetState | None:
     if row is None:
         return None
     created, seq, digest, acked, contact, skew, error = row
     return FleetState(from_iso(created), int(seq), digest,
                       from_iso(acked) if acked else None,
-                      from_iso(contact) if contact else None, skew, error)
+                      from_iso(contact) if contact else None, skew, error, shipped)
+
+
+def _shipped_offset(conn: Any) -> ShippedOffset | None:
+    """``meta.fleet_offset``, or None when none was kept (or it cannot be read)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'fleet_offset'").fetchone()
+    try:
+        found = json.loads(row[0]) if row is not None else None
+        return ShippedOffset(int(found["seq"]), float(found["offset_s"])) if found else None
+    except (ValueError, KeyError, TypeError):
+        return None  # verify --fleet then holds the server's offsets to each other only
 
 
 def read_state(conn: Any) -> FleetState | None:
@@ -112,7 +136,7 @@ def read_state(conn: Any) -> FleetState | None:
                            "skew_s, last_error FROM fleet_state WHERE id = 1").fetchone()
     except sqlite3.OperationalError:
         return None
-    return _state(tuple(row) if row is not None else None)
+    return _state(tuple(row) if row is not None else None, _shipped_offset(conn))
 
 
 def read_head(conn: Any) -> LocalHead:
@@ -197,6 +221,13 @@ class Outbox:
             found = read_state(self._conn)
         assert found is not None
         return found
+
+    def record_offset(self, shipped: ShippedOffset) -> None:
+        """Keep the offset the last row shipped with (``meta.fleet_offset``)."""
+        value = json.dumps({"seq": shipped.seq, "offset_s": shipped.offset_s})
+        with self._lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fleet_offset', ?)",
+                               [value])
 
     def record(self, **changes: Any) -> None:
         """Update fields of ``fleet_state`` (datetimes are stored as ISO text)."""

@@ -18,7 +18,11 @@ actions), so limits survive restarts and cannot be reset by restarting the kiosk
 
 With a fleet (see :mod:`kiosk.audit.remote`), each check also takes a :class:`RemoteView` of
 the other kiosks of the site: their lockouts of the subject refuse it here, their unlocks lift
-lockouts here, and the subject's failures there add to its count here.
+lockouts here, and the subject's failures there add to its count here. The view holds their
+times on this kiosk's clock as it is now; this log's own times are compared with them read
+the same way, each moved by every clock gap recorded after it and by a jump noticed but not
+recorded yet (:func:`~kiosk.audit.clock.on_clock_now`, as the fleet reads the rows this
+kiosk ships).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from kiosk.audit.clock import (
     ClockEvent,
     clock_events,
     lockout_discount,
+    on_clock_now,
     shift_after,
     window_discount,
 )
@@ -105,9 +110,11 @@ def _max_extension(events: list[ClockEvent], pending: timedelta) -> timedelta:
     return sum((ev.gap for ev in events if ev.gap > timedelta(0)), timedelta(0)) + pending
 
 
-def _unlock_times(db: Database, scope: str, target: str) -> list[datetime]:
-    return [from_iso(r[0]) for r in db.execute(
-        "SELECT acted_at FROM operator_actions WHERE action = 'unlock' AND scope = ? AND "
+def _unlock_times(db: Database, scope: str, target: str, events: list[ClockEvent],
+                  pending: timedelta) -> list[datetime]:
+    """When this log's unlocks of the target were made, on the clock as it is now."""
+    return [on_clock_now(events, seq, from_iso(at), pending) for seq, at in db.execute(
+        "SELECT seq, acted_at FROM operator_actions WHERE action = 'unlock' AND scope = ? AND "
         "target = ?", [scope, target]).fetchall()]
 
 
@@ -120,7 +127,7 @@ def active_lockouts(db: Database, scope: str, target: str, now: datetime, *,
     ``until`` of each includes the clock gaps recorded since it started (``events``, read
     from the log when None) and ``pending``. With ``remote``, lockouts of the target recorded
     at other kiosks are in force here too, and an unlock recorded anywhere at or after a
-    lockout's start lifts it.
+    lockout's start lifts it (this log's times read on the clock as it is now).
     """
     events = clock_events(db) if events is None else events
     floor = now - _max_extension(events, pending)
@@ -130,8 +137,9 @@ def active_lockouts(db: Database, scope: str, target: str, now: datetime, *,
     found = [lk for lk in _extended(found, events, pending) if lk.until > now]
     if remote is None:
         return found
-    here = _unlock_times(db, scope, target)
-    found = [lk for lk in found if not remote.unlocked_since(scope, target, lk.started_at)]
+    here = _unlock_times(db, scope, target, events, pending)
+    found = [lk for lk in found if not remote.unlocked_since(
+        scope, target, on_clock_now(events, lk.seq, lk.started_at, pending))]
     for lk in remote.lockouts(scope, target):
         if lk.until > now and not remote.unlocked_since(scope, target, lk.started_at) \
                 and not any(t >= lk.started_at for t in here):
@@ -169,13 +177,44 @@ def _reset_seq(db: Database, scope: str, target: str) -> int:
     return int(row[0])
 
 
-def _reset_time(db: Database, scope: str, target: str) -> datetime | None:
-    """When this log last restarted the target's count (a lockout or an unlock), or None."""
-    row = db.execute(
-        "SELECT max(t) FROM (SELECT started_at AS t FROM lockouts WHERE scope = ?1 AND "
-        "target = ?2 UNION ALL SELECT acted_at FROM operator_actions WHERE action = 'unlock' "
-        "AND scope = ?1 AND target = ?2)", [scope, target]).fetchone()
-    return from_iso(row[0]) if row[0] is not None else None
+def _reset_time(db: Database, scope: str, target: str,
+                events: list[ClockEvent]) -> datetime | None:
+    """When this log last restarted the target's count (a lockout or an unlock), on the clock
+    as it is now, or None."""
+    rows = db.execute(
+        "SELECT seq, started_at FROM lockouts WHERE scope = ?1 AND target = ?2 UNION ALL "
+        "SELECT seq, acted_at FROM operator_actions WHERE action = 'unlock' AND scope = ?1 "
+        "AND target = ?2", [scope, target]).fetchall()
+    return max((on_clock_now(events, seq, from_iso(at)) for seq, at in rows), default=None)
+
+
+def _local_failures(db: Database, scope: str, target: str, now: datetime, window: timedelta,
+                    events: list[ClockEvent], after: datetime | None) -> int:
+    """This log's failures of the target in the window, chained after its latest restart
+    here and made after ``after`` (another kiosk's restart, on the clock as it is now)."""
+    start = now - window
+    lowest = start - window_discount(events, now, window)
+    attack = " AND attack = 1" if scope == "kiosk" else ""
+    rows = db.execute(
+        f"SELECT seq, recorded_at FROM attempts WHERE decision = 'fail'{attack} AND "
+        f"{_COLUMN[scope]} = ? AND mode IS NULL AND recorded_at > ? AND seq > ?",
+        [target, to_iso(lowest), _reset_seq(db, scope, target)]).fetchall()
+    # Each failure's time is read on the clock as it is now (moved by the clock changes
+    # recorded after it): one recorded under a date set ahead by mistake counts for the
+    # window's length, not until the wrong date comes round. Against another kiosk's restart
+    # it is a single time, as the fleet reads it.
+    return sum(1 for seq, at in rows
+               if from_iso(at) + shift_after(events, seq, window) > start
+               and (after is None or on_clock_now(events, seq, from_iso(at)) > after))
+
+
+def _remote_failures(db: Database, remote: RemoteView, target: str, start: datetime,
+                     after: datetime | None, events: list[ClockEvent]) -> int:
+    """The subject's failures at other kiosks in the window starting at ``start``, after the
+    latest restart of its count there (``after``) or here; all on the clock as it is now."""
+    here = _reset_time(db, "subject", target, events)
+    floor = max(t for t in (start, after, here) if t is not None)
+    return sum(1 for t in remote.failure_times("subject", target) if t > floor)
 
 
 def count_failures(db: Database, scope: str, target: str, now: datetime,
@@ -190,26 +229,11 @@ def count_failures(db: Database, scope: str, target: str, now: datetime,
     unlock of the target at another kiosk restarts the count here too, and a subject's
     failures at other kiosks since the latest restart (here or there) add to it.
     """
-    column = _COLUMN[scope]
     events = clock_events(db) if events is None else events
-    start = now - window
-    lowest = start - window_discount(events, now, window)
-    attack = " AND attack = 1" if scope == "kiosk" else ""
     after = remote.reset_at(scope, target) if remote is not None else None
-    floor = max(lowest, after) if after is not None else lowest
-    # Each failure's time is read on the clock as it is now (moved by the clock changes
-    # recorded after it): one recorded under a date set ahead by mistake counts for the
-    # window's length, not until the wrong date comes round.
-    rows = db.execute(
-        f"SELECT seq, recorded_at FROM attempts WHERE decision = 'fail'{attack} AND "
-        f"{column} = ? AND mode IS NULL AND recorded_at > ? AND seq > ?",
-        [target, to_iso(floor), _reset_seq(db, scope, target)]).fetchall()
-    count = sum(1 for seq, at in rows if from_iso(at) + shift_after(events, seq, window) > start)
+    count = _local_failures(db, scope, target, now, window, events, after)
     if remote is not None and scope == "subject":
-        local_reset = _reset_time(db, scope, target)
-        if local_reset is not None:
-            floor = max(floor, local_reset)
-        count += sum(1 for t in remote.failure_times(scope, target) if t > floor)
+        count += _remote_failures(db, remote, target, now - window, after, events)
     return count
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, Self
 
@@ -19,7 +19,7 @@ from kiosk.audit import errors as e
 from kiosk.audit import queries
 from kiosk.audit.anchor import AnchorCheck, check_anchor, export_anchor
 from kiosk.audit.attempts import read_frame
-from kiosk.audit.clock import ClockWatch
+from kiosk.audit.clock import ClockWatch, clock_events, on_clock_now
 from kiosk.audit.config import AuditConfig
 from kiosk.audit.database import file_identity, guard, read_snapshot, schema_version
 from kiosk.audit.errors import AuditError, AuditUnavailable, KeyUnavailable
@@ -207,6 +207,15 @@ class AuditReader:
         """Lockouts, newest first (only those in force when ``active_only``)."""
         with self._use("listing lockouts") as db:
             return all_lockouts(db, self._now(), active_only=active_only, limit=limit)
+
+    def lockout_starts(self, lockouts: Iterable[Lockout]) -> list[datetime]:
+        """When each of this log's ``lockouts`` started, on the clock as it is now (moved by
+        the clock gaps recorded since, :func:`~kiosk.audit.clock.on_clock_now`): how it
+        compares with the fleet's unlocks. ``started_at`` stays the time as recorded."""
+        with self._use("reading lockouts") as db:
+            self._now()  # notices a jump not recorded yet
+            events, pending = clock_events(db), self._watch.pending_gap()
+        return [on_clock_now(events, lk.seq, lk.started_at, pending) for lk in lockouts]
 
     def get_attempt(self, attempt_id: int) -> StoredAttempt:
         """One attempt; RecordNotFound when there is none (or it was purged)."""

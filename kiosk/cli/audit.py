@@ -430,12 +430,13 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
 def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     # Checked whole first: the lockout table can sit on pages a damage spared, and "0 lockouts
     # in force" read from a damaged log would be a false all-clear.
+    fleet = bool(ctx.settings.fleet.url)
     with _open(args, ctx, integrity=True) as audit:
         found = audit.lockouts(active_only=not args.all, limit=args.limit)
         now = audit.now()
-    fleet = bool(ctx.settings.fleet.url)
+        starts = audit.lockout_starts(found) if fleet else []
     # The other kiosks honour an unlock recorded at any kiosk: so does this list.
-    lifted, unasked = audit_fleet.lifted_at_fleet(ctx, found) if fleet else ({}, None)
+    lifted, unasked = audit_fleet.lifted_at_fleet(ctx, found, starts) if fleet else ({}, None)
     if not args.all:
         found = [lk for lk in found if lk.id not in lifted]
     out = ctx.stdout

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from kiosk.audit.errors import AuditError
@@ -191,10 +192,11 @@ def verify_with_fleet(audit: Any, ctx: Any) -> int:
     """Print the comparison of the local chain with the server's copy; 0 or 1."""
     from kiosk.audit.fleet.compare import compare_with_server, kiosk_of_database
 
-    head = audit.chain_head()
+    head, state = audit.chain_head(), audit.fleet_state()
     with fleet_store(ctx) as store:
         kiosk_id = kiosk_of_database(store, head.db_id) or audit.config.kiosk_id
-        result = compare_with_server(store, kiosk_id, head, audit.chained_rows)
+        result = compare_with_server(store, kiosk_id, head, audit.chained_rows,
+                                     shipped=state.shipped_offset if state else None)
     out = ctx.stdout
     if result.server_head == 0:
         print(f"fleet: the server holds no row of kiosk {kiosk_id!r} yet "
@@ -222,15 +224,17 @@ def lifted_by(kiosk_id: str, unlock_id: int) -> str:
     return f"lifted by unlock #{unlock_id} at {kiosk_id}"
 
 
-def lifted_at_fleet(ctx: Any, lockouts: Iterable[Any]) -> tuple[dict[int, tuple[str, int]],
-                                                                   str | None]:
+def lifted_at_fleet(ctx: Any, lockouts: Sequence[Any], starts: Sequence[datetime]
+                    ) -> tuple[dict[int, tuple[str, int]], str | None]:
     """Which of this log's lockouts (not lifted here) an unlock the fleet server holds has
     lifted: lockout id to (kiosk, unlock id), and None; or nothing and why the server could
-    not be asked. The other kiosks already honour those unlocks."""
+    not be asked. The other kiosks already honour those unlocks. ``starts`` gives each
+    lockout's start on this kiosk's clock as it is now (``AuditReader.lockout_starts``): the
+    fleet's times are read on that clock."""
     from kiosk.audit.fleet.views import fleet_unlocks
 
-    wanted = [(lk.id, lk.scope, lk.target, lk.started_at) for lk in lockouts
-              if lk.lifted_by is None]
+    wanted = [(lk.id, lk.scope, lk.target, start)
+              for lk, start in zip(lockouts, starts, strict=True) if lk.lifted_by is None]
     if not wanted:
         return {}, None
     found, why = _asked(ctx, lambda store: fleet_unlocks(store, wanted))

@@ -52,6 +52,7 @@ from kiosk.operator.camera import (
     unlisted_warning,
 )
 from kiosk.operator.charts import ChartData, chart_data
+from kiosk.operator.fleet import fleet_clock_warning
 from kiosk.operator.pin import PinGate, PinResult
 from kiosk.operator.settings_edit import SettingField, keep_hint, propose, setting_fields
 from kiosk.operator.verify import VerifyOutcome, verify
@@ -283,6 +284,11 @@ class OperatorContext:
         held = {(lk.kiosk_id, lk.id) for lk in shared}
         merged = shared + [lk for lk in local if (lk.kiosk_id, lk.id) not in held]
         return sorted(merged, key=lambda lk: lk.started_at, reverse=True)
+
+    def fleet_clock_warning(self) -> str:
+        """Why staff must have this kiosk's clock set right, when it is further from the fleet
+        server's than ``kiosk fleet status`` allows; empty otherwise or without a fleet."""
+        return fleet_clock_warning(self.audit)
 
     def recent_actions(self, limit: int = 50) -> list[OperatorAction]:
         """Operator actions, newest first."""

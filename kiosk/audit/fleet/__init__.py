@@ -13,7 +13,8 @@ that imports psycopg (checked by import-linter).
   :mod:`.lookup`; the unreachable-server policy, :mod:`.silence`);
 - :mod:`.skew`: every fleet time judged on the server's clock; :mod:`.trail` the kiosk's
   clock changes since each row it ships;
-- :mod:`.compare`: the local chain against the server's copy (``audit verify --fleet``);
+- :mod:`.compare`: the local chain against the server's copy (``audit verify --fleet``),
+  the rows' clock offsets against the local log's record (:mod:`.offsets`);
 - :mod:`.views`: fleet-wide lists, counts and lockouts (``audit list/stats/lockouts
   --fleet``, the operator panel);
 - :mod:`.status`: ``kiosk fleet status``.

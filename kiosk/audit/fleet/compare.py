@@ -11,17 +11,21 @@ The server's copy is also checked against itself: the columns the fleet's lockou
 views read (``mode``, ``decision``, ``subject_ref``, ``scope``, ``target``, ``until`` ...) sit
 beside the hashed content and are not covered by its hash, so someone with the server owner's
 rights who rewrites them (say ``mode = 'scripted'``, which hides failures from every lockout
-check) is reported even though content and hashes still match.
+check) is reported even though content and hashes still match. So are the rows' clock
+offsets (``clock_offset_s``), which no content gives back: they are held to the clock gaps
+the local log recorded and to the offset it kept (:mod:`.offsets`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from kiosk.audit.clock import ClockEvent, clock_event
+from kiosk.audit.fleet.offsets import ChangedOffset, HeldOffset, first_changed_offset
 from kiosk.audit.fleet.store import FleetStore
-from kiosk.audit.outbox import LocalHead, ShippedRow
+from kiosk.audit.outbox import LocalHead, ShippedOffset, ShippedRow
 
 __all__ = ["FleetComparison", "compare_with_server", "kiosk_of_database"]
 
@@ -90,10 +94,42 @@ def _differs(local: ShippedRow, server: ShippedRow) -> str | None:
     return None
 
 
+def _clock_gaps(rows: Iterable[ShippedRow]) -> list[ClockEvent]:
+    """The clock gaps the log recorded among ``rows`` (its ``clock`` actions)."""
+    found = []
+    for row in rows:
+        if row.table == "operator_actions" and row.action == "clock":
+            content = json.loads(row.content)
+            found.append(clock_event(row.seq, content.get("acted_at"), content.get("details")))
+    return [gap for gap in found if gap is not None]
+
+
+def _chunks(first: int, last: int) -> Iterator[tuple[int, int]]:
+    for low in range(first, last + 1, CHUNK):
+        yield low, min(last, low + CHUNK - 1)
+
+
+def _changed_offset(store: FleetStore, kiosk_id: str, first: int, last: int,
+                    gaps: list[ClockEvent], shipped: ShippedOffset | None
+                    ) -> ChangedOffset | None:
+    """The first of the server's rows ``first..last`` whose clock offset cannot be the one
+    shipped (see :mod:`.offsets`); None on a server without offsets (before schema 4)."""
+    if not store.holds_offsets():
+        return None
+    held: Iterator[HeldOffset] = (row for low, high in _chunks(first, last)
+                                  for row in store.held_offsets(kiosk_id, low, high))
+    return first_changed_offset(held, gaps, shipped)
+
+
 def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
-                        local_rows: Callable[[int, int], list[ShippedRow]]) -> FleetComparison:
+                        local_rows: Callable[[int, int], list[ShippedRow]], *,
+                        shipped: ShippedOffset | None = None) -> FleetComparison:
     """Compare the local chain (``head`` and ``local_rows(first, last)``) with the server's
-    copy of ``kiosk_id``'s chain; name the first row that differs."""
+    copy of ``kiosk_id``'s chain; name the first row that differs.
+
+    ``shipped`` is the clock offset the sender kept for the last row it shipped
+    (``FleetState.shipped_offset``); the server's offsets are held to it and to each other.
+    """
     reg = store.registration(kiosk_id)
     server = store.head(kiosk_id)
     if reg is None or server is None:
@@ -111,10 +147,11 @@ def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
     compared = 0
     first = max(reg.first_seq, head.anchor_seq + 1)
     last = min(server_head, head.head_seq)
-    for low in range(first, last + 1, CHUNK):
-        high = min(last, low + CHUNK - 1)
+    gaps: list[ClockEvent] = []
+    for low, high in _chunks(first, last):
         theirs = {r.seq: r for r in store.server_rows(kiosk_id, low, high)}
         ours = {r.seq: r for r in local_rows(low, high)}
+        gaps += _clock_gaps(ours.values())
         for seq in range(low, high + 1):
             if seq not in theirs:
                 continue  # removed from the server by a staff purge
@@ -130,4 +167,12 @@ def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
         return result(f"the server holds rows up to seq {server_head} but the local log ends "
                       f"at seq {head.head_seq}: rows were removed, or an older copy of the log "
                       "was restored", head.head_seq + 1, compared)
+    for low, high in _chunks(last + 1, head.head_seq):  # not shipped: gaps after every row
+        gaps += _clock_gaps(local_rows(low, high))
+    changed = _changed_offset(store, kiosk_id, first, last, gaps, shipped)
+    if changed is not None:
+        row = changed.row
+        return result(f"seq {row.seq} ({row.table} id {row.row_id}): {changed.why} (changed "
+                      "on the server: every kiosk reads the row's times through it)", row.seq,
+                      changed.agreed)
     return result(None, None, compared)

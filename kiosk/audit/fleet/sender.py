@@ -17,7 +17,9 @@ the server (:meth:`kiosk.audit.fleet.link.FleetLink.view`).
 Each row ships with this kiosk's clock offset to the server as the clock read when the row
 was written (the offset measured just before shipping, moved back across the clock changes
 since the row: :mod:`kiosk.audit.fleet.trail`), so the other kiosks read its times on the
-server's clock. The offset measured at each contact is kept as ``fleet_state.skew_s``; one
+server's clock; the last row's is kept in the local log, which ``kiosk audit verify --fleet``
+holds the server's offsets to (:mod:`kiosk.audit.fleet.offsets`). The offset measured at each
+contact is kept as ``fleet_state.skew_s``; one
 beyond :data:`~kiosk.audit.fleet.skew.SKEW_BOUND` is logged as a warning for staff
 (:attr:`FleetSender.clock_warning`).
 """
@@ -43,7 +45,7 @@ from kiosk.audit.fleet.errors import (
 from kiosk.audit.fleet.skew import SKEW_BOUND, offset_between, skew_warning
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.fleet.trail import ClockTrail
-from kiosk.audit.outbox import Outbox
+from kiosk.audit.outbox import Outbox, ShippedOffset
 from kiosk.audit.timeutil import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -284,6 +286,7 @@ class FleetSender:
             self._server = self._store.ship(self._kiosk_id, local.db_id or "", rows,
                                             subject_key_id=self._subject_key_id,
                                             kiosk_time=self._clock(), offsets=offsets)
+            self._keep_offset(ShippedOffset(rows[-1].seq, offsets[-1]))
             self.rows_shipped += len(rows)
             log.debug("fleet: shipped seq %d-%d in %.0f ms", rows[0].seq, rows[-1].seq,
                       (time.monotonic() - t0) * 1000)
@@ -310,6 +313,12 @@ class FleetSender:
             changes["skew_s"] = skew
             self._note_skew(skew)
         self._record_quietly(**changes)
+
+    def _keep_offset(self, shipped: ShippedOffset) -> None:
+        try:
+            self._outbox.record_offset(shipped)
+        except Exception as exc:  # noqa: BLE001  (the local log is busy: the next batch's)
+            log.debug("shipped offset not kept: %s", exc)
 
     def _skew(self) -> float:
         """Server clock minus this kiosk's clock, in seconds. Raises FleetError."""

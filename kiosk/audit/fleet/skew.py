@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from kiosk.audit.clock import TOLERANCE
 
-__all__ = ["SKEW_BOUND", "offset_between", "skew_warning"]
+__all__ = ["SKEW_BOUND", "offset_between", "skew_span", "skew_warning"]
 
 SKEW_BOUND = TOLERANCE
 """Largest clock skew from the server that goes unreported (2 minutes). A kiosk kept by NTP
@@ -54,13 +54,15 @@ def skew_warning(skew_s: float | None) -> str | None:
         return None
     way = "behind" if skew_s > 0 else "ahead of"
     bound = SKEW_BOUND.total_seconds() / 60
-    return (f"this kiosk's clock is {_span(abs(skew_s))} {way} the fleet server's, more "
+    return (f"this kiosk's clock is {skew_span(skew_s)} {way} the fleet server's, more "
             f"than the {bound:g} min an NTP-kept clock stays within: the times it records, "
             "exports and tells people are off by as much (the fleet's lockouts go by the "
             "server's clock); set the clock right (NTP)")
 
 
-def _span(seconds: float) -> str:
+def skew_span(skew_s: float) -> str:
+    """How far apart two clocks ``skew_s`` seconds apart are, in words ("45.0 min")."""
+    seconds = abs(skew_s)
     if seconds < 3600:
         return f"{seconds / 60:.1f} min"
     if seconds < 2 * 86400:

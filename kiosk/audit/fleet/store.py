@@ -32,6 +32,7 @@ from kiosk.audit.fleet.errors import (
     FleetTimeout,
     FleetUnavailable,
 )
+from kiosk.audit.fleet.offsets import HeldOffset
 from kiosk.audit.fleet.probe import probe_server
 from kiosk.audit.fleet.skew import offset_between
 from kiosk.audit.outbox import ShippedRow
@@ -56,6 +57,15 @@ _SERVER_ROWS = """
 SELECT seq, tbl, row_id, prev_hash, row_hash, content, at, subject_ref, decision, attack,
        reasons, scope, target, until, action, failures, mode
 FROM fleet_rows WHERE kiosk_id = %s AND seq BETWEEN %s AND %s ORDER BY seq
+"""
+
+# Each row's clock offset with the batch that stored it (one, should an edit make batches
+# overlap).
+_HELD_OFFSETS = """
+SELECT DISTINCT ON (r.seq) r.seq, r.tbl, r.row_id, r.clock_offset_s, b.id
+FROM fleet_rows r LEFT JOIN fleet_batches b
+    ON b.kiosk_id = r.kiosk_id AND r.seq BETWEEN b.first_seq AND b.last_seq
+WHERE r.kiosk_id = %s AND r.seq BETWEEN %s AND %s ORDER BY r.seq, b.id
 """
 
 # This login's name when the server's row-level security (schema 3) would refuse its rows for
@@ -355,6 +365,14 @@ class FleetStore:
         with self.connection() as conn:
             found = conn.execute(_SERVER_ROWS, [kiosk_id, first, last]).fetchall()
         return [_server_row(row) for row in found]
+
+    def held_offsets(self, kiosk_id: str, first: int, last: int) -> list[HeldOffset]:
+        """The clock offsets the server holds for a kiosk's rows at positions
+        ``first..last``, each with the batch that stored it (schema 4)."""
+        with self.connection() as conn:
+            found = conn.execute(_HELD_OFFSETS, [kiosk_id, first, last]).fetchall()
+        return [HeldOffset(int(seq), table, int(row_id), offset, batch)
+                for seq, table, row_id, offset, batch in found]
 
     def query(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (the fleet-wide views)."""

@@ -6,10 +6,12 @@ stamped by the clock as it read then: NTP stepping a slow clock right while the 
 outage wait, or a kiosk that came up in 2000 and was corrected later. The offset that puts
 such a row on the server's clock is the one measured now plus every change since the row:
 
-- the changes the log recorded after the row (``clock`` actions, :mod:`kiosk.audit.clock`): a
-  jump while running, measured against the monotonic clock, so exact; a gap found at a start,
-  which may also hold time the kiosk was switched off: rows queued across it are then read
-  later by that time, towards refusing a person rather than admitting one;
+- the changes the log recorded after the row (``clock`` actions), read by the log's own rule
+  for a single time (:func:`kiosk.audit.clock.shift_after` over
+  :data:`~kiosk.audit.clock.INSTANT`): a jump while running, measured against the monotonic
+  clock, so exact; a gap found at a start, which may also hold time the kiosk was switched
+  off: rows queued across it are then read later by that time, towards refusing a person
+  rather than admitting one;
 - a change since the log's latest write in this run, which no write has recorded yet (the log
   records a jump at its next write, before that write's rows), seen against the monotonic
   clock when there is one.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from kiosk.audit.clock import TOLERANCE, clock_events
+from kiosk.audit.clock import INSTANT, TOLERANCE, clock_events, shift_after
 from kiosk.audit.outbox import ShippedRow
 from kiosk.audit.timeutil import Clock
 
@@ -81,5 +83,4 @@ class ClockTrail:
         measured now)."""
         events = clock_events(self._db)
         pending = self.unrecorded()
-        return [pending + sum((ev.gap for ev in events if ev.seq > row.seq), timedelta(0))
-                for row in rows]
+        return [pending + shift_after(events, row.seq, INSTANT) for row in rows]

@@ -1,4 +1,5 @@
-"""Lockouts page: lockouts in force, unlock with a reason, and the operator actions log."""
+"""Lockouts page: lockouts in force, unlock with a reason, and the operator actions log; with a
+fleet, every kiosk's lockouts and a warning when this kiosk's clock is far off the server's."""
 
 from __future__ import annotations
 
@@ -72,6 +73,10 @@ class LockoutsPage(OperatorPage):
         self.unlock_number_button = QPushButton("Unlock this &person")
         named(self.unlock_number_button, "Unlock the person with this number")
         self.message = message_label("Lockouts status")
+        # What `kiosk fleet status` warns about: the shared lockouts go by the server's clock,
+        # but what this kiosk records and tells people does not.
+        self.fleet_clock = message_label("Fleet clock warning")
+        self.fleet_clock.setVisible(False)
         self.actions_table = make_table("Operator actions", ["When", "Action", "By",
                                                              "Reason", "About", "Detail"])
 
@@ -97,6 +102,7 @@ class LockoutsPage(OperatorPage):
         form.addWidget(self.unlock_number_button, 1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.fleet_clock)
         layout.addWidget(self.table, 2)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -129,11 +135,14 @@ class LockoutsPage(OperatorPage):
         """Reload lockouts and operator actions from the audit log."""
         active_only = self.active_only.isChecked()
         self._runner.run(lambda: (self._context.lockouts(active_only=active_only),
-                                  self._context.audit.now(), self._context.recent_actions()),
+                                  self._context.audit.now(), self._context.recent_actions(),
+                                  self._context.fleet_clock_warning()),
                          self._on_loaded, self._on_error)
 
     def _on_loaded(self, loaded: tuple) -> None:
-        lockouts, now, actions = loaded
+        lockouts, now, actions, clock_warning = loaded
+        show_message(self.fleet_clock, clock_warning, "warning")
+        self.fleet_clock.setVisible(bool(clock_warning))
         self._lockouts = list(lockouts)
         self._next_expiry = min((lk.until for lk in self._lockouts
                                  if lk.active(now)), default=None)
