@@ -127,7 +127,10 @@ def action_detail(action: OperatorAction) -> str:
     if action.action == "unlock":
         return f"{len(d.get('lifted', []))} lockout(s) lifted"
     if action.action == "pin_refused":
-        return f"{d.get('in_a_row')} in a row"
+        # Since the last right PIN: refusals do not restart the count (kiosk.operator.pin).
+        return f"{d.get('in_a_row')} since the last right PIN" + (
+            f", refused for {d['refusal_s'] / 60:g} min" if d.get("refused")
+            and isinstance(d.get("refusal_s"), int | float) else "")
     if action.action == "log_replaced":
         return f"begun in place of lost log {str(d.get('lost_log'))[:8]}"
     if action.action == "camera_refused" and "kind" in d:

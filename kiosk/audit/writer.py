@@ -365,9 +365,12 @@ class AuditWriter(AuditReader):
     # -- the operator PIN's wrong entries ---------------------------------------------------
 
     def pin_state(self) -> tuple[int, datetime | None]:
-        """``(wrong PINs in a row, refused until)`` from the latest PIN event in the log, so
-        a restart of the kiosk does not clear the count. The end is read on the clock as it
-        is now: moved by the clock changes recorded (or noticed) since the refusal."""
+        """``(wrong PINs since the last right one, end of the last refusal)`` from the latest
+        PIN event in the log, so a restart of the kiosk clears neither the count nor the
+        longer refusals it has earned (a log whose count restarted after each refusal, as
+        before they grew, reads the same way). The end is the record's time plus its own
+        ``refusal_s``, read on the clock as it is now: moved by the clock changes recorded
+        (or noticed) since the refusal."""
         self._now()  # notices a jump since the last read
         with self._use("reading the operator PIN state") as db:
             found = db.execute("SELECT action, acted_at, details, seq FROM operator_actions "

@@ -427,6 +427,27 @@ def _cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def _cmd_pin_reset(args: argparse.Namespace, ctx: Any) -> int:
+    """End the operator PIN's refusals, as a right PIN would, recording who and why.
+
+    A guesser's refusals grow to a day (:mod:`kiosk.operator.pin`) and refuse the right PIN
+    too; staff with the kiosk's account end them here. A running kiosk keeps the count it
+    holds in memory until it restarts.
+    """
+    with _open(args, ctx, write=True) as audit:
+        wrong, until = audit.pin_state()
+        action = audit.record_action("pin_accepted", actor=args.by,
+                                     reason=f"PIN refusals ended by staff: {args.reason}")
+    out = ctx.stdout
+    said = (f"refused until {_t(until)} UTC after {wrong} wrong PIN(s)" if until is not None
+            else f"{wrong} wrong PIN(s) since the last right one, no refusal in force")
+    print(f"PIN refusals ended: action #{action.id} recorded by {args.by} (was: {said})",
+          file=out)
+    print("a running kiosk reads it when it restarts (systemctl --user restart "
+          "liveness-kiosk)", file=out)
+    return EXIT_OK
+
+
 def _cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     # Checked whole first: the lockout table can sit on pages a damage spared, and "0 lockouts
     # in force" read from a damaged log would be a false all-clear.
@@ -659,6 +680,11 @@ def register(subparsers: Any) -> None:
                       "'audit show' (64 hex digits)")
     whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk "
                       "(one that wrote to this log, or with a fleet one the server knows)")
+    p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+
+    p = add("pin-reset", _cmd_pin_reset, "end the operator PIN's refusals after wrong "
+            "entries, as a right PIN would, recording who and why")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
 

@@ -192,15 +192,17 @@ class OperatorContext:
         """Check a PIN; a wrong one is logged and recorded as a ``pin_refused`` action, a
         right one as ``pin_accepted``.
 
-        After 5 wrong PINs in a row every entry is refused for 5 minutes; the count lives in
-        the audit log, so restarting the kiosk does not clear it. Only ASCII digits can match
+        Every 5 wrong PINs refuse every entry for a time that doubles each round, from 5
+        minutes to a day (:mod:`kiosk.operator.pin`); the count lives in the audit log, so
+        restarting the kiosk clears neither it nor the rounds. Only ASCII digits can match
         (a full-width "１２３４" is a wrong entry); an empty entry is neither counted nor
         recorded. The PIN itself is never logged or recorded.
         """
         result = self._pin.check(entered, self._settings.kiosk.operator_pin)
         if result.wrong:
-            log.warning("wrong operator PIN (%d in a row)%s", result.wrong_in_a_row,
-                        "; refusing entries for 5 minutes" if result.refused_until else "")
+            # The gate itself logs each refusal with its round and length.
+            log.warning("wrong operator PIN (%d since the last right one)",
+                        result.wrong_in_a_row)
             details: dict[str, Any] = {"in_a_row": result.wrong_in_a_row,
                                        "refused": result.refused_until is not None}
             if result.refused_until is not None:

@@ -1,9 +1,25 @@
-"""The operator PIN: constant-time check (of the PIN or its salted hash), and a pause after
-repeated wrong entries that a restart does not clear (the count is read back from the audit
-log's ``pin_refused`` / ``pin_accepted`` records)."""
+"""The operator PIN: constant-time check (of the PIN or its salted hash), and refusals after
+repeated wrong entries, each longer than the last, that a restart does not clear (the count
+is read back from the audit log's ``pin_refused`` / ``pin_accepted`` records).
+
+What a guesser gets
+-------------------
+Every :data:`MAX_WRONG` wrong PINs start a refusal; the first lasts :data:`REFUSAL`, each
+next one twice the last, up to :data:`MAX_REFUSAL`: 5, 10, 20, 40, 80, 160, 320, 640 and
+1280 minutes, then 24 hours each. Only a right PIN starts the rounds again from 5 minutes.
+Someone who types 5 PINs whenever entries are allowed gets 45 guesses on the first day
+(the ninth round starts at 1275 minutes), 5 on the second (the tenth starts at 42.6 hours)
+and 5 a day from then on. A 4-digit PIN (the shortest allowed: 10,000 of them, tried
+without repeats) is then found in about 990 days on average (2.7 years; 5.5 years at the
+most), where a fixed 5-minute refusal gave 60 guesses an hour and found it in 83 hours,
+one unattended weekend. Staff who enter the right PIN every day during such an attack give
+the guesser the short rounds again, 45 guesses a day (about 110 days on average): the
+warning logged as each refusal starts shows the attack.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,11 +27,18 @@ from datetime import datetime, timedelta
 
 from kiosk.settings import pin_matches
 
+log = logging.getLogger(__name__)
+
 MAX_WRONG = 5
-"""Wrong PINs in a row that start a refusal."""
+"""Wrong PINs that start each refusal."""
 
 REFUSAL = timedelta(minutes=5)
-"""How long every entry is refused after :data:`MAX_WRONG` wrong PINs."""
+"""How long every entry is refused after the first :data:`MAX_WRONG` wrong PINs; each next
+refusal lasts twice the last."""
+
+MAX_REFUSAL = timedelta(hours=24)
+"""The longest refusal: staff locked out by a guesser can still open the panel the next
+day, and a guesser still gets no more than :data:`MAX_WRONG` guesses a day."""
 
 EMPTY_HINT = "Type the PIN."
 """The answer to an empty entry, which is not counted."""
@@ -30,12 +53,14 @@ class PinResult:
     accepted : bool
         The PIN was right and the panel may open.
     message : str
-        What to tell the person at the keypad (never the PIN).
+        What to tell the person at the keypad (never the PIN, nor how many refusals came
+        before: only how long to wait).
     wrong : bool
         This entry was compared and was wrong (False when the panel is disabled or the entry
         was refused without comparing).
     wrong_in_a_row : int
-        Wrong entries since the last right one or the last refusal.
+        Wrong entries since the last right one (refusals do not reset it: every
+        :data:`MAX_WRONG` of them started one).
     refused_until : datetime or None
         While set, every entry is refused without being compared.
     """
@@ -48,7 +73,37 @@ class PinResult:
 
 
 PinState = tuple[int, datetime | None]
-"""``(wrong entries in a row, refused until)`` as stored."""
+"""``(wrong entries since the last right one, end of the last refusal)`` as stored. A log
+written before refusals grew counted from the last refusal instead (never more than
+:data:`MAX_WRONG`): read the same way, it holds at most its last refusal as a round."""
+
+
+def refusal_length(round_: int, first: timedelta = REFUSAL,
+                   longest: timedelta = MAX_REFUSAL) -> timedelta:
+    """The length of a refusal: ``first`` doubled at each round, never more than ``longest``.
+
+    Parameters
+    ----------
+    round_ : int
+        Which refusal since the last right PIN: 1 for the first.
+    first : timedelta
+        The first refusal's length.
+    longest : timedelta
+        The cap.
+
+    Raises
+    ------
+    ValueError
+        ``round_`` is below 1.
+    """
+    if round_ < 1:
+        raise ValueError(f"round_ must be at least 1, not {round_}")
+    length = first
+    for _ in range(round_ - 1):  # doubled step by step: 2 ** round_ would overflow
+        if length >= longest:
+            break
+        length *= 2
+    return min(length, longest)
 
 
 class PinGate:
@@ -59,31 +114,44 @@ class PinGate:
     clock : callable
         Returns the current aware datetime.
     max_wrong : int
-        Wrong entries in a row that start a refusal.
+        Wrong entries that start each refusal.
     refusal : timedelta
-        Length of the refusal.
+        Length of the first refusal since the last right PIN; each next one is twice the
+        last.
+    max_refusal : timedelta
+        The longest refusal.
     stored : callable, optional
         Returns the :data:`PinState` kept in the audit log, read at every entry, so a restart
-        of the kiosk does not clear the count (the caller records each outcome). The count
-        in memory is used when it is ahead (a record that failed); its end is read on the
-        clock as it is now (the log moves it by the clock changes recorded since).
+        of the kiosk clears neither the count nor the rounds it makes (the caller records
+        each outcome, with :attr:`refusal` for a refusal just started). The count in memory
+        is used when it is ahead (a record that failed); its end is read on the clock as it
+        is now (the log moves it by the clock changes recorded since).
     monotonic : callable, optional
         Seconds of a clock that a change of the date does not move: a refusal lasts its
         length whatever the wall clock does meanwhile. None reads ``clock`` (an injected
         clock the caller moves by hand).
+
+    Raises
+    ------
+    ValueError
+        ``max_wrong`` is below 1, ``refusal`` is not positive, or ``max_refusal`` is
+        shorter than ``refusal``.
     """
 
     def __init__(self, clock: Callable[[], datetime], *, max_wrong: int = MAX_WRONG,
-                 refusal: timedelta = REFUSAL,
+                 refusal: timedelta = REFUSAL, max_refusal: timedelta = MAX_REFUSAL,
                  stored: Callable[[], PinState] | None = None,
                  monotonic: Callable[[], float] | None = None) -> None:
-        if max_wrong < 1 or refusal <= timedelta(0):
-            raise ValueError("max_wrong must be at least 1 and refusal positive")
+        if max_wrong < 1 or refusal <= timedelta(0) or max_refusal < refusal:
+            raise ValueError("max_wrong must be at least 1, refusal positive and max_refusal "
+                             "no shorter than refusal")
         self._clock = clock
         self._monotonic = monotonic if monotonic is not None else (
             lambda: clock().timestamp())
         self._max_wrong = max_wrong
-        self._refusal = refusal
+        self._first = refusal
+        self._longest = max_refusal
+        self._refusal = refusal  # the length of the refusal last started
         self._stored = stored
         self._lock = threading.Lock()
         self._wrong = 0
@@ -91,6 +159,8 @@ class PinGate:
 
     @property
     def refusal(self) -> timedelta:
+        """The length of the refusal last started (the first one's before any): the caller
+        records it with the entry that started it, so the log knows when it ends."""
         return self._refusal
 
     def refused_until(self, *, stored: bool = False) -> datetime | None:
@@ -130,6 +200,11 @@ class PinGate:
         An empty ``expected`` means the panel is disabled: nothing is accepted. An empty
         ``entered`` is no entry (Enter pressed on an empty field): it is not compared, and
         does not count as a wrong PIN.
+
+        Raises
+        ------
+        ValueError
+            ``entered`` is not a string.
         """
         if not isinstance(entered, str):
             raise ValueError(f"entered must be a string, not {type(entered).__name__}")
@@ -138,32 +213,51 @@ class PinGate:
                              "(kiosk.operator_pin).")
         with self._lock:
             self._load()
-            if self._deadline is not None:
-                wait, until = self._left()
-                if until is not None:
-                    return PinResult(False, _wait_message(wait), wrong_in_a_row=self._wrong,
-                                     refused_until=until)
-                self._deadline, self._wrong = None, 0
+            wait, until = self._left()
+            if until is not None:
+                return PinResult(False, wait_text(wait), wrong_in_a_row=self._wrong,
+                                 refused_until=until)
+            self._deadline = None  # over; the count stays, so the next refusal is longer
             if not entered:
                 return PinResult(False, EMPTY_HINT, wrong_in_a_row=self._wrong)
             if pin_matches(entered, expected):
                 self._wrong = 0
                 return PinResult(True, "PIN accepted.")
             self._wrong += 1
-            left = self._max_wrong - self._wrong
-            if left > 0:
-                return PinResult(False, f"Wrong PIN. {left} more wrong "
-                                 f"{'entry' if left == 1 else 'entries'} and the panel locks "
-                                 f"for {_duration(self._refusal)}.", wrong=True,
-                                 wrong_in_a_row=self._wrong)
-            self._deadline = self._monotonic() + self._refusal.total_seconds()
-            return PinResult(False, f"Wrong PIN. {_wait_message(self._refusal)}", wrong=True,
-                             wrong_in_a_row=self._wrong,
-                             refused_until=self._clock() + self._refusal)
+            return self._wrong_entry()
+
+    def _wrong_entry(self) -> PinResult:
+        """The answer to a wrong PIN, counted; each :data:`MAX_WRONG` more start the next
+        refusal."""
+        rounds, since = divmod(self._wrong, self._max_wrong)
+        if since:
+            left = self._max_wrong - since
+            upcoming = refusal_length(rounds + 1, self._first, self._longest)
+            return PinResult(False, f"Wrong PIN. {left} more wrong "
+                             f"{'entry' if left == 1 else 'entries'} and the panel locks for "
+                             f"{span_text(upcoming)}.", wrong=True,
+                             wrong_in_a_row=self._wrong)
+        self._refusal = refusal_length(rounds, self._first, self._longest)
+        self._deadline = self._monotonic() + self._refusal.total_seconds()
+        # For staff reading the log: an attack shows as rounds that grow (no digits here).
+        log.warning("operator PIN refusal round %d: %d wrong PINs since the last right one; "
+                    "every entry refused for %s", rounds, self._wrong,
+                    span_text(self._refusal))
+        return PinResult(False, f"Wrong PIN. {wait_text(self._refusal)}", wrong=True,
+                         wrong_in_a_row=self._wrong,
+                         refused_until=self._clock() + self._refusal)
 
 
-def _duration(delta: timedelta) -> str:
-    seconds = max(1, round(delta.total_seconds()))
+def span_text(span: timedelta) -> str:
+    """``45 s``, ``3 min 29 s``, ``5 minutes``, ``2 h 5 min``, ``24 hours``: ``span``
+    rounded up (to the second, to the minute from an hour on), so a wait is never said to
+    be shorter than it is, nor ``0 s``."""
+    seconds = max(1, int(-(-span.total_seconds() // 1)))
+    if seconds >= 3600:
+        hours, minutes = divmod(-(-seconds // 60), 60)
+        if minutes:
+            return f"{hours} h {minutes} min"
+        return f"{hours} hour{'' if hours == 1 else 's'}"
     minutes, seconds = divmod(seconds, 60)
     if minutes and seconds:
         return f"{minutes} min {seconds} s"
@@ -172,5 +266,6 @@ def _duration(delta: timedelta) -> str:
     return f"{seconds} s"
 
 
-def _wait_message(left: timedelta) -> str:
-    return f"Too many wrong PINs: try again in {_duration(left)}."
+def wait_text(left: timedelta) -> str:
+    """``Too many wrong PINs: try again in 3 min 29 s.`` for the time ``left``."""
+    return f"Too many wrong PINs: try again in {span_text(left)}."

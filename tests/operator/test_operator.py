@@ -154,7 +154,9 @@ def test_five_wrong_pins_refuse_even_the_right_one_for_five_minutes(
     # The PIN entered (right or wrong) appears nowhere: not in the log file, not in records.
     text = caplog.text + repr(actions)
     assert PIN not in text and "999994" not in text
-    assert "wrong operator PIN (5 in a row)" in caplog.text
+    assert "wrong operator PIN (5 since the last right one)" in caplog.text
+    assert "operator PIN refusal round 1: 5 wrong PINs since the last right one; every entry "\
+        "refused for 5 minutes" in caplog.text
 
 
 def test_empty_pin_disables_the_panel(audit: AuditLog) -> None:

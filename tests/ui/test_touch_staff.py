@@ -2,7 +2,9 @@
 notice, by its words or its bar (before, neither moved it: no scroller, and a 20 px bar whose
 handle was longer than its groove). Staff open the PIN dialog with a long press on the
 top-left corner and enter the PIN on its keypad; the dialog is wide enough for its refusals
-(before, only Ctrl+Alt+O opened it, the PIN was typed on keys, and it was 292 px wide)."""
+(before, only Ctrl+Alt+O opened it, the PIN was typed on keys, and it was 292 px wide), and
+its message has room of its own under the keypad (before, a refusal cut the keypad's bottom
+row)."""
 
 from __future__ import annotations
 
@@ -12,15 +14,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QDialog, QPushButton, QScroller
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QScroller
 
-from kiosk.audit import AuditConfig, AuditLog, SubjectHasher
+from kiosk.audit import AuditConfig, AuditError, AuditLog, SubjectHasher
 from kiosk.operator import MAX_WRONG, OperatorContext
 from kiosk.settings import Settings
 from kiosk.ui.escape import CornerHoldFilter
 from kiosk.ui.gesture import CORNER_PX, CornerHold
 from kiosk.ui.operator.pin_dialog import DELETE_KEY, KEY_PX, MIN_WIDTH_PX, OK_KEY, PinDialog
 from kiosk.vocabulary import FlowState
+from tests.ui.geometry import layout_faults
 
 PIN = "482913"
 WAIT_MS = 10000
@@ -207,6 +210,61 @@ def test_a_refusal_fits_and_locks_the_keypad(qtbot, context) -> None:
     assert not dialog.keypad.isEnabled()
     tap(qtbot, dialog.keys["5"])
     assert dialog.pin_edit.text() == ""
+    dialog.reject()
+
+
+def keypad_whole(dialog: PinDialog) -> None:
+    """The keypad has all the height its keys need, and the message is below it."""
+    QApplication.processEvents()
+    keypad = dialog.keypad
+    assert keypad.height() >= keypad.minimumSizeHint().height()
+    assert dialog.message.geometry().top() > keypad.geometry().bottom()
+    assert layout_faults(dialog) == []
+
+
+def test_the_message_never_covers_the_keypad(qtbot, context) -> None:
+    """Audit finding t03: after the fifth wrong PIN, the refusal on two lines cut the
+    keypad's bottom row (the layout took the room the message lacked from the keypad), and
+    the dialog grew and moved the keys under the finger as the messages came."""
+    dialog = PinDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    keypad_whole(dialog)
+    where = dialog.keypad.mapToGlobal(QPoint(0, 0)), dialog.keypad.size()
+    for _ in range(MAX_WRONG):
+        for digit in "111111":
+            tap(qtbot, dialog.keys[digit])
+        tap(qtbot, dialog.keys[OK_KEY])
+        qtbot.waitUntil(lambda: dialog.message.text().startswith("Wrong PIN."),
+                        timeout=WAIT_MS)
+        keypad_whole(dialog)
+        assert (dialog.keypad.mapToGlobal(QPoint(0, 0)), dialog.keypad.size()) == where
+        qtbot.waitUntil(lambda: dialog.ok_button.isEnabled() or dialog.locked,
+                        timeout=WAIT_MS)
+    assert dialog.locked and "try again in 5 minutes" in dialog.message.text()
+    dialog.reject()
+
+
+def test_a_long_message_grows_the_dialog_not_over_the_keypad(qtbot, context,
+                                                            monkeypatch) -> None:
+    def unreadable(entered: str) -> None:
+        raise AuditError("the audit log could not be read: " + "disk I/O error; " * 12)
+
+    dialog = PinDialog(context)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    height, centre = dialog.height(), dialog.geometry().center()
+    monkeypatch.setattr(context, "check_pin", unreadable)
+    for digit in "111111":
+        tap(qtbot, dialog.keys[digit])
+    tap(qtbot, dialog.keys[OK_KEY])
+    qtbot.waitUntil(lambda: "could not be checked" in dialog.message.text(), timeout=WAIT_MS)
+    assert dialog.height() > height
+    moved = dialog.geometry().center() - centre  # grown about its centre
+    assert abs(moved.x()) <= 1 and abs(moved.y()) <= 1, moved
+    keypad_whole(dialog)
     dialog.reject()
 
 

@@ -19,11 +19,17 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.operator import EMPTY_HINT, OperatorContext, PinResult
+from kiosk.operator.pin import wait_text
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import STYLE, message_label, named, show_message
 
 MIN_WIDTH_PX = 560
 """Wide enough for the refusal and lockout messages on three lines at the panel's font."""
+
+MESSAGE_LINES = 2
+"""Lines of room kept for the message under the keypad: every answer of the PIN check fits
+in two at :data:`MIN_WIDTH_PX`, so the dialog keeps its size and the keypad does not move
+under a finger when one appears (a longer message, such as a failed check's, grows it)."""
 
 KEY_PX = 72
 """Side of a key of the on-screen keypad: a fingertip's 9 mm or more up to 200 dots per inch."""
@@ -43,19 +49,6 @@ served nobody, and whoever came next found a PIN prompt instead of the Start but
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def wait_text(left: timedelta) -> str:
-    """``Too many wrong PINs: try again in 3 min 29 s.`` for the time ``left``."""
-    seconds = max(1, int(-(-left.total_seconds() // 1)))  # rounded up: never "0 s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes and seconds:
-        span = f"{minutes} min {seconds} s"
-    elif minutes:
-        span = f"{minutes} minute{'' if minutes == 1 else 's'}"
-    else:
-        span = f"{seconds} s"
-    return f"Too many wrong PINs: try again in {span}."
 
 
 class PinDialog(QDialog):
@@ -121,12 +114,14 @@ class PinDialog(QDialog):
         # dialog was 292 px wide): the strut holds its contents to the width.
         layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         margins = layout.contentsMargins()
-        layout.addStrut(MIN_WIDTH_PX - margins.left() - margins.right())
+        self._text_width = MIN_WIDTH_PX - margins.left() - margins.right()
+        layout.addStrut(self._text_width)
         layout.addWidget(prompt)
         layout.addWidget(self.pin_edit)
         layout.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        self._fit_message()
 
         self.ok_button.clicked.connect(self._on_ok_clicked)
         self.pin_edit.returnPressed.connect(self._on_ok_clicked)
@@ -190,8 +185,21 @@ class PinDialog(QDialog):
             self.pin_edit.backspace()
             self.idle_timer.start()
 
+    def _fit_message(self) -> None:
+        """Give the message the height its text needs, and at least :data:`MESSAGE_LINES`.
+
+        The layout's minimum size leaves out what a word-wrapped label needs at its width:
+        without this, a message on two lines made the dialog too short, and the layout took
+        the room from the keypad, whose bottom row it cut under the message.
+        """
+        self.message.ensurePolished()  # the font of the message's style, bold
+        lines = MESSAGE_LINES * self.message.fontMetrics().lineSpacing()
+        # The text width is the least the message has: wider, it needs fewer lines.
+        self.message.setMinimumHeight(max(lines, self.message.heightForWidth(self._text_width)))
+
     def _say(self, text: str, role: str = "info") -> None:
         show_message(self.message, text, role)
+        self._fit_message()
         centre = self.geometry().center()
         self.adjustSize()
         if self.isVisible():  # grown about its centre, not only to the right and down
