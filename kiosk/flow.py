@@ -8,7 +8,8 @@ transition; the tests drive the same object with a fake clock::
 Out of service is entered from any screen while any cause is active (camera, audit log,
 configuration, ...) and left, to idle, when the last cause clears. The operator panel is
 entered only between verifications. Every screen a person can leave unattended has a timeout,
-so the kiosk always finds its way back to idle.
+so the kiosk always finds its way back to idle. After repeated checks in a row that ended
+before they could be judged, an unattended kiosk's next check waits (:mod:`kiosk.pacing`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.cloud.timing import comparison_limit_s
+from kiosk.pacing import StartPacer
 from kiosk.session import SessionRequest
 from kiosk.session.members import checks_members
+from kiosk.session.unjudged import ended_unjudged
 from kiosk.vocabulary import FaultCause, FlowState, Stage
 from kiosk.wording import RESULT_ERROR, ResultMessage, result_message
 
@@ -153,6 +156,7 @@ class KioskFlow:
         self._subject_dismissed = False  # that reported lockout's notice has been taken down
         self._notice_until: float | None = None  # when the notice goes (set once it shows)
         self._accessible = False
+        self._pacer = StartPacer(clock)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -208,8 +212,14 @@ class KioskFlow:
         placed for :data:`START_HINT_S` and cannot start the kiosk by itself (auto-start is
         disarmed until nobody is in view; see :data:`START_HINT_S` for why)."""
         return (self._state == FlowState.IDLE and not self._armed and not self._kiosk_locked
-                and self._face_ok_since is not None
+                and self.start_wait_s() == 0.0 and self._face_ok_since is not None
                 and self._clock() - self._face_ok_since >= START_HINT_S)
+
+    def start_wait_s(self) -> float:
+        """Seconds until a check may start, after repeated checks in a row that ended
+        unjudged at an unattended kiosk (0 when one may start now): see :mod:`kiosk.pacing`.
+        """
+        return self._pacer.wait_s()
 
     @property
     def accessible(self) -> bool:
@@ -229,8 +239,9 @@ class KioskFlow:
     # -- person inputs --------------------------------------------------------------------
 
     def start(self) -> bool:
-        """The Start button: idle -> consent (refused while the kiosk is locked out)."""
-        if self._kiosk_locked:
+        """The Start button: idle -> consent (refused while the kiosk is locked out, or
+        while the next check must wait: :meth:`start_wait_s`)."""
+        if self._kiosk_locked or self.start_wait_s() > 0.0:
             return False
         return self._state == FlowState.IDLE and self._go(FlowState.CONSENT)
 
@@ -264,7 +275,8 @@ class KioskFlow:
         """
         if not present:
             self._armed = True
-        if self._state != FlowState.IDLE or not ok or not present or self._kiosk_locked:
+        if (self._state != FlowState.IDLE or not ok or not present or self._kiosk_locked
+                or self.start_wait_s() > 0.0):
             self._face_ok_since = None
             return False
         now = self._clock()
@@ -309,8 +321,11 @@ class KioskFlow:
 
     def stop(self) -> bool:
         """The Stop button (or Escape) during the live check: back to idle; the window
-        cancels the session, which the runtime records as a failure."""
-        return self._state == FlowState.LIVE and self._go(FlowState.IDLE)
+        cancels the session, which the runtime records as a failure (STOPPED, unjudged)."""
+        if self._state != FlowState.LIVE:
+            return False
+        self._paced(unjudged=True)  # before the idle screen shows: it shows the wait
+        return self._go(FlowState.IDLE)
 
     # -- worker reports -------------------------------------------------------------------
 
@@ -332,6 +347,7 @@ class KioskFlow:
             # told to ask staff; the result is not shown.
             return False
         message = result_message(decision)
+        self._paced(unjudged=ended_unjudged(decision.reasons))
         if any(scope == "subject" for scope, _ in getattr(decision, "lockouts", ())):
             # This person's own lockout: the idle screen tells them after their result.
             self._subject_locked, self._subject_dismissed = True, False
@@ -458,6 +474,12 @@ class KioskFlow:
         if self._subject_locked and self._state == FlowState.IDLE and self._notice_until is None:
             factor = ACCESSIBLE_RESULT_FACTOR if self._accessible else 1.0
             self._notice_until = self._clock() + SUBJECT_NOTICE_S * factor
+
+    def _paced(self, *, unjudged: bool) -> None:
+        """A session ended: count it toward the pause before the next start (not at a
+        staffed desk, where staff start every check: see :mod:`kiosk.pacing`)."""
+        if not self.config.staffed:
+            self._pacer.ended(unjudged=unjudged)
 
     def _start_session(self, request: SessionRequest) -> bool:
         self._session_id += 1

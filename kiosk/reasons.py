@@ -261,7 +261,8 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
                "The check was interrupted. Please try again."),
     ReasonInfo(Reason.STOPPED, _SY,
                "The check was stopped at the kiosk before it finished: the person pressed "
-               "Stop or Escape, or staff opened the operator panel.",
+               "Stop or Escape, staff opened the operator panel, or the kiosk window was "
+               "hidden or lost the keyboard (the kiosk's log says which).",
                "You stopped the check. Press Start when you are ready."),
     # Not the person's failure and not an attack by itself: the frames came too slowly for a
     # live face to show life (kiosk.analysis.capture). Staff must look at the camera or the

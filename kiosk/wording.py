@@ -11,7 +11,9 @@ the person can act on (see :func:`result_message`).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kiosk.analysis.challenges.actions import (
@@ -24,7 +26,7 @@ from kiosk.analysis.challenges.actions import (
     TURN_RIGHT,
 )
 from kiosk.reasons import Reason, ReasonKind, describe
-from kiosk.vocabulary import Verdict
+from kiosk.vocabulary import FaultCause, Verdict
 
 # Icon names the UI knows how to draw (kiosk.ui.widgets.icons).
 ICON_CHECK, ICON_CROSS, ICON_STAFF = "check", "cross", "staff"
@@ -276,6 +278,9 @@ IDLE_LOCKED_TEXT = ("Self-service checks are paused at this kiosk at the moment.
                     "staff can help you.")
 SUBJECT_LOCKED_NOTICE = ("Checks for the last person are paused after repeated attempts. A "
                          "member of staff can help.")
+#: The idle screen while the next check must wait (kiosk.pacing): to wait, and how long; never
+#: why (that the last checks were stopped is nobody's business in the queue).
+IDLE_WAIT_TITLE = "Please wait a moment"
 ACCESSIBLE_LABEL = "More time, no flashing"
 ACCESSIBLE_LABEL_ON = "\u2713 More time, no flashing: on"
 
@@ -293,6 +298,13 @@ IDLE_GUIDANCE = {"OFF_CENTRE": "Stand in the middle, in front of the camera"}
 #: For a face well placed at idle that does not start the kiosk by itself (the one just
 #: served, or the next in a queue who took their place: see kiosk.flow.START_HINT_S).
 IDLE_START_HINT = "Press Start to begin your check"
+
+
+def idle_wait_text(seconds: float) -> str:
+    """The idle screen's countdown while the next check must wait (whole seconds, at
+    least 1)."""
+    left = max(math.ceil(seconds), 1)
+    return f"The next check can start in {left} second{'s' * (left != 1)}."
 
 
 def idle_hint(code: str, message: str) -> str:
@@ -319,3 +331,50 @@ OUT_OF_SERVICE_RESTART = "A member of staff needs to restart the kiosk."
 OUT_OF_SERVICE_RESTARTING = "The kiosk restarts by itself in a moment."
 """An internal error under a service manager (``--supervised``): the kiosk exits for it to
 start a fresh one."""
+
+def unbroken(command: str) -> str:
+    """``command`` kept on one line where a screen wraps it (broken at a hyphen or a space,
+    it reads as other words): non-breaking hyphens and spaces, which look the same."""
+    return command.replace("-", "\u2011").replace(" ", "\u00a0")
+
+
+#: Where staff read the detail of a fault: the kiosk's log, which a service unit's journal
+#: keeps (README, Running unattended).
+STAFF_LOG = f"the kiosk's log ({unbroken('journalctl --user -u liveness-kiosk')})"
+#: What each cause of being out of service is about, in the public's words. The screen
+#: faces the public: it names the class of fault, never its detail (a path, a setting's
+#: key or value, an exception's text), which goes to :data:`STAFF_LOG`.
+FAULT_CLASSES = {
+    FaultCause.CAMERA: "the camera",
+    FaultCause.AUDIT: "the audit log",
+    FaultCause.RECORDING: "the room for recordings",
+    FaultCause.CONFIG: "the settings",
+    FaultCause.STARTUP: "a part the kiosk loads at start",
+    FaultCause.SESSION: "the verification",
+    FaultCause.INTERNAL: "the kiosk's software",
+}
+#: A settings error is printed by ``kiosk settings`` as well (it reads the same file).
+SETTINGS_COMMAND = f"the command {unbroken('kiosk settings')} prints it too"
+
+
+def out_of_service_for_staff(causes: Collection[str], since: datetime, now: datetime) -> str:
+    """The out-of-service screen's line for staff: what failed, since when, and where the
+    detail is; never the detail.
+
+    Parameters
+    ----------
+    causes : collection of str
+        The active :class:`~kiosk.vocabulary.FaultCause` values.
+    since, now : datetime
+        When the oldest of them began, and now (both local time): the day is named when it
+        is not today's.
+    """
+    names = [FAULT_CLASSES[cause] for cause in FaultCause if cause in causes]
+    what = (" and ".join(names) if len(names) < 3
+            else f"{', '.join(names[:-1])} and {names[-1]}") or "the kiosk"
+    when = (f"{since:%H:%M}" if since.date() == now.date()
+            else f"{since.day} {since:%b %H:%M}")
+    where = f"The detail is in {STAFF_LOG}"
+    if FaultCause.CONFIG in causes:
+        where += f"; {SETTINGS_COMMAND}"
+    return f"For staff: a fault with {what} since {when}. {where}."

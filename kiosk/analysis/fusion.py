@@ -47,7 +47,9 @@ names each cue that is evidence of an attack on its own, a push of at least ln 9
 a whole session), so a bezel seen at a slow rate stays an attack for the kiosk's lockout,
 while the small pushes of a dim, slow webcam picture, which life evidence would have
 outweighed at a judged rate, do not turn a camera fault into suspected attacks. The
-evaluation counts such captures apart, as failures to acquire, in no PAD figure.
+evaluation counts such captures apart, as failures to acquire, in no PAD figure. The same
+cues (``FusionResult.strong``) are all that a session cut short before it could be judged
+counts as an attack (:mod:`kiosk.session.unjudged`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ class FusionResult:
         True when the presentation cannot be judged (a still image, a capture too slow).
     frame_rate : float or None
         The analysed frame rate the caller gave (frames per second), None when not given.
+    strong : tuple of str
+        Reason codes of the cues that pushed toward attack by at least :data:`STRONG_LOGIT`,
+        strongest first: each is evidence of an attack on its own, whatever else the
+        session showed or had no time to show (a session cut short counts only these).
     """
 
     score: float
@@ -118,6 +124,7 @@ class FusionResult:
     life: Mapping[str, float] = field(default_factory=dict)
     refused: bool = False
     frame_rate: float | None = None
+    strong: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": round(self.score, 2),
@@ -320,19 +327,20 @@ class Fusion:
             reasons.append(Reason.PASSIVE_INSUFFICIENT)
         if ignored:
             log.debug("fusion ignored signals without a weight: %s", ", ".join(ignored))
+        strong = tuple(dict.fromkeys(self.reasons[n] for n in sorted(
+            pushed, key=lambda n: (-pushed[n], n)) if pushed[n] >= STRONG_LOGIT))
         if too_slow(frame_rate):
             # Not judged; a cue that is an attack on its own is still named (the lockout
             # counts it).
-            strong = (self.reasons[n] for n in ranked if pushed[n] >= STRONG_LOGIT)
             return FusionResult(score=0.0, attack_probability=1.0,
-                                reasons=(Reason.CAPTURE_TOO_SLOW, *dict.fromkeys(strong)),
+                                reasons=(Reason.CAPTURE_TOO_SLOW, *strong),
                                 contributions=contributions, evidence=evidence,
                                 ignored=tuple(ignored), life=life, refused=True,
-                                frame_rate=frame_rate)
+                                frame_rate=frame_rate, strong=strong)
         return FusionResult(score=100.0 * (1.0 - p), attack_probability=p,
                             reasons=tuple(reasons), contributions=contributions, still=False,
                             evidence=evidence, ignored=tuple(ignored), life=life,
-                            frame_rate=frame_rate)
+                            frame_rate=frame_rate, strong=strong)
 
 
 def _check_signals(signals: Sequence[Signal]) -> None:

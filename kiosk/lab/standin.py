@@ -179,12 +179,15 @@ class Responder:
 
 
 class FixedFusion:
+    """A fixed score and reasons; each cue named is evidence of an attack on its own
+    (``strong``: see :class:`kiosk.analysis.fusion.FusionResult`)."""
+
     def __init__(self, score: float = 96.0, reasons=()) -> None:
         self.score, self.reasons = score, tuple(reasons)
 
     def fuse(self, signals, *, still=False, frame_rate=None):
         return SimpleNamespace(score=self.score, reasons=self.reasons, refused=False,
-                               frame_rate=frame_rate)
+                               frame_rate=frame_rate, strong=self.reasons)
 
 
 class CountingAnalyzer:

@@ -2,7 +2,8 @@
 
 - :mod:`.types`: :class:`SessionRequest`, :class:`SessionProgress`, :class:`Decision`;
 - :mod:`.verifier`: :class:`Verifier`, whose ``session`` generator runs the phases;
-- :mod:`.verdict`: what a face comparison may decide (the offline policy).
+- :mod:`.verdict`: what a face comparison may decide (the offline policy);
+- :mod:`.unjudged`: sessions that ended before the person could be judged.
 """
 
 from kiosk.session.types import Decision, SessionProgress, SessionRequest

@@ -27,6 +27,9 @@ class FusionResultLike(Protocol):
     @property
     def frame_rate(self) -> float | None: ...
 
+    @property
+    def strong(self) -> Sequence[str]: ...
+
 
 class Fusion(Protocol):
     """Turns passive signals into a liveness score (see kiosk.analysis.fusion)."""
@@ -34,7 +37,8 @@ class Fusion(Protocol):
     def fuse(self, signals: Sequence[Signal], *, still: bool = False,
              frame_rate: float | None = None) -> FusionResultLike:
         """Return an object with ``score`` (0-100, 100 = live), ``reasons`` (codes),
-        ``refused`` (not judged: a still, a capture too slow) and ``frame_rate``."""
+        ``refused`` (not judged: a still, a capture too slow), ``frame_rate`` and
+        ``strong`` (the codes of the cues that are evidence of an attack on their own)."""
 
 
 class Tracker(Protocol):

@@ -76,7 +76,15 @@ from kiosk.session.clock import SessionClock
 from kiosk.session.gate import gate_outcome
 from kiosk.session.light import light_step
 from kiosk.session.members import search_outcome, search_record
-from kiosk.session.types import Decision, Fusion, SessionProgress, SessionRequest, Tracker
+from kiosk.session.types import (
+    Decision,
+    Fusion,
+    FusionResultLike,
+    SessionProgress,
+    SessionRequest,
+    Tracker,
+)
+from kiosk.session.unjudged import ended_unjudged
 from kiosk.session.verdict import match_outcome
 from kiosk.settings import Settings
 from kiosk.vocabulary import EngineState, Stage, Verdict
@@ -88,17 +96,6 @@ Progress = Generator[SessionProgress, None, None]
 #: What a session that ended without a placed face says, by the last instruction shown.
 _PLACEMENT_REASONS = {TOO_DARK.code: Reason.TOO_DARK, TOO_BRIGHT.code: Reason.TOO_BRIGHT,
                       SEVERAL_FACES.code: Reason.SEVERAL_IN_VIEW}
-
-
-#: A session that ended for one of these was never judged on the person's answers: it was
-#: stopped, its camera or recording ended, or the face was never placed. A liveness score
-#: under the threshold then says only that a few seconds showed too little life (3 of the 12
-#: developer videos that pass a scripted session score under 90 on their first 3 s, none on
-#: 10 s), so it is not added as LIVENESS_FAILED, an attack, unless a cue fired. Such a
-#: session never passes, and the person learns nothing from it.
-_ENDED_UNJUDGED = frozenset({Reason.STOPPED, Reason.SOURCE_ENDED, Reason.NO_BASELINE,
-                             Reason.NOT_PLACED, Reason.TOO_DARK, Reason.TOO_BRIGHT,
-                             Reason.SEVERAL_IN_VIEW})
 
 
 def _utc_now() -> datetime:
@@ -349,11 +346,26 @@ class Verifier:
             attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
         else:
             attempt.liveness_score = round(float(fused.score), 2)
-            low = attempt.liveness_score < float(self.settings.liveness.confidence_threshold)
-            if low and (fused.reasons or not _ENDED_UNJUDGED & set(attempt.reasons)):
-                attempt.reasons.append(Reason.LIVENESS_FAILED)
-                attempt.reasons.extend(r for r in fused.reasons if r not in attempt.reasons)
+            failed = self._liveness_failure(attempt.liveness_score, attempt.reasons, fused)
+            attempt.reasons.extend(r for r in failed if r not in attempt.reasons)
         self._light_verdict(attempt)
+
+    def _liveness_failure(self, score: float, reasons: Iterable[str],
+                          fused: FusionResultLike) -> tuple[str, ...]:
+        """LIVENESS_FAILED and the cues behind it, or nothing when liveness did not fail.
+
+        A judged session fails on a score under the threshold, with every cue that pushed
+        toward an attack. One that ended before it could be judged (``reasons``: see
+        :mod:`kiosk.session.unjudged`) fails on liveness only for the cues that are evidence
+        of an attack on their own (``fused.strong``), and names only those.
+        """
+        if score >= float(self.settings.liveness.confidence_threshold):
+            return ()
+        if not ended_unjudged(reasons):
+            return (Reason.LIVENESS_FAILED, *fused.reasons)
+        if not fused.strong:
+            return ()  # a few seconds showed too little life: no evidence of an attack
+        return (Reason.LIVENESS_FAILED, *fused.strong)
 
     def _light_verdict(self, attempt: Attempt) -> None:
         """A judged light check that the face did not answer fails the session on its own,

@@ -177,7 +177,8 @@ class AuditSettings:
                                 maximum=100)
     kiosk_max_failures: int = setting(
         15, "Failures that suggest an attack (liveness, changed face, several faces, wrong "
-        "action, tries of a locked-out subject; never time-outs or placement), by anyone at "
+        "action, tries of a locked-out subject; never time-outs, placement, or checks cut "
+        "short without a cue that is attack evidence on its own), by anyone at "
         "this kiosk within the window, that lock the whole kiosk. 15: at a few hundred people "
         "a day (up to ~20 sessions in a 15-minute rush) and up to 1 in 5 honest sessions "
         "failing with such a code, 15 in one window happens by chance about once in 50,000 "

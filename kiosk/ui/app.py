@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt, QThread, QTimer, Signal, Slot
@@ -28,6 +29,7 @@ from kiosk.ui.escape import (
     OperatorEscape,
     load_operator,
 )
+from kiosk.ui.front import UNSEEN, FrontGuard
 from kiosk.ui.reports import WorkerReports
 from kiosk.ui.screens.stack import ScreenStack
 from kiosk.ui.widgets import STYLE_SHEET, announce
@@ -104,6 +106,8 @@ class KioskWindow(QMainWindow):
         self._hush = hush
         self._recording = recording
         self._follows_screen = False
+        # When each active fault began (local time): the out-of-service screen shows it.
+        self._fault_since: dict[str, datetime] = {}
         self.flow = KioskFlow(FlowConfig.from_settings(self.settings), clock=clock)
         self.narrator = Narrator(self._say, clock=clock)
 
@@ -117,6 +121,8 @@ class KioskWindow(QMainWindow):
 
         self.idle.start_requested.connect(self._on_start_requested)
         self.idle.accessible_toggled.connect(self._on_accessible_toggled)
+        # The idle screen counts down the pause before the next check (kiosk.pacing).
+        self.idle.follow_wait(self.flow.start_wait_s)
         self.consent.accessible_toggled.connect(self._on_accessible_toggled)
         self.consent.accepted.connect(self._on_consent_accepted)
         self.consent.declined.connect(self._on_consent_declined)
@@ -153,6 +159,10 @@ class KioskWindow(QMainWindow):
         self.corner_hold = CornerHoldFilter(self)
         app.installEventFilter(self.corner_hold)
         self.corner_hold.held.connect(self._on_escape_activated)
+        # Kiosk mode's window stays in front (started by show_kiosk); staff in the panel
+        # may use another window.
+        self.front = FrontGuard(self, stand_aside=lambda: self.flow.state == FlowState.OPERATOR)
+        self.front.lapsed.connect(self._on_front_lapsed)
 
         self.preview_timer = QTimer(self)
         self.preview_timer.setInterval(PREVIEW_INTERVAL_MS)
@@ -195,6 +205,7 @@ class KioskWindow(QMainWindow):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Stop the worker (a running session ends as a recorded failure) and its thread;
         False when the thread did not stop within ``timeout_ms`` (a hung worker)."""
+        self.front.stop()  # a closing window is not brought back
         self.preview_timer.stop()
         self.flow_timer.stop()
         if self._worker is not None:
@@ -213,8 +224,9 @@ class KioskWindow(QMainWindow):
         return stopped
 
     def show_kiosk(self) -> None:
-        """Fullscreen without decorations, on top. The geometry is set as well because
-        fullscreen is only a hint to the window manager, and a kiosk may run without one."""
+        """Fullscreen without decorations, on top, and kept there (:attr:`front`). The
+        geometry is set as well because fullscreen is only a hint to the window manager, and
+        a kiosk may run without one."""
         self.setWindowFlags(self.windowFlags() | Qt.WindowType.FramelessWindowHint
                             | Qt.WindowType.WindowStaysOnTopHint)
         screen = QApplication.primaryScreen()
@@ -229,6 +241,7 @@ class KioskWindow(QMainWindow):
                 self._follows_screen = True
                 screen.geometryChanged.connect(self._on_screen_geometry_changed)
         self.showFullScreen()
+        self.front.start()
 
     @Slot(QRect)
     def _on_screen_geometry_changed(self, geometry: QRect) -> None:
@@ -268,11 +281,25 @@ class KioskWindow(QMainWindow):
         self.stack.show_state(state)
 
     def _refresh_out_of_service(self) -> None:
+        self._track_faults()
         faults = self.flow.faults
         self.out_of_service.set_reason(self.flow.fault_reason,
                                        starting=faults == {FaultCause.STARTUP: STARTING},
                                        causes=frozenset(faults),
-                                       restarting=self._restart is not None)
+                                       restarting=self._restart is not None,
+                                       since=min(self._fault_since.values(), default=None))
+
+    def _track_faults(self) -> None:
+        """Note when each fault began, and log its detail then: the public screen names only
+        its class and that time. (A detail that changes later, a camera's next retry, is
+        logged by the part that reports it.)"""
+        faults = {cause: reason for cause, reason in self.flow.faults.items()
+                  if (cause, reason) != (FaultCause.STARTUP, STARTING)}  # loading, not a fault
+        for cause in self._fault_since.keys() - faults.keys():
+            del self._fault_since[cause]
+        for cause in faults.keys() - self._fault_since.keys():
+            self._fault_since[cause] = datetime.now().astimezone()
+            log.warning("out of service (%s): %s", cause, faults[cause])
 
     def _on_flow_changed(self, old: str, new: str) -> None:
         worker = self._worker
@@ -341,6 +368,16 @@ class KioskWindow(QMainWindow):
         self.flow.stop()
 
     @Slot(str)
+    def _on_front_lapsed(self, lapse: str) -> None:
+        """The window left the front. A live check the person could no longer see or
+        answer is stopped as their Stop would: recorded as stopped, not as prompts they
+        missed."""
+        if lapse in UNSEEN and self.flow.state == FlowState.LIVE:
+            log.warning("live check %d stopped: the kiosk window %s, so the person could "
+                        "neither see nor answer it", self.flow.session_id, lapse)
+            self.flow.stop()
+
+    @Slot(str)
     def _on_file_chosen(self, path: str) -> None:
         if self._worker is not None:
             self._worker.load_id_photo(path)
@@ -379,6 +416,7 @@ class KioskWindow(QMainWindow):
     @Slot()
     def _on_flow_timeout(self) -> None:
         self.flow.tick()
+        self._track_faults()  # also those that came while a result or the panel showed
         self._refresh_idle_notice()
         self._refresh_warning()
         self.narrator.tick()

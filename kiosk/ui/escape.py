@@ -20,11 +20,14 @@ from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QTouchEvent, QWi
 from PySide6.QtWidgets import QWidget
 
 from kiosk.ui.gesture import CornerHold
+from kiosk.wording import STAFF_LOG
 
 log = logging.getLogger(__name__)
 
 OPERATOR_ESCAPE = "Ctrl+Alt+O"
-PANEL_UNAVAILABLE = "Operator panel unavailable"
+#: Shown on the public screens: why is for the log (an exception's text tells a passer-by
+#: how the kiosk is built).
+PANEL_UNAVAILABLE = f"Operator panel unavailable; the reason is in {STAFF_LOG}."
 _MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
               | Qt.KeyboardModifier.MetaModifier)
 #: What counts as a person's activity for the screens' timeouts: a key, a click, the wheel,
@@ -207,8 +210,8 @@ class OperatorEscape(QObject):
             context = self._context_for(context_class)
             dialog = dialog_class(context, self._parent)
         except Exception as exc:  # the panel must never take the kiosk down
-            log.exception("operator panel unavailable")
-            self.said.emit(f"{PANEL_UNAVAILABLE}: {exc}")
+            log.exception("operator panel unavailable: %s", exc)
+            self.said.emit(PANEL_UNAVAILABLE)
             return
         self.dialog = dialog
         dialog.accepted.connect(lambda: self._open_panel(panel_class, context))
@@ -232,8 +235,8 @@ class OperatorEscape(QObject):
         try:
             panel = panel_class(context, parent=None)
         except Exception as exc:
-            log.exception("operator panel unavailable")
-            self.said.emit(f"{PANEL_UNAVAILABLE}: {exc}")
+            log.exception("operator panel unavailable: %s", exc)
+            self.said.emit(PANEL_UNAVAILABLE)
             return
         self.panel = panel
         panel.closed.connect(self._on_panel_closed)

@@ -210,6 +210,18 @@ def test_a_capture_too_slow_to_show_life_is_refused_but_keeps_its_attack_cues():
     assert not fusion.fuse(alive, frame_rate=None).refused
 
 
+def test_the_cues_that_are_an_attack_on_their_own_are_named_apart():
+    """``strong``: the cues that pushed by ln 9 or more, strongest first, judged or not (a
+    session cut short counts only these); a smaller push is a reason, not one of them."""
+    fusion = Fusion(model())
+    pushed = with_(quiet(0.0), edges=(1.0, 1.0), flicker=(1.0, 0.5), glare=(0.4, 1.0))
+    judged = fusion.fuse(pushed, frame_rate=30.0)
+    assert judged.reasons[:3] == ("DEVICE_EDGES", "SCREEN_FLICKER", "GLARE")
+    assert judged.strong == ("DEVICE_EDGES", "SCREEN_FLICKER")  # 6 and 2.5 >= ln 9 > 1.6
+    assert fusion.fuse(pushed, frame_rate=5.0).strong == judged.strong
+    assert fusion.fuse(quiet(0.0)).strong == ()
+
+
 def test_unknown_cues_are_ignored_and_listed():
     fusion = Fusion(model())
     result = fusion.fuse(quiet() + [Signal("new_cue", 1.0, 1.0, "NEW", {})])

@@ -40,14 +40,18 @@ class ReplayTracker:
 
 
 class FixedFusion:
-    def __init__(self, score, reasons=()):
+    """A fixed score and reasons; each cue named is evidence of an attack on its own unless
+    ``strong`` names fewer."""
+
+    def __init__(self, score, reasons=(), strong=None):
         self.score, self.reasons = score, reasons
+        self.strong = tuple(reasons) if strong is None else tuple(strong)
         self.seen = None
 
     def fuse(self, signals, *, still=False, frame_rate=None):
         self.seen = list(signals)
         return SimpleNamespace(score=self.score, reasons=self.reasons, refused=False,
-                               frame_rate=frame_rate)
+                               frame_rate=frame_rate, strong=self.strong)
 
 
 class CountingAnalyzer:

@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 import kiosk.flow as flow_module
+from kiosk import pacing
 from kiosk.analysis.challenges import draw_sequence
 from kiosk.audit import AuditUnavailable, open_kiosk_log
 from kiosk.cloud.errors import CloudUnavailable
@@ -26,6 +27,8 @@ from kiosk.ui.app import KioskWindow
 from kiosk.vocabulary import FlowState
 from kiosk.wording import (
     IDLE_LOCKED_TITLE,
+    IDLE_TITLE,
+    IDLE_WAIT_TITLE,
     OUT_OF_SERVICE_WAIT,
     RESULT_FAIL,
     RESULT_LOCKED,
@@ -244,7 +247,7 @@ def test_the_camera_fails_and_the_kiosk_recovers_by_itself(qtbot, kiosk, setting
     qtbot.waitUntil(lambda: window.flow.state == FlowState.LIVE, timeout=2000)
     camera.unplug()
     qtbot.waitUntil(lambda: window.flow.state == FlowState.OUT_OF_SERVICE, timeout=10000)
-    assert "unplugged" in window.out_of_service.reason.text()
+    assert "unplugged" in window.out_of_service.detail
     assert window.out_of_service.retry.isVisibleTo(window.out_of_service)
     camera.plug()
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
@@ -280,7 +283,7 @@ def test_an_unusable_audit_log_is_out_of_service_until_it_opens(qtbot, kiosk, se
     qtbot.addWidget(window)
     window.start()
     try:
-        qtbot.waitUntil(lambda: "locked" in window.out_of_service.reason.text(), timeout=5000)
+        qtbot.waitUntil(lambda: "locked" in window.out_of_service.detail, timeout=5000)
         assert window.flow.state == FlowState.OUT_OF_SERVICE
         qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
         assert len(tries) == 3
@@ -348,9 +351,9 @@ def test_a_log_moved_away_while_the_window_runs_is_waited_for(qtbot, kiosk, sett
     qtbot.waitUntil(lambda: window.flow.state in (FlowState.OUT_OF_SERVICE, FlowState.RESULT),
                     timeout=SESSION_TIMEOUT_MS)
     assert window.flow.state == FlowState.OUT_OF_SERVICE
-    assert "was moved, deleted or replaced" in window.out_of_service.reason.text()
-    qtbot.waitUntil(lambda: "is gone" in window.out_of_service.reason.text(), timeout=15000)
-    assert "kiosk audit new-log" in window.out_of_service.reason.text()
+    assert "was moved, deleted or replaced" in window.out_of_service.detail
+    qtbot.waitUntil(lambda: "is gone" in window.out_of_service.detail, timeout=15000)
+    assert "kiosk audit new-log" in window.out_of_service.detail
     # No promise that it starts again by itself: staff must put the log back.
     assert window.out_of_service.retry.text() == OUT_OF_SERVICE_WAIT
     assert window.flow.state == FlowState.OUT_OF_SERVICE
@@ -430,3 +433,29 @@ def test_the_notice_about_the_last_person_goes_by_itself(qtbot, kiosk, settings,
     qtbot.waitUntil(lambda: window.idle.notice.text() == "", timeout=5000)
     assert window.flow.state == FlowState.IDLE and window.idle.start.isVisible()
     assert window.idle.title.text() != IDLE_LOCKED_TITLE  # the kiosk itself is not locked
+
+
+def test_checks_stopped_one_after_another_make_the_next_one_wait(qtbot, kiosk, settings,
+                                                                  monkeypatch):
+    """The lock-down audit's loop (Start, I agree, Stop at once, again and again): from the
+    third in a row the idle screen says to wait, counts down, offers nothing to press, and
+    gives Start back (with the focus, for a keyboard's Return) when the time is up. The first
+    pause is shortened here; tests/test_flow_pacing.py checks the real ones."""
+    monkeypatch.setattr(pacing, "FIRST_PAUSE_S", 2.0)
+    window, *_ = kiosk(settings)
+    for n in range(3):
+        assert window.idle.start.isVisible(), n
+        qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.consent.accept, Qt.MouseButton.LeftButton)
+        assert window.flow.state == FlowState.LIVE
+        qtbot.mouseClick(window.live.stop, Qt.MouseButton.LeftButton)
+        assert window.flow.state == FlowState.IDLE
+    idle = window.idle
+    assert window.current_screen() is idle and idle.title.text() == IDLE_WAIT_TITLE
+    assert idle.text.text() == "The next check can start in 2 seconds."
+    assert not idle.start.isVisible() and not idle.accessible.isVisible()
+    assert not window.flow.start()
+    qtbot.waitUntil(lambda: idle.text.text() == "The next check can start in 1 second.",
+                    timeout=2000)
+    qtbot.waitUntil(idle.start.isVisible, timeout=3000)
+    assert idle.title.text() == IDLE_TITLE and idle.start.hasFocus()

@@ -157,7 +157,7 @@ def test_an_altered_log_found_by_the_panel_takes_the_kiosk_out_of_service(
         panel.close_button.click()
     assert window.flow.state == FlowState.OUT_OF_SERVICE
     assert "was altered" in window.flow.faults[FaultCause.AUDIT]
-    assert "was altered" in window.out_of_service.reason.text()
+    assert "was altered" in window.out_of_service.detail
 
 
 def test_verify_of_a_log_deleted_under_the_panel_is_an_error(qtbot: Any, panel: OperatorPanel,

@@ -12,7 +12,14 @@ from kiosk.settings import Settings
 from kiosk.ui.screens.consent import ConsentScreen
 from kiosk.ui.screens.idle import IdleScreen
 from kiosk.ui.widgets import FOREGROUND
-from kiosk.wording import ACCESSIBLE_LABEL_ON, consent_text
+from kiosk.wording import (
+    ACCESSIBLE_LABEL_ON,
+    IDLE_LOCKED_TEXT,
+    IDLE_LOCKED_TITLE,
+    IDLE_TITLE,
+    IDLE_WAIT_TITLE,
+    consent_text,
+)
 
 
 def longest_notice() -> Settings:
@@ -72,6 +79,32 @@ def test_a_locked_kiosk_gives_no_approach_hints(qtbot) -> None:
     assert screen.hint.text() == "Look at the camera"
     # The camera icon comes back in its own colour, not the staff blue of the lock.
     assert screen.icon.colour == FOREGROUND
+
+
+def test_the_wait_before_the_next_check_counts_down_and_a_lock_says_more(qtbot) -> None:
+    """While the next check must wait (kiosk.pacing) the idle screen says to wait and for how
+    long, never why, and offers nothing to press; a kiosk locked meanwhile says so instead."""
+    left = [12.2]
+    screen = IdleScreen(Settings())
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.follow_wait(lambda: left[0])
+    assert (screen.title.text(), screen.text.text()) == (
+        IDLE_WAIT_TITLE, "The next check can start in 13 seconds.")
+    assert not screen.start.isVisible() and not screen.accessible.isVisible()
+    screen.set_hint("Look at the camera")
+    assert screen.hint.text() == ""
+    screen.set_lockouts(kiosk=True, subject=False)
+    assert (screen.title.text(), screen.text.text()) == (IDLE_LOCKED_TITLE, IDLE_LOCKED_TEXT)
+    screen.refresh_wait()
+    assert screen.text.text() == IDLE_LOCKED_TEXT
+    screen.set_lockouts(kiosk=False, subject=False)
+    left[0] = 0.4
+    screen.refresh_wait()
+    assert screen.text.text() == "The next check can start in 1 second."
+    left[0] = 0.0
+    qtbot.waitUntil(screen.start.isVisible, timeout=2000)  # its own timer reads the wait
+    assert screen.title.text() == IDLE_TITLE and screen.accessible.isVisible()
 
 
 def test_no_idle_text_mentions_an_oval(qtbot) -> None:

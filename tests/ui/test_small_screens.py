@@ -97,9 +97,10 @@ def test_the_persons_screens_fit_the_screen(qtbot, size) -> None:
     for message in every_result():
         window.result.show_result(message)
         check(window, size, f"result {message.title}")
+    # Staff's longest line: every class of fault at once, the settings' command too.
     window.out_of_service.set_reason("camera: /dev/video0 stopped delivering frames "
                                      "(unplugged?); reconnecting in 2.0 s",
-                                     causes=frozenset({FaultCause.CAMERA}))
+                                     causes=frozenset(FaultCause))
     stack.show_state(FlowState.OUT_OF_SERVICE)
     check(window, size, "out of service")
 

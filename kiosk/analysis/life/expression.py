@@ -28,8 +28,12 @@ for the mesh's own errors). A face that stayed rigid is evidence only in proport
 chance that a live face would have moved in that time: people looking at a screen blink about
 7 times a minute (Tsubota and Nakamori, N Engl J Med 1993: 22 relaxed, 10 reading, 7 at a
 display terminal), so a rigid span T gets ``CONFIDENCE_CAP * (1 - exp(-T * BLINKS_PER_S))``:
-0.35 after 5 s, 0.55 after 10 s. A live person who happens not to blink during a short session
-is not taken for a picture.
+0.40 at 5.9 s, 0.55 after 10 s. A live person who happens not to blink during a short session
+is not taken for a picture: a rigid span is evidence at all only from MIN_RIGID_S, the time in
+which a live face more likely than not blinks (a picture is then at least twice as likely as a
+live face to have stayed rigid). Shorter, a live face most often shows no blink either, and the
+cue says the span was too short, as the pulse cue does below its 6 s (before, 14 frames of a
+live face stopped 0.7 s into a check were reported as NO_EXPRESSION at confidence 0.06).
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ MAX_YAW_DEG, MAX_PITCH_DEG = 25.0, 20.0
 # Fewest near-frontal frames. (BLINKS_PER_S, the spontaneous blink rate of a person looking at
 # a screen, sets how fast a rigid span becomes evidence: see the module docstring.)
 MIN_FRAMES = 10
+# Shortest rigid span that is evidence (s): the median wait for a blink, ln 2 / BLINKS_PER_S
+# (5.9 s at 7 blinks a minute).
+MIN_RIGID_S = math.log(2.0) / BLINKS_PER_S
 CONFIDENCE_CAP = 0.8
 MAX_FRAMES = 3600
 
@@ -199,7 +206,8 @@ class ExpressionAnalyzer:
     numbers; ``result`` smooths and reads the excursions. Signal details: ``units`` (the
     score's input), ``eye``, ``mouth_open``, ``mouth_width``, ``corner`` (inter-ocular
     distances), ``largest`` (which of them), ``jitter`` (median RMS residual of the rigid
-    points), ``frames``, ``measured``, ``turned``, ``span_s``, ``why``.
+    points), ``frames``, ``measured``, ``turned``, ``span_s``, ``why`` (too few frames, or
+    a rigid span under :data:`MIN_RIGID_S`: confidence 0).
     """
 
     name = "expression"
@@ -254,5 +262,11 @@ class ExpressionAnalyzer:
         details.update(largest=largest, jitter=round(float(np.median(rows[:, -1])), 4),
                        span_s=round(span, 2))
         score = expression_score(found["units"])
-        confidence = CONFIDENCE_CAP if score < 0.5 else rigid_confidence(span)
-        return Signal(self.name, score, float(confidence), self.reason, details)
+        if score < 0.5:
+            return Signal(self.name, score, CONFIDENCE_CAP, self.reason, details)
+        if span < MIN_RIGID_S:
+            # Rigid for less time than a live face usually goes without blinking: no evidence.
+            details["why"] = (f"too short to call rigid: {span:.1f} s of near-frontal face, "
+                              f"{MIN_RIGID_S:.1f} s needed")
+            return Signal(self.name, 0.0, 0.0, self.reason, details)
+        return Signal(self.name, score, rigid_confidence(span), self.reason, details)

@@ -8,12 +8,12 @@ take too long for the UI thread) and answers with ``show_photo`` or ``show_error
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import cv2
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -32,14 +32,31 @@ THUMB_PX = 260
 THUMB_MIN_PX = 48
 #: The camera preview's smallest size (px).
 PREVIEW_MIN_PX = (240, 180)
-PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
+PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG)"
+PHOTO_DIALOG_TITLE = "Choose the ID photo"
 
 
-def _choose_file(parent: QWidget) -> str:
-    path, _ = QFileDialog.getOpenFileName(
-        parent, "Choose the ID photo", "", PHOTO_FILTER,
-        options=QFileDialog.Option.DontUseNativeDialog)
-    return path
+def photo_dialog(parent: QWidget, folder: str | None) -> QFileDialog:
+    """A file dialog for one ID photo that can change no file.
+
+    A staffed desk is left alone at times, and whoever stands there can reach this dialog:
+    it is read-only (its Rename, Delete and New Folder, by menu or key, do nothing), lists
+    photos only, and its views have no context menu (whose Show hidden files is not for
+    them either). Qt's own dialog, so the option holds with or without a desktop.
+
+    Parameters
+    ----------
+    parent : QWidget
+        The identity screen: the dialog is modal to its window.
+    folder : str or None
+        Where it opens: the scanner drop folder, else the kiosk's working folder.
+    """
+    dialog = QFileDialog(parent, PHOTO_DIALOG_TITLE, folder or "", PHOTO_FILTER)
+    dialog.setOptions(QFileDialog.Option.DontUseNativeDialog | QFileDialog.Option.ReadOnly)
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    for view in dialog.findChildren(QAbstractItemView):
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+    return dialog
 
 
 def thumbnail(photo: IdPhoto, side: int = THUMB_PX) -> QPixmap:
@@ -114,12 +131,14 @@ class IdentityScreen(QWidget):
     """Emits requests (``file_chosen``, ``scan_requested``, ``card_requested``) and then
     ``confirmed`` (read :attr:`photo` and :attr:`number`) or ``cancelled``.
 
+    The file dialog (:func:`photo_dialog`) does not block: :attr:`file_dialog` while it is
+    open, closed by :meth:`reset` when the step ends, so it never outlives the step.
+
     Parameters
     ----------
     scan_folder : str or None
-        The scanner drop folder (``--id-folder``); its button is hidden when None.
-    choose_file : callable, optional
-        ``(parent) -> path or ''``; a file dialog by default (tests inject one).
+        The scanner drop folder (``--id-folder``); its button is hidden when None, and the
+        file dialog opens there when given.
     """
 
     file_chosen = Signal(str)
@@ -128,10 +147,10 @@ class IdentityScreen(QWidget):
     confirmed = Signal()
     cancelled = Signal()
 
-    def __init__(self, scan_folder: str | None = None,
-                 choose_file: Callable[[QWidget], str] = _choose_file) -> None:
+    def __init__(self, scan_folder: str | None = None) -> None:
         super().__init__()
-        self._choose_file = choose_file
+        self._scan_folder = scan_folder
+        self.file_dialog: QFileDialog | None = None
         self.photo: IdPhoto | None = None
         self._frame_aspect = 4 / 3  # the camera's default 640x480 until a frame says more
         self.title = text_label("Staff: check the ID", 36, "Title", bold=True)
@@ -252,7 +271,11 @@ class IdentityScreen(QWidget):
         return self.number_edit.text().strip()
 
     def reset(self) -> None:
-        """Forget the previous person's photo and number."""
+        """Forget the previous person's photo and number, and close the file dialog: the
+        step is over (its time ran out, Cancel, a fault), and the dialog is not for
+        whoever comes next."""
+        if self.file_dialog is not None:
+            self.file_dialog.reject()
         self.photo = None
         self.thumb.set_photo(None)
         self.number_edit.clear()
@@ -296,10 +319,26 @@ class IdentityScreen(QWidget):
         return emit
 
     def _on_open_file_clicked(self) -> None:
-        path = self._choose_file(self)
-        if path:
-            self._say("Loading\u2026", None)
-            self.file_chosen.emit(path)
+        if self.file_dialog is not None:
+            return  # open already (modal: its window takes no clicks)
+        dialog = photo_dialog(self, self._scan_folder)
+        dialog.fileSelected.connect(self._on_file_selected)
+        dialog.finished.connect(self._on_dialog_finished)
+        self.file_dialog = dialog
+        dialog.open()
+
+    @Slot(str)
+    def _on_file_selected(self, path: str) -> None:
+        self._say("Loading\u2026", None)
+        self.file_chosen.emit(path)
+
+    @Slot()
+    def _on_dialog_finished(self) -> None:
+        dialog, self.file_dialog = self.file_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        # Without a window manager nobody hands the keyboard back to the kiosk window.
+        self.window().activateWindow()
 
     def _on_proceed_clicked(self) -> None:
         """Continue only with a number that can be used (or none): the live check is not
