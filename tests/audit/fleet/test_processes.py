@@ -218,4 +218,6 @@ def test_an_unreachable_server_follows_the_stated_policy(tmp_path, key, policy, 
         assert status.returncode == 1 and "reachable: NO" in status.stdout
         assert "local log head seq 0" in status.stdout
     else:
-        assert report["attempt_id"] == 1 and "LIVENESS_FAILED" in report["reasons"]
+        # Recorded here while the server is away; a grey picture never places a face (and
+        # no cue is attack evidence on its own in it, so no LIVENESS_FAILED).
+        assert report["attempt_id"] == 1 and report["reasons"] == ["NO_BASELINE", "NOT_PLACED"]
