@@ -53,7 +53,8 @@ def pause_after(run: int) -> float:
         raise ValueError(f"run must be >= 0, got {run}")
     if run <= FREE_RUN:
         return 0.0
-    return min(FIRST_PAUSE_S * 2.0 ** (run - FREE_RUN - 1), LONGEST_PAUSE_S)
+    doublings = min(run - FREE_RUN - 1, 32)  # the cap is reached long before: no overflow
+    return min(FIRST_PAUSE_S * 2.0 ** doublings, LONGEST_PAUSE_S)
 
 
 class StartPacer:

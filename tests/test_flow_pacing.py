@@ -109,5 +109,7 @@ def test_a_staffed_desk_is_not_paced(clock):
 
 def test_the_pause_grows_to_its_cap():
     assert [pause_after(n) for n in range(8)] == [0.0, 0.0, 0.0, 10.0, 20.0, 40.0, 60.0, 60.0]
+    # A night of unjudged checks (a camera that never places a face) stays at the cap.
+    assert pause_after(5000) == 60.0
     with pytest.raises(ValueError, match="run"):
         pause_after(-1)
