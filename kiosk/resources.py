@@ -22,7 +22,7 @@ FACE_LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6
 # made a replay score 100) is refused like a replaced landmarker. The training scripts write
 # these pins with the files (see :func:`pin`).
 FUSION_MODEL = RESOURCES / "models" / "fusion.json"
-FUSION_MODEL_SHA256 = "75161056f73d08539e30ff93735f56236fcd961955d0ccc79c4f1f01f973f174"
+FUSION_MODEL_SHA256 = "f5592acade94c3ca1f9ab26e84446935e741c3f64e63d347ef9af9e056c3483e"
 TEXTURE_REFERENCE = RESOURCES / "models" / "texture_reference.json"
 TEXTURE_REFERENCE_SHA256 = "ae5f046b16318fff3e072eddbb82695ecd055576b9db8a5f4759f4bed3eb8b62"
 
