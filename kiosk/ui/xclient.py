@@ -24,9 +24,10 @@ def xcb() -> ModuleType | None:
     return xcffib
 
 
-def open_display(display: str) -> tuple[Any | None, str | None]:
-    """Open ``display`` as Qt will: ``(connection, None)``, or ``(None, why)`` when it
-    cannot be opened, or ``(None, None)`` when libxcb is not there to ask.
+def open_display(display: str | None) -> tuple[Any | None, str | None]:
+    """Open ``display`` (None: the one ``DISPLAY`` names, as Qt's xcb platform reads it) as
+    Qt will: ``(connection, None)``, or ``(None, why)`` when it cannot be opened, or
+    ``(None, None)`` when libxcb is not there to ask.
 
     The cookie is taken as Qt takes it, from this process's ``XAUTHORITY`` (else
     ``~/.Xauthority``). libxcb writes the server's reason for a refusal to standard error:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
-from kiosk.ui.xclient import xcb
+from kiosk.ui.xclient import open_display, xcb
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,14 @@ class XStacking:
         module = xcb()
         if module is None:
             return None
+        connection, why = open_display(None)
+        if connection is None:
+            log.warning("cannot ask the X server what covers the kiosk: %s", why)
+            return None
         try:
-            return cls(module, module.Connection())
+            return cls(module, connection)
         except module.XcffibException as exc:
+            connection.disconnect()
             log.warning("cannot ask the X server what covers the kiosk: %s", exc)
             return None
 
