@@ -20,7 +20,7 @@ from typing import Any
 from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable, resolve_db_path
 from kiosk.audit.errors import MISSING
 from kiosk.audit.outbox import LocalHead
-from kiosk.cli.audit import kept_there
+from kiosk.cli.audit.opening import kept_there
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
 

@@ -369,7 +369,7 @@ def test_an_export_that_fails_half_way_leaves_no_file(db: Path, env: dict[str, s
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     """A log damaged past its first rows fails while the export is written: no partial file
     may take the name the retry needs."""
-    import kiosk.cli.audit as audit_cli
+    import kiosk.cli.audit.reading as audit_cli
     from kiosk.audit import AuditUnavailable
 
     real = audit_cli.write_export

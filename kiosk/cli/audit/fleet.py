@@ -1,39 +1,38 @@
 """``--fleet`` of ``kiosk audit list/stats/lockouts/actions/verify``: every kiosk of the site, read
 from the fleet server (``fleet.url``), with the kiosk of each row; ``verify --fleet`` compares
-the local chain with the server's copy and names the first row that differs.
+the local chain with the server's copy and names the first row that differs. Also what the
+local ``lockouts`` and ``unlock`` ask the server.
 
-Decisions and staff actions read as in the local commands: the formatting is
-:mod:`kiosk.cli.audit`'s (imported where used, since that module imports this one)."""
+Decisions and staff actions read as in the local commands (:mod:`kiosk.cli.audit.text`)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from kiosk.audit.errors import AuditError
 from kiosk.audit.results import SCRIPTED_NOTE
 from kiosk.audit.timeutil import utc_now
+from kiosk.cli.audit.text import (
+    column_width,
+    lifted_by,
+    lockout_targets,
+    print_actions,
+    short_ref,
+    shown_decision,
+    staff_actions,
+    stamp,
+)
 from kiosk.errors import InputError
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
-
-Command = Callable[[argparse.Namespace, Any], int]
-
-
-def fleet_option(parser: argparse.ArgumentParser, local: Command, fleet: Command,
-                 help_text: str) -> None:
-    """Add ``--fleet`` to a subcommand: ``fleet`` runs with it, ``local`` without."""
-    parser.add_argument("--fleet", action="store_true", help=help_text)
-    parser.set_defaults(func=lambda args, ctx: fleet(args, ctx) if args.fleet
-                        else local(args, ctx))
-
 
 @contextlib.contextmanager
 def fleet_store(ctx: Any) -> Iterator[Any]:
@@ -73,27 +72,6 @@ def fleet_kiosk_ids(ctx: Any) -> list[str] | None:
     return [str(row[0]) for row in rows]
 
 
-def _t(value: Any) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def short_ref(ref: str | None) -> str:
-    """A subject reference as the listings show it: its first 12 characters."""
-    return "-" if ref is None else ref[:12]
-
-
-def column_width(header: str, values: Iterable[str]) -> int:
-    """A column as wide as its header and its longest value (kiosk ids are never cut)."""
-    return max([len(header), *(len(v) for v in values)])
-
-
-def lockout_targets(lockouts: Sequence[Any]) -> tuple[list[str], int]:
-    """The TARGET column of a lockout listing and its width: a subject's short reference
-    (12 characters), a kiosk's whole id."""
-    targets = [short_ref(lk.target) if lk.scope == "subject" else lk.target for lk in lockouts]
-    return targets, max(12, column_width("TARGET", targets))
-
-
 def _asked(ctx: Any, read: Callable[[Any], Any]) -> tuple[Any, str | None]:
     """``read(store)`` of the fleet server and None; or None and why it could not be asked."""
     from kiosk.audit.fleet.errors import FleetError
@@ -107,7 +85,6 @@ def _asked(ctx: Any, read: Callable[[Any], Any]) -> tuple[Any, str | None]:
 
 def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet.views import fleet_attempts
-    from kiosk.cli.audit import shown_decision
 
     if args.decision == "incomplete":
         raise InputError("--fleet lists finished attempts only (open ones are not shipped)")
@@ -122,7 +99,7 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     for a, decision in zip(rows, decisions, strict=True):
         liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
-        print(f"{a.kiosk_id:{kw}}  {a.id:>7}  {_t(a.recorded_at):19}  "
+        print(f"{a.kiosk_id:{kw}}  {a.id:>7}  {stamp(a.recorded_at):19}  "
               f"{short_ref(a.subject_ref):12}  {decision:{width}}  "
               f"{liveness:>8}  {','.join(a.reasons) or '-'}", file=out)
     print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
@@ -133,7 +110,6 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet.views import fleet_stats
-    from kiosk.cli.audit import staff_actions
 
     with fleet_store(ctx) as store:
         s = fleet_stats(store, since=args.since, until=args.until)
@@ -170,7 +146,7 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
         state = ("active" if lk.active(now) else
                  lifted_by(*lk.lifted_by) if lk.lifted_by else "expired")
         print(f"{lk.kiosk_id:{kw}}  {lk.id:>6}  {lk.scope:7}  {target:{tw}}  "
-              f"{_t(lk.started_at):19}  {_t(lk.until):19}  {lk.failures:>8}  {state}",
+              f"{stamp(lk.started_at):19}  {stamp(lk.until):19}  {lk.failures:>8}  {state}",
               file=out)
     print(f"{len(found)} lockout(s) of the fleet{'' if args.all else ' in force'}", file=out)
     return EXIT_OK
@@ -178,7 +154,6 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
 
 def cmd_actions(args: argparse.Namespace, ctx: Any) -> int:
     from kiosk.audit.fleet.views import fleet_actions
-    from kiosk.cli.audit import print_actions
 
     with fleet_store(ctx) as store:
         found = fleet_actions(store, action=args.action, since=args.since, until=args.until,
@@ -217,11 +192,6 @@ def verify_with_fleet(audit: Any, ctx: Any) -> int:
           f"(seq {result.server_first}-{result.server_head}); {result.unshipped} not shipped "
           "yet", file=out)
     return EXIT_OK
-
-
-def lifted_by(kiosk_id: str, unlock_id: int) -> str:
-    """The state of a lockout an unlock at ``kiosk_id`` lifted."""
-    return f"lifted by unlock #{unlock_id} at {kiosk_id}"
 
 
 def lifted_at_fleet(ctx: Any, lockouts: Sequence[Any], starts: Sequence[datetime]
