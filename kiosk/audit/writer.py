@@ -364,21 +364,24 @@ class AuditWriter(AuditReader):
 
     # -- the operator PIN's wrong entries ---------------------------------------------------
 
-    def pin_state(self) -> tuple[int, datetime | None]:
-        """``(wrong PINs since the last right one, end of the last refusal)`` from the latest
-        PIN event in the log, so a restart of the kiosk clears neither the count nor the
-        longer refusals it has earned (a log whose count restarted after each refusal, as
-        before they grew, reads the same way). The end is the record's time plus its own
-        ``refusal_s``, read on the clock as it is now: moved by the clock changes recorded
-        (or noticed) since the refusal."""
+    def pin_state(self) -> tuple[int, datetime | None, int | None]:
+        """``(wrong PINs since the last right one, end of the last refusal, seq of the last
+        right PIN)`` from the log (:class:`kiosk.operator.pin.PinState`), so a restart of the
+        kiosk clears neither the count nor the longer refusals it has earned (a log whose
+        count restarted after each refusal, as before they grew, reads the same way), and a
+        running kiosk sees staff end the refusals (a ``pin_accepted`` action with a newer
+        seq). The end is the record's time plus its own ``refusal_s``, read on the clock as
+        it is now: moved by the clock changes recorded (or noticed) since the refusal."""
         self._now()  # notices a jump since the last read
         with self._use("reading the operator PIN state") as db:
             found = db.execute("SELECT action, acted_at, details, seq FROM operator_actions "
                                "WHERE action IN ('pin_refused', 'pin_accepted') ORDER BY seq "
                                "DESC LIMIT 1").fetchone()
+            last_right = db.execute("SELECT MAX(seq) FROM operator_actions "
+                                    "WHERE action = 'pin_accepted'").fetchone()[0]
             events = clock_events(db) if found is not None else []
         if found is None or found[0] == "pin_accepted":
-            return 0, None
+            return 0, None, last_right
         import json
 
         details = json.loads(found[2])
@@ -387,4 +390,4 @@ class AuditWriter(AuditReader):
             refusal = timedelta(seconds=float(details["refusal_s"]))
             refused_until = (from_iso(found[1]) + refusal + self._watch.pending_gap()
                              + shift_after(events, int(found[3]), refusal))
-        return int(details.get("in_a_row", 0)), refused_until
+        return int(details.get("in_a_row", 0)), refused_until, last_right

@@ -53,7 +53,7 @@ from kiosk.operator.camera import (
 )
 from kiosk.operator.charts import ChartData, chart_data
 from kiosk.operator.fleet import fleet_clock_warning
-from kiosk.operator.pin import PinGate, PinResult
+from kiosk.operator.pin import PinGate, PinResult, PinState
 from kiosk.operator.settings_edit import SettingField, keep_hint, propose, setting_fields
 from kiosk.operator.verify import VerifyOutcome, verify
 from kiosk.settings import Settings
@@ -173,12 +173,12 @@ class OperatorContext:
 
     # -- PIN ---------------------------------------------------------------------------------
 
-    def _stored_pin_state(self) -> tuple[int, datetime | None]:
+    def _stored_pin_state(self) -> PinState | None:
         try:
-            return self.audit.pin_state()
+            return PinState(*self.audit.pin_state())
         except AuditError as exc:
             log.error("could not read the operator PIN count from the audit log: %s", exc)
-            return 0, None
+            return None
 
     def pin_refused_until(self, *, stored: bool = False) -> datetime | None:
         """While entries are refused after too many wrong PINs, until when (else None).

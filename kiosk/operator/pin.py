@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from kiosk.settings import pin_matches
 
@@ -72,10 +73,26 @@ class PinResult:
     refused_until: datetime | None = None
 
 
-PinState = tuple[int, datetime | None]
-"""``(wrong entries since the last right one, end of the last refusal)`` as stored. A log
-written before refusals grew counted from the last refusal instead (never more than
-:data:`MAX_WRONG`): read the same way, it holds at most its last refusal as a round."""
+class PinState(NamedTuple):
+    """What the audit log keeps of the PIN's entries.
+
+    A log written before refusals grew counted from the last refusal instead (never more than
+    :data:`MAX_WRONG`): read the same way, it holds at most its last refusal as a round.
+
+    Attributes
+    ----------
+    wrong : int
+        Wrong entries since the last right one.
+    until : datetime or None
+        The end of the last refusal.
+    last_right : int or None
+        The log's sequence number of the last right PIN, a staff reset
+        (``kiosk audit pin-reset``) included; None when there is none.
+    """
+
+    wrong: int
+    until: datetime | None
+    last_right: int | None = None
 
 
 def refusal_length(round_: int, first: timedelta = REFUSAL,
@@ -121,11 +138,14 @@ class PinGate:
     max_refusal : timedelta
         The longest refusal.
     stored : callable, optional
-        Returns the :data:`PinState` kept in the audit log, read at every entry, so a restart
-        of the kiosk clears neither the count nor the rounds it makes (the caller records
-        each outcome, with :attr:`refusal` for a refusal just started). The count in memory
-        is used when it is ahead (a record that failed); its end is read on the clock as it
-        is now (the log moves it by the clock changes recorded since).
+        Returns the :class:`PinState` kept in the audit log, or None when the log cannot be
+        read; read at every entry, so a restart of the kiosk clears neither the count nor
+        the rounds it makes (the caller records each outcome, with :attr:`refusal` for a
+        refusal just started). The count in memory is used when it is ahead (a record that
+        failed); its end is read on the clock as it is now (the log moves it by the clock
+        changes recorded since). A right PIN recorded since the last read (staff ending the
+        refusals with ``kiosk audit pin-reset`` while the kiosk runs) starts the rounds
+        again, as one entered here does.
     monotonic : callable, optional
         Seconds of a clock that a change of the date does not move: a refusal lasts its
         length whatever the wall clock does meanwhile. None reads ``clock`` (an injected
@@ -140,7 +160,7 @@ class PinGate:
 
     def __init__(self, clock: Callable[[], datetime], *, max_wrong: int = MAX_WRONG,
                  refusal: timedelta = REFUSAL, max_refusal: timedelta = MAX_REFUSAL,
-                 stored: Callable[[], PinState] | None = None,
+                 stored: Callable[[], PinState | None] | None = None,
                  monotonic: Callable[[], float] | None = None) -> None:
         if max_wrong < 1 or refusal <= timedelta(0) or max_refusal < refusal:
             raise ValueError("max_wrong must be at least 1, refusal positive and max_refusal "
@@ -156,6 +176,8 @@ class PinGate:
         self._lock = threading.Lock()
         self._wrong = 0
         self._deadline: float | None = None  # end of the refusal, on the monotonic clock
+        self._read = False  # the log has been read once: _last_right is what it said
+        self._last_right: int | None = None
 
     @property
     def refusal(self) -> timedelta:
@@ -186,7 +208,17 @@ class PinGate:
     def _load(self) -> None:
         if self._stored is None:
             return
-        wrong, until = self._stored()
+        state = self._stored()
+        if state is None:
+            return  # unreadable: the count in memory stands
+        wrong, until, last_right = state
+        if self._read and last_right != self._last_right:
+            # A right PIN recorded since the last read, by staff in another process: it ends
+            # the refusals as one entered here does. Only a change counts, never the first
+            # read: that right PIN may be older than entries this process counted while the
+            # log could not be read.
+            self._wrong, self._deadline = 0, None
+        self._read, self._last_right = True, last_right
         if wrong > self._wrong or (wrong == 0 and until is None and self._deadline is None):
             self._wrong = wrong
         if until is not None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.audit import AuditLog, action_detail
-from kiosk.operator.pin import PinGate
+from kiosk.operator import OperatorContext
+from kiosk.operator.pin import MAX_WRONG, PinGate
+from kiosk.settings import Settings
 from tests.cli.test_audit import env, run  # noqa: F401  (fixture, registered by import)
 
 PIN = "4821"
@@ -20,7 +22,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def test_pin_reset_ends_a_refusal_for_the_next_start(tmp_path: Path, env, capsys):  # noqa: F811
+def test_pin_reset_ends_a_refusal(tmp_path: Path, env, capsys):  # noqa: F811
     db = tmp_path / "kiosk.db"
     with AuditLog.open(db) as audit:
         # The ninth round of a guesser: every entry refused for a day.
@@ -36,10 +38,10 @@ def test_pin_reset_ends_a_refusal_for_the_next_start(tmp_path: Path, env, capsys
     assert status == 0, err
     assert out.startswith("PIN refusals ended: action #2 recorded by Dana (was: refused until ")
     assert "after 45 wrong PIN(s))" in out
-    assert "restart" in out.splitlines()[1]
+    assert out.splitlines()[1] == "a running kiosk reads it at the next PIN entry"
 
     with AuditLog.open(db) as audit:
-        assert audit.pin_state() == (0, None)
+        assert audit.pin_state() == (0, None, action_id(out))
         action = audit.operator_actions()[0]
         assert (action.action, action.actor) == ("pin_accepted", "Dana")
         assert action.reason == "PIN refusals ended by staff: guessing on Saturday night"
@@ -48,6 +50,30 @@ def test_pin_reset_ends_a_refusal_for_the_next_start(tmp_path: Path, env, capsys
         assert action_detail(refused) == "45 since the last right PIN, refused for 1440 min"
         # A kiosk started after it reads the reset: the right PIN opens the panel.
         assert PinGate(_now, stored=audit.pin_state).check(PIN, PIN).accepted
+
+
+def action_id(out: str) -> int:
+    """The action number ``kiosk audit pin-reset`` printed."""
+    return int(out.split("action #", 1)[1].split()[0])
+
+
+def test_a_running_kiosk_reads_the_reset_at_the_next_entry(tmp_path: Path, env,  # noqa: F811
+                                                            capsys):
+    db = tmp_path / "kiosk.db"
+    with AuditLog.open(db) as audit:
+        ctx = OperatorContext(settings=Settings().replace("kiosk", operator_pin=PIN),
+                              audit=audit, camera_health=lambda: None,
+                              apply_settings=lambda s: None, list_cameras=lambda: [])
+        for _ in range(MAX_WRONG):
+            ctx.check_pin("13579")
+        assert ctx.pin_refused_until() is not None
+        # Staff end it from a shell while the kiosk runs: another process, another
+        # connection to the log.
+        status, out, err = run(capsys, env, "pin-reset", "--by", "Dana", "--reason",
+                               "locked out by a guesser", "--db", str(db))
+        assert status == 0, err
+        assert ctx.check_pin(PIN).accepted
+        assert audit.pin_state() == (0, None, action_id(out) + 1)  # the entry's own record
 
 
 def test_pin_reset_needs_who_and_why(tmp_path: Path, env, capsys):  # noqa: F811

@@ -157,3 +157,34 @@ def test_a_log_from_before_the_rounds_still_works(audit: AuditLog, clock: Clock,
         clock.now += REFUSAL
     results = guess_wrong(ctx.check_pin, MAX_WRONG - old[-1] % MAX_WRONG)
     assert refusal_started(results, clock.now) == timedelta(minutes=minutes)
+
+
+# -- staff ending the refusals while the kiosk runs ------------------------------------------
+
+def test_a_reset_by_staff_reaches_the_running_kiosk(audit: AuditLog, clock: Clock) -> None:
+    """Before, the running kiosk kept its own count: the right PIN stayed refused after
+    ``kiosk audit pin-reset`` until the kiosk restarted."""
+    ctx = panel(audit, clock)
+    for _ in range(2):
+        clock.now = guess_wrong(ctx.check_pin)[-1].refused_until
+    assert refusal_started(guess_wrong(ctx.check_pin), clock.now) == timedelta(minutes=20)
+    assert not ctx.check_pin(PIN).accepted
+    audit.record_action("pin_accepted", actor="Dana", reason="PIN refusals ended by staff")
+    assert ctx.pin_refused_until(stored=True) is None
+    assert refusal_started(guess_wrong(ctx.check_pin), clock.now) == REFUSAL  # round 1 again
+    clock.now += REFUSAL
+    assert ctx.check_pin(PIN).accepted
+
+
+def test_only_a_new_right_pin_ends_what_was_counted_while_the_log_was_unreadable(
+        clock: Clock) -> None:
+    """A right PIN already in the log at the first read may be older than the entries this
+    process counted while the log could not be read: it ends nothing. One recorded after
+    that read does."""
+    log_says: list = [None]
+    gate = PinGate(clock, stored=lambda: log_says[0])
+    guess_wrong(lambda pin: gate.check(pin, PIN))  # the records failed: counted in memory
+    log_says[0] = pin.PinState(0, None, last_right=3)  # readable again: an old right PIN
+    assert not gate.check(PIN, PIN).accepted
+    log_says[0] = pin.PinState(0, None, last_right=9)  # staff ended the refusals meanwhile
+    assert gate.check(PIN, PIN).accepted

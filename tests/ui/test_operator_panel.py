@@ -563,6 +563,23 @@ def test_a_pin_dialog_reopened_during_the_refusal_says_so_at_once(
     assert "try again in 5 minutes" in again.message.text()
 
 
+def test_a_pin_dialog_reopened_after_staff_ended_the_refusal_takes_the_pin(
+        qtbot: Any, ctx: OperatorContext, audit: AuditLog, clock: Clock) -> None:
+    """Staff ended the refusal from a shell (kiosk audit pin-reset records a right PIN):
+    before, the running kiosk kept the refusal it held in memory until it restarted."""
+    refused_dialog(qtbot, ctx, clock).reject()
+    audit.record_action("pin_accepted", actor="Dana", reason="PIN refusals ended by staff")
+    again = PinDialog(ctx, clock=clock)
+    qtbot.addWidget(again)
+    assert again.locked  # what this process knew, at once; then the log is read
+    qtbot.waitUntil(lambda: not again.locked, timeout=WAIT_MS)
+    assert again.pin_edit.isEnabled() and again.ok_button.isEnabled()
+    assert again.message.text() == "You can enter the PIN again."
+    qtbot.keyClicks(again.pin_edit, PIN)
+    with qtbot.waitSignal(again.accepted, timeout=WAIT_MS):
+        qtbot.keyClick(again.pin_edit, Qt.Key.Key_Return)
+
+
 def test_reason_chart_shows_whole_codes_on_full_lines(qtbot: Any, panel: OperatorPanel,
                                                       monkeypatch: Any) -> None:
     from PySide6.QtGui import QPainter

@@ -20,11 +20,11 @@ def cmd_pin_reset(args: argparse.Namespace, ctx: Any) -> int:
     """End the operator PIN's refusals, as a right PIN would, recording who and why.
 
     A guesser's refusals grow to a day (:mod:`kiosk.operator.pin`) and refuse the right PIN
-    too; staff with the kiosk's account end them here. A running kiosk keeps the count it
-    holds in memory until it restarts.
+    too; staff with the kiosk's account end them here. A running kiosk reads the reset at the
+    next PIN entry.
     """
     with open_log(args, ctx, write=True) as audit:
-        wrong, until = audit.pin_state()
+        wrong, until, _ = audit.pin_state()
         action = audit.record_action("pin_accepted", actor=args.by,
                                      reason=f"PIN refusals ended by staff: {args.reason}")
     out = ctx.stdout
@@ -32,8 +32,7 @@ def cmd_pin_reset(args: argparse.Namespace, ctx: Any) -> int:
             else f"{wrong} wrong PIN(s) since the last right one, no refusal in force")
     print(f"PIN refusals ended: action #{action.id} recorded by {args.by} (was: {said})",
           file=out)
-    print("a running kiosk reads it when it restarts (systemctl --user restart "
-          "liveness-kiosk)", file=out)
+    print("a running kiosk reads it at the next PIN entry", file=out)
     return EXIT_OK
 
 

@@ -135,13 +135,14 @@ class PinDialog(QDialog):
             self._say("The operator panel is disabled: no operator PIN is set "
                       "(kiosk.operator_pin).", "warning")
             self.cancel_button.setFocus()
-        elif (until := context.pin_refused_until()) is not None:
-            # Reopened during a refusal: say so now, not after the right PIN is refused.
-            self._lock(until, "")
         else:
-            # A refusal from before a restart is only in the audit log: read off the UI thread
-            # (a check typed meanwhile runs after it, and is refused too). A read that fails
-            # is logged by the context; the check reads again.
+            if (until := context.pin_refused_until()) is not None:
+                # Reopened during a refusal: say so now, not after the right PIN is refused.
+                self._lock(until, "")
+            # The audit log may know more: a refusal from before a restart, or staff who
+            # ended this one (kiosk audit pin-reset). Read off the UI thread (a check typed
+            # meanwhile runs after it). A read that fails is logged by the context, and
+            # what this process knows stands; the check reads again.
             self._runner.run(lambda: context.pin_refused_until(stored=True),
                              self._on_refusal_read, lambda _message: None)
 
@@ -208,8 +209,11 @@ class PinDialog(QDialog):
             self.setGeometry(frame)
 
     def _on_refusal_read(self, until: datetime | None) -> None:
-        if until is not None and until > self._clock() and not self.locked:
-            self._lock(until, "")
+        if until is not None and until > self._clock():
+            if not self.locked:
+                self._lock(until, "")
+        elif self.locked:
+            self._unlock()  # staff ended the refusal from a shell
 
     def _on_ok_clicked(self) -> None:
         if not self.ok_button.isEnabled():
@@ -260,6 +264,10 @@ class PinDialog(QDialog):
         if left > timedelta(0):
             self._say(self._countdown_prefix + wait_text(left), "error")
             return
+        self._unlock()
+
+    def _unlock(self) -> None:
+        """Allow entries again, the refusal over."""
         self.countdown.stop()
         self._refused_until = None
         self.pin_edit.setEnabled(True)
