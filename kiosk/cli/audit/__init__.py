@@ -1,5 +1,5 @@
-"""``kiosk audit``: list, show, export, stats, lockouts, actions, unlock, pin-reset, verify,
-anchor, purge, new-log, keygen.
+"""``kiosk audit``: list, show, export, stats, lockouts, actions, unlock, override, pin-reset,
+verify, anchor, purge, new-log, keygen.
 
 Every subcommand takes ``--db PATH``; the default is ``settings.audit.db_path`` or, when that
 is empty, ``kiosk.db`` in the platform data folder. Reading commands open the database
@@ -10,7 +10,8 @@ keyed-hash references.
 This module wires the parser; the commands are in
 
 - :mod:`.reading`: list, show, export, stats;
-- :mod:`.staff`: lockouts, actions, pin-reset; :mod:`.unlock`: unlock;
+- :mod:`.staff`: lockouts, actions, pin-reset; :mod:`.unlock`: unlock; :mod:`.override`:
+  override;
 - :mod:`.maintenance`: verify, anchor, purge, keygen; :mod:`.new_log`: new-log;
 - :mod:`.fleet`: the ``--fleet`` forms and what the local commands ask the fleet server;
 
@@ -29,8 +30,9 @@ from kiosk.audit.queries import DECISION_FILTERS
 from kiosk.audit.schema import OPERATOR_ACTIONS
 from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
-from kiosk.cli.audit import fleet, maintenance, new_log, reading, staff, unlock
+from kiosk.cli.audit import fleet, maintenance, new_log, override, reading, staff, unlock
 from kiosk.cli.audit.opening import db_path
+from kiosk.vocabulary import Verdict
 
 WHEN = parsed(parse_when)
 DURATION = parsed(parse_duration)
@@ -116,6 +118,14 @@ def register(subparsers: Any) -> None:
                       "'audit show' (64 hex digits)")
     whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk "
                       "(one that wrote to this log, or with a fleet one the server knows)")
+    p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+
+    p = add("override", override.cmd_override, "change a finished attempt's decision, "
+            "recording who and why (the attempt's row stays as recorded)")
+    p.add_argument("id", type=POSITIVE_WHOLE_NUMBER, metavar="ID")
+    p.add_argument("--to", required=True, choices=[str(v) for v in Verdict], help="the decision in force "
+                   "from now on")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
     p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
 

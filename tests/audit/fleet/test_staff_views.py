@@ -74,6 +74,25 @@ def test_the_fleets_list_and_stats_show_overrides_as_the_local_ones_do(
             "above are the decisions as recorded)\n") in stats, stats
 
 
+def test_an_override_from_a_shell_reaches_the_fleets_views(open_kiosk, clock, fleet_url,
+                                                           site_key):
+    east = open_kiosk("east")
+    attempt = finish(east, clock, "review")
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    db = east.path
+    east.close()
+    status, text = staff(["audit", "override", str(attempt), "--to", "pass", "--by", "anna",
+                          "--reason", "ID checked by hand", "--db", db], fleet_url, site_key,
+                         "east")
+    assert status == 0, text
+    assert text.splitlines()[:2] == [
+        f"override #1 recorded by anna: attempt #{attempt} review, now pass",
+        "  the fleet server holds it"]
+    _, listed = staff(["audit", "list", "--fleet", "--decision", "pass"], fleet_url, site_key,
+                      "west")
+    assert " review, now pass " in listed, listed
+
+
 def test_long_kiosk_ids_are_shown_whole(open_kiosk, clock, fleet_url, site_key):
     ids = ("reception-floor-1", "reception-floor-2")
     for kiosk_id in ids:
