@@ -305,15 +305,18 @@ class KioskFlow:
         """No consent, or the identity step cancelled: back to idle."""
         return self._state in (FlowState.CONSENT, FlowState.IDENTITY) and self._go(FlowState.IDLE)
 
-    def identity_ready(self, reference: Any, subject_number: str | None = None) -> bool:
-        """Staff supplied the ID photo (ndarray (H, W, 3) uint8 BGR): start the live check."""
+    def identity_ready(self, reference: Any, subject_number: str | None = None, *,
+                       id_scan: tuple[str, int] | None = None) -> bool:
+        """Staff supplied the ID photo (ndarray (H, W, 3) uint8 BGR), from the scanner file
+        ``id_scan`` names when it is a scan: start the live check."""
         if self._state != FlowState.IDENTITY:
             return False
         if reference is None:
             raise ValueError("the identity step needs a reference photo")
         number = (subject_number or "").strip() or None
         return self._start_session(SessionRequest(reference=reference, subject_number=number,
-                                                  accessible=self._accessible))
+                                                  accessible=self._accessible,
+                                                  id_scan=id_scan))
 
     def finish(self) -> bool:
         """The Done button on the result screen."""

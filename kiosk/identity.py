@@ -8,9 +8,10 @@ face takes a few hundred milliseconds, too long for the UI thread). Every failur
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,12 @@ SCAN_SETTLE_S = 0.5
 # Margin around the card's face, in face widths, kept in the reference crop so the matcher's
 # own detector finds the face again.
 CARD_MARGIN = 0.8
+SCAN_MAX_AGE_S = 600.0
+"""The oldest scan "Use scan" takes: staff scan the ID and press it within a minute or two,
+so a newer scan than this is the person at the desk's, and an older one is someone else's
+(the last person's of yesterday, after a restart). Ten minutes leaves room for a desk that
+scans at the counter before the person reaches the kiosk."""
+
 FILE, SCAN, CAMERA = "file", "scan", "camera"
 
 
@@ -104,12 +111,16 @@ class IdPhoto:
         ``file``, ``scan`` or ``camera``.
     name : str
         File name (or ``camera``), for the staff's screen.
+    scan : tuple of (str, int) or None
+        For a scan: its path and modification time (ns), which a check that used it spends
+        (:func:`newest_image` refuses it afterwards).
     """
 
     image: np.ndarray
     box: FaceBox
     origin: str
     name: str
+    scan: tuple[str, int] | None = None
 
 
 def _one_face(image: np.ndarray, detector: HogFaceDetector, what: str,
@@ -167,13 +178,20 @@ def check_upright(image: np.ndarray, detector: HogFaceDetector, what: str) -> No
 
 
 def newest_image(folder: str | Path, *, clock: Callable[[], float] = time.time,
-                 settle_s: float = SCAN_SETTLE_S) -> Path:
-    """The most recently modified image file of a scanner drop folder.
+                 settle_s: float = SCAN_SETTLE_S, max_age_s: float = SCAN_MAX_AGE_S,
+                 spent: Collection[tuple[str, int]] = ()) -> tuple[Path, int]:
+    """The most recently modified image file of a scanner drop folder, and its modification
+    time in nanoseconds.
+
+    A scan is someone's ID: the newest one is taken only while it can be the person's at the
+    desk, never one a finished check used (``spent``) nor one older than ``max_age_s``, so
+    "Use scan" pressed before this person's ID was scanned does not show the last person's.
 
     Raises
     ------
     IdPhotoError
-        The folder is missing or holds no image, or the newest is still being written.
+        The folder is missing or holds no image, or the newest is still being written, was
+        used for an earlier check, or is older than ``max_age_s``.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -182,22 +200,42 @@ def newest_image(folder: str | Path, *, clock: Callable[[], float] = time.time,
         candidates = [p for p in folder.iterdir()
                       if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")
                       and p.is_file()]
-        newest = max(candidates, key=lambda p: p.stat().st_mtime, default=None)
-        mtime = newest.stat().st_mtime if newest is not None else None
+        newest = max(candidates, key=lambda p: p.stat().st_mtime_ns, default=None)
+        mtime_ns = newest.stat().st_mtime_ns if newest is not None else None
     except OSError as exc:
         raise IdPhotoError(f"the scanner folder {folder} cannot be read ({exc.strerror})") \
             from None
-    if newest is None or mtime is None:
+    if newest is None or mtime_ns is None:
         raise IdPhotoError(f"no scanned image in {folder} yet; scan the ID and try again")
-    if clock() - mtime < settle_s:
+    age = clock() - mtime_ns / 1e9
+    if age < settle_s:
         raise IdPhotoError(f"{newest.name} is still being written; try again in a moment")
-    return newest
+    if (str(newest), mtime_ns) in spent:
+        raise IdPhotoError(f"the newest scan, {newest.name}, was used for an earlier check: "
+                           "scan this person's ID and try again")
+    if age > max_age_s:
+        raise IdPhotoError(f"the newest scan, {newest.name}, is {_age_text(age)} old: scan "
+                           "this person's ID and try again")
+    return newest, mtime_ns
+
+
+def _age_text(seconds: float) -> str:
+    """``12 min``, ``3 h``, ``2 days``: an age in its largest whole unit."""
+    for unit, size in (("day", 86400), ("h", 3600)):
+        if seconds >= size:
+            n = int(seconds // size)
+            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+    return f"{int(seconds // 60)} min"
 
 
 def load_newest_scan(folder: str | Path, detector: HogFaceDetector, *,
-                     clock: Callable[[], float] = time.time) -> IdPhoto:
-    """:func:`load_id_photo` on :func:`newest_image` of ``folder``."""
-    return load_id_photo(newest_image(folder, clock=clock), detector, origin=SCAN)
+                     clock: Callable[[], float] = time.time,
+                     spent: Collection[tuple[str, int]] = ()) -> IdPhoto:
+    """:func:`load_id_photo` on :func:`newest_image` of ``folder``, marked with the scan it
+    came from."""
+    path, mtime_ns = newest_image(folder, clock=clock, spent=spent)
+    photo = load_id_photo(path, detector, origin=SCAN)
+    return dataclasses.replace(photo, scan=(str(path), mtime_ns))
 
 
 def capture_id_card(image: np.ndarray, detector: HogFaceDetector) -> IdPhoto:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import cv2
 import numpy as np
@@ -12,6 +13,7 @@ from kiosk.cloud.detect import HogFaceDetector
 from kiosk.identity import (
     CAMERA,
     SCAN,
+    SCAN_MAX_AGE_S,
     IdPhotoError,
     capture_id_card,
     card_detector,
@@ -76,7 +78,8 @@ def test_the_newest_scan_wins(tmp_path):
     touch(tmp_path / ".hidden.jpg", 5000)
     touch(tmp_path / "notes.txt", 6000)
     (tmp_path / "folder.jpg").mkdir()
-    assert newest_image(tmp_path, clock=lambda: 4000.0).name == "b.png"
+    path, mtime_ns = newest_image(tmp_path, clock=lambda: 3100.0)
+    assert path.name == "b.png" and mtime_ns == 3000 * 10**9
 
 
 def test_a_scan_still_being_written_waits(tmp_path):
@@ -92,10 +95,31 @@ def test_an_empty_or_missing_scanner_folder_is_explained(tmp_path):
         newest_image(tmp_path / "missing")
 
 
+def test_a_scan_a_check_used_or_an_old_one_is_not_taken(tmp_path):
+    """"Use scan" pressed before this person's ID was scanned took the last person's, and
+    showed their ID photo to whoever stood at the desk."""
+    touch(tmp_path / "ana.jpg", 1000)
+    spent = {(str(tmp_path / "ana.jpg"), 1000 * 10**9)}
+    with pytest.raises(IdPhotoError, match="the newest scan, ana.jpg, was used for an earlier "
+                                           "check: scan this person's ID and try again"):
+        newest_image(tmp_path, clock=lambda: 1030.0, spent=spent)
+    touch(tmp_path / "ben.jpg", 1040)  # the next person's scan
+    assert newest_image(tmp_path, clock=lambda: 1050.0, spent=spent)[0].name == "ben.jpg"
+    # A scan rewritten under the same name is a new scan.
+    touch(tmp_path / "ana.jpg", 1060)
+    assert newest_image(tmp_path, clock=lambda: 1070.0, spent=spent)[0].name == "ana.jpg"
+    for now, said in [(1060 + SCAN_MAX_AGE_S + 1, "is 10 min old"),
+                      (1060 + 3 * 3600, "is 3 h old"), (1060 + 2 * 86400, "is 2 days old")]:
+        with pytest.raises(IdPhotoError, match=f"the newest scan, ana.jpg, {said}: scan this "
+                                               "person's ID"):
+            newest_image(tmp_path, clock=lambda now=now: now, spent=spent)
+
+
 def test_the_newest_scan_is_loaded_and_checked(shared_data, tmp_path, detector):
     cv2.imwrite(str(tmp_path / "scan1.jpg"), face(shared_data, "obama2.jpg", 600))
-    photo = load_newest_scan(tmp_path, detector, clock=lambda: 1e12)
+    photo = load_newest_scan(tmp_path, detector, clock=lambda: time.time() + 1)
     assert photo.origin == SCAN and photo.name == "scan1.jpg"
+    assert photo.scan == (str(tmp_path / "scan1.jpg"), (tmp_path / "scan1.jpg").stat().st_mtime_ns)
 
 
 def card_frame(shared_data, *, with_person: bool, height: int = 220) -> np.ndarray:

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 class IdentityJobs:
     """Loads and checks ID photos: a file, the newest scan of a folder, or a card held to the
     camera. Requests are queued from any thread; :meth:`run` does them and answers
-    IdentityLoaded or IdentityFailed through the sink.
+    IdentityLoaded or IdentityFailed through the sink. A scan a check used is not taken
+    again (:meth:`spend`): "Use scan" pressed before the next person's ID was scanned would
+    show the last person's.
 
     Parameters
     ----------
@@ -35,10 +37,18 @@ class IdentityJobs:
         self._jobs: queue.SimpleQueue[tuple[str, str | None]] = queue.SimpleQueue()
         self._id_detector: Any = None
         self._card_detector: Any = None
+        self._spent: set[tuple[str, int]] = set()
 
     def put(self, kind: str, arg: str | None) -> None:
         """Queue a job: ``("file", path)``, ``("scan", folder)`` or ``("card", None)``."""
         self._jobs.put((kind, arg))
+
+    def spend(self, scan: tuple[str, int] | None) -> None:
+        """A check ran with the ID photo of ``scan`` (path, modification time in ns; None
+        for a file or the camera): the newest-scan job refuses that scan from now on (the
+        runtime's thread)."""
+        if scan is not None:
+            self._spent.add(scan)
 
     def run(self) -> None:
         """Do every queued job (the runtime's thread)."""
@@ -62,7 +72,7 @@ class IdentityJobs:
         if kind == "file" and arg is not None:
             return load_id_photo(arg, self._detector())
         if kind == "scan" and arg is not None:
-            return load_newest_scan(arg, self._detector())
+            return load_newest_scan(arg, self._detector(), spent=self._spent)
         frame = self._feed.next_frame(1.0)
         if frame is None:
             raise IdPhotoError("the camera gives no picture; check the camera")

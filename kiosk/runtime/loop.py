@@ -444,6 +444,7 @@ class KioskRuntime:
             # Never run a comparison-less session for someone who presented an ID.
             self._sink.report(ev.SessionFailed(sid, "the face matcher is unavailable"))
             return
+        self._identity.spend(request.id_scan)  # this person's scan, not the next one's
         settings = self._settings
         source = self._feed.source
         # The attempt's row says which device served it (the camera as last connected).

@@ -91,6 +91,9 @@ class SessionRequest:
     camera : mapping or None
         What the frames come from, as the attempt's audit row records it
         (:func:`kiosk.session.camera.camera_record`); None when not known.
+    id_scan : tuple of (str, int) or None
+        The scanner file ``reference`` came from (path, modification time in ns): a check
+        that runs spends it, so "Use scan" does not take it for the next person.
     """
 
     reference: np.ndarray | None = None
@@ -102,6 +105,7 @@ class SessionRequest:
     member_check_in: bool = False
     stopped: Callable[[], bool] | None = None
     camera: Mapping[str, Any] | None = None
+    id_scan: tuple[str, int] | None = None
 
     def __post_init__(self) -> None:
         if self.member_check_in and self.reference is not None:

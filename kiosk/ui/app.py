@@ -396,7 +396,7 @@ class KioskWindow(QMainWindow):
     def _on_identity_confirmed(self) -> None:
         photo = self.identity.photo
         if photo is not None:
-            self.flow.identity_ready(photo.image, self.identity.number)
+            self.flow.identity_ready(photo.image, self.identity.number, id_scan=photo.scan)
 
     # -- timers ---------------------------------------------------------------------------
 

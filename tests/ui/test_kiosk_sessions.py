@@ -7,8 +7,10 @@ appears replace the camera and the face tracker; the audit log is a real one in 
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import cv2
@@ -58,14 +60,14 @@ def kiosk(qtbot, tmp_path):
     windows = []
 
     def build(settings, *, responder=None, fusion=None, matcher=None, audit_factory=None,
-              approach=False, camera=None):
+              approach=False, camera=None, scan_folder=None):
         responder = responder or Responder()
         camera = camera or SyntheticCamera(speed=3.0)
         audit_factory = audit_factory or (lambda s: open_kiosk_log(s, tmp_path))
         worker = make_worker(settings, camera=camera, responder=responder,
                              audit_factory=audit_factory, fusion=fusion, matcher=matcher,
                              seed=SEED)
-        window = KioskWindow(settings, worker)
+        window = KioskWindow(settings, worker, scan_folder=scan_folder)
         if not approach:
             window.flow.config = dataclasses.replace(window.flow.config, approach_s=1e9)
         qtbot.addWidget(window)
@@ -214,6 +216,52 @@ def test_the_staffed_desk_passes_with_an_offline_match_by_default(qtbot, kiosk, 
                                                                    id_photo):
     window, *_ = kiosk(staffed(settings), matcher=FixedMatcher(match(True, offline=True)))
     assert run_staffed(qtbot, window, id_photo) == "pass"
+
+
+def scanned(folder, name):
+    """An ID scan the scanner finished writing a few seconds ago."""
+    path = folder / name
+    cv2.imwrite(str(path), np.full((300, 240, 3), 128, np.uint8))
+    done = time.time() - 5
+    os.utime(path, (done, done))
+    return path
+
+
+def test_use_scan_never_takes_the_scan_an_earlier_check_used(qtbot, kiosk, settings,
+                                                             tmp_path):
+    """Before, "Use scan" pressed before the next person's ID was scanned took the last
+    person's scan and showed their ID photo at the desk."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    scanned(scans, "scan-0001.png")
+    window, *_ = kiosk(staffed(settings), matcher=FixedMatcher(match(True)),
+                       scan_folder=str(scans))
+    identity = window.identity
+
+    def use_scan() -> None:
+        qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(window.consent.accept, Qt.Key.Key_Space)
+        assert window.flow.state == FlowState.IDENTITY
+        qtbot.mouseClick(identity.use_scan, Qt.MouseButton.LeftButton)
+
+    use_scan()
+    qtbot.waitUntil(lambda: identity.proceed.isEnabled(), timeout=5000)
+    identity.number_edit.setText("ID-42")
+    qtbot.mouseClick(identity.proceed, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.RESULT, timeout=SESSION_TIMEOUT_MS)
+    assert window.result.kind == "pass"
+    qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
+
+    use_scan()  # the next person, whose ID is not scanned yet
+    qtbot.waitUntil(lambda: "was used for an earlier check" in identity.message.text(),
+                    timeout=5000)
+    assert identity.message.text().startswith("the newest scan, scan-0001.png, was used")
+    assert identity.photo is None and not identity.proceed.isEnabled()
+    scanned(scans, "scan-0002.png")
+    qtbot.mouseClick(identity.use_scan, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: identity.photo is not None, timeout=5000)
+    assert identity.photo.name == "scan-0002.png" and identity.proceed.isEnabled()
 
 
 def test_the_failure_that_locks_the_kiosk_says_so_and_idle_shows_it(qtbot, kiosk, settings,

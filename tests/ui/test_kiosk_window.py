@@ -62,7 +62,8 @@ def test_the_identity_step_explains_an_unusable_file(qtbot, window_for, settings
     bad = tmp_path / "scan.jpg"
     bad.write_text("not a picture")
     window.identity.file_chosen.emit(str(bad))
-    qtbot.waitUntil(lambda: "not an image" in window.identity.message.text(), timeout=5000)
+    # The first ID photo also loads the face detector: seconds on a loaded machine.
+    qtbot.waitUntil(lambda: "not an image" in window.identity.message.text(), timeout=15000)
     assert not window.identity.proceed.isEnabled()
 
 
