@@ -22,6 +22,7 @@ from kiosk.cli.audit.text import (
     lifted_by,
     lockout_targets,
     print_actions,
+    print_by_reason,
     short_ref,
     shown_decision,
     staff_actions,
@@ -123,11 +124,7 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
         print(f"  {kiosk:{kw}}" + "".join(f"{counts[d]:>8}" for d in
                                           ("pass", "fail", "review")), file=out)
     print(staff_actions(s.lockouts, s.unlocks, s.overrides), file=out)
-    print("by reason:", file=out)
-    for code, n in s.by_reason.items():
-        print(f"  {code:32} {n:>7}", file=out)
-    if not s.by_reason:
-        print("  (none)", file=out)
+    print_by_reason(s.by_reason, out)
     return EXIT_OK
 
 

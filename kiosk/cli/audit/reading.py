@@ -18,7 +18,14 @@ from kiosk.audit import (
 from kiosk.audit.export import write_export
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.output import create_private
-from kiosk.cli.audit.text import column_width, short_ref, shown_decision, staff_actions, stamp
+from kiosk.cli.audit.text import (
+    column_width,
+    print_by_reason,
+    short_ref,
+    shown_decision,
+    staff_actions,
+    stamp,
+)
 from kiosk.operator.attempts import latest_overrides
 
 EXIT_OK = 0
@@ -152,11 +159,7 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     if s.scripted:
         print(f"scripted evaluation runs, not counted above: {s.scripted}", file=out)
     print(staff_actions(s.lockouts, s.unlocks, s.overrides), file=out)
-    print("by reason:", file=out)
-    for code, n in s.by_reason.items():
-        print(f"  {code:32} {n:>7}", file=out)
-    if not s.by_reason:
-        print("  (none)", file=out)
+    print_by_reason(s.by_reason, out)
     names = list(s.by_decision)
     print("by day (UTC):  " + "".join(f"{n:>8}" for n in names), file=out)
     for day, counts in s.by_day.items():

@@ -3,7 +3,7 @@ a decision, a lockout or a staff action reads the same in both."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from kiosk.audit import OperatorAction, action_about, action_detail, decision_label
@@ -70,3 +70,13 @@ def print_actions(actions: list[OperatorAction], out: TextIO,
         lead = f"{kiosk:{kw}}  " if kiosks is not None else ""
         print(f"{lead}{a.id:>6}  {stamp(a.acted_at):19}  {a.action:{aw}}  {a.actor:{bw}}  "
               f"{what:{tw}}  {a.reason}{': ' + detail if detail else ''}", file=out)
+
+
+def print_by_reason(by_reason: Mapping[str, int], out: TextIO) -> None:
+    """The ``by reason:`` block of ``stats``, local or of the fleet: each code and its count,
+    or ``(none)``."""
+    print("by reason:", file=out)
+    for code, n in by_reason.items():
+        print(f"  {code:32} {n:>7}", file=out)
+    if not by_reason:
+        print("  (none)", file=out)
