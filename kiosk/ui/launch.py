@@ -296,9 +296,16 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
                          restart=(lambda: app.exit(EXIT_FAILED)) if args.supervised else None)
 
     def quit_on_signal(signum, frame) -> None:
+        # Only scheduled here: the handler can run in the middle of a write to stderr (a log
+        # line of the main thread), where writing again raises a reentrant-call error and
+        # the line saying why the kiosk stopped was lost.
+        # Queued, it runs once the event loop does: a signal before the loop started too.
+        QTimer.singleShot(0, lambda: stop_on_signal(signum))
+
+    def stop_on_signal(signum: int) -> None:
         log.info("signal %d: stopping", signum)
         window.allow_close()
-        QTimer.singleShot(0, app.quit)  # also right if the event loop has not started yet
+        app.quit()
 
     sys.excepthook = excepthook_for(window, data_dir)
     signal.signal(signal.SIGTERM, quit_on_signal)
