@@ -85,7 +85,6 @@ class FrontGuard(QObject):
         self._soon.setSingleShot(True)
         self._soon.setInterval(0)
         self._soon.timeout.connect(self.check)
-        window.installEventFilter(self)
 
     def start(self) -> None:
         """Keep the window in front from now on (kiosk mode, once it is shown)."""
@@ -93,10 +92,14 @@ class FrontGuard(QObject):
             return
         if QGuiApplication.platformName() == "xcb":
             self._stacking = XStacking.open()
+        # Watched only while guarding: a filter left on a window that the garbage collector
+        # destroys later met this object with its attributes already cleared.
+        self._window.installEventFilter(self)
         self.timer.start()
 
     def stop(self) -> None:
         """Leave the window alone (it is closing)."""
+        self._window.removeEventFilter(self)
         self.timer.stop()
         self._soon.stop()
         stacking, self._stacking = self._stacking, None
@@ -104,7 +107,7 @@ class FrontGuard(QObject):
             stacking.close()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self._window and event.type() in _WATCHED and self.timer.isActive():
+        if event.type() in _WATCHED and self.timer.isActive():  # the window: the one watched
             self._soon.start()
         return False
 
