@@ -30,24 +30,49 @@ MAX_SUBJECT_NUMBER_CHARS = 64
 _EXTRA_DASHES = frozenset("\u2212\u2043\u02d7\u2796\u207b\u208b")
 
 
+# Capital letters of the Cyrillic and Greek alphabets drawn as a Latin capital (Unicode's
+# confusables, UTS #39, for the letters NFKC and upper case leave): typed on a Cyrillic or
+# Greek keyboard layout, or pasted, they look like the number on the card.
+_LOOK_ALIKES = str.maketrans({
+    "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H",
+    "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T", "\u0423": "Y", "\u0425": "X",
+    "\u0406": "I", "\u0408": "J", "\u0405": "S", "\u051a": "Q", "\u051c": "W", "\u04ae": "Y",
+    "\u0391": "A", "\u0392": "B", "\u0395": "E", "\u0396": "Z", "\u0397": "H", "\u0399": "I",
+    "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u039f": "O", "\u03a1": "P", "\u03a4": "T",
+    "\u03a5": "Y", "\u03a7": "X"})
+
+
+def _folded(ch: str) -> str:
+    """A decimal digit of any script as its ASCII digit (Arabic-Indic, Persian, Devanagari,
+    Thai ... keyboards type their own); other characters as they are."""
+    value = unicodedata.decimal(ch, None)
+    return str(value) if value is not None else ch
+
+
 def _dropped(ch: str) -> bool:
     category = unicodedata.category(ch)
     # Cf: format characters (zero-width space and joiners, soft hyphen, direction marks);
     # Z*: separators (spaces of every width, line and paragraph separators); Cc: controls
-    # (tab, newline); Pd and the extra dashes: every dash and hyphen.
-    return (category in ("Cf", "Cc", "Zs", "Zl", "Zp", "Pd") or ch.isspace()
-            or ch in _EXTRA_DASHES)
+    # (tab, newline); Pd and the extra dashes: every dash and hyphen; the other punctuation
+    # (P*: the dots and slashes of 123.456.789-09 or AB/1234, brackets, quotes); Mn: accents
+    # and other marks (the dot of a Turkish capital I, once decomposed).
+    return (category in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn") or category.startswith("P")
+            or ch.isspace() or ch in _EXTRA_DASHES)
 
 
 def normalize_subject_number(number: str) -> str:
     """The canonical form of a badge or ID number before hashing.
 
-    NFKC (full-width and compatibility forms fold to their plain letters and digits), upper
-    case, and then every format character (Unicode category Cf: zero-width spaces, soft
-    hyphens, direction marks), separator and space (category Z and white space), control
-    character and dash or hyphen (category Pd, and the minus signs) removed. So ``"ab-123 "``,
-    ``"AB123"``, ``"AB\\u200b123"`` and ``"AB\\u2010123"`` are one subject, and retyping or
-    pasting a number differently does not reset its failure count.
+    NFKD (full-width and compatibility forms fold to their plain letters and digits, accented
+    letters to the letter and its mark), upper case, the decimal digits of every script as
+    ASCII digits, the Cyrillic and Greek capitals drawn as a Latin one as that letter, and
+    then every format character (Unicode category Cf: zero-width spaces, soft hyphens,
+    direction marks), separator and space (category Z and white space), control character,
+    punctuation (category P: dashes, hyphens, dots, slashes; and the minus signs) and mark
+    (category Mn) removed. So ``"ab-123 "``, ``"AB123"``, ``"AB\\u200b123"``,
+    ``"AB/1.23"``, ``"\\u0410\\u0412\\u0661\\u0662\\u0663"`` (Cyrillic letters, Arabic-Indic
+    digits) are one subject, and retyping or pasting a number differently does not reset its
+    failure count, nor make an unlock miss it.
 
     Raises
     ------
@@ -61,8 +86,8 @@ def normalize_subject_number(number: str) -> str:
     if any(unicodedata.category(ch) == "Cs" for ch in number):
         raise ValueError("the subject number is not valid text (it contains bytes that are not "
                          "UTF-8); type it again")
-    text = unicodedata.normalize("NFKC", number).upper()
-    text = "".join(ch for ch in text if not _dropped(ch))
+    text = unicodedata.normalize("NFKD", number).upper()
+    text = "".join(_folded(ch) for ch in text if not _dropped(ch)).translate(_LOOK_ALIKES)
     if not text:
         raise ValueError("the subject number is empty once spaces, dashes and invisible "
                          "characters are removed; give the badge or ID number")

@@ -206,11 +206,24 @@ def test_a_failing_keyring_is_an_error_not_a_silent_new_key(tmp_path: Path) -> N
     "AB\u2011123", "AB\u2013123", "AB\u2212123", "\uff21\uff22\uff11\uff12\uff13",
     "AB\u00a0123", "AB\u2060123", "AB\ufeff123", "A\u200dB\u200c123", "AB\u202e123",
     "AB\t123\n", "AB\u3000123", "AB\ufe63123", "AB\uff0d123",
+    # Locale audit: another script's digits, Cyrillic and Greek capitals drawn as Latin ones,
+    # a number printed with dots or slashes. Each was a new subject, free of the lockout.
+    "AB\u0661\u0662\u0663", "AB\u06f1\u06f2\u06f3", "AB\u0967\u0968\u0969",
+    "AB\u0e51\u0e52\u0e53", "\u0410\u0412123", "\u0391\u0392123", "AB/123", "AB.1.23",
+    "(AB) 123", "a\u0301b123",
 ])
 def test_look_alike_numbers_are_one_subject(variant: str) -> None:
     key = bytes(range(32))
     assert normalize_subject_number(variant) == "AB123"
     assert subject_ref(variant, key) == subject_ref("AB123", key)
+
+
+def test_different_numbers_stay_different_subjects() -> None:
+    key = bytes(range(32))
+    numbers = ["AB123", "AB124", "AB1234", "BA123", "AB12", "ABC123", "AB123X", "A8123",
+               "\u0130123", "I123"]
+    refs = {subject_ref(n, key) for n in numbers}
+    assert len(refs) == len(numbers) - 1  # only the Turkish capital I folds to I
 
 
 @pytest.mark.parametrize("number, message", [
