@@ -237,7 +237,13 @@ def test_a_hashed_pin_is_accepted_and_matches_only_its_pin(tmp_path, capsys, mon
     stored = load_settings(path, {}).kiosk.operator_pin
     assert pin_matches("482913", stored)
     assert not pin_matches("482914", stored)
-    assert not pin_matches("\uff14\uff18\uff12\uff19\uff11\uff13", stored)
+    # The same digits in another script (full-width, an Arabic keyboard's) are the same PIN:
+    # before, they were wrong entries, and five of them locked staff out of the panel.
+    assert pin_matches("\uff14\uff18\uff12\uff19\uff11\uff13", stored)
+    assert pin_matches("\u0664\u0668\u0662\u0669\u0661\u0663", stored)
+    assert pin_matches("\u06f4\u06f8\u06f2\u06f9\u06f1\u06f3", stored)
+    assert not pin_matches("\u0664\u0668\u0662\u0669\u0661\u0664", stored)
+    assert not pin_matches("48291\u00b3", stored)  # a superscript is no decimal digit
     monkeypatch.setattr("sys.stdin", io.StringIO("12ab\n"))
     assert main(["settings", "hash-pin"], environ={}) == 2
 

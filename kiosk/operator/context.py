@@ -194,9 +194,9 @@ class OperatorContext:
 
         Every 5 wrong PINs refuse every entry for a time that doubles each round, from 5
         minutes to a day (:mod:`kiosk.operator.pin`); the count lives in the audit log, so
-        restarting the kiosk clears neither it nor the rounds. Only ASCII digits can match
-        (a full-width "１２３４" is a wrong entry); an empty entry is neither counted nor
-        recorded. The PIN itself is never logged or recorded.
+        restarting the kiosk clears neither it nor the rounds. Digits count whatever their
+        script (an Arabic keyboard's "٤٨٢١", a full-width "４８２１"); an empty entry is neither
+        counted nor recorded. The PIN itself is never logged or recorded.
         """
         result = self._pin.check(entered, self._settings.kiosk.operator_pin)
         if result.wrong:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,12}$", re.ASCII)
 """A PIN: 4 to 12 ASCII digits (a full-width "１２３４" is not one)."""
@@ -54,9 +55,19 @@ def hash_pin(pin: str) -> str:
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 
 
+def ascii_digits(entered: str) -> str:
+    """``entered`` with the decimal digits of every script as ASCII digits: staff at an
+    Arabic or Persian keyboard layout type the PIN's digits as ``٤٨٢١``, full-width input
+    as ``４８２１``; they are the same digits. Anything else is left as it is."""
+    return "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None
+                   else ch for ch in entered)
+
+
 def pin_matches(entered: str, stored: str) -> bool:
     """Compare an entered PIN with the configured one (plain or hashed), in constant time
-    for a given stored value. An entry that is not 4-12 ASCII digits never matches."""
+    for a given stored value. The entry's digits count whatever their script
+    (:func:`ascii_digits`); an entry that is not 4-12 digits then never matches."""
+    entered = ascii_digits(entered)
     if not is_pin(entered):
         return False
     found = _HASH.match(stored)
