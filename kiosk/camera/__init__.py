@@ -30,13 +30,13 @@ from kiosk.camera.images import (
 from kiosk.camera.slot import LatestFrameSlot
 from kiosk.camera.source import BaseSource, FrameSource, SourceInfo, as_bgr
 from kiosk.camera.v4l2 import VideoDevice, find_device, list_devices
-from kiosk.camera.video import VideoFileSource, parse_frame_range
+from kiosk.camera.video import VideoFileSource, decodable_name, parse_frame_range
 
 __all__ = [
     "IMAGE_EXTENSIONS", "BaseSource", "CameraDisconnected", "CameraHealth", "CaptureThread",
     "ControlStatus", "DeviceSource", "FrameSource", "HealthMonitor", "ImageFileSource", "ImageFolderSource",
     "ImageSequenceSource", "LatestFrameSlot", "SourceInfo", "VideoDevice", "VideoFileSource",
-    "VirtualCameraRefused", "as_bgr", "find_device", "is_device_spec", "is_image_path",
+    "VirtualCameraRefused", "as_bgr", "decodable_name", "find_device", "is_device_spec", "is_image_path",
     "list_devices", "open_source", "parse_device", "parse_frame_range", "read_image", "recording_path",
     "refuse_single_frame", "refuse_still", "single_frame_refusal",
 ]

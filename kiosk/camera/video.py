@@ -75,6 +75,25 @@ def check_file(path: Path, what: str) -> None:
         raise InputError(f"{what} {path} is empty (0 bytes)")
 
 
+def decodable_name(path: str | Path) -> str:
+    """``path`` as the text OpenCV takes.
+
+    Raises
+    ------
+    InputError
+        The file name is not valid UTF-8 (a name copied from older media or a share in
+        Latin-1): OpenCV's VideoCapture crashes the whole process on such a name.
+    """
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        raise InputError(f"the name of {shown} is not valid UTF-8 (copied from older media "
+                         "or a share that uses another encoding?): rename the file") from None
+    return name
+
+
 def _default_factory(source: Any, api_preference: int) -> Any:
     return cv2.VideoCapture(source, api_preference)
 
@@ -156,7 +175,7 @@ class VideoFileSource(BaseSource):
     def _open(self) -> None:
         check_file(self._path, "video file")
         api = cv2.CAP_FFMPEG if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else cv2.CAP_ANY
-        capture = self._factory(str(self._path), api)
+        capture = self._factory(decodable_name(self._path), api)
         if not capture.isOpened():
             capture.release()
             raise InputError(f"video file {self._path} cannot be decoded: not a video OpenCV "

@@ -17,6 +17,7 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+from kiosk.camera import decodable_name
 from kiosk.cli.args import FRACTION, POSITIVE_NUMBER, WHOLE_NUMBER
 from kiosk.errors import InputError
 
@@ -273,7 +274,7 @@ class _VideoOut:
             return
         import cv2
 
-        check = cv2.VideoCapture(str(self._partial))
+        check = cv2.VideoCapture(decodable_name(self._partial))
         ok = check.isOpened() and check.read()[0]
         check.release()
         if not ok:

@@ -15,7 +15,7 @@ import cv2
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.one_face import one_face
 from kiosk.analysis.quality import BEST_FRAMES, BestFrame
-from kiosk.camera import open_source
+from kiosk.camera import decodable_name, open_source
 from kiosk.cloud.errors import InvalidImage, NoFaceInImage
 from kiosk.cloud.images import PHOTO_MAX_PIXELS
 from kiosk.cloud.media import PHOTO_SUFFIXES
@@ -86,7 +86,7 @@ def best_live_frames(path: str | Path, frames: tuple[int, int] | None = None, *,
 def _check_declared_size(path: Path) -> None:
     """Refuse a recording whose container declares frames above the pixel limit, before a
     frame is decoded (OpenCV reads the size from the header)."""
-    capture = cv2.VideoCapture(str(path))
+    capture = cv2.VideoCapture(decodable_name(path))
     try:
         width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))

@@ -88,3 +88,19 @@ def test_csv_output_starts_only_once_the_input_reads(capsys, tmp_path):
     status, out, _ = kiosk(capsys, "track", "--csv", str(good))
     lines = out.splitlines()
     assert status == 0 and lines[0].startswith("frame,t,faces,") and len(lines) == 2
+
+
+@pytest.mark.parametrize("command", ["track", "analyze"])
+def test_a_video_whose_name_is_not_utf8_is_refused_not_a_crash(tmp_path, command):
+    """A name copied from older media in Latin-1 (``Vid\\xe9o.mp4``): OpenCV's VideoCapture
+    crashed the process on it (SIGSEGV, exit 139, not a word said)."""
+    video = write_video(tmp_path / "clip.mp4")
+    latin1 = os.fsencode(tmp_path) + b"/Vid\xe9o.mp4"
+    os.rename(video, latin1)
+    done = subprocess.run([sys.executable, "-m", "kiosk", command, os.fsdecode(latin1)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": str(tmp_path)})
+    assert done.returncode == 2, done.stderr[-500:]
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"kiosk {command}: the name of {tmp_path}/Vid\\udce9o.mp4 is not valid UTF-8 (copied "
+        "from older media or a share that uses another encoding?): rename the file")
