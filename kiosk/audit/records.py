@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,12 +52,31 @@ def check_code(value: Any, name: str) -> str:
     return value
 
 
+WORD_JOINERS = frozenset("\u200c\u200d\u00a0\u202f")
+"""Characters ``str.isprintable`` refuses that names and sentences need: the zero-width
+non-joiner and joiner (Persian, Urdu, Kurdish and Indic names; emoji sequences) and the
+no-break spaces (French typography, text pasted from documents). Direction overrides, line
+breaks and other controls stay refused: they can disguise what a record says."""
+
+
+def refused_character(text: str) -> str | None:
+    """The first character of ``text`` a one-line label cannot hold, named as
+    ``U+202E (RIGHT-TO-LEFT OVERRIDE)``; None when it can hold every one."""
+    for ch in text:
+        if not ch.isprintable() and ch not in WORD_JOINERS:
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'a control character')})"
+    return None
+
+
 def check_label(value: Any, name: str, limit: int = 64) -> str:
-    """A non-empty printable one-line string of at most ``limit`` characters."""
+    """A non-empty one-line string of at most ``limit`` characters, printable but for the
+    :data:`WORD_JOINERS`."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{name} must be a non-empty string, got {value!r}")
-    if len(value) > limit or not value.isprintable():
-        raise ValueError(f"{name} must be printable and at most {limit} characters")
+    if len(value) > limit:
+        raise ValueError(f"{name} is {len(value)} characters long; at most {limit} are allowed")
+    if (refused := refused_character(value)) is not None:
+        raise ValueError(f"{name} holds {refused}, which a one-line record cannot hold")
     return value
 
 

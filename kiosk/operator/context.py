@@ -29,6 +29,7 @@ from kiosk.audit import (
 )
 from kiosk.audit.clock import since_boot
 from kiosk.audit.errors import TAMPERED
+from kiosk.audit.records import refused_character
 from kiosk.audit.register import unguarded
 from kiosk.audit.startup import altered
 from kiosk.camera import CameraHealth, SourceInfo, VideoDevice, list_devices
@@ -83,15 +84,32 @@ class SettingsChange:
     warning: str = ""
 
 
-def check_who(actor: str, reason: str) -> tuple[str, str]:
-    """The operator's name and reason, checked before anything is written."""
+def check_who(actor: str, reason: str, *, name_field: str = "'Operator name'",
+              reason_field: str = "", reason_limit: int = 500) -> tuple[str, str]:
+    """The operator's name and reason, checked before anything is written, and stripped.
+
+    ``name_field`` and ``reason_field`` say where they were typed (the panel's fields, or a
+    command's options); ``reason_limit`` is the room left in the record for the reason.
+
+    Raises
+    ------
+    InputError
+        Empty, too long, or holding a character a record cannot hold (a line break, a
+        direction override); the joiners and no-break spaces of names in several scripts
+        are kept (:data:`~kiosk.audit.records.WORD_JOINERS`).
+    """
     actor, reason = (actor or "").strip(), (reason or "").strip()
-    if not actor or len(actor) > 100 or not actor.isprintable():
-        raise InputError("type your name (1-100 characters) in 'Operator name': it is recorded "
+    where = f" in {reason_field}" if reason_field else ""
+    if not actor or len(actor) > 100:
+        raise InputError(f"type your name (1-100 characters) in {name_field}: it is recorded "
                          "with the action")
-    if not reason or len(reason) > 500 or not reason.isprintable():
-        raise InputError("give a reason (1-500 characters, one line): it is recorded with the "
-                         "action")
+    if not reason or len(reason) > reason_limit:
+        raise InputError(f"give a reason (1-{reason_limit} characters, one line){where}: it "
+                         "is recorded with the action")
+    for text, field in ((actor, name_field), (reason, reason_field or "the reason")):
+        if (refused := refused_character(text)) is not None:
+            raise InputError(f"{field} holds {refused}, which cannot be recorded: type it "
+                             "without it")
     return actor, reason
 
 

@@ -53,7 +53,7 @@ def test_an_override_to_pass_leaves_the_lockout(db: Path, env: dict[str, str],  
 @pytest.mark.parametrize(("argv", "said"), [
     (["1", "--to", "pass"], "attempt 1 already has the decision 'pass'"),
     (["99", "--to", "pass"], "there is no attempt 99 in the audit log"),
-    (["3", "--to", "review", "--by", " "], "actor"),
+    (["3", "--to", "review", "--by", " "], "type your name (1-100 characters) in --by"),
     (["9", "--to", "pass"], "attempt 9 is a scripted evaluation run"),
 ], ids=["same-decision", "no-such-attempt", "blank-name", "scripted"])
 def test_what_cannot_be_overridden_is_refused_and_nothing_recorded(

@@ -537,9 +537,12 @@ def test_wrong_pins_are_still_counted_after_a_restart(audit: AuditLog, clock: Cl
                                                                    "pin_accepted"]
 
 
-def test_a_full_width_pin_never_opens_the_panel(ctx: OperatorContext) -> None:
-    full_width = "".join(chr(0xFF10 + int(d)) for d in PIN)
-    result = ctx.check_pin(full_width)
+def test_the_pins_digits_count_in_any_script(ctx: OperatorContext) -> None:
+    """Staff at an Arabic keyboard layout type the right PIN as Arabic-Indic digits: it was
+    a wrong entry, and five of them shut the panel (locale audit)."""
+    assert ctx.check_pin("".join(chr(0x0660 + int(d)) for d in PIN)).accepted
+    assert ctx.check_pin("".join(chr(0xFF10 + int(d)) for d in PIN)).accepted
+    result = ctx.check_pin(PIN.replace("0", "O").replace("1", "l"))  # letters, not digits
     assert (result.accepted, result.wrong) == (False, True)
 
 

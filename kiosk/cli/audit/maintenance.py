@@ -15,6 +15,7 @@ from kiosk.cli.audit.fleet import verify_with_fleet
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.output import create_private
 from kiosk.cli.audit.text import stamp
+from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
 
 EXIT_OK = 0
@@ -81,9 +82,9 @@ def cmd_anchor(args: argparse.Namespace, ctx: Any) -> int:
 
 
 def cmd_purge(args: argparse.Namespace, ctx: Any) -> int:
-    actor = args.by or ctx.environ.get("USER") or "operator"
+    actor, reason = who(args.by or ctx.environ.get("USER") or "operator", args.reason)
     with open_log(args, ctx, write=True) as audit:
-        result = audit.purge(args.older_than, actor=actor, reason=args.reason)
+        result = audit.purge(args.older_than, actor=actor, reason=reason)
     out = ctx.stdout
     if result.held:
         print(f"kept {result.held} row(s) old enough to go: the fleet server has not received "

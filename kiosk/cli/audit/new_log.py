@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.audit.register import Replacement, read_registration
+from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
 
@@ -31,12 +32,13 @@ def run(path: Path, args: argparse.Namespace, ctx: Any) -> int:
     """
     from kiosk.audit import open_kiosk_log
 
+    by, reason = who(args.by, args.reason)
     lost = read_registration(path, ctx.settings.audit.key_file or None)
     if lost is None:
         raise InputError(f"no audit log is registered for {path}, so none was lost: the kiosk "
                          "begins a log by itself where there is none")
     try:
-        replacement = Replacement(lost, args.by, args.reason)
+        replacement = Replacement(lost, by, reason)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     if os.path.lexists(path):
@@ -49,7 +51,7 @@ def run(path: Path, args: argparse.Namespace, ctx: Any) -> int:
         new = audit.chain_head().db_id or ""
     out = ctx.stdout
     print(f"began audit log {new[:8]} at {path} in place of the lost log {lost.db_id[:8]}; its "
-          f"first row records the loss, by {args.by}", file=out)
+          f"first row records the loss, by {by}", file=out)
     print("the lockouts and failure counts of the lost log are not in it", file=out)
     if ctx.settings.fleet.url:
         print(f"the fleet server holds the lost log's chain under kiosk id "

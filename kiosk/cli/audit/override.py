@@ -17,12 +17,14 @@ from kiosk.audit import key_store
 from kiosk.audit.startup import altered
 from kiosk.cli.audit.fleet import ship_recorded
 from kiosk.cli.audit.opening import open_log
+from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
 
 EXIT_OK = 0
 
 
 def cmd_override(args: argparse.Namespace, ctx: Any) -> int:
+    by, reason = who(args.by, args.reason)
     fleet = bool(ctx.settings.fleet.url)
     with open_log(args, ctx, write=True, integrity=True, chain=True) as audit:
         report = audit.verify()
@@ -31,12 +33,12 @@ def cmd_override(args: argparse.Namespace, ctx: Any) -> int:
         key_id = key_store(ctx.settings, audit.path, create=False).subject_hasher().key_id \
             if fleet else ""
         try:
-            action = audit.override(args.id, args.to, actor=args.by, reason=args.reason)
+            action = audit.override(args.id, args.to, actor=by, reason=reason)
         except ValueError as exc:  # already this decision; a bad name or reason
             raise InputError(str(exc)) from None
         shipped = ship_recorded(audit, ctx, key_id) if fleet else False
     out = ctx.stdout
-    print(f"override #{action.id} recorded by {args.by}: attempt #{args.id} "
+    print(f"override #{action.id} recorded by {by}: attempt #{args.id} "
           f"{action.details['from']}, now {action.details['to']}", file=out)
     if fleet:
         print("  the fleet server holds it" if shipped else

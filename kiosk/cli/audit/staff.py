@@ -12,8 +12,12 @@ from kiosk.audit import Lockout
 from kiosk.cli.audit.fleet import lifted_at_fleet
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.text import lifted_by, lockout_targets, print_actions, stamp
+from kiosk.cli.audit.who import who
 
 EXIT_OK = 0
+
+RESET_REASON = "PIN refusals ended by staff: "
+"""What the record of ``pin-reset`` says before the reason given."""
 
 
 def cmd_pin_reset(args: argparse.Namespace, ctx: Any) -> int:
@@ -23,14 +27,14 @@ def cmd_pin_reset(args: argparse.Namespace, ctx: Any) -> int:
     too; staff with the kiosk's account end them here. A running kiosk reads the reset at the
     next PIN entry.
     """
+    by, reason = who(args.by, args.reason, reason_limit=500 - len(RESET_REASON))
     with open_log(args, ctx, write=True) as audit:
         wrong, until, _ = audit.pin_state()
-        action = audit.record_action("pin_accepted", actor=args.by,
-                                     reason=f"PIN refusals ended by staff: {args.reason}")
+        action = audit.record_action("pin_accepted", actor=by, reason=RESET_REASON + reason)
     out = ctx.stdout
     said = (f"refused until {stamp(until)} UTC after {wrong} wrong PIN(s)" if until is not None
             else f"{wrong} wrong PIN(s) since the last right one, no refusal in force")
-    print(f"PIN refusals ended: action #{action.id} recorded by {args.by} (was: {said})",
+    print(f"PIN refusals ended: action #{action.id} recorded by {by} (was: {said})",
           file=out)
     print("a running kiosk reads it at the next PIN entry", file=out)
     return EXIT_OK

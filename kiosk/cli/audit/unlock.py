@@ -13,6 +13,7 @@ from kiosk.audit import AuditLog, key_store, normalize_subject_number
 from kiosk.cli.audit.fleet import fleet_kiosk_ids, lockouts_elsewhere, ship_recorded
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.text import short_ref, stamp
+from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
 
 EXIT_OK = 0
@@ -109,6 +110,7 @@ def _whom(args: argparse.Namespace, audit: AuditLog, ctx: Any, subject: str | No
 def cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     # argparse makes exactly one of --subject, --subject-ref and --kiosk required; the
     # subject's forms are checked before the log is opened (no key is needed to refuse).
+    by, reason = who(args.by, args.reason)
     subject = _subject_number(args.subject)
     ref = _subject_ref(args.subject_ref)
     fleet = bool(ctx.settings.fleet.url)
@@ -119,13 +121,13 @@ def cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
             if fleet else ""
         elsewhere, unasked = lockouts_elsewhere(ctx, scope, target) if fleet else ([], None)
         try:
-            result = audit.unlock(scope, target, actor=args.by, reason=args.reason)
+            result = audit.unlock(scope, target, actor=by, reason=reason)
         except ValueError as exc:
             raise InputError(str(exc)) from None
         shipped = ship_recorded(audit, ctx, key_id) if fleet else False
     out = ctx.stdout
     shown = target if scope == "kiosk" else short_ref(target)
-    print(f"unlock #{result.action_id} recorded by {args.by} for {scope} {shown}", file=out)
+    print(f"unlock #{result.action_id} recorded by {by} for {scope} {shown}", file=out)
     for lk in result.lifted:
         print(f"  lifted lockout #{lk.id} (was until {stamp(lk.until)} UTC)", file=out)
     for lk in elsewhere:

@@ -1,0 +1,64 @@
+"""Names and reasons staff type into the commands that record what they did (locale audit,
+finding 4): names in every script are recorded, what a record cannot hold is refused naming
+the option, and no command answers with an unexpected error."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_audit import db, env, run  # noqa: F401  (fixtures, registered by import)
+
+PERSIAN = "\u0645\u0647\u062f\u06cc\u200c\u0632\u0627\u062f\u0647"  # with a zero-width non-joiner
+DOCTOR = "\U0001f469\u200d\u2695\ufe0f Dr Rao"  # an emoji sequence joined by ZWJ
+FRENCH = "Motif\u00a0: pi\u00e8ce v\u00e9rifi\u00e9e\u202f!"  # French no-break spaces
+
+
+def actors(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as raw:
+        return raw.execute("SELECT actor, reason FROM operator_actions ORDER BY seq").fetchall()
+
+
+def test_names_and_reasons_in_several_scripts_are_recorded_as_typed(
+        db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    for argv in (["override", "2", "--to", "pass", "--by", PERSIAN, "--reason", FRENCH],
+                 ["unlock", "--kiosk", "kiosk-1", "--by", DOCTOR, "--reason", FRENCH],
+                 ["pin-reset", "--by", f"  {PERSIAN}  ", "--reason", FRENCH]):
+        status, _, err = run(capsys, env, *argv, "--db", str(db))
+        assert status == 0, err
+    assert actors(db) == [(PERSIAN, FRENCH), (DOCTOR, FRENCH),
+                          (PERSIAN, f"PIN refusals ended by staff: {FRENCH}")]
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    (["override", "2", "--to", "pass", "--by", "Dana"], "--reason holds U+202E (RIGHT-TO-LEFT "
+                                                          "OVERRIDE), which cannot be recorded"),
+    (["pin-reset", "--by", "Dana"], "--reason holds U+202E"),
+    (["purge", "--older-than", "3650d", "--by", "Dana"], "--reason holds U+202E"),
+    (["unlock", "--kiosk", "kiosk-1", "--by", "Dana"], "--reason holds U+202E"),
+])
+def test_what_a_record_cannot_hold_is_refused_by_name_before_anything_is_written(
+        db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str],  # noqa: F811
+        command: list[str], said: str) -> None:
+    """A direction override can make a log line say something else: refused. Before,
+    pin-reset and purge answered 'unexpected error (ValueError)'."""
+    status, out, err = run(capsys, env, *command, "--reason", "ok \u202egnikcehc",
+                           "--db", str(db))
+    assert status == 2 and out == ""
+    assert said in err and "unexpected" not in err
+    assert actors(db) == []
+
+
+def test_pin_reset_says_how_long_a_reason_may_be(db: Path, env: dict[str, str],  # noqa: F811
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Its record puts 29 characters before the reason: 471 are left, and saying 500 (or
+    answering with an unexpected error) was wrong."""
+    status, _, err = run(capsys, env, "pin-reset", "--by", "Dana", "--reason", "x" * 472,
+                         "--db", str(db))
+    assert status == 2
+    assert "give a reason (1-471 characters, one line) in --reason" in err
+    status, _, err = run(capsys, env, "pin-reset", "--by", "Dana", "--reason", "x" * 471,
+                         "--db", str(db))
+    assert status == 0, err
