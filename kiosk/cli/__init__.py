@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import logging
 import os
 import pkgutil
@@ -165,7 +166,12 @@ def console() -> int:
     """The ``kiosk`` console script: :func:`main` with MediaPipe's native log lines hidden
     unless ``-v`` comes before the command."""
     from kiosk.cli.quiet import NativeLogFilter
+    from kiosk.cli.streams import utf8
 
+    if not utf8(sys.stdout) and isinstance(sys.stdout, io.TextIOWrapper):
+        # A terminal in a legacy 8-bit locale: what it cannot show is escaped (\u0645...)
+        # rather than ending a listing half way with an encoding error.
+        sys.stdout.reconfigure(errors="backslashreplace")
     argv = sys.argv[1:]
     options = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
     if "-v" in options or "--verbose" in options:

@@ -62,3 +62,35 @@ def test_pin_reset_says_how_long_a_reason_may_be(db: Path, env: dict[str, str], 
     status, _, err = run(capsys, env, "pin-reset", "--by", "Dana", "--reason", "x" * 471,
                          "--db", str(db))
     assert status == 0, err
+
+
+def test_a_latin1_terminal_reads_every_listing_and_gets_no_half_export(
+        db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str],  # noqa: F811
+        tmp_path: Path) -> None:
+    """In a legacy 8-bit locale, `kiosk audit actions` stopped at the first Persian name with
+    an encoding error, and `export` to standard output left a truncated file."""
+    import os
+    import subprocess
+    import sys
+
+    status, _, err = run(capsys, env, "unlock", "--kiosk", "kiosk-1", "--by", PERSIAN,
+                         "--reason", FRENCH, "--db", str(db))
+    assert status == 0, err
+    latin1 = {**os.environ, **env, "PYTHONIOENCODING": "latin-1"}
+
+    def kiosk(*argv: str) -> subprocess.CompletedProcess:
+        # The console script's own entry, as a terminal starts it.
+        return subprocess.run([sys.executable, "-c", "import sys; from kiosk.cli import "
+                               "console; sys.exit(console())", "audit", *argv, "--db", str(db)],
+                              env=latin1, capture_output=True, timeout=120)
+
+    shown = kiosk("actions")
+    assert shown.returncode == 0, shown.stderr[-500:]
+    assert b"\\u0645\\u0647\\u062f\\u06cc\\u200c" in shown.stdout  # escaped, not a crash
+    exported = kiosk("export")
+    assert exported.returncode == 2 and exported.stdout == b""
+    assert b"standard output writes iso8859-1, which cannot hold every character" in (
+        exported.stderr)
+    written = kiosk("export", "--output", str(tmp_path / "out.csv"))
+    assert written.returncode == 0, written.stderr[-500:]
+    assert "kiosk-1" in (tmp_path / "out.csv").read_text(encoding="utf-8")

@@ -26,6 +26,8 @@ from kiosk.cli.audit.text import (
     staff_actions,
     stamp,
 )
+from kiosk.cli.streams import utf8
+from kiosk.errors import InputError
 from kiosk.operator.attempts import latest_overrides
 
 EXIT_OK = 0
@@ -138,6 +140,12 @@ def cmd_show(args: argparse.Namespace, ctx: Any) -> int:
 # -- export / stats ------------------------------------------------------------------------
 
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
+    if args.output is None and not utf8(ctx.stdout):
+        # Escaped or dropped characters would alter the evidence, and a strict write would
+        # stop half way through: refused before a row is written.
+        raise InputError(f"standard output writes {ctx.stdout.encoding}, which cannot hold "
+                         "every character the log may hold: give --output FILE (written as "
+                         "UTF-8) or run in a UTF-8 locale")
     with open_log(args, ctx) as audit:
         attempts = audit.iter_attempts(since=args.since, until=args.until,
                                        decision=args.decision)
