@@ -357,6 +357,11 @@ FAULT_CLASSES = {
 SETTINGS_COMMAND = f"the command {unbroken('kiosk settings')} prints it too"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Month names of the English sentences: ``%b`` follows the locale Qt sets at start (a German
+desk read "since 5 Dez 15:00" inside English text)."""
+
+
 def out_of_service_for_staff(causes: Collection[str], since: datetime, now: datetime) -> str:
     """The out-of-service screen's line for staff: what failed, since when, and where the
     detail is; never the detail.
@@ -367,13 +372,16 @@ def out_of_service_for_staff(causes: Collection[str], since: datetime, now: date
         The active :class:`~kiosk.vocabulary.FaultCause` values.
     since, now : datetime
         When the oldest of them began, and now (both local time): the day is named when it
-        is not today's.
+        is not today's, in English whatever the locale (the sentence is English), and the
+        zone when ``since`` knows it.
     """
     names = [FAULT_CLASSES[cause] for cause in FaultCause if cause in causes]
     what = (" and ".join(names) if len(names) < 3
             else f"{', '.join(names[:-1])} and {names[-1]}") or "the kiosk"
     when = (f"{since:%H:%M}" if since.date() == now.date()
-            else f"{since.day} {since:%b %H:%M}")
+            else f"{since.day} {MONTHS[since.month - 1]} {since:%H:%M}")
+    if since.tzname():
+        when += f" {since.tzname()}"
     where = f"The detail is in {STAFF_LOG}"
     if FaultCause.CONFIG in causes:
         where += f"; {SETTINGS_COMMAND}"

@@ -149,9 +149,10 @@ def test_the_time_is_when_the_fault_began(qtbot):
     camera = frozenset({FaultCause.CAMERA})
     screen.set_reason(DETAILS[FaultCause.CAMERA], causes=camera,
                       since=now.replace(hour=9, minute=5))
-    assert "since 09:05" in screen.reason.text()
+    assert f"since 09:05 {now.tzname()}." in screen.reason.text()
     assert screen.detail == DETAILS[FaultCause.CAMERA]  # kept for staff's tools, not drawn
     screen.set_reason("", causes=camera, since=now - timedelta(days=1, hours=6))
     assert "since 6 Dec 09:00" in screen.reason.text()  # not today's: the day too
+    assert f"since 6 Dec 09:00 {now.tzname()}." in screen.reason.text()
     screen.set_reason(STARTING_REASON, starting=True, causes=frozenset({FaultCause.STARTUP}))
     assert screen.reason.text() == ""  # nothing has failed
