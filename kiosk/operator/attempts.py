@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.audit import DECISIONS, OperatorAction, StoredAttempt, camera_text
 from kiosk.errors import InputError
+from kiosk.operator.zone import unknown_zone
 
 DECISION_FILTERS: tuple[str, ...] = (*DECISIONS, "incomplete")
 MAX_ROWS = 5000
@@ -164,9 +165,12 @@ class AttemptDetail:
 
 def fmt_time(value: datetime | None) -> str:
     """Local time to the second with its zone (the log holds UTC), ``-`` for None: how the
-    panel shows every time."""
+    panel shows every time. Under a ``TZ`` this machine does not know, the C library keeps
+    UTC: it is said to be UTC (:mod:`kiosk.operator.zone`)."""
     if value is None:
         return "-"
+    if unknown_zone() is not None:
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 

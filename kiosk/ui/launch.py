@@ -38,6 +38,7 @@ from typing import Any
 import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.errors import KioskError
+from kiosk.operator.zone import unknown_zone
 from kiosk.settings import default_data_dir, load_settings
 from kiosk.ui.awake import DisplayAwake
 from kiosk.ui.instance import (
@@ -197,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # wakepy narrates each method it tries; kiosk.ui.awake says once what held.
     logging.getLogger("wakepy").setLevel(logging.WARNING)
+    if (tz := unknown_zone(os.environ)) is not None:
+        log.warning("TZ=%s is not a time zone this machine knows: its clock shows UTC, and so "
+                    "does the operator panel; set TZ to a zone such as Europe/Berlin", tz)
     drop_opencv_qt_paths(os.environ)
     no_display = missing_display(os.environ) or silent_display(os.environ)
     if no_display is not None:

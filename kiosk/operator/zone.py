@@ -1,0 +1,33 @@
+"""Whether this machine knows the time zone it was given.
+
+The C library reads a ``TZ`` it does not know (a typo such as ``Europe/Berln`` in a unit's
+drop-in) as UTC under that name, so ``%Z`` labelled UTC times "Europe" and staff took them
+for local time. A name with a digit is a POSIX rule that carries its own offset
+(``CET-1CEST,M3.5.0,M10.5.0/3``, ``UTC0``) and is taken as given.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def unknown_zone(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The ``TZ`` value when this machine does not know it as a zone, else None (unset, a
+    known zone, or a POSIX rule)."""
+    tz = environ.get("TZ")
+    if not tz:
+        return None
+    name = tz[1:] if tz.startswith(":") else tz
+    if not name.startswith("/") and any(ch.isdigit() for ch in name):
+        return None
+    try:
+        if name.startswith("/"):
+            with open(name, "rb") as fh:
+                ZoneInfo.from_file(fh)
+        else:
+            ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return tz
+    return None
