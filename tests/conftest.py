@@ -15,20 +15,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-#: Modules that take one worker for minutes (the pair evaluation over every recording): run
-#: first, so the other workers share the rest of the suite meanwhile instead of waiting at the
-#: end for the one worker that drew it last (``--dist loadfile`` hands out files in order).
-#: Putting the next five longest first too was tried: the run took 27 s longer.
-LONGEST_FIRST = ("tests/lab/test_pairs.py",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        path = Path(str(item.path)).resolve().relative_to(REPO).as_posix()
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-    items.sort(key=rank)  # stable: every other test keeps its place
-
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``: real third-party face media (see its PROVENANCE.md)."""
