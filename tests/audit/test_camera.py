@@ -104,7 +104,7 @@ def test_an_attempt_cut_short_keeps_its_camera(keyed_log, clock) -> None:
     ({"kind": "camera", "name": "HD Webcam C615"}, "lacks keys"),
     ({"kind": "screen"}, "kind is one of"),
     ({**WEBCAM, "allow_virtual": False}, "recorded only when true"),
-    ({**WEBCAM, "name": "HD\x1b[2JWebcam"}, "printable"),
+    ({**WEBCAM, "name": "HD\x1b[2JWebcam"}, r"U\+001B \(a control character\)"),
     ({**WEBCAM, "frame": b"\xff\xd8"}, "unknown keys"),
 ])
 def test_a_camera_that_could_carry_more_than_its_identity_is_refused(keyed_log, clock, camera,
