@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from kiosk.audit.errors import AuditError
+from kiosk.settings.pinhash import ascii_digits
 
 KEY_BYTES = 32
 _NONCE_BYTES = 12
@@ -40,13 +41,6 @@ _LOOK_ALIKES = str.maketrans({
     "\u0391": "A", "\u0392": "B", "\u0395": "E", "\u0396": "Z", "\u0397": "H", "\u0399": "I",
     "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u039f": "O", "\u03a1": "P", "\u03a4": "T",
     "\u03a5": "Y", "\u03a7": "X"})
-
-
-def _folded(ch: str) -> str:
-    """A decimal digit of any script as its ASCII digit (Arabic-Indic, Persian, Devanagari,
-    Thai ... keyboards type their own); other characters as they are."""
-    value = unicodedata.decimal(ch, None)
-    return str(value) if value is not None else ch
 
 
 def _dropped(ch: str) -> bool:
@@ -87,7 +81,8 @@ def normalize_subject_number(number: str) -> str:
         raise ValueError("the subject number is not valid text (it contains bytes that are not "
                          "UTF-8); type it again")
     text = unicodedata.normalize("NFKD", number).upper()
-    text = "".join(_folded(ch) for ch in text if not _dropped(ch)).translate(_LOOK_ALIKES)
+    # Arabic-Indic, Persian, Devanagari, Thai ... keyboards type their own digits.
+    text = ascii_digits("".join(ch for ch in text if not _dropped(ch))).translate(_LOOK_ALIKES)
     if not text:
         raise ValueError("the subject number is empty once spaces, dashes and invisible "
                          "characters are removed; give the badge or ID number")

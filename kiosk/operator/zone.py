@@ -8,6 +8,7 @@ for local time. A name with a digit is a POSIX rule that carries its own offset
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,11 +18,16 @@ def unknown_zone(environ: Mapping[str, str] = os.environ) -> str | None:
     """The ``TZ`` value when this machine does not know it as a zone, else None (unset, a
     known zone, or a POSIX rule)."""
     tz = environ.get("TZ")
-    if not tz:
-        return None
+    return tz if tz and not _known(tz) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _known(tz: str) -> bool:
+    """Looked up once per value: the panel asks for every time it shows, and an unknown
+    name is searched for on disk each time it is tried."""
     name = tz[1:] if tz.startswith(":") else tz
     if not name.startswith("/") and any(ch.isdigit() for ch in name):
-        return None
+        return True
     try:
         if name.startswith("/"):
             with open(name, "rb") as fh:
@@ -29,5 +35,5 @@ def unknown_zone(environ: Mapping[str, str] = os.environ) -> str | None:
         else:
             ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        return tz
-    return None
+        return False
+    return True

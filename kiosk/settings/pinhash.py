@@ -57,10 +57,11 @@ def hash_pin(pin: str) -> str:
 
 def ascii_digits(entered: str) -> str:
     """``entered`` with the decimal digits of every script as ASCII digits: staff at an
-    Arabic or Persian keyboard layout type the PIN's digits as ``٤٨٢١``, full-width input
-    as ``４８２１``; they are the same digits. Anything else is left as it is."""
-    return "".join(str(unicodedata.decimal(ch)) if unicodedata.decimal(ch, None) is not None
-                   else ch for ch in entered)
+    Arabic or Persian keyboard layout type the PIN's (or an ID number's) digits as ``٤٨٢١``,
+    full-width input as ``４８２１``; they are the same digits. Anything else is left as it
+    is."""
+    return "".join(str(digit) if (digit := unicodedata.decimal(ch, None)) is not None else ch
+                   for ch in entered)
 
 
 def pin_matches(entered: str, stored: str) -> bool:

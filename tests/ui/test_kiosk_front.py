@@ -24,7 +24,7 @@ from kiosk.audit import open_kiosk_log
 from kiosk.vocabulary import FlowState
 from kiosk.wording import PROMPTS
 from tests.ui.harness import Responder, open_real_panel
-from tests.ui.xvfb import xvfb_display
+from tests.ui.xvfb import KIOSK_WINDOW, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The watchdog looks every second; the window's own events bring it back sooner.
@@ -144,26 +144,8 @@ def test_the_pin_dialog_and_the_panel_keep_the_front(qtbot, window_for, settings
 
 # -- a real X server ----------------------------------------------------------------------
 
-KIOSK_SCRIPT = r"""
-import json, os, sys
-from pathlib import Path
-from kiosk.ui.qtenv import drop_opencv_qt_paths
-from tests.ui.harness import Responder, SyntheticCamera, make_worker  # imports cv2
-drop_opencv_qt_paths(os.environ)
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-from kiosk.audit import open_kiosk_log
-from kiosk.settings import Settings
-from kiosk.ui.app import KioskWindow
-app = QApplication(sys.argv[:1])
-tmp, stop = Path(sys.argv[1]), Path(sys.argv[2])
-settings = Settings().replace("audit", db_path=str(tmp / "kiosk.db"),
-                              key_file=str(tmp / "audit.key"))
-worker = make_worker(settings, camera=SyntheticCamera(), responder=Responder(present=False),
-                     audit_factory=lambda s: open_kiosk_log(s, tmp))
-window = KioskWindow(settings, worker, kiosk_mode=True)
-window.show_kiosk()
-window.start()
+KIOSK_SCRIPT = KIOSK_WINDOW + r"""
+stop = Path(sys.argv[2])
 def ready():
     if window.flow.state != "idle" or not window.windowHandle().isExposed():
         QTimer.singleShot(100, ready)

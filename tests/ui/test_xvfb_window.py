@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.xvfb import noise_kiosk, xvfb_display
+from tests.ui.xvfb import KIOSK_WINDOW, noise_kiosk, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,28 +76,7 @@ def test_drop_opencv_qt_paths_keeps_user_paths():
     assert env == {"QT_QPA_FONTDIR": "/usr/share/fonts", "PATH": "/bin"}
 
 
-KIOSK_SCRIPT = r"""
-import json, os, sys
-import cv2, mediapipe
-from kiosk.ui.qtenv import drop_opencv_qt_paths
-drop_opencv_qt_paths(os.environ)
-from pathlib import Path
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
-from kiosk.audit import open_kiosk_log
-from kiosk.settings import Settings
-from kiosk.ui.app import KioskWindow
-from tests.ui.harness import Responder, SyntheticCamera, make_worker
-app = QApplication(sys.argv[:1])
-tmp = Path(sys.argv[1])
-settings = Settings().replace("audit", db_path=str(tmp / "kiosk.db"),
-                              key_file=str(tmp / "audit.key"))
-worker = make_worker(settings, camera=SyntheticCamera(), responder=Responder(present=False),
-                     audit_factory=lambda s: open_kiosk_log(s, tmp))
-window = KioskWindow(settings, worker, kiosk_mode=True)
-window.show_kiosk()
-window.start()
+KIOSK_SCRIPT = KIOSK_WINDOW + r"""
 result = {}
 def check():
     if window.flow.state != "idle":

@@ -15,6 +15,33 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+KIOSK_WINDOW = r"""
+import json, os, sys
+import cv2, mediapipe  # before Qt: OpenCV's own Qt paths are dropped below
+from pathlib import Path
+from kiosk.ui.qtenv import drop_opencv_qt_paths
+drop_opencv_qt_paths(os.environ)
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+from kiosk.audit import open_kiosk_log
+from kiosk.settings import Settings
+from kiosk.ui.app import KioskWindow
+from tests.ui.harness import Responder, SyntheticCamera, make_worker
+app = QApplication(sys.argv[:1])
+tmp = Path(sys.argv[1])
+settings = Settings().replace("audit", db_path=str(tmp / "kiosk.db"),
+                              key_file=str(tmp / "audit.key"))
+worker = make_worker(settings, camera=SyntheticCamera(), responder=Responder(present=False),
+                     audit_factory=lambda s: open_kiosk_log(s, tmp))
+window = KioskWindow(settings, worker, kiosk_mode=True)
+window.show_kiosk()
+window.start()
+"""
+"""The head of a script (``python -c``) that shows the kiosk window in kiosk mode over the
+stand-in worker, its log in the folder ``sys.argv[1]``: ``app`` and ``window`` for the rest
+of the script, which runs ``app.exec()``."""
+
 
 @contextmanager
 def xvfb_display(size: str = "1280x800x24", dpi: int | None = None):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from kiosk.audit import key_store
 from kiosk.audit.errors import AuditError
 from kiosk.audit.results import SCRIPTED_NOTE
 from kiosk.audit.timeutil import utc_now
@@ -223,6 +224,14 @@ def lockouts_elsewhere(ctx: Any, scope: str, target: str) -> tuple[list[Any], st
     own = ctx.settings.kiosk.kiosk_id
     return [lk for lk in found or () if lk.scope == scope and lk.target == target
             and lk.kiosk_id != own and lk.active(now)], why
+
+
+def fleet_key_id(audit: Any, ctx: Any) -> str:
+    """The subject key the fleet knows this kiosk by ("" without a fleet): asked before a
+    command records anything, so a missing key stops it with nothing recorded."""
+    if not ctx.settings.fleet.url:
+        return ""
+    return key_store(ctx.settings, audit.path, create=False).subject_hasher().key_id
 
 
 def ship_recorded(audit: Any, ctx: Any, subject_key_id: str) -> bool:

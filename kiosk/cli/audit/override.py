@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kiosk.audit import key_store
 from kiosk.audit.startup import altered
-from kiosk.cli.audit.fleet import ship_recorded
+from kiosk.cli.audit.fleet import fleet_key_id, ship_recorded
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
@@ -30,8 +29,7 @@ def cmd_override(args: argparse.Namespace, ctx: Any) -> int:
         report = audit.verify()
         if report.first_break is not None:
             raise altered(audit.path, report.first_break)
-        key_id = key_store(ctx.settings, audit.path, create=False).subject_hasher().key_id \
-            if fleet else ""
+        key_id = fleet_key_id(audit, ctx)
         try:
             action = audit.override(args.id, args.to, actor=by, reason=reason)
         except ValueError as exc:  # already this decision; a bad name or reason

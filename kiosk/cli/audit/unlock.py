@@ -9,8 +9,13 @@ import re
 import sys
 from typing import Any
 
-from kiosk.audit import AuditLog, key_store, normalize_subject_number
-from kiosk.cli.audit.fleet import fleet_kiosk_ids, lockouts_elsewhere, ship_recorded
+from kiosk.audit import AuditLog, normalize_subject_number
+from kiosk.cli.audit.fleet import (
+    fleet_key_id,
+    fleet_kiosk_ids,
+    lockouts_elsewhere,
+    ship_recorded,
+)
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.text import short_ref, stamp
 from kiosk.cli.audit.who import who
@@ -117,8 +122,7 @@ def cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     with open_log(args, ctx, write=True, hasher=subject is not None) as audit:
         scope, target = _whom(args, audit, ctx, subject, ref)
         # Asked before the unlock is recorded, as is the key the fleet knows this kiosk by.
-        key_id = key_store(ctx.settings, audit.path, create=False).subject_hasher().key_id \
-            if fleet else ""
+        key_id = fleet_key_id(audit, ctx)
         elsewhere, unasked = lockouts_elsewhere(ctx, scope, target) if fleet else ([], None)
         try:
             result = audit.unlock(scope, target, actor=by, reason=reason)
