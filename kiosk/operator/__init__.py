@@ -19,10 +19,11 @@ from kiosk.operator.context import PANEL_ACTOR, OperatorContext, SettingsChange,
 from kiosk.operator.pin import EMPTY_HINT, MAX_WRONG, REFUSAL, PinResult
 from kiosk.operator.settings_edit import EDITABLE, SettingField
 from kiosk.operator.verify import VerifyOutcome
+from kiosk.operator.zone import start_of_day
 
 __all__ = [
     "DECISION_FILTERS", "EDITABLE", "EMPTY_HINT", "MAX_WRONG", "PANEL_ACTOR", "REFUSAL",
     "AttemptDetail", "AttemptFilter", "AttemptPage", "AttemptRow", "CameraChoice",
     "CameraStatus", "ChartData", "OperatorContext", "PinResult", "SettingField",
-    "SettingsChange", "SignalLine", "TimelineStep", "VerifyOutcome", "check_who",
+    "SettingsChange", "SignalLine", "TimelineStep", "VerifyOutcome", "check_who", "start_of_day",
 ]

@@ -15,7 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.audit import (
@@ -57,6 +57,7 @@ from kiosk.operator.fleet import fleet_clock_warning
 from kiosk.operator.pin import PinGate, PinResult, PinState
 from kiosk.operator.settings_edit import SettingField, keep_hint, propose, setting_fields
 from kiosk.operator.verify import VerifyOutcome, verify
+from kiosk.operator.zone import start_of_day
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -452,7 +453,6 @@ class OperatorContext:
             raise InputError(f"days must be from 1 to 366, got {days}")
         last = self._clock().astimezone().date()
         first = last - timedelta(days=days - 1)
-        since = datetime.combine(first, time()).astimezone()
-        until = datetime.combine(last + timedelta(days=1), time()).astimezone()
+        since, until = start_of_day(first), start_of_day(last + timedelta(days=1))
         overrides = latest_overrides(self.audit.operator_actions(limit=None, action="override"))
         return chart_data(self.audit.outcomes(since=since, until=until), overrides, first, last)

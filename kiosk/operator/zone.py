@@ -1,4 +1,4 @@
-"""Whether this machine knows the time zone it was given.
+"""Local days and whether this machine knows the time zone it was given.
 
 The C library reads a ``TZ`` it does not know (a typo such as ``Europe/Berln`` in a unit's
 drop-in) as UTC under that name, so ``%Z`` labelled UTC times "Europe" and staff took them
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -37,3 +38,18 @@ def _known(tz: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
+
+
+def start_of_day(day: date) -> datetime:
+    """The first instant of ``day`` in this machine's local time, as an aware datetime.
+
+    Where the clocks skip midnight (Cairo, Beirut, Santiago and Havana start summer time at
+    00:00), the day starts at 01:00; a plain ``combine(day, time()).astimezone()`` gave
+    23:00 of the day before, so a filter on that day took in an hour of the last one. Where
+    midnight comes twice, the day starts at the first.
+    """
+    midnight = datetime.combine(day, time())
+    first = midnight.astimezone()  # fold 0: the first of two midnights
+    if first.astimezone().date() == day:
+        return first
+    return midnight.replace(fold=1).astimezone()  # a skipped midnight read after the change

@@ -4,12 +4,12 @@ and the panel labelled UTC times 'Europe' or 'Mars'."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from kiosk.operator.attempts import fmt_time
-from kiosk.operator.zone import unknown_zone
+from kiosk.operator.zone import start_of_day, unknown_zone
 
 
 @pytest.mark.parametrize(("tz", "unknown"), [
@@ -39,3 +39,23 @@ def test_the_panel_says_utc_when_the_zone_is_unknown(zone) -> None:
     assert fmt_time(when) == "2026-12-07 11:00:00 CET"
     zone("Europe/Berln")
     assert fmt_time(when) == "2026-12-07 10:00:00 UTC"  # was "... 10:00:00 Europe"
+
+
+@pytest.mark.parametrize(("tz", "day", "start"), [
+    # Summer time starts at midnight: the day starts at 01:00 (locale audit, finding 8).
+    ("Africa/Cairo", date(2026, 4, 24), "2026-04-23T22:00:00+00:00"),
+    ("Asia/Beirut", date(2026, 3, 29), "2026-03-28T22:00:00+00:00"),
+    ("America/Santiago", date(2026, 9, 6), "2026-09-06T04:00:00+00:00"),
+    ("America/Havana", date(2026, 3, 8), "2026-03-08T05:00:00+00:00"),
+    # Midnight comes twice: the day starts at the first.
+    ("America/Havana", date(2026, 11, 1), "2026-11-01T04:00:00+00:00"),
+    # Ordinary days, and a day whose change is at 02:00.
+    ("Africa/Cairo", date(2026, 4, 23), "2026-04-22T22:00:00+00:00"),
+    ("Europe/Berlin", date(2026, 3, 29), "2026-03-28T23:00:00+00:00"),
+    ("Asia/Kolkata", date(2026, 12, 7), "2026-12-06T18:30:00+00:00"),
+])
+def test_a_local_day_starts_at_its_first_instant(zone, tz: str, day: date, start: str) -> None:
+    zone(tz)
+    first = start_of_day(day)
+    assert first.astimezone(UTC).isoformat() == start
+    assert first.astimezone().date() == day

@@ -4,13 +4,14 @@ while shown, closing while the audit log is busy (regressions of a hostile pass)
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 
 from kiosk.audit import AuditConfig, AuditError, AuditLog, RateLimitPolicy, SubjectHasher
 from kiosk.operator import OperatorContext
@@ -129,6 +130,26 @@ def test_the_last_day_the_date_filter_offers_searches(qtbot: Any, panel: Operato
     qtbot.waitUntil(lambda: "attempt(s), newest first" in page.message.text(),
                     timeout=WAIT_MS)
     assert page.table.rowCount() == 3
+
+
+def test_a_day_whose_midnight_never_comes_starts_at_one(
+        qtbot: Any, panel: OperatorPanel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In Cairo summer time starts at 00:00 on 24 April 2026; the filter on that day began at
+    23:00 of the 23rd and listed that hour's attempts as the 24th's (locale audit, 8)."""
+    monkeypatch.setenv("TZ", "Africa/Cairo")
+    time.tzset()
+    try:
+        page = panel.attempts
+        page.use_dates.setChecked(True)
+        page.date_from.setDate(QDate(2026, 4, 24))
+        page.date_to.setDate(QDate(2026, 4, 24))
+        chosen = page.current_filter()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert chosen.since is not None and chosen.until is not None
+    assert chosen.since.astimezone(UTC).isoformat() == "2026-04-23T22:00:00+00:00"
+    assert chosen.until.astimezone(UTC).isoformat() == "2026-04-24T21:00:00+00:00"
 
 
 # -- attempts: override ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -43,6 +43,7 @@ from kiosk.operator import (
     OperatorContext,
     TimelineStep,
     check_who,
+    start_of_day,
 )
 from kiosk.reasons import describe
 from kiosk.ui.operator.page import OperatorPage
@@ -93,9 +94,9 @@ def response_text(response_s: float | None) -> str:
     return f"after {response_s:.2f} s"
 
 
-def _local_midnight(day: QDate) -> datetime:
+def _start_of(day: QDate) -> datetime:
     """The start of ``day`` in the kiosk's local time zone, as an aware datetime."""
-    return datetime.combine(date(day.year(), day.month(), day.day()), time()).astimezone()
+    return start_of_day(date(day.year(), day.month(), day.day()))
 
 
 class AttemptsPage(OperatorPage):
@@ -240,8 +241,8 @@ class AttemptsPage(OperatorPage):
         reason = self.reason_filter.currentText()
         since = until = None
         if self.use_dates.isChecked():
-            since = _local_midnight(self.date_from.date())
-            until = _local_midnight(self.date_to.date().addDays(1))
+            since = _start_of(self.date_from.date())
+            until = _start_of(self.date_to.date().addDays(1))
         return AttemptFilter(decision=None if decision == ANY else decision,
                              reason=None if reason == ANY else reason, since=since, until=until,
                              search=self.search_edit.text())
