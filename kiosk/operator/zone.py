@@ -9,7 +9,9 @@ for local time. A name with a digit is a POSIX rule that carries its own offset
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import time as clock
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,3 +55,17 @@ def start_of_day(day: date) -> datetime:
     if first.astimezone().date() == day:
         return first
     return midnight.replace(fold=1).astimezone()  # a skipped midnight read after the change
+
+
+class ZonedFormatter(logging.Formatter):
+    """Log lines stamped in local time with the zone's name (``2026-12-07 21:00:00,123 CET``).
+
+    The default stamp had no zone, so a journal line read 20:59:53 where the audit action it
+    matches says 18:59:53 UTC. Under a ``TZ`` this machine does not know, the time is UTC and
+    is labelled so.
+    """
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        local = clock.localtime(record.created)
+        zone = "UTC" if unknown_zone() is not None else clock.strftime("%Z", local)
+        return f"{clock.strftime('%Y-%m-%d %H:%M:%S', local)},{int(record.msecs):03d} {zone}"

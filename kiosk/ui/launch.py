@@ -38,7 +38,7 @@ from typing import Any
 import cv2  # noqa: F401  (imported before Qt on purpose: see kiosk/ui/qtenv.py)
 
 from kiosk.errors import KioskError
-from kiosk.operator.zone import unknown_zone
+from kiosk.operator.zone import ZonedFormatter, unknown_zone
 from kiosk.settings import default_data_dir, load_settings
 from kiosk.ui.awake import DisplayAwake
 from kiosk.ui.instance import (
@@ -194,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     if not faulthandler.is_enabled():  # pytest enables its own
         with contextlib.suppress(RuntimeError, ValueError, OSError):  # stderr without a file
             faulthandler.enable()
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        handlers=[stderr])
     # wakepy narrates each method it tries; kiosk.ui.awake says once what held.
     logging.getLogger("wakepy").setLevel(logging.WARNING)
     if (tz := unknown_zone(os.environ)) is not None:

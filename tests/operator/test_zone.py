@@ -3,13 +3,14 @@ and the panel labelled UTC times 'Europe' or 'Mars'."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, date, datetime
 
 import pytest
 
 from kiosk.operator.attempts import fmt_time
-from kiosk.operator.zone import start_of_day, unknown_zone
+from kiosk.operator.zone import ZonedFormatter, start_of_day, unknown_zone
 
 
 @pytest.mark.parametrize(("tz", "unknown"), [
@@ -59,3 +60,18 @@ def test_a_local_day_starts_at_its_first_instant(zone, tz: str, day: date, start
     first = start_of_day(day)
     assert first.astimezone(UTC).isoformat() == start
     assert first.astimezone().date() == day
+
+
+def test_a_log_line_carries_its_zone(zone) -> None:
+    """Journal lines read 20:59:53 where the audit said 18:59:53 UTC (locale audit, 10)."""
+    record = logging.LogRecord("kiosk", logging.WARNING, __file__, 1, "wrong operator PIN",
+                               None, None)
+    record.created = datetime(2026, 12, 7, 18, 59, 53, 250000, tzinfo=UTC).timestamp()
+    record.msecs = 250.0
+    line = ZonedFormatter("%(asctime)s %(message)s")
+    zone("Europe/Berlin")
+    assert line.format(record) == "2026-12-07 19:59:53,250 CET wrong operator PIN"
+    zone("Asia/Kolkata")
+    assert line.format(record) == "2026-12-08 00:29:53,250 IST wrong operator PIN"
+    zone("Europe/Berln")
+    assert line.format(record) == "2026-12-07 18:59:53,250 UTC wrong operator PIN"
