@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from wcwidth import wcswidth
 
 from tests.cli.test_audit import db, env, run  # noqa: F401  (fixtures, registered by import)
 
@@ -94,3 +95,20 @@ def test_a_latin1_terminal_reads_every_listing_and_gets_no_half_export(
     written = kiosk("export", "--output", str(tmp_path / "out.csv"))
     assert written.returncode == 0, written.stderr[-500:]
     assert "kiosk-1" in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+def test_wide_names_keep_the_actions_table_in_line(
+        db: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    """Columns were sized with len(): a name in CJK or with an emoji takes two terminal
+    columns a character, and pushed the columns after it out of line (locale audit, 11)."""
+    for name in ("\u5c71\u7530\u592a\u90ce", DOCTOR, "Rene\u0301e", "Bob"):  # 山田太郎, NFD é
+        status, _, err = run(capsys, env, "pin-reset", "--by", name, "--reason", "ok",
+                             "--db", str(db))
+        assert status == 0, err
+    status, out, _ = run(capsys, env, "actions", "--db", str(db))
+    assert status == 0
+    lines = out.splitlines()[:5]
+    # Where ABOUT starts, in terminal columns, on the header and on each row.
+    starts = {wcswidth(line[:line.index("ABOUT" if i == 0 else "  -  ") + (0 if i == 0 else 2)])
+              for i, line in enumerate(lines)}
+    assert len(starts) == 1, lines

@@ -22,6 +22,7 @@ from kiosk.cli.audit.text import (
     column_width,
     lifted_by,
     lockout_targets,
+    pad,
     print_actions,
     print_by_reason,
     short_ref,
@@ -97,11 +98,11 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
     decisions = [shown_decision(a.decision, a.scripted, a.overridden_to) for a in rows]
     width = column_width("DECISION", decisions)
     kw = column_width("KIOSK", (a.kiosk_id for a in rows))
-    print(f"{'KIOSK':{kw}}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
+    print(f"{pad('KIOSK', kw)}  {'ID':>7}  {'RECORDED (UTC)':19}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     for a, decision in zip(rows, decisions, strict=True):
         liveness = "-" if a.liveness_score is None else f"{a.liveness_score:.1f}"
-        print(f"{a.kiosk_id:{kw}}  {a.id:>7}  {stamp(a.recorded_at):19}  "
+        print(f"{pad(a.kiosk_id, kw)}  {a.id:>7}  {stamp(a.recorded_at):19}  "
               f"{short_ref(a.subject_ref):12}  {decision:{width}}  "
               f"{liveness:>8}  {','.join(a.reasons) or '-'}", file=out)
     print(f"{len(rows)} attempt(s) of the fleet, newest first", file=out)
@@ -120,9 +121,9 @@ def cmd_stats(args: argparse.Namespace, ctx: Any) -> int:
     if s.scripted:
         print(f"scripted evaluation runs, not counted: {s.scripted}", file=out)
     kw = column_width("KIOSK", s.by_kiosk)
-    print(f"  {'KIOSK':{kw}}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
+    print(f"  {pad('KIOSK', kw)}{'pass':>8}{'fail':>8}{'review':>8}", file=out)
     for kiosk, counts in s.by_kiosk.items():
-        print(f"  {kiosk:{kw}}" + "".join(f"{counts[d]:>8}" for d in
+        print(f"  {pad(kiosk, kw)}" + "".join(f"{counts[d]:>8}" for d in
                                           ("pass", "fail", "review")), file=out)
     print(staff_actions(s.lockouts, s.unlocks, s.overrides), file=out)
     print_by_reason(s.by_reason, out)
@@ -138,12 +139,12 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     out = ctx.stdout
     targets, tw = lockout_targets(found)
     kw = column_width("KIOSK", (lk.kiosk_id for lk in found))
-    print(f"{'KIOSK':{kw}}  {'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
+    print(f"{pad('KIOSK', kw)}  {'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
           f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
     for lk, target in zip(found, targets, strict=True):
         state = ("active" if lk.active(now) else
                  lifted_by(*lk.lifted_by) if lk.lifted_by else "expired")
-        print(f"{lk.kiosk_id:{kw}}  {lk.id:>6}  {lk.scope:7}  {target:{tw}}  "
+        print(f"{pad(lk.kiosk_id, kw)}  {lk.id:>6}  {lk.scope:7}  {pad(target, tw)}  "
               f"{stamp(lk.started_at):19}  {stamp(lk.until):19}  {lk.failures:>8}  {state}",
               file=out)
     print(f"{len(found)} lockout(s) of the fleet{'' if args.all else ' in force'}", file=out)

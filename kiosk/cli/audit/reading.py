@@ -20,6 +20,7 @@ from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.output import create_private
 from kiosk.cli.audit.text import (
     column_width,
+    pad,
     print_by_reason,
     short_ref,
     shown_decision,
@@ -52,14 +53,14 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
     out = ctx.stdout
     width = max([10, *(len(_shown_decision(a, overridden)) for a in rows)])
     kw = column_width("KIOSK", (a.kiosk_id for a in rows))
-    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {'KIOSK':{kw}}  {'SUBJECT':12}  "
+    print(f"{'ID':>7}  {'STARTED (UTC)':19}  {pad('KIOSK', kw)}  {'SUBJECT':12}  "
           f"{'DECISION':{width}}  {'LIVENESS':>8}  REASONS", file=out)
     scripted = 0
     for a in rows:
         record = a.record
         reasons = ",".join(record.reasons) if record else ""
         liveness = _num(record.liveness_score) if record else "-"
-        print(f"{a.id:>7}  {stamp(a.started_at):19}  {a.kiosk_id:{kw}}  "
+        print(f"{a.id:>7}  {stamp(a.started_at):19}  {pad(a.kiosk_id, kw)}  "
               f"{short_ref(a.subject_ref):12}  {_shown_decision(a, overridden):{width}}  "
               f"{liveness:>8}  {reasons or '-'}", file=out)
         scripted += a.scripted

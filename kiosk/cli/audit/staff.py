@@ -11,7 +11,7 @@ from typing import Any
 from kiosk.audit import Lockout
 from kiosk.cli.audit.fleet import lifted_at_fleet
 from kiosk.cli.audit.opening import open_log
-from kiosk.cli.audit.text import lifted_by, lockout_targets, print_actions, stamp
+from kiosk.cli.audit.text import lifted_by, lockout_targets, pad, print_actions, stamp
 from kiosk.cli.audit.who import who
 
 EXIT_OK = 0
@@ -57,7 +57,7 @@ def cmd_lockouts(args: argparse.Namespace, ctx: Any) -> int:
     print(f"{'ID':>6}  {'SCOPE':7}  {'TARGET':{tw}}  {'STARTED (UTC)':19}  "
           f"{'UNTIL (UTC)':19}  {'FAILURES':>8}  STATE", file=out)
     for lk, target in zip(found, targets, strict=True):
-        print(f"{lk.id:>6}  {lk.scope:7}  {target:{tw}}  {stamp(lk.started_at):19}  "
+        print(f"{lk.id:>6}  {lk.scope:7}  {pad(target, tw)}  {stamp(lk.started_at):19}  "
               f"{stamp(lk.until):19}  {lk.failures:>8}  {_lockout_state(lk, now, lifted)}",
               file=out)
     print(f"{len(found)} lockout(s){'' if args.all else ' in force'}", file=out)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from wcwidth import wcswidth
+
 from kiosk.audit import OperatorAction, action_about, action_detail, decision_label
 
 
@@ -22,9 +24,22 @@ def short_ref(ref: str | None) -> str:
     return "-" if ref is None else ref[:12]
 
 
+def shown_width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: 2 for each CJK character or emoji, 0 for a
+    combining accent (``len`` counted 1 for each, so such names pushed the columns after them
+    out of line)."""
+    width = wcswidth(text)
+    return len(text) if width < 0 else width  # < 0: a character with no width defined
+
+
 def column_width(header: str, values: Iterable[str]) -> int:
-    """A column as wide as its header and its longest value (kiosk ids are never cut)."""
-    return max([len(header), *(len(v) for v in values)])
+    """A column as wide as its header and its widest value (kiosk ids are never cut)."""
+    return max([shown_width(header), *(shown_width(v) for v in values)])
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` and the spaces that make it ``width`` terminal columns wide."""
+    return text + " " * max(0, width - shown_width(text))
 
 
 def shown_decision(decision: str, scripted: bool, overridden_to: str | None) -> str:
@@ -62,14 +77,14 @@ def print_actions(actions: list[OperatorAction], out: TextIO,
     tw = column_width("ABOUT", about)
     kw = column_width("KIOSK", kiosks or ())
     where = kiosks if kiosks is not None else [""] * len(actions)
-    first = f"{'KIOSK':{kw}}  " if kiosks is not None else ""
+    first = f"{pad('KIOSK', kw)}  " if kiosks is not None else ""
     print(f"{first}{'ID':>6}  {'WHEN (UTC)':19}  {'ACTION':{aw}}  {'BY':{bw}}  "
           f"{'ABOUT':{tw}}  REASON: DETAIL", file=out)
     for a, what, kiosk in zip(actions, about, where, strict=True):
         detail = action_detail(a)
-        lead = f"{kiosk:{kw}}  " if kiosks is not None else ""
-        print(f"{lead}{a.id:>6}  {stamp(a.acted_at):19}  {a.action:{aw}}  {a.actor:{bw}}  "
-              f"{what:{tw}}  {a.reason}{': ' + detail if detail else ''}", file=out)
+        lead = f"{pad(kiosk, kw)}  " if kiosks is not None else ""
+        print(f"{lead}{a.id:>6}  {stamp(a.acted_at):19}  {a.action:{aw}}  {pad(a.actor, bw)}  "
+              f"{pad(what, tw)}  {a.reason}{': ' + detail if detail else ''}", file=out)
 
 
 def print_by_reason(by_reason: Mapping[str, int], out: TextIO) -> None:
