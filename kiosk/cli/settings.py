@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import sys
 
 from kiosk.audit import resolve_db_path
+from kiosk.cli.streams import utf8
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir, hash_pin, markdown_table, settings_file
 
@@ -41,10 +43,21 @@ def run(args: argparse.Namespace, ctx) -> int:
     values["audit"]["db_path"] = str(resolve_db_path(settings, default_data_dir(ctx.environ)))
     # Where a settings file is read from, also when there is none yet (setting a kiosk up).
     config = settings_file(ctx.config_path, ctx.environ)
-    ctx.stdout.write(json.dumps({"source": settings.source, "config_file": str(config),
-                                 "config_file_exists": config.is_file(),
-                                 "digest": settings.digest(), **values}, indent=2) + "\n")
+    shown = {"source": settings.source, "config_file": str(config),
+             "config_file_exists": config.is_file(), "digest": settings.digest(), **values}
+    ctx.stdout.write(_json(shown, ctx.stdout) + "\n")
     return 0
+
+
+def _json(value: dict, stream) -> str:
+    """``value`` as JSON that keeps "Zürich" readable (it was ``Z\\u00fcrich``), escaped
+    where the stream is not UTF-8 or a path holds bytes that are not text."""
+    if utf8(stream):
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        with contextlib.suppress(UnicodeEncodeError):
+            text.encode("utf-8")
+            return text
+    return json.dumps(value, indent=2)
 
 
 def _read_pin(stdin) -> str:

@@ -94,12 +94,27 @@ def parse_value(name: str, raw: Any) -> Any:
             raise ValueError(text)
         value = int(text) if option.kind is int else float(text)
     except ValueError:
-        raise ConfigError(f"{name} = {text!r} is not {kind}; allowed: "
-                          f"{option.allowed()}") from None
+        raise ConfigError(f"{name} = {text!r} is not {kind}{_comma_hint(text, option.kind)}; "
+                          f"allowed: {option.allowed()}") from None
     if isinstance(value, float) and not math.isfinite(value):
         raise ConfigError(f"{name} = {text!r} is not a finite number; allowed: "
                           f"{option.allowed()}")
     return value
+
+
+def _comma_hint(text: str, kind: type) -> str:
+    """How to write a decimal comma (``92,5``), as many desks do: refused, since a comma also
+    groups thousands (``1,000``, which gets no hint), but named so that staff see what to
+    type."""
+    if kind is not float or text.count(",") != 1 or not text.isascii():
+        return ""
+    if len(text.partition(",")[2]) == 3:  # thousands, or too unclear to rewrite
+        return ""
+    try:
+        float(dotted := text.replace(",", "."))
+    except ValueError:
+        return ""
+    return f" (write the decimal point as a dot: {dotted})"
 
 
 def propose(settings: Settings, changes: Mapping[str, Any]) -> tuple[Settings, dict[str, tuple]]:

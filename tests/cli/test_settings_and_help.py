@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -61,3 +62,26 @@ def test_settings_refuse_a_reconnect_minimum_above_the_maximum(tmp_path, capsys)
     assert captured.out == ""
     assert "camera.reconnect_min_s = 9.0" in captured.err
     assert "camera.reconnect_max_s = 8.0" in captured.err
+
+
+def test_settings_print_text_as_written(tmp_path, capsys):
+    """"Kiosk Zürich Hbf" was printed as "Kiosk Z\\u00fcrich Hbf" (locale audit, 11)."""
+    folder = tmp_path / "Données 😀"
+    folder.mkdir()
+    config = folder / "kiosk.toml"
+    config.write_text('[kiosk]\nkiosk_id = "Kiosk Zürich Hbf"\n', encoding="utf-8")
+    assert main(["--config", str(config), "settings"], {"HOME": str(tmp_path)}) == 0
+    out = capsys.readouterr().out
+    assert '"kiosk_id": "Kiosk Zürich Hbf"' in out and "Données 😀/kiosk.toml" in out
+    assert "\\u" not in out
+
+
+def test_settings_escape_a_path_that_is_not_text(tmp_path, capsys):
+    """A file name's bytes that are not UTF-8 cannot be written as text: escaped, still JSON."""
+    folder = tmp_path / os.fsdecode(b"caf\xe9")
+    folder.mkdir()
+    config = folder / "kiosk.toml"
+    config.write_text('[kiosk]\nkiosk_id = "Zürich"\n', encoding="utf-8")
+    assert main(["--config", str(config), "settings"], {"HOME": str(tmp_path)}) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["config_file"] == str(config) and shown["kiosk"]["kiosk_id"] == "Zürich"

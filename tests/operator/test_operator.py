@@ -303,6 +303,10 @@ def test_settings_are_validated_applied_and_recorded(ctx: OperatorContext, audit
     ({"matching.similarity_threshold": "abc"},
      r"matching.similarity_threshold = 'abc' is not a number; allowed: float from 80 to 100"),
     ({"liveness.challenge_count": "3.5"}, r"liveness.challenge_count = '3.5' is not a whole number; allowed: int"),
+    # A decimal comma is named, and a thousands comma is not taken for one (locale audit, 11).
+    ({"matching.similarity_threshold": "92,5"},
+     r"= '92,5' is not a number \(write the decimal point as a dot: 92.5\); allowed: float"),
+    ({"matching.similarity_threshold": "1,000"}, r"= '1,000' is not a number; allowed: float"),
     ({"matching.offline_policy": "always"}, r"matching.offline_policy = 'always' is not allowed"),
     ({"kiosk.operator_pin": "1234"}, r"kiosk.operator_pin cannot be changed from the operator"),
     ({"camera.device": "/home/x/video.mp4"}, r"camera.device = '/home/x/video.mp4' is not a "),
