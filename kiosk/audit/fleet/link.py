@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -151,7 +152,9 @@ class FleetLink:
             self._unreachable(FleetUnavailable(down), admission=admission)
             return None
         horizon = now - self._limits.window - self._limits.lockout
-        timeout = self.config.query_timeout_s
+        started = time.monotonic()
+        self.sender.await_schema(self.config.query_timeout_s)
+        timeout = max(0.1, self.config.query_timeout_s - (time.monotonic() - started))
         self.store.open()
         try:
             future = self._views.submit(remote_view, self.store, self.kiosk_id, subject_ref,

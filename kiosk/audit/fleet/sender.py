@@ -106,6 +106,7 @@ class FleetSender:
         self._server: tuple[int, str] | None = None
         self._known = False
         self._migrated = False
+        self._schema_tried = threading.Event()  # the first migration ran, or failed
         self.shipped_seq: int | None = None
         self.conflict: str | None = None
         self.last_error: str | None = None  # the server does not answer
@@ -137,6 +138,14 @@ class FleetSender:
                     return False
                 self._idle.wait(min(left, 0.1))
         return self.conflict is None
+
+    def await_schema(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for this sender's first try at creating or upgrading
+        the server's schema, while it runs. A new fleet's first kiosk asked the server for
+        lockouts about 60 ms before its own sender created the tables, and told staff to run
+        ``kiosk fleet migrate``."""
+        if self._thread is not None and self._thread.is_alive():
+            self._schema_tried.wait(timeout)
 
     def stop(self, flush_timeout: float = 0.0, *, join: bool = True) -> None:
         """Ship for up to ``flush_timeout`` seconds, then end the thread (``join=False``: ask
@@ -245,7 +254,10 @@ class FleetSender:
     def ship_once(self) -> bool:
         """Ship one batch; True when more rows are waiting. Raises FleetError."""
         if not self._migrated:
-            self._store.migrate()
+            try:
+                self._store.migrate()
+            finally:
+                self._schema_tried.set()
             self._migrated = True
             others = self._store.query(
                 "SELECT kiosk_id FROM fleet_kiosks WHERE kiosk_id <> %s AND subject_key_id "
