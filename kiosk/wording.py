@@ -252,6 +252,13 @@ def consent_text(settings: Any, *, accessible: bool = False,
             checked.append("For that comparison one picture of your face may be sent to a "
                            "cloud face-matching service (Amazon Rekognition), which does not "
                            "keep it.")
+    elif _checks_members(settings):
+        # A search among every enrolled member's face (1:N), always in the cloud: the person
+        # is told before it, as at a staffed desk (privacy audit, F1).
+        checked.append("To check you in, your face is searched among the faces of this "
+                       "site's enrolled members.")
+        checked.append("For that search one picture of your face is sent to a cloud "
+                       "face-matching service (Amazon Rekognition), which does not keep it.")
     days = int(settings.audit.retention_days)
     how_long = (f"for {days} day{'s' if days != 1 else ''}" if days > 0
                 else "until a member of staff deletes it")
@@ -266,10 +273,21 @@ def consent_text(settings: Any, *, accessible: bool = False,
     else:
         kept.append("No picture or video of you is kept.")
     if staffed:
-        kept.append("If staff enter your ID number, only a scrambled one-way form of it is "
-                    "kept.")
+        # A keyed code, not a one-way form: whoever holds the site's key can test numbers
+        # against it (privacy audit, F5).
+        kept.append("If staff enter your ID number, it is kept only as a code made from it "
+                    "with this site's secret key, not as the number.")
+    if settings.kiosk.privacy_contact:
+        kept.append(f"Questions about your data: {settings.kiosk.privacy_contact}")
     return ConsentText(title="Before we start", checked=tuple(checked), kept=tuple(kept),
                        question="Do you want to continue?")
+
+
+def _checks_members(settings: Any) -> bool:
+    """Whether this kiosk's sessions are member check-ins (imported when asked, as above)."""
+    from kiosk.session.members import checks_members
+
+    return checks_members(settings)
 
 
 IDLE_TITLE = "Identity check"

@@ -397,3 +397,12 @@ def test_a_secret_setting_is_named_never_shown(tmp_path, text):
         load_settings(write(tmp_path, text), {})
     assert "947261" not in str(info.value) and "9472" not in str(info.value)
     assert "kiosk.operator_pin" in str(info.value) or "fleet.url" in str(info.value)
+
+
+@pytest.mark.parametrize("contact", ["x" * 161, "Acme\u202eLtd", "line one\u2028line two"])
+def test_a_privacy_contact_that_is_not_one_printable_line_is_refused(contact):
+    with pytest.raises(ConfigError, match=r"kiosk.privacy_contact .* up to 160 printable"):
+        load_settings(None, {"KIOSK_KIOSK_PRIVACY_CONTACT": contact})
+    given = "Acme GmbH, Datenschutz: privacy@acme.example (Tel. +49 30 1234)"
+    assert load_settings(None, {"KIOSK_KIOSK_PRIVACY_CONTACT": given}).kiosk.privacy_contact \
+        == given

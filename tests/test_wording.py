@@ -132,7 +132,10 @@ def test_the_consent_notice_follows_the_settings():
     assert not any("Amazon" in line for line in text.checked)
     assert "for 1 day:" in text.kept[0]
     assert any("encrypted" in line for line in text.kept)
-    assert any("one-way" in line for line in text.kept)
+    # A keyed code, which whoever holds the key can test numbers against: not "one-way".
+    assert any("a code made from it with this site's secret key" in line
+               for line in text.kept)
+    assert not any("one-way" in line for line in text.kept)
 
 
 def test_the_consent_notice_describes_the_check_the_person_chose():
@@ -172,6 +175,26 @@ def test_the_consent_notice_names_the_cloud_matcher_and_unlimited_retention():
     text = consent_text(s)
     assert any("Amazon Rekognition" in line for line in text.checked)
     assert "until a member of staff deletes it" in text.kept[0]
+
+
+def test_a_member_check_in_says_the_face_is_searched_in_the_cloud():
+    """An unattended kiosk with a members' collection searches every face among the members'
+    at Amazon Rekognition; its notice said nothing of it (privacy audit, F1)."""
+    members = Settings().replace("matching", collection_id="site-members")
+    checked = " ".join(consent_text(members).checked)
+    assert "searched among the faces of this site's enrolled members" in checked
+    assert "sent to a cloud face-matching service (Amazon Rekognition)" in checked
+    assert "enrolled members" not in " ".join(consent_text(Settings()).checked)
+    # A staffed desk compares with the ID photo, collection or not.
+    staffed = consent_text(members.replace("kiosk", mode="staffed"))
+    assert not any("enrolled members" in line for line in staffed.checked)
+
+
+def test_the_notice_ends_with_whom_to_ask_when_the_site_says():
+    assert not any("Questions" in line for line in consent_text(Settings()).kept)
+    s = Settings().replace("kiosk", privacy_contact="Acme Ltd, privacy@acme.example")
+    assert consent_text(s).kept[-1] == (
+        "Questions about your data: Acme Ltd, privacy@acme.example")
 
 
 def test_idle_text_says_what_the_kiosk_is_for():

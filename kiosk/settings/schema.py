@@ -23,6 +23,8 @@ from kiosk.settings.pinhash import is_pin, is_pin_hash
 from kiosk.settings.sections import SECTIONS
 
 KIOSK_ID_MAX = 64
+#: One line of the consent notice (kiosk.privacy_contact) at the notice's type size.
+PRIVACY_CONTACT_MAX = 160
 _COLLECTION_ID = re.compile(r"^[a-zA-Z0-9_.\-]{0,255}$")
 
 #: Settings that name a file: relative, they would follow whichever folder a command or the
@@ -213,6 +215,11 @@ def _check_text(name: str, value: str, origin: str) -> None:
         raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: 1 to "
                           f"{KIOSK_ID_MAX} printable characters, no leading or trailing "
                           "spaces (it names this kiosk in the audit log)")
+    if name == "kiosk.privacy_contact" and (len(value) > PRIVACY_CONTACT_MAX
+                                            or not value.isprintable()):
+        raise ConfigError(f"{origin}: {name} = {value[:80]!r} is not allowed; allowed: up to "
+                          f"{PRIVACY_CONTACT_MAX} printable characters (one line of the "
+                          "consent notice)")
     if name == "fleet.url" and value:
         problem = fleet_url_problem(value)
         if problem is not None:

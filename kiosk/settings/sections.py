@@ -51,6 +51,11 @@ class KioskSettings:
                                        maximum=600)
     identity_timeout_s: float = setting(180.0, "Inactivity on the ID-photo step before it "
                                         "returns to idle.", minimum=30, maximum=1800)
+    privacy_contact: str = setting(
+        "", "Who is responsible for the checks and where a person can ask about their data, "
+        "shown as the consent notice's last line after \"Questions about your data:\" (for "
+        "example \"Acme Ltd, privacy@acme.example, or ask at the desk\"); up to 160 printable "
+        "characters. Empty: the notice names no one, and the site must say it another way.")
 
 
 @dataclass(frozen=True)

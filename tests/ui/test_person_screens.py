@@ -22,18 +22,26 @@ from kiosk.wording import (
 )
 
 
-def longest_notice() -> Settings:
-    """A staffed kiosk with the cloud matcher, a kept picture and the light check: every
-    optional line of the notice."""
-    return (Settings().replace("kiosk", mode="staffed").replace("matching", matcher="auto")
+#: The longest contact line a site may give (kiosk.privacy_contact).
+CONTACT = ("Acme Station Services Ltd., Data Protection Officer, 120 Station Road, Springfield; "
+           "privacy@acme-station.example or +44 20 7946 0000, or please ask at the desk.")
+
+
+def longest_notice(mode: str = "staffed") -> Settings:
+    """A kiosk with the cloud matcher, a kept picture, the light check and the longest
+    contact: every optional line of the notice; ``"unattended"``: a member check-in."""
+    return (Settings().replace("kiosk", mode=mode, privacy_contact=CONTACT)
+            .replace("matching", matcher="auto", collection_id="site-members")
             .replace("audit", store_best_frame=True))
 
 
+@pytest.mark.parametrize("mode", ["staffed", "unattended"])
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
-def test_no_line_of_the_consent_notice_is_cut(qtbot, size) -> None:
+def test_no_line_of_the_consent_notice_is_cut(qtbot, size, mode) -> None:
     # Before, at 1280x800 the layout squeezed the word-wrapped notice: "Your face is compared
     # with the photo on your ID" was half hidden and the Amazon Rekognition line not shown.
-    screen = ConsentScreen(consent_text(longest_notice()))
+    assert len(CONTACT) == 160
+    screen = ConsentScreen(consent_text(longest_notice(mode)))
     qtbot.addWidget(screen)
     screen.resize(*size)
     screen.show()
@@ -41,6 +49,7 @@ def test_no_line_of_the_consent_notice_is_cut(qtbot, size) -> None:
     for label in (screen.checked, screen.kept, screen.checked_heading, screen.kept_heading):
         assert label.height() >= label.heightForWidth(label.width()), label.accessibleName()
     assert "Amazon Rekognition" in screen.checked.text()
+    assert CONTACT in screen.kept.text()
     # The question and the three buttons stay on screen, below the notice, and no button's
     # words are cut (36 px of padding each side).
     for widget in (screen.question, screen.accept, screen.decline, screen.accessible):
