@@ -160,7 +160,8 @@ def open_kiosk_log(settings: Any, data_dir: str | Path, *, clock: Clock = utc_no
         audit.recover_interrupted()
         if report is None:
             audit._purge_due(raise_errors=True)
-        else:
+        else:  # the next comes AUTO_PURGE_INTERVAL later, by a write or the idle loop
+            audit.defer_purge()
             log.warning("the automatic purge waits: %s", report)
     except BaseException:
         audit.close()

@@ -318,6 +318,18 @@ class AuditWriter(AuditReader):
                        operator_actions=totals["operator_actions"], frames=totals["frames"],
                        incomplete=totals["incomplete"], held=held)
 
+    def purge_if_due(self) -> None:
+        """The automatic purge, when :data:`AUTO_PURGE_INTERVAL` has passed since the last:
+        the kiosk's loop asks while idle, so a kiosk nobody uses for days still removes
+        what ``audit.retention_days`` says it keeps no longer (before, only a write or a
+        start purged). A failure is logged and retried at the next call."""
+        self._purge_due(raise_errors=False)
+
+    def defer_purge(self) -> None:
+        """Hold the automatic purge for :data:`AUTO_PURGE_INTERVAL`: a start whose clock was
+        just reported, which staff or NTP may yet put right."""
+        self._last_auto_purge = self._now()
+
     def _purge_due(self, *, raise_errors: bool) -> None:
         if not self._auto_purge:
             return

@@ -264,6 +264,8 @@ class KioskRuntime:
                 self._sink.report(ev.Started())  # the matcher that failed works now
             self._check_lockouts()
             self._check_recording()
+            if self._audit is not None:
+                self._audit.purge_if_due()
             now = time.monotonic()
             if frame is not None and now - self._last_check >= self._idle_interval_s:
                 self._last_check = now

@@ -175,8 +175,10 @@ class AuditSettings:
     db_path: str = setting("", "SQLite audit database, an absolute path (or from ~); empty = "
                            "kiosk.db in the platform data folder. Its folder must exist: a "
                            "mistyped path does not start a new, empty log.")
-    retention_days: int = setting(30, "Attempts older than this are purged automatically "
-                                  "(0 keeps everything).", minimum=0, maximum=3650)
+    retention_days: int = setting(30, "Attempts older than this are purged automatically, at "
+                                  "the kiosk's start and then every 6 hours, used or idle (0 "
+                                  "keeps everything; the consent notice says how long).",
+                                  minimum=0, maximum=3650)
     max_failures: int = setting(5, "Failed attempts of one subject, within the window, that "
                                 "lock that subject out (every failure counts).", minimum=1,
                                 maximum=100)

@@ -21,7 +21,6 @@ from kiosk.wording import (
     consent_text,
 )
 
-
 #: The longest contact line a site may give (kiosk.privacy_contact).
 CONTACT = ("Acme Station Services Ltd., Data Protection Officer, 120 Station Road, Springfield; "
            "privacy@acme-station.example or +44 20 7946 0000, or please ask at the desk.")
