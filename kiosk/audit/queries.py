@@ -30,10 +30,10 @@ _EFFECTIVE = ("coalesce((SELECT json_extract(o.details, '$.to') FROM operator_ac
 
 
 def _where(decision: str | None, since: datetime | None, until: datetime | None,
-           kiosk_id: str | None = None, *, effective: bool = False
-           ) -> tuple[list[str], list[Any]]:
+           kiosk_id: str | None = None, *, effective: bool = False,
+           subject_ref: str | None = None) -> tuple[list[str], list[Any]]:
     """SQL conditions on attempts ``a``; ``effective``: ``decision`` is the one after any
-    override (as lists show it), else the one recorded."""
+    override (as lists show it), else the one recorded; ``subject_ref``: one person's."""
     clauses: list[str] = []
     args: list[Any] = []
     if decision is not None:
@@ -53,6 +53,9 @@ def _where(decision: str | None, since: datetime | None, until: datetime | None,
     if kiosk_id is not None:
         clauses.append("a.kiosk_id = ?")
         args.append(kiosk_id)
+    if subject_ref is not None:
+        clauses.append("a.subject_ref = ?")
+        args.append(subject_ref)
     return clauses, args
 
 
@@ -68,7 +71,8 @@ def get_attempt(db: Database, attempt_id: int) -> StoredAttempt:
 def list_attempts(db: Database, *, decision: str | None = None, since: datetime | None = None,
                   until: datetime | None = None, kiosk_id: str | None = None,
                   reason: str | None = None, mentioning: str | None = None,
-                  limit: int | None = 50) -> list[StoredAttempt]:
+                  subject_ref: str | None = None, limit: int | None = 50
+                  ) -> list[StoredAttempt]:
     """Attempts, newest first, filtered; ``limit`` None for all.
 
     Newest by the order this log recorded them, not by their recorded times: after the
@@ -83,7 +87,8 @@ def list_attempts(db: Database, *, decision: str | None = None, since: datetime 
     superset of the attempts whose codes contain it: the caller narrows it down). Both are
     answered by SQLite, so a search reads only the attempts that can match.
     """
-    clauses, args = _where(decision, since, until, kiosk_id, effective=True)
+    clauses, args = _where(decision, since, until, kiosk_id, effective=True,
+                           subject_ref=subject_ref)
     if reason is not None:
         clauses.append("EXISTS (SELECT 1 FROM json_each(a.reasons) WHERE value = ?)")
         args.append(reason)
@@ -114,9 +119,10 @@ def outcomes(db: Database, *, since: datetime | None,
 
 
 def attempts_page(db: Database, *, after_id: int, batch: int, decision: str | None,
-                  since: datetime | None, until: datetime | None) -> list[StoredAttempt]:
+                  since: datetime | None, until: datetime | None,
+                  subject_ref: str | None = None) -> list[StoredAttempt]:
     """Up to ``batch`` attempts with id greater than ``after_id``, oldest id first."""
-    clauses, args = _where(decision, since, until)
+    clauses, args = _where(decision, since, until, subject_ref=subject_ref)
     clauses.append("a.id > ?")
     args.append(int(after_id))
     sql = _SELECT + " WHERE " + " AND ".join(clauses) + " ORDER BY a.id LIMIT ?"

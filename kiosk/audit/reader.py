@@ -225,23 +225,30 @@ class AuditReader:
     def list_attempts(self, *, decision: str | None = None, since: datetime | None = None,
                       until: datetime | None = None, kiosk_id: str | None = None,
                       reason: str | None = None, mentioning: str | None = None,
+                      subject_ref: str | None = None,
                       limit: int | None = 50) -> list[StoredAttempt]:
         """Attempts, newest first. ``decision`` is pass, fail, review (after any override)
         or incomplete; ``since``/``until`` bound ``started_at`` (aware datetimes); ``reason`` and
-        ``mentioning`` as :func:`kiosk.audit.queries.list_attempts` has them."""
+        ``mentioning`` as :func:`kiosk.audit.queries.list_attempts` has them;
+        ``subject_ref``: only that person's."""
+        check_subject_ref(subject_ref)
         with self._use("listing attempts") as db:
             return queries.list_attempts(db, decision=decision, since=since, until=until,
                                          kiosk_id=kiosk_id, reason=reason,
-                                         mentioning=mentioning, limit=limit)
+                                         mentioning=mentioning, subject_ref=subject_ref,
+                                         limit=limit)
 
     def iter_attempts(self, *, decision: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, batch: int = 500) -> Iterator[StoredAttempt]:
+                      until: datetime | None = None, subject_ref: str | None = None,
+                      batch: int = 500) -> Iterator[StoredAttempt]:
         """All matching attempts, oldest id first, read in batches (for exports: the rows as
-        recorded, so ``decision`` is the recorded one)."""
+        recorded, so ``decision`` is the recorded one); ``subject_ref``: one person's."""
+        check_subject_ref(subject_ref)
+
         def fetch(after: int, size: int) -> list[StoredAttempt]:
             with self._use("exporting attempts") as db:
                 return queries.attempts_page(db, after_id=after, batch=size, decision=decision,
-                                             since=since, until=until)
+                                             since=since, until=until, subject_ref=subject_ref)
         return queries.iter_pages(fetch, batch)
 
     def outcomes(self, *, since: datetime | None = None,

@@ -108,6 +108,7 @@ def _newest_first(sql: str, args: list, limit: int | None) -> tuple[str, list]:
 _ATTEMPTS = """
 SELECT kiosk_id, row_id, seq, content, overridden_to FROM (
     SELECT a.kiosk_id, a.row_id, a.seq, a.content, a.at, a.received_at, a.decision,
+           a.subject_ref,
            (SELECT (o.content::jsonb ->> 'details')::jsonb ->> 'to' FROM fleet_rows o
             WHERE o.kiosk_id = a.kiosk_id AND o.action = 'override'
                   AND o.target = a.row_id::text
@@ -117,11 +118,12 @@ SELECT kiosk_id, row_id, seq, content, overridden_to FROM (
 
 def fleet_attempts(store: FleetStore, *, decision: str | None = None,
                    since: datetime | None = None, until: datetime | None = None,
-                   kiosk_id: str | None = None, limit: int | None = 50) -> list[FleetAttempt]:
+                   kiosk_id: str | None = None, subject_ref: str | None = None,
+                   limit: int | None = 50) -> list[FleetAttempt]:
     """Attempts of every kiosk, newest first (as the server received them; ``since``/``until``
     bound ``recorded_at`` as the kiosk recorded it), each with the decision its latest
     override gave it; ``decision`` is that one (as the list shows it), else the recorded
-    one."""
+    one; ``subject_ref``: only that person's."""
     sql = _ATTEMPTS
     extra, args = _range(since, until, "at")
     sql += extra
@@ -131,6 +133,9 @@ def fleet_attempts(store: FleetStore, *, decision: str | None = None,
     if kiosk_id is not None:
         sql += " AND kiosk_id = %s"
         args.append(kiosk_id)
+    if subject_ref is not None:
+        sql += " AND subject_ref = %s"
+        args.append(subject_ref)
     out = []
     for kiosk, row_id, seq, content, overridden_to in store.query(*_newest_first(sql, args,
                                                                                  limit)):

@@ -32,6 +32,7 @@ from kiosk.audit.timeutil import parse_duration, parse_when
 from kiosk.cli.args import POSITIVE_WHOLE_NUMBER, parsed
 from kiosk.cli.audit import fleet, maintenance, new_log, override, reading, staff, unlock
 from kiosk.cli.audit.opening import db_path
+from kiosk.cli.audit.subject import add_subject_options
 from kiosk.vocabulary import Verdict
 
 WHEN = parsed(parse_when)
@@ -55,6 +56,20 @@ def _since_until(parser: argparse.ArgumentParser) -> None:
                         help="up to this UTC date or ISO date-time (exclusive)")
 
 
+#: Said wherever staff type a reason: it stays in the chain until the purge, and on the fleet.
+REASON_HELP = ("why (recorded, kept with the log and shipped to the fleet: what was done and "
+               "why, never a person's name, address or health)")
+
+
+def _one_person(parser: argparse.ArgumentParser) -> None:
+    """``--subject`` or ``--subject-ref``: only that person's attempts, for a request to see
+    one's data; a look-up only (``unlock --subject`` records an action and starts the
+    person's failure count again)."""
+    add_subject_options(parser.add_mutually_exclusive_group(),
+                        number_help="only this person's attempts, by badge or ID number "
+                        "(a look-up: nothing is recorded)")
+
+
 def register(subparsers: Any) -> None:
     """Add ``kiosk audit`` and its subcommands."""
     summary = "inspect, export, verify and maintain the audit log"
@@ -71,6 +86,7 @@ def register(subparsers: Any) -> None:
 
     p = add("list", reading.cmd_list, "list attempts, newest first")
     p.add_argument("--decision", choices=DECISION_FILTERS)
+    _one_person(p)
     _since_until(p)
     p.add_argument("--limit", type=POSITIVE_WHOLE_NUMBER, default=50, help="at most N rows "
                    "(default 50)")
@@ -80,9 +96,16 @@ def register(subparsers: Any) -> None:
     p = add("show", reading.cmd_show, "show one attempt in full (no frame is ever printed)")
     p.add_argument("id", type=POSITIVE_WHOLE_NUMBER, metavar="ID")
 
+    p = add("frame", reading.cmd_frame, "write the picture an attempt kept "
+            "(audit.store_best_frame), decrypted, to a new file readable by you only")
+    p.add_argument("id", type=POSITIVE_WHOLE_NUMBER, metavar="ID")
+    p.add_argument("--output", required=True, metavar="FILE", help="the JPEG file to create "
+                   "(never overwritten)")
+
     p = add("export", reading.cmd_export, "export attempts as CSV or JSON Lines")
     _since_until(p)
     p.add_argument("--decision", choices=DECISION_FILTERS)
+    _one_person(p)
     p.add_argument("--format", choices=FORMATS, default="csv")
     p.add_argument("--output", metavar="FILE", help="write to FILE (created 0600, never "
                    "overwritten) instead of standard output")
@@ -112,14 +135,11 @@ def register(subparsers: Any) -> None:
     p = add("unlock", unlock.cmd_unlock, "lift a lockout early, recording who and why: give "
             "--subject, --subject-ref or --kiosk")
     whom = p.add_mutually_exclusive_group(required=True)
-    whom.add_argument("--subject", metavar="NUMBER", help="the person's badge or ID number "
-                      "('-' reads it from standard input, keeping it out of the shell history)")
-    whom.add_argument("--subject-ref", metavar="REF", help="a subject reference as shown by "
-                      "'audit show' (64 hex digits)")
+    add_subject_options(whom, number_help="the person's badge or ID number")
     whom.add_argument("--kiosk", metavar="KIOSK_ID", help="lift the lockout of this kiosk "
                       "(one that wrote to this log, or with a fleet one the server knows)")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
-    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help=REASON_HELP)
 
     p = add("override", override.cmd_override, "change a finished attempt's decision, "
             "recording who and why (the attempt's row stays as recorded)")
@@ -127,12 +147,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--to", required=True, choices=[str(v) for v in Verdict], help="the decision in force "
                    "from now on")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
-    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help=REASON_HELP)
 
     p = add("pin-reset", staff.cmd_pin_reset, "end the operator PIN's refusals after wrong "
             "entries, as a right PIN would, recording who and why")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
-    p.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT", help=REASON_HELP)
 
     p = add("verify", maintenance.cmd_verify, "check the hash chain and the file; exit 1 "
             "naming the first broken row")
@@ -151,14 +171,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--older-than", type=DURATION, required=True, metavar="AGE",
                    help="e.g. 30d, 12h, 2w")
     p.add_argument("--by", metavar="NAME", help="operator name (default: $USER)")
-    p.add_argument("--reason", default="manual purge", metavar="TEXT")
+    p.add_argument("--reason", default="manual purge", metavar="TEXT", help=REASON_HELP)
 
     p = add("new-log", lambda args, ctx: new_log.run(db_path(args, ctx), args, ctx),
             "begin a new log in place of one that is lost for good "
             "(the kiosk refuses to start while its log is missing); the loss is recorded")
     p.add_argument("--by", required=True, metavar="NAME", help="operator name (recorded)")
-    p.add_argument("--reason", required=True, metavar="TEXT", help="why, e.g. what happened to "
-                   "the old log (recorded)")
+    p.add_argument("--reason", required=True, metavar="TEXT",
+                   help=f"{REASON_HELP}, e.g. what happened to the old log")
 
     p = add("keygen", maintenance.cmd_keygen, "create a new key file for subject references "
             "and frames")

@@ -18,6 +18,8 @@ from kiosk.audit import key_store
 from kiosk.audit.errors import AuditError
 from kiosk.audit.results import SCRIPTED_NOTE
 from kiosk.audit.timeutil import utc_now
+from kiosk.cli.audit import subject
+from kiosk.cli.audit.opening import db_path
 from kiosk.cli.audit.text import (
     column_width,
     lifted_by,
@@ -91,9 +93,13 @@ def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
 
     if args.decision == "incomplete":
         raise InputError("--fleet lists finished attempts only (open ones are not shipped)")
+    number, ref = subject.given(args)
+    if number is not None:  # every kiosk of a site hashes with the site's one subject key
+        hasher = key_store(ctx.settings, db_path(args, ctx), create=False).subject_hasher()
+        ref = subject.reference(hasher.ref, number, None)
     with fleet_store(ctx) as store:
         rows = fleet_attempts(store, decision=args.decision, since=args.since,
-                              until=args.until, limit=args.limit)
+                              until=args.until, subject_ref=ref, limit=args.limit)
     out = ctx.stdout
     decisions = [shown_decision(a.decision, a.scripted, a.overridden_to) for a in rows]
     width = column_width("DECISION", decisions)

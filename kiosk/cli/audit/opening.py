@@ -30,13 +30,16 @@ def db_path(args: argparse.Namespace, ctx: Any) -> Path:
 
 
 def open_log(args: argparse.Namespace, ctx: Any, *, write: bool = False,
-             integrity: bool = False, hasher: bool = False, chain: bool = False) -> AuditLog:
+             integrity: bool = False, hasher: bool = False, chain: bool = False,
+             frames: bool = False) -> AuditLog:
     """Open the log; keys are looked for, never created. A keyed log needs its chain key to
-    be written or verified (the error then says where the key is looked for)."""
+    be written or verified (the error then says where the key is looked for); ``frames``:
+    with the key that decrypts best frames."""
     path = db_path(args, ctx)
     config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
     keys = key_store(ctx.settings, path, create=False)
     subject_hasher = keys.subject_hasher() if hasher else None
+    frame_cipher = keys.frame_cipher() if frames else None
     chain_key = None
     if chain or write:
         try:
@@ -50,7 +53,8 @@ def open_log(args: argparse.Namespace, ctx: Any, *, write: bool = False,
     try:
         return AuditLog.open(path, config, read_only=not write, create=False,
                              check_integrity=integrity, subject_hasher=subject_hasher,
-                             chain_key=chain_key, probe_write=False)
+                             frame_cipher=frame_cipher, chain_key=chain_key,
+                             probe_write=False)
     except AuditUnavailable as exc:
         lost = kept_there(exc, path, ctx.settings.audit.key_file)
         if lost is None:

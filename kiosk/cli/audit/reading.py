@@ -16,6 +16,7 @@ from kiosk.audit import (
     step_note,
 )
 from kiosk.audit.export import write_export
+from kiosk.cli.audit import subject
 from kiosk.cli.audit.opening import open_log
 from kiosk.cli.audit.output import create_private
 from kiosk.cli.audit.text import (
@@ -46,8 +47,10 @@ def _shown_decision(a: StoredAttempt, overridden: dict[int, str]) -> str:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Any) -> int:
-    with open_log(args, ctx) as audit:
+    number, ref = subject.given(args)
+    with open_log(args, ctx, hasher=number is not None) as audit:
         rows = audit.list_attempts(decision=args.decision, since=args.since, until=args.until,
+                                   subject_ref=subject.reference(audit.subject_ref, number, ref),
                                    limit=args.limit)
         overridden = latest_overrides(audit.operator_actions(action="override", limit=None))
     out = ctx.stdout
@@ -138,6 +141,24 @@ def cmd_show(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def cmd_frame(args: argparse.Namespace, ctx: Any) -> int:
+    """The best frame an attempt kept, decrypted into a new private file (a person's copy of
+    their data, or staff reviewing a case); nothing else ever shows it."""
+    target = Path(args.output).expanduser()
+    with open_log(args, ctx, frames=True) as audit:
+        attempt = audit.get_attempt(args.id)
+        if not attempt.has_frame:
+            raise InputError(f"attempt {attempt.id} kept no picture (audit.store_best_frame "
+                             "was off, no frame was good enough, or a purge removed it)")
+        image = audit.best_frame(attempt.id)
+    assert image is not None  # has_frame, and best_frame raises when it cannot decrypt
+    with create_private(target, binary=True) as fh:
+        fh.write(image)
+    print(f"wrote the best frame of attempt {attempt.id} to {target} (JPEG, {len(image)} "
+          "bytes, readable by you only)", file=ctx.stdout)
+    return EXIT_OK
+
+
 # -- export / stats ------------------------------------------------------------------------
 
 def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
@@ -147,9 +168,11 @@ def cmd_export(args: argparse.Namespace, ctx: Any) -> int:
         raise InputError(f"standard output writes {ctx.stdout.encoding}, which cannot hold "
                          "every character the log may hold: give --output FILE (written as "
                          "UTF-8) or run in a UTF-8 locale")
-    with open_log(args, ctx) as audit:
+    number, ref = subject.given(args)
+    with open_log(args, ctx, hasher=number is not None) as audit:
         attempts = audit.iter_attempts(since=args.since, until=args.until,
-                                       decision=args.decision)
+                                       decision=args.decision,
+                                       subject_ref=subject.reference(audit.subject_ref, number, ref))
         if args.output is None:
             count = write_export(attempts, ctx.stdout, args.format)
         else:

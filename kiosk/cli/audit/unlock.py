@@ -5,11 +5,9 @@ other kiosks once the server holds the unlock."""
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 from typing import Any
 
-from kiosk.audit import AuditLog, normalize_subject_number
+from kiosk.audit import AuditLog
 from kiosk.cli.audit.fleet import (
     fleet_key_id,
     fleet_kiosk_ids,
@@ -17,44 +15,12 @@ from kiosk.cli.audit.fleet import (
     ship_recorded,
 )
 from kiosk.cli.audit.opening import open_log
+from kiosk.cli.audit.subject import given, reference
 from kiosk.cli.audit.text import short_ref, stamp
 from kiosk.cli.audit.who import who
 from kiosk.errors import InputError
 
 EXIT_OK = 0
-
-#: A subject reference as ``audit show`` prints it (``audit list`` shows its first 12).
-SUBJECT_REF = re.compile(r"[0-9a-f]{64}")
-
-
-def _subject_number(value: str | None) -> str | None:
-    """``--subject`` checked before the log is opened: ``-`` reads it from standard input;
-    empty, blank or dashes only is refused alike (it names nobody)."""
-    if value is None:
-        return None
-    if value == "-":
-        value = sys.stdin.readline().strip()
-    try:
-        normalize_subject_number(value)
-    except ValueError as exc:
-        raise InputError(f"--subject: {exc}") from None
-    return value
-
-
-def _subject_ref(value: str | None) -> str | None:
-    """``--subject-ref`` as the log holds it (lower case), or InputError naming what to give."""
-    if value is None:
-        return None
-    ref = value.strip().lower()
-    if not SUBJECT_REF.fullmatch(ref):
-        # Not repeated: what was typed here by mistake is often the badge number itself.
-        raise InputError(f"--subject-ref is not a subject reference ({len(value)} characters "
-                         "given): give the 64 hex "
-                         "digits `kiosk audit show ID` prints as the subject (`audit list` "
-                         "shows only the first 12), or name the person by badge or ID number "
-                         "with --subject NUMBER (--subject - reads it from standard input)")
-    return ref
-
 
 def _kiosks_in_log(audit: AuditLog, ctx: Any) -> set[str]:
     """Every kiosk this log knows: this one (the settings), the kiosks of its attempts and
@@ -103,21 +69,16 @@ def _whom(args: argparse.Namespace, audit: AuditLog, ctx: Any, subject: str | No
     if args.kiosk is not None:
         _check_kiosk(audit, args.kiosk, ctx)
         return "kiosk", args.kiosk
-    if ref is not None:
-        return "subject", ref
-    assert subject is not None  # argparse requires one of the three
-    try:
-        return "subject", audit.subject_ref(subject)
-    except ValueError as exc:
-        raise InputError(f"--subject: {exc}") from None
+    target = reference(audit.subject_ref, subject, ref)
+    assert target is not None  # argparse requires one of the three
+    return "subject", target
 
 
 def cmd_unlock(args: argparse.Namespace, ctx: Any) -> int:
     # argparse makes exactly one of --subject, --subject-ref and --kiosk required; the
     # subject's forms are checked before the log is opened (no key is needed to refuse).
     by, reason = who(args.by, args.reason)
-    subject = _subject_number(args.subject)
-    ref = _subject_ref(args.subject_ref)
+    subject, ref = given(args)
     fleet = bool(ctx.settings.fleet.url)
     with open_log(args, ctx, write=True, hasher=subject is not None) as audit:
         scope, target = _whom(args, audit, ctx, subject, ref)

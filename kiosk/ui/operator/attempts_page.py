@@ -185,7 +185,7 @@ class AttemptsPage(OperatorPage):
         named(self.override_reason, "Override reason",
               "Why the decision is changed (recorded with your name)")
         self.override_reason.setMinimumWidth(OVERRIDE_REASON_MIN_PX)
-        self.override_reason.setPlaceholderText("kept with your name")
+        self.override_reason.setPlaceholderText("kept with your name; no personal details")
         self.override_button = QPushButton("Record &override")
         named(self.override_button, "Record the override")
         self.override_button.setEnabled(False)

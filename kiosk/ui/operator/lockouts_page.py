@@ -24,6 +24,7 @@ from kiosk.operator import OperatorContext
 from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
+    REASON_HINT,
     fill_table,
     fmt_time,
     make_table,
@@ -62,6 +63,7 @@ class LockoutsPage(OperatorPage):
                                              "Failures", "State", "Kiosk"])
         self.reason_edit = QLineEdit()
         named(self.reason_edit, "Unlock reason", "Why the lockout is lifted (recorded)")
+        self.reason_edit.setPlaceholderText(REASON_HINT)
         self.unlock_button = QPushButton("Unlock &selected")
         named(self.unlock_button, "Unlock the selected lockout")
         self.unlock_button.setEnabled(False)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.operator import OperatorContext, SettingsChange
 from kiosk.ui.operator.tasks import TaskRunner
-from kiosk.ui.operator.widgets import message_label, named, show_message
+from kiosk.ui.operator.widgets import REASON_HINT, message_label, named, show_message
 
 # camera.device has its own page, with the device list and health.
 SKIPPED = ("camera.device",)
@@ -65,6 +65,7 @@ class SettingsPage(QWidget):
             self.editors[field.name] = editor
         self.reason_edit = QLineEdit()
         named(self.reason_edit, "Reason for the change", "Recorded with the change (optional)")
+        self.reason_edit.setPlaceholderText(REASON_HINT)
         form.addRow(QLabel("Reason (optional)"), self.reason_edit)
 
         self.apply_button = QPushButton("A&pply")

@@ -156,3 +156,22 @@ def test_the_fleets_actions_name_the_kiosk_each_was_recorded_at(open_kiosk, cloc
     _, only = staff(["audit", "actions", "--fleet", "--action", "camera_refused"], fleet_url,
                     site_key, "west")
     assert [line.split()[0] for line in only.splitlines()[1:-1]] == ["east"]
+
+
+def test_the_fleets_list_finds_one_persons_attempts_at_every_kiosk(open_kiosk, clock,
+                                                                   fleet_url, site_key):
+    """A request to see one's data at a site of several kiosks (privacy audit, F2)."""
+    east, west = open_kiosk("east"), open_kiosk("west")
+    fail(east, clock, "D-42")
+    fail(west, clock, "d 42")  # the same number typed another way
+    fail(west, clock, "D-43")
+    status, listed = staff(["audit", "list", "--fleet", "--subject", "D-42"], fleet_url,
+                           site_key, "east")
+    assert status == 0, listed
+    rows = listed.splitlines()[1:-1]
+    assert sorted(line.split()[0] for line in rows) == ["east", "west"], listed
+    assert listed.splitlines()[-1] == "2 attempt(s) of the fleet, newest first"
+    ref = east.subject_ref("D-43")
+    _, other = staff(["audit", "list", "--fleet", "--subject-ref", ref], fleet_url, site_key,
+                     "east")
+    assert [line.split()[0] for line in other.splitlines()[1:-1]] == ["west"], other
