@@ -223,12 +223,13 @@ def accessible_liveness(settings: Any) -> Any:
     return effective_liveness(settings.liveness, SessionRequest(accessible=True))
 
 
-def consent_text(settings: Any, *, accessible: bool = False,
-                 recording: bool = False) -> ConsentText:
+def consent_text(settings: Any, *, accessible: bool = False, recording: bool = False,
+                 scanner: bool = False) -> ConsentText:
     """The notice for these settings (challenge count, mode, retention, best-frame storage)
     and for the check this person chose (``accessible``: more time, no flashing);
     ``recording``: the kiosk films every check to validate it (``kiosk record``), which the
-    person must be told before it starts."""
+    person must be told before it starts; ``scanner``: a staffed desk takes ID scans from a
+    scanner folder, and says what becomes of them (``kiosk.used_scans``)."""
     staffed = settings.kiosk.mode == "staffed"
     if accessible:
         calm = accessible_liveness(settings)
@@ -264,6 +265,7 @@ def consent_text(settings: Any, *, accessible: bool = False,
                 else "until a member of staff deletes it")
     kept = [f"A record of this check is kept {how_long}: the time, the result and the "
             "measurements behind it."]
+    scan_kept = staffed and scanner and settings.kiosk.used_scans == "keep"
     if recording:
         kept.append("This kiosk is being tested: a video of your whole check is recorded "
                     "and kept by staff to measure how well the kiosk works, until they delete "
@@ -271,7 +273,12 @@ def consent_text(settings: Any, *, accessible: bool = False,
     elif settings.audit.store_best_frame:
         kept.append("One picture of your face from the check is kept with it, encrypted.")
     else:
-        kept.append("No picture or video of you is kept.")
+        kept.append("No picture or video from the check is kept." if scan_kept
+                    else "No picture or video of you is kept.")
+    if staffed and scanner:
+        kept.append("The scan of your ID is kept by the site, as its rules for ID copies "
+                    "require." if scan_kept else
+                    "The scan of your ID is deleted once it has been used for this check.")
     if staffed:
         # A keyed code, not a one-way form: whoever holds the site's key can test numbers
         # against it (privacy audit, F5).

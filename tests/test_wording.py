@@ -190,6 +190,19 @@ def test_a_member_check_in_says_the_face_is_searched_in_the_cloud():
     assert not any("enrolled members" in line for line in staffed.checked)
 
 
+def test_a_desk_with_a_scanner_says_what_becomes_of_the_scan():
+    """The notice said "No picture or video of you is kept" while every ID scan stayed in the
+    scanner folder (privacy audit, F4)."""
+    desk = Settings().replace("kiosk", mode="staffed")
+    kept = consent_text(desk, scanner=True).kept
+    assert "The scan of your ID is deleted once it has been used for this check." in kept
+    assert "No picture or video of you is kept." in kept
+    kept = consent_text(desk.replace("kiosk", used_scans="keep"), scanner=True).kept
+    assert "The scan of your ID is kept by the site, as its rules for ID copies require." in kept
+    assert "No picture or video from the check is kept." in kept
+    assert not any("scan" in line for line in consent_text(desk).kept)  # no scanner folder
+
+
 def test_the_notice_ends_with_whom_to_ask_when_the_site_says():
     assert not any("Questions" in line for line in consent_text(Settings()).kept)
     s = Settings().replace("kiosk", privacy_contact="Acme Ltd, privacy@acme.example")

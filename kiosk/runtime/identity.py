@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import queue
 from typing import Any
 
@@ -43,12 +44,17 @@ class IdentityJobs:
         """Queue a job: ``("file", path)``, ``("scan", folder)`` or ``("card", None)``."""
         self._jobs.put((kind, arg))
 
-    def spend(self, scan: tuple[str, int] | None) -> None:
+    def spend(self, scan: tuple[str, int] | None, *, delete: bool) -> None:
         """A check ran with the ID photo of ``scan`` (path, modification time in ns; None
-        for a file or the camera): the newest-scan job refuses that scan from now on (the
-        runtime's thread)."""
-        if scan is not None:
-            self._spent.add(scan)
+        for a file or the camera): the newest-scan job refuses that scan from now on, and
+        with ``delete`` (``kiosk.used_scans``) the file is removed, unless a new scan took its
+        name meanwhile (the runtime's thread). A scan shows a whole ID document, and the
+        next person at the desk could otherwise open it."""
+        if scan is None:
+            return
+        self._spent.add(scan)
+        if delete:
+            _remove(*scan)
 
     def run(self) -> None:
         """Do every queued job (the runtime's thread)."""
@@ -84,3 +90,17 @@ class IdentityJobs:
         if self._id_detector is None:
             self._id_detector = self._parts.id_detector()
         return self._id_detector
+
+
+def _remove(path: str, mtime_ns: int) -> None:
+    """Remove a used scan; a failure is logged (never the file's name: scanners may name a
+    file after the person) and leaves the scan spent all the same."""
+    try:
+        if os.stat(path).st_mtime_ns == mtime_ns:
+            os.unlink(path)
+    except FileNotFoundError:
+        return  # taken away already (by staff, or the scanner's own software)
+    except OSError as exc:
+        log.warning("the ID scan a check used could not be removed from the scanner folder "
+                    "(%s): remove it by hand, or set kiosk.used_scans = \"keep\" where the "
+                    "site keeps ID copies", exc.strerror or exc)

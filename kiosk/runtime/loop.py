@@ -446,8 +446,9 @@ class KioskRuntime:
             # Never run a comparison-less session for someone who presented an ID.
             self._sink.report(ev.SessionFailed(sid, "the face matcher is unavailable"))
             return
-        self._identity.spend(request.id_scan)  # this person's scan, not the next one's
         settings = self._settings
+        # This person's scan, never the next one's; removed unless the site keeps ID copies.
+        self._identity.spend(request.id_scan, delete=settings.kiosk.used_scans == "delete")
         source = self._feed.source
         # The attempt's row says which device served it (the camera as last connected).
         request = dataclasses.replace(request, camera=camera_record(source))

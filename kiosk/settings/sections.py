@@ -51,6 +51,12 @@ class KioskSettings:
                                        maximum=600)
     identity_timeout_s: float = setting(180.0, "Inactivity on the ID-photo step before it "
                                         "returns to idle.", minimum=30, maximum=1800)
+    used_scans: str = setting(
+        "delete", "What becomes of an ID scan in a staffed desk's scanner folder (--id-folder) "
+        "once a check has used it: delete (a scan shows a whole ID document, and whoever used "
+        "the desk next could open it) or keep (where the site must keep ID copies: it clears "
+        "the folder by its own rules, and the consent notice says the scan is kept).",
+        choices=("delete", "keep"))
     privacy_contact: str = setting(
         "", "Who is responsible for the checks and where a person can ask about their data, "
         "shown as the consent notice's last line after \"Questions about your data:\" (for "

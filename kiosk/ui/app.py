@@ -347,7 +347,8 @@ class KioskWindow(QMainWindow):
     def _show_consent(self) -> None:
         self.consent.set_accessible(self.flow.accessible)
         self.consent.set_text(consent_text(self.settings, accessible=self.flow.accessible,
-                                           recording=self._recording))
+                                           recording=self._recording,
+                                           scanner=self._scan_folder is not None))
 
     @Slot()
     def _on_consent_accepted(self) -> None:

@@ -227,15 +227,17 @@ def scanned(folder, name):
     return path
 
 
+@pytest.mark.parametrize("used_scans", ["delete", "keep"])
 def test_use_scan_never_takes_the_scan_an_earlier_check_used(qtbot, kiosk, settings,
-                                                             tmp_path):
+                                                             tmp_path, used_scans):
     """Before, "Use scan" pressed before the next person's ID was scanned took the last
-    person's scan and showed their ID photo at the desk."""
+    person's scan and showed their ID photo at the desk; and every scan stayed in the
+    folder, where the next person could open it (privacy audit, F4)."""
     scans = tmp_path / "scans"
     scans.mkdir()
-    scanned(scans, "scan-0001.png")
-    window, *_ = kiosk(staffed(settings), matcher=FixedMatcher(match(True)),
-                       scan_folder=str(scans))
+    first = scanned(scans, "scan-0001.png")
+    window, *_ = kiosk(staffed(settings).replace("kiosk", used_scans=used_scans),
+                       matcher=FixedMatcher(match(True)), scan_folder=str(scans))
     identity = window.identity
 
     def use_scan() -> None:
@@ -253,10 +255,18 @@ def test_use_scan_never_takes_the_scan_an_earlier_check_used(qtbot, kiosk, setti
     qtbot.mouseClick(window.result.finish, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.flow.state == FlowState.IDLE, timeout=10000)
 
+    kept = window.consent.kept.text()
     use_scan()  # the next person, whose ID is not scanned yet
-    qtbot.waitUntil(lambda: "was used for an earlier check" in identity.message.text(),
-                    timeout=5000)
-    assert identity.message.text().startswith("the newest scan, scan-0001.png, was used")
+    if used_scans == "keep":
+        assert "The scan of your ID is kept by the site" in kept
+        qtbot.waitUntil(lambda: "was used for an earlier check" in identity.message.text(),
+                        timeout=5000)
+        assert identity.message.text().startswith("the newest scan, scan-0001.png, was used")
+        assert first.exists()
+    else:
+        assert "The scan of your ID is deleted once it has been used" in kept
+        qtbot.waitUntil(lambda: "no scanned image" in identity.message.text(), timeout=5000)
+        assert not first.exists()
     assert identity.photo is None and not identity.proceed.isEnabled()
     scanned(scans, "scan-0002.png")
     qtbot.mouseClick(identity.use_scan, Qt.MouseButton.LeftButton)
