@@ -206,8 +206,9 @@ class KeyStore:
             return found
         raise KeyUnavailable("storing best frames needs an encryption key, but no key file "
                              "is configured (audit.key_file), the OS keyring has no usable "
-                             "backend and there is no default key file yet; configure a key "
-                             "file (`kiosk audit keygen`) or set audit.store_best_frame = false",
+                             "backend and there is no default key file yet; create one with "
+                             "`kiosk audit keygen --key-file PATH` and set audit.key_file = "
+                             "PATH, or set audit.store_best_frame = false",
                              reason=e.NO_KEY)
 
     def _subject(self) -> tuple[bytes, str]:

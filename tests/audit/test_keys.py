@@ -132,6 +132,8 @@ def test_without_keyring_or_key_file_frames_cannot_be_encrypted(tmp_path: Path) 
         store.frame_cipher()
     assert info.value.reason == "no_key"
     assert not default_key_dir(tmp_path / "db").exists()
+    # The command it names works as named: keygen alone refuses without --key-file.
+    assert "`kiosk audit keygen --key-file PATH` and set audit.key_file = PATH" in str(info.value)
 
 
 def test_an_old_key_file_beside_the_database_is_moved_away(tmp_path: Path) -> None:
