@@ -20,6 +20,8 @@ from typing import Any
 from kiosk.audit import AuditConfig, AuditLog, AuditUnavailable, resolve_db_path
 from kiosk.audit.errors import MISSING
 from kiosk.audit.outbox import LocalHead
+from kiosk.audit.timeutil import parse_duration
+from kiosk.cli.args import parsed
 from kiosk.cli.audit.opening import kept_there
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir
@@ -146,6 +148,33 @@ def run_migrate(args: argparse.Namespace, ctx: Any) -> int:
     return EXIT_OK
 
 
+def run_purge(args: argparse.Namespace, ctx: Any) -> int:
+    from kiosk.audit.fleet import FleetStore
+    from kiosk.audit.fleet.purge import check_age, purge_server
+    from kiosk.settings.fleeturl import fleet_url_problem, fleet_where
+
+    try:
+        check_age(args.older_than)
+    except ValueError as exc:
+        raise InputError(f"--older-than: {exc}") from None
+    url = args.url or _config(ctx).url
+    problem = fleet_url_problem(url)
+    if problem is not None:
+        raise InputError(f"--url is not usable: {problem}")
+    where = fleet_where(url)
+    store = FleetStore(url, where=where, connect_timeout_s=ctx.settings.fleet.connect_timeout_s)
+    store.probe()  # an unreachable server or a refused login is named with its cause at once
+    with store:
+        removed = purge_server(store, args.older_than)
+    counts = ", ".join(f"{removed[table]} {label}(s)" for table, label in
+                       (("attempts", "attempt"), ("lockouts", "lockout"),
+                        ("operator_actions", "operator action")))
+    print(f"purged rows older than {args.older_than.days} day(s) from the fleet server "
+          f"{where}: {counts}; each kiosk's newest row and the lockouts in force stay",
+          file=ctx.stdout)
+    return EXIT_OK
+
+
 def register(subparsers: Any) -> None:
     """Add ``kiosk fleet`` and its subcommands."""
     summary = "this kiosk and the site's fleet server (fleet.url)"
@@ -161,3 +190,13 @@ def register(subparsers: Any) -> None:
     text = "create or upgrade the fleet server's schema (needs the database owner's role)"
     p = sub.add_parser("migrate", help=text, description=text)
     p.set_defaults(func=run_migrate)
+    text = ("remove the fleet server's rows older than AGE, as each kiosk's own purge does "
+            "(run daily with the kiosks' audit.retention_days, which the consent notice "
+            "promises; needs a login in the kiosk_fleet_purger group)")
+    p = sub.add_parser("purge", help=text, description=text)
+    p.add_argument("--older-than", type=parsed(parse_duration), required=True, metavar="AGE",
+                   help="e.g. 30d (at least 1d)")
+    p.add_argument("--url", metavar="URL", help="the purger's login (default: fleet.url, "
+                   "whose kiosk role may not delete); keep its password in ~/.pgpass or a "
+                   "service file, never on the command line")
+    p.set_defaults(func=run_purge)
