@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -45,7 +46,14 @@ log = logging.getLogger(__name__)
 
 AUTO_PURGE_INTERVAL = timedelta(hours=6)
 PURGE_STEP = 50
-"""Chain positions removed per transaction when a purge must run in steps (a full disk)."""
+"""Chain positions removed in a purge's first step, and in every step on a full disk."""
+PURGE_STEP_MAX = 5000
+PURGE_STEP_S = 0.5
+"""How long one step of a purge holds the write lock, about: a tenth of the default
+``busy_timeout_s``, so a kiosk recording a check beside a purge waits at most that."""
+PURGE_PAUSE_S = 0.15
+"""The pause between two steps: longer than SQLite's longest busy-handler sleep (100 ms), so
+a writer waiting for the lock takes it before the next step does."""
 
 KIOSK_ACTOR = "kiosk"
 
@@ -248,17 +256,14 @@ class AuditWriter(AuditReader):
         check_label(actor, "actor", 100)
         check_label(reason, "reason", 500)
         try:
-            with self._writing("purging old rows") as (db, signer, now):
-                gaps = retention_gaps(clock_events(db)) if discounted else ()
-                result = purge_rows(db, signer, now=now, older_than=older_than,
-                                    keep_window=self.config.limits.window, actor=actor,
-                                    reason=reason, gaps=gaps, upto=self._unshipped_floor(db))
+            result = self._purge_in_steps(older_than, actor=actor, reason=reason,
+                                          discounted=discounted, full_disk=False)
         except AuditUnavailable as exc:
             if exc.reason != e.FULL:
                 raise
             log.warning("the disk is full: purging in steps after freeing the reserve file")
             result = self._purge_in_steps(older_than, actor=actor, reason=reason,
-                                          discounted=discounted)
+                                          discounted=discounted, full_disk=True)
         if result.action_id is not None:
             log.info("purged %d attempts, %d lockouts, %d operator actions before %s",
                      result.attempts, result.lockouts, result.operator_actions,
@@ -282,37 +287,61 @@ class AuditWriter(AuditReader):
         return 0 if shipped is None else shipped
 
     def _purge_in_steps(self, older_than: timedelta, *, actor: str, reason: str,
-                        discounted: bool) -> PurgeResult:
-        self.release_reserve()
+                        discounted: bool, full_disk: bool) -> PurgeResult:
+        """Remove the rows in steps, each its own transaction (and its own purge record, so
+        a purge cut short says how far it went), with a pause between them.
+
+        One transaction for the whole purge held the write lock for as long as it ran (12-16
+        s for 10,000 best frames, each page overwritten by ``secure_delete``): a kiosk
+        finishing a check meanwhile waited ``busy_timeout_s``, lost the person's decision and
+        went out of service. A step now lasts about :data:`PURGE_STEP_S`; on a full disk
+        (``full_disk``) steps stay at :data:`PURGE_STEP` rows after freeing the reserve
+        file, each followed by a checkpoint, so the purge needs almost no free space.
+        """
+        if full_disk:
+            self.release_reserve()
         with self._use("purging old rows") as db:
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the failed try's WAL frames
-            db.execute("PRAGMA max_page_count = 4294967294")
+            if full_disk:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the failed try's WAL frames
+                db.execute("PRAGMA max_page_count = 4294967294")
             gaps = retention_gaps(clock_events(db)) if discounted else ()
             _, _, last = purge_target(db, now=self._now(), older_than=older_than,
                                       keep_window=self.config.limits.window, gaps=gaps)
             shipped = self._unshipped_floor(db)
             last = last if shipped is None else min(last, shipped)
-            start = chain_state(db)["anchor_seq"]
+            position = chain_state(db)["anchor_seq"]
         totals = dict.fromkeys(("attempts", "lockouts", "operator_actions", "frames",
                                 "incomplete"), 0)
-        result, held = None, 0
+        result, held, size = None, 0, PURGE_STEP
         try:
-            for upto in [*range(start + PURGE_STEP, last, PURGE_STEP), last]:
+            while True:
+                upto = last if position >= last else min(position + size, last)
+                started = time.monotonic()
                 with self._writing("purging old rows") as (db, signer, now):
                     step = purge_rows(db, signer, now=now, older_than=older_than,
                                       keep_window=self.config.limits.window, actor=actor,
                                       reason=reason, gaps=gaps, upto=upto)
-                with self._use("checkpointing") as db:
-                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                took = time.monotonic() - started
+                if full_disk:
+                    with self._use("checkpointing") as db:
+                        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 result = step if step.action_id is not None or result is None else result
                 held = step.held
                 for name in totals:
                     totals[name] += getattr(step, name)
+                if upto >= last:
+                    break
+                position = upto
+                if not full_disk:  # as many rows as fit in PURGE_STEP_S at this pace
+                    size = max(PURGE_STEP, min(PURGE_STEP_MAX,
+                                               int(size * PURGE_STEP_S / max(took, 1e-3))))
+                time.sleep(PURGE_PAUSE_S)  # a writer waiting for the lock takes it now
         finally:
-            with self._use("restoring the size cap") as db:
-                if self._max_pages is not None:
-                    db.execute(f"PRAGMA max_page_count = {self._max_pages}")
-            self.make_reserve()
+            if full_disk:
+                with self._use("restoring the size cap") as db:
+                    if self._max_pages is not None:
+                        db.execute(f"PRAGMA max_page_count = {self._max_pages}")
+                self.make_reserve()
         assert result is not None
         return replace(result, attempts=totals["attempts"], lockouts=totals["lockouts"],
                        operator_actions=totals["operator_actions"], frames=totals["frames"],

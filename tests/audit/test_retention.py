@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from kiosk.audit import AuditConfig, AuditLog, FrameCipher, RateLimitPolicy, SubjectHasher
+from kiosk.audit import AuditConfig, AuditLog, FrameCipher, RateLimitPolicy, SubjectHasher, writer
 from tests.audit.conftest import DIGEST, FakeClock, Monotonic, make_record
 
 JPEG = b"\xff\xd8\xff\xe0" + b"frame-pixels" * 50
@@ -134,3 +136,44 @@ def test_purge_anchor_tampering_is_detected(clock: FakeClock,
         report = audit.verify()
     assert not report.ok and report.first_break is not None
     assert "differs from the one the last recorded purge set" in report.first_break.problem
+
+
+def test_a_large_purge_lets_a_kiosk_record_between_its_steps(
+        db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction held the write lock for the whole purge (12-16 s for 10,000 best
+    frames): a kiosk finishing a check meanwhile waited busy_timeout_s, lost the person's
+    decision and went out of service (concurrency audit, F1). Each step now holds it about
+    PURGE_STEP_S, with a pause between steps for a waiting writer."""
+    with AuditLog.open(db_path, clock=clock) as audit:
+        for _ in range(250):
+            audit.record_attempt(make_record(clock))
+    clock.advance(days=40)
+
+    # Deleting costs time in proportion to the rows, as secure_delete's page writes do.
+    original = writer.purge_rows
+
+    def slow(db, signer, **kwargs):
+        result = original(db, signer, **kwargs)
+        time.sleep(0.01 * (result.attempts + result.operator_actions))
+        return result
+
+    monkeypatch.setattr(writer, "PURGE_STEP_S", 0.2, raising=False)
+    monkeypatch.setattr(writer, "purge_rows", slow)
+    recorded: list[int] = []
+    kiosk = AuditLog.open(db_path, AuditConfig(busy_timeout_s=1.0), clock=clock)
+    with AuditLog.open(db_path, clock=clock) as staff:
+        purging = threading.Thread(target=lambda: recorded.append(
+            staff.purge(timedelta(days=30)).attempts))
+        purging.start()
+        time.sleep(0.3)  # well inside the purge (250 rows: 2.5 s of deleting)
+        try:
+            # A check finishing now waits at most a step, never the whole purge.
+            kiosk.record_attempt(make_record(clock))
+        finally:
+            purging.join()
+            kiosk.close()
+        assert recorded == [250]
+        purges = staff.operator_actions(action="purge", limit=None)
+        assert len(purges) > 3  # each step says how far it went
+        assert staff.verify().ok
+        assert [a.id for a in staff.list_attempts()] == [251]

@@ -25,6 +25,10 @@ def try_(audit, clock, subject: str, decision: str = "pass"):
     ref = audit.subject_ref(subject)
     opened = audit.open_attempt(started_at=clock.now, subject_ref=ref, app_version="0.1.0",
                                 settings_digest="ab" * 32)
+    if audit.fleet is not None:
+        # The sender measures the skew at each contact, reading the kiosk's clock on either
+        # side of the server's: the site's time must not jump 10 s between those reads.
+        audit.fleet.sender.flush(10)
     clock.advance(seconds=10)
     return audit.finish_attempt(opened, make_record(clock, decision=decision, subject_ref=ref,
                                                     kiosk_id=audit.config.kiosk_id))
