@@ -74,7 +74,7 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     out = ctx.stdout
     if args.json:
         out.write(json.dumps({**status.as_dict(), "local_log": begun}, sort_keys=True) + "\n")
-        return EXIT_OK if status.reachable else EXIT_UNREACHABLE
+        return EXIT_OK if status.shipping else EXIT_UNREACHABLE
     print(f"fleet server: {status.server}", file=out)
     if status.reachable:
         print(f"  reachable: yes ({status.round_trip_ms} ms); schema {status.schema_version}; "
@@ -111,7 +111,7 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
             print(f"  WARNING: the server already holds another kiosk's chain under the id "
                   f"{status.kiosk_id!r}: give this kiosk its own kiosk.kiosk_id before it "
                   "starts", file=out)
-    return EXIT_OK if status.reachable else EXIT_UNREACHABLE
+    return EXIT_OK if status.shipping else EXIT_UNREACHABLE
 
 
 def acknowledged(status: Any) -> str:
@@ -181,7 +181,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("fleet", help=summary, description=summary.capitalize())
     sub = parser.add_subparsers(dest="fleet_command", metavar="SUBCOMMAND", required=True)
     text = ("sender backlog, last acknowledged sequence, server reachability and clock skew; "
-            "exit 1 when the server does not answer")
+            "exit 1 when this kiosk's rows cannot reach the server: it does not answer, "
+            "refuses this login, or holds another log under this kiosk id")
     p = sub.add_parser("status", help=text, description=text)
     p.add_argument("--db", metavar="PATH", help="audit database (default: audit.db_path, else "
                    "kiosk.db in the platform data folder)")

@@ -6,6 +6,7 @@ stale lock behind (unlike a PID file checked by hand). POSIX only, like the kios
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -55,6 +56,11 @@ class InstanceLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except PermissionError:
+            # Another user's lock file (0600): a read-only descriptor still takes the lock,
+            # so a kiosk under a second user is told "already running" (exit 3) while the
+            # first runs, and starts once it stopped, instead of failing to open the file.
+            fd = self._open_read_only()
         except OSError as exc:
             raise KioskError(f"cannot create the instance lock {self.path}: {exc.strerror}") \
                 from None
@@ -69,9 +75,17 @@ class InstanceLock:
         except OSError as exc:
             os.close(fd)
             raise KioskError(f"cannot lock {self.path}: {exc.strerror}") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        with contextlib.suppress(OSError):  # not on another user's file: its pid stays
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def _open_read_only(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDONLY)
+        except OSError as exc:
+            raise KioskError(f"cannot open the instance lock {self.path}: {exc.strerror}") \
+                from None
 
     def release(self) -> None:
         if self._fd is not None:

@@ -272,6 +272,9 @@ def _log_lock_path(args: argparse.Namespace, data_dir: Path) -> Path:
         db = resolve_db_path(load_settings(args.config, os.environ), data_dir)
     except KioskError:
         return data_dir / (LOCK_NAME + ".log")
+    # The file the path names, not its spelling: a second window on the same log through a
+    # symbolic link ran beside the first (concurrency audit, F2).
+    db = db.resolve()
     folder = db.parent if db.parent.is_dir() else data_dir
     return folder / (db.name + ".kiosk-lock")
 

@@ -51,3 +51,41 @@ def test_an_unwritable_data_folder_is_a_clear_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(Exception, match="cannot create the instance lock"):
         InstanceLock(blocker / LOCK_NAME).acquire()
+
+
+def test_the_same_log_through_a_symbolic_link_is_the_same_log(tmp_path, monkeypatch, capsys):
+    """The lock was named from the path as typed: a second window whose audit.db_path was a
+    link to the first's log ran beside it, both in service (concurrency audit, F2)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "kiosk.db").write_bytes(b"")
+    alias = tmp_path / "elsewhere"
+    alias.mkdir()
+    (alias / "alias.db").symlink_to(site / "kiosk.db")
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[audit]\ndb_path = "{alias / "alias.db"}"\n')
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other-user"))
+    with InstanceLock(site / "kiosk.db.kiosk-lock"):  # the first kiosk, by the real path
+        assert main.main(["--windowed", "--config", str(config)]) == EXIT_ALREADY_RUNNING
+    assert "the kiosk is already running" in capsys.readouterr().err
+
+
+def test_another_users_lock_file_still_locks(tmp_path, monkeypatch):
+    """A kiosk under a second user could not open the first user's 0600 lock file: it exited
+    2 ("Permission denied") while the first ran and after it stopped, and its service unit
+    restarted it every 5 s (concurrency audit, F3)."""
+    path = tmp_path / LOCK_NAME
+    real_open = os.open
+
+    def as_another_user(file, flags, *mode):
+        if os.fspath(file) == os.fspath(path) and flags & (os.O_RDWR | os.O_WRONLY):
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, flags, *mode)
+
+    with InstanceLock(path):  # the first user's kiosk
+        monkeypatch.setattr(os, "open", as_another_user)
+        with pytest.raises(AlreadyRunning, match="already running"):
+            InstanceLock(path).acquire()
+    with InstanceLock(path) as second:  # it stopped: the second user's kiosk starts
+        assert second.held
+    assert path.read_text() != ""  # the first user's file, left as it was

@@ -142,8 +142,9 @@ def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
                                unshipped, problem, seq)
 
     if head.db_id != reg.db_id:
-        return result("the local log is not the database this kiosk shipped from (its "
-                      "database id differs): the file was replaced", None, 0)
+        return result("the local log is not the database the server holds under this "
+                      "kiosk id (its database id differs): two kiosks share one kiosk id "
+                      "(give each its own kiosk.kiosk_id), or the file was replaced", None, 0)
     compared = 0
     first = max(reg.first_seq, head.anchor_seq + 1)
     last = min(server_head, head.head_seq)

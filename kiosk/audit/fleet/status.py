@@ -43,8 +43,18 @@ class FleetStatus:
     refused: str | None = None
     clock_warning: str | None = None
 
+    @property
+    def shipping(self) -> bool:
+        """The server answers and this kiosk's rows can reach it: it does not refuse this
+        login, does not hold another log under this kiosk id (two kiosks sharing one id, or a
+        log begun anew), and the sender did not stop on a conflict."""
+        return (self.reachable and self.refused is None
+                and self.registered_db_matches is not False
+                and not (self.sender_error or "").startswith(("conflict:", "refused:")))
+
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out["shipping"] = self.shipping
         out["last_contact"] = self.last_contact.isoformat() if self.last_contact else None
         return out
 

@@ -253,11 +253,17 @@ def test_a_second_database_under_the_same_kiosk_id_is_a_conflict_not_an_acknowle
            "KIOSK_AUDIT_KEY_FILE": str(site_key)}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
+        # Exit 1: its rows reach no other kiosk (before: 0, and a monitor saw nothing wrong).
         assert main(["fleet", "status", "--db", str(tmp_path / "twin" / "kiosk.db"), "--json"],
-                    env) == 0
+                    env) == 1
     report = json.loads(out.getvalue())
-    assert report["registered_db_matches"] is False
+    assert report["registered_db_matches"] is False and report["shipping"] is False
     assert report["server_seq"] == 0 and report["backlog"] == report["local_head"] == 1
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["audit", "verify", "--fleet", "--db", str(tmp_path / "twin" / "kiosk.db")],
+                    env) == 1
+    assert "two kiosks share one kiosk id" in out.getvalue()
 
 
 def test_a_row_that_names_its_camera_ships_as_stored_and_verifies(open_kiosk, clock, fleet_url,
