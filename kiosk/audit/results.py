@@ -214,9 +214,10 @@ class PurgeResult:
     """What a purge removed.
 
     ``cutoff`` is the effective cut (rows recorded before it may go); ``anchor_seq`` the last
-    chain position removed; ``action_id`` the recorded purge, None when nothing was removed;
-    ``held`` the chained rows old enough to go that stayed because the fleet server has not
-    acknowledged them yet.
+    chain position removed; ``action_id`` the recorded purge (its last step's), None when
+    nothing was removed; ``held`` the chained rows old enough to go that stayed because the
+    fleet server has not acknowledged them yet; ``steps`` how many transactions, each
+    recorded, the purge took.
     """
 
     cutoff: datetime
@@ -228,6 +229,7 @@ class PurgeResult:
     incomplete: int
     action_id: int | None
     held: int = 0
+    steps: int = 1
 
     @property
     def removed(self) -> int:

@@ -312,7 +312,7 @@ class AuditWriter(AuditReader):
             position = chain_state(db)["anchor_seq"]
         totals = dict.fromkeys(("attempts", "lockouts", "operator_actions", "frames",
                                 "incomplete"), 0)
-        result, held, size = None, 0, PURGE_STEP
+        result, held, size, recorded = None, 0, PURGE_STEP, 0
         try:
             while True:
                 upto = last if position >= last else min(position + size, last)
@@ -326,6 +326,7 @@ class AuditWriter(AuditReader):
                     with self._use("checkpointing") as db:
                         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 result = step if step.action_id is not None or result is None else result
+                recorded += step.action_id is not None
                 held = step.held
                 for name in totals:
                     totals[name] += getattr(step, name)
@@ -345,7 +346,7 @@ class AuditWriter(AuditReader):
         assert result is not None
         return replace(result, attempts=totals["attempts"], lockouts=totals["lockouts"],
                        operator_actions=totals["operator_actions"], frames=totals["frames"],
-                       incomplete=totals["incomplete"], held=held)
+                       incomplete=totals["incomplete"], held=held, steps=max(1, recorded))
 
     def purge_if_due(self) -> None:
         """The automatic purge, when :data:`AUTO_PURGE_INTERVAL` has passed since the last:

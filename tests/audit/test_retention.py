@@ -159,11 +159,11 @@ def test_a_large_purge_lets_a_kiosk_record_between_its_steps(
 
     monkeypatch.setattr(writer, "PURGE_STEP_S", 0.2, raising=False)
     monkeypatch.setattr(writer, "purge_rows", slow)
-    recorded: list[int] = []
+    recorded: list = []
     kiosk = AuditLog.open(db_path, AuditConfig(busy_timeout_s=1.0), clock=clock)
     with AuditLog.open(db_path, clock=clock) as staff:
         purging = threading.Thread(target=lambda: recorded.append(
-            staff.purge(timedelta(days=30)).attempts))
+            staff.purge(timedelta(days=30))))
         purging.start()
         time.sleep(0.3)  # well inside the purge (250 rows: 2.5 s of deleting)
         try:
@@ -172,8 +172,10 @@ def test_a_large_purge_lets_a_kiosk_record_between_its_steps(
         finally:
             purging.join()
             kiosk.close()
-        assert recorded == [250]
+        (result,) = recorded
+        assert result.attempts == 250
         purges = staff.operator_actions(action="purge", limit=None)
-        assert len(purges) > 3  # each step says how far it went
+        assert len(purges) == result.steps > 3  # each step says how far it went
+        assert result.action_id == purges[0].id
         assert staff.verify().ok
         assert [a.id for a in staff.list_attempts()] == [251]

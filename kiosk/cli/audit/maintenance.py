@@ -95,8 +95,11 @@ def cmd_purge(args: argparse.Namespace, ctx: Any) -> int:
     print(f"purged before {stamp(result.cutoff)} UTC: {result.attempts} attempt(s), "
           f"{result.frames} frame(s), {result.lockouts} lockout(s), {result.operator_actions} "
           f"operator action(s), {result.incomplete} unfinished attempt(s)", file=out)
-    print(f"chain anchor now at seq {result.anchor_seq}; purge recorded as operator action "
-          f"#{result.action_id}", file=out)
+    recorded = (f"operator action #{result.action_id}" if result.steps == 1 else
+                f"one operator action for each of its {result.steps} steps, the last "
+                f"#{result.action_id}")
+    print(f"chain anchor now at seq {result.anchor_seq}; purge recorded as {recorded}",
+          file=out)
     return EXIT_OK
 
 
