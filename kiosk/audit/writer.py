@@ -45,6 +45,8 @@ from kiosk.audit.timeutil import from_iso, to_iso
 log = logging.getLogger(__name__)
 
 AUTO_PURGE_INTERVAL = timedelta(hours=6)
+AUTO_PURGE_RETRY = timedelta(minutes=5)
+"""After a failed automatic purge (a log locked by another program), the next try."""
 PURGE_STEP = 50
 """Chain positions removed in a purge's first step, and in every step on a full disk."""
 PURGE_STEP_MAX = 5000
@@ -372,8 +374,11 @@ class AuditWriter(AuditReader):
         except AuditUnavailable as exc:
             if raise_errors:
                 raise
-            # The attempt itself is committed; the purge is retried after the next write.
-            log.warning("automatic purge failed, will retry: %s", exc)
+            # Tried again AUTO_PURGE_RETRY later: the idle loop asks every 0.1 s, and each try
+            # waits busy_timeout_s on a locked log (20 warnings in 2 s, the loop stalled).
+            log.warning("automatic purge failed, will retry in %d min: %s",
+                        AUTO_PURGE_RETRY.total_seconds() // 60, exc)
+            self._last_auto_purge = now - AUTO_PURGE_INTERVAL + AUTO_PURGE_RETRY
             return
         self._last_auto_purge = now
 

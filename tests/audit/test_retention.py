@@ -179,3 +179,28 @@ def test_a_large_purge_lets_a_kiosk_record_between_its_steps(
         assert result.action_id == purges[0].id
         assert staff.verify().ok
         assert [a.id for a in staff.list_attempts()] == [251]
+
+
+def test_a_failed_automatic_purge_waits_before_it_tries_again(
+        db_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    """The idle loop asks every 0.1 s: on a log another program held, each ask waited the
+    busy time-out and warned again (20 warnings in 2 s)."""
+    config = AuditConfig(retention_days=3, busy_timeout_s=0.05)
+    with AuditLog.open(db_path, config, clock=clock, auto_purge=True,
+                       monotonic=Monotonic(clock)) as audit:
+        audit.record_attempt(make_record(clock))
+        clock.advance(days=4)
+        blocker = sqlite3.connect(db_path)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            for _ in range(10):
+                audit.purge_if_due()
+        finally:
+            blocker.rollback()
+            blocker.close()
+        assert caplog.text.count("automatic purge failed, will retry in 5 min") == 1
+        audit.purge_if_due()
+        assert len(audit.list_attempts()) == 1  # not before its time
+        clock.advance(minutes=5)
+        audit.purge_if_due()
+        assert audit.list_attempts() == []
