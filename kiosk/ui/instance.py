@@ -6,9 +6,9 @@ stale lock behind (unlike a PID file checked by hand). POSIX only, like the kios
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
+import pwd
 from pathlib import Path
 
 from kiosk.errors import KioskError
@@ -56,11 +56,16 @@ class InstanceLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except PermissionError:
-            # Another user's lock file (0600): a read-only descriptor still takes the lock,
-            # so a kiosk under a second user is told "already running" (exit 3) while the
-            # first runs, and starts once it stopped, instead of failing to open the file.
-            fd = self._open_read_only()
+        except PermissionError as exc:
+            owner = self._other_owner()
+            if owner is None:
+                raise KioskError(f"cannot create the instance lock {self.path}: "
+                                 f"{exc.strerror}") from None
+            # Another user's kiosk serves this log (its lock file and its database are that
+            # user's, 0600): refused as a second kiosk (exit 3), not an error its service
+            # restarts every 5 s.
+            raise AlreadyRunning(f"a kiosk of another user ({owner}) serves this audit log; "
+                                 f"lock file {self.path}") from None
         except OSError as exc:
             raise KioskError(f"cannot create the instance lock {self.path}: {exc.strerror}") \
                 from None
@@ -75,17 +80,23 @@ class InstanceLock:
         except OSError as exc:
             os.close(fd)
             raise KioskError(f"cannot lock {self.path}: {exc.strerror}") from None
-        with contextlib.suppress(OSError):  # not on another user's file: its pid stays
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
-    def _open_read_only(self) -> int:
+    def _other_owner(self) -> str | None:
+        """The name (or uid) of the user who owns the lock file, when it exists and is not
+        this process's user; else None."""
         try:
-            return os.open(self.path, os.O_RDONLY)
-        except OSError as exc:
-            raise KioskError(f"cannot open the instance lock {self.path}: {exc.strerror}") \
-                from None
+            uid = self.path.stat().st_uid
+        except OSError:
+            return None
+        if uid == os.geteuid():
+            return None
+        try:
+            return pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return f"uid {uid}"
 
     def release(self) -> None:
         if self._fd is not None:

@@ -70,22 +70,25 @@ def test_the_same_log_through_a_symbolic_link_is_the_same_log(tmp_path, monkeypa
     assert "the kiosk is already running" in capsys.readouterr().err
 
 
-def test_another_users_lock_file_still_locks(tmp_path, monkeypatch):
+def test_another_users_lock_file_refuses_a_second_kiosk(tmp_path, monkeypatch):
     """A kiosk under a second user could not open the first user's 0600 lock file: it exited
     2 ("Permission denied") while the first ran and after it stopped, and its service unit
-    restarted it every 5 s (concurrency audit, F3)."""
+    restarted it every 5 s (concurrency audit, F3). Now it is refused as a second kiosk."""
     path = tmp_path / LOCK_NAME
+    path.write_text("4242\n")
     real_open = os.open
 
-    def as_another_user(file, flags, *mode):
-        if os.fspath(file) == os.fspath(path) and flags & (os.O_RDWR | os.O_WRONLY):
+    def as_another_user(file, flags, *mode):  # the file is not this user's: 0600, refused
+        if os.path.basename(file) == LOCK_NAME:
             raise PermissionError(13, "Permission denied", os.fspath(file))
         return real_open(file, flags, *mode)
 
-    with InstanceLock(path):  # the first user's kiosk
-        monkeypatch.setattr(os, "open", as_another_user)
-        with pytest.raises(AlreadyRunning, match="already running"):
-            InstanceLock(path).acquire()
-    with InstanceLock(path) as second:  # it stopped: the second user's kiosk starts
-        assert second.held
-    assert path.read_text() != ""  # the first user's file, left as it was
+    monkeypatch.setattr(os, "open", as_another_user)
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(path).st_uid + 1)
+    with pytest.raises(AlreadyRunning, match=r"a kiosk of another user \(.+\) serves this "
+                                             r"audit log; lock file "):
+        InstanceLock(path).acquire()
+    # No file there (a folder this user may not write): still an error, not another kiosk.
+    with pytest.raises(Exception, match="cannot create the instance lock") as info:
+        InstanceLock(tmp_path / "nobody-here" / LOCK_NAME).acquire()
+    assert not isinstance(info.value, AlreadyRunning)
