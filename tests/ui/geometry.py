@@ -1,10 +1,22 @@
 """Layout checks by widget geometry: siblings that overlap, children outside their parent,
-word-wrapped labels cut short. Used by the layout tests (offscreen and under Xvfb)."""
+word-wrapped labels cut short, an empty field's hint cut short. Used by the layout tests
+(offscreen and under Xvfb)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QScrollArea, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QTabBar,
+    QWidget,
+)
+
+#: A field's frame and inner margins, either side together (the panel's style: 2 px border and
+#: 4 px padding a side, and Qt's 2 px text margin).
+FIELD_PADDING_PX = 16
 
 
 def _name(widget: QWidget) -> str:
@@ -13,7 +25,8 @@ def _name(widget: QWidget) -> str:
 
 def layout_faults(root: QWidget) -> list[str]:
     """Every visible widget under ``root`` that overlaps a visible sibling, sticks out of its
-    parent, or (a word-wrapped label) is shorter than its text needs.
+    parent, is shorter than its text needs (a word-wrapped label) or narrower than its hint
+    (an empty field's placeholder, with :data:`FIELD_PADDING_PX` for its frame).
 
     A scroll area's content is checked within itself (it scrolls by design, so it may stick
     out of the area); item views and other scroll areas are not entered, nor are tab bars
@@ -34,6 +47,12 @@ def layout_faults(root: QWidget) -> list[str]:
                     a.height() < a.heightForWidth(a.width()):
                 faults.append(f"{_name(a)} is {a.height()} px high but its text needs "
                               f"{a.heightForWidth(a.width())} px")
+            if isinstance(a, QLineEdit) and not a.text() and a.placeholderText():
+                needs = a.fontMetrics().horizontalAdvance(a.placeholderText()) + \
+                    FIELD_PADDING_PX
+                if a.width() < needs:
+                    faults.append(f"{_name(a)} is {a.width()} px wide but its hint "
+                                  f"{a.placeholderText()!r} needs {needs} px")
             faults.extend(f"{_name(a)} {box.getRect()} overlaps {_name(b)} "
                           f"{b.geometry().getRect()}"
                           for b in kids[i + 1:] if box.intersects(b.geometry()))

@@ -49,6 +49,7 @@ from kiosk.reasons import describe
 from kiosk.ui.operator.page import OperatorPage
 from kiosk.ui.operator.tasks import TaskRunner
 from kiosk.ui.operator.widgets import (
+    REASON_HINT,
     fill_table,
     fmt_num,
     fmt_time,
@@ -125,7 +126,7 @@ class AttemptsPage(OperatorPage):
         self.reason_filter.addItem(ANY)
         named(self.reason_filter, "Reason filter", "Only attempts whose decision gave this reason")
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("text in any reason code")
+        self.search_edit.setPlaceholderText("part of a code")  # 166 px wide on a portrait screen
         named(self.search_edit, "Search reason codes",
               "Part of a reason or outcome code, e.g. screen or timeout")
         self.use_dates = QCheckBox("&Dates from")
@@ -185,7 +186,7 @@ class AttemptsPage(OperatorPage):
         named(self.override_reason, "Override reason",
               "Why the decision is changed (recorded with your name)")
         self.override_reason.setMinimumWidth(OVERRIDE_REASON_MIN_PX)
-        self.override_reason.setPlaceholderText("kept with your name; no personal details")
+        self.override_reason.setPlaceholderText(REASON_HINT)
         self.override_button = QPushButton("Record &override")
         named(self.override_button, "Record the override")
         self.override_button.setEnabled(False)

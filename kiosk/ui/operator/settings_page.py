@@ -66,7 +66,12 @@ class SettingsPage(QWidget):
         self.reason_edit = QLineEdit()
         named(self.reason_edit, "Reason for the change", "Recorded with the change (optional)")
         self.reason_edit.setPlaceholderText(REASON_HINT)
-        form.addRow(QLabel("Reason (optional)"), self.reason_edit)
+        # Its label above and the form's whole width: in the field column it was 177 px on
+        # a portrait screen, narrower than its hint.
+        reason_label = QLabel("Reason for the change (optional)")
+        reason_label.setBuddy(self.reason_edit)
+        form.addRow(reason_label)
+        form.addRow(self.reason_edit)
 
         self.apply_button = QPushButton("A&pply")
         named(self.apply_button, "Apply the settings")

@@ -19,7 +19,8 @@ from kiosk.operator.attempts import fmt_time as fmt_time
 
 FONT_PX = 20
 #: In every reason field: reasons stay in the log's chain until the purge, and on the fleet.
-REASON_HINT = "no names or personal details"
+#: Short enough for the override's field at 1280x800 (250 px).
+REASON_HINT = "no personal details"
 
 # White on black with a yellow focus ring: contrast above 15:1 for text and 12:1 for focus.
 STYLE = f"""
