@@ -5,10 +5,17 @@ is appended to ``<data folder>/logs/kiosk.log`` (folder 0700, file 0600; no fram
 or credential is ever in a traceback's text, only code and messages), and the person or
 script sees one plain line naming that file. The command then exits 2 (error), never 1
 (a failed verification).
+
+The file is bounded: a unit restarts a kiosk that fails at every start each few seconds, for
+good, and an unbounded log would fill the disk the audit log shares (tens of megabytes a
+day of one repeated traceback). Past :data:`MAX_BYTES` the file becomes ``kiosk.log.1``
+(replacing the one before) and a new file starts: the newest tracebacks are kept, in at most
+twice :data:`MAX_BYTES`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import traceback
@@ -18,11 +25,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 LOG_NAME = "kiosk.log"
+# A few hundred tracebacks: enough for any one incident, small beside the audit log.
+MAX_BYTES = 1 << 20
 
 
 def log_path(data_dir: Path) -> Path:
     """The log file of unexpected errors under the kiosk's data folder."""
     return data_dir / "logs" / LOG_NAME
+
+
+def previous_path(path: Path) -> Path:
+    """Where the log file goes when it is full: ``kiosk.log.1`` beside it."""
+    return path.with_name(path.name + ".1")
 
 
 def record_unexpected(exc: BaseException, data_dir: Path, context: str) -> Path | None:
@@ -33,6 +47,7 @@ def record_unexpected(exc: BaseException, data_dir: Path, context: str) -> Path 
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _rotate_when_full(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(f"--- {stamp} {context}\n{text}\n")
@@ -40,6 +55,19 @@ def record_unexpected(exc: BaseException, data_dir: Path, context: str) -> Path 
         log.error("could not write %s: %s", path, err)
         return None
     return path
+
+
+def _rotate_when_full(path: Path) -> None:
+    """Move a full log file to :func:`previous_path`. Two processes rotating at once lose at
+    most the older file, never a traceback being written (``os.replace`` is atomic and an
+    open file keeps its data)."""
+    try:
+        full = path.stat().st_size >= MAX_BYTES
+    except FileNotFoundError:
+        return
+    if full:
+        with contextlib.suppress(FileNotFoundError):  # another process rotated it first
+            os.replace(path, previous_path(path))
 
 
 def one_line(exc: BaseException, context: str, where: Path | None) -> str:

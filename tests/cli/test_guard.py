@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import kiosk.cli.settings as settings_cli
+import kiosk.crashlog as crashlog
 from kiosk.cli import main
-from kiosk.crashlog import log_path
+from kiosk.crashlog import log_path, previous_path
 
 
 @pytest.fixture
@@ -31,6 +32,30 @@ def test_an_unexpected_error_is_one_line_exit_2_and_a_logged_traceback(env, tmp_
     text = logged.read_text()
     assert "Traceback" in text and "something nobody expected" in text
     assert oct(logged.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_crash_loop_cannot_fill_the_disk(env, tmp_path, capsys, monkeypatch):
+    # A unit restarts a kiosk that fails at start every 5 s for good: the log keeps the newest
+    # tracebacks in two files of bounded size, both private.
+    crashes = iter(range(1000))
+
+    def boom(args, ctx):
+        raise RuntimeError(f"crash number {next(crashes)}")
+
+    monkeypatch.setattr(settings_cli, "run", boom)
+    monkeypatch.setattr(crashlog, "MAX_BYTES", 4000)
+    for _ in range(40):
+        assert main(["settings"], env) == 2
+    capsys.readouterr()
+    logged = log_path(tmp_path / "data" / "liveness-kiosk")
+    older = previous_path(logged)
+    entry = max(len(block) for block in logged.read_text().split("--- ")[1:])
+    for path in (logged, older):
+        assert path.stat().st_size < 4000 + entry
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert "crash number 39" in logged.read_text()
+    assert "crash number 0\n" not in logged.read_text() + older.read_text()
+    assert sorted(p.name for p in logged.parent.iterdir()) == ["kiosk.log", "kiosk.log.1"]
 
 
 def test_when_the_log_cannot_be_written_it_still_is_one_line(env, tmp_path, capsys,
