@@ -24,6 +24,7 @@ combined) stay errors (2).
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 from pathlib import Path
@@ -78,22 +79,64 @@ def check_distinct(a: str, frames_a: tuple[int, int] | None, b: str,
     """Refuse comparing a picture with itself (the same file, with the same frames).
 
     Such a comparison is a mistake, not a test: it matches at distance 0 and would pass at a
-    desk whose policy lets matches through. Different segments of one recording are
-    legitimate (the developer set's ``demo.gif`` shows a person and attacks in turn).
+    desk whose policy lets matches through. A copy is the same picture: two files with the
+    same bytes, or two image folders with the same frames in the same order (the names of
+    the frames aside). Different segments of one recording are legitimate (the developer
+    set's ``demo.gif`` shows a person and attacks in turn).
 
     Raises
     ------
     InputError
-        A and B name the same file (also through a link or another spelling of the path)
-        and the same frames.
+        A and B name the same file (also through a link or another spelling of the path), or
+        copies of one file or folder, and the same frames.
     """
+    if frames_a != frames_b:
+        return
     try:
         same = os.path.samefile(a, b)
     except OSError:
         return  # a missing file is reported when it is read, with its own message
-    if same and frames_a == frames_b:
+    if same:
         raise InputError(f"A and B are the same file ({b}); compare two different pictures "
                          "(or two frame ranges of one recording)")
+    if Path(a).is_dir() and Path(b).is_dir():
+        if _same_frames(Path(a), Path(b)):
+            raise InputError(f"A and B are copies of one folder of frames ({a} and {b} hold "
+                             "the same images in the same order); compare two different "
+                             "pictures (or two frame ranges of one recording)")
+    elif _same_bytes([(Path(a), Path(b))]):
+        raise InputError(f"A and B are copies of one file ({a} and {b} hold the same bytes); "
+                         "compare two different pictures (or two frame ranges of one "
+                         "recording)")
+
+
+def _same_bytes(pairs: list[tuple[Path, Path]]) -> bool:
+    """Whether the two files of every pair hold the same bytes.
+
+    All sizes are compared before any content is read, and contents are read in chunks up to
+    the first difference: a recording can be large, and two different ones are rarely of one
+    size. A file that is not a regular file or cannot be read counts as different (reading it
+    reports it, with its own message).
+    """
+    try:
+        if any(not (x.is_file() and y.is_file()) or x.stat().st_size != y.stat().st_size
+               for x, y in pairs):
+            return False
+        return all(filecmp.cmp(x, y, shallow=False) for x, y in pairs)
+    except OSError:
+        return False
+
+
+def _same_frames(a: Path, b: Path) -> bool:
+    """Whether two image folders hold the same frames, file by file in the order played."""
+    from kiosk.camera.images import list_images
+
+    try:
+        images_a, images_b = list_images(a)[0], list_images(b)[0]
+    except InputError:
+        return False  # reported when the folder is read
+    return (len(images_a) == len(images_b) > 0
+            and _same_bytes(list(zip(images_a, images_b, strict=True))))
 
 
 def reference_frame(path: str, frames: tuple[int, int] | None) -> Any:
