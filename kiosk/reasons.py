@@ -51,6 +51,7 @@ class Reason(StrEnum):
     TEXTURE_SUSPECTED = "TEXTURE_SUSPECTED"
     # the session (kiosk.session)
     RATE_LIMITED = "RATE_LIMITED"
+    FLEET_SILENT = "FLEET_SILENT"
     NO_USABLE_FRAME = "NO_USABLE_FRAME"
     SOURCE_ENDED = "SOURCE_ENDED"
     STOPPED = "STOPPED"
@@ -136,7 +137,7 @@ class ReasonKind(StrEnum):
     QUALITY = "quality"              # a picture too poor to judge
     CLOUD = "cloud"                  # the cloud service could not be used
     SYSTEM = "system"                # the kiosk itself (camera stopped, crash)
-    LOCKOUT = "lockout"              # too many failures
+    LOCKOUT = "lockout"              # refused before it began (failures, fleet policy)
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,14 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     ReasonInfo(Reason.RATE_LIMITED, _L,
                "The subject or this kiosk is locked out after repeated failures.",
                _ASK_STAFF, attack=True),
+    # Not a lockout and not an attack: the site chose to refuse sessions while the kiosks
+    # cannot share their lockouts. The person reads that checks are paused, as for a locked
+    # kiosk; staff must be sent to the network, not to a lockout that does not exist.
+    ReasonInfo(Reason.FLEET_SILENT, _L,
+               "No session may start: the fleet server has not answered for longer than "
+               "fleet.refuse_after_min and fleet.unreachable_policy is refuse (nothing was "
+               "recorded, no lockout is in force). Check the network and the server; `kiosk "
+               "fleet status` says whether it answers.", _ASK_STAFF),
     ReasonInfo(Reason.NO_USABLE_FRAME, _Q,
                "No frame was sharp, frontal and well lit enough to compare faces.",
                "We could not get a clear picture of your face. Please face the camera in good "

@@ -190,7 +190,8 @@ def result_message(decision: Any) -> ResultMessage:
     if decision.decision == Verdict.REVIEW:
         return RESULT_REVIEW
     reasons = tuple(decision.reasons)
-    if Reason.RATE_LIMITED in reasons or getattr(decision, "lockout_started", False):
+    if (Reason.RATE_LIMITED in reasons or Reason.FLEET_SILENT in reasons
+            or getattr(decision, "lockout_started", False)):
         # The kiosk paused for everyone, or only this person (the next may start at once).
         scopes = {scope for scope, _ in getattr(decision, "lockouts", ())}
         scopes.add(getattr(decision, "refused_by", None) or "")

@@ -87,6 +87,8 @@ def test_a_lockout_never_says_try_again_and_says_whose_checks_are_paused():
     t = datetime(2026, 5, 1, tzinfo=UTC)
     assert result_message(fail("RATE_LIMITED", refused_by="kiosk")) == RESULT_LOCKED
     assert result_message(fail("RATE_LIMITED", refused_by="subject")) == RESULT_LOCKED_PERSON
+    # A fleet server silent under unreachable_policy = refuse pauses the kiosk for everyone.
+    assert result_message(fail("FLEET_SILENT", refused_by="kiosk")) == RESULT_LOCKED
     # The very failure that started the lockout.
     started = fail("CHALLENGE_TIMEOUT", lockout_started=True, lockouts=(("subject", t),))
     assert result_message(started) == RESULT_LOCKED_PERSON

@@ -14,6 +14,7 @@ from kiosk.audit.config import AuditConfig, resolve_db_path
 from kiosk.audit.errors import (
     AuditError,
     AuditUnavailable,
+    FleetSilent,
     KeyUnavailable,
     RateLimited,
     RecordNotFound,
@@ -55,7 +56,7 @@ from kiosk.audit.results import (
 __all__ = [
     "ACCESSIBLE_NOTE", "DECISIONS", "SCRIPTED_NOTE", "AttemptRecord", "AuditConfig", "AuditError", "AuditLog",
     "AuditReader", "AuditStats", "AuditUnavailable", "ChainBreak", "ChainKey", "ClockReport",
-    "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
+    "FleetSilent", "FrameCipher", "KeyStore", "KeyUnavailable", "Lockout", "OperatorAction", "PurgeResult",
     "RateLimitPolicy", "RateLimited", "RecordNotFound", "RecordResult", "StoredAttempt", "SubjectHasher", "UnlockResult",
     "VerifyReport", "create_key_file", "key_store", "normalize_subject_number",
     "action_about", "action_detail", "camera_text", "decision_label", "open_kiosk_log", "resolve_db_path", "step_note", "subject_ref",

@@ -100,3 +100,13 @@ class RateLimited(AuditError):
         self.lockout = lockout
         self.attempt_id = attempt_id
         self.started = started
+
+
+class FleetSilent(RateLimited):
+    """The fleet server has not answered for longer than ``fleet.refuse_after_min`` and
+    ``fleet.unreachable_policy`` is ``refuse``: no session may start at this kiosk until it
+    answers. No lockout is in force and nothing is recorded (scope ``kiosk``, no attempt):
+    staff must be told to look at the network, not at failures."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, scope="kiosk", lockout=None)

@@ -58,7 +58,7 @@ from kiosk.analysis.guidance import (
 from kiosk.analysis.light import Unjudged
 from kiosk.analysis.one_face import one_face
 from kiosk.analysis.signals import Analyzer, signal_dict
-from kiosk.audit import AttemptRecord, AuditUnavailable, RateLimited
+from kiosk.audit import AttemptRecord, AuditUnavailable, FleetSilent, RateLimited
 from kiosk.cloud.errors import CloudError
 from kiosk.cloud.protocol import FaceMatcher, LiveFrame, MemberSearcher, compare_frames
 from kiosk.errors import InputError
@@ -194,8 +194,12 @@ class Verifier:
                 scripted=attempt.request.script is not None,
                 accessible=attempt.request.accessible, camera=attempt.request.camera)
         except RateLimited as refusal:
-            log.info("attempt refused: %s", refusal.reason)
-            return Decision(Verdict.FAIL, (Reason.RATE_LIMITED,),
+            silent = isinstance(refusal, FleetSilent)
+            # The server's silence is the site's to mend; a lockout is the kiosk doing its job.
+            log.log(logging.WARNING if silent else logging.INFO, "attempt refused: %s",
+                    refusal.reason)
+            return Decision(Verdict.FAIL,
+                            (Reason.FLEET_SILENT if silent else Reason.RATE_LIMITED,),
                             attempt_id=refusal.attempt_id, started_at=attempt.started_at,
                             ended_at=attempt.clock(), lockouts=tuple(
                                 (lk.scope, lk.until) for lk in refusal.started),

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from kiosk.audit.clock import since_boot
-from kiosk.audit.errors import RateLimited
+from kiosk.audit.errors import FleetSilent
 from kiosk.audit.fleet.config import FleetConfig
 from kiosk.audit.fleet.errors import FleetError, FleetUnavailable
 from kiosk.audit.fleet.lookup import remote_view
@@ -140,7 +140,7 @@ class FleetLink:
 
         Raises
         ------
-        RateLimited
+        FleetSilent
             ``admission`` and the policy is ``"refuse"`` and the server has been unreachable
             for longer than ``refuse_after_s``.
         """
@@ -224,6 +224,6 @@ class FleetLink:
             minutes = silent.total_seconds() / 60
             what = ("has not answered" if schema is None else
                     f"could not be read ({schema})")
-            raise RateLimited(f"the fleet server {self.config.where} {what} for "
+            raise FleetSilent(f"the fleet server {self.config.where} {what} for "
                               f"{minutes:.1f} min (fleet.unreachable_policy = refuse): no new "
-                              "session until it answers", scope="kiosk", lockout=None)
+                              "session until it answers")

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from kiosk.audit import RateLimited, open_kiosk_log
+from kiosk.audit import FleetSilent, RateLimited, open_kiosk_log
 from kiosk.cli import main
 from tests.audit.conftest import make_record
 from tests.audit.fleet.conftest import kiosk_settings
@@ -46,10 +46,35 @@ def test_refuse_policy_refuses_only_after_the_configured_silence(open_kiosk, clo
     clock.advance(minutes=9)
     start(east, clock)  # still within the stated 10 minutes
     clock.advance(minutes=2)
-    with pytest.raises(RateLimited) as refused:
+    with pytest.raises(FleetSilent) as refused:
         start(east, clock)
     assert refused.value.scope == "kiosk" and refused.value.attempt_id is None
+    assert refused.value.lockout is None
     assert "has not answered for 11.0 min" in refused.value.reason
+
+
+def test_verify_names_the_silent_server_not_a_lockout(tmp_path, capsys):
+    # Staff told "locked out after repeated failures" look for a lockout that does not exist;
+    # the person reads that checks are paused, as at a locked kiosk.
+    import cv2
+    import numpy as np
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i:04d}.png"), np.full((120, 160, 3), 128, np.uint8))
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "KIOSK_FLEET_URL": nowhere(tmp_path), "KIOSK_FLEET_UNREACHABLE_POLICY": "refuse",
+           "KIOSK_FLEET_REFUSE_AFTER_MIN": "0", "KIOSK_FLEET_QUERY_TIMEOUT_S": "0.2"}
+    status = main(["verify", "--source", str(frames), "--db", str(tmp_path / "k.db"),
+                   "--json"], env)
+    result = json.loads(capsys.readouterr().out)
+    assert status == 1 and result["reasons"] == ["FLEET_SILENT"]
+    assert result["attempt_id"] is None and result["lockouts"] == []
+    assert main(["verify", "--source", str(frames), "--db", str(tmp_path / "k.db")], env) == 1
+    out = capsys.readouterr().out
+    assert "FLEET_SILENT" in out and "fleet server has not answered" in out
+    assert "locked out" not in out
 
 
 def test_local_policy_goes_on_with_local_counts(open_kiosk, clock, tmp_path):
