@@ -43,6 +43,11 @@ CLIENT_VARIABLES = re.compile(r"PG[A-Z_]+|AWS_[A-Z0-9_]+")
 """The variables of libpq (the fleet store: PGPASSWORD, PGPASSFILE, PGSERVICE...) and of
 boto3 (Rekognition: AWS_PROFILE, AWS_ACCESS_KEY_ID...), which the kiosk reads as they are."""
 
+ENVIRONMENT_ONLY = frozenset({"AWS_EC2_METADATA_DISABLED", "AWS_CONFIG_FILE",
+                              "AWS_SHARED_CREDENTIALS_FILE"})
+"""Client variables that botocore reads from the environment only: no key of ``~/.aws/``
+does their job, so a unit gets them from a drop-in or not at all."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -94,10 +99,13 @@ def _warn_lost_variables(environ: Mapping[str, str], stderr) -> None:
                      "settings file\n")
     clients = sorted(name for name in environ if CLIENT_VARIABLES.fullmatch(name))
     if clients:
+        only = [name for name in clients if name in ENVIRONMENT_ONLY]
         stderr.write(f"kiosk service unit: warning: {', '.join(clients)} set here will not "
                      "reach the kiosk the unit starts: use ~/.pgpass and ~/.aws/ files, or "
                      "give them to the unit in a drop-in (systemctl --user edit "
-                     f"{UNIT_NAME.removesuffix('.service')}: EnvironmentFile=)\n")
+                     f"{UNIT_NAME.removesuffix('.service')}: EnvironmentFile=)"
+                     + (f"; {', '.join(only)} only in a drop-in: no file of ~/.aws/ stands "
+                        f"in for {'it' if len(only) == 1 else 'them'}" if only else "") + "\n")
 
 
 def _config(ctx) -> Path | None:

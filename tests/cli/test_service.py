@@ -184,8 +184,18 @@ def test_database_and_aws_variables_are_named_as_lost_never_shown(tmp_path, caps
     assert code == 0 and "ExecStart=" in out
     assert ("warning: AWS_PROFILE, AWS_SECRET_ACCESS_KEY, PGPASSFILE, PGPASSWORD set here "
             "will not reach the kiosk the unit starts") in err
-    assert "PAGER" not in err
+    assert "PAGER" not in err and "only in a drop-in" not in err
     assert not any(secret in out + err for secret in ("pg-secret", "aws-secret", "/p/pgpass"))
+
+
+def test_a_variable_with_no_file_of_its_own_is_sent_to_a_drop_in(tmp_path, capsys):
+    # botocore reads AWS_EC2_METADATA_DISABLED from the environment only: ~/.aws/ cannot
+    # carry it, so a kiosk started by the unit would probe the instance metadata service.
+    env = {"HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "kiosk"}
+    code, _, err = print_unit(["service", "unit"], env, capsys)
+    assert code == 0
+    assert "AWS_EC2_METADATA_DISABLED only in a drop-in" in err
+    assert "AWS_PROFILE only" not in err
 
 
 def test_the_service_help_says_it_prints_a_unit(capsys):
