@@ -225,9 +225,11 @@ def accessible_liveness(settings: Any) -> Any:
 
 
 def consent_text(settings: Any, *, accessible: bool = False, recording: bool = False,
-                 scanner: bool = False) -> ConsentText:
+                 scanner: bool = False, sees_screen: bool = True) -> ConsentText:
     """The notice for these settings (challenge count, mode, retention, best-frame storage)
     and for the check this person chose (``accessible``: more time, no flashing);
+    ``sees_screen``: the frames come from a camera before the screen, so the light step runs
+    (a recording given with ``--source`` cannot see it, and none is promised);
     ``recording``: the kiosk films every check to validate it (``kiosk record``), which the
     person must be told before it starts; ``scanner``: a staffed desk takes ID scans from a
     scanner folder, and says what becomes of them (``kiosk.used_scans``)."""
@@ -244,7 +246,7 @@ def consent_text(settings: Any, *, accessible: bool = False, recording: bool = F
                    "turning your head, one at a time."]
     checked.append("The kiosk checks that the camera sees a live person, not a photo, a "
                    "screen or a mask.")
-    if settings.liveness.light_challenge and not accessible:
+    if settings.liveness.light_challenge and not accessible and sees_screen:
         checked.append("The screen changes colour for about three seconds to light your face "
                        "(no more than three changes a second). If flashing light is a problem "
                        f"for you, choose \"{ACCESSIBLE_LABEL}\" below.")

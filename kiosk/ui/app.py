@@ -80,6 +80,9 @@ class KioskWindow(QMainWindow):
         ``restart()`` ends the application for a service manager to start it again
         (``--supervised``); called :data:`RESTART_PAUSE_MS` after an internal error, never
         while staff are in the operator panel. None: an internal error waits for staff.
+    sees_screen : bool
+        The frames come from a camera, so the light step runs; False for a recording given
+        with ``--source``, and the consent notice then promises no colours.
     """
 
     # Settings applied by the operator context, possibly from a task thread.
@@ -93,7 +96,7 @@ class KioskWindow(QMainWindow):
                  operator_loader: Callable[[], tuple[Any, Any, Any]] | None = None,
                  speak: Callable[[str], None] | None = None,
                  hush: Callable[[], None] | None = None, recording: bool = False,
-                 restart: Callable[[], None] | None = None) -> None:
+                 restart: Callable[[], None] | None = None, sees_screen: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("Identity check")
         self.setStyleSheet(STYLE_SHEET)
@@ -105,6 +108,7 @@ class KioskWindow(QMainWindow):
         self._speak = speak
         self._hush = hush
         self._recording = recording
+        self._sees_screen = sees_screen  # a camera: the light step runs (not a --source file)
         self._follows_screen = False
         # When each active fault began (local time): the out-of-service screen shows it.
         self._fault_since: dict[str, datetime] = {}
@@ -348,7 +352,8 @@ class KioskWindow(QMainWindow):
         self.consent.set_accessible(self.flow.accessible)
         self.consent.set_text(consent_text(self.settings, accessible=self.flow.accessible,
                                            recording=self._recording,
-                                           scanner=self._scan_folder is not None))
+                                           scanner=self._scan_folder is not None,
+                                           sees_screen=self._sees_screen))
 
     @Slot()
     def _on_consent_accepted(self) -> None:

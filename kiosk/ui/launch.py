@@ -301,7 +301,7 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     speak, hush = build_speaker()
     window = KioskWindow(settings, worker, failure=failure, scan_folder=args.id_folder,
                          kiosk_mode=not args.windowed, speak=speak, hush=hush,
-                         recording=bool(args.record),
+                         recording=bool(args.record), sees_screen=not args.source,
                          restart=(lambda: app.exit(EXIT_FAILED)) if args.supervised else None)
 
     def quit_on_signal(signum, frame) -> None:

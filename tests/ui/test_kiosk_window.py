@@ -352,6 +352,17 @@ def test_the_accessible_check_can_be_chosen_on_the_consent_screen(qtbot, window_
     assert not any(f"of {settings.liveness.challenge_count}" in step for step in steps)
 
 
+def test_a_recording_given_as_source_is_promised_no_light_step(qtbot, window_for, settings):
+    # `python main.py --source clip.mp4` runs no light step (a file cannot see the screen):
+    # its consent notice said "The screen changes colour" all the same.
+    lit = settings.replace("liveness", light_challenge=True)
+    for sees_screen in (True, False):
+        window = window_for(lit, sees_screen=sees_screen)
+        qtbot.mouseClick(window.idle.start, Qt.MouseButton.LeftButton)
+        assert window.flow.state == FlowState.CONSENT
+        assert ("The screen changes colour" in window.consent.checked.text()) == sees_screen
+
+
 def attempts(settings, tmp_path) -> list:
     log = open_kiosk_log(settings, tmp_path)
     try:
