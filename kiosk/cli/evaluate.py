@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate", help="PAD, challenge-event and face-matching metrics on a labelled manifest",
         description="Analyse every presentation of a manifest (see ../shared/data/"
                     "PROVENANCE.md for the format) and write DIR/metrics.json (ISO/IEC 30107-3 "
-                    "APCER per species, BPCER, ACER, BPCER at APCER 1%%; challenge-event "
+                    "APCER per species, BPCER, ACER, BPCER at APCER 1%; challenge-event "
                     "precision and recall; face-matching TAR/FAR with --pairs) and DIR/det.png. "
                     "Rows whose notes start with 'overlay:' are counted and left out.")
     parser.add_argument("manifest", metavar="MANIFEST.csv", help="labelled media list")
