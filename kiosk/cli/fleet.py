@@ -4,8 +4,10 @@
 ``status`` prints the sender's backlog (rows of the local log the server does not hold yet),
 the last position the server acknowledged, whether the server answers (and how fast, or why
 not: refused, host not found, timed out, login refused...), and the clock skew between the
-server and this machine; exit 0 when the server answers, 1 when it does not (the local record
-of the last contact is shown then). ``migrate`` creates or
+server and this machine; exit 0 when this kiosk's rows can reach the server, 1 when they
+cannot: it does not answer (the local record of the last contact is shown then), refuses
+them, or holds a chain the local log does not continue (an older copy of the log put back).
+``migrate`` creates or
 upgrades the server's schema; run it with the owner's URL when the kiosks' role may only
 insert and read.
 """
@@ -13,7 +15,9 @@ insert and read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,29 +52,33 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
     path = Path(args.db).expanduser() if args.db else \
         resolve_db_path(ctx.settings, default_data_dir(ctx.environ))
     settings_config = AuditConfig.from_settings(ctx.settings, store_best_frame=False)
-    try:
-        with AuditLog.open(path, settings_config, read_only=True, create=False,
-                           check_integrity=False, probe_write=False) as audit:
-            head, state = audit.chain_head(), audit.fleet_state()
-        begun = True
-    except AuditUnavailable as exc:
-        # Before the kiosk's first start (setting a site up) the server is still worth
-        # asking; a log the kiosk kept and lost is not that.
-        if exc.reason != MISSING:
-            raise
-        lost = kept_there(exc, path, ctx.settings.audit.key_file)
-        if lost is not None:
-            raise lost from None
-        head, state, begun = LocalHead(None, 0, "", 0, ""), None, False
-    # Not entered as a context: the pool starts connecting only once fleet_status's probe
-    # has reached the server, so an unreachable one is reported without the pool's retries.
-    store = FleetStore(config.url, where=config.where,
-                       connect_timeout_s=config.connect_timeout_s)
-    try:
-        status = fleet_status(store, kiosk_id=ctx.settings.kiosk.kiosk_id, head=head,
-                              state=state)
-    finally:
-        store.close()
+    with contextlib.ExitStack() as opened:
+        try:
+            audit = opened.enter_context(AuditLog.open(
+                path, settings_config, read_only=True, create=False, check_integrity=False,
+                probe_write=False))
+        except AuditUnavailable as exc:
+            # Before the kiosk's first start (setting a site up) the server is still worth
+            # asking; a log the kiosk kept and lost is not that.
+            if exc.reason != MISSING:
+                raise
+            lost = kept_there(exc, path, ctx.settings.audit.key_file)
+            if lost is not None:
+                raise lost from None
+            audit = None
+        begun = audit is not None
+        head = audit.chain_head() if audit else LocalHead(None, 0, "", 0, "")
+        # Not entered as a context: the pool starts connecting only once fleet_status's
+        # probe has reached the server, so an unreachable one is reported without the
+        # pool's retries. The log stays open for the one row compared with the server's.
+        store = FleetStore(config.url, where=config.where,
+                           connect_timeout_s=config.connect_timeout_s)
+        try:
+            status = fleet_status(store, kiosk_id=ctx.settings.kiosk.kiosk_id, head=head,
+                                  state=audit.fleet_state() if audit else None,
+                                  local_rows=audit.chained_rows if audit else None)
+        finally:
+            store.close()
     out = ctx.stdout
     if args.json:
         out.write(json.dumps({**status.as_dict(), "local_log": begun}, sort_keys=True) + "\n")
@@ -89,8 +97,7 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
         print(f"kiosk: {status.kiosk_id}; no local audit log yet at {path} (the kiosk has "
               "not run: nothing to ship)", file=out)
     print(f"  last acknowledged: {acknowledged(status)}", file=out)
-    backlog = "unknown" if status.backlog is None else f"{status.backlog} row(s)"
-    print(f"  sender backlog: {backlog}", file=out)
+    print(f"  sender backlog: {backlog_text(status)}", file=out)
     contact = status.last_contact.isoformat(timespec="seconds") if status.last_contact else \
         "never"
     print(f"  last contact: {contact}", file=out)
@@ -101,8 +108,13 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
         print(f"  WARNING: {status.clock_warning}", file=out)
     if status.refused:
         print(f"  REFUSED: {status.refused}; the rows stay in the local log", file=out)
+    if status.diverged:
+        print(f"  NOT SHIPPING: the local log no longer continues the server's copy "
+              f"({status.diverged}). If an older copy of the log was put back, keep the newer "
+              "file as evidence and give this kiosk a new kiosk.kiosk_id; `kiosk audit verify "
+              "--fleet` names the first row that differs", file=out)
     if status.sender_error:
-        print(f"  sender's last error: {status.sender_error}", file=out)
+        print(f"  sender's last error ({error_age(status)}): {status.sender_error}", file=out)
     if status.registered_db_matches is False:
         if begun:
             print("  WARNING: the server registered another audit database under this kiosk "
@@ -112,6 +124,33 @@ def run_status(args: argparse.Namespace, ctx: Any) -> int:
                   f"{status.kiosk_id!r}: give this kiosk its own kiosk.kiosk_id before it "
                   "starts", file=out)
     return EXIT_OK if status.shipping else EXIT_UNREACHABLE
+
+
+def backlog_text(status: Any) -> str:
+    """The sender's backlog in words.
+
+    Parameters
+    ----------
+    status : kiosk.audit.fleet.status.FleetStatus
+    """
+    if status.diverged:
+        return "none can ship (see NOT SHIPPING below)"
+    return "unknown" if status.backlog is None else f"{status.backlog} row(s)"
+
+
+def error_age(status: Any) -> str:
+    """When the sender's last error was recorded, as far as the local log tells: it keeps
+    the error without its time, and a successful contact clears it.
+
+    Parameters
+    ----------
+    status : kiosk.audit.fleet.status.FleetStatus
+    """
+    contact: datetime | None = status.sender_contact
+    when = "the sender never reached the server from this log" if contact is None else \
+        f"recorded after the sender's last successful contact, " \
+        f"{contact.isoformat(timespec='seconds')}"
+    return f"{when}; the server answers this check now" if status.reachable else when
 
 
 def acknowledged(status: Any) -> str:
@@ -182,7 +221,8 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="fleet_command", metavar="SUBCOMMAND", required=True)
     text = ("sender backlog, last acknowledged sequence, server reachability and clock skew; "
             "exit 1 when this kiosk's rows cannot reach the server: it does not answer, "
-            "refuses this login, or holds another log under this kiosk id")
+            "refuses this login, holds another log under this kiosk id, or holds rows the "
+            "local log does not continue (an older copy of the log put back)")
     p = sub.add_parser("status", help=text, description=text)
     p.add_argument("--db", metavar="PATH", help="audit database (default: audit.db_path, else "
                    "kiosk.db in the platform data folder)")

@@ -197,3 +197,100 @@ def test_a_clock_far_off_the_servers_is_a_warning_line(tmp_path, local_log, flee
     status, text, _ = status_of(tmp_path, local_log, fleet_url)
     assert status == 0, text
     assert "\n  WARNING: this kiosk's clock is " in text and "set the clock right (NTP)" in text
+
+
+def record(audit, clock, rows: int = 1) -> None:
+    for _ in range(rows):
+        attempt = audit.open_attempt(started_at=clock.now, subject_ref=None,
+                                     app_version="0.1.0", settings_digest="ab" * 32)
+        audit.finish_attempt(attempt, make_record(clock, kiosk_id="east"))
+
+
+def put_back(saved: Path, db: Path) -> None:
+    """Going back (README): the older copy in place of the log."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(saved.read_bytes())
+
+
+@pytest.fixture
+def restored(open_kiosk, clock, tmp_path) -> Path:  # noqa: F811
+    """East's log put back to a copy of it taken at seq 2, after the server got seq 3."""
+    east = open_kiosk("east")
+    record(east, clock, 2)
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    db = Path(east.path)
+    saved = tmp_path / "kiosk.db.before"
+    saved.write_bytes(db.read_bytes())
+    east = open_kiosk("east")
+    record(east, clock)
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    put_back(saved, db)
+    return db
+
+
+def test_an_older_copy_put_back_is_not_taken_for_a_kiosk_that_ships(tmp_path, fleet_url,  # noqa: F811
+                                                                     restored):
+    """Before, status printed "sender backlog: -1 row(s)" and exited 0."""
+    status, text, _ = status_of(tmp_path, str(restored), fleet_url)
+    assert status == 1, text
+    assert "  last acknowledged: seq 3 (from the server)\n" in text
+    assert "  sender backlog: none can ship" in text and "backlog: -" not in text
+    assert ("  NOT SHIPPING: the local log no longer continues the server's copy (the server "
+            "holds rows up to seq 3 but the local log ends at seq 2: rows were removed, or an "
+            "older copy of the log was restored)") in text
+    assert "give this kiosk a new kiosk.kiosk_id" in text
+    status, text, _ = status_of(tmp_path, str(restored), fleet_url, "--json")
+    report = json.loads(text)
+    assert status == 1 and report["shipping"] is False and report["backlog"] is None
+    assert "an older copy of the log was restored" in report["diverged"]
+
+
+def test_an_older_copy_that_wrote_rows_since_does_not_continue_the_servers(  # noqa: F811
+        tmp_path, fleet_url, restored, open_kiosk, clock):  # noqa: F811
+    """Before, once the copy had written seq 3 (not the server's seq 3) status said backlog 0
+    and "shipping": true, exit 0; with seq 4 too, backlog 1 until the sender tried."""
+    east = open_kiosk("east", start=False)  # the sender has not found out (yet)
+    clock.advance(minutes=1)  # the same row at the same time would be the server's seq 3
+    record(east, clock)
+    for rows in (3, 4):
+        assert east.chain_head().head_seq == rows
+        status, text, _ = status_of(tmp_path, str(restored), fleet_url)
+        assert status == 1, text
+        assert ("  NOT SHIPPING: the local log no longer continues the server's copy (seq 3 "
+                "(attempts id 3): ") in text and "differ from the server's copy" in text
+        report = json.loads(status_of(tmp_path, str(restored), fleet_url, "--json")[1])
+        assert report["shipping"] is False and report["backlog"] is None
+        record(east, clock)
+
+
+def test_the_senders_last_error_says_when_it_was_recorded(  # noqa: F811
+        tmp_path, fleet_url, refused_url, open_kiosk, clock):  # noqa: F811
+    """Before, "reachable: yes" came with "sender's last error: ..." of an earlier run, and
+    nothing said whether that error was current."""
+    east = open_kiosk("east")
+    record(east, clock)
+    assert east.fleet is not None and east.fleet.sender.flush(10)
+    east.close()
+    clock.advance(minutes=5)
+    down = open_kiosk("east", url=refused_url, connect_timeout_s=2.0, query_timeout_s=0.2,
+                      flush_timeout_s=0.0)
+    record(down, clock)
+    deadline = time.monotonic() + 15
+    while (state := down.fleet_state()) is None or state.last_error is None:
+        assert time.monotonic() < deadline, "the sender recorded no error"
+        time.sleep(0.05)
+    assert state.last_contact is not None
+    down.close()
+    status, text, _ = status_of(tmp_path, down.path, fleet_url)
+    assert status == 0, text
+    # Its seq 2 waits, after the server's seq 1, which the local log continues.
+    assert "  sender backlog: 1 row(s)\n" in text and "NOT SHIPPING" not in text
+    contact = state.last_contact.isoformat(timespec="seconds")
+    assert (f"  sender's last error (recorded after the sender's last successful contact, "
+            f"{contact}; the server answers this check now): the fleet server ") in text
+    report = json.loads(status_of(tmp_path, down.path, fleet_url, "--json")[1])
+    assert report["sender_contact"] == state.last_contact.isoformat()
+    assert report["sender_error"] == state.last_error

@@ -19,7 +19,7 @@ the local log recorded and to the offset it kept (:mod:`.offsets`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from kiosk.audit.clock import ClockEvent, clock_event
@@ -27,7 +27,8 @@ from kiosk.audit.fleet.offsets import ChangedOffset, HeldOffset, first_changed_o
 from kiosk.audit.fleet.store import FleetStore
 from kiosk.audit.outbox import LocalHead, ShippedOffset, ShippedRow
 
-__all__ = ["FleetComparison", "compare_with_server", "kiosk_of_database"]
+__all__ = ["FleetComparison", "behind_server", "compare_with_server", "head_difference",
+           "kiosk_of_database"]
 
 CHUNK = 1000
 
@@ -76,7 +77,9 @@ def kiosk_of_database(store: FleetStore, db_id: str | None) -> str | None:
     return found[0][0] if found else None
 
 
-def _differs(local: ShippedRow, server: ShippedRow) -> str | None:
+def _chain_differs(local: ShippedRow, server: ShippedRow) -> str | None:
+    """How the local row is not the one the server holds at its position (another row, other
+    content, another hash), or None."""
     if local.table != server.table or local.row_id != server.row_id:
         return (f"the server holds {server.table} id {server.row_id} there, the local log "
                 f"{local.table} id {local.row_id}")
@@ -86,6 +89,13 @@ def _differs(local: ShippedRow, server: ShippedRow) -> str | None:
         return f"{', '.join(columns)} differ from the server's copy"
     if local.row_hash != server.row_hash or local.prev_hash != server.prev_hash:
         return "its hash differs from the server's copy (the chain was recomputed)"
+    return None
+
+
+def _differs(local: ShippedRow, server: ShippedRow) -> str | None:
+    problem = _chain_differs(local, server)
+    if problem is not None:
+        return problem
     # The content matches, so the local row's columns are the ones its content gives.
     changed = [c for c in QUERIED_COLUMNS if getattr(local, c) != getattr(server, c)]
     if changed:
@@ -102,6 +112,50 @@ def _clock_gaps(rows: Iterable[ShippedRow]) -> list[ClockEvent]:
             content = json.loads(row.content)
             found.append(clock_event(row.seq, content.get("acted_at"), content.get("details")))
     return [gap for gap in found if gap is not None]
+
+
+def _row_problem(seq: int, ours: Mapping[int, ShippedRow], theirs: Mapping[int, ShippedRow],
+                 differs: Callable[[ShippedRow, ShippedRow], str | None]) -> str | None:
+    """How the local row at ``seq`` is not the server's (it holds one there), named by chain
+    position, table and id; or None."""
+    if seq not in ours:
+        return (f"seq {seq} ({theirs[seq].table} id {theirs[seq].row_id}) is on the server but "
+                "missing from the local log")
+    problem = differs(ours[seq], theirs[seq])
+    return None if problem is None else \
+        f"seq {seq} ({ours[seq].table} id {ours[seq].row_id}): {problem}"
+
+
+def behind_server(server_head: int, head: LocalHead) -> str | None:
+    """Why the local log cannot continue the server's copy of its chain when it ends before
+    the server's head (rows removed from its end, or an older copy of the log restored); None
+    when it does not. The sender, :func:`compare_with_server` and :func:`head_difference`
+    judge it so."""
+    if server_head <= head.head_seq:
+        return None
+    return (f"the server holds rows up to seq {server_head} but the local log ends at seq "
+            f"{head.head_seq}: rows were removed, or an older copy of the log was restored")
+
+
+def head_difference(store: FleetStore, kiosk_id: str, head: LocalHead, server_head: int,
+                    local_rows: Callable[[int, int], list[ShippedRow]]) -> str | None:
+    """Why the local log no longer continues the server's copy of ``kiosk_id``'s chain,
+    judged at the server's head (``server_head``) alone, in :func:`compare_with_server`'s
+    words: it ends before it, or its row there is another one (an older copy of the log was
+    restored and has written rows since). None when it continues, or when that row was purged
+    here or on the server.
+
+    Cheap (one row read on each side), for ``kiosk fleet status``; ``kiosk audit verify
+    --fleet`` compares every row, and also the server's columns beside the content.
+    """
+    behind = behind_server(server_head, head)
+    if behind is not None or server_head <= head.anchor_seq:
+        return behind
+    theirs = {r.seq: r for r in store.server_rows(kiosk_id, server_head, server_head)}
+    if server_head not in theirs:
+        return None
+    ours = {r.seq: r for r in local_rows(server_head, server_head)}
+    return _row_problem(server_head, ours, theirs, _chain_differs)
 
 
 def _chunks(first: int, last: int) -> Iterator[tuple[int, int]]:
@@ -156,18 +210,13 @@ def compare_with_server(store: FleetStore, kiosk_id: str, head: LocalHead,
         for seq in range(low, high + 1):
             if seq not in theirs:
                 continue  # removed from the server by a staff purge
-            if seq not in ours:
-                return result(f"seq {seq} ({theirs[seq].table} id {theirs[seq].row_id}) is on "
-                              "the server but missing from the local log", seq, compared)
-            problem = _differs(ours[seq], theirs[seq])
+            problem = _row_problem(seq, ours, theirs, _differs)
             if problem is not None:
-                return result(f"seq {seq} ({ours[seq].table} id {ours[seq].row_id}): "
-                              f"{problem}", seq, compared)
+                return result(problem, seq, compared)
             compared += 1
-    if server_head > head.head_seq:
-        return result(f"the server holds rows up to seq {server_head} but the local log ends "
-                      f"at seq {head.head_seq}: rows were removed, or an older copy of the log "
-                      "was restored", head.head_seq + 1, compared)
+    behind = behind_server(server_head, head)
+    if behind is not None:
+        return result(behind, head.head_seq + 1, compared)
     for low, high in _chunks(last + 1, head.head_seq):  # not shipped: gaps after every row
         gaps += _clock_gaps(local_rows(low, high))
     changed = _changed_offset(store, kiosk_id, first, last, gaps, shipped)

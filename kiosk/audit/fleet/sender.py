@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kiosk.audit.fleet.compare import behind_server
 from kiosk.audit.fleet.config import FleetConfig
 from kiosk.audit.fleet.errors import (
     FleetConflict,
@@ -279,10 +280,9 @@ class FleetSender:
             self._server = self._store.head(self._kiosk_id)
             self._known = True
         held = self._server[0] if self._server is not None else None
-        if held is not None and held > local.head_seq:
-            raise FleetConflict(f"the server holds this kiosk's chain up to seq {held} but the "
-                                f"local log ends at seq {local.head_seq}: rows were removed or "
-                                "an older copy of the log was restored", seq=local.head_seq + 1)
+        behind = behind_server(held, local) if held is not None else None
+        if behind is not None:
+            raise FleetConflict(behind, seq=local.head_seq + 1)
         if held is not None and held < local.anchor_seq:
             raise FleetConflict(f"rows {held + 1}-{local.anchor_seq} were purged from the local "
                                 "log before the server received them", seq=held + 1)
