@@ -213,7 +213,8 @@ class AuditSettings:
                             "encryption, an absolute path (or from ~); empty = kiosk-audit.key in the folder <database "
                             "folder>-keys beside the database's folder when it exists (never in "
                             "the database's own folder), else the OS keyring, else that file "
-                            "is created.")
+                            "is created (not with store_best_frame on: make it first with "
+                            "kiosk audit keygen).")
 
 
 @dataclass(frozen=True)
