@@ -98,6 +98,13 @@ class AuditReader:
         return None if self.fleet is None else self.fleet.view(subject_ref,
                                                                admission=admission)
 
+    def fleet_refusal(self) -> str | None:
+        """Why the fleet's unreachable-server policy refuses sessions now (see
+        :meth:`~kiosk.audit.remote.FleetHook.refusal`); None without a fleet or when it
+        admits them. Call it after :meth:`active_lockout`, whose question to the server
+        measures the silence."""
+        return None if self.fleet is None else self.fleet.refusal()
+
     def close(self) -> None:
         """Close the connection; later calls raise AuditError. Safe to call twice."""
         with self._lock:

@@ -140,7 +140,12 @@ class FleetHook(Protocol):
     def view(self, subject_ref: str | None, *, admission: bool) -> RemoteView | None:
         """The other kiosks' facts about ``subject_ref`` and this kiosk, or None when the
         server did not answer in time. With ``admission`` (a session about to start) it may
-        raise :class:`~kiosk.audit.errors.RateLimited` by the unreachable-server policy."""
+        raise :class:`~kiosk.audit.errors.FleetSilent` by the unreachable-server policy."""
+
+    def refusal(self) -> str | None:
+        """Why a session would be refused now by the unreachable-server policy (the server
+        silent too long under ``refuse``), without asking the server; None when it would
+        not."""
 
     def written(self) -> None:
         """Rows were committed to the local log: ship them soon."""

@@ -98,10 +98,14 @@ class Started:
 @dataclass(frozen=True)
 class LockoutState:
     """The lockouts the idle screen shows: of this kiosk, and of the person just served (a
-    failure that locked its subject). Reported when they change."""
+    failure that locked its subject). Reported when they change. ``fleet_paused``: no
+    session may start while the fleet server stays silent (``fleet.unreachable_policy =
+    refuse``); no lockout, but the idle screen shows the kiosk paused all the same, rather
+    than let the next person read the consent notice to be refused after it."""
 
     kiosk_until: datetime | None
     subject_until: datetime | None
+    fleet_paused: bool = False
 
 
 @dataclass(frozen=True)

@@ -344,6 +344,7 @@ class KioskRuntime:
             kiosk = self._audit.active_lockout(None)
             # Read again: staff may have unlocked the person, or a clock gap extended it.
             found = self._audit.active_lockout(ref) if ref is not None else None
+            paused = self._audit.fleet_refusal()  # after the question that measures silence
         except AuditUnavailable as exc:
             log.error("audit log failed while reading lockouts: %s", exc)
             self._drop_audit(str(exc))
@@ -353,7 +354,12 @@ class KioskRuntime:
             with self._lock:
                 self._subject_until = subject
         state = ev.LockoutState(kiosk_until=kiosk.until if kiosk is not None else None,
-                                subject_until=subject)
+                                subject_until=subject, fleet_paused=paused is not None)
+        was_paused = self._lockouts is not None and self._lockouts.fleet_paused
+        if paused is not None and not was_paused:
+            log.warning("the idle screen shows the kiosk paused: %s", paused)
+        elif paused is None and was_paused:
+            log.warning("the fleet server answers again: sessions may start")
         if state != self._lockouts:
             self._lockouts = state
             self._sink.report(state)

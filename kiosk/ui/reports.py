@@ -119,7 +119,7 @@ class WorkerReports(QObject):
     @Slot(object)
     def _on_lockouts_changed(self, state: LockoutState) -> None:
         w = self.window
-        w.flow.lockouts(kiosk=state.kiosk_until is not None,
+        w.flow.lockouts(kiosk=state.kiosk_until is not None or state.fleet_paused,
                         subject=state.subject_until is not None)
         w.idle.set_lockouts(kiosk=w.flow.kiosk_locked, subject=w.flow.subject_locked)
 

@@ -27,6 +27,9 @@ class StaticFleet:
     def shipped_seq(self):
         return None
 
+    def refusal(self):
+        return None
+
     def start(self):
         pass
 

@@ -482,6 +482,23 @@ def test_the_next_person_who_steps_up_and_declines_does_not_inherit_the_notice(
     assert window.idle.notice.text() == "" and window.idle.start.isVisible()
 
 
+def test_a_silent_fleet_server_under_refuse_pauses_the_idle_screen(qtbot, kiosk, settings,
+                                                                     tmp_path):
+    """With fleet.unreachable_policy = refuse, a silent server refused every session, but only
+    once the person had pressed Start and read the consent notice; the idle screen still
+    offered Start. Now it shows the kiosk paused, as a kiosk lockout does."""
+    silent = settings.replace("fleet", url=f"postgresql:///kiosks?host={tmp_path / 'none'}",
+                              unreachable_policy="refuse", refuse_after_min=0.0,
+                              query_timeout_s=0.2)
+    window, worker, _, _ = kiosk(silent)
+    qtbot.waitUntil(lambda: window.idle.locked, timeout=15000)
+    assert window.idle.title.text() == IDLE_LOCKED_TITLE and not window.idle.start.isVisible()
+    assert window.flow.state == FlowState.IDLE
+    # The server answers again (the runtime's next check): Start comes back.
+    worker.lockouts_changed.emit(LockoutState(kiosk_until=None, subject_until=None))
+    assert not window.idle.locked and window.idle.start.isVisible()
+
+
 def test_the_notice_about_the_last_person_goes_by_itself(qtbot, kiosk, settings, id_photo,
                                                          monkeypatch):
     """Before, it stayed until someone pressed Start (30, 60, 90 s on in the auditor's

@@ -217,13 +217,24 @@ class FleetLink:
             self._unreachable_noted = True
         if first:
             log.warning("fleet: the lockout check uses this kiosk's own counts: %s", why)
-        if not admission or self.config.unreachable_policy != "refuse":
-            return
+        refused = self.refusal() if admission else None
+        if refused is not None:
+            raise FleetSilent(refused)
+
+    def refusal(self) -> str | None:
+        """Why :meth:`view` refuses a session now (``fleet.unreachable_policy = refuse``, the
+        last question unanswered and the server silent for longer than ``refuse_after_s``),
+        for the idle screen to show the kiosk paused before anyone begins; None when it would
+        admit one. Asks nothing: it judges what the last lockout check and the sender found."""
+        with self._lock:
+            failing = self._unreachable_noted  # the last question went unanswered
+        if not failing or self.config.unreachable_policy != "refuse":
+            return None
         silent = self.silent_for()
-        if silent.total_seconds() > self.config.refuse_after_s:
-            minutes = silent.total_seconds() / 60
-            what = ("has not answered" if schema is None else
-                    f"could not be read ({schema})")
-            raise FleetSilent(f"the fleet server {self.config.where} {what} for "
-                              f"{minutes:.1f} min (fleet.unreachable_policy = refuse): no new "
-                              "session until it answers")
+        if silent.total_seconds() <= self.config.refuse_after_s:
+            return None
+        schema = self.sender.schema_error
+        what = "has not answered" if schema is None else f"could not be read ({schema})"
+        return (f"the fleet server {self.config.where} {what} for "
+                f"{silent.total_seconds() / 60:.1f} min (fleet.unreachable_policy = refuse): "
+                "no new session until it answers")

@@ -45,7 +45,9 @@ def test_refuse_policy_refuses_only_after_the_configured_silence(open_kiosk, clo
     east.finish_attempt(first, make_record(clock, kiosk_id="east"))
     clock.advance(minutes=9)
     start(east, clock)  # still within the stated 10 minutes
+    assert east.fleet_refusal() is None  # the idle screen offers Start
     clock.advance(minutes=2)
+    assert "has not answered for 11.0 min" in (east.fleet_refusal() or "")
     with pytest.raises(FleetSilent) as refused:
         start(east, clock)
     assert refused.value.scope == "kiosk" and refused.value.attempt_id is None
@@ -104,6 +106,12 @@ def test_a_server_that_answers_resets_the_silence(open_kiosk, clock):
     assert east.fleet is not None and east.fleet.sender.flush(10)  # it created the schema
     clock.advance(minutes=30)
     start(east, clock)  # the server answered: no refusal whatever the time since configured
+    assert east.fleet_refusal() is None
+    # Not even with no silence allowed: the idle screen must offer Start while it answers.
+    eager = open_kiosk("west", unreachable_policy="refuse", refuse_after_min=0.0)
+    assert eager.active_lockout(None) is None  # answered
+    clock.advance(seconds=5)  # the idle screen asks between two of its checks
+    assert eager.fleet_refusal() is None
 
 
 def test_the_purge_keeps_rows_the_server_does_not_hold(open_kiosk, clock, tmp_path):
