@@ -53,7 +53,7 @@ from kiosk.operator.camera import (
     unlisted_warning,
 )
 from kiosk.operator.charts import ChartData, chart_data
-from kiosk.operator.fleet import fleet_clock_warning
+from kiosk.operator.fleet import fleet_clock_warning, fleet_pause_warning
 from kiosk.operator.pin import PinGate, PinResult, PinState
 from kiosk.operator.settings_edit import SettingField, keep_hint, propose, setting_fields
 from kiosk.operator.verify import VerifyOutcome, verify
@@ -310,6 +310,13 @@ class OperatorContext:
         """Why staff must have this kiosk's clock set right, when it is further from the fleet
         server's than ``kiosk fleet status`` allows; empty otherwise or without a fleet."""
         return fleet_clock_warning(self.audit)
+
+    def fleet_warning(self) -> str:
+        """What the lockouts page tells staff of the fleet: that checks are paused while its
+        server is silent (no lockout explains it), and the clock warning; empty when
+        neither holds."""
+        return "\n\n".join(w for w in (fleet_pause_warning(self.audit),
+                                        self.fleet_clock_warning()) if w)
 
     def recent_actions(self, limit: int = 50) -> list[OperatorAction]:
         """Operator actions, newest first."""

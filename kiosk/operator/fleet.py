@@ -28,6 +28,18 @@ def clock_warning(skew_s: float | None) -> str:
             f"shows and tells people are {off} off. Have its clock set right (NTP).")
 
 
+def fleet_pause_warning(audit: AuditReader) -> str:
+    """Why self-service checks are paused when the fleet's unreachable-server policy refuses
+    sessions (the idle screen shows it as a kiosk lockout, but no lockout is listed); empty
+    without a fleet or while it admits them."""
+    refusal = audit.fleet_refusal()
+    if refusal is None:
+        return ""
+    return (f"Self-service checks are paused: {refusal}. No lockout is in force: check the "
+            "network and the fleet server (kiosk fleet status); Start comes back by itself "
+            "when the server answers.")
+
+
 def fleet_clock_warning(audit: AuditReader) -> str:
     """:func:`clock_warning` for the skew measured at the fleet link's last contact with the
     server (kept in the log, ``fleet_state.skew_s``); empty without a fleet."""

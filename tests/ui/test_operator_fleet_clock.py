@@ -73,8 +73,25 @@ def test_the_lockouts_page_warns_of_a_clock_far_off_the_servers(qtbot: Any,
     assert warning.text().startswith("This kiosk's clock is 45.0 min ahead of the fleet "
                                      "server's.")
     assert "Have its clock set right (NTP)." in warning.text()
-    assert warning.accessibleName() == "Fleet clock warning"
+    assert warning.accessibleName() == "Fleet warning"
     measured(audit, 0.4)  # set right; the sender measured again
+    panel.lockouts.refresh()
+    qtbot.waitUntil(lambda: not warning.isVisible(), timeout=WAIT_MS)
+    panel.close()
+
+
+def test_the_lockouts_page_says_why_checks_are_paused_with_no_lockout(
+        qtbot: Any, audit: AuditLog) -> None:
+    # The idle screen of a kiosk whose fleet server is silent under unreachable_policy =
+    # refuse shows it paused; staff at the panel found no lockout and no reason.
+    silent = ("the fleet server db.site has not answered for 12.0 min "
+              "(fleet.unreachable_policy = refuse): no new session until it answers")
+    audit.fleet.refusal = lambda: silent  # type: ignore[union-attr]
+    panel = shown_panel(qtbot, audit)
+    warning = panel.lockouts.fleet_clock
+    assert warning.isVisible()
+    assert warning.text().startswith(f"Self-service checks are paused: {silent}. No lockout")
+    audit.fleet.refusal = lambda: None  # type: ignore[union-attr]
     panel.lockouts.refresh()
     qtbot.waitUntil(lambda: not warning.isVisible(), timeout=WAIT_MS)
     panel.close()

@@ -77,7 +77,7 @@ class LockoutsPage(OperatorPage):
         self.message = message_label("Lockouts status")
         # What `kiosk fleet status` warns about: the shared lockouts go by the server's clock,
         # but what this kiosk records and tells people does not.
-        self.fleet_clock = message_label("Fleet clock warning")
+        self.fleet_clock = message_label("Fleet warning")
         self.fleet_clock.setVisible(False)
         self.actions_table = make_table("Operator actions", ["When", "Action", "By",
                                                              "Reason", "About", "Detail"])
@@ -141,7 +141,7 @@ class LockoutsPage(OperatorPage):
         active_only = self.active_only.isChecked()
         self._runner.run(lambda: (self._context.lockouts(active_only=active_only),
                                   self._context.audit.now(), self._context.recent_actions(),
-                                  self._context.fleet_clock_warning()),
+                                  self._context.fleet_warning()),
                          self._on_loaded, self._on_error)
 
     def _on_loaded(self, loaded: tuple) -> None:
