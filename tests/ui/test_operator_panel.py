@@ -283,6 +283,9 @@ def test_detail_shows_scores_and_timeline_and_override_is_recorded(
     assert page.table.item(2, 2).text() == "fail -> pass (override)"
     qtbot.waitUntil(lambda: "overridden to pass by Alice" in page.detail_summary.text(),
                     timeout=WAIT_MS)
+    # The charts count it at once: before, they kept the decision until Refresh was pressed.
+    qtbot.waitUntil(lambda: "3 passed, 0 failed" in panel.charts.message.text(),
+                    timeout=WAIT_MS)
 
 
 # -- lockouts --------------------------------------------------------------------------------

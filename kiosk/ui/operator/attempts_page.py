@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -102,6 +102,7 @@ def _start_of(day: QDate) -> datetime:
 
 class AttemptsPage(OperatorPage):
     """Recent attempts with filters; selecting one shows its detail (loaded off the UI thread).
+    ``overridden(attempt_id)`` is emitted once an override is recorded.
 
     Parameters
     ----------
@@ -111,6 +112,8 @@ class AttemptsPage(OperatorPage):
     operator_name : callable
         Returns the name typed in the panel's header (recorded with an override).
     """
+
+    overridden = Signal(int)
 
     def __init__(self, context: OperatorContext, runner: TaskRunner,
                  operator_name: Callable[[], str], parent: QWidget | None = None) -> None:
@@ -423,6 +426,7 @@ class AttemptsPage(OperatorPage):
         show_message(self.message, f"Override recorded (operator action #{action.id}): attempt "
                      f"{attempt_id} {action.details['from']} -> {action.details['to']}.", "ok")
         self._load_detail(attempt_id)
+        self.overridden.emit(attempt_id)
 
 
 def count_text(page: AttemptPage) -> str:

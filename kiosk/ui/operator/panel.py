@@ -150,6 +150,8 @@ class OperatorPanel(QWidget):
         self.camera = CameraPage(context, self.runner, name)
         self.audit = AuditPage(context, self.runner)
         self.charts = ChartsPage(context, self.runner)
+        # The charts count decisions as overridden: one recorded here changes them.
+        self.attempts.overridden.connect(lambda _attempt_id: self.charts.refresh())
         self.tabs = PageTabs()
         named(self.tabs, "Operator pages")
         for page, label in ((self.attempts, "&Attempts"), (self.lockouts, "&Lockouts"),
