@@ -108,6 +108,27 @@ def test_show_prints_the_whole_attempt(db: Path, env: dict[str, str],
     assert status == 2 and "there is no attempt 99" in err
 
 
+def test_show_says_whose_clock_a_recordings_times_are_on(tmp_path: Path, clock: FakeClock,
+                                                        env: dict[str, str],
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    # kiosk verify reads a file faster than real time: the stored times are when its frames
+    # were processed, not the reactions judged. An action under way before its prompt read
+    # "(+-0.076 s)".
+    path = tmp_path / "v.db"
+    with AuditLog.open(path, AuditConfig(), clock=clock) as audit:
+        end = clock.now
+        audit.record_attempt(make_record(
+            clock, decision="fail", camera={"kind": "video file", "name": "clip.mp4"},
+            challenges=[{"action": "smile", "prompted_at": end - timedelta(seconds=3),
+                         "responded_at": end - timedelta(seconds=3, milliseconds=76),
+                         "outcome": "failed", "reason": "ACTION_BEFORE_PROMPT"}]))
+    status, out, _ = run(capsys, env, "show", "1", "--db", str(path))
+    assert status == 0 and "+-" not in out
+    assert "challenges (1), at the times the recording's frames were processed:" in out
+    assert "(0.076 s before the prompt)" in out
+
+
 def test_export_csv_and_jsonl(db: Path, env: dict[str, str], tmp_path: Path,
                               capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, env, "export", "--db", str(db), "--format", "csv")

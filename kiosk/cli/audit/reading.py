@@ -105,12 +105,19 @@ def _print_steps(a: StoredAttempt, out: TextIO) -> None:
     r = a.record
     if r is None:
         return
-    print(f"  challenges ({len(r.challenges)}):", file=out)
+    # The times are when each frame was processed: a recording read faster than real time
+    # (kiosk verify) brings them closer together than the reactions its prompts judged.
+    recording = r.camera is not None and r.camera["kind"] != "camera"
+    print(f"  challenges ({len(r.challenges)})"
+          + (", at the times the recording's frames were processed" if recording else "")
+          + ":", file=out)
     for i, c in enumerate(r.challenges, 1):
         answered = "-"
         if c["responded_at"] is not None:
             delay = (c["responded_at"] - c["prompted_at"]).total_seconds()
-            answered = f"{stamp(c['responded_at'], True)} (+{delay:.3f} s)"
+            # An action already under way: "+-0.076 s" read as a typing error.
+            after = f"+{delay:.3f} s" if delay >= 0 else f"{-delay:.3f} s before the prompt"
+            answered = f"{stamp(c['responded_at'], True)} ({after})"
         note = step_note(c.get("paused_s", 0.0), c.get("retry", False))
         print(f"    {i}. {c['action']}: {c['outcome']}, prompted "
               f"{stamp(c['prompted_at'], True)}, answered {answered}, confidence "
