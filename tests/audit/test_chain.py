@@ -197,6 +197,22 @@ def test_edited_lockout_and_operator_action_are_named(populated: Path) -> None:
     assert broken(populated)[:3] == ("lockouts", 1, 7)
 
 
+@pytest.mark.parametrize("table", ["attempts", "lockouts", "operator_actions"])
+def test_every_chained_table_refuses_edits_and_deletes(populated: Path, table: str) -> None:
+    # Before, the guard test tried an update of attempts and a delete of lockouts only:
+    # dropping the delete guard of attempts (the rows that matter most) went unnoticed.
+    raw = sqlite3.connect(populated)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="audit rows are append-only"):
+            raw.execute(f"UPDATE {table} SET seq = seq")
+        with pytest.raises(sqlite3.IntegrityError, match="audit rows are removed only by a purge"):
+            raw.execute(f"DELETE FROM {table}")
+        assert raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0
+    finally:
+        raw.close()
+    assert verify(populated).ok
+
+
 def test_guards_refuse_ordinary_edits_and_deletes(populated: Path) -> None:
     raw = sqlite3.connect(populated)
     try:

@@ -13,6 +13,20 @@ from kiosk.audit.export import CSV_COLUMNS, write_export
 from tests.audit.conftest import DIGEST, FakeClock, make_record
 
 
+@pytest.mark.parametrize("text", ["+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"])
+def test_no_formula_start_survives_a_csv_cell(clock: FakeClock, text: str) -> None:
+    # Each start a spreadsheet runs (OWASP's list), not only "=": a guard cut down to "="
+    # passed the test below. (A tab or a carriage return cannot reach a cell: every text
+    # the log keeps is one printable line.)
+    config = AuditConfig(kiosk_id=text)
+    with AuditLog.open(":memory:", config, clock=clock) as audit:
+        audit.record_attempt(make_record(clock, kiosk_id=text))
+        out = io.StringIO()
+        write_export(audit.iter_attempts(), out, "csv")
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["kiosk_id"] == "'" + text
+
+
 def test_csv_cells_cannot_become_formulas(clock: FakeClock) -> None:
     config = AuditConfig(kiosk_id="=HYPERLINK(1)")
     with AuditLog.open(":memory:", config, clock=clock) as audit:

@@ -18,6 +18,23 @@ def all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
 
 
+def test_a_stored_frame_can_be_neither_changed_nor_deleted_but_by_a_purge(
+        tmp_path: Path, clock: FakeClock) -> None:
+    config = AuditConfig(store_best_frame=True)
+    with AuditLog.open(tmp_path / "k.db", config, clock=clock,
+                       frame_cipher=FrameCipher(KEY)) as audit:
+        audit.record_attempt(make_record(clock), best_frame=JPEG)
+    raw = sqlite3.connect(tmp_path / "k.db")
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="audit frames are append-only"):
+            raw.execute("UPDATE frames SET attempt_id = attempt_id")
+        with pytest.raises(sqlite3.IntegrityError, match="removed only by a purge"):
+            raw.execute("DELETE FROM frames")
+        assert raw.execute("SELECT count(*) FROM frames").fetchone()[0] == 1
+    finally:
+        raw.close()
+
+
 def test_frames_are_dropped_by_default(tmp_path: Path, clock: FakeClock) -> None:
     with AuditLog.open(tmp_path / "k.db", clock=clock) as audit:
         result = audit.record_attempt(make_record(clock), best_frame=JPEG)

@@ -137,6 +137,8 @@ def test_five_wrong_pins_refuse_even_the_right_one_for_five_minutes(
     caplog.set_level(logging.DEBUG)
     results = [ctx.check_pin(f"99999{i}") for i in range(5)]
     assert [r.wrong_in_a_row for r in results] == [1, 2, 3, 4, 5]
+    # Every one is refused, the one that starts the refusal too.
+    assert [(r.accepted, r.wrong) for r in results] == [(False, True)] * 5
     assert results[-1].refused_until == T0 + timedelta(minutes=5)
     assert "try again in 5 minutes" in results[-1].message
     clock.now = T0 + timedelta(minutes=4, seconds=30)

@@ -29,9 +29,11 @@ def guess_wrong(check, times: int = MAX_WRONG) -> list:
 
 
 def refusal_started(results: list, now) -> timedelta:
-    """The length of the refusal the last of ``results`` started."""
+    """The length of the refusal the last of ``results`` started (every one of them refused,
+    the last too)."""
     assert [r.refused_until is not None for r in results] == [False] * (len(results) - 1) + [
         True]
+    assert not any(r.accepted for r in results) and all(r.wrong for r in results)
     return results[-1].refused_until - now
 
 

@@ -271,7 +271,10 @@ def test_the_operator_escape_opens_the_pin_dialog_then_the_panel(qtbot, window_f
     # The context is kept between openings (it counts wrong PINs).
     window.escape.activated.emit()
     assert window.operator.dialog.context is context
+    # A dialog cancelled opens nothing: the panel is only ever behind an accepted PIN.
     window.operator.dialog.reject()
+    assert window.operator.panel is None and window.operator.dialog is None
+    assert window.flow.state == FlowState.IDLE and window.current_screen() is window.idle
 
 
 def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, settings):
@@ -287,6 +290,16 @@ def test_a_missing_operator_panel_is_reported_not_fatal(qtbot, window_for, setti
 def test_the_real_operator_panel_opens_behind_its_pin(qtbot, window_for, settings):
     pytest.importorskip("kiosk.ui.operator")
     window = window_for(settings.replace("kiosk", operator_pin="2468"))
+    # A wrong PIN, then Cancel: the kiosk stays idle with no panel.
+    window.escape.activated.emit()
+    dialog = window.operator.dialog
+    dialog.pin_edit.setText("1357")
+    dialog.ok_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("Wrong PIN"), timeout=5000)
+    assert window.operator.panel is None and window.flow.state == FlowState.IDLE
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: window.operator.dialog is None, timeout=5000)
+    assert window.operator.panel is None and window.current_screen() is window.idle
     panel = open_real_panel(qtbot, window, "2468")
     with qtbot.waitSignal(panel.closed, timeout=10000):
         panel.close_button.click()

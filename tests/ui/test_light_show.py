@@ -66,7 +66,10 @@ def test_a_stalled_ui_never_catches_up_faster_than_three_changes_a_second(qtbot)
     with qtbot.waitSignal(show.finished, timeout=10000) as finished:
         show.start(short)
     painted = list(finished.args[0])
-    assert all(b.start - a.start >= MIN_CHANGE_S - 0.02
+    # The limit itself, not the code's constant (WCAG 2.3.1: three flashes a second): a
+    # constant raised to 30 a second passed the comparison with itself.
+    assert len(painted) >= 2 and MIN_CHANGE_S >= 1 / 3
+    assert all(b.start - a.start >= 1 / 3 - 0.02
                for a, b in zip(painted, painted[1:], strict=False))
 
 

@@ -6,6 +6,7 @@ import itertools
 import random
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from scipy.stats import chisquare
@@ -247,6 +248,21 @@ def test_engine_reads_no_clock(monkeypatch):
     monkeypatch.setattr(time, "perf_counter", forbidden)
     result, _ = run_engine(ChallengeEngine(["blink", "smile"]), obs)
     assert result.passed
+
+
+def test_no_challenge_module_imports_a_clock():
+    # The patch above misses a clock bound at import (`from time import monotonic`) and
+    # datetime.now(): the whole package is driven by observation times alone, so a recording
+    # and a live camera are judged alike.
+    import ast
+
+    import kiosk.analysis.challenges as package
+
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not {n.split(".")[0] for n in names} & {"time", "datetime"}, path.name
 
 
 def test_engine_rejects_time_going_backwards_and_bad_schedules():
