@@ -67,7 +67,8 @@ def test_verify_names_the_silent_server_not_a_lockout(tmp_path, capsys):
         cv2.imwrite(str(frames / f"{i:04d}.png"), np.full((120, 160, 3), 128, np.uint8))
     env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
            "KIOSK_FLEET_URL": nowhere(tmp_path), "KIOSK_FLEET_UNREACHABLE_POLICY": "refuse",
-           "KIOSK_FLEET_REFUSE_AFTER_MIN": "0", "KIOSK_FLEET_QUERY_TIMEOUT_S": "0.2"}
+           "KIOSK_FLEET_REFUSE_AFTER_MIN": "0", "KIOSK_FLEET_QUERY_TIMEOUT_S": "0.2",
+           "KIOSK_FLEET_FLUSH_TIMEOUT_S": "0", "KIOSK_FLEET_CONNECT_TIMEOUT_S": "2"}
     status = main(["verify", "--source", str(frames), "--db", str(tmp_path / "k.db"),
                    "--json"], env)
     result = json.loads(capsys.readouterr().out)
