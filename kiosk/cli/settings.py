@@ -9,7 +9,8 @@ import getpass
 import json
 import sys
 
-from kiosk.audit import resolve_db_path
+from kiosk.audit import AuditUnavailable, resolve_db_path
+from kiosk.audit.factory import check_configured_folder
 from kiosk.cli.streams import utf8
 from kiosk.errors import InputError
 from kiosk.settings import default_data_dir, hash_pin, markdown_table, settings_file
@@ -40,7 +41,13 @@ def run(args: argparse.Namespace, ctx) -> int:
     if values["kiosk"]["operator_pin"]:
         values["kiosk"]["operator_pin"] = "(set)"
     # The database actually used, also when the setting is empty (the platform default).
-    values["audit"]["db_path"] = str(resolve_db_path(settings, default_data_dir(ctx.environ)))
+    db_path = resolve_db_path(settings, default_data_dir(ctx.environ))
+    values["audit"]["db_path"] = str(db_path)
+    try:
+        # Valid as a setting, but the kiosk will refuse it: said now, while setting up.
+        check_configured_folder(settings, db_path)
+    except AuditUnavailable as exc:
+        print(f"kiosk settings: warning: {exc}", file=ctx.stderr)
     # Where a settings file is read from, also when there is none yet (setting a kiosk up).
     config = settings_file(ctx.config_path, ctx.environ)
     shown = {"source": settings.source, "config_file": str(config),

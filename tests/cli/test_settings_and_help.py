@@ -19,6 +19,17 @@ def test_settings_show_the_database_actually_used(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["audit"]["db_path"] == str(tmp_path / "k.db")
 
 
+def test_settings_warn_of_a_database_folder_that_does_not_exist(tmp_path, capsys):
+    # Accepted in silence before; the kiosk then refused the log at its start.
+    env = {"HOME": str(tmp_path), "KIOSK_AUDIT_DB_PATH": str(tmp_path / "no" / "k.db")}
+    assert main(["settings"], env) == 0
+    err = capsys.readouterr().err
+    assert f"warning: audit.db_path {tmp_path / 'no' / 'k.db'}: the folder" in err
+    assert "does not exist" in err
+    (tmp_path / "no").mkdir()
+    assert main(["settings"], env) == 0 and capsys.readouterr().err == ""
+
+
 def test_settings_never_show_the_pin(tmp_path, capsys):
     assert main(["settings"], {"HOME": str(tmp_path), "KIOSK_KIOSK_OPERATOR_PIN": "4711"}) == 0
     out = capsys.readouterr().out
