@@ -122,6 +122,8 @@ def test_the_live_screen_holds_every_line_it_can_show(qtbot, size) -> None:
         assert window.rect().contains(box), (widget.accessibleName(), box.getRect())
     # Full size where the words have room (1280 px and wider).
     assert (live.ring.width() == SIDE_PX) is (size[0] >= 1280)
+    if size == (1920, 1080):  # issue 11: the preview fills most of a 1920x1080 screen
+        assert preview.height() >= 2 / 3 * size[1] and preview.width() >= 0.9 * size[0]
     heights = (live.prompt.height(), live.hint.height(), live.guidance.height())
     for index, action in enumerate(PROMPTS):
         for extra in ({}, {"retry": True}, {"paused": True}, {"reach": 0.5}):
