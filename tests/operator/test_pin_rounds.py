@@ -100,6 +100,24 @@ def test_the_longest_refusal_holds_after_any_number_of_rounds() -> None:
         PinGate(Clock(), refusal=timedelta(hours=2), max_refusal=timedelta(hours=1))
 
 
+@pytest.mark.parametrize("options", [{"max_wrong": 0}, {"refusal": timedelta(0)},
+                                     {"refusal": timedelta(seconds=-1)}])
+def test_a_gate_that_would_never_refuse_is_not_built(options) -> None:
+    with pytest.raises(ValueError, match="max_wrong must be at least 1"):
+        PinGate(Clock(), **options)
+
+
+def test_the_tightest_gate_allowed_refuses_after_one_wrong_pin(clock: Clock) -> None:
+    # The boundaries themselves are allowed: one wrong PIN, and every round as long as the
+    # first.
+    gate = PinGate(clock, max_wrong=1, refusal=timedelta(minutes=5),
+                   max_refusal=timedelta(minutes=5))
+    first = gate.check("0000", PIN)
+    assert not first.accepted and first.refused_until == T0 + timedelta(minutes=5)
+    clock.now = first.refused_until
+    assert gate.check("0000", PIN).refused_until == clock.now + timedelta(minutes=5)
+
+
 def test_a_refusal_is_logged_with_its_round_and_length_never_the_digits(
         clock: Clock, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="kiosk.operator.pin")
