@@ -190,7 +190,9 @@ def result_message(decision: Any) -> ResultMessage:
     if decision.decision == Verdict.REVIEW:
         return RESULT_REVIEW
     reasons = tuple(decision.reasons)
-    if (Reason.RATE_LIMITED in reasons or Reason.FLEET_SILENT in reasons
+    # A session refused before it began (a lockout, or the fleet's refuse policy) is a
+    # reason of the lockout kind.
+    if (any(describe(r).kind == ReasonKind.LOCKOUT for r in reasons)
             or getattr(decision, "lockout_started", False)):
         # The kiosk paused for everyone, or only this person (the next may start at once).
         scopes = {scope for scope, _ in getattr(decision, "lockouts", ())}
