@@ -447,8 +447,9 @@ _ENTRIES: tuple[ReasonInfo, ...] = (
     # it does not count toward the kiosk's lockout.
     ReasonInfo(Reason.LIGHT_TOO_BRIGHT_AMBIENT, _P,
                "The room's light was too strong (or the skin clipped) for the screen's colours "
-               "to show on the face: the light check could not be judged. Check the kiosk's "
-               "surroundings (direct sun, spotlights) and the screen's brightness.",
+               "to show on the face, or for the shape of their answer to show (a nose or "
+               "cheek clipped in 40 % of it): the light check could not be judged. Check the "
+               "kiosk's surroundings (direct sun, spotlights) and the screen's brightness.",
                "There is too much light here for the check. Please ask a member of staff."),
     # A light check that could not be judged never passes a session: a presentation kept out
     # of view while the colours play would otherwise meet only the prompts. Not an attack

@@ -91,19 +91,21 @@ def _videos(data: Path) -> list[dict]:
 
 
 def _measure(path: Path):
-    t, face, bg, clip = [], [], [], []
+    t, face, bg, clip, lower = [], [], [], [], []
     with open_source(str(path), paced=False) as src, FaceTracker() as tracker:
         for frame in src:
             obs = tracker.observe(frame)
             if obs.face is None:
                 continue
-            m, _, c = face_region_means(frame.image, obs.face.landmarks)
+            m, _, c, md = face_region_means(frame.image, obs.face.landmarks)
             b, _ = background_means(frame.image, obs.face.landmarks)
             t.append(frame.t)
             face.append(m)
             bg.append(b)
             clip.append(c)
-    return np.array(t), np.array(face), np.array(bg), np.array(clip)
+            lower.append(md)
+    return (np.array(t), np.array(face), np.array(bg), np.array(clip),
+            np.array(lower).reshape(-1, 5, 3))
 
 
 def developer(args) -> dict:
@@ -111,7 +113,7 @@ def developer(args) -> dict:
     total = Counter()
     per = {}
     for row in rows:
-        t, face, bg, clip = _measure(args.data / row["path"])
+        t, face, bg, clip, lower = _measure(args.data / row["path"])
         draw = random.Random(f"{args.seed}:{row['path']}")
         reasons = Counter()
         answered = 0
@@ -121,7 +123,8 @@ def developer(args) -> dict:
                 reasons["no face"] += 1
                 continue
             span = max(float(t[-1] - t[0]) - seq.duration - 0.5, 0.0)
-            r = judge(t, face, bg, clip, seq.shifted(float(t[0]) + draw.uniform(0, span)))
+            r = judge(t, face, bg, clip, seq.shifted(float(t[0]) + draw.uniform(0, span)),
+                      face_lower=lower)
             answered += r.responded
             reasons[",".join(r.reasons) or f"not judged: {r.why}"] += 1
         name = f"{row['path'].split('/')[-1]} ({row['subject']}, {row['label']})"

@@ -1,8 +1,9 @@
 """LightAnalyzer: the light challenge as a passive analyzer of the session's frames.
 
-It keeps, per frame with a face, the linear colour of five skin regions and of two
-background bands (about 0.3-0.6 ms a frame, see ``benchmarks/light.py``), and judges them
-against the sequence at the end (:func:`kiosk.analysis.light.judge.judge`).
+It keeps, per frame with a face, the linear colour of five skin regions (their means, and
+their darker halves' for a region a highlight clips) and of two background bands (a median
+of 2.3 ms a frame, ``benchmarks/light.py``), and judges them against the sequence at the
+end (:func:`kiosk.analysis.light.judge.judge`).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class LightAnalyzer:
         self._frames = 0
         self._t: list[float] = []
         self._face: list[np.ndarray] = []
+        self._lower: list[np.ndarray] = []
         self._clipped: list[np.ndarray] = []
         self._background: list[np.ndarray] = []
         self._verdict: LightResult | None = None
@@ -79,10 +81,11 @@ class LightAnalyzer:
             return
         if self._t and obs.t <= self._t[-1]:
             return
-        means, _, clipped = face_region_means(frame.image, face.landmarks)
+        means, _, clipped, lower = face_region_means(frame.image, face.landmarks)
         bg, _ = background_means(frame.image, face.landmarks)
         self._t.append(float(obs.t))
         self._face.append(means)
+        self._lower.append(lower)
         self._clipped.append(clipped)
         self._background.append(bg)
         self._verdict = None
@@ -99,7 +102,8 @@ class LightAnalyzer:
         if not self._t:
             return not_judged(Unjudged.FACE, f"no face in {self._frames} frames")
         return judge(np.array(self._t), np.array(self._face), np.array(self._background),
-                     np.array(self._clipped), self._sequence, settle_s=self.settle_s, max_delay_s=self.max_delay_s)
+                     np.array(self._clipped), self._sequence, settle_s=self.settle_s,
+                     max_delay_s=self.max_delay_s, face_lower=np.array(self._lower))
 
     def result(self) -> Signal:
         """The verdict as a Signal (score 0 = answered, i.e. live; confidence 0 when not

@@ -22,7 +22,6 @@ from kiosk.analysis.light.fit import (
 )
 from kiosk.analysis.light.limits import (
     CHANGE_SNR,
-    MAX_CLIPPED,
     MAX_RATIO,
     MIN_REGION_SHARE,
     MIN_SEGMENTS,
@@ -149,12 +148,13 @@ def change_delays(t: np.ndarray, q: np.ndarray, seq: LightSequence, use: np.ndar
 
 def relief(t: np.ndarray, face: np.ndarray, g: np.ndarray, seq: LightSequence,
            e: np.ndarray, use: np.ndarray, delay: float, interval: float, settle: float,
-           whole: ChannelFit, y_whole: np.ndarray, clipped: np.ndarray
+           whole: ChannelFit, y_whole: np.ndarray, measurable: np.ndarray
            ) -> tuple[float | None, float, bool, dict[str, float]]:
     """The relief of the response: nose against cheeks, and whether every region answered.
 
-    Each region's colour (divided by the background's change, and by its own mean per
-    channel) is fitted as the whole face's change times one scale (``fit_scaled``): diffuse
+    Each region's colour (its mean, or its darker half's where clipping would bias the mean:
+    :func:`kiosk.analysis.light.judge.region_colours`; divided by the background's change,
+    and by its own mean per channel) is fitted as the whole face's change times one scale (``fit_scaled``): diffuse
     light from the screen adds in proportion to the skin's own colour, so a region differs
     from the face only by how much light it receives. Its *relative* response is that
     scale over its level with the screen dark: the screen's light over the room's. The
@@ -165,10 +165,11 @@ def relief(t: np.ndarray, face: np.ndarray, g: np.ndarray, seq: LightSequence,
     -------
     relief : float or None
         log(nose's relative response) - mean log(cheeks'), None when not measurable (or the
-        nose or a cheek is clipped: ``clipped`` (5,) is each region's clipped share).
+        nose or a cheek is not: ``measurable`` (5,) bool says which regions clipping left
+        measurable).
     relief_se : float
     partial : bool
-        An unclipped region answered less than :data:`MIN_REGION_SHARE` of the face's
+        A measurable region answered less than :data:`MIN_REGION_SHARE` of the face's
         answer, by two standard errors, while the face answered.
     details : dict
     """
@@ -192,13 +193,13 @@ def relief(t: np.ndarray, face: np.ndarray, g: np.ndarray, seq: LightSequence,
         rel.append(value)
         rel_se.append(err)
         answered.append(f.scale + 2.0 * f.scale_se >= MIN_REGION_SHARE
-                        or clipped[r] >= MAX_CLIPPED)
+                        or not measurable[r])
         out[f"response_{name}"] = value
     rel_a, rel_se_a = np.array(rel), np.array(rel_se)
     partial = not all(answered)
     nose = REGION_NAMES.index("nose")
     cheeks = [REGION_NAMES.index("cheek_right"), REGION_NAMES.index("cheek_left")]
-    if (rel_a <= 0).any() or (clipped[[nose, *cheeks]] >= MAX_CLIPPED).any():
+    if (rel_a <= 0).any() or not measurable[[nose, *cheeks]].all():
         return None, math.inf, partial, out
     lv = np.log(rel_a)
     relief = float(lv[nose] - lv[cheeks].mean())

@@ -37,6 +37,7 @@ from kiosk.analysis.light.limits import (
     MAX_CLIPPED,
     MAX_DELAY_S,
     MAX_FLAT,
+    MAX_HALF_CLIPPED,
     MAX_P_VALUE,
     MAX_SHAPE_NOISE,
     MAX_SPREAD_FRAMES,
@@ -49,11 +50,15 @@ from kiosk.analysis.light.limits import (
     MIN_SPREAD_LIMIT_S,
     SEARCH_DELAY_S,
 )
+from kiosk.analysis.light.regions import REGION_NAMES
 from kiosk.analysis.light.result import LightResult, Unjudged, not_judged
 from kiosk.analysis.light.sequence import LightSequence
 from kiosk.reasons import Reason
 
-__all__ = ["MAX_DELAY_S", "judge", "significance_level"]
+__all__ = ["MAX_DELAY_S", "judge", "region_colours", "significance_level"]
+
+#: The regions the shape check compares (nose against both cheeks).
+SHAPE_REGIONS = tuple(REGION_NAMES.index(n) for n in ("nose", "cheek_right", "cheek_left"))
 
 
 def significance_level(seq: LightSequence) -> float:
@@ -67,9 +72,49 @@ def _spread_limit(interval: float) -> float:
     return max(MAX_SPREAD_FRAMES * interval, MIN_SPREAD_LIMIT_S)
 
 
+def region_colours(face: np.ndarray, lower: np.ndarray | None, clipped: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's colour for the judge, and whether clipping left it measurable.
+
+    A region whose pixels clipped in :data:`MAX_CLIPPED` of them or more, on average, has a
+    mean that cannot show the light added to its brightest pixels: it is measured by its
+    darker half when that was recorded and the region stayed under
+    :data:`MAX_HALF_CLIPPED` in every frame, and is not measurable otherwise (its mean
+    is kept).
+
+    Parameters
+    ----------
+    face : ndarray (N, 5, 3)
+        Mean linear R, G, B of each region.
+    lower : ndarray (N, 5, 3) or None
+        Linear R, G, B of each region's darker half (None: not recorded).
+    clipped : ndarray (N, 5)
+        Share of clipped pixels per region.
+
+    Returns
+    -------
+    colours : ndarray (N, 5, 3)
+    measurable : ndarray (5,) bool
+    """
+    colours = face.copy()
+    measurable = np.ones(face.shape[1], bool)
+    if clipped.shape[0] == 0:
+        return colours, measurable
+    for r in range(face.shape[1]):
+        if clipped[:, r].mean() < MAX_CLIPPED:
+            continue
+        if lower is not None and clipped[:, r].max() < MAX_HALF_CLIPPED \
+                and np.isfinite(lower[:, r]).all():
+            colours[:, r] = lower[:, r]
+        else:
+            measurable[r] = False
+    return colours, measurable
+
+
 def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.ndarray,
           seq: LightSequence, *, settle_s: float = 0.0,
-          max_delay_s: float = MAX_DELAY_S) -> LightResult:
+          max_delay_s: float = MAX_DELAY_S, face_lower: np.ndarray | None = None
+          ) -> LightResult:
     """Judge one recording's answer to one sequence.
 
     Parameters
@@ -88,6 +133,11 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
         time (a wipe); frames in it are left out of the segment means.
     max_delay_s : float
         The latest delay a camera of this kiosk can have (see :data:`MAX_DELAY_S`).
+    face_lower : ndarray (N, 5, 3), optional
+        Linear R, G, B of each skin region's darker half (:func:`.regions.face_region_means`),
+        which measures a region that clipping biases (:func:`region_colours`); without it
+        such a region is not measurable, and an answer whose nose or cheek is not is too
+        bright to judge.
 
     Returns
     -------
@@ -101,15 +151,19 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
             or background.shape[0] != n or background.shape[2] != 3:
         raise ValueError(f"t must be (N,), face (N, 5, 3) and background (N, K, 3); got "
                          f"{t.shape}, {face.shape}, {background.shape}")
-    if np.asarray(clipped).shape != (n, 5):
-        raise ValueError(f"clipped must be (N, 5), got {np.asarray(clipped).shape}")
+    clipped = np.asarray(clipped, np.float64)
+    if clipped.shape != (n, 5):
+        raise ValueError(f"clipped must be (N, 5), got {clipped.shape}")
+    lower = None if face_lower is None else np.asarray(face_lower, np.float64)
+    if lower is not None and lower.shape != (n, 5, 3):
+        raise ValueError(f"face_lower must be (N, 5, 3), got {lower.shape}")
     if n > 1 and not (np.diff(t) > 0).all():
         raise ValueError("t must increase strictly")
     lo, hi = seq.start - 0.1, seq.end + SEARCH_DELAY_S[1] + 0.2
     keep = (t >= lo) & (t <= hi) & np.isfinite(face).all(axis=(1, 2))
-    t, face, background = t[keep], face[keep], background[keep]
-    clip_region = (np.asarray(clipped, np.float64)[keep].mean(axis=0) if keep.any()
-                   else np.zeros(5))
+    t, face, background, clipped = t[keep], face[keep], background[keep], clipped[keep]
+    lower = None if lower is None else lower[keep]
+    clip_region = clipped.mean(axis=0) if keep.any() else np.zeros(5)
     clip_share = float(clip_region.mean())
     if t.size < 2 * MIN_SEGMENTS:
         return not_judged(Unjudged.FACE, f"only {t.size} frames with a face during the sequence")
@@ -120,7 +174,10 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
     if bg_share < MIN_BACKGROUND_SHARE:
         return not_judged(Unjudged.BACKGROUND, "the background beside the face was not visible")
     gv = np.isfinite(g).all(axis=1)
-    t, face, g = t[gv], face[gv], g[gv]
+    t, face, g, clipped = t[gv], face[gv], g[gv], clipped[gv]
+    # Every measure below, the whole face's too, takes a clipped region by its darker half:
+    # a highlight's constant white in the face's mean bent the colours of its answer.
+    face, measurable = region_colours(face, None if lower is None else lower[gv], clipped)
     q = face.mean(axis=1) / g
     e = emitted_linear(seq)
     best = search(t, q, seq, e, interval, settle_s)
@@ -160,16 +217,26 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
                                f"{clip_share:.0%} of the skin was clipped", details)
         return LightResult(False, fit.fit, None, None, ratio, None,
                            (Reason.LIGHT_NOT_REFLECTED,), confidence, judged, None, details)
-    nose, relief_se, partial, shape = relief(t, face, g, seq, e, use, delay, interval,
-                                             settle_s, fit, y, clip_region)
-    details.update(shape)
-    uneven = None if nose is None else abs(nose)
     reasons = []
     if ratio is None or ratio < MIN_RATIO:
         reasons.append(Reason.LIGHT_NOT_REFLECTED)
     late = med > max_delay_s or med < MIN_DELAY_FRAMES * interval
     if late or (spread is not None and spread > _spread_limit(interval)):
         reasons.append(Reason.LIGHT_TIMING)
+    # "cheek_right" -> "right cheek": staff read this in the attempt's details.
+    unseen = [" ".join(reversed(REGION_NAMES[r].split("_"))) for r in SHAPE_REGIONS
+              if not measurable[r]]
+    if unseen and not reasons:
+        # An answer whose shape cannot be seen never passes: a print lit until its nose
+        # clipped answered as a face of unknown shape (it failed open).
+        return LightResult(False, fit.fit, med * 1e3, None if spread is None else spread * 1e3,
+                           ratio, None, (Reason.LIGHT_TOO_BRIGHT_AMBIENT,), 0.0, judged,
+                           f"the {', '.join(unseen)} clipped too much to show the shape "
+                           "of the answer", details)
+    nose, relief_se, partial, shape = relief(t, face, g, seq, e, use, delay, interval,
+                                             settle_s, fit, y, measurable)
+    details.update(shape)
+    uneven = None if nose is None else abs(nose)
     if partial or (uneven is not None and uneven + 2.0 * relief_se < MAX_FLAT):
         reasons.append(Reason.LIGHT_FLAT)
     elif uneven is None or relief_se > MAX_SHAPE_NOISE:

@@ -97,3 +97,11 @@ MIN_REGION_SHARE = 0.15
 #: share of its skin pixels was clipped, the room (or the exposure) is too bright to judge:
 #: LIGHT_TOO_BRIGHT_AMBIENT, not a failure.
 MAX_CLIPPED = 0.2
+#: A region with more clipped pixels than MAX_CLIPPED is measured by the mean of its darker
+#: half (per channel), which clipped pixels cannot reach while fewer than half of them clip
+#: (they rank above every other): it must stay below this in every frame judged, which
+#: leaves a tenth of the region for the camera's knee (codes just under the clip, already
+#: compressed). Above it the nose or a cheek cannot show its share of the light, the shape
+#: cannot be judged, and the check is too bright to judge (LIGHT_TOO_BRIGHT_AMBIENT: review,
+#: never a pass).
+MAX_HALF_CLIPPED = 0.4

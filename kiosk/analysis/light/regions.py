@@ -85,15 +85,16 @@ def srgb_to_linear(image: np.ndarray) -> np.ndarray:
 
 
 def _masked_mean(image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
-                 polygon: np.ndarray | None, skip_clipped: bool = False
-                 ) -> tuple[np.ndarray, int, float]:
-    """Linear R, G, B mean, pixel count and clipped share of a box (or a polygon in it);
-    with ``skip_clipped`` the mean leaves clipped pixels out."""
+                 polygon: np.ndarray | None, skip_clipped: bool = False,
+                 lower: bool = False) -> tuple[np.ndarray, int, float, np.ndarray]:
+    """Linear R, G, B mean, pixel count, clipped share and (with ``lower``, else NaN) the
+    mean of each channel's darker half of a box (or a polygon in it); with ``skip_clipped``
+    the mean leaves clipped pixels out."""
     h, w = image.shape[:2]
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     nan = np.full(3, np.nan)
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return nan, 0, 0.0
+        return nan, 0, 0.0, nan
     step = max(1, int(math.sqrt((x1 - x0) * (y1 - y0) / MAX_PIXELS)))
     crop = image[y0:y1:step, x0:x1:step]
     hot = crop.max(axis=2) >= CLIP_CODE
@@ -105,19 +106,38 @@ def _masked_mean(image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
         cv2.fillConvexPoly(mask, cv2.convexHull(pts), 1)
     n = int(cv2.countNonZero(mask))
     if n < MIN_PIXELS:
-        return nan, n, 0.0
+        return nan, n, 0.0, nan
     n_hot = int(np.count_nonzero(hot & (mask > 0)))
     if skip_clipped and n_hot:
         mask[hot] = 0
         if n - n_hot < MIN_PIXELS:
-            return nan, n - n_hot, n_hot / n
+            return nan, n - n_hot, n_hot / n, nan
     lin = TO_LINEAR[crop]
     b, g, r, _ = cv2.mean(lin, mask=mask)
-    return np.array([r, g, b]), n - (n_hot if skip_clipped else 0), n_hot / n
+    dark = _darker_half_mean(crop[mask > 0]) if lower else nan
+    return np.array([r, g, b]), n - (n_hot if skip_clipped else 0), n_hot / n, dark
+
+
+def _darker_half_mean(codes: np.ndarray) -> np.ndarray:
+    """Linear mean of each channel's darker half, R, G, B, of (n, 3) B, G, R 8-bit pixels.
+
+    From each channel's histogram of codes (the order of codes is that of linear light), a
+    fifth of the time of sorting the pixels.
+    """
+    half = max(1, codes.shape[0] // 2)
+    out = np.empty(3)
+    for c in range(3):
+        hist = np.bincount(codes[:, c], minlength=256)
+        cum = np.cumsum(hist)
+        k = int(np.searchsorted(cum, half))       # the code that completes the half
+        below = int(cum[k - 1]) if k else 0
+        total = float(hist[:k] @ TO_LINEAR[:k]) + (half - below) * float(TO_LINEAR[k])
+        out[2 - c] = total / half
+    return out
 
 
 def face_region_means(image: np.ndarray, landmarks: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Linear-light colour of the five skin regions.
 
     Parameters
@@ -136,19 +156,28 @@ def face_region_means(image: np.ndarray, landmarks: np.ndarray
         Pixels averaged (after grid sampling).
     clipped : ndarray (5,) float64
         Share of those pixels with a channel at or above :data:`CLIP_CODE`.
+    lower : ndarray (5, 3) float64
+        Mean linear R, G, B of each channel's darker half of each region. Clipped pixels rank
+        above every other, so while fewer than half of a region's pixels clip, its darker
+        half is the one it would have unclipped. Under a change of light that scales a
+        region's pixels alike (the screen's diffuse light on a small patch of skin) the
+        darker half keeps its pixels and scales as the mean does, which a highlight that
+        clips cannot do. (A median would too, but moves in whole 8-bit codes: on a nose of a
+        few hundred pixels it measured the relief of a relit clip with nine times the error.)
     """
     img = check_image(image)
     pts = check_mesh(landmarks)
     means = np.full((len(REGIONS), 3), np.nan)
+    lower = np.full((len(REGIONS), 3), np.nan)
     counts = np.zeros(len(REGIONS), np.int64)
     clipped = np.zeros(len(REGIONS))
     for k, idx in enumerate(REGIONS):
         poly = pts[list(idx)]
         x0, y0 = np.floor(poly.min(axis=0)).astype(int)
         x1, y1 = np.ceil(poly.max(axis=0)).astype(int) + 1
-        means[k], counts[k], clipped[k] = _masked_mean(img, int(x0), int(y0), int(x1),
-                                                       int(y1), poly)
-    return means, counts, clipped
+        means[k], counts[k], clipped[k], lower[k] = _masked_mean(
+            img, int(x0), int(y0), int(x1), int(y1), poly, lower=True)
+    return means, counts, clipped, lower
 
 
 def background_boxes(shape: tuple[int, int], landmarks: np.ndarray
@@ -205,5 +234,6 @@ def background_means(image: np.ndarray, landmarks: np.ndarray
     means = np.full((len(boxes), 3), np.nan)
     counts = np.zeros(len(boxes), np.int64)
     for k, (x0, y0, x1, y1) in enumerate(boxes):
-        means[k], counts[k], _ = _masked_mean(img, x0, y0, x1, y1, None, skip_clipped=True)
+        means[k], counts[k], _, _ = _masked_mean(img, x0, y0, x1, y1, None,
+                                                 skip_clipped=True)
     return means, counts

@@ -10,7 +10,7 @@ import pytest
 from kiosk.analysis.light import LightSequence, Segment, draw_sequence, judge
 from kiosk.analysis.light.limits import MAX_RATIO
 from kiosk.reasons import Reason
-from tests.analysis.light.synth import FLAT, trace
+from tests.analysis.light.synth import FACE, FLAT, trace
 
 
 def seq(seed: int = 1, at: float = 0.6) -> LightSequence:
@@ -62,9 +62,62 @@ def test_a_region_that_does_not_answer_is_not_a_face_unless_it_is_clipped():
     assert r.responded
     # The weakest region of a face (a tenth-lit forehead would be odd) still answers.
     assert run(seq(), response=(0.3, 0.85, 1.3, 0.7, 0.72)).responded
-    # A clipped nose or cheek leaves the relief unmeasured.
-    r = run(seq(), response=FLAT, clipped=(0, 0.5, 0, 0, 0))
-    assert r.responded and r.unevenness is None and r.confidence == 0.75
+
+
+
+def highlight(s: LightSequence, region: int, share, response=FACE, **kw):
+    """A trace whose ``region`` has a highlight saturating ``share`` of its pixels (a float,
+    or one per frame): its mean takes that share of full white, which cannot brighten, and
+    darker half is the skin's own colour (a constant factor below the unclipped mean)."""
+    t, face, bg, _ = trace(s, response=response, **kw)
+    share = np.broadcast_to(np.asarray(share, np.float64), t.shape)
+    clipped = np.zeros((t.size, 5))
+    clipped[:, region] = share
+    lower = face * 0.97
+    face = face.copy()
+    face[:, region] = (1 - share[:, None]) * face[:, region] + share[:, None] * 1.0
+    return t, face, bg, clipped, lower
+
+
+NOSE, CHEEK = 1, 3
+
+
+@pytest.mark.parametrize("region", [NOSE, CHEEK])
+def test_a_print_lit_until_its_nose_or_a_cheek_clips_is_flat_by_its_darker_half(region):
+    # It answered as a face of unknown shape (a pass, confidence 0.75) while the clipped
+    # region's mean was left out; its darker half still shows a plane.
+    t, face, bg, clipped, lower = highlight(seq(), region, 0.3, response=FLAT)
+    r = judge(t, face, bg, clipped, seq(), face_lower=lower)
+    assert not r.responded and r.reasons == (Reason.LIGHT_FLAT,)
+    assert r.unevenness < 0.03
+    # Without the darker halves the shape is not seen, and an unseen shape never passes.
+    r = judge(t, face, bg, clipped, seq())
+    assert not r.responded and r.reasons == (Reason.LIGHT_TOO_BRIGHT_AMBIENT,)
+    assert r.confidence == 0.0 and "clipped" in r.why
+
+
+def test_a_face_with_a_shiny_nose_still_answers_in_relief():
+    t, face, bg, clipped, lower = highlight(seq(), NOSE, 0.3)
+    r = judge(t, face, bg, clipped, seq(), face_lower=lower)
+    assert r.responded and r.reasons == () and r.confidence == 1.0
+    # The relief of the same face unclipped (log 0.85 - log 0.71: 0.18).
+    assert r.unevenness == pytest.approx(run(seq()).unevenness, abs=0.02)
+
+
+def test_a_nose_clipped_in_half_of_it_is_too_bright_to_judge_not_a_pass():
+    # Past MAX_HALF_CLIPPED in one frame, the darker half itself may have clipped.
+    share = np.full(int((seq().end + 1.0) * 30), 0.3)
+    share[40] = 0.45
+    t, face, bg, clipped, lower = highlight(seq(), NOSE, share)
+    r = judge(t, face, bg, clipped, seq(), face_lower=lower)
+    assert not r.responded and r.reasons == (Reason.LIGHT_TOO_BRIGHT_AMBIENT,)
+    assert "nose" in r.why
+    # A late answer with a clipped nose stays a failure on its timing: a highlight is no way
+    # out of the lockout count.
+    t, face, bg, clipped, lower = highlight(seq(), NOSE, 0.5, delay=0.6)
+    r = judge(t, face, bg, clipped, seq(), face_lower=lower)
+    assert not r.responded and Reason.LIGHT_TIMING in r.reasons
+    assert Reason.LIGHT_TOO_BRIGHT_AMBIENT not in r.reasons
 
 
 def test_a_late_answer_fails_on_timing():
@@ -141,7 +194,11 @@ def test_clipped_skin_that_does_not_answer_asks_for_staff():
     r = run(s, judged_against=seq(9), clipped=0.5)
     assert r.reasons == (Reason.LIGHT_TOO_BRIGHT_AMBIENT,) and r.confidence == 0
     assert "clipped" in r.why
-    assert run(s, clipped=0.5).responded     # clipped but answering: judged as usual
+    # Half of every region clipped but answering: the nose and cheeks cannot show the
+    # answer's shape (their darker halves may have clipped), and an unseen shape is no pass.
+    r = run(s, clipped=0.5)
+    assert not r.responded and r.reasons == (Reason.LIGHT_TOO_BRIGHT_AMBIENT,)
+    assert r.why.startswith("the nose, right cheek, left cheek clipped too much")
 
 
 def test_inputs_are_checked_and_left_alone():

@@ -37,10 +37,11 @@ def test_srgb_decoding_is_the_standards():
 def test_a_uniform_picture_gives_its_linear_colour_everywhere():
     img = np.empty((480, 640, 3), np.uint8)
     img[:] = (40, 120, 200)                           # B, G, R
-    means, counts, clipped = face_region_means(img, mesh())
+    means, counts, clipped, lower = face_region_means(img, mesh())
     assert means.shape == (5, 3) and len(REGION_NAMES) == 5
     assert np.allclose(means, [TO_LINEAR[200], TO_LINEAR[120], TO_LINEAR[40]], atol=1e-6)
     assert (counts >= 12).all() and not clipped.any()
+    assert np.allclose(lower, means, atol=1e-6)     # R, G, B order too
     bg, n = background_means(img, mesh())
     assert bg.shape == (2, 3) and len(BACKGROUND_NAMES) == 2 and (n > 100).all()
     assert np.allclose(bg, means[0], atol=1e-6)
@@ -50,10 +51,31 @@ def test_means_are_taken_in_linear_light_and_clipping_is_counted():
     rng = np.random.default_rng(1)
     img = np.repeat((rng.random((480, 640, 1)) < 0.5).astype(np.uint8) * 255, 3, axis=2)
     # Half the pixels black, half white, at random.
-    means, _, clipped = face_region_means(img, mesh())
+    means, _, clipped, lower = face_region_means(img, mesh())
     # Half the light of white, not the mean code value (127.5, i.e. 0.21 linear).
     assert np.allclose(means, 0.5, atol=0.06)
     assert np.allclose(clipped, 0.5, atol=0.06)
+    assert np.allclose(lower, 0.0, atol=0.06)       # about the black half
+
+
+def test_a_highlight_that_clips_moves_the_mean_and_not_the_darker_half():
+    # Skin of codes 60-180 at random (B, G, R alike), lit 1.5 times brighter in linear
+    # light; a highlight saturates a third of every region, before and after.
+    rng = np.random.default_rng(3)
+    codes = rng.integers(60, 181, (480, 640, 1)).astype(np.uint8)
+    dim = np.repeat(codes, 3, axis=2)
+    lin = TO_LINEAR[codes[..., 0]] * 1.5
+    bright_codes = np.searchsorted(TO_LINEAR, np.minimum(lin, 1.0)).clip(0, 255)
+    bright = np.repeat(bright_codes[..., None].astype(np.uint8), 3, axis=2)
+    spot = rng.random((480, 640)) < 1 / 3
+    dim[spot] = bright[spot] = 255
+    m0, _, c0, lo0 = face_region_means(dim, mesh())
+    m1, _, c1, lo1 = face_region_means(bright, mesh())
+    assert np.allclose(c0, 1 / 3, atol=0.05) and np.allclose(c1, 1 / 3, atol=0.05)
+    # The darker half answers the light as the unclipped skin does; the mean, dragged by the
+    # saturated third that cannot brighten, answers far less.
+    assert np.allclose(lo1 / lo0, 1.5, atol=0.03)
+    assert (m1 / m0 < 1.3).all()
 
 
 def test_clipped_background_pixels_are_left_out_and_input_untouched():
@@ -84,7 +106,7 @@ def test_bands_lie_beside_the_head_and_vanish_off_the_picture():
 
 def test_a_face_outside_the_picture_gives_nan():
     lm = mesh((700, 500, 800, 600))
-    means, counts, _ = face_region_means(np.zeros((480, 640, 3), np.uint8), lm)
+    means, counts, _, _ = face_region_means(np.zeros((480, 640, 3), np.uint8), lm)
     assert np.isnan(means).all() and (counts == 0).all()
 
 
