@@ -223,20 +223,22 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
     late = med > max_delay_s or med < MIN_DELAY_FRAMES * interval
     if late or (spread is not None and spread > _spread_limit(interval)):
         reasons.append(Reason.LIGHT_TIMING)
-    # "cheek_right" -> "right cheek": staff read this in the attempt's details.
-    unseen = [" ".join(reversed(REGION_NAMES[r].split("_"))) for r in SHAPE_REGIONS
-              if not measurable[r]]
-    if unseen and not reasons:
-        # An answer whose shape cannot be seen never passes: a print lit until its nose
-        # clipped answered as a face of unknown shape (it failed open).
-        return LightResult(False, fit.fit, med * 1e3, None if spread is None else spread * 1e3,
-                           ratio, None, (Reason.LIGHT_TOO_BRIGHT_AMBIENT,), 0.0, judged,
-                           f"the {', '.join(unseen)} clipped too much to show the shape "
-                           "of the answer", details)
     nose, relief_se, partial, shape = relief(t, face, g, seq, e, use, delay, interval,
                                              settle_s, fit, y, measurable)
     details.update(shape)
     uneven = None if nose is None else abs(nose)
+    # "cheek_right" -> "right cheek": staff read this in the attempt's details.
+    unseen = [" ".join(reversed(REGION_NAMES[r].split("_"))) for r in SHAPE_REGIONS
+              if not measurable[r]]
+    if unseen and not reasons and not partial:
+        # An answer whose shape cannot be seen never passes: a print lit until its nose
+        # clipped answered as a face of unknown shape (it failed open). What the measured
+        # regions show against it (late, too weak, a region that did not answer) stays a
+        # failure: a highlight is no way out of the lockout count.
+        return LightResult(False, fit.fit, med * 1e3, None if spread is None else spread * 1e3,
+                           ratio, None, (Reason.LIGHT_TOO_BRIGHT_AMBIENT,), 0.0, judged,
+                           f"the {', '.join(unseen)} clipped too much to show the shape "
+                           "of the answer", details)
     if partial or (uneven is not None and uneven + 2.0 * relief_se < MAX_FLAT):
         reasons.append(Reason.LIGHT_FLAT)
     elif uneven is None or relief_se > MAX_SHAPE_NOISE:

@@ -118,6 +118,12 @@ def test_a_nose_clipped_in_half_of_it_is_too_bright_to_judge_not_a_pass():
     r = judge(t, face, bg, clipped, seq(), face_lower=lower)
     assert not r.responded and Reason.LIGHT_TIMING in r.reasons
     assert Reason.LIGHT_TOO_BRIGHT_AMBIENT not in r.reasons
+    # So does a glass that mirrors the screen on part of the face (a forehead that does not
+    # answer) with the nose clipped past measure.
+    t, face, bg, clipped, lower = highlight(seq(), NOSE, 0.5, response=(0.0, 0.85, 1.3, 0.7,
+                                                                        0.72))
+    r = judge(t, face, bg, clipped, seq(), face_lower=lower)
+    assert not r.responded and r.reasons == (Reason.LIGHT_FLAT,)
 
 
 def test_a_late_answer_fails_on_timing():
