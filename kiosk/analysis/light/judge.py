@@ -231,7 +231,7 @@ def judge(t: np.ndarray, face: np.ndarray, background: np.ndarray, clipped: np.n
     unseen = [" ".join(reversed(REGION_NAMES[r].split("_"))) for r in SHAPE_REGIONS
               if not measurable[r]]
     if unseen and not reasons and not partial:
-        # An answer whose shape cannot be seen never passes: a print lit until its nose
+        # An answer whose shape clipping hid never passes: a print lit until its nose
         # clipped answered as a face of unknown shape (it failed open). What the measured
         # regions show against it (late, too weak, a region that did not answer) stays a
         # failure: a highlight is no way out of the lockout count.
