@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python scripts/light_figures.py null [--trials 2000]
     .venv/bin/python scripts/light_figures.py developer [--draws 10] [--data ../shared/data]
     .venv/bin/python scripts/light_figures.py simulated [--seconds 5.5] [--width 320]
-        [--params '{"auto_exposure": true}'] [--attacks none,screen]
+        [--params '{"auto_exposure": true}'] [--attacks none,screen] [--glare 0.3]
 
 - ``null``: the judge on synthetic recordings that do not answer (per-frame colour drifting
   as a random walk of 0.2-2 % a frame plus 0.1-1 % white noise, face and background
@@ -19,7 +19,9 @@ Usage::
 - ``simulated``: every bona fide video relit by ``kiosk.lab.simulate.light`` (a live face)
   and the three attacks (tint, screen, print) at 15 and 30 fps, then tracked and judged as
   the kiosk would: the share that answered per kind. Simulated figures only: never mixed
-  with real ones.
+  with real ones. ``--glare SHARE`` paints, on every relit frame, a saturated white disc
+  on the nose tip over about SHARE of the nose region (a lamp's glare on skin or on a
+  print's gloss; on the print, at its one face).
 
 Prints one line per item and a summary; the last line is one JSON object.
 """
@@ -40,7 +42,7 @@ import numpy as np
 from kiosk.analysis.face import FaceTracker
 from kiosk.analysis.light import LightAnalyzer, LightSequence, Segment, draw_sequence, judge
 from kiosk.analysis.light.judge import significance_level
-from kiosk.analysis.light.regions import background_means, face_region_means
+from kiosk.analysis.light.regions import NOSE, background_means, face_region_means
 from kiosk.camera import open_source
 from kiosk.model import Frame
 
@@ -166,6 +168,32 @@ def _judge_clip(frames, fps, seq):
     return analyzer.verdict()
 
 
+def _glare(image: np.ndarray, landmarks: np.ndarray, share: float) -> np.ndarray:
+    """A copy of a frame with a saturated highlight on the nose.
+
+    Parameters
+    ----------
+    image : ndarray (H, W, 3) uint8, BGR
+        Not modified.
+    landmarks : ndarray (N, 2) or (N, 3)
+        The face's mesh points in the image's pixel coordinates.
+    share : float
+        The highlight's area over that of the nose region's convex hull.
+
+    Returns
+    -------
+    ndarray (H, W, 3) uint8
+        The frame with a white (255) disc centred on the nose tip (landmark 4).
+    """
+    nose = landmarks[list(NOSE), :2].astype(np.float32)
+    area = cv2.contourArea(cv2.convexHull(nose))
+    radius = max(1, round(float(np.sqrt(share * area / np.pi))))
+    tip = landmarks[4, :2]
+    out = image.copy()
+    cv2.circle(out, (round(float(tip[0])), round(float(tip[1]))), radius, (255, 255, 255), -1)
+    return out
+
+
 def _light_alone(confidence: float) -> float:
     """Liveness of a session whose only evidence is a light answer of this confidence, from
     the shipped fusion's weights (the minimum-evidence rule left out: a real session always
@@ -207,7 +235,10 @@ def simulated(args) -> dict:
                         im, face = images[tracked[0]], faces[tracked[0]]
                     else:
                         face = faces[i]
-                    out.append(sim.render(im, None if face is None else face.landmarks, i))
+                    lit = sim.render(im, None if face is None else face.landmarks, i)
+                    if args.glare and face is not None:
+                        lit = _glare(lit, face.landmarks, args.glare)
+                    out.append(lit)
                 r = _judge_clip(out, rate, seq)
                 key = f"{attack}@{fps:g}"
                 entry = tally.setdefault(key, {"clips": 0, "answered": 0, "judged": 0,
@@ -246,8 +277,8 @@ def simulated(args) -> dict:
             print(f"  answers' confidence min {c[0]:.2f} median {c[len(c) // 2]:.2f}; the "
                   f"liveness an answer alone gives: {alone[0]:.1f} at the least, "
                   f"{alone[1]:.1f} at the median")
-    print(f"parameters: {params.describe()}")
-    return {"parameters": params.describe(), **tally}
+    print(f"parameters: {params.describe()}; glare on the nose {args.glare:g}")
+    return {"parameters": params.describe(), "glare": args.glare, **tally}
 
 
 def main(argv=None) -> int:
@@ -263,6 +294,9 @@ def main(argv=None) -> int:
                         help="simulated: LightSimParams fields as JSON, e.g. "
                              "'{\"auto_exposure\": true}'")
     parser.add_argument("--attacks", help="simulated: comma-separated (default: all)")
+    parser.add_argument("--glare", type=float, default=0.0,
+                        help="simulated: a saturated disc on the nose tip over about this "
+                             "share of the nose region, every frame (default 0: none)")
     args = parser.parse_args(argv)
     if args.what != "null" and not (args.data / "manifest.csv").is_file():
         print(f"no developer data set at {args.data}", file=sys.stderr)
